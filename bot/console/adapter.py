@@ -1,0 +1,161 @@
+"""The console platform: a terminal (or a script) chatting with the same router as production."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from bot.render import split
+from core.clock import FrozenClock
+from core.events import Actor, Button, Chat, Command, Message
+from core.jobs import run_all
+from core.replies import (
+    AnswerPreCheckout,
+    AnyReply,
+    ApproveJoin,
+    ButtonSpec,
+    Document,
+    Invite,
+    Invoice,
+    Kick,
+    OpenThread,
+    Photo,
+    RefundStars,
+    Reply,
+)
+from core.router import Router, parse_command
+from models.member import Member
+
+PLATFORM = "console"
+_CLOCK_RE = re.compile(r"^\+?(\d+)\s*([dhm])$")
+
+
+@dataclass
+class ConsoleAdapter:
+    """Errbot-style text backend. Meta commands: /as NAME, /press N, /clock +3d|+5h, /tick."""
+
+    router: Router
+    user: str = "guest"
+    out_dir: Path = Path("./var/console")
+    buttons: dict[str, list[ButtonSpec]] = field(default_factory=dict)
+    _seq: int = 0
+
+    def actor(self) -> Actor:
+        return Actor(PLATFORM, self.user, display_name=self.user.capitalize(), username=self.user)
+
+    def chat(self) -> Chat:
+        return Chat(PLATFORM, self.user, "private")
+
+    async def handle_line(self, line: str) -> list[str]:
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            return []
+        self._seq += 1
+        update_id = f"console-{self._seq}"
+        parsed = parse_command(line) if line.startswith("/") else None
+        if parsed:
+            name, args = parsed
+            meta = await self._meta(name, args)
+            if meta is not None:
+                return meta
+            event = Command(self.actor(), self.chat(), update_id, name=name, args=args)
+            replies = await self.router.dispatch(event)
+        else:
+            replies = await self.router.dispatch(
+                Message(self.actor(), self.chat(), update_id, text=line)
+            )
+        return await self.render(replies)
+
+    async def _meta(self, name: str, args: str) -> list[str] | None:
+        if name == "as":
+            who = args.strip().lstrip("@").lower()
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", who):
+                return ["(console) usage: /as NAME   e.g. /as alice, /as mod"]
+            self.user = who
+            return [f"(console) you are now @{who}"]
+        if name == "press":
+            btns = self.buttons.get(self.user, [])
+            if not args.strip().isdigit() or not (1 <= int(args) <= len(btns)):
+                return [f"(console) usage: /press N  (1..{len(btns)} for the last buttons)"]
+            spec = btns[int(args) - 1]
+            if spec.url and not spec.data:
+                return [f"(console) opens {spec.url}"]
+            self._seq += 1
+            event = Button(self.actor(), self.chat(), f"console-{self._seq}", data=spec.data or "")
+            return await self.render(await self.router.dispatch(event))
+        if name in {"clock", "tick"}:
+            clock = self.router.services.clock
+            if not isinstance(clock, FrozenClock):
+                return ["(console) the clock can only be moved in the demo"]
+            if name == "clock":
+                m = _CLOCK_RE.match(args.strip())
+                if not m:
+                    return [
+                        f"(console) now {clock.now():%Y-%m-%d %H:%M} UTC; usage: /clock +3d|+5h|+30m"
+                    ]
+                n, unit = int(m.group(1)), m.group(2)
+                clock.advance(timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: n}))
+            lines = [f"(console) clock: {clock.now():%Y-%m-%d %H:%M} UTC"]
+            lines += await self.render(await run_all(self.router.services))
+            return lines
+        return None
+
+    async def _name(self, member_id: int) -> str:
+        async with self.router.services.session_factory() as s:
+            m = await s.get(Member, member_id)
+            if m is None:
+                return f"#{member_id}"
+            acc = next((a for a in m.accounts if a.platform == PLATFORM), None)
+            return f"@{acc.username}" if acc and acc.username else m.display_name
+
+    async def render(self, replies: list[AnyReply]) -> list[str]:
+        lines: list[str] = []
+        for r in replies:
+            if isinstance(r, Reply):
+                prefix = ""
+                if r.member_id is not None:
+                    prefix = f"📨 to {await self._name(r.member_id)}: "
+                elif r.to is not None and r.to.chat_id != self.user:
+                    prefix = f"📢 to {r.to.chat_id}: "
+                for part in split(PLATFORM, r.text):
+                    lines.append(prefix + part)
+                flat = [b for row in r.buttons for b in row]
+                if flat:
+                    if not prefix:
+                        self.buttons[self.user] = flat
+                    lines.append(
+                        "  "
+                        + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1))
+                        + ("   (/press N)" if not prefix else "")
+                    )
+            elif isinstance(r, Invite):
+                where = f"role {r.role} in {r.target}" if r.role else r.target
+                lines.append(f"🔑 invite for {await self._name(r.member_id)}: {where}")
+            elif isinstance(r, Kick):
+                lines.append(f"🚪 removed {await self._name(r.member_id)} from {r.target}")
+            elif isinstance(r, ApproveJoin):
+                lines.append(
+                    f"{'✅ approved' if r.approve else '⛔ declined'} join of {r.platform_user_id}"
+                )
+            elif isinstance(r, OpenThread):
+                lines.append(f"🧵 new thread: {r.title} {' '.join('#' + t for t in r.tags)}")
+                lines.append(f"   {r.text}")
+                for mid in r.mention_member_ids:
+                    lines.append(f"   ↳ invited {await self._name(mid)}")
+            elif isinstance(r, Invoice):
+                amount = r.amount if r.currency == "XTR" else f"{r.amount / 100:.2f}"
+                lines.append(f"🧾 invoice: {r.title} — {amount} {r.currency}")
+                if r.url:
+                    lines.append(f"   pay at {r.url}")
+            elif isinstance(r, (Photo, Document)):
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                path = self.out_dir / r.filename
+                path.write_bytes(r.data)
+                lines.append(f"📎 {r.caption} → {path}")
+            elif isinstance(r, AnswerPreCheckout):
+                lines.append(f"(pre-checkout {'ok' if r.ok else 'refused: ' + (r.error or '')})")
+            elif isinstance(r, RefundStars):
+                lines.append(f"💸 refund of {r.charge_id}")
+        return lines

@@ -1,0 +1,1 @@
+"""Webhook routes; each module has `setup(web_app, app)`."""

@@ -1,0 +1,167 @@
+"""Typed settings. Every setting has a default here or in default.toml; bad values fail at start."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_TOML = Path(__file__).with_name("default.toml")
+
+
+class ConfigError(Exception):
+    """One clear line naming the bad setting; never contains secret values."""
+
+
+class PriceConfig(BaseModel):
+    model_config = {"extra": "forbid"}
+    amount: int = Field(ge=0, description="integer minor units (Stars for XTR)")
+    currency: str
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+
+class PlanConfig(BaseModel):
+    """A plan as configured; moderators can edit the database copy later."""
+
+    model_config = {"extra": "forbid"}
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    title_en: str
+    title_zh: str = ""
+    prices: dict[str, PriceConfig] = Field(default_factory=dict)
+    period_days: int = Field(default=30, ge=0, le=3660, description="0 means lifetime")
+    trial_days: int = Field(default=0, ge=0)
+    grace_days: int = Field(default=3, ge=0)
+    telegram_chat_ids: list[int] = Field(default_factory=list)
+    discord_guild_id: int | None = None
+    discord_role_ids: list[int] = Field(default_factory=list)
+    discord_sku_id: int | None = None
+    kick_on_expiry: bool = False
+
+
+def _split_csv(v: Any) -> Any:
+    if isinstance(v, str):
+        return [p.strip() for p in v.split(",") if p.strip()]
+    return v
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SYLLABOT_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    community_name: str = "Syllabot Community"
+    database_url: str = "sqlite+aiosqlite:///./syllabot.db"
+    timezone: str = "UTC"
+    locale: Literal["en", "zh-CN"] = "en"
+    secret_key: SecretStr = SecretStr("change-me-in-production")
+    demo: bool = False
+
+    owner_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    moderator_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    exempt_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    telegram_token: SecretStr | None = None
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
+    discord_token: SecretStr | None = None
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = ""
+
+    max_text_length: int = Field(default=4096, ge=64)
+    model_dir: str = "./var/models"
+    plans: list[PlanConfig] = Field(default_factory=list)
+
+    @field_validator("owner_ids", "moderator_ids", "exempt_ids", mode="before")
+    @classmethod
+    def _ids(cls, v: Any) -> Any:
+        v = _split_csv(v)
+        for item in v or []:
+            if ":" not in str(item):
+                raise ValueError(f"'{item}' must look like platform:user_id, e.g. telegram:12345")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone '{v}'") from exc
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats files: files arrive as init kwargs, so list env first.
+        return (env_settings, init_settings)
+
+    def plan(self, code: str) -> PlanConfig | None:
+        return next((p for p in self.plans if p.code == code), None)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def has_real_tokens(self) -> bool:
+        return any(
+            t is not None and t.get_secret_value()
+            for t in (self.telegram_token, self.discord_token, self.stripe_secret_key)
+        )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the user's TOML, then env vars, then explicit overrides (tests)."""
+    data = _read_toml(DEFAULT_TOML)
+    if config_file:
+        data = _merge(data, _read_toml(Path(config_file)))
+    data = _merge(data, overrides)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting '{where}': {err.get('msg', 'bad value')}") from None
+    return settings

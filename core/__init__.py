@@ -1,0 +1,1 @@
+"""Syllabot's platform-free core: events in, replies out."""

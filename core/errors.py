@@ -1,0 +1,34 @@
+"""Domain errors carry an i18n message key; adapters turn them into friendly replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal the user should read. `key` indexes the i18n catalog."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class NotAllowed(DomainError):
+    def __init__(self, key: str = "errors.not_allowed", **params: Any) -> None:
+        super().__init__(key, **params)
+
+
+class BadArguments(DomainError):
+    def __init__(self, key: str = "errors.bad_arguments", **params: Any) -> None:
+        super().__init__(key, **params)
+
+
+class NotFound(DomainError):
+    def __init__(self, key: str = "errors.not_found", **params: Any) -> None:
+        super().__init__(key, **params)
+
+
+class ExpiredButton(DomainError):
+    def __init__(self) -> None:
+        super().__init__("errors.button_expired")

@@ -1,0 +1,83 @@
+"""Platform-neutral inputs. Adapters build these; the router consumes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    platform: str  # telegram|discord|console|system
+    user_id: str
+    display_name: str = ""
+    username: str | None = None
+    locale: str | None = None  # platform language hint, e.g. "zh-hans" / "en-US"
+    is_platform_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Chat:
+    platform: str
+    chat_id: str
+    kind: str = "private"  # private|group|forum|channel|guild
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    actor: Actor
+    chat: Chat
+    update_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Command(Event):
+    name: str = ""
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Message(Event):
+    text: str = ""
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Button(Event):
+    data: str = ""
+    message_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberJoined(Event):
+    """Someone entered a community chat/guild (or asked to: join_request=True)."""
+
+    target: str = ""
+    invite_link: str | None = None
+    join_request: bool = False
+
+
+@dataclass(frozen=True)
+class MemberLeft(Event):
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentReceived(Event):
+    """A platform-delivered payment (e.g. Telegram successful_payment)."""
+
+    provider: str = ""
+    charge_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    payload: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreCheckout(Event):
+    query_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    payload: str = ""

@@ -1,0 +1,97 @@
+"""Finding and creating members from platform identities."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.errors import DomainError, NotFound
+from core.events import Actor, Chat
+from core.i18n import normalize_locale
+from models.member import Account, Member
+
+
+async def resolve(
+    session: AsyncSession, clock: Clock, actor: Actor, chat: Chat | None = None
+) -> tuple[Member, Account]:
+    """The member behind a platform user, created on first contact."""
+    acc = (
+        await session.execute(
+            select(Account).where(
+                Account.platform == actor.platform, Account.platform_user_id == actor.user_id
+            )
+        )
+    ).scalar_one_or_none()
+    now = clock.now()
+    if acc is None:
+        member = Member(
+            display_name=(actor.display_name or actor.username or actor.user_id)[:128],
+            locale=normalize_locale(actor.locale),
+            created_at=now,
+            tags=[],
+            prefs={},
+        )
+        session.add(member)
+        await session.flush()
+        acc = Account(
+            member_id=member.id,
+            platform=actor.platform,
+            platform_user_id=actor.user_id,
+            username=actor.username,
+            created_at=now,
+        )
+        session.add(acc)
+        await session.flush()
+    else:
+        member = await session.get_one(Member, acc.member_id)
+        if actor.username and acc.username != actor.username:
+            acc.username = actor.username
+    if chat is not None and chat.kind == "private" and acc.chat_id != chat.chat_id:
+        acc.chat_id = chat.chat_id
+    return member, acc
+
+
+async def find_member(session: AsyncSession, ref: str) -> Member:
+    """A member by '#id', '@username' or display name; ambiguous or unknown refs are refused."""
+    ref = ref.strip()
+    if not ref:
+        raise DomainError("errors.member_ref_missing")
+    if ref.startswith("#") and ref[1:].isdigit():
+        m = await session.get(Member, int(ref[1:]))
+        if m is None or m.forgotten_at is not None:
+            raise NotFound("errors.member_unknown", ref=ref)
+        return m
+    name = ref.lstrip("@").lower()
+    by_user = (
+        (
+            await session.execute(
+                select(Member)
+                .join(Account, Account.member_id == Member.id)
+                .where(func.lower(Account.username) == name, Member.forgotten_at.is_(None))
+            )
+        )
+        .scalars()
+        .unique()
+        .all()
+    )
+    found = list(by_user)
+    if not found:
+        found = list(
+            (
+                await session.execute(
+                    select(Member).where(
+                        func.lower(Member.display_name) == name, Member.forgotten_at.is_(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    if not found:
+        raise NotFound("errors.member_unknown", ref=ref)
+    if len(found) > 1:
+        raise DomainError(
+            "errors.member_ambiguous", ref=ref, ids=", ".join(f"#{m.id}" for m in found)
+        )
+    return found[0]

@@ -1,0 +1,123 @@
+"""Platform-neutral outputs. Services return these; adapters execute them via bot/render.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.events import Chat
+
+
+@dataclass(frozen=True)
+class ButtonSpec:
+    label: str
+    data: str | None = None  # signed callback data (core.callbacks)
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A text message. `to=None` answers in the chat the event came from."""
+
+    text: str
+    buttons: list[list[ButtonSpec]] = field(default_factory=list)
+    to: Chat | None = None
+    member_id: int | None = None  # deliver to this member's DM (adapters resolve the account)
+    markup: str = "plain"  # plain|markdown (render.py escapes for each platform)
+    ephemeral: bool = False
+
+
+@dataclass(frozen=True)
+class Invite:
+    """Give a member a way in: a single-use invite link (Telegram) or a role (Discord)."""
+
+    member_id: int
+    platform: str
+    target: str
+    role: str | None = None
+    expires_at: Any = None
+    grant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Kick:
+    """Remove access: Telegram ban+unban, Discord role removal (or kick when `hard`)."""
+
+    member_id: int
+    platform: str
+    target: str
+    role: str | None = None
+    hard: bool = False
+    platform_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApproveJoin:
+    platform: str
+    target: str
+    platform_user_id: str
+    approve: bool = True
+
+
+@dataclass(frozen=True)
+class OpenThread:
+    """Open a discussion thread (Telegram forum topic / Discord thread) for a question."""
+
+    question_id: int
+    title: str
+    text: str
+    tags: list[str] = field(default_factory=list)
+    mention_member_ids: list[int] = field(default_factory=list)
+    to: Chat | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    title: str
+    description: str
+    payload: str
+    currency: str
+    amount: int
+    provider: str = "telegram_stars"
+    url: str | None = None  # checkout URL for web providers (Stripe, demo)
+
+
+@dataclass(frozen=True)
+class AnswerPreCheckout:
+    query_id: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    caption: str = ""
+    filename: str = "chart.png"
+
+
+@dataclass(frozen=True)
+class Document:
+    data: bytes
+    filename: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class RefundStars:
+    platform_user_id: str
+    charge_id: str
+
+
+AnyReply = (
+    Reply
+    | Invite
+    | Kick
+    | ApproveJoin
+    | OpenThread
+    | Invoice
+    | AnswerPreCheckout
+    | Photo
+    | Document
+    | RefundStars
+)

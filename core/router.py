@@ -1,0 +1,271 @@
+"""Dispatch: event -> member -> role check -> handler in one transaction -> replies.
+
+Features register handlers with the decorators below in their `core/<feature>/commands.py`;
+the router imports every such module at start, so adding a command touches one package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import core
+from core.context import Context, Role, Services
+from core.errors import DomainError
+from core.events import Button, Command, Event, Message
+from core.members import resolve
+from core.replies import AnyReply, Reply
+
+log = logging.getLogger("syllabot.router")
+
+Handler = Callable[[Context, Any], Awaitable[list[AnyReply] | None]]
+
+COMMAND_RE = re.compile(r"^/([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: Handler
+    role: Role
+    help_key: str
+    usage_key: str | None = None
+    deep_link: bool = False  # reachable as /start <name>_<arg>
+    private_only: bool = False
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class _Prioritized:
+    priority: int
+    handler: Handler
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+BUTTONS: dict[str, tuple[Handler, Role]] = {}
+MESSAGE_HANDLERS: list[_Prioritized] = []
+EVENT_HANDLERS: dict[type[Event], Handler] = {}
+START_HOOKS: list[_Prioritized] = []
+
+
+def command(
+    name: str,
+    *,
+    role: Role = Role.MEMBER,
+    help_key: str | None = None,
+    usage_key: str | None = None,
+    deep_link: bool = False,
+    private_only: bool = False,
+    hidden: bool = False,
+) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        if name in COMMANDS and COMMANDS[name].handler is not fn:
+            raise RuntimeError(f"command /{name} registered twice")
+        COMMANDS[name] = CommandSpec(
+            name, fn, role, help_key or f"help.{name}", usage_key, deep_link, private_only, hidden
+        )
+        return fn
+
+    return deco
+
+
+def button(prefix: str, *, role: Role = Role.MEMBER) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        BUTTONS[prefix] = (fn, role)
+        return fn
+
+    return deco
+
+
+def message_handler(priority: int = 50) -> Callable[[Handler], Handler]:
+    """Plain-text handler; return None to let the next one try."""
+
+    def deco(fn: Handler) -> Handler:
+        MESSAGE_HANDLERS.append(_Prioritized(priority, fn))
+        MESSAGE_HANDLERS.sort(key=lambda p: p.priority)
+        return fn
+
+    return deco
+
+
+def start_hook(priority: int = 50) -> Callable[[Handler], Handler]:
+    """Runs on a plain /start (e.g. onboarding); return None to pass."""
+
+    def deco(fn: Handler) -> Handler:
+        START_HOOKS.append(_Prioritized(priority, fn))
+        START_HOOKS.sort(key=lambda p: p.priority)
+        return fn
+
+    return deco
+
+
+def on_event(kind: type[Event]) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        EVENT_HANDLERS[kind] = fn
+        return fn
+
+    return deco
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    m = COMMAND_RE.match(text.strip())
+    if not m:
+        return None
+    return m.group(1).lower(), (m.group(2) or "").strip()
+
+
+_LOADED = False
+
+
+def load_features() -> None:
+    """Import every core.<feature>.commands module once."""
+    global _LOADED
+    if _LOADED:
+        return
+    for mod in pkgutil.iter_modules(core.__path__):
+        if mod.ispkg:
+            try:
+                importlib.import_module(f"core.{mod.name}.commands")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"core.{mod.name}.commands":
+                    raise
+    _LOADED = True
+
+
+def role_for(
+    services: Services, ctx_member_role: str, platform: str, user_id: str, admin: bool
+) -> Role:
+    ident = f"{platform}:{user_id}"
+    s = services.settings
+    if ident in s.owner_ids or ctx_member_role == "owner":
+        return Role.OWNER
+    if ident in s.moderator_ids or ctx_member_role == "moderator" or admin:
+        return Role.MODERATOR
+    if ctx_member_role == "expert":
+        return Role.EXPERT
+    return Role.MEMBER
+
+
+class Router:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        load_features()
+
+    def commands_for(self, role: Role) -> list[CommandSpec]:
+        return sorted(
+            (c for c in COMMANDS.values() if c.role <= role and not c.hidden),
+            key=lambda c: (c.role, c.name),
+        )
+
+    async def dispatch(self, event: Event) -> list[AnyReply]:
+        """Handle one event; never raises for user mistakes, never leaves half a change."""
+        s = self.services
+        limit = s.settings.max_text_length
+        text = getattr(event, "text", None) or getattr(event, "args", None) or ""
+        async with s.session_factory() as session:
+            try:
+                async with session.begin():
+                    member, account = await resolve(session, s.clock, event.actor, event.chat)
+                    role = role_for(
+                        s,
+                        member.role,
+                        event.actor.platform,
+                        event.actor.user_id,
+                        event.actor.is_platform_admin,
+                    )
+                    ctx = Context(s, session, event, member, account, role)
+                    if member.role == "banned" and role < Role.MODERATOR:
+                        return [Reply(ctx.t("errors.banned"))]
+                    if len(text) > limit:
+                        return [Reply(ctx.t("errors.too_long", limit=limit))]
+                    out = await self._route(ctx, event)
+                    return out
+            except DomainError as err:
+                log.info(
+                    "refused %s for %s: %s", type(event).__name__, event.actor.user_id, err.key
+                )
+                return [Reply(await self._translate_for(event, err.key, err.params))]
+            except Exception:
+                log.exception(
+                    "handler failed (update %s, %s:%s)",
+                    event.update_id,
+                    event.actor.platform,
+                    event.actor.user_id,
+                )
+                return [Reply(await self._translate_for(event, "errors.internal", {}))]
+
+    async def _translate_for(self, event: Event, key: str, params: dict[str, Any]) -> str:
+        from core.i18n import translate
+
+        locale = event.actor.locale
+        try:
+            async with self.services.session_factory() as session:
+                member, _ = await resolve(session, self.services.clock, event.actor)
+                locale = member.locale
+                await session.rollback()
+        except Exception:  # the database may be the thing that failed
+            pass
+        return translate(locale, key, **params)
+
+    async def _route(self, ctx: Context, event: Event) -> list[AnyReply]:
+        if isinstance(event, Command):
+            return await self._command(ctx, event.name.lower(), event.args)
+        if isinstance(event, Button):
+            prefix, parts = ctx.services.signer.decode(event.data)
+            entry = BUTTONS.get(prefix)
+            if entry is None:
+                return [Reply(ctx.t("errors.button_expired"))]
+            fn, role = entry
+            if ctx.role < role:
+                return [Reply(ctx.t("errors.not_allowed"))]
+            return list(await fn(ctx, parts) or [])
+        if isinstance(event, Message):
+            parsed = parse_command(event.text) if event.text.startswith("/") else None
+            if parsed:
+                return await self._command(ctx, *parsed)
+            for p in MESSAGE_HANDLERS:
+                res = await p.handler(ctx, event.text)
+                if res is not None:
+                    return list(res)
+            if event.chat.kind == "private":
+                return [Reply(ctx.t("errors.unknown_message"))]
+            return []
+        handler = EVENT_HANDLERS.get(type(event))
+        if handler is None:
+            log.debug("no handler for %s", type(event).__name__)
+            return []
+        return list(await handler(ctx, event) or [])
+
+    async def _command(self, ctx: Context, name: str, args: str) -> list[AnyReply]:
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return [Reply(ctx.t("errors.unknown_command", name=name))]
+        if ctx.role < spec.role:
+            log.warning(
+                "denied /%s to %s:%s (role %s)",
+                name,
+                ctx.event.actor.platform,
+                ctx.event.actor.user_id,
+                ctx.role.name,
+            )
+            return [Reply(ctx.t("errors.not_allowed"))]
+        if spec.private_only and ctx.event.chat.kind != "private":
+            return [Reply(ctx.t("errors.private_only", name=name))]
+        return list(await spec.handler(ctx, args) or [])
+
+    async def run_start_hooks(self, ctx: Context, args: str) -> list[AnyReply] | None:
+        if args:
+            cmd, _, arg = args.partition("_")
+            spec = COMMANDS.get(cmd.lower())
+            if spec is not None and spec.deep_link:
+                return await self._command(ctx, spec.name, arg)
+        for p in START_HOOKS:
+            res = await p.handler(ctx, args)
+            if res is not None:
+                return list(res)
+        return None

@@ -1,0 +1,83 @@
+"""Foundation behaviour a member or operator notices: commands, roles, errors, storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from core.callbacks import CallbackSigner
+from core.errors import ExpiredButton
+from core.events import Actor, Chat, Command
+from models.member import Account, Member
+
+
+async def test_help_lists_commands_and_unknown_command_points_to_help(console_bot):
+    out = await console_bot.send("/help", as_member="alice")
+    assert "/courses" in out and "/help" in out
+    out = await console_bot.send("/frobnicate")
+    assert "/frobnicate" in out and "/help" in out
+
+
+async def test_member_created_once_per_platform_identity(app, db):
+    ev = Command(Actor("telegram", "42", "Alice"), Chat("telegram", "42"), "u1", name="whoami")
+    await app.router.dispatch(ev)
+    await app.router.dispatch(ev)
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Member.id)))).scalar_one() == 1
+        acc = (await s.execute(select(Account))).scalar_one()
+        assert (acc.platform, acc.platform_user_id, acc.chat_id) == ("telegram", "42", "42")
+
+
+async def test_text_over_limit_is_refused_and_nothing_stored(app, db):
+    ev = Command(
+        Actor("console", "bob"),
+        Chat("console", "bob"),
+        "u2",
+        name="language",
+        args="zh " + "x" * 5000,
+    )
+    out = await app.router.dispatch(ev)
+    assert "too long" in out[0].text
+    async with db.session() as s:
+        members = (await s.execute(select(Member))).scalars().all()
+        assert [m.locale for m in members] == ["en"]  # the command never ran
+
+
+async def test_language_switch_changes_replies(console_bot):
+    await console_bot.send("/language zh", as_member="li")
+    out = await console_bot.send("/help")
+    assert "你可以使用以下命令" in out
+    out = await console_bot.send("/language klingon")
+    assert "用法" in out
+
+
+async def test_moderator_sees_moderator_role(console_bot):
+    assert "moderator" in await console_bot.send("/whoami", as_member="mod")
+    assert "member" in await console_bot.send("/whoami", as_member="carol")
+
+
+async def test_utc_datetimes_round_trip_aware(db):
+    async with db.session() as s, s.begin():
+        m = Member(
+            display_name="T", created_at=datetime(2026, 5, 1, 12, 30, tzinfo=UTC), tags=[], prefs={}
+        )
+        s.add(m)
+    async with db.session() as s:
+        got = (await s.execute(select(Member))).scalar_one()
+        assert got.created_at == datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+        assert got.created_at.tzinfo is not None
+
+
+def test_callback_data_is_signed_short_and_forgery_is_refused():
+    signer = CallbackSigner("k")
+    data = signer.encode("plan", "monthly", 12345)
+    assert len(data.encode()) <= 64
+    assert signer.decode(data) == ("plan", ["monthly", "12345"])
+    with pytest.raises(ExpiredButton):
+        signer.decode(data.replace("monthly", "yearly"))
+    with pytest.raises(ExpiredButton):
+        CallbackSigner("other").decode(data)
+    with pytest.raises(ValueError):
+        signer.encode("x", "y" * 80)
