@@ -81,3 +81,21 @@ class PreCheckout(Event):
     amount: int = 0
     currency: str = ""
     payload: str = ""
+
+
+@dataclass(frozen=True)
+class EntitlementChanged(Event):
+    """Discord Premium Apps entitlement created / updated / deleted (SKU maps to a plan)."""
+
+    action: str = ""  # create|update|delete
+    entitlement_id: str = ""
+    sku_id: str = ""
+    starts_at: Any = None
+    ends_at: Any = None
+
+
+@dataclass(frozen=True)
+class Tick(Event):
+    """A scheduled job entering the router like any other input."""
+
+    job: str = ""
