@@ -42,8 +42,38 @@ def test_models_match_migrations_and_round_trip(engine_kind, tmp_path, request):
     assert diff == [], f"models and migrations differ: {diff}"
     expected = {t.name for t in models.Base.metadata.sorted_tables}
     assert expected <= _tables(url)
-    if engine_kind == "sqlite":  # PostgreSQL's test database is shared by the session
+    if engine_kind == "sqlite":  # the session's PostgreSQL database is shared: see below
         downgrade(url, "base")
         assert _tables(url) == set()
         upgrade(url)
         assert expected <= _tables(url)
+
+
+def test_postgres_downgrade_and_upgrade_round_trip(request):
+    """On a throwaway PostgreSQL database: heads -> base -> heads."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from models.db import sync_url
+
+    admin = request.getfixturevalue("pg_database")
+    if admin is None:
+        pytest.skip("PostgreSQL not reachable")
+    name = f"sb_mig_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(sync_url(admin), isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        expected = {t.name for t in models.Base.metadata.sorted_tables}
+        assert expected <= _tables(url)
+        downgrade(url, "base")
+        assert _tables(url) == set()
+        upgrade(url)
+        assert expected <= _tables(url)
+    finally:
+        with eng.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()

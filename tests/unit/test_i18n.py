@@ -1,0 +1,32 @@
+"""Both catalogs carry the same keys with the same placeholders; every command has help text."""
+
+from __future__ import annotations
+
+from core.i18n import LOCALES, catalog, normalize_locale, placeholders, translate
+from core.router import COMMANDS, load_features
+
+
+def test_catalogs_have_same_keys_and_placeholders():
+    en, zh = catalog("en"), catalog("zh-CN")
+    assert set(en) == set(zh), (
+        f"missing in zh: {set(en) - set(zh)}; missing in en: {set(zh) - set(en)}"
+    )
+    bad = [k for k in en if placeholders(en[k]) != placeholders(zh[k])]
+    assert not bad, f"placeholders differ: {bad}"
+
+
+def test_every_command_has_help_in_both_languages():
+    load_features()
+    for spec in COMMANDS.values():
+        for loc in LOCALES:
+            assert spec.help_key in catalog(loc), f"/{spec.name}: {spec.help_key} missing in {loc}"
+            if spec.usage_key:
+                assert spec.usage_key in catalog(loc), f"/{spec.name}: usage missing in {loc}"
+
+
+def test_locale_fallback_and_normalisation():
+    assert normalize_locale("zh-hans") == "zh-CN"
+    assert normalize_locale("en-US") == "en"
+    assert normalize_locale(None) == "en"
+    assert translate("zh-CN", "errors.unknown_command", name="x").startswith("我不认识")
+    assert translate("en", "no.such.key") == "no.such.key"
