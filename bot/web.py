@@ -30,10 +30,30 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def metrics_view(request: web.Request) -> web.Response:
+    from sqlalchemy import func, select
+
+    from core import metrics
+    from models.digest import Outbox
+
+    gauges: dict[str, float] = {}
+    try:
+        async with request.app[APP_KEY].services.session_factory() as s:
+            rows = await s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
+            for status, n in rows.all():
+                gauges[f"syllabot_outbox_{status}"] = float(n)
+    except Exception:  # noqa: BLE001 - metrics must not fail the scrape
+        gauges["syllabot_database_up"] = 0.0
+    else:
+        gauges["syllabot_database_up"] = 1.0
+    return web.Response(text=metrics.render(gauges), content_type="text/plain")
+
+
 def build_web_app(app: App) -> web.Application:
     wapp = web.Application(client_max_size=1024 * 1024)
     wapp[APP_KEY] = app
     wapp.router.add_get("/healthz", healthz)
+    wapp.router.add_get("/metrics", metrics_view)
     import bot.http as http_pkg
 
     for mod in pkgutil.iter_modules(http_pkg.__path__):

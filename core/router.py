@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import core
+from core import metrics
 from core.context import Context, Role, Services
 from core.errors import DomainError
 from core.events import Button, Command, Event, Message
@@ -184,13 +185,16 @@ class Router:
                     if len(text) > limit:
                         return [Reply(ctx.t("errors.too_long", limit=limit))]
                     out = await self._route(ctx, event)
+                    metrics.inc("syllabot_events_total", type=type(event).__name__, outcome="ok")
                     return out
             except DomainError as err:
+                metrics.inc("syllabot_events_total", type=type(event).__name__, outcome="refused")
                 log.info(
                     "refused %s for %s: %s", type(event).__name__, event.actor.user_id, err.key
                 )
                 return [Reply(await self._translate_for(event, err.key, err.params))]
             except Exception:
+                metrics.inc("syllabot_handler_errors_total", type=type(event).__name__)
                 log.exception(
                     "handler failed (update %s, %s:%s)",
                     event.update_id,
