@@ -14,6 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 import core
 from core import metrics
 from core.context import Context, Role, Services
@@ -21,6 +24,7 @@ from core.errors import DomainError
 from core.events import Button, Command, Event, Message
 from core.members import resolve
 from core.replies import AnyReply, Reply
+from models.inbound import InboundUpdate
 
 log = logging.getLogger("syllabot.router")
 
@@ -152,6 +156,23 @@ def role_for(
     return Role.MEMBER
 
 
+async def _first_delivery(session: AsyncSession, s: Services, event: Event) -> bool:
+    """Record the update id; False when this update was already applied (a redelivery)."""
+    try:
+        async with session.begin_nested():
+            session.add(
+                InboundUpdate(
+                    platform=event.actor.platform,
+                    update_id=str(event.update_id)[:64],
+                    received_at=s.clock.now(),
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
 class Router:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -171,6 +192,12 @@ class Router:
         async with s.session_factory() as session:
             try:
                 async with session.begin():
+                    if event.update_id and not await _first_delivery(session, s, event):
+                        log.info("duplicate update %s ignored", event.update_id)
+                        metrics.inc(
+                            "syllabot_events_total", type=type(event).__name__, outcome="duplicate"
+                        )
+                        return []
                     member, account = await resolve(session, s.clock, event.actor, event.chat)
                     role = role_for(
                         s,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ class ConsoleAdapter:
     out_dir: Path = Path("./var/console")
     buttons: dict[str, list[ButtonSpec]] = field(default_factory=dict)
     _seq: int = 0
+    _run: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def actor(self) -> Actor:
         return Actor(PLATFORM, self.user, display_name=self.user.capitalize(), username=self.user)
@@ -53,7 +55,7 @@ class ConsoleAdapter:
         if not line.strip():
             return []
         self._seq += 1
-        update_id = f"console-{self._seq}"
+        update_id = f"console-{self._run}-{self._seq}"
         parsed = parse_command(line) if line.startswith("/") else None
         if parsed:
             name, args = parsed
@@ -83,7 +85,9 @@ class ConsoleAdapter:
             if spec.url and not spec.data:
                 return [f"(console) opens {spec.url}"]
             self._seq += 1
-            event = Button(self.actor(), self.chat(), f"console-{self._seq}", data=spec.data or "")
+            event = Button(
+                self.actor(), self.chat(), f"console-{self._run}-{self._seq}", data=spec.data or ""
+            )
             return await self.render(await self.router.dispatch(event))
         if name in {"clock", "tick"}:
             clock = self.router.services.clock

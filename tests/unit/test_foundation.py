@@ -81,3 +81,13 @@ def test_callback_data_is_signed_short_and_forgery_is_refused():
         CallbackSigner("other").decode(data)
     with pytest.raises(ValueError):
         signer.encode("x", "y" * 80)
+
+
+async def test_redelivered_update_is_applied_once(app, db):
+    """Platforms redeliver on timeouts: the same update id changes things once."""
+    ev = Command(Actor("telegram", "77"), Chat("telegram", "77"), "tg-555", name="language", args="zh")
+    first = await app.router.dispatch(ev)
+    assert first and "中文" in first[0].text
+    assert await app.router.dispatch(ev) == []
+    other = Command(Actor("telegram", "77"), Chat("telegram", "77"), "tg-556", name="language", args="en")
+    assert "English" in (await app.router.dispatch(other))[0].text
