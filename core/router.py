@@ -128,16 +128,19 @@ _LOADED = False
 
 
 def load_features() -> None:
-    """Import every core.<feature>.commands module once."""
+    """Import every core.<feature>.commands and core.<feature>.jobs module once."""
     global _LOADED
     if _LOADED:
         return
     for mod in pkgutil.iter_modules(core.__path__):
-        if mod.ispkg:
+        if not mod.ispkg:
+            continue
+        for leaf in ("commands", "jobs"):
+            name = f"core.{mod.name}.{leaf}"
             try:
-                importlib.import_module(f"core.{mod.name}.commands")
+                importlib.import_module(name)
             except ModuleNotFoundError as exc:
-                if exc.name != f"core.{mod.name}.commands":
+                if exc.name != name:
                     raise
     _LOADED = True
 
