@@ -99,3 +99,24 @@ class Tick(Event):
     """A scheduled job entering the router like any other input."""
 
     job: str = ""
+
+
+@dataclass(frozen=True)
+class BotStatusChanged(Event):
+    """The bot itself was added, promoted, restricted or removed (or blocked in a DM).
+
+    `status` is the platform's new status (member|administrator|left|kicked|restricted);
+    `rights` lists the admin rights the bot now holds in `chat` (empty when not an admin).
+    """
+
+    status: str = ""
+    old_status: str = ""
+    rights: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThreadOpened(Event):
+    """An adapter opened the thread asked for by `OpenThread`: `thread_ref` finds it again."""
+
+    question_id: int = 0
+    thread_ref: str = ""
