@@ -1,4 +1,10 @@
-"""Plans, subscriptions, the payment ledger, access grants and redeemable codes."""
+"""Plans, subscriptions, the payment ledger, access grants and redeemable codes.
+
+The first-cut tables come from 0001_base; the membership branch (membership_0001) adds the
+columns and tables that make money and access idempotent: one subscription row per member and
+plan, issued payment intents (what we asked to be paid), webhook event ids, notices already
+sent, trial claims and code attempts.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +34,13 @@ class Plan(Base):
         JSONType, default=dict
     )  # telegram/discord targets
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when a moderator edits the plan: start-up sync then leaves it alone.
+    edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Subscription(Base):
     __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("member_id", "plan_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
@@ -43,6 +52,8 @@ class Subscription(Base):
     source: Mapped[str] = mapped_column(String(32), default="")
     external_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
     updated_at: Mapped[datetime]
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Payment(Base):
@@ -62,6 +73,14 @@ class Payment(Base):
     raw_hash: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    # A second provider id (Stripe payment_intent / subscription, Telegram user) for refunds.
+    ext_ref: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscription.id", ondelete="SET NULL"), nullable=True
+    )
+    applied_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    refunded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 class AccessGrant(Base):
@@ -77,6 +96,10 @@ class AccessGrant(Base):
     invite_link: Mapped[str | None] = mapped_column(String(255), nullable=True)
     granted_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    revoke_reason: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Code(Base):
@@ -91,3 +114,81 @@ class Code(Base):
         ForeignKey("member.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime]
+    uses_total: Mapped[int] = mapped_column(Integer, default=1)
+    hint: Mapped[str] = mapped_column(String(16), default="")  # last 4 chars, for moderators
+
+
+class CodeRedemption(Base):
+    """One row per member and code: a multi-use code still gives each member one use."""
+
+    __tablename__ = "code_redemption"
+    __table_args__ = (UniqueConstraint("code_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("code.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+
+
+class CodeAttempt(Base):
+    """Wrong code guesses, counted per member in a sliding window (rate limit)."""
+
+    __tablename__ = "code_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+
+
+class TrialClaim(Base):
+    """A member's one trial, across plans and platforms (the primary key enforces 'once')."""
+
+    __tablename__ = "trial_claim"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    at: Mapped[datetime]
+
+
+class PaymentIntent(Base):
+    """What we asked a member to pay: the payload nonce binds member, plan, amount, currency."""
+
+    __tablename__ = "payment_intent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    provider: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    ext_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)  # Stripe session id
+
+
+class WebhookEvent(Base):
+    """Provider event ids already processed: a replayed webhook changes nothing."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    received_at: Mapped[datetime]
+
+
+class MembershipNotice(Base):
+    """Reminders and state notices already sent, keyed by the period they are about."""
+
+    __tablename__ = "membership_notice"
+    __table_args__ = (UniqueConstraint("subscription_id", "kind", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    period_key: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime]
