@@ -21,9 +21,12 @@ class Digest(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(
         String(16), default="composed"
-    )  # composed|queued|sent|failed
-    created_at: Mapped[datetime]
+    )  # composed|queued|sent|failed|cancelled
+    created_at: Mapped[datetime] = mapped_column(index=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # engagement, for /digest stats: first button press, first "open" press
+    opened_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    clicked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Outbox(Base):
@@ -42,7 +45,12 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(
         String(16), default="pending"
-    )  # pending|sending|sent|failed|dead
+    )  # pending|sending|sent|failed|dead|unreachable|cancelled
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # claim lease: a worker that dies mid-batch leaves rows "sending"; after lease_until
+    # another worker may take them back (see core/digest/outbox.py for the exact rules)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    message_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)

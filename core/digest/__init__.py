@@ -1,0 +1,1 @@
+"""Scheduled digests: compose per member and period, then deliver through the outbox."""

@@ -1,0 +1,102 @@
+"""/digest (settings, preview, moderator stats) and the digest buttons."""
+
+from __future__ import annotations
+
+from core.context import Context
+from core.digest import compose, service
+from core.errors import NotAllowed
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command
+from models.catalog import Course
+from models.member import Member
+from models.qa import Question
+
+
+@command("digest", help_key="help.digest", usage_key="usage.digest")
+async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    words = args.split()
+    verb = words[0].lower() if words else ""
+    if not verb:
+        return [Reply(service.describe(ctx.member, ctx.clock.now(), ctx.locale))]
+    if verb in ("now", "preview"):
+        if len(words) > 1:
+            return [Reply(ctx.t("digest.usage"))]
+        rendered = await compose.build(ctx.session, ctx.services, ctx.member, ctx.clock.now())
+        if not rendered.items:
+            return [Reply(ctx.t("digest.preview_empty"))]
+        return [
+            Reply(
+                ctx.t("digest.preview_note") + "\n\n" + rendered.text,
+                buttons=_buttons(rendered.buttons),
+            )
+        ]
+    if verb == "stats":
+        if not ctx.is_mod():
+            raise NotAllowed()
+        days = 7
+        if len(words) > 2 or (
+            len(words) == 2 and not (words[1].isdigit() and 1 <= int(words[1]) <= 90)
+        ):
+            return [Reply(ctx.t("digest.stats_usage"))]
+        if len(words) == 2:
+            days = int(words[1])
+        rows = await service.stats(ctx.session, ctx.clock.now(), days)
+        if not rows:
+            return [Reply(ctx.t("digest.stats_empty", days=days))]
+        lines = [ctx.t("digest.stats_header", days=days)]
+        for r in rows:
+            lines.append(
+                ctx.t(
+                    "digest.stats_row",
+                    day=r.day,
+                    sent=r.sent,
+                    delivered=r.delivered,
+                    opened=r.opened,
+                    clicked=r.clicked,
+                    unsubscribed=r.unsubscribed,
+                )
+            )
+        return [Reply("\n".join(lines))]
+    key = await service.change(ctx.session, ctx.clock, ctx.member, args)
+    return [Reply(ctx.t(key) + "\n" + service.describe(ctx.member, ctx.clock.now(), ctx.locale))]
+
+
+def _buttons(rows: list[list[dict[str, str]]]) -> list[list[ButtonSpec]]:
+    return [
+        [ButtonSpec(b["label"], data=b.get("data"), url=b.get("url")) for b in row] for row in rows
+    ]
+
+
+@button("dg")
+async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    kind, course_id, item_kind = await service.record_click(
+        ctx.session, ctx.clock, ctx.member, parts
+    )
+    if kind != "digest_click":
+        return [Reply(ctx.t(f"digest.feedback_{kind}"))]
+    ref = int(parts[3])
+    zh = ctx.locale == "zh-CN"
+    if course_id is not None:
+        c = await ctx.session.get(Course, course_id)
+        if c is None:
+            return [Reply(ctx.t("digest.item_gone"))]
+        title = c.title_zh if zh and c.title_zh else c.title
+        desc = c.description_zh if zh and c.description_zh else c.description
+        text = f"{title}\n{desc}".strip()
+        btns = [[ButtonSpec(ctx.t("digest.btn_open"), url=c.url)]] if c.url else []
+        return [Reply(text + ("\n" + ctx.t("digest.open_course_hint", slug=c.slug)), buttons=btns)]
+    if item_kind == "question":
+        q = await ctx.session.get(Question, ref)
+        if q is None:
+            return [Reply(ctx.t("digest.item_gone"))]
+        return [Reply(ctx.t("digest.open_question", id=q.id, text=q.text[:1000]))]
+    if item_kind == "peer":
+        m = await ctx.session.get(Member, ref)
+        if m is None or m.forgotten_at is not None or not m.peer_opt_in:
+            return [Reply(ctx.t("digest.item_gone"))]
+        return [
+            Reply(
+                ctx.t("digest.open_peer", name=m.display_name, tags=", ".join(m.tags or []) or "-")
+            )
+        ]
+    return [Reply(ctx.t("digest.feedback_digest_click"))]

@@ -1,0 +1,251 @@
+"""Compose digests: gather items, render them in the member's language, queue them.
+
+Composing and sending are separate steps. `compose_due` writes, per member, one Digest row
+(UNIQUE member + period) and its outbox row in the same transaction: either both exist or
+neither, so a crash before commit means "compose again", after it means "send later".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from core.digest import outbox, providers
+from core.digest.providers import Item
+from core.digest.schedule import Prefs, due_now
+from core.i18n import normalize_locale, translate
+from models.digest import Digest
+from models.member import Member
+
+log = logging.getLogger("syllabot.digest.compose")
+
+N_COURSES = 3
+KIND_CODES = {"course": "c", "peer": "p", "question": "q", "event": "e", "nudge": "n"}
+CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
+SECTION_ORDER = ("course", "nudge", "peer", "question", "event")
+
+
+def prefs_of(m: Member) -> Prefs:
+    return Prefs(
+        frequency=m.digest_frequency or "weekly",
+        weekday=m.digest_weekday or 0,
+        hour=m.digest_hour if m.digest_hour is not None else 9,
+        timezone=m.timezone or "UTC",
+        quiet_start=m.quiet_start,
+        quiet_end=m.quiet_end,
+    )
+
+
+@dataclass
+class Rendered:
+    items: list[Item]
+    text: str
+    buttons: list[list[dict[str, str]]] = field(default_factory=list)
+
+    def payload(self, digest_id: int) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": self.buttons,
+            "markup": "plain",
+            "digest_id": digest_id,
+        }
+
+
+async def gather_items(
+    session: AsyncSession, services: Services, member: Member, now: datetime, locale: str
+) -> list[Item]:
+    """Everything worth telling this member now, each section optional."""
+    items: list[Item] = []
+    rec = providers.recommender(services)
+    if not member.recommend_opt_out:
+        items += list(await rec.recommend_for(session, member, N_COURSES, locale))[:N_COURSES]
+    items += await providers.progress_nudges(session, member, now, locale)
+    if member.peer_opt_in:
+        items += list(await rec.peers_for(session, member, 1, locale))[:1]
+    items += await providers.open_questions(session, member, now, locale)
+    for name, fn in sorted(providers.SECTIONS.items()):
+        try:
+            items += list(await fn(session, member, now, locale))[:3]
+        except Exception:  # noqa: BLE001 - another feature's section must not stop the digest
+            log.exception("digest section %s failed for member %s", name, member.id)
+    order = {k: i for i, k in enumerate(SECTION_ORDER)}
+    return sorted(items, key=lambda it: order.get(it.kind, len(order)))
+
+
+def render(
+    services: Services, member: Member, items: list[Item], digest_id: int, locale: str
+) -> Rendered:
+    """Text plus one button row per item: open, 👍, 👎, not interested (signed callbacks)."""
+    t = lambda key, **kw: translate(locale, key, **kw)  # noqa: E731
+    lines = [t("digest.header", name=member.display_name or "")]
+    rows: list[list[dict[str, str]]] = []
+    current = None
+    for n, it in enumerate(items, 1):
+        if it.kind != current:
+            current = it.kind
+            lines.append("")
+            lines.append(t(f"digest.section_{it.kind}"))
+        line = f"{n}. {it.title}"
+        if it.reason:
+            line += f" — {it.reason}"
+        lines.append(line)
+        code = KIND_CODES.get(it.kind, "x")
+        sign = services.signer.encode
+        rows.append(
+            [
+                {
+                    "label": f"{n} {t('digest.btn_open')}",
+                    "data": sign("dg", "o", digest_id, code, it.ref),
+                },
+                {"label": f"{n} 👍", "data": sign("dg", "u", digest_id, code, it.ref)},
+                {"label": f"{n} 👎", "data": sign("dg", "d", digest_id, code, it.ref)},
+                {
+                    "label": f"{n} {t('digest.btn_not_interested')}",
+                    "data": sign("dg", "x", digest_id, code, it.ref),
+                },
+            ]
+        )
+    lines.append("")
+    lines.append(t("digest.footer"))
+    return Rendered(items, "\n".join(lines).strip(), rows)
+
+
+async def build(
+    session: AsyncSession, services: Services, member: Member, now: datetime, digest_id: int = 0
+) -> Rendered:
+    locale = normalize_locale(member.locale)
+    items = await gather_items(session, services, member, now, locale)
+    return render(services, member, items, digest_id, locale)
+
+
+@dataclass
+class ComposeReport:
+    due: int = 0
+    composed: int = 0
+    queued: int = 0
+    empty: int = 0
+    skipped: int = 0  # already composed (by us earlier or by another process)
+
+
+async def compose_one(
+    session: AsyncSession, services: Services, member: Member, period_key: str, now: datetime
+) -> str:
+    """Digest row + outbox row for one member and period, inside a savepoint."""
+    try:
+        async with session.begin_nested():
+            d = Digest(
+                member_id=member.id,
+                period_key=period_key,
+                content={},
+                status="composed",
+                created_at=now,
+            )
+            session.add(d)
+            await session.flush()
+            rendered = await build(session, services, member, now, d.id)
+            d.content = {
+                "items": [i.as_dict() for i in rendered.items],
+                "text": rendered.text,
+                "locale": normalize_locale(member.locale),
+            }
+            if not rendered.items:
+                d.status = "empty"
+                await session.flush()
+                return "empty"
+            row = await outbox.enqueue(
+                session,
+                member_id=member.id,
+                payload=rendered.payload(d.id),
+                dedupe_key=f"digest:{member.id}:{period_key}",
+                not_before=now,
+                now=now,
+            )
+            d.status = "queued" if row is not None else "failed"
+            await session.flush()
+            return "queued" if row is not None else "unreachable"
+    except IntegrityError:
+        return "skipped"
+
+
+async def compose_due(
+    services: Services,
+    *,
+    now: datetime | None = None,
+    chunk: int = 200,
+    only: set[int] | None = None,
+) -> ComposeReport:
+    """Compose and queue every digest due at `now` that is not composed yet."""
+    now = now or services.clock.now()
+    report = ComposeReport()
+    factory = services.session_factory
+    async with factory() as s:
+        q = select(
+            Member.id,
+            Member.digest_frequency,
+            Member.digest_weekday,
+            Member.digest_hour,
+            Member.timezone,
+            Member.quiet_start,
+            Member.quiet_end,
+        ).where(
+            Member.digest_frequency != "off",
+            Member.reachable.is_(True),
+            Member.forgotten_at.is_(None),
+            Member.role != "banned",
+        )
+        if only is not None:
+            q = q.where(Member.id.in_(only))
+        candidates = (await s.execute(q)).all()
+        have = set(
+            (
+                await s.execute(
+                    select(Digest.member_id, Digest.period_key).where(
+                        Digest.created_at >= now - timedelta(days=10)
+                    )
+                )
+            ).tuples()
+        )
+    todo: list[tuple[int, str]] = []
+    for mid, freq, wd, hour, tz, qs, qe in candidates:
+        due = due_now(Prefs(freq, wd or 0, 9 if hour is None else hour, tz or "UTC", qs, qe), now)
+        if due is None:
+            continue
+        report.due += 1
+        if (mid, due.period_key) in have:
+            report.skipped += 1
+            continue
+        todo.append((mid, due.period_key))
+    for i in range(0, len(todo), chunk):
+        part = todo[i : i + chunk]
+        async with factory() as s, s.begin():
+            members = {
+                m.id: m
+                for m in (
+                    await s.execute(select(Member).where(Member.id.in_([mid for mid, _ in part])))
+                )
+                .scalars()
+                .all()
+            }
+            for mid, key in part:
+                m = members.get(mid)
+                if m is None:
+                    continue
+                result = await compose_one(s, services, m, key, now)
+                if result == "skipped":
+                    report.skipped += 1
+                    continue
+                report.composed += 1
+                if result == "queued":
+                    report.queued += 1
+                elif result == "empty":
+                    report.empty += 1
+    if report.composed:
+        log.info("digests: %s", report)
+    return report

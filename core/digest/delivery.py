@@ -1,0 +1,192 @@
+"""The drain: claim due outbox rows, pace them through the rate limiter, send, record.
+
+Adapters register their `core.ports.Deliverer` with `register_deliverer(services, d)`; the
+console platform always has `ConsoleDeliverer` (no network: it records what it "sent").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from core.context import Services
+from core.digest import outbox
+from core.digest.ratelimit import RateLimiter
+from core.ports import Deliverer, SendOutcome
+from models.member import Member
+
+log = logging.getLogger("syllabot.digest.delivery")
+
+
+@dataclass
+class ConsoleDeliverer:
+    """The console "platform": keeps what was delivered so the demo can print it."""
+
+    platform: str = "console"
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def deliver(self, target: str, payload: dict[str, Any]) -> SendOutcome:
+        self.sent.append((target, payload))
+        return SendOutcome("sent", message_ref=f"console-{len(self.sent)}")
+
+
+def deliverers(services: Services) -> dict[str, Deliverer]:
+    reg: dict[str, Deliverer] = services.extras.setdefault("deliverers", {})
+    reg.setdefault("console", ConsoleDeliverer())
+    return reg
+
+
+def register_deliverer(services: Services, deliverer: Deliverer) -> None:
+    """Adapters call this at start-up (e.g. bot/telegram/deliver.py)."""
+    deliverers(services)[deliverer.platform] = deliverer
+
+
+def limiter(services: Services) -> RateLimiter:
+    """One limiter per process: every send shares the same buckets."""
+    return services.get("digest.rate_limiter", lambda _s: RateLimiter())
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retried: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    lost_claims: int = 0
+    statuses: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.unreachable + self.failed + self.cancelled
+
+
+def _is_group(platform: str, target: str) -> bool:
+    return platform == "telegram" and target.startswith("-")
+
+
+async def drain(
+    services: Services,
+    *,
+    worker: str | None = None,
+    batch: int = 50,
+    budget_s: float | None = 50.0,
+    limit_total: int | None = None,
+    rate_limiter: RateLimiter | None = None,
+    senders: dict[str, Deliverer] | None = None,
+) -> DrainReport:
+    """Send what is due until nothing is, or `budget_s` (limiter clock) has passed."""
+    rl = rate_limiter or limiter(services)
+    reg = senders if senders is not None else deliverers(services)
+    me = worker or worker_id()
+    report = DrainReport()
+    started = rl.monotonic()
+    factory = services.session_factory
+    while True:
+        if budget_s is not None and rl.monotonic() - started >= budget_s:
+            break
+        if limit_total is not None and report.handled >= limit_total:
+            break
+        rows = await outbox.claim(
+            factory, now=services.clock.now(), worker=me, platforms=sorted(reg), limit=batch
+        )
+        if not rows:
+            break
+        gate = await _gate(services, rows)
+        for row in rows:
+            status = await _send_one(services, rl, reg[row.platform], row, gate)
+            report.statuses[row.id] = status
+            if status == "sent":
+                report.sent += 1
+            elif status == "pending":
+                report.retried += 1
+            elif status == "unreachable":
+                report.unreachable += 1
+            elif status == "cancelled":
+                report.cancelled += 1
+            elif status == "lost":
+                report.lost_claims += 1
+            else:
+                report.failed += 1
+    return report
+
+
+async def _gate(services: Services, rows: list[outbox.Claimed]) -> dict[int, str | None]:
+    """Why each member's row must not go (opted out, unreachable, forgotten), checked at send."""
+    ids = {r.member_id for r in rows if r.member_id is not None}
+    if not ids:
+        return {}
+    async with services.session_factory() as s:
+        found = (
+            await s.execute(
+                select(
+                    Member.id, Member.reachable, Member.digest_frequency, Member.forgotten_at
+                ).where(Member.id.in_(ids))
+            )
+        ).all()
+    out: dict[int, str | None] = {}
+    for mid, reachable, freq, forgotten in found:
+        out[mid] = (
+            "forgotten"
+            if forgotten is not None
+            else "unreachable"
+            if not reachable
+            else "opted out"
+            if freq == "off"
+            else None
+        )
+    return out
+
+
+async def _send_one(
+    services: Services,
+    rl: RateLimiter,
+    sender: Deliverer,
+    row: outbox.Claimed,
+    gate: dict[int, str | None],
+) -> str:
+    factory = services.session_factory
+    is_digest = (row.dedupe_key or "").startswith("digest:")
+    if row.member_id is not None:
+        why = gate.get(row.member_id, "forgotten")
+        if why == "opted out" and not is_digest:
+            why = None  # opting out of digests does not silence other messages
+        if why:
+            async with factory() as s, s.begin():
+                await outbox.cancel(s, row, why)
+            return "cancelled"
+    group = _is_group(row.platform, row.target)
+    if rl.ready_in(row.platform, row.target, group) > 30:  # a chat in a long 429 penalty
+        async with factory() as s, s.begin():
+            wait = rl.ready_in(row.platform, row.target, group)
+            return await outbox.record(
+                s,
+                row,
+                SendOutcome("retry", retry_after=wait, error="chat throttled"),
+                services.clock.now(),
+            )
+    await rl.acquire(row.platform, row.target, group)
+    async with factory() as s, s.begin():
+        if not await outbox.mark_inflight(s, row):
+            return "lost"
+    try:
+        outcome = await sender.deliver(row.target, row.payload)
+    except Exception as exc:  # noqa: BLE001 - a deliverer bug must not kill the drain
+        log.exception("deliverer %s crashed on outbox %s", row.platform, row.id)
+        outcome = SendOutcome("retry", error=f"{type(exc).__name__}: {exc}"[:300])
+    if outcome.status == "retry" and outcome.retry_after:
+        rl.penalize(row.platform, row.target, outcome.retry_after)
+    async with factory() as s, s.begin():
+        status = await outbox.record(s, row, outcome, services.clock.now())
+    if status != "sent":
+        log.info("outbox %s -> %s (%s)", row.id, status, outcome.error)
+    return status

@@ -1,0 +1,349 @@
+"""Where digest content comes from: the recommender (injected), plus small built-in sections.
+
+The seam: `recommender(services)` returns whatever `services.get("recommender", ...)` holds,
+adapted to `RecommenderPort`. When `core/recommend/service.py` exists its service is used;
+otherwise a simple popularity-by-shared-tags fallback keeps digests useful (and testable).
+Other features add sections with `register_section("events", fn)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from models.catalog import Course, Lesson
+from models.interaction import Interaction
+from models.member import Member
+from models.qa import Question
+
+log = logging.getLogger("syllabot.digest")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a digest. `kind`: course|peer|question|event|nudge; `ref`: its id."""
+
+    kind: str
+    ref: int
+    title: str
+    reason: str = ""  # already in the member's language
+    url: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "reason": self.reason,
+            "url": self.url,
+        }
+
+
+class RecommenderPort(Protocol):
+    async def recommend_for(
+        self, session: AsyncSession, member: Member, k: int, locale: str
+    ) -> Sequence[Item]: ...
+
+    async def peers_for(
+        self, session: AsyncSession, member: Member, k: int, locale: str
+    ) -> Sequence[Item]: ...
+
+
+SectionFn = Callable[[AsyncSession, Member, datetime, str], Awaitable[Sequence[Item]]]
+SECTIONS: dict[str, SectionFn] = {}
+
+
+def register_section(name: str, fn: SectionFn) -> SectionFn:
+    """Add a digest section (e.g. the admin feature's upcoming events)."""
+    SECTIONS[name] = fn
+    return fn
+
+
+# ---------------------------------------------------------------- the recommender seam
+
+
+def _build_recommender(services: Services) -> RecommenderPort:
+    try:
+        mod = importlib.import_module("core.recommend.service")
+    except ModuleNotFoundError as exc:
+        if exc.name and "core.recommend" in exc.name:
+            return FallbackRecommender()
+        raise
+    return RecommendServiceAdapter(mod, services)
+
+
+def recommender(services: Services) -> RecommenderPort:
+    obj = services.get("digest.recommender", _build_recommender)
+    return obj
+
+
+def _first_attr(obj: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if isinstance(obj, dict) and n in obj:
+            return obj[n]
+        if hasattr(obj, n):
+            return getattr(obj, n)
+    return default
+
+
+class RecommendServiceAdapter:
+    """Adapts core.recommend.service (recommend_for / peers_for) to RecommenderPort."""
+
+    def __init__(self, mod: Any, services: Services) -> None:
+        self.mod = mod
+        self.services = services
+        self.fallback = FallbackRecommender()
+
+    async def recommend_for(
+        self, session: AsyncSession, member: Member, k: int, locale: str
+    ) -> Sequence[Item]:
+        fn = getattr(self.mod, "recommend_for", None)
+        if fn is None:
+            return await self.fallback.recommend_for(session, member, k, locale)
+        try:
+            got = await fn(session, member.id, k)
+        except TypeError:
+            got = await fn(self.services, session, member.id, k)
+        out = []
+        for r in got or []:
+            cid = _first_attr(r, "course_id", "item_id", "id")
+            if cid is None:
+                continue
+            title = _first_attr(r, "title", default="")
+            if locale == "zh-CN":
+                title = _first_attr(r, "title_zh", default="") or title
+            reason = _first_attr(r, "explanation", "reason", "why", default="") or ""
+            if isinstance(reason, (list, tuple)):
+                reason = "; ".join(str(x) for x in reason)
+            out.append(
+                Item(
+                    "course",
+                    int(cid),
+                    str(title),
+                    str(reason),
+                    _first_attr(r, "url", default="") or "",
+                )
+            )
+        return out
+
+    async def peers_for(
+        self, session: AsyncSession, member: Member, k: int, locale: str
+    ) -> Sequence[Item]:
+        fn = getattr(self.mod, "peers_for", None)
+        if fn is None:
+            return await self.fallback.peers_for(session, member, k, locale)
+        try:
+            got = await fn(session, member.id, k)
+        except TypeError:
+            got = await fn(self.services, session, member.id, k)
+        out = []
+        for p in got or []:
+            pid = _first_attr(p, "member_id", "peer_id", "id")
+            if pid is None:
+                continue
+            name = _first_attr(p, "display_name", "name", default="") or f"#{pid}"
+            reason = _first_attr(p, "explanation", "reason", default="") or ""
+            out.append(Item("peer", int(pid), str(name), str(reason)))
+        return out
+
+
+@dataclass
+class FallbackRecommender:
+    """Courses popular among members who share the member's tags; peers sharing most tags.
+
+    Caches catalogue-wide counts for a few minutes so composing 10,000 digests reads them once.
+    """
+
+    popularity: Counter[int] = field(default_factory=Counter)
+    courses: dict[int, Course] = field(default_factory=dict)
+    peers_by_tag: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    loaded_at: float | None = None
+    ttl_s: float = 600.0
+
+    async def _load(self, session: AsyncSession) -> None:
+        if self.loaded_at is not None and time.monotonic() - self.loaded_at < self.ttl_s:
+            return
+        self.courses = {
+            c.id: c
+            for c in (await session.execute(select(Course).where(Course.hidden.is_(False))))
+            .scalars()
+            .all()
+        }
+        rows = await session.execute(
+            select(Interaction.course_id, func.count())
+            .where(Interaction.course_id.is_not(None), Interaction.weight > 0)
+            .group_by(Interaction.course_id)
+        )
+        self.popularity = Counter({int(cid): int(n) for cid, n in rows if cid is not None})
+        peers: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for mid, name, tags in await session.execute(
+            select(Member.id, Member.display_name, Member.tags).where(
+                Member.peer_opt_in.is_(True), Member.forgotten_at.is_(None)
+            )
+        ):
+            for t in tags or []:
+                peers[t].append((mid, name))
+        self.peers_by_tag = dict(peers)
+        self.loaded_at = time.monotonic()
+
+    async def recommend_for(
+        self, session: AsyncSession, member: Member, k: int, locale: str
+    ) -> Sequence[Item]:
+        from core.i18n import translate
+
+        await self._load(session)
+        seen = set(
+            (
+                await session.execute(
+                    select(Interaction.course_id).where(
+                        Interaction.member_id == member.id, Interaction.course_id.is_not(None)
+                    )
+                )
+            ).scalars()
+        )
+        mine = set(member.tags or [])
+        scored = []
+        for cid, c in self.courses.items():
+            if cid in seen:
+                continue
+            shared = sorted(mine & set(c.tags or []))
+            if not shared:
+                continue
+            scored.append((len(shared), self.popularity[cid], -cid, c, shared[0]))
+        scored.sort(reverse=True)
+        out = []
+        for _, _, _, c, tag in scored[:k]:
+            title = c.title_zh if locale == "zh-CN" and c.title_zh else c.title
+            out.append(
+                Item("course", c.id, title, translate(locale, "digest.why_tag", tag=tag), c.url)
+            )
+        return out
+
+    async def peers_for(
+        self, session: AsyncSession, member: Member, k: int, locale: str
+    ) -> Sequence[Item]:
+        from core.i18n import translate
+
+        await self._load(session)
+        score: Counter[int] = Counter()
+        names: dict[int, str] = {}
+        why: dict[int, str] = {}
+        for t in sorted(member.tags or []):
+            for pid, name in self.peers_by_tag.get(t, []):
+                if pid == member.id:
+                    continue
+                score[pid] += 1
+                names[pid] = name
+                why.setdefault(pid, t)
+        best = sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [
+            Item("peer", pid, names[pid], translate(locale, "digest.why_peer", tag=why[pid]))
+            for pid, _ in best
+        ]
+
+
+# ---------------------------------------------------------------- built-in sections
+
+
+async def open_questions(
+    session: AsyncSession, member: Member, now: datetime, locale: str, limit: int = 2
+) -> list[Item]:
+    """Open questions in the member's areas that someone else asked: they could answer."""
+    from core.i18n import translate
+
+    mine = set(member.tags or [])
+    if not mine:
+        return []
+    rows = (
+        await session.execute(
+            select(Question.id, Question.text, Question.tags, Question.member_id)
+            .where(Question.status == "open")
+            .order_by(Question.created_at.desc(), Question.id.desc())
+            .limit(200)
+        )
+    ).all()
+    out = []
+    for qid, text, tags, asker in rows:
+        if asker == member.id:
+            continue
+        shared = sorted(mine & set(tags or []))
+        if shared:
+            title = text if len(text) <= 90 else text[:87] + "…"
+            out.append(
+                Item(
+                    "question", qid, title, translate(locale, "digest.why_question", tag=shared[0])
+                )
+            )
+        if len(out) >= limit:
+            break
+    return out
+
+
+async def progress_nudges(
+    session: AsyncSession, member: Member, now: datetime, locale: str, limit: int = 2
+) -> list[Item]:
+    """'2 lessons left in X': courses started (lessons completed) but not finished."""
+    from core.i18n import translate
+
+    done = (
+        await session.execute(
+            select(Interaction.course_id, Interaction.lesson_id, Interaction.kind).where(
+                Interaction.member_id == member.id,
+                Interaction.kind.in_(("lesson_complete", "course_complete")),
+                Interaction.course_id.is_not(None),
+            )
+        )
+    ).all()
+    if not done:
+        return []
+    finished = {cid for cid, _, kind in done if kind == "course_complete"}
+    lessons: dict[int, set[int]] = defaultdict(set)
+    for cid, lid, kind in done:
+        if kind == "lesson_complete" and lid is not None and cid is not None and cid not in finished:
+            lessons[cid].add(lid)
+    if not lessons:
+        return []
+    totals = dict(
+        (
+            await session.execute(
+                select(Lesson.course_id, func.count())
+                .where(Lesson.course_id.in_(list(lessons)))
+                .group_by(Lesson.course_id)
+            )
+        ).all()
+    )
+    courses = {
+        c.id: c
+        for c in (await session.execute(select(Course).where(Course.id.in_(list(lessons)))))
+        .scalars()
+        .all()
+    }
+    out = []
+    for cid in sorted(lessons, key=lambda c: (totals.get(c, 0) - len(lessons[c]), c)):
+        left = int(totals.get(cid, 0)) - len(lessons[cid])
+        c = courses.get(cid)
+        if c is None or left <= 0:
+            continue
+        title = c.title_zh if locale == "zh-CN" and c.title_zh else c.title
+        out.append(
+            Item(
+                "nudge",
+                cid,
+                title,
+                translate(locale, "digest.lessons_left", n=left, course=title),
+                c.url,
+            )
+        )
+        if len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,268 @@
+"""Use cases behind /digest: show and change settings, preview, record clicks, stats."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import audit
+from core.clock import Clock
+from core.digest import outbox
+from core.digest.errors import DigestUsageError, NotYourDigestError, UnknownTimezoneError
+from core.digest.schedule import next_due, zone
+from core.i18n import translate
+from models.digest import Digest, Outbox
+from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Member
+
+WEEKDAYS = {
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
+    "周一": 0,
+    "周二": 1,
+    "周三": 2,
+    "周四": 3,
+    "周五": 4,
+    "周六": 5,
+    "周日": 6,
+    "周天": 6,
+}
+HOUR_RE = re.compile(r"^(\d{1,2})(?::00)?$")
+QUIET_RE = re.compile(r"^(\d{1,2})(?::00)?\s*-\s*(\d{1,2})(?::00)?$")
+ACTION_KINDS = {"o": "digest_click", "u": "thumbs_up", "d": "thumbs_down", "x": "not_interested"}
+
+
+def _hour(text: str) -> int:
+    m = HOUR_RE.match(text.strip())
+    if not m or not 0 <= int(m.group(1)) <= 23:
+        raise DigestUsageError()
+    return int(m.group(1))
+
+
+def _settings_of(m: Member) -> dict[str, Any]:
+    return {
+        "frequency": m.digest_frequency,
+        "weekday": m.digest_weekday,
+        "hour": m.digest_hour,
+        "timezone": m.timezone,
+        "quiet": [m.quiet_start, m.quiet_end],
+    }
+
+
+def describe(member: Member, now: datetime, locale: str) -> str:
+    """The member's digest settings and the next send time, in their own timezone."""
+    from core.digest.compose import prefs_of
+
+    t = lambda k, **kw: translate(locale, k, **kw)  # noqa: E731
+    p = prefs_of(member)
+    if p.frequency == "off":
+        return t("digest.settings_off")
+    when = (
+        t("digest.freq_daily")
+        if p.frequency == "daily"
+        else t("digest.freq_weekly", day=t(f"digest.weekday_{p.weekday % 7}"))
+    )
+    quiet = (
+        t("digest.quiet_none")
+        if p.quiet_start is None or p.quiet_end is None
+        else t("digest.quiet_range", start=p.quiet_start, end=p.quiet_end)
+    )
+    nxt = next_due(p, now)
+    nxt_s = nxt.astimezone(zone(p.timezone)).strftime("%Y-%m-%d %H:%M") if nxt else "-"
+    return t(
+        "digest.settings",
+        when=when,
+        hour=f"{p.hour:02d}:00",
+        tz=p.timezone,
+        quiet=quiet,
+        next=nxt_s,
+    )
+
+
+async def change(session: AsyncSession, clock: Clock, member: Member, args: str) -> str:
+    """Apply one `/digest ...` change; returns the i18n key of the confirmation.
+
+    daily [H] | weekly [DAY] [H] | off | hour H | quiet A-B | quiet off | tz ZONE
+    """
+    words = args.split()
+    if not words:
+        raise DigestUsageError()
+    verb, rest = words[0].lower(), words[1:]
+    before = _settings_of(member)
+    if verb in ("daily", "每天"):
+        if len(rest) > 1:
+            raise DigestUsageError()
+        member.digest_frequency = "daily"
+        if rest:
+            member.digest_hour = _hour(rest[0])
+    elif verb in ("weekly", "每周"):
+        if len(rest) > 2:
+            raise DigestUsageError()
+        member.digest_frequency = "weekly"
+        for w in rest:
+            if w.lower() in WEEKDAYS:
+                member.digest_weekday = WEEKDAYS[w.lower()]
+            else:
+                member.digest_hour = _hour(w)
+    elif verb in ("off", "stop", "关闭"):
+        if rest:
+            raise DigestUsageError()
+        member.digest_frequency = "off"
+        await outbox.cancel_pending_digests(session, member.id)
+    elif verb == "hour" and len(rest) == 1:
+        member.digest_hour = _hour(rest[0])
+    elif verb == "quiet" and len(rest) >= 1:
+        spec = " ".join(rest)
+        if spec.lower() in ("off", "none"):
+            member.quiet_start = member.quiet_end = None
+        else:
+            m = QUIET_RE.match(spec)
+            if not m:
+                raise DigestUsageError()
+            a, b = int(m.group(1)), int(m.group(2))
+            if not (0 <= a <= 23 and 0 <= b <= 23) or a == b:
+                raise DigestUsageError()
+            member.quiet_start, member.quiet_end = a, b
+    elif verb in ("tz", "timezone") and len(rest) == 1:
+        name = rest[0]
+        if len(name) > 64 or zone(name).key != name:
+            raise UnknownTimezoneError(name[:64])
+        member.timezone = name
+    else:
+        raise DigestUsageError()
+    after = _settings_of(member)
+    if after != before:
+        await audit(
+            session,
+            clock,
+            actor=f"member:{member.id}",
+            actor_member_id=member.id,
+            action="digest.unsubscribe"
+            if after["frequency"] == "off" and before["frequency"] != "off"
+            else "digest.settings",
+            target=f"member:{member.id}",
+            before=before,
+            after=after,
+        )
+    return "digest.saved"
+
+
+async def record_click(
+    session: AsyncSession, clock: Clock, member: Member, parts: list[str]
+) -> tuple[str, int | None, str]:
+    """A digest button press -> one Interaction (pressing twice records once).
+
+    Returns (interaction kind, course id or None, item kind)."""
+    from core.digest.compose import CODE_KINDS
+
+    if len(parts) != 4 or parts[0] not in ACTION_KINDS or parts[2] not in CODE_KINDS:
+        raise DigestUsageError()
+    try:
+        digest_id, ref = int(parts[1]), int(parts[3])
+    except ValueError as exc:
+        raise DigestUsageError() from exc
+    kind = ACTION_KINDS[parts[0]]
+    item_kind = CODE_KINDS[parts[2]]
+    now = clock.now()
+    digest = None
+    if digest_id:
+        digest = await session.get(Digest, digest_id)
+        if digest is None or digest.member_id != member.id:
+            raise NotYourDigestError()
+    course_id = ref if item_kind in ("course", "nudge") else None
+    meta = {"digest_id": digest_id, "item": item_kind, "ref": ref}
+    dup = (
+        await session.execute(
+            select(Interaction.id, Interaction.meta).where(
+                Interaction.member_id == member.id,
+                Interaction.kind == kind,
+                Interaction.source == "digest",
+                Interaction.course_id == course_id
+                if course_id is not None
+                else Interaction.course_id.is_(None),
+            )
+        )
+    ).all()
+    if not any((m or {}) == meta for _, m in dup):
+        session.add(
+            Interaction(
+                member_id=member.id,
+                course_id=course_id,
+                kind=kind,
+                weight=KIND_WEIGHTS.get(kind, 1.0),
+                at=now,
+                source="digest",
+                meta=meta,
+            )
+        )
+    if digest is not None:
+        if digest.opened_at is None:
+            digest.opened_at = now
+        if kind == "digest_click" and digest.clicked_at is None:
+            digest.clicked_at = now
+    await session.flush()
+    return kind, course_id, item_kind
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    day: str
+    sent: int
+    delivered: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+
+
+async def stats(session: AsyncSession, now: datetime, days: int = 7) -> list[StatsRow]:
+    """Per UTC day of composition: queued digests, delivered, opened, clicked; unsubscribes."""
+    from models.audit import AuditLog
+
+    since = now - timedelta(days=days)
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for created, status, sent_at, opened, clicked in await session.execute(
+        select(
+            Digest.created_at, Digest.status, Digest.sent_at, Digest.opened_at, Digest.clicked_at
+        ).where(Digest.created_at >= since)
+    ):
+        r = rows[created.date().isoformat()]
+        if status != "empty":
+            r["sent"] += 1
+        r["delivered"] += sent_at is not None
+        r["opened"] += opened is not None
+        r["clicked"] += clicked is not None
+    for (at,) in await session.execute(
+        select(AuditLog.at).where(AuditLog.action == "digest.unsubscribe", AuditLog.at >= since)
+    ):
+        rows[at.date().isoformat()]["unsubscribed"] += 1
+    return [
+        StatsRow(day, r["sent"], r["delivered"], r["opened"], r["clicked"], r["unsubscribed"])
+        for day, r in sorted(rows.items())
+    ]
+
+
+async def outbox_backlog(session: AsyncSession) -> dict[str, int]:
+    return {
+        s: int(n)
+        for s, n in await session.execute(
+            select(Outbox.status, func.count()).group_by(Outbox.status)
+        )
+    }
