@@ -1,0 +1,56 @@
+"""Plan gating: which plan codes a member holds now, checked against `Course.plan_codes`.
+
+Reads the membership tables directly for now; the membership service may replace
+`member_plan_codes` later without changing callers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.catalog import Course
+from models.membership import Plan, Subscription
+
+LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
+
+
+async def member_plan_codes(session: AsyncSession, member_id: int, now: datetime) -> set[str]:
+    """Codes of the plans whose subscription is live and whose period (or grace) is not over."""
+    rows = (
+        await session.execute(
+            select(Plan.code, Subscription.current_period_end, Subscription.grace_until)
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .where(Subscription.member_id == member_id, Subscription.state.in_(LIVE_STATES))
+        )
+    ).all()
+    codes: set[str] = set()
+    for code, period_end, grace_until in rows:
+        ends = [d for d in (period_end, grace_until) if d is not None]
+        if not ends or max(ends) > now:  # no end = lifetime
+            codes.add(code)
+    return codes
+
+
+async def can_access(session: AsyncSession, member_id: int, course: Course, now: datetime) -> bool:
+    if not course.plan_codes:
+        return True
+    return bool(set(course.plan_codes) & await member_plan_codes(session, member_id, now))
+
+
+async def plan_titles(session: AsyncSession, codes: list[str], locale: str) -> list[str]:
+    """Human titles for plan codes (the code itself when the plan is not in the database)."""
+    rows = {
+        p.code: p
+        for p in (await session.execute(select(Plan).where(Plan.code.in_(codes)))).scalars()
+    }
+    out = []
+    for code in codes:
+        p = rows.get(code)
+        if p is None:
+            out.append(code)
+        else:
+            out.append((p.title_zh if locale == "zh-CN" and p.title_zh else p.title_en) or code)
+    return out

@@ -1,0 +1,617 @@
+"""Catalogue use cases: import/export, moderator edits, enrolment, lessons, progress.
+
+Every member action writes one Interaction (kind and weight from KIND_WEIGHTS) for the
+recommender; repeated actions (enrol twice, /done twice) change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.catalog import hooks
+from core.catalog.access import can_access, plan_titles
+from core.catalog.importer import (
+    COURSE_FIELDS,
+    CatalogFile,
+    CatalogFileError,
+    read_file,
+)
+from core.clock import Clock
+from core.errors import DomainError, NotFound
+from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
+from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Member
+
+log = logging.getLogger("syllabot.catalog")
+
+OPEN_DEDUPE = timedelta(minutes=10)  # link previews and double taps count once
+
+
+# --------------------------------------------------------------------------- interactions
+
+
+async def record(
+    session: AsyncSession,
+    clock: Clock,
+    member_id: int,
+    kind: str,
+    *,
+    course_id: int | None = None,
+    lesson_id: int | None = None,
+    source: str = "chat",
+    meta: dict[str, Any] | None = None,
+) -> Interaction:
+    """Append one signal to the interaction log with the kind's default weight."""
+    row = Interaction(
+        member_id=member_id,
+        course_id=course_id,
+        lesson_id=lesson_id,
+        kind=kind,
+        weight=KIND_WEIGHTS[kind],
+        at=clock.now(),
+        source=source,
+        meta=meta or {},
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def course_title(course: Course, locale: str) -> str:
+    return course.title_zh if locale == "zh-CN" and course.title_zh else course.title
+
+
+def lesson_title(lesson: Lesson, locale: str) -> str:
+    return lesson.title_zh if locale == "zh-CN" and lesson.title_zh else lesson.title
+
+
+async def find_course(session: AsyncSession, ref: str, *, include_hidden: bool = False) -> Course:
+    """A course by slug, #id or exact title; unknown or hidden ones are refused."""
+    ref = ref.strip()
+    if not ref:
+        raise DomainError("catalog.course_missing")
+    q = select(Course)
+    if ref.startswith("#") and ref[1:].isdigit() and len(ref) < 12:
+        q = q.where(Course.id == int(ref[1:]))
+    else:
+        low = ref.lower()[:200]
+        q = q.where(
+            (Course.slug == low) | (func.lower(Course.title) == low) | (Course.title_zh == ref)
+        )
+    course = (await session.execute(q.order_by(Course.id).limit(1))).scalar_one_or_none()
+    if course is None or (course.hidden and not include_hidden):
+        raise NotFound("catalog.unknown_course", ref=ref[:64])
+    return course
+
+
+async def lessons_of(session: AsyncSession, course_id: int) -> list[Lesson]:
+    return list(
+        (
+            await session.execute(
+                select(Lesson)
+                .where(Lesson.course_id == course_id)
+                .order_by(Lesson.position, Lesson.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def find_lesson(session: AsyncSession, course: Course, ref: str) -> Lesson:
+    """A lesson of `course` by slug or by its number in the course (1-based)."""
+    ref = ref.strip()
+    lessons = await lessons_of(session, course.id)
+    for lesson in lessons:
+        if lesson.slug == ref.lower():
+            return lesson
+    if ref.isdigit() and 1 <= int(ref) <= len(lessons):
+        return lessons[int(ref) - 1]
+    raise NotFound("catalog.unknown_lesson", ref=ref[:64], course=course.slug)
+
+
+async def visible_courses(session: AsyncSession) -> list[Course]:
+    return list(
+        (await session.execute(select(Course).where(Course.hidden.is_(False)).order_by(Course.id)))
+        .scalars()
+        .all()
+    )
+
+
+def search(courses: Sequence[Course], query: str) -> list[Course]:
+    """Courses whose slug, titles, tags or description contain every word of the query."""
+    words = [w for w in query.lower().split() if w]
+    if not words:
+        return list(courses)
+    out = []
+    for c in courses:
+        hay = " ".join(
+            [c.slug, c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags)]
+        ).lower()
+        if all(w in hay for w in words):
+            out.append(c)
+    return out
+
+
+# --------------------------------------------------------------------------- access + enrolment
+
+
+async def check_access(
+    session: AsyncSession, clock: Clock, member: Member, course: Course, locale: str
+) -> None:
+    if await can_access(session, member.id, course, clock.now()):
+        return
+    names = await plan_titles(session, list(course.plan_codes), locale)
+    raise DomainError(
+        "catalog.plan_required", course=course_title(course, locale), plans=", ".join(names)
+    )
+
+
+async def enrollment_of(session: AsyncSession, member_id: int, course_id: int) -> Enrollment | None:
+    return (
+        await session.execute(
+            select(Enrollment).where(
+                Enrollment.member_id == member_id, Enrollment.course_id == course_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def enroll(
+    session: AsyncSession, clock: Clock, member: Member, course: Course, locale: str
+) -> tuple[Enrollment, bool]:
+    """(enrolment, created). Enrolling again is a no-op; plan-only courses are checked."""
+    existing = await enrollment_of(session, member.id, course.id)
+    if existing is not None:
+        return existing, False
+    await check_access(session, clock, member, course, locale)
+    now = clock.now()
+    row = Enrollment(
+        member_id=member.id, course_id=course.id, enrolled_at=now, last_activity_at=now
+    )
+    session.add(row)
+    await session.flush()
+    await record(session, clock, member.id, "enroll", course_id=course.id)
+    return row, True
+
+
+async def completed_lesson_ids(session: AsyncSession, member_id: int, course_id: int) -> set[int]:
+    return set(
+        (
+            await session.execute(
+                select(LessonCompletion.lesson_id).where(
+                    LessonCompletion.member_id == member_id,
+                    LessonCompletion.course_id == course_id,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def next_lesson(
+    session: AsyncSession, member_id: int, course: Course | None = None
+) -> tuple[Course, Lesson] | None:
+    """The first unfinished lesson of the given course, or of the most recently active one."""
+    if course is not None:
+        courses = [course]
+    else:
+        courses = list(
+            (
+                await session.execute(
+                    select(Course)
+                    .join(Enrollment, Enrollment.course_id == Course.id)
+                    .where(
+                        Enrollment.member_id == member_id,
+                        Enrollment.completed_at.is_(None),
+                        Course.hidden.is_(False),
+                    )
+                    .order_by(Enrollment.last_activity_at.desc(), Enrollment.id.desc())
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for c in courses:
+        done = await completed_lesson_ids(session, member_id, c.id)
+        for lesson in await lessons_of(session, c.id):
+            if lesson.id not in done:
+                return c, lesson
+    return None
+
+
+@dataclass(frozen=True)
+class DoneResult:
+    already: bool
+    course_completed: bool
+    done: int
+    total: int
+
+
+async def complete_lesson(
+    session: AsyncSession, clock: Clock, member: Member, course: Course, lesson: Lesson
+) -> DoneResult:
+    """Mark a lesson done once; finishing the last lesson completes the course (once)."""
+    enr = await enrollment_of(session, member.id, course.id)
+    if enr is None:
+        raise DomainError("catalog.not_enrolled", course=course.slug)
+    lessons = await lessons_of(session, course.id)
+    done = await completed_lesson_ids(session, member.id, course.id)
+    if lesson.id in done:
+        return DoneResult(True, False, len(done), len(lessons))
+    now = clock.now()
+    session.add(
+        LessonCompletion(
+            member_id=member.id, lesson_id=lesson.id, course_id=course.id, completed_at=now
+        )
+    )
+    enr.last_activity_at = now
+    await session.flush()
+    await record(
+        session, clock, member.id, "lesson_complete", course_id=course.id, lesson_id=lesson.id
+    )
+    done.add(lesson.id)
+    finished = False
+    if enr.completed_at is None and {x.id for x in lessons} <= done:
+        enr.completed_at = now
+        finished = True
+        await record(session, clock, member.id, "course_complete", course_id=course.id)
+    return DoneResult(False, finished, len(done), len(lessons))
+
+
+async def open_lesson(
+    session: AsyncSession, clock: Clock, member_id: int, lesson: Lesson, source: str
+) -> bool:
+    """Count a lesson opening (tracked link or in-chat); repeats within minutes count once."""
+    since = clock.now() - OPEN_DEDUPE
+    recent = (
+        await session.execute(
+            select(Interaction.id)
+            .where(
+                Interaction.member_id == member_id,
+                Interaction.lesson_id == lesson.id,
+                Interaction.kind == "lesson_open",
+                Interaction.at >= since,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if recent is not None:
+        return False
+    await record(
+        session,
+        clock,
+        member_id,
+        "lesson_open",
+        course_id=lesson.course_id,
+        lesson_id=lesson.id,
+        source=source,
+    )
+    enr = await enrollment_of(session, member_id, lesson.course_id)
+    if enr is not None:
+        enr.last_activity_at = clock.now()
+    return True
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    """'▓▓▓░░░░░░░ 30%' — plain characters that render on every platform."""
+    if total <= 0:
+        return "░" * width + " 0%"
+    filled = round(width * done / total)
+    return "▓" * filled + "░" * (width - filled) + f" {round(100 * done / total)}%"
+
+
+def streak(days: set[date], today: date) -> int:
+    """Consecutive days with activity ending today (or yesterday: today is not over yet)."""
+    day = today if today in days else today - timedelta(days=1)
+    n = 0
+    while day in days:
+        n += 1
+        day -= timedelta(days=1)
+    return n
+
+
+def local_date(at: datetime, tz: str) -> date:
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return at.astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    course: Course
+    done: int
+    total: int
+    completed: bool
+    streak: int
+
+
+@dataclass
+class Progress:
+    courses: list[CourseProgress] = field(default_factory=list)
+    streak: int = 0
+
+
+async def progress(session: AsyncSession, clock: Clock, member: Member) -> Progress:
+    rows = (
+        await session.execute(
+            select(Enrollment, Course)
+            .join(Course, Course.id == Enrollment.course_id)
+            .where(Enrollment.member_id == member.id)
+            .order_by(Enrollment.enrolled_at, Enrollment.id)
+        )
+    ).all()
+    comps = (
+        await session.execute(
+            select(LessonCompletion.course_id, LessonCompletion.completed_at).where(
+                LessonCompletion.member_id == member.id
+            )
+        )
+    ).all()
+    today = local_date(clock.now(), member.timezone)
+    per_course: dict[int, set[date]] = {}
+    for course_id, at in comps:
+        per_course.setdefault(course_id, set()).add(local_date(at, member.timezone))
+    counts: dict[int, int] = {}
+    for course_id, _ in comps:
+        counts[course_id] = counts.get(course_id, 0) + 1
+    out = Progress()
+    for enr, course in rows:
+        total = len(await lessons_of(session, course.id))
+        out.courses.append(
+            CourseProgress(
+                course,
+                counts.get(course.id, 0),
+                total,
+                enr.completed_at is not None,
+                streak(per_course.get(course.id, set()), today),
+            )
+        )
+    out.streak = streak(set().union(*per_course.values()) if per_course else set(), today)
+    return out
+
+
+# --------------------------------------------------------------------------- import / export
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    course_ids: set[int] = field(default_factory=set)
+    lesson_ids: set[int] = field(default_factory=set)
+    new_course_ids: set[int] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def render(self, dry_run: bool = False) -> str:
+        lines = [f"+ {x}" for x in self.created] + [f"~ {x}" for x in self.updated]
+        verb = "would be " if dry_run else ""
+        lines.append(
+            f"{len(self.created)} {verb}created, {len(self.updated)} {verb}updated, "
+            f"{self.unchanged} unchanged" + (" (dry run: nothing was written)" if dry_run else "")
+        )
+        return "\n".join(lines)
+
+
+def _diff(row: Any, values: dict[str, Any]) -> list[str]:
+    changed = []
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed.append(key)
+    return changed
+
+
+async def apply_catalog(
+    session: AsyncSession, clock: Clock, cat: CatalogFile, *, source: str = "import"
+) -> ImportReport:
+    """Upsert tags, courses, modules and lessons by slug; fire content hooks for changes."""
+    now = clock.now()
+    rep = ImportReport()
+    tags = {t.slug: t for t in (await session.execute(select(Tag))).scalars()}
+    for t in cat.tags:
+        row = tags.get(t.slug)
+        if row is None:
+            row = Tag(slug=t.slug, title="", title_zh="", description="")
+            _diff(row, t.values)
+            session.add(row)
+            tags[t.slug] = row
+            rep.created.append(f"tag {t.slug}")
+        elif changed := _diff(row, t.values):
+            rep.updated.append(f"tag {t.slug}: {', '.join(changed)}")
+        else:
+            rep.unchanged += 1
+    problems: list[tuple[int, str]] = []
+    for c in cat.courses:
+        course = (
+            await session.execute(select(Course).where(Course.slug == c.slug))
+        ).scalar_one_or_none()
+        if course is None:
+            if not c.defined:
+                problems.append((c.line, f"unknown course '{c.slug}' (define it first)"))
+                continue
+            course = Course(
+                slug=c.slug,
+                title="",
+                title_zh="",
+                description="",
+                description_zh="",
+                tags=[],
+                level="beginner",
+                author="",
+                duration_minutes=0,
+                url="",
+                plan_codes=[],
+                hidden=False,
+                created_at=now,
+            )
+            _diff(course, c.values)
+            session.add(course)
+            await session.flush()
+            rep.created.append(f"course {c.slug}")
+            rep.course_ids.add(course.id)
+            rep.new_course_ids.add(course.id)
+        elif changed := _diff(course, c.values):
+            rep.updated.append(f"course {c.slug}: {', '.join(changed)}")
+            rep.course_ids.add(course.id)
+        else:
+            rep.unchanged += 1
+        for tag in course.tags:
+            if tag not in tags:
+                tags[tag] = Tag(slug=tag, title="", title_zh="", description="")
+                session.add(tags[tag])
+                rep.created.append(f"tag {tag}")
+        modules = {
+            m.slug: m
+            for m in (
+                await session.execute(
+                    select(CourseModule).where(CourseModule.course_id == course.id)
+                )
+            ).scalars()
+        }
+        for pos, m in enumerate(c.modules, 1):
+            mvals = {"title": m.title, "title_zh": m.title_zh, "position": pos}
+            mrow = modules.get(m.slug)
+            if mrow is None:
+                session.add(CourseModule(course_id=course.id, slug=m.slug, **mvals))
+                rep.created.append(f"module {c.slug}/{m.slug}")
+            elif changed := _diff(mrow, mvals):
+                rep.updated.append(f"module {c.slug}/{m.slug}: {', '.join(changed)}")
+            else:
+                rep.unchanged += 1
+        lessons = {x.slug: x for x in await lessons_of(session, course.id)}
+        base = 0 if c.defined else max((x.position for x in lessons.values()), default=0)
+        for pos, lrec in enumerate(c.lessons, 1):
+            lvals = dict(lrec.values, module=lrec.module, position=base + pos)
+            if not c.defined and lrec.slug in lessons:
+                lvals["position"] = lessons[lrec.slug].position
+            lrow = lessons.get(lrec.slug)
+            if lrow is None:
+                lrow = Lesson(
+                    course_id=course.id,
+                    slug=lrec.slug,
+                    title="",
+                    title_zh="",
+                    content="",
+                    url="",
+                    duration_minutes=0,
+                    tags=[],
+                )
+                _diff(lrow, lvals)
+                session.add(lrow)
+                await session.flush()
+                rep.created.append(f"lesson {c.slug}/{lrec.slug}")
+                rep.lesson_ids.add(lrow.id)
+            elif changed := _diff(lrow, lvals):
+                rep.updated.append(f"lesson {c.slug}/{lrec.slug}: {', '.join(changed)}")
+                rep.lesson_ids.add(lrow.id)
+            else:
+                rep.unchanged += 1
+    if problems:
+        raise CatalogFileError(problems)
+    await session.flush()
+    if rep.changed:
+        await hooks.fire(
+            session,
+            hooks.ContentChanged(
+                "imported", tuple(sorted(rep.course_ids)), tuple(sorted(rep.lesson_ids)), source
+            ),
+        )
+    return rep
+
+
+class _DryRun(Exception):
+    pass
+
+
+async def run_import(
+    factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Read, validate and apply a file in one transaction (rolled back for a dry run)."""
+    cat = read_file(path, fmt)
+    report = ImportReport()
+    async with factory() as session:
+        try:
+            async with session.begin():
+                report = await apply_catalog(session, clock, cat)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+    return report
+
+
+async def export_catalog(session: AsyncSession) -> dict[str, Any]:
+    """Everything needed to rebuild the catalogue with import (round-trips unchanged)."""
+    tags = [
+        {"slug": t.slug, "title": t.title, "title_zh": t.title_zh, "description": t.description}
+        for t in (await session.execute(select(Tag).order_by(Tag.slug))).scalars()
+    ]
+    courses = []
+    for c in (await session.execute(select(Course).order_by(Course.id))).scalars():
+        d: dict[str, Any] = {"slug": c.slug}
+        for k in COURSE_FIELDS:
+            value = getattr(c, k)
+            d[k] = list(value) if isinstance(value, list) else value
+        mods = list(
+            (
+                await session.execute(
+                    select(CourseModule)
+                    .where(CourseModule.course_id == c.id)
+                    .order_by(CourseModule.position, CourseModule.id)
+                )
+            ).scalars()
+        )
+        lessons = await lessons_of(session, c.id)
+
+        def ldict(x: Lesson) -> dict[str, Any]:
+            return {
+                "slug": x.slug,
+                "title": x.title,
+                "title_zh": x.title_zh,
+                "content": x.content,
+                "url": x.url,
+                "duration_minutes": x.duration_minutes,
+                "tags": list(x.tags),
+            }
+
+        known = {m.slug for m in mods}
+        d["lessons"] = [ldict(x) for x in lessons if x.module not in known]
+        d["modules"] = [
+            {
+                "slug": m.slug,
+                "title": m.title,
+                "title_zh": m.title_zh,
+                "lessons": [ldict(x) for x in lessons if x.module == m.slug],
+            }
+            for m in mods
+        ]
+        courses.append(d)
+    return {"tags": tags, "courses": courses}
