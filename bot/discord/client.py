@@ -1,0 +1,148 @@
+"""The Discord client: gateway events and interactions in, router, replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.discord import commands, roles, translate
+from bot.discord.execute import Executor, Origin
+from bot.discord.views import SignedButton
+from core.context import Role
+from core.events import Event
+from core.i18n import translate as t
+from core.router import COMMANDS
+
+if TYPE_CHECKING:
+    from bot.wiring import App
+
+log = logging.getLogger("syllabot.discord")
+
+# Answer directly when the router is quick; otherwise show "thinking…" before Discord's 3 s.
+DEFER_AFTER = 2.0
+
+
+def intents(members: bool = True) -> discord.Intents:
+    """Only what the product uses: guilds (roles, channels, threads) and, privileged, members
+    (join/leave events). No message content: everything is slash commands and buttons."""
+    out = discord.Intents.none()
+    out.guilds = True
+    out.members = members
+    return out
+
+
+class SyllabotDiscord(discord.AutoShardedClient):
+    def __init__(self, app: App, *, members_intent: bool = True, sync: bool = True, **kw: Any):
+        kw.setdefault("chunk_guilds_at_startup", False)
+        kw.setdefault("max_ratelimit_timeout", 30.0)
+        kw.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(intents=intents(members_intent), **kw)
+        self.app = app
+        self.sync_commands = sync
+        self.tree: app_commands.CommandTree[SyllabotDiscord] = app_commands.CommandTree(self)
+        self.executor = Executor(self, app)
+        self.setup_problems: list[roles.SetupProblem] = []
+        self._checked: set[int] = set()
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(commands.CatalogTranslator())
+        names = commands.register(self.tree, self.on_core_command)
+        self.add_dynamic_items(SignedButton)
+        if self.sync_commands:
+            await self._sync(names)
+
+    async def _sync(self, names: list[str]) -> None:
+        """Sync global commands only when the registered set changed (sync is rate limited)."""
+        try:
+            remote = {c.name: c for c in await self.tree.fetch_commands()}
+        except discord.HTTPException:
+            remote = {}
+        local = {c.name: c for c in self.tree.get_commands()}
+        same = set(remote) == set(local) and all(
+            remote[n].description == getattr(local[n], "description", None) for n in local
+        )
+        if not same:
+            await self.tree.sync()
+            log.info("synced %d slash commands", len(names))
+
+    # -- interactions ---------------------------------------------------------------------
+
+    async def on_core_command(
+        self, interaction: discord.Interaction[Any], name: str, args: str
+    ) -> None:
+        spec = COMMANDS.get(name)
+        quiet = spec is not None and (spec.role >= Role.MODERATOR or spec.private_only)
+        await self._serve(interaction, translate.command_event(interaction, name, args), quiet)
+
+    async def on_core_button(self, interaction: discord.Interaction[Any], data: str) -> None:
+        await self._serve(interaction, translate.button_event(interaction, data), False)
+
+    async def _serve(
+        self, interaction: discord.Interaction[Any], event: Event, quiet: bool
+    ) -> None:
+        task = asyncio.ensure_future(self.app.router.dispatch(event))
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+        if not done:
+            await interaction.response.defer(thinking=True, ephemeral=quiet)
+        replies = await task
+        await self.executor.run(
+            replies, Origin(interaction=interaction, chat=event.chat, actor=event.actor)
+        )
+
+    # -- gateway events -------------------------------------------------------------------
+
+    async def dispatch_event(self, event: Event | None) -> None:
+        if event is None:
+            return
+        replies = await self.app.router.dispatch(event)
+        await self.executor.run(replies, Origin(chat=None, actor=event.actor))
+
+    async def on_entitlement_create(self, ent: discord.Entitlement) -> None:
+        await self.dispatch_event(translate.entitlement_event(ent, "create"))
+
+    async def on_entitlement_update(self, ent: discord.Entitlement) -> None:
+        await self.dispatch_event(translate.entitlement_event(ent, "update"))
+
+    async def on_entitlement_delete(self, ent: discord.Entitlement) -> None:
+        await self.dispatch_event(translate.entitlement_event(ent, "delete"))
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.dispatch_event(translate.member_joined(member))
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self.dispatch_event(translate.member_left(payload))
+
+    async def on_ready(self) -> None:
+        log.info("discord ready as %s in %d guilds", self.user, len(self.guilds))
+        await self.check_roles()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.check_roles()
+
+    # -- start-up checks ------------------------------------------------------------------
+
+    async def check_roles(self) -> list[roles.SetupProblem]:
+        """Tell the owner (DM, and the log) when plan roles are out of the bot's reach."""
+        settings = self.app.settings
+        found: list[roles.SetupProblem] = []
+        for gid, role_ids in roles.plan_roles(settings).items():
+            guild = self.get_guild(gid)
+            if guild is None or gid in self._checked:
+                continue
+            self._checked.add(gid)
+            problems = roles.check_guild(guild, role_ids)
+            found.extend(problems)
+            for p in problems:
+                text = t(settings.locale, p.key, **p.params)
+                log.error("%s", text)
+                for uid in roles.owner_user_ids(settings, guild):
+                    try:
+                        await self.executor.dm_user(uid, text)
+                    except discord.HTTPException as exc:
+                        log.warning("could not DM owner %s: %s", uid, exc)
+        self.setup_problems.extend(found)
+        return found

@@ -1,0 +1,88 @@
+"""Slash commands generated from the router registry, localized from the i18n catalogs.
+
+One command per registered router command with one optional `args` string: the router
+parses arguments exactly as on Telegram and the console, so behaviour never forks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+
+from core.context import Role
+from core.i18n import catalog, translate
+from core.router import COMMANDS, CommandSpec
+
+CommandHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
+
+MODERATOR_PERMISSIONS = discord.Permissions(manage_guild=True)
+ARGS_KEY = "discord.args_description"
+# Discord locales we have catalogs for (English is the commands' default text).
+LOCALES = {discord.Locale.chinese: "zh-CN"}
+
+
+def _fit(text: str) -> str:
+    """Discord wants 1-100 characters for descriptions."""
+    text = " ".join(text.split()) or "-"
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Descriptions come from the same catalog keys as /help; names stay as registered."""
+
+    async def translate(
+        self,
+        string: locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        key = string.extras.get("key")
+        loc = LOCALES.get(locale)
+        if not key or loc is None:
+            return None
+        text = catalog(loc).get(key)
+        return _fit(text) if text else None
+
+
+def _callback(name: str, handler: CommandHandler) -> Callable[..., Awaitable[None]]:
+    async def slash(interaction: discord.Interaction[Any], args: str | None = None) -> None:
+        await handler(interaction, name, args or "")
+
+    return slash
+
+
+def build_command(
+    spec: CommandSpec, handler: CommandHandler
+) -> app_commands.Command[Any, Any, Any]:
+    arg_key = spec.usage_key or ARGS_KEY
+    callback = app_commands.describe(args=locale_str(_fit(translate("en", arg_key)), key=arg_key))(
+        _callback(spec.name, handler)
+    )
+    cmd: app_commands.Command[Any, Any, Any] = app_commands.Command(
+        name=spec.name,
+        description=locale_str(_fit(translate("en", spec.help_key)), key=spec.help_key),
+        callback=callback,  # type: ignore[arg-type]  # built per command, typed at runtime
+    )
+    if spec.role >= Role.MODERATOR:
+        # Hides the command from non-managers in the client; the router re-checks every call.
+        cmd.default_permissions = MODERATOR_PERMISSIONS
+    if spec.private_only:
+        cmd.allowed_contexts = app_commands.AppCommandContext(
+            guild=False, dm_channel=True, private_channel=True
+        )
+    return cmd
+
+
+def register(tree: app_commands.CommandTree[Any], handler: CommandHandler) -> list[str]:
+    """Add every visible router command to the tree; returns the names added."""
+    names: list[str] = []
+    for spec in sorted(COMMANDS.values(), key=lambda s: s.name):
+        if spec.hidden:
+            continue
+        tree.add_command(build_command(spec, handler), override=True)
+        names.append(spec.name)
+    return names

@@ -1,0 +1,344 @@
+"""core.replies -> Discord API calls. Every rule was applied in core; this only performs."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+
+from bot.discord.views import PLATFORM, build_view, render_text
+from core.accounts.service import mark_unreachable, platform_user_id
+from core.events import Actor, Chat, ThreadOpened
+from core.i18n import translate
+from core.replies import (
+    AnyReply,
+    ButtonSpec,
+    Document,
+    Invite,
+    Invoice,
+    Kick,
+    OpenThread,
+    Photo,
+    Reply,
+)
+
+if TYPE_CHECKING:
+    from bot.wiring import App
+
+log = logging.getLogger("syllabot.discord")
+
+DM_CLOSED = 50007  # "Cannot send messages to this user"
+UNKNOWN_MEMBER = 10007
+THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
+NO_MENTIONS = discord.AllowedMentions.none()
+
+ForeignExecutor = Callable[[list[AnyReply]], Awaitable[None]]
+
+
+@dataclass
+class Origin:
+    """Where the replies came from: the interaction to answer, or a channel to post to."""
+
+    interaction: discord.Interaction[Any] | None = None
+    chat: Chat | None = None
+    actor: Actor | None = None
+    answered: bool = field(default=False)
+
+
+class Executor:
+    def __init__(self, client: discord.Client, app: App) -> None:
+        self.client = client
+        self.app = app
+
+    @property
+    def services(self) -> Any:
+        return self.app.services
+
+    async def run(self, replies: list[AnyReply], origin: Origin | None = None) -> None:
+        """Perform each reply; one failing call is logged and never stops the others."""
+        origin = origin or Origin()
+        foreign: dict[str, list[AnyReply]] = {}
+        for r in replies:
+            platform = _platform_of(r)
+            if platform not in (None, PLATFORM):
+                foreign.setdefault(platform, []).append(r)
+                continue
+            try:
+                await self._one(r, origin)
+            except discord.HTTPException as exc:
+                log.warning(
+                    "discord call for %s failed: %s %s", type(r).__name__, exc.status, exc.text
+                )
+        await self._hand_over(foreign)
+        await self._acknowledge(origin)
+
+    async def _one(self, r: AnyReply, origin: Origin) -> None:
+        if isinstance(r, Reply):
+            if r.member_id is not None:
+                uid = await self._user_of(r.member_id)
+                if uid is None:  # a member known only on another platform
+                    others = self.services.extras.get("executors", {})
+                    await self._hand_over({p: [r] for p in others if p != PLATFORM})
+                else:
+                    await self.dm_user(uid, r.text, markup=r.markup, buttons=r.buttons)
+            elif r.to is not None:
+                await self._to_channel(r.to, r.text, r.markup, r.buttons)
+            else:
+                await self._answer(origin, r.text, r.markup, r.buttons, ephemeral=r.ephemeral)
+        elif isinstance(r, Invite):
+            await self._invite(r)
+        elif isinstance(r, Kick):
+            await self._kick(r)
+        elif isinstance(r, OpenThread):
+            await self._open_thread(r, origin)
+        elif isinstance(r, (Photo, Document)):
+            file = discord.File(io.BytesIO(r.data), filename=r.filename)
+            await self._answer(origin, r.caption, "plain", [], files=[file])
+        elif isinstance(r, Invoice):
+            await self._invoice(r, origin)
+        else:
+            log.debug("%s has no meaning on Discord", type(r).__name__)
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def _answer(
+        self,
+        origin: Origin,
+        text: str,
+        markup: str,
+        buttons: list[list[ButtonSpec]],
+        *,
+        ephemeral: bool = False,
+        files: list[discord.File] | None = None,
+    ) -> None:
+        parts = render_text(text, markup) or ([""] if files or buttons else [])
+        view = build_view(buttons)
+        interaction = origin.interaction
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            kw: dict[str, Any] = {"content": part or None, "allowed_mentions": NO_MENTIONS}
+            if last and view is not None:
+                kw["view"] = view
+            if last and files:
+                kw["files"] = files
+            if interaction is not None:
+                if not interaction.response.is_done():
+                    await interaction.response.send_message(ephemeral=ephemeral, **kw)
+                else:
+                    await interaction.followup.send(ephemeral=ephemeral, **kw)
+                origin.answered = True
+            elif origin.chat is not None:
+                await self._channel(origin.chat).send(**kw)
+            else:
+                log.info("reply with nowhere to go dropped")
+
+    async def _acknowledge(self, origin: Origin) -> None:
+        """Discord shows an error when an interaction gets no answer at all."""
+        interaction = origin.interaction
+        if interaction is None or origin.answered:
+            return
+        if not interaction.response.is_done():
+            await interaction.response.defer()
+        elif interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+            await interaction.followup.send("✓", ephemeral=True)
+
+    def _channel(self, chat: Chat) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(int(chat.thread_id or chat.chat_id))
+
+    async def _to_channel(
+        self, chat: Chat, text: str, markup: str, buttons: list[list[ButtonSpec]]
+    ) -> None:
+        channel = self._channel(chat)
+        parts = render_text(text, markup)
+        view = build_view(buttons)
+        for i, part in enumerate(parts):
+            kw: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+            if i == len(parts) - 1 and view is not None:
+                kw["view"] = view
+            await channel.send(part, **kw)
+
+    async def dm_member(
+        self,
+        member_id: int,
+        text: str,
+        *,
+        markup: str = "plain",
+        buttons: list[list[ButtonSpec]] | None = None,
+    ) -> bool:
+        uid = await platform_user_id(self.services.session_factory, member_id, PLATFORM)
+        if uid is None:
+            log.info("member %s has no Discord account; DM skipped", member_id)
+            return False
+        return await self.dm_user(int(uid), text, markup=markup, buttons=buttons or [])
+
+    async def dm_user(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        markup: str = "plain",
+        buttons: list[list[ButtonSpec]] | None = None,
+    ) -> bool:
+        """DM one user; closed DMs mark the member unreachable instead of retrying forever."""
+        try:
+            dm = await self.client.create_dm(discord.Object(user_id))
+            parts = render_text(text, markup)
+            view = build_view(buttons or [])
+            for i, part in enumerate(parts):
+                kw: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+                if i == len(parts) - 1 and view is not None:
+                    kw["view"] = view
+                await dm.send(part, **kw)
+            return True
+        except discord.Forbidden as exc:
+            if exc.code != DM_CLOSED:
+                raise
+            await mark_unreachable(
+                self.services.session_factory,
+                self.services.clock,
+                PLATFORM,
+                str(user_id),
+                "discord 50007: DMs closed",
+            )
+            return False
+
+    # -- access ---------------------------------------------------------------------------
+
+    async def _user_of(self, member_id: int, known: str | None = None) -> int | None:
+        uid = known or await platform_user_id(self.services.session_factory, member_id, PLATFORM)
+        return int(uid) if uid else None
+
+    async def _invite(self, r: Invite) -> None:
+        uid = await self._user_of(r.member_id)
+        if uid is None or not r.role:
+            # Bots cannot pull a user into a guild without OAuth; the role waits for the join.
+            log.info("invite for member %s: no Discord user or role", r.member_id)
+            return
+        try:
+            await self.client.http.add_role(
+                int(r.target), uid, int(r.role), reason=f"Syllabot grant {r.grant_id or ''}".strip()
+            )
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MEMBER:
+                raise
+            log.info("member %s not in guild %s yet; role follows on join", uid, r.target)
+
+    async def _kick(self, r: Kick) -> None:
+        uid = await self._user_of(r.member_id, r.platform_user_id)
+        if uid is None:
+            return
+        try:
+            if r.hard:
+                await self.client.http.kick(uid, int(r.target), reason="Syllabot: access ended")
+            elif r.role:
+                await self.client.http.remove_role(
+                    int(r.target), uid, int(r.role), reason="Syllabot: access ended"
+                )
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MEMBER:
+                raise
+            log.info("member %s already left guild %s", uid, r.target)
+
+    async def _invoice(self, r: Invoice, origin: Origin) -> None:
+        amount = f"{r.amount / 100:.2f} {r.currency}" if r.currency != "XTR" else f"{r.amount} ⭐"
+        text = f"{r.title} — {amount}\n{r.description}".strip()
+        buttons = [[ButtonSpec(r.title, url=r.url)]] if r.url else []
+        await self._answer(origin, text, "plain", buttons, ephemeral=True)
+
+    # -- threads --------------------------------------------------------------------------
+
+    async def _open_thread(self, r: OpenThread, origin: Origin) -> None:
+        """A forum post (with matching tags) or a public thread, experts pinged inside."""
+        where = r.to or origin.chat
+        if where is None or where.platform != PLATFORM or where.kind == "private":
+            log.info("question %s: no Discord channel to open a thread in", r.question_id)
+            return
+        channel = self.client.get_channel(int(where.chat_id))
+        if channel is None:
+            channel = await self.client.fetch_channel(int(where.chat_id))
+        locale = self.services.settings.locale
+        users = [u for u in [await self._user_of(m) for m in r.mention_member_ids] if u]
+        mentions = discord.AllowedMentions(everyone=False, roles=False, users=True)
+        lines = [*render_text(r.text, "plain")]
+        wanted = {t.lower() for t in r.tags}
+        tag_line = (
+            translate(locale, "discord.thread_tags", tags=", ".join(r.tags)) if r.tags else ""
+        )
+        ping = (
+            translate(locale, "discord.thread_ping", mentions=" ".join(f"<@{u}>" for u in users))
+            if users
+            else ""
+        )
+        title = (r.title or "?").strip()[:100]
+        if isinstance(channel, discord.ForumChannel):
+            tags = [t for t in channel.available_tags if t.name.lower() in wanted][:5]
+            first = lines[0] if lines else title
+            made = await channel.create_thread(
+                name=title,
+                content=first,
+                applied_tags=tags,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                allowed_mentions=NO_MENTIONS,
+            )
+            thread = made.thread
+            rest = lines[1:]
+        elif isinstance(channel, discord.TextChannel):
+            thread = await channel.create_thread(
+                name=title,
+                type=discord.ChannelType.public_thread,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+            rest = lines + ([tag_line] if tag_line else [])
+        else:
+            log.warning("channel %s cannot hold threads", where.chat_id)
+            return
+        for part in rest:
+            await thread.send(part, allowed_mentions=NO_MENTIONS)
+        if ping:
+            await thread.send(ping, allowed_mentions=mentions)
+        await self._report_thread(r, origin, where, thread)
+
+    async def _report_thread(
+        self, r: OpenThread, origin: Origin, where: Chat, thread: discord.Thread
+    ) -> None:
+        actor = origin.actor or Actor(PLATFORM, "system")
+        event = ThreadOpened(
+            actor,
+            Chat(PLATFORM, where.chat_id, where.kind, thread_id=str(thread.id)),
+            f"thread:{thread.id}",
+            question_id=r.question_id,
+            thread_ref=str(thread.id),
+        )
+        more = await self.app.router.dispatch(event)
+        for reply in more:
+            if not isinstance(reply, OpenThread):  # never loop
+                await self._one(reply, Origin(chat=event.chat, actor=actor))
+
+    # -- other platforms ------------------------------------------------------------------
+
+    async def _hand_over(self, foreign: dict[str, list[AnyReply]]) -> None:
+        """A Discord event may grant Telegram access (linked accounts): pass it on."""
+        executors: dict[str, ForeignExecutor] = self.services.extras.get("executors", {})
+        for platform, replies in foreign.items():
+            run = executors.get(platform)
+            if run is None:
+                log.info(
+                    "%d %s replies and no %s adapter running", len(replies), platform, platform
+                )
+                continue
+            try:
+                await run(replies)
+            except Exception:
+                log.exception("handing %d replies to %s failed", len(replies), platform)
+
+
+def _platform_of(r: AnyReply) -> str | None:
+    if isinstance(r, (Invite, Kick)):
+        return r.platform
+    if isinstance(r, (Reply, OpenThread)) and r.to is not None:
+        return r.to.platform
+    return None

@@ -1,0 +1,72 @@
+"""Start-up check: the bot can only manage roles below its own highest role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from config.settings import Settings
+
+
+@dataclass(frozen=True)
+class SetupProblem:
+    guild_id: int
+    key: str  # i18n key under discord.*
+    params: dict[str, Any]
+
+
+def plan_roles(settings: Settings) -> dict[int, set[int]]:
+    """guild id -> role ids that plans grant there."""
+    out: dict[int, set[int]] = {}
+    for plan in settings.plans:
+        if plan.discord_guild_id and plan.discord_role_ids:
+            out.setdefault(plan.discord_guild_id, set()).update(plan.discord_role_ids)
+    return out
+
+
+def check_guild(guild: discord.Guild, role_ids: set[int]) -> list[SetupProblem]:
+    """Problems that would make grants fail: no Manage Roles, missing or higher plan roles."""
+    me = guild.me
+    if me is None:
+        return []
+    problems: list[SetupProblem] = []
+    name = guild.name or str(guild.id)
+    if not me.guild_permissions.manage_roles:
+        problems.append(SetupProblem(guild.id, "discord.manage_roles_missing", {"guild": name}))
+    top = me.top_role
+    too_high: list[discord.Role] = []
+    for rid in sorted(role_ids):
+        role = guild.get_role(rid)
+        if role is None:
+            problems.append(
+                SetupProblem(guild.id, "discord.role_missing", {"guild": name, "role": rid})
+            )
+        elif role >= top:
+            too_high.append(role)
+    if too_high:
+        problems.append(
+            SetupProblem(
+                guild.id,
+                "discord.role_hierarchy",
+                {
+                    "guild": name,
+                    "bot_role": top.name,
+                    "roles": ", ".join(r.name for r in too_high),
+                },
+            )
+        )
+    return problems
+
+
+def owner_user_ids(settings: Settings, guild: discord.Guild | None) -> list[int]:
+    """Who hears about setup problems: configured Discord owners, else the guild owner."""
+    ids = [
+        int(i.split(":", 1)[1])
+        for i in settings.owner_ids
+        if i.startswith("discord:") and i.split(":", 1)[1].isdigit()
+    ]
+    if not ids and guild is not None and guild.owner_id:
+        ids = [guild.owner_id]
+    return ids

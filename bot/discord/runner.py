@@ -1,0 +1,53 @@
+"""`syllabot run` starts this when SYLLABOT_DISCORD_TOKEN is set."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.discord.client import SyllabotDiscord
+from bot.discord.deliver import DiscordDeliverer
+from bot.discord.execute import Origin
+from config.settings import Settings
+from core.replies import AnyReply
+
+if TYPE_CHECKING:
+    from bot.wiring import App
+
+log = logging.getLogger("syllabot.discord")
+
+
+def enabled(settings: Settings) -> bool:
+    return settings.discord_token is not None and bool(settings.discord_token.get_secret_value())
+
+
+def attach(app: App, client: SyllabotDiscord) -> None:
+    """Make this client reachable by core: outbox deliverer and the replies executor."""
+
+    async def run_replies(replies: list[AnyReply]) -> None:
+        await client.executor.run(replies, Origin())
+
+    app.services.extras.setdefault("deliverers", {})["discord"] = DiscordDeliverer(client)
+    app.services.extras.setdefault("executors", {})["discord"] = run_replies
+
+
+async def start(app: App) -> None:
+    """Connect (sharded) until cancelled; without the privileged members intent, go on
+    without join/leave events rather than not at all."""
+    assert app.settings.discord_token is not None
+    token = app.settings.discord_token.get_secret_value()
+    for members in (True, False):
+        client = SyllabotDiscord(app, members_intent=members)
+        attach(app, client)
+        try:
+            await client.start(token)
+            return
+        except discord.PrivilegedIntentsRequired:
+            log.error(
+                "Discord refused the Server Members intent: enable it in the Developer Portal "
+                "(Bot → Privileged Gateway Intents) to get join/leave events; continuing without"
+            )
+        finally:
+            await client.close()
