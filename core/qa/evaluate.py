@@ -1,0 +1,420 @@
+"""Offline evaluation of Q&A retrieval and expert routing on a StackExchange-style dump.
+
+Used by ``bench/qa.py`` and ``syllabot qa evaluate``. Everything goes through
+:class:`~core.qa.index.KnowledgeIndex`, the same class the bot answers with.
+
+Data layout (``questions.jsonl``, ``answers.jsonl``, ``duplicates_train.jsonl``) is the
+one in ``../shared/datasets/qa/<site>/README.md``. The content is CC BY-SA (Stack Exchange
+and its authors); items keep their ``url`` so any shown answer can be attributed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.qa.experts import Contribution, ExpertCandidate, rank_experts, relevance_by_member
+from core.qa.hybrid import Mode, fit_calibration
+from core.qa.index import KBItem, KnowledgeIndex
+from core.recommend.encoders import TextEncoder
+
+MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
+
+
+@dataclass
+class Dataset:
+    questions: dict[int, dict[str, Any]]
+    answers: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]]
+    path: Path
+
+    def answers_by_question(self) -> dict[int, list[dict[str, Any]]]:
+        out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for a in self.answers:
+            out[a["question_id"]].append(a)
+        return out
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    root = Path(path)
+    questions = {q["id"]: q for q in _read_jsonl(root / "questions.jsonl")}
+    answers = _read_jsonl(root / "answers.jsonl")
+    dups_path = root / "duplicates_train.jsonl"
+    dups = _read_jsonl(dups_path) if dups_path.exists() else []
+    return Dataset(questions, answers, dups, root)
+
+
+def _when(s: str) -> datetime:
+    return datetime.fromisoformat(s)
+
+
+def question_item(q: Mapping[str, Any], answer: str = "", with_title: bool = True) -> KBItem:
+    return KBItem(
+        id=str(q["id"]),
+        title=q["title"] if with_title else "",
+        body=q.get("body") or "",
+        answer=answer,
+        lang="en",
+        url=q.get("url", ""),
+        source="import",
+        tags=tuple(q.get("tags") or ()),
+    )
+
+
+def ranking_metrics(
+    ranked: Sequence[Sequence[str]], relevant: Sequence[Iterable[str]]
+) -> dict[str, float]:
+    """Recall@1, Recall@5 (any relevant id in the top k) and MRR, averaged over queries."""
+    r1 = r5 = rr = 0.0
+    for ids, rel in zip(ranked, relevant, strict=True):
+        rel_set = set(rel)
+        rank = next((i for i, x in enumerate(ids, start=1) if x in rel_set), None)
+        if rank is not None:
+            rr += 1.0 / rank
+            r1 += rank <= 1
+            r5 += rank <= 5
+    n = len(ranked)
+    if n == 0:
+        return {"n": 0, "recall@1": 0.0, "recall@5": 0.0, "mrr": 0.0}
+    return {"n": n, "recall@1": r1 / n, "recall@5": r5 / n, "mrr": rr / n}
+
+
+def percentiles_ms(seconds: Sequence[float]) -> dict[str, float]:
+    if not seconds:
+        return {"p50_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0, "n": 0}
+    arr = np.asarray(seconds) * 1000.0
+    return {
+        "p50_ms": round(float(np.percentile(arr, 50)), 2),
+        "p95_ms": round(float(np.percentile(arr, 95)), 2),
+        "max_ms": round(float(arr.max()), 2),
+        "n": len(seconds),
+    }
+
+
+@dataclass
+class ModeResult:
+    ranked: dict[str, list[list[str]]] = field(default_factory=lambda: {m: [] for m in MODES})
+    relevant: list[list[str]] = field(default_factory=list)
+    latency_s: list[float] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {m: ranking_metrics(self.ranked[m], self.relevant) for m in MODES}
+        out["hybrid_latency"] = percentiles_ms(self.latency_s)
+        return out
+
+
+def _search_all_modes(
+    index: KnowledgeIndex, query: str, k: int, result: ModeResult, exclude: set[str] | None = None
+) -> None:
+    for mode in MODES:
+        t0 = time.perf_counter()
+        hits = index.search(query, k, mode=mode, exclude=exclude)
+        dt = time.perf_counter() - t0
+        if mode == "hybrid":
+            result.latency_s.append(dt)
+        result.ranked[mode].append([h.id for h in hits])
+
+
+def eval_duplicates(
+    ds: Dataset, encoders: Mapping[str, TextEncoder] | TextEncoder, k: int = 10
+) -> dict[str, Any]:
+    """Each duplicate searches only questions created strictly before it with an answer.
+
+    The index grows in creation order (exercising incremental adds); answers are not
+    indexed, since most were written after the duplicate was asked.
+    """
+    dups: dict[int, set[str]] = defaultdict(set)
+    for link in ds.duplicates:
+        dups[link["dup_id"]].update(str(x) for x in link["all_original_ids"])
+    pool = sorted(
+        (q for q in ds.questions.values() if (q.get("answer_count") or 0) >= 1),
+        key=lambda q: q["creation_date"],
+    )
+    index = KnowledgeIndex(encoders, include_answer=False)
+    result = ModeResult()
+    per_query: list[dict[str, Any]] = []
+    added = 0
+    for dup_id in sorted(dups, key=lambda d: ds.questions[d]["creation_date"]):
+        dq = ds.questions[dup_id]
+        batch = []
+        while added < len(pool) and pool[added]["creation_date"] < dq["creation_date"]:
+            if pool[added]["id"] != dup_id:
+                batch.append(question_item(pool[added]))
+            added += 1
+        index.add_many(batch)
+        query = f"{dq['title']}\n{dq.get('body') or ''}"
+        result.relevant.append(sorted(dups[dup_id]))
+        _search_all_modes(index, query, k, result)
+        per_query.append(
+            {
+                "dup_id": dup_id,
+                "candidates": len(index),
+                "originals": sorted(dups[dup_id]),
+                **{m: result.ranked[m][-1][:5] for m in MODES},
+            }
+        )
+    out = result.metrics()
+    out["queries"] = per_query
+    return out
+
+
+def eval_title_proxy(
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    k: int = 10,
+    limit: int | None = None,
+) -> tuple[dict[str, Any], list[tuple[tuple[float, float, float, float], bool]]]:
+    """Proxy task (larger, synthetic): a question's *title* must find its own entry, indexed
+    with the title removed (body + accepted/top answer). Also returns the top hybrid hit's
+    calibration features with whether it was right, to fit the confidence model."""
+    by_q = ds.answers_by_question()
+    items: list[KBItem] = []
+    for q in ds.questions.values():
+        answers = sorted(
+            by_q.get(q["id"], []), key=lambda a: (not a.get("is_accepted"), -(a["score"] or 0))
+        )
+        if not answers:
+            continue
+        items.append(question_item(q, answers[0]["body"], with_title=False))
+    index = KnowledgeIndex(encoders, include_answer=True)
+    index.add_many(items)
+    result = ModeResult()
+    calib: list[tuple[tuple[float, float, float, float], bool]] = []
+    queries = items if limit is None else items[:limit]
+    for item in queries:
+        title = ds.questions[int(item.id)]["title"]
+        result.relevant.append([item.id])
+        _search_all_modes(index, title, k, result)
+        top = index.search(title, 1)
+        if top:
+            calib.append((top[0].hit.features, top[0].id == item.id))
+    out = result.metrics()
+    out["entries"] = len(index)
+    return out, calib
+
+
+def threshold_report(
+    calib: Sequence[tuple[tuple[float, float, float, float], bool]],
+    confidence: Callable[[tuple[float, float, float, float]], float],
+    thresholds: Sequence[float] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+) -> list[dict[str, float]]:
+    """Share answered and precision of answered top hits at each threshold."""
+    rows = []
+    confs = [(confidence(f), ok) for f, ok in calib]
+    for t in thresholds:
+        answered = [ok for c, ok in confs if c >= t]
+        rows.append(
+            {
+                "threshold": t,
+                "answered_share": round(len(answered) / max(1, len(confs)), 3),
+                "precision": round(sum(answered) / len(answered), 3) if answered else 0.0,
+            }
+        )
+    return rows
+
+
+def fit_confidence(calib: Sequence[tuple[tuple[float, float, float, float], bool]]) -> Any:
+    x = np.array([f for f, _ in calib], dtype=np.float64)
+    y = np.array([ok for _, ok in calib], dtype=np.float64)
+    return fit_calibration(x, y)
+
+
+# ----------------------------------------------------------------------------- latency
+
+
+def synthetic_items(ds: Dataset, n: int, seed: int = 7) -> list[KBItem]:
+    """``n`` KB items: the real questions and answers, then recombined sentences of them
+    (new titles from shuffled title words, bodies from sentences of other posts)."""
+    rng = random.Random(seed)
+    items: list[KBItem] = []
+    for q in ds.questions.values():
+        items.append(question_item(q))
+    qlist = list(ds.questions.values())
+    for a in ds.answers:
+        parent = ds.questions.get(a["question_id"])
+        title = parent["title"] if parent else "answer"
+        items.append(KBItem(id=f"a{a['id']}", title=title, answer=a["body"], lang="en"))
+    sentences = [
+        s.strip()
+        for post in [q.get("body") or "" for q in qlist] + [a["body"] for a in ds.answers]
+        for s in post.replace("\n", " ").split(". ")
+        if len(s.strip()) > 20
+    ]
+    words = [w for q in qlist for w in q["title"].split()]
+    i = 0
+    while len(items) < n:
+        title = " ".join(rng.sample(words, rng.randint(5, 12))).rstrip("?") + "?"
+        body = ". ".join(rng.sample(sentences, rng.randint(2, 5)))
+        items.append(KBItem(id=f"s{i}", title=title, body=body, lang="en"))
+        i += 1
+    return items[:n]
+
+
+def eval_latency(
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    n_entries: int = 10_000,
+    n_queries: int = 200,
+    seed: int = 7,
+) -> dict[str, Any]:
+    """Query latency on an ``n_entries`` KB, and how soon a new accepted answer is found."""
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    index = KnowledgeIndex(encoders)
+    items = synthetic_items(ds, n_entries, seed)
+    index.add_many(items)
+    build_s = time.perf_counter() - t0
+    qs = list(ds.questions.values())
+    rng.shuffle(qs)
+    short = [q["title"] for q in qs[:n_queries]]
+    full = [f"{q['title']}\n{q.get('body') or ''}" for q in qs[:n_queries]]
+    index.search("warm up the encoder", 5)
+    out: dict[str, Any] = {"entries": len(index), "build_s": round(build_s, 1)}
+    for name, queries in (("title_queries", short), ("title_body_queries", full)):
+        times = []
+        for query in queries:
+            t = time.perf_counter()
+            index.search(query, 5)
+            times.append(time.perf_counter() - t)
+        out[name] = percentiles_ms(times)
+    # Time to findable: add one new accepted answer, query for it at once.
+    findable: list[dict[str, Any]] = []
+    seconds: list[float] = []
+    for j in range(5):
+        item = KBItem(
+            id=f"new{j}",
+            title=f"How do I calibrate the flux qubit bias line number {j} on the zorblax-{j} chip?",
+            answer="Sweep the bias current while watching the resonator shift, then fit.",
+            lang="en",
+        )
+        t = time.perf_counter()
+        index.add(item)
+        hits = index.search(f"calibrate flux qubit bias zorblax-{j} chip", 5)
+        seconds.append(time.perf_counter() - t)
+        findable.append({"seconds": round(seconds[-1], 4), "rank": _rank(hits, item.id)})
+    out["time_to_findable"] = findable
+    out["time_to_findable_max_s"] = round(max(seconds), 4)
+    return out
+
+
+def _rank(hits: Sequence[Any], item_id: str) -> int | None:
+    return next((i for i, h in enumerate(hits, start=1) if h.id == item_id), None)
+
+
+# ----------------------------------------------------------------------------- experts
+
+
+def eval_experts(
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    holdout: float = 0.2,
+    similar: int = 50,
+    n: int = 5,
+    prior_weight: float | None = None,
+) -> dict[str, Any]:
+    """For the latest ``holdout`` share of questions with an accepted answer, is its
+    accepted answerer among the top ``n`` routed experts? Uses only what existed before
+    each question: earlier questions (retrieved by the same hybrid index) and earlier
+    answers (who answered, accepted or not, and how fast). Baseline: the ``n`` members
+    with the most answers so far. The asker is never routed to."""
+    answers = sorted(
+        (a for a in ds.answers if a.get("owner_user_id") is not None),
+        key=lambda a: a["creation_date"],
+    )
+    answer_by_id = {a["id"]: a for a in ds.answers}
+    targets = sorted(
+        (
+            q
+            for q in ds.questions.values()
+            if q.get("accepted_answer_id") in answer_by_id
+            and answer_by_id[q["accepted_answer_id"]].get("owner_user_id") is not None
+        ),
+        key=lambda q: q["creation_date"],
+    )
+    held = targets[int(len(targets) * (1 - holdout)) :]
+    questions = sorted(ds.questions.values(), key=lambda q: q["creation_date"])
+    index = KnowledgeIndex(encoders, include_answer=False)
+    qi = ai = 0
+    contributions: dict[str, list[Contribution]] = defaultdict(list)
+    answer_count: Counter[int] = Counter()
+    accepted_count: Counter[int] = Counter()
+    delays: dict[int, list[float]] = defaultdict(list)
+    hits_model = hits_base = hits_rel = 0
+    evaluated = 0
+    for q in held:
+        now = q["creation_date"]
+        batch = []
+        while qi < len(questions) and questions[qi]["creation_date"] < now:
+            batch.append(question_item(questions[qi]))
+            qi += 1
+        index.add_many(batch)
+        while ai < len(answers) and answers[ai]["creation_date"] < now:
+            a = answers[ai]
+            uid = a["owner_user_id"]
+            parent = ds.questions.get(a["question_id"])
+            # The dump has no acceptance date; an earlier answer that ends up accepted
+            # counts as accepted (acceptance usually follows within days).
+            accepted = parent is not None and parent.get("accepted_answer_id") == a["id"]
+            contributions[str(a["question_id"])].append(
+                Contribution(uid, "accepted" if accepted else "answered")
+            )
+            answer_count[uid] += 1
+            accepted_count[uid] += accepted
+            if parent is not None:
+                delays[uid].append(
+                    (_when(a["creation_date"]) - _when(parent["creation_date"])).total_seconds()
+                    / 3600.0
+                )
+            ai += 1
+        truth = answer_by_id[q["accepted_answer_id"]]["owner_user_id"]
+        asker = q.get("owner_user_id")
+        evaluated += 1
+        hits = index.search(f"{q['title']}\n{q.get('body') or ''}", similar)
+        rel = relevance_by_member([(h.id, max(h.hit.cosine, 0.0)) for h in hits], contributions)
+        cands = [
+            ExpertCandidate(
+                member_id=uid,
+                relevance=r,
+                accepted=accepted_count[uid],
+                answers=answer_count[uid],
+                median_response_hours=statistics.median(delays[uid]) if delays[uid] else None,
+            )
+            for uid, r in rel.items()
+        ]
+        ranked = [
+            m
+            for m, _ in rank_experts(
+                cands,
+                n,
+                load_cap=10**9,
+                exclude=[asker or -1],
+                **({} if prior_weight is None else {"prior_weight": prior_weight}),
+            )
+        ]
+        # Relevance alone (no track-record weighting), to show what the weighting adds.
+        rel_only = [m for m, _ in sorted(rel.items(), key=lambda kv: -kv[1]) if m != asker][:n]
+        base = [m for m, _ in answer_count.most_common(n + 1) if m != asker][:n]
+        hits_model += truth in ranked
+        hits_rel += truth in rel_only
+        hits_base += truth in base
+    return {
+        "held_out_questions": evaluated,
+        f"recall@{n}_routing": round(hits_model / max(1, evaluated), 3),
+        f"recall@{n}_relevance_only": round(hits_rel / max(1, evaluated), 3),
+        f"recall@{n}_most_active_baseline": round(hits_base / max(1, evaluated), 3),
+    }

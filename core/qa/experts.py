@@ -1,0 +1,140 @@
+"""Expert routing: who should be invited into a new discussion thread.
+
+Pure scoring. The service gathers, per member, evidence that they know the topic (they
+answered similar questions, or finished course material that matches the question),
+their track record and their current state; :func:`rank_experts` drops those who opted
+out, are in their quiet hours, are at their load cap or asked the question, and ranks the
+rest:
+
+    score = (relevance + 0.2 * log1p(answers)) * (1 + 0.5 * log1p(accepted)) * responsiveness
+
+``relevance`` is the summed similarity of the matching material they answered (accepted
+answers count double) or finished (half weight); ``responsiveness`` is ``1 / (1 +
+median_hours / 12)`` from their past reply delays (0.7 when unknown).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ACCEPTED_WEIGHT = 2.0
+FINISHED_WEIGHT = 0.5
+UNKNOWN_RESPONSIVENESS = 0.7
+PRIOR_WEIGHT = 0.2
+"""Weight of general activity (log answers) next to topical relevance."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A member's link to a knowledge item: answered it (accepted or not) or finished it."""
+
+    member_id: int
+    kind: str = "answered"  # answered | accepted | finished
+
+    @property
+    def weight(self) -> float:
+        if self.kind == "accepted":
+            return ACCEPTED_WEIGHT
+        if self.kind == "finished":
+            return FINISHED_WEIGHT
+        return 1.0
+
+
+@dataclass(frozen=True)
+class ExpertCandidate:
+    member_id: int
+    relevance: float
+    accepted: int = 0
+    answers: int = 0
+    median_response_hours: float | None = None
+    open_threads: int = 0
+    opted_out: bool = False
+    in_quiet_hours: bool = False
+
+
+def relevance_by_member(
+    hits: Iterable[tuple[str, float]], contributions: Mapping[str, Sequence[Contribution]]
+) -> dict[int, float]:
+    """Sum of ``similarity * weight`` over the retrieved items each member contributed to."""
+    out: dict[int, float] = {}
+    for item_id, similarity in hits:
+        sim = max(0.0, similarity)
+        if sim == 0.0:
+            continue
+        seen: dict[int, float] = {}
+        for c in contributions.get(item_id, ()):
+            seen[c.member_id] = max(seen.get(c.member_id, 0.0), c.weight)
+        for member_id, weight in seen.items():
+            out[member_id] = out.get(member_id, 0.0) + sim * weight
+    return out
+
+
+def responsiveness(median_hours: float | None) -> float:
+    if median_hours is None:
+        return UNKNOWN_RESPONSIVENESS
+    return 1.0 / (1.0 + max(0.0, median_hours) / 12.0)
+
+
+def expert_score(c: ExpertCandidate, prior_weight: float = PRIOR_WEIGHT) -> float:
+    base = c.relevance + prior_weight * math.log1p(c.answers)
+    return base * (1.0 + 0.5 * math.log1p(c.accepted)) * responsiveness(c.median_response_hours)
+
+
+def rank_experts(
+    candidates: Iterable[ExpertCandidate],
+    n: int,
+    *,
+    load_cap: int,
+    exclude: Iterable[int] = (),
+    prior_weight: float = PRIOR_WEIGHT,
+) -> list[tuple[int, float]]:
+    """Up to ``n`` eligible members with positive relevance, best first."""
+    skip = set(exclude)
+    scored: list[tuple[int, float]] = []
+    for c in candidates:
+        if c.member_id in skip or c.opted_out or c.in_quiet_hours:
+            continue
+        if c.open_threads >= load_cap or c.relevance <= 0:
+            continue
+        scored.append((c.member_id, expert_score(c, prior_weight)))
+    scored.sort(key=lambda ms: (-ms[1], ms[0]))
+    return scored[: max(0, n)]
+
+
+def parse_quiet_hours(spec: str | None) -> tuple[time, time] | None:
+    """``"22:00-07:00"`` -> (22:00, 07:00); empty or malformed -> None."""
+    if not spec or "-" not in spec:
+        return None
+    try:
+        a, b = (part.strip() for part in spec.split("-", 1))
+        return time.fromisoformat(a), time.fromisoformat(b)
+    except ValueError:
+        return None
+
+
+def in_quiet_hours(now_utc: datetime, tz_name: str | None, spec: str | None) -> bool:
+    """Whether ``now_utc`` falls in the member's quiet window, in their own time zone."""
+    window = parse_quiet_hours(spec)
+    if window is None:
+        return False
+    try:
+        tz = ZoneInfo(tz_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = now_utc.astimezone(tz).time().replace(tzinfo=None)
+    start, end = window
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end  # wraps midnight
+
+
+def median_hours(delays: Sequence[timedelta]) -> float | None:
+    if not delays:
+        return None
+    hours = sorted(d.total_seconds() / 3600.0 for d in delays)
+    mid = len(hours) // 2
+    return hours[mid] if len(hours) % 2 else (hours[mid - 1] + hours[mid]) / 2.0

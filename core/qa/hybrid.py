@@ -1,0 +1,287 @@
+"""Hybrid retrieval: BM25 + dense embeddings, fused by reciprocal rank, with a confidence.
+
+``HybridSearcher`` keeps one BM25 index (tokens from :mod:`core.qa.tokenize`, English and
+Chinese) and one dense index per distinct encoder. A query's language picks its encoder
+(MiniLM for English, E5 for Chinese by default); every document is embedded by every
+distinct encoder so either language can reach every entry.
+
+Fusion is reciprocal-rank fusion (``sum 1 / (rrf_k + rank)``): it needs no score
+normalisation between BM25 and cosine. Confidence is a separate, calibrated estimate that
+the top hit answers the query: a logistic model over features that mean the same thing on
+any corpus (cosine similarity, share of the query's idf mass matched, whether both
+retrievers agree on it, and its cosine lead over the runner-up). Its weights are fitted
+per encoder by ``bench/qa.py`` (``fit_calibration``) and the defaults below come from that
+run; the threshold applied to it is tuned from members' 👍/👎 (``tune_threshold``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from core.qa.bm25 import BM25Index
+from core.qa.dense import DenseIndex, l2_normalize
+from core.qa.tokenize import Language, detect_language, tokenize
+from core.recommend.encoders import TextEncoder
+
+K = TypeVar("K", bound=Hashable)
+Mode = Literal["hybrid", "lexical", "dense"]
+
+RRF_K = 10
+DENSE_WEIGHT = 2.0
+"""Fusion weights (lexical 1.0): chosen on the title->question proxy, see bench/README.md."""
+CANDIDATES = 50
+"""How many hits each retriever contributes to fusion."""
+MAX_QUERY_CHARS = 1000
+"""Dense encoders read at most a few hundred tokens anyway; longer text only costs time."""
+MAX_PASSAGE_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights: ``p = sigmoid(bias + w . [cos, coverage, agree, lead])``."""
+
+    bias: float
+    w_cos: float
+    w_coverage: float
+    w_agree: float
+    w_lead: float
+
+    def probability(self, feats: Sequence[float]) -> float:
+        cos, coverage, agree, lead = feats
+        z = (
+            self.bias
+            + self.w_cos * cos
+            + self.w_coverage * coverage
+            + self.w_agree * agree
+            + self.w_lead * lead
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+# Fitted by `python bench/qa.py --calibrate` (title -> question proxy task, Quantum Computing
+# SE, see bench/README.md). E5's cosines sit higher (0.75-0.95) than MiniLM's, hence a
+# separate fit. Unknown encoders (hashing, tests) use DEFAULT_CALIBRATION.
+CALIBRATIONS: dict[str, Calibration] = {
+    "minilm-l6-v2": Calibration(-7.0, 9.0, 2.5, 1.5, 8.0),
+    "multilingual-e5-small-q4": Calibration(-25.0, 26.0, 3.0, 1.5, 20.0),
+}
+DEFAULT_CALIBRATION = Calibration(-6.0, 7.0, 3.0, 1.5, 6.0)
+
+
+def calibration_for(encoder_name: str | None) -> Calibration:
+    if encoder_name is None:
+        return DEFAULT_CALIBRATION
+    return CALIBRATIONS.get(encoder_name, DEFAULT_CALIBRATION)
+
+
+def rrf_fuse(
+    rankings: Sequence[Sequence[K]], rrf_k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Reciprocal-rank fusion of several ranked key lists, best first (ties: first seen)."""
+    scores: dict[K, float] = {}
+    for i, ranking in enumerate(rankings):
+        w = 1.0 if weights is None else weights[i]
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + w / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def fit_calibration(
+    features: npt.ArrayLike, labels: npt.ArrayLike, l2: float = 1e-2, iters: int = 50
+) -> Calibration:
+    """Logistic regression (Newton steps, small L2) of labels on the 4 features."""
+    x = np.asarray(features, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    xb = np.hstack([np.ones((x.shape[0], 1)), x])
+    w = np.zeros(xb.shape[1])
+    reg = l2 * np.eye(xb.shape[1])
+    reg[0, 0] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -50, 50)))
+        grad = xb.T @ (p - y) + reg @ w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + reg
+        step = np.linalg.solve(hess + 1e-9 * np.eye(len(w)), grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Calibration(*(round(float(v), 3) for v in w))
+
+
+@dataclass(frozen=True)
+class Hit(Generic[K]):
+    key: K
+    score: float
+    """Fused (RRF) score in hybrid mode; BM25 or cosine in single modes."""
+    confidence: float
+    """Estimated probability that this hit answers the query (0..1)."""
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+    cosine: float = 0.0
+    coverage: float = 0.0
+    features: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    """(cosine, idf coverage, both retrievers rank it first, cosine lead over the rest)."""
+
+
+@dataclass
+class _Space(Generic[K]):
+    encoder: TextEncoder
+    index: DenseIndex[K] = field(default_factory=DenseIndex)
+
+
+class HybridSearcher(Generic[K]):
+    """Lexical + dense indexes over the same keys, searched together."""
+
+    def __init__(
+        self,
+        encoders: Mapping[str, TextEncoder] | TextEncoder | None,
+        *,
+        rrf_k: int = RRF_K,
+        candidates: int = CANDIDATES,
+        dense_weight: float = DENSE_WEIGHT,
+    ) -> None:
+        self.dense_weight = dense_weight
+        if encoders is None:
+            enc_map: dict[str, TextEncoder] = {}
+        elif isinstance(encoders, Mapping):
+            enc_map = dict(encoders)
+        else:
+            enc_map = {"en": encoders, "zh": encoders}
+        self.encoders = enc_map
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self.lexical: BM25Index[K] = BM25Index()
+        self._spaces: dict[str, _Space[K]] = {}
+        for enc in enc_map.values():
+            self._spaces.setdefault(enc.name, _Space(enc))
+
+    def __len__(self) -> int:
+        return len(self.lexical)
+
+    def encoder_for(self, lang: str) -> TextEncoder | None:
+        if not self.encoders:
+            return None
+        return (
+            self.encoders.get(lang) or self.encoders.get("en") or next(iter(self.encoders.values()))
+        )
+
+    def add_many(
+        self,
+        items: Sequence[tuple[K, str, str]],
+        vectors: Mapping[str, npt.ArrayLike] | None = None,
+    ) -> None:
+        """Add ``(key, lexical_text, dense_text)`` items; ``vectors`` may give precomputed
+        embeddings per encoder name (rows in item order)."""
+        if not items:
+            return
+        for key, lexical_text, _ in items:
+            self.lexical.add(key, tokenize(lexical_text))
+        keys = [key for key, _, _ in items]
+        passages = [dense[:MAX_PASSAGE_CHARS] for _, _, dense in items]
+        for name, space in self._spaces.items():
+            given = None if vectors is None else vectors.get(name)
+            mat = given if given is not None else space.encoder.encode(passages, kind="passage")
+            space.index.add_many(keys, mat)
+
+    def add(self, key: K, lexical_text: str, dense_text: str) -> None:
+        self.add_many([(key, lexical_text, dense_text)])
+
+    def remove(self, key: K) -> bool:
+        found = self.lexical.remove(key)
+        for space in self._spaces.values():
+            found = space.index.remove(key) or found
+        return found
+
+    def embed_query(
+        self, query: str, lang: str
+    ) -> tuple[str | None, npt.NDArray[np.float32] | None]:
+        enc = self.encoder_for(lang)
+        if enc is None:
+            return None, None
+        vec = enc.encode([query[:MAX_QUERY_CHARS]], kind="query")
+        return enc.name, l2_normalize(vec)[0]
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        lang: Language | None = None,
+        mode: Mode = "hybrid",
+        exclude: frozenset[K] | set[K] | None = None,
+    ) -> list[Hit[K]]:
+        """Ranked hits with fused score and confidence.
+
+        ``exclude`` hides keys (used by evaluation to search "only what existed before").
+        """
+        if k <= 0 or len(self.lexical) == 0:
+            return []
+        lang = lang or detect_language(query)
+        n = max(k, self.candidates)
+        lex = self.lexical.search(tokenize(query), n, exclude) if mode != "dense" else []
+        enc_name: str | None = None
+        qvec = None
+        dense_hits = []
+        space: _Space[K] | None = None
+        if mode != "lexical":
+            enc_name, qvec = self.embed_query(query, lang)
+            if enc_name is not None and qvec is not None:
+                space = self._spaces[enc_name]
+                dense_hits = space.index.search(qvec, n, exclude)
+        lex_rank = {h.key: i for i, h in enumerate(lex, start=1)}
+        coverage = {h.key: h.coverage for h in lex}
+        dense_rank = {h.key: i for i, h in enumerate(dense_hits, start=1)}
+        cosines = {h.key: h.score for h in dense_hits}
+
+        if mode == "lexical":
+            fused = [(h.key, h.score) for h in lex]
+        elif mode == "dense":
+            fused = [(h.key, h.score) for h in dense_hits]
+        else:
+            fused = rrf_fuse(
+                [[h.key for h in lex], [h.key for h in dense_hits]],
+                self.rrf_k,
+                [1.0, self.dense_weight],
+            )
+        fused = fused[:k]
+        if not fused:
+            return []
+
+        # Cosines for fused keys the dense list did not reach (rare; cheap).
+        if space is not None and qvec is not None:
+            for key, _ in fused:
+                if key not in cosines:
+                    vec = space.index.vector(key)
+                    cosines[key] = float(vec @ qvec) if vec is not None else 0.0
+        cal = calibration_for(enc_name)
+        best = dense_hits[0] if dense_hits else None
+        second = dense_hits[1].score if len(dense_hits) > 1 else 0.0
+        out: list[Hit[K]] = []
+        for key, score in fused:
+            cos = cosines.get(key, 0.0)
+            if best is None:
+                lead = 0.0
+            elif key == best.key:
+                lead = cos - second
+            else:
+                lead = cos - best.score
+            agree = 1.0 if lex_rank.get(key) == 1 and dense_rank.get(key) == 1 else 0.0
+            feats = (cos, coverage.get(key, 0.0), agree, lead)
+            out.append(
+                Hit(
+                    key=key,
+                    score=float(score),
+                    confidence=cal.probability(feats),
+                    lexical_rank=lex_rank.get(key),
+                    dense_rank=dense_rank.get(key),
+                    cosine=cos,
+                    coverage=coverage.get(key, 0.0),
+                    features=feats,
+                )
+            )
+        return out

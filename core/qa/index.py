@@ -1,0 +1,133 @@
+"""The knowledge index: what the bot, ``/kb check`` and ``syllabot qa check|evaluate`` search.
+
+Holds knowledge-base items (course material, FAQ, curated answers, accepted answers from
+threads) in memory with a :class:`~core.qa.hybrid.HybridSearcher` over them. Adding,
+updating or removing an item takes effect for the next query (no rebuild). The service
+keeps one per process, loaded from ``kb_entry`` rows; the CLI loads one from a JSONL file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy.typing as npt
+
+from core.qa.hybrid import Hit, HybridSearcher, Mode
+from core.qa.tokenize import Language, detect_language
+from core.recommend.encoders import TextEncoder
+
+DEFAULT_THRESHOLD = 0.5
+"""Answer when the top hit's confidence is at least this (tuned later from feedback)."""
+
+
+@dataclass(frozen=True)
+class KBItem:
+    id: str
+    title: str
+    body: str = ""
+    answer: str = ""
+    lang: str = ""
+    url: str = ""
+    source: str = "faq"
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def lexical_text(self, include_answer: bool) -> str:
+        # The title is repeated: it is the best summary of what the entry answers.
+        parts = [self.title, self.title, self.body]
+        if include_answer:
+            parts.append(self.answer)
+        return "\n".join(p for p in parts if p)
+
+    def dense_text(self) -> str:
+        # Members ask questions; entries are matched on what they answer (title + question
+        # body), falling back to the answer for FAQ items without a body.
+        return "\n".join(p for p in (self.title, self.body or self.answer) if p)
+
+    def language(self) -> Language:
+        if self.lang in ("en", "zh"):
+            return self.lang  # type: ignore[return-value]
+        if self.lang.lower().startswith("zh"):
+            return "zh"
+        return detect_language(f"{self.title}\n{self.body}\n{self.answer}")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    item: KBItem
+    score: float
+    confidence: float
+    hit: Hit[str]
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+
+class KnowledgeIndex:
+    """KB items + hybrid retrieval. Keys are the items' string ids."""
+
+    def __init__(
+        self,
+        encoders: Mapping[str, TextEncoder] | TextEncoder | None,
+        *,
+        include_answer: bool = True,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.searcher: HybridSearcher[str] = HybridSearcher(encoders)
+        self.include_answer = include_answer
+        self.threshold = threshold
+        self._items: dict[str, KBItem] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._items
+
+    def get(self, item_id: str) -> KBItem | None:
+        return self._items.get(item_id)
+
+    def items(self) -> list[KBItem]:
+        return list(self._items.values())
+
+    def add_many(
+        self, items: Iterable[KBItem], vectors: Mapping[str, npt.ArrayLike] | None = None
+    ) -> None:
+        batch = list(items)
+        for item in batch:
+            self._items[item.id] = item
+        self.searcher.add_many(
+            [(it.id, it.lexical_text(self.include_answer), it.dense_text()) for it in batch],
+            vectors,
+        )
+
+    def add(self, item: KBItem) -> None:
+        """Add or replace an item; visible to the next query."""
+        self.add_many([item])
+
+    update = add
+
+    def remove(self, item_id: str) -> bool:
+        self._items.pop(item_id, None)
+        return self.searcher.remove(item_id)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        lang: Language | None = None,
+        mode: Mode = "hybrid",
+        exclude: Sequence[str] | frozenset[str] | set[str] | None = None,
+    ) -> list[SearchResult]:
+        excl = frozenset(exclude) if exclude else None
+        hits = self.searcher.search(query, k, lang=lang, mode=mode, exclude=excl)
+        return [
+            SearchResult(self._items[h.key], h.score, h.confidence, h)
+            for h in hits
+            if h.key in self._items
+        ]
+
+    def is_confident(self, results: Sequence[SearchResult]) -> bool:
+        return bool(results) and results[0].confidence >= self.threshold
