@@ -1,0 +1,249 @@
+"""core.replies -> Bot API calls. Each reply is carried out on its own; one failure stops nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from telegram import Bot, InputFile, LabeledPrice
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.render import escape
+from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread_arg
+from bot.telegram.updates import PLATFORM
+from bot.wiring import App
+from core.events import Actor, Chat, Event, ThreadOpened
+from core.replies import (
+    AnswerPreCheckout,
+    AnyReply,
+    ApproveJoin,
+    ButtonSpec,
+    Document,
+    Invite,
+    Invoice,
+    Kick,
+    OpenThread,
+    Photo,
+    RefundStars,
+    Reply,
+)
+from models.member import Account, Member
+
+log = logging.getLogger("syllabot.telegram")
+
+INVITE_DEFAULT_TTL = timedelta(days=1)
+TOPIC_NAME_LIMIT = 128
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: str
+    user_id: str
+    locale: str
+    name: str
+
+
+def forum_chat_id(app: App) -> str | None:
+    """The community's forum supergroup (settings.telegram_forum_chat_id, once settings has it)."""
+    value = getattr(app.settings, "telegram_forum_chat_id", None)
+    return str(value) if value else None
+
+
+class Executor:
+    """Carries out the replies of one event (or of a job) with a real `telegram.Bot`."""
+
+    def __init__(self, bot: Bot, app: App) -> None:
+        self.bot = bot
+        self.app = app
+
+    async def run(self, replies: Sequence[AnyReply], origin: Event | None = None) -> None:
+        for reply in replies:
+            try:
+                await self._one(reply, origin)
+            except TelegramError as exc:
+                log.warning("telegram: %s failed: %s", type(reply).__name__, exc)
+
+    async def recipient(self, member_id: int) -> Recipient | None:
+        """Where a member's DMs go on Telegram; None if they have no Telegram account."""
+        async with self.app.services.session_factory() as session:
+            row = (
+                await session.execute(
+                    select(Account, Member)
+                    .join(Member, Member.id == Account.member_id)
+                    .where(Account.member_id == member_id, Account.platform == PLATFORM)
+                )
+            ).first()
+        if row is None:
+            return None
+        acc, member = row
+        return Recipient(
+            acc.chat_id or acc.platform_user_id,
+            acc.platform_user_id,
+            member.locale,
+            member.display_name,
+        )
+
+    def _origin_chat(self, origin: Event | None) -> Chat | None:
+        if origin is not None and origin.chat.platform == PLATFORM:
+            return origin.chat
+        return None
+
+    async def _one(self, r: AnyReply, origin: Event | None) -> None:
+        here = self._origin_chat(origin)
+        if isinstance(r, Reply):
+            await self._reply(r, here)
+        elif isinstance(r, AnswerPreCheckout):
+            await self.bot.answer_pre_checkout_query(
+                r.query_id, ok=r.ok, error_message=None if r.ok else (r.error or "")[:255] or "-"
+            )
+        elif isinstance(r, OpenThread):
+            await self._thread(r, here, origin)
+        elif isinstance(r, RefundStars):
+            await self.bot.refund_star_payment(int(r.platform_user_id), r.charge_id)
+        elif isinstance(r, (Invite, Kick, ApproveJoin)):
+            if r.platform == PLATFORM:
+                await self._access(r)
+        elif here is None:
+            log.debug("%s has no telegram chat to go to", type(r).__name__)
+        elif isinstance(r, Invoice):
+            await self._invoice(r, here, origin.actor if origin else None)
+        elif isinstance(r, (Photo, Document)):
+            send = self.bot.send_photo if isinstance(r, Photo) else self.bot.send_document
+            await send(
+                chat_arg(here.chat_id),
+                InputFile(r.data, filename=r.filename),
+                caption=caption(r.caption),
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_arg(here.thread_id),
+            )
+
+    async def _access(self, r: Invite | Kick | ApproveJoin) -> None:
+        if isinstance(r, Invite):
+            await self._invite(r)
+        elif isinstance(r, Kick):
+            await self._kick(r)
+        elif r.approve:
+            await self.bot.approve_chat_join_request(chat_arg(r.target), int(r.platform_user_id))
+        else:
+            await self.bot.decline_chat_join_request(chat_arg(r.target), int(r.platform_user_id))
+
+    async def _reply(self, r: Reply, here: Chat | None) -> None:
+        if r.member_id is not None:
+            who = await self.recipient(r.member_id)
+            if who is None:
+                log.debug("member %s has no telegram account; reply skipped", r.member_id)
+                return
+            await send_text(self.bot, who.chat_id, r.text, markup=r.markup, buttons=r.buttons)
+            return
+        target = r.to if r.to is not None else here
+        if target is None or target.platform != PLATFORM:
+            return
+        await send_text(
+            self.bot,
+            target.chat_id,
+            r.text,
+            markup=r.markup,
+            buttons=r.buttons,
+            thread_id=target.thread_id,
+        )
+
+    async def _invoice(self, r: Invoice, here: Chat, actor: Actor | None) -> None:
+        if r.provider == "telegram_stars" and r.currency.upper() == "XTR":
+            await self.bot.send_invoice(
+                chat_id=chat_arg(here.chat_id),
+                title=r.title[:32],
+                description=r.description[:255] or r.title[:32],
+                payload=r.payload,
+                provider_token="",
+                currency="XTR",
+                prices=[LabeledPrice(r.title[:32], r.amount)],
+                message_thread_id=thread_arg(here.thread_id),
+            )
+        elif r.url:
+            locale = actor.locale if actor else None
+            label = text_for(locale, "telegram.pay_button", title=r.title)
+            await send_text(
+                self.bot,
+                here.chat_id,
+                r.description or r.title,
+                buttons=[[ButtonSpec(label, url=r.url)]],
+                thread_id=here.thread_id,
+            )
+        else:
+            log.warning("invoice for %s %s has no way to pay on telegram", r.provider, r.currency)
+
+    async def _invite(self, r: Invite) -> None:
+        who = await self.recipient(r.member_id)
+        if who is None:
+            log.warning("invite for member %s who has no telegram account", r.member_id)
+            return
+        expires = r.expires_at if isinstance(r.expires_at, datetime) else None
+        if expires is None:
+            expires = self.app.services.clock.now() + INVITE_DEFAULT_TTL
+        link = await self.bot.create_chat_invite_link(
+            chat_arg(r.target),
+            expire_date=expires,
+            member_limit=1,
+            name=(f"grant {r.grant_id}" if r.grant_id else f"member {r.member_id}")[:32],
+        )
+        text = text_for(
+            who.locale,
+            "telegram.invite_link",
+            link=link.invite_link,
+            expires=f"{expires:%Y-%m-%d %H:%M}",
+        )
+        await send_text(self.bot, who.chat_id, text)
+
+    async def _kick(self, r: Kick) -> None:
+        user_id = r.platform_user_id
+        if user_id is None:
+            who = await self.recipient(r.member_id)
+            if who is None:
+                log.warning("kick for member %s who has no telegram account", r.member_id)
+                return
+            user_id = who.user_id
+        # ban then unban: removes the person but lets them come back with a new invite later
+        await self.bot.ban_chat_member(chat_arg(r.target), int(user_id))
+        await self.bot.unban_chat_member(chat_arg(r.target), int(user_id), only_if_banned=True)
+
+    async def _thread(self, r: OpenThread, here: Chat | None, origin: Event | None) -> None:
+        forum = r.to if r.to is not None and r.to.platform == PLATFORM else None
+        forum_id = forum.chat_id if forum else forum_chat_id(self.app)
+        parts = [escape(PLATFORM, r.text)]
+        mentions = []
+        for mid in r.mention_member_ids:
+            who = await self.recipient(mid)
+            if who is not None:
+                mentions.append(
+                    f'<a href="tg://user?id={int(who.user_id)}">{escape(PLATFORM, who.name)}</a>'
+                )
+        if mentions:
+            parts.append(" ".join(mentions))
+        if r.tags:
+            parts.append(escape(PLATFORM, " ".join("#" + t.replace(" ", "_") for t in r.tags)))
+        body = "\n\n".join(parts)
+        if forum_id is None:
+            if here is not None:  # no forum configured: discuss where the question was asked
+                await send_text(
+                    self.bot, here.chat_id, body, markup="html", thread_id=here.thread_id
+                )
+            return
+        topic = await self.bot.create_forum_topic(
+            chat_arg(forum_id), r.title[:TOPIC_NAME_LIMIT] or "?"
+        )
+        await send_text(self.bot, forum_id, body, markup="html", thread_id=topic.message_thread_id)
+        if origin is not None:
+            opened = await self.app.router.dispatch(
+                ThreadOpened(
+                    origin.actor,
+                    Chat(PLATFORM, str(forum_id), "forum", str(topic.message_thread_id)),
+                    None,
+                    question_id=r.question_id,
+                    thread_ref=f"{forum_id}:{topic.message_thread_id}",
+                )
+            )
+            await self.run(opened, origin)

@@ -1,0 +1,55 @@
+"""`syllabot run` entry for Telegram: long polling (development) or webhook registration."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.telegram.app import get_adapter
+from bot.telegram.updates import ALLOWED_UPDATES
+from bot.wiring import App
+from config.settings import Settings
+
+log = logging.getLogger("syllabot.telegram")
+
+
+def enabled(settings: Settings) -> bool:
+    return settings.telegram_token is not None and bool(settings.telegram_token.get_secret_value())
+
+
+async def start(app: App, *, stop: asyncio.Event | None = None) -> None:
+    """Run until cancelled (or `stop` is set). Webhook updates arrive through bot.web."""
+    adapter = get_adapter(app)
+    s = app.settings
+    if s.telegram_mode == "webhook" and (not s.public_url or s.telegram_webhook_secret is None):
+        log.error(
+            "telegram webhook mode needs SYLLABOT_PUBLIC_URL and SYLLABOT_TELEGRAM_WEBHOOK_SECRET"
+        )
+        return
+    await adapter.initialize()
+    application = adapter.application
+    await adapter.set_commands()
+    waiter = stop or asyncio.Event()
+    if s.telegram_mode == "webhook":
+        assert s.telegram_webhook_secret is not None
+        await adapter.bot.set_webhook(
+            adapter.webhook_url(),
+            allowed_updates=ALLOWED_UPDATES,
+            secret_token=s.telegram_webhook_secret.get_secret_value(),
+        )
+        log.info("telegram webhook set to %s", adapter.webhook_url())
+        try:
+            await waiter.wait()
+        finally:
+            await application.shutdown()
+        return
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    log.info("telegram polling as @%s", adapter.bot.username)
+    try:
+        await waiter.wait()
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()

@@ -1,0 +1,162 @@
+"""Updates in, replies out: commands, buttons, forum topics and roles through the real PTB stack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from telegram import Update
+from tg_payloads import FORUM_ID, GROUP_ID, callback, chat_member, group_chat, join_request, message
+from tg_payloads import my_chat_member, user
+from tg_wire import BOT_USERNAME
+
+from bot.telegram.updates import parse_command, to_event
+from core.context import Role
+from core.events import BotStatusChanged, Command, MemberJoined, MemberLeft, Message
+from core.replies import Reply
+from core.router import COMMANDS, command
+from models.inbound import InboundUpdate
+
+ALICE = user(4242, "Alice", username="alice")
+
+
+async def test_private_command_gets_escaped_html_reply(tg, wire):
+    bob = user(5151, "<Bob & Co>", username="bob")
+    await tg.process(message(bob, "/whoami"))
+    (call,) = wire.of("sendMessage")
+    assert call["chat_id"] == 5151 and call["parse_mode"] == "HTML"
+    assert "&lt;Bob &amp; Co&gt;" in call["text"]
+
+
+async def test_command_addressed_to_us_runs_and_to_another_bot_is_ignored(tg, wire):
+    chat = group_chat(-100777)  # a group the community does not own
+    await tg.process(message(ALICE, f"/whoami@{BOT_USERNAME}", chat))
+    assert [c["chat_id"] for c in wire.of("sendMessage")] == [-100777]
+    wire.clear()
+    await tg.process(message(ALICE, "/whoami@some_other_bot", chat))
+    assert wire.methods() == []
+
+
+def test_parse_command_forms():
+    assert parse_command("/start ref_AB12", "bot") == ("start", "ref_AB12")
+    assert parse_command("/Help@Bot  x y", "bot") == ("help", "x y")
+    assert parse_command("/help@other", "bot") is None
+    assert parse_command("hello", "bot") is None
+
+
+async def test_deep_link_start_arrives_as_start_command_with_argument(tg, wire):
+    upd = Update.de_json(message(ALICE, "/start redeem_XYZ789"), tg.bot)
+    event = to_event(upd, BOT_USERNAME)
+    assert isinstance(event, Command) and (event.name, event.args) == ("start", "redeem_XYZ789")
+
+
+async def test_forged_button_gets_expired_message_and_the_spinner_stops(tg, wire):
+    await tg.process(callback(ALICE, "dg:1:2~AAAAAAAA"))
+    (answer,) = wire.of("answerCallbackQuery")
+    (msg,) = wire.of("sendMessage")
+    assert "expired" in msg["text"]
+    assert wire.methods() == ["answerCallbackQuery", "sendMessage"]
+    assert answer["callback_query_id"]
+
+
+async def test_same_update_delivered_twice_is_answered_once(tg, wire, db):
+    upd = message(ALICE, "/whoami")
+    await tg.process(upd)
+    await tg.process(upd)
+    assert len(wire.of("sendMessage")) == 1
+    async with db.session() as s:
+        assert (await s.execute(select(func.count()).select_from(InboundUpdate))).scalar_one() == 1
+
+
+async def test_replies_stay_in_the_forum_topic_and_general_gets_no_thread(tg, wire):
+    forum = group_chat(FORUM_ID, forum=True)
+    await tg.process(message(ALICE, "/whoami", forum, thread_id=77))
+    await tg.process(message(ALICE, "/whoami", forum))  # the General topic
+    topic, general = wire.of("sendMessage")
+    assert topic["message_thread_id"] == 77 and topic["chat_id"] == FORUM_ID
+    assert "message_thread_id" not in general.params
+
+
+@pytest.fixture
+def mod_command():
+    """A moderator-only command while the admin feature's own are still landing."""
+
+    @command("tgmodcheck", role=Role.MODERATOR, hidden=True)
+    async def _mod(ctx, args):
+        return [Reply("moderator tools ready")]
+
+    yield "tgmodcheck"
+    COMMANDS.pop("tgmodcheck", None)
+
+
+async def test_non_admin_using_a_moderator_command_is_refused(tg, wire, mod_command):
+    await tg.process(message(ALICE, f"/{mod_command}"))
+    (msg,) = wire.of("sendMessage")
+    assert "moderators only" in msg["text"]
+    # in the community group, a plain member is asked about and still refused
+    wire.clear()
+    await tg.process(message(ALICE, f"/{mod_command}", group_chat(GROUP_ID)))
+    assert [c.method for c in wire.calls] == ["getChatMember", "sendMessage"]
+    assert "moderators only" in wire.of("sendMessage")[0]["text"]
+
+
+async def test_community_chat_admin_and_configured_moderator_may_use_it(tg, wire, mod_command):
+    wire.set_member_status(GROUP_ID, 4242, "administrator")
+    await tg.process(message(ALICE, f"/{mod_command}", group_chat(GROUP_ID)))
+    assert wire.of("sendMessage")[-1]["text"] == "moderator tools ready"
+    # being admin of some other group proves nothing
+    wire.set_member_status(-100555, 4242, "administrator")
+    await tg.process(message(ALICE, f"/{mod_command}", group_chat(-100555)))
+    assert "moderators only" in wire.of("sendMessage")[-1]["text"]
+    mod = user(9000, "Maud", username="maud")  # telegram:9000 is in moderator_ids
+    await tg.process(message(mod, f"/{mod_command}"))
+    assert wire.of("sendMessage")[-1]["text"] == "moderator tools ready"
+
+
+def _event(tg, payload):
+    return to_event(Update.de_json(payload, tg.bot), BOT_USERNAME)
+
+
+async def test_membership_updates_translate_to_join_and_leave(tg):
+    joined = _event(tg, chat_member(ALICE, "left", "member", link="https://t.me/+Inv9"))
+    assert isinstance(joined, MemberJoined) and not joined.join_request
+    assert (joined.actor.user_id, joined.target, joined.invite_link) == (
+        "4242",
+        str(GROUP_ID),
+        "https://t.me/+Inv9",
+    )
+    left = _event(tg, chat_member(ALICE, "member", "kicked"))
+    assert isinstance(left, MemberLeft) and left.target == str(GROUP_ID)
+    assert _event(tg, chat_member(ALICE, "member", "administrator")) is None  # a promotion
+    req = _event(tg, join_request(ALICE))
+    assert isinstance(req, MemberJoined) and req.join_request
+    assert req.chat.kind == "private" and req.chat.chat_id == "4242"  # replies DM the asker
+
+
+async def test_bot_blocked_and_promoted_become_bot_status_events(tg):
+    blocked = _event(tg, my_chat_member(ALICE, "member", "kicked"))
+    assert isinstance(blocked, BotStatusChanged) and blocked.status == "kicked"
+    assert blocked.chat.kind == "private"
+    promoted = _event(tg, my_chat_member(ALICE, "member", "administrator", group_chat()))
+    assert isinstance(promoted, BotStatusChanged)
+    assert "can_invite_users" in promoted.rights and "can_restrict_members" in promoted.rights
+
+
+async def test_bot_status_update_is_dispatched_without_error(tg, wire, db):
+    await tg.process(my_chat_member(ALICE, "member", "kicked"))
+    assert wire.methods() == []  # nobody to talk to: the bot was blocked
+    async with db.session() as s:
+        assert (await s.execute(select(func.count()).select_from(InboundUpdate))).scalar_one() == 1
+
+
+async def test_plain_text_in_private_reaches_the_router(tg, wire):
+    upd = Update.de_json(message(ALICE, "how do joins work?"), tg.bot)
+    event = to_event(upd, BOT_USERNAME)
+    assert isinstance(event, Message) and event.text == "how do joins work?"
+    await tg.process(message(ALICE, "how do joins work?"))
+    assert wire.of("sendMessage")  # answered (Q&A or "I didn't understand")
+
+
+def test_frozen_time_is_the_payloads_time():
+    assert datetime.fromtimestamp(1772442000, UTC) == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
