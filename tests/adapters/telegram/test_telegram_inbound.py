@@ -7,8 +7,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 from telegram import Update
-from tg_payloads import FORUM_ID, GROUP_ID, callback, chat_member, group_chat, join_request, message
-from tg_payloads import my_chat_member, user
+from tg_payloads import (
+    FORUM_ID,
+    GROUP_ID,
+    callback,
+    chat_member,
+    group_chat,
+    join_request,
+    message,
+    my_chat_member,
+    user,
+)
 from tg_wire import BOT_USERNAME
 
 from bot.telegram.updates import parse_command, to_event

@@ -58,9 +58,9 @@ def _object_errors(spec: dict[str, Any], tname: str, value: Any, path: str) -> l
                 errors.append(f"{path}.{name}: required field of {tname} missing")
             continue
         errors += _value_errors(spec, f["types"], value[name], f"{path}.{name}")
-        if name == "type" and (m := _MUST_BE.search(" ".join([f.get("description", "")]))):
-            if value[name] != m.group(1):
-                errors.append(f"{path}.type: {value[name]!r} is not {m.group(1)!r}")
+        m = _MUST_BE.search(f.get("description", "")) if name == "type" else None
+        if m is not None and value[name] != m.group(1):
+            errors.append(f"{path}.type: {value[name]!r} is not {m.group(1)!r}")
     return errors
 
 

@@ -1,0 +1,58 @@
+"""The outbox's Telegram deliverer: what each Bot API answer means for the next attempt."""
+
+from __future__ import annotations
+
+import base64
+
+from tg_payloads import GROUP_ID
+
+from core.ports import SendOutcome
+
+DIGEST = {
+    "text": "Your week: **3 lessons** done.\nNext: `JOIN` basics",
+    "markup": "markdown",
+    "buttons": [[{"label": "Open course", "url": "https://example.org/c/1"}]],
+}
+
+
+async def test_digest_is_sent_as_html_with_its_buttons(tg, wire):
+    out = await tg.deliverer.deliver("4242", DIGEST)
+    assert out.status == "sent" and out.message_ref
+    (call,) = wire.of("sendMessage")
+    assert call["chat_id"] == 4242 and call["parse_mode"] == "HTML"
+    assert "<b>3 lessons</b>" in call["text"] and "<code>JOIN</code>" in call["text"]
+    assert call["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://example.org/c/1"
+
+
+async def test_member_who_blocked_the_bot_is_unreachable_not_retried(tg, wire):
+    wire.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    out = await tg.deliverer.deliver("4242", DIGEST)
+    assert out.status == "unreachable" and "blocked" in out.error
+
+
+async def test_flood_limit_429_is_retried_after_what_telegram_says(tg, wire):
+    wire.fail("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+    out = await tg.deliverer.deliver(str(GROUP_ID), DIGEST)
+    assert out == SendOutcome("retry", retry_after=7.0, error=out.error)
+    assert (await tg.deliverer.deliver(str(GROUP_ID), DIGEST)).status == "sent"
+
+
+async def test_server_errors_retry_and_bad_requests_fail(tg, wire):
+    wire.fail("sendMessage", 502, "Bad Gateway")
+    assert (await tg.deliverer.deliver("4242", DIGEST)).status == "retry"
+    wire.fail("sendMessage", 500, "Internal Server Error")
+    assert (await tg.deliverer.deliver("4242", DIGEST)).status == "retry"
+    wire.fail("sendMessage", 400, "Bad Request: can't parse entities")
+    out = await tg.deliverer.deliver("4242", DIGEST)
+    assert out.status == "failed" and "parse entities" in out.error
+
+
+async def test_chart_digest_goes_as_photo_with_caption(tg, wire):
+    payload = {"photo_b64": base64.b64encode(b"\x89PNG fake").decode(), "caption": "Progress <3"}
+    assert (await tg.deliverer.deliver("4242", payload)).status == "sent"
+    (call,) = wire.of("sendPhoto")
+    assert "photo" in call.files and call["caption"] == "Progress &lt;3"
+
+
+async def test_deliverer_is_registered_for_the_outbox(tg, app):
+    assert app.services.extras["deliverers"]["telegram"] is tg.deliverer

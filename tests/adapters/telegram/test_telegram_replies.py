@@ -1,0 +1,205 @@
+"""Each core reply type becomes the right Bot API calls (checked against the spec by the wire)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from tg_payloads import FORUM_ID, GROUP_ID, user
+from tg_wire import NOW
+
+from core.events import Actor, Chat, Command
+from core.replies import (
+    AnswerPreCheckout,
+    ApproveJoin,
+    ButtonSpec,
+    Document,
+    Invite,
+    Invoice,
+    Kick,
+    OpenThread,
+    Photo,
+    RefundStars,
+    Reply,
+)
+from models.member import Account
+
+ALICE = user(4242, "Alice", username="alice")
+
+
+def origin(chat_id: str = "4242", kind: str = "private", thread: str | None = None) -> Command:
+    return Command(
+        Actor("telegram", "4242", "Alice", "alice", "en"),
+        Chat("telegram", chat_id, kind, thread),
+        None,
+        name="x",
+    )
+
+
+async def _member_id(app, uid: str = "4242", name: str = "Alice") -> int:
+    """The member behind a Telegram user, created the way the router creates it."""
+    await app.router.dispatch(
+        Command(
+            Actor("telegram", uid, name, name.lower()), Chat("telegram", uid), None, name="whoami"
+        )
+    )
+    async with app.services.session_factory() as s:
+        acc = (await s.execute(select(Account).where(Account.platform_user_id == uid))).scalar_one()
+        return acc.member_id
+
+
+async def test_long_reply_is_split_and_buttons_go_on_the_last_part(tg, wire):
+    text = "\n".join(f"line {i} " + "x" * 90 for i in range(60))  # ~5.8k characters
+    buttons = [[ButtonSpec("Next", data="pg:2~abcd")]]
+    await tg.executor.run([Reply(text, buttons=buttons)], origin())
+    first, second = wire.of("sendMessage")
+    assert len(first["text"]) <= 4096 and len(second["text"]) <= 4096
+    assert "reply_markup" not in first.params
+    assert second["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Next", "callback_data": "pg:2~abcd"}]]
+    }
+    assert first["text"].startswith("line 0") and second["text"].endswith("x" * 90)
+
+
+async def test_reply_to_a_member_goes_to_their_dm(tg, wire, app):
+    mid = await _member_id(app)
+    await tg.executor.run(
+        [Reply("Your grace period ends tomorrow", member_id=mid)], origin(str(GROUP_ID), "group")
+    )
+    (call,) = wire.of("sendMessage")
+    assert call["chat_id"] == 4242
+
+
+async def test_invite_creates_a_single_use_expiring_link_and_dms_it(tg, wire, app, clock):
+    mid = await _member_id(app)
+    expires = clock.now() + timedelta(hours=6)
+    await tg.executor.run(
+        [
+            Invite(
+                member_id=mid,
+                platform="telegram",
+                target=str(GROUP_ID),
+                expires_at=expires,
+                grant_id=12,
+            )
+        ],
+        origin(),
+    )
+    link, dm = wire.calls
+    assert link.method == "createChatInviteLink"
+    assert link["chat_id"] == GROUP_ID and link["member_limit"] == 1
+    assert link["expire_date"] == int(expires.timestamp())
+    assert dm.method == "sendMessage" and dm["chat_id"] == 4242
+    assert "https://t.me/+Inv" in dm["text"] and "2026-03-02 15:00" in dm["text"]
+
+
+async def test_invite_for_a_discord_only_member_makes_no_telegram_call(tg, wire, app):
+    await tg.executor.run(
+        [Invite(member_id=1, platform="discord", target="123", role="9")], origin()
+    )
+    assert wire.calls == []
+
+
+async def test_kick_is_ban_then_unban_only_if_banned(tg, wire, app):
+    mid = await _member_id(app)
+    await tg.executor.run(
+        [Kick(member_id=mid, platform="telegram", target=str(GROUP_ID))], origin()
+    )
+    ban, unban = wire.calls
+    assert (ban.method, ban["chat_id"], ban["user_id"]) == ("banChatMember", GROUP_ID, 4242)
+    assert (unban.method, unban["only_if_banned"]) == ("unbanChatMember", True)
+
+
+async def test_join_requests_are_approved_or_declined(tg, wire):
+    await tg.executor.run(
+        [
+            ApproveJoin("telegram", str(GROUP_ID), "4242"),
+            ApproveJoin("telegram", str(GROUP_ID), "5151", approve=False),
+        ],
+        origin(),
+    )
+    assert [(c.method, c["user_id"]) for c in wire.calls] == [
+        ("approveChatJoinRequest", 4242),
+        ("declineChatJoinRequest", 5151),
+    ]
+
+
+async def test_stars_invoice_is_xtr_with_one_price_and_empty_provider_token(tg, wire):
+    inv = Invoice("Monthly membership", "30 days of the community", "pay:monthly:7~sig", "XTR", 250)
+    await tg.executor.run([inv], origin())
+    (call,) = wire.of("sendInvoice")
+    assert call["currency"] == "XTR" and call["provider_token"] == ""
+    assert call["prices"] == [{"label": "Monthly membership", "amount": 250}]
+    assert call["payload"] == "pay:monthly:7~sig" and call["chat_id"] == 4242
+
+
+async def test_web_checkout_invoice_becomes_a_pay_button(tg, wire):
+    inv = Invoice(
+        "Monthly", "Pay by card", "p", "USD", 900, provider="stripe", url="https://pay.example/x"
+    )
+    await tg.executor.run([inv], origin())
+    (call,) = wire.of("sendMessage")
+    assert call["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://pay.example/x"
+    assert wire.of("sendInvoice") == []
+
+
+async def test_pre_checkout_answer_and_refund(tg, wire):
+    await tg.executor.run(
+        [
+            AnswerPreCheckout("q1", ok=False, error="That price is out of date."),
+            RefundStars("4242", "stxCHARGE1"),
+        ],
+        origin(),
+    )
+    answer, refund = wire.calls
+    assert (answer["ok"], answer["error_message"]) == (False, "That price is out of date.")
+    assert (refund.method, refund["user_id"], refund["telegram_payment_charge_id"]) == (
+        "refundStarPayment",
+        4242,
+        "stxCHARGE1",
+    )
+
+
+async def test_open_thread_creates_a_forum_topic_and_posts_inside_it(tg, wire, app):
+    helper = await _member_id(app, "6161", "Hana")
+    thread = OpenThread(
+        question_id=31,
+        title="Why does my LEFT JOIN drop rows?",
+        text="I filter in WHERE <and> lose rows",
+        tags=["sql", "joins"],
+        mention_member_ids=[helper],
+        to=Chat("telegram", str(FORUM_ID), "forum"),
+    )
+    await tg.executor.run([thread], origin())
+    topic, post = wire.calls
+    assert topic.method == "createForumTopic" and topic["name"] == thread.title
+    assert post["chat_id"] == FORUM_ID and post["message_thread_id"] > 1
+    assert "&lt;and&gt;" in post["text"] and 'href="tg://user?id=6161"' in post["text"]
+    assert "#sql #joins" in post["text"]
+
+
+async def test_open_thread_without_a_forum_answers_in_place(tg, wire):
+    await tg.executor.run([OpenThread(question_id=1, title="T", text="Let's discuss")], origin())
+    assert wire.methods() == ["sendMessage"]
+
+
+async def test_photo_and_document_are_uploaded_in_the_topic(tg, wire):
+    await tg.executor.run(
+        [Photo(b"\x89PNG", caption="Signups"), Document(b"a,b\n1,2\n", "report.csv", "Report")],
+        origin(str(FORUM_ID), "forum", "88"),
+    )
+    photo, doc = wire.calls
+    assert (
+        photo.method == "sendPhoto" and "photo" in photo.files and photo["message_thread_id"] == 88
+    )
+    assert doc.method == "sendDocument" and "document" in doc.files
+
+
+async def test_one_failed_reply_does_not_stop_the_next(tg, wire):
+    wire.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    await tg.executor.run([Reply("first"), Reply("second")], origin())
+    assert [c["text"] for c in wire.of("sendMessage")] == ["first", "second"]
+
+
+def test_payload_time_constant_matches_clock(clock):
+    assert datetime.fromtimestamp(NOW, UTC) == clock.now()
