@@ -1,0 +1,222 @@
+"""`syllabot qa check|import|evaluate` (mounted by bot/cli.py as `syllabot qa`).
+
+Heavy imports (encoders, numpy models) happen inside the commands so `syllabot --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from core.qa.index import KnowledgeIndex
+
+app = typer.Typer(help="Q&A knowledge base: check, import, evaluate.", no_args_is_help=True)
+
+LANGS = ("en", "zh", "auto")
+KB_FORMATS = ("jsonl", "csv", "md")
+
+
+def _settings(config: Path | None) -> Any:
+    from bot.cli import settings_or_exit
+
+    return settings_or_exit(config)
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+async def _live_index(database_url: str) -> tuple[KnowledgeIndex, float]:
+    from core.qa import service
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            index = await service.build_index(session, service.default_encoders())
+            threshold = await service.current_threshold(session)
+    finally:
+        await engine.dispose()
+    index.threshold = threshold
+    return index, threshold
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@app.command("check")
+def check(
+    questions_file: Annotated[
+        Path, typer.Argument(help="JSONL {query, expected_id?} per line, or one question a line")
+    ],
+    kb: Annotated[
+        Path | None,
+        typer.Option(
+            "--kb", help="JSONL {id,title,body,answer,lang?}: test it instead of the live KB"
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en|zh|auto")] = "auto",
+    top: Annotated[int, typer.Option("--top", min=1, max=100)] = 10,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write one JSON line per question here")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+) -> None:
+    """Show how the bot would answer each question: top answer, confidence, answered or
+    escalated; Recall@1/@5 and MRR when expected ids are given."""
+    from rich.console import Console
+    from rich.progress import track
+    from rich.table import Table
+
+    from core.qa import service
+    from core.qa.check import jsonl_lines, run_check, summarize
+    from core.qa.index import KnowledgeIndex
+    from core.qa.kbfile import parse_kb, parse_questions
+
+    if lang not in LANGS:
+        _fail(f"--lang must be one of {', '.join(LANGS)}")
+    if not questions_file.is_file():
+        _fail(f"{questions_file} is not a readable file")
+    err = Console(stderr=True)
+    queries, q_errors = parse_questions(questions_file)
+    for e in q_errors:
+        err.print(f"[yellow]{questions_file}: {e} (skipped)[/yellow]", highlight=False)
+
+    if kb is not None:
+        if not kb.is_file():
+            _fail(f"{kb} is not a readable file")
+        items, kb_errors = parse_kb(kb, "jsonl")
+        for e in kb_errors:
+            err.print(f"[yellow]{kb}: {e} (skipped)[/yellow]", highlight=False)
+        if not items:
+            _fail(f"{kb} has no usable entries")
+        index = KnowledgeIndex(service.default_encoders())
+        index.add_many(items)
+    else:
+        s = _settings(config)
+        index, _ = asyncio.run(_live_index(s.database_url))
+    if not queries:
+        _fail(f"{questions_file} has no questions")
+
+    lang_arg = None if lang == "auto" else lang
+    rows = run_check(
+        index,
+        track(queries, description="checking", console=err, transient=True),
+        top=top,
+        lang=lang_arg,  # type: ignore[arg-type]
+    )
+
+    table = Table(show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("question")
+    table.add_column("top answer")
+    table.add_column("conf.", justify="right")
+    table.add_column("result")
+    for r in rows:
+        result = "answered" if r.answered else "escalated"
+        if r.expected_id is not None:
+            result += f" (expected at {r.rank})" if r.rank else " (expected: missed)"
+        table.add_row(
+            str(r.line),
+            _shorten(r.query, 50),
+            _shorten(r.top_title, 40),
+            f"{r.confidence:.2f}",
+            result,
+        )
+    out = Console(width=140)
+    out.print(table)
+    summary = summarize(rows)
+    line = f"{summary['questions']} questions: {summary['answered']} answered, {summary['escalated']} escalated"
+    if "mrr" in summary:
+        line += (
+            f"; with expected ids ({summary['labelled']}): Recall@1 {summary['recall@1']:.3f}, "
+            f"Recall@5 {summary['recall@5']:.3f}, MRR {summary['mrr']:.3f}"
+        )
+    if q_errors:
+        line += f"; {len(q_errors)} malformed line(s) skipped"
+    out.print(line, highlight=False)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text("".join(x + "\n" for x in jsonl_lines(rows)), encoding="utf-8")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Knowledge-base entries: .jsonl, .csv or .md")],
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl|csv|md")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report only")] = False,
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+) -> None:
+    """Add or update knowledge-base entries (by id); bad lines are reported and skipped."""
+    from core.clock import SystemClock
+    from core.qa import service
+    from core.qa.kbfile import parse_kb
+    from models.db import make_engine, session_factory
+
+    if fmt is not None and fmt not in KB_FORMATS:
+        _fail(f"--format must be one of {', '.join(KB_FORMATS)}")
+    if not file.is_file():
+        _fail(f"{file} is not a readable file")
+    items, errors = parse_kb(file, fmt)
+    for e in errors:
+        typer.echo(f"{file}: {e} (skipped)", err=True)
+    if dry_run:
+        typer.echo(f"{len(items)} entries would be imported, {len(errors)} line(s) skipped")
+        return
+    s = _settings(config)
+
+    async def go() -> tuple[int, int]:
+        engine = make_engine(s.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                return await service.import_entries(session, SystemClock(), items)
+        finally:
+            await engine.dispose()
+
+    added, updated = asyncio.run(go())
+    typer.echo(f"imported: {added} added, {updated} updated, {len(errors)} line(s) skipped")
+
+
+@app.command("evaluate")
+def evaluate(
+    dataset: Annotated[
+        Path,
+        typer.Argument(help="StackExchange-style dump (questions/answers/duplicates JSONL)"),
+    ] = Path("../shared/datasets/qa/quantumcomputing"),
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+    experts: Annotated[bool, typer.Option("--experts/--no-experts")] = True,
+) -> None:
+    """Duplicate retrieval (lexical/dense/hybrid), title->question proxy, expert routing.
+    For latency on a 10,000-entry KB run bench/qa.py."""
+    from core.qa import evaluate as ev
+    from core.recommend.encoders import pick_encoder
+
+    if not (dataset / "questions.jsonl").is_file():
+        _fail(f"{dataset} has no questions.jsonl")
+    ds = ev.load_dataset(dataset)
+    enc = pick_encoder("en")
+    res: dict[str, Any] = {"duplicates": ev.eval_duplicates(ds, enc)}
+    res["title_proxy"], _ = ev.eval_title_proxy(ds, enc)
+    if experts:
+        res["experts"] = ev.eval_experts(ds, enc)
+    for name in ("duplicates", "title_proxy"):
+        for mode in ev.MODES:
+            m = res[name][mode]
+            typer.echo(
+                f"{name:12} {mode:8} n={m['n']:4} R@1 {m['recall@1']:.3f} "
+                f"R@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f}"
+            )
+    if experts:
+        typer.echo(f"experts: {res['experts']}")
+    if json_out is not None:
+        res["duplicates"].pop("queries", None)
+        json_out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
