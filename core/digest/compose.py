@@ -210,7 +210,7 @@ async def compose_due(
                         Digest.created_at >= now - timedelta(days=10)
                     )
                 )
-            ).tuples()
+            ).all()
         )
     todo: list[tuple[int, str]] = []
     for mid, freq, wd, hour, tz, qs, qe in candidates:

@@ -309,7 +309,12 @@ async def progress_nudges(
     finished = {cid for cid, _, kind in done if kind == "course_complete"}
     lessons: dict[int, set[int]] = defaultdict(set)
     for cid, lid, kind in done:
-        if kind == "lesson_complete" and lid is not None and cid is not None and cid not in finished:
+        if (
+            kind == "lesson_complete"
+            and lid is not None
+            and cid is not None
+            and cid not in finished
+        ):
             lessons[cid].add(lid)
     if not lessons:
         return []

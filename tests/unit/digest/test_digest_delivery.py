@@ -1,0 +1,278 @@
+"""Compose and send exactly once: crashes, two workers, 429s, blocked bots, opt-out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import RecordingDeliverer, add_course, add_member, make_services
+from sqlalchemy import func, select
+
+from core.digest.compose import compose_due
+from core.digest.delivery import drain
+from core.digest.outbox import claim, enqueue
+from core.digest.providers import SECTIONS, register_section
+from core.digest.ratelimit import RateLimiter
+from core.ports import SendOutcome
+from models.audit import AuditLog
+from models.db import make_engine
+from models.digest import Digest, Outbox
+from models.member import Member
+
+
+class SimTime:
+    """Limiter clock for tests: sleeping advances it instantly."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, dt: float) -> None:
+        self.t += dt
+
+
+def limiter() -> RateLimiter:
+    st = SimTime()
+    return RateLimiter(monotonic=st.monotonic, sleep=st.sleep)
+
+
+async def seed(services, clock, n=3, **prefs):
+    async with services.session_factory() as s, s.begin():
+        await add_course(s, "intro-sql", clock.now())
+        await add_course(s, "sql-joins", clock.now())
+        ids = [(await add_member(s, f"m{i}", clock.now(), **prefs)).id for i in range(n)]
+    return ids
+
+
+async def send_all(services, fake, **kw):
+    return await drain(services, senders={"telegram": fake}, rate_limiter=limiter(), **kw)
+
+
+async def count(services, model, *where):
+    async with services.session_factory() as s:
+        return (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+
+
+async def test_composed_once_per_period_and_sent_once(services, clock, fake_telegram):
+    await seed(services, clock, n=3)  # daily at 09:00 UTC; the clock is Monday 09:00
+    first = await compose_due(services)
+    assert (first.composed, first.queued) == (3, 3)
+    again = await compose_due(services)
+    assert again.composed == 0 and again.skipped == 3
+    await send_all(services, fake_telegram)
+    await send_all(services, fake_telegram)
+    assert sorted(t for t, _ in fake_telegram.sent) == ["c-m0", "c-m1", "c-m2"]
+    text = fake_telegram.sent[0][1]["text"]
+    assert "Intro Sql" in text and "sql" in text  # a suggestion with its explanation
+    assert len(fake_telegram.sent[0][1]["buttons"]) == 2  # one row (open/👍/👎/🚫) per item
+    assert await count(services, Digest, Digest.status == "sent") == 3
+    clock.advance(days=1)  # next day: a new period
+    assert (await compose_due(services)).composed == 3
+
+
+async def test_crash_during_compose_then_restart_neither_loses_nor_duplicates(
+    db, services, clock, fake_telegram
+):
+    await seed(services, clock, n=6)
+    stuck = asyncio.Event()
+    calls = {"n": 0}
+
+    async def hang_on_fourth(session, member, now, locale):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            stuck.set()
+            await asyncio.Event().wait()  # the process dies here
+        return []
+
+    register_section("zz_test_hang", hang_on_fourth)
+    try:
+        task = asyncio.create_task(compose_due(services, chunk=2))
+        await stuck.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        SECTIONS.pop("zz_test_hang", None)
+    # whatever survived the crash is whole: each digest row has its outbox row, m3 (being
+    # composed when the process died) has neither
+    async with services.session_factory() as s:
+        pairs = (
+            await s.execute(
+                select(Digest.member_id, Outbox.member_id).outerjoin(
+                    Outbox, Outbox.payload["digest_id"].as_integer() == Digest.id
+                )
+            )
+        ).all()
+    assert pairs and all(d == o for d, o in pairs)
+    assert len(pairs) < 4
+    # "restart": a fresh engine and services on the same database
+    engine = make_engine(db.url)
+    try:
+        restarted = make_services(db, clock, engine)
+        assert (await compose_due(restarted)).composed == 6 - len(pairs)
+        await drain(restarted, senders={"telegram": fake_telegram}, rate_limiter=limiter())
+    finally:
+        await engine.dispose()
+    assert sorted(t for t, _ in fake_telegram.sent) == [f"c-m{i}" for i in range(6)]
+
+
+async def test_worker_dying_after_claim_leaves_rows_for_the_next(services, clock, fake_telegram):
+    await seed(services, clock, n=4)
+    await compose_due(services)
+    taken = await claim(
+        services.session_factory, now=clock.now(), worker="dead", platforms=["telegram"]
+    )
+    assert len(taken) == 4  # claimed, then the worker vanished without sending
+    assert (await send_all(services, fake_telegram)).sent == 0  # lease still held
+    clock.advance(minutes=6)
+    assert (await send_all(services, fake_telegram)).sent == 4
+    assert len(fake_telegram.sent) == 4
+
+
+async def test_two_workers_on_two_engines_send_each_message_once(db, clock):
+    a_engine, b_engine = make_engine(db.url), make_engine(db.url)
+    try:
+        a, b = make_services(db, clock, a_engine), make_services(db, clock, b_engine)
+        await seed(a, clock, n=30)
+        await compose_due(a)
+        fake = RecordingDeliverer()
+
+        async def slow_deliver(target, payload, _orig=fake.deliver):
+            await asyncio.sleep(0)  # let the other worker interleave
+            return await _orig(target, payload)
+
+        fake.deliver = slow_deliver  # type: ignore[method-assign]
+        ra, rb = await asyncio.gather(
+            drain(a, worker="A", batch=5, senders={"telegram": fake}, rate_limiter=limiter()),
+            drain(b, worker="B", batch=5, senders={"telegram": fake}, rate_limiter=limiter()),
+        )
+        targets = [t for t, _ in fake.sent]
+        assert len(targets) == 30 and len(set(targets)) == 30
+        assert ra.sent + rb.sent == 30
+    finally:
+        await a_engine.dispose()
+        await b_engine.dispose()
+
+
+async def test_429_waits_retry_after_then_sends_once(services, clock, fake_telegram):
+    await seed(services, clock, n=1)
+    await compose_due(services)
+    fake_telegram.script["c-m0"] = [SendOutcome("retry", retry_after=7, error="429")]
+    report = await send_all(services, fake_telegram)
+    assert report.retried == 1 and fake_telegram.sent == []
+    clock.advance(seconds=5)
+    assert (await send_all(services, fake_telegram)).sent == 0  # retry_after not over
+    clock.advance(seconds=3)
+    assert (await send_all(services, fake_telegram)).sent == 1
+    assert len(fake_telegram.sent) == 1
+    async with services.session_factory() as s:
+        row = (await s.execute(select(Outbox))).scalar_one()
+        assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_transient_errors_back_off_then_give_up(services, clock, fake_telegram):
+    await seed(services, clock, n=1)
+    await compose_due(services)
+    fake_telegram.script["c-m0"] = [SendOutcome("retry", error="502")] * 20
+    for _ in range(8):
+        await send_all(services, fake_telegram)
+        clock.advance(hours=2)
+    async with services.session_factory() as s:
+        row = (await s.execute(select(Outbox))).scalar_one()
+        assert row.status == "dead" and row.attempts == 8
+        assert (await s.execute(select(Digest.status))).scalar_one() == "failed"
+
+
+async def test_403_marks_member_unreachable_and_stops_digests(services, clock, fake_telegram):
+    ids = await seed(services, clock, n=2)
+    await compose_due(services)
+    fake_telegram.script["c-m0"] = [SendOutcome("unreachable", error="403 bot was blocked")]
+    report = await send_all(services, fake_telegram)
+    assert report.unreachable == 1 and report.sent == 1
+    async with services.session_factory() as s:
+        assert (await s.get(Member, ids[0])).reachable is False
+        assert (await s.get(Member, ids[1])).reachable is True
+        assert (
+            await s.execute(select(AuditLog.action).where(AuditLog.target == f"member:{ids[0]}"))
+        ).scalar_one() == "member.unreachable"
+    clock.advance(days=1)
+    assert (await compose_due(services)).composed == 1  # only the reachable member
+
+
+async def test_opt_out_mid_period_cancels_the_queued_digest(app, services, clock, fake_telegram):
+    from core.events import Actor, Chat, Command
+
+    ids = await seed(services, clock, n=2)
+    await compose_due(services)
+    # m0 turns digests off through the chat command after composition, before sending
+    out = await app.router.dispatch(
+        Command(
+            Actor("telegram", "u-m0"), Chat("telegram", "c-m0"), "opt-1", name="digest", args="off"
+        )
+    )
+    assert "off" in out[0].text
+    report = await send_all(services, fake_telegram)
+    assert [t for t, _ in fake_telegram.sent] == ["c-m1"]
+    assert report.sent == 1
+    assert await count(services, Outbox, Outbox.status == "cancelled") == 1
+    async with services.session_factory() as s:
+        assert (await s.get(Member, ids[0])).digest_frequency == "off"
+
+
+async def test_enqueue_is_idempotent_on_dedupe_key(services, clock):
+    ids = await seed(services, clock, n=1)
+    for _ in range(2):
+        async with services.session_factory() as s, s.begin():
+            row = await enqueue(
+                s,
+                member_id=ids[0],
+                payload={"text": "Event tonight"},
+                dedupe_key="broadcast:1:" + str(ids[0]),
+                not_before=clock.now(),
+            )
+            assert row is not None and (row.platform, row.target) == ("telegram", "c-m0")
+    assert await count(services, Outbox) == 1
+
+
+async def test_progress_nudge_and_open_question_in_member_language(services, clock, fake_telegram):
+    from models.interaction import Interaction
+    from models.qa import Question
+
+    async with services.session_factory() as s, s.begin():
+        c = await add_course(s, "sql-joins", clock.now(), lessons=4)
+        m = await add_member(s, "li", clock.now(), locale="zh-CN")
+        other = await add_member(s, "asker", clock.now(), frequency="off")
+        lessons = (await s.execute(select(func.min(Interaction.id)))).scalar()  # noqa: F841
+        from models.catalog import Lesson
+
+        lids = (await s.execute(select(Lesson.id).order_by(Lesson.id))).scalars().all()
+        for lid in lids[:2]:
+            s.add(
+                Interaction(
+                    member_id=m.id,
+                    course_id=c.id,
+                    lesson_id=lid,
+                    kind="lesson_complete",
+                    weight=3,
+                    at=clock.now(),
+                    source="chat",
+                    meta={},
+                )
+            )
+        s.add(
+            Question(
+                member_id=other.id,
+                text="How do I write a LEFT JOIN?",
+                tags=["sql"],
+                status="open",
+                created_at=clock.now(),
+            )
+        )
+    await compose_due(services)
+    await send_all(services, fake_telegram)
+    ((target, payload),) = fake_telegram.sent
+    assert target == "c-li"
+    assert "还剩 2 课" in payload["text"]
+    assert "LEFT JOIN" in payload["text"] and "你可以回答的问题" in payload["text"]
