@@ -3,8 +3,9 @@
 Discord quarantines bots that DM many users in a burst, so DMs leave one at a time with a
 fixed gap; channel posts only follow discord.py's per-route buckets.
 
-Targets: "user:<id>" (a DM), "channel:<id>" or a bare id (a channel or thread; when that
-channel does not exist the id is tried as a user, so account ids work too).
+Targets: "user:<id>" (a DM to a user id), "channel:<id>" (a guild channel or thread, e.g. a
+cohort's digest channel) or a bare id: an account's DM channel id (throttled like a DM unless
+it is a known guild channel); when no such channel exists it is tried as a user id.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class DiscordDeliverer:
         try:
             if kind == "user":
                 return await self._dm(int(ident), payload)
+            cached = self.client.get_channel(int(ident))
+            if kind == "" and getattr(cached, "guild", None) is None:
+                await self._throttle()  # an account's DM channel (or unknown): DM pace
             try:
                 return await self._post(self.client.get_partial_messageable(int(ident)), payload)
             except discord.NotFound as exc:
@@ -106,8 +110,11 @@ class DiscordDeliverer:
         if file is not None:
             parts = parts or [""]
         last: discord.Message | None = None
+        nonce = str(payload.get("nonce") or "")[:25]
         for i, part in enumerate(parts):
             kw: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+            if nonce:  # Discord drops a resend with the same enforced nonce (outbox crash window)
+                kw["nonce"] = nonce if i == 0 else f"{nonce}{i}"[:25]
             if i == len(parts) - 1:
                 if view is not None:
                     kw["view"] = view

@@ -1,0 +1,98 @@
+"""Slash commands from the router registry; server-side role checks; persistent buttons."""
+
+from __future__ import annotations
+
+import dc_payloads as P
+from core.router import COMMANDS
+
+EPHEMERAL = 64
+
+
+def _synced(bot):
+    (put,) = bot.wire.find("PUT /applications/{application_id}/commands")
+    return {c["name"]: c for c in put.body}
+
+
+async def test_every_visible_command_is_synced_with_localized_help(discord_bot):
+    synced = _synced(discord_bot)
+    visible = {s.name for s in COMMANDS.values() if not s.hidden}
+    assert set(synced) == visible
+    link = synced["link"]
+    assert link["description"].startswith("link your Telegram and Discord")
+    assert link["description_localizations"]["zh-CN"].startswith("关联你的")
+    (opt,) = link["options"]
+    assert (opt["name"], opt["type"], opt["required"]) == ("args", 3, False)
+    # moderator commands are hidden from members in the client ...
+    assert synced["accounts"]["default_member_permissions"] == P.MANAGE_GUILD
+    assert synced["link"].get("default_member_permissions") is None
+
+
+async def test_non_moderator_is_refused_server_side_even_if_the_client_shows_the_command(
+    discord_bot, texts
+):
+    # ... but a member who calls it anyway (stale client, raw API) is refused by the router.
+    await discord_bot.interact(P.slash("whoami", uid=601, username="alice"))
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.slash("accounts", "@alice", uid=602, username="mallory"))
+    out = texts(discord_bot.since(n))
+    assert "for moderators only" in out
+    assert "Accounts of" not in out
+    # A guild manager (Manage Server) is a moderator and gets the answer.
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("accounts", "@alice", uid=603, username="boss", perms=P.SEND | P.MANAGE_GUILD)
+    )
+    (cb,) = discord_bot.wire.find("POST /interactions/{id}/{token}/callback")[-1:]
+    assert "Accounts of" in cb.body["data"]["content"] and "601" in cb.body["data"]["content"]
+    assert cb.body["data"]["flags"] & EPHEMERAL
+    assert len(discord_bot.since(n)) == 1
+
+
+async def test_reply_is_escaped_and_split_at_2000_characters(discord_bot, app):
+    from bot.discord.execute import Origin
+    from core.replies import Reply
+
+    long = "\n".join(f"line {i} *not bold* @everyone" for i in range(150))
+    n = len(discord_bot.wire.calls)
+    await discord_bot.client.executor.run([Reply(long)], Origin(chat=P_chat(P.GENERAL_CHANNEL)))
+    sent = [c.body["content"] for c in discord_bot.since(n)]
+    assert len(sent) >= 3 and all(len(s) <= 2000 for s in sent)
+    assert "\\*not bold\\*" in sent[0] and "@everyone" not in "".join(sent)
+    assert all(c.body["allowed_mentions"] == {"parse": []} for c in discord_bot.since(n))
+
+
+def P_chat(channel_id: int):
+    from core.events import Chat
+
+    return Chat("discord", str(channel_id), "group")
+
+
+async def test_buttons_carry_signed_data_and_a_press_reaches_the_router(discord_bot, app, texts):
+    from bot.discord.execute import Origin
+    from core.replies import ButtonSpec, Reply
+
+    signed = app.services.signer.encode("nosuchprefix", 7)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.client.executor.run(
+        [
+            Reply(
+                "pick",
+                buttons=[[ButtonSpec("Seven", signed), ButtonSpec("Docs", url="https://x.y")]],
+            )
+        ],
+        Origin(chat=P_chat(P.GENERAL_CHANNEL)),
+    )
+    (msg,) = discord_bot.since(n)
+    row = msg.body["components"][0]["components"]
+    assert row[0]["custom_id"] == signed and row[0]["label"] == "Seven"
+    assert row[1]["url"] == "https://x.y"
+    # Pressed after a restart (no view in memory): the DynamicItem rebuilds it from custom_id.
+    discord_bot.client._connection._view_store._views.clear()
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.press(signed, uid=701, username="bob"))
+    assert "expired" in texts(discord_bot.since(n))  # the router saw it: unknown prefix
+    # A forged custom_id never reaches a handler.
+    n = len(discord_bot.wire.calls)
+    forged = signed.replace("7", "8", 1)
+    await discord_bot.interact(P.press(forged, uid=701, username="bob"))
+    assert "expired" in texts(discord_bot.since(n))
