@@ -102,7 +102,7 @@ class TelegramAdapter:
         # what core's outbox and jobs send through (see core.ports.Deliverer)
         extras = app.services.extras
         extras.setdefault("deliverers", {})[PLATFORM] = self.deliverer
-        extras.setdefault("reply_executors", {})[PLATFORM] = self.executor.run
+        extras.setdefault("executors", {})[PLATFORM] = self.executor.run
 
     # --- inbound -------------------------------------------------------------------------
 

@@ -61,11 +61,32 @@ class Executor:
         self.app = app
 
     async def run(self, replies: Sequence[AnyReply], origin: Event | None = None) -> None:
+        """Carry out `replies`; those for another platform go to its executor when they came
+        from a Telegram update (never back again: that could ping-pong)."""
+        foreign: list[AnyReply] = []
         for reply in replies:
             try:
-                await self._one(reply, origin)
+                if not await self._one(reply, origin):
+                    foreign.append(reply)
             except TelegramError as exc:
                 log.warning("telegram: %s failed: %s", type(reply).__name__, exc)
+        if foreign and origin is not None:
+            await self._hand_over(foreign)
+
+    async def _hand_over(self, replies: list[AnyReply]) -> None:
+        executors = self.app.services.extras.get("executors", {})
+        for platform, run in executors.items():
+            if platform == PLATFORM:
+                continue
+            mine = [
+                r for r in replies if getattr(r, "platform", platform) == platform
+            ]  # member DMs (no .platform) are offered to every other platform
+            if not mine:
+                continue
+            try:
+                await run(mine)
+            except Exception:
+                log.exception("handing %d replies to %s failed", len(mine), platform)
 
     async def recipient(self, member_id: int) -> Recipient | None:
         """Where a member's DMs go on Telegram; None if they have no Telegram account."""
@@ -92,10 +113,11 @@ class Executor:
             return origin.chat
         return None
 
-    async def _one(self, r: AnyReply, origin: Event | None) -> None:
+    async def _one(self, r: AnyReply, origin: Event | None) -> bool:
+        """Do one reply; False when it belongs to another platform."""
         here = self._origin_chat(origin)
         if isinstance(r, Reply):
-            await self._reply(r, here)
+            return await self._reply(r, here)
         elif isinstance(r, AnswerPreCheckout):
             await self.bot.answer_pre_checkout_query(
                 r.query_id, ok=r.ok, error_message=None if r.ok else (r.error or "")[:255] or "-"
@@ -105,8 +127,9 @@ class Executor:
         elif isinstance(r, RefundStars):
             await self.bot.refund_star_payment(int(r.platform_user_id), r.charge_id)
         elif isinstance(r, (Invite, Kick, ApproveJoin)):
-            if r.platform == PLATFORM:
-                await self._access(r)
+            if r.platform != PLATFORM:
+                return False
+            await self._access(r)
         elif here is None:
             log.debug("%s has no telegram chat to go to", type(r).__name__)
         elif isinstance(r, Invoice):
@@ -120,6 +143,7 @@ class Executor:
                 parse_mode=ParseMode.HTML,
                 message_thread_id=thread_arg(here.thread_id),
             )
+        return True
 
     async def _access(self, r: Invite | Kick | ApproveJoin) -> None:
         if isinstance(r, Invite):
@@ -131,17 +155,18 @@ class Executor:
         else:
             await self.bot.decline_chat_join_request(chat_arg(r.target), int(r.platform_user_id))
 
-    async def _reply(self, r: Reply, here: Chat | None) -> None:
+    async def _reply(self, r: Reply, here: Chat | None) -> bool:
         if r.member_id is not None:
             who = await self.recipient(r.member_id)
-            if who is None:
-                log.debug("member %s has no telegram account; reply skipped", r.member_id)
-                return
+            if who is None:  # known on another platform only
+                return False
             await send_text(self.bot, who.chat_id, r.text, markup=r.markup, buttons=r.buttons)
-            return
+            return True
         target = r.to if r.to is not None else here
-        if target is None or target.platform != PLATFORM:
-            return
+        if target is None:
+            return True
+        if target.platform != PLATFORM:
+            return False
         await send_text(
             self.bot,
             target.chat_id,
@@ -150,6 +175,7 @@ class Executor:
             buttons=r.buttons,
             thread_id=target.thread_id,
         )
+        return True
 
     async def _invoice(self, r: Invoice, here: Chat, actor: Actor | None) -> None:
         if r.provider == "telegram_stars" and r.currency.upper() == "XTR":
@@ -241,9 +267,9 @@ class Executor:
                 ThreadOpened(
                     origin.actor,
                     Chat(PLATFORM, str(forum_id), "forum", str(topic.message_thread_id)),
-                    None,
+                    f"topic:{forum_id}:{topic.message_thread_id}",
                     question_id=r.question_id,
                     thread_ref=f"{forum_id}:{topic.message_thread_id}",
                 )
             )
-            await self.run(opened, origin)
+            await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)

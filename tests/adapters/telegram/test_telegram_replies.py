@@ -203,3 +203,18 @@ async def test_one_failed_reply_does_not_stop_the_next(tg, wire):
 
 def test_payload_time_constant_matches_clock(clock):
     assert datetime.fromtimestamp(NOW, UTC) == clock.now()
+
+
+async def test_replies_for_another_platform_are_handed_to_its_executor(tg, wire, app):
+    handed: list[list] = []
+
+    async def discord_run(replies):
+        handed.append(list(replies))
+
+    app.services.extras.setdefault("executors", {})["discord"] = discord_run
+    role = Invite(member_id=1, platform="discord", target="111", role="222")
+    await tg.executor.run([role, Reply("paid, welcome!")], origin())
+    assert handed == [[role]] and wire.methods() == ["sendMessage"]
+    # replies that came from elsewhere are never passed back (no ping-pong)
+    await tg.executor.run([role], None)
+    assert handed == [[role]]
