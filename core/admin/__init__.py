@@ -1,0 +1,1 @@
+"""Moderator tools: roles, member management, broadcasts, analytics + charts, privacy, audit."""

@@ -1,0 +1,40 @@
+"""Pure argument parsing for admin commands: refuse bad input before anything is read or written."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from core.errors import BadArguments
+
+MAX_DAYS = 3660  # ten years: anything longer is a typo, not a grant
+
+
+def split_ref(args: str, usage: str) -> tuple[str, str]:
+    """'@alice 30 rest' -> ('@alice', '30 rest'); a missing member ref is a usage error."""
+    head, _, rest = args.strip().partition(" ")
+    if not head:
+        raise BadArguments("errors.usage", usage=usage)
+    return head, rest.strip()
+
+
+def parse_days(text: str) -> int:
+    """A positive whole number of days, at most MAX_DAYS."""
+    raw = text.strip().split(" ", 1)[0] if text.strip() else ""
+    if not re.fullmatch(r"[+-]?\d{1,9}", raw):
+        raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
+    days = int(raw)
+    if days <= 0 or days > MAX_DAYS:
+        raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
+    return days
+
+
+def parse_when(text: str) -> datetime:
+    """'2026-03-10 18:00' (UTC) -> aware datetime; anything else is refused."""
+    text = text.strip().replace("T", " ").removesuffix("Z").removesuffix(" UTC")
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise BadArguments("admin.bad_time", value=text[:40])

@@ -1,0 +1,142 @@
+"""/broadcast SEGMENT [at=YYYY-MM-DDTHH:MM] | TEXT, /broadcasts, and the delivery report job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core.admin import broadcasts, segments
+from core.admin.args import parse_when
+from core.admin.confirm import action, ask
+from core.admin.guard import admin_command, record
+from core.context import Context, Services
+from core.errors import BadArguments, DomainError
+from core.i18n import translate
+from core.jobs import periodic
+from core.replies import AnyReply, Reply
+from models.admin import Broadcast
+from models.member import Member
+
+
+def _split(ctx: Context, args: str) -> tuple[str, str]:
+    head, sep, text = args.partition("|")
+    if not sep or not text.strip():
+        raise BadArguments("errors.usage", usage=ctx.t("usage.broadcast"))
+    return head.strip(), text.strip()
+
+
+@admin_command("broadcast", usage_key="usage.broadcast")
+async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    head, text = _split(ctx, args)
+    if len(text) > broadcasts.MAX_TEXT:
+        raise DomainError("errors.too_long", limit=broadcasts.MAX_TEXT)
+    now = ctx.clock.now()
+    send_at = now
+    words = []
+    for word in head.split():
+        if word.lower().startswith("at="):
+            send_at = parse_when(word[3:])
+            if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
+                raise DomainError("broadcast.bad_time")
+        else:
+            words.append(word)
+    seg = segments.parse(" ".join(words))
+    ids = await segments.members_in(ctx.session, seg, now)
+    if not ids:
+        raise DomainError("broadcast.empty_segment")
+    b = Broadcast(
+        created_by=ctx.member.id,
+        text=text,
+        segment=seg.as_dict(),
+        status="draft",
+        send_at=send_at,
+        recipients=len(ids),
+        created_at=now,
+    )
+    ctx.session.add(b)
+    await ctx.session.flush()
+    summary = ctx.t(
+        "broadcast.preview",
+        id=b.id,
+        n=len(ids),
+        segment=seg.describe(),
+        when=f"{send_at:%Y-%m-%d %H:%M} UTC",
+        text=text,
+    )
+    return await ask(ctx, "broadcast", {"broadcast_id": b.id}, summary)
+
+
+@action("broadcast")
+async def _do_broadcast(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    b = await ctx.session.get(Broadcast, int(p["broadcast_id"]))
+    if b is None or b.status != "draft":
+        return [Reply(ctx.t("admin.confirm_used"))]
+    n = await broadcasts.queue(ctx.session, b, ctx.clock.now())
+    await record(
+        ctx,
+        "broadcast.send",
+        f"broadcast:{b.id}",
+        after={"segment": b.segment, "recipients": n, "send_at": b.send_at.isoformat()},
+    )
+    return [Reply(ctx.t("broadcast.queued", id=b.id, n=n, when=f"{b.send_at:%Y-%m-%d %H:%M}"))]
+
+
+@admin_command("broadcasts", usage_key="usage.broadcasts")
+async def broadcasts_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """Recent broadcasts with their delivery counts."""
+    rows = (
+        (await ctx.session.execute(select(Broadcast).order_by(Broadcast.id.desc()).limit(10)))
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return [Reply(ctx.t("broadcast.none"))]
+    lines = []
+    for b in rows:
+        counts = await broadcasts.delivery(ctx.session, b.id)
+        lines.append(_report_line(ctx.locale, b, counts))
+    return [Reply("\n".join(lines))]
+
+
+def _report_line(locale: str, b: Broadcast, counts: Any) -> str:
+    return translate(
+        locale,
+        "broadcast.report",
+        id=b.id,
+        status=b.status,
+        segment=segments.from_dict(b.segment).describe(),
+        n=b.recipients,
+        sent=counts.get("sent", 0),
+        pending=sum(counts.get(s, 0) for s in ("pending", "sending", "inflight")),
+        failed=sum(counts.get(s, 0) for s in ("failed", "dead", "unreachable", "cancelled")),
+    )
+
+
+@periodic("admin.broadcast_reports", every=timedelta(minutes=10))
+async def report_finished(services: Services) -> list[AnyReply]:
+    """Tell each broadcast's author once, when nothing of it is left to send."""
+    out: list[AnyReply] = []
+    async with services.session_factory() as s, s.begin():
+        rows = (
+            (
+                await s.execute(
+                    select(Broadcast).where(
+                        Broadcast.status == "queued", Broadcast.reported_at.is_(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for b in rows:
+            counts = await broadcasts.delivery(s, b.id)
+            if not broadcasts.finished(counts):
+                continue
+            b.reported_at = services.clock.now()
+            author = await s.get(Member, b.created_by) if b.created_by else None
+            if author is None or author.forgotten_at is not None:
+                continue
+            out.append(Reply(_report_line(author.locale, b, counts), member_id=author.id))
+    return out

@@ -1,0 +1,11 @@
+"""Router discovery entry point: importing this registers every admin command and button."""
+
+from __future__ import annotations
+
+from core.admin import (  # noqa: F401 - imported for their registrations
+    broadcast_commands,
+    confirm,
+    member_commands,
+    privacy_commands,
+    stats_commands,
+)

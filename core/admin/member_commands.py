@@ -1,0 +1,334 @@
+"""/role, /member, /grant, /extend, /revoke, /ban, /unban, /refund, /planedit, /audit."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sqlalchemy import select
+
+from core.admin import membership_bridge
+from core.admin.args import parse_days, split_ref
+from core.admin.confirm import action, ask
+from core.admin.guard import actor_label, admin_command, record
+from core.admin.members import ASSIGNABLE_ROLES, member_card
+from core.context import Context, Role
+from core.errors import BadArguments, DomainError
+from core.members import find_member
+from core.replies import AnyReply, Reply
+from models.audit import AuditLog
+from models.member import Member
+from models.membership import Payment, Plan
+
+
+def _usage(ctx: Context, name: str) -> str:
+    return ctx.t(f"usage.{name}")
+
+
+async def _target(ctx: Context, name: str, args: str) -> tuple[Member, str]:
+    ref, rest = split_ref(args, _usage(ctx, name))
+    return await find_member(ctx.session, ref), rest
+
+
+def _who(m: Member) -> str:
+    return f"#{m.id} {m.display_name}"
+
+
+# ---- roles -------------------------------------------------------------------------------
+
+
+@admin_command("role", role=Role.OWNER, usage_key="usage.role")
+async def role_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """Owners promote experts and moderators (configured owners are set in config, not here)."""
+    target, rest = await _target(ctx, "role", args)
+    new = rest.strip().lower()
+    if new not in ASSIGNABLE_ROLES:
+        raise BadArguments("errors.usage", usage=_usage(ctx, "role"))
+    if target.role == new:
+        return [Reply(ctx.t("admin.role_unchanged", who=_who(target), role=new))]
+    summary = ctx.t("admin.role_preview", who=_who(target), old=target.role, new=new)
+    return await ask(ctx, "role", {"member_id": target.id, "role": new}, summary)
+
+
+@action("role", role=Role.OWNER)
+async def _do_role(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    target = await ctx.session.get(Member, int(p["member_id"]))
+    if target is None or target.forgotten_at is not None:
+        raise DomainError("errors.member_unknown", ref=f"#{p['member_id']}")
+    before = target.role
+    target.role = str(p["role"])
+    await record(
+        ctx,
+        "member.role",
+        f"member:{target.id}",
+        before={"role": before},
+        after={"role": target.role},
+    )
+    return [Reply(ctx.t("admin.role_done", who=_who(target), role=target.role))]
+
+
+# ---- member card -------------------------------------------------------------------------
+
+
+@admin_command("member", usage_key="usage.member")
+async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, _ = await _target(ctx, "member", args)
+    card = await member_card(ctx.session, target, ctx.clock.now())
+    lines = [
+        ctx.t(
+            "admin.card_head",
+            id=card.id,
+            name=card.name,
+            role=card.role,
+            locale=card.locale,
+            joined=f"{card.joined:%Y-%m-%d}",
+            platforms=", ".join(card.platforms) or "-",
+        )
+    ]
+    if card.subscriptions:
+        for code, state, end in card.subscriptions:
+            until = f"{end:%Y-%m-%d}" if end else "-"
+            lines.append(ctx.t("admin.card_sub", plan=code, state=state, until=until))
+    else:
+        lines.append(ctx.t("admin.card_no_sub"))
+    for pid, provider, amount, currency, status in card.payments:
+        lines.append(
+            ctx.t(
+                "admin.card_payment",
+                id=pid,
+                provider=provider,
+                amount=amount,
+                currency=currency,
+                status=status,
+            )
+        )
+    last = f"{card.last_active:%Y-%m-%d}" if card.last_active else "-"
+    lines.append(
+        ctx.t("admin.card_activity", n=card.interactions_30d, last=last, questions=card.questions)
+    )
+    return [Reply("\n".join(lines))]
+
+
+# ---- money and access: confirm, then call the membership service ------------------------
+
+
+@admin_command("grant", usage_key="usage.grant")
+async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, rest = await _target(ctx, "grant", args)
+    code, _, days_txt = rest.partition(" ")
+    if not code:
+        raise BadArguments("errors.usage", usage=_usage(ctx, "grant"))
+    plan = (
+        await ctx.session.execute(select(Plan).where(Plan.code == code.lower()))
+    ).scalar_one_or_none()
+    if plan is None:
+        raise DomainError("admin.plan_unknown", code=code[:32])
+    days = parse_days(days_txt) if days_txt.strip() else None
+    membership_bridge.service()  # refuse now, not after the button, when it is missing
+    summary = ctx.t("admin.grant_preview", who=_who(target), plan=plan.code, days=days or "-")
+    return await ask(
+        ctx, "grant", {"member_id": target.id, "plan": plan.code, "days": days}, summary
+    )
+
+
+@admin_command("extend", usage_key="usage.extend")
+async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, rest = await _target(ctx, "extend", args)
+    days = parse_days(rest)
+    membership_bridge.service()
+    summary = ctx.t("admin.extend_preview", who=_who(target), days=days)
+    return await ask(ctx, "extend", {"member_id": target.id, "days": days}, summary)
+
+
+@admin_command("revoke", usage_key="usage.revoke")
+async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, reason = await _target(ctx, "revoke", args)
+    membership_bridge.service()
+    summary = ctx.t("admin.revoke_preview", who=_who(target))
+    return await ask(ctx, "revoke", {"member_id": target.id, "reason": reason[:200]}, summary)
+
+
+@admin_command("ban", usage_key="usage.ban")
+async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, reason = await _target(ctx, "ban", args)
+    if target.id == ctx.member.id:
+        raise DomainError("admin.not_yourself")
+    if target.role == "banned":
+        return [Reply(ctx.t("admin.already_banned", who=_who(target)))]
+    membership_bridge.service()
+    summary = ctx.t("admin.ban_preview", who=_who(target))
+    return await ask(ctx, "ban", {"member_id": target.id, "reason": reason[:200]}, summary)
+
+
+@admin_command("unban", usage_key="usage.unban")
+async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, _ = await _target(ctx, "unban", args)
+    if target.role != "banned":
+        return [Reply(ctx.t("admin.not_banned", who=_who(target)))]
+    membership_bridge.service()
+    summary = ctx.t("admin.unban_preview", who=_who(target))
+    return await ask(ctx, "unban", {"member_id": target.id}, summary)
+
+
+@admin_command("refund", usage_key="usage.refund")
+async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, rest = await _target(ctx, "refund", args)
+    q = select(Payment).where(Payment.member_id == target.id)
+    if rest.strip():
+        if not rest.strip().isdigit():
+            raise BadArguments("errors.usage", usage=_usage(ctx, "refund"))
+        q = q.where(Payment.id == int(rest.strip()))
+    else:
+        q = q.where(Payment.status == "applied").order_by(Payment.created_at.desc()).limit(1)
+    pay = (await ctx.session.execute(q)).scalars().first()
+    if pay is None:
+        raise DomainError("admin.payment_unknown", who=_who(target))
+    if pay.status == "refunded":
+        return [Reply(ctx.t("admin.already_refunded", id=pay.id))]
+    membership_bridge.service()
+    summary = ctx.t(
+        "admin.refund_preview",
+        who=_who(target),
+        id=pay.id,
+        amount=pay.amount,
+        currency=pay.currency,
+        provider=pay.provider,
+    )
+    return await ask(ctx, "refund", {"member_id": target.id, "payment_id": pay.id}, summary)
+
+
+PLAN_FIELDS = ("title_en", "title_zh", "period_days", "trial_days", "grace_days", "active", "price")
+
+
+def plan_fields(field: str, value: str) -> dict[str, Any] | None:
+    """The typed edit for `/planedit`, or None when the value does not fit the field."""
+    if field in {"title_en", "title_zh"}:
+        return {field: value[:128]} if value else None
+    if field.endswith("_days"):
+        if not value.isdigit() or int(value) > 3660:
+            return None
+        return {field: int(value)}
+    if field == "active":
+        flags = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
+        return {field: flags[value.lower()]} if value.lower() in flags else None
+    parts = value.split()  # price PROVIDER AMOUNT CURRENCY (amount in minor units)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isalpha() or len(parts[2]) > 8:
+        return None
+    return {"prices": {parts[0]: {"amount": int(parts[1]), "currency": parts[2].upper()}}}
+
+
+@admin_command("planedit", usage_key="usage.planedit")
+async def planedit_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """`/planedit CODE FIELD VALUE` (the issue's `/plans edit`: /plans itself lists plans)."""
+    parts = args.split(None, 2)
+    if len(parts) != 3 or parts[1] not in PLAN_FIELDS:
+        raise BadArguments("errors.usage", usage=_usage(ctx, "planedit"))
+    code, field, value = parts[0].lower(), parts[1], parts[2].strip()
+    plan = (await ctx.session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
+    if plan is None:
+        raise DomainError("admin.plan_unknown", code=code[:32])
+    fields = plan_fields(field, value)
+    if fields is None:
+        raise BadArguments("errors.usage", usage=_usage(ctx, "planedit"))
+    membership_bridge.service()
+    summary = ctx.t("admin.planedit_preview", plan=code, field=field, value=value[:100])
+    return await ask(ctx, "planedit", {"plan": code, "fields": fields}, summary)
+
+
+async def _member(ctx: Context, p: dict[str, Any]) -> Member:
+    m = await ctx.session.get(Member, int(p["member_id"]))
+    if m is None or m.forgotten_at is not None:
+        raise DomainError("errors.member_unknown", ref=f"#{p['member_id']}")
+    return m
+
+
+async def _done(
+    ctx: Context, kind: str, target: str, p: dict[str, Any], effects: list[AnyReply]
+) -> list[AnyReply]:
+    """The confirmer's own audit row (the membership service audits the change itself)."""
+    await record(ctx, f"admin.{kind}", target, after=dict(p))
+    return [Reply(ctx.t(f"admin.{kind}_done")), *effects]
+
+
+@action("grant")
+async def _do_grant(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    m = await _member(ctx, p)
+    fn = membership_bridge.function("grant")
+    effects = await fn(
+        ctx.session, ctx.services, m, p["plan"], int(p["days"] or 0), actor_label(ctx)
+    )
+    return await _done(ctx, "grant", f"member:{m.id}", p, effects)
+
+
+@action("extend")
+async def _do_extend(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    m = await _member(ctx, p)
+    fn = membership_bridge.function("extend")
+    effects = await fn(ctx.session, ctx.services, m, int(p["days"]), actor_label(ctx))
+    return await _done(ctx, "extend", f"member:{m.id}", p, effects)
+
+
+@action("revoke")
+async def _do_revoke(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    m = await _member(ctx, p)
+    fn = membership_bridge.function("revoke")
+    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), str(p.get("reason", "")))
+    return await _done(ctx, "revoke", f"member:{m.id}", p, effects)
+
+
+@action("ban")
+async def _do_ban(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    m = await _member(ctx, p)
+    fn = membership_bridge.function("ban")
+    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), str(p.get("reason", "")))
+    return await _done(ctx, "ban", f"member:{m.id}", p, effects)
+
+
+@action("unban")
+async def _do_unban(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    m = await _member(ctx, p)
+    fn = membership_bridge.function("unban")
+    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), "")
+    return await _done(ctx, "unban", f"member:{m.id}", p, effects)
+
+
+@action("refund")
+async def _do_refund(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    pay = await ctx.session.get(Payment, int(p["payment_id"]))
+    if pay is None:
+        raise DomainError("admin.payment_unknown", who=f"#{p['member_id']}")
+    if pay.status == "refunded":
+        return [Reply(ctx.t("admin.already_refunded", id=pay.id))]
+    fn = membership_bridge.function("refund")
+    effects = await fn(ctx.session, ctx.services, pay.id, actor_label(ctx), "moderator refund")
+    return await _done(ctx, "refund", f"payment:{pay.id}", p, effects)
+
+
+@action("planedit")
+async def _do_planedit(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    edit_plan = getattr(importlib.import_module("core.membership.plans"), "edit_plan", None)
+    if edit_plan is None:
+        raise DomainError("admin.membership_unavailable")
+    await edit_plan(ctx.session, ctx.clock, p["plan"], actor=actor_label(ctx), **p["fields"])
+    return await _done(ctx, "planedit", f"plan:{p['plan']}", p, [])
+
+
+# ---- audit view --------------------------------------------------------------------------
+
+
+@admin_command("audit", usage_key="usage.audit")
+async def audit_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """Recent admin actions, newest first; `/audit member.ban` filters by action prefix."""
+    q = select(AuditLog).order_by(AuditLog.id.desc()).limit(20)
+    flt = args.strip()
+    if flt:
+        if len(flt) > 64:
+            raise BadArguments("errors.usage", usage=_usage(ctx, "audit"))
+        q = q.where(AuditLog.action.startswith(flt, autoescape=True))
+    rows = (await ctx.session.execute(q)).scalars().all()
+    if not rows:
+        return [Reply(ctx.t("admin.audit_empty"))]
+    lines = [ctx.t("admin.audit_head", n=len(rows))]
+    for r in rows:
+        lines.append(f"#{r.id} {r.at:%Y-%m-%d %H:%M} {r.actor} {r.action} {r.target}".rstrip())
+    return [Reply("\n".join(lines))]

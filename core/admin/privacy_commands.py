@@ -1,0 +1,140 @@
+"""/mydata, /forget (members) and /retention (moderators), plus the retention purge job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.admin import privacy
+from core.admin.confirm import action, ask
+from core.admin.guard import admin_command, record
+from core.audit import audit
+from core.context import Context, Role, Services
+from core.errors import BadArguments
+from core.jobs import periodic
+from core.replies import AnyReply, Document, Reply
+from core.router import command
+from models.admin import AdminSetting
+from models.interaction import Interaction
+
+RETENTION_KEY = "interaction_retention_days"
+MIN_RETENTION_DAYS = 30  # the recommender needs some history; shorter is almost surely a typo
+
+
+@command("mydata", help_key="help.mydata", private_only=True)
+async def mydata(ctx: Context, args: str) -> list[AnyReply]:
+    """Everything we hold about the caller, as one JSON file."""
+    data = await privacy.export_all(ctx.session, ctx.member.id, ctx.clock.now())
+    await audit(
+        ctx.session,
+        ctx.clock,
+        actor=f"member:{ctx.member.id}",
+        actor_member_id=ctx.member.id,
+        action="privacy.export",
+        target=f"member:{ctx.member.id}",
+    )
+    return [
+        Document(
+            privacy.export_json(data),
+            f"mydata-{ctx.member.id}.json",
+            ctx.t("privacy.export_caption"),
+        )
+    ]
+
+
+@command("forget", help_key="help.forget", private_only=True)
+async def forget(ctx: Context, args: str) -> list[AnyReply]:
+    return await ask(ctx, "forget", {"member_id": ctx.member.id}, ctx.t("privacy.forget_preview"))
+
+
+@action("forget", role=Role.MEMBER)
+async def _do_forget(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    member_id = int(p["member_id"])
+    if member_id != ctx.member.id:  # a member only ever forgets themselves
+        return [Reply(ctx.t("errors.button_expired"))]
+    locale = ctx.locale
+    await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
+    await audit(
+        ctx.session,
+        ctx.clock,
+        actor=f"member:{member_id}",
+        actor_member_id=member_id,
+        action="privacy.forget",
+        target=f"member:{member_id}",
+    )
+    from core.i18n import translate
+
+    return [Reply(translate(locale, "privacy.forgotten"))]
+
+
+async def retention_days(session: AsyncSession) -> int | None:
+    row = await session.get(AdminSetting, RETENTION_KEY)
+    return int(row.value) if row is not None and row.value else None
+
+
+@admin_command("retention", usage_key="usage.retention")
+async def retention_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """`/retention` shows, `/retention DAYS|off` sets how long raw interaction logs are kept."""
+    arg = args.strip().lower()
+    current = await retention_days(ctx.session)
+    if not arg:
+        if current is None:
+            return [Reply(ctx.t("privacy.retention_off"))]
+        return [Reply(ctx.t("privacy.retention_is", days=current))]
+    if arg == "off":
+        new: int | None = None
+    elif arg.isdigit() and MIN_RETENTION_DAYS <= int(arg) <= 3660:
+        new = int(arg)
+    else:
+        raise BadArguments("privacy.retention_bad", min=MIN_RETENTION_DAYS)
+    if new == current:
+        return [Reply(ctx.t("admin.nothing_to_change"))]
+    summary = ctx.t("privacy.retention_preview", days=new if new is not None else "off")
+    return await ask(ctx, "retention", {"days": new}, summary)
+
+
+@action("retention")
+async def _do_retention(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    days = p.get("days")
+    row = await ctx.session.get(AdminSetting, RETENTION_KEY)
+    before = row.value if row is not None else None
+    if row is None:
+        row = AdminSetting(key=RETENTION_KEY, value=days, updated_at=ctx.clock.now())
+        ctx.session.add(row)
+    else:
+        row.value = days
+        row.updated_at = ctx.clock.now()
+    await record(ctx, "settings.retention", RETENTION_KEY, {"days": before}, {"days": days})
+    if days is None:
+        return [Reply(ctx.t("privacy.retention_off"))]
+    return [Reply(ctx.t("privacy.retention_is", days=days))]
+
+
+async def purge_old_interactions(services: Services) -> int:
+    """Delete raw interaction rows older than the retention setting; returns how many."""
+    async with services.session_factory() as s, s.begin():
+        days = await retention_days(s)
+        if days is None:
+            return 0
+        cutoff = services.clock.now() - timedelta(days=days)
+        res = await s.execute(delete(Interaction).where(Interaction.at < cutoff))
+        n = int(getattr(res, "rowcount", 0) or 0)
+        if n:
+            await audit(
+                s,
+                services.clock,
+                actor="system",
+                action="privacy.retention_purge",
+                target="interaction",
+                after={"deleted": n, "before": cutoff.isoformat()},
+            )
+        return n
+
+
+@periodic("admin.purge_interactions", every=timedelta(hours=24))
+async def _purge_job(services: Services) -> list[AnyReply]:
+    await purge_old_interactions(services)
+    return []

@@ -1,0 +1,131 @@
+"""Broadcast segments: `plan=pro state=active lang=zh active=30 inactive=60 course=sql all`.
+
+Parsing is pure; `members_in` turns a segment into member ids. Forgotten, banned and
+unreachable members are never in a segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import BadArguments
+from models.catalog import Course
+from models.interaction import Interaction
+from models.member import Member
+from models.membership import Plan, Subscription
+
+KEYS = ("plan", "state", "lang", "active", "inactive", "course")
+
+
+@dataclass(frozen=True)
+class Segment:
+    plan: str | None = None
+    state: str | None = None
+    lang: str | None = None
+    active: int | None = None  # interacted in the last N days
+    inactive: int | None = None  # no interaction in the last N days
+    course: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def describe(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.as_dict().items()) or "all"
+
+
+def parse(text: str) -> Segment:
+    """Words of the form key=value (or the word `all`); anything else is refused."""
+    values: dict[str, Any] = {}
+    for word in text.split():
+        if word.lower() == "all":
+            continue
+        key, sep, value = word.partition("=")
+        key = key.lower()
+        if not sep or key not in KEYS or not value or key in values:
+            raise BadArguments("broadcast.bad_segment", word=word[:40])
+        if key in {"active", "inactive"}:
+            if not value.isdigit() or not 1 <= int(value) <= 3660:
+                raise BadArguments("broadcast.bad_segment", word=word[:40])
+            values[key] = int(value)
+        elif key == "lang":
+            low = value.lower()
+            if low not in {"en", "zh", "zh-cn"}:
+                raise BadArguments("broadcast.bad_segment", word=word[:40])
+            values[key] = "en" if low == "en" else "zh-CN"
+        else:
+            values[key] = value.lower()[:64]
+    return Segment(**values)
+
+
+def from_dict(d: dict[str, Any]) -> Segment:
+    return Segment(**{k: v for k, v in d.items() if k in KEYS})
+
+
+async def members_in(session: AsyncSession, seg: Segment, now: datetime) -> list[int]:
+    q = select(Member.id).where(
+        Member.forgotten_at.is_(None), Member.role != "banned", Member.reachable.is_(True)
+    )
+    if seg.lang:
+        q = q.where(Member.locale == seg.lang)
+    ids = set((await session.execute(q)).scalars().all())
+    if seg.plan or seg.state:
+        subs = (
+            await session.execute(
+                select(Subscription.member_id, Subscription.state, Plan.code)
+                .join(Plan, Plan.id == Subscription.plan_id)
+                .order_by(Subscription.started_at)
+            )
+        ).all()
+        latest = {m: (state, code) for m, state, code in subs}
+        ids = {
+            m
+            for m in ids
+            if (seg.plan is None or (m in latest and latest[m][1] == seg.plan))
+            and (seg.state is None or latest.get(m, ("none", ""))[0] == seg.state)
+        }
+    if seg.active is not None:
+        recent = set(
+            (
+                await session.execute(
+                    select(Interaction.member_id)
+                    .where(Interaction.at >= now - timedelta(days=seg.active))
+                    .distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ids &= recent
+    if seg.inactive is not None:
+        recent = set(
+            (
+                await session.execute(
+                    select(Interaction.member_id)
+                    .where(Interaction.at >= now - timedelta(days=seg.inactive))
+                    .distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ids -= recent
+    if seg.course:
+        took = set(
+            (
+                await session.execute(
+                    select(Interaction.member_id)
+                    .join(Course, Course.id == Interaction.course_id)
+                    .where(Course.slug == seg.course)
+                    .distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ids &= took
+    return sorted(ids)

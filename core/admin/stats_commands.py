@@ -1,0 +1,73 @@
+"""/stats: the growth numbers as text, a PNG dashboard, and (with `csv`) the CSV export."""
+
+from __future__ import annotations
+
+from core.admin import analytics, charts
+from core.admin.analytics import Stats
+from core.admin.guard import admin_command
+from core.context import Context
+from core.errors import BadArguments
+from core.replies import AnyReply, Document, Photo, Reply
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v * 100:.1f}%"
+
+
+def summary(ctx: Context, st: Stats) -> str:
+    states = ", ".join(f"{k} {v}" for k, v in st.members_by_state.items()) or "-"
+    mrr = ", ".join(f"{v / 100:,.2f} {c}" for c, v in st.mrr.items()) or "-"
+    hours = "-" if st.median_answer_hours is None else f"{st.median_answer_hours}"
+    return "\n".join(
+        [
+            ctx.t("stats.head", since=f"{st.since:%Y-%m-%d}", until=f"{st.until:%Y-%m-%d}"),
+            ctx.t("stats.members", total=st.members_total, states=states),
+            ctx.t("stats.flow", new=st.new, churned=st.churned, net=f"{st.net:+d}"),
+            ctx.t("stats.mrr", mrr=mrr),
+            ctx.t(
+                "stats.trials",
+                claims=st.trials,
+                converted=st.trials_converted,
+                rate=_pct(st.conversion),
+            ),
+            ctx.t("stats.questions", asked=st.questions, answered=st.answered, hours=hours),
+            ctx.t(
+                "stats.digest",
+                sent=st.digests_sent,
+                open=_pct(st.open_rate),
+                click=_pct(st.click_rate),
+            ),
+            ctx.t(
+                "stats.recommend",
+                clicks=st.rec_clicks,
+                shown=st.rec_impressions,
+                ctr=_pct(st.rec_ctr),
+            ),
+        ]
+    )
+
+
+@admin_command("stats", usage_key="usage.stats")
+async def stats_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """`/stats [DAYS] [csv]`: DAYS is the window for flows and rates (default 30, at most 366)."""
+    days, want_csv = 30, False
+    for word in args.lower().split():
+        if word == "csv":
+            want_csv = True
+        elif word.isdigit() and 1 <= int(word) <= 366:
+            days = int(word)
+        else:
+            raise BadArguments("errors.usage", usage=ctx.t("usage.stats"))
+    st = await analytics.compute(ctx.session, ctx.clock.now(), days)
+    png, fell_back = charts.render(st, ctx.locale)
+    caption = ctx.t("stats.chart_caption", days=days)
+    if fell_back:
+        caption += "\n" + ctx.t("stats.chart_no_cjk_font")
+    out: list[AnyReply] = [Reply(summary(ctx, st)), Photo(png, caption, "stats.png")]
+    if want_csv:
+        out.append(
+            Document(
+                analytics.to_csv(st).encode(), f"stats-{st.until:%Y%m%d}.csv", ctx.t("stats.csv")
+            )
+        )
+    return out

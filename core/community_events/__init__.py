@@ -1,0 +1,1 @@
+"""Community events (workshops, office hours): RSVPs with capacity, reminders, attendance."""

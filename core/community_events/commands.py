@@ -1,0 +1,183 @@
+"""/event new|cancel|attended (moderators), /events and RSVP buttons (members), reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.admin.guard import admin_command, record
+from core.community_events import service
+from core.context import Context, Services
+from core.errors import BadArguments, DomainError
+from core.i18n import translate
+from core.jobs import periodic
+from core.members import find_member
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command
+from models.admin import CommunityEvent, EventRsvp
+from models.member import Member
+
+
+def _when(ev: CommunityEvent) -> str:
+    return f"{ev.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+@admin_command("event", usage_key="usage.event")
+async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    sub, _, rest = args.strip().partition(" ")
+    sub = sub.lower()
+    now = ctx.clock.now()
+    if sub == "new":
+        spec = service.parse_new(rest, now)
+        ev = CommunityEvent(
+            title=spec.title,
+            starts_at=spec.starts_at,
+            link=spec.link,
+            capacity=spec.capacity,
+            created_by=ctx.member.id,
+            created_at=now,
+        )
+        ctx.session.add(ev)
+        await ctx.session.flush()
+        await record(
+            ctx,
+            "event.create",
+            f"event:{ev.id}",
+            after={"title": ev.title, "starts_at": ev.starts_at.isoformat(), "cap": ev.capacity},
+        )
+        return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=_when(ev)))]
+    if sub in {"cancel", "attended"}:
+        ref, _, who = rest.strip().partition(" ")
+        if not ref.lstrip("#").isdigit():
+            raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+        found = await ctx.session.get(CommunityEvent, int(ref.lstrip("#")))
+        if found is None or found.cancelled_at is not None:
+            raise DomainError("events.unknown")
+        ev = found
+        if sub == "cancel":
+            ev.cancelled_at = now
+            await record(ctx, "event.cancel", f"event:{ev.id}")
+            return [Reply(ctx.t("events.cancelled", title=ev.title))]
+        refs = who.split()
+        if not refs:
+            raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+        members = [await find_member(ctx.session, r) for r in refs[:50]]
+        marked = [m for m in members if await service.mark_attended(ctx.session, ev, m.id, now)]
+        if marked:
+            await record(
+                ctx, "event.attended", f"event:{ev.id}", after={"members": [m.id for m in marked]}
+            )
+        return [Reply(ctx.t("events.attended", n=len(marked), title=ev.title))]
+    raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+
+
+@command("events", help_key="help.events")
+async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    now = ctx.clock.now()
+    rows = (
+        (
+            await ctx.session.execute(
+                select(CommunityEvent)
+                .where(CommunityEvent.starts_at > now, CommunityEvent.cancelled_at.is_(None))
+                .order_by(CommunityEvent.starts_at)
+                .limit(10)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return [Reply(ctx.t("events.none"))]
+    mine = set(
+        (
+            await ctx.session.execute(
+                select(EventRsvp.event_id).where(EventRsvp.member_id == ctx.member.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    out: list[AnyReply] = []
+    for ev in rows:
+        n = await service.going(ctx.session, ev.id)
+        cap = str(ev.capacity) if ev.capacity else "∞"
+        text = ctx.t("events.line", id=ev.id, title=ev.title, when=_when(ev), n=n, cap=cap)
+        if ev.id in mine:
+            label, data = ctx.t("events.btn_leave"), ctx.sign("ev", "u", ev.id)
+            text += "\n" + ctx.t("events.you_are_going")
+        else:
+            label, data = ctx.t("events.btn_join"), ctx.sign("ev", "r", ev.id)
+        out.append(Reply(text, buttons=[[ButtonSpec(label, data)]]))
+    return out
+
+
+@button("ev")
+async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    if len(parts) != 2 or parts[0] not in {"r", "u"} or not parts[1].isdigit():
+        raise DomainError("errors.button_expired")
+    event_id = int(parts[1])
+    now = ctx.clock.now()
+    if parts[0] == "r":
+        await service.rsvp(ctx.session, event_id, ctx.member.id, now)
+        ev = await ctx.session.get_one(CommunityEvent, event_id)
+        extra = f"\n{ev.link}" if ev.link else ""
+        return [Reply(ctx.t("events.going", title=ev.title, when=_when(ev)) + extra)]
+    ev_or_none = await ctx.session.get(CommunityEvent, event_id)
+    if ev_or_none is None:
+        raise DomainError("events.unknown")
+    await service.unrsvp(ctx.session, event_id, ctx.member.id)
+    return [Reply(ctx.t("events.not_going", title=ev_or_none.title))]
+
+
+@periodic("events.reminders", every=timedelta(minutes=5))
+async def send_reminders(services: Services) -> list[AnyReply]:
+    """One reminder per RSVP, about REMIND_BEFORE ahead; `reminded_at` makes it once."""
+    now = services.clock.now()
+    out: list[AnyReply] = []
+    async with services.session_factory() as s, s.begin():
+        due = (
+            (
+                await s.execute(
+                    select(CommunityEvent)
+                    .where(
+                        CommunityEvent.reminded_at.is_(None),
+                        CommunityEvent.cancelled_at.is_(None),
+                        CommunityEvent.starts_at > now,
+                        CommunityEvent.starts_at <= now + service.REMIND_BEFORE,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        try:
+            from core.digest.outbox import enqueue
+        except ModuleNotFoundError:  # without the outbox, answer with direct replies
+            enqueue = None  # type: ignore[assignment]
+        for ev in due:
+            ev.reminded_at = now
+            rsvps = (
+                await s.execute(
+                    select(Member.id, Member.locale)
+                    .join(EventRsvp, EventRsvp.member_id == Member.id)
+                    .where(EventRsvp.event_id == ev.id, Member.forgotten_at.is_(None))
+                )
+            ).all()
+            for member_id, locale in rsvps:
+                text = translate(locale, "events.reminder", title=ev.title, when=_when(ev))
+                if ev.link:
+                    text += f"\n{ev.link}"
+                if enqueue is None:
+                    out.append(Reply(text, member_id=member_id))
+                    continue
+                await enqueue(
+                    s,
+                    member_id=member_id,
+                    payload={"text": text, "markup": "plain"},
+                    dedupe_key=f"event:{ev.id}:remind:{member_id}",
+                    not_before=now,
+                    now=now,
+                )
+    return out

@@ -1,0 +1,126 @@
+"""Event rules: capacity-respecting RSVPs, one reminder per RSVP, attendance as an interaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.admin.args import parse_when
+from core.errors import BadArguments, DomainError
+from models.admin import CommunityEvent, EventRsvp
+from models.interaction import KIND_WEIGHTS, Interaction
+
+REMIND_BEFORE = timedelta(hours=1)
+MAX_CAPACITY = 100_000
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    title: str
+    starts_at: datetime
+    link: str
+    capacity: int
+
+
+def parse_new(text: str, now: datetime) -> NewEvent:
+    """`TITLE | YYYY-MM-DD HH:MM | LINK | CAPACITY` (link and capacity optional; times UTC)."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 2 or not parts[0] or len(parts) > 4:
+        raise BadArguments("events.usage_new")
+    title = parts[0][:200]
+    starts = parse_when(parts[1])
+    if starts <= now:
+        raise DomainError("events.in_past")
+    link = parts[2] if len(parts) > 2 else ""
+    if link and not link.startswith(("https://", "http://")):
+        raise DomainError("events.bad_link")
+    cap_txt = parts[3] if len(parts) > 3 else "0"
+    if not cap_txt.isdigit() or int(cap_txt) > MAX_CAPACITY:
+        raise DomainError("events.bad_capacity", max=MAX_CAPACITY)
+    return NewEvent(title, starts, link[:500], int(cap_txt))
+
+
+async def going(session: AsyncSession, event_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count(EventRsvp.id)).where(EventRsvp.event_id == event_id)
+        )
+    ).scalar_one()
+
+
+async def rsvp(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> bool:
+    """True when the member is now going; False if they already were. Full events refuse."""
+    ev = (
+        await session.execute(
+            select(CommunityEvent).where(CommunityEvent.id == event_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if ev is None or ev.cancelled_at is not None:
+        raise DomainError("events.unknown")
+    if ev.starts_at <= now:
+        raise DomainError("events.started")
+    existing = (
+        await session.execute(
+            select(EventRsvp).where(
+                EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return False
+    if ev.capacity and await going(session, event_id) >= ev.capacity:
+        raise DomainError("events.full", title=ev.title)
+    try:
+        async with session.begin_nested():
+            session.add(EventRsvp(event_id=event_id, member_id=member_id, created_at=now))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def unrsvp(session: AsyncSession, event_id: int, member_id: int) -> bool:
+    row = (
+        await session.execute(
+            select(EventRsvp).where(
+                EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None or row.attended_at is not None:
+        return False
+    await session.delete(row)
+    return True
+
+
+async def mark_attended(
+    session: AsyncSession, ev: CommunityEvent, member_id: int, now: datetime
+) -> bool:
+    """Record attendance once (RSVP row + `event_attended` interaction for the recommender)."""
+    row = (
+        await session.execute(
+            select(EventRsvp).where(EventRsvp.event_id == ev.id, EventRsvp.member_id == member_id)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = EventRsvp(event_id=ev.id, member_id=member_id, created_at=now)
+        session.add(row)
+    elif row.attended_at is not None:
+        return False
+    row.attended_at = now
+    session.add(
+        Interaction(
+            member_id=member_id,
+            kind="event_attended",
+            weight=KIND_WEIGHTS["event_attended"],
+            at=now,
+            source="event",
+            meta={"event_id": ev.id},
+        )
+    )
+    await session.flush()
+    return True
