@@ -1,0 +1,1 @@
+"""Memberships: plans, the subscription state machine, access grants, reminders, reconcile."""

@@ -1,0 +1,128 @@
+"""Member commands: /plans, /subscribe PLAN, /status, /cancel; plan sync at start-up."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.context import Context, Services
+from core.events import MemberJoined
+from core.hooks import on_startup
+from core.membership import plans, service
+from core.membership.errors import MembershipError
+from core.membership.joins import on_join
+from core.payments import checkout
+from core.payments.ledger import in_transaction
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command, on_event
+from models.membership import TrialClaim
+
+
+@on_startup
+async def sync_plans_at_start(services: Services) -> None:
+    """Config plans into the plan table (idempotent; moderator edits are kept)."""
+    await in_transaction(services, lambda s: plans.sync_plans(s, services.settings, services.clock))
+
+
+@command("plans", help_key="membership.help_plans")
+async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    rows = await plans.list_plans(ctx.session)
+    if not rows:
+        return [Reply(ctx.t("membership.no_plans"))]
+    trial_ok = await ctx.session.get(TrialClaim, ctx.member.id) is None
+    lines = [ctx.t("membership.plans_header")]
+    buttons: list[list[ButtonSpec]] = []
+    for p in rows:
+        period = (
+            ctx.t("membership.period_lifetime")
+            if p.period_days == 0
+            else ctx.t("membership.period_days", days=p.period_days)
+        )
+        prices = ", ".join(
+            plans.format_amount(*pr)
+            for prov in ("demo", "telegram_stars", "stripe")
+            if (pr := plans.price(p, prov)) is not None
+            and prov in checkout.providers_for(ctx.services, ctx.event.actor.platform)
+        ) or ctx.t("membership.by_code")
+        lines.append(
+            ctx.t(
+                "membership.plan_line",
+                title=plans.title(p, ctx.locale),
+                code=p.code,
+                period=period,
+                prices=prices,
+            )
+        )
+        if p.trial_days and trial_ok:
+            lines.append("  " + ctx.t("membership.plan_trial", days=p.trial_days))
+        row = [
+            ButtonSpec(
+                ctx.t("membership.button_subscribe", plan=plans.title(p, ctx.locale)),
+                data=ctx.sign("msub", p.code),
+            )
+        ]
+        if p.trial_days and trial_ok:
+            row.append(
+                ButtonSpec(
+                    ctx.t("membership.button_trial", days=p.trial_days),
+                    data=ctx.sign("mtrial", p.code),
+                )
+            )
+        buttons.append(row)
+    lines.append(ctx.t("membership.plans_footer"))
+    return [Reply("\n".join(lines), buttons=buttons)]
+
+
+async def _subscribe(ctx: Context, code: str) -> list[AnyReply]:
+    if not code.strip():
+        raise MembershipError("usage_subscribe")
+    plan = await plans.get_plan(ctx.session, code.split()[0])
+    replies = await checkout.offer(
+        ctx.session, ctx.services, ctx.member, ctx.event.actor.platform, plan
+    )
+    return service.for_self(ctx.member.id, replies)
+
+
+@command("subscribe", help_key="membership.help_subscribe", usage_key="membership.usage_subscribe")
+async def subscribe_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    return await _subscribe(ctx, args)
+
+
+@button("msub")
+async def subscribe_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    return await _subscribe(ctx, parts[0] if parts else "")
+
+
+@button("mtrial")
+async def trial_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    plan = await plans.get_plan(ctx.session, parts[0] if parts else "")
+    return service.for_self(
+        ctx.member.id, await service.start_trial(ctx.session, ctx.services, ctx.member, plan)
+    )
+
+
+@command("status", help_key="membership.help_status")
+async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    lines = await service.status_lines(ctx.session, ctx.services, ctx.member)
+    if not lines:
+        return [Reply(ctx.t("membership.status_none"))]
+    return [Reply("\n".join([ctx.t("membership.status_header"), *lines]))]
+
+
+@command("cancel", help_key="membership.help_cancel", usage_key="membership.usage_cancel")
+async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    code = args.strip().split()[0] if args.strip() else None
+    if (
+        code is not None
+        and not (
+            await ctx.session.execute(select(plans.Plan.id).where(plans.Plan.code == code.lower()))
+        ).first()
+    ):
+        raise MembershipError("plan_unknown", plan=code[:32])
+    return service.for_self(
+        ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
+    )
+
+
+@on_event(MemberJoined)
+async def member_joined(ctx: Context, event: MemberJoined) -> list[AnyReply]:
+    return await on_join(ctx, event)

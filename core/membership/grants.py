@@ -1,0 +1,148 @@
+"""Access grants: one row per subscription and target; Invite on activation, Kick on revocation.
+
+Adapters turn `Invite` into a single-use link (Telegram `member_limit=1` + expiry) or a
+Discord role, and call `record_invite_link` with the link they made so a join through it
+can be checked against its owner. Everything here is idempotent: an active grant is never
+issued twice and a revoked one is never kicked twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.settings import Settings
+from core.audit import audit
+from core.clock import Clock
+from core.replies import Invite, Kick
+from models.member import Member
+from models.membership import AccessGrant, Plan, Subscription
+
+INVITE_TTL = timedelta(days=1)
+STAFF_ROLES = ("moderator", "owner")
+
+
+def targets_for(plan: Plan) -> list[tuple[str, str, str | None]]:
+    """(platform, target, role) for every place the plan opens."""
+    t: dict[str, Any] = plan.targets or {}
+    out: list[tuple[str, str, str | None]] = [
+        ("telegram", str(c), None) for c in t.get("telegram") or []
+    ]
+    guild = t.get("discord_guild")
+    if guild:
+        roles = t.get("discord_roles") or []
+        out += [("discord", str(guild), str(r)) for r in roles] or [("discord", str(guild), None)]
+    return out
+
+
+def is_exempt(member: Member, settings: Settings) -> bool:
+    """Staff and exempt members are never removed, whatever their subscription says."""
+    if member.exempt or member.role in STAFF_ROLES:
+        return True
+    idents = {f"{a.platform}:{a.platform_user_id}" for a in member.accounts}
+    return bool(
+        idents & (set(settings.moderator_ids) | set(settings.owner_ids) | set(settings.exempt_ids))
+    )
+
+
+def _account_id(member: Member, platform: str) -> str | None:
+    return next((a.platform_user_id for a in member.accounts if a.platform == platform), None)
+
+
+async def active_grants(session: AsyncSession, sub_id: int) -> list[AccessGrant]:
+    return list(
+        (
+            await session.execute(
+                select(AccessGrant)
+                .where(AccessGrant.subscription_id == sub_id, AccessGrant.revoked_at.is_(None))
+                .order_by(AccessGrant.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def activate(
+    session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member
+) -> list[Invite]:
+    """Grants for every target the member can be reached on; existing grants are kept."""
+    have = {(g.platform, g.target, g.role) for g in await active_grants(session, sub.id)}
+    out: list[Invite] = []
+    now = clock.now()
+    for platform, target, role in targets_for(plan):
+        if (platform, target, role) in have or _account_id(member, platform) is None:
+            continue
+        g = AccessGrant(
+            subscription_id=sub.id,
+            member_id=member.id,
+            platform=platform,
+            target=target,
+            role=role,
+            granted_at=now,
+            revoke_reason="",
+        )
+        session.add(g)
+        await session.flush()
+        await audit(
+            session,
+            clock,
+            actor="system",
+            action="access.grant",
+            target=f"member:{member.id}",
+            after={"platform": platform, "target": target, "role": role},
+        )
+        out.append(
+            Invite(
+                member.id,
+                platform,
+                target,
+                role=role,
+                expires_at=now + INVITE_TTL if platform == "telegram" else None,
+                grant_id=g.id,
+            )
+        )
+    return out
+
+
+async def revoke(
+    session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member, reason: str
+) -> list[Kick]:
+    """Revoke every active grant of the subscription (no-op when none is active)."""
+    hard = bool((plan.targets or {}).get("kick_on_expiry"))
+    out: list[Kick] = []
+    for g in await active_grants(session, sub.id):
+        g.revoked_at = clock.now()
+        g.revoke_reason = reason[:64]
+        await audit(
+            session,
+            clock,
+            actor="system",
+            action="access.revoke",
+            target=f"member:{member.id}",
+            before={"platform": g.platform, "target": g.target, "role": g.role},
+            reason=reason,
+        )
+        out.append(
+            Kick(
+                member.id,
+                g.platform,
+                g.target,
+                role=g.role,
+                hard=hard,
+                platform_user_id=_account_id(member, g.platform),
+            )
+        )
+    await session.flush()
+    return out
+
+
+async def record_invite_link(session: AsyncSession, grant_id: int, link: str) -> None:
+    """Adapters call this after creating the single-use link for an Invite."""
+    g = await session.get(AccessGrant, grant_id)
+    if g is not None and g.revoked_at is None:
+        g.invite_link = link[:255]
+        await session.flush()

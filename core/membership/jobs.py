@@ -1,0 +1,33 @@
+"""Periodic membership work: time transitions with reminders, and access reconcile."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from core.context import Services
+from core.jobs import periodic
+from core.membership.reconcile import reconcile
+from core.membership.reminders import advance_all
+from core.payments.ledger import complete_recorded, in_transaction
+from core.replies import AnyReply
+
+log = logging.getLogger("syllabot.membership")
+
+
+@periodic("membership.advance", every=timedelta(minutes=10))
+async def advance(services: Services) -> list[AnyReply]:
+    return await in_transaction(services, lambda s: advance_all(s, services))
+
+
+@periodic("membership.reconcile", every=timedelta(hours=6))
+async def reconcile_job(services: Services) -> list[AnyReply]:
+    rep = await in_transaction(services, lambda s: reconcile(s, services))
+    for line in rep.lines():
+        log.warning("reconcile fixed: %s", line)
+    return rep.replies
+
+
+@periodic("payments.complete_recorded", every=timedelta(minutes=5))
+async def complete(services: Services) -> list[AnyReply]:
+    return await in_transaction(services, lambda s: complete_recorded(s, services))

@@ -1,0 +1,142 @@
+"""Plans: synced from config at start-up, then editable by moderators (edits survive restarts)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.settings import PlanConfig, Settings
+from core.audit import audit
+from core.clock import Clock
+from core.membership.errors import MembershipError
+from models.membership import Plan
+
+log = logging.getLogger("syllabot.membership")
+
+EDITABLE = {"title_en", "title_zh", "period_days", "trial_days", "grace_days", "active"}
+
+
+def _targets(pc: PlanConfig) -> dict[str, Any]:
+    return {
+        "telegram": [str(c) for c in pc.telegram_chat_ids],
+        "discord_guild": str(pc.discord_guild_id) if pc.discord_guild_id else None,
+        "discord_roles": [str(r) for r in pc.discord_role_ids],
+        "discord_sku": str(pc.discord_sku_id) if pc.discord_sku_id else None,
+        "kick_on_expiry": pc.kick_on_expiry,
+    }
+
+
+def _fields(pc: PlanConfig) -> dict[str, Any]:
+    return {
+        "title_en": pc.title_en,
+        "title_zh": pc.title_zh,
+        "prices": {k: {"amount": v.amount, "currency": v.currency} for k, v in pc.prices.items()},
+        "period_days": pc.period_days,
+        "trial_days": pc.trial_days,
+        "grace_days": pc.grace_days,
+        "targets": _targets(pc),
+    }
+
+
+async def sync_plans(session: AsyncSession, settings: Settings, clock: Clock) -> list[str]:
+    """Insert new config plans, update unedited ones; returns the codes that changed.
+
+    Idempotent: a second run changes nothing. Plans a moderator edited keep the edit.
+    """
+    existing = {p.code: p for p in (await session.execute(select(Plan))).scalars()}
+    changed: list[str] = []
+    for pc in settings.plans:
+        want = _fields(pc)
+        plan = existing.get(pc.code)
+        if plan is None:
+            session.add(Plan(code=pc.code, active=True, **want))
+            changed.append(pc.code)
+            continue
+        if plan.edited_at is not None:
+            continue
+        diff = {k: v for k, v in want.items() if getattr(plan, k) != v}
+        if diff:
+            for k, v in diff.items():
+                setattr(plan, k, v)
+            changed.append(pc.code)
+    if changed:
+        await session.flush()
+        await audit(session, clock, actor="config", action="plans.sync", after={"codes": changed})
+    return changed
+
+
+async def get_plan(session: AsyncSession, code: str, *, active_only: bool = True) -> Plan:
+    code = (code or "").strip().lower()
+    plan = (await session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
+    if plan is None or (active_only and not plan.active):
+        raise MembershipError("plan_unknown", plan=code[:32] or "?")
+    return plan
+
+
+async def list_plans(session: AsyncSession) -> list[Plan]:
+    return list(
+        (await session.execute(select(Plan).where(Plan.active.is_(True)).order_by(Plan.id)))
+        .scalars()
+        .all()
+    )
+
+
+def title(plan: Plan, locale: str) -> str:
+    return (plan.title_zh if locale == "zh-CN" and plan.title_zh else plan.title_en) or plan.code
+
+
+def price(plan: Plan, provider: str) -> tuple[int, str] | None:
+    """(amount in minor units, currency) for a provider, or None when not sold there."""
+    p = (plan.prices or {}).get(provider)
+    if not p:
+        return None
+    return int(p["amount"]), str(p["currency"]).upper()
+
+
+def format_amount(amount: int, currency: str) -> str:
+    if currency in ("XTR", "CODE", "SKU", "MANUAL"):
+        return f"{amount} {currency}"
+    return f"{amount / 100:.2f} {currency}"
+
+
+async def edit_plan(
+    session: AsyncSession, clock: Clock, code: str, *, actor: str, **fields: Any
+) -> Plan:
+    """Moderator edit (titles, days, prices, active); marks the plan edited. Audited."""
+    plan = await get_plan(session, code, active_only=False)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for k, v in fields.items():
+        if k == "prices":
+            if not isinstance(v, dict):
+                raise MembershipError("plan_bad_field", field=k)
+            merged = dict(plan.prices or {})
+            for prov, pr in v.items():
+                amount, currency = int(pr["amount"]), str(pr["currency"]).upper()
+                if amount < 0:
+                    raise MembershipError("plan_bad_field", field=k)
+                merged[prov] = {"amount": amount, "currency": currency}
+            before[k], after[k] = plan.prices, merged
+            plan.prices = merged
+            continue
+        if k not in EDITABLE:
+            raise MembershipError("plan_bad_field", field=k)
+        if k.endswith("_days") and (not isinstance(v, int) or v < 0 or v > 3660):
+            raise MembershipError("plan_bad_field", field=k)
+        before[k], after[k] = getattr(plan, k), v
+        setattr(plan, k, v)
+    plan.edited_at = clock.now()
+    await session.flush()
+    await audit(
+        session,
+        clock,
+        actor=actor,
+        action="plan.edit",
+        target=f"plan:{plan.code}",
+        before=before,
+        after=after,
+    )
+    return plan

@@ -1,0 +1,127 @@
+"""Time moves subscriptions: reminders before the end, grace, expiry and removal, each once.
+
+`advance_all` is what the periodic job runs. Every notice is keyed by (subscription, kind,
+period end) in `membership_notice`, so a second run, a second worker or a restart sends
+nothing twice, and a renewal (a new period end) re-arms the reminders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from core.membership import plans, subscriptions
+from core.membership.service import dm, remove_if_due, when
+from core.membership.state import Ev, State, due
+from core.replies import AnyReply
+from models.member import Member
+from models.membership import MembershipNotice, Plan, Subscription
+
+DEFAULT_REMINDER_DAYS = (3, 1)
+
+
+def reminder_days(services: Services) -> tuple[int, ...]:
+    """Configurable via settings.membership_reminder_days when the setting exists."""
+    days = getattr(services.settings, "membership_reminder_days", None) or DEFAULT_REMINDER_DAYS
+    return tuple(sorted({int(d) for d in days if int(d) > 0}, reverse=True))
+
+
+def _key(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M") if dt else "none"
+
+
+async def once(
+    session: AsyncSession, services: Services, sub: Subscription, kind: str, period: datetime | None
+) -> bool:
+    """True the first time (subscription, kind, period) is claimed; False ever after."""
+    try:
+        async with session.begin_nested():
+            session.add(
+                MembershipNotice(
+                    subscription_id=sub.id,
+                    kind=kind,
+                    period_key=_key(period),
+                    sent_at=services.clock.now(),
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def advance_one(
+    session: AsyncSession, services: Services, sub: Subscription, plan: Plan, member: Member
+) -> list[AnyReply]:
+    """Reminders due now, then every time transition due now, in order."""
+    now = services.clock.now()
+    out: list[AnyReply] = []
+    title = plans.title(plan, member.locale)
+    end = sub.current_period_end
+    if (
+        sub.state in (State.ACTIVE, State.TRIALING, State.CANCELLED)
+        and end is not None
+        and end > now
+    ):
+        # Only the nearest reminder window applies: a clock jump past "3 days" to "1 day" sends one.
+        windows = [d for d in reminder_days(services) if end - now <= timedelta(days=d)]
+        if windows:
+            d = min(windows)
+            if await once(session, services, sub, f"remind_{d}d", end):
+                for other in windows:  # the wider windows are spent too
+                    await once(session, services, sub, f"remind_{other}d", end)
+                key = "remind_renews" if sub.auto_renew else "remind_ends"
+                out.append(
+                    dm(member, f"membership.{key}", plan=title, days=d, when=when(end, member))
+                )
+    while (ev := due(subscriptions.snapshot(sub), now)) is not None:
+        out += await subscriptions.transition(session, services, sub, plan, ev, actor="system")
+        if (
+            ev is Ev.LAPSE
+            and sub.state == State.PAST_DUE
+            and sub.grace_until
+            and sub.grace_until > now
+        ):
+            if await once(session, services, sub, "grace", sub.current_period_end):
+                out.append(
+                    dm(member, "membership.grace", plan=title, when=when(sub.grace_until, member))
+                )
+    if sub.state == State.EXPIRED:
+        removed = await remove_if_due(session, services, sub, plan, member)
+        if sub.state == State.REMOVED:
+            out += removed
+            if await once(session, services, sub, "removed", sub.current_period_end):
+                out.append(dm(member, "membership.removed", plan=title))
+        elif await once(session, services, sub, "ended_exempt", sub.current_period_end):
+            out.append(dm(member, "membership.ended_exempt", plan=title))
+    return out
+
+
+async def advance_all(session: AsyncSession, services: Services) -> list[AnyReply]:
+    rows = (
+        await session.execute(
+            select(Subscription, Plan, Member)
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .join(Member, Member.id == Subscription.member_id)
+            .where(
+                Subscription.state.in_(
+                    [
+                        State.TRIALING,
+                        State.ACTIVE,
+                        State.PAST_DUE,
+                        State.CANCELLED,
+                        State.EXPIRED,
+                    ]
+                )
+            )
+            .order_by(Subscription.id)
+        )
+    ).all()
+    out: list[AnyReply] = []
+    for sub, plan, member in rows:
+        out += await advance_one(session, services, sub, plan, member)
+    return out

@@ -1,0 +1,450 @@
+"""Membership use cases: the API other features (admin commands, adapters, jobs) call.
+
+All functions take an open `AsyncSession` (the caller owns the transaction) and the
+`Services` container; they return `core.replies` to deliver (DMs as `Reply(member_id=...)`,
+plus `Invite` / `Kick` effects). Every change is audited; repeating a call never grants or
+removes twice. Refusals raise `MembershipError` (a translated `DomainError`).
+
+Moderator API (used by the admin feature):
+    grant(session, services, member, plan_code, days, actor)   free access for `days` (0 = plan period)
+    extend(session, services, member, days, actor)             push the live period end by `days`
+    revoke(session, services, member, actor, reason)           end access now (staff are kept)
+    ban(session, services, member, actor, reason) / unban(...) block / unblock the member
+    refund(session, services, payment_id, actor, reason)       refund + remove access at once;
+                                                               returns RefundStars for Stars payments
+Member API: start_trial, cancel, status_lines.
+Payments: activate_paid (ledger only), after_refund (ledger only).
+`actor` is an audit string such as "member:12" (moderator) or "system".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from core.i18n import translate
+from core.membership import grants, plans, subscriptions
+from core.membership.errors import MembershipError
+from core.membership.state import LIVE, Ev, InvalidTransition, State, has_access
+from core.replies import AnyReply, RefundStars, Reply
+from models.member import Member
+from models.membership import Payment, Plan, Subscription, TrialClaim
+
+
+def when(dt: datetime | None, member: Member) -> str:
+    """A date-time in the member's own timezone (their setting, else UTC)."""
+    if dt is None:
+        return translate(member.locale, "membership.forever")
+    try:
+        tz = ZoneInfo(member.timezone or "UTC")
+    except Exception:  # noqa: BLE001 - a bad stored zone must not break /status
+        tz = ZoneInfo("UTC")
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def dm(member: Member, key: str, **params: Any) -> Reply:
+    return Reply(translate(member.locale, key, **params), member_id=member.id)
+
+
+async def _member(session: AsyncSession, member_id: int) -> Member:
+    return await session.get_one(Member, member_id)
+
+
+async def activate_paid(
+    session: AsyncSession,
+    services: Services,
+    member_id: int,
+    plan: Plan,
+    *,
+    source: str,
+    actor: str,
+    paid_until: datetime | None = None,
+    external_ref: str | None = None,
+    auto_renew: bool = False,
+    days: int | None = None,
+    actor_member_id: int | None = None,
+) -> tuple[list[AnyReply], int]:
+    """One paid (or granted) period: PAY transition, grants, and the member's confirmation."""
+    sub = await subscriptions.get_or_create(session, services, member_id, plan, source)
+    if sub.state == State.BANNED:
+        raise MembershipError("banned")
+    p = plan if days is None else _with_period(plan, days)
+    effects = await subscriptions.transition(
+        session,
+        services,
+        sub,
+        p,
+        Ev.PAY,
+        actor=actor,
+        paid_until=paid_until,
+        actor_member_id=actor_member_id,
+    )
+    sub.source = source
+    if external_ref:
+        sub.external_ref = external_ref
+    sub.auto_renew = auto_renew
+    member = await _member(session, member_id)
+    msg = dm(
+        member,
+        "membership.activated",
+        plan=plans.title(plan, member.locale),
+        until=when(sub.current_period_end, member),
+    )
+    return [msg, *effects], sub.id
+
+
+def _with_period(plan: Plan, days: int) -> Plan:
+    """A detached copy of the plan with another period (grants and extensions)."""
+    return Plan(
+        id=plan.id,
+        code=plan.code,
+        title_en=plan.title_en,
+        title_zh=plan.title_zh,
+        prices=plan.prices,
+        period_days=days,
+        trial_days=plan.trial_days,
+        grace_days=plan.grace_days,
+        targets=plan.targets,
+        active=plan.active,
+    )
+
+
+async def start_trial(
+    session: AsyncSession, services: Services, member: Member, plan: Plan
+) -> list[AnyReply]:
+    """The one free trial per member, across plans and platforms."""
+    if plan.trial_days <= 0:
+        raise MembershipError("trial_none", plan=plans.title(plan, member.locale))
+    sub = await subscriptions.get_or_create(session, services, member.id, plan, "trial")
+    if sub.state != State.PENDING:
+        raise MembershipError("trial_not_now", plan=plans.title(plan, member.locale))
+    try:
+        async with session.begin_nested():
+            session.add(TrialClaim(member_id=member.id, plan_id=plan.id, at=services.clock.now()))
+            await session.flush()
+    except IntegrityError:
+        raise MembershipError("trial_used") from None
+    effects = await subscriptions.transition(
+        session, services, sub, plan, Ev.TRIAL, actor=f"member:{member.id}"
+    )
+    return [
+        dm(
+            member,
+            "membership.trial_started",
+            plan=plans.title(plan, member.locale),
+            until=when(sub.current_period_end, member),
+        ),
+        *effects,
+    ]
+
+
+async def trial_available(session: AsyncSession, member_id: int) -> bool:
+    return await session.get(TrialClaim, member_id) is None
+
+
+async def cancel(
+    session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
+) -> list[AnyReply]:
+    """Stop renewing: access runs to the period end."""
+    rows = [
+        (s, p)
+        for s, p in await subscriptions.for_member(session, member.id)
+        if s.state in (State.ACTIVE, State.TRIALING, State.PAST_DUE)
+        and (not plan_code or p.code == plan_code.strip().lower())
+    ]
+    if not rows:
+        raise MembershipError("nothing_to_cancel")
+    out: list[AnyReply] = []
+    for sub, plan in rows:
+        out += await subscriptions.transition(
+            session,
+            services,
+            sub,
+            plan,
+            Ev.CANCEL,
+            actor=f"member:{member.id}",
+            actor_member_id=member.id,
+        )
+        out.append(
+            dm(
+                member,
+                "membership.cancelled",
+                plan=plans.title(plan, member.locale),
+                until=when(sub.current_period_end, member),
+            )
+        )
+    return out
+
+
+async def status_lines(session: AsyncSession, services: Services, member: Member) -> list[str]:
+    loc = member.locale
+    lines: list[str] = []
+    for sub, plan in await subscriptions.for_member(session, member.id):
+        if sub.state == State.PENDING:
+            continue
+        state = translate(loc, f"membership.state_{sub.state}")
+        title = plans.title(plan, loc)
+        if sub.state in (State.ACTIVE, State.TRIALING) and sub.current_period_end is None:
+            lines.append(translate(loc, "membership.status_lifetime", plan=title, state=state))
+        elif sub.state in (State.ACTIVE, State.TRIALING):
+            key = "status_renews" if sub.auto_renew else "status_ends"
+            lines.append(
+                translate(
+                    loc,
+                    f"membership.{key}",
+                    plan=title,
+                    state=state,
+                    when=when(sub.current_period_end, member),
+                )
+            )
+        elif sub.state == State.PAST_DUE:
+            lines.append(
+                translate(
+                    loc,
+                    "membership.status_grace",
+                    plan=title,
+                    state=state,
+                    when=when(sub.grace_until, member),
+                )
+            )
+        elif sub.state == State.CANCELLED:
+            lines.append(
+                translate(
+                    loc,
+                    "membership.status_ends",
+                    plan=title,
+                    state=state,
+                    when=when(sub.current_period_end, member),
+                )
+            )
+        else:
+            lines.append(translate(loc, "membership.status_over", plan=title, state=state))
+    return lines
+
+
+# --- moderator API -------------------------------------------------------------------------
+
+
+def _mod_id(actor: str) -> int | None:
+    head, _, tail = actor.partition(":")
+    return int(tail) if head == "member" and tail.isdigit() else None
+
+
+async def grant(
+    session: AsyncSession, services: Services, member: Member, plan_code: str, days: int, actor: str
+) -> list[AnyReply]:
+    """Free access to a plan for `days` (0 = the plan's own period), audited as a grant."""
+    if days < 0 or days > 3660:
+        raise MembershipError("bad_days")
+    plan = await plans.get_plan(session, plan_code)
+    replies, _ = await activate_paid(
+        session,
+        services,
+        member.id,
+        plan,
+        source="grant",
+        actor=actor,
+        days=days or None,
+        actor_member_id=_mod_id(actor),
+    )
+    return replies
+
+
+async def extend(
+    session: AsyncSession, services: Services, member: Member, days: int, actor: str
+) -> list[AnyReply]:
+    """Push the member's live subscription end by `days` (from its current end)."""
+    if days <= 0 or days > 3660:
+        raise MembershipError("bad_days")
+    live = [
+        (s, p) for s, p in await subscriptions.for_member(session, member.id) if s.state in LIVE
+    ]
+    if not live:
+        raise MembershipError("no_subscription", member=member.display_name)
+    sub, plan = live[0]
+    if sub.current_period_end is None:
+        raise MembershipError("lifetime_no_extend")
+    effects = await subscriptions.transition(
+        session,
+        services,
+        sub,
+        _with_period(plan, days),
+        Ev.PAY,
+        actor=actor,
+        reason=f"extend {days}d",
+        actor_member_id=_mod_id(actor),
+    )
+    return [
+        dm(
+            member,
+            "membership.extended",
+            plan=plans.title(plan, member.locale),
+            until=when(sub.current_period_end, member),
+        ),
+        *effects,
+    ]
+
+
+async def revoke(
+    session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
+) -> list[AnyReply]:
+    """End every live subscription now and remove access (staff and exempt members keep it)."""
+    live = [
+        (s, p) for s, p in await subscriptions.for_member(session, member.id) if s.state in LIVE
+    ]
+    if not live:
+        raise MembershipError("no_subscription", member=member.display_name)
+    out: list[AnyReply] = []
+    for sub, plan in live:
+        out += await subscriptions.transition(
+            session,
+            services,
+            sub,
+            plan,
+            Ev.EXPIRE,
+            actor=actor,
+            reason=reason,
+            actor_member_id=_mod_id(actor),
+        )
+        out += await remove_if_due(session, services, sub, plan, member, actor=actor)
+    return out
+
+
+async def remove_if_due(
+    session: AsyncSession,
+    services: Services,
+    sub: Subscription,
+    plan: Plan,
+    member: Member,
+    *,
+    actor: str = "system",
+) -> list[AnyReply]:
+    """expired -> removed with Kick replies, unless the member is staff/exempt."""
+    if sub.state != State.EXPIRED or grants.is_exempt(member, services.settings):
+        return []
+    effects = await subscriptions.transition(session, services, sub, plan, Ev.REMOVE, actor=actor)
+    return effects
+
+
+async def ban(
+    session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
+) -> list[AnyReply]:
+    if grants.is_exempt(member, services.settings) and member.role in grants.STAFF_ROLES:
+        raise MembershipError("cannot_ban_staff")
+    out: list[AnyReply] = []
+    for sub, plan in await subscriptions.for_member(session, member.id):
+        if sub.state != State.BANNED:
+            out += await subscriptions.transition(
+                session,
+                services,
+                sub,
+                plan,
+                Ev.BAN,
+                actor=actor,
+                reason=reason,
+                actor_member_id=_mod_id(actor),
+            )
+    if member.role != "banned":
+        from core.audit import audit
+
+        await audit(
+            session,
+            services.clock,
+            actor=actor,
+            action="member.ban",
+            target=f"member:{member.id}",
+            before={"role": member.role},
+            after={"role": "banned"},
+            reason=reason,
+            actor_member_id=_mod_id(actor),
+        )
+        member.role = "banned"
+    return out
+
+
+async def unban(
+    session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
+) -> list[AnyReply]:
+    out: list[AnyReply] = []
+    for sub, plan in await subscriptions.for_member(session, member.id):
+        if sub.state == State.BANNED:
+            out += await subscriptions.transition(
+                session,
+                services,
+                sub,
+                plan,
+                Ev.UNBAN,
+                actor=actor,
+                reason=reason,
+                actor_member_id=_mod_id(actor),
+            )
+    if member.role == "banned":
+        from core.audit import audit
+
+        await audit(
+            session,
+            services.clock,
+            actor=actor,
+            action="member.unban",
+            target=f"member:{member.id}",
+            before={"role": "banned"},
+            after={"role": "member"},
+            reason=reason,
+            actor_member_id=_mod_id(actor),
+        )
+        member.role = "member"
+    return out
+
+
+async def refund(
+    session: AsyncSession, services: Services, payment_id: int, actor: str, reason: str = ""
+) -> list[AnyReply]:
+    from core.payments import ledger
+
+    return await ledger.refund(
+        session, services, payment_id, actor=actor, reason=reason, actor_member_id=_mod_id(actor)
+    )
+
+
+async def after_refund(
+    session: AsyncSession, services: Services, pay: Payment, *, actor: str
+) -> list[AnyReply]:
+    """Access bought by a refunded payment ends at once; Stars go back through Telegram."""
+    out: list[AnyReply] = []
+    if pay.provider == "telegram_stars":
+        uid = (pay.meta or {}).get("telegram_user_id")
+        if uid:
+            out.append(RefundStars(platform_user_id=str(uid), charge_id=pay.provider_charge_id))
+    if pay.subscription_id is None or pay.member_id is None:
+        return out
+    sub = await session.get(Subscription, pay.subscription_id)
+    plan = await session.get(Plan, pay.plan_id) if pay.plan_id else None
+    if sub is None or plan is None:
+        return out
+    member = await _member(session, pay.member_id)
+    try:
+        out += await subscriptions.transition(
+            session, services, sub, plan, Ev.REFUND, actor=actor, reason=f"payment {pay.id}"
+        )
+    except InvalidTransition:
+        return out  # already refunded / banned: the money part above still stands
+    out.append(dm(member, "membership.refunded", plan=plans.title(plan, member.locale)))
+    return out
+
+
+def for_self(member_id: int, replies: list[AnyReply]) -> list[AnyReply]:
+    """DMs to the member who is talking to us become plain answers in their chat."""
+    return [
+        replace(r, member_id=None) if isinstance(r, Reply) and r.member_id == member_id else r
+        for r in replies
+    ]
+
+
+def access_now(sub: Subscription) -> bool:
+    return has_access(State(sub.state))

@@ -1,0 +1,1 @@
+"""Payment verification: one ledger (ledger.py), many verifiers (one module per provider)."""

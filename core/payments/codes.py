@@ -1,0 +1,205 @@
+"""Voucher / order codes and manual payment approval.
+
+Codes are random (60 bits from an unambiguous alphabet), shown once to the moderator who made
+them and stored only as an HMAC; wrong guesses are rate-limited per member; a code is
+single-use unless made with more uses, and each member can use a given code once. A
+redemption goes through the ledger like any payment (provider "code"), so it grants once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import audit
+from core.context import Services
+from core.i18n import translate
+from core.membership import plans
+from core.membership.errors import MembershipError
+from core.payments import ledger
+from core.replies import Reply
+from models.member import Member
+from models.membership import Code, CodeAttempt, CodeRedemption, Plan
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+GROUPS, GROUP_LEN = 3, 4
+MAX_WRONG = 5
+WINDOW = timedelta(hours=1)
+MAX_USES = 10_000
+
+
+def _hash(secret: str, code: str) -> str:
+    key = hashlib.sha256(("codes:" + secret).encode()).digest()
+    return hmac.new(key, normalize(code).encode(), hashlib.sha256).hexdigest()
+
+
+def normalize(code: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", (code or "").upper())
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LEN))
+    return "-".join(raw[i : i + GROUP_LEN] for i in range(0, len(raw), GROUP_LEN))
+
+
+async def create(
+    session: AsyncSession,
+    services: Services,
+    plan_code: str,
+    *,
+    uses: int = 1,
+    expires_at: datetime | None = None,
+    count: int = 1,
+    actor_member_id: int | None = None,
+) -> list[str]:
+    """New codes (plain text, shown once). Only their HMAC is stored."""
+    if not 1 <= uses <= MAX_USES or not 1 <= count <= 50:
+        raise MembershipError("codes_bad_numbers")
+    now = services.clock.now()
+    if expires_at is not None and expires_at <= now:
+        raise MembershipError("codes_expiry_past")
+    plan = await plans.get_plan(session, plan_code)
+    secret = services.settings.secret_key.get_secret_value()
+    out: list[str] = []
+    for _ in range(count):
+        code = new_code()
+        session.add(
+            Code(
+                code_hash=_hash(secret, code),
+                plan_id=plan.id,
+                uses_left=uses,
+                uses_total=uses,
+                expires_at=expires_at,
+                created_by=actor_member_id,
+                created_at=now,
+                hint=normalize(code)[-4:],
+            )
+        )
+        out.append(code)
+    await session.flush()
+    await audit(
+        session,
+        services.clock,
+        actor=f"member:{actor_member_id}" if actor_member_id else "system",
+        action="codes.create",
+        target=f"plan:{plan.code}",
+        after={
+            "count": count,
+            "uses": uses,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "hints": [normalize(c)[-4:] for c in out],
+        },
+        actor_member_id=actor_member_id,
+    )
+    return out
+
+
+async def _wrong_guesses(session: AsyncSession, member_id: int, now: datetime) -> int:
+    return (
+        await session.execute(
+            select(func.count(CodeAttempt.id)).where(
+                CodeAttempt.member_id == member_id, CodeAttempt.at > now - WINDOW
+            )
+        )
+    ).scalar_one()
+
+
+async def redeem(
+    session: AsyncSession, services: Services, member: Member, text: str
+) -> ledger.Outcome:
+    """Use a code: rate-limited, single use per member, applied through the ledger."""
+    now = services.clock.now()
+    wrong = await _wrong_guesses(session, member.id, now)
+    if wrong >= MAX_WRONG:
+        raise MembershipError("code_rate_limited", minutes=int(WINDOW.total_seconds() // 60))
+    norm = normalize(text)
+    if not norm:
+        raise MembershipError("code_missing")
+    code = (
+        await session.execute(
+            select(Code)
+            .where(Code.code_hash == _hash(services.settings.secret_key.get_secret_value(), norm))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if code is None:
+        session.add(CodeAttempt(member_id=member.id, at=now))
+        await session.flush()
+        # The wrong guess must be stored even though we refuse: the caller commits replies,
+        # so we return a rejected outcome instead of raising (which would roll it back).
+        left = MAX_WRONG - wrong - 1
+        text = translate(member.locale, "membership.code_unknown", left=left)
+        return ledger.Outcome("rejected", reason="membership.code_unknown", replies=[Reply(text)])
+    if code.expires_at is not None and code.expires_at <= now:
+        raise MembershipError("code_expired", when=code.expires_at.strftime("%Y-%m-%d"))
+    try:
+        async with session.begin_nested():
+            session.add(CodeRedemption(code_id=code.id, member_id=member.id, at=now))
+            await session.flush()
+    except IntegrityError:
+        raise MembershipError("code_already_yours") from None
+    took = await session.execute(
+        update(Code)
+        .where(Code.id == code.id, Code.uses_left > 0)
+        .values(uses_left=Code.uses_left - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if took.rowcount != 1:  # type: ignore[attr-defined]
+        raise MembershipError("code_used_up")
+    plan = await session.get_one(Plan, code.plan_id)
+    return await ledger.process(
+        session,
+        services,
+        ledger.Charge(
+            provider="code",
+            charge_id=f"code:{code.id}:member:{member.id}",
+            amount=0,
+            currency="CODE",
+            member_id=member.id,
+            plan_code=plan.code,
+            expect_amount=False,
+            actor=f"member:{member.id}",
+            meta={"code_hint": code.hint},
+        ),
+    )
+
+
+async def approve(
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    plan_code: str,
+    reference: str,
+    *,
+    actor_member_id: int,
+) -> ledger.Outcome:
+    """A moderator confirms a payment made outside the bot (bank transfer, shop order).
+
+    The reference is the charge id: the same transfer can never be approved twice.
+    """
+    ref = reference.strip()
+    if not re.fullmatch(r"[\w.\-:/#]{3,120}", ref):
+        raise MembershipError("approve_bad_ref")
+    plan = await plans.get_plan(session, plan_code)
+    return await ledger.process(
+        session,
+        services,
+        ledger.Charge(
+            provider="manual",
+            charge_id=ref,
+            amount=0,
+            currency="MANUAL",
+            member_id=member.id,
+            plan_code=plan.code,
+            expect_amount=False,
+            actor=f"member:{actor_member_id}",
+            meta={"approved_by": actor_member_id},
+        ),
+    )

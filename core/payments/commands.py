@@ -1,0 +1,172 @@
+"""Payment inputs: Stars pre-checkout and payments, Discord entitlements, the demo Pay button,
+/redeem CODE (also `/start redeem_CODE`), and the moderators' /codes and /approve."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from core.context import Context, Role
+from core.errors import BadArguments
+from core.events import EntitlementChanged, PaymentReceived, PreCheckout
+from core.members import find_member
+from core.membership import plans, service
+from core.membership.errors import MembershipError
+from core.payments import codes, demo, discord_entitlements, ledger, telegram_stars
+from core.replies import AnyReply, Reply
+from core.router import button, command, on_event
+
+
+def _outcome_replies(ctx: Context, res: ledger.Outcome) -> list[AnyReply]:
+    if res.status == "duplicate":
+        return [Reply(ctx.t("membership.already_applied"))]
+    if res.status == "recorded":
+        return [Reply(ctx.t("membership.payment_recorded"))]
+    return service.for_self(ctx.member.id, res.replies)
+
+
+@on_event(PreCheckout)
+async def precheckout(ctx: Context, ev: PreCheckout) -> list[AnyReply]:
+    return [
+        await telegram_stars.precheckout(
+            ctx.session, ctx.services, ctx.member, ev.query_id, ev.amount, ev.currency, ev.payload
+        )
+    ]
+
+
+@on_event(PaymentReceived)
+async def payment_received(ctx: Context, ev: PaymentReceived) -> list[AnyReply]:
+    if ev.provider != telegram_stars.PROVIDER:
+        return []
+    c = telegram_stars.charge(
+        ctx.member,
+        ev.actor.user_id,
+        ev.charge_id,
+        ev.amount,
+        ev.currency,
+        ev.payload,
+        dict(ev.extra),
+        raw=repr(ev).encode(),
+    )
+    return _outcome_replies(ctx, await ledger.process(ctx.session, ctx.services, c))
+
+
+@on_event(EntitlementChanged)
+async def entitlement_changed(ctx: Context, ev: EntitlementChanged) -> list[AnyReply]:
+    return service.for_self(
+        ctx.member.id,
+        await discord_entitlements.changed(
+            ctx.session,
+            ctx.services,
+            ctx.member,
+            ev.action,
+            ev.entitlement_id,
+            ev.sku_id,
+            ev.ends_at,
+        ),
+    )
+
+
+@button(demo.BUTTON)
+async def demo_pay(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    if not demo.available(ctx.settings):
+        return [Reply(ctx.t("membership.provider_unavailable"))]
+    return _outcome_replies(
+        ctx, await demo.pay(ctx.session, ctx.services, ctx.member, parts[0] if parts else "")
+    )
+
+
+@command(
+    "redeem", help_key="membership.help_redeem", usage_key="membership.usage_redeem", deep_link=True
+)
+async def redeem_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    if not args.strip():
+        raise MembershipError("usage_redeem")
+    res = await codes.redeem(ctx.session, ctx.services, ctx.member, args.strip().split()[0])
+    if res.status == "rejected" and res.reason == "membership.code_unknown":
+        return res.replies
+    return _outcome_replies(ctx, res)
+
+
+def _options(tokens: list[str]) -> tuple[list[str], dict[str, str]]:
+    pos: list[str] = []
+    opts: dict[str, str] = {}
+    it = iter(tokens)
+    for tok in it:
+        if tok.startswith("--"):
+            val = next(it, None)
+            if val is None:
+                raise BadArguments("membership.usage_codes_error")
+            opts[tok[2:].lower()] = val
+        else:
+            pos.append(tok)
+    return pos, opts
+
+
+def _date(text: str) -> datetime:
+    try:
+        d = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise MembershipError("codes_bad_date", date=text[:20]) from None
+    return datetime.combine(d, time(23, 59), tzinfo=UTC)
+
+
+@command(
+    "codes",
+    role=Role.MODERATOR,
+    help_key="membership.help_codes",
+    usage_key="membership.usage_codes",
+)
+async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """/codes new PLAN [--uses N] [--expires YYYY-MM-DD] [--count K]"""
+    pos, opts = _options(args.split())
+    if len(pos) != 2 or pos[0].lower() != "new" or set(opts) - {"uses", "expires", "count"}:
+        raise MembershipError("usage_codes")
+    try:
+        uses = int(opts.get("uses", "1"))
+        count = int(opts.get("count", "1"))
+    except ValueError:
+        raise MembershipError("codes_bad_numbers") from None
+    expires = _date(opts["expires"]) if "expires" in opts else None
+    made = await codes.create(
+        ctx.session,
+        ctx.services,
+        pos[1],
+        uses=uses,
+        expires_at=expires,
+        count=count,
+        actor_member_id=ctx.member.id,
+    )
+    plan = await plans.get_plan(ctx.session, pos[1])
+    head = ctx.t(
+        "membership.codes_made",
+        n=len(made),
+        plan=plans.title(plan, ctx.locale),
+        uses=uses,
+        expires=opts.get("expires", ctx.t("membership.never")),
+    )
+    return [Reply("\n".join([head, *made]), ephemeral=True)]
+
+
+@command(
+    "approve",
+    role=Role.MODERATOR,
+    help_key="membership.help_approve",
+    usage_key="membership.usage_approve",
+)
+async def approve_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """/approve @member PLAN REFERENCE — confirm a payment made outside the bot."""
+    parts = args.split()
+    if len(parts) != 3:
+        raise MembershipError("usage_approve")
+    member = await find_member(ctx.session, parts[0])
+    res = await codes.approve(
+        ctx.session, ctx.services, member, parts[1], parts[2], actor_member_id=ctx.member.id
+    )
+    if res.status == "duplicate":
+        return [Reply(ctx.t("membership.approve_duplicate", ref=parts[2][:60]))]
+    if res.status == "rejected":
+        return res.replies or [Reply(ctx.t("membership.payment_rejected", reason=res.reason))]
+    return [
+        Reply(ctx.t("membership.approved", member=member.display_name, plan=parts[1].lower())),
+        *res.replies,
+    ]

@@ -1,0 +1,416 @@
+"""The ledger: the only code that writes payments, and the only path from money to access.
+
+Every payment is one row keyed by (provider, provider_charge_id). `process()`:
+
+1. inserts the row (`ON CONFLICT DO NOTHING`) as `recorded`, first thing in the transaction,
+   so SQLite takes its write lock before any read and PostgreSQL serializes duplicates on
+   the unique key;
+2. verifies it (payload signature, issued intent, member, amount, currency, plan); a
+   mismatch marks it `rejected`, tells the payer why and flags it to moderators;
+3. flips `recorded -> applied` with a conditional UPDATE (only one worker can win) and grants
+   inside a savepoint. If granting fails, the savepoint rolls back and the row stays
+   `recorded`: the next delivery or the `payments.complete_recorded` job completes it.
+
+Applying the same charge twice, or from two workers at once, grants exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import metrics
+from core.audit import audit
+from core.context import Services
+from core.i18n import translate
+from core.membership import plans as plans_mod
+from core.membership.errors import PaymentRejected
+from core.payments import payload as payload_mod
+from core.replies import AnyReply, Reply
+from models.member import Account, Member
+from models.membership import Payment, Plan
+
+log = logging.getLogger("syllabot.payments")
+T = TypeVar("T")
+
+RECORDED, APPLIED, REJECTED, REFUNDED = "recorded", "applied", "rejected", "refunded"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One provider-verified charge, as the verifier saw it (signature already checked)."""
+
+    provider: str
+    charge_id: str
+    amount: int
+    currency: str
+    payload: str | None = None  # our signed payload; None when the provider binds otherwise
+    member_id: int | None = None  # who the provider says paid (Telegram actor, code redeemer)
+    plan_code: str | None = None  # for providers without a payload (codes, manual, Discord)
+    expect_amount: bool = True  # False for codes / manual / entitlements (no money seen)
+    paid_until: datetime | None = None
+    ext_ref: str | None = None
+    auto_renew: bool = False
+    raw: bytes = b""
+    meta: dict[str, Any] = field(default_factory=dict)
+    actor: str = "system"
+
+
+@dataclass
+class Outcome:
+    status: str  # applied|duplicate|rejected|recorded
+    payment_id: int | None = None
+    replies: list[AnyReply] = field(default_factory=list)
+    reason: str = ""
+
+
+async def _insert(session: AsyncSession, services: Services, c: Charge) -> int | None:
+    dialect = session.get_bind().dialect.name
+    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Payment)
+    stmt = (
+        ins.values(
+            provider=c.provider,
+            provider_charge_id=c.charge_id[:255],
+            member_id=None,
+            plan_id=None,
+            amount=c.amount,
+            currency=c.currency.upper()[:8],
+            status=RECORDED,
+            raw_hash=hashlib.sha256(c.raw).hexdigest() if c.raw else "",
+            note="",
+            created_at=services.clock.now(),
+            ext_ref=c.ext_ref,
+            meta={**c.meta, **({"paid_until": c.paid_until.isoformat()} if c.paid_until else {})},
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "provider_charge_id"])
+        .returning(Payment.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _bind(session: AsyncSession, services: Services, c: Charge) -> tuple[int, Plan]:
+    """(member_id, plan) this charge pays for, or PaymentRejected with the reason."""
+    if c.payload is not None:
+        intent, plan = await payload_mod.resolve(session, services, c.payload)
+        if c.member_id is not None and c.member_id != intent.member_id:
+            raise PaymentRejected("wrong_member")
+        if intent.provider != c.provider:
+            raise PaymentRejected("wrong_provider")
+        if c.currency.upper() != intent.currency:
+            raise PaymentRejected(
+                "wrong_currency", got=c.currency.upper(), expected=intent.currency
+            )
+        if c.amount != intent.amount:
+            raise PaymentRejected(
+                "wrong_amount",
+                got=plans_mod.format_amount(c.amount, intent.currency),
+                expected=plans_mod.format_amount(intent.amount, intent.currency),
+            )
+        return intent.member_id, plan
+    if c.member_id is None or not c.plan_code:
+        raise PaymentRejected("payload_forged")
+    plan = (
+        await session.execute(select(Plan).where(Plan.code == c.plan_code))
+    ).scalar_one_or_none()
+    if plan is None:
+        raise PaymentRejected("plan_unknown", plan=c.plan_code[:32])
+    if c.expect_amount:
+        want = plans_mod.price(plan, c.provider)
+        if want is None:
+            raise PaymentRejected("plan_unknown", plan=plan.code)
+        if c.currency.upper() != want[1]:
+            raise PaymentRejected("wrong_currency", got=c.currency.upper(), expected=want[1])
+        if c.amount != want[0]:
+            raise PaymentRejected(
+                "wrong_amount",
+                got=plans_mod.format_amount(c.amount, want[1]),
+                expected=plans_mod.format_amount(*want),
+            )
+    return c.member_id, plan
+
+
+async def moderators(session: AsyncSession, services: Services) -> list[Member]:
+    """Members who get flags: staff roles, and configured moderator/owner identities."""
+    idents = set(services.settings.moderator_ids) | set(services.settings.owner_ids)
+    pairs = [tuple(i.split(":", 1)) for i in idents]
+    ids = set(
+        (
+            await session.execute(select(Member.id).where(Member.role.in_(("moderator", "owner"))))
+        ).scalars()
+    )
+    if pairs:
+        accs = await session.execute(
+            select(Account.member_id, Account.platform, Account.platform_user_id)
+        )
+        ids |= {m for m, p, u in accs if (p, u) in pairs}
+    if not ids:
+        return []
+    return list(
+        (
+            await session.execute(select(Member).where(Member.id.in_(ids)).order_by(Member.id))
+        ).scalars()
+    )
+
+
+async def flag(
+    session: AsyncSession, services: Services, key: str, **params: Any
+) -> list[AnyReply]:
+    """A DM to every moderator (translated for each)."""
+    return [
+        Reply(translate(m.locale, key, **params), member_id=m.id)
+        for m in await moderators(session, services)
+    ]
+
+
+async def _reject(
+    session: AsyncSession, services: Services, pay: Payment, c: Charge, err: PaymentRejected
+) -> Outcome:
+    pay.status = REJECTED
+    pay.note = err.key
+    await session.flush()
+    await audit(
+        session,
+        services.clock,
+        actor=c.actor,
+        action="payment.rejected",
+        target=f"payment:{pay.id}",
+        after={
+            "provider": c.provider,
+            "charge": c.charge_id,
+            "amount": c.amount,
+            "currency": c.currency,
+        },
+        reason=err.key,
+    )
+    metrics.inc("syllabot_payments_total", provider=c.provider, outcome="rejected")
+    log.warning("payment %s/%s rejected: %s", c.provider, c.charge_id, err.key)
+    reason_en = translate("en", err.key, **err.params)
+    out: list[AnyReply] = await flag(
+        session,
+        services,
+        "membership.flag_payment",
+        id=pay.id,
+        provider=c.provider,
+        charge=c.charge_id[:40],
+        reason=reason_en,
+    )
+    if c.member_id is not None:
+        payer = await session.get(Member, c.member_id)
+        if payer is not None:
+            out.insert(
+                0,
+                Reply(
+                    translate(
+                        payer.locale,
+                        "membership.payment_rejected",
+                        reason=translate(payer.locale, err.key, **err.params),
+                    ),
+                    member_id=payer.id,
+                ),
+            )
+    return Outcome(REJECTED, pay.id, out, err.key)
+
+
+async def _apply(
+    session: AsyncSession, services: Services, pay: Payment, c: Charge, member_id: int, plan: Plan
+) -> Outcome:
+    from core.membership import service  # the service layer sits on top of the ledger
+
+    now = services.clock.now()
+    try:
+        async with session.begin_nested():
+            won = await session.execute(
+                update(Payment)
+                .where(Payment.id == pay.id, Payment.status == RECORDED)
+                .values(status=APPLIED, applied_at=now, member_id=member_id, plan_id=plan.id)
+                .execution_options(synchronize_session=False)
+            )
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                return Outcome("duplicate", pay.id)
+            replies, sub_id = await service.activate_paid(
+                session,
+                services,
+                member_id,
+                plan,
+                source=c.provider,
+                actor=c.actor,
+                paid_until=c.paid_until,
+                external_ref=c.ext_ref if c.auto_renew else None,
+                auto_renew=c.auto_renew,
+            )
+            await session.execute(
+                update(Payment)
+                .where(Payment.id == pay.id)
+                .values(subscription_id=sub_id)
+                .execution_options(synchronize_session=False)
+            )
+            await audit(
+                session,
+                services.clock,
+                actor=c.actor,
+                action="payment.applied",
+                target=f"payment:{pay.id}",
+                after={
+                    "provider": c.provider,
+                    "charge": c.charge_id,
+                    "amount": c.amount,
+                    "currency": c.currency,
+                    "plan": plan.code,
+                    "member": member_id,
+                },
+            )
+    except PaymentRejected:
+        raise
+    except (OperationalError, IntegrityError):
+        raise  # the whole transaction must retry (lock or race on the subscription row)
+    except Exception:
+        log.exception("granting payment %s failed; left recorded for the next run", pay.id)
+        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
+        return Outcome(RECORDED, pay.id)
+    await session.refresh(pay)
+    metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
+    return Outcome(APPLIED, pay.id, replies)
+
+
+async def process(session: AsyncSession, services: Services, c: Charge) -> Outcome:
+    """Record, verify and apply one charge inside the caller's transaction. Never raises
+    for bad input: a mismatch is a `rejected` outcome with replies for payer and moderators."""
+    new_id = await _insert(session, services, c)
+    pay_id = new_id
+    if pay_id is None:
+        pay_id = (
+            await session.execute(
+                select(Payment.id).where(
+                    Payment.provider == c.provider, Payment.provider_charge_id == c.charge_id[:255]
+                )
+            )
+        ).scalar_one()
+    pay = (
+        await session.execute(select(Payment).where(Payment.id == pay_id).with_for_update())
+    ).scalar_one()
+    await session.refresh(pay)
+    if pay.status != RECORDED:
+        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
+        return Outcome("duplicate", pay.id, reason=pay.status)
+    try:
+        member_id, plan = await _bind(session, services, c)
+    except PaymentRejected as err:
+        return await _reject(session, services, pay, c, err)
+    if new_id is not None:
+        pay.member_id, pay.plan_id = member_id, plan.id
+        await session.flush()
+    return await _apply(session, services, pay, c, member_id, plan)
+
+
+async def complete_recorded(
+    session: AsyncSession, services: Services, limit: int = 100
+) -> list[AnyReply]:
+    """Finish payments left `recorded` by a failure between record and grant."""
+    rows = (
+        (
+            await session.execute(
+                select(Payment)
+                .where(Payment.status == RECORDED, Payment.member_id.is_not(None))
+                .order_by(Payment.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    out: list[AnyReply] = []
+    for pay in rows:
+        plan = await session.get(Plan, pay.plan_id) if pay.plan_id else None
+        if plan is None or pay.member_id is None:
+            continue
+        c = Charge(
+            pay.provider,
+            pay.provider_charge_id,
+            pay.amount,
+            pay.currency,
+            member_id=pay.member_id,
+            plan_code=plan.code,
+            expect_amount=False,
+            ext_ref=pay.ext_ref,
+            paid_until=_paid_until(pay),
+            actor="job",
+        )
+        res = await _apply(session, services, pay, c, pay.member_id, plan)
+        out += res.replies
+    return out
+
+
+def _paid_until(pay: Payment) -> datetime | None:
+    raw = (pay.meta or {}).get("paid_until")
+    return datetime.fromisoformat(raw) if raw else None
+
+
+async def refund(
+    session: AsyncSession,
+    services: Services,
+    payment_id: int,
+    *,
+    actor: str,
+    reason: str = "",
+    actor_member_id: int | None = None,
+) -> list[AnyReply]:
+    """Mark an applied payment refunded (once) and take the access it bought away at once."""
+    from core.membership import service
+
+    pay = (
+        await session.execute(select(Payment).where(Payment.id == payment_id).with_for_update())
+    ).scalar_one_or_none()
+    if pay is None:
+        raise PaymentRejected("payment_unknown", id=payment_id)
+    won = await session.execute(
+        update(Payment)
+        .where(Payment.id == pay.id, Payment.status == APPLIED)
+        .values(status=REFUNDED, refunded_at=services.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        raise PaymentRejected("payment_not_refundable", id=pay.id)
+    await session.refresh(pay)
+    await audit(
+        session,
+        services.clock,
+        actor=actor,
+        action="payment.refunded",
+        target=f"payment:{pay.id}",
+        before={"status": APPLIED},
+        after={"status": REFUNDED},
+        reason=reason,
+        actor_member_id=actor_member_id,
+    )
+    metrics.inc("syllabot_payments_total", provider=pay.provider, outcome="refunded")
+    return await service.after_refund(session, services, pay, actor=actor)
+
+
+_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize", "busy")
+
+
+async def in_transaction(
+    services: Services, fn: Callable[[AsyncSession], Awaitable[T]], attempts: int = 8
+) -> T:
+    """Run `fn` in its own transaction, retrying lock timeouts and key races (whole txn)."""
+    for i in range(attempts):
+        try:
+            async with services.session_factory() as session, session.begin():
+                return await fn(session)
+        except (OperationalError, IntegrityError, DBAPIError) as exc:
+            text = str(exc).lower()
+            retry = isinstance(exc, IntegrityError) or any(t in text for t in _RETRYABLE)
+            if not retry or i == attempts - 1:
+                raise
+            await asyncio.sleep(0.01 * (2**i))
+    raise AssertionError("unreachable")

@@ -1,0 +1,97 @@
+"""Invoice payloads: member + plan + nonce, HMAC-signed, bound to an issued PaymentIntent.
+
+A payment is only granted when its payload verifies and the intent it names matches the
+amount, currency, member and provider we asked for. Format (<= 128 bytes, Telegram's limit):
+`<member_id>.<plan_code>.<nonce>.<sig>`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from core.membership.errors import PaymentRejected
+from models.membership import PaymentIntent, Plan
+
+
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(("payments:" + secret).encode()).digest()
+
+
+def _sig(secret: str, body: str) -> str:
+    mac = hmac.new(_key(secret), body.encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def sign(secret: str, member_id: int, plan_code: str, nonce: str) -> str:
+    body = f"{member_id}.{plan_code}.{nonce}"
+    return f"{body}.{_sig(secret, body)}"
+
+
+def parse(secret: str, payload: str) -> tuple[int, str, str]:
+    """(member_id, plan_code, nonce) or PaymentRejected('payload_forged')."""
+    parts = (payload or "").split(".")
+    if len(parts) != 4 or not parts[0].isdigit():
+        raise PaymentRejected("payload_forged")
+    body = ".".join(parts[:3])
+    if not hmac.compare_digest(parts[3].encode(), _sig(secret, body).encode()):
+        raise PaymentRejected("payload_forged")
+    return int(parts[0]), parts[1], parts[2]
+
+
+def secret_of(services: Services) -> str:
+    return services.settings.secret_key.get_secret_value()
+
+
+async def issue(
+    session: AsyncSession,
+    services: Services,
+    member_id: int,
+    plan: Plan,
+    provider: str,
+    amount: int,
+    currency: str,
+) -> tuple[PaymentIntent, str]:
+    """Record what we ask to be paid and return the signed payload for the invoice."""
+    intent = PaymentIntent(
+        nonce=secrets.token_hex(8),
+        member_id=member_id,
+        plan_id=plan.id,
+        provider=provider,
+        amount=amount,
+        currency=currency.upper(),
+        created_at=services.clock.now(),
+    )
+    session.add(intent)
+    await session.flush()
+    return intent, sign(secret_of(services), member_id, plan.code, intent.nonce)
+
+
+def payload_of(services: Services, intent: PaymentIntent, plan_code: str) -> str:
+    return sign(secret_of(services), intent.member_id, plan_code, intent.nonce)
+
+
+async def resolve(
+    session: AsyncSession, services: Services, payload: str
+) -> tuple[PaymentIntent, Plan]:
+    """The intent and plan a payload names; forged or unknown payloads are rejected."""
+    member_id, plan_code, nonce = parse(secret_of(services), payload)
+    row = (
+        await session.execute(
+            select(PaymentIntent, Plan)
+            .join(Plan, Plan.id == PaymentIntent.plan_id)
+            .where(PaymentIntent.nonce == nonce)
+        )
+    ).one_or_none()
+    if row is None:
+        raise PaymentRejected("payload_unknown")
+    intent, plan = row
+    if intent.member_id != member_id or plan.code != plan_code:
+        raise PaymentRejected("payload_forged")
+    return intent, plan

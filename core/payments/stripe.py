@@ -1,0 +1,362 @@
+"""Stripe: Checkout sessions out, signed webhooks in.
+
+Checkout goes through the real `stripe` library; the client is injectable
+(`services.extras["stripe.client"]`, or a base URL for a local fake of the API). The webhook
+body is verified with `stripe.Webhook.construct_event` (300 s tolerance). Event ids are
+stored in the same transaction as their effect, so a replay changes nothing; when our own
+write fails the transaction rolls back and we answer 500, so Stripe retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe as stripe_lib
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from core.i18n import translate
+from core.membership import plans, service, subscriptions
+from core.membership.errors import MembershipError, PaymentRejected
+from core.membership.state import LIVE, Ev, InvalidTransition
+from core.payments import ledger, payload
+from core.replies import AnyReply, Invoice
+from models.member import Member
+from models.membership import Payment, Plan, Subscription, WebhookEvent
+
+log = logging.getLogger("syllabot.payments.stripe")
+PROVIDER = "stripe"
+TOLERANCE = 300
+CLIENT_KEY = "stripe.client"
+
+
+def configured(services: Services) -> bool:
+    s = services.settings
+    return CLIENT_KEY in services.extras or bool(
+        s.stripe_secret_key and s.stripe_secret_key.get_secret_value()
+    )
+
+
+def make_client(api_key: str, base_url: str | None = None) -> stripe_lib.StripeClient:
+    """A real StripeClient; `base_url` points it at another API host (a local fake in tests)."""
+    kw: dict[str, Any] = {"http_client": stripe_lib.HTTPXClient(), "max_network_retries": 0}
+    if base_url:
+        kw["base_addresses"] = {"api": base_url}
+    return stripe_lib.StripeClient(api_key, **kw)
+
+
+def client(services: Services) -> stripe_lib.StripeClient:
+    def build(sv: Services) -> stripe_lib.StripeClient:
+        key = sv.settings.stripe_secret_key
+        if key is None or not key.get_secret_value():
+            raise MembershipError("provider_unavailable")
+        return make_client(key.get_secret_value())
+
+    return services.get(CLIENT_KEY, build)
+
+
+async def checkout(
+    session: AsyncSession, services: Services, member: Member, plan: Plan
+) -> list[AnyReply]:
+    """Create a Checkout session for one plan period; the payload rides in metadata."""
+    pr = plans.price(plan, PROVIDER)
+    if pr is None:
+        raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
+    intent, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
+    base = (services.settings.public_url or "https://example.invalid").rstrip("/")
+    title = plans.title(plan, member.locale)
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": pr[1].lower(),
+                    "unit_amount": pr[0],
+                    "product_data": {"name": title},
+                },
+            }
+        ],
+        "client_reference_id": str(member.id),
+        "metadata": {"payload": signed},
+        "payment_intent_data": {"metadata": {"payload": signed}},
+        "success_url": f"{base}/stripe/done",
+        "cancel_url": f"{base}/stripe/cancelled",
+    }
+    try:
+        sess = await client(services).v1.checkout.sessions.create_async(
+            params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"checkout-{intent.nonce}"},
+        )
+    except stripe_lib.StripeError as exc:
+        log.warning("stripe checkout failed: %s", exc)
+        raise MembershipError("provider_unavailable") from None
+    intent.ext_ref = sess.id
+    return [
+        Invoice(
+            title=title,
+            description=translate(member.locale, "membership.invoice_description", plan=title),
+            payload=signed,
+            currency=pr[1],
+            amount=pr[0],
+            provider=PROVIDER,
+            url=sess.url,
+        )
+    ]
+
+
+@dataclass
+class WebhookResult:
+    status: int
+    body: str
+    replies: list[AnyReply] = field(default_factory=list)
+
+
+def verify(services: Services, body: bytes, sig_header: str | None) -> dict[str, Any] | None:
+    """The event as a dict, or None when the signature is missing, forged or stale."""
+    secret = services.settings.stripe_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        return None
+    try:
+        event = stripe_lib.Webhook.construct_event(
+            body, sig_header, secret.get_secret_value(), tolerance=TOLERANCE
+        )
+    except (ValueError, stripe_lib.SignatureVerificationError):
+        return None
+    return event.to_dict()
+
+
+async def _first_time(session: AsyncSession, services: Services, event: dict[str, Any]) -> bool:
+    dialect = session.get_bind().dialect.name
+    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WebhookEvent)
+    stmt = (
+        ins.values(
+            provider=PROVIDER,
+            event_id=str(event.get("id", ""))[:255],
+            kind=str(event.get("type", ""))[:64],
+            received_at=services.clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(WebhookEvent.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+def _get(d: Any, *path: str) -> Any:
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
+async def _sub_by_ref(
+    session: AsyncSession, ref: str | None
+) -> tuple[Subscription, Plan, Member] | None:
+    if not ref:
+        return None
+    row = (
+        await session.execute(
+            select(Subscription, Plan, Member)
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .join(Member, Member.id == Subscription.member_id)
+            .where(Subscription.external_ref == ref)
+        )
+    ).first()
+    return row
+
+
+async def _apply_event(
+    session: AsyncSession, services: Services, event: dict[str, Any], raw: bytes
+) -> list[AnyReply]:
+    kind = event.get("type", "")
+    obj: dict[str, Any] = _get(event, "data", "object") or {}
+    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        if obj.get("mode") == "subscription":
+            # The first invoice.paid grants; here we only learn the subscription id.
+            signed = _get(obj, "metadata", "payload")
+            if signed and obj.get("subscription"):
+                intent, plan = await payload.resolve(session, services, signed)
+                sub = await subscriptions.get_or_create(
+                    session, services, intent.member_id, plan, PROVIDER
+                )
+                sub.external_ref = str(obj["subscription"])
+            return []
+        if obj.get("payment_status") != "paid":
+            return []  # async payment still pending: async_payment_succeeded follows
+        res = await ledger.process(
+            session,
+            services,
+            ledger.Charge(
+                provider=PROVIDER,
+                charge_id=str(obj.get("id")),
+                amount=int(obj.get("amount_total") or 0),
+                currency=str(obj.get("currency") or ""),
+                payload=str(_get(obj, "metadata", "payload") or ""),
+                ext_ref=obj.get("payment_intent"),
+                raw=raw,
+                actor="stripe",
+                meta={"event": event.get("id")},
+            ),
+        )
+        return res.replies
+    if kind == "invoice.paid":
+        sub_id = _get(obj, "parent", "subscription_details", "subscription") or obj.get(
+            "subscription"
+        )
+        signed = _get(obj, "parent", "subscription_details", "metadata", "payload") or _get(
+            obj, "subscription_details", "metadata", "payload"
+        )
+        period_end = _get(obj, "lines", "data")
+        paid_until = None
+        if isinstance(period_end, list) and period_end:
+            ts = _get(period_end[0], "period", "end")
+            if isinstance(ts, int):
+                from datetime import UTC, datetime
+
+                paid_until = datetime.fromtimestamp(ts, UTC)
+        member_id = plan_code = None
+        if not signed:
+            found = await _sub_by_ref(session, sub_id)
+            if found is None:
+                return await ledger.flag(
+                    session, services, "membership.flag_stripe_unknown", ref=str(obj.get("id"))[:60]
+                )
+            member_id, plan_code = found[0].member_id, found[1].code
+        res = await ledger.process(
+            session,
+            services,
+            ledger.Charge(
+                provider=PROVIDER,
+                charge_id=str(obj.get("id")),
+                amount=int(obj.get("amount_paid") or 0),
+                currency=str(obj.get("currency") or ""),
+                payload=signed or None,
+                member_id=member_id,
+                plan_code=plan_code,
+                ext_ref=sub_id,
+                auto_renew=bool(sub_id),
+                paid_until=paid_until,
+                raw=raw,
+                actor="stripe",
+                meta={"event": event.get("id"), "payment_intent": obj.get("payment_intent")},
+            ),
+        )
+        return res.replies
+    if kind == "invoice.payment_failed":
+        sub_id = _get(obj, "parent", "subscription_details", "subscription") or obj.get(
+            "subscription"
+        )
+        found = await _sub_by_ref(session, sub_id)
+        if found is None:
+            return []
+        sub, plan, member = found
+        try:
+            out = await subscriptions.transition(
+                session,
+                services,
+                sub,
+                plan,
+                Ev.FAIL,
+                actor="stripe",
+                reason="invoice.payment_failed",
+            )
+        except InvalidTransition:
+            return []
+        return [
+            *out,
+            service.dm(
+                member,
+                "membership.payment_failed",
+                plan=plans.title(plan, member.locale),
+                when=service.when(sub.grace_until, member),
+            ),
+        ]
+    if kind == "customer.subscription.deleted":
+        found = await _sub_by_ref(session, str(obj.get("id") or ""))
+        if found is None:
+            return []
+        sub, plan, member = found
+        if sub.state not in LIVE or sub.state == "cancelled":
+            return []
+        out = await subscriptions.transition(
+            session,
+            services,
+            sub,
+            plan,
+            Ev.CANCEL,
+            actor="stripe",
+            reason="customer.subscription.deleted",
+        )
+        return [
+            *out,
+            service.dm(
+                member,
+                "membership.cancelled",
+                plan=plans.title(plan, member.locale),
+                until=service.when(sub.current_period_end, member),
+            ),
+        ]
+    if kind == "charge.refunded":
+        refs = [r for r in (obj.get("payment_intent"), obj.get("invoice")) if r]
+        pay = None
+        if refs:
+            pay = (
+                (
+                    await session.execute(
+                        select(Payment).where(
+                            Payment.provider == PROVIDER,
+                            (Payment.ext_ref.in_(refs)) | (Payment.provider_charge_id.in_(refs)),
+                        )
+                    )
+                )
+                .scalars()
+                .first()
+            )
+        if pay is None:
+            return await ledger.flag(
+                session, services, "membership.flag_stripe_unknown", ref=str(obj.get("id"))[:60]
+            )
+        if not obj.get("refunded"):  # partial refund: a person decides
+            return await ledger.flag(session, services, "membership.flag_partial_refund", id=pay.id)
+        if pay.status != ledger.APPLIED:
+            return []
+        return await ledger.refund(
+            session, services, pay.id, actor="stripe", reason="charge.refunded"
+        )
+    return []
+
+
+async def handle_webhook(services: Services, body: bytes, sig_header: str | None) -> WebhookResult:
+    """400 forged/stale, 200 applied or replay, 500 when our write failed (rolled back)."""
+    event = verify(services, body, sig_header)
+    if event is None:
+        return WebhookResult(400, "bad signature")
+
+    async def run(session: AsyncSession) -> list[AnyReply] | None:
+        if not await _first_time(session, services, event):
+            return None
+        try:
+            async with session.begin_nested():
+                return await _apply_event(session, services, event, body)
+        except (PaymentRejected, MembershipError) as err:
+            log.warning("stripe event %s refused: %s", event.get("id"), err.key)
+            return await ledger.flag(
+                session,
+                services,
+                "membership.flag_stripe_unknown",
+                ref=f"{event.get('id')}: {err.key}",
+            )
+
+    try:
+        replies = await ledger.in_transaction(services, run)
+    except Exception:
+        log.exception("stripe event %s failed; rolled back for retry", event.get("id"))
+        return WebhookResult(500, "retry later")
+    if replies is None:
+        return WebhookResult(200, "duplicate")
+    return WebhookResult(200, "ok", replies)

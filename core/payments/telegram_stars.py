@@ -1,0 +1,107 @@
+"""Telegram Stars (core side): invoice in XTR, fast pre-checkout, successful_payment, refund.
+
+The adapter sends `Invoice(provider="telegram_stars")` with an empty provider token and one
+price, answers `AnswerPreCheckout` within Telegram's 10 s, turns `successful_payment` into
+`PaymentReceived(provider="telegram_stars", extra={"subscription_expiration_date": ts,
+"is_recurring": bool})` and executes `RefundStars` with refundStarPayment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Services
+from core.i18n import translate
+from core.membership import plans
+from core.membership.errors import MembershipError, PaymentRejected
+from core.payments import ledger, payload
+from core.replies import AnswerPreCheckout, AnyReply, Invoice
+from models.member import Member
+from models.membership import Plan
+
+PROVIDER = "telegram_stars"
+CURRENCY = "XTR"
+
+
+async def invoice(
+    session: AsyncSession, services: Services, member: Member, plan: Plan
+) -> list[AnyReply]:
+    pr = plans.price(plan, PROVIDER)
+    if pr is None or pr[1] != CURRENCY:
+        raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
+    _, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
+    loc = member.locale
+    return [
+        Invoice(
+            title=plans.title(plan, loc)[:32],
+            description=translate(
+                loc, "membership.invoice_description", plan=plans.title(plan, loc)
+            )[:255],
+            payload=signed,
+            currency=CURRENCY,
+            amount=pr[0],
+            provider=PROVIDER,
+        )
+    ]
+
+
+async def precheckout(
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    query_id: str,
+    amount: int,
+    currency: str,
+    signed: str,
+) -> AnswerPreCheckout:
+    """One indexed read: answer well inside Telegram's 10 seconds; writes nothing."""
+    try:
+        intent, _plan = await payload.resolve(session, services, signed)
+        if intent.member_id != member.id:
+            raise PaymentRejected("wrong_member")
+        if currency.upper() != CURRENCY or intent.currency != CURRENCY:
+            raise PaymentRejected("wrong_currency", got=currency.upper(), expected=CURRENCY)
+        if amount != intent.amount:
+            raise PaymentRejected(
+                "wrong_amount", got=f"{amount} XTR", expected=f"{intent.amount} XTR"
+            )
+    except PaymentRejected as err:
+        return AnswerPreCheckout(query_id, False, translate(member.locale, err.key, **err.params))
+    return AnswerPreCheckout(query_id, True)
+
+
+def charge(
+    member: Member,
+    platform_user_id: str,
+    charge_id: str,
+    amount: int,
+    currency: str,
+    signed: str,
+    extra: dict[str, object],
+    raw: bytes = b"",
+) -> ledger.Charge:
+    exp = extra.get("subscription_expiration_date")
+    paid_until = (
+        datetime.fromtimestamp(int(exp), UTC) if isinstance(exp, (int, float)) and exp else None
+    )
+    recurring = bool(extra.get("is_recurring"))
+    return ledger.Charge(
+        provider=PROVIDER,
+        charge_id=charge_id,
+        amount=amount,
+        currency=currency,
+        payload=signed,
+        member_id=member.id,
+        paid_until=paid_until,
+        ext_ref=f"tg:{platform_user_id}" if recurring else None,
+        auto_renew=recurring,
+        raw=raw,
+        meta={
+            "telegram_user_id": platform_user_id,
+            "is_recurring": recurring,
+            "is_first_recurring": bool(extra.get("is_first_recurring")),
+        },
+        actor="telegram",
+    )

@@ -1,0 +1,84 @@
+"""Done-when: the console demo walk from /plans to removal, and codes that work once."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from models.audit import AuditLog
+from models.membership import Payment, Subscription
+
+
+async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
+    out = await console_bot.send("/plans", as_member="alice")
+    assert "Monthly membership [monthly]" in out and "9.00 USD" in out
+    out = await console_bot.send("/subscribe monthly")
+    assert "invoice: Monthly membership — 9.00 USD" in out
+    assert "[1] Pay 9.00 USD" in out
+    out = await console_bot.send("/press 1")
+    assert "Payment received" in out and "active until 2026-04-01 09:00 UTC" in out
+    out = await console_bot.send("/press 1")  # the same Pay button again: no second period
+    assert "already applied" in out
+    out = await console_bot.send("/status")
+    assert "Monthly membership: active, ends on 2026-04-01 09:00 UTC" in out
+
+    timeline: list[str] = []
+    for step in ("+26d", "+1d", "+1d", "+1d", "+1d", "+1d", "+1d", "+1d", "+1d", "+1d"):
+        out = await console_bot.send(f"/clock {step}")
+        timeline += [line for line in out.splitlines() if line.startswith("📨 to @alice")]
+    kinds = []
+    for line in timeline:
+        if "ends in 3 day" in line:
+            kinds.append("remind3")
+        elif "ends in 1 day" in line:
+            kinds.append("remind1")
+        elif "could not renew" in line:
+            kinds.append("grace")
+        elif "access to the members' chats was removed" in line:
+            kinds.append("removed")
+        else:
+            kinds.append(line)
+    assert kinds == ["remind3", "remind1", "grace", "removed"]
+    out = await console_bot.send("/status")
+    assert "Monthly membership: ended" in out
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 1
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        assert sub.state == "removed"
+        actions = (
+            (
+                await s.execute(
+                    select(AuditLog.action)
+                    .where(AuditLog.action.like("subscription.%"))
+                    .order_by(AuditLog.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert actions == [
+            "subscription.pay",
+            "subscription.lapse",
+            "subscription.grace_over",
+            "subscription.remove",
+        ]
+
+
+async def test_moderator_code_redeems_once_then_fails_clearly(console_bot):
+    out = await console_bot.send("/codes new yearly --uses 1 --expires 2026-12-31", as_member="mod")
+    code = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", out).group(1)
+    out = await console_bot.send(f"/redeem {code}", as_member="bob")
+    assert "Yearly membership membership is active until" in out or "Yearly membership" in out
+    assert "active until 2027-03-02" in out
+    out = await console_bot.send(f"/redeem {code}", as_member="bob")
+    assert out == "You have already redeemed this code."
+    out = await console_bot.send(f"/redeem {code.lower()}", as_member="carol")
+    assert out == "That code has already been used."
+    out = await console_bot.send("/status", as_member="carol")
+    assert "no membership" in out
+
+
+async def test_members_cannot_make_codes(console_bot):
+    out = await console_bot.send("/codes new yearly", as_member="eve")
+    assert "moderators only" in out
