@@ -7,11 +7,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
-
 import dc_payloads as P
-from config.settings import Settings, load_settings
+import pytest
 from dc_wire import DiscordWire
+
+from config.settings import Settings, load_settings
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dc_payloads as P
+
 from core.router import COMMANDS
 
 EPHEMERAL = 64

@@ -1,0 +1,113 @@
+"""Plan roles: entitlements and grants become role changes; the role hierarchy is checked."""
+
+from __future__ import annotations
+
+import dc_payloads as P
+import pytest
+from dc_wire import OWNER_ID
+from sqlalchemy import select
+
+from core.events import EntitlementChanged
+from core.replies import Invite, Kick
+from core.router import EVENT_HANDLERS, load_features
+from models.inbound import InboundUpdate
+from models.member import Account
+
+ROLE_ROUTE = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+UNROLE_ROUTE = "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+
+
+async def _member_id(db, uid: int) -> int:
+    async with db.session() as s:
+        acc = (
+            await s.execute(select(Account).where(Account.platform_user_id == str(uid)))
+        ).scalar_one()
+        return acc.member_id
+
+
+async def test_entitlement_gateway_events_reach_the_router_once(discord_bot, db):
+    ent = P.entitlement(1500000000000000001, 801)
+    await discord_bot.feed("entitlement_create", ent)
+    await discord_bot.feed("entitlement_create", ent)  # the gateway may redeliver
+    await discord_bot.feed("entitlement_delete", {**ent, "deleted": True})
+    async with db.session() as s:
+        ids = (
+            (
+                await s.execute(
+                    select(InboundUpdate.update_id).where(InboundUpdate.platform == "discord")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(ids) == [
+        "ent:1500000000000000001:create:",
+        "ent:1500000000000000001:delete:",
+    ]
+    assert await _member_id(db, 801)  # the buyer became a member on first contact
+
+
+async def test_entitlement_create_grants_plan_role_and_delete_removes_it(discord_bot, db):
+    load_features()
+    if EntitlementChanged not in EVENT_HANDLERS:
+        pytest.skip("core/payments does not handle EntitlementChanged yet")
+    ent = P.entitlement(1500000000000000002, 802)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.feed("entitlement_create", ent)
+    (grant,) = discord_bot.wire.find(ROLE_ROUTE)
+    assert f"/guilds/{P.GUILD_ID}/members/802/roles/{P.PLAN_ROLE}" in grant.url
+    await discord_bot.feed("entitlement_delete", {**ent, "deleted": True})
+    (revoke,) = discord_bot.wire.find(UNROLE_ROUTE)
+    assert f"/guilds/{P.GUILD_ID}/members/802/roles/{P.PLAN_ROLE}" in revoke.url
+    assert len(discord_bot.since(n)) >= 2
+
+
+async def test_invite_and_kick_replies_add_and_remove_the_role(discord_bot, db):
+    await discord_bot.interact(P.slash("whoami", uid=803, username="carol"))
+    mid = await _member_id(db, 803)
+    ex = discord_bot.client.executor
+    await ex.run([Invite(mid, "discord", str(P.GUILD_ID), role=str(P.PLAN_ROLE), grant_id=5)])
+    (grant,) = discord_bot.wire.find(ROLE_ROUTE)
+    assert grant.url.endswith(f"/guilds/{P.GUILD_ID}/members/803/roles/{P.PLAN_ROLE}")
+    assert grant.reason == "Syllabot grant 5"
+    await ex.run([Kick(mid, "discord", str(P.GUILD_ID), role=str(P.PLAN_ROLE))])
+    (revoke,) = discord_bot.wire.find(UNROLE_ROUTE)
+    assert revoke.url.endswith(f"/members/803/roles/{P.PLAN_ROLE}")
+    await ex.run([Kick(mid, "discord", str(P.GUILD_ID), hard=True)])
+    (kick,) = discord_bot.wire.find("DELETE /guilds/{guild_id}/members/{user_id}")
+    assert kick.url.endswith(f"/guilds/{P.GUILD_ID}/members/803")
+
+
+async def test_grant_for_someone_not_in_the_guild_is_not_an_error(discord_bot, db):
+    await discord_bot.interact(P.slash("whoami", uid=804, username="dan"))
+    mid = await _member_id(db, 804)
+    discord_bot.wire.fail(ROLE_ROUTE, 404, 10007, "Unknown Member")
+    await discord_bot.client.executor.run(
+        [Invite(mid, "discord", str(P.GUILD_ID), role=str(P.PLAN_ROLE))]
+    )
+    assert len(discord_bot.wire.find(ROLE_ROUTE)) == 1  # tried once, no crash, no retry loop
+
+
+async def test_good_role_hierarchy_reports_nothing(discord_bot):
+    assert await discord_bot.client.check_roles() == []
+    assert not discord_bot.wire.find("POST /users/@me/channels")
+
+
+async def test_plan_role_above_the_bot_is_reported_to_the_owner(discord_bot, texts):
+    await discord_bot.feed("guild_create", P.guild(bot_role_position=2, plan_role_position=6))
+    discord_bot.client._checked.clear()
+    problems = await discord_bot.client.check_roles()
+    assert [p.key for p in problems] == ["discord.role_hierarchy"]
+    (dm,) = discord_bot.wire.find("POST /users/@me/channels")
+    assert dm.body == {"recipient_id": OWNER_ID}  # the guild owner: no discord owner configured
+    out = texts(discord_bot.wire.find("POST /channels/{channel_id}/messages"))
+    assert "Pro members" in out and "above" in out and "Learning Club" in out
+
+
+async def test_missing_manage_roles_and_missing_plan_role_are_reported(discord_bot, app):
+    data = P.guild(bot_perms=0)
+    data["roles"] = [r for r in data["roles"] if r["id"] != str(P.PLAN_ROLE)]
+    await discord_bot.feed("guild_create", data)
+    discord_bot.client._checked.clear()
+    keys = {p.key for p in await discord_bot.client.check_roles()}
+    assert keys == {"discord.manage_roles_missing", "discord.role_missing"}
