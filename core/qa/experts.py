@@ -138,3 +138,13 @@ def median_hours(delays: Sequence[timedelta]) -> float | None:
     hours = sorted(d.total_seconds() / 3600.0 for d in delays)
     mid = len(hours) // 2
     return hours[mid] if len(hours) % 2 else (hours[mid - 1] + hours[mid]) / 2.0
+
+
+def in_quiet_hours_h(
+    now_utc: datetime, tz_name: str | None, start_hour: int | None, end_hour: int | None
+) -> bool:
+    """Quiet hours stored as whole local hours (``member.quiet_start``/``quiet_end``)."""
+    if start_hour is None or end_hour is None or start_hour == end_hour:
+        return False
+    spec = f"{start_hour % 24:02d}:00-{end_hour % 24:02d}:00"
+    return in_quiet_hours(now_utc, tz_name, spec)

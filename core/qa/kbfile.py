@@ -126,8 +126,23 @@ def parse_kb(
 ) -> tuple[list[KBItem], list[LineError]]:
     """Knowledge-base entries from JSONL, CSV (header: id,title,body,answer,lang,url,tags)
     or Markdown (``## Title`` starts an entry; the text under it is the answer)."""
-    text = read_text(path)
-    kind = (fmt or path.suffix.lstrip(".")).lower()
+    return parse_kb_text(read_text(path), (fmt or path.suffix.lstrip(".")).lower(), source)
+
+
+def guess_format(text: str) -> str:
+    """For pasted text: JSONL when it starts with "{", CSV when the first line is a header
+    naming a title column, else Markdown."""
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if first.startswith("{"):
+        return "jsonl"
+    if "," in first and "title" in [c.strip().lower() for c in first.split(",")]:
+        return "csv"
+    return "md"
+
+
+def parse_kb_text(
+    text: str, kind: str, source: str = "import"
+) -> tuple[list[KBItem], list[LineError]]:
     if kind in ("md", "markdown"):
         return _parse_markdown(text, source)
     if kind == "csv":

@@ -1,0 +1,73 @@
+"""Chat commands of the Q&A feature: /ask, /solved, /kb, feedback buttons, DM questions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.context import Context, Role
+from core.errors import BadArguments
+from core.events import ThreadOpened
+from core.qa import service
+from core.qa.tokenize import word_count
+from core.replies import AnyReply
+from core.router import button, command, message_handler, on_event
+
+
+@command("ask", help_key="help.ask", usage_key="usage.ask")
+async def ask(ctx: Context, args: str) -> list[AnyReply]:
+    return await service.ask(ctx, args)
+
+
+@command("solved", help_key="help.solved", usage_key="usage.solved")
+async def solved(ctx: Context, args: str) -> list[AnyReply]:
+    return await service.solve(ctx, args)
+
+
+KB_ACTIONS = {
+    "add": service.kb_add,
+    "edit": service.kb_edit,
+    "remove": service.kb_remove,
+    "import": service.kb_import,
+    "check": service.kb_check,
+}
+
+
+@command("kb", role=Role.MODERATOR, help_key="help.kb", usage_key="usage.kb")
+async def kb(ctx: Context, args: str) -> list[AnyReply]:
+    parts = args.strip().split(None, 1)
+    action = parts[0] if parts else ""
+    rest = parts[1] if len(parts) > 1 else ""
+    fn = KB_ACTIONS.get(action.lower())
+    if fn is None:
+        raise BadArguments("qa.kb_usage")
+    return await fn(ctx, rest)
+
+
+@button("qafb")
+async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    return await service.feedback(ctx, parts)
+
+
+@on_event(ThreadOpened)
+async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
+    await service.thread_opened(ctx, event.question_id, event.chat, event.thread_ref)
+    return []
+
+
+@message_handler(priority=40)
+async def thread_message(ctx: Context, text: str) -> list[AnyReply] | None:
+    """Replies inside an open Q&A thread are recorded as answers (for /solved and routing)."""
+    if not ctx.event.chat.thread_id:
+        return None
+    return await service.record_thread_message(ctx, text)
+
+
+@message_handler(priority=90)
+async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
+    """A plain question in a private chat is treated like /ask (when nothing else took it)."""
+    if ctx.event.chat.kind != "private" or not text.strip():
+        return None
+    looks_like_question = text.rstrip().endswith(("?", "？"))
+    if word_count(text) < 2 and not looks_like_question:
+        return None
+    return await service.ask(ctx, text)

@@ -1,0 +1,884 @@
+"""Q&A use cases: ask, escalate to a thread, route experts, solve, curate the KB.
+
+The knowledge index lives in process memory (one :class:`QAState` per process, from
+``Services``) and is kept in step with ``kb_entry`` rows: a change made here is applied
+to the index at once, and :meth:`QAState.sync` picks up rows changed by other processes
+(by ``updated_at``) before each search. Removal is a soft delete (``active = False``), so
+every change is seen by the sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Context, Services
+from core.errors import BadArguments, DomainError, NotAllowed, NotFound
+from core.events import Chat
+from core.qa import experts as ex
+from core.qa.check import CheckRow, run_check
+from core.qa.index import DEFAULT_THRESHOLD, KBItem, KnowledgeIndex, SearchResult
+from core.qa.kbfile import CheckQuery, LineError, guess_format, parse_kb_text
+from core.qa.threshold import tune_threshold
+from core.qa.tokenize import detect_language, word_count
+from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
+from core.replies import AnyReply, ButtonSpec, OpenThread, Reply
+from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Member
+from models.qa import Answer, KBEntry, Question, Thread
+from models.qa_extra import QAFeedback, QAThreadExpert
+
+log = logging.getLogger("syllabot.qa")
+
+MAX_QUESTION_CHARS = 1000
+MIN_WORDS = 2
+ANSWER_EXCERPT = 1500
+EXPERTS_PER_THREAD = 3
+EXPERT_LOAD_CAP = 3
+STALE_AFTER = timedelta(hours=48)
+OPEN_THREADS_SCANNED = 200
+SIMILAR_FOR_ROUTING = 20
+STATE_KEY = "qa.state"
+
+
+def _setting(services: Services, name: str, default: Any) -> Any:
+    return getattr(services.settings, name, default)
+
+
+# --------------------------------------------------------------------------- index state
+
+
+class _PassageCache:
+    """Caches passage embeddings (KB entries, open-thread questions), not queries."""
+
+    def __init__(self, inner: TextEncoder) -> None:
+        self.inner = inner
+        self._cache: dict[str, np.ndarray] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        if kind != "passage":
+            return self.inner.encode(texts, kind)
+        keys = [text_key(self.name, t, kind) for t in texts]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if todo:
+            by_key = dict(zip(keys, texts, strict=True))
+            vecs = self.inner.encode([by_key[k] for k in todo], kind)
+            for k, v in zip(todo, vecs, strict=True):
+                self._cache[k] = v
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._cache[k] for k in keys])
+
+
+def default_encoders() -> dict[str, TextEncoder]:
+    """What the bot answers with: MiniLM for English, multilingual E5 for Chinese."""
+    return {"en": pick_encoder("en"), "zh": pick_encoder("zh")}
+
+
+def entry_item(row: KBEntry) -> KBItem:
+    return KBItem(
+        id=str(row.id),
+        title=row.title,
+        body=row.body or "",
+        answer=row.answer or "",
+        lang=row.lang or "",
+        url=row.url or "",
+        source=row.source,
+        tags=tuple(row.tags or ()),
+    )
+
+
+class QAState:
+    """The process's knowledge index plus what it has seen of ``kb_entry``."""
+
+    def __init__(self, encoders: Mapping[str, TextEncoder] | TextEncoder) -> None:
+        if isinstance(encoders, Mapping):
+            wrapped: dict[str, TextEncoder] = {}
+            by_name: dict[str, TextEncoder] = {}
+            for lang, enc in encoders.items():
+                wrapped[lang] = by_name.setdefault(enc.name, _PassageCache(enc))
+        else:
+            one = _PassageCache(encoders)
+            wrapped = {"en": one, "zh": one}
+        self.encoders = wrapped
+        self.index = KnowledgeIndex(wrapped)
+        self._seen: dict[int, datetime] = {}
+        self._watermark: datetime | None = None
+        self.lock = asyncio.Lock()
+
+    async def sync(self, session: AsyncSession) -> None:
+        async with self.lock:
+            stmt = select(KBEntry)
+            if self._watermark is not None:
+                stmt = stmt.where(KBEntry.updated_at >= self._watermark)
+            rows = (await session.execute(stmt)).scalars().all()
+            add: list[KBItem] = []
+            for row in rows:
+                if self._seen.get(row.id) == row.updated_at:
+                    continue
+                self._seen[row.id] = row.updated_at
+                if row.active:
+                    add.append(entry_item(row))
+                else:
+                    self.index.remove(str(row.id))
+                if self._watermark is None or row.updated_at > self._watermark:
+                    self._watermark = row.updated_at
+            if add:
+                await asyncio.to_thread(self.index.add_many, add)
+
+    def apply(self, row: KBEntry) -> None:
+        """Make a change visible to the next query at once."""
+        self._seen[row.id] = row.updated_at
+        if row.active:
+            self.index.add(entry_item(row))
+        else:
+            self.index.remove(str(row.id))
+
+
+def state_for(services: Services) -> QAState:
+    return services.get(STATE_KEY, lambda s: QAState(default_encoders()))
+
+
+async def build_index(
+    session: AsyncSession, encoders: Mapping[str, TextEncoder] | TextEncoder
+) -> KnowledgeIndex:
+    """A fresh index over the active KB (for the CLI)."""
+    state = QAState(encoders)
+    await state.sync(session)
+    return state.index
+
+
+async def current_threshold(session: AsyncSession, default: float = DEFAULT_THRESHOLD) -> float:
+    rows = (
+        await session.execute(
+            select(QAFeedback.confidence, QAFeedback.helpful)
+            .order_by(QAFeedback.id.desc())
+            .limit(1000)
+        )
+    ).all()
+    return tune_threshold([(float(c), bool(h)) for c, h in rows], default)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def excerpt(text: str, limit: int) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip() + "…"
+
+
+def _thread_chat(thread: Thread) -> Chat | None:
+    if not thread.chat_id:
+        return None
+    return Chat(thread.platform, thread.chat_id, "forum", thread.thread_ref)
+
+
+async def _thread_here(ctx: Context) -> Thread | None:
+    chat = ctx.event.chat
+    if not chat.thread_id:
+        return None
+    return (
+        await ctx.session.execute(
+            select(Thread)
+            .where(
+                Thread.platform == chat.platform,
+                Thread.chat_id == chat.chat_id,
+                Thread.thread_ref == chat.thread_id,
+            )
+            .order_by(Thread.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+# --------------------------------------------------------------------------- ask
+
+
+@dataclass(frozen=True)
+class Prepared:
+    text: str
+    truncated: bool
+
+
+def prepare_question(raw: str) -> Prepared | None:
+    """None when there is nothing to search for (empty, or a single word)."""
+    text = " ".join(raw.split()) if len(raw) < 20_000 else " ".join(raw[:20_000].split())
+    if word_count(text) < MIN_WORDS:
+        return None
+    if len(text) > MAX_QUESTION_CHARS:
+        return Prepared(excerpt(text, MAX_QUESTION_CHARS), True)
+    return Prepared(text, False)
+
+
+async def ask(ctx: Context, raw: str) -> list[AnyReply]:
+    prepared = prepare_question(raw)
+    if prepared is None:
+        return [Reply(ctx.t("qa.need_detail"))]
+    text = prepared.text
+    replies: list[AnyReply] = []
+    if prepared.truncated:
+        replies.append(Reply(ctx.t("qa.truncated", limit=MAX_QUESTION_CHARS)))
+    lang = detect_language(text)
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    now = ctx.clock.now()
+    question = Question(
+        member_id=ctx.member.id, text=text, lang=lang, tags=[], status="open", created_at=now
+    )
+    ctx.session.add(question)
+    await ctx.session.flush()
+
+    threshold = await current_threshold(ctx.session)
+    results = await asyncio.to_thread(state.index.search, text, SIMILAR_FOR_ROUTING, lang=lang)
+    results = await _active_only(ctx.session, results)
+    if results and results[0].confidence >= threshold:
+        return replies + await _answer(ctx, question, results[0])
+
+    dup = await find_open_duplicate(ctx, state, text, lang, threshold, question.id)
+    if dup is not None:
+        thread, other = dup
+        question.status = "linked"
+        linked: list[AnyReply] = [
+            Reply(ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=thread.id))
+        ]
+        where = _thread_chat(thread)
+        if where is not None:
+            linked.append(Reply(ctx.t("qa.duplicate_posted", question=text), to=where))
+        return replies + linked
+    return replies + await escalate(ctx, question, results)
+
+
+async def _active_only(session: AsyncSession, results: list[SearchResult]) -> list[SearchResult]:
+    """Drop hits whose row was deactivated or deleted in the meantime (other process)."""
+    if not results:
+        return results
+    ids = [int(r.id) for r in results if r.id.isdigit()]
+    active = set(
+        (
+            await session.execute(
+                select(KBEntry.id).where(KBEntry.id.in_(ids), KBEntry.active.is_(True))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [r for r in results if r.id.isdigit() and int(r.id) in active]
+
+
+async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[AnyReply]:
+    entry = await ctx.session.get(KBEntry, int(hit.id))
+    assert entry is not None
+    question.status = "answered"
+    question.tags = list(entry.tags or [])
+    permille = round(hit.confidence * 1000)
+    text = ctx.t(
+        "qa.answer",
+        title=entry.title,
+        answer=excerpt(entry.answer or entry.body, ANSWER_EXCERPT),
+        confidence=round(hit.confidence * 100),
+    )
+    buttons = [
+        [
+            ButtonSpec(
+                ctx.t("qa.btn_helpful"), ctx.sign("qafb", question.id, entry.id, 1, permille)
+            ),
+            ButtonSpec(
+                ctx.t("qa.btn_not_helpful"), ctx.sign("qafb", question.id, entry.id, 0, permille)
+            ),
+        ]
+    ]
+    if entry.url:
+        buttons.append([ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)])
+    return [Reply(text, buttons)]
+
+
+async def find_open_duplicate(
+    ctx: Context,
+    state: QAState,
+    text: str,
+    lang: str,
+    threshold: float,
+    exclude_question: int,
+) -> tuple[Thread, Question] | None:
+    rows = (
+        await ctx.session.execute(
+            select(Thread, Question)
+            .join(Question, Question.id == Thread.question_id)
+            .where(Thread.status == "open", Question.id != exclude_question)
+            .order_by(Thread.id.desc())
+            .limit(OPEN_THREADS_SCANNED)
+        )
+    ).all()
+    if not rows:
+        return None
+    temp = KnowledgeIndex(state.encoders)
+    by_id = {str(t.id): (t, q) for t, q in rows}
+    await asyncio.to_thread(
+        temp.add_many, [KBItem(id=str(t.id), title=q.text, lang=q.lang) for t, q in rows]
+    )
+    hits = temp.search(text, 1, lang=lang)  # type: ignore[arg-type]
+    if hits and hits[0].confidence >= threshold:
+        return by_id[hits[0].id]
+    return None
+
+
+def topic_tags(results: Sequence[SearchResult], limit: int = 3) -> list[str]:
+    counts: Counter[str] = Counter()
+    for r in results[:5]:
+        counts.update(r.item.tags)
+    return [t for t, _ in counts.most_common(limit)]
+
+
+async def escalate(
+    ctx: Context, question: Question, results: Sequence[SearchResult]
+) -> list[AnyReply]:
+    """Not confident: say so and open a thread, tagged by topic, with experts invited."""
+    now = ctx.clock.now()
+    question.status = "open"
+    question.tags = topic_tags(results)
+    thread = Thread(
+        question_id=question.id,
+        platform=ctx.event.chat.platform,
+        chat_id="",
+        status="open",
+        created_at=now,
+    )
+    ctx.session.add(thread)
+    await ctx.session.flush()
+    invited = await route_experts(ctx.session, ctx.services, now, question, results)
+    for member_id, score in invited:
+        ctx.session.add(
+            QAThreadExpert(thread_id=thread.id, member_id=member_id, score=score, invited_at=now)
+        )
+    return [
+        Reply(ctx.t("qa.not_sure")),
+        OpenThread(
+            question_id=question.id,
+            title=excerpt(question.text, 90),
+            text=question.text,
+            tags=list(question.tags) or ["question"],
+            mention_member_ids=[m for m, _ in invited],
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- experts
+
+
+async def route_experts(
+    session: AsyncSession,
+    services: Services,
+    now: datetime,
+    question: Question,
+    results: Sequence[SearchResult],
+) -> list[tuple[int, float]]:
+    n = int(_setting(services, "qa_experts_per_thread", EXPERTS_PER_THREAD))
+    cap = int(_setting(services, "qa_expert_load_cap", EXPERT_LOAD_CAP))
+    hits = [(r.id, max(0.0, r.hit.cosine)) for r in results]
+    contributions = await _contributions(session, [r for r in results if r.id.isdigit()])
+    rel = ex.relevance_by_member(hits, contributions)
+    rel.pop(question.member_id or -1, None)
+    if not rel:
+        return []
+    ids = list(rel)
+    members = {
+        m.id: m for m in (await session.execute(select(Member).where(Member.id.in_(ids)))).scalars()
+    }
+    answers = (
+        await session.execute(
+            select(Answer.member_id, Answer.accepted, Answer.created_at, Question.created_at)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Answer.member_id.in_(ids))
+        )
+    ).all()
+    n_answers: Counter[int] = Counter()
+    n_accepted: Counter[int] = Counter()
+    delays: dict[int, list[timedelta]] = defaultdict(list)
+    for mid, accepted, at, asked_at in answers:
+        if mid is None:
+            continue
+        n_answers[mid] += 1
+        n_accepted[mid] += bool(accepted)
+        delays[mid].append(at - asked_at)
+    load = dict(
+        (
+            await session.execute(
+                select(QAThreadExpert.member_id, func.count())
+                .join(Thread, Thread.id == QAThreadExpert.thread_id)
+                .where(
+                    QAThreadExpert.member_id.in_(ids),
+                    QAThreadExpert.status == "invited",
+                    Thread.status == "open",
+                )
+                .group_by(QAThreadExpert.member_id)
+            )
+        ).all()
+    )
+    candidates = []
+    for mid, relevance in rel.items():
+        m = members.get(mid)
+        if m is None:
+            continue
+        candidates.append(
+            ex.ExpertCandidate(
+                member_id=mid,
+                relevance=relevance,
+                accepted=n_accepted[mid],
+                answers=n_answers[mid],
+                median_response_hours=ex.median_hours(delays[mid]),
+                open_threads=int(load.get(mid, 0)),
+                opted_out=bool(m.expert_opt_out) or m.role == "banned",
+                in_quiet_hours=ex.in_quiet_hours_h(now, m.timezone, m.quiet_start, m.quiet_end),
+            )
+        )
+    return ex.rank_experts(candidates, n, load_cap=cap, exclude=[question.member_id or -1])
+
+
+async def _contributions(
+    session: AsyncSession, results: Sequence[SearchResult]
+) -> dict[str, list[ex.Contribution]]:
+    """Who answered (accepted or not) the threads behind these KB entries, or finished
+    the lessons they come from."""
+    out: dict[str, list[ex.Contribution]] = defaultdict(list)
+    by_question: dict[int, str] = {}
+    by_lesson: dict[int, str] = {}
+    for r in results:
+        ref = r.item.source
+        entry = await session.get(KBEntry, int(r.id))
+        if entry is None or not entry.source_ref.isdigit():
+            continue
+        if ref == "thread":
+            by_question[int(entry.source_ref)] = r.id
+        elif ref == "lesson":
+            by_lesson[int(entry.source_ref)] = r.id
+    if by_question:
+        rows = (
+            await session.execute(
+                select(Answer.question_id, Answer.member_id, Answer.accepted).where(
+                    Answer.question_id.in_(list(by_question)), Answer.member_id.is_not(None)
+                )
+            )
+        ).all()
+        for qid, mid, accepted in rows:
+            if mid is None:
+                continue
+            out[by_question[qid]].append(
+                ex.Contribution(mid, "accepted" if accepted else "answered")
+            )
+    if by_lesson:
+        done = (
+            await session.execute(
+                select(Interaction.lesson_id, Interaction.member_id).where(
+                    Interaction.lesson_id.in_(list(by_lesson)),
+                    Interaction.kind == "lesson_complete",
+                )
+            )
+        ).all()
+        for lid, member in done:
+            if lid is None:
+                continue
+            out[by_lesson[lid]].append(ex.Contribution(member, "finished"))
+    return out
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+async def thread_opened(ctx: Context, question_id: int, chat: Chat, thread_ref: str) -> None:
+    thread = (
+        await ctx.session.execute(
+            select(Thread)
+            .where(Thread.question_id == question_id)
+            .order_by(Thread.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if thread is None:
+        return
+    thread.platform = chat.platform
+    thread.chat_id = chat.chat_id
+    thread.thread_ref = chat.thread_id or thread_ref
+
+
+async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | None:
+    """A message inside an open Q&A thread by someone other than the asker is an answer."""
+    thread = await _thread_here(ctx)
+    if thread is None or thread.status != "open":
+        return None
+    question = await ctx.session.get(Question, thread.question_id)
+    if question is None or question.member_id == ctx.member.id or not text.strip():
+        return []
+    now = ctx.clock.now()
+    ctx.session.add(
+        Answer(question_id=question.id, member_id=ctx.member.id, text=text[:20_000], created_at=now)
+    )
+    inv = (
+        await ctx.session.execute(
+            select(QAThreadExpert).where(
+                QAThreadExpert.thread_id == thread.id, QAThreadExpert.member_id == ctx.member.id
+            )
+        )
+    ).scalar_one_or_none()
+    if inv is not None and inv.answered_at is None:
+        inv.answered_at = now
+        inv.status = "answered"
+    return []
+
+
+async def solve(ctx: Context, args: str) -> list[AnyReply]:
+    """``/solved [QUESTION_ID] [accepted answer text]`` (the id is optional in the thread)."""
+    thread = await _thread_here(ctx)
+    rest = args.strip()
+    if thread is None:
+        head, _, tail = rest.partition(" ")
+        if not head.lstrip("#").isdigit():
+            raise BadArguments("qa.solved_usage")
+        qid = int(head.lstrip("#"))
+        rest = tail.strip()
+        thread = (
+            await ctx.session.execute(
+                select(Thread).where(Thread.question_id == qid).order_by(Thread.id.desc()).limit(1)
+            )
+        ).scalar_one_or_none()
+        if thread is None:
+            raise NotFound("qa.thread_not_found", id=qid)
+    question = await ctx.session.get(Question, thread.question_id)
+    assert question is not None
+    if question.member_id != ctx.member.id and not ctx.is_mod():
+        raise NotAllowed("qa.solved_not_allowed")
+    if thread.status == "solved":
+        raise DomainError("qa.already_solved")
+    now = ctx.clock.now()
+    if rest:
+        answer = Answer(
+            question_id=question.id,
+            member_id=ctx.member.id,
+            text=rest[:20_000],
+            accepted=True,
+            created_at=now,
+        )
+        ctx.session.add(answer)
+        await ctx.session.flush()
+    else:
+        found = (
+            await ctx.session.execute(
+                select(Answer)
+                .where(Answer.question_id == question.id, Answer.member_id != question.member_id)
+                .order_by(Answer.created_at.desc(), Answer.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise DomainError("qa.solved_need_answer")
+        answer = found
+        answer.accepted = True
+    thread.status = "solved"
+    thread.accepted_answer_id = answer.id
+    question.status = "solved"
+    for inv in (
+        await ctx.session.execute(
+            select(QAThreadExpert).where(QAThreadExpert.thread_id == thread.id)
+        )
+    ).scalars():
+        inv.status = "done"
+    if answer.member_id is not None and answer.member_id != question.member_id:
+        ctx.session.add(
+            Interaction(
+                member_id=answer.member_id,
+                kind="answer_accepted",
+                weight=KIND_WEIGHTS["answer_accepted"],
+                at=now,
+                source="chat",
+                meta={"question_id": question.id},
+            )
+        )
+    entry = KBEntry(
+        source="thread",
+        source_ref=str(question.id),
+        title=excerpt(question.text, 300),
+        body=question.text if len(question.text) > 300 else "",
+        answer=answer.text,
+        lang=question.lang,
+        url="",
+        tags=list(question.tags or []),
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(entry)
+    await ctx.session.flush()
+    state_for(ctx.services).apply(entry)
+    return [Reply(ctx.t("qa.solved", id=question.id, entry=entry.id))]
+
+
+async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    try:
+        qid, kb_id, helpful, permille = (int(p) for p in parts[:4])
+    except ValueError:
+        return [Reply(ctx.t("errors.button_expired"))]
+    question = await ctx.session.get(Question, qid)
+    if question is None:
+        return [Reply(ctx.t("errors.button_expired"))]
+    existing = (
+        await ctx.session.execute(
+            select(QAFeedback).where(
+                QAFeedback.question_id == qid, QAFeedback.member_id == ctx.member.id
+            )
+        )
+    ).scalar_one_or_none()
+    row = existing or QAFeedback(question_id=qid, member_id=ctx.member.id)
+    row.kb_entry_id = kb_id if await ctx.session.get(KBEntry, kb_id) else None
+    row.confidence = max(0.0, min(1.0, permille / 1000.0))
+    row.helpful = bool(helpful)
+    row.created_at = ctx.clock.now()
+    if existing is None:
+        ctx.session.add(row)
+    if helpful:
+        return [Reply(ctx.t("qa.thanks_feedback"))]
+    # 👎 from the asker on a question with no thread yet: ask the community instead.
+    has_thread = (
+        await ctx.session.execute(select(Thread.id).where(Thread.question_id == qid).limit(1))
+    ).scalar_one_or_none()
+    if question.member_id == ctx.member.id and has_thread is None:
+        return [Reply(ctx.t("qa.sorry_escalating")), *await escalate(ctx, question, [])]
+    return [Reply(ctx.t("qa.thanks_feedback"))]
+
+
+# --------------------------------------------------------------------------- KB curation
+
+
+def _split_title(text: str) -> tuple[str, str]:
+    title, sep, answer = text.partition("|")
+    if not sep:
+        raise BadArguments("qa.kb_add_usage")
+    title, answer = title.strip(), answer.strip()
+    if not title or not answer:
+        raise BadArguments("qa.kb_add_usage")
+    return title[:300], answer[:20_000]
+
+
+async def kb_add(ctx: Context, args: str) -> list[AnyReply]:
+    title, answer = _split_title(args)
+    now = ctx.clock.now()
+    entry = KBEntry(
+        source="faq",
+        source_ref="",
+        title=title,
+        answer=answer,
+        lang=detect_language(f"{title} {answer}"),
+        tags=[],
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(entry)
+    await ctx.session.flush()
+    state_for(ctx.services).apply(entry)
+    return [Reply(ctx.t("qa.kb_added", id=entry.id, title=title))]
+
+
+async def _entry(ctx: Context, ref: str) -> KBEntry:
+    if not ref.lstrip("#").isdigit():
+        raise BadArguments("qa.kb_id_usage")
+    entry = await ctx.session.get(KBEntry, int(ref.lstrip("#")))
+    if entry is None or not entry.active:
+        raise NotFound("qa.kb_not_found", id=ref)
+    return entry
+
+
+async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
+    ref, _, rest = args.strip().partition(" ")
+    entry = await _entry(ctx, ref)
+    title, answer = _split_title(rest)
+    entry.title, entry.answer = title, answer
+    entry.lang = detect_language(f"{title} {answer}")
+    entry.updated_at = ctx.clock.now()
+    await ctx.session.flush()
+    state_for(ctx.services).apply(entry)
+    return [Reply(ctx.t("qa.kb_edited", id=entry.id, title=title))]
+
+
+async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:
+    entry = await _entry(ctx, args.strip())
+    entry.active = False
+    entry.updated_at = ctx.clock.now()
+    await ctx.session.flush()
+    state_for(ctx.services).apply(entry)
+    return [Reply(ctx.t("qa.kb_removed", id=entry.id))]
+
+
+async def import_entries(
+    session: AsyncSession, clock: Any, items: Sequence[KBItem], state: QAState | None = None
+) -> tuple[int, int]:
+    """Upsert items by (source "import", source_ref = item id). Returns (added, updated)."""
+    now = clock.now()
+    refs = [it.id[:128] for it in items]
+    existing = {
+        e.source_ref: e
+        for e in (
+            await session.execute(
+                select(KBEntry).where(KBEntry.source == "import", KBEntry.source_ref.in_(refs))
+            )
+        ).scalars()
+    }
+    added = updated = 0
+    touched: list[KBEntry] = []
+    for it in items:
+        row = existing.get(it.id[:128])
+        if row is None:
+            row = KBEntry(source="import", source_ref=it.id[:128], created_at=now)
+            session.add(row)
+            added += 1
+        else:
+            updated += 1
+        row.title = it.title[:300]
+        row.body = it.body
+        row.answer = it.answer
+        row.lang = it.language()
+        row.url = it.url[:500]
+        row.tags = list(it.tags)
+        row.active = True
+        row.updated_at = now
+        touched.append(row)
+    await session.flush()
+    if state is not None:
+        for row in touched:
+            state.apply(row)
+    return added, updated
+
+
+async def kb_import(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb import`` followed by pasted JSONL, CSV (with header) or Markdown."""
+    text = args.strip()
+    if not text:
+        raise BadArguments("qa.kb_import_usage")
+    items, errors = parse_kb_text(text, guess_format(text))
+    replies: list[AnyReply] = []
+    if items:
+        added, updated = await import_entries(
+            ctx.session, ctx.clock, items, state_for(ctx.services)
+        )
+        replies.append(
+            Reply(ctx.t("qa.kb_imported", added=added, updated=updated, skipped=len(errors)))
+        )
+    else:
+        replies.append(Reply(ctx.t("qa.kb_import_nothing")))
+    if errors:
+        replies.append(Reply("\n".join(_error_line(ctx, e) for e in errors[:20])))
+    return replies
+
+
+def _error_line(ctx: Context, e: LineError) -> str:
+    return ctx.t("qa.kb_line_error", line=e.line, message=e.message)
+
+
+async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
+    """Re-run the last N escalated questions through today's KB."""
+    n = int(args) if args.strip().isdigit() else 10
+    n = max(1, min(n, 50))
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Question)
+                .where(Question.status.in_(("open", "stale")))
+                .order_by(Question.created_at.desc(), Question.id.desc())
+                .limit(n)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return [Reply(ctx.t("qa.kb_check_empty"))]
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    state.index.threshold = await current_threshold(ctx.session)
+    queries = [CheckQuery(q.id, q.text) for q in rows]
+    results: list[CheckRow] = await asyncio.to_thread(run_check, state.index, queries, top=5)
+    lines = [ctx.t("qa.kb_check_header", n=len(results))]
+    for r in results:
+        key = "qa.kb_check_answered" if r.answered else "qa.kb_check_escalated"
+        lines.append(
+            ctx.t(
+                key,
+                id=r.line,
+                question=excerpt(r.query, 80),
+                top=excerpt(r.top_title, 60) or "—",
+                confidence=round(r.confidence * 100),
+            )
+        )
+    return [Reply("\n".join(lines))]
+
+
+# --------------------------------------------------------------------------- stale threads
+
+
+async def sweep_stale(services: Services) -> list[AnyReply]:
+    """Bump open threads quiet for STALE_AFTER once; after another STALE_AFTER, mark them
+    stale and list them for moderators."""
+    now = services.clock.now()
+    after = timedelta(
+        hours=float(_setting(services, "qa_stale_hours", STALE_AFTER.total_seconds() / 3600))
+    )
+    out: list[AnyReply] = []
+    from core.i18n import translate
+
+    async with services.session_factory() as s, s.begin():
+        threads = (await s.execute(select(Thread).where(Thread.status == "open"))).scalars().all()
+        stale: list[tuple[Thread, Question]] = []
+        for t in threads:
+            q = await s.get(Question, t.question_id)
+            if q is None:
+                continue
+            answered = (
+                await s.execute(
+                    select(func.count()).select_from(Answer).where(Answer.question_id == q.id)
+                )
+            ).scalar_one()
+            if answered:
+                continue
+            if t.bumped_at is None and t.created_at <= now - after:
+                t.bumped_at = now
+                where = _thread_chat(t)
+                if where is not None:
+                    asker = await s.get(Member, q.member_id) if q.member_id else None
+                    locale = asker.locale if asker else services.settings.locale
+                    out.append(Reply(translate(locale, "qa.bump"), to=where))
+            elif t.bumped_at is not None and t.bumped_at <= now - after:
+                t.status = "stale"
+                q.status = "stale"
+                stale.append((t, q))
+        if stale:
+            mods = (
+                (await s.execute(select(Member).where(Member.role.in_(("moderator", "owner")))))
+                .scalars()
+                .all()
+            )
+            for m in mods:
+                lines = [translate(m.locale, "qa.stale_header", n=len(stale))]
+                lines += [
+                    translate(m.locale, "qa.stale_line", id=q.id, question=excerpt(q.text, 80))
+                    for _, q in stale
+                ]
+                out.append(Reply("\n".join(lines), member_id=m.id))
+    return out
