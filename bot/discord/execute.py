@@ -305,7 +305,10 @@ class Executor:
     async def _report_thread(
         self, r: OpenThread, origin: Origin, where: Chat, thread: discord.Thread
     ) -> None:
-        actor = origin.actor or Actor(PLATFORM, "system")
+        actor = origin.actor
+        if actor is None:  # nobody to attribute it to: core cannot link it back
+            log.info("thread %s for question %s opened without an asker", thread.id, r.question_id)
+            return
         event = ThreadOpened(
             actor,
             Chat(PLATFORM, where.chat_id, where.kind, thread_id=str(thread.id)),

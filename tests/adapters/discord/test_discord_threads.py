@@ -1,0 +1,95 @@
+"""Questions core cannot answer open a forum post or a thread, with experts pinged inside."""
+
+from __future__ import annotations
+
+import dc_payloads as P
+import pytest
+from sqlalchemy import select
+
+from bot.discord.execute import Origin
+from core.events import Actor, Chat
+from core.replies import OpenThread
+from core.router import COMMANDS, load_features
+from models.member import Account
+
+THREADS = "POST /channels/{channel_id}/threads"
+MESSAGES = "POST /channels/{channel_id}/messages"
+
+
+async def _member(bot, db, uid: int, name: str) -> int:
+    await bot.interact(P.slash("whoami", uid=uid, username=name))
+    async with db.session() as s:
+        return (
+            await s.execute(select(Account.member_id).where(Account.platform_user_id == str(uid)))
+        ).scalar_one()
+
+
+def _asker(uid: int = 910) -> Actor:
+    return Actor("discord", str(uid), "Asker")
+
+
+async def test_forum_channel_gets_a_tagged_post_and_the_expert_is_pinged(discord_bot, db):
+    expert = await _member(discord_bot, db, 901, "erin")
+    n = len(discord_bot.wire.calls)
+    reply = OpenThread(
+        question_id=1,
+        title="Why is my JOIN slow?",
+        text="Why is my JOIN slow on 10M rows?",
+        tags=["SQL", "indexes"],
+        mention_member_ids=[expert],
+        to=Chat("discord", str(P.FORUM_CHANNEL), "forum"),
+    )
+    await discord_bot.client.executor.run([reply], Origin(actor=_asker()))
+    calls = discord_bot.since(n)
+    post = next(c for c in calls if c.route == THREADS)
+    assert f"/channels/{P.FORUM_CHANNEL}/threads" in post.url
+    assert post.body["name"] == "Why is my JOIN slow?"
+    assert post.body["applied_tags"] == [str(P.TAG_SQL)]  # only tags the forum has
+    assert "10M rows" in post.body["message"]["content"]
+    assert post.body["message"]["allowed_mentions"] == {"parse": []}
+    ping = [c for c in calls if c.route == MESSAGES][-1]
+    assert "<@901>" in ping.body["content"]
+    assert ping.body["allowed_mentions"] == {"parse": ["users"]}
+    assert ping.url.split("/channels/")[1].split("/")[0] != str(P.FORUM_CHANNEL)  # inside
+
+
+async def test_text_channel_gets_a_public_thread_with_the_question_inside(discord_bot, texts):
+    n = len(discord_bot.wire.calls)
+    reply = OpenThread(question_id=2, title="Q", text="How do I *pivot* a table?", tags=["sql"])
+    origin = Origin(chat=Chat("discord", str(P.HELP_CHANNEL), "group"), actor=_asker())
+    await discord_bot.client.executor.run([reply], origin)
+    calls = discord_bot.since(n)
+    (made,) = [c for c in calls if c.route == THREADS]
+    assert f"/channels/{P.HELP_CHANNEL}/threads" in made.url
+    assert made.body["type"] == 11 and made.body["auto_archive_duration"] == 1440
+    out = texts([c for c in calls if c.route == MESSAGES])
+    assert "\\*pivot\\*" in out and "Tags: sql" in out
+
+
+async def test_unanswerable_ask_in_the_help_channel_opens_a_thread_core_remembers(
+    discord_bot, db, texts
+):
+    load_features()
+    if "ask" not in COMMANDS:
+        pytest.skip("core/qa has no /ask yet")
+    from models.qa import Thread
+
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash(
+            "ask",
+            "how do quaternions relate to zebra migration patterns",
+            uid=920,
+            username="quinn",
+            channel_id=P.HELP_CHANNEL,
+        )
+    )
+    calls = discord_bot.since(n)
+    assert any(c.route == THREADS and str(P.HELP_CHANNEL) in c.url for c in calls), [
+        c.route for c in calls
+    ]
+    assert "quaternions" in texts(calls)
+    async with db.session() as s:
+        thread = (await s.execute(select(Thread))).scalar_one()
+    assert thread.platform == "discord" and thread.chat_id == str(P.HELP_CHANNEL)
+    assert thread.thread_ref  # the thread id Discord gave us, so replies there count as answers
