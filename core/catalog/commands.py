@@ -1,33 +1,546 @@
-"""Catalogue browsing commands (the catalogue feature extends these)."""
+"""Chat commands: /courses, /enroll, /next, /done, /progress, and moderators' /course."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.context import Context
-from core.replies import AnyReply, Reply
-from core.router import command
-from models.catalog import Course
+from core.audit import audit
+from core.catalog import hooks, service
+from core.catalog.autotag import encoder_for, suggest, vocabulary
+from core.catalog.importer import COURSE_FIELDS, _Validator
+from core.catalog.links import lesson_link
+from core.context import Context, Role
+from core.errors import BadArguments, DomainError, NotFound
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command
+from models.catalog import Course, Lesson, TagSuggestion
+from models.qa import Question
+
+PAGE = 5
+QUERY_BYTES = 24
 
 
-@command("courses", help_key="help.courses")
+def _level(ctx: Context, level: str) -> str:
+    return ctx.t("catalog.level_" + level) if level in service.LEVEL_KEYS else level
+
+
+def _page_button(ctx: Context, label: str, page: int, query: str) -> ButtonSpec:
+    q = query.replace(":", " ").replace("~", " ")
+    while len(q.encode()) > QUERY_BYTES:
+        q = q[:-1]
+    return ButtonSpec(label, data=ctx.sign("catp", page, q.strip()))
+
+
+async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
+    query = query.strip()[:100]
+    found = service.search(await service.visible_courses(ctx.session), query)
+    if not found:
+        key = "catalog.no_match" if query else "catalog.empty"
+        return [Reply(ctx.t(key, query=query))]
+    pages = (len(found) + PAGE - 1) // PAGE
+    page = min(max(page, 0), pages - 1)
+    chunk = found[page * PAGE : (page + 1) * PAGE]
+    head = (
+        ctx.t("catalog.search_header", n=len(found), query=query)
+        if query
+        else ctx.t("catalog.header", n=len(found))
+    )
+    lines = [head + " " + ctx.t("catalog.page", page=page + 1, pages=pages)]
+    rows: list[list[ButtonSpec]] = []
+    for c in chunk:
+        lock = " 🔒" if c.plan_codes else ""
+        lines.append(
+            f"• {service.course_title(c, ctx.locale)} [{c.slug}] — {_level(ctx, c.level)}"
+            f"{', ' + ', '.join(c.tags) if c.tags else ''}{lock}"
+        )
+        rows.append(
+            [ButtonSpec(service.course_title(c, ctx.locale)[:60], data=ctx.sign("catv", c.id))]
+        )
+    nav = []
+    if page > 0:
+        nav.append(_page_button(ctx, "◀", page - 1, query))
+    if page < pages - 1:
+        nav.append(_page_button(ctx, "▶", page + 1, query))
+    if nav:
+        rows.append(nav)
+    lines.append(ctx.t("catalog.list_hint"))
+    return [Reply("\n".join(lines), buttons=rows)]
+
+
+@command("courses", help_key="help.courses", usage_key="usage.courses")
 async def courses(ctx: Context, args: str) -> list[AnyReply]:
+    return await _course_list(ctx, args, 0)
+
+
+@button("catp")
+async def courses_page(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    if not parts or not parts[0].isdigit():
+        raise DomainError("errors.button_expired")
+    return await _course_list(ctx, parts[1] if len(parts) > 1 else "", int(parts[0]))
+
+
+async def _course_by_id(ctx: Context, raw: str) -> Course:
+    course = await ctx.session.get(Course, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if course is None or (course.hidden and not ctx.is_mod()):
+        raise NotFound("catalog.unknown_course", ref=raw[:20])
+    return course
+
+
+async def _lesson_by_id(ctx: Context, raw: str) -> tuple[Course, Lesson]:
+    lesson = await ctx.session.get(Lesson, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if lesson is None:
+        raise NotFound("catalog.unknown_lesson", ref=raw[:20], course="?")
+    return await _course_by_id(ctx, str(lesson.course_id)), lesson
+
+
+@button("catv")
+async def course_view(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    course = await _course_by_id(ctx, parts[0] if parts else "")
+    await service.record(ctx.session, ctx.clock, ctx.member.id, "view", course_id=course.id)
+    lessons = await service.lessons_of(ctx.session, course.id)
+    desc = (
+        course.description_zh
+        if ctx.locale == "zh-CN" and course.description_zh
+        else course.description
+    )
+    lines = [
+        f"📘 {service.course_title(course, ctx.locale)} [{course.slug}]",
+        ctx.t(
+            "catalog.details",
+            level=_level(ctx, course.level),
+            author=course.author or "—",
+            minutes=course.duration_minutes,
+            lessons=len(lessons),
+        ),
+    ]
+    if course.tags:
+        lines.append("#" + " #".join(course.tags))
+    if desc:
+        lines.append(desc)
+    if course.plan_codes:
+        names = await service.plan_titles(ctx.session, list(course.plan_codes), ctx.locale)
+        lines.append(ctx.t("catalog.plans_note", plans=", ".join(names)))
+    enrolled = await service.enrollment_of(ctx.session, ctx.member.id, course.id)
+    btn = (
+        ButtonSpec(ctx.t("catalog.btn_next"), data=ctx.sign("catn", course.id))
+        if enrolled
+        else ButtonSpec(ctx.t("catalog.btn_enroll"), data=ctx.sign("cate", course.id))
+    )
+    return [Reply("\n".join(lines), buttons=[[btn]])]
+
+
+async def _enroll(ctx: Context, course: Course) -> list[AnyReply]:
+    _, created = await service.enroll(ctx.session, ctx.clock, ctx.member, course, ctx.locale)
+    title = service.course_title(course, ctx.locale)
+    if not created:
+        return [
+            Reply(
+                ctx.t("catalog.already_enrolled", course=title, slug=course.slug),
+                buttons=[[ButtonSpec(ctx.t("catalog.btn_next"), data=ctx.sign("catn", course.id))]],
+            )
+        ]
+    out: list[AnyReply] = [Reply(ctx.t("catalog.enrolled", course=title, slug=course.slug))]
+    out += await _next(ctx, course)
+    return out
+
+
+@command("enroll", help_key="help.enroll", usage_key="usage.enroll")
+async def enroll(ctx: Context, args: str) -> list[AnyReply]:
+    if not args.strip():
+        raise BadArguments("errors.usage", usage=ctx.t("usage.enroll"))
+    return await _enroll(ctx, await service.find_course(ctx.session, args))
+
+
+@button("cate")
+async def enroll_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    return await _enroll(ctx, await _course_by_id(ctx, parts[0] if parts else ""))
+
+
+async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
+    if (
+        course is not None
+        and await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None
+    ):
+        raise DomainError("catalog.not_enrolled", course=course.slug)
+    found = await service.next_lesson(ctx.session, ctx.member.id, course)
+    if found is None:
+        key = "catalog.course_finished" if course else "catalog.nothing_next"
+        return [
+            Reply(ctx.t(key, course=service.course_title(course, ctx.locale) if course else ""))
+        ]
+    c, lesson = found
+    await service.check_access(ctx.session, ctx.clock, ctx.member, c, ctx.locale)
+    lessons = await service.lessons_of(ctx.session, c.id)
+    n = next(i for i, x in enumerate(lessons, 1) if x.id == lesson.id)
+    text = ctx.t(
+        "catalog.next",
+        course=service.course_title(c, ctx.locale),
+        n=n,
+        total=len(lessons),
+        lesson=service.lesson_title(lesson, ctx.locale),
+        minutes=lesson.duration_minutes,
+    )
+    row: list[ButtonSpec] = []
+    if lesson.url:
+        link = lesson_link(ctx.settings, ctx.member.id, lesson.id)
+        row.append(
+            ButtonSpec(ctx.t("catalog.btn_open"), url=link)
+            if link
+            else ButtonSpec(ctx.t("catalog.btn_open"), data=ctx.sign("cato", lesson.id))
+        )
+    elif lesson.content:
+        text += "\n\n" + lesson.content
+        await service.open_lesson(ctx.session, ctx.clock, ctx.member.id, lesson, "chat")
+    row.append(ButtonSpec(ctx.t("catalog.btn_done"), data=ctx.sign("catd", lesson.id)))
+    return [Reply(text, buttons=[row])]
+
+
+@command("next", help_key="help.next", usage_key="usage.next")
+async def next_(ctx: Context, args: str) -> list[AnyReply]:
+    course = await service.find_course(ctx.session, args) if args.strip() else None
+    return await _next(ctx, course)
+
+
+@button("catn")
+async def next_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    return await _next(ctx, await _course_by_id(ctx, parts[0] if parts else ""))
+
+
+@button("cato")
+async def open_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    course, lesson = await _lesson_by_id(ctx, parts[0] if parts else "")
+    await service.check_access(ctx.session, ctx.clock, ctx.member, course, ctx.locale)
+    await service.open_lesson(ctx.session, ctx.clock, ctx.member.id, lesson, "chat")
+    body = lesson.url or lesson.content
+    return [Reply(f"{service.lesson_title(lesson, ctx.locale)}\n{body}")]
+
+
+async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
+    res = await service.complete_lesson(ctx.session, ctx.clock, ctx.member, course, lesson)
+    title = service.lesson_title(lesson, ctx.locale)
+    if res.already:
+        return [Reply(ctx.t("catalog.already_done", lesson=title))]
+    text = ctx.t(
+        "catalog.done",
+        lesson=title,
+        bar=service.progress_bar(res.done, res.total),
+        done=res.done,
+        total=res.total,
+    )
+    if res.course_completed:
+        text += "\n" + ctx.t("catalog.course_done", course=service.course_title(course, ctx.locale))
+        return [Reply(text)]
+    return [
+        Reply(
+            text,
+            buttons=[[ButtonSpec(ctx.t("catalog.btn_next"), data=ctx.sign("catn", course.id))]],
+        )
+    ]
+
+
+@command("done", help_key="help.done", usage_key="usage.done")
+async def done(ctx: Context, args: str) -> list[AnyReply]:
+    words = args.replace("/", " ").split()
+    if not words:
+        found = await service.next_lesson(ctx.session, ctx.member.id)
+        if found is None:
+            raise DomainError("catalog.nothing_next")
+        course, lesson = found
+    elif len(words) == 2:
+        course = await service.find_course(ctx.session, words[0])
+        lesson = await service.find_lesson(ctx.session, course, words[1])
+    elif len(words) == 1:
+        course = await service.find_course(ctx.session, words[0])
+        found = await service.next_lesson(ctx.session, ctx.member.id, course)
+        if found is None:
+            if await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None:
+                raise DomainError("catalog.not_enrolled", course=course.slug)
+            raise DomainError(
+                "catalog.course_finished", course=service.course_title(course, ctx.locale)
+            )
+        lesson = found[1]
+    else:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.done"))
+    return await _done(ctx, course, lesson)
+
+
+@button("catd")
+async def done_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    course, lesson = await _lesson_by_id(ctx, parts[0] if parts else "")
+    return await _done(ctx, course, lesson)
+
+
+@command("progress", help_key="help.progress")
+async def progress(ctx: Context, args: str) -> list[AnyReply]:
+    prog = await service.progress(ctx.session, ctx.clock, ctx.member)
+    if not prog.courses:
+        return [Reply(ctx.t("catalog.no_progress"))]
+    lines = [ctx.t("catalog.progress_header")]
+    for cp in prog.courses:
+        mark = " ✅" if cp.completed else ""
+        fire = f" 🔥{cp.streak}" if cp.streak else ""
+        lines.append(
+            f"{service.course_title(cp.course, ctx.locale)}{mark}\n"
+            f"  {service.progress_bar(cp.done, cp.total)} ({cp.done}/{cp.total}){fire}"
+        )
+    lines.append(ctx.t("catalog.streak", days=prog.streak))
+    return [Reply("\n".join(lines))]
+
+
+# --------------------------------------------------------------------------- moderators
+
+EDITABLE = {
+    "title": "title",
+    "title_zh": "title_zh",
+    "description": "description",
+    "description_zh": "description_zh",
+    "tags": "tags",
+    "level": "level",
+    "author": "author",
+    "duration": "duration_minutes",
+    "url": "url",
+    "plans": "plan_codes",
+}
+
+
+def _validate(ctx: Context, field: str, value: object) -> object:
+    v = _Validator()
+    vals = v._values({field: value}, 0, "course", COURSE_FIELDS)
+    if vals is None:
+        raise DomainError("catalog.bad_value", field=field, hint=ctx.t(f"catalog.hint_{field}"))
+    return vals[field]
+
+
+def _snapshot(c: Course) -> dict[str, object]:
+    return {
+        k: (list(v) if isinstance(v, list) else v) for k in COURSE_FIELDS for v in [getattr(c, k)]
+    }
+
+
+async def _suggest_reply(ctx: Context, kind: str, target_id: int, text: str, slug: str) -> Reply:
+    vocab = await vocabulary(ctx.session)
+    tags = suggest(encoder_for(ctx.services, text), text, vocab)
+    if not tags:
+        return Reply(ctx.t("catalog.no_suggestions", slug=slug))
+    row = TagSuggestion(
+        target_kind=kind,
+        target_id=target_id,
+        tags=tags,
+        status="pending",
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(row)
+    await ctx.session.flush()
+    return Reply(
+        ctx.t("catalog.suggested", tags=", ".join(tags), slug=slug),
+        buttons=[[ButtonSpec(ctx.t("catalog.btn_accept_tags"), data=ctx.sign("catt", row.id))]],
+    )
+
+
+async def _changed(
+    ctx: Context, action: str, course: Course, lessons: tuple[int, ...] = ()
+) -> None:
+    await hooks.fire(ctx.session, hooks.ContentChanged(action, (course.id,), lessons, "chat"))
+
+
+async def _audit(
+    ctx: Context, action: str, target: str, before: dict | None, after: dict | None
+) -> None:  # type: ignore[type-arg]
+    await audit(
+        ctx.session,
+        ctx.clock,
+        actor=f"member:{ctx.member.id}",
+        actor_member_id=ctx.member.id,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+    )
+
+
+@command("course", role=Role.MODERATOR, help_key="help.course", usage_key="usage.course")
+async def course_admin(ctx: Context, args: str) -> list[AnyReply]:
+    sub, _, rest = args.strip().partition(" ")
+    sub = sub.lower()
+    rest = rest.strip()
+    usage = ctx.t("usage.course")
+    if sub == "add":
+        head, _, more = rest.partition("|")
+        slug = head.strip().lower()
+        title, _, desc = more.partition("|")
+        title, desc = title.strip(), desc.strip()
+        if not slug or not title:
+            raise BadArguments("errors.usage", usage=usage)
+        slug = str(_validate_slug(ctx, slug))
+        title = str(_validate(ctx, "title", title))
+        desc = str(_validate(ctx, "description", desc))
+        if (await ctx.session.execute(select(Course.id).where(Course.slug == slug))).first():
+            raise DomainError("catalog.slug_taken", slug=slug)
+        course = Course(
+            slug=slug,
+            title=title,
+            title_zh="",
+            description=desc,
+            description_zh="",
+            tags=[],
+            level="beginner",
+            author="",
+            duration_minutes=0,
+            url="",
+            plan_codes=[],
+            hidden=False,
+            created_at=ctx.clock.now(),
+        )
+        ctx.session.add(course)
+        await ctx.session.flush()
+        await _audit(ctx, "catalog.course_add", f"course:{slug}", None, _snapshot(course))
+        await _changed(ctx, "created", course)
+        out: list[AnyReply] = [Reply(ctx.t("catalog.added", slug=slug, title=title))]
+        out.append(await _suggest_reply(ctx, "course", course.id, f"{title}. {desc}", slug))
+        return out
+    if sub == "edit":
+        parts = rest.split(None, 2)
+        if len(parts) < 3 or parts[1].lower() not in EDITABLE:
+            raise BadArguments("errors.usage", usage=usage)
+        course = await service.find_course(ctx.session, parts[0], include_hidden=True)
+        field = EDITABLE[parts[1].lower()]
+        value = _validate(ctx, field, parts[2])
+        before = _snapshot(course)
+        if getattr(course, field) == value:
+            return [Reply(ctx.t("catalog.unchanged", slug=course.slug))]
+        setattr(course, field, value)
+        if field == "tags":
+            await _close_suggestions(ctx, "course", course.id, "edited")
+        await _audit(ctx, "catalog.course_edit", f"course:{course.slug}", before, _snapshot(course))
+        await _changed(ctx, "updated", course)
+        return [Reply(ctx.t("catalog.edited", slug=course.slug, field=parts[1].lower()))]
+    if sub in ("hide", "show"):
+        course = await service.find_course(ctx.session, rest, include_hidden=True)
+        hidden = sub == "hide"
+        if course.hidden == hidden:
+            return [Reply(ctx.t("catalog.unchanged", slug=course.slug))]
+        course.hidden = hidden
+        await _audit(
+            ctx,
+            f"catalog.course_{sub}",
+            f"course:{course.slug}",
+            {"hidden": not hidden},
+            {"hidden": hidden},
+        )
+        await _changed(ctx, "hidden" if hidden else "shown", course)
+        return [Reply(ctx.t(f"catalog.{'hidden' if hidden else 'shown'}", slug=course.slug))]
+    if sub == "suggest":
+        course = await service.find_course(ctx.session, rest, include_hidden=True)
+        return [
+            await _suggest_reply(
+                ctx, "course", course.id, f"{course.title}. {course.description}", course.slug
+            )
+        ]
+    if sub == "lesson":
+        head, _, more = rest.partition("|")
+        words = head.split()
+        title, _, body = more.partition("|")
+        title, body = title.strip(), body.strip()
+        if len(words) != 2 or not title:
+            raise BadArguments("errors.usage", usage=usage)
+        course = await service.find_course(ctx.session, words[0], include_hidden=True)
+        lslug = str(_validate_slug(ctx, words[1].lower()))
+        title = str(_validate(ctx, "title", title))
+        is_url = body.startswith(("http://", "https://"))
+        if is_url:
+            body = str(_validate(ctx, "url", body))
+        elif len(body) > 4000 or "\x00" in body:
+            raise DomainError(
+                "catalog.bad_value", field="content", hint=ctx.t("catalog.hint_content")
+            )
+        lessons = await service.lessons_of(ctx.session, course.id)
+        if any(x.slug == lslug for x in lessons):
+            raise DomainError("catalog.slug_taken", slug=f"{course.slug}/{lslug}")
+        lesson = Lesson(
+            course_id=course.id,
+            slug=lslug,
+            module=lessons[-1].module if lessons else "",
+            position=(max(x.position for x in lessons) + 1) if lessons else 1,
+            title=title,
+            title_zh="",
+            content="" if is_url else body,
+            url=body if is_url else "",
+            duration_minutes=0,
+            tags=[],
+        )
+        ctx.session.add(lesson)
+        await ctx.session.flush()
+        await _audit(
+            ctx, "catalog.lesson_add", f"lesson:{course.slug}/{lslug}", None, {"title": title}
+        )
+        await _changed(ctx, "created", course, (lesson.id,))
+        return [
+            Reply(ctx.t("catalog.lesson_added", slug=f"{course.slug}/{lslug}")),
+            await _suggest_reply(
+                ctx, "lesson", lesson.id, f"{title}. {lesson.content}", f"{course.slug}/{lslug}"
+            ),
+        ]
+    raise BadArguments("errors.usage", usage=usage)
+
+
+def _validate_slug(ctx: Context, slug: str) -> str:
+    from core.catalog.importer import SLUG_RE
+
+    if not SLUG_RE.match(slug):
+        raise DomainError("catalog.bad_value", field="slug", hint=ctx.t("catalog.hint_slug"))
+    return slug
+
+
+async def _close_suggestions(ctx: Context, kind: str, target_id: int, status: str) -> None:
     rows = (
-        (
-            await ctx.session.execute(
-                select(Course).where(Course.hidden.is_(False)).order_by(Course.id)
+        await ctx.session.execute(
+            select(TagSuggestion).where(
+                TagSuggestion.target_kind == kind,
+                TagSuggestion.target_id == target_id,
+                TagSuggestion.status == "pending",
             )
         )
-        .scalars()
-        .all()
+    ).scalars()
+    for row in rows:
+        row.status = status
+        row.decided_at = ctx.clock.now()
+        row.decided_by = ctx.member.id
+
+
+@button("catt", role=Role.MODERATOR)
+async def accept_tags(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    raw = parts[0] if parts else ""
+    sug = (
+        await ctx.session.get(TagSuggestion, int(raw)) if raw.isdigit() and len(raw) < 12 else None
     )
-    if not rows:
-        return [Reply(ctx.t("catalog.empty"))]
-    zh = ctx.locale == "zh-CN"
-    lines = [ctx.t("catalog.header", n=len(rows))]
-    for c in rows:
-        title = c.title_zh if zh and c.title_zh else c.title
-        lines.append(
-            f"• {title} [{c.slug}] — {ctx.t('catalog.level_' + c.level)}, {', '.join(c.tags)}"
+    if sug is None:
+        raise DomainError("errors.button_expired")
+    if sug.status != "pending":
+        return [Reply(ctx.t("catalog.suggestion_closed"))]
+    target: Course | Lesson | Question | None = None
+    if sug.target_kind == "course":
+        target = await ctx.session.get(Course, sug.target_id)
+    elif sug.target_kind == "lesson":
+        target = await ctx.session.get(Lesson, sug.target_id)
+    elif sug.target_kind == "question":
+        target = await ctx.session.get(Question, sug.target_id)
+    if target is None:
+        raise DomainError("errors.button_expired")
+    before = list(target.tags)
+    target.tags = list(dict.fromkeys([*before, *sug.tags]))
+    await _close_suggestions(ctx, sug.target_kind, sug.target_id, "accepted")
+    sug.status = "accepted"
+    await _audit(
+        ctx,
+        "catalog.tags_accept",
+        f"{sug.target_kind}:{sug.target_id}",
+        {"tags": before},
+        {"tags": target.tags},
+    )
+    if isinstance(target, Course):
+        await _changed(ctx, "updated", target)
+    elif isinstance(target, Lesson):
+        await hooks.fire(
+            ctx.session, hooks.ContentChanged("updated", (target.course_id,), (target.id,), "chat")
         )
-    return [Reply("\n".join(lines))]
+    return [Reply(ctx.t("catalog.tags_accepted", tags=", ".join(target.tags)))]

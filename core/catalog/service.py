@@ -33,6 +33,7 @@ from models.member import Member
 
 log = logging.getLogger("syllabot.catalog")
 
+LEVEL_KEYS = ("beginner", "intermediate", "advanced")
 OPEN_DEDUPE = timedelta(minutes=10)  # link previews and double taps count once
 
 

@@ -1,0 +1,211 @@
+"""Members browse, enroll, study and finish courses; every step lands in the interaction log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from core.catalog.importer import parse_text, read_file
+from core.catalog.links import make_token
+from core.catalog.service import apply_catalog, progress_bar, streak
+from models.audit import AuditLog
+from models.catalog import LessonCompletion
+from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Account
+from models.membership import Plan, Subscription
+
+DATA = Path(__file__).parents[2] / "data" / "catalog"
+
+
+async def _load(db, clock, text: str | None = None) -> None:
+    cat = parse_text(text, "yaml") if text else read_file(DATA / "catalog.yaml")
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, cat)
+
+
+async def _log(db) -> list[tuple[str, float]]:
+    async with db.session() as s:
+        rows = (await s.execute(select(Interaction).order_by(Interaction.id))).scalars().all()
+    return [(r.kind, r.weight) for r in rows]
+
+
+async def test_study_a_course_end_to_end(console_bot, db, clock):
+    await _load(db, clock)
+    out = await console_bot.send("/enroll intro-sql", as_member="alice")
+    assert "enrolled in “Intro to SQL”" in out and "lesson 1/3: SELECT and WHERE" in out
+    assert "already enrolled" in await console_bot.send("/enroll intro-sql")
+    out = await console_bot.send("/done")
+    assert "Marked “SELECT and WHERE” as done" in out and "(1/3)" in out
+    out = await console_bot.send("/done intro-sql select")
+    assert "already marked done; nothing changed" in out
+    out = await console_bot.send("/next")
+    assert "lesson 2/3: GROUP BY" in out and "Aggregate rows with GROUP BY" in out  # in-chat text
+    clock.advance(timedelta(days=1))
+    out = await console_bot.send("/press 1")  # the ✅ Done button under the lesson
+    assert "Marked “GROUP BY” as done" in out
+    clock.advance(timedelta(days=1))
+    out = await console_bot.send("/done intro-sql 3")
+    assert "You completed “Intro to SQL”" in out
+    out = await console_bot.send("/progress")
+    assert "Intro to SQL ✅" in out and "▓▓▓▓▓▓▓▓▓▓ 100% (3/3) 🔥3" in out
+    assert "Streak: 3 day(s)" in out
+    assert await _log(db) == [
+        ("enroll", KIND_WEIGHTS["enroll"]),
+        ("lesson_complete", 3.0),
+        ("lesson_open", 1.0),  # the in-chat lesson was shown
+        ("lesson_complete", 3.0),
+        ("lesson_complete", 3.0),
+        ("course_complete", 5.0),
+    ]
+    assert "finished every lesson" in await console_bot.send("/next intro-sql")
+
+
+async def test_bad_references_are_explained_and_change_nothing(console_bot, db, clock):
+    await _load(db, clock)
+    assert "don't know a course called “nope”" in await console_bot.send("/enroll nope", "bob")
+    assert "not enrolled" in await console_bot.send("/done intro-sql select")
+    await console_bot.send("/enroll intro-sql")
+    out = await console_bot.send("/done intro-sql nine")
+    assert "has no lesson “nine”" in out
+    assert "Usage: /done" in await console_bot.send("/done a b c d")
+    assert "Usage: /enroll" in await console_bot.send("/enroll")
+    assert await _log(db) == [("enroll", 2.0)]
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(LessonCompletion.id)))).scalar_one() == 0
+
+
+async def test_plan_only_course_names_the_plan_and_opens_with_a_subscription(
+    console_bot, db, clock
+):
+    await _load(db, clock)
+    async with db.session() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == "yearly"))).scalar_one_or_none()
+        if plan is None:  # plans come from settings at start-up; make sure one exists
+            plan = Plan(code="yearly", title_en="Yearly plan", prices={}, targets={})
+            s.add(plan)
+            await s.flush()
+        title = plan.title_en
+    await console_bot.send("/whoami", as_member="carol")  # a refusal stores nothing, not even her
+    out = await console_bot.send("/enroll deep-python")
+    assert f"included in: {title}" in out and "/plans" in out
+    async with db.session() as s, s.begin():
+        acc = (
+            await s.execute(select(Account).where(Account.platform_user_id == "carol"))
+        ).scalar_one()
+        sub = Subscription(
+            member_id=acc.member_id,
+            plan_id=plan.id,
+            state="active",
+            started_at=clock.now() - timedelta(days=400),
+            current_period_end=clock.now() - timedelta(days=35),
+            updated_at=clock.now(),
+        )
+        s.add(sub)
+    assert title in await console_bot.send("/enroll deep-python")  # its period is over
+    async with db.session() as s, s.begin():
+        row = await s.get(Subscription, sub.id)
+        row.current_period_end = clock.now() + timedelta(days=30)
+    assert "enrolled in “Deep Python”" in await console_bot.send("/enroll deep-python")
+    assert [k for k, _ in await _log(db)] == ["enroll"]
+
+
+async def test_tracked_lesson_link_counts_an_open_and_redirects(app, console_bot, db, clock):
+    from bot.web import build_web_app
+
+    app.services.settings = app.settings.model_copy(
+        update={"public_url": "https://bot.example.org"}
+    )
+    await _load(db, clock)
+    await console_bot.send("/enroll intro-sql", as_member="dave")
+    url = console_bot.adapter.buttons["dave"][0].url
+    assert url.startswith("https://bot.example.org/l/")
+    path = url.removeprefix("https://bot.example.org")
+    async with TestClient(TestServer(build_web_app(app), host="127.0.0.1")) as client:
+        r = await client.get(path, allow_redirects=False)
+        assert r.status == 302 and r.headers["Location"] == "https://learn.example.org/sql/select"
+        r = await client.get(path, allow_redirects=False)  # a link preview right after
+        assert r.status == 302
+        forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+        assert (await client.get(forged, allow_redirects=False)).status == 404
+        other = make_token("wrong-secret", 1, 1)
+        assert (await client.get(f"/l/{other}", allow_redirects=False)).status == 404
+    assert [k for k, _ in await _log(db)] == ["enroll", "lesson_open"]
+
+
+async def test_courses_are_paged_and_searchable_with_buttons(console_bot, db, clock):
+    lines = ["courses:"]
+    for i in range(12):
+        topic = "python" if i % 3 == 0 else "sql"
+        lines += [
+            f"  - slug: c{i:02d}",
+            f"    title: Course {i:02d} {topic}",
+            f"    tags: [{topic}]",
+        ]
+    await _load(db, clock, "\n".join(lines) + "\n")
+    out = await console_bot.send("/courses", as_member="erin")
+    assert "Courses (12): (page 1/3)" in out and "Course 04" in out and "Course 05" not in out
+    out = await console_bot.send("/press 6")  # ▶
+    assert "(page 2/3)" in out and "Course 05" in out
+    out = await console_bot.send("/courses python")
+    assert "matching “python” (4)" in out and "Course 03" in out and "Course 01" not in out
+    out = await console_bot.send("/press 1")  # details of the first match
+    assert "📘 Course 00 python [c00]" in out
+    out = await console_bot.send("/press 1")  # ➕ Enroll
+    assert "enrolled in “Course 00 python”" in out
+    assert [k for k, _ in await _log(db)] == ["view", "enroll"]
+    assert "No course matches “cobol”" in await console_bot.send("/courses cobol")
+
+
+async def test_moderator_adds_course_accepts_suggested_tags_and_hides_it(
+    app, console_bot, db, clock
+):
+    from core.recommend.encoders import HashingEncoder
+
+    app.services.extras["catalog.encoder"] = HashingEncoder()
+    await _load(db, clock)
+    out = await console_bot.send(
+        "/course add window-fn | Window functions | Rank rows and compute running totals with SQL queries over relational databases",
+        as_member="mod",
+    )
+    assert "Added course window-fn" in out and "Suggested tags for window-fn: sql" in out
+    out = await console_bot.send("/press 1")
+    assert "Tags are now: sql" in out
+    assert "already handled" in await console_bot.send("/press 1")
+    out = await console_bot.send("/course edit window-fn level expert")
+    assert "level isn't valid" in out and "beginner, intermediate or advanced" in out
+    assert "Updated level" in await console_bot.send("/course edit window-fn level advanced")
+    assert "hidden from members" in await console_bot.send("/course hide window-fn")
+    assert "window-fn" not in await console_bot.send("/courses", as_member="frank")
+    assert "don't know a course" in await console_bot.send("/enroll window-fn")
+    async with db.session() as s:
+        actions = (
+            (
+                await s.execute(
+                    select(AuditLog.action)
+                    .where(AuditLog.action.like("catalog.%"))
+                    .order_by(AuditLog.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert actions == [
+        "catalog.course_add",
+        "catalog.tags_accept",
+        "catalog.course_edit",
+        "catalog.course_hide",
+    ]
+
+
+def test_progress_bar_and_streak_rules():
+    from datetime import date
+
+    assert progress_bar(0, 4) == "░░░░░░░░░░ 0%" and progress_bar(1, 3) == "▓▓▓░░░░░░░ 33%"
+    today = date(2026, 3, 10)
+    days = {date(2026, 3, 9), date(2026, 3, 8), date(2026, 3, 6)}
+    assert streak(days, today) == 2  # today not over yet: yesterday's run still counts
+    assert streak(days | {today}, today) == 3
+    assert streak({date(2026, 3, 7)}, today) == 0
