@@ -38,7 +38,7 @@ from core.membership.errors import PaymentRejected
 from core.payments import payload as payload_mod
 from core.replies import AnyReply, Reply
 from models.member import Account, Member
-from models.membership import Payment, Plan
+from models.membership import Payment, PaymentIntent, Plan
 
 log = logging.getLogger("syllabot.payments")
 T = TypeVar("T")
@@ -98,24 +98,30 @@ async def _insert(session: AsyncSession, services: Services, c: Charge) -> int |
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+def _match_intent(c: Charge, intent: PaymentIntent) -> None:
+    if c.member_id is not None and c.member_id != intent.member_id:
+        raise PaymentRejected("wrong_member")
+    if intent.provider != c.provider:
+        raise PaymentRejected("wrong_provider")
+    if c.currency.upper() != intent.currency:
+        raise PaymentRejected("wrong_currency", got=c.currency.upper(), expected=intent.currency)
+    if c.amount != intent.amount:
+        raise PaymentRejected(
+            "wrong_amount",
+            got=plans_mod.format_amount(c.amount, intent.currency),
+            expected=plans_mod.format_amount(intent.amount, intent.currency),
+        )
+
+
 async def _bind(session: AsyncSession, services: Services, c: Charge) -> tuple[int, Plan]:
     """(member_id, plan) this charge pays for, or PaymentRejected with the reason."""
     if c.payload is not None:
         intent, plan = await payload_mod.resolve(session, services, c.payload)
-        if c.member_id is not None and c.member_id != intent.member_id:
-            raise PaymentRejected("wrong_member")
-        if intent.provider != c.provider:
-            raise PaymentRejected("wrong_provider")
-        if c.currency.upper() != intent.currency:
-            raise PaymentRejected(
-                "wrong_currency", got=c.currency.upper(), expected=intent.currency
-            )
-        if c.amount != intent.amount:
-            raise PaymentRejected(
-                "wrong_amount",
-                got=plans_mod.format_amount(c.amount, intent.currency),
-                expected=plans_mod.format_amount(intent.amount, intent.currency),
-            )
+        try:
+            _match_intent(c, intent)
+        except PaymentRejected as err:
+            err.params.setdefault("_member_id", intent.member_id)
+            raise
         return intent.member_id, plan
     if c.member_id is None or not c.plan_code:
         raise PaymentRejected("payload_forged")
@@ -175,8 +181,10 @@ async def flag(
 async def _reject(
     session: AsyncSession, services: Services, pay: Payment, c: Charge, err: PaymentRejected
 ) -> Outcome:
+    payer_id = err.params.pop("_member_id", None) or c.member_id
     pay.status = REJECTED
     pay.note = err.key
+    pay.member_id = payer_id
     await session.flush()
     await audit(
         session,
@@ -204,8 +212,8 @@ async def _reject(
         charge=c.charge_id[:40],
         reason=reason_en,
     )
-    if c.member_id is not None:
-        payer = await session.get(Member, c.member_id)
+    if payer_id is not None:
+        payer = await session.get(Member, payer_id)
         if payer is not None:
             out.insert(
                 0,

@@ -1,0 +1,289 @@
+"""Stripe: Checkout through the real library against a local fake API; signed webhooks."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import stripe
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from core.events import Actor, Chat, Command
+from core.payments import stripe as stripe_provider
+from core.replies import Invoice, Reply
+from models.membership import Payment, Subscription, WebhookEvent
+
+from membership_helpers import demo_settings
+
+DATA = Path(__file__).parents[2] / "data" / "stripe"
+SECRET = "whsec_test_secret"
+
+
+@pytest.fixture
+def settings(db: Any):
+    return demo_settings(
+        db.url,
+        demo=False,
+        stripe_secret_key="sk_test_123",
+        stripe_webhook_secret=SECRET,
+        public_url="https://bot.example.org",
+    )
+
+
+def event(kind: str, event_id: str, **obj: Any) -> bytes:
+    body = json.loads((DATA / f"{kind}.json").read_text())
+    body["id"] = event_id
+    body["type"] = kind if kind != "checkout.session.completed" else body["type"]
+    body["data"]["object"].update(obj)
+    return json.dumps(body).encode()
+
+
+def sign(body: bytes, secret: str = SECRET, at: int | None = None) -> str:
+    return stripe.WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=at)
+
+
+@pytest.fixture
+async def fake_stripe_api(app):
+    """A local stand-in for api.stripe.com: records form posts, answers like Stripe."""
+    seen: list[dict[str, list[str]]] = []
+
+    async def create(request: web.Request) -> web.Response:
+        seen.append(parse_qs(await request.text()))
+        n = len(seen)
+        return web.json_response(
+            {
+                "id": f"cs_test_{n}",
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
+            }
+        )
+
+    wapp = web.Application()
+    wapp.router.add_post("/v1/checkout/sessions", create)
+    server = TestServer(wapp, host="127.0.0.1")
+    await server.start_server()
+    app.services.extras[stripe_provider.CLIENT_KEY] = stripe_provider.make_client(
+        "sk_test_123", base_url=str(server.make_url("")).rstrip("/")
+    )
+    yield seen
+    await server.close()
+
+
+async def _checkout(app, user: str = "dana") -> tuple[Invoice, str]:
+    out = await app.router.dispatch(
+        Command(
+            Actor("discord", user, username=user),
+            Chat("discord", user),
+            name="subscribe",
+            args="monthly",
+        )
+    )
+    inv = next(r for r in out if isinstance(r, Invoice))
+    return inv, inv.payload
+
+
+async def test_checkout_session_is_created_with_price_and_signed_payload(app, fake_stripe_api):
+    inv, payload = await _checkout(app)
+    assert inv.provider == "stripe" and inv.url == "https://checkout.stripe.com/c/pay/cs_test_1"
+    form = fake_stripe_api[0]
+    assert form["mode"] == ["payment"]
+    assert form["line_items[0][price_data][unit_amount]"] == ["900"]
+    assert form["line_items[0][price_data][currency]"] == ["usd"]
+    assert form["metadata[payload]"] == [payload]
+    assert form["success_url"] == ["https://bot.example.org/stripe/done"]
+
+
+async def test_webhook_over_http_grants_once_and_ignores_replays(app, db, fake_stripe_api):
+    _, payload = await _checkout(app)
+    sink: list[Any] = []
+
+    async def collect(replies):
+        sink.extend(replies)
+
+    app.services.extras["reply_sink"] = collect
+    from bot.web import build_web_app
+
+    body = event(
+        "checkout.session.completed", "evt_1", id="cs_test_1", metadata={"payload": payload}
+    )
+    async with TestClient(TestServer(build_web_app(app), host="127.0.0.1")) as client:
+        r = await client.post(
+            "/webhooks/stripe", data=body, headers={"Stripe-Signature": sign(body)}
+        )
+        assert r.status == 200 and await r.text() == "ok"
+        r = await client.post(
+            "/webhooks/stripe", data=body, headers={"Stripe-Signature": sign(body)}
+        )
+        assert r.status == 200 and await r.text() == "duplicate"
+        # Same session again under another event id (async_payment_succeeded): still one grant.
+        again = json.loads(body)
+        again["id"], again["type"] = "evt_2", "checkout.session.async_payment_succeeded"
+        b2 = json.dumps(again).encode()
+        r = await client.post("/webhooks/stripe", data=b2, headers={"Stripe-Signature": sign(b2)})
+        assert r.status == 200
+        forged = body.replace(b"900", b"901")
+        r = await client.post(
+            "/webhooks/stripe", data=forged, headers={"Stripe-Signature": sign(body)}
+        )
+        assert r.status == 400
+    assert [r.text for r in sink if isinstance(r, Reply)][0].startswith("Payment received")
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 1
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        assert sub.state == "active"
+        assert (await s.execute(select(func.count(WebhookEvent.id)))).scalar_one() == 2
+
+
+async def test_forged_stale_and_missing_signatures_are_400_and_change_nothing(
+    app, db, fake_stripe_api
+):
+    _, payload = await _checkout(app)
+    body = event(
+        "checkout.session.completed", "evt_9", id="cs_test_1", metadata={"payload": payload}
+    )
+    cases = [
+        sign(body, secret="whsec_other"),
+        sign(body, at=int(time.time()) - 301),
+        None,
+        "t=1,v1=deadbeef",
+    ]
+    for header in cases:
+        res = await stripe_provider.handle_webhook(app.services, body, header)
+        assert res.status == 400, header
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 0
+        assert (await s.execute(select(func.count(WebhookEvent.id)))).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [({"amount_total": 100}, "wrong_amount"), ({"currency": "eur"}, "wrong_currency")],
+)
+async def test_wrong_amount_or_currency_is_rejected_and_flagged(
+    app, db, fake_stripe_api, change, reason
+):
+    await app.router.dispatch(Command(Actor("console", "mod"), Chat("console", "mod"), name="help"))
+    _, payload = await _checkout(app)
+    body = event(
+        "checkout.session.completed",
+        "evt_3",
+        id="cs_test_1",
+        metadata={"payload": payload},
+        **change,
+    )
+    res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+    assert res.status == 200
+    texts = [r.text for r in res.replies if isinstance(r, Reply)]
+    assert any("could not be accepted" in t for t in texts)
+    assert any("was rejected" in t for t in texts)  # the moderators' flag
+    async with db.session() as s:
+        pay = (await s.execute(select(Payment))).scalar_one()
+        assert (pay.status, pay.note) == ("rejected", f"membership.{reason}")
+        assert (await s.execute(select(Subscription.state))).scalars().all() in ([], ["pending"])
+
+
+async def test_forged_payload_in_a_validly_signed_event_grants_nothing(app, db, fake_stripe_api):
+    _, payload = await _checkout(app)
+    forged = (
+        payload.rsplit(".", 1)[0].replace(".monthly.", ".yearly.") + "." + payload.rsplit(".", 1)[1]
+    )
+    body = event(
+        "checkout.session.completed", "evt_4", id="cs_test_1", metadata={"payload": forged}
+    )
+    res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+    assert res.status == 200
+    async with db.session() as s:
+        assert (await s.execute(select(Payment.note))).scalar_one() == "membership.payload_forged"
+
+
+async def test_our_write_failing_answers_500_then_the_retry_applies(
+    app, db, fake_stripe_api, monkeypatch
+):
+    _, payload = await _checkout(app)
+    body = event(
+        "checkout.session.completed", "evt_5", id="cs_test_1", metadata={"payload": payload}
+    )
+    real = stripe_provider._apply_event
+
+    async def broken(*a, **kw):
+        await real(*a, **kw)  # writes happen, then the failure rolls all of them back
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(stripe_provider, "_apply_event", broken)
+    res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+    assert res.status == 500
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 0
+        assert (await s.execute(select(func.count(WebhookEvent.id)))).scalar_one() == 0
+    monkeypatch.setattr(stripe_provider, "_apply_event", real)
+    res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+    assert res.status == 200 and res.body == "ok"
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
+
+
+async def test_subscription_lifecycle_paid_failed_renewed_deleted_refunded(
+    app, db, clock, fake_stripe_api
+):
+    _, payload = await _checkout(app)
+    sent = 0
+
+    async def post(kind: str, **obj: Any):
+        nonlocal sent
+        sent += 1
+        body = event(kind, f"evt_l{sent}", **obj)
+        res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+        assert res.status == 200, res.body
+        return res
+
+    async def sub_row():
+        async with db.session() as s:
+            return (await s.execute(select(Subscription))).scalar_one()
+
+    await post(
+        "checkout.session.completed",
+        id="cs_test_1",
+        mode="subscription",
+        payment_status="paid",
+        subscription="sub_A",
+        metadata={"payload": payload},
+    )
+    assert (await sub_row()).external_ref == "sub_A"
+    details = {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": "sub_A", "metadata": {"payload": payload}},
+    }
+    await post("invoice.paid", id="in_1", parent=details)
+    first = await sub_row()
+    assert first.state == "active" and first.auto_renew
+    body = event("invoice.paid", "evt_x", id="in_1", parent=details)
+    await stripe_provider.handle_webhook(app.services, body, sign(body))  # same invoice, new event
+    assert (await sub_row()).current_period_end == first.current_period_end
+    failed = json.loads(event("invoice.paid", "evt_f", id="in_2", parent=details))
+    failed["type"] = "invoice.payment_failed"
+    fb = json.dumps(failed).encode()
+    res = await stripe_provider.handle_webhook(app.services, fb, sign(fb))
+    assert any("renewal payment failed" in r.text for r in res.replies if isinstance(r, Reply))
+    assert (await sub_row()).state == "past_due"
+    await post("invoice.paid", id="in_2", parent=details)
+    renewed = await sub_row()
+    assert renewed.state == "active"
+    assert (renewed.current_period_end - first.current_period_end).days == 30
+    deleted = json.loads(event("invoice.paid", "evt_d", id="sub_A"))
+    deleted["type"] = "customer.subscription.deleted"
+    db_ = json.dumps(deleted).encode()
+    await stripe_provider.handle_webhook(app.services, db_, sign(db_))
+    assert (await sub_row()).state == "cancelled"
+    await post("charge.refunded", id="ch_1", payment_intent=None, invoice="in_2")
+    assert (await sub_row()).state == "refunded"
+    async with db.session() as s:
+        statuses = (
+            await s.execute(select(Payment.provider_charge_id, Payment.status).order_by(Payment.id))
+        ).all()
+    assert [tuple(r) for r in statuses] == [("in_1", "applied"), ("in_2", "refunded")]
