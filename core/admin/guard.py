@@ -56,7 +56,8 @@ def admin_command(
     def deco(fn: Handler) -> Handler:
         async def wrapped(ctx: Context, args: str) -> list[AnyReply]:
             out = list(await fn(ctx, args) or [])
-            await record(ctx, f"cmd.{name}", reason=str(args)[:500])
+            # the arguments are not stored: they may name a member, and the log is append-only
+            await record(ctx, f"cmd.{name}")
             return out
 
         wrapped.__name__ = fn.__name__

@@ -22,7 +22,8 @@ What /forget keeps, and why (documented for operators):
 - the `member` row itself, anonymised (no name, bio, goals, tags, prefs; `forgotten_at` set):
   its number keeps subscriptions, the payment ledger, RSVPs and outbox reports consistent;
 - `payment` rows: the legal bookkeeping minimum (provider, charge id, amount, currency,
-  status, date); the free-text `note` is cleared;
+  status, dates); `note`, `meta` and a platform user id kept in `ext_ref` are cleared
+  (so a Telegram Stars refund is no longer possible after /forget);
 - `subscription` rows (plan, state, dates) so member counts and MRR history still add up;
 - `audit_log` rows unchanged: the log is append-only, and actors/targets are written as
   `member:<id>` (never names), which after /forget points at an anonymous row. No rewrite of
@@ -188,12 +189,32 @@ async def _dump(session: AsyncSession, table_name: str, member_id: int) -> list[
 
 
 async def _forget_payments(session: AsyncSession, member_id: int, now: datetime) -> None:
+    """Keep provider, charge id, amount, currency, status and dates; drop what names a person."""
     await session.execute(
         update(Payment)
         .where(Payment.member_id == member_id)
-        .values(note="")
+        .values(note="", meta={})
         .execution_options(synchronize_session=False)
     )
+    ids = [
+        i
+        for row in (
+            await session.execute(
+                select(Account.platform_user_id, Account.chat_id).where(
+                    Account.member_id == member_id
+                )
+            )
+        ).all()
+        for i in row
+        if i
+    ]
+    if ids:  # a platform user id kept for refunds (Telegram Stars) identifies the person
+        await session.execute(
+            update(Payment)
+            .where(Payment.member_id == member_id, Payment.ext_ref.in_(ids))
+            .values(ext_ref=None)
+            .execution_options(synchronize_session=False)
+        )
     sub_ids = select(Subscription.id).where(Subscription.member_id == member_id)
     await session.execute(
         update(AccessGrant)

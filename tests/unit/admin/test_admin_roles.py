@@ -1,0 +1,145 @@
+"""Every admin command is refused to non-moderators, and every change is confirmed and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from core.admin.guard import ADMIN_COMMANDS
+from core.context import Role
+from core.router import COMMANDS, load_features
+from models.audit import AuditLog
+from models.member import Member
+from models.membership import Payment, Plan, Subscription
+
+load_features()
+
+# One row per admin command: (owner/mod, arguments, audit action written when it changes
+# something, or None for read-only views). A new admin command without a row fails below.
+EFFECTS: dict[str, tuple[str, str, str | None]] = {
+    "role": ("owner", "@bob expert", "member.role"),
+    "member": ("mod", "@alice", None),
+    "grant": ("mod", "@alice monthly", "admin.grant"),
+    "extend": ("mod", "@alice 10", "admin.extend"),
+    "revoke": ("mod", "@alice", "admin.revoke"),
+    "ban": ("mod", "@bob spam", "admin.ban"),
+    "unban": ("mod", "@bob", "admin.unban"),
+    "refund": ("mod", "@alice", "admin.refund"),
+    "planedit": ("mod", "monthly period_days 31", "admin.planedit"),
+    "audit": ("mod", "", None),
+    "stats": ("mod", "", None),
+    "retention": ("mod", "90", "settings.retention"),
+    "broadcast": ("mod", "all | Hello everyone", "broadcast.send"),
+    "broadcasts": ("mod", "", None),
+    "event": (
+        "mod",
+        "new Office hours | 2026-03-09 18:00 | https://meet.example/x | 5",
+        "event.create",
+    ),
+}
+
+SKIP_COUNTS = ("inbound_update",)
+
+
+def test_every_admin_command_has_an_effect_row_and_a_moderator_role():
+    assert set(EFFECTS) == ADMIN_COMMANDS, "add the new admin command to EFFECTS"
+    for name in ADMIN_COMMANDS:
+        assert COMMANDS[name].role >= Role.MODERATOR, name
+
+
+async def test_members_and_experts_cannot_run_any_moderator_command(bot, db):
+    """Table-driven over the router: a new moderator command is covered automatically."""
+    async with db.session() as s, s.begin():
+        bob = (await s.execute(select(Member).where(Member.display_name == "Bob"))).scalar_one()
+        bob.role = "expert"
+    mod_cmds = sorted(n for n, c in COMMANDS.items() if c.role >= Role.MODERATOR)
+    assert {"ban", "extend", "broadcast", "stats", "audit", "role"} <= set(mod_cmds)
+    before = await bot.counts(SKIP_COUNTS)
+    for who in ("eve", "bob"):
+        for name in mod_cmds:
+            args = EFFECTS.get(name, ("", "@alice 30", None))[1]
+            text = await bot.text(who, f"/{name} {args}")
+            assert "moderators only" in text, f"/{name} was not refused for {who}"
+    assert await bot.counts(SKIP_COUNTS) == before
+
+
+async def test_role_is_owner_only(bot, db):
+    assert "moderators only" in await bot.text("mod", "/role @bob moderator")
+    await bot.say("owner", "/role @bob moderator")
+    assert "bob" in (await bot.confirm("owner")).lower()
+    async with db.session() as s:
+        bob = (await s.execute(select(Member).where(Member.display_name == "Bob"))).scalar_one()
+    assert bob.role == "moderator"
+    assert "moderator" in await bot.text("bob", "/whoami")
+
+
+async def _seed_payment(db: Any, clock: Any) -> None:
+    async with db.session() as s, s.begin():
+        alice = (await s.execute(select(Member).where(Member.display_name == "Alice"))).scalar_one()
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        s.add(
+            Payment(
+                provider="demo",
+                provider_charge_id="demo-1",
+                member_id=alice.id,
+                plan_id=plan.id,
+                amount=900,
+                currency="USD",
+                status="applied",
+                created_at=clock.now(),
+            )
+        )
+
+
+async def test_each_admin_command_changes_and_audits_after_confirmation(bot, db, clock):
+    await _seed_payment(db, clock)
+    order = [
+        "member",
+        "grant",
+        "extend",
+        "refund",
+        "revoke",
+        "ban",
+        "unban",
+        "role",
+        "planedit",
+        "retention",
+        "broadcast",
+        "broadcasts",
+        "event",
+        "stats",
+        "audit",
+    ]
+    assert set(order) == set(EFFECTS)
+    for name in order:
+        who, args, action = EFFECTS[name]
+        async with db.session() as s:
+            n_before = len((await s.execute(select(AuditLog))).scalars().all())
+        out = await bot.say(who, f"/{name} {args}")
+        assert out, name
+        if any(getattr(r, "buttons", None) for r in out):
+            data = bot.button(who)
+            assert (await bot.press(who, data))[0].text
+            again = await bot.press(who, data)  # single use: a second press changes nothing
+            assert "already confirmed" in again[0].text, (name, again)
+        async with db.session() as s:
+            rows = (await s.execute(select(AuditLog).order_by(AuditLog.id))).scalars().all()
+        new_actions = [r.action for r in rows[n_before:]]
+        assert f"cmd.{name}" in new_actions, (name, new_actions)
+        if action:
+            assert action in new_actions, (name, new_actions)
+            mine = [r for r in rows[n_before:] if r.action == action]
+            assert all(r.actor.startswith("member:") or r.actor == "system" for r in mine)
+    async with db.session() as s:
+        alice = (await s.execute(select(Member).where(Member.display_name == "Alice"))).scalar_one()
+        sub = (
+            (await s.execute(select(Subscription).where(Subscription.member_id == alice.id)))
+            .scalars()
+            .all()
+        )
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        pay = (await s.execute(select(Payment))).scalar_one()
+    assert sub and sub[0].state in {"expired", "removed"}
+    assert plan.period_days == 31
+    assert pay.status == "refunded"
