@@ -45,7 +45,7 @@ async def role_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if new not in ASSIGNABLE_ROLES:
         raise BadArguments("errors.usage", usage=_usage(ctx, "role"))
     if target.role == new:
-        return [Reply(ctx.t("admin.role_unchanged", who=_who(target), role=new))]
+        raise DomainError("admin.role_unchanged", who=_who(target), role=new)
     summary = ctx.t("admin.role_preview", who=_who(target), old=target.role, new=new)
     return await ask(ctx, "role", {"member_id": target.id, "role": new}, summary)
 
@@ -154,7 +154,7 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if target.id == ctx.member.id:
         raise DomainError("admin.not_yourself")
     if target.role == "banned":
-        return [Reply(ctx.t("admin.already_banned", who=_who(target)))]
+        raise DomainError("admin.already_banned", who=_who(target))
     membership_bridge.service()
     summary = ctx.t("admin.ban_preview", who=_who(target))
     return await ask(ctx, "ban", {"member_id": target.id, "reason": reason[:200]}, summary)
@@ -164,7 +164,7 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, _ = await _target(ctx, "unban", args)
     if target.role != "banned":
-        return [Reply(ctx.t("admin.not_banned", who=_who(target)))]
+        raise DomainError("admin.not_banned", who=_who(target))
     membership_bridge.service()
     summary = ctx.t("admin.unban_preview", who=_who(target))
     return await ask(ctx, "unban", {"member_id": target.id}, summary)
@@ -184,7 +184,7 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if pay is None:
         raise DomainError("admin.payment_unknown", who=_who(target))
     if pay.status == "refunded":
-        return [Reply(ctx.t("admin.already_refunded", id=pay.id))]
+        raise DomainError("admin.already_refunded", id=pay.id)
     membership_bridge.service()
     summary = ctx.t(
         "admin.refund_preview",

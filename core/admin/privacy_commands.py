@@ -13,7 +13,7 @@ from core.admin.confirm import action, ask
 from core.admin.guard import admin_command, record
 from core.audit import audit
 from core.context import Context, Role, Services
-from core.errors import BadArguments
+from core.errors import BadArguments, DomainError
 from core.jobs import periodic
 from core.replies import AnyReply, Document, Reply
 from core.router import command
@@ -91,7 +91,7 @@ async def retention_cmd(ctx: Context, args: str) -> list[AnyReply]:
     else:
         raise BadArguments("privacy.retention_bad", min=MIN_RETENTION_DAYS)
     if new == current:
-        return [Reply(ctx.t("admin.nothing_to_change"))]
+        raise DomainError("admin.nothing_to_change")
     summary = ctx.t("privacy.retention_preview", days=new if new is not None else "off")
     return await ask(ctx, "retention", {"days": new}, summary)
 

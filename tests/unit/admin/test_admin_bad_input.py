@@ -1,0 +1,95 @@
+"""Bad admin input gets a clear reply and changes nothing; confirmations re-check at press time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.admin.args import MAX_DAYS, parse_days
+from core.errors import BadArguments
+from models.member import Member
+
+SKIP = ("inbound_update",)
+
+
+@pytest.mark.parametrize("raw", ["-5", "0", "abc", "", "99999", "1e3", "3661"])
+def test_parse_days_refuses_negative_zero_and_absurd(raw):
+    with pytest.raises(BadArguments):
+        parse_days(raw)
+
+
+def test_parse_days_accepts_the_range():
+    assert parse_days("1") == 1
+    assert parse_days(f"{MAX_DAYS} days") == MAX_DAYS
+
+
+async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
+    async with db.session() as s, s.begin():
+        for _ in range(2):  # two members called Sam: @sam is ambiguous
+            s.add(Member(display_name="Sam", created_at=clock.now(), tags=[], prefs={}))
+    before = await bot.counts(SKIP)
+    cases = {
+        "/member @nobody": "don't know a member called @nobody",
+        "/member @sam": "More than one member matches @sam",
+        "/extend @alice -5": "not a valid number of days",
+        "/extend @alice 99999": "not a valid number of days",
+        "/extend @alice": "not a valid number of days",
+        "/extend": "Usage: /extend",
+        "/grant @alice platinum": "no plan called 'platinum'",
+        "/broadcast lang=zh | Hello": "No member is in that segment",
+        "/broadcast colour=red | Hello": "segment part 'colour=red'",
+        "/broadcast all": "Usage: /broadcast",
+        "/event new Party | 2020-01-01 10:00": "already passed",
+        "/event new Party | tomorrow": "couldn't read the time",
+        "/event new Party | 2026-04-01 10:00 | ftp://x": "must start with https://",
+        "/event new Party | 2026-04-01 10:00 | https://x | -3": "Capacity must be",
+        "/retention 3": "/retention DAYS (at least 30)",
+        "/stats forever": "Usage: /stats",
+        "/unban @alice": "is not banned",
+        "/refund @alice": "no refundable payment",
+        "/planedit monthly period_days -1": "Usage: /planedit",
+    }
+    for line, expected in cases.items():
+        text = await bot.text("mod", line)
+        assert expected in text, (line, text)
+    assert "Usage: /role" in await bot.text("owner", "/role @alice owner")
+    assert "already has the role member" in await bot.text("owner", "/role @alice member")
+    assert await bot.counts(SKIP) == before
+
+
+async def test_confirmation_rechecks_role_author_and_expiry(bot, db, clock):
+    # bob becomes a moderator through the database role (not the configured list)
+    await bot.say("owner", "/role @bob moderator")
+    await bot.confirm("owner")
+    await bot.say("bob", "/ban @alice spam")
+    data = bot.button("bob")
+    # another moderator cannot press bob's button
+    assert "expired" in (await bot.press("mod", data))[0].text
+    # bob loses the role before pressing: the press is refused at press time
+    await bot.say("owner", "/role @bob member")
+    await bot.confirm("owner")
+    assert "moderators only" in (await bot.press("bob", data))[0].text
+    async with db.session() as s:
+        alice = (await s.execute(select(Member).where(Member.display_name == "Alice"))).scalar_one()
+    assert alice.role == "member"
+    # an old confirmation expires
+    await bot.say("mod", "/ban @alice spam")
+    data = bot.button("mod")
+    clock.advance(timedelta(hours=1))
+    assert "expired" in (await bot.press("mod", data))[0].text
+    # a forged button is refused
+    assert "expired" in (await bot.press("mod", data[:-3] + "AAA"))[0].text
+    async with db.session() as s:
+        alice = (await s.execute(select(Member).where(Member.display_name == "Alice"))).scalar_one()
+    assert alice.role == "member"
+
+
+async def test_cancel_button_changes_nothing(bot, db):
+    await bot.say("mod", "/ban @alice")
+    out = await bot.press("mod", bot.button("mod", 1))
+    assert "Cancelled" in out[0].text
+    async with db.session() as s:
+        alice = (await s.execute(select(Member).where(Member.display_name == "Alice"))).scalar_one()
+    assert alice.role == "member"
