@@ -79,6 +79,20 @@ class Stats:
         return self.rec_clicks / self.rec_impressions if self.rec_impressions else None
 
 
+ZERO_DECIMAL = frozenset({"XTR", "JPY", "KRW", "VND", "CLP", "ISK", "UGX"})  # Stars have no cents
+
+
+def major(amount_minor: int, currency: str) -> float:
+    """Minor units -> the amount people read (Telegram Stars and zero-decimal currencies as is)."""
+    return float(amount_minor) if currency.upper() in ZERO_DECIMAL else amount_minor / 100
+
+
+def money(amount_minor: int, currency: str) -> str:
+    if currency.upper() in ZERO_DECIMAL:
+        return f"{amount_minor:,} {currency}"
+    return f"{amount_minor / 100:,.2f} {currency}"
+
+
 def _month(d: datetime) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 

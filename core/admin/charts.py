@@ -17,8 +17,9 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from core.admin.analytics import Stats  # noqa: E402
+from core.admin.analytics import Stats, major, money  # noqa: E402
 from core.i18n import normalize_locale, translate  # noqa: E402
 
 
@@ -67,15 +68,17 @@ def _draw(st: Stats, loc: str) -> bytes:
     ax.bar([s for s, _ in states], [n for _, n in states], color="#4C72B0")
     ax.set_title(t("members_by_state"))
     ax.set_ylabel(t("members"))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for i, (_, n) in enumerate(states):
         ax.annotate(str(n), (i, n), ha="center", va="bottom")
 
     ax = axes[0][1]
     mrr = list(st.mrr.items())
     if mrr:
-        ax.bar([c for c, _ in mrr], [v / 100 for _, v in mrr], color="#55A868")
-        for i, (_, v) in enumerate(mrr):
-            ax.annotate(f"{v / 100:,.2f}", (i, v / 100), ha="center", va="bottom")
+        heights = [major(v, c) for c, v in mrr]
+        ax.bar([c for c, _ in mrr], heights, color="#55A868")
+        for i, (c, v) in enumerate(mrr):
+            ax.annotate(money(v, c), (i, heights[i]), ha="center", va="bottom")
     else:
         ax.text(0.5, 0.5, t("no_data"), ha="center", va="center", transform=ax.transAxes)
     ax.set_title(t("mrr"))

@@ -16,7 +16,7 @@ def _pct(v: float | None) -> str:
 
 def summary(ctx: Context, st: Stats) -> str:
     states = ", ".join(f"{k} {v}" for k, v in st.members_by_state.items()) or "-"
-    mrr = ", ".join(f"{v / 100:,.2f} {c}" for c, v in st.mrr.items()) or "-"
+    mrr = ", ".join(analytics.money(v, c) for c, v in st.mrr.items()) or "-"
     hours = "-" if st.median_answer_hours is None else f"{st.median_answer_hours}"
     return "\n".join(
         [

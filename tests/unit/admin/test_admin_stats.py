@@ -1,0 +1,241 @@
+"""Analytics numbers a moderator can check by hand, the PNG dashboard and the CSV export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.admin import analytics, charts
+from core.replies import Document, Photo, Reply
+from models.digest import Digest
+from models.interaction import Interaction
+from models.member import Member
+from models.membership import Payment, Plan, Subscription, TrialClaim
+from models.qa import Answer, Question
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+async def seed(s: AsyncSession, now: Any) -> None:
+    """alice pays 9.00 USD monthly, bob 2500 XTR yearly, carol churned, dave is trialing."""
+    plans = {p.code: p for p in (await s.execute(select(Plan))).scalars().all()}
+    if "monthly" not in plans:  # outside the app fixture, plans come from config at start-up
+        for code, days, price in (("monthly", 30, 900), ("yearly", 365, 9000)):
+            plans[code] = Plan(
+                code=code,
+                title_en=code,
+                prices={"demo": {"amount": price, "currency": "usd"}},
+                period_days=days,
+            )
+            s.add(plans[code])
+        await s.flush()
+    members = {}
+    for name, joined_days_ago in (("Alice", 40), ("Bob", 35), ("Carol", 20), ("Dave", 3)):
+        m = Member(
+            display_name=name,
+            created_at=now - timedelta(days=joined_days_ago),
+            tags=[],
+            prefs={},
+        )
+        s.add(m)
+        await s.flush()
+        members[name] = m
+
+    def sub(name: str, plan: str, state: str, started: int, updated: int) -> Subscription:
+        return Subscription(
+            member_id=members[name].id,
+            plan_id=plans[plan].id,
+            state=state,
+            started_at=now - timedelta(days=started),
+            updated_at=now - timedelta(days=updated),
+            current_period_end=now + timedelta(days=10),
+        )
+
+    s.add_all(
+        [
+            sub("Alice", "monthly", "active", 25, 25),
+            sub("Bob", "yearly", "active", 30, 30),
+            sub("Carol", "monthly", "expired", 60, 5),
+            sub("Dave", "monthly", "trialing", 2, 2),
+        ]
+    )
+    s.add_all(
+        [
+            Payment(
+                provider="demo",
+                provider_charge_id="p1",
+                member_id=members["Alice"].id,
+                plan_id=plans["monthly"].id,
+                amount=900,
+                currency="USD",
+                status="applied",
+                created_at=now - timedelta(days=25),
+            ),
+            Payment(
+                provider="telegram_stars",
+                provider_charge_id="p2",
+                member_id=members["Bob"].id,
+                plan_id=plans["yearly"].id,
+                amount=2500,
+                currency="XTR",
+                status="applied",
+                created_at=now - timedelta(days=30),
+            ),
+            TrialClaim(
+                member_id=members["Alice"].id,
+                plan_id=plans["monthly"].id,
+                at=now - timedelta(days=32),
+            ),
+            TrialClaim(
+                member_id=members["Dave"].id,
+                plan_id=plans["monthly"].id,
+                at=now - timedelta(days=2),
+            ),
+        ]
+    )
+    q1 = Question(
+        member_id=members["Alice"].id,
+        text="How do joins work?",
+        tags=[],
+        created_at=now - timedelta(days=3),
+    )
+    q2 = Question(
+        member_id=members["Bob"].id,
+        text="What is an index?",
+        tags=[],
+        created_at=now - timedelta(days=2),
+    )
+    s.add_all([q1, q2])
+    await s.flush()
+    s.add(
+        Answer(
+            question_id=q1.id,
+            member_id=members["Bob"].id,
+            text="Like this",
+            created_at=q1.created_at + timedelta(hours=3),
+        )
+    )
+    for i, name in enumerate(("Alice", "Bob", "Carol", "Dave")):
+        s.add(
+            Digest(
+                member_id=members[name].id,
+                period_key=f"w:{i}",
+                status="sent",
+                content={"items": [1, 2]},
+                created_at=now - timedelta(days=4),
+                sent_at=now - timedelta(days=4),
+                opened_at=now - timedelta(days=3) if i < 2 else None,
+                clicked_at=now - timedelta(days=3) if i == 0 else None,
+            )
+        )
+    # alice active in weeks 0 and 2 after joining; bob only in week 0
+    for name, days_after in (("Alice", 1), ("Alice", 15), ("Bob", 2)):
+        m = members[name]
+        s.add(
+            Interaction(
+                member_id=m.id,
+                kind="digest_click",
+                weight=1.5,
+                source="digest",
+                at=m.created_at + timedelta(days=days_after),
+                meta={},
+            )
+        )
+
+
+def rows_of(text: str) -> set[tuple[str, str, str]]:
+    return {tuple(r) for r in csv.reader(io.StringIO(text))}  # type: ignore[misc]
+
+
+async def test_stats_numbers_csv_and_png(db, clock):
+    async with db.session() as s, s.begin():
+        await seed(s, clock.now())
+    async with db.session() as s:
+        st = await analytics.compute(s, clock.now(), 30)
+    rows = rows_of(analytics.to_csv(st))
+    for expected in [
+        ("members", "total", "4"),
+        ("members_by_state", "active", "2"),
+        ("members_by_state", "expired", "1"),
+        ("flow", "new", "3"),  # alice, bob, dave started within 30 days; carol 60 days ago
+        ("flow", "churned", "1"),
+        ("flow", "net", "2"),
+        ("mrr_minor", "USD", "900"),
+        ("mrr_minor", "XTR", "205"),  # 2500 per 365 days, per 30 days
+        ("trial", "conversion_pct", "50.0"),
+        ("questions", "asked", "2"),
+        ("questions", "answered", "1"),
+        ("questions", "median_hours_to_answer", "3.0"),
+        ("digest", "open_rate_pct", "50.0"),
+        ("digest", "click_rate_pct", "25.0"),
+        ("recommend", "impressions", "8"),
+        ("recommend", "clicks", "1"),  # only alice's second click is inside the window
+    ]:
+        assert expected in rows, expected
+    cohort = st.cohorts[0]
+    assert cohort[0] == "2026-01" and cohort[1] == 2  # alice and bob joined in January
+    assert cohort[2][0] == 1.0 and cohort[2][2] == 0.5
+    png, _ = charts.render(st, "en")
+    assert png.startswith(PNG) and len(png) > 20_000
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(io.BytesIO(png), format="png")
+    assert img.shape[:2] == (800, 1100)
+
+
+async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, clock):
+    async with db.session() as s, s.begin():
+        await seed(s, clock.now())
+    out = await bot.say("mod", "/stats 30 csv")
+    text = next(r for r in out if isinstance(r, Reply)).text
+    assert "MRR: 9.00 USD, 205 XTR" in text
+    photo = next(r for r in out if isinstance(r, Photo))
+    doc = next(r for r in out if isinstance(r, Document))
+    assert photo.data.startswith(PNG) and len(photo.data) > 20_000
+    assert ("mrr_minor", "USD", "900") in rows_of(doc.data.decode())
+    await bot.say("mod", "/language zh")
+    out = await bot.say("mod", "/stats")
+    text = next(r for r in out if isinstance(r, Reply)).text
+    assert "月经常性收入" in text
+    photo = next(r for r in out if isinstance(r, Photo))
+    assert photo.data.startswith(PNG)
+    if charts.cjk_font() is None:
+        assert "图表标签使用英文" in photo.caption
+    else:
+        assert "图表标签使用英文" not in photo.caption
+
+
+def test_stats_cli_prints_and_exports_csv(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from core.clock import SystemClock
+    from models.db import make_engine, session_factory, upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+
+    async def _seed() -> None:
+        engine = make_engine(url)
+        async with session_factory(engine)() as s, s.begin():
+            await seed(s, SystemClock().now())
+        await engine.dispose()
+
+    asyncio.run(_seed())
+    monkeypatch.setenv("SYLLABOT_DATABASE_URL", url)
+    runner = CliRunner()
+    res = runner.invoke(app, ["stats", "--csv", "-"])
+    assert res.exit_code == 0, res.output
+    assert ("mrr_minor", "USD", "900") in rows_of(res.output)
+    chart = tmp_path / "dash.png"
+    res = runner.invoke(app, ["stats", "--chart", str(chart)])
+    assert res.exit_code == 0, res.output
+    assert chart.read_bytes().startswith(PNG)
+    res = runner.invoke(app, ["stats", "--days", "0"])
+    assert res.exit_code != 0
