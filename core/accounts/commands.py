@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from core.accounts import service
+from core.accounts import access, service
 from core.context import Context, Role
 from core.members import find_member
 from core.replies import AnyReply, Reply
 from core.router import command
+
+__all__ = ["access"]  # imported for its after_merge registration
 
 
 @command("link", help_key="help.link", usage_key="usage.link")

@@ -159,6 +159,8 @@ async def merge_members(
     ):
         acc.member_id = keep.id
     await session.flush()
+    for m in (keep, drop):  # later code in this transaction must see the moved accounts
+        await session.refresh(m, attribute_names=["accounts"])
     moved, kept_back = await _move_references(session, keep.id, drop.id)
     keep.role = _merged_role(keep.role, drop.role)
     keep.reachable = keep.reachable or drop.reachable

@@ -150,3 +150,23 @@ async def test_link_in_chinese_through_the_console(console_bot):
     await console_bot.send("/language zh", as_member="li")
     out = await console_bot.send("/link")
     assert "你的关联码" in out and CODE.search(out)
+
+
+async def test_linking_discord_to_a_paying_telegram_member_grants_the_discord_role(
+    discord_bot, app, db
+):
+    await _telegram(app, "/whoami")
+    paying = await _subscribe(db, "telegram", "77", app.services.clock.now())
+    code = CODE.search(await _telegram(app, "/link")).group(1)
+    n = len(discord_bot.wire.calls)
+    data = await _discord(discord_bot, code, uid=881)
+    assert "Done!" in data["content"]
+    roles = [c for c in discord_bot.since(n) if c.route.startswith("PUT /guilds/")]
+    assert [c.url.rsplit("/guilds/", 1)[1] for c in roles] == [
+        f"{P.GUILD_ID}/members/881/roles/{P.PLAN_ROLE}"
+    ]
+    async with db.session() as s:
+        owner = (
+            await s.execute(select(Account.member_id).where(Account.platform_user_id == "881"))
+        ).scalar_one()
+    assert owner == paying
