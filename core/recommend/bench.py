@@ -1,0 +1,127 @@
+"""Glue for ``bench/recommend.py`` and ``syllabot recommend evaluate``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.recommend.datasets import Dataset, load_dataset
+from core.recommend.encoders import CachedEncoder, EmbeddingCache, MiniLMEncoder
+from core.recommend.evaluate import (
+    EvalResult,
+    default_models,
+    environment,
+    format_table,
+    hybrid_config,
+    run_benchmark,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATASETS = (
+    "../shared/datasets/recsys/crossvalidated",
+    "../shared/datasets/recsys/mars",
+)
+DEFAULT_PEERS_DATA = "../shared/datasets/qa/quantumcomputing"
+CACHE = Path("var/cache/recommend-embeddings.npz")
+
+
+def prepare(dataset: Dataset, cache_path: Path = CACHE) -> Dataset:
+    """Embed item/user text with MiniLM (cached on disk) where the dataset has prose."""
+    if dataset.name == "crossvalidated":
+        # only tag names: tags are already item features, text adds nothing but time
+        dataset.item_texts = None
+        return dataset
+    cache = EmbeddingCache(cache_path)
+    encoder = CachedEncoder(MiniLMEncoder(), cache)
+    t = time.perf_counter()
+    dataset.embed(encoder)
+    cache.save()
+    log.info("embedded %s in %.1fs (%d new)", dataset.name, time.perf_counter() - t, encoder.misses)
+    return dataset
+
+
+def serving_latency(dataset: Dataset, seed: int = 0, threads: int = 2, n: int = 10_000) -> dict:
+    """Seconds to compute top-10 for ``n`` members with the hybrid (trained on all data)."""
+    from core.recommend.hybrid import HybridModel
+
+    model = HybridModel(hybrid_config(dataset.name, seed, threads)).fit(dataset.rec_data())
+    users = np.resize(np.arange(dataset.interactions.shape[0]), n)
+    t = time.perf_counter()
+    model.top_k_many(users, 10)
+    secs = time.perf_counter() - t
+    return {
+        "dataset": dataset.name,
+        "members": n,
+        "items": int(dataset.interactions.shape[1]),
+        "top10_seconds": secs,
+        "train_seconds_full_data": model.train_seconds,
+    }
+
+
+def run(
+    paths: Sequence[Path],
+    *,
+    seed: int = 0,
+    threads: int = 2,
+    max_users: int | None = 3000,
+    out_dir: Path | None = None,
+    splits: Sequence[str] | None = None,
+    only: Sequence[str] | None = None,
+    peers: bool = True,
+) -> list[EvalResult]:
+    import torch
+
+    torch.set_num_threads(threads)
+    all_results: list[EvalResult] = []
+    latency = []
+    for path in paths:
+        dataset = prepare(load_dataset(path))
+        models = default_models(dataset.name, seed, threads)
+        if only:
+            models = {k: v for k, v in models.items() if k in only}
+        results = run_benchmark(
+            dataset,
+            seed=seed,
+            threads=threads,
+            splits=splits or ("warm", "cold-items", "cold-users"),
+            models=models,
+            max_users=max_users,
+            out_dir=out_dir,
+        )
+        all_results.extend(results)
+        if not only or "hybrid" in only:
+            latency.append(serving_latency(dataset, seed, threads))
+    print()
+    print(format_table(all_results))
+    for row in latency:
+        print(
+            f"serving: top-10 for {row['members']} members over {row['items']} items "
+            f"in {row['top10_seconds']:.2f}s"
+        )
+    peer_rows = []
+    if peers:
+        from core.recommend.peers_eval import run_peers_benchmark
+
+        qa = Path(paths[0]).parent.parent / "qa" / "quantumcomputing"
+        if qa.exists():
+            peer_rows = run_peers_benchmark(qa)
+            for r in peer_rows:
+                print(
+                    f"peers: {r['model']:<22} Recall@10 {r['recall_at_10']:.3f} "
+                    f"(members {r['n_members']})"
+                )
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "recommend-serving.json").write_text(
+            json.dumps(
+                {"environment": environment(), "serving": latency, "peers": peer_rows}, indent=2
+            )
+            + "\n"
+        )
+    return all_results

@@ -1,0 +1,404 @@
+"""Evaluation harness: splits, ranking metrics, and the all-models benchmark run.
+
+``bench/recommend.py`` and ``syllabot recommend evaluate`` both call
+:func:`run_benchmark`. Every model is trained and scored in the same process on the same
+split, so the numbers are comparable.
+
+Splits (all seeded):
+
+- ``warm``: 20% of the (user, item) positives at random go to test; users are ranked
+  over every item they did not interact with in train.
+- ``cold-items``: all interactions of 20% of the items go to test; known users rank only
+  those held-out items (none of them was seen in training).
+- ``cold-users``: 20% of users (with >= 2 positives) are removed from training; at test
+  time each reveals their earliest ``min(3, n - 1)`` interactions (fold-in) and the rest
+  are to be found among all other items.
+
+Metrics per user, then averaged: ROC AUC over the candidate items (ties count half; the
+same quantity the LightFM paper estimates with sampled negatives), Recall@10, NDCG@10;
+plus catalogue coverage of all top-10 lists, training seconds and scoring milliseconds
+per 1,000 users (scores + top-10, fold-in included for cold users).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.recommend.data import RecData
+from core.recommend.datasets import Dataset
+from core.recommend.models.base import Recommender
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "EvalResult",
+    "Split",
+    "cold_item_split",
+    "cold_user_split",
+    "evaluate_model",
+    "format_table",
+    "rank_metrics",
+    "run_benchmark",
+    "warm_split",
+]
+
+K = 10
+
+
+@dataclass
+class Split:
+    name: str
+    train: sp.csr_matrix
+    test: sp.csr_matrix
+    users: np.ndarray  # users to evaluate
+    candidates: np.ndarray | None = None  # items to rank (None = all)
+    histories: list[np.ndarray] | None = None  # cold users: revealed items, per user
+
+
+@dataclass
+class EvalResult:
+    dataset: str
+    split: str
+    model: str
+    auc: float
+    recall_at_10: float
+    ndcg_at_10: float
+    coverage: float
+    train_s: float
+    score_ms_per_1000_users: float
+    n_users: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def _split_pairs(x: sp.csr_matrix, mask: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    coo = x.tocoo()
+    a = sp.csr_matrix((coo.data[~mask], (coo.row[~mask], coo.col[~mask])), shape=x.shape)
+    b = sp.csr_matrix((coo.data[mask], (coo.row[mask], coo.col[mask])), shape=x.shape)
+    return a, b
+
+
+def _sample(users: np.ndarray, max_users: int | None, rng: np.random.Generator) -> np.ndarray:
+    if max_users is not None and len(users) > max_users:
+        users = np.sort(rng.choice(users, max_users, replace=False))
+    return users
+
+
+def warm_split(
+    x: sp.csr_matrix, frac: float = 0.2, seed: int = 0, max_users: int | None = 3000
+) -> Split:
+    rng = np.random.default_rng(seed)
+    x = sp.csr_matrix(x)
+    train, test = _split_pairs(x, rng.random(x.nnz) < frac)
+    has_test = np.asarray(test.getnnz(axis=1)) > 0
+    has_train = np.asarray(train.getnnz(axis=1)) > 0
+    users = np.flatnonzero(has_test & has_train)
+    return Split("warm", train, test, _sample(users, max_users, rng))
+
+
+def cold_item_split(
+    x: sp.csr_matrix, frac: float = 0.2, seed: int = 0, max_users: int | None = 3000
+) -> Split:
+    rng = np.random.default_rng(seed + 1)
+    x = sp.csr_matrix(x)
+    items = np.flatnonzero(np.asarray(x.getnnz(axis=0)) > 0)
+    held = np.sort(rng.choice(items, int(round(frac * len(items))), replace=False))
+    is_held = np.zeros(x.shape[1], dtype=bool)
+    is_held[held] = True
+    train, test = _split_pairs(x, is_held[x.tocoo().col])
+    has_test = np.asarray(test.getnnz(axis=1)) > 0
+    has_train = np.asarray(train.getnnz(axis=1)) > 0
+    users = np.flatnonzero(has_test & has_train)
+    return Split("cold-items", train, test, _sample(users, max_users, rng), candidates=held)
+
+
+def cold_user_split(
+    x: sp.csr_matrix,
+    timestamps: sp.csr_matrix,
+    frac: float = 0.2,
+    seed: int = 0,
+    reveal: int = 3,
+    max_users: int | None = 3000,
+) -> Split:
+    rng = np.random.default_rng(seed + 2)
+    x = sp.csr_matrix(x)
+    ts = sp.csr_matrix(timestamps)
+    eligible = np.flatnonzero(np.asarray(x.getnnz(axis=1)) >= 2)
+    held = np.sort(rng.choice(eligible, int(round(frac * len(eligible))), replace=False))
+    is_held = np.zeros(x.shape[0], dtype=bool)
+    is_held[held] = True
+    train, rest = _split_pairs(x, is_held[x.tocoo().row])
+    users = _sample(held, max_users, rng)
+    histories: list[np.ndarray] = []
+    t_rows, t_cols = [], []
+    for u in users:
+        lo, hi = x.indptr[u], x.indptr[u + 1]
+        items = x.indices[lo:hi]
+        when = np.asarray(ts[u, items].todense()).ravel()
+        order = np.lexsort((items, when))
+        n_rev = min(reveal, len(items) - 1)
+        histories.append(np.sort(items[order[:n_rev]]))
+        later = items[order[n_rev:]]
+        t_rows.append(np.full(len(later), u))
+        t_cols.append(later)
+    rows = np.concatenate(t_rows) if t_rows else np.zeros(0, np.int64)
+    cols = np.concatenate(t_cols) if t_cols else np.zeros(0, np.int64)
+    test = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=x.shape)
+    del rest
+    return Split("cold-users", train, test, users, histories=histories)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+_DISCOUNT = 1.0 / np.log2(np.arange(2, K + 2))
+
+
+def rank_metrics(
+    scores: np.ndarray, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row AUC, Recall@10, NDCG@10 and top-10 column indices.
+
+    ``positives`` / ``excluded`` hold column positions into ``scores`` per row.
+    """
+    n = scores.shape[0]
+    auc = np.full(n, np.nan)
+    rec = np.zeros(n)
+    ndcg = np.zeros(n)
+    tops = np.zeros((n, min(K, scores.shape[1])), dtype=np.int64)
+    for r in range(n):
+        s = scores[r].astype(np.float64, copy=True)
+        if len(excluded[r]):
+            s[excluded[r]] = -np.inf
+        pos = positives[r]
+        neg_mask = np.isfinite(s)
+        neg_mask[pos] = False
+        ns = s[neg_mask]
+        ps = s[pos]
+        if len(ns) and len(ps):
+            less = (ns[None, :] < ps[:, None]).sum(1)
+            ties = (ns[None, :] == ps[:, None]).sum(1)
+            auc[r] = float(((less + 0.5 * ties) / len(ns)).mean())
+        kk = min(K, len(s))
+        top = np.argpartition(-s, kk - 1)[:kk]
+        top = top[np.argsort(-s[top], kind="stable")]
+        tops[r, : len(top)] = top
+        hit = np.isin(top, pos)
+        rec[r] = hit.sum() / len(pos)
+        ideal = _DISCOUNT[: min(len(pos), K)].sum()
+        ndcg[r] = float((hit * _DISCOUNT[: len(top)]).sum() / ideal)
+    return auc, rec, ndcg, tops
+
+
+def _positions(candidates: np.ndarray | None, n_items: int) -> np.ndarray | None:
+    if candidates is None:
+        return None
+    pos = np.full(n_items, -1, dtype=np.int64)
+    pos[candidates] = np.arange(len(candidates))
+    return pos
+
+
+def evaluate_model(
+    model: Recommender,
+    data: RecData,
+    split: Split,
+    dataset: str,
+    chunk: int = 512,
+) -> EvalResult:
+    """Fit ``model`` on ``split.train`` (with the side data of ``data``) and score it."""
+    train_data = data.with_interactions(split.train)
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.fit(train_data)
+    train_s = time.perf_counter() - t0
+    train_cpu_s = time.process_time() - c0
+    cand = split.candidates
+    n_items = data.n_items
+    where = _positions(cand, n_items)
+    aucs, recs, ndcgs = [], [], []
+    top_items: set[int] = set()
+    score_s = 0.0
+    users = split.users
+    for lo in range(0, len(users), chunk):
+        u = users[lo : lo + chunk]
+        t1 = time.perf_counter()
+        if split.histories is not None:
+            hist = split.histories[lo : lo + chunk]
+            uf = None if data.user_features is None else data.user_features[u]
+            ut = None if data.user_text is None else data.user_text[u]
+            s = model.score_new_users(hist, uf, ut, cand)
+            excl_items = hist
+        else:
+            s = model.score(u, cand)
+            excl_items = [
+                split.train.indices[split.train.indptr[x] : split.train.indptr[x + 1]] for x in u
+            ]
+        s = np.asarray(s, dtype=np.float32)
+        kk = min(K, s.shape[1])
+        np.argpartition(-s, kk - 1, axis=1)  # the top-10 selection a server would do
+        score_s += time.perf_counter() - t1
+        pos_items = [split.test.indices[split.test.indptr[x] : split.test.indptr[x + 1]] for x in u]
+        if where is not None:
+            pos_cols = [where[p][where[p] >= 0] for p in pos_items]
+            excl_cols = [where[e][where[e] >= 0] for e in excl_items]
+        else:
+            pos_cols, excl_cols = pos_items, list(excl_items)
+        a, r, nd, tops = rank_metrics(s, pos_cols, excl_cols)
+        keep = np.array([len(p) > 0 for p in pos_cols])
+        aucs.append(a[keep])
+        recs.append(r[keep])
+        ndcgs.append(nd[keep])
+        ids = tops[keep].ravel() if cand is None else cand[tops[keep].ravel()]
+        top_items.update(ids.tolist())
+    auc = np.concatenate(aucs) if aucs else np.zeros(0)
+    n_cand = n_items if cand is None else len(cand)
+    return EvalResult(
+        dataset=dataset,
+        split=split.name,
+        model=model.name,
+        auc=float(np.nanmean(auc)) if len(auc) else float("nan"),
+        recall_at_10=float(np.concatenate(recs).mean()) if recs else float("nan"),
+        ndcg_at_10=float(np.concatenate(ndcgs).mean()) if ndcgs else float("nan"),
+        coverage=len(top_items) / max(n_cand, 1),
+        train_s=train_s,
+        score_ms_per_1000_users=1000.0 * score_s / max(len(users), 1) * 1000.0,
+        n_users=int(sum(len(x) for x in recs)),
+        extra={"train_cpu_s": train_cpu_s, "score_wall_s": score_s},
+    )
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+ModelFactory = Callable[[], Recommender]
+
+
+def default_models(
+    dataset: str, seed: int = 0, threads: int = 2, lightfm: bool = True
+) -> dict[str, ModelFactory]:
+    from core.recommend.hybrid import HybridModel
+    from core.recommend.models.content import ContentKNN
+    from core.recommend.models.implicit_models import ImplicitALS, ImplicitBPR
+    from core.recommend.models.lightfm_model import LightFMWarp, lightfm_available
+    from core.recommend.models.popularity import Popularity
+
+    models: dict[str, ModelFactory] = {
+        "popularity": Popularity,
+        "content-knn": ContentKNN,
+        "implicit-als": lambda: ImplicitALS(seed=seed, threads=threads),
+        "implicit-bpr": lambda: ImplicitBPR(seed=seed, threads=threads),
+    }
+    if lightfm and lightfm_available():
+        models["lightfm-warp"] = lambda: LightFMWarp(seed=seed, threads=threads)
+    models["hybrid"] = lambda: HybridModel(hybrid_config(dataset, seed, threads))
+    return models
+
+
+def hybrid_config(dataset: str, seed: int = 0, threads: int | None = 2) -> Any:
+    """The hybrid settings used for each benchmark dataset (and the product default)."""
+    from core.recommend.hybrid import HybridConfig
+
+    if dataset == "crossvalidated":
+        return HybridConfig(loss="bpr", epochs=10, batch_size=4096, seed=seed, threads=threads)
+    return HybridConfig(loss="bpr", epochs=30, batch_size=1024, seed=seed, threads=threads)
+
+
+def run_benchmark(
+    dataset: Dataset,
+    *,
+    seed: int = 0,
+    threads: int = 2,
+    splits: Sequence[str] = ("warm", "cold-items", "cold-users"),
+    models: dict[str, ModelFactory] | None = None,
+    max_users: int | None = 3000,
+    out_dir: str | Path | None = None,
+) -> list[EvalResult]:
+    """Train and score every model on every split of ``dataset``; optionally write JSON."""
+    models = models or default_models(dataset.name, seed, threads)
+    data = dataset.rec_data()
+    results: list[EvalResult] = []
+    builders = {
+        "warm": lambda: warm_split(dataset.interactions, seed=seed, max_users=max_users),
+        "cold-items": lambda: cold_item_split(dataset.interactions, seed=seed, max_users=max_users),
+        "cold-users": lambda: cold_user_split(
+            dataset.interactions, dataset.timestamps, seed=seed, max_users=max_users
+        ),
+    }
+    for split_name in splits:
+        split = builders[split_name]()
+        for name, factory in models.items():
+            log.info("%s / %s / %s", dataset.name, split_name, name)
+            try:
+                res = evaluate_model(factory(), data, split, dataset.name)
+            except Exception as exc:  # one broken baseline must not sink the run
+                log.exception("model %s failed on %s", name, split_name)
+                res = EvalResult(
+                    dataset.name,
+                    split_name,
+                    name,
+                    *(float("nan"),) * 6,
+                    0,
+                    extra={"error": repr(exc)},
+                )
+            results.append(res)
+            print(format_row(res), flush=True)
+    if out_dir is not None:
+        write_results(results, Path(out_dir), dataset.name, seed)
+    return results
+
+
+def environment() -> dict[str, Any]:
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_results(results: list[EvalResult], out_dir: Path, dataset: str, seed: int) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"recommend-{dataset}.json"
+    payload = {
+        "dataset": dataset,
+        "seed": seed,
+        "environment": environment(),
+        "results": [asdict(r) for r in results],
+    }
+    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    return path
+
+
+HEADER = (
+    f"{'dataset':<15}{'split':<11}{'model':<14}{'AUC':>7}{'R@10':>8}{'NDCG@10':>9}"
+    f"{'cover':>7}{'train s':>9}{'ms/1k u':>9}"
+)
+
+
+def format_row(r: EvalResult) -> str:
+    return (
+        f"{r.dataset:<15}{r.split:<11}{r.model:<14}{r.auc:>7.3f}{r.recall_at_10:>8.4f}"
+        f"{r.ndcg_at_10:>9.4f}{r.coverage:>7.3f}{r.train_s:>9.1f}"
+        f"{r.score_ms_per_1000_users:>9.0f}"
+    )
+
+
+def format_table(results: Sequence[EvalResult]) -> str:
+    return "\n".join([HEADER, *(format_row(r) for r in results)])

@@ -1,0 +1,86 @@
+"""Content-only kNN: a user is the weighted mean of the items they liked; items are
+ranked by cosine similarity of their content vector (text embedding and/or features)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.recommend.data import RecData
+from core.recommend.encoders import l2_normalize
+
+__all__ = ["ContentKNN", "item_content_vectors"]
+
+
+def item_content_vectors(data: RecData, max_dense_features: int = 4096) -> sp.csr_matrix:
+    """Row-normalised [text | features] item vectors (sparse, so tag sets stay cheap)."""
+    parts: list[sp.csr_matrix] = []
+    if data.item_text is not None:
+        parts.append(sp.csr_matrix(l2_normalize(data.item_text)))
+    if data.item_features is not None and data.item_features.nnz:
+        f = sp.csr_matrix(data.item_features, dtype=np.float32)
+        # idf weighting: rare tags say more than common ones
+        df = np.asarray((f > 0).sum(axis=0)).ravel()
+        idf = np.log((1 + f.shape[0]) / (1 + df)).astype(np.float32) + 1.0
+        f = sp.csr_matrix(f.multiply(idf[None, :]))
+        norms = np.sqrt(np.asarray(f.multiply(f).sum(axis=1)).ravel())
+        f = sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ f)
+        parts.append(f)
+    if not parts:
+        raise ValueError("content model needs item text or item features")
+    out = sp.hstack(parts).tocsr() if len(parts) > 1 else parts[0]
+    norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ out, dtype=np.float32)
+
+
+class ContentKNN:
+    name = "content-knn"
+
+    def __init__(self) -> None:
+        self.items: sp.csr_matrix | None = None
+        self.profiles: sp.csr_matrix | None = None
+
+    def fit(self, data: RecData) -> ContentKNN:
+        self.items = item_content_vectors(data)
+        pos = data.positives()
+        self.profiles = sp.csr_matrix(pos @ self.items)
+        return self
+
+    def _score_profiles(
+        self, profiles: sp.csr_matrix, item_ids: Sequence[int] | np.ndarray | None
+    ) -> np.ndarray:
+        assert self.items is not None
+        items = self.items if item_ids is None else self.items[np.asarray(item_ids, np.int64)]
+        norms = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
+        out = (profiles @ items.T).toarray() if sp.issparse(profiles) else profiles @ items.T
+        return np.asarray(out / np.maximum(norms, 1e-12)[:, None], dtype=np.float32)
+
+    def score(
+        self,
+        user_ids: Sequence[int] | np.ndarray,
+        item_ids: Sequence[int] | np.ndarray | None = None,
+    ) -> np.ndarray:
+        assert self.profiles is not None
+        return self._score_profiles(self.profiles[np.asarray(user_ids, np.int64)], item_ids)
+
+    def score_new_users(
+        self,
+        histories: Sequence[np.ndarray],
+        user_features: sp.csr_matrix | None = None,
+        user_text: np.ndarray | None = None,
+        item_ids: Sequence[int] | np.ndarray | None = None,
+    ) -> np.ndarray:
+        assert self.items is not None
+        n_items = self.items.shape[0]
+        rows = [np.full(len(h), r) for r, h in enumerate(histories)]
+        cols = [np.asarray(h, np.int64) for h in histories]
+        hist = sp.csr_matrix(
+            (
+                np.ones(sum(len(c) for c in cols), np.float32),
+                (np.concatenate(rows or [[]]), np.concatenate(cols or [[]])),
+            ),
+            shape=(len(histories), n_items),
+        )
+        return self._score_profiles(sp.csr_matrix(hist @ self.items), item_ids)

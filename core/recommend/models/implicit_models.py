@@ -1,0 +1,138 @@
+"""Matrix-factorisation baselines from the ``implicit`` package (ALS and BPR)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.recommend.data import RecData
+from core.recommend.models.base import mean_history_vectors
+
+__all__ = ["ImplicitALS", "ImplicitBPR"]
+
+
+def _history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
+    rows = np.concatenate([np.full(len(h), r) for r, h in enumerate(histories)] or [[]])
+    cols = np.concatenate([np.asarray(h, np.int64) for h in histories] or [[]])
+    return sp.csr_matrix(
+        (np.ones(len(cols), np.float32), (rows.astype(np.int64), cols.astype(np.int64))),
+        shape=(len(histories), n_items),
+    )
+
+
+class _ImplicitBase:
+    name = "implicit"
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.n_items = 0
+
+    def _factors(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.model.user_factors), np.asarray(self.model.item_factors)
+
+    def score(
+        self,
+        user_ids: Sequence[int] | np.ndarray,
+        item_ids: Sequence[int] | np.ndarray | None = None,
+    ) -> np.ndarray:
+        U, V = self._factors()
+        if item_ids is not None:
+            V = V[np.asarray(item_ids, np.int64)]
+        return U[np.asarray(user_ids, np.int64)] @ V.T
+
+    def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        _, V = self._factors()
+        return mean_history_vectors(V, histories)
+
+    def score_new_users(
+        self,
+        histories: Sequence[np.ndarray],
+        user_features: sp.csr_matrix | None = None,
+        user_text: np.ndarray | None = None,
+        item_ids: Sequence[int] | np.ndarray | None = None,
+    ) -> np.ndarray:
+        _, V = self._factors()
+        if item_ids is not None:
+            V = V[np.asarray(item_ids, np.int64)]
+        return self._new_user_vectors(histories) @ V.T
+
+
+class ImplicitALS(_ImplicitBase):
+    name = "implicit-als"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        seed: int = 0,
+        threads: int = 2,
+    ) -> None:
+        super().__init__()
+        self.params = dict(
+            factors=factors,
+            regularization=regularization,
+            alpha=alpha,
+            iterations=iterations,
+            random_state=seed,
+            num_threads=threads,
+        )
+
+    def fit(self, data: RecData) -> ImplicitALS:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        pos = data.positives()
+        pos.data = np.ones_like(pos.data)
+        self.n_items = pos.shape[1]
+        self.model = AlternatingLeastSquares(**self.params)
+        self.model.fit(pos, show_progress=False)
+        return self
+
+    def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        if not histories:
+            return np.zeros((0, self.params["factors"]), np.float32)
+        hist = _history_matrix(histories, self.n_items)
+        vecs = self.model.recalculate_user(np.arange(len(histories)), hist)
+        return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
+
+
+class ImplicitBPR(_ImplicitBase):
+    name = "implicit-bpr"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        learning_rate: float = 0.05,
+        regularization: float = 0.01,
+        iterations: int = 100,
+        seed: int = 0,
+        threads: int = 2,
+    ) -> None:
+        super().__init__()
+        self.params = dict(
+            factors=factors,
+            learning_rate=learning_rate,
+            regularization=regularization,
+            iterations=iterations,
+            random_state=seed,
+            num_threads=threads,
+        )
+
+    def fit(self, data: RecData) -> ImplicitBPR:
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+        pos = data.positives()
+        pos.data = np.ones_like(pos.data)
+        self.n_items = pos.shape[1]
+        self.model = BayesianPersonalizedRanking(**self.params)
+        self.model.fit(pos, show_progress=False)
+        return self
+
+    def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        vecs = super()._new_user_vectors(histories)
+        vecs[:, -1] = 1.0  # implicit's BPR keeps the item bias in the last factor
+        return vecs
