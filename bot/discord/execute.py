@@ -47,6 +47,7 @@ class Origin:
     chat: Chat | None = None
     actor: Actor | None = None
     answered: bool = field(default=False)
+    hand_over: bool = True
 
 
 class Executor:
@@ -58,9 +59,15 @@ class Executor:
     def services(self) -> Any:
         return self.app.services
 
-    async def run(self, replies: list[AnyReply], origin: Origin | None = None) -> None:
-        """Perform each reply; one failing call is logged and never stops the others."""
-        origin = origin or Origin()
+    async def run(
+        self, replies: list[AnyReply], origin: Origin | None = None, *, hand_over: bool = True
+    ) -> None:
+        """Perform each reply; one failing call is logged and never stops the others.
+
+        Replies for another platform go to its executor, unless they were handed to us by
+        one (`hand_over=False`): never back again, that could ping-pong."""
+        origin = origin or Origin(hand_over=hand_over)
+        origin.hand_over = origin.hand_over and hand_over
         foreign: dict[str, list[AnyReply]] = {}
         for r in replies:
             platform = _platform_of(r)
@@ -73,16 +80,21 @@ class Executor:
                 log.warning(
                     "discord call for %s failed: %s %s", type(r).__name__, exc.status, exc.text
                 )
-        await self._hand_over(foreign)
+        if origin.hand_over:
+            await self._hand_over(foreign)
+        elif foreign:
+            log.info("%d replies for other platforms dropped (handed to us)", len(foreign))
         await self._acknowledge(origin)
 
     async def _one(self, r: AnyReply, origin: Origin) -> None:
         if isinstance(r, Reply):
             if r.member_id is not None:
                 uid = await self._user_of(r.member_id)
-                if uid is None:  # a member known only on another platform
+                if uid is None and origin.hand_over:  # known only on another platform
                     others = self.services.extras.get("executors", {})
                     await self._hand_over({p: [r] for p in others if p != PLATFORM})
+                elif uid is None:
+                    log.info("member %s has no Discord account; DM skipped", r.member_id)
                 else:
                     await self.dm_user(uid, r.text, markup=r.markup, buttons=r.buttons)
             elif r.to is not None:
@@ -160,20 +172,6 @@ class Executor:
             if i == len(parts) - 1 and view is not None:
                 kw["view"] = view
             await channel.send(part, **kw)
-
-    async def dm_member(
-        self,
-        member_id: int,
-        text: str,
-        *,
-        markup: str = "plain",
-        buttons: list[list[ButtonSpec]] | None = None,
-    ) -> bool:
-        uid = await platform_user_id(self.services.session_factory, member_id, PLATFORM)
-        if uid is None:
-            log.info("member %s has no Discord account; DM skipped", member_id)
-            return False
-        return await self.dm_user(int(uid), text, markup=markup, buttons=buttons or [])
 
     async def dm_user(
         self,

@@ -27,7 +27,7 @@ def attach(app: App, client: SyllabotDiscord) -> None:
     """Make this client reachable by core: outbox deliverer and the replies executor."""
 
     async def run_replies(replies: list[AnyReply]) -> None:
-        await client.executor.run(replies, Origin())
+        await client.executor.run(replies, Origin(), hand_over=False)
 
     app.services.extras.setdefault("deliverers", {})["discord"] = DiscordDeliverer(client)
     app.services.extras.setdefault("executors", {})["discord"] = run_replies

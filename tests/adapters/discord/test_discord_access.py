@@ -114,3 +114,23 @@ async def test_missing_manage_roles_and_missing_plan_role_are_reported(discord_b
     discord_bot.client._checked.clear()
     keys = {p.key for p in await discord_bot.client.check_roles()}
     assert keys == {"discord.manage_roles_missing", "discord.role_missing"}
+
+
+async def test_replies_for_telegram_go_to_its_executor_and_never_come_back(discord_bot, app, db):
+    await discord_bot.interact(P.slash("whoami", uid=805, username="fay"))
+    mid = await _member_id(db, 805)
+    handed: list[list] = []
+
+    async def telegram_executor(replies):
+        handed.append(list(replies))
+
+    app.services.extras.setdefault("executors", {})["telegram"] = telegram_executor
+    tg_invite = Invite(mid, "telegram", "-100123")
+    dc_invite = Invite(mid, "discord", str(P.GUILD_ID), role=str(P.PLAN_ROLE))
+    await discord_bot.client.executor.run([tg_invite, dc_invite])
+    assert handed == [[tg_invite]]
+    assert len(discord_bot.wire.find(ROLE_ROUTE)) == 1
+    # What Telegram hands to us is done here, and its foreign part is not bounced back.
+    run = app.services.extras["executors"]["discord"]
+    await run([dc_invite, tg_invite])
+    assert handed == [[tg_invite]] and len(discord_bot.wire.find(ROLE_ROUTE)) == 2
