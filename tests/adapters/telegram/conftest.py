@@ -70,6 +70,18 @@ def wire() -> Any:
 
 
 @pytest.fixture
+async def bot(wire: Any) -> AsyncIterator[Any]:
+    """A real telegram.Bot on the fake wire, for tests that touch no storage."""
+    from telegram import Bot
+
+    b = Bot(tg_wire.TOKEN, request=wire, get_updates_request=wire.twin())
+    await b.initialize()
+    wire.clear()
+    yield b
+    await b.shutdown()
+
+
+@pytest.fixture
 async def tg(app: Any, wire: Any) -> AsyncIterator[Any]:
     """The Telegram adapter of `app`, initialized (getMe) against the fake wire."""
     from bot.telegram.app import TelegramAdapter

@@ -66,7 +66,7 @@ async def test_webhook_runner_registers_url_secret_and_update_kinds(tg, wire, ap
 
 async def test_polling_asks_for_every_update_kind_and_serves_updates(tg, wire, app):
     app.settings.telegram_mode = "polling"
-    wire.feed(message(ALICE, "/start"))
+    wire.feed(message(ALICE, "/whoami"))
     stop = asyncio.Event()
     task = asyncio.create_task(runner.start(app, stop=stop))
     for _ in range(300):
@@ -77,8 +77,8 @@ async def test_polling_asks_for_every_update_kind_and_serves_updates(tg, wire, a
     await asyncio.wait_for(task, 10)
     polls = wire.of("getUpdates")
     assert polls and all(p["allowed_updates"] == ALLOWED_UPDATES for p in polls)
-    (welcome,) = wire.of("sendMessage")
-    assert welcome["chat_id"] == 4242 and "Welcome" in welcome["text"]
+    (reply,) = wire.of("sendMessage")
+    assert reply["chat_id"] == 4242 and "Alice" in reply["text"]
     assert wire.of("setWebhook") == []
 
 
@@ -100,6 +100,9 @@ async def test_command_menus_per_language_and_a_moderator_menu_for_admins(tg, wi
     assert own["scope"]["chat_id"] == 9000
 
 
-async def test_runner_is_enabled_only_with_a_token(settings):
-    assert runner.enabled(settings)
-    assert not runner.enabled(settings.model_copy(update={"telegram_token": None}))
+def test_runner_is_enabled_only_with_a_token():
+    from config.settings import load_settings
+
+    assert runner.enabled(load_settings(None, telegram_token="1:x"))
+    assert not runner.enabled(load_settings(None))
+    assert not runner.enabled(load_settings(None, telegram_token=""))

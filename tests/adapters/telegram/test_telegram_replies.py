@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from tg_payloads import FORUM_ID, GROUP_ID, user
-from tg_wire import NOW
 
 from core.events import Actor, Chat, Command
 from core.replies import (
@@ -199,10 +198,6 @@ async def test_one_failed_reply_does_not_stop_the_next(tg, wire):
     wire.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
     await tg.executor.run([Reply("first"), Reply("second")], origin())
     assert [c["text"] for c in wire.of("sendMessage")] == ["first", "second"]
-
-
-def test_payload_time_constant_matches_clock(clock):
-    assert datetime.fromtimestamp(NOW, UTC) == clock.now()
 
 
 async def test_replies_for_another_platform_are_handed_to_its_executor(tg, wire, app):
