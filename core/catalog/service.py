@@ -80,7 +80,7 @@ def lesson_title(lesson: Lesson, locale: str) -> str:
 
 async def find_course(session: AsyncSession, ref: str, *, include_hidden: bool = False) -> Course:
     """A course by slug, #id or exact title; unknown or hidden ones are refused."""
-    ref = ref.strip()
+    ref = ref.strip().replace("\x00", "")  # PostgreSQL text cannot hold NUL
     if not ref:
         raise DomainError("catalog.course_missing")
     q = select(Course)

@@ -1,0 +1,1 @@
+"""Member profile: the onboarding interview and /profile (cold-start signal for recommendations)."""

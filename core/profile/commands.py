@@ -1,0 +1,260 @@
+"""Onboarding on first /start (skippable, resumable on any platform) and /profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.context import Context
+from core.errors import BadArguments
+from core.profile import service as svc
+from core.profile.service import Refusal
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command, message_handler, start_hook
+from models.profile import Onboarding
+
+ALIASES = {
+    "goals": "goals",
+    "goal": "goals",
+    "interests": "tags",
+    "tags": "tags",
+    "level": "level",
+    "weekly": "weekly",
+    "time": "weekly",
+    "timezone": "timezone",
+    "tz": "timezone",
+    "language": "language",
+    "digest": "digest",
+    "partner": "peer",
+    "peer": "peer",
+}
+LANG_LABELS = {"en": "English", "zh-CN": "中文"}
+
+
+def _b(ctx: Context, label: str, *parts: object) -> ButtonSpec:
+    return ButtonSpec(label, data=ctx.sign("onb", *parts))
+
+
+def _value_label(ctx: Context, step: str, value: Any) -> str:
+    if value in (None, "", []) or (step == "weekly" and not value):
+        return ctx.t("profile.unset")
+    if step == "tags":
+        return ", ".join(value)
+    if step == "level":
+        return ctx.t(f"catalog.level_{value}") if value in svc.LEVELS else str(value)
+    if step == "weekly":
+        return ctx.t("profile.minutes", n=value)
+    if step == "language":
+        return LANG_LABELS.get(value, str(value))
+    if step == "digest":
+        return ctx.t(f"profile.digest_{value}") if value in svc.DIGESTS else str(value)
+    if step == "peer":
+        return ctx.t("profile.yes" if value else "profile.no")
+    return str(value)
+
+
+def question(ctx: Context, row: Onboarding) -> Reply:
+    """The current question with its answer buttons and the skip / later controls."""
+    step = row.step
+    n = svc.STEPS.index(step) + 1
+    head = "" if row.single else ctx.t("profile.progress", n=n, total=len(svc.STEPS))
+    text = head + ctx.t(f"profile.q_{step}")
+    rows: list[list[ButtonSpec]] = []
+    if step == "tags":
+        offered: list[str] = list(row.answers.get("_offered", []))
+        picked = set(row.answers.get("_picked", []))
+        btns = [
+            _b(ctx, ("✓ " if t in picked else "") + t, "t", step, i) for i, t in enumerate(offered)
+        ]
+        rows += [btns[i : i + 3] for i in range(0, len(btns), 3)]
+        if offered:
+            rows.append([_b(ctx, ctx.t("profile.btn_tags_done"), "d", step)])
+        else:
+            text += "\n" + ctx.t("profile.no_tags_yet")
+    elif step == "level":
+        rows.append([_b(ctx, ctx.t(f"catalog.level_{lv}"), "a", step, lv) for lv in svc.LEVELS])
+    elif step == "weekly":
+        rows.append(
+            [_b(ctx, ctx.t("profile.minutes", n=m), "a", step, m) for m in svc.WEEKLY_CHOICES]
+        )
+    elif step == "timezone":
+        btns = [_b(ctx, tz, "a", step, i) for i, tz in enumerate(svc.TIMEZONES)]
+        rows += [btns[i : i + 3] for i in range(0, len(btns), 3)]
+    elif step == "language":
+        rows.append([_b(ctx, label, "a", step, code) for code, label in LANG_LABELS.items()])
+    elif step == "digest":
+        rows.append([_b(ctx, ctx.t(f"profile.digest_{d}"), "a", step, d) for d in svc.DIGESTS])
+    elif step == "peer":
+        rows.append(
+            [
+                _b(ctx, ctx.t("profile.yes"), "a", step, "yes"),
+                _b(ctx, ctx.t("profile.no"), "a", step, "no"),
+            ]
+        )
+    if row.single:
+        rows.append([_b(ctx, ctx.t("profile.btn_cancel"), "p", step)])
+    else:
+        rows.append(
+            [
+                _b(ctx, ctx.t("profile.btn_skip"), "k", step),
+                _b(ctx, ctx.t("profile.btn_later"), "p", step),
+            ]
+        )
+    return Reply(text, buttons=rows)
+
+
+def summary(ctx: Context) -> str:
+    m = ctx.member
+    values = {
+        "goals": m.goals,
+        "tags": m.tags,
+        "level": m.level,
+        "weekly": m.weekly_minutes,
+        "timezone": m.timezone,
+        "language": m.locale,
+        "digest": m.digest_frequency,
+        "peer": m.peer_opt_in,
+    }
+    lines = [ctx.t("profile.header")]
+    for step in svc.STEPS:
+        lines.append(f"• {ctx.t('profile.label_' + step)}: {_value_label(ctx, step, values[step])}")
+    return "\n".join(lines)
+
+
+def _profile_reply(ctx: Context) -> Reply:
+    btns = [_b(ctx, ctx.t("profile.label_" + s), "e", s) for s in svc.STEPS]
+    rows = [btns[i : i + 4] for i in range(0, len(btns), 4)]
+    rows.append([_b(ctx, ctx.t("profile.btn_redo"), "r", "goals")])
+    return Reply(summary(ctx) + "\n" + ctx.t("profile.edit_hint"), buttons=rows)
+
+
+async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:
+    single = row.single
+    await svc.advance(ctx.session, row, ctx.clock.now())
+    if row.status == "done":
+        if single:
+            return [Reply(ctx.t("profile.saved")), _profile_reply(ctx)]
+        return [Reply(ctx.t("profile.finished") + "\n\n" + summary(ctx))]
+    return [question(ctx, row)]
+
+
+async def _answer(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
+    offered = list(row.answers.get("_offered", []))
+    try:
+        value = svc.parse_answer(row.step, text, offered)
+    except Refusal as r:
+        return [Reply(ctx.t(f"profile.{r.key}", **r.params)), question(ctx, row)]
+    svc.record_answer(row, ctx.member, row.step, value)
+    return await _after_answer(ctx, row)
+
+
+@start_hook(priority=20)
+async def onboarding_on_start(ctx: Context, args: str) -> list[AnyReply] | None:
+    """First /start in a private chat begins the interview; an unfinished one resumes."""
+    if args or ctx.event.chat.kind != "private":
+        return None
+    row = await svc.state_of(ctx.session, ctx.member.id)
+    if row is None:
+        if ctx.member.goals or ctx.member.tags:  # a profile from an import: nothing to ask
+            return None
+        row = await svc.begin(ctx.session, ctx.member.id, ctx.clock.now())
+        intro = ctx.t(
+            "profile.intro", name=ctx.member.display_name, community=ctx.settings.community_name
+        )
+        return [Reply(intro), question(ctx, row)]
+    if row.status == "active":
+        return [Reply(ctx.t("profile.resume")), question(ctx, row)]
+    return None
+
+
+@message_handler(priority=10)
+async def onboarding_text(ctx: Context, text: str) -> list[AnyReply] | None:
+    """Typed answers while a question is open (private chats only; otherwise pass)."""
+    if ctx.event.chat.kind != "private":
+        return None
+    row = await svc.state_of(ctx.session, ctx.member.id)
+    if row is None or row.status != "active":
+        return None
+    return await _answer(ctx, row, text)
+
+
+@button("onb")
+async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    action, step = (parts + ["", ""])[:2]
+    if step not in svc.STEPS:
+        return [Reply(ctx.t("errors.button_expired"))]
+    now = ctx.clock.now()
+    if action == "e":
+        row = await svc.begin(ctx.session, ctx.member.id, now, step=step, single=True)
+        return [question(ctx, row)]
+    if action == "r":
+        row = await svc.begin(ctx.session, ctx.member.id, now)
+        return [question(ctx, row)]
+    row = await svc.state_of(ctx.session, ctx.member.id)
+    if row is None or row.status != "active" or row.step != step:
+        out: list[AnyReply] = [Reply(ctx.t("profile.stale"))]
+        if row is not None and row.status == "active":
+            out.append(question(ctx, row))
+        return out
+    if action == "p":
+        single = row.single
+        row.status = "done" if single else "paused"
+        row.single = False
+        row.updated_at = now
+        return [Reply(ctx.t("profile.cancelled" if single else "profile.paused"))]
+    if action == "k":
+        return await _after_answer(ctx, row)
+    if action == "t" and len(parts) > 2 and parts[2].isdigit():
+        offered = list(row.answers.get("_offered", []))
+        i = int(parts[2])
+        if i >= len(offered):
+            return [Reply(ctx.t("errors.button_expired"))]
+        picked = list(row.answers.get("_picked", []))
+        tag = offered[i]
+        if tag in picked:
+            picked.remove(tag)
+        elif len(picked) >= svc.TAGS_MAX:
+            return [Reply(ctx.t("profile.tags_too_many", limit=svc.TAGS_MAX)), question(ctx, row)]
+        else:
+            picked.append(tag)
+        row.answers = dict(row.answers, _picked=picked)
+        row.updated_at = now
+        return [question(ctx, row)]
+    if action == "d":
+        picked = list(row.answers.get("_picked", []))
+        svc.record_answer(row, ctx.member, "tags", picked)
+        return await _after_answer(ctx, row)
+    if action == "a" and len(parts) > 2:
+        raw = parts[2]
+        if step == "timezone":
+            raw = svc.TIMEZONES[int(raw)] if raw.isdigit() and int(raw) < len(svc.TIMEZONES) else ""
+        return await _answer(ctx, row, raw)
+    return [Reply(ctx.t("errors.button_expired"))]
+
+
+@command("profile", help_key="help.profile", usage_key="usage.profile")
+async def profile(ctx: Context, args: str) -> list[AnyReply]:
+    word, _, rest = args.strip().partition(" ")
+    word = word.lower()
+    now = ctx.clock.now()
+    if not word:
+        return [_profile_reply(ctx)]
+    if word == "setup":
+        row = await svc.state_of(ctx.session, ctx.member.id)
+        if row is not None and row.status in ("active", "paused") and not row.single:
+            row.status, row.updated_at = "active", now
+            return [Reply(ctx.t("profile.resume")), question(ctx, row)]
+        row = await svc.begin(ctx.session, ctx.member.id, now)
+        return [question(ctx, row)]
+    step = ALIASES.get(word)
+    if step is None:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.profile"))
+    if not rest.strip():
+        row = await svc.begin(ctx.session, ctx.member.id, now, step=step, single=True)
+        return [question(ctx, row)]
+    offered = await svc.offered_tags(ctx.session) if step == "tags" else []
+    try:
+        value = svc.parse_answer(step, rest, offered)
+    except Refusal as r:
+        return [Reply(ctx.t(f"profile.{r.key}", **r.params))]
+    svc.apply_answer(ctx.member, step, value)
+    return [Reply(ctx.t("profile.saved")), _profile_reply(ctx)]

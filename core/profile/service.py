@@ -1,0 +1,309 @@
+"""Onboarding steps, answer validation and the profile text used for cold start.
+
+Pure where possible: `parse_answer` turns a typed or tapped answer into a value or a
+refusal key, `apply_answer` writes it onto the Member; the state row lives in `onboarding`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.catalog import Course, Tag
+from models.member import Member
+from models.profile import Onboarding
+
+STEPS = ("goals", "tags", "level", "weekly", "timezone", "language", "digest", "peer")
+GOALS_MAX = 500
+TAGS_MAX = 10
+OFFERED_TAGS = 12
+LEVELS = ("beginner", "intermediate", "advanced")
+WEEKLY_CHOICES = (30, 60, 120, 240, 480)
+WEEKLY_RANGE = (10, 3000)
+TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+)
+LANGUAGES = ("en", "zh-CN")
+DIGESTS = ("daily", "weekly", "off")
+
+_LEVEL_WORDS = {
+    "beginner": "beginner",
+    "intermediate": "intermediate",
+    "advanced": "advanced",
+    "入门": "beginner",
+    "初级": "beginner",
+    "中级": "intermediate",
+    "高级": "advanced",
+    "1": "beginner",
+    "2": "intermediate",
+    "3": "advanced",
+}
+_YES = {"yes", "y", "true", "on", "是", "好", "好的", "愿意"}
+_NO = {"no", "n", "false", "off", "否", "不", "不要", "不愿意"}
+_LANG_WORDS = {
+    "en": "en",
+    "english": "en",
+    "英文": "en",
+    "zh": "zh-CN",
+    "zh-cn": "zh-CN",
+    "中文": "zh-CN",
+    "chinese": "zh-CN",
+}
+_DIGEST_WORDS = {
+    "daily": "daily",
+    "weekly": "weekly",
+    "off": "off",
+    "never": "off",
+    "none": "off",
+    "每天": "daily",
+    "每日": "daily",
+    "每周": "weekly",
+    "关闭": "off",
+    "不要": "off",
+}
+
+
+class Refusal(Exception):
+    """An answer we cannot use: `key` is an i18n key under profile., params fill it."""
+
+    def __init__(self, key: str, params: tuple[tuple[str, Any], ...] = ()) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = dict(params)
+
+
+def _clean_text(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).strip()
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        raise Refusal("bad_characters")
+    return text
+
+
+def parse_minutes(text: str) -> int | None:
+    """'90', '90 min', '2h', '1.5 hours', '2小时' -> minutes; None when not a duration."""
+    t = text.strip().lower().replace(",", ".")
+    m = re.fullmatch(
+        r"(\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|小时|个小时)?\s*(m|min|mins|minutes|分钟)?", t
+    )
+    if not m or (m.group(2) and m.group(3)):
+        return None
+    value = float(m.group(1))
+    return round(value * 60) if m.group(2) else round(value)
+
+
+def parse_timezone(text: str) -> str | None:
+    """An IANA name (any case) or a UTC offset like 'UTC+8' / '+05:30' -> IANA name."""
+    t = text.strip()
+    m = re.fullmatch(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?", t, re.I)
+    if m:
+        hours = int(m.group(2))
+        if hours > 14:
+            return None
+        if hours == 0:
+            return "UTC"
+        sign = "-" if m.group(1) == "+" else "+"  # Etc/GMT signs are inverted
+        return f"Etc/GMT{sign}{hours}"
+    if t.upper() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    if len(t) > 64 or not re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+){0,2}", t):
+        return None
+    names = {n.lower(): n for n in available_timezones()}
+    name = names.get(t.lower())
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def parse_answer(step: str, text: str, offered_tags: list[str]) -> Any:
+    """The value for `step` from a typed answer; raises Refusal saying what is expected."""
+    text = _clean_text(text)
+    if not text:
+        raise Refusal("empty_answer")
+    low = text.lower()
+    if step == "goals":
+        if len(text) > GOALS_MAX:
+            raise Refusal("goals_too_long", (("limit", GOALS_MAX), ("length", len(text))))
+        if len(text) < 3:
+            raise Refusal("goals_too_short")
+        return text
+    if step == "tags":
+        words = [w.strip().lower() for w in re.split(r"[,，;、\s]+", text) if w.strip()]
+        unknown = [w for w in words if w not in offered_tags]
+        if unknown or not words:
+            raise Refusal(
+                "tags_unknown",
+                (("unknown", ", ".join(unknown[:5])[:100]), ("options", ", ".join(offered_tags))),
+            )
+        if len(words) > TAGS_MAX:
+            raise Refusal("tags_too_many", (("limit", TAGS_MAX),))
+        return list(dict.fromkeys(words))
+    if step == "level":
+        if low not in _LEVEL_WORDS:
+            raise Refusal("level_expected")
+        return _LEVEL_WORDS[low]
+    if step == "weekly":
+        minutes = parse_minutes(low)
+        if minutes is None:
+            raise Refusal("weekly_expected")
+        lo, hi = WEEKLY_RANGE
+        if not lo <= minutes <= hi:
+            raise Refusal("weekly_range", (("min", lo), ("max", hi)))
+        return minutes
+    if step == "timezone":
+        tz = parse_timezone(text)
+        if tz is None:
+            raise Refusal("timezone_expected", (("answer", text[:40]),))
+        return tz
+    if step == "language":
+        if low not in _LANG_WORDS:
+            raise Refusal("language_expected")
+        return _LANG_WORDS[low]
+    if step == "digest":
+        if low not in _DIGEST_WORDS:
+            raise Refusal("digest_expected")
+        return _DIGEST_WORDS[low]
+    if step == "peer":
+        if low in _YES:
+            return True
+        if low in _NO:
+            return False
+        raise Refusal("peer_expected")
+    raise Refusal("empty_answer")
+
+
+def apply_answer(member: Member, step: str, value: Any) -> None:
+    """Write one answer onto the member's profile fields (used for cold start at once)."""
+    if step == "goals":
+        member.goals = str(value)
+    elif step == "tags":
+        member.tags = list(value)
+    elif step == "level":
+        member.level = str(value)
+    elif step == "weekly":
+        member.weekly_minutes = int(value)
+    elif step == "timezone":
+        member.timezone = str(value)
+    elif step == "language":
+        member.locale = str(value)
+    elif step == "digest":
+        member.digest_frequency = str(value)
+    elif step == "peer":
+        member.peer_opt_in = bool(value)
+
+
+def next_step(step: str) -> str | None:
+    i = STEPS.index(step)
+    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+
+
+async def offered_tags(session: AsyncSession) -> list[str]:
+    """The tags a new member picks from: the most used by visible courses, then the rest."""
+    counts: Counter[str] = Counter()
+    for tags in (
+        await session.execute(select(Course.tags).where(Course.hidden.is_(False)))
+    ).scalars():
+        counts.update(tags or [])
+    for slug in (await session.execute(select(Tag.slug))).scalars():
+        counts.setdefault(slug, 0)
+    return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:OFFERED_TAGS]
+
+
+async def state_of(session: AsyncSession, member_id: int) -> Onboarding | None:
+    return (
+        await session.execute(select(Onboarding).where(Onboarding.member_id == member_id))
+    ).scalar_one_or_none()
+
+
+async def begin(
+    session: AsyncSession,
+    member_id: int,
+    now: datetime,
+    *,
+    step: str = "goals",
+    single: bool = False,
+) -> Onboarding:
+    """Start (or restart at `step`) the interview; one row per member, whatever the platform."""
+    row = await state_of(session, member_id)
+    if row is None:
+        row = Onboarding(
+            member_id=member_id,
+            status="active",
+            step=step,
+            answers={},
+            single=single,
+            started_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+    else:
+        row.status, row.step, row.single, row.updated_at = "active", step, single, now
+        row.finished_at = None
+    if step == "tags":
+        row.answers = dict(row.answers, _offered=await offered_tags(session))
+    await session.flush()
+    return row
+
+
+async def advance(session: AsyncSession, row: Onboarding, now: datetime) -> None:
+    """Move to the next question, or finish (single-answer edits finish at once)."""
+    nxt = None if row.single else next_step(row.step)
+    row.updated_at = now
+    if nxt is None:
+        row.status = "done"
+        row.finished_at = now
+        row.single = False
+        return
+    row.step = nxt
+    if nxt == "tags":
+        row.answers = dict(row.answers, _offered=await offered_tags(session))
+
+
+def record_answer(row: Onboarding, member: Member, step: str, value: Any) -> None:
+    answers = dict(row.answers)
+    answers[step] = value
+    row.answers = answers
+    apply_answer(member, step, value)
+
+
+def profile_text(member: Member) -> str:
+    """One text describing what the member wants: embedded for cold-start recommendations."""
+    parts = [member.goals.strip()]
+    if member.tags:
+        parts.append("Interests: " + ", ".join(member.tags))
+    if member.level:
+        parts.append(f"Level: {member.level}")
+    return ". ".join(p for p in parts if p)
+
+
+def profile_features(member: Member) -> dict[str, float]:
+    """Sparse features (tag:*, level:*, weekly:*) matching the recommender's naming."""
+    feats = {f"tag:{t}": 1.0 for t in member.tags}
+    if member.level:
+        feats[f"level:{member.level}"] = 1.0
+    if member.weekly_minutes:
+        bucket = (
+            "low"
+            if member.weekly_minutes < 60
+            else "mid"
+            if member.weekly_minutes < 240
+            else "high"
+        )
+        feats[f"weekly:{bucket}"] = 1.0
+    return feats

@@ -1,0 +1,180 @@
+"""The onboarding interview: fills the profile, survives pauses and platform switches, refuses junk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.catalog.importer import read_file
+from core.catalog.service import apply_catalog
+from core.events import Actor, Button, Chat, Command, Message
+from core.profile.service import parse_minutes, parse_timezone, profile_features, profile_text
+from models.member import Account, Member
+from models.profile import Onboarding
+
+DATA = Path(__file__).parents[2] / "data" / "catalog"
+
+
+async def _catalog(db, clock) -> None:
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, read_file(DATA / "catalog.yaml"))
+
+
+async def _member(db, user: str) -> Member:
+    async with db.session() as s:
+        return (
+            await s.execute(
+                select(Member).join(Account).where(Account.platform_user_id == user).limit(1)
+            )
+        ).scalar_one()
+
+
+async def _state(db, member_id: int) -> Onboarding:
+    async with db.session() as s:
+        return (
+            await s.execute(select(Onboarding).where(Onboarding.member_id == member_id))
+        ).scalar_one()
+
+
+async def test_interview_fills_the_profile_and_switches_language(console_bot, db, clock):
+    await _catalog(db, clock)
+    out = await console_bot.send("/start", as_member="nina")
+    assert "A few quick questions" in out and "(1/8) What do you want to achieve" in out
+    out = await console_bot.send("I want to become a data analyst who writes fast SQL")
+    assert "(2/8) Which topics" in out and "[1] databases  [2] python  [3] sql" in out
+    out = await console_bot.send("/press 3")
+    assert "[3] ✓ sql" in out
+    await console_bot.send("/press 1")
+    await console_bot.send("/press 1")  # untick databases again
+    out = await console_bot.send("/press 4")  # Done
+    assert "(3/8) What is your level?" in out
+    out = await console_bot.send("/press 2")
+    assert "(4/8)" in out
+    await console_bot.send("2h")
+    out = await console_bot.send("UTC+8")
+    assert "(6/8) Which language" in out
+    out = await console_bot.send("/press 2")  # 中文: the next question is in Chinese
+    assert "（7/8）你希望多久收到一次推荐摘要" in out
+    await console_bot.send("每天")
+    out = await console_bot.send("是")
+    assert "你的资料已完成" in out and "学习伙伴: 愿意" in out
+    m = await _member(db, "nina")
+    assert (m.goals, m.tags, m.level, m.weekly_minutes, m.timezone, m.locale) == (
+        "I want to become a data analyst who writes fast SQL",
+        ["sql"],
+        "intermediate",
+        120,
+        "Etc/GMT-8",
+        "zh-CN",
+    )
+    assert (m.digest_frequency, m.peer_opt_in) == ("daily", True)
+    assert (await _state(db, m.id)).status == "done"
+    assert "欢迎来到" in await console_bot.send("/start")  # no second interview
+    assert profile_text(m).startswith("I want to become") and "sql" in profile_text(m)
+    assert profile_features(m) == {"tag:sql": 1.0, "level:intermediate": 1.0, "weekly:mid": 1.0}
+
+
+async def test_interview_resumes_later_and_on_the_other_platform(app, db, clock):
+    def ev(platform: str, kind: type, **kw):
+        return kind(Actor(platform, "77", "Quinn"), Chat(platform, "77"), **kw)
+
+    out = await app.router.dispatch(ev("telegram", Command, name="start"))
+    assert "What do you want to achieve" in out[-1].text
+    await app.router.dispatch(ev("telegram", Message, text="Learn statistics for A/B tests"))
+    member = await _member(db, "77")
+    async with db.session() as s, s.begin():  # the same person links their Discord account
+        s.add(
+            Account(
+                member_id=member.id,
+                platform="discord",
+                platform_user_id="77",
+                created_at=clock.now(),
+            )
+        )
+    out = await app.router.dispatch(ev("discord", Command, name="start"))
+    assert "Welcome back" in out[0].text and "Which topics" in out[1].text
+    skip = out[1].buttons[-1][0]  # ⏭ Skip on Discord
+    out = await app.router.dispatch(ev("discord", Button, data=skip.data))
+    assert "What is your level?" in out[0].text
+    level_question = out[0]
+    out = await app.router.dispatch(ev("telegram", Message, text="advanced"))
+    assert "How much time" in out[0].text
+    state = await _state(db, member.id)
+    assert state.step == "weekly" and state.answers["goals"] == "Learn statistics for A/B tests"
+    assert (await _member(db, "77")).level == "advanced"
+    # an old button from the level question no longer answers anything
+    stale = await app.router.dispatch(ev("discord", Button, data=level_question.buttons[0][0].data))
+    assert "no longer open" in stale[0].text
+
+
+async def test_bad_answers_are_explained_and_change_nothing(console_bot, db, clock):
+    await console_bot.send("/start", as_member="otto")
+    out = await console_bot.send("x" * 600)
+    assert "That's 600 characters; please keep your goals under 500." in out
+    out = await console_bot.send("ab")
+    assert "at least 3 characters" in out
+    m = await _member(db, "otto")
+    assert m.goals == "" and (await _state(db, m.id)).step == "goals"
+    await console_bot.send("Ship side projects")
+    out = await console_bot.send("cobol, sql")
+    assert "I don't know the topic(s) cobol" in out
+    await console_bot.send("/press 1")  # ⏭ Skip (no catalogue: no topic buttons)
+    out = await console_bot.send("wizard")
+    assert "beginner, intermediate or advanced" in out
+    await console_bot.send("beginner")
+    for junk in ("lots", "0", "99999 min"):
+        out = await console_bot.send(junk)
+        assert "per week" in out, junk
+    await console_bot.send("45 min")
+    out = await console_bot.send("Mars/Olympus_Mons")
+    assert "I don't know the timezone “Mars/Olympus_Mons”" in out
+    m = await _member(db, "otto")
+    assert (m.goals, m.tags, m.level, m.weekly_minutes, m.timezone) == (
+        "Ship side projects",
+        [],
+        "beginner",
+        45,
+        "UTC",
+    )
+
+
+async def test_later_pauses_and_profile_setup_resumes(console_bot, db):
+    await console_bot.send("/start", as_member="pia")
+    await console_bot.send("Get better at Python")
+    out = await console_bot.send("/press 2")  # ⏸ Later (tags step, no topics)
+    assert "Paused" in out
+    assert "Welcome to" in await console_bot.send("/start")  # not nagged again
+    assert "topics" not in await console_bot.send("some chatter")  # no longer captured
+    out = await console_bot.send("/profile setup")
+    assert "continue your profile" in out and "Which topics" in out
+
+
+async def test_profile_shows_and_edits_single_fields(console_bot, db):
+    out = await console_bot.send("/profile", as_member="rosa")
+    assert "Your profile:" in out and "• Weekly time: —" in out
+    out = await console_bot.send("/profile weekly 3h")
+    assert "Saved." in out and "• Weekly time: 180 min" in out
+    out = await console_bot.send("/profile timezone Atlantis/Lost")
+    assert "I don't know the timezone" in out
+    out = await console_bot.send("/profile partner")
+    assert "study partner" in out
+    out = await console_bot.send("/press 1")  # yes
+    assert "Saved." in out and "• Study partner: yes" in out
+    m = await _member(db, "rosa")
+    assert (m.weekly_minutes, m.timezone, m.peer_opt_in) == (180, "UTC", True)
+    assert "Usage: /profile" in await console_bot.send("/profile shoesize 42")
+
+
+def test_duration_and_timezone_parsing():
+    assert [parse_minutes(x) for x in ("90", "90 min", "2h", "1.5 hours", "2小时", "lots")] == [
+        90,
+        90,
+        120,
+        90,
+        120,
+        None,
+    ]
+    assert parse_timezone("asia/shanghai") == "Asia/Shanghai"
+    assert parse_timezone("UTC-5") == "Etc/GMT+5" and parse_timezone("+0") == "UTC"
+    assert parse_timezone("UTC+15") is None and parse_timezone("../../etc/passwd") is None
