@@ -183,12 +183,15 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if step not in svc.STEPS:
         return [Reply(ctx.t("errors.button_expired"))]
     now = ctx.clock.now()
-    if action == "e":
-        row = await svc.begin(ctx.session, ctx.member.id, now, step=step, single=True)
-        return [question(ctx, row)]
-    if action == "r":
-        row = await svc.begin(ctx.session, ctx.member.id, now)
-        return [question(ctx, row)]
+    if action in ("e", "r"):
+        fresh = await svc.begin(
+            ctx.session,
+            ctx.member.id,
+            now,
+            step=step if action == "e" else "goals",
+            single=action == "e",
+        )
+        return [question(ctx, fresh)]
     row = await svc.state_of(ctx.session, ctx.member.id)
     if row is None or row.status != "active" or row.step != step:
         out: list[AnyReply] = [Reply(ctx.t("profile.stale"))]
