@@ -1,0 +1,98 @@
+"""Broadcasts go through the digest outbox once per member; events respect capacity and remind once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from core.admin.broadcast_commands import report_finished
+from core.community_events.commands import send_reminders
+from core.digest.delivery import ConsoleDeliverer, drain
+from core.replies import Reply
+from models.admin import Broadcast, EventRsvp
+from models.digest import Outbox
+from models.interaction import Interaction
+from models.member import Member
+
+
+async def _member_id(db, name: str) -> int:
+    async with db.session() as s:
+        return (await s.execute(select(Member.id).where(Member.display_name == name))).scalar_one()
+
+
+async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app):
+    await bot.say("bob", "/language zh")
+    out = await bot.say("mod", "/broadcast lang=zh | 本周五有直播")
+    assert "to 1 members (lang=zh-CN)" in out[0].text and "本周五有直播" in out[0].text
+    data = bot.button("mod")
+    async with db.session() as s:
+        assert (await s.execute(select(Outbox))).first() is None  # nothing before confirming
+    assert "queued for 1 members" in (await bot.press("mod", data))[0].text
+    assert "already confirmed" in (await bot.press("mod", data))[0].text
+    bob = await _member_id(db, "Bob")
+    async with db.session() as s:
+        rows = (await s.execute(select(Outbox))).scalars().all()
+    assert [(r.dedupe_key, r.payload["text"]) for r in rows] == [
+        (f"broadcast:1:{bob}", "本周五有直播")
+    ]
+    # a scheduled one waits for its time
+    await bot.say("mod", "/broadcast all at=2026-03-03T10:00 | Tomorrow: AMA")
+    assert "queued for 5 members" in await bot.confirm("mod")
+    console = ConsoleDeliverer()
+    await drain(app.services, budget_s=None, senders={"console": console})
+    assert [p["text"] for _, p in console.sent] == ["本周五有直播"]
+    reports = await report_finished(app.services)
+    assert len(reports) == 1
+    report = reports[0]
+    assert isinstance(report, Reply) and report.member_id == await _member_id(db, "Mod")
+    assert "Broadcast #1" in report.text and "1 sent" in report.text
+    assert await report_finished(app.services) == []  # reported once
+    async with db.session() as s:
+        b2 = await s.get_one(Broadcast, 2)
+        assert b2.status == "queued" and b2.reported_at is None
+    listing = await bot.text("mod", "/broadcasts")
+    assert "#2 [queued]" in listing and "5 pending" in listing
+
+
+async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, clock):
+    text = await bot.text(
+        "mod", "/event new SQL workshop | 2026-03-02 12:00 | https://meet.example/w | 2"
+    )
+    assert "Event #1 created" in text
+    out = await bot.say("alice", "/events")
+    assert "(0/2 going)" in out[0].text
+    join = bot.button("alice")
+    assert "You're going" in (await bot.press("alice", join))[0].text
+    assert "https://meet.example/w" in bot.last["alice"][0].text
+    await bot.say("bob", "/events")
+    await bot.press("bob", bot.button("bob"))
+    await bot.say("eve", "/events")
+    assert "is full" in (await bot.press("eve", bot.button("eve")))[0].text
+    out = await bot.say("alice", "/events")
+    assert "(2/2 going)" in out[0].text and "You are going" in out[0].text
+    # bob leaves, eve gets the seat
+    await bot.say("bob", "/events")
+    assert "no longer going" in (await bot.press("bob", bot.button("bob")))[0].text
+    assert "You're going" in (await bot.press("eve", join))[0].text
+    async with db.session() as s:
+        going = (await s.execute(select(EventRsvp.member_id))).scalars().all()
+    assert sorted(going) == sorted([await _member_id(db, "Alice"), await _member_id(db, "Eve")])
+    # reminders: none 3 hours ahead, one per RSVP within the hour, never twice
+    assert await send_reminders(app.services) == []
+    clock.set(datetime(2026, 3, 2, 11, 10, tzinfo=UTC))
+    await send_reminders(app.services)
+    await send_reminders(app.services)
+    async with db.session() as s:
+        keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
+    assert keys == sorted(f"event:1:remind:{m}" for m in going)
+    # the event started: RSVPs close; attendance is recorded once, as an interaction
+    clock.advance(timedelta(hours=1))
+    await bot.say("bob", "/events")
+    assert "No upcoming events" in bot.last["bob"][0].text
+    assert "already started" in (await bot.press("bob", join))[0].text
+    assert "for 2 members" in await bot.text("mod", "/event attended 1 @alice @eve")
+    assert "for 0 members" in await bot.text("mod", "/event attended 1 @alice")
+    async with db.session() as s:
+        kinds = (await s.execute(select(Interaction.kind, Interaction.member_id))).all()
+    assert sorted(kinds) == sorted(("event_attended", m) for m in going)
