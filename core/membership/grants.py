@@ -18,7 +18,7 @@ from config.settings import Settings
 from core.audit import audit
 from core.clock import Clock
 from core.replies import Invite, Kick
-from models.member import Member
+from models.member import Account, Member
 from models.membership import AccessGrant, Plan, Subscription
 
 INVITE_TTL = timedelta(days=1)
@@ -38,18 +38,25 @@ def targets_for(plan: Plan) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def is_exempt(member: Member, settings: Settings) -> bool:
+async def accounts(session: AsyncSession, member_id: int) -> list[Account]:
+    """A member's platform accounts (queried: the relationship may not be loaded yet)."""
+    return list(
+        (await session.execute(select(Account).where(Account.member_id == member_id))).scalars()
+    )
+
+
+async def is_exempt(session: AsyncSession, member: Member, settings: Settings) -> bool:
     """Staff and exempt members are never removed, whatever their subscription says."""
     if member.exempt or member.role in STAFF_ROLES:
         return True
-    idents = {f"{a.platform}:{a.platform_user_id}" for a in member.accounts}
+    idents = {f"{a.platform}:{a.platform_user_id}" for a in await accounts(session, member.id)}
     return bool(
         idents & (set(settings.moderator_ids) | set(settings.owner_ids) | set(settings.exempt_ids))
     )
 
 
-def _account_id(member: Member, platform: str) -> str | None:
-    return next((a.platform_user_id for a in member.accounts if a.platform == platform), None)
+def _account_id(accs: list[Account], platform: str) -> str | None:
+    return next((a.platform_user_id for a in accs if a.platform == platform), None)
 
 
 async def active_grants(session: AsyncSession, sub_id: int) -> list[AccessGrant]:
@@ -73,8 +80,9 @@ async def activate(
     have = {(g.platform, g.target, g.role) for g in await active_grants(session, sub.id)}
     out: list[Invite] = []
     now = clock.now()
+    accs = await accounts(session, member.id)
     for platform, target, role in targets_for(plan):
-        if (platform, target, role) in have or _account_id(member, platform) is None:
+        if (platform, target, role) in have or _account_id(accs, platform) is None:
             continue
         g = AccessGrant(
             subscription_id=sub.id,
@@ -114,6 +122,7 @@ async def revoke(
     """Revoke every active grant of the subscription (no-op when none is active)."""
     hard = bool((plan.targets or {}).get("kick_on_expiry"))
     out: list[Kick] = []
+    accs = await accounts(session, member.id)
     for g in await active_grants(session, sub.id):
         g.revoked_at = clock.now()
         g.revoke_reason = reason[:64]
@@ -133,7 +142,7 @@ async def revoke(
                 g.target,
                 role=g.role,
                 hard=hard,
-                platform_user_id=_account_id(member, g.platform),
+                platform_user_id=_account_id(accs, g.platform),
             )
         )
     await session.flush()

@@ -24,7 +24,7 @@ async def _covering(ctx: Context, platform: str, target: str) -> list[Plan]:
 
 
 async def entitled(ctx: Context, member: Member, covering: list[Plan]) -> bool:
-    if grants.is_exempt(member, ctx.settings):
+    if await grants.is_exempt(ctx.session, member, ctx.settings):
         return True
     ids = [p.id for p in covering]
     rows = (

@@ -326,7 +326,7 @@ async def remove_if_due(
     actor: str = "system",
 ) -> list[AnyReply]:
     """expired -> removed with Kick replies, unless the member is staff/exempt."""
-    if sub.state != State.EXPIRED or grants.is_exempt(member, services.settings):
+    if sub.state != State.EXPIRED or await grants.is_exempt(session, member, services.settings):
         return []
     effects = await subscriptions.transition(session, services, sub, plan, Ev.REMOVE, actor=actor)
     return effects
@@ -335,7 +335,10 @@ async def remove_if_due(
 async def ban(
     session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
 ) -> list[AnyReply]:
-    if grants.is_exempt(member, services.settings) and member.role in grants.STAFF_ROLES:
+    if (
+        await grants.is_exempt(session, member, services.settings)
+        and member.role in grants.STAFF_ROLES
+    ):
         raise MembershipError("cannot_ban_staff")
     out: list[AnyReply] = []
     for sub, plan in await subscriptions.for_member(session, member.id):

@@ -115,6 +115,6 @@ async def transition(
     effects: list[AnyReply] = []
     if has_access(after.state) and not has_access(before.state):
         effects += await grants.activate(session, services.clock, sub, plan, member)
-    elif after.state in REVOKING and not grants.is_exempt(member, services.settings):
+    elif after.state in REVOKING and not await grants.is_exempt(session, member, services.settings):
         effects += await grants.revoke(session, services.clock, sub, plan, member, ev.value)
     return effects

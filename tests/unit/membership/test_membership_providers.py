@@ -1,0 +1,203 @@
+"""Telegram Stars, Discord entitlements, codes and manual approval, as members see them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from membership_helpers import demo_settings, member_id, set_targets
+from sqlalchemy import func, select
+
+from core.errors import DomainError
+from core.events import Actor, Chat, Command, EntitlementChanged, PaymentReceived, PreCheckout
+from core.membership import service
+from core.replies import AnswerPreCheckout, Invite, Invoice, Kick, RefundStars, Reply
+from models.membership import Payment, Subscription
+
+
+@pytest.fixture
+def settings(db):
+    # Real-platform behaviour: no demo provider.
+    return demo_settings(db.url, demo=False)
+
+
+def tg(user: str, update: str | None = None) -> tuple[Actor, Chat]:
+    return Actor("telegram", user, username=f"u{user}"), Chat("telegram", user)
+
+
+async def _stars_invoice(app, user: str = "501") -> Invoice:
+    a, c = tg(user)
+    out = await app.router.dispatch(Command(a, c, name="subscribe", args="monthly"))
+    return next(r for r in out if isinstance(r, Invoice))
+
+
+async def test_stars_invoice_precheckout_payment_and_refund(app, db, clock):
+    await set_targets(app, "monthly", telegram=["-1001"])
+    inv = await _stars_invoice(app)
+    assert (inv.provider, inv.currency, inv.amount) == ("telegram_stars", "XTR", 250)
+    a, c = tg("501")
+    ok = await app.router.dispatch(
+        PreCheckout(a, c, "pc1", query_id="q1", amount=250, currency="XTR", payload=inv.payload)
+    )
+    assert ok == [AnswerPreCheckout("q1", True)]
+    bad = await app.router.dispatch(
+        PreCheckout(a, c, "pc2", query_id="q2", amount=1, currency="XTR", payload=inv.payload)
+    )
+    assert bad[0].ok is False and "250 XTR" in bad[0].error
+    other_a, other_c = tg("777")
+    stolen = await app.router.dispatch(
+        PreCheckout(
+            other_a, other_c, "pc3", query_id="q3", amount=250, currency="XTR", payload=inv.payload
+        )
+    )
+    assert stolen[0].ok is False and "another member" in stolen[0].error
+    until = int((clock.now() + timedelta(days=30)).timestamp())
+    paid = PaymentReceived(
+        a,
+        c,
+        "pay1",
+        provider="telegram_stars",
+        charge_id="stxCHARGE1",
+        amount=250,
+        currency="XTR",
+        payload=inv.payload,
+        extra={"subscription_expiration_date": until, "is_recurring": True},
+    )
+    out = await app.router.dispatch(paid)
+    assert any(isinstance(r, Reply) and "Payment received" in r.text for r in out)
+    invites = [r for r in out if isinstance(r, Invite)]
+    assert [(i.platform, i.target) for i in invites] == [("telegram", "-1001")]
+    # Telegram redelivers the update under a new id: the charge id keeps it to one grant.
+    again = await app.router.dispatch(
+        PaymentReceived(**{**paid.__dict__, "update_id": "pay1-again"})
+    )
+    assert "already applied" in again[0].text
+    async with db.session() as s:
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        assert sub.auto_renew and int(sub.current_period_end.timestamp()) == until
+        pay = (await s.execute(select(Payment))).scalar_one()
+    mod = await member_id(app, "telegram", "9000")
+    async with app.services.session_factory() as s, s.begin():
+        out = await service.refund(s, app.services, pay.id, actor=f"member:{mod}", reason="asked")
+    assert RefundStars("501", "stxCHARGE1") in out
+    assert [(k.platform, k.target, k.platform_user_id) for k in out if isinstance(k, Kick)] == [
+        ("telegram", "-1001", "501")
+    ]
+    async with app.services.session_factory() as s, s.begin():
+        with pytest.raises(DomainError) as err:
+            await service.refund(s, app.services, pay.id, actor=f"member:{mod}")
+    assert err.value.key == "membership.payment_not_refundable"
+
+
+async def test_wrong_currency_star_payment_is_rejected_and_nothing_granted(app, db):
+    inv = await _stars_invoice(app, "502")
+    a, c = tg("502")
+    out = await app.router.dispatch(
+        PaymentReceived(
+            a,
+            c,
+            "p2",
+            provider="telegram_stars",
+            charge_id="x2",
+            amount=250,
+            currency="USD",
+            payload=inv.payload,
+        )
+    )
+    assert "could not be accepted" in out[0].text and "XTR" in out[0].text
+    async with db.session() as s:
+        assert (await s.execute(select(Payment.status))).scalar_one() == "rejected"
+        assert (await s.execute(select(Subscription.state))).scalars().all() in ([], ["pending"])
+
+
+async def test_discord_entitlement_create_update_delete(app, db, clock):
+    await set_targets(app, "monthly", discord_sku="sku42", discord_guild="g1", discord_roles=["r1"])
+    a, c = Actor("discord", "d1", username="dee"), Chat("discord", "d1")
+    end1 = clock.now() + timedelta(days=30)
+    ev = EntitlementChanged(
+        a, c, "e1", action="create", entitlement_id="ent1", sku_id="sku42", ends_at=end1
+    )
+    out = await app.router.dispatch(ev)
+    assert [(i.platform, i.target, i.role) for i in out if isinstance(i, Invite)] == [
+        ("discord", "g1", "r1")
+    ]
+    redelivered = await app.router.dispatch(
+        EntitlementChanged(**{**ev.__dict__, "update_id": "e1b"})
+    )
+    assert not [r for r in redelivered if isinstance(r, Invite)]
+    end2 = end1 + timedelta(days=30)
+    out = await app.router.dispatch(
+        EntitlementChanged(
+            a, c, "e2", action="update", entitlement_id="ent1", sku_id="sku42", ends_at=end2
+        )
+    )
+    assert not [r for r in out if isinstance(r, Invite)]  # renewal keeps the role
+    async with db.session() as s:
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        assert sub.current_period_end == end2 and sub.state == "active"
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 2
+    out = await app.router.dispatch(
+        EntitlementChanged(a, c, "e3", action="delete", entitlement_id="ent1", sku_id="sku42")
+    )
+    assert [(k.target, k.role) for k in out if isinstance(k, Kick)] == [("g1", "r1")]
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "removed"
+    unknown = await app.router.dispatch(
+        EntitlementChanged(a, c, "e4", action="create", entitlement_id="ent2", sku_id="nope")
+    )
+    assert not [r for r in unknown if isinstance(r, Invite)]
+
+
+async def _code(app, *args: str) -> str:
+    out = await app.router.dispatch(
+        Command(Actor("console", "mod"), Chat("console", "mod"), name="codes", args=" ".join(args))
+    )
+    return re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", out[0].text).group(0)
+
+
+async def _say(app, user: str, name: str, args: str = "") -> str:
+    out = await app.router.dispatch(
+        Command(Actor("console", user, username=user), Chat("console", user), name=name, args=args)
+    )
+    return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
+async def test_expired_code_is_refused_clearly_and_grants_nothing(app, db, clock):
+    code = await _code(
+        app, "new", "monthly", "--expires", (clock.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    )
+    clock.advance(days=3)
+    assert "expired on" in await _say(app, "gus", "redeem", code)
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 0
+
+
+async def test_wrong_guesses_are_rate_limited_per_member(app, clock):
+    code = await _code(app, "new", "monthly", "--uses", "3")
+    for i in range(5):
+        assert "not valid" in await _say(app, "hal", "redeem", f"AAAA-BBBB-CC{i}C")
+    assert "Too many wrong codes" in await _say(app, "hal", "redeem", code)
+    assert "Payment received" in await _say(app, "ida", "redeem", code)  # others are not blocked
+    clock.advance(hours=1, minutes=1)
+    assert "Payment received" in await _say(app, "hal", "redeem", code)
+
+
+async def test_deep_link_redeem_and_bad_code_commands(app):
+    code = await _code(app, "new", "lifetime")
+    out = await _say(app, "jo", "start", f"redeem_{code}")
+    assert "Lifetime access" in out and "never (lifetime)" in out
+    assert "Usage: /codes new PLAN" in await _say(app, "mod", "codes", "make 5")
+    assert "no plan called 'gold'" in await _say(app, "mod", "codes", "new gold")
+    assert "not a date" in await _say(app, "mod", "codes", "new monthly --expires tomorrow")
+    assert "Uses must be" in await _say(app, "mod", "codes", "new monthly --uses 0")
+
+
+async def test_manual_approval_applies_once_per_reference(app, db):
+    await member_id(app, "console", "kim")
+    out = await _say(app, "mod", "approve", "@kim yearly BANK-2026-0042")
+    assert "Approved: kim now has yearly" in out
+    assert "already approved" in await _say(app, "mod", "approve", "@kim yearly BANK-2026-0042")
+    assert "moderators only" in await _say(app, "kim", "approve", "@kim yearly BANK-2026-0043")
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
