@@ -216,6 +216,11 @@ class Executor:
             member_limit=1,
             name=(f"grant {r.grant_id}" if r.grant_id else f"member {r.member_id}")[:32],
         )
+        if r.grant_id is not None:  # so a join through someone else's link can be caught
+            from core.membership.grants import record_invite_link
+
+            async with self.app.services.session_factory() as session, session.begin():
+                await record_invite_link(session, r.grant_id, link.invite_link)
         text = text_for(
             who.locale,
             "telegram.invite_link",
