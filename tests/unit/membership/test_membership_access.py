@@ -1,0 +1,188 @@
+"""Access: joins, shared links, staff never removed, trials once, moderator API, plan sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from membership_helpers import demo_settings, member_id, set_targets
+from sqlalchemy import select
+
+from core.errors import DomainError
+from core.events import Actor, Chat, Command, MemberJoined
+from core.jobs import run_all
+from core.membership import grants, plans, reconcile, service
+from core.replies import ApproveJoin, Invite, Kick, Reply
+from models.member import Member
+from models.membership import AccessGrant, Plan, Subscription
+
+
+@pytest.fixture
+def settings(db):
+    return demo_settings(db.url, demo=False)
+
+
+async def _grant(app, mid: int, code: str = "monthly", days: int = 0) -> list:
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mid)
+        return await service.grant(s, app.services, m, code, days, actor="system")
+
+
+def _join(user: str, target: str = "-1001", **kw) -> MemberJoined:
+    return MemberJoined(
+        Actor("telegram", user),
+        Chat("telegram", target, "group"),
+        f"j-{user}-{kw}",
+        target=target,
+        **kw,
+    )
+
+
+async def test_join_requests_approved_for_members_declined_with_dm_otherwise(app):
+    await set_targets(app, "monthly", telegram=["-1001"])
+    paying = await member_id(app, "telegram", "11")
+    await _grant(app, paying)
+    assert await app.router.dispatch(_join("11", join_request=True)) == [
+        ApproveJoin("telegram", "-1001", "11", True)
+    ]
+    out = await app.router.dispatch(_join("12", join_request=True))
+    assert out[0] == ApproveJoin("telegram", "-1001", "12", False)
+    assert isinstance(out[1], Reply) and "declined" in out[1].text and out[1].member_id is not None
+    assert await app.router.dispatch(_join("13", target="-999")) == []  # not a chat we sell
+
+
+async def test_link_used_by_someone_else_is_replaced_and_the_user_removed(app, db):
+    await set_targets(app, "monthly", telegram=["-1001"])
+    owner = await member_id(app, "telegram", "21")
+    invite = next(r for r in await _grant(app, owner) if isinstance(r, Invite))
+    async with app.services.session_factory() as s, s.begin():
+        await grants.record_invite_link(s, invite.grant_id, "https://t.me/+abc")
+    out = await app.router.dispatch(_join("22", invite_link="https://t.me/+abc"))
+    assert [(k.platform_user_id, k.target) for k in out if isinstance(k, Kick)] == [("22", "-1001")]
+    fresh = [r for r in out if isinstance(r, Invite)]
+    assert [(i.member_id, i.target) for i in fresh] == [(owner, "-1001")] and fresh[
+        0
+    ].grant_id != invite.grant_id
+    async with db.session() as s:
+        old = await s.get_one(AccessGrant, invite.grant_id)
+        assert old.revoked_at is not None and old.revoke_reason == "link_used_by_other"
+    # The owner using their own new link is fine.
+    async with app.services.session_factory() as s, s.begin():
+        await grants.record_invite_link(s, fresh[0].grant_id, "https://t.me/+new")
+    assert await app.router.dispatch(_join("21", invite_link="https://t.me/+new")) == []
+
+
+async def test_staff_are_never_removed(app, db, clock):
+    await set_targets(app, "monthly", telegram=["-1001"])
+    mod = await member_id(app, "telegram", "9000")  # a configured moderator
+    await _grant(app, mod, days=5)
+    assert await app.router.dispatch(_join("9000")) == []  # joins without a plan are fine too
+    clock.advance(days=30)
+    out = await run_all(app.services)
+    assert not [r for r in out if isinstance(r, Kick)]
+    assert any("keep access as staff" in r.text for r in out if isinstance(r, Reply))
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "expired"
+    assert await run_all(app.services) == []  # and told once
+
+
+async def test_unpaid_join_is_removed_and_expiry_kicks_once(app, db, clock):
+    await set_targets(app, "monthly", telegram=["-1001"])
+    out = await app.router.dispatch(_join("31"))
+    assert [k.platform_user_id for k in out if isinstance(k, Kick)] == ["31"]
+    mid = await member_id(app, "telegram", "32")
+    await _grant(app, mid, days=2)
+    clock.advance(days=10)
+    kicks = [r for r in await run_all(app.services) if isinstance(r, Kick)]
+    assert [(k.member_id, k.target, k.platform_user_id) for k in kicks] == [(mid, "-1001", "32")]
+    assert [r for r in await run_all(app.services) if isinstance(r, Kick)] == []
+
+
+async def test_trial_is_once_per_member_across_plans(app):
+    a, c = Actor("console", "tia", username="tia"), Chat("console", "tia")
+    out = await app.router.dispatch(Command(a, c, name="plans"))
+    labels = [b.label for row in out[0].buttons for b in row]
+    assert "Try free for 7 days" in labels
+    data = next(b.data for row in out[0].buttons for b in row if b.label == "Try free for 7 days")
+    from core.events import Button
+
+    out = await app.router.dispatch(Button(a, c, "b1", data=data))
+    assert "free trial" in out[0].text
+    yearly = app.services.signer.encode("mtrial", "yearly")
+    out = await app.router.dispatch(Button(a, c, "b2", data=yearly))
+    assert out[0].text == "You have already used your free trial."
+    out = await app.router.dispatch(Command(a, c, name="plans"))
+    assert "Try free" not in " ".join(b.label for row in out[0].buttons for b in row)
+
+
+async def test_moderator_api_grant_extend_revoke_ban_unban(app, db, clock):
+    mid = await member_id(app, "console", "max")
+    await _grant(app, mid, "monthly", 10)
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mid)
+        out = await service.extend(s, app.services, m, 5, actor="system")
+        assert "extended until 2026-03-17" in out[0].text
+        with pytest.raises(DomainError):
+            await service.extend(s, app.services, m, 0, actor="system")
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mid)
+        await service.ban(s, app.services, m, actor="system", reason="spam")
+    a, c = Actor("console", "max"), Chat("console", "max")
+    out = await app.router.dispatch(Command(a, c, name="status"))
+    assert "suspended" in out[0].text
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mid)
+        await service.unban(s, app.services, m, actor="system")
+    out = await app.router.dispatch(Command(a, c, "st2", name="status"))
+    assert "active, ends on 2026-03-17" in out[0].text
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mid)
+        out = await service.revoke(s, app.services, m, actor="system", reason="chargeback")
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "removed"
+
+
+async def test_status_shows_times_in_the_members_timezone_and_cancel(app, db):
+    mid = await member_id(app, "console", "yan")
+    async with app.services.session_factory() as s, s.begin():
+        (await s.get_one(Member, mid)).timezone = "Asia/Shanghai"
+    await _grant(app, mid, "monthly", 30)
+    a, c = Actor("console", "yan"), Chat("console", "yan")
+    out = await app.router.dispatch(Command(a, c, "s1", name="status"))
+    assert "ends on 2026-04-01 17:00 CST" in out[0].text
+    out = await app.router.dispatch(Command(a, c, "s2", name="cancel"))
+    assert "will not renew" in out[0].text and "17:00 CST" in out[0].text
+    out = await app.router.dispatch(Command(a, c, "s3", name="cancel"))
+    assert "no renewing membership" in out[0].text
+
+
+async def test_plan_sync_is_idempotent_and_keeps_moderator_edits(app, db):
+    s_ = app.services
+    async with s_.session_factory() as s, s.begin():
+        assert await plans.sync_plans(s, s_.settings, s_.clock) == []
+        await plans.edit_plan(
+            s, s_.clock, "monthly", actor="system", title_en="Monthly pass", grace_days=5
+        )
+    await app.startup()  # a restart
+    async with db.session() as s:
+        p = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        assert (p.title_en, p.grace_days) == ("Monthly pass", 5)
+        codes = set((await s.execute(select(Plan.code))).scalars())
+        assert codes == {"monthly", "yearly", "lifetime"}
+    async with s_.session_factory() as s, s.begin():
+        with pytest.raises(DomainError):
+            await plans.edit_plan(s, s_.clock, "monthly", actor="system", period_days=-3)
+
+
+async def test_reconcile_dry_run_reports_and_the_job_fixes(app, db):
+    mid = await member_id(app, "telegram", "41")
+    await _grant(app, mid)  # no targets yet: no grant
+    await set_targets(app, "monthly", telegram=["-1001"])  # a moderator adds a chat later
+    async with app.services.session_factory() as s, s.begin():
+        rep = await reconcile.reconcile(s, app.services, dry_run=True)
+    assert rep.lines() == [f"grant missing: member #{mid} telegram:-1001"] and rep.replies == []
+    async with db.session() as s:
+        assert (await s.execute(select(AccessGrant))).scalars().all() == []
+    invites = [r for r in await run_all(app.services) if isinstance(r, Invite)]
+    assert [(i.member_id, i.target) for i in invites] == [(mid, "-1001")]
+    assert [r for r in await run_all(app.services) if isinstance(r, Invite)] == []
