@@ -53,7 +53,3 @@ async def test_chart_digest_goes_as_photo_with_caption(bot, wire):
     assert (await TelegramDeliverer(bot).deliver("4242", payload)).status == "sent"
     (call,) = wire.of("sendPhoto")
     assert "photo" in call.files and call["caption"] == "Progress &lt;3"
-
-
-async def test_deliverer_is_registered_for_the_outbox(tg, app):
-    assert app.services.extras["deliverers"]["telegram"] is tg.deliverer

@@ -163,3 +163,35 @@ async def test_plain_text_in_private_reaches_the_router(tg, wire):
     assert isinstance(event, Message) and event.text == "how do joins work?"
     await tg.process(message(ALICE, "how do joins work?"))
     assert wire.of("sendMessage")  # answered (Q&A or "I didn't understand")
+
+
+@pytest.fixture
+def toast_button():
+    """A button whose answer is a short ephemeral note (core's admin confirmations do this)."""
+    from core.router import BUTTONS, button
+
+    @button("tgtoast")
+    async def _toast(ctx, parts):
+        return [Reply("Saved.", ephemeral=True)]
+
+    yield "tgtoast"
+    BUTTONS.pop("tgtoast", None)
+
+
+async def test_short_ephemeral_button_answer_is_a_toast_not_a_message(tg, wire, app, toast_button):
+    data = app.services.signer.encode(toast_button, "1")
+    await tg.process(callback(ALICE, data))
+    (answer,) = wire.of("answerCallbackQuery")
+    assert answer["text"] == "Saved." and wire.of("sendMessage") == []
+
+
+async def test_pre_checkout_without_a_verdict_from_core_is_declined(tg, wire, monkeypatch):
+    from tg_payloads import pre_checkout
+
+    from core.events import PreCheckout
+    from core.router import EVENT_HANDLERS
+
+    monkeypatch.delitem(EVENT_HANDLERS, PreCheckout, raising=False)
+    await tg.process(pre_checkout(ALICE, 250, "pay:monthly:1~x"))
+    (answer,) = wire.of("answerPreCheckoutQuery")
+    assert answer["ok"] is False and "not been charged" in answer["error_message"]

@@ -206,7 +206,10 @@ async def test_replies_for_another_platform_are_handed_to_its_executor(tg, wire,
     async def discord_run(replies):
         handed.append(list(replies))
 
-    app.services.extras.setdefault("executors", {})["discord"] = discord_run
+    # the adapter made itself reachable for core's outbox and for other adapters
+    assert app.services.extras["deliverers"]["telegram"] is tg.deliverer
+    assert app.services.extras["executors"]["telegram"] == tg.executor.run
+    app.services.extras["executors"]["discord"] = discord_run
     role = Invite(member_id=1, platform="discord", target="111", role="222")
     await tg.executor.run([role, Reply("paid, welcome!")], origin())
     assert handed == [[role]] and wire.methods() == ["sendMessage"]
