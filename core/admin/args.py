@@ -10,6 +10,14 @@ from core.errors import BadArguments
 MAX_DAYS = 3660  # ten years: anything longer is a typo, not a grant
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Drop control characters (PostgreSQL refuses NUL in text; none belongs in a command)."""
+    return _CONTROL.sub("", text)
+
+
 def split_ref(args: str, usage: str) -> tuple[str, str]:
     """'@alice 30 rest' -> ('@alice', '30 rest'); a missing member ref is a usage error."""
     head, _, rest = args.strip().partition(" ")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.admin.args import clean
 from core.audit import audit
 from core.context import Context, Role
 from core.replies import AnyReply
@@ -55,7 +56,7 @@ def admin_command(
 
     def deco(fn: Handler) -> Handler:
         async def wrapped(ctx: Context, args: str) -> list[AnyReply]:
-            out = list(await fn(ctx, args) or [])
+            out = list(await fn(ctx, clean(str(args))) or [])
             # the arguments are not stored: they may name a member, and the log is append-only
             await record(ctx, f"cmd.{name}")
             return out

@@ -59,6 +59,14 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
     assert await bot.counts(SKIP) == before
 
 
+async def test_control_characters_are_dropped_not_stored(bot, db):
+    assert "Event #1 created: Party on" in await bot.text(
+        "mod", "/event new Pa\x00rty | 2026-04-01 10:00"
+    )
+    out = await bot.text("mod", "/broadcast all | He\x00llo")
+    assert "\nHello\n" in out
+
+
 async def test_confirmation_rechecks_role_author_and_expiry(bot, db, clock):
     # bob becomes a moderator through the database role (not the configured list)
     await bot.say("owner", "/role @bob moderator")

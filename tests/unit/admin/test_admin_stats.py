@@ -239,3 +239,32 @@ def test_stats_cli_prints_and_exports_csv(tmp_path, monkeypatch):
     assert chart.read_bytes().startswith(PNG)
     res = runner.invoke(app, ["stats", "--days", "0"])
     assert res.exit_code != 0
+
+
+def test_admin_cli_role_and_audit(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from core.clock import SystemClock
+    from models.db import make_engine, session_factory, upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+
+    async def _seed() -> None:
+        engine = make_engine(url)
+        async with session_factory(engine)() as s, s.begin():
+            s.add(Member(display_name="Zoe", created_at=SystemClock().now(), tags=[], prefs={}))
+        await engine.dispose()
+
+    asyncio.run(_seed())
+    monkeypatch.setenv("SYLLABOT_DATABASE_URL", url)
+    runner = CliRunner()
+    res = runner.invoke(app, ["admin", "role", "1", "expert"])
+    assert res.exit_code == 0 and "member -> expert" in res.output, res.output
+    assert runner.invoke(app, ["admin", "role", "1", "owner"]).exit_code == 2
+    assert runner.invoke(app, ["admin", "role", "99", "expert"]).exit_code == 1
+    res = runner.invoke(app, ["admin", "audit"])
+    assert "cli member.role member:1" in res.output
+    res = runner.invoke(app, ["admin", "purge-interactions"])
+    assert "deleted 0" in res.output
