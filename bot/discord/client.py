@@ -26,21 +26,34 @@ log = logging.getLogger("syllabot.discord")
 DEFER_AFTER = 2.0
 
 
-def intents(members: bool = True) -> discord.Intents:
-    """Only what the product uses: guilds (roles, channels, threads) and, privileged, members
-    (join/leave events). No message content: everything is slash commands and buttons."""
+def intents(members: bool = True, content: bool = False) -> discord.Intents:
+    """Only what the product uses. Commands and buttons need no intent at all; guilds gives
+    roles, channels and threads; members (privileged) gives join/leave; messages give DMs and
+    answers posted in Q&A threads, whose text needs the privileged message content intent
+    (optional: without it, answers are given with `/solved TEXT`)."""
     out = discord.Intents.none()
     out.guilds = True
     out.members = members
+    out.guild_messages = True
+    out.dm_messages = True
+    out.message_content = content
     return out
 
 
 class SyllabotDiscord(discord.AutoShardedClient):
-    def __init__(self, app: App, *, members_intent: bool = True, sync: bool = True, **kw: Any):
+    def __init__(
+        self,
+        app: App,
+        *,
+        members_intent: bool = True,
+        content_intent: bool = False,
+        sync: bool = True,
+        **kw: Any,
+    ):
         kw.setdefault("chunk_guilds_at_startup", False)
         kw.setdefault("max_ratelimit_timeout", 30.0)
         kw.setdefault("allowed_mentions", discord.AllowedMentions.none())
-        super().__init__(intents=intents(members_intent), **kw)
+        super().__init__(intents=intents(members_intent, content_intent), **kw)
         self.app = app
         self.sync_commands = sync
         self.tree: app_commands.CommandTree[SyllabotDiscord] = app_commands.CommandTree(self)
@@ -109,6 +122,13 @@ class SyllabotDiscord(discord.AutoShardedClient):
 
     async def on_entitlement_delete(self, ent: discord.Entitlement) -> None:
         await self.dispatch_event(translate.entitlement_event(ent, "delete"))
+
+    async def on_message(self, message: discord.Message) -> None:
+        event = translate.message_event(message)
+        if event is None:
+            return
+        replies = await self.app.router.dispatch(event)
+        await self.executor.run(replies, Origin(chat=event.chat, actor=event.actor))
 
     async def on_member_join(self, member: discord.Member) -> None:
         await self.dispatch_event(translate.member_joined(member))

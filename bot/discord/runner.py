@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("syllabot.discord")
 
+# (members, message content): what we ask for, then less when the portal has it off.
+PRIVILEGED_FALLBACK = ((True, True), (True, False), (False, False))
+
 
 def enabled(settings: Settings) -> bool:
     return settings.discord_token is not None and bool(settings.discord_token.get_secret_value())
@@ -34,20 +37,22 @@ def attach(app: App, client: SyllabotDiscord) -> None:
 
 
 async def start(app: App) -> None:
-    """Connect (sharded) until cancelled; without the privileged members intent, go on
-    without join/leave events rather than not at all."""
+    """Connect (sharded) until cancelled; without a privileged intent, go on without the
+    events it gives rather than not at all."""
     assert app.settings.discord_token is not None
     token = app.settings.discord_token.get_secret_value()
-    for members in (True, False):
-        client = SyllabotDiscord(app, members_intent=members)
+    for members, content in PRIVILEGED_FALLBACK:
+        client = SyllabotDiscord(app, members_intent=members, content_intent=content)
         attach(app, client)
         try:
             await client.start(token)
             return
         except discord.PrivilegedIntentsRequired:
             log.error(
-                "Discord refused the Server Members intent: enable it in the Developer Portal "
-                "(Bot → Privileged Gateway Intents) to get join/leave events; continuing without"
+                "Discord refused a privileged intent (members=%s, message content=%s); "
+                "enable it under Bot → Privileged Gateway Intents. Trying with less.",
+                members,
+                content,
             )
         finally:
             await client.close()

@@ -14,6 +14,7 @@ from core.events import (
     EntitlementChanged,
     MemberJoined,
     MemberLeft,
+    Message,
 )
 
 PLATFORM = "discord"
@@ -121,4 +122,26 @@ def member_left(payload: discord.RawMemberRemoveEvent) -> MemberLeft:
         Chat(PLATFORM, str(payload.guild_id), "guild"),
         None,
         target=str(payload.guild_id),
+    )
+
+
+def message_event(message: discord.Message) -> Message | None:
+    """DMs and messages in threads (answers to questions); other channel chatter is not ours."""
+    if message.author.bot or not message.content.strip():
+        return None
+    channel = message.channel
+    if message.guild is None:
+        chat = Chat(PLATFORM, str(channel.id), "private")
+    elif isinstance(channel, discord.Thread):
+        kind = "forum" if isinstance(channel.parent, discord.ForumChannel) else "group"
+        chat = Chat(PLATFORM, str(channel.parent_id), kind, thread_id=str(channel.id))
+    else:
+        return None
+    ref = message.reference.message_id if message.reference else None
+    return Message(
+        actor(message.author),
+        chat,
+        f"m:{message.id}",
+        text=message.content,
+        reply_to=str(ref) if ref else None,
     )

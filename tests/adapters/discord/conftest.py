@@ -82,6 +82,7 @@ async def discord_bot(app: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     attach(app, client)
     harness = Harness(client, wire)
     await harness.feed("guild_create", P.guild())
+    wire.channels.update({int(c["id"]): c for c in P.guild()["channels"]})  # GET /channels/{id}
     try:
         yield harness
     finally:

@@ -158,7 +158,26 @@ def guild(
     }
 
 
-def _channel(channel_id: int) -> dict[str, Any]:
+def _channel(channel_id: int, thread_parent: int | None = None) -> dict[str, Any]:
+    if thread_parent is not None:
+        return {
+            "id": str(channel_id),
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": str(thread_parent),
+            "owner_id": str(BOT_ID),
+            "name": "question",
+            "message_count": 1,
+            "member_count": 2,
+            "rate_limit_per_user": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": NOW,
+                "locked": False,
+            },
+            "permissions": str(SEND),
+        }
     return {
         "id": str(channel_id),
         "type": 0,
@@ -173,7 +192,15 @@ def _channel(channel_id: int) -> dict[str, Any]:
 
 
 def _base(
-    kind: int, uid: int, name: str, *, channel_id: int, perms: int, locale: str, dm: bool
+    kind: int,
+    uid: int,
+    name: str,
+    *,
+    channel_id: int,
+    perms: int,
+    locale: str,
+    dm: bool,
+    thread_parent: int | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(next(_ids)),
@@ -196,7 +223,7 @@ def _base(
         data["guild_id"] = str(GUILD_ID)
         data["guild_locale"] = "en-US"
         data["channel_id"] = str(channel_id)
-        data["channel"] = _channel(channel_id)
+        data["channel"] = _channel(channel_id, thread_parent)
         data["member"] = {
             "user": user(uid, name),
             "roles": [],
@@ -221,9 +248,20 @@ def slash(
     perms: int = SEND,
     locale: str = "en-US",
     dm: bool = False,
+    thread_parent: int | None = None,
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE for `/name args:...` (type 2, chat input)."""
-    data = _base(2, uid, username, channel_id=channel_id, perms=perms, locale=locale, dm=dm)
+    """INTERACTION_CREATE for `/name args:...` (type 2, chat input); in a thread when
+    `thread_parent` is given (then `channel_id` is the thread)."""
+    data = _base(
+        2,
+        uid,
+        username,
+        channel_id=channel_id,
+        perms=perms,
+        locale=locale,
+        dm=dm,
+        thread_parent=thread_parent,
+    )
     options = [] if args is None else [{"name": "args", "type": 3, "value": args}]
     data["data"] = {"id": str(next(_ids)), "name": name, "type": 1, "options": options}
     return data
@@ -280,6 +318,30 @@ def entitlement(
         "starts_at": NOW,
         "ends_at": ends_at,
         "consumed": False,
+    }
+
+
+def message(channel_id: int, uid: int, name: str, content: str) -> dict[str, Any]:
+    """MESSAGE_CREATE from a person in a guild channel or thread."""
+    return {
+        "id": str(next(_ids)),
+        "channel_id": str(channel_id),
+        "guild_id": str(GUILD_ID),
+        "type": 0,
+        "content": content,
+        "author": user(uid, name),
+        "member": {"roles": [], "joined_at": NOW, "deaf": False, "mute": False, "flags": 0},
+        "attachments": [],
+        "embeds": [],
+        "mentions": [],
+        "mention_roles": [],
+        "pinned": False,
+        "mention_everyone": False,
+        "tts": False,
+        "timestamp": NOW,
+        "edited_timestamp": None,
+        "flags": 0,
+        "components": [],
     }
 
 

@@ -176,6 +176,7 @@ class Call:
     body: Any
     files: list[str] = field(default_factory=list)
     reason: str | None = None
+    response: Any = None
 
     @property
     def route(self) -> str:
@@ -275,7 +276,8 @@ class DiscordWire:
         key = _norm(call.route)
         if self._failures.get(key):
             raise self._failures[key].popleft()
-        return self._answer(call)
+        call.response = self._answer(call)
+        return call.response
 
     def _id(self) -> str:
         return str(next(self._ids))

@@ -93,3 +93,44 @@ async def test_unanswerable_ask_in_the_help_channel_opens_a_thread_core_remember
         thread = (await s.execute(select(Thread))).scalar_one()
     assert thread.platform == "discord" and thread.chat_id == str(P.HELP_CHANNEL)
     assert thread.thread_ref  # the thread id Discord gave us, so replies there count as answers
+
+
+async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, db, texts):
+    load_features()
+    if "ask" not in COMMANDS or "solved" not in COMMANDS:
+        pytest.skip("core/qa has no /ask and /solved yet")
+    from models.qa import Answer, KBEntry, Thread
+
+    question = "why does my recursive CTE never terminate on cyclic graphs"
+    await _member(discord_bot, db, 931, "erin")
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("ask", question, uid=930, username="quinn", channel_id=P.HELP_CHANNEL)
+    )
+    made = next(c for c in discord_bot.since(n) if c.route == THREADS)
+    thread_id = int(made.response["id"])
+    # Discord then announces the thread on the gateway, which puts it in discord.py's cache.
+    await discord_bot.feed("thread_create", {**made.response, "newly_created": True})
+    answer = "Track visited nodes in an array column and stop when a node repeats."
+    await discord_bot.feed("message_create", P.message(thread_id, 931, "erin", answer))
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash(
+            "solved",
+            uid=930,
+            username="quinn",
+            channel_id=thread_id,
+            thread_parent=P.HELP_CHANNEL,
+        )
+    )
+    async with db.session() as s:
+        thread = (await s.execute(select(Thread))).scalar_one()
+        accepted = (await s.execute(select(Answer).where(Answer.accepted))).scalar_one()
+        expert = (
+            await s.execute(select(Account.member_id).where(Account.platform_user_id == "931"))
+        ).scalar_one()
+        kb = (await s.execute(select(KBEntry).where(KBEntry.source == "thread"))).scalar_one()
+    assert thread.status == "solved" and thread.thread_ref == str(thread_id)
+    assert accepted.member_id == expert and accepted.text == answer
+    assert kb.answer == answer
+    assert texts(discord_bot.since(n))  # the asker was told
