@@ -42,15 +42,12 @@ async def _console_replies(services: Services, console: ConsoleDeliverer) -> lis
     batch, console.sent[:] = list(console.sent), []
     targets = {t for t, _ in batch}
     async with services.session_factory() as s:
-        owners = dict(
-            (
-                await s.execute(
-                    select(Account.chat_id, Account.member_id).where(
-                        Account.platform == "console", Account.chat_id.in_(targets)
-                    )
-                )
-            ).tuples()
+        found = await s.execute(
+            select(Account.chat_id, Account.member_id).where(
+                Account.platform == "console", Account.chat_id.in_(targets)
+            )
         )
+        owners: dict[str | None, int] = {chat: mid for chat, mid in found}
     out: list[AnyReply] = []
     for target, payload in batch[:CONSOLE_SHOWN]:
         buttons = [

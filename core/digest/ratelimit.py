@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+EPS = 1e-9
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -28,7 +30,7 @@ class PlatformLimits:
 
 
 DEFAULT_LIMITS: dict[str, PlatformLimits] = {
-    "telegram": PlatformLimits(Limit(30.0, 30.0), Limit(1.0, 1.0), Limit(20 / 60, 20.0)),
+    "telegram": PlatformLimits(Limit(30.0, 30.0), Limit(1.0, 1.0), Limit(20 / 60, 1.0)),
     "discord": PlatformLimits(Limit(5.0, 5.0), Limit(1.0, 5.0)),
     "console": PlatformLimits(None, None),
 }
@@ -47,7 +49,9 @@ class TokenBucket:
 
     def wait_time(self, now: float) -> float:
         self._refill(now)
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.limit.rate
+        if self.tokens >= 1.0 - EPS:  # float refills land a hair under 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.limit.rate
 
     def take(self, now: float) -> None:
         self._refill(now)

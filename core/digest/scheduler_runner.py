@@ -63,7 +63,18 @@ def build_scheduler(services: Services, url: str | None = None) -> AsyncIOSchedu
         url=sync_url(url or services.settings.database_url), tablename=JOBSTORE_TABLE
     )
     sched = AsyncIOScheduler(jobstores={"default": store}, job_defaults=JOB_DEFAULTS, timezone=UTC)
+    return sched
+
+
+def sync_jobs(sched: AsyncIOScheduler) -> None:
+    """Make the stored jobs match `core.jobs.JOBS` (call after `start`).
+
+    A job already stored with the same interval keeps its next run time, so a restart neither
+    runs everything at once nor pushes every job a full interval later."""
     for job in JOBS.values():
+        current = sched.get_job(job.name)
+        if current is not None and getattr(current.trigger, "interval", None) == job.every:
+            continue
         sched.add_job(
             run_job,
             "interval",
@@ -73,7 +84,6 @@ def build_scheduler(services: Services, url: str | None = None) -> AsyncIOSchedu
             args=[job.name],
             replace_existing=True,
         )
-    return sched
 
 
 async def lead(
@@ -93,6 +103,7 @@ async def lead(
                 continue
             sched = build_scheduler(services, url)
             sched.start()
+            sync_jobs(sched)
             log.info("scheduler started with %d jobs", len(JOBS))
             try:
                 while await leadership.still_held():  # noqa: ASYNC110 - polls the lock, not an event

@@ -1,0 +1,105 @@
+"""/digest in chat, digest buttons becoming interactions, moderator stats."""
+
+from __future__ import annotations
+
+from conftest import RecordingDeliverer, add_course, add_member
+from sqlalchemy import select
+
+from core.digest.compose import compose_due
+from core.digest.delivery import drain
+from core.events import Actor, Button, Chat, Command
+from models.interaction import Interaction
+from models.member import Member
+
+
+def cmd(user: str, args: str, uid: str) -> Command:
+    return Command(
+        Actor("telegram", f"u-{user}"), Chat("telegram", f"c-{user}"), uid, name="digest", args=args
+    )
+
+
+async def test_settings_change_and_bad_input_changes_nothing(app, db):
+    r = await app.router.dispatch(cmd("ann", "", "c1"))
+    assert "every Monday at 09:00 (UTC)" in r[0].text
+    r = await app.router.dispatch(cmd("ann", "weekly fri 18", "c2"))
+    assert "every Friday at 18:00" in r[0].text and "Next one: 2026-03-06 18:00" in r[0].text
+    r = await app.router.dispatch(cmd("ann", "tz Asia/Shanghai", "c3"))
+    assert "Asia/Shanghai" in r[0].text
+    for i, bad in enumerate(
+        ["weekly blursday", "hour 25", "quiet 22", "tz Mars/Base", "daily 8 9"]
+    ):
+        r = await app.router.dispatch(cmd("ann", bad, f"bad{i}"))
+        assert "Try: /digest daily 8" in r[0].text or "don't know the timezone" in r[0].text
+    async with db.session() as s:
+        m = (await s.execute(select(Member))).scalar_one()
+        assert (m.digest_frequency, m.digest_weekday, m.digest_hour, m.timezone) == (
+            "weekly",
+            4,
+            18,
+            "Asia/Shanghai",
+        )
+    r = await app.router.dispatch(cmd("ann", "quiet 22-7", "c4"))
+    assert "Quiet hours: 22:00–7:00" in r[0].text
+
+
+async def test_chinese_member_gets_chinese_settings(app):
+    ev = Command(
+        Actor("telegram", "u-li", locale="zh-hans"),
+        Chat("telegram", "c-li"),
+        "z1",
+        name="digest",
+        args="daily 8",
+    )
+    r = await app.router.dispatch(ev)
+    assert "每天 08:00" in r[0].text
+
+
+async def test_preview_and_button_click_recorded_as_interaction(app, db, clock):
+    async with db.session() as s, s.begin():
+        course = await add_course(s, "intro-sql", clock.now())
+        await add_member(s, "bo", clock.now())
+    preview = await app.router.dispatch(cmd("bo", "now", "p1"))
+    assert "Preview" in preview[0].text and "Intro Sql" in preview[0].text
+    # the real digest, delivered, then its 👍 and open buttons pressed
+    await compose_due(app.services)
+    fake = RecordingDeliverer()
+    await drain(app.services, senders={"telegram": fake})
+    ((_, payload),) = fake.sent
+    open_btn, up_btn = payload["buttons"][0][0], payload["buttons"][0][1]
+    actor, chat = Actor("telegram", "u-bo"), Chat("telegram", "c-bo")
+    r = await app.router.dispatch(Button(actor, chat, "b1", data=up_btn["data"]))
+    assert "more like this" in r[0].text
+    await app.router.dispatch(Button(actor, chat, "b2", data=up_btn["data"]))  # pressed twice
+    r = await app.router.dispatch(Button(actor, chat, "b3", data=open_btn["data"]))
+    assert "Intro Sql" in r[0].text and "/enroll intro-sql" in r[0].text
+    async with db.session() as s:
+        rows = (
+            await s.execute(select(Interaction.kind, Interaction.course_id, Interaction.source))
+        ).all()
+    assert sorted(rows) == [
+        ("digest_click", course.id, "digest"),
+        ("thumbs_up", course.id, "digest"),
+    ]
+    # someone else pressing bo's button is refused and records nothing
+    r = await app.router.dispatch(
+        Button(Actor("telegram", "u-eve"), Chat("telegram", "c-eve"), "b4", data=up_btn["data"])
+    )
+    assert "someone else's digest" in r[0].text
+    # moderators see it in the stats; members may not
+    r = await app.router.dispatch(cmd("bo", "stats", "s1"))
+    assert "moderators only" in r[0].text
+    mod = Command(
+        Actor("telegram", "9000"), Chat("telegram", "9000"), "s2", name="digest", args="stats"
+    )
+    r = await app.router.dispatch(mod)
+    assert "2026-03-02: 1 / 1 / 1 / 1 / 0" in r[0].text
+
+
+async def test_console_demo_shows_a_digest_after_clock_jump(console_bot, db, clock):
+    async with db.session() as s, s.begin():
+        await add_course(s, "intro-sql", clock.now())
+        await add_member(s, "cleo", clock.now(), platform="console", hour=10)
+    out = await console_bot.send("/clock +1h", as_member="cleo")
+    assert "📨 to @cleo: Your digest, cleo" in out and "Intro Sql" in out
+    out = await console_bot.send("/clock +1h")
+    assert "Your digest" not in out  # sent once

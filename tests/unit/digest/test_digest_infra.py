@@ -1,0 +1,92 @@
+"""Rate limits, leader election and the persistent APScheduler job store."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from core.digest.leader import Leadership
+from core.digest.ratelimit import RateLimiter
+from core.digest.scheduler_runner import JOB_DEFAULTS, build_scheduler, sync_jobs
+from models.db import make_engine
+
+
+class SimTime:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, dt: float) -> None:
+        self.t += dt
+        self.slept += dt
+
+
+async def test_telegram_overall_and_per_chat_limits():
+    st = SimTime()
+    rl = RateLimiter(monotonic=st.monotonic, sleep=st.sleep)
+    for i in range(300):  # 300 different chats: 30 at once, then 30 per second
+        await rl.acquire("telegram", f"chat{i}")
+    assert 8.9 < st.t < 9.1
+    st2 = SimTime()
+    rl2 = RateLimiter(monotonic=st2.monotonic, sleep=st2.sleep)
+    for _ in range(5):  # one chat: 1 per second
+        await rl2.acquire("telegram", "same")
+    assert 3.9 < st2.t < 4.1
+    st3 = SimTime()
+    rl3 = RateLimiter(monotonic=st3.monotonic, sleep=st3.sleep)
+    for _ in range(21):  # a group: never more than 20 in any minute
+        await rl3.acquire("telegram", "-100", group=True)
+    assert 59.0 < st3.t < 61.0
+
+
+async def test_429_penalty_holds_that_chat_only():
+    st = SimTime()
+    rl = RateLimiter(monotonic=st.monotonic, sleep=st.sleep)
+    rl.penalize("telegram", "hot", 12)
+    assert rl.ready_in("telegram", "hot") == 12
+    assert rl.ready_in("telegram", "cold") == 0
+    await rl.acquire("telegram", "hot")
+    assert st.t == 12
+
+
+async def test_only_one_leader_and_takeover_after_release(db):
+    a_engine, b_engine = make_engine(db.url), make_engine(db.url)
+    a, b = Leadership(a_engine), Leadership(b_engine)
+    try:
+        assert await a.try_acquire() is True
+        assert await b.try_acquire() is False
+        assert await a.still_held() is True
+        await a.release()  # the leader stops (or dies: PostgreSQL drops a closed session's lock)
+        assert await b.try_acquire() is True
+        assert await a.try_acquire() is False
+    finally:
+        await a.release()
+        await b.release()
+        await a_engine.dispose()
+        await b_engine.dispose()
+
+
+async def test_jobs_persist_in_the_project_database(app, db):
+    sched = build_scheduler(app.services, db.url)
+    sched.start(paused=True)
+    sync_jobs(sched)
+    try:
+        ids = {j.id for j in sched.get_jobs()}
+        assert {"digest.compose_due", "digest.drain_outbox"} <= ids
+        job = sched.get_job("digest.drain_outbox")
+        assert job.coalesce is JOB_DEFAULTS["coalesce"] and job.misfire_grace_time == 300
+        first_run = job.next_run_time
+    finally:
+        sched.shutdown(wait=False)
+    async with db.session() as s:
+        n = (await s.execute(text("SELECT count(*) FROM apscheduler_jobs"))).scalar_one()
+    assert n >= 2
+    again = build_scheduler(app.services, db.url)  # a restart: same rows, schedule kept
+    again.start(paused=True)
+    sync_jobs(again)
+    try:
+        assert again.get_job("digest.drain_outbox").next_run_time == first_run
+    finally:
+        again.shutdown(wait=False)
