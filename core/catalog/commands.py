@@ -16,7 +16,7 @@ from core.router import button, command
 from models.catalog import Course, Lesson, TagSuggestion
 from models.qa import Question
 
-PAGE = 5
+PAGE = 16
 QUERY_BYTES = 24
 
 
@@ -45,17 +45,17 @@ async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
         if query
         else ctx.t("catalog.header", n=len(found))
     )
-    lines = [head + " " + ctx.t("catalog.page", page=page + 1, pages=pages)]
-    rows: list[list[ButtonSpec]] = []
-    for c in chunk:
+    lines = [head + (" " + ctx.t("catalog.page", page=page + 1, pages=pages) if pages > 1 else "")]
+    numbered: list[ButtonSpec] = []
+    for i, c in enumerate(chunk, page * PAGE + 1):
         lock = " 🔒" if c.plan_codes else ""
         lines.append(
-            f"• {service.course_title(c, ctx.locale)} [{c.slug}] — {_level(ctx, c.level)}"
+            f"{i}. {service.course_title(c, ctx.locale)} [{c.slug}] — {_level(ctx, c.level)}"
             f"{', ' + ', '.join(c.tags) if c.tags else ''}{lock}"
         )
-        rows.append(
-            [ButtonSpec(service.course_title(c, ctx.locale)[:60], data=ctx.sign("catv", c.id))]
-        )
+        numbered.append(ButtonSpec(str(i), data=ctx.sign("catv", c.id)))
+    # numbered buttons, 4 a row: fits Telegram screens and Discord's 5x5 component grid
+    rows = [numbered[k : k + 4] for k in range(0, len(numbered), 4)]
     nav = []
     if page > 0:
         nav.append(_page_button(ctx, "◀", page - 1, query))

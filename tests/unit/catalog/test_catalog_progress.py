@@ -137,7 +137,7 @@ async def test_tracked_lesson_link_counts_an_open_and_redirects(app, console_bot
 
 async def test_courses_are_paged_and_searchable_with_buttons(console_bot, db, clock):
     lines = ["courses:"]
-    for i in range(12):
+    for i in range(40):
         topic = "python" if i % 3 == 0 else "sql"
         lines += [
             f"  - slug: c{i:02d}",
@@ -146,11 +146,12 @@ async def test_courses_are_paged_and_searchable_with_buttons(console_bot, db, cl
         ]
     await _load(db, clock, "\n".join(lines) + "\n")
     out = await console_bot.send("/courses", as_member="erin")
-    assert "Courses (12): (page 1/3)" in out and "Course 04" in out and "Course 05" not in out
-    out = await console_bot.send("/press 6")  # ▶
-    assert "(page 2/3)" in out and "Course 05" in out
+    assert "Courses (40): (page 1/3)" in out and "16. Course 15" in out and "Course 16" not in out
+    assert "[16] 16  [17] ▶" in out
+    out = await console_bot.send("/press 17")  # ▶
+    assert "(page 2/3)" in out and "17. Course 16" in out and "[17] ◀  [18] ▶" in out
     out = await console_bot.send("/courses python")
-    assert "matching “python” (4)" in out and "Course 03" in out and "Course 01" not in out
+    assert "matching “python” (14)" in out and "2. Course 03" in out and "Course 01" not in out
     out = await console_bot.send("/press 1")  # details of the first match
     assert "📘 Course 00 python [c00]" in out
     out = await console_bot.send("/press 1")  # ➕ Enroll
