@@ -37,7 +37,7 @@ from bot.telegram.outgoing import text_for
 from bot.telegram.updates import PLATFORM, to_event
 from bot.wiring import App
 from core.context import Role
-from core.events import Button, Command, Event, PreCheckout
+from core.events import BotStatusChanged, Button, Command, Event, PreCheckout
 from core.i18n import translate
 from core.replies import AnswerPreCheckout, AnyReply, Reply
 from core.router import CommandSpec
@@ -114,6 +114,14 @@ class TelegramAdapter:
         event = to_event(update, self.bot.username)
         if event is None:
             return None, []
+        if isinstance(event, BotStatusChanged):  # how operators learn chat ids and rights
+            log.info(
+                "telegram: bot is now %s in %s chat %s (rights: %s)",
+                event.status,
+                event.chat.kind,
+                event.chat.chat_id,
+                ", ".join(event.rights) or "none",
+            )
         event = await self._with_admin_flag(event)
         return event, await self.app.router.dispatch(event)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from bot.telegram.app import get_adapter
 from bot.telegram.updates import ALLOWED_UPDATES
@@ -11,6 +12,8 @@ from bot.wiring import App
 from config.settings import Settings
 
 log = logging.getLogger("syllabot.telegram")
+
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 def enabled(settings: Settings) -> bool:
@@ -26,16 +29,17 @@ async def start(app: App, *, stop: asyncio.Event | None = None) -> None:
             "telegram webhook mode needs SYLLABOT_PUBLIC_URL and SYLLABOT_TELEGRAM_WEBHOOK_SECRET"
         )
         return
+    secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else ""
+    if s.telegram_mode == "webhook" and not SECRET_RE.fullmatch(secret):
+        log.error("SYLLABOT_TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ -")
+        return
     await adapter.initialize()
     application = adapter.application
     await adapter.set_commands()
     waiter = stop or asyncio.Event()
     if s.telegram_mode == "webhook":
-        assert s.telegram_webhook_secret is not None
         await adapter.bot.set_webhook(
-            adapter.webhook_url(),
-            allowed_updates=ALLOWED_UPDATES,
-            secret_token=s.telegram_webhook_secret.get_secret_value(),
+            adapter.webhook_url(), allowed_updates=ALLOWED_UPDATES, secret_token=secret
         )
         log.info("telegram webhook set to %s", adapter.webhook_url())
         try:

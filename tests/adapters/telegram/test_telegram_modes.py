@@ -106,3 +106,12 @@ def test_runner_is_enabled_only_with_a_token():
     assert runner.enabled(load_settings(None, telegram_token="1:x"))
     assert not runner.enabled(load_settings(None))
     assert not runner.enabled(load_settings(None, telegram_token=""))
+
+
+async def test_webhook_mode_without_a_usable_secret_does_not_register(tg, wire, app):
+    from pydantic import SecretStr
+
+    for bad in (None, SecretStr("has spaces!")):
+        app.settings.telegram_webhook_secret = bad
+        await asyncio.wait_for(runner.start(app), 5)  # returns at once, after logging why
+    assert wire.of("setWebhook") == []
