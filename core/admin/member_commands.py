@@ -44,6 +44,8 @@ async def role_cmd(ctx: Context, args: str) -> list[AnyReply]:
     new = rest.strip().lower()
     if new not in ASSIGNABLE_ROLES:
         raise BadArguments("errors.usage", usage=_usage(ctx, "role"))
+    if target.role == "banned":
+        raise DomainError("admin.role_banned", who=_who(target))
     if target.role == new:
         raise DomainError("admin.role_unchanged", who=_who(target), role=new)
     summary = ctx.t("admin.role_preview", who=_who(target), old=target.role, new=new)

@@ -143,3 +143,25 @@ async def test_each_admin_command_changes_and_audits_after_confirmation(bot, db,
     assert sub and sub[0].state in {"expired", "removed"}
     assert plan.period_days == 31
     assert pay.status == "refunded"
+
+
+async def test_member_card_shows_plan_payments_and_activity(bot, db, clock):
+    await _seed_payment(db, clock)
+    await bot.say("mod", "/grant @alice monthly 30")
+    await bot.confirm("mod")
+    card = await bot.text("mod", "/member @alice")
+    assert card.startswith("#") and "Alice — role member" in card
+    assert "plan monthly: active until 2026-04-01" in card
+    assert "900 USD via demo (applied)" in card
+    assert "activity:" in card
+
+
+async def test_platform_admins_are_moderators_and_banned_members_keep_their_role(app, bot):
+    from core.events import Actor, Chat, Command
+
+    boss = Actor("telegram", "4242", "Boss", is_platform_admin=True)
+    out = await app.router.dispatch(Command(boss, Chat("telegram", "4242"), name="audit"))
+    assert "admin actions" in out[0].text
+    await bot.say("mod", "/ban @bob")
+    await bot.confirm("mod")
+    assert "banned" in await bot.text("owner", "/role @bob moderator")
