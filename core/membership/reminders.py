@@ -85,11 +85,10 @@ async def advance_one(
             and sub.state == State.PAST_DUE
             and sub.grace_until
             and sub.grace_until > now
-        ):
-            if await once(session, services, sub, "grace", sub.current_period_end):
-                out.append(
-                    dm(member, "membership.grace", plan=title, when=when(sub.grace_until, member))
-                )
+        ) and await once(session, services, sub, "grace", sub.current_period_end):
+            out.append(
+                dm(member, "membership.grace", plan=title, when=when(sub.grace_until, member))
+            )
     if sub.state == State.EXPIRED:
         removed = await remove_if_due(session, services, sub, plan, member)
         if sub.state == State.REMOVED:

@@ -125,11 +125,12 @@ async def _bind(session: AsyncSession, services: Services, c: Charge) -> tuple[i
         return intent.member_id, plan
     if c.member_id is None or not c.plan_code:
         raise PaymentRejected("payload_forged")
-    plan = (
+    found = (
         await session.execute(select(Plan).where(Plan.code == c.plan_code))
     ).scalar_one_or_none()
-    if plan is None:
+    if found is None:
         raise PaymentRejected("plan_unknown", plan=c.plan_code[:32])
+    plan = found
     if c.expect_amount:
         want = plans_mod.price(plan, c.provider)
         if want is None:

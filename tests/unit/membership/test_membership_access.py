@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from membership_helpers import demo_settings, member_id, set_targets
 from sqlalchemy import select

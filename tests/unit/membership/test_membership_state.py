@@ -101,7 +101,7 @@ def test_table_is_explicit_about_the_main_path():
     assert (State.BANNED, Ev.PAY) not in TRANSITIONS
     assert (State.ACTIVE, Ev.TRIAL) not in TRANSITIONS
     assert (State.REMOVED, Ev.REMOVE) not in TRANSITIONS
-    assert ACCESS_STATES == {State.TRIALING, State.ACTIVE, State.PAST_DUE, State.CANCELLED}
+    assert {State.TRIALING, State.ACTIVE, State.PAST_DUE, State.CANCELLED} == ACCESS_STATES
 
 
 def test_a_month_on_the_clock_trial_pay_early_lapse_grace_expire():

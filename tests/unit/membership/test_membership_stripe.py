@@ -12,14 +12,13 @@ import pytest
 import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from membership_helpers import demo_settings
 from sqlalchemy import func, select
 
 from core.events import Actor, Chat, Command
 from core.payments import stripe as stripe_provider
 from core.replies import Invoice, Reply
 from models.membership import Payment, Subscription, WebhookEvent
-
-from membership_helpers import demo_settings
 
 DATA = Path(__file__).parents[2] / "data" / "stripe"
 SECRET = "whsec_test_secret"
