@@ -181,7 +181,8 @@ def eval_title_proxy(
 ) -> tuple[dict[str, Any], list[tuple[tuple[float, float, float, float], bool]]]:
     """Proxy task (larger, synthetic): a question's *title* must find its own entry, indexed
     with the title removed (body + accepted/top answer). Also returns the top hybrid hit's
-    calibration features with whether it was right, to fit the confidence model."""
+    calibration features with whether it was right, to fit the confidence model: once
+    with the answer in the KB, once with it left out (then any top hit is wrong)."""
     by_q = ds.answers_by_question()
     items: list[KBItem] = []
     for q in ds.questions.values():
@@ -203,6 +204,11 @@ def eval_title_proxy(
         top = index.search(title, 1)
         if top:
             calib.append((top[0].hit.features, top[0].id == item.id))
+        # The same question when the KB lacks its answer: whatever comes first is wrong.
+        # Without these the fit never sees "not covered" questions, only near misses.
+        absent = index.search(title, 1, exclude={item.id})
+        if absent:
+            calib.append((absent[0].hit.features, False))
     out = result.metrics()
     out["entries"] = len(index)
     return out, calib

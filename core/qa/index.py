@@ -17,7 +17,7 @@ from core.qa.hybrid import Hit, HybridSearcher, Mode
 from core.qa.tokenize import Language, detect_language
 from core.recommend.encoders import TextEncoder
 
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.6
 """Answer when the top hit's confidence is at least this (tuned later from feedback)."""
 
 

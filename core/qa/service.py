@@ -463,14 +463,16 @@ async def _contributions(
     by_question: dict[int, str] = {}
     by_lesson: dict[int, str] = {}
     for r in results:
-        ref = r.item.source
         entry = await session.get(KBEntry, int(r.id))
-        if entry is None or not entry.source_ref.isdigit():
+        if entry is None:
             continue
-        if ref == "thread":
-            by_question[int(entry.source_ref)] = r.id
-        elif ref == "lesson":
-            by_lesson[int(entry.source_ref)] = r.id
+        kind, _, num = entry.source_ref.rpartition(":")
+        if not num.isdigit():
+            continue
+        if entry.source == "thread" and kind in ("", "question"):
+            by_question[int(num)] = r.id
+        elif entry.source == "lesson" or kind == "lesson":
+            by_lesson[int(num)] = r.id
     if by_question:
         rows = (
             await session.execute(
@@ -614,7 +616,7 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         )
     entry = KBEntry(
         source="thread",
-        source_ref=str(question.id),
+        source_ref=f"question:{question.id}",
         title=excerpt(question.text, 300),
         body=question.text if len(question.text) > 300 else "",
         answer=answer.text,

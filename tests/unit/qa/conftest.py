@@ -1,0 +1,36 @@
+"""Q&A fixtures: the production encoders (MiniLM + E5) loaded once, and a small bilingual KB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parents[2] / "data" / "qa"
+
+
+@pytest.fixture(scope="session")
+def qa_encoders() -> dict[str, Any]:
+    """MiniLM (English) and E5 (Chinese), exactly as the bot picks them; loaded once."""
+    from core.qa.service import default_encoders
+
+    return default_encoders()
+
+
+@pytest.fixture(scope="session")
+def kb_items() -> list[Any]:
+    from core.qa.kbfile import parse_kb
+
+    items, errors = parse_kb(DATA / "kb.jsonl")
+    assert not errors
+    return items
+
+
+@pytest.fixture
+def kb_index(qa_encoders: dict[str, Any], kb_items: list[Any]) -> Any:
+    from core.qa.index import KnowledgeIndex
+
+    index = KnowledgeIndex(qa_encoders)
+    index.add_many(kb_items)
+    return index

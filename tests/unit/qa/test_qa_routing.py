@@ -1,0 +1,78 @@
+"""Expert routing and threshold tuning: pure rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.qa.experts import (
+    Contribution,
+    ExpertCandidate,
+    in_quiet_hours,
+    in_quiet_hours_h,
+    median_hours,
+    rank_experts,
+    relevance_by_member,
+)
+from core.qa.threshold import tune_threshold
+
+
+def _c(mid: int, rel: float = 1.0, **kw) -> ExpertCandidate:
+    return ExpertCandidate(member_id=mid, relevance=rel, **kw)
+
+
+def test_relevance_weights_accepted_answers_and_finished_material():
+    rel = relevance_by_member(
+        [("q1", 0.8), ("q2", 0.5), ("q3", -0.2)],
+        {
+            "q1": [Contribution(1, "accepted"), Contribution(2, "answered")],
+            "q2": [Contribution(2, "answered"), Contribution(3, "finished")],
+            "q3": [Contribution(4, "accepted")],
+        },
+    )
+    assert rel[1] == 1.6 and rel[2] == 0.8 + 0.5 and rel[3] == 0.25
+    assert 4 not in rel
+
+
+def test_rank_respects_opt_out_quiet_hours_load_cap_and_asker():
+    cands = [
+        _c(1, 3.0, opted_out=True),
+        _c(2, 2.5, in_quiet_hours=True),
+        _c(3, 2.0, open_threads=3),
+        _c(4, 1.5),
+        _c(5, 1.0),
+        _c(6, 0.9),
+        _c(7, 0.0),
+    ]
+    ranked = rank_experts(cands, 2, load_cap=3, exclude=[5])
+    assert [m for m, _ in ranked] == [4, 6]
+    assert [m for m, _ in rank_experts(cands, 5, load_cap=4)] == [3, 4, 5, 6]
+
+
+def test_track_record_and_responsiveness_break_ties():
+    fast = _c(1, 1.0, accepted=3, answers=5, median_response_hours=1.0)
+    slow = _c(2, 1.0, accepted=3, answers=5, median_response_hours=48.0)
+    novice = _c(3, 1.0)
+    assert [m for m, _ in rank_experts([slow, novice, fast], 3, load_cap=9)][0] == 1
+
+
+def test_quiet_hours_in_member_time_zone():
+    # 23:30 in Shanghai is 15:30 UTC.
+    now = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    assert in_quiet_hours(now, "Asia/Shanghai", "22:00-07:00")
+    assert not in_quiet_hours(now, "UTC", "22:00-07:00")
+    assert in_quiet_hours_h(now, "Asia/Shanghai", 22, 7)
+    assert not in_quiet_hours_h(now, "Asia/Shanghai", None, 7)
+    assert in_quiet_hours_h(now, "UTC", 9, 17)
+    assert not in_quiet_hours(now, "Not/AZone", "bad spec")
+    assert median_hours([timedelta(hours=1), timedelta(hours=3)]) == 2.0
+
+
+def test_threshold_tuning_from_feedback():
+    default = 0.5
+    assert tune_threshold([(0.9, True)] * 5, default) == default  # too little feedback
+    good = [(0.55 + i / 100, True) for i in range(30)]
+    assert tune_threshold(good, default) <= 0.56  # all helpful: may answer a bit lower
+    mixed = [(0.5 + i / 100, i >= 20) for i in range(40)]  # low-confidence answers unhelpful
+    assert tune_threshold(mixed, default) >= 0.65
+    bad = [(0.6, False)] * 30
+    assert tune_threshold(bad, default) == 0.9

@@ -1,0 +1,249 @@
+"""Q&A service through the real router, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.events import Actor, Button, Chat, Command, Message, ThreadOpened
+from core.qa import service
+from core.qa.service import QAState
+from core.replies import OpenThread, Reply
+from models.member import Account, Member
+from models.qa import Answer, KBEntry, Question, Thread
+from models.qa_extra import QAFeedback
+
+
+@pytest.fixture
+async def qa_app(app, qa_encoders, kb_items):
+    """The app with the production encoders and the fixture KB imported."""
+    state = QAState(qa_encoders)
+    app.services.extras[service.STATE_KEY] = state
+    async with app.services.session_factory() as s, s.begin():
+        await service.import_entries(s, app.services.clock, kb_items, state)
+    return app
+
+
+def _actor(user: str) -> Actor:
+    return Actor("console", user, display_name=user.capitalize(), username=user)
+
+
+async def send(app, user: str, text: str, chat: Chat | None = None):
+    chat = chat or Chat("console", user, "private")
+    uid = uuid.uuid4().hex
+    if text.startswith("/"):
+        name, _, args = text[1:].partition(" ")
+        ev = Command(_actor(user), chat, uid, name=name, args=args)
+    else:
+        ev = Message(_actor(user), chat, uid, text=text)
+    return await app.router.dispatch(ev)
+
+
+def _texts(replies) -> str:
+    return "\n".join(r.text for r in replies if isinstance(r, Reply))
+
+
+async def _member_id(app, user: str) -> int:
+    async with app.services.session_factory() as s:
+        return (
+            await s.execute(select(Account.member_id).where(Account.platform_user_id == user))
+        ).scalar_one()
+
+
+async def test_confident_answer_has_source_and_feedback_buttons(qa_app):
+    out = await send(qa_app, "alice", "/ask I forgot my password, how can I reset it?")
+    reply = out[-1]
+    assert isinstance(reply, Reply) and "Reset password" in reply.text
+    labels = [b.label for row in reply.buttons for b in row]
+    assert any("👍" in x for x in labels) and any("👎" in x for x in labels)
+    data = reply.buttons[0][0].data
+    out = await qa_app.router.dispatch(
+        Button(_actor("alice"), Chat("console", "alice"), uuid.uuid4().hex, data=data)
+    )
+    assert "Thanks" in _texts(out)
+    async with qa_app.services.session_factory() as s:
+        fb = (await s.execute(select(QAFeedback))).scalar_one()
+        assert fb.helpful and 0.5 <= fb.confidence <= 1.0
+        q = await s.get(Question, fb.question_id)
+        assert q is not None and q.status == "answered"
+
+
+async def test_chinese_question_answered_and_dm_plain_question(qa_app):
+    out = await send(qa_app, "li", "量子比特是什么意思？")
+    assert "叠加态" in _texts(out)
+
+
+async def test_bad_input(qa_app):
+    assert "full question" in _texts(await send(qa_app, "bob", "/ask"))
+    assert "full question" in _texts(await send(qa_app, "bob", "/ask password"))
+    long = "How do I reset my password " + "please " * 400
+    out = await send(qa_app, "bob", "/ask " + long)
+    assert "first 1000 characters" in _texts(out)
+
+
+async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app, monkeypatch):
+    # carol answered (accepted) a similar question; dave answered too but opted out.
+    await send(qa_app, "carol", "/start")
+    await send(qa_app, "dave", "/start")
+    await send(qa_app, "erin", "/start")
+    carol, dave = await _member_id(qa_app, "carol"), await _member_id(qa_app, "dave")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        q = Question(
+            member_id=None,
+            text="How to install qiskit on a laptop",
+            lang="en",
+            tags=["qiskit"],
+            status="solved",
+            created_at=now - timedelta(days=3),
+        )
+        s.add(q)
+        await s.flush()
+        s.add(
+            Answer(
+                question_id=q.id,
+                member_id=carol,
+                text="pip install qiskit",
+                accepted=True,
+                created_at=now - timedelta(days=3, hours=-1),
+            )
+        )
+        s.add(
+            Answer(
+                question_id=q.id,
+                member_id=dave,
+                text="use conda",
+                created_at=now - timedelta(days=3, hours=-2),
+            )
+        )
+        s.add(
+            KBEntry(
+                source="thread",
+                source_ref=f"question:{q.id}",
+                title=q.text,
+                answer="pip install qiskit",
+                lang="en",
+                tags=["qiskit"],
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        (await s.get(Member, dave)).expert_opt_out = True
+    out = await send(
+        qa_app,
+        "erin",
+        "/ask Why does my qiskit transpiler job hang after the pulse scheduling pass?",
+    )
+    threads = [r for r in out if isinstance(r, OpenThread)]
+    assert threads, _texts(out)
+    assert "not sure" in _texts(out)
+    assert threads[0].mention_member_ids == [carol]
+    assert "qiskit" in threads[0].tags
+    # load cap: carol now has one open invitation; with a cap of 1 she is not invited again.
+    monkeypatch.setattr(service, "EXPERT_LOAD_CAP", 1)
+    out = await send(
+        qa_app, "erin", "/ask Can qiskit simulate noise from a real device backend locally?"
+    )
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    if opened:  # not linked as a duplicate
+        assert carol not in opened[0].mention_member_ids
+
+
+async def test_duplicate_of_open_thread_is_linked(qa_app):
+    out = await send(
+        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+    )
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    assert opened
+    qid = opened[0].question_id
+    forum = Chat("console", "forum", "forum", "77")
+    await qa_app.router.dispatch(
+        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t77")
+    )
+    out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    assert not [r for r in out if isinstance(r, OpenThread)]
+    assert "already being discussed" in _texts(out)
+    assert any(isinstance(r, Reply) and r.to == forum for r in out)
+    async with qa_app.services.session_factory() as s:
+        n = (await s.execute(select(func.count()).select_from(Thread))).scalar_one()
+        assert n == 1
+
+
+async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
+    out = await send(
+        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+    )
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    forum = Chat("console", "forum", "forum", "88")
+    await qa_app.router.dispatch(
+        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t88")
+    )
+    await send(
+        qa_app, "gina", "Use the USB-TMC driver and pyvisa to talk to the scope.", chat=forum
+    )
+    refused = await send(qa_app, "mallory", f"/solved {qid}")
+    assert "Only the person who asked" in _texts(refused)
+    ok = await send(qa_app, "erin", "/solved", chat=forum)
+    assert "is solved" in _texts(ok)
+    async with qa_app.services.session_factory() as s:
+        ans = (await s.execute(select(Answer).where(Answer.accepted.is_(True)))).scalar_one()
+        assert "pyvisa" in ans.text
+        assert (await s.get(Question, qid)).status == "solved"
+    again = await send(qa_app, "hank", "/ask connect Raspberry Pi to a lab oscilloscope")
+    assert "pyvisa" in _texts(again)
+
+
+async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
+    refused = _texts(await send(qa_app, "bob", "/kb add X | Y"))
+    assert "Added" not in refused
+    out = await send(
+        qa_app, "mod", "/kb add How long is the zorblax course? | Six weeks, two lessons a week."
+    )
+    assert "Added" in _texts(out)
+    assert "Six weeks" in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
+    async with qa_app.services.session_factory() as s:
+        eid = (
+            await s.execute(select(KBEntry.id).where(KBEntry.title.like("%zorblax%")))
+        ).scalar_one()
+    await send(qa_app, "mod", f"/kb edit {eid} How long is the zorblax course? | Eight weeks now.")
+    assert "Eight weeks" in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
+    await send(qa_app, "mod", f"/kb remove {eid}")
+    assert "weeks" not in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
+    out = await send(
+        qa_app,
+        "mod",
+        '/kb import {"id": "p1", "title": "Where is the parking?", "answer": "Behind building B."}\n{bad',
+    )
+    assert "1 added" in _texts(out) and "line 2" in _texts(out)
+    out = await send(qa_app, "mod", "/kb check 5")
+    assert "zorblax" in _texts(out)
+
+
+async def test_stale_threads_bumped_once_then_listed(qa_app):
+    await send(qa_app, "mod", "/start")
+    async with qa_app.services.session_factory() as s, s.begin():
+        (
+            await s.execute(select(Member).join(Account).where(Account.platform_user_id == "mod"))
+        ).scalar_one().role = "moderator"
+    out = await send(
+        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+    )
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    forum = Chat("console", "forum", "forum", "99")
+    await qa_app.router.dispatch(
+        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t99")
+    )
+    clock = qa_app.services.clock
+    clock.advance(timedelta(hours=49))
+    bumped = await service.sweep_stale(qa_app.services)
+    assert [r.to for r in bumped] == [forum]
+    assert await service.sweep_stale(qa_app.services) == []  # once only
+    clock.advance(timedelta(hours=49))
+    listed = await service.sweep_stale(qa_app.services)
+    assert len(listed) == 1 and listed[0].member_id is not None and f"#{qid}" in listed[0].text
+    async with qa_app.services.session_factory() as s:
+        assert (await s.get(Question, qid)).status == "stale"
