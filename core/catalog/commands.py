@@ -162,7 +162,7 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
         and await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None
     ):
         raise DomainError("catalog.not_enrolled", course=course.slug)
-    found = await service.next_lesson(ctx.session, ctx.member.id, course)
+    found = await service.next_lesson(ctx.session, ctx.member.id, course, ctx.clock.now())
     if found is None:
         key = "catalog.course_finished" if course else "catalog.nothing_next"
         return [
@@ -242,7 +242,7 @@ async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
 async def done(ctx: Context, args: str) -> list[AnyReply]:
     words = args.replace("/", " ").split()
     if not words:
-        found = await service.next_lesson(ctx.session, ctx.member.id)
+        found = await service.next_lesson(ctx.session, ctx.member.id, None, ctx.clock.now())
         if found is None:
             raise DomainError("catalog.nothing_next")
         course, lesson = found

@@ -204,9 +204,13 @@ async def completed_lesson_ids(session: AsyncSession, member_id: int, course_id:
 
 
 async def next_lesson(
-    session: AsyncSession, member_id: int, course: Course | None = None
+    session: AsyncSession, member_id: int, course: Course | None = None, now: datetime | None = None
 ) -> tuple[Course, Lesson] | None:
-    """The first unfinished lesson of the given course, or of the most recently active one."""
+    """The first unfinished lesson of the given course, or of the most recently active one.
+
+    Without a course, courses the member's plan no longer includes are passed over (when
+    `now` is given), so /next never points at a lesson they cannot open.
+    """
     if course is not None:
         courses = [course]
     else:
@@ -227,6 +231,8 @@ async def next_lesson(
             .all()
         )
     for c in courses:
+        if course is None and now is not None and not await can_access(session, member_id, c, now):
+            continue
         done = await completed_lesson_ids(session, member_id, c.id)
         for lesson in await lessons_of(session, c.id):
             if lesson.id not in done:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
-from models.catalog import Course, Lesson
+from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question
@@ -120,15 +120,34 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
         session.add(course)
         courses.append(course)
     await session.flush()
+    for t in data.get("tags", []):
+        session.add(
+            Tag(
+                slug=t["slug"],
+                title=t.get("title", ""),
+                title_zh=t.get("title_zh", ""),
+                description=t.get("description", ""),
+            )
+        )
     lessons: dict[int, list[Lesson]] = {}
     for course in courses:
         n = 3 + (course.id % 3)
         lessons[course.id] = []
+        for k in range(1, (n + 1) // 2 + 1):
+            session.add(
+                CourseModule(
+                    course_id=course.id,
+                    slug=f"m{k}",
+                    position=k,
+                    title=f"Module {k}",
+                    title_zh=f"第 {k} 单元",
+                )
+            )
         for i in range(1, n + 1):
             lesson = Lesson(
                 course_id=course.id,
                 slug=f"l{i}",
-                module=f"Module {(i + 1) // 2}",
+                module=f"m{(i + 1) // 2}",
                 position=i,
                 title=f"{course.title} — part {i}",
                 title_zh=f"{course.title_zh} — 第 {i} 课",
@@ -197,7 +216,22 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
             )
             n_inter += 1
             done = rng.randint(0, len(lessons[course.id]))
+            enrollment = Enrollment(
+                member_id=member.id,
+                course_id=course.id,
+                enrolled_at=at,
+                last_activity_at=at + timedelta(days=done),
+            )
+            session.add(enrollment)
             for j, lesson in enumerate(lessons[course.id][:done]):
+                session.add(
+                    LessonCompletion(
+                        member_id=member.id,
+                        lesson_id=lesson.id,
+                        course_id=course.id,
+                        completed_at=at + timedelta(days=j + 1),
+                    )
+                )
                 session.add(
                     Interaction(
                         member_id=member.id,
@@ -212,6 +246,7 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
                 )
                 n_inter += 1
             if done == len(lessons[course.id]):
+                enrollment.completed_at = at + timedelta(days=done + 1)
                 session.add(
                     Interaction(
                         member_id=member.id,

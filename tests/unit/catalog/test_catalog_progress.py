@@ -110,6 +110,9 @@ async def test_plan_only_course_names_the_plan_and_opens_with_a_subscription(
         row.current_period_end = clock.now() + timedelta(days=30)
     assert "enrolled in “Deep Python”" in await console_bot.send("/enroll deep-python")
     assert [k for k, _ in await _log(db)] == ["enroll"]
+    clock.advance(timedelta(days=60))  # the subscription ran out: /next passes the course over
+    assert "Nothing to do next" in await console_bot.send("/next")
+    assert title in await console_bot.send("/next deep-python")
 
 
 async def test_tracked_lesson_link_counts_an_open_and_redirects(app, console_bot, db, clock):
