@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from telegram import Bot, InputFile, LabeledPrice
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.render import escape
+from bot.telegram.deliver import retry_seconds
 from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread_arg
 from bot.telegram.updates import PLATFORM
 from bot.wiring import App
@@ -35,6 +37,9 @@ from models.member import Account, Member
 
 log = logging.getLogger("syllabot.telegram")
 
+# Replies that do no harm when sent a second time (an Invite would mint a second link).
+_RESENDABLE = (Reply, AnswerPreCheckout, ApproveJoin, Photo, Document)
+
 INVITE_DEFAULT_TTL = timedelta(days=1)
 TOPIC_NAME_LIMIT = 128
 
@@ -56,9 +61,13 @@ def forum_chat_id(app: App) -> str | None:
 class Executor:
     """Carries out the replies of one event (or of a job) with a real `telegram.Bot`."""
 
+    # A flood wait this short is waited out inline for replies that are safe to send again.
+    max_inline_wait = 5.0
+
     def __init__(self, bot: Bot, app: App) -> None:
         self.bot = bot
         self.app = app
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def run(self, replies: Sequence[AnyReply], origin: Event | None = None) -> None:
         """Carry out `replies`; those for another platform go to its executor when they came
@@ -66,12 +75,23 @@ class Executor:
         foreign: list[AnyReply] = []
         for reply in replies:
             try:
-                if not await self._one(reply, origin):
+                if not await self._one_with_retry(reply, origin):
                     foreign.append(reply)
             except TelegramError as exc:
                 log.warning("telegram: %s failed: %s", type(reply).__name__, exc)
         if foreign and origin is not None:
             await self._hand_over(foreign)
+
+    async def _one_with_retry(self, reply: AnyReply, origin: Event | None) -> bool:
+        try:
+            return await self._one(reply, origin)
+        except RetryAfter as exc:
+            wait = retry_seconds(exc)
+            if wait > self.max_inline_wait or not isinstance(reply, _RESENDABLE):
+                raise
+            log.info("telegram flood wait %.0fs before resending %s", wait, type(reply).__name__)
+            await self.sleep(wait)
+            return await self._one(reply, origin)
 
     async def _hand_over(self, replies: list[AnyReply]) -> None:
         executors = self.app.services.extras.get("executors", {})

@@ -216,3 +216,21 @@ async def test_replies_for_another_platform_are_handed_to_its_executor(tg, wire,
     # replies that came from elsewhere are never passed back (no ping-pong)
     await tg.executor.run([role], None)
     assert handed == [[role]]
+
+
+async def test_short_flood_wait_is_waited_out_and_the_reply_still_arrives(tg, wire):
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    tg.executor.sleep = sleep
+    wire.fail("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    await tg.executor.run([Reply("Your question has an answer")], origin())
+    assert waited == [3.0]
+    assert [c["text"] for c in wire.of("sendMessage")] == ["Your question has an answer"] * 2
+    # a long wait is not held up inline: the reply is dropped (and logged)
+    wire.clear()
+    wire.fail("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60)
+    await tg.executor.run([Reply("late")], origin())
+    assert waited == [3.0] and len(wire.of("sendMessage")) == 1
