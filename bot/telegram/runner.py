@@ -20,6 +20,12 @@ def enabled(settings: Settings) -> bool:
     return settings.telegram_token is not None and bool(settings.telegram_token.get_secret_value())
 
 
+async def attach(app: App) -> None:
+    """Make Telegram reachable for core in a process that does not receive updates (e.g.
+    `--role scheduler`): registers the outbox deliverer and the replies executor."""
+    await get_adapter(app).initialize()
+
+
 async def start(app: App, *, stop: asyncio.Event | None = None) -> None:
     """Run until cancelled (or `stop` is set). Webhook updates arrive through bot.web."""
     adapter = get_adapter(app)

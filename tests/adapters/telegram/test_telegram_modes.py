@@ -115,3 +115,9 @@ async def test_webhook_mode_without_a_usable_secret_does_not_register(tg, wire, 
         app.settings.telegram_webhook_secret = bad
         await asyncio.wait_for(runner.start(app), 5)  # returns at once, after logging why
     assert wire.of("setWebhook") == []
+
+
+async def test_attach_makes_telegram_reachable_without_receiving_updates(tg, wire, app):
+    await runner.attach(app)
+    assert app.services.extras["deliverers"]["telegram"].platform == "telegram"
+    assert "getUpdates" not in wire.methods() and "setWebhook" not in wire.methods()
