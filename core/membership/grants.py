@@ -77,6 +77,8 @@ async def activate(
     session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member
 ) -> list[Invite]:
     """Grants for every target the member can be reached on; existing grants are kept."""
+    if not targets_for(plan):
+        return []
     have = {(g.platform, g.target, g.role) for g in await active_grants(session, sub.id)}
     out: list[Invite] = []
     now = clock.now()

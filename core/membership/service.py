@@ -53,7 +53,7 @@ def dm(member: Member, key: str, **params: Any) -> Reply:
 
 
 async def _member(session: AsyncSession, member_id: int) -> Member:
-    return await session.get_one(Member, member_id)
+    return await subscriptions.load_member(session, member_id)
 
 
 async def activate_paid(

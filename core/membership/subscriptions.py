@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
 from core.audit import audit
 from core.context import Services
@@ -111,10 +112,17 @@ async def transition(
         reason=reason,
         actor_member_id=actor_member_id,
     )
-    member = await session.get_one(Member, sub.member_id)
     effects: list[AnyReply] = []
     if has_access(after.state) and not has_access(before.state):
+        member = await load_member(session, sub.member_id)
         effects += await grants.activate(session, services.clock, sub, plan, member)
-    elif after.state in REVOKING and not await grants.is_exempt(session, member, services.settings):
-        effects += await grants.revoke(session, services.clock, sub, plan, member, ev.value)
+    elif after.state in REVOKING:
+        member = await load_member(session, sub.member_id)
+        if not await grants.is_exempt(session, member, services.settings):
+            effects += await grants.revoke(session, services.clock, sub, plan, member, ev.value)
     return effects
+
+
+async def load_member(session: AsyncSession, member_id: int) -> Member:
+    """The member row without its accounts (grants query those when they need them)."""
+    return await session.get_one(Member, member_id, options=[noload(Member.accounts)])

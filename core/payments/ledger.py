@@ -286,7 +286,6 @@ async def _apply(
         log.exception("granting payment %s failed; left recorded for the next run", pay.id)
         metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
         return Outcome(RECORDED, pay.id)
-    await session.refresh(pay)
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
     return Outcome(APPLIED, pay.id, replies)
 
@@ -295,19 +294,14 @@ async def process(session: AsyncSession, services: Services, c: Charge) -> Outco
     """Record, verify and apply one charge inside the caller's transaction. Never raises
     for bad input: a mismatch is a `rejected` outcome with replies for payer and moderators."""
     new_id = await _insert(session, services, c)
-    pay_id = new_id
-    if pay_id is None:
-        pay_id = (
-            await session.execute(
-                select(Payment.id).where(
-                    Payment.provider == c.provider, Payment.provider_charge_id == c.charge_id[:255]
-                )
-            )
-        ).scalar_one()
-    pay = (
-        await session.execute(select(Payment).where(Payment.id == pay_id).with_for_update())
-    ).scalar_one()
-    await session.refresh(pay)
+    q = select(Payment).execution_options(populate_existing=True)
+    if new_id is not None:
+        q = q.where(Payment.id == new_id)  # ours: nobody else can see it before we commit
+    else:  # already there: lock it so a racing completion waits for us
+        q = q.where(
+            Payment.provider == c.provider, Payment.provider_charge_id == c.charge_id[:255]
+        ).with_for_update()
+    pay = (await session.execute(q)).scalar_one()
     if pay.status != RECORDED:
         metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
         return Outcome("duplicate", pay.id, reason=pay.status)

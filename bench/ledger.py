@@ -1,0 +1,193 @@
+"""How many payment events per second the ledger applies, with zero duplicate grants.
+
+    .venv/bin/python bench/ledger.py [--engine sqlite|postgres|both] [--events 3000]
+                                     [--workers 8] [--dup-rate 0.3]
+                                     [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+
+Each engine gets a fresh, migrated database. Members get signed invoices (payment intents);
+the event stream pays each invoice once plus re-deliveries of random charges (the duplicates
+providers send), shuffled, and `--workers` asyncio workers apply them concurrently through
+`ledger.process` (each event in its own transaction, with the ledger's retry on lock
+contention). Afterwards it checks: one payment row per charge, one `subscription.pay` audit
+row per charge, and every subscription's period equals its number of paid periods.
+Results go to bench/results/ledger_<engine>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from bot.wiring import build_app  # noqa: E402
+from config.settings import load_settings  # noqa: E402
+from core.clock import FrozenClock  # noqa: E402
+from core.events import Actor  # noqa: E402
+from core.members import resolve  # noqa: E402
+from core.payments import ledger, payload  # noqa: E402
+from models.audit import AuditLog  # noqa: E402
+from models.db import sync_url, upgrade  # noqa: E402
+from models.membership import Payment, Plan, Subscription  # noqa: E402
+
+RESULTS = Path(__file__).with_name("results")
+PROVIDER = "bench"
+
+
+async def run(
+    url: str, engine_name: str, events: int, workers: int, dup_rate: float, seed: int
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    settings = load_settings(None, database_url=url, secret_key="bench-secret")
+    clock = FrozenClock()
+    app = build_app(settings, clock=clock)
+    await app.startup()
+    services = app.services
+    unique = int(events / (1 + dup_rate))
+    members = max(1, unique // 3)
+    charges: list[ledger.Charge] = []
+    async with services.session_factory() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        ids = []
+        for i in range(members):
+            m, _ = await resolve(s, clock, Actor("console", f"bench{i}"))
+            ids.append(m.id)
+        for n in range(unique):
+            mid = ids[n % members]
+            _, signed = await payload.issue(s, services, mid, plan, PROVIDER, 900, "USD")
+            charges.append(
+                ledger.Charge(PROVIDER, f"ch_{n}", 900, "USD", payload=signed, actor="bench")
+            )
+    stream = charges + [rng.choice(charges) for _ in range(events - unique)]
+    rng.shuffle(stream)
+    queue: asyncio.Queue[ledger.Charge] = asyncio.Queue()
+    for c in stream:
+        queue.put_nowait(c)
+    outcomes: dict[str, int] = {}
+
+    async def worker() -> None:
+        while True:
+            try:
+                c = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            res = await ledger.in_transaction(
+                services, lambda s, c=c: ledger.process(s, services, c), attempts=20
+            )
+            outcomes[res.status] = outcomes.get(res.status, 0) + 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    elapsed = time.perf_counter() - t0
+    async with services.session_factory() as s:
+        pays = (await s.execute(select(func.count(Payment.id)))).scalar_one()
+        grants = (
+            await s.execute(
+                select(func.count(AuditLog.id)).where(AuditLog.action == "subscription.pay")
+            )
+        ).scalar_one()
+        subs = (await s.execute(select(Subscription))).scalars().all()
+    per_member: dict[int, int] = {}
+    for n in range(unique):
+        per_member[ids[n % members]] = per_member.get(ids[n % members], 0) + 1
+    wrong_periods = sum(
+        1
+        for sub in subs
+        if sub.current_period_end != clock.now() + timedelta(days=30 * per_member[sub.member_id])
+    )
+    await app.close()
+    return {
+        "engine": engine_name,
+        "events": len(stream),
+        "unique_charges": unique,
+        "duplicate_deliveries": len(stream) - unique,
+        "members": members,
+        "workers": workers,
+        "seconds": round(elapsed, 3),
+        "events_per_second": round(len(stream) / elapsed, 1),
+        "outcomes": outcomes,
+        "payment_rows": pays,
+        "grants": grants,
+        "duplicate_grants": grants - unique,
+        "subscriptions_with_wrong_period": wrong_periods,
+        "ok": pays == unique
+        and grants == unique
+        and wrong_periods == 0
+        and outcomes.get("applied") == unique,
+    }
+
+
+def _pg_db(admin: str) -> tuple[str, Any]:
+    name = f"sb_bench_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(sync_url(admin), isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with eng.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    return admin.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--events", type=int, default=3000)
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--dup-rate", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "SYLLABOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    ap.add_argument("--no-save", action="store_true")
+    args = ap.parse_args()
+    engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
+    for name in engines:
+        if name == "sqlite":
+            tmp = tempfile.mkdtemp()
+            url, cleanup = f"sqlite+aiosqlite:///{tmp}/bench.db", (lambda: None)
+        else:
+            url, cleanup = _pg_db(args.pg_url)
+        try:
+            upgrade(url)
+            result = asyncio.run(
+                run(url, name, args.events, args.workers, args.dup_rate, args.seed)
+            )
+        finally:
+            cleanup()
+        result["machine"] = {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        }
+        result["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        print(json.dumps(result, indent=2))
+        if not args.no_save:
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / f"ledger_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        if not result["ok"]:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
