@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_secret: SecretStr | None = None
+    telegram_forum_chat_id: int | None = None  # forum supergroup where question threads open
+    discord_help_channel_id: int | None = None  # text or forum channel for question threads
     discord_token: SecretStr | None = None
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
