@@ -8,12 +8,14 @@ neither, so a crash before commit means "compose again", after it means "send la
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
@@ -21,8 +23,8 @@ from core.digest import outbox, providers
 from core.digest.providers import Item
 from core.digest.schedule import Prefs, due_now
 from core.i18n import normalize_locale, translate
-from models.digest import Digest
-from models.member import Member
+from models.digest import Digest, Outbox
+from models.member import Account, Member
 
 log = logging.getLogger("syllabot.digest.compose")
 
@@ -58,18 +60,48 @@ class Rendered:
         }
 
 
+@dataclass
+class Prefetch:
+    """What composing many digests reads once per chunk instead of once per member."""
+
+    questions: list[Any] | None = None
+    progress: dict[int, list[Any]] | None = None
+    seen: dict[int, set[int]] | None = None
+
+    @classmethod
+    async def load(cls, session: AsyncSession, member_ids: list[int]) -> Prefetch:
+        return cls(
+            questions=await providers.recent_open_questions(session),
+            progress=await providers.progress_rows(session, member_ids),
+            seen=await providers.seen_courses(session, member_ids),
+        )
+
+
 async def gather_items(
-    session: AsyncSession, services: Services, member: Member, now: datetime, locale: str
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    now: datetime,
+    locale: str,
+    pre: Prefetch | None = None,
 ) -> list[Item]:
     """Everything worth telling this member now, each section optional."""
+    pre = pre or Prefetch()
     items: list[Item] = []
     rec = providers.recommender(services)
     if not member.recommend_opt_out:
-        items += list(await rec.recommend_for(session, member, N_COURSES, locale))[:N_COURSES]
-    items += await providers.progress_nudges(session, member, now, locale)
+        if isinstance(rec, providers.FallbackRecommender) and pre.seen is not None:
+            got = await rec.recommend_for(
+                session, member, N_COURSES, locale, seen=pre.seen.get(member.id, set())
+            )
+        else:
+            got = await rec.recommend_for(session, member, N_COURSES, locale)
+        items += list(got)[:N_COURSES]
+    progress = pre.progress.get(member.id, []) if pre.progress is not None else None
+    items += await providers.progress_nudges(session, member, now, locale, rows=progress)
     if member.peer_opt_in:
         items += list(await rec.peers_for(session, member, 1, locale))[:1]
-    items += await providers.open_questions(session, member, now, locale)
+    items += await providers.open_questions(session, member, now, locale, rows=pre.questions)
     for name, fn in sorted(providers.SECTIONS.items()):
         try:
             items += list(await fn(session, member, now, locale))[:3]
@@ -118,10 +150,15 @@ def render(
 
 
 async def build(
-    session: AsyncSession, services: Services, member: Member, now: datetime, digest_id: int = 0
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    now: datetime,
+    digest_id: int = 0,
+    pre: Prefetch | None = None,
 ) -> Rendered:
     locale = normalize_locale(member.locale)
-    items = await gather_items(session, services, member, now, locale)
+    items = await gather_items(session, services, member, now, locale, pre)
     return render(services, member, items, digest_id, locale)
 
 
@@ -134,44 +171,97 @@ class ComposeReport:
     skipped: int = 0  # already composed (by us earlier or by another process)
 
 
-async def compose_one(
-    session: AsyncSession, services: Services, member: Member, period_key: str, now: datetime
-) -> str:
-    """Digest row + outbox row for one member and period, inside a savepoint."""
-    try:
-        async with session.begin_nested():
-            d = Digest(
-                member_id=member.id,
-                period_key=period_key,
-                content={},
-                status="composed",
-                created_at=now,
-            )
-            session.add(d)
-            await session.flush()
-            rendered = await build(session, services, member, now, d.id)
-            d.content = {
-                "items": [i.as_dict() for i in rendered.items],
-                "text": rendered.text,
-                "locale": normalize_locale(member.locale),
+def _insert(session: AsyncSession, model: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (both support RETURNING)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model)
+    return sqlite_insert(model)
+
+
+async def compose_chunk(
+    session: AsyncSession,
+    services: Services,
+    part: list[tuple[Member, str]],
+    now: datetime,
+    pre: Prefetch | None = None,
+) -> Counter[str]:
+    """Digest rows + outbox rows for many members, in the caller's transaction.
+
+    Content is gathered first (reads only); then one INSERT of digests that skips any
+    (member, period) already composed (by us earlier, or by another process right now) and
+    one INSERT of outbox rows for exactly the digests this call created."""
+    out: Counter[str] = Counter()
+    prepared: dict[int, tuple[Member, str, list[Item], str, Account | None]] = {}
+    for member, key in part:
+        locale = normalize_locale(member.locale)
+        items = await gather_items(session, services, member, now, locale, pre)
+        acc = outbox.pick_account(member) if member.reachable else None
+        status = "empty" if not items else "queued" if acc is not None else "failed"
+        prepared[member.id] = (member, key, items, status, acc)
+    if not prepared:
+        return out
+    rows = [
+        {
+            "member_id": m.id,
+            "period_key": key,
+            "content": {
+                "items": [i.as_dict() for i in items],
+                "locale": normalize_locale(m.locale),
+            },
+            "status": status,
+            "created_at": now,
+        }
+        for m, key, items, status, _ in prepared.values()
+    ]
+    ins = _insert(session, Digest)
+    created = (
+        await session.execute(
+            ins.values(rows)
+            .on_conflict_do_nothing(index_elements=["member_id", "period_key"])
+            .returning(Digest.id, Digest.member_id)
+        )
+    ).all()
+    out["skipped"] = len(prepared) - len(created)
+    queue = []
+    for digest_id, mid in created:
+        m, key, items, status, acc = prepared[mid]
+        out[status] += 1
+        if status != "queued" or acc is None or acc.chat_id is None:
+            continue
+        rendered = render(services, m, items, digest_id, normalize_locale(m.locale))
+        row = outbox.new_row(
+            member_id=m.id,
+            platform=acc.platform,
+            target=acc.chat_id,
+            payload=rendered.payload(digest_id),
+            dedupe_key=f"digest:{m.id}:{key}",
+            not_before=now,
+            now=now,
+        )
+        queue.append(
+            {
+                c: getattr(row, c)
+                for c in (
+                    "dedupe_key",
+                    "member_id",
+                    "platform",
+                    "target",
+                    "payload",
+                    "not_before",
+                    "attempts",
+                    "status",
+                    "last_error",
+                    "created_at",
+                )
             }
-            if not rendered.items:
-                d.status = "empty"
-                await session.flush()
-                return "empty"
-            row = await outbox.enqueue(
-                session,
-                member_id=member.id,
-                payload=rendered.payload(d.id),
-                dedupe_key=f"digest:{member.id}:{period_key}",
-                not_before=now,
-                now=now,
-            )
-            d.status = "queued" if row is not None else "failed"
-            await session.flush()
-            return "queued" if row is not None else "unreachable"
-    except IntegrityError:
-        return "skipped"
+        )
+    if queue:
+        await session.execute(
+            _insert(session, Outbox)
+            .values(queue)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+    return out
 
 
 async def compose_due(
@@ -233,19 +323,14 @@ async def compose_due(
                 .scalars()
                 .all()
             }
-            for mid, key in part:
-                m = members.get(mid)
-                if m is None:
-                    continue
-                result = await compose_one(s, services, m, key, now)
-                if result == "skipped":
-                    report.skipped += 1
-                    continue
-                report.composed += 1
-                if result == "queued":
-                    report.queued += 1
-                elif result == "empty":
-                    report.empty += 1
+            pre = await Prefetch.load(s, list(members))
+            counts = await compose_chunk(
+                s, services, [(members[mid], key) for mid, key in part if mid in members], now, pre
+            )
+            report.skipped += counts["skipped"]
+            report.queued += counts["queued"]
+            report.empty += counts["empty"]
+            report.composed += counts["queued"] + counts["empty"] + counts["failed"]
     if report.composed:
         log.info("digests: %s", report)
     return report

@@ -99,7 +99,38 @@ async def enqueue(
         if acc is None or acc.chat_id is None:
             return None
         platform, target = acc.platform, acc.chat_id
-    row = Outbox(
+    row = new_row(
+        member_id=member_id,
+        platform=platform,
+        target=target,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        now=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:  # a concurrent enqueue with the same key won
+        return (
+            await session.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
+        ).scalar_one_or_none()
+    return row
+
+
+def new_row(
+    *,
+    member_id: int | None,
+    platform: str,
+    target: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    not_before: datetime,
+    now: datetime | None = None,
+) -> Outbox:
+    """An unsaved pending row (callers that already hold a savepoint add it themselves)."""
+    return Outbox(
         dedupe_key=dedupe_key,
         member_id=member_id,
         platform=platform,
@@ -111,15 +142,6 @@ async def enqueue(
         last_error="",
         created_at=now or not_before,
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:  # a concurrent enqueue with the same key won
-        return (
-            await session.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
-        ).scalar_one_or_none()
-    return row
 
 
 async def cancel_pending_digests(session: AsyncSession, member_id: int) -> int:

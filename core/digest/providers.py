@@ -61,6 +61,7 @@ class RecommenderPort(Protocol):
 
 SectionFn = Callable[[AsyncSession, Member, datetime, str], Awaitable[Sequence[Item]]]
 SECTIONS: dict[str, SectionFn] = {}
+PEER_WINDOW = 60
 
 
 def register_section(name: str, fn: SectionFn) -> SectionFn:
@@ -94,6 +95,19 @@ def _first_attr(obj: Any, *names: str, default: Any = None) -> Any:
         if hasattr(obj, n):
             return getattr(obj, n)
     return default
+
+
+async def seen_courses(session: AsyncSession, member_ids: list[int]) -> dict[int, set[int]]:
+    """Courses each member already touched (any interaction), for many members at once."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for mid, cid in await session.execute(
+        select(Interaction.member_id, Interaction.course_id).where(
+            Interaction.member_id.in_(member_ids), Interaction.course_id.is_not(None)
+        )
+    ):
+        if cid is not None:
+            out[mid].add(cid)
+    return out
 
 
 class RecommendServiceAdapter:
@@ -197,20 +211,19 @@ class FallbackRecommender:
         self.loaded_at = time.monotonic()
 
     async def recommend_for(
-        self, session: AsyncSession, member: Member, k: int, locale: str
+        self,
+        session: AsyncSession,
+        member: Member,
+        k: int,
+        locale: str,
+        *,
+        seen: set[int] | None = None,
     ) -> Sequence[Item]:
         from core.i18n import translate
 
         await self._load(session)
-        seen = set(
-            (
-                await session.execute(
-                    select(Interaction.course_id).where(
-                        Interaction.member_id == member.id, Interaction.course_id.is_not(None)
-                    )
-                )
-            ).scalars()
-        )
+        if seen is None:
+            seen = (await seen_courses(session, [member.id]))[member.id]
         mine = set(member.tags or [])
         scored = []
         for cid, c in self.courses.items():
@@ -239,7 +252,12 @@ class FallbackRecommender:
         names: dict[int, str] = {}
         why: dict[int, str] = {}
         for t in sorted(member.tags or []):
-            for pid, name in self.peers_by_tag.get(t, []):
+            # a window of the tag's opted-in members, placed by member id: O(1) per member
+            # and different members see different peers (the recommender does this properly)
+            pool = self.peers_by_tag.get(t, [])
+            start = (member.id * 7919) % len(pool) if pool else 0
+            window = (pool[start:] + pool[:start])[:PEER_WINDOW]
+            for pid, name in window:
                 if pid == member.id:
                     continue
                 score[pid] += 1
@@ -255,8 +273,27 @@ class FallbackRecommender:
 # ---------------------------------------------------------------- built-in sections
 
 
+async def recent_open_questions(session: AsyncSession) -> list[Any]:
+    return list(
+        (
+            await session.execute(
+                select(Question.id, Question.text, Question.tags, Question.member_id)
+                .where(Question.status == "open")
+                .order_by(Question.created_at.desc(), Question.id.desc())
+                .limit(200)
+            )
+        ).all()
+    )
+
+
 async def open_questions(
-    session: AsyncSession, member: Member, now: datetime, locale: str, limit: int = 2
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    locale: str,
+    limit: int = 2,
+    *,
+    rows: list[Any] | None = None,
 ) -> list[Item]:
     """Open questions in the member's areas that someone else asked: they could answer."""
     from core.i18n import translate
@@ -264,14 +301,8 @@ async def open_questions(
     mine = set(member.tags or [])
     if not mine:
         return []
-    rows = (
-        await session.execute(
-            select(Question.id, Question.text, Question.tags, Question.member_id)
-            .where(Question.status == "open")
-            .order_by(Question.created_at.desc(), Question.id.desc())
-            .limit(200)
-        )
-    ).all()
+    if rows is None:
+        rows = await recent_open_questions(session)
     out = []
     for qid, text, tags, asker in rows:
         if asker == member.id:
@@ -289,21 +320,35 @@ async def open_questions(
     return out
 
 
+async def progress_rows(session: AsyncSession, member_ids: list[int]) -> dict[int, list[Any]]:
+    """(course, lesson, kind) completion rows per member, for many members in one query."""
+    out: dict[int, list[Any]] = defaultdict(list)
+    for mid, cid, lid, kind in await session.execute(
+        select(
+            Interaction.member_id, Interaction.course_id, Interaction.lesson_id, Interaction.kind
+        ).where(
+            Interaction.member_id.in_(member_ids),
+            Interaction.kind.in_(("lesson_complete", "course_complete")),
+            Interaction.course_id.is_not(None),
+        )
+    ):
+        out[mid].append((cid, lid, kind))
+    return out
+
+
 async def progress_nudges(
-    session: AsyncSession, member: Member, now: datetime, locale: str, limit: int = 2
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    locale: str,
+    limit: int = 2,
+    *,
+    rows: list[Any] | None = None,
 ) -> list[Item]:
     """'2 lessons left in X': courses started (lessons completed) but not finished."""
     from core.i18n import translate
 
-    done = (
-        await session.execute(
-            select(Interaction.course_id, Interaction.lesson_id, Interaction.kind).where(
-                Interaction.member_id == member.id,
-                Interaction.kind.in_(("lesson_complete", "course_complete")),
-                Interaction.course_id.is_not(None),
-            )
-        )
-    ).all()
+    done = rows if rows is not None else (await progress_rows(session, [member.id]))[member.id]
     if not done:
         return []
     finished = {cid for cid, _, kind in done if kind == "course_complete"}

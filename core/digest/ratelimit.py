@@ -30,7 +30,7 @@ class PlatformLimits:
 
 
 DEFAULT_LIMITS: dict[str, PlatformLimits] = {
-    "telegram": PlatformLimits(Limit(30.0, 30.0), Limit(1.0, 1.0), Limit(20 / 60, 1.0)),
+    "telegram": PlatformLimits(Limit(30.0, 1.0), Limit(1.0, 1.0), Limit(20 / 60, 1.0)),
     "discord": PlatformLimits(Limit(5.0, 5.0), Limit(1.0, 5.0)),
     "console": PlatformLimits(None, None),
 }
