@@ -90,6 +90,10 @@ class Leadership:
     async def _drop(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
+            # invalidate, not just close: a pooled connection would keep the session (and the
+            # lock) alive; invalidating really disconnects, so the server drops the lock
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
             with contextlib.suppress(Exception):
                 await conn.close()
         if self._fd is not None:

@@ -390,7 +390,7 @@ async def progress_nudges(
                 "nudge",
                 cid,
                 title,
-                translate(locale, "digest.lessons_left", n=left, course=title),
+                translate(locale, "digest.lessons_left", n=left),
                 c.url,
             )
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC
 from typing import Any
 
@@ -92,6 +93,8 @@ async def lead(
     *,
     retry_s: float = leader_mod.RETRY,
     url: str | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    make_scheduler: Callable[[Services, str | None], Any] = build_scheduler,
 ) -> None:
     """Stand by until we get the lock, then run the scheduler for as long as we hold it."""
     _RUNTIME["services"] = services
@@ -99,15 +102,15 @@ async def lead(
     try:
         while True:
             if not await leadership.try_acquire():
-                await asyncio.sleep(retry_s)
+                await sleep(retry_s)
                 continue
-            sched = build_scheduler(services, url)
+            sched = make_scheduler(services, url)
             sched.start()
             sync_jobs(sched)
             log.info("scheduler started with %d jobs", len(JOBS))
             try:
-                while await leadership.still_held():  # noqa: ASYNC110 - polls the lock, not an event
-                    await asyncio.sleep(retry_s)
+                while await leadership.still_held():
+                    await sleep(retry_s)
             finally:
                 sched.shutdown(wait=False)
                 log.info("scheduler stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from core.digest.leader import Leadership
@@ -58,7 +59,7 @@ async def test_only_one_leader_and_takeover_after_release(db):
         assert await a.try_acquire() is True
         assert await b.try_acquire() is False
         assert await a.still_held() is True
-        await a.release()  # the leader stops (or dies: PostgreSQL drops a closed session's lock)
+        await a._drop()  # the leader dies: its connection closes without unlocking
         assert await b.try_acquire() is True
         assert await a.try_acquire() is False
     finally:
@@ -90,3 +91,82 @@ async def test_jobs_persist_in_the_project_database(app, db):
         assert again.get_job("digest.drain_outbox").next_run_time == first_run
     finally:
         again.shutdown(wait=False)
+
+
+async def until(cond, timeout: float = 10.0) -> None:
+    """Wait for database I/O to make `cond` true (bounded; the logic itself uses fake time)."""
+    import asyncio
+
+    for _ in range(int(timeout / 0.005)):
+        if cond():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not reached")
+
+
+class FakeScheduler:
+    """Stands in for AsyncIOScheduler: records who started running jobs."""
+
+    started: list[str] = []
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def start(self) -> None:
+        FakeScheduler.started.append(self.name)
+
+    def get_job(self, _id: str) -> None:
+        return None
+
+    def add_job(self, *a: object, **kw: object) -> None:
+        pass
+
+    def shutdown(self, wait: bool = False) -> None:
+        FakeScheduler.started.append(f"{self.name} stopped")
+
+
+async def test_two_scheduler_processes_one_leads_and_the_other_takes_over(db, clock):
+    import asyncio
+
+    from conftest import make_services
+
+    from core.digest.scheduler_runner import lead
+
+    waited = {"A": 0.0, "B": 0.0}
+
+    def sleeper(name: str):
+        async def sleep(dt: float) -> None:
+            waited[name] += dt
+            await asyncio.sleep(0)
+
+        return sleep
+
+    engines = [make_engine(db.url), make_engine(db.url)]
+    FakeScheduler.started = []
+    tasks: dict[str, asyncio.Task[None]] = {}
+    try:
+        for name, engine in zip("AB", engines, strict=True):
+            tasks[name] = asyncio.create_task(
+                lead(
+                    make_services(db, clock, engine),
+                    Leadership(engine),
+                    sleep=sleeper(name),
+                    make_scheduler=lambda _s, _u, n=name: FakeScheduler(n),
+                )
+            )
+            await until(lambda: bool(FakeScheduler.started) or waited["B"] > 0)
+        await until(lambda: waited["B"] >= 45)  # B retried a few times meanwhile
+        assert FakeScheduler.started == ["A"]  # B stands by
+        tasks["A"].cancel()  # the leader goes away
+        with pytest.raises(asyncio.CancelledError):
+            await tasks["A"]
+        before = waited["B"]
+        await until(lambda: "B" in FakeScheduler.started)
+        assert FakeScheduler.started == ["A", "A stopped", "B"]
+        assert waited["B"] - before <= 60  # took over within a minute of standby time
+    finally:
+        for t in tasks.values():
+            t.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for e in engines:
+            await e.dispose()
