@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from core.context import Context, Services
 from core.events import MemberJoined
 from core.hooks import on_startup
@@ -111,13 +109,8 @@ async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
 @command("cancel", help_key="membership.help_cancel", usage_key="membership.usage_cancel")
 async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
     code = args.strip().split()[0] if args.strip() else None
-    if (
-        code is not None
-        and not (
-            await ctx.session.execute(select(plans.Plan.id).where(plans.Plan.code == code.lower()))
-        ).first()
-    ):
-        raise MembershipError("plan_unknown", plan=code[:32])
+    if code is not None:
+        code = (await plans.get_plan(ctx.session, code, active_only=False)).code
     return service.for_self(
         ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
     )

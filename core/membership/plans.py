@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -68,8 +69,18 @@ async def sync_plans(session: AsyncSession, settings: Settings, clock: Clock) ->
     return changed
 
 
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def shown(text: str) -> str:
+    """User input echoed in a message: printable characters only, short."""
+    return "".join(ch for ch in text if ch.isprintable())[:32] or "?"
+
+
 async def get_plan(session: AsyncSession, code: str, *, active_only: bool = True) -> Plan:
     code = (code or "").strip().lower()
+    if not CODE_RE.match(code):  # never send junk (NUL bytes...) to the database
+        raise MembershipError("plan_unknown", plan=shown(code))
     plan = (await session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
     if plan is None or (active_only and not plan.active):
         raise MembershipError("plan_unknown", plan=code[:32] or "?")

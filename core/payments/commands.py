@@ -156,7 +156,7 @@ async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def approve_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """/approve @member PLAN REFERENCE — confirm a payment made outside the bot."""
     parts = args.split()
-    if len(parts) != 3:
+    if len(parts) != 3 or not all(p.isprintable() for p in parts):
         raise MembershipError("usage_approve")
     member = await find_member(ctx.session, parts[0])
     res = await codes.approve(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from sqlalchemy import select
@@ -37,10 +38,12 @@ def sign(secret: str, member_id: int, plan_code: str, nonce: str) -> str:
 def parse(secret: str, payload: str) -> tuple[int, str, str]:
     """(member_id, plan_code, nonce) or PaymentRejected('payload_forged')."""
     parts = (payload or "").split(".")
-    if len(parts) != 4 or not parts[0].isdigit():
+    if len(parts) != 4 or not parts[0].isascii() or not parts[0].isdigit() or len(payload) > 128:
         raise PaymentRejected("payload_forged")
     body = ".".join(parts[:3])
     if not hmac.compare_digest(parts[3].encode(), _sig(secret, body).encode()):
+        raise PaymentRejected("payload_forged")
+    if not re.fullmatch(r"[0-9a-f]{16}", parts[2]):
         raise PaymentRejected("payload_forged")
     return int(parts[0]), parts[1], parts[2]
 
