@@ -318,6 +318,7 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # other work sharing the machine
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

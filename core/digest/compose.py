@@ -89,26 +89,52 @@ async def gather_items(
     pre = pre or Prefetch()
     items: list[Item] = []
     rec = providers.recommender(services)
+    seen = pre.seen.get(member.id, set()) if pre.seen is not None else None
     if not member.recommend_opt_out:
-        if isinstance(rec, providers.FallbackRecommender) and pre.seen is not None:
-            got = await rec.recommend_for(
-                session, member, N_COURSES, locale, seen=pre.seen.get(member.id, set())
-            )
-        else:
-            got = await rec.recommend_for(session, member, N_COURSES, locale)
-        items += list(got)[:N_COURSES]
+        items += list(await _safe(rec, "recommend_for", session, member, N_COURSES, locale, seen))[
+            :N_COURSES
+        ]
     progress = pre.progress.get(member.id, []) if pre.progress is not None else None
     items += await providers.progress_nudges(session, member, now, locale, rows=progress)
     if member.peer_opt_in:
-        items += list(await rec.peers_for(session, member, 1, locale))[:1]
+        items += list(await _safe(rec, "peers_for", session, member, 1, locale, None))[:1]
     items += await providers.open_questions(session, member, now, locale, rows=pre.questions)
     for name, fn in sorted(providers.SECTIONS.items()):
         try:
-            items += list(await fn(session, member, now, locale))[:3]
+            async with session.begin_nested():
+                items += list(await fn(session, member, now, locale))[:3]
         except Exception:  # noqa: BLE001 - another feature's section must not stop the digest
             log.exception("digest section %s failed for member %s", name, member.id)
     order = {k: i for i, k in enumerate(SECTION_ORDER)}
     return sorted(items, key=lambda it: order.get(it.kind, len(order)))
+
+
+async def _safe(
+    rec: providers.RecommenderPort,
+    method: str,
+    session: AsyncSession,
+    member: Member,
+    k: int,
+    locale: str,
+    seen: set[int] | None,
+) -> list[Item]:
+    """Ask the recommender; if it fails, the built-in fallback answers (a digest still goes)."""
+    fallback = _FALLBACK
+    try:
+        if isinstance(rec, providers.FallbackRecommender):
+            if method == "recommend_for":
+                return list(await rec.recommend_for(session, member, k, locale, seen=seen))
+            return list(await rec.peers_for(session, member, k, locale))
+        async with session.begin_nested():  # a failed query must not poison our transaction
+            return list(await getattr(rec, method)(session, member, k, locale))
+    except Exception:  # noqa: BLE001 - another feature's failure must not stop digests
+        log.exception("recommender %s failed for member %s; using the fallback", method, member.id)
+    if method == "recommend_for":
+        return list(await fallback.recommend_for(session, member, k, locale, seen=seen))
+    return list(await fallback.peers_for(session, member, k, locale))
+
+
+_FALLBACK = providers.FallbackRecommender()
 
 
 def render(

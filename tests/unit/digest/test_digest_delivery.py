@@ -276,3 +276,38 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
     assert target == "c-li"
     assert "还剩 2 课" in payload["text"]
     assert "LEFT JOIN" in payload["text"] and "你可以回答的问题" in payload["text"]
+
+
+async def test_recommender_failure_falls_back_and_digest_still_goes(services, clock, fake_telegram):
+    class Broken:
+        async def recommend_for(self, session, member, k, locale):
+            raise RuntimeError("model file missing")
+
+        async def peers_for(self, session, member, k, locale):
+            raise RuntimeError("model file missing")
+
+    services.extras["digest.recommender"] = Broken()
+    await seed(services, clock, n=1)
+    assert (await compose_due(services)).queued == 1
+    await send_all(services, fake_telegram)
+    ((_, payload),) = fake_telegram.sent
+    assert "Intro Sql" in payload["text"]
+
+
+async def test_injected_recommender_items_and_explanations_are_used(services, clock, fake_telegram):
+    from core.digest.providers import Item
+
+    class Model:
+        async def recommend_for(self, session, member, k, locale):
+            return [Item("course", 1, "Intro Sql", "because you finished SQL Basics")]
+
+        async def peers_for(self, session, member, k, locale):
+            return []
+
+    services.extras["digest.recommender"] = Model()
+    await seed(services, clock, n=1)
+    await compose_due(services)
+    await send_all(services, fake_telegram)
+    ((_, payload),) = fake_telegram.sent
+    assert "Intro Sql — because you finished SQL Basics" in payload["text"]
+    assert "Sql Joins" not in payload["text"]
