@@ -420,6 +420,10 @@ async def after_refund(
 ) -> list[AnyReply]:
     """Access bought by a refunded payment ends at once; Stars go back through Telegram."""
     out: list[AnyReply] = []
+    if pay.provider == "stripe" and actor != "stripe":
+        from core.payments import stripe as stripe_provider
+
+        await stripe_provider.refund_at_stripe(services, pay)
     if pay.provider == "telegram_stars":
         uid = (pay.meta or {}).get("telegram_user_id")
         if uid:

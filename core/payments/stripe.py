@@ -109,6 +109,20 @@ async def checkout(
     ]
 
 
+async def refund_at_stripe(services: Services, pay: Payment) -> None:
+    """Send the money back for a moderator's refund (the charge.refunded event then no-ops)."""
+    pi = pay.ext_ref or (pay.meta or {}).get("payment_intent")
+    if not pi:
+        raise MembershipError("refund_needs_stripe")
+    try:
+        await client(services).v1.refunds.create_async(
+            {"payment_intent": str(pi)}, options={"idempotency_key": f"refund-{pay.id}"}
+        )
+    except stripe_lib.StripeError as exc:
+        log.warning("stripe refund of payment %s failed: %s", pay.id, exc)
+        raise MembershipError("provider_unavailable") from None
+
+
 @dataclass
 class WebhookResult:
     status: int

@@ -82,3 +82,25 @@ async def test_moderator_code_redeems_once_then_fails_clearly(console_bot):
 async def test_members_cannot_make_codes(console_bot):
     out = await console_bot.send("/codes new yearly", as_member="eve")
     assert "moderators only" in out
+
+
+async def test_demo_provider_refuses_to_load_with_real_tokens(app, db):
+    import pytest
+    from membership_helpers import demo_settings
+
+    from core.events import Actor, Chat, Command
+    from core.payments import demo
+    from core.replies import Invoice
+
+    app.services.settings = demo_settings(db.url, telegram_token="123:real")
+    assert not demo.available(app.services.settings)
+    with pytest.raises(demo.DemoProviderRefused):
+        demo.require(app.services.settings)
+    out = await app.router.dispatch(
+        Command(Actor("console", "zoe"), Chat("console", "zoe"), name="subscribe", args="monthly")
+    )
+    assert not [r for r in out if isinstance(r, Invoice)]
+    assert "cannot be bought here" in out[0].text
+    app.services.settings = demo_settings(db.url, demo=False)
+    with pytest.raises(demo.DemoProviderRefused):
+        demo.require(app.services.settings)

@@ -63,8 +63,13 @@ async def fake_stripe_api(app):
             }
         )
 
+    async def refund(request: web.Request) -> web.Response:
+        seen.append({"refund": [request.path], **parse_qs(await request.text())})
+        return web.json_response({"id": "re_1", "object": "refund", "status": "succeeded"})
+
     wapp = web.Application()
     wapp.router.add_post("/v1/checkout/sessions", create)
+    wapp.router.add_post("/v1/refunds", refund)
     server = TestServer(wapp, host="127.0.0.1")
     await server.start_server()
     app.services.extras[stripe_provider.CLIENT_KEY] = stripe_provider.make_client(
@@ -286,3 +291,27 @@ async def test_subscription_lifecycle_paid_failed_renewed_deleted_refunded(
             await s.execute(select(Payment.provider_charge_id, Payment.status).order_by(Payment.id))
         ).all()
     assert [tuple(r) for r in statuses] == [("in_1", "applied"), ("in_2", "refunded")]
+
+
+async def test_moderator_refund_goes_back_through_stripe_once(app, db, fake_stripe_api):
+    from core.membership import service
+
+    _, payload = await _checkout(app)
+    body = event(
+        "checkout.session.completed", "evt_r", id="cs_test_1", metadata={"payload": payload}
+    )
+    assert (await stripe_provider.handle_webhook(app.services, body, sign(body))).status == 200
+    async with db.session() as s:
+        pay_id = (await s.execute(select(Payment.id))).scalar_one()
+    async with app.services.session_factory() as s, s.begin():
+        out = await service.refund(s, app.services, pay_id, actor="system", reason="asked")
+    assert any("refunded" in r.text for r in out if isinstance(r, Reply))
+    refunds = [f for f in fake_stripe_api if "refund" in f]
+    assert refunds == [{"refund": ["/v1/refunds"], "payment_intent": ["pi_test_CHANGE"]}]
+    # Stripe then tells us about the refund: nothing more happens.
+    body = event("charge.refunded", "evt_r2", id="ch_1")
+    res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+    assert res.status == 200 and res.replies == []
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "refunded"
+        assert (await s.execute(select(Payment.status))).scalar_one() == "refunded"
