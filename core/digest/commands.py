@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.context import Context
 from core.digest import compose, service
+from core.digest.schedule import zone
 from core.errors import NotAllowed
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
@@ -12,7 +13,7 @@ from models.member import Member
 from models.qa import Question
 
 
-@command("digest", help_key="help.digest", usage_key="usage.digest")
+@command("digest", help_key="help.digest", usage_key="usage.digest", private_only=True)
 async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = args.split()
     verb = words[0].lower() if words else ""
@@ -99,4 +100,19 @@ async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
                 ctx.t("digest.open_peer", name=m.display_name, tags=", ".join(m.tags or []) or "-")
             )
         ]
+    if item_kind == "event":
+        return await _open_event(ctx, ref)
     return [Reply(ctx.t("digest.feedback_digest_click"))]
+
+
+async def _open_event(ctx: Context, ref: int) -> list[AnyReply]:
+    try:
+        from models.admin import CommunityEvent
+    except ImportError:
+        return [Reply(ctx.t("digest.item_gone"))]
+    ev = await ctx.session.get(CommunityEvent, ref)
+    if ev is None or ev.cancelled_at is not None:
+        return [Reply(ctx.t("digest.item_gone"))]
+    when = ev.starts_at.astimezone(zone(ctx.member.timezone or "UTC")).strftime("%Y-%m-%d %H:%M")
+    btns = [[ButtonSpec(ctx.t("digest.btn_open"), url=ev.link)]] if ev.link else []
+    return [Reply(ctx.t("digest.open_event", title=ev.title, when=when), buttons=btns)]

@@ -67,13 +67,15 @@ class Prefetch:
     questions: list[Any] | None = None
     progress: dict[int, list[Any]] | None = None
     seen: dict[int, set[int]] | None = None
+    events: list[Any] | None = None
 
     @classmethod
-    async def load(cls, session: AsyncSession, member_ids: list[int]) -> Prefetch:
+    async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
         return cls(
             questions=await providers.recent_open_questions(session),
             progress=await providers.progress_rows(session, member_ids),
             seen=await providers.seen_courses(session, member_ids),
+            events=await providers.upcoming_event_rows(session, now),
         )
 
 
@@ -99,6 +101,7 @@ async def gather_items(
     if member.peer_opt_in:
         items += list(await _safe(rec, "peers_for", session, member, 1, locale, None))[:1]
     items += await providers.open_questions(session, member, now, locale, rows=pre.questions)
+    items += await providers.upcoming_events(session, member, now, locale, rows=pre.events)
     for name, fn in sorted(providers.SECTIONS.items()):
         try:
             async with session.begin_nested():
@@ -349,7 +352,7 @@ async def compose_due(
                 .scalars()
                 .all()
             }
-            pre = await Prefetch.load(s, list(members))
+            pre = await Prefetch.load(s, list(members), now)
             counts = await compose_chunk(
                 s, services, [(members[mid], key) for mid, key in part if mid in members], now, pre
             )

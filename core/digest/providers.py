@@ -14,13 +14,14 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
+from core.digest.schedule import zone
 from models.catalog import Course, Lesson
 from models.interaction import Interaction
 from models.member import Member
@@ -397,3 +398,61 @@ async def progress_nudges(
         if len(out) >= limit:
             break
     return out
+
+
+EVENTS_AHEAD = timedelta(days=7)
+
+
+async def upcoming_event_rows(session: AsyncSession, now: datetime, limit: int = 2) -> list[Any]:
+    """(id, title, starts_at, link) of the next events within a week; [] without the table."""
+    try:
+        from models.admin import CommunityEvent
+    except ImportError:  # the admin feature is not installed
+        return []
+    return list(
+        (
+            await session.execute(
+                select(
+                    CommunityEvent.id,
+                    CommunityEvent.title,
+                    CommunityEvent.starts_at,
+                    CommunityEvent.link,
+                )
+                .where(
+                    CommunityEvent.cancelled_at.is_(None),
+                    CommunityEvent.starts_at > now,
+                    CommunityEvent.starts_at <= now + EVENTS_AHEAD,
+                )
+                .order_by(CommunityEvent.starts_at, CommunityEvent.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def upcoming_events(
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    locale: str,
+    *,
+    rows: list[Any] | None = None,
+) -> list[Item]:
+    """Upcoming community events, times in the member's own timezone."""
+    from core.i18n import translate
+
+    if rows is None:
+        rows = await upcoming_event_rows(session, now)
+    tz = zone(member.timezone or "UTC")
+    return [
+        Item(
+            "event",
+            eid,
+            title,
+            translate(
+                locale, "digest.event_when", when=starts.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            ),
+            link or "",
+        )
+        for eid, title, starts, link in rows
+    ]

@@ -103,3 +103,38 @@ async def test_console_demo_shows_a_digest_after_clock_jump(console_bot, db, clo
     assert "📨 to @cleo: Your digest, cleo" in out and "Intro Sql" in out
     out = await console_bot.send("/clock +1h")
     assert "Your digest" not in out  # sent once
+
+
+async def test_upcoming_event_in_member_timezone_and_open_button(app, db, clock):
+    from datetime import timedelta
+
+    from models.admin import CommunityEvent
+
+    async with db.session() as s, s.begin():
+        await add_member(s, "kai", clock.now(), timezone="Asia/Shanghai", hour=17)
+        s.add(
+            CommunityEvent(
+                title="SQL office hours",
+                starts_at=clock.now() + timedelta(days=2),  # Wed 09:00 UTC = 17:00 Shanghai
+                link="https://meet.example/sql",
+                created_at=clock.now(),
+            )
+        )
+        s.add(
+            CommunityEvent(
+                title="Next month",
+                starts_at=clock.now() + timedelta(days=30),
+                created_at=clock.now(),
+            )
+        )
+    await compose_due(app.services)
+    fake = RecordingDeliverer()
+    await drain(app.services, senders={"telegram": fake})
+    ((_, payload),) = fake.sent
+    assert "SQL office hours — 2026-03-04 17:00 (your time)" in payload["text"]
+    assert "Next month" not in payload["text"]
+    open_btn = payload["buttons"][-1][0]
+    r = await app.router.dispatch(
+        Button(Actor("telegram", "u-kai"), Chat("telegram", "c-kai"), "e1", data=open_btn["data"])
+    )
+    assert "SQL office hours" in r[0].text and r[0].buttons[0][0].url == "https://meet.example/sql"
