@@ -23,6 +23,11 @@ async def serve(settings: Settings, role: str) -> None:
     app = build_app(settings)
     await app.startup()
     roles = ["web", "gateway", "scheduler"] if role == "all" else [role]
+    if "gateway" not in roles and settings.telegram_token is not None:
+        # Processes that don't receive updates still send (outbox, job replies) via Telegram.
+        from bot.telegram.runner import attach
+
+        await attach(app)
     tasks = []
     for r in roles:
         for mod_name in COMPONENTS[r]:

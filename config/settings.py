@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_TOML = Path(__file__).with_name("default.toml")
@@ -121,6 +122,21 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment beats files: files arrive as init kwargs, so list env first.
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> Settings:
+        token = self.telegram_token.get_secret_value() if self.telegram_token else ""
+        if token and self.telegram_mode == "webhook":
+            if not self.public_url.startswith("https://"):
+                raise ValueError("telegram webhook mode needs public_url (https://...)")
+            secret = self.telegram_webhook_secret
+            if secret is None or not re.fullmatch(
+                r"[A-Za-z0-9_-]{1,256}", secret.get_secret_value()
+            ):
+                raise ValueError(
+                    "telegram webhook mode needs telegram_webhook_secret (1-256 of A-Z a-z 0-9 _ -)"
+                )
+        return self
 
     def plan(self, code: str) -> PlanConfig | None:
         return next((p for p in self.plans if p.code == code), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.i18n import translate

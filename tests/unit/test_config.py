@@ -57,3 +57,16 @@ def test_broken_toml_is_one_clear_line(tmp_path):
         load_settings(f)
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "missing.toml")
+
+
+def test_webhook_mode_needs_public_url_and_valid_secret(monkeypatch):
+    monkeypatch.setenv("SYLLABOT_TELEGRAM_TOKEN", "1:abc")
+    monkeypatch.setenv("SYLLABOT_TELEGRAM_MODE", "webhook")
+    with pytest.raises(ConfigError, match="public_url"):
+        load_settings()
+    monkeypatch.setenv("SYLLABOT_PUBLIC_URL", "https://bot.example.org")
+    monkeypatch.setenv("SYLLABOT_TELEGRAM_WEBHOOK_SECRET", "has spaces!")
+    with pytest.raises(ConfigError, match="telegram_webhook_secret"):
+        load_settings()
+    monkeypatch.setenv("SYLLABOT_TELEGRAM_WEBHOOK_SECRET", "Good_Secret-1")
+    assert load_settings().telegram_mode == "webhook"

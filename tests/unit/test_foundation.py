@@ -85,9 +85,26 @@ def test_callback_data_is_signed_short_and_forgery_is_refused():
 
 async def test_redelivered_update_is_applied_once(app, db):
     """Platforms redeliver on timeouts: the same update id changes things once."""
-    ev = Command(Actor("telegram", "77"), Chat("telegram", "77"), "tg-555", name="language", args="zh")
+    ev = Command(
+        Actor("telegram", "77"), Chat("telegram", "77"), "tg-555", name="language", args="zh"
+    )
     first = await app.router.dispatch(ev)
     assert first and "中文" in first[0].text
     assert await app.router.dispatch(ev) == []
-    other = Command(Actor("telegram", "77"), Chat("telegram", "77"), "tg-556", name="language", args="en")
+    other = Command(
+        Actor("telegram", "77"), Chat("telegram", "77"), "tg-556", name="language", args="en"
+    )
     assert "English" in (await app.router.dispatch(other))[0].text
+
+
+async def test_member_who_blocks_the_bot_becomes_unreachable_then_returns(app, db):
+    from core.events import BotStatusChanged
+
+    chat = Chat("telegram", "88")
+    actor = Actor("telegram", "88", "Blocker")
+    await app.router.dispatch(BotStatusChanged(actor, chat, status="kicked", old_status="member"))
+    async with db.session() as s:
+        assert (await s.execute(select(Member.reachable))).scalar_one() is False
+    await app.router.dispatch(BotStatusChanged(actor, chat, status="member", old_status="kicked"))
+    async with db.session() as s:
+        assert (await s.execute(select(Member.reachable))).scalar_one() is True
