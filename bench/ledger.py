@@ -1,7 +1,7 @@
 """How many payment events per second the ledger applies, with zero duplicate grants.
 
     .venv/bin/python bench/ledger.py [--engine sqlite|postgres|both] [--events 3000]
-                                     [--workers 8] [--dup-rate 0.3]
+                                     [--workers 8] [--processes 1] [--dup-rate 0.3]
                                      [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 Each engine gets a fresh, migrated database. Members get signed invoices (payment intents);
@@ -47,8 +47,78 @@ RESULTS = Path(__file__).with_name("results")
 PROVIDER = "bench"
 
 
+async def apply_stream(services: Any, stream: list[ledger.Charge], workers: int) -> dict[str, int]:
+    queue: asyncio.Queue[ledger.Charge] = asyncio.Queue()
+    for c in stream:
+        queue.put_nowait(c)
+    outcomes: dict[str, int] = {}
+
+    async def worker() -> None:
+        while True:
+            try:
+                c = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            res = await ledger.in_transaction(
+                services, lambda s, c=c: ledger.process(s, services, c), attempts=20
+            )
+            outcomes[res.status] = outcomes.get(res.status, 0) + 1
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return outcomes
+
+
+def _child(url: str, part: list[tuple[str, str]], workers: int, barrier: Any, out: Any) -> None:
+    async def go() -> None:
+        settings = load_settings(None, database_url=url, secret_key="bench-secret")
+        app = build_app(settings, clock=FrozenClock())
+        stream = [
+            ledger.Charge(PROVIDER, cid, 900, "USD", payload=p, actor="bench") for cid, p in part
+        ]
+        barrier.wait()
+        t0 = time.perf_counter()
+        outcomes = await apply_stream(app.services, stream, workers)
+        out.put((time.perf_counter() - t0, outcomes))
+        await app.close()
+
+    asyncio.run(go())
+
+
+def run_processes(
+    url: str, stream: list[ledger.Charge], workers: int, processes: int
+) -> tuple[float, dict[str, int]]:
+    """The same stream split over processes (a duplicate may land in another process)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(processes), ctx.Queue()
+    parts = [
+        [(c.charge_id, c.payload or "") for c in stream[i::processes]] for i in range(processes)
+    ]
+    procs = [
+        ctx.Process(target=_child, args=(url, part, max(1, workers // processes), barrier, out))
+        for part in parts
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    outcomes: dict[str, int] = {}
+    for _, o in results:
+        for k, v in o.items():
+            outcomes[k] = outcomes.get(k, 0) + v
+    return max(t for t, _ in results), outcomes
+
+
 async def run(
-    url: str, engine_name: str, events: int, workers: int, dup_rate: float, seed: int
+    url: str,
+    engine_name: str,
+    events: int,
+    workers: int,
+    dup_rate: float,
+    seed: int,
+    processes: int = 1,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     settings = load_settings(None, database_url=url, secret_key="bench-secret")
@@ -73,25 +143,13 @@ async def run(
             )
     stream = charges + [rng.choice(charges) for _ in range(events - unique)]
     rng.shuffle(stream)
-    queue: asyncio.Queue[ledger.Charge] = asyncio.Queue()
-    for c in stream:
-        queue.put_nowait(c)
     outcomes: dict[str, int] = {}
-
-    async def worker() -> None:
-        while True:
-            try:
-                c = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            res = await ledger.in_transaction(
-                services, lambda s, c=c: ledger.process(s, services, c), attempts=20
-            )
-            outcomes[res.status] = outcomes.get(res.status, 0) + 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    elapsed = time.perf_counter() - t0
+    if processes <= 1:
+        t0 = time.perf_counter()
+        outcomes = await apply_stream(services, stream, workers)
+        elapsed = time.perf_counter() - t0
+    else:
+        elapsed, outcomes = run_processes(url, stream, workers, processes)
     async with services.session_factory() as s:
         pays = (await s.execute(select(func.count(Payment.id)))).scalar_one()
         grants = (
@@ -116,6 +174,7 @@ async def run(
         "duplicate_deliveries": len(stream) - unique,
         "members": members,
         "workers": workers,
+        "processes": processes,
         "seconds": round(elapsed, 3),
         "events_per_second": round(len(stream) / elapsed, 1),
         "outcomes": outcomes,
@@ -153,6 +212,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--dup-rate", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--processes", type=int, default=1, help="split the workers over N processes")
     ap.add_argument(
         "--pg-url",
         default=os.environ.get(
@@ -171,7 +231,7 @@ def main() -> None:
         try:
             upgrade(url)
             result = asyncio.run(
-                run(url, name, args.events, args.workers, args.dup_rate, args.seed)
+                run(url, name, args.events, args.workers, args.dup_rate, args.seed, args.processes)
             )
         finally:
             cleanup()
