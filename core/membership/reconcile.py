@@ -35,6 +35,8 @@ async def reconcile(session: AsyncSession, services: Services, *, dry_run: bool 
             .join(Plan, Plan.id == Subscription.plan_id)
             .join(Member, Member.id == Subscription.member_id)
             .order_by(Subscription.id)
+            # A payment holding a subscription row wins; the next run picks it up.
+            .with_for_update(of=Subscription, skip_locked=True)
         )
     ).all()
     for sub, plan, member in rows:

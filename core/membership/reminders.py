@@ -118,6 +118,8 @@ async def advance_all(session: AsyncSession, services: Services) -> list[AnyRepl
                 )
             )
             .order_by(Subscription.id)
+            # A payment holding a subscription row wins; the next run picks it up.
+            .with_for_update(of=Subscription, skip_locked=True)
         )
     ).all()
     out: list[AnyReply] = []
