@@ -35,12 +35,12 @@ async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
             if p.period_days == 0
             else ctx.t("membership.period_days", days=p.period_days)
         )
-        prices = ", ".join(
-            plans.format_amount(*pr)
-            for prov in ("demo", "telegram_stars", "stripe")
+        sold = [
+            pr
+            for prov in checkout.providers_for(ctx.services, ctx.event.actor.platform)
             if (pr := plans.price(p, prov)) is not None
-            and prov in checkout.providers_for(ctx.services, ctx.event.actor.platform)
-        ) or ctx.t("membership.by_code")
+        ]
+        prices = ", ".join(plans.format_amount(*pr) for pr in sold) or ctx.t("membership.by_code")
         lines.append(
             ctx.t(
                 "membership.plan_line",
@@ -57,6 +57,7 @@ async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
                 ctx.t("membership.button_subscribe", plan=plans.title(p, ctx.locale)),
                 data=ctx.sign("msub", p.code),
             )
+            for _ in sold[:1]  # only plans that can be bought here get a Buy button
         ]
         if p.trial_days and trial_ok:
             row.append(
@@ -65,7 +66,8 @@ async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
                     data=ctx.sign("mtrial", p.code),
                 )
             )
-        buttons.append(row)
+        if row:
+            buttons.append(row)
     lines.append(ctx.t("membership.plans_footer"))
     return [Reply("\n".join(lines), buttons=buttons)]
 

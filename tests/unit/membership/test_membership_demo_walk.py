@@ -12,7 +12,9 @@ from models.membership import Payment, Subscription
 
 async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
     out = await console_bot.send("/plans", as_member="alice")
-    assert "Monthly membership [monthly]" in out and "9.00 USD" in out
+    assert "Monthly membership [monthly] — 30 days, 9.00 USD" in out
+    assert "Lifetime access [lifetime] — lifetime, by code only" in out
+    assert "Buy Monthly membership" in out and "Buy Lifetime access" not in out
     out = await console_bot.send("/subscribe monthly")
     assert "invoice: Monthly membership — 9.00 USD" in out
     assert "[1] Pay 9.00 USD" in out
