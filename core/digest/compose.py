@@ -68,6 +68,9 @@ class Prefetch:
     progress: dict[int, list[Any]] | None = None
     seen: dict[int, set[int]] | None = None
     events: list[Any] | None = None
+    # member -> merged params of the running "digest" experiments they are in, and labels
+    params: dict[int, dict[str, Any]] = field(default_factory=dict)
+    arms: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
@@ -76,7 +79,23 @@ class Prefetch:
             progress=await providers.progress_rows(session, member_ids),
             seen=await providers.seen_courses(session, member_ids),
             events=await providers.upcoming_event_rows(session, now),
+            **await _experiment_params(session, member_ids, now),
         )
+
+
+async def _experiment_params(
+    session: AsyncSession, member_ids: list[int], now: datetime
+) -> dict[str, Any]:
+    """Running experiments that target digests: each member's variant (sticky, recorded)."""
+    from core.experiments import service as experiments
+
+    params: dict[int, dict[str, Any]] = {}
+    arms: dict[int, list[str]] = {}
+    for exp in await experiments.running_for(session, "digest"):
+        for mid, variant in (await experiments.assign_many(session, exp, member_ids, now)).items():
+            params.setdefault(mid, {}).update(variant.params)
+            arms.setdefault(mid, []).append(f"{exp.name}={variant.name}")
+    return {"params": params, "arms": arms}
 
 
 async def gather_items(
@@ -92,9 +111,10 @@ async def gather_items(
     items: list[Item] = []
     rec = providers.recommender(services)
     seen = pre.seen.get(member.id, set()) if pre.seen is not None else None
-    if not member.recommend_opt_out:
-        items += list(await _safe(rec, "recommend_for", session, member, N_COURSES, locale, seen))[
-            :N_COURSES
+    n_courses = _n_courses(pre.params.get(member.id, {}))
+    if not member.recommend_opt_out and n_courses:
+        items += list(await _safe(rec, "recommend_for", session, member, n_courses, locale, seen))[
+            :n_courses
         ]
     progress = pre.progress.get(member.id, []) if pre.progress is not None else None
     items += await providers.progress_nudges(session, member, now, locale, rows=progress)
@@ -110,6 +130,20 @@ async def gather_items(
             log.exception("digest section %s failed for member %s", name, member.id)
     order = {k: i for i, k in enumerate(SECTION_ORDER)}
     return sorted(items, key=lambda it: order.get(it.kind, len(order)))
+
+
+def policy_label(services: Services, arms: list[str]) -> str:
+    """Which policy chose the suggestions: the recommender, plus any experiment arms."""
+    name = type(providers.recommender(services)).__name__
+    return ";".join([name, *arms])[:64]
+
+
+def _n_courses(params: dict[str, Any]) -> int:
+    """How many suggestions (an experiment may vary it; kept to 0..8)."""
+    try:
+        return max(0, min(8, int(params.get("n_courses", N_COURSES))))
+    except (TypeError, ValueError):
+        return N_COURSES
 
 
 async def _safe(
@@ -284,6 +318,26 @@ async def compose_chunk(
                 )
             }
         )
+    exposures = [
+        {
+            "member_id": mid,
+            "course_id": it.ref,
+            "position": pos,
+            "policy": policy_label(services, pre.arms.get(mid, []) if pre else []),
+            "propensity": 1.0,
+            "source": "digest",
+            "context": {"digest_id": digest_id},
+            "at": now,
+        }
+        for digest_id, mid in created
+        for pos, it in enumerate(i for i in prepared[mid][2] if i.kind == "course")
+    ]
+    if exposures:
+        from sqlalchemy import insert
+
+        from models.experiments import Exposure
+
+        await session.execute(insert(Exposure), exposures)
     if queue:
         await session.execute(
             _insert(session, Outbox)

@@ -1,0 +1,1 @@
+"""A/B experiments: deterministic sticky assignment, honest statistics, off-policy replay."""

@@ -1,0 +1,35 @@
+"""Refusals of the experiments feature (keys in core/i18n/catalogs/*/experiments.toml)."""
+
+from __future__ import annotations
+
+from core.errors import DomainError
+
+
+class ExperimentUsageError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("experiments.usage")
+
+
+class UnknownExperimentError(DomainError):
+    def __init__(self, name: str) -> None:
+        super().__init__("experiments.unknown", name=name)
+
+
+class ExperimentExistsError(DomainError):
+    def __init__(self, name: str) -> None:
+        super().__init__("experiments.exists", name=name)
+
+
+class BadVariantsError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("experiments.bad_variants")
+
+
+class UnknownMetricError(DomainError):
+    def __init__(self, metric: str, known: str) -> None:
+        super().__init__("experiments.unknown_metric", metric=metric, known=known)
+
+
+class BadNameError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("experiments.bad_name")
