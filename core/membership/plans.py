@@ -113,10 +113,43 @@ def format_amount(amount: int, currency: str) -> str:
     return f"{amount / 100:.2f} {currency}"
 
 
+def _clean_targets(v: Any) -> dict[str, Any]:
+    """Validated access targets from a moderator edit (ids are kept as strings)."""
+    if not isinstance(v, dict) or set(v) - {
+        "telegram",
+        "discord_guild",
+        "discord_roles",
+        "discord_sku",
+        "kick_on_expiry",
+    }:
+        raise MembershipError("plan_bad_field", field="targets")
+    out: dict[str, Any] = {}
+    for key, val in v.items():
+        if key in ("telegram", "discord_roles"):
+            if not isinstance(val, list) or not all(
+                re.fullmatch(r"-?\d{1,20}", str(x)) for x in val
+            ):
+                raise MembershipError("plan_bad_field", field=key)
+            out[key] = [str(x) for x in val]
+        elif key == "kick_on_expiry":
+            out[key] = bool(val)
+        else:
+            if val is not None and not re.fullmatch(r"\d{1,20}", str(val)):
+                raise MembershipError("plan_bad_field", field=key)
+            out[key] = str(val) if val is not None else None
+    return out
+
+
 async def edit_plan(
     session: AsyncSession, clock: Clock, code: str, *, actor: str, **fields: Any
 ) -> Plan:
-    """Moderator edit (titles, days, prices, active); marks the plan edited. Audited."""
+    """Moderator edit; marks the plan edited (start-up sync keeps it). Audited.
+
+    Fields: title_en, title_zh, period_days, trial_days, grace_days, active,
+    prices={provider: {"amount": int, "currency": str}},
+    targets={"telegram": [chat ids], "discord_guild": id, "discord_roles": [ids],
+             "discord_sku": id, "kick_on_expiry": bool}.
+    """
     plan = await get_plan(session, code, active_only=False)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -132,6 +165,11 @@ async def edit_plan(
                 merged[prov] = {"amount": amount, "currency": currency}
             before[k], after[k] = plan.prices, merged
             plan.prices = merged
+            continue
+        if k == "targets":
+            merged_t = {**(plan.targets or {}), **_clean_targets(v)}
+            before[k], after[k] = plan.targets, merged_t
+            plan.targets = merged_t
             continue
         if k not in EDITABLE:
             raise MembershipError("plan_bad_field", field=k)

@@ -113,7 +113,7 @@ async def transition(
         actor_member_id=actor_member_id,
     )
     effects: list[AnyReply] = []
-    if has_access(after.state) and not has_access(before.state):
+    if has_access(after.state) and not has_access(before.state) and grants.targets_for(plan):
         member = await load_member(session, sub.member_id)
         effects += await grants.activate(session, services.clock, sub, plan, member)
     elif after.state in REVOKING:

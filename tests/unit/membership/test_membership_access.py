@@ -170,6 +170,20 @@ async def test_plan_sync_is_idempotent_and_keeps_moderator_edits(app, db):
     async with s_.session_factory() as s, s.begin():
         with pytest.raises(DomainError):
             await plans.edit_plan(s, s_.clock, "monthly", actor="system", period_days=-3)
+    async with s_.session_factory() as s, s.begin():
+        with pytest.raises(DomainError):
+            await plans.edit_plan(
+                s, s_.clock, "monthly", actor="system", targets={"telegram": ["x"]}
+            )
+    async with s_.session_factory() as s, s.begin():
+        p = await plans.edit_plan(
+            s,
+            s_.clock,
+            "monthly",
+            actor="system",
+            targets={"telegram": [-1001], "kick_on_expiry": True},
+        )
+        assert grants.targets_for(p) == [("telegram", "-1001", None)]
 
 
 async def test_reconcile_dry_run_reports_and_the_job_fixes(app, db):
