@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
@@ -51,18 +53,23 @@ async def get_or_create(
 ) -> Subscription:
     sub = await find(session, member_id, plan.id, lock=True)
     if sub is None:
+        # Two first payments at once: one insert wins, the other reads the winner's row.
         now = services.clock.now()
-        sub = Subscription(
-            member_id=member_id,
-            plan_id=plan.id,
-            state=State.PENDING.value,
-            started_at=now,
-            updated_at=now,
-            source=source,
-            auto_renew=False,
+        dialect = session.get_bind().dialect.name
+        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Subscription)
+        await session.execute(
+            ins.values(
+                member_id=member_id,
+                plan_id=plan.id,
+                state=State.PENDING.value,
+                started_at=now,
+                updated_at=now,
+                source=source,
+                auto_renew=False,
+            ).on_conflict_do_nothing(index_elements=["member_id", "plan_id"])
         )
-        session.add(sub)
-        await session.flush()
+        sub = await find(session, member_id, plan.id, lock=True)
+        assert sub is not None
     return sub
 
 

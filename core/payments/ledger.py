@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import metrics
 from core.audit import audit
 from core.context import Services
+from core.errors import DomainError
 from core.i18n import translate
 from core.membership import plans as plans_mod
 from core.membership.errors import PaymentRejected
@@ -180,9 +181,14 @@ async def flag(
 
 
 async def _reject(
-    session: AsyncSession, services: Services, pay: Payment, c: Charge, err: PaymentRejected
+    session: AsyncSession,
+    services: Services,
+    pay: Payment,
+    c: Charge,
+    err: PaymentRejected,
+    payer: int | None = None,
 ) -> Outcome:
-    payer_id = err.params.pop("_member_id", None) or c.member_id
+    payer_id = err.params.pop("_member_id", None) or payer or c.member_id
     pay.status = REJECTED
     pay.note = err.key
     pay.member_id = payer_id
@@ -278,8 +284,15 @@ async def _apply(
                     "member": member_id,
                 },
             )
-    except PaymentRejected:
-        raise
+    except DomainError as err:  # e.g. a banned member: money in, no access; moderators decide
+        return await _reject(
+            session,
+            services,
+            pay,
+            c,
+            PaymentRejected(err.key.split(".", 1)[-1], **err.params),
+            member_id,
+        )
     except (OperationalError, IntegrityError):
         raise  # the whole transaction must retry (lock or race on the subscription row)
     except Exception:

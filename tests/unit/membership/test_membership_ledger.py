@@ -172,3 +172,24 @@ async def test_rejections_store_reason_and_grant_nothing(app, db):
         assert notes == {k: v[1] for k, v in cases.items()}
         assert set((await s.execute(select(Payment.status))).scalars()) == {"rejected"}
         assert (await s.execute(select(Subscription.state))).scalars().all() == []
+
+
+async def test_payment_from_a_banned_member_is_rejected_not_left_pending(app, db):
+    from models.member import Member
+
+    mid = await member_id(app, "console", "gil")
+    signed = await _intent(app, mid)
+    async with app.services.session_factory() as s, s.begin():
+        await service.grant(s, app.services, await s.get_one(Member, mid), "monthly", 3, "system")
+        await service.ban(s, app.services, await s.get_one(Member, mid), "system", "fraud")
+    res = await ledger.in_transaction(
+        app.services, lambda s: ledger.process(s, app.services, _charge(signed, "ch_banned"))
+    )
+    assert (res.status, res.reason) == ("rejected", "membership.banned")
+    assert await complete(app.services) == []  # nothing stuck for the completion job
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "banned"
+        pay = (
+            await s.execute(select(Payment).where(Payment.provider_charge_id == "ch_banned"))
+        ).scalar_one()
+        assert (pay.status, pay.member_id) == ("rejected", mid)
