@@ -186,9 +186,9 @@ async def _reject(
     pay: Payment,
     c: Charge,
     err: PaymentRejected,
-    payer: int | None = None,
+    payer_hint: int | None = None,
 ) -> Outcome:
-    payer_id = err.params.pop("_member_id", None) or payer or c.member_id
+    payer_id = err.params.pop("_member_id", None) or payer_hint or c.member_id
     pay.status = REJECTED
     pay.note = err.key
     pay.member_id = payer_id
