@@ -45,10 +45,13 @@ async def reconcile(session: AsyncSession, services: Services, *, dry_run: bool 
         if has_access(state):
             have = {(g.platform, g.target, g.role) for g in active}
             platforms = {a.platform for a in await grants.accounts(session, member.id)}
-            for platform, target, role in grants.targets_for(plan):
-                if platform in platforms and (platform, target, role) not in have:
-                    rep.missing.append((member.id, platform, target))
-            if not dry_run and rep.missing:
+            missing = [
+                (member.id, platform, target)
+                for platform, target, role in grants.targets_for(plan)
+                if platform in platforms and (platform, target, role) not in have
+            ]
+            rep.missing += missing
+            if not dry_run and missing:
                 rep.replies += await grants.activate(session, services.clock, sub, plan, member)
         elif active and not await grants.is_exempt(session, member, services.settings):
             rep.extra += [(member.id, g.platform, g.target) for g in active]

@@ -15,6 +15,11 @@ Moderator API (used by the admin feature):
 Member API: start_trial, cancel, status_lines.
 Payments: activate_paid (ledger only), after_refund (ledger only).
 `actor` is an audit string such as "member:12" (moderator) or "system".
+
+Other entry points: `plans.edit_plan` (moderator plan edits), `reconcile.reconcile(dry_run=)`,
+`grants.record_invite_link(session, grant_id, link)` (adapters call it after turning an
+`Invite` into a single-use link, so a join through someone else's link is caught), and the
+Stripe webhook `core.payments.stripe.handle_webhook` (bot/http/stripe.py).
 """
 
 from __future__ import annotations
