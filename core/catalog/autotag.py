@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalog import Course, Tag
+from models.catalog import Course, Tag, TagSuggestion
 
 if TYPE_CHECKING:
     from core.context import Services
@@ -85,3 +86,22 @@ def encoder_for(services: Services, text: str) -> Any:
 
     lang = "zh" if looks_chinese([text]) else "en"
     return services.get(f"{ENCODER_KEY}.{lang}", lambda _s: pick_encoder(lang))
+
+
+async def propose(
+    session: AsyncSession, services: Services, kind: str, target_id: int, text: str, now: datetime
+) -> TagSuggestion | None:
+    """Store a pending suggestion for a course, lesson or question (None when nothing fits).
+
+    A moderator accepts it with the button `signer.encode("catt", suggestion.id)`
+    (handled in core.catalog.commands) or sets tags by hand.
+    """
+    tags = suggest(encoder_for(services, text), text, await vocabulary(session))
+    if not tags:
+        return None
+    row = TagSuggestion(
+        target_kind=kind, target_id=target_id, tags=tags, status="pending", created_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row

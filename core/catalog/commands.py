@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.audit import audit
 from core.catalog import hooks, service
-from core.catalog.autotag import encoder_for, suggest, vocabulary
+from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
 from core.context import Context, Role
@@ -318,21 +318,11 @@ def _snapshot(c: Course) -> dict[str, object]:
 
 
 async def _suggest_reply(ctx: Context, kind: str, target_id: int, text: str, slug: str) -> Reply:
-    vocab = await vocabulary(ctx.session)
-    tags = suggest(encoder_for(ctx.services, text), text, vocab)
-    if not tags:
+    row = await propose(ctx.session, ctx.services, kind, target_id, text, ctx.clock.now())
+    if row is None:
         return Reply(ctx.t("catalog.no_suggestions", slug=slug))
-    row = TagSuggestion(
-        target_kind=kind,
-        target_id=target_id,
-        tags=tags,
-        status="pending",
-        created_at=ctx.clock.now(),
-    )
-    ctx.session.add(row)
-    await ctx.session.flush()
     return Reply(
-        ctx.t("catalog.suggested", tags=", ".join(tags), slug=slug),
+        ctx.t("catalog.suggested", tags=", ".join(row.tags), slug=slug),
         buttons=[[ButtonSpec(ctx.t("catalog.btn_accept_tags"), data=ctx.sign("catt", row.id))]],
     )
 
