@@ -74,3 +74,46 @@ async def _report(settings, name: str, chart: Path | None) -> None:  # type: ign
             typer.echo(f"chart: {chart}")
     finally:
         await application.close()
+
+
+@app.command()
+def replay(
+    policy: Annotated[str, typer.Option(help="candidate: popularity | tag_match")] = "tag_match",
+    days: Annotated[int, typer.Option(min=1, max=365, help="exposures of the last DAYS")] = 30,
+    k: Annotated[int, typer.Option(min=1, max=20, help="slots the candidate fills")] = 3,
+    config: ConfigOpt = None,
+) -> None:
+    """Estimate a candidate policy on logged digest exposures (inverse propensity scoring)."""
+    asyncio.run(_replay(_settings(config), policy, days, k))
+
+
+async def _replay(settings, policy: str, days: int, k: int) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.wiring import build_app
+    from core.experiments import service
+
+    if policy not in ("popularity", "tag_match"):
+        typer.echo("error: --policy must be popularity or tag_match", err=True)
+        raise typer.Exit(2)
+    application = build_app(settings)
+    try:
+        now = application.services.clock.now()
+        async with application.services.session_factory() as s:
+            res = await service.replay_policy(s, policy, now - timedelta(days=days), now, k)
+        if not res.exposures:
+            typer.echo(f"no logged exposures in the last {days} days")
+            return
+        e = res.estimate
+        typer.echo(
+            f"{res.exposures} logged exposures; logging policy: {res.logged_value:.4f} reward/slot\n"
+            f"candidate {policy}: IPS {e.ips:.4f} ± {1.96 * e.ips_se:.4f} (95%), SNIPS {e.snips:.4f}, "
+            f"effective n {e.effective_n:.0f}, coverage {res.coverage:.1%}"
+        )
+        if res.deterministic_logging:
+            typer.echo(
+                "note: exposures were logged with propensity 1 (no exploration), so the estimate "
+                "only credits items both policies chose: a lower bound, not unbiased"
+            )
+    finally:
+        await application.close()
