@@ -380,7 +380,7 @@ async def refund(
     reason: str = "",
     actor_member_id: int | None = None,
 ) -> list[AnyReply]:
-    """Mark an applied payment refunded (once) and take the access it bought away at once."""
+    """Mark an applied (or rejected) payment refunded, once, and take away what it bought."""
     from core.membership import service
 
     pay = (
@@ -388,9 +388,12 @@ async def refund(
     ).scalar_one_or_none()
     if pay is None:
         raise PaymentRejected("payment_unknown", id=payment_id)
+    was = pay.status
     won = await session.execute(
         update(Payment)
-        .where(Payment.id == pay.id, Payment.status == APPLIED)
+        # A rejected payment was still money in (e.g. Stars for a mismatched invoice): it can
+        # be sent back too; it granted nothing, so nothing is taken away.
+        .where(Payment.id == pay.id, Payment.status.in_((APPLIED, REJECTED)))
         .values(status=REFUNDED, refunded_at=services.clock.now())
         .execution_options(synchronize_session=False)
     )
@@ -403,7 +406,7 @@ async def refund(
         actor=actor,
         action="payment.refunded",
         target=f"payment:{pay.id}",
-        before={"status": APPLIED},
+        before={"status": was},
         after={"status": REFUNDED},
         reason=reason,
         actor_member_id=actor_member_id,

@@ -107,8 +107,13 @@ async def test_wrong_currency_star_payment_is_rejected_and_nothing_granted(app, 
     )
     assert "could not be accepted" in out[0].text and "XTR" in out[0].text
     async with db.session() as s:
-        assert (await s.execute(select(Payment.status))).scalar_one() == "rejected"
+        pay = (await s.execute(select(Payment))).scalar_one()
+        assert pay.status == "rejected"
         assert (await s.execute(select(Subscription.state))).scalars().all() in ([], ["pending"])
+    # The Stars were still taken: a moderator can send them back.
+    async with app.services.session_factory() as s, s.begin():
+        out = await service.refund(s, app.services, pay.id, actor="system", reason="mismatch")
+    assert out == [RefundStars("502", "x2")]
 
 
 async def test_discord_entitlement_create_update_delete(app, db, clock):
