@@ -224,3 +224,32 @@ async def test_retention_purges_only_old_interaction_logs(bot, db, clock, app):
             await s.execute(select(AuditLog).where(AuditLog.action == "privacy.retention_purge"))
         ).scalar_one()
         assert purge.after == {"deleted": 2, "before": (now - timedelta(days=90)).isoformat()}
+
+
+async def test_audit_log_is_append_only_in_the_database(bot, db):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    await bot.say("mod", "/audit")
+    async with db.session() as s:
+        row = (await s.execute(select(AuditLog))).scalars().first()
+        assert row is not None
+    for stmt in (
+        update(AuditLog).where(AuditLog.id == row.id).values(action="tampered"),
+        update(AuditLog).where(AuditLog.id == row.id).values(actor_member_id=None, actor="x"),
+        delete(AuditLog).where(AuditLog.id == row.id),
+    ):
+        async with db.session() as s:
+            try:
+                async with s.begin():
+                    await s.execute(stmt)
+            except DBAPIError as exc:
+                assert "append-only" in str(exc)
+            else:
+                raise AssertionError(f"audit_log accepted {stmt}")
+    # deleting a member still works: the foreign key only clears actor_member_id
+    async with db.session() as s, s.begin():
+        await s.execute(delete(Member).where(Member.id == row.actor_member_id))
+    async with db.session() as s:
+        kept = await s.get_one(AuditLog, row.id)
+        assert kept.actor_member_id is None and kept.action == row.action
