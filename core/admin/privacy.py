@@ -25,9 +25,11 @@ What /forget keeps, and why (documented for operators):
   status, dates); `note`, `meta` and a platform user id kept in `ext_ref` are cleared
   (so a Telegram Stars refund is no longer possible after /forget);
 - `subscription` rows (plan, state, dates) so member counts and MRR history still add up;
-- `audit_log` rows unchanged: the log is append-only, and actors/targets are written as
-  `member:<id>` (never names), which after /forget points at an anonymous row. No rewrite of
-  the audit log is needed, so none is done.
+- `audit_log` rows unchanged: the log is append-only (the database refuses UPDATE and
+  DELETE, see migration admin_0002), and admin commands write actors/targets as
+  `member:<id>` (never names or raw arguments), which after /forget points at an anonymous
+  row. So no rewrite of the audit log is needed and none is done. Features must keep names
+  and platform ids out of audit rows for this to hold.
 Everything identifying goes: accounts (platform ids, usernames, DM chats), the raw
 interaction log, pending confirmations, queued messages' contents and invite links.
 """

@@ -17,7 +17,7 @@ from core.errors import BadArguments, DomainError
 from core.jobs import periodic
 from core.replies import AnyReply, Document, Reply
 from core.router import command
-from models.admin import AdminSetting
+from models.admin import AdminSetting, PendingAction
 from models.interaction import Interaction
 
 RETENTION_KEY = "interaction_retention_days"
@@ -137,4 +137,7 @@ async def purge_old_interactions(services: Services) -> int:
 @periodic("admin.purge_interactions", every=timedelta(hours=24))
 async def _purge_job(services: Services) -> list[AnyReply]:
     await purge_old_interactions(services)
+    async with services.session_factory() as s, s.begin():  # stale confirmations, too
+        cutoff = services.clock.now() - timedelta(days=1)
+        await s.execute(delete(PendingAction).where(PendingAction.expires_at < cutoff))
     return []
