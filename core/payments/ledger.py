@@ -297,6 +297,9 @@ async def _apply(
         raise  # the whole transaction must retry (lock or race on the subscription row)
     except Exception:
         log.exception("granting payment %s failed; left recorded for the next run", pay.id)
+        # Who and what it pays for, so `complete_recorded` can finish it.
+        pay.member_id, pay.plan_id = member_id, plan.id
+        await session.flush()
         metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
         return Outcome(RECORDED, pay.id)
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
@@ -322,9 +325,6 @@ async def process(session: AsyncSession, services: Services, c: Charge) -> Outco
         member_id, plan = await _bind(session, services, c)
     except PaymentRejected as err:
         return await _reject(session, services, pay, c, err)
-    if new_id is not None:
-        pay.member_id, pay.plan_id = member_id, plan.id
-        await session.flush()
     return await _apply(session, services, pay, c, member_id, plan)
 
 
