@@ -7,7 +7,7 @@ from core.digest import compose, service
 from core.digest.schedule import zone
 from core.errors import NotAllowed
 from core.replies import AnyReply, ButtonSpec, Reply
-from core.router import button, command
+from core.router import button, command, start_hook
 from models.catalog import Course
 from models.member import Member
 from models.qa import Question
@@ -15,6 +15,7 @@ from models.qa import Question
 
 @command("digest", help_key="help.digest", usage_key="usage.digest", private_only=True)
 async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    await service.mark_reachable(ctx.session, ctx.clock, ctx.member, ctx.event.chat.kind)
     words = args.split()
     verb = words[0].lower() if words else ""
     if not verb:
@@ -66,6 +67,13 @@ def _buttons(rows: list[list[dict[str, str]]]) -> list[list[ButtonSpec]]:
     return [
         [ButtonSpec(b["label"], data=b.get("data"), url=b.get("url")) for b in row] for row in rows
     ]
+
+
+@start_hook(priority=5)
+async def back_in_reach(ctx: Context, args: str) -> list[AnyReply] | None:
+    """A member who blocked the bot and now /starts it again can be reached again."""
+    await service.mark_reachable(ctx.session, ctx.clock, ctx.member, ctx.event.chat.kind)
+    return None
 
 
 @button("dg")

@@ -182,8 +182,9 @@ async def _send_one(
             return await outbox.record(
                 s,
                 row,
-                SendOutcome("retry", retry_after=wait, error="chat throttled"),
+                SendOutcome("retry", retry_after=wait, error="throttled"),
                 services.clock.now(),
+                counted=False,
             )
     async with factory() as s, s.begin():
         if not await outbox.mark_inflight(s, row):

@@ -258,15 +258,22 @@ async def mark_inflight(s: AsyncSession, row: Claimed) -> bool:
     return bool(getattr(res, "rowcount", 0))
 
 
-async def record(s: AsyncSession, row: Claimed, outcome: SendOutcome, now: datetime) -> str:
-    """Apply one delivery outcome to the row (and its digest / member); returns the new status."""
+async def record(
+    s: AsyncSession, row: Claimed, outcome: SendOutcome, now: datetime, *, counted: bool = True
+) -> str:
+    """Apply one delivery outcome to the row (and its digest / member); returns the new status.
+
+    `counted=False`: the row was never offered to the platform (we throttled it ourselves),
+    so the claim does not use up one of its MAX_ATTEMPTS."""
     values: dict[str, Any] = {"lease_until": None, "last_error": outcome.error[:500]}
+    if not counted:
+        values["attempts"] = Outbox.attempts - 1
     digest_status: str | None = None
     if outcome.status == "sent":
         values.update(status="sent", sent_at=now, message_ref=outcome.message_ref)
         digest_status = "sent"
     elif outcome.status == "retry":
-        if row.attempts >= MAX_ATTEMPTS:
+        if row.attempts - (0 if counted else 1) >= MAX_ATTEMPTS:
             values["status"] = "dead"
             digest_status = "failed"
         else:

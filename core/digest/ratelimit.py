@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 EPS = 1e-9
+FLOOD_WINDOW = 2.0  # seconds
+FLOOD_CHATS = 3  # 429s from this many different chats within FLOOD_WINDOW: pause the platform
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class RateLimiter:
     max_chats: int = 50_000  # idle per-chat buckets are dropped beyond this
     _buckets: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
     _blocked: dict[tuple[str, str], float] = field(default_factory=dict)
+    _recent_429: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def _bucket(self, key: tuple[str, str], limit: Limit, now: float) -> TokenBucket:
@@ -95,13 +98,26 @@ class RateLimiter:
         return out
 
     def penalize(self, platform: str, chat: str, retry_after: float) -> None:
-        """A 429 for this chat: nothing more goes to it for `retry_after` seconds."""
-        self._blocked[(platform, chat)] = self.monotonic() + retry_after
+        """A 429 for this chat: nothing more goes to it for `retry_after` seconds.
+
+        429s from several chats at once mean the bot as a whole is over its limit: then the
+        whole platform pauses for `retry_after` (Telegram's flood control is per bot too)."""
+        now = self.monotonic()
+        self._blocked[(platform, chat)] = now + retry_after
+        recent = self._recent_429.setdefault(platform, [])
+        recent[:] = [(t, c) for t, c in recent if now - t <= FLOOD_WINDOW] + [(now, chat)]
+        if len({c for _, c in recent}) >= FLOOD_CHATS:
+            until = now + retry_after
+            self._blocked[(platform, "*")] = max(self._blocked.get((platform, "*"), 0.0), until)
 
     def ready_in(self, platform: str, chat: str, group: bool = False) -> float:
         """Seconds until a send to this chat would be allowed (0 = now)."""
         now = self.monotonic()
-        wait = max(0.0, self._blocked.get((platform, chat), 0.0) - now)
+        wait = max(
+            0.0,
+            self._blocked.get((platform, chat), 0.0) - now,
+            self._blocked.get((platform, "*"), 0.0) - now,
+        )
         for b in self._relevant(platform, chat, group, now):
             wait = max(wait, b.wait_time(now))
         return wait

@@ -165,6 +165,25 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     return "digest.saved"
 
 
+async def mark_reachable(
+    session: AsyncSession, clock: Clock, member: Member, chat_kind: str
+) -> None:
+    """They wrote to us in private, so the block (403) that marked them unreachable is over."""
+    if member.reachable or chat_kind != "private":
+        return
+    member.reachable = True
+    await audit(
+        session,
+        clock,
+        actor=f"member:{member.id}",
+        actor_member_id=member.id,
+        action="member.reachable",
+        target=f"member:{member.id}",
+        before={"reachable": False},
+        after={"reachable": True},
+    )
+
+
 async def record_click(
     session: AsyncSession, clock: Clock, member: Member, parts: list[str]
 ) -> tuple[str, int | None, str]:

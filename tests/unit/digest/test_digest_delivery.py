@@ -311,3 +311,24 @@ async def test_injected_recommender_items_and_explanations_are_used(services, cl
     ((_, payload),) = fake_telegram.sent
     assert "Intro Sql — because you finished SQL Basics" in payload["text"]
     assert "Sql Joins" not in payload["text"]
+
+
+async def test_blocked_member_who_starts_again_gets_digests_again(
+    app, services, clock, fake_telegram
+):
+    from core.events import Actor, Chat, Command
+
+    ids = await seed(services, clock, n=1)
+    await compose_due(services)
+    fake_telegram.script["c-m0"] = [SendOutcome("unreachable", error="403 bot was blocked")]
+    await send_all(services, fake_telegram)
+    clock.advance(days=1)
+    assert (await compose_due(services)).composed == 0
+    await app.router.dispatch(
+        Command(Actor("telegram", "u-m0"), Chat("telegram", "c-m0"), "back-1", name="start")
+    )
+    async with services.session_factory() as s:
+        assert (await s.get(Member, ids[0])).reachable is True
+    assert (await compose_due(services)).queued == 1
+    await send_all(services, fake_telegram)
+    assert [t for t, _ in fake_telegram.sent] == ["c-m0"]
