@@ -111,6 +111,67 @@ async def seen_courses(session: AsyncSession, member_ids: list[int]) -> dict[int
     return out
 
 
+def _reason_text(reason: Any, locale: str) -> str:
+    """An explanation as text: a string, an i18n (key, params) object, or a list of them."""
+    from core.i18n import has_key, translate
+
+    if reason is None:
+        return ""
+    if isinstance(reason, (list, tuple)):
+        return "; ".join(filter(None, (_reason_text(r, locale) for r in reason)))
+    key = getattr(reason, "key", None)
+    if isinstance(key, str):
+        params = dict(getattr(reason, "params", {}) or {})
+        if has_key(key):
+            return translate(locale, key, **params)
+        english = getattr(reason, "english", None)
+        return str(english()) if callable(english) else key
+    return str(reason)
+
+
+async def _call_service(
+    fn: Any, services: Services, session: AsyncSession, member_id: int, k: int
+) -> Any:
+    """Call the recommender's function with whichever of the agreed signatures it has."""
+    import inspect
+
+    sig = inspect.signature(fn)
+    for args, kwargs in (
+        ((session, member_id, k), {}),
+        ((services, session, member_id, k), {}),
+        ((session, member_id), {"k": k}),
+        ((), {"session": session, "member_id": member_id, "k": k}),
+    ):
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError:
+            continue
+        got = fn(*args, **kwargs)
+        return await got if inspect.isawaitable(got) else got
+    raise TypeError(f"cannot call {fn!r} as recommend_for(session, member_id, k)")
+
+
+async def _with_titles(session: AsyncSession, items: list[Item], locale: str) -> list[Item]:
+    """Fill in titles and links the recommender left out (it may return only ids)."""
+    missing = [i.ref for i in items if not i.title or not i.url]
+    if not missing:
+        return items
+    found = {
+        c.id: c
+        for c in (await session.execute(select(Course).where(Course.id.in_(missing)))).scalars()
+    }
+    out = []
+    for it in items:
+        c = found.get(it.ref)
+        if c is None:
+            if it.title:
+                out.append(it)
+            continue
+        title = it.title or (c.title_zh if locale == "zh-CN" and c.title_zh else c.title)
+        out.append(Item(it.kind, it.ref, title, it.reason, it.url or c.url))
+    return out
+
+
 class RecommendServiceAdapter:
     """Adapts core.recommend.service (recommend_for / peers_for) to RecommenderPort."""
 
@@ -125,10 +186,7 @@ class RecommendServiceAdapter:
         fn = getattr(self.mod, "recommend_for", None)
         if fn is None:
             return await self.fallback.recommend_for(session, member, k, locale)
-        try:
-            got = await fn(session, member.id, k)
-        except TypeError:
-            got = await fn(self.services, session, member.id, k)
+        got = await _call_service(fn, self.services, session, member.id, k)
         out = []
         for r in got or []:
             cid = _first_attr(r, "course_id", "item_id", "id")
@@ -137,19 +195,10 @@ class RecommendServiceAdapter:
             title = _first_attr(r, "title", default="")
             if locale == "zh-CN":
                 title = _first_attr(r, "title_zh", default="") or title
-            reason = _first_attr(r, "explanation", "reason", "why", default="") or ""
-            if isinstance(reason, (list, tuple)):
-                reason = "; ".join(str(x) for x in reason)
-            out.append(
-                Item(
-                    "course",
-                    int(cid),
-                    str(title),
-                    str(reason),
-                    _first_attr(r, "url", default="") or "",
-                )
-            )
-        return out
+            reason = _first_attr(r, "explanation", "explanations", "reason", "why", default="")
+            url = _first_attr(r, "url", default="") or ""
+            out.append(Item("course", int(cid), str(title), _reason_text(reason, locale), url))
+        return await _with_titles(session, out, locale)
 
     async def peers_for(
         self, session: AsyncSession, member: Member, k: int, locale: str
@@ -157,18 +206,15 @@ class RecommendServiceAdapter:
         fn = getattr(self.mod, "peers_for", None)
         if fn is None:
             return await self.fallback.peers_for(session, member, k, locale)
-        try:
-            got = await fn(session, member.id, k)
-        except TypeError:
-            got = await fn(self.services, session, member.id, k)
+        got = await _call_service(fn, self.services, session, member.id, k)
         out = []
         for p in got or []:
             pid = _first_attr(p, "member_id", "peer_id", "id")
             if pid is None:
                 continue
             name = _first_attr(p, "display_name", "name", default="") or f"#{pid}"
-            reason = _first_attr(p, "explanation", "reason", default="") or ""
-            out.append(Item("peer", int(pid), str(name), str(reason)))
+            reason = _first_attr(p, "explanation", "reason", default="")
+            out.append(Item("peer", int(pid), str(name), _reason_text(reason, locale)))
         return out
 
 

@@ -332,3 +332,39 @@ async def test_blocked_member_who_starts_again_gets_digests_again(
     assert (await compose_due(services)).queued == 1
     await send_all(services, fake_telegram)
     assert [t for t, _ in fake_telegram.sent] == ["c-m0"]
+
+
+async def test_recommend_service_adapter_renders_ids_and_i18n_explanations(services, clock):
+    from dataclasses import dataclass, field
+    from types import SimpleNamespace
+
+    from core.digest.providers import RecommendServiceAdapter
+
+    @dataclass(frozen=True)
+    class Explanation:  # the recommender's shape: an i18n key and its parameters
+        key: str
+        params: dict = field(default_factory=dict)
+
+        def english(self):
+            return "because you finished " + self.params["title"]
+
+    calls = []
+
+    async def recommend_for(session, member_id, k):
+        calls.append((member_id, k))
+        return [
+            SimpleNamespace(
+                course_id=1, explanation=Explanation("recommend.why_finished", {"title": "SQL 101"})
+            )
+        ]
+
+    ids = await seed(services, clock, n=1)
+    adapter = RecommendServiceAdapter(SimpleNamespace(recommend_for=recommend_for), services)
+    async with services.session_factory() as s:
+        member = await s.get(Member, ids[0])
+        items = await adapter.recommend_for(s, member, 3, "en")
+    assert calls == [(ids[0], 3)]
+    assert [(i.ref, i.title, i.url) for i in items] == [
+        (1, "Intro Sql", "https://example.org/intro-sql")
+    ]
+    assert "SQL 101" in items[0].reason
