@@ -11,7 +11,7 @@ import logging
 import pkgutil
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -159,6 +159,39 @@ def role_for(
     return Role.MEMBER
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+PRIVACY_COMMANDS = {"mydata", "forget", "help", "language"}  # open even to banned members
+PRIVACY_BUTTONS = {"adm"}
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def sanitize(event: Event) -> Event:
+    """Drop control characters (PostgreSQL refuses NUL; none of them mean anything in chat)."""
+    a = event.actor
+    actor = replace(
+        a, display_name=_clean(a.display_name), username=_clean(a.username) if a.username else None
+    )
+    changes: dict[str, Any] = {"actor": actor}
+    for field in ("text", "args"):
+        value = getattr(event, field, None)
+        if isinstance(value, str):
+            changes[field] = _clean(value)
+    return replace(event, **changes)
+
+
+def _privacy_command(event: Event) -> bool:
+    if isinstance(event, Command):
+        return event.name.lower() in PRIVACY_COMMANDS
+    if isinstance(event, Message) and event.text.startswith("/"):
+        parsed = parse_command(event.text)
+        return parsed is not None and parsed[0] in PRIVACY_COMMANDS
+    # confirmation buttons (/forget's among them); the handler re-checks who may confirm what
+    return isinstance(event, Button) and event.data.split(":", 1)[0] in PRIVACY_BUTTONS
+
+
 async def _first_delivery(session: AsyncSession, s: Services, event: Event) -> bool:
     """Record the update id; False when this update was already applied (a redelivery)."""
     try:
@@ -189,6 +222,7 @@ class Router:
 
     async def dispatch(self, event: Event) -> list[AnyReply]:
         """Handle one event; never raises for user mistakes, never leaves half a change."""
+        event = sanitize(event)
         s = self.services
         limit = s.settings.max_text_length
         text = getattr(event, "text", None) or getattr(event, "args", None) or ""
@@ -210,7 +244,11 @@ class Router:
                         event.actor.is_platform_admin,
                     )
                     ctx = Context(s, session, event, member, account, role)
-                    if member.role == "banned" and role < Role.MODERATOR:
+                    if (
+                        member.role == "banned"
+                        and role < Role.MODERATOR
+                        and not _privacy_command(event)
+                    ):
                         return [Reply(ctx.t("errors.banned"))]
                     if len(text) > limit:
                         return [Reply(ctx.t("errors.too_long", limit=limit))]

@@ -108,3 +108,27 @@ async def test_member_who_blocks_the_bot_becomes_unreachable_then_returns(app, d
     await app.router.dispatch(BotStatusChanged(actor, chat, status="member", old_status="kicked"))
     async with db.session() as s:
         assert (await s.execute(select(Member.reachable))).scalar_one() is True
+
+
+async def test_control_characters_are_dropped_before_storage(app, db):
+    ev = Command(
+        Actor("console", "nul", display_name="A\x00li\x07ce"), Chat("console", "nul"), name="whoami"
+    )
+    out = await app.router.dispatch(ev)
+    assert "Alice" in out[0].text
+    async with db.session() as s:
+        assert (await s.execute(select(Member.display_name))).scalar_one() == "Alice"
+
+
+async def test_banned_member_is_refused_but_may_still_export_their_data(app, db):
+    await app.router.dispatch(Command(Actor("console", "bad"), Chat("console", "bad"), name="help"))
+    async with db.session() as s, s.begin():
+        (await s.execute(select(Member))).scalar_one().role = "banned"
+    out = await app.router.dispatch(
+        Command(Actor("console", "bad"), Chat("console", "bad"), name="courses")
+    )
+    assert "suspended" in out[0].text
+    out = await app.router.dispatch(
+        Command(Actor("console", "bad"), Chat("console", "bad"), name="help")
+    )
+    assert "suspended" not in out[0].text
