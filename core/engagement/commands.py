@@ -1,0 +1,82 @@
+"""/points, /leaderboard and moderators' /award."""
+
+from __future__ import annotations
+
+from core.context import Context, Role
+from core.engagement import rules, service
+from core.errors import BadArguments
+from core.members import find_member
+from core.replies import AnyReply, Reply
+from core.router import command
+
+
+@command("points", help_key="help.points")
+async def points(ctx: Context, args: str) -> list[AnyReply]:
+    await service.sync(ctx.session, ctx.clock, ctx.member.id)
+    total = (await service.totals(ctx.session)).get(ctx.member.id, 0)
+    week = (
+        await service.totals(
+            ctx.session, service.week_start(ctx.clock.now(), ctx.settings.timezone)
+        )
+    ).get(ctx.member.id, 0)
+    level, nxt = rules.level_for(total)
+    lines = [
+        ctx.t(
+            "engagement.points",
+            total=total,
+            week=week,
+            level=level,
+            name=ctx.t(f"engagement.level_{level}"),
+        )
+    ]
+    if nxt is not None:
+        lines.append(ctx.t("engagement.next_level", missing=nxt - total, level=level + 1))
+    st = await service.learning_streak(ctx.session, ctx.clock, ctx.member)
+    lines.append(ctx.t("engagement.streak", days=st.days))
+    if st.frozen:
+        lines.append(ctx.t("engagement.frozen", day=st.frozen[0].isoformat()))
+    return [Reply("\n".join(lines))]
+
+
+@command("leaderboard", help_key="help.leaderboard", usage_key="usage.leaderboard")
+async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
+    arg = args.strip().lower()
+    if arg in ("optin", "opt-in", "on"):
+        ctx.member.leaderboard_opt_in = True
+        return [Reply(ctx.t("engagement.opted_in"))]
+    if arg in ("optout", "opt-out", "off"):
+        ctx.member.leaderboard_opt_in = False
+        return [Reply(ctx.t("engagement.opted_out"))]
+    if arg not in ("", "week", "all"):
+        raise BadArguments("errors.usage", usage=ctx.t("usage.leaderboard"))
+    await service.sync(ctx.session, ctx.clock)
+    since = None if arg == "all" else service.week_start(ctx.clock.now(), ctx.settings.timezone)
+    rows = await service.leaderboard(ctx.session, since, limit=0)
+    head = ctx.t("engagement.board_all" if since is None else "engagement.board_week")
+    if not rows:
+        return [Reply(head + "\n" + ctx.t("engagement.board_empty"))]
+    lines = [head]
+    for r in rows[:10]:
+        name = r.name if r.name is not None else ctx.t("engagement.anonymous")
+        me = " ← " + ctx.t("engagement.you") if r.member_id == ctx.member.id else ""
+        lines.append(f"{r.rank}. {name} — {r.points}{me}")
+    mine = next((r for r in rows if r.member_id == ctx.member.id), None)
+    if mine is not None and mine.rank > 10:
+        lines.append(ctx.t("engagement.your_rank", rank=mine.rank, points=mine.points))
+    if not ctx.member.leaderboard_opt_in:
+        lines.append(ctx.t("engagement.optin_hint"))
+    return [Reply("\n".join(lines))]
+
+
+@command("award", role=Role.MODERATOR, help_key="help.award", usage_key="usage.award")
+async def award(ctx: Context, args: str) -> list[AnyReply]:
+    parts = args.split(None, 2)
+    if len(parts) < 3 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 6:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
+    member = await find_member(ctx.session, parts[0].replace("\x00", ""))
+    amount = int(parts[1])
+    await service.adjust(ctx.session, ctx.clock, ctx.member, member, amount, parts[2])
+    total = (await service.totals(ctx.session)).get(member.id, 0)
+    return [
+        Reply(ctx.t("engagement.adjusted", name=member.display_name, points=amount, total=total))
+    ]

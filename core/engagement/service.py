@@ -1,0 +1,205 @@
+"""Points ledger sync/rebuild, totals, leaderboard, streaks and audited adjustments.
+
+`sync` turns new interactions into ledger rows (0 points once a daily cap is reached);
+`rebuild` drops every derived row and syncs from scratch. Because caps count awards per
+member, action and local day, both give the same totals whatever the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import audit
+from core.clock import Clock
+from core.engagement import rules
+from core.errors import DomainError
+from models.engagement import PointsEntry
+from models.interaction import Interaction
+from models.member import Member
+
+BATCH = 2000
+
+
+async def sync(session: AsyncSession, clock: Clock, member_id: int | None = None) -> int:
+    """Ledger rows for interactions not yet scored; returns how many were added."""
+    added = 0
+    while True:
+        q = (
+            select(Interaction.id, Interaction.member_id, Interaction.kind, Interaction.at)
+            .outerjoin(PointsEntry, PointsEntry.interaction_id == Interaction.id)
+            .where(PointsEntry.id.is_(None), Interaction.kind.in_(list(rules.POINTS)))
+            .order_by(Interaction.id)
+            .limit(BATCH)
+        )
+        if member_id is not None:
+            q = q.where(Interaction.member_id == member_id)
+        rows = (await session.execute(q)).all()
+        if not rows:
+            return added
+        members = {r.member_id for r in rows}
+        tzs = dict(
+            (
+                await session.execute(
+                    select(Member.id, Member.timezone).where(Member.id.in_(members))
+                )
+            ).all()
+        )
+        actions = [
+            rules.Action(
+                r.id,
+                r.member_id,
+                r.kind,
+                rules.local_day(r.at, tzs.get(r.member_id, "UTC")).isoformat(),
+            )
+            for r in rows
+        ]
+        days = {a.day for a in actions}
+        awarded = {
+            (m, k, d): n
+            for m, k, d, n in (
+                await session.execute(
+                    select(PointsEntry.member_id, PointsEntry.kind, PointsEntry.day, func.count())
+                    .where(
+                        PointsEntry.member_id.in_(members),
+                        PointsEntry.day.in_(days),
+                        PointsEntry.points > 0,
+                        PointsEntry.interaction_id.is_not(None),
+                    )
+                    .group_by(PointsEntry.member_id, PointsEntry.kind, PointsEntry.day)
+                )
+            ).all()
+        }
+        points = rules.score(actions, awarded)
+        at = {r.id: r.at for r in rows}
+        for a in actions:
+            session.add(
+                PointsEntry(
+                    member_id=a.member_id,
+                    interaction_id=a.id,
+                    kind=a.kind,
+                    points=points[a.id],
+                    day=a.day,
+                    at=at[a.id],
+                    reason="",
+                )
+            )
+        await session.flush()
+        added += len(actions)
+
+
+async def rebuild(session: AsyncSession, clock: Clock) -> int:
+    """Forget every derived row and score the whole interaction log again."""
+    await session.execute(delete(PointsEntry).where(PointsEntry.interaction_id.is_not(None)))
+    return await sync(session, clock)
+
+
+async def totals(session: AsyncSession, since: datetime | None = None) -> dict[int, int]:
+    q = select(PointsEntry.member_id, func.sum(PointsEntry.points)).group_by(PointsEntry.member_id)
+    if since is not None:
+        q = q.where(PointsEntry.at >= since)
+    return {m: int(p or 0) for m, p in (await session.execute(q)).all()}
+
+
+async def adjust(
+    session: AsyncSession, clock: Clock, actor: Member, member: Member, points: int, reason: str
+) -> PointsEntry:
+    """A moderator's correction: needs a reason, bounded, audited."""
+    if points == 0 or abs(points) > rules.ADJUST_LIMIT:
+        raise DomainError("engagement.adjust_range", limit=rules.ADJUST_LIMIT)
+    reason = reason.strip().replace("\x00", "")
+    if not reason:
+        raise DomainError("engagement.adjust_reason")
+    now = clock.now()
+    before = (await totals(session)).get(member.id, 0)
+    row = PointsEntry(
+        member_id=member.id,
+        interaction_id=None,
+        kind="adjust",
+        points=points,
+        day=rules.local_day(now, member.timezone).isoformat(),
+        at=now,
+        reason=reason[:500],
+        actor_member_id=actor.id,
+    )
+    session.add(row)
+    await session.flush()
+    await audit(
+        session,
+        clock,
+        actor=f"member:{actor.id}",
+        actor_member_id=actor.id,
+        action="engagement.adjust",
+        target=f"member:{member.id}",
+        before={"points": before},
+        after={"points": before + points},
+        reason=reason[:500],
+    )
+    return row
+
+
+async def learning_streak(session: AsyncSession, clock: Clock, member: Member) -> rules.Streak:
+    """Streak over learning days in the member's own timezone (DST-safe via zoneinfo)."""
+    since = clock.now() - timedelta(days=400)
+    ats = (
+        await session.execute(
+            select(Interaction.at).where(
+                Interaction.member_id == member.id,
+                Interaction.kind.in_(rules.LEARNING_KINDS),
+                Interaction.at >= since,
+            )
+        )
+    ).scalars()
+    days = {rules.local_day(at, member.timezone) for at in ats}
+    return rules.streak(days, rules.local_day(clock.now(), member.timezone))
+
+
+def week_start(now: datetime, tz: str) -> datetime:
+    """Monday 00:00 of the current week in the community's timezone, as aware UTC."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    monday = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return monday.astimezone(ZoneInfo("UTC"))
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    member_id: int
+    name: str | None  # None = the member did not opt in: shown anonymously
+    points: int
+
+
+async def leaderboard(session: AsyncSession, since: datetime | None, limit: int = 10) -> list[Row]:
+    """Everyone with points is ranked; only opted-in members are named."""
+    tot = await totals(session, since)
+    ranked = sorted(((p, m) for m, p in tot.items() if p > 0), key=lambda x: (-x[0], x[1]))
+    ids = [m for _, m in ranked]
+    people = (
+        {
+            m.id: m
+            for m in (await session.execute(select(Member).where(Member.id.in_(ids)))).scalars()
+        }
+        if ids
+        else {}
+    )
+    out: list[Row] = []
+    rank = 0
+    last: int | None = None
+    for i, (p, m) in enumerate(ranked, 1):
+        if p != last:
+            rank, last = i, p
+        member = people.get(m)
+        if member is None or member.forgotten_at is not None:
+            continue
+        out.append(Row(rank, m, member.display_name if member.leaderboard_opt_in else None, p))
+    return out[:limit] if limit else out

@@ -1,0 +1,33 @@
+"""Points ledger derived from the interaction log (plus audited moderator adjustments).
+
+Rows with an `interaction_id` are derived and can be rebuilt from scratch at any time;
+rows without one are moderator adjustments and survive a rebuild.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class PointsEntry(Base):
+    __tablename__ = "points_entry"
+    __table_args__ = (Index("ix_points_entry_member_at", "member_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interaction.id", ondelete="CASCADE"), unique=True, nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))  # interaction kind, or "adjust"
+    points: Mapped[int] = mapped_column(Integer, default=0)  # 0 = over the daily cap
+    day: Mapped[str] = mapped_column(String(10))  # member-local date, YYYY-MM-DD
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"), nullable=True
+    )

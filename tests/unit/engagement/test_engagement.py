@@ -1,0 +1,197 @@
+"""Points with daily caps, streaks across timezones/DST with a weekly freeze, rebuild, leaderboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from core.engagement import rules, service
+from models.audit import AuditLog
+from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Account, Member
+
+
+async def _member(s, name: str, tz: str = "UTC", opt_in: bool = False) -> Member:
+    m = Member(
+        display_name=name,
+        timezone=tz,
+        leaderboard_opt_in=opt_in,
+        tags=[],
+        prefs={},
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    s.add(m)
+    await s.flush()
+    s.add(
+        Account(
+            member_id=m.id,
+            platform="console",
+            platform_user_id=name.lower(),
+            username=name.lower(),
+            created_at=m.created_at,
+        )
+    )
+    return m
+
+
+def _log(s, m: Member, kind: str, at: datetime) -> None:
+    s.add(
+        Interaction(member_id=m.id, kind=kind, weight=KIND_WEIGHTS.get(kind, 1.0), at=at, meta={})
+    )
+
+
+async def test_points_and_daily_caps_follow_the_members_day(db, clock):
+    t0 = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
+    async with db.session() as s, s.begin():
+        ann = await _member(s, "Ann", "Asia/Shanghai")  # 20:00 UTC is already 04:00 next day
+        for i in range(12):
+            _log(s, ann, "lesson_complete", t0 + timedelta(minutes=i))
+        _log(s, ann, "lesson_complete", t0 - timedelta(hours=5))  # 23:00 local, the day before
+        _log(s, ann, "answer_accepted", t0)
+        _log(s, ann, "view", t0)  # browsing earns nothing
+        await service.sync(s, clock)
+        assert (await service.totals(s))[ann.id] == 10 * 10 + 10 + 25
+        assert await service.sync(s, clock) == 0  # nothing left to score
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.sampled_from(sorted(rules.POINTS)),
+            st.integers(0, 4),
+        ),
+        max_size=80,
+    ),
+    st.integers(1, 20),
+)
+@settings(max_examples=60, deadline=None)
+def test_incremental_scoring_equals_scoring_from_scratch(items, chunk):
+    actions = [rules.Action(i, m, k, f"2026-03-0{d + 1}") for i, (m, k, d) in enumerate(items)]
+    whole = rules.score(actions)
+    awarded: dict = {}
+    inc: dict[int, int] = {}
+    for start in range(0, len(actions), chunk):
+        part = actions[start : start + chunk]
+        got = rules.score(part, awarded)
+        for a in part:
+            if got[a.id]:
+                key = (a.member_id, a.kind, a.day)
+                awarded[key] = awarded.get(key, 0) + 1
+        inc.update(got)
+    assert sum(inc.values()) == sum(whole.values())
+    for m in {a.member_id for a in actions}:
+        mine = [a.id for a in actions if a.member_id == m]
+        assert sum(inc[i] for i in mine) == sum(whole[i] for i in mine)
+
+
+async def test_rebuild_gives_the_incremental_totals_and_keeps_adjustments(db, clock):
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    async with db.session() as s, s.begin():
+        a = await _member(s, "Ann")
+        b = await _member(s, "Bo")
+        mod = await _member(s, "Mod")
+        for i in range(7):
+            _log(s, a, "question_asked", t0 + timedelta(hours=i))
+        await service.sync(s, clock)
+        for i in range(4):  # late arrivals, some for a day already scored
+            _log(s, a, "question_asked", t0 - timedelta(minutes=i))
+            _log(s, b, "answer_given", t0 + timedelta(days=i % 2))
+        await service.sync(s, clock)
+        await service.adjust(s, clock, mod, b, -3, "duplicate answer")
+        before = await service.totals(s)
+        await service.rebuild(s, clock)
+        assert await service.totals(s) == before == {a.id: 3 * 5, b.id: 4 * 10 - 3}
+
+
+async def test_adjustments_need_a_reason_are_bounded_and_audited(console_bot, db, clock):
+    async with db.session() as s, s.begin():
+        await _member(s, "Cleo")
+    assert "Usage: /award" in await console_bot.send("/award @cleo 10", as_member="mod")
+    assert "up to 1000" in await console_bot.send("/award @cleo 5000 generous")
+    assert "I don't know a member called @nobody" in await console_bot.send("/award @nobody 5 hi")
+    out = await console_bot.send("/award @cleo 20 ran the study night")
+    assert "Gave Cleo 20 points (now 20)" in out
+    async with db.session() as s:
+        row = (
+            await s.execute(select(AuditLog).where(AuditLog.action == "engagement.adjust"))
+        ).scalar_one()
+        assert (row.before, row.after, row.reason) == (
+            {"points": 0},
+            {"points": 20},
+            "ran the study night",
+        )
+    assert "moderators only" in await console_bot.send("/award @cleo 20 me", as_member="cleo")
+
+
+def test_streak_freeze_once_per_week():
+    fri = date(2026, 3, 13)  # Mon 9 .. Fri 13
+    days = {date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 12), fri}
+    st_ = rules.streak(days, fri)
+    assert st_.days == 4 and st_.frozen == (date(2026, 3, 11),)
+    two_gaps = {date(2026, 3, 9), date(2026, 3, 11), fri}  # Tue and Thu missed: one freeze only
+    assert rules.streak(two_gaps, fri).days == 2
+    assert rules.streak({date(2026, 3, 10)}, fri).days == 0  # two days missed in a row
+    # yesterday missed, today not yet: the freeze keeps the streak alive until tonight
+    assert rules.streak({date(2026, 3, 11)}, fri) == rules.Streak(1, (date(2026, 3, 12),))
+    assert rules.level_for(0) == (1, 50) and rules.level_for(60) == (2, 200)
+    assert rules.level_for(10_000) == (6, None)
+
+
+async def test_streak_counts_local_days_across_dst(db):
+    from core.clock import FrozenClock
+
+    # New York springs forward on 2026-03-08
+    times = [
+        datetime(2026, 3, 7, 4, 30, tzinfo=UTC),  # Mar 6 23:30 EST
+        datetime(2026, 3, 7, 23, 0, tzinfo=UTC),  # Mar 7 18:00 EST
+        datetime(2026, 3, 9, 3, 30, tzinfo=UTC),  # Mar 8 23:30 EDT
+    ]
+    async with db.session() as s, s.begin():
+        ny = await _member(s, "Nia", "America/New_York")
+        utc = await _member(s, "Uli", "UTC")
+        for at in times:
+            _log(s, ny, "lesson_complete", at)
+            _log(s, utc, "lesson_complete", at)
+    now = FrozenClock(datetime(2026, 3, 9, 14, 0, tzinfo=UTC))  # Mar 9 morning in New York
+    async with db.session() as s:
+        assert await service.learning_streak(s, now, ny) == rules.Streak(3, ())
+        # the same moments in UTC are Mar 7, 7 and 9: the week's freeze bridges Mar 8
+        assert await service.learning_streak(s, now, utc) == rules.Streak(2, (date(2026, 3, 8),))
+
+
+async def test_leaderboard_names_only_members_who_opt_in(console_bot, db, clock):
+    t = clock.now()
+    async with db.session() as s, s.begin():
+        ann = await _member(s, "Ann", opt_in=True)
+        bo = await _member(s, "Bo")
+        for _ in range(3):
+            _log(s, bo, "answer_accepted", t)
+        _log(s, ann, "lesson_complete", t)
+        _log(s, ann, "course_complete", t - timedelta(days=30))
+    out = await console_bot.send("/leaderboard", as_member="ann")
+    assert "1. (a member) — 75\n2. Ann — 10 ← you" in out
+    out = await console_bot.send("/leaderboard all")
+    assert "1. (a member) — 75\n2. Ann — 60 ← you" in out
+    out = await console_bot.send("/leaderboard", as_member="bo")
+    assert "1. (a member) — 75 ← you" in out and "/leaderboard optin" in out
+    await console_bot.send("/leaderboard optin")
+    assert "1. Bo — 75" in await console_bot.send("/leaderboard")
+    assert "Usage: /leaderboard" in await console_bot.send("/leaderboard yesterday")
+    out = await console_bot.send("/points", as_member="ann")
+    assert "60 points (10 this week) — level 2: Learner" in out and "140 more points" in out
+
+
+def test_cli_rebuild(db, monkeypatch):
+    if db.kind != "sqlite":
+        pytest.skip("the CLI path is the same on both engines")
+    from bot.cli import app
+
+    monkeypatch.setenv("SYLLABOT_DATABASE_URL", db.url)
+    res = CliRunner().invoke(app, ["engagement", "rebuild"])
+    assert res.exit_code == 0 and "rescored 0 interactions; 0 points" in res.output
