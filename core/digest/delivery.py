@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from core.context import Services
 from core.digest import outbox
 from core.digest.ratelimit import RateLimiter
+from core.digest.schedule import in_quiet, local_instant, zone
 from core.ports import Deliverer, SendOutcome
 from models.member import Member
 
@@ -132,7 +134,8 @@ async def drain(
 
 
 async def _gate(services: Services, rows: list[outbox.Claimed]) -> dict[int, str | None]:
-    """Why each member's row must not go (opted out, unreachable, forgotten), checked at send."""
+    """Why each member's row must not go now, checked at send time: "forgotten",
+    "unreachable", "opted out" (cancel), or "quiet:<seconds>" (digests wait out quiet hours)."""
     ids = {r.member_id for r in rows if r.member_id is not None}
     if not ids:
         return {}
@@ -140,22 +143,40 @@ async def _gate(services: Services, rows: list[outbox.Claimed]) -> dict[int, str
         found = (
             await s.execute(
                 select(
-                    Member.id, Member.reachable, Member.digest_frequency, Member.forgotten_at
+                    Member.id,
+                    Member.reachable,
+                    Member.digest_frequency,
+                    Member.forgotten_at,
+                    Member.timezone,
+                    Member.quiet_start,
+                    Member.quiet_end,
                 ).where(Member.id.in_(ids))
             )
         ).all()
+    now = services.clock.now()
     out: dict[int, str | None] = {}
-    for mid, reachable, freq, forgotten in found:
-        out[mid] = (
-            "forgotten"
-            if forgotten is not None
-            else "unreachable"
-            if not reachable
-            else "opted out"
-            if freq == "off"
-            else None
-        )
+    for mid, reachable, freq, forgotten, tz, qs, qe in found:
+        if forgotten is not None:
+            out[mid] = "forgotten"
+        elif not reachable:
+            out[mid] = "unreachable"
+        elif freq == "off":
+            out[mid] = "opted out"
+        else:
+            wait = quiet_wait(now, tz or "UTC", qs, qe)
+            out[mid] = f"quiet:{wait:.0f}" if wait > 0 else None
     return out
+
+
+def quiet_wait(now: datetime, tz: str, start: int | None, end: int | None) -> float:
+    """Seconds until the member's quiet hours end (0 when not in them)."""
+    z = zone(tz)
+    local = now.astimezone(z)
+    if not in_quiet(local.hour, start, end):
+        return 0.0
+    assert end is not None
+    day = local.date() if local.hour < end else local.date() + timedelta(days=1)
+    return max(0.0, (local_instant(day, end, z) - now).total_seconds())
 
 
 async def _send_one(
@@ -169,8 +190,18 @@ async def _send_one(
     is_digest = (row.dedupe_key or "").startswith("digest:")
     if row.member_id is not None:
         why = gate.get(row.member_id, "forgotten")
-        if why == "opted out" and not is_digest:
-            why = None  # opting out of digests does not silence other messages
+        if why and (why == "opted out" or why.startswith("quiet:")) and not is_digest:
+            why = None  # digest settings do not silence other messages
+        if why and why.startswith("quiet:"):
+            async with factory() as s, s.begin():
+                wait_s = float(why.split(":", 1)[1])
+                return await outbox.record(
+                    s,
+                    row,
+                    SendOutcome("retry", retry_after=wait_s, error="quiet hours"),
+                    services.clock.now(),
+                    counted=False,
+                )
         if why:
             async with factory() as s, s.begin():
                 await outbox.cancel(s, row, why)

@@ -368,3 +368,37 @@ async def test_recommend_service_adapter_renders_ids_and_i18n_explanations(servi
         (1, "Intro Sql", "https://example.org/intro-sql")
     ]
     assert "SQL 101" in items[0].reason
+
+
+async def test_worker_dying_inside_the_platform_call_resends_with_the_same_nonce(
+    services, clock, fake_telegram
+):
+    from core.digest.outbox import mark_inflight, nonce_for
+
+    ids = await seed(services, clock, n=1)
+    await compose_due(services)
+    (row,) = await claim(
+        services.session_factory, now=clock.now(), worker="dying", platforms=["telegram"]
+    )
+    async with services.session_factory() as s, s.begin():
+        assert await mark_inflight(s, row)  # ... and the process died during the HTTP call
+    clock.advance(minutes=6)
+    assert (await send_all(services, fake_telegram)).sent == 1
+    ((_, payload),) = fake_telegram.sent
+    # the retry carries the nonce the first try had: Discord (enforce_nonce) drops a duplicate
+    assert payload["nonce"] == row.payload["nonce"] == nonce_for(f"digest:{ids[0]}:d:2026-03-02")
+
+
+async def test_a_delayed_digest_waits_out_quiet_hours(services, clock, fake_telegram):
+    await seed(services, clock, n=1, quiet_start=10, quiet_end=12)  # due 09:00 UTC
+    await compose_due(services)
+    fake_telegram.script["c-m0"] = [SendOutcome("retry", retry_after=3600, error="429")]
+    await send_all(services, fake_telegram)
+    clock.advance(hours=1, seconds=1)  # 10:00:01: retry_after over, but quiet hours began
+    assert (await send_all(services, fake_telegram)).sent == 0
+    async with services.session_factory() as s:
+        row = (await s.execute(select(Outbox))).scalar_one()
+        assert row.not_before == clock.now().replace(hour=12, minute=0, second=0)
+        assert row.attempts == 1  # waiting for quiet hours is not a failed attempt
+    clock.advance(hours=2)
+    assert (await send_all(services, fake_telegram)).sent == 1
