@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -31,3 +31,15 @@ class PointsEntry(Base):
     actor_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class StreakNudge(Base):
+    """One 'your streak is about to break' reminder per member and local day, at most."""
+
+    __tablename__ = "streak_nudge"
+    __table_args__ = (UniqueConstraint("member_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[datetime]

@@ -15,3 +15,17 @@ async def sync_points(services: Services) -> list[AnyReply]:
     async with services.session_factory() as session, session.begin():
         await service.sync(session, services.clock)
     return []
+
+
+@periodic("engagement.nudge", timedelta(minutes=30))
+async def streak_nudges(services: Services) -> list[AnyReply]:
+    """A gentle DM in the member's evening when today's learning would keep their streak."""
+    from core.i18n import translate
+    from core.replies import Reply
+
+    async with services.session_factory() as session, session.begin():
+        due = await service.due_nudges(session, services.clock)
+        return [
+            Reply(translate(m.locale, "engagement.nudge", days=days), member_id=m.id)
+            for m, days in due
+        ]

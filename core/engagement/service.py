@@ -8,7 +8,7 @@ member, action and local day, both give the same totals whatever the order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
@@ -18,7 +18,7 @@ from core.audit import audit
 from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
-from models.engagement import PointsEntry
+from models.engagement import PointsEntry, StreakNudge
 from models.interaction import Interaction
 from models.member import Member
 
@@ -203,3 +203,83 @@ async def leaderboard(session: AsyncSession, since: datetime | None, limit: int 
             continue
         out.append(Row(rank, m, member.display_name if member.leaderboard_opt_in else None, p))
     return out[:limit] if limit else out
+
+
+NUDGE_HOUR = 19  # local evening: late enough to matter, early enough to act on
+
+
+def in_quiet_hours(hour: int, start: int | None, end: int | None) -> bool:
+    """Quiet hours may wrap midnight (22 -> 7)."""
+    if start is None or end is None or start == end:
+        return False
+    return start <= hour < end if start < end else hour >= start or hour < end
+
+
+async def due_nudges(session: AsyncSession, clock: Clock) -> list[tuple[Member, int]]:
+    """Members whose streak (2+ days) breaks tonight unless they learn: at most once a day,
+    only in their local evening, never in quiet hours or when they turned digests off."""
+    now = clock.now()
+    recent = (
+        await session.execute(
+            select(Interaction.member_id)
+            .where(
+                Interaction.kind.in_(rules.LEARNING_KINDS),
+                Interaction.at >= now - timedelta(days=3),
+            )
+            .distinct()
+        )
+    ).scalars()
+    ids = list(recent)
+    if not ids:
+        return []
+    out: list[tuple[Member, int]] = []
+    members = (await session.execute(select(Member).where(Member.id.in_(ids)))).scalars()
+    for m in members:
+        if m.forgotten_at is not None or not m.reachable or m.digest_frequency == "off":
+            continue
+        local = now.astimezone(_zone(m.timezone))
+        if local.hour != NUDGE_HOUR or in_quiet_hours(local.hour, m.quiet_start, m.quiet_end):
+            continue
+        st = await learning_streak(session, clock, m)
+        today = local.date()
+        learned_today = await _learned_on(session, m, today)
+        if st.days < 2 or learned_today:
+            continue
+        exists = (
+            await session.execute(
+                select(StreakNudge.id).where(
+                    StreakNudge.member_id == m.id, StreakNudge.day == today.isoformat()
+                )
+            )
+        ).first()
+        if exists:
+            continue
+        session.add(StreakNudge(member_id=m.id, day=today.isoformat(), sent_at=now))
+        out.append((m, st.days))
+    await session.flush()
+    return out
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def _learned_on(session: AsyncSession, m: Member, day: date) -> bool:
+    start = datetime.combine(day, time(0), tzinfo=_zone(m.timezone))
+    end = start + timedelta(days=1)
+    row = (
+        await session.execute(
+            select(Interaction.id)
+            .where(
+                Interaction.member_id == m.id,
+                Interaction.kind.in_(rules.LEARNING_KINDS),
+                Interaction.at >= start.astimezone(ZoneInfo("UTC")),
+                Interaction.at < end.astimezone(ZoneInfo("UTC")),
+            )
+            .limit(1)
+        )
+    ).first()
+    return row is not None

@@ -195,3 +195,35 @@ def test_cli_rebuild(db, monkeypatch):
     monkeypatch.setenv("SYLLABOT_DATABASE_URL", db.url)
     res = CliRunner().invoke(app, ["engagement", "rebuild"])
     assert res.exit_code == 0 and "rescored 0 interactions; 0 points" in res.output
+
+
+async def test_streak_nudge_in_the_members_evening_once_and_respecting_opt_outs(app, db):
+    from core.clock import FrozenClock
+    from core.jobs import JOBS
+
+    evening_shanghai = datetime(2026, 3, 12, 11, 0, tzinfo=UTC)  # 19:00 in Shanghai
+    async with db.session() as s, s.begin():
+        people = {
+            "keen": await _member(s, "Keen", "Asia/Shanghai"),
+            "quiet": await _member(s, "Quiet", "Asia/Shanghai"),
+            "nodigest": await _member(s, "NoDigest", "Asia/Shanghai"),
+            "today": await _member(s, "Today", "Asia/Shanghai"),
+            "london": await _member(s, "London", "Europe/London"),
+        }
+        people["quiet"].quiet_start, people["quiet"].quiet_end = 18, 8
+        people["nodigest"].digest_frequency = "off"
+        for m in people.values():
+            for d in (1, 2, 3):
+                _log(s, m, "lesson_complete", evening_shanghai - timedelta(days=d))
+        _log(s, people["today"], "lesson_open", evening_shanghai - timedelta(hours=2))
+        keen_id = people["keen"].id
+    app.services.clock = FrozenClock(evening_shanghai)
+    job = JOBS["engagement.nudge"].fn
+    out = await job(app.services)
+    assert [(r.member_id, r.text) for r in out] == [
+        (
+            keen_id,
+            "🔥 You are on a 3-day learning streak. One short lesson today keeps it going: send /next.",
+        )
+    ]
+    assert await job(app.services) == []  # once a day
