@@ -283,7 +283,11 @@ async def progress(ctx: Context, args: str) -> list[AnyReply]:
             f"{service.course_title(cp.course, ctx.locale)}{mark}\n"
             f"  {service.progress_bar(cp.done, cp.total)} ({cp.done}/{cp.total}){fire}"
         )
-    lines.append(ctx.t("catalog.streak", days=prog.streak))
+    # the overall streak is engagement's: any learning day counts, with one freeze a week
+    from core.engagement.service import learning_streak
+
+    st = await learning_streak(ctx.session, ctx.clock, ctx.member)
+    lines.append(ctx.t("catalog.streak", days=st.days))
     return [Reply("\n".join(lines))]
 
 
