@@ -21,7 +21,7 @@ class Digest(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(
         String(16), default="composed"
-    )  # composed|queued|sent|failed|cancelled
+    )  # composed|queued|sent|failed|cancelled|empty|no_route
     created_at: Mapped[datetime] = mapped_column(index=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # engagement, for /digest stats: first button press, first "open" press

@@ -259,7 +259,7 @@ async def compose_chunk(
         locale = normalize_locale(member.locale)
         items = await gather_items(session, services, member, now, locale, pre)
         acc = outbox.pick_account(member) if member.reachable else None
-        status = "empty" if not items else "queued" if acc is not None else "failed"
+        status = "empty" if not items else "queued" if acc is not None else "no_route"
         prepared[member.id] = (member, key, items, status, acc)
     if not prepared:
         return out
@@ -413,7 +413,7 @@ async def compose_due(
             report.skipped += counts["skipped"]
             report.queued += counts["queued"]
             report.empty += counts["empty"]
-            report.composed += counts["queued"] + counts["empty"] + counts["failed"]
+            report.composed += counts["queued"] + counts["empty"] + counts["no_route"]
     if report.composed:
         log.info("digests: %s", report)
     return report

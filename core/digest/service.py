@@ -263,7 +263,7 @@ async def stats(session: AsyncSession, now: datetime, days: int = 7) -> list[Sta
         ).where(Digest.created_at >= since)
     ):
         r = rows[created.date().isoformat()]
-        if status != "empty":
+        if status in ("queued", "sent", "failed"):  # handed to the outbox
             r["sent"] += 1
         r["delivered"] += sent_at is not None
         r["opened"] += opened is not None
