@@ -43,3 +43,30 @@ class StreakNudge(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     day: Mapped[str] = mapped_column(String(10))
     sent_at: Mapped[datetime]
+
+
+class LevelReward(Base):
+    """What reaching a level unlocks in this community: a Discord role or Telegram title/chat."""
+
+    __tablename__ = "level_reward"
+    __table_args__ = (UniqueConstraint("level", "platform", "target", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))  # guild / chat id
+    role: Mapped[str] = mapped_column(String(64), default="")  # role id / custom title
+    created_at: Mapped[datetime]
+
+
+class LevelGrant(Base):
+    """A reward given to a member: granted once, revoked when their membership ends."""
+
+    __tablename__ = "level_grant"
+    __table_args__ = (UniqueConstraint("member_id", "reward_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    reward_id: Mapped[int] = mapped_column(ForeignKey("level_reward.id", ondelete="CASCADE"))
+    granted_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)

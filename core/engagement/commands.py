@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from core.audit import audit
 from core.context import Context, Role
 from core.engagement import rules, service
 from core.errors import BadArguments
 from core.members import find_member
 from core.replies import AnyReply, Reply
 from core.router import command
+from models.engagement import LevelReward
 
 
 @command("points", help_key="help.points")
@@ -80,3 +84,86 @@ async def award(ctx: Context, args: str) -> list[AnyReply]:
     return [
         Reply(ctx.t("engagement.adjusted", name=member.display_name, points=amount, total=total))
     ]
+
+
+@command(
+    "levelreward", role=Role.MODERATOR, help_key="help.levelreward", usage_key="usage.levelreward"
+)
+async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
+    """Configure what a level unlocks (per community, stored in the database, audited)."""
+    words = args.replace("\x00", "").split()
+    usage = ctx.t("usage.levelreward")
+    if not words or words[0].lower() == "list":
+        rows = list(
+            (await ctx.session.execute(select(LevelReward).order_by(LevelReward.level))).scalars()
+        )
+        if not rows:
+            return [Reply(ctx.t("engagement.no_rewards"))]
+        return [
+            Reply(
+                "\n".join(
+                    f"#{r.id}: level {r.level} → {r.platform} {r.target} {r.role}".rstrip()
+                    for r in rows
+                )
+            )
+        ]
+    sub = words[0].lower()
+    if sub == "add" and len(words) in (4, 5):
+        level, platform, target = words[1], words[2].lower(), words[3]
+        role = words[4] if len(words) == 5 else ""
+        if (
+            not level.isdigit()
+            or not 2 <= int(level) <= len(rules.LEVELS)
+            or platform not in ("telegram", "discord", "console")
+            or len(target) > 64
+            or len(role) > 64
+        ):
+            raise BadArguments("errors.usage", usage=usage)
+        exists = (
+            await ctx.session.execute(
+                select(LevelReward).where(
+                    LevelReward.level == int(level),
+                    LevelReward.platform == platform,
+                    LevelReward.target == target,
+                    LevelReward.role == role,
+                )
+            )
+        ).scalar_one_or_none()
+        if exists is not None:
+            return [Reply(ctx.t("engagement.reward_exists", id=exists.id))]
+        row = LevelReward(
+            level=int(level),
+            platform=platform,
+            target=target,
+            role=role,
+            created_at=ctx.clock.now(),
+        )
+        ctx.session.add(row)
+        await ctx.session.flush()
+        await audit(
+            ctx.session,
+            ctx.clock,
+            actor=f"member:{ctx.member.id}",
+            actor_member_id=ctx.member.id,
+            action="engagement.reward_add",
+            target=f"level:{level}",
+            after={"platform": platform, "target": target, "role": role},
+        )
+        return [Reply(ctx.t("engagement.reward_added", id=row.id, level=level))]
+    if sub == "remove" and len(words) == 2 and words[1].lstrip("#").isdigit():
+        found = await ctx.session.get(LevelReward, int(words[1].lstrip("#")[:9]))
+        if found is None:
+            raise BadArguments("errors.usage", usage=usage)
+        row = found
+        await audit(
+            ctx.session,
+            ctx.clock,
+            actor=f"member:{ctx.member.id}",
+            actor_member_id=ctx.member.id,
+            action="engagement.reward_remove",
+            target=f"level:{row.level}",
+            before={"platform": row.platform, "target": row.target, "role": row.role},
+        )
+        await ctx.session.delete(row)
+        return [Reply(ctx.t("engagement.reward_removed", id=row.id))]
+    raise BadArguments("errors.usage", usage=usage)

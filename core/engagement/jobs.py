@@ -29,3 +29,9 @@ async def streak_nudges(services: Services) -> list[AnyReply]:
             Reply(translate(m.locale, "engagement.nudge", days=days), member_id=m.id)
             for m, days in due
         ]
+
+
+@periodic("engagement.levels", timedelta(minutes=30))
+async def level_rewards(services: Services) -> list[AnyReply]:
+    async with services.session_factory() as session, session.begin():
+        return await service.sync_level_rewards(session, services.clock)

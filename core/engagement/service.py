@@ -18,7 +18,8 @@ from core.audit import audit
 from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
-from models.engagement import PointsEntry, StreakNudge
+from core.replies import AnyReply, Invite, Kick
+from models.engagement import LevelGrant, LevelReward, PointsEntry, StreakNudge
 from models.interaction import Interaction
 from models.member import Member
 
@@ -283,3 +284,56 @@ async def _learned_on(session: AsyncSession, m: Member, day: date) -> bool:
         )
     ).first()
     return row is not None
+
+
+async def sync_level_rewards(session: AsyncSession, clock: Clock) -> list[AnyReply]:
+    """Invite/Kick effects so level rewards follow points and membership; idempotent, audited.
+
+    A reward is held while the member's level reaches it and their membership is live;
+    it is granted once and revoked once when the membership ends.
+    """
+    from core.catalog.access import member_plan_codes
+
+    rewards = list((await session.execute(select(LevelReward))).scalars())
+    if not rewards:
+        return []
+    now = clock.now()
+    await sync(session, clock)
+    tot = await totals(session)
+    grants = {
+        (g.member_id, g.reward_id): g for g in (await session.execute(select(LevelGrant))).scalars()
+    }
+    candidates = set(tot) | {m for m, _ in grants}
+    out: list[AnyReply] = []
+    for member_id in sorted(candidates):
+        level, _ = rules.level_for(tot.get(member_id, 0))
+        live = bool(await member_plan_codes(session, member_id, now))
+        for r in rewards:
+            g = grants.get((member_id, r.id))
+            held = g is not None and g.revoked_at is None
+            should = live and level >= r.level
+            if should and not held:
+                if g is None:
+                    g = LevelGrant(member_id=member_id, reward_id=r.id, granted_at=now)
+                    session.add(g)
+                else:
+                    g.granted_at, g.revoked_at = now, None
+                out.append(Invite(member_id, r.platform, r.target, role=r.role or None))
+                action = "engagement.reward_grant"
+            elif held and not live:
+                assert g is not None
+                g.revoked_at = now
+                out.append(Kick(member_id, r.platform, r.target, role=r.role or None))
+                action = "engagement.reward_revoke"
+            else:
+                continue
+            await audit(
+                session,
+                clock,
+                actor="system",
+                action=action,
+                target=f"member:{member_id}",
+                after={"reward": r.id, "level": r.level, "role": r.role, "target": r.target},
+            )
+    await session.flush()
+    return out

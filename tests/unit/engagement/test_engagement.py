@@ -227,3 +227,59 @@ async def test_streak_nudge_in_the_members_evening_once_and_respecting_opt_outs(
         )
     ]
     assert await job(app.services) == []  # once a day
+
+
+async def test_level_reward_granted_once_and_revoked_when_membership_ends(console_bot, app, db):
+    from core.clock import FrozenClock
+    from core.engagement.service import sync_level_rewards
+    from core.replies import Invite, Kick
+    from models.membership import Plan, Subscription
+
+    out = await console_bot.send("/levelreward add 2 discord 555 777", as_member="mod")
+    assert "Reward #1 added for level 2" in out
+    assert "already exists" in await console_bot.send("/levelreward add 2 discord 555 777")
+    assert "Usage: /levelreward" in await console_bot.send("/levelreward add 99 discord 555")
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    clock = FrozenClock(now)
+    async with db.session() as s, s.begin():
+        dee = await _member(s, "Dee")
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one_or_none()
+        if plan is None:
+            plan = Plan(code="monthly", title_en="Monthly", prices={}, targets={})
+            s.add(plan)
+            await s.flush()
+        sub = Subscription(
+            member_id=dee.id,
+            plan_id=plan.id,
+            state="active",
+            started_at=now,
+            current_period_end=now + timedelta(days=30),
+            updated_at=now,
+        )
+        s.add(sub)
+        _log(s, dee, "course_complete", now)  # 50 points: level 2
+    async with db.session() as s, s.begin():
+        first = await sync_level_rewards(s, clock)
+    async with db.session() as s, s.begin():
+        again = await sync_level_rewards(s, clock)
+    assert first == [Invite(dee.id, "discord", "555", role="777")] and again == []
+    clock.advance(timedelta(days=31))  # the subscription ran out
+    async with db.session() as s, s.begin():
+        revoked = await sync_level_rewards(s, clock)
+    async with db.session() as s, s.begin():
+        assert await sync_level_rewards(s, clock) == []
+        actions = (
+            (
+                await s.execute(
+                    select(AuditLog.action).where(AuditLog.action.like("engagement.reward_%"))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert revoked == [Kick(dee.id, "discord", "555", role="777")]
+    assert sorted(actions) == [
+        "engagement.reward_add",
+        "engagement.reward_grant",
+        "engagement.reward_revoke",
+    ]
