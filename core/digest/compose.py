@@ -8,8 +8,9 @@ neither, so a crash before commit means "compose again", after it means "send la
 from __future__ import annotations
 
 import logging
+import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,12 +24,14 @@ from core.digest import outbox, providers
 from core.digest.providers import Item
 from core.digest.schedule import Prefs, due_now
 from core.i18n import normalize_locale, translate
+from models.catalog import Course
 from models.digest import Digest, Outbox
 from models.member import Account, Member
 
 log = logging.getLogger("syllabot.digest.compose")
 
 N_COURSES = 3
+EXPLORE_EPSILON = 0.1  # share of digests whose last suggestion slot explores
 KIND_CODES = {"course": "c", "peer": "p", "question": "q", "event": "e", "nudge": "n"}
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
 SECTION_ORDER = ("course", "nudge", "peer", "question", "event")
@@ -68,6 +71,7 @@ class Prefetch:
     progress: dict[int, list[Any]] | None = None
     seen: dict[int, set[int]] | None = None
     events: list[Any] | None = None
+    courses: list[Any] | None = None  # (id, title, title_zh, url) of visible courses
     # member -> merged params of the running "digest" experiments they are in, and labels
     params: dict[int, dict[str, Any]] = field(default_factory=dict)
     arms: dict[int, list[str]] = field(default_factory=dict)
@@ -79,6 +83,15 @@ class Prefetch:
             progress=await providers.progress_rows(session, member_ids),
             seen=await providers.seen_courses(session, member_ids),
             events=await providers.upcoming_event_rows(session, now),
+            courses=list(
+                (
+                    await session.execute(
+                        select(Course.id, Course.title, Course.title_zh, Course.url)
+                        .where(Course.hidden.is_(False))
+                        .order_by(Course.id)
+                    )
+                ).all()
+            ),
             **await _experiment_params(session, member_ids, now),
         )
 
@@ -113,9 +126,11 @@ async def gather_items(
     seen = pre.seen.get(member.id, set()) if pre.seen is not None else None
     n_courses = _n_courses(pre.params.get(member.id, {}))
     if not member.recommend_opt_out and n_courses:
-        items += list(await _safe(rec, "recommend_for", session, member, n_courses, locale, seen))[
-            :n_courses
-        ]
+        picks = list(await _safe(rec, "recommend_for", session, member, n_courses, locale, seen))
+        picks = picks[:n_courses]
+        if pre.courses is not None:
+            picks = explore(member.id, now, picks, pre.courses, seen or set(), locale)
+        items += picks
     progress = pre.progress.get(member.id, []) if pre.progress is not None else None
     items += await providers.progress_nudges(session, member, now, locale, rows=progress)
     if member.peer_opt_in:
@@ -130,6 +145,43 @@ async def gather_items(
             log.exception("digest section %s failed for member %s", name, member.id)
     order = {k: i for i, k in enumerate(SECTION_ORDER)}
     return sorted(items, key=lambda it: order.get(it.kind, len(order)))
+
+
+def explore(
+    member_id: int,
+    now: datetime,
+    picks: list[Item],
+    pool: list[Any],
+    seen: set[int],
+    locale: str,
+    epsilon: float = EXPLORE_EPSILON,
+) -> list[Item]:
+    """Epsilon-greedy on the last suggestion slot, with its propensity recorded.
+
+    With probability `epsilon` the last slot shows a uniformly drawn course the member has
+    not met instead of the recommender's pick, so later logs can evaluate other strategies
+    (core/experiments/replay.py) and the recommender learns about items it would not show.
+    Seeded by member and day: composing again gives the same digest."""
+    if not picks or epsilon <= 0:
+        return picks
+    shown = {p.ref for p in picks}
+    candidates = [c for c in pool if c[0] not in shown and c[0] not in seen]
+    if not candidates:
+        return picks
+    rng = random.Random(f"explore:{member_id}:{now.date().isoformat()}")
+    if rng.random() >= epsilon:
+        return [*picks[:-1], replace(picks[-1], propensity=1.0 - epsilon)]
+    cid, title, title_zh, url = rng.choice(candidates)
+    shown_title = title_zh if locale == "zh-CN" and title_zh else title
+    pick = Item(
+        "course",
+        cid,
+        shown_title,
+        translate(locale, "digest.why_explore"),
+        url or "",
+        propensity=epsilon / len(candidates),
+    )
+    return [*picks[:-1], pick]
 
 
 def policy_label(services: Services, arms: list[str]) -> str:
@@ -324,7 +376,7 @@ async def compose_chunk(
             "course_id": it.ref,
             "position": pos,
             "policy": policy_label(services, pre.arms.get(mid, []) if pre else []),
-            "propensity": 1.0,
+            "propensity": it.propensity,
             "source": "digest",
             "context": {"digest_id": digest_id},
             "at": now,

@@ -39,6 +39,7 @@ class Item:
     title: str
     reason: str = ""  # already in the member's language
     url: str = ""
+    propensity: float = 1.0  # probability this item was chosen for its slot (for IPS replay)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class Item:
             "title": self.title,
             "reason": self.reason,
             "url": self.url,
+            "propensity": self.propensity,
         }
 
 

@@ -68,3 +68,25 @@ def test_quiet_hours_push_the_send_past_them():
 def test_off_never_due():
     assert due_now(Prefs("off"), at(2026, 3, 2, 9, 0)) is None
     assert next_due(Prefs("off"), at(2026, 3, 2, 9, 0)) is None
+
+
+def test_exploration_slot_share_propensities_and_determinism():
+    from core.digest.compose import explore
+    from core.digest.providers import Item
+
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    pool = [(i, f"C{i}", "", "") for i in range(1, 11)]
+    picks = [Item("course", 1, "C1"), Item("course", 2, "C2")]
+    explored = 0
+    for member in range(1, 3001):
+        out = explore(member, now, picks, pool, {3}, "en")
+        assert out == explore(member, now, picks, pool, {3}, "en")  # same digest if recomposed
+        assert out[0] == picks[0] and out[0].propensity == 1.0
+        last = out[-1]
+        if last.ref == 2:
+            assert last.propensity == 0.9
+        else:
+            explored += 1
+            assert last.ref not in (1, 2, 3)  # never a shown or already-seen course
+            assert last.propensity == 0.1 / 7 and last.reason == "something new to try"
+    assert 0.08 < explored / 3000 < 0.12
