@@ -70,3 +70,12 @@ class LevelGrant(Base):
     reward_id: Mapped[int] = mapped_column(ForeignKey("level_reward.id", ondelete="CASCADE"))
     granted_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class EngagementSetting(Base):
+    """Small per-community settings moderators set in chat (e.g. the leaderboard channel)."""
+
+    __tablename__ = "engagement_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), default="")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from core.audit import audit
 from core.context import Context, Role
 from core.engagement import rules, service
-from core.errors import BadArguments
+from core.errors import BadArguments, NotAllowed
 from core.members import find_member
 from core.replies import AnyReply, Reply
 from core.router import command
@@ -51,6 +51,12 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
     if arg in ("optout", "opt-out", "off"):
         ctx.member.leaderboard_opt_in = False
         return [Reply(ctx.t("engagement.opted_out"))]
+    if arg in ("channel", "post here"):
+        if not ctx.is_mod():
+            raise NotAllowed()
+        chat = ctx.event.chat
+        await service.set_setting(ctx.session, service.POST_KEY, f"{chat.platform}:{chat.chat_id}")
+        return [Reply(ctx.t("engagement.channel_set"))]
     if arg not in ("", "week", "all"):
         raise BadArguments("errors.usage", usage=ctx.t("usage.leaderboard"))
     await service.sync(ctx.session, ctx.clock)

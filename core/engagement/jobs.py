@@ -35,3 +35,10 @@ async def streak_nudges(services: Services) -> list[AnyReply]:
 async def level_rewards(services: Services) -> list[AnyReply]:
     async with services.session_factory() as session, session.begin():
         return await service.sync_level_rewards(session, services.clock)
+
+
+@periodic("engagement.weekly_post", timedelta(hours=1))
+async def weekly_leaderboard(services: Services) -> list[AnyReply]:
+    s = services.settings
+    async with services.session_factory() as session, session.begin():
+        return await service.weekly_post(session, services.clock, s.timezone, s.locale)

@@ -18,8 +18,15 @@ from core.audit import audit
 from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
-from core.replies import AnyReply, Invite, Kick
-from models.engagement import LevelGrant, LevelReward, PointsEntry, StreakNudge
+from core.events import Chat
+from core.replies import AnyReply, Invite, Kick, Reply
+from models.engagement import (
+    EngagementSetting,
+    LevelGrant,
+    LevelReward,
+    PointsEntry,
+    StreakNudge,
+)
 from models.interaction import Interaction
 from models.member import Member
 
@@ -337,3 +344,65 @@ async def sync_level_rewards(session: AsyncSession, clock: Clock) -> list[AnyRep
             )
     await session.flush()
     return out
+
+
+POST_KEY = "leaderboard_channel"  # "platform:chat_id"
+POSTED_KEY = "leaderboard_posted_week"
+POST_WEEKDAY, POST_HOUR = 0, 9  # Monday morning, community time
+
+
+async def get_setting(session: AsyncSession, key: str) -> str:
+    row = await session.get(EngagementSetting, key)
+    return row.value if row is not None else ""
+
+
+async def set_setting(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(EngagementSetting, key)
+    if row is None:
+        session.add(EngagementSetting(key=key, value=value))
+    else:
+        row.value = value
+    await session.flush()
+
+
+async def weekly_post(session: AsyncSession, clock: Clock, tz: str, locale: str) -> list[AnyReply]:
+    """Last week's top 10 to the configured channel, once per week (Monday 09:00 local)."""
+    from core.i18n import translate
+
+    channel = await get_setting(session, POST_KEY)
+    if ":" not in channel:
+        return []
+    now = clock.now()
+    local = now.astimezone(_zone(tz))
+    if local.weekday() != POST_WEEKDAY or local.hour < POST_HOUR:
+        return []
+    iso = local.isocalendar()
+    week = f"{iso[0]}-W{iso[1]:02d}"
+    if await get_setting(session, POSTED_KEY) == week:
+        return []
+    await set_setting(session, POSTED_KEY, week)
+    await sync(session, clock)
+    end = week_start(now, tz)
+    start = end - timedelta(days=7)
+    tot = await totals(session, start)
+    later = await totals(session, end)
+    weekly = {m: p - later.get(m, 0) for m, p in tot.items()}
+    ranked = sorted(((p, m) for m, p in weekly.items() if p > 0), key=lambda x: (-x[0], x[1]))[:10]
+    people = {
+        m.id: m
+        for m in (
+            await session.execute(select(Member).where(Member.id.in_([m for _, m in ranked])))
+        ).scalars()
+    }
+    lines = [translate(locale, "engagement.weekly_post_header")]
+    if not ranked:
+        lines.append(translate(locale, "engagement.board_empty"))
+    for i, (p, m) in enumerate(ranked, 1):
+        member = people.get(m)
+        shown = member is not None and member.leaderboard_opt_in and member.forgotten_at is None
+        name = (
+            member.display_name if shown and member else translate(locale, "engagement.anonymous")
+        )
+        lines.append(f"{i}. {name} — {p}")
+    platform, chat_id = channel.split(":", 1)
+    return [Reply("\n".join(lines), to=Chat(platform, chat_id, kind="group"))]

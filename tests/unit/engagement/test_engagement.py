@@ -11,6 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from core.engagement import rules, service
+from core.events import Actor
 from models.audit import AuditLog
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Account, Member
@@ -283,3 +284,35 @@ async def test_level_reward_granted_once_and_revoked_when_membership_ends(consol
         "engagement.reward_grant",
         "engagement.reward_revoke",
     ]
+
+
+async def test_weekly_leaderboard_posted_once_to_the_chosen_channel(app, db):
+    from core.clock import FrozenClock
+    from core.events import Chat, Command
+    from core.jobs import JOBS
+
+    group = Chat("telegram", "-100200", kind="group")
+    out = await app.router.dispatch(
+        Command(Actor("telegram", "1"), group, name="leaderboard", args="channel")
+    )
+    assert "moderators" in out[0].text
+    out = await app.router.dispatch(
+        Command(Actor("telegram", "9000"), group, name="leaderboard", args="channel")
+    )
+    assert "every Monday" in out[0].text
+    last_week = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    async with db.session() as s, s.begin():
+        ann = await _member(s, "Ann", opt_in=True)
+        bo = await _member(s, "Bo")
+        _log(s, ann, "lesson_complete", last_week)
+        _log(s, bo, "answer_accepted", last_week)
+        _log(s, bo, "answer_accepted", last_week + timedelta(days=7))  # this week: not counted
+    job = JOBS["engagement.weekly_post"].fn
+    app.services.clock = FrozenClock(datetime(2026, 3, 9, 8, 0, tzinfo=UTC))  # Monday 08:00
+    assert await job(app.services) == []
+    app.services.clock.advance(timedelta(hours=1, minutes=5))
+    posts = await job(app.services)
+    assert len(posts) == 1 and posts[0].to == group
+    assert posts[0].text.splitlines()[1:] == ["1. (a member) — 25", "2. Ann — 10"]
+    app.services.clock.advance(timedelta(hours=1))
+    assert await job(app.services) == []
