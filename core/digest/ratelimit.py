@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 EPS = 1e-9
-FLOOD_WINDOW = 2.0  # seconds
-FLOOD_CHATS = 3  # 429s from this many different chats within FLOOD_WINDOW: pause the platform
+# 429s from FLOOD_CHATS different chats within FLOOD_WINDOW seconds: the bot as a whole is
+# over the limit, pause the platform. (A stray per-chat 429 now and then is not a flood.)
+FLOOD_WINDOW = 1.0
+FLOOD_CHATS = 5
 
 
 @dataclass(frozen=True)
