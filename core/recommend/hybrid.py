@@ -60,6 +60,8 @@ class HybridConfig:
     seed: int = 0
     threads: int | None = None
     max_seconds: float | None = None
+    content_weight: float = 0.0  # blend with content kNN (per-user standardised scores)
+    history_features: bool = True  # users also described by the features of their items
     fold_in_steps: int = 60
     fold_in_lr: float = 0.05
 
@@ -172,6 +174,9 @@ class HybridModel:
         self._V: np.ndarray | None = None
         self._b: np.ndarray | None = None
         self.n_user_feats = 0
+        self.n_base_user_feats = 0
+        self._item_feats: sp.csr_matrix | None = None
+        self._content: Any = None
         self.n_item_feats = 0
         self.text_dim = 0
         self.train_seconds = 0.0
@@ -261,8 +266,13 @@ class HybridModel:
         if pos.nnz == 0:
             raise TrainingError("no positive interactions to learn from")
         n_users, n_items = data.n_users, data.n_items
-        self.n_user_feats = 0 if data.user_features is None else data.user_features.shape[1]
         self.n_item_feats = 0 if data.item_features is None else data.item_features.shape[1]
+        self.n_base_user_feats = 0 if data.user_features is None else data.user_features.shape[1]
+        self._item_feats = None if data.item_features is None else sp.csr_matrix(data.item_features)
+        user_features = self._augment_user_features(
+            data.user_features, sp.csr_matrix(data.positives(), dtype=np.float32)
+        )
+        self.n_user_feats = 0 if user_features is None else user_features.shape[1]
         dims = [t.shape[1] for t in (data.item_text, data.user_text) if t is not None]
         self.text_dim = max(dims) if dims else 0
         gen = torch.Generator().manual_seed(cfg.seed)
@@ -281,7 +291,7 @@ class HybridModel:
             item_counts = np.asarray(data.positives().getnnz(axis=0)).ravel()
             self._item_pop = item_counts.astype(np.float64)
             self._users = self._side(
-                data.user_features, data.user_text, n_users, user_known, self.n_user_feats
+                user_features, data.user_text, n_users, user_known, self.n_user_feats
             )
             self._items = self._side(
                 data.item_features, data.item_text, n_items, item_counts > 0, self.n_item_feats
@@ -322,8 +332,50 @@ class HybridModel:
                     break
             del rng
             self._refresh_cache()
+        self._content = None
+        if cfg.content_weight > 0 and (
+            data.item_text is not None or data.item_features is not None
+        ):
+            from core.recommend.models.content import ContentKNN
+
+            self._content = ContentKNN().fit(data)
         self.train_seconds = time.perf_counter() - start
         return self
+
+    def _augment_user_features(
+        self, base: sp.csr_matrix | None, history: sp.csr_matrix | None
+    ) -> sp.csr_matrix | None:
+        """[base user features | normalised feature profile of the items they liked]."""
+        if not self.config.history_features or self._item_feats is None or history is None:
+            return base
+        n = history.shape[0]
+        hist = sp.csr_matrix(history, dtype=np.float32)
+        hist.data = np.ones_like(hist.data)
+        feats = sp.csr_matrix(self._item_feats[:, : self.n_item_feats], dtype=np.float32)
+        feats.data = np.abs(feats.data)
+        prof = sp.csr_matrix(hist @ feats)
+        sums = np.asarray(prof.sum(axis=1)).ravel()
+        prof = sp.csr_matrix(sp.diags(1.0 / np.maximum(sums, 1e-12)) @ prof)
+        if base is None:
+            base = sp.csr_matrix((n, self.n_base_user_feats), dtype=np.float32)
+        base = sp.csr_matrix(base, dtype=np.float32)[:, : self.n_base_user_feats]
+        if base.shape[1] < self.n_base_user_feats:
+            base = sp.csr_matrix(
+                (base.data, base.indices, base.indptr), shape=(n, self.n_base_user_feats)
+            )
+        return sp.hstack([base, prof]).tocsr()
+
+    def _history_matrix(self, histories: Sequence[np.ndarray]) -> sp.csr_matrix:
+        rows = np.concatenate(
+            [np.full(len(h), r, dtype=np.int64) for r, h in enumerate(histories)]
+            or [np.zeros(0, np.int64)]
+        )
+        cols = np.concatenate(
+            [np.asarray(h, np.int64) for h in histories] or [np.zeros(0, np.int64)]
+        )
+        return sp.csr_matrix(
+            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(histories), self.n_items)
+        )
 
     def _negatives(
         self, size: tuple[int, int], n_items: int, gen: torch.Generator, pop_p: Any
@@ -401,7 +453,17 @@ class HybridModel:
         item_ids: Sequence[int] | np.ndarray | None = None,
     ) -> np.ndarray:
         """(len(user_ids), n_items or len(item_ids)) scores for known user indices."""
-        return self.score_vectors(self.user_vectors(user_ids), item_ids)
+        cf = self.score_vectors(self.user_vectors(user_ids), item_ids)
+        if self._content is None:
+            return cf
+        return self._blend(cf, self._content.score(user_ids, item_ids))
+
+    def _blend(self, cf: np.ndarray, content: np.ndarray) -> np.ndarray:
+        def z(x: np.ndarray) -> np.ndarray:
+            x = np.asarray(x, dtype=np.float32)
+            return (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-6)
+
+        return z(cf) + self.config.content_weight * z(content)
 
     def score_vectors(
         self, user_vecs: np.ndarray, item_ids: Sequence[int] | np.ndarray | None = None
@@ -428,7 +490,11 @@ class HybridModel:
         user_features: sp.csr_matrix | None,
         user_text: np.ndarray | None,
         n: int,
+        histories: Sequence[np.ndarray] | None = None,
     ) -> np.ndarray:
+        if self.config.history_features and self._item_feats is not None:
+            hist = self._history_matrix(histories or [np.zeros(0, np.int64)] * n)
+            user_features = self._augment_user_features(user_features, hist)
         side = self._side(user_features, user_text, n, np.zeros(n, bool), self.n_user_feats)
         return self._user_rep(None, side).numpy().copy()
 
@@ -440,10 +506,11 @@ class HybridModel:
         candidates: Sequence[int] | np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Best ``k`` item indices (and scores) for a user index or a user vector."""
-        vec = self.user_vectors([user])[0] if isinstance(user, int | np.integer) else user
-        return top_k_from_scores(
-            self.score_vectors(vec[None, :], candidates)[0], k, exclude, candidates
-        )
+        if isinstance(user, int | np.integer):
+            row = self.score([int(user)], candidates)[0]
+        else:
+            row = self.score_vectors(np.asarray(user)[None, :], candidates)[0]
+        return top_k_from_scores(row, k, exclude, candidates)
 
     def top_k_many(
         self, user_ids: Sequence[int] | np.ndarray, k: int = 10, chunk: int = 4096
@@ -465,7 +532,10 @@ class HybridModel:
     ) -> np.ndarray:
         """Scores for members the model has not seen, folded in from their history."""
         vecs = self.fold_in_users(histories, None, user_features, user_text)
-        return self.score_vectors(vecs, item_ids)
+        cf = self.score_vectors(vecs, item_ids)
+        if self._content is None:
+            return cf
+        return self._blend(cf, self._content.score_new_users(histories, None, None, item_ids))
 
     # ------------------------------------------------------------------ fold-in
 
@@ -494,7 +564,7 @@ class HybridModel:
         """Vectors for many new members at once; rows with no history keep features only."""
         cfg = self.config
         n = len(histories)
-        base = self.user_vectors_from_features(user_features, user_text, n)
+        base = self.user_vectors_from_features(user_features, user_text, n, histories)
         rows = np.concatenate(
             [np.full(len(h), r, dtype=np.int64) for r, h in enumerate(histories)]
             or [np.zeros(0, np.int64)]
@@ -578,6 +648,23 @@ class HybridModel:
         self._b = np.concatenate([self._b, b.numpy()]).astype(np.float32)
         if self._item_pop is not None:
             self._item_pop = np.concatenate([self._item_pop, np.zeros(n_new)])
+        if self._content is not None:
+            self._content.add_items(item_text, item_features)
+            if self._content.profiles is not None:
+                prof = self._content.profiles
+                self._content.profiles = sp.csr_matrix(prof)
+        if self._item_feats is not None:
+            extra_f = (
+                sp.csr_matrix((n_new, self._item_feats.shape[1]), dtype=np.float32)
+                if item_features is None
+                else sp.csr_matrix(item_features, dtype=np.float32)[:, : self._item_feats.shape[1]]
+            )
+            if extra_f.shape[1] < self._item_feats.shape[1]:
+                extra_f = sp.csr_matrix(
+                    (extra_f.data, extra_f.indices, extra_f.indptr),
+                    shape=(n_new, self._item_feats.shape[1]),
+                )
+            self._item_feats = sp.vstack([self._item_feats, extra_f]).tocsr()
         return np.arange(start, start + n_new)
 
     # ------------------------------------------------------------------ persistence
@@ -594,12 +681,19 @@ class HybridModel:
             tensors[f"{prefix}.known"] = side.known
             if side.text is not None:
                 tensors[f"{prefix}.text"] = side.text
+        if self._item_feats is not None:
+            f = sp.csr_matrix(self._item_feats, dtype=np.float32)
+            tensors["item_feats.indptr"] = torch.from_numpy(f.indptr.astype(np.int64))
+            tensors["item_feats.indices"] = torch.from_numpy(f.indices.astype(np.int64))
+            tensors["item_feats.data"] = torch.from_numpy(f.data)
+            tensors["item_feats.shape"] = torch.tensor(f.shape, dtype=torch.int64)
         torch.save(tensors, d / "hybrid.pt")
         meta = {
             "format_version": FORMAT_VERSION,
             "kind": "hybrid",
             "config": asdict(self.config),
             "n_user_feats": self.n_user_feats,
+            "n_base_user_feats": self.n_base_user_feats,
             "n_item_feats": self.n_item_feats,
             "text_dim": self.text_dim,
             "train_seconds": self.train_seconds,
@@ -616,6 +710,17 @@ class HybridModel:
         tensors = torch.load(d / "hybrid.pt", weights_only=True)
         model = cls(HybridConfig(**meta["config"]))
         model.n_user_feats = int(meta["n_user_feats"])
+        model.n_base_user_feats = int(meta.get("n_base_user_feats", 0))
+        if "item_feats.indptr" in tensors:
+            shape = tuple(int(x) for x in tensors["item_feats.shape"].tolist())
+            model._item_feats = sp.csr_matrix(
+                (
+                    tensors["item_feats.data"].numpy(),
+                    tensors["item_feats.indices"].numpy(),
+                    tensors["item_feats.indptr"].numpy(),
+                ),
+                shape=shape,
+            )
         model.n_item_feats = int(meta["n_item_feats"])
         model.text_dim = int(meta["text_dim"])
         model.train_seconds = float(meta.get("train_seconds", 0.0))

@@ -14,16 +14,28 @@ from core.recommend.encoders import l2_normalize
 __all__ = ["ContentKNN", "item_content_vectors"]
 
 
-def item_content_vectors(data: RecData, max_dense_features: int = 4096) -> sp.csr_matrix:
-    """Row-normalised [text | features] item vectors (sparse, so tag sets stay cheap)."""
+def feature_idf(features: sp.csr_matrix) -> np.ndarray:
+    """Inverse document frequency per feature column: rare tags say more."""
+    df = np.asarray((features > 0).sum(axis=0)).ravel()
+    return np.log((1 + features.shape[0]) / (1 + df)).astype(np.float32) + 1.0
+
+
+def item_content_vectors(
+    item_text: np.ndarray | None,
+    item_features: sp.csr_matrix | None,
+    idf: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """Row-normalised [text | idf-weighted features] item vectors (sparse)."""
     parts: list[sp.csr_matrix] = []
-    if data.item_text is not None:
-        parts.append(sp.csr_matrix(l2_normalize(data.item_text)))
-    if data.item_features is not None and data.item_features.nnz:
-        f = sp.csr_matrix(data.item_features, dtype=np.float32)
-        # idf weighting: rare tags say more than common ones
-        df = np.asarray((f > 0).sum(axis=0)).ravel()
-        idf = np.log((1 + f.shape[0]) / (1 + df)).astype(np.float32) + 1.0
+    if item_text is not None:
+        parts.append(sp.csr_matrix(l2_normalize(item_text)))
+    if item_features is not None and item_features.nnz:
+        f = sp.csr_matrix(item_features, dtype=np.float32)
+        if idf is None:
+            idf = feature_idf(f)
+        idf = idf[: f.shape[1]]
+        if f.shape[1] > len(idf):
+            f = f[:, : len(idf)]
         f = sp.csr_matrix(f.multiply(idf[None, :]))
         norms = np.sqrt(np.asarray(f.multiply(f).sum(axis=1)).ravel())
         f = sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ f)
@@ -41,12 +53,26 @@ class ContentKNN:
     def __init__(self) -> None:
         self.items: sp.csr_matrix | None = None
         self.profiles: sp.csr_matrix | None = None
+        self.idf: np.ndarray | None = None
 
     def fit(self, data: RecData) -> ContentKNN:
-        self.items = item_content_vectors(data)
+        self.idf = (
+            None if data.item_features is None else feature_idf(sp.csr_matrix(data.item_features))
+        )
+        self.items = item_content_vectors(data.item_text, data.item_features, self.idf)
         pos = data.positives()
         self.profiles = sp.csr_matrix(pos @ self.items)
         return self
+
+    def add_items(self, item_text: np.ndarray | None, item_features: sp.csr_matrix | None) -> None:
+        """Append content vectors for new items (same idf as at fit time)."""
+        assert self.items is not None
+        new = item_content_vectors(item_text, item_features, self.idf)
+        if new.shape[1] != self.items.shape[1]:
+            new = sp.csr_matrix(
+                (new.data, new.indices, new.indptr), shape=(new.shape[0], self.items.shape[1])
+            )
+        self.items = sp.vstack([self.items, new]).tocsr()
 
     def _score_profiles(
         self, profiles: sp.csr_matrix, item_ids: Sequence[int] | np.ndarray | None

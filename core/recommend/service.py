@@ -1,0 +1,550 @@
+"""Recommender use cases: load the community from the database, train or load the hybrid
+model, and answer ``recommend_for`` / ``peers_for`` with explanations.
+
+The trained model lives in ``services.extras["recommend.service"]`` (one per process) and
+on disk under ``settings.model_dir`` (versioned; a failed training keeps the last good
+model). Training runs when there is no model yet, when the snapshot is older than
+``ttl``, or on ``train`` (CLI / scheduler). New courses are added to the current model
+without retraining (scored from their tags and text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import scipy.sparse as sp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
+from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
+from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder, looks_chinese
+from core.recommend.hybrid import HybridConfig, HybridModel, TrainingError
+from core.recommend.peers import PastSuggestion, PeerProfile, PeerSuggestion
+from core.recommend.peers import peers_for as _peers
+from core.recommend.serving import Explanation, ItemInfo, MemberInfo, explain, mmr
+from models.catalog import Course, Enrollment
+from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Member
+from models.recommend import PeerMatch
+
+log = logging.getLogger("syllabot.recommend")
+
+__all__ = [
+    "PeerOut",
+    "Recommendation",
+    "RecommendService",
+    "get_service",
+    "peers_for",
+    "recommend_for",
+    "train",
+]
+
+SERVICE_KEY = "recommend.service"
+ENCODER_KEY = "recommend.encoder"
+EXCLUDE_KINDS = frozenset({"enroll", "enrol", "course_complete", "not_interested", "thumbs_down"})
+PEER_WINDOW = timedelta(days=30)
+PEER_CAP = 3
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    course_id: int
+    title: str
+    title_zh: str
+    url: str
+    score: float
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class PeerOut:
+    member_id: int
+    display_name: str
+    score: float
+    explanation: Explanation
+    reasons: tuple[Explanation, ...] = ()
+
+
+@dataclass
+class Snapshot:
+    """The community as the model sees it (dense indices <-> database ids)."""
+
+    taken_at: datetime
+    course_ids: list[int]
+    member_ids: list[int]
+    courses: dict[int, Course]
+    data: RecData
+    item_vecs: np.ndarray  # L2-normalised course text embeddings (MMR, explanations)
+    user_index: FeatureIndex
+    history: dict[int, list[tuple[int, str]]] = field(
+        default_factory=dict
+    )  # member -> (course, kind)
+    popularity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def course_pos(self) -> dict[int, int]:
+        return {c: i for i, c in enumerate(self.course_ids)}
+
+    def member_pos(self) -> dict[int, int]:
+        return {m: i for i, m in enumerate(self.member_ids)}
+
+
+def course_text(c: Course) -> str:
+    parts = [c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags or [])]
+    return ". ".join(p for p in parts if p)
+
+
+def course_features(c: Course) -> list[str]:
+    f = [f"tag:{t}" for t in (c.tags or [])]
+    if c.level:
+        f.append(f"level:{c.level}")
+    if c.author:
+        f.append(f"author:{c.author.lower()}")
+    return f
+
+
+def member_text(m: Member) -> str:
+    parts = [m.goals.strip(), m.bio.strip()]
+    if m.tags:
+        parts.append("Interests: " + ", ".join(m.tags))
+    return ". ".join(p for p in parts if p)
+
+
+def member_features(m: Member) -> dict[str, float]:
+    feats = {f"tag:{t}": 1.0 for t in (m.tags or [])}
+    if m.level:
+        feats[f"level:{m.level}"] = 1.0
+    return feats
+
+
+def _tz_offset(name: str, now: datetime) -> float | None:
+    m = re.fullmatch(r"UTC([+-]\d{1,2})(?::?(\d{2}))?", name or "")
+    if m:
+        sign = -1 if m.group(1).startswith("-") else 1
+        return int(m.group(1)) + sign * int(m.group(2) or 0) / 60
+    try:
+        off = now.astimezone(ZoneInfo(name)).utcoffset()
+    except Exception:
+        return None
+    return None if off is None else off.total_seconds() / 3600
+
+
+class RecommendService:
+    def __init__(
+        self,
+        encoder: TextEncoder,
+        model_dir: str | Path | None = None,
+        config: HybridConfig | None = None,
+        ttl: timedelta = timedelta(hours=6),
+    ) -> None:
+        self.encoder = CachedEncoder(encoder, EmbeddingCache())
+        self.store = ModelStore(model_dir) if model_dir else None
+        self.config = config or HybridConfig(
+            loss="bpr", epochs=30, batch_size=256, content_weight=0.5, threads=2
+        )
+        self.ttl = ttl
+        self.snapshot: Snapshot | None = None
+        self.artifact: Artifact | None = None
+        self.last_error: Exception | None = None
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ loading
+
+    async def load_snapshot(self, session: AsyncSession, now: datetime) -> Snapshot:
+        courses = list((await session.execute(select(Course).order_by(Course.id))).scalars().all())
+        members = list(
+            (
+                await session.execute(
+                    select(Member).where(Member.forgotten_at.is_(None)).order_by(Member.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        c_pos = {c.id: i for i, c in enumerate(courses)}
+        m_pos = {m.id: i for i, m in enumerate(members)}
+        rows = await session.execute(
+            select(
+                Interaction.member_id,
+                Interaction.course_id,
+                Interaction.kind,
+                Interaction.weight,
+                Interaction.at,
+            ).where(Interaction.course_id.is_not(None))
+        )
+        weights: dict[tuple[int, int], float] = defaultdict(float)
+        history: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for mid, cid, kind, weight, at in rows:
+            if mid not in m_pos or cid not in c_pos:
+                continue
+            base = weight if weight else KIND_WEIGHTS.get(kind, 1.0)
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            age = (now - at).total_seconds() / 86400
+            weights[(m_pos[mid], c_pos[cid])] += decayed_weight(base, age)
+            history[mid].append((cid, kind))
+        for e in (await session.execute(select(Enrollment))).scalars():
+            if e.member_id in m_pos and e.course_id in c_pos:
+                key = (m_pos[e.member_id], c_pos[e.course_id])
+                weights[key] += 2.0 if e.completed_at is None else 5.0
+                history[e.member_id].append(
+                    (e.course_id, "course_complete" if e.completed_at else "enroll")
+                )
+        keys = list(weights)
+        mat = sp.csr_matrix(
+            (
+                np.array([weights[k] for k in keys], np.float32),
+                (
+                    np.array([k[0] for k in keys], np.int64),
+                    np.array([k[1] for k in keys], np.int64),
+                ),
+            ),
+            shape=(len(members), len(courses)),
+        )
+        texts = [course_text(c) for c in courses]
+        mtexts = [member_text(m) for m in members]
+        item_vecs = self._embed(texts)
+        user_vecs = self._embed(mtexts)
+        item_index = FeatureIndex()
+        user_index = FeatureIndex()
+        data = RecData(
+            interactions=mat,
+            item_features=feature_matrix([course_features(c) for c in courses], item_index),
+            user_features=feature_matrix([member_features(m) for m in members], user_index),
+            item_text=item_vecs,
+            user_text=user_vecs,
+        )
+        pos = data.positives()
+        return Snapshot(
+            taken_at=now,
+            course_ids=[c.id for c in courses],
+            member_ids=[m.id for m in members],
+            courses={c.id: c for c in courses},
+            data=data,
+            item_vecs=item_vecs,
+            user_index=user_index,
+            history=dict(history),
+            popularity=np.asarray(pos.getnnz(axis=0)).ravel().astype(float),
+        )
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
+        idx = [i for i, t in enumerate(texts) if t.strip()]
+        if idx:
+            out[idx] = self.encoder.encode([texts[i] for i in idx], "passage")
+        return out
+
+    # ------------------------------------------------------------------ training
+
+    async def train(self, session: AsyncSession, now: datetime) -> Artifact | None:
+        """Retrain on the current database; on failure keep serving the previous model."""
+        snap = await self.load_snapshot(session, now)
+
+        def fit() -> HybridModel:
+            if snap.data.positives().nnz == 0:
+                raise TrainingError("no interactions yet")
+            return HybridModel(self.config).fit(snap.data)
+
+        meta = {"course_ids": snap.course_ids, "member_ids": snap.member_ids}
+        artifact, error = train_or_keep(fit, self.artifact, self.store, meta)
+        self.last_error = error
+        if error is None or self.artifact is None:
+            self.snapshot = snap
+        self.artifact = artifact
+        return artifact
+
+    async def ensure(self, session: AsyncSession, now: datetime) -> Snapshot:
+        async with self._lock:
+            if self.artifact is None and self.store is not None:
+                self.artifact = self.store.load_current()
+            stale = self.snapshot is None or now - self.snapshot.taken_at > self.ttl
+            if stale or self.artifact is None:
+                await self.train(session, now)
+            assert self.snapshot is not None
+            await self._add_new_courses(session, now)
+            return self.snapshot
+
+    async def _add_new_courses(self, session: AsyncSession, now: datetime) -> None:
+        """Courses created since training join the model without retraining."""
+        snap = self.snapshot
+        assert snap is not None
+        known = set(snap.course_ids)
+        new = [
+            c
+            for c in (await session.execute(select(Course).order_by(Course.id))).scalars()
+            if c.id not in known
+        ]
+        if not new:
+            return
+        vecs = self._embed([course_text(c) for c in new])
+        art = self.artifact
+        if art is not None and art.model.fitted and art.model.n_items == len(snap.course_ids):
+            # new feature names are unknown to the model and dropped by add_items
+            idx = FeatureIndex(list(_item_feature_names(snap)))
+            feats = feature_matrix([course_features(c) for c in new], idx, grow=False)
+            art.model.add_items(feats, vecs)
+        snap.course_ids.extend(c.id for c in new)
+        snap.courses.update({c.id: c for c in new})
+        snap.item_vecs = np.concatenate([snap.item_vecs, vecs])
+        snap.popularity = np.concatenate([snap.popularity, np.zeros(len(new))])
+
+    # ------------------------------------------------------------------ serving
+
+    async def recommend_for(
+        self, session: AsyncSession, member_id: int, k: int, now: datetime
+    ) -> list[Recommendation]:
+        member = await session.get(Member, member_id)
+        if member is None or member.recommend_opt_out:
+            return []
+        snap = await self.ensure(session, now)
+        if not snap.course_ids:
+            return []
+        c_pos = snap.course_pos()
+        history = snap.history.get(member_id, [])
+        # read this member's history fresh: what they did since the snapshot counts
+        fresh = await session.execute(
+            select(Interaction.course_id, Interaction.kind).where(
+                Interaction.member_id == member_id, Interaction.course_id.is_not(None)
+            )
+        )
+        history = list(history) + [(int(c), str(kd)) for c, kd in fresh if c is not None]
+        enrolled = await session.execute(
+            select(Enrollment.course_id, Enrollment.completed_at).where(
+                Enrollment.member_id == member_id
+            )
+        )
+        for cid, done in enrolled:
+            history.append((cid, "course_complete" if done else "enroll"))
+        excluded = {c for c, kind in history if kind in EXCLUDE_KINDS}
+        scores = self._scores(snap, member, history)
+        candidates = [
+            i
+            for i, cid in enumerate(snap.course_ids)
+            if cid not in excluded and not snap.courses[cid].hidden
+        ]
+        if not candidates:
+            return []
+        cand = np.asarray(candidates)
+        order = cand[np.argsort(-scores[cand], kind="stable")][: max(4 * k, 20)]
+        picked = mmr(list(order), scores[order], snap.item_vecs[order], k)
+        finished = [c_pos[c] for c, kd in history if kd == "course_complete" and c in c_pos]
+        taking = [c_pos[c] for c, kd in history if kd in ("enroll", "enrol") and c in c_pos]
+        goal_vecs = None
+        goals = [g for g in re.split(r"[\n.;。；]+", member.goals or "") if g.strip()]
+        if goals:
+            goal_vecs = self._embed(goals)
+        topics = [
+            t
+            for t, _ in Counter(
+                t for c, _ in history if c in snap.courses for t in snap.courses[c].tags or []
+            ).most_common()
+        ] + list(member.tags or [])
+        info = MemberInfo(finished, taking, goals, goal_vecs, topics)
+        titles = {
+            i: (
+                snap.courses[cid].title_zh
+                if member.locale == "zh-CN" and snap.courses[cid].title_zh
+                else snap.courses[cid].title
+            )
+            for i, cid in enumerate(snap.course_ids)
+        }
+        out = []
+        for i in picked:
+            c = snap.courses[snap.course_ids[i]]
+            why = explain(
+                ItemInfo(i, c.title, tuple(c.tags or ())),
+                info,
+                snap.item_vecs,
+                titles,
+                item_popularity=float(snap.popularity[i]),
+            )
+            out.append(Recommendation(c.id, c.title, c.title_zh, c.url, float(scores[i]), why))
+        return out
+
+    def _scores(self, snap: Snapshot, member: Member, history: list[tuple[int, str]]) -> np.ndarray:
+        n = len(snap.course_ids)
+        art = self.artifact
+        c_pos = snap.course_pos()
+        m_pos = snap.member_pos()
+        if art is None or not art.model.fitted:
+            pop = snap.popularity.astype(float)
+            return pop + 1e-3 * (snap.item_vecs @ self._embed([member_text(member)])[0])
+        model = art.model
+        n_model = model.n_items
+        liked = sorted(
+            {
+                c_pos[c]
+                for c, kd in history
+                if c in c_pos
+                and KIND_WEIGHTS.get(kd, 1.0) > 0
+                and kd not in ("not_interested", "thumbs_down")
+            }
+        )
+        row = m_pos.get(member.id)
+        if (
+            row is not None
+            and row < model.n_users
+            and model.user_vectors([row]).size
+            and (snap.data.interactions[row].nnz > 0)
+        ):
+            s = model.score([row])[0]
+        else:
+            feats = feature_matrix([member_features(member)], snap.user_index, grow=False)
+            text = self._embed([member_text(member)])
+            hist = [np.asarray([i for i in liked if i < n_model], dtype=np.int64)]
+            s = model.score_new_users(hist, feats, text)[0]
+        if len(s) < n:
+            s = np.concatenate([s, np.full(n - len(s), s.min() if len(s) else 0.0)])
+        return np.asarray(s[:n], dtype=np.float64)
+
+    # ------------------------------------------------------------------ peers
+
+    async def peers_for(
+        self, session: AsyncSession, member_id: int, k: int, now: datetime, record: bool = True
+    ) -> list[PeerOut]:
+        me = await session.get(Member, member_id)
+        if me is None or not me.peer_opt_in:
+            return []
+        members = list(
+            (
+                await session.execute(
+                    select(Member).where(
+                        Member.peer_opt_in.is_(True), Member.forgotten_at.is_(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ids = [m.id for m in members]
+        courses = {c.id: c for c in (await session.execute(select(Course))).scalars()}
+        taking: dict[int, set[int]] = defaultdict(set)
+        finished: dict[int, set[int]] = defaultdict(set)
+        for e in (
+            await session.execute(select(Enrollment).where(Enrollment.member_id.in_(ids)))
+        ).scalars():
+            (finished if e.completed_at else taking)[e.member_id].add(e.course_id)
+        since = now - timedelta(days=28)
+        activity: Counter[int] = Counter()
+        for (mid,) in await session.execute(
+            select(Interaction.member_id).where(
+                Interaction.member_id.in_(ids), Interaction.at >= since
+            )
+        ):
+            activity[mid] += 1
+        profiles = {}
+        for m in members:
+            goals = set(m.tags or [])
+            for c in taking[m.id]:
+                goals.update(courses[c].tags or [] if c in courses else [])
+            knows = set()
+            for c in finished[m.id]:
+                knows.update(courses[c].tags or [] if c in courses else [])
+            profiles[m.id] = PeerProfile(
+                member_id=m.id,
+                opted_in=m.peer_opt_in,
+                goals=frozenset(goals),
+                knows=frozenset(knows),
+                taking=frozenset(taking[m.id]),
+                finished=frozenset(finished[m.id]),
+                activity=activity[m.id] / 4.0,
+                tz_offset_hours=_tz_offset(m.timezone, now),
+                display_name=m.display_name,
+            )
+        past = [
+            PastSuggestion(p.member_a_id, p.member_b_id, p.suggested_at)
+            for p in (
+                await session.execute(
+                    select(PeerMatch).where(PeerMatch.suggested_at >= now - PEER_WINDOW)
+                )
+            ).scalars()
+        ]
+        titles = {
+            c.id: (c.title_zh if me.locale == "zh-CN" and c.title_zh else c.title)
+            for c in courses.values()
+        }
+        got: list[PeerSuggestion] = _peers(
+            profiles[me.id] if me.id in profiles else PeerProfile(me.id),
+            list(profiles.values()),
+            now=now,
+            history=past,
+            k=k,
+            window=PEER_WINDOW,
+            cap=PEER_CAP,
+            titles=titles,
+        )
+        if record:
+            for g in got:
+                session.add(
+                    PeerMatch(
+                        member_a_id=g.member_id,
+                        member_b_id=g.peer_id,
+                        score=g.score,
+                        reason=g.reason.key,
+                        state="suggested",
+                        suggested_at=now,
+                    )
+                )
+            await session.flush()
+        return [
+            PeerOut(g.peer_id, profiles[g.peer_id].display_name, g.score, g.reason, g.reasons)
+            for g in got
+        ]
+
+
+def _item_feature_names(snap: Snapshot) -> list[str]:
+    names: dict[str, int] = {}
+    for cid in snap.course_ids:
+        for f in course_features(snap.courses[cid]):
+            names.setdefault(f, len(names))
+    return list(names)
+
+
+# ---------------------------------------------------------------------- module API
+
+
+def _default_encoder(services: Any) -> TextEncoder:
+    from core.recommend.encoders import pick_encoder
+
+    return pick_encoder("en")
+
+
+def get_service(services: Any) -> RecommendService:
+    """The process-wide service held in ``services`` (encoder injectable for tests)."""
+
+    def build(s: Any) -> RecommendService:
+        encoder = s.extras.get(ENCODER_KEY) or _default_encoder(s)
+        model_dir = getattr(s.settings, "model_dir", None)
+        return RecommendService(encoder, Path(model_dir) / "recommend" if model_dir else None)
+
+    svc: RecommendService = services.get(SERVICE_KEY, build)
+    return svc
+
+
+async def recommend_for(
+    services: Any, session: AsyncSession, member_id: int, k: int
+) -> list[Recommendation]:
+    """Top ``k`` courses for a member, each with an explanation (digest and /recommend)."""
+    return await get_service(services).recommend_for(session, member_id, k, services.clock.now())
+
+
+async def peers_for(services: Any, session: AsyncSession, member_id: int, k: int) -> list[PeerOut]:
+    """Up to ``k`` opt-in study partners, recorded so the pair is not repeated soon."""
+    return await get_service(services).peers_for(session, member_id, k, services.clock.now())
+
+
+async def train(services: Any, session: AsyncSession) -> Artifact | None:
+    return await get_service(services).train(session, services.clock.now())
+
+
+def _uses_chinese(texts: Sequence[str]) -> bool:
+    return looks_chinese(texts)
