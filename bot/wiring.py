@@ -47,4 +47,7 @@ def build_app(
         clock=clock or SystemClock(),
         signer=CallbackSigner(settings.secret_key.get_secret_value()),
     )
+    from bot import delivery
+
+    delivery.install(services)
     return App(settings, engine, services, Router(services))

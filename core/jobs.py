@@ -39,3 +39,21 @@ async def run_all(services: Services) -> list[AnyReply]:
     for job in sorted(JOBS.values(), key=lambda j: j.name):
         out.extend(await job.fn(services))
     return out
+
+
+async def run_and_deliver(services: Services, job: PeriodicJob) -> int:
+    """Run one job and hand its replies (DMs, invites, removals) to the reply sink.
+
+    The composition root installs the sink (bot/delivery.py); without one (tests of a bare
+    core) the replies are returned to nobody, so we log how many were dropped."""
+    import logging
+
+    replies = await job.fn(services)
+    sink = services.extras.get("reply_sink")
+    if replies and sink is not None:
+        await sink(replies)
+    elif replies:
+        logging.getLogger("syllabot.jobs").warning(
+            "job %s produced %d replies and no reply sink is installed", job.name, len(replies)
+        )
+    return len(replies)

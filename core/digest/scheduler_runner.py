@@ -24,7 +24,7 @@ from config.settings import Settings
 from core.context import Services
 from core.digest import leader as leader_mod
 from core.digest.delivery import deliverers
-from core.jobs import JOBS
+from core.jobs import JOBS, run_and_deliver
 from models.db import sync_url
 
 log = logging.getLogger("syllabot.digest.scheduler")
@@ -53,7 +53,7 @@ async def run_job(name: str) -> None:
         log.warning("scheduled job %s has nothing to run in this process", name)
         return
     try:
-        await job.fn(services)
+        await run_and_deliver(services, job)
     except Exception:
         log.exception("scheduled job %s failed", name)
 

@@ -1,0 +1,59 @@
+"""Out-of-band replies (jobs, webhooks) reach the member on the right platform."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.jobs import PeriodicJob, run_and_deliver
+from core.replies import Invite, Kick, Reply
+from models.member import Account, Member
+
+
+async def _member(db, clock, *platforms: str) -> int:
+    async with db.session() as s, s.begin():
+        m = Member(display_name="Dee", created_at=clock.now(), tags=[], prefs={})
+        s.add(m)
+        await s.flush()
+        for i, p in enumerate(platforms):
+            s.add(
+                Account(
+                    member_id=m.id,
+                    platform=p,
+                    platform_user_id=f"{p}-{m.id}-{i}",
+                    chat_id=f"{p}-chat",
+                    created_at=clock.now(),
+                )
+            )
+        return m.id
+
+
+async def test_job_replies_are_routed_to_each_platforms_executor(app, db, clock):
+    both = await _member(db, clock, "discord", "telegram")
+    discord_only = await _member(db, clock, "discord")
+    nowhere = await _member(db, clock)
+    got: dict[str, list] = {"telegram": [], "discord": []}
+
+    async def tg(batch):
+        got["telegram"].extend(batch)
+
+    async def dc(batch):
+        got["discord"].extend(batch)
+
+    app.services.extras["executors"] = {"telegram": tg, "discord": dc}
+    replies = [
+        Reply("renewal reminder", member_id=both),
+        Reply("renewal reminder", member_id=discord_only),
+        Reply("lost", member_id=nowhere),
+        Invite(member_id=both, platform="discord", target="guild:1", role="42"),
+        Kick(member_id=both, platform="telegram", target="-100"),
+    ]
+
+    async def job(_services):
+        return replies
+
+    n = await run_and_deliver(app.services, PeriodicJob("t", timedelta(hours=1), job))
+    assert n == 5
+    assert [r.member_id for r in got["telegram"] if isinstance(r, Reply)] == [both]
+    assert [type(r).__name__ for r in got["telegram"]] == ["Reply", "Kick"]
+    assert [type(r).__name__ for r in got["discord"]] == ["Reply", "Invite"]
+    assert got["discord"][0].member_id == discord_only
