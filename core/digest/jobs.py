@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core.context import Services
 from core.digest.compose import compose_due
 from core.digest.delivery import ConsoleDeliverer, deliverers, drain
+from core.digest.outbox import purge_done
 from core.i18n import translate
 from core.jobs import periodic
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -35,6 +36,13 @@ async def drain_job(services: Services) -> list[AnyReply]:
     if not isinstance(console, ConsoleDeliverer) or not console.sent:
         return []
     return await _console_replies(services, console)
+
+
+@periodic("digest.purge_outbox", every=timedelta(hours=6))
+async def purge_job(services: Services) -> list[AnyReply]:
+    async with services.session_factory() as s, s.begin():
+        await purge_done(s, services.clock.now())
+    return []
 
 
 async def _console_replies(services: Services, console: ConsoleDeliverer) -> list[AnyReply]:

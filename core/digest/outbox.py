@@ -226,7 +226,11 @@ async def claim(
             .execution_options(synchronize_session=False)
         )
         rows = (
-            await s.execute(select(Outbox).where(Outbox.claimed_by == token).order_by(Outbox.id))
+            await s.execute(
+                select(Outbox)
+                .where(Outbox.id.in_(ids), Outbox.claimed_by == token)
+                .order_by(Outbox.id)
+            )
         ).scalars()
         return [
             Claimed(
@@ -361,3 +365,20 @@ async def cancel(s: AsyncSession, row: Claimed, why: str) -> None:
             .values(status="cancelled")
             .execution_options(synchronize_session=False)
         )
+
+
+TERMINAL = ("sent", "failed", "dead", "unreachable", "cancelled")
+KEEP_DONE = timedelta(days=30)
+
+
+async def purge_done(s: AsyncSession, now: datetime, keep: timedelta = KEEP_DONE) -> int:
+    """Delete finished rows older than `keep` (their dedupe keys are no longer needed: digests
+    are deduplicated by the digest table, broadcasts do not repeat a month later)."""
+    from sqlalchemy import delete
+
+    res = await s.execute(
+        delete(Outbox)
+        .where(Outbox.status.in_(TERMINAL), Outbox.created_at < now - keep)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(res, "rowcount", 0) or 0)

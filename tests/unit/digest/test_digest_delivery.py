@@ -402,3 +402,17 @@ async def test_a_delayed_digest_waits_out_quiet_hours(services, clock, fake_tele
         assert row.attempts == 1  # waiting for quiet hours is not a failed attempt
     clock.advance(hours=2)
     assert (await send_all(services, fake_telegram)).sent == 1
+
+
+async def test_finished_outbox_rows_are_purged_after_a_month(services, clock, fake_telegram):
+    from core.digest.outbox import purge_done
+
+    await seed(services, clock, n=2)
+    await compose_due(services)
+    fake_telegram.script["c-m1"] = [SendOutcome("retry", retry_after=10**7, error="429")]
+    await send_all(services, fake_telegram)  # m0 sent, m1 still pending
+    clock.advance(days=31)
+    async with services.session_factory() as s, s.begin():
+        assert await purge_done(s, clock.now()) == 1
+    assert await count(services, Outbox) == 1  # the pending one stays
+    assert await count(services, Digest) == 2  # history for /digest stats stays
