@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     public_url: str = ""
 
     max_text_length: int = Field(default=4096, ge=64)
+    membership_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     model_dir: str = "./var/models"
     plans: list[PlanConfig] = Field(default_factory=list)
 

@@ -23,6 +23,11 @@ async def sync_plans_at_start(services: Services) -> None:
 
 @command("plans", help_key="membership.help_plans")
 async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    sub, _, rest = args.strip().partition(" ")
+    if sub.lower() == "edit":  # `/plans edit …` is the moderators' /planedit
+        from core.router import Router
+
+        return await Router(ctx.services)._command(ctx, "planedit", rest)
     rows = await plans.list_plans(ctx.session)
     if not rows:
         return [Reply(ctx.t("membership.no_plans"))]
