@@ -2,6 +2,18 @@
 
 Parsing and validation are pure: every problem is collected with its line number and the
 whole file is refused when there is any, so nothing is ever half-imported.
+
+Formats (`syllabot catalog export` writes each of them; see tests/data/catalog/):
+- YAML: ``{tags: [{slug, title, title_zh, description}], courses: [...]}`` (or a bare list
+  of courses). A course has ``slug, title`` and optionally ``title_zh, description,
+  description_zh, tags, level, author, duration_minutes, url, plan_codes, hidden``,
+  ``lessons: [...]`` and ``modules: [{slug, title, title_zh, lessons: [...]}]``; a lesson
+  has ``slug, title`` and optionally ``title_zh, content, url, duration_minutes, tags``.
+- JSONL: one course object (same shape) per line, or ``{"tag": slug, "description": ...}``.
+- CSV: columns from CSV_COLUMNS; a row without ``lesson`` defines the course ``course``,
+  a row with ``lesson`` adds that lesson (to a course in the file or already stored);
+  list cells (tags, plan_codes) are separated by ``;``.
+Fields a file leaves out keep their stored values; lessons not in the file are kept.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.catalog import hooks
@@ -182,8 +183,15 @@ async def enroll(
     row = Enrollment(
         member_id=member.id, course_id=course.id, enrolled_at=now, last_activity_at=now
     )
-    session.add(row)
-    await session.flush()
+    try:  # a double tap racing this one: the unique row decides, nothing is counted twice
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        again = await enrollment_of(session, member.id, course.id)
+        if again is None:
+            raise
+        return again, False
     await record(session, clock, member.id, "enroll", course_id=course.id)
     return row, True
 
@@ -260,13 +268,17 @@ async def complete_lesson(
     if lesson.id in done:
         return DoneResult(True, False, len(done), len(lessons))
     now = clock.now()
-    session.add(
-        LessonCompletion(
-            member_id=member.id, lesson_id=lesson.id, course_id=course.id, completed_at=now
-        )
-    )
+    try:  # a concurrent /done for the same lesson: the unique row keeps it to one
+        async with session.begin_nested():
+            session.add(
+                LessonCompletion(
+                    member_id=member.id, lesson_id=lesson.id, course_id=course.id, completed_at=now
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return DoneResult(True, False, len(done), len(lessons))
     enr.last_activity_at = now
-    await session.flush()
     await record(
         session, clock, member.id, "lesson_complete", course_id=course.id, lesson_id=lesson.id
     )

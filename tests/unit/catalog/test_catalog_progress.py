@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
@@ -213,3 +214,28 @@ def test_progress_bar_and_streak_rules():
     assert streak(days, today) == 2  # today not over yet: yesterday's run still counts
     assert streak(days | {today}, today) == 3
     assert streak({date(2026, 3, 7)}, today) == 0
+
+
+async def test_double_tap_on_done_counts_once(app, console_bot, db, clock):
+    import asyncio
+
+    from core.events import Actor, Chat, Command
+
+    if db.kind != "postgres":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    await _load(db, clock)
+    await console_bot.send("/enroll intro-sql", as_member="gil")
+    evs = [
+        Command(
+            Actor("console", "gil"),
+            Chat("console", "gil"),
+            f"tap-{i}",
+            name="done",
+            args="intro-sql select",
+        )
+        for i in range(2)
+    ]
+    outs = await asyncio.gather(*(app.router.dispatch(e) for e in evs))
+    texts = sorted(o[0].text for o in outs)
+    assert "Something went wrong" not in " ".join(texts)
+    assert [k for k, _ in await _log(db)].count("lesson_complete") == 1
