@@ -34,10 +34,28 @@ async def member_plan_codes(session: AsyncSession, member_id: int, now: datetime
     return codes
 
 
+LEVEL_PREFIX = "level-"  # a plan code "level-3" opens the course to members at level 3+
+
+
+def _level_code(code: str) -> int | None:
+    tail = code[len(LEVEL_PREFIX) :]
+    return int(tail) if code.startswith(LEVEL_PREFIX) and tail.isdigit() else None
+
+
 async def can_access(session: AsyncSession, member_id: int, course: Course, now: datetime) -> bool:
+    """Free courses are open; otherwise a live plan listed on the course, or a level code."""
     if not course.plan_codes:
         return True
-    return bool(set(course.plan_codes) & await member_plan_codes(session, member_id, now))
+    if set(course.plan_codes) & await member_plan_codes(session, member_id, now):
+        return True
+    levels = [n for n in map(_level_code, course.plan_codes) if n is not None]
+    if levels:
+        from core.engagement import rules, service
+
+        await service.sync(session, None, member_id)
+        total = (await service.totals(session)).get(member_id, 0)
+        return rules.level_for(total)[0] >= min(levels)
+    return False
 
 
 async def plan_titles(session: AsyncSession, codes: list[str], locale: str) -> list[str]:
@@ -49,7 +67,12 @@ async def plan_titles(session: AsyncSession, codes: list[str], locale: str) -> l
     out = []
     for code in codes:
         p = rows.get(code)
-        if p is None:
+        level = _level_code(code)
+        if level is not None:
+            from core.i18n import translate
+
+            out.append(translate(locale, "catalog.level_unlock", level=level))
+        elif p is None:
             out.append(code)
         else:
             out.append((p.title_zh if locale == "zh-CN" and p.title_zh else p.title_en) or code)

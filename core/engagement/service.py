@@ -33,7 +33,9 @@ from models.member import Member
 BATCH = 2000
 
 
-async def sync(session: AsyncSession, clock: Clock, member_id: int | None = None) -> int:
+async def sync(
+    session: AsyncSession, clock: Clock | None = None, member_id: int | None = None
+) -> int:
     """Ledger rows for interactions not yet scored; returns how many were added."""
     added = 0
     while True:

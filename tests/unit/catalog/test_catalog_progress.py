@@ -239,3 +239,22 @@ async def test_double_tap_on_done_counts_once(app, console_bot, db, clock):
     texts = sorted(o[0].text for o in outs)
     assert "Something went wrong" not in " ".join(texts)
     assert [k for k, _ in await _log(db)].count("lesson_complete") == 1
+
+
+async def test_level_code_unlocks_a_course_once_the_member_earns_it(console_bot, db, clock):
+    await _load(
+        db, clock, "courses:\n  - {slug: capstone, title: Capstone, plan_codes: [level-2]}\n"
+    )
+    await console_bot.send("/whoami", as_member="hal")
+    out = await console_bot.send("/enroll capstone")
+    assert "It is included in: reaching level 2" in out
+    async with db.session() as s, s.begin():
+        acc = (
+            await s.execute(select(Account).where(Account.platform_user_id == "hal"))
+        ).scalar_one()
+        s.add(
+            Interaction(
+                member_id=acc.member_id, kind="course_complete", weight=5.0, at=clock.now(), meta={}
+            )
+        )
+    assert "enrolled in “Capstone”" in await console_bot.send("/enroll capstone")
