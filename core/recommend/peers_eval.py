@@ -45,18 +45,18 @@ def run_peers_benchmark(path: str | Path, cutoff_share: float = 0.7, k: int = 10
     n_answers: Counter[int] = Counter()
     first, last = _t(qs[0]["creation_date"]), cutoff
     weeks = max((last - first).days / 7, 1.0)
-    for q in questions:
-        u = q.get("owner_user_id")
-        if u is not None and _t(q["creation_date"]) < cutoff:
-            asked[u].update(q.get("tags") or [])
+    for qq in questions:
+        u = qq.get("owner_user_id")
+        if u is not None and _t(qq["creation_date"]) < cutoff:
+            asked[u].update(qq.get("tags") or [])
             posts[u] += 1
     later_answerers: dict[int, set[int]] = defaultdict(set)
-    for a in answers:
-        u = a.get("owner_user_id")
-        q = q_by_id.get(a["question_id"])
+    for ans in answers:
+        u = ans.get("owner_user_id")
+        q = q_by_id.get(ans["question_id"])
         if u is None or q is None:
             continue
-        if _t(a["creation_date"]) < cutoff:
+        if _t(ans["creation_date"]) < cutoff:
             answered[u].update(q.get("tags") or [])
             posts[u] += 1
             n_answers[u] += 1

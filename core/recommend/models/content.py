@@ -100,12 +100,13 @@ class ContentKNN:
     ) -> np.ndarray:
         assert self.items is not None
         n_items = self.items.shape[0]
-        rows = [np.full(len(h), r) for r, h in enumerate(histories)]
-        cols = [np.asarray(h, np.int64) for h in histories]
+        empty = np.zeros(0, np.int64)
+        rows = [np.full(len(h), r, np.int64) for r, h in enumerate(histories)] or [empty]
+        cols = [np.asarray(h, np.int64) for h in histories] or [empty]
         hist = sp.csr_matrix(
             (
                 np.ones(sum(len(c) for c in cols), np.float32),
-                (np.concatenate(rows or [[]]), np.concatenate(cols or [[]])),
+                (np.concatenate(rows), np.concatenate(cols)),
             ),
             shape=(len(histories), n_items),
         )

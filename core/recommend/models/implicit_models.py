@@ -15,8 +15,11 @@ __all__ = ["ImplicitALS", "ImplicitBPR"]
 
 
 def _history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
-    rows = np.concatenate([np.full(len(h), r) for r, h in enumerate(histories)] or [[]])
-    cols = np.concatenate([np.asarray(h, np.int64) for h in histories] or [[]])
+    empty = np.zeros(0, np.int64)
+    rows = np.concatenate(
+        [np.full(len(h), r, np.int64) for r, h in enumerate(histories)] or [empty]
+    )
+    cols = np.concatenate([np.asarray(h, np.int64) for h in histories] or [empty])
     return sp.csr_matrix(
         (np.ones(len(cols), np.float32), (rows.astype(np.int64), cols.astype(np.int64))),
         shape=(len(histories), n_items),
@@ -73,7 +76,7 @@ class ImplicitALS(_ImplicitBase):
         threads: int = 2,
     ) -> None:
         super().__init__()
-        self.params = dict(
+        self.params: dict[str, Any] = dict(
             factors=factors,
             regularization=regularization,
             alpha=alpha,
@@ -94,7 +97,7 @@ class ImplicitALS(_ImplicitBase):
 
     def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         if not histories:
-            return np.zeros((0, self.params["factors"]), np.float32)
+            return np.zeros((0, int(self.params["factors"])), np.float32)
         hist = _history_matrix(histories, self.n_items)
         vecs = self.model.recalculate_user(np.arange(len(histories)), hist)
         return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
@@ -113,7 +116,7 @@ class ImplicitBPR(_ImplicitBase):
         threads: int = 2,
     ) -> None:
         super().__init__()
-        self.params = dict(
+        self.params: dict[str, Any] = dict(
             factors=factors,
             learning_rate=learning_rate,
             regularization=regularization,

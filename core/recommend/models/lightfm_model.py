@@ -44,7 +44,7 @@ class LightFMWarp:
         seed: int = 0,
         threads: int = 2,
     ) -> None:
-        self.params = dict(
+        self.params: dict[str, Any] = dict(
             no_components=no_components,
             learning_rate=learning_rate,
             loss="warp",
