@@ -24,6 +24,7 @@ KIND_WEIGHTS: dict[str, float] = {
     "question_asked": 1.0,
     "answer_given": 2.0,
     "answer_accepted": 4.0,
+    "answer_helpful": 1.5,
     "thread_reply": 1.0,
     "event_attended": 2.0,
     "peer_session": 2.0,
