@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.recommend.hybrid import HybridModel
+from core.recommend.hybrid import HybridModel, TrainingError
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,13 @@ def train_or_keep(
     """Train; on failure keep ``previous`` (and report the error) instead of raising."""
     try:
         model = train()
+    except TrainingError as exc:  # expected (e.g. no interactions yet): no traceback
+        log.warning(
+            "recommender not trained (%s); keeping version %s",
+            exc,
+            previous.version if previous else None,
+        )
+        return previous, exc
     except Exception as exc:
         log.exception(
             "recommender training failed; keeping version %s",

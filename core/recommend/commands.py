@@ -25,10 +25,10 @@ async def recommend(ctx: Context, args: str) -> list[AnyReply]:
     if arg in ("on", "optin", "opt-in"):
         ctx.member.recommend_opt_out = False
         return [Reply(ctx.t("recommend.opted_in"))]
-    if ctx.member.recommend_opt_out:
-        return [Reply(ctx.t("recommend.is_off"))]
     if arg and not (arg.isdigit() and 1 <= int(arg) <= MAX_K):
         raise BadArguments("errors.usage", usage=ctx.t("usage.recommend"))
+    if ctx.member.recommend_opt_out:
+        return [Reply(ctx.t("recommend.is_off"))]
     k = int(arg) if arg else 5
     recs = await service.recommend_for(ctx.services, ctx.session, ctx.member.id, k)
     if not recs:

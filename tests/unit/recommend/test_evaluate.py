@@ -28,5 +28,5 @@ def test_splits_do_not_leak(community):
     ts.data = np.arange(ts.nnz, dtype=float)
     u = cold_user_split(x, ts, seed=0)
     assert u.train[u.users].nnz == 0
-    for user, hist in zip(u.users, u.histories):
+    for user, hist in zip(u.users, u.histories or [], strict=True):
         assert not set(hist) & set(u.test[user].indices)

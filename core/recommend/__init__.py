@@ -1,0 +1,1 @@
+"""Recommender: embeddings, hybrid CF model (torch), peers, explanations, evaluation."""

@@ -1,0 +1,144 @@
+"""/recommend and /peers through the real router, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.recommend.encoders import HashingEncoder
+from core.recommend.hybrid import HybridConfig
+from core.recommend.service import SERVICE_KEY, RecommendService
+from models.catalog import Course
+from models.interaction import Interaction
+from models.member import Account
+
+COURSES = [
+    ("sql-1", "Intro to SQL", ["sql"], "SQL select queries tables for beginners"),
+    ("sql-2", "SQL joins", ["sql"], "SQL joins across tables and keys"),
+    ("sql-3", "SQL indexes and query plans", ["sql"], "SQL indexes query plans tables speed"),
+    ("py-1", "Python basics", ["python"], "Python variables functions loops"),
+    ("py-2", "Python classes", ["python"], "Python classes objects methods"),
+    ("ds-1", "Colour theory", ["design"], "design colour palettes contrast"),
+]
+
+
+async def _setup(app, db, clock, tmp_path):
+    cfg = HybridConfig(dim=16, epochs=40, batch_size=32, lr=0.05, seed=0, threads=1)
+    svc = RecommendService(HashingEncoder(64), tmp_path / "models", cfg)
+    app.services.extras[SERVICE_KEY] = svc
+    async with db.session() as s, s.begin():
+        for slug, title, tags, desc in COURSES:
+            s.add(
+                Course(slug=slug, title=title, tags=tags, description=desc, created_at=clock.now())
+            )
+    return svc
+
+
+async def _ids(db) -> dict[str, int]:
+    async with db.session() as s:
+        rows = await s.execute(select(Account.platform_user_id, Account.member_id))
+        return {u: m for u, m in rows}
+
+
+async def _courses(db) -> dict[str, int]:
+    async with db.session() as s:
+        return {c.slug: c.id for c in (await s.execute(select(Course))).scalars()}
+
+
+async def _log(db, clock, member_id, course_id, kind):
+    async with db.session() as s, s.begin():
+        s.add(
+            Interaction(
+                member_id=member_id,
+                course_id=course_id,
+                kind=kind,
+                weight=0.0,
+                at=clock.now() - timedelta(days=1),
+            )
+        )
+
+
+async def test_sql_member_gets_sql_first_with_a_reason(console_bot, app, db, clock, tmp_path):
+    svc = await _setup(app, db, clock, tmp_path)
+    for user in ("alice", "bob", "carol", "dave", "erin"):
+        await console_bot.send("/recommend off", as_member=user)
+        await console_bot.send("/recommend on", as_member=user)
+    ids, cs = await _ids(db), await _courses(db)
+    for user, slugs in {
+        "alice": ["sql-1", "sql-2"],
+        "bob": ["py-1", "py-2"],
+        "carol": ["py-1", "ds-1"],
+        "dave": ["sql-1", "sql-2", "sql-3"],
+        "erin": ["sql-2", "sql-3"],
+    }.items():
+        for slug in slugs:
+            await _log(db, clock, ids[user], cs[slug], "course_complete")
+    svc.snapshot = None  # as if the TTL expired
+    out = await console_bot.send("/recommend 2", as_member="alice")
+    lines = out.splitlines()
+    assert lines[0] == "Suggested for you:"
+    assert lines[1].startswith("1. SQL indexes and query plans — ")
+    titles = [line.split(". ", 1)[1].split(" — ")[0] for line in lines[1:]]
+    assert len(titles) == 2 and not {"Intro to SQL", "SQL joins"} & set(titles)  # finished
+    assert "because you finished" in lines[1]
+    assert svc.artifact is not None and svc.artifact.version != "memory"
+    assert (tmp_path / "models" / "CURRENT").exists()
+
+
+async def test_a_new_course_reaches_members_without_retraining(
+    console_bot, app, db, clock, tmp_path
+):
+    svc = await _setup(app, db, clock, tmp_path)
+    await console_bot.send("/recommend", as_member="dave")
+    ids, cs = await _ids(db), await _courses(db)
+    for slug in ("sql-1", "sql-2"):
+        await _log(db, clock, ids["dave"], cs[slug], "course_complete")
+    await _log(db, clock, ids["dave"], cs["sql-3"], "not_interested")
+    svc.snapshot = None
+    await console_bot.send("/recommend", as_member="dave")
+    version = svc.artifact.version
+    async with db.session() as s, s.begin():
+        s.add(
+            Course(
+                slug="sql-4",
+                title="SQL window functions",
+                tags=["sql"],
+                description="SQL window functions over tables",
+                created_at=clock.now(),
+            )
+        )
+    out = await console_bot.send("/recommend 1", as_member="dave")
+    assert "1. SQL window functions" in out
+    assert svc.artifact.version == version  # no retraining
+    assert "SQL indexes" not in out  # dismissed stays dismissed
+
+
+async def test_opt_out_is_respected(console_bot, app, db, clock, tmp_path):
+    await _setup(app, db, clock, tmp_path)
+    assert "turned course suggestions off" not in await console_bot.send(
+        "/recommend", as_member="zoe"
+    )
+    await console_bot.send("/recommend off", as_member="zoe")
+    assert "turned course suggestions off" in await console_bot.send("/recommend", as_member="zoe")
+    assert "Usage:" in await console_bot.send("/recommend lots", as_member="zoe")
+
+
+async def test_peers_are_opt_in_and_not_repeated(console_bot, app, db, clock, tmp_path):
+    await _setup(app, db, clock, tmp_path)
+    out = await console_bot.send("/peers", as_member="alice")
+    assert "opt-in" in out
+    await console_bot.send("/peers on", as_member="alice")
+    await console_bot.send("/peers on", as_member="dave")
+    await console_bot.send("/peers", as_member="carol")  # never opted in
+    ids, cs = await _ids(db), await _courses(db)
+    await _log(db, clock, ids["alice"], cs["sql-1"], "enroll")
+    await _log(db, clock, ids["dave"], cs["sql-1"], "course_complete")
+    out = await console_bot.send("/peers", as_member="alice")
+    assert out.splitlines()[0].startswith("Possible study partners")
+    assert "dave" in out.lower() or f"#{ids['dave']}" in out
+    assert "carol" not in out.lower()
+    again = await console_bot.send("/peers", as_member="alice")
+    assert "No study partner to suggest" in again
+    clock.advance(timedelta(days=31))
+    assert "Possible study partners" in await console_bot.send("/peers", as_member="alice")
