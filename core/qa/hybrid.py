@@ -75,7 +75,7 @@ class Calibration:
 # separate fit. Unknown encoders (hashing, tests) use DEFAULT_CALIBRATION.
 CALIBRATIONS: dict[str, Calibration] = {
     "minilm-l6-v2": Calibration(-5.086, 2.208, 3.11, 1.057, 9.434),
-    "multilingual-e5-small-q4": Calibration(-25.0, 26.0, 3.0, 1.5, 20.0),
+    "multilingual-e5-small-q4": Calibration(-2.594, -1.252, 3.179, 1.526, 23.59),
 }
 DEFAULT_CALIBRATION = Calibration(-6.0, 7.0, 3.0, 1.5, 6.0)
 
