@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.accounts import access, service
 from core.context import Context, Role
+from core.errors import BadArguments
 from core.members import find_member
 from core.replies import AnyReply, Reply
 from core.router import command
@@ -22,6 +23,8 @@ async def link(ctx: Context, args: str) -> list[AnyReply]:
 
 @command("accounts", role=Role.MODERATOR, help_key="help.accounts", usage_key="usage.accounts")
 async def accounts(ctx: Context, args: str) -> list[AnyReply]:
+    if any(ord(ch) < 32 for ch in args):  # PostgreSQL refuses NUL; no name has controls
+        raise BadArguments("errors.usage", usage=ctx.t("usage.accounts"))
     member = await find_member(ctx.session, args)
     rows = await service.accounts_of(ctx.session, member.id)
     lines = [ctx.t("accounts.list_header", id=member.id, name=member.display_name)]

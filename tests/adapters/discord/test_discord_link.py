@@ -170,3 +170,11 @@ async def test_linking_discord_to_a_paying_telegram_member_grants_the_discord_ro
             await s.execute(select(Account.member_id).where(Account.platform_user_id == "881"))
         ).scalar_one()
     assert owner == paying
+
+
+async def test_accounts_lookup_with_control_characters_gets_usage_not_a_crash(app):
+    ev = Command(
+        Actor("console", "mod"), Chat("console", "mod"), "acc-1", name="accounts", args="a\x00b"
+    )
+    (reply,) = await app.router.dispatch(ev)
+    assert reply.text.startswith("Usage: /accounts")
