@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RecordingDeliverer, add_course, add_member
+from digest_helpers import RecordingDeliverer, add_course, add_member
 from sqlalchemy import select
 
 from core.digest.compose import compose_due

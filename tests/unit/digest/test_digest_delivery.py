@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
-from conftest import RecordingDeliverer, add_course, add_member, make_services
+from digest_helpers import RecordingDeliverer, add_course, add_member, make_services
 from sqlalchemy import func, select
 
 from core.digest.compose import compose_due
@@ -416,3 +417,38 @@ async def test_finished_outbox_rows_are_purged_after_a_month(services, clock, fa
         assert await purge_done(s, clock.now()) == 1
     assert await count(services, Outbox) == 1  # the pending one stays
     assert await count(services, Digest) == 2  # history for /digest stats stays
+
+
+async def test_digest_with_the_real_recommender_service(services, clock, fake_telegram):
+    """core/recommend/service.py behind the seam: its suggestions and explanations arrive."""
+    import importlib
+
+    pytest.importorskip("core.recommend.service")
+    from core.digest.providers import RecommendServiceAdapter
+    from core.recommend.encoders import HashingEncoder
+    from models.interaction import Interaction
+
+    services.extras["recommend.encoder"] = HashingEncoder()
+    services.extras["digest.recommender"] = RecommendServiceAdapter(
+        importlib.import_module("core.recommend.service"), services
+    )
+    ids = await seed(services, clock, n=4)
+    async with services.session_factory() as s, s.begin():
+        for mid in ids[1:]:  # the others liked intro-sql
+            s.add(
+                Interaction(
+                    member_id=mid,
+                    course_id=1,
+                    kind="course_complete",
+                    weight=5.0,
+                    at=clock.now() - timedelta(days=2),
+                    source="chat",
+                    meta={},
+                )
+            )
+    assert (await compose_due(services)).queued == 4
+    await send_all(services, fake_telegram)
+    text = dict(fake_telegram.sent)["c-m0"]["text"]
+    assert "Suggested for you" in text and ("Intro Sql" in text or "Sql Joins" in text)
+    line = next(x for x in text.splitlines() if x.startswith("1. "))
+    assert " — " in line  # every suggestion carries its explanation

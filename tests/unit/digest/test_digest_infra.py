@@ -128,7 +128,7 @@ class FakeScheduler:
 async def test_two_scheduler_processes_one_leads_and_the_other_takes_over(db, clock):
     import asyncio
 
-    from conftest import make_services
+    from digest_helpers import make_services
 
     from core.digest.scheduler_runner import lead
 
