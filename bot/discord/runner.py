@@ -55,4 +55,12 @@ async def start(app: App) -> None:
                 content,
             )
         finally:
-            await client.close()
+            await _close(client)
+
+
+async def _close(client: SyllabotDiscord) -> None:
+    """Close whatever was opened; a client that never connected has no shards to close."""
+    try:
+        await client.close()
+    except AttributeError:  # AutoShardedClient before its first connect
+        await client.http.close()
