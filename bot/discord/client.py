@@ -69,18 +69,20 @@ class SyllabotDiscord(discord.AutoShardedClient):
             await self._sync(names)
 
     async def _sync(self, names: list[str]) -> None:
-        """Sync global commands only when the registered set changed (sync is rate limited)."""
+        """Overwrite global commands only when they differ (sync is rate limited)."""
+        translator = self.tree.translator or commands.CatalogTranslator()
+        local = [
+            await c.get_translated_payload(self.tree, translator) for c in self.tree.get_commands()
+        ]
         try:
-            remote = {c.name: c for c in await self.tree.fetch_commands()}
+            remote = await self.http.get_global_commands(self.application_id or 0)
         except discord.HTTPException:
-            remote = {}
-        local = {c.name: c for c in self.tree.get_commands()}
-        same = set(remote) == set(local) and all(
-            remote[n].description == getattr(local[n], "description", None) for n in local
-        )
-        if not same:
+            remote = []
+        if commands.signature(local) != commands.signature(remote):
             await self.tree.sync()
             log.info("synced %d slash commands", len(names))
+        else:
+            log.info("slash commands unchanged; no sync")
 
     # -- interactions ---------------------------------------------------------------------
 

@@ -86,3 +86,31 @@ def register(tree: app_commands.CommandTree[Any], handler: CommandHandler) -> li
         tree.add_command(build_command(spec, handler), override=True)
         names.append(spec.name)
     return names
+
+
+def signature(payloads: Any) -> list[tuple[Any, ...]]:
+    """What users see of a command list, comparable between our payloads and Discord's."""
+
+    def perms(v: Any) -> str | None:
+        return None if v in (None, "", 0, "0") else str(v)
+
+    def opt(o: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            o.get("name"),
+            o.get("type"),
+            o.get("description"),
+            tuple(sorted((o.get("description_localizations") or {}).items())),
+            bool(o.get("required", False)),
+        )
+
+    return sorted(
+        (
+            c.get("name"),
+            c.get("description"),
+            tuple(sorted((c.get("description_localizations") or {}).items())),
+            perms(c.get("default_member_permissions")),
+            tuple(sorted(c.get("contexts") or ())),
+            tuple(opt(o) for o in c.get("options") or ()),
+        )
+        for c in payloads or []
+    )

@@ -199,6 +199,7 @@ class DiscordWire:
         self.calls: list[Call] = []
         self.errors: list[str] = []
         self.channels: dict[int, dict[str, Any]] = {}
+        self.commands: list[dict[str, Any]] = []  # what Discord has registered
         self._failures: dict[str, deque[Exception]] = defaultdict(deque)
         self._ids = itertools.count(1300000000000000000)
 
@@ -324,12 +325,13 @@ class DiscordWire:
                 "flags": 0,
             }
         if (m, t) == ("GET", "/applications/{}/commands"):
-            return []
+            return self.commands
         if (m, t) == ("PUT", "/applications/{}/commands"):
-            return [
+            self.commands = [
                 {**c, "id": self._id(), "application_id": str(APP_ID), "version": "1"}
                 for c in body or []
             ]
+            return self.commands
         if (m, t) == ("POST", "/users/@me/channels"):
             uid = str(body["recipient_id"])
             user = {**BOT_USER, "id": uid, "username": f"user{uid[-4:]}", "bot": False}

@@ -97,3 +97,18 @@ async def test_buttons_carry_signed_data_and_a_press_reaches_the_router(discord_
     forged = signed.replace("7", "8", 1)
     await discord_bot.interact(P.press(forged, uid=701, username="bob"))
     assert "expired" in texts(discord_bot.since(n))
+
+
+async def test_a_restart_with_unchanged_commands_does_not_sync_again(discord_bot, app, monkeypatch):
+    from bot.discord.client import SyllabotDiscord
+
+    again = SyllabotDiscord(app)
+    discord_bot.wire.install(monkeypatch, again)
+    n = len(discord_bot.wire.calls)
+    await again.login("test-token")
+    try:
+        routes = [c.route for c in discord_bot.since(n)]
+        assert "GET /applications/{application_id}/commands" in routes
+        assert not any(r.startswith("PUT /applications") for r in routes)
+    finally:
+        await again.close()
