@@ -176,10 +176,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await seed(services, args.members, rng)
     seed_s = time.perf_counter() - t0
 
+    if args.recommender == "fallback":
+        from core.digest.providers import FallbackRecommender
+
+        services.extras["digest.recommender"] = FallbackRecommender()
+    rec = type(recommender(services)).__name__
     t0 = time.perf_counter()
     report = await compose_due(services)
     compose_s = time.perf_counter() - t0
-    rec = type(recommender(services)).__name__
 
     async with services.session_factory() as s:
         queued = (await s.execute(select(func.count()).select_from(Outbox))).scalar_one()
@@ -276,6 +280,9 @@ async def realtime_run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         signer=CallbackSigner("bench"),
     )
     await seed(services, args.realtime, rng)
+    from core.digest.providers import FallbackRecommender
+
+    services.extras["digest.recommender"] = FallbackRecommender()  # this run measures sending
     await compose_due(services, now=START)
     fake = FakeTelegram(clock, rng, 0.0, set())
     limiter = RateLimiter()  # real monotonic clock and asyncio.sleep
@@ -311,6 +318,12 @@ def main() -> None:
     )
     ap.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--recommender",
+        choices=["service", "fallback"],
+        default="service",
+        help="service: core/recommend/service.py when present (else the fallback)",
+    )
     ap.add_argument("--out", default=str(Path(__file__).with_name("results") / "digest.json"))
     args = ap.parse_args()
     result = asyncio.run(run(args))
