@@ -112,3 +112,21 @@ async def test_a_restart_with_unchanged_commands_does_not_sync_again(discord_bot
         assert not any(r.startswith("PUT /applications") for r in routes)
     finally:
         await again.close()
+
+
+async def test_charts_and_documents_are_sent_as_attachments(discord_bot):
+    from bot.discord.execute import Origin
+    from core.replies import Document, Photo
+
+    n = len(discord_bot.wire.calls)
+    await discord_bot.client.executor.run(
+        [
+            Photo(b"\x89PNG fake", caption="Weekly active members"),
+            Document(b"id,name\n1,a\n", filename="members.csv"),
+        ],
+        Origin(chat=P_chat(P.GENERAL_CHANNEL)),
+    )
+    photo, doc = discord_bot.since(n)
+    assert photo.files == ["chart.png"] and photo.body["content"] == "Weekly active members"
+    assert doc.files == ["members.csv"]
+    assert photo.body["attachments"][0]["filename"] == "chart.png"
