@@ -7,6 +7,7 @@ neither, so a crash before commit means "compose again", after it means "send la
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import Counter
@@ -31,6 +32,7 @@ from models.member import Account, Member
 log = logging.getLogger("syllabot.digest.compose")
 
 N_COURSES = 3
+MAX_PER_RUN = 2000  # digests composed per periodic run (see compose_due)
 EXPLORE_EPSILON = 0.1  # share of digests whose last suggestion slot explores
 KIND_CODES = {"course": "c", "peer": "p", "question": "q", "event": "e", "nudge": "n"}
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
@@ -284,6 +286,7 @@ class ComposeReport:
     queued: int = 0
     empty: int = 0
     skipped: int = 0  # already composed (by us earlier or by another process)
+    deferred: int = 0  # due but left for the next run (max_members)
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:
@@ -308,6 +311,7 @@ async def compose_chunk(
     out: Counter[str] = Counter()
     prepared: dict[int, tuple[Member, str, list[Item], str, Account | None]] = {}
     for member, key in part:
+        await asyncio.sleep(0)  # let the adapters' handlers run between members
         locale = normalize_locale(member.locale)
         items = await gather_items(session, services, member, now, locale, pre)
         acc = outbox.pick_account(member) if member.reachable else None
@@ -405,8 +409,13 @@ async def compose_due(
     now: datetime | None = None,
     chunk: int = 200,
     only: set[int] | None = None,
+    max_members: int | None = None,
 ) -> ComposeReport:
-    """Compose and queue every digest due at `now` that is not composed yet."""
+    """Compose and queue every digest due at `now` that is not composed yet.
+
+    `max_members` bounds one run (the periodic job passes MAX_PER_RUN): the rest stay due
+    and the next run, minutes later, takes them, so a slow recommender delays some digests
+    a little instead of holding the process for a long stretch."""
     now = now or services.clock.now()
     report = ComposeReport()
     factory = services.session_factory
@@ -447,6 +456,9 @@ async def compose_due(
             report.skipped += 1
             continue
         todo.append((mid, due.period_key))
+    if max_members is not None and len(todo) > max_members:
+        report.deferred = len(todo) - max_members
+        todo = todo[:max_members]
     for i in range(0, len(todo), chunk):
         part = todo[i : i + chunk]
         async with factory() as s, s.begin():

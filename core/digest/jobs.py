@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.context import Services
-from core.digest.compose import compose_due
+from core.digest.compose import MAX_PER_RUN, compose_due
 from core.digest.delivery import ConsoleDeliverer, deliverers, drain
 from core.digest.outbox import purge_done
 from core.i18n import translate
@@ -25,7 +25,7 @@ CONSOLE_SHOWN = 3  # the demo prints a few digests in full, then a count
 
 @periodic("digest.compose_due", every=timedelta(minutes=5))
 async def compose_job(services: Services) -> list[AnyReply]:
-    await compose_due(services)
+    await compose_due(services, max_members=MAX_PER_RUN)
     return []
 
 

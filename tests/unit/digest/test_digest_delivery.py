@@ -452,3 +452,13 @@ async def test_digest_with_the_real_recommender_service(services, clock, fake_te
     assert "Suggested for you" in text and ("Intro Sql" in text or "Sql Joins" in text)
     line = next(x for x in text.splitlines() if x.startswith("1. "))
     assert " — " in line  # every suggestion carries its explanation
+
+
+async def test_a_bounded_run_defers_the_rest_to_the_next_run(services, clock, fake_telegram):
+    await seed(services, clock, n=5)
+    first = await compose_due(services, max_members=3)
+    assert (first.composed, first.deferred) == (3, 2)
+    second = await compose_due(services, max_members=3)
+    assert (second.composed, second.deferred, second.skipped) == (2, 0, 3)
+    await send_all(services, fake_telegram)
+    assert sorted(t for t, _ in fake_telegram.sent) == [f"c-m{i}" for i in range(5)]
