@@ -89,14 +89,14 @@ def check(
     err = Console(stderr=True)
     queries, q_errors = parse_questions(questions_file)
     for e in q_errors:
-        err.print(f"[yellow]{questions_file}: {e} (skipped)[/yellow]", highlight=False)
+        typer.echo(f"{questions_file}: {e} (skipped)", err=True)
 
     if kb is not None:
         if not kb.is_file():
             _fail(f"{kb} is not a readable file")
         items, kb_errors = parse_kb(kb, "jsonl")
         for e in kb_errors:
-            err.print(f"[yellow]{kb}: {e} (skipped)[/yellow]", highlight=False)
+            typer.echo(f"{kb}: {e} (skipped)", err=True)
         if not items:
             _fail(f"{kb} has no usable entries")
         index = KnowledgeIndex(service.default_encoders())
@@ -143,7 +143,7 @@ def check(
         )
     if q_errors:
         line += f"; {len(q_errors)} malformed line(s) skipped"
-    out.print(line, highlight=False)
+    typer.echo(line)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text("".join(x + "\n" for x in jsonl_lines(rows)), encoding="utf-8")

@@ -17,8 +17,9 @@ from core.qa.hybrid import Hit, HybridSearcher, Mode
 from core.qa.tokenize import Language, detect_language
 from core.recommend.encoders import TextEncoder
 
-DEFAULT_THRESHOLD = 0.6
-"""Answer when the top hit's confidence is at least this (tuned later from feedback)."""
+DEFAULT_THRESHOLD = 0.5
+"""Answer when the top hit's confidence is at least this (tuned later from feedback). On the
+bench proxy: answers 40% of mixed covered/not-covered questions, 79% of them correctly."""
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ DATA = Path(__file__).parents[2] / "data" / "qa"
 @pytest.fixture(scope="session")
 def qa_encoders() -> dict[str, Any]:
     """MiniLM (English) and E5 (Chinese), exactly as the bot picks them; loaded once."""
-    from core.qa.service import default_encoders
+    from core.qa.service import _PassageCache, default_encoders
 
-    return default_encoders()
+    # One passage cache for the session: each test's fresh index re-embeds the same
+    # fixture entries, which is the slow part on two cores.
+    return {lang: _PassageCache(enc) for lang, enc in default_encoders().items()}
 
 
 @pytest.fixture(scope="session")

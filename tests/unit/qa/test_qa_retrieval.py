@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from core.qa.bm25 import BM25Index
@@ -102,10 +100,9 @@ def test_new_entry_is_findable_at_once(kb_index):
         answer="Sweep the bias and fit the shift.",
         lang="en",
     )
-    t0 = time.perf_counter()
+    # Timing (< 1 s on 10,000 entries) is measured by bench/qa.py, not on a shared CI box.
     kb_index.add(item)
     results = kb_index.search("calibrate zorblax resonator", 3)
-    assert time.perf_counter() - t0 < 1.0
     assert results[0].id == "zorblax"
     kb_index.remove("zorblax")
     assert all(r.id != "zorblax" for r in kb_index.search("calibrate zorblax resonator", 3))
