@@ -15,7 +15,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -250,9 +250,12 @@ class RecommendService:
         snap = await self.load_snapshot(session, now)
 
         def fit() -> HybridModel:
-            if snap.data.positives().nnz == 0:
+            nnz = snap.data.positives().nnz
+            if nnz == 0:
                 raise TrainingError("no interactions yet")
-            return HybridModel(self.config).fit(snap.data)
+            # about 20 steps per epoch whatever the community size
+            batch = max(self.config.batch_size, -(-nnz // 20))
+            return HybridModel(replace(self.config, batch_size=batch)).fit(snap.data)
 
         meta = {"course_ids": snap.course_ids, "member_ids": snap.member_ids}
         artifact, error = train_or_keep(fit, self.artifact, self.store, meta)
