@@ -51,9 +51,7 @@ async def test_entitlement_create_grants_plan_role_and_delete_removes_it(discord
     load_features()
     if EntitlementChanged not in EVENT_HANDLERS:
         pytest.skip("core/payments does not handle EntitlementChanged yet")
-    # A known member (see the report: a buyer whose first contact is the entitlement itself
-    # trips core/membership's lazy `member.accounts` today; payments retries it later).
-    await discord_bot.interact(P.slash("whoami", uid=802, username="pat"))
+    # The purchase is the buyer's first contact with the bot: the member is created on it.
     ent = P.entitlement(1500000000000000002, 802)
     n = len(discord_bot.wire.calls)
     await discord_bot.feed("entitlement_create", ent)
