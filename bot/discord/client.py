@@ -114,7 +114,8 @@ class SyllabotDiscord(discord.AutoShardedClient):
         if event is None:
             return
         replies = await self.app.router.dispatch(event)
-        await self.executor.run(replies, Origin(chat=None, actor=event.actor))
+        dm_to = int(event.actor.user_id) if event.actor.user_id.isdigit() else None
+        await self.executor.run(replies, Origin(actor=event.actor, dm_to=dm_to))
 
     async def on_entitlement_create(self, ent: discord.Entitlement) -> None:
         await self.dispatch_event(translate.entitlement_event(ent, "create"))

@@ -48,6 +48,7 @@ class Origin:
     actor: Actor | None = None
     answered: bool = field(default=False)
     hand_over: bool = True
+    dm_to: int | None = None  # gateway events have no channel: answers go to this user's DMs
 
 
 class Executor:
@@ -145,6 +146,9 @@ class Executor:
                 origin.answered = True
             elif origin.chat is not None:
                 await self._channel(origin.chat).send(**kw)
+            elif origin.dm_to is not None and not files:
+                await self.dm_user(origin.dm_to, text, markup=markup, buttons=buttons)
+                return
             else:
                 log.info("reply with nowhere to go dropped")
 

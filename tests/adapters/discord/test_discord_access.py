@@ -14,6 +14,7 @@ from models.inbound import InboundUpdate
 from models.member import Account
 
 ROLE_ROUTE = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+MESSAGES = "POST /channels/{channel_id}/messages"
 UNROLE_ROUTE = "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 
 
@@ -57,6 +58,10 @@ async def test_entitlement_create_grants_plan_role_and_delete_removes_it(discord
     await discord_bot.feed("entitlement_create", ent)
     (grant,) = discord_bot.wire.find(ROLE_ROUTE)
     assert f"/guilds/{P.GUILD_ID}/members/802/roles/{P.PLAN_ROLE}" in grant.url
+    # The buyer hears about it in a DM (a gateway event has no channel to answer in).
+    (dm,) = discord_bot.wire.find("POST /users/@me/channels")
+    assert dm.body == {"recipient_id": 802}
+    assert discord_bot.wire.find(MESSAGES)
     await discord_bot.feed("entitlement_delete", {**ent, "deleted": True})
     (revoke,) = discord_bot.wire.find(UNROLE_ROUTE)
     assert f"/guilds/{P.GUILD_ID}/members/802/roles/{P.PLAN_ROLE}" in revoke.url
