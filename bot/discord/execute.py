@@ -81,6 +81,8 @@ class Executor:
                 log.warning(
                     "discord call for %s failed: %s %s", type(r).__name__, exc.status, exc.text
                 )
+            except Exception:  # a malformed reply must not stop the ones after it
+                log.exception("executing %s failed", type(r).__name__)
         if origin.hand_over:
             await self._hand_over(foreign)
         elif foreign:
