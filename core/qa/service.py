@@ -211,6 +211,15 @@ async def _thread_here(ctx: Context) -> Thread | None:
     ).scalar_one_or_none()
 
 
+def parse_id(text: str) -> int | None:
+    """A row id typed by a person ("12" or "#12"); None when not a sane positive int."""
+    t = text.strip().lstrip("#")
+    if not (t.isascii() and t.isdigit()) or len(t) > 9:
+        return None
+    value = int(t)
+    return value if value > 0 else None
+
+
 # --------------------------------------------------------------------------- ask
 
 
@@ -467,7 +476,7 @@ async def _contributions(
         if entry is None:
             continue
         kind, _, num = entry.source_ref.rpartition(":")
-        if not num.isdigit():
+        if not (num.isascii() and num.isdigit()) or len(num) > 9:
             continue
         if entry.source == "thread" and kind in ("", "question"):
             by_question[int(num)] = r.id
@@ -553,9 +562,10 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
     rest = args.strip()
     if thread is None:
         head, _, tail = rest.partition(" ")
-        if not head.lstrip("#").isdigit():
+        parsed = parse_id(head)
+        if parsed is None:
             raise BadArguments("qa.solved_usage")
-        qid = int(head.lstrip("#"))
+        qid = parsed
         rest = tail.strip()
         thread = (
             await ctx.session.execute(
@@ -638,6 +648,8 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
         qid, kb_id, helpful, permille = (int(p) for p in parts[:4])
     except ValueError:
         return [Reply(ctx.t("errors.button_expired"))]
+    if not (0 < qid < 2**31 and 0 < kb_id < 2**31):
+        return [Reply(ctx.t("errors.button_expired"))]
     question = await ctx.session.get(Question, qid)
     if question is None:
         return [Reply(ctx.t("errors.button_expired"))]
@@ -700,9 +712,10 @@ async def kb_add(ctx: Context, args: str) -> list[AnyReply]:
 
 
 async def _entry(ctx: Context, ref: str) -> KBEntry:
-    if not ref.lstrip("#").isdigit():
+    entry_id = parse_id(ref)
+    if entry_id is None:
         raise BadArguments("qa.kb_id_usage")
-    entry = await ctx.session.get(KBEntry, int(ref.lstrip("#")))
+    entry = await ctx.session.get(KBEntry, entry_id)
     if entry is None or not entry.active:
         raise NotFound("qa.kb_not_found", id=ref)
     return entry
@@ -796,7 +809,7 @@ def _error_line(ctx: Context, e: LineError) -> str:
 
 async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
     """Re-run the last N escalated questions through today's KB."""
-    n = int(args) if args.strip().isdigit() else 10
+    n = parse_id(args) or 10
     n = max(1, min(n, 50))
     rows = (
         (

@@ -247,3 +247,39 @@ async def test_stale_threads_bumped_once_then_listed(qa_app):
     assert len(listed) == 1 and listed[0].member_id is not None and f"#{qid}" in listed[0].text
     async with qa_app.services.session_factory() as s:
         assert (await s.get(Question, qid)).status == "stale"
+
+
+HOSTILE = [
+    "",
+    " ",
+    "<b>bold</b> **md** [x](javascript:alert(1)) @everyone",
+    "999999999999999999999",
+    "#-1 | |",
+    "add",
+    "add |",
+    "edit abc x | y",
+    "remove #0",
+    "import {oops",
+    "import ## \n",
+    "check -5",
+    "check 100000",
+    "\x00\u202e量子?",
+]
+
+
+async def test_hostile_arguments_get_a_reply_not_a_crash(qa_app):
+    for cmd in ("ask", "solved", "kb"):
+        for args in HOSTILE:
+            for who in ("bob", "mod"):
+                out = await send(qa_app, who, f"/{cmd} {args}".rstrip())
+                text = _texts(out)
+                assert out and "went wrong" not in text.lower(), (cmd, args, who, text)
+
+
+async def test_user_text_is_passed_as_plain_text(qa_app):
+    out = await send(
+        qa_app, "bob", "/ask <script>alert(1)</script> how do I **reset** my password?"
+    )
+    for r in out:
+        if isinstance(r, Reply):
+            assert r.markup == "plain"  # adapters escape plain text for their markup
