@@ -122,3 +122,16 @@ def test_parsers_report_line_numbers(tmp_path):
     assert [i.title for i in items] == ["Reset"] and errs[0].line == 3
     items, errs = parse_kb_text("## Reset password\nGo to settings.\n## Empty\n", "md")
     assert items[0].id == "reset-password" and errs[0].line == 3
+
+
+def test_import_dry_run_reports_and_writes_nothing(tmp_path):
+    from core.qa.cli import app
+
+    f = tmp_path / "kb.md"
+    f.write_text("## Reset password\nGo to settings.\n## Empty heading\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["import", str(f), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "1 entries would be imported, 1 line(s) skipped" in res.output
+    assert "line 3" in res.output
+    res = CliRunner().invoke(app, ["import", str(f), "--format", "xml"])
+    assert res.exit_code == 2
