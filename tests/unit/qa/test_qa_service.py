@@ -283,3 +283,30 @@ async def test_user_text_is_passed_as_plain_text(qa_app):
     for r in out:
         if isinstance(r, Reply):
             assert r.markup == "plain"  # adapters escape plain text for their markup
+
+
+async def test_thumbs_down_from_asker_escalates_and_feedback_tunes_threshold(qa_app):
+    out = await send(qa_app, "alice", "/ask I forgot my password, how can I reset it?")
+    down = out[-1].buttons[0][1].data
+    out = await qa_app.router.dispatch(
+        Button(_actor("alice"), Chat("console", "alice"), uuid.uuid4().hex, data=down)
+    )
+    assert any(isinstance(r, OpenThread) for r in out)
+    async with qa_app.services.session_factory() as s, s.begin():
+        assert await service.current_threshold(s) == 0.5  # one vote: default kept
+        q = (await s.execute(select(Question).limit(1))).scalar_one()
+        for i in range(25):
+            m = Member(display_name=f"m{i}", created_at=qa_app.services.clock.now())
+            s.add(m)
+            await s.flush()
+            s.add(
+                QAFeedback(
+                    question_id=q.id,
+                    member_id=m.id,
+                    confidence=0.7,
+                    helpful=False,
+                    created_at=qa_app.services.clock.now(),
+                )
+            )
+        await s.flush()
+        assert await service.current_threshold(s) == 0.9  # answers keep failing: answer less
