@@ -310,3 +310,18 @@ async def test_thumbs_down_from_asker_escalates_and_feedback_tunes_threshold(qa_
             )
         await s.flush()
         assert await service.current_threshold(s) == 0.9  # answers keep failing: answer less
+
+
+async def test_privacy_export_and_forget(qa_app):
+    from core.qa.privacy import export_qa, forget_qa
+
+    await send(qa_app, "zoe", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?")
+    await send(qa_app, "zoe", "/ask I forgot my password, how can I reset it?")
+    zoe = await _member_id(qa_app, "zoe")
+    async with qa_app.services.session_factory() as s, s.begin():
+        data = await export_qa(s, zoe)
+        assert len(data["questions"]) == 2
+        await forget_qa(s, zoe, qa_app.services.clock.now())
+    async with qa_app.services.session_factory() as s:
+        left = (await s.execute(select(Question).where(Question.member_id == zoe))).all()
+        assert left == []
