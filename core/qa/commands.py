@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import ThreadOpened
-from core.qa import privacy as _privacy  # noqa: F401 (registers /mydata, /forget)
 from core.qa import service
 from core.qa.tokenize import word_count
 from core.replies import AnyReply

