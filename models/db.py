@@ -35,6 +35,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_autocommit_driver(dbapi_conn: Any, record: Any) -> None:
+    """Let SQLAlchemy, not the driver, open transactions (the documented pysqlite recipe).
+
+    Otherwise the driver starts no transaction before a SAVEPOINT, so a savepoint that is
+    the first statement (the router's update-id record) would commit on release even if
+    the surrounding transaction later rolls back."""
+    _sqlite_pragmas(dbapi_conn, record)
+    inner = getattr(dbapi_conn, "driver_connection", dbapi_conn)
+    inner = getattr(inner, "_conn", inner)  # aiosqlite wraps the sqlite3 connection
+    dbapi_conn.isolation_level = None
+    if hasattr(inner, "isolation_level"):
+        inner.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         kw.setdefault("connect_args", {"timeout": 30})
@@ -44,7 +62,8 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         kw.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kw)
     if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_autocommit_driver)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -132,3 +132,26 @@ async def test_banned_member_is_refused_but_may_still_export_their_data(app, db)
         Command(Actor("console", "bad"), Chat("console", "bad"), name="help")
     )
     assert "suspended" not in out[0].text
+
+
+async def test_failed_update_is_not_remembered_so_a_redelivery_is_applied(app, db, monkeypatch):
+    """The update-id record rolls back with a failed handler (a savepoint-first transaction)."""
+    from core.common import commands as common
+
+    calls = {"n": 0}
+    real = common.whoami
+
+    async def flaky(ctx, args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database hiccup")
+        return await real(ctx, args)
+
+    from core.router import COMMANDS
+
+    spec = COMMANDS["whoami"]
+    monkeypatch.setitem(COMMANDS, "whoami", spec.__class__(**{**spec.__dict__, "handler": flaky}))
+    ev = Command(Actor("telegram", "5"), Chat("telegram", "5"), "tg-9001", name="whoami")
+    assert "went wrong" in (await app.router.dispatch(ev))[0].text
+    out = await app.router.dispatch(ev)  # the platform redelivers the same update
+    assert out and "You are" in out[0].text
