@@ -38,19 +38,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_autocommit_driver(dbapi_conn: Any, record: Any) -> None:
     """Let SQLAlchemy, not the driver, open transactions (the documented pysqlite recipe).
 
-    Otherwise the driver starts no transaction before a SAVEPOINT, so a savepoint that is
-    the first statement (the router's update-id record) would commit on release even if
-    the surrounding transaction later rolls back."""
+    Otherwise the driver opens no transaction before a SAVEPOINT, so a savepoint that is the
+    first write (an update-id or webhook-id record) commits on release even when the
+    surrounding transaction later rolls back: a retried update would then be skipped."""
     _sqlite_pragmas(dbapi_conn, record)
-    inner = getattr(dbapi_conn, "driver_connection", dbapi_conn)
-    inner = getattr(inner, "_conn", inner)  # aiosqlite wraps the sqlite3 connection
     dbapi_conn.isolation_level = None
-    if hasattr(inner, "isolation_level"):
-        inner.isolation_level = None
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front and waits (busy_timeout) for it; a deferred
+    # transaction that read first would fail at once when it later tries to write.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
