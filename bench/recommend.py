@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.recommend.bench import DEFAULT_DATASETS, run  # noqa: E402
+from core.recommend.bench import DEFAULT_DATASETS, run, run_extras  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,9 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", action="append", help="warm, cold-items, cold-users")
     parser.add_argument("--model", action="append", help="only these models")
     parser.add_argument("--no-peers", action="store_true", help="skip the peers benchmark")
+    parser.add_argument(
+        "--extras-only", action="store_true", help="only serving latency and the peers benchmark"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     paths = args.data or [ROOT / p for p in DEFAULT_DATASETS]
+    if args.extras_only:
+        run_extras(paths, args.out, args.seed, args.threads)
+        return 0
     run(
         paths,
         seed=args.seed,

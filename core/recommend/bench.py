@@ -46,22 +46,69 @@ def prepare(dataset: Dataset, cache_path: Path = CACHE) -> Dataset:
     return dataset
 
 
-def serving_latency(dataset: Dataset, seed: int = 0, threads: int = 2, n: int = 10_000) -> dict:
-    """Seconds to compute top-10 for ``n`` members with the hybrid (trained on all data)."""
+def serving_latency(
+    dataset: Dataset, seed: int = 0, threads: int = 2, n: int = 10_000, epochs: int | None = None
+) -> dict:
+    """Seconds to compute top-10 for ``n`` members with the hybrid (trained on all data).
+
+    ``epochs`` shortens training when only the latency is wanted (it does not depend on it).
+    """
+    from dataclasses import replace
+
     from core.recommend.hybrid import HybridModel
 
-    model = HybridModel(hybrid_config(dataset.name, seed, threads)).fit(dataset.rec_data())
+    cfg = hybrid_config(dataset.name, seed, threads)
+    if epochs is not None:
+        cfg = replace(cfg, epochs=epochs)
+    model = HybridModel(cfg).fit(dataset.rec_data())
     users = np.resize(np.arange(dataset.interactions.shape[0]), n)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     model.top_k_many(users, 10)
-    secs = time.perf_counter() - t
+    secs, cpu = time.perf_counter() - t, time.process_time() - c
+    import os
+
     return {
         "dataset": dataset.name,
         "members": n,
         "items": int(dataset.interactions.shape[1]),
         "top10_seconds": secs,
+        "top10_cpu_seconds": cpu,
+        "load_average": os.getloadavg()[0],
+        "train_epochs": model.epochs_run,
         "train_seconds_full_data": model.train_seconds,
     }
+
+
+def run_extras(
+    paths: Sequence[Path], out_dir: Path | None, seed: int = 0, threads: int = 2
+) -> None:
+    """Serving latency (short training) and the peers benchmark, without the model runs."""
+    import torch
+
+    torch.set_num_threads(threads)
+    latency = [serving_latency(prepare(load_dataset(p)), seed, threads, epochs=1) for p in paths]
+    for row in latency:
+        print(
+            f"serving: top-10 for {row['members']} members over {row['items']} items "
+            f"in {row['top10_seconds']:.2f}s (CPU {row['top10_cpu_seconds']:.2f}s, "
+            f"load {row['load_average']:.1f})"
+        )
+    from core.recommend.peers_eval import run_peers_benchmark
+
+    qa = Path(paths[0]).parent.parent / "qa" / "quantumcomputing"
+    peer_rows = run_peers_benchmark(qa) if qa.exists() else []
+    for r in peer_rows:
+        print(
+            f"peers: {r['model']:<28} Recall@10 {r['recall_at_10']:.3f} ({r['n_members']} askers)"
+        )
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "recommend-serving.json").write_text(
+            json.dumps(
+                {"environment": environment(), "serving": latency, "peers": peer_rows}, indent=2
+            )
+            + "\n"
+        )
 
 
 def run(
