@@ -345,13 +345,14 @@ async def compose_chunk(
     for digest_id, mid in created:
         m, key, items, status, acc = prepared[mid]
         out[status] += 1
-        if status != "queued" or acc is None or acc.chat_id is None:
+        dm = outbox.dm_target(acc) if acc is not None else None
+        if status != "queued" or acc is None or dm is None:
             continue
         rendered = render(services, m, items, digest_id, normalize_locale(m.locale))
         row = outbox.new_row(
             member_id=m.id,
             platform=acc.platform,
-            target=acc.chat_id,
+            target=dm,
             payload=rendered.payload(digest_id),
             dedupe_key=f"digest:{m.id}:{key}",
             not_before=now,

@@ -53,10 +53,19 @@ BACKOFF_CAP = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 
 
+def dm_target(acc: Account) -> str | None:
+    """Where a DM to this account goes: its private chat, or (Discord) the user to open one."""
+    if acc.chat_id:
+        return acc.chat_id
+    if acc.platform == "discord":  # slash-command users have no DM channel id yet
+        return f"user:{acc.platform_user_id}"
+    return None
+
+
 def pick_account(member: Member) -> Account | None:
     """The account a member's DMs go to: their chosen platform, else the first we can reach."""
     wanted = (member.prefs or {}).get("digest_platform")
-    usable = [a for a in member.accounts if a.chat_id]
+    usable = [a for a in member.accounts if dm_target(a)]
     order = [wanted, *PLATFORM_PREFERENCE] if wanted else list(PLATFORM_PREFERENCE)
     for platform in order:
         for acc in usable:
@@ -96,9 +105,10 @@ async def enqueue(
         if member is None or not member.reachable or member.forgotten_at is not None:
             return None
         acc = pick_account(member)
-        if acc is None or acc.chat_id is None:
+        dm = dm_target(acc) if acc is not None else None
+        if acc is None or dm is None:
             return None
-        platform, target = acc.platform, acc.chat_id
+        platform, target = acc.platform, dm
     row = new_row(
         member_id=member_id,
         platform=platform,

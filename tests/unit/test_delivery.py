@@ -57,3 +57,17 @@ async def test_job_replies_are_routed_to_each_platforms_executor(app, db, clock)
     assert [type(r).__name__ for r in got["telegram"]] == ["Reply", "Kick"]
     assert [type(r).__name__ for r in got["discord"]] == ["Reply", "Invite"]
     assert got["discord"][0].member_id == discord_only
+
+
+def test_discord_member_without_dm_channel_still_gets_digests():
+    from datetime import UTC, datetime
+
+    from core.digest.outbox import dm_target, pick_account
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    m = Member(display_name="D", created_at=now, tags=[], prefs={})
+    acc = Account(platform="discord", platform_user_id="123", chat_id=None, created_at=now)
+    m.accounts = [acc]
+    assert pick_account(m) is acc and dm_target(acc) == "user:123"
+    tg = Account(platform="telegram", platform_user_id="9", chat_id=None, created_at=now)
+    assert dm_target(tg) is None  # Telegram needs the member to have opened a chat with us
