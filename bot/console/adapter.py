@@ -127,12 +127,15 @@ class ConsoleAdapter:
                     lines.append(prefix + part)
                 flat = [b for row in r.buttons for b in row]
                 if flat:
-                    if not prefix:
-                        self.buttons[self.user] = flat
+                    owner = self.user
+                    if r.member_id is not None:  # a pushed message: its buttons are theirs
+                        owner = (await self._name(r.member_id)).lstrip("@")
+                    if not prefix or r.member_id is not None:
+                        self.buttons[owner] = flat
                     lines.append(
                         "  "
                         + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1))
-                        + ("   (/press N)" if not prefix else "")
+                        + ("   (/press N)" if not prefix else f"   (/as {owner}, /press N)")
                     )
             elif isinstance(r, Invite):
                 where = f"role {r.role} in {r.target}" if r.role else r.target
