@@ -104,10 +104,10 @@ def run_extras(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "recommend-serving.json").write_text(
-            json.dumps(
-                {"environment": environment(), "serving": latency, "peers": peer_rows}, indent=2
-            )
-            + "\n"
+            json.dumps({"environment": environment(), "serving": latency}, indent=2) + "\n"
+        )
+        (out_dir / "recommend-peers.json").write_text(
+            json.dumps({"environment": environment(), "peers": peer_rows}, indent=2) + "\n"
         )
 
 
@@ -166,9 +166,9 @@ def run(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "recommend-serving.json").write_text(
-            json.dumps(
-                {"environment": environment(), "serving": latency, "peers": peer_rows}, indent=2
-            )
-            + "\n"
+            json.dumps({"environment": environment(), "serving": latency}, indent=2) + "\n"
+        )
+        (out_dir / "recommend-peers.json").write_text(
+            json.dumps({"environment": environment(), "peers": peer_rows}, indent=2) + "\n"
         )
     return all_results

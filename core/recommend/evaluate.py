@@ -313,7 +313,7 @@ def hybrid_config(dataset: str, seed: int = 0, threads: int | None = 2) -> Any:
 
     if dataset == "crossvalidated":
         return HybridConfig(
-            loss="bpr", epochs=10, batch_size=4096, content_weight=2.0, seed=seed, threads=threads
+            loss="bpr", epochs=10, batch_size=4096, content_weight=32.0, seed=seed, threads=threads
         )
     return HybridConfig(
         loss="bpr", epochs=20, batch_size=1024, content_weight=0.5, seed=seed, threads=threads
