@@ -61,3 +61,18 @@ def test_cache_key_separates_encoder_kind_and_text():
 def test_chinese_detection():
     assert looks_chinese(["我想学习数据库"])
     assert not looks_chinese(["I want to learn SQL"])
+
+
+def test_real_encoders_rank_the_related_text_first():
+    from core.recommend.encoders import E5Encoder, MiniLMEncoder, pick_encoder
+
+    zh = pick_encoder("zh-CN")
+    assert isinstance(zh, E5Encoder)
+    docs = zh.encode(["SQL 数据库查询入门", "如何烹饪意大利面"], "passage")
+    q = zh.encode(["我想学习数据库"], "query")[0]
+    assert docs[0] @ q > docs[1] @ q
+    en = pick_encoder("en")
+    assert isinstance(en, MiniLMEncoder)
+    docs = en.encode(["Intro to SQL databases", "Watercolour painting for beginners"])
+    q = en.encode(["learn to write database queries"], "query")[0]
+    assert docs.shape == (2, 384) and docs[0] @ q > docs[1] @ q
