@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
@@ -55,6 +55,8 @@ ENCODER_KEY = "recommend.encoder"
 EXCLUDE_KINDS = frozenset({"enroll", "enrol", "course_complete", "not_interested", "thumbs_down"})
 PEER_WINDOW = timedelta(days=30)
 PEER_CAP = 3
+PEER_CACHE_TTL = timedelta(minutes=10)
+PEER_MIN_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,16 @@ class Snapshot:
 
     def member_pos(self) -> dict[int, int]:
         return {m: i for i, m in enumerate(self.member_ids)}
+
+
+@dataclass
+class _PeerCache:
+    built_at: datetime
+    profiles: dict[int, PeerProfile]
+    by_topic: dict[str, set[int]]
+    by_course: dict[int, set[int]]
+    shown: Counter[int]  # how often each member was suggested within the window
+    titles: dict[int, tuple[str, str]]
 
 
 def course_text(c: Course) -> str:
@@ -157,6 +169,7 @@ class RecommendService:
         self.artifact: Artifact | None = None
         self.last_error: Exception | None = None
         self._lock = asyncio.Lock()
+        self._peers: _PeerCache | None = None
 
     # ------------------------------------------------------------------ loading
 
@@ -411,12 +424,14 @@ class RecommendService:
 
     # ------------------------------------------------------------------ peers
 
-    async def peers_for(
-        self, session: AsyncSession, member_id: int, k: int, now: datetime, record: bool = True
-    ) -> list[PeerOut]:
-        me = await session.get(Member, member_id)
-        if me is None or not me.peer_opt_in:
-            return []
+    async def _peer_cache(self, session: AsyncSession, now: datetime) -> _PeerCache:
+        """Opt-in members' peer profiles plus inverted indexes, rebuilt every few minutes.
+
+        Composing thousands of digests then costs one load, not one per member.
+        """
+        cache = self._peers
+        if cache is not None and now - cache.built_at < PEER_CACHE_TTL:
+            return cache
         members = list(
             (
                 await session.execute(
@@ -436,25 +451,38 @@ class RecommendService:
             await session.execute(select(Enrollment).where(Enrollment.member_id.in_(ids)))
         ).scalars():
             (finished if e.completed_at else taking)[e.member_id].add(e.course_id)
-        since = now - timedelta(days=28)
-        activity: Counter[int] = Counter()
-        for (mid,) in await session.execute(
-            select(Interaction.member_id).where(
-                Interaction.member_id.in_(ids), Interaction.at >= since
+        for mid, cid, kind in await session.execute(
+            select(Interaction.member_id, Interaction.course_id, Interaction.kind).where(
+                Interaction.member_id.in_(ids),
+                Interaction.course_id.is_not(None),
+                Interaction.kind.in_(("enroll", "enrol", "course_complete")),
             )
         ):
-            activity[mid] += 1
-        profiles = {}
+            if cid is not None:
+                (finished if kind == "course_complete" else taking)[mid].add(cid)
+        for mid in ids:
+            taking[mid] -= finished[mid]
+        since = now - timedelta(days=28)
+        activity: Counter[int] = Counter()
+        for mid, n in await session.execute(
+            select(Interaction.member_id, func.count())
+            .where(Interaction.member_id.in_(ids), Interaction.at >= since)
+            .group_by(Interaction.member_id)
+        ):
+            activity[mid] = int(n)
+        profiles: dict[int, PeerProfile] = {}
+        by_topic: dict[str, set[int]] = defaultdict(set)
+        by_course: dict[int, set[int]] = defaultdict(set)
         for m in members:
             goals = set(m.tags or [])
             for c in taking[m.id]:
                 goals.update(courses[c].tags or [] if c in courses else [])
-            knows = set()
+            knows: set[str] = set()
             for c in finished[m.id]:
                 knows.update(courses[c].tags or [] if c in courses else [])
             profiles[m.id] = PeerProfile(
                 member_id=m.id,
-                opted_in=m.peer_opt_in,
+                opted_in=True,
                 goals=frozenset(goals),
                 knows=frozenset(knows),
                 taking=frozenset(taking[m.id]),
@@ -463,21 +491,58 @@ class RecommendService:
                 tz_offset_hours=_tz_offset(m.timezone, now),
                 display_name=m.display_name,
             )
+            for t in goals | knows:
+                by_topic[t].add(m.id)
+            for c in taking[m.id] | finished[m.id]:
+                by_course[c].add(m.id)
+        shown: Counter[int] = Counter()
+        for b, n in await session.execute(
+            select(PeerMatch.member_b_id, func.count())
+            .where(PeerMatch.suggested_at >= now - PEER_WINDOW)
+            .group_by(PeerMatch.member_b_id)
+        ):
+            shown[int(b)] = int(n)
+        titles = {c.id: (c.title, c.title_zh) for c in courses.values()}
+        self._peers = _PeerCache(now, profiles, dict(by_topic), dict(by_course), shown, titles)
+        return self._peers
+
+    async def peers_for(
+        self, session: AsyncSession, member_id: int, k: int, now: datetime, record: bool = True
+    ) -> list[PeerOut]:
+        me = await session.get(Member, member_id)
+        if me is None or not me.peer_opt_in:
+            return []
+        cache = await self._peer_cache(session, now)
+        if me.id not in cache.profiles:  # opted in since the cache was built
+            self._peers = None
+            cache = await self._peer_cache(session, now)
+        mine = cache.profiles.get(me.id, PeerProfile(me.id, opted_in=True))
+        cand_ids: set[int] = set()
+        for t in mine.goals | mine.knows:
+            cand_ids |= cache.by_topic.get(t, set())
+        for c in mine.taking | mine.finished:
+            cand_ids |= cache.by_course.get(c, set())
+        if len(cand_ids) < PEER_MIN_CANDIDATES:  # small or sparse community: look wider
+            busiest = sorted(cache.profiles.values(), key=lambda p: (-p.activity, p.member_id))
+            cand_ids |= {p.member_id for p in busiest[:PEER_MIN_CANDIDATES]}
+        cand_ids.discard(me.id)
+        candidates = [cache.profiles[c] for c in sorted(cand_ids) if cache.shown[c] < PEER_CAP]
         past = [
             PastSuggestion(p.member_a_id, p.member_b_id, p.suggested_at)
             for p in (
                 await session.execute(
-                    select(PeerMatch).where(PeerMatch.suggested_at >= now - PEER_WINDOW)
+                    select(PeerMatch).where(
+                        PeerMatch.suggested_at >= now - PEER_WINDOW,
+                        (PeerMatch.member_a_id == me.id) | (PeerMatch.member_b_id == me.id),
+                    )
                 )
             ).scalars()
         ]
-        titles = {
-            c.id: (c.title_zh if me.locale == "zh-CN" and c.title_zh else c.title)
-            for c in courses.values()
-        }
+        zh = me.locale == "zh-CN"
+        titles = {cid: (tz if zh and tz else t) for cid, (t, tz) in cache.titles.items()}
         got: list[PeerSuggestion] = _peers(
-            profiles[me.id] if me.id in profiles else PeerProfile(me.id),
-            list(profiles.values()),
+            mine,
+            candidates,
             now=now,
             history=past,
             k=k,
@@ -497,9 +562,10 @@ class RecommendService:
                         suggested_at=now,
                     )
                 )
+                cache.shown[g.peer_id] += 1
             await session.flush()
         return [
-            PeerOut(g.peer_id, profiles[g.peer_id].display_name, g.score, g.reason, g.reasons)
+            PeerOut(g.peer_id, cache.profiles[g.peer_id].display_name, g.score, g.reason, g.reasons)
             for g in got
         ]
 
