@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
-from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder, looks_chinese
+from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder
 from core.recommend.hybrid import HybridConfig, HybridModel, TrainingError
 from core.recommend.peers import PastSuggestion, PeerProfile, PeerSuggestion
 from core.recommend.peers import peers_for as _peers
@@ -582,9 +582,11 @@ def _item_feature_names(snap: Snapshot) -> list[str]:
 
 
 def _default_encoder(services: Any) -> TextEncoder:
+    """MiniLM for an English community, multilingual E5 when its default locale is Chinese."""
     from core.recommend.encoders import pick_encoder
 
-    return pick_encoder("en")
+    locale = str(getattr(services.settings, "locale", "en") or "en")
+    return pick_encoder("zh" if locale.lower().startswith("zh") else "en")
 
 
 def get_service(services: Any) -> RecommendService:
@@ -613,7 +615,3 @@ async def peers_for(services: Any, session: AsyncSession, member_id: int, k: int
 
 async def train(services: Any, session: AsyncSession) -> Artifact | None:
     return await get_service(services).train(session, services.clock.now())
-
-
-def _uses_chinese(texts: Sequence[str]) -> bool:
-    return looks_chinese(texts)
