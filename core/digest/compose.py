@@ -36,7 +36,8 @@ MAX_PER_RUN = 2000  # digests composed per periodic run (see compose_due)
 EXPLORE_EPSILON = 0.1  # share of digests whose last suggestion slot explores
 KIND_CODES = {"course": "c", "peer": "p", "question": "q", "event": "e", "nudge": "n"}
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
-SECTION_ORDER = ("course", "nudge", "peer", "question", "event")
+SECTION_ORDER = ("streak", "course", "nudge", "peer", "question", "event")
+INFO_ONLY = {"streak"}  # lines without buttons (nothing to open or rate)
 
 
 def prefs_of(m: Member) -> Prefs:
@@ -245,6 +246,8 @@ def render(
         if it.reason:
             line += f" — {it.reason}"
         lines.append(line)
+        if it.kind in INFO_ONLY:
+            continue
         code = KIND_CODES.get(it.kind, "x")
         sign = services.signer.encode
         rows.append(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.audit import audit
 from core.context import Context, Role
+from core.engagement import digest_section as _digest_section  # noqa: F401 (registers it)
 from core.engagement import rules, service
 from core.errors import BadArguments, NotAllowed
 from core.members import find_member
