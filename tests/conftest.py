@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "moderator_ids": ["console:mod", "telegram:9000", "discord:9000"],
         "owner_ids": ["console:owner"],
         "secret_key": "test-secret",
+        "model_dir": tempfile.mkdtemp(prefix="syllabot-models-"),  # never the repo's ./var
     }
     base.update(overrides)
     return load_settings(None, **base)

@@ -273,7 +273,13 @@ class RecommendService:
         meta = {"course_ids": snap.course_ids, "member_ids": snap.member_ids}
         artifact, error = train_or_keep(fit, self.artifact, self.store, meta)
         self.last_error = error
-        if error is None or self.artifact is None:
+        if error is None or self.artifact is None or self.snapshot is None:
+            if (
+                error is not None
+                and artifact is not None
+                and artifact.meta.get("course_ids") != snap.course_ids
+            ):
+                artifact = None  # a model of another catalogue cannot score this one
             self.snapshot = snap
         self.artifact = artifact
         return artifact
