@@ -8,6 +8,7 @@ from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import ThreadOpened
 from core.qa import service
+from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
 from core.router import button, command, message_handler, on_event
@@ -71,3 +72,6 @@ async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
     if word_count(text) < 2 and not looks_like_question:
         return None
     return await service.ask(ctx, text)
+
+
+register_privacy()

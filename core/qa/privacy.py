@@ -81,8 +81,7 @@ async def forget_qa(session: AsyncSession, member_id: int, now: datetime) -> Non
 
 
 def register_privacy() -> None:
-    """Not called at import yet: tests/unit/admin/test_admin_privacy.py still expects
-    questions under the generic "other_tables" export (see the Q&A report)."""
+    """Q&A's part of /mydata and /forget (called when core.qa.commands is imported)."""
     register(
         "qa",
         tables=("question", "answer", "thread", "qa_feedback", "qa_thread_expert"),

@@ -159,7 +159,7 @@ async def test_mydata_exports_every_feature(bot, db, clock):
     assert data["ledger"]["payments"][0]["amount"] == 250
     assert data["interactions"][0]["kind"] == "view"
     assert data["admin"]["event_rsvps"][0]["event"] == "Office hours"
-    assert data["other_tables"]["question"][0]["text"] == "How do I join tables?"
+    assert data["qa"]["questions"][0]["text"] == "How do I join tables?"
     assert data["other_tables"]["digest"][0]["content"] == {"hello": "Hi Alice"}
 
 
