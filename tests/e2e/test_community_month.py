@@ -41,8 +41,9 @@ from models.digest import Digest
 from models.member import Account, Member
 from models.membership import AccessGrant, Payment, Subscription
 
-# Scale: 200 by default; E2E_MEMBERS=1000 for a longer soak. Shares per door below.
-MEMBERS = int(os.environ.get("E2E_MEMBERS", "200"))
+# Scale: 60 by default keeps each engine under a minute (200 takes ~2 min on SQLite, ~3 on
+# PostgreSQL, mostly digest composition); E2E_MEMBERS=200 or more for a soak.
+MEMBERS = int(os.environ.get("E2E_MEMBERS", "60"))
 DAYS = 40
 MOD = user(9000, "Mod", username="moderator")
 STRIPE_DATA = os.path.join(os.path.dirname(__file__), "..", "data", "stripe")
