@@ -53,23 +53,9 @@ async def _state(db: Any) -> tuple[int, int, int, list[str]]:
     )
 
 
-SQLITE_SAVEPOINT_BUG = (
-    "models/db.py: pysqlite emits no BEGIN before the router's first SAVEPOINT, so RELEASE "
-    "commits the InboundUpdate row on its own; a failed update is then dropped as a duplicate"
-)
-
-
-def _sqlite_known_bug(db: Any, request: Any) -> None:
-    if db.kind == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_SAVEPOINT_BUG))
-
-
-async def test_database_connection_dropped_while_applying_a_payment(
-    app, db, tg, wire, monkeypatch, request
-):
+async def test_database_connection_dropped_while_applying_a_payment(app, db, tg, wire, monkeypatch):
     """The connection dies after the grant is written, before commit: nothing is half-applied;
     Telegram redelivers the update and it applies once."""
-    _sqlite_known_bug(db, request)
     payload = await _invoice(tg, wire)
     real = membership_service.activate_paid
     killed: list[int] = []
@@ -111,13 +97,11 @@ async def test_database_connection_dropped_while_applying_a_payment(
 
 @pytest.mark.parametrize("how", ["crash", "killed"])
 async def test_process_dies_between_payment_record_and_grant(
-    app, db, clock, tg, wire, monkeypatch, how, request
+    app, db, clock, tg, wire, monkeypatch, how
 ):
     """crash: granting raises, the payment stays `recorded` and the job completes it.
     killed: the task is cancelled mid-transaction, nothing is kept, the redelivery applies it.
     Either way: one payment, one grant, one invite link."""
-    if how == "killed":
-        _sqlite_known_bug(db, request)
     payload = await _invoice(tg, wire)
     real = membership_service.activate_paid
 
