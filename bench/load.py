@@ -186,7 +186,7 @@ def run(rate: int, seconds: float, workers: int = 2, drain_s: float = 60.0) -> d
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    procs: list[mp.Process] = []
+    procs: list[Any] = []
     try:
         upgrade(url)
         ctx = mp.get_context("spawn")
