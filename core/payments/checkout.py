@@ -29,15 +29,25 @@ async def offer(
 ) -> list[AnyReply]:
     """Invoices for every provider that sells this plan here (demo, Stars, Stripe)."""
     out: list[AnyReply] = []
+    down: MembershipError | None = None
     for prov in providers_for(services, platform):
         if plans.price(plan, prov) is None:
             continue
-        if prov == demo.PROVIDER:
-            out += await demo.invoice(session, services, member, plan)
-        elif prov == telegram_stars.PROVIDER:
-            out += await telegram_stars.invoice(session, services, member, plan)
-        elif prov == stripe.PROVIDER:
-            out += await stripe.checkout(session, services, member, plan)
+        try:
+            # one provider's outage must not withhold the others' invoices
+            async with session.begin_nested():
+                if prov == demo.PROVIDER:
+                    out += await demo.invoice(session, services, member, plan)
+                elif prov == telegram_stars.PROVIDER:
+                    out += await telegram_stars.invoice(session, services, member, plan)
+                elif prov == stripe.PROVIDER:
+                    out += await stripe.checkout(session, services, member, plan)
+        except MembershipError as exc:
+            if exc.key != "membership.provider_unavailable":
+                raise
+            down = exc
+    if not out and down is not None:
+        raise down
     if not out:
         title = plans.title(plan, member.locale)
         if plans.price(plan, "code") is not None:

@@ -290,11 +290,6 @@ async def _digests_and_reminders(db: Any, wire: Any) -> tuple[list[tuple[int, st
     return digests, reminders
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/payments/checkout.py offer(): Stripe's MembershipError(provider_unavailable) "
-    "aborts the whole offer, so a Stripe outage also withholds the Telegram Stars invoice",
-)
 async def test_a_stripe_outage_does_not_block_paying_with_stars(app, db, tg, wire):
     from core.payments import stripe as stripe_provider
 
