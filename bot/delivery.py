@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy import select
 
 from core.context import Services
+from core.members import DM_PLATFORM_PREFERENCE
 from core.replies import AnyReply, OpenThread, RefundStars, Reply
 from models.member import Account
 
 log = logging.getLogger("syllabot.delivery")
 
 Executor = Callable[[list[AnyReply]], Awaitable[None]]
-PREFERENCE = ("telegram", "discord", "console")
 
 
 async def _member_platforms(services: Services, member_ids: set[int]) -> dict[int, set[str]]:
@@ -48,12 +48,14 @@ async def route(services: Services, replies: Sequence[AnyReply]) -> dict[str, li
             target = r.to.platform
         elif isinstance(r, Reply) and r.member_id is not None:
             have = platforms.get(r.member_id, set())
-            target = next((p for p in PREFERENCE if p in have and p in executors), None)
+            target = next((p for p in DM_PLATFORM_PREFERENCE if p in have and p in executors), None)
         elif isinstance(r, RefundStars):
             target = "telegram"
         elif isinstance(r, OpenThread):
             target = (
-                r.to.platform if r.to else next((p for p in PREFERENCE if p in executors), None)
+                r.to.platform
+                if r.to
+                else next((p for p in DM_PLATFORM_PREFERENCE if p in executors), None)
             )
         else:
             target = getattr(r, "platform", None)

@@ -11,6 +11,9 @@ from core.events import Actor, Chat
 from core.i18n import normalize_locale
 from models.member import Account, Member
 
+# Which platform a DM to a member goes to when they have several accounts (digests, jobs).
+DM_PLATFORM_PREFERENCE = ("telegram", "discord", "console")
+
 
 async def resolve(
     session: AsyncSession, clock: Clock, actor: Actor, chat: Chat | None = None

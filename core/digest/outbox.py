@@ -42,11 +42,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.members import DM_PLATFORM_PREFERENCE
 from core.ports import SendOutcome
 from models.digest import Digest, Outbox
 from models.member import Account, Member
 
-PLATFORM_PREFERENCE = ("telegram", "discord", "console")
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -66,7 +66,7 @@ def pick_account(member: Member) -> Account | None:
     """The account a member's DMs go to: their chosen platform, else the first we can reach."""
     wanted = (member.prefs or {}).get("digest_platform")
     usable = [a for a in member.accounts if dm_target(a)]
-    order = [wanted, *PLATFORM_PREFERENCE] if wanted else list(PLATFORM_PREFERENCE)
+    order = [wanted, *DM_PLATFORM_PREFERENCE] if wanted else list(DM_PLATFORM_PREFERENCE)
     for platform in order:
         for acc in usable:
             if acc.platform == platform:

@@ -195,41 +195,22 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
             continue
         state = translate(loc, f"membership.state_{sub.state}")
         title = plans.title(plan, loc)
+        at: datetime | None = None
         if sub.state in (State.ACTIVE, State.TRIALING) and sub.current_period_end is None:
-            lines.append(translate(loc, "membership.status_lifetime", plan=title, state=state))
+            key = "status_lifetime"
         elif sub.state in (State.ACTIVE, State.TRIALING):
             key = "status_renews" if sub.auto_renew else "status_ends"
-            lines.append(
-                translate(
-                    loc,
-                    f"membership.{key}",
-                    plan=title,
-                    state=state,
-                    when=when(sub.current_period_end, member),
-                )
-            )
+            at = sub.current_period_end
         elif sub.state == State.PAST_DUE:
-            lines.append(
-                translate(
-                    loc,
-                    "membership.status_grace",
-                    plan=title,
-                    state=state,
-                    when=when(sub.grace_until, member),
-                )
-            )
+            key, at = "status_grace", sub.grace_until
         elif sub.state == State.CANCELLED:
-            lines.append(
-                translate(
-                    loc,
-                    "membership.status_ends",
-                    plan=title,
-                    state=state,
-                    when=when(sub.current_period_end, member),
-                )
-            )
+            key, at = "status_ends", sub.current_period_end
         else:
-            lines.append(translate(loc, "membership.status_over", plan=title, state=state))
+            key = "status_over"
+        params = {"plan": title, "state": state}
+        if key not in ("status_lifetime", "status_over"):
+            params["when"] = when(at, member)
+        lines.append(translate(loc, f"membership.{key}", **params))
     return lines
 
 

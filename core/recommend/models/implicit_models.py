@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +32,18 @@ class _ImplicitBase:
     def __init__(self) -> None:
         self.model: Any = None
         self.n_items = 0
+        self.params: dict[str, Any] = {}
+
+    def _model_class(self) -> Any:
+        raise NotImplementedError
+
+    def fit(self, data: RecData) -> Self:
+        pos = data.positives()
+        pos.data = np.ones_like(pos.data)  # implicit feedback: seen or not
+        self.n_items = pos.shape[1]
+        self.model = self._model_class()(**self.params)
+        self.model.fit(pos, show_progress=False)
+        return self
 
     def _factors(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.model.user_factors), np.asarray(self.model.item_factors)
@@ -76,7 +88,7 @@ class ImplicitALS(_ImplicitBase):
         threads: int = 2,
     ) -> None:
         super().__init__()
-        self.params: dict[str, Any] = dict(
+        self.params = dict(
             factors=factors,
             regularization=regularization,
             alpha=alpha,
@@ -85,15 +97,10 @@ class ImplicitALS(_ImplicitBase):
             num_threads=threads,
         )
 
-    def fit(self, data: RecData) -> ImplicitALS:
+    def _model_class(self) -> Any:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        pos = data.positives()
-        pos.data = np.ones_like(pos.data)
-        self.n_items = pos.shape[1]
-        self.model = AlternatingLeastSquares(**self.params)
-        self.model.fit(pos, show_progress=False)
-        return self
+        return AlternatingLeastSquares
 
     def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         if not histories:
@@ -116,7 +123,7 @@ class ImplicitBPR(_ImplicitBase):
         threads: int = 2,
     ) -> None:
         super().__init__()
-        self.params: dict[str, Any] = dict(
+        self.params = dict(
             factors=factors,
             learning_rate=learning_rate,
             regularization=regularization,
@@ -125,15 +132,10 @@ class ImplicitBPR(_ImplicitBase):
             num_threads=threads,
         )
 
-    def fit(self, data: RecData) -> ImplicitBPR:
+    def _model_class(self) -> Any:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-        pos = data.positives()
-        pos.data = np.ones_like(pos.data)
-        self.n_items = pos.shape[1]
-        self.model = BayesianPersonalizedRanking(**self.params)
-        self.model.fit(pos, show_progress=False)
-        return self
+        return BayesianPersonalizedRanking
 
     def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         vecs = super()._new_user_vectors(histories)
