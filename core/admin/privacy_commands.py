@@ -13,12 +13,14 @@ from core.admin.confirm import action, ask
 from core.admin.guard import admin_command, record
 from core.audit import audit
 from core.context import Context, Role, Services
-from core.errors import BadArguments, DomainError
+from core.errors import BadArguments, DomainError, NotAllowed
 from core.jobs import periodic
+from core.members import find_member
 from core.replies import AnyReply, Document, Reply
 from core.router import command
 from models.admin import AdminSetting, PendingAction
 from models.interaction import Interaction
+from models.member import Member
 
 RETENTION_KEY = "interaction_retention_days"
 MIN_RETENTION_DAYS = 30  # the recommender needs some history; shorter is almost surely a typo
@@ -45,9 +47,48 @@ async def mydata(ctx: Context, args: str) -> list[AnyReply]:
     ]
 
 
-@command("forget", help_key="help.forget", private_only=True)
+@command("forget", help_key="help.forget", usage_key="usage.forget", private_only=True)
 async def forget(ctx: Context, args: str) -> list[AnyReply]:
-    return await ask(ctx, "forget", {"member_id": ctx.member.id}, ctx.t("privacy.forget_preview"))
+    """`/forget` erases the caller; `/forget @member` lets a moderator act on an erasure request."""
+    ref = args.strip()
+    if not ref:
+        preview = ctx.t("privacy.forget_preview")
+        return await ask(ctx, "forget", {"member_id": ctx.member.id}, preview)
+    if ctx.role < Role.MODERATOR:
+        raise NotAllowed()
+    target = await find_member(ctx.session, ref)
+    if target.id == ctx.member.id:
+        preview = ctx.t("privacy.forget_preview")
+        return await ask(ctx, "forget", {"member_id": ctx.member.id}, preview)
+    if _is_staff(ctx, target) and ctx.role < Role.OWNER:
+        raise DomainError("privacy.forget_staff", who=_who(target))
+    summary = ctx.t("privacy.forget_member_preview", who=_who(target))
+    return await ask(ctx, "forget_member", {"member_id": target.id}, summary)
+
+
+def _who(m: Member) -> str:
+    return f"#{m.id} {m.display_name}"
+
+
+def _is_staff(ctx: Context, m: Member) -> bool:
+    """Moderators and owners (by role or by configured id) are only erased by an owner."""
+    if m.role in {"moderator", "owner"}:
+        return True
+    staff = set(ctx.settings.owner_ids) | set(ctx.settings.moderator_ids)
+    return any(f"{a.platform}:{a.platform_user_id}" in staff for a in m.accounts)
+
+
+@action("forget_member")
+async def _do_forget_member(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    member_id = int(p["member_id"])
+    target = await ctx.session.get(Member, member_id)
+    if target is None or target.forgotten_at is not None:
+        raise DomainError("errors.member_unknown", ref=f"#{member_id}")
+    if _is_staff(ctx, target) and ctx.role < Role.OWNER:  # re-checked at press time
+        raise DomainError("privacy.forget_staff", who=_who(target))
+    await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
+    await record(ctx, "privacy.forget", f"member:{member_id}", after={"by": "moderator"})
+    return [Reply(ctx.t("privacy.forgotten_member", id=member_id))]
 
 
 @action("forget", role=Role.MEMBER)

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 
+from sqlalchemy import select
+
+from core.admin.confirm import action, ask
 from core.context import Context, Role
-from core.errors import BadArguments
+from core.errors import BadArguments, DomainError
 from core.events import EntitlementChanged, PaymentReceived, PreCheckout
 from core.members import find_member
 from core.membership import plans, service
@@ -14,6 +18,8 @@ from core.membership.errors import MembershipError
 from core.payments import codes, demo, discord_entitlements, ledger, telegram_stars
 from core.replies import AnyReply, Reply
 from core.router import button, command, on_event
+from models.member import Member
+from models.membership import Payment
 
 
 def _outcome_replies(ctx: Context, res: ledger.Outcome) -> list[AnyReply]:
@@ -127,22 +133,49 @@ async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
     except ValueError:
         raise MembershipError("codes_bad_numbers") from None
     expires = _date(opts["expires"]) if "expires" in opts else None
+    if not 1 <= uses <= codes.MAX_USES or not 1 <= count <= 50:
+        raise MembershipError("codes_bad_numbers")
+    if expires is not None and expires <= ctx.clock.now():
+        raise MembershipError("codes_expiry_past")
+    plan = await plans.get_plan(ctx.session, pos[1])
+    expires_text = opts.get("expires", ctx.t("membership.never"))
+    summary = ctx.t(
+        "membership.codes_preview",
+        n=count,
+        plan=plans.title(plan, ctx.locale),
+        uses=uses,
+        expires=expires_text,
+    )
+    params = {
+        "plan": plan.code,
+        "uses": uses,
+        "count": count,
+        "expires": expires.isoformat() if expires else None,
+        "expires_text": expires_text,
+    }
+    return await ask(ctx, "codes_new", params, summary)
+
+
+@action("codes_new")
+async def _do_codes_new(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    """Codes are generated only when the moderator presses Confirm (shown once, then hashed)."""
+    expires = datetime.fromisoformat(p["expires"]) if p.get("expires") else None
     made = await codes.create(
         ctx.session,
         ctx.services,
-        pos[1],
-        uses=uses,
+        str(p["plan"]),
+        uses=int(p["uses"]),
         expires_at=expires,
-        count=count,
+        count=int(p["count"]),
         actor_member_id=ctx.member.id,
     )
-    plan = await plans.get_plan(ctx.session, pos[1])
+    plan = await plans.get_plan(ctx.session, str(p["plan"]))
     head = ctx.t(
         "membership.codes_made",
         n=len(made),
         plan=plans.title(plan, ctx.locale),
-        uses=uses,
-        expires=opts.get("expires", ctx.t("membership.never")),
+        uses=int(p["uses"]),
+        expires=str(p.get("expires_text") or ctx.t("membership.never")),
     )
     return [Reply("\n".join([head, *made]), ephemeral=True)]
 
@@ -159,14 +192,40 @@ async def approve_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if len(parts) != 3 or not all(p.isprintable() for p in parts):
         raise MembershipError("usage_approve")
     member = await find_member(ctx.session, parts[0])
+    ref = parts[2].strip()
+    if not codes.REFERENCE_RE.fullmatch(ref):
+        raise MembershipError("approve_bad_ref")
+    plan = await plans.get_plan(ctx.session, parts[1])
+    seen = await ctx.session.scalar(
+        select(Payment.id).where(Payment.provider == "manual", Payment.provider_charge_id == ref)
+    )
+    if seen is not None:
+        return [Reply(ctx.t("membership.approve_duplicate", ref=ref[:60]))]
+    summary = ctx.t(
+        "membership.approve_preview",
+        member=member.display_name,
+        plan=plans.title(plan, ctx.locale),
+        ref=ref,
+    )
+    return await ask(
+        ctx, "approve", {"member_id": member.id, "plan": plan.code, "ref": ref}, summary
+    )
+
+
+@action("approve")
+async def _do_approve(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    member = await ctx.session.get(Member, int(p["member_id"]))
+    if member is None or member.forgotten_at is not None:
+        raise DomainError("errors.member_unknown", ref=f"#{p['member_id']}")
+    plan_code, ref = str(p["plan"]), str(p["ref"])
     res = await codes.approve(
-        ctx.session, ctx.services, member, parts[1], parts[2], actor_member_id=ctx.member.id
+        ctx.session, ctx.services, member, plan_code, ref, actor_member_id=ctx.member.id
     )
     if res.status == "duplicate":
-        return [Reply(ctx.t("membership.approve_duplicate", ref=parts[2][:60]))]
+        return [Reply(ctx.t("membership.approve_duplicate", ref=ref[:60]))]
     if res.status == "rejected":
         return res.replies or [Reply(ctx.t("membership.payment_rejected", reason=res.reason))]
     return [
-        Reply(ctx.t("membership.approved", member=member.display_name, plan=parts[1].lower())),
+        Reply(ctx.t("membership.approved", member=member.display_name, plan=plan_code)),
         *res.replies,
     ]

@@ -155,7 +155,9 @@ class Month:
 
     async def new_codes(self, n: int) -> list[str]:
         self.console.user = "mod"
-        lines = await self.console.handle_line(f"/codes new monthly --count {n}")
+        asked = "\n".join(await self.console.handle_line(f"/codes new monthly --count {n}"))
+        assert "Confirm?" in asked, asked  # codes create access: the moderator confirms first
+        lines = await self.console.handle_line("/press 1")
         text = "\n".join(lines)
         made = [w.strip() for w in text.splitlines()[1:] if w.strip()]
         assert len(made) == n, text

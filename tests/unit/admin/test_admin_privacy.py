@@ -196,6 +196,28 @@ async def test_forget_leaves_no_personal_data_and_totals_add_up(bot, db, clock):
     assert {"payment", "subscription", "event_rsvp"} <= pointing
 
 
+async def test_moderator_forgets_a_member_on_request_after_confirming(bot, db, clock):
+    alice_id = await _seed_alice(db, clock)
+    before = await _totals(db, clock)
+    # members cannot erase someone else, and nothing happens before the moderator confirms
+    assert "moderators only" in await bot.text("bob", "/forget @alice")
+    # moderators cannot erase staff; an owner could
+    assert "only an owner" in await bot.text("mod", "/forget @owner")
+    out = await bot.text("mod", f"/forget #{alice_id}")
+    assert f"#{alice_id} Alice" in out and "Confirm?" in out
+    assert await _find_secrets(db)
+    assert "deleted" in await bot.confirm("mod")
+    assert await _find_secrets(db) == []
+    assert await _totals(db, clock) == before
+    async with db.session() as s:
+        audit = (
+            await s.execute(select(AuditLog).where(AuditLog.action == "privacy.forget"))
+        ).scalar_one()
+        mod = (await s.execute(select(Member).where(Member.display_name == "Mod"))).scalar_one()
+        assert (audit.target, audit.actor_member_id) == (f"member:{alice_id}", mod.id)
+    assert "don't know a member" in await bot.text("mod", f"/forget #{alice_id}")
+
+
 async def test_retention_purges_only_old_interaction_logs(bot, db, clock, app):
     now = clock.now()
     async with db.session() as s, s.begin():

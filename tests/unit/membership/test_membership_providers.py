@@ -10,7 +10,15 @@ from membership_helpers import demo_settings, member_id, set_targets
 from sqlalchemy import func, select
 
 from core.errors import DomainError
-from core.events import Actor, Chat, Command, EntitlementChanged, PaymentReceived, PreCheckout
+from core.events import (
+    Actor,
+    Button,
+    Chat,
+    Command,
+    EntitlementChanged,
+    PaymentReceived,
+    PreCheckout,
+)
 from core.membership import service
 from core.replies import AnswerPreCheckout, Invite, Invoice, Kick, RefundStars, Reply
 from models.membership import Payment, Subscription
@@ -154,10 +162,16 @@ async def test_discord_entitlement_create_update_delete(app, db, clock):
     assert not [r for r in unknown if isinstance(r, Invite)]
 
 
+async def _confirmed(app, user: str, name: str, args: str) -> list:
+    """Run a moderator command and press its Confirm button (money/access changes ask first)."""
+    a, c = Actor("console", user, username=user), Chat("console", user)
+    asked = await app.router.dispatch(Command(a, c, name=name, args=args))
+    data = next(b.data for r in asked if isinstance(r, Reply) for row in r.buttons for b in row)
+    return await app.router.dispatch(Button(a, c, data=data))
+
+
 async def _code(app, *args: str) -> str:
-    out = await app.router.dispatch(
-        Command(Actor("console", "mod"), Chat("console", "mod"), name="codes", args=" ".join(args))
-    )
+    out = await _confirmed(app, "mod", "codes", " ".join(args))
     return re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", out[0].text).group(0)
 
 
@@ -200,7 +214,15 @@ async def test_deep_link_redeem_and_bad_code_commands(app):
 
 async def test_manual_approval_applies_once_per_reference(app, db):
     await member_id(app, "console", "kim")
-    out = await _say(app, "mod", "approve", "@kim yearly BANK-2026-0042")
+    asked = await _say(app, "mod", "approve", "@kim yearly BANK-2026-0042")
+    assert "kim gets Yearly" in asked and "Confirm?" in asked
+    async with db.session() as s:  # nothing happens before the moderator confirms
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 0
+    out = "\n".join(
+        r.text
+        for r in await _confirmed(app, "mod", "approve", "@kim yearly BANK-2026-0042")
+        if isinstance(r, Reply)
+    )
     assert "Approved: kim now has yearly" in out
     assert "already approved" in await _say(app, "mod", "approve", "@kim yearly BANK-2026-0042")
     assert "moderators only" in await _say(app, "kim", "approve", "@kim yearly BANK-2026-0043")
