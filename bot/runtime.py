@@ -28,6 +28,12 @@ async def serve(settings: Settings, role: str) -> None:
         from bot.telegram.runner import attach
 
         await attach(app)
+    if "gateway" not in roles and settings.discord_token is not None:
+        # Discord too, over HTTP only: the gateway connection belongs to the gateway process.
+        from bot.discord.runner import attach_sender, enabled
+
+        if enabled(settings):
+            await attach_sender(app)
     tasks = []
     for r in roles:
         for mod_name in COMPONENTS[r]:
@@ -41,10 +47,14 @@ async def serve(settings: Settings, role: str) -> None:
             if getattr(mod, "enabled", lambda _s: True)(settings):
                 log.info("starting %s", mod_name)
                 tasks.append(asyncio.create_task(mod.start(app), name=mod_name))
-    if not tasks:
-        log.error("nothing to run: set SYLLABOT_TELEGRAM_TOKEN or SYLLABOT_DISCORD_TOKEN")
-        return
     try:
+        if not tasks:
+            log.error("nothing to run: set SYLLABOT_TELEGRAM_TOKEN or SYLLABOT_DISCORD_TOKEN")
+            return
         await asyncio.gather(*tasks)
     finally:
+        if "discord_sender" in app.services.extras:
+            from bot.discord.runner import detach_sender
+
+            await detach_sender(app)
         await app.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -34,6 +35,34 @@ def attach(app: App, client: SyllabotDiscord) -> None:
 
     app.services.extras.setdefault("deliverers", {})["discord"] = DiscordDeliverer(client)
     app.services.extras.setdefault("executors", {})["discord"] = run_replies
+
+
+async def attach_sender(
+    app: App, *, make_client: Callable[[App], SyllabotDiscord] | None = None
+) -> SyllabotDiscord:
+    """Send-only Discord for a process without the gateway (e.g. `--role scheduler`).
+
+    Logs in over HTTP (`GET /users/@me`, application info) and never opens a gateway
+    connection, so it can run beside the gateway process without taking over its session.
+    Registers the outbox deliverer and the replies executor like the gateway does; commands
+    are not synced here (the gateway process does that). Close it with `detach_sender`."""
+    assert app.settings.discord_token is not None
+    client = (
+        make_client(app)
+        if make_client
+        else SyllabotDiscord(app, members_intent=False, content_intent=False, sync=False)
+    )
+    await client.login(app.settings.discord_token.get_secret_value())
+    attach(app, client)
+    app.services.extras["discord_sender"] = client
+    log.info("discord attached send-only (no gateway) as %s", client.user)
+    return client
+
+
+async def detach_sender(app: App) -> None:
+    client = app.services.extras.pop("discord_sender", None)
+    if client is not None:
+        await _close(client)
 
 
 async def start(app: App) -> None:
