@@ -1,8 +1,9 @@
 """PNG charts of `analytics.Stats` (matplotlib, Agg canvas, no pyplot global state).
 
-Chinese labels need a font with CJK glyphs. `cjk_font()` looks for one among the installed
-fonts; without one, charts for zh-CN readers fall back to English labels (the caption says so)
-rather than showing empty boxes.
+Chinese labels need a font with CJK glyphs. We ship Noto Sans CJK as a Python package (most
+servers have no CJK font installed); `cjk_font()` registers it, or finds another installed font
+with Chinese glyphs. Only if neither exists do zh-CN charts fall back to English labels (the
+caption says so) rather than showing empty boxes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ def cjk_font() -> str | None:
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
+    try:
+        import cvttf_NotoSansCJK_Regular as bundled
+
+        path = bundled.get_TTF_path()
+        font_manager.fontManager.addfont(path)
+        return str(font_manager.FontProperties(fname=path).get_name())
+    except (ImportError, OSError, RuntimeError, ValueError):
+        pass
     for entry in font_manager.fontManager.ttflist:
         try:
             if ord("中") in FT2Font(entry.fname).get_charmap():
