@@ -47,6 +47,70 @@ class PlanConfig(BaseModel):
     kick_on_expiry: bool = False
 
 
+ENGAGEMENT_ACTIONS = (
+    "lesson_complete",
+    "course_complete",
+    "question_asked",
+    "answer_given",
+    "answer_accepted",
+    "answer_helpful",
+    "event_attended",
+    "peer_session",
+)
+
+
+class PointRuleConfig(BaseModel):
+    """Points for one action and how many awards a member gets per action and local day."""
+
+    model_config = {"extra": "forbid"}
+    points: int = Field(ge=0, le=10_000)
+    daily_cap: int = Field(ge=0, le=1_000)
+
+
+def _default_points() -> dict[str, PointRuleConfig]:
+    table = {
+        "lesson_complete": (10, 10),
+        "course_complete": (50, 3),
+        "question_asked": (5, 3),
+        "answer_given": (10, 5),
+        "answer_accepted": (25, 5),
+        "answer_helpful": (5, 10),
+        "event_attended": (15, 2),
+        "peer_session": (15, 2),
+    }
+    return {k: PointRuleConfig(points=p, daily_cap=c) for k, (p, c) in table.items()}
+
+
+class EngagementConfig(BaseModel):
+    """[engagement]: the points table, level thresholds (level n starts at levels[n-1])."""
+
+    model_config = {"extra": "forbid"}
+    points: dict[str, PointRuleConfig] = Field(default_factory=_default_points)
+    levels: list[int] = Field(default_factory=lambda: [0, 50, 200, 500, 1000, 2500])
+    adjust_limit: int = Field(default=1000, ge=1, le=1_000_000)
+
+    @field_validator("points")
+    @classmethod
+    def _known_actions(cls, v: dict[str, PointRuleConfig]) -> dict[str, PointRuleConfig]:
+        unknown = sorted(set(v) - set(ENGAGEMENT_ACTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown action '{unknown[0]}' (known: {', '.join(ENGAGEMENT_ACTIONS)})"
+            )
+        return v
+
+    @field_validator("levels")
+    @classmethod
+    def _sorted_levels(cls, v: list[int]) -> list[int]:
+        if not 2 <= len(v) <= 10:
+            raise ValueError("give 2 to 10 level thresholds")
+        if v[0] != 0:
+            raise ValueError("the first level threshold must be 0")
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("level thresholds must be strictly increasing")
+        return v
+
+
 def _split_csv(v: Any) -> Any:
     if isinstance(v, str):
         return [p.strip() for p in v.split(",") if p.strip()]
@@ -86,6 +150,7 @@ class Settings(BaseSettings):
     membership_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     model_dir: str = "./var/models"
     plans: list[PlanConfig] = Field(default_factory=list)
+    engagement: EngagementConfig = Field(default_factory=EngagementConfig)
 
     @field_validator("owner_ids", "moderator_ids", "exempt_ids", mode="before")
     @classmethod

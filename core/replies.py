@@ -52,6 +52,17 @@ class Kick:
 
 
 @dataclass(frozen=True)
+class MemberTag:
+    """A short label next to a member's name in a group (Telegram member tag, 0-16
+    characters, no emoji); an empty `tag` clears it. Platforms without tags ignore it."""
+
+    member_id: int
+    platform: str
+    target: str  # chat id
+    tag: str = ""
+
+
+@dataclass(frozen=True)
 class ApproveJoin:
     platform: str
     target: str
@@ -113,6 +124,7 @@ AnyReply = (
     Reply
     | Invite
     | Kick
+    | MemberTag
     | ApproveJoin
     | OpenThread
     | Invoice

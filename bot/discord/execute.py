@@ -21,6 +21,7 @@ from core.replies import (
     Invite,
     Invoice,
     Kick,
+    MemberTag,
     OpenThread,
     Photo,
     Reply,
@@ -115,7 +116,7 @@ class Executor:
             await self._answer(origin, r.caption, "plain", [], files=[file])
         elif isinstance(r, Invoice):
             await self._invoice(r, origin)
-        else:
+        else:  # e.g. MemberTag: Discord shows roles, not per-member tags
             log.debug("%s has no meaning on Discord", type(r).__name__)
 
     # -- messages -------------------------------------------------------------------------
@@ -344,7 +345,7 @@ class Executor:
 
 
 def _platform_of(r: AnyReply) -> str | None:
-    if isinstance(r, (Invite, Kick)):
+    if isinstance(r, (Invite, Kick, MemberTag)):
         return r.platform
     if isinstance(r, (Reply, OpenThread)) and r.to is not None:
         return r.to.platform

@@ -28,6 +28,7 @@ from core.replies import (
     Invite,
     Invoice,
     Kick,
+    MemberTag,
     OpenThread,
     Photo,
     RefundStars,
@@ -150,6 +151,10 @@ class Executor:
             if r.platform != PLATFORM:
                 return False
             await self._access(r)
+        elif isinstance(r, MemberTag):
+            if r.platform != PLATFORM:
+                return False
+            await self._member_tag(r)
         elif here is None:
             log.debug("%s has no telegram chat to go to", type(r).__name__)
         elif isinstance(r, Invoice):
@@ -248,6 +253,14 @@ class Executor:
             expires=f"{expires:%Y-%m-%d %H:%M}",
         )
         await send_text(self.bot, who.chat_id, text)
+
+    async def _member_tag(self, r: MemberTag) -> None:
+        """setChatMemberTag (Bot API 10): the bot needs can_manage_tags; "" clears the tag."""
+        who = await self.recipient(r.member_id)
+        if who is None:
+            log.warning("member tag for member %s who has no telegram account", r.member_id)
+            return
+        await self.bot.set_chat_member_tag(chat_arg(r.target), int(who.user_id), r.tag[:16])
 
     async def _kick(self, r: Kick) -> None:
         user_id = r.platform_user_id

@@ -17,6 +17,7 @@ def rebuild(config: Annotated[Path | None, typer.Option("--config", "-c")] = Non
     from bot.cli import settings_or_exit
     from core.clock import SystemClock
     from core.engagement import service
+    from core.engagement.rules import Scoring
     from models.db import make_engine, session_factory
 
     s = settings_or_exit(config)
@@ -25,7 +26,7 @@ def rebuild(config: Annotated[Path | None, typer.Option("--config", "-c")] = Non
         engine = make_engine(s.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                n = await service.rebuild(session, SystemClock())
+                n = await service.rebuild(session, SystemClock(), Scoring.of(s))
                 tot = await service.totals(session)
             return n, sum(tot.values())
         finally:

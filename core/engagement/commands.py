@@ -17,14 +17,15 @@ from models.engagement import LevelReward
 
 @command("points", help_key="help.points")
 async def points(ctx: Context, args: str) -> list[AnyReply]:
-    await service.sync(ctx.session, ctx.clock, ctx.member.id)
+    scoring = rules.Scoring.of(ctx.settings)
+    await service.sync(ctx.session, ctx.clock, ctx.member.id, scoring=scoring)
     total = (await service.totals(ctx.session)).get(ctx.member.id, 0)
     week = (
         await service.totals(
             ctx.session, service.week_start(ctx.clock.now(), ctx.settings.timezone)
         )
     ).get(ctx.member.id, 0)
-    level, nxt = rules.level_for(total)
+    level, nxt = rules.level_for(total, scoring)
     lines = [
         ctx.t(
             "engagement.points",
@@ -60,7 +61,7 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("engagement.channel_set"))]
     if arg not in ("", "week", "all"):
         raise BadArguments("errors.usage", usage=ctx.t("usage.leaderboard"))
-    await service.sync(ctx.session, ctx.clock)
+    await service.sync(ctx.session, ctx.clock, scoring=rules.Scoring.of(ctx.settings))
     since = None if arg == "all" else service.week_start(ctx.clock.now(), ctx.settings.timezone)
     rows = await service.leaderboard(ctx.session, since, limit=0)
     head = ctx.t("engagement.board_all" if since is None else "engagement.board_week")
@@ -86,7 +87,9 @@ async def award(ctx: Context, args: str) -> list[AnyReply]:
         raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
     member = await find_member(ctx.session, parts[0].replace("\x00", ""))
     amount = int(parts[1])
-    await service.adjust(ctx.session, ctx.clock, ctx.member, member, amount, parts[2])
+    await service.adjust(
+        ctx.session, ctx.clock, ctx.member, member, amount, parts[2], rules.Scoring.of(ctx.settings)
+    )
     total = (await service.totals(ctx.session)).get(member.id, 0)
     return [
         Reply(ctx.t("engagement.adjusted", name=member.display_name, points=amount, total=total))
@@ -115,17 +118,23 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
             )
         ]
     sub = words[0].lower()
-    if sub == "add" and len(words) in (4, 5):
+    if sub == "add" and len(words) >= 4:
         level, platform, target = words[1], words[2].lower(), words[3]
-        role = words[4] if len(words) == 5 else ""
+        # Telegram: the rest is the member tag (may hold spaces); Discord: one role id
+        role = " ".join(words[4:]) if platform == "telegram" else " ".join(words[4:5])
+        levels = rules.Scoring.of(ctx.settings).levels
         if (
             not level.isdigit()
-            or not 2 <= int(level) <= len(rules.LEVELS)
+            or not 2 <= int(level) <= len(levels)
             or platform not in ("telegram", "discord", "console")
+            or (platform != "telegram" and len(words) > 5)
+            or (platform == "discord" and not (target.isdigit() and role.isdigit()))
             or len(target) > 64
             or len(role) > 64
         ):
             raise BadArguments("errors.usage", usage=usage)
+        if platform == "telegram" and role and not rules.member_tag_ok(role):
+            return [Reply(ctx.t("engagement.bad_tag", limit=rules.TAG_MAX))]
         exists = (
             await ctx.session.execute(
                 select(LevelReward).where(

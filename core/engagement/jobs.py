@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from core.context import Services
 from core.engagement import service
+from core.engagement.rules import Scoring
 from core.jobs import periodic
 from core.replies import AnyReply
 
@@ -13,7 +14,7 @@ from core.replies import AnyReply
 @periodic("engagement.sync", timedelta(minutes=10))
 async def sync_points(services: Services) -> list[AnyReply]:
     async with services.session_factory() as session, session.begin():
-        await service.sync(session, services.clock)
+        await service.sync(session, services.clock, scoring=Scoring.of(services.settings))
     return []
 
 
@@ -34,11 +35,15 @@ async def streak_nudges(services: Services) -> list[AnyReply]:
 @periodic("engagement.levels", timedelta(minutes=30))
 async def level_rewards(services: Services) -> list[AnyReply]:
     async with services.session_factory() as session, session.begin():
-        return await service.sync_level_rewards(session, services.clock)
+        return await service.sync_level_rewards(
+            session, services.clock, Scoring.of(services.settings)
+        )
 
 
 @periodic("engagement.weekly_post", timedelta(hours=1))
 async def weekly_leaderboard(services: Services) -> list[AnyReply]:
     s = services.settings
     async with services.session_factory() as session, session.begin():
-        return await service.weekly_post(session, services.clock, s.timezone, s.locale)
+        return await service.weekly_post(
+            session, services.clock, s.timezone, s.locale, Scoring.of(s)
+        )

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# interaction kind -> (points, most awards per member and local day). No points for chatter.
-POINTS: dict[str, tuple[int, int]] = {
-    "lesson_complete": (10, 10),
-    "course_complete": (50, 3),
-    "question_asked": (5, 3),
-    "answer_given": (10, 5),
-    "answer_accepted": (25, 5),
-    "answer_helpful": (5, 10),
-    "event_attended": (15, 2),
-    "peer_session": (15, 2),
-}
+from config.settings import EngagementConfig, Settings
+
 LEARNING_KINDS = ("lesson_open", "lesson_complete", "course_complete")
-LEVELS: tuple[int, ...] = (0, 50, 200, 500, 1000, 2500)  # level n starts at LEVELS[n-1]
-ADJUST_LIMIT = 1000
+TAG_MAX = 16  # Telegram member tags: 0-16 characters, no emoji
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """One community's points table (kind -> (points, daily cap)) and level thresholds."""
+
+    points: Mapping[str, tuple[int, int]]
+    levels: tuple[int, ...]  # level n starts at levels[n-1]
+    adjust_limit: int = 1000
+
+    @classmethod
+    def from_config(cls, cfg: EngagementConfig | None = None) -> Scoring:
+        cfg = cfg if cfg is not None else EngagementConfig()
+        return cls(
+            points={k: (r.points, r.daily_cap) for k, r in cfg.points.items()},
+            levels=tuple(cfg.levels),
+            adjust_limit=cfg.adjust_limit,
+        )
+
+    @classmethod
+    def of(cls, settings: Settings) -> Scoring:
+        return cls.from_config(settings.engagement)
 
 
 def local_day(at: datetime, tz: str) -> date:
@@ -41,13 +54,16 @@ class Action:
 
 
 def score(
-    actions: Iterable[Action], awarded: dict[tuple[int, str, str], int] | None = None
+    actions: Iterable[Action],
+    awarded: dict[tuple[int, str, str], int] | None = None,
+    scoring: Scoring | None = None,
 ) -> dict[int, int]:
     """Points for each action id, in id order; `awarded` counts earlier awards per group."""
+    table = (scoring or Scoring.from_config()).points
     counts: dict[tuple[int, str, str], int] = defaultdict(int, awarded or {})
     out: dict[int, int] = {}
     for a in sorted(actions, key=lambda a: a.id):
-        rule = POINTS.get(a.kind)
+        rule = table.get(a.kind)
         if rule is None:
             continue
         pts, cap = rule
@@ -60,10 +76,11 @@ def score(
     return out
 
 
-def level_for(points: int) -> tuple[int, int | None]:
+def level_for(points: int, scoring: Scoring | None = None) -> tuple[int, int | None]:
     """(level, points needed for the next level or None at the top)."""
-    level = sum(1 for t in LEVELS if points >= t)
-    nxt = LEVELS[level] if level < len(LEVELS) else None
+    levels = (scoring or Scoring.from_config()).levels
+    level = sum(1 for t in levels if points >= t)
+    nxt = levels[level] if level < len(levels) else None
     return max(level, 1), nxt
 
 
@@ -92,3 +109,16 @@ def streak(days: set[date], today: date) -> Streak:
             break
         cur -= timedelta(days=1)
     return Streak(n, tuple(frozen))
+
+
+def member_tag_ok(tag: str) -> bool:
+    """A Telegram member tag: 1-16 characters, no emoji (nor other pictographs)."""
+    if not 0 < len(tag) <= TAG_MAX or tag != tag.strip():
+        return False
+    for ch in tag:
+        cp = ord(ch)
+        if unicodedata.category(ch) in ("So", "Cs", "Co", "Cc", "Cf") or 0xFE00 <= cp <= 0xFE0F:
+            return False
+        if 0x1F000 <= cp <= 0x1FAFF:
+            return False
+    return True

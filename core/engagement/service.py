@@ -19,7 +19,7 @@ from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
 from core.events import Chat
-from core.replies import AnyReply, Invite, Kick, Reply
+from core.replies import AnyReply, Invite, Kick, MemberTag, Reply
 from models.engagement import (
     EngagementSetting,
     LevelGrant,
@@ -34,15 +34,21 @@ BATCH = 2000
 
 
 async def sync(
-    session: AsyncSession, clock: Clock | None = None, member_id: int | None = None
+    session: AsyncSession,
+    clock: Clock | None = None,
+    member_id: int | None = None,
+    *,
+    scoring: rules.Scoring | None = None,
 ) -> int:
-    """Ledger rows for interactions not yet scored; returns how many were added."""
+    """Ledger rows for interactions not yet scored with the community's table (settings
+    [engagement]); returns how many were added."""
+    scoring = scoring or rules.Scoring.from_config()
     added = 0
     while True:
         q = (
             select(Interaction.id, Interaction.member_id, Interaction.kind, Interaction.at)
             .outerjoin(PointsEntry, PointsEntry.interaction_id == Interaction.id)
-            .where(PointsEntry.id.is_(None), Interaction.kind.in_(list(rules.POINTS)))
+            .where(PointsEntry.id.is_(None), Interaction.kind.in_(list(scoring.points)))
             .order_by(Interaction.id)
             .limit(BATCH)
         )
@@ -84,7 +90,7 @@ async def sync(
                 )
             ).all()
         }
-        points = rules.score(actions, awarded)
+        points = rules.score(actions, awarded, scoring)
         at = {r.id: r.at for r in rows}
         for a in actions:
             session.add(
@@ -102,10 +108,10 @@ async def sync(
         added += len(actions)
 
 
-async def rebuild(session: AsyncSession, clock: Clock) -> int:
+async def rebuild(session: AsyncSession, clock: Clock, scoring: rules.Scoring | None = None) -> int:
     """Forget every derived row and score the whole interaction log again."""
     await session.execute(delete(PointsEntry).where(PointsEntry.interaction_id.is_not(None)))
-    return await sync(session, clock)
+    return await sync(session, clock, scoring=scoring)
 
 
 async def totals(session: AsyncSession, since: datetime | None = None) -> dict[int, int]:
@@ -116,11 +122,18 @@ async def totals(session: AsyncSession, since: datetime | None = None) -> dict[i
 
 
 async def adjust(
-    session: AsyncSession, clock: Clock, actor: Member, member: Member, points: int, reason: str
+    session: AsyncSession,
+    clock: Clock,
+    actor: Member,
+    member: Member,
+    points: int,
+    reason: str,
+    scoring: rules.Scoring | None = None,
 ) -> PointsEntry:
     """A moderator's correction: needs a reason, bounded, audited."""
-    if points == 0 or abs(points) > rules.ADJUST_LIMIT:
-        raise DomainError("engagement.adjust_range", limit=rules.ADJUST_LIMIT)
+    limit = (scoring or rules.Scoring.from_config()).adjust_limit
+    if points == 0 or abs(points) > limit:
+        raise DomainError("engagement.adjust_range", limit=limit)
     reason = reason.strip().replace("\x00", "")
     if not reason:
         raise DomainError("engagement.adjust_reason")
@@ -295,19 +308,36 @@ async def _learned_on(session: AsyncSession, m: Member, day: date) -> bool:
     return row is not None
 
 
-async def sync_level_rewards(session: AsyncSession, clock: Clock) -> list[AnyReply]:
-    """Invite/Kick effects so level rewards follow points and membership; idempotent, audited.
+def reward_effects(r: LevelReward, member_id: int, grant: bool) -> AnyReply:
+    """What granting (or revoking) one reward asks of the platform: a Telegram member tag
+    (set / cleared), a Discord role (added / removed) or a level-only chat (invite / removal)."""
+    if r.platform == "telegram" and r.role:
+        return MemberTag(member_id, r.platform, r.target, r.role if grant else "")
+    if grant:
+        return Invite(member_id, r.platform, r.target, role=r.role or None)
+    return Kick(member_id, r.platform, r.target, role=r.role or None)
+
+
+async def sync_level_rewards(
+    session: AsyncSession, clock: Clock, scoring: rules.Scoring | None = None
+) -> list[AnyReply]:
+    """Effects so level rewards follow points and membership; idempotent, audited.
 
     A reward is held while the member's level reaches it and their membership is live;
-    it is granted once and revoked once when the membership ends.
+    it is granted once and revoked once when the membership ends (the periodic job
+    notices the end of the paid period, grace included, within its interval).
     """
     from core.catalog.access import member_plan_codes
 
-    rewards = list((await session.execute(select(LevelReward))).scalars())
+    rewards = list(
+        (await session.execute(select(LevelReward).order_by(LevelReward.level, LevelReward.id)))
+        .scalars()
+        .all()
+    )
     if not rewards:
         return []
     now = clock.now()
-    await sync(session, clock)
+    await sync(session, clock, scoring=scoring)
     tot = await totals(session)
     grants = {
         (g.member_id, g.reward_id): g for g in (await session.execute(select(LevelGrant))).scalars()
@@ -315,7 +345,7 @@ async def sync_level_rewards(session: AsyncSession, clock: Clock) -> list[AnyRep
     candidates = set(tot) | {m for m, _ in grants}
     out: list[AnyReply] = []
     for member_id in sorted(candidates):
-        level, _ = rules.level_for(tot.get(member_id, 0))
+        level, _ = rules.level_for(tot.get(member_id, 0), scoring)
         live = bool(await member_plan_codes(session, member_id, now))
         for r in rewards:
             g = grants.get((member_id, r.id))
@@ -327,12 +357,12 @@ async def sync_level_rewards(session: AsyncSession, clock: Clock) -> list[AnyRep
                     session.add(g)
                 else:
                     g.granted_at, g.revoked_at = now, None
-                out.append(Invite(member_id, r.platform, r.target, role=r.role or None))
+                out.append(reward_effects(r, member_id, grant=True))
                 action = "engagement.reward_grant"
             elif held and not live:
                 assert g is not None
                 g.revoked_at = now
-                out.append(Kick(member_id, r.platform, r.target, role=r.role or None))
+                out.append(reward_effects(r, member_id, grant=False))
                 action = "engagement.reward_revoke"
             else:
                 continue
@@ -367,7 +397,13 @@ async def set_setting(session: AsyncSession, key: str, value: str) -> None:
     await session.flush()
 
 
-async def weekly_post(session: AsyncSession, clock: Clock, tz: str, locale: str) -> list[AnyReply]:
+async def weekly_post(
+    session: AsyncSession,
+    clock: Clock,
+    tz: str,
+    locale: str,
+    scoring: rules.Scoring | None = None,
+) -> list[AnyReply]:
     """Last week's top 10 to the configured channel, once per week (Monday 09:00 local)."""
     from core.i18n import translate
 
@@ -383,7 +419,7 @@ async def weekly_post(session: AsyncSession, clock: Clock, tz: str, locale: str)
     if await get_setting(session, POSTED_KEY) == week:
         return []
     await set_setting(session, POSTED_KEY, week)
-    await sync(session, clock)
+    await sync(session, clock, scoring=scoring)
     end = week_start(now, tz)
     start = end - timedelta(days=7)
     tot = await totals(session, start)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.settings import ConfigError, EngagementConfig, load_settings
 from core.engagement import rules, service
 from core.events import Actor
 from models.audit import AuditLog
@@ -60,35 +61,104 @@ async def test_points_and_daily_caps_follow_the_members_day(db, clock):
         assert await service.sync(s, clock) == 0  # nothing left to score
 
 
+@pytest.mark.parametrize(
+    ("section", "says"),
+    [
+        ({"points": {"chatting": {"points": 1, "daily_cap": 1}}}, "unknown action 'chatting'"),
+        ({"points": {"answer_given": {"points": 5, "daily_cap": -1}}}, "daily_cap"),
+        ({"levels": [0, 200, 50]}, "strictly increasing"),
+        ({"levels": [10, 50]}, "must be 0"),
+    ],
+)
+def test_bad_engagement_settings_fail_at_start_in_one_line(section, says):
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, engagement=section)
+    msg = str(exc.value)
+    assert "engagement" in msg and says in msg and "\n" not in msg
+
+
+def test_engagement_settings_merge_file_and_environment(tmp_path, monkeypatch):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[engagement]\nlevels = [0, 30, 90]\n"
+        "[engagement.points]\nanswer_accepted = { points = 40, daily_cap = 1 }\n"
+    )
+    monkeypatch.setenv("SYLLABOT_ENGAGEMENT__POINTS__ANSWER_GIVEN__DAILY_CAP", "2")
+    sc = rules.Scoring.of(load_settings(cfg))
+    assert sc.levels == (0, 30, 90)
+    assert sc.points["answer_accepted"] == (40, 1)  # the file
+    assert sc.points["answer_given"] == (10, 2)  # the default points, the env's cap
+    assert sc.points["lesson_complete"] == (10, 10)  # untouched default
+    assert rules.level_for(35, sc) == (2, 90) and rules.level_for(35) == (1, 50)
+
+
+DEFAULT = rules.Scoring.from_config()
+CUSTOM = rules.Scoring.from_config(
+    EngagementConfig(
+        points={
+            "answer_accepted": {"points": 40, "daily_cap": 1},
+            "question_asked": {"points": 0, "daily_cap": 9},
+            "lesson_complete": {"points": 3, "daily_cap": 0},
+            "answer_helpful": {"points": 2, "daily_cap": 2},
+        },
+        levels=[0, 30, 90],
+    )
+)
+
+
+async def test_a_custom_table_changes_totals_caps_and_levels(db, clock):
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    async with db.session() as s, s.begin():
+        ann = await _member(s, "Ann")
+        for i in range(3):
+            _log(s, ann, "answer_accepted", t0 + timedelta(minutes=i))  # custom: 40, cap 1
+            _log(s, ann, "question_asked", t0 + timedelta(minutes=i))  # custom: worth nothing
+            _log(s, ann, "answer_helpful", t0 + timedelta(minutes=i))  # custom: 2, cap 2
+        _log(s, ann, "answer_accepted", t0 + timedelta(days=1))  # a new day, a new cap
+        _log(s, ann, "lesson_complete", t0)  # custom: cap 0
+        await service.sync(s, clock, scoring=CUSTOM)
+        assert (await service.totals(s))[ann.id] == 40 + 2 * 2 + 40
+        assert rules.level_for(84, CUSTOM) == (2, 90)
+        await service.rebuild(s, clock)  # the default table scores the same log differently
+        assert (await service.totals(s))[ann.id] == 4 * 25 + 3 * 5 + 3 * 5 + 10
+        await service.rebuild(s, clock, CUSTOM)
+        assert (await service.totals(s))[ann.id] == 84
+
+
 @given(
     st.lists(
         st.tuples(
             st.integers(0, 2),
-            st.sampled_from(sorted(rules.POINTS)),
+            st.sampled_from(sorted(DEFAULT.points) + ["view"]),
             st.integers(0, 4),
         ),
         max_size=80,
     ),
     st.integers(1, 20),
+    st.sampled_from([DEFAULT, CUSTOM]),
 )
 @settings(max_examples=60, deadline=None)
-def test_incremental_scoring_equals_scoring_from_scratch(items, chunk):
+def test_incremental_scoring_equals_scoring_from_scratch(items, chunk, scoring):
     actions = [rules.Action(i, m, k, f"2026-03-0{d + 1}") for i, (m, k, d) in enumerate(items)]
-    whole = rules.score(actions)
+    whole = rules.score(actions, scoring=scoring)
+    for m, k, d in {(a.member_id, a.kind, a.day) for a in actions}:  # never past the cap
+        pts, cap = scoring.points.get(k, (0, 0))
+        group = [whole.get(a.id, 0) for a in actions if (a.member_id, a.kind, a.day) == (m, k, d)]
+        assert sum(group) == pts * min(cap, len(group))
     awarded: dict = {}
     inc: dict[int, int] = {}
     for start in range(0, len(actions), chunk):
         part = actions[start : start + chunk]
-        got = rules.score(part, awarded)
+        got = rules.score(part, awarded, scoring)
         for a in part:
-            if got[a.id]:
+            if got.get(a.id):
                 key = (a.member_id, a.kind, a.day)
                 awarded[key] = awarded.get(key, 0) + 1
         inc.update(got)
     assert sum(inc.values()) == sum(whole.values())
     for m in {a.member_id for a in actions}:
         mine = [a.id for a in actions if a.member_id == m]
-        assert sum(inc[i] for i in mine) == sum(whole[i] for i in mine)
+        assert sum(inc.get(i, 0) for i in mine) == sum(whole.get(i, 0) for i in mine)
 
 
 async def test_rebuild_gives_the_incremental_totals_and_keeps_adjustments(db, clock):
