@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.recommend import online
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
 from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder
@@ -348,6 +349,7 @@ class RecommendService:
             history.append((cid, "course_complete" if done else "enroll"))
         excluded = {c for c, kind in history if kind in EXCLUDE_KINDS}
         scores = self._scores(snap, member, history)
+        scores = await online.with_variant(self, session, snap, member, history, scores, now)
         candidates = [
             i
             for i, cid in enumerate(snap.course_ids)
@@ -412,7 +414,10 @@ class RecommendService:
             }
         )
         row = m_pos.get(member.id)
-        if (
+        folded = online.scores_for(self, snap, member, liked)  # feedback since training
+        if folded is not None:
+            s = folded
+        elif (
             row is not None
             and row < model.n_users
             and model.user_vectors([row]).size
