@@ -45,6 +45,24 @@ class PlanConfig(BaseModel):
     discord_role_ids: list[int] = Field(default_factory=list)
     discord_sku_id: int | None = None
     kick_on_expiry: bool = False
+    # Sell the plan's one Telegram channel by a monthly Star subscription invite link
+    # (createChatSubscriptionInviteLink) instead of an invoice: XTR price, 30-day period.
+    telegram_channel_subscription: bool = False
+
+    @model_validator(mode="after")
+    def _channel_subscription(self) -> PlanConfig:
+        if not self.telegram_channel_subscription:
+            return self
+        stars = self.prices.get("telegram_stars")
+        if stars is None or stars.currency != "XTR" or not 1 <= stars.amount <= 10000:
+            raise ValueError(
+                "telegram_channel_subscription needs a telegram_stars price of 1-10000 XTR"
+            )
+        if self.period_days != 30 or len(self.telegram_chat_ids) != 1:
+            raise ValueError(
+                "telegram_channel_subscription needs period_days = 30 and one channel id"
+            )
+        return self
 
 
 ENGAGEMENT_ACTIONS = (

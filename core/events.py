@@ -59,6 +59,19 @@ class MemberJoined(Event):
 
 
 @dataclass(frozen=True)
+class ChannelSubscribed(Event):
+    """Someone joined a channel through a paid Star subscription link, or renewed it: the
+    platform took `price` Stars for `period_s` seconds; access runs until `until` (aware UTC)."""
+
+    target: str = ""
+    invite_link: str | None = None
+    until: Any = None
+    period_s: int = 0
+    price: int = 0
+    renewal: bool = False
+
+
+@dataclass(frozen=True)
 class MemberLeft(Event):
     target: str = ""
 

@@ -63,6 +63,19 @@ class MemberTag:
 
 
 @dataclass(frozen=True)
+class SubscriptionInvite:
+    """Send a member the paid way into a channel: a Star subscription invite link (Telegram
+    createChatSubscriptionInviteLink, `price` Stars every `period_s` seconds)."""
+
+    member_id: int
+    platform: str
+    target: str  # the channel's chat id
+    price: int
+    period_s: int = 2592000
+    plan_code: str = ""
+
+
+@dataclass(frozen=True)
 class ApproveJoin:
     platform: str
     target: str
@@ -125,6 +138,7 @@ AnyReply = (
     | Invite
     | Kick
     | MemberTag
+    | SubscriptionInvite
     | ApproveJoin
     | OpenThread
     | Invoice

@@ -33,6 +33,7 @@ from core.replies import (
     Photo,
     RefundStars,
     Reply,
+    SubscriptionInvite,
 )
 from models.member import Account, Member
 
@@ -69,6 +70,7 @@ class Executor:
         self.bot = bot
         self.app = app
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._subscription_links: dict[tuple[str, int, int], str] = {}
 
     async def run(self, replies: Sequence[AnyReply], origin: Event | None = None) -> None:
         """Carry out `replies`; those for another platform go to its executor when they came
@@ -151,6 +153,10 @@ class Executor:
             if r.platform != PLATFORM:
                 return False
             await self._access(r)
+        elif isinstance(r, SubscriptionInvite):
+            if r.platform != PLATFORM:
+                return False
+            await self._subscription_invite(r, here, origin.actor if origin else None)
         elif isinstance(r, MemberTag):
             if r.platform != PLATFORM:
                 return False
@@ -203,7 +209,31 @@ class Executor:
         return True
 
     async def _invoice(self, r: Invoice, here: Chat, actor: Actor | None) -> None:
-        if r.provider == "telegram_stars" and r.currency.upper() == "XTR":
+        period = getattr(r, "subscription_period", None)  # Stars subscription invoices
+        stars = r.provider == "telegram_stars" and r.currency.upper() == "XTR"
+        if stars and (period or here.kind != "private"):
+            # sendInvoice cannot carry a subscription period, and an invoice message in a
+            # group is a payment form for everyone there: a link button opens it for the
+            # one who taps (anyone else is refused at pre-checkout: the payload is theirs).
+            url = await self.bot.create_invoice_link(
+                title=r.title[:32],
+                description=r.description[:255] or r.title[:32],
+                payload=r.payload,
+                provider_token="",
+                currency="XTR",
+                prices=[LabeledPrice(r.title[:32], r.amount)],
+                subscription_period=int(period) if period else None,
+            )
+            locale = actor.locale if actor else None
+            label = text_for(locale, "telegram.pay_button", title=f"{r.title} ({r.amount} ⭐)")
+            await send_text(
+                self.bot,
+                here.chat_id,
+                r.description or r.title,
+                buttons=[[ButtonSpec(label, url=url)]],
+                thread_id=here.thread_id,
+            )
+        elif stars:
             await self.bot.send_invoice(
                 chat_id=chat_arg(here.chat_id),
                 title=r.title[:32],
@@ -261,6 +291,37 @@ class Executor:
             log.warning("member tag for member %s who has no telegram account", r.member_id)
             return
         await self.bot.set_chat_member_tag(chat_arg(r.target), int(who.user_id), r.tag[:16])
+
+    async def _subscription_invite(
+        self, r: SubscriptionInvite, here: Chat | None, actor: Actor | None
+    ) -> None:
+        """A Star subscription link to the channel (one per channel and price, reused: it is
+        not personal, Telegram charges whoever joins through it)."""
+        key = (r.target, r.price, r.period_s)
+        link = self._subscription_links.get(key)
+        if link is None:
+            made = await self.bot.create_chat_subscription_invite_link(
+                chat_arg(r.target),
+                subscription_period=r.period_s,
+                subscription_price=r.price,
+                name=(f"plan {r.plan_code}" if r.plan_code else "subscription")[:32],
+            )
+            link = self._subscription_links[key] = made.invite_link
+        who = await self.recipient(r.member_id)
+        chat, thread = (here.chat_id, here.thread_id) if here is not None else (None, None)
+        if chat is None and who is not None:
+            chat = who.chat_id
+        if chat is None:
+            log.warning("subscription link for member %s: nowhere to send it", r.member_id)
+            return
+        locale = who.locale if who is not None else (actor.locale if actor else None)
+        text = text_for(
+            locale, "telegram.subscription_link", price=r.price, days=r.period_s // 86400
+        )
+        button = text_for(locale, "telegram.subscription_button", price=r.price)
+        await send_text(
+            self.bot, chat, text, buttons=[[ButtonSpec(button, url=link)]], thread_id=thread
+        )
 
     async def _kick(self, r: Kick) -> None:
         user_id = r.platform_user_id

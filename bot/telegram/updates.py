@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from typing import Any
 
 from telegram import Chat as TgChat
-from telegram import ChatMember, Update, User
+from telegram import ChatMember, ChatMemberUpdated, Update, User
 from telegram import Message as TgMessage
 
 from core.events import (
     Actor,
     BotStatusChanged,
     Button,
+    ChannelSubscribed,
     Chat,
     Command,
     Event,
@@ -100,6 +103,28 @@ def _rights(m: ChatMember) -> tuple[str, ...]:
     )
 
 
+def _subscription(cm: ChatMemberUpdated, was_inside: bool) -> dict[str, Any] | None:
+    """A join through a Star subscription link, or its renewal (the member's `until_date`
+    moved later); None for any other change."""
+    paid = cm.invite_link if cm.invite_link and cm.invite_link.subscription_period else None
+    until = getattr(cm.new_chat_member, "until_date", None)
+    before = getattr(cm.old_chat_member, "until_date", None)
+    if not was_inside and paid is None:
+        return None
+    if was_inside and (until is None or (before is not None and until <= before)):
+        return None
+    if was_inside and paid is None and before is None:
+        return None  # an until_date appearing without a paid link: not a renewal we know
+    period = paid.subscription_period if paid else None
+    return {
+        "invite_link": paid.invite_link if paid else None,
+        "until": until,
+        "period_s": int(period.total_seconds() if isinstance(period, timedelta) else period or 0),
+        "price": int(paid.subscription_price or 0) if paid else 0,
+        "renewal": was_inside,
+    }
+
+
 def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event | None:
     if msg.from_user is None:
         return None
@@ -174,6 +199,8 @@ def to_event(update: Update, bot_username: str | None) -> Event | None:
         actor = actor_of(cm.new_chat_member.user)
         chat = chat_of(cm.chat)
         link = cm.invite_link.invite_link if cm.invite_link else None
+        if now and (sub := _subscription(cm, was)) is not None:
+            return ChannelSubscribed(actor, chat, uid, target=str(cm.chat.id), **sub)
         if now and not was:
             return MemberJoined(actor, chat, uid, target=str(cm.chat.id), invite_link=link)
         if was and not now:

@@ -28,6 +28,10 @@ CURRENCY = "XTR"
 async def invoice(
     session: AsyncSession, services: Services, member: Member, plan: Plan
 ) -> list[AnyReply]:
+    from core.channel_subscriptions.service import invite_instead
+
+    if (link := invite_instead(services.settings, member, plan)) is not None:
+        return link  # a channel sold by Star subscription link, not by invoice
     pr = plans.price(plan, PROVIDER)
     if pr is None or pr[1] != CURRENCY:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))

@@ -293,6 +293,17 @@ class FakeWire(BaseRequest):
                 if k in p:
                     link[k] = p[k]
             return link
+        if api == "createChatSubscriptionInviteLink":
+            return {
+                "invite_link": f"https://t.me/+Sub{n}aBc",
+                "creator": BOT_USER,
+                "creates_join_request": False,
+                "is_primary": False,
+                "is_revoked": False,
+                "name": p.get("name", ""),
+                "subscription_period": p["subscription_period"],
+                "subscription_price": p["subscription_price"],
+            }
         if api == "createForumTopic":
             return {"message_thread_id": n, "name": p["name"], "icon_color": 7322096}
         if api == "getChatMember":

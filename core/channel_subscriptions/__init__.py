@@ -1,0 +1,1 @@
+"""Telegram channels sold by Star subscription invite links (issue #5)."""
