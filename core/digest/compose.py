@@ -107,7 +107,11 @@ async def _experiment_params(
 
     params: dict[int, dict[str, Any]] = {}
     arms: dict[int, list[str]] = {}
-    for exp in await experiments.running_for(session, "digest"):
+    running = [
+        *await experiments.running_for(session, "digest"),
+        *await experiments.running_for(session, "recommend"),
+    ]
+    for exp in running:
         for mid, variant in (await experiments.assign_many(session, exp, member_ids, now)).items():
             params.setdefault(mid, {}).update(variant.params)
             arms.setdefault(mid, []).append(f"{exp.name}={variant.name}")
@@ -146,7 +150,7 @@ async def gather_items(
                 items += list(await fn(session, member, now, locale))[:3]
         except Exception:  # noqa: BLE001 - another feature's section must not stop the digest
             log.exception("digest section %s failed for member %s", name, member.id)
-    order = {k: i for i, k in enumerate(SECTION_ORDER)}
+    order = {k: i for i, k in enumerate(_section_order(pre.params.get(member.id, {})))}
     return sorted(items, key=lambda it: order.get(it.kind, len(order)))
 
 
@@ -193,6 +197,24 @@ def policy_label(services: Services, arms: list[str]) -> str:
     return ";".join([name, *arms])[:64]
 
 
+def _section_order(params: dict[str, Any]) -> tuple[str, ...]:
+    """Section order (an experiment may put some sections first)."""
+    from core.experiments.variants import section_order
+
+    return section_order(params, SECTION_ORDER)
+
+
+async def _variant_hours(factory: Any, member_ids: list[int], now: datetime) -> dict[int, int]:
+    """Send hours set by running digest experiments (members assigned before their first
+    digest of the experiment is due)."""
+    from core.experiments.variants import send_hours
+
+    if not member_ids:
+        return {}
+    async with factory() as s, s.begin():
+        return await send_hours(s, member_ids, now)
+
+
 def _n_courses(params: dict[str, Any]) -> int:
     """How many suggestions (an experiment may vary it; kept to 0..8)."""
     try:
@@ -230,20 +252,31 @@ _FALLBACK = providers.FallbackRecommender()
 
 
 def render(
-    services: Services, member: Member, items: list[Item], digest_id: int, locale: str
+    services: Services,
+    member: Member,
+    items: list[Item],
+    digest_id: int,
+    locale: str,
+    params: dict[str, Any] | None = None,
 ) -> Rendered:
-    """Text plus one button row per item: open, 👍, 👎, not interested (signed callbacks)."""
+    """Text plus one button row per item: open, 👍, 👎, not interested (signed callbacks).
+
+    `params` are the member's digest-experiment parameters (layout=compact: no section
+    headers and no reasons)."""
+    from core.experiments.variants import compact as _compact
+
+    compact = _compact(params or {})
     t = lambda key, **kw: translate(locale, key, **kw)  # noqa: E731
     lines = [t("digest.header", name=member.display_name or "")]
     rows: list[list[dict[str, str]]] = []
     current = None
     for n, it in enumerate(items, 1):
-        if it.kind != current:
+        if it.kind != current and not compact:
             current = it.kind
             lines.append("")
             lines.append(t(f"digest.section_{it.kind}"))
         line = f"{n}. {it.title}"
-        if it.reason:
+        if it.reason and not compact:
             line += f" — {it.reason}"
         lines.append(line)
         if it.kind in INFO_ONLY:
@@ -279,7 +312,9 @@ async def build(
 ) -> Rendered:
     locale = normalize_locale(member.locale)
     items = await gather_items(session, services, member, now, locale, pre)
-    return render(services, member, items, digest_id, locale)
+    return render(
+        services, member, items, digest_id, locale, pre.params.get(member.id) if pre else None
+    )
 
 
 @dataclass
@@ -351,7 +386,8 @@ async def compose_chunk(
         dm = outbox.dm_target(acc) if acc is not None else None
         if status != "queued" or acc is None or dm is None:
             continue
-        rendered = render(services, m, items, digest_id, normalize_locale(m.locale))
+        variant = pre.params.get(m.id) if pre else None
+        rendered = render(services, m, items, digest_id, normalize_locale(m.locale), variant)
         row = outbox.new_row(
             member_id=m.id,
             platform=acc.platform,
@@ -450,8 +486,10 @@ async def compose_due(
                 )
             ).all()
         )
+    hours = await _variant_hours(factory, [c[0] for c in candidates], now)
     todo: list[tuple[int, str]] = []
     for mid, freq, wd, hour, tz, qs, qe in candidates:
+        hour = hours.get(mid, hour)  # a digest experiment may move the send hour
         due = due_now(Prefs(freq, wd or 0, 9 if hour is None else hour, tz or "UTC", qs, qe), now)
         if due is None:
             continue
