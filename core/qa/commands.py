@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import ThreadOpened
-from core.qa import service
+from core.qa import catalog_sync, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
@@ -75,3 +75,6 @@ async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
 
 
 register_privacy()
+
+# Imported for their registrations: catalogue changes -> KB rows, KB preload at start.
+__all__ = ["catalog_sync", "startup"]

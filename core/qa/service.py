@@ -14,17 +14,19 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog.access import can_access, plan_titles
 from core.context import Context, Services
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import Chat
 from core.qa import experts as ex
+from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
 from core.qa.index import DEFAULT_THRESHOLD, KBItem, KnowledgeIndex, SearchResult
 from core.qa.kbfile import CheckQuery, LineError, guess_format, parse_kb_text
@@ -32,6 +34,7 @@ from core.qa.threshold import tune_threshold
 from core.qa.tokenize import detect_language, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, OpenThread, Reply
+from models.catalog import Course
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
 from models.qa import Answer, KBEntry, Question, Thread
@@ -48,6 +51,8 @@ STALE_AFTER = timedelta(hours=48)
 OPEN_THREADS_SCANNED = 200
 SIMILAR_FOR_ROUTING = 20
 STATE_KEY = "qa.state"
+SYNC_SLACK = timedelta(minutes=2)
+"""How far behind the newest ``updated_at`` seen a sync still looks (late commits)."""
 
 
 def _setting(services: Services, name: str, default: Any) -> Any:
@@ -121,31 +126,56 @@ class QAState:
         self.index = KnowledgeIndex(wrapped)
         self._seen: dict[int, datetime] = {}
         self._watermark: datetime | None = None
+        self._max_id = 0
         self.lock = asyncio.Lock()
 
     async def sync(self, session: AsyncSession) -> None:
+        """Apply rows changed since the last sync (by anyone, in any process).
+
+        Cheap when nothing changed: only ``(id, updated_at)`` pairs are read, for rows
+        newer than the watermark minus :data:`SYNC_SLACK` (a transaction that committed
+        late with an older stamp is still seen) or with an id never seen; full rows are
+        loaded only for pairs that differ from what the index holds."""
         async with self.lock:
-            stmt = select(KBEntry)
+            stmt = select(KBEntry.id, KBEntry.updated_at)
             if self._watermark is not None:
-                stmt = stmt.where(KBEntry.updated_at >= self._watermark)
-            rows = (await session.execute(stmt)).scalars().all()
+                stmt = stmt.where(
+                    or_(
+                        KBEntry.updated_at >= self._watermark - SYNC_SLACK,
+                        KBEntry.id > self._max_id,
+                    )
+                )
+            pairs = (await session.execute(stmt)).all()
+            changed = [i for i, at in pairs if self._seen.get(i) != at]
+            if not changed and self._watermark is not None:
+                return
+            rows: list[KBEntry] = []
+            for start in range(0, len(changed), 1000):
+                part = changed[start : start + 1000]
+                rows.extend(
+                    (await session.execute(select(KBEntry).where(KBEntry.id.in_(part))))
+                    .scalars()
+                    .all()
+                )
             add: list[KBItem] = []
             for row in rows:
-                if self._seen.get(row.id) == row.updated_at:
-                    continue
                 self._seen[row.id] = row.updated_at
+                self._max_id = max(self._max_id, row.id)
                 if row.active:
                     add.append(entry_item(row))
                 else:
                     self.index.remove(str(row.id))
                 if self._watermark is None or row.updated_at > self._watermark:
                     self._watermark = row.updated_at
+            if self._watermark is None:
+                self._watermark = datetime.min.replace(tzinfo=UTC) + SYNC_SLACK
             if add:
                 await asyncio.to_thread(self.index.add_many, add)
 
     def apply(self, row: KBEntry) -> None:
         """Make a change visible to the next query at once."""
         self._seen[row.id] = row.updated_at
+        self._max_id = max(self._max_id, row.id)
         if row.active:
             self.index.add(entry_item(row))
         else:
@@ -299,6 +329,9 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     assert entry is not None
     question.status = "answered"
     question.tags = list(entry.tags or [])
+    gated = await _plan_gate(ctx, entry)
+    if gated is not None:
+        return [gated]
     permille = round(hit.confidence * 1000)
     text = ctx.t(
         "qa.answer",
@@ -319,6 +352,22 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     if entry.url:
         buttons.append([ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)])
     return [Reply(text, buttons)]
+
+
+async def _plan_gate(ctx: Context, entry: KBEntry) -> Reply | None:
+    """Course material from a plan the member does not hold: title, link and which plans
+    include it, never the passage itself. None when the member may read it."""
+    course_id = course_id_of(entry.source, entry.source_ref)
+    if course_id is None:
+        return None
+    course = await ctx.session.get(Course, course_id)
+    if course is None or not course.plan_codes:
+        return None
+    if await can_access(ctx.session, ctx.member.id, course, ctx.clock.now()):
+        return None
+    plans = await plan_titles(ctx.session, list(course.plan_codes), ctx.locale)
+    buttons = [[ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)]] if entry.url else []
+    return Reply(ctx.t("qa.answer_gated", title=entry.title, plans=", ".join(plans)), buttons)
 
 
 async def find_open_duplicate(

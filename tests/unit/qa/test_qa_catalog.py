@@ -1,0 +1,190 @@
+"""Course material in the knowledge base, plan gating, start-up preload and sync, on both engines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.catalog.importer import parse_text
+from core.catalog.service import apply_catalog
+from core.events import Actor, Chat, Command
+from core.qa import service
+from core.qa.catalog_sync import chunk_text
+from core.qa.service import QAState
+from core.replies import Reply
+from models.catalog import Course
+from models.qa import KBEntry
+
+
+async def send(app, user: str, text: str):
+    chat = Chat("console", user, "private")
+    name, _, args = text[1:].partition(" ")
+    actor = Actor("console", user, display_name=user.capitalize(), username=user)
+    return await app.router.dispatch(Command(actor, chat, uuid.uuid4().hex, name=name, args=args))
+
+
+def _texts(replies) -> str:
+    return "\n".join(r.text for r in replies if isinstance(r, Reply))
+
+
+CATALOG = """
+courses:
+  - slug: quantum-basics
+    title: Quantum computing basics
+    description: Qubits, gates and measurement for beginners.
+    tags: [quantum]
+    lessons:
+      - slug: decoherence
+        title: Why qubits lose their state
+        url: https://learn.example.org/quantum/decoherence
+        content: |
+          Decoherence is what happens when a qubit interacts with its environment:
+          stray electromagnetic noise and heat leak phase information out of the qubit,
+          so the superposition decays into an ordinary classical mixture. Dilution
+          refrigerators keep superconducting qubits near absolute zero to slow it down.
+  - slug: error-correction
+    title: Quantum error correction
+    description: Protecting logical qubits with codes.
+    plan_codes: [yearly]
+    lessons:
+      - slug: surface-code
+        title: The surface code
+        url: https://learn.example.org/quantum/surface-code
+        content: |
+          The surface code arranges physical qubits on a two-dimensional lattice and
+          measures stabilizers repeatedly; a logical qubit survives as long as the
+          physical error rate stays below roughly one percent, the code threshold.
+"""
+
+
+@pytest.fixture
+async def qa_course_app(app, qa_encoders):
+    """The app with the production encoders and an empty knowledge base."""
+    app.services.extras[service.STATE_KEY] = QAState(qa_encoders)
+    return app
+
+
+async def _import(app, text: str = CATALOG) -> None:
+    async with app.services.session_factory() as s, s.begin():
+        await apply_catalog(s, app.services.clock, parse_text(text, "yaml"))
+
+
+async def test_imported_lesson_answers_the_next_question_and_hiding_removes_it(qa_course_app):
+    app = qa_course_app
+    await send(app, "alice", "/ask warm up the member")  # the index has synced (empty) once
+    await _import(app)
+    out = await send(app, "alice", "/ask Why do qubits lose their superposition over time?")
+    text = _texts(out)
+    assert "Dilution refrigerators" in text and "Why qubits lose their state" in text
+    urls = [b.url for r in out if isinstance(r, Reply) for row in r.buttons for b in row]
+    assert "https://learn.example.org/quantum/decoherence" in urls
+
+    hidden = await send(app, "mod", "/course hide quantum-basics")
+    assert "quantum-basics" in _texts(hidden)
+    out = await send(app, "alice", "/ask Why do qubits lose their superposition over time?")
+    assert "Dilution refrigerators" not in _texts(out)
+    async with app.services.session_factory() as s:
+        cid = (
+            await s.execute(select(Course.id).where(Course.slug == "quantum-basics"))
+        ).scalar_one()
+        rows = (
+            await s.execute(select(KBEntry).where(KBEntry.source_ref.like(f"c{cid}%")))
+        ).scalars()
+        states = [r.active for r in rows]
+    assert states and not any(states)
+
+    await send(app, "mod", "/course show quantum-basics")
+    out = await send(app, "alice", "/ask Why do qubits lose their superposition over time?")
+    assert "Dilution refrigerators" in _texts(out)
+
+
+async def test_reimport_is_idempotent_and_an_edit_replaces_the_passage(qa_course_app):
+    app = qa_course_app
+    await _import(app)
+    async with app.services.session_factory() as s:
+        first = {
+            (r.source_ref, r.updated_at)
+            for r in (await s.execute(select(KBEntry))).scalars()
+            if r.active
+        }
+    await _import(app)
+    async with app.services.session_factory() as s:
+        again = {
+            (r.source_ref, r.updated_at)
+            for r in (await s.execute(select(KBEntry))).scalars()
+            if r.active
+        }
+    assert first == again and any(ref.startswith("c") and ":" in ref for ref, _ in first)
+
+    await send(app, "alice", "/ask Why do qubits lose their superposition over time?")
+    edited = CATALOG.replace(
+        "Dilution\n          refrigerators keep superconducting qubits near absolute zero",
+        "Cryostats\n          keep superconducting qubits near absolute zero",
+    )
+    assert edited != CATALOG
+    await _import(app, edited)
+    out = await send(app, "alice", "/ask Why do qubits lose their superposition over time?")
+    assert "Cryostats" in _texts(out) and "Dilution" not in _texts(out)
+
+
+async def test_plan_only_lesson_gives_title_and_link_not_the_text(qa_course_app):
+    app = qa_course_app
+    await _import(app)
+    out = await send(
+        app, "bob", "/ask What physical error rate threshold does the surface code need?"
+    )
+    text = _texts(out)
+    assert "The surface code" in text and "Yearly membership" in text
+    assert "stabilizers" not in text and "one percent" not in text
+    urls = [b.url for r in out if isinstance(r, Reply) for row in r.buttons for b in row]
+    assert "https://learn.example.org/quantum/surface-code" in urls
+
+
+async def test_startup_builds_the_index_before_the_first_question(app, qa_encoders):
+    await _import(app)
+    async with app.services.session_factory() as s:
+        active = len((await s.execute(select(KBEntry.id).where(KBEntry.active.is_(True)))).all())
+    assert active >= 4
+    state = QAState(qa_encoders)
+    app.services.extras[service.STATE_KEY] = state
+    assert len(state.index) == 0
+    await app.startup()  # what a restarted process runs
+    assert len(state.index) == active
+
+
+async def test_sync_sees_rows_committed_late_with_an_older_stamp(db, clock, qa_encoders):
+    """Another process's transaction can commit after a newer one: still picked up."""
+    state = QAState(qa_encoders)
+    now = clock.now()
+    async with db.session() as s, s.begin():
+        s.add(
+            KBEntry(title="Newer entry about lattices", answer="x", created_at=now, updated_at=now)
+        )
+    async with db.session() as s:
+        await state.sync(s)
+    assert len(state.index) == 1
+    late = now - timedelta(seconds=30)
+    async with db.session() as s, s.begin():
+        s.add(
+            KBEntry(
+                title="Reset password steps", answer="Use /reset.", created_at=late, updated_at=late
+            )
+        )
+        old = (await s.execute(select(KBEntry).where(KBEntry.id == 1))).scalar_one()
+        old.active = False
+        old.updated_at = now - timedelta(seconds=1)
+    async with db.session() as s:
+        await state.sync(s)
+    assert [it.title for it in state.index.items()] == ["Reset password steps"]
+
+
+def test_chunks_keep_paragraphs_and_bound_size():
+    text = "\n\n".join(["word " * 100, "short para", "x" * 3000])
+    chunks = chunk_text(text, size=600)
+    assert all(len(c) <= 600 for c in chunks)
+    assert "short para" in chunks[1] or "short para" in chunks[0]
+    assert sum(c.count("x") for c in chunks) == 3000
+    assert chunk_text("") == []
