@@ -386,3 +386,87 @@ async def test_weekly_leaderboard_posted_once_to_the_chosen_channel(app, db):
     assert posts[0].text.splitlines()[1:] == ["1. (a member) — 25", "2. Ann — 10"]
     app.services.clock.advance(timedelta(hours=1))
     assert await job(app.services) == []
+
+
+async def _subscribed(s, m: Member, now: datetime, days: int = 30) -> None:
+    from models.membership import Plan, Subscription
+
+    plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one_or_none()
+    if plan is None:
+        plan = Plan(code="monthly", title_en="Monthly", prices={}, targets={})
+        s.add(plan)
+        await s.flush()
+    s.add(
+        Subscription(
+            member_id=m.id,
+            plan_id=plan.id,
+            state="active",
+            started_at=now,
+            current_period_end=now + timedelta(days=days),
+            updated_at=now,
+        )
+    )
+
+
+async def test_telegram_tag_reward_set_once_and_cleared_when_membership_ends(console_bot, app, db):
+    from core.clock import FrozenClock
+    from core.engagement.service import sync_level_rewards
+    from core.replies import MemberTag
+
+    out = await console_bot.send("/levelreward add 3 telegram -100777 Top Helper", as_member="mod")
+    assert "added for level 3" in out
+    assert "no emoji" in await console_bot.send("/levelreward add 4 telegram -100777 Star⭐")
+    assert "1 to 16 characters" in await console_bot.send(
+        "/levelreward add 4 telegram -100777 Extremely Helpful One"
+    )
+    # a Discord reward is a role id in a guild id: anything else is refused
+    assert "Usage: /levelreward" in await console_bot.send("/levelreward add 2 discord 555 mentor")
+    assert "-100777 Top Helper" in await console_bot.send("/levelreward list")
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    clock = FrozenClock(now)
+    scoring = rules.Scoring.of(app.services.settings)
+    async with db.session() as s, s.begin():
+        eve = await _member(s, "Eve")
+        await _subscribed(s, eve, now)
+        for d in range(4):  # 4 x 50 = 200 points: level 3
+            _log(s, eve, "course_complete", now - timedelta(days=d))
+    async with db.session() as s, s.begin():
+        first = await sync_level_rewards(s, clock, scoring)
+    async with db.session() as s, s.begin():
+        assert await sync_level_rewards(s, clock, scoring) == []
+    assert first == [MemberTag(eve.id, "telegram", "-100777", "Top Helper")]
+    clock.advance(timedelta(days=31))
+    async with db.session() as s, s.begin():
+        cleared = await sync_level_rewards(s, clock, scoring)
+    async with db.session() as s, s.begin():
+        assert await sync_level_rewards(s, clock, scoring) == []
+    assert cleared == [MemberTag(eve.id, "telegram", "-100777", "")]
+
+
+async def test_reward_levels_follow_the_configured_thresholds(db):
+    from core.clock import FrozenClock
+    from core.engagement.service import sync_level_rewards
+    from core.replies import MemberTag
+    from models.engagement import LevelReward
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    clock = FrozenClock(now)
+    async with db.session() as s, s.begin():
+        s.add(
+            LevelReward(level=3, platform="telegram", target="-1", role="Regular", created_at=now)
+        )
+        fay = await _member(s, "Fay")
+        await _subscribed(s, fay, now)
+        _log(s, fay, "answer_accepted", now)
+        _log(s, fay, "answer_accepted", now)
+        _log(s, fay, "answer_accepted", now)
+    async with db.session() as s, s.begin():
+        assert await sync_level_rewards(s, clock) == []  # default: 75 points is level 2
+    async with db.session() as s, s.begin():
+        await service.rebuild(s, clock, CUSTOM)  # 40 (cap 1 a day): level 2 of [0, 30, 90]
+        assert (await service.totals(s))[fay.id] == 40
+        assert await sync_level_rewards(s, clock, CUSTOM) == []
+        low = rules.Scoring(CUSTOM.points, (0, 10, 40))
+        assert await sync_level_rewards(s, clock, low) == [
+            MemberTag(fay.id, "telegram", "-1", "Regular")
+        ]
