@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "BlendedScorer",
     "EXCLUDING_KINDS",
     "Explanation",
     "ItemInfo",
@@ -146,3 +148,168 @@ def explain(
     if item_popularity > 0:
         return Explanation("recommend.why_popular")
     return Explanation("recommend.why_new")
+
+
+# ---------------------------------------------------------------------- fast batch top-k
+
+
+@dataclass
+class BlendedScorer:
+    """Top-k for many members over a large catalogue without materialising score matrices.
+
+    Scores are the hybrid model's: ``z(cf) + w * z(content)`` where ``z`` standardises each
+    member's row over all items (``HybridModel._blend``), or plain ``cf`` when the model has
+    no content side. Per-member means and standard deviations come analytically from small
+    matrices (a d x d Gram matrix of the item vectors, a sparse feature co-occurrence matrix
+    for content), so a chunk of members costs one float32 matmul, one sparse product for the
+    content part (only items sharing a feature get a non-constant content score) and a
+    ``torch.topk``. Exclusions are a sparse (members x items) mask.
+    """
+
+    V: np.ndarray  # (n_items, d) float32
+    b: np.ndarray  # (n_items,) float32
+    content_items: Any = None  # scipy csr (n_items, F) or None
+    content_weight: float = 0.0
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        import scipy.sparse as sp
+
+        V = np.asarray(self.V, dtype=np.float64)
+        b = np.asarray(self.b, dtype=np.float64)
+        n = max(V.shape[0], 1)
+        self._n = V.shape[0]
+        self._v_mean = V.mean(0) if len(V) else np.zeros(V.shape[1])
+        self._b_mean = float(b.mean()) if len(b) else 0.0
+        Vc, bc = V - self._v_mean, b - self._b_mean
+        self._gram = Vc.T @ Vc / n
+        self._vb = Vc.T @ bc / n
+        self._b_var = float(bc @ bc / n)
+        self._Vt = _torch().from_numpy(np.ascontiguousarray(self.V, dtype=np.float32).T.copy())
+        self._bt = _torch().from_numpy(np.ascontiguousarray(self.b, dtype=np.float32))
+        self._C = None
+        if self.content_items is not None and self.content_weight:
+            C = sp.csr_matrix(self.content_items, dtype=np.float64)
+            self._C = sp.csr_matrix(C, dtype=np.float32)
+            self._CT = sp.csr_matrix(self._C.T)
+            self._c_mean = np.asarray(C.mean(axis=0)).ravel()
+            self._c_gram = sp.csr_matrix(C.T @ C) / n
+
+    @classmethod
+    def for_model(cls, model: Any) -> BlendedScorer:
+        """Scorer for a fitted ``HybridModel`` (public vectors plus its content side)."""
+        V, b = model.item_vectors()
+        content = getattr(model, "_content", None)
+        weight = float(model.config.content_weight) if content is not None else 0.0
+        items = None if content is None else content.items
+        return cls(V, b, items, weight, model.config.threads)
+
+    @property
+    def blended(self) -> bool:
+        return self._C is not None
+
+    def content_profiles_new(self, histories: Sequence[np.ndarray]) -> Any:
+        """Content profiles of members the model has not seen (sum of liked items)."""
+        import scipy.sparse as sp
+
+        assert self._C is not None
+        rows = [np.full(len(h), r, np.int64) for r, h in enumerate(histories)]
+        cols = [np.asarray(h, np.int64) for h in histories]
+        empty = np.zeros(0, np.int64)
+        r = np.concatenate(rows or [empty])
+        c = np.concatenate(cols or [empty])
+        hist = sp.csr_matrix((np.ones(len(c), np.float32), (r, c)), shape=(len(histories), self._n))
+        return sp.csr_matrix(hist @ self._C)
+
+    def top_k(
+        self,
+        user_vecs: np.ndarray,
+        k: int,
+        profiles: Any = None,
+        exclude: Any = None,
+        item_mask: np.ndarray | None = None,
+        chunk: int = 1024,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(members, k) item indices best first and their scores (-inf where fewer remain).
+
+        ``profiles``: content profiles (csr, members x F), needed when the model blends;
+        ``exclude``: csr (members x items), non-zero = leave out; ``item_mask``: bool per
+        item, False = never recommend (hidden courses).
+        """
+        import scipy.sparse as sp
+
+        torch = _torch()
+        U = np.asarray(user_vecs, dtype=np.float32)
+        m, n = U.shape[0], self._n
+        k = min(k, n)
+        idx_out = np.zeros((m, k), dtype=np.int64)
+        val_out = np.full((m, k), -np.inf, dtype=np.float64)
+        if m == 0 or k == 0:
+            return idx_out, val_out
+        U64 = U.astype(np.float64)
+        cf_mean = U64 @ self._v_mean + self._b_mean
+        cf_var = np.einsum("ij,jk,ik->i", U64, self._gram, U64) + 2 * U64 @ self._vb + self._b_var
+        if self.blended:
+            a = 1.0 / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
+            P = sp.csr_matrix(profiles, dtype=np.float64)
+            norms = np.maximum(np.sqrt(np.asarray(P.multiply(P).sum(axis=1)).ravel()), 1e-12)
+            c_mean = (P @ self._c_mean) / norms
+            c_sq = np.asarray((P @ self._c_gram).multiply(P).sum(axis=1)).ravel() / norms**2
+            c_std = np.sqrt(np.maximum(c_sq - c_mean**2, 0.0))
+            c_scale = self.content_weight / (c_std + 1e-6)
+            shift = -a * cf_mean - c_scale * c_mean
+            Ps = sp.csr_matrix(sp.diags(c_scale / norms) @ P, dtype=np.float32)
+            PsT = sp.csc_matrix(Ps.T)
+        else:
+            a = np.ones(m)
+            shift = np.zeros(m)
+        mask_cols = None
+        if item_mask is not None and not np.all(item_mask):
+            mask_cols = torch.from_numpy(np.flatnonzero(~np.asarray(item_mask, dtype=bool)))
+        ex = None if exclude is None else sp.csr_matrix(exclude)
+        with _Threads(self.threads):
+            for lo in range(0, m, chunk):
+                hi = min(m, lo + chunk)
+                ua = torch.from_numpy((U[lo:hi] * a[lo:hi, None]).astype(np.float32))
+                at = torch.from_numpy(a[lo:hi].astype(np.float32))
+                S = torch.addmm(self._bt.unsqueeze(0) * at.unsqueeze(1), ua, self._Vt)
+                flat = S.view(-1)
+                if self.blended:
+                    # items x members: scipy's product is fastest this way round, and
+                    # toarray writes it in C into a reused buffer
+                    Q = sp.csr_matrix(self._C @ PsT[:, lo:hi])
+                    if Q.nnz:
+                        buf = np.empty((n, hi - lo), dtype=np.float32)
+                        Q.toarray(out=buf)
+                        S.add_(torch.from_numpy(buf).T)
+                if mask_cols is not None:
+                    S[:, mask_cols] = -np.inf
+                if ex is not None:
+                    E = ex[lo:hi].tocoo()
+                    if E.nnz:
+                        flat[torch.from_numpy(E.row.astype(np.int64) * n + E.col)] = -np.inf
+                vals, ids = torch.topk(S, k, dim=1)
+                idx_out[lo:hi] = ids.numpy()
+                val_out[lo:hi] = vals.numpy().astype(np.float64) + shift[lo:hi, None]
+        return idx_out, val_out
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+class _Threads:
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+        self.old = 0
+
+    def __enter__(self) -> None:
+        if self.n:
+            self.old = _torch().get_num_threads()
+            _torch().set_num_threads(self.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.n:
+            _torch().set_num_threads(self.old)
