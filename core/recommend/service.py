@@ -33,7 +33,14 @@ from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder
 from core.recommend.hybrid import HybridConfig, HybridModel, TrainingError
 from core.recommend.peers import PastSuggestion, PeerProfile, PeerSuggestion
 from core.recommend.peers import peers_for as _peers
-from core.recommend.serving import Explanation, ItemInfo, MemberInfo, explain, mmr
+from core.recommend.serving import (
+    BlendedScorer,
+    Explanation,
+    ItemInfo,
+    MemberInfo,
+    explain,
+    mmr,
+)
 from models.catalog import Course, Enrollment
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -48,6 +55,7 @@ __all__ = [
     "get_service",
     "peers_for",
     "recommend_for",
+    "recommend_many",
     "train",
 ]
 
@@ -58,6 +66,7 @@ PEER_WINDOW = timedelta(days=30)
 PEER_CAP = 3
 PEER_CACHE_TTL = timedelta(minutes=10)
 PEER_MIN_CANDIDATES = 200
+BATCH_IN = 500  # ids per IN (...) list when loading many members
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,7 @@ class RecommendService:
         self.last_error: Exception | None = None
         self._lock = asyncio.Lock()
         self._peers: _PeerCache | None = None
+        self._scorer_cache: tuple[tuple[int, int], BlendedScorer] | None = None
 
     # ------------------------------------------------------------------ loading
 
@@ -392,6 +402,210 @@ class RecommendService:
                 item_popularity=float(snap.popularity[i]),
             )
             out.append(Recommendation(c.id, c.title, c.title_zh, c.url, float(scores[i]), why))
+        return out
+
+    # ------------------------------------------------------------------ batch serving
+
+    async def recommend_many(
+        self, session: AsyncSession, member_ids: Sequence[int], k: int, now: datetime
+    ) -> dict[int, list[Recommendation]]:
+        """``recommend_for`` for many members at once (digests): histories in a few queries,
+        every member scored in one pass of :class:`BlendedScorer` (no full score rows).
+
+        Same ranking as ``recommend_for`` (same model scores, exclusions, MMR over the same
+        candidate pool, same explanations); members opted out or unknown get ``[]``."""
+        ids = list(dict.fromkeys(int(i) for i in member_ids))
+        out: dict[int, list[Recommendation]] = {i: [] for i in ids}
+        members: dict[int, Member] = {}
+        for lo in range(0, len(ids), BATCH_IN):
+            part = ids[lo : lo + BATCH_IN]
+            for m in (await session.execute(select(Member).where(Member.id.in_(part)))).scalars():
+                members[m.id] = m
+        want = [members[i] for i in ids if i in members and not members[i].recommend_opt_out]
+        if not want or k <= 0:
+            return out
+        snap = await self.ensure(session, now)
+        if not snap.course_ids:
+            return out
+        histories: dict[int, list[tuple[int, str]]] = {
+            m.id: list(snap.history.get(m.id, [])) for m in want
+        }
+        want_ids = [m.id for m in want]
+        for lo in range(0, len(want_ids), BATCH_IN):
+            part = want_ids[lo : lo + BATCH_IN]
+            for mid, cid, kind in await session.execute(
+                select(Interaction.member_id, Interaction.course_id, Interaction.kind).where(
+                    Interaction.member_id.in_(part), Interaction.course_id.is_not(None)
+                )
+            ):
+                if cid is not None:
+                    histories[mid].append((int(cid), str(kind)))
+            for mid, cid, done in await session.execute(
+                select(Enrollment.member_id, Enrollment.course_id, Enrollment.completed_at).where(
+                    Enrollment.member_id.in_(part)
+                )
+            ):
+                histories[mid].append((cid, "course_complete" if done else "enroll"))
+        pool = max(4 * k, 20)
+        cands = self._candidates_many(snap, want, histories, pool)
+        goal_lists = {
+            m.id: [g for g in re.split(r"[\n.;。；]+", m.goals or "") if g.strip()] for m in want
+        }
+        all_goals = sorted({g for gs in goal_lists.values() for g in gs})
+        goal_vec = dict(zip(all_goals, self._embed(all_goals), strict=True)) if all_goals else {}
+        for m in want:
+            order, scores = cands[m.id]
+            if len(order) == 0:
+                continue
+            goals = goal_lists[m.id]
+            gv = np.stack([goal_vec[g] for g in goals]) if goals else None
+            out[m.id] = self._finish(snap, m, histories[m.id], order, scores, k, goals, gv)
+        return out
+
+    def _candidates_many(
+        self,
+        snap: Snapshot,
+        members: list[Member],
+        histories: dict[int, list[tuple[int, str]]],
+        pool: int,
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per member: up to ``pool`` best allowed item indices (best first) and scores."""
+        n = len(snap.course_ids)
+        c_pos = snap.course_pos()
+        visible = np.array([not snap.courses[c].hidden for c in snap.course_ids], dtype=bool)
+        excluded = {
+            m.id: {c_pos[c] for c, kd in histories[m.id] if kd in EXCLUDE_KINDS and c in c_pos}
+            for m in members
+        }
+        art = self.artifact
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if art is None or not art.model.fitted:
+            for m in members:  # popularity fallback: cheap per member
+                s = self._scores(snap, m, histories[m.id])
+                allowed = visible.copy()
+                allowed[list(excluded[m.id])] = False
+                cand = np.flatnonzero(allowed)
+                order = cand[np.argsort(-s[cand], kind="stable")][:pool]
+                out[m.id] = (order, s[order])
+            return out
+        model = art.model
+        n_model = min(model.n_items, n)
+        scorer = self._scorer(model)
+        m_pos = snap.member_pos()
+
+        def liked_of(history: list[tuple[int, str]]) -> set[int]:
+            return {
+                c_pos[c]
+                for c, kd in history
+                if c in c_pos
+                and KIND_WEIGHTS.get(kd, 1.0) > 0
+                and kd not in ("not_interested", "thumbs_down")
+                and c_pos[c] < n_model
+            }
+
+        known: list[tuple[Member, int]] = []
+        cold: list[Member] = []
+        liked_all = {m.id: liked_of(histories[m.id]) for m in members}
+        for m in members:
+            row = m_pos.get(m.id)
+            # the trained vector serves while the member's positives are what it learned
+            # from; anything newer is folded in (as core.recommend.online does per member)
+            if (
+                row is not None
+                and row < model.n_users
+                and snap.data.interactions[row].nnz > 0
+                and liked_all[m.id] <= liked_of(snap.history.get(m.id, []))
+            ):
+                known.append((m, row))
+            else:
+                cold.append(m)
+        order_m = [m for m, _ in known] + cold
+        vec_parts = []
+        prof_parts = []
+        if known:
+            rows = np.asarray([r for _, r in known], dtype=np.int64)
+            vec_parts.append(model.user_vectors(rows))
+            if scorer.blended:
+                prof_parts.append(model._content.profiles[rows])
+        if cold:
+            liked = [np.asarray(sorted(liked_all[m.id]), dtype=np.int64) for m in cold]
+            feats = feature_matrix([member_features(m) for m in cold], snap.user_index, grow=False)
+            text = self._embed([member_text(m) for m in cold])
+            vec_parts.append(model.fold_in_users(liked, None, feats, text))
+            if scorer.blended:
+                prof_parts.append(scorer.content_profiles_new(liked))
+        U = np.concatenate(vec_parts)
+        profiles = sp.vstack(prof_parts).tocsr() if prof_parts else None
+        ex_rows = [r for r, m in enumerate(order_m) for _ in excluded[m.id]]
+        ex_cols = [c for m in order_m for c in excluded[m.id]]
+        keep = [i for i, c in enumerate(ex_cols) if c < n_model]
+        exclude = sp.csr_matrix(
+            (
+                np.ones(len(keep), np.float32),
+                (np.asarray(ex_rows, np.int64)[keep], np.asarray(ex_cols, np.int64)[keep]),
+            ),
+            shape=(len(order_m), n_model),
+        )
+        idx, vals = scorer.top_k(U, pool, profiles, exclude, visible[:n_model])
+        extra = [i for i in range(n_model, n) if visible[i]]  # courses newer than the model
+        for r, m in enumerate(order_m):
+            ok = np.isfinite(vals[r])
+            order, scores = idx[r][ok], vals[r][ok]
+            if len(order) < pool and extra:
+                more = [i for i in extra if i not in excluded[m.id]][: pool - len(order)]
+                low = float(scores.min()) if len(scores) else 0.0
+                order = np.concatenate([order, np.asarray(more, np.int64)])
+                scores = np.concatenate([scores, np.full(len(more), low)])
+            out[m.id] = (order, scores)
+        return out
+
+    def _scorer(self, model: HybridModel) -> BlendedScorer:
+        """The batch scorer for the current model (rebuilt when the model or catalogue grows)."""
+        key = (id(model), model.n_items)
+        if self._scorer_cache is None or self._scorer_cache[0] != key:
+            self._scorer_cache = (key, BlendedScorer.for_model(model))
+        return self._scorer_cache[1]
+
+    def _finish(
+        self,
+        snap: Snapshot,
+        member: Member,
+        history: list[tuple[int, str]],
+        order: np.ndarray,
+        scores: np.ndarray,
+        k: int,
+        goals: list[str],
+        goal_vecs: np.ndarray | None,
+    ) -> list[Recommendation]:
+        """Diversity (MMR) and explanations on a small candidate list, as recommend_for."""
+        c_pos = snap.course_pos()
+        local = mmr(list(range(len(order))), scores, snap.item_vecs[order], k)
+        finished = [c_pos[c] for c, kd in history if kd == "course_complete" and c in c_pos]
+        taking = [c_pos[c] for c, kd in history if kd in ("enroll", "enrol") and c in c_pos]
+        topics = [
+            t
+            for t, _ in Counter(
+                t for c, _ in history if c in snap.courses for t in snap.courses[c].tags or []
+            ).most_common()
+        ] + list(member.tags or [])
+        info = MemberInfo(finished, taking, goals, goal_vecs, topics)
+        zh = member.locale == "zh-CN"
+        titles = {}
+        for i in set(finished) | set(taking):
+            c = snap.courses[snap.course_ids[i]]
+            titles[i] = c.title_zh if zh and c.title_zh else c.title
+        out = []
+        for j in local:
+            i = int(order[j])
+            c = snap.courses[snap.course_ids[i]]
+            why = explain(
+                ItemInfo(i, c.title, tuple(c.tags or ())),
+                info,
+                snap.item_vecs,
+                titles,
+                item_popularity=float(snap.popularity[i]),
+            )
+            out.append(Recommendation(c.id, c.title, c.title_zh, c.url, float(scores[j]), why))
         return out
 
     def _scores(self, snap: Snapshot, member: Member, history: list[tuple[int, str]]) -> np.ndarray:
@@ -617,6 +831,13 @@ async def recommend_for(
 ) -> list[Recommendation]:
     """Top ``k`` courses for a member, each with an explanation (digest and /recommend)."""
     return await get_service(services).recommend_for(session, member_id, k, services.clock.now())
+
+
+async def recommend_many(
+    services: Any, session: AsyncSession, member_ids: Sequence[int], k: int
+) -> dict[int, list[Recommendation]]:
+    """Top ``k`` for many members in one pass (digests); ``{member_id: [...]}``."""
+    return await get_service(services).recommend_many(session, member_ids, k, services.clock.now())
 
 
 async def peers_for(services: Any, session: AsyncSession, member_id: int, k: int) -> list[PeerOut]:
