@@ -286,6 +286,7 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
     )
     ctx.session.add(question)
     await ctx.session.flush()
+    ctx.session.add(points_action(ctx.member.id, "question_asked", now, question.id))
 
     threshold = await current_threshold(ctx.session)
     results = await asyncio.to_thread(state.index.search, text, SIMILAR_FOR_ROUTING, lang=lang)
@@ -589,6 +590,15 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     if question is None or question.member_id == ctx.member.id or not text.strip():
         return []
     now = ctx.clock.now()
+    answered = (
+        await ctx.session.execute(
+            select(Answer.id)
+            .where(Answer.question_id == question.id, Answer.member_id == ctx.member.id)
+            .limit(1)
+        )
+    ).first()
+    if answered is None:  # points for answering a question, not for each message in it
+        ctx.session.add(points_action(ctx.member.id, "answer_given", now, question.id))
     ctx.session.add(
         Answer(question_id=question.id, member_id=ctx.member.id, text=text[:20_000], created_at=now)
     )
@@ -692,6 +702,35 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply(ctx.t("qa.solved", id=question.id, entry=entry.id))]
 
 
+def points_action(member_id: int, kind: str, at: datetime, question_id: int) -> Interaction:
+    """An interaction engagement scores (points with daily caps, see config [engagement])."""
+    return Interaction(
+        member_id=member_id,
+        kind=kind,
+        weight=KIND_WEIGHTS[kind],
+        at=at,
+        source="chat",
+        meta={"question_id": question_id},
+    )
+
+
+async def _answer_author(session: AsyncSession, kb_id: int | None) -> int | None:
+    """Who gave the accepted answer a KB entry was made from (None for curated entries)."""
+    entry = await session.get(KBEntry, kb_id) if kb_id else None
+    ref = entry.source_ref if entry is not None and entry.source == "thread" else ""
+    qid = parse_id(ref.removeprefix("question:")) if ref.startswith("question:") else None
+    if qid is None:
+        return None
+    return (
+        await session.execute(
+            select(Answer.member_id)
+            .join(Thread, Thread.accepted_answer_id == Answer.id)
+            .where(Thread.question_id == qid)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     try:
         qid, kb_id, helpful, permille = (int(p) for p in parts[:4])
@@ -717,6 +756,10 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     if existing is None:
         ctx.session.add(row)
     if helpful:
+        if existing is None:  # a 👍 on an answer a member gave earns them points, once a voter
+            author = await _answer_author(ctx.session, row.kb_entry_id)
+            if author is not None and author != ctx.member.id:
+                ctx.session.add(points_action(author, "answer_helpful", row.created_at, qid))
         return [Reply(ctx.t("qa.thanks_feedback"))]
     # 👎 from the asker on a question with no thread yet: ask the community instead.
     has_thread = (
