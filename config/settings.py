@@ -65,6 +65,23 @@ class PlanConfig(BaseModel):
         return self
 
 
+class DigestChannelConfig(BaseModel):
+    """[[digest_channels]]: one digest per period for a cohort, posted to a channel or thread
+    instead of (`personal = false`) or besides each member's own DM digest."""
+
+    model_config = {"extra": "forbid"}
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    platform: Literal["discord", "telegram"] = "discord"
+    channel_id: int  # Discord: a text channel or a thread (threads are channels too)
+    thread_id: int | None = None  # Telegram: a forum topic in `channel_id`
+    plan: str | None = None  # the cohort: members with access to this plan ...
+    locale: Literal["en", "zh-CN"] | None = None  # ... and/or of this language (none: all)
+    frequency: Literal["daily", "weekly"] = "weekly"
+    weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday, in the community's timezone
+    hour: int = Field(default=9, ge=0, le=23)
+    personal: bool = True  # members of the cohort still get their own DM digests
+
+
 ENGAGEMENT_ACTIONS = (
     "lesson_complete",
     "course_complete",
@@ -168,6 +185,7 @@ class Settings(BaseSettings):
     membership_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     model_dir: str = "./var/models"
     plans: list[PlanConfig] = Field(default_factory=list)
+    digest_channels: list[DigestChannelConfig] = Field(default_factory=list)
     engagement: EngagementConfig = Field(default_factory=EngagementConfig)
 
     @field_validator("owner_ids", "moderator_ids", "exempt_ids", mode="before")

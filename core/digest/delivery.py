@@ -73,6 +73,9 @@ class DrainReport:
         return self.sent + self.retried + self.unreachable + self.failed + self.cancelled
 
 
+DIGEST_ONLY = ("opted out", "cohort channel")  # reasons that hold back digests only
+
+
 def _is_group(platform: str, target: str) -> bool:
     return platform == "telegram" and target.startswith("-")
 
@@ -165,6 +168,12 @@ async def _gate(services: Services, rows: list[outbox.Claimed]) -> dict[int, str
         else:
             wait = quiet_wait(now, tz or "UTC", qs, qe)
             out[mid] = f"quiet:{wait:.0f}" if wait > 0 else None
+    if services.settings.digest_channels:  # their digest goes to a cohort channel instead
+        from core.digest.cohorts import CHANNEL_ONLY, channel_only
+
+        async with services.session_factory() as s:
+            for mid in await channel_only(s, services.settings, out):
+                out[mid] = out[mid] or CHANNEL_ONLY
     return out
 
 
@@ -190,7 +199,7 @@ async def _send_one(
     is_digest = (row.dedupe_key or "").startswith("digest:")
     if row.member_id is not None:
         why = gate.get(row.member_id, "forgotten")
-        if why and (why == "opted out" or why.startswith("quiet:")) and not is_digest:
+        if why and (why in DIGEST_ONLY or why.startswith("quiet:")) and not is_digest:
             why = None  # digest settings do not silence other messages
         if why and why.startswith("quiet:"):
             async with factory() as s, s.begin():

@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.context import Services
+from core.digest.cohorts import compose_cohorts_job  # noqa: F401 - registers the job
 from core.digest.compose import MAX_PER_RUN, compose_due
 from core.digest.delivery import ConsoleDeliverer, deliverers, drain
 from core.digest.outbox import purge_done
