@@ -33,3 +33,8 @@ class UnknownMetricError(DomainError):
 class BadNameError(DomainError):
     def __init__(self) -> None:
         super().__init__("experiments.bad_name")
+
+
+class UnknownParamError(DomainError):
+    def __init__(self, param: str, target: str, known: str) -> None:
+        super().__init__("experiments.unknown_param", param=param, target=target, known=known)

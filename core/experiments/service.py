@@ -23,6 +23,7 @@ from core.experiments.errors import (
     ExperimentExistsError,
     UnknownExperimentError,
     UnknownMetricError,
+    UnknownParamError,
 )
 from models.audit import AuditLog
 from models.experiments import Experiment, ExperimentAssignment, Exposure
@@ -39,6 +40,11 @@ METRICS: dict[str, tuple[str, ...]] = {
     "thumbs_up": ("thumbs_up",),
 }
 GUARDRAILS = ("unsubscribe",)
+# target -> the variant parameters it reads (core/experiments/variants.py)
+PARAMS: dict[str, tuple[str, ...]] = {
+    "digest": ("n_courses", "layout", "order", "send_hour"),
+    "recommend": ("strategy", "content_weight"),
+}
 
 
 def parse_variants(spec: str) -> list[Variant]:
@@ -94,6 +100,11 @@ async def create(
         raise BadNameError()
     if metric not in METRICS:
         raise UnknownMetricError(metric[:32], ", ".join(METRICS))
+    known = PARAMS.get(target, ())
+    for v in variants:
+        for key in v.params:
+            if key not in known:
+                raise UnknownParamError(key, target or "-", ", ".join(known) or "-")
     exists = (
         await session.execute(select(Experiment.id).where(Experiment.name == name))
     ).scalar_one_or_none()

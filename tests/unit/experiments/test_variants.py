@@ -225,3 +225,14 @@ async def test_cli_report_prints_the_report_and_writes_the_chart(
     out = capsys.readouterr().out
     assert "z-test" in out and "a:" in out and "b:" in out and "Verdict" in out
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_a_parameter_the_target_ignores_is_refused(app, db):
+    r = await app.router.dispatch(
+        mod("create typo digest_click a:50,b:50:send_hour=18 recommend", "p1")
+    )
+    assert "send_hour does nothing for target recommend" in r[0].text
+    r = await app.router.dispatch(
+        mod("create ok digest_click a:50,b:50:strategy=popular recommend", "p2")
+    )
+    assert "is running" in r[0].text
