@@ -78,6 +78,8 @@ class Prefetch:
     # member -> merged params of the running "digest" experiments they are in, and labels
     params: dict[int, dict[str, Any]] = field(default_factory=dict)
     arms: dict[int, list[str]] = field(default_factory=dict)
+    # member -> course suggestions from one batch call of the recommender (recommend_many)
+    recs: dict[int, list[Item]] | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
@@ -133,7 +135,12 @@ async def gather_items(
     seen = pre.seen.get(member.id, set()) if pre.seen is not None else None
     n_courses = _n_courses(pre.params.get(member.id, {}))
     if not member.recommend_opt_out and n_courses:
-        picks = list(await _safe(rec, "recommend_for", session, member, n_courses, locale, seen))
+        if pre.recs is not None and member.id in pre.recs:
+            picks = list(pre.recs[member.id])
+        else:
+            picks = list(
+                await _safe(rec, "recommend_for", session, member, n_courses, locale, seen)
+            )
         picks = picks[:n_courses]
         if pre.courses is not None:
             picks = explore(member.id, now, picks, pre.courses, seen or set(), locale)
@@ -189,6 +196,30 @@ def explore(
         propensity=epsilon / len(candidates),
     )
     return [*picks[:-1], pick]
+
+
+async def batch_recommendations(
+    session: AsyncSession, services: Services, members: list[Member], pre: Prefetch
+) -> dict[int, list[Item]] | None:
+    """Course suggestions for a chunk of members in one recommender pass.
+
+    Members in a running experiment (their variant may change how many suggestions or
+    which strategy) and a recommender without ``recommend_many`` keep the per-member path;
+    if the batch call fails, every member falls back to it (and from there to the built-in
+    recommender), so a digest still goes."""
+    many = getattr(providers.recommender(services), "recommend_many", None)
+    if many is None:
+        return None
+    want = [m for m in members if not m.recommend_opt_out and not pre.arms.get(m.id)]
+    if not want:
+        return None
+    try:
+        async with session.begin_nested():
+            got: dict[int, list[Item]] | None = await many(session, want, N_COURSES)
+            return got
+    except Exception:  # noqa: BLE001 - the per-member path (and its fallback) still answers
+        log.exception("batch recommendations failed for %d members", len(want))
+        return None
 
 
 def policy_label(services: Services, arms: list[str]) -> str:
@@ -513,6 +544,7 @@ async def compose_due(
                 .all()
             }
             pre = await Prefetch.load(s, list(members), now)
+            pre.recs = await batch_recommendations(s, services, list(members.values()), pre)
             counts = await compose_chunk(
                 s, services, [(members[mid], key) for mid, key in part if mid in members], now, pre
             )

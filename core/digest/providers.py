@@ -174,6 +174,28 @@ async def _with_titles(session: AsyncSession, items: list[Item], locale: str) ->
     return out
 
 
+def _locale(member: Member) -> str:
+    from core.i18n import normalize_locale
+
+    return normalize_locale(member.locale)
+
+
+def _course_items(got: Any, locale: str) -> list[Item]:
+    """The recommender's suggestions (objects or dicts) as digest items in ``locale``."""
+    out = []
+    for r in got or []:
+        cid = _first_attr(r, "course_id", "item_id", "id")
+        if cid is None:
+            continue
+        title = _first_attr(r, "title", default="")
+        if locale == "zh-CN":
+            title = _first_attr(r, "title_zh", default="") or title
+        reason = _first_attr(r, "explanation", "explanations", "reason", "why", default="")
+        url = _first_attr(r, "url", default="") or ""
+        out.append(Item("course", int(cid), str(title), _reason_text(reason, locale), url))
+    return out
+
+
 class RecommendServiceAdapter:
     """Adapts core.recommend.service (recommend_for / peers_for) to RecommenderPort."""
 
@@ -189,18 +211,21 @@ class RecommendServiceAdapter:
         if fn is None:
             return await self.fallback.recommend_for(session, member, k, locale)
         got = await _call_service(fn, self.services, session, member.id, k)
-        out = []
-        for r in got or []:
-            cid = _first_attr(r, "course_id", "item_id", "id")
-            if cid is None:
-                continue
-            title = _first_attr(r, "title", default="")
-            if locale == "zh-CN":
-                title = _first_attr(r, "title_zh", default="") or title
-            reason = _first_attr(r, "explanation", "explanations", "reason", "why", default="")
-            url = _first_attr(r, "url", default="") or ""
-            out.append(Item("course", int(cid), str(title), _reason_text(reason, locale), url))
-        return await _with_titles(session, out, locale)
+        return await _with_titles(session, _course_items(got, locale), locale)
+
+    async def recommend_many(
+        self, session: AsyncSession, members: Sequence[Member], k: int
+    ) -> dict[int, list[Item]] | None:
+        """Suggestions for many members in one pass (None: the service has no batch API)."""
+        fn = getattr(self.mod, "recommend_many", None)
+        if fn is None:
+            return None
+        got = await fn(self.services, session, [m.id for m in members], k)
+        out: dict[int, list[Item]] = {}
+        for m in members:
+            locale = _locale(m)
+            out[m.id] = await _with_titles(session, _course_items(got.get(m.id), locale), locale)
+        return out
 
     async def peers_for(
         self, session: AsyncSession, member: Member, k: int, locale: str
