@@ -268,6 +268,28 @@ def test_cli_rebuild(db, monkeypatch):
     assert res.exit_code == 0 and "rescored 0 interactions; 0 points" in res.output
 
 
+async def test_cli_rebuild_scores_with_the_configured_table(db, tmp_path, monkeypatch):
+    if db.kind != "sqlite":
+        pytest.skip("the CLI path is the same on both engines")
+    import asyncio
+
+    from bot.cli import app
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    async with db.session() as s, s.begin():
+        ann = await _member(s, "Ann")
+        for i in range(3):
+            _log(s, ann, "answer_accepted", t0 + timedelta(minutes=i))
+    cfg = tmp_path / "community.toml"
+    cfg.write_text("[engagement.points]\nanswer_accepted = { points = 40, daily_cap = 1 }\n")
+    monkeypatch.setenv("SYLLABOT_DATABASE_URL", db.url)
+    run = CliRunner().invoke
+    res = await asyncio.to_thread(run, app, ["engagement", "rebuild", "--config", str(cfg)])
+    assert res.exit_code == 0 and "rescored 3 interactions; 40 points" in res.output
+    res = await asyncio.to_thread(run, app, ["engagement", "rebuild"])
+    assert res.exit_code == 0 and "rescored 3 interactions; 75 points" in res.output
+
+
 async def test_streak_nudge_in_the_members_evening_once_and_respecting_opt_outs(app, db):
     from core.clock import FrozenClock
     from core.jobs import JOBS
