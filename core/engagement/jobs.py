@@ -36,7 +36,7 @@ async def streak_nudges(services: Services) -> list[AnyReply]:
 async def level_rewards(services: Services) -> list[AnyReply]:
     async with services.session_factory() as session, session.begin():
         return await service.sync_level_rewards(
-            session, services.clock, Scoring.of(services.settings)
+            session, services.clock, Scoring.of(services.settings), services.settings
         )
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.settings import Settings
 from core.audit import audit
 from core.clock import Clock
 from core.engagement import rules
@@ -319,15 +320,20 @@ def reward_effects(r: LevelReward, member_id: int, grant: bool) -> AnyReply:
 
 
 async def sync_level_rewards(
-    session: AsyncSession, clock: Clock, scoring: rules.Scoring | None = None
+    session: AsyncSession,
+    clock: Clock,
+    scoring: rules.Scoring | None = None,
+    settings: Settings | None = None,
 ) -> list[AnyReply]:
     """Effects so level rewards follow points and membership; idempotent, audited.
 
     A reward is held while the member's level reaches it and their membership is live;
     it is granted once and revoked once when the membership ends (the periodic job
-    notices the end of the paid period, grace included, within its interval).
+    notices the end of the paid period, grace included, within its interval). With
+    `settings`, staff and exempt members (who never lose access) count as live too.
     """
     from core.catalog.access import member_plan_codes
+    from core.membership.grants import is_exempt
 
     rewards = list(
         (await session.execute(select(LevelReward).order_by(LevelReward.level, LevelReward.id)))
@@ -347,6 +353,9 @@ async def sync_level_rewards(
     for member_id in sorted(candidates):
         level, _ = rules.level_for(tot.get(member_id, 0), scoring)
         live = bool(await member_plan_codes(session, member_id, now))
+        if not live and settings is not None:
+            member = await session.get(Member, member_id)
+            live = member is not None and await is_exempt(session, member, settings)
         for r in rewards:
             g = grants.get((member_id, r.id))
             held = g is not None and g.revoked_at is None

@@ -492,3 +492,21 @@ async def test_reward_levels_follow_the_configured_thresholds(db):
         assert await sync_level_rewards(s, clock, low) == [
             MemberTag(fay.id, "telegram", "-1", "Regular")
         ]
+
+
+async def test_exempt_members_hold_rewards_without_a_subscription(app, db):
+    from core.clock import FrozenClock
+    from core.engagement.service import sync_level_rewards
+    from core.replies import MemberTag
+    from models.engagement import LevelReward
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    async with db.session() as s, s.begin():
+        s.add(LevelReward(level=2, platform="telegram", target="-1", role="Crew", created_at=now))
+        gil = await _member(s, "Gil")
+        gil.exempt = True
+        _log(s, gil, "course_complete", now)
+    async with db.session() as s, s.begin():
+        assert await sync_level_rewards(s, FrozenClock(now)) == []  # no plan, no settings
+        got = await sync_level_rewards(s, FrozenClock(now), None, app.services.settings)
+    assert got == [MemberTag(gil.id, "telegram", "-1", "Crew")]
