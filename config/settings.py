@@ -184,6 +184,7 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=4096, ge=64)
     membership_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     model_dir: str = "./var/models"
+    recommend_retrain_hours: float = Field(default=24.0, ge=0)  # 0: no scheduled retrain
     plans: list[PlanConfig] = Field(default_factory=list)
     digest_channels: list[DigestChannelConfig] = Field(default_factory=list)
     engagement: EngagementConfig = Field(default_factory=EngagementConfig)
