@@ -153,6 +153,9 @@ def explain(
 # ---------------------------------------------------------------------- fast batch top-k
 
 
+DENSE_CONTENT_LIMIT = 20_000_000  # items x content dims under which content is dense
+
+
 @dataclass
 class BlendedScorer:
     """Top-k for many members over a large catalogue without materialising score matrices.
@@ -194,6 +197,12 @@ class BlendedScorer:
             self._CT = sp.csr_matrix(self._C.T)
             self._c_mean = np.asarray(C.mean(axis=0)).ravel()
             self._c_gram = sp.csr_matrix(C.T @ C) / n
+            # small catalogues (or dense text columns): one dense matmul beats sparse products
+            self._CT_dense = None
+            if C.shape[0] * C.shape[1] <= DENSE_CONTENT_LIMIT:
+                self._CT_dense = _torch().from_numpy(
+                    np.ascontiguousarray(self._C.T.toarray(), dtype=np.float32)
+                )
 
     @classmethod
     def for_model(cls, model: Any) -> BlendedScorer:
@@ -274,7 +283,10 @@ class BlendedScorer:
                 at = torch.from_numpy(a[lo:hi].astype(np.float32))
                 S = torch.addmm(self._bt.unsqueeze(0) * at.unsqueeze(1), ua, self._Vt)
                 flat = S.view(-1)
-                if self.blended:
+                if self.blended and self._CT_dense is not None:
+                    pd = torch.from_numpy(np.asarray(Ps[lo:hi].toarray(), dtype=np.float32))
+                    S.addmm_(pd, self._CT_dense)
+                elif self.blended:
                     # items x members: scipy's product is fastest this way round, and
                     # toarray writes it in C into a reused buffer
                     Q = sp.csr_matrix(self._C @ PsT[:, lo:hi])

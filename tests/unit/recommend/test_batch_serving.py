@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from sqlalchemy import select
 
+from core.recommend import serving
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig, HybridModel
 from core.recommend.service import SERVICE_KEY, RecommendService
@@ -43,7 +45,11 @@ def _check_scorer(model, n_users, n_items):
     assert visible[got_i].all()
 
 
-def test_blended_scorer_matches_full_scores_with_exclusions_and_hidden_items(community, fast):
+@pytest.mark.parametrize("dense_limit", [0, 10**9], ids=["sparse-content", "dense-content"])
+def test_blended_scorer_matches_full_scores_with_exclusions_and_hidden_items(
+    community, fast, monkeypatch, dense_limit
+):
+    monkeypatch.setattr(serving, "DENSE_CONTENT_LIMIT", dense_limit)
     model = HybridModel(replace(fast, content_weight=0.5)).fit(community.data)
     _check_scorer(model, community.data.n_users, community.data.n_items)
 
