@@ -196,7 +196,9 @@ class BlendedScorer:
             self._C = sp.csr_matrix(C, dtype=np.float32)
             self._CT = sp.csr_matrix(self._C.T)
             self._c_mean = np.asarray(C.mean(axis=0)).ravel()
-            self._c_gram = sp.csr_matrix(C.T @ C) / n
+            gram = sp.csr_matrix(C.T @ C) / n
+            # dense when small: text columns make it dense anyway, and sparse @ dense is fast
+            self._c_gram = gram.toarray() if gram.shape[0] <= 4096 else gram
             # small catalogues (or dense text columns): one dense matmul beats sparse products
             self._CT_dense = None
             if C.shape[0] * C.shape[1] <= DENSE_CONTENT_LIMIT:
@@ -261,9 +263,16 @@ class BlendedScorer:
         if self.blended:
             a = 1.0 / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
             P = sp.csr_matrix(profiles, dtype=np.float64)
-            norms = np.maximum(np.sqrt(np.asarray(P.multiply(P).sum(axis=1)).ravel()), 1e-12)
-            c_mean = (P @ self._c_mean) / norms
-            c_sq = np.asarray((P @ self._c_gram).multiply(P).sum(axis=1)).ravel() / norms**2
+            if isinstance(self._c_gram, np.ndarray) and P.nnz > 0.1 * np.prod(P.shape):
+                Pd = P.toarray()  # dense profiles (text columns): BLAS all the way
+                norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", Pd, Pd)), 1e-12)
+                c_mean = (Pd @ self._c_mean) / norms
+                c_sq = np.einsum("ij,ij->i", Pd @ self._c_gram, Pd) / norms**2
+            else:
+                norms = np.maximum(np.sqrt(np.asarray(P.multiply(P).sum(axis=1)).ravel()), 1e-12)
+                c_mean = (P @ self._c_mean) / norms
+                PG = P @ self._c_gram
+                c_sq = np.asarray(P.multiply(PG).sum(axis=1)).ravel() / norms**2
             c_std = np.sqrt(np.maximum(c_sq - c_mean**2, 0.0))
             c_scale = self.content_weight / (c_std + 1e-6)
             shift = -a * cf_mean - c_scale * c_mean
