@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.jobs import JOBS
 from core.recommend import online
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig
@@ -119,8 +120,9 @@ async def test_sql_feedback_moves_a_new_member_toward_sql_without_retraining(
             )
         )
     # the periodic job folds the member in (no retrain), before anyone asks
+    await JOBS["recommend.fold_in"].fn(app.services)
+    assert svc._online.folded == 1 and ids["new"] in svc._online.rows
     async with db.session() as s:
-        assert await online.fold_in_recent(svc, s, clock.now()) == 1
         assert await online.fold_in_recent(svc, s, clock.now()) == 0  # nothing new since
     after = _ranks(await console_bot.send("/recommend 10", as_member="new"))
     assert svc.artifact.version == version and svc.snapshot.taken_at == taken  # no retrain
