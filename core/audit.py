@@ -21,7 +21,10 @@ async def audit(
     after: dict[str, Any] | None = None,
     reason: str = "",
     actor_member_id: int | None = None,
+    flush: bool = True,
 ) -> AuditLog:
+    """Add one audit row. `flush=False` leaves it to the transaction's next flush, so hot
+    paths (the payment ledger) write their rows in one batched INSERT."""
     row = AuditLog(
         at=clock.now(),
         actor=actor,
@@ -33,5 +36,6 @@ async def audit(
         reason=reason,
     )
     session.add(row)
-    await session.flush()
+    if flush:
+        await session.flush()
     return row

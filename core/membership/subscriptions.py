@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import raiseload
 
 from core.audit import audit
 from core.context import Services
@@ -51,25 +51,30 @@ async def find(
 async def get_or_create(
     session: AsyncSession, services: Services, member_id: int, plan: Plan, source: str
 ) -> Subscription:
-    sub = await find(session, member_id, plan.id, lock=True)
-    if sub is None:
-        # Two first payments at once: one insert wins, the other reads the winner's row.
-        now = services.clock.now()
-        dialect = session.get_bind().dialect.name
-        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Subscription)
-        await session.execute(
-            ins.values(
-                member_id=member_id,
-                plan_id=plan.id,
-                state=State.PENDING.value,
-                started_at=now,
-                updated_at=now,
-                source=source,
-                auto_renew=False,
-            ).on_conflict_do_nothing(index_elements=["member_id", "plan_id"])
+    """The member's row for this plan, created if missing and locked for this transaction.
+
+    One upsert statement: `ON CONFLICT DO UPDATE` (a no-op update) returns the existing row
+    and takes its row lock like `SELECT ... FOR UPDATE` (two first payments at once: one
+    insert wins, the other waits for it and gets the winner's row)."""
+    now = services.clock.now()
+    dialect = session.get_bind().dialect.name
+    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Subscription)
+    stmt = (
+        ins.values(
+            member_id=member_id,
+            plan_id=plan.id,
+            state=State.PENDING.value,
+            started_at=now,
+            updated_at=now,
+            source=source,
+            auto_renew=False,
         )
-        sub = await find(session, member_id, plan.id, lock=True)
-        assert sub is not None
+        .on_conflict_do_update(
+            index_elements=["member_id", "plan_id"], set_={"plan_id": ins.excluded.plan_id}
+        )
+        .returning(Subscription)
+    )
+    sub = (await session.scalars(stmt, execution_options={"populate_existing": True})).one()
     return sub
 
 
@@ -107,7 +112,7 @@ async def transition(
     if ev is Ev.CANCEL:
         sub.cancelled_at = now
         sub.auto_renew = False
-    await session.flush()
+    # The row update and its audit row go out together at the next flush.
     await audit(
         session,
         services.clock,
@@ -118,6 +123,7 @@ async def transition(
         after={**_dump(sub), "plan": plan.code},
         reason=reason,
         actor_member_id=actor_member_id,
+        flush=False,
     )
     effects: list[AnyReply] = []
     if has_access(after.state) and not has_access(before.state) and grants.targets_for(plan):
@@ -132,4 +138,4 @@ async def transition(
 
 async def load_member(session: AsyncSession, member_id: int) -> Member:
     """The member row without its accounts (grants query those when they need them)."""
-    return await session.get_one(Member, member_id, options=[noload(Member.accounts)])
+    return await session.get_one(Member, member_id, options=[raiseload(Member.accounts)])

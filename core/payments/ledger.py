@@ -7,9 +7,14 @@ Every payment is one row keyed by (provider, provider_charge_id). `process()`:
    the unique key;
 2. verifies it (payload signature, issued intent, member, amount, currency, plan); a
    mismatch marks it `rejected`, tells the payer why and flags it to moderators;
-3. flips `recorded -> applied` with a conditional UPDATE (only one worker can win) and grants
-   inside a savepoint. If granting fails, the savepoint rolls back and the row stays
-   `recorded`: the next delivery or the `payments.complete_recorded` job completes it.
+3. grants and flips `recorded -> applied` with a conditional UPDATE inside one savepoint
+   (the transaction holds the row: it inserted it, or locked it). If granting fails, the
+   savepoint rolls back and the row stays `recorded`: the next delivery or the
+   `payments.complete_recorded` job completes it.
+
+Cost per new charge on PostgreSQL: insert, one read (intent + plan + payer), savepoint,
+subscription upsert (locks the row), one flush (subscription update + both audit rows in
+one INSERT), payment update, release. See bench/ledger.py.
 
 Applying the same charge twice, or from two workers at once, grants exactly once.
 """
@@ -91,7 +96,11 @@ async def _insert(session: AsyncSession, services: Services, c: Charge) -> int |
             note="",
             created_at=services.clock.now(),
             ext_ref=c.ext_ref,
-            meta={**c.meta, **({"paid_until": c.paid_until.isoformat()} if c.paid_until else {})},
+            meta={
+                **c.meta,
+                **({"paid_until": c.paid_until.isoformat()} if c.paid_until else {}),
+                **({"auto_renew": True} if c.auto_renew else {}),
+            },
         )
         .on_conflict_do_nothing(index_elements=["provider", "provider_charge_id"])
         .returning(Payment.id)
@@ -114,16 +123,20 @@ def _match_intent(c: Charge, intent: PaymentIntent) -> None:
         )
 
 
-async def _bind(session: AsyncSession, services: Services, c: Charge) -> tuple[int, Plan]:
-    """(member_id, plan) this charge pays for, or PaymentRejected with the reason."""
+async def _bind(
+    session: AsyncSession, services: Services, c: Charge
+) -> tuple[int, Plan, Member | None]:
+    """(member_id, plan, payer if loaded) this charge pays for, or PaymentRejected with the
+    reason. The caller keeps the payer referenced so the session's identity map serves it
+    to the grant (the map holds objects weakly)."""
     if c.payload is not None:
-        intent, plan = await payload_mod.resolve(session, services, c.payload)
+        intent, plan, payer = await payload_mod.resolve_with_payer(session, services, c.payload)
         try:
             _match_intent(c, intent)
         except PaymentRejected as err:
             err.params.setdefault("_member_id", intent.member_id)
             raise
-        return intent.member_id, plan
+        return intent.member_id, plan, payer
     if c.member_id is None or not c.plan_code:
         raise PaymentRejected("payload_forged")
     found = (
@@ -144,7 +157,7 @@ async def _bind(session: AsyncSession, services: Services, c: Charge) -> tuple[i
                 got=plans_mod.format_amount(c.amount, want[1]),
                 expected=plans_mod.format_amount(*want),
             )
-    return c.member_id, plan
+    return c.member_id, plan, None
 
 
 async def moderators(session: AsyncSession, services: Services) -> list[Member]:
@@ -183,22 +196,24 @@ async def flag(
 async def _reject(
     session: AsyncSession,
     services: Services,
-    pay: Payment,
+    pay_id: int,
     c: Charge,
     err: PaymentRejected,
     payer_hint: int | None = None,
 ) -> Outcome:
     payer_id = err.params.pop("_member_id", None) or payer_hint or c.member_id
-    pay.status = REJECTED
-    pay.note = err.key
-    pay.member_id = payer_id
-    await session.flush()
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == pay_id)
+        .values(status=REJECTED, note=err.key, member_id=payer_id)
+        .execution_options(synchronize_session=False)
+    )
     await audit(
         session,
         services.clock,
         actor=c.actor,
         action="payment.rejected",
-        target=f"payment:{pay.id}",
+        target=f"payment:{pay_id}",
         after={
             "provider": c.provider,
             "charge": c.charge_id,
@@ -206,6 +221,7 @@ async def _reject(
             "currency": c.currency,
         },
         reason=err.key,
+        flush=False,
     )
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="rejected")
     log.warning("payment %s/%s rejected: %s", c.provider, c.charge_id, err.key)
@@ -214,7 +230,7 @@ async def _reject(
         session,
         services,
         "membership.flag_payment",
-        id=pay.id,
+        id=pay_id,
         provider=c.provider,
         charge=c.charge_id[:40],
         reason=reason_en,
@@ -233,25 +249,28 @@ async def _reject(
                     member_id=payer.id,
                 ),
             )
-    return Outcome(REJECTED, pay.id, out, err.key)
+    return Outcome(REJECTED, pay_id, out, err.key)
+
+
+class _Lost(Exception):
+    """Someone else applied the payment first: roll our grant back."""
 
 
 async def _apply(
-    session: AsyncSession, services: Services, pay: Payment, c: Charge, member_id: int, plan: Plan
+    session: AsyncSession, services: Services, pay_id: int, c: Charge, member_id: int, plan: Plan
 ) -> Outcome:
+    """Grant and flip `recorded -> applied` inside one savepoint.
+
+    The caller holds the payment row (inserted it in this transaction, or locked it), and the
+    flip is still conditional on `recorded`: if it finds the row already applied, the
+    savepoint (and the grant in it) rolls back and the outcome is a duplicate. Statements:
+    the subscription upsert (locks it), its update and both audit rows in one flush, and the
+    payment update."""
     from core.membership import service  # the service layer sits on top of the ledger
 
     now = services.clock.now()
     try:
         async with session.begin_nested():
-            won = await session.execute(
-                update(Payment)
-                .where(Payment.id == pay.id, Payment.status == RECORDED)
-                .values(status=APPLIED, applied_at=now, member_id=member_id, plan_id=plan.id)
-                .execution_options(synchronize_session=False)
-            )
-            if won.rowcount != 1:  # type: ignore[attr-defined]
-                return Outcome("duplicate", pay.id)
             replies, sub_id = await service.activate_paid(
                 session,
                 services,
@@ -263,18 +282,12 @@ async def _apply(
                 external_ref=c.ext_ref if c.auto_renew else None,
                 auto_renew=c.auto_renew,
             )
-            await session.execute(
-                update(Payment)
-                .where(Payment.id == pay.id)
-                .values(subscription_id=sub_id)
-                .execution_options(synchronize_session=False)
-            )
             await audit(
                 session,
                 services.clock,
                 actor=c.actor,
                 action="payment.applied",
-                target=f"payment:{pay.id}",
+                target=f"payment:{pay_id}",
                 after={
                     "provider": c.provider,
                     "charge": c.charge_id,
@@ -283,12 +296,29 @@ async def _apply(
                     "plan": plan.code,
                     "member": member_id,
                 },
+                flush=False,
             )
+            won = await session.execute(
+                update(Payment)
+                .where(Payment.id == pay_id, Payment.status == RECORDED)
+                .values(
+                    status=APPLIED,
+                    applied_at=now,
+                    member_id=member_id,
+                    plan_id=plan.id,
+                    subscription_id=sub_id,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                raise _Lost
+    except _Lost:
+        return Outcome("duplicate", pay_id)
     except DomainError as err:  # e.g. a banned member: money in, no access; moderators decide
         return await _reject(
             session,
             services,
-            pay,
+            pay_id,
             c,
             PaymentRejected(err.key.split(".", 1)[-1], **err.params),
             member_id,
@@ -296,42 +326,54 @@ async def _apply(
     except (OperationalError, IntegrityError):
         raise  # the whole transaction must retry (lock or race on the subscription row)
     except Exception:
-        log.exception("granting payment %s failed; left recorded for the next run", pay.id)
+        log.exception("granting payment %s failed; left recorded for the next run", pay_id)
         # Who and what it pays for, so `complete_recorded` can finish it.
-        pay.member_id, pay.plan_id = member_id, plan.id
-        await session.flush()
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == pay_id)
+            .values(member_id=member_id, plan_id=plan.id)
+            .execution_options(synchronize_session=False)
+        )
         metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
-        return Outcome(RECORDED, pay.id)
+        return Outcome(RECORDED, pay_id)
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
-    return Outcome(APPLIED, pay.id, replies)
+    return Outcome(APPLIED, pay_id, replies)
 
 
 async def process(session: AsyncSession, services: Services, c: Charge) -> Outcome:
     """Record, verify and apply one charge inside the caller's transaction. Never raises
     for bad input: a mismatch is a `rejected` outcome with replies for payer and moderators."""
-    new_id = await _insert(session, services, c)
-    q = select(Payment).execution_options(populate_existing=True)
-    if new_id is not None:
-        q = q.where(Payment.id == new_id)  # ours: nobody else can see it before we commit
-    else:  # already there: lock it so a racing completion waits for us
-        q = q.where(
-            Payment.provider == c.provider, Payment.provider_charge_id == c.charge_id[:255]
-        ).with_for_update()
-    pay = (await session.execute(q)).scalar_one()
-    if pay.status != RECORDED:
-        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
-        return Outcome("duplicate", pay.id, reason=pay.status)
+    pay_id = await _insert(session, services, c)
+    if pay_id is None:  # already there: lock it so a racing completion waits for us
+        row = (
+            await session.execute(
+                select(Payment.id, Payment.status)
+                .where(
+                    Payment.provider == c.provider,
+                    Payment.provider_charge_id == c.charge_id[:255],
+                )
+                .with_for_update()
+            )
+        ).one()
+        pay_id, status = row
+        if status != RECORDED:
+            metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
+            return Outcome("duplicate", pay_id, reason=status)
+    # else: ours, `recorded`, and nobody else can see it before we commit
     try:
-        member_id, plan = await _bind(session, services, c)
+        member_id, plan, payer = await _bind(session, services, c)
     except PaymentRejected as err:
-        return await _reject(session, services, pay, c, err)
-    return await _apply(session, services, pay, c, member_id, plan)
+        return await _reject(session, services, pay_id, c, err)
+    out = await _apply(session, services, pay_id, c, member_id, plan)
+    del payer  # held until the grant is done (see _bind)
+    return out
 
 
 async def complete_recorded(
     session: AsyncSession, services: Services, limit: int = 100
 ) -> list[AnyReply]:
-    """Finish payments left `recorded` by a failure between record and grant."""
+    """Finish payments left `recorded` by a failure between record and grant. Rows another
+    transaction holds (a re-delivery being processed right now) are skipped."""
     rows = (
         (
             await session.execute(
@@ -339,6 +381,7 @@ async def complete_recorded(
                 .where(Payment.status == RECORDED, Payment.member_id.is_not(None))
                 .order_by(Payment.id)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         )
         .scalars()
@@ -359,9 +402,10 @@ async def complete_recorded(
             expect_amount=False,
             ext_ref=pay.ext_ref,
             paid_until=_paid_until(pay),
+            auto_renew=bool((pay.meta or {}).get("auto_renew")),
             actor="job",
         )
-        res = await _apply(session, services, pay, c, pay.member_id, plan)
+        res = await _apply(session, services, pay.id, c, pay.member_id, plan)
         out += res.replies
     return out
 

@@ -12,12 +12,15 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from core.context import Services
 from core.membership.errors import PaymentRejected
+from models.member import Member
 from models.membership import PaymentIntent, Plan
 
 
@@ -84,17 +87,36 @@ async def resolve(
     session: AsyncSession, services: Services, payload: str
 ) -> tuple[PaymentIntent, Plan]:
     """The intent and plan a payload names; forged or unknown payloads are rejected."""
+    intent, plan, _ = await _resolve(session, services, payload, with_member=False)
+    return intent, plan
+
+
+async def resolve_with_payer(
+    session: AsyncSession, services: Services, payload: str
+) -> tuple[PaymentIntent, Plan, Member]:
+    """`resolve` plus the member the intent was issued to, in the same query (the ledger
+    keeps it, so the grant finds it in the session instead of asking again)."""
+    intent, plan, member = await _resolve(session, services, payload, with_member=True)
+    assert member is not None
+    return intent, plan, member
+
+
+async def _resolve(
+    session: AsyncSession, services: Services, payload: str, *, with_member: bool
+) -> tuple[PaymentIntent, Plan, Member | None]:
     member_id, plan_code, nonce = parse(secret_of(services), payload)
-    row = (
-        await session.execute(
-            select(PaymentIntent, Plan)
-            .join(Plan, Plan.id == PaymentIntent.plan_id)
-            .where(PaymentIntent.nonce == nonce)
-        )
-    ).one_or_none()
+    q = (
+        select(PaymentIntent, Plan)
+        .join(Plan, Plan.id == PaymentIntent.plan_id)
+        .where(PaymentIntent.nonce == nonce)
+    )
+    if with_member:
+        q = q.add_columns(Member).join(Member, Member.id == PaymentIntent.member_id)
+        q = q.options(raiseload(Member.accounts))
+    row: Any = (await session.execute(q)).one_or_none()
     if row is None:
         raise PaymentRejected("payload_unknown")
-    intent, plan = row
+    intent, plan = row[0], row[1]
     if intent.member_id != member_id or plan.code != plan_code:
         raise PaymentRejected("payload_forged")
-    return intent, plan
+    return intent, plan, (row[2] if with_member else None)
