@@ -2,8 +2,9 @@
 
 Documents are added, replaced and removed one at a time, and the next query sees the
 change: no rebuild step. Postings live in per-term dicts (slot -> term frequency); each
-term keeps a numpy copy of its postings that is rebuilt lazily after it changes, so a
-query costs a few vectorised operations per query term.
+term keeps a numpy copy of its postings and of its per-document BM25 weights, rebuilt
+lazily after the index changes (the weights depend on the average length), so a query
+on an unchanged index is one concatenation and one ``bincount`` over its postings.
 
 Scores use BM25 with the non-negative idf ``log(1 + (N - df + 0.5) / (df + 0.5))``.
 """
@@ -30,6 +31,9 @@ class _Posting:
     tfs: dict[int, int] = field(default_factory=dict)
     slots_arr: IntArray | None = None
     tfs_arr: FloatArray | None = None
+    weights: FloatArray | None = None
+    """``tf * (k1 + 1) / (tf + norm)`` per slot, valid for ``weights_version`` only."""
+    weights_version: int = -1
 
     def arrays(self) -> tuple[IntArray, FloatArray]:
         if self.slots_arr is None or self.tfs_arr is None:
@@ -40,6 +44,7 @@ class _Posting:
     def touch(self) -> None:
         self.slots_arr = None
         self.tfs_arr = None
+        self.weights = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ class BM25Index(Generic[K]):
         self._free: list[int] = []
         self._lengths = np.zeros(16, dtype=np.float64)
         self._total_len = 0
+        self._version = 0
+        """Bumped by every add/remove: cached posting weights depend on avgdl."""
+        self._norm: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -91,6 +99,8 @@ class BM25Index(Generic[K]):
                 grown[: len(self._lengths)] = self._lengths
                 self._lengths = grown
         length = sum(counts.values())
+        self._version += 1
+        self._norm = None
         self._lengths[slot] = length
         self._total_len += length
         self._slot_of[key] = slot
@@ -114,6 +124,8 @@ class BM25Index(Generic[K]):
                 posting.touch()
             else:
                 del self._postings[term]
+        self._version += 1
+        self._norm = None
         self._total_len -= int(self._lengths[slot])
         self._lengths[slot] = 0
         self._keys[slot] = None
@@ -145,11 +157,16 @@ class BM25Index(Generic[K]):
         if not q:
             return []
         size = len(self._keys)
-        scores = np.zeros(size, dtype=np.float64)
-        matched_idf = np.zeros(size, dtype=np.float64)
+        if self._norm is None or self._norm.shape[0] != size:
+            lengths = self._lengths[:size]
+            self._norm = self.k1 * (1.0 - self.b + self.b * lengths / max(self.avgdl, 1e-9))
+        norm = self._norm
+        # One pass over the query's postings: slot ids and weighted term scores are
+        # concatenated and summed per slot with bincount (no per-term scatter).
+        slot_parts: list[IntArray] = []
+        score_parts: list[FloatArray] = []
+        idf_parts: list[FloatArray] = []
         total_idf = 0.0
-        lengths = self._lengths[:size]
-        norm = self.k1 * (1.0 - self.b + self.b * lengths / max(self.avgdl, 1e-9))
         for term, qtf in q.items():
             weight = min(qtf, 3)
             idf = self.idf(term)
@@ -158,8 +175,17 @@ class BM25Index(Generic[K]):
             if posting is None:
                 continue
             slots, tfs = posting.arrays()
-            scores[slots] += weight * idf * tfs * (self.k1 + 1.0) / (tfs + norm[slots])
-            matched_idf[slots] += idf * weight
+            if posting.weights is None or posting.weights_version != self._version:
+                posting.weights = tfs * (self.k1 + 1.0) / (tfs + norm[slots])
+                posting.weights_version = self._version
+            slot_parts.append(slots)
+            score_parts.append(posting.weights * (weight * idf))
+            idf_parts.append(np.full(slots.shape[0], idf * weight))
+        if not slot_parts:
+            return []
+        all_slots = np.concatenate(slot_parts)
+        scores = np.bincount(all_slots, np.concatenate(score_parts), minlength=size)
+        matched_idf = np.bincount(all_slots, np.concatenate(idf_parts), minlength=size)
         candidates = np.flatnonzero(scores > 0)
         if exclude:
             drop = {self._slot_of[x] for x in exclude if x in self._slot_of}

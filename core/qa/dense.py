@@ -1,7 +1,7 @@
 """A dense vector index: a growable matrix of L2-normalised embeddings.
 
-Exact search (one matrix-vector product), which on 10,000 x 384 float32 costs well under a
-millisecond; adding or removing a row is O(dimension). Removed rows are zeroed and their
+Exact search (one matrix-vector product, single-threaded), which on 10,000 x 384 float32
+costs about a millisecond; adding or removing a row is O(dimension). Removed rows are zeroed and their
 slots reused.
 """
 
@@ -113,7 +113,10 @@ class DenseIndex(Generic[K]):
             return []
         q = l2_normalize(query)[0]
         size = len(self._keys)
-        scores = self._matrix[:size] @ q
+        # einsum, not ``@``: a matrix-vector product through multi-threaded BLAS spins its
+        # threads against the rest of the box (34 ms vs 0.8 ms for 10,000 x 384 on two
+        # busy cores); numpy's own single-threaded loop is the steady one.
+        scores = np.einsum("ij,j->i", self._matrix[:size], q)
         scores = np.where(self._alive[:size], scores, -np.inf)
         if exclude:
             for key in exclude:
