@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.context import Services
 from core.members import DM_PLATFORM_PREFERENCE
-from core.replies import AnyReply, OpenThread, RefundStars, Reply
+from core.replies import AnyReply, OpenThread, RefundStars, Reply, StopStarSubscription
 from models.member import Account
 
 log = logging.getLogger("syllabot.delivery")
@@ -49,7 +49,7 @@ async def route(services: Services, replies: Sequence[AnyReply]) -> dict[str, li
         elif isinstance(r, Reply) and r.member_id is not None:
             have = platforms.get(r.member_id, set())
             target = next((p for p in DM_PLATFORM_PREFERENCE if p in have and p in executors), None)
-        elif isinstance(r, RefundStars):
+        elif isinstance(r, (RefundStars, StopStarSubscription)):
             target = "telegram"
         elif isinstance(r, OpenThread):
             target = (

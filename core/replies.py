@@ -133,6 +133,16 @@ class RefundStars:
     charge_id: str
 
 
+@dataclass(frozen=True)
+class StopStarSubscription:
+    """Stop (or, `stop=False`, resume) the automatic renewal of a member's Telegram Stars
+    subscription (editUserStarSubscription); `charge_id` is a telegram_payment_charge_id of it."""
+
+    platform_user_id: str
+    charge_id: str
+    stop: bool = True
+
+
 AnyReply = (
     Reply
     | Invite
@@ -146,4 +156,5 @@ AnyReply = (
     | Photo
     | Document
     | RefundStars
+    | StopStarSubscription
 )

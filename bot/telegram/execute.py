@@ -33,6 +33,7 @@ from core.replies import (
     Photo,
     RefundStars,
     Reply,
+    StopStarSubscription,
     SubscriptionInvite,
 )
 from models.member import Account, Member
@@ -149,6 +150,10 @@ class Executor:
             await self._thread(r, here, origin)
         elif isinstance(r, RefundStars):
             await self.bot.refund_star_payment(int(r.platform_user_id), r.charge_id)
+        elif isinstance(r, StopStarSubscription):
+            await self.bot.edit_user_star_subscription(
+                int(r.platform_user_id), r.charge_id, is_canceled=r.stop
+            )
         elif isinstance(r, (Invite, Kick, ApproveJoin)):
             if r.platform != PLATFORM:
                 return False

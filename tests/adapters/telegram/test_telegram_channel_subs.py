@@ -182,3 +182,13 @@ async def test_in_a_group_stars_invoices_are_links_for_the_one_who_asked(tg, wir
     (sent,) = wire.of("sendMessage")
     assert sent["chat_id"] == GROUP_ID
     assert sent["reply_markup"]["inline_keyboard"][0][0]["url"].startswith("https://t.me/$inv")
+
+
+async def test_stopping_a_stars_subscription_from_a_job_reaches_telegram(tg, wire, app):
+    from core.replies import StopStarSubscription
+
+    sink = app.services.extras["reply_sink"]  # how job and webhook replies leave
+    await sink([StopStarSubscription("4242", "stxSUB1"), StopStarSubscription("5151", "s2", False)])
+    calls = [(c["user_id"], c["telegram_payment_charge_id"], c["is_canceled"]) for c in wire.calls]
+    assert calls == [(4242, "stxSUB1", True), (5151, "s2", False)]
+    assert wire.methods() == ["editUserStarSubscription"] * 2
