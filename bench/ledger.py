@@ -228,6 +228,7 @@ def main() -> None:
             url, cleanup = f"sqlite+aiosqlite:///{tmp}/bench.db", (lambda: None)
         else:
             url, cleanup = _pg_db(args.pg_url)
+        load_before = os.getloadavg()
         try:
             upgrade(url)
             result = asyncio.run(
@@ -239,6 +240,9 @@ def main() -> None:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
+            # 1/5/15-minute load averages: the box is shared, so compare runs with this
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
         }
         result["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         print(json.dumps(result, indent=2))
