@@ -30,13 +30,20 @@ def setup(web_app: web.Application, app: App) -> None:
             return web.Response(status=403, text="forbidden")
         try:
             data = json.loads(await request.read())
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested to blow the stack
             return web.Response(status=400, text="bad json")
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if type(update_id) is not int:  # bool is an int to isinstance
             return web.Response(status=400, text="not an update")
         from bot.telegram.app import get_adapter
 
-        await get_adapter(app).process(data)
+        try:
+            await get_adapter(app).process(data)
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+            # PTB could not build an Update from it (handler errors never reach here: PTB
+            # hands those to the adapter's error handler). Retrying would not help.
+            log.warning("telegram webhook: malformed update %s refused", update_id)
+            return web.Response(status=400, text="malformed update")
         return web.Response(text="ok")
 
     web_app.router.add_post(PATH, receive)
