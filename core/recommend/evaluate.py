@@ -49,8 +49,10 @@ __all__ = [
     "cold_user_split",
     "evaluate_model",
     "format_table",
+    "inner_split",
     "rank_metrics",
     "run_benchmark",
+    "select_blend",
     "warm_split",
 ]
 
@@ -280,6 +282,117 @@ def evaluate_model(
     )
 
 
+# --------------------------------------------------------------------------- blend selection
+
+# (cf, content, popularity) weights tried on the validation split; each part is
+# standardised per user, so the numbers are comparable across datasets.
+BLEND_GRID: tuple[tuple[float, float, float], ...] = (
+    *(
+        (1.0, c, p)
+        for c in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0)
+        for p in (0.0, 0.25, 0.5, 1.0)
+    ),
+    *((0.0, 1.0, p) for p in (0.0, 0.1, 0.25, 0.5)),
+)
+
+
+def inner_split(
+    split: Split, timestamps: sp.csr_matrix | None, seed: int, max_users: int | None = 1000
+) -> Split:
+    """A validation split of the same kind, carved from ``split.train`` only.
+
+    Hyperparameters chosen on it never saw the test interactions of ``split``.
+    """
+    inner_seed = seed + 1000
+    if split.name == "warm":
+        return warm_split(split.train, seed=inner_seed, max_users=max_users)
+    if split.name == "cold-items":
+        return cold_item_split(split.train, seed=inner_seed, max_users=max_users)
+    if split.name == "cold-users":
+        if timestamps is None:
+            raise ValueError("cold-users validation needs timestamps")
+        return cold_user_split(split.train, timestamps, seed=inner_seed, max_users=max_users)
+    raise ValueError(f"unknown split {split.name}")
+
+
+def _ndcg_rows(
+    scores: np.ndarray, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Vectorised per-row NDCG@10 (same definition as :func:`rank_metrics`)."""
+    n, m = scores.shape
+    s = np.array(scores, dtype=np.float32, copy=True)
+    truth = np.zeros((n, m), dtype=bool)
+    for r in range(n):
+        if len(excluded[r]):
+            s[r, excluded[r]] = -np.inf
+        truth[r, positives[r]] = True
+    kk = min(K, m)
+    part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+    order = np.argsort(-np.take_along_axis(s, part, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(part, order, axis=1)
+    hits = np.take_along_axis(truth, top, axis=1)
+    n_pos = np.array([min(len(p), K) for p in positives])
+    ideal = np.concatenate([[0.0], np.cumsum(_DISCOUNT)])[n_pos]
+    gain = (hits * _DISCOUNT[:kk]).sum(1)
+    return np.where(ideal > 0, gain / np.maximum(ideal, 1e-12), 0.0)
+
+
+def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> dict[str, Any]:
+    """Pick the hybrid's blend weights by NDCG@10 on ``inner`` (a train-only split).
+
+    Trains a throwaway copy of ``model`` on ``inner.train``, scores the validation users
+    once per part (model, content kNN, popularity), and tries every weight triple in
+    :data:`BLEND_GRID`. Sets ``model.config`` to the best and returns what it saw.
+    """
+    from dataclasses import replace
+
+    from core.recommend.hybrid import HybridModel
+
+    t0 = time.perf_counter()
+    probe = HybridModel(replace(model.config, content_weight=1.0)).fit(
+        data.with_interactions(inner.train)
+    )
+    cand = inner.candidates
+    where = _positions(cand, data.n_items)
+    totals = np.zeros(len(BLEND_GRID))
+    n_rows = 0
+    for lo in range(0, len(inner.users), chunk):
+        u = inner.users[lo : lo + chunk]
+        if inner.histories is not None:
+            hist = inner.histories[lo : lo + chunk]
+            uf = None if data.user_features is None else data.user_features[u]
+            ut = None if data.user_text is None else data.user_text[u]
+            parts = probe.score_new_user_parts(hist, uf, ut, cand)
+            excl_items = list(hist)
+        else:
+            parts = probe.score_parts(u, cand)
+            excl_items = [
+                inner.train.indices[inner.train.indptr[x] : inner.train.indptr[x + 1]] for x in u
+            ]
+        pos_items = [inner.test.indices[inner.test.indptr[x] : inner.test.indptr[x + 1]] for x in u]
+        if where is not None:
+            pos_items = [where[p][where[p] >= 0] for p in pos_items]
+            excl_items = [where[e][where[e] >= 0] for e in excl_items]
+        keep = np.array([len(p) > 0 for p in pos_items])
+        if not keep.any():
+            continue
+        for g, (wc, wt, wp) in enumerate(BLEND_GRID):
+            s = probe.blend(parts, {"cf": wc, "content": wt, "popularity": wp})
+            totals[g] += _ndcg_rows(s, pos_items, excl_items)[keep].sum()
+        n_rows += int(keep.sum())
+    means = totals / max(n_rows, 1)
+    best = int(np.argmax(means))  # first best: the grid lists simpler blends first
+    wc, wt, wp = BLEND_GRID[best]
+    model.config = replace(model.config, cf_weight=wc, content_weight=wt, popularity_weight=wp)
+    return {
+        "blend": {"cf": wc, "content": wt, "popularity": wp},
+        "validation_ndcg_at_10": float(means[best]),
+        "validation_ndcg_unblended": float(means[0]),
+        "validation_users": n_rows,
+        "tune_s": time.perf_counter() - t0,
+    }
+
+
 # --------------------------------------------------------------------------- benchmark
 
 
@@ -329,8 +442,13 @@ def run_benchmark(
     models: dict[str, ModelFactory] | None = None,
     max_users: int | None = 3000,
     out_dir: str | Path | None = None,
+    tune: bool = True,
 ) -> list[EvalResult]:
-    """Train and score every model on every split of ``dataset``; optionally write JSON."""
+    """Train and score every model on every split of ``dataset``; optionally write JSON.
+
+    With ``tune``, models that expose their blend (the hybrid) first pick its weights on a
+    validation split of the same kind carved from the training part (:func:`inner_split`).
+    """
     models = models or default_models(dataset.name, seed, threads)
     data = dataset.rec_data()
     results: list[EvalResult] = []
@@ -346,7 +464,14 @@ def run_benchmark(
         for name, factory in models.items():
             log.info("%s / %s / %s", dataset.name, split_name, name)
             try:
-                res = evaluate_model(factory(), data, split, dataset.name)
+                model = factory()
+                tuned: dict[str, Any] = {}
+                if tune and hasattr(model, "score_parts"):
+                    inner = inner_split(split, dataset.timestamps, seed)
+                    tuned = select_blend(model, data, inner)
+                    log.info("%s / %s: blend %s", dataset.name, split_name, tuned)
+                res = evaluate_model(model, data, split, dataset.name)
+                res.extra.update(tuned)
             except Exception as exc:  # one broken baseline must not sink the run
                 log.exception("model %s failed on %s", name, split_name)
                 res = EvalResult(

@@ -61,6 +61,8 @@ class HybridConfig:
     threads: int | None = None
     max_seconds: float | None = None
     content_weight: float = 0.0  # blend with content kNN (per-user standardised scores)
+    popularity_weight: float = 0.0  # blend with log item popularity (a prior for thin users)
+    cf_weight: float = 1.0  # weight of the model's own score in the blend
     history_features: bool = True  # users also described by the features of their items
     fold_in_steps: int = 60
     fold_in_lr: float = 0.05
@@ -453,17 +455,57 @@ class HybridModel:
         item_ids: Sequence[int] | np.ndarray | None = None,
     ) -> np.ndarray:
         """(len(user_ids), n_items or len(item_ids)) scores for known user indices."""
-        cf = self.score_vectors(self.user_vectors(user_ids), item_ids)
-        if self._content is None:
+        return self.blend(self.score_parts(user_ids, item_ids))
+
+    def _blended(self) -> bool:
+        cfg = self.config
+        return self._content is not None or cfg.popularity_weight != 0 or cfg.cf_weight != 1
+
+    def _popularity_row(self, item_ids: Sequence[int] | np.ndarray | None) -> np.ndarray | None:
+        if self._item_pop is None:
+            return None
+        pop = np.log1p(self._item_pop).astype(np.float32)
+        return pop if item_ids is None else pop[np.asarray(item_ids, dtype=np.int64)]
+
+    def score_parts(
+        self,
+        user_ids: Sequence[int] | np.ndarray,
+        item_ids: Sequence[int] | np.ndarray | None = None,
+    ) -> dict[str, np.ndarray | None]:
+        """The blend's inputs for known users: ``cf``, ``content`` and ``popularity``."""
+        return {
+            "cf": self.score_vectors(self.user_vectors(user_ids), item_ids),
+            "content": None if self._content is None else self._content.score(user_ids, item_ids),
+            "popularity": self._popularity_row(item_ids),
+        }
+
+    def blend(
+        self,
+        parts: dict[str, np.ndarray | None],
+        weights: dict[str, float] | None = None,
+    ) -> np.ndarray:
+        """``cf_weight·z(cf) + content_weight·z(content) + popularity_weight·z(log pop)``.
+
+        Each part is standardised per user (row), so the weights compare like with like;
+        with the default weights (no content model) the raw model score comes back.
+        """
+        cfg = self.config
+        w = weights or {
+            "cf": cfg.cf_weight,
+            "content": cfg.content_weight,
+            "popularity": cfg.popularity_weight,
+        }
+        cf = np.asarray(parts["cf"], dtype=np.float32)
+        if weights is None and not self._blended():
             return cf
-        return self._blend(cf, self._content.score(user_ids, item_ids))
-
-    def _blend(self, cf: np.ndarray, content: np.ndarray) -> np.ndarray:
-        def z(x: np.ndarray) -> np.ndarray:
-            x = np.asarray(x, dtype=np.float32)
-            return (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-6)
-
-        return z(cf) + self.config.content_weight * z(content)
+        out = w.get("cf", 1.0) * _zscore(cf)
+        content = parts.get("content")
+        if content is not None and w.get("content", 0.0):
+            out += w["content"] * _zscore(content)
+        pop = parts.get("popularity")
+        if pop is not None and w.get("popularity", 0.0):
+            out += w["popularity"] * _zscore(np.broadcast_to(pop, cf.shape))
+        return out
 
     def score_vectors(
         self, user_vecs: np.ndarray, item_ids: Sequence[int] | np.ndarray | None = None
@@ -531,11 +573,25 @@ class HybridModel:
         item_ids: Sequence[int] | np.ndarray | None = None,
     ) -> np.ndarray:
         """Scores for members the model has not seen, folded in from their history."""
+        return self.blend(self.score_new_user_parts(histories, user_features, user_text, item_ids))
+
+    def score_new_user_parts(
+        self,
+        histories: Sequence[np.ndarray],
+        user_features: sp.csr_matrix | None = None,
+        user_text: np.ndarray | None = None,
+        item_ids: Sequence[int] | np.ndarray | None = None,
+    ) -> dict[str, np.ndarray | None]:
+        """:meth:`score_parts` for members the model has not seen (folded in)."""
         vecs = self.fold_in_users(histories, None, user_features, user_text)
-        cf = self.score_vectors(vecs, item_ids)
-        if self._content is None:
-            return cf
-        return self._blend(cf, self._content.score_new_users(histories, None, None, item_ids))
+        content = None
+        if self._content is not None:
+            content = self._content.score_new_users(histories, None, None, item_ids)
+        return {
+            "cf": self.score_vectors(vecs, item_ids),
+            "content": content,
+            "popularity": self._popularity_row(item_ids),
+        }
 
     # ------------------------------------------------------------------ fold-in
 
@@ -687,6 +743,8 @@ class HybridModel:
             tensors["item_feats.indices"] = torch.from_numpy(f.indices.astype(np.int64))
             tensors["item_feats.data"] = torch.from_numpy(f.data)
             tensors["item_feats.shape"] = torch.tensor(f.shape, dtype=torch.int64)
+        if self._item_pop is not None:
+            tensors["item_pop"] = torch.from_numpy(np.asarray(self._item_pop, dtype=np.float64))
         torch.save(tensors, d / "hybrid.pt")
         meta = {
             "format_version": FORMAT_VERSION,
@@ -737,6 +795,8 @@ class HybridModel:
         )
         net.load_state_dict(state)
         model._net = net
+        if "item_pop" in tensors:
+            model._item_pop = tensors["item_pop"].numpy().copy()
         for prefix in ("users", "items"):
             side = _Side(
                 tensors[f"{prefix}.feat_idx"],
@@ -763,6 +823,12 @@ class _Threads:
     def __exit__(self, *exc: object) -> None:
         if self.n:
             torch.set_num_threads(self.old)
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    """Standardise each row (a constant row becomes zeros)."""
+    x = np.asarray(x, dtype=np.float32)
+    return (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-6)
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:

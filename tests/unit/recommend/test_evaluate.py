@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from core.recommend.evaluate import cold_item_split, cold_user_split, rank_metrics, warm_split
+from core.recommend.evaluate import (
+    _ndcg_rows,
+    cold_item_split,
+    cold_user_split,
+    inner_split,
+    rank_metrics,
+    select_blend,
+    warm_split,
+)
+from core.recommend.hybrid import HybridModel
 
 
 def test_rank_metrics_on_a_known_ranking():
@@ -30,3 +39,46 @@ def test_splits_do_not_leak(community):
     assert u.train[u.users].nnz == 0
     for user, hist in zip(u.users, u.histories or [], strict=True):
         assert not set(hist) & set(u.test[user].indices)
+
+
+def test_fast_validation_ndcg_matches_the_reported_metric():
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(40, 30)).astype(np.float32)
+    positives = [rng.choice(30, rng.integers(1, 6), replace=False) for _ in range(40)]
+    excluded = [np.setdiff1d(rng.choice(30, 4), p) for p in positives]
+    _, _, ndcg, _ = rank_metrics(scores, positives, excluded)
+    assert np.allclose(_ndcg_rows(scores, positives, excluded), ndcg)
+
+
+def test_validation_split_is_carved_from_train_only(community):
+    x = community.data.interactions
+    ts = sp.csr_matrix(x.copy())
+    ts.data = np.arange(ts.nnz, dtype=float)
+    for outer in (
+        warm_split(x, seed=0),
+        cold_item_split(x, seed=0),
+        cold_user_split(x, ts, seed=0),
+    ):
+        inner = inner_split(outer, ts, seed=0)
+        assert inner.name == outer.name
+        seen = (inner.train + inner.test).tocsr()
+        assert seen.multiply(outer.test).nnz == 0  # no test pair reaches tuning
+        assert (seen - seen.multiply(outer.train)).nnz == 0
+
+
+def test_select_blend_tunes_on_validation_and_scores_with_the_choice(community, fast):
+    x = community.data.interactions
+    outer = cold_item_split(x, seed=0)
+    model = HybridModel(fast)
+    info = select_blend(model, community.data, inner_split(outer, None, seed=0))
+    chosen = info["blend"]
+    assert (model.config.cf_weight, model.config.content_weight) == (
+        chosen["cf"],
+        chosen["content"],
+    )
+    assert model.config.popularity_weight == chosen["popularity"]
+    assert info["validation_ndcg_at_10"] >= info["validation_ndcg_unblended"]
+    model.fit(community.data.with_interactions(outer.train))
+    parts = model.score_parts([0, 1], outer.candidates)
+    ranked = np.argsort(-model.score([0, 1], outer.candidates), axis=1)
+    assert (ranked == np.argsort(-model.blend(parts, chosen), axis=1)).all()

@@ -84,3 +84,12 @@ def test_top_k_many_for_many_members_is_fast(model: HybridModel):
     top = model.top_k_many(users, 10)
     assert top.shape == (10_000, 10)
     assert time.perf_counter() - t < 5.0
+
+
+def test_popularity_prior_ranks_unknown_tastes_by_popularity(community, fast):
+    counts = np.asarray(community.data.interactions.getnnz(axis=0)).ravel()
+    prior = HybridModel(replace(fast, cf_weight=0.0, popularity_weight=1.0)).fit(community.data)
+    top, _ = prior.top_k(0, k=3)
+    assert set(counts[top]) == set(np.sort(counts)[-3:])
+    plain = HybridModel(fast).fit(community.data)  # no blend: the model's own score
+    assert np.allclose(plain.score([0]), plain.score_vectors(plain.user_vectors([0])))
