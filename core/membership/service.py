@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +38,7 @@ from core.i18n import translate
 from core.membership import grants, plans, subscriptions
 from core.membership.errors import MembershipError
 from core.membership.state import LIVE, Ev, InvalidTransition, State, has_access
-from core.replies import AnyReply, RefundStars, Reply
+from core.replies import AnyReply, RefundStars, Reply, StopStarSubscription
 from models.member import Member
 from models.membership import Payment, Plan, Subscription, TrialClaim
 
@@ -167,6 +168,8 @@ async def cancel(
         raise MembershipError("nothing_to_cancel")
     out: list[AnyReply] = []
     for sub, plan in rows:
+        if sub.auto_renew and sub.source == "telegram_stars":
+            out += await _stop_stars_renewal(session, sub)
         out += await subscriptions.transition(
             session,
             services,
@@ -185,6 +188,31 @@ async def cancel(
             )
         )
     return out
+
+
+async def _stop_stars_renewal(session: AsyncSession, sub: Subscription) -> list[AnyReply]:
+    """Ask Telegram to stop renewing a Stars subscription (editUserStarSubscription with its
+    latest charge id); the Telegram adapter executes the effect."""
+    pay = (
+        (
+            await session.execute(
+                select(Payment)
+                .where(
+                    Payment.subscription_id == sub.id,
+                    Payment.provider == "telegram_stars",
+                    Payment.status == "applied",
+                )
+                .order_by(Payment.id.desc())
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    uid = (pay.meta or {}).get("telegram_user_id") if pay is not None else None
+    if pay is None or not uid:
+        return []
+    return [StopStarSubscription(platform_user_id=str(uid), charge_id=pay.provider_charge_id)]
 
 
 async def status_lines(session: AsyncSession, services: Services, member: Member) -> list[str]:

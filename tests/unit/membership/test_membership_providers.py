@@ -20,7 +20,15 @@ from core.events import (
     PreCheckout,
 )
 from core.membership import service
-from core.replies import AnswerPreCheckout, Invite, Invoice, Kick, RefundStars, Reply
+from core.replies import (
+    AnswerPreCheckout,
+    Invite,
+    Invoice,
+    Kick,
+    RefundStars,
+    Reply,
+    StopStarSubscription,
+)
 from models.membership import Payment, Subscription
 
 
@@ -85,6 +93,9 @@ async def test_stars_invoice_precheckout_payment_and_refund(app, db, clock):
         sub = (await s.execute(select(Subscription))).scalar_one()
         assert sub.auto_renew and int(sub.current_period_end.timestamp()) == until
         pay = (await s.execute(select(Payment))).scalar_one()
+    # /cancel on a Stars subscription asks Telegram to stop renewing it (once, with its charge).
+    cancelled = await app.router.dispatch(Command(a, c, name="cancel", args=""))
+    assert StopStarSubscription("501", "stxCHARGE1") in cancelled
     mod = await member_id(app, "telegram", "9000")
     async with app.services.session_factory() as s, s.begin():
         out = await service.refund(s, app.services, pay.id, actor=f"member:{mod}", reason="asked")
