@@ -73,7 +73,11 @@ def _worker(url: str, port: int, ready: Any) -> None:
         adapter = TelegramAdapter(app, token=wire.TOKEN, request=fake, get_updates_request=fake)
         app.services.extras["telegram"] = adapter
         await adapter.initialize()
-        runner = web.AppRunner(build_web_app(app), access_log=None)
+        from bot.web import freeze_startup_heap
+
+        wapp = build_web_app(app)
+        freeze_startup_heap()
+        runner = web.AppRunner(wapp, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         ready.set()
@@ -198,12 +202,15 @@ def run(rate: int, seconds: float, workers: int = 2, drain_s: float = 60.0) -> d
             procs.append(p)
             if not ready.wait(90):
                 raise RuntimeError(f"worker on {port} did not start")
+        load_before = [round(x, 2) for x in os.getloadavg()]
         result = asyncio.run(_client(ports, rate, seconds, drain_s))
+        result["load_average_before"] = load_before
         counts = _count(url)
         result.update(counts)
         result["lost"] = result["sent"] - counts["distinct_updates"]
         result["applied_twice"] = counts["inbound_updates"] - counts["distinct_updates"]
         result["config"] = {"rate": rate, "seconds": seconds, "workers": workers}
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         result["machine"] = {
             "python": platform.python_version(),
             "cpu": platform.processor() or platform.machine(),

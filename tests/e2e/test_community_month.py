@@ -41,8 +41,10 @@ from models.digest import Digest
 from models.member import Account, Member
 from models.membership import AccessGrant, Payment, Subscription
 
-# Scale: 60 by default keeps each engine under a minute (200 takes ~2 min on SQLite, ~3 on
-# PostgreSQL, mostly digest composition); E2E_MEMBERS=200 or more for a soak.
+# Scale: 60 by default keeps each engine under a minute. 200 still does not fit the default
+# suite: re-measured 2026-11-23 after reconcile went set-based, 200 took 180 s on SQLite
+# (load average ~10 on 2 cores), almost all digest composition and outbox delivery (cProfile:
+# reconcile ~2%). E2E_MEMBERS=200 (with -o timeout=900) for a soak.
 MEMBERS = int(os.environ.get("E2E_MEMBERS", "60"))
 DAYS = 40
 MOD = user(9000, "Mod", username="moderator")
