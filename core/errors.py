@@ -32,3 +32,11 @@ class NotFound(DomainError):
 class ExpiredButton(DomainError):
     def __init__(self) -> None:
         super().__init__("errors.button_expired")
+
+
+class Unavailable(Exception):
+    """Our own infrastructure failed (database gone, pool exhausted): nothing was applied.
+
+    Not the user's fault and not final: where the platform redelivers (a webhook answered
+    with 5xx) the update must be retried, not acknowledged with an apology.
+    """

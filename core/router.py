@@ -14,13 +14,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import core
 from core import metrics
 from core.context import Context, Role, Services
-from core.errors import DomainError
+from core.errors import DomainError, Unavailable
 from core.events import Button, Command, Event, Message
 from core.members import resolve
 from core.replies import AnyReply, Reply
@@ -192,6 +200,30 @@ def _privacy_command(event: Event) -> bool:
     return isinstance(event, Button) and event.data.split(":", 1)[0] in PRIVACY_BUTTONS
 
 
+def infrastructure_failure(exc: BaseException) -> bool:
+    """The database or the network under us failed, rather than a handler's own logic.
+
+    Drivers wrap a lost connection differently (asyncpg surfaces a plain DBAPIError caused by
+    ConnectionResetError), so the whole cause chain is inspected."""
+    kinds = (
+        OperationalError,
+        InterfaceError,
+        SATimeoutError,
+        DisconnectionError,
+        PendingRollbackError,
+        ConnectionError,
+        TimeoutError,
+    )
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, kinds) or (isinstance(cur, DBAPIError) and cur.connection_invalidated):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
 async def _first_delivery(session: AsyncSession, s: Services, event: Event) -> bool:
     """Record the update id; False when this update was already applied (a redelivery)."""
     try:
@@ -220,8 +252,12 @@ class Router:
             key=lambda c: (c.role, c.name),
         )
 
-    async def dispatch(self, event: Event) -> list[AnyReply]:
-        """Handle one event; never raises for user mistakes, never leaves half a change."""
+    async def dispatch(self, event: Event, *, retryable: bool = False) -> list[AnyReply]:
+        """Handle one event; never raises for user mistakes, never leaves half a change.
+
+        With `retryable` (the platform redelivers what we do not acknowledge), a failure of
+        our own infrastructure raises `Unavailable` instead of apologising, so the update is
+        answered 5xx and comes back; it was rolled back, its update id included."""
         event = sanitize(event)
         s = self.services
         limit = s.settings.max_text_length
@@ -261,8 +297,15 @@ class Router:
                     "refused %s for %s: %s", type(event).__name__, event.actor.user_id, err.key
                 )
                 return [Reply(await self._translate_for(event, err.key, err.params))]
-            except Exception:
+            except Exception as exc:
                 metrics.inc("syllabot_handler_errors_total", type=type(event).__name__)
+                if retryable and infrastructure_failure(exc):
+                    log.warning(
+                        "update %s not applied, infrastructure failed (%s): left for redelivery",
+                        event.update_id,
+                        type(exc).__name__,
+                    )
+                    raise Unavailable(str(event.update_id)) from exc
                 log.exception(
                     "handler failed (update %s, %s:%s)",
                     event.update_id,

@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 
 from bot.wiring import App
+from core.errors import Unavailable
 
 log = logging.getLogger("syllabot.telegram.webhook")
 
@@ -44,6 +45,8 @@ def setup(web_app: web.Application, app: App) -> None:
             # hands those to the adapter's error handler). Retrying would not help.
             log.warning("telegram webhook: malformed update %s refused", update_id)
             return web.Response(status=400, text="malformed update")
+        except Unavailable:  # rolled back, update id included: Telegram retries it later
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     web_app.router.add_post(PATH, receive)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import (
@@ -37,12 +38,15 @@ from bot.telegram.outgoing import text_for
 from bot.telegram.updates import PLATFORM, to_event
 from bot.wiring import App
 from core.context import Role
+from core.errors import Unavailable
 from core.events import BotStatusChanged, Button, Command, Event, PreCheckout
 from core.i18n import translate
 from core.replies import AnswerPreCheckout, AnyReply, Reply
 from core.router import CommandSpec
 
 log = logging.getLogger("syllabot.telegram")
+# Set while a webhook body is processed: Telegram redelivers it if we answer 5xx.
+_REDELIVERED: ContextVar[bool] = ContextVar("telegram_redelivered", default=False)
 
 LANGUAGES = {"en": "en", "zh": "zh-CN"}  # Telegram language_code -> our locale
 CALLBACK_TEXT_LIMIT = 200
@@ -86,6 +90,7 @@ class TelegramAdapter:
         self.bot = self.application.bot
         self.executor = Executor(self.bot, app)
         self.deliverer = TelegramDeliverer(self.bot)
+        self._unavailable: set[int | None] = set()  # update ids to answer 5xx (see process)
         a = self.application
         a.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, self.on_update))
         a.add_handler(
@@ -123,7 +128,7 @@ class TelegramAdapter:
                 ", ".join(event.rights) or "none",
             )
         event = await self._with_admin_flag(event)
-        return event, await self.app.router.dispatch(event)
+        return event, await self.app.router.dispatch(event, retryable=_REDELIVERED.get())
 
     async def on_update(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         event, replies = await self.dispatch(update)
@@ -161,6 +166,9 @@ class TelegramAdapter:
         await self.executor.run(replies, event)
 
     async def on_error(self, update: object, ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(ctx.error, Unavailable):  # process() turns it into a 5xx for the webhook
+            self._unavailable.add(getattr(update, "update_id", None))
+            return
         log.error(
             "telegram update %r failed", getattr(update, "update_id", None), exc_info=ctx.error
         )
@@ -192,7 +200,14 @@ class TelegramAdapter:
         """Feed one raw update (webhook body) into the Application."""
         await self.initialize()
         update = Update.de_json(data, self.bot)
-        await self.application.process_update(update)
+        token = _REDELIVERED.set(True)
+        try:
+            await self.application.process_update(update)
+        finally:
+            _REDELIVERED.reset(token)
+        if update.update_id in self._unavailable:
+            self._unavailable.discard(update.update_id)
+            raise Unavailable(str(update.update_id))
 
     # --- setup calls ---------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from e2e_tg_payloads import join_request, message, pre_checkout, successful_paym
 from sqlalchemy import create_engine, func, select, text
 from telegram.error import TimedOut
 
+from core.errors import Unavailable
 from core.membership import service as membership_service
 from models.audit import AuditLog
 from models.db import sync_url
@@ -80,7 +81,8 @@ async def test_database_connection_dropped_while_applying_a_payment(app, db, tg,
     monkeypatch.setattr(membership_service, "activate_paid", dying)
     upd = successful_payment(ALICE, 250, payload, "stxDROP0001")
     wire.clear()
-    await tg.process(upd)  # PTB logs the failure; the webhook would answer 500
+    with pytest.raises(Unavailable):  # the webhook answers 503, so Telegram redelivers
+        await tg.process(upd)
     assert killed
     assert await _state(db) == (0, 0, 0, [])
     assert await _count(db, Payment) == 0, "the payment row rolled back with everything else"

@@ -48,6 +48,37 @@ async def test_webhook_rejects_garbage_with_the_right_secret(tg, wire, app):
     assert wire.calls == []
 
 
+async def test_database_outage_answers_503_so_telegram_redelivers(tg, wire, app, db, monkeypatch):
+    """Our database failing is not the member's fault: no apology, no ack; the retry applies."""
+    from sqlalchemy.exc import OperationalError
+
+    import core.router
+
+    real = core.router.resolve
+    calls: list[int] = []
+
+    async def flaky(*a, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError(
+                "SELECT", {}, ConnectionResetError("server closed the connection")
+            )
+        return await real(*a, **kw)
+
+    monkeypatch.setattr(core.router, "resolve", flaky)
+    body = json.dumps(message(ALICE, "/whoami"))
+    hdr = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    async with TestClient(TestServer(build_web_app(app), host="127.0.0.1")) as client:
+        r = await client.post("/telegram/webhook", data=body, headers=hdr)
+        assert r.status == 503
+        assert wire.calls == [] and await _inbound(db) == 0  # nothing sent, nothing recorded
+        r = await client.post("/telegram/webhook", data=body, headers=hdr)  # Telegram retries
+        assert r.status == 200
+    (reply,) = wire.of("sendMessage")
+    assert reply["chat_id"] == 4242 and "on our side" not in reply["text"]
+    assert await _inbound(db) == 1
+
+
 async def test_webhook_runner_registers_url_secret_and_update_kinds(tg, wire, app):
     stop = asyncio.Event()
     task = asyncio.create_task(runner.start(app, stop=stop))
