@@ -18,11 +18,11 @@ CHANNEL_ID = -1001222333444
 MONTH = 2592000
 ALICE = user(4242, "Alice", username="alice")
 BOB = user(5151, "Bob", username="bob")
+WEBHOOK_SECRET = "s3cret-Token_42"  # as in conftest.py (several conftest modules exist)
 
 
 @pytest.fixture
 def settings(db: Any) -> Settings:
-    from conftest import WEBHOOK_SECRET
     from tg_wire import TOKEN
 
     return load_settings(
