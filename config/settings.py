@@ -22,6 +22,9 @@ class PriceConfig(BaseModel):
     model_config = {"extra": "forbid"}
     amount: int = Field(ge=0, description="integer minor units (Stars for XTR)")
     currency: str
+    # Renew automatically each period: a Stars subscription invoice (30-day plans only, as
+    # Telegram bills monthly) or a Stripe subscription-mode Checkout. Off: one period per payment.
+    recurring: bool = False
 
     @field_validator("currency")
     @classmethod
@@ -48,6 +51,21 @@ class PlanConfig(BaseModel):
     # Sell the plan's one Telegram channel by a monthly Star subscription invite link
     # (createChatSubscriptionInviteLink) instead of an invoice: XTR price, 30-day period.
     telegram_channel_subscription: bool = False
+
+    @model_validator(mode="after")
+    def _recurring(self) -> PlanConfig:
+        for provider, pr in self.prices.items():
+            if not pr.recurring:
+                continue
+            if self.period_days == 0:
+                raise ValueError(f"plan {self.code}: a lifetime plan cannot renew ({provider})")
+            if provider == "telegram_stars" and self.period_days != 30:
+                raise ValueError(
+                    f"plan {self.code}: Stars subscriptions renew every 30 days; set period_days = 30"
+                )
+            if provider not in ("telegram_stars", "stripe"):
+                raise ValueError(f"plan {self.code}: {provider} prices cannot renew automatically")
+        return self
 
     @model_validator(mode="after")
     def _channel_subscription(self) -> PlanConfig:

@@ -104,6 +104,7 @@ class Invoice:
     amount: int
     provider: str = "telegram_stars"
     url: str | None = None  # checkout URL for web providers (Stripe, demo)
+    subscription_period: int | None = None  # seconds; Stars subscription invoices renew
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,7 @@ class Executor:
         return True
 
     async def _invoice(self, r: Invoice, here: Chat, actor: Actor | None) -> None:
-        period = getattr(r, "subscription_period", None)  # Stars subscription invoices
+        period = r.subscription_period  # Stars subscription invoices
         stars = r.provider == "telegram_stars" and r.currency.upper() == "XTR"
         if stars and (period or here.kind != "private"):
             # sendInvoice cannot carry a subscription period, and an invoice message in a

@@ -34,7 +34,11 @@ def _fields(pc: PlanConfig) -> dict[str, Any]:
     return {
         "title_en": pc.title_en,
         "title_zh": pc.title_zh,
-        "prices": {k: {"amount": v.amount, "currency": v.currency} for k, v in pc.prices.items()},
+        "prices": {
+            k: {"amount": v.amount, "currency": v.currency}
+            | ({"recurring": True} if v.recurring else {})
+            for k, v in pc.prices.items()
+        },
         "period_days": pc.period_days,
         "trial_days": pc.trial_days,
         "grace_days": pc.grace_days,
@@ -107,6 +111,12 @@ def price(plan: Plan, provider: str) -> tuple[int, str] | None:
     return int(p["amount"]), str(p["currency"]).upper()
 
 
+def recurring(plan: Plan, provider: str) -> bool:
+    """Whether this provider renews the plan automatically each period."""
+    p = (plan.prices or {}).get(provider) or {}
+    return bool(p.get("recurring")) and plan.period_days > 0
+
+
 def format_amount(amount: int, currency: str) -> str:
     if currency in ("XTR", "CODE", "SKU", "MANUAL"):
         return f"{amount} {currency}"
@@ -162,7 +172,8 @@ async def edit_plan(
                 amount, currency = int(pr["amount"]), str(pr["currency"]).upper()
                 if amount < 0:
                     raise MembershipError("plan_bad_field", field=k)
-                merged[prov] = {"amount": amount, "currency": currency}
+                keep = {"recurring": True} if (merged.get(prov) or {}).get("recurring") else {}
+                merged[prov] = {"amount": amount, "currency": currency} | keep
             before[k], after[k] = plan.prices, merged
             plan.prices = merged
             continue

@@ -59,6 +59,17 @@ def client(services: Services) -> stripe_lib.StripeClient:
     return services.get(CLIENT_KEY, build)
 
 
+def billing_interval(days: int) -> dict[str, Any]:
+    """Stripe's recurring interval for a plan period (calendar months/years where they fit)."""
+    if days % 365 == 0 and days // 365 == 1:
+        return {"interval": "year", "interval_count": 1}
+    if days % 30 == 0 and days // 30 <= 12:
+        return {"interval": "month", "interval_count": days // 30}
+    if days % 7 == 0 and days // 7 <= 52:
+        return {"interval": "week", "interval_count": days // 7}
+    return {"interval": "day", "interval_count": min(days, 365)}
+
+
 async def checkout(
     session: AsyncSession, services: Services, member: Member, plan: Plan
 ) -> list[AnyReply]:
@@ -69,24 +80,26 @@ async def checkout(
     intent, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
     base = (services.settings.public_url or "https://example.invalid").rstrip("/")
     title = plans.title(plan, member.locale)
+    price_data: dict[str, Any] = {
+        "currency": pr[1].lower(),
+        "unit_amount": pr[0],
+        "product_data": {"name": title},
+    }
     params: dict[str, Any] = {
         "mode": "payment",
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": pr[1].lower(),
-                    "unit_amount": pr[0],
-                    "product_data": {"name": title},
-                },
-            }
-        ],
+        "line_items": [{"quantity": 1, "price_data": price_data}],
         "client_reference_id": str(member.id),
         "metadata": {"payload": signed},
         "payment_intent_data": {"metadata": {"payload": signed}},
         "success_url": f"{base}/stripe/done",
         "cancel_url": f"{base}/stripe/cancelled",
     }
+    if plans.recurring(plan, PROVIDER):
+        # Stripe bills every period; invoice.paid renews, customer.subscription.deleted ends it
+        price_data["recurring"] = billing_interval(plan.period_days)
+        params["mode"] = "subscription"
+        del params["payment_intent_data"]
+        params["subscription_data"] = {"metadata": {"payload": signed}}
     try:
         sess = await client(services).v1.checkout.sessions.create_async(
             params,  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from models.membership import Plan
 
 PROVIDER = "telegram_stars"
 CURRENCY = "XTR"
+SUBSCRIPTION_PERIOD = 30 * 24 * 3600  # the only period Telegram accepts for Star subscriptions
 
 
 async def invoice(
@@ -47,6 +48,7 @@ async def invoice(
             currency=CURRENCY,
             amount=pr[0],
             provider=PROVIDER,
+            subscription_period=SUBSCRIPTION_PERIOD if plans.recurring(plan, PROVIDER) else None,
         )
     ]
 

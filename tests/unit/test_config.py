@@ -70,3 +70,31 @@ def test_webhook_mode_needs_public_url_and_valid_secret(monkeypatch):
         load_settings()
     monkeypatch.setenv("SYLLABOT_TELEGRAM_WEBHOOK_SECRET", "Good_Secret-1")
     assert load_settings().telegram_mode == "webhook"
+
+
+def _plan_file(tmp_path, period: int, provider: str, currency: str) -> str:
+    p = tmp_path / "plans.toml"
+    p.write_text(
+        f"""
+[[plans]]
+code = "pro"
+title_en = "Pro"
+period_days = {period}
+[plans.prices.{provider}]
+amount = 100
+currency = "{currency}"
+recurring = true
+"""
+    )
+    return str(p)
+
+
+def test_recurring_prices_are_checked_and_reach_the_plan(tmp_path):
+    s = load_settings(_plan_file(tmp_path, 30, "telegram_stars", "XTR"))
+    (pro,) = [p for p in s.plans if p.code == "pro"]
+    assert pro.prices["telegram_stars"].recurring
+    with pytest.raises(ConfigError, match="lifetime plan cannot renew"):
+        load_settings(_plan_file(tmp_path, 0, "stripe", "USD"))
+    with pytest.raises(ConfigError, match="every 30 days"):
+        load_settings(_plan_file(tmp_path, 365, "telegram_stars", "XTR"))
+    assert load_settings(_plan_file(tmp_path, 365, "stripe", "EUR")).plans

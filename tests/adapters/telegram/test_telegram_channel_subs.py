@@ -192,3 +192,22 @@ async def test_stopping_a_stars_subscription_from_a_job_reaches_telegram(tg, wir
     calls = [(c["user_id"], c["telegram_payment_charge_id"], c["is_canceled"]) for c in wire.calls]
     assert calls == [(4242, "stxSUB1", True), (5151, "s2", False)]
     assert wire.methods() == ["editUserStarSubscription"] * 2
+
+
+async def test_a_recurring_stars_plan_is_a_subscription_invoice_link(tg, wire, db):
+    from sqlalchemy import select
+
+    from models.membership import Plan
+
+    async with db.session() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        plan.prices = {
+            **plan.prices,
+            "telegram_stars": {"amount": 250, "currency": "XTR", "recurring": True},
+        }
+    await tg.process(message(ALICE, "/subscribe monthly"))
+    assert not wire.of("sendInvoice")  # sendInvoice cannot carry a subscription period
+    (link,) = wire.of("createInvoiceLink")
+    assert (link["currency"], link["subscription_period"]) == ("XTR", MONTH)
+    (sent,) = wire.of("sendMessage")
+    assert sent["reply_markup"]["inline_keyboard"][0][0]["url"].startswith("https://t.me/$inv")

@@ -239,3 +239,46 @@ async def test_manual_approval_applies_once_per_reference(app, db):
     assert "moderators only" in await _say(app, "kim", "approve", "@kim yearly BANK-2026-0043")
     async with db.session() as s:
         assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
+
+
+async def test_a_recurring_stars_plan_invoices_a_subscription_that_renews_once_per_charge(
+    app, db, clock
+):
+    from models.membership import Plan
+
+    async with db.session() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        stars = {**plan.prices["telegram_stars"], "recurring": True}
+        plan.prices = {**plan.prices, "telegram_stars": stars}
+    inv = await _stars_invoice(app)
+    assert inv.subscription_period == 30 * 24 * 3600  # Telegram renews it every 30 days
+    a, c = tg("501")
+    first_end = clock.now() + timedelta(days=30)
+
+    def paid(charge: str, until, update: str) -> PaymentReceived:
+        return PaymentReceived(
+            a,
+            c,
+            update,
+            provider="telegram_stars",
+            charge_id=charge,
+            amount=250,
+            currency="XTR",
+            payload=inv.payload,
+            extra={
+                "subscription_expiration_date": int(until.timestamp()),
+                "is_recurring": True,
+                "is_first_recurring": charge == "stxR1",
+            },
+        )
+
+    await app.router.dispatch(paid("stxR1", first_end, "r1"))
+    clock.advance(days=29)  # Telegram charges the renewal a day early
+    second_end = first_end + timedelta(days=30)
+    await app.router.dispatch(paid("stxR2", second_end, "r2"))
+    await app.router.dispatch(paid("stxR2", second_end, "r2-again"))  # redelivered
+    async with db.session() as s:
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        assert (sub.state, sub.auto_renew) == ("active", True)
+        assert sub.current_period_end == second_end.replace(microsecond=0)
+        assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 2

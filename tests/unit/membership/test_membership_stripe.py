@@ -315,3 +315,31 @@ async def test_moderator_refund_goes_back_through_stripe_once(app, db, fake_stri
     async with db.session() as s:
         assert (await s.execute(select(Subscription.state))).scalar_one() == "refunded"
         assert (await s.execute(select(Payment.status))).scalar_one() == "refunded"
+
+
+async def _make_recurring(db, provider: str, code: str = "monthly") -> None:
+    from models.membership import Plan
+
+    async with db.session() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == code))).scalar_one()
+        plan.prices = {**plan.prices, provider: {**plan.prices[provider], "recurring": True}}
+
+
+async def test_a_recurring_plan_checks_out_as_a_stripe_subscription(app, db, fake_stripe_api):
+    await _make_recurring(db, "stripe")
+    _, payload = await _checkout(app)
+    form = fake_stripe_api[0]
+    assert form["mode"] == ["subscription"]  # Stripe bills each month; invoice.paid renews
+    assert form["line_items[0][price_data][recurring][interval]"] == ["month"]
+    assert form["line_items[0][price_data][recurring][interval_count]"] == ["1"]
+    assert form["line_items[0][price_data][unit_amount]"] == ["900"]
+    assert form["subscription_data[metadata][payload]"] == [payload]
+    assert not [k for k in form if k.startswith("payment_intent_data")]
+
+
+def test_billing_interval_follows_the_plan_period():
+    assert stripe_provider.billing_interval(30) == {"interval": "month", "interval_count": 1}
+    assert stripe_provider.billing_interval(90) == {"interval": "month", "interval_count": 3}
+    assert stripe_provider.billing_interval(365) == {"interval": "year", "interval_count": 1}
+    assert stripe_provider.billing_interval(14) == {"interval": "week", "interval_count": 2}
+    assert stripe_provider.billing_interval(10) == {"interval": "day", "interval_count": 10}
