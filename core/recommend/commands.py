@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from core.context import Context
 from core.errors import BadArguments
-from core.recommend import service
+from core.i18n import translate
+from core.recommend import service, sessions
 from core.recommend.serving import Explanation
-from core.replies import AnyReply, Reply
-from core.router import command
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command
+from models.member import Member
 
 MAX_K = 10
 
@@ -57,12 +59,41 @@ async def peers(ctx: Context, args: str) -> list[AnyReply]:
     if not found:
         return [Reply(ctx.t("recommend.peers_none"))]
     lines = [ctx.t("recommend.peers_header")]
+    buttons: list[list[ButtonSpec]] = []
     for p in found:
-        lines.append(
-            ctx.t(
-                "recommend.peers_item",
-                name=p.display_name or f"#{p.member_id}",
-                why=_why(ctx, p.explanation),
-            )
-        )
-    return [Reply("\n".join(lines))]
+        name = p.display_name or f"#{p.member_id}"
+        lines.append(ctx.t("recommend.peers_item", name=name, why=_why(ctx, p.explanation)))
+        label = ctx.t("recommend.btn_studied", name=name)
+        buttons.append([ButtonSpec(label, ctx.sign("pses", p.member_id))])
+    lines.append(ctx.t("recommend.peers_session_hint"))
+    return [Reply("\n".join(lines), buttons=buttons)]
+
+
+@button("pses")
+async def studied_together(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """ "We studied together": the first press asks the partner, the partner's press confirms."""
+    partner = await ctx.session.get(Member, int(parts[0])) if parts and parts[0].isdigit() else None
+    me = ctx.member
+    if (
+        partner is None
+        or partner.id == me.id
+        or partner.forgotten_at is not None
+        or not (me.peer_opt_in and partner.peer_opt_in)
+    ):
+        return [Reply(ctx.t("recommend.session_unavailable"))]
+    now = ctx.clock.now()
+    name, my_name = partner.display_name or f"#{partner.id}", me.display_name or f"#{me.id}"
+    if sessions.claimed_by(me, partner.id, now):
+        return [Reply(ctx.t("recommend.session_already_asked", name=name))]
+    if await sessions.claim_or_confirm(ctx.session, me, partner, now):
+        told = translate(partner.locale, "recommend.session_confirmed", name=my_name)
+        return [
+            Reply(ctx.t("recommend.session_confirmed", name=name)),
+            Reply(told, member_id=partner.id),
+        ]
+    ask = translate(partner.locale, "recommend.session_confirm_please", name=my_name)
+    confirm = translate(partner.locale, "recommend.btn_confirm_session")
+    return [
+        Reply(ctx.t("recommend.session_asked", name=name)),
+        Reply(ask, buttons=[[ButtonSpec(confirm, ctx.sign("pses", me.id))]], member_id=partner.id),
+    ]
