@@ -7,9 +7,13 @@ Reads the membership tables directly for now; the membership service may replace
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from core.engagement.rules import Scoring
 
 from models.catalog import Course
 from models.membership import Plan, Subscription
@@ -42,8 +46,15 @@ def _level_code(code: str) -> int | None:
     return int(tail) if code.startswith(LEVEL_PREFIX) and tail.isdigit() else None
 
 
-async def can_access(session: AsyncSession, member_id: int, course: Course, now: datetime) -> bool:
-    """Free courses are open; otherwise a live plan listed on the course, or a level code."""
+async def can_access(
+    session: AsyncSession,
+    member_id: int,
+    course: Course,
+    now: datetime,
+    scoring: Scoring | None = None,
+) -> bool:
+    """Free courses are open; otherwise a live plan listed on the course, or a level code
+    (levels by the community's points table, `scoring`; the default table without one)."""
     if not course.plan_codes:
         return True
     if set(course.plan_codes) & await member_plan_codes(session, member_id, now):
@@ -52,9 +63,9 @@ async def can_access(session: AsyncSession, member_id: int, course: Course, now:
     if levels:
         from core.engagement import rules, service
 
-        await service.sync(session, None, member_id)
+        await service.sync(session, None, member_id, scoring=scoring)
         total = (await service.totals(session)).get(member_id, 0)
-        return rules.level_for(total)[0] >= min(levels)
+        return rules.level_for(total, scoring)[0] >= min(levels)
     return False
 
 

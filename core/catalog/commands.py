@@ -10,6 +10,7 @@ from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
 from core.context import Context, Role
+from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotFound
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
@@ -18,6 +19,11 @@ from models.qa import Question
 
 PAGE = 16
 QUERY_BYTES = 24
+
+
+def _scoring(ctx: Context) -> Scoring:
+    """The community's points table decides level-gated courses (settings [engagement])."""
+    return Scoring.of(ctx.settings)
 
 
 def _level(ctx: Context, level: str) -> str:
@@ -130,7 +136,9 @@ async def course_view(ctx: Context, parts: list[str]) -> list[AnyReply]:
 
 
 async def _enroll(ctx: Context, course: Course) -> list[AnyReply]:
-    _, created = await service.enroll(ctx.session, ctx.clock, ctx.member, course, ctx.locale)
+    _, created = await service.enroll(
+        ctx.session, ctx.clock, ctx.member, course, ctx.locale, _scoring(ctx)
+    )
     title = service.course_title(course, ctx.locale)
     if not created:
         return [
@@ -162,14 +170,16 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
         and await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None
     ):
         raise DomainError("catalog.not_enrolled", course=course.slug)
-    found = await service.next_lesson(ctx.session, ctx.member.id, course, ctx.clock.now())
+    found = await service.next_lesson(
+        ctx.session, ctx.member.id, course, ctx.clock.now(), _scoring(ctx)
+    )
     if found is None:
         key = "catalog.course_finished" if course else "catalog.nothing_next"
         return [
             Reply(ctx.t(key, course=service.course_title(course, ctx.locale) if course else ""))
         ]
     c, lesson = found
-    await service.check_access(ctx.session, ctx.clock, ctx.member, c, ctx.locale)
+    await service.check_access(ctx.session, ctx.clock, ctx.member, c, ctx.locale, _scoring(ctx))
     lessons = await service.lessons_of(ctx.session, c.id)
     n = next(i for i, x in enumerate(lessons, 1) if x.id == lesson.id)
     text = ctx.t(
@@ -209,7 +219,9 @@ async def next_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
 @button("cato")
 async def open_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     course, lesson = await _lesson_by_id(ctx, parts[0] if parts else "")
-    await service.check_access(ctx.session, ctx.clock, ctx.member, course, ctx.locale)
+    await service.check_access(
+        ctx.session, ctx.clock, ctx.member, course, ctx.locale, _scoring(ctx)
+    )
     await service.open_lesson(ctx.session, ctx.clock, ctx.member.id, lesson, "chat")
     body = lesson.url or lesson.content
     return [Reply(f"{service.lesson_title(lesson, ctx.locale)}\n{body}")]
@@ -242,7 +254,9 @@ async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
 async def done(ctx: Context, args: str) -> list[AnyReply]:
     words = args.replace("/", " ").split()
     if not words:
-        found = await service.next_lesson(ctx.session, ctx.member.id, None, ctx.clock.now())
+        found = await service.next_lesson(
+            ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
+        )
         if found is None:
             raise DomainError("catalog.nothing_next")
         course, lesson = found

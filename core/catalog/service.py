@@ -27,6 +27,7 @@ from core.catalog.importer import (
     read_file,
 )
 from core.clock import Clock
+from core.engagement.rules import Scoring
 from core.errors import DomainError, NotFound
 from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
 from models.interaction import KIND_WEIGHTS, Interaction
@@ -151,9 +152,14 @@ def search(courses: Sequence[Course], query: str) -> list[Course]:
 
 
 async def check_access(
-    session: AsyncSession, clock: Clock, member: Member, course: Course, locale: str
+    session: AsyncSession,
+    clock: Clock,
+    member: Member,
+    course: Course,
+    locale: str,
+    scoring: Scoring | None = None,
 ) -> None:
-    if await can_access(session, member.id, course, clock.now()):
+    if await can_access(session, member.id, course, clock.now(), scoring):
         return
     names = await plan_titles(session, list(course.plan_codes), locale)
     raise DomainError(
@@ -172,13 +178,18 @@ async def enrollment_of(session: AsyncSession, member_id: int, course_id: int) -
 
 
 async def enroll(
-    session: AsyncSession, clock: Clock, member: Member, course: Course, locale: str
+    session: AsyncSession,
+    clock: Clock,
+    member: Member,
+    course: Course,
+    locale: str,
+    scoring: Scoring | None = None,
 ) -> tuple[Enrollment, bool]:
     """(enrolment, created). Enrolling again is a no-op; plan-only courses are checked."""
     existing = await enrollment_of(session, member.id, course.id)
     if existing is not None:
         return existing, False
-    await check_access(session, clock, member, course, locale)
+    await check_access(session, clock, member, course, locale, scoring)
     now = clock.now()
     row = Enrollment(
         member_id=member.id, course_id=course.id, enrolled_at=now, last_activity_at=now
@@ -212,7 +223,11 @@ async def completed_lesson_ids(session: AsyncSession, member_id: int, course_id:
 
 
 async def next_lesson(
-    session: AsyncSession, member_id: int, course: Course | None = None, now: datetime | None = None
+    session: AsyncSession,
+    member_id: int,
+    course: Course | None = None,
+    now: datetime | None = None,
+    scoring: Scoring | None = None,
 ) -> tuple[Course, Lesson] | None:
     """The first unfinished lesson of the given course, or of the most recently active one.
 
@@ -239,7 +254,11 @@ async def next_lesson(
             .all()
         )
     for c in courses:
-        if course is None and now is not None and not await can_access(session, member_id, c, now):
+        if (
+            course is None
+            and now is not None
+            and not await can_access(session, member_id, c, now, scoring)
+        ):
             continue
         done = await completed_lesson_ids(session, member_id, c.id)
         for lesson in await lessons_of(session, c.id):

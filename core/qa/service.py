@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.access import can_access, plan_titles
 from core.context import Context, Services
+from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import Chat
 from core.qa import experts as ex
@@ -364,7 +365,8 @@ async def _plan_gate(ctx: Context, entry: KBEntry) -> Reply | None:
     course = await ctx.session.get(Course, course_id)
     if course is None or not course.plan_codes:
         return None
-    if await can_access(ctx.session, ctx.member.id, course, ctx.clock.now()):
+    scoring = Scoring.of(ctx.settings)
+    if await can_access(ctx.session, ctx.member.id, course, ctx.clock.now(), scoring):
         return None
     plans = await plan_titles(ctx.session, list(course.plan_codes), ctx.locale)
     buttons = [[ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)]] if entry.url else []

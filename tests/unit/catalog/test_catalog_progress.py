@@ -258,3 +258,25 @@ async def test_level_code_unlocks_a_course_once_the_member_earns_it(console_bot,
             )
         )
     assert "enrolled in “Capstone”" in await console_bot.send("/enroll capstone")
+
+
+async def test_level_gates_follow_the_communitys_own_thresholds(console_bot, app, db, clock):
+    from config.settings import EngagementConfig
+
+    # this community makes level 2 much harder to reach than the default table
+    app.services.settings.engagement = EngagementConfig(levels=[0, 5000, 9000])
+    await _load(
+        db, clock, "courses:\n  - {slug: capstone, title: Capstone, plan_codes: [level-2]}\n"
+    )
+    await console_bot.send("/whoami", as_member="ivy")
+    async with db.session() as s, s.begin():
+        acc = (
+            await s.execute(select(Account).where(Account.platform_user_id == "ivy"))
+        ).scalar_one()
+        s.add(
+            Interaction(
+                member_id=acc.member_id, kind="course_complete", weight=5.0, at=clock.now(), meta={}
+            )
+        )
+    # enough for level 2 by the default table (see the test above), not by this community's
+    assert "It is included in: reaching level 2" in await console_bot.send("/enroll capstone")
