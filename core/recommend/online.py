@@ -119,6 +119,9 @@ def _fold(
     return np.asarray(svc.artifact.model.score_new_users(hist, feats, text), dtype=np.float64)
 
 
+IDS_PER_QUERY = 500  # member ids per IN (...) list
+
+
 async def histories(
     session: AsyncSession, snap: Snapshot, member_ids: Sequence[int]
 ) -> dict[int, list[tuple[int, str]]]:
@@ -126,20 +129,22 @@ async def histories(
     out: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for mid in member_ids:
         out[mid].extend(snap.history.get(mid, []))
-    ids = list(member_ids)
-    for mid, cid, kind in await session.execute(
-        select(Interaction.member_id, Interaction.course_id, Interaction.kind).where(
-            Interaction.member_id.in_(ids), Interaction.course_id.is_not(None)
-        )
-    ):
-        if cid is not None:
-            out[mid].append((int(cid), str(kind)))
-    for mid, cid, done in await session.execute(
-        select(Enrollment.member_id, Enrollment.course_id, Enrollment.completed_at).where(
-            Enrollment.member_id.in_(ids)
-        )
-    ):
-        out[mid].append((int(cid), "course_complete" if done else "enroll"))
+    all_ids = list(member_ids)
+    for lo in range(0, len(all_ids), IDS_PER_QUERY):
+        ids = all_ids[lo : lo + IDS_PER_QUERY]
+        for mid, cid, kind in await session.execute(
+            select(Interaction.member_id, Interaction.course_id, Interaction.kind).where(
+                Interaction.member_id.in_(ids), Interaction.course_id.is_not(None)
+            )
+        ):
+            if cid is not None:
+                out[mid].append((int(cid), str(kind)))
+        for mid, cid, done in await session.execute(
+            select(Enrollment.member_id, Enrollment.course_id, Enrollment.completed_at).where(
+                Enrollment.member_id.in_(ids)
+            )
+        ):
+            out[mid].append((int(cid), "course_complete" if done else "enroll"))
     return dict(out)
 
 

@@ -427,25 +427,7 @@ class RecommendService:
         snap = await self.ensure(session, now)
         if not snap.course_ids:
             return out
-        histories: dict[int, list[tuple[int, str]]] = {
-            m.id: list(snap.history.get(m.id, [])) for m in want
-        }
-        want_ids = [m.id for m in want]
-        for lo in range(0, len(want_ids), BATCH_IN):
-            part = want_ids[lo : lo + BATCH_IN]
-            for mid, cid, kind in await session.execute(
-                select(Interaction.member_id, Interaction.course_id, Interaction.kind).where(
-                    Interaction.member_id.in_(part), Interaction.course_id.is_not(None)
-                )
-            ):
-                if cid is not None:
-                    histories[mid].append((int(cid), str(kind)))
-            for mid, cid, done in await session.execute(
-                select(Enrollment.member_id, Enrollment.course_id, Enrollment.completed_at).where(
-                    Enrollment.member_id.in_(part)
-                )
-            ):
-                histories[mid].append((cid, "course_complete" if done else "enroll"))
+        histories = await online.histories(session, snap, [m.id for m in want])
         pool = max(4 * k, 20)
         cands = self._candidates_many(snap, want, histories, pool)
         goal_lists = {
