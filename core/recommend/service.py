@@ -142,6 +142,11 @@ def member_text(m: Member) -> str:
     return ". ".join(p for p in parts if p)
 
 
+def stated_goals(m: Member) -> list[str]:
+    """A member's goals, one per line or sentence (explanations match items against each)."""
+    return [g for g in re.split(r"[\n.;。；]+", m.goals or "") if g.strip()]
+
+
 def member_features(m: Member) -> dict[str, float]:
     feats = {f"tag:{t}": 1.0 for t in (m.tags or [])}
     if m.level:
@@ -341,22 +346,8 @@ class RecommendService:
         snap = await self.ensure(session, now)
         if not snap.course_ids:
             return []
-        c_pos = snap.course_pos()
-        history = snap.history.get(member_id, [])
-        # read this member's history fresh: what they did since the snapshot counts
-        fresh = await session.execute(
-            select(Interaction.course_id, Interaction.kind).where(
-                Interaction.member_id == member_id, Interaction.course_id.is_not(None)
-            )
-        )
-        history = list(history) + [(int(c), str(kd)) for c, kd in fresh if c is not None]
-        enrolled = await session.execute(
-            select(Enrollment.course_id, Enrollment.completed_at).where(
-                Enrollment.member_id == member_id
-            )
-        )
-        for cid, done in enrolled:
-            history.append((cid, "course_complete" if done else "enroll"))
+        # this member's history read fresh: what they did since the snapshot counts
+        history = (await online.histories(session, snap, [member_id]))[member_id]
         excluded = {c for c, kind in history if kind in EXCLUDE_KINDS}
         scores = self._scores(snap, member, history)
         scores = await online.with_variant(self, session, snap, member, history, scores, now)
@@ -369,40 +360,9 @@ class RecommendService:
             return []
         cand = np.asarray(candidates)
         order = cand[np.argsort(-scores[cand], kind="stable")][: max(4 * k, 20)]
-        picked = mmr(list(order), scores[order], snap.item_vecs[order], k)
-        finished = [c_pos[c] for c, kd in history if kd == "course_complete" and c in c_pos]
-        taking = [c_pos[c] for c, kd in history if kd in ("enroll", "enrol") and c in c_pos]
-        goal_vecs = None
-        goals = [g for g in re.split(r"[\n.;。；]+", member.goals or "") if g.strip()]
-        if goals:
-            goal_vecs = self._embed(goals)
-        topics = [
-            t
-            for t, _ in Counter(
-                t for c, _ in history if c in snap.courses for t in snap.courses[c].tags or []
-            ).most_common()
-        ] + list(member.tags or [])
-        info = MemberInfo(finished, taking, goals, goal_vecs, topics)
-        titles = {
-            i: (
-                snap.courses[cid].title_zh
-                if member.locale == "zh-CN" and snap.courses[cid].title_zh
-                else snap.courses[cid].title
-            )
-            for i, cid in enumerate(snap.course_ids)
-        }
-        out = []
-        for i in picked:
-            c = snap.courses[snap.course_ids[i]]
-            why = explain(
-                ItemInfo(i, c.title, tuple(c.tags or ())),
-                info,
-                snap.item_vecs,
-                titles,
-                item_popularity=float(snap.popularity[i]),
-            )
-            out.append(Recommendation(c.id, c.title, c.title_zh, c.url, float(scores[i]), why))
-        return out
+        goals = stated_goals(member)
+        goal_vecs = self._embed(goals) if goals else None
+        return self._finish(snap, member, history, order, scores[order], k, goals, goal_vecs)
 
     # ------------------------------------------------------------------ batch serving
 
@@ -430,9 +390,7 @@ class RecommendService:
         histories = await online.histories(session, snap, [m.id for m in want])
         pool = max(4 * k, 20)
         cands = self._candidates_many(snap, want, histories, pool)
-        goal_lists = {
-            m.id: [g for g in re.split(r"[\n.;。；]+", m.goals or "") if g.strip()] for m in want
-        }
+        goal_lists = {m.id: stated_goals(m) for m in want}
         all_goals = sorted({g for gs in goal_lists.values() for g in gs})
         goal_vec = dict(zip(all_goals, self._embed(all_goals), strict=True)) if all_goals else {}
         for m in want:
