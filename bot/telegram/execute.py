@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from telegram import Bot, InputFile, LabeledPrice
@@ -216,19 +217,19 @@ class Executor:
     async def _invoice(self, r: Invoice, here: Chat, actor: Actor | None) -> None:
         period = r.subscription_period  # Stars subscription invoices
         stars = r.provider == "telegram_stars" and r.currency.upper() == "XTR"
+        form: dict[str, Any] = {  # the same Stars invoice, as a message or as a link
+            "title": r.title[:32],
+            "description": r.description[:255] or r.title[:32],
+            "payload": r.payload,
+            "provider_token": "",
+            "currency": "XTR",
+            "prices": [LabeledPrice(r.title[:32], r.amount)],
+        }
         if stars and (period or here.kind != "private"):
             # sendInvoice cannot carry a subscription period, and an invoice message in a
             # group is a payment form for everyone there: a link button opens it for the
             # one who taps (anyone else is refused at pre-checkout: the payload is theirs).
-            url = await self.bot.create_invoice_link(
-                title=r.title[:32],
-                description=r.description[:255] or r.title[:32],
-                payload=r.payload,
-                provider_token="",
-                currency="XTR",
-                prices=[LabeledPrice(r.title[:32], r.amount)],
-                subscription_period=int(period) if period else None,
-            )
+            url = await self.bot.create_invoice_link(**form, subscription_period=period)
             locale = actor.locale if actor else None
             label = text_for(locale, "telegram.pay_button", title=f"{r.title} ({r.amount} ⭐)")
             await send_text(
@@ -240,14 +241,7 @@ class Executor:
             )
         elif stars:
             await self.bot.send_invoice(
-                chat_id=chat_arg(here.chat_id),
-                title=r.title[:32],
-                description=r.description[:255] or r.title[:32],
-                payload=r.payload,
-                provider_token="",
-                currency="XTR",
-                prices=[LabeledPrice(r.title[:32], r.amount)],
-                message_thread_id=thread_arg(here.thread_id),
+                chat_id=chat_arg(here.chat_id), **form, message_thread_id=thread_arg(here.thread_id)
             )
         elif r.url:
             locale = actor.locale if actor else None
