@@ -50,6 +50,14 @@ def new_code() -> str:
     return "-".join(raw[i : i + GROUP_LEN] for i in range(0, len(raw), GROUP_LEN))
 
 
+def check_new(uses: int, count: int, expires_at: datetime | None, now: datetime) -> None:
+    """What a batch of new codes must satisfy (checked before a moderator is asked to confirm)."""
+    if not 1 <= uses <= MAX_USES or not 1 <= count <= 50:
+        raise MembershipError("codes_bad_numbers")
+    if expires_at is not None and expires_at <= now:
+        raise MembershipError("codes_expiry_past")
+
+
 async def create(
     session: AsyncSession,
     services: Services,
@@ -61,11 +69,8 @@ async def create(
     actor_member_id: int | None = None,
 ) -> list[str]:
     """New codes (plain text, shown once). Only their HMAC is stored."""
-    if not 1 <= uses <= MAX_USES or not 1 <= count <= 50:
-        raise MembershipError("codes_bad_numbers")
     now = services.clock.now()
-    if expires_at is not None and expires_at <= now:
-        raise MembershipError("codes_expiry_past")
+    check_new(uses, count, expires_at, now)
     plan = await plans.get_plan(session, plan_code)
     secret = services.settings.secret_key.get_secret_value()
     out: list[str] = []

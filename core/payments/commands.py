@@ -133,10 +133,7 @@ async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
     except ValueError:
         raise MembershipError("codes_bad_numbers") from None
     expires = _date(opts["expires"]) if "expires" in opts else None
-    if not 1 <= uses <= codes.MAX_USES or not 1 <= count <= 50:
-        raise MembershipError("codes_bad_numbers")
-    if expires is not None and expires <= ctx.clock.now():
-        raise MembershipError("codes_expiry_past")
+    codes.check_new(uses, count, expires, ctx.clock.now())
     plan = await plans.get_plan(ctx.session, pos[1])
     expires_text = opts.get("expires", ctx.t("membership.never"))
     summary = ctx.t(
