@@ -11,7 +11,7 @@ from core.admin import membership_bridge
 from core.admin.args import parse_days, split_ref
 from core.admin.confirm import action, ask
 from core.admin.guard import actor_label, admin_command, record
-from core.admin.members import ASSIGNABLE_ROLES, member_card
+from core.admin.members import ASSIGNABLE_ROLES, member_card, who
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
 from core.members import find_member
@@ -30,10 +30,6 @@ async def _target(ctx: Context, name: str, args: str) -> tuple[Member, str]:
     return await find_member(ctx.session, ref), rest
 
 
-def _who(m: Member) -> str:
-    return f"#{m.id} {m.display_name}"
-
-
 # ---- roles -------------------------------------------------------------------------------
 
 
@@ -45,10 +41,10 @@ async def role_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if new not in ASSIGNABLE_ROLES:
         raise BadArguments("errors.usage", usage=_usage(ctx, "role"))
     if target.role == "banned":
-        raise DomainError("admin.role_banned", who=_who(target))
+        raise DomainError("admin.role_banned", who=who(target))
     if target.role == new:
-        raise DomainError("admin.role_unchanged", who=_who(target), role=new)
-    summary = ctx.t("admin.role_preview", who=_who(target), old=target.role, new=new)
+        raise DomainError("admin.role_unchanged", who=who(target), role=new)
+    summary = ctx.t("admin.role_preview", who=who(target), old=target.role, new=new)
     return await ask(ctx, "role", {"member_id": target.id, "role": new}, summary)
 
 
@@ -66,7 +62,7 @@ async def _do_role(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         before={"role": before},
         after={"role": target.role},
     )
-    return [Reply(ctx.t("admin.role_done", who=_who(target), role=target.role))]
+    return [Reply(ctx.t("admin.role_done", who=who(target), role=target.role))]
 
 
 # ---- member card -------------------------------------------------------------------------
@@ -127,7 +123,7 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
         raise DomainError("admin.plan_unknown", code=code[:32])
     days = parse_days(days_txt) if days_txt.strip() else None
     membership_bridge.service()  # refuse now, not after the button, when it is missing
-    summary = ctx.t("admin.grant_preview", who=_who(target), plan=plan.code, days=days or "-")
+    summary = ctx.t("admin.grant_preview", who=who(target), plan=plan.code, days=days or "-")
     return await ask(
         ctx, "grant", {"member_id": target.id, "plan": plan.code, "days": days}, summary
     )
@@ -138,7 +134,7 @@ async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, rest = await _target(ctx, "extend", args)
     days = parse_days(rest)
     membership_bridge.service()
-    summary = ctx.t("admin.extend_preview", who=_who(target), days=days)
+    summary = ctx.t("admin.extend_preview", who=who(target), days=days)
     return await ask(ctx, "extend", {"member_id": target.id, "days": days}, summary)
 
 
@@ -146,7 +142,7 @@ async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, reason = await _target(ctx, "revoke", args)
     membership_bridge.service()
-    summary = ctx.t("admin.revoke_preview", who=_who(target))
+    summary = ctx.t("admin.revoke_preview", who=who(target))
     return await ask(ctx, "revoke", {"member_id": target.id, "reason": reason[:200]}, summary)
 
 
@@ -156,9 +152,9 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if target.id == ctx.member.id:
         raise DomainError("admin.not_yourself")
     if target.role == "banned":
-        raise DomainError("admin.already_banned", who=_who(target))
+        raise DomainError("admin.already_banned", who=who(target))
     membership_bridge.service()
-    summary = ctx.t("admin.ban_preview", who=_who(target))
+    summary = ctx.t("admin.ban_preview", who=who(target))
     return await ask(ctx, "ban", {"member_id": target.id, "reason": reason[:200]}, summary)
 
 
@@ -166,9 +162,9 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, _ = await _target(ctx, "unban", args)
     if target.role != "banned":
-        raise DomainError("admin.not_banned", who=_who(target))
+        raise DomainError("admin.not_banned", who=who(target))
     membership_bridge.service()
-    summary = ctx.t("admin.unban_preview", who=_who(target))
+    summary = ctx.t("admin.unban_preview", who=who(target))
     return await ask(ctx, "unban", {"member_id": target.id}, summary)
 
 
@@ -184,13 +180,13 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
         q = q.where(Payment.status == "applied").order_by(Payment.created_at.desc()).limit(1)
     pay = (await ctx.session.execute(q)).scalars().first()
     if pay is None:
-        raise DomainError("admin.payment_unknown", who=_who(target))
+        raise DomainError("admin.payment_unknown", who=who(target))
     if pay.status == "refunded":
         raise DomainError("admin.already_refunded", id=pay.id)
     membership_bridge.service()
     summary = ctx.t(
         "admin.refund_preview",
-        who=_who(target),
+        who=who(target),
         id=pay.id,
         amount=pay.amount,
         currency=pay.currency,

@@ -13,6 +13,12 @@ from models.member import Member
 from models.membership import Payment, Plan, Subscription
 from models.qa import Question
 
+
+def who(m: Member) -> str:
+    """How admin replies and previews name a member: id first, names can repeat."""
+    return f"#{m.id} {m.display_name}"
+
+
 ASSIGNABLE_ROLES = ("member", "expert", "moderator")
 
 

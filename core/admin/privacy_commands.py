@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.admin import privacy
 from core.admin.confirm import action, ask
 from core.admin.guard import admin_command, record
+from core.admin.members import who
 from core.audit import audit
 from core.context import Context, Role, Services
 from core.errors import BadArguments, DomainError, NotAllowed
@@ -61,13 +62,9 @@ async def forget(ctx: Context, args: str) -> list[AnyReply]:
         preview = ctx.t("privacy.forget_preview")
         return await ask(ctx, "forget", {"member_id": ctx.member.id}, preview)
     if _is_staff(ctx, target) and ctx.role < Role.OWNER:
-        raise DomainError("privacy.forget_staff", who=_who(target))
-    summary = ctx.t("privacy.forget_member_preview", who=_who(target))
+        raise DomainError("privacy.forget_staff", who=who(target))
+    summary = ctx.t("privacy.forget_member_preview", who=who(target))
     return await ask(ctx, "forget_member", {"member_id": target.id}, summary)
-
-
-def _who(m: Member) -> str:
-    return f"#{m.id} {m.display_name}"
 
 
 def _is_staff(ctx: Context, m: Member) -> bool:
@@ -85,7 +82,7 @@ async def _do_forget_member(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     if target is None or target.forgotten_at is not None:
         raise DomainError("errors.member_unknown", ref=f"#{member_id}")
     if _is_staff(ctx, target) and ctx.role < Role.OWNER:  # re-checked at press time
-        raise DomainError("privacy.forget_staff", who=_who(target))
+        raise DomainError("privacy.forget_staff", who=who(target))
     await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
     await record(ctx, "privacy.forget", f"member:{member_id}", after={"by": "moderator"})
     return [Reply(ctx.t("privacy.forgotten_member", id=member_id))]
