@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
-    IntegrityError,
     InterfaceError,
     OperationalError,
     PendingRollbackError,
@@ -225,20 +226,23 @@ def infrastructure_failure(exc: BaseException) -> bool:
 
 
 async def _first_delivery(session: AsyncSession, s: Services, event: Event) -> bool:
-    """Record the update id; False when this update was already applied (a redelivery)."""
-    try:
-        async with session.begin_nested():
-            session.add(
-                InboundUpdate(
-                    platform=event.actor.platform,
-                    update_id=str(event.update_id)[:64],
-                    received_at=s.clock.now(),
-                )
-            )
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """Record the update id; False when this update was already applied (a redelivery).
+
+    One `INSERT ... ON CONFLICT DO NOTHING RETURNING` (no savepoint round trips); the row is
+    part of the handler's transaction, so a rolled-back update stays redeliverable."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(InboundUpdate)
+        .values(
+            platform=event.actor.platform,
+            update_id=str(event.update_id)[:64],
+            received_at=s.clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+        .returning(InboundUpdate.id)
+    )
+    return (await session.execute(stmt)).first() is not None
 
 
 class Router:
