@@ -21,10 +21,13 @@ from core.replies import (
     Invite,
     Invoice,
     Kick,
+    MemberTag,
     OpenThread,
     Photo,
     RefundStars,
     Reply,
+    StopStarSubscription,
+    SubscriptionInvite,
 )
 from core.router import Router, parse_command
 from models.member import Member
@@ -165,4 +168,19 @@ class ConsoleAdapter:
                 lines.append(f"(pre-checkout {'ok' if r.ok else 'refused: ' + (r.error or '')})")
             elif isinstance(r, RefundStars):
                 lines.append(f"💸 refund of {r.charge_id}")
+            elif isinstance(r, MemberTag):
+                who = await self._name(r.member_id)
+                if r.tag:
+                    lines.append(f"🏷 tag “{r.tag}” for {who} in {r.target}")
+                else:
+                    lines.append(f"🏷 tag cleared for {who} in {r.target}")
+            elif isinstance(r, SubscriptionInvite):
+                days = r.period_s // 86400
+                lines.append(
+                    f"🔑 subscription link for {await self._name(r.member_id)}: {r.target}"
+                    f" — {r.price} XTR every {days} days"
+                )
+            elif isinstance(r, StopStarSubscription):
+                verb = "stopped" if r.stop else "resumed"
+                lines.append(f"⏹ Stars subscription renewal {verb} ({r.charge_id})")
         return lines

@@ -510,3 +510,23 @@ async def test_exempt_members_hold_rewards_without_a_subscription(app, db):
         assert await sync_level_rewards(s, FrozenClock(now)) == []  # no plan, no settings
         got = await sync_level_rewards(s, FrozenClock(now), None, app.services.settings)
     assert got == [MemberTag(gil.id, "telegram", "-1", "Crew")]
+
+
+async def test_console_shows_member_tags_and_channel_subscription_effects(console_bot, db):
+    """The demo shows what a level reward or a channel plan does on the platform, instead of
+    silently dropping those effects."""
+    from core.replies import MemberTag, StopStarSubscription, SubscriptionInvite
+
+    async with db.session() as s, s.begin():
+        gus = await _member(s, "Gus")
+    render = console_bot.adapter.render
+    assert await render([MemberTag(gus.id, "telegram", "-100777", "Top Helper")]) == [
+        "🏷 tag “Top Helper” for @gus in -100777"
+    ]
+    assert await render([MemberTag(gus.id, "telegram", "-100777", "")]) == [
+        "🏷 tag cleared for @gus in -100777"
+    ]
+    (line,) = await render([SubscriptionInvite(gus.id, "telegram", "-100555", 300)])
+    assert "@gus" in line and "300 XTR every 30 days" in line
+    (line,) = await render([StopStarSubscription("42", "ch_1")])
+    assert "renewal stopped" in line
