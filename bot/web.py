@@ -19,6 +19,13 @@ def enabled(_settings: Settings) -> bool:
     return True
 
 
+async def _inbox_backlog(app: App) -> tuple[int, float]:
+    """Telegram inbox rows not yet applied, and the oldest one's age in seconds."""
+    from bot.telegram.inbox import backlog
+
+    return await backlog(app.services.session_factory, app.services.clock.now())
+
+
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     try:
@@ -26,9 +33,11 @@ async def healthz(request: web.Request) -> web.Response:
             from sqlalchemy import text
 
             await s.execute(text("SELECT 1"))
+        pending, oldest_s = await _inbox_backlog(app)
     except Exception:  # noqa: BLE001 - health reports, never raises
         return web.json_response({"status": "degraded", "database": "down"}, status=503)
-    return web.json_response({"status": "ok"})
+    inbox = {"pending": pending, "oldest_s": round(oldest_s, 1)}
+    return web.json_response({"status": "ok", "inbox": inbox})
 
 
 async def metrics_view(request: web.Request) -> web.Response:
@@ -43,6 +52,9 @@ async def metrics_view(request: web.Request) -> web.Response:
             rows = await s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
             for status, n in rows.all():
                 gauges[f"syllabot_outbox_{status}"] = float(n)
+        pending, oldest_s = await _inbox_backlog(request.app[APP_KEY])
+        gauges["syllabot_inbox_pending"] = float(pending)
+        gauges["syllabot_inbox_oldest_seconds"] = oldest_s
     except Exception:  # noqa: BLE001 - metrics must not fail the scrape
         gauges["syllabot_database_up"] = 0.0
     else:

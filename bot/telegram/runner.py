@@ -14,6 +14,9 @@ from config.settings import Settings
 log = logging.getLogger("syllabot.telegram")
 
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+# Parallel webhook connections Telegram may open (its maximum; default 40). The webhook only
+# appends to the inbox, so more connections raise throughput instead of queueing work.
+MAX_CONNECTIONS = 100
 
 
 def enabled(settings: Settings) -> bool:
@@ -45,7 +48,10 @@ async def start(app: App, *, stop: asyncio.Event | None = None) -> None:
     waiter = stop or asyncio.Event()
     if s.telegram_mode == "webhook":
         await adapter.bot.set_webhook(
-            adapter.webhook_url(), allowed_updates=ALLOWED_UPDATES, secret_token=secret
+            adapter.webhook_url(),
+            allowed_updates=ALLOWED_UPDATES,
+            secret_token=secret,
+            max_connections=MAX_CONNECTIONS,
         )
         log.info("telegram webhook set to %s", adapter.webhook_url())
         try:

@@ -1,0 +1,396 @@
+"""Durable webhook inbox: acknowledge Telegram once the raw update is committed, apply it later.
+
+Processing an update (PTB, router, one transaction, the reply) costs ~10 ms of CPU, so a
+worker that answers only after processing cannot absorb a burst. Instead:
+
+- `InboxWriter` (one task per process) group-commits: webhook handlers enqueue rows and await
+  their commit; the writer inserts everything queued with one multi-row
+  `INSERT ... ON CONFLICT DO NOTHING` (a redelivery is a no-op) and resolves the waiters.
+  A failed write fails every waiter, so the webhook answers 503 and Telegram redelivers.
+- `InboxConsumer` claims pending rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+  processes share the work), only the oldest pending row of each `order_key` and only when no
+  row of that key is in flight, so a member's updates apply in order. A claim is a lease: a
+  consumer that dies mid-way leaves rows that another one retries once it expires. Effects are
+  applied exactly once by the router's update-id dedupe (`core.router._first_delivery`), in the
+  same transaction as the effects; the inbox row is marked processed after.
+- Processed rows are pruned after `KEEP_PROCESSED`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from core.clock import Clock
+from core.errors import Unavailable
+from models.inbox import InboxUpdate
+
+log = logging.getLogger("syllabot.telegram.inbox")
+
+PLATFORM = "telegram"
+LEASE = timedelta(seconds=60)  # a claim older than this is presumed dead and retried
+RETRY_AFTER = timedelta(seconds=5)  # infrastructure failed while applying: try again then
+KEEP_PROCESSED = timedelta(hours=1)  # redeliveries of answered updates come within minutes
+PRUNE_EVERY_S = 60.0
+MAX_BATCH = 500  # rows per INSERT (6 parameters each: well under both drivers' limits)
+
+Apply = Callable[[dict[str, Any]], Awaitable[None]]
+
+_MESSAGES = ("message", "edited_message", "channel_post", "edited_channel_post")
+
+
+def _int_id(obj: Any) -> int | None:
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get("id")
+    return value if type(value) is int else None  # bool is an int to isinstance
+
+
+def order_key(data: dict[str, Any]) -> str | None:
+    """Whose updates must apply in order, or None when the update lacks the fields the Bot API
+    always sends (the webhook refuses it with 400 rather than store what cannot be applied).
+
+    The key is the member acting (in a private chat that is the chat), the subject of a
+    chat_member change, or the chat for the bot's own status; so a member's /subscribe and their
+    button press apply in order, while a busy group is not serialised."""
+    for kind in _MESSAGES:
+        if kind in data:
+            msg = data[kind]
+            if not isinstance(msg, dict) or type(msg.get("message_id")) is not int:
+                return None
+            if type(msg.get("date")) is not int or (chat := _int_id(msg.get("chat"))) is None:
+                return None
+            if "from" in msg:
+                sender = _int_id(msg["from"])
+                return None if sender is None else str(sender)
+            return str(chat)
+    for kind in ("callback_query", "pre_checkout_query", "chat_join_request"):
+        if kind in data:
+            body = data[kind]
+            if not isinstance(body, dict) or (sender := _int_id(body.get("from"))) is None:
+                return None
+            if kind == "chat_join_request" and _int_id(body.get("chat")) is None:
+                return None
+            return str(sender)
+    for kind in ("chat_member", "my_chat_member"):
+        if kind in data:
+            body = data[kind]
+            if not isinstance(body, dict) or (chat := _int_id(body.get("chat"))) is None:
+                return None
+            new = body.get("new_chat_member")
+            if _int_id(body.get("from")) is None or not isinstance(new, dict):
+                return None
+            if (subject := _int_id(new.get("user"))) is None:
+                return None
+            return str(subject) if kind == "chat_member" else str(chat)
+    return ""  # a kind we never ask for (allowed_updates): acknowledged, not stored
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+@dataclass
+class _Pending:
+    row: dict[str, Any]
+    done: asyncio.Future[None]
+
+
+class InboxWriter:
+    """Group commit: many handlers' rows, one INSERT and one COMMIT per round."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.on_commit = on_commit
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def append(self, update_id: int, key: str, payload: str) -> None:
+        """Return once the update is durably in the inbox; raise if it could not be written."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="inbox-writer")
+        row = {
+            "platform": PLATFORM,
+            "update_id": update_id,
+            "order_key": key[:64],
+            "payload": payload,
+            "received_at": self.clock.now(),
+            "attempts": 0,
+        }
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(row, done))
+        await done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            live = [p for p in batch if not p.done.done()]  # a waiter may have timed out
+            try:
+                if live:
+                    await self._write([p.row for p in live])
+            except Exception as exc:  # noqa: BLE001 - every waiter answers 503, Telegram retries
+                log.warning("inbox write of %d updates failed: %r", len(live), exc)
+                for p in live:
+                    if not p.done.done():
+                        p.done.set_exception(Unavailable("inbox"))
+                continue
+            for p in live:
+                if not p.done.done():
+                    p.done.set_result(None)
+            if self.on_commit is not None:
+                self.on_commit()
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        async with self.session_factory() as session, session.begin():
+            stmt = _insert(session)(InboxUpdate).values(rows)
+            await session.execute(
+                stmt.on_conflict_do_nothing(index_elements=["platform", "update_id"])
+            )
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+async def claim(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime, limit: int
+) -> list[tuple[int, str]]:
+    """Lease up to `limit` rows, each the oldest pending row of a key with nothing in flight."""
+    i = InboxUpdate
+    c = aliased(InboxUpdate, name="c")  # the candidate
+    e = aliased(InboxUpdate, name="e")  # an earlier or in-flight row of the same key
+    blocked = exists().where(
+        e.platform == c.platform,
+        e.order_key == c.order_key,
+        e.processed_at.is_(None),
+        or_(e.update_id < c.update_id, e.claimed_until > now),
+    )
+    async with session_factory() as session, session.begin():
+        pick = (
+            select(c.platform, c.update_id)
+            .where(
+                c.processed_at.is_(None),
+                or_(c.claimed_until.is_(None), c.claimed_until <= now),
+                ~blocked,
+            )
+            .order_by(c.platform, c.update_id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True, of=c)
+        stmt = (
+            update(i)
+            .where(tuple_(i.platform, i.update_id).in_(pick))
+            .values(claimed_until=now + LEASE, attempts=i.attempts + 1)
+            .returning(i.update_id, i.payload)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await session.execute(stmt)).all()
+    return sorted((int(uid), payload) for uid, payload in rows)
+
+
+async def settle(
+    session_factory: async_sessionmaker[AsyncSession],
+    now: datetime,
+    done: dict[int, str | None],
+    retry: list[int],
+) -> None:
+    """Mark applied rows processed (with an error text for ones that can never apply) and put
+    rows whose infrastructure failed back for a later retry."""
+    i = InboxUpdate
+    async with session_factory() as session, session.begin():
+        ok = [uid for uid, err in done.items() if err is None]
+        if ok:
+            await session.execute(
+                update(i)
+                .where(i.platform == PLATFORM, i.update_id.in_(ok))
+                .values(processed_at=now, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+        for uid, err in done.items():
+            if err is not None:
+                await session.execute(
+                    update(i)
+                    .where(i.platform == PLATFORM, i.update_id == uid)
+                    .values(processed_at=now, claimed_until=None, error=err[:200])
+                    .execution_options(synchronize_session=False)
+                )
+        if retry:
+            await session.execute(
+                update(i)
+                .where(i.platform == PLATFORM, i.update_id.in_(retry))
+                .values(claimed_until=now + RETRY_AFTER)
+                .execution_options(synchronize_session=False)
+            )
+
+
+async def prune(session_factory: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Delete processed rows older than KEEP_PROCESSED (the router keeps update ids longer)."""
+    i = InboxUpdate
+    async with session_factory() as session, session.begin():
+        res = await session.execute(
+            delete(i).where(i.processed_at.is_not(None), i.processed_at < now - KEEP_PROCESSED)
+        )
+    return int(getattr(res, "rowcount", 0) or 0)
+
+
+async def backlog(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> tuple[int, float]:
+    """Pending rows and the age in seconds of the oldest (0 when empty), for /healthz, /metrics."""
+    i = InboxUpdate
+    async with session_factory() as session:
+        n, oldest = (
+            await session.execute(
+                select(func.count(), func.min(i.received_at)).where(i.processed_at.is_(None))
+            )
+        ).one()
+    if not n or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:  # min() bypasses the column type on SQLite
+        from datetime import UTC
+
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
+    return int(n), max(0.0, (now - oldest).total_seconds())
+
+
+class InboxConsumer:
+    """Claims and applies inbox rows until stopped; several may run (and in several processes
+    on PostgreSQL). `apply` is the ordinary update path (`TelegramAdapter.process`)."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        apply: Apply,
+        *,
+        batch: int = 8,
+        idle_poll_s: float = 0.25,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.apply = apply
+        self.batch = batch
+        self.idle_poll_s = idle_poll_s
+        self.wake = wake or asyncio.Event()
+        self.applied = 0
+
+    async def run_once(self) -> int:
+        """Claim one batch and apply it; the number of rows claimed (0: nothing eligible)."""
+        claimed = await claim(self.session_factory, self.clock.now(), self.batch)
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._apply_one(uid, p) for uid, p in claimed))
+        ids = [uid for uid, _ in claimed]
+        done = {uid: err for uid, (ok, err) in zip(ids, results, strict=True) if ok}
+        retry = [uid for uid, (ok, _err) in zip(ids, results, strict=True) if not ok]
+        await settle(self.session_factory, self.clock.now(), done, retry)
+        self.applied += len(done)
+        return len(claimed)
+
+    async def _apply_one(self, update_id: int, payload: str) -> tuple[bool, str | None]:
+        """(settled, error): not settled when our infrastructure failed (retried later)."""
+        try:
+            await self.apply(json.loads(payload))
+        except Unavailable:
+            log.warning("inbox update %s not applied (infrastructure): retried later", update_id)
+            return False, None
+        except Exception as exc:  # noqa: BLE001 - a row that can never apply must not block
+            log.exception("inbox update %s cannot be applied; set aside", update_id)
+            return True, f"{type(exc).__name__}: {exc}"
+        return True, None
+
+    async def run(self) -> None:
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            self.wake.clear()  # before claiming: a commit from now on wakes us again
+            try:
+                if loop.time() - last_prune > PRUNE_EVERY_S:
+                    last_prune = loop.time()
+                    await prune(self.session_factory, self.clock.now())
+                if await self.run_once():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database may be down; keep trying
+                log.warning("inbox consumer: claim failed; retrying", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.idle_poll_s)
+
+
+class Inbox:
+    """One process's writer and consumers, started and stopped with the web server."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        apply: Apply,
+        *,
+        consumers: int = 1,
+        batch: int = 8,
+    ) -> None:
+        self.wake = asyncio.Event()
+        self.writer = InboxWriter(session_factory, clock, on_commit=self.wake.set)
+        self.consumers = [
+            InboxConsumer(session_factory, clock, apply, batch=batch, wake=self.wake)
+            for _ in range(consumers)
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(c.run(), name=f"inbox-consumer-{n}")
+            for n, c in enumerate(self.consumers)
+        ]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tasks = []
+        await self.writer.close()
+
+
+async def drain(
+    session_factory: async_sessionmaker[AsyncSession], clock: Clock, timeout_s: float
+) -> bool:
+    """Wait until no row is pending (True) or `timeout_s` passes (False); for tests, the load
+    bench and a graceful stop."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        pending, _age = await backlog(session_factory, clock.now())
+        if pending == 0:
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.02)
