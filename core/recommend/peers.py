@@ -5,23 +5,33 @@ or finished what A is learning (complementary progress), similar activity, close
 zones. A pair's score is the harmonic mean of both directions, so a match must be good
 for both. Only opted-in members are matched; a pair suggested within the window is not
 suggested again; a member is suggested to others at most ``cap`` times per window.
+
+``peers_for`` scores one member's candidates pair by pair (the reference, used by /peers);
+``PeerIndex`` holds many members' features as sparse matrices and ``match_many`` answers a
+whole batch of members (digests) from matrix products, with the same scores and rules.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
+
+import numpy as np
+import scipy.sparse as sp
 
 from core.recommend.serving import Explanation
 
 __all__ = [
     "PastSuggestion",
+    "PeerIndex",
     "PeerProfile",
     "PeerSuggestion",
     "PeerWeights",
+    "match_many",
     "peers_for",
     "reciprocal_score",
     "suggest_round",
@@ -116,7 +126,7 @@ def reciprocal_score(a: PeerProfile, b: PeerProfile, w: PeerWeights = PeerWeight
 
 
 def explain_pair(
-    a: PeerProfile, b: PeerProfile, titles: dict[int, str] | None = None
+    a: PeerProfile, b: PeerProfile, titles: Mapping[int, str] | None = None
 ) -> tuple[Explanation, ...]:
     """Reasons, most specific first, for suggesting B to A."""
     titles = titles or {}
@@ -230,4 +240,190 @@ def suggest_round(
         given[y] += 1
         shown[x] += 1
         shown[y] += 1
+    return out
+
+
+# ---------------------------------------------------------------- many members at once
+
+V = TypeVar("V")
+TABLE_MAX = 1 << 18  # largest lookup table of pairwise activity parts (else computed per pair)
+BLOCK_CELLS = 1 << 21  # score matrix cells per block (rows x members), bounds memory
+
+
+def _codes(values: Sequence[V]) -> tuple[list[V], np.ndarray]:
+    """Distinct values (in first-seen order) and each position's index into them."""
+    where: dict[V, int] = {}
+    codes = np.fromiter((where.setdefault(v, len(where)) for v in values), dtype=np.int64)
+    return list(where), codes
+
+
+def _onehot(sets: Sequence[frozenset[V]], pos: Mapping[V, int]) -> sp.csr_matrix:
+    """One row per member, a 1 in each column of ``pos`` the member's set holds."""
+    rows = [i for i, xs in enumerate(sets) for _ in xs]
+    cols = [pos[x] for xs in sets for x in xs]
+    data = np.ones(len(rows), dtype=np.float64)
+    return sp.csr_matrix((data, (rows, cols)), shape=(len(sets), max(len(pos), 1)))
+
+
+def _table(part: Callable[[PeerProfile, PeerProfile], float], ps: list[PeerProfile]) -> np.ndarray:
+    """``part`` for every pair of distinct values (computed once, looked up per pair)."""
+    out = np.array([[part(x, y) for y in ps] for x in ps], dtype=np.float64)
+    return out.reshape(len(ps), len(ps))
+
+
+class PeerIndex:
+    """Members' peer features as matrices, built once and reused for every batch.
+
+    Set overlaps become sparse products (counts are exact in float64), so a block of rows is
+    scored against everyone at once; activity and time-zone parts come from small tables
+    computed with the same scalar functions as ``value``: the scores equal
+    ``reciprocal_score`` exactly (activity values too varied for a table are computed per
+    pair with numpy, which may differ in the last bit)."""
+
+    def __init__(self, profiles: Iterable[PeerProfile]) -> None:
+        self.profiles = sorted(profiles, key=lambda p: p.member_id)
+        ps = self.profiles
+        self.ids = np.array([p.member_id for p in ps], dtype=np.int64)
+        self.pos = {p.member_id: i for i, p in enumerate(ps)}
+        topics = {t: i for i, t in enumerate(sorted({t for p in ps for t in p.goals | p.knows}))}
+        items = {c: i for i, c in enumerate(sorted({c for p in ps for c in p.taking | p.finished}))}
+        self.goals = _onehot([p.goals for p in ps], topics)
+        self.knows = _onehot([p.knows for p in ps], topics)
+        self.taking = _onehot([p.taking for p in ps], items)
+        self.finished = _onehot([p.finished for p in ps], items)
+        self.topics_any = _onehot([p.goals | p.knows for p in ps], topics)
+        self.items_any = _onehot([p.taking | p.finished for p in ps], items)
+        self.n_goals = np.array([len(p.goals) for p in ps], dtype=np.float64)
+        self.n_taking = np.array([len(p.taking) for p in ps], dtype=np.float64)
+        self.opted = np.array([p.opted_in for p in ps], dtype=bool)
+        self.activity = np.array([p.activity for p in ps], dtype=np.float64)
+        self.log_activity = np.array([math.log1p(p.activity) for p in ps], dtype=np.float64)
+        acts, self.act_code = _codes([p.activity for p in ps])
+        self.act_table: np.ndarray | None = None
+        if len(acts) ** 2 <= TABLE_MAX:
+            a = [PeerProfile(0, activity=x) for x in acts]
+            self.act_table = _table(_activity_part, a)
+        zones, self.tz_code = _codes([p.tz_offset_hours for p in ps])
+        self.tz_table = _table(_tz_part, [PeerProfile(0, tz_offset_hours=z) for z in zones])
+        # busiest first (activity, then id): the pool that widens a sparse member's candidates
+        self.busiest = np.lexsort((self.ids, -self.activity))
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def _activity(self, rows: np.ndarray) -> np.ndarray:
+        if self.act_table is not None:
+            return self.act_table[np.ix_(self.act_code[rows], self.act_code)]
+        la = self.log_activity
+        part = np.exp(-np.abs(la[rows, None] - la[None, :]))
+        idle = (self.activity[rows, None] <= 0) & (self.activity[None, :] <= 0)
+        return np.where(idle, 0.0, part)
+
+    def scores(self, rows: np.ndarray, w: PeerWeights = PeerWeights()) -> np.ndarray:
+        """``reciprocal_score`` of each row member (index positions) with every member."""
+        rows = np.asarray(rows, dtype=np.int64)
+
+        def overlap(x: sp.csr_matrix, y: sp.csr_matrix) -> np.ndarray:
+            return np.asarray((x[rows] @ y.T).toarray(), dtype=np.float64)
+
+        ng_r, ng = self.n_goals[rows, None], self.n_goals[None, :]
+        nt_r, nt = self.n_taking[rows, None], self.n_taking[None, :]
+        shared = overlap(self.goals, self.goals)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            goal = np.where((ng_r > 0) & (ng > 0), shared / (ng_r + ng - shared), 0.0)
+            items_ab = np.where(nt_r > 0, overlap(self.taking, self.finished) / nt_r, 0.0)
+            topics_ab = np.where(ng_r > 0, overlap(self.goals, self.knows) / ng_r, 0.0)
+            items_ba = np.where(nt > 0, overlap(self.finished, self.taking) / nt, 0.0)
+            topics_ba = np.where(ng > 0, overlap(self.knows, self.goals) / ng, 0.0)
+            act = self._activity(rows)
+            tz = self.tz_table[np.ix_(self.tz_code[rows], self.tz_code)]
+            # the same operations in the same order as value(): equal to the last bit
+            ab = w.goals * goal + w.complement * np.maximum(items_ab, topics_ab)
+            ab = ab + w.activity * act + w.timezone * tz
+            ba = w.goals * goal + w.complement * np.maximum(items_ba, topics_ba)
+            ba = ba + w.activity * act + w.timezone * tz
+            both = (ab > 0) & (ba > 0)
+            out: np.ndarray = np.where(both, 2 * ab * ba / (ab + ba), 0.0)
+        return out
+
+    def related(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each row member shares a topic (goal or known) or a course with each
+        member: the candidates worth scoring."""
+        rows = np.asarray(rows, dtype=np.int64)
+        topics = self.topics_any[rows] @ self.topics_any.T
+        items = self.items_any[rows] @ self.items_any.T
+        return np.asarray((topics + items).toarray() > 0)
+
+
+def match_many(
+    index: PeerIndex,
+    member_ids: Sequence[int],
+    *,
+    now: datetime,
+    history: Iterable[PastSuggestion] = (),
+    shown: Counter[int] | None = None,
+    k: int = 1,
+    window: timedelta = timedelta(days=30),
+    cap: int = 3,
+    min_score: float = 0.05,
+    weights: PeerWeights = PeerWeights(),
+    min_candidates: int = 0,
+    titles: Callable[[int], Mapping[int, str] | None] | None = None,
+) -> dict[int, list[PeerSuggestion]]:
+    """Top ``k`` partners for each member, in the given order, as if asked one by one.
+
+    Candidates are opted-in members sharing a topic or course (widened with the busiest
+    members when fewer than ``min_candidates``); never a pair suggested within ``window``
+    (``history``, plus the pairs this call makes), never a member already suggested ``cap``
+    times (``shown``: suggestions per member within the window, updated in place as members
+    are served). Members not opted in or not in the index get none."""
+    shown = shown if shown is not None else Counter()
+    out: dict[int, list[PeerSuggestion]] = {mid: [] for mid in member_ids}
+    pairs: dict[int, set[int]] = {}
+    for h in history:
+        if now - h.suggested_at < window:
+            pairs.setdefault(h.a, set()).add(h.b)
+            pairs.setdefault(h.b, set()).add(h.a)
+    n = len(index)
+    if n == 0 or k <= 0:
+        return out
+    order = [
+        mid for mid in dict.fromkeys(member_ids) if mid in index.pos and index.opted[index.pos[mid]]
+    ]
+    full = np.fromiter((shown.get(int(i), 0) for i in index.ids), dtype=np.int64, count=n)
+    open_ = index.opted & (full < cap)  # may still be suggested (updated as we go)
+    widen = index.busiest[:min_candidates]
+    step = max(1, BLOCK_CELLS // n)
+    for lo in range(0, len(order), step):
+        block = order[lo : lo + step]
+        rows = np.array([index.pos[mid] for mid in block], dtype=np.int64)
+        scores, related = index.scores(rows, weights), index.related(rows)
+        for r, mid in enumerate(block):
+            cand = related[r].copy()
+            if int(cand.sum()) < min_candidates:
+                cand[widen] = True
+            cand &= open_
+            cand[rows[r]] = False
+            for other in pairs.get(mid, ()):
+                j = index.pos.get(other)
+                if j is not None:
+                    cand[j] = False
+            s = scores[r]
+            cand &= s >= min_score
+            idx = np.flatnonzero(cand)
+            best = idx[np.argsort(-s[idx], kind="stable")[:k]]  # ties: lower member id first
+            me = index.profiles[rows[r]]
+            names = titles(mid) if titles is not None else None
+            for j in best:
+                peer = index.profiles[j]
+                reasons = explain_pair(me, peer, names)
+                out[mid].append(
+                    PeerSuggestion(mid, peer.member_id, float(s[j]), reasons[0], reasons)
+                )
+                pairs.setdefault(mid, set()).add(peer.member_id)
+                pairs.setdefault(peer.member_id, set()).add(mid)
+                shown[peer.member_id] += 1
+                full[j] += 1
+                if full[j] >= cap:
+                    open_[j] = False
     return out

@@ -31,7 +31,13 @@ from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
 from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder
 from core.recommend.hybrid import HybridConfig, HybridModel, TrainingError
-from core.recommend.peers import PastSuggestion, PeerProfile, PeerSuggestion
+from core.recommend.peers import (
+    PastSuggestion,
+    PeerIndex,
+    PeerProfile,
+    PeerSuggestion,
+    match_many,
+)
 from core.recommend.peers import peers_for as _peers
 from core.recommend.serving import (
     BlendedScorer,
@@ -54,6 +60,7 @@ __all__ = [
     "RecommendService",
     "get_service",
     "peers_for",
+    "peers_many",
     "recommend_for",
     "recommend_many",
     "train",
@@ -119,6 +126,7 @@ class _PeerCache:
     by_course: dict[int, set[int]]
     shown: Counter[int]  # how often each member was suggested within the window
     titles: dict[int, tuple[str, str]]
+    index: PeerIndex | None = None  # the profiles as matrices (peers_many), built on first use
 
 
 def course_text(c: Course) -> str:
@@ -734,6 +742,81 @@ class RecommendService:
             for g in got
         ]
 
+    async def peers_many(
+        self, session: AsyncSession, member_ids: Sequence[int], k: int, now: datetime
+    ) -> dict[int, list[PeerOut]]:
+        """``peers_for`` for many members, in order (digests): the same picks and records,
+        but one history query per batch and pairs scored as matrices (``match_many``), so a
+        batch costs a few products instead of a Python loop over every opted-in pair."""
+        ids = list(dict.fromkeys(int(i) for i in member_ids))
+        out: dict[int, list[PeerOut]] = {i: [] for i in ids}
+        info = {
+            mid: locale
+            for mid, opted, locale in await session.execute(
+                select(Member.id, Member.peer_opt_in, Member.locale).where(Member.id.in_(ids))
+            )
+            if opted
+        }
+        want = [i for i in ids if i in info]
+        if not want or k <= 0:
+            return out
+        cache = await self._peer_cache(session, now)
+        if any(i not in cache.profiles for i in want):  # opted in since the cache was built
+            self._peers = None
+            cache = await self._peer_cache(session, now)
+        if cache.index is None:
+            cache.index = PeerIndex(cache.profiles.values())
+        past = [
+            PastSuggestion(a, b, at)
+            for a, b, at in await session.execute(
+                select(PeerMatch.member_a_id, PeerMatch.member_b_id, PeerMatch.suggested_at).where(
+                    PeerMatch.suggested_at >= now - PEER_WINDOW,
+                    PeerMatch.member_a_id.in_(want) | PeerMatch.member_b_id.in_(want),
+                )
+            )
+        ]
+        by_locale = {
+            zh: {cid: (tz if zh and tz else t) for cid, (t, tz) in cache.titles.items()}
+            for zh in (False, True)
+        }
+        got = match_many(
+            cache.index,
+            [i for i in want if i in cache.profiles],
+            now=now,
+            history=past,
+            shown=Counter(cache.shown),
+            k=k,
+            window=PEER_WINDOW,
+            cap=PEER_CAP,
+            min_candidates=PEER_MIN_CANDIDATES,
+            titles=lambda mid: by_locale[info[mid] == "zh-CN"],
+        )
+        session.add_all(
+            PeerMatch(
+                member_a_id=g.member_id,
+                member_b_id=g.peer_id,
+                score=g.score,
+                reason=g.reason.key,
+                state="suggested",
+                suggested_at=now,
+            )
+            for gs in got.values()
+            for g in gs
+        )
+        await session.flush()
+        for mid, gs in got.items():
+            cache.shown.update(g.peer_id for g in gs)
+            out[mid] = [
+                PeerOut(
+                    g.peer_id, cache.profiles[g.peer_id].display_name, g.score, g.reason, g.reasons
+                )
+                for g in gs
+            ]
+        for mid in want:  # not in the profiles (e.g. forgotten): the one-member path
+            if mid not in cache.profiles:
+                out[mid] = await self.peers_for(session, mid, k, now)
+        return out
+
 
 def _item_feature_names(snap: Snapshot) -> list[str]:
     names: dict[str, int] = {}
@@ -783,6 +866,13 @@ async def recommend_many(
 async def peers_for(services: Any, session: AsyncSession, member_id: int, k: int) -> list[PeerOut]:
     """Up to ``k`` opt-in study partners, recorded so the pair is not repeated soon."""
     return await get_service(services).peers_for(session, member_id, k, services.clock.now())
+
+
+async def peers_many(
+    services: Any, session: AsyncSession, member_ids: Sequence[int], k: int
+) -> dict[int, list[PeerOut]]:
+    """``peers_for`` for many members in one pass (digests); ``{member_id: [...]}``."""
+    return await get_service(services).peers_many(session, member_ids, k, services.clock.now())
 
 
 async def train(services: Any, session: AsyncSession) -> Artifact | None:
