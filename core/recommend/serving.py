@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,13 +161,16 @@ DENSE_CONTENT_LIMIT = 20_000_000  # items x content dims under which content is 
 class BlendedScorer:
     """Top-k for many members over a large catalogue without materialising score matrices.
 
-    Scores are the hybrid model's: ``z(cf) + w * z(content)`` where ``z`` standardises each
-    member's row over all items (``HybridModel._blend``), or plain ``cf`` when the model has
-    no content side. Per-member means and standard deviations come analytically from small
-    matrices (a d x d Gram matrix of the item vectors, a sparse feature co-occurrence matrix
-    for content), so a chunk of members costs one float32 matmul, one sparse product for the
-    content part (only items sharing a feature get a non-constant content score) and a
-    ``torch.topk``. Exclusions are a sparse (members x items) mask.
+    Scores are the hybrid model's (``HybridModel.blend``): ``wc·z(cf) + wt·z(content) +
+    wp·z(log popularity)`` where ``z`` standardises each member's row over all items, or
+    plain ``cf`` when the model does not blend. Per-member means and standard deviations
+    come analytically from small matrices (a d x d Gram matrix of the item vectors, a sparse
+    feature co-occurrence matrix for content), and the popularity part is the same for every
+    member, so it folds into the item vectors as one more column. A chunk of members then
+    costs one sparse (items x features) @ dense product for content (MKL, into a reused
+    buffer), one float32 matmul for the rest and a ``torch.topk``. Buffers are allocated once
+    per call: fresh 70 MB score blocks per chunk cost more in page faults than the arithmetic.
+    Exclusions are a sparse (members x items) mask.
     """
 
     V: np.ndarray  # (n_items, d) float32
@@ -174,10 +178,15 @@ class BlendedScorer:
     content_items: Any = None  # scipy csr (n_items, F) or None
     content_weight: float = 0.0
     threads: int | None = None
+    cf_weight: float = 1.0
+    popularity: np.ndarray | None = None  # raw interaction counts per item
+    popularity_weight: float = 0.0
+    standardise: bool | None = None  # None: only when the model blends (as HybridModel)
 
     def __post_init__(self) -> None:
         import scipy.sparse as sp
 
+        torch = _torch()
         V = np.asarray(self.V, dtype=np.float64)
         b = np.asarray(self.b, dtype=np.float64)
         n = max(V.shape[0], 1)
@@ -188,32 +197,63 @@ class BlendedScorer:
         self._gram = Vc.T @ Vc / n
         self._vb = Vc.T @ bc / n
         self._b_var = float(bc @ bc / n)
-        self._Vt = _torch().from_numpy(np.ascontiguousarray(self.V, dtype=np.float32).T.copy())
-        self._bt = _torch().from_numpy(np.ascontiguousarray(self.b, dtype=np.float32))
         self._C = None
-        if self.content_items is not None and self.content_weight:
+        self._CT_dense: Any = None
+        self._C_t: Any = None
+        has_content = self.content_items is not None and bool(self.content_weight)
+        has_pop = self.popularity is not None and bool(self.popularity_weight)
+        if self.standardise is None:
+            self.standardise = has_content or has_pop or self.cf_weight != 1.0
+        # item side of the dense product: [V | b | wp·z(log pop)]; members bring [a·u | a | 1]
+        zpop = np.zeros(self._n)
+        if has_pop and self.standardise:
+            lp = np.log1p(np.asarray(self.popularity, dtype=np.float64)[: self._n])
+            zpop = self.popularity_weight * (lp - lp.mean()) / (lp.std() + 1e-6)
+        aug = np.concatenate([V, b[:, None], zpop[:, None]], axis=1)
+        self._VaugT = torch.from_numpy(np.ascontiguousarray(aug.T, dtype=np.float32))
+        if has_content and self.standardise:
             C = sp.csr_matrix(self.content_items, dtype=np.float64)
             self._C = sp.csr_matrix(C, dtype=np.float32)
-            self._CT = sp.csr_matrix(self._C.T)
             self._c_mean = np.asarray(C.mean(axis=0)).ravel()
             gram = sp.csr_matrix(C.T @ C) / n
             # dense when small: text columns make it dense anyway, and sparse @ dense is fast
             self._c_gram = gram.toarray() if gram.shape[0] <= 4096 else gram
             # small catalogues (or dense text columns): one dense matmul beats sparse products
-            self._CT_dense = None
             if C.shape[0] * C.shape[1] <= DENSE_CONTENT_LIMIT:
-                self._CT_dense = _torch().from_numpy(
+                self._CT_dense = torch.from_numpy(
                     np.ascontiguousarray(self._C.T.toarray(), dtype=np.float32)
                 )
+            else:
+                Cf = self._C
+                with warnings.catch_warnings():  # "sparse CSR support is in beta"
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._C_t = torch.sparse_csr_tensor(
+                        torch.from_numpy(Cf.indptr.astype(np.int64)),
+                        torch.from_numpy(Cf.indices.astype(np.int64)),
+                        torch.from_numpy(Cf.data.astype(np.float32)),
+                        size=Cf.shape,
+                    )
 
     @classmethod
     def for_model(cls, model: Any) -> BlendedScorer:
         """Scorer for a fitted ``HybridModel`` (public vectors plus its content side)."""
         V, b = model.item_vectors()
+        cfg = model.config
         content = getattr(model, "_content", None)
-        weight = float(model.config.content_weight) if content is not None else 0.0
+        weight = float(cfg.content_weight) if content is not None else 0.0
         items = None if content is None else content.items
-        return cls(V, b, items, weight, model.config.threads)
+        pop = getattr(model, "_item_pop", None)
+        return cls(
+            V,
+            b,
+            items,
+            weight,
+            cfg.threads,
+            cf_weight=float(cfg.cf_weight),
+            popularity=pop,
+            popularity_weight=float(cfg.popularity_weight) if pop is not None else 0.0,
+            standardise=bool(model._blended()),
+        )
 
     @property
     def blended(self) -> bool:
@@ -232,6 +272,37 @@ class BlendedScorer:
         hist = sp.csr_matrix((np.ones(len(c), np.float32), (r, c)), shape=(len(histories), self._n))
         return sp.csr_matrix(hist @ self._C)
 
+    def _member_side(self, U: np.ndarray, profiles: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Per member: cf scale ``a``, score shift, and scaled content profiles (or None)."""
+        import scipy.sparse as sp
+
+        m = U.shape[0]
+        if not self.standardise:
+            return np.ones(m), np.zeros(m), None
+        U64 = U.astype(np.float64)
+        cf_mean = U64 @ self._v_mean + self._b_mean
+        cf_var = np.einsum("ij,jk,ik->i", U64, self._gram, U64) + 2 * U64 @ self._vb + self._b_var
+        a = self.cf_weight / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
+        shift = -a * cf_mean
+        if not self.blended:
+            return a, shift, None
+        P = sp.csr_matrix(profiles, dtype=np.float64)
+        if isinstance(self._c_gram, np.ndarray) and P.nnz > 0.1 * np.prod(P.shape):
+            Pd = P.toarray()  # dense profiles (text columns): BLAS all the way
+            norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", Pd, Pd)), 1e-12)
+            c_mean = (Pd @ self._c_mean) / norms
+            c_sq = np.einsum("ij,ij->i", Pd @ self._c_gram, Pd) / norms**2
+        else:
+            norms = np.maximum(np.sqrt(np.asarray(P.multiply(P).sum(axis=1)).ravel()), 1e-12)
+            c_mean = (P @ self._c_mean) / norms
+            PG = P @ self._c_gram
+            c_sq = np.asarray(P.multiply(PG).sum(axis=1)).ravel() / norms**2
+        c_std = np.sqrt(np.maximum(c_sq - c_mean**2, 0.0))
+        c_scale = self.content_weight / (c_std + 1e-6)
+        shift = shift - c_scale * c_mean
+        Ps = sp.csr_matrix(sp.diags(c_scale / norms) @ P, dtype=np.float32)
+        return a, shift, Ps
+
     def top_k(
         self,
         user_vecs: np.ndarray,
@@ -239,7 +310,7 @@ class BlendedScorer:
         profiles: Any = None,
         exclude: Any = None,
         item_mask: np.ndarray | None = None,
-        chunk: int = 1024,
+        chunk: int = 256,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(members, k) item indices best first and their scores (-inf where fewer remain).
 
@@ -257,57 +328,45 @@ class BlendedScorer:
         val_out = np.full((m, k), -np.inf, dtype=np.float64)
         if m == 0 or k == 0:
             return idx_out, val_out
-        U64 = U.astype(np.float64)
-        cf_mean = U64 @ self._v_mean + self._b_mean
-        cf_var = np.einsum("ij,jk,ik->i", U64, self._gram, U64) + 2 * U64 @ self._vb + self._b_var
-        if self.blended:
-            a = 1.0 / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
-            P = sp.csr_matrix(profiles, dtype=np.float64)
-            if isinstance(self._c_gram, np.ndarray) and P.nnz > 0.1 * np.prod(P.shape):
-                Pd = P.toarray()  # dense profiles (text columns): BLAS all the way
-                norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", Pd, Pd)), 1e-12)
-                c_mean = (Pd @ self._c_mean) / norms
-                c_sq = np.einsum("ij,ij->i", Pd @ self._c_gram, Pd) / norms**2
-            else:
-                norms = np.maximum(np.sqrt(np.asarray(P.multiply(P).sum(axis=1)).ravel()), 1e-12)
-                c_mean = (P @ self._c_mean) / norms
-                PG = P @ self._c_gram
-                c_sq = np.asarray(P.multiply(PG).sum(axis=1)).ravel() / norms**2
-            c_std = np.sqrt(np.maximum(c_sq - c_mean**2, 0.0))
-            c_scale = self.content_weight / (c_std + 1e-6)
-            shift = -a * cf_mean - c_scale * c_mean
-            Ps = sp.csr_matrix(sp.diags(c_scale / norms) @ P, dtype=np.float32)
-            PsT = sp.csc_matrix(Ps.T)
-        else:
-            a = np.ones(m)
-            shift = np.zeros(m)
+        a, shift, Ps = self._member_side(U, profiles)
+        Uaug = np.concatenate(
+            [U * a[:, None].astype(np.float32), a[:, None], np.ones((m, 1))], axis=1
+        ).astype(np.float32)
         mask_cols = None
         if item_mask is not None and not np.all(item_mask):
             mask_cols = torch.from_numpy(np.flatnonzero(~np.asarray(item_mask, dtype=bool)))
         ex = None if exclude is None else sp.csr_matrix(exclude)
+        chunk = max(1, min(chunk, m))
         with _Threads(self.threads):
+            block = torch.empty((chunk, n), dtype=torch.float32)  # members x items
+            items_major = None
+            if Ps is not None and self._C_t is not None:
+                items_major = torch.empty((n, chunk), dtype=torch.float32)
             for lo in range(0, m, chunk):
                 hi = min(m, lo + chunk)
-                ua = torch.from_numpy((U[lo:hi] * a[lo:hi, None]).astype(np.float32))
-                at = torch.from_numpy(a[lo:hi].astype(np.float32))
-                S = torch.addmm(self._bt.unsqueeze(0) * at.unsqueeze(1), ua, self._Vt)
-                flat = S.view(-1)
-                if self.blended and self._CT_dense is not None:
+                S = block[: hi - lo]
+                ua = torch.from_numpy(Uaug[lo:hi])
+                if Ps is not None and self._CT_dense is not None:
                     pd = torch.from_numpy(np.asarray(Ps[lo:hi].toarray(), dtype=np.float32))
-                    S.addmm_(pd, self._CT_dense)
-                elif self.blended:
-                    # items x members: scipy's product is fastest this way round, and
-                    # toarray writes it in C into a reused buffer
-                    Q = sp.csr_matrix(self._C @ PsT[:, lo:hi])
-                    if Q.nnz:
-                        buf = np.empty((n, hi - lo), dtype=np.float32)
-                        Q.toarray(out=buf)
-                        S.add_(torch.from_numpy(buf).T)
+                    torch.mm(pd, self._CT_dense, out=S)
+                    S.addmm_(ua, self._VaugT)
+                elif Ps is not None:
+                    assert items_major is not None
+                    # content as (items x features, sparse) @ (features x members, dense):
+                    # MKL's sparse product into a reused buffer, then one transposing copy
+                    pt = torch.from_numpy(np.asarray(Ps[lo:hi].T.toarray(), dtype=np.float32))
+                    T = items_major if hi - lo == chunk else torch.empty((n, hi - lo))
+                    torch.addmm(T, self._C_t, pt, beta=0.0, out=T)
+                    S.copy_(T.T)
+                    S.addmm_(ua, self._VaugT)
+                else:
+                    torch.mm(ua, self._VaugT, out=S)
                 if mask_cols is not None:
                     S[:, mask_cols] = -np.inf
                 if ex is not None:
                     E = ex[lo:hi].tocoo()
                     if E.nnz:
+                        flat = S.view(-1)
                         flat[torch.from_numpy(E.row.astype(np.int64) * n + E.col)] = -np.inf
                 vals, ids = torch.topk(S, k, dim=1)
                 idx_out[lo:hi] = ids.numpy()
