@@ -1,7 +1,7 @@
 """How many payment events per second the ledger applies, with zero duplicate grants.
 
     .venv/bin/python bench/ledger.py [--engine sqlite|postgres|both] [--events 3000]
-                                     [--workers 8] [--processes 1] [--dup-rate 0.3]
+                                     [--workers 8] [--processes 2] [--dup-rate 0.3]
                                      [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 Each engine gets a fresh, migrated database. Members get signed invoices (payment intents);
@@ -11,6 +11,11 @@ providers send), shuffled, and `--workers` asyncio workers apply them concurrent
 contention). Afterwards it checks: one payment row per charge, one `subscription.pay` audit
 row per charge, and every subscription's period equals its number of paid periods.
 Results go to bench/results/ledger_<engine>.json.
+
+The box is shared, so besides events/s each result records CPU per event: the worker
+processes' own CPU (user + system) and, when PostgreSQL runs on this machine, the CPU of the
+server backends that served the run (read from /proc). Their sum bounds what an idle box
+can do: events/s <= cores / (CPU seconds per event).
 """
 
 from __future__ import annotations
@@ -45,6 +50,36 @@ from models.membership import Payment, Plan, Subscription  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results")
 PROVIDER = "bench"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process, None when it is not visible here."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+async def backend_cpu(services: Any) -> dict[int, float] | None:
+    """CPU seconds of every PostgreSQL backend connected to this database, by pid (None on
+    SQLite or when the server is not on this machine)."""
+    async with services.session_factory() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            return None
+        pids = (
+            await s.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND backend_type = 'client backend'"
+                )
+            )
+        ).scalars()
+        cpu = {pid: _proc_cpu(pid) for pid in pids}
+    if any(v is None for v in cpu.values()):
+        return None
+    return {pid: v for pid, v in cpu.items() if v is not None}
 
 
 async def apply_stream(services: Any, stream: list[ledger.Charge], workers: int) -> dict[str, int]:
@@ -68,7 +103,9 @@ async def apply_stream(services: Any, stream: list[ledger.Charge], workers: int)
     return outcomes
 
 
-def _child(url: str, part: list[tuple[str, str]], workers: int, barrier: Any, out: Any) -> None:
+def _child(
+    url: str, part: list[tuple[str, str]], workers: int, barrier: Any, done: Any, out: Any
+) -> None:
     async def go() -> None:
         settings = load_settings(None, database_url=url, secret_key="bench-secret")
         app = build_app(settings, clock=FrozenClock())
@@ -76,39 +113,46 @@ def _child(url: str, part: list[tuple[str, str]], workers: int, barrier: Any, ou
             ledger.Charge(PROVIDER, cid, 900, "USD", payload=p, actor="bench") for cid, p in part
         ]
         barrier.wait()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         outcomes = await apply_stream(app.services, stream, workers)
-        out.put((time.perf_counter() - t0, outcomes))
+        out.put((time.perf_counter() - t0, time.process_time() - c0, outcomes))
+        done.wait()  # keep the connections open until the parent has read their CPU
         await app.close()
 
     asyncio.run(go())
 
 
-def run_processes(
-    url: str, stream: list[ledger.Charge], workers: int, processes: int
-) -> tuple[float, dict[str, int]]:
-    """The same stream split over processes (a duplicate may land in another process)."""
+async def run_processes(
+    services: Any, url: str, stream: list[ledger.Charge], workers: int, processes: int
+) -> tuple[float, float, dict[str, int], dict[int, float] | None]:
+    """The same stream split over processes (a duplicate may land in another process).
+    Returns (seconds, worker CPU seconds, outcomes, backend CPU by pid at the end)."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
-    barrier, out = ctx.Barrier(processes), ctx.Queue()
+    barrier, done, out = ctx.Barrier(processes), ctx.Barrier(processes + 1), ctx.Queue()
     parts = [
         [(c.charge_id, c.payload or "") for c in stream[i::processes]] for i in range(processes)
     ]
     procs = [
-        ctx.Process(target=_child, args=(url, part, max(1, workers // processes), barrier, out))
+        ctx.Process(
+            target=_child, args=(url, part, max(1, workers // processes), barrier, done, out)
+        )
         for part in parts
     ]
     for p in procs:
         p.start()
-    results = [out.get() for _ in procs]
+    loop = asyncio.get_running_loop()
+    results = [await loop.run_in_executor(None, out.get) for _ in procs]
+    cpu_after = await backend_cpu(services)
+    await loop.run_in_executor(None, done.wait)
     for p in procs:
         p.join()
     outcomes: dict[str, int] = {}
-    for _, o in results:
+    for _, _, o in results:
         for k, v in o.items():
             outcomes[k] = outcomes.get(k, 0) + v
-    return max(t for t, _ in results), outcomes
+    return max(t for t, _, _ in results), sum(c for _, c, _ in results), outcomes, cpu_after
 
 
 async def run(
@@ -144,12 +188,21 @@ async def run(
     stream = charges + [rng.choice(charges) for _ in range(events - unique)]
     rng.shuffle(stream)
     outcomes: dict[str, int] = {}
+    cpu_before = await backend_cpu(services)
     if processes <= 1:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         outcomes = await apply_stream(services, stream, workers)
-        elapsed = time.perf_counter() - t0
+        elapsed, worker_cpu = time.perf_counter() - t0, time.process_time() - c0
+        cpu_after = await backend_cpu(services)
     else:
-        elapsed, outcomes = run_processes(url, stream, workers, processes)
+        elapsed, worker_cpu, outcomes, cpu_after = await run_processes(
+            services, url, stream, workers, processes
+        )
+    server_cpu = (
+        sum(v - (cpu_before or {}).get(pid, 0.0) for pid, v in cpu_after.items())
+        if cpu_after is not None
+        else None
+    )
     async with services.session_factory() as s:
         pays = (await s.execute(select(func.count(Payment.id)))).scalar_one()
         grants = (
@@ -177,6 +230,12 @@ async def run(
         "processes": processes,
         "seconds": round(elapsed, 3),
         "events_per_second": round(len(stream) / elapsed, 1),
+        # CPU per event (ms): worker processes, and the PostgreSQL backends (null on SQLite,
+        # where the engine runs inside the workers, or a remote server)
+        "cpu_ms_per_event": {
+            "workers": round(1000 * worker_cpu / len(stream), 3),
+            "server": round(1000 * server_cpu / len(stream), 3) if server_cpu is not None else None,
+        },
         "outcomes": outcomes,
         "payment_rows": pays,
         "grants": grants,
@@ -212,7 +271,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--dup-rate", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--processes", type=int, default=1, help="split the workers over N processes")
+    ap.add_argument("--processes", type=int, default=2, help="split the workers over N processes")
     ap.add_argument(
         "--pg-url",
         default=os.environ.get(

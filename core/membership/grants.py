@@ -77,9 +77,16 @@ async def activate(
     session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member
 ) -> list[Invite]:
     """Grants for every target the member can be reached on; existing grants are kept."""
+    return await activate_for(session, clock, sub.id, plan, member)
+
+
+async def activate_for(
+    session: AsyncSession, clock: Clock, sub_id: int, plan: Plan, member: Member
+) -> list[Invite]:
+    """`activate` by subscription id (the payment path holds no ORM subscription)."""
     if not targets_for(plan):
         return []
-    have = {(g.platform, g.target, g.role) for g in await active_grants(session, sub.id)}
+    have = {(g.platform, g.target, g.role) for g in await active_grants(session, sub_id)}
     out: list[Invite] = []
     now = clock.now()
     accs = await accounts(session, member.id)
@@ -87,7 +94,7 @@ async def activate(
         if (platform, target, role) in have or _account_id(accs, platform) is None:
             continue
         g = AccessGrant(
-            subscription_id=sub.id,
+            subscription_id=sub_id,
             member_id=member.id,
             platform=platform,
             target=target,

@@ -24,6 +24,7 @@ Stripe webhook `core.payments.stripe.handle_webhook` (bot/http/stripe.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -75,34 +76,42 @@ async def activate_paid(
     auto_renew: bool = False,
     days: int | None = None,
     actor_member_id: int | None = None,
+    payer: Member | None = None,
+    also_audit: Sequence[dict[str, Any]] = (),
 ) -> tuple[list[AnyReply], int]:
-    """One paid (or granted) period: PAY transition, grants, and the member's confirmation."""
-    sub = await subscriptions.get_or_create(session, services, member_id, plan, source)
-    if sub.state == State.BANNED:
+    """One paid (or granted) period: PAY transition, grants, and the member's confirmation.
+
+    Every payment goes through here, so it runs on Core (`subscriptions.lock` / `pay`): lock
+    the row, step the state machine, one UPDATE and one audit INSERT that also carries the
+    caller's `also_audit` rows. `payer`: the member, when the caller already loaded it."""
+    sub_id, before = await subscriptions.lock(session, services, member_id, plan, source)
+    if before.state is State.BANNED:
         raise MembershipError("banned")
-    p = plan if days is None else _with_period(plan, days)
-    effects = await subscriptions.transition(
+    member = payer if payer is not None and payer.id == member_id else None
+    if member is None:
+        member = await _member(session, member_id)
+    after, effects = await subscriptions.pay(
         session,
         services,
-        sub,
-        p,
-        Ev.PAY,
+        sub_id,
+        before,
+        plan if days is None else _with_period(plan, days),
+        member,
         actor=actor,
+        source=source,
         paid_until=paid_until,
+        external_ref=external_ref,
+        auto_renew=auto_renew,
         actor_member_id=actor_member_id,
+        also_audit=also_audit,
     )
-    sub.source = source
-    if external_ref:
-        sub.external_ref = external_ref
-    sub.auto_renew = auto_renew
-    member = await _member(session, member_id)
     msg = dm(
         member,
         "membership.activated",
         plan=plans.title(plan, member.locale),
-        until=when(sub.current_period_end, member),
+        until=when(after.period_end, member),
     )
-    return [msg, *effects], sub.id
+    return [msg, *effects], sub_id
 
 
 def _with_period(plan: Plan, days: int) -> Plan:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
+from sqlalchemy.orm.util import identity_key
 
+from core import audit as audit_mod
 from core.audit import audit
 from core.context import Services
 from core.membership import grants
@@ -30,10 +33,15 @@ def terms(plan: Plan, paid_until: datetime | None = None) -> Terms:
 
 
 def _dump(sub: Subscription) -> dict[str, object]:
+    return _dump_snap(snapshot(sub))
+
+
+def _dump_snap(snap: Snapshot) -> dict[str, object]:
+    """How the audit log shows a subscription's state (the same for `transition` and `pay`)."""
     return {
-        "state": sub.state,
-        "period_end": sub.current_period_end.isoformat() if sub.current_period_end else None,
-        "grace_until": sub.grace_until.isoformat() if sub.grace_until else None,
+        "state": snap.state.value,
+        "period_end": snap.period_end.isoformat() if snap.period_end else None,
+        "grace_until": snap.grace_until.isoformat() if snap.grace_until else None,
     }
 
 
@@ -76,6 +84,101 @@ async def get_or_create(
     )
     sub = (await session.scalars(stmt, execution_options={"populate_existing": True})).one()
     return sub
+
+
+_TABLE: Table = Subscription.__table__  # type: ignore[assignment]
+_LOCK: dict[str, Any] = {}  # dialect name -> the upsert below, built once
+# The PAY write: values come as parameters named after the columns (SET clause).
+_PAY = update(_TABLE).where(_TABLE.c.id == bindparam("sub_id"))
+
+
+def _lock_stmt(dialect: str) -> Any:
+    stmt = _LOCK.get(dialect)
+    if stmt is None:
+        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+        stmt = _LOCK[dialect] = ins.on_conflict_do_update(
+            index_elements=["member_id", "plan_id"], set_={"plan_id": ins.excluded.plan_id}
+        ).returning(_TABLE.c.id, _TABLE.c.state, _TABLE.c.current_period_end, _TABLE.c.grace_until)
+    return stmt
+
+
+async def lock(
+    session: AsyncSession, services: Services, member_id: int, plan: Plan, source: str
+) -> tuple[int, Snapshot]:
+    """`get_or_create` on Core for the payment hot path: (row id, its snapshot), the row
+    created `pending` if missing and locked for this transaction, no ORM object loaded.
+    Pending ORM changes are flushed first, so they cannot land after (and over) our write."""
+    await session.flush()
+    conn = await session.connection()
+    now = services.clock.now()
+    row = (
+        await conn.execute(
+            _lock_stmt(conn.dialect.name),
+            {
+                "member_id": member_id,
+                "plan_id": plan.id,
+                "state": State.PENDING.value,
+                "started_at": now,
+                "updated_at": now,
+                "source": source,
+                "auto_renew": False,
+            },
+        )
+    ).one()
+    return row.id, Snapshot(State(row.state), row.current_period_end, row.grace_until)
+
+
+async def pay(
+    session: AsyncSession,
+    services: Services,
+    sub_id: int,
+    before: Snapshot,
+    plan: Plan,
+    member: Member,
+    *,
+    actor: str,
+    source: str,
+    paid_until: datetime | None = None,
+    external_ref: str | None = None,
+    auto_renew: bool = False,
+    actor_member_id: int | None = None,
+    also_audit: Sequence[dict[str, Any]] = (),
+) -> tuple[Snapshot, list[AnyReply]]:
+    """`transition(..., Ev.PAY)` for a row `lock` returned, written on Core: the same `step`,
+    audit row and grants, then one UPDATE and one audit INSERT (with the caller's
+    `also_audit` rows). An ORM copy of the row in the session is expired, not left stale."""
+    now = services.clock.now()
+    after = step(before, Ev.PAY, now, terms(plan, paid_until))
+    values: dict[str, Any] = {
+        "sub_id": sub_id,
+        "state": after.state.value,
+        "current_period_end": after.period_end,
+        "grace_until": after.grace_until,
+        "updated_at": now,
+        "source": source,
+        "auto_renew": auto_renew,
+    }
+    if external_ref:
+        values["external_ref"] = external_ref
+    conn = await session.connection()
+    await conn.execute(_PAY, values)
+    row = audit_mod.entry(
+        services.clock,
+        actor=actor,
+        action=f"subscription.{Ev.PAY.value}",
+        target=f"member:{member.id}",
+        before=_dump_snap(before),
+        after={**_dump_snap(after), "plan": plan.code},
+        actor_member_id=actor_member_id,
+    )
+    await audit_mod.write(conn, [row, *also_audit])
+    cached = session.sync_session.identity_map.get(identity_key(Subscription, sub_id))
+    if cached is not None:
+        session.expire(cached)
+    effects: list[AnyReply] = []
+    if has_access(after.state) and not has_access(before.state) and grants.targets_for(plan):
+        effects += await grants.activate_for(session, services.clock, sub_id, plan, member)
+    return after, effects
 
 
 async def for_member(session: AsyncSession, member_id: int) -> list[tuple[Subscription, Plan]]:

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from core import audit as audit_mod
 from core import metrics
 from core.audit import audit
 from core.context import Services
@@ -80,32 +81,49 @@ class Outcome:
     reason: str = ""
 
 
-async def _insert(session: AsyncSession, services: Services, c: Charge) -> int | None:
-    dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Payment)
-    stmt = (
-        ins.values(
-            provider=c.provider,
-            provider_charge_id=c.charge_id[:255],
-            member_id=None,
-            plan_id=None,
-            amount=c.amount,
-            currency=c.currency.upper()[:8],
-            status=RECORDED,
-            raw_hash=hashlib.sha256(c.raw).hexdigest() if c.raw else "",
-            note="",
-            created_at=services.clock.now(),
-            ext_ref=c.ext_ref,
-            meta={
-                **c.meta,
-                **({"paid_until": c.paid_until.isoformat()} if c.paid_until else {}),
-                **({"auto_renew": True} if c.auto_renew else {}),
-            },
-        )
-        .on_conflict_do_nothing(index_elements=["provider", "provider_charge_id"])
-        .returning(Payment.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+_TABLE: Table = Payment.__table__  # type: ignore[assignment]
+# Hot-path statements, built once (per dialect for the upsert): per-call statement building
+# and ORM execution were most of a payment's CPU. Values come as parameters.
+_INSERT: dict[str, Any] = {}
+_LOCK = (
+    select(_TABLE.c.id, _TABLE.c.status)
+    .where(_TABLE.c.provider == bindparam("p"), _TABLE.c.provider_charge_id == bindparam("c"))
+    .with_for_update()
+)
+# SET values come as parameters named after the columns; the flip stays conditional.
+_FLIP = update(_TABLE).where(_TABLE.c.id == bindparam("pay_id"), _TABLE.c.status == RECORDED)
+
+
+def _insert_stmt(dialect: str) -> Any:
+    stmt = _INSERT.get(dialect)
+    if stmt is None:
+        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+        stmt = _INSERT[dialect] = ins.on_conflict_do_nothing(
+            index_elements=["provider", "provider_charge_id"]
+        ).returning(_TABLE.c.id)
+    return stmt
+
+
+async def _insert(conn: AsyncConnection, services: Services, c: Charge) -> int | None:
+    params = {
+        "provider": c.provider,
+        "provider_charge_id": c.charge_id[:255],
+        "member_id": None,
+        "plan_id": None,
+        "amount": c.amount,
+        "currency": c.currency.upper()[:8],
+        "status": RECORDED,
+        "raw_hash": hashlib.sha256(c.raw).hexdigest() if c.raw else "",
+        "note": "",
+        "created_at": services.clock.now(),
+        "ext_ref": c.ext_ref,
+        "meta": {
+            **c.meta,
+            **({"paid_until": c.paid_until.isoformat()} if c.paid_until else {}),
+            **({"auto_renew": True} if c.auto_renew else {}),
+        },
+    }
+    return (await conn.execute(_insert_stmt(conn.dialect.name), params)).scalar_one_or_none()
 
 
 def _match_intent(c: Charge, intent: PaymentIntent) -> None:
@@ -127,8 +145,7 @@ async def _bind(
     session: AsyncSession, services: Services, c: Charge
 ) -> tuple[int, Plan, Member | None]:
     """(member_id, plan, payer if loaded) this charge pays for, or PaymentRejected with the
-    reason. The caller keeps the payer referenced so the session's identity map serves it
-    to the grant (the map holds objects weakly)."""
+    reason. The payer goes to the grant, which would otherwise load it again."""
     if c.payload is not None:
         intent, plan, payer = await payload_mod.resolve_with_payer(session, services, c.payload)
         try:
@@ -257,18 +274,38 @@ class _Lost(Exception):
 
 
 async def _apply(
-    session: AsyncSession, services: Services, pay_id: int, c: Charge, member_id: int, plan: Plan
+    session: AsyncSession,
+    services: Services,
+    pay_id: int,
+    c: Charge,
+    member_id: int,
+    plan: Plan,
+    payer: Member | None = None,
 ) -> Outcome:
     """Grant and flip `recorded -> applied` inside one savepoint.
 
     The caller holds the payment row (inserted it in this transaction, or locked it), and the
     flip is still conditional on `recorded`: if it finds the row already applied, the
     savepoint (and the grant in it) rolls back and the outcome is a duplicate. Statements:
-    the subscription upsert (locks it), its update and both audit rows in one flush, and the
+    the subscription upsert (locks it), its update, both audit rows in one INSERT, and the
     payment update."""
     from core.membership import service  # the service layer sits on top of the ledger
 
     now = services.clock.now()
+    applied = audit_mod.entry(
+        services.clock,
+        actor=c.actor,
+        action="payment.applied",
+        target=f"payment:{pay_id}",
+        after={
+            "provider": c.provider,
+            "charge": c.charge_id,
+            "amount": c.amount,
+            "currency": c.currency,
+            "plan": plan.code,
+            "member": member_id,
+        },
+    )
     try:
         async with session.begin_nested():
             replies, sub_id = await service.activate_paid(
@@ -281,36 +318,22 @@ async def _apply(
                 paid_until=c.paid_until,
                 external_ref=c.ext_ref if c.auto_renew else None,
                 auto_renew=c.auto_renew,
+                payer=payer,
+                also_audit=[applied],
             )
-            await audit(
-                session,
-                services.clock,
-                actor=c.actor,
-                action="payment.applied",
-                target=f"payment:{pay_id}",
-                after={
-                    "provider": c.provider,
-                    "charge": c.charge_id,
-                    "amount": c.amount,
-                    "currency": c.currency,
-                    "plan": plan.code,
-                    "member": member_id,
+            conn = await session.connection()
+            won = await conn.execute(
+                _FLIP,
+                {
+                    "pay_id": pay_id,
+                    "status": APPLIED,
+                    "applied_at": now,
+                    "member_id": member_id,
+                    "plan_id": plan.id,
+                    "subscription_id": sub_id,
                 },
-                flush=False,
             )
-            won = await session.execute(
-                update(Payment)
-                .where(Payment.id == pay_id, Payment.status == RECORDED)
-                .values(
-                    status=APPLIED,
-                    applied_at=now,
-                    member_id=member_id,
-                    plan_id=plan.id,
-                    subscription_id=sub_id,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if won.rowcount != 1:  # type: ignore[attr-defined]
+            if won.rowcount != 1:
                 raise _Lost
     except _Lost:
         return Outcome("duplicate", pay_id)
@@ -343,18 +366,10 @@ async def _apply(
 async def process(session: AsyncSession, services: Services, c: Charge) -> Outcome:
     """Record, verify and apply one charge inside the caller's transaction. Never raises
     for bad input: a mismatch is a `rejected` outcome with replies for payer and moderators."""
-    pay_id = await _insert(session, services, c)
+    conn = await session.connection()
+    pay_id = await _insert(conn, services, c)
     if pay_id is None:  # already there: lock it so a racing completion waits for us
-        row = (
-            await session.execute(
-                select(Payment.id, Payment.status)
-                .where(
-                    Payment.provider == c.provider,
-                    Payment.provider_charge_id == c.charge_id[:255],
-                )
-                .with_for_update()
-            )
-        ).one()
+        row = (await conn.execute(_LOCK, {"p": c.provider, "c": c.charge_id[:255]})).one()
         pay_id, status = row
         if status != RECORDED:
             metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
@@ -364,9 +379,7 @@ async def process(session: AsyncSession, services: Services, c: Charge) -> Outco
         member_id, plan, payer = await _bind(session, services, c)
     except PaymentRejected as err:
         return await _reject(session, services, pay_id, c, err)
-    out = await _apply(session, services, pay_id, c, member_id, plan)
-    del payer  # held until the grant is done (see _bind)
-    return out
+    return await _apply(session, services, pay_id, c, member_id, plan, payer)
 
 
 async def complete_recorded(
