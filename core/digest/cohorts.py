@@ -4,8 +4,9 @@ Communities that prefer a channel to mass DMs list `[[digest_channels]]` in the 
 cohort (members with access to a plan, and/or of one language), where its digest goes
 (`platform`, `channel_id`, `thread_id`), when (`frequency`, `weekday`, `hour` in the
 community's timezone), and whether its members still get their personal DM digests
-(`personal`). The routing decision is `channel_only()`: the drain cancels a personal digest
-for a member whose every cohort has `personal = false`.
+(`personal`). The routing decision is `channel_only()`: compose skips the personal digest of
+a member whose every cohort has `personal = false`, and the drain cancels one still queued
+(e.g. composed before the member joined such a cohort).
 
 Content is not personal: what the cohort opened most in the last week (the newest courses
 when it opened nothing), each with a link button. One outbox row per cohort and period

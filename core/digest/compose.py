@@ -80,6 +80,8 @@ class Prefetch:
     arms: dict[int, list[str]] = field(default_factory=dict)
     # member -> course suggestions from one batch call of the recommender (recommend_many)
     recs: dict[int, list[Item]] | None = None
+    # member -> study partners from one batch call of the recommender (peers_many)
+    peers: dict[int, list[Item]] | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
@@ -148,7 +150,10 @@ async def gather_items(
     progress = pre.progress.get(member.id, []) if pre.progress is not None else None
     items += await providers.progress_nudges(session, member, now, locale, rows=progress)
     if member.peer_opt_in:
-        items += list(await _safe(rec, "peers_for", session, member, 1, locale, None))[:1]
+        if pre.peers is not None and member.id in pre.peers:
+            items += pre.peers[member.id][:1]
+        else:
+            items += list(await _safe(rec, "peers_for", session, member, 1, locale, None))[:1]
     items += await providers.open_questions(session, member, now, locale, rows=pre.questions)
     items += await providers.upcoming_events(session, member, now, locale, rows=pre.events)
     for name, fn in sorted(providers.SECTIONS.items()):
@@ -219,6 +224,27 @@ async def batch_recommendations(
             return got
     except Exception:  # noqa: BLE001 - the per-member path (and its fallback) still answers
         log.exception("batch recommendations failed for %d members", len(want))
+        return None
+
+
+async def batch_peers(
+    session: AsyncSession, services: Services, members: list[Member]
+) -> dict[int, list[Item]] | None:
+    """Study partners for a chunk's opted-in members in one recommender pass, in chunk order
+    (each pick still counts against the next: no repeated pair, the per-member cap).
+
+    A recommender without ``peers_many`` keeps the per-member path; if the batch fails,
+    nothing it wrote stays (savepoint) and every member falls back to that path."""
+    many = getattr(providers.recommender(services), "peers_many", None)
+    want = [m for m in members if m.peer_opt_in]
+    if many is None or not want:
+        return None
+    try:
+        async with session.begin_nested():
+            got: dict[int, list[Item]] | None = await many(session, want, 1)
+            return got
+    except Exception:  # noqa: BLE001 - the per-member path (and its fallback) still answers
+        log.exception("batch study partners failed for %d members", len(want))
         return None
 
 
@@ -356,6 +382,7 @@ class ComposeReport:
     empty: int = 0
     skipped: int = 0  # already composed (by us earlier or by another process)
     deferred: int = 0  # due but left for the next run (max_members)
+    channel_only: int = 0  # due, but their digest is their cohort's channel post (no DM)
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:
@@ -529,6 +556,16 @@ async def compose_due(
             report.skipped += 1
             continue
         todo.append((mid, due.period_key))
+    if services.settings.digest_channels and todo:
+        # the drain would cancel their DM anyway: not composing it saves the work (and keeps
+        # course suggestions from being logged as shown); the drain still checks at send
+        from core.digest.cohorts import channel_only
+
+        async with factory() as s:
+            quiet = await channel_only(s, services.settings, [mid for mid, _ in todo])
+        if quiet:
+            report.channel_only = sum(1 for mid, _ in todo if mid in quiet)
+            todo = [(mid, key) for mid, key in todo if mid not in quiet]
     if max_members is not None and len(todo) > max_members:
         report.deferred = len(todo) - max_members
         todo = todo[:max_members]
@@ -544,10 +581,10 @@ async def compose_due(
                 .all()
             }
             pre = await Prefetch.load(s, list(members), now)
+            ordered = [(members[mid], key) for mid, key in part if mid in members]
             pre.recs = await batch_recommendations(s, services, list(members.values()), pre)
-            counts = await compose_chunk(
-                s, services, [(members[mid], key) for mid, key in part if mid in members], now, pre
-            )
+            pre.peers = await batch_peers(s, services, [m for m, _ in ordered])
+            counts = await compose_chunk(s, services, ordered, now, pre)
             report.skipped += counts["skipped"]
             report.queued += counts["queued"]
             report.empty += counts["empty"]

@@ -12,7 +12,7 @@ import importlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -153,15 +153,28 @@ async def _call_service(
     raise TypeError(f"cannot call {fn!r} as recommend_for(session, member_id, k)")
 
 
-async def _with_titles(session: AsyncSession, items: list[Item], locale: str) -> list[Item]:
-    """Fill in titles and links the recommender left out (it may return only ids)."""
+async def _courses_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Course]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Course).where(Course.id.in_(wanted)))
+    return {c.id: c for c in rows.scalars()}
+
+
+async def _with_titles(
+    session: AsyncSession,
+    items: list[Item],
+    locale: str,
+    found: dict[int, Course] | None = None,
+) -> list[Item]:
+    """Fill in titles and links the recommender left out (it may return only ids).
+
+    ``found``: courses already loaded for a whole batch (else one query here)."""
     missing = [i.ref for i in items if not i.title or not i.url]
     if not missing:
         return items
-    found = {
-        c.id: c
-        for c in (await session.execute(select(Course).where(Course.id.in_(missing)))).scalars()
-    }
+    if found is None:
+        found = await _courses_by_id(session, missing)
     out = []
     for it in items:
         c = found.get(it.ref)
@@ -221,11 +234,20 @@ class RecommendServiceAdapter:
         if fn is None:
             return None
         got = await fn(self.services, session, [m.id for m in members], k)
-        out: dict[int, list[Item]] = {}
-        for m in members:
-            locale = _locale(m)
-            out[m.id] = await _with_titles(session, _course_items(got.get(m.id), locale), locale)
-        return out
+        items = {m.id: _course_items(got.get(m.id), _locale(m)) for m in members}
+        missing = {i.ref for its in items.values() for i in its if not i.title or not i.url}
+        found = await _courses_by_id(session, missing)
+        return {m.id: await _with_titles(session, items[m.id], _locale(m), found) for m in members}
+
+    async def peers_many(
+        self, session: AsyncSession, members: Sequence[Member], k: int
+    ) -> dict[int, list[Item]] | None:
+        """Study partners for many members in one pass (None: the service has no batch API)."""
+        fn = getattr(self.mod, "peers_many", None)
+        if fn is None:
+            return None
+        got = await fn(self.services, session, [m.id for m in members], k)
+        return {m.id: _peer_items(got.get(m.id), _locale(m)) for m in members}
 
     async def peers_for(
         self, session: AsyncSession, member: Member, k: int, locale: str
@@ -234,15 +256,20 @@ class RecommendServiceAdapter:
         if fn is None:
             return await self.fallback.peers_for(session, member, k, locale)
         got = await _call_service(fn, self.services, session, member.id, k)
-        out = []
-        for p in got or []:
-            pid = _first_attr(p, "member_id", "peer_id", "id")
-            if pid is None:
-                continue
-            name = _first_attr(p, "display_name", "name", default="") or f"#{pid}"
-            reason = _first_attr(p, "explanation", "reason", default="")
-            out.append(Item("peer", int(pid), str(name), _reason_text(reason, locale)))
-        return out
+        return _peer_items(got, locale)
+
+
+def _peer_items(got: Any, locale: str) -> list[Item]:
+    """The recommender's study partners (objects or dicts) as digest items in ``locale``."""
+    out = []
+    for p in got or []:
+        pid = _first_attr(p, "member_id", "peer_id", "id")
+        if pid is None:
+            continue
+        name = _first_attr(p, "display_name", "name", default="") or f"#{pid}"
+        reason = _first_attr(p, "explanation", "reason", default="")
+        out.append(Item("peer", int(pid), str(name), _reason_text(reason, locale)))
+    return out
 
 
 @dataclass

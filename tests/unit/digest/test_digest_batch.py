@@ -1,5 +1,5 @@
-"""Composing many digests asks the recommender once per chunk (recommend_many), with the
-same suggestions the per-member path gives; a failing batch falls back per member."""
+"""Composing many digests asks the recommender once per chunk (recommend_many, peers_many),
+with the same suggestions the per-member path gives; a failing batch falls back per member."""
 
 from __future__ import annotations
 
@@ -16,13 +16,26 @@ from core.recommend.encoders import HashingEncoder
 from models.digest import Digest
 from models.interaction import Interaction
 from models.member import Member
+from models.recommend import PeerMatch
 
 
 class Spy(RecommendServiceAdapter):
-    def __init__(self, *a: Any, fail: bool = False) -> None:
+    def __init__(self, *a: Any, fail: bool = False, fail_peers: bool = False) -> None:
         super().__init__(*a)
-        self.fail = fail
+        self.fail, self.fail_peers = fail, fail_peers
         self.calls: dict[str, int] = {"many": 0, "one": 0}
+        self.peer_calls: dict[str, int] = {"many": 0, "one": 0}
+
+    async def peers_many(self, session, members, k):  # type: ignore[no-untyped-def]
+        self.peer_calls["many"] += 1
+        got = await super().peers_many(session, members, k)
+        if self.fail_peers:  # after the batch recorded its picks: they must not stay
+            raise RuntimeError("peers batch broke")
+        return got
+
+    async def peers_for(self, session, member, k, locale):  # type: ignore[no-untyped-def]
+        self.peer_calls["one"] += 1
+        return await super().peers_for(session, member, k, locale)
 
     async def recommend_many(self, session, members, k):  # type: ignore[no-untyped-def]
         self.calls["many"] += 1
@@ -35,7 +48,7 @@ class Spy(RecommendServiceAdapter):
         return await super().recommend_for(session, member, k, locale)
 
 
-async def _seed(services, clock) -> list[int]:
+async def _seed(services, clock, peers: bool = False) -> list[int]:
     now = clock.now()
     async with services.session_factory() as s, s.begin():
         courses = [
@@ -52,7 +65,14 @@ async def _seed(services, clock) -> list[int]:
         ids = []
         for i in range(8):
             tags = ("sql",) if i % 2 else ("python",)
-            m = await add_member(s, f"m{i}", now, tags=tags, locale="zh-CN" if i == 3 else "en")
+            m = await add_member(
+                s,
+                f"m{i}",
+                now,
+                tags=tags,
+                locale="zh-CN" if i == 3 else "en",
+                peer_opt_in=peers and i != 6,
+            )
             ids.append(m.id)
             pool = courses[:3] if i % 2 else courses[3:5]
             s.add(
@@ -69,9 +89,10 @@ async def _seed(services, clock) -> list[int]:
     return ids
 
 
-def _wire(services, fail: bool = False) -> Spy:
+def _wire(services, fail: bool = False, fail_peers: bool = False) -> Spy:
     services.extras["recommend.encoder"] = HashingEncoder()
-    spy = Spy(importlib.import_module("core.recommend.service"), services, fail=fail)
+    mod = importlib.import_module("core.recommend.service")
+    spy = Spy(mod, services, fail=fail, fail_peers=fail_peers)
     services.extras["digest.recommender"] = spy
     return spy
 
@@ -100,3 +121,39 @@ async def test_a_failing_batch_falls_back_to_one_member_at_a_time(services, cloc
     report = await compose_due(services)
     assert report.queued == 8
     assert spy.calls == {"many": 1, "one": 8}
+
+
+async def _peer_lines(services) -> tuple[dict[int, list[int]], list[tuple[int, int]]]:
+    async with services.session_factory() as s:
+        digests = (await s.execute(select(Digest))).scalars().all()
+        shown = {
+            d.member_id: [i["ref"] for i in d.content["items"] if i["kind"] == "peer"]
+            for d in digests
+        }
+        rows = await s.execute(select(PeerMatch.member_a_id, PeerMatch.member_b_id))
+        return shown, sorted((a, b) for a, b in rows)
+
+
+async def test_study_partners_come_from_one_batch_per_chunk(services, clock):
+    spy = _wire(services)
+    ids = await _seed(services, clock, peers=True)
+    report = await compose_due(services, chunk=5)
+    assert report.queued == 8
+    assert spy.peer_calls == {"many": 2, "one": 0}
+    shown, recorded = await _peer_lines(services)
+    assert shown[ids[6]] == []  # not opted in: nobody suggested to them, nor them to anyone
+    assert all(ids[6] not in refs for refs in shown.values())
+    assert sum(1 for refs in shown.values() if refs) >= 6  # the opted-in ones got a partner
+    # each line shown is the suggestion recorded for the member (no pair twice)
+    assert sorted((m, p) for m, refs in shown.items() for p in refs) == recorded
+    assert len({frozenset(p) for p in recorded}) == len(recorded)
+
+
+async def test_a_failing_peers_batch_falls_back_and_leaves_no_records(services, clock):
+    spy = _wire(services, fail_peers=True)
+    await _seed(services, clock, peers=True)
+    assert (await compose_due(services)).queued == 8
+    assert spy.peer_calls == {"many": 1, "one": 7}
+    shown, recorded = await _peer_lines(services)
+    # only the per-member path's picks are recorded: the failed batch's were rolled back
+    assert sorted((m, p) for m, refs in shown.items() for p in refs) == recorded
