@@ -1,12 +1,20 @@
-"""Hybrid retrieval: BM25 + dense embeddings, fused by reciprocal rank, with a confidence.
+"""Hybrid retrieval: BM25 + dense embeddings, fused by z-scored scores, with a confidence.
 
 ``HybridSearcher`` keeps one BM25 index (tokens from :mod:`core.qa.tokenize`, English and
 Chinese) and one dense index per distinct encoder. A query's language picks its encoder
 (MiniLM for English, E5 for Chinese by default); every document is embedded by every
 distinct encoder so either language can reach every entry.
 
-Fusion is reciprocal-rank fusion (``sum 1 / (rrf_k + rank)``): it needs no score
-normalisation between BM25 and cosine. Confidence is a separate, calibrated estimate that
+Fusion standardises each retriever's top-``CANDIDATES`` scores (z-scores per query, keys
+below a list's cut get its lowest score) and adds them with weights (lexical 1, dense
+``DENSE_WEIGHT``). Unlike reciprocal-rank fusion it keeps *how far* ahead a hit is: a long
+question gives BM25 many loosely matching posts with close scores, so its noisy top ranks
+move the fused order less than a clear dense lead does. A question written as a title line
+over a body is embedded both whole and by its title; each entry's dense score is the
+better of the two (the body often drifts into detail the earlier question never mentioned).
+Both choices were made on dev sets, see bench/README.md.
+
+Confidence is a separate, calibrated estimate that
 the top hit answers the query: a logistic model over features that mean the same thing on
 any corpus (cosine similarity, share of the query's idf mass matched, whether both
 retrievers agree on it, and its cosine lead over the runner-up). Its weights are fitted
@@ -31,10 +39,18 @@ from core.recommend.encoders import TextEncoder
 
 K = TypeVar("K", bound=Hashable)
 Mode = Literal["hybrid", "lexical", "dense"]
+Fusion = Literal["zscore", "rrf"]
 
-RRF_K = 10
+FUSION: Fusion = "zscore"
 DENSE_WEIGHT = 2.0
-"""Fusion weights (lexical 1.0): chosen on the title->question proxy, see bench/README.md."""
+"""Dense weight next to lexical 1.0 in z-score fusion: best mean MRR gain over the better
+single retriever on five dev sets (title, body, answer->question, question->answer,
+linked questions); see bench/README.md."""
+RRF_K = 10
+RRF_DENSE_WEIGHT = 2.0
+"""Reciprocal-rank fusion (``fusion="rrf"``), the earlier default, kept for comparison."""
+TITLE_MAX_CHARS = 200
+"""A first line up to this long, over more text, is read as the question's title."""
 CANDIDATES = 50
 """How many hits each retriever contributes to fusion."""
 LEAD_CAP = 0.3
@@ -99,6 +115,52 @@ def rrf_fuse(
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+def zscore_fuse(
+    lists: Sequence[Sequence[tuple[K, float]]],
+    weights: Sequence[float],
+    depths: Sequence[int],
+) -> list[tuple[K, float]]:
+    """Weighted sum of per-list z-scores, best first.
+
+    Each list holds one retriever's top hits ``(key, score)``, best first; ``depths[i]`` is
+    how many scores its statistics cover (a lexical list shorter than that is padded with
+    zeros: every unmatched document scores 0). A key missing from a list gets that list's
+    lowest covered score, since it ranked below all of them. A list whose scores are all
+    equal says nothing and adds 0.
+    """
+    stats: list[tuple[float, float, float]] = []
+    for hits, depth in zip(lists, depths, strict=True):
+        vals = [score for _, score in hits[:depth]]
+        vals += [0.0] * max(0, depth - len(vals))
+        if not vals:
+            stats.append((0.0, 0.0, 0.0))
+            continue
+        arr = np.asarray(vals, dtype=np.float64)
+        stats.append((float(arr.mean()), float(arr.std()), float(arr.min())))
+    keys: dict[K, None] = {}
+    for hits in lists:
+        for key, _ in hits:
+            keys.setdefault(key)
+    fused: dict[K, float] = dict.fromkeys(keys, 0.0)
+    for hits, w, (mean, std, floor) in zip(lists, weights, stats, strict=True):
+        if std <= 1e-12:
+            continue
+        scores = dict(hits)
+        for key in fused:
+            fused[key] += w * (max(scores.get(key, floor), floor) - mean) / std
+    return sorted(fused.items(), key=lambda kv: -kv[1])
+
+
+def question_parts(query: str) -> list[str]:
+    """The whole question, then its title when the first line is one over a body."""
+    text = query.strip()
+    head, sep, rest = text.partition("\n")
+    head = head.strip()
+    if not sep or not head or not rest.strip() or len(head) > TITLE_MAX_CHARS:
+        return [text]
+    return [text, head]
+
+
 def fit_calibration(
     features: npt.ArrayLike, labels: npt.ArrayLike, l2: float = 1e-2, iters: int = 50
 ) -> Calibration:
@@ -148,10 +210,14 @@ class HybridSearcher(Generic[K]):
         self,
         encoders: Mapping[str, TextEncoder] | TextEncoder | None,
         *,
+        fusion: Fusion = FUSION,
         rrf_k: int = RRF_K,
         candidates: int = CANDIDATES,
-        dense_weight: float = DENSE_WEIGHT,
+        dense_weight: float | None = None,
     ) -> None:
+        self.fusion = fusion
+        if dense_weight is None:
+            dense_weight = DENSE_WEIGHT if fusion == "zscore" else RRF_DENSE_WEIGHT
         self.dense_weight = dense_weight
         if encoders is None:
             enc_map: dict[str, TextEncoder] = {}
@@ -215,6 +281,17 @@ class HybridSearcher(Generic[K]):
         vec = enc.encode([query[:limit]], kind="query")
         return enc.name, l2_normalize(vec)[0]
 
+    def embed_question(
+        self, query: str, lang: str
+    ) -> tuple[str | None, npt.NDArray[np.float32] | None]:
+        """One row per :func:`question_parts` (whole question, title), one encoder call."""
+        enc = self.encoder_for(lang)
+        if enc is None:
+            return None, None
+        limit = min(MAX_QUERY_CHARS, PASSAGE_CHARS_BY_ENCODER.get(enc.name, MAX_QUERY_CHARS))
+        parts = [p[:limit] for p in question_parts(query)]
+        return enc.name, l2_normalize(enc.encode(parts, kind="query"))
+
     def search(
         self,
         query: str,
@@ -234,14 +311,14 @@ class HybridSearcher(Generic[K]):
         n = max(k, self.candidates)
         lex = self.lexical.search(tokenize(query), n, exclude) if mode != "dense" else []
         enc_name: str | None = None
-        qvec = None
+        qvecs = None
         dense_hits = []
         space: _Space[K] | None = None
         if mode != "lexical":
-            enc_name, qvec = self.embed_query(query, lang)
-            if enc_name is not None and qvec is not None:
+            enc_name, qvecs = self.embed_question(query, lang)
+            if enc_name is not None and qvecs is not None:
                 space = self._spaces[enc_name]
-                dense_hits = space.index.search(qvec, n, exclude)
+                dense_hits = space.index.search(qvecs, n, exclude)
         lex_rank = {h.key: i for i, h in enumerate(lex, start=1)}
         coverage = {h.key: h.coverage for h in lex}
         dense_rank = {h.key: i for i, h in enumerate(dense_hits, start=1)}
@@ -251,22 +328,31 @@ class HybridSearcher(Generic[K]):
             fused = [(h.key, h.score) for h in lex]
         elif mode == "dense":
             fused = [(h.key, h.score) for h in dense_hits]
-        else:
+        elif self.fusion == "rrf":
             fused = rrf_fuse(
                 [[h.key for h in lex], [h.key for h in dense_hits]],
                 self.rrf_k,
                 [1.0, self.dense_weight],
+            )
+        else:
+            pool = len(self.lexical) - (
+                sum(1 for x in exclude if x in self.lexical) if exclude else 0
+            )
+            fused = zscore_fuse(
+                [[(h.key, h.score) for h in lex], [(h.key, h.score) for h in dense_hits]],
+                [1.0, self.dense_weight],
+                [min(n, pool), len(dense_hits)],
             )
         fused = fused[:k]
         if not fused:
             return []
 
         # Cosines for fused keys the dense list did not reach (rare; cheap).
-        if space is not None and qvec is not None:
+        if space is not None and qvecs is not None:
             for key, _ in fused:
                 if key not in cosines:
                     vec = space.index.vector(key)
-                    cosines[key] = float(vec @ qvec) if vec is not None else 0.0
+                    cosines[key] = float((qvecs @ vec).max()) if vec is not None else 0.0
         cal = calibration_for(enc_name)
         best = dense_hits[0] if dense_hits else None
         second = dense_hits[1].score if len(dense_hits) > 1 else 0.0

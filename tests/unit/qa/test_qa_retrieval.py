@@ -6,7 +6,7 @@ import numpy as np
 
 from core.qa.bm25 import BM25Index
 from core.qa.dense import DenseIndex
-from core.qa.hybrid import rrf_fuse
+from core.qa.hybrid import question_parts, rrf_fuse, zscore_fuse
 from core.qa.index import KBItem, KnowledgeIndex
 from core.qa.tokenize import detect_language, tokenize, word_count
 from core.recommend.encoders import HashingEncoder
@@ -59,6 +59,58 @@ def test_rrf_fusion_rewards_agreement():
     assert [k for k, _ in fused][-1] in ("c", "d")
     fused = rrf_fuse([["a", "b"], ["b", "c"]], rrf_k=10, weights=[1.0, 2.0])
     assert fused[0][0] == "b"
+
+
+def test_zscore_fusion_follows_the_retriever_with_a_clear_lead():
+    # BM25 on a long question: many posts match a little, with close scores; dense has one
+    # clear winner. The clear lead decides, not the lexical order of near-ties.
+    lexical = [("a", 10.0), ("b", 9.9), ("c", 9.8), ("d", 9.7)]
+    dense = [("c", 0.90), ("a", 0.50), ("b", 0.49), ("d", 0.48)]
+    assert zscore_fuse([lexical, dense], [1.0, 1.0], [4, 4])[0][0] == "c"
+    # And the other way round: a keyword-exact hit far ahead in BM25 beats dense near-ties.
+    lexical = [("x", 30.0), ("a", 5.0), ("b", 4.9), ("c", 4.8)]
+    dense = [("a", 0.52), ("b", 0.51), ("x", 0.50), ("c", 0.49)]
+    assert zscore_fuse([lexical, dense], [1.0, 1.0], [4, 4])[0][0] == "x"
+
+
+def test_zscore_fusion_missing_keys_and_flat_lists():
+    # "z" is below the lexical cut: it gets that list's lowest score, like "b" there.
+    fused = dict(zscore_fuse([[("a", 3.0), ("b", 1.0)], [("z", 0.9), ("b", 0.1)]], [1, 1], [2, 2]))
+    assert fused["z"] == 0.0 and fused["a"] == 0.0 and fused["b"] == -2.0
+    # A lexical list shorter than its depth is padded with zeros (unmatched documents).
+    short = dict(zscore_fuse([[("a", 2.0)], []], [1, 1], [3, 0]))
+    assert short["a"] > 0
+    # All-equal scores carry no information.
+    flat = zscore_fuse([[("a", 1.0), ("b", 1.0)], [("b", 0.8), ("a", 0.2)]], [5, 1], [2, 2])
+    assert flat[0][0] == "b"
+
+
+def test_question_parts_reads_a_title_line_over_a_body():
+    assert question_parts("How do I reset it?\nI tried settings and it failed.") == [
+        "How do I reset it?\nI tried settings and it failed.",
+        "How do I reset it?",
+    ]
+    assert question_parts("just one line") == ["just one line"]
+    assert question_parts("title only\n   ") == ["title only"]
+    long_head = "x" * 300
+    assert question_parts(f"{long_head}\nbody") == [f"{long_head}\nbody"]
+
+
+def test_dense_search_with_several_query_rows_takes_the_best():
+    idx: DenseIndex[str] = DenseIndex()
+    idx.add_many(["x", "y"], np.eye(2, dtype=np.float32))
+    both = np.array([[1.0, 0.2], [0.0, 1.0]], dtype=np.float32)
+    hits = {h.key: h.score for h in idx.search(both, 2)}
+    assert hits["y"] == 1.0 and hits["x"] > 0.97
+
+
+def test_long_question_with_a_drifting_body_finds_its_entry(kb_index):
+    query = (
+        "How can I reset my password?\n"
+        "I looked at the refund rules for the annual plan and at the certificate page in my "
+        "profile, and the course on Grover's algorithm and entanglement, none of it helped."
+    )
+    assert kb_index.search(query, 3)[0].id == "reset-password"
 
 
 def test_known_answers_bilingual(kb_index):
