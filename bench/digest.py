@@ -191,9 +191,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with services.session_factory() as s:
             await get_service(services).ensure(s, clock.now())
         train_s = time.perf_counter() - t0
+    prof = None
+    if args.profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     t0 = time.perf_counter()
     report = await compose_due(services)
     compose_s = time.perf_counter() - t0
+    if prof is not None:
+        import pstats
+
+        prof.disable()
+        stats = pstats.Stats(prof, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        stats.sort_stats("tottime").print_stats(args.profile)
 
     async with services.session_factory() as s:
         queued = (await s.execute(select(func.count()).select_from(Outbox))).scalar_one()
@@ -339,6 +352,13 @@ def main() -> None:
         "--train-in-compose",
         action="store_true",
         help="count the recommender's first training inside the compose time",
+    )
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile compose (cProfile) and print its N costliest calls to stderr",
     )
     ap.add_argument("--out", default=str(Path(__file__).with_name("results") / "digest.json"))
     args = ap.parse_args()

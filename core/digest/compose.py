@@ -13,9 +13,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -428,12 +428,15 @@ async def compose_chunk(
         }
         for m, key, items, status, _ in prepared.values()
     ]
-    ins = _insert(session, Digest)
+    # Core inserts with a parameter list: one cached statement sent as multi-row batches
+    # (insertmanyvalues), instead of compiling a new 200-row VALUES per chunk
+    digests = Digest.__table__
     created = (
         await session.execute(
-            ins.values(rows)
+            _insert(session, digests)
             .on_conflict_do_nothing(index_elements=["member_id", "period_key"])
-            .returning(Digest.id, Digest.member_id)
+            .returning(digests.c.id, digests.c.member_id),
+            rows,
         )
     ).all()
     out["skipped"] = len(prepared) - len(created)
@@ -491,12 +494,13 @@ async def compose_chunk(
 
         from models.experiments import Exposure
 
-        await session.execute(insert(Exposure), exposures)
+        await session.execute(insert(cast(Table, Exposure.__table__)), exposures)
     if queue:
         await session.execute(
-            _insert(session, Outbox)
-            .values(queue)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            _insert(session, Outbox.__table__).on_conflict_do_nothing(
+                index_elements=["dedupe_key"]
+            ),
+            queue,
         )
     return out
 
