@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from core.qa.experts import Contribution, ExpertCandidate, rank_experts, relevance_by_member
+from core.qa.experts import (
+    Contribution,
+    ExpertCandidate,
+    rank_experts,
+    recent_activity,
+    relevance_by_member,
+)
 from core.qa.hybrid import Mode, fit_calibration
 from core.qa.index import KBItem, KnowledgeIndex
 from core.recommend.encoders import TextEncoder
@@ -331,13 +337,17 @@ def eval_experts(
     holdout: float = 0.2,
     similar: int = 50,
     n: int = 5,
-    prior_weight: float | None = None,
+    relevance_share: float | None = None,
+    window: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """For the latest ``holdout`` share of questions with an accepted answer, is its
     accepted answerer among the top ``n`` routed experts? Uses only what existed before
     each question: earlier questions (retrieved by the same hybrid index) and earlier
-    answers (who answered, accepted or not, and how fast). Baseline: the ``n`` members
-    with the most answers so far. The asker is never routed to."""
+    answers (who answered, accepted or not, how fast, and when). Baseline: the ``n``
+    members with the most answers so far. The asker is never routed to.
+
+    ``window=(lo, hi)`` evaluates the questions between those shares of the timeline
+    instead (an earlier slice, to choose weights on without touching the held-out one)."""
     answers = sorted(
         (a for a in ds.answers if a.get("owner_user_id") is not None),
         key=lambda a: a["creation_date"],
@@ -352,7 +362,8 @@ def eval_experts(
         ),
         key=lambda q: q["creation_date"],
     )
-    held = targets[int(len(targets) * (1 - holdout)) :]
+    lo, hi = window if window is not None else (1.0 - holdout, 1.0)
+    held = targets[int(len(targets) * lo) : int(len(targets) * hi)]
     questions = sorted(ds.questions.values(), key=lambda q: q["creation_date"])
     index = KnowledgeIndex(encoders, include_answer=False)
     qi = ai = 0
@@ -360,6 +371,7 @@ def eval_experts(
     answer_count: Counter[int] = Counter()
     accepted_count: Counter[int] = Counter()
     delays: dict[int, list[float]] = defaultdict(list)
+    answered_at: dict[int, list[datetime]] = defaultdict(list)
     hits_model = hits_base = hits_rel = 0
     evaluated = 0
     for q in held:
@@ -381,6 +393,7 @@ def eval_experts(
             )
             answer_count[uid] += 1
             accepted_count[uid] += accepted
+            answered_at[uid].append(_when(a["creation_date"]))
             if parent is not None:
                 delays[uid].append(
                     (_when(a["creation_date"]) - _when(parent["creation_date"])).total_seconds()
@@ -390,6 +403,7 @@ def eval_experts(
         truth = answer_by_id[q["accepted_answer_id"]]["owner_user_id"]
         asker = q.get("owner_user_id")
         evaluated += 1
+        asked = _when(now)
         hits = index.search(f"{q['title']}\n{q.get('body') or ''}", similar)
         rel = relevance_by_member([(h.id, max(h.hit.cosine, 0.0)) for h in hits], contributions)
         cands = [
@@ -399,6 +413,9 @@ def eval_experts(
                 accepted=accepted_count[uid],
                 answers=answer_count[uid],
                 median_response_hours=statistics.median(delays[uid]) if delays[uid] else None,
+                recent_answers=recent_activity(
+                    (asked - t).total_seconds() / 86400.0 for t in answered_at[uid]
+                ),
             )
             for uid, r in rel.items()
         ]
@@ -409,7 +426,7 @@ def eval_experts(
                 n,
                 load_cap=10**9,
                 exclude=[asker or -1],
-                **({} if prior_weight is None else {"prior_weight": prior_weight}),
+                **({} if relevance_share is None else {"relevance_share": relevance_share}),
             )
         ]
         # Relevance alone (no track-record weighting), to show what the weighting adds.
@@ -419,6 +436,7 @@ def eval_experts(
         hits_rel += truth in rel_only
         hits_base += truth in base
     return {
+        "window": [lo, hi],
         "held_out_questions": evaluated,
         f"recall@{n}_routing": round(hits_model / max(1, evaluated), 3),
         f"recall@{n}_relevance_only": round(hits_rel / max(1, evaluated), 3),

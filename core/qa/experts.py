@@ -4,18 +4,21 @@ Pure scoring. The service gathers, per member, evidence that they know the topic
 answered similar questions, or finished course material that matches the question),
 their track record and their current state; :func:`rank_experts` drops those who opted
 out, are in their quiet hours, are at their load cap or asked the question, and ranks the
-rest:
+rest by a smoothed mixture of "knows this topic" and "is answering these days":
 
-    score = (relevance + 0.2 * log1p(answers)) * (1 + 0.5 * log1p(accepted)) * responsiveness
+    score = 0.2 * relevance / sum(relevance) + 0.8 * activity / sum(activity)
 
 ``relevance`` is the summed similarity of the matching material they answered (accepted
-answers count double) or finished (half weight); ``responsiveness`` is ``1 / (1 +
-median_hours / 12)`` from their past reply delays (0.7 when unknown).
+answers count double) or finished (half weight); ``activity`` is their answer count with
+each answer's weight halving every 5 days (all-time count when the caller has no dates).
+Who answers is mostly who is around: on Quantum Computing SE a most-active-answerer list
+beat topical routing, and a recent-activity prior beats both (bench/README.md, weights
+chosen on an earlier time slice than the held-out one). Responsiveness (``1 / (1 +
+median_hours / 12)``, 0.7 when unknown) breaks ties.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -24,8 +27,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 ACCEPTED_WEIGHT = 2.0
 FINISHED_WEIGHT = 0.5
 UNKNOWN_RESPONSIVENESS = 0.7
-PRIOR_WEIGHT = 0.2
-"""Weight of general activity (log answers) next to topical relevance."""
+RELEVANCE_SHARE = 0.2
+"""Weight of the topical share in the mixture; the rest is the recent-activity share."""
+ACTIVITY_HALF_LIFE_DAYS = 5.0
+"""An answer's weight in ``activity`` halves every this many days."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class ExpertCandidate:
     accepted: int = 0
     answers: int = 0
     median_response_hours: float | None = None
+    recent_answers: float | None = None
+    """Answers weighted by age (:func:`recent_activity`); ``None``: use ``answers``."""
     open_threads: int = 0
     opted_out: bool = False
     in_quiet_hours: bool = False
@@ -79,9 +86,30 @@ def responsiveness(median_hours: float | None) -> float:
     return 1.0 / (1.0 + max(0.0, median_hours) / 12.0)
 
 
-def expert_score(c: ExpertCandidate, prior_weight: float = PRIOR_WEIGHT) -> float:
-    base = c.relevance + prior_weight * math.log1p(c.answers)
-    return base * (1.0 + 0.5 * math.log1p(c.accepted)) * responsiveness(c.median_response_hours)
+def recent_activity(
+    ages_days: Iterable[float], half_life: float = ACTIVITY_HALF_LIFE_DAYS
+) -> float:
+    """Answer count with each answer weighted ``0.5 ** (age / half_life)``."""
+    return sum(0.5 ** (max(0.0, age) / half_life) for age in ages_days)
+
+
+def _activity(c: ExpertCandidate) -> float:
+    return c.recent_answers if c.recent_answers is not None else float(c.answers)
+
+
+def expert_scores(
+    candidates: Sequence[ExpertCandidate], relevance_share: float = RELEVANCE_SHARE
+) -> dict[int, float]:
+    """Mixture of each member's share of the topical relevance and of the recent activity
+    among ``candidates``; shares keep the two on one scale whatever the corpus."""
+    rel_total = sum(max(0.0, c.relevance) for c in candidates)
+    act_total = sum(_activity(c) for c in candidates)
+    out: dict[int, float] = {}
+    for c in candidates:
+        rel = max(0.0, c.relevance) / rel_total if rel_total > 0 else 0.0
+        act = _activity(c) / act_total if act_total > 0 else 0.0
+        out[c.member_id] = relevance_share * rel + (1.0 - relevance_share) * act
+    return out
 
 
 def rank_experts(
@@ -90,19 +118,28 @@ def rank_experts(
     *,
     load_cap: int,
     exclude: Iterable[int] = (),
-    prior_weight: float = PRIOR_WEIGHT,
+    relevance_share: float = RELEVANCE_SHARE,
 ) -> list[tuple[int, float]]:
     """Up to ``n`` eligible members with positive relevance, best first."""
     skip = set(exclude)
-    scored: list[tuple[int, float]] = []
-    for c in candidates:
-        if c.member_id in skip or c.opted_out or c.in_quiet_hours:
-            continue
-        if c.open_threads >= load_cap or c.relevance <= 0:
-            continue
-        scored.append((c.member_id, expert_score(c, prior_weight)))
-    scored.sort(key=lambda ms: (-ms[1], ms[0]))
-    return scored[: max(0, n)]
+    eligible = [
+        c
+        for c in candidates
+        if c.member_id not in skip
+        and not c.opted_out
+        and not c.in_quiet_hours
+        and c.open_threads < load_cap
+        and c.relevance > 0
+    ]
+    scores = expert_scores(eligible, relevance_share)
+    eligible.sort(
+        key=lambda c: (
+            -round(scores[c.member_id], 12),
+            -responsiveness(c.median_response_hours),
+            c.member_id,
+        )
+    )
+    return [(c.member_id, scores[c.member_id]) for c in eligible[: max(0, n)]]
 
 
 def parse_quiet_hours(spec: str | None) -> tuple[time, time] | None:

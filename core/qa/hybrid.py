@@ -284,13 +284,14 @@ class HybridSearcher(Generic[K]):
     def embed_question(
         self, query: str, lang: str
     ) -> tuple[str | None, npt.NDArray[np.float32] | None]:
-        """One row per :func:`question_parts` (whole question, title), one encoder call."""
+        """One row per :func:`question_parts` (whole question, title). Encoded one at a
+        time: in one batch the short title would be padded to the whole question's length."""
         enc = self.encoder_for(lang)
         if enc is None:
             return None, None
         limit = min(MAX_QUERY_CHARS, PASSAGE_CHARS_BY_ENCODER.get(enc.name, MAX_QUERY_CHARS))
-        parts = [p[:limit] for p in question_parts(query)]
-        return enc.name, l2_normalize(enc.encode(parts, kind="query"))
+        rows = [enc.encode([part[:limit]], kind="query") for part in question_parts(query)]
+        return enc.name, l2_normalize(np.concatenate(rows, axis=0))
 
     def search(
         self,

@@ -475,12 +475,14 @@ async def route_experts(
     n_answers: Counter[int] = Counter()
     n_accepted: Counter[int] = Counter()
     delays: dict[int, list[timedelta]] = defaultdict(list)
+    ages_days: dict[int, list[float]] = defaultdict(list)
     for mid, accepted, at, asked_at in answers:
         if mid is None:
             continue
         n_answers[mid] += 1
         n_accepted[mid] += bool(accepted)
         delays[mid].append(at - asked_at)
+        ages_days[mid].append((now - at).total_seconds() / 86400.0)
     load = dict(
         (
             await session.execute(
@@ -507,6 +509,7 @@ async def route_experts(
                 accepted=n_accepted[mid],
                 answers=n_answers[mid],
                 median_response_hours=ex.median_hours(delays[mid]),
+                recent_answers=ex.recent_activity(ages_days[mid]),
                 open_threads=int(load.get(mid, 0)),
                 opted_out=bool(m.expert_opt_out) or m.role == "banned",
                 in_quiet_hours=ex.in_quiet_hours_h(now, m.timezone, m.quiet_start, m.quiet_end),

@@ -11,6 +11,7 @@ from core.qa.experts import (
     in_quiet_hours_h,
     median_hours,
     rank_experts,
+    recent_activity,
     relevance_by_member,
 )
 from core.qa.threshold import tune_threshold
@@ -53,6 +54,26 @@ def test_track_record_and_responsiveness_break_ties():
     slow = _c(2, 1.0, accepted=3, answers=5, median_response_hours=48.0)
     novice = _c(3, 1.0)
     assert [m for m, _ in rank_experts([slow, novice, fast], 3, load_cap=9)][0] == 1
+
+
+def test_recent_answerer_outranks_one_whose_answers_are_old():
+    # Same topical evidence; 30 answers two months ago vs 6 answers this week.
+    old_hand = _c(1, 1.0, answers=30, recent_answers=recent_activity([60.0] * 30))
+    regular = _c(2, 1.0, answers=6, recent_answers=recent_activity([1.0, 2.0, 3.0] * 2))
+    assert [m for m, _ in rank_experts([old_hand, regular], 2, load_cap=9)] == [2, 1]
+    assert recent_activity([0.0, 5.0, 10.0]) == 1.0 + 0.5 + 0.25
+    assert recent_activity([], half_life=5.0) == 0.0
+
+
+def test_topical_relevance_decides_between_equally_active_members():
+    on_topic = _c(1, 2.0, answers=4, recent_answers=2.0)
+    off_topic = _c(2, 0.1, answers=4, recent_answers=2.0)
+    ranked = rank_experts([off_topic, on_topic], 2, load_cap=9)
+    assert [m for m, _ in ranked] == [1, 2] and ranked[0][1] > ranked[1][1]
+    # Without dated answers the all-time count stands in for recent activity.
+    busy = _c(3, 0.5, answers=40)
+    quiet = _c(4, 0.6, answers=1)
+    assert rank_experts([quiet, busy], 1, load_cap=9)[0][0] == 3
 
 
 def test_quiet_hours_in_member_time_zone():
