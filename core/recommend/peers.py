@@ -247,7 +247,44 @@ def suggest_round(
 
 V = TypeVar("V")
 TABLE_MAX = 1 << 18  # largest lookup table of pairwise activity parts (else computed per pair)
-BLOCK_CELLS = 1 << 21  # score matrix cells per block (rows x members), bounds memory
+BLOCK_CELLS = 1 << 16  # score cells per block (rows x members): arrays stay in cache
+BITS_MAX = 256  # topics / courses up to this many: bit sets, else sparse rows
+
+
+class _Sets:
+    """Members' sets (goals, courses taken, ...) for counting pairwise overlaps exactly.
+
+    Small vocabularies are bit sets (``popcount(a & b)``, a few words per member); larger
+    ones sparse 0/1 rows (a sparse product). Neither goes through BLAS, whose threads only
+    contend with the rest of the process on a small box."""
+
+    def __init__(self, sets: Sequence[frozenset[V]], pos: Mapping[V, int]) -> None:
+        self.empty = not any(sets)
+        self.sizes = np.array([len(xs) for xs in sets], dtype=np.float64)
+        self.bits: np.ndarray | None = None
+        self.rows: sp.csr_matrix | None = None
+        if len(pos) <= BITS_MAX and hasattr(np, "bitwise_count"):
+            words = np.zeros((len(sets), max(1, -(-len(pos) // 64))), dtype=np.uint64)
+            for i, xs in enumerate(sets):
+                for x in xs:
+                    words[i, pos[x] // 64] |= np.uint64(1) << np.uint64(pos[x] % 64)
+            self.bits = words
+        else:
+            r = [i for i, xs in enumerate(sets) for _ in xs]
+            c = [pos[x] for xs in sets for x in xs]
+            data = np.ones(len(r), dtype=np.float64)
+            self.rows = sp.csr_matrix((data, (r, c)), shape=(len(sets), max(len(pos), 1)))
+
+    def overlap(self, rows: np.ndarray, other: _Sets) -> np.ndarray:
+        """|row member's set & each member's set in ``other``| as float64 (exact)."""
+        if self.bits is not None and other.bits is not None:
+            a, b = self.bits[rows], other.bits
+            count = np.bitwise_count(a[:, None, 0] & b[None, :, 0])
+            for w in range(1, a.shape[1]):
+                count += np.bitwise_count(a[:, None, w] & b[None, :, w])
+            return count.astype(np.float64)
+        assert self.rows is not None and other.rows is not None
+        return np.asarray((self.rows[rows] @ other.rows.T).toarray(), dtype=np.float64)
 
 
 def _codes(values: Sequence[V]) -> tuple[list[V], np.ndarray]:
@@ -257,26 +294,32 @@ def _codes(values: Sequence[V]) -> tuple[list[V], np.ndarray]:
     return list(where), codes
 
 
-def _onehot(sets: Sequence[frozenset[V]], pos: Mapping[V, int]) -> sp.csr_matrix:
-    """One row per member, a 1 in each column of ``pos`` the member's set holds."""
-    rows = [i for i, xs in enumerate(sets) for _ in xs]
-    cols = [pos[x] for xs in sets for x in xs]
-    data = np.ones(len(rows), dtype=np.float64)
-    return sp.csr_matrix((data, (rows, cols)), shape=(len(sets), max(len(pos), 1)))
-
-
 def _table(part: Callable[[PeerProfile, PeerProfile], float], ps: list[PeerProfile]) -> np.ndarray:
     """``part`` for every pair of distinct values (computed once, looked up per pair)."""
     out = np.array([[part(x, y) for y in ps] for x in ps], dtype=np.float64)
     return out.reshape(len(ps), len(ps))
 
 
+def _lookup(table: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> np.ndarray | float:
+    if table.shape == (1, 1):  # everyone alike (e.g. no time zones known): one number
+        return float(table[0, 0])
+    return table[np.ix_(codes[rows], codes)]
+
+
+def _share(count: np.ndarray, size: np.ndarray) -> np.ndarray | float:
+    """count / size where size > 0, else 0 (as ``len(a & b) / len(a) if a else 0.0``)."""
+    if not size.any():
+        return 0.0
+    out = np.zeros(count.shape)
+    return np.divide(count, size, out=out, where=size > 0)
+
+
 class PeerIndex:
     """Members' peer features as matrices, built once and reused for every batch.
 
-    Set overlaps become sparse products (counts are exact in float64), so a block of rows is
-    scored against everyone at once; activity and time-zone parts come from small tables
-    computed with the same scalar functions as ``value``: the scores equal
+    Set overlaps become matrix products (0/1 rows; counts are exact), so a block of members
+    is scored against everyone at once; activity and time-zone parts come from small
+    tables computed with the same scalar functions as ``value``: the scores equal
     ``reciprocal_score`` exactly (activity values too varied for a table are computed per
     pair with numpy, which may differ in the last bit)."""
 
@@ -287,14 +330,12 @@ class PeerIndex:
         self.pos = {p.member_id: i for i, p in enumerate(ps)}
         topics = {t: i for i, t in enumerate(sorted({t for p in ps for t in p.goals | p.knows}))}
         items = {c: i for i, c in enumerate(sorted({c for p in ps for c in p.taking | p.finished}))}
-        self.goals = _onehot([p.goals for p in ps], topics)
-        self.knows = _onehot([p.knows for p in ps], topics)
-        self.taking = _onehot([p.taking for p in ps], items)
-        self.finished = _onehot([p.finished for p in ps], items)
-        self.topics_any = _onehot([p.goals | p.knows for p in ps], topics)
-        self.items_any = _onehot([p.taking | p.finished for p in ps], items)
-        self.n_goals = np.array([len(p.goals) for p in ps], dtype=np.float64)
-        self.n_taking = np.array([len(p.taking) for p in ps], dtype=np.float64)
+        self.goals = _Sets([p.goals for p in ps], topics)
+        self.knows = _Sets([p.knows for p in ps], topics)
+        self.taking = _Sets([p.taking for p in ps], items)
+        self.finished = _Sets([p.finished for p in ps], items)
+        self.topics_any = _Sets([p.goals | p.knows for p in ps], topics)
+        self.items_any = _Sets([p.taking | p.finished for p in ps], items)
         self.opted = np.array([p.opted_in for p in ps], dtype=bool)
         self.activity = np.array([p.activity for p in ps], dtype=np.float64)
         self.log_activity = np.array([math.log1p(p.activity) for p in ps], dtype=np.float64)
@@ -311,48 +352,87 @@ class PeerIndex:
     def __len__(self) -> int:
         return len(self.profiles)
 
-    def _activity(self, rows: np.ndarray) -> np.ndarray:
+    def _activity(self, rows: np.ndarray) -> np.ndarray | float:
         if self.act_table is not None:
-            return self.act_table[np.ix_(self.act_code[rows], self.act_code)]
+            return _lookup(self.act_table, self.act_code, rows)
         la = self.log_activity
         part = np.exp(-np.abs(la[rows, None] - la[None, :]))
         idle = (self.activity[rows, None] <= 0) & (self.activity[None, :] <= 0)
         return np.where(idle, 0.0, part)
 
+    def _complement(self, rows: np.ndarray, forward: bool) -> np.ndarray | float:
+        """``_complement_part`` of row members with everyone (``forward``: what the row
+        member gains; else what each member gains from the row member)."""
+        n = (len(rows), len(self))
+        sizes_t = self.taking.sizes[rows, None] if forward else self.taking.sizes[None, :]
+        sizes_g = self.goals.sizes[rows, None] if forward else self.goals.sizes[None, :]
+        items: np.ndarray | float = 0.0
+        if not (self.taking.empty or self.finished.empty):
+            both = (
+                self.taking.overlap(rows, self.finished)
+                if forward
+                else self.finished.overlap(rows, self.taking)
+            )
+            items = _share(both, np.broadcast_to(sizes_t, n))
+        topics: np.ndarray | float = 0.0
+        if not (self.goals.empty or self.knows.empty):
+            both = (
+                self.goals.overlap(rows, self.knows)
+                if forward
+                else self.knows.overlap(rows, self.goals)
+            )
+            topics = _share(both, np.broadcast_to(sizes_g, n))
+        if isinstance(items, float) and isinstance(topics, float):
+            return max(items, topics)
+        return np.maximum(items, topics)
+
     def scores(self, rows: np.ndarray, w: PeerWeights = PeerWeights()) -> np.ndarray:
         """``reciprocal_score`` of each row member (index positions) with every member."""
         rows = np.asarray(rows, dtype=np.int64)
-
-        def overlap(x: sp.csr_matrix, y: sp.csr_matrix) -> np.ndarray:
-            return np.asarray((x[rows] @ y.T).toarray(), dtype=np.float64)
-
-        ng_r, ng = self.n_goals[rows, None], self.n_goals[None, :]
-        nt_r, nt = self.n_taking[rows, None], self.n_taking[None, :]
-        shared = overlap(self.goals, self.goals)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            goal = np.where((ng_r > 0) & (ng > 0), shared / (ng_r + ng - shared), 0.0)
-            items_ab = np.where(nt_r > 0, overlap(self.taking, self.finished) / nt_r, 0.0)
-            topics_ab = np.where(ng_r > 0, overlap(self.goals, self.knows) / ng_r, 0.0)
-            items_ba = np.where(nt > 0, overlap(self.finished, self.taking) / nt, 0.0)
-            topics_ba = np.where(ng > 0, overlap(self.knows, self.goals) / ng, 0.0)
-            act = self._activity(rows)
-            tz = self.tz_table[np.ix_(self.tz_code[rows], self.tz_code)]
-            # the same operations in the same order as value(): equal to the last bit
-            ab = w.goals * goal + w.complement * np.maximum(items_ab, topics_ab)
-            ab = ab + w.activity * act + w.timezone * tz
-            ba = w.goals * goal + w.complement * np.maximum(items_ba, topics_ba)
-            ba = ba + w.activity * act + w.timezone * tz
-            both = (ab > 0) & (ba > 0)
-            out: np.ndarray = np.where(both, 2 * ab * ba / (ab + ba), 0.0)
-        return out
+        shape = (len(rows), len(self))
+        goal = np.zeros(shape)
+        if not self.goals.empty:
+            shared = self.goals.overlap(rows, self.goals)
+            union = self.goals.sizes[rows, None] + self.goals.sizes[None, :] - shared
+            # one side empty: 0 / |other| = 0.0, as _jaccard; both empty: stays 0
+            np.divide(shared, union, out=goal, where=union > 0)
+        act = self._activity(rows)
+        tz = _lookup(self.tz_table, self.tz_code, rows)
+        # the same operations in the same order as value() (in place, to spare memory
+        # traffic): ((goals + complement) + activity) + timezone, equal to the last bit
+        ab, ba = goal * w.goals, goal * w.goals
+        for out, forward in ((ab, True), (ba, False)):
+            out += w.complement * self._complement(rows, forward)  # type: ignore[operator]
+            out += w.activity * act  # type: ignore[operator]
+            out += w.timezone * tz  # type: ignore[operator]
+        both = (ab > 0) & (ba > 0)
+        den = ab + ba
+        ab *= 2
+        ab *= ba  # (2 * ab) * ba
+        return np.divide(ab, den, out=np.zeros(shape), where=both)
 
     def related(self, rows: np.ndarray) -> np.ndarray:
         """Whether each row member shares a topic (goal or known) or a course with each
         member: the candidates worth scoring."""
         rows = np.asarray(rows, dtype=np.int64)
-        topics = self.topics_any[rows] @ self.topics_any.T
-        items = self.items_any[rows] @ self.items_any.T
-        return np.asarray((topics + items).toarray() > 0)
+        out = np.zeros((len(rows), len(self)), dtype=bool)
+        for sets in (self.topics_any, self.items_any):
+            if not sets.empty:
+                out |= sets.overlap(rows, sets) > 0
+        return out
+
+
+def _best(s: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest allowed scores, best first, ties to the lower index."""
+    if k == 1:
+        masked = np.where(allowed, s, -np.inf)
+        j = int(np.argmax(masked))  # the first of equal maxima: the lower member id
+        return np.array([j]) if allowed[j] else np.array([], dtype=np.int64)
+    idx = np.flatnonzero(allowed)
+    if len(idx) > k:  # keep those at least as good as the k-th, then order just those
+        kth = np.partition(-s[idx], k - 1)[k - 1]
+        idx = idx[-s[idx] <= kth]
+    return idx[np.argsort(-s[idx], kind="stable")[:k]]
 
 
 def match_many(
@@ -392,33 +472,32 @@ def match_many(
     ]
     full = np.fromiter((shown.get(int(i), 0) for i in index.ids), dtype=np.int64, count=n)
     open_ = index.opted & (full < cap)  # may still be suggested (updated as we go)
-    widen = index.busiest[:min_candidates]
+    busiest = np.zeros(n, dtype=bool)
+    busiest[index.busiest[:min_candidates]] = True
     step = max(1, BLOCK_CELLS // n)
     for lo in range(0, len(order), step):
         block = order[lo : lo + step]
         rows = np.array([index.pos[mid] for mid in block], dtype=np.int64)
-        scores, related = index.scores(rows, weights), index.related(rows)
+        scores = index.scores(rows, weights)
+        # what does not change while the block is served: related (or widened), good enough
+        fixed = index.related(rows)
+        if min_candidates > 0:
+            fixed[fixed.sum(axis=1) < min_candidates] |= busiest
+        fixed &= scores >= min_score
+        fixed[np.arange(len(rows)), rows] = False
         for r, mid in enumerate(block):
-            cand = related[r].copy()
-            if int(cand.sum()) < min_candidates:
-                cand[widen] = True
-            cand &= open_
-            cand[rows[r]] = False
+            allowed = fixed[r] & open_
             for other in pairs.get(mid, ()):
                 j = index.pos.get(other)
                 if j is not None:
-                    cand[j] = False
-            s = scores[r]
-            cand &= s >= min_score
-            idx = np.flatnonzero(cand)
-            best = idx[np.argsort(-s[idx], kind="stable")[:k]]  # ties: lower member id first
+                    allowed[j] = False
             me = index.profiles[rows[r]]
             names = titles(mid) if titles is not None else None
-            for j in best:
+            for j in _best(scores[r], allowed, k):
                 peer = index.profiles[j]
                 reasons = explain_pair(me, peer, names)
                 out[mid].append(
-                    PeerSuggestion(mid, peer.member_id, float(s[j]), reasons[0], reasons)
+                    PeerSuggestion(mid, peer.member_id, float(scores[r, j]), reasons[0], reasons)
                 )
                 pairs.setdefault(mid, set()).add(peer.member_id)
                 pairs.setdefault(peer.member_id, set()).add(mid)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from core.recommend.peers import (
     PastSuggestion,
@@ -181,3 +182,36 @@ def test_index_without_an_activity_table_scores_the_same(monkeypatch):
     got = index.scores(np.arange(len(members)))
     want = np.array([[reciprocal_score(a, b) for b in index.profiles] for a in index.profiles])
     assert np.allclose(got, want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("bits_max", [256, 0])  # bit sets (several words) / sparse rows
+def test_index_counts_overlaps_of_large_vocabularies(monkeypatch, bits_max):
+    import core.recommend.peers as peers
+
+    monkeypatch.setattr(peers, "BITS_MAX", bits_max)
+    rng = random.Random(9)
+    topics = [f"topic{i}" for i in range(150)]  # 150 topics: three 64-bit words
+    members = [
+        p(
+            i,
+            goals=rng.sample(topics, rng.randint(0, 6)),
+            knows=rng.sample(topics, rng.randint(0, 6)),
+            taking=rng.sample(range(200), rng.randint(0, 5)),
+            finished=rng.sample(range(200), rng.randint(0, 5)),
+            activity=float(i % 4),
+        )
+        for i in range(1, 50)
+    ]
+    index = PeerIndex(members)
+    got = index.scores(np.arange(len(members)))
+    want = np.array([[reciprocal_score(a, b) for b in index.profiles] for a in index.profiles])
+    assert (got == want).all()
+    shares = [
+        [
+            bool((a.goals | a.knows) & (b.goals | b.knows))
+            or bool((a.taking | a.finished) & (b.taking | b.finished))
+            for b in index.profiles
+        ]
+        for a in index.profiles
+    ]
+    assert (index.related(np.arange(len(members))) == np.array(shares)).all()
