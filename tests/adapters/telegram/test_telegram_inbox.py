@@ -191,15 +191,15 @@ async def test_two_consumers_apply_each_members_updates_in_order_and_once(app, d
         await asyncio.sleep(rng.uniform(0, 0.01))
         log.append((key, data["update_id"], "end"))
 
-    members = [user(7000 + n, f"M{n}", username=None) for n in range(4)]
-    updates = [message(members[n % 4], f"/whoami {n}") for n in range(24)]
+    members = [user(7000 + n, f"M{n}", username=None) for n in range(8)]
+    updates = [message(members[n % 8], f"/whoami {n}") for n in range(40)]
     writer = InboxWriter(app.services.session_factory, clock)
     await asyncio.gather(
         *(writer.append(u["update_id"], order_key(u) or "", json.dumps(u)) for u in updates)
     )
     await writer.close()
     consumers = [
-        InboxConsumer(app.services.session_factory, clock, apply, batch=4, idle_poll_s=0.01)
+        InboxConsumer(app.services.session_factory, clock, apply, batch=2, idle_poll_s=0.01)
         for _ in range(2)
     ]
     tasks = [asyncio.create_task(c.run()) for c in consumers]
