@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from core.recommend.evaluate import (
@@ -82,3 +83,26 @@ def test_select_blend_tunes_on_validation_and_scores_with_the_choice(community, 
     parts = model.score_parts([0, 1], outer.candidates)
     ranked = np.argsort(-model.score([0, 1], outer.candidates), axis=1)
     assert (ranked == np.argsort(-model.blend(parts, chosen), axis=1)).all()
+
+
+def test_benchmark_records_the_hybrids_paired_gap_to_each_baseline(community, fast):
+    """The JSON says how far the hybrid is from each baseline over the same users, with a
+    standard error, so a reader can tell a real win from a one-hit difference."""
+    from core.recommend.datasets import Dataset
+    from core.recommend.evaluate import run_benchmark
+    from core.recommend.models.popularity import Popularity
+
+    x = community.data.interactions
+    ds = Dataset("community", x, x.copy(), item_features=community.data.item_features)
+    results = run_benchmark(
+        ds,
+        splits=("warm",),
+        models={"popularity": Popularity, "hybrid": lambda: HybridModel(fast)},
+        max_users=None,
+        tune=False,
+    )
+    pop, hyb = results
+    gap = hyb.extra["ndcg_minus_baseline"]["popularity"]
+    assert gap["diff"] == pytest.approx(hyb.ndcg_at_10 - pop.ndcg_at_10, abs=1e-9)
+    assert gap["se"] > 0
+    assert hyb.ndcg_at_10 > pop.ndcg_at_10 + 2 * gap["se"]  # topics are learnable here
