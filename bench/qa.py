@@ -6,11 +6,16 @@ DATASET_DIR defaults to ../shared/datasets/qa/quantumcomputing (Quantum Computin
 Exchange, CC BY-SA; see its README for attribution). Runs, with the production
 ``KnowledgeIndex`` and the English encoder (MiniLM):
 
-1. duplicate retrieval (real, tiny): lexical / dense / hybrid Recall@1, @5, MRR, latency;
-2. title -> question proxy (larger, synthetic task) with the same three modes, and the
+1. duplicate retrieval (real, tiny; the test set): lexical / dense / hybrid Recall@1, @5,
+   MRR, latency, once per fusion setting in ``FUSION_CONFIGS`` (the last is the default);
+2. dev sets the fusion was chosen on (body, answer->question, question->answer, linked
+   questions; ``evaluate.dev_sets``): MRR per mode and fusion setting;
+3. title -> question proxy (larger, synthetic task) with the same three modes, and the
    confidence calibration fitted on it (``--calibrate`` also fits E5's);
-3. latency on a 10,000-entry KB and time-to-findable of a new entry;
-4. expert routing Recall@5 vs the most-active-answerer baseline.
+4. expert routing Recall@5 vs the most-active-answerer baseline: on the earlier slice the
+   weights were chosen on (40-80% of the timeline), then on the held-out latest 20%;
+5. latency on a 10,000-entry KB and time-to-findable of a new entry (``--latency-ab``:
+   earlier vs current fusion, same process, random passage vectors).
 
 Embeddings are cached in var/qa-bench-embeddings.npz (gitignored) so reruns are quick.
 """
@@ -39,6 +44,25 @@ from core.recommend.encoders import (  # noqa: E402
 )
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "qa" / "quantumcomputing"
+
+
+class QueryCached:
+    """Caches queries too (dev sets, where nothing is timed). Only for symmetric encoders
+    such as MiniLM, which embeds a query and a passage alike."""
+
+    def __init__(self, inner, cache) -> None:  # type: ignore[no-untyped-def]
+        self.cached = CachedEncoder(inner, cache)
+
+    @property
+    def name(self) -> str:
+        return self.cached.name
+
+    @property
+    def dim(self) -> int:
+        return self.cached.dim
+
+    def encode(self, texts, kind="passage"):  # type: ignore[no-untyped-def]
+        return self.cached.encode(texts, "passage")
 
 
 class PassageCached:
@@ -72,6 +96,11 @@ def main() -> int:
         action="store_true",
         help="rerun only the 10k latency part and update it in --out",
     )
+    ap.add_argument(
+        "--latency-ab",
+        action="store_true",
+        help="latency of the earlier (RRF) and current fusion, random passage vectors",
+    )
     ap.add_argument("--calibrate", action="store_true", help="also fit E5's confidence model")
     ap.add_argument("--cache", default=str(ROOT / "var" / "qa-bench-embeddings.npz"))
     args = ap.parse_args()
@@ -79,6 +108,26 @@ def main() -> int:
     ds = ev.load_dataset(args.dataset)
     cache = EmbeddingCache(args.cache)
     minilm = PassageCached(MiniLMEncoder(), cache)
+    if args.latency_ab:
+        out = Path(args.out)
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        ab: dict[str, object] = {"load_average_1m_before": round(os.getloadavg()[0], 2)}
+        for name in ("rrf_k10_dense2", "zscore_dense2_title_apart", "rrf_k10_dense2"):
+            print(f"latency {name} on {args.entries} entries ...", flush=True)
+            key = name if name not in ab else f"{name}_again"
+            ab[key] = ev.eval_latency(
+                ds,
+                minilm,
+                n_entries=args.entries,
+                options=ev.FUSION_CONFIGS[name],
+                random_passages=True,
+            )
+            print(json.dumps(ab[key], indent=1), flush=True)
+        ab["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+        ab["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        previous["latency_ab"] = ab
+        out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return 0
     if args.latency_only:
         out = Path(args.out)
         previous = json.loads(out.read_text(encoding="utf-8"))
@@ -98,9 +147,19 @@ def main() -> int:
     }
     t0 = time.perf_counter()
     print("duplicates ...", flush=True)
-    results["duplicates"] = ev.eval_duplicates(ds, minilm)
+    by_fusion: dict[str, object] = {}
+    for name, options in ev.FUSION_CONFIGS.items():
+        dups = ev.eval_duplicates(ds, minilm, options=options)
+        by_fusion[name] = {m: dups[m] for m in ev.MODES}
+        results["duplicates"] = dups  # the last setting is the default one
+    results["duplicates_by_fusion"] = by_fusion
     cache.save()
-    print(json.dumps({m: results["duplicates"][m] for m in ev.MODES}, indent=1))  # type: ignore[index]
+    print(json.dumps(by_fusion, indent=1))
+
+    print("dev sets ...", flush=True)
+    results["dev_sets"] = ev.eval_dev_sets(ds, QueryCached(MiniLMEncoder(), cache))
+    cache.save()
+    print(json.dumps(results["dev_sets"], indent=1))
 
     print("title -> question proxy ...", flush=True)
     proxy, calib = ev.eval_title_proxy(ds, minilm)
@@ -126,8 +185,9 @@ def main() -> int:
         print("fitted e5", proxy_e5["fitted_calibration"])
 
     print("experts ...", flush=True)
+    results["experts_tuning_slice"] = ev.eval_experts(ds, minilm, window=(0.4, 0.8))
     results["experts"] = ev.eval_experts(ds, minilm)
-    print(results["experts"])
+    print(results["experts_tuning_slice"], results["experts"])
 
     if not args.skip_latency:
         print(f"latency on {args.entries} entries ...", flush=True)
@@ -136,7 +196,18 @@ def main() -> int:
         cache.save()
         print(json.dumps(results["latency"], indent=1))
     results["total_s"] = round(time.perf_counter() - t0, 1)
+    results["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     out = Path(args.out)
+    if args.skip_latency and out.exists():  # keep the latency recordings of earlier runs
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        for key in (
+            "latency",
+            "retrieval_only_10k",
+            "latency_before_change_same_day",
+            "latency_ab",
+        ):
+            if key in previous:
+                results[key] = previous[key]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")

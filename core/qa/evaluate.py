@@ -137,7 +137,10 @@ def _search_all_modes(
 
 
 def eval_duplicates(
-    ds: Dataset, encoders: Mapping[str, TextEncoder] | TextEncoder, k: int = 10
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    k: int = 10,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Each duplicate searches only questions created strictly before it with an answer.
 
@@ -152,6 +155,8 @@ def eval_duplicates(
         key=lambda q: q["creation_date"],
     )
     index = KnowledgeIndex(encoders, include_answer=False)
+    for key, value in (options or {}).items():
+        setattr(index.searcher, key, value)
     result = ModeResult()
     per_query: list[dict[str, Any]] = []
     added = 0
@@ -246,6 +251,130 @@ def fit_confidence(calib: Sequence[tuple[tuple[float, float, float, float], bool
     return fit_calibration(x, y)
 
 
+# ----------------------------------------------------------------------------- dev sets
+
+FUSION_CONFIGS: dict[str, dict[str, Any]] = {
+    "rrf_k10_dense2": {"fusion": "rrf", "dense_weight": 2.0, "title_apart": False},
+    "zscore_dense2": {"fusion": "zscore", "dense_weight": 2.0, "title_apart": False},
+    "zscore_dense2_title_apart": {"fusion": "zscore", "dense_weight": 2.0, "title_apart": True},
+}
+"""Fusion settings compared by :func:`eval_dev_sets`; the last is the shipped default."""
+
+
+@dataclass
+class DevQuery:
+    text: str
+    relevant: list[str]
+    pool: set[str] | None = None
+    """Ids the query may find (None: all); the rest are excluded, as in the real task."""
+
+
+def _top_answer(answers: Sequence[Mapping[str, Any]]) -> str:
+    ranked = sorted(answers, key=lambda a: (not a.get("is_accepted"), -(a["score"] or 0)))
+    return ranked[0]["body"] if ranked else ""
+
+
+def dev_sets(ds: Dataset) -> dict[str, tuple[list[KBItem], list[DevQuery], bool]]:
+    """Development sets for choosing fusion, none of them the duplicates:
+
+    - ``body``: a question's body must find its entry, indexed as title + top answer;
+    - ``ans2q``: an answer (over 200 characters) must find its question, entries indexed
+      exactly as in the duplicate task (title + body): long query, different author;
+    - ``q2ans``: a question (title + body, exactly as the duplicate queries) must find
+      its top answer among all top answers;
+    - ``linked``: questions whose body cites an earlier answered question by its title
+      (the dump keeps link text, not URLs) must find it among the questions before them,
+      with every cited title cut from the query: a real "another question about the same
+      thing" set, as small as the duplicates are (30-odd queries); the training duplicates
+      are left out of it.
+
+    Each value: (entries, queries, whether the index includes answers).
+    """
+    by_q = ds.answers_by_question()
+    answered = sorted(
+        (q for q in ds.questions.values() if by_q.get(q["id"])), key=lambda q: q["creation_date"]
+    )
+    ids = {q["id"] for q in answered}
+    top = {q["id"]: _top_answer(by_q[q["id"]]) for q in answered}
+    as_question = [question_item(q) for q in answered]
+    sets: dict[str, tuple[list[KBItem], list[DevQuery], bool]] = {}
+    sets["body"] = (
+        [KBItem(str(q["id"]), q["title"], answer=top[q["id"]], lang="en") for q in answered],
+        [DevQuery(q["body"], [str(q["id"])]) for q in answered if (q.get("body") or "").strip()],
+        True,
+    )
+    sets["ans2q"] = (
+        as_question,
+        [
+            DevQuery(a["body"], [str(a["question_id"])])
+            for a in ds.answers
+            if a["question_id"] in ids and len(a["body"]) > 200
+        ],
+        False,
+    )
+    sets["q2ans"] = (
+        [KBItem(str(q["id"]), "", answer=top[q["id"]], lang="en") for q in answered],
+        [DevQuery(f"{q['title']}\n{q.get('body') or ''}", [str(q["id"])]) for q in answered],
+        True,
+    )
+    skip = {link["dup_id"] for link in ds.duplicates}
+    titles = {q["id"]: q["title"].strip() for q in ds.questions.values() if len(q["title"]) > 25}
+    linked: list[DevQuery] = []
+    for q in sorted(ds.questions.values(), key=lambda q: q["creation_date"]):
+        body = q.get("body") or ""
+        cited = [
+            pid
+            for pid, title in titles.items()
+            if pid != q["id"]
+            and pid in ids
+            and title in body
+            and ds.questions[pid]["creation_date"] < q["creation_date"]
+        ]
+        if q["id"] in skip or not cited:
+            continue
+        for title in titles.values():
+            body = body.replace(title, " ")
+        pool = {str(p["id"]) for p in answered if p["creation_date"] < q["creation_date"]}
+        linked.append(DevQuery(f"{q['title']}\n{body}", [str(p) for p in cited], pool))
+    sets["linked"] = (as_question, linked, False)
+    return sets
+
+
+def eval_dev_sets(
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    configs: Mapping[str, Mapping[str, Any]] = FUSION_CONFIGS,
+    k: int = 50,
+) -> dict[str, Any]:
+    """MRR of lexical, dense and hybrid per dev set and fusion config (see :func:`dev_sets`)."""
+    out: dict[str, Any] = {}
+    for name, (items, queries, include_answer) in dev_sets(ds).items():
+        index = KnowledgeIndex(encoders, include_answer=include_answer)
+        index.add_many(items)
+        all_ids = [it.id for it in items]
+        excludes = [
+            None if q.pool is None else {i for i in all_ids if i not in q.pool} for q in queries
+        ]
+        row: dict[str, Any] = {"queries": len(queries)}
+        relevant = [q.relevant for q in queries]
+        lexical = [
+            [h.id for h in index.search(q.text, k, mode="lexical", exclude=ex, lang="en")]
+            for q, ex in zip(queries, excludes, strict=True)
+        ]
+        row["lexical"] = round(ranking_metrics(lexical, relevant)["mrr"], 3)
+        for cname, options in configs.items():
+            for key, value in options.items():
+                setattr(index.searcher, key, value)
+            for mode in ("dense", "hybrid"):
+                ranked = [
+                    [h.id for h in index.search(q.text, k, mode=mode, exclude=ex, lang="en")]
+                    for q, ex in zip(queries, excludes, strict=True)
+                ]
+                row[f"{mode}/{cname}"] = round(ranking_metrics(ranked, relevant)["mrr"], 3)
+        out[name] = row
+    return out
+
+
 # ----------------------------------------------------------------------------- latency
 
 
@@ -283,13 +412,29 @@ def eval_latency(
     n_entries: int = 10_000,
     n_queries: int = 200,
     seed: int = 7,
+    options: Mapping[str, Any] | None = None,
+    random_passages: bool = False,
 ) -> dict[str, Any]:
-    """Query latency on an ``n_entries`` KB, and how soon a new accepted answer is found."""
+    """Query latency on an ``n_entries`` KB, and how soon a new accepted answer is found.
+
+    ``random_passages`` gives the ``n_entries`` random unit vectors instead of embedding
+    them (which takes most of an hour on a busy 2-core box): search costs the same for any
+    vectors, and queries and the new entry are still embedded for real. ``options`` set
+    searcher attributes (fusion settings, see ``FUSION_CONFIGS``)."""
     rng = random.Random(seed)
     t0 = time.perf_counter()
     index = KnowledgeIndex(encoders)
+    for key, value in (options or {}).items():
+        setattr(index.searcher, key, value)
     items = synthetic_items(ds, n_entries, seed)
-    index.add_many(items)
+    vectors = None
+    if random_passages:
+        gen = np.random.default_rng(seed)
+        vectors = {
+            enc.name: gen.standard_normal((len(items), enc.dim)).astype(np.float32)
+            for enc in index.searcher.encoders.values()
+        }
+    index.add_many(items, vectors)
     build_s = time.perf_counter() - t0
     qs = list(ds.questions.values())
     rng.shuffle(qs)

@@ -214,8 +214,11 @@ class HybridSearcher(Generic[K]):
         rrf_k: int = RRF_K,
         candidates: int = CANDIDATES,
         dense_weight: float | None = None,
+        title_apart: bool = True,
     ) -> None:
         self.fusion = fusion
+        self.title_apart = title_apart
+        """Embed a title line apart from the whole question (:func:`question_parts`)."""
         if dense_weight is None:
             dense_weight = DENSE_WEIGHT if fusion == "zscore" else RRF_DENSE_WEIGHT
         self.dense_weight = dense_weight
@@ -290,7 +293,8 @@ class HybridSearcher(Generic[K]):
         if enc is None:
             return None, None
         limit = min(MAX_QUERY_CHARS, PASSAGE_CHARS_BY_ENCODER.get(enc.name, MAX_QUERY_CHARS))
-        rows = [enc.encode([part[:limit]], kind="query") for part in question_parts(query)]
+        parts = question_parts(query) if self.title_apart else [query.strip()]
+        rows = [enc.encode([part[:limit]], kind="query") for part in parts]
         return enc.name, l2_normalize(np.concatenate(rows, axis=0))
 
     def search(
