@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import Clock
@@ -76,3 +76,28 @@ async def write(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     path writes its rows on Core, without the ORM unit of work (several times cheaper)."""
     if rows:
         await conn.execute(_INSERT, list(rows))
+
+
+_CTE: dict[int, list[Any]] = {}
+
+
+def insert_ctes(n: int) -> list[Any]:
+    """PostgreSQL: `n` one-row INSERTs as CTEs to attach to another statement (`.add_cte`),
+    so a hot path writes its audit rows in the same round trip. One CTE per row: a
+    multi-row VALUES has no cache key in SQLAlchemy and would be compiled on every call.
+    Parameters come from `cte_params`."""
+    ctes = _CTE.get(n)
+    if ctes is None:
+        cols = [c for c in _TABLE.c if c.key != "id"]
+        ctes = _CTE[n] = [
+            insert(_TABLE)
+            .values({c.key: bindparam(f"audit{i}_{c.key}", type_=c.type) for c in cols})
+            .cte(f"audit_row_{i}")
+            for i in range(n)
+        ]
+    return ctes
+
+
+def cte_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of `insert_ctes(len(rows))` for these `entry` rows."""
+    return {f"audit{i}_{k}": v for i, row in enumerate(rows) for k, v in row.items()}

@@ -92,6 +92,25 @@ _LOCK: dict[str, Any] = {}  # dialect name -> the upsert below, built once
 _PAY = update(_TABLE).where(_TABLE.c.id == bindparam("sub_id"))
 
 
+_PAY_CTE: dict[tuple[int, bool], Any] = {}
+
+
+def _pay_with_audit(n_audit: int, with_ref: bool) -> Any:
+    """PostgreSQL: `_PAY` with `n_audit` audit rows inserted by the same statement."""
+    key = (n_audit, with_ref)
+    stmt = _PAY_CTE.get(key)
+    if stmt is None:
+        cols = ["state", "current_period_end", "grace_until", "updated_at", "source", "auto_renew"]
+        cols += ["external_ref"] if with_ref else []
+        stmt = _PAY_CTE[key] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("sub_id"))
+            .values({c: bindparam(c, type_=_TABLE.c[c].type) for c in cols})
+            .add_cte(*audit_mod.insert_ctes(n_audit))
+        )
+    return stmt
+
+
 def _lock_stmt(dialect: str) -> Any:
     stmt = _LOCK.get(dialect)
     if stmt is None:
@@ -160,18 +179,27 @@ async def pay(
     }
     if external_ref:
         values["external_ref"] = external_ref
+    rows = [
+        audit_mod.entry(
+            services.clock,
+            actor=actor,
+            action=f"subscription.{Ev.PAY.value}",
+            target=f"member:{member.id}",
+            before=_dump_snap(before),
+            after={**_dump_snap(after), "plan": plan.code},
+            actor_member_id=actor_member_id,
+        ),
+        *also_audit,
+    ]
     conn = await session.connection()
-    await conn.execute(_PAY, values)
-    row = audit_mod.entry(
-        services.clock,
-        actor=actor,
-        action=f"subscription.{Ev.PAY.value}",
-        target=f"member:{member.id}",
-        before=_dump_snap(before),
-        after={**_dump_snap(after), "plan": plan.code},
-        actor_member_id=actor_member_id,
-    )
-    await audit_mod.write(conn, [row, *also_audit])
+    if conn.dialect.name == "postgresql":  # one statement: the audit INSERT rides as a CTE
+        await conn.execute(
+            _pay_with_audit(len(rows), "external_ref" in values),
+            {**values, **audit_mod.cte_params(rows)},
+        )
+    else:
+        await conn.execute(_PAY, values)
+        await audit_mod.write(conn, rows)
     cached = session.sync_session.identity_map.get(identity_key(Subscription, sub_id))
     if cached is not None:
         session.expire(cached)
