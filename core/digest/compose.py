@@ -82,12 +82,16 @@ class Prefetch:
     recs: dict[int, list[Item]] | None = None
     # member -> study partners from one batch call of the recommender (peers_many)
     peers: dict[int, list[Item]] | None = None
+    # lesson counts and rows of the courses the chunk's members are part-way through
+    facts: providers.CourseFacts | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
+        progress = await providers.progress_rows(session, member_ids)
         return cls(
             questions=await providers.recent_open_questions(session),
-            progress=await providers.progress_rows(session, member_ids),
+            progress=progress,
+            facts=await providers.CourseFacts.for_progress(session, progress),
             seen=await providers.seen_courses(session, member_ids),
             events=await providers.upcoming_event_rows(session, now),
             courses=list(
@@ -148,7 +152,9 @@ async def gather_items(
             picks = explore(member.id, now, picks, pre.courses, seen or set(), locale)
         items += picks
     progress = pre.progress.get(member.id, []) if pre.progress is not None else None
-    items += await providers.progress_nudges(session, member, now, locale, rows=progress)
+    items += await providers.progress_nudges(
+        session, member, now, locale, rows=progress, facts=pre.facts
+    )
     if member.peer_opt_in:
         if pre.peers is not None and member.id in pre.peers:
             items += pre.peers[member.id][:1]

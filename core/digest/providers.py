@@ -437,21 +437,8 @@ async def progress_rows(session: AsyncSession, member_ids: list[int]) -> dict[in
     return out
 
 
-async def progress_nudges(
-    session: AsyncSession,
-    member: Member,
-    now: datetime,
-    locale: str,
-    limit: int = 2,
-    *,
-    rows: list[Any] | None = None,
-) -> list[Item]:
-    """'2 lessons left in X': courses started (lessons completed) but not finished."""
-    from core.i18n import translate
-
-    done = rows if rows is not None else (await progress_rows(session, [member.id]))[member.id]
-    if not done:
-        return []
+def _started(done: list[Any]) -> dict[int, set[int]]:
+    """Course -> lessons completed, for courses started but not finished."""
     finished = {cid for cid, _, kind in done if kind == "course_complete"}
     lessons: dict[int, set[int]] = defaultdict(set)
     for cid, lid, kind in done:
@@ -462,23 +449,66 @@ async def progress_nudges(
             and cid not in finished
         ):
             lessons[cid].add(lid)
+    return lessons
+
+
+@dataclass
+class CourseFacts:
+    """Lesson counts and course rows for the courses some members are part-way through."""
+
+    totals: dict[int, int] = field(default_factory=dict)
+    courses: dict[int, Course] = field(default_factory=dict)
+    asked: frozenset[int] = frozenset()  # the course ids these facts were read for
+
+    @classmethod
+    async def load(cls, session: AsyncSession, course_ids: Iterable[int]) -> CourseFacts:
+        ids = sorted(set(course_ids))
+        if not ids:
+            return cls()
+        totals = await session.execute(
+            select(Lesson.course_id, func.count())
+            .where(Lesson.course_id.in_(ids))
+            .group_by(Lesson.course_id)
+        )
+        courses = await session.execute(select(Course).where(Course.id.in_(ids)))
+        return cls(
+            {int(c): int(n) for c, n in totals.all()},
+            {c.id: c for c in courses.scalars().all()},
+            frozenset(ids),
+        )
+
+    @classmethod
+    async def for_progress(
+        cls, session: AsyncSession, progress: dict[int, list[Any]]
+    ) -> CourseFacts:
+        """Facts for every course a nudge could name, for many members in two queries."""
+        return await cls.load(session, {c for done in progress.values() for c in _started(done)})
+
+
+async def progress_nudges(
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    locale: str,
+    limit: int = 2,
+    *,
+    rows: list[Any] | None = None,
+    facts: CourseFacts | None = None,
+) -> list[Item]:
+    """'2 lessons left in X': courses started (lessons completed) but not finished.
+
+    ``rows`` and ``facts``: read once for a whole chunk (else queried here)."""
+    from core.i18n import translate
+
+    done = rows if rows is not None else (await progress_rows(session, [member.id]))[member.id]
+    if not done:
+        return []
+    lessons = _started(done)
     if not lessons:
         return []
-    totals = dict(
-        (
-            await session.execute(
-                select(Lesson.course_id, func.count())
-                .where(Lesson.course_id.in_(list(lessons)))
-                .group_by(Lesson.course_id)
-            )
-        ).all()
-    )
-    courses = {
-        c.id: c
-        for c in (await session.execute(select(Course).where(Course.id.in_(list(lessons)))))
-        .scalars()
-        .all()
-    }
+    if facts is None or not facts.asked.issuperset(lessons):
+        facts = await CourseFacts.load(session, lessons)
+    totals, courses = facts.totals, facts.courses
     out = []
     for cid in sorted(lessons, key=lambda c: (totals.get(c, 0) - len(lessons[c]), c)):
         left = int(totals.get(cid, 0)) - len(lessons[cid])

@@ -157,3 +157,58 @@ async def test_a_failing_peers_batch_falls_back_and_leaves_no_records(services, 
     shown, recorded = await _peer_lines(services)
     # only the per-member path's picks are recorded: the failed batch's were rolled back
     assert sorted((m, p) for m, refs in shown.items() for p in refs) == recorded
+
+
+async def test_nudges_read_once_per_chunk_match_the_per_member_ones(services, clock):
+    from core.digest import providers
+    from models.catalog import Lesson
+
+    now = clock.now()
+    async with services.session_factory() as s, s.begin():
+        courses = [await add_course(s, f"c{i}", now, lessons=3 + i) for i in range(4)]
+        lessons = {
+            c.id: list(
+                (await s.execute(select(Lesson.id).where(Lesson.course_id == c.id))).scalars()
+            )
+            for c in courses
+        }
+        members = [
+            await add_member(s, f"m{i}", now, locale=("zh-CN", "en")[i % 2]) for i in range(6)
+        ]
+
+        def done(m, c, n, kind="lesson_complete"):
+            for lid in lessons[c.id][:n] if kind == "lesson_complete" else [None]:
+                s.add(
+                    Interaction(
+                        member_id=m.id,
+                        course_id=c.id,
+                        lesson_id=lid,
+                        kind=kind,
+                        weight=1.0,
+                        at=now - timedelta(days=1),
+                        source="chat",
+                        meta={},
+                    )
+                )
+
+        done(members[0], courses[0], 1)
+        done(members[0], courses[1], 2)
+        done(members[1], courses[1], 4)  # every lesson done: nothing left to nudge
+        done(members[2], courses[2], 2)
+        done(members[2], courses[2], 0, kind="course_complete")  # finished: no nudge
+        done(members[3], courses[3], 1)
+        done(members[3], courses[0], 2)
+        done(members[3], courses[2], 3)
+    await compose_due(services, chunk=4)
+    async with services.session_factory() as s:
+        digests = {d.member_id: d.content for d in (await s.execute(select(Digest))).scalars()}
+        for m in members:
+            got = [i for i in digests[m.id]["items"] if i["kind"] == "nudge"]
+            member = await s.get(Member, m.id)
+            one = await providers.progress_nudges(s, member, now, digests[m.id]["locale"])
+            assert got == [i.as_dict() for i in one]
+        nudged = {
+            m.id for m in members if any(i["kind"] == "nudge" for i in digests[m.id]["items"])
+        }
+    assert nudged == {members[0].id, members[3].id}
+    assert len([i for i in digests[members[3].id]["items"] if i["kind"] == "nudge"]) == 2
