@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, literal, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -85,11 +85,6 @@ _TABLE: Table = Payment.__table__  # type: ignore[assignment]
 # Hot-path statements, built once (per dialect for the upsert): per-call statement building
 # and ORM execution were most of a payment's CPU. Values come as parameters.
 _INSERT: dict[str, Any] = {}
-_LOCK = (
-    select(_TABLE.c.id, _TABLE.c.status)
-    .where(_TABLE.c.provider == bindparam("p"), _TABLE.c.provider_charge_id == bindparam("c"))
-    .with_for_update()
-)
 # SET values come as parameters named after the columns; the flip stays conditional.
 _FLIP = update(_TABLE).where(_TABLE.c.id == bindparam("pay_id"), _TABLE.c.status == RECORDED)
 
@@ -112,13 +107,19 @@ _INSERTED = (
 
 
 def _insert_stmt(dialect: str) -> Any:
+    """Insert the charge as `recorded`, or lock the row already there: `ON CONFLICT DO
+    UPDATE` with a no-op SET takes the row lock like `SELECT ... FOR UPDATE` (waiting for a
+    racing insert to commit) and returns (id, status) either way, in one statement."""
     stmt = _INSERT.get(dialect)
     if stmt is None:
         ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
         stmt = _INSERT[dialect] = (
             ins.values({k: bindparam(k, type_=_TABLE.c[k].type) for k in _INSERTED})
-            .on_conflict_do_nothing(index_elements=["provider", "provider_charge_id"])
-            .returning(_TABLE.c.id)
+            .on_conflict_do_update(
+                index_elements=["provider", "provider_charge_id"],
+                set_={"status": _TABLE.c.status},
+            )
+            .returning(_TABLE.c.id, _TABLE.c.status)
         )
     return stmt
 
@@ -148,17 +149,17 @@ _RECORD_AND_LOOK_UP: list[Any] = []
 
 
 def _record_and_look_up_stmt() -> Any:
-    """PostgreSQL: the payment INSERT (as a CTE) and the payload's intent + plan + payer
-    lookup in one statement: one row, `pay_id` NULL when the charge was already there, the
-    payer columns NULL when no intent has that nonce. One round trip less per charge."""
+    """PostgreSQL: `_insert_stmt` (as a CTE) and the payload's intent + plan + payer lookup
+    in one statement, one row: (pay_id, pay_status, payer columns, NULL when no intent has
+    that nonce). One round trip less per charge."""
     if not _RECORD_AND_LOOK_UP:
         recorded = _insert_stmt("postgresql").cte("recorded")
-        one = select(literal(1).label("one")).subquery("one")
         _RECORD_AND_LOOK_UP.append(
             select(
-                select(recorded.c.id).scalar_subquery().label("pay_id"),
+                recorded.c.id.label("pay_id"),
+                recorded.c.status.label("pay_status"),
                 *payload_mod.PAYER_COLUMNS,
-            ).select_from(one.outerjoin(payload_mod.PAYER_FROM, payload_mod.PAYER_NONCE))
+            ).select_from(recorded.outerjoin(payload_mod.PAYER_FROM, payload_mod.PAYER_NONCE))
         )
     return _RECORD_AND_LOOK_UP[0]
 
@@ -169,9 +170,9 @@ Prefetched = tuple[tuple[int, str, str], Any]
 
 async def _record(
     conn: AsyncConnection, services: Services, c: Charge
-) -> tuple[int | None, Prefetched | None]:
-    """Insert the payment row (None when it was already there) and, where one statement
-    can do both (PostgreSQL, a payload that verifies), look up what the payload names."""
+) -> tuple[int, str, Prefetched | None]:
+    """Record the charge (or lock its row): (payment id, its status) and, where one statement
+    can do both (PostgreSQL, a payload that verifies), the lookup of what the payload names."""
     params = _insert_params(services, c)
     if c.payload is not None and conn.dialect.name == "postgresql":
         try:
@@ -184,9 +185,9 @@ async def _record(
                 .one()
                 ._mapping
             )
-            return row["pay_id"], (named, row)
-    pay_id = (await conn.execute(_insert_stmt(conn.dialect.name), params)).scalar_one_or_none()
-    return pay_id, None
+            return row["pay_id"], row["pay_status"], (named, row)
+    pay_id, status = (await conn.execute(_insert_stmt(conn.dialect.name), params)).one()
+    return pay_id, status, None
 
 
 def _match_intent(c: Charge, intent: PaymentIntent) -> None:
@@ -435,14 +436,12 @@ async def process(session: AsyncSession, services: Services, c: Charge) -> Outco
     """Record, verify and apply one charge inside the caller's transaction. Never raises
     for bad input: a mismatch is a `rejected` outcome with replies for payer and moderators."""
     conn = await session.connection()
-    pay_id, prefetched = await _record(conn, services, c)
-    if pay_id is None:  # already there: lock it so a racing completion waits for us
-        row = (await conn.execute(_LOCK, {"p": c.provider, "c": c.charge_id[:255]})).one()
-        pay_id, status = row
-        if status != RECORDED:
-            metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
-            return Outcome("duplicate", pay_id, reason=status)
-    # else: ours, `recorded`, and nobody else can see it before we commit
+    # Ours and `recorded` (new, or left by a failed grant), or already settled; either way
+    # the row is locked until we commit, so a racing delivery or completion waits for us.
+    pay_id, status, prefetched = await _record(conn, services, c)
+    if status != RECORDED:
+        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
+        return Outcome("duplicate", pay_id, reason=status)
     try:
         member_id, plan, payer = await _bind(session, services, c, prefetched)
     except PaymentRejected as err:
