@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from core import audit as audit_mod
@@ -165,7 +166,7 @@ async def pay(
 ) -> tuple[Snapshot, list[AnyReply]]:
     """`transition(..., Ev.PAY)` for a row `lock` returned, written on Core: the same `step`,
     audit row and grants, then one UPDATE and one audit INSERT (with the caller's
-    `also_audit` rows). An ORM copy of the row in the session is expired, not left stale."""
+    `also_audit` rows). An ORM copy of the row in the session is updated, not left stale."""
     now = services.clock.now()
     after = step(before, Ev.PAY, now, terms(plan, paid_until))
     values: dict[str, Any] = {
@@ -201,8 +202,10 @@ async def pay(
         await conn.execute(_PAY, values)
         await audit_mod.write(conn, rows)
     cached = session.sync_session.identity_map.get(identity_key(Subscription, sub_id))
-    if cached is not None:
-        session.expire(cached)
+    if cached is not None:  # the caller's ORM copy shows what we wrote (not dirty, no reload)
+        for k, v in values.items():
+            if k != "sub_id":
+                set_committed_value(cached, k, v)
     effects: list[AnyReply] = []
     if has_access(after.state) and not has_access(before.state) and grants.targets_for(plan):
         effects += await grants.activate_for(session, services.clock, sub_id, plan, member)

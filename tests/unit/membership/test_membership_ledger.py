@@ -193,3 +193,23 @@ async def test_payment_from_a_banned_member_is_rejected_not_left_pending(app, db
             await s.execute(select(Payment).where(Payment.provider_charge_id == "ch_banned"))
         ).scalar_one()
         assert (pay.status, pay.member_id) == ("rejected", mid)
+
+
+async def test_a_subscription_already_loaded_in_the_session_shows_the_payment(app, db, clock):
+    """The grant writes on Core: a caller's ORM copy of the row (with a pending change, as the
+    Stripe checkout makes) must neither go stale nor overwrite the payment at commit."""
+    from core.membership import subscriptions
+
+    mid = await member_id(app, "console", "hal")
+    signed = await _intent(app, mid)
+    async with app.services.session_factory() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        sub = await subscriptions.get_or_create(s, app.services, mid, plan, "demo")
+        sub.external_ref = "sub_checkout_1"
+        res = await ledger.process(s, app.services, _charge(signed))
+        assert res.status == "applied"
+        assert (sub.state, (sub.current_period_end - clock.now()).days) == ("active", 30)
+    async with db.session() as s:
+        row = (await s.execute(select(Subscription))).scalar_one()
+        assert (row.state, row.external_ref) == ("active", "sub_checkout_1")
+        assert (row.current_period_end - clock.now()).days == 30
