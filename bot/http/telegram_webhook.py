@@ -26,9 +26,10 @@ INBOX_KEY: web.AppKey[Inbox] = web.AppKey("telegram_inbox", Inbox)
 # Answer 503 rather than keep Telegram waiting: well under its webhook timeout, and a late
 # commit is harmless (the redelivery is a no-op insert).
 ACK_TIMEOUT_S = 10.0
-# Consumers per worker process and rows each applies at once: 2 x 4 sessions stay inside the
-# engine's pool of 10, next to the writer's one. SQLite: one consumer (one writer at a time).
-CONSUMERS, CONSUMER_BATCH = 2, 4
+# Consumers per worker process, rows each leases per claim, and rows each applies at once:
+# 2 x 4 sessions stay inside the engine's pool of 10, next to the writer's one; leasing 32 at
+# a time keeps claims (one index range over the backlog) rare. SQLite: one consumer.
+CONSUMERS, CONSUMER_BATCH, CONSUMER_WIDTH = 2, 32, 4
 
 
 def setup(web_app: web.Application, app: App) -> None:
@@ -82,6 +83,7 @@ def setup(web_app: web.Application, app: App) -> None:
             apply,
             consumers=1 if sqlite else CONSUMERS,
             batch=CONSUMER_BATCH,
+            width=CONSUMER_WIDTH,
         )
         web_app[INBOX_KEY] = inbox
         app.services.extras["telegram.inbox"] = inbox

@@ -272,7 +272,7 @@ async def test_backlog_is_reported_and_old_processed_rows_are_pruned(
         assert health["inbox"] == {"pending": 2, "oldest_s": 42.0}
         metrics = await (await client.get("/metrics")).text()
         assert "syllabot_inbox_pending 2" in metrics
-        consumer = InboxConsumer(app.services.session_factory, clock, tg.process)
+        consumer = InboxConsumer(app.services.session_factory, clock, tg.process, batch=8)
         assert await consumer.run_once() == 2
         health = await (await client.get("/healthz")).json()
         assert health["inbox"]["pending"] == 0
