@@ -46,11 +46,12 @@ PRUNE_EVERY_S = 60.0
 MAX_BATCH = 500  # rows per INSERT
 SCAN_WINDOW = 1000  # oldest pending rows a claim considers (see claim)
 # While this process acknowledges more than BURST_RATE updates/s, only its first consumer
-# works, one update at a time with a pause after each: applying costs ~10 ms of CPU and shares
-# the event loop with the acknowledgements, which must stay fast (Telegram waits on them); the
-# backlog is applied at full width once the burst is over. Chosen with 5 s bursts of bench/load.py.
+# claims and the process applies one update at a time, pausing after each: applying costs
+# ~10 ms of CPU and shares the event loop with the acknowledgements, which must stay fast
+# (Telegram waits on them); the backlog is applied at full width once the burst is over.
+# Chosen with 3-5 s bursts of bench/load.py (2,000/s offered).
 BURST_RATE = 150.0
-BURST_PAUSE_S = 0.05
+BURST_PAUSE_S = 0.1
 RATE_WINDOW_S = 0.5
 
 Apply = Callable[[dict[str, Any]], Awaitable[None]]
@@ -342,6 +343,7 @@ class InboxConsumer:
         wake: asyncio.Event | None = None,
         busy: Callable[[], bool] | None = None,
         yield_in_bursts: bool = False,
+        burst_gate: asyncio.Semaphore | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.clock = clock
@@ -352,6 +354,7 @@ class InboxConsumer:
         self.wake = wake or asyncio.Event()
         self.busy = busy or (lambda: False)
         self.yield_in_bursts = yield_in_bursts
+        self.burst_gate = burst_gate or asyncio.Semaphore(1)  # shared by a process's consumers
         self.applied = 0
 
     async def run_once(self) -> int:
@@ -366,10 +369,12 @@ class InboxConsumer:
 
         async def one(update_id: int, payload: str) -> tuple[bool, str | None]:
             async with gate:
-                out = await self._apply_one(update_id, payload)
-                if self.busy():  # a burst of acknowledgements: leave them the CPU
+                if not self.busy():
+                    return await self._apply_one(update_id, payload)
+                async with self.burst_gate:  # a burst of acknowledgements: leave them the CPU
+                    out = await self._apply_one(update_id, payload)
                     await asyncio.sleep(BURST_PAUSE_S)
-                return out
+                    return out
 
         results = await asyncio.gather(*(one(uid, p) for uid, p in claimed))
         ids = [uid for uid, _ in claimed]
@@ -425,6 +430,7 @@ class Inbox:
     ) -> None:
         self.wake = asyncio.Event()
         self.writer = InboxWriter(session_factory, clock, on_commit=self.wake.set)
+        burst_gate = asyncio.Semaphore(1)
         self.consumers = [
             InboxConsumer(
                 session_factory,
@@ -435,6 +441,7 @@ class Inbox:
                 wake=self.wake,
                 busy=self._busy,
                 yield_in_bursts=n > 0,
+                burst_gate=burst_gate,
             )
             for n in range(consumers)
         ]
