@@ -112,17 +112,16 @@ def main() -> int:
         out = Path(args.out)
         previous = json.loads(out.read_text(encoding="utf-8"))
         ab: dict[str, object] = {"load_average_1m_before": round(os.getloadavg()[0], 2)}
-        for name in ("rrf_k10_dense2", "zscore_dense2_title_apart", "rrf_k10_dense2"):
+        for name in ("rrf_k10_dense2", "zscore_dense2_title_apart"):
             print(f"latency {name} on {args.entries} entries ...", flush=True)
-            key = name if name not in ab else f"{name}_again"
-            ab[key] = ev.eval_latency(
+            ab[name] = ev.eval_latency(
                 ds,
                 minilm,
                 n_entries=args.entries,
                 options=ev.FUSION_CONFIGS[name],
                 random_passages=True,
             )
-            print(json.dumps(ab[key], indent=1), flush=True)
+            print(json.dumps(ab[name], indent=1), flush=True)
         ab["load_average_1m_after"] = round(os.getloadavg()[0], 2)
         ab["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         previous["latency_ab"] = ab
@@ -205,6 +204,8 @@ def main() -> int:
             "retrieval_only_10k",
             "latency_before_change_same_day",
             "latency_ab",
+            "fusion_study",
+            "note",
         ):
             if key in previous:
                 results[key] = previous[key]
