@@ -206,8 +206,9 @@ def main() -> int:
             "latency_ab",
             "fusion_study",
             "note",
+            "title_proxy_e5",
         ):
-            if key in previous:
+            if key in previous and key not in results:
                 results[key] = previous[key]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
