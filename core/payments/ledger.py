@@ -545,14 +545,19 @@ _RETRYABLE = ("database is locked", "deadlock detected", "could not serialize", 
 async def in_transaction(
     services: Services, fn: Callable[[AsyncSession], Awaitable[T]], attempts: int = 8
 ) -> T:
-    """Run `fn` in its own transaction, retrying lock timeouts and key races (whole txn)."""
+    """Run `fn` in its own transaction, retrying lock timeouts, key races and dropped
+    connections (the pool has discarded them; whole txn: `process` is idempotent)."""
     for i in range(attempts):
         try:
             async with services.session_factory() as session, session.begin():
                 return await fn(session)
         except (OperationalError, IntegrityError, DBAPIError) as exc:
             text = str(exc).lower()
-            retry = isinstance(exc, IntegrityError) or any(t in text for t in _RETRYABLE)
+            retry = (
+                isinstance(exc, IntegrityError)
+                or exc.connection_invalidated
+                or any(t in text for t in _RETRYABLE)
+            )
             if not retry or i == attempts - 1:
                 raise
             await asyncio.sleep(0.01 * (2**i))

@@ -213,3 +213,26 @@ async def test_a_subscription_already_loaded_in_the_session_shows_the_payment(ap
         row = (await s.execute(select(Subscription))).scalar_one()
         assert (row.state, row.external_ref) == ("active", "sub_checkout_1")
         assert (row.current_period_end - clock.now()).days == 30
+
+
+async def test_a_dropped_connection_mid_payment_is_retried_on_a_fresh_one(app, db):
+    """A pooled connection the server closed (restart, idle timeout) fails the first try;
+    the pool discards it and the ledger retries the whole, idempotent, transaction."""
+    from sqlalchemy.exc import DBAPIError
+
+    mid = await member_id(app, "console", "ivy")
+    signed = await _intent(app, mid)
+    tries = []
+
+    async def flaky(s):
+        tries.append(1)
+        if len(tries) == 1:
+            raise DBAPIError(
+                "SELECT 1", {}, Exception("connection closed"), connection_invalidated=True
+            )
+        return await ledger.process(s, app.services, _charge(signed, "ch_drop"))
+
+    res = await ledger.in_transaction(app.services, flaky)
+    assert (res.status, len(tries)) == ("applied", 2)
+    pays, sub, grants = await _state(db)
+    assert (pays, grants, sub.state) == (1, 1, "active")
