@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["FORMAT_VERSION", "HybridConfig", "HybridModel", "TrainingError"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the content-kNN part of the blend is saved with the model
 
 
 class TrainingError(RuntimeError):
@@ -745,6 +745,14 @@ class HybridModel:
             tensors["item_feats.shape"] = torch.tensor(f.shape, dtype=torch.int64)
         if self._item_pop is not None:
             tensors["item_pop"] = torch.from_numpy(np.asarray(self._item_pop, dtype=np.float64))
+        content = self._content
+        if content is not None:
+            # the blend's content part: without it a loaded model would rank by cf alone
+            assert content.items is not None and content.profiles is not None
+            _put_csr(tensors, "content.items", content.items)
+            _put_csr(tensors, "content.profiles", content.profiles)
+            if content.idf is not None:
+                tensors["content.idf"] = torch.from_numpy(np.asarray(content.idf, np.float32))
         torch.save(tensors, d / "hybrid.pt")
         meta = {
             "format_version": FORMAT_VERSION,
@@ -763,10 +771,15 @@ class HybridModel:
     def load(cls, directory: str | Path) -> HybridModel:
         d = Path(directory)
         meta = json.loads((d / "hybrid.json").read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported hybrid format {meta.get('format_version')}")
+        version = meta.get("format_version")
+        if version not in (1, FORMAT_VERSION):
+            raise ValueError(f"unsupported hybrid format {version}")
+        config = HybridConfig(**meta["config"])
+        if version == 1 and config.content_weight > 0:
+            # format 1 dropped the content part: serving it would silently rank by cf alone
+            raise ValueError("hybrid format 1 lacks the content part of its blend; retrain")
         tensors = torch.load(d / "hybrid.pt", weights_only=True)
-        model = cls(HybridConfig(**meta["config"]))
+        model = cls(config)
         model.n_user_feats = int(meta["n_user_feats"])
         model.n_base_user_feats = int(meta.get("n_base_user_feats", 0))
         if "item_feats.indptr" in tensors:
@@ -805,8 +818,38 @@ class HybridModel:
                 tensors[f"{prefix}.known"],
             )
             setattr(model, f"_{prefix}", side)
+        if "content.items.indptr" in tensors:
+            from core.recommend.models.content import ContentKNN
+
+            content = ContentKNN()
+            content.items = _get_csr(tensors, "content.items")
+            content.profiles = _get_csr(tensors, "content.profiles")
+            idf = tensors.get("content.idf")
+            content.idf = None if idf is None else idf.numpy().copy()
+            model._content = content
         model._refresh_cache()
         return model
+
+
+def _put_csr(tensors: dict[str, torch.Tensor], name: str, mat: sp.spmatrix) -> None:
+    """Store a float32 CSR matrix as plain tensors (``torch.load(weights_only=True)`` safe)."""
+    m = sp.csr_matrix(mat, dtype=np.float32)
+    tensors[f"{name}.indptr"] = torch.from_numpy(m.indptr.astype(np.int64))
+    tensors[f"{name}.indices"] = torch.from_numpy(m.indices.astype(np.int64))
+    tensors[f"{name}.data"] = torch.from_numpy(np.ascontiguousarray(m.data))
+    tensors[f"{name}.shape"] = torch.tensor(m.shape, dtype=torch.int64)
+
+
+def _get_csr(tensors: dict[str, torch.Tensor], name: str) -> sp.csr_matrix:
+    shape = tuple(int(x) for x in tensors[f"{name}.shape"].tolist())
+    return sp.csr_matrix(
+        (
+            tensors[f"{name}.data"].numpy().copy(),
+            tensors[f"{name}.indices"].numpy().copy(),
+            tensors[f"{name}.indptr"].numpy().copy(),
+        ),
+        shape=shape,
+    )
 
 
 class _Threads:
