@@ -66,6 +66,12 @@ def community() -> Community:
     return build_community()
 
 
+@pytest.fixture(scope="module")
+def big_community() -> Community:
+    """Hundreds of items: enough item groups for batch serving's two-level top-k."""
+    return build_community(seed=3, per_topic_items=150, per_topic_users=10)
+
+
 @pytest.fixture
 def fast() -> HybridConfig:
     return FAST

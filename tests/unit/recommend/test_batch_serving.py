@@ -69,6 +69,35 @@ def test_blended_scorer_matches_collaborative_only_scores(community, fast):
     _check_scorer(model, community.data.n_users, community.data.n_items)
 
 
+def test_blended_scorer_matches_full_scores_over_a_catalogue_of_many_item_groups(
+    big_community, fast
+):
+    """Hundreds of items: the grouped top-k only looks inside the best item groups."""
+    big = big_community
+    assert big.data.n_items > 5 * serving.GROUP
+    model = HybridModel(replace(fast, content_weight=0.5, epochs=5)).fit(big.data)
+    _check_scorer(model, big.data.n_users, big.data.n_items)
+
+
+def test_ties_go_to_the_lower_item_index_like_a_stable_sort():
+    """Integer vectors make every score exact, with many ties within and across groups."""
+    rng = np.random.default_rng(4)
+    n_items, n_members, k = 1000, 37, 12
+    V = rng.integers(-2, 3, size=(n_items, 3)).astype(np.float32)
+    b = rng.integers(0, 2, size=n_items).astype(np.float32)
+    U = rng.integers(-2, 3, size=(n_members, 3)).astype(np.float32)
+    exclude = sp.random(n_members, n_items, density=0.3, random_state=5, format="csr")
+    visible = rng.random(n_items) > 0.2
+    scores = (U.astype(np.float64) @ V.T + b).astype(np.float64)
+    scores[exclude.toarray() > 0] = -np.inf
+    scores[:, ~visible] = -np.inf
+    want = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    scorer = BlendedScorer(V, b)
+    got, vals = scorer.top_k(U, k, None, exclude, visible, chunk=8)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(vals, np.take_along_axis(scores, want, axis=1))
+
+
 COURSES = [
     ("sql-1", "Intro to SQL", ["sql"], "SQL select queries tables for beginners"),
     ("sql-2", "SQL joins", ["sql"], "SQL joins across tables and keys"),
