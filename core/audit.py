@@ -28,14 +28,16 @@ async def audit(
     """Add one audit row. `flush=False` leaves it to the transaction's next flush, so hot
     paths (the payment ledger) write their rows in one batched INSERT."""
     row = AuditLog(
-        at=clock.now(),
-        actor=actor,
-        actor_member_id=actor_member_id,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-        reason=reason,
+        **entry(
+            clock,
+            actor=actor,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            reason=reason,
+            actor_member_id=actor_member_id,
+        )
     )
     session.add(row)
     if flush:

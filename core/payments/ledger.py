@@ -124,6 +124,16 @@ def _insert_stmt(dialect: str) -> Any:
     return stmt
 
 
+def _charge_facts(c: Charge) -> dict[str, Any]:
+    """What the audit log keeps of a charge (both for applied and rejected payments)."""
+    return {
+        "provider": c.provider,
+        "charge": c.charge_id,
+        "amount": c.amount,
+        "currency": c.currency,
+    }
+
+
 def _insert_params(services: Services, c: Charge) -> dict[str, Any]:
     return {
         "provider": c.provider,
@@ -300,12 +310,7 @@ async def _reject(
         actor=c.actor,
         action="payment.rejected",
         target=f"payment:{pay_id}",
-        after={
-            "provider": c.provider,
-            "charge": c.charge_id,
-            "amount": c.amount,
-            "currency": c.currency,
-        },
+        after=_charge_facts(c),
         reason=err.key,
         flush=False,
     )
@@ -366,14 +371,7 @@ async def _apply(
         actor=c.actor,
         action="payment.applied",
         target=f"payment:{pay_id}",
-        after={
-            "provider": c.provider,
-            "charge": c.charge_id,
-            "amount": c.amount,
-            "currency": c.currency,
-            "plan": plan.code,
-            "member": member_id,
-        },
+        after={**_charge_facts(c), "plan": plan.code, "member": member_id},
     )
     try:
         async with session.begin_nested():

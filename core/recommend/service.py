@@ -725,16 +725,7 @@ class RecommendService:
         )
         if record:
             for g in got:
-                session.add(
-                    PeerMatch(
-                        member_a_id=g.member_id,
-                        member_b_id=g.peer_id,
-                        score=g.score,
-                        reason=g.reason.key,
-                        state="suggested",
-                        suggested_at=now,
-                    )
-                )
+                session.add(_suggested(g, now))
                 cache.shown[g.peer_id] += 1
             await session.flush()
         return [
@@ -791,18 +782,7 @@ class RecommendService:
             min_candidates=PEER_MIN_CANDIDATES,
             titles=lambda mid: by_locale[info[mid] == "zh-CN"],
         )
-        session.add_all(
-            PeerMatch(
-                member_a_id=g.member_id,
-                member_b_id=g.peer_id,
-                score=g.score,
-                reason=g.reason.key,
-                state="suggested",
-                suggested_at=now,
-            )
-            for gs in got.values()
-            for g in gs
-        )
+        session.add_all(_suggested(g, now) for gs in got.values() for g in gs)
         await session.flush()
         for mid, gs in got.items():
             cache.shown.update(g.peer_id for g in gs)
@@ -877,3 +857,16 @@ async def peers_many(
 
 async def train(services: Any, session: AsyncSession) -> Artifact | None:
     return await get_service(services).train(session, services.clock.now())
+
+
+def _suggested(g: PeerSuggestion, now: datetime) -> PeerMatch:
+    """The record of one study-partner suggestion: it keeps the pair out of the window and
+    counts towards the suggested member's cap."""
+    return PeerMatch(
+        member_a_id=g.member_id,
+        member_b_id=g.peer_id,
+        score=g.score,
+        reason=g.reason.key,
+        state="suggested",
+        suggested_at=now,
+    )
