@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -33,6 +31,7 @@ from core.errors import DomainError, Unavailable
 from core.events import Button, Command, Event, Message
 from core.members import resolve
 from core.replies import AnyReply, Reply
+from models.db import conflict_insert
 from models.inbound import InboundUpdate
 
 log = logging.getLogger("syllabot.router")
@@ -230,10 +229,8 @@ async def _first_delivery(session: AsyncSession, s: Services, event: Event) -> b
 
     One `INSERT ... ON CONFLICT DO NOTHING RETURNING` (no savepoint round trips); the row is
     part of the handler's transaction, so a rolled-back update stays redeliverable."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
-        insert(InboundUpdate)
+        conflict_insert(session.get_bind().dialect.name, InboundUpdate)
         .values(
             platform=event.actor.platform,
             update_id=str(event.update_id)[:64],

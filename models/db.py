@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -70,6 +71,14 @@ def make_sync_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def conflict_insert(dialect: str, target: Any) -> Any:
+    """An INSERT that takes `on_conflict_do_nothing` / `on_conflict_do_update` (and
+    `excluded`): PostgreSQL's construct, or SQLite's for the other engine we run on."""
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    return sqlite.insert(target)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
@@ -26,6 +24,7 @@ from core.digest.providers import Item
 from core.digest.schedule import Prefs, due_now
 from core.i18n import normalize_locale, translate
 from models.catalog import Course
+from models.db import conflict_insert
 from models.digest import Digest, Outbox
 from models.member import Account, Member
 
@@ -393,9 +392,7 @@ class ComposeReport:
 
 def _insert(session: AsyncSession, model: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (both support RETURNING)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(model)
-    return sqlite_insert(model)
+    return conflict_insert(session.get_bind().dialect.name, model)
 
 
 async def compose_chunk(

@@ -26,6 +26,7 @@ from core.experiments.errors import (
     UnknownParamError,
 )
 from models.audit import AuditLog
+from models.db import conflict_insert
 from models.experiments import Experiment, ExperimentAssignment, Exposure
 from models.interaction import Interaction
 
@@ -190,17 +191,13 @@ async def assign_many(
     session: AsyncSession, exp: Experiment, member_ids: list[int], now: datetime
 ) -> dict[int, Variant]:
     """`assign` for many members in two statements (digest composition for 10,000 members)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     variants = variants_of(exp)
     by_name = {v.name: v for v in variants}
     if not member_ids:
         return {}
     if exp.status == "running":
-        ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         await session.execute(
-            ins(ExperimentAssignment)
+            conflict_insert(session.get_bind().dialect.name, ExperimentAssignment)
             .values(
                 [
                     {

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,6 +18,7 @@ from core.context import Services
 from core.membership import grants
 from core.membership.state import Ev, Snapshot, State, Terms, has_access, step
 from core.replies import AnyReply
+from models.db import conflict_insert
 from models.member import Member
 from models.membership import Plan, Subscription
 
@@ -67,7 +67,7 @@ async def get_or_create(
     insert wins, the other waits for it and gets the winner's row)."""
     now = services.clock.now()
     dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Subscription)
+    ins: Any = conflict_insert(dialect, Subscription)
     stmt = (
         ins.values(
             member_id=member_id,
@@ -115,7 +115,7 @@ def _pay_with_audit(n_audit: int, with_ref: bool) -> Any:
 def _lock_stmt(dialect: str) -> Any:
     stmt = _LOCK.get(dialect)
     if stmt is None:
-        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+        ins: Any = conflict_insert(dialect, _TABLE)
         stmt = _LOCK[dialect] = ins.on_conflict_do_update(
             index_elements=["member_id", "plan_id"], set_={"plan_id": ins.excluded.plan_id}
         ).returning(_TABLE.c.id, _TABLE.c.state, _TABLE.c.current_period_end, _TABLE.c.grace_until)

@@ -30,7 +30,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -44,6 +43,7 @@ from core.membership import plans as plans_mod
 from core.membership.errors import PaymentRejected
 from core.payments import payload as payload_mod
 from core.replies import AnyReply, Reply
+from models.db import conflict_insert
 from models.member import Account, Member
 from models.membership import Payment, PaymentIntent, Plan
 
@@ -112,7 +112,7 @@ def _insert_stmt(dialect: str) -> Any:
     racing insert to commit) and returns (id, status) either way, in one statement."""
     stmt = _INSERT.get(dialect)
     if stmt is None:
-        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+        ins: Any = conflict_insert(dialect, _TABLE)
         stmt = _INSERT[dialect] = (
             ins.values({k: bindparam(k, type_=_TABLE.c[k].type) for k in _INSERTED})
             .on_conflict_do_update(

@@ -15,7 +15,6 @@ from typing import Any
 
 import stripe as stripe_lib
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
@@ -25,6 +24,7 @@ from core.membership.errors import MembershipError, PaymentRejected
 from core.membership.state import LIVE, Ev, InvalidTransition
 from core.payments import ledger, payload
 from core.replies import AnyReply, Invoice
+from models.db import conflict_insert
 from models.member import Member
 from models.membership import Payment, Plan, Subscription, WebhookEvent
 
@@ -159,7 +159,7 @@ def verify(services: Services, body: bytes, sig_header: str | None) -> dict[str,
 
 async def _first_time(session: AsyncSession, services: Services, event: dict[str, Any]) -> bool:
     dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WebhookEvent)
+    ins: Any = conflict_insert(dialect, WebhookEvent)
     stmt = (
         ins.values(
             provider=PROVIDER,
