@@ -86,7 +86,6 @@ def setup(web_app: web.Application, app: App) -> None:
             width=CONSUMER_WIDTH,
         )
         web_app[INBOX_KEY] = inbox
-        app.services.extras["telegram.inbox"] = inbox
         inbox.start()
 
     async def stop_inbox(web_app: web.Application) -> None:
