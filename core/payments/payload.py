@@ -98,7 +98,13 @@ async def resolve(
     ).one_or_none()
     if row is None:
         raise PaymentRejected("payload_unknown")
-    intent, plan = row[0], row[1]
+    return _as_named(row[0], row[1], member_id, plan_code)
+
+
+def _as_named(
+    intent: PaymentIntent, plan: Plan, member_id: int, plan_code: str
+) -> tuple[PaymentIntent, Plan]:
+    """The intent and plan, if they are the member and plan the signed payload names."""
     if intent.member_id != member_id or plan.code != plan_code:
         raise PaymentRejected("payload_forged")
     return intent, plan
@@ -129,10 +135,9 @@ def payer_of(row: Any, member_id: int, plan_code: str) -> tuple[PaymentIntent, P
     `member.accounts` is not loaded."""
     if row is None or row["id"] is None:
         raise PaymentRejected("payload_unknown")
-    intent = _detached(PaymentIntent, _I, row)
-    plan = _detached(Plan, _P, row, "p__")
-    if intent.member_id != member_id or plan.code != plan_code:
-        raise PaymentRejected("payload_forged")
+    intent, plan = _as_named(
+        _detached(PaymentIntent, _I, row), _detached(Plan, _P, row, "p__"), member_id, plan_code
+    )
     return intent, plan, _detached(Member, _M, row, "m__")
 
 
