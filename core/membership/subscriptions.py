@@ -33,11 +33,7 @@ def terms(plan: Plan, paid_until: datetime | None = None) -> Terms:
     return Terms(plan.period_days, plan.trial_days, plan.grace_days, paid_until)
 
 
-def _dump(sub: Subscription) -> dict[str, object]:
-    return _dump_snap(snapshot(sub))
-
-
-def _dump_snap(snap: Snapshot) -> dict[str, object]:
+def _dump(snap: Snapshot) -> dict[str, object]:
     """How the audit log shows a subscription's state (the same for `transition` and `pay`)."""
     return {
         "state": snap.state.value,
@@ -186,8 +182,8 @@ async def pay(
             actor=actor,
             action=f"subscription.{Ev.PAY.value}",
             target=f"member:{member.id}",
-            before=_dump_snap(before),
-            after={**_dump_snap(after), "plan": plan.code},
+            before=_dump(before),
+            after={**_dump(after), "plan": plan.code},
             actor_member_id=actor_member_id,
         ),
         *also_audit,
@@ -238,7 +234,6 @@ async def transition(
     now = services.clock.now()
     before = snapshot(sub)
     after = step(before, ev, now, terms(plan, paid_until))
-    old = _dump(sub)
     sub.state = after.state.value
     sub.current_period_end = after.period_end
     sub.grace_until = after.grace_until
@@ -253,8 +248,8 @@ async def transition(
         actor=actor,
         action=f"subscription.{ev.value}",
         target=f"member:{sub.member_id}",
-        before=old,
-        after={**_dump(sub), "plan": plan.code},
+        before=_dump(before),
+        after={**_dump(after), "plan": plan.code},
         reason=reason,
         actor_member_id=actor_member_id,
         flush=False,
