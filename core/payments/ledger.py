@@ -205,13 +205,18 @@ def _match_intent(c: Charge, intent: PaymentIntent) -> None:
         raise PaymentRejected("wrong_member")
     if intent.provider != c.provider:
         raise PaymentRejected("wrong_provider")
-    if c.currency.upper() != intent.currency:
-        raise PaymentRejected("wrong_currency", got=c.currency.upper(), expected=intent.currency)
-    if c.amount != intent.amount:
+    _match_price(c, intent.amount, intent.currency)
+
+
+def _match_price(c: Charge, amount: int, currency: str) -> None:
+    """The charge is exactly the price we asked: currency first, then the amount."""
+    if c.currency.upper() != currency:
+        raise PaymentRejected("wrong_currency", got=c.currency.upper(), expected=currency)
+    if c.amount != amount:
         raise PaymentRejected(
             "wrong_amount",
-            got=plans_mod.format_amount(c.amount, intent.currency),
-            expected=plans_mod.format_amount(intent.amount, intent.currency),
+            got=plans_mod.format_amount(c.amount, currency),
+            expected=plans_mod.format_amount(amount, currency),
         )
 
 
@@ -245,14 +250,7 @@ async def _bind(
         want = plans_mod.price(plan, c.provider)
         if want is None:
             raise PaymentRejected("plan_unknown", plan=plan.code)
-        if c.currency.upper() != want[1]:
-            raise PaymentRejected("wrong_currency", got=c.currency.upper(), expected=want[1])
-        if c.amount != want[0]:
-            raise PaymentRejected(
-                "wrong_amount",
-                got=plans_mod.format_amount(c.amount, want[1]),
-                expected=plans_mod.format_amount(*want),
-            )
+        _match_price(c, *want)
     return c.member_id, plan, None
 
 
