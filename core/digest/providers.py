@@ -470,10 +470,9 @@ class CourseFacts:
             .where(Lesson.course_id.in_(ids))
             .group_by(Lesson.course_id)
         )
-        courses = await session.execute(select(Course).where(Course.id.in_(ids)))
         return cls(
             {int(c): int(n) for c, n in totals.all()},
-            {c.id: c for c in courses.scalars().all()},
+            await _courses_by_id(session, ids),
             frozenset(ids),
         )
 
