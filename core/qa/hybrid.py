@@ -274,16 +274,6 @@ class HybridSearcher(Generic[K]):
             found = space.index.remove(key) or found
         return found
 
-    def embed_query(
-        self, query: str, lang: str
-    ) -> tuple[str | None, npt.NDArray[np.float32] | None]:
-        enc = self.encoder_for(lang)
-        if enc is None:
-            return None, None
-        limit = min(MAX_QUERY_CHARS, PASSAGE_CHARS_BY_ENCODER.get(enc.name, MAX_QUERY_CHARS))
-        vec = enc.encode([query[:limit]], kind="query")
-        return enc.name, l2_normalize(vec)[0]
-
     def embed_question(
         self, query: str, lang: str
     ) -> tuple[str | None, npt.NDArray[np.float32] | None]:
