@@ -738,11 +738,7 @@ class HybridModel:
             if side.text is not None:
                 tensors[f"{prefix}.text"] = side.text
         if self._item_feats is not None:
-            f = sp.csr_matrix(self._item_feats, dtype=np.float32)
-            tensors["item_feats.indptr"] = torch.from_numpy(f.indptr.astype(np.int64))
-            tensors["item_feats.indices"] = torch.from_numpy(f.indices.astype(np.int64))
-            tensors["item_feats.data"] = torch.from_numpy(f.data)
-            tensors["item_feats.shape"] = torch.tensor(f.shape, dtype=torch.int64)
+            _put_csr(tensors, "item_feats", self._item_feats)
         if self._item_pop is not None:
             tensors["item_pop"] = torch.from_numpy(np.asarray(self._item_pop, dtype=np.float64))
         content = self._content
@@ -783,15 +779,7 @@ class HybridModel:
         model.n_user_feats = int(meta["n_user_feats"])
         model.n_base_user_feats = int(meta.get("n_base_user_feats", 0))
         if "item_feats.indptr" in tensors:
-            shape = tuple(int(x) for x in tensors["item_feats.shape"].tolist())
-            model._item_feats = sp.csr_matrix(
-                (
-                    tensors["item_feats.data"].numpy(),
-                    tensors["item_feats.indices"].numpy(),
-                    tensors["item_feats.indptr"].numpy(),
-                ),
-                shape=shape,
-            )
+            model._item_feats = _get_csr(tensors, "item_feats")
         model.n_item_feats = int(meta["n_item_feats"])
         model.text_dim = int(meta["text_dim"])
         model.train_seconds = float(meta.get("train_seconds", 0.0))
