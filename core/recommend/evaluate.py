@@ -18,6 +18,15 @@ Metrics per user, then averaged: ROC AUC over the candidate items (ties count ha
 same quantity the LightFM paper estimates with sampled negatives), Recall@10, NDCG@10;
 plus catalogue coverage of all top-10 lists, training seconds and scoring milliseconds
 per 1,000 users (scores + top-10, fold-in included for cold users).
+
+Recall@10 and NDCG@10 are tie-aware (McSherry & Najork, 2008): their expected value when
+items with equal scores come in a uniformly random order. A group of tied items shares
+the positions it occupies; each positive in it gets the mean discount of those positions
+(positions past 10 count 0) and recall credit for the share of them inside the top 10.
+Content kNN on CrossValidated's tags ties about 14 items on a member's top-10 score, and
+an arbitrary tie order moved NDCG as much as the models differ. Blend selection on
+validation data uses the same definition. The top-10 lists behind coverage still break
+ties by index order.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ __all__ = [
     "cold_item_split",
     "cold_user_split",
     "evaluate_model",
+    "expected_hits",
     "format_table",
     "inner_split",
     "rank_metrics",
@@ -170,19 +180,76 @@ def cold_user_split(
 
 
 _DISCOUNT = 1.0 / np.log2(np.arange(2, K + 2))
+_CUM_DISCOUNT = np.concatenate([[0.0], np.cumsum(_DISCOUNT)])
+
+
+def expected_hits(
+    scores: np.ndarray, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row Recall@10 and NDCG@10, expected over a uniformly random order of ties.
+
+    McSherry & Najork (2008): the items of a group of equal scores share the positions the
+    group occupies, so each positive in it gets the group's mean discount (a position at or
+    past 10 counts 0) and a ``(positions inside the top 10) / (group size)`` chance of
+    being recalled. Without this, content kNN's many tied tag scores were ordered by
+    ``argpartition`` (arbitrary), which moved NDCG on CrossValidated as much as the models
+    differ. Rows with no tie are unchanged.
+    """
+    s = np.array(scores, dtype=np.float32, copy=True)
+    n, m = s.shape
+    truth = np.zeros((n, m), dtype=bool)
+    for r in range(n):
+        if len(excluded[r]):
+            s[r, excluded[r]] = -np.inf
+        truth[r, positives[r]] = True
+    n_pos = np.array([len(p) for p in positives], dtype=np.float64)
+    kk = min(K, m)
+    if kk == 0:
+        return np.zeros(n), np.zeros(n)
+    part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+    vals = np.take_along_axis(s, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    top = np.take_along_axis(part, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1)
+    cut = vals[:, -1:]  # the 10th best score: its tie group may reach past position 10
+    above = vals > cut  # every item scoring above the cut is in ``top``
+    n_above = above.sum(1)
+    at_cut = s == cut
+    group = at_cut.sum(1)
+    pos_at_cut = (at_cut & truth).sum(1)
+    # groups wholly above the cut: first and last position of each item's group in ``top``
+    first = np.zeros((n, kk), dtype=np.int64)
+    last = np.full((n, kk), kk - 1, dtype=np.int64)
+    for j in range(1, kk):
+        first[:, j] = np.where(vals[:, j] == vals[:, j - 1], first[:, j - 1], j)
+    for j in range(kk - 2, -1, -1):
+        last[:, j] = np.where(vals[:, j] == vals[:, j + 1], last[:, j + 1], j)
+    mean_disc = (_CUM_DISCOUNT[last + 1] - _CUM_DISCOUNT[first]) / (last + 1 - first)
+    hit_above = np.take_along_axis(truth, top, axis=1) & above
+    gain = (hit_above * mean_disc).sum(1)
+    found = hit_above.sum(1).astype(np.float64)
+    # the cut's group: positions n_above .. n_above + group - 1, of which kk - n_above count
+    share = (kk - n_above) / np.maximum(group, 1)
+    cut_disc = (_CUM_DISCOUNT[kk] - _CUM_DISCOUNT[n_above]) / np.maximum(group, 1)
+    finite = np.isfinite(cut[:, 0])  # a -inf cut is the excluded items: no positives there
+    gain = gain + np.where(finite, pos_at_cut * cut_disc, 0.0)
+    found = found + np.where(finite, pos_at_cut * share, 0.0)
+    ideal = _CUM_DISCOUNT[np.minimum(n_pos, K).astype(np.int64)]
+    recall = np.where(n_pos > 0, found / np.maximum(n_pos, 1), 0.0)
+    ndcg = np.where(ideal > 0, gain / np.maximum(ideal, 1e-12), 0.0)
+    return recall, ndcg
 
 
 def rank_metrics(
     scores: np.ndarray, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row AUC, Recall@10, NDCG@10 and top-10 column indices.
+    """Per-row AUC, Recall@10, NDCG@10 (tie-aware, :func:`expected_hits`) and top-10
+    column indices (ties in the list broken by ``argpartition``; used for coverage).
 
     ``positives`` / ``excluded`` hold column positions into ``scores`` per row.
     """
     n = scores.shape[0]
     auc = np.full(n, np.nan)
-    rec = np.zeros(n)
-    ndcg = np.zeros(n)
     tops = np.zeros((n, min(K, scores.shape[1])), dtype=np.int64)
     for r in range(n):
         s = scores[r].astype(np.float64, copy=True)
@@ -201,10 +268,7 @@ def rank_metrics(
         top = np.argpartition(-s, kk - 1)[:kk]
         top = top[np.argsort(-s[top], kind="stable")]
         tops[r, : len(top)] = top
-        hit = np.isin(top, pos)
-        rec[r] = hit.sum() / len(pos)
-        ideal = _DISCOUNT[: min(len(pos), K)].sum()
-        ndcg[r] = float((hit * _DISCOUNT[: len(top)]).sum() / ideal)
+    rec, ndcg = expected_hits(scores, positives, excluded)
     return auc, rec, ndcg, tops
 
 
@@ -322,23 +386,8 @@ def inner_split(
 def _ndcg_rows(
     scores: np.ndarray, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray]
 ) -> np.ndarray:
-    """Vectorised per-row NDCG@10 (same definition as :func:`rank_metrics`)."""
-    n, m = scores.shape
-    s = np.array(scores, dtype=np.float32, copy=True)
-    truth = np.zeros((n, m), dtype=bool)
-    for r in range(n):
-        if len(excluded[r]):
-            s[r, excluded[r]] = -np.inf
-        truth[r, positives[r]] = True
-    kk = min(K, m)
-    part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-    order = np.argsort(-np.take_along_axis(s, part, axis=1), axis=1, kind="stable")
-    top = np.take_along_axis(part, order, axis=1)
-    hits = np.take_along_axis(truth, top, axis=1)
-    n_pos = np.array([min(len(p), K) for p in positives])
-    ideal = np.concatenate([[0.0], np.cumsum(_DISCOUNT)])[n_pos]
-    gain = (hits * _DISCOUNT[:kk]).sum(1)
-    return np.where(ideal > 0, gain / np.maximum(ideal, 1e-12), 0.0)
+    """Per-row NDCG@10 for blend selection: the same tie-aware value as the report."""
+    return expected_hits(scores, positives, excluded)[1]
 
 
 def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> dict[str, Any]:

@@ -106,3 +106,44 @@ def test_benchmark_records_the_hybrids_paired_gap_to_each_baseline(community, fa
     assert gap["diff"] == pytest.approx(hyb.ndcg_at_10 - pop.ndcg_at_10, abs=1e-9)
     assert gap["se"] > 0
     assert hyb.ndcg_at_10 > pop.ndcg_at_10 + 2 * gap["se"]  # topics are learnable here
+
+
+def _dcg(ranks: list[int]) -> float:
+    return float(sum(1 / np.log2(r + 2) for r in ranks))
+
+
+def test_all_tied_scores_give_the_expected_value_of_a_random_order():
+    """20 items, one score, 2 positives: each lands in the top 10 half the time and then
+    at a uniformly random position 1..10, so the model gets no credit for lucky ties."""
+    scores = np.zeros((1, 20), dtype=np.float32)
+    _, rec, ndcg, _ = rank_metrics(scores, [np.array([3, 17])], [np.array([], dtype=int)])
+    assert rec[0] == pytest.approx(0.5)
+    mean_discount = _dcg(list(range(10))) / 20
+    assert ndcg[0] == pytest.approx(2 * mean_discount / _dcg([0, 1]))
+    assert _ndcg_rows(scores, [np.array([3, 17])], [np.array([], dtype=int)])[0] == (
+        pytest.approx(ndcg[0])
+    )
+
+
+def test_strictly_ordered_scores_score_as_a_plain_ranking():
+    rng = np.random.default_rng(5)
+    scores = rng.permutation(50).astype(np.float32)[None, :]
+    positives = [np.array([int(np.argmax(scores)), int(np.argsort(-scores[0])[4]), 7])]
+    _, rec, ndcg, tops = rank_metrics(scores, positives, [np.array([], dtype=int)])
+    ranks = [int(np.flatnonzero(tops[0] == p)[0]) for p in positives[0] if p in tops[0]]
+    assert rec[0] == pytest.approx(len(ranks) / 3)
+    assert ndcg[0] == pytest.approx(_dcg(ranks) / _dcg([0, 1, 2]))
+
+
+def test_a_tie_group_straddling_position_ten_counts_only_its_part_inside():
+    """8 distinct leaders, then 6 items tied at positions 9-14: of the tie only positions
+    9 and 10 count, shared by its 6 members; a tie inside the top 10 shares its discounts."""
+    scores = np.array([[20, 19, 18, 17, 17, 15, 14, 13] + [5] * 6 + [1] * 6], dtype=np.float32)
+    excluded = [np.array([], dtype=int)]
+    _, rec, ndcg, _ = rank_metrics(scores, [np.array([3, 9])], excluded)
+    tie_discount = _dcg([8, 9]) / 6
+    assert rec[0] == pytest.approx((1 + 2 / 6) / 2)
+    assert ndcg[0] == pytest.approx((_dcg([3, 4]) / 2 + tie_discount) / _dcg([0, 1]))
+    # an excluded leader moves the tie up one position: now 3 of its 6 seats count
+    _, rec, _, _ = rank_metrics(scores, [np.array([9])], [np.array([0])])
+    assert rec[0] == pytest.approx(3 / 6)
