@@ -357,9 +357,16 @@ def evaluate_model(
 # preferred content kNN alone (cf weight 0) by less than its noise, which turned the hybrid
 # into that baseline and gave up its whole-list ranking (AUC 0.66 instead of 0.72). The
 # validation picks how much content and popularity to add, not whether to drop the model.
+# Content weights 128 and 1024 are the "content first" regime: the content-kNN ranking
+# (the very scores of the ContentKNN baseline) with cf (and popularity) ordering its ties
+# and near-ties and the zero-content tail, which is where whole-catalogue AUC comes from.
 BLEND_GRID: tuple[tuple[float, float, float], ...] = tuple(
-    (1.0, c, p) for c in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0) for p in (0.0, 0.25, 0.5, 1.0)
+    (1.0, c, p)
+    for c in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0, 128.0, 1024.0)
+    for p in (0.0, 0.25, 0.5, 1.0)
 )
+# scored on validation for the record only (never chosen): the content-kNN baseline itself
+CONTENT_ONLY = {"cf": 0.0, "content": 1.0, "popularity": 0.0}
 
 
 def inner_split(
@@ -408,6 +415,7 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
     cand = inner.candidates
     where = _positions(cand, data.n_items)
     totals = np.zeros(len(BLEND_GRID))
+    content_only = 0.0
     n_rows = 0
     for lo in range(0, len(inner.users), chunk):
         u = inner.users[lo : lo + chunk]
@@ -432,6 +440,9 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
         for g, (wc, wt, wp) in enumerate(BLEND_GRID):
             s = probe.blend(parts, {"cf": wc, "content": wt, "popularity": wp})
             totals[g] += _ndcg_rows(s, pos_items, excl_items)[keep].sum()
+        if parts.get("content") is not None:
+            s = probe.blend(parts, CONTENT_ONLY)
+            content_only += _ndcg_rows(s, pos_items, excl_items)[keep].sum()
         n_rows += int(keep.sum())
     means = totals / max(n_rows, 1)
     best = int(np.argmax(means))  # first best: the grid lists simpler blends first
@@ -441,6 +452,11 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
         "blend": {"cf": wc, "content": wt, "popularity": wp},
         "validation_ndcg_at_10": float(means[best]),
         "validation_ndcg_unblended": float(means[0]),
+        "validation_ndcg_content_only": content_only / max(n_rows, 1),
+        "validation_ndcg_grid": {
+            f"{wc:g}/{wt:g}/{wp:g}": round(float(v), 6)
+            for (wc, wt, wp), v in zip(BLEND_GRID, means, strict=True)
+        },
         "validation_users": n_rows,
         "tune_s": time.perf_counter() - t0,
     }

@@ -57,7 +57,7 @@ def test_blended_scorer_matches_full_scores_with_exclusions_and_hidden_items(
 def test_blended_scorer_matches_full_scores_with_popularity_and_cf_weights(community, fast):
     """Validation may pick any (cf, content, popularity) triple; batch serving must rank as
     the model's own blend does for every one of them, popularity prior included."""
-    for wc, wt, wp in ((1.0, 2.0, 0.5), (0.0, 1.0, 0.25), (0.5, 0.0, 1.0)):
+    for wc, wt, wp in ((1.0, 2.0, 0.5), (0.0, 1.0, 0.25), (0.5, 0.0, 1.0), (1.0, 1024.0, 0.5)):
         cfg = replace(fast, cf_weight=wc, content_weight=wt, popularity_weight=wp)
         model = HybridModel(cfg).fit(community.data)
         _check_scorer(model, community.data.n_users, community.data.n_items)

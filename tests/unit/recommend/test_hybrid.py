@@ -93,3 +93,25 @@ def test_popularity_prior_ranks_unknown_tastes_by_popularity(community, fast):
     assert set(counts[top]) == set(np.sort(counts)[-3:])
     plain = HybridModel(fast).fit(community.data)  # no blend: the model's own score
     assert np.allclose(plain.score([0]), plain.score_vectors(plain.user_vectors([0])))
+
+
+def test_content_first_blend_is_the_content_baseline_with_cf_ordering_its_ties(community, fast):
+    """The blend's content part is the ContentKNN baseline's own score (same profile, same
+    similarity), for known and for new members; with a very large content weight the
+    hybrid keeps the baseline's order and only reorders items it scores equally."""
+    from core.recommend.models.content import ContentKNN
+
+    model = HybridModel(replace(fast, content_weight=1024.0)).fit(community.data)
+    base = ContentKNN().fit(community.data)
+    users = np.arange(community.data.n_users)
+    np.testing.assert_array_equal(model.score_parts(users)["content"], base.score(users))
+    hist = [community.data.interactions[u].indices[:2] for u in users[:5]]
+    np.testing.assert_array_equal(
+        model.score_new_user_parts(hist)["content"], base.score_new_users(hist)
+    )
+    content, blended = base.score(users), model.score(users)
+    for row_c, row_b in zip(content, blended, strict=True):
+        i, j = np.triu_indices(len(row_c), 1)
+        apart = np.abs(row_c[i] - row_c[j]) > 1e-3
+        agree = np.sign(row_c[i] - row_c[j]) == np.sign(row_b[i] - row_b[j])
+        assert agree[apart].all()
