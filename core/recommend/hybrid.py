@@ -498,13 +498,45 @@ class HybridModel:
         cf = np.asarray(parts["cf"], dtype=np.float32)
         if weights is None and not self._blended():
             return cf
-        out = w.get("cf", 1.0) * _zscore(cf)
+        return self.combine(self.standardise(parts, w), w)
+
+    @staticmethod
+    def standardise(
+        parts: dict[str, np.ndarray | None], weights: dict[str, float] | None = None
+    ) -> dict[str, np.ndarray | None]:
+        """Per-row z-scores of the parts ``weights`` uses (all parts when ``None``).
+
+        Separate from :meth:`combine` so blend selection standardises once per chunk and
+        then tries every weight triple on the same arrays.
+        """
+
+        def used(name: str) -> bool:
+            return weights is None or bool(weights.get(name, 0.0))
+
+        cf = np.asarray(parts["cf"], dtype=np.float32)
         content = parts.get("content")
-        if content is not None and w.get("content", 0.0):
-            out += w["content"] * _zscore(content)
         pop = parts.get("popularity")
-        if pop is not None and w.get("popularity", 0.0):
-            out += w["popularity"] * _zscore(np.broadcast_to(pop, cf.shape))
+        return {
+            "cf": _zscore(cf),
+            "content": None if content is None or not used("content") else _zscore(content),
+            # one row for all users: standardised once, broadcast when combined
+            "popularity": None
+            if pop is None or not used("popularity")
+            else _zscore(np.atleast_2d(np.asarray(pop, dtype=np.float32))),
+        }
+
+    @staticmethod
+    def combine(z: dict[str, np.ndarray | None], weights: dict[str, float]) -> np.ndarray:
+        """``Σ weight · z(part)`` over standardised parts (see :meth:`standardise`)."""
+        cf = z["cf"]
+        assert cf is not None
+        out = weights.get("cf", 1.0) * cf
+        content = z.get("content")
+        if content is not None and weights.get("content", 0.0):
+            out += weights["content"] * content
+        pop = z.get("popularity")
+        if pop is not None and weights.get("popularity", 0.0):
+            out += weights["popularity"] * pop
         return out
 
     def score_vectors(
