@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,8 +25,12 @@ import numpy as np
 from core.qa.experts import (
     Contribution,
     ExpertCandidate,
+    PastAnswer,
+    RoutingWeights,
+    candidate_from_history,
+    expert_features,
+    fit_routing_weights,
     rank_experts,
-    recent_activity,
     relevance_by_member,
 )
 from core.qa.hybrid import Mode, fit_calibration
@@ -476,23 +479,31 @@ def _rank(hits: Sequence[Any], item_id: str) -> int | None:
 # ----------------------------------------------------------------------------- experts
 
 
-def eval_experts(
+@dataclass
+class RoutingCase:
+    """One held-out question as routing sees it: candidates built only from what existed
+    before it was asked."""
+
+    question_id: int
+    truth: int
+    asker: int | None
+    candidates: list[ExpertCandidate]
+    relevance: dict[int, float]
+    most_active: list[int]
+    """Every earlier answerer, most answers first (ties: who answered first)."""
+
+
+def routing_cases(
     ds: Dataset,
     encoders: Mapping[str, TextEncoder] | TextEncoder,
-    holdout: float = 0.2,
+    window: tuple[float, float],
     similar: int = 50,
-    n: int = 5,
-    relevance_share: float | None = None,
-    window: tuple[float, float] | None = None,
-) -> dict[str, Any]:
-    """For the latest ``holdout`` share of questions with an accepted answer, is its
-    accepted answerer among the top ``n`` routed experts? Uses only what existed before
-    each question: earlier questions (retrieved by the same hybrid index) and earlier
-    answers (who answered, accepted or not, how fast, and when). Baseline: the ``n``
-    members with the most answers so far. The asker is never routed to.
-
-    ``window=(lo, hi)`` evaluates the questions between those shares of the timeline
-    instead (an earlier slice, to choose weights on without touching the held-out one)."""
+) -> list[RoutingCase]:
+    """Questions with an accepted answer between shares ``window`` of the timeline, each
+    with its routing candidates: members who answered (accepted or not) one of the
+    ``similar`` earlier questions the hybrid index finds for it, built by
+    :func:`~core.qa.experts.candidate_from_history` from their earlier answers (when, how
+    fast, accepted or not, on whose questions and which tags)."""
     answers = sorted(
         (a for a in ds.answers if a.get("owner_user_id") is not None),
         key=lambda a: a["creation_date"],
@@ -507,18 +518,15 @@ def eval_experts(
         ),
         key=lambda q: q["creation_date"],
     )
-    lo, hi = window if window is not None else (1.0 - holdout, 1.0)
+    lo, hi = window
     held = targets[int(len(targets) * lo) : int(len(targets) * hi)]
     questions = sorted(ds.questions.values(), key=lambda q: q["creation_date"])
     index = KnowledgeIndex(encoders, include_answer=False)
     qi = ai = 0
     contributions: dict[str, list[Contribution]] = defaultdict(list)
     answer_count: Counter[int] = Counter()
-    accepted_count: Counter[int] = Counter()
-    delays: dict[int, list[float]] = defaultdict(list)
-    answered_at: dict[int, list[datetime]] = defaultdict(list)
-    hits_model = hits_base = hits_rel = 0
-    evaluated = 0
+    history: dict[int, list[PastAnswer]] = defaultdict(list)
+    cases: list[RoutingCase] = []
     for q in held:
         now = q["creation_date"]
         batch = []
@@ -537,49 +545,108 @@ def eval_experts(
                 Contribution(uid, "accepted" if accepted else "answered")
             )
             answer_count[uid] += 1
-            accepted_count[uid] += accepted
-            answered_at[uid].append(_when(a["creation_date"]))
-            if parent is not None:
-                delays[uid].append(
-                    (_when(a["creation_date"]) - _when(parent["creation_date"])).total_seconds()
-                    / 3600.0
+            at = _when(a["creation_date"])
+            history[uid].append(
+                PastAnswer(
+                    at=at,
+                    accepted=accepted,
+                    delay_hours=(
+                        None
+                        if parent is None
+                        else (at - _when(parent["creation_date"])).total_seconds() / 3600.0
+                    ),
+                    question_tags=tuple(parent.get("tags") or ()) if parent else (),
+                    question_asker=parent.get("owner_user_id") if parent else None,
                 )
+            )
             ai += 1
-        truth = answer_by_id[q["accepted_answer_id"]]["owner_user_id"]
         asker = q.get("owner_user_id")
-        evaluated += 1
         asked = _when(now)
         hits = index.search(f"{q['title']}\n{q.get('body') or ''}", similar)
         rel = relevance_by_member([(h.id, max(h.hit.cosine, 0.0)) for h in hits], contributions)
-        cands = [
-            ExpertCandidate(
-                member_id=uid,
-                relevance=r,
-                accepted=accepted_count[uid],
-                answers=answer_count[uid],
-                median_response_hours=statistics.median(delays[uid]) if delays[uid] else None,
-                recent_answers=recent_activity(
-                    (asked - t).total_seconds() / 86400.0 for t in answered_at[uid]
-                ),
+        rel.pop(asker if asker is not None else -1, None)
+        cases.append(
+            RoutingCase(
+                question_id=q["id"],
+                truth=answer_by_id[q["accepted_answer_id"]]["owner_user_id"],
+                asker=asker,
+                candidates=[
+                    candidate_from_history(
+                        uid,
+                        r,
+                        history[uid],
+                        now=asked,
+                        question_tags=q.get("tags") or (),
+                        asker=asker,
+                    )
+                    for uid, r in rel.items()
+                ],
+                relevance=rel,
+                most_active=[m for m, _ in answer_count.most_common() if m != asker],
             )
-            for uid, r in rel.items()
-        ]
+        )
+    return cases
+
+
+def fit_experts(
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    window: tuple[float, float] = (0.0, 0.8),
+    l2: float = 30.0,
+    cases: Sequence[RoutingCase] | None = None,
+) -> RoutingWeights:
+    """Routing weights fitted on the questions in ``window`` (those whose accepted
+    answerer is among their candidates)."""
+    if cases is None:
+        cases = routing_cases(ds, encoders, window)
+    data = []
+    for case in cases:
+        eligible = [c for c in case.candidates if c.relevance > 0]
+        ids = [c.member_id for c in eligible]
+        if case.truth in ids:
+            data.append((expert_features(eligible), ids.index(case.truth)))
+    return fit_routing_weights(data, l2=l2)
+
+
+def eval_experts(
+    ds: Dataset,
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    holdout: float = 0.2,
+    similar: int = 50,
+    n: int = 5,
+    weights: RoutingWeights | None = None,
+    window: tuple[float, float] | None = None,
+    cases: Sequence[RoutingCase] | None = None,
+) -> dict[str, Any]:
+    """For the latest ``holdout`` share of questions with an accepted answer, is its
+    accepted answerer among the top ``n`` routed experts? Uses only what existed before
+    each question (:func:`routing_cases`). Baseline: the ``n`` members with the most
+    answers so far. The asker is never routed to.
+
+    ``window=(lo, hi)`` evaluates the questions between those shares of the timeline
+    instead (an earlier slice, to choose features on without touching the held-out one).
+    """
+    lo, hi = window if window is not None else (1.0 - holdout, 1.0)
+    if cases is None:
+        cases = routing_cases(ds, encoders, (lo, hi), similar)
+    hits_model = hits_base = hits_rel = 0
+    for case in cases:
         ranked = [
             m
             for m, _ in rank_experts(
-                cands,
+                case.candidates,
                 n,
                 load_cap=10**9,
-                exclude=[asker or -1],
-                **({} if relevance_share is None else {"relevance_share": relevance_share}),
+                exclude=[case.asker if case.asker is not None else -1],
+                **({} if weights is None else {"weights": weights}),
             )
         ]
-        # Relevance alone (no track-record weighting), to show what the weighting adds.
-        rel_only = [m for m, _ in sorted(rel.items(), key=lambda kv: -kv[1]) if m != asker][:n]
-        base = [m for m, _ in answer_count.most_common(n + 1) if m != asker][:n]
-        hits_model += truth in ranked
-        hits_rel += truth in rel_only
-        hits_base += truth in base
+        # Relevance alone (no track record), to show what the rest adds.
+        rel_only = [m for m, _ in sorted(case.relevance.items(), key=lambda kv: -kv[1])][:n]
+        hits_model += case.truth in ranked
+        hits_rel += case.truth in rel_only
+        hits_base += case.truth in case.most_active[:n]
+    evaluated = len(cases)
     return {
         "window": [lo, hi],
         "held_out_questions": evaluated,

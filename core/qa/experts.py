@@ -1,36 +1,75 @@
 """Expert routing: who should be invited into a new discussion thread.
 
 Pure scoring. The service gathers, per member, evidence that they know the topic (they
-answered similar questions, or finished course material that matches the question),
-their track record and their current state; :func:`rank_experts` drops those who opted
-out, are in their quiet hours, are at their load cap or asked the question, and ranks the
-rest by a smoothed mixture of "knows this topic" and "is answering these days":
+answered similar questions, or finished course material that matches the question) and
+their answer history; :func:`rank_experts` drops those who opted out, are in their quiet
+hours, are at their load cap or asked the question, and ranks the rest by a linear score
+over six features (:func:`expert_features`):
 
-    score = 0.2 * relevance / sum(relevance) + 0.8 * activity / sum(activity)
+- share of the candidates' recent activity (answers, each weight halving every 5 days);
+- share of the candidates' topical relevance (similar material answered or finished);
+- hour affinity: how often they answered at this time of day (UTC);
+- how many earlier questions of this asker they answered;
+- tag recency: recent answers on questions sharing this question's tags;
+- accepted-answer rate, smoothed.
 
-``relevance`` is the summed similarity of the matching material they answered (accepted
-answers count double) or finished (half weight); ``activity`` is their answer count with
-each answer's weight halving every 5 days (all-time count when the caller has no dates).
-Who answers is mostly who is around: on Quantum Computing SE a most-active-answerer list
-beat topical routing, and a recent-activity prior beats both (bench/README.md, weights
-chosen on an earlier time slice than the held-out one). Responsiveness (``1 / (1 +
-median_hours / 12)``, 0.7 when unknown) breaks ties.
+The weights (:data:`ROUTING_WEIGHTS`) are a conditional-logit fit (``fit_routing_weights``)
+on Quantum Computing SE questions before the held-out latest 20%; the feature set was
+chosen on rolling time folds of that earlier part only (bench/README.md). Who answers is
+mostly who is around, so the activity share carries most weight. Responsiveness
+(``1 / (1 + median_hours / 12)``, 0.7 when unknown) breaks ties.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+import numpy.typing as npt
+
 ACCEPTED_WEIGHT = 2.0
 FINISHED_WEIGHT = 0.5
 UNKNOWN_RESPONSIVENESS = 0.7
-RELEVANCE_SHARE = 0.2
-"""Weight of the topical share in the mixture; the rest is the recent-activity share."""
 ACTIVITY_HALF_LIFE_DAYS = 5.0
 """An answer's weight in ``activity`` halves every this many days."""
+TAG_HALF_LIFE_DAYS = 15.0
+"""An answer's weight in ``tag_recency`` halves every this many days."""
+HOUR_WIDTH = 3.0
+"""Hours: an earlier answer given ``HOUR_WIDTH`` hours from this time of day counts 1/e."""
+HOUR_PRIOR = 0.25
+"""Hour affinity of a member whose answer times are unknown (that of one with none)."""
+
+
+@dataclass(frozen=True)
+class RoutingWeights:
+    """Weights of :func:`expert_features`' columns, in that order."""
+
+    activity_share: float
+    relevance_share: float
+    hour_affinity: float
+    asker: float
+    tag_recency: float
+    accept_rate: float
+
+    def vector(self) -> npt.NDArray[np.float64]:
+        return np.array(
+            [
+                self.activity_share,
+                self.relevance_share,
+                self.hour_affinity,
+                self.asker,
+                self.tag_recency,
+                self.accept_rate,
+            ]
+        )
+
+
+ROUTING_WEIGHTS = RoutingWeights(4.486, 5.695, 0.875, 0.598, 1.357, 1.334)
+"""Fitted by ``bench/qa.py`` on the questions before the held-out slice (see module doc)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +97,10 @@ class ExpertCandidate:
     median_response_hours: float | None = None
     recent_answers: float | None = None
     """Answers weighted by age (:func:`recent_activity`); ``None``: use ``answers``."""
+    hour_affinity: float = HOUR_PRIOR
+    asker_answers: int = 0
+    """Earlier questions of this asker the member answered."""
+    tag_recency: float = 0.0
     open_threads: int = 0
     opted_out: bool = False
     in_quiet_hours: bool = False
@@ -93,23 +136,165 @@ def recent_activity(
     return sum(0.5 ** (max(0.0, age) / half_life) for age in ages_days)
 
 
+@dataclass(frozen=True)
+class PastAnswer:
+    """One earlier answer by a member, as routing sees it."""
+
+    at: datetime
+    accepted: bool = False
+    delay_hours: float | None = None
+    """How long after its question it came."""
+    question_tags: tuple[str, ...] = ()
+    question_asker: int | None = None
+
+
+def hour_affinity(answer_hours: Sequence[float], hour: float) -> float:
+    """How much of a member's answering happens near ``hour`` (UTC), smoothed towards
+    :data:`HOUR_PRIOR` for members with few answers."""
+    total = 0.0
+    for h in answer_hours:
+        d = abs((h - hour + 12.0) % 24.0 - 12.0)
+        total += math.exp(-((d / HOUR_WIDTH) ** 2))
+    return (total + 0.5) / (len(answer_hours) + 2)
+
+
+def _hour(at: datetime) -> float:
+    return at.hour + at.minute / 60.0
+
+
+def candidate_from_history(
+    member_id: int,
+    relevance: float,
+    history: Sequence[PastAnswer],
+    *,
+    now: datetime,
+    question_tags: Iterable[str] = (),
+    asker: int | None = None,
+    open_threads: int = 0,
+    opted_out: bool = False,
+    in_quiet_hours: bool = False,
+) -> ExpertCandidate:
+    """The candidate's features from their earlier answers (both the bot and the benchmark
+    build candidates here, so they rank with the same evidence)."""
+    tags = set(question_tags)
+    ages = [(now - a.at).total_seconds() / 86400.0 for a in history]
+    delays = [a.delay_hours for a in history if a.delay_hours is not None]
+    tag_recency = 0.0
+    if tags:
+        for a, age in zip(history, ages, strict=True):
+            shared = len(tags.intersection(a.question_tags))
+            if shared:
+                tag_recency += shared / len(tags) * 0.5 ** (max(0.0, age) / TAG_HALF_LIFE_DAYS)
+    return ExpertCandidate(
+        member_id=member_id,
+        relevance=relevance,
+        accepted=sum(1 for a in history if a.accepted),
+        answers=len(history),
+        median_response_hours=median_hours([timedelta(hours=d) for d in delays]),
+        recent_answers=recent_activity(ages),
+        hour_affinity=hour_affinity([_hour(a.at) for a in history], _hour(now)),
+        asker_answers=(
+            0 if asker is None else sum(1 for a in history if a.question_asker == asker)
+        ),
+        tag_recency=tag_recency,
+        open_threads=open_threads,
+        opted_out=opted_out,
+        in_quiet_hours=in_quiet_hours,
+    )
+
+
 def _activity(c: ExpertCandidate) -> float:
     return c.recent_answers if c.recent_answers is not None else float(c.answers)
 
 
+def _shares(values: Sequence[float]) -> list[float]:
+    total = sum(values)
+    return [v / total if total > 0 else 0.0 for v in values]
+
+
+def expert_features(candidates: Sequence[ExpertCandidate]) -> npt.NDArray[np.float64]:
+    """One row per candidate, columns as in :class:`RoutingWeights`. Activity and
+    relevance are shares among ``candidates``, which keeps them on one scale whatever
+    the community's size."""
+    act = _shares([_activity(c) for c in candidates])
+    rel = _shares([max(0.0, c.relevance) for c in candidates])
+    rows = [
+        (
+            act[i],
+            rel[i],
+            c.hour_affinity,
+            math.log1p(max(0, c.asker_answers)),
+            math.log1p(max(0.0, c.tag_recency)),
+            (c.accepted + 1.0) / (c.answers + 2.0),
+        )
+        for i, c in enumerate(candidates)
+    ]
+    return np.array(rows, dtype=np.float64).reshape(len(candidates), 6)
+
+
 def expert_scores(
-    candidates: Sequence[ExpertCandidate], relevance_share: float = RELEVANCE_SHARE
+    candidates: Sequence[ExpertCandidate], weights: RoutingWeights = ROUTING_WEIGHTS
 ) -> dict[int, float]:
-    """Mixture of each member's share of the topical relevance and of the recent activity
-    among ``candidates``; shares keep the two on one scale whatever the corpus."""
-    rel_total = sum(max(0.0, c.relevance) for c in candidates)
-    act_total = sum(_activity(c) for c in candidates)
-    out: dict[int, float] = {}
-    for c in candidates:
-        rel = max(0.0, c.relevance) / rel_total if rel_total > 0 else 0.0
-        act = _activity(c) / act_total if act_total > 0 else 0.0
-        out[c.member_id] = relevance_share * rel + (1.0 - relevance_share) * act
-    return out
+    """Linear score of :func:`expert_features` per member."""
+    if not candidates:
+        return {}
+    scores = expert_features(candidates) @ weights.vector()
+    return {c.member_id: float(s) for c, s in zip(candidates, scores, strict=True)}
+
+
+def fit_routing_weights(
+    queries: Sequence[tuple[npt.ArrayLike, int]], l2: float = 30.0, iters: int = 50
+) -> RoutingWeights:
+    """Conditional-logit (softmax over each question's candidates) fit of the weights.
+
+    ``queries``: per question, its candidates' :func:`expert_features` rows and the row
+    of the member who gave the accepted answer. Features are standardised for the fit
+    (``l2`` applies there) and the weights returned on the raw scale; Newton steps with
+    step halving."""
+    data = [(np.asarray(x, dtype=np.float64), int(t)) for x, t in queries]
+    data = [(x, t) for x, t in data if x.shape[0]]
+    if not data:
+        raise ValueError("no questions to fit on")
+    allx = np.concatenate([x for x, _ in data])
+    mu, sd = allx.mean(axis=0), allx.std(axis=0) + 1e-9
+    zs = [((x - mu) / sd, t) for x, t in data]
+    dim = allx.shape[1]
+
+    def loss(w: npt.NDArray[np.float64]) -> float:
+        total = 0.5 * l2 * float(w @ w)
+        for z, t in zs:
+            s = z @ w
+            m = float(s.max())
+            total -= float(s[t]) - (m + math.log(float(np.exp(s - m).sum())))
+        return total
+
+    w = np.zeros(dim)
+    current = loss(w)
+    for _ in range(iters):
+        grad = l2 * w
+        hess = l2 * np.eye(dim)
+        for z, t in zs:
+            s = z @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            grad = grad + z.T @ p - z[t]
+            zp = z.T @ p
+            hess = hess + (z * p[:, None]).T @ z - np.outer(zp, zp)
+        step = np.linalg.solve(hess + 1e-9 * np.eye(dim), grad)
+        t_step = 1.0
+        while t_step > 1e-4:
+            trial = w - t_step * step
+            trial_loss = loss(trial)
+            if trial_loss <= current:
+                break
+            t_step /= 2.0
+        else:
+            break
+        w, current = trial, trial_loss
+        if float(np.abs(t_step * step).max()) < 1e-8:
+            break
+    raw = w / sd
+    return RoutingWeights(*(round(float(v), 3) for v in raw))
 
 
 def rank_experts(
@@ -118,7 +303,7 @@ def rank_experts(
     *,
     load_cap: int,
     exclude: Iterable[int] = (),
-    relevance_share: float = RELEVANCE_SHARE,
+    weights: RoutingWeights = ROUTING_WEIGHTS,
 ) -> list[tuple[int, float]]:
     """Up to ``n`` eligible members with positive relevance, best first."""
     skip = set(exclude)
@@ -131,7 +316,7 @@ def rank_experts(
         and c.open_threads < load_cap
         and c.relevance > 0
     ]
-    scores = expert_scores(eligible, relevance_share)
+    scores = expert_scores(eligible, weights)
     eligible.sort(
         key=lambda c: (
             -round(scores[c.member_id], 12),

@@ -467,22 +467,31 @@ async def route_experts(
     }
     answers = (
         await session.execute(
-            select(Answer.member_id, Answer.accepted, Answer.created_at, Question.created_at)
+            select(
+                Answer.member_id,
+                Answer.accepted,
+                Answer.created_at,
+                Question.created_at,
+                Question.tags,
+                Question.member_id,
+            )
             .join(Question, Question.id == Answer.question_id)
             .where(Answer.member_id.in_(ids))
         )
     ).all()
-    n_answers: Counter[int] = Counter()
-    n_accepted: Counter[int] = Counter()
-    delays: dict[int, list[timedelta]] = defaultdict(list)
-    ages_days: dict[int, list[float]] = defaultdict(list)
-    for mid, accepted, at, asked_at in answers:
+    history: dict[int, list[ex.PastAnswer]] = defaultdict(list)
+    for mid, accepted, at, asked_at, tags, asker in answers:
         if mid is None:
             continue
-        n_answers[mid] += 1
-        n_accepted[mid] += bool(accepted)
-        delays[mid].append(at - asked_at)
-        ages_days[mid].append((now - at).total_seconds() / 86400.0)
+        history[mid].append(
+            ex.PastAnswer(
+                at=at,
+                accepted=bool(accepted),
+                delay_hours=(at - asked_at).total_seconds() / 3600.0,
+                question_tags=tuple(tags or ()),
+                question_asker=asker,
+            )
+        )
     load = dict(
         (
             await session.execute(
@@ -503,13 +512,13 @@ async def route_experts(
         if m is None:
             continue
         candidates.append(
-            ex.ExpertCandidate(
-                member_id=mid,
-                relevance=relevance,
-                accepted=n_accepted[mid],
-                answers=n_answers[mid],
-                median_response_hours=ex.median_hours(delays[mid]),
-                recent_answers=ex.recent_activity(ages_days[mid]),
+            ex.candidate_from_history(
+                mid,
+                relevance,
+                history[mid],
+                now=now,
+                question_tags=question.tags or (),
+                asker=question.member_id,
                 open_threads=int(load.get(mid, 0)),
                 opted_out=bool(m.expert_opt_out) or m.role == "banned",
                 in_quiet_hours=ex.in_quiet_hours_h(now, m.timezone, m.quiet_start, m.quiet_end),

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from core.qa.experts import (
     Contribution,
     ExpertCandidate,
+    PastAnswer,
+    candidate_from_history,
+    expert_features,
+    fit_routing_weights,
     in_quiet_hours,
     in_quiet_hours_h,
     median_hours,
@@ -97,3 +103,57 @@ def test_threshold_tuning_from_feedback():
     assert tune_threshold(mixed, default) >= 0.65
     bad = [(0.6, False)] * 30
     assert tune_threshold(bad, default) == 0.9
+
+
+def test_history_features_prefer_the_member_who_knows_this_asker_topic_and_hour():
+    """Two members equally on topic, the stranger even a little more recently active: the
+    one who answered this asker and these tags lately, at this time of day, is invited
+    first."""
+    now = datetime(2026, 3, 20, 14, 0, tzinfo=UTC)
+
+    def history(shift_h: int, tags: tuple[str, ...], asker: int | None) -> list[PastAnswer]:
+        return [
+            PastAnswer(
+                at=now - timedelta(days=d) + timedelta(hours=shift_h),
+                delay_hours=3.0,
+                question_tags=tags,
+                question_asker=asker,
+            )
+            for d in (1, 2, 4, 8)
+        ]
+
+    kw = {"now": now, "question_tags": ("qiskit", "gates"), "asker": 99}
+    knows = candidate_from_history(1, 1.0, history(0, ("qiskit",), 99), **kw)
+    stranger = candidate_from_history(2, 1.0, history(12, ("optics",), 7), **kw)  # 02:00
+    assert knows.answers == stranger.answers == 4
+    assert (stranger.recent_answers or 0) > (knows.recent_answers or 0)
+    assert knows.asker_answers == 4 and stranger.asker_answers == 0
+    assert knows.tag_recency > 0 and stranger.tag_recency == 0
+    assert knows.hour_affinity > 0.5 > stranger.hour_affinity
+    assert [m for m, _ in rank_experts([stranger, knows], 2, load_cap=9)] == [1, 2]
+    # The answerer's accepted answers also count, smoothed: 3 of 4 beats 0 of 4.
+    accepted = [PastAnswer(at=now - timedelta(days=d), accepted=d < 4) for d in (1, 2, 3, 5)]
+    plain = [PastAnswer(at=now - timedelta(days=d)) for d in (1, 2, 3, 5)]
+    a = candidate_from_history(3, 1.0, accepted, now=now)
+    b = candidate_from_history(4, 1.0, plain, now=now)
+    assert a.accepted == 3 and [m for m, _ in rank_experts([b, a], 2, load_cap=9)] == [3, 4]
+
+
+def test_routing_weights_fit_recovers_what_decides_who_answered():
+    """Synthetic questions where the answerer is always the most active candidate: the
+    fit puts its weight on activity and ranks that member first on new questions."""
+    rng = np.random.default_rng(0)
+    queries = []
+    for _ in range(60):
+        feats = expert_features(
+            [
+                _c(i, float(rng.uniform(0.1, 1.0)), recent_answers=float(rng.uniform(0, 5)))
+                for i in range(6)
+            ]
+        )
+        queries.append((feats, int(np.argmax(feats[:, 0]))))
+    w = fit_routing_weights(queries, l2=1.0)
+    assert w.activity_share > 5 * abs(w.relevance_share)
+    busy = _c(1, 0.2, recent_answers=9.0)
+    idle = _c(2, 0.8, recent_answers=0.5)
+    assert rank_experts([idle, busy], 1, load_cap=9, weights=w)[0][0] == 1
