@@ -147,3 +147,24 @@ def test_a_tie_group_straddling_position_ten_counts_only_its_part_inside():
     # an excluded leader moves the tie up one position: now 3 of its 6 seats count
     _, rec, _, _ = rank_metrics(scores, [np.array([9])], [np.array([0])])
     assert rec[0] == pytest.approx(3 / 6)
+
+
+def test_select_blend_keeps_whole_catalogue_ranking_above_the_auc_floor(
+    community, fast, monkeypatch
+):
+    """The winning blend must also rank the whole catalogue well: a blend with a better
+    top 10 but a validation AUC under the floor is never chosen. With an unreachable floor
+    only blends near the best AUC take part."""
+    import core.recommend.evaluate as ev
+
+    x = community.data.interactions
+    inner = inner_split(warm_split(x, seed=0), None, seed=0)
+    free = select_blend(HybridModel(fast), community.data, inner)
+    aucs = free["validation_auc_grid"]
+    assert free["validation_auc_sampled"] >= min(ev.AUC_FLOOR, max(aucs.values()) - 0.005)
+    monkeypatch.setattr(ev, "AUC_FLOOR", 1.0)
+    held = select_blend(HybridModel(fast), community.data, inner)
+    assert held["validation_auc_sampled"] >= max(aucs.values()) - ev.AUC_SLACK - 1e-9
+    ndcg = held["validation_ndcg_grid"]
+    eligible = [k for k, a in aucs.items() if a >= max(aucs.values()) - ev.AUC_SLACK]
+    assert held["validation_ndcg_at_10"] == pytest.approx(max(ndcg[k] for k in eligible), abs=1e-6)
