@@ -50,7 +50,9 @@ EXPERTS_PER_THREAD = 3
 EXPERT_LOAD_CAP = 3
 STALE_AFTER = timedelta(hours=48)
 OPEN_THREADS_SCANNED = 200
-SIMILAR_FOR_ROUTING = 20
+SIMILAR_FOR_ROUTING = 50
+"""KB hits whose contributors become routing candidates: as many as ``evaluate.routing_cases``
+uses, which the routing weights were fitted with (the searcher ranks 50 anyway)."""
 STATE_KEY = "qa.state"
 SYNC_SLACK = timedelta(minutes=2)
 """How far behind the newest ``updated_at`` seen a sync still looks (late commits)."""
@@ -535,8 +537,13 @@ async def _contributions(
     out: dict[str, list[ex.Contribution]] = defaultdict(list)
     by_question: dict[int, str] = {}
     by_lesson: dict[int, str] = {}
+    ids = [int(r.id) for r in results if r.id.isdigit()]
+    entries = {
+        e.id: e
+        for e in (await session.execute(select(KBEntry).where(KBEntry.id.in_(ids)))).scalars()
+    }
     for r in results:
-        entry = await session.get(KBEntry, int(r.id))
+        entry = entries.get(int(r.id)) if r.id.isdigit() else None
         if entry is None:
             continue
         kind, _, num = entry.source_ref.rpartition(":")

@@ -325,3 +325,59 @@ async def test_privacy_export_and_forget(qa_app):
     async with qa_app.services.session_factory() as s:
         left = (await s.execute(select(Question).where(Question.member_id == zoe))).all()
         assert left == []
+
+
+async def test_routing_prefers_who_answered_this_asker_before(qa_app):
+    """gus and hana answered the same similar thread and one other question each, at the
+    same times; gus's other answer was to erin's earlier question, so when erin asks, gus is
+    invited first (the benchmark's routing score, built from the answer rows)."""
+    for user in ("erin", "hana", "gus", "ivan"):  # hana gets the lower id: ties go to her
+        await send(qa_app, user, "/start")
+    erin, gus, hana, ivan = [await _member_id(qa_app, u) for u in ("erin", "gus", "hana", "ivan")]
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        asked = now - timedelta(days=2)
+        shared = Question(
+            member_id=None,
+            text="How to install qiskit on a laptop",
+            lang="en",
+            tags=["qiskit"],
+            status="solved",
+            created_at=asked,
+        )
+        by_erin = Question(
+            member_id=erin, text="erin's old question", tags=["misc"], created_at=asked
+        )
+        by_ivan = Question(
+            member_id=ivan, text="ivan's old question", tags=["misc"], created_at=asked
+        )
+        s.add_all([shared, by_erin, by_ivan])
+        await s.flush()
+        at = asked + timedelta(hours=1)
+        s.add_all(
+            [
+                Answer(question_id=shared.id, member_id=gus, text="pip", created_at=at),
+                Answer(question_id=shared.id, member_id=hana, text="conda", created_at=at),
+                Answer(question_id=by_erin.id, member_id=gus, text="see docs", created_at=at),
+                Answer(question_id=by_ivan.id, member_id=hana, text="see docs", created_at=at),
+                KBEntry(
+                    source="thread",
+                    source_ref=f"question:{shared.id}",
+                    title=shared.text,
+                    answer="pip install qiskit",
+                    lang="en",
+                    tags=["qiskit"],
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            ]
+        )
+    out = await send(
+        qa_app,
+        "erin",
+        "/ask Why does my qiskit transpiler job hang after the pulse scheduling pass?",
+    )
+    threads = [r for r in out if isinstance(r, OpenThread)]
+    assert threads, _texts(out)
+    assert threads[0].mention_member_ids[:2] == [gus, hana]
