@@ -146,7 +146,7 @@ def main() -> int:
     ap.add_argument(
         "--latency-ab",
         action="store_true",
-        help="latency of the earlier (RRF) and current fusion, random passage vectors",
+        help="latency of the earlier and current fusion settings, random passage vectors",
     )
     ap.add_argument("--calibrate", action="store_true", help="also fit E5's confidence model")
     ap.add_argument(
@@ -164,7 +164,7 @@ def main() -> int:
         out = Path(args.out)
         previous = json.loads(out.read_text(encoding="utf-8"))
         ab: dict[str, object] = {"load_average_1m_before": round(os.getloadavg()[0], 2)}
-        for name in ("rrf_k10_dense2", "zscore_dense2_title_apart"):
+        for name in ("zscore_dense2_title_apart", "zscore_dense1.5_title_apart_bm25_k2_b1"):
             print(f"latency {name} on {args.entries} entries ...", flush=True)
             ab[name] = ev.eval_latency(
                 ds,
@@ -259,7 +259,7 @@ def main() -> int:
     results["total_s"] = round(time.perf_counter() - t0, 1)
     results["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     out = Path(args.out)
-    if args.skip_latency and out.exists():  # keep the latency recordings of earlier runs
+    if out.exists():  # keep what this run does not redo (earlier studies, latency A/B)
         previous = json.loads(out.read_text(encoding="utf-8"))
         for key in (
             "latency",

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from core.qa.bm25 import BM25Index
 from core.qa.experts import (
     Contribution,
     ExpertCandidate,
@@ -157,9 +158,7 @@ def eval_duplicates(
         (q for q in ds.questions.values() if (q.get("answer_count") or 0) >= 1),
         key=lambda q: q["creation_date"],
     )
-    index = KnowledgeIndex(encoders, include_answer=False)
-    for key, value in (options or {}).items():
-        setattr(index.searcher, key, value)
+    index = knowledge_index(encoders, False, options)
     result = ModeResult()
     per_query: list[dict[str, Any]] = []
     added = 0
@@ -256,12 +255,44 @@ def fit_confidence(calib: Sequence[tuple[tuple[float, float, float, float], bool
 
 # ----------------------------------------------------------------------------- dev sets
 
+OLD_BM25 = {"bm25_k1": 1.2, "bm25_b": 0.75}
 FUSION_CONFIGS: dict[str, dict[str, Any]] = {
-    "rrf_k10_dense2": {"fusion": "rrf", "dense_weight": 2.0, "title_apart": False},
-    "zscore_dense2": {"fusion": "zscore", "dense_weight": 2.0, "title_apart": False},
-    "zscore_dense2_title_apart": {"fusion": "zscore", "dense_weight": 2.0, "title_apart": True},
+    "rrf_k10_dense2": {"fusion": "rrf", "dense_weight": 2.0, "title_apart": False, **OLD_BM25},
+    "zscore_dense2": {"fusion": "zscore", "dense_weight": 2.0, "title_apart": False, **OLD_BM25},
+    "zscore_dense2_title_apart": {
+        "fusion": "zscore",
+        "dense_weight": 2.0,
+        "title_apart": True,
+        **OLD_BM25,
+    },
+    "zscore_dense1.5_title_apart_bm25_k2_b1": {
+        "fusion": "zscore",
+        "dense_weight": 1.5,
+        "title_apart": True,
+        "bm25_k1": 2.0,
+        "bm25_b": 1.0,
+    },
 }
 """Fusion settings compared by :func:`eval_dev_sets`; the last is the shipped default."""
+
+
+def knowledge_index(
+    encoders: Mapping[str, TextEncoder] | TextEncoder,
+    include_answer: bool,
+    options: Mapping[str, Any] | None = None,
+) -> KnowledgeIndex:
+    """An empty index with searcher settings ``options`` (``FUSION_CONFIGS`` keys)."""
+    index = KnowledgeIndex(encoders, include_answer=include_answer)
+    opts = dict(options or {})
+    k1, b = opts.pop("bm25_k1", None), opts.pop("bm25_b", None)
+    if k1 is not None or b is not None:
+        index.searcher.lexical = BM25Index(
+            index.searcher.lexical.k1 if k1 is None else k1,
+            index.searcher.lexical.b if b is None else b,
+        )
+    for key, value in opts.items():
+        setattr(index.searcher, key, value)
+    return index
 
 
 @dataclass
@@ -352,22 +383,21 @@ def eval_dev_sets(
     """MRR of lexical, dense and hybrid per dev set and fusion config (see :func:`dev_sets`)."""
     out: dict[str, Any] = {}
     for name, (items, queries, include_answer) in dev_sets(ds).items():
-        index = KnowledgeIndex(encoders, include_answer=include_answer)
-        index.add_many(items)
         all_ids = [it.id for it in items]
         excludes = [
             None if q.pool is None else {i for i in all_ids if i not in q.pool} for q in queries
         ]
         row: dict[str, Any] = {"queries": len(queries)}
         relevant = [q.relevant for q in queries]
-        lexical = [
-            [h.id for h in index.search(q.text, k, mode="lexical", exclude=ex, lang="en")]
-            for q, ex in zip(queries, excludes, strict=True)
-        ]
-        row["lexical"] = round(ranking_metrics(lexical, relevant)["mrr"], 3)
         for cname, options in configs.items():
-            for key, value in options.items():
-                setattr(index.searcher, key, value)
+            # A fresh index per setting: BM25 parameters apply as documents are added.
+            index = knowledge_index(encoders, include_answer, options)
+            index.add_many(items)
+            lexical = [
+                [h.id for h in index.search(q.text, k, mode="lexical", exclude=ex, lang="en")]
+                for q, ex in zip(queries, excludes, strict=True)
+            ]
+            row[f"lexical/{cname}"] = round(ranking_metrics(lexical, relevant)["mrr"], 3)
             for mode in ("dense", "hybrid"):
                 ranked = [
                     [h.id for h in index.search(q.text, k, mode=mode, exclude=ex, lang="en")]
@@ -426,9 +456,7 @@ def eval_latency(
     searcher attributes (fusion settings, see ``FUSION_CONFIGS``)."""
     rng = random.Random(seed)
     t0 = time.perf_counter()
-    index = KnowledgeIndex(encoders)
-    for key, value in (options or {}).items():
-        setattr(index.searcher, key, value)
+    index = knowledge_index(encoders, True, options)
     items = synthetic_items(ds, n_entries, seed)
     vectors = None
     if random_passages:
