@@ -271,6 +271,8 @@ def main() -> int:
             "title_proxy_e5",
             "experts_previous_rule",
             "retrieval_study_2",
+            "latency_quiet_box_before_bm25_change",
+            "latency_ab_reversed",
         ):
             if key in previous and key not in results:
                 results[key] = previous[key]
