@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sqlalchemy import select
 
 from core.recommend.data import FeatureIndex, RecData, feature_matrix
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig
+from models.catalog import Course
+from models.interaction import Interaction
+from models.member import Account
 
 TOPICS = ("sql", "python", "design")
 DESCRIPTIONS = {
@@ -80,3 +87,76 @@ def fast() -> HybridConfig:
 @pytest.fixture
 def descriptions() -> dict[str, str]:
     return DESCRIPTIONS
+
+
+CourseRow = tuple[str, str, list[str], str]
+"""(slug, title, tags, description)."""
+
+
+@dataclass
+class Seeder:
+    """Writes a small catalogue, opted-in members and their histories the way the product
+    does (members join through the console bot), for the service-level tests."""
+
+    db: Any
+    clock: Any
+    bot: Any
+
+    async def courses(self, rows: Iterable[CourseRow]) -> dict[str, int]:
+        """Add the courses; slug -> course id."""
+        async with self.db.session() as s, s.begin():
+            for slug, title, tags, desc in rows:
+                s.add(
+                    Course(
+                        slug=slug,
+                        title=title,
+                        tags=tags,
+                        description=desc,
+                        created_at=self.clock.now(),
+                    )
+                )
+        return await self.course_ids()
+
+    async def course_ids(self) -> dict[str, int]:
+        async with self.db.session() as s:
+            return {c.slug: c.id for c in (await s.execute(select(Course))).scalars()}
+
+    async def opt_in(self, users: Iterable[str]) -> dict[str, int]:
+        """Each user sends ``/recommend on``; platform user id -> member id of everyone."""
+        for user in users:
+            await self.bot.send("/recommend on", as_member=user)
+        return await self.member_ids()
+
+    async def member_ids(self) -> dict[str, int]:
+        async with self.db.session() as s:
+            rows = await s.execute(select(Account.platform_user_id, Account.member_id))
+            return {u: m for u, m in rows}
+
+    def interaction(
+        self, member_id: int, course_id: int, kind: str, at: datetime | None = None
+    ) -> Interaction:
+        """An interaction row, a day old unless ``at`` says otherwise."""
+        when = at if at is not None else self.clock.now() - timedelta(days=1)
+        return Interaction(member_id=member_id, course_id=course_id, kind=kind, weight=0.0, at=when)
+
+    async def log(self, member_id: int, course_id: int, kind: str) -> None:
+        """One interaction in its own transaction."""
+        async with self.db.session() as s, s.begin():
+            s.add(self.interaction(member_id, course_id, kind))
+
+    async def histories(
+        self,
+        ids: Mapping[str, int],
+        cs: Mapping[str, int],
+        history: Mapping[str, Sequence[tuple[str, str]]],
+    ) -> None:
+        """``history``: user -> [(course slug, interaction kind)], all in one transaction."""
+        async with self.db.session() as s, s.begin():
+            for user, acts in history.items():
+                for slug, kind in acts:
+                    s.add(self.interaction(ids[user], cs[slug], kind))
+
+
+@pytest.fixture
+def seeder(db: Any, clock: Any, console_bot: Any) -> Seeder:
+    return Seeder(db, clock, console_bot)

@@ -4,21 +4,17 @@ RecommendService.recommend_many answers what recommend_for answers, for many mem
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sqlalchemy import select
 
 from core.recommend import serving
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig, HybridModel
 from core.recommend.service import SERVICE_KEY, RecommendService
 from core.recommend.serving import BlendedScorer
-from models.catalog import Course
-from models.interaction import Interaction
-from models.member import Account, Member
+from models.member import Member
 
 
 def _reference(model, users, exclude, visible, k):
@@ -110,23 +106,15 @@ COURSES = [
 ]
 
 
-async def test_recommend_many_answers_like_recommend_for(console_bot, app, db, clock, tmp_path):
+async def test_recommend_many_answers_like_recommend_for(app, db, clock, tmp_path, seeder):
     cfg = HybridConfig(
         dim=16, epochs=40, batch_size=32, lr=0.05, seed=0, threads=1, content_weight=0.5
     )
     svc = RecommendService(HashingEncoder(64), tmp_path / "models", cfg)
     app.services.extras[SERVICE_KEY] = svc
-    async with db.session() as s, s.begin():
-        for slug, title, tags, desc in COURSES:
-            s.add(
-                Course(slug=slug, title=title, tags=tags, description=desc, created_at=clock.now())
-            )
+    cs = await seeder.courses(COURSES)
     users = ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
-    for user in users:
-        await console_bot.send("/recommend on", as_member=user)
-    async with db.session() as s:
-        ids = dict((await s.execute(select(Account.platform_user_id, Account.member_id))).all())
-        cs = {c.slug: c.id for c in (await s.execute(select(Course))).scalars()}
+    ids = await seeder.opt_in(users)
     history = {
         "alice": [("sql-1", "course_complete"), ("sql-2", "view")],
         "bob": [("py-1", "course_complete"), ("py-2", "enroll")],
@@ -134,18 +122,8 @@ async def test_recommend_many_answers_like_recommend_for(console_bot, app, db, c
         "dave": [("sql-1", "course_complete"), ("sql-3", "not_interested")],
         "erin": [("py-3", "course_complete"), ("ds-2", "view")],
     }
+    await seeder.histories(ids, cs, history)
     async with db.session() as s, s.begin():
-        for user, acts in history.items():
-            for slug, kind in acts:
-                s.add(
-                    Interaction(
-                        member_id=ids[user],
-                        course_id=cs[slug],
-                        kind=kind,
-                        weight=0.0,
-                        at=clock.now() - timedelta(days=1),
-                    )
-                )
         gina = await s.get(Member, ids["gina"])
         gina.recommend_opt_out = True
         frank = await s.get(Member, ids["frank"])
@@ -154,15 +132,7 @@ async def test_recommend_many_answers_like_recommend_for(console_bot, app, db, c
     async with db.session() as s, s.begin():
         await svc.train(s, now)
         # something done after training counts: carol now finished Python basics too
-        s.add(
-            Interaction(
-                member_id=ids["carol"],
-                course_id=cs["py-2"],
-                kind="course_complete",
-                weight=0.0,
-                at=now,
-            )
-        )
+        s.add(seeder.interaction(ids["carol"], cs["py-2"], "course_complete", at=now))
     async with db.session() as s:
         many = await svc.recommend_many(s, [ids[u] for u in users] + [999_999], 3, now)
         assert many[999_999] == [] and many[ids["gina"]] == []

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
-
 from core.jobs import JOBS
 from core.recommend import online
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig
 from core.recommend.service import SERVICE_KEY, RecommendService
-from models.catalog import Course, Enrollment
+from models.catalog import Enrollment
 from models.interaction import Interaction
-from models.member import Account
 
 COURSES = [
     ("sql-1", "Intro to SQL", ["sql"], "SQL select queries tables for beginners"),
@@ -38,33 +33,17 @@ USERS = {
 }
 
 
-async def _setup(app, db, clock, tmp_path, console_bot):
+async def _setup(app, tmp_path, seeder):
     cfg = HybridConfig(dim=16, epochs=40, batch_size=32, lr=0.05, seed=0, threads=1)
     svc = RecommendService(HashingEncoder(64), tmp_path / "models", cfg)
     app.services.extras[SERVICE_KEY] = svc
-    async with db.session() as s, s.begin():
-        for slug, title, tags, desc in COURSES:
-            s.add(
-                Course(slug=slug, title=title, tags=tags, description=desc, created_at=clock.now())
-            )
-    for user in USERS:
-        await console_bot.send("/recommend on", as_member=user)
-    async with db.session() as s, s.begin():
-        ids = {
-            u: m for u, m in await s.execute(select(Account.platform_user_id, Account.member_id))
-        }
-        cs = {c.slug: c.id for c in (await s.execute(select(Course))).scalars()}
-        for user, slugs in USERS.items():
-            for slug in slugs:
-                s.add(
-                    Interaction(
-                        member_id=ids[user],
-                        course_id=cs[slug],
-                        kind="course_complete" if user != "new" else "view",
-                        weight=0.0,
-                        at=clock.now() - timedelta(days=1),
-                    )
-                )
+    cs = await seeder.courses(COURSES)
+    ids = await seeder.opt_in(USERS)
+    history = {
+        user: [(slug, "course_complete" if user != "new" else "view") for slug in slugs]
+        for user, slugs in USERS.items()
+    }
+    await seeder.histories(ids, cs, history)
     return svc, ids, cs
 
 
@@ -83,9 +62,9 @@ def _python_above(ranks: dict[str, int], title: str) -> int:
 
 
 async def test_sql_feedback_moves_a_new_member_toward_sql_without_retraining(
-    console_bot, app, db, clock, tmp_path
+    console_bot, app, db, clock, tmp_path, seeder
 ):
-    svc, ids, cs = await _setup(app, db, clock, tmp_path, console_bot)
+    svc, ids, cs = await _setup(app, tmp_path, seeder)
     before = _ranks(await console_bot.send("/recommend 10", as_member="new"))
     version, taken = svc.artifact.version, svc.snapshot.taken_at
     assert min(before, key=before.__getitem__).startswith("Python")  # trained: a Python fan
@@ -135,23 +114,15 @@ async def test_sql_feedback_moves_a_new_member_toward_sql_without_retraining(
 
 
 async def test_feedback_is_folded_in_on_demand_in_a_process_without_the_job(
-    console_bot, app, db, clock, tmp_path
+    console_bot, app, db, clock, tmp_path, seeder
 ):
-    svc, ids, cs = await _setup(app, db, clock, tmp_path, console_bot)
+    svc, ids, cs = await _setup(app, tmp_path, seeder)
     before = _ranks(await console_bot.send("/recommend 10", as_member="new"))
     version = svc.artifact.version
     clock.advance(hours=1)
     async with db.session() as s, s.begin():
         for slug in ("sql-1", "sql-2"):
-            s.add(
-                Interaction(
-                    member_id=ids["new"],
-                    course_id=cs[slug],
-                    kind="enroll",
-                    weight=0.0,
-                    at=clock.now(),
-                )
-            )
+            s.add(seeder.interaction(ids["new"], cs[slug], "enroll", at=clock.now()))
     after = _ranks(await console_bot.send("/recommend 10", as_member="new"))
     assert svc.artifact.version == version
     for title in ("SQL indexes", "SQL window functions"):

@@ -4,19 +4,14 @@ content part of the blend included (issue #7)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select
 
 from core.recommend.artifacts import ModelStore
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig, HybridModel
 from core.recommend.service import SERVICE_KEY, RecommendService
-from models.catalog import Course
-from models.interaction import Interaction
-from models.member import Account
 
 COURSES = [
     ("sql-1", "Intro to SQL", ["sql"], "SQL select queries tables for beginners"),
@@ -57,34 +52,14 @@ def test_a_format_1_artifact_with_a_content_blend_is_not_served(community, fast,
         HybridModel.load(tmp_path)
 
 
-async def _add(s, clock, member_id: int, course_id: int, kind: str) -> None:
-    s.add(
-        Interaction(
-            member_id=member_id,
-            course_id=course_id,
-            kind=kind,
-            weight=0.0,
-            at=clock.now() - timedelta(days=1),
-        )
-    )
-
-
 async def test_after_a_restart_the_last_good_model_ranks_as_before(
-    console_bot, app, db, clock, tmp_path, monkeypatch
+    app, db, clock, tmp_path, monkeypatch, seeder
 ):
     svc = RecommendService(HashingEncoder(64), tmp_path / "models", CFG)
     app.services.extras[SERVICE_KEY] = svc
-    async with db.session() as s, s.begin():
-        for slug, title, tags, desc in COURSES:
-            s.add(
-                Course(slug=slug, title=title, tags=tags, description=desc, created_at=clock.now())
-            )
+    cs = await seeder.courses(COURSES)
     users = ["alice", "bob", "carol", "dave", "erin", "frank"]
-    for user in users:
-        await console_bot.send("/recommend on", as_member=user)
-    async with db.session() as s:
-        ids = dict((await s.execute(select(Account.platform_user_id, Account.member_id))).all())
-        cs = {c.slug: c.id for c in (await s.execute(select(Course))).scalars()}
+    ids = await seeder.opt_in(users)
     history = {
         "alice": [("sql-1", "course_complete"), ("py-1", "view")],
         "bob": [("py-1", "course_complete"), ("ds-1", "enroll")],
@@ -92,18 +67,13 @@ async def test_after_a_restart_the_last_good_model_ranks_as_before(
         "dave": [("sql-1", "course_complete"), ("py-2", "view")],
         "erin": [("py-3", "course_complete"), ("ds-2", "view")],
     }
-    async with db.session() as s, s.begin():
-        for user, acts in history.items():
-            for slug, kind in acts:
-                await _add(s, clock, ids[user], cs[slug], kind)
+    await seeder.histories(ids, cs, history)
     now = clock.now()
     async with db.session() as s, s.begin():
         await svc.train(s, now)
     # a member who joined after training: scored by fold-in plus the content part
-    await console_bot.send("/recommend on", as_member="zoe")
-    async with db.session() as s, s.begin():
-        ids = dict((await s.execute(select(Account.platform_user_id, Account.member_id))).all())
-        await _add(s, clock, ids["zoe"], cs["sql-2"], "view")
+    ids = await seeder.opt_in(["zoe"])
+    await seeder.log(ids["zoe"], cs["sql-2"], "view")
     members = [ids[u] for u in [*users, "zoe"]]
     model = svc.artifact.model
     cf_only = model.blend(model.score_new_user_parts([np.asarray([1])]), {"cf": 1.0})[0]

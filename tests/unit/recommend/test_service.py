@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from core.recommend.encoders import HashingEncoder
 from core.recommend.hybrid import HybridConfig
 from core.recommend.service import SERVICE_KEY, RecommendService
-from models.catalog import Course
-from models.interaction import Interaction
-from models.member import Account
 
 COURSES = [
     ("sql-1", "Intro to SQL", ["sql"], "SQL select queries tables for beginners"),
@@ -23,48 +18,20 @@ COURSES = [
 ]
 
 
-async def _setup(app, db, clock, tmp_path):
+async def _setup(app, seeder, tmp_path):
     cfg = HybridConfig(dim=16, epochs=40, batch_size=32, lr=0.05, seed=0, threads=1)
     svc = RecommendService(HashingEncoder(64), tmp_path / "models", cfg)
     app.services.extras[SERVICE_KEY] = svc
-    async with db.session() as s, s.begin():
-        for slug, title, tags, desc in COURSES:
-            s.add(
-                Course(slug=slug, title=title, tags=tags, description=desc, created_at=clock.now())
-            )
+    await seeder.courses(COURSES)
     return svc
 
 
-async def _ids(db) -> dict[str, int]:
-    async with db.session() as s:
-        rows = await s.execute(select(Account.platform_user_id, Account.member_id))
-        return {u: m for u, m in rows}
-
-
-async def _courses(db) -> dict[str, int]:
-    async with db.session() as s:
-        return {c.slug: c.id for c in (await s.execute(select(Course))).scalars()}
-
-
-async def _log(db, clock, member_id, course_id, kind):
-    async with db.session() as s, s.begin():
-        s.add(
-            Interaction(
-                member_id=member_id,
-                course_id=course_id,
-                kind=kind,
-                weight=0.0,
-                at=clock.now() - timedelta(days=1),
-            )
-        )
-
-
-async def test_sql_member_gets_sql_first_with_a_reason(console_bot, app, db, clock, tmp_path):
-    svc = await _setup(app, db, clock, tmp_path)
+async def test_sql_member_gets_sql_first_with_a_reason(console_bot, app, tmp_path, seeder):
+    svc = await _setup(app, seeder, tmp_path)
     for user in ("alice", "bob", "carol", "dave", "erin"):
         await console_bot.send("/recommend off", as_member=user)
         await console_bot.send("/recommend on", as_member=user)
-    ids, cs = await _ids(db), await _courses(db)
+    ids, cs = await seeder.member_ids(), await seeder.course_ids()
     for user, slugs in {
         "alice": ["sql-1", "sql-2"],
         "bob": ["py-1", "py-2"],
@@ -73,7 +40,7 @@ async def test_sql_member_gets_sql_first_with_a_reason(console_bot, app, db, clo
         "erin": ["sql-2", "sql-3"],
     }.items():
         for slug in slugs:
-            await _log(db, clock, ids[user], cs[slug], "course_complete")
+            await seeder.log(ids[user], cs[slug], "course_complete")
     svc.snapshot = None  # as if the TTL expired
     out = await console_bot.send("/recommend 2", as_member="alice")
     lines = out.splitlines()
@@ -86,36 +53,27 @@ async def test_sql_member_gets_sql_first_with_a_reason(console_bot, app, db, clo
     assert (tmp_path / "models" / "CURRENT").exists()
 
 
-async def test_a_new_course_reaches_members_without_retraining(
-    console_bot, app, db, clock, tmp_path
-):
-    svc = await _setup(app, db, clock, tmp_path)
+async def test_a_new_course_reaches_members_without_retraining(console_bot, app, tmp_path, seeder):
+    svc = await _setup(app, seeder, tmp_path)
     await console_bot.send("/recommend", as_member="dave")
-    ids, cs = await _ids(db), await _courses(db)
+    ids, cs = await seeder.member_ids(), await seeder.course_ids()
     for slug in ("sql-1", "sql-2"):
-        await _log(db, clock, ids["dave"], cs[slug], "course_complete")
-    await _log(db, clock, ids["dave"], cs["sql-3"], "not_interested")
+        await seeder.log(ids["dave"], cs[slug], "course_complete")
+    await seeder.log(ids["dave"], cs["sql-3"], "not_interested")
     svc.snapshot = None
     await console_bot.send("/recommend", as_member="dave")
     version = svc.artifact.version
-    async with db.session() as s, s.begin():
-        s.add(
-            Course(
-                slug="sql-4",
-                title="SQL window functions",
-                tags=["sql"],
-                description="SQL window functions over tables",
-                created_at=clock.now(),
-            )
-        )
+    await seeder.courses(
+        [("sql-4", "SQL window functions", ["sql"], "SQL window functions over tables")]
+    )
     out = await console_bot.send("/recommend 1", as_member="dave")
     assert "1. SQL window functions" in out
     assert svc.artifact.version == version  # no retraining
     assert "SQL indexes" not in out  # dismissed stays dismissed
 
 
-async def test_opt_out_is_respected(console_bot, app, db, clock, tmp_path):
-    await _setup(app, db, clock, tmp_path)
+async def test_opt_out_is_respected(console_bot, app, tmp_path, seeder):
+    await _setup(app, seeder, tmp_path)
     assert "turned course suggestions off" not in await console_bot.send(
         "/recommend", as_member="zoe"
     )
@@ -124,16 +82,16 @@ async def test_opt_out_is_respected(console_bot, app, db, clock, tmp_path):
     assert "Usage:" in await console_bot.send("/recommend lots", as_member="zoe")
 
 
-async def test_peers_are_opt_in_and_not_repeated(console_bot, app, db, clock, tmp_path):
-    await _setup(app, db, clock, tmp_path)
+async def test_peers_are_opt_in_and_not_repeated(console_bot, app, clock, tmp_path, seeder):
+    await _setup(app, seeder, tmp_path)
     out = await console_bot.send("/peers", as_member="alice")
     assert "opt-in" in out
     await console_bot.send("/peers on", as_member="alice")
     await console_bot.send("/peers on", as_member="dave")
     await console_bot.send("/peers", as_member="carol")  # never opted in
-    ids, cs = await _ids(db), await _courses(db)
-    await _log(db, clock, ids["alice"], cs["sql-1"], "enroll")
-    await _log(db, clock, ids["dave"], cs["sql-1"], "course_complete")
+    ids, cs = await seeder.member_ids(), await seeder.course_ids()
+    await seeder.log(ids["alice"], cs["sql-1"], "enroll")
+    await seeder.log(ids["dave"], cs["sql-1"], "course_complete")
     out = await console_bot.send("/peers", as_member="alice")
     assert out.splitlines()[0].startswith("Possible study partners")
     assert "dave" in out.lower() or f"#{ids['dave']}" in out
