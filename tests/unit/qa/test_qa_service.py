@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -84,6 +84,35 @@ async def test_bad_input(qa_app):
     assert "first 1000 characters" in _texts(out)
 
 
+async def _solved_install_thread(s, asked: datetime, now: datetime) -> Question:
+    """The solved "install qiskit" thread that routing tests invite its answerers from,
+    with its knowledge-base entry (answers are the test's own)."""
+    q = Question(
+        member_id=None,
+        text="How to install qiskit on a laptop",
+        lang="en",
+        tags=["qiskit"],
+        status="solved",
+        created_at=asked,
+    )
+    s.add(q)
+    await s.flush()
+    s.add(
+        KBEntry(
+            source="thread",
+            source_ref=f"question:{q.id}",
+            title=q.text,
+            answer="pip install qiskit",
+            lang="en",
+            tags=["qiskit"],
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return q
+
+
 async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app, monkeypatch):
     # carol answered (accepted) a similar question; dave answered too but opted out.
     await send(qa_app, "carol", "/start")
@@ -92,16 +121,7 @@ async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app
     carol, dave = await _member_id(qa_app, "carol"), await _member_id(qa_app, "dave")
     async with qa_app.services.session_factory() as s, s.begin():
         now = qa_app.services.clock.now()
-        q = Question(
-            member_id=None,
-            text="How to install qiskit on a laptop",
-            lang="en",
-            tags=["qiskit"],
-            status="solved",
-            created_at=now - timedelta(days=3),
-        )
-        s.add(q)
-        await s.flush()
+        q = await _solved_install_thread(s, now - timedelta(days=3), now)
         s.add(
             Answer(
                 question_id=q.id,
@@ -117,19 +137,6 @@ async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app
                 member_id=dave,
                 text="use conda",
                 created_at=now - timedelta(days=3, hours=-2),
-            )
-        )
-        s.add(
-            KBEntry(
-                source="thread",
-                source_ref=f"question:{q.id}",
-                title=q.text,
-                answer="pip install qiskit",
-                lang="en",
-                tags=["qiskit"],
-                active=True,
-                created_at=now,
-                updated_at=now,
             )
         )
         (await s.get(Member, dave)).expert_opt_out = True
@@ -337,21 +344,14 @@ async def test_routing_prefers_who_answered_this_asker_before(qa_app):
     async with qa_app.services.session_factory() as s, s.begin():
         now = qa_app.services.clock.now()
         asked = now - timedelta(days=2)
-        shared = Question(
-            member_id=None,
-            text="How to install qiskit on a laptop",
-            lang="en",
-            tags=["qiskit"],
-            status="solved",
-            created_at=asked,
-        )
+        shared = await _solved_install_thread(s, asked, now)
         by_erin = Question(
             member_id=erin, text="erin's old question", tags=["misc"], created_at=asked
         )
         by_ivan = Question(
             member_id=ivan, text="ivan's old question", tags=["misc"], created_at=asked
         )
-        s.add_all([shared, by_erin, by_ivan])
+        s.add_all([by_erin, by_ivan])
         await s.flush()
         at = asked + timedelta(hours=1)
         s.add_all(
@@ -360,17 +360,6 @@ async def test_routing_prefers_who_answered_this_asker_before(qa_app):
                 Answer(question_id=shared.id, member_id=hana, text="conda", created_at=at),
                 Answer(question_id=by_erin.id, member_id=gus, text="see docs", created_at=at),
                 Answer(question_id=by_ivan.id, member_id=hana, text="see docs", created_at=at),
-                KBEntry(
-                    source="thread",
-                    source_ref=f"question:{shared.id}",
-                    title=shared.text,
-                    answer="pip install qiskit",
-                    lang="en",
-                    tags=["qiskit"],
-                    active=True,
-                    created_at=now,
-                    updated_at=now,
-                ),
             ]
         )
     out = await send(
