@@ -185,8 +185,9 @@ _CUM_DISCOUNT = np.concatenate([[0.0], np.cumsum(_DISCOUNT)])
 
 def expected_hits(
     scores: np.ndarray, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row Recall@10 and NDCG@10, expected over a uniformly random order of ties.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row Recall@10 and NDCG@10, expected over a uniformly random order of ties, and
+    the top-10 column indices they were read from (ties there in ``argpartition`` order).
 
     McSherry & Najork (2008): the items of a group of equal scores share the positions the
     group occupies, so each positive in it gets the group's mean discount (a position at or
@@ -205,7 +206,7 @@ def expected_hits(
     n_pos = np.array([len(p) for p in positives], dtype=np.float64)
     kk = min(K, m)
     if kk == 0:
-        return np.zeros(n), np.zeros(n)
+        return np.zeros(n), np.zeros(n), np.zeros((n, 0), dtype=np.int64)
     part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
     vals = np.take_along_axis(s, part, axis=1)
     order = np.argsort(-vals, axis=1, kind="stable")
@@ -237,7 +238,7 @@ def expected_hits(
     ideal = _CUM_DISCOUNT[np.minimum(n_pos, K).astype(np.int64)]
     recall = np.where(n_pos > 0, found / np.maximum(n_pos, 1), 0.0)
     ndcg = np.where(ideal > 0, gain / np.maximum(ideal, 1e-12), 0.0)
-    return recall, ndcg
+    return recall, ndcg, top
 
 
 def rank_metrics(
@@ -250,7 +251,6 @@ def rank_metrics(
     """
     n = scores.shape[0]
     auc = np.full(n, np.nan)
-    tops = np.zeros((n, min(K, scores.shape[1])), dtype=np.int64)
     for r in range(n):
         s = scores[r].astype(np.float64, copy=True)
         if len(excluded[r]):
@@ -264,11 +264,7 @@ def rank_metrics(
             less = (ns[None, :] < ps[:, None]).sum(1)
             ties = (ns[None, :] == ps[:, None]).sum(1)
             auc[r] = float(((less + 0.5 * ties) / len(ns)).mean())
-        kk = min(K, len(s))
-        top = np.argpartition(-s, kk - 1)[:kk]
-        top = top[np.argsort(-s[top], kind="stable")]
-        tops[r, : len(top)] = top
-    rec, ndcg = expected_hits(scores, positives, excluded)
+    rec, ndcg, tops = expected_hits(scores, positives, excluded)
     return auc, rec, ndcg, tops
 
 
@@ -458,6 +454,7 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
     )
     cand = inner.candidates
     where = _positions(cand, data.n_items)
+    n_cols = len(cand) if cand is not None else data.n_items
     totals = np.zeros(len(BLEND_GRID))
     auc_totals = np.zeros(len(BLEND_GRID))
     content_only = 0.0
@@ -484,7 +481,6 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
         if not keep.any():
             continue
         z = probe.standardise(parts)  # once per chunk, not once per weight triple
-        n_cols = len(cand) if cand is not None else data.n_items
         auc = _SampledAUC(n_cols, pos_items, excl_items, rng)
         for g, (wc, wt, wp) in enumerate(BLEND_GRID):
             s = probe.combine(z, {"cf": wc, "content": wt, "popularity": wp})
