@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from core.qa.bm25 import BM25Index
 from core.qa.experts import (
     Contribution,
     ExpertCandidate,
@@ -158,7 +157,7 @@ def eval_duplicates(
         (q for q in ds.questions.values() if (q.get("answer_count") or 0) >= 1),
         key=lambda q: q["creation_date"],
     )
-    index = knowledge_index(encoders, False, options)
+    index = KnowledgeIndex(encoders, include_answer=False, searcher_options=options)
     result = ModeResult()
     per_query: list[dict[str, Any]] = []
     added = 0
@@ -276,25 +275,6 @@ FUSION_CONFIGS: dict[str, dict[str, Any]] = {
 """Fusion settings compared by :func:`eval_dev_sets`; the last is the shipped default."""
 
 
-def knowledge_index(
-    encoders: Mapping[str, TextEncoder] | TextEncoder,
-    include_answer: bool,
-    options: Mapping[str, Any] | None = None,
-) -> KnowledgeIndex:
-    """An empty index with searcher settings ``options`` (``FUSION_CONFIGS`` keys)."""
-    index = KnowledgeIndex(encoders, include_answer=include_answer)
-    opts = dict(options or {})
-    k1, b = opts.pop("bm25_k1", None), opts.pop("bm25_b", None)
-    if k1 is not None or b is not None:
-        index.searcher.lexical = BM25Index(
-            index.searcher.lexical.k1 if k1 is None else k1,
-            index.searcher.lexical.b if b is None else b,
-        )
-    for key, value in opts.items():
-        setattr(index.searcher, key, value)
-    return index
-
-
 @dataclass
 class DevQuery:
     text: str
@@ -391,7 +371,9 @@ def eval_dev_sets(
         relevant = [q.relevant for q in queries]
         for cname, options in configs.items():
             # A fresh index per setting: BM25 parameters apply as documents are added.
-            index = knowledge_index(encoders, include_answer, options)
+            index = KnowledgeIndex(
+                encoders, include_answer=include_answer, searcher_options=options
+            )
             index.add_many(items)
             lexical = [
                 [h.id for h in index.search(q.text, k, mode="lexical", exclude=ex, lang="en")]
@@ -452,11 +434,11 @@ def eval_latency(
 
     ``random_passages`` gives the ``n_entries`` random unit vectors instead of embedding
     them (which takes most of an hour on a busy 2-core box): search costs the same for any
-    vectors, and queries and the new entry are still embedded for real. ``options`` set
-    searcher attributes (fusion settings, see ``FUSION_CONFIGS``)."""
+    vectors, and queries and the new entry are still embedded for real. ``options`` are
+    searcher settings (fusion settings, see ``FUSION_CONFIGS``)."""
     rng = random.Random(seed)
     t0 = time.perf_counter()
-    index = knowledge_index(encoders, True, options)
+    index = KnowledgeIndex(encoders, searcher_options=options)
     items = synthetic_items(ds, n_entries, seed)
     vectors = None
     if random_passages:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy.typing as npt
 
@@ -74,8 +75,11 @@ class KnowledgeIndex:
         *,
         include_answer: bool = True,
         threshold: float = DEFAULT_THRESHOLD,
+        searcher_options: Mapping[str, Any] | None = None,
     ) -> None:
-        self.searcher: HybridSearcher[str] = HybridSearcher(encoders)
+        # searcher_options: HybridSearcher settings other than the defaults (benchmarks
+        # compare fusion settings, see core.qa.evaluate.FUSION_CONFIGS)
+        self.searcher: HybridSearcher[str] = HybridSearcher(encoders, **(searcher_options or {}))
         self.include_answer = include_answer
         self.threshold = threshold
         self._items: dict[str, KBItem] = {}
