@@ -132,6 +132,18 @@ def experts_section(ds, encoder) -> dict[str, object]:  # type: ignore[no-untype
     }
 
 
+def _write(out: Path, results: dict[str, object]) -> None:
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _update(out: Path, section: dict[str, object]) -> None:
+    """Rewrite ``out`` with ``section``'s keys replaced and the other keys (earlier runs'
+    studies and recordings) kept."""
+    previous = json.loads(out.read_text(encoding="utf-8"))
+    previous.update(section)
+    _write(out, previous)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("dataset", nargs="?", default=str(DEFAULT_DATA))
@@ -161,8 +173,6 @@ def main() -> int:
     cache = EmbeddingCache(args.cache)
     minilm = PassageCached(MiniLMEncoder(), cache)
     if args.latency_ab:
-        out = Path(args.out)
-        previous = json.loads(out.read_text(encoding="utf-8"))
         ab: dict[str, object] = {"load_average_1m_before": round(os.getloadavg()[0], 2)}
         for name in ("zscore_dense2_title_apart", "zscore_dense1.5_title_apart_bm25_k2_b1"):
             print(f"latency {name} on {args.entries} entries ...", flush=True)
@@ -176,28 +186,22 @@ def main() -> int:
             print(json.dumps(ab[name], indent=1), flush=True)
         ab["load_average_1m_after"] = round(os.getloadavg()[0], 2)
         ab["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        previous["latency_ab"] = ab
-        out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _update(Path(args.out), {"latency_ab": ab})
         return 0
     if args.experts_only:
-        out = Path(args.out)
-        previous = json.loads(out.read_text(encoding="utf-8"))
         print("experts ...", flush=True)
         section = experts_section(ds, minilm)
         cache.save()
         section["experts_load_average_1m_after"] = round(os.getloadavg()[0], 2)
-        previous.update(section)
-        out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _update(Path(args.out), section)
         print(json.dumps(section, indent=1))
         return 0
     if args.latency_only:
-        out = Path(args.out)
-        previous = json.loads(out.read_text(encoding="utf-8"))
         print(f"latency on {args.entries} entries ...", flush=True)
-        previous["latency"] = ev.eval_latency(ds, minilm, n_entries=args.entries)
-        previous["latency"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-        out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(json.dumps(previous["latency"], indent=1))
+        latency = ev.eval_latency(ds, minilm, n_entries=args.entries)
+        latency["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+        _update(Path(args.out), {"latency": latency})
+        print(json.dumps(latency, indent=1))
         return 0
     results: dict[str, object] = {
         "dataset": str(Path(args.dataset).name),
@@ -277,7 +281,7 @@ def main() -> int:
             if key in previous and key not in results:
                 results[key] = previous[key]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _write(out, results)
     print(f"wrote {out}")
     return 0
 
