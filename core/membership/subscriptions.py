@@ -61,23 +61,9 @@ async def get_or_create(
     One upsert statement: `ON CONFLICT DO UPDATE` (a no-op update) returns the existing row
     and takes its row lock like `SELECT ... FOR UPDATE` (two first payments at once: one
     insert wins, the other waits for it and gets the winner's row)."""
-    now = services.clock.now()
-    dialect = session.get_bind().dialect.name
-    ins: Any = conflict_insert(dialect, Subscription)
-    stmt = (
-        ins.values(
-            member_id=member_id,
-            plan_id=plan.id,
-            state=State.PENDING.value,
-            started_at=now,
-            updated_at=now,
-            source=source,
-            auto_renew=False,
-        )
-        .on_conflict_do_update(
-            index_elements=["member_id", "plan_id"], set_={"plan_id": ins.excluded.plan_id}
-        )
-        .returning(Subscription)
+    ins: Any = conflict_insert(session.get_bind().dialect.name, Subscription)
+    stmt = _keep_existing(ins.values(_pending_row(services, member_id, plan, source))).returning(
+        Subscription
     )
     sub = (await session.scalars(stmt, execution_options={"populate_existing": True})).one()
     return sub
@@ -108,13 +94,34 @@ def _pay_with_audit(n_audit: int, with_ref: bool) -> Any:
     return stmt
 
 
+def _pending_row(services: Services, member_id: int, plan: Plan, source: str) -> dict[str, Any]:
+    """The row both upserts insert when the member has none for this plan."""
+    now = services.clock.now()
+    return {
+        "member_id": member_id,
+        "plan_id": plan.id,
+        "state": State.PENDING.value,
+        "started_at": now,
+        "updated_at": now,
+        "source": source,
+        "auto_renew": False,
+    }
+
+
+def _keep_existing(ins: Any) -> Any:
+    """`ON CONFLICT (member_id, plan_id)`: a no-op update, so an existing row is returned
+    (and row-locked) instead of a second one inserted."""
+    return ins.on_conflict_do_update(
+        index_elements=["member_id", "plan_id"], set_={"plan_id": ins.excluded.plan_id}
+    )
+
+
 def _lock_stmt(dialect: str) -> Any:
     stmt = _LOCK.get(dialect)
     if stmt is None:
-        ins: Any = conflict_insert(dialect, _TABLE)
-        stmt = _LOCK[dialect] = ins.on_conflict_do_update(
-            index_elements=["member_id", "plan_id"], set_={"plan_id": ins.excluded.plan_id}
-        ).returning(_TABLE.c.id, _TABLE.c.state, _TABLE.c.current_period_end, _TABLE.c.grace_until)
+        stmt = _LOCK[dialect] = _keep_existing(conflict_insert(dialect, _TABLE)).returning(
+            _TABLE.c.id, _TABLE.c.state, _TABLE.c.current_period_end, _TABLE.c.grace_until
+        )
     return stmt
 
 
@@ -126,19 +133,9 @@ async def lock(
     Pending ORM changes are flushed first, so they cannot land after (and over) our write."""
     await session.flush()
     conn = await session.connection()
-    now = services.clock.now()
     row = (
         await conn.execute(
-            _lock_stmt(conn.dialect.name),
-            {
-                "member_id": member_id,
-                "plan_id": plan.id,
-                "state": State.PENDING.value,
-                "started_at": now,
-                "updated_at": now,
-                "source": source,
-                "auto_renew": False,
-            },
+            _lock_stmt(conn.dialect.name), _pending_row(services, member_id, plan, source)
         )
     ).one()
     return row.id, Snapshot(State(row.state), row.current_period_end, row.grace_until)
