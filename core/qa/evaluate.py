@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -139,48 +139,105 @@ def _search_all_modes(
         result.ranked[mode].append([h.id for h in hits])
 
 
+AnswerProtocol = Literal["none", "as_of"]
+"""How :func:`eval_duplicates` indexes the earlier questions: ``"none"``, title + body of
+every question that has an answer in the dump (the protocol first recorded); ``"as_of"``,
+the knowledge base as it stood when the duplicate was asked (see there)."""
+
+
+def _answer_order(a: Mapping[str, Any]) -> tuple[bool, int]:
+    """The answer a KB entry shows: the accepted one, else the top-scored."""
+    return (not a.get("is_accepted"), -(a["score"] or 0))
+
+
+def _first_rank(ids: Sequence[str], relevant: Iterable[str]) -> int | None:
+    rel = set(relevant)
+    return next((i for i, x in enumerate(ids, start=1) if x in rel), None)
+
+
+def _answered_as_of(
+    ds: Dataset, when: str, skip: int
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Questions created before ``when`` that had an answer before ``when``, in creation
+    order, each with the answer the KB would hold then (accepted if already written, else
+    the top-scored one written by then)."""
+    existing: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for a in ds.answers:
+        if a["creation_date"] < when:
+            existing[a["question_id"]].append(a)
+    chosen: dict[int, dict[str, Any]] = {}
+    for qid, answers in existing.items():
+        q = ds.questions.get(qid)
+        if q is None or qid == skip or q["creation_date"] >= when:
+            continue
+        chosen[qid] = min(answers, key=_answer_order)
+    pool = sorted((ds.questions[qid] for qid in chosen), key=lambda q: q["creation_date"])
+    return pool, chosen
+
+
 def eval_duplicates(
     ds: Dataset,
     encoders: Mapping[str, TextEncoder] | TextEncoder,
     k: int = 10,
     options: Mapping[str, Any] | None = None,
+    answers: AnswerProtocol = "none",
 ) -> dict[str, Any]:
-    """Each duplicate searches only questions created strictly before it with an answer.
+    """Each duplicate searches only earlier questions that have an answer.
 
-    The index grows in creation order (exercising incremental adds); answers are not
-    indexed, since most were written after the duplicate was asked.
+    ``answers="none"``: questions created strictly before the duplicate with an answer in
+    the dump (written at any time), indexed as title + body only, since most answers were
+    written after the duplicate was asked.
+
+    ``answers="as_of"``: what the bot's knowledge base (question + answer pairs) held when
+    the duplicate was asked: questions with an answer written strictly before the duplicate,
+    each indexed with that answer (accepted one if already written, else the top-scored
+    one then written). Nothing written after the duplicate is used; the dump only has
+    final scores and acceptance flags, not their dates.
+
+    Either way the index grows (and entries are updated) in creation order, as the bot's.
     """
     dups: dict[int, set[str]] = defaultdict(set)
     for link in ds.duplicates:
         dups[link["dup_id"]].update(str(x) for x in link["all_original_ids"])
-    pool = sorted(
+    ever_answered = sorted(
         (q for q in ds.questions.values() if (q.get("answer_count") or 0) >= 1),
         key=lambda q: q["creation_date"],
     )
-    index = KnowledgeIndex(encoders, include_answer=False, searcher_options=options)
+    index = KnowledgeIndex(encoders, include_answer=answers == "as_of", searcher_options=options)
+    indexed: dict[str, KBItem] = {}
     result = ModeResult()
     per_query: list[dict[str, Any]] = []
-    added = 0
     for dup_id in sorted(dups, key=lambda d: ds.questions[d]["creation_date"]):
         dq = ds.questions[dup_id]
-        batch = []
-        while added < len(pool) and pool[added]["creation_date"] < dq["creation_date"]:
-            if pool[added]["id"] != dup_id:
-                batch.append(question_item(pool[added]))
-            added += 1
-        index.add_many(batch)
+        chosen: dict[int, dict[str, Any]] = {}
+        if answers == "as_of":
+            pool, chosen = _answered_as_of(ds, dq["creation_date"], dup_id)
+            entries = [question_item(q, chosen[q["id"]]["body"]) for q in pool]
+        else:
+            entries = [
+                question_item(q)
+                for q in ever_answered
+                if q["creation_date"] < dq["creation_date"] and q["id"] != dup_id
+            ]
+        index.add_many([it for it in entries if indexed.get(it.id) != it])
+        indexed.update((it.id, it) for it in entries)
         query = f"{dq['title']}\n{dq.get('body') or ''}"
         result.relevant.append(sorted(dups[dup_id]))
         _search_all_modes(index, query, k, result)
-        per_query.append(
-            {
-                "dup_id": dup_id,
-                "candidates": len(index),
-                "originals": sorted(dups[dup_id]),
-                **{m: result.ranked[m][-1][:5] for m in MODES},
+        row: dict[str, Any] = {
+            "dup_id": dup_id,
+            "candidates": len(index),
+            "originals": sorted(dups[dup_id]),
+            "rank": {m: _first_rank(result.ranked[m][-1], dups[dup_id]) for m in MODES},
+            **{m: result.ranked[m][-1][:5] for m in MODES},
+        }
+        if answers == "as_of":
+            row["original_answer_indexed"] = {
+                o: chosen[int(o)]["id"] if int(o) in chosen else None for o in sorted(dups[dup_id])
             }
-        )
+        per_query.append(row)
     out = result.metrics()
+    out["answers"] = answers
     out["queries"] = per_query
     return out
 
@@ -284,7 +341,7 @@ class DevQuery:
 
 
 def _top_answer(answers: Sequence[Mapping[str, Any]]) -> str:
-    ranked = sorted(answers, key=lambda a: (not a.get("is_accepted"), -(a["score"] or 0)))
+    ranked = sorted(answers, key=_answer_order)
     return ranked[0]["body"] if ranked else ""
 
 
