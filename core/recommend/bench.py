@@ -76,7 +76,13 @@ def serving_latency(
     scorer = BlendedScorer.for_model(model)
     content = getattr(model, "_content", None)
     profiles = None if content is None else content.profiles[users]
-    scorer.top_k(model.user_vectors(users), 10, profiles)
+    period = getattr(model, "_period", None)
+    scorer.top_k(
+        model.user_vectors(users),
+        10,
+        profiles,
+        period_profiles=None if period is None else period.profiles[users],
+    )
     secs, cpu = time.perf_counter() - t, time.process_time() - c
     return {
         "dataset": dataset.name,

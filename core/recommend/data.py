@@ -108,6 +108,8 @@ class RecData:
     feedback (zeros/negatives are ignored for training, but count as "seen").
     ``item_features`` / ``user_features``: CSR, or None. ``item_text`` /
     ``user_text``: dense (n, d) embeddings or None; an all-zero row means "no text".
+    ``item_times``: each item's creation time on any increasing scale (unix seconds, or
+    posting order), NaN where unknown; None when the catalogue has no times.
     """
 
     interactions: sp.csr_matrix
@@ -117,6 +119,7 @@ class RecData:
     user_text: np.ndarray | None = None
     item_feature_names: list[str] | None = None
     user_feature_names: list[str] | None = None
+    item_times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.interactions = sp.csr_matrix(self.interactions, dtype=np.float32)
@@ -126,6 +129,7 @@ class RecData:
             ("user_features", self.user_features, n_users),
             ("item_text", self.item_text, n_items),
             ("user_text", self.user_text, n_users),
+            ("item_times", self.item_times, n_items),
         ):
             if mat is not None and mat.shape[0] != n:
                 raise ValueError(f"{name} has {mat.shape[0]} rows, expected {n}")

@@ -39,6 +39,7 @@ class Dataset:
     item_text_emb: np.ndarray | None = None
     user_text_emb: np.ndarray | None = None
     item_names: list[str] = field(default_factory=list)
+    item_times: np.ndarray | None = None  # creation time per item (NaN = unknown)
     notes: str = ""
 
     def rec_data(self, interactions: sp.csr_matrix | None = None) -> RecData:
@@ -48,6 +49,7 @@ class Dataset:
             user_features=self.user_features,
             item_text=self.item_text_emb,
             user_text=self.user_text_emb,
+            item_times=self.item_times,
         )
 
     def embed(self, encoder: TextEncoder) -> None:
@@ -95,6 +97,9 @@ def load_crossvalidated(path: str | Path) -> Dataset:
         item_features=sp.csr_matrix(feats, dtype=np.float32),
         item_texts=texts,
         item_names=[f"q{i}" for i in range(fshape[0])],
+        # questions are numbered in posting order (the index tracks each question's first
+        # answer time, r = 0.95); the file has no dates of its own for questions
+        item_times=np.arange(fshape[0], dtype=np.float64),
         notes="CrossValidated (stats.stackexchange.com), Stack Exchange Network, CC BY-SA 3.0",
     )
 
@@ -112,6 +117,16 @@ def _lit(value: str) -> list[str]:
 
 def _epoch(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").timestamp()
+
+
+def _item_time(text: str) -> float:
+    """An item's ``created_at`` (MARS gives only the year) as unix seconds, NaN if absent."""
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).timestamp()
+        except ValueError:
+            continue
+    return float("nan")
 
 
 def load_mars(path: str | Path) -> Dataset:
@@ -178,6 +193,7 @@ def load_mars(path: str | Path) -> Dataset:
         user_features=feature_matrix(ufeats, FeatureIndex()),
         item_texts=texts,
         item_names=[row["name"] for row in items],
+        item_times=np.array([_item_time(row.get("created_at") or "") for row in items]),
         notes="MARS (Hafsa et al. 2023, doi:10.7910/DVN/BMY3UD)",
     )
 

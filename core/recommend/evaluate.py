@@ -358,13 +358,21 @@ def evaluate_model(
 # near-ties and the zero-content tail, which is where whole-catalogue AUC comes from.
 # Popularity weights 2 and 4: on CrossValidated's cold users (3 revealed answers)
 # validation NDCG still rose at popularity weight 1, the grid's old maximum.
-BLEND_GRID: tuple[tuple[float, float, float], ...] = tuple(
-    (1.0, c, p)
+BLEND_GRID: tuple[tuple[float, float, float, float], ...] = tuple(
+    (1.0, c, p, 0.0)
     for c in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0, 1024.0)
     for p in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+) + tuple(
+    # period affinity next to content (as a share of its weight), or with cf alone; only
+    # tried where the catalogue has item times
+    (1.0, c, p, r * max(c, 1.0))
+    for c in (0.0, 1.0, 4.0, 32.0, 1024.0)
+    for r in ((1.0, 4.0) if c == 0.0 else (0.25, 0.5, 1.0, 2.0))
+    for p in (0.0, 1.0)
 )
+"""(cf, content, popularity, period) weights tried on validation, simpler blends first."""
 # scored on validation for the record only (never chosen): the content-kNN baseline itself
-CONTENT_ONLY = {"cf": 0.0, "content": 1.0, "popularity": 0.0}
+CONTENT_ONLY = {"cf": 0.0, "content": 1.0, "popularity": 0.0, "period": 0.0}
 # Blend selection maximises validation NDCG@10 among the blends whose validation AUC is at
 # least AUC_FLOOR (LightFM's published CrossValidated AUC, 0.695 warm / 0.696 cold, rounded
 # up): NDCG alone favoured heavy popularity weights, which rank the whole catalogue badly.
@@ -439,8 +447,8 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
     """Pick the hybrid's blend weights on ``inner`` (a train-only split).
 
     Trains a throwaway copy of ``model`` on ``inner.train``, scores the validation users
-    once per part (model, content kNN, popularity), and tries every weight triple in
-    :data:`BLEND_GRID`: the best NDCG@10 among the blends whose (sampled) validation AUC
+    once per part (model, content kNN, popularity, period affinity), and tries every weight
+    set in :data:`BLEND_GRID` (period ones only where items have times): the best NDCG@10 among the blends whose (sampled) validation AUC
     clears :data:`AUC_FLOOR` (among all of them when none does). Sets ``model.config`` to
     it and returns what it saw.
     """
@@ -449,14 +457,15 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
     from core.recommend.hybrid import HybridModel
 
     t0 = time.perf_counter()
-    probe = HybridModel(replace(model.config, content_weight=1.0)).fit(
+    probe = HybridModel(replace(model.config, content_weight=1.0, period_weight=1.0)).fit(
         data.with_interactions(inner.train)
     )
+    grid = [g for g in BLEND_GRID if g[3] == 0.0 or probe._period is not None]
     cand = inner.candidates
     where = _positions(cand, data.n_items)
     n_cols = len(cand) if cand is not None else data.n_items
-    totals = np.zeros(len(BLEND_GRID))
-    auc_totals = np.zeros(len(BLEND_GRID))
+    totals = np.zeros(len(grid))
+    auc_totals = np.zeros(len(grid))
     content_only = 0.0
     n_rows = 0
     rng = np.random.default_rng(0)
@@ -482,8 +491,8 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
             continue
         z = probe.standardise(parts)  # once per chunk, not once per weight triple
         auc = _SampledAUC(n_cols, pos_items, excl_items, rng)
-        for g, (wc, wt, wp) in enumerate(BLEND_GRID):
-            s = probe.combine(z, {"cf": wc, "content": wt, "popularity": wp})
+        for g, (wc, wt, wp, wr) in enumerate(grid):
+            s = probe.combine(z, {"cf": wc, "content": wt, "popularity": wp, "period": wr})
             totals[g] += _ndcg_rows(s, pos_items, excl_items)[keep].sum()
             auc_totals[g] += auc.rows(s)[keep].sum()
         if z["content"] is not None:
@@ -495,22 +504,24 @@ def select_blend(model: Any, data: RecData, inner: Split, chunk: int = 256) -> d
     floor = AUC_FLOOR if (aucs >= AUC_FLOOR).any() else -np.inf
     # first best: the grid lists simpler blends first
     best = int(np.argmax(np.where(aucs >= floor, means, -np.inf)))
-    wc, wt, wp = BLEND_GRID[best]
-    model.config = replace(model.config, cf_weight=wc, content_weight=wt, popularity_weight=wp)
+    wc, wt, wp, wr = grid[best]
+    model.config = replace(
+        model.config, cf_weight=wc, content_weight=wt, popularity_weight=wp, period_weight=wr
+    )
     return {
-        "blend": {"cf": wc, "content": wt, "popularity": wp},
+        "blend": {"cf": wc, "content": wt, "popularity": wp, "period": wr},
         "validation_ndcg_at_10": float(means[best]),
         "validation_ndcg_unblended": float(means[0]),
         "validation_ndcg_content_only": content_only / max(n_rows, 1),
         "validation_auc_sampled": float(aucs[best]),
         "validation_auc_floor": float(floor),
         "validation_ndcg_grid": {
-            f"{wc:g}/{wt:g}/{wp:g}": round(float(v), 6)
-            for (wc, wt, wp), v in zip(BLEND_GRID, means, strict=True)
+            "/".join(f"{w:g}" for w in g): round(float(v), 6)
+            for g, v in zip(grid, means, strict=True)
         },
         "validation_auc_grid": {
-            f"{wc:g}/{wt:g}/{wp:g}": round(float(v), 4)
-            for (wc, wt, wp), v in zip(BLEND_GRID, aucs, strict=True)
+            "/".join(f"{w:g}" for w in g): round(float(v), 4)
+            for g, v in zip(grid, aucs, strict=True)
         },
         "validation_users": n_rows,
         "tune_s": time.perf_counter() - t0,

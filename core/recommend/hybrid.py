@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["FORMAT_VERSION", "HybridConfig", "HybridModel", "TrainingError"]
 
-FORMAT_VERSION = 2  # 2: the content-kNN part of the blend is saved with the model
+FLAT_STD = 1e-5  # a score row spread less than this carries no ranking (see _zscore)
+FORMAT_VERSION = 3  # 2: the content-kNN part of the blend is saved; 3: the period part too
 
 
 class TrainingError(RuntimeError):
@@ -63,6 +64,7 @@ class HybridConfig:
     content_weight: float = 0.0  # blend with content kNN (per-user standardised scores)
     popularity_weight: float = 0.0  # blend with log item popularity (a prior for thin users)
     cf_weight: float = 1.0  # weight of the model's own score in the blend
+    period_weight: float = 0.0  # blend with period affinity (needs item creation times)
     history_features: bool = True  # users also described by the features of their items
     fold_in_steps: int = 60
     fold_in_lr: float = 0.05
@@ -179,6 +181,7 @@ class HybridModel:
         self.n_base_user_feats = 0
         self._item_feats: sp.csr_matrix | None = None
         self._content: Any = None
+        self._period: Any = None  # PeriodAffinity when the blend uses it
         self.n_item_feats = 0
         self.text_dim = 0
         self.train_seconds = 0.0
@@ -341,6 +344,11 @@ class HybridModel:
             from core.recommend.models.content import ContentKNN
 
             self._content = ContentKNN().fit(data)
+        self._period = None
+        if cfg.period_weight > 0 and data.item_times is not None:
+            from core.recommend.models.period import PeriodAffinity
+
+            self._period = PeriodAffinity().fit(data)
         self.train_seconds = time.perf_counter() - start
         return self
 
@@ -459,7 +467,12 @@ class HybridModel:
 
     def _blended(self) -> bool:
         cfg = self.config
-        return self._content is not None or cfg.popularity_weight != 0 or cfg.cf_weight != 1
+        return (
+            self._content is not None
+            or self._period is not None
+            or cfg.popularity_weight != 0
+            or cfg.cf_weight != 1
+        )
 
     def _popularity_row(self, item_ids: Sequence[int] | np.ndarray | None) -> np.ndarray | None:
         if self._item_pop is None:
@@ -472,11 +485,12 @@ class HybridModel:
         user_ids: Sequence[int] | np.ndarray,
         item_ids: Sequence[int] | np.ndarray | None = None,
     ) -> dict[str, np.ndarray | None]:
-        """The blend's inputs for known users: ``cf``, ``content`` and ``popularity``."""
+        """The blend's inputs for known users: ``cf``, ``content``, ``popularity``, ``period``."""
         return {
             "cf": self.score_vectors(self.user_vectors(user_ids), item_ids),
             "content": None if self._content is None else self._content.score(user_ids, item_ids),
             "popularity": self._popularity_row(item_ids),
+            "period": None if self._period is None else self._period.score(user_ids, item_ids),
         }
 
     def blend(
@@ -484,7 +498,8 @@ class HybridModel:
         parts: dict[str, np.ndarray | None],
         weights: dict[str, float] | None = None,
     ) -> np.ndarray:
-        """``cf_weight·z(cf) + content_weight·z(content) + popularity_weight·z(log pop)``.
+        """``cf_weight·z(cf) + content_weight·z(content) + popularity_weight·z(log pop) +
+        period_weight·z(period)``.
 
         Each part is standardised per user (row), so the weights compare like with like;
         with the default weights (no content model) the raw model score comes back.
@@ -494,6 +509,7 @@ class HybridModel:
             "cf": cfg.cf_weight,
             "content": cfg.content_weight,
             "popularity": cfg.popularity_weight,
+            "period": cfg.period_weight,
         }
         cf = np.asarray(parts["cf"], dtype=np.float32)
         if weights is None and not self._blended():
@@ -516,9 +532,11 @@ class HybridModel:
         cf = np.asarray(parts["cf"], dtype=np.float32)
         content = parts.get("content")
         pop = parts.get("popularity")
+        period = parts.get("period")
         return {
             "cf": _zscore(cf),
             "content": None if content is None or not used("content") else _zscore(content),
+            "period": None if period is None or not used("period") else _zscore(period),
             # one row for all users: standardised once, broadcast when combined
             "popularity": None
             if pop is None or not used("popularity")
@@ -537,6 +555,9 @@ class HybridModel:
         pop = z.get("popularity")
         if pop is not None and weights.get("popularity", 0.0):
             out += weights["popularity"] * pop
+        period = z.get("period")
+        if period is not None and weights.get("period", 0.0):
+            out += weights["period"] * period
         return out
 
     def score_vectors(
@@ -619,10 +640,14 @@ class HybridModel:
         content = None
         if self._content is not None:
             content = self._content.score_new_users(histories, None, None, item_ids)
+        period = None
+        if self._period is not None:
+            period = self._period.score_new_users(histories, item_ids)
         return {
             "cf": self.score_vectors(vecs, item_ids),
             "content": content,
             "popularity": self._popularity_row(item_ids),
+            "period": period,
         }
 
     # ------------------------------------------------------------------ fold-in
@@ -701,8 +726,11 @@ class HybridModel:
         item_features: sp.csr_matrix | None = None,
         item_text: np.ndarray | None = None,
         n_new: int | None = None,
+        item_times: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Append new items (scored from features/text, no retraining). Returns indices."""
+        """Append new items (scored from features/text, no retraining). Returns indices.
+
+        ``item_times`` places them in the period part (unknown times score 0 there)."""
         assert self._items is not None and self._V is not None and self._b is not None
         if n_new is None:
             if item_features is not None:
@@ -736,6 +764,8 @@ class HybridModel:
         self._b = np.concatenate([self._b, b.numpy()]).astype(np.float32)
         if self._item_pop is not None:
             self._item_pop = np.concatenate([self._item_pop, np.zeros(n_new)])
+        if self._period is not None:
+            self._period.add_items(item_times, n_new)
         if self._content is not None:
             self._content.add_items(item_text, item_features)
             if self._content.profiles is not None:
@@ -781,6 +811,14 @@ class HybridModel:
             _put_csr(tensors, "content.profiles", content.profiles)
             if content.idf is not None:
                 tensors["content.idf"] = torch.from_numpy(np.asarray(content.idf, np.float32))
+        period = self._period
+        if period is not None:
+            assert period.edges is not None and period.item_bins is not None
+            assert period.profiles is not None
+            tensors["period.edges"] = torch.from_numpy(np.asarray(period.edges, np.float64))
+            tensors["period.item_bins"] = torch.from_numpy(period.item_bins.astype(np.int64))
+            tensors["period.profiles"] = torch.from_numpy(period.profiles)
+            tensors["period.sigma"] = torch.tensor([period.sigma], dtype=torch.float64)
         torch.save(tensors, d / "hybrid.pt")
         meta = {
             "format_version": FORMAT_VERSION,
@@ -800,7 +838,7 @@ class HybridModel:
         d = Path(directory)
         meta = json.loads((d / "hybrid.json").read_text())
         version = meta.get("format_version")
-        if version not in (1, FORMAT_VERSION):
+        if version not in (1, 2, FORMAT_VERSION):
             raise ValueError(f"unsupported hybrid format {version}")
         config = HybridConfig(**meta["config"])
         if version == 1 and config.content_weight > 0:
@@ -847,6 +885,17 @@ class HybridModel:
             idf = tensors.get("content.idf")
             content.idf = None if idf is None else idf.numpy().copy()
             model._content = content
+        if "period.edges" in tensors:
+            from core.recommend.models.period import PeriodAffinity
+
+            period = PeriodAffinity(sigma=float(tensors["period.sigma"][0]))
+            period.edges = tensors["period.edges"].numpy().copy()
+            period.n_bins = len(period.edges) + 1
+            period.item_bins = tensors["period.item_bins"].numpy().copy()
+            period.profiles = tensors["period.profiles"].numpy().copy()
+            model._period = period
+        elif config.period_weight > 0:
+            raise ValueError("hybrid file lacks the period part of its blend; retrain")
         model._refresh_cache()
         return model
 
@@ -889,9 +938,12 @@ class _Threads:
 
 
 def _zscore(x: np.ndarray) -> np.ndarray:
-    """Standardise each row (a constant row becomes zeros)."""
+    """Standardise each row (a flat row, spread under ``FLAT_STD``, becomes zeros: in
+    float32 its mean can miss the values by an ulp, and 1/(std + 1e-6) would rank that)."""
     x = np.asarray(x, dtype=np.float32)
-    return (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-6)
+    std = x.std(1, keepdims=True)
+    scale = np.where(std > FLAT_STD, 1.0 / (std + 1e-6), 0.0).astype(np.float32)
+    return (x - x.mean(1, keepdims=True)) * scale
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -259,6 +259,7 @@ class RecommendService:
             user_features=feature_matrix([member_features(m) for m in members], user_index),
             item_text=item_vecs,
             user_text=user_vecs,
+            item_times=_created(courses),
         )
         pos = data.positives()
         return Snapshot(
@@ -337,7 +338,7 @@ class RecommendService:
             # new feature names are unknown to the model and dropped by add_items
             idx = FeatureIndex(list(_item_feature_names(snap)))
             feats = feature_matrix([course_features(c) for c in new], idx, grow=False)
-            art.model.add_items(feats, vecs)
+            art.model.add_items(feats, vecs, item_times=_created(new))
         snap.course_ids.extend(c.id for c in new)
         snap.courses.update({c.id: c for c in new})
         snap.item_vecs = np.concatenate([snap.item_vecs, vecs])
@@ -470,11 +471,14 @@ class RecommendService:
         order_m = [m for m, _ in known] + cold
         vec_parts = []
         prof_parts = []
+        period_parts = []
         if known:
             rows = np.asarray([r for _, r in known], dtype=np.int64)
             vec_parts.append(model.user_vectors(rows))
             if scorer.blended:
                 prof_parts.append(model._content.profiles[rows])
+            if scorer.uses_period:
+                period_parts.append(model._period.profiles[rows])
         if cold:
             liked = [np.asarray(sorted(liked_all[m.id]), dtype=np.int64) for m in cold]
             feats = feature_matrix([member_features(m) for m in cold], snap.user_index, grow=False)
@@ -482,8 +486,11 @@ class RecommendService:
             vec_parts.append(model.fold_in_users(liked, None, feats, text))
             if scorer.blended:
                 prof_parts.append(scorer.content_profiles_new(liked))
+            if scorer.uses_period:
+                period_parts.append(model._period.profiles_new(liked))
         U = np.concatenate(vec_parts)
         profiles = sp.vstack(prof_parts).tocsr() if prof_parts else None
+        period_profiles = np.concatenate(period_parts) if period_parts else None
         ex_rows = [r for r, m in enumerate(order_m) for _ in excluded[m.id]]
         ex_cols = [c for m in order_m for c in excluded[m.id]]
         keep = [i for i, c in enumerate(ex_cols) if c < n_model]
@@ -494,7 +501,9 @@ class RecommendService:
             ),
             shape=(len(order_m), n_model),
         )
-        idx, vals = scorer.top_k(U, pool, profiles, exclude, visible[:n_model])
+        idx, vals = scorer.top_k(
+            U, pool, profiles, exclude, visible[:n_model], period_profiles=period_profiles
+        )
         extra = [i for i in range(n_model, n) if visible[i]]  # courses newer than the model
         for r, m in enumerate(order_m):
             ok = np.isfinite(vals[r])
@@ -869,4 +878,17 @@ def _suggested(g: PeerSuggestion, now: datetime) -> PeerMatch:
         reason=g.reason.key,
         state="suggested",
         suggested_at=now,
+    )
+
+
+def _created(courses: Sequence[Course]) -> np.ndarray:
+    """Course creation times (unix seconds) for the period part of the blend."""
+    return np.array(
+        [
+            (c.created_at if c.created_at.tzinfo else c.created_at.replace(tzinfo=UTC)).timestamp()
+            if c.created_at is not None
+            else np.nan
+            for c in courses
+        ],
+        dtype=np.float64,
     )

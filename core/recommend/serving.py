@@ -164,11 +164,12 @@ class BlendedScorer:
     """Top-k for many members over a large catalogue without materialising score matrices.
 
     Scores are the hybrid model's (``HybridModel.blend``): ``wc·z(cf) + wt·z(content) +
-    wp·z(log popularity)`` where ``z`` standardises each member's row over all items, or
-    plain ``cf`` when the model does not blend. Per-member means and standard deviations
-    come analytically from small matrices (a d x d Gram matrix of the item vectors, a sparse
-    feature co-occurrence matrix for content), and the popularity part is the same for every
-    member, so it folds into the item vectors as one more column.
+    wp·z(log popularity) + wr·z(period)`` where ``z`` standardises each member's row over
+    all items, or plain ``cf`` when the model does not blend. Per-member means and standard
+    deviations come analytically from small matrices (a d x d Gram matrix of the item
+    vectors, a sparse feature co-occurrence matrix for content, item counts per period),
+    the popularity part is the same for every member, so it folds into the item vectors as
+    one more column, and the period part is one more sparse (one-hot) block beside content.
 
     A chunk of members is scored items-major, (items x members), because that is the layout
     MKL's sparse (items x features) @ dense product writes: the cf matmul accumulates into
@@ -188,6 +189,8 @@ class BlendedScorer:
     popularity: np.ndarray | None = None  # raw interaction counts per item
     popularity_weight: float = 0.0
     standardise: bool | None = None  # None: only when the model blends (as HybridModel)
+    period_items: Any = None  # scipy csr (n_items, periods), one-hot, or None
+    period_weight: float = 0.0
 
     def __post_init__(self) -> None:
         import scipy.sparse as sp
@@ -206,10 +209,12 @@ class BlendedScorer:
         self._C = None
         self._C_dense: Any = None
         self._C_t: Any = None
+        self._period_counts: np.ndarray | None = None
         has_content = self.content_items is not None and bool(self.content_weight)
         has_pop = self.popularity is not None and bool(self.popularity_weight)
+        has_period = self.period_items is not None and bool(self.period_weight)
         if self.standardise is None:
-            self.standardise = has_content or has_pop or self.cf_weight != 1.0
+            self.standardise = has_content or has_pop or has_period or self.cf_weight != 1.0
         # item side of the dense product: [V | b | wp·z(log pop)]; members bring [a·u | a | 1]
         zpop = np.zeros(self._n)
         if has_pop and self.standardise:
@@ -217,6 +222,7 @@ class BlendedScorer:
             zpop = self.popularity_weight * (lp - lp.mean()) / (lp.std() + 1e-6)
         aug = np.concatenate([V, b[:, None], zpop[:, None]], axis=1)
         self._Vaug = torch.from_numpy(np.ascontiguousarray(aug, dtype=np.float32))
+        blocks = []
         if has_content and self.standardise:
             C = sp.csr_matrix(self.content_items, dtype=np.float64)
             self._C = sp.csr_matrix(C, dtype=np.float32)
@@ -224,13 +230,19 @@ class BlendedScorer:
             gram = sp.csr_matrix(C.T @ C) / n
             # dense when small: text columns make it dense anyway, and sparse @ dense is fast
             self._c_gram = gram.toarray() if gram.shape[0] <= 4096 else gram
+            blocks.append(self._C)
+        if has_period and self.standardise:
+            B = sp.csr_matrix(self.period_items, dtype=np.float32)[: self._n]
+            self._period_counts = np.asarray(B.sum(axis=0), dtype=np.float64).ravel()
+            blocks.append(B)
+        if blocks:
+            # members bring [scaled content profile | scaled period profile]
+            X = sp.hstack(blocks).tocsr() if len(blocks) > 1 else blocks[0]
             # small catalogues (or dense text columns): one dense matmul beats sparse products
-            if C.shape[0] * C.shape[1] <= DENSE_CONTENT_LIMIT:
-                self._C_dense = torch.from_numpy(
-                    np.ascontiguousarray(self._C.toarray(), dtype=np.float32)
-                )
+            if X.shape[0] * X.shape[1] <= DENSE_CONTENT_LIMIT:
+                self._C_dense = torch.from_numpy(np.ascontiguousarray(X.toarray(), np.float32))
             else:
-                Cf = self._C
+                Cf = sp.csr_matrix(X, dtype=np.float32)
                 with warnings.catch_warnings():  # "sparse CSR support is in beta"
                     warnings.simplefilter("ignore", UserWarning)
                     self._C_t = torch.sparse_csr_tensor(
@@ -249,6 +261,7 @@ class BlendedScorer:
         weight = float(cfg.content_weight) if content is not None else 0.0
         items = None if content is None else content.items
         pop = getattr(model, "_item_pop", None)
+        period = getattr(model, "_period", None)
         return cls(
             V,
             b,
@@ -259,11 +272,19 @@ class BlendedScorer:
             popularity=pop,
             popularity_weight=float(cfg.popularity_weight) if pop is not None else 0.0,
             standardise=bool(model._blended()),
+            period_items=None if period is None else period.item_matrix(),
+            period_weight=float(cfg.period_weight) if period is not None else 0.0,
         )
 
     @property
     def blended(self) -> bool:
+        """Whether ``top_k`` needs members' content profiles."""
         return self._C is not None
+
+    @property
+    def uses_period(self) -> bool:
+        """Whether ``top_k`` needs members' period profiles."""
+        return self._period_counts is not None
 
     def content_profiles_new(self, histories: Sequence[np.ndarray]) -> Any:
         """Content profiles of members the model has not seen (sum of liked items)."""
@@ -278,8 +299,11 @@ class BlendedScorer:
         hist = sp.csr_matrix((np.ones(len(c), np.float32), (r, c)), shape=(len(histories), self._n))
         return sp.csr_matrix(hist @ self._C)
 
-    def _member_side(self, U: np.ndarray, profiles: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-        """Per member: cf scale ``a``, score shift, and scaled content profiles (or None)."""
+    def _member_side(
+        self, U: np.ndarray, profiles: Any, period_profiles: Any = None
+    ) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Per member: cf scale ``a``, score shift, and the scaled member side of the sparse
+        block, [content profile | period profile] (None when neither is blended)."""
         import scipy.sparse as sp
 
         m = U.shape[0]
@@ -290,8 +314,27 @@ class BlendedScorer:
         cf_var = np.einsum("ij,jk,ik->i", U64, self._gram, U64) + 2 * U64 @ self._vb + self._b_var
         a = self.cf_weight / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
         shift = -a * cf_mean
-        if not self.blended:
+        sides = []
+        if self.blended:
+            shift, Ps = self._content_side(profiles, shift)
+            sides.append(Ps)
+        if self._period_counts is not None:
+            if period_profiles is None:
+                raise ValueError("this model blends period affinity: pass period_profiles")
+            R = np.asarray(period_profiles, dtype=np.float64)
+            cnt = self._period_counts
+            r_mean = R @ cnt / max(self._n, 1)
+            r_sq = (R * R) @ cnt / max(self._n, 1)
+            r_scale = _scale(self.period_weight, np.sqrt(np.maximum(r_sq - r_mean**2, 0.0)))
+            shift = shift - r_scale * r_mean
+            sides.append(sp.csr_matrix(R * r_scale[:, None], dtype=np.float32))
+        if not sides:
             return a, shift, None
+        return a, shift, sp.hstack(sides).tocsr() if len(sides) > 1 else sides[0]
+
+    def _content_side(self, profiles: Any, shift: np.ndarray) -> tuple[np.ndarray, Any]:
+        import scipy.sparse as sp
+
         P = sp.csr_matrix(profiles, dtype=np.float64)
         if isinstance(self._c_gram, np.ndarray) and P.nnz > 0.1 * np.prod(P.shape):
             Pd = P.toarray()  # dense profiles (text columns): BLAS all the way
@@ -304,10 +347,9 @@ class BlendedScorer:
             PG = P @ self._c_gram
             c_sq = np.asarray(P.multiply(PG).sum(axis=1)).ravel() / norms**2
         c_std = np.sqrt(np.maximum(c_sq - c_mean**2, 0.0))
-        c_scale = self.content_weight / (c_std + 1e-6)
+        c_scale = _scale(self.content_weight, c_std)
         shift = shift - c_scale * c_mean
-        Ps = sp.csr_matrix(sp.diags(c_scale / norms) @ P, dtype=np.float32)
-        return a, shift, Ps
+        return shift, sp.csr_matrix(sp.diags(c_scale / norms) @ P, dtype=np.float32)
 
     def top_k(
         self,
@@ -317,10 +359,12 @@ class BlendedScorer:
         exclude: Any = None,
         item_mask: np.ndarray | None = None,
         chunk: int = CHUNK,
+        period_profiles: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(members, k) item indices best first and their scores (-inf where fewer remain).
 
         ``profiles``: content profiles (csr, members x F), needed when the model blends;
+        ``period_profiles``: (members x periods), needed when it blends period affinity;
         ``exclude``: csr (members x items), non-zero = leave out; ``item_mask``: bool per
         item, False = never recommend (hidden courses).
         """
@@ -334,7 +378,7 @@ class BlendedScorer:
         val_out = np.full((m, k), -np.inf, dtype=np.float64)
         if m == 0 or k == 0:
             return idx_out, val_out
-        a, shift, Ps = self._member_side(U, profiles)
+        a, shift, Ps = self._member_side(U, profiles, period_profiles)
         Uaug = np.concatenate(
             [U * a[:, None].astype(np.float32), a[:, None], np.ones((m, 1))], axis=1
         ).astype(np.float32)
@@ -372,6 +416,13 @@ class BlendedScorer:
                 idx_out[lo:hi] = ids.numpy()
                 val_out[lo:hi] = vals.numpy().astype(np.float64) + shift[lo:hi, None]
         return idx_out, val_out
+
+
+def _scale(weight: float, std: np.ndarray) -> np.ndarray:
+    """``weight / std`` per member, 0 for a flat row, as ``HybridModel``'s z-score."""
+    from core.recommend.hybrid import FLAT_STD
+
+    return np.where(std > FLAT_STD, weight / (std + 1e-6), 0.0)
 
 
 def _grouped_top_k(T: Any, n: int, k: int, group: int = GROUP) -> tuple[Any, Any]:
