@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only training time, top-10 latency (BlendedScorer) and peak RSS",
     )
     parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument(
+        "--period-baselines",
+        action="store_true",
+        help="also run content kNN and LightFM with item periods as features",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     paths = args.data or [ROOT / p for p in DEFAULT_DATASETS]
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         only=args.model,
         peers=not args.no_peers,
         serving=not args.no_serving,
+        period_baselines=args.period_baselines,
     )
     return 0
 

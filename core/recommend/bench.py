@@ -143,6 +143,7 @@ def run(
     only: Sequence[str] | None = None,
     peers: bool = True,
     serving: bool = True,
+    period_baselines: bool = False,
 ) -> list[EvalResult]:
     import torch
 
@@ -151,7 +152,7 @@ def run(
     latency = []
     for path in paths:
         dataset = prepare(load_dataset(path))
-        models = default_models(dataset.name, seed, threads)
+        models = default_models(dataset.name, seed, threads, period_baselines=period_baselines)
         if only:
             models = {k: v for k, v in models.items() if k in only}
         results = run_benchmark(

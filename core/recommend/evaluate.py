@@ -367,7 +367,7 @@ BLEND_GRID: tuple[tuple[float, float, float, float], ...] = tuple(
     # tried where the catalogue has item times
     (1.0, c, p, r * max(c, 1.0))
     for c in (0.0, 1.0, 4.0, 32.0, 1024.0)
-    for r in ((1.0, 4.0) if c == 0.0 else (0.25, 0.5, 1.0, 2.0))
+    for r in ((1.0, 4.0, 16.0) if c == 0.0 else (0.25, 0.5, 1.0, 2.0, 4.0))
     for p in (0.0, 1.0)
 )
 """(cf, content, popularity, period) weights tried on validation, simpler blends first."""
@@ -535,8 +535,14 @@ ModelFactory = Callable[[], Recommender]
 
 
 def default_models(
-    dataset: str, seed: int = 0, threads: int = 2, lightfm: bool = True
+    dataset: str,
+    seed: int = 0,
+    threads: int = 2,
+    lightfm: bool = True,
+    period_baselines: bool = False,
 ) -> dict[str, ModelFactory]:
+    """Baselines then the hybrid. ``period_baselines`` adds content kNN and LightFM given
+    the item periods as features too (the hybrid's period part uses item times)."""
     from core.recommend.hybrid import HybridModel
     from core.recommend.models.content import ContentKNN
     from core.recommend.models.implicit_models import ImplicitALS, ImplicitBPR
@@ -551,6 +557,14 @@ def default_models(
     }
     if lightfm and lightfm_available():
         models["lightfm-warp"] = lambda: LightFMWarp(seed=seed, threads=threads)
+    if period_baselines:
+        from core.recommend.models.period import WithPeriodFeatures
+
+        models["content-knn+period"] = lambda: WithPeriodFeatures(ContentKNN())
+        if lightfm and lightfm_available():
+            models["lightfm-warp+period"] = lambda: WithPeriodFeatures(
+                LightFMWarp(seed=seed, threads=threads)
+            )
     models["hybrid"] = lambda: HybridModel(hybrid_config(dataset, seed, threads))
     return models
 
@@ -661,7 +675,7 @@ def environment() -> dict[str, Any]:
 
 def write_results(results: list[EvalResult], out_dir: Path, dataset: str, seed: int) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"recommend-{dataset}.json"
+    path = out_dir / f"recommend-{dataset}.seed{seed}.json"
     payload = {
         "dataset": dataset,
         "seed": seed,
@@ -673,14 +687,14 @@ def write_results(results: list[EvalResult], out_dir: Path, dataset: str, seed: 
 
 
 HEADER = (
-    f"{'dataset':<15}{'split':<11}{'model':<14}{'AUC':>7}{'R@10':>8}{'NDCG@10':>9}"
+    f"{'dataset':<15}{'split':<11}{'model':<20}{'AUC':>7}{'R@10':>8}{'NDCG@10':>9}"
     f"{'cover':>7}{'train s':>9}{'ms/1k u':>9}"
 )
 
 
 def format_row(r: EvalResult) -> str:
     return (
-        f"{r.dataset:<15}{r.split:<11}{r.model:<14}{r.auc:>7.3f}{r.recall_at_10:>8.4f}"
+        f"{r.dataset:<15}{r.split:<11}{r.model:<20}{r.auc:>7.3f}{r.recall_at_10:>8.4f}"
         f"{r.ndcg_at_10:>9.4f}{r.coverage:>7.3f}{r.train_s:>9.1f}"
         f"{r.score_ms_per_1000_users:>9.0f}"
     )

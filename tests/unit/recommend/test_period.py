@@ -186,3 +186,18 @@ async def test_the_service_serves_period_affinity_from_course_dates(
         assert {r.course_id for r in many[ids[user]]} <= old_courses, user
     for user in ("new1", "new2", "new3"):
         assert not {r.course_id for r in many[ids[user]]} & old_courses, user
+
+
+def test_a_baseline_given_periods_as_features_sees_them_too():
+    """The benchmark's fairness check: content kNN with one-hot periods also tells eras
+    apart, where plain content kNN sees only ties."""
+    from core.recommend.models.content import ContentKNN
+    from core.recommend.models.period import WithPeriodFeatures
+
+    data = eras()
+    model = WithPeriodFeatures(ContentKNN()).fit(data)
+    assert model.name == "content-knn+period"
+    early_member = model.score([0])[0]
+    assert set(np.argsort(-early_member, kind="stable")[:5]) <= set(EARLY)
+    late_new = model.score_new_users([np.array([50, 55])])[0]
+    assert set(np.argsort(-late_new, kind="stable")[:5]) <= set(LATE)
