@@ -69,6 +69,9 @@ def evaluate(
     max_users: int = 3000,
     out: Annotated[Path | None, typer.Option(help="folder for the JSON results")] = None,
     peers: bool = True,
+    period_baselines: Annotated[
+        bool, typer.Option(help="also run content kNN and LightFM with item periods as features")
+    ] = False,
 ) -> None:
     """All models on the same splits; prints a table (same as bench/recommend.py)."""
     from core.recommend.bench import DEFAULT_DATASETS, run
@@ -78,4 +81,12 @@ def evaluate(
     if missing:
         typer.echo(f"dataset folder not found: {', '.join(map(str, missing))}", err=True)
         raise typer.Exit(2)
-    run(paths, seed=seed, threads=threads, max_users=max_users, out_dir=out, peers=peers)
+    run(
+        paths,
+        seed=seed,
+        threads=threads,
+        max_users=max_users,
+        out_dir=out,
+        peers=peers,
+        period_baselines=period_baselines,
+    )
