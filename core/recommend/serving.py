@@ -458,8 +458,13 @@ def _first_k(x: Any, k: int) -> Any:
     outside exact duplicates) are redone with a stable sort.
     """
     torch = _torch()
-    vals, pos = torch.topk(x, k, dim=1)
-    tied = torch.nonzero((x >= vals[:, -1:]).sum(1) > k).ravel()
+    if k >= x.shape[1]:
+        return torch.sort(x, dim=1, descending=True, stable=True).indices[:, :k]
+    # one more than needed: a tie across the k-th place shows as k-th == (k+1)-th value
+    # (cheaper than counting every value at or above the k-th, which scanned whole rows)
+    vals, pos = torch.topk(x, k + 1, dim=1)
+    pos = pos[:, :k]
+    tied = torch.nonzero(vals[:, k - 1] == vals[:, k]).ravel()
     if len(tied):
         pos[tied] = torch.sort(x[tied], dim=1, descending=True, stable=True).indices[:, :k]
     return pos
