@@ -169,7 +169,9 @@ class BlendedScorer:
     deviations come analytically from small matrices (a d x d Gram matrix of the item
     vectors, a sparse feature co-occurrence matrix for content, item counts per period),
     the popularity part is the same for every member, so it folds into the item vectors as
-    one more column, and the period part is one more sparse (one-hot) block beside content.
+    one more column, and the period part is a gather: each item reads its period's value
+    from the member's scaled profile (one pass, cheaper than a one-hot block in the sparse
+    product, which tripled that product's time on CrossValidated).
 
     A chunk of members is scored items-major, (items x members), because that is the layout
     MKL's sparse (items x features) @ dense product writes: the cf matmul accumulates into
@@ -210,6 +212,7 @@ class BlendedScorer:
         self._C_dense: Any = None
         self._C_t: Any = None
         self._period_counts: np.ndarray | None = None
+        self._period_of: Any = None  # per item, its period (unknown: the zero column)
         has_content = self.content_items is not None and bool(self.content_weight)
         has_pop = self.popularity is not None and bool(self.popularity_weight)
         has_period = self.period_items is not None and bool(self.period_weight)
@@ -222,7 +225,13 @@ class BlendedScorer:
             zpop = self.popularity_weight * (lp - lp.mean()) / (lp.std() + 1e-6)
         aug = np.concatenate([V, b[:, None], zpop[:, None]], axis=1)
         self._Vaug = torch.from_numpy(np.ascontiguousarray(aug, dtype=np.float32))
-        blocks = []
+        if has_period and self.standardise:
+            B = sp.csr_matrix(self.period_items, dtype=np.float32)[: self._n]
+            self._period_counts = np.asarray(B.sum(axis=0), dtype=np.float64).ravel()
+            of = np.full(self._n, B.shape[1], dtype=np.int64)
+            coo = B.tocoo()
+            of[coo.row] = coo.col
+            self._period_of = torch.from_numpy(of)
         if has_content and self.standardise:
             C = sp.csr_matrix(self.content_items, dtype=np.float64)
             self._C = sp.csr_matrix(C, dtype=np.float32)
@@ -230,19 +239,13 @@ class BlendedScorer:
             gram = sp.csr_matrix(C.T @ C) / n
             # dense when small: text columns make it dense anyway, and sparse @ dense is fast
             self._c_gram = gram.toarray() if gram.shape[0] <= 4096 else gram
-            blocks.append(self._C)
-        if has_period and self.standardise:
-            B = sp.csr_matrix(self.period_items, dtype=np.float32)[: self._n]
-            self._period_counts = np.asarray(B.sum(axis=0), dtype=np.float64).ravel()
-            blocks.append(B)
-        if blocks:
-            # members bring [scaled content profile | scaled period profile]
-            X = sp.hstack(blocks).tocsr() if len(blocks) > 1 else blocks[0]
             # small catalogues (or dense text columns): one dense matmul beats sparse products
-            if X.shape[0] * X.shape[1] <= DENSE_CONTENT_LIMIT:
-                self._C_dense = torch.from_numpy(np.ascontiguousarray(X.toarray(), np.float32))
+            if C.shape[0] * C.shape[1] <= DENSE_CONTENT_LIMIT:
+                self._C_dense = torch.from_numpy(
+                    np.ascontiguousarray(self._C.toarray(), dtype=np.float32)
+                )
             else:
-                Cf = sp.csr_matrix(X, dtype=np.float32)
+                Cf = self._C
                 with warnings.catch_warnings():  # "sparse CSR support is in beta"
                     warnings.simplefilter("ignore", UserWarning)
                     self._C_t = torch.sparse_csr_tensor(
@@ -301,23 +304,21 @@ class BlendedScorer:
 
     def _member_side(
         self, U: np.ndarray, profiles: Any, period_profiles: Any = None
-    ) -> tuple[np.ndarray, np.ndarray, Any]:
-        """Per member: cf scale ``a``, score shift, and the scaled member side of the sparse
-        block, [content profile | period profile] (None when neither is blended)."""
-        import scipy.sparse as sp
-
+    ) -> tuple[np.ndarray, np.ndarray, Any, np.ndarray | None]:
+        """Per member: cf scale ``a``, score shift, scaled content profiles (or None) and
+        scaled period profiles with a trailing zero column for items of unknown time (or
+        None)."""
         m = U.shape[0]
         if not self.standardise:
-            return np.ones(m), np.zeros(m), None
+            return np.ones(m), np.zeros(m), None, None
         U64 = U.astype(np.float64)
         cf_mean = U64 @ self._v_mean + self._b_mean
         cf_var = np.einsum("ij,jk,ik->i", U64, self._gram, U64) + 2 * U64 @ self._vb + self._b_var
         a = self.cf_weight / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
         shift = -a * cf_mean
-        sides = []
+        Ps = Rs = None
         if self.blended:
             shift, Ps = self._content_side(profiles, shift)
-            sides.append(Ps)
         if self._period_counts is not None:
             if period_profiles is None:
                 raise ValueError("this model blends period affinity: pass period_profiles")
@@ -327,10 +328,9 @@ class BlendedScorer:
             r_sq = (R * R) @ cnt / max(self._n, 1)
             r_scale = _scale(self.period_weight, np.sqrt(np.maximum(r_sq - r_mean**2, 0.0)))
             shift = shift - r_scale * r_mean
-            sides.append(sp.csr_matrix(R * r_scale[:, None], dtype=np.float32))
-        if not sides:
-            return a, shift, None
-        return a, shift, sp.hstack(sides).tocsr() if len(sides) > 1 else sides[0]
+            Rs = np.zeros((m, R.shape[1] + 1), dtype=np.float32)
+            Rs[:, :-1] = R * r_scale[:, None]
+        return a, shift, Ps, Rs
 
     def _content_side(self, profiles: Any, shift: np.ndarray) -> tuple[np.ndarray, Any]:
         import scipy.sparse as sp
@@ -378,7 +378,8 @@ class BlendedScorer:
         val_out = np.full((m, k), -np.inf, dtype=np.float64)
         if m == 0 or k == 0:
             return idx_out, val_out
-        a, shift, Ps = self._member_side(U, profiles, period_profiles)
+        a, shift, Ps, Rs = self._member_side(U, profiles, period_profiles)
+        RsT = None if Rs is None else np.ascontiguousarray(Rs.T)  # periods x members
         Uaug = np.concatenate(
             [U * a[:, None].astype(np.float32), a[:, None], np.ones((m, 1))], axis=1
         ).astype(np.float32)
@@ -396,15 +397,22 @@ class BlendedScorer:
                     block = torch.full((padded, hi - lo), -np.inf, dtype=torch.float32)
                 T = block[:n]
                 uaT = torch.from_numpy(Uaug[lo:hi]).T
-                if Ps is not None and (self._C_t is not None or self._C_dense is not None):
-                    pt = torch.from_numpy(np.asarray(Ps[lo:hi].T.toarray(), dtype=np.float32))
-                    if self._C_dense is not None:
-                        torch.mm(self._C_dense, pt, out=T)
-                    else:
-                        torch.addmm(T, self._C_t, pt, beta=0.0, out=T)
+                # period gather, then the dense cf product, then content: on CrossValidated
+                # this order costs 8.7 ms a block against 13.7 ms for content before cf
+                if RsT is not None:
+                    torch.index_select(
+                        torch.from_numpy(np.ascontiguousarray(RsT[:, lo:hi])),
+                        0,
+                        self._period_of,
+                        out=T,
+                    )
                     T.addmm_(self._Vaug, uaT)
                 else:
                     torch.mm(self._Vaug, uaT, out=T)
+                if Ps is not None and (self._C_t is not None or self._C_dense is not None):
+                    pt = torch.from_numpy(np.asarray(Ps[lo:hi].T.toarray(), dtype=np.float32))
+                    mat = self._C_dense if self._C_dense is not None else self._C_t
+                    torch.addmm(T, mat, pt, out=T)
                 if mask_rows is not None:
                     T[mask_rows] = -np.inf
                 if ex is not None:

@@ -98,8 +98,12 @@ def test_a_file_that_blends_period_but_lacks_it_is_not_served(tmp_path):
         HybridModel.load(tmp_path)
 
 
+@pytest.mark.parametrize("dense_limit", [0, 10**9], ids=["sparse-content", "dense-content"])
 @pytest.mark.parametrize("weights", [(1.0, 1.0, 0.0, 2.0), (0.5, 0.0, 1.0, 1.0)])
-def test_batch_serving_ranks_like_the_model_with_the_period_part(weights):
+def test_batch_serving_ranks_like_the_model_with_the_period_part(weights, dense_limit, monkeypatch):
+    from core.recommend import serving
+
+    monkeypatch.setattr(serving, "DENSE_CONTENT_LIMIT", dense_limit)
     wc, wt, wp, wr = weights
     data = eras()
     cfg = replace(CFG, cf_weight=wc, content_weight=wt, popularity_weight=wp, period_weight=wr)
