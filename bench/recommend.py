@@ -1,7 +1,8 @@
 """Recommender benchmark: every model, same split, one process.
 
-    .venv/bin/python bench/recommend.py                      # both shared datasets
+    .venv/bin/python bench/recommend.py                      # CrossValidated, MARS, demo
     .venv/bin/python bench/recommend.py --data PATH [--data PATH2] [--seed 0]
+    .venv/bin/python bench/recommend.py --data demo          # the seeded demo community
 
 Writes ``bench/results/recommend-<dataset>.json`` and prints a table. The logic lives in
 ``core.recommend.evaluate`` (``syllabot recommend evaluate`` runs the same thing).
@@ -17,12 +18,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.recommend.bench import DEFAULT_DATASETS, run, run_extras  # noqa: E402
+from core.recommend.bench import DEFAULT_DATASETS, resolve, run, run_extras  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", action="append", type=Path, help="dataset folder (repeatable)")
+    parser.add_argument(
+        "--data",
+        action="append",
+        type=Path,
+        help="dataset folder, or 'demo' for the seeded demo community (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-users", type=int, default=3000)
@@ -49,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    paths = args.data or [ROOT / p for p in DEFAULT_DATASETS]
+    paths = args.data or resolve(DEFAULT_DATASETS, ROOT)
     if args.serving_only:
         serving_bench(paths, args.out, args.seed, args.threads, args.members)
         return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.recommend.datasets import Dataset, load_dataset
+from core.recommend.datasets import DEMO, Dataset, is_demo, load_dataset
 from core.recommend.encoders import CachedEncoder, EmbeddingCache, MiniLMEncoder
 from core.recommend.evaluate import (
     EvalResult,
@@ -23,16 +23,20 @@ from core.recommend.evaluate import (
 
 log = logging.getLogger(__name__)
 
+# folders relative to the repository root, and the demo community (seeded, not a folder)
 DEFAULT_DATASETS = (
     "../shared/datasets/recsys/crossvalidated",
     "../shared/datasets/recsys/mars",
+    DEMO,
 )
 DEFAULT_PEERS_DATA = "../shared/datasets/qa/quantumcomputing"
 CACHE = Path("var/cache/recommend-embeddings.npz")
 
 
 def prepare(dataset: Dataset, cache_path: Path = CACHE) -> Dataset:
-    """Embed item/user text with MiniLM (cached on disk) where the dataset has prose."""
+    """Embed item/user text with MiniLM (cached on disk) where the dataset has prose (MARS;
+    the demo's course and member texts, as the product embeds them for an English
+    community)."""
     if dataset.name == "crossvalidated":
         # only tag names: tags are already item features, text adds nothing but time
         dataset.item_texts = None
@@ -100,6 +104,20 @@ def serving_latency(
     }
 
 
+def resolve(paths: Sequence[str | Path], root: Path) -> list[Path]:
+    """Dataset folders under ``root``; the demo's name stays a name."""
+    return [Path(p) if is_demo(p) else root / p for p in paths]
+
+
+def _peers_data(paths: Sequence[Path]) -> Path | None:
+    """The Q&A set next to the first dataset folder (the demo has no folder)."""
+    folders = [Path(p) for p in paths if not is_demo(p)]
+    if not folders:
+        return None
+    qa = folders[0].parent.parent / "qa" / "quantumcomputing"
+    return qa if qa.exists() else None
+
+
 def run_extras(
     paths: Sequence[Path], out_dir: Path | None, seed: int = 0, threads: int = 2
 ) -> None:
@@ -116,8 +134,8 @@ def run_extras(
         )
     from core.recommend.peers_eval import run_peers_benchmark
 
-    qa = Path(paths[0]).parent.parent / "qa" / "quantumcomputing"
-    peer_rows = run_peers_benchmark(qa) if qa.exists() else []
+    qa = _peers_data(paths)
+    peer_rows = run_peers_benchmark(qa) if qa is not None else []
     for r in peer_rows:
         print(
             f"peers: {r['model']:<28} Recall@10 {r['recall_at_10']:.3f} ({r['n_members']} askers)"
@@ -178,8 +196,8 @@ def run(
     if peers:
         from core.recommend.peers_eval import run_peers_benchmark
 
-        qa = Path(paths[0]).parent.parent / "qa" / "quantumcomputing"
-        if qa.exists():
+        qa = _peers_data(paths)
+        if qa is not None:
             peer_rows = run_peers_benchmark(qa)
             for r in peer_rows:
                 print(

@@ -62,7 +62,10 @@ def train(
 @app.command()
 def evaluate(
     data: Annotated[
-        list[Path] | None, typer.Option("--data", help="dataset folder (repeatable)")
+        list[Path] | None,
+        typer.Option(
+            "--data", help="dataset folder, or 'demo' for the demo community (repeatable)"
+        ),
     ] = None,
     seed: int = 0,
     threads: int = 2,
@@ -74,10 +77,11 @@ def evaluate(
     ] = False,
 ) -> None:
     """All models on the same splits; prints a table (same as bench/recommend.py)."""
-    from core.recommend.bench import DEFAULT_DATASETS, run
+    from core.recommend.bench import DEFAULT_DATASETS, resolve, run
+    from core.recommend.datasets import is_demo
 
-    paths = data or [Path(p) for p in DEFAULT_DATASETS]
-    missing = [p for p in paths if not p.exists()]
+    paths = data or resolve(DEFAULT_DATASETS, Path("."))
+    missing = [p for p in paths if not p.exists() and not is_demo(p)]
     if missing:
         typer.echo(f"dataset folder not found: {', '.join(map(str, missing))}", err=True)
         raise typer.Exit(2)

@@ -1,17 +1,21 @@
-"""Loaders for the benchmark datasets (CrossValidated, MARS) into one shape.
+"""Loaders for the benchmark datasets (CrossValidated, MARS, the demo community) into one
+shape.
 
 The product never needs these files; ``bench/recommend.py`` and
-``syllabot recommend evaluate`` pass a path.
+``syllabot recommend evaluate`` pass a path, or ``demo`` (:data:`DEMO`) for the demo
+community, which is seeded into a throwaway database rather than read from disk.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
 import csv
 import logging
 import re
+import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +26,21 @@ from core.recommend.encoders import TextEncoder
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Dataset", "load_crossvalidated", "load_dataset", "load_mars"]
+__all__ = [
+    "DEMO",
+    "DEMO_NOW",
+    "Dataset",
+    "is_demo",
+    "load_crossvalidated",
+    "load_dataset",
+    "load_demo",
+    "load_mars",
+]
+
+DEMO = "demo"
+"""What ``--data`` takes for the demo community (a name, not a folder)."""
+DEMO_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+"""The demo's fixed clock: seeding and the snapshot's time decay both read it."""
 
 
 @dataclass
@@ -198,7 +216,103 @@ def load_mars(path: str | Path) -> Dataset:
     )
 
 
+def is_demo(path: str | Path) -> bool:
+    """``demo`` names the demo community unless a folder of that name exists."""
+    return str(path) == DEMO and not Path(path).exists()
+
+
+def load_demo(encoder: TextEncoder | None = None, now: datetime = DEMO_NOW) -> Dataset:
+    """The demo community (``core.demo.seed``) as the product's recommender sees it.
+
+    Seeds a throwaway SQLite database (migrated with the project's Alembic upgrade, as the
+    console demo does) at the fixed clock ``now`` and reads ``RecommendService.load_snapshot``
+    so the weights (decay included), features and item times are exactly the product's.
+    Timestamps are each (member, course) pair's latest interaction or enrolment event.
+    Without ``encoder`` the course and member texts are returned for :func:`embed` (the
+    benchmark's encoder); with one, the snapshot's embeddings from it are kept.
+    """
+    with tempfile.TemporaryDirectory(prefix="syllabot-demo-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        return asyncio.run(_load_demo(url, encoder, now))
+
+
+async def _load_demo(url: str, encoder: TextEncoder | None, now: datetime) -> Dataset:
+    from sqlalchemy import select
+
+    from core.clock import FrozenClock
+    from core.demo.seed import seed_demo
+    from core.recommend.encoders import HashingEncoder
+    from core.recommend.service import RecommendService, course_text, member_text
+    from models.catalog import Enrollment
+    from models.db import make_engine, session_factory, upgrade
+    from models.interaction import Interaction
+    from models.member import Member
+
+    await asyncio.to_thread(upgrade, url)
+    engine = make_engine(url)
+    try:
+        factory = session_factory(engine)
+        async with factory() as session, session.begin():
+            await seed_demo(session, FrozenClock(now))
+        async with factory() as session:
+            # the hashing encoder only fills vectors that are replaced by the texts below
+            svc = RecommendService(encoder or HashingEncoder(16))
+            snap = await svc.load_snapshot(session, now)
+            events: list[tuple[int, int | None, datetime | None]] = [
+                (m, c, at)
+                for m, c, at in await session.execute(
+                    select(Interaction.member_id, Interaction.course_id, Interaction.at).where(
+                        Interaction.course_id.is_not(None)
+                    )
+                )
+            ]
+            for e in (await session.execute(select(Enrollment))).scalars():
+                for at in (e.enrolled_at, e.last_activity_at, e.completed_at):
+                    events.append((e.member_id, e.course_id, at))
+            members = {
+                m.id: m
+                for m in (
+                    await session.execute(select(Member).where(Member.id.in_(snap.member_ids)))
+                ).scalars()
+            }
+    finally:
+        await engine.dispose()
+    m_pos, c_pos = snap.member_pos(), snap.course_pos()
+    latest: dict[tuple[int, int], float] = {}
+    for mid, cid, at in events:
+        if at is None or mid not in m_pos or cid not in c_pos:
+            continue
+        t = (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+        key = (m_pos[mid], c_pos[cid])
+        latest[key] = max(latest.get(key, t), t)
+    inter = snap.data.positives().tocoo()
+    # every positive pair has an event: a KeyError here would be a seeding bug
+    stamps = np.array(
+        [latest[(int(r), int(c))] for r, c in zip(inter.row, inter.col, strict=True)],
+        dtype=np.float64,
+    )
+    shape = inter.shape
+    data = snap.data
+    embedded = encoder is not None
+    return Dataset(
+        name=DEMO,
+        interactions=sp.csr_matrix(inter, dtype=np.float32),
+        timestamps=sp.csr_matrix((stamps, (inter.row, inter.col)), shape=shape),
+        item_features=data.item_features,
+        user_features=data.user_features,
+        item_texts=None if embedded else [course_text(snap.courses[c]) for c in snap.course_ids],
+        user_texts=None if embedded else [member_text(members[m]) for m in snap.member_ids],
+        item_text_emb=data.item_text if embedded else None,
+        user_text_emb=data.user_text if embedded else None,
+        item_names=[snap.courses[c].slug for c in snap.course_ids],
+        item_times=data.item_times,
+        notes="Syllabot demo community (core.demo.seed, seed 7), at " + now.isoformat(),
+    )
+
+
 def load_dataset(path: str | Path) -> Dataset:
+    if is_demo(path):
+        return load_demo()
     p = Path(path)
     if (p / "data.npz").exists():
         return load_crossvalidated(p)
