@@ -575,7 +575,9 @@ def hybrid_config(dataset: str, seed: int = 0, threads: int | None = 2) -> Any:
     The blend weights here are what serving is timed with; the benchmark's model runs pick
     theirs on validation (:func:`select_blend`). CrossValidated's are the warm split's pick
     with period affinity (seed 0, 2026-12-05)."""
-    from core.recommend.hybrid import HybridConfig
+    from dataclasses import replace
+
+    from core.recommend.hybrid import PRODUCT_CONFIG, HybridConfig
 
     if dataset == "crossvalidated":
         return HybridConfig(
@@ -587,6 +589,9 @@ def hybrid_config(dataset: str, seed: int = 0, threads: int | None = 2) -> Any:
             seed=seed,
             threads=threads,
         )
+    if dataset == "demo":
+        # the product's own community: what RecommendService trains
+        return replace(PRODUCT_CONFIG, seed=seed, threads=threads)
     return HybridConfig(
         loss="bpr", epochs=20, batch_size=1024, content_weight=0.5, seed=seed, threads=threads
     )

@@ -39,6 +39,16 @@ FLAT_STD = 1e-5  # a score row spread less than this carries no ranking (see _zs
 FORMAT_VERSION = 3  # 2: the content-kNN part of the blend is saved; 3: the period part too
 
 
+STEPS_PER_EPOCH = 20
+MIN_BATCH = 8
+
+
+def auto_batch_size(n_positives: int) -> int:
+    """A batch giving about :data:`STEPS_PER_EPOCH` steps per epoch: a community of a few
+    hundred interactions still gets hundreds of steps, a large one keeps batches big."""
+    return max(MIN_BATCH, -(-n_positives // STEPS_PER_EPOCH))
+
+
 class TrainingError(RuntimeError):
     """Training produced no usable model (bad input, NaN loss, ...)."""
 
@@ -49,7 +59,7 @@ class HybridConfig:
     loss: Literal["warp", "bpr"] = "warp"
     n_negatives: int = 16
     epochs: int = 20
-    batch_size: int = 2048
+    batch_size: int = 2048  # 0: about STEPS_PER_EPOCH steps per epoch whatever the data size
     lr: float = 0.02
     l2: float = 1e-4
     margin: float = 1.0
@@ -68,6 +78,10 @@ class HybridConfig:
     history_features: bool = True  # users also described by the features of their items
     fold_in_steps: int = 60
     fold_in_lr: float = 0.05
+
+
+PRODUCT_CONFIG = HybridConfig(loss="bpr", epochs=30, batch_size=0, content_weight=0.5, threads=2)
+"""What ``RecommendService`` trains by default (and the benchmark runs on the demo community)."""
 
 
 def _padded(mat: sp.csr_matrix | None, n_rows: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +284,7 @@ class HybridModel:
         pos = data.positives().tocoo()
         if pos.nnz == 0:
             raise TrainingError("no positive interactions to learn from")
+        batch_size = cfg.batch_size or auto_batch_size(pos.nnz)
         n_users, n_items = data.n_users, data.n_items
         self.n_item_feats = 0 if data.item_features is None else data.item_features.shape[1]
         self.n_base_user_feats = 0 if data.user_features is None else data.user_features.shape[1]
@@ -320,8 +335,8 @@ class HybridModel:
             for epoch in range(cfg.epochs):
                 perm = torch.randperm(n, generator=gen)
                 total = 0.0
-                for lo in range(0, n, cfg.batch_size):
-                    b = perm[lo : lo + cfg.batch_size]
+                for lo in range(0, n, batch_size):
+                    b = perm[lo : lo + batch_size]
                     loss = self._step_loss(u_all[b], i_all[b], w_all[b], n_items, gen, pop_p)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()

@@ -15,7 +15,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from core.recommend import online
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
 from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder
-from core.recommend.hybrid import HybridConfig, HybridModel, TrainingError
+from core.recommend.hybrid import PRODUCT_CONFIG, HybridConfig, HybridModel, TrainingError
 from core.recommend.peers import (
     PastSuggestion,
     PeerIndex,
@@ -184,9 +184,7 @@ class RecommendService:
     ) -> None:
         self.encoder = CachedEncoder(encoder, EmbeddingCache())
         self.store = ModelStore(model_dir) if model_dir else None
-        self.config = config or HybridConfig(
-            loss="bpr", epochs=30, batch_size=256, content_weight=0.5, threads=2
-        )
+        self.config = config or PRODUCT_CONFIG
         self.ttl = ttl
         self.snapshot: Snapshot | None = None
         self.artifact: Artifact | None = None
@@ -291,9 +289,7 @@ class RecommendService:
             nnz = snap.data.positives().nnz
             if nnz == 0:
                 raise TrainingError("no interactions yet")
-            # about 20 steps per epoch whatever the community size
-            batch = max(self.config.batch_size, -(-nnz // 20))
-            return HybridModel(replace(self.config, batch_size=batch)).fit(snap.data)
+            return HybridModel(self.config).fit(snap.data)
 
         meta = {"course_ids": snap.course_ids, "member_ids": snap.member_ids}
         artifact, error = train_or_keep(fit, self.artifact, self.store, meta)

@@ -115,3 +115,19 @@ def test_content_first_blend_is_the_content_baseline_with_cf_ordering_its_ties(c
         apart = np.abs(row_c[i] - row_c[j]) > 1e-3
         agree = np.sign(row_c[i] - row_c[j]) == np.sign(row_b[i] - row_b[j])
         assert agree[apart].all()
+
+
+def test_a_small_community_gets_about_twenty_steps_per_epoch(community):
+    """The product's batch size 0: a community of a few hundred interactions trains with
+    small batches (it used to get one step per epoch below 5,120 interactions)."""
+    from core.recommend.hybrid import PRODUCT_CONFIG, STEPS_PER_EPOCH, auto_batch_size
+
+    assert PRODUCT_CONFIG.batch_size == 0
+    assert auto_batch_size(175) == 9  # 20 steps of 9 (the last one shorter)
+    assert auto_batch_size(100_000) == 100_000 // STEPS_PER_EPOCH
+    assert auto_batch_size(3) == 8
+    model = HybridModel(replace(PRODUCT_CONFIG, dim=16, epochs=10, threads=1)).fit(community.data)
+    sql_member = community.user_topic.index("sql")
+    seen = set(community.data.interactions[sql_member].indices)
+    top = [i for i in np.argsort(-model.score([sql_member])[0]) if i not in seen][:3]
+    assert all(community.item_topic[i] == "sql" for i in top)
