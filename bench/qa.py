@@ -309,6 +309,7 @@ def main() -> int:
             "retrieval_study_2",
             "latency_quiet_box_before_bm25_change",
             "latency_ab_reversed",
+            "stemming_study",
         ):
             if key in previous and key not in results:
                 results[key] = previous[key]
