@@ -20,6 +20,7 @@ __all__ = [
     "RecData",
     "decayed_weight",
     "feature_matrix",
+    "history_matrix",
 ]
 
 # Implicit-feedback strength of each interaction kind (negative = dislike).
@@ -44,6 +45,19 @@ def decayed_weight(base: float, age_days: float, half_life_days: float = 180.0) 
     if half_life_days <= 0:
         return base
     return base * math.pow(0.5, max(age_days, 0.0) / half_life_days)
+
+
+def history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
+    """(members, items) CSR with 1 for each item in a member's history (repeats add up):
+    how members unknown to a model are handed to it."""
+    empty = np.zeros(0, np.int64)
+    rows = np.concatenate(
+        [np.full(len(h), r, np.int64) for r, h in enumerate(histories)] or [empty]
+    )
+    cols = np.concatenate([np.asarray(h, np.int64) for h in histories] or [empty])
+    return sp.csr_matrix(
+        (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(histories), n_items)
+    )
 
 
 @dataclass

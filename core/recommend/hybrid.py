@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.recommend.data import RecData
+from core.recommend.data import RecData, history_matrix
 
 log = logging.getLogger(__name__)
 
@@ -390,18 +390,6 @@ class HybridModel:
             )
         return sp.hstack([base, prof]).tocsr()
 
-    def _history_matrix(self, histories: Sequence[np.ndarray]) -> sp.csr_matrix:
-        rows = np.concatenate(
-            [np.full(len(h), r, dtype=np.int64) for r, h in enumerate(histories)]
-            or [np.zeros(0, np.int64)]
-        )
-        cols = np.concatenate(
-            [np.asarray(h, np.int64) for h in histories] or [np.zeros(0, np.int64)]
-        )
-        return sp.csr_matrix(
-            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(histories), self.n_items)
-        )
-
     def _negatives(
         self, size: tuple[int, int], n_items: int, gen: torch.Generator, pop_p: Any
     ) -> torch.Tensor:
@@ -603,7 +591,7 @@ class HybridModel:
         histories: Sequence[np.ndarray] | None = None,
     ) -> np.ndarray:
         if self.config.history_features and self._item_feats is not None:
-            hist = self._history_matrix(histories or [np.zeros(0, np.int64)] * n)
+            hist = history_matrix(histories or [np.zeros(0, np.int64)] * n, self.n_items)
             user_features = self._augment_user_features(user_features, hist)
         side = self._side(user_features, user_text, n, np.zeros(n, bool), self.n_user_feats)
         return self._user_rep(None, side).numpy().copy()

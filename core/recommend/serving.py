@@ -293,14 +293,10 @@ class BlendedScorer:
         """Content profiles of members the model has not seen (sum of liked items)."""
         import scipy.sparse as sp
 
+        from core.recommend.data import history_matrix
+
         assert self._C is not None
-        rows = [np.full(len(h), r, np.int64) for r, h in enumerate(histories)]
-        cols = [np.asarray(h, np.int64) for h in histories]
-        empty = np.zeros(0, np.int64)
-        r = np.concatenate(rows or [empty])
-        c = np.concatenate(cols or [empty])
-        hist = sp.csr_matrix((np.ones(len(c), np.float32), (r, c)), shape=(len(histories), self._n))
-        return sp.csr_matrix(hist @ self._C)
+        return sp.csr_matrix(history_matrix(histories, self._n) @ self._C)
 
     def _member_side(
         self, U: np.ndarray, profiles: Any, period_profiles: Any = None

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from core.recommend.data import RecData
+from core.recommend.data import RecData, history_matrix
 from core.recommend.encoders import l2_normalize
 
 __all__ = ["ContentKNN", "item_content_vectors"]
@@ -105,15 +105,5 @@ class ContentKNN:
         item_ids: Sequence[int] | np.ndarray | None = None,
     ) -> np.ndarray:
         assert self.items is not None
-        n_items = self.items.shape[0]
-        empty = np.zeros(0, np.int64)
-        rows = [np.full(len(h), r, np.int64) for r, h in enumerate(histories)] or [empty]
-        cols = [np.asarray(h, np.int64) for h in histories] or [empty]
-        hist = sp.csr_matrix(
-            (
-                np.ones(sum(len(c) for c in cols), np.float32),
-                (np.concatenate(rows), np.concatenate(cols)),
-            ),
-            shape=(len(histories), n_items),
-        )
+        hist = history_matrix(histories, self.items.shape[0])
         return self._score_profiles(sp.csr_matrix(hist @ self.items), item_ids)

@@ -8,22 +8,10 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from core.recommend.data import RecData
+from core.recommend.data import RecData, history_matrix
 from core.recommend.models.base import mean_history_vectors
 
 __all__ = ["ImplicitALS", "ImplicitBPR"]
-
-
-def _history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
-    empty = np.zeros(0, np.int64)
-    rows = np.concatenate(
-        [np.full(len(h), r, np.int64) for r, h in enumerate(histories)] or [empty]
-    )
-    cols = np.concatenate([np.asarray(h, np.int64) for h in histories] or [empty])
-    return sp.csr_matrix(
-        (np.ones(len(cols), np.float32), (rows.astype(np.int64), cols.astype(np.int64))),
-        shape=(len(histories), n_items),
-    )
 
 
 class _ImplicitBase:
@@ -105,7 +93,7 @@ class ImplicitALS(_ImplicitBase):
     def _new_user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         if not histories:
             return np.zeros((0, int(self.params["factors"])), np.float32)
-        hist = _history_matrix(histories, self.n_items)
+        hist = history_matrix(histories, self.n_items)
         vecs = self.model.recalculate_user(np.arange(len(histories)), hist)
         return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from core.recommend.data import RecData
+from core.recommend.data import RecData, history_matrix
 
 __all__ = ["PeriodAffinity", "WithPeriodFeatures"]
 
@@ -95,16 +95,7 @@ class PeriodAffinity:
     def profiles_new(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """Profiles of members the model has not seen, from the items they liked."""
         assert self.item_bins is not None
-        n_items = len(self.item_bins)
-        empty = np.zeros(0, np.int64)
-        rows = [np.full(len(h), r, np.int64) for r, h in enumerate(histories)] or [empty]
-        cols = [np.asarray(h, np.int64) for h in histories] or [empty]
-        c = np.concatenate(cols)
-        hist = sp.csr_matrix(
-            (np.ones(len(c), np.float32), (np.concatenate(rows), c)),
-            shape=(len(histories), n_items),
-        )
-        return self._profiles(hist)
+        return self._profiles(history_matrix(histories, len(self.item_bins)))
 
     def score_profiles(
         self, profiles: np.ndarray, item_ids: Sequence[int] | np.ndarray | None = None
