@@ -310,6 +310,7 @@ def main() -> int:
             "latency_quiet_box_before_bm25_change",
             "latency_ab_reversed",
             "stemming_study",
+            "lexical_scale_study",
         ):
             if key in previous and key not in results:
                 results[key] = previous[key]
