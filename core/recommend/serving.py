@@ -191,7 +191,7 @@ class BlendedScorer:
     popularity: np.ndarray | None = None  # raw interaction counts per item
     popularity_weight: float = 0.0
     standardise: bool | None = None  # None: only when the model blends (as HybridModel)
-    period_items: Any = None  # scipy csr (n_items, periods), one-hot, or None
+    period_index: np.ndarray | None = None  # per item, its profile column (PeriodAffinity)
     period_weight: float = 0.0
 
     def __post_init__(self) -> None:
@@ -211,11 +211,10 @@ class BlendedScorer:
         self._C = None
         self._C_dense: Any = None
         self._C_t: Any = None
-        self._period_counts: np.ndarray | None = None
-        self._period_of: Any = None  # per item, its period (unknown: the zero column)
+        self._period_of: Any = None  # per item, its profile column (unknown: the zero column)
         has_content = self.content_items is not None and bool(self.content_weight)
         has_pop = self.popularity is not None and bool(self.popularity_weight)
-        has_period = self.period_items is not None and bool(self.period_weight)
+        has_period = self.period_index is not None and bool(self.period_weight)
         if self.standardise is None:
             self.standardise = has_content or has_pop or has_period or self.cf_weight != 1.0
         # item side of the dense product: [V | b | wp·z(log pop)]; members bring [a·u | a | 1]
@@ -226,12 +225,8 @@ class BlendedScorer:
         aug = np.concatenate([V, b[:, None], zpop[:, None]], axis=1)
         self._Vaug = torch.from_numpy(np.ascontiguousarray(aug, dtype=np.float32))
         if has_period and self.standardise:
-            B = sp.csr_matrix(self.period_items, dtype=np.float32)[: self._n]
-            self._period_counts = np.asarray(B.sum(axis=0), dtype=np.float64).ravel()
-            of = np.full(self._n, B.shape[1], dtype=np.int64)
-            coo = B.tocoo()
-            of[coo.row] = coo.col
-            self._period_of = torch.from_numpy(of)
+            index = np.asarray(self.period_index, dtype=np.int64)[: self._n]
+            self._period_of = torch.from_numpy(np.ascontiguousarray(index))
         if has_content and self.standardise:
             C = sp.csr_matrix(self.content_items, dtype=np.float64)
             self._C = sp.csr_matrix(C, dtype=np.float32)
@@ -275,7 +270,7 @@ class BlendedScorer:
             popularity=pop,
             popularity_weight=float(cfg.popularity_weight) if pop is not None else 0.0,
             standardise=bool(model._blended()),
-            period_items=None if period is None else period.item_matrix(),
+            period_index=None if period is None else period.gather_index(),
             period_weight=float(cfg.period_weight) if period is not None else 0.0,
         )
 
@@ -287,7 +282,7 @@ class BlendedScorer:
     @property
     def uses_period(self) -> bool:
         """Whether ``top_k`` needs members' period profiles."""
-        return self._period_counts is not None
+        return self._period_of is not None
 
     def content_profiles_new(self, histories: Sequence[np.ndarray]) -> Any:
         """Content profiles of members the model has not seen (sum of liked items)."""
@@ -315,11 +310,12 @@ class BlendedScorer:
         Ps = Rs = None
         if self.blended:
             shift, Ps = self._content_side(profiles, shift)
-        if self._period_counts is not None:
+        if self._period_of is not None:
             if period_profiles is None:
                 raise ValueError("this model blends period affinity: pass period_profiles")
             R = np.asarray(period_profiles, dtype=np.float64)
-            cnt = self._period_counts
+            # items per period; the last count (unknown times) reads the zero column
+            cnt = np.bincount(self._period_of.numpy(), minlength=R.shape[1] + 1)[: R.shape[1]]
             r_mean = R @ cnt / max(self._n, 1)
             r_sq = (R * R) @ cnt / max(self._n, 1)
             r_scale = _scale(self.period_weight, np.sqrt(np.maximum(r_sq - r_mean**2, 0.0)))

@@ -97,15 +97,22 @@ class PeriodAffinity:
         assert self.item_bins is not None
         return self._profiles(history_matrix(histories, len(self.item_bins)))
 
+    def gather_index(self) -> np.ndarray:
+        """Per item, the profile column it reads: its period, or ``n_bins`` (a zero column
+        appended to the profiles) when its time is unknown."""
+        assert self.item_bins is not None
+        return np.where(self.item_bins >= 0, self.item_bins, self.n_bins)
+
     def score_profiles(
         self, profiles: np.ndarray, item_ids: Sequence[int] | np.ndarray | None = None
     ) -> np.ndarray:
-        assert self.item_bins is not None
-        bins = self.item_bins if item_ids is None else self.item_bins[np.asarray(item_ids)]
+        index = self.gather_index()
+        if item_ids is not None:
+            index = index[np.asarray(item_ids)]
         padded = np.concatenate(
             [np.asarray(profiles, np.float32), np.zeros((len(profiles), 1), np.float32)], axis=1
         )
-        return padded[:, np.where(bins >= 0, bins, self.n_bins)]
+        return padded[:, index]
 
     def score(
         self,
