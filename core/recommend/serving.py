@@ -221,7 +221,7 @@ class BlendedScorer:
         zpop = np.zeros(self._n)
         if has_pop and self.standardise:
             lp = np.log1p(np.asarray(self.popularity, dtype=np.float64)[: self._n])
-            zpop = self.popularity_weight * (lp - lp.mean()) / (lp.std() + 1e-6)
+            zpop = _scale(self.popularity_weight, lp.std()) * (lp - lp.mean())
         aug = np.concatenate([V, b[:, None], zpop[:, None]], axis=1)
         self._Vaug = torch.from_numpy(np.ascontiguousarray(aug, dtype=np.float32))
         if has_period and self.standardise:
@@ -305,7 +305,7 @@ class BlendedScorer:
         U64 = U.astype(np.float64)
         cf_mean = U64 @ self._v_mean + self._b_mean
         cf_var = np.einsum("ij,jk,ik->i", U64, self._gram, U64) + 2 * U64 @ self._vb + self._b_var
-        a = self.cf_weight / (np.sqrt(np.maximum(cf_var, 0.0)) + 1e-6)
+        a = _scale(self.cf_weight, np.sqrt(np.maximum(cf_var, 0.0)))
         shift = -a * cf_mean
         Ps = Rs = None
         if self.blended:
@@ -418,7 +418,7 @@ class BlendedScorer:
         return idx_out, val_out
 
 
-def _scale(weight: float, std: np.ndarray) -> np.ndarray:
+def _scale(weight: float, std: np.ndarray | float) -> np.ndarray:
     """``weight / std`` per member, 0 for a flat row, as ``HybridModel``'s z-score."""
     from core.recommend.hybrid import FLAT_STD
 
