@@ -282,7 +282,7 @@ async def _load_demo(url: str, encoder: TextEncoder | None, now: datetime) -> Da
     for mid, cid, at in events:
         if at is None or mid not in m_pos or cid not in c_pos:
             continue
-        t = (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+        t = at.timestamp()  # UTC columns load aware
         key = (m_pos[mid], c_pos[cid])
         latest[key] = max(latest.get(key, t), t)
     inter = snap.data.positives().tocoo()

@@ -16,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -223,7 +223,6 @@ class RecommendService:
             if mid not in m_pos or cid not in c_pos:
                 continue
             base = weight if weight else KIND_WEIGHTS.get(kind, 1.0)
-            at = at if at.tzinfo else at.replace(tzinfo=UTC)
             age = (now - at).total_seconds() / 86400
             weights[(m_pos[mid], c_pos[cid])] += decayed_weight(base, age)
             history[mid].append((cid, kind))
@@ -878,13 +877,6 @@ def _suggested(g: PeerSuggestion, now: datetime) -> PeerMatch:
 
 
 def _created(courses: Sequence[Course]) -> np.ndarray:
-    """Course creation times (unix seconds) for the period part of the blend."""
-    return np.array(
-        [
-            (c.created_at if c.created_at.tzinfo else c.created_at.replace(tzinfo=UTC)).timestamp()
-            if c.created_at is not None
-            else np.nan
-            for c in courses
-        ],
-        dtype=np.float64,
-    )
+    """Course creation times (unix seconds) for the period part of the blend (UTC
+    columns load aware, so ``timestamp()`` needs no zone fix)."""
+    return np.array([c.created_at.timestamp() for c in courses], dtype=np.float64)
