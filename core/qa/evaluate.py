@@ -85,14 +85,19 @@ def question_item(q: Mapping[str, Any], answer: str = "", with_title: bool = Tru
     )
 
 
+def _first_rank(ids: Sequence[str], relevant: Iterable[str]) -> int | None:
+    """1-based position of the first relevant id, None when none is listed."""
+    rel = set(relevant)
+    return next((i for i, x in enumerate(ids, start=1) if x in rel), None)
+
+
 def ranking_metrics(
     ranked: Sequence[Sequence[str]], relevant: Sequence[Iterable[str]]
 ) -> dict[str, float]:
     """Recall@1, Recall@5 (any relevant id in the top k) and MRR, averaged over queries."""
     r1 = r5 = rr = 0.0
     for ids, rel in zip(ranked, relevant, strict=True):
-        rel_set = set(rel)
-        rank = next((i for i, x in enumerate(ids, start=1) if x in rel_set), None)
+        rank = _first_rank(ids, rel)
         if rank is not None:
             rr += 1.0 / rank
             r1 += rank <= 1
@@ -148,11 +153,6 @@ the knowledge base as it stood when the duplicate was asked (see there)."""
 def _answer_order(a: Mapping[str, Any]) -> tuple[bool, int]:
     """The answer a KB entry shows: the accepted one, else the top-scored."""
     return (not a.get("is_accepted"), -(a["score"] or 0))
-
-
-def _first_rank(ids: Sequence[str], relevant: Iterable[str]) -> int | None:
-    rel = set(relevant)
-    return next((i for i, x in enumerate(ids, start=1) if x in rel), None)
 
 
 def _answered_as_of(
@@ -533,14 +533,12 @@ def eval_latency(
         index.add(item)
         hits = index.search(f"calibrate flux qubit bias zorblax-{j} chip", 5)
         seconds.append(time.perf_counter() - t)
-        findable.append({"seconds": round(seconds[-1], 4), "rank": _rank(hits, item.id)})
+        findable.append(
+            {"seconds": round(seconds[-1], 4), "rank": _first_rank([h.id for h in hits], [item.id])}
+        )
     out["time_to_findable"] = findable
     out["time_to_findable_max_s"] = round(max(seconds), 4)
     return out
-
-
-def _rank(hits: Sequence[Any], item_id: str) -> int | None:
-    return next((i for i, h in enumerate(hits, start=1) if h.id == item_id), None)
 
 
 # ----------------------------------------------------------------------------- experts
