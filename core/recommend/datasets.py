@@ -242,7 +242,7 @@ async def _load_demo(url: str, encoder: TextEncoder | None, now: datetime) -> Da
     from core.clock import FrozenClock
     from core.demo.seed import seed_demo
     from core.recommend.encoders import HashingEncoder
-    from core.recommend.service import RecommendService, course_text, member_text
+    from core.recommend.service import RecommendService
     from models.catalog import Enrollment
     from models.db import make_engine, session_factory, upgrade
     from models.interaction import Interaction
@@ -300,8 +300,10 @@ async def _load_demo(url: str, encoder: TextEncoder | None, now: datetime) -> Da
         timestamps=sp.csr_matrix((stamps, (inter.row, inter.col)), shape=shape),
         item_features=data.item_features,
         user_features=data.user_features,
-        item_texts=None if embedded else [course_text(snap.courses[c]) for c in snap.course_ids],
-        user_texts=None if embedded else [member_text(members[m]) for m in snap.member_ids],
+        item_texts=None
+        if embedded
+        else [snap.course_text(snap.courses[c]) for c in snap.course_ids],
+        user_texts=None if embedded else [snap.member_text(members[m]) for m in snap.member_ids],
         item_text_emb=data.item_text if embedded else None,
         user_text_emb=data.user_text if embedded else None,
         item_names=[snap.courses[c].slug for c in snap.course_ids],

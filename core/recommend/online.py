@@ -110,11 +110,11 @@ def _fold(
     svc: RecommendService, snap: Snapshot, members: Sequence[Member], keys: Sequence[frozenset[int]]
 ) -> np.ndarray:
     from core.recommend.data import feature_matrix
-    from core.recommend.service import member_features, member_text
+    from core.recommend.service import member_features
 
     assert svc.artifact is not None
     feats = feature_matrix([member_features(m) for m in members], snap.user_index, grow=False)
-    text = svc._embed([member_text(m) for m in members])
+    text = svc._embed([snap.member_text(m) for m in members])
     hist = [np.asarray(sorted(k), dtype=np.int64) for k in keys]
     return np.asarray(svc.artifact.model.score_new_users(hist, feats, text), dtype=np.float64)
 

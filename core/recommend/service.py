@@ -47,9 +47,10 @@ from core.recommend.serving import (
     explain,
     mmr,
 )
-from models.catalog import Course, Enrollment
+from models.catalog import Course, Enrollment, Lesson
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
+from models.qa import Question
 from models.recommend import PeerMatch
 
 log = logging.getLogger("syllabot.recommend")
@@ -74,6 +75,8 @@ PEER_CAP = 3
 PEER_CACHE_TTL = timedelta(minutes=10)
 PEER_MIN_CANDIDATES = 200
 BATCH_IN = 500  # ids per IN (...) list when loading many members
+ASKED_IN_TEXT = 5  # a member's latest questions that join their profile text
+ASKED_CHARS = 200  # of each
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,14 @@ class Snapshot:
         default_factory=dict
     )  # member -> (course, kind)
     popularity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lessons: dict[int, list[str]] = field(default_factory=dict)  # course -> lesson titles
+    asked: dict[int, list[str]] = field(default_factory=dict)  # member -> latest questions
+
+    def course_text(self, c: Course) -> str:
+        return course_text(c, self.lessons.get(c.id, ()))
+
+    def member_text(self, m: Member) -> str:
+        return member_text(m, self.asked.get(m.id, ()))
 
     def course_pos(self) -> dict[int, int]:
         return {c: i for i, c in enumerate(self.course_ids)}
@@ -129,8 +140,12 @@ class _PeerCache:
     index: PeerIndex | None = None  # the profiles as matrices (peers_many), built on first use
 
 
-def course_text(c: Course) -> str:
+def course_text(c: Course, lessons: Sequence[str] = ()) -> str:
+    """What a course is about: titles, descriptions, tags, then its lesson titles (the
+    encoder reads the first few hundred tokens, so the description comes first)."""
     parts = [c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags or [])]
+    if lessons:
+        parts.append("Lessons: " + "; ".join(lessons))
     return ". ".join(p for p in parts if p)
 
 
@@ -143,11 +158,55 @@ def course_features(c: Course) -> list[str]:
     return f
 
 
-def member_text(m: Member) -> str:
+def member_text(m: Member, asked: Sequence[str] = ()) -> str:
+    """A member's stated goals, bio and interests, then the questions they asked lately."""
     parts = [m.goals.strip(), m.bio.strip()]
     if m.tags:
         parts.append("Interests: " + ", ".join(m.tags))
+    if asked:
+        parts.append("Asked: " + "; ".join(asked))
     return ". ".join(p for p in parts if p)
+
+
+async def _lesson_titles(session: AsyncSession, course_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Lesson titles per course, in course order."""
+    out: dict[int, list[str]] = defaultdict(list)
+    for lo in range(0, len(course_ids), BATCH_IN):
+        rows = await session.execute(
+            select(Lesson.course_id, Lesson.title)
+            .where(Lesson.course_id.in_(course_ids[lo : lo + BATCH_IN]))
+            .order_by(Lesson.course_id, Lesson.position, Lesson.id)
+        )
+        for cid, title in rows:
+            out[cid].append(title)
+    return dict(out)
+
+
+async def _asked(session: AsyncSession) -> dict[int, list[str]]:
+    """Each member's latest :data:`ASKED_IN_TEXT` questions, newest first, shortened (the
+    database ranks and cuts them: a member's whole question history never loads)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Question.member_id,
+            order_by=(Question.created_at.desc(), Question.id.desc()),
+        )
+        .label("rank")
+    )
+    latest = (
+        select(Question.member_id, func.substr(Question.text, 1, ASKED_CHARS).label("text"), rank)
+        .where(Question.member_id.is_not(None))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(latest.c.member_id, latest.c.text)
+        .where(latest.c.rank <= ASKED_IN_TEXT)
+        .order_by(latest.c.member_id, latest.c.rank)
+    )
+    out: dict[int, list[str]] = defaultdict(list)
+    for mid, text in rows:
+        out[int(mid)].append(str(text))
+    return dict(out)
 
 
 def stated_goals(m: Member) -> list[str]:
@@ -244,8 +303,10 @@ class RecommendService:
             ),
             shape=(len(members), len(courses)),
         )
-        texts = [course_text(c) for c in courses]
-        mtexts = [member_text(m) for m in members]
+        lessons = await _lesson_titles(session, [c.id for c in courses])
+        asked = await _asked(session)
+        texts = [course_text(c, lessons.get(c.id, ())) for c in courses]
+        mtexts = [member_text(m, asked.get(m.id, ())) for m in members]
         item_vecs = self._embed(texts)
         user_vecs = self._embed(mtexts)
         item_index = FeatureIndex()
@@ -269,6 +330,8 @@ class RecommendService:
             user_index=user_index,
             history=dict(history),
             popularity=np.asarray(pos.getnnz(axis=0)).ravel().astype(float),
+            lessons=lessons,
+            asked=asked,
         )
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -327,7 +390,8 @@ class RecommendService:
         ]
         if not new:
             return
-        vecs = self._embed([course_text(c) for c in new])
+        snap.lessons.update(await _lesson_titles(session, [c.id for c in new]))
+        vecs = self._embed([snap.course_text(c) for c in new])
         art = self.artifact
         if art is not None and art.model.fitted and art.model.n_items == len(snap.course_ids):
             # new feature names are unknown to the model and dropped by add_items
@@ -477,7 +541,7 @@ class RecommendService:
         if cold:
             liked = [np.asarray(sorted(liked_all[m.id]), dtype=np.int64) for m in cold]
             feats = feature_matrix([member_features(m) for m in cold], snap.user_index, grow=False)
-            text = self._embed([member_text(m) for m in cold])
+            text = self._embed([snap.member_text(m) for m in cold])
             vec_parts.append(model.fold_in_users(liked, None, feats, text))
             if scorer.blended:
                 prof_parts.append(scorer.content_profiles_new(liked))
@@ -567,7 +631,7 @@ class RecommendService:
         m_pos = snap.member_pos()
         if art is None or not art.model.fitted:
             pop = snap.popularity.astype(float)
-            return pop + 1e-3 * (snap.item_vecs @ self._embed([member_text(member)])[0])
+            return pop + 1e-3 * (snap.item_vecs @ self._embed([snap.member_text(member)])[0])
         model = art.model
         n_model = model.n_items
         liked = sorted(
@@ -592,7 +656,7 @@ class RecommendService:
             s = model.score([row])[0]
         else:
             feats = feature_matrix([member_features(member)], snap.user_index, grow=False)
-            text = self._embed([member_text(member)])
+            text = self._embed([snap.member_text(member)])
             hist = [np.asarray([i for i in liked if i < n_model], dtype=np.int64)]
             s = model.score_new_users(hist, feats, text)[0]
         if len(s) < n:

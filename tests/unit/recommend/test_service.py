@@ -100,3 +100,47 @@ async def test_peers_are_opt_in_and_not_repeated(console_bot, app, clock, tmp_pa
     assert "No study partner to suggest" in again
     clock.advance(timedelta(days=31))
     assert "Possible study partners" in await console_bot.send("/peers", as_member="alice")
+
+
+async def test_lessons_and_questions_asked_shape_a_new_members_suggestions(
+    console_bot, app, db, clock, tmp_path, seeder
+):
+    """Two workshops alike but for their lessons: a new member (no history, no stated goals)
+    who asked about SQL window functions gets the SQL workshop first."""
+    from models.catalog import Lesson
+    from models.qa import Question
+
+    svc = await _setup(app, seeder, tmp_path)
+    generic = "a hands-on workshop with weekly exercises"
+    cs = await seeder.courses(
+        [
+            ("studio", "Studio workshop", ["workshop"], generic),
+            ("lab", "Lab workshop", ["workshop"], generic),
+        ]
+    )
+    lessons = {
+        "studio": ["Typography basics", "Colour palettes and contrast"],
+        "lab": ["Window functions in SQL", "SQL joins in practice"],
+    }
+    async with db.session() as s, s.begin():
+        for slug, titles in lessons.items():
+            for pos, title in enumerate(titles):
+                s.add(Lesson(course_id=cs[slug], slug=f"l{pos}", title=title, position=pos))
+    await seeder.opt_in(["alice", "bob", "frank"])
+    ids = await seeder.member_ids()
+    await seeder.histories(
+        ids, cs, {"alice": [("sql-1", "course_complete")], "bob": [("py-1", "view")]}
+    )
+    async with db.session() as s, s.begin():
+        s.add(
+            Question(
+                member_id=ids["frank"],
+                text="How do SQL window functions work?",
+                created_at=clock.now(),
+            )
+        )
+    async with db.session() as s:
+        recs = await svc.recommend_for(s, ids["frank"], 8, clock.now())
+    order = [r.course_id for r in recs]
+    assert cs["lab"] in order
+    assert cs["studio"] not in order or order.index(cs["lab"]) < order.index(cs["studio"])
