@@ -184,10 +184,19 @@ def main() -> int:
         help="rerun only the duplicates with the shipped fusion, both protocols "
         "(without answers / with the answers written by then), and update them in --out",
     )
+    ap.add_argument(
+        "--split",
+        default="train",
+        help="duplicates_<SPLIT>.jsonl for the duplicate part (the held-out one: test)",
+    )
     ap.add_argument("--cache", default=str(ROOT / "var" / "qa-bench-embeddings.npz"))
     args = ap.parse_args()
 
-    ds = ev.load_dataset(args.dataset)
+    ds = ev.load_dataset(args.dataset, args.split)
+    if not ds.duplicates and not (args.latency_only or args.latency_ab or args.experts_only):
+        found = ", ".join(ev.duplicate_splits(args.dataset)) or "none"
+        print(f"no duplicates_{args.split}.jsonl in {args.dataset} (splits found: {found})")
+        return 2
     cache = EmbeddingCache(args.cache)
     minilm = PassageCached(MiniLMEncoder(), cache)
     if args.latency_ab:
@@ -211,6 +220,7 @@ def main() -> int:
         section = duplicates_section(ds, minilm)
         cache.save()
         section["duplicates_recorded"] = {
+            "split": args.split,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "load_average_1m_after": round(os.getloadavg()[0], 2),
         }
@@ -239,6 +249,7 @@ def main() -> int:
         "encoder": minilm.name,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
+        "duplicates_split": args.split,
     }
     t0 = time.perf_counter()
     print("duplicates ...", flush=True)

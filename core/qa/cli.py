@@ -186,6 +186,9 @@ def import_(
     typer.echo(f"imported: {added} added, {updated} updated, {len(errors)} line(s) skipped")
 
 
+ANSWER_PROTOCOLS = ("none", "as_of", "both")
+
+
 @app.command("evaluate")
 def evaluate(
     dataset: Annotated[
@@ -194,29 +197,70 @@ def evaluate(
     ] = Path("../shared/datasets/qa/quantumcomputing"),
     json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
     experts: Annotated[bool, typer.Option("--experts/--no-experts")] = True,
+    split: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--split",
+            help="duplicates_<SPLIT>.jsonl to score (repeatable); default: every split present",
+        ),
+    ] = None,
+    answers: Annotated[
+        str,
+        typer.Option(
+            help="how earlier questions are indexed: none (title + body, the dataset README's "
+            "protocol), as_of (with the answer written before the duplicate), or both"
+        ),
+    ] = "both",
 ) -> None:
-    """Duplicate retrieval (lexical/dense/hybrid), title->question proxy, expert routing.
-    For latency on a 10,000-entry KB run bench/qa.py."""
+    """Duplicate retrieval per split (lexical/dense/hybrid), title->question proxy, expert
+    routing. For latency on a 10,000-entry KB run bench/qa.py."""
     from core.qa import evaluate as ev
     from core.recommend.encoders import pick_encoder
 
     if not (dataset / "questions.jsonl").is_file():
         _fail(f"{dataset} has no questions.jsonl")
-    ds = ev.load_dataset(dataset)
+    if answers not in ANSWER_PROTOCOLS:
+        _fail(f"--answers must be one of {', '.join(ANSWER_PROTOCOLS)}")
+    present = ev.duplicate_splits(dataset)
+    splits = split or present
+    missing = [name for name in splits if name not in present]
+    if missing:
+        found = ", ".join(present) or "none"
+        _fail(f"no duplicates_{missing[0]}.jsonl in {dataset} (splits found: {found})")
+    protocols: list[ev.AnswerProtocol] = ["none", "as_of"] if answers == "both" else [answers]  # type: ignore[list-item]
     enc = pick_encoder("en")
-    res: dict[str, Any] = {"duplicates": ev.eval_duplicates(ds, enc)}
+    res: dict[str, Any] = {"duplicates": {}}
+    lines: list[tuple[str, dict[str, Any]]] = []
+    for name in splits:
+        ds = ev.load_dataset(dataset, name)
+        res["duplicates"][name] = {}
+        for protocol in protocols:
+            out = ev.eval_duplicates(ds, enc, answers=protocol)
+            res["duplicates"][name][protocol] = out
+            label = f"dups {name}" + (" +ans" if protocol == "as_of" else "")
+            lines.append((label, out))
+    ds = ev.load_dataset(dataset, splits[0] if splits else "train")
     res["title_proxy"], _ = ev.eval_title_proxy(ds, enc)
+    lines.append(("title_proxy", res["title_proxy"]))
     if experts:
         res["experts"] = ev.eval_experts(ds, enc)
-    for name in ("duplicates", "title_proxy"):
+    for label, out in lines:
         for mode in ev.MODES:
-            m = res[name][mode]
+            m = out[mode]
             typer.echo(
-                f"{name:12} {mode:8} n={m['n']:4} R@1 {m['recall@1']:.3f} "
+                f"{label:16} {mode:8} n={m['n']:4} R@1 {m['recall@1']:.3f} "
                 f"R@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f}"
             )
+        if "queries" in out:
+            best_single = max(out["lexical"]["mrr"], out["dense"]["mrr"])
+            verdict = "beats" if out["hybrid"]["mrr"] > best_single else "does not beat"
+            typer.echo(f"{label:16} hybrid {verdict} both single retrievers on MRR")
+            ranks = " ".join(
+                f"{q['dup_id']}:" + "/".join(str(q["rank"][m] or "-") for m in ev.MODES)
+                for q in out["queries"]
+            )
+            typer.echo(f"{label:16} ranks lexical/dense/hybrid {ranks}")
     if experts:
         typer.echo(f"experts: {res['experts']}")
     if json_out is not None:
-        res["duplicates"].pop("queries", None)
         json_out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")

@@ -3,8 +3,10 @@
 Used by ``bench/qa.py`` and ``syllabot qa evaluate``. Everything goes through
 :class:`~core.qa.index.KnowledgeIndex`, the same class the bot answers with.
 
-Data layout (``questions.jsonl``, ``answers.jsonl``, ``duplicates_train.jsonl``) is the
-one in ``../shared/datasets/qa/<site>/README.md``. The content is CC BY-SA (Stack Exchange
+Data layout (``questions.jsonl``, ``answers.jsonl``, ``duplicates_<split>.jsonl``) is the
+one in ``../shared/datasets/qa/<site>/README.md``: ``train`` ships with the data, the
+held-out ``test`` split is kept by the maintainers and is scored by dropping its file beside
+the others (``syllabot qa evaluate`` scores every split it finds, each on its own). The content is CC BY-SA (Stack Exchange
 and its authors); items keep their ``url`` so any shown answer can be attributed.
 """
 
@@ -46,6 +48,10 @@ class Dataset:
     answers: list[dict[str, Any]]
     duplicates: list[dict[str, Any]]
     path: Path
+    split: str = "train"
+    """Which ``duplicates_<split>.jsonl`` :attr:`duplicates` came from."""
+    other_duplicate_ids: frozenset[int] = frozenset()
+    """Duplicate questions of the other splits present: kept out of the dev sets too."""
 
     def answers_by_question(self) -> dict[int, list[dict[str, Any]]]:
         out: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -59,13 +65,30 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def load_dataset(path: str | Path) -> Dataset:
+def duplicate_splits(path: str | Path) -> list[str]:
+    """The duplicate splits a dataset folder holds, ``train`` first, then by name."""
+    names = [p.name[len("duplicates_") : -len(".jsonl")] for p in Path(path).glob(DUP_GLOB)]
+    return sorted(names, key=lambda n: (n != "train", n))
+
+
+DUP_GLOB = "duplicates_*.jsonl"
+
+
+def load_dataset(path: str | Path, split: str = "train") -> Dataset:
+    """Questions, answers and the duplicate links of one split (none when the split's file
+    is absent: the title proxy, dev sets and routing need no duplicates)."""
     root = Path(path)
     questions = {q["id"]: q for q in _read_jsonl(root / "questions.jsonl")}
     answers = _read_jsonl(root / "answers.jsonl")
-    dups_path = root / "duplicates_train.jsonl"
+    dups_path = root / f"duplicates_{split}.jsonl"
     dups = _read_jsonl(dups_path) if dups_path.exists() else []
-    return Dataset(questions, answers, dups, root)
+    others = {
+        link["dup_id"]
+        for name in duplicate_splits(root)
+        if name != split
+        for link in _read_jsonl(root / f"duplicates_{name}.jsonl")
+    }
+    return Dataset(questions, answers, dups, root, split, frozenset(others))
 
 
 def _when(s: str) -> datetime:
@@ -356,8 +379,8 @@ def dev_sets(ds: Dataset) -> dict[str, tuple[list[KBItem], list[DevQuery], bool]
     - ``linked``: questions whose body cites an earlier answered question by its title
       (the dump keeps link text, not URLs) must find it among the questions before them,
       with every cited title cut from the query: a real "another question about the same
-      thing" set, as small as the duplicates are (30-odd queries); the training duplicates
-      are left out of it.
+      thing" set, as small as the duplicates are (30-odd queries); the duplicates of every
+      split present are left out of it.
 
     Each value: (entries, queries, whether the index includes answers).
     """
@@ -388,7 +411,7 @@ def dev_sets(ds: Dataset) -> dict[str, tuple[list[KBItem], list[DevQuery], bool]
         [DevQuery(f"{q['title']}\n{q.get('body') or ''}", [str(q["id"])]) for q in answered],
         True,
     )
-    skip = {link["dup_id"] for link in ds.duplicates}
+    skip = {link["dup_id"] for link in ds.duplicates} | ds.other_duplicate_ids
     titles = {q["id"]: q["title"].strip() for q in ds.questions.values() if len(q["title"]) > 25}
     linked: list[DevQuery] = []
     for q in sorted(ds.questions.values(), key=lambda q: q["creation_date"]):
