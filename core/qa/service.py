@@ -32,7 +32,7 @@ from core.qa.check import CheckRow, run_check
 from core.qa.index import DEFAULT_THRESHOLD, KBItem, KnowledgeIndex, SearchResult
 from core.qa.kbfile import CheckQuery, LineError, guess_format, parse_kb_text
 from core.qa.threshold import tune_threshold
-from core.qa.tokenize import detect_language, word_count
+from core.qa.tokenize import Language, detect_language, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, OpenThread, Reply
 from models.catalog import Course
@@ -292,11 +292,28 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
     ctx.session.add(points_action(ctx.member.id, "question_asked", now, question.id))
 
     threshold = await current_threshold(ctx.session)
-    results = await asyncio.to_thread(state.index.search, text, SIMILAR_FOR_ROUTING, lang=lang)
-    results = await _active_only(ctx.session, results)
+    results = await _related(ctx, state, text, lang)
     if results and results[0].confidence >= threshold:
         return replies + await _answer(ctx, question, results[0])
+    return replies + await _link_or_escalate(ctx, state, question, results, threshold)
 
+
+async def _related(ctx: Context, state: QAState, text: str, lang: Language) -> list[SearchResult]:
+    """The active entries closest to a question: the answer candidates, and what routing
+    and topic tags are drawn from when it goes to the community."""
+    results = await asyncio.to_thread(state.index.search, text, SIMILAR_FOR_ROUTING, lang=lang)
+    return await _active_only(ctx.session, results)
+
+
+async def _link_or_escalate(
+    ctx: Context,
+    state: QAState,
+    question: Question,
+    results: Sequence[SearchResult],
+    threshold: float,
+) -> list[AnyReply]:
+    """No good answer: link to an open thread on the same question, else open one."""
+    text, lang = question.text, question.lang
     dup = await find_open_duplicate(ctx, state, text, lang, threshold, question.id)
     if dup is not None:
         thread, other = dup
@@ -307,8 +324,8 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
         where = _thread_chat(thread)
         if where is not None:
             linked.append(Reply(ctx.t("qa.duplicate_posted", question=text), to=where))
-        return replies + linked
-    return replies + await escalate(ctx, question, results)
+        return linked
+    return await escalate(ctx, question, results)
 
 
 async def _active_only(session: AsyncSession, results: list[SearchResult]) -> list[SearchResult]:
@@ -786,8 +803,15 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     has_thread = (
         await ctx.session.execute(select(Thread.id).where(Thread.question_id == qid).limit(1))
     ).scalar_one_or_none()
-    if question.member_id == ctx.member.id and has_thread is None:
-        return [Reply(ctx.t("qa.sorry_escalating")), *await escalate(ctx, question, [])]
+    if question.member_id == ctx.member.id and has_thread is None and question.status != "linked":
+        # The same search the question first got: its neighbours decide who is invited and
+        # the thread's topic, as for a question the knowledge base could not answer.
+        state = state_for(ctx.services)
+        await state.sync(ctx.session)
+        results = await _related(ctx, state, question.text, detect_language(question.text))
+        threshold = await current_threshold(ctx.session)
+        escalated = await _link_or_escalate(ctx, state, question, results, threshold)
+        return [Reply(ctx.t("qa.sorry_escalating")), *escalated]
     return [Reply(ctx.t("qa.thanks_feedback"))]
 
 

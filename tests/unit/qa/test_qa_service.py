@@ -319,6 +319,73 @@ async def test_thumbs_down_from_asker_escalates_and_feedback_tunes_threshold(qa_
         assert await service.current_threshold(s) == 0.9  # answers keep failing: answer less
 
 
+async def test_thumbs_down_thread_invites_who_answered_the_shown_entry(qa_app):
+    """The knowledge base's answer did not help: the thread the 👎 opens is routed and
+    tagged like any thread, so whoever answered the entry it showed is invited."""
+    await send(qa_app, "carol", "/start")
+    carol = await _member_id(qa_app, "carol")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        q = await _solved_install_thread(s, now - timedelta(days=3), now)
+        s.add(
+            Answer(
+                question_id=q.id,
+                member_id=carol,
+                text="pip install qiskit",
+                accepted=True,
+                created_at=now - timedelta(days=3, hours=-1),
+            )
+        )
+    out = await send(qa_app, "erin", "/ask How do I install qiskit on my laptop?")
+    answer = out[-1]
+    assert isinstance(answer, Reply) and "pip install qiskit" in answer.text
+    down = answer.buttons[0][1].data
+    out = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, data=down)
+    )
+    (thread,) = [r for r in out if isinstance(r, OpenThread)]
+    assert "Sorry" in _texts(out)
+    assert thread.mention_member_ids == [carol]
+    assert "qiskit" in thread.tags
+    # Pressed again: the thread exists, nothing new opens.
+    out = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, data=down)
+    )
+    assert not [r for r in out if isinstance(r, OpenThread)]
+
+
+async def test_thumbs_down_on_a_question_already_discussed_links_to_that_thread(
+    qa_app, monkeypatch
+):
+    out = await send(
+        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+    )
+    (opened,) = [r for r in out if isinstance(r, OpenThread)]
+
+    async def always_confident(session):
+        return 0.0
+
+    # frank's near-same question gets some knowledge-base entry as an answer ...
+    with monkeypatch.context() as m:
+        m.setattr(service, "current_threshold", always_confident)
+        out = await send(
+            qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope"
+        )
+    down = out[-1].buttons[0][1].data
+    # ... which does not help: his question joins erin's thread instead of opening another.
+    out = await qa_app.router.dispatch(
+        Button(_actor("frank"), Chat("console", "frank"), uuid.uuid4().hex, data=down)
+    )
+    assert not [r for r in out if isinstance(r, OpenThread)]
+    assert "already being discussed" in _texts(out)
+    async with qa_app.services.session_factory() as s:
+        assert (await s.execute(select(func.count()).select_from(Thread))).scalar_one() == 1
+        frank_q = (
+            await s.execute(select(Question).where(Question.id != opened.question_id))
+        ).scalar_one()
+        assert frank_q.status == "linked"
+
+
 async def test_privacy_export_and_forget(qa_app):
     from core.qa.privacy import export_qa, forget_qa
 
