@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +12,9 @@ from core.errors import DomainError, NotFound
 from core.events import Actor, Chat
 from core.i18n import normalize_locale
 from models.member import Account, Member
+
+if TYPE_CHECKING:
+    from core.context import Services
 
 # Which platform a DM to a member goes to when they have several accounts (digests, jobs).
 DM_PLATFORM_PREFERENCE = ("telegram", "discord", "console")
@@ -53,6 +58,32 @@ async def resolve(
     if chat is not None and chat.kind == "private" and acc.chat_id != chat.chat_id:
         acc.chat_id = chat.chat_id
     return member, acc
+
+
+async def moderators(session: AsyncSession, services: Services) -> list[Member]:
+    """Who gets moderators' notices: members with a staff role, and the identities the
+    settings name as moderators or owners (they may never have been given a role)."""
+    idents = set(services.settings.moderator_ids) | set(services.settings.owner_ids)
+    pairs = {tuple(i.split(":", 1)) for i in idents if ":" in i}
+    ids = set(
+        (
+            await session.execute(select(Member.id).where(Member.role.in_(("moderator", "owner"))))
+        ).scalars()
+    )
+    if pairs:
+        accs = await session.execute(
+            select(Account.member_id, Account.platform, Account.platform_user_id).where(
+                Account.platform_user_id.in_({user for _, user in pairs})
+            )
+        )
+        ids |= {m for m, p, u in accs if (p, u) in pairs}
+    if not ids:
+        return []
+    return list(
+        (
+            await session.execute(select(Member).where(Member.id.in_(ids)).order_by(Member.id))
+        ).scalars()
+    )
 
 
 async def find_member(session: AsyncSession, ref: str) -> Member:

@@ -39,12 +39,13 @@ from core.audit import audit
 from core.context import Services
 from core.errors import DomainError
 from core.i18n import translate
+from core.members import moderators
 from core.membership import plans as plans_mod
 from core.membership.errors import PaymentRejected
 from core.payments import payload as payload_mod
 from core.replies import AnyReply, Reply
 from models.db import conflict_insert
-from models.member import Account, Member
+from models.member import Member
 from models.membership import Payment, PaymentIntent, Plan
 
 log = logging.getLogger("syllabot.payments")
@@ -252,29 +253,6 @@ async def _bind(
             raise PaymentRejected("plan_unknown", plan=plan.code)
         _match_price(c, *want)
     return c.member_id, plan, None
-
-
-async def moderators(session: AsyncSession, services: Services) -> list[Member]:
-    """Members who get flags: staff roles, and configured moderator/owner identities."""
-    idents = set(services.settings.moderator_ids) | set(services.settings.owner_ids)
-    pairs = [tuple(i.split(":", 1)) for i in idents]
-    ids = set(
-        (
-            await session.execute(select(Member.id).where(Member.role.in_(("moderator", "owner"))))
-        ).scalars()
-    )
-    if pairs:
-        accs = await session.execute(
-            select(Account.member_id, Account.platform, Account.platform_user_id)
-        )
-        ids |= {m for m, p, u in accs if (p, u) in pairs}
-    if not ids:
-        return []
-    return list(
-        (
-            await session.execute(select(Member).where(Member.id.in_(ids)).order_by(Member.id))
-        ).scalars()
-    )
 
 
 async def flag(

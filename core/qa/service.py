@@ -26,6 +26,7 @@ from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import Chat
+from core.members import moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
@@ -1021,12 +1022,7 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
                 q.status = "stale"
                 stale.append((t, q))
         if stale:
-            mods = (
-                (await s.execute(select(Member).where(Member.role.in_(("moderator", "owner")))))
-                .scalars()
-                .all()
-            )
-            for m in mods:
+            for m in await moderators(s, services):
                 lines = [translate(m.locale, "qa.stale_header", n=len(stale))]
                 lines += [
                     translate(m.locale, "qa.stale_line", id=q.id, question=excerpt(q.text, 80))

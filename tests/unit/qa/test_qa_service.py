@@ -230,12 +230,15 @@ async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
     assert "zorblax" in _texts(out)
 
 
-async def test_stale_threads_bumped_once_then_listed(qa_app):
+@pytest.mark.parametrize("staff_role", [True, False], ids=["role", "settings-only"])
+async def test_stale_threads_bumped_once_then_listed(qa_app, staff_role):
+    """Moderators get the list whether their role is stored or only named in the settings
+    (``moderator_ids``: console:mod here)."""
     await send(qa_app, "mod", "/start")
-    async with qa_app.services.session_factory() as s, s.begin():
-        (
-            await s.execute(select(Member).join(Account).where(Account.platform_user_id == "mod"))
-        ).scalar_one().role = "moderator"
+    mod = await _member_id(qa_app, "mod")
+    if staff_role:
+        async with qa_app.services.session_factory() as s, s.begin():
+            (await s.get(Member, mod)).role = "moderator"
     out = await send(
         qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
     )
@@ -251,7 +254,7 @@ async def test_stale_threads_bumped_once_then_listed(qa_app):
     assert await service.sweep_stale(qa_app.services) == []  # once only
     clock.advance(timedelta(hours=49))
     listed = await service.sweep_stale(qa_app.services)
-    assert len(listed) == 1 and listed[0].member_id is not None and f"#{qid}" in listed[0].text
+    assert [r.member_id for r in listed] == [mod] and f"#{qid}" in listed[0].text
     async with qa_app.services.session_factory() as s:
         assert (await s.get(Question, qid)).status == "stale"
 
