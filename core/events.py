@@ -133,3 +133,5 @@ class ThreadOpened(Event):
 
     question_id: int = 0
     thread_ref: str = ""
+    url: str = ""
+    """A link members can open the thread with ("" when the platform gives none)."""

@@ -49,6 +49,8 @@ class Thread(Base):
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64), default="")
     thread_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    """Where members open the thread (Telegram topic link, Discord jump URL); "" unknown."""
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|solved|stale
     accepted_answer_id: Mapped[int | None] = mapped_column(
         ForeignKey("answer.id", ondelete="SET NULL"), nullable=True

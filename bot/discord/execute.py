@@ -320,6 +320,7 @@ class Executor:
             f"thread:{thread.id}",
             question_id=r.question_id,
             thread_ref=str(thread.id),
+            url=thread.jump_url,
         )
         more = await self.app.router.dispatch(event)
         for reply in more:

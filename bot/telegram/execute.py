@@ -16,7 +16,7 @@ from telegram.error import RetryAfter, TelegramError
 
 from bot.render import escape
 from bot.telegram.deliver import retry_seconds
-from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread_arg
+from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread_arg, topic_link
 from bot.telegram.updates import PLATFORM
 from bot.wiring import App
 from core.events import Actor, Chat, Event, ThreadOpened
@@ -368,6 +368,7 @@ class Executor:
                     f"topic:{forum_id}:{topic.message_thread_id}",
                     question_id=r.question_id,
                     thread_ref=f"{forum_id}:{topic.message_thread_id}",
+                    url=topic_link(forum_id, topic.message_thread_id),
                 )
             )
             await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)

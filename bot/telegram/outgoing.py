@@ -95,6 +95,18 @@ def chat_arg(chat_id: str | int) -> str | int:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
+def topic_link(chat_id: str | int, thread_id: str | int) -> str:
+    """The t.me link that opens a forum topic: by username for a public group, else the
+    private-group form (supergroup ids are -100 followed by the id the link uses); "" for a
+    chat that has neither."""
+    text = str(chat_id)
+    if text.startswith("@") and len(text) > 1:
+        return f"https://t.me/{text[1:]}/{thread_id}"
+    if text.startswith("-100") and text[4:].isdigit():
+        return f"https://t.me/c/{text[4:]}/{thread_id}"
+    return ""
+
+
 def thread_arg(thread_id: str | int | None) -> int | None:
     """message_thread_id for a topic; None for the General topic (id 1) and plain chats."""
     if thread_id in (None, "", "1", 1):

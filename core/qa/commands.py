@@ -51,7 +51,7 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
 
 @on_event(ThreadOpened)
 async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
-    await service.thread_opened(ctx, event.question_id, event.chat, event.thread_ref)
+    await service.thread_opened(ctx, event.question_id, event.chat, event.thread_ref, event.url)
     return []
 
 

@@ -319,8 +319,9 @@ async def _link_or_escalate(
     if dup is not None:
         thread, other = dup
         question.status = "linked"
+        go = [[ButtonSpec(ctx.t("qa.btn_thread"), url=thread.url)]] if thread.url else []
         linked: list[AnyReply] = [
-            Reply(ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=thread.id))
+            Reply(ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=thread.id), go)
         ]
         where = _thread_chat(thread)
         if where is not None:
@@ -604,7 +605,9 @@ async def _contributions(
 # --------------------------------------------------------------------------- lifecycle
 
 
-async def thread_opened(ctx: Context, question_id: int, chat: Chat, thread_ref: str) -> None:
+async def thread_opened(
+    ctx: Context, question_id: int, chat: Chat, thread_ref: str, url: str = ""
+) -> None:
     thread = (
         await ctx.session.execute(
             select(Thread)
@@ -618,6 +621,8 @@ async def thread_opened(ctx: Context, question_id: int, chat: Chat, thread_ref: 
     thread.platform = chat.platform
     thread.chat_id = chat.chat_id
     thread.thread_ref = chat.thread_id or thread_ref
+    if url.startswith("https://"):
+        thread.url = url[:500]
 
 
 async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | None:
@@ -729,7 +734,7 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         body=question.text if len(question.text) > 300 else "",
         answer=answer.text,
         lang=question.lang,
-        url="",
+        url=thread.url or "",
         tags=list(question.tags or []),
         active=True,
         created_at=now,
@@ -1026,7 +1031,8 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
                 lines = [translate(m.locale, "qa.stale_header", n=len(stale))]
                 lines += [
                     translate(m.locale, "qa.stale_line", id=q.id, question=excerpt(q.text, 80))
-                    for _, q in stale
+                    + (f" {t.url}" if t.url else "")
+                    for t, q in stale
                 ]
                 out.append(Reply("\n".join(lines), member_id=m.id))
     return out

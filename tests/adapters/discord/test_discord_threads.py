@@ -93,6 +93,8 @@ async def test_unanswerable_ask_in_the_help_channel_opens_a_thread_core_remember
         thread = (await s.execute(select(Thread))).scalar_one()
     assert thread.platform == "discord" and thread.chat_id == str(P.HELP_CHANNEL)
     assert thread.thread_ref  # the thread id Discord gave us, so replies there count as answers
+    # and the link members open it with, for answers later drawn from it
+    assert thread.url == f"https://discord.com/channels/{P.GUILD_ID}/{thread.thread_ref}"
 
 
 async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, db, texts):
@@ -133,4 +135,5 @@ async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, 
     assert thread.status == "solved" and thread.thread_ref == str(thread_id)
     assert accepted.member_id == expert and accepted.text == answer
     assert kb.answer == answer
+    assert kb.url == f"https://discord.com/channels/{P.GUILD_ID}/{thread_id}"  # its source
     assert texts(discord_bot.since(n))  # the asker was told

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from tg_payloads import FORUM_ID, GROUP_ID, user
 
+from bot.telegram.outgoing import topic_link
 from core.events import Actor, Chat, Command
 from core.replies import (
     AnswerPreCheckout,
@@ -22,6 +23,7 @@ from core.replies import (
     Reply,
 )
 from models.member import Account
+from models.qa import Question, Thread
 
 ALICE = user(4242, "Alice", username="alice")
 
@@ -175,6 +177,37 @@ async def test_open_thread_creates_a_forum_topic_and_posts_inside_it(tg, wire, a
     assert post["chat_id"] == FORUM_ID and post["message_thread_id"] > 1
     assert "&lt;and&gt;" in post["text"] and 'href="tg://user?id=6161"' in post["text"]
     assert "#sql #joins" in post["text"]
+
+
+async def test_topic_link_is_kept_for_the_thread(tg, wire, app):
+    asker = await _member_id(app)
+    now = app.services.clock.now()
+    async with app.services.session_factory() as s, s.begin():
+        q = Question(
+            member_id=asker,
+            text="Why does my LEFT JOIN drop rows?",
+            lang="en",
+            status="open",
+            tags=[],
+            created_at=now,
+        )
+        s.add(q)
+        await s.flush()
+        s.add(Thread(question_id=q.id, platform="telegram", status="open", created_at=now))
+        qid = q.id
+    forum = Chat("telegram", str(FORUM_ID), "forum")
+    await tg.executor.run([OpenThread(qid, q.text, q.text, to=forum)], origin())
+    _, post = wire.calls
+    async with app.services.session_factory() as s:
+        thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
+    # The forum supergroup -1001555000111 is private: its topics open as t.me/c/1555000111/N.
+    assert thread.url == f"https://t.me/c/1555000111/{post['message_thread_id']}"
+
+
+def test_topic_links_for_public_private_and_basic_groups():
+    assert topic_link("@qc_learners", 7) == "https://t.me/qc_learners/7"
+    assert topic_link(-1001555000111, "12") == "https://t.me/c/1555000111/12"
+    assert topic_link(-4242, 3) == ""  # a basic group has no topics to link to
 
 
 async def test_open_thread_without_a_forum_answers_in_place(tg, wire):

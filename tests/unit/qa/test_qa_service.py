@@ -168,12 +168,17 @@ async def test_duplicate_of_open_thread_is_linked(qa_app):
     assert opened
     qid = opened[0].question_id
     forum = Chat("console", "forum", "forum", "77")
+    link = "https://discord.com/channels/1200000000000000001/77"
     await qa_app.router.dispatch(
-        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t77")
+        ThreadOpened(
+            _actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t77", url=link
+        )
     )
     out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
     assert not [r for r in out if isinstance(r, OpenThread)]
     assert "already being discussed" in _texts(out)
+    told = next(r for r in out if isinstance(r, Reply) and "already" in r.text)
+    assert [b.url for row in told.buttons for b in row] == [link]  # one tap to the thread
     assert any(isinstance(r, Reply) and r.to == forum for r in out)
     async with qa_app.services.session_factory() as s:
         n = (await s.execute(select(func.count()).select_from(Thread))).scalar_one()
@@ -186,8 +191,11 @@ async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
     )
     qid = next(r for r in out if isinstance(r, OpenThread)).question_id
     forum = Chat("console", "forum", "forum", "88")
+    link = "https://t.me/c/1555000111/88"
     await qa_app.router.dispatch(
-        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t88")
+        ThreadOpened(
+            _actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t88", url=link
+        )
     )
     await send(
         qa_app, "gina", "Use the USB-TMC driver and pyvisa to talk to the scope.", chat=forum
@@ -202,6 +210,9 @@ async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
         assert (await s.get(Question, qid)).status == "solved"
     again = await send(qa_app, "hank", "/ask connect Raspberry Pi to a lab oscilloscope")
     assert "pyvisa" in _texts(again)
+    # The answer links to the thread it came from.
+    urls = [b.url for r in again if isinstance(r, Reply) for row in r.buttons for b in row]
+    assert link in urls
 
 
 async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
@@ -245,7 +256,14 @@ async def test_stale_threads_bumped_once_then_listed(qa_app, staff_role):
     qid = next(r for r in out if isinstance(r, OpenThread)).question_id
     forum = Chat("console", "forum", "forum", "99")
     await qa_app.router.dispatch(
-        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t99")
+        ThreadOpened(
+            _actor("erin"),
+            forum,
+            uuid.uuid4().hex,
+            question_id=qid,
+            thread_ref="t99",
+            url="https://t.me/qc_learners/99",
+        )
     )
     clock = qa_app.services.clock
     clock.advance(timedelta(hours=49))
@@ -255,6 +273,7 @@ async def test_stale_threads_bumped_once_then_listed(qa_app, staff_role):
     clock.advance(timedelta(hours=49))
     listed = await service.sweep_stale(qa_app.services)
     assert [r.member_id for r in listed] == [mod] and f"#{qid}" in listed[0].text
+    assert "https://t.me/qc_learners/99" in listed[0].text  # moderators can go straight there
     async with qa_app.services.session_factory() as s:
         assert (await s.get(Question, qid)).status == "stale"
 
