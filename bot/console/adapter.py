@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.render import split
 from core.clock import FrozenClock
-from core.events import Actor, Button, Chat, Command, Message
+from core.events import Actor, Button, Chat, Command, Event, Message, ThreadOpened
 from core.jobs import run_all
 from core.replies import (
     AnswerPreCheckout,
@@ -31,14 +33,19 @@ from core.replies import (
 )
 from core.router import Router, parse_command
 from models.member import Member
+from models.qa import Thread
 
 PLATFORM = "console"
 _CLOCK_RE = re.compile(r"^\+?(\d+)\s*([dhm])$")
+_IN_RE = re.compile(r"^#?(\d{1,9})\s+(.+)$", re.S)
+FORUM = "forum"
+"""The console's one forum: a discussion thread N is its topic N (the question's id)."""
 
 
 @dataclass
 class ConsoleAdapter:
-    """Errbot-style text backend. Meta commands: /as NAME, /press N, /clock +3d|+5h, /tick."""
+    """Errbot-style text backend. Meta commands: /as NAME, /press N, /clock +3d|+5h, /tick,
+    /in N TEXT (say TEXT, or run a command, inside discussion thread N)."""
 
     router: Router
     user: str = "guest"
@@ -53,25 +60,28 @@ class ConsoleAdapter:
     def chat(self) -> Chat:
         return Chat(PLATFORM, self.user, "private")
 
+    def _update_id(self) -> str:
+        self._seq += 1
+        return f"console-{self._run}-{self._seq}"
+
     async def handle_line(self, line: str) -> list[str]:
         line = line.rstrip("\r\n")
         if not line.strip():
             return []
-        self._seq += 1
-        update_id = f"console-{self._run}-{self._seq}"
+        parsed = parse_command(line) if line.startswith("/") else None
+        if parsed:
+            meta = await self._meta(*parsed)
+            if meta is not None:
+                return meta
+        return await self.render(await self.router.dispatch(self._said(line, self.chat())))
+
+    def _said(self, line: str, chat: Chat) -> Event:
+        """A typed line as the event a platform would deliver: a command or a message."""
         parsed = parse_command(line) if line.startswith("/") else None
         if parsed:
             name, args = parsed
-            meta = await self._meta(name, args)
-            if meta is not None:
-                return meta
-            event = Command(self.actor(), self.chat(), update_id, name=name, args=args)
-            replies = await self.router.dispatch(event)
-        else:
-            replies = await self.router.dispatch(
-                Message(self.actor(), self.chat(), update_id, text=line)
-            )
-        return await self.render(replies)
+            return Command(self.actor(), chat, self._update_id(), name=name, args=args)
+        return Message(self.actor(), chat, self._update_id(), text=line)
 
     async def _meta(self, name: str, args: str) -> list[str] | None:
         if name == "as":
@@ -80,6 +90,16 @@ class ConsoleAdapter:
                 return ["(console) usage: /as NAME   e.g. /as alice, /as mod"]
             self.user = who
             return [f"(console) you are now @{who}"]
+        if name == "in":
+            m = _IN_RE.match(args.strip())
+            if not m:
+                return [
+                    "(console) usage: /in N TEXT   e.g. /in 11 Try pyvisa   or   /in 11 /solved"
+                ]
+            if not await self._thread_exists(m.group(1)):
+                return [f"(console) there is no discussion thread #{m.group(1)}"]
+            topic = Chat(PLATFORM, FORUM, "forum", thread_id=m.group(1))
+            return await self.render(await self.router.dispatch(self._said(m.group(2), topic)))
         if name == "press":
             btns = self.buttons.get(self.user, [])
             if not args.strip().isdigit() or not (1 <= int(args) <= len(btns)):
@@ -87,10 +107,7 @@ class ConsoleAdapter:
             spec = btns[int(args) - 1]
             if spec.url and not spec.data:
                 return [f"(console) opens {spec.url}"]
-            self._seq += 1
-            event = Button(
-                self.actor(), self.chat(), f"console-{self._run}-{self._seq}", data=spec.data or ""
-            )
+            event = Button(self.actor(), self.chat(), self._update_id(), data=spec.data or "")
             return await self.render(await self.router.dispatch(event))
         if name in {"clock", "tick"}:
             clock = self.router.services.clock
@@ -117,6 +134,31 @@ class ConsoleAdapter:
             acc = next((a for a in m.accounts if a.platform == PLATFORM), None)
             return f"@{acc.username}" if acc and acc.username else m.display_name
 
+    async def _thread_exists(self, ref: str) -> bool:
+        async with self.router.services.session_factory() as s:
+            found = await s.execute(
+                select(Thread.id)
+                .where(
+                    Thread.platform == PLATFORM, Thread.chat_id == FORUM, Thread.thread_ref == ref
+                )
+                .limit(1)
+            )
+            return found.scalar_one_or_none() is not None
+
+    async def _opened(self, r: OpenThread) -> list[str]:
+        """Open the thread in the console's forum and tell core where it is, as the Telegram
+        and Discord adapters do once the platform has made it."""
+        ref = str(r.question_id)
+        event = ThreadOpened(
+            self.actor(),
+            Chat(PLATFORM, FORUM, "forum", thread_id=ref),
+            self._update_id(),
+            question_id=r.question_id,
+            thread_ref=ref,
+        )
+        more = await self.router.dispatch(event)
+        return await self.render([x for x in more if not isinstance(x, OpenThread)])
+
     async def render(self, replies: list[AnyReply]) -> list[str]:
         lines: list[str] = []
         for r in replies:
@@ -124,6 +166,8 @@ class ConsoleAdapter:
                 prefix = ""
                 if r.member_id is not None:
                     prefix = f"📨 to {await self._name(r.member_id)}: "
+                elif r.to is not None and r.to.chat_id == FORUM and r.to.thread_id:
+                    prefix = f"🧵 in thread #{r.to.thread_id}: "
                 elif r.to is not None and r.to.chat_id != self.user:
                     prefix = f"📢 to {r.to.chat_id}: "
                 for part in split(PLATFORM, r.text):
@@ -150,10 +194,13 @@ class ConsoleAdapter:
                     f"{'✅ approved' if r.approve else '⛔ declined'} join of {r.platform_user_id}"
                 )
             elif isinstance(r, OpenThread):
-                lines.append(f"🧵 new thread: {r.title} {' '.join('#' + t for t in r.tags)}")
+                n = r.question_id
+                lines.append(f"🧵 new thread #{n}: {r.title} {' '.join('#' + t for t in r.tags)}")
                 lines.append(f"   {r.text}")
                 for mid in r.mention_member_ids:
                     lines.append(f"   ↳ invited {await self._name(mid)}")
+                lines.append(f"   (post in it: /in {n} TEXT; the asker closes it: /in {n} /solved)")
+                lines += await self._opened(r)
             elif isinstance(r, Invoice):
                 amount = r.amount if r.currency == "XTR" else f"{r.amount / 100:.2f}"
                 lines.append(f"🧾 invoice: {r.title} — {amount} {r.currency}")

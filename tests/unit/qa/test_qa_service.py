@@ -10,21 +10,10 @@ from sqlalchemy import func, select
 
 from core.events import Actor, Button, Chat, Command, Message, ThreadOpened
 from core.qa import service
-from core.qa.service import QAState
 from core.replies import OpenThread, Reply
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
 from models.qa_extra import QAFeedback
-
-
-@pytest.fixture
-async def qa_app(app, qa_encoders, kb_items):
-    """The app with the production encoders and the fixture KB imported."""
-    state = QAState(qa_encoders)
-    app.services.extras[service.STATE_KEY] = state
-    async with app.services.session_factory() as s, s.begin():
-        await service.import_entries(s, app.services.clock, kb_items, state)
-    return app
 
 
 def _actor(user: str) -> Actor:

@@ -1,0 +1,44 @@
+"""A question's whole life in the console backend, as a demo user types it: the thread it
+opens can be posted in (`/in N`), solved there, bumped when quiet, and what it taught the
+knowledge base answers the next member."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+QUESTION = "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+
+
+async def _open_thread(bot: Any) -> str:
+    out = await bot.send(QUESTION, as_member="erin")
+    m = re.search(r"new thread #(\d+)", out)
+    assert m, out
+    assert f"/in {m.group(1)} TEXT" in out  # the reply says how to take part
+    return m.group(1)
+
+
+async def test_thread_is_answered_and_solved_from_the_console(qa_app, console_bot):
+    n = await _open_thread(console_bot)
+    await console_bot.send(f"/in {n} Use the USB-TMC driver and pyvisa.", as_member="gina")
+    refused = await console_bot.send(f"/in {n} /solved", as_member="gina")
+    assert "Only the person who asked" in refused
+    solved = await console_bot.send(f"/in {n} /solved", as_member="erin")
+    assert f"Question #{n} is solved" in solved
+    again = await console_bot.send(
+        "/ask connect a Raspberry Pi to a lab oscilloscope", as_member="hank"
+    )
+    assert "pyvisa" in again  # gina's answer, from the thread, at once
+
+
+async def test_quiet_thread_is_bumped_inside_it(qa_app, console_bot):
+    n = await _open_thread(console_bot)
+    qa_app.services.clock.advance(timedelta(hours=49))
+    out = await console_bot.send("/tick")
+    assert f"🧵 in thread #{n}: This question has had no answer yet" in out
+
+
+async def test_posting_in_a_thread_that_does_not_exist_says_so(qa_app, console_bot):
+    assert "no discussion thread #999" in await console_bot.send("/in 999 hello", as_member="gina")
+    assert "usage: /in N TEXT" in await console_bot.send("/in", as_member="gina")
