@@ -26,6 +26,7 @@ from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import Chat
+from core.i18n import translate
 from core.members import moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of
@@ -656,7 +657,26 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     if inv is not None and inv.answered_at is None:
         inv.answered_at = now
         inv.status = "answered"
-    return []
+    if answered is not None or question.member_id is None:
+        return []
+    # Someone new answered: the asker may not be watching the thread, so tell them once per
+    # answerer (that answerer's later messages in it stay quiet).
+    asker = await ctx.session.get(Member, question.member_id)
+    if asker is None:
+        return []
+    go = (
+        [[ButtonSpec(translate(asker.locale, "qa.btn_thread"), url=thread.url)]]
+        if thread.url
+        else []
+    )
+    told = translate(
+        asker.locale,
+        "qa.answered_you",
+        name=ctx.member.display_name,
+        question=excerpt(question.text, 80),
+        id=question.id,
+    )
+    return [Reply(told, go, member_id=asker.id)]
 
 
 async def solve(ctx: Context, args: str) -> list[AnyReply]:
@@ -999,7 +1019,6 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
         hours=float(_setting(services, "qa_stale_hours", STALE_AFTER.total_seconds() / 3600))
     )
     out: list[AnyReply] = []
-    from core.i18n import translate
 
     async with services.session_factory() as s, s.begin():
         threads = (await s.execute(select(Thread).where(Thread.status == "open"))).scalars().all()

@@ -21,7 +21,13 @@ async def _open_thread(bot: Any) -> str:
 
 async def test_thread_is_answered_and_solved_from_the_console(qa_app, console_bot):
     n = await _open_thread(console_bot)
-    await console_bot.send(f"/in {n} Use the USB-TMC driver and pyvisa.", as_member="gina")
+    told = await console_bot.send(f"/in {n} Use the USB-TMC driver and pyvisa.", as_member="gina")
+    # The asker may not watch the thread: she is told, once per answerer.
+    assert "📨 to @erin: 💬 Gina answered your question" in told and f"/solved {n}" in told
+    more = await console_bot.send(
+        f"/in {n} Also: pyvisa needs the scope in USB-TMC mode.", as_member="gina"
+    )
+    assert "📨" not in more
     refused = await console_bot.send(f"/in {n} /solved", as_member="gina")
     assert "Only the person who asked" in refused
     solved = await console_bot.send(f"/in {n} /solved", as_member="erin")
