@@ -34,7 +34,7 @@ from core.qa.check import CheckRow, run_check
 from core.qa.index import DEFAULT_THRESHOLD, KBItem, KnowledgeIndex, SearchResult
 from core.qa.kbfile import CheckQuery, LineError, guess_format, parse_kb_text
 from core.qa.threshold import tune_threshold
-from core.qa.tokenize import Language, detect_language, word_count
+from core.qa.tokenize import Language, detect_language, tokenize, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, OpenThread, Reply
 from models.catalog import Course
@@ -425,11 +425,23 @@ async def find_open_duplicate(
     return None
 
 
-def topic_tags(results: Sequence[SearchResult], limit: int = 3) -> list[str]:
+def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int = 3) -> list[str]:
+    """The thread's topics: tags the question itself names (among those its search results
+    carry, "SQL" -> ``sql``, "machine learning" -> ``machine-learning``) first, then the tags
+    most common among its five closest entries. Curated FAQ entries are often untagged, so
+    the closest five alone can leave a plainly-named topic out."""
+    words = set(tokenize(question)) if question else set()
+    named: dict[str, None] = {}
+    for r in results:
+        for tag in r.item.tags:
+            parts = set(tokenize(tag.replace("-", " ").replace("_", " ")))
+            if tag not in named and parts and (parts <= words or tag.lower() in words):
+                named[tag] = None
     counts: Counter[str] = Counter()
     for r in results[:5]:
         counts.update(r.item.tags)
-    return [t for t, _ in counts.most_common(limit)]
+    ranked = [*named, *(t for t, _ in counts.most_common() if t not in named)]
+    return ranked[:limit]
 
 
 async def escalate(
@@ -438,7 +450,7 @@ async def escalate(
     """Not confident: say so and open a thread, tagged by topic, with experts invited."""
     now = ctx.clock.now()
     question.status = "open"
-    question.tags = topic_tags(results)
+    question.tags = topic_tags(results, question.text)
     thread = Thread(
         question_id=question.id,
         platform=ctx.event.chat.platform,

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from core.events import Actor, Button, Chat, Command, Message, ThreadOpened
 from core.qa import service
+from core.qa.hybrid import Hit
+from core.qa.index import KBItem
 from core.replies import OpenThread, Reply
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
@@ -448,3 +450,27 @@ async def test_routing_prefers_who_answered_this_asker_before(qa_app):
     threads = [r for r in out if isinstance(r, OpenThread)]
     assert threads, _texts(out)
     assert threads[0].mention_member_ids[:2] == [gus, hana]
+
+
+def _result(i: int, *tags: str) -> service.SearchResult:
+    item = KBItem(id=str(i), title=f"entry {i}", tags=tags)
+    return service.SearchResult(item, 1.0 / i, 0.3, Hit(str(i), 1.0 / i, 0.3))
+
+
+def test_thread_topics_put_what_the_question_names_first():
+    # The closest five are untagged FAQ entries; lesson entries further down carry tags.
+    results = [*(_result(i) for i in range(1, 6)), _result(6, "sql", "databases")]
+    results += [_result(7, "machine-learning"), _result(8, "python")]
+    question = "Why is GROUP BY slower than WHERE in my SQL query for machine learning data?"
+    assert service.topic_tags(results, question) == ["sql", "machine-learning"]
+    # Without naming anything, the closest entries' tags still decide.
+    close = [_result(1, "python", "pandas"), _result(2, "python"), _result(3, "git")]
+    assert service.topic_tags(close, "how do I merge two data frames") == [
+        "python",
+        "pandas",
+        "git",
+    ]
+    assert service.topic_tags(close + results, "git rebase or merge in python?")[:2] == [
+        "python",
+        "git",
+    ]
