@@ -7,6 +7,7 @@ from core.admin.analytics import Stats
 from core.admin.guard import admin_command
 from core.context import Context
 from core.errors import BadArguments
+from core.i18n import has_key
 from core.replies import AnyReply, Document, Photo, Reply
 
 
@@ -14,8 +15,14 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v * 100:.1f}%"
 
 
+def _state(ctx: Context, state: str) -> str:
+    """A membership state in the moderator's language (the code itself if unknown)."""
+    key = f"stats.state.{state}"
+    return ctx.t(key) if has_key(key) else state
+
+
 def summary(ctx: Context, st: Stats) -> str:
-    states = ", ".join(f"{k} {v}" for k, v in st.members_by_state.items()) or "-"
+    states = ", ".join(f"{_state(ctx, k)} {v}" for k, v in st.members_by_state.items()) or "-"
     mrr = ", ".join(analytics.money(v, c) for c, v in st.mrr.items()) or "-"
     hours = "-" if st.median_answer_hours is None else f"{st.median_answer_hours}"
     return "\n".join(

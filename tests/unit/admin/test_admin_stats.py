@@ -196,6 +196,9 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     out = await bot.say("mod", "/stats 30 csv")
     text = next(r for r in out if isinstance(r, Reply)).text
     assert "MRR: 9.00 USD, 205 XTR" in text
+    # membership states in words, the moderator's language (the CSV keeps the codes)
+    members = next(line for line in text.splitlines() if line.startswith("Members:"))
+    assert "active 2" in members and "expired 1" in members
     photo = next(r for r in out if isinstance(r, Photo))
     doc = next(r for r in out if isinstance(r, Document))
     assert photo.data.startswith(PNG) and len(photo.data) > 20_000
@@ -207,7 +210,7 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     missing = [w for w in caught if "missing from" in str(w.message)]  # matplotlib's tofu warning
     assert not missing, missing[0].message
     text = next(r for r in out if isinstance(r, Reply)).text
-    assert "月经常性收入" in text
+    assert "月经常性收入" in text and "有效 2" in text and "已过期 1" in text
     photo = next(r for r in out if isinstance(r, Photo))
     assert photo.data.startswith(PNG)
     assert charts.cjk_font() == "Noto Sans CJK TC"  # the bundled font: Chinese labels render
