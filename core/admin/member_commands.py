@@ -132,6 +132,8 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
 @admin_command("extend", usage_key="usage.extend")
 async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, rest = await _target(ctx, "extend", args)
+    if not rest:  # "/extend @bob": how many days is the question, not a bad number
+        raise BadArguments("errors.usage", usage=_usage(ctx, "extend"))
     days = parse_days(rest)
     membership_bridge.service()
     summary = ctx.t("admin.extend_preview", who=who(target), days=days)

@@ -35,7 +35,7 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/member @sam": "More than one member matches @sam",
         "/extend @alice -5": "not a valid number of days",
         "/extend @alice 99999": "not a valid number of days",
-        "/extend @alice": "not a valid number of days",
+        "/extend @alice": "Usage: /extend",  # the days are missing, not wrong
         "/extend": "Usage: /extend",
         "/grant @alice platinum": "no plan called 'platinum'",
         "/broadcast lang=zh | Hello": "No member is in that segment",
