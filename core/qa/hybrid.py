@@ -202,6 +202,51 @@ class Hit(Generic[K]):
     """(cosine, idf coverage, both retrievers rank it first, cosine lead over the rest)."""
 
 
+class _Rivals(Generic[K]):
+    """What a hit's confidence is measured against: the other entries in its own language.
+
+    A bilingual knowledge base often holds the same answer in English and Chinese, and a
+    multilingual encoder puts the two almost equally close to a question; against its own
+    translation the right entry would never lead, and would never be the only retriever's
+    first. So the runner-up and "first in both lists" are taken within the hit's language.
+    A language with a single entry among the hits falls back to the whole list: a lone entry
+    has no rival in its language, which says nothing about how well it matches.
+    """
+
+    def __init__(
+        self, groups: Mapping[K, str], dense: Sequence[tuple[K, float]], lexical: Sequence[K]
+    ) -> None:
+        self.groups = groups
+        self.dense = dense
+        self.best: dict[str, tuple[K, float]] = {}
+        self.second: dict[str, float] = {}
+        for key, cos in dense:  # best first
+            g = groups.get(key, "")
+            if g not in self.best:
+                self.best[g] = (key, cos)
+            elif g not in self.second:
+                self.second[g] = cos
+        self.lexical_first: dict[str, K] = {}
+        for key in lexical:
+            self.lexical_first.setdefault(groups.get(key, ""), key)
+        self.overall_lexical_first = lexical[0] if lexical else None
+
+    def lead_and_agree(self, key: K, cos: float) -> tuple[float, float]:
+        if not self.dense:
+            return 0.0, 0.0
+        g = self.groups.get(key, "")
+        if g in self.second:
+            (best_key, best_cos), second = self.best[g], self.second[g]
+            lex_first = self.lexical_first.get(g)
+        else:  # alone in its language (or outside the dense list): compare with everything
+            best_key, best_cos = self.dense[0]
+            second = self.dense[1][1] if len(self.dense) > 1 else 0.0
+            lex_first = self.overall_lexical_first
+        lead = min(LEAD_CAP, cos - second) if key == best_key else cos - best_cos
+        agree = 1.0 if key == best_key and key == lex_first else 0.0
+        return lead, agree
+
+
 @dataclass
 class _Space(Generic[K]):
     encoder: TextEncoder
@@ -239,6 +284,8 @@ class HybridSearcher(Generic[K]):
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.lexical: BM25Index[K] = BM25Index(bm25_k1, bm25_b)
+        self._groups: dict[K, str] = {}
+        """Each key's language: confidence compares a hit with entries of its own language."""
         self._spaces: dict[str, _Space[K]] = {}
         for enc in enc_map.values():
             self._spaces.setdefault(enc.name, _Space(enc))
@@ -257,13 +304,17 @@ class HybridSearcher(Generic[K]):
         self,
         items: Sequence[tuple[K, str, str]],
         vectors: Mapping[str, npt.ArrayLike] | None = None,
+        groups: Mapping[K, str] | None = None,
     ) -> None:
         """Add ``(key, lexical_text, dense_text)`` items; ``vectors`` may give precomputed
-        embeddings per encoder name (rows in item order)."""
+        embeddings per encoder name (rows in item order); ``groups`` each key's language."""
         if not items:
             return
         for key, lexical_text, _ in items:
             self.lexical.add(key, tokenize(lexical_text))
+            self._groups.pop(key, None)
+            if groups is not None and key in groups:
+                self._groups[key] = groups[key]
         keys = [key for key, _, _ in items]
         for name, space in self._spaces.items():
             limit = PASSAGE_CHARS_BY_ENCODER.get(name, MAX_PASSAGE_CHARS)
@@ -276,6 +327,7 @@ class HybridSearcher(Generic[K]):
         self.add_many([(key, lexical_text, dense_text)])
 
     def remove(self, key: K) -> bool:
+        self._groups.pop(key, None)
         found = self.lexical.remove(key)
         for space in self._spaces.values():
             found = space.index.remove(key) or found
@@ -356,18 +408,11 @@ class HybridSearcher(Generic[K]):
                     vec = space.index.vector(key)
                     cosines[key] = float((qvecs @ vec).max()) if vec is not None else 0.0
         cal = calibration_for(enc_name)
-        best = dense_hits[0] if dense_hits else None
-        second = dense_hits[1].score if len(dense_hits) > 1 else 0.0
+        rivals = _Rivals(self._groups, [(h.key, h.score) for h in dense_hits], [h.key for h in lex])
         out: list[Hit[K]] = []
         for key, score in fused:
             cos = cosines.get(key, 0.0)
-            if best is None:
-                lead = 0.0
-            elif key == best.key:
-                lead = min(LEAD_CAP, cos - second)
-            else:
-                lead = cos - best.score
-            agree = 1.0 if lex_rank.get(key) == 1 and dense_rank.get(key) == 1 else 0.0
+            lead, agree = rivals.lead_and_agree(key, cos)
             feats = (cos, coverage.get(key, 0.0), agree, lead)
             out.append(
                 Hit(

@@ -105,6 +105,7 @@ class KnowledgeIndex:
         self.searcher.add_many(
             [(it.id, it.lexical_text(self.include_answer), it.dense_text()) for it in batch],
             vectors,
+            groups={it.id: it.language() for it in batch},
         )
 
     def add(self, item: KBItem) -> None:

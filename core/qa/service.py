@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -316,13 +316,13 @@ async def _link_or_escalate(
 ) -> list[AnyReply]:
     """No good answer: link to an open thread on the same question, else open one."""
     text, lang = question.text, question.lang
-    dup = await find_open_duplicate(ctx, state, text, lang, threshold, question.id)
+    dup = await find_open_duplicate(ctx, state, text, lang, threshold, question.id, results)
     if dup is not None:
         thread, other = dup
         question.status = "linked"
         go = [[ButtonSpec(ctx.t("qa.btn_thread"), url=thread.url)]] if thread.url else []
         linked: list[AnyReply] = [
-            Reply(ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=thread.id), go)
+            Reply(ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=other.id), go)
         ]
         where = _thread_chat(thread)
         if where is not None:
@@ -395,6 +395,10 @@ async def _plan_gate(ctx: Context, entry: KBEntry) -> Reply | None:
     return Reply(ctx.t("qa.answer_gated", title=entry.title, plans=", ".join(plans)), buttons)
 
 
+DUPLICATE_CONTEXT = 10
+"""Knowledge-base entries closest to the question that open threads compete with."""
+
+
 async def find_open_duplicate(
     ctx: Context,
     state: QAState,
@@ -402,7 +406,15 @@ async def find_open_duplicate(
     lang: str,
     threshold: float,
     exclude_question: int,
+    context: Sequence[SearchResult] = (),
 ) -> tuple[Thread, Question] | None:
+    """The open thread asking the same, if one wins clearly.
+
+    Open questions are searched together with the question's closest knowledge-base entries
+    (the answers it was *not* confident about): the confidence model reads a hit's lead over
+    its rivals, and among a handful of open questions alone any of them leads, so an
+    unrelated thread could swallow the question. A thread counts only when it beats those
+    entries with the same confidence an answer needs."""
     rows = (
         await ctx.session.execute(
             select(Thread, Question)
@@ -416,11 +428,11 @@ async def find_open_duplicate(
         return None
     temp = KnowledgeIndex(state.encoders)
     by_id = {str(t.id): (t, q) for t, q in rows}
-    await asyncio.to_thread(
-        temp.add_many, [KBItem(id=str(t.id), title=q.text, lang=q.lang) for t, q in rows]
-    )
+    entries = [KBItem(id=str(t.id), title=q.text, lang=q.lang) for t, q in rows]
+    entries += [replace(r.item, id=f"kb:{r.id}") for r in context[:DUPLICATE_CONTEXT]]
+    await asyncio.to_thread(temp.add_many, entries)
     hits = temp.search(text, 1, lang=lang)  # type: ignore[arg-type]
-    if hits and hits[0].confidence >= threshold:
+    if hits and hits[0].id in by_id and hits[0].confidence >= threshold:
         return by_id[hits[0].id]
     return None
 

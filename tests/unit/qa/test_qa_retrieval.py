@@ -170,3 +170,41 @@ def test_modes_share_one_index():
     )
     for mode in ("lexical", "dense", "hybrid"):
         assert idx.search("password reset", 1, mode=mode)[0].id == "1"
+
+
+FAQ_BOTH_LANGUAGES = [
+    KBItem(
+        id="en-pandas", title="How do I install pandas?", answer="pip install pandas", lang="en"
+    ),
+    KBItem(
+        id="zh-pandas", title="怎样安装 pandas？", answer="运行 pip install pandas。", lang="zh"
+    ),
+    KBItem(
+        id="en-cancel", title="How do I cancel my membership?", answer="Send /cancel.", lang="en"
+    ),
+    KBItem(id="zh-cancel", title="如何取消会员？", answer="发送 /cancel。", lang="zh"),
+    KBItem(id="en-overfit", title="What is overfitting?", answer="Memorised noise.", lang="en"),
+    KBItem(id="zh-overfit", title="什么是过拟合？", answer="模型记住了噪声。", lang="zh"),
+    KBItem(
+        id="en-joins", title="INNER JOIN or LEFT JOIN?", answer="LEFT keeps all rows.", lang="en"
+    ),
+]
+
+
+def test_an_answer_kept_in_both_languages_is_still_confident(qa_encoders):
+    """A multilingual encoder puts an entry's translation almost as close to the question as
+    the entry itself; that must not read as "two answers, neither leads"."""
+    index = KnowledgeIndex(qa_encoders)
+    index.add_many(FAQ_BOTH_LANGUAGES)
+    for query, expected in {
+        "怎么安装 pandas 库？": "zh-pandas",
+        "我想取消我的会员资格": "zh-cancel",
+        "How can I install the pandas library?": "en-pandas",
+    }.items():
+        results = index.search(query, 3)
+        assert results[0].id == expected, (query, [r.id for r in results])
+        assert index.is_confident(results), (query, results[0].confidence)
+    # ... while off-topic questions still are not answered from either language.
+    for query in ("what is the best pizza in Naples", "今天天气怎么样", "我的 PostgreSQL 查询很慢"):
+        results = index.search(query, 3)
+        assert not index.is_confident(results), (query, results[0].confidence)

@@ -152,6 +152,8 @@ async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app
 
 
 async def test_duplicate_of_open_thread_is_linked(qa_app):
+    # An answered question first, so question and thread numbers differ.
+    await send(qa_app, "dave", "/ask I forgot my password, how can I reset it?")
     out = await send(
         qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
     )
@@ -170,10 +172,27 @@ async def test_duplicate_of_open_thread_is_linked(qa_app):
     assert "already being discussed" in _texts(out)
     told = next(r for r in out if isinstance(r, Reply) and "already" in r.text)
     assert [b.url for row in told.buttons for b in row] == [link]  # one tap to the thread
+    assert f"#{qid})" in told.text  # the number /solved and the thread use: the question's
     assert any(isinstance(r, Reply) and r.to == forum for r in out)
     async with qa_app.services.session_factory() as s:
         n = (await s.execute(select(func.count()).select_from(Thread))).scalar_one()
         assert n == 1
+
+
+async def test_an_unrelated_question_is_not_swallowed_by_an_open_thread(qa_app):
+    """With a few open threads and nothing else to compare with, any of them "leads"; in
+    Chinese, where the multilingual encoder scores every pair high, that linked unrelated
+    questions to whatever thread was open and never asked the community."""
+    out = await send(qa_app, "erin", "/ask 怎么安装 pandas 库？")
+    assert [r for r in out if isinstance(r, OpenThread)]
+    out = await send(qa_app, "frank", "/ask 我的 PostgreSQL 查询很慢怎么办？")
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+    out = await send(qa_app, "gina", "/ask 如何用 Python 读取 CSV 文件并画图？")
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+    # The same question again is still linked to its thread.
+    out = await send(qa_app, "hank", "/ask pandas 库要怎么安装？")
+    assert not [r for r in out if isinstance(r, OpenThread)]
+    assert "已经在讨论中" in _texts(out) or "already being discussed" in _texts(out)
 
 
 async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
