@@ -32,9 +32,25 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file sent with a command (a Telegram document captioned with the command, a
+    Discord attachment option), already fetched by the adapter and at most MAX_UPLOAD_BYTES."""
+
+    name: str
+    data: bytes
+
+
+MAX_UPLOAD_BYTES = 2_000_000
+"""Adapters fetch no larger file: imports are text, and this is thousands of entries."""
+
+
+@dataclass(frozen=True)
 class Command(Event):
     name: str = ""
     args: str = ""
+    upload: Upload | None = None
+    too_large: str = ""
+    """The name of a file the adapter left unfetched for being over MAX_UPLOAD_BYTES."""
 
 
 @dataclass(frozen=True)

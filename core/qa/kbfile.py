@@ -44,11 +44,30 @@ def _text(value: Any) -> str:
 
 
 def read_text(path: Path) -> str:
-    data = path.read_bytes()
+    return decode_text(path.read_bytes())
+
+
+def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("utf-8", errors="replace")
+
+
+def looks_binary(data: bytes) -> bool:
+    """A spreadsheet, PDF or image sent where a text file was expected."""
+    head = data[:4096]
+    return b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8"))
+
+
+def format_of(name: str, text: str) -> str:
+    """A file's format from its extension, else from its text (:func:`guess_format`)."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in ("jsonl", "json", "ndjson"):
+        return "jsonl"
+    if suffix in ("csv", "md", "markdown"):
+        return suffix
+    return guess_format(text)
 
 
 def _looks_jsonl(path: Path, text: str) -> bool:

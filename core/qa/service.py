@@ -25,14 +25,22 @@ from core.catalog.access import can_access, plan_titles
 from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
-from core.events import Chat
+from core.events import MAX_UPLOAD_BYTES, Chat, Command
 from core.i18n import translate
 from core.members import moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
 from core.qa.index import DEFAULT_THRESHOLD, KBItem, KnowledgeIndex, SearchResult
-from core.qa.kbfile import CheckQuery, LineError, guess_format, parse_kb_text
+from core.qa.kbfile import (
+    CheckQuery,
+    LineError,
+    decode_text,
+    format_of,
+    guess_format,
+    looks_binary,
+    parse_kb_text,
+)
 from core.qa.threshold import tune_threshold
 from core.qa.tokenize import Language, detect_language, tokenize, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
@@ -970,11 +978,29 @@ async def import_entries(
 
 
 async def kb_import(ctx: Context, args: str) -> list[AnyReply]:
-    """``/kb import`` followed by pasted JSONL, CSV (with header) or Markdown."""
-    text = args.strip()
-    if not text:
+    """``/kb import`` followed by pasted JSONL, CSV (with header) or Markdown, or sent with
+    such a file attached (the file wins over any text after the command)."""
+    event = ctx.event
+    upload = event.upload if isinstance(event, Command) else None
+    if isinstance(event, Command) and event.too_large:
+        raise DomainError(
+            "qa.kb_file_too_large", name=event.too_large, limit=MAX_UPLOAD_BYTES // 1_000_000
+        )
+    if upload is not None:
+        if len(upload.data) > MAX_UPLOAD_BYTES:
+            raise DomainError(
+                "qa.kb_file_too_large", name=upload.name, limit=MAX_UPLOAD_BYTES // 1_000_000
+            )
+        if looks_binary(upload.data):
+            raise DomainError("qa.kb_file_not_text", name=upload.name)
+        text = decode_text(upload.data)
+        kind = format_of(upload.name, text)
+    else:
+        text = args.strip()
+        kind = guess_format(text)
+    if not text.strip():
         raise BadArguments("qa.kb_import_usage")
-    items, errors = parse_kb_text(text, guess_format(text))
+    items, errors = parse_kb_text(text, kind)
     replies: list[AnyReply] = []
     if items:
         added, updated = await import_entries(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.events import Actor, Button, Chat, Command, Message, ThreadOpened
+from core.events import Actor, Button, Chat, Command, Message, ThreadOpened, Upload
 from core.qa import service
 from core.qa.hybrid import Hit
 from core.qa.index import KBItem
@@ -493,3 +493,42 @@ def test_thread_topics_put_what_the_question_names_first():
         "python",
         "git",
     ]
+
+
+async def _kb_upload(app, user: str, name: str, data: bytes, too_large: str = ""):
+    event = Command(
+        _actor(user),
+        Chat("console", user, "private"),
+        uuid.uuid4().hex,
+        name="kb",
+        args="import",
+        upload=Upload(name, data) if data else None,
+        too_large=too_large,
+    )
+    return _texts(await app.router.dispatch(event))
+
+
+async def test_kb_import_takes_an_attached_file(qa_app):
+    csv_file = (
+        b"title,answer,tags\n"
+        b"Where is the parking?,Behind building B.,campus\n"
+        b",no title here,\n"
+        b"When does the library close?,At 22:00 on weekdays.,campus\n"
+    )
+    assert "Added" not in await _kb_upload(qa_app, "bob", "faq.csv", csv_file)  # not a mod
+    text = await _kb_upload(qa_app, "mod", "faq.csv", csv_file)
+    assert "2 added" in text and "line 3" in text
+    out = _texts(await send(qa_app, "erin", "/ask when does the library close on weekdays?"))
+    assert "22:00" in out  # visible to the next question at once
+    md = b"## How do I book a lab slot?\nUse /events and pick a lab session.\n"
+    assert "1 added" in await _kb_upload(qa_app, "mod", "labs.md", md)
+
+
+async def test_kb_import_refuses_binary_and_oversized_files(qa_app):
+    xlsx = b"PK\x03\x04" + b"\x00" * 64
+    assert "is not a text file" in await _kb_upload(qa_app, "mod", "faq.xlsx", xlsx)
+    told = await _kb_upload(qa_app, "mod", "", b"", too_large="huge.csv")
+    assert "huge.csv" in told and "larger than 2 MB" in told
+    async with qa_app.services.session_factory() as s:
+        n = (await s.execute(select(func.count()).select_from(KBEntry))).scalar_one()
+    assert n == 8  # the fixture's entries only: nothing half-imported
