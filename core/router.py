@@ -51,6 +51,7 @@ class CommandSpec:
     deep_link: bool = False  # reachable as /start <name>_<arg>
     private_only: bool = False
     hidden: bool = False
+    uploads: bool = False  # takes a file (Command.upload): Discord adds an attachment option
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,21 @@ def command(
     deep_link: bool = False,
     private_only: bool = False,
     hidden: bool = False,
+    uploads: bool = False,
 ) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         if name in COMMANDS and COMMANDS[name].handler is not fn:
             raise RuntimeError(f"command /{name} registered twice")
         COMMANDS[name] = CommandSpec(
-            name, fn, role, help_key or f"help.{name}", usage_key, deep_link, private_only, hidden
+            name,
+            fn,
+            role,
+            help_key or f"help.{name}",
+            usage_key,
+            deep_link,
+            private_only,
+            hidden,
+            uploads,
         )
         return fn
 

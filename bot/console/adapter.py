@@ -12,7 +12,17 @@ from sqlalchemy import select
 
 from bot.render import split
 from core.clock import FrozenClock
-from core.events import Actor, Button, Chat, Command, Event, Message, ThreadOpened
+from core.events import (
+    MAX_UPLOAD_BYTES,
+    Actor,
+    Button,
+    Chat,
+    Command,
+    Event,
+    Message,
+    ThreadOpened,
+    Upload,
+)
 from core.jobs import run_all
 from core.replies import (
     AnswerPreCheckout,
@@ -31,15 +41,20 @@ from core.replies import (
     StopStarSubscription,
     SubscriptionInvite,
 )
-from core.router import Router, parse_command
+from core.router import COMMANDS, Router, parse_command
 from models.member import Member
 from models.qa import Thread
 
 PLATFORM = "console"
 _CLOCK_RE = re.compile(r"^\+?(\d+)\s*([dhm])$")
+_FILE_RE = re.compile(r"^(.*?)\s*<\s*(\S.*)$", re.S)
 _IN_RE = re.compile(r"^#?(\d{1,9})\s+(.+)$", re.S)
 FORUM = "forum"
 """The console's one forum: a discussion thread N is its topic N (the question's id)."""
+
+
+class _NoFile(Exception):
+    """``/kb import < PATH`` named a file that is not there."""
 
 
 @dataclass
@@ -73,14 +88,38 @@ class ConsoleAdapter:
             meta = await self._meta(*parsed)
             if meta is not None:
                 return meta
-        return await self.render(await self.router.dispatch(self._said(line, self.chat())))
+        try:
+            event = self._said(line, self.chat())
+        except _NoFile as missing:
+            return [f"(console) no file {missing}"]
+        return await self.render(await self.router.dispatch(event))
 
     def _said(self, line: str, chat: Chat) -> Event:
-        """A typed line as the event a platform would deliver: a command or a message."""
+        """A typed line as the event a platform would deliver: a command or a message.
+        ``/kb import < faq.csv`` sends the local file with the command, as a Telegram
+        document captioned with it or a Discord attachment would."""
         parsed = parse_command(line) if line.startswith("/") else None
         if parsed:
             name, args = parsed
-            return Command(self.actor(), chat, self._update_id(), name=name, args=args)
+            upload, too_large = None, ""
+            spec = COMMANDS.get(name.lower())
+            if spec is not None and spec.uploads and (m := _FILE_RE.match(args)):
+                args, path = m.group(1).strip(), Path(m.group(2).strip()).expanduser()
+                if not path.is_file():
+                    raise _NoFile(str(path))
+                if path.stat().st_size > MAX_UPLOAD_BYTES:
+                    too_large = path.name
+                else:
+                    upload = Upload(path.name, path.read_bytes())
+            return Command(
+                self.actor(),
+                chat,
+                self._update_id(),
+                name=name,
+                args=args,
+                upload=upload,
+                too_large=too_large,
+            )
         return Message(self.actor(), chat, self._update_id(), text=line)
 
     async def _meta(self, name: str, args: str) -> list[str] | None:
@@ -99,7 +138,11 @@ class ConsoleAdapter:
             if not await self._thread_exists(m.group(1)):
                 return [f"(console) there is no discussion thread #{m.group(1)}"]
             topic = Chat(PLATFORM, FORUM, "forum", thread_id=m.group(1))
-            return await self.render(await self.router.dispatch(self._said(m.group(2), topic)))
+            try:
+                event = self._said(m.group(2), topic)
+            except _NoFile as missing:
+                return [f"(console) no file {missing}"]
+            return await self.render(await self.router.dispatch(event))
         if name == "press":
             btns = self.buttons.get(self.user, [])
             if not args.strip().isdigit() or not (1 <= int(args) <= len(btns)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +14,9 @@ from bot.discord import commands, roles, translate
 from bot.discord.execute import Executor, Origin
 from bot.discord.views import SignedButton
 from core.context import Role
-from core.events import Event
+from core.events import MAX_UPLOAD_BYTES, Command, Event, Upload
 from core.i18n import translate as t
+from core.replies import AnyReply
 from core.router import COMMANDS
 
 if TYPE_CHECKING:
@@ -87,19 +89,45 @@ class SyllabotDiscord(discord.AutoShardedClient):
     # -- interactions ---------------------------------------------------------------------
 
     async def on_core_command(
-        self, interaction: discord.Interaction[Any], name: str, args: str
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        args: str,
+        file: discord.Attachment | None = None,
     ) -> None:
         spec = COMMANDS.get(name)
         quiet = spec is not None and (spec.role >= Role.MODERATOR or spec.private_only)
-        await self._serve(interaction, translate.command_event(interaction, name, args), quiet)
+        event = translate.command_event(interaction, name, args)
+        await self._serve(interaction, event, quiet, file)
 
     async def on_core_button(self, interaction: discord.Interaction[Any], data: str) -> None:
         await self._serve(interaction, translate.button_event(interaction, data), False)
 
+    async def _with_upload(self, event: Event, file: discord.Attachment | None) -> list[AnyReply]:
+        """Fetch a file sent with a command (at most MAX_UPLOAD_BYTES), then dispatch."""
+        if file is not None and isinstance(event, Command):
+            if file.size > MAX_UPLOAD_BYTES:
+                event = dataclasses.replace(event, too_large=file.filename)
+            else:
+                try:
+                    data = await file.read()
+                except discord.HTTPException as exc:  # core answers as if nothing came
+                    log.warning(
+                        "attachment %s for /%s not fetched: %s", file.filename, event.name, exc
+                    )
+                else:
+                    event = dataclasses.replace(event, upload=Upload(file.filename, data))
+        return await self.app.router.dispatch(event)
+
     async def _serve(
-        self, interaction: discord.Interaction[Any], event: Event, quiet: bool
+        self,
+        interaction: discord.Interaction[Any],
+        event: Event,
+        quiet: bool,
+        file: discord.Attachment | None = None,
     ) -> None:
-        task = asyncio.ensure_future(self.app.router.dispatch(event))
+        # the file is fetched inside the task, so a slow download is covered by the deferral
+        task = asyncio.ensure_future(self._with_upload(event, file))
         done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
         if not done:
             await interaction.response.defer(thinking=True, ephemeral=quiet)

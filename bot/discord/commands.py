@@ -17,7 +17,9 @@ from core.context import Role
 from core.i18n import catalog, translate
 from core.router import COMMANDS, CommandSpec
 
-CommandHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
+CommandHandler = Callable[
+    [discord.Interaction[Any], str, str, discord.Attachment | None], Awaitable[None]
+]
 
 MODERATOR_PERMISSIONS = discord.Permissions(manage_guild=True)
 ARGS_KEY = "discord.args_description"
@@ -48,9 +50,23 @@ class CatalogTranslator(app_commands.Translator):
         return _fit(text) if text else None
 
 
+FILE_KEY = "discord.file_description"
+
+
 def _callback(name: str, handler: CommandHandler) -> Callable[..., Awaitable[None]]:
     async def slash(interaction: discord.Interaction[Any], args: str | None = None) -> None:
-        await handler(interaction, name, args or "")
+        await handler(interaction, name, args or "", None)
+
+    return slash
+
+
+def _upload_callback(name: str, handler: CommandHandler) -> Callable[..., Awaitable[None]]:
+    async def slash(
+        interaction: discord.Interaction[Any],
+        args: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        await handler(interaction, name, args or "", file)
 
     return slash
 
@@ -59,9 +75,13 @@ def build_command(
     spec: CommandSpec, handler: CommandHandler
 ) -> app_commands.Command[Any, Any, Any]:
     arg_key = spec.usage_key or ARGS_KEY
-    callback = app_commands.describe(args=locale_str(_fit(translate("en", arg_key)), key=arg_key))(
-        _callback(spec.name, handler)
-    )
+    described = {"args": locale_str(_fit(translate("en", arg_key)), key=arg_key)}
+    if spec.uploads:
+        described["file"] = locale_str(_fit(translate("en", FILE_KEY)), key=FILE_KEY)
+        base = _upload_callback(spec.name, handler)
+    else:
+        base = _callback(spec.name, handler)
+    callback = app_commands.describe(**described)(base)
     cmd: app_commands.Command[Any, Any, Any] = app_commands.Command(
         name=spec.name,
         description=locale_str(_fit(translate("en", spec.help_key)), key=spec.help_key),

@@ -18,6 +18,7 @@ from telegram import (
     ChatMember,
     Update,
 )
+from telegram import Document as TgDocument
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -39,7 +40,15 @@ from bot.telegram.updates import PLATFORM, to_event
 from bot.wiring import App
 from core.context import Role
 from core.errors import Unavailable
-from core.events import BotStatusChanged, Button, Command, Event, PreCheckout
+from core.events import (
+    MAX_UPLOAD_BYTES,
+    BotStatusChanged,
+    Button,
+    Command,
+    Event,
+    PreCheckout,
+    Upload,
+)
 from core.i18n import translate
 from core.replies import AnswerPreCheckout, AnyReply, Reply
 from core.router import CommandSpec
@@ -128,7 +137,25 @@ class TelegramAdapter:
                 ", ".join(event.rights) or "none",
             )
         event = await self._with_admin_flag(event)
+        if isinstance(event, Command) and update.message and update.message.document:
+            event = await self._with_upload(event, update.message.document)
         return event, await self.app.router.dispatch(event, retryable=_REDELIVERED.get())
+
+    async def _with_upload(self, event: Command, doc: TgDocument) -> Command:
+        """Fetch a document sent with a command (getFile, then the file URL), up to
+        MAX_UPLOAD_BYTES; a larger one is named so core can say why it was not read."""
+        name = doc.file_name or "file"
+        if doc.file_size is not None and doc.file_size > MAX_UPLOAD_BYTES:
+            return dataclasses.replace(event, too_large=name)
+        try:
+            file = await self.bot.get_file(doc.file_id)
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:  # core answers as if nothing was attached
+            log.warning("telegram: document %s for /%s not fetched: %s", name, event.name, exc)
+            return event
+        if len(data) > MAX_UPLOAD_BYTES:
+            return dataclasses.replace(event, too_large=name)
+        return dataclasses.replace(event, upload=Upload(name, data))
 
     async def on_update(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         event, replies = await self.dispatch(update)

@@ -152,7 +152,9 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
     text = msg.text or msg.caption or ""
     if not text:
         return None  # stickers, service messages: nothing for the router
-    if msg.text and text.startswith("/"):
+    # A document captioned with a command ("/kb import") is that command with the file;
+    # the adapter fetches the file before dispatch (TelegramAdapter.dispatch).
+    if text.startswith("/") and (msg.text or msg.document is not None):
         if (parsed := parse_command(text, bot_username)) is None:
             return None
         return Command(actor, chat, uid, name=parsed[0], args=parsed[1])

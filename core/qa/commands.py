@@ -33,7 +33,7 @@ KB_ACTIONS = {
 }
 
 
-@command("kb", role=Role.MODERATOR, help_key="help.kb", usage_key="usage.kb")
+@command("kb", role=Role.MODERATOR, help_key="help.kb", usage_key="usage.kb", uploads=True)
 async def kb(ctx: Context, args: str) -> list[AnyReply]:
     parts = args.strip().split(None, 1)
     action = parts[0] if parts else ""

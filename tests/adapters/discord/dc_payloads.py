@@ -249,9 +249,11 @@ def slash(
     locale: str = "en-US",
     dm: bool = False,
     thread_parent: int | None = None,
+    attachment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """INTERACTION_CREATE for `/name args:...` (type 2, chat input); in a thread when
-    `thread_parent` is given (then `channel_id` is the thread)."""
+    `thread_parent` is given (then `channel_id` is the thread); `attachment` (see
+    :func:`attachment`) fills the command's file option."""
     data = _base(
         2,
         uid,
@@ -264,7 +266,25 @@ def slash(
     )
     options = [] if args is None else [{"name": "args", "type": 3, "value": args}]
     data["data"] = {"id": str(next(_ids)), "name": name, "type": 1, "options": options}
+    if attachment is not None:
+        options.append({"name": "file", "type": 11, "value": attachment["id"]})
+        data["data"]["resolved"] = {"attachments": {attachment["id"]: attachment}}
     return data
+
+
+def attachment(filename: str, size: int) -> dict[str, Any]:
+    """An uploaded file as Discord resolves it in a command's options (served by the CDN)."""
+    aid = str(next(_ids))
+    url = f"https://cdn.discordapp.com/ephemeral-attachments/{GENERAL_CHANNEL}/{aid}/{filename}"
+    return {
+        "id": aid,
+        "filename": filename,
+        "size": size,
+        "url": url,
+        "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+        "content_type": "text/csv; charset=utf-8",
+        "ephemeral": True,
+    }
 
 
 def press(

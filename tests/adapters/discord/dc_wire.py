@@ -202,6 +202,8 @@ class DiscordWire:
         self.commands: list[dict[str, Any]] = []  # what Discord has registered
         self._failures: dict[str, deque[Exception]] = defaultdict(deque)
         self._ids = itertools.count(1300000000000000000)
+        self.cdn: dict[str, bytes] = {}  # attachment URL -> bytes members uploaded
+        self.fetched: list[str] = []
 
     # -- scripting ------------------------------------------------------------------------
 
@@ -231,6 +233,7 @@ class DiscordWire:
 
     def install(self, monkeypatch: Any, client: discord.Client) -> None:
         monkeypatch.setattr(client.http, "request", self._http_request)
+        monkeypatch.setattr(client.http, "get_from_cdn", self._get_from_cdn)
         wire = self
 
         async def webhook_request(_adapter: Any, route: Any, session: Any, **kw: Any) -> Any:
@@ -254,6 +257,12 @@ class DiscordWire:
         )
 
     # -- the fake -------------------------------------------------------------------------
+
+    async def _get_from_cdn(self, url: str) -> bytes:
+        self.fetched.append(url)
+        if url not in self.cdn:
+            raise discord.NotFound(FakeResponse(404), {"code": 0, "message": "404: Not Found"})  # type: ignore[arg-type]
+        return self.cdn[url]
 
     async def _http_request(
         self, route: Any, *, files: Any = None, form: Any = None, **kw: Any

@@ -130,3 +130,33 @@ async def test_charts_and_documents_are_sent_as_attachments(discord_bot):
     assert photo.files == ["chart.png"] and photo.body["content"] == "Weekly active members"
     assert doc.files == ["members.csv"]
     assert photo.body["attachments"][0]["filename"] == "chart.png"
+
+
+async def test_kb_offers_a_file_option_and_imports_the_attached_file(discord_bot, db, texts):
+    from sqlalchemy import select
+
+    from models.qa import KBEntry
+
+    (args, file) = _synced(discord_bot)["kb"]["options"]
+    assert (file["name"], file["type"], file["required"]) == ("file", 11, False)  # ATTACHMENT
+    assert all(o["name"] == "args" for o in _synced(discord_bot)["link"]["options"])
+    faq = b'{"title": "Where is the parking?", "answer": "Behind building B."}\n'
+    att = P.attachment("faq.jsonl", len(faq))
+    discord_bot.wire.cdn[att["url"]] = faq
+    n = len(discord_bot.wire.calls)
+    mod = P.SEND | P.MANAGE_GUILD
+    await discord_bot.interact(
+        P.slash("kb", "import", uid=9000, username="mona", perms=mod, attachment=att)
+    )
+    assert discord_bot.wire.fetched == [att["url"]]
+    assert "1 added" in texts(discord_bot.since(n))
+    async with db.session() as s:
+        assert "Where is the parking?" in set((await s.execute(select(KBEntry.title))).scalars())
+    # Over the limit: not downloaded, and the moderator is told why.
+    big = P.attachment("huge.csv", 3_000_000)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("kb", "import", uid=9000, username="mona", perms=mod, attachment=big)
+    )
+    assert discord_bot.wire.fetched == [att["url"]]
+    assert "larger than 2 MB" in texts(discord_bot.since(n))

@@ -74,6 +74,28 @@ def message(
     return upd
 
 
+def document(u: dict[str, Any], caption: str, file_id: str, name: str, size: int) -> dict[str, Any]:
+    """A file sent with a caption (a command such as "/kb import", or plain words)."""
+    msg: dict[str, Any] = {
+        "message_id": next(_msg_ids),
+        "from": u,
+        "chat": private_chat(u),
+        "date": NOW,
+        "caption": caption,
+        "document": {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": name,
+            "mime_type": "text/csv",
+            "file_size": size,
+        },
+    }
+    if caption.startswith("/"):
+        cmd = caption.split()[0]
+        msg["caption_entities"] = [{"offset": 0, "length": len(cmd), "type": "bot_command"}]
+    return update(message=msg)
+
+
 def callback(u: dict[str, Any], data: str, chat: dict[str, Any] | None = None) -> dict[str, Any]:
     return update(
         callback_query={

@@ -10,6 +10,7 @@ from tg_payloads import (
     GROUP_ID,
     callback,
     chat_member,
+    document,
     group_chat,
     join_request,
     message,
@@ -195,3 +196,34 @@ async def test_pre_checkout_without_a_verdict_from_core_is_declined(tg, wire, mo
     await tg.process(pre_checkout(ALICE, 250, "pay:monthly:1~x"))
     (answer,) = wire.of("answerPreCheckoutQuery")
     assert answer["ok"] is False and "not been charged" in answer["error_message"]
+
+
+MOD = user(9000, "Mona", username="mona")  # a moderator by the settings
+
+
+async def test_kb_import_reads_the_document_sent_with_the_command(tg, wire, app):
+    from models.qa import KBEntry
+
+    faq = b"title,answer\nWhere is the parking?,Behind building B.\nWho runs the lab?,Dr. Ito.\n"
+    wire.put_file("BQACfaq1", faq)
+    await tg.process(document(MOD, "/kb import", "BQACfaq1", "faq.csv", len(faq)))
+    assert [c["file_id"] for c in wire.of("getFile")] == ["BQACfaq1"]
+    assert wire.downloads == ["documents/BQACfaq1"]
+    (told,) = wire.of("sendMessage")
+    assert told["chat_id"] == 9000 and "2 added" in told["text"]
+    async with app.services.session_factory() as s:
+        titles = set((await s.execute(select(KBEntry.title))).scalars())
+    assert {"Where is the parking?", "Who runs the lab?"} <= titles
+
+
+async def test_an_oversized_document_is_not_fetched_and_the_moderator_is_told(tg, wire):
+    await tg.process(document(MOD, "/kb import", "BQACbig", "huge.csv", 3_000_000))
+    assert not wire.of("getFile")
+    (told,) = wire.of("sendMessage")
+    assert "huge.csv" in told["text"] and "larger than 2 MB" in told["text"]
+
+
+async def test_a_document_with_a_plain_caption_is_not_a_command(bot):
+    upd = Update.de_json(document(ALICE, "my notes", "BQACn", "notes.csv", 10), bot)
+    event = to_event(upd, BOT_USERNAME)
+    assert isinstance(event, Message) and event.text == "my notes"

@@ -41,6 +41,7 @@ def load_spec() -> dict[str, Any]:
 
 
 _MUST_BE = re.compile(r"must be ([a-z_]+)")
+_FILE_URL = re.compile(r"/file/bot[^/]+/(.+)$")
 
 
 def _object_errors(spec: dict[str, Any], tname: str, value: Any, path: str) -> list[str]:
@@ -143,6 +144,8 @@ class _State:
     updates: deque[list[dict[str, Any]]] = field(default_factory=deque)
     chat_members: dict[tuple[str, str], str] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
+    files: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
 
 
 class FakeWire(BaseRequest):
@@ -183,6 +186,14 @@ class FakeWire(BaseRequest):
         """Updates the next getUpdates returns (long polling)."""
         self.state.updates.append(list(updates))
 
+    def put_file(self, file_id: str, data: bytes) -> None:
+        """A file members sent: getFile describes it, its file URL serves the bytes."""
+        self.state.files[file_id] = data
+
+    @property
+    def downloads(self) -> list[str]:
+        return self.state.downloads
+
     def set_member_status(self, chat_id: int | str, user_id: int | str, status: str) -> None:
         self.state.chat_members[(str(chat_id), str(user_id))] = status
 
@@ -208,6 +219,11 @@ class FakeWire(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if (download := _FILE_URL.search(url)) is not None:  # a file, not a Bot API method
+            path = download.group(1)
+            self.state.downloads.append(path)
+            data = self.state.files.get(path.removeprefix("documents/"))
+            return (200, data) if data is not None else (404, b"Not Found")
         api = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         files = (
@@ -304,6 +320,13 @@ class FakeWire(BaseRequest):
                 "subscription_period": p["subscription_period"],
                 "subscription_price": p["subscription_price"],
             }
+        if api == "getFile":
+            fid = str(p["file_id"])
+            found = self.state.files.get(fid)
+            described: dict[str, Any] = {"file_id": fid, "file_unique_id": f"u{fid}"}
+            if found is not None:
+                described |= {"file_size": len(found), "file_path": f"documents/{fid}"}
+            return described
         if api == "createForumTopic":
             return {"message_thread_id": n, "name": p["name"], "icon_color": 7322096}
         if api == "getChatMember":

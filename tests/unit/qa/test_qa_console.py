@@ -48,3 +48,15 @@ async def test_quiet_thread_is_bumped_inside_it(qa_app, console_bot):
 async def test_posting_in_a_thread_that_does_not_exist_says_so(qa_app, console_bot):
     assert "no discussion thread #999" in await console_bot.send("/in 999 hello", as_member="gina")
     assert "usage: /in N TEXT" in await console_bot.send("/in", as_member="gina")
+
+
+async def test_kb_import_reads_a_local_file_in_the_console(qa_app, console_bot, tmp_path):
+    faq = tmp_path / "campus.md"
+    faq.write_text("## When does the library close?\nAt 22:00 on weekdays.\n", encoding="utf-8")
+    out = await console_bot.send(f"/kb import < {faq}", as_member="mod")
+    assert "1 added" in out
+    assert "22:00" in await console_bot.send("/ask when does the library close?", as_member="eve")
+    assert "no file" in await console_bot.send(f"/kb import < {tmp_path}/nope.csv", as_member="mod")
+    # "<" means a file only for commands that take one: a question keeps its words.
+    out = await console_bot.send("/ask is 3 < 5 true in Python comparisons?", as_member="eve")
+    assert "no file" not in out
