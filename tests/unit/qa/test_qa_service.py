@@ -75,9 +75,12 @@ async def test_bad_input(qa_app):
     assert "first 1000 characters" in _texts(out)
 
 
-async def _solved_install_thread(s, asked: datetime, now: datetime) -> Question:
+async def _solved_install_thread(
+    s, asked: datetime, now: datetime, accepted_from: int | None = None
+) -> Question:
     """The solved "install qiskit" thread that routing tests invite its answerers from,
-    with its knowledge-base entry (answers are the test's own)."""
+    with its knowledge-base entry and, when given, the accepted answer of ``accepted_from``
+    an hour after it was asked (other answers are the test's own)."""
     q = Question(
         member_id=None,
         text="How to install qiskit on a laptop",
@@ -101,6 +104,17 @@ async def _solved_install_thread(s, asked: datetime, now: datetime) -> Question:
             updated_at=now,
         )
     )
+    if accepted_from is not None:
+        await s.flush()
+        s.add(
+            Answer(
+                question_id=q.id,
+                member_id=accepted_from,
+                text="pip install qiskit",
+                accepted=True,
+                created_at=asked + timedelta(hours=1),
+            )
+        )
     return q
 
 
@@ -112,16 +126,7 @@ async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app
     carol, dave = await _member_id(qa_app, "carol"), await _member_id(qa_app, "dave")
     async with qa_app.services.session_factory() as s, s.begin():
         now = qa_app.services.clock.now()
-        q = await _solved_install_thread(s, now - timedelta(days=3), now)
-        s.add(
-            Answer(
-                question_id=q.id,
-                member_id=carol,
-                text="pip install qiskit",
-                accepted=True,
-                created_at=now - timedelta(days=3, hours=-1),
-            )
-        )
+        q = await _solved_install_thread(s, now - timedelta(days=3), now, accepted_from=carol)
         s.add(
             Answer(
                 question_id=q.id,
@@ -358,16 +363,7 @@ async def test_thumbs_down_thread_invites_who_answered_the_shown_entry(qa_app):
     carol = await _member_id(qa_app, "carol")
     async with qa_app.services.session_factory() as s, s.begin():
         now = qa_app.services.clock.now()
-        q = await _solved_install_thread(s, now - timedelta(days=3), now)
-        s.add(
-            Answer(
-                question_id=q.id,
-                member_id=carol,
-                text="pip install qiskit",
-                accepted=True,
-                created_at=now - timedelta(days=3, hours=-1),
-            )
-        )
+        await _solved_install_thread(s, now - timedelta(days=3), now, accepted_from=carol)
     out = await send(qa_app, "erin", "/ask How do I install qiskit on my laptop?")
     answer = out[-1]
     assert isinstance(answer, Reply) and "pip install qiskit" in answer.text
