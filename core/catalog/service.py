@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +28,7 @@ from core.catalog.importer import (
 from core.clock import Clock
 from core.engagement.rules import Scoring
 from core.errors import DomainError, NotFound
+from core.localtime import local_day
 from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -365,14 +365,6 @@ def streak(days: set[date], today: date) -> int:
     return n
 
 
-def local_date(at: datetime, tz: str) -> date:
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return at.astimezone(zone).date()
-
-
 @dataclass(frozen=True)
 class CourseProgress:
     course: Course
@@ -404,10 +396,10 @@ async def progress(session: AsyncSession, clock: Clock, member: Member) -> Progr
             )
         )
     ).all()
-    today = local_date(clock.now(), member.timezone)
+    today = local_day(clock.now(), member.timezone)
     per_course: dict[int, set[date]] = {}
     for course_id, at in comps:
-        per_course.setdefault(course_id, set()).add(local_date(at, member.timezone))
+        per_course.setdefault(course_id, set()).add(local_day(at, member.timezone))
     counts: dict[int, int] = {}
     for course_id, _ in comps:
         counts[course_id] = counts.get(course_id, 0) + 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.context import Context
 from core.digest import compose, service
-from core.digest.schedule import zone
 from core.errors import NotAllowed
+from core.localtime import zone
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, start_hook
 from models.catalog import Course

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from core.context import Services
 from core.digest import outbox
 from core.digest.ratelimit import RateLimiter
-from core.digest.schedule import in_quiet, local_instant, zone
+from core.digest.schedule import local_instant
+from core.localtime import in_quiet, zone
 from core.ports import Deliverer, SendOutcome
 from models.member import Member
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
-from core.digest.schedule import zone
+from core.localtime import zone
 from models.catalog import Course, Lesson
 from models.interaction import Interaction
 from models.member import Member

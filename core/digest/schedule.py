@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from core.localtime import in_quiet, zone
 
 FREQUENCIES = ("daily", "weekly", "off")
 STALE_AFTER = {"daily": timedelta(hours=12), "weekly": timedelta(days=2)}
@@ -30,21 +32,6 @@ class Prefs:
 class Due:
     period_key: str
     due_at: datetime  # aware UTC
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def in_quiet(hour: int, start: int | None, end: int | None) -> bool:
-    if start is None or end is None or start == end:
-        return False
-    if start < end:
-        return start <= hour < end
-    return hour >= start or hour < end  # wraps midnight, e.g. 22-7
 
 
 def local_instant(day: date, hour: int, tz: ZoneInfo) -> datetime:

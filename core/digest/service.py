@@ -15,8 +15,9 @@ from core.audit import audit
 from core.clock import Clock
 from core.digest import outbox
 from core.digest.errors import DigestUsageError, NotYourDigestError, UnknownTimezoneError
-from core.digest.schedule import next_due, zone
+from core.digest.schedule import next_due
 from core.i18n import translate
+from core.localtime import zone
 from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member

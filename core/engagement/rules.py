@@ -6,8 +6,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, timedelta
 
 from config.settings import EngagementConfig, Settings
 
@@ -35,14 +34,6 @@ class Scoring:
     @classmethod
     def of(cls, settings: Settings) -> Scoring:
         return cls.from_config(settings.engagement)
-
-
-def local_day(at: datetime, tz: str) -> date:
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return at.astimezone(zone).date()
 
 
 @dataclass(frozen=True)

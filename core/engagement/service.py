@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
 from core.events import Chat
+from core.localtime import in_quiet, local_day, zone
 from core.replies import AnyReply, Invite, Kick, MemberTag, Reply
 from models.engagement import (
     EngagementSetting,
@@ -71,7 +72,7 @@ async def sync(
                 r.id,
                 r.member_id,
                 r.kind,
-                rules.local_day(r.at, tzs.get(r.member_id, "UTC")).isoformat(),
+                local_day(r.at, tzs.get(r.member_id, "UTC")).isoformat(),
             )
             for r in rows
         ]
@@ -145,7 +146,7 @@ async def adjust(
         interaction_id=None,
         kind="adjust",
         points=points,
-        day=rules.local_day(now, member.timezone).isoformat(),
+        day=local_day(now, member.timezone).isoformat(),
         at=now,
         reason=reason[:500],
         actor_member_id=actor.id,
@@ -178,17 +179,13 @@ async def learning_streak(session: AsyncSession, clock: Clock, member: Member) -
             )
         )
     ).scalars()
-    days = {rules.local_day(at, member.timezone) for at in ats}
-    return rules.streak(days, rules.local_day(clock.now(), member.timezone))
+    days = {local_day(at, member.timezone) for at in ats}
+    return rules.streak(days, local_day(clock.now(), member.timezone))
 
 
 def week_start(now: datetime, tz: str) -> datetime:
     """Monday 00:00 of the current week in the community's timezone, as aware UTC."""
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = now.astimezone(zone)
+    local = now.astimezone(zone(tz))
     monday = (local - timedelta(days=local.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -232,13 +229,6 @@ async def leaderboard(session: AsyncSession, since: datetime | None, limit: int 
 NUDGE_HOUR = 19  # local evening: late enough to matter, early enough to act on
 
 
-def in_quiet_hours(hour: int, start: int | None, end: int | None) -> bool:
-    """Quiet hours may wrap midnight (22 -> 7)."""
-    if start is None or end is None or start == end:
-        return False
-    return start <= hour < end if start < end else hour >= start or hour < end
-
-
 async def due_nudges(session: AsyncSession, clock: Clock) -> list[tuple[Member, int]]:
     """Members whose streak (2+ days) breaks tonight unless they learn: at most once a day,
     only in their local evening, never in quiet hours or when they turned digests off."""
@@ -261,8 +251,8 @@ async def due_nudges(session: AsyncSession, clock: Clock) -> list[tuple[Member, 
     for m in members:
         if m.forgotten_at is not None or not m.reachable or m.digest_frequency == "off":
             continue
-        local = now.astimezone(_zone(m.timezone))
-        if local.hour != NUDGE_HOUR or in_quiet_hours(local.hour, m.quiet_start, m.quiet_end):
+        local = now.astimezone(zone(m.timezone))
+        if local.hour != NUDGE_HOUR or in_quiet(local.hour, m.quiet_start, m.quiet_end):
             continue
         st = await learning_streak(session, clock, m)
         today = local.date()
@@ -284,15 +274,8 @@ async def due_nudges(session: AsyncSession, clock: Clock) -> list[tuple[Member, 
     return out
 
 
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 async def _learned_on(session: AsyncSession, m: Member, day: date) -> bool:
-    start = datetime.combine(day, time(0), tzinfo=_zone(m.timezone))
+    start = datetime.combine(day, time(0), tzinfo=zone(m.timezone))
     end = start + timedelta(days=1)
     row = (
         await session.execute(
@@ -420,7 +403,7 @@ async def weekly_post(
     if ":" not in channel:
         return []
     now = clock.now()
-    local = now.astimezone(_zone(tz))
+    local = now.astimezone(zone(tz))
     if local.weekday() != POST_WEEKDAY or local.hour < POST_HOUR:
         return []
     iso = local.isocalendar()

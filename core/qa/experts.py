@@ -25,8 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -327,46 +326,9 @@ def rank_experts(
     return [(c.member_id, scores[c.member_id]) for c in eligible[: max(0, n)]]
 
 
-def parse_quiet_hours(spec: str | None) -> tuple[time, time] | None:
-    """``"22:00-07:00"`` -> (22:00, 07:00); empty or malformed -> None."""
-    if not spec or "-" not in spec:
-        return None
-    try:
-        a, b = (part.strip() for part in spec.split("-", 1))
-        return time.fromisoformat(a), time.fromisoformat(b)
-    except ValueError:
-        return None
-
-
-def in_quiet_hours(now_utc: datetime, tz_name: str | None, spec: str | None) -> bool:
-    """Whether ``now_utc`` falls in the member's quiet window, in their own time zone."""
-    window = parse_quiet_hours(spec)
-    if window is None:
-        return False
-    try:
-        tz = ZoneInfo(tz_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    local = now_utc.astimezone(tz).time().replace(tzinfo=None)
-    start, end = window
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end  # wraps midnight
-
-
 def median_hours(delays: Sequence[timedelta]) -> float | None:
     if not delays:
         return None
     hours = sorted(d.total_seconds() / 3600.0 for d in delays)
     mid = len(hours) // 2
     return hours[mid] if len(hours) % 2 else (hours[mid - 1] + hours[mid]) / 2.0
-
-
-def in_quiet_hours_h(
-    now_utc: datetime, tz_name: str | None, start_hour: int | None, end_hour: int | None
-) -> bool:
-    """Quiet hours stored as whole local hours (``member.quiet_start``/``quiet_end``)."""
-    if start_hour is None or end_hour is None or start_hour == end_hour:
-        return False
-    spec = f"{start_hour % 24:02d}:00-{end_hour % 24:02d}:00"
-    return in_quiet_hours(now_utc, tz_name, spec)

@@ -27,6 +27,7 @@ from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import MAX_UPLOAD_BYTES, Chat, Command
 from core.i18n import translate
+from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of
@@ -575,7 +576,7 @@ async def route_experts(
                 asker=question.member_id,
                 open_threads=int(load.get(mid, 0)),
                 opted_out=bool(m.expert_opt_out) or m.role == "banned",
-                in_quiet_hours=ex.in_quiet_hours_h(now, m.timezone, m.quiet_start, m.quiet_end),
+                in_quiet_hours=quiet_now(now, m.timezone, m.quiet_start, m.quiet_end),
             )
         )
     return ex.rank_experts(candidates, n, load_cap=cap, exclude=[question.member_id or -1])

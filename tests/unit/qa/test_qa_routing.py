@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from core.localtime import quiet_now
 from core.qa.experts import (
     Contribution,
     ExpertCandidate,
@@ -13,8 +14,6 @@ from core.qa.experts import (
     candidate_from_history,
     expert_features,
     fit_routing_weights,
-    in_quiet_hours,
-    in_quiet_hours_h,
     median_hours,
     rank_experts,
     recent_activity,
@@ -85,12 +84,12 @@ def test_topical_relevance_decides_between_equally_active_members():
 def test_quiet_hours_in_member_time_zone():
     # 23:30 in Shanghai is 15:30 UTC.
     now = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
-    assert in_quiet_hours(now, "Asia/Shanghai", "22:00-07:00")
-    assert not in_quiet_hours(now, "UTC", "22:00-07:00")
-    assert in_quiet_hours_h(now, "Asia/Shanghai", 22, 7)
-    assert not in_quiet_hours_h(now, "Asia/Shanghai", None, 7)
-    assert in_quiet_hours_h(now, "UTC", 9, 17)
-    assert not in_quiet_hours(now, "Not/AZone", "bad spec")
+    assert quiet_now(now, "Asia/Shanghai", 22, 7)
+    assert not quiet_now(now, "UTC", 22, 7)
+    assert not quiet_now(now, "Asia/Shanghai", None, 7)
+    assert quiet_now(now, "UTC", 9, 17)
+    assert quiet_now(now, "Not/AZone", 15, 16)  # an unknown zone reads as UTC
+    assert not quiet_now(now, "Asia/Shanghai", 7, 7)  # an empty window
     assert median_hours([timedelta(hours=1), timedelta(hours=3)]) == 2.0
 
 
