@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.admin import membership_bridge
+from core.admin.analytics import money
 from core.admin.args import parse_days, split_ref
 from core.admin.confirm import action, ask
 from core.admin.guard import actor_label, admin_command, record
@@ -95,8 +96,7 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
                 "admin.card_payment",
                 id=pid,
                 provider=provider,
-                amount=amount,
-                currency=currency,
+                amount=money(amount, currency),
                 status=status,
             )
         )
@@ -190,8 +190,7 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
         "admin.refund_preview",
         who=who(target),
         id=pay.id,
-        amount=pay.amount,
-        currency=pay.currency,
+        amount=money(pay.amount, pay.currency),
         provider=pay.provider,
     )
     return await ask(ctx, "refund", {"member_id": target.id, "payment_id": pay.id}, summary)

@@ -152,8 +152,10 @@ async def test_member_card_shows_plan_payments_and_activity(bot, db, clock):
     card = await bot.text("mod", "/member @alice")
     assert card.startswith("#") and "Alice — role member" in card
     assert "plan monthly: active until 2026-04-01" in card
-    assert "900 USD via demo (applied)" in card
+    assert "9.00 USD via demo (applied)" in card  # minor units shown as money
     assert "activity:" in card
+    preview = await bot.text("mod", "/refund @alice")
+    assert "9.00 USD via demo" in preview and "900" not in preview
 
 
 async def test_platform_admins_are_moderators_and_banned_members_keep_their_role(app, bot):
