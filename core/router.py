@@ -163,6 +163,11 @@ def load_features() -> None:
     _LOADED = True
 
 
+def _refusal(needed: Role) -> str:
+    """Why a command or button is refused: owner-only ones say so, not "moderators only"."""
+    return "errors.owner_only" if needed >= Role.OWNER else "errors.not_allowed"
+
+
 def role_for(
     services: Services, ctx_member_role: str, platform: str, user_id: str, admin: bool
 ) -> Role:
@@ -348,7 +353,7 @@ class Router:
                 return [Reply(ctx.t("errors.button_expired"))]
             fn, role = entry
             if ctx.role < role:
-                return [Reply(ctx.t("errors.not_allowed"))]
+                return [Reply(ctx.t(_refusal(role)))]
             return list(await fn(ctx, parts) or [])
         if isinstance(event, Message):
             parsed = parse_command(event.text) if event.text.startswith("/") else None
@@ -379,7 +384,7 @@ class Router:
                 ctx.event.actor.user_id,
                 ctx.role.name,
             )
-            return [Reply(ctx.t("errors.not_allowed"))]
+            return [Reply(ctx.t(_refusal(spec.role)))]
         if spec.private_only and ctx.event.chat.kind != "private":
             return [Reply(ctx.t("errors.private_only", name=name))]
         return list(await spec.handler(ctx, args) or [])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import re
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from core.admin import membership_bridge
-from core.admin.analytics import money
+from core.admin.analytics import ZERO_DECIMAL, money
 from core.admin.args import parse_days, split_ref
 from core.admin.confirm import action, ask
 from core.admin.guard import actor_label, admin_command, record
@@ -210,10 +212,17 @@ def plan_fields(field: str, value: str) -> dict[str, Any] | None:
     if field == "active":
         flags = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
         return {field: flags[value.lower()]} if value.lower() in flags else None
-    parts = value.split()  # price PROVIDER AMOUNT CURRENCY (amount in minor units)
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isalpha() or len(parts[2]) > 8:
+    # price PROVIDER AMOUNT CURRENCY, the amount as people write it ("12", "12.50"; Stars
+    # and other zero-decimal currencies whole), stored in minor units
+    parts = value.split()
+    if len(parts) != 3 or not parts[2].isalpha() or len(parts[2]) > 8:
         return None
-    return {"prices": {parts[0]: {"amount": int(parts[1]), "currency": parts[2].upper()}}}
+    currency = parts[2].upper()
+    whole = currency in ZERO_DECIMAL
+    if not re.fullmatch(r"\d{1,9}" if whole else r"\d{1,9}(?:\.\d{1,2})?", parts[1]):
+        return None
+    minor = int(parts[1]) if whole else round(Decimal(parts[1]) * 100)
+    return {"prices": {parts[0]: {"amount": minor, "currency": currency}}}
 
 
 @admin_command("planedit", usage_key="usage.planedit")

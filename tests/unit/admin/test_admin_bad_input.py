@@ -50,11 +50,16 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/unban @alice": "is not banned",
         "/refund @alice": "no refundable payment",
         "/planedit monthly period_days -1": "Usage: /planedit",
+        "/planedit monthly price stripe 12.999 USD": "e.g. /planedit monthly price stripe 12.00",
+        "/planedit monthly price telegram_stars 2.5 XTR": "Usage: /planedit",  # Stars are whole
     }
     for line, expected in cases.items():
         text = await bot.text("mod", line)
         assert expected in text, (line, text)
     assert "Usage: /role" in await bot.text("owner", "/role @alice owner")
+    # An owner-only command tells a moderator whose it is, not "moderators only".
+    refused = await bot.text("mod", "/role @alice expert")
+    assert "only the community's owner" in refused and "moderators only" not in refused
     assert "already has the role member" in await bot.text("owner", "/role @alice member")
     assert await bot.counts(SKIP) == before
 
@@ -101,3 +106,18 @@ async def test_cancel_button_changes_nothing(bot, db):
     async with db.session() as s:
         alice = (await s.execute(select(Member).where(Member.display_name == "Alice"))).scalar_one()
     assert alice.role == "member"
+
+
+def test_plan_prices_are_typed_as_people_write_them():
+    from core.admin.member_commands import plan_fields
+
+    def price(value: str) -> dict[str, object] | None:
+        fields = plan_fields("price", value)
+        return None if fields is None else fields["prices"]  # type: ignore[return-value]
+
+    assert price("stripe 12.00 usd") == {"stripe": {"amount": 1200, "currency": "USD"}}
+    assert price("stripe 12 USD") == {"stripe": {"amount": 1200, "currency": "USD"}}
+    assert price("stripe 9.5 EUR") == {"stripe": {"amount": 950, "currency": "EUR"}}
+    assert price("telegram_stars 500 XTR") == {"telegram_stars": {"amount": 500, "currency": "XTR"}}
+    for bad in ("stripe 12.999 USD", "telegram_stars 2.5 XTR", "stripe -3 USD", "stripe 12"):
+        assert price(bad) is None, bad
