@@ -44,6 +44,11 @@ async def kb(ctx: Context, args: str) -> list[AnyReply]:
     return await fn(ctx, rest)
 
 
+@button("qasol")
+async def solved_pick(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    return await service.solve_pick(ctx, parts)
+
+
 @button("qafb")
 async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     return await service.feedback(ctx, parts)

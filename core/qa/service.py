@@ -712,8 +712,17 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     return [Reply(told, go, member_id=asker.id)]
 
 
+SOLVED_CHOICES = 5
+"""How many answerers ``/solved`` offers to pick from (those who answered last)."""
+
+
 async def solve(ctx: Context, args: str) -> list[AnyReply]:
-    """``/solved [QUESTION_ID] [accepted answer text]`` (the id is optional in the thread)."""
+    """``/solved [QUESTION_ID] [accepted answer text]`` (the id is optional in the thread).
+
+    Without text, what each member wrote in the thread counts as one answer (people answer
+    in several messages). One answerer: theirs is accepted. Several: the asker picks the one
+    that worked (buttons), since the latest message is often a footnote to the real answer.
+    """
     thread = await _thread_here(ctx)
     rest = args.strip()
     if thread is None:
@@ -730,36 +739,99 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         ).scalar_one_or_none()
         if thread is None:
             raise NotFound("qa.thread_not_found", id=qid)
+    question = await _may_solve(ctx, thread)
+    if rest:
+        answer = Answer(
+            question_id=question.id,
+            member_id=ctx.member.id,
+            text=rest[:20_000],
+            created_at=ctx.clock.now(),
+        )
+        ctx.session.add(answer)
+        await ctx.session.flush()
+        return await _accept(ctx, thread, question, [answer])
+    by_member = await _answers_by_member(ctx.session, question)
+    if not by_member:
+        raise DomainError("qa.solved_need_answer")
+    if len(by_member) == 1:
+        return await _accept(ctx, thread, question, next(iter(by_member.values())))
+    latest = sorted(by_member.items(), key=lambda kv: kv[1][-1].created_at)[-SOLVED_CHOICES:]
+    names = await _names(ctx.session, [mid for mid, _ in latest])
+    lines = [ctx.t("qa.solved_pick", id=question.id)]
+    buttons = []
+    for i, (mid, parts) in enumerate(latest, start=1):
+        who = names.get(mid, "?")
+        lines.append(f"{i}. {who}: {excerpt(' '.join(a.text for a in parts), 120)}")
+        buttons.append([ButtonSpec(f"{i}. {who}", ctx.sign("qasol", thread.id, mid))])
+    return [Reply("\n".join(lines), buttons)]
+
+
+async def solve_pick(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    """The answerer picked from ``/solved``'s list (re-checked: asker or moderator, thread
+    still open, and they did answer in it)."""
+    try:
+        thread_id, member_id = (int(p) for p in parts[:2])
+    except ValueError:
+        return [Reply(ctx.t("errors.button_expired"))]
+    thread = await ctx.session.get(Thread, thread_id)
+    if thread is None:
+        return [Reply(ctx.t("errors.button_expired"))]
+    question = await _may_solve(ctx, thread)
+    chosen = (await _answers_by_member(ctx.session, question)).get(member_id)
+    if not chosen:
+        return [Reply(ctx.t("errors.button_expired"))]
+    return await _accept(ctx, thread, question, chosen)
+
+
+async def _answers_by_member(session: AsyncSession, question: Question) -> dict[int, list[Answer]]:
+    """Each member's messages in the thread (not the asker's), oldest first."""
+    rows = (
+        await session.execute(
+            select(Answer)
+            .where(
+                Answer.question_id == question.id,
+                Answer.member_id.is_not(None),
+                Answer.member_id != question.member_id,
+            )
+            .order_by(Answer.created_at, Answer.id)
+        )
+    ).scalars()
+    out: dict[int, list[Answer]] = {}
+    for a in rows:
+        assert a.member_id is not None
+        out.setdefault(a.member_id, []).append(a)
+    return out
+
+
+async def _may_solve(ctx: Context, thread: Thread) -> Question:
     question = await ctx.session.get(Question, thread.question_id)
     assert question is not None
     if question.member_id != ctx.member.id and not ctx.is_mod():
         raise NotAllowed("qa.solved_not_allowed")
     if thread.status == "solved":
         raise DomainError("qa.already_solved")
+    return question
+
+
+async def _names(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Member.id, Member.display_name).where(Member.id.in_(wanted))
+    )
+    return {mid: name for mid, name in rows}
+
+
+async def _accept(
+    ctx: Context, thread: Thread, question: Question, parts: Sequence[Answer]
+) -> list[AnyReply]:
+    """Close the thread on one member's answer (``parts``: their messages, oldest first):
+    the last is marked accepted, its author credited, and the question with the whole
+    answer enters the knowledge base at once."""
     now = ctx.clock.now()
-    if rest:
-        answer = Answer(
-            question_id=question.id,
-            member_id=ctx.member.id,
-            text=rest[:20_000],
-            accepted=True,
-            created_at=now,
-        )
-        ctx.session.add(answer)
-        await ctx.session.flush()
-    else:
-        found = (
-            await ctx.session.execute(
-                select(Answer)
-                .where(Answer.question_id == question.id, Answer.member_id != question.member_id)
-                .order_by(Answer.created_at.desc(), Answer.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if found is None:
-            raise DomainError("qa.solved_need_answer")
-        answer = found
-        answer.accepted = True
+    answer = parts[-1]
+    answer.accepted = True
     thread.status = "solved"
     thread.accepted_answer_id = answer.id
     question.status = "solved"
@@ -785,7 +857,7 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         source_ref=f"question:{question.id}",
         title=excerpt(question.text, 300),
         body=question.text if len(question.text) > 300 else "",
-        answer=answer.text,
+        answer="\n\n".join(a.text for a in parts)[:20_000],
         lang=question.lang,
         url=thread.url or "",
         tags=list(question.tags or []),

@@ -60,3 +60,28 @@ async def test_kb_import_reads_a_local_file_in_the_console(qa_app, console_bot, 
     # "<" means a file only for commands that take one: a question keeps its words.
     out = await console_bot.send("/ask is 3 < 5 true in Python comparisons?", as_member="eve")
     assert "no file" not in out
+
+
+async def test_solved_lets_the_asker_pick_among_several_answerers(qa_app, console_bot):
+    from core.events import Actor, Button, Chat
+
+    n = await _open_thread(console_bot)
+    await console_bot.send(f"/in {n} Use the USB-TMC driver and pyvisa.", as_member="gina")
+    await console_bot.send(f"/in {n} With the VISA address from the scope menu.", as_member="gina")
+    await console_bot.send(f"/in {n} Good luck!", as_member="hank")  # latest, and no answer
+    out = await console_bot.send(f"/in {n} /solved", as_member="erin")
+    assert f"Which answer solved question #{n}?" in out
+    # one choice per answerer, their messages together, oldest first
+    assert "1. Gina: Use the USB-TMC driver and pyvisa. With the VISA address" in out
+    assert "2. Hank: Good luck!" in out
+    pick_gina = console_bot.adapter.buttons["erin"][0].data
+    # Someone else pressing the asker's button is refused, and nothing is solved.
+    refused = await qa_app.router.dispatch(
+        Button(Actor("console", "mallory"), Chat("console", "mallory"), "u-m", data=pick_gina)
+    )
+    assert "Only the person who asked" in refused[0].text
+    assert f"Question #{n} is solved" in await console_bot.send("/press 1", as_member="erin")
+    again = await console_bot.send(
+        "/ask connect a Raspberry Pi to a lab oscilloscope", as_member="ivy"
+    )
+    assert "pyvisa" in again and "VISA address" in again and "Good luck" not in again
