@@ -61,7 +61,9 @@ def check(
     kb: Annotated[
         Path | None,
         typer.Option(
-            "--kb", help="JSONL {id,title,body,answer,lang?}: test it instead of the live KB"
+            "--kb",
+            help="a knowledge-base file (JSONL, CSV or Markdown, as for import): "
+            "test it instead of the live KB",
         ),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="en|zh|auto")] = "auto",
@@ -94,7 +96,7 @@ def check(
     if kb is not None:
         if not kb.is_file():
             _fail(f"{kb} is not a readable file")
-        items, kb_errors = parse_kb(kb, "jsonl")
+        items, kb_errors = parse_kb(kb)
         for e in kb_errors:
             typer.echo(f"{kb}: {e} (skipped)", err=True)
         if not items:

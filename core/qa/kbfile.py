@@ -145,7 +145,8 @@ def parse_kb(
 ) -> tuple[list[KBItem], list[LineError]]:
     """Knowledge-base entries from JSONL, CSV (header: id,title,body,answer,lang,url,tags)
     or Markdown (``## Title`` starts an entry; the text under it is the answer)."""
-    return parse_kb_text(read_text(path), (fmt or path.suffix.lstrip(".")).lower(), source)
+    text = read_text(path)
+    return parse_kb_text(text, (fmt or format_of(path.name, text)).lower(), source)
 
 
 def guess_format(text: str) -> str:

@@ -135,3 +135,16 @@ def test_import_dry_run_reports_and_writes_nothing(tmp_path):
     assert "line 3" in res.output
     res = CliRunner().invoke(app, ["import", str(f), "--format", "xml"])
     assert res.exit_code == 2
+
+
+def test_check_takes_a_csv_or_markdown_kb_like_import(tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text("how can I reset my password\n", encoding="utf-8")
+    csv_kb = tmp_path / "kb.csv"
+    csv_kb.write_text("title,answer\nHow do I reset my password?,Use /profile.\n", "utf-8")
+    md_kb = tmp_path / "kb.txt"  # no telling extension: read by its text
+    md_kb.write_text("## How do I reset my password?\nUse /profile.\n", "utf-8")
+    for kb in (csv_kb, md_kb):
+        res = _run(str(questions), "--kb", str(kb))
+        assert res.exit_code == 0, (kb.name, res.output)
+        assert "1 answered" in res.output
