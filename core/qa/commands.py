@@ -30,6 +30,8 @@ KB_ACTIONS = {
     "remove": service.kb_remove,
     "import": service.kb_import,
     "check": service.kb_check,
+    "find": service.kb_find,
+    "show": service.kb_show,
 }
 
 

@@ -1001,6 +1001,43 @@ async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply(ctx.t("qa.kb_edited", id=entry.id, title=title))]
 
 
+KB_FIND_SHOWN = 8
+
+
+async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb find WORDS``: the entries a question with these words would reach, with the
+    numbers ``/kb edit``, ``show`` and ``remove`` take."""
+    text = " ".join(args.split())[:MAX_QUESTION_CHARS]
+    if not text:
+        raise BadArguments("qa.kb_find_usage")
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    results = (await _related(ctx, state, text, detect_language(text)))[:KB_FIND_SHOWN]
+    if not results:
+        return [Reply(ctx.t("qa.kb_find_none", query=excerpt(text, 80)))]
+    lines = [ctx.t("qa.kb_find_head", query=excerpt(text, 80))]
+    lines += [
+        f"#{r.id} [{r.item.source}] {excerpt(r.item.title, 90)} ({round(r.confidence * 100)}%)"
+        for r in results
+    ]
+    return [Reply("\n".join(lines))]
+
+
+async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb show ID``: one entry as members get it, with where it came from."""
+    entry = await _entry(ctx, args.strip())
+    text = ctx.t(
+        "qa.kb_show",
+        id=entry.id,
+        source=entry.source,
+        title=entry.title,
+        answer=excerpt(entry.answer or entry.body, ANSWER_EXCERPT),
+        tags=", ".join(entry.tags or []) or "-",
+        url=entry.url or "-",
+    )
+    return [Reply(text)]
+
+
 async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:
     entry = await _entry(ctx, args.strip())
     entry.active = False

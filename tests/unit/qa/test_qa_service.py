@@ -528,3 +528,22 @@ async def test_kb_import_refuses_binary_and_oversized_files(qa_app):
     async with qa_app.services.session_factory() as s:
         n = (await s.execute(select(func.count()).select_from(KBEntry))).scalar_one()
     assert n == 8  # the fixture's entries only: nothing half-imported
+
+
+async def test_kb_find_and_show_give_moderators_the_entry_numbers(qa_app):
+    assert "for moderators only" in _texts(await send(qa_app, "bob", "/kb find password"))
+    found = _texts(await send(qa_app, "mod", "/kb find forgot password reset")).splitlines()
+    assert found[0] == "Entries for “forgot password reset” (number, source, title, match):"
+    number, source, *_ = found[1].split()
+    assert source == "[import]" and "How do I reset my password?" in found[1]
+    shown = _texts(await send(qa_app, "mod", f"/kb show {number}"))
+    assert shown.startswith(f"{number} [import] How do I reset my password?")
+    assert "Open Settings" in shown
+    # ... which is the number /kb remove takes: the entry stops being found.
+    await send(qa_app, "mod", f"/kb remove {number}")
+    after = _texts(await send(qa_app, "mod", "/kb find forgot password reset"))
+    assert f"{number} " not in after
+    assert "Use: /kb find WORDS" in _texts(await send(qa_app, "mod", "/kb find"))
+    assert "no active knowledge-base entry 99999" in _texts(
+        await send(qa_app, "mod", "/kb show 99999")
+    )
