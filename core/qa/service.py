@@ -1092,15 +1092,14 @@ async def kb_import(ctx: Context, args: str) -> list[AnyReply]:
     such a file attached (the file wins over any text after the command)."""
     event = ctx.event
     upload = event.upload if isinstance(event, Command) else None
-    if isinstance(event, Command) and event.too_large:
+    too_large = event.too_large if isinstance(event, Command) else ""
+    if upload is not None and len(upload.data) > MAX_UPLOAD_BYTES:
+        too_large = upload.name
+    if too_large:
         raise DomainError(
-            "qa.kb_file_too_large", name=event.too_large, limit=MAX_UPLOAD_BYTES // 1_000_000
+            "qa.kb_file_too_large", name=too_large, limit=MAX_UPLOAD_BYTES // 1_000_000
         )
     if upload is not None:
-        if len(upload.data) > MAX_UPLOAD_BYTES:
-            raise DomainError(
-                "qa.kb_file_too_large", name=upload.name, limit=MAX_UPLOAD_BYTES // 1_000_000
-            )
         if looks_binary(upload.data):
             raise DomainError("qa.kb_file_not_text", name=upload.name)
         text = decode_text(upload.data)
