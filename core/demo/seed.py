@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog import hooks
 from core.clock import Clock
 from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
 from models.interaction import KIND_WEIGHTS, Interaction
@@ -158,6 +159,12 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
             session.add(lesson)
             lessons[course.id].append(lesson)
     await session.flush()
+    # As `syllabot catalog import` would: the Q&A knowledge base indexes the course material
+    # (and any other subscriber sees the new content), in this same transaction.
+    await hooks.fire(
+        session,
+        hooks.ContentChanged("created", course_ids=tuple(c.id for c in courses), source="import"),
+    )
 
     archetypes = data["archetypes"]
     members: list[Member] = []

@@ -1015,11 +1015,16 @@ async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
     results = (await _related(ctx, state, text, detect_language(text)))[:KB_FIND_SHOWN]
     if not results:
         return [Reply(ctx.t("qa.kb_find_none", query=excerpt(text, 80)))]
-    lines = [ctx.t("qa.kb_find_head", query=excerpt(text, 80))]
-    lines += [
-        f"#{r.id} [{r.item.source}] {excerpt(r.item.title, 90)} ({round(r.confidence * 100)}%)"
-        for r in results
+    threshold = await current_threshold(ctx.session)
+    lines = [
+        ctx.t(
+            "qa.kb_find_head",
+            query=excerpt(text, 80),
+            confidence=round(results[0].confidence * 100),
+            threshold=round(threshold * 100),
+        )
     ]
+    lines += [f"#{r.id} [{r.item.source}] {excerpt(r.item.title, 90)}" for r in results]
     return [Reply("\n".join(lines))]
 
 

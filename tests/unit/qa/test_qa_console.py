@@ -85,3 +85,25 @@ async def test_solved_lets_the_asker_pick_among_several_answerers(qa_app, consol
         "/ask connect a Raspberry Pi to a lab oscilloscope", as_member="ivy"
     )
     assert "pyvisa" in again and "VISA address" in again and "Good luck" not in again
+
+
+async def test_the_demo_community_s_course_material_is_in_the_knowledge_base(app):
+    from sqlalchemy import func, select
+
+    from core.demo.seed import seed_demo
+    from models.catalog import Course, Lesson
+    from models.qa import KBEntry
+
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    async with app.services.session_factory() as s:
+        courses = (await s.execute(select(func.count()).select_from(Course))).scalar_one()
+        lessons = (await s.execute(select(func.count()).select_from(Lesson))).scalar_one()
+        rows = (await s.execute(select(KBEntry).where(KBEntry.active.is_(True)))).scalars().all()
+    by_source: dict[str, int] = {}
+    for e in rows:
+        by_source[e.source] = by_source.get(e.source, 0) + 1
+    assert by_source["lesson"] >= lessons and by_source["course"] >= courses
+    sql = next(e for e in rows if e.source == "lesson" and e.title.startswith("Intro to SQL"))
+    assert sql.url.startswith("https://learn.example.org/intro-sql/lessons/")  # the lesson link
+    assert "sql" in sql.tags
