@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 DATA = Path(__file__).parents[2] / "data" / "qa"
+
+
+def _load(name: str, filename: str) -> Any:
+    """A helper module under a name no other test folder uses (tests/ has no packages)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / filename)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+qa_se_records = _load("qa_se_records", "se_records.py")
 
 
 @pytest.fixture(scope="session")

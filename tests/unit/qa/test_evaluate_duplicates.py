@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from qa_se_records import answer, question
+
 from core.qa.evaluate import FUSION_CONFIGS, Dataset, eval_duplicates
 from core.qa.hybrid import HybridSearcher
 from core.recommend.encoders import HashingEncoder
@@ -15,40 +17,24 @@ DUPLICATE = 4
 WORD = "endianness"  # only in the original's answer and in the duplicate
 
 
-def _q(qid: int, title: str, body: str, day: int, answers: int = 1) -> dict[str, Any]:
-    return {
-        "id": qid,
-        "title": title,
-        "body": body,
-        "tags": [],
-        "creation_date": f"2018-03-{day:02d}T00:00:00",
-        "answer_count": answers,
-    }
-
-
-def _a(aid: int, qid: int, body: str, day: int, accepted: bool = False) -> dict[str, Any]:
-    return {
-        "id": aid,
-        "question_id": qid,
-        "body": body,
-        "score": 1,
-        "is_accepted": accepted,
-        "creation_date": f"2018-03-{day:02d}T12:00:00",
-    }
-
-
 def _dataset(original_answers: list[dict[str, Any]]) -> Dataset:
     questions = {
-        1: _q(1, "Qubit decoherence times on superconducting chips", "How long do they last?", 1),
-        2: _q(2, "Measuring entanglement between two photons", "Which experiment shows it?", 1),
-        ORIGINAL: _q(ORIGINAL, "Simulator returns wrong counts", "My histogram looks off.", 2),
-        DUPLICATE: _q(
+        1: question(
+            1, "Qubit decoherence times on superconducting chips", "How long do they last?", 1
+        ),
+        2: question(
+            2, "Measuring entanglement between two photons", "Which experiment shows it?", 1
+        ),
+        ORIGINAL: question(
+            ORIGINAL, "Simulator returns wrong counts", "My histogram looks off.", 2
+        ),
+        DUPLICATE: question(
             DUPLICATE, "Results disagree with theory", f"Maybe I forgot {WORD} conventions?", 10, 0
         ),
     }
     answers = [
-        _a(11, 1, "Tens of microseconds on current transmons.", 1),
-        _a(12, 2, "Bell tests with polarisers.", 1),
+        answer(11, 1, "Tens of microseconds on current transmons.", 1),
+        answer(12, 2, "Bell tests with polarisers.", 1),
         *original_answers,
     ]
     dup = {"dup_id": DUPLICATE, "original_id": ORIGINAL, "all_original_ids": [ORIGINAL]}
@@ -62,7 +48,7 @@ def _only_query(ds: Dataset, answers: str) -> dict[str, Any]:
 
 
 def test_answer_written_before_the_duplicate_makes_the_original_findable_by_its_words():
-    ds = _dataset([_a(30, ORIGINAL, f"Bit order: {WORD} reverses the strings.", 3, True)])
+    ds = _dataset([answer(30, ORIGINAL, f"Bit order: {WORD} reverses the strings.", 3, True)])
     with_answers = _only_query(ds, "as_of")
     assert with_answers["original_answer_indexed"] == {str(ORIGINAL): 30}
     assert with_answers["rank"]["lexical"] == 1
@@ -71,7 +57,7 @@ def test_answer_written_before_the_duplicate_makes_the_original_findable_by_its_
 
 
 def test_answer_written_after_the_duplicate_is_never_indexed():
-    late = _a(30, ORIGINAL, f"Bit order: {WORD} reverses the strings.", 11, True)
+    late = answer(30, ORIGINAL, f"Bit order: {WORD} reverses the strings.", 11, True)
     row = _only_query(_dataset([late]), "as_of")
     # Unanswered when the duplicate was asked: not in the knowledge base at all.
     assert row["candidates"] == 2
@@ -79,7 +65,7 @@ def test_answer_written_after_the_duplicate_is_never_indexed():
     assert all(rank is None for rank in row["rank"].values())
 
     # Answered early, accepted answer only later: the entry holds the early answer.
-    early = _a(29, ORIGINAL, "Check the classical register size.", 3)
+    early = answer(29, ORIGINAL, "Check the classical register size.", 3)
     row = _only_query(_dataset([early, late]), "as_of")
     assert row["candidates"] == 3
     assert row["original_answer_indexed"] == {str(ORIGINAL): 29}

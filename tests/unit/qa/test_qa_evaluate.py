@@ -4,34 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qa_se_records import answer, question
+
 from core.qa.evaluate import Dataset, dev_sets
-
-
-def _q(qid: int, title: str, body: str, day: int) -> dict[str, object]:
-    return {
-        "id": qid,
-        "title": title,
-        "body": body,
-        "tags": [],
-        "creation_date": f"2018-03-{day:02d}T00:00:00",
-        "answer_count": 1,
-    }
-
-
-def _a(aid: int, qid: int, body: str) -> dict[str, object]:
-    return {"id": aid, "question_id": qid, "body": body, "score": 1, "is_accepted": True}
 
 
 def test_linked_dev_set_cuts_cited_titles_and_skips_training_duplicates():
     cited = "How does amplitude amplification generalise Grover search?"
     later = "Which simulators run the surface code fast enough?"
     questions = {
-        1: _q(1, cited, f"Grover finds one item; what about several? ({later})", 1),
-        2: _q(2, "Why is my transpiled circuit deeper?", f"See {cited} for the idea.", 3),
-        3: _q(3, "Is this the same as the Grover question?", f"Like {cited} again", 4),
-        4: _q(4, later, "A question asked after one that quotes its title.", 5),
+        1: question(1, cited, f"Grover finds one item; what about several? ({later})", 1),
+        2: question(2, "Why is my transpiled circuit deeper?", f"See {cited} for the idea.", 3),
+        3: question(3, "Is this the same as the Grover question?", f"Like {cited} again", 4),
+        4: question(4, later, "A question asked after one that quotes its title.", 5),
     }
-    answers = [_a(10 + i, i, "An answer long enough to be a query. " * 8) for i in questions]
+    answers = [answer(10 + i, i, "An answer long enough to be a query. " * 8) for i in questions]
     ds = Dataset(questions, answers, [{"dup_id": 3, "all_original_ids": [1]}], Path("."))
     items, queries, include_answer = dev_sets(ds)["linked"]
     assert not include_answer and {it.id for it in items} == {"1", "2", "3", "4"}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from qa_se_records import answer, question
 from typer.testing import CliRunner
 
 from core.qa import cli
@@ -31,43 +32,18 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> None:
 
 @pytest.fixture
 def dump(tmp_path: Path) -> Path:
-    questions, answers = [], []
-    for i, (title, body) in enumerate(TOPICS, start=1):
-        questions.append(
-            {
-                "id": i,
-                "title": title,
-                "body": body,
-                "tags": [],
-                "creation_date": f"2018-03-{i:02d}T00:00:00",
-                "answer_count": 1,
-            }
-        )
-        answers.append(
-            {
-                "id": 100 + i,
-                "question_id": i,
-                "body": f"Answer about {title.lower()}.",
-                "score": 1,
-                "is_accepted": True,
-                "creation_date": f"2018-03-{i:02d}T06:00:00",
-            }
-        )
+    questions = [question(i, t, b, day=i) for i, (t, b) in enumerate(TOPICS, start=1)]
+    answers = [
+        answer(100 + i, i, f"Answer about {t.lower()}.", day=i, accepted=True)
+        for i, (t, _) in enumerate(TOPICS, start=1)
+    ]
     # Two later rewordings: 20 duplicates Grover (train), 21 duplicates Shor (test).
-    for qid, day, title, body in [
-        (20, 20, "Grover iterations with several marked items", "k items match: how many?"),
-        (21, 21, "Continued fraction step in Shor's period finding", "Why the period?"),
-    ]:
-        questions.append(
-            {
-                "id": qid,
-                "title": title,
-                "body": body,
-                "tags": [],
-                "creation_date": f"2018-03-{day}T00:00:00",
-                "answer_count": 0,
-            }
-        )
+    questions += [
+        question(
+            20, "Grover iterations with several marked items", "k items match: how many?", 20, 0
+        ),
+        question(21, "Continued fraction step in Shor's period finding", "Why the period?", 21, 0),
+    ]
     _write(tmp_path / "questions.jsonl", questions)
     _write(tmp_path / "answers.jsonl", answers)
     _write(tmp_path / "duplicates_train.jsonl", [{"dup_id": 20, "all_original_ids": [1]}])
