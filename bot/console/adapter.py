@@ -88,8 +88,12 @@ class ConsoleAdapter:
             meta = await self._meta(*parsed)
             if meta is not None:
                 return meta
+        return await self._say(line, self.chat())
+
+    async def _say(self, line: str, chat: Chat) -> list[str]:
+        """Dispatch a typed line in ``chat`` and render the replies."""
         try:
-            event = self._said(line, self.chat())
+            event = self._said(line, chat)
         except _NoFile as missing:
             return [f"(console) no file {missing}"]
         return await self.render(await self.router.dispatch(event))
@@ -137,12 +141,7 @@ class ConsoleAdapter:
                 ]
             if not await self._thread_exists(m.group(1)):
                 return [f"(console) there is no discussion thread #{m.group(1)}"]
-            topic = Chat(PLATFORM, FORUM, "forum", thread_id=m.group(1))
-            try:
-                event = self._said(m.group(2), topic)
-            except _NoFile as missing:
-                return [f"(console) no file {missing}"]
-            return await self.render(await self.router.dispatch(event))
+            return await self._say(m.group(2), Chat(PLATFORM, FORUM, "forum", thread_id=m.group(1)))
         if name == "press":
             btns = self.buttons.get(self.user, [])
             if not args.strip().isdigit() or not (1 <= int(args) <= len(btns)):
