@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -133,12 +133,6 @@ class BM25Index(Generic[K]):
         self._free.append(slot)
         return True
 
-    def terms(self, key: K) -> Mapping[str, int]:
-        """A document's term counts (empty for an unknown key)."""
-        slot = self._slot_of.get(key)
-        counts = None if slot is None else self._terms[slot]
-        return counts if counts is not None else {}
-
     def idf(self, term: str) -> float:
         posting = self._postings.get(term)
         df = len(posting.tfs) if posting else 0
@@ -150,23 +144,17 @@ class BM25Index(Generic[K]):
         tokens: Iterable[str],
         k: int = 10,
         exclude: frozenset[K] | set[K] | None = None,
-        *,
-        expansion: Mapping[str, float] | None = None,
     ) -> list[LexicalHit[K]]:
         """Top ``k`` documents by BM25 score (only documents matching a query term).
 
         Repeated query terms count with saturation (``min(qtf, 3)``), so a long question
         that says "entanglement" five times leans on it without drowning other terms.
-        ``expansion`` adds terms the asker did not write (weight per term, relative to one
-        query term); they score but do not count towards a hit's ``coverage``, which stays
-        "how much of what was asked this entry matches".
         """
         n_docs = len(self._slot_of)
         if n_docs == 0 or k <= 0:
             return []
         q = Counter(tokens)
-        extra = {t: w for t, w in (expansion or {}).items() if w > 0 and t not in q}
-        if not q and not extra:
+        if not q:
             return []
         size = len(self._keys)
         if self._norm is None or self._norm.shape[0] != size:
@@ -179,12 +167,10 @@ class BM25Index(Generic[K]):
         score_parts: list[FloatArray] = []
         idf_parts: list[FloatArray] = []
         total_idf = 0.0
-        weighted = [(t, float(min(qtf, 3)), True) for t, qtf in q.items()]
-        weighted += [(t, w, False) for t, w in extra.items()]
-        for term, weight, asked in weighted:
+        for term, qtf in q.items():
+            weight = min(qtf, 3)
             idf = self.idf(term)
-            if asked:
-                total_idf += idf * weight
+            total_idf += idf * weight
             posting = self._postings.get(term)
             if posting is None:
                 continue
@@ -194,7 +180,7 @@ class BM25Index(Generic[K]):
                 posting.weights_version = self._version
             slot_parts.append(slots)
             score_parts.append(posting.weights * (weight * idf))
-            idf_parts.append(np.full(slots.shape[0], idf * weight if asked else 0.0))
+            idf_parts.append(np.full(slots.shape[0], idf * weight))
         if not slot_parts:
             return []
         all_slots = np.concatenate(slot_parts)

@@ -61,14 +61,6 @@ CANDIDATES = 50
 LEAD_CAP = 0.3
 """The cosine lead over the runner-up is capped: in a tiny KB every on-topic entry leads by
 a lot, which says little about whether it answers the question."""
-FEEDBACK_DOCS = 0
-FEEDBACK_TERMS = 20
-FEEDBACK_WEIGHT = 1.0
-"""Dense-guided feedback for the hybrid's lexical side: the words that best characterise
-the top ``FEEDBACK_DOCS`` dense hits (tf share x idf) are added to the BM25 query, up to
-``FEEDBACK_TERMS`` of them, each weighted up to ``FEEDBACK_WEIGHT`` of an asked word. It lets
-BM25 reach an entry that says "emulator" for a question that says "simulator", which no
-fusion of two ranked lists can do when BM25 never lists that entry. 0 turns it off."""
 MAX_QUERY_CHARS = 1000
 """Dense encoders read at most a few hundred tokens anyway; longer text only costs time."""
 MAX_PASSAGE_CHARS = 1000
@@ -275,14 +267,8 @@ class HybridSearcher(Generic[K]):
         title_apart: bool = True,
         bm25_k1: float = BM25_K1,
         bm25_b: float = BM25_B,
-        feedback_docs: int = FEEDBACK_DOCS,
-        feedback_terms: int = FEEDBACK_TERMS,
-        feedback_weight: float = FEEDBACK_WEIGHT,
     ) -> None:
         self.fusion = fusion
-        self.feedback_docs = feedback_docs
-        self.feedback_terms = feedback_terms
-        self.feedback_weight = feedback_weight
         self.title_apart = title_apart
         """Embed a title line apart from the whole question (:func:`question_parts`)."""
         if dense_weight is None:
@@ -360,23 +346,6 @@ class HybridSearcher(Generic[K]):
         rows = [enc.encode([part[:limit]], kind="query") for part in parts]
         return enc.name, l2_normalize(np.concatenate(rows, axis=0))
 
-    def feedback_terms_for(self, asked: Sequence[str], ranked: Sequence[K]) -> dict[str, float]:
-        """Words characterising the top ``feedback_docs`` of ``ranked`` that the query lacks,
-        weighted by tf share x idf relative to the strongest (which gets ``feedback_weight``)."""
-        have = set(asked)
-        mass: dict[str, float] = {}
-        for key in ranked[: self.feedback_docs]:
-            counts = self.lexical.terms(key)
-            length = sum(counts.values())
-            for term, tf in counts.items():
-                if term not in have:
-                    mass[term] = mass.get(term, 0.0) + tf / length * self.lexical.idf(term)
-        top = sorted(mass.items(), key=lambda kv: (-kv[1], kv[0]))[: self.feedback_terms]
-        if not top or top[0][1] <= 0:
-            return {}
-        strongest = top[0][1]
-        return {term: self.feedback_weight * v / strongest for term, v in top}
-
     def search(
         self,
         query: str,
@@ -394,8 +363,7 @@ class HybridSearcher(Generic[K]):
             return []
         lang = lang or detect_language(query)
         n = max(k, self.candidates)
-        tokens = tokenize(query)
-        lex = self.lexical.search(tokens, n, exclude) if mode != "dense" else []
+        lex = self.lexical.search(tokenize(query), n, exclude) if mode != "dense" else []
         enc_name: str | None = None
         qvecs = None
         dense_hits = []
@@ -405,12 +373,6 @@ class HybridSearcher(Generic[K]):
             if enc_name is not None and qvecs is not None:
                 space = self._spaces[enc_name]
                 dense_hits = space.index.search(qvecs, n, exclude)
-        # Confidence features read the plain lexical list; fusion may read a widened one.
-        lex_fused = lex
-        if mode == "hybrid" and self.feedback_docs > 0 and dense_hits:
-            expansion = self.feedback_terms_for(tokens, [h.key for h in dense_hits])
-            if expansion:
-                lex_fused = self.lexical.search(tokens, n, exclude, expansion=expansion)
         lex_rank = {h.key: i for i, h in enumerate(lex, start=1)}
         coverage = {h.key: h.coverage for h in lex}
         dense_rank = {h.key: i for i, h in enumerate(dense_hits, start=1)}
@@ -422,7 +384,7 @@ class HybridSearcher(Generic[K]):
             fused = [(h.key, h.score) for h in dense_hits]
         elif self.fusion == "rrf":
             fused = rrf_fuse(
-                [[h.key for h in lex_fused], [h.key for h in dense_hits]],
+                [[h.key for h in lex], [h.key for h in dense_hits]],
                 self.rrf_k,
                 [1.0, self.dense_weight],
             )
@@ -431,7 +393,7 @@ class HybridSearcher(Generic[K]):
                 sum(1 for x in exclude if x in self.lexical) if exclude else 0
             )
             fused = zscore_fuse(
-                [[(h.key, h.score) for h in lex_fused], [(h.key, h.score) for h in dense_hits]],
+                [[(h.key, h.score) for h in lex], [(h.key, h.score) for h in dense_hits]],
                 [1.0, self.dense_weight],
                 [min(n, pool), len(dense_hits)],
             )
