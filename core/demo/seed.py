@@ -19,6 +19,7 @@ from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question
 
 DATA = Path(__file__).resolve().parents[2] / "config" / "demo" / "community.yaml"
+LESSONS = DATA.with_name("lessons.yaml")
 
 NAMES = [
     "alice",
@@ -84,9 +85,16 @@ NAMES = [
 ]
 
 
-def load_demo_data(path: Path = DATA) -> dict[str, Any]:
+def load_demo_data(path: Path = DATA, lessons: Path = LESSONS) -> dict[str, Any]:
+    """The community file, with each course's lesson texts (``lessons.yaml``) where given."""
     with path.open(encoding="utf-8") as fh:
         data: dict[str, Any] = yaml.safe_load(fh)
+    texts: dict[str, list[dict[str, str]]] = {}
+    if lessons.exists():
+        with lessons.open(encoding="utf-8") as fh:
+            texts = yaml.safe_load(fh) or {}
+    for course in data["courses"]:
+        course.setdefault("lessons", texts.get(course["slug"], []))
     return data
 
 
@@ -131,8 +139,9 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
             )
         )
     lessons: dict[int, list[Lesson]] = {}
-    for course in courses:
-        n = 3 + (course.id % 3)
+    for course, spec in zip(courses, data["courses"], strict=True):
+        texts = spec["lessons"]
+        n = len(texts) or 3 + (course.id % 3)
         lessons[course.id] = []
         for k in range(1, (n + 1) // 2 + 1):
             session.add(
@@ -150,9 +159,13 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
                 slug=f"l{i}",
                 module=f"m{(i + 1) // 2}",
                 position=i,
-                title=f"{course.title} — part {i}",
-                title_zh=f"{course.title_zh} — 第 {i} 课",
-                content=f"Part {i} of {course.title}. {course.description}",
+                title=texts[i - 1]["title"] if texts else f"{course.title} — part {i}",
+                title_zh=texts[i - 1].get("title_zh", "")
+                if texts
+                else f"{course.title_zh} — 第 {i} 课",
+                content=texts[i - 1]["content"]
+                if texts
+                else f"Part {i} of {course.title}. {course.description}",
                 url=f"{course.url}/lessons/{i}",
                 duration_minutes=course.duration_minutes // n,
             )

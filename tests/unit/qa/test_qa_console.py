@@ -104,6 +104,21 @@ async def test_the_demo_community_s_course_material_is_in_the_knowledge_base(app
     for e in rows:
         by_source[e.source] = by_source.get(e.source, 0) + 1
     assert by_source["lesson"] >= lessons and by_source["course"] >= courses
-    sql = next(e for e in rows if e.source == "lesson" and e.title.startswith("Intro to SQL"))
+    sql = next(e for e in rows if e.source == "lesson" and e.title.endswith("· Intro to SQL"))
     assert sql.url.startswith("https://learn.example.org/intro-sql/lessons/")  # the lesson link
     assert "sql" in sql.tags
+
+
+async def test_a_demo_member_s_question_is_answered_from_a_lesson(app, qa_encoders, console_bot):
+    """The demo's lessons teach something (config/demo/lessons.yaml), so a how-to question
+    gets the lesson passage that answers it, named by lesson and course, with its source."""
+    from core.demo.seed import seed_demo
+    from core.qa import service
+
+    app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    out = await console_bot.send("/ask how can a python function return two values?", "alice")
+    assert "Functions · Python Basics" in out
+    assert "return total, count" in out and "📄 Source" in out
+    assert "new thread" not in out
