@@ -78,6 +78,10 @@ class Calibration:
     w_coverage: float
     w_agree: float
     w_lead: float
+    related_cosine: float = 0.0
+    """Below this cosine an entry is not even on the question's topic (used to tag threads,
+    not to answer). Set per encoder from off-topic and on-topic questions against the demo
+    community's material (``bench/qa_topics.py``); 0 for encoders without one."""
 
     def probability(self, feats: Sequence[float]) -> float:
         cos, coverage, agree, lead = feats
@@ -96,8 +100,10 @@ class Calibration:
 # E5's cosines sit in a narrow high band, hence a separate fit. Unknown encoders (hashing,
 # tests) use DEFAULT_CALIBRATION.
 CALIBRATIONS: dict[str, Calibration] = {
-    "minilm-l6-v2": Calibration(-5.086, 2.208, 3.11, 1.057, 9.434),
-    "multilingual-e5-small-q4": Calibration(-2.594, -1.252, 3.179, 1.526, 23.59),
+    "minilm-l6-v2": Calibration(-5.086, 2.208, 3.11, 1.057, 9.434, related_cosine=0.28),
+    "multilingual-e5-small-q4": Calibration(
+        -2.594, -1.252, 3.179, 1.526, 23.59, related_cosine=0.87
+    ),
 }
 DEFAULT_CALIBRATION = Calibration(-6.0, 7.0, 3.0, 1.5, 6.0)
 
@@ -200,6 +206,8 @@ class Hit(Generic[K]):
     coverage: float = 0.0
     features: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     """(cosine, idf coverage, both retrievers rank it first, cosine lead over the rest)."""
+    on_topic: bool = True
+    """Close enough to be about the same topic (:attr:`Calibration.related_cosine`)."""
 
 
 class _Rivals(Generic[K]):
@@ -424,6 +432,7 @@ class HybridSearcher(Generic[K]):
                     cosine=cos,
                     coverage=coverage.get(key, 0.0),
                     features=feats,
+                    on_topic=cos >= cal.related_cosine,
                 )
             )
         return out

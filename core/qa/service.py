@@ -450,7 +450,9 @@ def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int =
     """The thread's topics: tags the question itself names (among those its search results
     carry, "SQL" -> ``sql``, "machine learning" -> ``machine-learning``) first, then the tags
     most common among its five closest entries. Curated FAQ entries are often untagged, so
-    the closest five alone can leave a plainly-named topic out."""
+    the closest five alone can leave a plainly-named topic out. Entries too far from the
+    question to share its topic lend it no tags: a question about something the community has
+    no material on gets none, rather than the tags of whatever happened to be nearest."""
     words = set(tokenize(question)) if question else set()
     named: dict[str, None] = {}
     for r in results:
@@ -460,7 +462,8 @@ def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int =
                 named[tag] = None
     counts: Counter[str] = Counter()
     for r in results[:5]:
-        counts.update(r.item.tags)
+        if r.hit.on_topic:
+            counts.update(r.item.tags)
     ranked = [*named, *(t for t, _ in counts.most_common() if t not in named)]
     return ranked[:limit]
 

@@ -109,16 +109,36 @@ async def test_the_demo_community_s_course_material_is_in_the_knowledge_base(app
     assert "sql" in sql.tags
 
 
-async def test_a_demo_member_s_question_is_answered_from_a_lesson(app, qa_encoders, console_bot):
-    """The demo's lessons teach something (config/demo/lessons.yaml), so a how-to question
-    gets the lesson passage that answers it, named by lesson and course, with its source."""
+async def _demo(app: Any, qa_encoders: Any) -> None:
     from core.demo.seed import seed_demo
     from core.qa import service
 
     app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
     async with app.services.session_factory() as s, s.begin():
         await seed_demo(s, app.services.clock)
+
+
+async def test_a_demo_member_s_question_is_answered_from_a_lesson(app, qa_encoders, console_bot):
+    """The demo's lessons teach something (config/demo/lessons.yaml), so a how-to question
+    gets the lesson passage that answers it, named by lesson and course, with its source."""
+    await _demo(app, qa_encoders)
     out = await console_bot.send("/ask how can a python function return two values?", "alice")
     assert "Functions · Python Basics" in out
     assert "return total, count" in out and "📄 Source" in out
     assert "new thread" not in out
+
+
+async def test_a_thread_is_tagged_only_with_topics_the_community_shares(
+    app, qa_encoders, console_bot
+):
+    """An unanswered SQL question is tagged #sql; a question about something the community
+    has no material on is not tagged with whatever happened to be nearest."""
+    await _demo(app, qa_encoders)
+    sql = await console_bot.send("/ask How do I find customers who have no orders?", "alice")
+    assert re.search(r"new thread #\d+: .* #sql", sql), sql
+    off = await console_bot.send("/ask Where can I get the best pizza in Rome?", "alice")
+    assert re.search(
+        r"new thread #\d+: Where can I get the best pizza in Rome\? #question$", off, re.M
+    ), off
+    zh = await console_bot.send("/ask 罗马哪里的披萨最好吃？", "xiaoming")
+    assert re.search(r"new thread #\d+: 罗马哪里的披萨最好吃？ #question$", zh, re.M), zh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -489,6 +490,17 @@ def test_thread_topics_put_what_the_question_names_first():
         "python",
         "git",
     ]
+
+
+def test_entries_off_the_question_s_topic_lend_it_no_tags():
+    far = [
+        service.SearchResult(r.item, r.score, r.confidence, replace(r.hit, on_topic=False))
+        for r in (_result(1, "sql", "databases"), _result(2, "python"))
+    ]
+    assert service.topic_tags(far, "what does quantum entanglement mean?") == []
+    # A tag the question names still counts, however far its entry is.
+    assert service.topic_tags(far, "can SQL model quantum entanglement?") == ["sql"]
+    assert service.topic_tags([*far, _result(3, "physics")], "what is entanglement?") == ["physics"]
 
 
 async def _kb_upload(app, user: str, name: str, data: bytes, too_large: str = ""):
