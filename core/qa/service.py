@@ -300,13 +300,43 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
     )
     ctx.session.add(question)
     await ctx.session.flush()
-    ctx.session.add(points_action(ctx.member.id, "question_asked", now, question.id))
+    asked = points_action(ctx.member.id, "question_asked", now, question.id)
+    ctx.session.add(asked)
 
     threshold = await current_threshold(ctx.session)
     results = await _related(ctx, state, text, lang)
     if results and results[0].confidence >= threshold:
         return replies + await _answer(ctx, question, results[0])
-    return replies + await _link_or_escalate(ctx, state, question, results, threshold)
+    unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
+    if own:  # asking one's own open question again is not a new question (nor new points)
+        for row in (asked, question):
+            if row in ctx.session.new:
+                ctx.session.expunge(row)
+            else:
+                await ctx.session.delete(row)
+    return replies + unanswered
+
+
+async def _link_or_escalate(
+    ctx: Context,
+    state: QAState,
+    question: Question,
+    results: Sequence[SearchResult],
+    threshold: float,
+) -> tuple[list[AnyReply], bool]:
+    """No good answer: link to an open thread on the same question, else open one. Also
+    says whether that thread is the asker's own (asked again, not by another member)."""
+    dup = await find_open_duplicate(
+        ctx, state, question.text, question.lang, threshold, question.id, results
+    )
+    if dup is None:
+        return await escalate(ctx, question, results), False
+    question.status = "linked"
+    thread, other = dup
+    if other.member_id == ctx.member.id:
+        text = ctx.t("qa.own_duplicate", question=excerpt(other.text, 200), id=other.id)
+        return [Reply(text, _thread_button(ctx, thread))], True
+    return _link(ctx, question, thread, other), False
 
 
 async def _related(ctx: Context, state: QAState, text: str, lang: Language) -> list[SearchResult]:
@@ -316,28 +346,22 @@ async def _related(ctx: Context, state: QAState, text: str, lang: Language) -> l
     return await _active_only(ctx.session, results)
 
 
-async def _link_or_escalate(
-    ctx: Context,
-    state: QAState,
-    question: Question,
-    results: Sequence[SearchResult],
-    threshold: float,
-) -> list[AnyReply]:
-    """No good answer: link to an open thread on the same question, else open one."""
-    text, lang = question.text, question.lang
-    dup = await find_open_duplicate(ctx, state, text, lang, threshold, question.id, results)
-    if dup is not None:
-        thread, other = dup
-        question.status = "linked"
-        go = [[ButtonSpec(ctx.t("qa.btn_thread"), url=thread.url)]] if thread.url else []
-        linked: list[AnyReply] = [
-            Reply(ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=other.id), go)
-        ]
-        where = _thread_chat(thread)
-        if where is not None:
-            linked.append(Reply(ctx.t("qa.duplicate_posted", question=text), to=where))
-        return linked
-    return await escalate(ctx, question, results)
+def _thread_button(ctx: Context, thread: Thread) -> list[list[ButtonSpec]]:
+    return [[ButtonSpec(ctx.t("qa.btn_thread"), url=thread.url)]] if thread.url else []
+
+
+def _link(ctx: Context, question: Question, thread: Thread, other: Question) -> list[AnyReply]:
+    """Tell the asker which open thread asks the same, and tell the thread."""
+    linked: list[AnyReply] = [
+        Reply(
+            ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=other.id),
+            _thread_button(ctx, thread),
+        )
+    ]
+    where = _thread_chat(thread)
+    if where is not None:
+        linked.append(Reply(ctx.t("qa.duplicate_posted", question=question.text), to=where))
+    return linked
 
 
 async def _active_only(session: AsyncSession, results: list[SearchResult]) -> list[SearchResult]:
@@ -944,7 +968,7 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
         await state.sync(ctx.session)
         results = await _related(ctx, state, question.text, detect_language(question.text))
         threshold = await current_threshold(ctx.session)
-        escalated = await _link_or_escalate(ctx, state, question, results, threshold)
+        escalated, _ = await _link_or_escalate(ctx, state, question, results, threshold)
         return [Reply(ctx.t("qa.sorry_escalating")), *escalated]
     return [Reply(ctx.t("qa.thanks_feedback"))]
 

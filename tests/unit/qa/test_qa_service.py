@@ -14,6 +14,7 @@ from core.qa import service
 from core.qa.hybrid import Hit
 from core.qa.index import KBItem
 from core.replies import OpenThread, Reply
+from models.interaction import Interaction
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
 from models.qa_extra import QAFeedback
@@ -183,6 +184,46 @@ async def test_duplicate_of_open_thread_is_linked(qa_app):
     async with qa_app.services.session_factory() as s:
         n = (await s.execute(select(func.count()).select_from(Thread))).scalar_one()
         assert n == 1
+
+
+async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app):
+    """The asker is not "another member": no second question, no post in the thread, no
+    points for asking twice; just where the first one is being discussed."""
+    out = await send(
+        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+    )
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    forum = Chat("console", "forum", "forum", "79")
+    link = "https://t.me/c/1555000111/79"
+    await qa_app.router.dispatch(
+        ThreadOpened(
+            _actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t79", url=link
+        )
+    )
+    out = await send(qa_app, "erin", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    assert not [r for r in out if isinstance(r, OpenThread)]
+    assert [r.to for r in out if isinstance(r, Reply)] == [None]  # nothing posted in the thread
+    told = _texts(out)
+    assert f"You already asked this, and it is still open in thread #{qid}" in told
+    assert f"/solved {qid}" in told and "Another member" not in told
+    assert [b.url for r in out if isinstance(r, Reply) for row in r.buttons for b in row] == [link]
+    erin = await _member_id(qa_app, "erin")
+    async with qa_app.services.session_factory() as s:
+        asked = (
+            await s.execute(select(func.count()).where(Question.member_id == erin))
+        ).scalar_one()
+        points = (
+            await s.execute(
+                select(func.count()).where(
+                    Interaction.member_id == erin, Interaction.kind == "question_asked"
+                )
+            )
+        ).scalar_one()
+    assert (asked, points) == (1, 1)
+    # Someone else asking it is still linked, and the thread hears about it.
+    out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    assert "already being discussed" in _texts(out)
+    assert any(isinstance(r, Reply) and r.to == forum for r in out)
 
 
 async def test_an_unrelated_question_is_not_swallowed_by_an_open_thread(qa_app):
