@@ -895,7 +895,37 @@ async def _accept(
     ctx.session.add(entry)
     await ctx.session.flush()
     state_for(ctx.services).apply(entry)
-    return [Reply(ctx.t("qa.solved", id=question.id, entry=entry.id))]
+    out: list[AnyReply] = [Reply(ctx.t("qa.solved", id=question.id, entry=entry.id))]
+    return out + await _tell_solved(ctx, thread, question, answer.member_id)
+
+
+async def _tell_solved(
+    ctx: Context, thread: Thread, question: Question, answerer_id: int | None
+) -> list[AnyReply]:
+    """The thread hears it is solved (when /solved came from elsewhere), and the member
+    whose answer was accepted is told, unless they closed it themselves."""
+    out: list[AnyReply] = []
+    names = await _names(ctx.session, [answerer_id])
+    where = _thread_chat(thread)
+    if where is not None and await _thread_here(ctx) is None:
+        told = ctx.t("qa.solved_in_thread", name=names.get(answerer_id or -1, "?"))
+        out.append(Reply(told, to=where))
+    answerer = await ctx.session.get(Member, answerer_id) if answerer_id is not None else None
+    if answerer is not None and answerer.id not in (ctx.member.id, question.member_id):
+        go = (
+            [[ButtonSpec(translate(answerer.locale, "qa.btn_thread"), url=thread.url)]]
+            if thread.url
+            else []
+        )
+        text = translate(
+            answerer.locale,
+            "qa.your_answer_accepted",
+            name=ctx.member.display_name,
+            question=excerpt(question.text, 80),
+            id=question.id,
+        )
+        out.append(Reply(text, go, member_id=answerer.id))
+    return out
 
 
 def points_action(member_id: int, kind: str, at: datetime, question_id: int) -> Interaction:

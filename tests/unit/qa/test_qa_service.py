@@ -261,6 +261,15 @@ async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
     assert "Only the person who asked" in _texts(refused)
     ok = await send(qa_app, "erin", "/solved", chat=forum)
     assert "is solved" in _texts(ok)
+    assert not [r for r in ok if isinstance(r, Reply) and r.to == forum]  # said there already
+    gina = await _member_id(qa_app, "gina")
+    told = [r for r in ok if isinstance(r, Reply) and r.member_id == gina]
+    assert [r.text for r in told] == [
+        "✅ Erin accepted your answer to “How do I connect my Raspberry Pi to the lab "
+        f"oscilloscope?” (question #{qid}). It is now in the knowledge base, so the next "
+        "member who asks gets it right away."
+    ]
+    assert [b.url for row in told[0].buttons for b in row] == [link]
     async with qa_app.services.session_factory() as s:
         ans = (await s.execute(select(Answer).where(Answer.accepted.is_(True)))).scalar_one()
         assert "pyvisa" in ans.text
@@ -270,6 +279,45 @@ async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
     # The answer links to the thread it came from.
     urls = [b.url for r in again if isinstance(r, Reply) for row in r.buttons for b in row]
     assert link in urls
+
+
+async def test_a_thread_solved_from_elsewhere_is_told_so(qa_app):
+    """/solved N from a private chat: the thread says it is solved and whose answer won; a
+    member who closes a thread on their own words gets no message about it."""
+    out = await send(
+        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+    )
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    forum = Chat("console", "forum", "forum", "89")
+    await qa_app.router.dispatch(
+        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t89")
+    )
+    await send(qa_app, "gina", "Use pyvisa.", chat=forum)
+    await send(qa_app, "hank", "Or the vendor's VISA library.", chat=forum)
+    picked = await send(qa_app, "erin", f"/solved {qid}")
+    assert "Which answer solved" in _texts(picked)
+    press = next(
+        b.data
+        for r in picked
+        if isinstance(r, Reply)
+        for row in r.buttons
+        for b in row
+        if b.label.endswith("Hank")
+    )
+    ok = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin", "private"), uuid.uuid4().hex, data=press)
+    )
+    in_thread = [r.text for r in ok if isinstance(r, Reply) and r.to == forum]
+    assert in_thread == ["✅ Solved: Hank's answer was accepted and is now in the knowledge base."]
+    hank, gina = await _member_id(qa_app, "hank"), await _member_id(qa_app, "gina")
+    assert [r.member_id for r in ok if isinstance(r, Reply) and r.member_id] == [hank]
+    assert gina not in [getattr(r, "member_id", None) for r in ok]
+    # Closed on the asker's own words: nobody else's answer was accepted, so no message.
+    out = await send(qa_app, "erin", "/ask Why does my qiskit transpiler job hang forever?")
+    qid2 = next(r for r in out if isinstance(r, OpenThread)).question_id
+    own = await send(qa_app, "erin", f"/solved {qid2} Upgrade qiskit, it was a bug.")
+    assert "is solved" in _texts(own)
+    assert not [r for r in own if isinstance(r, Reply) and r.member_id]
 
 
 async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
