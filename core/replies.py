@@ -96,6 +96,16 @@ class OpenThread:
 
 
 @dataclass(frozen=True)
+class CloseThread:
+    """A question's discussion thread is solved: show it in the thread's name (``title``,
+    e.g. "✅ …") and, where the platform has such a state, mark it done (Discord: archived,
+    with a forum's "solved" tag when it has one). Posting in it stays possible."""
+
+    where: Chat
+    title: str
+
+
+@dataclass(frozen=True)
 class Invoice:
     title: str
     description: str
@@ -152,6 +162,7 @@ AnyReply = (
     | SubscriptionInvite
     | ApproveJoin
     | OpenThread
+    | CloseThread
     | Invoice
     | AnswerPreCheckout
     | Photo

@@ -29,6 +29,7 @@ from core.replies import (
     AnyReply,
     ApproveJoin,
     ButtonSpec,
+    CloseThread,
     Document,
     Invite,
     Invoice,
@@ -243,6 +244,8 @@ class ConsoleAdapter:
                     lines.append(f"   ↳ invited {await self._name(mid)}")
                 lines.append(f"   (post in it: /in {n} TEXT; the asker closes it: /in {n} /solved)")
                 lines += await self._opened(r)
+            elif isinstance(r, CloseThread):
+                lines.append(f"🧵 thread #{r.where.thread_id} renamed “{r.title}”")
             elif isinstance(r, Invoice):
                 amount = r.amount if r.currency == "XTR" else f"{r.amount / 100:.2f}"
                 lines.append(f"🧾 invoice: {r.title} — {amount} {r.currency}")

@@ -17,6 +17,7 @@ from core.i18n import translate
 from core.replies import (
     AnyReply,
     ButtonSpec,
+    CloseThread,
     Document,
     Invite,
     Invoice,
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from bot.wiring import App
 
 log = logging.getLogger("syllabot.discord")
+
+SOLVED_TAGS = frozenset({"solved", "resolved", "answered", "✅ solved", "已解决"})
+"""A forum tag with one of these names (any case) marks a solved question's post."""
 
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 UNKNOWN_MEMBER = 10007
@@ -111,6 +115,8 @@ class Executor:
             await self._kick(r)
         elif isinstance(r, OpenThread):
             await self._open_thread(r, origin)
+        elif isinstance(r, CloseThread):
+            await self._close_thread(r)
         elif isinstance(r, (Photo, Document)):
             file = discord.File(io.BytesIO(r.data), filename=r.filename)
             await self._answer(origin, r.caption, "plain", [], files=[file])
@@ -307,6 +313,25 @@ class Executor:
             await thread.send(ping, allowed_mentions=mentions)
         await self._report_thread(r, origin, where, thread)
 
+    async def _close_thread(self, r: CloseThread) -> None:
+        """Rename and archive a solved thread; a forum's "solved" tag goes on it when the
+        forum has one. Archived threads reopen when someone posts, so nothing is locked."""
+        if not r.where.thread_id:
+            return
+        thread = self.client.get_channel(int(r.where.thread_id))
+        if thread is None:
+            thread = await self.client.fetch_channel(int(r.where.thread_id))
+        if not isinstance(thread, discord.Thread):
+            log.info("channel %s is not a thread; nothing to close", r.where.thread_id)
+            return
+        if not isinstance(thread.parent, discord.ForumChannel):
+            await thread.edit(name=r.title[:100], archived=True)
+            return
+        tags = list(thread.applied_tags)
+        solved = [t for t in thread.parent.available_tags if t.name.lower() in SOLVED_TAGS]
+        tags += [t for t in solved[:1] if t not in tags]
+        await thread.edit(name=r.title[:100], archived=True, applied_tags=tags[:5])
+
     async def _report_thread(
         self, r: OpenThread, origin: Origin, where: Chat, thread: discord.Thread
     ) -> None:
@@ -348,6 +373,8 @@ class Executor:
 def _platform_of(r: AnyReply) -> str | None:
     if isinstance(r, (Invite, Kick, MemberTag)):
         return r.platform
+    if isinstance(r, CloseThread):
+        return r.where.platform
     if isinstance(r, (Reply, OpenThread)) and r.to is not None:
         return r.to.platform
     return None

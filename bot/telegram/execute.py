@@ -25,6 +25,7 @@ from core.replies import (
     AnyReply,
     ApproveJoin,
     ButtonSpec,
+    CloseThread,
     Document,
     Invite,
     Invoice,
@@ -149,6 +150,15 @@ class Executor:
             )
         elif isinstance(r, OpenThread):
             await self._thread(r, here, origin)
+        elif isinstance(r, CloseThread):
+            if r.where.platform != PLATFORM:
+                return False
+            if r.where.thread_id:  # a topic in the forum; no forum: nothing to rename
+                await self.bot.edit_forum_topic(
+                    chat_arg(r.where.chat_id),
+                    int(r.where.thread_id),
+                    name=r.title[:TOPIC_NAME_LIMIT],
+                )
         elif isinstance(r, RefundStars):
             await self.bot.refund_star_payment(int(r.platform_user_id), r.charge_id)
         elif isinstance(r, StopStarSubscription):

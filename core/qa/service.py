@@ -45,7 +45,7 @@ from core.qa.kbfile import (
 from core.qa.threshold import tune_threshold
 from core.qa.tokenize import Language, detect_language, tokenize, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
-from core.replies import AnyReply, ButtonSpec, OpenThread, Reply
+from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -910,6 +910,8 @@ async def _tell_solved(
     if where is not None and await _thread_here(ctx) is None:
         told = ctx.t("qa.solved_in_thread", name=names.get(answerer_id or -1, "?"))
         out.append(Reply(told, to=where))
+    if where is not None:
+        out.append(CloseThread(where, f"✅ {excerpt(question.text, 90)}"))
     answerer = await ctx.session.get(Member, answerer_id) if answerer_id is not None else None
     if answerer is not None and answerer.id not in (ctx.member.id, question.member_id):
         go = (

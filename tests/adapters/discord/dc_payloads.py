@@ -16,6 +16,7 @@ PLAN_ROLE = 1200000000000000021
 HIGH_ROLE = 1200000000000000022
 TAG_SQL = 1200000000000000030
 TAG_PY = 1200000000000000031
+TAG_SOLVED = 1200000000000000032
 SKU_ID = 1200000000000000040
 
 MANAGE_GUILD = 1 << 5
@@ -116,6 +117,13 @@ def guild(
                         "moderated": False,
                         "emoji_id": None,
                         "emoji_name": None,
+                    },
+                    {
+                        "id": str(TAG_SOLVED),
+                        "name": "Solved",
+                        "moderated": True,
+                        "emoji_id": None,
+                        "emoji_name": "✅",
                     },
                 ],
                 "default_reaction_emoji": None,

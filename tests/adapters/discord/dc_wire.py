@@ -383,11 +383,22 @@ class DiscordWire:
                     "locked": False,
                 },
             }
+            self.channels[int(thread["id"])] = dict(thread)  # GET and PATCH it later
             if "message" in body:
                 thread["message"] = self.message(thread["id"], body["message"])
             return thread
         if (m, t) == ("GET", "/channels/{}"):
             return self.channels[int(ids[0])]
+        if (m, t) == ("PATCH", "/channels/{}"):
+            channel = self.channels[int(ids[0])]
+            meta = dict(channel.get("thread_metadata") or {})
+            for key in ("archived", "locked", "auto_archive_duration"):
+                if key in body:
+                    meta[key] = body[key]
+            channel.update({k: v for k, v in body.items() if k in ("name", "applied_tags")})
+            if meta:
+                channel["thread_metadata"] = meta
+            return channel
         if m in ("PUT", "DELETE"):
             return None
         raise AssertionError(f"wire has no canned answer for {call.route}")

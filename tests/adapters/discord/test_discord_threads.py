@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.discord.execute import Origin
 from core.events import Actor, Chat
-from core.replies import OpenThread
+from core.replies import CloseThread, OpenThread
 from core.router import COMMANDS, load_features
 from models.member import Account
 
@@ -51,6 +51,35 @@ async def test_forum_channel_gets_a_tagged_post_and_the_expert_is_pinged(discord
     assert "<@901>" in ping.body["content"]
     assert ping.body["allowed_mentions"] == {"parse": ["users"]}
     assert ping.url.split("/channels/")[1].split("/")[0] != str(P.FORUM_CHANNEL)  # inside
+
+
+async def test_a_solved_forum_post_is_renamed_tagged_solved_and_archived(discord_bot):
+    forum = Chat("discord", str(P.FORUM_CHANNEL), "forum")
+    opened = OpenThread(3, "Why is my JOIN slow?", "Why is my JOIN slow?", ["sql"], to=forum)
+    await discord_bot.client.executor.run([opened], Origin(actor=_asker()))
+    thread_id = next(c for c in discord_bot.wire.calls if c.route == THREADS).response["id"]
+    n = len(discord_bot.wire.calls)
+    where = Chat("discord", str(P.FORUM_CHANNEL), "forum", thread_id=str(thread_id))
+    await discord_bot.client.executor.run([CloseThread(where, "✅ Why is my JOIN slow?")])
+    (edit,) = [c for c in discord_bot.since(n) if c.method == "PATCH"]
+    assert f"/channels/{thread_id}" in edit.url
+    assert edit.body["name"] == "✅ Why is my JOIN slow?" and edit.body["archived"] is True
+    # The topic tag it had stays; the forum's own "Solved" tag is added.
+    assert edit.body["applied_tags"] == [str(P.TAG_SQL), str(P.TAG_SOLVED)]
+    discord_bot.wire.assert_spec_clean()
+
+
+async def test_a_solved_thread_in_a_text_channel_is_renamed_and_archived(discord_bot):
+    origin = Origin(chat=Chat("discord", str(P.HELP_CHANNEL), "group"), actor=_asker())
+    await discord_bot.client.executor.run([OpenThread(4, "Pivot?", "How to pivot?")], origin)
+    made = next(c for c in discord_bot.wire.calls if c.route == THREADS)
+    thread_id = made.response["id"]
+    n = len(discord_bot.wire.calls)
+    where = Chat("discord", str(P.HELP_CHANNEL), "group", thread_id=str(thread_id))
+    await discord_bot.client.executor.run([CloseThread(where, "✅ Pivot?")])
+    (edit,) = [c for c in discord_bot.since(n) if c.method == "PATCH"]
+    assert edit.body == {"name": "✅ Pivot?", "archived": True}
+    assert made.url.endswith(f"/channels/{P.HELP_CHANNEL}/threads")
 
 
 async def test_text_channel_gets_a_public_thread_with_the_question_inside(discord_bot, texts):

@@ -13,6 +13,7 @@ from core.replies import (
     AnswerPreCheckout,
     ApproveJoin,
     ButtonSpec,
+    CloseThread,
     Document,
     Invite,
     Invoice,
@@ -177,6 +178,18 @@ async def test_open_thread_creates_a_forum_topic_and_posts_inside_it(tg, wire, a
     assert post["chat_id"] == FORUM_ID and post["message_thread_id"] > 1
     assert "&lt;and&gt;" in post["text"] and 'href="tg://user?id=6161"' in post["text"]
     assert "#sql #joins" in post["text"]
+
+
+async def test_a_solved_topic_is_renamed(tg, wire):
+    topic = Chat("telegram", str(FORUM_ID), "forum", thread_id="57")
+    await tg.executor.run([CloseThread(topic, "✅ Why does my LEFT JOIN drop rows?")], origin())
+    (edit,) = wire.calls
+    assert edit.method == "editForumTopic"
+    assert (edit["chat_id"], edit["message_thread_id"]) == (FORUM_ID, 57)
+    assert edit["name"] == "✅ Why does my LEFT JOIN drop rows?"
+    # No topic (the discussion happened in the group itself): nothing to rename.
+    await tg.executor.run([CloseThread(Chat("telegram", str(GROUP_ID), "group"), "✅ x")])
+    assert len(wire.calls) == 1
 
 
 async def test_topic_link_is_kept_for_the_thread(tg, wire, app):

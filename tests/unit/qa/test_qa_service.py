@@ -13,7 +13,7 @@ from core.events import Actor, Button, Chat, Command, Message, ThreadOpened, Upl
 from core.qa import service
 from core.qa.hybrid import Hit
 from core.qa.index import KBItem
-from core.replies import OpenThread, Reply
+from core.replies import CloseThread, OpenThread, Reply
 from models.interaction import Interaction
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
@@ -262,6 +262,9 @@ async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
     ok = await send(qa_app, "erin", "/solved", chat=forum)
     assert "is solved" in _texts(ok)
     assert not [r for r in ok if isinstance(r, Reply) and r.to == forum]  # said there already
+    # The thread itself shows it is solved (Telegram topic / Discord thread renamed).
+    title = "✅ How do I connect my Raspberry Pi to the lab oscilloscope?"
+    assert [r for r in ok if isinstance(r, CloseThread)] == [CloseThread(forum, title)]
     gina = await _member_id(qa_app, "gina")
     told = [r for r in ok if isinstance(r, Reply) and r.member_id == gina]
     assert [r.text for r in told] == [
