@@ -33,6 +33,9 @@ class KBItem:
     url: str = ""
     source: str = "faq"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    family: str = ""
+    """The source this entry is part of: ``course:7`` for course 7's overview and its
+    lessons' passages (see :func:`specific_first`). Empty: its own."""
 
     def lexical_text(self, include_answer: bool) -> str:
         # The title is repeated: it is the best summary of what the entry answers.
@@ -64,6 +67,31 @@ class SearchResult:
     @property
     def id(self) -> str:
         return self.item.id
+
+
+SPECIFIC_WITHIN = 5
+"""How far down the list :func:`specific_first` looks for a course's closer lesson."""
+
+
+def specific_first(results: list[SearchResult]) -> list[SearchResult]:
+    """When the first hit is a course's overview and a passage of one of that course's
+    lessons, among the next few, is closer to the question, that passage goes first: the
+    overview says what the course covers, the lesson says how (BM25 likes overviews, which
+    repeat the course's title and name every topic in it)."""
+    if not results or results[0].item.source != "course" or not results[0].item.family:
+        return results
+    top = results[0]
+    closer = [
+        r
+        for r in results[1:SPECIFIC_WITHIN]
+        if r.item.family == top.item.family
+        and r.item.source == "lesson"
+        and r.hit.cosine > top.hit.cosine
+    ]
+    if not closer:
+        return results
+    best = max(closer, key=lambda r: r.hit.cosine)
+    return [best, *(r for r in results if r is not best)]
 
 
 class KnowledgeIndex:
@@ -129,11 +157,13 @@ class KnowledgeIndex:
     ) -> list[SearchResult]:
         excl = frozenset(exclude) if exclude else None
         hits = self.searcher.search(query, k, lang=lang, mode=mode, exclude=excl)
-        return [
-            SearchResult(self._items[h.key], h.score, h.confidence, h)
-            for h in hits
-            if h.key in self._items
-        ]
+        return specific_first(
+            [
+                SearchResult(self._items[h.key], h.score, h.confidence, h)
+                for h in hits
+                if h.key in self._items
+            ]
+        )
 
     def is_confident(self, results: Sequence[SearchResult]) -> bool:
         return bool(results) and results[0].confidence >= self.threshold

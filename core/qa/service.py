@@ -112,6 +112,7 @@ def default_encoders() -> dict[str, TextEncoder]:
 
 
 def entry_item(row: KBEntry) -> KBItem:
+    course = course_id_of(row.source, row.source_ref)
     return KBItem(
         id=str(row.id),
         title=row.title,
@@ -121,6 +122,7 @@ def entry_item(row: KBEntry) -> KBItem:
         url=row.url or "",
         source=row.source,
         tags=tuple(row.tags or ()),
+        family=f"course:{course}" if course is not None else "",
     )
 
 

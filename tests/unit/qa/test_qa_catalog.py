@@ -188,3 +188,36 @@ def test_chunks_keep_paragraphs_and_bound_size():
     assert "short para" in chunks[1] or "short para" in chunks[0]
     assert sum(c.count("x") for c in chunks) == 3000
     assert chunk_text("") == []
+
+
+def _hit(id_: str, source: str, cosine: float, family: str = ""):
+    from core.qa.hybrid import Hit
+    from core.qa.index import KBItem, SearchResult
+
+    item = KBItem(id=id_, title=id_, source=source, family=family)
+    return SearchResult(item, 1.0, 0.2, Hit(id_, 1.0, 0.2, cosine=cosine))
+
+
+def test_a_course_overview_gives_way_to_its_closer_lesson():
+    from core.qa.index import specific_first
+
+    overview = _hit("1", "course", 0.51, "course:1")
+    where = _hit("4", "lesson", 0.54, "course:1")  # "Filtering rows with WHERE"
+    other = _hit("9", "lesson", 0.60, "course:2")  # another course's lesson
+    thread = _hit("7", "thread", 0.50)
+    assert [r.id for r in specific_first([overview, thread, where, other])] == ["4", "1", "7", "9"]
+    # Only a lesson of the same course, and only a closer one, takes the overview's place.
+    farther = _hit("5", "lesson", 0.40, "course:1")
+    assert [r.id for r in specific_first([overview, other, farther])] == ["1", "9", "5"]
+    assert [r.id for r in specific_first([thread, where])] == ["7", "4"]
+
+
+async def test_kb_find_lists_the_lesson_that_says_how_before_its_course(app, qa_encoders):
+    from core.demo.seed import seed_demo
+
+    app.services.extras[service.STATE_KEY] = QAState(qa_encoders)
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    out = _texts(await send(app, "mod", "/kb find how do I filter rows in SQL?"))
+    first = out.splitlines()[1]
+    assert "[lesson] Filtering rows with WHERE · Intro to SQL" in first, out
