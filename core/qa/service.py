@@ -726,19 +726,21 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     asker = await ctx.session.get(Member, question.member_id)
     if asker is None:
         return []
+    return [_thread_dm(asker, "qa.answered_you", ctx.member.display_name, thread, question)]
+
+
+def _thread_dm(member: Member, key: str, by: str, thread: Thread, question: Question) -> Reply:
+    """A private message about a question's thread, in the member's language, with a button
+    to the thread when it has a link."""
     go = (
-        [[ButtonSpec(translate(asker.locale, "qa.btn_thread"), url=thread.url)]]
+        [[ButtonSpec(translate(member.locale, "qa.btn_thread"), url=thread.url)]]
         if thread.url
         else []
     )
-    told = translate(
-        asker.locale,
-        "qa.answered_you",
-        name=ctx.member.display_name,
-        question=excerpt(question.text, 80),
-        id=question.id,
+    text = translate(
+        member.locale, key, name=by, question=excerpt(question.text, 80), id=question.id
     )
-    return [Reply(told, go, member_id=asker.id)]
+    return Reply(text, go, member_id=member.id)
 
 
 SOLVED_CHOICES = 5
@@ -916,19 +918,8 @@ async def _tell_solved(
         out.append(CloseThread(where, f"✅ {excerpt(question.text, 90)}"))
     answerer = await ctx.session.get(Member, answerer_id) if answerer_id is not None else None
     if answerer is not None and answerer.id not in (ctx.member.id, question.member_id):
-        go = (
-            [[ButtonSpec(translate(answerer.locale, "qa.btn_thread"), url=thread.url)]]
-            if thread.url
-            else []
-        )
-        text = translate(
-            answerer.locale,
-            "qa.your_answer_accepted",
-            name=ctx.member.display_name,
-            question=excerpt(question.text, 80),
-            id=question.id,
-        )
-        out.append(Reply(text, go, member_id=answerer.id))
+        by = ctx.member.display_name
+        out.append(_thread_dm(answerer, "qa.your_answer_accepted", by, thread, question))
     return out
 
 

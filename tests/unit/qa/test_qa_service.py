@@ -39,6 +39,22 @@ def _texts(replies) -> str:
     return "\n".join(r.text for r in replies if isinstance(r, Reply))
 
 
+OSCILLOSCOPE = "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
+
+
+async def _thread_for(app, user: str, ask: str, topic: str, url: str = "") -> tuple[int, Chat]:
+    """``ask`` opens a thread; the platform reports it opened as forum topic ``topic``."""
+    out = await send(app, user, ask)
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    forum = Chat("console", "forum", "forum", topic)
+    await app.router.dispatch(
+        ThreadOpened(
+            _actor(user), forum, uuid.uuid4().hex, question_id=qid, thread_ref=f"t{topic}", url=url
+        )
+    )
+    return qid, forum
+
+
 async def _member_id(app, user: str) -> int:
     async with app.services.session_factory() as s:
         return (
@@ -189,17 +205,8 @@ async def test_duplicate_of_open_thread_is_linked(qa_app):
 async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app):
     """The asker is not "another member": no second question, no post in the thread, no
     points for asking twice; just where the first one is being discussed."""
-    out = await send(
-        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
-    )
-    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
-    forum = Chat("console", "forum", "forum", "79")
     link = "https://t.me/c/1555000111/79"
-    await qa_app.router.dispatch(
-        ThreadOpened(
-            _actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t79", url=link
-        )
-    )
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "79", link)
     out = await send(qa_app, "erin", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
     assert not [r for r in out if isinstance(r, OpenThread)]
     assert [r.to for r in out if isinstance(r, Reply)] == [None]  # nothing posted in the thread
@@ -243,17 +250,8 @@ async def test_an_unrelated_question_is_not_swallowed_by_an_open_thread(qa_app):
 
 
 async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
-    out = await send(
-        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
-    )
-    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
-    forum = Chat("console", "forum", "forum", "88")
     link = "https://t.me/c/1555000111/88"
-    await qa_app.router.dispatch(
-        ThreadOpened(
-            _actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t88", url=link
-        )
-    )
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "88", link)
     await send(
         qa_app, "gina", "Use the USB-TMC driver and pyvisa to talk to the scope.", chat=forum
     )
@@ -287,14 +285,7 @@ async def test_solved_adds_answer_to_kb_for_the_next_query(qa_app):
 async def test_a_thread_solved_from_elsewhere_is_told_so(qa_app):
     """/solved N from a private chat: the thread says it is solved and whose answer won; a
     member who closes a thread on their own words gets no message about it."""
-    out = await send(
-        qa_app, "erin", "/ask How do I connect my Raspberry Pi to the lab oscilloscope?"
-    )
-    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
-    forum = Chat("console", "forum", "forum", "89")
-    await qa_app.router.dispatch(
-        ThreadOpened(_actor("erin"), forum, uuid.uuid4().hex, question_id=qid, thread_ref="t89")
-    )
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "89")
     await send(qa_app, "gina", "Use pyvisa.", chat=forum)
     await send(qa_app, "hank", "Or the vendor's VISA library.", chat=forum)
     picked = await send(qa_app, "erin", f"/solved {qid}")
