@@ -1229,7 +1229,8 @@ async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
 
 async def sweep_stale(services: Services) -> list[AnyReply]:
     """Bump open threads quiet for STALE_AFTER once; after another STALE_AFTER, mark them
-    stale and list them for moderators."""
+    stale and list them for moderators. While the community has no moderator to tell (none
+    has a role or has talked to the bot yet), they stay open, to be listed once one has."""
     now = services.clock.now()
     after = timedelta(
         hours=float(_setting(services, "qa_stale_hours", STALE_AFTER.total_seconds() / 3600))
@@ -1238,6 +1239,7 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
 
     async with services.session_factory() as s, s.begin():
         threads = (await s.execute(select(Thread).where(Thread.status == "open"))).scalars().all()
+        staff = await moderators(s, services) if threads else []
         stale: list[tuple[Thread, Question]] = []
         for t in threads:
             q = await s.get(Question, t.question_id)
@@ -1257,12 +1259,12 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
                     asker = await s.get(Member, q.member_id) if q.member_id else None
                     locale = asker.locale if asker else services.settings.locale
                     out.append(Reply(translate(locale, "qa.bump"), to=where))
-            elif t.bumped_at is not None and t.bumped_at <= now - after:
+            elif t.bumped_at is not None and t.bumped_at <= now - after and staff:
                 t.status = "stale"
                 q.status = "stale"
                 stale.append((t, q))
         if stale:
-            for m in await moderators(s, services):
+            for m in staff:
                 lines = [translate(m.locale, "qa.stale_header", n=len(stale))]
                 lines += [
                     translate(m.locale, "qa.stale_line", id=q.id, question=excerpt(q.text, 80))

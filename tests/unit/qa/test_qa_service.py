@@ -377,6 +377,23 @@ async def test_stale_threads_bumped_once_then_listed(qa_app, staff_role):
         assert (await s.get(Question, qid)).status == "stale"
 
 
+async def test_stale_threads_wait_for_a_moderator_to_tell(qa_app):
+    """No moderator has talked to the bot yet: the list would reach nobody, so the threads
+    stay open and are listed once one has, instead of being marked stale in silence."""
+    qid, _ = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "98")
+    clock = qa_app.services.clock
+    clock.advance(timedelta(hours=49))
+    assert len(await service.sweep_stale(qa_app.services)) == 1  # the bump in the thread
+    clock.advance(timedelta(hours=49))
+    assert await service.sweep_stale(qa_app.services) == []
+    async with qa_app.services.session_factory() as s:
+        assert (await s.get(Question, qid)).status == "open"
+    await send(qa_app, "mod", "/start")  # console:mod is a moderator by the settings
+    listed = await service.sweep_stale(qa_app.services)
+    assert [r.member_id for r in listed] == [await _member_id(qa_app, "mod")]
+    assert f"#{qid}" in listed[0].text
+
+
 HOSTILE = [
     "",
     " ",
