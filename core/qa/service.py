@@ -729,7 +729,9 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     return [_thread_dm(asker, "qa.answered_you", ctx.member.display_name, thread, question)]
 
 
-def _thread_dm(member: Member, key: str, by: str, thread: Thread, question: Question) -> Reply:
+def _thread_dm(
+    member: Member, key: str, by: str, thread: Thread, question: Question, **more: Any
+) -> Reply:
     """A private message about a question's thread, in the member's language, with a button
     to the thread when it has a link."""
     go = (
@@ -738,7 +740,7 @@ def _thread_dm(member: Member, key: str, by: str, thread: Thread, question: Ques
         else []
     )
     text = translate(
-        member.locale, key, name=by, question=excerpt(question.text, 80), id=question.id
+        member.locale, key, name=by, question=excerpt(question.text, 80), id=question.id, **more
     )
     return Reply(text, go, member_id=member.id)
 
@@ -900,14 +902,15 @@ async def _accept(
     await ctx.session.flush()
     state_for(ctx.services).apply(entry)
     out: list[AnyReply] = [Reply(ctx.t("qa.solved", id=question.id, entry=entry.id))]
-    return out + await _tell_solved(ctx, thread, question, answer.member_id)
+    return out + await _tell_solved(ctx, thread, question, answer.member_id, entry.answer)
 
 
 async def _tell_solved(
-    ctx: Context, thread: Thread, question: Question, answerer_id: int | None
+    ctx: Context, thread: Thread, question: Question, answerer_id: int | None, answer: str
 ) -> list[AnyReply]:
-    """The thread hears it is solved (when /solved came from elsewhere), and the member
-    whose answer was accepted is told, unless they closed it themselves."""
+    """The thread hears it is solved (when /solved came from elsewhere), the member whose
+    answer was accepted is told, and so is the asker when a moderator closed it for them,
+    each unless they closed it themselves."""
     out: list[AnyReply] = []
     names = await _names(ctx.session, [answerer_id])
     where = _thread_chat(thread)
@@ -917,9 +920,15 @@ async def _tell_solved(
     if where is not None:
         out.append(CloseThread(where, f"✅ {excerpt(question.text, 90)}"))
     answerer = await ctx.session.get(Member, answerer_id) if answerer_id is not None else None
+    by = ctx.member.display_name
     if answerer is not None and answerer.id not in (ctx.member.id, question.member_id):
-        by = ctx.member.display_name
         out.append(_thread_dm(answerer, "qa.your_answer_accepted", by, thread, question))
+    asker = await ctx.session.get(Member, question.member_id) if question.member_id else None
+    if asker is not None and asker.id != ctx.member.id:
+        note = _thread_dm(
+            asker, "qa.your_question_solved", by, thread, question, answer=excerpt(answer, 300)
+        )
+        out.append(note)
     return out
 
 

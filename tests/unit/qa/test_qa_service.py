@@ -314,6 +314,24 @@ async def test_a_thread_solved_from_elsewhere_is_told_so(qa_app):
     assert not [r for r in own if isinstance(r, Reply) and r.member_id]
 
 
+async def test_the_asker_hears_when_a_moderator_solves_their_question(qa_app):
+    link = "https://t.me/c/1555000111/90"
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "90", link)
+    await send(qa_app, "mod", "/start")
+    ok = await send(qa_app, "mod", f"/solved {qid} Use pyvisa with the USB-TMC driver.")
+    assert "is solved" in _texts(ok)
+    erin = await _member_id(qa_app, "erin")
+    (note,) = [r for r in ok if isinstance(r, Reply) and r.member_id == erin]
+    assert note.text == (
+        "✅ Mod marked your question “How do I connect my Raspberry Pi to the lab "
+        f"oscilloscope?” (#{qid}) solved, and it is now in the knowledge base. The answer:\n"
+        "Use pyvisa with the USB-TMC driver."
+    )
+    assert [b.url for row in note.buttons for b in row] == [link]
+    # The moderator wrote the answer: nobody else to credit.
+    assert [r.member_id for r in ok if isinstance(r, Reply) and r.member_id] == [erin]
+
+
 async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
     refused = _texts(await send(qa_app, "bob", "/kb add X | Y"))
     assert "Added" not in refused
