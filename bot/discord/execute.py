@@ -280,7 +280,7 @@ class Executor:
             translate(locale, "discord.thread_tags", tags=", ".join(r.tags)) if r.tags else ""
         )
         ping = (
-            translate(locale, "discord.thread_ping", mentions=" ".join(f"<@{u}>" for u in users))
+            translate(locale, "qa.thread_ping", mentions=" ".join(f"<@{u}>" for u in users))
             if users
             else ""
         )

@@ -20,6 +20,7 @@ from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread
 from bot.telegram.updates import PLATFORM
 from bot.wiring import App
 from core.events import Actor, Chat, Event, ThreadOpened
+from core.i18n import translate
 from core.replies import (
     AnswerPreCheckout,
     AnyReply,
@@ -356,7 +357,9 @@ class Executor:
                     f'<a href="tg://user?id={int(who.user_id)}">{escape(PLATFORM, who.name)}</a>'
                 )
         if mentions:
-            parts.append(" ".join(mentions))
+            locale = self.app.services.settings.locale
+            ping = escape(PLATFORM, translate(locale, "qa.thread_ping", mentions="\x00"))
+            parts.append(ping.replace("\x00", " ".join(mentions)))
         if r.tags:
             parts.append(escape(PLATFORM, " ".join("#" + t.replace(" ", "_") for t in r.tags)))
         body = "\n\n".join(parts)

@@ -26,6 +26,9 @@ ALIASES = {
     "digest": "digest",
     "partner": "peer",
     "peer": "peer",
+    "experts": "experts",
+    "expert": "experts",
+    "answering": "experts",
 }
 LANG_LABELS = {"en": "English", "zh-CN": "中文"}
 
@@ -47,7 +50,7 @@ def _value_label(ctx: Context, step: str, value: Any) -> str:
         return LANG_LABELS.get(value, str(value))
     if step == "digest":
         return ctx.t(f"profile.digest_{value}") if value in svc.DIGESTS else str(value)
-    if step == "peer":
+    if step in ("peer", "experts"):
         return ctx.t("profile.yes" if value else "profile.no")
     return str(value)
 
@@ -55,8 +58,11 @@ def _value_label(ctx: Context, step: str, value: Any) -> str:
 def question(ctx: Context, row: Onboarding) -> Reply:
     """The current question with its answer buttons and the skip / later controls."""
     step = row.step
-    n = svc.STEPS.index(step) + 1
-    head = "" if row.single else ctx.t("profile.progress", n=n, total=len(svc.STEPS))
+    head = (
+        ""
+        if row.single
+        else ctx.t("profile.progress", n=svc.STEPS.index(step) + 1, total=len(svc.STEPS))
+    )
     text = head + ctx.t(f"profile.q_{step}")
     rows: list[list[ButtonSpec]] = []
     if step == "tags":
@@ -83,7 +89,7 @@ def question(ctx: Context, row: Onboarding) -> Reply:
         rows.append([_b(ctx, label, "a", step, code) for code, label in LANG_LABELS.items()])
     elif step == "digest":
         rows.append([_b(ctx, ctx.t(f"profile.digest_{d}"), "a", step, d) for d in svc.DIGESTS])
-    elif step == "peer":
+    elif step in ("peer", "experts"):
         rows.append(
             [
                 _b(ctx, ctx.t("profile.yes"), "a", step, "yes"),
@@ -113,16 +119,17 @@ def summary(ctx: Context) -> str:
         "language": m.locale,
         "digest": m.digest_frequency,
         "peer": m.peer_opt_in,
+        "experts": not m.expert_opt_out,
     }
     lines = [ctx.t("profile.header")]
-    for step in svc.STEPS:
+    for step in svc.FIELDS:
         lines.append(f"• {ctx.t('profile.label_' + step)}: {_value_label(ctx, step, values[step])}")
     return "\n".join(lines)
 
 
 def _profile_reply(ctx: Context) -> Reply:
-    btns = [_b(ctx, ctx.t("profile.label_" + s), "e", s) for s in svc.STEPS]
-    rows = [btns[i : i + 4] for i in range(0, len(btns), 4)]
+    btns = [_b(ctx, ctx.t("profile.label_" + s), "e", s) for s in svc.FIELDS]
+    rows = [btns[i : i + 3] for i in range(0, len(btns), 3)]
     rows.append([_b(ctx, ctx.t("profile.btn_redo"), "r", "goals")])
     return Reply(summary(ctx) + "\n" + ctx.t("profile.edit_hint"), buttons=rows)
 
@@ -180,7 +187,7 @@ async def onboarding_text(ctx: Context, text: str) -> list[AnyReply] | None:
 @button("onb")
 async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     action, step = (parts + ["", ""])[:2]
-    if step not in svc.STEPS:
+    if step not in svc.FIELDS or (step not in svc.STEPS and action not in ("e", "a", "p")):
         return [Reply(ctx.t("errors.button_expired"))]
     now = ctx.clock.now()
     if action in ("e", "r"):

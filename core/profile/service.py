@@ -21,6 +21,9 @@ from models.member import Member
 from models.profile import Onboarding
 
 STEPS = ("goals", "tags", "level", "weekly", "timezone", "language", "digest", "peer")
+FIELDS = (*STEPS, "experts")
+"""What /profile shows and edits: the interview's answers, plus whether the member may be
+invited to answer questions (on unless they say no; not asked of newcomers)."""
 GOALS_MAX = 500
 TAGS_MAX = 10
 OFFERED_TAGS = 12
@@ -179,7 +182,7 @@ def parse_answer(step: str, text: str, offered_tags: list[str]) -> Any:
         if low not in _DIGEST_WORDS:
             raise Refusal("digest_expected")
         return _DIGEST_WORDS[low]
-    if step == "peer":
+    if step in ("peer", "experts"):
         if low in _YES:
             return True
         if low in _NO:
@@ -206,6 +209,8 @@ def apply_answer(member: Member, step: str, value: Any) -> None:
         member.digest_frequency = str(value)
     elif step == "peer":
         member.peer_opt_in = bool(value)
+    elif step == "experts":
+        member.expert_opt_out = not value
 
 
 def next_step(step: str) -> str | None:

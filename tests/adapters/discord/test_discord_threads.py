@@ -48,7 +48,7 @@ async def test_forum_channel_gets_a_tagged_post_and_the_expert_is_pinged(discord
     assert "10M rows" in post.body["message"]["content"]
     assert post.body["message"]["allowed_mentions"] == {"parse": []}
     ping = [c for c in calls if c.route == MESSAGES][-1]
-    assert "<@901>" in ping.body["content"]
+    assert "<@901>" in ping.body["content"] and "/profile experts no" in ping.body["content"]
     assert ping.body["allowed_mentions"] == {"parse": ["users"]}
     assert ping.url.split("/channels/")[1].split("/")[0] != str(P.FORUM_CHANNEL)  # inside
 

@@ -166,6 +166,27 @@ async def test_profile_shows_and_edits_single_fields(console_bot, db):
     assert "Usage: /profile" in await console_bot.send("/profile shoesize 42")
 
 
+async def test_a_member_can_stop_and_resume_invitations_to_answer(console_bot, db):
+    """Expert routing skips members who opted out; /profile is where they do it (the
+    interview does not ask newcomers: invitations are on until a member says no)."""
+    out = await console_bot.send("/profile", as_member="omar")
+    assert "• Invitations to answer: yes" in out
+    out = await console_bot.send("/profile experts no")
+    assert "Saved." in out and "• Invitations to answer: no" in out
+    assert (await _member(db, "omar")).expert_opt_out is True
+    assert "yes or no" in await console_bot.send("/profile experts sometimes")
+    assert (await _member(db, "omar")).expert_opt_out is True  # nothing lost
+    out = await console_bot.send("/profile")
+    buttons = out.splitlines()[-1]
+    n = buttons.split("Invitations to answer")[0].rsplit("[", 1)[1].split("]")[0]
+    assert "quiet hours" in await console_bot.send(f"/press {n}")  # the question explains
+    out = await console_bot.send("/press 1")  # yes
+    assert "• Invitations to answer: yes" in out
+    assert (await _member(db, "omar")).expert_opt_out is False
+    # The interview itself still has its eight questions.
+    assert "(1/8)" in await console_bot.send("/profile setup")
+
+
 def test_duration_and_timezone_parsing():
     assert [parse_minutes(x) for x in ("90", "90 min", "2h", "1.5 hours", "2小时", "lots")] == [
         90,
