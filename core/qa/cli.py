@@ -153,26 +153,43 @@ def check(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="Knowledge-base entries: .jsonl, .csv or .md")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Knowledge-base entries: .jsonl, .csv or .md; or a folder with a StackExchange "
+            "dump as JSON lines (questions.jsonl, answers.jsonl, users.jsonl)"
+        ),
+    ],
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl|csv|md")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report only")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
 ) -> None:
-    """Add or update knowledge-base entries (by id); bad lines are reported and skipped."""
+    """Add or update knowledge-base entries (by id); bad lines are reported and skipped. A
+    StackExchange folder brings each answered question with its accepted (else best-scored)
+    answer, credited to its author with a link, as CC BY-SA asks."""
     from core.clock import SystemClock
     from core.qa import service
     from core.qa.kbfile import parse_kb
+    from core.qa.se_import import FILES, is_dump, read_dump
     from models.db import make_engine, session_factory
 
     if fmt is not None and fmt not in KB_FORMATS:
         _fail(f"--format must be one of {', '.join(KB_FORMATS)}")
-    if not file.is_file():
+    note = ""
+    if file.is_dir():
+        if not is_dump(file):
+            _fail(f"{file} is a folder without {' and '.join(FILES)}")
+        dump = read_dump(file)
+        items, errors = dump.items, dump.errors
+        note = f", {dump.unanswered} question(s) without a good answer left out"
+    elif file.is_file():
+        items, errors = parse_kb(file, fmt)
+    else:
         _fail(f"{file} is not a readable file")
-    items, errors = parse_kb(file, fmt)
     for e in errors:
         typer.echo(f"{file}: {e} (skipped)", err=True)
     if dry_run:
-        typer.echo(f"{len(items)} entries would be imported, {len(errors)} line(s) skipped")
+        typer.echo(f"{len(items)} entries would be imported, {len(errors)} line(s) skipped{note}")
         return
     s = _settings(config)
 
@@ -185,7 +202,7 @@ def import_(
             await engine.dispose()
 
     added, updated = asyncio.run(go())
-    typer.echo(f"imported: {added} added, {updated} updated, {len(errors)} line(s) skipped")
+    typer.echo(f"imported: {added} added, {updated} updated, {len(errors)} line(s) skipped{note}")
 
 
 ANSWER_PROTOCOLS = ("none", "as_of", "both")
