@@ -29,7 +29,8 @@ from models.digest import Digest
 from models.interaction import Interaction
 from models.member import Member
 from models.membership import Payment, Plan, Subscription, TrialClaim
-from models.qa import Answer, Question
+from models.qa import Answer, Question, Thread
+from models.qa_extra import QAFeedback
 
 PAYING_STATES = frozenset({"active", "past_due"})  # cancelled ones do not renew
 CHURN_STATES = frozenset({"expired", "removed", "refunded", "banned"})
@@ -52,6 +53,13 @@ class Stats:
     questions: int = 0
     answered: int = 0
     median_answer_hours: float | None = None
+    bot_answered: int = 0
+    """Questions of the window the bot answered from the knowledge base (and kept answered)."""
+    helpful: int = 0
+    unhelpful: int = 0
+    threads: int = 0
+    threads_solved: int = 0
+    threads_stale: int = 0
     digests_sent: int = 0
     digests_opened: int = 0
     digests_clicked: int = 0
@@ -233,6 +241,27 @@ async def _questions(session: AsyncSession, st: Stats) -> None:
     delays = [(first[q] - at).total_seconds() / 3600 for q, at in qs if q in first]
     st.answered = len(delays)
     st.median_answer_hours = round(statistics.median(delays), 1) if delays else None
+    ids = [q for q, _ in qs]
+    st.bot_answered = (
+        await session.execute(
+            select(func.count()).where(Question.id.in_(ids), Question.status == "answered")
+        )
+    ).scalar_one()
+    votes = dict(
+        (
+            await session.execute(
+                select(QAFeedback.helpful, func.count())
+                .where(QAFeedback.question_id.in_(ids))
+                .group_by(QAFeedback.helpful)
+            )
+        ).all()
+    )
+    st.helpful, st.unhelpful = int(votes.get(True, 0)), int(votes.get(False, 0))
+    threads = Counter(
+        (await session.execute(select(Thread.status).where(Thread.question_id.in_(ids)))).scalars()
+    )
+    st.threads = sum(threads.values())
+    st.threads_solved, st.threads_stale = threads["solved"], threads["stale"]
 
 
 async def _engagement(session: AsyncSession, st: Stats) -> None:
@@ -313,6 +342,12 @@ def to_rows(st: Stats) -> list[tuple[str, str, str]]:
     rows += [
         ("questions", "asked", str(st.questions)),
         ("questions", "answered", str(st.answered)),
+        ("questions", "answered_by_bot", str(st.bot_answered)),
+        ("questions", "helpful_votes", str(st.helpful)),
+        ("questions", "unhelpful_votes", str(st.unhelpful)),
+        ("questions", "threads_opened", str(st.threads)),
+        ("questions", "threads_solved", str(st.threads_solved)),
+        ("questions", "threads_stale", str(st.threads_stale)),
         (
             "questions",
             "median_hours_to_answer",

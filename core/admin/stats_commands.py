@@ -39,6 +39,17 @@ def summary(ctx: Context, st: Stats) -> str:
             ),
             ctx.t("stats.questions", asked=st.questions, answered=st.answered, hours=hours),
             ctx.t(
+                "stats.qa",
+                bot=st.bot_answered,
+                asked=st.questions,
+                rate=_pct(st.bot_answered / st.questions if st.questions else None),
+                up=st.helpful,
+                down=st.unhelpful,
+                threads=st.threads,
+                solved=st.threads_solved,
+                stale=st.threads_stale,
+            ),
+            ctx.t(
                 "stats.digest",
                 sent=st.digests_sent,
                 open=_pct(st.open_rate),

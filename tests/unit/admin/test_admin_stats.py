@@ -18,7 +18,8 @@ from models.digest import Digest
 from models.interaction import Interaction
 from models.member import Member
 from models.membership import Payment, Plan, Subscription, TrialClaim
-from models.qa import Answer, Question
+from models.qa import Answer, Question, Thread
+from models.qa_extra import QAFeedback
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -104,16 +105,30 @@ async def seed(s: AsyncSession, now: Any) -> None:
         member_id=members["Alice"].id,
         text="How do joins work?",
         tags=[],
+        status="solved",
         created_at=now - timedelta(days=3),
     )
     q2 = Question(
         member_id=members["Bob"].id,
         text="What is an index?",
         tags=[],
+        status="answered",
         created_at=now - timedelta(days=2),
     )
     s.add_all([q1, q2])
     await s.flush()
+    # The bot answered both; Alice's 👎 sent hers to a thread, solved since; Bob's 👍 kept his.
+    for q, helpful in ((q1, False), (q2, True)):
+        s.add(
+            QAFeedback(
+                question_id=q.id,
+                member_id=q.member_id,
+                confidence=0.6,
+                helpful=helpful,
+                created_at=q.created_at,
+            )
+        )
+    s.add(Thread(question_id=q1.id, platform="console", status="solved", created_at=now))
     s.add(
         Answer(
             question_id=q1.id,
@@ -173,6 +188,12 @@ async def test_stats_numbers_csv_and_png(db, clock):
         ("questions", "asked", "2"),
         ("questions", "answered", "1"),
         ("questions", "median_hours_to_answer", "3.0"),
+        ("questions", "answered_by_bot", "1"),
+        ("questions", "helpful_votes", "1"),
+        ("questions", "unhelpful_votes", "1"),
+        ("questions", "threads_opened", "1"),
+        ("questions", "threads_solved", "1"),
+        ("questions", "threads_stale", "0"),
         ("digest", "open_rate_pct", "50.0"),
         ("digest", "click_rate_pct", "25.0"),
         ("recommend", "impressions", "8"),
@@ -196,6 +217,10 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     out = await bot.say("mod", "/stats 30 csv")
     text = next(r for r in out if isinstance(r, Reply)).text
     assert "MRR: 9.00 USD, 205 XTR" in text
+    assert "Questions: 2 asked, 1 answered by members" in text
+    assert (
+        "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread(s) opened, 1 solved, 0 stale"
+    ) in text
     # membership states in words, the moderator's language (the CSV keeps the codes)
     members = next(line for line in text.splitlines() if line.startswith("Members:"))
     assert "active 2" in members and "expired 1" in members
