@@ -1050,9 +1050,21 @@ async def _entry(ctx: Context, ref: str) -> KBEntry:
     return entry
 
 
+async def _editable(ctx: Context, ref: str) -> KBEntry:
+    """An entry a moderator may change here: course material is rebuilt from the catalogue
+    on its next change, so an edit or removal here would quietly come undone."""
+    entry = await _entry(ctx, ref)
+    course_id = course_id_of(entry.source, entry.source_ref)
+    if course_id is not None:
+        course = await ctx.session.get(Course, course_id)
+        slug = course.slug if course is not None else str(course_id)
+        raise DomainError("qa.kb_from_catalog", id=entry.id, slug=slug)
+    return entry
+
+
 async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
     ref, _, rest = args.strip().partition(" ")
-    entry = await _entry(ctx, ref)
+    entry = await _editable(ctx, ref)
     title, answer = _split_title(rest)
     entry.title, entry.answer = title, answer
     entry.lang = detect_language(f"{title} {answer}")
@@ -1105,7 +1117,7 @@ async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
 
 
 async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:
-    entry = await _entry(ctx, args.strip())
+    entry = await _editable(ctx, args.strip())
     entry.active = False
     entry.updated_at = ctx.clock.now()
     await ctx.session.flush()

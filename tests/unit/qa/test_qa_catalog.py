@@ -181,6 +181,25 @@ async def test_sync_sees_rows_committed_late_with_an_older_stamp(db, clock, qa_e
     assert [it.title for it in state.index.items()] == ["Reset password steps"]
 
 
+async def test_course_material_is_changed_in_the_catalogue_not_with_kb(qa_course_app):
+    """/kb edit or remove on a lesson's entry would be undone by the next catalogue change,
+    so moderators are sent to /course instead, and the entry stays as it is."""
+    await _import(qa_course_app)
+    async with qa_course_app.services.session_factory() as s:
+        entry = (
+            await s.execute(select(KBEntry).where(KBEntry.source == "lesson").limit(1))
+        ).scalar_one()
+    for cmd in (f"/kb edit {entry.id} Decoherence | Something else.", f"/kb remove {entry.id}"):
+        out = _texts(await send(qa_course_app, "mod", cmd))
+        assert f"Entry #{entry.id} is course material" in out, out
+        assert "/course lesson quantum-basics" in out and "/course hide quantum-basics" in out
+    async with qa_course_app.services.session_factory() as s:
+        kept = await s.get(KBEntry, entry.id)
+        assert kept is not None and kept.active and kept.answer == entry.answer
+    answer = _texts(await send(qa_course_app, "bob", "/ask why do qubits lose their state?"))
+    assert "Decoherence" in answer
+
+
 def test_chunks_keep_paragraphs_and_bound_size():
     text = "\n\n".join(["word " * 100, "short para", "x" * 3000])
     chunks = chunk_text(text, size=600)
