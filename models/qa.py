@@ -20,7 +20,13 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(8), default="en")
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # answered|open|solved|stale
+    status: Mapped[str] = mapped_column(
+        String(16), default="open"
+    )  # answered|open|solved|stale|linked
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("question.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    """The open question this one was linked to as a duplicate (its asker hears the answer)."""
     created_at: Mapped[datetime]
 
 

@@ -338,6 +338,7 @@ async def _link_or_escalate(
     if other.member_id == ctx.member.id:
         text = ctx.t("qa.own_duplicate", question=excerpt(other.text, 200), id=other.id)
         return [Reply(text, _thread_button(ctx, thread))], True
+    question.duplicate_of = other.id
     return _link(ctx, question, thread, other), False
 
 
@@ -929,6 +930,40 @@ async def _tell_solved(
             asker, "qa.your_question_solved", by, thread, question, answer=excerpt(answer, 300)
         )
         out.append(note)
+    return out + await _tell_linked(ctx, thread, question, answer)
+
+
+async def _tell_linked(
+    ctx: Context, thread: Thread, question: Question, answer: str
+) -> list[AnyReply]:
+    """Members whose question was linked to this one as a duplicate get the answer too (it
+    is theirs as much as the asker's); their questions count as solved."""
+    rows = (
+        await ctx.session.execute(
+            select(Question, Member)
+            .join(Member, Member.id == Question.member_id)
+            .where(Question.duplicate_of == question.id, Question.status == "linked")
+            .order_by(Question.id)
+        )
+    ).all()
+    out: list[AnyReply] = []
+    told: set[int] = {ctx.member.id, question.member_id or -1}
+    for linked, member in rows:
+        linked.status = "solved"
+        if member.id in told:
+            continue
+        told.add(member.id)
+        out.append(
+            _thread_dm(
+                member,
+                "qa.linked_solved",
+                ctx.member.display_name,
+                thread,
+                linked,
+                answer=excerpt(answer, 300),
+                thread_id=question.id,
+            )
+        )
     return out
 
 

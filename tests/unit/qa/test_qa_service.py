@@ -233,6 +233,24 @@ async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app)
     assert any(isinstance(r, Reply) and r.to == forum for r in out)
 
 
+async def test_members_linked_to_a_thread_get_its_answer_when_it_is_solved(qa_app):
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "91")
+    out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    assert "already being discussed" in _texts(out)
+    await send(qa_app, "gina", "Use pyvisa with the USB-TMC driver.", chat=forum)
+    ok = await send(qa_app, "erin", "/solved", chat=forum)
+    frank = await _member_id(qa_app, "frank")
+    (note,) = [r for r in ok if isinstance(r, Reply) and r.member_id == frank]
+    assert note.text == (
+        "✅ The discussion your question “how to connect a Raspberry Pi to the lab oscilloscope” "
+        f"was linked to (thread #{qid}) is solved; Erin closed it with this answer:\n"
+        "Use pyvisa with the USB-TMC driver."
+    )
+    async with qa_app.services.session_factory() as s:
+        linked = (await s.execute(select(Question).where(Question.member_id == frank))).scalar_one()
+        assert (linked.duplicate_of, linked.status) == (qid, "solved")
+
+
 async def test_an_unrelated_question_is_not_swallowed_by_an_open_thread(qa_app):
     """With a few open threads and nothing else to compare with, any of them "leads"; in
     Chinese, where the multilingual encoder scores every pair high, that linked unrelated
