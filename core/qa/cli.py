@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from core.qa.index import KnowledgeIndex
+    from core.qa.index import KBItem, KnowledgeIndex
+    from core.qa.kbfile import LineError
 
 app = typer.Typer(help="Q&A knowledge base: check, import, evaluate.", no_args_is_help=True)
 
@@ -62,8 +63,8 @@ def check(
         Path | None,
         typer.Option(
             "--kb",
-            help="a knowledge-base file (JSONL, CSV or Markdown, as for import): "
-            "test it instead of the live KB",
+            help="a knowledge-base file (JSONL, CSV or Markdown) or StackExchange dump "
+            "folder, as for import: test it instead of the live KB",
         ),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="en|zh|auto")] = "auto",
@@ -82,7 +83,7 @@ def check(
     from core.qa import service
     from core.qa.check import jsonl_lines, run_check, summarize
     from core.qa.index import KnowledgeIndex
-    from core.qa.kbfile import parse_kb, parse_questions
+    from core.qa.kbfile import parse_questions
 
     if lang not in LANGS:
         _fail(f"--lang must be one of {', '.join(LANGS)}")
@@ -94,9 +95,7 @@ def check(
         typer.echo(f"{questions_file}: {e} (skipped)", err=True)
 
     if kb is not None:
-        if not kb.is_file():
-            _fail(f"{kb} is not a readable file")
-        items, kb_errors = parse_kb(kb)
+        items, kb_errors, _ = _read_kb(kb, None)
         for e in kb_errors:
             typer.echo(f"{kb}: {e} (skipped)", err=True)
         if not items:
@@ -151,6 +150,24 @@ def check(
         json_out.write_text("".join(x + "\n" for x in jsonl_lines(rows)), encoding="utf-8")
 
 
+def _read_kb(path: Path, fmt: str | None) -> tuple[list[KBItem], list[LineError], str]:
+    """Entries from a KB file (JSONL, CSV, Markdown) or a StackExchange dump folder, the
+    lines skipped, and a note on what a dump left out."""
+    from core.qa.kbfile import parse_kb
+    from core.qa.se_import import FILES, is_dump, read_dump
+
+    if path.is_dir():
+        if not is_dump(path):
+            _fail(f"{path} is a folder without {' and '.join(FILES)}")
+        dump = read_dump(path)
+        note = f", {dump.unanswered} question(s) without a good answer left out"
+        return list(dump.items), list(dump.errors), note
+    if not path.is_file():
+        _fail(f"{path} is not a readable file")
+    items, errors = parse_kb(path, fmt)
+    return list(items), list(errors), ""
+
+
 @app.command("import")
 def import_(
     file: Annotated[
@@ -169,23 +186,11 @@ def import_(
     answer, credited to its author with a link, as CC BY-SA asks."""
     from core.clock import SystemClock
     from core.qa import service
-    from core.qa.kbfile import parse_kb
-    from core.qa.se_import import FILES, is_dump, read_dump
     from models.db import make_engine, session_factory
 
     if fmt is not None and fmt not in KB_FORMATS:
         _fail(f"--format must be one of {', '.join(KB_FORMATS)}")
-    note = ""
-    if file.is_dir():
-        if not is_dump(file):
-            _fail(f"{file} is a folder without {' and '.join(FILES)}")
-        dump = read_dump(file)
-        items, errors = dump.items, dump.errors
-        note = f", {dump.unanswered} question(s) without a good answer left out"
-    elif file.is_file():
-        items, errors = parse_kb(file, fmt)
-    else:
-        _fail(f"{file} is not a readable file")
+    items, errors, note = _read_kb(file, fmt)
     for e in errors:
         typer.echo(f"{file}: {e} (skipped)", err=True)
     if dry_run:

@@ -113,3 +113,13 @@ async def test_an_imported_answer_reaches_the_next_member_with_its_credit(qa_app
     assert "QDK simulator" in text and "Answer by Grace" in text and "CC BY-SA" in text
     urls = [b.url for r in out if isinstance(r, Reply) for row in r.buttons for b in row]
     assert f"{SITE}/a/11" in urls
+
+
+def test_qa_check_tries_questions_against_a_dump_folder(dump, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    expected = "se:quantumcomputing.stackexchange.com:1"
+    row = {"query": "Is there an emulator for quantum computers?", "expected_id": expected}
+    questions.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(qa_cli, ["check", str(questions), "--kb", str(dump)])
+    assert res.exit_code == 0, res.output
+    assert "Recall@1 1.000" in res.output
