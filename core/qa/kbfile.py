@@ -170,20 +170,36 @@ def parse_kb_text(
     return _parse_jsonl(text, source)
 
 
-def _parse_jsonl(text: str, source: str) -> tuple[list[KBItem], list[LineError]]:
-    items: list[KBItem] = []
-    errors: list[LineError] = []
+def json_objects(
+    text: str, errors: list[LineError], where: str = ""
+) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a JSON-lines text with their line numbers; blank lines are
+    skipped, anything else that is not an object goes to ``errors`` (``where`` names the
+    file in the message when there are several)."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    prefix = f"{where}: " if where else ""
     for no, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
         try:
             obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            items.append(_item(obj, f"line-{no}", source))
         except json.JSONDecodeError as exc:
-            errors.append(LineError(no, f"not valid JSON ({exc.msg})"))
+            errors.append(LineError(no, f"{prefix}not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(obj, dict):
+            errors.append(LineError(no, f"{prefix}expected a JSON object"))
+            continue
+        out.append((no, obj))
+    return out
+
+
+def _parse_jsonl(text: str, source: str) -> tuple[list[KBItem], list[LineError]]:
+    items: list[KBItem] = []
+    errors: list[LineError] = []
+    for no, obj in json_objects(text, errors):
+        try:
+            items.append(_item(obj, f"line-{no}", source))
         except ValueError as exc:
             errors.append(LineError(no, str(exc)))
     return _dedupe(items, errors)

@@ -15,14 +15,13 @@ re-import update entries instead of adding them twice.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from core.qa.index import KBItem
-from core.qa.kbfile import MAX_FIELD, LineError
+from core.qa.kbfile import MAX_FIELD, LineError, json_objects, read_text
 
 FILES = ("questions.jsonl", "answers.jsonl")
 MIN_SCORE = 1
@@ -43,23 +42,13 @@ class Report:
 
 
 def _rows(path: Path, errors: list[LineError]) -> list[tuple[int, dict[str, Any]]]:
-    out: list[tuple[int, dict[str, Any]]] = []
     if not path.is_file():
-        return out
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                errors.append(LineError(no, f"{path.name}: not JSON ({e.msg})"))
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("id"), int):
-                errors.append(LineError(no, f'{path.name}: expected an object with an "id"'))
-                continue
-            out.append((no, obj))
-    return out
+        return []
+    rows = json_objects(read_text(path), errors, path.name)
+    for no, obj in rows:
+        if not isinstance(obj.get("id"), int):
+            errors.append(LineError(no, f'{path.name}: no numeric "id"'))
+    return [(no, obj) for no, obj in rows if isinstance(obj.get("id"), int)]
 
 
 def _best(answers: list[dict[str, Any]]) -> dict[str, Any] | None:

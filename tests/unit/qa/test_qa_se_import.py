@@ -78,7 +78,7 @@ def test_each_answered_question_brings_its_accepted_else_best_answer_with_credit
     # Question 3's only answer scored 0: nobody vouched for it.
     assert report.unanswered == 1
     assert [str(e) for e in report.errors] == [
-        "line 6: answers.jsonl: not JSON (Expecting property name enclosed in double quotes)"
+        "line 6: answers.jsonl: not valid JSON (Expecting property name enclosed in double quotes)"
     ]
 
 
