@@ -174,6 +174,13 @@ class Executor:
     def _channel(self, chat: Chat) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(chat.thread_id or chat.chat_id))
 
+    async def _full_channel(
+        self, channel_id: str
+    ) -> discord.abc.GuildChannel | discord.Thread | discord.abc.PrivateChannel:
+        """The channel or thread itself (its kind, tags, parent), from the cache or fetched."""
+        found = self.client.get_channel(int(channel_id))
+        return found if found is not None else await self.client.fetch_channel(int(channel_id))
+
     async def _to_channel(
         self, chat: Chat, text: str, markup: str, buttons: list[list[ButtonSpec]]
     ) -> None:
@@ -268,9 +275,7 @@ class Executor:
         if where is None or where.platform != PLATFORM or where.kind == "private":
             log.info("question %s: no Discord channel to open a thread in", r.question_id)
             return
-        channel = self.client.get_channel(int(where.chat_id))
-        if channel is None:
-            channel = await self.client.fetch_channel(int(where.chat_id))
+        channel = await self._full_channel(where.chat_id)
         locale = self.services.settings.locale
         users = [u for u in [await self._user_of(m) for m in r.mention_member_ids] if u]
         mentions = discord.AllowedMentions(everyone=False, roles=False, users=True)
@@ -318,9 +323,7 @@ class Executor:
         forum has one. Archived threads reopen when someone posts, so nothing is locked."""
         if not r.where.thread_id:
             return
-        thread = self.client.get_channel(int(r.where.thread_id))
-        if thread is None:
-            thread = await self.client.fetch_channel(int(r.where.thread_id))
+        thread = await self._full_channel(r.where.thread_id)
         if not isinstance(thread, discord.Thread):
             log.info("channel %s is not a thread; nothing to close", r.where.thread_id)
             return

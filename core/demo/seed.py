@@ -140,8 +140,15 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
         )
     lessons: dict[int, list[Lesson]] = {}
     for course, spec in zip(courses, data["courses"], strict=True):
-        texts = spec["lessons"]
-        n = len(texts) or 3 + (course.id % 3)
+        texts = spec["lessons"] or [  # placeholders for a course lessons.yaml leaves out
+            {
+                "title": f"{course.title} — part {i}",
+                "title_zh": f"{course.title_zh} — 第 {i} 课",
+                "content": f"Part {i} of {course.title}. {course.description}",
+            }
+            for i in range(1, 4 + course.id % 3)
+        ]
+        n = len(texts)
         lessons[course.id] = []
         for k in range(1, (n + 1) // 2 + 1):
             session.add(
@@ -153,19 +160,15 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
                     title_zh=f"第 {k} 单元",
                 )
             )
-        for i in range(1, n + 1):
+        for i, text in enumerate(texts, start=1):
             lesson = Lesson(
                 course_id=course.id,
                 slug=f"l{i}",
                 module=f"m{(i + 1) // 2}",
                 position=i,
-                title=texts[i - 1]["title"] if texts else f"{course.title} — part {i}",
-                title_zh=texts[i - 1].get("title_zh", "")
-                if texts
-                else f"{course.title_zh} — 第 {i} 课",
-                content=texts[i - 1]["content"]
-                if texts
-                else f"Part {i} of {course.title}. {course.description}",
+                title=text["title"],
+                title_zh=text.get("title_zh", ""),
+                content=text["content"],
                 url=f"{course.url}/lessons/{i}",
                 duration_minutes=course.duration_minutes // n,
             )

@@ -50,7 +50,7 @@ def _value_label(ctx: Context, step: str, value: Any) -> str:
         return LANG_LABELS.get(value, str(value))
     if step == "digest":
         return ctx.t(f"profile.digest_{value}") if value in svc.DIGESTS else str(value)
-    if step in ("peer", "experts"):
+    if step in svc.YES_NO:
         return ctx.t("profile.yes" if value else "profile.no")
     return str(value)
 
@@ -89,7 +89,7 @@ def question(ctx: Context, row: Onboarding) -> Reply:
         rows.append([_b(ctx, label, "a", step, code) for code, label in LANG_LABELS.items()])
     elif step == "digest":
         rows.append([_b(ctx, ctx.t(f"profile.digest_{d}"), "a", step, d) for d in svc.DIGESTS])
-    elif step in ("peer", "experts"):
+    elif step in svc.YES_NO:
         rows.append(
             [
                 _b(ctx, ctx.t("profile.yes"), "a", step, "yes"),

@@ -24,6 +24,8 @@ STEPS = ("goals", "tags", "level", "weekly", "timezone", "language", "digest", "
 FIELDS = (*STEPS, "experts")
 """What /profile shows and edits: the interview's answers, plus whether the member may be
 invited to answer questions (on unless they say no; not asked of newcomers)."""
+YES_NO = ("peer", "experts")
+"""Fields answered yes or no."""
 GOALS_MAX = 500
 TAGS_MAX = 10
 OFFERED_TAGS = 12
@@ -182,7 +184,7 @@ def parse_answer(step: str, text: str, offered_tags: list[str]) -> Any:
         if low not in _DIGEST_WORDS:
             raise Refusal("digest_expected")
         return _DIGEST_WORDS[low]
-    if step in ("peer", "experts"):
+    if step in YES_NO:
         if low in _YES:
             return True
         if low in _NO:

@@ -161,11 +161,11 @@ def _read_kb(path: Path, fmt: str | None) -> tuple[list[KBItem], list[LineError]
             _fail(f"{path} is a folder without {' and '.join(FILES)}")
         dump = read_dump(path)
         note = f", {dump.unanswered} question(s) without a good answer left out"
-        return list(dump.items), list(dump.errors), note
+        return dump.items, dump.errors, note
     if not path.is_file():
         _fail(f"{path} is not a readable file")
     items, errors = parse_kb(path, fmt)
-    return list(items), list(errors), ""
+    return items, errors, ""
 
 
 @app.command("import")

@@ -63,15 +63,18 @@ def looks_binary(data: bytes) -> bool:
 def format_of(name: str, text: str) -> str:
     """A file's format from its extension, else from its text (:func:`guess_format`)."""
     suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix in ("jsonl", "json", "ndjson"):
+    if suffix in JSONL_SUFFIXES:
         return "jsonl"
     if suffix in ("csv", "md", "markdown"):
         return suffix
     return guess_format(text)
 
 
+JSONL_SUFFIXES = ("jsonl", "json", "ndjson")
+
+
 def _looks_jsonl(path: Path, text: str) -> bool:
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+    if path.suffix.lower().lstrip(".") in JSONL_SUFFIXES:
         return True
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return first.startswith("{")
@@ -83,22 +86,13 @@ def parse_questions(path: Path) -> tuple[list[CheckQuery], list[LineError]]:
     text = read_text(path)
     queries: list[CheckQuery] = []
     errors: list[LineError] = []
-    jsonl = _looks_jsonl(path, text)
-    for no, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or (not jsonl and line.startswith("#")):
-            continue
-        if not jsonl:
-            queries.append(CheckQuery(no, line))
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(LineError(no, f"not valid JSON ({exc.msg})"))
-            continue
-        if not isinstance(obj, dict):
-            errors.append(LineError(no, "expected a JSON object"))
-            continue
+    if not _looks_jsonl(path, text):
+        for no, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                queries.append(CheckQuery(no, line))
+        return queries, errors
+    for no, obj in json_objects(text, errors):
         query = obj.get("query")
         if not isinstance(query, str) or not query.strip():
             errors.append(LineError(no, 'missing "query" (a non-empty string)'))

@@ -337,7 +337,7 @@ async def _link_or_escalate(
     thread, other = dup
     if other.member_id == ctx.member.id:
         text = ctx.t("qa.own_duplicate", question=excerpt(other.text, 200), id=other.id)
-        return [Reply(text, _thread_button(ctx, thread))], True
+        return [Reply(text, _thread_button(ctx.locale, thread))], True
     question.duplicate_of = other.id
     return _link(ctx, question, thread, other), False
 
@@ -349,8 +349,9 @@ async def _related(ctx: Context, state: QAState, text: str, lang: Language) -> l
     return await _active_only(ctx.session, results)
 
 
-def _thread_button(ctx: Context, thread: Thread) -> list[list[ButtonSpec]]:
-    return [[ButtonSpec(ctx.t("qa.btn_thread"), url=thread.url)]] if thread.url else []
+def _thread_button(locale: str, thread: Thread) -> list[list[ButtonSpec]]:
+    """One tap to the thread, when it has a link."""
+    return [[ButtonSpec(translate(locale, "qa.btn_thread"), url=thread.url)]] if thread.url else []
 
 
 def _link(ctx: Context, question: Question, thread: Thread, other: Question) -> list[AnyReply]:
@@ -358,7 +359,7 @@ def _link(ctx: Context, question: Question, thread: Thread, other: Question) -> 
     linked: list[AnyReply] = [
         Reply(
             ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=other.id),
-            _thread_button(ctx, thread),
+            _thread_button(ctx.locale, thread),
         )
     ]
     where = _thread_chat(thread)
@@ -735,15 +736,10 @@ def _thread_dm(
 ) -> Reply:
     """A private message about a question's thread, in the member's language, with a button
     to the thread when it has a link."""
-    go = (
-        [[ButtonSpec(translate(member.locale, "qa.btn_thread"), url=thread.url)]]
-        if thread.url
-        else []
-    )
     text = translate(
         member.locale, key, name=by, question=excerpt(question.text, 80), id=question.id, **more
     )
-    return Reply(text, go, member_id=member.id)
+    return Reply(text, _thread_button(member.locale, thread), member_id=member.id)
 
 
 SOLVED_CHOICES = 5
@@ -913,14 +909,13 @@ async def _tell_solved(
     answer was accepted is told, and so is the asker when a moderator closed it for them,
     each unless they closed it themselves."""
     out: list[AnyReply] = []
-    names = await _names(ctx.session, [answerer_id])
+    answerer = await ctx.session.get(Member, answerer_id) if answerer_id is not None else None
     where = _thread_chat(thread)
     if where is not None and await _thread_here(ctx) is None:
-        told = ctx.t("qa.solved_in_thread", name=names.get(answerer_id or -1, "?"))
-        out.append(Reply(told, to=where))
+        name = answerer.display_name if answerer is not None else "?"
+        out.append(Reply(ctx.t("qa.solved_in_thread", name=name), to=where))
     if where is not None:
         out.append(CloseThread(where, f"✅ {excerpt(question.text, 90)}"))
-    answerer = await ctx.session.get(Member, answerer_id) if answerer_id is not None else None
     by = ctx.member.display_name
     if answerer is not None and answerer.id not in (ctx.member.id, question.member_id):
         out.append(_thread_dm(answerer, "qa.your_answer_accepted", by, thread, question))
