@@ -36,7 +36,7 @@ from core.qa.experts import (
     relevance_by_member,
 )
 from core.qa.hybrid import Mode, fit_calibration
-from core.qa.index import KBItem, KnowledgeIndex
+from core.qa.index import KBItem, KnowledgeIndex, topic_tags
 from core.recommend.encoders import TextEncoder
 
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
@@ -579,6 +579,8 @@ class RoutingCase:
     relevance: dict[int, float]
     most_active: list[int]
     """Every earlier answerer, most answers first (ties: who answered first)."""
+    topics: tuple[str, ...] = ()
+    """:func:`topic_tags` of the question; with none the bot invites nobody."""
 
 
 def routing_cases(
@@ -650,7 +652,8 @@ def routing_cases(
             ai += 1
         asker = q.get("owner_user_id")
         asked = _when(now)
-        hits = index.search(f"{q['title']}\n{q.get('body') or ''}", similar)
+        text = f"{q['title']}\n{q.get('body') or ''}"
+        hits = index.search(text, similar)
         rel = relevance_by_member([(h.id, max(h.hit.cosine, 0.0)) for h in hits], contributions)
         rel.pop(asker if asker is not None else -1, None)
         cases.append(
@@ -670,6 +673,7 @@ def routing_cases(
                     for uid, r in rel.items()
                 ],
                 relevance=rel,
+                topics=tuple(topic_tags(hits, text)),
                 most_active=[m for m, _ in answer_count.most_common() if m != asker],
             )
         )
@@ -717,12 +721,15 @@ def eval_experts(
     lo, hi = window if window is not None else (1.0 - holdout, 1.0)
     if cases is None:
         cases = routing_cases(ds, encoders, (lo, hi), similar)
-    hits_model = hits_base = hits_rel = 0
+    hits_model = hits_base = hits_rel = no_topic = 0
     for case in cases:
+        # As the bot does (``service.route_experts``): a question with no topic invites
+        # nobody. The fit still learns from it: who answered, among those candidates.
+        no_topic += not case.topics
         ranked = [
             m
             for m, _ in rank_experts(
-                case.candidates,
+                case.candidates if case.topics else [],
                 n,
                 load_cap=10**9,
                 exclude=[case.asker if case.asker is not None else -1],
@@ -739,6 +746,7 @@ def eval_experts(
         "window": [lo, hi],
         "held_out_questions": evaluated,
         f"recall@{n}_routing": round(hits_model / max(1, evaluated), 3),
+        "no_topic_nobody_invited": no_topic,
         f"recall@{n}_relevance_only": round(hits_rel / max(1, evaluated), 3),
         f"recall@{n}_most_active_baseline": round(hits_base / max(1, evaluated), 3),
     }

@@ -3,8 +3,8 @@
 Pure scoring. The service gathers, per member, evidence that they know the topic (they
 answered similar questions, or finished course material that matches the question) and
 their answer history; :func:`rank_experts` drops those who opted out, are in their quiet
-hours, are at their load cap or asked the question, and ranks the rest by a linear score
-over six features (:func:`expert_features`):
+hours, are at their load cap or asked the question, and ranks the rest (members who use the
+question's language first) by a linear score over six features (:func:`expert_features`):
 
 - share of the candidates' recent activity (answers, each weight halving every 5 days);
 - share of the candidates' topical relevance (similar material answered or finished);
@@ -103,6 +103,8 @@ class ExpertCandidate:
     open_threads: int = 0
     opted_out: bool = False
     in_quiet_hours: bool = False
+    other_language: bool = False
+    """Their language is not the question's: ranked after every eligible member whose is."""
 
 
 def relevance_by_member(
@@ -172,6 +174,7 @@ def candidate_from_history(
     open_threads: int = 0,
     opted_out: bool = False,
     in_quiet_hours: bool = False,
+    other_language: bool = False,
 ) -> ExpertCandidate:
     """The candidate's features from their earlier answers (both the bot and the benchmark
     build candidates here, so they rank with the same evidence)."""
@@ -199,6 +202,7 @@ def candidate_from_history(
         open_threads=open_threads,
         opted_out=opted_out,
         in_quiet_hours=in_quiet_hours,
+        other_language=other_language,
     )
 
 
@@ -304,7 +308,8 @@ def rank_experts(
     exclude: Iterable[int] = (),
     weights: RoutingWeights = ROUTING_WEIGHTS,
 ) -> list[tuple[int, float]]:
-    """Up to ``n`` eligible members with positive relevance, best first."""
+    """Up to ``n`` eligible members with positive relevance, best first; those who use the
+    question's language come before those who do not, who only fill the places left."""
     skip = set(exclude)
     eligible = [
         c
@@ -318,6 +323,7 @@ def rank_experts(
     scores = expert_scores(eligible, weights)
     eligible.sort(
         key=lambda c: (
+            c.other_language,
             -round(scores[c.member_id], 12),
             -responsiveness(c.median_response_hours),
             c.member_id,

@@ -8,6 +8,7 @@ keeps one per process, loaded from ``kb_entry`` rows; the CLI loads one from a J
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy.typing as npt
 
 from core.qa.hybrid import Hit, HybridSearcher, Mode
-from core.qa.tokenize import Language, detect_language
+from core.qa.tokenize import Language, detect_language, tokenize
 from core.recommend.encoders import TextEncoder
 
 DEFAULT_THRESHOLD = 0.5
@@ -67,6 +68,28 @@ class SearchResult:
     @property
     def id(self) -> str:
         return self.item.id
+
+
+def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int = 3) -> list[str]:
+    """The thread's topics: tags the question itself names (among those its search results
+    carry, "SQL" -> ``sql``, "machine learning" -> ``machine-learning``) first, then the tags
+    most common among its five closest entries. Curated FAQ entries are often untagged, so
+    the closest five alone can leave a plainly-named topic out. Entries too far from the
+    question to share its topic lend it no tags: a question about something the community has
+    no material on gets none, rather than the tags of whatever happened to be nearest."""
+    words = set(tokenize(question)) if question else set()
+    named: dict[str, None] = {}
+    for r in results:
+        for tag in r.item.tags:
+            parts = set(tokenize(tag.replace("-", " ").replace("_", " ")))
+            if tag not in named and parts and (parts <= words or tag.lower() in words):
+                named[tag] = None
+    counts: Counter[str] = Counter()
+    for r in results[:5]:
+        if r.hit.on_topic:
+            counts.update(r.item.tags)
+    ranked = [*named, *(t for t, _ in counts.most_common() if t not in named)]
+    return ranked[:limit]
 
 
 SPECIFIC_WITHIN = 5

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -26,13 +26,19 @@ from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import MAX_UPLOAD_BYTES, Chat, Command
-from core.i18n import translate
+from core.i18n import normalize_locale, translate
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
-from core.qa.index import DEFAULT_THRESHOLD, KBItem, KnowledgeIndex, SearchResult
+from core.qa.index import (
+    DEFAULT_THRESHOLD,
+    KBItem,
+    KnowledgeIndex,
+    SearchResult,
+    topic_tags,
+)
 from core.qa.kbfile import (
     CheckQuery,
     LineError,
@@ -43,7 +49,7 @@ from core.qa.kbfile import (
     parse_kb_text,
 )
 from core.qa.threshold import tune_threshold
-from core.qa.tokenize import Language, detect_language, tokenize, word_count
+from core.qa.tokenize import Language, detect_language, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
@@ -474,28 +480,6 @@ async def find_open_duplicate(
     return None
 
 
-def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int = 3) -> list[str]:
-    """The thread's topics: tags the question itself names (among those its search results
-    carry, "SQL" -> ``sql``, "machine learning" -> ``machine-learning``) first, then the tags
-    most common among its five closest entries. Curated FAQ entries are often untagged, so
-    the closest five alone can leave a plainly-named topic out. Entries too far from the
-    question to share its topic lend it no tags: a question about something the community has
-    no material on gets none, rather than the tags of whatever happened to be nearest."""
-    words = set(tokenize(question)) if question else set()
-    named: dict[str, None] = {}
-    for r in results:
-        for tag in r.item.tags:
-            parts = set(tokenize(tag.replace("-", " ").replace("_", " ")))
-            if tag not in named and parts and (parts <= words or tag.lower() in words):
-                named[tag] = None
-    counts: Counter[str] = Counter()
-    for r in results[:5]:
-        if r.hit.on_topic:
-            counts.update(r.item.tags)
-    ranked = [*named, *(t for t, _ in counts.most_common() if t not in named)]
-    return ranked[:limit]
-
-
 async def escalate(
     ctx: Context, question: Question, results: Sequence[SearchResult]
 ) -> list[AnyReply]:
@@ -541,6 +525,11 @@ async def route_experts(
 ) -> list[tuple[int, float]]:
     n = int(_setting(services, "qa_experts_per_thread", EXPERTS_PER_THREAD))
     cap = int(_setting(services, "qa_expert_load_cap", EXPERT_LOAD_CAP))
+    if not question.tags:
+        # Nothing the community holds is on the question's topic (:func:`topic_tags`):
+        # whoever answered whatever happened to be nearest (in practice the most active
+        # members) has shown no sign of knowing it, so nobody is pinged.
+        return []
     hits = [(r.id, max(0.0, r.hit.cosine)) for r in results]
     contributions = await _contributions(session, [r for r in results if r.id.isdigit()])
     rel = ex.relevance_by_member(hits, contributions)
@@ -608,6 +597,8 @@ async def route_experts(
                 open_threads=int(load.get(mid, 0)),
                 opted_out=bool(m.expert_opt_out) or m.role == "banned",
                 in_quiet_hours=quiet_now(now, m.timezone, m.quiet_start, m.quiet_end),
+                other_language=bool(question.lang)
+                and normalize_locale(m.locale).split("-")[0] != question.lang,
             )
         )
     return ex.rank_experts(candidates, n, load_cap=cap, exclude=[question.member_id or -1])

@@ -156,3 +156,12 @@ def test_routing_weights_fit_recovers_what_decides_who_answered():
     busy = _c(1, 0.2, recent_answers=9.0)
     idle = _c(2, 0.8, recent_answers=0.5)
     assert rank_experts([idle, busy], 1, load_cap=9, weights=w)[0][0] == 1
+
+
+def test_members_of_the_question_s_language_come_first_and_others_fill_places_left():
+    star = _c(1, 3.0, answers=20, accepted=10, other_language=True)
+    reader = _c(2, 0.5, answers=1)
+    assert [m for m, _ in rank_experts([star, reader], 2, load_cap=9)] == [2, 1]
+    assert [m for m, _ in rank_experts([star, reader], 1, load_cap=9)] == [2]
+    # Alone, a member of another language is still invited rather than nobody.
+    assert [m for m, _ in rank_experts([star], 2, load_cap=9)] == [1]

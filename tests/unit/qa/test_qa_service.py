@@ -696,3 +696,82 @@ async def test_kb_find_and_show_give_moderators_the_entry_numbers(qa_app):
     assert "no active knowledge-base entry 99999" in _texts(
         await send(qa_app, "mod", "/kb show 99999")
     )
+
+
+async def test_a_question_nothing_in_the_community_is_about_pings_nobody(qa_app):
+    """carol answered the "install qiskit on a laptop" thread; a question about installing
+    a floor is not about it (or anything else the community holds), though it is nearest
+    to it, so the thread opens for all to see but she is not pinged: being nearest to
+    nothing in particular is no sign of knowing the answer."""
+    for user in ("carol", "erin"):
+        await send(qa_app, user, "/start")
+    carol = await _member_id(qa_app, "carol")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        await _solved_install_thread(s, now - timedelta(days=2), now, accepted_from=carol)
+    out = await send(qa_app, "erin", "/ask What's the best way to install laminate flooring?")
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    assert opened and opened[0].mention_member_ids == []
+    # The same evidence still invites her to a question on the thread's topic.
+    out = await send(
+        qa_app,
+        "erin",
+        "/ask Why does my qiskit transpiler job hang after the pulse scheduling pass?",
+    )
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    assert opened and opened[0].mention_member_ids == [carol]
+
+
+async def test_a_chinese_question_invites_members_who_read_chinese_first(qa_app):
+    """gus and li answered the same Chinese thread; gus (English) has the stronger record,
+    yet a Chinese question invites li first, and gus only fills the place left."""
+    for user in ("gus", "li", "erin"):
+        await send(qa_app, user, "/start")
+    gus, li = await _member_id(qa_app, "gus"), await _member_id(qa_app, "li")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        (await s.get(Member, li)).locale = "zh-CN"
+        (await s.get(Member, gus)).locale = "en"
+        asked = now - timedelta(days=2)
+        q = Question(
+            member_id=None,
+            text="如何在笔记本电脑上安装 qiskit？",
+            lang="zh",
+            tags=["qiskit"],
+            status="solved",
+            created_at=asked,
+        )
+        s.add(q)
+        await s.flush()
+        s.add(
+            KBEntry(
+                source="thread",
+                source_ref=f"question:{q.id}",
+                title=q.text,
+                answer="运行 pip install qiskit",
+                lang="zh",
+                tags=["qiskit"],
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        at = asked + timedelta(hours=1)
+        s.add_all(
+            [
+                Answer(question_id=q.id, member_id=gus, text="pip", accepted=True, created_at=at),
+                Answer(question_id=q.id, member_id=li, text="conda", created_at=at),
+            ]
+        )
+    out = await send(qa_app, "erin", "/ask 为什么 qiskit 转译器在脉冲调度之后一直卡住不动？")
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    assert opened, _texts(out)
+    assert opened[0].mention_member_ids[:2] == [li, gus]
+    # An English question on the same material ranks by the record alone.
+    out = await send(
+        qa_app,
+        "erin",
+        "/ask Why does my qiskit transpiler job hang after the pulse scheduling pass?",
+    )
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    assert opened and opened[0].mention_member_ids[:2] == [gus, li]
