@@ -294,7 +294,7 @@ def prepare_question(raw: str) -> Prepared | None:
 async def ask(ctx: Context, raw: str) -> list[AnyReply]:
     prepared = prepare_question(raw)
     if prepared is None:
-        return [Reply(ctx.t("qa.need_detail"))]
+        return [Reply(ctx.t("qa.need_detail", example=await _example_question(ctx, raw)))]
     text = prepared.text
     replies: list[AnyReply] = []
     if prepared.truncated:
@@ -323,6 +323,33 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
             else:
                 await ctx.session.delete(row)
     return replies + unanswered
+
+
+EXAMPLE_MAX_CHARS = 80
+
+
+async def _example_question(ctx: Context, raw: str) -> str:
+    """An example for the "ask a full question" reply from this community's own knowledge
+    base, so it fits what members here ask: the closest question to the word given, else
+    the shortest one, in the member's language; a generic one when the base holds none."""
+    word = " ".join(raw.split())[:200]
+    lang: Language = (
+        detect_language(word) if word else ("zh" if ctx.locale.startswith("zh") else "en")
+    )
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    near = [r.item for r in await _related(ctx, state, word, lang)] if word else []
+    shortest = sorted(state.index.items(), key=lambda i: (len(i.title), i.id))
+    for item in (*near, *shortest):
+        title = item.title.strip()
+        if (
+            title.endswith(("?", "？"))
+            and len(title) <= EXAMPLE_MAX_CHARS
+            and word_count(title) >= MIN_WORDS
+            and item.language() == lang
+        ):
+            return title
+    return ctx.t("qa.example_question")
 
 
 async def _link_or_escalate(

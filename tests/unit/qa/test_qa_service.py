@@ -87,7 +87,11 @@ async def test_chinese_question_answered_and_dm_plain_question(qa_app):
 
 async def test_bad_input(qa_app):
     assert "full question" in _texts(await send(qa_app, "bob", "/ask"))
-    assert "full question" in _texts(await send(qa_app, "bob", "/ask password"))
+    # The example is a question of this community's own, the closest to the word given.
+    assert "e.g. /ask How do I reset my password?" in _texts(
+        await send(qa_app, "bob", "/ask password")
+    )
+    assert "e.g. /ask 如何开具发票？" in _texts(await send(qa_app, "bob", "/ask 发票"))
     long = "How do I reset my password " + "please " * 400
     out = await send(qa_app, "bob", "/ask " + long)
     assert "first 1000 characters" in _texts(out)
@@ -775,3 +779,9 @@ async def test_a_chinese_question_invites_members_who_read_chinese_first(qa_app)
     )
     opened = [r for r in out if isinstance(r, OpenThread)]
     assert opened and opened[0].mention_member_ids[:2] == [gus, li]
+
+
+async def test_with_an_empty_knowledge_base_the_example_question_is_a_generic_one(app, qa_encoders):
+    app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
+    out = _texts(await send(app, "bob", "/ask"))
+    assert "a full question" in out and "e.g. /ask What should I learn first?" in out
