@@ -151,3 +151,17 @@ class ThreadOpened(Event):
     thread_ref: str = ""
     url: str = ""
     """A link members can open the thread with ("" when the platform gives none)."""
+
+
+THREAD_FAILURES = ("no_place", "forbidden", "error")
+"""Why an adapter could not open a thread: nowhere to open it (asked in a private chat and
+no forum or help channel set), the bot lacks the right to, or the platform failed."""
+
+
+@dataclass(frozen=True)
+class ThreadFailed(Event):
+    """An adapter could not open the thread asked for by `OpenThread`."""
+
+    question_id: int = 0
+    reason: str = "error"
+    """One of :data:`THREAD_FAILURES`."""

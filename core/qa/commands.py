@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from core.context import Context, Role
 from core.errors import BadArguments
-from core.events import ThreadOpened
+from core.events import ThreadFailed, ThreadOpened
 from core.qa import catalog_sync, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
@@ -60,6 +60,11 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
 async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
     await service.thread_opened(ctx, event.question_id, event.chat, event.thread_ref, event.url)
     return []
+
+
+@on_event(ThreadFailed)
+async def thread_failed(ctx: Context, event: ThreadFailed) -> list[AnyReply]:
+    return await service.thread_failed(ctx, event.question_id, event.reason)
 
 
 @message_handler(priority=40)

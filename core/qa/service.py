@@ -25,7 +25,7 @@ from core.catalog.access import can_access, plan_titles
 from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
-from core.events import MAX_UPLOAD_BYTES, Chat, Command
+from core.events import MAX_UPLOAD_BYTES, THREAD_FAILURES, Chat, Command
 from core.i18n import normalize_locale, translate
 from core.localtime import quiet_now
 from core.members import moderators
@@ -706,6 +706,48 @@ async def thread_opened(
     thread.thread_ref = chat.thread_id or thread_ref
     if url.startswith("https://"):
         thread.url = url[:500]
+
+
+async def thread_failed(ctx: Context, question_id: int, reason: str) -> list[AnyReply]:
+    """The adapter could not open the thread :func:`escalate` asked for, after the asker was
+    told one was opening. They hear what happens instead, and the question goes to the
+    moderators at once (they answer with ``/solved ID ANSWER``, which reaches the asker)
+    rather than waiting, unseen, for a stale-thread sweep that could only bump nowhere."""
+    thread = (
+        await ctx.session.execute(
+            select(Thread)
+            .where(Thread.question_id == question_id)
+            .order_by(Thread.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    question = await ctx.session.get(Question, question_id)
+    if thread is None or question is None or thread.status != "open" or thread.chat_id:
+        return []  # opened after all, solved meanwhile, or this report came twice
+    thread.status = "failed"
+    why = reason if reason in THREAD_FAILURES else "error"
+    log.warning("question %s: no thread could be opened (%s)", question_id, why)
+    asker = await ctx.session.get(Member, question.member_id) if question.member_id else None
+    staff = [m for m in await moderators(ctx.session, ctx.services) if m.id != question.member_id]
+    name = asker.display_name if asker is not None else "?"
+    out: list[AnyReply] = [
+        Reply(
+            translate(
+                m.locale,
+                "qa.thread_failed_staff",
+                id=question.id,
+                name=name,
+                question=excerpt(question.text, 200),
+                why=translate(m.locale, f"qa.thread_failed_{why}"),
+            ),
+            member_id=m.id,
+        )
+        for m in staff
+    ]
+    if asker is not None:
+        key = "qa.thread_failed_asker" if staff else "qa.thread_failed_asker_alone"
+        out.append(Reply(translate(asker.locale, key, id=question.id), member_id=asker.id))
+    return out
 
 
 async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | None:

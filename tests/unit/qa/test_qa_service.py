@@ -9,7 +9,16 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.events import Actor, Button, Chat, Command, Message, ThreadOpened, Upload
+from core.events import (
+    Actor,
+    Button,
+    Chat,
+    Command,
+    Message,
+    ThreadFailed,
+    ThreadOpened,
+    Upload,
+)
 from core.qa import service
 from core.qa.hybrid import Hit
 from core.qa.index import KBItem
@@ -785,3 +794,47 @@ async def test_with_an_empty_knowledge_base_the_example_question_is_a_generic_on
     app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
     out = _texts(await send(app, "bob", "/ask"))
     assert "a full question" in out and "e.g. /ask What should I learn first?" in out
+
+
+async def test_a_thread_that_could_not_open_goes_to_the_moderators_and_their_answer_reaches_the_asker(
+    qa_app,
+):
+    """erin was told a thread was opening; the platform refused it. She hears what happens
+    instead, the moderator gets the question with how to answer it and why it failed, a
+    second report changes nothing, nobody is linked into a thread that does not exist, and
+    the moderator's /solved answer reaches her."""
+    await send(qa_app, "mod", "/start")  # console:mod is a moderator by the settings
+    mod = await _member_id(qa_app, "mod")
+    out = await send(qa_app, "erin", OSCILLOSCOPE)
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    erin = await _member_id(qa_app, "erin")
+    failed = ThreadFailed(
+        _actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "forbidden"
+    )
+    out = await qa_app.router.dispatch(failed)
+    to_mod = [r for r in out if isinstance(r, Reply) and r.member_id == mod]
+    to_erin = [r for r in out if isinstance(r, Reply) and r.member_id == erin]
+    assert len(to_mod) == 1 and len(to_erin) == 1
+    assert f"Question #{qid} from Erin" in to_mod[0].text and "oscilloscope" in to_mod[0].text
+    assert "Manage topics" in to_mod[0].text and f"/solved {qid}" in to_mod[0].text
+    assert "passed it to the moderators" in to_erin[0].text
+    assert await qa_app.router.dispatch(replace(failed, update_id=uuid.uuid4().hex)) == []
+    out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    assert "already being discussed" not in _texts(out)
+    out = await send(
+        qa_app, "mod", f"/solved {qid} Use the scope's USB port and the pyvisa library."
+    )
+    told = [r for r in out if isinstance(r, Reply) and r.member_id == erin]
+    assert told and "pyvisa" in told[0].text
+    async with qa_app.services.session_factory() as s:
+        assert (await s.get(Question, qid)).status == "solved"
+
+
+async def test_with_no_moderator_the_asker_is_told_to_ask_in_the_community_chat(qa_app):
+    out = await send(qa_app, "erin", OSCILLOSCOPE)
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    out = await qa_app.router.dispatch(
+        ThreadFailed(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "no_place")
+    )
+    assert [r.member_id for r in out] == [await _member_id(qa_app, "erin")]
+    assert "no moderator" in out[0].text
