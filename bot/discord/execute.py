@@ -12,7 +12,7 @@ import discord
 
 from bot.discord.views import PLATFORM, build_view, render_text
 from core.accounts.service import mark_unreachable, platform_user_id
-from core.events import Actor, Chat, ThreadOpened
+from core.events import Actor, Chat, ThreadFailed, ThreadOpened
 from core.i18n import translate
 from core.replies import (
     AnyReply,
@@ -269,12 +269,54 @@ class Executor:
 
     # -- threads --------------------------------------------------------------------------
 
+    def _thread_place(self, r: OpenThread, origin: Origin) -> Chat | None:
+        """Where a question's thread opens: the place core named, else the community's help
+        channel (``discord_help_channel_id``), else the channel the question was asked in;
+        never a DM."""
+        if r.to is not None and r.to.platform == PLATFORM:
+            return r.to
+        help_id = getattr(self.services.settings, "discord_help_channel_id", None)
+        if help_id:
+            return Chat(PLATFORM, str(help_id), "guild")
+        here = origin.chat
+        if here is not None and here.platform == PLATFORM and here.kind != "private":
+            return here
+        return None
+
     async def _open_thread(self, r: OpenThread, origin: Origin) -> None:
-        """A forum post (with matching tags) or a public thread, experts pinged inside."""
-        where = r.to or origin.chat
-        if where is None or where.platform != PLATFORM or where.kind == "private":
+        """A forum post (with matching tags) or a public thread, experts pinged inside. When
+        none can be opened, core hears why (it tells the asker and the moderators)."""
+        where = self._thread_place(r, origin)
+        if where is None:
             log.info("question %s: no Discord channel to open a thread in", r.question_id)
+            await self._thread_failed(r, origin, "no_place")
             return
+        try:
+            await self._start_thread(r, origin, where)
+        except discord.Forbidden as exc:
+            log.warning("question %s: no thread in %s: %s", r.question_id, where.chat_id, exc.text)
+            await self._thread_failed(r, origin, "forbidden")
+        except discord.HTTPException as exc:
+            log.warning("question %s: no thread in %s: %s", r.question_id, where.chat_id, exc.text)
+            await self._thread_failed(r, origin, "error")
+
+    async def _thread_failed(self, r: OpenThread, origin: Origin, reason: str) -> None:
+        actor = origin.actor
+        if actor is None:
+            log.warning("question %s: no thread (%s) and no asker to tell", r.question_id, reason)
+            return
+        event = ThreadFailed(
+            actor,
+            origin.chat or Chat(PLATFORM, actor.user_id),
+            f"thread-failed:{r.question_id}",
+            question_id=r.question_id,
+            reason=reason,
+        )
+        for reply in await self.app.router.dispatch(event):
+            if not isinstance(reply, OpenThread):  # never loop
+                await self._one(reply, Origin(chat=event.chat, actor=actor))
+
+    async def _start_thread(self, r: OpenThread, origin: Origin, where: Chat) -> None:
         channel = await self._full_channel(where.chat_id)
         locale = self.services.settings.locale
         users = [u for u in [await self._user_of(m) for m in r.mention_member_ids] if u]
@@ -311,6 +353,7 @@ class Executor:
             rest = lines + ([tag_line] if tag_line else [])
         else:
             log.warning("channel %s cannot hold threads", where.chat_id)
+            await self._thread_failed(r, origin, "error")
             return
         for part in rest:
             await thread.send(part, allowed_mentions=NO_MENTIONS)

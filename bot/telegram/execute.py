@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from telegram import Bot, InputFile, LabeledPrice
 from telegram.constants import ParseMode
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.render import escape
 from bot.telegram.deliver import retry_seconds
 from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread_arg, topic_link
 from bot.telegram.updates import PLATFORM
 from bot.wiring import App
-from core.events import Actor, Chat, Event, ThreadOpened
+from core.events import Actor, Chat, Event, ThreadFailed, ThreadOpened
 from core.i18n import translate
 from core.replies import (
     AnswerPreCheckout,
@@ -364,14 +364,24 @@ class Executor:
             parts.append(escape(PLATFORM, " ".join("#" + t.replace(" ", "_") for t in r.tags)))
         body = "\n\n".join(parts)
         if forum_id is None:
-            if here is not None:  # no forum configured: discuss where the question was asked
+            if here is not None and here.kind != "private":
+                # no forum configured: discuss in the group where the question was asked
                 await send_text(
                     self.bot, here.chat_id, body, markup="html", thread_id=here.thread_id
                 )
+            else:  # a private chat is no place for a discussion
+                await self._thread_failed(r, origin, "no_place")
             return
-        topic = await self.bot.create_forum_topic(
-            chat_arg(forum_id), r.title[:TOPIC_NAME_LIMIT] or "?"
-        )
+        try:
+            topic = await self.bot.create_forum_topic(
+                chat_arg(forum_id), r.title[:TOPIC_NAME_LIMIT] or "?"
+            )
+        except (Forbidden, BadRequest) as exc:
+            # Not an administrator with Manage topics, not in the chat, or topics are off.
+            log.warning("question %s: no topic in %s: %s", r.question_id, forum_id, exc)
+            rights = isinstance(exc, Forbidden) or "right" in str(exc).lower()
+            await self._thread_failed(r, origin, "forbidden" if rights else "error")
+            return
         await send_text(self.bot, forum_id, body, markup="html", thread_id=topic.message_thread_id)
         if origin is not None:
             opened = await self.app.router.dispatch(
@@ -385,3 +395,19 @@ class Executor:
                 )
             )
             await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)
+
+    async def _thread_failed(self, r: OpenThread, origin: Event | None, reason: str) -> None:
+        """Core tells the asker and the moderators what happens instead."""
+        if origin is None:
+            log.warning("question %s: no thread (%s) and no one to tell", r.question_id, reason)
+            return
+        replies = await self.app.router.dispatch(
+            ThreadFailed(
+                origin.actor,
+                origin.chat,
+                f"thread-failed:{r.question_id}",
+                question_id=r.question_id,
+                reason=reason,
+            )
+        )
+        await self.run([x for x in replies if not isinstance(x, OpenThread)], origin)

@@ -166,3 +166,59 @@ async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, 
     assert kb.answer == answer
     assert kb.url == f"https://discord.com/channels/{P.GUILD_ID}/{thread_id}"  # its source
     assert texts(discord_bot.since(n))  # the asker was told
+
+
+QUESTION = "how do quaternions relate to zebra migration patterns"
+
+
+def _dm_texts(calls, texts) -> str:
+    """What the messages say, Discord's Markdown escapes taken out."""
+    return texts([c for c in calls if c.route == MESSAGES]).replace("\\", "")
+
+
+async def test_a_question_asked_in_a_dm_opens_its_thread_in_the_help_channel(
+    discord_bot, db, monkeypatch
+):
+    load_features()
+    from models.qa import Thread
+
+    monkeypatch.setattr(discord_bot.client.app.settings, "discord_help_channel_id", P.FORUM_CHANNEL)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.slash("ask", QUESTION, uid=921, username="rita", dm=True))
+    (made,) = [c for c in discord_bot.since(n) if c.route == THREADS]
+    assert f"/channels/{P.FORUM_CHANNEL}/threads" in made.url
+    async with db.session() as s:
+        thread = (await s.execute(select(Thread))).scalar_one()
+    assert thread.chat_id == str(P.FORUM_CHANNEL) and thread.status == "open"
+
+
+async def test_a_dm_question_with_no_help_channel_goes_to_the_moderators(discord_bot, db, texts):
+    """No thread could open anywhere: the asker, who was told one was opening, hears that
+    the moderators have it, and the moderator (discord:9000) gets it with how to answer."""
+    load_features()
+    await _member(discord_bot, db, 9000, "mo")
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.slash("ask", QUESTION, uid=922, username="sam", dm=True))
+    calls = discord_bot.since(n)
+    assert not [c for c in calls if c.route == THREADS]
+    dms = [c.body["recipient_id"] for c in calls if c.route == "POST /users/@me/channels"]
+    assert sorted(dms) == [922, 9000]
+    out = _dm_texts(calls, texts)
+    assert "passed it to the moderators" in out
+    assert "discord_help_channel_id" in out and "/solved" in out and "quaternions" in out
+
+
+async def test_missing_thread_permissions_are_reported_with_the_question(discord_bot, db, texts):
+    load_features()
+    from models.qa import Thread
+
+    await _member(discord_bot, db, 9000, "mo")
+    discord_bot.wire.fail(THREADS, 403, 50013, "Missing Permissions")
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("ask", QUESTION, uid=923, username="tia", channel_id=P.HELP_CHANNEL)
+    )
+    out = _dm_texts(discord_bot.since(n), texts)
+    assert "Manage Threads" in out and "passed it to the moderators" in out
+    async with db.session() as s:
+        assert (await s.execute(select(Thread.status))).scalar_one() == "failed"

@@ -227,9 +227,62 @@ def test_topic_links_for_public_private_and_basic_groups():
     assert topic_link(-4242, 3) == ""  # a basic group has no topics to link to
 
 
-async def test_open_thread_without_a_forum_answers_in_place(tg, wire):
-    await tg.executor.run([OpenThread(question_id=1, title="T", text="Let's discuss")], origin())
-    assert wire.methods() == ["sendMessage"]
+async def test_open_thread_without_a_forum_answers_in_place_in_a_group(tg, wire):
+    await tg.executor.run(
+        [OpenThread(question_id=1, title="T", text="Let's discuss")],
+        origin(str(GROUP_ID), "group"),
+    )
+    (post,) = wire.of("sendMessage")
+    assert post["chat_id"] == GROUP_ID and "Let's discuss" in post["text"]
+
+
+async def _open_question(app, asker: int) -> int:
+    """An escalated question whose thread the adapter has yet to open."""
+    now = app.services.clock.now()
+    async with app.services.session_factory() as s, s.begin():
+        q = Question(
+            member_id=asker,
+            text="Why does my LEFT JOIN drop rows?",
+            lang="en",
+            status="open",
+            tags=[],
+            created_at=now,
+        )
+        s.add(q)
+        await s.flush()
+        s.add(Thread(question_id=q.id, platform="telegram", status="open", created_at=now))
+        return q.id
+
+
+async def test_a_question_from_a_private_chat_with_no_forum_goes_to_the_moderators(tg, wire, app):
+    """Nowhere to discuss it: not echoed back into the asker's private chat, but handed to
+    the moderators (telegram:9000 by the settings), and the asker is told so."""
+    asker = await _member_id(app)
+    await _member_id(app, "9000", "Mo")
+    qid = await _open_question(app, asker)
+    await tg.executor.run([OpenThread(qid, "Why does my LEFT JOIN drop rows?", "…")], origin())
+    sent = {c["chat_id"]: c["text"] for c in wire.of("sendMessage")}
+    assert set(sent) == {4242, 9000}
+    assert "passed it to the moderators" in sent[4242]
+    assert f"/solved {qid}" in sent[9000] and "telegram_forum_chat_id" in sent[9000]
+    assert not wire.of("createForumTopic")
+
+
+async def test_a_forum_the_bot_may_not_open_topics_in_is_reported_to_the_moderators(tg, wire, app):
+    asker = await _member_id(app)
+    await _member_id(app, "9000", "Mo")
+    qid = await _open_question(app, asker)
+    wire.fail("createForumTopic", 400, "Bad Request: not enough rights to create a topic")
+    forum = Chat("telegram", str(FORUM_ID), "forum")
+    await tg.executor.run(
+        [OpenThread(qid, "Why?", "Why does my LEFT JOIN drop rows?", to=forum)], origin()
+    )
+    sent = {c["chat_id"]: c["text"] for c in wire.of("sendMessage")}
+    assert set(sent) == {4242, 9000}  # nothing was posted in the forum
+    assert "Manage topics" in sent[9000] and "passed it to the moderators" in sent[4242]
+    async with app.services.session_factory() as s:
+        thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
+        assert thread.status == "failed"
 
 
 async def test_photo_and_document_are_uploaded_in_the_topic(tg, wire):
