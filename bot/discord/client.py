@@ -170,6 +170,7 @@ class SyllabotDiscord(discord.AutoShardedClient):
     async def on_ready(self) -> None:
         log.info("discord ready as %s in %d guilds", self.user, len(self.guilds))
         await self.check_roles()
+        await self.check_help_channel()
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.check_roles()
@@ -187,13 +188,32 @@ class SyllabotDiscord(discord.AutoShardedClient):
             self._checked.add(gid)
             problems = roles.check_guild(guild, role_ids)
             found.extend(problems)
-            for p in problems:
-                text = t(settings.locale, p.key, **p.params)
-                log.error("%s", text)
-                for uid in roles.owner_user_ids(settings, guild):
-                    try:
-                        await self.executor.dm_user(uid, text)
-                    except discord.HTTPException as exc:
-                        log.warning("could not DM owner %s: %s", uid, exc)
+            await self._report(problems, guild)
         self.setup_problems.extend(found)
         return found
+
+    async def check_help_channel(self) -> list[roles.SetupProblem]:
+        """Tell the owner when questions could not get (or close) a thread in the help
+        channel: they would learn it only from the first question that fails."""
+        channel_id = self.app.settings.discord_help_channel_id
+        if not channel_id:
+            return []
+        channel = self.get_channel(channel_id)
+        problems = roles.check_help_channel(channel, channel_id)
+        guild = getattr(channel, "guild", None)
+        await self._report(problems, guild if isinstance(guild, discord.Guild) else None)
+        self.setup_problems.extend(problems)
+        return problems
+
+    async def _report(
+        self, problems: list[roles.SetupProblem], guild: discord.Guild | None
+    ) -> None:
+        settings = self.app.settings
+        for p in problems:
+            text = t(settings.locale, p.key, **p.params)
+            log.error("%s", text)
+            for uid in roles.owner_user_ids(settings, guild):
+                try:
+                    await self.executor.dm_user(uid, text)
+                except discord.HTTPException as exc:
+                    log.warning("could not DM owner %s: %s", uid, exc)

@@ -1,4 +1,5 @@
-"""Start-up check: the bot can only manage roles below its own highest role."""
+"""Start-up checks: the bot can only manage roles below its own highest role, and question
+threads need a help channel it may open and close threads in."""
 
 from __future__ import annotations
 
@@ -70,3 +71,49 @@ def owner_user_ids(settings: Settings, guild: discord.Guild | None) -> list[int]
     if not ids and guild is not None and guild.owner_id:
         ids = [guild.owner_id]
     return ids
+
+
+THREAD_PERMISSIONS = {
+    # (attribute of discord.Permissions, the name Discord's settings show)
+    "forum": (
+        ("view_channel", "View Channel"),
+        ("send_messages", "Create Posts"),
+        ("send_messages_in_threads", "Send Messages in Posts"),
+        ("manage_threads", "Manage Posts"),
+    ),
+    "text": (
+        ("view_channel", "View Channel"),
+        ("create_public_threads", "Create Public Threads"),
+        ("send_messages_in_threads", "Send Messages in Threads"),
+        ("manage_threads", "Manage Threads"),
+    ),
+}
+"""What opening a question's thread, posting and pinging in it, and closing it when solved
+(rename, archive, the forum's Solved tag) take."""
+
+
+def check_help_channel(channel: object, channel_id: int) -> list[SetupProblem]:
+    """Problems that would stop question threads in the help channel: it is missing (or
+    hidden from the bot), cannot hold threads, or the bot lacks a permission there."""
+    if not isinstance(channel, (discord.ForumChannel, discord.TextChannel)):
+        key = "discord.help_channel_missing" if channel is None else "discord.help_channel_kind"
+        return [SetupProblem(0, key, {"channel": channel_id})]
+    me = channel.guild.me
+    if me is None:
+        return []
+    perms = channel.permissions_for(me)
+    kind = "forum" if isinstance(channel, discord.ForumChannel) else "text"
+    missing = [label for attr, label in THREAD_PERMISSIONS[kind] if not getattr(perms, attr)]
+    if not missing:
+        return []
+    return [
+        SetupProblem(
+            channel.guild.id,
+            "discord.thread_permissions_missing",
+            {
+                "guild": channel.guild.name or str(channel.guild.id),
+                "channel": channel.name,
+                "perms": ", ".join(missing),
+            },
+        )
+    ]

@@ -35,7 +35,7 @@ from telegram.request import BaseRequest
 
 from bot.telegram.deliver import TelegramDeliverer
 from bot.telegram.execute import Executor, forum_chat_id
-from bot.telegram.outgoing import text_for
+from bot.telegram.outgoing import chat_arg, send_text, text_for
 from bot.telegram.updates import PLATFORM, to_event
 from bot.wiring import App
 from core.context import Role
@@ -265,6 +265,35 @@ class TelegramAdapter:
                 )
             except TelegramError as exc:  # they may never have opened the bot yet
                 log.info("moderator menu for %s not set: %s", ident, exc)
+
+    async def check_forum(self) -> list[str]:
+        """Tell the owners at start-up when question topics cannot open in the forum (not an
+        administrator there with Manage topics, or topics are off), rather than from the first
+        question that fails. Returns the problems' message keys."""
+        forum = forum_chat_id(self.app)
+        if forum is None:
+            return []
+        try:
+            me = await self.bot.get_chat_member(chat_arg(forum), self.bot.id)
+        except TelegramError as exc:
+            log.warning("telegram: forum %s: %s", forum, exc)
+            problems = ["telegram.forum_unreachable"]
+        else:
+            ok = me.status == "administrator" and bool(getattr(me, "can_manage_topics", False))
+            problems = [] if ok else ["telegram.forum_rights_missing"]
+        s = self.app.settings
+        tell = [i for i in s.owner_ids if i.startswith(f"{PLATFORM}:")] or [
+            i for i in s.moderator_ids if i.startswith(f"{PLATFORM}:")
+        ]
+        for key in problems:
+            text = translate(s.locale, key, chat=forum)
+            log.error("%s", text)
+            for ident in tell:
+                try:
+                    await send_text(self.bot, ident.partition(":")[2], text)
+                except TelegramError as exc:  # they may never have opened the bot yet
+                    log.info("could not tell %s: %s", ident, exc)
+        return problems
 
     def webhook_url(self) -> str:
         from bot.http.telegram_webhook import PATH

@@ -45,6 +45,7 @@ async def start(app: App, *, stop: asyncio.Event | None = None) -> None:
     await adapter.initialize()
     application = adapter.application
     await adapter.set_commands()
+    await adapter.check_forum()
     waiter = stop or asyncio.Event()
     if s.telegram_mode == "webhook":
         await adapter.bot.set_webhook(

@@ -137,3 +137,37 @@ async def test_replies_for_telegram_go_to_its_executor_and_never_come_back(disco
     run = app.services.extras["executors"]["discord"]
     await run([dc_invite, tg_invite])
     assert handed == [[tg_invite]] and len(discord_bot.wire.find(ROLE_ROUTE)) == 2
+
+
+THREADS = (1 << 34) | (1 << 35) | (1 << 38)  # manage, create public, send in threads
+
+
+async def test_help_channel_without_thread_permissions_is_reported_to_the_owner(
+    discord_bot, monkeypatch, texts
+):
+    """The owner learns at start-up, not from the first question that cannot get a thread."""
+    monkeypatch.setattr(discord_bot.client.app.settings, "discord_help_channel_id", P.HELP_CHANNEL)
+    problems = await discord_bot.client.check_help_channel()
+    assert [p.key for p in problems] == ["discord.thread_permissions_missing"]
+    (dm,) = discord_bot.wire.find("POST /users/@me/channels")
+    assert dm.body == {"recipient_id": OWNER_ID}
+    out = texts(discord_bot.wire.find("POST /channels/{channel_id}/messages"))
+    assert "Create Public Threads, Send Messages in Threads, Manage Threads" in out
+    assert "help" in out and "Learning Club" in out
+
+
+async def test_help_channels_the_bot_can_use_report_nothing(discord_bot, monkeypatch):
+    await discord_bot.feed("guild_create", P.guild(bot_perms=P.MANAGE_ROLES | THREADS))
+    settings = discord_bot.client.app.settings
+    for channel in (P.HELP_CHANNEL, P.FORUM_CHANNEL):
+        monkeypatch.setattr(settings, "discord_help_channel_id", channel)
+        assert await discord_bot.client.check_help_channel() == []
+    assert not discord_bot.wire.find("POST /users/@me/channels")
+
+
+async def test_a_help_channel_that_does_not_exist_is_reported(discord_bot, monkeypatch):
+    monkeypatch.setattr(discord_bot.client.app.settings, "discord_help_channel_id", 1234)
+    problems = await discord_bot.client.check_help_channel()
+    assert [(p.key, p.params) for p in problems] == [
+        ("discord.help_channel_missing", {"channel": 1234})
+    ]

@@ -143,6 +143,7 @@ class _State:
     failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     updates: deque[list[dict[str, Any]]] = field(default_factory=deque)
     chat_members: dict[tuple[str, str], str] = field(default_factory=dict)
+    member_rights: dict[tuple[str, str], dict[str, bool]] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
     files: dict[str, bytes] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)
@@ -194,8 +195,12 @@ class FakeWire(BaseRequest):
     def downloads(self) -> list[str]:
         return self.state.downloads
 
-    def set_member_status(self, chat_id: int | str, user_id: int | str, status: str) -> None:
+    def set_member_status(
+        self, chat_id: int | str, user_id: int | str, status: str, **rights: bool
+    ) -> None:
+        """getChatMember's answer; ``rights`` (e.g. can_manage_topics=True) for an admin."""
         self.state.chat_members[(str(chat_id), str(user_id))] = status
+        self.state.member_rights[(str(chat_id), str(user_id))] = rights
 
     # --- BaseRequest -----------------------------------------------------------------------
 
@@ -348,7 +353,7 @@ class FakeWire(BaseRequest):
                     "can_post_stories": False,
                     "can_edit_stories": False,
                     "can_delete_stories": False,
-                }
+                } | self.state.member_rights.get((str(p["chat_id"]), str(p["user_id"])), {})
             if status == "creator":
                 return {"status": status, "user": user, "is_anonymous": False}
             return {"status": status, "user": user}
