@@ -92,6 +92,17 @@ def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int =
     return ranked[:limit]
 
 
+def can_answer(result: SearchResult, threshold: float) -> bool:
+    """Whether the bot answers with this hit: confident enough, and not a course's overview.
+    An overview names every topic its course teaches, so a question on any of them, or on
+    a near miss the course never covers ("squash commits" against "Git essentials"), comes
+    close to it; what it offers is where a topic is taught, not the answer
+    (bench/qa_course.py: every overview that topped a question with confidence 0.5 or
+    more answered it wrongly, in English and in Chinese). The asker is pointed to the course
+    instead (:func:`core.qa.service.ask`)."""
+    return result.confidence >= threshold and result.item.source != "course"
+
+
 SPECIFIC_WITHIN = 5
 """How far down the list :func:`specific_first` looks for a course's closer lesson."""
 
@@ -189,4 +200,4 @@ class KnowledgeIndex:
         )
 
     def is_confident(self, results: Sequence[SearchResult]) -> bool:
-        return bool(results) and results[0].confidence >= self.threshold
+        return bool(results) and can_answer(results[0], self.threshold)

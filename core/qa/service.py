@@ -37,6 +37,7 @@ from core.qa.index import (
     KBItem,
     KnowledgeIndex,
     SearchResult,
+    can_answer,
     topic_tags,
 )
 from core.qa.kbfile import (
@@ -313,7 +314,7 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
 
     threshold = await current_threshold(ctx.session)
     results = await _related(ctx, state, text, lang)
-    if results and results[0].confidence >= threshold:
+    if results and can_answer(results[0], threshold):
         return replies + await _answer(ctx, question, results[0])
     unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
     if own:  # asking one's own open question again is not a new question (nor new points)
@@ -322,7 +323,21 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
                 ctx.session.expunge(row)
             else:
                 await ctx.session.delete(row)
-    return replies + unanswered
+        return replies + unanswered
+    return replies + unanswered + _course_pointer(ctx, results, threshold)
+
+
+def _course_pointer(
+    ctx: Context, results: Sequence[SearchResult], threshold: float
+) -> list[AnyReply]:
+    """A course whose overview matched the question with an answer's confidence is where
+    its topic is taught: worth a look while the community answers."""
+    if not results or results[0].item.source != "course" or results[0].confidence < threshold:
+        return []
+    top = results[0]
+    title = top.item.title
+    buttons = [[ButtonSpec(ctx.t("qa.btn_course"), url=top.item.url)]] if top.item.url else []
+    return [Reply(ctx.t("qa.course_pointer", title=title), buttons)]
 
 
 EXAMPLE_MAX_CHARS = 80

@@ -240,3 +240,42 @@ async def test_kb_find_lists_the_lesson_that_says_how_before_its_course(app, qa_
     out = _texts(await send(app, "mod", "/kb find how do I filter rows in SQL?"))
     first = out.splitlines()[1]
     assert "[lesson] Filtering rows with WHERE · Intro to SQL" in first, out
+
+
+def test_a_course_overview_is_never_the_answer_however_close():
+    from dataclasses import replace
+
+    from core.qa.index import can_answer
+
+    overview = _hit("1", "course", 0.8, "course:1")
+    lesson = _hit("4", "lesson", 0.8, "course:1")
+    sure = {r.id: replace(r, confidence=0.9) for r in (overview, lesson)}
+    assert not can_answer(sure["1"], 0.5) and can_answer(sure["4"], 0.5)
+    assert not can_answer(lesson, 0.5)  # 0.2: not confident either
+
+
+@pytest.mark.parametrize(
+    ("question", "course"),
+    [
+        ("How do I design an A/B test?", "A/B Testing in Practice"),
+        ("怎么把多个 git 提交合并成一个？", "Git 基础"),  # squash: the course never covers it
+    ],
+)
+async def test_a_question_closest_to_a_course_overview_gets_a_thread_and_the_course(
+    app, qa_encoders, question, course
+):
+    """The overview only says the course teaches the topic (in the demo it tops these with
+    61-64% confidence, and answering with it was wrong): the community is asked, and the
+    course is pointed to meanwhile, with a button to open it."""
+    from core.demo.seed import seed_demo
+    from core.replies import OpenThread
+
+    app.services.extras[service.STATE_KEY] = QAState(qa_encoders)
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    out = await send(app, "mod", f"/ask {question}")
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+    pointer = out[-1]
+    assert isinstance(pointer, Reply) and f"“{course}”" in pointer.text
+    (button,) = [b for row in pointer.buttons for b in row]
+    assert button.url and button.url.startswith("https://")
