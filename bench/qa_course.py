@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,15 +39,21 @@ from core.demo.seed import seed_demo  # noqa: E402
 from core.qa import service  # noqa: E402
 from core.qa.index import DEFAULT_THRESHOLD, KnowledgeIndex, SearchResult, can_answer  # noqa: E402
 from core.qa.tokenize import detect_language  # noqa: E402
+from models.catalog import Lesson  # noqa: E402
 from models.db import upgrade  # noqa: E402
+from models.qa import KBEntry  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "data" / "course_questions.jsonl"
 THRESHOLDS = (0.3, 0.4, DEFAULT_THRESHOLD, 0.6, 0.7)
 
 
+LESSON_TITLES: dict[str, str] = {}
+"""Lesson entry id -> the lesson's English title (its Chinese-titled passages too)."""
+
+
 def answers(result: SearchResult, ok: list[str]) -> bool:
     """Lesson entries are titled "LESSON · COURSE"; FAQ and thread entries by the question."""
-    title = result.item.title
+    title = LESSON_TITLES.get(result.id, result.item.title)
     return any(title == t or title.startswith(f"{t} · ") for t in ok)
 
 
@@ -60,6 +68,12 @@ async def demo_index(encoders: Any) -> KnowledgeIndex:
             async with app.services.session_factory() as s, s.begin():
                 await seed_demo(s, app.services.clock)
             async with app.services.session_factory() as s:
+                lessons = dict((await s.execute(select(Lesson.id, Lesson.title))).all())
+                for entry_id, ref in await s.execute(
+                    select(KBEntry.id, KBEntry.source_ref).where(KBEntry.source == "lesson")
+                ):
+                    lesson_id = int(ref.split("/l", 1)[1].split(":")[0].split("#")[0])
+                    LESSON_TITLES[str(entry_id)] = lessons[lesson_id]
                 return await service.build_index(s, encoders)
         finally:
             await app.close()

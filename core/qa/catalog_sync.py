@@ -124,6 +124,23 @@ def course_passages(course: Course, lessons: Iterable[Lesson]) -> list[Passage]:
                     ltags,
                 )
             )
+        if lang == "en" and lesson.title_zh:
+            # The same passages under the lesson's Chinese title: a Chinese question finds
+            # them by its words (jieba) and its meaning, and competes with the course's
+            # Chinese overview on equal terms instead of against an English text alone.
+            zh_title = f"{lesson.title_zh} · {course.title_zh or course.title}"
+            for i, chunk in enumerate(chunks):
+                out.append(
+                    Passage(
+                        "lesson",
+                        f"c{course.id}/l{lesson.id}:zh#{i}",
+                        zh_title[:TITLE_CHARS],
+                        chunk,
+                        "zh",
+                        lesson.url or course.url or "",
+                        ltags,
+                    )
+                )
     return out
 
 
@@ -132,6 +149,15 @@ def course_id_of(source: str, source_ref: str) -> int | None:
     if source not in SOURCES or not source_ref.startswith("c"):
         return None
     head = source_ref[1:].split("/", 1)[0].split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def lesson_id_of(source: str, source_ref: str) -> int | None:
+    """The catalogue lesson a passage came from: ``c{course}/l{lesson}#{i}``, or its
+    Chinese-titled twin ``c{course}/l{lesson}:zh#{i}`` (None for other entries)."""
+    if source != "lesson" or not source_ref.startswith("c") or "/l" not in source_ref:
+        return None
+    head = source_ref.split("/l", 1)[1].split("#", 1)[0].split(":", 1)[0]
     return int(head) if head.isdigit() else None
 
 

@@ -37,6 +37,10 @@ class KBItem:
     family: str = ""
     """The source this entry is part of: ``course:7`` for course 7's overview and its
     lessons' passages (see :func:`specific_first`). Empty: its own."""
+    passage: str = ""
+    """Entries sharing it are one passage under titles in two languages (a lesson's English
+    text under its Chinese title too); a search keeps the one in the question's language
+    (:func:`one_per_passage`). Empty: its own."""
 
     def lexical_text(self, include_answer: bool) -> str:
         # The title is repeated: it is the best summary of what the entry answers.
@@ -90,6 +94,26 @@ def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int =
             counts.update(r.item.tags)
     ranked = [*named, *(t for t, _ in counts.most_common() if t not in named)]
     return ranked[:limit]
+
+
+def one_per_passage(results: list[SearchResult], lang: Language) -> list[SearchResult]:
+    """One result per passage, at the better rank of its twins, in the question's language
+    where it has one: an English question gets the lesson under its English title, a
+    Chinese one under its Chinese title. (Each twin's confidence was measured against the
+    entries of its own language, so a twin in the other language would lead there with
+    little to lose to and look surer than it is.)"""
+    out: list[SearchResult] = []
+    at: dict[str, int] = {}
+    for r in results:
+        key = r.item.passage
+        if not key:
+            out.append(r)
+        elif key not in at:
+            at[key] = len(out)
+            out.append(r)
+        elif r.item.language() == lang and out[at[key]].item.language() != lang:
+            out[at[key]] = r
+    return out
 
 
 def can_answer(result: SearchResult, threshold: float) -> bool:
@@ -191,13 +215,12 @@ class KnowledgeIndex:
     ) -> list[SearchResult]:
         excl = frozenset(exclude) if exclude else None
         hits = self.searcher.search(query, k, lang=lang, mode=mode, exclude=excl)
-        return specific_first(
-            [
-                SearchResult(self._items[h.key], h.score, h.confidence, h)
-                for h in hits
-                if h.key in self._items
-            ]
-        )
+        results = [
+            SearchResult(self._items[h.key], h.score, h.confidence, h)
+            for h in hits
+            if h.key in self._items
+        ]
+        return specific_first(one_per_passage(results, lang or detect_language(query)))
 
     def is_confident(self, results: Sequence[SearchResult]) -> bool:
         return bool(results) and can_answer(results[0], self.threshold)

@@ -30,7 +30,7 @@ from core.i18n import normalize_locale, translate
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
-from core.qa.catalog_sync import course_id_of
+from core.qa.catalog_sync import course_id_of, lesson_id_of
 from core.qa.check import CheckRow, run_check
 from core.qa.index import (
     DEFAULT_THRESHOLD,
@@ -130,6 +130,7 @@ def entry_item(row: KBEntry) -> KBItem:
         source=row.source,
         tags=tuple(row.tags or ()),
         family=f"course:{course}" if course is not None else "",
+        passage=row.source_ref.replace(":zh#", "#") if row.source == "lesson" else "",
     )
 
 
@@ -662,6 +663,10 @@ async def _contributions(
     for r in results:
         entry = entries.get(int(r.id)) if r.id.isdigit() else None
         if entry is None:
+            continue
+        lesson = lesson_id_of(entry.source, entry.source_ref)
+        if lesson is not None:  # a catalogue lesson's passage: who finished the lesson
+            by_lesson[lesson] = r.id
             continue
         kind, _, num = entry.source_ref.rpartition(":")
         if not (num.isascii() and num.isdigit()) or len(num) > 9:
