@@ -358,3 +358,61 @@ async def test_a_lesson_with_a_chinese_title_answers_chinese_questions_under_it(
     async with app.services.session_factory() as s:
         refs = {r.source_ref for r in (await s.execute(select(KBEntry))).scalars() if r.active}
     assert any(ref.endswith(":zh#0") and "/l" in ref for ref in refs)
+
+
+async def test_a_lesson_nearly_confident_enough_is_offered_while_the_community_answers(
+    app, qa_encoders
+):
+    """ "How do I join two tables?" matches the Inner joins lesson, but not with an answer's
+    confidence: the thread opens, and the lesson is offered meanwhile (by title and link:
+    the member's plan may not include it). A question on nothing the community teaches gets
+    a thread and nothing else."""
+    from core.demo.seed import seed_demo
+    from core.replies import OpenThread
+
+    app.services.extras[service.STATE_KEY] = QAState(qa_encoders)
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    out = await send(app, "mod", "/ask How do I join two tables in SQL?")
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+    pointer = out[-1]
+    assert isinstance(pointer, Reply)
+    assert "“Inner joins · SQL Joins and Subqueries” may help" in pointer.text
+    assert "customer_id" not in pointer.text  # pointed to, not quoted
+    (button,) = [b for row in pointer.buttons for b in row]
+    assert button.url and "/lessons/" in button.url
+    out = await send(app, "mod", "/ask What's the best way to install laminate flooring?")
+    assert isinstance(out[-1], OpenThread)
+
+
+def test_what_is_offered_while_the_community_answers():
+    from dataclasses import replace
+
+    from core.i18n import translate
+    from core.qa.index import KBItem
+
+    def t(key, **kw):
+        return translate("en", key, **kw)
+
+    def hit(source: str, confidence: float, family: str = "", on_topic: bool = True):
+        r = _hit("1", source, 0.5, family)
+        item = KBItem(
+            id="1", title="Reset password", answer="Send /reset.", source=source, family=family
+        )
+        return replace(
+            r,
+            item=replace(item, url="https://x.example/1"),
+            confidence=confidence,
+            hit=replace(r.hit, on_topic=on_topic),
+        )
+
+    (faq,) = service.pointer(t, [hit("faq", 0.3)], 0.5)
+    assert "may help" in faq.text and "Send /reset." in faq.text  # an answer: quoted
+    (lesson,) = service.pointer(t, [hit("lesson", 0.3, "course:1")], 0.5)
+    assert "Reset password" in lesson.text and "Send /reset." not in lesson.text
+    assert service.pointer(t, [hit("faq", 0.1)], 0.5) == []  # too far to help
+    assert service.pointer(t, [hit("faq", 0.3, on_topic=False)], 0.5) == []
+    assert service.pointer(t, [hit("course", 0.4, "course:1")], 0.5) == []
+    (course,) = service.pointer(t, [hit("course", 0.6, "course:1")], 0.5)
+    assert "teaches this topic" in course.text
+    assert service.pointer(t, [], 0.5) == []
