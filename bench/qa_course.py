@@ -106,6 +106,12 @@ def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, An
                 "top_right": bool(top and answers(top, row["ok"])),
                 "confidence": round(top.confidence, 3) if top else 0.0,
                 "answered_at": [t for t in THRESHOLDS if top and can_answer(top, t)],
+                # what a thread at the shipped threshold comes with (service.pointer)
+                "offered": bool(
+                    top
+                    and not can_answer(top, DEFAULT_THRESHOLD)
+                    and service.pointer(lambda key, **kw: key, results, DEFAULT_THRESHOLD)
+                ),
             }
         )
     able = [p for p in per_query if p["answerable"]]
@@ -122,7 +128,11 @@ def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, An
             if answered
             else None,
         }
+    offered = [p for p in per_query if p["offered"]]
     return {
+        "threads_at_default": sum(DEFAULT_THRESHOLD not in p["answered_at"] for p in per_query),
+        "offered_while_waiting": len(offered),
+        "offered_right": sum(p["answerable"] and p["top_right"] for p in offered),
         "answerable": len(able),
         "unanswerable": len(unable),
         "recall@1": round(sum(p["rank"] == 1 for p in able) / len(able), 3),
@@ -145,10 +155,11 @@ def main() -> None:
     for lang, part in result.items():
         for t, r in part["by_threshold"].items():
             print(lang, t, r)
-        print(
-            lang,
-            {k: part[k] for k in ("answerable", "unanswerable", "recall@1", "recall@5", "mrr")},
-        )
+        for keys in (
+            ("answerable", "unanswerable", "recall@1", "recall@5", "mrr"),
+            ("threads_at_default", "offered_while_waiting", "offered_right"),
+        ):
+            print(lang, {k: part[k] for k in keys})
     result["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     Path(args.out).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
 
