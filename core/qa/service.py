@@ -726,17 +726,22 @@ async def _contributions(
 # --------------------------------------------------------------------------- lifecycle
 
 
-async def thread_opened(
-    ctx: Context, question_id: int, chat: Chat, thread_ref: str, url: str = ""
-) -> None:
-    thread = (
-        await ctx.session.execute(
+async def latest_thread(session: AsyncSession, question_id: int) -> Thread | None:
+    """The question's thread (the newest, should it have had more than one)."""
+    return (
+        await session.execute(
             select(Thread)
             .where(Thread.question_id == question_id)
             .order_by(Thread.id.desc())
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def thread_opened(
+    ctx: Context, question_id: int, chat: Chat, thread_ref: str, url: str = ""
+) -> None:
+    thread = await latest_thread(ctx.session, question_id)
     if thread is None:
         return
     thread.platform = chat.platform
@@ -751,14 +756,7 @@ async def thread_failed(ctx: Context, question_id: int, reason: str) -> list[Any
     told one was opening. They hear what happens instead, and the question goes to the
     moderators at once (they answer with ``/solved ID ANSWER``, which reaches the asker)
     rather than waiting, unseen, for a stale-thread sweep that could only bump nowhere."""
-    thread = (
-        await ctx.session.execute(
-            select(Thread)
-            .where(Thread.question_id == question_id)
-            .order_by(Thread.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    thread = await latest_thread(ctx.session, question_id)
     question = await ctx.session.get(Question, question_id)
     if thread is None or question is None or thread.status != "open" or thread.chat_id:
         return []  # opened after all, solved meanwhile, or this report came twice
@@ -860,11 +858,7 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
             raise BadArguments("qa.solved_usage")
         qid = parsed
         rest = tail.strip()
-        thread = (
-            await ctx.session.execute(
-                select(Thread).where(Thread.question_id == qid).order_by(Thread.id.desc()).limit(1)
-            )
-        ).scalar_one_or_none()
+        thread = await latest_thread(ctx.session, qid)
         if thread is None:
             raise NotFound("qa.thread_not_found", id=qid)
     question = await _may_solve(ctx, thread)

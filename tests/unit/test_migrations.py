@@ -49,36 +49,6 @@ def test_models_match_migrations_and_round_trip(engine_kind, tmp_path, request):
         assert expected <= _tables(url)
 
 
-def test_postgres_downgrade_and_upgrade_round_trip(request):
-    """On a throwaway PostgreSQL database: heads -> base -> heads."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    from models.db import sync_url
-
-    admin = request.getfixturevalue("pg_database")
-    if admin is None:
-        pytest.skip("PostgreSQL not reachable")
-    name = f"sb_mig_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(sync_url(admin), isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
-        expected = {t.name for t in models.Base.metadata.sorted_tables}
-        assert expected <= _tables(url)
-        downgrade(url, "base")
-        assert _tables(url) == set()
-        upgrade(url)
-        assert expected <= _tables(url)
-    finally:
-        with eng.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        eng.dispose()
-
-
 def _throwaway_pg(request):  # -> (url, drop)
     import uuid
 
@@ -100,6 +70,21 @@ def _throwaway_pg(request):  # -> (url, drop)
         eng.dispose()
 
     return admin.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def test_postgres_downgrade_and_upgrade_round_trip(request):
+    """On a throwaway PostgreSQL database: heads -> base -> heads."""
+    url, drop = _throwaway_pg(request)
+    try:
+        upgrade(url)
+        expected = {t.name for t in models.Base.metadata.sorted_tables}
+        assert expected <= _tables(url)
+        downgrade(url, "base")
+        assert _tables(url) == set()
+        upgrade(url)
+        assert expected <= _tables(url)
+    finally:
+        drop()
 
 
 @pytest.mark.parametrize("engine_kind", ["sqlite", "postgres"])

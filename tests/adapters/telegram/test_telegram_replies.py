@@ -196,8 +196,8 @@ async def test_a_solved_topic_is_renamed(tg, wire):
     assert len(wire.calls) == 1
 
 
-async def test_topic_link_is_kept_for_the_thread(tg, wire, app):
-    asker = await _member_id(app)
+async def _open_question(app, asker: int) -> int:
+    """An escalated question whose thread the adapter has yet to open."""
     now = app.services.clock.now()
     async with app.services.session_factory() as s, s.begin():
         q = Question(
@@ -211,9 +211,14 @@ async def test_topic_link_is_kept_for_the_thread(tg, wire, app):
         s.add(q)
         await s.flush()
         s.add(Thread(question_id=q.id, platform="telegram", status="open", created_at=now))
-        qid = q.id
+        return q.id
+
+
+async def test_topic_link_is_kept_for_the_thread(tg, wire, app):
+    qid = await _open_question(app, await _member_id(app))
     forum = Chat("telegram", str(FORUM_ID), "forum")
-    await tg.executor.run([OpenThread(qid, q.text, q.text, to=forum)], origin())
+    title = "Why does my LEFT JOIN drop rows?"
+    await tg.executor.run([OpenThread(qid, title, title, to=forum)], origin())
     _, post = wire.calls
     async with app.services.session_factory() as s:
         thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
@@ -234,24 +239,6 @@ async def test_open_thread_without_a_forum_answers_in_place_in_a_group(tg, wire)
     )
     (post,) = wire.of("sendMessage")
     assert post["chat_id"] == GROUP_ID and "Let's discuss" in post["text"]
-
-
-async def _open_question(app, asker: int) -> int:
-    """An escalated question whose thread the adapter has yet to open."""
-    now = app.services.clock.now()
-    async with app.services.session_factory() as s, s.begin():
-        q = Question(
-            member_id=asker,
-            text="Why does my LEFT JOIN drop rows?",
-            lang="en",
-            status="open",
-            tags=[],
-            created_at=now,
-        )
-        s.add(q)
-        await s.flush()
-        s.add(Thread(question_id=q.id, platform="telegram", status="open", created_at=now))
-        return q.id
 
 
 async def test_a_question_from_a_private_chat_with_no_forum_goes_to_the_moderators(tg, wire, app):

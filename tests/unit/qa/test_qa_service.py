@@ -107,18 +107,20 @@ async def test_bad_input(qa_app):
 
 
 async def _solved_install_thread(
-    s, asked: datetime, now: datetime, accepted_from: int | None = None
+    s,
+    asked: datetime,
+    now: datetime,
+    accepted_from: int | None = None,
+    *,
+    text: str = "How to install qiskit on a laptop",
+    answer: str = "pip install qiskit",
+    lang: str = "en",
 ) -> Question:
     """The solved "install qiskit" thread that routing tests invite its answerers from,
     with its knowledge-base entry and, when given, the accepted answer of ``accepted_from``
     an hour after it was asked (other answers are the test's own)."""
     q = Question(
-        member_id=None,
-        text="How to install qiskit on a laptop",
-        lang="en",
-        tags=["qiskit"],
-        status="solved",
-        created_at=asked,
+        member_id=None, text=text, lang=lang, tags=["qiskit"], status="solved", created_at=asked
     )
     s.add(q)
     await s.flush()
@@ -127,8 +129,8 @@ async def _solved_install_thread(
             source="thread",
             source_ref=f"question:{q.id}",
             title=q.text,
-            answer="pip install qiskit",
-            lang="en",
+            answer=answer,
+            lang=lang,
             tags=["qiskit"],
             active=True,
             created_at=now,
@@ -746,35 +748,19 @@ async def test_a_chinese_question_invites_members_who_read_chinese_first(qa_app)
         (await s.get(Member, li)).locale = "zh-CN"
         (await s.get(Member, gus)).locale = "en"
         asked = now - timedelta(days=2)
-        q = Question(
-            member_id=None,
+        q = await _solved_install_thread(
+            s,
+            asked,
+            now,
+            gus,
             text="如何在笔记本电脑上安装 qiskit？",
+            answer="运行 pip install qiskit",
             lang="zh",
-            tags=["qiskit"],
-            status="solved",
-            created_at=asked,
         )
-        s.add(q)
-        await s.flush()
         s.add(
-            KBEntry(
-                source="thread",
-                source_ref=f"question:{q.id}",
-                title=q.text,
-                answer="运行 pip install qiskit",
-                lang="zh",
-                tags=["qiskit"],
-                active=True,
-                created_at=now,
-                updated_at=now,
+            Answer(
+                question_id=q.id, member_id=li, text="conda", created_at=asked + timedelta(hours=1)
             )
-        )
-        at = asked + timedelta(hours=1)
-        s.add_all(
-            [
-                Answer(question_id=q.id, member_id=gus, text="pip", accepted=True, created_at=at),
-                Answer(question_id=q.id, member_id=li, text="conda", created_at=at),
-            ]
         )
     out = await send(qa_app, "erin", "/ask 为什么 qiskit 转译器在脉冲调度之后一直卡住不动？")
     opened = [r for r in out if isinstance(r, OpenThread)]
