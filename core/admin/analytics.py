@@ -60,6 +60,8 @@ class Stats:
     threads: int = 0
     threads_solved: int = 0
     threads_stale: int = 0
+    threads_failed: int = 0
+    """Threads a platform could not open (the question went to the moderators instead)."""
     digests_sent: int = 0
     digests_opened: int = 0
     digests_clicked: int = 0
@@ -260,7 +262,8 @@ async def _questions(session: AsyncSession, st: Stats) -> None:
     threads = Counter(
         (await session.execute(select(Thread.status).where(Thread.question_id.in_(ids)))).scalars()
     )
-    st.threads = sum(threads.values())
+    st.threads_failed = threads["failed"]
+    st.threads = sum(threads.values()) - st.threads_failed
     st.threads_solved, st.threads_stale = threads["solved"], threads["stale"]
 
 
@@ -348,6 +351,7 @@ def to_rows(st: Stats) -> list[tuple[str, str, str]]:
         ("questions", "threads_opened", str(st.threads)),
         ("questions", "threads_solved", str(st.threads_solved)),
         ("questions", "threads_stale", str(st.threads_stale)),
+        ("questions", "threads_failed", str(st.threads_failed)),
         (
             "questions",
             "median_hours_to_answer",

@@ -48,6 +48,7 @@ def summary(ctx: Context, st: Stats) -> str:
                 threads=st.threads,
                 solved=st.threads_solved,
                 stale=st.threads_stale,
+                failed=st.threads_failed,
             ),
             ctx.t(
                 "stats.digest",

@@ -129,6 +129,8 @@ async def seed(s: AsyncSession, now: Any) -> None:
             )
         )
     s.add(Thread(question_id=q1.id, platform="console", status="solved", created_at=now))
+    # An earlier try at Alice's thread the platform refused: not a thread opened.
+    s.add(Thread(question_id=q1.id, platform="telegram", status="failed", created_at=now))
     s.add(
         Answer(
             question_id=q1.id,
@@ -194,6 +196,7 @@ async def test_stats_numbers_csv_and_png(db, clock):
         ("questions", "threads_opened", "1"),
         ("questions", "threads_solved", "1"),
         ("questions", "threads_stale", "0"),
+        ("questions", "threads_failed", "1"),
         ("digest", "open_rate_pct", "50.0"),
         ("digest", "click_rate_pct", "25.0"),
         ("recommend", "impressions", "8"),
@@ -219,7 +222,8 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     assert "MRR: 9.00 USD, 205 XTR" in text
     assert "Questions: 2 asked, 1 answered by members" in text
     assert (
-        "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread(s) opened, 1 solved, 0 stale"
+        "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread(s) opened, 1 solved, "
+        "0 stale, 1 could not be opened"
     ) in text
     # membership states in words, the moderator's language (the CSV keeps the codes)
     members = next(line for line in text.splitlines() if line.startswith("Members:"))
