@@ -123,7 +123,7 @@ def can_answer(result: SearchResult, threshold: float) -> bool:
     close to it; what it offers is where a topic is taught, not the answer
     (bench/qa_course.py: every overview that topped a question with confidence 0.5 or
     more answered it wrongly, in English and in Chinese). The asker is pointed to the course
-    instead (:func:`core.qa.service.ask`)."""
+    instead (:func:`core.qa.service.pointer`)."""
     return result.confidence >= threshold and result.item.source != "course"
 
 

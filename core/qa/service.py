@@ -330,8 +330,8 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
 
 MAY_HELP = 0.2
 """Confidence from which the closest entry is offered as "may help" while the community
-answers. On the course-material check (bench/qa_course.py) 37 of the 39 English entries
-offered so were the right one, and 4 of 4 Chinese; the other 2 were near misses."""
+answers. On the course-material check (bench/qa_course.py) 35 of the 37 English lessons
+and answers offered so were the right one (the other 2 near misses), and 4 of 4 Chinese."""
 MAY_HELP_EXCERPT = 300
 
 
