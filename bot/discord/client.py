@@ -201,7 +201,12 @@ class SyllabotDiscord(discord.AutoShardedClient):
         channel = self.get_channel(channel_id)
         problems = roles.check_help_channel(channel, channel_id)
         guild = getattr(channel, "guild", None)
-        await self._report(problems, guild if isinstance(guild, discord.Guild) else None)
+        if not isinstance(guild, discord.Guild):  # no channel: the community's guild's owner
+            guild = next(
+                (g for gid in roles.plan_roles(self.app.settings) if (g := self.get_guild(gid))),
+                None,
+            )
+        await self._report(problems, guild)
         self.setup_problems.extend(problems)
         return problems
 

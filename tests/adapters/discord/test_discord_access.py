@@ -171,3 +171,6 @@ async def test_a_help_channel_that_does_not_exist_is_reported(discord_bot, monke
     assert [(p.key, p.params) for p in problems] == [
         ("discord.help_channel_missing", {"channel": 1234})
     ]
+    # No channel, so no guild of its own: the owner of the plans' guild hears it.
+    (dm,) = discord_bot.wire.find("POST /users/@me/channels")
+    assert dm.body == {"recipient_id": OWNER_ID}
