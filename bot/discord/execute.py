@@ -285,20 +285,68 @@ class Executor:
 
     async def _open_thread(self, r: OpenThread, origin: Origin) -> None:
         """A forum post (with matching tags) or a public thread, experts pinged inside. When
-        none can be opened, core hears why (it tells the asker and the moderators)."""
+        none can be opened, core hears why (it tells the asker and the moderators); once one
+        is, core hears of it before anything else is posted, so a failed post later cannot
+        leave a thread core does not know."""
         where = self._thread_place(r, origin)
         if where is None:
             log.info("question %s: no Discord channel to open a thread in", r.question_id)
             await self._thread_failed(r, origin, "no_place")
             return
         try:
-            await self._start_thread(r, origin, where)
+            made = await self._create_thread(r, where)
         except discord.Forbidden as exc:
             log.warning("question %s: no thread in %s: %s", r.question_id, where.chat_id, exc.text)
             await self._thread_failed(r, origin, "forbidden")
+            return
         except discord.HTTPException as exc:
             log.warning("question %s: no thread in %s: %s", r.question_id, where.chat_id, exc.text)
             await self._thread_failed(r, origin, "error")
+            return
+        if made is None:
+            log.warning("channel %s cannot hold threads", where.chat_id)
+            await self._thread_failed(r, origin, "error")
+            return
+        thread, rest = made
+        await self._report_thread(r, origin, where, thread)
+        for part in rest:
+            await thread.send(part, allowed_mentions=NO_MENTIONS)
+        users = [u for u in [await self._user_of(m) for m in r.mention_member_ids] if u]
+        if users:
+            locale = self.services.settings.locale
+            ping = translate(locale, "qa.thread_ping", mentions=" ".join(f"<@{u}>" for u in users))
+            mentions = discord.AllowedMentions(everyone=False, roles=False, users=True)
+            await thread.send(ping, allowed_mentions=mentions)
+
+    async def _create_thread(
+        self, r: OpenThread, where: Chat
+    ) -> tuple[discord.Thread, list[str]] | None:
+        """The thread, and what is still to be posted in it; None when the channel cannot
+        hold threads."""
+        channel = await self._full_channel(where.chat_id)
+        lines = [*render_text(r.text, "plain")]
+        title = (r.title or "?").strip()[:100]
+        if isinstance(channel, discord.ForumChannel):
+            wanted = {t.lower() for t in r.tags}
+            forum_tags = [t for t in channel.available_tags if t.name.lower() in wanted][:5]
+            made = await channel.create_thread(
+                name=title,
+                content=lines[0] if lines else title,
+                applied_tags=forum_tags,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return made.thread, lines[1:]
+        if isinstance(channel, discord.TextChannel):
+            thread = await channel.create_thread(
+                name=title,
+                type=discord.ChannelType.public_thread,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+            locale = self.services.settings.locale
+            tag_line = translate(locale, "discord.thread_tags", tags=", ".join(r.tags))
+            return thread, lines + ([tag_line] if r.tags else [])
+        return None
 
     async def _thread_failed(self, r: OpenThread, origin: Origin, reason: str) -> None:
         actor = origin.actor
@@ -315,51 +363,6 @@ class Executor:
         for reply in await self.app.router.dispatch(event):
             if not isinstance(reply, OpenThread):  # never loop
                 await self._one(reply, Origin(chat=event.chat, actor=actor))
-
-    async def _start_thread(self, r: OpenThread, origin: Origin, where: Chat) -> None:
-        channel = await self._full_channel(where.chat_id)
-        locale = self.services.settings.locale
-        users = [u for u in [await self._user_of(m) for m in r.mention_member_ids] if u]
-        mentions = discord.AllowedMentions(everyone=False, roles=False, users=True)
-        lines = [*render_text(r.text, "plain")]
-        wanted = {t.lower() for t in r.tags}
-        tag_line = (
-            translate(locale, "discord.thread_tags", tags=", ".join(r.tags)) if r.tags else ""
-        )
-        ping = (
-            translate(locale, "qa.thread_ping", mentions=" ".join(f"<@{u}>" for u in users))
-            if users
-            else ""
-        )
-        title = (r.title or "?").strip()[:100]
-        if isinstance(channel, discord.ForumChannel):
-            tags = [t for t in channel.available_tags if t.name.lower() in wanted][:5]
-            first = lines[0] if lines else title
-            made = await channel.create_thread(
-                name=title,
-                content=first,
-                applied_tags=tags,
-                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                allowed_mentions=NO_MENTIONS,
-            )
-            thread = made.thread
-            rest = lines[1:]
-        elif isinstance(channel, discord.TextChannel):
-            thread = await channel.create_thread(
-                name=title,
-                type=discord.ChannelType.public_thread,
-                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-            )
-            rest = lines + ([tag_line] if tag_line else [])
-        else:
-            log.warning("channel %s cannot hold threads", where.chat_id)
-            await self._thread_failed(r, origin, "error")
-            return
-        for part in rest:
-            await thread.send(part, allowed_mentions=NO_MENTIONS)
-        if ping:
-            await thread.send(ping, allowed_mentions=mentions)
-        await self._report_thread(r, origin, where, thread)
 
     async def _close_thread(self, r: CloseThread) -> None:
         """Rename and archive a solved thread; a forum's "solved" tag goes on it when the

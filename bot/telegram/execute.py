@@ -382,8 +382,7 @@ class Executor:
             rights = isinstance(exc, Forbidden) or "right" in str(exc).lower()
             await self._thread_failed(r, origin, "forbidden" if rights else "error")
             return
-        await send_text(self.bot, forum_id, body, markup="html", thread_id=topic.message_thread_id)
-        if origin is not None:
+        if origin is not None:  # core first: a failed post below must not orphan the topic
             opened = await self.app.router.dispatch(
                 ThreadOpened(
                     origin.actor,
@@ -395,6 +394,7 @@ class Executor:
                 )
             )
             await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)
+        await send_text(self.bot, forum_id, body, markup="html", thread_id=topic.message_thread_id)
 
     async def _thread_failed(self, r: OpenThread, origin: Event | None, reason: str) -> None:
         """Core tells the asker and the moderators what happens instead."""

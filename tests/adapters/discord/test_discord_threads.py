@@ -222,3 +222,22 @@ async def test_missing_thread_permissions_are_reported_with_the_question(discord
     assert "Manage Threads" in out and "passed it to the moderators" in out
     async with db.session() as s:
         assert (await s.execute(select(Thread.status))).scalar_one() == "failed"
+
+
+async def test_a_thread_whose_first_post_fails_is_still_known_to_core(discord_bot, db):
+    """The thread opened, then posting in it failed: core still links the question to the
+    thread (so answers there count) and tells nobody it could not open."""
+    load_features()
+    from models.qa import Thread
+
+    await _member(discord_bot, db, 9000, "mo")
+    discord_bot.wire.fail(MESSAGES, 500, 0, "Internal Server Error")
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("ask", QUESTION, uid=924, username="uma", channel_id=P.HELP_CHANNEL)
+    )
+    assert [c for c in discord_bot.since(n) if c.route == THREADS]
+    async with db.session() as s:
+        thread = (await s.execute(select(Thread))).scalar_one()
+    assert thread.status == "open" and thread.thread_ref
+    assert not [c for c in discord_bot.since(n) if c.route == "POST /users/@me/channels"]

@@ -324,3 +324,15 @@ async def test_short_flood_wait_is_waited_out_and_the_reply_still_arrives(tg, wi
     wire.fail("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60)
     await tg.executor.run([Reply("late")], origin())
     assert waited == [3.0] and len(wire.of("sendMessage")) == 1
+
+
+async def test_a_topic_whose_first_post_fails_is_still_known_to_core(tg, wire, app):
+    qid = await _open_question(app, await _member_id(app))
+    wire.fail("sendMessage", 400, "Bad Request: not enough rights to send text messages")
+    forum = Chat("telegram", str(FORUM_ID), "forum")
+    title = "Why does my LEFT JOIN drop rows?"
+    await tg.executor.run([OpenThread(qid, title, title, to=forum)], origin())
+    (topic,) = wire.of("createForumTopic")
+    async with app.services.session_factory() as s:
+        thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
+    assert thread.status == "open" and thread.chat_id == str(FORUM_ID) and thread.thread_ref
