@@ -93,7 +93,8 @@ def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, An
     per_query = []
     for row in rows:
         q = row["query"]
-        results = index.search(q, service.SIMILAR_FOR_ROUTING, lang=detect_language(q))
+        lang = detect_language(q)
+        results = index.search(q, service.SIMILAR_FOR_ROUTING, lang=lang)
         rank = next((i for i, r in enumerate(results, 1) if answers(r, row["ok"])), None)
         top = results[0] if results else None
         per_query.append(
@@ -110,7 +111,7 @@ def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, An
                 "offered": bool(
                     top
                     and not can_answer(top, DEFAULT_THRESHOLD)
-                    and service.pointer(lambda key, **kw: key, results, DEFAULT_THRESHOLD)
+                    and service.pointer(lambda key, **kw: key, results, DEFAULT_THRESHOLD, lang)
                 ),
             }
         )

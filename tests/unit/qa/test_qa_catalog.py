@@ -383,6 +383,10 @@ async def test_a_lesson_nearly_confident_enough_is_offered_while_the_community_a
     assert button.url and "/lessons/" in button.url
     out = await send(app, "mod", "/ask What's the best way to install laminate flooring?")
     assert isinstance(out[-1], OpenThread)
+    # In Chinese, under the lesson's Chinese title.
+    out = await send(app, "mod", "/ask 怎么撤销上一次 git 提交？")
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+    assert "“撤销错误 · Git 基础”" in out[-1].text
 
 
 def test_what_is_offered_while_the_community_answers():
@@ -416,3 +420,8 @@ def test_what_is_offered_while_the_community_answers():
     (course,) = service.pointer(t, [hit("course", 0.6, "course:1")], 0.5)
     assert "teaches this topic" in course.text
     assert service.pointer(t, [], 0.5) == []
+    # Chinese questions go through E5, whose confidence stays low even when right: any
+    # on-topic match is offered.
+    assert service.pointer(t, [hit("lesson", 0.05, "course:1")], 0.5, "zh")
+    assert service.pointer(t, [hit("lesson", 0.05, "course:1")], 0.5, "en") == []
+    assert service.pointer(t, [hit("lesson", 0.05, "course:1", False)], 0.5, "zh") == []
