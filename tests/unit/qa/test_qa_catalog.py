@@ -279,6 +279,9 @@ async def test_a_question_closest_to_a_course_overview_gets_a_thread_and_the_cou
     assert isinstance(pointer, Reply) and f"“{course}”" in pointer.text
     (button,) = [b for row in pointer.buttons for b in row]
     assert button.url and button.url.startswith("https://")
+    # A moderator checking the knowledge base is told the overview is not an answer.
+    found = _texts(await send(app, "mod", f"/kb find {question}"))
+    assert "the first is a course overview" in found and "never the overview" in found
 
 
 async def test_who_finished_the_lesson_a_question_is_about_is_invited_to_its_thread(
