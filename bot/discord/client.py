@@ -62,6 +62,7 @@ class SyllabotDiscord(discord.AutoShardedClient):
         self.executor = Executor(self, app)
         self.setup_problems: list[roles.SetupProblem] = []
         self._checked: set[int] = set()
+        self._help_checked = False
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(commands.CatalogTranslator())
@@ -196,8 +197,9 @@ class SyllabotDiscord(discord.AutoShardedClient):
         """Tell the owner when questions could not get (or close) a thread in the help
         channel: they would learn it only from the first question that fails."""
         channel_id = self.app.settings.discord_help_channel_id
-        if not channel_id:
-            return []
+        if not channel_id or self._help_checked:
+            return []  # once a process: on_ready comes again after every reconnect
+        self._help_checked = True
         channel = self.get_channel(channel_id)
         problems = roles.check_help_channel(channel, channel_id)
         guild = getattr(channel, "guild", None)

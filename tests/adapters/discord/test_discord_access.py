@@ -154,6 +154,9 @@ async def test_help_channel_without_thread_permissions_is_reported_to_the_owner(
     out = texts(discord_bot.wire.find("POST /channels/{channel_id}/messages"))
     assert "Create Public Threads, Send Messages in Threads, Manage Threads" in out
     assert "help" in out and "Learning Club" in out
+    # on_ready comes again after a reconnect: the owner is not told twice
+    assert await discord_bot.client.check_help_channel() == []
+    assert len(discord_bot.wire.find("POST /users/@me/channels")) == 1
 
 
 async def test_help_channels_the_bot_can_use_report_nothing(discord_bot, monkeypatch):
@@ -161,6 +164,7 @@ async def test_help_channels_the_bot_can_use_report_nothing(discord_bot, monkeyp
     settings = discord_bot.client.app.settings
     for channel in (P.HELP_CHANNEL, P.FORUM_CHANNEL):
         monkeypatch.setattr(settings, "discord_help_channel_id", channel)
+        discord_bot.client._help_checked = False  # as in a fresh process
         assert await discord_bot.client.check_help_channel() == []
     assert not discord_bot.wire.find("POST /users/@me/channels")
 
