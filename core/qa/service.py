@@ -613,15 +613,18 @@ async def route_experts(
                 Question.created_at,
                 Question.tags,
                 Question.member_id,
+                Question.lang,
             )
             .join(Question, Question.id == Answer.question_id)
             .where(Answer.member_id.in_(ids))
         )
     ).all()
     history: dict[int, list[ex.PastAnswer]] = defaultdict(list)
-    for mid, accepted, at, asked_at, tags, asker in answers:
+    answered_in: dict[int, set[str]] = defaultdict(set)  # the languages they have answered in
+    for mid, accepted, at, asked_at, tags, asker, lang in answers:
         if mid is None:
             continue
+        answered_in[mid].add(lang or "")
         history[mid].append(
             ex.PastAnswer(
                 at=at,
@@ -662,7 +665,8 @@ async def route_experts(
                 opted_out=bool(m.expert_opt_out) or m.role == "banned",
                 in_quiet_hours=quiet_now(now, m.timezone, m.quiet_start, m.quiet_end),
                 other_language=bool(question.lang)
-                and normalize_locale(m.locale).split("-")[0] != question.lang,
+                and normalize_locale(m.locale).split("-")[0] != question.lang
+                and question.lang not in answered_in[mid],
             )
         )
     return ex.rank_experts(candidates, n, load_cap=cap, exclude=[question.member_id or -1])

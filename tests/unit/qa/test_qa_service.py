@@ -738,8 +738,9 @@ async def test_a_question_nothing_in_the_community_is_about_pings_nobody(qa_app)
 
 
 async def test_a_chinese_question_invites_members_who_read_chinese_first(qa_app):
-    """gus and li answered the same Chinese thread; gus (English) has the stronger record,
-    yet a Chinese question invites li first, and gus only fills the place left."""
+    """gus and li answered the same thread; gus (English) has the stronger record, yet a
+    Chinese question invites li (Chinese) first, and gus only fills the place left, until
+    gus has answered a Chinese question himself: then the record decides."""
     for user in ("gus", "li", "erin"):
         await send(qa_app, user, "/start")
     gus, li = await _member_id(qa_app, "gus"), await _member_id(qa_app, "li")
@@ -748,32 +749,33 @@ async def test_a_chinese_question_invites_members_who_read_chinese_first(qa_app)
         (await s.get(Member, li)).locale = "zh-CN"
         (await s.get(Member, gus)).locale = "en"
         asked = now - timedelta(days=2)
-        q = await _solved_install_thread(
-            s,
-            asked,
-            now,
-            gus,
-            text="如何在笔记本电脑上安装 qiskit？",
-            answer="运行 pip install qiskit",
-            lang="zh",
-        )
+        q = await _solved_install_thread(s, asked, now, gus)
         s.add(
             Answer(
                 question_id=q.id, member_id=li, text="conda", created_at=asked + timedelta(hours=1)
             )
         )
-    out = await send(qa_app, "erin", "/ask 为什么 qiskit 转译器在脉冲调度之后一直卡住不动？")
+    chinese = "/ask 为什么 qiskit 转译器在脉冲调度之后一直卡住不动？"
+    out = await send(qa_app, "erin", chinese)
     opened = [r for r in out if isinstance(r, OpenThread)]
     assert opened, _texts(out)
     assert opened[0].mention_member_ids[:2] == [li, gus]
     # An English question on the same material ranks by the record alone.
-    out = await send(
-        qa_app,
-        "erin",
-        "/ask Why does my qiskit transpiler job hang after the pulse scheduling pass?",
-    )
+    english = "/ask Why does my qiskit transpiler job hang after the pulse scheduling pass?"
+    out = await send(qa_app, "erin", english)
     opened = [r for r in out if isinstance(r, OpenThread)]
     assert opened and opened[0].mention_member_ids[:2] == [gus, li]
+    async with qa_app.services.session_factory() as s, s.begin():
+        earlier = Question(
+            member_id=None, text="量子门是什么？", lang="zh", tags=[], created_at=asked
+        )
+        s.add(earlier)
+        await s.flush()
+        s.add(Answer(question_id=earlier.id, member_id=gus, text="一种幺正变换", created_at=asked))
+    out = await send(qa_app, "frank", "/ask 为什么我的 qiskit 电路测量结果总是全零？")
+    opened = [r for r in out if isinstance(r, OpenThread)]
+    assert opened, _texts(out)
+    assert opened[0].mention_member_ids[:2] == [gus, li]
 
 
 async def test_with_an_empty_knowledge_base_the_example_question_is_a_generic_one(app, qa_encoders):
