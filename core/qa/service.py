@@ -325,7 +325,14 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
             else:
                 await ctx.session.delete(row)
         return replies + unanswered
-    return replies + unanswered + pointer(ctx.t, results, threshold, lang)
+    offers = pointer(ctx.t, results, threshold, lang)
+    if offers and results[0].item.source != "course" and results[0].id.isdigit():
+        # Votes on what is offered below the threshold are the only evidence of how good
+        # such matches are: they let feedback lower the threshold, not just raise it.
+        top = results[0]
+        vote = _feedback_row(ctx, question.id, int(top.id), top.confidence)
+        offers = [replace(offers[0], buttons=[vote, *offers[0].buttons])]
+    return replies + unanswered + offers
 
 
 MAY_HELP: dict[str, float] = {"en": 0.2, "zh": 0.0}
@@ -340,7 +347,7 @@ MAY_HELP_EXCERPT = 300
 
 def pointer(
     t: Callable[..., str], results: Sequence[SearchResult], threshold: float, lang: str = "en"
-) -> list[AnyReply]:
+) -> list[Reply]:
     """Something to read while the community answers: the course whose overview matched
     with an answer's confidence (it teaches the topic), or the closest lesson or answer when
     it is nearly confident enough to be given. Course material is pointed to, not quoted:
@@ -463,26 +470,30 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     gated = await _plan_gate(ctx, entry)
     if gated is not None:
         return [gated]
-    permille = round(hit.confidence * 1000)
     text = ctx.t(
         "qa.answer",
         title=entry.title,
         answer=excerpt(entry.answer or entry.body, ANSWER_EXCERPT),
         confidence=round(hit.confidence * 100),
     )
-    buttons = [
-        [
-            ButtonSpec(
-                ctx.t("qa.btn_helpful"), ctx.sign("qafb", question.id, entry.id, 1, permille)
-            ),
-            ButtonSpec(
-                ctx.t("qa.btn_not_helpful"), ctx.sign("qafb", question.id, entry.id, 0, permille)
-            ),
-        ]
-    ]
+    buttons = [_feedback_row(ctx, question.id, entry.id, hit.confidence)]
     if entry.url:
         buttons.append([ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)])
     return [Reply(text, buttons)]
+
+
+def _feedback_row(
+    ctx: Context, question_id: int, entry_id: int, confidence: float
+) -> list[ButtonSpec]:
+    """👍/👎 on an entry shown for a question; the vote keeps the confidence it was shown
+    with, which is what tunes the answer threshold (:func:`current_threshold`)."""
+    permille = round(confidence * 1000)
+    return [
+        ButtonSpec(ctx.t("qa.btn_helpful"), ctx.sign("qafb", question_id, entry_id, 1, permille)),
+        ButtonSpec(
+            ctx.t("qa.btn_not_helpful"), ctx.sign("qafb", question_id, entry_id, 0, permille)
+        ),
+    ]
 
 
 async def _plan_gate(ctx: Context, entry: KBEntry) -> Reply | None:

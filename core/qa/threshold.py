@@ -1,8 +1,10 @@
 """Tuning the answer/escalate threshold from members' 👍/👎.
 
-Feedback only exists for answers the bot gave, i.e. above past thresholds, so the rule
-is conservative: answer at the lowest confidence above which the (smoothed) share of 👍
-reaches ``target_precision``; with too little feedback, keep the default. The result is
+Feedback exists for answers the bot gave, i.e. above past thresholds, and for the lessons
+and answers it offered below them while a thread was open (``service.pointer``): those are
+what can show that less confident matches are good too. The rule is conservative: answer
+at the lowest confidence above which the (smoothed) share of 👍 reaches
+``target_precision``; with too little feedback, keep the default. The result is
 clamped to ``[lo, hi]`` so a run of bad luck can neither silence the bot nor make it
 answer everything.
 """

@@ -10,20 +10,26 @@ from sqlalchemy import select
 
 from core.catalog.importer import parse_text
 from core.catalog.service import apply_catalog
-from core.events import Actor, Chat, Command
+from core.events import Actor, Button, Chat, Command
 from core.qa import service
 from core.qa.catalog_sync import chunk_text
 from core.qa.service import QAState
 from core.replies import Reply
 from models.catalog import Course
 from models.qa import KBEntry
+from models.qa_extra import QAFeedback
+
+
+def _actor(user: str) -> Actor:
+    return Actor("console", user, display_name=user.capitalize(), username=user)
 
 
 async def send(app, user: str, text: str):
     chat = Chat("console", user, "private")
     name, _, args = text[1:].partition(" ")
-    actor = Actor("console", user, display_name=user.capitalize(), username=user)
-    return await app.router.dispatch(Command(actor, chat, uuid.uuid4().hex, name=name, args=args))
+    return await app.router.dispatch(
+        Command(_actor(user), chat, uuid.uuid4().hex, name=name, args=args)
+    )
 
 
 def _texts(replies) -> str:
@@ -382,8 +388,17 @@ async def test_a_lesson_nearly_confident_enough_is_offered_while_the_community_a
     assert isinstance(pointer, Reply)
     assert "“Inner joins · SQL Joins and Subqueries” may help" in pointer.text
     assert "customer_id" not in pointer.text  # pointed to, not quoted
-    (button,) = [b for row in pointer.buttons for b in row]
-    assert button.url and "/lessons/" in button.url
+    (vote, (link,)) = pointer.buttons
+    assert link.url and "/lessons/" in link.url
+    # A vote on it keeps the confidence it was offered with, below the answer threshold:
+    # the evidence that lets feedback lower the threshold. A 👎 opens no second thread.
+    for button in vote:
+        press = Button(_actor("mod"), Chat("console", "mod"), uuid.uuid4().hex, data=button.data)
+        out = await app.router.dispatch(press)
+        assert not [r for r in out if isinstance(r, OpenThread)]
+    async with app.services.session_factory() as s:
+        (fb,) = (await s.execute(select(QAFeedback))).scalars()
+    assert fb.helpful is False and 0.2 <= fb.confidence < 0.5 and fb.kb_entry_id
     out = await send(app, "mod", "/ask What's the best way to install laminate flooring?")
     assert isinstance(out[-1], OpenThread)
     # In Chinese, under the lesson's Chinese title.
