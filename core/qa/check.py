@@ -29,6 +29,8 @@ class CheckRow:
     confidence: float
     answered: bool
     expected_id: str | None = None
+    top_source: str = ""
+    """Where the first entry came from (``course``: an overview, pointed to, never the answer)."""
 
     @property
     def rank(self) -> int | None:
@@ -69,6 +71,7 @@ def run_check(
             scores=[r.score for r in results],
             confidences=[r.confidence for r in results],
             top_title=results[0].item.title if results else "",
+            top_source=results[0].item.source if results else "",
             confidence=results[0].confidence if results else 0.0,
             answered=index.is_confident(results),
             expected_id=q.expected_id,

@@ -1374,6 +1374,8 @@ async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
     lines = [ctx.t("qa.kb_check_header", n=len(results))]
     for r in results:
         key = "qa.kb_check_answered" if r.answered else "qa.kb_check_escalated"
+        if not r.answered and r.top_source == "course" and r.confidence >= state.index.threshold:
+            key = "qa.kb_check_course"  # close enough, but an overview: the course is offered
         lines.append(
             ctx.t(
                 key,

@@ -288,6 +288,8 @@ async def test_a_question_closest_to_a_course_overview_gets_a_thread_and_the_cou
     # A moderator checking the knowledge base is told the overview is not an answer.
     found = _texts(await send(app, "mod", f"/kb find {question}"))
     assert "the first is a course overview" in found and "never the overview" in found
+    checked = _texts(await send(app, "mod", "/kb check"))
+    assert f"with the course “{course}” offered" in checked
 
 
 async def test_who_finished_the_lesson_a_question_is_about_is_invited_to_its_thread(
