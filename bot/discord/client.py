@@ -190,7 +190,6 @@ class SyllabotDiscord(discord.AutoShardedClient):
             problems = roles.check_guild(guild, role_ids)
             found.extend(problems)
             await self._report(problems, guild)
-        self.setup_problems.extend(found)
         return found
 
     async def check_help_channel(self) -> list[roles.SetupProblem]:
@@ -209,12 +208,13 @@ class SyllabotDiscord(discord.AutoShardedClient):
                 None,
             )
         await self._report(problems, guild)
-        self.setup_problems.extend(problems)
         return problems
 
     async def _report(
         self, problems: list[roles.SetupProblem], guild: discord.Guild | None
     ) -> None:
+        """Keep them (``setup_problems``), log them and DM them to the owner."""
+        self.setup_problems.extend(problems)
         settings = self.app.settings
         for p in problems:
             text = t(settings.locale, p.key, **p.params)

@@ -133,7 +133,7 @@ def course_passages(course: Course, lessons: Iterable[Lesson]) -> list[Passage]:
                 out.append(
                     Passage(
                         "lesson",
-                        f"c{course.id}/l{lesson.id}:zh#{i}",
+                        f"c{course.id}/l{lesson.id}{ZH_TWIN}#{i}",
                         zh_title[:TITLE_CHARS],
                         chunk,
                         "zh",
@@ -150,6 +150,15 @@ def course_id_of(source: str, source_ref: str) -> int | None:
         return None
     head = source_ref[1:].split("/", 1)[0].split(":", 1)[0]
     return int(head) if head.isdigit() else None
+
+
+ZH_TWIN = ":zh"
+"""In a lesson passage's source ref, marks its twin under the lesson's Chinese title."""
+
+
+def passage_of(source: str, source_ref: str) -> str:
+    """The passage a lesson entry words (its twins share it); "" for other entries."""
+    return source_ref.replace(f"{ZH_TWIN}#", "#") if source == "lesson" else ""
 
 
 def lesson_id_of(source: str, source_ref: str) -> int | None:

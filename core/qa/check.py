@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.qa.evaluate import ranking_metrics
-from core.qa.index import KnowledgeIndex
+from core.qa.index import KnowledgeIndex, offers_course
 from core.qa.kbfile import CheckQuery
 from core.qa.tokenize import Language
 
@@ -29,8 +29,9 @@ class CheckRow:
     confidence: float
     answered: bool
     expected_id: str | None = None
-    top_source: str = ""
-    """Where the first entry came from (``course``: an overview, pointed to, never the answer)."""
+    course_offered: bool = False
+    """The first entry is a course overview close enough to be offered (not answered with:
+    :func:`core.qa.index.offers_course`)."""
 
     @property
     def rank(self) -> int | None:
@@ -71,7 +72,7 @@ def run_check(
             scores=[r.score for r in results],
             confidences=[r.confidence for r in results],
             top_title=results[0].item.title if results else "",
-            top_source=results[0].item.source if results else "",
+            course_offered=bool(results) and offers_course(results[0], index.threshold),
             confidence=results[0].confidence if results else 0.0,
             answered=index.is_confident(results),
             expected_id=q.expected_id,

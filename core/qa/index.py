@@ -127,6 +127,13 @@ def can_answer(result: SearchResult, threshold: float) -> bool:
     return result.confidence >= threshold and result.item.source != "course"
 
 
+def offers_course(result: SearchResult, threshold: float) -> bool:
+    """A course's overview matched with an answer's confidence: the course teaches the
+    topic, so it is offered to read while the community answers (never given as the answer,
+    :func:`can_answer`)."""
+    return result.item.source == "course" and result.confidence >= threshold
+
+
 SPECIFIC_WITHIN = 5
 """How far down the list :func:`specific_first` looks for a course's closer lesson."""
 

@@ -30,7 +30,7 @@ from core.i18n import normalize_locale, translate
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
-from core.qa.catalog_sync import course_id_of, lesson_id_of
+from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.check import CheckRow, run_check
 from core.qa.index import (
     DEFAULT_THRESHOLD,
@@ -38,6 +38,7 @@ from core.qa.index import (
     KnowledgeIndex,
     SearchResult,
     can_answer,
+    offers_course,
     topic_tags,
 )
 from core.qa.kbfile import (
@@ -130,7 +131,7 @@ def entry_item(row: KBEntry) -> KBItem:
         source=row.source,
         tags=tuple(row.tags or ()),
         family=f"course:{course}" if course is not None else "",
-        passage=row.source_ref.replace(":zh#", "#") if row.source == "lesson" else "",
+        passage=passage_of(row.source, row.source_ref),
     )
 
 
@@ -325,14 +326,13 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
             else:
                 await ctx.session.delete(row)
         return replies + unanswered
-    offers = pointer(ctx.t, results, threshold, lang)
-    if offers and results[0].item.source != "course" and results[0].id.isdigit():
-        # Votes on what is offered below the threshold are the only evidence of how good
-        # such matches are: they let feedback lower the threshold, not just raise it.
-        top = results[0]
-        vote = _feedback_row(ctx, question.id, int(top.id), top.confidence)
-        offers = [replace(offers[0], buttons=[vote, *offers[0].buttons])]
-    return replies + unanswered + offers
+
+    # Votes on what is offered below the threshold are the only evidence of how good such
+    # matches are: they let feedback lower the threshold, not just raise it.
+    def vote(r: SearchResult) -> list[ButtonSpec]:
+        return _feedback_row(ctx, question.id, int(r.id), r.confidence)
+
+    return replies + unanswered + pointer(ctx.t, results, threshold, lang, vote)
 
 
 MAY_HELP: dict[str, float] = {"en": 0.2, "zh": 0.0}
@@ -346,23 +346,30 @@ MAY_HELP_EXCERPT = 300
 
 
 def pointer(
-    t: Callable[..., str], results: Sequence[SearchResult], threshold: float, lang: str = "en"
+    t: Callable[..., str],
+    results: Sequence[SearchResult],
+    threshold: float,
+    lang: str = "en",
+    vote: Callable[[SearchResult], list[ButtonSpec]] | None = None,
 ) -> list[Reply]:
     """Something to read while the community answers: the course whose overview matched
     with an answer's confidence (it teaches the topic), or the closest lesson or answer when
-    it is nearly confident enough to be given. Course material is pointed to, not quoted:
-    the member's plan may not include it, and its page says so."""
+    it is nearly confident enough to be given, with ``vote``'s buttons when given. Course
+    material is pointed to, not quoted: the member's plan may not include it, and its page
+    says so."""
     if not results:
         return []
     top = results[0]
     if top.item.source == "course":
-        if top.confidence < threshold:
+        if not offers_course(top, threshold):
             return []
         buttons = [[ButtonSpec(t("qa.btn_course"), url=top.item.url)]] if top.item.url else []
         return [Reply(t("qa.course_pointer", title=top.item.title), buttons)]
     if top.confidence < MAY_HELP.get(lang, MAY_HELP["en"]) or not top.hit.on_topic:
         return []
-    buttons = [[ButtonSpec(t("qa.btn_source"), url=top.item.url)]] if top.item.url else []
+    buttons = [vote(top)] if vote is not None and top.id.isdigit() else []
+    if top.item.url:
+        buttons.append([ButtonSpec(t("qa.btn_source"), url=top.item.url)])
     if top.item.family:
         return [Reply(t("qa.may_help_lesson", title=top.item.title), buttons)]
     answer = excerpt(top.item.answer or top.item.body, MAY_HELP_EXCERPT)
@@ -1374,8 +1381,8 @@ async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
     lines = [ctx.t("qa.kb_check_header", n=len(results))]
     for r in results:
         key = "qa.kb_check_answered" if r.answered else "qa.kb_check_escalated"
-        if not r.answered and r.top_source == "course" and r.confidence >= state.index.threshold:
-            key = "qa.kb_check_course"  # close enough, but an overview: the course is offered
+        if r.course_offered:
+            key = "qa.kb_check_course"
         lines.append(
             ctx.t(
                 key,
