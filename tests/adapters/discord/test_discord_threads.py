@@ -208,17 +208,24 @@ async def test_a_dm_question_with_no_help_channel_goes_to_the_moderators(discord
     assert "discord_help_channel_id" in out and "/solved" in out and "quaternions" in out
 
 
+async def _ask_in_help_channel_failing(bot, db, failure: tuple, uid: int, name: str) -> list:
+    """With a moderator (discord:9000) known, ``name`` asks in the help channel while the
+    next call to ``failure[0]`` fails as given; the calls that made."""
+    await _member(bot, db, 9000, "mo")
+    bot.wire.fail(*failure)
+    n = len(bot.wire.calls)
+    await bot.interact(P.slash("ask", QUESTION, uid=uid, username=name, channel_id=P.HELP_CHANNEL))
+    return bot.since(n)
+
+
 async def test_missing_thread_permissions_are_reported_with_the_question(discord_bot, db, texts):
     load_features()
     from models.qa import Thread
 
-    await _member(discord_bot, db, 9000, "mo")
-    discord_bot.wire.fail(THREADS, 403, 50013, "Missing Permissions")
-    n = len(discord_bot.wire.calls)
-    await discord_bot.interact(
-        P.slash("ask", QUESTION, uid=923, username="tia", channel_id=P.HELP_CHANNEL)
+    calls = await _ask_in_help_channel_failing(
+        discord_bot, db, (THREADS, 403, 50013, "Missing Permissions"), 923, "tia"
     )
-    out = _dm_texts(discord_bot.since(n), texts)
+    out = _dm_texts(calls, texts)
     assert "Manage Threads" in out and "passed it to the moderators" in out
     async with db.session() as s:
         assert (await s.execute(select(Thread.status))).scalar_one() == "failed"
@@ -230,14 +237,11 @@ async def test_a_thread_whose_first_post_fails_is_still_known_to_core(discord_bo
     load_features()
     from models.qa import Thread
 
-    await _member(discord_bot, db, 9000, "mo")
-    discord_bot.wire.fail(MESSAGES, 500, 0, "Internal Server Error")
-    n = len(discord_bot.wire.calls)
-    await discord_bot.interact(
-        P.slash("ask", QUESTION, uid=924, username="uma", channel_id=P.HELP_CHANNEL)
+    calls = await _ask_in_help_channel_failing(
+        discord_bot, db, (MESSAGES, 500, 0, "Internal Server Error"), 924, "uma"
     )
-    assert [c for c in discord_bot.since(n) if c.route == THREADS]
+    assert [c for c in calls if c.route == THREADS]
     async with db.session() as s:
         thread = (await s.execute(select(Thread))).scalar_one()
     assert thread.status == "open" and thread.thread_ref
-    assert not [c for c in discord_bot.since(n) if c.route == "POST /users/@me/channels"]
+    assert not [c for c in calls if c.route == "POST /users/@me/channels"]
