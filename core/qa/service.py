@@ -1236,10 +1236,9 @@ async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
     if not results:
         return [Reply(ctx.t("qa.kb_find_none", query=excerpt(text, 80)))]
     threshold = await current_threshold(ctx.session)
-    overview = results[0].item.source == "course"  # pointed to, never the answer (can_answer)
     lines = [
         ctx.t(
-            "qa.kb_find_head_course" if overview else "qa.kb_find_head",
+            "qa.kb_find_head_course" if offers_course(results[0], threshold) else "qa.kb_find_head",
             query=excerpt(text, 80),
             confidence=round(results[0].confidence * 100),
             threshold=round(threshold * 100),

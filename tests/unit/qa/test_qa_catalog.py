@@ -403,6 +403,10 @@ async def test_a_lesson_nearly_confident_enough_is_offered_while_the_community_a
     assert fb.helpful is False and 0.2 <= fb.confidence < 0.5 and fb.kb_entry_id
     out = await send(app, "mod", "/ask What's the best way to install laminate flooring?")
     assert isinstance(out[-1], OpenThread)
+    # An overview too far to be offered gets no "pointed to the course" note in /kb find.
+    found = _texts(await send(app, "mod", "/kb find 我想学习 Git"))
+    assert "[course] Git 基础" in found.splitlines()[1]
+    assert "course overview" not in found and "answers need" in found
     # In Chinese, under the lesson's Chinese title.
     out = await send(app, "mod", "/ask 怎么撤销上一次 git 提交？")
     assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
