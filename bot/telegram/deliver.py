@@ -20,7 +20,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.telegram.outgoing import caption, chat_arg, keyboard, send_text, thread_arg
+from bot.telegram.outgoing import caption, chat_arg, keyboard, send_text, thread_kwargs
 from core.ports import SendOutcome
 
 log = logging.getLogger("syllabot.telegram.deliver")
@@ -67,7 +67,7 @@ class TelegramDeliverer:
                 caption=caption(payload.get("caption") or ""),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(payload.get("buttons") or []),
-                message_thread_id=thread_arg(thread),
+                **thread_kwargs(thread),
             )
             return str(msg.message_id)
         sent = await send_text(

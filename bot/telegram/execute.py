@@ -16,7 +16,15 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.render import escape
 from bot.telegram.deliver import retry_seconds
-from bot.telegram.outgoing import caption, chat_arg, send_text, text_for, thread_arg, topic_link
+from bot.telegram.outgoing import (
+    REPLY_THREAD,
+    caption,
+    chat_arg,
+    send_text,
+    text_for,
+    thread_kwargs,
+    topic_link,
+)
 from bot.telegram.updates import PLATFORM
 from bot.wiring import App
 from core.events import Actor, Chat, Event, ThreadFailed, ThreadOpened
@@ -154,7 +162,8 @@ class Executor:
         elif isinstance(r, CloseThread):
             if r.where.platform != PLATFORM:
                 return False
-            if r.where.thread_id:  # a topic in the forum; no forum: nothing to rename
+            # A topic in the forum; a reply chain in a group without one has no name to change.
+            if r.where.thread_id and not r.where.thread_id.startswith(REPLY_THREAD):
                 await self.bot.edit_forum_topic(
                     chat_arg(r.where.chat_id),
                     int(r.where.thread_id),
@@ -189,7 +198,7 @@ class Executor:
                 InputFile(r.data, filename=r.filename),
                 caption=caption(r.caption),
                 parse_mode=ParseMode.HTML,
-                message_thread_id=thread_arg(here.thread_id),
+                **thread_kwargs(here.thread_id),
             )
         return True
 
@@ -252,7 +261,7 @@ class Executor:
             )
         elif stars:
             await self.bot.send_invoice(
-                chat_id=chat_arg(here.chat_id), **form, message_thread_id=thread_arg(here.thread_id)
+                chat_id=chat_arg(here.chat_id), **form, **thread_kwargs(here.thread_id)
             )
         elif r.url:
             locale = actor.locale if actor else None
@@ -348,6 +357,8 @@ class Executor:
     async def _thread(self, r: OpenThread, here: Chat | None, origin: Event | None) -> None:
         forum = r.to if r.to is not None and r.to.platform == PLATFORM else None
         forum_id = forum.chat_id if forum else forum_chat_id(self.app)
+        if forum_id is None and here is not None and here.kind == "forum":
+            forum_id = here.chat_id  # asked in a forum no setting names: a topic there
         parts = [escape(PLATFORM, r.text)]
         mentions = []
         for mid in r.mention_member_ids:
@@ -365,10 +376,7 @@ class Executor:
         body = "\n\n".join(parts)
         if forum_id is None:
             if here is not None and here.kind != "private":
-                # no forum configured: discuss in the group where the question was asked
-                await send_text(
-                    self.bot, here.chat_id, body, markup="html", thread_id=here.thread_id
-                )
+                await self._reply_chain(r, here, origin, body)
             else:  # a private chat is no place for a discussion
                 await self._thread_failed(r, origin, "no_place")
             return
@@ -395,6 +403,35 @@ class Executor:
             )
             await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)
         await send_text(self.bot, forum_id, body, markup="html", thread_id=topic.message_thread_id)
+
+    async def _reply_chain(
+        self, r: OpenThread, here: Chat, origin: Event | None, body: str
+    ) -> None:
+        """No forum configured: the question is posted in the group where it was asked, and
+        the replies to that post are its thread. The post starts a chain of its own (were it
+        a reply, Telegram would file the answers under the older chain's root)."""
+        try:
+            sent = await send_text(self.bot, here.chat_id, body, markup="html")
+        except (Forbidden, BadRequest) as exc:  # e.g. muted in the group, or removed from it
+            log.warning("question %s: no post in %s: %s", r.question_id, here.chat_id, exc)
+            await self._thread_failed(
+                r, origin, "forbidden" if isinstance(exc, Forbidden) else "error"
+            )
+            return
+        if origin is None or not sent:
+            return
+        root = sent[0].message_id
+        opened = await self.app.router.dispatch(
+            ThreadOpened(
+                origin.actor,
+                Chat(PLATFORM, here.chat_id, here.kind, f"{REPLY_THREAD}{root}"),
+                f"chain:{here.chat_id}:{root}",
+                question_id=r.question_id,
+                thread_ref=f"{REPLY_THREAD}{root}",
+                url=topic_link(here.chat_id, root),
+            )
+        )
+        await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)
 
     async def _thread_failed(self, r: OpenThread, origin: Event | None, reason: str) -> None:
         """Core tells the asker and the moderators what happens instead."""

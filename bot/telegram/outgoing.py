@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 
@@ -107,11 +107,21 @@ def topic_link(chat_id: str | int, thread_id: str | int) -> str:
     return ""
 
 
-def thread_arg(thread_id: str | int | None) -> int | None:
-    """message_thread_id for a topic; None for the General topic (id 1) and plain chats."""
-    if thread_id in (None, "", "1", 1):
-        return None
-    return int(thread_id)  # type: ignore[arg-type]
+REPLY_THREAD = "r"
+"""Prefix of a reply-chain thread ("r<root message id>") in a group without topics."""
+
+
+def thread_kwargs(thread_id: str | int | None) -> dict[str, Any]:
+    """Where in a chat a message goes: a forum topic by ``message_thread_id`` (none for the
+    General topic, id 1, and plain chats); a reply chain as a reply to its root, since
+    ``message_thread_id`` is for forums only and the root may since have been deleted."""
+    text = "" if thread_id is None else str(thread_id)
+    if text in ("", "1"):
+        return {}
+    if text.startswith(REPLY_THREAD):
+        root = int(text[len(REPLY_THREAD) :])
+        return {"reply_parameters": ReplyParameters(root, allow_sending_without_reply=True)}
+    return {"message_thread_id": int(text)}
 
 
 async def send_text(
@@ -133,7 +143,7 @@ async def send_text(
                 text=to_html(part, markup),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(buttons) if i == len(parts) - 1 else None,
-                message_thread_id=thread_arg(thread_id),
+                **thread_kwargs(thread_id),
             )
         )
     return sent

@@ -10,6 +10,7 @@ from telegram import Chat as TgChat
 from telegram import ChatMember, ChatMemberUpdated, Update, User
 from telegram import Message as TgMessage
 
+from bot.telegram.outgoing import REPLY_THREAD
 from core.events import (
     Actor,
     BotStatusChanged,
@@ -67,7 +68,21 @@ def chat_of(chat: TgChat, message: object | None = None) -> Chat:
     if message is not None and getattr(message, "is_topic_message", False):
         tid = getattr(message, "message_thread_id", None)
         thread = str(tid) if tid else None
+    elif message is not None and kind == "group":
+        thread = reply_thread(message)
     return Chat(PLATFORM, str(chat.id), kind, thread)
+
+
+def reply_thread(message: object) -> str | None:
+    """A group without topics discusses in reply chains: "r<root message id>" names one.
+
+    Supergroups mark every message of a chain with its root's id (``message_thread_id``);
+    basic groups only say what a message replies to, so there a direct reply to the root
+    is all that can be followed. Core decides whether the chain is a question's thread."""
+    root = getattr(message, "message_thread_id", None)
+    if not root and (parent := getattr(message, "reply_to_message", None)) is not None:
+        root = parent.message_id
+    return f"{REPLY_THREAD}{root}" if root else None
 
 
 def private_chat(user_id: int) -> Chat:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from tg_payloads import FORUM_ID, GROUP_ID, user
+from telegram import Update
+from tg_payloads import FORUM_ID, GROUP_ID, group_chat, message, user
+from tg_wire import BOT_USER, BOT_USERNAME, NOW
 
 from bot.telegram.outgoing import topic_link
+from bot.telegram.updates import to_event
 from core.events import Actor, Chat, Command
 from core.replies import (
     AnswerPreCheckout,
@@ -24,7 +27,7 @@ from core.replies import (
     Reply,
 )
 from models.member import Account
-from models.qa import Question, Thread
+from models.qa import Answer, Question, Thread
 
 ALICE = user(4242, "Alice", username="alice")
 
@@ -336,3 +339,123 @@ async def test_a_topic_whose_first_post_fails_is_still_known_to_core(tg, wire, a
     async with app.services.session_factory() as s:
         thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
     assert thread.status == "open" and thread.chat_id == str(FORUM_ID) and thread.thread_ref
+
+
+# --- a group without a forum: the question's post and the replies to it are its thread ----
+
+
+def _reply(u: dict, text: str, root: int, parent: dict | None = None, *, basic: bool = False):
+    """A message replying in the chain under `root`, the way Telegram sends it: supergroups
+    mark the chain's root in message_thread_id (no is_topic_message: not a forum); basic
+    groups only carry the message replied to."""
+    chat = {"id": -4242, "type": "group", "title": "Study"} if basic else group_chat()
+    upd = message(u, text, chat)
+    parent = parent or {"message_id": root, "from": BOT_USER, "text": "question"}
+    upd["message"]["reply_to_message"] = {"chat": chat, "date": NOW - 60, **parent}
+    if not basic:
+        upd["message"]["message_thread_id"] = root
+    return upd
+
+
+async def _chain_question(tg, wire, app) -> tuple[int, int]:
+    """Alice's escalated question posted in the community group (no forum configured)."""
+    qid = await _open_question(app, await _member_id(app))
+    title = "Why does my LEFT JOIN drop rows?"
+    await tg.executor.run([OpenThread(qid, title, title)], origin(str(GROUP_ID), "group"))
+    (post,) = wire.of("sendMessage")
+    async with app.services.session_factory() as s:
+        thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
+    assert thread.chat_id == str(GROUP_ID) and thread.thread_ref.startswith("r")
+    wire.clear()
+    return qid, int(thread.thread_ref[1:])
+
+
+async def test_without_a_forum_the_question_post_starts_a_reply_chain_core_knows(tg, wire, app):
+    qid = await _open_question(app, await _member_id(app))
+    title = "Why does my LEFT JOIN drop rows?"
+    # Asked inside another reply chain: the question still starts a chain of its own.
+    await tg.executor.run([OpenThread(qid, title, title)], origin(str(GROUP_ID), "group", "r77"))
+    (post,) = wire.of("sendMessage")
+    assert post["chat_id"] == GROUP_ID
+    assert "reply_parameters" not in post.params and "message_thread_id" not in post.params
+    async with app.services.session_factory() as s:
+        thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
+    root = int(thread.thread_ref[1:])
+    assert thread.url == f"https://t.me/c/1987654321/{root}"  # the post's message link
+
+
+async def test_replies_to_the_question_post_are_answers_and_solved_there_accepts(tg, wire, app):
+    qid, root = await _chain_question(tg, wire, app)
+    bob = user(5151, "Bob", username="bob")
+    answer = _reply(bob, "Move the filter from WHERE into the ON clause.", root)
+    await tg.process(answer)
+    (dm,) = wire.of("sendMessage")
+    assert dm["chat_id"] == 4242 and "Bob answered your question" in dm["text"]
+    # Carol replies to Bob, not to the post: the chain's root still files it under the question.
+    carol = user(6262, "Carol", username="carol")
+    bobs = {"message_id": answer["message"]["message_id"], "from": bob, "text": "Move…"}
+    await tg.process(_reply(carol, "Or use COALESCE on the right table's columns.", root, bobs))
+    async with app.services.session_factory() as s:
+        texts = (await s.execute(select(Answer.text).where(Answer.question_id == qid))).scalars()
+        assert sorted(texts) == [
+            "Move the filter from WHERE into the ON clause.",
+            "Or use COALESCE on the right table's columns.",
+        ]
+    wire.clear()
+    await tg.process(_reply(ALICE, "/solved", root))
+    (choice,) = wire.of("sendMessage")
+    # The bot answers inside the chain, as a reply to the question's post.
+    assert choice["chat_id"] == GROUP_ID
+    assert choice["reply_parameters"] == {"message_id": root, "allow_sending_without_reply": True}
+    assert "message_thread_id" not in choice.params
+    assert "Bob" in str(choice["reply_markup"]) and "Carol" in str(choice["reply_markup"])
+
+
+async def test_a_reply_to_some_other_message_in_the_group_is_not_an_answer(tg, wire, app):
+    qid, root = await _chain_question(tg, wire, app)
+    bob = user(5151, "Bob", username="bob")
+    await tg.process(_reply(bob, "Lunch at noon?", root + 500))
+    await tg.process(message(bob, "Anyone up for a study session?", group_chat()))
+    assert wire.of("sendMessage") == []
+    async with app.services.session_factory() as s:
+        assert (await s.execute(select(Answer).where(Answer.question_id == qid))).first() is None
+
+
+def test_reply_chains_are_threads_only_in_groups_without_topics(bot):
+    bob = user(5151, "Bob", username="bob")
+    nested = _reply(bob, "x", 900, {"message_id": 950, "from": ALICE, "text": "y"})
+    assert to_event(Update.de_json(nested, bot), BOT_USERNAME).chat.thread_id == "r900"
+    basic = _reply(bob, "x", 900, basic=True)
+    assert to_event(Update.de_json(basic, bot), BOT_USERNAME).chat.thread_id == "r900"
+    plain = message(bob, "x", group_chat())
+    assert to_event(Update.de_json(plain, bot), BOT_USERNAME).chat.thread_id is None
+    topic = message(bob, "x", group_chat(FORUM_ID, forum=True), thread_id=57)
+    assert to_event(Update.de_json(topic, bot), BOT_USERNAME).chat.thread_id == "57"
+
+
+async def test_a_solved_reply_chain_renames_nothing(tg, wire):
+    chain = Chat("telegram", str(GROUP_ID), "group", thread_id="r1234")
+    await tg.executor.run([CloseThread(chain, "✅ Why does my LEFT JOIN drop rows?")], origin())
+    assert wire.calls == []
+
+
+async def test_a_group_that_refuses_the_post_hands_the_question_to_the_moderators(tg, wire, app):
+    qid = await _open_question(app, await _member_id(app))
+    await _member_id(app, "9000", "Mo")
+    wire.fail("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
+    title = "Why does my LEFT JOIN drop rows?"
+    await tg.executor.run([OpenThread(qid, title, title)], origin(str(GROUP_ID), "group"))
+    sent = {c["chat_id"]: c["text"] for c in wire.of("sendMessage")[1:]}
+    assert "passed it to the moderators" in sent[4242] and f"/solved {qid}" in sent[9000]
+    async with app.services.session_factory() as s:
+        thread = (await s.execute(select(Thread).where(Thread.question_id == qid))).scalar_one()
+    assert thread.status == "failed"
+
+
+async def test_asked_in_a_forum_no_setting_names_the_thread_is_a_topic_there(tg, wire, app):
+    qid = await _open_question(app, await _member_id(app))
+    title = "Why does my LEFT JOIN drop rows?"
+    await tg.executor.run([OpenThread(qid, title, title)], origin(str(FORUM_ID), "forum", "57"))
+    topic, post = wire.calls
+    assert topic.method == "createForumTopic" and topic["chat_id"] == FORUM_ID
+    assert post["message_thread_id"] != 57
