@@ -32,6 +32,7 @@ KB_ACTIONS = {
     "check": service.kb_check,
     "find": service.kb_find,
     "show": service.kb_show,
+    "retry": service.kb_retry,
 }
 
 
@@ -58,8 +59,9 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
 
 @on_event(ThreadOpened)
 async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
-    await service.thread_opened(ctx, event.question_id, event.chat, event.thread_ref, event.url)
-    return []
+    return await service.thread_opened(
+        ctx, event.question_id, event.chat, event.thread_ref, event.url
+    )
 
 
 @on_event(ThreadFailed)

@@ -566,9 +566,17 @@ async def escalate(
     ctx: Context, question: Question, results: Sequence[SearchResult]
 ) -> list[AnyReply]:
     """Not confident: say so and open a thread, tagged by topic, with experts invited."""
-    now = ctx.clock.now()
     question.status = "open"
     question.tags = topic_tags(results, question.text)
+    return [Reply(ctx.t("qa.not_sure")), await _new_thread(ctx, question, results)]
+
+
+async def _new_thread(
+    ctx: Context, question: Question, results: Sequence[SearchResult]
+) -> OpenThread:
+    """A thread row for the question on this platform, with its experts invited, and the
+    request for the adapter to open it (which reports back ThreadOpened or ThreadFailed)."""
+    now = ctx.clock.now()
     thread = Thread(
         question_id=question.id,
         platform=ctx.event.chat.platform,
@@ -583,16 +591,13 @@ async def escalate(
         ctx.session.add(
             QAThreadExpert(thread_id=thread.id, member_id=member_id, score=score, invited_at=now)
         )
-    return [
-        Reply(ctx.t("qa.not_sure")),
-        OpenThread(
-            question_id=question.id,
-            title=excerpt(question.text, 90),
-            text=question.text,
-            tags=list(question.tags) or ["question"],
-            mention_member_ids=[m for m, _ in invited],
-        ),
-    ]
+    return OpenThread(
+        question_id=question.id,
+        title=excerpt(question.text, 90),
+        text=question.text,
+        tags=list(question.tags) or ["question"],
+        mention_member_ids=[m for m, _ in invited],
+    )
 
 
 # --------------------------------------------------------------------------- experts
@@ -763,17 +768,38 @@ async def latest_thread(session: AsyncSession, question_id: int) -> Thread | Non
     ).scalar_one_or_none()
 
 
+async def _retried(session: AsyncSession, thread: Thread) -> bool:
+    """Whether the thread is a moderator's retry (``/kb retry``) of one that failed."""
+    earlier = await session.execute(
+        select(Thread.id)
+        .where(
+            Thread.question_id == thread.question_id,
+            Thread.id < thread.id,
+            Thread.status == "failed",
+        )
+        .limit(1)
+    )
+    return earlier.first() is not None
+
+
 async def thread_opened(
     ctx: Context, question_id: int, chat: Chat, thread_ref: str, url: str = ""
-) -> None:
+) -> list[AnyReply]:
     thread = await latest_thread(ctx.session, question_id)
     if thread is None:
-        return
+        return []
     thread.platform = chat.platform
     thread.chat_id = chat.chat_id
     thread.thread_ref = chat.thread_id or thread_ref
     if url.startswith("https://"):
         thread.url = url[:500]
+    question = await ctx.session.get(Question, question_id)
+    if question is None or question.member_id is None or not await _retried(ctx.session, thread):
+        return []  # a first thread: the asker was told when they asked
+    asker = await ctx.session.get(Member, question.member_id)
+    if asker is None:
+        return []
+    return [_thread_dm(asker, "qa.retry_opened", "", thread, question)]
 
 
 async def thread_failed(ctx: Context, question_id: int, reason: str) -> list[AnyReply]:
@@ -788,6 +814,10 @@ async def thread_failed(ctx: Context, question_id: int, reason: str) -> list[Any
     thread.status = "failed"
     why = reason if reason in THREAD_FAILURES else "error"
     log.warning("question %s: no thread could be opened (%s)", question_id, why)
+    if await _retried(ctx.session, thread):  # the moderator who retried hears it; nobody else
+        return [
+            Reply(ctx.t("qa.retry_failed", id=question.id, why=ctx.t(f"qa.thread_failed_{why}")))
+        ]
     asker = await ctx.session.get(Member, question.member_id) if question.member_id else None
     staff = [m for m in await moderators(ctx.session, ctx.services) if m.id != question.member_id]
     name = asker.display_name if asker is not None else "?"
@@ -1392,6 +1422,72 @@ async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
             )
         )
     return [Reply("\n".join(lines))]
+
+
+RETRY_AT_ONCE = 20
+"""How many failed threads one ``/kb retry`` opens again (the newest first)."""
+
+
+async def _failed_questions(session: AsyncSession) -> list[tuple[Thread, Question]]:
+    """Unsolved questions whose newest thread could not open, newest first."""
+    rows = (
+        await session.execute(
+            select(Thread, Question)
+            .join(Question, Question.id == Thread.question_id)
+            .where(Thread.status == "failed", Question.status == "open")
+            .order_by(Thread.id.desc())
+        )
+    ).all()
+    out: list[tuple[Thread, Question]] = []
+    seen: set[int] = set()
+    for thread, question in rows:
+        if question.id in seen:
+            continue
+        seen.add(question.id)
+        newest = await latest_thread(session, question.id)
+        if newest is not None and newest.id == thread.id:
+            out.append((thread, question))
+    return out
+
+
+async def kb_retry(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb retry [QUESTION_ID]``: open the threads that could not open
+    (:func:`thread_failed`), once what stopped them is fixed. Experts are chosen afresh: the
+    ones invited into the thread that never opened never saw the question, and who may be
+    pinged now has changed. Each asker hears when their thread opens."""
+    platform = ctx.event.chat.platform
+    rest = args.strip()
+    if rest:
+        qid = parse_id(rest)
+        if qid is None:
+            raise BadArguments("qa.kb_usage")
+        thread = await latest_thread(ctx.session, qid)
+        question = await ctx.session.get(Question, qid)
+        if thread is None or question is None:
+            raise NotFound("qa.thread_not_found", id=qid)
+        if thread.status != "failed" or question.status != "open":
+            return [Reply(ctx.t("qa.retry_not_failed", id=qid))]
+        pairs = [(thread, question)]
+    else:
+        pairs = await _failed_questions(ctx.session)
+        if not pairs:
+            return [Reply(ctx.t("qa.retry_none"))]
+    here = [q for t, q in pairs if t.platform == platform][:RETRY_AT_ONCE]
+    elsewhere = [(t.platform, q.id) for t, q in pairs if t.platform != platform]
+    out: list[AnyReply] = []
+    if here:
+        state = state_for(ctx.services)
+        await state.sync(ctx.session)
+        ids = ", ".join(f"#{q.id}" for q in here)
+        out.append(Reply(ctx.t("qa.retry_opening", n=len(here), ids=ids)))
+        for question in here:
+            lang: Language = "zh" if question.lang == "zh" else "en"
+            results = await _related(ctx, state, question.text, lang)
+            out.append(await _new_thread(ctx, question, results))
+    for other in sorted({p for p, _ in elsewhere}):
+        ids = ", ".join(f"#{qid}" for p, qid in elsewhere if p == other)
+        out.append(Reply(ctx.t("qa.retry_elsewhere", ids=ids, platform=other.capitalize())))
+    return out
 
 
 # --------------------------------------------------------------------------- stale threads

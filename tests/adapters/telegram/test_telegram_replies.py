@@ -275,6 +275,29 @@ async def test_a_forum_the_bot_may_not_open_topics_in_is_reported_to_the_moderat
         assert thread.status == "failed"
 
 
+async def test_once_the_forum_rights_are_fixed_kb_retry_opens_the_topic(tg, wire, app, monkeypatch):
+    """The moderator fixes the bot's rights and sends /kb retry in their DM: the topic opens
+    in the forum, and the asker gets its link."""
+    monkeypatch.setattr(app.settings, "telegram_forum_chat_id", FORUM_ID)
+    asker = await _member_id(app)
+    await _member_id(app, "9000", "Mo")
+    qid = await _open_question(app, asker)
+    wire.fail("createForumTopic", 403, "Forbidden: not enough rights to manage topics")
+    await tg.executor.run([OpenThread(qid, "Why?", "Why does my LEFT JOIN drop rows?")], origin())
+    assert f"/kb retry {qid}" in next(
+        c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 9000
+    )
+    wire.clear()
+    await tg.process(message(user(9000, "Mo", username="mo"), "/kb retry"))
+    topic, post = wire.of("createForumTopic")[0], wire.of("sendMessage")
+    assert topic["chat_id"] == FORUM_ID
+    sent = {c["chat_id"]: c for c in post}
+    assert f"#{qid}" in sent[9000]["text"]
+    assert "now has a discussion thread" in sent[4242]["text"]
+    (row,) = sent[4242]["reply_markup"]["inline_keyboard"]
+    assert row[0]["url"].startswith("https://t.me/c/1555000111/")
+
+
 async def test_photo_and_document_are_uploaded_in_the_topic(tg, wire):
     await tg.executor.run(
         [Photo(b"\x89PNG", caption="Signups"), Document(b"a,b\n1,2\n", "report.csv", "Report")],

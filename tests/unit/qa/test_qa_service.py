@@ -818,6 +818,80 @@ async def test_a_thread_that_could_not_open_goes_to_the_moderators_and_their_ans
         assert (await s.get(Question, qid)).status == "solved"
 
 
+async def test_a_moderator_retries_a_failed_thread_once_fixed_and_the_asker_hears_it_opened(
+    qa_app,
+):
+    """The forum lacked rights, so erin's thread failed. After fixing it, the moderator sends
+    /kb retry: the thread is asked for again, and when it opens erin is told, with a link.
+    A retry that fails again is reported to the moderator alone: erin was told once."""
+    await send(qa_app, "mod", "/start")
+    out = await send(qa_app, "erin", OSCILLOSCOPE)
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    erin = await _member_id(qa_app, "erin")
+    failed = ThreadFailed(
+        _actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "forbidden"
+    )
+    out = await qa_app.router.dispatch(failed)
+    assert any(f"/kb retry {qid}" in r.text for r in out if isinstance(r, Reply))
+    assert "for moderators only" in _texts(await send(qa_app, "erin", f"/kb retry {qid}"))
+
+    # First retry: the platform still refuses. Only the moderator hears it.
+    out = await send(qa_app, "mod", "/kb retry")
+    (again,) = [r for r in out if isinstance(r, OpenThread)]
+    assert again.question_id == qid and f"#{qid}" in _texts(out)
+    out = await qa_app.router.dispatch(
+        ThreadFailed(_actor("mod"), Chat("console", "mod"), uuid.uuid4().hex, qid, "forbidden")
+    )
+    assert [r.member_id for r in out] == [None]
+    assert f"#{qid} still could not get a thread" in out[0].text and "Manage topics" in out[0].text
+
+    # Second retry, by id: the thread opens, and erin gets the link.
+    out = await send(qa_app, "mod", f"/kb retry {qid}")
+    assert [r.question_id for r in out if isinstance(r, OpenThread)] == [qid]
+    link = "https://t.me/qc_learners/41"
+    out = await qa_app.router.dispatch(
+        ThreadOpened(
+            _actor("mod"),
+            Chat("console", "forum", "forum", "41"),
+            uuid.uuid4().hex,
+            question_id=qid,
+            thread_ref="t41",
+            url=link,
+        )
+    )
+    (told,) = out
+    assert told.member_id == erin and "now has a discussion thread" in told.text
+    assert [b.url for row in told.buttons for b in row] == [link]
+    # Nothing is waiting any more; the thread is a real one (a reply there is an answer).
+    assert "No question is waiting" in _texts(await send(qa_app, "mod", "/kb retry"))
+    assert "not waiting for a thread" in _texts(await send(qa_app, "mod", f"/kb retry {qid}"))
+    await send(
+        qa_app,
+        "frank",
+        "Plug it in by USB and use pyvisa.",
+        Chat("console", "forum", "forum", "41"),
+    )
+    async with qa_app.services.session_factory() as s:
+        said = (await s.execute(select(Answer.text).where(Answer.question_id == qid))).scalars()
+        assert list(said) == ["Plug it in by USB and use pyvisa."]
+
+
+async def test_kb_retry_leaves_another_platforms_failed_threads_to_it(qa_app):
+    await send(qa_app, "mod", "/start")
+    out = await send(qa_app, "erin", OSCILLOSCOPE)
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    async with qa_app.services.session_factory() as s, s.begin():
+        (
+            await s.execute(select(Thread).where(Thread.question_id == qid))
+        ).scalar_one().platform = "discord"
+    await qa_app.router.dispatch(
+        ThreadFailed(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "no_place")
+    )
+    out = await send(qa_app, "mod", "/kb retry")
+    assert not [r for r in out if isinstance(r, OpenThread)]
+    assert f"#{qid}: asked on Discord" in _texts(out)
+
+
 async def test_with_no_moderator_the_asker_is_told_to_ask_in_the_community_chat(qa_app):
     out = await send(qa_app, "erin", OSCILLOSCOPE)
     qid = next(r for r in out if isinstance(r, OpenThread)).question_id
