@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.context import Services
 from core.members import DM_PLATFORM_PREFERENCE
+from core.quiet_hours import hush
 from core.replies import AnyReply, OpenThread, RefundStars, Reply, StopStarSubscription
 from models.member import Account
 
@@ -69,6 +70,8 @@ async def route(services: Services, replies: Sequence[AnyReply]) -> dict[str, li
 async def deliver(services: Services, replies: Sequence[AnyReply]) -> None:
     if not replies:
         return
+    async with services.session_factory() as session:
+        replies = await hush(session, services.clock.now(), replies)
     executors: dict[str, Executor] = services.extras.get("executors", {})
     for platform, batch in (await route(services, replies)).items():
         try:

@@ -25,6 +25,7 @@ class Reply:
     member_id: int | None = None  # deliver to this member's DM (adapters resolve the account)
     markup: str = "plain"  # plain|markdown (render.py escapes for each platform)
     ephemeral: bool = False
+    silent: bool = False  # no notification sound (a DM in the member's quiet hours)
 
 
 @dataclass(frozen=True)

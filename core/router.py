@@ -30,6 +30,7 @@ from core.context import Context, Role, Services
 from core.errors import DomainError, Unavailable
 from core.events import Button, Command, Event, Message
 from core.members import resolve
+from core.quiet_hours import hush
 from core.replies import AnyReply, Reply
 from models.db import conflict_insert
 from models.inbound import InboundUpdate
@@ -304,7 +305,9 @@ class Router:
                         return [Reply(ctx.t("errors.banned"))]
                     if len(text) > limit:
                         return [Reply(ctx.t("errors.too_long", limit=limit))]
-                    out = await self._route(ctx, event)
+                    out = await hush(
+                        session, s.clock.now(), await self._route(ctx, event), member.id
+                    )
                     metrics.inc("syllabot_events_total", type=type(event).__name__, outcome="ok")
                     return out
             except DomainError as err:

@@ -208,7 +208,8 @@ class ConsoleAdapter:
             if isinstance(r, Reply):
                 prefix = ""
                 if r.member_id is not None:
-                    prefix = f"📨 to {await self._name(r.member_id)}: "
+                    hushed = " 🔕 (quiet hours: no sound)" if r.silent else ""
+                    prefix = f"📨 to {await self._name(r.member_id)}{hushed}: "
                 elif r.to is not None and r.to.chat_id == FORUM and r.to.thread_id:
                     prefix = f"🧵 in thread #{r.to.thread_id}: "
                 elif r.to is not None and r.to.chat_id != self.user:

@@ -112,7 +112,10 @@ class DiscordDeliverer:
         last: discord.Message | None = None
         nonce = str(payload.get("nonce") or "")[:25]
         for i, part in enumerate(parts):
-            kw: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+            kw: dict[str, Any] = {
+                "allowed_mentions": discord.AllowedMentions.none(),
+                "silent": bool(payload.get("silent")),
+            }
             if nonce:  # Discord drops a resend with the same enforced nonce (outbox crash window)
                 kw["nonce"] = nonce if i == 0 else f"{nonce}{i}"[:25]
             if i == len(parts) - 1:

@@ -104,7 +104,9 @@ class Executor:
                 elif uid is None:
                     log.info("member %s has no Discord account; DM skipped", r.member_id)
                 else:
-                    await self.dm_user(uid, r.text, markup=r.markup, buttons=r.buttons)
+                    await self.dm_user(
+                        uid, r.text, markup=r.markup, buttons=r.buttons, silent=r.silent
+                    )
             elif r.to is not None:
                 await self._to_channel(r.to, r.text, r.markup, r.buttons)
             else:
@@ -200,14 +202,16 @@ class Executor:
         *,
         markup: str = "plain",
         buttons: list[list[ButtonSpec]] | None = None,
+        silent: bool = False,
     ) -> bool:
-        """DM one user; closed DMs mark the member unreachable instead of retrying forever."""
+        """DM one user; closed DMs mark the member unreachable instead of retrying forever.
+        `silent` DMs arrive without a notification (Discord's @silent messages)."""
         try:
             dm = await self.client.create_dm(discord.Object(user_id))
             parts = render_text(text, markup)
             view = build_view(buttons or [])
             for i, part in enumerate(parts):
-                kw: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+                kw: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "silent": silent}
                 if i == len(parts) - 1 and view is not None:
                     kw["view"] = view
                 await dm.send(part, **kw)

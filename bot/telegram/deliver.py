@@ -68,6 +68,7 @@ class TelegramDeliverer:
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(payload.get("buttons") or []),
                 **thread_kwargs(thread),
+                disable_notification=True if payload.get("silent") else None,
             )
             return str(msg.message_id)
         sent = await send_text(
@@ -77,5 +78,6 @@ class TelegramDeliverer:
             markup=payload.get("markup") or "plain",
             buttons=payload.get("buttons") or [],
             thread_id=thread,
+            silent=bool(payload.get("silent")),
         )
         return str(sent[-1].message_id) if sent else None

@@ -217,7 +217,14 @@ class Executor:
             who = await self.recipient(r.member_id)
             if who is None:  # known on another platform only
                 return False
-            await send_text(self.bot, who.chat_id, r.text, markup=r.markup, buttons=r.buttons)
+            await send_text(
+                self.bot,
+                who.chat_id,
+                r.text,
+                markup=r.markup,
+                buttons=r.buttons,
+                silent=r.silent,
+            )
             return True
         target = r.to if r.to is not None else here
         if target is None:

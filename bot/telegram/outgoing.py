@@ -132,8 +132,10 @@ async def send_text(
     markup: str = "plain",
     buttons: Sequence[Sequence[ButtonSpec | dict[str, Any]]] = (),
     thread_id: str | int | None = None,
+    silent: bool = False,
 ) -> list[TgMessage]:
-    """Send `text` as HTML in as many messages as the 4096 limit needs; buttons on the last."""
+    """Send `text` as HTML in as many messages as the 4096 limit needs; buttons on the last.
+    `silent` messages arrive without a notification sound."""
     parts = [p for p in split(PLATFORM, text) if p.strip()]
     sent: list[TgMessage] = []
     for i, part in enumerate(parts):
@@ -144,6 +146,7 @@ async def send_text(
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(buttons) if i == len(parts) - 1 else None,
                 **thread_kwargs(thread_id),
+                disable_notification=True if silent else None,
             )
         )
     return sent

@@ -198,10 +198,13 @@ async def _send_one(
 ) -> str:
     factory = services.session_factory
     is_digest = (row.dedupe_key or "").startswith("digest:")
+    payload = row.payload
     if row.member_id is not None:
         why = gate.get(row.member_id, "forgotten")
         if why and (why in DIGEST_ONLY or why.startswith("quiet:")) and not is_digest:
-            why = None  # digest settings do not silence other messages
+            if why.startswith("quiet:"):  # other messages go now, without a sound
+                payload = {**payload, "silent": True}
+            why = None  # digest settings do not hold other messages back
         if why and why.startswith("quiet:"):
             async with factory() as s, s.begin():
                 wait_s = float(why.split(":", 1)[1])
@@ -234,7 +237,7 @@ async def _send_one(
     # at the limiter's pace even with several sends in flight
     await rl.acquire(row.platform, row.target, group)
     try:
-        outcome = await sender.deliver(row.target, row.payload)
+        outcome = await sender.deliver(row.target, payload)
     except Exception as exc:  # noqa: BLE001 - a deliverer bug must not kill the drain
         log.exception("deliverer %s crashed on outbox %s", row.platform, row.id)
         outcome = SendOutcome("retry", error=f"{type(exc).__name__}: {exc}"[:300])

@@ -71,3 +71,24 @@ def test_discord_member_without_dm_channel_still_gets_digests():
     assert pick_account(m) is acc and dm_target(acc) == "user:123"
     tg = Account(platform="telegram", platform_user_id="9", chat_id=None, created_at=now)
     assert dm_target(tg) is None  # Telegram needs the member to have opened a chat with us
+
+
+async def test_a_job_dm_in_the_members_quiet_hours_is_sent_silently(app, db, clock):
+    """The clock says 09:00 UTC: inside 22-10 for the night owl, outside it for the other."""
+    night_owl = await _member(db, clock, "telegram")
+    other = await _member(db, clock, "telegram")
+    async with db.session() as s, s.begin():
+        m = await s.get(Member, night_owl)
+        m.quiet_start, m.quiet_end = 22, 10
+    got: list = []
+
+    async def tg(batch):
+        got.extend(batch)
+
+    app.services.extras["executors"] = {"telegram": tg}
+
+    async def job(_services):
+        return [Reply("Thread #3 got no answer yet", member_id=mid) for mid in (night_owl, other)]
+
+    await run_and_deliver(app.services, PeriodicJob("t", timedelta(hours=1), job))
+    assert {r.member_id: r.silent for r in got} == {night_owl: True, other: False}

@@ -133,3 +133,21 @@ async def test_reply_dm_to_closed_dms_marks_unreachable_and_audits(discord_bot, 
         assert (await s.get_one(Member, mid)).reachable is False
         actions = (await s.execute(select(AuditLog.action))).scalars().all()
     assert "member.unreachable" in actions
+
+
+async def test_a_dm_in_quiet_hours_is_a_silent_message(discord_bot, db):
+    """Discord's SUPPRESS_NOTIFICATIONS flag (1 << 12): delivered, no sound."""
+    await discord_bot.interact(P.slash("whoami", uid=4343, username="eve"))
+    async with db.session() as s:
+        mid = (
+            await s.execute(select(Account.member_id).where(Account.platform_user_id == "4343"))
+        ).scalar_one()
+    await discord_bot.client.executor.run(
+        [
+            Reply("Bob answered your question", member_id=mid, silent=True),
+            Reply("Your trial ends tomorrow", member_id=mid),
+        ]
+    )
+    quiet, loud = [c.body for c in discord_bot.wire.find(MESSAGES)[-2:]]
+    assert quiet["content"] == "Bob answered your question" and quiet["flags"] == 1 << 12
+    assert loud["content"] == "Your trial ends tomorrow" and not loud.get("flags")

@@ -25,6 +25,18 @@ async def test_digest_is_sent_as_html_with_its_buttons(bot, wire):
     assert call["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://example.org/c/1"
 
 
+async def test_a_silent_message_and_photo_go_without_a_notification(bot, wire):
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+    await TelegramDeliverer(bot).deliver("4242", {**DIGEST, "silent": True})
+    await TelegramDeliverer(bot).deliver(
+        "4242", {"caption": "Chart", "photo_b64": png, "silent": True}
+    )
+    await TelegramDeliverer(bot).deliver("4242", DIGEST)
+    (quiet, loud), (photo,) = wire.of("sendMessage"), wire.of("sendPhoto")
+    assert quiet["disable_notification"] is True and photo["disable_notification"] is True
+    assert "disable_notification" not in loud.params
+
+
 async def test_member_who_blocked_the_bot_is_unreachable_not_retried(bot, wire):
     wire.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
     out = await TelegramDeliverer(bot).deliver("4242", DIGEST)

@@ -73,6 +73,14 @@ async def test_reply_to_a_member_goes_to_their_dm(tg, wire, app):
     )
     (call,) = wire.of("sendMessage")
     assert call["chat_id"] == 4242
+    assert "disable_notification" not in call.params
+
+
+async def test_a_dm_in_quiet_hours_arrives_without_a_sound(tg, wire, app):
+    mid = await _member_id(app)
+    await tg.executor.run([Reply("Bob answered your question", member_id=mid, silent=True)])
+    (call,) = wire.of("sendMessage")
+    assert call["chat_id"] == 4242 and call["disable_notification"] is True
 
 
 async def test_invite_creates_a_single_use_expiring_link_and_dms_it(tg, wire, app, clock):

@@ -405,6 +405,31 @@ async def test_a_delayed_digest_waits_out_quiet_hours(services, clock, fake_tele
     assert (await send_all(services, fake_telegram)).sent == 1
 
 
+async def test_an_announcement_in_quiet_hours_goes_now_without_a_sound(
+    services, clock, fake_telegram
+):
+    """A broadcast is not held like a digest; in the member's quiet hours (08-12 here, and
+    it is 09:00) it arrives silently, and outside them with the usual notification."""
+    quiet, awake = await seed(services, clock, n=2)
+    async with services.session_factory() as s, s.begin():
+        night_owl = await s.get(Member, quiet)
+        night_owl.quiet_start, night_owl.quiet_end = 8, 12
+        for mid in (quiet, awake):
+            await enqueue(
+                s,
+                member_id=mid,
+                payload={"text": "Live Q&A tonight at 19:00"},
+                dedupe_key=f"broadcast:1:{mid}",
+                not_before=clock.now(),
+            )
+    assert (await send_all(services, fake_telegram)).sent == 2
+    silent = {target: bool(p.get("silent")) for target, p in fake_telegram.sent}
+    assert silent == {"c-m0": True, "c-m1": False}
+    async with services.session_factory() as s:  # the stored message itself is unchanged
+        rows = (await s.execute(select(Outbox))).scalars().all()
+        assert all("silent" not in r.payload for r in rows)
+
+
 async def test_finished_outbox_rows_are_purged_after_a_month(services, clock, fake_telegram):
     from core.digest.outbox import purge_done
 

@@ -876,6 +876,31 @@ async def test_a_moderator_retries_a_failed_thread_once_fixed_and_the_asker_hear
         assert list(said) == ["Plug it in by USB and use pyvisa."]
 
 
+async def test_an_answer_in_the_askers_quiet_hours_reaches_them_without_a_sound(qa_app):
+    """erin's quiet hours are 08-12 (it is 09:00 UTC). frank's answer is told to her now, but
+    silently; gus's at 13:00 rings as usual. A message caused by her own action rings too:
+    she is at her phone."""
+    await send(qa_app, "erin", "/digest quiet 8-12")
+    erin = await _member_id(qa_app, "erin")
+    qid, topic = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "41")
+    out = await send(qa_app, "frank", "Use the scope's USB port and pyvisa.", topic)
+    (told,) = [r for r in out if isinstance(r, Reply) and r.member_id == erin]
+    assert "Frank answered your question" in told.text and told.silent
+    qa_app.services.clock.advance(hours=4)
+    out = await send(qa_app, "gus", "Or its LAN port, with the vendor's VISA driver.", topic)
+    (told,) = [r for r in out if isinstance(r, Reply) and r.member_id == erin]
+    assert "Gus answered your question" in told.text and not told.silent
+
+    qa_app.services.clock.advance(hours=20)  # 09:00 again, quiet
+    out = await send(qa_app, "erin", "/ask Which textbook explains the surface code for beginners?")
+    other = next(r for r in out if isinstance(r, OpenThread)).question_id
+    out = await qa_app.router.dispatch(
+        ThreadFailed(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, other, "error")
+    )
+    (told,) = [r for r in out if isinstance(r, Reply) and r.member_id == erin]
+    assert not told.silent
+
+
 async def test_kb_retry_leaves_another_platforms_failed_threads_to_it(qa_app):
     await send(qa_app, "mod", "/start")
     out = await send(qa_app, "erin", OSCILLOSCOPE)
