@@ -74,17 +74,20 @@ def describe(member: Member, now: datetime, locale: str) -> str:
 
     t = lambda k, **kw: translate(locale, k, **kw)  # noqa: E731
     p = prefs_of(member)
-    if p.frequency == "off":
-        return t("digest.settings_off")
-    when = (
-        t("digest.freq_daily")
-        if p.frequency == "daily"
-        else t("digest.freq_weekly", day=t(f"digest.weekday_{p.weekday % 7}"))
-    )
     quiet = (
         t("digest.quiet_none")
         if p.quiet_start is None or p.quiet_end is None
         else t("digest.quiet_range", start=p.quiet_start, end=p.quiet_end)
+    )
+    if p.frequency == "off":
+        if p.quiet_start is None or p.quiet_end is None:
+            return t("digest.settings_off")
+        # Quiet hours outlive the digest: they hold expert invitations and hush other DMs.
+        return t("digest.settings_off_quiet", quiet=quiet, tz=p.timezone)
+    when = (
+        t("digest.freq_daily")
+        if p.frequency == "daily"
+        else t("digest.freq_weekly", day=t(f"digest.weekday_{p.weekday % 7}"))
     )
     nxt = next_due(p, now)
     nxt_s = nxt.astimezone(zone(p.timezone)).strftime("%Y-%m-%d %H:%M") if nxt else "-"

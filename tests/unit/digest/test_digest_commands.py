@@ -42,6 +42,16 @@ async def test_settings_change_and_bad_input_changes_nothing(app, db):
     assert "Quiet hours: 22:00–7:00" in r[0].text
 
 
+async def test_with_the_digest_off_the_quiet_hours_still_show(app):
+    """They still hold invitations and hush other messages, so the member sees they were
+    saved rather than only "your digest is off"."""
+    r = await app.router.dispatch(cmd("ann", "off", "o1"))
+    assert "Your digest is off" in r[-1].text and "Quiet hours" not in r[-1].text
+    r = await app.router.dispatch(cmd("ann", "quiet 22-7", "o2"))
+    assert "Your digest is off" in r[-1].text
+    assert "Quiet hours: 22:00–7:00 (UTC)" in r[-1].text and "without a sound" in r[-1].text
+
+
 async def test_chinese_member_gets_chinese_settings(app):
     ev = Command(
         Actor("telegram", "u-li", locale="zh-hans"),
