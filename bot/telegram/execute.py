@@ -217,27 +217,22 @@ class Executor:
             who = await self.recipient(r.member_id)
             if who is None:  # known on another platform only
                 return False
-            await send_text(
-                self.bot,
-                who.chat_id,
-                r.text,
-                markup=r.markup,
-                buttons=r.buttons,
-                silent=r.silent,
-            )
-            return True
-        target = r.to if r.to is not None else here
-        if target is None:
-            return True
-        if target.platform != PLATFORM:
-            return False
+            chat_id, thread_id = who.chat_id, None
+        else:
+            target = r.to if r.to is not None else here
+            if target is None:
+                return True
+            if target.platform != PLATFORM:
+                return False
+            chat_id, thread_id = target.chat_id, target.thread_id
         await send_text(
             self.bot,
-            target.chat_id,
+            chat_id,
             r.text,
             markup=r.markup,
             buttons=r.buttons,
-            thread_id=target.thread_id,
+            thread_id=thread_id,
+            silent=r.silent,
         )
         return True
 

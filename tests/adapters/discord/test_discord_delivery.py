@@ -119,12 +119,17 @@ async def test_closed_dms_during_a_digest_mark_the_member_unreachable(discord_bo
     assert f"/channels/{chat_id}/messages" in call.url
 
 
-async def test_reply_dm_to_closed_dms_marks_unreachable_and_audits(discord_bot, db):
+async def _eve(discord_bot, db) -> int:
+    """A member who used a slash command in the guild (her DM channel is not known yet)."""
     await discord_bot.interact(P.slash("whoami", uid=4343, username="eve"))
     async with db.session() as s:
-        mid = (
+        return (
             await s.execute(select(Account.member_id).where(Account.platform_user_id == "4343"))
         ).scalar_one()
+
+
+async def test_reply_dm_to_closed_dms_marks_unreachable_and_audits(discord_bot, db):
+    mid = await _eve(discord_bot, db)
     discord_bot.wire.fail(MESSAGES, 403, 50007, "Cannot send messages to this user")
     await discord_bot.client.executor.run([Reply("Your trial ends tomorrow", member_id=mid)])
     (dm,) = discord_bot.wire.find("POST /users/@me/channels")
@@ -137,11 +142,7 @@ async def test_reply_dm_to_closed_dms_marks_unreachable_and_audits(discord_bot, 
 
 async def test_a_dm_in_quiet_hours_is_a_silent_message(discord_bot, db):
     """Discord's SUPPRESS_NOTIFICATIONS flag (1 << 12): delivered, no sound."""
-    await discord_bot.interact(P.slash("whoami", uid=4343, username="eve"))
-    async with db.session() as s:
-        mid = (
-            await s.execute(select(Account.member_id).where(Account.platform_user_id == "4343"))
-        ).scalar_one()
+    mid = await _eve(discord_bot, db)
     await discord_bot.client.executor.run(
         [
             Reply("Bob answered your question", member_id=mid, silent=True),

@@ -784,6 +784,18 @@ async def test_with_an_empty_knowledge_base_the_example_question_is_a_generic_on
     assert "a full question" in out and "e.g. /ask What should I learn first?" in out
 
 
+async def _erins_thread_fails(qa_app) -> tuple[int, int, ThreadFailed, list]:
+    """erin asks; the platform cannot open the thread (no rights). Her question id, her
+    member id, the failure event and what core answered it with."""
+    out = await send(qa_app, "erin", OSCILLOSCOPE)
+    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+    erin = await _member_id(qa_app, "erin")
+    failed = ThreadFailed(
+        _actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "forbidden"
+    )
+    return qid, erin, failed, await qa_app.router.dispatch(failed)
+
+
 async def test_a_thread_that_could_not_open_goes_to_the_moderators_and_their_answer_reaches_the_asker(
     qa_app,
 ):
@@ -793,13 +805,7 @@ async def test_a_thread_that_could_not_open_goes_to_the_moderators_and_their_ans
     the moderator's /solved answer reaches her."""
     await send(qa_app, "mod", "/start")  # console:mod is a moderator by the settings
     mod = await _member_id(qa_app, "mod")
-    out = await send(qa_app, "erin", OSCILLOSCOPE)
-    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
-    erin = await _member_id(qa_app, "erin")
-    failed = ThreadFailed(
-        _actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "forbidden"
-    )
-    out = await qa_app.router.dispatch(failed)
+    qid, erin, failed, out = await _erins_thread_fails(qa_app)
     to_mod = [r for r in out if isinstance(r, Reply) and r.member_id == mod]
     to_erin = [r for r in out if isinstance(r, Reply) and r.member_id == erin]
     assert len(to_mod) == 1 and len(to_erin) == 1
@@ -825,13 +831,7 @@ async def test_a_moderator_retries_a_failed_thread_once_fixed_and_the_asker_hear
     /kb retry: the thread is asked for again, and when it opens erin is told, with a link.
     A retry that fails again is reported to the moderator alone: erin was told once."""
     await send(qa_app, "mod", "/start")
-    out = await send(qa_app, "erin", OSCILLOSCOPE)
-    qid = next(r for r in out if isinstance(r, OpenThread)).question_id
-    erin = await _member_id(qa_app, "erin")
-    failed = ThreadFailed(
-        _actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, qid, "forbidden"
-    )
-    out = await qa_app.router.dispatch(failed)
+    qid, erin, failed, out = await _erins_thread_fails(qa_app)
     assert any(f"/kb retry {qid}" in r.text for r in out if isinstance(r, Reply))
     assert "for moderators only" in _texts(await send(qa_app, "erin", f"/kb retry {qid}"))
 
