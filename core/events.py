@@ -51,6 +51,9 @@ class Command(Event):
     upload: Upload | None = None
     too_large: str = ""
     """The name of a file the adapter left unfetched for being over MAX_UPLOAD_BYTES."""
+    reply_to_user: str | None = None
+    """The platform user id of whoever wrote the message this command replies to (Telegram
+    replies): `/solved` sent as a reply to an answer accepts that answerer's answer."""
 
 
 @dataclass(frozen=True)

@@ -169,10 +169,6 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
         return None  # stickers, service messages: nothing for the router
     # A document captioned with a command ("/kb import") is that command with the file;
     # the adapter fetches the file before dispatch (TelegramAdapter.dispatch).
-    if text.startswith("/") and (msg.text or msg.document is not None):
-        if (parsed := parse_command(text, bot_username)) is None:
-            return None
-        return Command(actor, chat, uid, name=parsed[0], args=parsed[1])
     reply_to = msg.reply_to_message
     # In a forum, every topic message "replies" to the topic's first message: not a real reply.
     if (
@@ -181,6 +177,18 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
         and reply_to.message_id == msg.message_thread_id
     ):
         reply_to = None
+    if text.startswith("/") and (msg.text or msg.document is not None):
+        if (parsed := parse_command(text, bot_username)) is None:
+            return None
+        author = reply_to.from_user if reply_to is not None else None
+        return Command(
+            actor,
+            chat,
+            uid,
+            name=parsed[0],
+            args=parsed[1],
+            reply_to_user=str(author.id) if author is not None else None,
+        )
     return Message(
         actor, chat, uid, text=text, reply_to=str(reply_to.message_id) if reply_to else None
     )

@@ -56,7 +56,7 @@ from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
 from models.interaction import KIND_WEIGHTS, Interaction
-from models.member import Member
+from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
 from models.qa_extra import QAFeedback, QAThreadExpert
 
@@ -932,6 +932,8 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         raise DomainError("qa.solved_need_answer")
     if len(by_member) == 1:
         return await _accept(ctx, thread, question, next(iter(by_member.values())))
+    if (replied := await _replied_member(ctx)) in by_member:
+        return await _accept(ctx, thread, question, by_member[replied])
     latest = sorted(by_member.items(), key=lambda kv: kv[1][-1].created_at)[-SOLVED_CHOICES:]
     names = await _names(ctx.session, [mid for mid, _ in latest])
     lines = [ctx.t("qa.solved_pick", id=question.id)]
@@ -941,6 +943,21 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         lines.append(f"{i}. {who}: {excerpt(' '.join(a.text for a in parts), 120)}")
         buttons.append([ButtonSpec(f"{i}. {who}", ctx.sign("qasol", thread.id, mid))])
     return [Reply("\n".join(lines), buttons)]
+
+
+async def _replied_member(ctx: Context) -> int | None:
+    """The member whose message ``/solved`` was sent as a reply to (pointing at the answer
+    that worked is the natural gesture, and spares the asker the list to pick from)."""
+    user_id = getattr(ctx.event, "reply_to_user", None)
+    if not user_id:
+        return None
+    return (
+        await ctx.session.execute(
+            select(Account.member_id).where(
+                Account.platform == ctx.event.chat.platform, Account.platform_user_id == user_id
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def solve_pick(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:

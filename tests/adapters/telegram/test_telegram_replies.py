@@ -442,6 +442,28 @@ async def test_replies_to_the_question_post_are_answers_and_solved_there_accepts
     assert "Bob" in str(choice["reply_markup"]) and "Carol" in str(choice["reply_markup"])
 
 
+async def test_solved_sent_as_a_reply_to_an_answer_accepts_that_answer(tg, wire, app):
+    """Two people answered; Alice replies "/solved" to Carol's message: Carol's answer is
+    the accepted one, with no list to pick from."""
+    qid, root = await _chain_question(tg, wire, app)
+    bob, carol = user(5151, "Bob", username="bob"), user(6262, "Carol", username="carol")
+    await tg.process(_reply(bob, "Maybe a CROSS JOIN?", root))
+    said = _reply(carol, "Move the filter from WHERE into the ON clause.", root)
+    await tg.process(said)
+    carols = {"message_id": said["message"]["message_id"], "from": carol, "text": "Move…"}
+    wire.clear()
+    await tg.process(_reply(ALICE, "/solved", root, carols))
+    sent = {c["chat_id"]: c["text"] for c in wire.of("sendMessage")}
+    assert f"Question #{qid} is solved" in sent[GROUP_ID] and "Which answer" not in sent[GROUP_ID]
+    assert "Alice accepted your answer" in sent[6262]  # Carol hears it; Bob does not
+    assert 5151 not in sent
+    async with app.services.session_factory() as s:
+        accepted = (
+            await s.execute(select(Answer.text).where(Answer.accepted.is_(True)))
+        ).scalar_one()
+    assert accepted == "Move the filter from WHERE into the ON clause."
+
+
 async def test_a_reply_to_some_other_message_in_the_group_is_not_an_answer(tg, wire, app):
     qid, root = await _chain_question(tg, wire, app)
     bob = user(5151, "Bob", username="bob")
@@ -462,6 +484,15 @@ def test_reply_chains_are_threads_only_in_groups_without_topics(bot):
     assert to_event(Update.de_json(plain, bot), BOT_USERNAME).chat.thread_id is None
     topic = message(bob, "x", group_chat(FORUM_ID, forum=True), thread_id=57)
     assert to_event(Update.de_json(topic, bot), BOT_USERNAME).chat.thread_id == "57"
+
+
+def test_a_command_knows_whose_message_it_replies_to_but_not_a_topics_opening(bot):
+    bob = user(5151, "Bob", username="bob")
+    to_bob = _reply(ALICE, "/solved", 900, {"message_id": 950, "from": bob, "text": "x"})
+    assert to_event(Update.de_json(to_bob, bot), BOT_USERNAME).reply_to_user == "5151"
+    # In a forum topic every message "replies" to the topic's opening message: not a reply.
+    in_topic = message(ALICE, "/solved", group_chat(FORUM_ID, forum=True), thread_id=57)
+    assert to_event(Update.de_json(in_topic, bot), BOT_USERNAME).reply_to_user is None
 
 
 async def test_a_solved_reply_chain_renames_nothing(tg, wire):
