@@ -24,6 +24,11 @@ async def solved(ctx: Context, args: str) -> list[AnyReply]:
     return await service.solve(ctx, args)
 
 
+@command("questions", help_key="help.questions")
+async def questions(ctx: Context, args: str) -> list[AnyReply]:
+    return await service.my_questions(ctx, args)
+
+
 KB_ACTIONS = {
     "add": service.kb_add,
     "edit": service.kb_edit,

@@ -1507,6 +1507,61 @@ async def kb_retry(ctx: Context, args: str) -> list[AnyReply]:
     return out
 
 
+MY_QUESTIONS = 10
+"""How many of their latest questions ``/questions`` shows a member."""
+
+
+async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
+    """``/questions``: the member's latest questions and where each stands, with a tap to
+    each thread, so an answer given days later is easy to find again."""
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Question)
+                .where(Question.member_id == ctx.member.id)
+                .order_by(Question.created_at.desc(), Question.id.desc())
+                .limit(MY_QUESTIONS)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return [Reply(ctx.t("qa.mine_none"))]
+    lines = [ctx.t("qa.mine_header", n=len(rows))]
+    buttons: list[list[ButtonSpec]] = []
+    for q in rows:
+        thread = await latest_thread(ctx.session, q.id)
+        state = await _where_it_stands(ctx, q, thread)
+        lines.append(ctx.t("qa.mine_line", id=q.id, question=excerpt(q.text, 70), state=state))
+        if q.status == "linked" and q.duplicate_of:  # the discussion is in the other's thread
+            thread = await latest_thread(ctx.session, q.duplicate_of)
+        elif q.status == "answered":
+            thread = None
+        if thread is not None and thread.url:
+            buttons.append([ButtonSpec(f"🧵 #{q.id}", url=thread.url)])
+    return [Reply("\n".join(lines), buttons[:5])]
+
+
+async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> str:
+    if q.status == "linked":
+        return ctx.t("qa.mine_linked", other=q.duplicate_of or "?")
+    if q.status in ("answered", "solved"):
+        return ctx.t(f"qa.mine_{q.status}")
+    if thread is not None and thread.status == "failed":
+        return ctx.t("qa.mine_with_moderators")
+    if q.status == "stale":
+        return ctx.t("qa.mine_stale")
+    answers = (
+        await ctx.session.execute(
+            select(func.count())
+            .select_from(Answer)
+            .where(Answer.question_id == q.id, Answer.member_id != ctx.member.id)
+        )
+    ).scalar_one()
+    return ctx.t("qa.mine_open", n=answers)
+
+
 # --------------------------------------------------------------------------- stale threads
 
 

@@ -901,6 +901,31 @@ async def test_an_answer_in_the_askers_quiet_hours_reaches_them_without_a_sound(
     assert not told.silent
 
 
+async def test_questions_lists_each_of_the_members_questions_with_where_it_stands(qa_app):
+    assert "haven't asked anything yet" in _texts(await send(qa_app, "erin", "/questions"))
+    await send(qa_app, "erin", "/ask I forgot my password, how can I reset it?")
+    qid, topic = await _thread_for(
+        qa_app, "erin", OSCILLOSCOPE, "41", url="https://t.me/qc_learners/41"
+    )
+    await send(qa_app, "frank", "Use the scope's USB port and pyvisa.", topic)
+    out = await send(qa_app, "gus", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    assert "already being discussed" in _texts(out)
+
+    (mine,) = await send(qa_app, "erin", "/questions")
+    first, second = mine.text.splitlines()[1:]
+    assert f"#{qid} “How do I connect my Raspberry Pi" in first
+    assert "being discussed, 1 answer(s) so far" in first
+    assert "forgot my password" in second and "answered from the knowledge base" in second
+    assert [[b.url for b in row] for row in mine.buttons] == [["https://t.me/qc_learners/41"]]
+    (gus,) = await send(qa_app, "gus", "/questions")
+    assert f"asked already in #{qid}" in gus.text
+    assert [[b.url for b in row] for row in gus.buttons] == [["https://t.me/qc_learners/41"]]
+
+    await send(qa_app, "erin", "/solved", topic)
+    (mine,) = await send(qa_app, "erin", "/questions")
+    assert "solved ✅" in mine.text.splitlines()[1]
+
+
 async def test_kb_retry_leaves_another_platforms_failed_threads_to_it(qa_app):
     await send(qa_app, "mod", "/start")
     out = await send(qa_app, "erin", OSCILLOSCOPE)
