@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
+from discord.http import Route
 
 from bot.discord import commands, roles, translate
 from bot.discord.execute import Executor, Origin
@@ -66,7 +67,7 @@ class SyllabotDiscord(discord.AutoShardedClient):
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(commands.CatalogTranslator())
-        names = commands.register(self.tree, self.on_core_command)
+        names = commands.register(self.tree, self.on_core_command, self.on_accept_answer)
         self.add_dynamic_items(SignedButton)
         if self.sync_commands:
             await self._sync(names)
@@ -78,7 +79,15 @@ class SyllabotDiscord(discord.AutoShardedClient):
             await c.get_translated_payload(self.tree, translator) for c in self.tree.get_commands()
         ]
         try:
-            remote = await self.http.get_global_commands(self.application_id or 0)
+            remote = await self.http.request(
+                Route(
+                    "GET",
+                    "/applications/{application_id}/commands",
+                    application_id=self.application_id or 0,
+                ),
+                # the localized names and descriptions are part of what is compared
+                params={"with_localizations": "true"},
+            )
         except discord.HTTPException:
             remote = []
         if commands.signature(local) != commands.signature(remote):
@@ -100,6 +109,14 @@ class SyllabotDiscord(discord.AutoShardedClient):
         quiet = spec is not None and (spec.role >= Role.MODERATOR or spec.private_only)
         event = translate.command_event(interaction, name, args)
         await self._serve(interaction, event, quiet, file)
+
+    async def on_accept_answer(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        """The "Accept as answer" message menu: ``/solved`` pointing at the message's author."""
+        event = translate.command_event(interaction, "solved", "")
+        event = dataclasses.replace(event, reply_to_user=str(message.author.id))
+        await self._serve(interaction, event, False)
 
     async def on_core_button(self, interaction: discord.Interaction[Any], data: str) -> None:
         await self._serve(interaction, translate.button_event(interaction, data), False)

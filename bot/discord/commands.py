@@ -97,14 +97,44 @@ def build_command(
     return cmd
 
 
-def register(tree: app_commands.CommandTree[Any], handler: CommandHandler) -> list[str]:
-    """Add every visible router command to the tree; returns the names added."""
+ACCEPT_ANSWER_KEY = "discord.accept_answer"
+"""The message menu entry (Apps → …) that accepts a thread message as the answer."""
+
+AcceptHandler = Callable[[discord.Interaction[Any], discord.Message], Awaitable[None]]
+
+
+def accept_answer_menu(handler: AcceptHandler) -> app_commands.ContextMenu:
+    """Discord's way to point at a message: the asker (or a moderator) picks "Accept as
+    answer" on the answer that worked, which is ``/solved`` for its author, no list to pick
+    from (the Telegram gesture is replying ``/solved`` to it)."""
+
+    async def accept(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        await handler(interaction, message)
+
+    return app_commands.ContextMenu(
+        name=locale_str(translate("en", ACCEPT_ANSWER_KEY), key=ACCEPT_ANSWER_KEY),
+        callback=accept,
+        type=discord.AppCommandType.message,
+    )
+
+
+def register(
+    tree: app_commands.CommandTree[Any],
+    handler: CommandHandler,
+    accept: AcceptHandler | None = None,
+) -> list[str]:
+    """Add every visible router command to the tree (and the accept-answer menu when
+    `/solved` exists and a handler is given); returns the names added."""
     names: list[str] = []
     for spec in sorted(COMMANDS.values(), key=lambda s: s.name):
         if spec.hidden:
             continue
         tree.add_command(build_command(spec, handler), override=True)
         names.append(spec.name)
+    if accept is not None and "solved" in COMMANDS:
+        menu = accept_answer_menu(accept)
+        tree.add_command(menu, override=True)
+        names.append(menu.name)
     return names
 
 
@@ -126,7 +156,9 @@ def signature(payloads: Any) -> list[tuple[Any, ...]]:
     return sorted(
         (
             c.get("name"),
-            c.get("description"),
+            c.get("type") or 1,  # chat input; 3 = a message menu, which has no description
+            tuple(sorted((c.get("name_localizations") or {}).items())),
+            c.get("description") or "",
             tuple(sorted((c.get("description_localizations") or {}).items())),
             perms(c.get("default_member_permissions")),
             tuple(sorted(c.get("contexts") or ())),

@@ -280,6 +280,37 @@ def slash(
     return data
 
 
+def message_menu(
+    name: str,
+    target: dict[str, Any],
+    *,
+    uid: int,
+    username: str,
+    channel_id: int,
+    thread_parent: int | None = None,
+) -> dict[str, Any]:
+    """INTERACTION_CREATE for a message menu entry (type 2, data type 3: Apps → `name`) on
+    `target`, a message as :func:`message` builds it."""
+    data = _base(
+        2,
+        uid,
+        username,
+        channel_id=channel_id,
+        perms=SEND,
+        locale="en-US",
+        dm=False,
+        thread_parent=thread_parent,
+    )
+    data["data"] = {
+        "id": str(next(_ids)),
+        "name": name,
+        "type": 3,
+        "target_id": target["id"],
+        "resolved": {"messages": {target["id"]: target}},
+    }
+    return data
+
+
 def attachment(filename: str, size: int) -> dict[str, Any]:
     """An uploaded file as Discord resolves it in a command's options (served by the CDN)."""
     aid = str(next(_ids))

@@ -177,6 +177,7 @@ class Call:
     files: list[str] = field(default_factory=list)
     reason: str | None = None
     response: Any = None
+    params: dict[str, Any] = field(default_factory=dict)  # the URL's query string
 
     @property
     def route(self) -> str:
@@ -267,10 +268,18 @@ class DiscordWire:
     async def _http_request(
         self, route: Any, *, files: Any = None, form: Any = None, **kw: Any
     ) -> Any:
-        return await self._handle(route, kw.get("json"), form, files, kw.get("reason"))
+        return await self._handle(
+            route, kw.get("json"), form, files, kw.get("reason"), kw.get("params")
+        )
 
     async def _handle(
-        self, route: Any, body: Any, multipart: Any, files: Any, reason: str | None
+        self,
+        route: Any,
+        body: Any,
+        multipart: Any,
+        files: Any,
+        reason: str | None,
+        params: dict[str, Any] | None = None,
     ) -> Any:
         names: list[str] = []
         is_multipart = bool(multipart)
@@ -280,7 +289,7 @@ class DiscordWire:
                     body = json.loads(part["value"])
                 elif part.get("filename"):
                     names.append(part["filename"])
-        call = Call(route.method, route.path, route.url, body, names, reason)
+        call = Call(route.method, route.path, route.url, body, names, reason, params=params or {})
         self.calls.append(call)
         self.errors += check_call(route.method, route.path, body, is_multipart)
         key = _norm(call.route)
@@ -334,10 +343,24 @@ class DiscordWire:
                 "flags": 0,
             }
         if (m, t) == ("GET", "/applications/{}/commands"):
-            return self.commands
+            if str(call.params.get("with_localizations", "")).lower() == "true":
+                return self.commands
+            # Without it Discord leaves out the localization dictionaries.
+            return [
+                {k: v for k, v in c.items() if not k.endswith("_localizations")}
+                for c in self.commands
+            ]
         if (m, t) == ("PUT", "/applications/{}/commands"):
+            # Discord answers every command with a description ("" for message menus, which
+            # send none): the spec's ApplicationCommandResponse requires it.
             self.commands = [
-                {**c, "id": self._id(), "application_id": str(APP_ID), "version": "1"}
+                {
+                    "description": "",
+                    **c,
+                    "id": self._id(),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                }
                 for c in body or []
             ]
             return self.commands

@@ -126,6 +126,46 @@ async def test_unanswerable_ask_in_the_help_channel_opens_a_thread_core_remember
     assert thread.url == f"https://discord.com/channels/{P.GUILD_ID}/{thread.thread_ref}"
 
 
+async def test_accept_as_answer_on_a_message_accepts_its_authors_answer(discord_bot, db, texts):
+    """Two members answered; the asker picks Apps → Accept as answer on the second one's
+    message: that answer is accepted, with no list to pick from."""
+    load_features()
+    if "solved" not in COMMANDS:
+        pytest.skip("core/qa has no /solved yet")
+    from models.qa import Answer, Thread
+
+    question = "why does my recursive CTE never terminate on cyclic graphs"
+    for uid, name in ((931, "erin"), (932, "finn")):
+        await _member(discord_bot, db, uid, name)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("ask", question, uid=930, username="quinn", channel_id=P.HELP_CHANNEL)
+    )
+    made = next(c for c in discord_bot.since(n) if c.route == THREADS)
+    thread_id = int(made.response["id"])
+    await discord_bot.feed("thread_create", {**made.response, "newly_created": True})
+    await discord_bot.feed("message_create", P.message(thread_id, 931, "erin", "Add a LIMIT?"))
+    right = P.message(thread_id, 932, "finn", "Keep a path array and stop on a repeated node.")
+    await discord_bot.feed("message_create", right)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.message_menu(
+            "Accept as answer",
+            right,
+            uid=930,
+            username="quinn",
+            channel_id=thread_id,
+            thread_parent=P.HELP_CHANNEL,
+        )
+    )
+    out = texts(discord_bot.since(n))
+    assert "is solved" in out and "Which answer" not in out
+    async with db.session() as s:
+        assert (await s.execute(select(Thread.status))).scalar_one() == "solved"
+        accepted = (await s.execute(select(Answer).where(Answer.accepted))).scalar_one()
+    assert accepted.text == "Keep a path array and stop on a repeated node."
+
+
 async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, db, texts):
     load_features()
     if "ask" not in COMMANDS or "solved" not in COMMANDS:
