@@ -6,6 +6,7 @@ the router imports every such module at start, so adding a command touches one p
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import pkgutil
@@ -162,6 +163,49 @@ def load_features() -> None:
                 if exc.name != name:
                     raise
     _LOADED = True
+
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "join": ("subscribe", "plans"),
+    "buy": ("subscribe", "plans"),
+    "pay": ("subscribe", "plans"),
+    "price": ("plans",),
+    "pricing": ("plans",),
+    "trial": ("subscribe",),
+    "unsubscribe": ("cancel",),
+    "renew": ("subscribe", "status"),
+    "membership": ("status",),
+    "code": ("redeem",),
+    "voucher": ("redeem",),
+    "question": ("ask",),
+    "q": ("ask",),
+    "answer": ("solved",),
+    "accept": ("solved",),
+    "lang": ("language",),
+    "settings": ("profile", "digest"),
+    "me": ("whoami", "profile"),
+    "lessons": ("courses", "next"),
+    "partners": ("peers",),
+    "delete": ("forget",),
+    "export": ("mydata",),
+}
+"""Words members type for a command under another name: suggested, never run."""
+
+
+def suggest_commands(name: str, role: Role) -> list[str]:
+    """Commands the member may have meant by an unknown ``/name``: a known other word for
+    one, or a close spelling (``/solve``, ``/cources``), among those they may use."""
+    visible = {n for n, spec in COMMANDS.items() if spec.role <= role and not spec.hidden}
+    picks = [n for n in ALIASES.get(name, ()) if n in visible]
+    picks += [n for n in difflib.get_close_matches(name, sorted(visible), n=2, cutoff=0.7)]
+    return list(dict.fromkeys(picks))[:2]
+
+
+def unknown_command(ctx: Context, name: str) -> Reply:
+    if suggestions := suggest_commands(name.lower(), ctx.role):
+        said = ctx.t("errors.or").join(f"/{n}" for n in suggestions)
+        return Reply(ctx.t("errors.unknown_command_suggest", name=name, suggestions=said))
+    return Reply(ctx.t("errors.unknown_command", name=name))
 
 
 def _refusal(needed: Role) -> str:
@@ -378,7 +422,7 @@ class Router:
     async def _command(self, ctx: Context, name: str, args: str) -> list[AnyReply]:
         spec = COMMANDS.get(name)
         if spec is None:
-            return [Reply(ctx.t("errors.unknown_command", name=name))]
+            return [unknown_command(ctx, name)]
         if ctx.role < spec.role:
             log.warning(
                 "denied /%s to %s:%s (role %s)",

@@ -7,7 +7,7 @@ from core.context import Context, Role
 from core.errors import BadArguments
 from core.i18n import translate
 from core.replies import AnyReply, Reply
-from core.router import COMMANDS, Router, command
+from core.router import COMMANDS, Router, command, unknown_command
 
 
 @command("start", help_key="help.start")
@@ -31,7 +31,7 @@ async def help_(ctx: Context, args: str) -> list[AnyReply]:
     if args:
         spec = COMMANDS.get(args.strip().lstrip("/").lower())
         if spec is None or spec.role > ctx.role or spec.hidden:
-            return [Reply(ctx.t("errors.unknown_command", name=args.strip().lstrip("/")))]
+            return [unknown_command(ctx, args.strip().lstrip("/"))]
         usage = ctx.t(spec.usage_key) if spec.usage_key else f"/{spec.name}"
         return [Reply(f"{usage}\n{ctx.t(spec.help_key)}")]
     lines = [ctx.t("common.help_header")]

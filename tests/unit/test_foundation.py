@@ -20,6 +20,20 @@ async def test_help_lists_commands_and_unknown_command_points_to_help(console_bo
     assert "/frobnicate" in out and "/help" in out
 
 
+async def test_an_unknown_command_suggests_what_the_member_may_have_meant(console_bot):
+    """A misspelling or another word for a command gets the command it means, among those
+    this person may use; nothing is run."""
+    out = await console_bot.send("/solve", as_member="alice")
+    assert "Did you mean /solved?" in out
+    assert "Did you mean /subscribe or /plans?" in await console_bot.send("/join")
+    assert "Did you mean /courses?" in await console_bot.send("/cources")
+    assert "Did you mean" not in await console_bot.send("/kbb")  # a moderator command
+    assert "Did you mean /kb?" in await console_bot.send("/kbb", as_member="mod")
+    assert "Did you mean /subscribe or /plans?" in await console_bot.send("/help buy")
+    await console_bot.send("/language zh", as_member="li")
+    assert "你是想用 /courses 吗" in await console_bot.send("/cources")
+
+
 async def test_member_created_once_per_platform_identity(app, db):
     ev = Command(Actor("telegram", "42", "Alice"), Chat("telegram", "42"), "u1", name="whoami")
     await app.router.dispatch(ev)
