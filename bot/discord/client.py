@@ -17,6 +17,7 @@ from bot.discord.views import SignedButton
 from core.context import Role
 from core.events import MAX_UPLOAD_BYTES, Command, Event, Upload
 from core.i18n import translate as t
+from core.qa import service as qa_service
 from core.replies import AnyReply
 from core.router import COMMANDS
 
@@ -225,6 +226,10 @@ class SyllabotDiscord(discord.AutoShardedClient):
                 None,
             )
         await self._report(problems, guild)
+        if not problems:  # questions whose thread could not open before may get one now
+            await self.executor.run(
+                await qa_service.threads_waiting(self.app.services, translate.PLATFORM)
+            )
         return problems
 
     async def _report(

@@ -1467,6 +1467,31 @@ async def _failed_questions(session: AsyncSession) -> list[tuple[Thread, Questio
     return out
 
 
+async def threads_waiting(services: Services, platform: str) -> list[AnyReply]:
+    """Called by an adapter that has just found it can open threads (its start-up check
+    passed, or it was given the rights): the moderators hear which questions still wait
+    for a thread on that platform, and that ``/kb retry`` opens them. Nothing when none do."""
+    async with services.session_factory() as s:
+        waiting = [q.id for t, q in await _failed_questions(s) if t.platform == platform]
+        if not waiting:
+            return []
+        staff = await moderators(s, services)
+    ids = ", ".join(f"#{qid}" for qid in waiting[:RETRY_AT_ONCE])
+    return [
+        Reply(
+            translate(
+                m.locale,
+                "qa.retry_waiting",
+                n=len(waiting),
+                ids=ids,
+                platform=platform.capitalize(),
+            ),
+            member_id=m.id,
+        )
+        for m in staff
+    ]
+
+
 async def kb_retry(ctx: Context, args: str) -> list[AnyReply]:
     """``/kb retry [QUESTION_ID]``: open the threads that could not open
     (:func:`thread_failed`), once what stopped them is fixed. Experts are chosen afresh: the

@@ -126,6 +126,19 @@ async def test_unanswerable_ask_in_the_help_channel_opens_a_thread_core_remember
     assert thread.url == f"https://discord.com/channels/{P.GUILD_ID}/{thread.thread_ref}"
 
 
+async def _quinn_asks_in_the_help_channel(discord_bot) -> int:
+    """quinn (930) asks what the KB cannot answer; the id of the thread that opens for it."""
+    question = "why does my recursive CTE never terminate on cyclic graphs"
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.slash("ask", question, uid=930, username="quinn", channel_id=P.HELP_CHANNEL)
+    )
+    made = next(c for c in discord_bot.since(n) if c.route == THREADS)
+    # Discord then announces the thread on the gateway, which puts it in discord.py's cache.
+    await discord_bot.feed("thread_create", {**made.response, "newly_created": True})
+    return int(made.response["id"])
+
+
 async def test_accept_as_answer_on_a_message_accepts_its_authors_answer(discord_bot, db, texts):
     """Two members answered; the asker picks Apps → Accept as answer on the second one's
     message: that answer is accepted, with no list to pick from."""
@@ -134,16 +147,9 @@ async def test_accept_as_answer_on_a_message_accepts_its_authors_answer(discord_
         pytest.skip("core/qa has no /solved yet")
     from models.qa import Answer, Thread
 
-    question = "why does my recursive CTE never terminate on cyclic graphs"
     for uid, name in ((931, "erin"), (932, "finn")):
         await _member(discord_bot, db, uid, name)
-    n = len(discord_bot.wire.calls)
-    await discord_bot.interact(
-        P.slash("ask", question, uid=930, username="quinn", channel_id=P.HELP_CHANNEL)
-    )
-    made = next(c for c in discord_bot.since(n) if c.route == THREADS)
-    thread_id = int(made.response["id"])
-    await discord_bot.feed("thread_create", {**made.response, "newly_created": True})
+    thread_id = await _quinn_asks_in_the_help_channel(discord_bot)
     await discord_bot.feed("message_create", P.message(thread_id, 931, "erin", "Add a LIMIT?"))
     right = P.message(thread_id, 932, "finn", "Keep a path array and stop on a repeated node.")
     await discord_bot.feed("message_create", right)
@@ -172,16 +178,8 @@ async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, 
         pytest.skip("core/qa has no /ask and /solved yet")
     from models.qa import Answer, KBEntry, Thread
 
-    question = "why does my recursive CTE never terminate on cyclic graphs"
     await _member(discord_bot, db, 931, "erin")
-    n = len(discord_bot.wire.calls)
-    await discord_bot.interact(
-        P.slash("ask", question, uid=930, username="quinn", channel_id=P.HELP_CHANNEL)
-    )
-    made = next(c for c in discord_bot.since(n) if c.route == THREADS)
-    thread_id = int(made.response["id"])
-    # Discord then announces the thread on the gateway, which puts it in discord.py's cache.
-    await discord_bot.feed("thread_create", {**made.response, "newly_created": True})
+    thread_id = await _quinn_asks_in_the_help_channel(discord_bot)
     answer = "Track visited nodes in an array column and stop when a node repeats."
     await discord_bot.feed("message_create", P.message(thread_id, 931, "erin", answer))
     n = len(discord_bot.wire.calls)
@@ -269,6 +267,29 @@ async def test_missing_thread_permissions_are_reported_with_the_question(discord
     assert "Manage Threads" in out and "passed it to the moderators" in out
     async with db.session() as s:
         assert (await s.execute(select(Thread.status))).scalar_one() == "failed"
+
+
+async def test_once_the_help_channel_check_passes_moderators_hear_which_questions_wait(
+    discord_bot, db, texts, monkeypatch
+):
+    """A question's thread failed for lack of permissions; after the fix and a restart, the
+    start-up check passes and the moderator is told to /kb retry it."""
+    load_features()
+    from models.qa import Question
+
+    await _ask_in_help_channel_failing(
+        discord_bot, db, (THREADS, 403, 50013, "Missing Permissions"), 923, "tia"
+    )
+    async with db.session() as s:
+        qid = (await s.execute(select(Question.id))).scalar_one()
+    manage = (1 << 34) | (1 << 35) | (1 << 38)  # manage, create public, send in threads
+    await discord_bot.feed("guild_create", P.guild(bot_perms=P.MANAGE_ROLES | manage))
+    monkeypatch.setattr(discord_bot.client.app.settings, "discord_help_channel_id", P.HELP_CHANNEL)
+    n = len(discord_bot.wire.calls)
+    assert await discord_bot.client.check_help_channel() == []
+    (told,) = [c for c in discord_bot.since(n) if c.route == MESSAGES]
+    out = _dm_texts([told], texts)
+    assert f"1 question(s) still wait for one (#{qid})" in out and "/kb retry" in out
 
 
 async def test_a_thread_whose_first_post_fails_is_still_known_to_core(discord_bot, db):

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from telegram import Update
-from tg_payloads import FORUM_ID, GROUP_ID, group_chat, message, user
-from tg_wire import BOT_USER, BOT_USERNAME, NOW
+from tg_payloads import FORUM_ID, GROUP_ID, group_chat, message, my_chat_member, user
+from tg_wire import BOT_ID, BOT_USER, BOT_USERNAME, NOW
 
 from bot.telegram.outgoing import topic_link
 from bot.telegram.updates import to_event
@@ -283,19 +283,25 @@ async def test_a_forum_the_bot_may_not_open_topics_in_is_reported_to_the_moderat
         assert thread.status == "failed"
 
 
-async def test_once_the_forum_rights_are_fixed_kb_retry_opens_the_topic(tg, wire, app, monkeypatch):
-    """The moderator fixes the bot's rights and sends /kb retry in their DM: the topic opens
-    in the forum, and the asker gets its link."""
-    monkeypatch.setattr(app.settings, "telegram_forum_chat_id", FORUM_ID)
+async def _failed_topic(tg, wire, app) -> tuple[int, str]:
+    """Alice's question whose forum topic could not open (no rights), and what the moderator
+    (telegram:9000) was told."""
     asker = await _member_id(app)
     await _member_id(app, "9000", "Mo")
     qid = await _open_question(app, asker)
     wire.fail("createForumTopic", 403, "Forbidden: not enough rights to manage topics")
     await tg.executor.run([OpenThread(qid, "Why?", "Why does my LEFT JOIN drop rows?")], origin())
-    assert f"/kb retry {qid}" in next(
-        c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 9000
-    )
+    told = next(c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 9000)
     wire.clear()
+    return qid, told
+
+
+async def test_once_the_forum_rights_are_fixed_kb_retry_opens_the_topic(tg, wire, app, monkeypatch):
+    """The moderator fixes the bot's rights and sends /kb retry in their DM: the topic opens
+    in the forum, and the asker gets its link."""
+    monkeypatch.setattr(app.settings, "telegram_forum_chat_id", FORUM_ID)
+    qid, told = await _failed_topic(tg, wire, app)
+    assert f"/kb retry {qid}" in told
     await tg.process(message(user(9000, "Mo", username="mo"), "/kb retry"))
     topic, post = wire.of("createForumTopic")[0], wire.of("sendMessage")
     assert topic["chat_id"] == FORUM_ID
@@ -304,6 +310,43 @@ async def test_once_the_forum_rights_are_fixed_kb_retry_opens_the_topic(tg, wire
     assert "now has a discussion thread" in sent[4242]["text"]
     (row,) = sent[4242]["reply_markup"]["inline_keyboard"]
     assert row[0]["url"].startswith("https://t.me/c/1555000111/")
+
+
+async def test_once_the_start_up_check_passes_moderators_hear_which_questions_wait(
+    tg, wire, app, monkeypatch
+):
+    monkeypatch.setattr(app.settings, "telegram_forum_chat_id", FORUM_ID)
+    qid, _ = await _failed_topic(tg, wire, app)
+    wire.set_member_status(FORUM_ID, BOT_ID, "administrator", can_manage_topics=True)
+    assert await tg.check_forum() == []
+    (told,) = wire.of("sendMessage")
+    assert told["chat_id"] == 9000
+    assert "1 question(s) still wait" in told["text"] and f"#{qid}" in told["text"]
+    assert "/kb retry" in told["text"]
+
+
+async def test_given_manage_topics_in_the_forum_moderators_hear_which_questions_wait(
+    tg, wire, app, monkeypatch
+):
+    monkeypatch.setattr(app.settings, "telegram_forum_chat_id", FORUM_ID)
+    qid, _ = await _failed_topic(tg, wire, app)
+    promoted = my_chat_member(
+        user(9000, "Mo", username="mo"), "member", "administrator", group_chat(FORUM_ID, forum=True)
+    )
+    promoted["my_chat_member"]["new_chat_member"]["can_manage_topics"] = True
+    await tg.process(promoted)
+    (told,) = wire.of("sendMessage")
+    assert told["chat_id"] == 9000 and f"#{qid}" in told["text"]
+    wire.clear()
+    await tg.process(
+        my_chat_member(
+            user(9000, "Mo", username="mo"),
+            "member",
+            "administrator",
+            group_chat(FORUM_ID, forum=True),
+        )
+    )  # an administrator without Manage topics still cannot open them: nothing said
+    assert not wire.of("sendMessage")
 
 
 async def test_photo_and_document_are_uploaded_in_the_topic(tg, wire):
