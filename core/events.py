@@ -60,6 +60,16 @@ class Command(Event):
 class Message(Event):
     text: str = ""
     reply_to: str | None = None
+    message_ref: str | None = None
+    """The message's own id in its chat (what a later edit of it names)."""
+
+
+@dataclass(frozen=True)
+class MessageEdited(Event):
+    """A member changed the text of a message they sent earlier (`message_ref`)."""
+
+    text: str = ""
+    message_ref: str = ""
 
 
 @dataclass(frozen=True)

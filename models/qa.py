@@ -43,6 +43,8 @@ class Answer(Base):
     text: Mapped[str] = mapped_column(Text)
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    message_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The platform message it was written in (its id in that chat), so an edit updates it."""
 
 
 class Thread(Base):

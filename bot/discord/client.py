@@ -180,6 +180,12 @@ class SyllabotDiscord(discord.AutoShardedClient):
         replies = await self.app.router.dispatch(event)
         await self.executor.run(replies, Origin(chat=event.chat, actor=event.actor))
 
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        event = translate.edited_event(payload.message)
+        if event is not None:
+            replies = await self.app.router.dispatch(event)
+            await self.executor.run(replies, Origin(chat=event.chat, actor=event.actor))
+
     async def on_member_join(self, member: discord.Member) -> None:
         await self.dispatch_event(translate.member_joined(member))
 

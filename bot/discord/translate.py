@@ -15,6 +15,7 @@ from core.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    MessageEdited,
 )
 
 PLATFORM = "discord"
@@ -144,4 +145,20 @@ def message_event(message: discord.Message) -> Message | None:
         f"m:{message.id}",
         text=message.content,
         reply_to=str(ref) if ref else None,
+        message_ref=str(message.id),
+    )
+
+
+def edited_event(message: discord.Message) -> MessageEdited | None:
+    """A member corrected a message in a DM or thread (Discord sends MESSAGE_UPDATE for
+    embeds unfurling too: only a changed text, marked by ``edited_at``, counts)."""
+    said = message_event(message)
+    if said is None or message.edited_at is None:
+        return None
+    return MessageEdited(
+        said.actor,
+        said.chat,
+        f"e:{message.id}:{message.edited_at.isoformat()}",
+        text=said.text,
+        message_ref=str(message.id),
     )

@@ -105,7 +105,9 @@ class TelegramAdapter:
         a.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, self.on_update))
         a.add_handler(
             MessageHandler(
-                filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION), self.on_update
+                (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE)
+                & (filters.TEXT | filters.CAPTION),
+                self.on_update,
             )
         )
         a.add_handler(CallbackQueryHandler(self.on_button))

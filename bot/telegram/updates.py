@@ -22,6 +22,7 @@ from core.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    MessageEdited,
     PaymentReceived,
     PreCheckout,
 )
@@ -31,6 +32,7 @@ PLATFORM = "telegram"
 # Every update kind the adapter handles; Telegram sends chat_member only when asked explicitly.
 ALLOWED_UPDATES = [
     "message",
+    "edited_message",
     "callback_query",
     "pre_checkout_query",
     "chat_member",
@@ -190,7 +192,22 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             reply_to_user=str(author.id) if author is not None else None,
         )
     return Message(
-        actor, chat, uid, text=text, reply_to=str(reply_to.message_id) if reply_to else None
+        actor,
+        chat,
+        uid,
+        text=text,
+        reply_to=str(reply_to.message_id) if reply_to else None,
+        message_ref=str(msg.message_id),
+    )
+
+
+def _edited(msg: TgMessage, uid: str) -> MessageEdited | None:
+    """A member corrected a message: core updates what it recorded from it (an answer)."""
+    text = msg.text or msg.caption or ""
+    if msg.from_user is None or not text or text.startswith("/"):
+        return None
+    return MessageEdited(
+        actor_of(msg.from_user), chat_of(msg.chat, msg), uid, text, str(msg.message_id)
     )
 
 
@@ -199,6 +216,8 @@ def to_event(update: Update, bot_username: str | None) -> Event | None:
     uid = str(update.update_id)
     if update.message is not None:
         return _from_message(update.message, uid, bot_username)
+    if update.edited_message is not None:
+        return _edited(update.edited_message, uid)
     if (cq := update.callback_query) is not None:
         msg = cq.message
         chat = chat_of(msg.chat, msg) if msg is not None else private_chat(cq.from_user.id)

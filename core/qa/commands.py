@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from core.context import Context, Role
 from core.errors import BadArguments
-from core.events import ThreadFailed, ThreadOpened
+from core.events import MessageEdited, ThreadFailed, ThreadOpened
 from core.qa import catalog_sync, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
@@ -67,6 +67,11 @@ async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
     return await service.thread_opened(
         ctx, event.question_id, event.chat, event.thread_ref, event.url
     )
+
+
+@on_event(MessageEdited)
+async def message_edited(ctx: Context, event: MessageEdited) -> list[AnyReply]:
+    return await service.record_edit(ctx, event.text, event.message_ref)
 
 
 @on_event(ThreadFailed)

@@ -860,7 +860,13 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     if answered is None:  # points for answering a question, not for each message in it
         ctx.session.add(points_action(ctx.member.id, "answer_given", now, question.id))
     ctx.session.add(
-        Answer(question_id=question.id, member_id=ctx.member.id, text=text[:20_000], created_at=now)
+        Answer(
+            question_id=question.id,
+            member_id=ctx.member.id,
+            text=text[:20_000],
+            created_at=now,
+            message_ref=(getattr(ctx.event, "message_ref", None) or None),
+        )
     )
     inv = (
         await ctx.session.execute(
@@ -880,6 +886,27 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     if asker is None:
         return []
     return [_thread_dm(asker, "qa.answered_you", ctx.member.display_name, thread, question)]
+
+
+async def record_edit(ctx: Context, text: str, message_ref: str) -> list[AnyReply]:
+    """An answer edited in an open thread: the answer takes the new text, so the version
+    ``/solved`` accepts (and the knowledge base keeps) is the corrected one. Edits after the
+    thread is solved change nothing: the accepted answer was what the asker chose."""
+    thread = await _thread_here(ctx)
+    if thread is None or thread.status != "open" or not message_ref or not text.strip():
+        return []
+    answer = (
+        await ctx.session.execute(
+            select(Answer).where(
+                Answer.question_id == thread.question_id,
+                Answer.member_id == ctx.member.id,
+                Answer.message_ref == message_ref,
+            )
+        )
+    ).scalar_one_or_none()
+    if answer is not None:
+        answer.text = text[:20_000]
+    return []
 
 
 def _thread_dm(

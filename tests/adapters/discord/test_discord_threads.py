@@ -172,6 +172,33 @@ async def test_accept_as_answer_on_a_message_accepts_its_authors_answer(discord_
     assert accepted.text == "Keep a path array and stop on a repeated node."
 
 
+async def test_an_answer_edited_on_discord_is_updated(discord_bot, db):
+    """MESSAGE_UPDATE with a new text (edited_timestamp set) corrects the recorded answer; an
+    update without one (an embed unfurling) changes nothing."""
+    load_features()
+    from models.qa import Answer
+
+    await _member(discord_bot, db, 931, "erin")
+    thread_id = await _quinn_asks_in_the_help_channel(discord_bot)
+    said = P.message(thread_id, 931, "erin", "Track visited nodes in a set.")
+    await discord_bot.feed("message_create", said)
+
+    async def answer() -> str:
+        async with db.session() as s:
+            return (await s.execute(select(Answer.text))).scalar_one()
+
+    unfurled = {**said, "content": "Track visited nodes in a set!!", "embeds": []}
+    await discord_bot.feed("message_update", unfurled)
+    assert await answer() == "Track visited nodes in a set."
+    fixed = {
+        **said,
+        "content": "Track visited nodes in an array column.",
+        "edited_timestamp": P.NOW,
+    }
+    await discord_bot.feed("message_update", fixed)
+    assert await answer() == "Track visited nodes in an array column."
+
+
 async def test_expert_answer_in_the_thread_is_accepted_with_solved(discord_bot, db, texts):
     load_features()
     if "ask" not in COMMANDS or "solved" not in COMMANDS:

@@ -507,6 +507,18 @@ async def test_solved_sent_as_a_reply_to_an_answer_accepts_that_answer(tg, wire,
     assert accepted == "Move the filter from WHERE into the ON clause."
 
 
+async def test_an_answer_edited_on_telegram_is_updated(tg, wire, app):
+    qid, root = await _chain_question(tg, wire, app)
+    bob = user(5151, "Bob", username="bob")
+    answer = _reply(bob, "Move the filter into the WHERE clause.", root)
+    await tg.process(answer)
+    fixed = dict(answer["message"], text="Move the filter into the ON clause.", edit_date=NOW + 5)
+    await tg.process({"update_id": answer["update_id"] + 1, "edited_message": fixed})
+    async with app.services.session_factory() as s:
+        texts = (await s.execute(select(Answer.text).where(Answer.question_id == qid))).scalars()
+        assert list(texts) == ["Move the filter into the ON clause."]
+
+
 async def test_a_reply_to_some_other_message_in_the_group_is_not_an_answer(tg, wire, app):
     qid, root = await _chain_question(tg, wire, app)
     bob = user(5151, "Bob", username="bob")

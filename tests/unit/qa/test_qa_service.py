@@ -15,6 +15,7 @@ from core.events import (
     Chat,
     Command,
     Message,
+    MessageEdited,
     ThreadFailed,
     ThreadOpened,
     Upload,
@@ -924,6 +925,30 @@ async def test_questions_lists_each_of_the_members_questions_with_where_it_stand
     await send(qa_app, "erin", "/solved", topic)
     (mine,) = await send(qa_app, "erin", "/questions")
     assert "solved ✅" in mine.text.splitlines()[1]
+
+
+async def test_an_answer_edited_in_the_thread_is_accepted_as_corrected(qa_app):
+    """frank fixes a mistake in his answer by editing the message: /solved accepts, and the
+    knowledge base keeps, the corrected text. Someone else's edit event for his message, or
+    an edit after the thread is solved, changes nothing."""
+    qid, topic = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "41")
+
+    def said(user: str, text: str, ref: str, edit: bool = False):
+        cls = MessageEdited if edit else Message
+        return qa_app.router.dispatch(
+            cls(_actor(user), topic, uuid.uuid4().hex, text=text, message_ref=ref)
+        )
+
+    await said("frank", "Use the scope's serial port and pyvisa.", "m7")
+    await said("frank", "Use the scope's USB port and pyvisa.", "m7", edit=True)
+    await said("gus", "Use nothing at all.", "m7", edit=True)  # not his message
+    await send(qa_app, "erin", "/solved", topic)
+    await said("frank", "Changed my mind entirely.", "m7", edit=True)  # after solved
+    async with qa_app.services.session_factory() as s:
+        (answer,) = (await s.execute(select(Answer).where(Answer.question_id == qid))).scalars()
+        kb = (await s.execute(select(KBEntry).where(KBEntry.source == "thread"))).scalar_one()
+    assert answer.accepted and answer.text == "Use the scope's USB port and pyvisa."
+    assert kb.answer == "Use the scope's USB port and pyvisa."
 
 
 async def test_kb_retry_leaves_another_platforms_failed_threads_to_it(qa_app):
