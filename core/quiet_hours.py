@@ -20,6 +20,9 @@ from core.localtime import quiet_now
 from core.replies import AnyReply, Reply
 from models.member import Member
 
+CHUNK = 500
+"""Members looked up per query (SQLite caps the parameters of one statement)."""
+
 
 async def hush(
     session: AsyncSession,
@@ -36,12 +39,15 @@ async def hush(
     }
     if not ids:
         return list(replies)
-    rows = await session.execute(
-        select(Member.id, Member.timezone, Member.quiet_start, Member.quiet_end).where(
-            Member.id.in_(ids), Member.quiet_start.is_not(None)
+    quiet: set[int] = set()
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), CHUNK):  # a job may DM thousands; keep IN (...) short
+        rows = await session.execute(
+            select(Member.id, Member.timezone, Member.quiet_start, Member.quiet_end).where(
+                Member.id.in_(ordered[i : i + CHUNK]), Member.quiet_start.is_not(None)
+            )
         )
-    )
-    quiet = {mid for mid, tz, start, end in rows.all() if quiet_now(now, tz, start, end)}
+        quiet |= {mid for mid, tz, start, end in rows.all() if quiet_now(now, tz, start, end)}
     return [
         replace(r, silent=True) if isinstance(r, Reply) and r.member_id in quiet else r
         for r in replies
