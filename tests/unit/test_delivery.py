@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from core.jobs import PeriodicJob, run_and_deliver
 from core.replies import Invite, Kick, Reply
 from models.member import Account, Member
@@ -92,3 +94,21 @@ async def test_a_job_dm_in_the_members_quiet_hours_is_sent_silently(app, db, clo
 
     await run_and_deliver(app.services, PeriodicJob("t", timedelta(hours=1), job))
     assert {r.member_id: r.silent for r in got} == {night_owl: True, other: False}
+
+
+async def test_quiet_hours_are_checked_for_a_job_that_dms_over_a_thousand_members(app, db, clock):
+    """More members than one SQL statement may name (SQLite caps its parameters)."""
+    from core.quiet_hours import hush
+
+    async with db.session() as s, s.begin():
+        members = [
+            Member(display_name=f"m{i}", created_at=clock.now(), tags=[], prefs={})
+            for i in range(1200)
+        ]
+        for m in members[::300]:  # 09:00 UTC falls in 22-10
+            m.quiet_start, m.quiet_end = 22, 10
+        s.add_all(members)
+    async with db.session() as s:
+        ids = (await s.execute(select(Member.id).order_by(Member.id))).scalars().all()
+        out = await hush(s, clock.now(), [Reply("Renewal reminder", member_id=i) for i in ids])
+    assert [r.member_id for r in out if r.silent] == ids[::300]
