@@ -1592,7 +1592,14 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
             thread = None
         if thread is not None and thread.url:
             buttons.append([ButtonSpec(f"🧵 #{q.id}", url=thread.url)])
-    return [Reply("\n".join(lines), buttons[:5])]
+    listing = "\n".join(lines)
+    if ctx.event.chat.kind == "private":
+        return [Reply(listing, buttons[:5])]
+    # Asked in a group: questions asked privately are nobody else's business.
+    return [
+        Reply(listing, buttons[:5], member_id=ctx.member.id),
+        Reply(ctx.t("qa.mine_sent_privately")),
+    ]
 
 
 async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> str:
