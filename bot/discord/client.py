@@ -174,17 +174,17 @@ class SyllabotDiscord(discord.AutoShardedClient):
         await self.dispatch_event(translate.entitlement_event(ent, "delete"))
 
     async def on_message(self, message: discord.Message) -> None:
-        event = translate.message_event(message)
+        await self._dispatch_in_chat(translate.message_event(message))
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        await self._dispatch_in_chat(translate.edited_event(payload.message))
+
+    async def _dispatch_in_chat(self, event: Event | None) -> None:
+        """A message (or its edit) in a DM or thread: replies go back to that chat."""
         if event is None:
             return
         replies = await self.app.router.dispatch(event)
         await self.executor.run(replies, Origin(chat=event.chat, actor=event.actor))
-
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        event = translate.edited_event(payload.message)
-        if event is not None:
-            replies = await self.app.router.dispatch(event)
-            await self.executor.run(replies, Origin(chat=event.chat, actor=event.actor))
 
     async def on_member_join(self, member: discord.Member) -> None:
         await self.dispatch_event(translate.member_joined(member))

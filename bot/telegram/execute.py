@@ -393,17 +393,14 @@ class Executor:
             await self._thread_failed(r, origin, "forbidden" if rights else "error")
             return
         if origin is not None:  # core first: a failed post below must not orphan the topic
-            opened = await self.app.router.dispatch(
-                ThreadOpened(
-                    origin.actor,
-                    Chat(PLATFORM, str(forum_id), "forum", str(topic.message_thread_id)),
-                    f"topic:{forum_id}:{topic.message_thread_id}",
-                    question_id=r.question_id,
-                    thread_ref=f"{forum_id}:{topic.message_thread_id}",
-                    url=topic_link(forum_id, topic.message_thread_id),
-                )
+            await self._opened(
+                r,
+                origin,
+                Chat(PLATFORM, str(forum_id), "forum", str(topic.message_thread_id)),
+                f"topic:{forum_id}:{topic.message_thread_id}",
+                f"{forum_id}:{topic.message_thread_id}",
+                topic_link(forum_id, topic.message_thread_id),
             )
-            await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)
         await send_text(self.bot, forum_id, body, markup="html", thread_id=topic.message_thread_id)
 
     async def _reply_chain(
@@ -423,14 +420,23 @@ class Executor:
         if origin is None or not sent:
             return
         root = sent[0].message_id
+        await self._opened(
+            r,
+            origin,
+            Chat(PLATFORM, here.chat_id, here.kind, f"{REPLY_THREAD}{root}"),
+            f"chain:{here.chat_id}:{root}",
+            f"{REPLY_THREAD}{root}",
+            topic_link(here.chat_id, root),
+        )
+
+    async def _opened(
+        self, r: OpenThread, origin: Event, where: Chat, update_id: str, ref: str, url: str
+    ) -> None:
+        """Tell core where the question's thread is, then do what it answers (on a retry,
+        the asker's DM with the link)."""
         opened = await self.app.router.dispatch(
             ThreadOpened(
-                origin.actor,
-                Chat(PLATFORM, here.chat_id, here.kind, f"{REPLY_THREAD}{root}"),
-                f"chain:{here.chat_id}:{root}",
-                question_id=r.question_id,
-                thread_ref=f"{REPLY_THREAD}{root}",
-                url=topic_link(here.chat_id, root),
+                origin.actor, where, update_id, question_id=r.question_id, thread_ref=ref, url=url
             )
         )
         await self.run([x for x in opened if not isinstance(x, OpenThread)], origin)

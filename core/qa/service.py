@@ -1474,24 +1474,19 @@ RETRY_AT_ONCE = 20
 
 async def _failed_questions(session: AsyncSession) -> list[tuple[Thread, Question]]:
     """Unsolved questions whose newest thread could not open, newest first."""
-    rows = (
-        await session.execute(
-            select(Thread, Question)
-            .join(Question, Question.id == Thread.question_id)
-            .where(Thread.status == "failed", Question.status == "open")
-            .order_by(Thread.id.desc())
-        )
-    ).all()
-    out: list[tuple[Thread, Question]] = []
-    seen: set[int] = set()
-    for thread, question in rows:
-        if question.id in seen:
-            continue
-        seen.add(question.id)
-        newest = await latest_thread(session, question.id)
-        if newest is not None and newest.id == thread.id:
-            out.append((thread, question))
-    return out
+    newest = (
+        select(func.max(Thread.id))
+        .where(Thread.question_id == Question.id)
+        .correlate(Question)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Thread, Question)
+        .join(Question, Question.id == Thread.question_id)
+        .where(Thread.status == "failed", Question.status == "open", Thread.id == newest)
+        .order_by(Thread.id.desc())
+    )
+    return [(thread, question) for thread, question in rows.all()]
 
 
 async def threads_waiting(services: Services, platform: str) -> list[AnyReply]:
