@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from functools import lru_cache
@@ -41,8 +42,29 @@ def normalize_locale(hint: str | None) -> str:
     return "en"
 
 
+# `{n|lesson|lessons}` is the word for the count `n` (a form may hold `{n}` itself):
+# English needs it, Chinese does not.
+_FORM = r"((?:[^{}|]|\{\w+\})*)"  # a form may hold placeholders of its own
+_PLURAL = re.compile(r"\{(\w+)\|" + _FORM + r"\|" + _FORM + r"\}")
+
+
+def _plurals(text: str, params: dict[str, Any]) -> str:
+    def pick(m: re.Match[str]) -> str:
+        value = params.get(m.group(1))
+        if value is None:
+            return m.group(3)
+        try:
+            return m.group(2) if abs(float(value)) == 1 else m.group(3)
+        except (TypeError, ValueError):
+            return m.group(3)
+
+    return _PLURAL.sub(pick, text)
+
+
 def placeholders(text: str) -> set[str]:
-    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    names = {m[0] for m in _PLURAL.findall(text)}
+    plain = _PLURAL.sub(lambda m: m.group(2) + m.group(3), text)
+    return names | {f for _, f, _, _ in string.Formatter().parse(plain) if f}
 
 
 class _SafeDict(dict[str, Any]):
@@ -55,7 +77,7 @@ def translate(locale: str | None, key: str, /, **params: Any) -> str:
     loc = normalize_locale(locale)
     text = catalog(loc).get(key) or catalog(DEFAULT_LOCALE).get(key) or key
     try:
-        return text.format_map(_SafeDict(params))
+        return _plurals(text, params).format_map(_SafeDict(params))
     except (ValueError, IndexError):
         return text
 

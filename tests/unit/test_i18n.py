@@ -30,3 +30,17 @@ def test_locale_fallback_and_normalisation():
     assert normalize_locale(None) == "en"
     assert translate("zh-CN", "errors.unknown_command", name="x").startswith("我不认识")
     assert translate("en", "no.such.key") == "no.such.key"
+
+
+def test_counts_take_the_right_word_in_english_and_none_in_chinese():
+    assert translate("en", "qa.mine_header", n=1) == "Your question:"
+    assert translate("en", "qa.mine_header", n=3) == "Your last 3 questions:"
+    assert translate("en", "membership.code_unknown", left=1).endswith("(1 try left this hour).")
+    assert translate("en", "membership.code_unknown", left=0).endswith("(0 tries left this hour).")
+    assert "{" not in translate("en", "membership.codes_made", n=1, plan="p", uses=2, expires="x")
+    assert "1 code for p, 2 uses each" in translate(
+        "en", "membership.codes_made", n=1, plan="p", uses=2, expires="x"
+    )
+    # a count left out shows its placeholder and the plural, never the form's syntax
+    assert translate("en", "qa.mine_open") == "being discussed, {n} answers so far"
+    assert translate("zh-CN", "qa.mine_header", n=1) == "你最近的 1 个问题："

@@ -316,7 +316,7 @@ async def test_once_the_help_channel_check_passes_moderators_hear_which_question
     assert await discord_bot.client.check_help_channel() == []
     (told,) = [c for c in discord_bot.since(n) if c.route == MESSAGES]
     out = _dm_texts([told], texts)
-    assert f"1 question(s) still wait for one (#{qid})" in out and "/kb retry" in out
+    assert f"1 question still waits for one (#{qid})" in out and "/kb retry" in out
 
 
 async def test_a_thread_whose_first_post_fails_is_still_known_to_core(discord_bot, db):

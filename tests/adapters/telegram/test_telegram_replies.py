@@ -321,7 +321,7 @@ async def test_once_the_start_up_check_passes_moderators_hear_which_questions_wa
     assert await tg.check_forum() == []
     (told,) = wire.of("sendMessage")
     assert told["chat_id"] == 9000
-    assert "1 question(s) still wait" in told["text"] and f"#{qid}" in told["text"]
+    assert "1 question still waits" in told["text"] and f"#{qid}" in told["text"]
     assert "/kb retry" in told["text"]
 
 

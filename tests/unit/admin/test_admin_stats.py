@@ -222,7 +222,7 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     assert "MRR: 9.00 USD, 205 XTR" in text
     assert "Questions: 2 asked, 1 answered by members" in text
     assert (
-        "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread(s) opened, 1 solved, "
+        "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread opened, 1 solved, "
         "0 stale, 1 could not be opened"
     ) in text
     # membership states in words, the moderator's language (the CSV keeps the codes)

@@ -52,7 +52,7 @@ async def test_study_a_course_end_to_end(console_bot, db, clock):
     assert "You completed “Intro to SQL”" in out
     out = await console_bot.send("/progress")
     assert "Intro to SQL ✅" in out and "▓▓▓▓▓▓▓▓▓▓ 100% (3/3) 🔥3" in out
-    assert "Streak: 3 day(s)" in out
+    assert "Streak: 3 days" in out
     assert await _log(db) == [
         ("enroll", KIND_WEIGHTS["enroll"]),
         ("lesson_complete", 3.0),
