@@ -132,11 +132,11 @@ async def _members_and_flow(session: AsyncSession, st: Stats) -> None:
             )
         )
     ).all()
-    st.new = sum(1 for _, start in first_start if st.since <= start < st.until)
+    st.new = sum(1 for _, start in first_start if st.since <= start <= st.until)
     st.churned = sum(
         1
         for s in latest.values()
-        if s.state in CHURN_STATES and st.since <= s.updated_at < st.until
+        if s.state in CHURN_STATES and st.since <= s.updated_at <= st.until
     )
 
 
@@ -224,7 +224,7 @@ async def _questions(session: AsyncSession, st: Stats) -> None:
     qs = (
         await session.execute(
             select(Question.id, Question.created_at).where(
-                Question.created_at >= st.since, Question.created_at < st.until
+                Question.created_at >= st.since, Question.created_at <= st.until
             )
         )
     ).all()
@@ -271,7 +271,7 @@ async def _engagement(session: AsyncSession, st: Stats) -> None:
     digests = (
         await session.execute(
             select(Digest.opened_at, Digest.clicked_at, Digest.content).where(
-                Digest.sent_at.is_not(None), Digest.sent_at >= st.since, Digest.sent_at < st.until
+                Digest.sent_at.is_not(None), Digest.sent_at >= st.since, Digest.sent_at <= st.until
             )
         )
     ).all()
@@ -279,7 +279,7 @@ async def _engagement(session: AsyncSession, st: Stats) -> None:
     st.digests_opened = sum(1 for o, c, _ in digests if o is not None or c is not None)
     st.digests_clicked = sum(1 for _, c, _ in digests if c is not None)
     shown = sum(_items_in(content) for _, _, content in digests)
-    window = (Interaction.at >= st.since) & (Interaction.at < st.until)
+    window = (Interaction.at >= st.since) & (Interaction.at <= st.until)
     shown += (
         await session.execute(
             select(func.count(Interaction.id)).where(window, Interaction.kind == "recommend_shown")

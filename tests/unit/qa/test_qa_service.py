@@ -392,6 +392,15 @@ async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
     assert "zorblax" in _texts(out)
 
 
+async def test_stats_count_a_question_answered_this_very_moment(qa_app):
+    """The clock does not move between the answer and /stats (the console demo's frozen
+    clock, or two messages within one tick): the window ends at now, inclusive."""
+    await send(qa_app, "mod", "/kb add How long is the zorblax course? | Six weeks.")
+    assert "Six weeks" in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
+    stats = _texts(await send(qa_app, "mod", "/stats"))
+    assert "Answers: the bot answered 1 of 1 (100.0%)" in stats
+
+
 @pytest.mark.parametrize("staff_role", [True, False], ids=["role", "settings-only"])
 async def test_stale_threads_bumped_once_then_listed(qa_app, staff_role):
     """Moderators get the list whether their role is stored or only named in the settings
@@ -915,7 +924,7 @@ async def test_questions_lists_each_of_the_members_questions_with_where_it_stand
     (mine,) = await send(qa_app, "erin", "/questions")
     first, second = mine.text.splitlines()[1:]
     assert f"#{qid} “How do I connect my Raspberry Pi" in first
-    assert "being discussed, 1 answer(s) so far" in first
+    assert "being discussed, 1 answer so far" in first
     assert "forgot my password" in second and "answered from the knowledge base" in second
     assert [[b.url for b in row] for row in mine.buttons] == [["https://t.me/qc_learners/41"]]
     (gus,) = await send(qa_app, "gus", "/questions")
