@@ -80,7 +80,11 @@ def _load_sentence_transformer(path: str) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    # transformers 5 draws a "Loading weights" bar on every load: noise in the console
+    # demo and in service logs, for a local model that loads in a blink.
+    hf_logging.disable_progress_bar()
     return SentenceTransformer(path, device="cpu")
 
 

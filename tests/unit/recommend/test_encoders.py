@@ -76,3 +76,16 @@ def test_real_encoders_rank_the_related_text_first():
     docs = en.encode(["Intro to SQL databases", "Watercolour painting for beginners"])
     q = en.encode(["learn to write database queries"], "query")[0]
     assert docs.shape == (2, 384) and docs[0] @ q > docs[1] @ q
+
+
+def test_loading_minilm_draws_no_progress_bar(capfd):
+    """transformers 5 prints a "Loading weights" bar on each load; the console demo and the
+    service log showed it between replies."""
+    from transformers.utils import logging as hf_logging
+
+    from core.recommend.encoders import _load_sentence_transformer, _minilm_path
+
+    hf_logging.enable_progress_bar()  # as a fresh process starts
+    model = _load_sentence_transformer.__wrapped__(_minilm_path())
+    assert model.encode(["qubit"]).shape == (1, 384)
+    assert "Loading weights" not in capfd.readouterr().err
