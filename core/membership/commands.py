@@ -1,4 +1,4 @@
-"""Member commands: /plans, /subscribe PLAN, /status, /cancel; plan sync at start-up."""
+"""Member commands: /plans, /subscribe PLAN, /status, /cancel, /resume; plan sync at start-up."""
 
 from __future__ import annotations
 
@@ -120,6 +120,16 @@ async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
         code = (await plans.get_plan(ctx.session, code, active_only=False)).code
     return service.for_self(
         ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
+    )
+
+
+@command("resume", help_key="membership.help_resume", usage_key="membership.usage_resume")
+async def resume_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    code = args.strip().split()[0] if args.strip() else None
+    if code is not None:
+        code = (await plans.get_plan(ctx.session, code, active_only=False)).code
+    return service.for_self(
+        ctx.member.id, await service.resume(ctx.session, ctx.services, ctx.member, code)
     )
 
 

@@ -163,10 +163,16 @@ async def trial_available(session: AsyncSession, member_id: int) -> bool:
     return await session.get(TrialClaim, member_id) is None
 
 
+# Providers that bill again by themselves; /cancel and /resume tell them (Discord bills
+# through its own app, so only the member can stop it there).
+RENEWS_AT_PROVIDER = ("stripe", "telegram_stars")
+
+
 async def cancel(
     session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
 ) -> list[AnyReply]:
-    """Stop renewing: access runs to the period end."""
+    """Stop renewing: access runs to the period end. The provider is told first, so a
+    failure there changes nothing here."""
     rows = [
         (s, p)
         for s, p in await subscriptions.for_member(session, member.id)
@@ -177,8 +183,11 @@ async def cancel(
         raise MembershipError("nothing_to_cancel")
     out: list[AnyReply] = []
     for sub, plan in rows:
-        if sub.auto_renew and sub.source == "telegram_stars":
-            out += await _stop_stars_renewal(session, sub)
+        title = plans.title(plan, member.locale)
+        if sub.auto_renew and sub.source == "discord":
+            out.append(dm(member, "membership.cancel_in_discord", plan=title))
+            continue
+        out += await _set_renewal(session, services, sub, renew=False)
         out += await subscriptions.transition(
             session,
             services,
@@ -192,16 +201,76 @@ async def cancel(
             dm(
                 member,
                 "membership.cancelled",
-                plan=plans.title(plan, member.locale),
+                plan=title,
                 until=when(sub.current_period_end, member),
             )
         )
     return out
 
 
-async def _stop_stars_renewal(session: AsyncSession, sub: Subscription) -> list[AnyReply]:
-    """Ask Telegram to stop renewing a Stars subscription (editUserStarSubscription with its
-    latest charge id); the Telegram adapter executes the effect."""
+async def resume(
+    session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
+) -> list[AnyReply]:
+    """Take a /cancel back while the period runs: the plan renews again as before."""
+    now = services.clock.now()
+    rows = [
+        (s, p)
+        for s, p in await subscriptions.for_member(session, member.id)
+        if s.state == State.CANCELLED
+        and (s.current_period_end is None or s.current_period_end > now)
+        and (not plan_code or p.code == plan_code.strip().lower())
+    ]
+    if not rows:
+        raise MembershipError("nothing_to_resume")
+    out: list[AnyReply] = []
+    for sub, plan in rows:
+        title = plans.title(plan, member.locale)
+        if sub.source == "trial":
+            out.append(
+                dm(
+                    member,
+                    "membership.resume_trial",
+                    plan=title,
+                    until=when(sub.current_period_end, member),
+                    code=plan.code,
+                )
+            )
+            continue
+        renews = sub.source in RENEWS_AT_PROVIDER and bool(sub.external_ref)
+        if renews:
+            out += await _set_renewal(session, services, sub, renew=True)
+        out += await subscriptions.transition(
+            session,
+            services,
+            sub,
+            plan,
+            Ev.RESUME,
+            actor=f"member:{member.id}",
+            actor_member_id=member.id,
+        )
+        sub.auto_renew = renews
+        key = "membership.resumed_renews" if renews else "membership.resumed"
+        out.append(dm(member, key, plan=title, until=when(sub.current_period_end, member)))
+    return out
+
+
+async def _set_renewal(
+    session: AsyncSession, services: Services, sub: Subscription, *, renew: bool
+) -> list[AnyReply]:
+    """Tell the provider that bills this subscription to stop (or restart) renewing it."""
+    if sub.source == "stripe" and sub.external_ref and (sub.auto_renew or renew):
+        from core.payments import stripe as stripe_provider
+
+        await stripe_provider.set_renewal(services, sub.external_ref, renew=renew)
+        return []
+    if sub.source == "telegram_stars" and (sub.auto_renew or renew):
+        return await _stars_renewal(session, sub, stop=not renew)
+    return []
+
+
+async def _stars_renewal(session: AsyncSession, sub: Subscription, *, stop: bool) -> list[AnyReply]:
+    """Ask Telegram to stop (or restart) renewing a Stars subscription
+    (editUserStarSubscription with its latest charge id); the Telegram adapter executes it."""
     pay = (
         (
             await session.execute(
@@ -221,7 +290,9 @@ async def _stop_stars_renewal(session: AsyncSession, sub: Subscription) -> list[
     uid = (pay.meta or {}).get("telegram_user_id") if pay is not None else None
     if pay is None or not uid:
         return []
-    return [StopStarSubscription(platform_user_id=str(uid), charge_id=pay.provider_charge_id)]
+    return [
+        StopStarSubscription(platform_user_id=str(uid), charge_id=pay.provider_charge_id, stop=stop)
+    ]
 
 
 async def status_lines(session: AsyncSession, services: Services, member: Member) -> list[str]:

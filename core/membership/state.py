@@ -37,6 +37,7 @@ class Ev(enum.StrEnum):
     EXPIRE = "expire"  # ended early (entitlement deleted, moderator revoke)
     REMOVE = "remove"  # access taken away on the platforms
     CANCEL = "cancel"
+    RESUME = "resume"  # the member takes the cancel back before the period ends
     REFUND = "refund"
     BAN = "ban"
     UNBAN = "unban"
@@ -60,6 +61,7 @@ TRANSITIONS: dict[tuple[State, Ev], State] = {
     (S.TRIALING, E.CANCEL): S.CANCELLED,
     (S.ACTIVE, E.CANCEL): S.CANCELLED,
     (S.PAST_DUE, E.CANCEL): S.CANCELLED,
+    (S.CANCELLED, E.RESUME): S.ACTIVE,
     **{(s, E.REFUND): S.REFUNDED for s in (*LIVE, S.EXPIRED, S.REMOVED)},
     **{(s, E.BAN): S.BANNED for s in State if s is not S.BANNED},
     (S.BANNED, E.UNBAN): S.REMOVED,  # or ACTIVE when paid time remains, see step()
@@ -136,6 +138,10 @@ def step(snap: Snapshot, ev: Ev, now: datetime, terms: Terms) -> Snapshot:
         if snap.grace_until is None or snap.grace_until > now:
             raise InvalidTransition(snap.state, ev, "grace not over")
         return replace(snap, state=target)
+    if ev is E.RESUME:
+        if end is not None and end <= now:
+            raise InvalidTransition(snap.state, ev, "period over")
+        return Snapshot(target, end, None)
     if ev is E.END:
         if end is not None and end > now:
             raise InvalidTransition(snap.state, ev, "period not over")

@@ -238,6 +238,8 @@ async def transition(
     if ev is Ev.CANCEL:
         sub.cancelled_at = now
         sub.auto_renew = False
+    elif ev is Ev.RESUME:
+        sub.cancelled_at = None
     # The row update and its audit row go out together at the next flush.
     await audit(
         session,

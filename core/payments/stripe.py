@@ -21,7 +21,7 @@ from core.context import Services
 from core.i18n import translate
 from core.membership import plans, service, subscriptions
 from core.membership.errors import MembershipError, PaymentRejected
-from core.membership.state import LIVE, Ev, InvalidTransition
+from core.membership.state import LIVE, Ev, InvalidTransition, State
 from core.payments import ledger, payload
 from core.replies import AnyReply, Invoice
 from models.db import conflict_insert
@@ -133,6 +133,19 @@ async def refund_at_stripe(services: Services, pay: Payment) -> None:
         )
     except stripe_lib.StripeError as exc:
         log.warning("stripe refund of payment %s failed: %s", pay.id, exc)
+        raise MembershipError("provider_unavailable") from None
+
+
+async def set_renewal(services: Services, subscription_ref: str, *, renew: bool) -> None:
+    """A member's /cancel (or /resume): Stripe stops (or goes on) billing at the period end.
+    No idempotency key: setting the flag twice is harmless, and a key would replay a stale
+    answer after a cancel, resume, cancel within a day."""
+    try:
+        await client(services).v1.subscriptions.update_async(
+            subscription_ref, {"cancel_at_period_end": not renew}
+        )
+    except stripe_lib.StripeError as exc:
+        log.warning("stripe renewal change of %s failed: %s", subscription_ref, exc)
         raise MembershipError("provider_unavailable") from None
 
 
@@ -303,6 +316,8 @@ async def _apply_event(
                 when=service.when(sub.grace_until, member),
             ),
         ]
+    if kind == "customer.subscription.updated":
+        return await _renewal_changed(session, services, obj)
     if kind == "customer.subscription.deleted":
         found = await _sub_by_ref(session, str(obj.get("id") or ""))
         if found is None:
@@ -356,6 +371,37 @@ async def _apply_event(
             session, services, pay.id, actor="stripe", reason="charge.refunded"
         )
     return []
+
+
+async def _renewal_changed(
+    session: AsyncSession, services: Services, obj: dict[str, Any]
+) -> list[AnyReply]:
+    """The member stopped or restarted renewal at Stripe (the customer portal), or our own
+    /cancel and /resume echo back: mirror the flag, and say so only when it is news."""
+    found = await _sub_by_ref(session, str(obj.get("id") or ""))
+    if found is None:
+        return []
+    sub, plan, member = found
+    stopping = bool(obj.get("cancel_at_period_end")) or obj.get("cancel_at") is not None
+    now = services.clock.now()
+    if stopping and sub.state in (State.ACTIVE, State.TRIALING, State.PAST_DUE):
+        ev, key = Ev.CANCEL, "membership.cancelled"
+    elif (
+        not stopping
+        and sub.state == State.CANCELLED
+        and sub.current_period_end is not None
+        and sub.current_period_end > now
+    ):
+        ev, key = Ev.RESUME, "membership.resumed_renews"
+    else:
+        return []
+    out = await subscriptions.transition(
+        session, services, sub, plan, ev, actor="stripe", reason="customer.subscription.updated"
+    )
+    if ev is Ev.RESUME:
+        sub.auto_renew = True
+    until = service.when(sub.current_period_end, member)
+    return [*out, service.dm(member, key, plan=plans.title(plan, member.locale), until=until)]
 
 
 async def handle_webhook(services: Services, body: bytes, sig_header: str | None) -> WebhookResult:

@@ -154,6 +154,52 @@ async def test_status_shows_times_in_the_members_timezone_and_cancel(app, db):
     assert "no renewing membership" in out[0].text
 
 
+async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app, db, clock):
+    mid = await member_id(app, "console", "yan")
+    await _grant(app, mid, "monthly", 30)
+    a, c = Actor("console", "yan"), Chat("console", "yan")
+
+    async def say(name: str, args: str = "") -> str:
+        out = await app.router.dispatch(Command(a, c, name=name, args=args))
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    async def state() -> tuple[str, bool]:
+        async with db.session() as s:
+            q = select(Subscription).where(Subscription.member_id == mid)
+            sub = (await s.execute(q)).scalar_one()
+            return sub.state, sub.auto_renew
+
+    assert "no cancelled plan to resume" in await say("resume")
+    assert "Send /resume" in await say("cancel")
+    assert "There is no plan called 'gold'" in await say("resume", "gold")
+    assert await state() == ("cancelled", False)
+    assert "“Monthly membership” is active again, until 2026-04-01" in await say("resume")
+    assert await state() == ("active", False)  # a granted period still does not renew
+    assert "no cancelled plan to resume" in await say("resume")
+    # A free trial ends on its own date either way: resuming it would make it "paid".
+    yan2 = await member_id(app, "console", "yan2")
+    a2, c2 = Actor("console", "yan2"), Chat("console", "yan2")
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, yan2)
+        plan = await plans.get_plan(s, "monthly")
+        await service.start_trial(s, app.services, m, plan)
+    await app.router.dispatch(Command(a2, c2, name="cancel"))
+    out = await app.router.dispatch(Command(a2, c2, name="resume"))
+    assert "runs until" in out[0].text and "/subscribe monthly" in out[0].text
+    async with db.session() as s:
+        q = select(Subscription.state).where(Subscription.member_id == yan2)
+        assert (await s.execute(q)).scalar_one() == "cancelled"
+        # A Discord subscription bills through Discord: /cancel says where, changes nothing.
+        await s.execute(
+            Subscription.__table__.update()
+            .where(Subscription.member_id == mid)
+            .values(source="discord", auto_renew=True, external_ref="ent:77")
+        )
+        await s.commit()
+    assert "User Settings → Subscriptions" in await say("cancel")
+    assert await state() == ("active", True)
+
+
 async def test_plan_sync_is_idempotent_and_keeps_moderator_edits(app, db):
     s_ = app.services
     async with s_.session_factory() as s, s.begin():

@@ -96,6 +96,12 @@ async def test_stars_invoice_precheckout_payment_and_refund(app, db, clock):
     # /cancel on a Stars subscription asks Telegram to stop renewing it (once, with its charge).
     cancelled = await app.router.dispatch(Command(a, c, name="cancel", args=""))
     assert StopStarSubscription("501", "stxCHARGE1") in cancelled
+    # /resume asks Telegram to renew it again, and the plan renews as before.
+    resumed = await app.router.dispatch(Command(a, c, name="resume", args=""))
+    assert StopStarSubscription("501", "stxCHARGE1", stop=False) in resumed
+    async with db.session() as s:
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        assert (sub.state, sub.auto_renew) == ("active", True)
     mod = await member_id(app, "telegram", "9000")
     async with app.services.session_factory() as s, s.begin():
         out = await service.refund(s, app.services, pay.id, actor=f"member:{mod}", reason="asked")

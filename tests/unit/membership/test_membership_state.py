@@ -59,7 +59,7 @@ def test_random_event_sequences_follow_the_table_and_the_clock(seq, terms):
             if not allowed(before.state, ev):
                 continue
             # Allowed pairs are only refused by their time guards (or a plan without trial).
-            assert ev in (*TIME_EVENTS, Ev.TRIAL)
+            assert ev in (*TIME_EVENTS, Ev.TRIAL, Ev.RESUME)
             continue
         assert allowed(before.state, ev)
         expected = TRANSITIONS[(before.state, ev)]
@@ -135,5 +135,10 @@ def test_cancelled_runs_to_period_end_and_refund_ends_at_once():
     assert has_access(s.state)
     r = step(s, Ev.REFUND, clock.now(), t)
     assert r.state is State.REFUNDED and not has_access(r.state) and r.period_end == clock.now()
-    clock.advance(days=31)
+    clock.advance(days=10)
+    back = step(s, Ev.RESUME, clock.now(), t)  # the cancel taken back keeps the paid end
+    assert (back.state, back.period_end) == (State.ACTIVE, s.period_end)
+    clock.advance(days=21)
     assert [e for e, _ in catch_up(s, clock.now(), t)] == [Ev.END]
+    with pytest.raises(InvalidTransition):  # too late: the period is over
+        step(s, Ev.RESUME, clock.now(), t)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -47,10 +48,15 @@ def sign(body: bytes, secret: str = SECRET, at: int | None = None) -> str:
     return stripe.WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=at)
 
 
+class _Seen(list[dict[str, list[str]]]):
+    down = False
+
+
 @pytest.fixture
 async def fake_stripe_api(app):
-    """A local stand-in for api.stripe.com: records form posts, answers like Stripe."""
-    seen: list[dict[str, list[str]]] = []
+    """A local stand-in for api.stripe.com: records form posts, answers like Stripe.
+    `seen.down = True` makes subscription updates fail as an outage would."""
+    seen = _Seen()
 
     async def create(request: web.Request) -> web.Response:
         seen.append(parse_qs(await request.text()))
@@ -67,9 +73,23 @@ async def fake_stripe_api(app):
         seen.append({"refund": [request.path], **parse_qs(await request.text())})
         return web.json_response({"id": "re_1", "object": "refund", "status": "succeeded"})
 
+    async def update_subscription(request: web.Request) -> web.Response:
+        if seen.down:
+            return web.json_response(
+                {"error": {"type": "api_error", "message": "down"}}, status=500
+            )
+        sid = request.match_info["sid"]
+        form = parse_qs(await request.text())
+        seen.append({"subscription": [sid], **form})
+        flag = form["cancel_at_period_end"] == ["true"]
+        return web.json_response(
+            {"id": sid, "object": "subscription", "cancel_at_period_end": flag}
+        )
+
     wapp = web.Application()
     wapp.router.add_post("/v1/checkout/sessions", create)
     wapp.router.add_post("/v1/refunds", refund)
+    wapp.router.add_post("/v1/subscriptions/{sid}", update_subscription)
     server = TestServer(wapp, host="127.0.0.1")
     await server.start_server()
     app.services.extras[stripe_provider.CLIENT_KEY] = stripe_provider.make_client(
@@ -291,6 +311,83 @@ async def test_subscription_lifecycle_paid_failed_renewed_deleted_refunded(
             await s.execute(select(Payment.provider_charge_id, Payment.status).order_by(Payment.id))
         ).all()
     assert [tuple(r) for r in statuses] == [("in_1", "applied"), ("in_2", "refunded")]
+
+
+async def test_cancel_and_resume_tell_stripe_first_and_portal_changes_are_mirrored(
+    app, db, clock, fake_stripe_api
+):
+    """Before, /cancel only changed our row: Stripe went on billing a member who had
+    cancelled, and the next invoice.paid quietly made them active again."""
+    _, payload = await _checkout(app)
+    sent = 0
+
+    async def post(kind: str, type_: str | None = None, **obj: Any) -> list[Any]:
+        nonlocal sent
+        sent += 1
+        body = json.loads(event(kind, f"evt_r{sent}", **obj))
+        body["type"] = type_ or body["type"]
+        raw = json.dumps(body).encode()
+        res = await stripe_provider.handle_webhook(app.services, raw, sign(raw))
+        assert res.status == 200, res.body
+        return [r.text for r in res.replies if isinstance(r, Reply)]
+
+    async def say(name: str) -> str:
+        out = await app.router.dispatch(
+            Command(Actor("discord", "dana", username="dana"), Chat("discord", "dana"), name=name)
+        )
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    async def sub_row() -> Subscription:
+        async with db.session() as s:
+            return (await s.execute(select(Subscription))).scalar_one()
+
+    def portal(cancel: bool) -> dict[str, Any]:
+        return {"id": "sub_A", "cancel_at_period_end": cancel}
+
+    await post(
+        "checkout.session.completed",
+        id="cs_test_1",
+        mode="subscription",
+        payment_status="paid",
+        subscription="sub_A",
+        metadata={"payload": payload},
+    )
+    details = {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": "sub_A", "metadata": {"payload": payload}},
+    }
+    await post("invoice.paid", id="in_1", parent=details)
+    assert (await sub_row()).auto_renew
+    fake_stripe_api.down = True  # Stripe unreachable: nothing changes, the member hears why
+    assert "Payments are not available right now" in await say("cancel")
+    row = await sub_row()
+    assert (row.state, row.auto_renew) == ("active", True)
+    fake_stripe_api.down = False
+    assert "will not renew" in await say("cancel")
+    assert fake_stripe_api[-1] == {"subscription": ["sub_A"], "cancel_at_period_end": ["true"]}
+    row = await sub_row()
+    assert (row.state, row.auto_renew) == ("cancelled", False)
+    # Stripe echoes our own change: nothing new to tell the member.
+    assert await post("invoice.paid", "customer.subscription.updated", **portal(True)) == []
+    assert "will renew again" in await say("resume")
+    assert fake_stripe_api[-1] == {"subscription": ["sub_A"], "cancel_at_period_end": ["false"]}
+    row = await sub_row()
+    assert (row.state, row.auto_renew, row.cancelled_at) == ("active", True, None)
+    assert "renews" in await say("status")
+    assert await post("invoice.paid", "customer.subscription.updated", **portal(False)) == []
+    # The member cancels, then resumes, in Stripe's customer portal.
+    said = await post("invoice.paid", "customer.subscription.updated", **portal(True))
+    assert len(said) == 1 and "will not renew" in said[0]
+    assert (await sub_row()).state == "cancelled"
+    said = await post("invoice.paid", "customer.subscription.updated", **portal(False))
+    assert len(said) == 1 and "will renew again" in said[0]
+    assert (await sub_row()).state == "active"
+    # Once the paid period is over there is nothing left to resume.
+    assert "will not renew" in await say("cancel")
+    calls = len(fake_stripe_api)
+    clock.advance(timedelta(days=40))
+    assert "no cancelled plan to resume" in await say("resume")
+    assert len(fake_stripe_api) == calls
 
 
 async def test_moderator_refund_goes_back_through_stripe_once(app, db, fake_stripe_api):
