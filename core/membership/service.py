@@ -268,6 +268,38 @@ async def _set_renewal(
     return []
 
 
+async def _end_renewal(
+    session: AsyncSession, services: Services, sub: Subscription, member: Member
+) -> list[AnyReply]:
+    """Access taken away (revoke, ban, refund): the provider must not bill again, or the
+    next renewal would charge the member and bring the access back. A provider that cannot
+    be reached does not hold up the moderator's step; the moderators are told instead."""
+    if not sub.auto_renew:
+        return []
+    from core.payments import ledger
+
+    if sub.source not in RENEWS_AT_PROVIDER:
+        return await ledger.flag(
+            session,
+            services,
+            "membership.flag_renews_elsewhere",
+            member=member.id,
+            provider=sub.source,
+        )
+    try:
+        out = await _set_renewal(session, services, sub, renew=False)
+    except MembershipError:
+        return await ledger.flag(
+            session,
+            services,
+            "membership.flag_renewal_not_stopped",
+            member=member.id,
+            provider=sub.source,
+        )
+    sub.auto_renew = False
+    return out
+
+
 async def _stars_renewal(session: AsyncSession, sub: Subscription, *, stop: bool) -> list[AnyReply]:
     """Ask Telegram to stop (or restart) renewing a Stars subscription
     (editUserStarSubscription with its latest charge id); the Telegram adapter executes it."""
@@ -396,6 +428,7 @@ async def revoke(
         raise MembershipError("no_subscription", member=member.display_name)
     out: list[AnyReply] = []
     for sub, plan in live:
+        out += await _end_renewal(session, services, sub, member)
         out += await subscriptions.transition(
             session,
             services,
@@ -437,6 +470,7 @@ async def ban(
     out: list[AnyReply] = []
     for sub, plan in await subscriptions.for_member(session, member.id):
         if sub.state != State.BANNED:
+            out += await _end_renewal(session, services, sub, member)
             out += await subscriptions.transition(
                 session,
                 services,
@@ -529,6 +563,8 @@ async def after_refund(
     if sub is None or plan is None:
         return out
     member = await _member(session, pay.member_id)
+    if sub.state not in (State.REFUNDED, State.BANNED):
+        out += await _end_renewal(session, services, sub, member)
     try:
         out += await subscriptions.transition(
             session, services, sub, plan, Ev.REFUND, actor=actor, reason=f"payment {pay.id}"

@@ -198,6 +198,12 @@ async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app,
         await s.commit()
     assert "User Settings → Subscriptions" in await say("cancel")
     assert await state() == ("active", True)
+    # Revoked, it would still renew in Discord: the moderators hear that only yan can stop it.
+    await member_id(app, "console", "mod")
+    async with app.services.session_factory() as s, s.begin():
+        out = await service.revoke(s, app.services, await s.get_one(Member, mid), actor="system")
+    told = [r.text for r in out if isinstance(r, Reply) and r.member_id != mid]
+    assert any(f"Member #{mid} lost access" in t and "only they can stop it" in t for t in told)
 
 
 async def test_plan_sync_is_idempotent_and_keeps_moderator_edits(app, db):

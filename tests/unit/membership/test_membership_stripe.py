@@ -414,6 +414,78 @@ async def test_moderator_refund_goes_back_through_stripe_once(app, db, fake_stri
         assert (await s.execute(select(Payment.status))).scalar_one() == "refunded"
 
 
+async def test_access_taken_away_stops_the_stripe_renewal_or_tells_the_moderators(
+    app, db, fake_stripe_api
+):
+    """A revoked, banned or refunded member must not be billed again: the next invoice.paid
+    would charge them and make them active again."""
+    from core.membership import service
+    from models.member import Member
+
+    await app.router.dispatch(Command(Actor("console", "mod"), Chat("console", "mod"), name="help"))
+
+    async def subscribed(user: str, n: int) -> int:
+        _, payload = await _checkout(app, user)
+        body = event(
+            "checkout.session.completed",
+            f"evt_s{n}",
+            id=f"cs_test_{n}",
+            mode="subscription",
+            payment_status="paid",
+            subscription=f"sub_{user}",
+            metadata={"payload": payload},
+        )
+        assert (await stripe_provider.handle_webhook(app.services, body, sign(body))).status == 200
+        details = {
+            "type": "subscription_details",
+            "subscription_details": {
+                "subscription": f"sub_{user}",
+                "metadata": {"payload": payload},
+            },
+        }
+        body = event("invoice.paid", f"evt_i{n}", id=f"in_{user}", parent=details)
+        assert (await stripe_provider.handle_webhook(app.services, body, sign(body))).status == 200
+        async with db.session() as s:
+            sub = (
+                await s.execute(
+                    select(Subscription).where(Subscription.external_ref == f"sub_{user}")
+                )
+            ).scalar_one()
+            assert sub.auto_renew
+            return sub.member_id
+
+    async def renews(mid: int) -> bool:
+        async with db.session() as s:
+            q = select(Subscription.auto_renew).where(Subscription.member_id == mid)
+            return (await s.execute(q)).scalar_one()
+
+    dana = await subscribed("dana", 1)
+    async with app.services.session_factory() as s, s.begin():
+        await service.revoke(s, app.services, await s.get_one(Member, dana), actor="system")
+    assert fake_stripe_api[-1] == {"subscription": ["sub_dana"], "cancel_at_period_end": ["true"]}
+    assert not await renews(dana)
+    # Stripe is down when a moderator bans eve: the ban still applies, moderators hear it.
+    eve = await subscribed("eve", 2)
+    fake_stripe_api.down = True
+    async with app.services.session_factory() as s, s.begin():
+        out = await service.ban(s, app.services, await s.get_one(Member, eve), actor="system")
+    flags = [r.text for r in out if isinstance(r, Reply) and "could not reach stripe" in r.text]
+    assert flags and f"Member #{eve} lost access" in flags[0]
+    async with db.session() as s:
+        q = select(Subscription.state).where(Subscription.member_id == eve)
+        assert (await s.execute(q)).scalar_one() == "banned"
+    fake_stripe_api.down = False
+    # A refund ends access, so it stops the renewal too (once: Stripe's echo changes nothing).
+    fay = await subscribed("fay", 3)
+    async with db.session() as s:
+        pay_id = (await s.execute(select(Payment.id).where(Payment.member_id == fay))).scalar_one()
+    async with app.services.session_factory() as s, s.begin():
+        await service.refund(s, app.services, pay_id, actor="system", reason="asked")
+    stops = [f for f in fake_stripe_api if f.get("subscription") == ["sub_fay"]]
+    assert stops == [{"subscription": ["sub_fay"], "cancel_at_period_end": ["true"]}]
+    assert not await renews(fay)
+
+
 async def _make_recurring(db, provider: str, code: str = "monthly") -> None:
     from models.membership import Plan
 
