@@ -89,6 +89,8 @@ async def _subscribe(ctx: Context, code: str) -> list[AnyReply]:
 
 @command("subscribe", help_key="membership.help_subscribe", usage_key="membership.usage_subscribe")
 async def subscribe_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    if not args.strip():  # a member who has not picked a plan yet gets the plans to pick from
+        return await plans_cmd(ctx, "")
     return await _subscribe(ctx, args)
 
 

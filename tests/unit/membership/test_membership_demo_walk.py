@@ -15,6 +15,7 @@ async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
     assert "Monthly membership [monthly] — 30 days, 9.00 USD" in out
     assert "Lifetime access [lifetime] — lifetime, by code only" in out
     assert "Buy Monthly membership" in out and "Buy Lifetime access" not in out
+    assert await console_bot.send("/subscribe") == out  # no plan named: the plans to pick from
     out = await console_bot.send("/subscribe monthly")
     assert "invoice: Monthly membership — 9.00 USD" in out
     assert "[1] Pay 9.00 USD" in out
