@@ -28,6 +28,7 @@ KIND_WEIGHTS: dict[str, float] = {
     "thread_reply": 1.0,
     "event_attended": 2.0,
     "peer_session": 2.0,
+    "recommend_shown": 0.0,  # an impression, not a signal: recorded without a course
 }
 
 

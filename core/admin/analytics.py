@@ -11,7 +11,8 @@ Definitions (so numbers mean the same everywhere):
 - cohorts: members grouped by the month they joined; cell k = share active (any interaction)
   in week k after joining.
 - recommendation click-through: clicks (interaction kind `digest_click`, or source
-  `recommend`) over impressions (kind `recommend_shown` + items listed in sent digests).
+  `recommend`) over impressions (the courses listed by `/recommend`, kind `recommend_shown`, + items listed
+  in sent digests).
 """
 
 from __future__ import annotations
@@ -280,11 +281,14 @@ async def _engagement(session: AsyncSession, st: Stats) -> None:
     st.digests_clicked = sum(1 for _, c, _ in digests if c is not None)
     shown = sum(_items_in(content) for _, _, content in digests)
     window = (Interaction.at >= st.since) & (Interaction.at <= st.until)
-    shown += (
-        await session.execute(
-            select(func.count(Interaction.id)).where(window, Interaction.kind == "recommend_shown")
-        )
-    ).scalar_one()
+    shown += sum(
+        len((meta or {}).get("courses") or [])
+        for meta in (
+            await session.execute(
+                select(Interaction.meta).where(window, Interaction.kind == "recommend_shown")
+            )
+        ).scalars()
+    )
     st.rec_impressions = shown
     st.rec_clicks = (
         await session.execute(

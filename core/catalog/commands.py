@@ -101,8 +101,12 @@ async def _lesson_by_id(ctx: Context, raw: str) -> tuple[Course, Lesson]:
 
 @button("catv")
 async def course_view(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """A course's card; `catv ID rec` is a tap on a /recommend suggestion (a click there)."""
     course = await _course_by_id(ctx, parts[0] if parts else "")
-    await service.record(ctx.session, ctx.clock, ctx.member.id, "view", course_id=course.id)
+    source = "recommend" if parts[1:2] == ["rec"] else "chat"
+    await service.record(
+        ctx.session, ctx.clock, ctx.member.id, "view", course_id=course.id, source=source
+    )
     lessons = await service.lessons_of(ctx.session, course.id)
     desc = (
         course.description_zh

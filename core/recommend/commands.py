@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.catalog import service as catalog_service
 from core.context import Context
 from core.errors import BadArguments
 from core.i18n import translate
@@ -36,10 +37,23 @@ async def recommend(ctx: Context, args: str) -> list[AnyReply]:
     if not recs:
         return [Reply(ctx.t("recommend.empty"))]
     lines = [ctx.t("recommend.header")]
+    taps: list[ButtonSpec] = []
     for n, r in enumerate(recs, 1):
         title = r.title_zh if ctx.locale == "zh-CN" and r.title_zh else r.title
         lines.append(ctx.t("recommend.item", n=n, title=title, why=_why(ctx, r.explanation)))
-    return [Reply("\n".join(lines))]
+        taps.append(ButtonSpec(str(n), data=ctx.sign("catv", r.course_id, "rec")))
+    lines.append(ctx.t("recommend.tap_hint"))
+    # One impression row per list, courses in meta: without a course_id the row never
+    # reaches the recommender's training data, and /stats counts the courses shown.
+    await catalog_service.record(
+        ctx.session,
+        ctx.clock,
+        ctx.member.id,
+        "recommend_shown",
+        source="recommend",
+        meta={"courses": [r.course_id for r in recs]},
+    )
+    return [Reply("\n".join(lines), buttons=[taps[i : i + 5] for i in range(0, len(taps), 5)])]
 
 
 @command("peers", help_key="help.peers", usage_key="usage.peers")

@@ -51,6 +51,8 @@ def _ranks(out: str) -> dict[str, int]:
     """Title -> rank in a /recommend reply."""
     ranks = {}
     for line in out.splitlines()[1:]:
+        if not line[:1].isdigit():  # the tap hint and the buttons
+            continue
         n, rest = line.split(". ", 1)
         ranks[rest.split(" — ")[0]] = int(n)
     return ranks

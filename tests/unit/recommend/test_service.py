@@ -46,11 +46,43 @@ async def test_sql_member_gets_sql_first_with_a_reason(console_bot, app, tmp_pat
     lines = out.splitlines()
     assert lines[0] == "Suggested for you:"
     assert lines[1].startswith("1. SQL indexes and query plans — ")
-    titles = [line.split(". ", 1)[1].split(" — ")[0] for line in lines[1:]]
+    titles = [line.split(". ", 1)[1].split(" — ")[0] for line in lines[1:3]]
     assert len(titles) == 2 and not {"Intro to SQL", "SQL joins"} & set(titles)  # finished
     assert "because you finished" in lines[1]
     assert svc.artifact is not None and svc.artifact.version != "memory"
     assert (tmp_path / "models" / "CURRENT").exists()
+
+
+async def test_a_suggestion_is_one_tap_from_its_course_and_the_taps_are_counted(
+    console_bot, app, tmp_path, seeder
+):
+    """Before, /recommend was plain text (the member had to find the course again), and
+    /stats had no /recommend impressions or clicks to count."""
+    await _setup(app, seeder, tmp_path)
+    for user in ("alice", "bob"):
+        await console_bot.send("/help", as_member=user)
+    ids, cs = await seeder.member_ids(), await seeder.course_ids()
+    await seeder.log(ids["alice"], cs["sql-1"], "course_complete")
+    out = await console_bot.send("/recommend 2", as_member="alice")
+    first = out.splitlines()[1].split(". ", 1)[1].split(" — ")[0]
+    assert "Tap a number" in out and "[1] 1  [2] 2" in out
+    card = await console_bot.send("/press 1", as_member="alice")
+    assert card.startswith(f"📘 {first} [") and "➕ Enroll" in card
+    await console_bot.send("/recommend 3", as_member="bob")
+    stats = await console_bot.send("/stats", as_member="mod")
+    assert "Recommendations: 1 click / 5 shown (CTR 20.0%)" in stats
+    # Impressions never reach the recommender's training data as if they were interest.
+    from sqlalchemy import select
+
+    from models.interaction import Interaction
+
+    async with app.services.session_factory() as s:
+        rows = (
+            (await s.execute(select(Interaction).where(Interaction.kind == "recommend_shown")))
+            .scalars()
+            .all()
+        )
+    assert len(rows) == 2 and all(r.course_id is None for r in rows)
 
 
 async def test_a_new_course_reaches_members_without_retraining(console_bot, app, tmp_path, seeder):
