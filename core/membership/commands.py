@@ -28,6 +28,10 @@ async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
         from core.router import Router
 
         return await Router(ctx.services)._command(ctx, "planedit", rest)
+    return await _plans(ctx)
+
+
+async def _plans(ctx: Context) -> list[AnyReply]:
     rows = await plans.list_plans(ctx.session)
     if not rows:
         return [Reply(ctx.t("membership.no_plans"))]
@@ -90,7 +94,7 @@ async def _subscribe(ctx: Context, code: str) -> list[AnyReply]:
 @command("subscribe", help_key="membership.help_subscribe", usage_key="membership.usage_subscribe")
 async def subscribe_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():  # a member who has not picked a plan yet gets the plans to pick from
-        return await plans_cmd(ctx, "")
+        return await _plans(ctx)
     return await _subscribe(ctx, args)
 
 
