@@ -85,10 +85,11 @@ async def _subscribe(ctx: Context, code: str) -> list[AnyReply]:
     if not code.strip():
         raise MembershipError("usage_subscribe")
     plan = await plans.get_plan(ctx.session, code.split()[0])
+    notes = await service.before_buying(ctx.session, ctx.services, ctx.member, plan)
     replies = await checkout.offer(
         ctx.session, ctx.services, ctx.member, ctx.event.actor.platform, plan
     )
-    return service.for_self(ctx.member.id, replies)
+    return service.for_self(ctx.member.id, [*notes, *replies])
 
 
 @command("subscribe", help_key="membership.help_subscribe", usage_key="membership.usage_subscribe")

@@ -163,6 +163,34 @@ async def trial_available(session: AsyncSession, member_id: int) -> bool:
     return await session.get(TrialClaim, member_id) is None
 
 
+async def before_buying(
+    session: AsyncSession, services: Services, member: Member, plan: Plan
+) -> list[AnyReply]:
+    """What a member must know before paying. A plan that already renews by itself is not
+    sold again (a second provider subscription would bill twice); another plan that renews
+    is mentioned, because buying this one does not stop it."""
+    notes: list[AnyReply] = []
+    for sub, other in await subscriptions.for_member(session, member.id):
+        if not (sub.auto_renew and sub.state in (State.ACTIVE, State.TRIALING)):
+            continue
+        title = plans.title(other, member.locale)
+        until = when(sub.current_period_end, member)
+        if other.id == plan.id:
+            raise MembershipError("already_renews", plan=title, when=until)
+        notes.append(
+            Reply(
+                translate(
+                    member.locale,
+                    "membership.other_plan_renews",
+                    plan=title,
+                    when=until,
+                    code=other.code,
+                )
+            )
+        )
+    return notes
+
+
 # Providers that bill again by themselves; /cancel and /resume tell them (Discord bills
 # through its own app, so only the member can stop it there).
 RENEWS_AT_PROVIDER = ("stripe", "telegram_stars")

@@ -331,9 +331,14 @@ async def test_cancel_and_resume_tell_stripe_first_and_portal_changes_are_mirror
         assert res.status == 200, res.body
         return [r.text for r in res.replies if isinstance(r, Reply)]
 
-    async def say(name: str) -> str:
+    async def say(name: str, args: str = "") -> str:
         out = await app.router.dispatch(
-            Command(Actor("discord", "dana", username="dana"), Chat("discord", "dana"), name=name)
+            Command(
+                Actor("discord", "dana", username="dana"),
+                Chat("discord", "dana"),
+                name=name,
+                args=args,
+            )
         )
         return "\n".join(r.text for r in out if isinstance(r, Reply))
 
@@ -374,6 +379,14 @@ async def test_cancel_and_resume_tell_stripe_first_and_portal_changes_are_mirror
     row = await sub_row()
     assert (row.state, row.auto_renew, row.cancelled_at) == ("active", True, None)
     assert "renews" in await say("status")
+    # A plan that renews by itself is not sold twice: a second Stripe subscription would bill
+    # twice. Another plan can be bought, with a word that this one keeps renewing.
+    sessions = len(fake_stripe_api)
+    assert "already renews by itself" in await say("subscribe", "monthly")
+    assert len(fake_stripe_api) == sessions
+    yearly = await say("subscribe", "yearly")
+    assert "“Monthly membership” renews by itself" in yearly and "/cancel monthly" in yearly
+    assert len(fake_stripe_api) == sessions + 1  # the yearly checkout
     assert await post("invoice.paid", "customer.subscription.updated", **portal(False)) == []
     # The member cancels, then resumes, in Stripe's customer portal.
     said = await post("invoice.paid", "customer.subscription.updated", **portal(True))
