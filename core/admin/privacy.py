@@ -24,7 +24,10 @@ What /forget keeps, and why (documented for operators):
 - `payment` rows: the legal bookkeeping minimum (provider, charge id, amount, currency,
   status, dates); `note`, `meta` and a platform user id kept in `ext_ref` are cleared
   (so a Telegram Stars refund is no longer possible after /forget);
-- `subscription` rows (plan, state, dates) so member counts and MRR history still add up;
+- `subscription` rows (plan, state, dates) so member counts and MRR history still add up.
+  Before the erasure the membership ends (`/forget` runs the membership's
+  `end_before_erasure`): the member is removed from the chats while the accounts are still
+  known, and no provider bills a member we no longer know;
 - `audit_log` rows unchanged: the log is append-only (the database refuses UPDATE and
   DELETE, see migration admin_0002), and admin commands write actors/targets as
   `member:<id>` (never names or raw arguments), which after /forget points at an anonymous

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.admin import privacy
+from core.admin import membership_bridge, privacy
 from core.admin.confirm import action, ask
 from core.admin.guard import admin_command, record
 from core.admin.members import who
@@ -83,9 +83,10 @@ async def _do_forget_member(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         raise DomainError("errors.member_unknown", ref=f"#{member_id}")
     if _is_staff(ctx, target) and ctx.role < Role.OWNER:  # re-checked at press time
         raise DomainError("privacy.forget_staff", who=who(target))
+    effects = await _end_membership(ctx, target, f"member:{ctx.member.id}")
     await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
     await record(ctx, "privacy.forget", f"member:{member_id}", after={"by": "moderator"})
-    return [Reply(ctx.t("privacy.forgotten_member", id=member_id))]
+    return [*effects, Reply(ctx.t("privacy.forgotten_member", id=member_id))]
 
 
 @action("forget", role=Role.MEMBER)
@@ -94,6 +95,7 @@ async def _do_forget(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     if member_id != ctx.member.id:  # a member only ever forgets themselves
         return [Reply(ctx.t("errors.button_expired"))]
     locale = ctx.locale
+    effects = await _end_membership(ctx, ctx.member, f"member:{member_id}")
     await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
     await audit(
         ctx.session,
@@ -105,7 +107,18 @@ async def _do_forget(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     )
     from core.i18n import translate
 
-    return [Reply(translate(locale, "privacy.forgotten"))]
+    return [*effects, Reply(translate(locale, "privacy.forgotten"))]
+
+
+async def _end_membership(ctx: Context, member: Member, actor: str) -> list[AnyReply]:
+    """As the preview promises, the membership ends with the data: removed from the chats
+    while the accounts still exist, and no provider bills a member we no longer know."""
+    try:
+        end = membership_bridge.function("end_before_erasure")
+    except DomainError:  # a deployment without the membership feature
+        return []
+    effects: list[AnyReply] = await end(ctx.session, ctx.services, member, actor)
+    return effects
 
 
 async def retention_days(session: AsyncSession) -> int | None:

@@ -471,6 +471,19 @@ async def revoke(
     return out
 
 
+async def end_before_erasure(
+    session: AsyncSession, services: Services, member: Member, actor: str
+) -> list[AnyReply]:
+    """/forget: access ends and no provider bills again, while the member's accounts still
+    exist to be removed from the chats (the erasure deletes them next)."""
+    try:
+        return await revoke(session, services, member, actor, reason="erasure")
+    except MembershipError as exc:
+        if exc.key != "membership.no_subscription":
+            raise
+        return []
+
+
 async def remove_if_due(
     session: AsyncSession,
     services: Services,

@@ -11,13 +11,13 @@ import models
 from core.admin import analytics
 from core.admin.privacy import member_fk_columns
 from core.admin.privacy_commands import purge_old_interactions
-from core.replies import Document
+from core.replies import Document, Kick, Reply
 from models.admin import CommunityEvent, EventRsvp
 from models.audit import AuditLog
 from models.digest import Digest, Outbox
 from models.interaction import Interaction
 from models.member import Account, Member
-from models.membership import Payment, Plan, Subscription
+from models.membership import AccessGrant, Payment, Plan, Subscription
 from models.qa import Question
 
 SECRET_IDS = ("alice", "555777111", "wonderland")
@@ -62,6 +62,15 @@ async def _seed_alice(db, clock) -> int:
         )
         s.add(sub)
         await s.flush()
+        s.add(
+            AccessGrant(
+                subscription_id=sub.id,
+                member_id=alice.id,
+                platform="telegram",
+                target="-1001",
+                granted_at=now,
+            )
+        )
         s.add(
             Payment(
                 provider="telegram_stars",
@@ -168,10 +177,18 @@ async def test_forget_leaves_no_personal_data_and_totals_add_up(bot, db, clock):
     assert await _find_secrets(db)  # the search does find alice before
     before = await _totals(db, clock)
     out = await bot.say("alice", "/forget")
-    assert "deletes your profile" in out[0].text
-    assert "deleted" in await bot.confirm("alice")
+    assert "deletes your profile" in out[0].text and "lose access" in out[0].text
+    done = await bot.press("alice", bot.button("alice", 0))
+    assert any(isinstance(r, Reply) and "deleted" in r.text for r in done)
+    # As the preview says, access ends: removed from the chat while her account is still
+    # known (before, she stayed in it, and her plan counted as active forever after).
+    kicks = [(k.platform, k.target, k.platform_user_id) for k in done if isinstance(k, Kick)]
+    assert kicks == [("telegram", "-1001", "555777111")]
     assert await _find_secrets(db) == []
-    assert await _totals(db, clock) == before
+    after = await _totals(db, clock)
+    assert after[:4] == before[:4]  # money, members and RSVPs still add up
+    assert (before[4], after[4]) == ({"active": 1, "none": 4}, {"removed": 1, "none": 4})
+    assert (before[5], after[5]) == ({"XTR": 250}, {})  # her plan no longer counts as MRR
     async with db.session() as s:
         m = await s.get_one(Member, alice_id)
         assert m.forgotten_at is not None and m.display_name == ""
@@ -208,7 +225,8 @@ async def test_moderator_forgets_a_member_on_request_after_confirming(bot, db, c
     assert await _find_secrets(db)
     assert "deleted" in await bot.confirm("mod")
     assert await _find_secrets(db) == []
-    assert await _totals(db, clock) == before
+    after = await _totals(db, clock)
+    assert after[:4] == before[:4] and after[4] == {"removed": 1, "none": 4}
     async with db.session() as s:
         audit = (
             await s.execute(select(AuditLog).where(AuditLog.action == "privacy.forget"))
