@@ -103,11 +103,13 @@ async def tg(app: Any, wire: Any) -> AsyncIterator[Any]:
 
 
 class FakeStripe:
-    """A local api.stripe.com: Checkout Sessions and Refunds, recorded."""
+    """A local api.stripe.com: Checkout Sessions, Refunds and subscription renewal changes,
+    recorded."""
 
     def __init__(self) -> None:
         self.sessions: list[dict[str, list[str]]] = []
         self.refunds: list[dict[str, list[str]]] = []
+        self.renewals: list[tuple[str, dict[str, list[str]]]] = []
 
     async def create(self, request: web.Request) -> web.Response:
         self.sessions.append(parse_qs(await request.text()))
@@ -126,6 +128,17 @@ class FakeStripe:
             {"id": f"re_{len(self.refunds)}", "object": "refund", "status": "succeeded"}
         )
 
+    async def update_subscription(self, request: web.Request) -> web.Response:
+        form = parse_qs(await request.text())
+        self.renewals.append((request.match_info["sid"], form))
+        return web.json_response(
+            {
+                "id": request.match_info["sid"],
+                "object": "subscription",
+                "cancel_at_period_end": form.get("cancel_at_period_end") == ["true"],
+            }
+        )
+
 
 @pytest.fixture
 async def stripe_api(app: Any) -> AsyncIterator[FakeStripe]:
@@ -135,6 +148,7 @@ async def stripe_api(app: Any) -> AsyncIterator[FakeStripe]:
     wapp = web.Application()
     wapp.router.add_post("/v1/checkout/sessions", fake.create)
     wapp.router.add_post("/v1/refunds", fake.refund)
+    wapp.router.add_post("/v1/subscriptions/{sid}", fake.update_subscription)
     server = TestServer(wapp, host="127.0.0.1")
     await server.start_server()
     app.services.extras[stripe_provider.CLIENT_KEY] = stripe_provider.make_client(

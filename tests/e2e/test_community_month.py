@@ -308,6 +308,10 @@ async def test_a_community_month_agrees_everywhere(app, db, clock, tg, wire, str
                 banned = next(p for p in by_door["stripe"] if p.renews)
                 text = await month.moderate(f"/ban @{banned.key} chargeback fraud")
                 assert "ban" in text.lower(), text
+                # and Stripe stops billing the banned member (their plan renews there)
+                assert [form["cancel_at_period_end"] for _, form in month.stripe_api.renewals] == [
+                    ["true"]
+                ]
                 banned.banned = True
             # the next morning, after the digest hour: every periodic job runs once
             clock.set(clock.now().replace(hour=9, minute=30) + timedelta(days=1))
