@@ -41,9 +41,19 @@ def configured(services: Services) -> bool:
     )
 
 
-def make_client(api_key: str, base_url: str | None = None) -> stripe_lib.StripeClient:
+# Stripe answers in a second or two; the library waits 80 s by default, which would keep a
+# member waiting (and a database transaction open) on /cancel or a refund during an outage.
+TIMEOUT_S = 15.0
+
+
+def make_client(
+    api_key: str, base_url: str | None = None, timeout: float = TIMEOUT_S
+) -> stripe_lib.StripeClient:
     """A real StripeClient; `base_url` points it at another API host (a local fake in tests)."""
-    kw: dict[str, Any] = {"http_client": stripe_lib.HTTPXClient(), "max_network_retries": 0}
+    kw: dict[str, Any] = {
+        "http_client": stripe_lib.HTTPXClient(timeout=timeout),
+        "max_network_retries": 0,
+    }
     if base_url:
         kw["base_addresses"] = {"api": base_url}
     return stripe_lib.StripeClient(api_key, **kw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -497,6 +498,38 @@ async def test_access_taken_away_stops_the_stripe_renewal_or_tells_the_moderator
     stops = [f for f in fake_stripe_api if f.get("subscription") == ["sub_fay"]]
     assert stops == [{"subscription": ["sub_fay"], "cancel_at_period_end": ["true"]}]
     assert not await renews(fay)
+
+
+async def test_a_stripe_that_hangs_is_given_up_on_quickly_and_changes_nothing(app, db):
+    """The library's default is to wait 80 s; the member hears back after our timeout."""
+    hang = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await hang.wait()
+        return web.json_response({})
+
+    wapp = web.Application()
+    wapp.router.add_post("/v1/checkout/sessions", slow)
+    server = TestServer(wapp, host="127.0.0.1")
+    await server.start_server()
+    try:
+        app.services.extras[stripe_provider.CLIENT_KEY] = stripe_provider.make_client(
+            "sk_test_123", base_url=str(server.make_url("")).rstrip("/"), timeout=0.5
+        )
+        started = time.monotonic()
+        out = await app.router.dispatch(
+            Command(
+                Actor("discord", "dana"), Chat("discord", "dana"), name="subscribe", args="monthly"
+            )
+        )
+        assert time.monotonic() - started < 10
+        assert "Payments are not available right now" in out[0].text
+        async with db.session() as s:
+            assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 0
+    finally:
+        hang.set()
+        await server.close()
+    assert stripe_provider.TIMEOUT_S <= 20  # the production client does not wait 80 s either
 
 
 async def _make_recurring(db, provider: str, code: str = "monthly") -> None:
