@@ -1261,20 +1261,20 @@ async def kb_add(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply(ctx.t("qa.kb_added", id=entry.id, title=title))]
 
 
-async def _entry(ctx: Context, ref: str) -> KBEntry:
+async def _entry(ctx: Context, ref: str, sub: str) -> KBEntry:
     entry_id = parse_id(ref)
     if entry_id is None:
-        raise BadArguments("qa.kb_id_usage")
+        raise BadArguments("qa.kb_id_usage", sub=sub)
     entry = await ctx.session.get(KBEntry, entry_id)
     if entry is None or not entry.active:
         raise NotFound("qa.kb_not_found", id=ref)
     return entry
 
 
-async def _editable(ctx: Context, ref: str) -> KBEntry:
+async def _editable(ctx: Context, ref: str, sub: str) -> KBEntry:
     """An entry a moderator may change here: course material is rebuilt from the catalogue
     on its next change, so an edit or removal here would quietly come undone."""
-    entry = await _entry(ctx, ref)
+    entry = await _entry(ctx, ref, sub)
     course_id = course_id_of(entry.source, entry.source_ref)
     if course_id is not None:
         course = await ctx.session.get(Course, course_id)
@@ -1285,7 +1285,7 @@ async def _editable(ctx: Context, ref: str) -> KBEntry:
 
 async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
     ref, _, rest = args.strip().partition(" ")
-    entry = await _editable(ctx, ref)
+    entry = await _editable(ctx, ref, "edit")
     title, answer = _split_title(rest)
     entry.title, entry.answer = title, answer
     entry.lang = detect_language(f"{title} {answer}")
@@ -1324,7 +1324,7 @@ async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
 
 async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
     """``/kb show ID``: one entry as members get it, with where it came from."""
-    entry = await _entry(ctx, args.strip())
+    entry = await _entry(ctx, args.strip(), "show")
     text = ctx.t(
         "qa.kb_show",
         id=entry.id,
@@ -1338,7 +1338,7 @@ async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
 
 
 async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:
-    entry = await _editable(ctx, args.strip())
+    entry = await _editable(ctx, args.strip(), "remove")
     entry.active = False
     entry.updated_at = ctx.clock.now()
     await ctx.session.flush()

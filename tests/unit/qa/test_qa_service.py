@@ -390,6 +390,9 @@ async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
     assert "1 added" in _texts(out) and "line 2" in _texts(out)
     out = await send(qa_app, "mod", "/kb check 5")
     assert "zorblax" in _texts(out)
+    # a missing number is explained with the subcommand the moderator typed
+    assert "e.g. /kb show 12" in _texts(await send(qa_app, "mod", "/kb show abc"))
+    assert "e.g. /kb edit 12" in _texts(await send(qa_app, "mod", "/kb edit x A | B"))
 
 
 async def test_stats_count_a_question_answered_this_very_moment(qa_app):
