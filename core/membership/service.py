@@ -194,6 +194,11 @@ async def before_buying(
 # Providers that bill again by themselves; /cancel and /resume tell them (Discord bills
 # through its own app, so only the member can stop it there).
 RENEWS_AT_PROVIDER = ("stripe", "telegram_stars")
+# Subscriptions only the member can stop, and where /cancel tells them to.
+CANCELLED_BY_MEMBER_ONLY = {
+    "discord": "membership.cancel_in_discord",
+    "telegram_channel": "membership.cancel_in_telegram_channel",
+}
 
 
 async def cancel(
@@ -212,8 +217,8 @@ async def cancel(
     out: list[AnyReply] = []
     for sub, plan in rows:
         title = plans.title(plan, member.locale)
-        if sub.auto_renew and sub.source == "discord":
-            out.append(dm(member, "membership.cancel_in_discord", plan=title))
+        if sub.auto_renew and sub.source in CANCELLED_BY_MEMBER_ONLY:
+            out.append(dm(member, CANCELLED_BY_MEMBER_ONLY[sub.source], plan=title))
             continue
         out += await _set_renewal(session, services, sub, renew=False)
         out += await subscriptions.transition(

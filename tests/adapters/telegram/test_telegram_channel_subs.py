@@ -158,6 +158,11 @@ async def test_join_through_a_subscription_link_activates_until_telegrams_date(t
     # Telegram repeats itself (same period end, new update id): applied once.
     await tg.process(member_update(BOB, left(BOB), inside(BOB, until), sub_link()))
     assert len(await _payments(db)) == 1
+    # Only Bob can stop it, in Telegram: /cancel says where and changes nothing here.
+    wire.clear()
+    await tg.process(message(BOB, "/cancel"))
+    assert "open the channel's info" in wire.of("sendMessage")[0]["text"]
+    assert await _subs(db) == [("active", datetime.fromtimestamp(until, UTC))]
 
 
 async def test_renewal_moves_the_period_end_and_a_free_rider_is_removed(tg, wire, db):
