@@ -377,7 +377,9 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
         elif sub.state == State.PAST_DUE:
             key, at = "status_grace", sub.grace_until
         elif sub.state == State.CANCELLED:
-            key, at = "status_ends", sub.current_period_end
+            # resumable while it runs; a cancelled trial just ends (see resume)
+            key = "status_ends" if sub.source == "trial" else "status_cancelled"
+            at = sub.current_period_end
         else:
             key = "status_over"
         params = {"plan": title, "state": state}

@@ -173,6 +173,7 @@ async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app,
     assert "Send /resume" in await say("cancel")
     assert "There is no plan called 'gold'" in await say("resume", "gold")
     assert await state() == ("cancelled", False)
+    assert "cancelled, ends on 2026-04-01 09:00 UTC (/resume keeps it going)" in await say("status")
     assert "“Monthly membership” is active again, until 2026-04-01" in await say("resume")
     assert await state() == ("active", False)  # a granted period still does not renew
     assert "no cancelled plan to resume" in await say("resume")
