@@ -201,6 +201,11 @@ CANCELLED_BY_MEMBER_ONLY = {
 }
 
 
+def resumable_renewal(sub: Subscription) -> bool:
+    """A provider subscription whose renewal /resume can switch back on."""
+    return sub.source in RENEWS_AT_PROVIDER and bool(sub.external_ref)
+
+
 async def cancel(
     session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
 ) -> list[AnyReply]:
@@ -269,7 +274,7 @@ async def resume(
                 )
             )
             continue
-        renews = sub.source in RENEWS_AT_PROVIDER and bool(sub.external_ref)
+        renews = resumable_renewal(sub)
         if renews:
             out += await _set_renewal(session, services, sub, renew=True)
         out += await subscriptions.transition(

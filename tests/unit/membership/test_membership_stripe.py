@@ -399,6 +399,13 @@ async def test_cancel_and_resume_tell_stripe_first_and_portal_changes_are_mirror
     # Once the paid period is over there is nothing left to resume.
     assert "will not renew" in await say("cancel")
     calls = len(fake_stripe_api)
+    # The reminder before the end says one word keeps it going, not "buy it again".
+    from core.jobs import run_all
+
+    end = (await sub_row()).current_period_end
+    clock.advance(end - timedelta(days=2) - clock.now())
+    told = [r.text for r in await run_all(app.services) if isinstance(r, Reply)]
+    assert [t for t in told if "because you cancelled it" in t and "/resume" in t], told
     clock.advance(timedelta(days=40))
     assert "no cancelled plan to resume" in await say("resume")
     assert len(fake_stripe_api) == calls
