@@ -17,7 +17,7 @@ from bot.discord.views import SignedButton
 from core.context import Role
 from core.events import MAX_UPLOAD_BYTES, Command, Event, Upload
 from core.i18n import translate as t
-from core.qa import service as qa_service
+from core.qa import curation as qa_curation
 from core.replies import AnyReply
 from core.router import COMMANDS
 
@@ -234,7 +234,7 @@ class SyllabotDiscord(discord.AutoShardedClient):
         await self._report(problems, guild)
         if not problems:  # questions whose thread could not open before may get one now
             await self.executor.run(
-                await qa_service.threads_waiting(self.app.services, translate.PLATFORM)
+                await qa_curation.threads_waiting(self.app.services, translate.PLATFORM)
             )
         return problems
 

@@ -50,7 +50,7 @@ from core.events import (
     Upload,
 )
 from core.i18n import translate
-from core.qa import service as qa_service
+from core.qa import curation as qa_curation
 from core.replies import AnswerPreCheckout, AnyReply, Reply
 from core.router import CommandSpec
 
@@ -142,7 +142,7 @@ class TelegramAdapter:
             forum = forum_chat_id(self.app)
             if event.chat.chat_id == forum and "can_manage_topics" in event.rights:
                 await self.executor.run(
-                    await qa_service.threads_waiting(self.app.services, PLATFORM)
+                    await qa_curation.threads_waiting(self.app.services, PLATFORM)
                 )
         event = await self._with_admin_flag(event)
         if isinstance(event, Command) and update.message and update.message.document:
@@ -294,7 +294,7 @@ class TelegramAdapter:
             i for i in s.moderator_ids if i.startswith(f"{PLATFORM}:")
         ]
         if not problems:  # questions whose topic could not open before may get one now
-            await self.executor.run(await qa_service.threads_waiting(self.app.services, PLATFORM))
+            await self.executor.run(await qa_curation.threads_waiting(self.app.services, PLATFORM))
         for key in problems:
             text = translate(s.locale, key, chat=forum)
             log.error("%s", text)

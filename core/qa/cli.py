@@ -185,7 +185,7 @@ def import_(
     StackExchange folder brings each answered question with its accepted (else best-scored)
     answer, credited to its author with a link, as CC BY-SA asks."""
     from core.clock import SystemClock
-    from core.qa import service
+    from core.qa import curation
     from models.db import make_engine, session_factory
 
     if fmt is not None and fmt not in KB_FORMATS:
@@ -202,7 +202,7 @@ def import_(
         engine = make_engine(s.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                return await service.import_entries(session, SystemClock(), items)
+                return await curation.import_entries(session, SystemClock(), items)
         finally:
             await engine.dispose()
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import MessageEdited, ThreadFailed, ThreadOpened
-from core.qa import catalog_sync, service, startup
+from core.qa import catalog_sync, curation, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
@@ -30,14 +30,14 @@ async def questions(ctx: Context, args: str) -> list[AnyReply]:
 
 
 KB_ACTIONS = {
-    "add": service.kb_add,
-    "edit": service.kb_edit,
-    "remove": service.kb_remove,
-    "import": service.kb_import,
-    "check": service.kb_check,
-    "find": service.kb_find,
-    "show": service.kb_show,
-    "retry": service.kb_retry,
+    "add": curation.kb_add,
+    "edit": curation.kb_edit,
+    "remove": curation.kb_remove,
+    "import": curation.kb_import,
+    "check": curation.kb_check,
+    "find": curation.kb_find,
+    "show": curation.kb_show,
+    "retry": curation.kb_retry,
 }
 
 

@@ -1,4 +1,5 @@
-"""Q&A use cases: ask, escalate to a thread, route experts, solve, curate the KB.
+"""Q&A use cases: ask, escalate to a thread, route experts, solve (moderators' KB
+commands are in :mod:`core.qa.curation`).
 
 The knowledge index lives in process memory (one :class:`QAState` per process, from
 ``Services``) and is kept in step with ``kb_entry`` rows: a change made here is applied
@@ -25,13 +26,12 @@ from core.catalog.access import can_access, plan_titles
 from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
-from core.events import MAX_UPLOAD_BYTES, THREAD_FAILURES, Chat, Command
+from core.events import THREAD_FAILURES, Chat
 from core.i18n import normalize_locale, translate
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
-from core.qa.check import CheckRow, run_check
 from core.qa.index import (
     DEFAULT_THRESHOLD,
     KBItem,
@@ -40,15 +40,6 @@ from core.qa.index import (
     can_answer,
     offers_course,
     topic_tags,
-)
-from core.qa.kbfile import (
-    CheckQuery,
-    LineError,
-    decode_text,
-    format_of,
-    guess_format,
-    looks_binary,
-    parse_kb_text,
 )
 from core.qa.threshold import tune_threshold
 from core.qa.tokenize import Language, detect_language, word_count
@@ -315,7 +306,7 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
     ctx.session.add(asked)
 
     threshold = await current_threshold(ctx.session)
-    results = await _related(ctx, state, text, lang)
+    results = await related(ctx, state, text, lang)
     if results and can_answer(results[0], threshold):
         return replies + await _answer(ctx, question, results[0])
     unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
@@ -389,7 +380,7 @@ async def _example_question(ctx: Context, raw: str) -> str:
     )
     state = state_for(ctx.services)
     await state.sync(ctx.session)
-    near = [r.item for r in await _related(ctx, state, word, lang)] if word else []
+    near = [r.item for r in await related(ctx, state, word, lang)] if word else []
     shortest = sorted(state.index.items(), key=lambda i: (len(i.title), i.id))
     for item in (*near, *shortest):
         title = item.title.strip()
@@ -426,7 +417,7 @@ async def _link_or_escalate(
     return _link(ctx, question, thread, other), False
 
 
-async def _related(ctx: Context, state: QAState, text: str, lang: Language) -> list[SearchResult]:
+async def related(ctx: Context, state: QAState, text: str, lang: Language) -> list[SearchResult]:
     """The active entries closest to a question: the answer candidates, and what routing
     and topic tags are drawn from when it goes to the community."""
     results = await asyncio.to_thread(state.index.search, text, SIMILAR_FOR_ROUTING, lang=lang)
@@ -568,10 +559,10 @@ async def escalate(
     """Not confident: say so and open a thread, tagged by topic, with experts invited."""
     question.status = "open"
     question.tags = topic_tags(results, question.text)
-    return [Reply(ctx.t("qa.not_sure")), await _new_thread(ctx, question, results)]
+    return [Reply(ctx.t("qa.not_sure")), await new_thread(ctx, question, results)]
 
 
-async def _new_thread(
+async def new_thread(
     ctx: Context, question: Question, results: Sequence[SearchResult]
 ) -> OpenThread:
     """A thread row for the question on this platform, with its experts invited, and the
@@ -1221,337 +1212,11 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
         # the thread's topic, as for a question the knowledge base could not answer.
         state = state_for(ctx.services)
         await state.sync(ctx.session)
-        results = await _related(ctx, state, question.text, detect_language(question.text))
+        results = await related(ctx, state, question.text, detect_language(question.text))
         threshold = await current_threshold(ctx.session)
         escalated, _ = await _link_or_escalate(ctx, state, question, results, threshold)
         return [Reply(ctx.t("qa.sorry_escalating")), *escalated]
     return [Reply(ctx.t("qa.thanks_feedback"))]
-
-
-# --------------------------------------------------------------------------- KB curation
-
-
-def _split_title(text: str) -> tuple[str, str]:
-    title, sep, answer = text.partition("|")
-    if not sep:
-        raise BadArguments("qa.kb_add_usage")
-    title, answer = title.strip(), answer.strip()
-    if not title or not answer:
-        raise BadArguments("qa.kb_add_usage")
-    return title[:300], answer[:20_000]
-
-
-async def kb_add(ctx: Context, args: str) -> list[AnyReply]:
-    title, answer = _split_title(args)
-    now = ctx.clock.now()
-    entry = KBEntry(
-        source="faq",
-        source_ref="",
-        title=title,
-        answer=answer,
-        lang=detect_language(f"{title} {answer}"),
-        tags=[],
-        active=True,
-        created_at=now,
-        updated_at=now,
-    )
-    ctx.session.add(entry)
-    await ctx.session.flush()
-    state_for(ctx.services).apply(entry)
-    return [Reply(ctx.t("qa.kb_added", id=entry.id, title=title))]
-
-
-async def _entry(ctx: Context, ref: str, sub: str) -> KBEntry:
-    entry_id = parse_id(ref)
-    if entry_id is None:
-        raise BadArguments("qa.kb_id_usage", sub=sub)
-    entry = await ctx.session.get(KBEntry, entry_id)
-    if entry is None or not entry.active:
-        raise NotFound("qa.kb_not_found", id=ref)
-    return entry
-
-
-async def _editable(ctx: Context, ref: str, sub: str) -> KBEntry:
-    """An entry a moderator may change here: course material is rebuilt from the catalogue
-    on its next change, so an edit or removal here would quietly come undone."""
-    entry = await _entry(ctx, ref, sub)
-    course_id = course_id_of(entry.source, entry.source_ref)
-    if course_id is not None:
-        course = await ctx.session.get(Course, course_id)
-        slug = course.slug if course is not None else str(course_id)
-        raise DomainError("qa.kb_from_catalog", id=entry.id, slug=slug)
-    return entry
-
-
-async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
-    ref, _, rest = args.strip().partition(" ")
-    entry = await _editable(ctx, ref, "edit")
-    title, answer = _split_title(rest)
-    entry.title, entry.answer = title, answer
-    entry.lang = detect_language(f"{title} {answer}")
-    entry.updated_at = ctx.clock.now()
-    await ctx.session.flush()
-    state_for(ctx.services).apply(entry)
-    return [Reply(ctx.t("qa.kb_edited", id=entry.id, title=title))]
-
-
-KB_FIND_SHOWN = 8
-
-
-async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
-    """``/kb find WORDS``: the entries a question with these words would reach, with the
-    numbers ``/kb edit``, ``show`` and ``remove`` take."""
-    text = " ".join(args.split())[:MAX_QUESTION_CHARS]
-    if not text:
-        raise BadArguments("qa.kb_find_usage")
-    state = state_for(ctx.services)
-    await state.sync(ctx.session)
-    results = (await _related(ctx, state, text, detect_language(text)))[:KB_FIND_SHOWN]
-    if not results:
-        return [Reply(ctx.t("qa.kb_find_none", query=excerpt(text, 80)))]
-    threshold = await current_threshold(ctx.session)
-    lines = [
-        ctx.t(
-            "qa.kb_find_head_course" if offers_course(results[0], threshold) else "qa.kb_find_head",
-            query=excerpt(text, 80),
-            confidence=round(results[0].confidence * 100),
-            threshold=round(threshold * 100),
-        )
-    ]
-    lines += [f"#{r.id} [{r.item.source}] {excerpt(r.item.title, 90)}" for r in results]
-    return [Reply("\n".join(lines))]
-
-
-async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
-    """``/kb show ID``: one entry as members get it, with where it came from."""
-    entry = await _entry(ctx, args.strip(), "show")
-    text = ctx.t(
-        "qa.kb_show",
-        id=entry.id,
-        source=entry.source,
-        title=entry.title,
-        answer=excerpt(entry.answer or entry.body, ANSWER_EXCERPT),
-        tags=", ".join(entry.tags or []) or "-",
-        url=entry.url or "-",
-    )
-    return [Reply(text)]
-
-
-async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:
-    entry = await _editable(ctx, args.strip(), "remove")
-    entry.active = False
-    entry.updated_at = ctx.clock.now()
-    await ctx.session.flush()
-    state_for(ctx.services).apply(entry)
-    return [Reply(ctx.t("qa.kb_removed", id=entry.id))]
-
-
-async def import_entries(
-    session: AsyncSession, clock: Any, items: Sequence[KBItem], state: QAState | None = None
-) -> tuple[int, int]:
-    """Upsert items by (source "import", source_ref = item id). Returns (added, updated)."""
-    now = clock.now()
-    refs = [it.id[:128] for it in items]
-    existing = {
-        e.source_ref: e
-        for e in (
-            await session.execute(
-                select(KBEntry).where(KBEntry.source == "import", KBEntry.source_ref.in_(refs))
-            )
-        ).scalars()
-    }
-    added = updated = 0
-    touched: list[KBEntry] = []
-    for it in items:
-        row = existing.get(it.id[:128])
-        if row is None:
-            row = KBEntry(source="import", source_ref=it.id[:128], created_at=now)
-            session.add(row)
-            added += 1
-        else:
-            updated += 1
-        row.title = it.title[:300]
-        row.body = it.body
-        row.answer = it.answer
-        row.lang = it.language()
-        row.url = it.url[:500]
-        row.tags = list(it.tags)
-        row.active = True
-        row.updated_at = now
-        touched.append(row)
-    await session.flush()
-    if state is not None:
-        for row in touched:
-            state.apply(row)
-    return added, updated
-
-
-async def kb_import(ctx: Context, args: str) -> list[AnyReply]:
-    """``/kb import`` followed by pasted JSONL, CSV (with header) or Markdown, or sent with
-    such a file attached (the file wins over any text after the command)."""
-    event = ctx.event
-    upload = event.upload if isinstance(event, Command) else None
-    too_large = event.too_large if isinstance(event, Command) else ""
-    if upload is not None and len(upload.data) > MAX_UPLOAD_BYTES:
-        too_large = upload.name
-    if too_large:
-        raise DomainError(
-            "qa.kb_file_too_large", name=too_large, limit=MAX_UPLOAD_BYTES // 1_000_000
-        )
-    if upload is not None:
-        if looks_binary(upload.data):
-            raise DomainError("qa.kb_file_not_text", name=upload.name)
-        text = decode_text(upload.data)
-        kind = format_of(upload.name, text)
-    else:
-        text = args.strip()
-        kind = guess_format(text)
-    if not text.strip():
-        raise BadArguments("qa.kb_import_usage")
-    items, errors = parse_kb_text(text, kind)
-    replies: list[AnyReply] = []
-    if items:
-        added, updated = await import_entries(
-            ctx.session, ctx.clock, items, state_for(ctx.services)
-        )
-        replies.append(
-            Reply(ctx.t("qa.kb_imported", added=added, updated=updated, skipped=len(errors)))
-        )
-    else:
-        replies.append(Reply(ctx.t("qa.kb_import_nothing")))
-    if errors:
-        replies.append(Reply("\n".join(_error_line(ctx, e) for e in errors[:20])))
-    return replies
-
-
-def _error_line(ctx: Context, e: LineError) -> str:
-    return ctx.t("qa.kb_line_error", line=e.line, message=e.message)
-
-
-async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
-    """Re-run the last N escalated questions through today's KB."""
-    n = parse_id(args) or 10
-    n = max(1, min(n, 50))
-    rows = (
-        (
-            await ctx.session.execute(
-                select(Question)
-                .where(Question.status.in_(("open", "stale")))
-                .order_by(Question.created_at.desc(), Question.id.desc())
-                .limit(n)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not rows:
-        return [Reply(ctx.t("qa.kb_check_empty"))]
-    state = state_for(ctx.services)
-    await state.sync(ctx.session)
-    state.index.threshold = await current_threshold(ctx.session)
-    queries = [CheckQuery(q.id, q.text) for q in rows]
-    results: list[CheckRow] = await asyncio.to_thread(run_check, state.index, queries, top=5)
-    lines = [ctx.t("qa.kb_check_header", n=len(results))]
-    for r in results:
-        key = "qa.kb_check_answered" if r.answered else "qa.kb_check_escalated"
-        if r.course_offered:
-            key = "qa.kb_check_course"
-        lines.append(
-            ctx.t(
-                key,
-                id=r.line,
-                question=excerpt(r.query, 80),
-                top=excerpt(r.top_title, 60) or "—",
-                confidence=round(r.confidence * 100),
-            )
-        )
-    return [Reply("\n".join(lines))]
-
-
-RETRY_AT_ONCE = 20
-"""How many failed threads one ``/kb retry`` opens again (the newest first)."""
-
-
-async def _failed_questions(session: AsyncSession) -> list[tuple[Thread, Question]]:
-    """Unsolved questions whose newest thread could not open, newest first."""
-    newest = (
-        select(func.max(Thread.id))
-        .where(Thread.question_id == Question.id)
-        .correlate(Question)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(Thread, Question)
-        .join(Question, Question.id == Thread.question_id)
-        .where(Thread.status == "failed", Question.status == "open", Thread.id == newest)
-        .order_by(Thread.id.desc())
-    )
-    return [(thread, question) for thread, question in rows.all()]
-
-
-async def threads_waiting(services: Services, platform: str) -> list[AnyReply]:
-    """Called by an adapter that has just found it can open threads (its start-up check
-    passed, or it was given the rights): the moderators hear which questions still wait
-    for a thread on that platform, and that ``/kb retry`` opens them. Nothing when none do."""
-    async with services.session_factory() as s:
-        waiting = [q.id for t, q in await _failed_questions(s) if t.platform == platform]
-        if not waiting:
-            return []
-        staff = await moderators(s, services)
-    ids = ", ".join(f"#{qid}" for qid in waiting[:RETRY_AT_ONCE])
-    return [
-        Reply(
-            translate(
-                m.locale,
-                "qa.retry_waiting",
-                n=len(waiting),
-                ids=ids,
-                platform=platform.capitalize(),
-            ),
-            member_id=m.id,
-        )
-        for m in staff
-    ]
-
-
-async def kb_retry(ctx: Context, args: str) -> list[AnyReply]:
-    """``/kb retry [QUESTION_ID]``: open the threads that could not open
-    (:func:`thread_failed`), once what stopped them is fixed. Experts are chosen afresh: the
-    ones invited into the thread that never opened never saw the question, and who may be
-    pinged now has changed. Each asker hears when their thread opens."""
-    platform = ctx.event.chat.platform
-    rest = args.strip()
-    if rest:
-        qid = parse_id(rest)
-        if qid is None:
-            raise BadArguments("qa.kb_usage")
-        thread = await latest_thread(ctx.session, qid)
-        question = await ctx.session.get(Question, qid)
-        if thread is None or question is None:
-            raise NotFound("qa.thread_not_found", id=qid)
-        if thread.status != "failed" or question.status != "open":
-            return [Reply(ctx.t("qa.retry_not_failed", id=qid))]
-        pairs = [(thread, question)]
-    else:
-        pairs = await _failed_questions(ctx.session)
-        if not pairs:
-            return [Reply(ctx.t("qa.retry_none"))]
-    here = [q for t, q in pairs if t.platform == platform][:RETRY_AT_ONCE]
-    elsewhere = [(t.platform, q.id) for t, q in pairs if t.platform != platform]
-    out: list[AnyReply] = []
-    if here:
-        state = state_for(ctx.services)
-        await state.sync(ctx.session)
-        ids = ", ".join(f"#{q.id}" for q in here)
-        out.append(Reply(ctx.t("qa.retry_opening", n=len(here), ids=ids)))
-        for question in here:
-            lang: Language = "zh" if question.lang == "zh" else "en"
-            results = await _related(ctx, state, question.text, lang)
-            out.append(await _new_thread(ctx, question, results))
-    for other in sorted({p for p, _ in elsewhere}):
-        ids = ", ".join(f"#{qid}" for p, qid in elsewhere if p == other)
-        out.append(Reply(ctx.t("qa.retry_elsewhere", ids=ids, platform=other.capitalize())))
-    return out
 
 
 MY_QUESTIONS = 10

@@ -58,10 +58,10 @@ def kb_index(qa_encoders: dict[str, Any], kb_items: list[Any]) -> Any:
 @pytest.fixture
 async def qa_app(app: Any, qa_encoders: dict[str, Any], kb_items: list[Any]) -> Any:
     """The app with the production encoders and the fixture KB imported."""
-    from core.qa import service
+    from core.qa import curation, service
 
     state = service.QAState(qa_encoders)
     app.services.extras[service.STATE_KEY] = state
     async with app.services.session_factory() as s, s.begin():
-        await service.import_entries(s, app.services.clock, kb_items, state)
+        await curation.import_entries(s, app.services.clock, kb_items, state)
     return app

@@ -13,7 +13,7 @@ from qa_se_records import answer, question
 from typer.testing import CliRunner
 
 from core.events import Actor, Chat, Command
-from core.qa import service
+from core.qa import curation, service
 from core.qa.cli import app as qa_cli
 from core.qa.se_import import is_dump, read_dump
 from core.replies import Reply
@@ -96,7 +96,7 @@ def test_the_cli_takes_the_folder_and_refuses_one_that_is_not_a_dump(dump, tmp_p
 async def test_an_imported_answer_reaches_the_next_member_with_its_credit(qa_app, dump):
     state = service.state_for(qa_app.services)
     async with qa_app.services.session_factory() as s, s.begin():
-        added, _ = await service.import_entries(
+        added, _ = await curation.import_entries(
             s, qa_app.services.clock, read_dump(dump).items, state
         )
     assert added == 2
