@@ -8,6 +8,9 @@ from typing import Any
 class DomainError(Exception):
     """A refusal the user should read. `key` indexes the i18n catalog."""
 
+    # (label key, https URL): a way out the refusal points at, sent as a link button
+    button: tuple[str, str] | None = None
+
     def __init__(self, key: str, /, **params: Any) -> None:
         super().__init__(key)
         self.key = key

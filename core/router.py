@@ -32,7 +32,7 @@ from core.errors import DomainError, Unavailable
 from core.events import Button, Command, Event, Message
 from core.members import resolve
 from core.quiet_hours import hush
-from core.replies import AnyReply, Reply
+from core.replies import AnyReply, ButtonSpec, Reply
 from models.db import conflict_insert
 from models.inbound import InboundUpdate
 
@@ -361,7 +361,11 @@ class Router:
                 log.info(
                     "refused %s for %s: %s", type(event).__name__, event.actor.user_id, err.key
                 )
-                return [Reply(await self._translate_for(event, err.key, err.params))]
+                text = await self._translate_for(event, err.key, err.params)
+                if err.button is None:
+                    return [Reply(text)]
+                label = await self._translate_for(event, err.button[0], {})
+                return [Reply(text, buttons=[[ButtonSpec(label, url=err.button[1])]])]
             except Exception as exc:
                 metrics.inc("syllabot_handler_errors_total", type=type(event).__name__)
                 if retryable and infrastructure_failure(exc):

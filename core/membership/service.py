@@ -171,6 +171,8 @@ async def before_buying(
     is mentioned, because buying this one does not stop it."""
     notes: list[AnyReply] = []
     for sub, other in await subscriptions.for_member(session, member.id):
+        if other.id == plan.id and sub.state == State.PAST_DUE and resumable_renewal(sub):
+            raise await _renewal_failed(services, sub, other, member)
         if not (sub.auto_renew and sub.state in (State.ACTIVE, State.TRIALING)):
             continue
         title = plans.title(other, member.locale)
@@ -189,6 +191,24 @@ async def before_buying(
             )
         )
     return notes
+
+
+async def _renewal_failed(
+    services: Services, sub: Subscription, plan: Plan, member: Member
+) -> MembershipError:
+    """A renewal the provider is still retrying: buying again would start a second
+    subscription next to it, so the member is sent to the open invoice instead."""
+    url = None
+    if sub.source == "stripe" and sub.external_ref:
+        from core.payments import stripe as stripe_provider
+
+        url = await stripe_provider.open_invoice_url(services, sub.external_ref)
+    title = plans.title(plan, member.locale)
+    until = when(sub.grace_until, member)
+    err = MembershipError("renewal_failed", plan=title, when=until)
+    if url:
+        err.button = ("membership.btn_pay_invoice", url)
+    return err
 
 
 # Providers that bill again by themselves; /cancel and /resume tell them (Discord bills

@@ -10,7 +10,7 @@ write fails the transaction rolls back and we answer 500, so Stripe retries.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stripe as stripe_lib
@@ -23,7 +23,7 @@ from core.membership import plans, service, subscriptions
 from core.membership.errors import MembershipError, PaymentRejected
 from core.membership.state import LIVE, Ev, InvalidTransition, State
 from core.payments import ledger, payload
-from core.replies import AnyReply, Invoice
+from core.replies import AnyReply, ButtonSpec, Invoice
 from models.db import conflict_insert
 from models.member import Member
 from models.membership import Payment, Plan, Subscription, WebhookEvent
@@ -144,6 +144,25 @@ async def refund_at_stripe(services: Services, pay: Payment) -> None:
     except stripe_lib.StripeError as exc:
         log.warning("stripe refund of payment %s failed: %s", pay.id, exc)
         raise MembershipError("provider_unavailable") from None
+
+
+def _https(url: Any) -> str | None:
+    return url if isinstance(url, str) and url.startswith("https://") else None
+
+
+async def open_invoice_url(services: Services, subscription_ref: str) -> str | None:
+    """The payment page of the subscription's unpaid invoice (a failed renewal), if any."""
+    try:
+        page = await client(services).v1.invoices.list_async(
+            {"subscription": subscription_ref, "status": "open", "limit": 1}
+        )
+    except stripe_lib.StripeError as exc:
+        log.warning("stripe open invoice of %s not found: %s", subscription_ref, exc)
+        return None
+    for inv in page.data:
+        if url := _https(getattr(inv, "hosted_invoice_url", None)):
+            return url
+    return None
 
 
 async def set_renewal(services: Services, subscription_ref: str, *, renew: bool) -> None:
@@ -317,15 +336,17 @@ async def _apply_event(
             )
         except InvalidTransition:
             return []
-        return [
-            *out,
-            service.dm(
-                member,
-                "membership.payment_failed",
-                plan=plans.title(plan, member.locale),
-                when=service.when(sub.grace_until, member),
-            ),
-        ]
+        told = service.dm(
+            member,
+            "membership.payment_failed",
+            plan=plans.title(plan, member.locale),
+            when=service.when(sub.grace_until, member),
+        )
+        if url := _https(obj.get("hosted_invoice_url")):
+            # Stripe's page for this invoice takes another card and settles the renewal
+            label = translate(member.locale, "membership.btn_pay_invoice")
+            told = replace(told, buttons=[[ButtonSpec(label, url=url)]])
+        return [*out, told]
     if kind == "customer.subscription.updated":
         return await _renewal_changed(session, services, obj)
     if kind == "customer.subscription.deleted":

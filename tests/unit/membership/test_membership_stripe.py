@@ -87,7 +87,23 @@ async def fake_stripe_api(app):
             {"id": sid, "object": "subscription", "cancel_at_period_end": flag}
         )
 
+    async def open_invoices(request: web.Request) -> web.Response:
+        seen.append({"invoices": [request.query_string]})
+        sub = request.query.get("subscription", "")
+        found = [
+            {
+                "id": f"in_open_{sub}",
+                "object": "invoice",
+                "status": "open",
+                "hosted_invoice_url": f"https://invoice.stripe.com/i/{sub}",
+            }
+        ]
+        return web.json_response(
+            {"object": "list", "data": found, "has_more": False, "url": "/v1/invoices"}
+        )
+
     wapp = web.Application()
+    wapp.router.add_get("/v1/invoices", open_invoices)
     wapp.router.add_post("/v1/checkout/sessions", create)
     wapp.router.add_post("/v1/refunds", refund)
     wapp.router.add_post("/v1/subscriptions/{sid}", update_subscription)
@@ -292,10 +308,22 @@ async def test_subscription_lifecycle_paid_failed_renewed_deleted_refunded(
     assert (await sub_row()).current_period_end == first.current_period_end
     failed = json.loads(event("invoice.paid", "evt_f", id="in_2", parent=details))
     failed["type"] = "invoice.payment_failed"
+    failed["data"]["object"]["hosted_invoice_url"] = "https://invoice.stripe.com/i/in_2"
     fb = json.dumps(failed).encode()
     res = await stripe_provider.handle_webhook(app.services, fb, sign(fb))
-    assert any("renewal payment for" in r.text for r in res.replies if isinstance(r, Reply))
+    (told,) = [r for r in res.replies if isinstance(r, Reply) and "renewal payment for" in r.text]
+    # Stripe's page for the failed invoice takes another card: one tap away.
+    assert [b.url for row in told.buttons for b in row] == ["https://invoice.stripe.com/i/in_2"]
     assert (await sub_row()).state == "past_due"
+    # Buying the plan again would open a second Stripe subscription next to the one Stripe
+    # is still retrying: the member is sent to the open invoice instead.
+    sessions = len([f for f in fake_stripe_api if "mode" in f])
+    out = await app.router.dispatch(
+        Command(Actor("discord", "dana"), Chat("discord", "dana"), name="subscribe", args="monthly")
+    )
+    assert "would start a second subscription" in out[0].text
+    assert [b.url for row in out[0].buttons for b in row] == ["https://invoice.stripe.com/i/sub_A"]
+    assert len([f for f in fake_stripe_api if "mode" in f]) == sessions
     await post("invoice.paid", id="in_2", parent=details)
     renewed = await sub_row()
     assert renewed.state == "active"
