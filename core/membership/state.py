@@ -122,8 +122,11 @@ def step(snap: Snapshot, ev: Ev, now: datetime, terms: Terms) -> Snapshot:
         )
         base = end if keeps_end and end is not None else now
         new_end = base + timedelta(days=terms.period_days)
-        if terms.paid_until is not None:
-            new_end = terms.paid_until if terms.paid_until > now else new_end
+        if terms.paid_until is not None and terms.paid_until > now:
+            # The provider's date ends what it was paid for; still, a payment never takes
+            # away time the member already had (a voucher or grant running past that date).
+            running = end if keeps_end and end is not None else now
+            new_end = max(terms.paid_until, running)
         return Snapshot(target, max(new_end, now), None)
     if ev is E.LAPSE:
         if end is None or end > now:

@@ -142,3 +142,18 @@ def test_cancelled_runs_to_period_end_and_refund_ends_at_once():
     assert [e for e, _ in catch_up(s, clock.now(), t)] == [Ev.END]
     with pytest.raises(InvalidTransition):  # too late: the period is over
         step(s, Ev.RESUME, clock.now(), t)
+
+
+def test_a_provider_payment_never_takes_away_time_already_granted():
+    """A 60-day voucher, then a Stars subscription whose first period ends in 30 days: the
+    provider's date used to win, and the member lost 30 voucher days on paying."""
+    now = FrozenClock().now()
+    voucher = step(Snapshot(State.PENDING), Ev.PAY, now, Terms(period_days=60))
+    paid = step(voucher, Ev.PAY, now, Terms(period_days=30, paid_until=now + timedelta(days=30)))
+    assert paid.period_end == now + timedelta(days=60)
+    renewed = step(paid, Ev.PAY, now, Terms(period_days=30, paid_until=now + timedelta(days=90)))
+    assert renewed.period_end == now + timedelta(days=90)  # later provider dates still count
+    # after a lapse nothing is running: the provider's date is the end
+    lapsed = Snapshot(State.EXPIRED, now - timedelta(days=5))
+    back = step(lapsed, Ev.PAY, now, Terms(period_days=30, paid_until=now + timedelta(days=30)))
+    assert back.period_end == now + timedelta(days=30)
