@@ -118,6 +118,17 @@ class PaymentReceived(Event):
 
 
 @dataclass(frozen=True)
+class PaymentRefunded(Event):
+    """A platform says a payment was refunded (Telegram refunded_payment): by our own
+    refundStarPayment, or by Telegram itself (a dispute, support)."""
+
+    provider: str = ""
+    charge_id: str = ""
+    amount: int = 0
+    currency: str = ""
+
+
+@dataclass(frozen=True)
 class PreCheckout(Event):
     query_id: str = ""
     amount: int = 0

@@ -103,6 +103,7 @@ class TelegramAdapter:
         self._unavailable: set[int | None] = set()  # update ids to answer 5xx (see process)
         a = self.application
         a.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, self.on_update))
+        a.add_handler(MessageHandler(filters.StatusUpdate.REFUNDED_PAYMENT, self.on_update))
         a.add_handler(
             MessageHandler(
                 (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE)

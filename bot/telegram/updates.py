@@ -24,6 +24,7 @@ from core.events import (
     Message,
     MessageEdited,
     PaymentReceived,
+    PaymentRefunded,
     PreCheckout,
 )
 
@@ -165,6 +166,17 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             currency=sp.currency,
             payload=sp.invoice_payload,
             extra=extra,
+        )
+    rp = msg.refunded_payment
+    if rp is not None:
+        return PaymentRefunded(
+            actor,
+            chat,
+            uid,
+            provider="telegram_stars" if rp.currency == "XTR" else "telegram",
+            charge_id=rp.telegram_payment_charge_id,
+            amount=rp.total_amount,
+            currency=rp.currency,
         )
     text = msg.text or msg.caption or ""
     if not text:

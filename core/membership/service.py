@@ -625,7 +625,7 @@ async def after_refund(
         from core.payments import stripe as stripe_provider
 
         await stripe_provider.refund_at_stripe(services, pay)
-    if pay.provider == "telegram_stars":
+    if pay.provider == "telegram_stars" and actor != "telegram":  # else Telegram refunded it
         uid = (pay.meta or {}).get("telegram_user_id")
         if uid:
             out.append(RefundStars(platform_user_id=str(uid), charge_id=pay.provider_charge_id))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.admin.confirm import action, ask
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
-from core.events import EntitlementChanged, PaymentReceived, PreCheckout
+from core.events import EntitlementChanged, PaymentReceived, PaymentRefunded, PreCheckout
 from core.members import find_member
 from core.membership import plans, service
 from core.membership.errors import MembershipError
@@ -54,6 +54,16 @@ async def payment_received(ctx: Context, ev: PaymentReceived) -> list[AnyReply]:
         raw=repr(ev).encode(),
     )
     return _outcome_replies(ctx, await ledger.process(ctx.session, ctx.services, c))
+
+
+@on_event(PaymentRefunded)
+async def payment_refunded(ctx: Context, ev: PaymentRefunded) -> list[AnyReply]:
+    if ev.provider != telegram_stars.PROVIDER:
+        return []
+    return service.for_self(
+        ctx.member.id,
+        await telegram_stars.refunded(ctx.session, ctx.services, ev.charge_id, ev.amount),
+    )
 
 
 @on_event(EntitlementChanged)

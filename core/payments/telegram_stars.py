@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
@@ -19,7 +20,7 @@ from core.membership.errors import MembershipError, PaymentRejected
 from core.payments import ledger, payload
 from core.replies import AnswerPreCheckout, AnyReply, Invoice
 from models.member import Member
-from models.membership import Plan
+from models.membership import Payment, Plan
 
 PROVIDER = "telegram_stars"
 CURRENCY = "XTR"
@@ -110,4 +111,35 @@ def charge(
             "is_first_recurring": bool(extra.get("is_first_recurring")),
         },
         actor="telegram",
+    )
+
+
+async def refunded(
+    session: AsyncSession, services: Services, charge_id: str, amount: int
+) -> list[AnyReply]:
+    """Telegram refunded a Stars payment: the access it bought ends, once. Our own refund
+    comes back this way too, and then there is nothing left to do."""
+    pay = (
+        await session.execute(
+            select(Payment).where(
+                Payment.provider == PROVIDER, Payment.provider_charge_id == charge_id
+            )
+        )
+    ).scalar_one_or_none()
+    if pay is None:
+        return await ledger.flag(
+            session,
+            services,
+            "membership.flag_refund_unknown",
+            provider="Telegram",
+            ref=charge_id[:60],
+        )
+    if pay.status != ledger.APPLIED:
+        return []
+    if amount < pay.amount:  # part of it: a person decides whether access should end
+        return await ledger.flag(
+            session, services, "membership.flag_partial_refund_at", id=pay.id, provider="Telegram"
+        )
+    return await ledger.refund(
+        session, services, pay.id, actor="telegram", reason="refunded_payment"
     )

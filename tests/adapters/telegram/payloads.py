@@ -151,6 +151,26 @@ def successful_payment(
     return upd
 
 
+def refunded_payment(
+    u: dict[str, Any], amount: int, payload: str, charge_id: str
+) -> dict[str, Any]:
+    """Telegram's service message for a refunded Stars payment (Message.refunded_payment)."""
+    return update(
+        message={
+            "message_id": next(_msg_ids),
+            "from": u,
+            "chat": private_chat(u),
+            "date": NOW,
+            "refunded_payment": {
+                "currency": "XTR",
+                "total_amount": amount,
+                "invoice_payload": payload,
+                "telegram_payment_charge_id": charge_id,
+            },
+        }
+    )
+
+
 ADMIN_RIGHTS = {
     "can_be_edited": False,
     "is_anonymous": False,

@@ -10,6 +10,7 @@ from tg_payloads import (
     join_request,
     message,
     pre_checkout,
+    refunded_payment,
     successful_payment,
     user,
 )
@@ -116,3 +117,23 @@ async def test_a_member_using_anothers_invite_link_is_removed(tg, wire, db):
     assert "banChatMember" in wire.methods()
     assert wire.of("banChatMember")[0]["user_id"] == 5151
     assert link["member_limit"] == 1
+
+
+async def test_a_refund_made_by_telegram_ends_the_access_it_bought_once(tg, wire, db):
+    """Telegram can refund Stars itself (a dispute, support); it tells the bot with a
+    refunded_payment message. Before, that message was ignored and access went on."""
+    payload = await _invoice(tg, wire)
+    await tg.process(successful_payment(ALICE, 250, payload, "stxREF0001"))
+    await tg.process(chat_member(ALICE, "left", "member"))  # she joined the group
+    wire.clear()
+    await tg.process(refunded_payment(ALICE, 250, payload, "stxREF0001"))
+    async with db.session() as s:
+        assert (await s.execute(select(Payment.status))).scalar_one() == "refunded"
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "refunded"
+    assert [(c["chat_id"], c["user_id"]) for c in wire.of("banChatMember")] == [(GROUP_ID, 4242)]
+    assert wire.of("refundStarPayment") == []  # Telegram already sent the Stars back
+    assert any("refunded" in c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 4242)
+    # The same news again (redelivery, or the echo of a refund we made): nothing more.
+    wire.clear()
+    await tg.process(refunded_payment(ALICE, 250, payload, "stxREF0001"))
+    assert wire.of("banChatMember") == [] and wire.of("sendMessage") == []
