@@ -374,22 +374,19 @@ async def _apply_event(
                 until=service.when(sub.current_period_end, member),
             ),
         ]
-    if kind == "charge.refunded":
-        refs = [r for r in (obj.get("payment_intent"), obj.get("invoice")) if r]
-        pay = None
-        if refs:
-            pay = (
-                (
-                    await session.execute(
-                        select(Payment).where(
-                            Payment.provider == PROVIDER,
-                            (Payment.ext_ref.in_(refs)) | (Payment.provider_charge_id.in_(refs)),
-                        )
-                    )
-                )
-                .scalars()
-                .first()
+    if kind == "charge.dispute.created":
+        # A chargeback: the bank holds the money until Stripe decides; a person decides
+        # whether access should end meanwhile.
+        pay = await _payment_of(session, obj.get("payment_intent"), obj.get("charge"))
+        if pay is None:
+            return await ledger.flag(
+                session, services, "membership.flag_stripe_unknown", ref=str(obj.get("id"))[:60]
             )
+        return await ledger.flag(
+            session, services, "membership.flag_dispute", id=pay.id, member=pay.member_id or "?"
+        )
+    if kind == "charge.refunded":
+        pay = await _payment_of(session, obj.get("payment_intent"), obj.get("invoice"))
         if pay is None:
             return await ledger.flag(
                 session, services, "membership.flag_stripe_unknown", ref=str(obj.get("id"))[:60]
@@ -402,6 +399,25 @@ async def _apply_event(
             session, services, pay.id, actor="stripe", reason="charge.refunded"
         )
     return []
+
+
+async def _payment_of(session: AsyncSession, *refs: Any) -> Payment | None:
+    """Our payment row for a Stripe charge, by any of its ids (payment intent, invoice)."""
+    wanted = [str(r) for r in refs if r]
+    if not wanted:
+        return None
+    return (
+        (
+            await session.execute(
+                select(Payment).where(
+                    Payment.provider == PROVIDER,
+                    (Payment.ext_ref.in_(wanted)) | (Payment.provider_charge_id.in_(wanted)),
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
 
 
 async def _renewal_changed(

@@ -567,6 +567,24 @@ async def test_a_stripe_that_hangs_is_given_up_on_quickly_and_changes_nothing(ap
     assert stripe_provider.TIMEOUT_S <= 20  # the production client does not wait 80 s either
 
 
+async def test_a_chargeback_is_put_before_the_moderators(app, db, fake_stripe_api):
+    await app.router.dispatch(Command(Actor("console", "mod"), Chat("console", "mod"), name="help"))
+    _, payload = await _checkout(app)
+    body = event(
+        "checkout.session.completed", "evt_d1", id="cs_test_1", metadata={"payload": payload}
+    )
+    assert (await stripe_provider.handle_webhook(app.services, body, sign(body))).status == 200
+    dispute = json.loads(event("charge.refunded", "evt_d2", id="dp_1"))
+    dispute["type"] = "charge.dispute.created"
+    dispute["data"]["object"].update(payment_intent="pi_test_CHANGE", charge="ch_1")
+    raw = json.dumps(dispute).encode()
+    res = await stripe_provider.handle_webhook(app.services, raw, sign(raw))
+    said = [r.text for r in res.replies if isinstance(r, Reply)]
+    assert said and all("disputed at the bank" in t for t in said)
+    async with db.session() as s:  # access unchanged until a person decides
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
+
+
 async def _make_recurring(db, provider: str, code: str = "monthly") -> None:
     from models.membership import Plan
 
