@@ -26,7 +26,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, select, update
@@ -42,11 +42,12 @@ from core.i18n import translate
 from core.members import moderators
 from core.membership import plans as plans_mod
 from core.membership.errors import PaymentRejected
+from core.membership.state import State
 from core.payments import payload as payload_mod
 from core.replies import AnyReply, Reply
 from models.db import conflict_insert
 from models.member import Member
-from models.membership import Payment, PaymentIntent, Plan
+from models.membership import Payment, PaymentIntent, Plan, Subscription
 
 log = logging.getLogger("syllabot.payments")
 T = TypeVar("T")
@@ -349,6 +350,7 @@ async def _apply(
         target=f"payment:{pay_id}",
         after={**_charge_facts(c), "plan": plan.code, "member": member_id},
     )
+    paid_until = await _with_days_given(session, services, c, member_id, plan)
     try:
         async with session.begin_nested():
             replies, sub_id = await service.activate_paid(
@@ -358,7 +360,7 @@ async def _apply(
                 plan,
                 source=c.provider,
                 actor=c.actor,
-                paid_until=c.paid_until,
+                paid_until=paid_until,
                 external_ref=c.ext_ref if c.auto_renew else None,
                 auto_renew=c.auto_renew,
                 payer=payer,
@@ -404,6 +406,45 @@ async def _apply(
         return Outcome(RECORDED, pay_id)
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
     return Outcome(APPLIED, pay_id, replies)
+
+
+async def _with_days_given(
+    session: AsyncSession, services: Services, c: Charge, member_id: int, plan: Plan
+) -> datetime | None:
+    """The provider's end for this payment, plus the days the member had beyond what the
+    provider was paid for: a voucher, grant or trial still running at the first provider
+    payment, or a moderator's /extend since its last one. The provider bills on its own
+    dates; without this those days vanished into its next period. The payment keeps the
+    provider's own date (meta), the anchor for the next renewal."""
+    if c.paid_until is None:
+        return None
+    now = services.clock.now()
+    sub = (
+        await session.execute(
+            select(Subscription).where(
+                Subscription.member_id == member_id, Subscription.plan_id == plan.id
+            )
+        )
+    ).scalar_one_or_none()
+    if sub is None or sub.current_period_end is None or sub.current_period_end <= now:
+        return c.paid_until
+    if sub.state not in (State.TRIALING, State.ACTIVE, State.CANCELLED):
+        return c.paid_until
+    last = (
+        await session.execute(
+            select(Payment)
+            .where(
+                Payment.subscription_id == sub.id,
+                Payment.provider == c.provider,
+                Payment.status == APPLIED,
+            )
+            .order_by(Payment.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    anchor = (_paid_until(last) if last is not None else None) or now
+    given = sub.current_period_end - max(anchor, now)
+    return c.paid_until + given if given > timedelta(0) else c.paid_until
 
 
 async def process(session: AsyncSession, services: Services, c: Charge) -> Outcome:

@@ -288,3 +288,50 @@ async def test_a_recurring_stars_plan_invoices_a_subscription_that_renews_once_p
         assert (sub.state, sub.auto_renew) == ("active", True)
         assert sub.current_period_end == second_end.replace(microsecond=0)
         assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 2
+
+
+async def test_days_given_outside_the_provider_survive_its_renewals(app, db, clock):
+    """Telegram bills a Stars subscription on its own dates. Days the member had beyond what
+    Telegram was paid for (10 granted days still running at the first payment, then a
+    moderator's /extend 7) used to vanish into Telegram's next period."""
+    a, c = tg("601")
+    mid = await member_id(app, "telegram", "601")
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(service.Member, mid)
+        await service.grant(s, app.services, m, "monthly", 10, actor="system")
+    start = clock.now()
+    inv = await _stars_invoice(app, "601")  # renewals come with the first invoice's payload
+
+    async def stars(charge: str, until_days: int) -> None:
+        until = int((start + timedelta(days=until_days)).timestamp())
+        await app.router.dispatch(
+            PaymentReceived(
+                a,
+                c,
+                f"upd-{charge}",
+                provider="telegram_stars",
+                charge_id=charge,
+                amount=250,
+                currency="XTR",
+                payload=inv.payload,
+                extra={"subscription_expiration_date": until, "is_recurring": True},
+            )
+        )
+
+    async def end_days() -> float:
+        async with db.session() as s:
+            sub = (await s.execute(select(Subscription))).scalar_one()
+            return (sub.current_period_end - start).total_seconds() / 86400
+
+    await stars("stxA", 30)
+    assert await end_days() == 40  # Telegram's 30 days after the 10 given ones
+    async with app.services.session_factory() as s, s.begin():
+        m = await s.get_one(service.Member, mid)
+        await service.extend(s, app.services, m, 7, actor="system")
+    assert await end_days() == 47
+    clock.advance(timedelta(days=30))  # Telegram renews on its own date
+    await stars("stxB", 60)
+    assert await end_days() == 77  # its new period, and the 17 days given still ahead
+    clock.advance(timedelta(days=30))
+    await stars("stxC", 90)
+    assert await end_days() == 107  # no drift: each renewal is measured from Telegram's date
