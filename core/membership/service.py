@@ -429,6 +429,13 @@ async def grant(
     if days < 0 or days > 3660:
         raise MembershipError("bad_days")
     plan = await plans.get_plan(session, plan_code)
+    sub = await subscriptions.find(session, member.id, plan.id, lock=True)
+    if sub is not None and sub.auto_renew and sub.state in LIVE and sub.current_period_end:
+        # A plan a provider renews: more days on it, its source and billing untouched (a
+        # grant used to turn it into a non-renewing "grant", and /cancel then no longer
+        # reached the provider). The days survive the provider's renewals (ledger).
+        n = days or plan.period_days
+        return await _add_days(session, services, member, sub, plan, n, actor, f"grant {n}d")
     replies, _ = await activate_paid(
         session,
         services,
@@ -456,6 +463,19 @@ async def extend(
     sub, plan = live[0]
     if sub.current_period_end is None:
         raise MembershipError("lifetime_no_extend")
+    return await _add_days(session, services, member, sub, plan, days, actor, f"extend {days}d")
+
+
+async def _add_days(
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    sub: Subscription,
+    plan: Plan,
+    days: int,
+    actor: str,
+    reason: str,
+) -> list[AnyReply]:
     effects = await subscriptions.transition(
         session,
         services,
@@ -463,7 +483,7 @@ async def extend(
         _with_period(plan, days),
         Ev.PAY,
         actor=actor,
-        reason=f"extend {days}d",
+        reason=reason,
         actor_member_id=_mod_id(actor),
     )
     return [

@@ -509,6 +509,15 @@ async def test_access_taken_away_stops_the_stripe_renewal_or_tells_the_moderator
             return (await s.execute(q)).scalar_one()
 
     dana = await subscribed("dana", 1)
+    # A moderator's gift of days keeps it a Stripe subscription (a grant used to turn it
+    # into a non-renewing one, and the revoke below then never reached Stripe).
+    async with app.services.session_factory() as s, s.begin():
+        await service.grant(s, app.services, await s.get_one(Member, dana), "monthly", 7, "system")
+    async with db.session() as s:
+        sub = (
+            await s.execute(select(Subscription).where(Subscription.member_id == dana))
+        ).scalar_one()
+        assert (sub.source, sub.auto_renew) == ("stripe", True)
     async with app.services.session_factory() as s, s.begin():
         await service.revoke(s, app.services, await s.get_one(Member, dana), actor="system")
     assert fake_stripe_api[-1] == {"subscription": ["sub_dana"], "cancel_at_period_end": ["true"]}
