@@ -84,7 +84,12 @@ async def activate_paid(
     Every payment goes through here, so it runs on Core (`subscriptions.lock` / `pay`): lock
     the row, step the state machine, one UPDATE and one audit INSERT that also carries the
     caller's `also_audit` rows. `payer`: the member, when the caller already loaded it."""
-    sub_id, before = await subscriptions.lock(session, services, member_id, plan, source)
+    sub_id, before, renewing = await subscriptions.lock(session, services, member_id, plan, source)
+    if renewing is not None and not auto_renew:
+        # A one-off payment (a code, a grant, an approved transfer) on a plan a provider
+        # renews adds its days; the plan stays that provider's, so /cancel, /revoke and
+        # /ban still reach it (the days survive its renewals, see the ledger).
+        source, auto_renew = renewing, True
     if before.state is State.BANNED:
         raise MembershipError("banned")
     member = payer if payer is not None and payer.id == member_id else None

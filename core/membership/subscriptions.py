@@ -120,17 +120,23 @@ def _lock_stmt(dialect: str) -> Any:
     stmt = _LOCK.get(dialect)
     if stmt is None:
         stmt = _LOCK[dialect] = _keep_existing(conflict_insert(dialect, _TABLE)).returning(
-            _TABLE.c.id, _TABLE.c.state, _TABLE.c.current_period_end, _TABLE.c.grace_until
+            _TABLE.c.id,
+            _TABLE.c.state,
+            _TABLE.c.current_period_end,
+            _TABLE.c.grace_until,
+            _TABLE.c.source,
+            _TABLE.c.auto_renew,
         )
     return stmt
 
 
 async def lock(
     session: AsyncSession, services: Services, member_id: int, plan: Plan, source: str
-) -> tuple[int, Snapshot]:
-    """`get_or_create` on Core for the payment hot path: (row id, its snapshot), the row
-    created `pending` if missing and locked for this transaction, no ORM object loaded.
-    Pending ORM changes are flushed first, so they cannot land after (and over) our write."""
+) -> tuple[int, Snapshot, str | None]:
+    """`get_or_create` on Core for the payment hot path: (row id, its snapshot, the source
+    renewing it if a provider still does), the row created `pending` if missing and locked
+    for this transaction, no ORM object loaded. Pending ORM changes are flushed first, so
+    they cannot land after (and over) our write."""
     await session.flush()
     conn = await session.connection()
     row = (
@@ -138,7 +144,9 @@ async def lock(
             _lock_stmt(conn.dialect.name), _pending_row(services, member_id, plan, source)
         )
     ).one()
-    return row.id, Snapshot(State(row.state), row.current_period_end, row.grace_until)
+    snap = Snapshot(State(row.state), row.current_period_end, row.grace_until)
+    renewing = row.source if row.auto_renew and has_access(snap.state) else None
+    return row.id, snap, renewing
 
 
 async def pay(

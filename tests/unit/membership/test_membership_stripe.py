@@ -518,6 +518,21 @@ async def test_access_taken_away_stops_the_stripe_renewal_or_tells_the_moderator
             await s.execute(select(Subscription).where(Subscription.member_id == dana))
         ).scalar_one()
         assert (sub.source, sub.auto_renew) == ("stripe", True)
+    # A voucher redeemed for the same plan adds its days the same way.
+    from core.payments import codes
+
+    async with app.services.session_factory() as s, s.begin():
+        (code,) = await codes.create(s, app.services, "monthly")
+    redeemed = await app.router.dispatch(
+        Command(Actor("discord", "dana"), Chat("discord", "dana"), name="redeem", args=code)
+    )
+    assert any(isinstance(r, Reply) and "active until" in r.text for r in redeemed), redeemed
+    async with db.session() as s:
+        q = select(Subscription.source, Subscription.auto_renew)
+        assert tuple((await s.execute(q.where(Subscription.member_id == dana))).one()) == (
+            "stripe",
+            True,
+        )
     async with app.services.session_factory() as s, s.begin():
         await service.revoke(s, app.services, await s.get_one(Member, dana), actor="system")
     assert fake_stripe_api[-1] == {"subscription": ["sub_dana"], "cancel_at_period_end": ["true"]}
