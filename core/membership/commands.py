@@ -120,11 +120,17 @@ async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join([ctx.t("membership.status_header"), *lines]))]
 
 
+async def _plan_named(ctx: Context, args: str) -> str | None:
+    """The plan an optional argument names (any plan, even one no longer sold), or None."""
+    word = args.strip().split()[0] if args.strip() else None
+    return (
+        None if word is None else (await plans.get_plan(ctx.session, word, active_only=False)).code
+    )
+
+
 @command("cancel", help_key="membership.help_cancel", usage_key="membership.usage_cancel")
 async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    code = args.strip().split()[0] if args.strip() else None
-    if code is not None:
-        code = (await plans.get_plan(ctx.session, code, active_only=False)).code
+    code = await _plan_named(ctx, args)
     return service.for_self(
         ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
     )
@@ -132,9 +138,7 @@ async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @command("resume", help_key="membership.help_resume", usage_key="membership.usage_resume")
 async def resume_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    code = args.strip().split()[0] if args.strip() else None
-    if code is not None:
-        code = (await plans.get_plan(ctx.session, code, active_only=False)).code
+    code = await _plan_named(ctx, args)
     return service.for_self(
         ctx.member.id, await service.resume(ctx.session, ctx.services, ctx.member, code)
     )

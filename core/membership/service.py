@@ -24,7 +24,7 @@ Stripe webhook `core.payments.stripe.handle_webhook` (bot/http/stripe.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -226,6 +226,21 @@ CANCELLED_BY_MEMBER_ONLY = {
 }
 
 
+async def _subs_where(
+    session: AsyncSession,
+    member: Member,
+    plan_code: str | None,
+    keep: Callable[[Subscription], bool],
+) -> list[tuple[Subscription, Plan]]:
+    """The member's subscriptions that `keep` accepts, of one plan when a code is given."""
+    code = plan_code.strip().lower() if plan_code else None
+    return [
+        (s, p)
+        for s, p in await subscriptions.for_member(session, member.id)
+        if keep(s) and (code is None or p.code == code)
+    ]
+
+
 def resumable_renewal(sub: Subscription) -> bool:
     """A provider subscription whose renewal /resume can switch back on."""
     return sub.source in RENEWS_AT_PROVIDER and bool(sub.external_ref)
@@ -236,12 +251,12 @@ async def cancel(
 ) -> list[AnyReply]:
     """Stop renewing: access runs to the period end. The provider is told first, so a
     failure there changes nothing here."""
-    rows = [
-        (s, p)
-        for s, p in await subscriptions.for_member(session, member.id)
-        if s.state in (State.ACTIVE, State.TRIALING, State.PAST_DUE)
-        and (not plan_code or p.code == plan_code.strip().lower())
-    ]
+    rows = await _subs_where(
+        session,
+        member,
+        plan_code,
+        lambda s: s.state in (State.ACTIVE, State.TRIALING, State.PAST_DUE),
+    )
     if not rows:
         raise MembershipError("nothing_to_cancel")
     out: list[AnyReply] = []
@@ -276,13 +291,15 @@ async def resume(
 ) -> list[AnyReply]:
     """Take a /cancel back while the period runs: the plan renews again as before."""
     now = services.clock.now()
-    rows = [
-        (s, p)
-        for s, p in await subscriptions.for_member(session, member.id)
-        if s.state == State.CANCELLED
-        and (s.current_period_end is None or s.current_period_end > now)
-        and (not plan_code or p.code == plan_code.strip().lower())
-    ]
+    rows = await _subs_where(
+        session,
+        member,
+        plan_code,
+        lambda s: (
+            s.state == State.CANCELLED
+            and (s.current_period_end is None or s.current_period_end > now)
+        ),
+    )
     if not rows:
         raise MembershipError("nothing_to_resume")
     out: list[AnyReply] = []
