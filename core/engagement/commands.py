@@ -87,9 +87,9 @@ async def award(ctx: Context, args: str) -> list[AnyReply]:
         raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
     member = await find_member(ctx.session, parts[0].replace("\x00", ""))
     amount = int(parts[1])
-    await service.adjust(
-        ctx.session, ctx.clock, ctx.member, member, amount, parts[2], rules.Scoring.of(ctx.settings)
-    )
+    scoring = rules.Scoring.of(ctx.settings)
+    await service.sync(ctx.session, ctx.clock, member.id, scoring=scoring)  # as /points shows
+    await service.adjust(ctx.session, ctx.clock, ctx.member, member, amount, parts[2], scoring)
     total = (await service.totals(ctx.session)).get(member.id, 0)
     return [
         Reply(ctx.t("engagement.adjusted", name=member.display_name, points=amount, total=total))

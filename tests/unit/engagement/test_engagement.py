@@ -200,6 +200,17 @@ async def test_adjustments_need_a_reason_are_bounded_and_audited(console_bot, db
     assert "moderators only" in await console_bot.send("/award @cleo 20 me", as_member="cleo")
 
 
+async def test_award_reports_the_same_total_as_points(console_bot, db, clock):
+    """Points Dan earned but had not looked at yet were left out of "now N" after /award."""
+    async with db.session() as s, s.begin():
+        dan = await _member(s, "Dan")
+        _log(s, dan, "answer_given", clock.now() - timedelta(hours=1))
+    out = await console_bot.send("/award @dan 20 ran the study night", as_member="mod")
+    total = int(out.split("(now ")[1].split(")")[0])
+    assert total > 20
+    assert f"⭐ {total} points" in await console_bot.send("/points", as_member="dan")
+
+
 def test_streak_freeze_once_per_week():
     fri = date(2026, 3, 13)  # Mon 9 .. Fri 13
     days = {date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 12), fri}
