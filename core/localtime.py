@@ -18,6 +18,11 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def local_time(at: datetime, tz: str | None) -> str:
+    """`2026-03-10 19:00 CET`: a moment as the member reads it, zone named."""
+    return at.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def local_day(at: datetime, tz: str | None) -> date:
     return at.astimezone(zone(tz)).date()
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from core.errors import BadArguments
+from core.localtime import zone
 
 MAX_DAYS = 3660  # ten years: anything longer is a typo, not a grant
 
@@ -37,12 +38,17 @@ def parse_days(text: str) -> int:
     return days
 
 
-def parse_when(text: str) -> datetime:
-    """'2026-03-10 18:00' (UTC) -> aware datetime; anything else is refused."""
-    text = text.strip().replace("T", " ").removesuffix("Z").removesuffix(" UTC")
+def parse_when(text: str, tz: str | None = None) -> datetime:
+    """'2026-03-10 18:00' in the zone `tz` (the moderator's own; UTC when unset, or when the
+    text ends in 'UTC' or 'Z') -> aware datetime; anything else is refused."""
+    raw = text.strip()
+    if raw.upper().endswith(("Z", "UTC")):
+        raw, tz = raw[: -1 if raw.upper().endswith("Z") else -3], "UTC"
+    raw = raw.strip().replace("T", " ")
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+            local = datetime.strptime(raw.strip(), fmt).replace(tzinfo=zone(tz))
         except ValueError:
             continue
+        return local.astimezone(UTC)
     raise BadArguments("admin.bad_time", value=text[:40])

@@ -15,6 +15,7 @@ from core.context import Context, Services
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
 from core.jobs import periodic
+from core.localtime import local_time
 from core.replies import AnyReply, Reply
 from models.admin import Broadcast
 from models.member import Member
@@ -37,7 +38,7 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = []
     for word in head.split():
         if word.lower().startswith("at="):
-            send_at = parse_when(word[3:])
+            send_at = parse_when(word[3:], ctx.member.timezone or ctx.settings.timezone)
             if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
                 raise DomainError("broadcast.bad_time")
         else:
@@ -62,7 +63,7 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
         id=b.id,
         n=len(ids),
         segment=seg.describe(),
-        when=f"{send_at:%Y-%m-%d %H:%M} UTC",
+        when=local_time(send_at, ctx.member.timezone or ctx.settings.timezone),
         text=text,
     )
     return await ask(ctx, "broadcast", {"broadcast_id": b.id}, summary)
@@ -80,7 +81,8 @@ async def _do_broadcast(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         f"broadcast:{b.id}",
         after={"segment": b.segment, "recipients": n, "send_at": b.send_at.isoformat()},
     )
-    return [Reply(ctx.t("broadcast.queued", id=b.id, n=n, when=f"{b.send_at:%Y-%m-%d %H:%M}"))]
+    when = local_time(b.send_at, ctx.member.timezone or ctx.settings.timezone)
+    return [Reply(ctx.t("broadcast.queued", id=b.id, n=n, when=when))]
 
 
 @admin_command("broadcasts", usage_key="usage.broadcasts")

@@ -12,6 +12,7 @@ from core.context import Context, Services
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
 from core.jobs import periodic
+from core.localtime import local_time
 from core.members import find_member
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
@@ -19,8 +20,13 @@ from models.admin import CommunityEvent, EventRsvp
 from models.member import Member
 
 
-def _when(ev: CommunityEvent) -> str:
-    return f"{ev.starts_at:%Y-%m-%d %H:%M} UTC"
+def _when(ev: CommunityEvent, tz: str | None) -> str:
+    """The start as the reader reads it: their zone, else the community's."""
+    return local_time(ev.starts_at, tz)
+
+
+def _tz(ctx: Context) -> str:
+    return ctx.member.timezone or ctx.settings.timezone
 
 
 @admin_command("event", usage_key="usage.event")
@@ -29,7 +35,7 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
     sub = sub.lower()
     now = ctx.clock.now()
     if sub == "new":
-        spec = service.parse_new(rest, now)
+        spec = service.parse_new(rest, now, _tz(ctx))
         ev = CommunityEvent(
             title=spec.title,
             starts_at=spec.starts_at,
@@ -46,7 +52,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
             f"event:{ev.id}",
             after={"title": ev.title, "starts_at": ev.starts_at.isoformat(), "cap": ev.capacity},
         )
-        return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=_when(ev)))]
+        when = _when(ev, _tz(ctx))
+        return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=when))]
     if sub in {"cancel", "attended"}:
         ref, _, who = rest.strip().partition(" ")
         if not ref.lstrip("#").isdigit():
@@ -102,7 +109,8 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     for ev in rows:
         n = await service.going(ctx.session, ev.id)
         cap = str(ev.capacity) if ev.capacity else "∞"
-        text = ctx.t("events.line", id=ev.id, title=ev.title, when=_when(ev), n=n, cap=cap)
+        when = _when(ev, _tz(ctx))
+        text = ctx.t("events.line", id=ev.id, title=ev.title, when=when, n=n, cap=cap)
         if ev.id in mine:
             label, data = ctx.t("events.btn_leave"), ctx.sign("ev", "u", ev.id)
             text += "\n" + ctx.t("events.you_are_going")
@@ -122,7 +130,7 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         await service.rsvp(ctx.session, event_id, ctx.member.id, now)
         ev = await ctx.session.get_one(CommunityEvent, event_id)
         extra = f"\n{ev.link}" if ev.link else ""
-        return [Reply(ctx.t("events.going", title=ev.title, when=_when(ev)) + extra)]
+        return [Reply(ctx.t("events.going", title=ev.title, when=_when(ev, _tz(ctx))) + extra)]
     ev_or_none = await ctx.session.get(CommunityEvent, event_id)
     if ev_or_none is None:
         raise DomainError("events.unknown")
@@ -160,13 +168,14 @@ async def send_reminders(services: Services) -> list[AnyReply]:
             ev.reminded_at = now
             rsvps = (
                 await s.execute(
-                    select(Member.id, Member.locale)
+                    select(Member.id, Member.locale, Member.timezone)
                     .join(EventRsvp, EventRsvp.member_id == Member.id)
                     .where(EventRsvp.event_id == ev.id, Member.forgotten_at.is_(None))
                 )
             ).all()
-            for member_id, locale in rsvps:
-                text = translate(locale, "events.reminder", title=ev.title, when=_when(ev))
+            for member_id, locale, tz in rsvps:
+                when = _when(ev, tz or services.settings.timezone)
+                text = translate(locale, "events.reminder", title=ev.title, when=when)
                 if ev.link:
                     text += f"\n{ev.link}"
                 if enqueue is None:

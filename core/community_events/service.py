@@ -26,13 +26,14 @@ class NewEvent:
     capacity: int
 
 
-def parse_new(text: str, now: datetime) -> NewEvent:
-    """`TITLE | YYYY-MM-DD HH:MM | LINK | CAPACITY` (link and capacity optional; times UTC)."""
+def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
+    """`TITLE | YYYY-MM-DD HH:MM | LINK | CAPACITY` (link and capacity optional; the time in
+    the zone `tz`, the moderator's, unless it ends in UTC)."""
     parts = [p.strip() for p in text.split("|")]
     if len(parts) < 2 or not parts[0] or len(parts) > 4:
         raise BadArguments("events.usage_new")
     title = parts[0][:200]
-    starts = parse_when(parts[1])
+    starts = parse_when(parts[1], tz)
     if starts <= now:
         raise DomainError("events.in_past")
     link = parts[2] if len(parts) > 2 else ""

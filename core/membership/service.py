@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
 from core.i18n import translate
+from core.localtime import local_time
 from core.membership import grants, plans, subscriptions
 from core.membership.errors import MembershipError
 from core.membership.state import LIVE, Ev, InvalidTransition, State, has_access
@@ -48,11 +48,7 @@ def when(dt: datetime | None, member: Member) -> str:
     """A date-time in the member's own timezone (their setting, else UTC)."""
     if dt is None:
         return translate(member.locale, "membership.forever")
-    try:
-        tz = ZoneInfo(member.timezone or "UTC")
-    except Exception:  # noqa: BLE001 - a bad stored zone must not break /status
-        tz = ZoneInfo("UTC")
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(dt, member.timezone)  # a bad stored zone reads as UTC
 
 
 def dm(member: Member, key: str, **params: Any) -> Reply:

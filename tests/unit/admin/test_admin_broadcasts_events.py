@@ -10,7 +10,7 @@ from core.admin.broadcast_commands import report_finished
 from core.community_events.commands import send_reminders
 from core.digest.delivery import ConsoleDeliverer, drain
 from core.replies import Reply
-from models.admin import Broadcast, EventRsvp
+from models.admin import Broadcast, CommunityEvent, EventRsvp
 from models.digest import Outbox
 from models.interaction import Interaction
 from models.member import Member
@@ -28,7 +28,7 @@ async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app
     data = bot.button("mod")
     async with db.session() as s:
         assert (await s.execute(select(Outbox))).first() is None  # nothing before confirming
-    assert "queued for 1 members" in (await bot.press("mod", data))[0].text
+    assert "queued for 1 member" in (await bot.press("mod", data))[0].text
     assert "already confirmed" in (await bot.press("mod", data))[0].text
     bob = await _member_id(db, "Bob")
     async with db.session() as s:
@@ -96,3 +96,27 @@ async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, cl
     async with db.session() as s:
         kinds = (await s.execute(select(Interaction.kind, Interaction.member_id))).all()
     assert sorted(kinds) == sorted(("event_attended", m) for m in going)
+
+
+async def test_event_and_broadcast_times_are_each_readers_own(bot, db, app, clock):
+    """Before, times were typed and shown in UTC only: a moderator in Shanghai and a member
+    in Berlin each converted by hand, and a wrong guess meant a missed event."""
+    await bot.say("mod", "/profile timezone Asia/Shanghai")
+    await bot.say("alice", "/profile timezone Europe/Berlin")
+    made = await bot.text("mod", "/event new Study night | 2026-03-03 20:00")
+    assert "2026-03-03 20:00 CST" in made  # as the moderator typed it, zone named
+    async with db.session() as s:
+        ev = (await s.execute(select(CommunityEvent))).scalar_one()
+        assert ev.starts_at.astimezone(UTC) == datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    assert "2026-03-03 13:00 CET" in (await bot.say("alice", "/events"))[0].text
+    assert "2026-03-03 12:00 UTC" in (await bot.say("bob", "/events"))[0].text  # no zone set
+    going = await bot.press("alice", bot.button("alice"))
+    assert "13:00 CET" in going[0].text
+    # an explicit UTC is taken as UTC
+    assert "2026-03-04 20:00 CST" in await bot.text("mod", "/event new Late | 2026-03-04 12:00 UTC")
+    # a scheduled broadcast, too, is typed and confirmed in the moderator's time
+    preview = await bot.text("mod", "/broadcast all at=2026-03-03T18:00 | See you tonight")
+    assert "2026-03-03 18:00 CST" in preview
+    async with db.session() as s:
+        b = (await s.execute(select(Broadcast))).scalar_one()
+        assert b.send_at.astimezone(UTC) == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
