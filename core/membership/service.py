@@ -174,6 +174,16 @@ async def before_buying(
     for sub, other in await subscriptions.for_member(session, member.id):
         if other.id == plan.id and sub.state == State.PAST_DUE and resumable_renewal(sub):
             raise await _renewal_failed(services, sub, other, member)
+        if (
+            other.id == plan.id
+            and sub.state == State.CANCELLED
+            and resumable_renewal(sub)
+            and sub.current_period_end is not None
+            and sub.current_period_end > services.clock.now()
+        ):
+            until = when(sub.current_period_end, member)
+            notes.append(dm(member, "membership.resume_instead", when=until))
+            continue
         if not (sub.auto_renew and sub.state in (State.ACTIVE, State.TRIALING)):
             continue
         title = plans.title(other, member.locale)

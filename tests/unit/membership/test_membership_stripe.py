@@ -401,6 +401,9 @@ async def test_cancel_and_resume_tell_stripe_first_and_portal_changes_are_mirror
     assert fake_stripe_api[-1] == {"subscription": ["sub_A"], "cancel_at_period_end": ["true"]}
     row = await sub_row()
     assert (row.state, row.auto_renew) == ("cancelled", False)
+    # Buying it again would start a second subscription: /resume is pointed out.
+    again = await say("subscribe", "monthly")
+    assert "/resume keeps it going with nothing to pay now" in again
     # Stripe echoes our own change: nothing new to tell the member.
     assert await post("invoice.paid", "customer.subscription.updated", **portal(True)) == []
     assert "will renew again" in await say("resume")
