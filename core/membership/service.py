@@ -667,7 +667,8 @@ async def refund(
 async def after_refund(
     session: AsyncSession, services: Services, pay: Payment, *, actor: str
 ) -> list[AnyReply]:
-    """Access bought by a refunded payment ends at once; Stars go back through Telegram."""
+    """Access bought by the latest payment ends at once when it is refunded; Stars go back
+    through Telegram."""
     out: list[AnyReply] = []
     if pay.provider == "stripe" and actor != "stripe":
         from core.payments import stripe as stripe_provider
@@ -684,6 +685,30 @@ async def after_refund(
     if sub is None or plan is None:
         return out
     member = await _member(session, pay.member_id)
+    newer = (
+        await session.execute(
+            select(Payment.id)
+            .where(
+                Payment.subscription_id == sub.id,
+                Payment.status == "applied",
+                Payment.id > pay.id,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if newer is not None:
+        # An older period's money went back; a newer payment covers the access now, so it
+        # stays, and a person decides whether it should end.
+        from core.payments import ledger
+
+        return out + await ledger.flag(
+            session,
+            services,
+            "membership.flag_older_refund",
+            id=pay.id,
+            newer=newer,
+            member=member.id,
+        )
     if sub.state not in (State.REFUNDED, State.BANNED):
         out += await _end_renewal(session, services, sub, member)
     try:

@@ -335,3 +335,42 @@ async def test_days_given_outside_the_provider_survive_its_renewals(app, db, clo
     clock.advance(timedelta(days=30))
     await stars("stxC", 90)
     assert await end_days() == 107  # no drift: each renewal is measured from Telegram's date
+
+
+async def test_refunding_an_older_payment_keeps_the_access_a_newer_one_pays_for(app, db, clock):
+    """Before, any refund ended access at once, even a goodwill refund of last month while
+    this month was paid."""
+    a, c = tg("701")
+    inv = await _stars_invoice(app, "701")
+    mod = await member_id(app, "telegram", "9000")
+
+    async def stars(charge: str, until_days: int) -> None:
+        until = int((clock.now() + timedelta(days=until_days)).timestamp())
+        await app.router.dispatch(
+            PaymentReceived(
+                a,
+                c,
+                f"upd-{charge}",
+                provider="telegram_stars",
+                charge_id=charge,
+                amount=250,
+                currency="XTR",
+                payload=inv.payload,
+                extra={"subscription_expiration_date": until, "is_recurring": True},
+            )
+        )
+
+    await stars("stxOLD", 30)
+    clock.advance(timedelta(days=30))
+    await stars("stxNEW", 30)
+    async with db.session() as s:
+        old = (
+            await s.execute(select(Payment.id).where(Payment.provider_charge_id == "stxOLD"))
+        ).scalar_one()
+    async with app.services.session_factory() as s, s.begin():
+        out = await service.refund(s, app.services, old, actor=f"member:{mod}", reason="goodwill")
+    assert RefundStars("701", "stxOLD") in out  # the money goes back
+    told = [r.text for r in out if isinstance(r, Reply) and r.member_id == mod]
+    assert told and "a newer payment" in told[0] and "/revoke" in told[0]
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
