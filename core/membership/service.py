@@ -81,6 +81,21 @@ async def activate_paid(
     the row, step the state machine, one UPDATE and one audit INSERT that also carries the
     caller's `also_audit` rows. `payer`: the member, when the caller already loaded it."""
     sub_id, before, renewing = await subscriptions.lock(session, services, member_id, plan, source)
+    double: list[AnyReply] = []
+    if renewing is not None and auto_renew and renewing != source:
+        # Two providers now bill for one plan (e.g. a Discord store purchase on top of a
+        # Stripe subscription); only a person can sort out which one to stop.
+        from core.payments import ledger
+
+        double = await ledger.flag(
+            session,
+            services,
+            "membership.flag_double_billing",
+            member=member_id,
+            plan=plan.code,
+            first=renewing,
+            second=source,
+        )
     if renewing is not None and not auto_renew:
         # A one-off payment (a code, a grant, an approved transfer) on a plan a provider
         # renews adds its days; the plan stays that provider's, so /cancel, /revoke and
@@ -112,7 +127,7 @@ async def activate_paid(
         plan=plans.title(plan, member.locale),
         until=when(after.period_end, member),
     )
-    return [msg, *effects], sub_id
+    return [msg, *effects, *double], sub_id
 
 
 def _with_period(plan: Plan, days: int) -> Plan:

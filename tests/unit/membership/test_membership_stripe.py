@@ -612,6 +612,62 @@ async def test_a_chargeback_is_put_before_the_moderators(app, db, fake_stripe_ap
         assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
 
 
+async def test_a_second_provider_billing_the_same_plan_is_put_before_the_moderators(
+    app, db, clock, fake_stripe_api
+):
+    """Discord's store sells around /subscribe: a member with a Stripe subscription who also
+    buys the plan in Discord pays twice, and only a person can sort it out."""
+    from membership_helpers import set_targets
+
+    from core.events import EntitlementChanged
+
+    await set_targets(app, "monthly", discord_sku="sku42", discord_guild="g1", discord_roles=["r1"])
+    await app.router.dispatch(Command(Actor("console", "mod"), Chat("console", "mod"), name="help"))
+    _, payload = await _checkout(app)
+    for kind, eid, obj in (
+        (
+            "checkout.session.completed",
+            "evt_x1",
+            {
+                "id": "cs_test_1",
+                "mode": "subscription",
+                "payment_status": "paid",
+                "subscription": "sub_A",
+                "metadata": {"payload": payload},
+            },
+        ),
+        (
+            "invoice.paid",
+            "evt_x2",
+            {
+                "id": "in_1",
+                "parent": {
+                    "type": "subscription_details",
+                    "subscription_details": {
+                        "subscription": "sub_A",
+                        "metadata": {"payload": payload},
+                    },
+                },
+            },
+        ),
+    ):
+        body = event(kind, eid, **obj)
+        assert (await stripe_provider.handle_webhook(app.services, body, sign(body))).status == 200
+    out = await app.router.dispatch(
+        EntitlementChanged(
+            Actor("discord", "dana", username="dana"),
+            Chat("discord", "dana"),
+            "ent-upd",
+            action="create",
+            entitlement_id="ent9",
+            sku_id="sku42",
+            ends_at=clock.now() + timedelta(days=30),
+        )
+    )
+    told = [r.text for r in out if isinstance(r, Reply) and "pays for plan monthly twice" in r.text]
+    assert told and "through stripe and through discord" in told[0]
+
+
 async def _make_recurring(db, provider: str, code: str = "monthly") -> None:
     from models.membership import Plan
 
