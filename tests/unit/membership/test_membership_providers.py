@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from membership_helpers import demo_settings, member_id, set_targets
@@ -290,11 +291,28 @@ async def test_a_recurring_stars_plan_invoices_a_subscription_that_renews_once_p
         assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 2
 
 
+async def _stars_paid(app, user: str, inv: Invoice, charge: str, until: Any) -> None:
+    """A recurring Stars payment (first or renewal) for `inv`, paid up to `until`."""
+    a, c = tg(user)
+    await app.router.dispatch(
+        PaymentReceived(
+            a,
+            c,
+            f"upd-{charge}",
+            provider="telegram_stars",
+            charge_id=charge,
+            amount=250,
+            currency="XTR",
+            payload=inv.payload,
+            extra={"subscription_expiration_date": int(until.timestamp()), "is_recurring": True},
+        )
+    )
+
+
 async def test_days_given_outside_the_provider_survive_its_renewals(app, db, clock):
     """Telegram bills a Stars subscription on its own dates. Days the member had beyond what
     Telegram was paid for (10 granted days still running at the first payment, then a
     moderator's /extend 7) used to vanish into Telegram's next period."""
-    a, c = tg("601")
     mid = await member_id(app, "telegram", "601")
     async with app.services.session_factory() as s, s.begin():
         m = await s.get_one(service.Member, mid)
@@ -303,20 +321,7 @@ async def test_days_given_outside_the_provider_survive_its_renewals(app, db, clo
     inv = await _stars_invoice(app, "601")  # renewals come with the first invoice's payload
 
     async def stars(charge: str, until_days: int) -> None:
-        until = int((start + timedelta(days=until_days)).timestamp())
-        await app.router.dispatch(
-            PaymentReceived(
-                a,
-                c,
-                f"upd-{charge}",
-                provider="telegram_stars",
-                charge_id=charge,
-                amount=250,
-                currency="XTR",
-                payload=inv.payload,
-                extra={"subscription_expiration_date": until, "is_recurring": True},
-            )
-        )
+        await _stars_paid(app, "601", inv, charge, start + timedelta(days=until_days))
 
     async def end_days() -> float:
         async with db.session() as s:
@@ -340,25 +345,11 @@ async def test_days_given_outside_the_provider_survive_its_renewals(app, db, clo
 async def test_refunding_an_older_payment_keeps_the_access_a_newer_one_pays_for(app, db, clock):
     """Before, any refund ended access at once, even a goodwill refund of last month while
     this month was paid."""
-    a, c = tg("701")
     inv = await _stars_invoice(app, "701")
     mod = await member_id(app, "telegram", "9000")
 
     async def stars(charge: str, until_days: int) -> None:
-        until = int((clock.now() + timedelta(days=until_days)).timestamp())
-        await app.router.dispatch(
-            PaymentReceived(
-                a,
-                c,
-                f"upd-{charge}",
-                provider="telegram_stars",
-                charge_id=charge,
-                amount=250,
-                currency="XTR",
-                payload=inv.payload,
-                extra={"subscription_expiration_date": until, "is_recurring": True},
-            )
-        )
+        await _stars_paid(app, "701", inv, charge, clock.now() + timedelta(days=until_days))
 
     await stars("stxOLD", 30)
     clock.advance(timedelta(days=30))
