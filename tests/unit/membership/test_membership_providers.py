@@ -358,6 +358,12 @@ async def test_refunding_an_older_payment_keeps_the_access_a_newer_one_pays_for(
         old = (
             await s.execute(select(Payment.id).where(Payment.provider_charge_id == "stxOLD"))
         ).scalar_one()
+    # the moderator reads what will happen to access before confirming
+    ma, mc = Actor("console", "mod", username="mod"), Chat("console", "mod")
+    preview = await app.router.dispatch(Command(ma, mc, name="refund", args=f"@u701 {old}"))
+    assert "A newer payment" in preview[0].text and "continues" in preview[0].text
+    latest = await app.router.dispatch(Command(ma, mc, name="refund", args="@u701"))
+    assert "access from it ends at once" in latest[0].text
     async with app.services.session_factory() as s, s.begin():
         out = await service.refund(s, app.services, old, actor=f"member:{mod}", reason="goodwill")
     assert RefundStars("701", "stxOLD") in out  # the money goes back
