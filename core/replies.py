@@ -26,6 +26,10 @@ class Reply:
     markup: str = "plain"  # plain|markdown (render.py escapes for each platform)
     ephemeral: bool = False
     silent: bool = False  # no notification sound (a DM in the member's quiet hours)
+    # A DM answering something said in a group: this line goes to the group once the DM is
+    # delivered ("sent you privately"); if the platform refuses the DM, the adapter says
+    # how to open a private chat instead.
+    chat_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,8 @@ class ConsoleAdapter:
                     prefix = f"📢 to {r.to.chat_id}: "
                 for part in split(PLATFORM, r.text):
                     lines.append(prefix + part)
+                if r.chat_note and r.member_id is not None:
+                    lines.append(r.chat_note)
                 flat = [b for row in r.buttons for b in row]
                 if flat:
                     owner = self.user

@@ -104,9 +104,12 @@ class Executor:
                 elif uid is None:
                     log.info("member %s has no Discord account; DM skipped", r.member_id)
                 else:
-                    await self.dm_user(
+                    sent = await self.dm_user(
                         uid, r.text, markup=r.markup, buttons=r.buttons, silent=r.silent
                     )
+                    if r.chat_note:  # their privacy settings may refuse DMs from the server
+                        note = r.chat_note if sent else self._dm_closed(origin)
+                        await self._answer(origin, note, "plain", [])
             elif r.to is not None:
                 await self._to_channel(r.to, r.text, r.markup, r.buttons)
             else:
@@ -126,6 +129,12 @@ class Executor:
             await self._invoice(r, origin)
         else:  # e.g. MemberTag: Discord shows roles, not per-member tags
             log.debug("%s has no meaning on Discord", type(r).__name__)
+
+    def _dm_closed(self, origin: Origin) -> str:
+        """In the asker's language: their Discord settings refuse our private message."""
+        it = origin.interaction
+        locale = str(it.locale) if it is not None else self.services.settings.locale
+        return translate(locale, "discord.dm_closed")
 
     # -- messages -------------------------------------------------------------------------
 

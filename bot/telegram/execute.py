@@ -83,6 +83,7 @@ class Executor:
         self.app = app
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._subscription_links: dict[tuple[str, int, int], str] = {}
+        self._start_me_said: set[str] = set()  # updates already answered "open a chat"
 
     async def run(self, replies: Sequence[AnyReply], origin: Event | None = None) -> None:
         """Carry out `replies`; those for another platform go to its executor when they came
@@ -152,7 +153,7 @@ class Executor:
         """Do one reply; False when it belongs to another platform."""
         here = self._origin_chat(origin)
         if isinstance(r, Reply):
-            return await self._reply(r, here)
+            return await self._reply(r, here, origin)
         elif isinstance(r, AnswerPreCheckout):
             await self.bot.answer_pre_checkout_query(
                 r.query_id, ok=r.ok, error_message=None if r.ok else (r.error or "")[:255] or "-"
@@ -212,19 +213,33 @@ class Executor:
         else:
             await self.bot.decline_chat_join_request(chat_arg(r.target), int(r.platform_user_id))
 
-    async def _reply(self, r: Reply, here: Chat | None) -> bool:
+    async def _reply(self, r: Reply, here: Chat | None, origin: Event | None = None) -> bool:
         if r.member_id is not None:
             who = await self.recipient(r.member_id)
             if who is None:  # known on another platform only
                 return False
-            chat_id, thread_id = who.chat_id, None
-        else:
-            target = r.to if r.to is not None else here
-            if target is None:
+            try:
+                await send_text(
+                    self.bot,
+                    who.chat_id,
+                    r.text,
+                    markup=r.markup,
+                    buttons=r.buttons,
+                    silent=r.silent,
+                )
+            except Forbidden:
+                if not await self._say_start_me(who, here, origin):
+                    raise
                 return True
-            if target.platform != PLATFORM:
-                return False
-            chat_id, thread_id = target.chat_id, target.thread_id
+            if r.chat_note and here is not None and here.kind != "private":
+                await send_text(self.bot, here.chat_id, r.chat_note, thread_id=here.thread_id)
+            return True
+        target = r.to if r.to is not None else here
+        if target is None:
+            return True
+        if target.platform != PLATFORM:
+            return False
+        chat_id, thread_id = target.chat_id, target.thread_id
         await send_text(
             self.bot,
             chat_id,
@@ -233,6 +248,43 @@ class Executor:
             buttons=r.buttons,
             thread_id=thread_id,
             silent=r.silent,
+        )
+        return True
+
+    async def _say_start_me(self, who: Recipient, here: Chat | None, origin: Event | None) -> bool:
+        """A private answer to someone who wrote in a group but never opened a chat with the
+        bot (Telegram refuses it): say so in the group, once per update, with the link that
+        opens that chat. False when there is no such group message to answer."""
+        if (
+            here is None
+            or here.kind == "private"
+            or origin is None
+            or origin.actor.user_id != who.user_id
+            or str(origin.update_id) in self._start_me_said
+        ):
+            return False
+        if len(self._start_me_said) > 10_000:  # a long-running process: keep it bounded
+            self._start_me_said.clear()
+        self._start_me_said.add(str(origin.update_id))
+        username = self.bot.username
+        buttons = (
+            [
+                [
+                    ButtonSpec(
+                        translate(who.locale, "telegram.start_me_button"),
+                        url=f"https://t.me/{username}",
+                    )
+                ]
+            ]
+            if username
+            else []
+        )
+        await send_text(
+            self.bot,
+            here.chat_id,
+            translate(who.locale, "telegram.start_me", name=who.name),
+            buttons=buttons,
+            thread_id=here.thread_id,
         )
         return True
 

@@ -1257,8 +1257,12 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(listing, buttons[:5])]
     # Asked in a group: questions asked privately are nobody else's business.
     return [
-        Reply(listing, buttons[:5], member_id=ctx.member.id),
-        Reply(ctx.t("qa.mine_sent_privately")),
+        Reply(
+            listing,
+            buttons[:5],
+            member_id=ctx.member.id,
+            chat_note=ctx.t("qa.mine_sent_privately"),
+        )
     ]
 
 

@@ -162,3 +162,27 @@ async def test_kb_offers_a_file_option_and_imports_the_attached_file(discord_bot
     )
     assert discord_bot.wire.fetched == [att["url"]]
     assert "larger than 2 MB" in texts(discord_bot.since(n))
+
+
+async def test_questions_in_a_channel_answer_privately_or_say_why_they_cannot(
+    discord_bot, app, texts
+):
+    """/questions in a server channel goes by DM with a word in the channel; when the
+    member's privacy settings refuse DMs from the server, the channel hears how to allow
+    them instead of "sent privately"."""
+    await discord_bot.interact(
+        P.slash("ask", "How do I export my notes as a PDF file?", uid=611, username="nia", dm=True)
+    )
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.slash("questions", uid=611, username="nia"))
+    out = texts(discord_bot.since(n))
+    assert "export my notes" in out and "sent you the list" in out
+    (cb,) = discord_bot.wire.find("POST /interactions/{id}/{token}/callback")[-1:]
+    assert "export my notes" not in cb.body["data"]["content"]  # the channel sees no list
+    discord_bot.wire.fail(
+        "POST /channels/{channel_id}/messages", 403, 50007, "Cannot send messages to this user"
+    )
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.slash("questions", uid=611, username="nia"))
+    out = texts(discord_bot.since(n))
+    assert "refuse direct messages from this server" in out and "sent you the list" not in out

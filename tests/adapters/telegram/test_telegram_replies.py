@@ -576,3 +576,27 @@ async def test_asked_in_a_forum_no_setting_names_the_thread_is_a_topic_there(tg,
     topic, post = wire.calls
     assert topic.method == "createForumTopic" and topic["chat_id"] == FORUM_ID
     assert post["message_thread_id"] != 57
+
+
+async def test_a_private_answer_telegram_refuses_is_explained_in_the_group(tg, wire):
+    """Asked in the group, /questions answers privately. Someone who never opened a chat with
+    the bot cannot get that message (403), and the group note said it was sent anyway."""
+    carl = user(6161, "Carl", username="carl")
+    await tg.process(message(carl, "/ask How do I export my notes as a PDF file?"))
+    # Delivered privately: the group hears so, and sees none of the list.
+    wire.clear()
+    await tg.process(message(carl, "/questions", group_chat()))
+    dm = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 6161]
+    group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
+    assert len(dm) == 1 and "export my notes" in dm[0]
+    assert group == ["I've sent you the list of your questions in a private message."]
+    # Telegram refuses the private message (he blocked the bot, or never opened a chat
+    # with it): the group gets how to open one, not "sent privately".
+    wire.clear()
+    wire.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    await tg.process(message(carl, "/questions", group_chat()))
+    to_group = [c for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
+    assert len(to_group) == 1 and "open a chat with me" in to_group[0]["text"]
+    assert "export my notes" not in to_group[0]["text"]
+    button = to_group[0]["reply_markup"]["inline_keyboard"][0][0]
+    assert button["url"] == f"https://t.me/{BOT_USERNAME}"
