@@ -234,6 +234,28 @@ class Executor:
             if r.chat_note and here is not None and here.kind != "private":
                 await send_text(self.bot, here.chat_id, r.chat_note, thread_id=here.thread_id)
             return True
+        if (
+            r.ephemeral
+            and r.to is None
+            and here is not None
+            and here.kind != "private"
+            and origin is not None
+            and origin.actor.platform == PLATFORM
+        ):
+            # "Only you can see this" (a /link code, a moderator's lookup): Telegram has no
+            # such message in a group, so it goes privately to the one who asked.
+            actor = origin.actor
+            locale = actor.locale or self.app.services.settings.locale
+            who = Recipient(actor.user_id, actor.user_id, locale, actor.display_name)
+            try:
+                await send_text(self.bot, actor.user_id, r.text, markup=r.markup, buttons=r.buttons)
+            except Forbidden:
+                if not await self._say_start_me(who, here, origin):
+                    raise
+                return True
+            note = translate(locale, "telegram.sent_privately")
+            await send_text(self.bot, here.chat_id, note, thread_id=here.thread_id)
+            return True
         target = r.to if r.to is not None else here
         if target is None:
             return True

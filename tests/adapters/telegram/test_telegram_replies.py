@@ -600,3 +600,17 @@ async def test_a_private_answer_telegram_refuses_is_explained_in_the_group(tg, w
     assert "export my notes" not in to_group[0]["text"]
     button = to_group[0]["reply_markup"]["inline_keyboard"][0][0]
     assert button["url"] == f"https://t.me/{BOT_USERNAME}"
+
+
+async def test_a_link_code_asked_for_in_the_group_is_never_shown_there(tg, wire):
+    """Telegram has no "only you can see this" message: the /link code (whoever uses it
+    joins your membership) was posted for the whole group to read."""
+    dana = user(6262, "Dana", username="dana")
+    wire.clear()
+    await tg.process(message(dana, "/link", group_chat()))
+    dm = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 6262]
+    group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
+    assert len(dm) == 1 and "Your link code" in dm[0]
+    code = dm[0].split("Your link code: ")[1].split()[0].strip(".")
+    assert group == ["I've answered you in a private message."]
+    assert all(code not in t for t in group)
