@@ -116,8 +116,9 @@ async def trial_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
 async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
     lines = await service.status_lines(ctx.session, ctx.services, ctx.member)
     if not lines:
-        return [Reply(ctx.t("membership.status_none"))]
-    return [Reply("\n".join([ctx.t("membership.status_header"), *lines]))]
+        return [Reply(ctx.t("membership.status_none"), ephemeral=True)]
+    # their plan and dates are theirs: never posted for a whole group to read
+    return [Reply("\n".join([ctx.t("membership.status_header"), *lines]), ephemeral=True)]
 
 
 async def _plan_named(ctx: Context, args: str) -> str | None:

@@ -737,9 +737,12 @@ async def after_refund(
 
 
 def for_self(member_id: int, replies: list[AnyReply]) -> list[AnyReply]:
-    """DMs to the member who is talking to us become plain answers in their chat."""
+    """DMs to the member who is talking to us become answers in their chat, for their eyes
+    only (ephemeral on Discord; on Telegram, from a group, a private message)."""
     return [
-        replace(r, member_id=None) if isinstance(r, Reply) and r.member_id == member_id else r
+        replace(r, member_id=None, ephemeral=True)
+        if isinstance(r, Reply) and r.member_id == member_id
+        else r
         for r in replies
     ]
 

@@ -614,3 +614,14 @@ async def test_a_link_code_asked_for_in_the_group_is_never_shown_there(tg, wire)
     code = dm[0].split("Your link code: ")[1].split()[0].strip(".")
     assert group == ["I've answered you in a private message."]
     assert all(code not in t for t in group)
+
+
+async def test_status_asked_in_the_group_is_answered_privately(tg, wire):
+    """A member's plan and dates are theirs: /status in the group used to list them there."""
+    erik = user(6363, "Erik", username="erik")
+    wire.clear()
+    await tg.process(message(erik, "/status", group_chat()))
+    dm = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 6363]
+    group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
+    assert dm == ["You have no membership yet. See /plans."]
+    assert group == ["I've answered you in a private message."]
