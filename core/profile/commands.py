@@ -131,7 +131,8 @@ def _profile_reply(ctx: Context) -> Reply:
     btns = [_b(ctx, ctx.t("profile.label_" + s), "e", s) for s in svc.FIELDS]
     rows = [btns[i : i + 3] for i in range(0, len(btns), 3)]
     rows.append([_b(ctx, ctx.t("profile.btn_redo"), "r", "goals")])
-    return Reply(summary(ctx) + "\n" + ctx.t("profile.edit_hint"), buttons=rows)
+    # goals, level, time zone: the member's own, not for a whole group to read
+    return Reply(summary(ctx) + "\n" + ctx.t("profile.edit_hint"), buttons=rows, ephemeral=True)
 
 
 async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:

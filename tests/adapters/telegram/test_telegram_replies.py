@@ -625,3 +625,10 @@ async def test_status_asked_in_the_group_is_answered_privately(tg, wire):
     group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
     assert dm == ["You have no membership yet. See /plans."]
     assert group == ["I've answered you in a private message."]
+    # so is the profile (goals, level, time zone), with its edit buttons
+    wire.clear()
+    await tg.process(message(erik, "/profile", group_chat()))
+    dm_calls = [c for c in wire.of("sendMessage") if c["chat_id"] == 6363]
+    group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
+    assert len(dm_calls) == 1 and dm_calls[0]["reply_markup"]["inline_keyboard"]
+    assert group == ["I've answered you in a private message."]
