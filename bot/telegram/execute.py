@@ -83,7 +83,7 @@ class Executor:
         self.app = app
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._subscription_links: dict[tuple[str, int, int], str] = {}
-        self._start_me_said: set[str] = set()  # updates already answered "open a chat"
+        self._notes_said: set[str] = set()  # group notes already sent, by kind and update
 
     async def run(self, replies: Sequence[AnyReply], origin: Event | None = None) -> None:
         """Carry out `replies`; those for another platform go to its executor when they came
@@ -253,8 +253,9 @@ class Executor:
                 if not await self._say_start_me(who, here, origin):
                     raise
                 return True
-            note = translate(locale, "telegram.sent_privately")
-            await send_text(self.bot, here.chat_id, note, thread_id=here.thread_id)
+            if self._first_note(origin, "sent"):  # one note, however many private answers
+                note = translate(locale, "telegram.sent_privately")
+                await send_text(self.bot, here.chat_id, note, thread_id=here.thread_id)
             return True
         target = r.to if r.to is not None else here
         if target is None:
@@ -273,6 +274,16 @@ class Executor:
         )
         return True
 
+    def _first_note(self, origin: Event, kind: str) -> bool:
+        """True the first time a group note of this kind is due for this update."""
+        key = f"{kind}:{origin.update_id}"
+        if key in self._notes_said:
+            return False
+        if len(self._notes_said) > 10_000:  # a long-running process: keep it bounded
+            self._notes_said.clear()
+        self._notes_said.add(key)
+        return True
+
     async def _say_start_me(self, who: Recipient, here: Chat | None, origin: Event | None) -> bool:
         """A private answer to someone who wrote in a group but never opened a chat with the
         bot (Telegram refuses it): say so in the group, once per update, with the link that
@@ -282,12 +293,11 @@ class Executor:
             or here.kind == "private"
             or origin is None
             or origin.actor.user_id != who.user_id
-            or str(origin.update_id) in self._start_me_said
         ):
             return False
-        if len(self._start_me_said) > 10_000:  # a long-running process: keep it bounded
-            self._start_me_said.clear()
-        self._start_me_said.add(str(origin.update_id))
+        if not self._first_note(origin, "start_me"):
+            return True  # said already for this update
+
         username = self.bot.username
         buttons = (
             [

@@ -632,3 +632,17 @@ async def test_status_asked_in_the_group_is_answered_privately(tg, wire):
     group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
     assert len(dm_calls) == 1 and dm_calls[0]["reply_markup"]["inline_keyboard"]
     assert group == ["I've answered you in a private message."]
+
+
+async def test_several_private_answers_to_one_group_message_get_one_note(tg, wire):
+    from core.events import Actor, Chat, Command
+    from core.replies import Reply
+
+    origin = Command(
+        Actor("telegram", "6464", "Fay"), Chat("telegram", str(GROUP_ID), "group"), "u-6464"
+    )
+    wire.clear()
+    await tg.executor.run([Reply("one", ephemeral=True), Reply("two", ephemeral=True)], origin)
+    assert [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == 6464] == ["one", "two"]
+    group = [c["text"] for c in wire.of("sendMessage") if c["chat_id"] == GROUP_ID]
+    assert group == ["I've answered you in a private message."]
