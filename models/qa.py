@@ -28,6 +28,8 @@ class Question(Base):
     )
     """The open question this one was linked to as a duplicate (its asker hears the answer)."""
     created_at: Mapped[datetime]
+    message_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The private message that asked it, so an edit of that message asks again."""
 
 
 class Answer(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from core.context import Context, Role
 from core.errors import BadArguments
-from core.events import MessageEdited, ThreadFailed, ThreadOpened
+from core.events import Message, MessageEdited, ThreadFailed, ThreadOpened
 from core.qa import catalog_sync, curation, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
@@ -71,6 +71,8 @@ async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
 
 @on_event(MessageEdited)
 async def message_edited(ctx: Context, event: MessageEdited) -> list[AnyReply]:
+    if ctx.event.chat.kind == "private" and not ctx.event.chat.thread_id:
+        return await service.question_edited(ctx, event.text, event.message_ref)
     return await service.record_edit(ctx, event.text, event.message_ref)
 
 
@@ -95,7 +97,8 @@ async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
     looks_like_question = text.rstrip().endswith(("?", "？"))
     if word_count(text) < 2 and not looks_like_question:
         return None
-    return await service.ask(ctx, text)
+    ref = ctx.event.message_ref if isinstance(ctx.event, Message) else None
+    return await service.ask(ctx, text, message_ref=ref)
 
 
 register_privacy()

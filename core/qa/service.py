@@ -285,7 +285,9 @@ def prepare_question(raw: str) -> Prepared | None:
     return Prepared(text, False)
 
 
-async def ask(ctx: Context, raw: str) -> list[AnyReply]:
+async def ask(ctx: Context, raw: str, message_ref: str | None = None) -> list[AnyReply]:
+    """`message_ref`: the message that asked it, when an edit of that message may follow
+    (a plain question in a private chat)."""
     prepared = prepare_question(raw)
     if prepared is None:
         return [Reply(ctx.t("qa.need_detail", example=await _example_question(ctx, raw)))]
@@ -298,32 +300,85 @@ async def ask(ctx: Context, raw: str) -> list[AnyReply]:
     await state.sync(ctx.session)
     now = ctx.clock.now()
     question = Question(
-        member_id=ctx.member.id, text=text, lang=lang, tags=[], status="open", created_at=now
+        member_id=ctx.member.id,
+        text=text,
+        lang=lang,
+        tags=[],
+        status="open",
+        created_at=now,
+        message_ref=message_ref,
     )
     ctx.session.add(question)
     await ctx.session.flush()
     asked = points_action(ctx.member.id, "question_asked", now, question.id)
     ctx.session.add(asked)
-
-    threshold = await current_threshold(ctx.session)
-    results = await related(ctx, state, text, lang)
-    if results and can_answer(results[0], threshold):
-        return replies + await _answer(ctx, question, results[0])
-    unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
+    found, own = await _search_and_reply(ctx, state, question)
     if own:  # asking one's own open question again is not a new question (nor new points)
         for row in (asked, question):
             if row in ctx.session.new:
                 ctx.session.expunge(row)
             else:
                 await ctx.session.delete(row)
-        return replies + unanswered
+    return replies + found
+
+
+async def _search_and_reply(
+    ctx: Context, state: QAState, question: Question
+) -> tuple[list[AnyReply], bool]:
+    """Answer `question` from the knowledge base, else link it to an open thread on the same
+    question or open one; also says whether that thread is the asker's own."""
+    threshold = await current_threshold(ctx.session)
+    lang: Language = "zh" if question.lang == "zh" else "en"
+    results = await related(ctx, state, question.text, lang)
+    if results and can_answer(results[0], threshold):
+        return await _answer(ctx, question, results[0]), False
+    unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
+    if own:
+        return unanswered, True
 
     # Votes on what is offered below the threshold are the only evidence of how good such
     # matches are: they let feedback lower the threshold, not just raise it.
     def vote(r: SearchResult) -> list[ButtonSpec]:
         return _feedback_row(ctx, question.id, int(r.id), r.confidence)
 
-    return replies + unanswered + pointer(ctx.t, results, threshold, lang, vote)
+    return unanswered + pointer(ctx.t, results, threshold, lang, vote), False
+
+
+EDIT_WINDOW = timedelta(hours=1)
+"""How long after asking an edit of the question still asks it again."""
+
+
+async def question_edited(ctx: Context, text: str, message_ref: str) -> list[AnyReply]:
+    """The asker edited a question the knowledge base answered (a typo fixed, a detail
+    added): the search runs again on the new text. A question already with the community
+    keeps its thread; its discussion is about what was asked."""
+    if not message_ref:
+        return []
+    question = (
+        await ctx.session.execute(
+            select(Question).where(
+                Question.member_id == ctx.member.id, Question.message_ref == message_ref
+            )
+        )
+    ).scalar_one_or_none()
+    if (
+        question is None
+        or question.status != "answered"
+        or ctx.clock.now() - question.created_at > EDIT_WINDOW
+    ):
+        return []
+    prepared = prepare_question(text)
+    if prepared is None or " ".join(prepared.text.split()) == " ".join(question.text.split()):
+        return []
+    question.text = prepared.text
+    question.lang = detect_language(prepared.text)
+    question.status = "open"
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    found, own = await _search_and_reply(ctx, state, question)
+    if own:  # now the same as another open question of theirs: that thread has it
+        question.status = "linked"
+    return [Reply(ctx.t("qa.edited_again")), *found]
 
 
 MAY_HELP: dict[str, float] = {"en": 0.2, "zh": 0.0}

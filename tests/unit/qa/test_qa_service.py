@@ -993,3 +993,35 @@ async def test_with_no_moderator_the_asker_is_told_to_ask_in_the_community_chat(
     )
     assert [r.member_id for r in out] == [await _member_id(qa_app, "erin")]
     assert "no moderator" in out[0].text
+
+
+async def test_an_edited_private_question_is_searched_again(qa_app, clock):
+    """Before, editing a question sent in a private chat (a typo fixed, the real question
+    written out) changed nothing: the answer to the first wording stood."""
+    await send(qa_app, "mod", "/kb add How long is the zorblax course? | Six weeks.")
+    await send(qa_app, "mod", "/kb add Where can I park my bike? | Behind building B.")
+    chat = Chat("console", "bob", "private")
+
+    async def say(text: str, ref: str):
+        return await qa_app.router.dispatch(
+            Message(_actor("bob"), chat, uuid.uuid4().hex, text=text, message_ref=ref)
+        )
+
+    async def edit(text: str, ref: str):
+        return await qa_app.router.dispatch(
+            MessageEdited(_actor("bob"), chat, uuid.uuid4().hex, text=text, message_ref=ref)
+        )
+
+    assert "Six weeks" in _texts(await say("How long is the zorblax course?", "m1"))
+    out = _texts(await edit("Where can I park my bike near the lab?", "m1"))
+    assert out.startswith("You changed your question") and "Behind building B" in out
+    async with qa_app.services.session_factory() as s:
+        bob = await _member_id(qa_app, "bob")
+        rows = (await s.execute(select(Question).where(Question.member_id == bob))).scalars().all()
+        assert [(q.text, q.status) for q in rows] == [
+            ("Where can I park my bike near the lab?", "answered")
+        ]  # the same question, reworded: no second one, no second points
+    # The same words again, or an edit long after asking, ask nothing again.
+    assert await edit("Where can I park my bike  near the lab?", "m1") == []
+    clock.advance(timedelta(hours=2))
+    assert await edit("How long is the zorblax course?", "m1") == []
