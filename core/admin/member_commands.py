@@ -196,17 +196,7 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
         provider=pay.provider,
     )
     if pay.status == "applied" and pay.subscription_id is not None:
-        newer = (
-            await ctx.session.execute(
-                select(Payment.id)
-                .where(
-                    Payment.subscription_id == pay.subscription_id,
-                    Payment.status == "applied",
-                    Payment.id > pay.id,
-                )
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        newer = await membership_bridge.function("newer_payment")(ctx.session, pay)
         # what happens to access, said before the moderator confirms (see after_refund)
         if newer is None:
             summary += " " + ctx.t("admin.refund_ends_access")

@@ -679,6 +679,24 @@ async def refund(
     )
 
 
+async def newer_payment(session: AsyncSession, pay: Payment) -> int | None:
+    """An applied payment on the same subscription made after `pay`: it, not `pay`, pays
+    for the access now, so refunding `pay` leaves that access alone."""
+    if pay.subscription_id is None:
+        return None
+    return (
+        await session.execute(
+            select(Payment.id)
+            .where(
+                Payment.subscription_id == pay.subscription_id,
+                Payment.status == "applied",
+                Payment.id > pay.id,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 async def after_refund(
     session: AsyncSession, services: Services, pay: Payment, *, actor: str
 ) -> list[AnyReply]:
@@ -700,17 +718,7 @@ async def after_refund(
     if sub is None or plan is None:
         return out
     member = await _member(session, pay.member_id)
-    newer = (
-        await session.execute(
-            select(Payment.id)
-            .where(
-                Payment.subscription_id == sub.id,
-                Payment.status == "applied",
-                Payment.id > pay.id,
-            )
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    newer = await newer_payment(session, pay)
     if newer is not None:
         # An older period's money went back; a newer payment covers the access now, so it
         # stays, and a person decides whether it should end.
