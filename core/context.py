@@ -66,6 +66,11 @@ class Context:
     def locale(self) -> str:
         return self.member.locale or self.settings.locale
 
+    @property
+    def timezone(self) -> str:
+        """The zone times are typed and shown in: the member's, else the community's."""
+        return self.member.timezone or self.settings.timezone
+
     def t(self, key: str, /, **params: Any) -> str:
         return translate(self.locale, key, **params)
 

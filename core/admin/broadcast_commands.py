@@ -38,7 +38,7 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = []
     for word in head.split():
         if word.lower().startswith("at="):
-            send_at = parse_when(word[3:], ctx.member.timezone or ctx.settings.timezone)
+            send_at = parse_when(word[3:], ctx.timezone)
             if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
                 raise DomainError("broadcast.bad_time")
         else:
@@ -63,7 +63,7 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
         id=b.id,
         n=len(ids),
         segment=seg.describe(),
-        when=local_time(send_at, ctx.member.timezone or ctx.settings.timezone),
+        when=local_time(send_at, ctx.timezone),
         text=text,
     )
     return await ask(ctx, "broadcast", {"broadcast_id": b.id}, summary)
@@ -81,7 +81,7 @@ async def _do_broadcast(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         f"broadcast:{b.id}",
         after={"segment": b.segment, "recipients": n, "send_at": b.send_at.isoformat()},
     )
-    when = local_time(b.send_at, ctx.member.timezone or ctx.settings.timezone)
+    when = local_time(b.send_at, ctx.timezone)
     return [Reply(ctx.t("broadcast.queued", id=b.id, n=n, when=when))]
 
 

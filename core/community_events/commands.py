@@ -25,17 +25,13 @@ def _when(ev: CommunityEvent, tz: str | None) -> str:
     return local_time(ev.starts_at, tz)
 
 
-def _tz(ctx: Context) -> str:
-    return ctx.member.timezone or ctx.settings.timezone
-
-
 @admin_command("event", usage_key="usage.event")
 async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
     sub, _, rest = args.strip().partition(" ")
     sub = sub.lower()
     now = ctx.clock.now()
     if sub == "new":
-        spec = service.parse_new(rest, now, _tz(ctx))
+        spec = service.parse_new(rest, now, ctx.timezone)
         ev = CommunityEvent(
             title=spec.title,
             starts_at=spec.starts_at,
@@ -52,7 +48,7 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
             f"event:{ev.id}",
             after={"title": ev.title, "starts_at": ev.starts_at.isoformat(), "cap": ev.capacity},
         )
-        when = _when(ev, _tz(ctx))
+        when = _when(ev, ctx.timezone)
         return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=when))]
     if sub in {"cancel", "attended"}:
         ref, _, who = rest.strip().partition(" ")
@@ -109,7 +105,7 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     for ev in rows:
         n = await service.going(ctx.session, ev.id)
         cap = str(ev.capacity) if ev.capacity else "∞"
-        when = _when(ev, _tz(ctx))
+        when = _when(ev, ctx.timezone)
         text = ctx.t("events.line", id=ev.id, title=ev.title, when=when, n=n, cap=cap)
         if ev.id in mine:
             label, data = ctx.t("events.btn_leave"), ctx.sign("ev", "u", ev.id)
@@ -130,7 +126,7 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         await service.rsvp(ctx.session, event_id, ctx.member.id, now)
         ev = await ctx.session.get_one(CommunityEvent, event_id)
         extra = f"\n{ev.link}" if ev.link else ""
-        return [Reply(ctx.t("events.going", title=ev.title, when=_when(ev, _tz(ctx))) + extra)]
+        return [Reply(ctx.t("events.going", title=ev.title, when=_when(ev, ctx.timezone)) + extra)]
     ev_or_none = await ctx.session.get(CommunityEvent, event_id)
     if ev_or_none is None:
         raise DomainError("events.unknown")
