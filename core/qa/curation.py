@@ -42,7 +42,7 @@ from core.qa.service import (
     related,
     state_for,
 )
-from core.qa.tokenize import Language, detect_language
+from core.qa.tokenize import as_language, detect_language
 from core.replies import AnyReply, Reply
 from models.catalog import Course
 from models.qa import KBEntry, Question, Thread
@@ -362,7 +362,7 @@ async def kb_retry(ctx: Context, args: str) -> list[AnyReply]:
         ids = ", ".join(f"#{q.id}" for q in here)
         out.append(Reply(ctx.t("qa.retry_opening", n=len(here), ids=ids)))
         for question in here:
-            lang: Language = "zh" if question.lang == "zh" else "en"
+            lang = as_language(question.lang)
             results = await related(ctx, state, question.text, lang)
             out.append(await new_thread(ctx, question, results))
     for other in sorted({p for p, _ in elsewhere}):

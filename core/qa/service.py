@@ -42,7 +42,7 @@ from core.qa.index import (
     topic_tags,
 )
 from core.qa.threshold import tune_threshold
-from core.qa.tokenize import Language, detect_language, word_count
+from core.qa.tokenize import Language, as_language, detect_language, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
@@ -328,7 +328,7 @@ async def _search_and_reply(
     """Answer `question` from the knowledge base, else link it to an open thread on the same
     question or open one; also says whether that thread is the asker's own."""
     threshold = await current_threshold(ctx.session)
-    lang: Language = "zh" if question.lang == "zh" else "en"
+    lang = as_language(question.lang)
     results = await related(ctx, state, question.text, lang)
     if results and can_answer(results[0], threshold):
         return await _answer(ctx, question, results[0]), False

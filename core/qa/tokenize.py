@@ -194,6 +194,11 @@ def cjk_ratio(text: str) -> float:
     return cjk / len(letters)
 
 
+def as_language(code: str) -> Language:
+    """A stored language code (``Question.lang``) as the search takes it."""
+    return "zh" if code == "zh" else "en"
+
+
 def detect_language(text: str) -> Language:
     """``"zh"`` when enough of the letters are CJK, else ``"en"``.
 
