@@ -41,13 +41,14 @@ from core.errors import DomainError
 from core.i18n import translate
 from core.members import moderators
 from core.membership import plans as plans_mod
+from core.membership import subscriptions
 from core.membership.errors import PaymentRejected
 from core.membership.state import State
 from core.payments import payload as payload_mod
 from core.replies import AnyReply, Reply
 from models.db import conflict_insert
 from models.member import Member
-from models.membership import Payment, PaymentIntent, Plan, Subscription
+from models.membership import Payment, PaymentIntent, Plan
 
 log = logging.getLogger("syllabot.payments")
 T = TypeVar("T")
@@ -419,13 +420,7 @@ async def _with_days_given(
     if c.paid_until is None:
         return None
     now = services.clock.now()
-    sub = (
-        await session.execute(
-            select(Subscription).where(
-                Subscription.member_id == member_id, Subscription.plan_id == plan.id
-            )
-        )
-    ).scalar_one_or_none()
+    sub = await subscriptions.find(session, member_id, plan.id)
     if sub is None or sub.current_period_end is None or sub.current_period_end <= now:
         return c.paid_until
     if sub.state not in (State.TRIALING, State.ACTIVE, State.CANCELLED):
