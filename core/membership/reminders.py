@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
 from core.membership import plans, subscriptions
-from core.membership.service import dm, remove_if_due, resumable_renewal, when
+from core.membership.service import dm, remove_if_due, when
 from core.membership.state import Ev, State, due
 from core.replies import AnyReply
 from models.member import Member
@@ -75,7 +75,7 @@ async def advance_one(
                 for other in windows:  # the wider windows are spent too
                     await once(session, services, sub, f"remind_{other}d", end)
                 key = "remind_renews" if sub.auto_renew else "remind_ends"
-                if sub.state == State.CANCELLED and resumable_renewal(sub):
+                if sub.state == State.CANCELLED and subscriptions.resumable_renewal(sub):
                     key = "remind_resume"  # one word keeps it going: no new checkout
                 out.append(
                     dm(member, f"membership.{key}", plan=title, days=d, when=when(end, member))

@@ -187,12 +187,16 @@ async def before_buying(
     is mentioned, because buying this one does not stop it."""
     notes: list[AnyReply] = []
     for sub, other in await subscriptions.for_member(session, member.id):
-        if other.id == plan.id and sub.state == State.PAST_DUE and resumable_renewal(sub):
+        if (
+            other.id == plan.id
+            and sub.state == State.PAST_DUE
+            and subscriptions.resumable_renewal(sub)
+        ):
             raise await _renewal_failed(services, sub, other, member)
         if (
             other.id == plan.id
             and sub.state == State.CANCELLED
-            and resumable_renewal(sub)
+            and subscriptions.resumable_renewal(sub)
             and sub.current_period_end is not None
             and sub.current_period_end > services.clock.now()
         ):
@@ -237,9 +241,6 @@ async def _renewal_failed(
     return err
 
 
-# Providers that bill again by themselves; /cancel and /resume tell them (Discord bills
-# through its own app, so only the member can stop it there).
-RENEWS_AT_PROVIDER = ("stripe", "telegram_stars")
 # Subscriptions only the member can stop, and where /cancel tells them to.
 CANCELLED_BY_MEMBER_ONLY = {
     "discord": "membership.cancel_in_discord",
@@ -260,11 +261,6 @@ async def _subs_where(
         for s, p in await subscriptions.for_member(session, member.id)
         if keep(s) and (code is None or p.code == code)
     ]
-
-
-def resumable_renewal(sub: Subscription) -> bool:
-    """A provider subscription whose renewal /resume can switch back on."""
-    return sub.source in RENEWS_AT_PROVIDER and bool(sub.external_ref)
 
 
 async def cancel(
@@ -337,7 +333,7 @@ async def resume(
                 )
             )
             continue
-        renews = resumable_renewal(sub)
+        renews = subscriptions.resumable_renewal(sub)
         if renews:
             out += await _set_renewal(session, services, sub, renew=True)
         out += await subscriptions.transition(
@@ -349,7 +345,6 @@ async def resume(
             actor=f"member:{member.id}",
             actor_member_id=member.id,
         )
-        sub.auto_renew = renews
         key = "membership.resumed_renews" if renews else "membership.resumed"
         out.append(dm(member, key, plan=title, until=when(sub.current_period_end, member)))
     return out
@@ -379,7 +374,7 @@ async def _end_renewal(
         return []
     from core.payments import ledger
 
-    if sub.source not in RENEWS_AT_PROVIDER:
+    if sub.source not in subscriptions.RENEWS_AT_PROVIDER:
         return await ledger.flag(
             session,
             services,

@@ -23,6 +23,14 @@ from models.member import Member
 from models.membership import Plan, Subscription
 
 REVOKING = (State.REFUNDED, State.BANNED, State.REMOVED)
+# Providers that bill again by themselves; /cancel and /resume tell them (Discord bills
+# through its own app, so only the member can stop it there).
+RENEWS_AT_PROVIDER = ("stripe", "telegram_stars")
+
+
+def resumable_renewal(sub: Subscription) -> bool:
+    """A provider subscription whose renewal /resume can switch back on."""
+    return sub.source in RENEWS_AT_PROVIDER and bool(sub.external_ref)
 
 
 def snapshot(sub: Subscription) -> Snapshot:
@@ -248,6 +256,7 @@ async def transition(
         sub.auto_renew = False
     elif ev is Ev.RESUME:
         sub.cancelled_at = None
+        sub.auto_renew = resumable_renewal(sub)
     # The row update and its audit row go out together at the next flush.
     await audit(
         session,

@@ -445,8 +445,6 @@ async def _renewal_changed(
     out = await subscriptions.transition(
         session, services, sub, plan, ev, actor="stripe", reason="customer.subscription.updated"
     )
-    if ev is Ev.RESUME:
-        sub.auto_renew = True
     until = service.when(sub.current_period_end, member)
     return [*out, service.dm(member, key, plan=plans.title(plan, member.locale), until=until)]
 
