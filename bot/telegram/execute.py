@@ -218,20 +218,8 @@ class Executor:
             who = await self.recipient(r.member_id)
             if who is None:  # known on another platform only
                 return False
-            try:
-                await send_text(
-                    self.bot,
-                    who.chat_id,
-                    r.text,
-                    markup=r.markup,
-                    buttons=r.buttons,
-                    silent=r.silent,
-                )
-            except Forbidden:
-                if not await self._say_start_me(who, here, origin):
-                    raise
-                return True
-            if r.chat_note and here is not None and here.kind != "private":
+            sent = await self._private(r, who, here, origin)
+            if sent and r.chat_note and here is not None and here.kind != "private":
                 await send_text(self.bot, here.chat_id, r.chat_note, thread_id=here.thread_id)
             return True
         if (
@@ -247,13 +235,8 @@ class Executor:
             actor = origin.actor
             locale = actor.locale or self.app.services.settings.locale
             who = Recipient(actor.user_id, actor.user_id, locale, actor.display_name)
-            try:
-                await send_text(self.bot, actor.user_id, r.text, markup=r.markup, buttons=r.buttons)
-            except Forbidden:
-                if not await self._say_start_me(who, here, origin):
-                    raise
-                return True
-            if self._first_note(origin, "sent"):  # one note, however many private answers
+            sent = await self._private(r, who, here, origin)
+            if sent and self._first_note(origin, "sent"):  # one note however many answers
                 note = translate(locale, "telegram.sent_privately")
                 await send_text(self.bot, here.chat_id, note, thread_id=here.thread_id)
             return True
@@ -272,6 +255,21 @@ class Executor:
             thread_id=thread_id,
             silent=r.silent,
         )
+        return True
+
+    async def _private(
+        self, r: Reply, who: Recipient, here: Chat | None, origin: Event | None
+    ) -> bool:
+        """`r` as a private message to `who`; False when Telegram refused it and the group
+        was told how to open a chat with the bot instead."""
+        try:
+            await send_text(
+                self.bot, who.chat_id, r.text, markup=r.markup, buttons=r.buttons, silent=r.silent
+            )
+        except Forbidden:
+            if not await self._say_start_me(who, here, origin):
+                raise
+            return False
         return True
 
     def _first_note(self, origin: Event, kind: str) -> bool:
