@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.qa.evaluate import ranking_metrics
-from core.qa.index import KnowledgeIndex, offers_course
+from core.qa.index import KnowledgeIndex, can_answer, offers_course
 from core.qa.kbfile import CheckQuery
-from core.qa.tokenize import Language
+from core.qa.tokenize import Language, detect_language
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,9 @@ def run_check(
 ) -> list[CheckRow]:
     rows: list[CheckRow] = []
     for q in queries:
-        results = index.search(q.query, top, lang=lang)
+        q_lang = lang or detect_language(q.query)
+        threshold = index.threshold_for(q_lang)
+        results = index.search(q.query, top, lang=q_lang)
         row = CheckRow(
             line=q.line,
             query=q.query,
@@ -72,9 +74,9 @@ def run_check(
             scores=[r.score for r in results],
             confidences=[r.confidence for r in results],
             top_title=results[0].item.title if results else "",
-            course_offered=bool(results) and offers_course(results[0], index.threshold),
+            course_offered=bool(results) and offers_course(results[0], threshold),
             confidence=results[0].confidence if results else 0.0,
-            answered=index.is_confident(results),
+            answered=bool(results) and can_answer(results[0], threshold),
             expected_id=q.expected_id,
         )
         rows.append(row)

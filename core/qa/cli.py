@@ -34,7 +34,8 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-async def _live_index(database_url: str) -> tuple[KnowledgeIndex, float]:
+async def _live_index(database_url: str) -> KnowledgeIndex:
+    """The live knowledge base, answering at the thresholds members' feedback tuned."""
     from core.qa import service
     from models.db import make_engine, session_factory
 
@@ -42,11 +43,10 @@ async def _live_index(database_url: str) -> tuple[KnowledgeIndex, float]:
     try:
         async with session_factory(engine)() as session:
             index = await service.build_index(session, service.default_encoders())
-            threshold = await service.current_threshold(session)
+            index.thresholds = await service.current_thresholds(session)
     finally:
         await engine.dispose()
-    index.threshold = threshold
-    return index, threshold
+    return index
 
 
 def _shorten(text: str, n: int) -> str:
@@ -104,7 +104,7 @@ def check(
         index.add_many(items)
     else:
         s = _settings(config)
-        index, _ = asyncio.run(_live_index(s.database_url))
+        index = asyncio.run(_live_index(s.database_url))
     if not queries:
         _fail(f"{questions_file} has no questions")
 

@@ -35,6 +35,7 @@ from core.qa.service import (
     MAX_QUESTION_CHARS,
     QAState,
     current_threshold,
+    current_thresholds,
     excerpt,
     latest_thread,
     new_thread,
@@ -123,10 +124,11 @@ async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
         raise BadArguments("qa.kb_find_usage")
     state = state_for(ctx.services)
     await state.sync(ctx.session)
-    results = (await related(ctx, state, text, detect_language(text)))[:KB_FIND_SHOWN]
+    lang = detect_language(text)
+    results = (await related(ctx, state, text, lang))[:KB_FIND_SHOWN]
     if not results:
         return [Reply(ctx.t("qa.kb_find_none", query=excerpt(text, 80)))]
-    threshold = await current_threshold(ctx.session)
+    threshold = await current_threshold(ctx.session, lang)
     lines = [
         ctx.t(
             "qa.kb_find_head_course" if offers_course(results[0], threshold) else "qa.kb_find_head",
@@ -265,7 +267,7 @@ async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("qa.kb_check_empty"))]
     state = state_for(ctx.services)
     await state.sync(ctx.session)
-    state.index.threshold = await current_threshold(ctx.session)
+    state.index.thresholds = await current_thresholds(ctx.session)
     queries = [CheckQuery(q.id, q.text) for q in rows]
     results: list[CheckRow] = await asyncio.to_thread(run_check, state.index, queries, top=5)
     lines = [ctx.t("qa.kb_check_header", n=len(results))]

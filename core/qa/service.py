@@ -42,7 +42,7 @@ from core.qa.index import (
     topic_tags,
 )
 from core.qa.threshold import tune_threshold
-from core.qa.tokenize import Language, as_language, detect_language, word_count
+from core.qa.tokenize import LANGUAGES, Language, as_language, detect_language, word_count
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
@@ -211,15 +211,28 @@ async def build_index(
     return state.index
 
 
-async def current_threshold(session: AsyncSession, default: float = DEFAULT_THRESHOLD) -> float:
+async def current_threshold(
+    session: AsyncSession, lang: Language, default: float = DEFAULT_THRESHOLD
+) -> float:
+    """The answer threshold for questions in `lang`, tuned from the 👍/👎 on answers to
+    questions in that language only: each language's confidence comes from its own encoder
+    and calibration (MiniLM for English, E5 for Chinese), so a 👍 on a 40% Chinese match
+    says nothing about a 40% English one."""
+    same_language = Question.lang == "zh" if lang == "zh" else Question.lang != "zh"
     rows = (
         await session.execute(
             select(QAFeedback.confidence, QAFeedback.helpful)
+            .join(Question, Question.id == QAFeedback.question_id)
+            .where(same_language)
             .order_by(QAFeedback.id.desc())
             .limit(1000)
         )
     ).all()
     return tune_threshold([(float(c), bool(h)) for c, h in rows], default)
+
+
+async def current_thresholds(session: AsyncSession) -> dict[Language, float]:
+    return {lang: await current_threshold(session, lang) for lang in LANGUAGES}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -327,8 +340,8 @@ async def _search_and_reply(
 ) -> tuple[list[AnyReply], bool]:
     """Answer `question` from the knowledge base, else link it to an open thread on the same
     question or open one; also says whether that thread is the asker's own."""
-    threshold = await current_threshold(ctx.session)
     lang = as_language(question.lang)
+    threshold = await current_threshold(ctx.session, lang)
     results = await related(ctx, state, question.text, lang)
     if results and can_answer(results[0], threshold):
         return await _answer(ctx, question, results[0]), False
@@ -1267,8 +1280,9 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
         # the thread's topic, as for a question the knowledge base could not answer.
         state = state_for(ctx.services)
         await state.sync(ctx.session)
-        results = await related(ctx, state, question.text, detect_language(question.text))
-        threshold = await current_threshold(ctx.session)
+        lang = detect_language(question.text)
+        results = await related(ctx, state, question.text, lang)
+        threshold = await current_threshold(ctx.session, lang)
         escalated, _ = await _link_or_escalate(ctx, state, question, results, threshold)
         return [Reply(ctx.t("qa.sorry_escalating")), *escalated]
     return [Reply(ctx.t("qa.thanks_feedback"))]

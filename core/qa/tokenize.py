@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 Language = Literal["en", "zh"]
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
 
 # CJK Unified Ideographs (+ extension A, compatibility ideographs).
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

@@ -111,6 +111,14 @@ def test_run_check_metrics_directly(kb_index):
     assert rows[1].rank is not None and rows[1].rank > 1
 
 
+def test_check_answers_each_question_at_its_languages_threshold(kb_index):
+    """As the bot does: feedback made Chinese answers rarer (90%), English stays at 50%."""
+    queries = [CheckQuery(1, "我需要发票怎么办", "zh-invoice"), CheckQuery(2, "reset my password")]
+    assert [r.answered for r in run_check(kb_index, queries)] == [True, True]
+    kb_index.thresholds = {"zh": 0.9}
+    assert [r.answered for r in run_check(kb_index, queries)] == [False, True]
+
+
 def test_parsers_report_line_numbers(tmp_path):
     f = tmp_path / "q.jsonl"
     f.write_text('{"query": "ok question here"}\n[1,2]\n{"query": "x", "expected_id": [1]}\n')

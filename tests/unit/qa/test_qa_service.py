@@ -502,23 +502,47 @@ async def test_thumbs_down_from_asker_escalates_and_feedback_tunes_threshold(qa_
     )
     assert any(isinstance(r, OpenThread) for r in out)
     async with qa_app.services.session_factory() as s, s.begin():
-        assert await service.current_threshold(s) == 0.5  # one vote: default kept
+        assert await service.current_threshold(s, "en") == 0.5  # one vote: default kept
         q = (await s.execute(select(Question).limit(1))).scalar_one()
-        for i in range(25):
-            m = Member(display_name=f"m{i}", created_at=qa_app.services.clock.now())
-            s.add(m)
-            await s.flush()
-            s.add(
-                QAFeedback(
-                    question_id=q.id,
-                    member_id=m.id,
-                    confidence=0.7,
-                    helpful=False,
-                    created_at=qa_app.services.clock.now(),
-                )
-            )
+        await _votes(s, q, 25, confidence=0.7, helpful=False, now=qa_app.services.clock.now())
+        assert await service.current_threshold(s, "en") == 0.9  # answers keep failing: answer less
+
+
+async def _votes(s, question: Question, n: int, *, confidence: float, helpful: bool, now) -> None:
+    """`n` members' 👍 or 👎 on the answer `question` got."""
+    for _ in range(n):
+        m = Member(display_name="voter", created_at=now)
+        s.add(m)
         await s.flush()
-        assert await service.current_threshold(s) == 0.9  # answers keep failing: answer less
+        s.add(
+            QAFeedback(
+                question_id=question.id,
+                member_id=m.id,
+                confidence=confidence,
+                helpful=helpful,
+                created_at=now,
+            )
+        )
+    await s.flush()
+
+
+async def test_feedback_tunes_each_language_its_own_threshold(qa_app):
+    """Chinese confidence comes from another encoder and calibration than English: 👎 on
+    Chinese answers makes the bot answer Chinese questions less, and English ones as before."""
+    invoice = "发票怎么开？"
+    first = await send(qa_app, "erin", f"/ask {invoice}")
+    assert not [r for r in first if isinstance(r, OpenThread)], _texts(first)  # answered
+    async with qa_app.services.session_factory() as s, s.begin():
+        zh = (await s.execute(select(Question).where(Question.lang == "zh"))).scalar_one()
+        await _votes(s, zh, 25, confidence=0.7, helpful=False, now=qa_app.services.clock.now())
+    head = _texts(await send(qa_app, "mod", f"/kb find {invoice}")).splitlines()[0]
+    assert "answers need 90%" in head, head
+    head = _texts(await send(qa_app, "mod", "/kb find how do I reset my password")).splitlines()[0]
+    assert "answers need 50%" in head, head
+    again = await send(qa_app, "frank", f"/ask {invoice}")
+    assert [r for r in again if isinstance(r, OpenThread)], _texts(again)
+    english = await send(qa_app, "frank", "/ask How do I reset my password?")
+    assert not [r for r in english if isinstance(r, OpenThread)], _texts(english)
 
 
 async def test_thumbs_down_thread_invites_who_answered_the_shown_entry(qa_app):
@@ -555,7 +579,7 @@ async def test_thumbs_down_on_a_question_already_discussed_links_to_that_thread(
     )
     (opened,) = [r for r in out if isinstance(r, OpenThread)]
 
-    async def always_confident(session):
+    async def always_confident(session, lang):
         return 0.0
 
     # frank's near-same question gets some knowledge-base entry as an answer ...
