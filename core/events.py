@@ -54,6 +54,8 @@ class Command(Event):
     reply_to_user: str | None = None
     """The platform user id of whoever wrote the message this command replies to (Telegram
     replies): `/solved` sent as a reply to an answer accepts that answerer's answer."""
+    message_ref: str | None = None
+    """The command message's own id in its chat, where the platform lets it be edited."""
 
 
 @dataclass(frozen=True)

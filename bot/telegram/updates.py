@@ -202,6 +202,7 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             name=parsed[0],
             args=parsed[1],
             reply_to_user=str(author.id) if author is not None else None,
+            message_ref=str(msg.message_id),
         )
     return Message(
         actor,
@@ -213,11 +214,17 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
     )
 
 
-def _edited(msg: TgMessage, uid: str) -> MessageEdited | None:
-    """A member corrected a message: core updates what it recorded from it (an answer)."""
+def _edited(msg: TgMessage, uid: str, bot_username: str | None) -> MessageEdited | None:
+    """A member corrected a message: core updates what it recorded from it (an answer, or a
+    question: an edited ``/ask`` too)."""
     text = msg.text or msg.caption or ""
-    if msg.from_user is None or not text or text.startswith("/"):
+    if msg.from_user is None or not text:
         return None
+    if text.startswith("/"):
+        parsed = parse_command(text, bot_username)
+        if parsed is None or parsed[0] != "ask":
+            return None
+        text = f"/ask {parsed[1]}"  # without "@OurBot"
     return MessageEdited(
         actor_of(msg.from_user), chat_of(msg.chat, msg), uid, text, str(msg.message_id)
     )
@@ -229,7 +236,7 @@ def to_event(update: Update, bot_username: str | None) -> Event | None:
     if update.message is not None:
         return _from_message(update.message, uid, bot_username)
     if update.edited_message is not None:
-        return _edited(update.edited_message, uid)
+        return _edited(update.edited_message, uid, bot_username)
     if (cq := update.callback_query) is not None:
         msg = cq.message
         chat = chat_of(msg.chat, msg) if msg is not None else private_chat(cq.from_user.id)

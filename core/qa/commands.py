@@ -11,12 +11,16 @@ from core.qa import catalog_sync, curation, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
-from core.router import button, command, message_handler, on_event
+from core.router import button, command, message_handler, on_event, parse_command
 
 
 @command("ask", help_key="help.ask", usage_key="usage.ask")
 async def ask(ctx: Context, args: str) -> list[AnyReply]:
-    return await service.ask(ctx, args)
+    # Kept in a private chat only, where an edit of it is searched again (message ids are
+    # per chat, so a group's would not name one message of the member's).
+    private = ctx.event.chat.kind == "private" and not ctx.event.chat.thread_id
+    ref = getattr(ctx.event, "message_ref", None) if private else None
+    return await service.ask(ctx, args, message_ref=ref)
 
 
 @command("solved", help_key="help.solved", usage_key="usage.solved")
@@ -72,7 +76,13 @@ async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
 @on_event(MessageEdited)
 async def message_edited(ctx: Context, event: MessageEdited) -> list[AnyReply]:
     if ctx.event.chat.kind == "private" and not ctx.event.chat.thread_id:
-        return await service.question_edited(ctx, event.text, event.message_ref)
+        text = event.text
+        if text.startswith("/"):  # an edited "/ask QUESTION"; no other command is a question
+            parsed = parse_command(text)
+            if parsed is None or parsed[0] != "ask":
+                return []
+            text = parsed[1]
+        return await service.question_edited(ctx, text, event.message_ref)
     return await service.record_edit(ctx, event.text, event.message_ref)
 
 

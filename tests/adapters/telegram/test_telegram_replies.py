@@ -11,7 +11,7 @@ from tg_wire import BOT_ID, BOT_USER, BOT_USERNAME, NOW
 
 from bot.telegram.outgoing import topic_link
 from bot.telegram.updates import to_event
-from core.events import Actor, Chat, Command
+from core.events import Actor, Chat, Command, MessageEdited
 from core.replies import (
     AnswerPreCheckout,
     ApproveJoin,
@@ -548,6 +548,23 @@ def test_a_command_knows_whose_message_it_replies_to_but_not_a_topics_opening(bo
     # In a forum topic every message "replies" to the topic's opening message: not a reply.
     in_topic = message(ALICE, "/solved", group_chat(FORUM_ID, forum=True), thread_id=57)
     assert to_event(Update.de_json(in_topic, bot), BOT_USERNAME).reply_to_user is None
+
+
+def test_an_edited_ask_reaches_core_as_the_question_reworded(bot):
+    """Telegram lets a member edit a command message: an edited /ask is their question
+    reworded (core searches it again), any other edited command is nothing."""
+    bob = user(5151, "Bob", username="bob")
+    sent = message(bob, f"/ask@{BOT_USERNAME} How long is the course?")
+    asked = to_event(Update.de_json(sent, bot), BOT_USERNAME)
+    assert asked.name == "ask" and asked.message_ref == str(sent["message"]["message_id"])
+    fixed = dict(sent["message"], text=f"/ask@{BOT_USERNAME} Where can I park?", edit_date=NOW)
+    edited = to_event(Update.de_json({"update_id": 1, "edited_message": fixed}, bot), BOT_USERNAME)
+    assert isinstance(edited, MessageEdited)
+    assert (edited.text, edited.message_ref) == ("/ask Where can I park?", asked.message_ref)
+    for other in ("/status", "/ask@another_bot Where can I park?"):
+        changed = dict(sent["message"], text=other, edit_date=NOW)
+        update = Update.de_json({"update_id": 2, "edited_message": changed}, bot)
+        assert to_event(update, BOT_USERNAME) is None
 
 
 async def test_a_solved_reply_chain_renames_nothing(tg, wire):

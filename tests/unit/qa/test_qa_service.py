@@ -1049,3 +1049,47 @@ async def test_an_edited_private_question_is_searched_again(qa_app, clock):
     assert await edit("Where can I park my bike  near the lab?", "m1") == []
     clock.advance(timedelta(hours=2))
     assert await edit("How long is the zorblax course?", "m1") == []
+
+
+async def test_an_edited_ask_command_is_searched_again(qa_app):
+    """ "/ask" typed in a private chat and then edited is a question reworded, as a plain one
+    is; an edit into some other command asks nothing."""
+    await send(qa_app, "mod", "/kb add How long is the zorblax course? | Six weeks.")
+    await send(qa_app, "mod", "/kb add Where can I park my bike? | Behind building B.")
+    chat = Chat("console", "bob", "private")
+    asked = Command(
+        _actor("bob"),
+        chat,
+        uuid.uuid4().hex,
+        name="ask",
+        args="How long is the zorblax course?",
+        message_ref="m7",
+    )
+    assert "Six weeks" in _texts(await qa_app.router.dispatch(asked))
+
+    async def edit(text: str):
+        return await qa_app.router.dispatch(
+            MessageEdited(_actor("bob"), chat, uuid.uuid4().hex, text=text, message_ref="m7")
+        )
+
+    out = _texts(await edit("/ask Where can I park my bike near the lab?"))
+    assert out.startswith("You changed your question") and "Behind building B" in out
+    assert await edit("/status") == []
+    async with qa_app.services.session_factory() as s:
+        texts = (await s.execute(select(Question.text))).scalars().all()
+        assert texts == ["Where can I park my bike near the lab?"]
+    # In a group, /ask keeps no message id: ids are per chat, not per member.
+    group = Chat("console", "g1", "group")
+    await qa_app.router.dispatch(
+        Command(
+            _actor("bob"),
+            group,
+            uuid.uuid4().hex,
+            name="ask",
+            args="How long is the zorblax course?",
+            message_ref="m7",
+        )
+    )
+    async with qa_app.services.session_factory() as s:
+        refs = (await s.execute(select(Question.message_ref).order_by(Question.id))).scalars()
+        assert list(refs) == ["m7", None]
