@@ -42,6 +42,7 @@ KB_ACTIONS = {
     "find": curation.kb_find,
     "show": curation.kb_show,
     "retry": curation.kb_retry,
+    "feedback": curation.kb_feedback,
 }
 
 

@@ -1,10 +1,11 @@
 """Moderators' knowledge-base commands (/kb add, edit, remove, show, find, import, check,
-retry) and bulk imports: every change reaches the in-process index at once."""
+retry, feedback) and bulk imports: every change reaches the in-process index at once."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -47,6 +48,7 @@ from core.qa.tokenize import as_language, detect_language
 from core.replies import AnyReply, Reply
 from models.catalog import Course
 from models.qa import KBEntry, Question, Thread
+from models.qa_extra import QAFeedback
 
 
 def _split_title(text: str) -> tuple[str, str]:
@@ -153,7 +155,78 @@ async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
         tags=", ".join(entry.tags or []) or "-",
         url=entry.url or "-",
     )
+    votes = (
+        await ctx.session.execute(
+            select(QAFeedback.helpful, func.count())
+            .where(QAFeedback.kb_entry_id == entry.id)
+            .group_by(QAFeedback.helpful)
+        )
+    ).all()
+    if votes:
+        tally = {bool(helpful): n for helpful, n in votes}
+        text += "\n" + ctx.t("qa.kb_show_feedback", up=tally.get(True, 0), down=tally.get(False, 0))
     return [Reply(text)]
+
+
+FEEDBACK_DAYS = 30
+FEEDBACK_SHOWN = 10
+
+
+async def kb_feedback(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb feedback [DAYS]``: the entries members marked 👎 lately, most first, each with
+    the last question it failed: the 👎 that tune the threshold also point at answers that
+    mislead, and this is where a moderator finds them to edit or remove."""
+    arg = args.strip()
+    if arg and not (arg.isdigit() and 1 <= int(arg) <= 365):
+        raise BadArguments("qa.kb_feedback_usage")
+    days = int(arg) if arg else FEEDBACK_DAYS
+    since = ctx.clock.now() - timedelta(days=days)
+    recent = (QAFeedback.created_at >= since, KBEntry.active.is_(True))
+    rows = (
+        await ctx.session.execute(
+            select(QAFeedback.kb_entry_id, QAFeedback.helpful, func.count())
+            .join(KBEntry, KBEntry.id == QAFeedback.kb_entry_id)
+            .where(*recent)
+            .group_by(QAFeedback.kb_entry_id, QAFeedback.helpful)
+        )
+    ).all()
+    tally: dict[int, list[int]] = {}  # entry id -> [👍, 👎]
+    for entry_id, helpful, n in rows:
+        if entry_id is not None:  # the join already says so; for the type checker
+            tally.setdefault(entry_id, [0, 0])[0 if helpful else 1] += n
+    worst = sorted(
+        (e for e, (_, down) in tally.items() if down), key=lambda e: (-tally[e][1], tally[e][0], e)
+    )[:FEEDBACK_SHOWN]
+    if not worst:
+        return [Reply(ctx.t("qa.kb_feedback_none", days=days))]
+    failed = (
+        await ctx.session.execute(
+            select(KBEntry, Question)
+            .join(QAFeedback, QAFeedback.kb_entry_id == KBEntry.id)
+            .join(Question, Question.id == QAFeedback.question_id)
+            .where(*recent, KBEntry.id.in_(worst), QAFeedback.helpful.is_(False))
+            .order_by(QAFeedback.created_at, QAFeedback.id)
+        )
+    ).all()
+    last = {entry.id: (entry, question) for entry, question in failed}  # the latest wins
+    lines = [ctx.t("qa.kb_feedback_head", days=days)]
+    for entry_id in worst:
+        entry, question = last[entry_id]
+        up, down = tally[entry_id]
+        lines.append(
+            ctx.t(
+                "qa.kb_feedback_line",
+                id=entry.id,
+                source=entry.source,
+                title=excerpt(entry.title, 70),
+                down=down,
+                up=up,
+                question=excerpt(question.text, 80),
+                qid=question.id,
+            )
+        )
+    lines.append(ctx.t("qa.kb_feedback_foot"))
+    return [Reply("\n".join(lines))]
 
 
 async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:

@@ -1093,3 +1093,41 @@ async def test_an_edited_ask_command_is_searched_again(qa_app):
     async with qa_app.services.session_factory() as s:
         refs = (await s.execute(select(Question.message_ref).order_by(Question.id))).scalars()
         assert list(refs) == ["m7", None]
+
+
+async def test_moderators_see_which_answers_members_marked_unhelpful(qa_app, clock):
+    """The 👎 that tune the threshold also point at entries that mislead: /kb feedback lists
+    them, most 👎 first, with the last question each failed, and /kb show gives the tally."""
+
+    async def vote(user: str, question: str, helpful: bool) -> None:
+        answer = (await send(qa_app, user, f"/ask {question}"))[-1]
+        up, down = answer.buttons[0][0].data, answer.buttons[0][1].data
+        await qa_app.router.dispatch(
+            Button(
+                _actor(user), Chat("console", user), uuid.uuid4().hex, data=up if helpful else down
+            )
+        )
+
+    assert "No 👎" in _texts(await send(qa_app, "mod", "/kb feedback"))
+    await vote("erin", "Can I get a refund for my annual plan?", False)  # 30+ days ago
+    clock.advance(timedelta(days=40))
+    await vote("bob", "How do I reset my password?", True)
+    await vote("carol", "How can I reset the password of my account?", False)
+    await vote("dave", "I forgot my password, how do I reset it?", False)
+    await vote("frank", "What is quantum entanglement?", False)
+    out = _texts(await send(qa_app, "mod", "/kb feedback"))
+    lines = out.splitlines()
+    assert lines[0].startswith("Answers members marked 👎 in the last 30 days")
+    assert "How do I reset my password?: 👎 2 · 👍 1" in lines[1]
+    assert "last 👎 on “I forgot my password, how do I reset it?”" in lines[2]
+    assert "What is quantum entanglement?: 👎 1 · 👍 0" in lines[3]
+    assert "refund" not in out  # older than the window
+    assert "refund" in _texts(await send(qa_app, "mod", "/kb feedback 60"))
+    entry_id = lines[1].split()[0].lstrip("#")
+    shown = _texts(await send(qa_app, "mod", f"/kb show {entry_id}"))
+    assert "votes on it: 👍 1 · 👎 2" in shown
+    assert "Use: /kb feedback [DAYS]" in _texts(await send(qa_app, "mod", "/kb feedback lots"))
+    assert "Reset password" not in _texts(await send(qa_app, "bob", "/kb feedback"))
+    # An entry taken out is no longer listed.
+    await send(qa_app, "mod", f"/kb remove {entry_id}")
+    assert "reset" not in _texts(await send(qa_app, "mod", "/kb feedback")).lower()
