@@ -67,6 +67,8 @@ class Thread(Base):
     )
     created_at: Mapped[datetime]
     bumped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    solve_asked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    """When the asker was asked which answer solved it (answered, never /solved); once."""
 
 
 class KBEntry(Base):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.access import can_access, plan_titles
@@ -721,10 +721,16 @@ async def route_experts(
             await session.execute(
                 select(QAThreadExpert.member_id, func.count())
                 .join(Thread, Thread.id == QAThreadExpert.thread_id)
+                .join(Question, Question.id == Thread.question_id)
                 .where(
                     QAThreadExpert.member_id.in_(ids),
                     QAThreadExpert.status == "invited",
                     Thread.status == "open",
+                    # once someone has answered, the invitation no longer waits on them
+                    ~exists().where(
+                        Answer.question_id == Question.id,
+                        Answer.member_id.is_distinct_from(Question.member_id),
+                    ),
                 )
                 .group_by(QAThreadExpert.member_id)
             )
@@ -1020,15 +1026,24 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         return await _accept(ctx, thread, question, next(iter(by_member.values())))
     if (replied := await _replied_member(ctx)) in by_member:
         return await _accept(ctx, thread, question, by_member[replied])
+    lines, buttons = await _answer_choices(ctx.session, ctx.services, thread, by_member)
+    return [Reply("\n".join([ctx.t("qa.solved_pick", id=question.id), *lines]), buttons)]
+
+
+async def _answer_choices(
+    session: AsyncSession, services: Services, thread: Thread, by_member: dict[int, list[Answer]]
+) -> tuple[list[str], list[list[ButtonSpec]]]:
+    """The latest answerers' answers, one line and one button each, to pick the one that
+    solved the question (``solve_pick``)."""
     latest = sorted(by_member.items(), key=lambda kv: kv[1][-1].created_at)[-SOLVED_CHOICES:]
-    names = await _names(ctx.session, [mid for mid, _ in latest])
-    lines = [ctx.t("qa.solved_pick", id=question.id)]
-    buttons = []
+    names = await _names(session, [mid for mid, _ in latest])
+    lines: list[str] = []
+    buttons: list[list[ButtonSpec]] = []
     for i, (mid, parts) in enumerate(latest, start=1):
         who = names.get(mid, "?")
         lines.append(f"{i}. {who}: {excerpt(' '.join(a.text for a in parts), 120)}")
-        buttons.append([ButtonSpec(f"{i}. {who}", ctx.sign("qasol", thread.id, mid))])
-    return [Reply("\n".join(lines), buttons)]
+        buttons.append([ButtonSpec(f"{i}. {who}", services.signer.encode("qasol", thread.id, mid))])
+    return lines, buttons
 
 
 async def _replied_member(ctx: Context) -> int | None:
@@ -1356,14 +1371,47 @@ async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> 
 
 # --------------------------------------------------------------------------- stale threads
 
+SOLVE_ASK_AFTER = timedelta(hours=48)
+
+
+async def _ask_which_solved(
+    session: AsyncSession,
+    services: Services,
+    thread: Thread,
+    question: Question,
+    answers: dict[int, list[Answer]],
+) -> list[AnyReply]:
+    asker = await session.get(Member, question.member_id) if question.member_id else None
+    if asker is None or asker.forgotten_at is not None:
+        return []
+    lines, buttons = await _answer_choices(session, services, thread, answers)
+    head = translate(
+        asker.locale,
+        "qa.solve_ask",
+        id=question.id,
+        question=excerpt(question.text, 80),
+        n=len(answers),
+    )
+    foot = translate(asker.locale, "qa.solve_ask_foot", id=question.id)
+    return [Reply("\n".join([head, *lines, foot]), buttons, member_id=asker.id)]
+
 
 async def sweep_stale(services: Services) -> list[AnyReply]:
     """Bump open threads quiet for STALE_AFTER once; after another STALE_AFTER, mark them
     stale and list them for moderators. While the community has no moderator to tell (none
-    has a role or has talked to the bot yet), they stay open, to be listed once one has."""
+    has a role or has talked to the bot yet), they stay open, to be listed once one has.
+
+    A thread that got answers but no ``/solved`` within SOLVE_ASK_AFTER of the last one: the
+    asker is asked, once, which answer solved it. Many askers never come back to say so,
+    and then the answer never reaches the knowledge base."""
     now = services.clock.now()
     after = timedelta(
         hours=float(_setting(services, "qa_stale_hours", STALE_AFTER.total_seconds() / 3600))
+    )
+    ask_after = timedelta(
+        hours=float(
+            _setting(services, "qa_solve_ask_hours", SOLVE_ASK_AFTER.total_seconds() / 3600)
+        )
     )
     out: list[AnyReply] = []
 
@@ -1375,12 +1423,12 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
             q = await s.get(Question, t.question_id)
             if q is None:
                 continue
-            answered = (
-                await s.execute(
-                    select(func.count()).select_from(Answer).where(Answer.question_id == q.id)
-                )
-            ).scalar_one()
-            if answered:
+            answers = await _answers_by_member(s, q)  # the asker's own follow-ups are not
+            if answers:
+                last = max(parts[-1].created_at for parts in answers.values())
+                if t.solve_asked_at is None and last <= now - ask_after:
+                    t.solve_asked_at = now
+                    out += await _ask_which_solved(s, services, t, q, answers)
                 continue
             if t.bumped_at is None and t.created_at <= now - after:
                 t.bumped_at = now

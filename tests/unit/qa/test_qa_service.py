@@ -27,7 +27,7 @@ from core.replies import CloseThread, OpenThread, Reply
 from models.interaction import Interaction
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
-from models.qa_extra import QAFeedback
+from models.qa_extra import QAFeedback, QAThreadExpert
 
 
 def _actor(user: str) -> Actor:
@@ -1131,3 +1131,74 @@ async def test_moderators_see_which_answers_members_marked_unhelpful(qa_app, clo
     # An entry taken out is no longer listed.
     await send(qa_app, "mod", f"/kb remove {entry_id}")
     assert "reset" not in _texts(await send(qa_app, "mod", "/kb feedback")).lower()
+
+
+async def test_an_invitation_stops_counting_once_the_thread_has_an_answer(qa_app, monkeypatch):
+    """The per-expert cap counts questions still waiting on them. A thread someone answered
+    but the asker never marked solved used to hold the invitation for good, so a helpful
+    expert slowly stopped being invited at all."""
+    for user in ("carol", "erin", "frank", "gus"):
+        await send(qa_app, user, "/start")
+    carol = await _member_id(qa_app, "carol")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        await _solved_install_thread(s, now - timedelta(days=3), now, accepted_from=carol)
+    monkeypatch.setattr(service, "EXPERT_LOAD_CAP", 1)
+
+    async def invited(user: str, question: str) -> list[int]:
+        out = await send(qa_app, user, f"/ask {question}")
+        opened = [r for r in out if isinstance(r, OpenThread)]
+        assert opened, _texts(out)
+        return opened[0].mention_member_ids
+
+    first, forum = await _thread_for(
+        qa_app, "erin", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "71"
+    )
+    async with qa_app.services.session_factory() as s:
+        waiting = (await s.execute(select(QAThreadExpert.member_id))).scalars().all()
+        assert carol in waiting
+    assert carol not in await invited(
+        "frank", "My qiskit job on the IBM queue has been pending for two days, is that normal?"
+    )
+    await send(qa_app, "gus", "Try transpiling with optimization_level=1 first.", chat=forum)
+    assert carol in await invited(
+        "gus", "Which qiskit release first shipped dynamic circuits with mid-circuit measurement?"
+    )
+
+
+async def test_an_answered_thread_never_marked_solved_asks_the_asker_once(qa_app):
+    """Many askers read the answer and never send /solved, so it never reached the knowledge
+    base. Two days after the last answer the asker is asked, once, which one worked; a tap
+    closes the thread as /solved would. The asker's own follow-up is not an answer."""
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "72")
+    await send(qa_app, "erin", "Any ideas? It is a Rigol DS1054Z.", chat=forum)
+    clock = qa_app.services.clock
+    clock.advance(timedelta(hours=49))
+    (bump,) = await service.sweep_stale(qa_app.services)  # still unanswered: bumped
+    assert bump.to == forum
+    await send(qa_app, "bob", "Use the USB port and pyvisa.", chat=forum)
+    clock.advance(timedelta(hours=24))
+    await send(qa_app, "carol", "Its LAN port speaks SCPI over raw sockets too.", chat=forum)
+    clock.advance(timedelta(hours=47))
+    assert await service.sweep_stale(qa_app.services) == []  # not two days since the last
+    clock.advance(timedelta(hours=2))
+    (ask,) = await service.sweep_stale(qa_app.services)
+    erin = await _member_id(qa_app, "erin")
+    assert ask.member_id == erin
+    assert f"(#{qid}) has answers from 2 members. Did one of them solve it?" in ask.text
+    assert "Bob: Use the USB port" in ask.text and "Carol: Its LAN port" in ask.text
+    assert [[b.label for b in row] for row in ask.buttons] == [["1. Bob"], ["2. Carol"]]
+    assert await service.sweep_stale(qa_app.services) == []  # once only; never listed stale
+    clock.advance(timedelta(days=5))
+    assert await service.sweep_stale(qa_app.services) == []
+    out = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, ask.buttons[1][0].data)
+    )
+    assert f"Question #{qid} is solved" in _texts(out)
+    assert any(
+        r.to == forum and "Carol's answer was accepted" in r.text
+        for r in out
+        if isinstance(r, Reply)
+    )
+    found = _texts(await send(qa_app, "frank", "/ask " + OSCILLOSCOPE.removeprefix("/ask ")))
+    assert "SCPI over raw sockets" in found
