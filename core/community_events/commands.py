@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.guard import admin_command, record
 from core.community_events import service
@@ -61,7 +62,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         if sub == "cancel":
             ev.cancelled_at = now
             await record(ctx, "event.cancel", f"event:{ev.id}")
-            return [Reply(ctx.t("events.cancelled", title=ev.title))]
+            told, direct = await _tell_going(ctx.session, ctx.services, ev, "cancel", now)
+            return [Reply(ctx.t("events.cancelled", title=ev.title, n=told)), *direct]
         refs = who.split()
         if not refs:
             raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
@@ -134,6 +136,44 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     return [Reply(ctx.t("events.not_going", title=ev_or_none.title))]
 
 
+async def _tell_going(
+    s: AsyncSession, services: Services, ev: CommunityEvent, what: str, now: datetime
+) -> tuple[int, list[AnyReply]]:
+    """Tell everyone going to `ev` (``what``: "remind", it starts soon; "cancel", it will
+    not take place), each in their language and zone, once (the outbox's dedupe key).
+    Returns how many were told and the replies to send where there is no outbox."""
+    try:
+        from core.digest.outbox import enqueue
+    except ModuleNotFoundError:  # without the outbox, answer with direct replies
+        enqueue = None  # type: ignore[assignment]
+    rsvps = (
+        await s.execute(
+            select(Member.id, Member.locale, Member.timezone)
+            .join(EventRsvp, EventRsvp.member_id == Member.id)
+            .where(EventRsvp.event_id == ev.id, Member.forgotten_at.is_(None))
+        )
+    ).all()
+    out: list[AnyReply] = []
+    key = "events.reminder" if what == "remind" else "events.cancelled_going"
+    for member_id, locale, tz in rsvps:
+        when = _when(ev, tz or services.settings.timezone)
+        text = translate(locale, key, title=ev.title, when=when)
+        if ev.link and what == "remind":
+            text += f"\n{ev.link}"
+        if enqueue is None:
+            out.append(Reply(text, member_id=member_id))
+            continue
+        await enqueue(
+            s,
+            member_id=member_id,
+            payload={"text": text, "markup": "plain"},
+            dedupe_key=f"event:{ev.id}:{what}:{member_id}",
+            not_before=now,
+            now=now,
+        )
+    return len(rsvps), out
+
+
 @periodic("events.reminders", every=timedelta(minutes=5))
 async def send_reminders(services: Services) -> list[AnyReply]:
     """One reminder per RSVP, about REMIND_BEFORE ahead; `reminded_at` makes it once."""
@@ -156,33 +196,7 @@ async def send_reminders(services: Services) -> list[AnyReply]:
             .scalars()
             .all()
         )
-        try:
-            from core.digest.outbox import enqueue
-        except ModuleNotFoundError:  # without the outbox, answer with direct replies
-            enqueue = None  # type: ignore[assignment]
         for ev in due:
             ev.reminded_at = now
-            rsvps = (
-                await s.execute(
-                    select(Member.id, Member.locale, Member.timezone)
-                    .join(EventRsvp, EventRsvp.member_id == Member.id)
-                    .where(EventRsvp.event_id == ev.id, Member.forgotten_at.is_(None))
-                )
-            ).all()
-            for member_id, locale, tz in rsvps:
-                when = _when(ev, tz or services.settings.timezone)
-                text = translate(locale, "events.reminder", title=ev.title, when=when)
-                if ev.link:
-                    text += f"\n{ev.link}"
-                if enqueue is None:
-                    out.append(Reply(text, member_id=member_id))
-                    continue
-                await enqueue(
-                    s,
-                    member_id=member_id,
-                    payload={"text": text, "markup": "plain"},
-                    dedupe_key=f"event:{ev.id}:remind:{member_id}",
-                    not_before=now,
-                    now=now,
-                )
+            out += (await _tell_going(s, services, ev, "remind", now))[1]
     return out

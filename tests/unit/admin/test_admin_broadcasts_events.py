@@ -120,3 +120,30 @@ async def test_event_and_broadcast_times_are_each_readers_own(bot, db, app, cloc
     async with db.session() as s:
         b = (await s.execute(select(Broadcast))).scalar_one()
         assert b.send_at.astimezone(UTC) == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+
+
+async def test_cancelling_an_event_tells_everyone_going_once(bot, db, app, clock):
+    """Before, a cancelled event just vanished from /events: members who had said they would
+    come were never told, and turned up to an empty call."""
+    await bot.say("alice", "/profile timezone Europe/Berlin")
+    await bot.say("bob", "/language zh")
+    await bot.text("mod", "/event new SQL workshop | 2026-03-03 12:00 UTC | https://meet.example/w")
+    for who in ("alice", "bob"):
+        await bot.say(who, "/events")
+        await bot.press(who, bot.button(who))
+    assert "Told the 2 members who were going" in await bot.text("mod", "/event cancel 1")
+    assert "don't know that event" in await bot.text("mod", "/event cancel 1")  # once
+    console = ConsoleDeliverer()
+    await drain(app.services, budget_s=None, senders={"console": console})
+    assert sorted(p["text"] for _, p in console.sent) == [
+        "❌ SQL workshop on 2026-03-03 13:00 CET is cancelled; it will not take place.",
+        "❌ 原定于 2026-03-03 12:00 UTC 的 SQL workshop 已取消，不再举行。",
+    ]
+    # no reminder for it later
+    clock.set(datetime(2026, 3, 3, 11, 10, tzinfo=UTC))
+    await send_reminders(app.services)
+    async with db.session() as s:
+        keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
+    assert all(":cancel:" in k for k in keys) and len(keys) == 2
+    await bot.text("mod", "/event new Quiet hour | 2026-03-04 12:00 UTC")
+    assert "Told the 0 members who were going" in await bot.text("mod", "/event cancel 2")
