@@ -104,7 +104,7 @@ def describe(member: Member, now: datetime, locale: str) -> str:
 async def change(session: AsyncSession, clock: Clock, member: Member, args: str) -> str:
     """Apply one `/digest ...` change; returns the i18n key of the confirmation.
 
-    daily [H] | weekly [DAY] [H] | off | hour H | quiet A-B | quiet off | tz ZONE
+    daily [H] | weekly [DAY] [H] | off | on | hour H | quiet A-B | quiet off | tz ZONE
     """
     words = args.split()
     if not words:
@@ -126,6 +126,11 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
                 member.digest_weekday = WEEKDAYS[w.lower()]
             else:
                 member.digest_hour = _hour(w)
+    elif verb in ("on", "start", "开启", "打开") and not rest:
+        # "off" keeps the day and hour; "on" takes them up again, weekly (the default) since
+        # "off" replaced the frequency. The reply shows the schedule, to change if need be.
+        if member.digest_frequency == "off":
+            member.digest_frequency = "weekly"
     elif verb in ("off", "stop", "关闭"):
         if rest:
             raise DigestUsageError()

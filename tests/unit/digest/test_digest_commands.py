@@ -52,6 +52,18 @@ async def test_with_the_digest_off_the_quiet_hours_still_show(app):
     assert "Quiet hours: 22:00–7:00 (UTC)" in r[-1].text and "without a sound" in r[-1].text
 
 
+async def test_digest_on_takes_the_schedule_up_again(app):
+    """ "/digest off" is easy to undo: "/digest on" is what members type, and it was not
+    understood; it brings back the day and hour they had, weekly."""
+    await app.router.dispatch(cmd("ann", "weekly fri 18", "n1"))
+    await app.router.dispatch(cmd("ann", "off", "n2"))
+    r = await app.router.dispatch(cmd("ann", "on", "n3"))
+    assert "every Friday at 18:00" in r[-1].text
+    await app.router.dispatch(cmd("ann", "daily 7", "n4"))
+    r = await app.router.dispatch(cmd("ann", "on", "n5"))  # already on: stays daily
+    assert "every day at 07:00" in r[-1].text
+
+
 async def test_chinese_member_gets_chinese_settings(app):
     ev = Command(
         Actor("telegram", "u-li", locale="zh-hans"),
