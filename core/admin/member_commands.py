@@ -125,7 +125,13 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
         raise DomainError("admin.plan_unknown", code=code[:32])
     days = parse_days(days_txt) if days_txt.strip() else None
     membership_bridge.service()  # refuse now, not after the button, when it is missing
-    summary = ctx.t("admin.grant_preview", who=who(target), plan=plan.code, days=days or "-")
+    if days:
+        length = ctx.t("admin.grant_length_days", n=days)
+    elif plan.period_days:
+        length = ctx.t("admin.grant_length_plan", n=plan.period_days)
+    else:
+        length = ctx.t("admin.grant_length_life")
+    summary = ctx.t("admin.grant_preview", who=who(target), plan=plan.code, length=length)
     return await ask(
         ctx, "grant", {"member_id": target.id, "plan": plan.code, "days": days}, summary
     )
@@ -137,7 +143,7 @@ async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not rest:  # "/extend @bob": how many days is the question, not a bad number
         raise BadArguments("errors.usage", usage=_usage(ctx, "extend"))
     days = parse_days(rest)
-    membership_bridge.service()
+    await membership_bridge.function("extendable")(ctx.session, target)  # refuse a no-op now
     summary = ctx.t("admin.extend_preview", who=who(target), days=days)
     return await ask(ctx, "extend", {"member_id": target.id, "days": days}, summary)
 
@@ -145,7 +151,7 @@ async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
 @admin_command("revoke", usage_key="usage.revoke")
 async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, reason = await _target(ctx, "revoke", args)
-    membership_bridge.service()
+    await membership_bridge.function("live_subscriptions")(ctx.session, target)  # as /extend
     summary = ctx.t("admin.revoke_preview", who=who(target))
     return await ask(ctx, "revoke", {"member_id": target.id, "reason": reason[:200]}, summary)
 

@@ -51,6 +51,18 @@ def when(dt: datetime | None, member: Member) -> str:
     return local_time(dt, member.timezone)  # a bad stored zone reads as UTC
 
 
+def active_until(dt: datetime | None, member: Member) -> str:
+    """ "until <date>", or "for life" for a plan with no end (not "until never")."""
+    if dt is None:
+        return translate(member.locale, "membership.active_for_life")
+    return translate(member.locale, "membership.active_until", when=when(dt, member))
+
+
+ACTIVATED_BY = {"grant": "membership.granted", "code": "membership.code_applied"}
+"""What the member reads when a period starts, by how it came: a moderator's grant and a
+voucher code are not payments, and "Payment received, thank you!" confused members."""
+
+
 def dm(member: Member, key: str, **params: Any) -> Reply:
     return Reply(translate(member.locale, key, **params), member_id=member.id)
 
@@ -81,6 +93,7 @@ async def activate_paid(
     the row, step the state machine, one UPDATE and one audit INSERT that also carries the
     caller's `also_audit` rows. `payer`: the member, when the caller already loaded it."""
     sub_id, before, renewing = await subscriptions.lock(session, services, member_id, plan, source)
+    message = ACTIVATED_BY.get(source, "membership.activated")
     double: list[AnyReply] = []
     if renewing is not None and auto_renew and renewing != source:
         # Two providers now bill for one plan (e.g. a Discord store purchase on top of a
@@ -123,9 +136,9 @@ async def activate_paid(
     )
     msg = dm(
         member,
-        "membership.activated",
+        message,
         plan=plans.title(plan, member.locale),
-        until=when(after.period_end, member),
+        until=active_until(after.period_end, member),
     )
     return [msg, *effects, *double], sub_id
 
@@ -493,15 +506,29 @@ async def extend(
     """Push the member's live subscription end by `days` (from its current end)."""
     if days <= 0 or days > 3660:
         raise MembershipError("bad_days")
+    sub, plan = await extendable(session, member)
+    return await _add_days(session, services, member, sub, plan, days, actor, f"extend {days}d")
+
+
+async def live_subscriptions(
+    session: AsyncSession, member: Member
+) -> list[tuple[Subscription, Plan]]:
+    """The member's subscriptions that give access now; none refuses (nothing to change)."""
     live = [
         (s, p) for s, p in await subscriptions.for_member(session, member.id) if s.state in LIVE
     ]
     if not live:
         raise MembershipError("no_subscription", member=member.display_name)
-    sub, plan = live[0]
+    return live
+
+
+async def extendable(session: AsyncSession, member: Member) -> tuple[Subscription, Plan]:
+    """The subscription ``extend`` would push, or the refusal it would give: ``/extend``
+    asks this before its confirmation, so a moderator is not asked to confirm a no-op."""
+    sub, plan = (await live_subscriptions(session, member))[0]
     if sub.current_period_end is None:
         raise MembershipError("lifetime_no_extend")
-    return await _add_days(session, services, member, sub, plan, days, actor, f"extend {days}d")
+    return sub, plan
 
 
 async def _add_days(
@@ -539,13 +566,8 @@ async def revoke(
     session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
 ) -> list[AnyReply]:
     """End every live subscription now and remove access (staff and exempt members keep it)."""
-    live = [
-        (s, p) for s, p in await subscriptions.for_member(session, member.id) if s.state in LIVE
-    ]
-    if not live:
-        raise MembershipError("no_subscription", member=member.display_name)
     out: list[AnyReply] = []
-    for sub, plan in live:
+    for sub, plan in await live_subscriptions(session, member):
         out += await _end_renewal(session, services, sub, member)
         out += await subscriptions.transition(
             session,

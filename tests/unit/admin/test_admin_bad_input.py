@@ -37,6 +37,9 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/extend @alice 99999": "not a valid number of days",
         "/extend @alice": "Usage: /extend",  # the days are missing, not wrong
         "/extend": "Usage: /extend",
+        # nothing to extend or revoke: said before the confirmation, not after it
+        "/extend @alice 10": "Alice has no live membership",
+        "/revoke @alice": "Alice has no live membership",
         "/grant @alice platinum": "no plan called 'platinum'",
         "/broadcast lang=zh | Hello": "No member is in that segment",
         "/broadcast colour=red | Hello": "segment part 'colour=red'",
@@ -121,3 +124,16 @@ def test_plan_prices_are_typed_as_people_write_them():
     assert price("telegram_stars 500 XTR") == {"telegram_stars": {"amount": 500, "currency": "XTR"}}
     for bad in ("stripe 12.999 USD", "telegram_stars 2.5 XTR", "stripe -3 USD", "stripe 12"):
         assert price(bad) is None, bad
+
+
+async def test_a_grant_says_how_long_and_reads_as_a_gift_not_a_payment(bot, db):
+    """The preview said "(days: -)", and the member was told "Payment received, thank you!"
+    for a plan nobody paid for."""
+    await bot.say("alice", "/start")
+    assert "Alice: 30 days, the plan's period." in await bot.text("mod", "/grant @alice monthly")
+    await bot.press("mod", bot.button("mod"))
+    (gift,) = [r for r in bot.last["mod"] if getattr(r, "member_id", None)]
+    assert gift.text.startswith("A moderator gave you “Monthly membership”. It is active until")
+    assert "1 day." in await bot.text("mod", "/grant @alice yearly 1")
+    assert "for life" in await bot.text("mod", "/grant @alice lifetime")
+    assert "by 1 day." in await bot.text("mod", "/extend @alice 1")
