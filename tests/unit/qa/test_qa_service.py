@@ -1057,15 +1057,20 @@ async def test_an_edited_ask_command_is_searched_again(qa_app):
     await send(qa_app, "mod", "/kb add How long is the zorblax course? | Six weeks.")
     await send(qa_app, "mod", "/kb add Where can I park my bike? | Behind building B.")
     chat = Chat("console", "bob", "private")
-    asked = Command(
-        _actor("bob"),
-        chat,
-        uuid.uuid4().hex,
-        name="ask",
-        args="How long is the zorblax course?",
-        message_ref="m7",
-    )
-    assert "Six weeks" in _texts(await qa_app.router.dispatch(asked))
+
+    async def ask_in(where: Chat):
+        return await qa_app.router.dispatch(
+            Command(
+                _actor("bob"),
+                where,
+                uuid.uuid4().hex,
+                name="ask",
+                args="How long is the zorblax course?",
+                message_ref="m7",
+            )
+        )
+
+    assert "Six weeks" in _texts(await ask_in(chat))
 
     async def edit(text: str):
         return await qa_app.router.dispatch(
@@ -1079,17 +1084,7 @@ async def test_an_edited_ask_command_is_searched_again(qa_app):
         texts = (await s.execute(select(Question.text))).scalars().all()
         assert texts == ["Where can I park my bike near the lab?"]
     # In a group, /ask keeps no message id: ids are per chat, not per member.
-    group = Chat("console", "g1", "group")
-    await qa_app.router.dispatch(
-        Command(
-            _actor("bob"),
-            group,
-            uuid.uuid4().hex,
-            name="ask",
-            args="How long is the zorblax course?",
-            message_ref="m7",
-        )
-    )
+    await ask_in(Chat("console", "g1", "group"))
     async with qa_app.services.session_factory() as s:
         refs = (await s.execute(select(Question.message_ref).order_by(Question.id))).scalars()
         assert list(refs) == ["m7", None]
