@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, JSONType
@@ -40,6 +40,8 @@ class EventRsvp(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
     attended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    waitlisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """On the waiting list of a full event (in `created_at` order), not going yet."""
 
 
 class Broadcast(Base):

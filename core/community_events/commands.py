@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.guard import admin_command, record
@@ -94,24 +94,36 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     )
     if not rows:
         return [Reply(ctx.t("events.none"))]
-    mine = set(
-        (
+    mine = {
+        row.event_id: row
+        for row in (
             await ctx.session.execute(
-                select(EventRsvp.event_id).where(EventRsvp.member_id == ctx.member.id)
+                select(EventRsvp).where(
+                    EventRsvp.member_id == ctx.member.id,
+                    EventRsvp.event_id.in_([ev.id for ev in rows]),
+                )
             )
-        )
-        .scalars()
-        .all()
-    )
+        ).scalars()
+    }
     out: list[AnyReply] = []
     for ev in rows:
         n = await service.going(ctx.session, ev.id)
         cap = str(ev.capacity) if ev.capacity else "∞"
         when = _when(ev, ctx.timezone)
         text = ctx.t("events.line", id=ev.id, title=ev.title, when=when, n=n, cap=cap)
-        if ev.id in mine:
-            label, data = ctx.t("events.btn_leave"), ctx.sign("ev", "u", ev.id)
+        if waiting := await service.waiting(ctx.session, ev.id):
+            text += " " + ctx.t("events.line_waiting", n=waiting)
+        leave = ctx.sign("ev", "u", ev.id)
+        row = mine.get(ev.id)
+        if row is not None and row.waitlisted:
+            place = await service.place_in_line(ctx.session, row)
+            text += "\n" + ctx.t("events.you_are_waiting", place=place)
+            label, data = ctx.t("events.btn_leave_waiting"), leave
+        elif row is not None:
+            label, data = ctx.t("events.btn_leave"), leave
             text += "\n" + ctx.t("events.you_are_going")
+        elif ev.capacity and n >= ev.capacity:
+            label, data = ctx.t("events.btn_wait"), ctx.sign("ev", "r", ev.id)
         else:
             label, data = ctx.t("events.btn_join"), ctx.sign("ev", "r", ev.id)
         out.append(Reply(text, buttons=[[ButtonSpec(label, data)]]))
@@ -125,15 +137,29 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     event_id = int(parts[1])
     now = ctx.clock.now()
     if parts[0] == "r":
-        await service.rsvp(ctx.session, event_id, ctx.member.id, now)
+        said = await service.rsvp(ctx.session, event_id, ctx.member.id, now)
         ev = await ctx.session.get_one(CommunityEvent, event_id)
+        if not said.going:
+            return [Reply(ctx.t("events.waiting", title=ev.title, place=said.place))]
         extra = f"\n{ev.link}" if ev.link else ""
         return [Reply(ctx.t("events.going", title=ev.title, when=_when(ev, ctx.timezone)) + extra)]
     ev_or_none = await ctx.session.get(CommunityEvent, event_id)
     if ev_or_none is None:
         raise DomainError("events.unknown")
-    await service.unrsvp(ctx.session, event_id, ctx.member.id)
-    return [Reply(ctx.t("events.not_going", title=ev_or_none.title))]
+    left, promoted = await service.unrsvp(ctx.session, event_id, ctx.member.id, now)
+    key = "events.not_waiting" if left == "waiting" else "events.not_going"
+    out: list[AnyReply] = [Reply(ctx.t(key, title=ev_or_none.title))]
+    if promoted is not None:
+        out.append(await _place_freed(ctx, ev_or_none, promoted))
+    return out
+
+
+async def _place_freed(ctx: Context, ev: CommunityEvent, member_id: int) -> Reply:
+    """The first on the waiting list now has the place: told at once, in their language."""
+    member = await ctx.session.get_one(Member, member_id)
+    when = _when(ev, member.timezone or ctx.services.settings.timezone)
+    text = translate(member.locale, "events.place_freed", title=ev.title, when=when)
+    return Reply(text + (f"\n{ev.link}" if ev.link else ""), member_id=member_id)
 
 
 async def _tell_going(
@@ -150,7 +176,12 @@ async def _tell_going(
         await s.execute(
             select(Member.id, Member.locale, Member.timezone)
             .join(EventRsvp, EventRsvp.member_id == Member.id)
-            .where(EventRsvp.event_id == ev.id, Member.forgotten_at.is_(None))
+            .where(
+                EventRsvp.event_id == ev.id,
+                Member.forgotten_at.is_(None),
+                # a reminder is for those going; a cancel is news to the waiting list too
+                EventRsvp.waitlisted.is_(False) if what == "remind" else true(),
+            )
         )
     ).all()
     out: list[AnyReply] = []

@@ -48,54 +48,118 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
 async def going(session: AsyncSession, event_id: int) -> int:
     return (
         await session.execute(
-            select(func.count(EventRsvp.id)).where(EventRsvp.event_id == event_id)
+            select(func.count(EventRsvp.id)).where(
+                EventRsvp.event_id == event_id, EventRsvp.waitlisted.is_(False)
+            )
         )
     ).scalar_one()
 
 
-async def rsvp(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> bool:
-    """True when the member is now going; False if they already were. Full events refuse."""
-    ev = (
+async def waiting(session: AsyncSession, event_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count(EventRsvp.id)).where(
+                EventRsvp.event_id == event_id, EventRsvp.waitlisted.is_(True)
+            )
+        )
+    ).scalar_one()
+
+
+async def place_in_line(session: AsyncSession, row: EventRsvp) -> int:
+    """1 for the first on the waiting list."""
+    return (
+        await session.execute(
+            select(func.count(EventRsvp.id)).where(
+                EventRsvp.event_id == row.event_id,
+                EventRsvp.waitlisted.is_(True),
+                (EventRsvp.created_at < row.created_at)
+                | ((EventRsvp.created_at == row.created_at) & (EventRsvp.id <= row.id)),
+            )
+        )
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    going: bool
+    """False: on the waiting list, at `place`."""
+    place: int = 0
+
+
+async def _locked_event(session: AsyncSession, event_id: int) -> CommunityEvent | None:
+    """The event row, locked: RSVPs, leaving and promotions take turns, so a freed place
+    goes to one member and a full event never takes one too many."""
+    return (
         await session.execute(
             select(CommunityEvent).where(CommunityEvent.id == event_id).with_for_update()
         )
     ).scalar_one_or_none()
+
+
+async def _row(session: AsyncSession, event_id: int, member_id: int) -> EventRsvp | None:
+    return (
+        await session.execute(
+            select(EventRsvp).where(
+                EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def rsvp(session: AsyncSession, event_id: int, member_id: int, now: datetime) -> Rsvp:
+    """Going, or on the waiting list when the event is full (asking again changes nothing)."""
+    ev = await _locked_event(session, event_id)
     if ev is None or ev.cancelled_at is not None:
         raise DomainError("events.unknown")
     if ev.starts_at <= now:
         raise DomainError("events.started")
-    existing = (
-        await session.execute(
-            select(EventRsvp).where(
-                EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
-            )
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return False
-    if ev.capacity and await going(session, event_id) >= ev.capacity:
-        raise DomainError("events.full", title=ev.title)
-    try:
-        async with session.begin_nested():
-            session.add(EventRsvp(event_id=event_id, member_id=member_id, created_at=now))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    row = await _row(session, event_id, member_id)
+    if row is None:
+        full = bool(ev.capacity) and await going(session, event_id) >= ev.capacity
+        try:
+            async with session.begin_nested():
+                row = EventRsvp(
+                    event_id=event_id, member_id=member_id, created_at=now, waitlisted=full
+                )
+                session.add(row)
+                await session.flush()
+        except IntegrityError:  # the same member twice at once: the other press won
+            row = await _row(session, event_id, member_id)
+            assert row is not None
+    if not row.waitlisted:
+        return Rsvp(True)
+    return Rsvp(False, await place_in_line(session, row))
 
 
-async def unrsvp(session: AsyncSession, event_id: int, member_id: int) -> bool:
-    row = (
-        await session.execute(
-            select(EventRsvp).where(
-                EventRsvp.event_id == event_id, EventRsvp.member_id == member_id
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None or row.attended_at is not None:
-        return False
+async def unrsvp(
+    session: AsyncSession, event_id: int, member_id: int, now: datetime
+) -> tuple[str | None, int | None]:
+    """Leave the event ("going") or its waiting list ("waiting"); None: nothing to leave.
+    Also returns the member who takes a freed place: the first on the waiting list."""
+    ev = await _locked_event(session, event_id)
+    row = await _row(session, event_id, member_id)
+    if ev is None or row is None or row.attended_at is not None:
+        return None, None
+    left = "waiting" if row.waitlisted else "going"
     await session.delete(row)
-    return True
+    await session.flush()
+    if left == "waiting" or ev.cancelled_at is not None or ev.starts_at <= now:
+        return left, None
+    if ev.capacity and await going(session, event_id) >= ev.capacity:
+        return left, None
+    first = (
+        await session.execute(
+            select(EventRsvp)
+            .where(EventRsvp.event_id == event_id, EventRsvp.waitlisted.is_(True))
+            .order_by(EventRsvp.created_at, EventRsvp.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if first is None:
+        return left, None
+    first.waitlisted = False
+    await session.flush()
+    return left, first.member_id
 
 
 async def mark_attended(
@@ -113,6 +177,7 @@ async def mark_attended(
     elif row.attended_at is not None:
         return False
     row.attended_at = now
+    row.waitlisted = False  # they came: whatever the list said
     session.add(
         Interaction(
             member_id=member_id,

@@ -131,7 +131,7 @@ async def test_cancelling_an_event_tells_everyone_going_once(bot, db, app, clock
     for who in ("alice", "bob"):
         await bot.say(who, "/events")
         await bot.press(who, bot.button(who))
-    assert "Told the 2 members who were going" in await bot.text("mod", "/event cancel 1")
+    assert "Told the 2 members who had signed up" in await bot.text("mod", "/event cancel 1")
     assert "don't know that event" in await bot.text("mod", "/event cancel 1")  # once
     console = ConsoleDeliverer()
     await drain(app.services, budget_s=None, senders={"console": console})
@@ -146,4 +146,44 @@ async def test_cancelling_an_event_tells_everyone_going_once(bot, db, app, clock
         keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
     assert all(":cancel:" in k for k in keys) and len(keys) == 2
     await bot.text("mod", "/event new Quiet hour | 2026-03-04 12:00 UTC")
-    assert "Told the 0 members who were going" in await bot.text("mod", "/event cancel 2")
+    assert "Told the 0 members who had signed up" in await bot.text("mod", "/event cancel 2")
+
+
+async def test_a_full_event_keeps_a_waiting_list_and_a_freed_place_goes_to_the_first(
+    bot, db, app, clock
+):
+    """Before, a full event just said "Sorry, it is full": when someone dropped out, the
+    place stayed empty unless a member happened to look again."""
+    await bot.text(
+        "mod", "/event new Mock interview | 2026-03-03 12:00 UTC | https://m.example | 1"
+    )
+    await bot.say("alice", "/events")
+    await bot.press("alice", bot.button("alice"))
+    for who, place in (("bob", 1), ("eve", 2)):
+        out = await bot.say(who, "/events")
+        assert [b.label for b in out[0].buttons[0]] == ["Join the waiting list"]
+        said = (await bot.press(who, bot.button(who)))[0].text
+        assert f"number {place} on the waiting list" in said, said
+    out = (await bot.say("eve", "/events"))[0]
+    assert "(1/1 going) · 2 waiting" in out.text and "You are number 2" in out.text
+    assert "off the waiting list" in (await bot.press("eve", bot.button("eve")))[0].text
+    # alice drops out: bob, first in line, has the place and is told at once
+    await bot.say("alice", "/events")
+    left = await bot.press("alice", bot.button("alice"))
+    assert "no longer going" in left[0].text
+    bob = await _member_id(db, "Bob")
+    (freed,) = [r for r in left if getattr(r, "member_id", None) == bob]
+    assert freed.text.startswith("🎉 A place freed up: you're going to Mock interview")
+    assert "You are going" in (await bot.say("bob", "/events"))[0].text
+    # eve waits again; the reminder goes to the one going, the cancel to both
+    await bot.say("eve", "/events")
+    await bot.press("eve", bot.button("eve"))
+    clock.set(datetime(2026, 3, 3, 11, 10, tzinfo=UTC))
+    await send_reminders(app.services)
+    eve = await _member_id(db, "Eve")
+    assert "Told the 2 members who had signed up" in await bot.text("mod", "/event cancel 1")
+    async with db.session() as s:
+        keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
+    assert keys == sorted(
+        [f"event:1:remind:{bob}", f"event:1:cancel:{bob}", f"event:1:cancel:{eve}"]
+    )
