@@ -1382,8 +1382,8 @@ async def _ask_which_solved(
     answers: dict[int, list[Answer]],
 ) -> list[AnyReply]:
     asker = await session.get(Member, question.member_id) if question.member_id else None
-    if asker is None or asker.forgotten_at is not None:
-        return []
+    if asker is None or asker.forgotten_at is not None or asker.role == "banned":
+        return []  # a banned asker's buttons would be refused anyway
     lines, buttons = await _answer_choices(session, services, thread, answers)
     head = translate(
         asker.locale,
