@@ -1197,3 +1197,12 @@ async def test_an_answered_thread_never_marked_solved_asks_the_asker_once(qa_app
     )
     found = _texts(await send(qa_app, "frank", "/ask " + OSCILLOSCOPE.removeprefix("/ask ")))
     assert "SCPI over raw sockets" in found
+
+
+async def test_a_banned_asker_is_not_asked_which_answer_solved_it(qa_app):
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "73")
+    await send(qa_app, "bob", "Use the USB port and pyvisa.", chat=forum)
+    async with qa_app.services.session_factory() as s, s.begin():
+        (await s.get(Member, await _member_id(qa_app, "erin"))).role = "banned"
+    qa_app.services.clock.advance(timedelta(hours=49))
+    assert await service.sweep_stale(qa_app.services) == []
