@@ -9,6 +9,7 @@ from core.context import Context, Role
 from core.engagement import digest_section as _digest_section  # noqa: F401 (registers it)
 from core.engagement import rules, service
 from core.errors import BadArguments, NotAllowed
+from core.i18n import translate
 from core.members import find_member
 from core.replies import AnyReply, Reply
 from core.router import command
@@ -83,17 +84,35 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
 @command("award", role=Role.MODERATOR, help_key="help.award", usage_key="usage.award")
 async def award(ctx: Context, args: str) -> list[AnyReply]:
     parts = args.split(None, 2)
-    if len(parts) < 3 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 6:
+    if len(parts) < 3 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 12:
         raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
     member = await find_member(ctx.session, parts[0].replace("\x00", ""))
-    amount = int(parts[1])
+    amount = int(parts[1])  # the service bounds it, and says so
     scoring = rules.Scoring.of(ctx.settings)
     await service.sync(ctx.session, ctx.clock, member.id, scoring=scoring)  # as /points shows
     await service.adjust(ctx.session, ctx.clock, ctx.member, member, amount, parts[2], scoring)
     total = (await service.totals(ctx.session)).get(member.id, 0)
-    return [
-        Reply(ctx.t("engagement.adjusted", name=member.display_name, points=amount, total=total))
-    ]
+    gave = amount > 0
+    done = ctx.t(
+        "engagement.adjusted" if gave else "engagement.adjusted_down",
+        name=member.display_name,
+        points=abs(amount),
+        total=total,
+    )
+    # The member hears it too, with the reason: points they did not earn themselves (or lost)
+    # are otherwise a mystery on /points.
+    told = translate(
+        member.locale,
+        "engagement.awarded" if gave else "engagement.deducted",
+        by=ctx.member.display_name,
+        points=abs(amount),
+        reason=parts[2].strip()[:300],
+        total=total,
+    )
+    out: list[AnyReply] = [Reply(done)]
+    if member.id != ctx.member.id:
+        out.append(Reply(told, member_id=member.id))
+    return out
 
 
 @command(

@@ -200,6 +200,19 @@ async def test_adjustments_need_a_reason_are_bounded_and_audited(console_bot, db
     assert "moderators only" in await console_bot.send("/award @cleo 20 me", as_member="cleo")
 
 
+async def test_the_member_hears_of_points_given_or_taken_with_the_reason(console_bot, db):
+    """Before, points changed silently: a member saw a different total on /points with no
+    idea why, and a deduction read "Gave Cleo -20 points"."""
+    async with db.session() as s, s.begin():
+        await _member(s, "Cleo")
+    out = await console_bot.send("/award @cleo 20 ran the study night", as_member="mod")
+    assert "⭐ Mod gave you 20 points: ran the study night. You now have 20." in out
+    out = await console_bot.send("/award @cleo -5 answer copied from elsewhere")
+    assert "Took 5 points from Cleo (now 15)." in out
+    assert "took 5 points from you: answer copied from elsewhere. You now have 15." in out
+    assert "up to 1000" in await console_bot.send("/award @cleo 1000000 far too generous")
+
+
 async def test_award_reports_the_same_total_as_points(console_bot, db, clock):
     """Points Dan earned but had not looked at yet were left out of "now N" after /award."""
     async with db.session() as s, s.begin():
