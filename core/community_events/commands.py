@@ -62,7 +62,7 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         if sub == "cancel":
             ev.cancelled_at = now
             await record(ctx, "event.cancel", f"event:{ev.id}")
-            told, direct = await _tell_going(ctx.session, ctx.services, ev, "cancel", now)
+            told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "cancel", now)
             return [Reply(ctx.t("events.cancelled", title=ev.title, n=told)), *direct]
         refs = who.split()
         if not refs:
@@ -162,11 +162,12 @@ async def _place_freed(ctx: Context, ev: CommunityEvent, member_id: int) -> Repl
     return Reply(text + (f"\n{ev.link}" if ev.link else ""), member_id=member_id)
 
 
-async def _tell_going(
+async def _tell_signed_up(
     s: AsyncSession, services: Services, ev: CommunityEvent, what: str, now: datetime
 ) -> tuple[int, list[AnyReply]]:
-    """Tell everyone going to `ev` (``what``: "remind", it starts soon; "cancel", it will
-    not take place), each in their language and zone, once (the outbox's dedupe key).
+    """Tell those signed up for `ev` (``what``: "remind", those going, it starts soon;
+    "cancel", the waiting list too, it will not take place), each in their language and
+    zone, once (the outbox's dedupe key).
     Returns how many were told and the replies to send where there is no outbox."""
     try:
         from core.digest.outbox import enqueue
@@ -229,5 +230,5 @@ async def send_reminders(services: Services) -> list[AnyReply]:
         )
         for ev in due:
             ev.reminded_at = now
-            out += (await _tell_going(s, services, ev, "remind", now))[1]
+            out += (await _tell_signed_up(s, services, ev, "remind", now))[1]
     return out
