@@ -180,6 +180,7 @@ async def _tell_signed_up(
             .where(
                 EventRsvp.event_id == ev.id,
                 Member.forgotten_at.is_(None),
+                Member.role != "banned",
                 # a reminder is for those going; a cancel is news to the waiting list too
                 EventRsvp.waitlisted.is_(False) if what == "remind" else true(),
             )

@@ -13,6 +13,7 @@ from core.admin.args import parse_when
 from core.errors import BadArguments, DomainError
 from models.admin import CommunityEvent, EventRsvp
 from models.interaction import KIND_WEIGHTS, Interaction
+from models.member import Member
 
 REMIND_BEFORE = timedelta(hours=1)
 MAX_CAPACITY = 100_000
@@ -150,7 +151,12 @@ async def unrsvp(
     first = (
         await session.execute(
             select(EventRsvp)
-            .where(EventRsvp.event_id == event_id, EventRsvp.waitlisted.is_(True))
+            .join(Member, Member.id == EventRsvp.member_id)
+            .where(
+                EventRsvp.event_id == event_id,
+                EventRsvp.waitlisted.is_(True),
+                Member.role != "banned",  # a banned member's place in line is not honoured
+            )
             .order_by(EventRsvp.created_at, EventRsvp.id)
             .limit(1)
         )

@@ -187,3 +187,22 @@ async def test_a_full_event_keeps_a_waiting_list_and_a_freed_place_goes_to_the_f
     assert keys == sorted(
         [f"event:1:remind:{bob}", f"event:1:cancel:{bob}", f"event:1:cancel:{eve}"]
     )
+
+
+async def test_a_banned_member_is_neither_reminded_nor_handed_a_freed_place(bot, db, app, clock):
+    await bot.text("mod", "/event new Mock interview | 2026-03-03 12:00 UTC | | 1")
+    for who in ("alice", "bob", "eve"):  # alice goes; bob, then eve, wait
+        await bot.say(who, "/events")
+        await bot.press(who, bot.button(who))
+    bob, eve = await _member_id(db, "Bob"), await _member_id(db, "Eve")
+    async with db.session() as s, s.begin():
+        (await s.get_one(Member, bob)).role = "banned"
+    await bot.say("alice", "/events")
+    left = await bot.press("alice", bot.button("alice"))
+    assert [r.member_id for r in left if getattr(r, "member_id", None)] == [eve]
+    async with db.session() as s, s.begin():
+        (await s.get_one(Member, eve)).role = "banned"
+    clock.set(datetime(2026, 3, 3, 11, 10, tzinfo=UTC))
+    await send_reminders(app.services)
+    async with db.session() as s:
+        assert (await s.execute(select(Outbox.dedupe_key))).first() is None
