@@ -11,6 +11,7 @@ from core.clock import Clock
 from core.errors import DomainError, NotFound
 from core.events import Actor, Chat
 from core.i18n import normalize_locale
+from core.ids import parse_id
 from models.member import Account, Member
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ async def find_member(session: AsyncSession, ref: str) -> Member:
     if not ref:
         raise DomainError("errors.member_ref_missing")
     if ref.startswith("#") and ref[1:].isdigit():
-        m = await session.get(Member, int(ref[1:]))
+        member_id = parse_id(ref)
+        m = await session.get(Member, member_id) if member_id is not None else None
         if m is None or m.forgotten_at is not None:
             raise NotFound("errors.member_unknown", ref=ref)
         return m

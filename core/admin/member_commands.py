@@ -17,6 +17,7 @@ from core.admin.guard import actor_label, admin_command, record
 from core.admin.members import ASSIGNABLE_ROLES, member_card, who
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
+from core.ids import parse_id
 from core.members import find_member
 from core.replies import AnyReply, Reply
 from models.audit import AuditLog
@@ -183,9 +184,10 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, rest = await _target(ctx, "refund", args)
     q = select(Payment).where(Payment.member_id == target.id)
     if rest.strip():
-        if not rest.strip().isdigit():
+        payment_id = parse_id(rest)
+        if payment_id is None:
             raise BadArguments("errors.usage", usage=_usage(ctx, "refund"))
-        q = q.where(Payment.id == int(rest.strip()))
+        q = q.where(Payment.id == payment_id)
     else:
         q = q.where(Payment.status == "applied").order_by(Payment.created_at.desc()).limit(1)
     pay = (await ctx.session.execute(q)).scalars().first()

@@ -28,6 +28,7 @@ from core.catalog.importer import (
 from core.clock import Clock
 from core.engagement.rules import Scoring
 from core.errors import DomainError, NotFound
+from core.ids import parse_id
 from core.localtime import local_day
 from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
 from models.interaction import KIND_WEIGHTS, Interaction
@@ -86,8 +87,8 @@ async def find_course(session: AsyncSession, ref: str, *, include_hidden: bool =
     if not ref:
         raise DomainError("catalog.course_missing")
     q = select(Course)
-    if ref.startswith("#") and ref[1:].isdigit() and len(ref) < 12:
-        q = q.where(Course.id == int(ref[1:]))
+    if ref.startswith("#") and ref[1:].isdigit():
+        q = q.where(Course.id == (parse_id(ref) or 0))  # 0: no course has it
     else:
         low = ref.lower()[:200]
         q = q.where(

@@ -12,6 +12,7 @@ from core.community_events import service
 from core.context import Context, Services
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
+from core.ids import parse_id
 from core.jobs import periodic
 from core.localtime import local_time
 from core.members import find_member
@@ -53,9 +54,10 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=when))]
     if sub in {"cancel", "attended"}:
         ref, _, who = rest.strip().partition(" ")
-        if not ref.lstrip("#").isdigit():
+        event_id = parse_id(ref)
+        if event_id is None:
             raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
-        found = await ctx.session.get(CommunityEvent, int(ref.lstrip("#")))
+        found = await ctx.session.get(CommunityEvent, event_id)
         if found is None or found.cancelled_at is not None:
             raise DomainError("events.unknown")
         ev = found

@@ -15,6 +15,7 @@ from core.context import Context, Services
 from core.errors import BadArguments, DomainError, NotFound
 from core.events import MAX_UPLOAD_BYTES, Command
 from core.i18n import translate
+from core.ids import parse_id
 from core.members import moderators
 from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
@@ -40,7 +41,6 @@ from core.qa.service import (
     excerpt,
     latest_thread,
     new_thread,
-    parse_id,
     related,
     state_for,
 )

@@ -28,6 +28,7 @@ from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import THREAD_FAILURES, Chat
 from core.i18n import normalize_locale, translate
+from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
@@ -268,15 +269,6 @@ async def _thread_here(ctx: Context) -> Thread | None:
             .limit(1)
         )
     ).scalar_one_or_none()
-
-
-def parse_id(text: str) -> int | None:
-    """A row id typed by a person ("12" or "#12"); None when not a sane positive int."""
-    t = text.strip().lstrip("#")
-    if not (t.isascii() and t.isdigit()) or len(t) > 9:
-        return None
-    value = int(t)
-    return value if value > 0 else None
 
 
 # --------------------------------------------------------------------------- ask

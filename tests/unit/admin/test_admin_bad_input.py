@@ -33,6 +33,13 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
     cases = {
         "/member @nobody": "don't know a member called @nobody",
         "/member @sam": "More than one member matches @sam",
+        # ids past PostgreSQL's INTEGER (and SQLite's 2**63) are "not found", not a crash
+        "/member #9999999999": "don't know a member called #9999999999",
+        "/member #99999999999999999999": "don't know a member",
+        "/refund @alice 9999999999": "Usage: /refund",
+        "/event cancel 99999999999999999999": "Usage: /event",
+        "/event attended 9999999999 @alice": "Usage: /event",
+        "/enroll #9999999999": "don't know a course called",
         "/extend @alice -5": "not a valid number of days",
         "/extend @alice 99999": "not a valid number of days",
         "/extend @alice": "Usage: /extend",  # the days are missing, not wrong
