@@ -57,6 +57,11 @@ async def kb(ctx: Context, args: str) -> list[AnyReply]:
     return await fn(ctx, rest)
 
 
+@button("qasv")
+async def solved_from_list(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    return await service.solve_from_list(ctx, parts)
+
+
 @button("qasol")
 async def solved_pick(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     return await service.solve_pick(ctx, parts)

@@ -1053,6 +1053,15 @@ async def _replied_member(ctx: Context) -> int | None:
     ).scalar_one_or_none()
 
 
+async def solve_from_list(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    """``/questions``' "solved" button: what ``/solved ID`` does (the picker, or the one
+    answer accepted at once)."""
+    qid = parse_id(parts[0]) if parts else None
+    if qid is None:
+        return [Reply(ctx.t("errors.button_expired"))]
+    return await solve(ctx, str(qid))
+
+
 async def solve_pick(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     """The answerer picked from ``/solved``'s list (re-checked: asker or moderator, thread
     still open, and they did answer in it)."""
@@ -1320,14 +1329,19 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
     buttons: list[list[ButtonSpec]] = []
     for q in rows:
         thread = await latest_thread(ctx.session, q.id)
-        state = await _where_it_stands(ctx, q, thread)
+        state, answered = await _where_it_stands(ctx, q, thread)
         lines.append(ctx.t("qa.mine_line", id=q.id, question=excerpt(q.text, 70), state=state))
         if q.status == "linked" and q.duplicate_of:  # the discussion is in the other's thread
             thread = await latest_thread(ctx.session, q.duplicate_of)
         elif q.status == "answered":
             thread = None
+        row: list[ButtonSpec] = []
         if thread is not None and thread.url:
-            buttons.append([ButtonSpec(f"🧵 #{q.id}", url=thread.url)])
+            row.append(ButtonSpec(f"🧵 #{q.id}", url=thread.url))
+        if answered:  # one tap to the /solved picker: the answer reaches the knowledge base
+            row.append(ButtonSpec(ctx.t("qa.btn_mine_solved", id=q.id), ctx.sign("qasv", q.id)))
+        if row:
+            buttons.append(row)
     listing = "\n".join(lines)
     if ctx.event.chat.kind == "private":
         return [Reply(listing, buttons[:5])]
@@ -1342,15 +1356,16 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
     ]
 
 
-async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> str:
+async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> tuple[str, int]:
+    """How the question stands, and how many answers from others wait in its open thread."""
     if q.status == "linked":
-        return ctx.t("qa.mine_linked", other=q.duplicate_of or "?")
+        return ctx.t("qa.mine_linked", other=q.duplicate_of or "?"), 0
     if q.status in ("answered", "solved"):
-        return ctx.t(f"qa.mine_{q.status}")
+        return ctx.t(f"qa.mine_{q.status}"), 0
     if thread is not None and thread.status == "failed":
-        return ctx.t("qa.mine_with_moderators")
+        return ctx.t("qa.mine_with_moderators"), 0
     if q.status == "stale":
-        return ctx.t("qa.mine_stale")
+        return ctx.t("qa.mine_stale"), 0
     answers = (
         await ctx.session.execute(
             select(func.count())
@@ -1358,7 +1373,7 @@ async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> 
             .where(Answer.question_id == q.id, Answer.member_id != ctx.member.id)
         )
     ).scalar_one()
-    return ctx.t("qa.mine_open", n=answers)
+    return ctx.t("qa.mine_open", n=answers), answers
 
 
 # --------------------------------------------------------------------------- stale threads

@@ -953,7 +953,9 @@ async def test_questions_lists_each_of_the_members_questions_with_where_it_stand
     assert f"#{qid} “How do I connect my Raspberry Pi" in first
     assert "being discussed, 1 answer so far" in first
     assert "forgot my password" in second and "answered from the knowledge base" in second
-    assert [[b.url for b in row] for row in mine.buttons] == [["https://t.me/qc_learners/41"]]
+    assert [[b.url or b.label for b in row] for row in mine.buttons] == [
+        ["https://t.me/qc_learners/41", f"✅ #{qid} solved"]
+    ]
     (gus,) = await send(qa_app, "gus", "/questions")
     assert f"asked already in #{qid}" in gus.text
     assert [[b.url for b in row] for row in gus.buttons] == [["https://t.me/qc_learners/41"]]
@@ -1206,3 +1208,31 @@ async def test_a_banned_asker_is_not_asked_which_answer_solved_it(qa_app):
         (await s.get(Member, await _member_id(qa_app, "erin"))).role = "banned"
     qa_app.services.clock.advance(timedelta(hours=49))
     assert await service.sweep_stale(qa_app.services) == []
+
+
+async def test_questions_lists_a_solved_button_for_a_thread_with_answers(qa_app):
+    """/questions showed "2 answers so far" with no way to close the question from there:
+    now a tap opens /solved's choice, or accepts the only answer at once."""
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "74")
+    listing = (await send(qa_app, "erin", "/questions"))[-1]
+    assert not [b for row in listing.buttons for b in row if "solved" in b.label]  # no answer yet
+    await send(qa_app, "bob", "Use the USB port and pyvisa.", chat=forum)
+    await send(qa_app, "carol", "Its LAN port speaks SCPI too.", chat=forum)
+    listing = (await send(qa_app, "erin", "/questions"))[-1]
+    assert "2 answers so far" in listing.text
+    (solved,) = [b for row in listing.buttons for b in row if b.label == f"✅ #{qid} solved"]
+    out = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, data=solved.data)
+    )
+    assert f"Which answer solved question #{qid}?" in _texts(out)
+    out = await qa_app.router.dispatch(
+        Button(
+            _actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, out[-1].buttons[0][0].data
+        )
+    )
+    assert f"Question #{qid} is solved" in _texts(out)
+    # a second tap finds it solved
+    again = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, data=solved.data)
+    )
+    assert "already marked solved" in _texts(again)
