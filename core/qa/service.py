@@ -528,11 +528,13 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     gated = await _plan_gate(ctx, entry)
     if gated is not None:
         return [gated]
+    answer = excerpt(entry.answer or entry.body, ANSWER_EXCERPT)
+    author = await ctx.session.get(Member, await _answer_author(ctx.session, entry.id) or 0)
+    if author is not None and author.forgotten_at is None:  # a member's answer: say whose
+        ref = entry.source_ref.removeprefix("question:")
+        answer += "\n" + ctx.t("qa.answer_credit", name=author.display_name, id=ref)
     text = ctx.t(
-        "qa.answer",
-        title=entry.title,
-        answer=excerpt(entry.answer or entry.body, ANSWER_EXCERPT),
-        confidence=round(hit.confidence * 100),
+        "qa.answer", title=entry.title, answer=answer, confidence=round(hit.confidence * 100)
     )
     buttons = [_feedback_row(ctx, question.id, entry.id, hit.confidence)]
     if entry.url:

@@ -1198,7 +1198,7 @@ async def test_an_answered_thread_never_marked_solved_asks_the_asker_once(qa_app
         if isinstance(r, Reply)
     )
     found = _texts(await send(qa_app, "frank", "/ask " + OSCILLOSCOPE.removeprefix("/ask ")))
-    assert "SCPI over raw sockets" in found
+    assert "SCPI over raw sockets" in found and f"— Carol's answer to question #{qid}" in found
 
 
 async def test_a_banned_asker_is_not_asked_which_answer_solved_it(qa_app):
