@@ -304,6 +304,9 @@ async def _do_ban(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     m = await _member(ctx, p)
     fn = membership_bridge.function("ban")
     effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), str(p.get("reason", "")))
+    from core.community_events.commands import release_places
+
+    effects += await release_places(ctx, m.id)  # their event places go to the waiting lists
     return await _done(ctx, "ban", f"member:{m.id}", p, effects)
 
 

@@ -316,7 +316,8 @@ async def _export_admin(session: AsyncSession, member_id: int) -> Any:
 
 
 async def _forget_admin(session: AsyncSession, member_id: int, now: datetime) -> None:
-    """RSVPs stay (attendance totals) on the anonymous row; pending confirmations go."""
+    """Attended RSVPs stay (attendance totals) on the anonymous row, places in coming events
+    were given up before (`release_places`); pending confirmations go."""
     await session.execute(delete(PendingAction).where(PendingAction.actor_member_id == member_id))
 
 

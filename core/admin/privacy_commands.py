@@ -112,13 +112,16 @@ async def _do_forget(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 
 async def _end_membership(ctx: Context, member: Member, actor: str) -> list[AnyReply]:
     """As the preview promises, the membership ends with the data: removed from the chats
-    while the accounts still exist, and no provider bills a member we no longer know."""
+    while the accounts still exist, and no provider bills a member we no longer know. Their
+    places in upcoming events go to the waiting lists."""
+    from core.community_events.commands import release_places
+
+    effects = await release_places(ctx, member.id)
     try:
         end = membership_bridge.function("end_before_erasure")
     except DomainError:  # a deployment without the membership feature
-        return []
-    effects: list[AnyReply] = await end(ctx.session, ctx.services, member, actor)
-    return effects
+        return effects
+    return effects + list(await end(ctx.session, ctx.services, member, actor))
 
 
 async def retention_days(session: AsyncSession) -> int | None:

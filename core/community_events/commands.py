@@ -156,6 +156,12 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     return out
 
 
+async def release_places(ctx: Context, member_id: int) -> list[AnyReply]:
+    """The member is banned or erased: their places go to the waiting lists, who are told."""
+    freed = await service.release_places(ctx.session, member_id, ctx.clock.now())
+    return [await _place_freed(ctx, ev, promoted) for ev, promoted in freed]
+
+
 async def _place_freed(ctx: Context, ev: CommunityEvent, member_id: int) -> Reply:
     """The first on the waiting list now has the place: told at once, in their language."""
     member = await ctx.session.get_one(Member, member_id)

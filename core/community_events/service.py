@@ -168,6 +168,32 @@ async def unrsvp(
     return left, first.member_id
 
 
+async def release_places(
+    session: AsyncSession, member_id: int, now: datetime
+) -> list[tuple[CommunityEvent, int]]:
+    """A member who can no longer come (banned, data erased) gives up their places in
+    upcoming events and on their waiting lists; each freed place goes to the next in line.
+    Returns (event, member who now has the place) pairs."""
+    events = (
+        await session.execute(
+            select(EventRsvp.event_id)
+            .join(CommunityEvent, CommunityEvent.id == EventRsvp.event_id)
+            .where(
+                EventRsvp.member_id == member_id,
+                EventRsvp.attended_at.is_(None),
+                CommunityEvent.starts_at > now,
+                CommunityEvent.cancelled_at.is_(None),
+            )
+        )
+    ).scalars()
+    out: list[tuple[CommunityEvent, int]] = []
+    for event_id in list(events):
+        _, promoted = await unrsvp(session, event_id, member_id, now)
+        if promoted is not None:
+            out.append((await session.get_one(CommunityEvent, event_id), promoted))
+    return out
+
+
 async def mark_attended(
     session: AsyncSession, ev: CommunityEvent, member_id: int, now: datetime
 ) -> bool:

@@ -206,3 +206,29 @@ async def test_a_banned_member_is_neither_reminded_nor_handed_a_freed_place(bot,
     await send_reminders(app.services)
     async with db.session() as s:
         assert (await s.execute(select(Outbox.dedupe_key))).first() is None
+
+
+async def test_a_banned_or_erased_member_gives_their_place_to_the_waiting_list(bot, db):
+    await bot.text("mod", "/event new Mock interview | 2026-03-03 12:00 UTC | | 1")
+    await bot.text("mod", "/event new Code review | 2026-03-04 12:00 UTC | | 1")
+    for who in ("alice", "bob"):  # alice has both places, bob waits for both
+        for i in (0, 1):
+            await bot.say(who, "/events")
+            await bot.press(who, bot.button(who, i))
+    bob = await _member_id(db, "Bob")
+    await bot.say("mod", "/ban @alice spamming")
+    out = await bot.press("mod", bot.button("mod"))
+    freed = [r.text for r in out if getattr(r, "member_id", None) == bob]
+    assert len(freed) == 2 and all(t.startswith("🎉 A place freed up") for t in freed)
+    # bob erases his data: eve, waiting behind him, gets the place
+    await bot.say("eve", "/events")
+    await bot.press("eve", bot.button("eve"))
+    eve = await _member_id(db, "Eve")
+    await bot.say("bob", "/forget")
+    out = await bot.press("bob", bot.button("bob"))
+    assert [r.member_id for r in out if getattr(r, "member_id", None) not in (None, bob)] == [eve]
+    async with db.session() as s:
+        going = (
+            await s.execute(select(EventRsvp.member_id).where(EventRsvp.waitlisted.is_(False)))
+        ).scalars()
+        assert list(going) == [eve]  # bob gave up both places; nobody waited for the second

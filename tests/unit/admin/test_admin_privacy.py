@@ -119,6 +119,11 @@ async def _seed_alice(db, clock) -> int:
         s.add(ev)
         await s.flush()
         s.add(EventRsvp(event_id=ev.id, member_id=alice.id, created_at=now))
+        past = CommunityEvent(title="Kick-off", starts_at=now - timedelta(days=5), created_at=now)
+        s.add(past)
+        await s.flush()
+        attended = now - timedelta(days=5)
+        s.add(EventRsvp(event_id=past.id, member_id=alice.id, created_at=now, attended_at=attended))
         return alice.id
 
 
@@ -186,7 +191,9 @@ async def test_forget_leaves_no_personal_data_and_totals_add_up(bot, db, clock):
     assert kicks == [("telegram", "-1001", "555777111")]
     assert await _find_secrets(db) == []
     after = await _totals(db, clock)
-    assert after[:4] == before[:4]  # money, members and RSVPs still add up
+    assert after[:3] == before[:3]  # money and members still add up
+    # attendance stays, on the anonymous row; her place in the coming event is given up
+    assert (before[3], after[3]) == (2, 1)
     assert (before[4], after[4]) == ({"active": 1, "none": 4}, {"removed": 1, "none": 4})
     assert (before[5], after[5]) == ({"XTR": 250}, {})  # her plan no longer counts as MRR
     async with db.session() as s:
@@ -226,7 +233,8 @@ async def test_moderator_forgets_a_member_on_request_after_confirming(bot, db, c
     assert "deleted" in await bot.confirm("mod")
     assert await _find_secrets(db) == []
     after = await _totals(db, clock)
-    assert after[:4] == before[:4] and after[4] == {"removed": 1, "none": 4}
+    assert after[:3] == before[:3] and after[4] == {"removed": 1, "none": 4}
+    assert (before[3], after[3]) == (2, 1)  # attended stays, the coming place is given up
     async with db.session() as s:
         audit = (
             await s.execute(select(AuditLog).where(AuditLog.action == "privacy.forget"))
