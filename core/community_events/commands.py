@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.admin.args import parse_when
 from core.admin.guard import admin_command, record
 from core.community_events import service
 from core.context import Context, Services
@@ -52,6 +53,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         )
         when = _when(ev, ctx.timezone)
         return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=when))]
+    if sub == "move":
+        return await _move(ctx, rest, now)
     if sub in {"cancel", "attended"}:
         ref, _, who = rest.strip().partition(" ")
         event_id = parse_id(ref)
@@ -156,6 +159,37 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     return out
 
 
+async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
+    """``/event move ID | WHEN``: a new start (the moderator's zone, or UTC), a new reminder
+    before it, and everyone signed up told."""
+    ref, bar, when_txt = rest.partition("|")
+    event_id = parse_id(ref)
+    if event_id is None or not bar:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+    starts = parse_when(when_txt, ctx.timezone)
+    ev = await ctx.session.get(CommunityEvent, event_id)
+    if ev is None or ev.cancelled_at is not None:
+        raise DomainError("events.unknown")
+    if ev.starts_at <= now:
+        raise DomainError("events.started")
+    if starts <= now:
+        raise DomainError("events.in_past")
+    if starts == ev.starts_at:
+        return [Reply(ctx.t("events.not_moved", title=ev.title, when=_when(ev, ctx.timezone)))]
+    before = ev.starts_at
+    ev.starts_at, ev.reminded_at = starts, None  # the reminder goes again before the new time
+    await record(
+        ctx,
+        "event.move",
+        f"event:{ev.id}",
+        before={"starts_at": before.isoformat()},
+        after={"starts_at": starts.isoformat()},
+    )
+    told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "move", now)
+    when = _when(ev, ctx.timezone)
+    return [Reply(ctx.t("events.moved", title=ev.title, when=when, n=told)), *direct]
+
+
 async def release_places(ctx: Context, member_id: int) -> list[AnyReply]:
     """The member is banned or erased: their places go to the waiting lists, who are told."""
     freed = await service.release_places(ctx.session, member_id, ctx.clock.now())
@@ -174,8 +208,9 @@ async def _tell_signed_up(
     s: AsyncSession, services: Services, ev: CommunityEvent, what: str, now: datetime
 ) -> tuple[int, list[AnyReply]]:
     """Tell those signed up for `ev` (``what``: "remind", those going, it starts soon;
-    "cancel", the waiting list too, it will not take place), each in their language and
-    zone, once (the outbox's dedupe key).
+    "cancel", the waiting list too, it will not take place; "move", everyone, its new start),
+    each in their language and zone, once (the outbox's dedupe key; a reminder and a move
+    once per start time).
     Returns how many were told and the replies to send where there is no outbox."""
     try:
         from core.digest.outbox import enqueue
@@ -195,11 +230,15 @@ async def _tell_signed_up(
         )
     ).all()
     out: list[AnyReply] = []
-    key = "events.reminder" if what == "remind" else "events.cancelled_going"
+    key = {"remind": "events.reminder", "cancel": "events.cancelled_going"}.get(
+        what, "events.moved_going"
+    )
+    # a moved event is reminded of (and moved) again for its new start
+    dedupe = f"{what}@{int(ev.starts_at.timestamp())}" if what != "cancel" else what
     for member_id, locale, tz in rsvps:
         when = _when(ev, tz or services.settings.timezone)
         text = translate(locale, key, title=ev.title, when=when)
-        if ev.link and what == "remind":
+        if ev.link and what != "cancel":
             text += f"\n{ev.link}"
         if enqueue is None:
             out.append(Reply(text, member_id=member_id))
@@ -208,7 +247,7 @@ async def _tell_signed_up(
             s,
             member_id=member_id,
             payload={"text": text, "markup": "plain"},
-            dedupe_key=f"event:{ev.id}:{what}:{member_id}",
+            dedupe_key=f"event:{ev.id}:{dedupe}:{member_id}",
             not_before=now,
             now=now,
         )

@@ -85,7 +85,8 @@ async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, cl
     await send_reminders(app.services)
     async with db.session() as s:
         keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
-    assert keys == sorted(f"event:1:remind:{m}" for m in going)
+    start = int(datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp())
+    assert keys == sorted(f"event:1:remind@{start}:{m}" for m in going)
     # the event started: RSVPs close; attendance is recorded once, as an interaction
     clock.advance(timedelta(hours=1))
     await bot.say("bob", "/events")
@@ -184,8 +185,9 @@ async def test_a_full_event_keeps_a_waiting_list_and_a_freed_place_goes_to_the_f
     assert "Told the 2 members who had signed up" in await bot.text("mod", "/event cancel 1")
     async with db.session() as s:
         keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
+    start = int(datetime(2026, 3, 3, 12, 0, tzinfo=UTC).timestamp())
     assert keys == sorted(
-        [f"event:1:remind:{bob}", f"event:1:cancel:{bob}", f"event:1:cancel:{eve}"]
+        [f"event:1:remind@{start}:{bob}", f"event:1:cancel:{bob}", f"event:1:cancel:{eve}"]
     )
 
 
@@ -232,3 +234,38 @@ async def test_a_banned_or_erased_member_gives_their_place_to_the_waiting_list(b
             await s.execute(select(EventRsvp.member_id).where(EventRsvp.waitlisted.is_(False)))
         ).scalars()
         assert list(going) == [eve]  # bob gave up both places; nobody waited for the second
+
+
+async def test_moving_an_event_tells_everyone_signed_up_and_reminds_before_the_new_time(
+    bot, db, app, clock
+):
+    """Before, a rescheduled session meant cancelling it and asking everyone to sign up again."""
+    await bot.say("alice", "/profile timezone Europe/Berlin")
+    await bot.text("mod", "/event new SQL workshop | 2026-03-02 12:00 UTC | https://m.example | 1")
+    for who in ("alice", "bob"):  # alice goes, bob waits
+        await bot.say(who, "/events")
+        await bot.press(who, bot.button(who))
+    clock.set(datetime(2026, 3, 2, 11, 10, tzinfo=UTC))
+    await send_reminders(app.services)  # alice reminded for 12:00
+    moved = await bot.text("mod", "/event move 1 | 2026-03-03 18:00 UTC")
+    assert "now starts 2026-03-03 18:00 UTC" in moved and "Told the 2 members" in moved
+    assert "already starts" in await bot.text("mod", "/event move 1 | 2026-03-03 18:00 UTC")
+    assert "already passed" in await bot.text("mod", "/event move 1 | 2026-03-01 18:00 UTC")
+    assert "Usage: /event" in await bot.text("mod", "/event move 1 2026-03-03 18:00")
+    console = ConsoleDeliverer()
+    await drain(app.services, budget_s=None, senders={"console": console})
+    texts = [p["text"] for _, p in console.sent]
+    assert (
+        "📅 SQL workshop has moved: it now starts 2026-03-03 19:00 CET.\nhttps://m.example" in texts
+    )
+    assert (
+        "📅 SQL workshop has moved: it now starts 2026-03-03 18:00 UTC.\nhttps://m.example" in texts
+    )
+    await send_reminders(app.services)  # nothing yet: the new time is more than an hour away
+    clock.set(datetime(2026, 3, 3, 17, 10, tzinfo=UTC))
+    await send_reminders(app.services)
+    console.sent.clear()
+    await drain(app.services, budget_s=None, senders={"console": console})
+    assert [p["text"] for _, p in console.sent] == [  # alice, again, for the new time
+        "⏰ Reminder: SQL workshop starts at 2026-03-03 19:00 CET.\nhttps://m.example"
+    ]
