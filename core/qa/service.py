@@ -1425,7 +1425,9 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
     out: list[AnyReply] = []
 
     async with services.session_factory() as s, s.begin():
-        threads = (await s.execute(select(Thread).where(Thread.status == "open"))).scalars().all()
+        # a thread whose asker was already asked has answers: nothing more to do for it here
+        waiting = select(Thread).where(Thread.status == "open", Thread.solve_asked_at.is_(None))
+        threads = (await s.execute(waiting)).scalars().all()
         staff = await moderators(s, services) if threads else []
         stale: list[tuple[Thread, Question]] = []
         for t in threads:
