@@ -529,7 +529,8 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     if gated is not None:
         return [gated]
     answer = excerpt(entry.answer or entry.body, ANSWER_EXCERPT)
-    author = await ctx.session.get(Member, await _answer_author(ctx.session, entry.id) or 0)
+    author_id = await _answer_author(ctx.session, entry.id)
+    author = await ctx.session.get(Member, author_id) if author_id is not None else None
     if author is not None and author.forgotten_at is None:  # a member's answer: say whose
         ref = entry.source_ref.removeprefix("question:")
         answer += "\n" + ctx.t("qa.answer_credit", name=author.display_name, id=ref)
