@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.admin.broadcast_commands import report_finished
@@ -269,3 +270,24 @@ async def test_moving_an_event_tells_everyone_signed_up_and_reminds_before_the_n
     assert [p["text"] for _, p in console.sent] == [  # alice, again, for the new time
         "⏰ Reminder: SQL workshop starts at 2026-03-03 19:00 CET.\nhttps://m.example"
     ]
+
+
+async def test_the_last_place_goes_to_one_member_when_two_press_at_once(bot, db, app):
+    """Two members pressing "I'll come" for the last place at the same moment: one goes, the
+    other waits (the event row is locked while a place is taken)."""
+    import asyncio
+
+    from core.events import Button, Chat
+
+    if db.kind != "postgres":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    await bot.text("mod", "/event new Mock interview | 2026-03-03 12:00 UTC | | 1")
+    presses = []
+    for who in ("alice", "bob"):
+        await bot.say(who, "/events")
+        presses.append(Button(bot.actor(who), Chat("console", who), data=bot.button(who)))
+    outs = await asyncio.gather(*(app.router.dispatch(p) for p in presses))
+    texts = sorted(o[0].text for o in outs)
+    assert "went wrong" not in " ".join(texts)
+    assert sum("You're going" in t for t in texts) == 1
+    assert sum("number 1 on the waiting list" in t for t in texts) == 1
