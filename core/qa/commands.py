@@ -28,6 +28,11 @@ async def solved(ctx: Context, args: str) -> list[AnyReply]:
     return await service.solve(ctx, args)
 
 
+@command("pass", help_key="help.pass", usage_key="usage.pass")
+async def pass_(ctx: Context, args: str) -> list[AnyReply]:
+    return await service.pass_invitation(ctx, args)
+
+
 @command("questions", help_key="help.questions")
 async def questions(ctx: Context, args: str) -> list[AnyReply]:
     return await service.my_questions(ctx, args)

@@ -663,8 +663,13 @@ async def route_experts(
     now: datetime,
     question: Question,
     results: Sequence[SearchResult],
+    *,
+    n: int | None = None,
+    exclude: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
-    n = int(_setting(services, "qa_experts_per_thread", EXPERTS_PER_THREAD))
+    """Up to ``n`` (the setting) members to invite, best first, never the asker nor
+    ``exclude`` (those already invited)."""
+    n = n if n is not None else int(_setting(services, "qa_experts_per_thread", EXPERTS_PER_THREAD))
     cap = int(_setting(services, "qa_expert_load_cap", EXPERT_LOAD_CAP))
     if not question.tags:
         # Nothing the community holds is on the question's topic (:func:`topic_tags`):
@@ -752,7 +757,9 @@ async def route_experts(
                 and question.lang not in answered_in[mid],
             )
         )
-    return ex.rank_experts(candidates, n, load_cap=cap, exclude=[question.member_id or -1])
+    return ex.rank_experts(
+        candidates, n, load_cap=cap, exclude=[question.member_id or -1, *exclude]
+    )
 
 
 async def _contributions(
@@ -1054,6 +1061,59 @@ async def _replied_member(ctx: Context) -> int | None:
             )
         )
     ).scalar_one_or_none()
+
+
+async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
+    """``/pass [QUESTION_ID]``: an invited expert cannot help with this one. The invitation
+    stops counting against them, and the next member most likely to answer is asked instead,
+    by private message (the others were named in the thread when it opened)."""
+    thread = await _thread_here(ctx)
+    if thread is None:
+        qid = parse_id(args)
+        if qid is None:
+            raise BadArguments("qa.pass_usage")
+        thread = await latest_thread(ctx.session, qid)
+        if thread is None:
+            raise NotFound("qa.thread_not_found", id=qid)
+    invitation = (
+        await ctx.session.execute(
+            select(QAThreadExpert).where(
+                QAThreadExpert.thread_id == thread.id, QAThreadExpert.member_id == ctx.member.id
+            )
+        )
+    ).scalar_one_or_none()
+    if invitation is None or invitation.status != "invited" or thread.status != "open":
+        return [Reply(ctx.t("qa.pass_not_invited", id=thread.question_id), ephemeral=True)]
+    invitation.status = "declined"
+    question = await ctx.session.get_one(Question, thread.question_id)
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    results = await related(ctx, state, question.text, as_language(question.lang))
+    asked = (
+        await ctx.session.execute(
+            select(QAThreadExpert.member_id).where(QAThreadExpert.thread_id == thread.id)
+        )
+    ).scalars()
+    now = ctx.clock.now()
+    nxt = await route_experts(
+        ctx.session, ctx.services, now, question, results, n=1, exclude=list(asked)
+    )
+    out: list[AnyReply] = []
+    for member_id, score in nxt:
+        ctx.session.add(
+            QAThreadExpert(thread_id=thread.id, member_id=member_id, score=score, invited_at=now)
+        )
+        expert = await ctx.session.get_one(Member, member_id)
+        buttons = [[ButtonSpec(f"🧵 #{question.id}", url=thread.url)]] if thread.url else []
+        text = translate(
+            expert.locale,
+            "qa.invited_instead",
+            id=question.id,
+            question=excerpt(question.text, 200),
+        )
+        out.append(Reply(text, buttons, member_id=member_id))
+    key = "qa.passed_replaced" if out else "qa.passed"
+    return [Reply(ctx.t(key, id=question.id), ephemeral=True), *out]
 
 
 async def solve_from_list(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:

@@ -189,7 +189,7 @@ async def test_open_thread_creates_a_forum_topic_and_posts_inside_it(tg, wire, a
     assert post["chat_id"] == FORUM_ID and post["message_thread_id"] > 1
     assert "&lt;and&gt;" in post["text"] and 'href="tg://user?id=6161"' in post["text"]
     assert (
-        "can you help with this question? (To stop these invitations: /profile experts no)"
+        "can you help with this question? (Can't with this one: /pass. To stop these invitations: /profile experts no)"
         in (post["text"])
     )
     assert "#sql #joins" in post["text"]

@@ -1236,3 +1236,42 @@ async def test_questions_lists_a_solved_button_for_a_thread_with_answers(qa_app)
         Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, data=solved.data)
     )
     assert "already marked solved" in _texts(again)
+
+
+async def test_an_expert_who_cannot_help_passes_and_the_next_is_asked(qa_app, monkeypatch):
+    """Before, an invited member who could not help had no way to say so: the question
+    waited on them, and the invitation counted against their limit until it went stale."""
+    for user in ("carol", "dave", "erin"):
+        await send(qa_app, user, "/start")
+    carol, dave = await _member_id(qa_app, "carol"), await _member_id(qa_app, "dave")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        q = await _solved_install_thread(s, now - timedelta(days=3), now, accepted_from=carol)
+        s.add(
+            Answer(
+                question_id=q.id,
+                member_id=dave,
+                text="use conda",
+                created_at=now - timedelta(days=3, hours=-2),
+            )
+        )
+    monkeypatch.setattr(service, "EXPERTS_PER_THREAD", 1)
+    qid, forum = await _thread_for(
+        qa_app, "erin", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "75"
+    )
+    out = await send(qa_app, "carol", "/pass", chat=forum)
+    assert out[0].text.startswith(f"OK, you're off question #{qid}; I've asked someone else")
+    assert out[0].ephemeral
+    (asked,) = [r for r in out if r.member_id is not None]
+    assert asked.member_id == dave and f"/pass {qid}" in asked.text
+    assert "there is nothing to pass" in _texts(await send(qa_app, "carol", f"/pass {qid}"))
+    # dave passes too: nobody else is left to ask
+    out = await send(qa_app, "dave", f"/pass {qid}")
+    assert _texts(out).startswith(f"OK, you're off question #{qid}. To stop")
+    assert [r for r in out if r.member_id is not None] == []
+    async with qa_app.services.session_factory() as s:
+        states = dict(
+            (await s.execute(select(QAThreadExpert.member_id, QAThreadExpert.status))).all()
+        )
+        assert states == {carol: "declined", dave: "declined"}
+    assert "Send /pass in the question's thread" in _texts(await send(qa_app, "erin", "/pass"))
