@@ -97,6 +97,8 @@ async def studied_together(ctx: Context, parts: list[str]) -> list[AnyReply]:
         return [Reply(ctx.t("recommend.session_unavailable"))]
     now = ctx.clock.now()
     name, my_name = partner.display_name or f"#{partner.id}", me.display_name or f"#{me.id}"
+    if await sessions.recorded_lately(ctx.session, me.id, partner.id, now):
+        return [Reply(ctx.t("recommend.session_recorded", name=name))]
     if sessions.claimed_by(me, partner.id, now):
         return [Reply(ctx.t("recommend.session_already_asked", name=name))]
     if await sessions.claim_or_confirm(ctx.session, me, partner, now):

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
 
 CLAIM_TTL = timedelta(days=7)
+SESSION_GAP = timedelta(hours=12)
+"""One session with the same partner counts at most once in this long: a second tap on the
+confirm button (or on the partner's name) right after is not a new session."""
 CLAIMS = "peer_session_claims"  # key in Member.prefs: {partner id: claimed at (ISO)}
 
 
@@ -34,6 +38,19 @@ def claimed_by(partner: Member, member_id: int, now: datetime) -> bool:
         return at is not None and now - datetime.fromisoformat(at) <= CLAIM_TTL
     except ValueError:
         return False
+
+
+async def recorded_lately(
+    session: AsyncSession, member_id: int, partner_id: int, now: datetime
+) -> bool:
+    rows = await session.execute(
+        select(Interaction.meta).where(
+            Interaction.member_id == member_id,
+            Interaction.kind == "peer_session",
+            Interaction.at > now - SESSION_GAP,
+        )
+    )
+    return any(isinstance(meta, dict) and meta.get("with") == partner_id for (meta,) in rows)
 
 
 async def claim_or_confirm(

@@ -49,6 +49,12 @@ async def test_session_counts_once_both_partners_confirm(app, db, clock):
     out = await _press(app, "ben", ask.buttons[0][0].data)
     assert "confirmed" in out[0].text and out[1].member_id == ann
     assert await _sessions(db) == sorted([(ann, ben), (ben, ann)])
+    # a second tap on the same button, or on ann's name, is not a new session (it was
+    # a new claim before: two members could farm points tap after tap)
+    for who, data in (("ben", ask.buttons[0][0].data), ("ann", sign("pses", ben))):
+        out = await _press(app, who, data)
+        assert "already recorded" in out[0].text and len(out) == 1
+    assert len(await _sessions(db)) == 2
     async with db.session() as s, s.begin():
         await engagement.sync(s, None)
         totals = await engagement.totals(s)
