@@ -8,7 +8,7 @@ from core.audit import audit
 from core.context import Context, Role
 from core.engagement import digest_section as _digest_section  # noqa: F401 (registers it)
 from core.engagement import rules, service
-from core.errors import BadArguments, NotAllowed
+from core.errors import BadArguments, DomainError, NotAllowed
 from core.i18n import translate
 from core.members import find_member
 from core.replies import AnyReply, Reply
@@ -87,6 +87,8 @@ async def award(ctx: Context, args: str) -> list[AnyReply]:
     if len(parts) < 3 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 12:
         raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
     member = await find_member(ctx.session, parts[0].replace("\x00", ""))
+    if member.id == ctx.member.id:  # points are the community's to give, not one's own
+        raise DomainError("admin.not_yourself")
     amount = int(parts[1])  # the service bounds it, and says so
     scoring = rules.Scoring.of(ctx.settings)
     await service.sync(ctx.session, ctx.clock, member.id, scoring=scoring)  # as /points shows
@@ -109,10 +111,7 @@ async def award(ctx: Context, args: str) -> list[AnyReply]:
         reason=parts[2].strip()[:300],
         total=total,
     )
-    out: list[AnyReply] = [Reply(done)]
-    if member.id != ctx.member.id:
-        out.append(Reply(told, member_id=member.id))
-    return out
+    return [Reply(done), Reply(told, member_id=member.id)]
 
 
 @command(

@@ -211,6 +211,7 @@ async def test_the_member_hears_of_points_given_or_taken_with_the_reason(console
     assert "Took 5 points from Cleo (now 15)." in out
     assert "took 5 points from you: answer copied from elsewhere. You now have 15." in out
     assert "up to 1000" in await console_bot.send("/award @cleo 1000000 far too generous")
+    assert "can't do that to yourself" in await console_bot.send("/award @mod 50 me, myself")
 
 
 async def test_award_reports_the_same_total_as_points(console_bot, db, clock):
