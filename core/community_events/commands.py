@@ -55,6 +55,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=when))]
     if sub == "move":
         return await _move(ctx, rest, now)
+    if sub == "who":
+        return await _who(ctx, rest)
     if sub in {"cancel", "attended"}:
         ref, _, who = rest.strip().partition(" ")
         event_id = parse_id(ref)
@@ -157,6 +159,40 @@ async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if promoted is not None:
         out.append(await _place_freed(ctx, ev_or_none, promoted))
     return out
+
+
+async def _who(ctx: Context, rest: str) -> list[AnyReply]:
+    """``/event who ID``: who is going, who waits (in order) and who came: the names a
+    moderator needs for ``/event attended``."""
+    event_id = parse_id(rest)
+    if event_id is None:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+    ev = await ctx.session.get(CommunityEvent, event_id)
+    if ev is None:
+        raise DomainError("events.unknown")
+    rows = (
+        await ctx.session.execute(
+            select(Member, EventRsvp)
+            .join(EventRsvp, EventRsvp.member_id == Member.id)
+            .where(EventRsvp.event_id == ev.id)
+            .order_by(EventRsvp.created_at, EventRsvp.id)
+        )
+    ).all()
+
+    def name(m: Member) -> str:
+        return m.display_name if m.forgotten_at is None else f"#{m.id}"
+
+    going = [name(m) for m, r in rows if not r.waitlisted]
+    waiting = [name(m) for m, r in rows if r.waitlisted]
+    came = [name(m) for m, r in rows if r.attended_at is not None]
+    head = "events.who_cancelled" if ev.cancelled_at is not None else "events.who"
+    lines = [ctx.t(head, id=ev.id, title=ev.title, when=_when(ev, ctx.timezone))]
+    lines.append(ctx.t("events.who_going", n=len(going), names=", ".join(going) or "—"))
+    if waiting:
+        lines.append(ctx.t("events.who_waiting", n=len(waiting), names=", ".join(waiting)))
+    if came:
+        lines.append(ctx.t("events.who_came", n=len(came), names=", ".join(came)))
+    return [Reply("\n".join(lines))]
 
 
 async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:

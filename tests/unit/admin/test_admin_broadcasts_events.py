@@ -192,6 +192,25 @@ async def test_a_full_event_keeps_a_waiting_list_and_a_freed_place_goes_to_the_f
     )
 
 
+async def test_moderators_see_who_signed_up_and_who_came(bot, db, clock):
+    """Marking attendance needs the names; before, only the count "(2/2 going)" was shown."""
+    await bot.text("mod", "/event new Mock interview | 2026-03-02 12:00 UTC | | 1")
+    for who in ("alice", "bob", "eve"):
+        await bot.say(who, "/events")
+        await bot.press(who, bot.button(who))
+    listing = await bot.text("mod", "/event who 1")
+    assert listing.splitlines() == [
+        "#1 Mock interview, 2026-03-02 12:00 UTC:",
+        "going (1): Alice",
+        "waiting (2, in order): Bob, Eve",
+    ]
+    clock.set(datetime(2026, 3, 2, 13, 0, tzinfo=UTC))
+    await bot.text("mod", "/event attended 1 @alice @bob")
+    assert "came (2): Alice, Bob" in await bot.text("mod", "/event who 1")
+    assert "moderators only" in await bot.text("alice", "/event who 1")
+    assert "don't know that event" in await bot.text("mod", "/event who 7")
+
+
 async def test_a_banned_member_is_neither_reminded_nor_handed_a_freed_place(bot, db, app, clock):
     await bot.text("mod", "/event new Mock interview | 2026-03-03 12:00 UTC | | 1")
     for who in ("alice", "bob", "eve"):  # alice goes; bob, then eve, wait
