@@ -135,6 +135,9 @@ def _date(text: str) -> datetime:
 async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """/codes new PLAN [--uses N] [--expires YYYY-MM-DD] [--count K]"""
     pos, opts = _options(args.split())
+    if len(pos) == 3 and pos[2].isdigit() and "count" not in opts:
+        # "/codes new monthly 5": five codes, as people say it (the preview shows it all)
+        opts["count"] = pos.pop()
     if len(pos) != 2 or pos[0].lower() != "new" or set(opts) - {"uses", "expires", "count"}:
         raise MembershipError("usage_codes")
     try:

@@ -225,6 +225,8 @@ async def test_deep_link_redeem_and_bad_code_commands(app):
     out = await _say(app, "jo", "start", f"redeem_{code}")
     assert "Lifetime access" in out and "is active for life" in out and "Payment" not in out
     assert "Usage: /codes new PLAN" in await _say(app, "mod", "codes", "make 5")
+    # a bare number is how many codes, as people say it; the preview shows what it means
+    assert "Create 3 codes for Monthly" in await _say(app, "mod", "codes", "new monthly 3")
     assert "no plan called 'gold'" in await _say(app, "mod", "codes", "new gold")
     assert "not a date" in await _say(app, "mod", "codes", "new monthly --expires tomorrow")
     assert "Uses must be" in await _say(app, "mod", "codes", "new monthly --uses 0")
