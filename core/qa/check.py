@@ -8,7 +8,7 @@ whether the bot would answer or escalate. Used by ``syllabot qa check`` and ``/k
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,12 +60,15 @@ def run_check(
     *,
     top: int = 10,
     lang: Language | None = None,
+    thresholds: Mapping[Language, float] | None = None,
     on_row: Callable[[CheckRow], None] | None = None,
 ) -> list[CheckRow]:
+    """Each question searched and judged as the bot would; ``thresholds``: the answer
+    threshold per question language (members' feedback tunes each), else the index's."""
     rows: list[CheckRow] = []
     for q in queries:
         q_lang = lang or detect_language(q.query)
-        threshold = index.threshold_for(q_lang)
+        threshold = (thresholds or {}).get(q_lang, index.threshold)
         results = index.search(q.query, top, lang=q_lang)
         row = CheckRow(
             line=q.line,

@@ -16,6 +16,7 @@ import typer
 if TYPE_CHECKING:
     from core.qa.index import KBItem, KnowledgeIndex
     from core.qa.kbfile import LineError
+    from core.qa.tokenize import Language
 
 app = typer.Typer(help="Q&A knowledge base: check, import, evaluate.", no_args_is_help=True)
 
@@ -34,8 +35,8 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-async def _live_index(database_url: str) -> KnowledgeIndex:
-    """The live knowledge base, answering at the thresholds members' feedback tuned."""
+async def _live_index(database_url: str) -> tuple[KnowledgeIndex, dict[Language, float]]:
+    """The live knowledge base, and the answer thresholds members' feedback tuned."""
     from core.qa import service
     from models.db import make_engine, session_factory
 
@@ -43,10 +44,10 @@ async def _live_index(database_url: str) -> KnowledgeIndex:
     try:
         async with session_factory(engine)() as session:
             index = await service.build_index(session, service.default_encoders())
-            index.thresholds = await service.current_thresholds(session)
+            thresholds = await service.current_thresholds(session)
     finally:
         await engine.dispose()
-    return index
+    return index, thresholds
 
 
 def _shorten(text: str, n: int) -> str:
@@ -102,9 +103,10 @@ def check(
             _fail(f"{kb} has no usable entries")
         index = KnowledgeIndex(service.default_encoders())
         index.add_many(items)
+        thresholds: dict[Language, float] = {}
     else:
         s = _settings(config)
-        index = asyncio.run(_live_index(s.database_url))
+        index, thresholds = asyncio.run(_live_index(s.database_url))
     if not queries:
         _fail(f"{questions_file} has no questions")
 
@@ -114,6 +116,7 @@ def check(
         track(queries, description="checking", console=err, transient=True),
         top=top,
         lang=lang_arg,  # type: ignore[arg-type]
+        thresholds=thresholds,
     )
 
     table = Table(show_lines=False)

@@ -340,9 +340,11 @@ async def kb_check(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("qa.kb_check_empty"))]
     state = state_for(ctx.services)
     await state.sync(ctx.session)
-    state.index.thresholds = await current_thresholds(ctx.session)
+    thresholds = await current_thresholds(ctx.session)
     queries = [CheckQuery(q.id, q.text) for q in rows]
-    results: list[CheckRow] = await asyncio.to_thread(run_check, state.index, queries, top=5)
+    results: list[CheckRow] = await asyncio.to_thread(
+        run_check, state.index, queries, top=5, thresholds=thresholds
+    )
     lines = [ctx.t("qa.kb_check_header", n=len(results))]
     for r in results:
         key = "qa.kb_check_answered" if r.answered else "qa.kb_check_escalated"

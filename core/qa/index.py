@@ -175,8 +175,6 @@ class KnowledgeIndex:
         self.searcher: HybridSearcher[str] = HybridSearcher(encoders, **(searcher_options or {}))
         self.include_answer = include_answer
         self.threshold = threshold
-        self.thresholds: dict[Language, float] = {}
-        """Per question language, where feedback tuned one apart (else ``threshold``)."""
         self._items: dict[str, KBItem] = {}
 
     def __len__(self) -> int:
@@ -231,8 +229,5 @@ class KnowledgeIndex:
         ]
         return specific_first(one_per_passage(results, lang or detect_language(query)))
 
-    def threshold_for(self, lang: Language) -> float:
-        return self.thresholds.get(lang, self.threshold)
-
-    def is_confident(self, results: Sequence[SearchResult], lang: Language = "en") -> bool:
-        return bool(results) and can_answer(results[0], self.threshold_for(lang))
+    def is_confident(self, results: Sequence[SearchResult]) -> bool:
+        return bool(results) and can_answer(results[0], self.threshold)
