@@ -1104,14 +1104,13 @@ async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
             QAThreadExpert(thread_id=thread.id, member_id=member_id, score=score, invited_at=now)
         )
         expert = await ctx.session.get_one(Member, member_id)
-        buttons = [[ButtonSpec(f"🧵 #{question.id}", url=thread.url)]] if thread.url else []
         text = translate(
             expert.locale,
             "qa.invited_instead",
             id=question.id,
             question=excerpt(question.text, 200),
         )
-        out.append(Reply(text, buttons, member_id=member_id))
+        out.append(Reply(text, _thread_button(expert.locale, thread), member_id=member_id))
     key = "qa.passed_replaced" if out else "qa.passed"
     return [Reply(ctx.t(key, id=question.id), ephemeral=True), *out]
 
