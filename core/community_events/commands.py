@@ -114,11 +114,11 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     }
     out: list[AnyReply] = []
     for ev in rows:
-        n = await service.going(ctx.session, ev.id)
+        n, waiting = await service.signed_up(ctx.session, ev.id)
         cap = str(ev.capacity) if ev.capacity else "∞"
         when = _when(ev, ctx.timezone)
         text = ctx.t("events.line", id=ev.id, title=ev.title, when=when, n=n, cap=cap)
-        if waiting := await service.waiting(ctx.session, ev.id):
+        if waiting:
             text += " " + ctx.t("events.line_waiting", n=waiting)
         leave = ctx.sign("ev", "u", ev.id)
         row = mine.get(ev.id)

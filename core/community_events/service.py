@@ -46,24 +46,22 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     return NewEvent(title, starts, link[:500], int(cap_txt))
 
 
+async def signed_up(session: AsyncSession, event_id: int) -> tuple[int, int]:
+    """How many are going, and how many wait, in one query."""
+    counts = dict(
+        (
+            await session.execute(
+                select(EventRsvp.waitlisted, func.count(EventRsvp.id))
+                .where(EventRsvp.event_id == event_id)
+                .group_by(EventRsvp.waitlisted)
+            )
+        ).all()
+    )
+    return counts.get(False, 0), counts.get(True, 0)
+
+
 async def going(session: AsyncSession, event_id: int) -> int:
-    return (
-        await session.execute(
-            select(func.count(EventRsvp.id)).where(
-                EventRsvp.event_id == event_id, EventRsvp.waitlisted.is_(False)
-            )
-        )
-    ).scalar_one()
-
-
-async def waiting(session: AsyncSession, event_id: int) -> int:
-    return (
-        await session.execute(
-            select(func.count(EventRsvp.id)).where(
-                EventRsvp.event_id == event_id, EventRsvp.waitlisted.is_(True)
-            )
-        )
-    ).scalar_one()
+    return (await signed_up(session, event_id))[0]
 
 
 async def place_in_line(session: AsyncSession, row: EventRsvp) -> int:
