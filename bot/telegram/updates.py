@@ -143,6 +143,11 @@ def _subscription(cm: ChatMemberUpdated, was_inside: bool) -> dict[str, Any] | N
     }
 
 
+def _provider(currency: str) -> str:
+    """Stars (XTR) are paid to the bot itself; any other currency went through a provider."""
+    return "telegram_stars" if currency == "XTR" else "telegram"
+
+
 def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event | None:
     if msg.from_user is None:
         return None
@@ -160,7 +165,7 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             actor,
             chat,
             uid,
-            provider="telegram_stars" if sp.currency == "XTR" else "telegram",
+            provider=_provider(sp.currency),
             charge_id=sp.telegram_payment_charge_id,
             amount=sp.total_amount,
             currency=sp.currency,
@@ -173,7 +178,7 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             actor,
             chat,
             uid,
-            provider="telegram_stars" if rp.currency == "XTR" else "telegram",
+            provider=_provider(rp.currency),
             charge_id=rp.telegram_payment_charge_id,
             amount=rp.total_amount,
             currency=rp.currency,
