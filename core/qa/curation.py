@@ -155,17 +155,29 @@ async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
         tags=", ".join(entry.tags or []) or "-",
         url=entry.url or "-",
     )
-    votes = (
-        await ctx.session.execute(
-            select(QAFeedback.helpful, func.count())
-            .where(QAFeedback.kb_entry_id == entry.id)
-            .group_by(QAFeedback.helpful)
+    votes = await _tallies(ctx.session, QAFeedback.kb_entry_id == entry.id)
+    if entry.id in votes:
+        up, down = votes[entry.id]
+        text += "\n" + ctx.t("qa.kb_show_feedback", up=up, down=down)
+    return [Reply(text)]
+
+
+async def _tallies(session: AsyncSession, *where: Any) -> dict[int, tuple[int, int]]:
+    """👍 and 👎 per active entry, over the votes that match `where`."""
+    rows = (
+        await session.execute(
+            select(QAFeedback.kb_entry_id, QAFeedback.helpful, func.count())
+            .join(KBEntry, KBEntry.id == QAFeedback.kb_entry_id)
+            .where(KBEntry.active.is_(True), *where)
+            .group_by(QAFeedback.kb_entry_id, QAFeedback.helpful)
         )
     ).all()
-    if votes:
-        tally = {bool(helpful): n for helpful, n in votes}
-        text += "\n" + ctx.t("qa.kb_show_feedback", up=tally.get(True, 0), down=tally.get(False, 0))
-    return [Reply(text)]
+    tally: dict[int, tuple[int, int]] = {}
+    for entry_id, helpful, n in rows:
+        if entry_id is not None:  # the join already says so; for the type checker
+            up, down = tally.get(entry_id, (0, 0))
+            tally[entry_id] = (up + n, down) if helpful else (up, down + n)
+    return tally
 
 
 FEEDBACK_DAYS = 30
@@ -181,19 +193,7 @@ async def kb_feedback(ctx: Context, args: str) -> list[AnyReply]:
         raise BadArguments("qa.kb_feedback_usage")
     days = int(arg) if arg else FEEDBACK_DAYS
     since = ctx.clock.now() - timedelta(days=days)
-    recent = (QAFeedback.created_at >= since, KBEntry.active.is_(True))
-    rows = (
-        await ctx.session.execute(
-            select(QAFeedback.kb_entry_id, QAFeedback.helpful, func.count())
-            .join(KBEntry, KBEntry.id == QAFeedback.kb_entry_id)
-            .where(*recent)
-            .group_by(QAFeedback.kb_entry_id, QAFeedback.helpful)
-        )
-    ).all()
-    tally: dict[int, list[int]] = {}  # entry id -> [👍, 👎]
-    for entry_id, helpful, n in rows:
-        if entry_id is not None:  # the join already says so; for the type checker
-            tally.setdefault(entry_id, [0, 0])[0 if helpful else 1] += n
+    tally = await _tallies(ctx.session, QAFeedback.created_at >= since)
     worst = sorted(
         (e for e, (_, down) in tally.items() if down), key=lambda e: (-tally[e][1], tally[e][0], e)
     )[:FEEDBACK_SHOWN]
@@ -204,7 +204,11 @@ async def kb_feedback(ctx: Context, args: str) -> list[AnyReply]:
             select(KBEntry, Question)
             .join(QAFeedback, QAFeedback.kb_entry_id == KBEntry.id)
             .join(Question, Question.id == QAFeedback.question_id)
-            .where(*recent, KBEntry.id.in_(worst), QAFeedback.helpful.is_(False))
+            .where(
+                QAFeedback.created_at >= since,
+                KBEntry.id.in_(worst),
+                QAFeedback.helpful.is_(False),
+            )
             .order_by(QAFeedback.created_at, QAFeedback.id)
         )
     ).all()
