@@ -514,9 +514,7 @@ async def live_subscriptions(
     session: AsyncSession, member: Member
 ) -> list[tuple[Subscription, Plan]]:
     """The member's subscriptions that give access now; none refuses (nothing to change)."""
-    live = [
-        (s, p) for s, p in await subscriptions.for_member(session, member.id) if s.state in LIVE
-    ]
+    live = await _subs_where(session, member, None, lambda s: s.state in LIVE)
     if not live:
         raise MembershipError("no_subscription", member=member.display_name)
     return live
