@@ -998,18 +998,7 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
     in several messages). One answerer: theirs is accepted. Several: the asker picks the one
     that worked (buttons), since the latest message is often a footnote to the real answer.
     """
-    thread = await _thread_here(ctx)
-    rest = args.strip()
-    if thread is None:
-        head, _, tail = rest.partition(" ")
-        parsed = parse_id(head)
-        if parsed is None:
-            raise BadArguments("qa.solved_usage")
-        qid = parsed
-        rest = tail.strip()
-        thread = await latest_thread(ctx.session, qid)
-        if thread is None:
-            raise NotFound("qa.thread_not_found", id=qid)
+    thread, rest = await _named_thread(ctx, args, "qa.solved_usage")
     question = await _may_solve(ctx, thread)
     if rest:
         answer = Answer(
@@ -1048,6 +1037,25 @@ async def _answer_choices(
     return lines, buttons
 
 
+async def _named_thread(
+    ctx: Context, args: str, usage_key: str, *, text_after: bool = True
+) -> tuple[Thread, str]:
+    """The thread a command is sent in, else the one of the question whose id leads `args`
+    (then followed by nothing, unless `text_after`); and the rest of `args`."""
+    rest = args.strip()
+    thread = await _thread_here(ctx)
+    if thread is not None:
+        return thread, rest
+    head, _, tail = rest.partition(" ")
+    qid = parse_id(head)
+    if qid is None or (tail.strip() and not text_after):
+        raise BadArguments(usage_key)
+    thread = await latest_thread(ctx.session, qid)
+    if thread is None:
+        raise NotFound("qa.thread_not_found", id=qid)
+    return thread, tail.strip()
+
+
 async def _replied_member(ctx: Context) -> int | None:
     """The member whose message ``/solved`` was sent as a reply to (pointing at the answer
     that worked is the natural gesture, and spares the asker the list to pick from)."""
@@ -1067,14 +1075,7 @@ async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
     """``/pass [QUESTION_ID]``: an invited expert cannot help with this one. The invitation
     stops counting against them, and the next member most likely to answer is asked instead,
     by private message (the others were named in the thread when it opened)."""
-    thread = await _thread_here(ctx)
-    if thread is None:
-        qid = parse_id(args)
-        if qid is None:
-            raise BadArguments("qa.pass_usage")
-        thread = await latest_thread(ctx.session, qid)
-        if thread is None:
-            raise NotFound("qa.thread_not_found", id=qid)
+    thread, _ = await _named_thread(ctx, args, "qa.pass_usage", text_after=False)
     invitation = (
         await ctx.session.execute(
             select(QAThreadExpert).where(
