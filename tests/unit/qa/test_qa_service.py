@@ -152,11 +152,10 @@ async def _solved_install_thread(
     return q
 
 
-async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app, monkeypatch):
-    # carol answered (accepted) a similar question; dave answered too but opted out.
-    await send(qa_app, "carol", "/start")
-    await send(qa_app, "dave", "/start")
-    await send(qa_app, "erin", "/start")
+async def _carol_and_dave_answered_install(qa_app) -> tuple[int, int]:
+    """carol's answer to the "install qiskit" thread was accepted; dave answered it too."""
+    for user in ("carol", "dave", "erin"):
+        await send(qa_app, user, "/start")
     carol, dave = await _member_id(qa_app, "carol"), await _member_id(qa_app, "dave")
     async with qa_app.services.session_factory() as s, s.begin():
         now = qa_app.services.clock.now()
@@ -169,6 +168,13 @@ async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app
                 created_at=now - timedelta(days=3, hours=-2),
             )
         )
+    return carol, dave
+
+
+async def test_unsure_opens_thread_with_routed_experts_respecting_opt_out(qa_app, monkeypatch):
+    # carol answered (accepted) a similar question; dave answered too but opted out.
+    carol, dave = await _carol_and_dave_answered_install(qa_app)
+    async with qa_app.services.session_factory() as s, s.begin():
         (await s.get(Member, dave)).expert_opt_out = True
     out = await send(
         qa_app,
@@ -1241,20 +1247,7 @@ async def test_questions_lists_a_solved_button_for_a_thread_with_answers(qa_app)
 async def test_an_expert_who_cannot_help_passes_and_the_next_is_asked(qa_app, monkeypatch):
     """Before, an invited member who could not help had no way to say so: the question
     waited on them, and the invitation counted against their limit until it went stale."""
-    for user in ("carol", "dave", "erin"):
-        await send(qa_app, user, "/start")
-    carol, dave = await _member_id(qa_app, "carol"), await _member_id(qa_app, "dave")
-    async with qa_app.services.session_factory() as s, s.begin():
-        now = qa_app.services.clock.now()
-        q = await _solved_install_thread(s, now - timedelta(days=3), now, accepted_from=carol)
-        s.add(
-            Answer(
-                question_id=q.id,
-                member_id=dave,
-                text="use conda",
-                created_at=now - timedelta(days=3, hours=-2),
-            )
-        )
+    carol, dave = await _carol_and_dave_answered_install(qa_app)
     monkeypatch.setattr(service, "EXPERTS_PER_THREAD", 1)
     qid, forum = await _thread_for(
         qa_app, "erin", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "75"
