@@ -18,6 +18,7 @@ from models.catalog import Course, Lesson, TagSuggestion
 from models.qa import Question
 
 PAGE = 16
+GUESSES = 5  # "did you mean" buttons under an /enroll or /next that named no course
 QUERY_BYTES = 24
 
 
@@ -156,11 +157,39 @@ async def _enroll(ctx: Context, course: Course) -> list[AnyReply]:
     return out
 
 
+async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] | None:
+    """Courses a member probably meant by a reference that names none (None: no guess).
+
+    A bare number is read as the place in /courses (members copy the list's numbers); words
+    go through the same search as /courses. Each guess is a button, so nothing happens
+    until the member picks one.
+    """
+    guesses, query = service.did_you_mean(await service.visible_courses(ctx.session), ref)
+    if not guesses:
+        return None
+    lines = [ctx.t("catalog.did_you_mean", ref=ref.strip()[:64])]
+    buttons = []
+    for c in guesses[:GUESSES]:
+        title = service.course_title(c, ctx.locale)
+        lines.append(f"• {title} [{c.slug}]")
+        buttons.append([ButtonSpec(title, data=ctx.sign(action, c.id))])
+    if len(guesses) > GUESSES:
+        more = " ".join(query.split())[:64]
+        lines.append(ctx.t("catalog.more_guesses", n=len(guesses) - GUESSES, query=more).rstrip())
+    return [Reply("\n".join(lines), buttons=buttons)]
+
+
 @command("enroll", help_key="help.enroll", usage_key="usage.enroll")
 async def enroll(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
         raise BadArguments("errors.usage", usage=ctx.t("usage.enroll"))
-    return await _enroll(ctx, await service.find_course(ctx.session, args))
+    try:
+        course = await service.find_course(ctx.session, args)
+    except NotFound:
+        if (guess := await _did_you_mean(ctx, args, "cate")) is not None:
+            return guess
+        raise
+    return await _enroll(ctx, course)
 
 
 @button("cate")
@@ -211,7 +240,12 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
 
 @command("next", help_key="help.next", usage_key="usage.next")
 async def next_(ctx: Context, args: str) -> list[AnyReply]:
-    course = await service.find_course(ctx.session, args) if args.strip() else None
+    try:
+        course = await service.find_course(ctx.session, args) if args.strip() else None
+    except NotFound:
+        if (guess := await _did_you_mean(ctx, args, "catv")) is not None:
+            return guess
+        raise
     return await _next(ctx, course)
 
 

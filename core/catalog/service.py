@@ -139,14 +139,33 @@ def search(courses: Sequence[Course], query: str) -> list[Course]:
     words = [w for w in query.lower().split() if w]
     if not words:
         return list(courses)
-    out = []
-    for c in courses:
-        hay = " ".join(
-            [c.slug, c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags)]
-        ).lower()
-        if all(w in hay for w in words):
-            out.append(c)
-    return out
+    return [c for c in courses if all(w in _haystack(c) for w in words)]
+
+
+def did_you_mean(courses: Sequence[Course], ref: str) -> tuple[list[Course], str]:
+    """Likely targets of a course reference that matched no slug or title, and the /courses
+    query that lists them all ("" when none does).
+
+    A bare number is a place in the unfiltered /courses list. Otherwise courses holding
+    every word, else those holding the most of its words of three letters or more.
+    """
+    ref = ref.strip()
+    if ref.isdigit() and len(ref) < 6:
+        n = int(ref)
+        return ([courses[n - 1]] if 0 < n <= len(courses) else []), ""
+    found = search(courses, ref)
+    if found:
+        return found, ref
+    words = [w for w in ref.lower().split() if len(w) >= 3]
+    hits = [(sum(w in _haystack(c) for w in words), c) for c in courses]
+    best = max((n for n, _ in hits), default=0)
+    return [c for n, c in hits if n and n == best], ""
+
+
+def _haystack(c: Course) -> str:
+    return " ".join(
+        [c.slug, c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags)]
+    ).lower()
 
 
 # --------------------------------------------------------------------------- access + enrolment

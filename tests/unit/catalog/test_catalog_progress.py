@@ -64,6 +64,28 @@ async def test_study_a_course_end_to_end(console_bot, db, clock):
     assert "finished every lesson" in await console_bot.send("/next intro-sql")
 
 
+async def test_a_course_reference_that_names_none_offers_likely_ones(console_bot, db, clock):
+    """Members copy the numbers of /courses or write a topic; they get buttons, not a dead end."""
+    await _load(db, clock)
+    out = await console_bot.send("/enroll 2", "bob")  # the second course in /courses
+    assert "Did you mean" in out and "Deep Python [deep-python]" in out
+    assert "Intro to SQL" not in out
+    out = await console_bot.send("/enroll learn sql")  # "learn" is in no course: best overlap
+    assert "Intro to SQL [intro-sql]" in out and "Deep Python" not in out
+    assert await _log(db) == []  # a guess enrolls nobody until it is tapped
+    out = await console_bot.send("/press 1")
+    assert "enrolled in “Intro to SQL”" in out
+    out = await console_bot.send("/next python generators")
+    assert "Deep Python [deep-python]" in out
+    assert "Deep Python [deep-python]" in await console_bot.send("/press 1")  # its card
+    assert "don't know a course called “7”" in await console_bot.send("/enroll 7")
+    assert "don't know a course called “cooking”" in await console_bot.send("/enroll cooking")
+    assert "hidden" in await console_bot.send("/course hide deep-python", as_member="mod")
+    out = await console_bot.send("/enroll python generators", as_member="bob")
+    assert "don't know a course" in out and "Deep Python" not in out  # hidden is never offered
+    assert await _log(db) == [("enroll", KIND_WEIGHTS["enroll"]), ("view", KIND_WEIGHTS["view"])]
+
+
 async def test_bad_references_are_explained_and_change_nothing(console_bot, db, clock):
     await _load(db, clock)
     assert "don't know a course called “nope”" in await console_bot.send("/enroll nope", "bob")
