@@ -77,6 +77,7 @@ PEER_MIN_CANDIDATES = 200
 BATCH_IN = 500  # ids per IN (...) list when loading many members
 ASKED_IN_TEXT = 5  # a member's latest questions that join their profile text
 ASKED_CHARS = 200  # of each
+LEVELS = {"beginner": 0, "intermediate": 1, "advanced": 2}
 
 
 @dataclass(frozen=True)
@@ -595,9 +596,14 @@ class RecommendService:
     ) -> list[Recommendation]:
         """Diversity (MMR) and explanations on a small candidate list, as recommend_for."""
         c_pos = snap.course_pos()
-        local = mmr(list(range(len(order))), scores, snap.item_vecs[order], k)
         finished = [c_pos[c] for c, kd in history if kd == "course_complete" and c in c_pos]
         taking = [c_pos[c] for c, kd in history if kd in ("enroll", "enrol") and c in c_pos]
+        hard = _too_hard(snap, member, finished + taking, order)
+        fit = [j for j in range(len(order)) if not hard[j]]
+        stretch = [j for j in range(len(order)) if hard[j]]
+        local = mmr(fit, scores[fit], snap.item_vecs[order[fit]], k)
+        if len(local) < k and stretch:
+            local += mmr(stretch, scores[stretch], snap.item_vecs[order[stretch]], k - len(local))
         topics = [
             t
             for t, _ in Counter(
@@ -944,3 +950,21 @@ def _created(courses: Sequence[Course]) -> np.ndarray:
     """Course creation times (unix seconds) for the period part of the blend (UTC
     columns load aware, so ``timestamp()`` needs no zone fix)."""
     return np.array([c.created_at.timestamp() for c in courses], dtype=np.float64)
+
+
+def _too_hard(snap: Snapshot, member: Member, studied: list[int], order: np.ndarray) -> np.ndarray:
+    """Which candidates sit two levels above the member: they come after all the others.
+
+    A member who says they are a beginner is not sent to an advanced course while easier
+    ones remain; enrolling in or finishing an intermediate course lifts them a level. Only
+    the order changes: a member who has taken everything easier still gets advanced ones.
+    """
+    own = LEVELS.get(member.level)
+    if own is None:
+        return np.zeros(len(order), dtype=bool)
+    for i in studied:
+        own = max(own, LEVELS.get(snap.courses[snap.course_ids[i]].level, 0))
+    return np.array(
+        [LEVELS.get(snap.courses[snap.course_ids[int(i)]].level, 0) - own >= 2 for i in order],
+        dtype=bool,
+    )

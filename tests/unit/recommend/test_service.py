@@ -176,3 +176,55 @@ async def test_lessons_and_questions_asked_shape_a_new_members_suggestions(
     order = [r.course_id for r in recs]
     assert cs["lab"] in order
     assert cs["studio"] not in order or order.index(cs["lab"]) < order.index(cs["studio"])
+
+
+async def test_a_beginner_gets_advanced_courses_only_after_easier_ones(
+    console_bot, app, db, clock, tmp_path, seeder
+):
+    """The most taken course is advanced: a member who says they are a beginner sees it after
+    everything easier, until they take an intermediate course; digests rank the same way."""
+    from sqlalchemy import update
+
+    from models.catalog import Course
+    from models.member import Member
+
+    svc = await _setup(app, seeder, tmp_path)
+    ids = await seeder.opt_in(["alice", "bob", "carol", "dave", "frank", "gina"])
+    cs = await seeder.course_ids()
+    levels = {"sql-3": "advanced", "sql-2": "intermediate", "py-2": "advanced"}
+    async with db.session() as s, s.begin():
+        for slug, level in levels.items():
+            await s.execute(update(Course).where(Course.id == cs[slug]).values(level=level))
+    popular = ["sql-2", "sql-3", "py-2"]
+    taken = {u: [(c, "course_complete") for c in popular] for u in ids}
+    del taken["frank"], taken["gina"]
+    await seeder.histories(ids, cs, taken)
+    await console_bot.send("/profile level beginner", as_member="frank")
+    await console_bot.send("/profile level advanced", as_member="gina")
+    svc.snapshot = None
+
+    async def ranked(user: str) -> list[str]:
+        slug = {v: k for k, v in cs.items()}
+        async with db.session() as s:
+            one = await svc.recommend_for(s, ids[user], 6, clock.now())
+            many = await svc.recommend_many(s, [ids[user]], 6, clock.now())
+        assert [r.course_id for r in one] == [r.course_id for r in many[ids[user]]]
+        return [slug[r.course_id] for r in one]
+
+    hard = {"sql-3", "py-2"}
+    expert = await ranked("gina")  # stated advanced: the popular advanced courses lead
+    assert set(expert[:3]) == set(popular)
+    beginner = await ranked("frank")
+    assert set(beginner[-2:]) == hard and len(beginner) == 6  # last, yet still offered
+
+    async def level(value: str) -> None:  # "": no stated level (the interview was skipped)
+        async with db.session() as s, s.begin():
+            await s.execute(update(Member).where(Member.id == ids["frank"]).values(level=value))
+
+    await level("")
+    assert set((await ranked("frank"))[:3]) == set(popular)  # no stated level: the model's order
+    await level("beginner")
+    await seeder.log(ids["frank"], cs["sql-2"], "course_complete")  # intermediate: a level up
+    lifted = await ranked("frank")
+    await level("")
+    assert lifted == await ranked("frank") and lifted[0] in hard
