@@ -20,9 +20,19 @@ from core.replies import AnyReply, Reply
 from models.admin import Broadcast
 from models.member import Member
 
+FILTER_KEYS = frozenset(segments.KEYS) | {"at"}
+
 
 def _split(ctx: Context, args: str) -> tuple[str, str]:
+    """(filters, text). Without a `|` the whole line is the text, to everyone, unless it
+    starts like a filter: then the `|` was forgotten, and guessing where the text begins
+    could send part of the filters to members."""
     head, sep, text = args.partition("|")
+    if not sep:
+        first = args.split(maxsplit=1)[0].lower() if args.strip() else ""
+        key = first.partition("=")[0]
+        if first and first != "all" and not (first.partition("=")[1] and key in FILTER_KEYS):
+            return "", args.strip()
     if not sep or not text.strip():
         raise BadArguments("errors.usage", usage=ctx.t("usage.broadcast"))
     return head.strip(), text.strip()

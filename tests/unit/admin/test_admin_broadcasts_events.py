@@ -56,6 +56,19 @@ async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app
     assert "#2 [queued]" in listing and "5 pending" in listing
 
 
+async def test_a_broadcast_without_filters_needs_no_bar(bot, db):
+    """`/broadcast TEXT` goes to everyone; a line that starts with a filter but lacks the `|`
+    is refused whole, so no filter words ever reach members as text."""
+    out = await bot.text("mod", "/broadcast x=5 solves today's puzzle, well done all!")
+    assert "to 5 members (all)" in out and "x=5 solves today's puzzle, well done all!" in out
+    assert "queued for 5 members" in await bot.confirm("mod")
+    for line in ("/broadcast lang=zh Hello", "/broadcast all Hello", "/broadcast AT=2026-03-03"):
+        assert "Usage: /broadcast TEXT (to everyone)" in await bot.text("mod", line)
+    async with db.session() as s:
+        rows = (await s.execute(select(Broadcast))).scalars().all()
+    assert [b.text for b in rows] == ["x=5 solves today's puzzle, well done all!"]
+
+
 async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, clock):
     text = await bot.text(
         "mod", "/event new SQL workshop | 2026-03-02 12:00 | https://meet.example/w | 2"
