@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from core.audit import audit
 from core.clock import Clock
+from core.membership.state import ACCESS_STATES
 from core.replies import Invite, Kick
 from models.member import Account, Member
 from models.membership import AccessGrant, Plan, Subscription
@@ -73,6 +74,26 @@ async def active_grants(session: AsyncSession, sub_id: int) -> list[AccessGrant]
     )
 
 
+async def held_elsewhere(
+    session: AsyncSession, member_id: int, sub_id: int
+) -> set[tuple[str, str, str | None]]:
+    """(platform, target, role) that another subscription of the member still opens.
+
+    A member may hold two plans that open the same chat (a monthly one running out after a
+    yearly one was bought); the chat is only left when the last of them ends."""
+    rows = await session.execute(
+        select(AccessGrant.platform, AccessGrant.target, AccessGrant.role)
+        .join(Subscription, Subscription.id == AccessGrant.subscription_id)
+        .where(
+            Subscription.member_id == member_id,
+            Subscription.id != sub_id,
+            Subscription.state.in_([s.value for s in ACCESS_STATES]),
+            AccessGrant.revoked_at.is_(None),
+        )
+    )
+    return {(p, t, r) for p, t, r in rows}
+
+
 async def activate(
     session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member
 ) -> list[Invite]:
@@ -87,6 +108,7 @@ async def activate_for(
     if not targets_for(plan):
         return []
     have = {(g.platform, g.target, g.role) for g in await active_grants(session, sub_id)}
+    inside = await held_elsewhere(session, member.id, sub_id)  # already in: no second invite
     out: list[Invite] = []
     now = clock.now()
     accs = await accounts(session, member.id)
@@ -112,6 +134,8 @@ async def activate_for(
             target=f"member:{member.id}",
             after={"platform": platform, "target": target, "role": role},
         )
+        if (platform, target, role) in inside:
+            continue
         out.append(
             Invite(
                 member.id,
@@ -128,11 +152,14 @@ async def activate_for(
 async def revoke(
     session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member, reason: str
 ) -> list[Kick]:
-    """Revoke every active grant of the subscription (no-op when none is active)."""
+    """Revoke every active grant of the subscription (no-op when none is active); a target
+    another live subscription still opens is not left."""
     hard = bool((plan.targets or {}).get("kick_on_expiry"))
     out: list[Kick] = []
     accs = await accounts(session, member.id)
-    for g in await active_grants(session, sub.id):
+    grants = await active_grants(session, sub.id)
+    kept = await held_elsewhere(session, member.id, sub.id) if grants else set()
+    for g in grants:
         g.revoked_at = clock.now()
         g.revoke_reason = reason[:64]
         await audit(
@@ -144,6 +171,8 @@ async def revoke(
             before={"platform": g.platform, "target": g.target, "role": g.role},
             reason=reason,
         )
+        if (g.platform, g.target, g.role) in kept:
+            continue
         out.append(
             Kick(
                 member.id,

@@ -75,12 +75,23 @@ async def advance_one(
                 for other in windows:  # the wider windows are spent too
                     await once(session, services, sub, f"remind_{other}d", end)
                 key = "remind_renews" if sub.auto_renew else "remind_ends"
+                if sub.state == State.TRIALING and not sub.auto_renew:
+                    key = "remind_trial"
                 if sub.state == State.CANCELLED and subscriptions.resumable_renewal(sub):
                     key = "remind_resume"  # one word keeps it going: no new checkout
-                out.append(
-                    dm(member, f"membership.{key}", plan=title, days=d, when=when(end, member))
-                )
+                if sub.auto_renew or not await _covering(session, sub, member):
+                    out.append(
+                        dm(
+                            member,
+                            f"membership.{key}",
+                            plan=title,
+                            days=d,
+                            when=when(end, member),
+                            code=plan.code,
+                        )
+                    )
     while (ev := due(subscriptions.snapshot(sub), now)) is not None:
+        was = sub.state
         out += await subscriptions.transition(session, services, sub, plan, ev, actor="system")
         if (
             ev is Ev.LAPSE
@@ -88,18 +99,48 @@ async def advance_one(
             and sub.grace_until
             and sub.grace_until > now
         ) and await once(session, services, sub, "grace", sub.current_period_end):
-            out.append(
-                dm(member, "membership.grace", plan=title, when=when(sub.grace_until, member))
-            )
+            out.append(await _lapsed(session, services, sub, plan, member, was))
     if sub.state == State.EXPIRED:
         removed = await remove_if_due(session, services, sub, plan, member)
         if sub.state == State.REMOVED:
             out += removed
-            if await once(session, services, sub, "removed", sub.current_period_end):
+            # covered by another plan: nothing was left, and the lapse (or the purchase)
+            # already told the member
+            if await once(
+                session, services, sub, "removed", sub.current_period_end
+            ) and not await _covering(session, sub, member):
                 out.append(dm(member, "membership.removed", plan=title))
         elif await once(session, services, sub, "ended_exempt", sub.current_period_end):
             out.append(dm(member, "membership.ended_exempt", plan=title))
     return out
+
+
+async def _covering(session: AsyncSession, sub: Subscription, member: Member) -> str | None:
+    """The title of another plan that keeps the member in, if any."""
+    for other, other_plan in await subscriptions.for_member(session, member.id):
+        if other.id != sub.id and other.state in (State.ACTIVE, State.TRIALING, State.CANCELLED):
+            return plans.title(other_plan, member.locale)
+    return None
+
+
+async def _lapsed(
+    session: AsyncSession,
+    services: Services,
+    sub: Subscription,
+    plan: Plan,
+    member: Member,
+    was: str,
+) -> AnyReply:
+    """The notice when a period ends unpaid. Only a renewal a provider was meant to make
+    "could not" happen; a free trial or a one-off period simply ended."""
+    title = plans.title(plan, member.locale)
+    until = when(sub.grace_until, member)
+    if (other := await _covering(session, sub, member)) is not None:
+        return dm(member, "membership.ended_covered", plan=title, other=other)
+    if sub.auto_renew:
+        return dm(member, "membership.grace", plan=title, when=until)
+    key = "membership.trial_ended" if was == State.TRIALING else "membership.ended_grace"
+    return dm(member, key, plan=title, when=until, code=plan.code)
 
 
 async def advance_all(session: AsyncSession, services: Services) -> list[AnyReply]:

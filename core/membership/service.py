@@ -140,7 +140,21 @@ async def activate_paid(
         plan=plans.title(plan, member.locale),
         until=active_until(after.period_end, member),
     )
+    await _end_lapsed(session, services, member, sub_id, actor)
     return [msg, *effects, *double], sub_id
+
+
+async def _end_lapsed(
+    session: AsyncSession, services: Services, member: Member, sub_id: int, actor: str
+) -> None:
+    """A new plan replaces the member's other plans that ran out and only wait out their
+    grace (nothing renews them): otherwise /status keeps asking to renew what was replaced.
+    The chats stay, because the new plan opens them (grants.held_elsewhere)."""
+    for sub, other in await subscriptions.for_member(session, member.id):
+        if sub.id != sub_id and sub.state == State.PAST_DUE and not sub.auto_renew:
+            await subscriptions.transition(
+                session, services, sub, other, Ev.EXPIRE, actor=actor, reason="replaced"
+            )
 
 
 def _with_period(plan: Plan, days: int) -> Plan:
@@ -285,7 +299,11 @@ async def cancel(
         session,
         member,
         plan_code,
-        lambda s: s.state in (State.ACTIVE, State.TRIALING, State.PAST_DUE),
+        # a lapsed period nothing renews (a trial, a one-off payment) has nothing to stop
+        lambda s: (
+            s.state in (State.ACTIVE, State.TRIALING)
+            or (s.state == State.PAST_DUE and s.auto_renew)
+        ),
     )
     if not rows:
         raise MembershipError("nothing_to_cancel")
@@ -295,6 +313,7 @@ async def cancel(
         if sub.auto_renew and sub.source in CANCELLED_BY_MEMBER_ONLY:
             out.append(dm(member, CANCELLED_BY_MEMBER_ONLY[sub.source], plan=title))
             continue
+        overdue = sub.state == State.PAST_DUE
         out += await _set_renewal(session, services, sub, renew=False)
         out += await subscriptions.transition(
             session,
@@ -308,7 +327,7 @@ async def cancel(
         out.append(
             dm(
                 member,
-                "membership.cancelled",
+                "membership.cancelled_overdue" if overdue else "membership.cancelled",
                 plan=title,
                 until=when(sub.current_period_end, member),
             )
@@ -451,14 +470,16 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
             key = "status_renews" if sub.auto_renew else "status_ends"
             at = sub.current_period_end
         elif sub.state == State.PAST_DUE:
-            key, at = "status_grace", sub.grace_until
+            # only a provider's renewal is "overdue"; a trial or one-off period just ended
+            key = "status_grace" if sub.auto_renew else "status_lapsed"
+            at = sub.grace_until
         elif sub.state == State.CANCELLED:
             # resumable while it runs; a cancelled trial just ends (see resume)
             key = "status_ends" if sub.source == "trial" else "status_cancelled"
             at = sub.current_period_end
         else:
             key = "status_over"
-        params = {"plan": title, "state": state}
+        params = {"plan": title, "state": state, "code": plan.code}
         if key not in ("status_lifetime", "status_over"):
             params["when"] = when(at, member)
         lines.append(translate(loc, f"membership.{key}", **params))

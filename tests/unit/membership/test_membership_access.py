@@ -11,6 +11,7 @@ from core.events import Actor, Chat, Command, MemberJoined
 from core.jobs import run_all
 from core.membership import grants, plans, reconcile, service
 from core.replies import ApproveJoin, Invite, Kick, Reply
+from models.audit import AuditLog
 from models.member import Member
 from models.membership import AccessGrant, Plan, Subscription
 
@@ -251,3 +252,110 @@ async def test_reconcile_dry_run_reports_and_the_job_fixes(app, db):
     invites = [r for r in await run_all(app.services) if isinstance(r, Invite)]
     assert [(i.member_id, i.target) for i in invites] == [(mid, "-1001")]
     assert [r for r in await run_all(app.services) if isinstance(r, Invite)] == []
+
+
+def _dms(out: list) -> list[str]:
+    return [r.text for r in out if isinstance(r, Reply)]
+
+
+async def test_a_plan_running_out_never_removes_what_another_plan_opens(app, db, clock):
+    """Monthly then yearly, both opening the same chat: when the monthly runs out the member
+    stays in (no Kick, no "removed" notice, no renewal nagging) and is told why."""
+    await set_targets(app, "monthly", telegram=["-1001"])
+    await set_targets(app, "yearly", telegram=["-1001"])
+    mid = await member_id(app, "telegram", "41")
+    first = await _grant(app, mid, "monthly", days=10)
+    assert [i.target for i in first if isinstance(i, Invite)] == ["-1001"]
+    second = await _grant(app, mid, "yearly", days=365)
+    assert not [r for r in second if isinstance(r, Invite)]  # already in: no second link
+    clock.advance(days=8)
+    assert not _dms(await run_all(app.services))  # no "monthly ends in 3/1 days" while covered
+    clock.advance(days=3)
+    out = await run_all(app.services)
+    assert _dms(out) == [
+        "Your plan “Monthly membership” has ended; “Yearly membership” keeps your access, "
+        "so nothing changes for you."
+    ]
+    clock.advance(days=10)  # past the grace: the monthly ends for good
+    out = await run_all(app.services)
+    assert not [r for r in out if isinstance(r, Kick)] and not _dms(out)
+    async with db.session() as s:
+        live = (
+            await s.execute(
+                select(Subscription.state, AccessGrant.revoked_at)
+                .join(AccessGrant, AccessGrant.subscription_id == Subscription.id)
+                .order_by(Subscription.id)
+            )
+        ).all()
+    assert [(st, rev is None) for st, rev in live] == [("removed", False), ("active", True)]
+    # the last plan that opens the chat ending does remove the member
+    clock.advance(days=400)
+    kicks = [r for r in await run_all(app.services) if isinstance(r, Kick)]
+    assert [(k.member_id, k.target) for k in kicks] == [(mid, "-1001")]
+
+
+async def test_a_lapsed_trial_is_replaced_by_the_plan_bought_next(app, db, clock):
+    """A trial ends without a card: the member is told it ended (not that a renewal failed),
+    and buying another plan replaces it, so /status stops asking to renew it."""
+    await set_targets(app, "monthly", telegram=["-1001"])
+    await set_targets(app, "yearly", telegram=["-1001"])
+    a, c = Actor("telegram", "51", username="t51"), Chat("telegram", "51")
+    mid = await member_id(app, "telegram", "51")
+    data = app.services.signer.encode("mtrial", "monthly")
+    from core.events import Button
+
+    assert "free trial" in (await app.router.dispatch(Button(a, c, "t1", data=data)))[0].text
+    clock.advance(days=6, hours=1)
+    assert _dms(await run_all(app.services)) == [
+        "Reminder: your free trial of “Monthly membership” ends in 1 day, on "
+        "2026-03-09 09:00 UTC. To stay, subscribe with /subscribe monthly."
+    ]
+    clock.advance(days=1)
+    (lapsed,) = _dms(await run_all(app.services))
+    assert lapsed.startswith("Your free trial of “Monthly membership” has ended. You keep access")
+    status = (await app.router.dispatch(Command(a, c, name="status")))[0].text
+    assert "Monthly membership: ended, access kept until" in status
+    assert "/subscribe monthly to stay" in status
+    cancel = (await app.router.dispatch(Command(a, c, name="cancel")))[0].text
+    assert "no renewing membership" in cancel  # a lapsed trial has nothing to stop
+    out = await _grant(app, mid, "yearly", days=365)
+    assert not [r for r in out if isinstance(r, (Invite, Kick))]  # in the chat all along
+    status = (await app.router.dispatch(Command(a, c, name="status")))[0].text
+    assert "Monthly membership: expired" in status and "renew" not in status
+    clock.advance(days=5)
+    out = await run_all(app.services)
+    assert not [r for r in out if isinstance(r, Kick)] and not _dms(out)
+    async with db.session() as s:
+        reasons = (
+            (
+                await s.execute(
+                    select(AuditLog.reason).where(AuditLog.action == "subscription.expire")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert reasons == ["replaced"]
+
+
+async def test_cancelling_an_overdue_renewal_says_access_ends_now(app, db, clock):
+    """A renewal the provider could not collect, then /cancel: before, the reply promised
+    access "until" a date already past, and the chats were left a minute later."""
+    await set_targets(app, "monthly", telegram=["-1001"])
+    a, c = Actor("telegram", "61", username="t61"), Chat("telegram", "61")
+    mid = await member_id(app, "telegram", "61")
+    await _grant(app, mid, "monthly", days=3)
+    async with db.session() as s, s.begin():
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        sub.auto_renew = True  # as a provider's subscription renews
+    clock.advance(days=4)
+    (notice,) = _dms(await run_all(app.services))
+    assert "could not renew" in notice
+    out = _dms(await app.router.dispatch(Command(a, c, name="cancel")))
+    assert out == [
+        "Your plan “Monthly membership” will not renew. Its last period ended on "
+        "2026-03-05 09:00 UTC unpaid, so your access ends now. You can come back any time "
+        "with /subscribe."
+    ]
+    kicks = [r for r in await run_all(app.services) if isinstance(r, Kick)]
+    assert [(k.member_id, k.target) for k in kicks] == [(mid, "-1001")]

@@ -36,8 +36,8 @@ async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
             kinds.append("remind3")
         elif "ends in 1 day" in line:
             kinds.append("remind1")
-        elif "could not renew" in line:
-            kinds.append("grace")
+        elif "has ended. You keep access until" in line and "/subscribe monthly" in line:
+            kinds.append("grace")  # a one-off payment: nothing "could not renew"
         elif "access to the members' chats was removed" in line:
             kinds.append("removed")
         else:
