@@ -24,6 +24,8 @@ from models.audit import AuditLog
 from models.member import Member
 from models.membership import Payment, Plan
 
+LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
+
 
 def _usage(ctx: Context, name: str) -> str:
     return ctx.t(f"usage.{name}")
@@ -90,7 +92,9 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if card.subscriptions:
         for code, state, end in card.subscriptions:
             until = f"{end:%Y-%m-%d}" if end else "-"
-            lines.append(ctx.t("admin.card_sub", plan=code, state=state, until=until))
+            # a plan that still gives access runs "until" its end; an ended one ended "on" it
+            key = "admin.card_sub" if state in LIVE_STATES else "admin.card_sub_ended"
+            lines.append(ctx.t(key, plan=code, state=state, until=until))
     else:
         lines.append(ctx.t("admin.card_no_sub"))
     for pid, provider, amount, currency, status in card.payments:
@@ -295,7 +299,8 @@ async def _do_extend(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 async def _do_revoke(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     m = await _member(ctx, p)
     fn = membership_bridge.function("revoke")
-    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), str(p.get("reason", "")))
+    reason = str(p.get("reason", ""))
+    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), reason, tell=True)
     return await _done(ctx, "revoke", f"member:{m.id}", p, effects)
 
 
@@ -344,17 +349,38 @@ async def _do_planedit(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 
 @admin_command("audit", usage_key="usage.audit")
 async def audit_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    """Recent admin actions, newest first; `/audit member.ban` filters by action prefix."""
+    """Recent admin actions, newest first. `/audit member.ban` filters by action prefix;
+    `/audit @alice` (or `#12`) shows what was done to that member or by them; both combine."""
     q = select(AuditLog).order_by(AuditLog.id.desc()).limit(20)
-    flt = args.strip()
+    words = args.split()
+    if words and words[0][:1] in ("@", "#"):
+        m = await find_member(ctx.session, words.pop(0))
+        key = f"member:{m.id}"
+        q = q.where((AuditLog.target == key) | (AuditLog.actor == key))
+    flt = " ".join(words)
     if flt:
-        if len(flt) > 64:
+        if len(flt) > 64 or len(words) > 1:
             raise BadArguments("errors.usage", usage=_usage(ctx, "audit"))
         q = q.where(AuditLog.action.startswith(flt, autoescape=True))
     rows = (await ctx.session.execute(q)).scalars().all()
     if not rows:
-        return [Reply(ctx.t("admin.audit_empty"))]
+        return [Reply(ctx.t("admin.audit_none" if args.strip() else "admin.audit_empty"))]
+    names = await _member_names(ctx, [x for r in rows for x in (r.actor, r.target)])
     lines = [ctx.t("admin.audit_head", n=len(rows))]
     for r in rows:
-        lines.append(f"#{r.id} {r.at:%Y-%m-%d %H:%M} {r.actor} {r.action} {r.target}".rstrip())
+        actor, target = names.get(r.actor, r.actor), names.get(r.target, r.target or "")
+        lines.append(f"#{r.id} {r.at:%Y-%m-%d %H:%M} {actor} {r.action} {target}".rstrip())
     return [Reply("\n".join(lines))]
+
+
+async def _member_names(ctx: Context, refs: list[str]) -> dict[str, str]:
+    """ "member:12" -> "#12 Alice", so a moderator reads who, not a number."""
+    ids = {i for r in refs if r and r.startswith("member:") and (i := parse_id(r[7:]))}
+    if not ids:
+        return {}
+    rows = await ctx.session.execute(
+        select(Member.id, Member.display_name, Member.forgotten_at).where(Member.id.in_(ids))
+    )
+    return {
+        f"member:{i}": f"#{i}" if gone is not None else f"#{i} {name}" for i, name, gone in rows
+    }

@@ -582,11 +582,25 @@ async def _add_days(
 
 
 async def revoke(
-    session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    actor: str,
+    reason: str = "",
+    *,
+    tell: bool = False,
 ) -> list[AnyReply]:
-    """End every live subscription now and remove access (staff and exempt members keep it)."""
+    """End every live subscription now and remove access (staff and exempt members keep it).
+
+    `tell`: a moderator's /revoke lets the member know, with the reason given, instead of
+    leaving them to find the chats gone (an erasure has its own confirmation)."""
     out: list[AnyReply] = []
-    for sub, plan in await live_subscriptions(session, member):
+    live = await live_subscriptions(session, member)
+    if tell and live:
+        titles = ", ".join(plans.title(plan, member.locale) for _, plan in live)
+        key = "membership.revoked_reason" if reason.strip() else "membership.revoked"
+        out.append(dm(member, key, plan=titles, reason=reason.strip()[:200]))
+    for sub, plan in live:
         out += await _end_renewal(session, services, sub, member)
         out += await subscriptions.transition(
             session,

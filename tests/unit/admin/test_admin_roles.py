@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.admin.guard import ADMIN_COMMANDS
 from core.context import Role
+from core.replies import Reply
 from core.router import COMMANDS, load_features
 from models.audit import AuditLog
 from models.member import Member
@@ -157,6 +158,42 @@ async def test_member_card_shows_plan_payments_and_activity(bot, db, clock):
     assert "activity:" in card
     preview = await bot.text("mod", "/refund @alice")
     assert "9.00 USD via demo" in preview and "900" not in preview
+
+
+async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock):
+    """Before, /revoke took a member's paid access without a word to them, and /audit
+    could only filter by action, showing "member:12" where a moderator needed a name."""
+    await bot.say("mod", "/grant @alice monthly 30")
+    await bot.confirm("mod")
+    await bot.say("mod", "/grant @bob monthly 30")
+    await bot.confirm("mod")
+    preview = await bot.text("mod", "/revoke @alice chargeback opened")
+    assert "They will be told" in preview
+    out = await bot.press("mod", bot.button("mod"))
+    told = [r for r in out if isinstance(r, Reply) and r.member_id is not None]
+    async with db.session() as s:
+        alice = (
+            await s.execute(select(Member.id).where(Member.display_name == "Alice"))
+        ).scalar_one()
+    assert [(r.member_id, r.text) for r in told] == [
+        (
+            alice,
+            "A moderator ended your plan “Monthly membership”, and with it your access to the "
+            "members' chats. Reason: chargeback opened. If you think this is a mistake, "
+            "contact a moderator.",
+        )
+    ]
+    card = await bot.text("mod", "/member @alice")
+    assert "plan monthly: removed on 2026-03-02" in card
+    log = await bot.text("mod", "/audit @alice")
+    lines = log.splitlines()[1:]
+    assert lines and all(f"#{alice} Alice" in line for line in lines)
+    assert any(line.endswith(f"admin.revoke #{alice} Alice") for line in lines)
+    assert not any("Bob" in line for line in lines)
+    only = (await bot.text("mod", "/audit @alice admin.")).splitlines()[1:]
+    assert [line.split()[-3] for line in only] == ["admin.revoke", "admin.grant"]
+    assert await bot.text("mod", "/audit @alice nothing.") == "No admin actions match that."
+    assert "Usage: /audit" in await bot.text("mod", "/audit @alice a b")
 
 
 async def test_platform_admins_are_moderators_and_banned_members_keep_their_role(app, bot):
