@@ -230,6 +230,24 @@ async def before_buying(
             until = when(sub.current_period_end, member)
             notes.append(dm(member, "membership.resume_instead", when=until))
             continue
+        if (
+            other.id != plan.id
+            and not sub.auto_renew
+            and sub.state in (State.ACTIVE, State.TRIALING, State.CANCELLED)
+            and sub.current_period_end is not None
+            and sub.current_period_end > services.clock.now()
+        ):
+            # two plans run side by side: the member should know the days do not add up
+            notes.append(
+                dm(
+                    member,
+                    "membership.other_plan_runs",
+                    plan=plans.title(other, member.locale),
+                    when=when(sub.current_period_end, member),
+                    new=plans.title(plan, member.locale),
+                )
+            )
+            continue
         if not (sub.auto_renew and sub.state in (State.ACTIVE, State.TRIALING)):
             continue
         title = plans.title(other, member.locale)

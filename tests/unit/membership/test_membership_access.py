@@ -266,6 +266,13 @@ async def test_a_plan_running_out_never_removes_what_another_plan_opens(app, db,
     mid = await member_id(app, "telegram", "41")
     first = await _grant(app, mid, "monthly", days=10)
     assert [i.target for i in first if isinstance(i, Invite)] == ["-1001"]
+    a, c = Actor("telegram", "41", username="t41"), Chat("telegram", "41")
+    offer = _dms(await app.router.dispatch(Command(a, c, name="subscribe", args="yearly")))
+    assert offer[0] == (
+        "Note: you already have “Monthly membership” until 2026-03-12 09:00 UTC. “Yearly "
+        "membership” starts as soon as you pay and runs alongside it; the days of the two do "
+        "not add up."
+    )
     second = await _grant(app, mid, "yearly", days=365)
     assert not [r for r in second if isinstance(r, Invite)]  # already in: no second link
     clock.advance(days=8)
