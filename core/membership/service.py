@@ -332,6 +332,7 @@ async def cancel(
             out.append(dm(member, CANCELLED_BY_MEMBER_ONLY[sub.source], plan=title))
             continue
         overdue = sub.state == State.PAST_DUE
+        trial = sub.source == "trial"  # never billed: nothing to take back with /resume
         out += await _set_renewal(session, services, sub, renew=False)
         out += await subscriptions.transition(
             session,
@@ -342,12 +343,14 @@ async def cancel(
             actor=f"member:{member.id}",
             actor_member_id=member.id,
         )
+        key = "cancelled_overdue" if overdue else "cancelled_trial" if trial else "cancelled"
         out.append(
             dm(
                 member,
-                "membership.cancelled_overdue" if overdue else "membership.cancelled",
+                f"membership.{key}",
                 plan=title,
                 until=when(sub.current_period_end, member),
+                code=plan.code,
             )
         )
     return out

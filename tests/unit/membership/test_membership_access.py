@@ -185,7 +185,9 @@ async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app,
         m = await s.get_one(Member, yan2)
         plan = await plans.get_plan(s, "monthly")
         await service.start_trial(s, app.services, m, plan)
-    await app.router.dispatch(Command(a2, c2, name="cancel"))
+    out = await app.router.dispatch(Command(a2, c2, name="cancel"))
+    assert out[0].text.startswith("Your free trial of “Monthly membership” is cancelled: it ends")
+    assert "/resume" not in out[0].text and "/subscribe monthly" in out[0].text
     out = await app.router.dispatch(Command(a2, c2, name="resume"))
     assert "runs until" in out[0].text and "/subscribe monthly" in out[0].text
     async with db.session() as s:
