@@ -33,8 +33,13 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     parts = [p.strip() for p in text.split("|")]
     if len(parts) < 2 or not parts[0] or len(parts) > 4:
         raise BadArguments("events.usage_new")
+    try:
+        starts = parse_when(parts[1], tz)
+    except BadArguments:
+        if (mixed := _by_shape(parts, tz)) is None:
+            raise
+        parts, starts = mixed
     title = parts[0][:200]
-    starts = parse_when(parts[1], tz)
     if starts <= now:
         raise DomainError("events.in_past")
     link = parts[2] if len(parts) > 2 else ""
@@ -44,6 +49,26 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     if not cap_txt.isdigit() or int(cap_txt) > MAX_CAPACITY:
         raise DomainError("events.bad_capacity", max=MAX_CAPACITY)
     return NewEvent(title, starts, link[:500], int(cap_txt))
+
+
+def _by_shape(parts: list[str], tz: str | None) -> tuple[list[str], datetime] | None:
+    """The fields in another order (`18:00 | Title`, `Title | 20 | 2026-03-10 18:00`), told
+    apart by their shape: a link, a number, a time; the one left is the title. None when
+    that does not leave exactly one of each."""
+    title, when, link, cap = [], [], [], []
+    for p in parts:
+        if p.startswith(("https://", "http://")):
+            link.append(p)
+        elif p.isdigit():
+            cap.append(p)
+        else:
+            try:
+                when.append((p, parse_when(p, tz)))
+            except BadArguments:
+                title.append(p)
+    if len(title) != 1 or len(when) != 1 or len(link) > 1 or len(cap) > 1:
+        return None
+    return [title[0], when[0][0], link[0] if link else "", cap[0] if cap else "0"], when[0][1]
 
 
 async def signed_up(session: AsyncSession, event_id: int) -> tuple[int, int]:

@@ -113,6 +113,26 @@ async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, cl
     assert sorted(kinds) == sorted(("event_attended", m) for m in going)
 
 
+async def test_event_fields_in_another_order_are_told_apart_by_their_shape(bot, db):
+    """A moderator who types the time first (or the capacity before the time) gets the event
+    they meant, not "I couldn't read the time 'SQL office hours'"."""
+    made = await bot.text("mod", "/event new 2026-03-10 18:00 | SQL office hours | 3")
+    assert "SQL office hours on 2026-03-10 18:00 UTC" in made
+    made = await bot.text(
+        "mod", "/event new Study night | 12 | 2026-03-11 19:00 | https://meet.example/s"
+    )
+    assert "Study night on 2026-03-11 19:00 UTC" in made
+    for line in ("/event new Title A | Title B", "/event new Party | 5 | 7"):
+        assert "couldn't read the time" in await bot.text("mod", line)  # no way to tell
+    async with db.session() as s:
+        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
+        got = [(e.title, e.starts_at.strftime("%m-%d %H:%M"), e.capacity, e.link) for e in rows]
+    assert got == [
+        ("SQL office hours", "03-10 18:00", 3, ""),
+        ("Study night", "03-11 19:00", 12, "https://meet.example/s"),
+    ]
+
+
 async def test_event_and_broadcast_times_are_each_readers_own(bot, db, app, clock):
     """Before, times were typed and shown in UTC only: a moderator in Shanghai and a member
     in Berlin each converted by hand, and a wrong guess meant a missed event."""
