@@ -107,6 +107,42 @@ async def create(
     return out
 
 
+LIST_LIMIT = 20
+
+
+async def recent(session: AsyncSession, plan_id: int | None = None) -> list[tuple[Code, Plan]]:
+    """The newest codes with their plans, for /codes."""
+    q = select(Code, Plan).join(Plan, Plan.id == Code.plan_id).order_by(Code.id.desc())
+    if plan_id is not None:
+        q = q.where(Code.plan_id == plan_id)
+    rows = (await session.execute(q.limit(LIST_LIMIT))).all()
+    return [(c, p) for c, p in rows]
+
+
+async def switch_off(
+    session: AsyncSession, services: Services, code_id: int, actor_member_id: int
+) -> Code | None:
+    """End a code now (a leaked one): it reads as expired today. None when it was already
+    over (expired or used up), so a second press changes nothing."""
+    now = services.clock.now()
+    code = await session.get(Code, code_id, with_for_update=True)
+    if code is None or code.uses_left <= 0 or (code.expires_at and code.expires_at <= now):
+        return None
+    before = code.expires_at.isoformat() if code.expires_at else None
+    code.expires_at = now
+    await audit(
+        session,
+        services.clock,
+        actor=f"member:{actor_member_id}",
+        action="codes.off",
+        target=f"code:{code.id}",
+        before={"expires_at": before, "uses_left": code.uses_left},
+        after={"expires_at": now.isoformat()},
+        actor_member_id=actor_member_id,
+    )
+    return code
+
+
 async def _wrong_guesses(session: AsyncSession, member_id: int, now: datetime) -> int:
     return (
         await session.execute(

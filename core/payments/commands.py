@@ -12,6 +12,7 @@ from core.admin.confirm import action, ask
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
 from core.events import EntitlementChanged, PaymentReceived, PaymentRefunded, PreCheckout
+from core.ids import parse_id
 from core.members import find_member
 from core.membership import plans, service
 from core.membership.errors import MembershipError
@@ -19,7 +20,7 @@ from core.payments import codes, demo, discord_entitlements, ledger, telegram_st
 from core.replies import AnyReply, Reply
 from core.router import button, command, on_event
 from models.member import Member
-from models.membership import Payment
+from models.membership import Code, Payment
 
 
 def _outcome_replies(ctx: Context, res: ledger.Outcome) -> list[AnyReply]:
@@ -133,8 +134,16 @@ def _date(text: str) -> datetime:
     usage_key="membership.usage_codes",
 )
 async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    """/codes new PLAN [--uses N] [--expires YYYY-MM-DD] [--count K]"""
-    pos, opts = _options(args.split())
+    """/codes new PLAN [--uses N] [--expires YYYY-MM-DD] [--count K] · /codes [list] [PLAN]
+    · /codes off ID"""
+    words = args.split()
+    if not words or words[0].lower() == "list":
+        return await _codes_list(ctx, words[1] if len(words) > 1 else "")
+    if len(words) == 1 and words[0].lower() not in ("new", "off"):
+        return await _codes_list(ctx, words[0])  # /codes PLAN
+    if words[0].lower() == "off":
+        return await _codes_off(ctx, words[1:])
+    pos, opts = _options(words)
     if len(pos) == 3 and pos[2].isdigit() and "count" not in opts:
         # "/codes new monthly 5": five codes, as people say it (the preview shows it all)
         opts["count"] = pos.pop()
@@ -164,6 +173,61 @@ async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
         "expires_text": expires_text,
     }
     return await ask(ctx, "codes_new", params, summary)
+
+
+async def _codes_list(ctx: Context, plan_code: str) -> list[AnyReply]:
+    """What was handed out and what is left of it (the codes themselves are only hashes:
+    each shows its last four characters)."""
+    plan = await plans.get_plan(ctx.session, plan_code) if plan_code else None
+    rows = await codes.recent(ctx.session, plan.id if plan else None)
+    if not rows:
+        return [Reply(ctx.t("membership.codes_none"))]
+    now = ctx.clock.now()
+    lines = [ctx.t("membership.codes_head", n=len(rows))]
+    for code, p in rows:
+        if code.expires_at is not None and code.expires_at <= now:
+            state = ctx.t("membership.codes_expired", when=f"{code.expires_at:%Y-%m-%d}")
+        elif code.uses_left <= 0:
+            state = ctx.t("membership.codes_used_up")
+        elif code.expires_at is not None:
+            state = ctx.t("membership.codes_until", when=f"{code.expires_at:%Y-%m-%d}")
+        else:
+            state = ctx.t("membership.codes_open")
+        lines.append(
+            ctx.t(
+                "membership.codes_line",
+                id=code.id,
+                hint=code.hint or "????",
+                plan=plans.title(p, ctx.locale),
+                used=code.uses_total - code.uses_left,
+                total=code.uses_total,
+                state=state,
+            )
+        )
+    lines.append(ctx.t("membership.codes_off_hint"))
+    return [Reply("\n".join(lines), ephemeral=True)]
+
+
+async def _codes_off(ctx: Context, words: list[str]) -> list[AnyReply]:
+    code_id = parse_id(words[0]) if len(words) == 1 else None
+    if code_id is None:
+        raise MembershipError("usage_codes")
+    code = await ctx.session.get(Code, code_id)
+    now = ctx.clock.now()
+    if code is None:
+        raise MembershipError("codes_unknown", id=code_id)
+    if code.uses_left <= 0 or (code.expires_at is not None and code.expires_at <= now):
+        raise MembershipError("codes_already_over", id=code_id)
+    summary = ctx.t("membership.codes_off_preview", id=code_id, hint=code.hint or "????")
+    return await ask(ctx, "codes_off", {"code_id": code_id}, summary)
+
+
+@action("codes_off")
+async def _do_codes_off(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    code = await codes.switch_off(ctx.session, ctx.services, int(p["code_id"]), ctx.member.id)
+    if code is None:
+        return [Reply(ctx.t("admin.confirm_used"))]
+    return [Reply(ctx.t("membership.codes_off_done", id=code.id, hint=code.hint or "????"))]
 
 
 @action("codes_new")

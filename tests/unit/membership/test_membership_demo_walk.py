@@ -85,6 +85,39 @@ async def test_moderator_code_redeems_once_then_fails_clearly(console_bot):
     assert "no membership" in out
 
 
+async def test_moderators_list_codes_and_end_a_leaked_one(console_bot, db):
+    """Before, codes could only be made: a moderator could not see what was left of them,
+    and a code posted in public stayed redeemable until it ran out."""
+    assert "No codes yet" in await console_bot.send("/codes", as_member="mod")
+    await console_bot.send("/codes new monthly 2 --uses 3", as_member="mod")
+    made = await console_bot.send("/press 1", as_member="mod")
+    first, second = re.findall(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", made)
+    await console_bot.send("/codes new yearly", as_member="mod")
+    await console_bot.send("/press 1", as_member="mod")
+    assert "is active" in await console_bot.send(f"/redeem {first}", as_member="bob")
+    listing = await console_bot.send("/codes monthly", as_member="mod")
+    assert "The 2 newest codes" in listing and "Yearly" not in listing
+    assert f"#1 …{first.replace('-', '')[-4:]} Monthly membership: 1/3 used, no expiry" in listing
+    assert first not in listing and second not in listing  # only hashes are kept
+    out = await console_bot.send("/codes off 1", as_member="mod")
+    assert "End code #1" in out and "Confirm?" in out
+    assert "is active" in await console_bot.send(f"/redeem {second}", "carol")  # not this one
+    assert "is ended" in await console_bot.send("/press 1", as_member="mod")
+    out = await console_bot.send(f"/redeem {first}", as_member="dave")
+    assert out == "That code expired on 2026-03-02."
+    assert "ended 2026-03-02" in await console_bot.send("/codes", as_member="mod")
+    assert "nothing to end" in await console_bot.send("/codes off 1", as_member="mod")
+    assert "no code #9" in await console_bot.send("/codes off 9", as_member="mod")
+    assert "moderators only" in await console_bot.send("/codes", as_member="eve")
+    async with db.session() as s:
+        offs = (
+            (await s.execute(select(AuditLog.target).where(AuditLog.action == "codes.off")))
+            .scalars()
+            .all()
+        )
+    assert offs == ["code:1"]
+
+
 async def test_members_cannot_make_codes(console_bot):
     out = await console_bot.send("/codes new yearly", as_member="eve")
     assert "moderators only" in out
