@@ -220,6 +220,29 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
 PLAN_FIELDS = ("title_en", "title_zh", "period_days", "trial_days", "grace_days", "active", "price")
 
 
+# the words moderators type for the fields ("/plans edit monthly trial 0")
+FIELD_WORDS = {
+    "title": "title_en",
+    "period": "period_days",
+    "days": "period_days",
+    "trial": "trial_days",
+    "grace": "grace_days",
+}
+
+
+def _sellers(plan: Plan, value: str) -> list[str]:
+    """The providers that sell the plan in the currency of `AMOUNT CURRENCY` (Stars are
+    always telegram_stars)."""
+    cur = value.split()[-1].upper()
+    if cur == "XTR":
+        return ["telegram_stars"]
+    return [
+        name
+        for name, p in sorted((plan.prices or {}).items())
+        if str(p.get("currency", "")).upper() == cur
+    ]
+
+
 def plan_fields(field: str, value: str) -> dict[str, Any] | None:
     """The typed edit for `/planedit`, or None when the value does not fit the field."""
     if field in {"title_en", "title_zh"}:
@@ -248,13 +271,22 @@ def plan_fields(field: str, value: str) -> dict[str, Any] | None:
 async def planedit_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """`/planedit CODE FIELD VALUE` (the issue's `/plans edit`: /plans itself lists plans)."""
     parts = args.split(None, 2)
-    if len(parts) != 3 or parts[1] not in PLAN_FIELDS:
+    field = FIELD_WORDS.get(parts[1].lower(), parts[1].lower()) if len(parts) == 3 else ""
+    if len(parts) != 3 or field not in PLAN_FIELDS:
         raise BadArguments("errors.usage", usage=_usage(ctx, "planedit"))
-    code, field, value = parts[0].lower(), parts[1], parts[2].strip()
+    code, value = parts[0].lower(), parts[2].strip()
     plan = (await ctx.session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
     if plan is None:
         raise DomainError("admin.plan_unknown", code=code[:32])
-    fields = plan_fields(field, value)
+    if field == "price" and len(value.split()) == 2:
+        # no provider named: every provider that sells the plan in that currency
+        sellers = _sellers(plan, value)
+        per = [plan_fields(field, f"{name} {value}") for name in sellers]
+        prices = {k: v for f in per if f for k, v in f["prices"].items()}
+        fields = {"prices": prices} if per and all(per) else None
+        value = f"{value} ({', '.join(sellers)})"
+    else:
+        fields = plan_fields(field, value)
     if fields is None:
         raise BadArguments("errors.usage", usage=_usage(ctx, "planedit"))
     membership_bridge.service()

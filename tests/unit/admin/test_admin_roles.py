@@ -196,6 +196,25 @@ async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock)
     assert "Usage: /audit" in await bot.text("mod", "/audit @alice a b")
 
 
+async def test_plan_edits_in_the_words_moderators_use(bot, db):
+    """`/plans edit monthly trial 0` and `price 12 USD` (no provider) were usage errors."""
+    preview = await bot.text("mod", "/plans edit monthly price 12 USD")
+    assert "to 12 USD (demo, stripe)" in preview  # every provider that sells it in USD
+    await bot.confirm("mod")
+    await bot.say("mod", "/plans edit monthly trial 0")
+    await bot.confirm("mod")
+    await bot.say("mod", "/plans edit monthly price 300 XTR")
+    await bot.confirm("mod")
+    assert "Usage: /planedit" in await bot.text("mod", "/plans edit monthly price 12 EUR")
+    assert "Usage: /planedit" in await bot.text("mod", "/plans edit monthly colour red")
+    async with db.session() as s:
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        await s.refresh(plan)
+    assert plan.trial_days == 0
+    got = {k: (v["amount"], v["currency"].upper()) for k, v in plan.prices.items()}
+    assert got == {"demo": (1200, "USD"), "stripe": (1200, "USD"), "telegram_stars": (300, "XTR")}
+
+
 async def test_platform_admins_are_moderators_and_banned_members_keep_their_role(app, bot):
     from core.events import Actor, Chat, Command
 
