@@ -27,6 +27,18 @@ from models.membership import Payment, Plan
 LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
 
 
+# providers whose refund the bot makes itself (Stripe's API, Telegram's refundStarPayment);
+# any other refund is only recorded, and the moderator returns the money
+MONEY_BACK = ("stripe", "telegram_stars")
+
+
+def _amount(ctx: Context, provider: str, amount: int, currency: str, ref: str) -> str:
+    """A payment's money, or for one approved by hand (no amount known) its reference."""
+    if provider == "manual":
+        return ctx.t("admin.manual_payment", ref=ref[:60])
+    return money(amount, currency)
+
+
 def _usage(ctx: Context, name: str) -> str:
     return ctx.t(f"usage.{name}")
 
@@ -97,13 +109,13 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             lines.append(ctx.t(key, plan=code, state=state, until=until))
     else:
         lines.append(ctx.t("admin.card_no_sub"))
-    for pid, provider, amount, currency, status in card.payments:
+    for pid, provider, amount, currency, status, ref in card.payments:
         lines.append(
             ctx.t(
                 "admin.card_payment",
                 id=pid,
                 provider=provider,
-                amount=money(amount, currency),
+                amount=_amount(ctx, provider, amount, currency, ref),
                 status=status,
             )
         )
@@ -204,9 +216,11 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
         "admin.refund_preview",
         who=who(target),
         id=pay.id,
-        amount=money(pay.amount, pay.currency),
+        amount=_amount(ctx, pay.provider, pay.amount, pay.currency, pay.provider_charge_id),
         provider=pay.provider,
     )
+    if pay.provider not in MONEY_BACK:
+        summary += " " + ctx.t("admin.refund_by_hand", provider=pay.provider)
     if pay.status == "applied" and pay.subscription_id is not None:
         newer = await membership_bridge.function("newer_payment")(ctx.session, pay)
         # what happens to access, said before the moderator confirms (see after_refund)
@@ -364,7 +378,10 @@ async def _do_refund(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         return [Reply(ctx.t("admin.already_refunded", id=pay.id))]
     fn = membership_bridge.function("refund")
     effects = await fn(ctx.session, ctx.services, pay.id, actor_label(ctx), "moderator refund")
-    return await _done(ctx, "refund", f"payment:{pay.id}", p, effects)
+    out = await _done(ctx, "refund", f"payment:{pay.id}", p, effects)
+    if pay.provider not in MONEY_BACK:  # recorded, but no money went anywhere
+        out[0] = Reply(ctx.t("admin.refund_recorded", provider=pay.provider))
+    return out
 
 
 @action("planedit")

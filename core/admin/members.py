@@ -31,7 +31,8 @@ class MemberCard:
     joined: datetime
     platforms: list[str]
     subscriptions: list[tuple[str, str, datetime | None]] = field(default_factory=list)
-    payments: list[tuple[int, str, int, str, str]] = field(default_factory=list)
+    # (id, provider, amount, currency, status, provider's charge id or manual reference)
+    payments: list[tuple[int, str, int, str, str, str]] = field(default_factory=list)
     interactions_30d: int = 0
     last_active: datetime | None = None
     questions: int = 0
@@ -55,12 +56,19 @@ async def member_card(session: AsyncSession, member: Member, now: datetime) -> M
     )
     card.subscriptions = [(c, s, e) for c, s, e in subs.all()]
     pays = await session.execute(
-        select(Payment.id, Payment.provider, Payment.amount, Payment.currency, Payment.status)
+        select(
+            Payment.id,
+            Payment.provider,
+            Payment.amount,
+            Payment.currency,
+            Payment.status,
+            Payment.provider_charge_id,
+        )
         .where(Payment.member_id == member.id)
         .order_by(Payment.created_at.desc())
         .limit(5)
     )
-    card.payments = [(i, p, a, c, s) for i, p, a, c, s in pays.all()]
+    card.payments = [(i, p, a, c, s, r) for i, p, a, c, s, r in pays.all()]
     card.interactions_30d = (
         await session.execute(
             select(func.count(Interaction.id)).where(

@@ -248,6 +248,14 @@ async def test_manual_approval_applies_once_per_reference(app, db):
     assert "moderators only" in await _say(app, "kim", "approve", "@kim yearly BANK-2026-0043")
     async with db.session() as s:
         assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
+    # A payment made outside the bot is shown by its reference, and refunding it says the
+    # money goes back by hand (before: "0.00 MANUAL", then "refund issued" for nothing sent).
+    card = await _say(app, "mod", "member", "@kim")
+    assert "payment #1: reference BANK-2026-0042 via manual (applied)" in card
+    asked = await _say(app, "mod", "refund", "@kim")
+    assert "reference BANK-2026-0042" in asked and "return it yourself" in asked
+    done = await _confirmed(app, "mod", "refund", "@kim")
+    assert "Done: recorded as refunded. Nothing was sent back through manual" in done[0].text
 
 
 async def test_a_recurring_stars_plan_invoices_a_subscription_that_renews_once_per_charge(
