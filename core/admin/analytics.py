@@ -2,8 +2,10 @@
 
 Definitions (so numbers mean the same everywhere):
 - state of a member: the state of their most recent subscription, "none" without one.
-- new: first subscription started in the window; churned: a subscription that reached an
-  ended state (CHURN_STATES) in the window, for members with no paying subscription left.
+- new: first subscription started in the window (a free trial counts); new paying: those of
+  them with a payment of money (applied or later refunded; codes are not money); churned: a
+  subscription that reached an ended state (CHURN_STATES) in the window, for members with no
+  paying subscription left.
 - MRR: paying subscriptions (PAYING_STATES) x their plan's price, scaled to 30 days, by
   currency, in minor units. The price is the member's last applied payment for that plan,
   else the plan's first configured price. Lifetime plans (period 0) add nothing.
@@ -46,6 +48,7 @@ class Stats:
     members_by_state: dict[str, int] = field(default_factory=dict)
     members_total: int = 0
     new: int = 0
+    new_paying: int = 0
     churned: int = 0
     mrr: dict[str, int] = field(default_factory=dict)  # currency -> minor units per 30 days
     trials: int = 0
@@ -133,7 +136,21 @@ async def _members_and_flow(session: AsyncSession, st: Stats) -> None:
             )
         )
     ).all()
-    st.new = sum(1 for _, start in first_start if st.since <= start <= st.until)
+    new = {m for m, start in first_start if st.since <= start <= st.until}
+    st.new = len(new)
+    paid = (
+        await session.execute(
+            select(Payment.member_id)
+            .where(
+                Payment.status.in_(("applied", "refunded")),
+                Payment.amount > 0,
+                Payment.provider != "code",
+                Payment.created_at <= st.until,
+            )
+            .distinct()
+        )
+    ).scalars()
+    st.new_paying = len(new & set(paid))
     st.churned = sum(
         1
         for s in latest.values()
@@ -335,7 +352,8 @@ def to_rows(st: Stats) -> list[tuple[str, str, str]]:
         ("members", "total", str(st.members_total)),
     ]
     rows += [("members_by_state", k, str(v)) for k, v in st.members_by_state.items()]
-    rows += [("flow", "new", str(st.new)), ("flow", "churned", str(st.churned))]
+    rows += [("flow", "new", str(st.new)), ("flow", "new_paying", str(st.new_paying))]
+    rows += [("flow", "churned", str(st.churned))]
     rows += [("flow", "net", str(st.net))]
     rows += [("mrr_minor", c, str(v)) for c, v in st.mrr.items()]
     rows += [

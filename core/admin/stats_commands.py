@@ -29,7 +29,13 @@ def summary(ctx: Context, st: Stats) -> str:
         [
             ctx.t("stats.head", since=f"{st.since:%Y-%m-%d}", until=f"{st.until:%Y-%m-%d}"),
             ctx.t("stats.members", total=st.members_total, states=states),
-            ctx.t("stats.flow", new=st.new, churned=st.churned, net=f"{st.net:+d}"),
+            ctx.t(
+                "stats.flow",
+                new=st.new,
+                paying=st.new_paying,
+                churned=st.churned,
+                net=f"{st.net:+d}",
+            ),
             ctx.t("stats.mrr", mrr=mrr),
             ctx.t(
                 "stats.trials",

@@ -182,6 +182,7 @@ async def test_stats_numbers_csv_and_png(db, clock):
         ("members_by_state", "active", "2"),
         ("members_by_state", "expired", "1"),
         ("flow", "new", "3"),  # alice, bob, dave started within 30 days; carol 60 days ago
+        ("flow", "new_paying", "2"),  # dave is on a trial
         ("flow", "churned", "1"),
         ("flow", "net", "2"),
         ("mrr_minor", "USD", "900"),
@@ -220,6 +221,7 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     out = await bot.say("mod", "/stats 30 csv")
     text = next(r for r in out if isinstance(r, Reply)).text
     assert "MRR: 9.00 USD, 205 XTR" in text
+    assert "New members with a plan: 3 (2 paying, the rest on a trial or a code)" in text
     assert "Questions: 2 asked, 1 answered by members" in text
     assert (
         "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread opened, 1 solved, "
