@@ -171,6 +171,14 @@ async def onboarding_on_start(ctx: Context, args: str) -> list[AnyReply] | None:
         return [Reply(intro), question(ctx, row)]
     if row.status == "active":
         return [Reply(ctx.t("profile.resume")), question(ctx, row)]
+    if row.status == "paused" and not row.single and row.step in svc.STEPS:
+        # paused with "Later": not asked again unprompted, but one tap away
+        welcome = ctx.t(
+            "common.welcome", name=ctx.member.display_name, community=ctx.settings.community_name
+        )
+        n = svc.STEPS.index(row.step) + 1
+        label = ctx.t("profile.btn_continue", n=n, total=len(svc.STEPS))
+        return [Reply(welcome, buttons=[[_b(ctx, label, "c", row.step)]])]
     return None
 
 
@@ -201,6 +209,9 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         )
         return [question(ctx, fresh)]
     row = await svc.state_of(ctx.session, ctx.member.id)
+    if action == "c" and row is not None and row.status == "paused" and row.step == step:
+        row.status, row.updated_at = "active", now
+        return [Reply(ctx.t("profile.resume")), question(ctx, row)]
     if row is None or row.status != "active" or row.step != step:
         out: list[AnyReply] = [Reply(ctx.t("profile.stale"))]
         if row is not None and row.status == "active":

@@ -144,8 +144,14 @@ async def test_later_pauses_and_profile_setup_resumes(console_bot, db):
     await console_bot.send("Get better at Python")
     out = await console_bot.send("/press 2")  # ⏸ Later (tags step, no topics)
     assert "Paused" in out
-    assert "Welcome to" in await console_bot.send("/start")  # not nagged again
+    out = await console_bot.send("/start")
+    assert "Welcome to" in out and "Which topics" not in out  # not nagged again
+    assert "[1] ▶ Continue your profile (2/8)" in out  # but one tap away
     assert "topics" not in await console_bot.send("some chatter")  # no longer captured
+    await console_bot.send("/start")
+    out = await console_bot.send("/press 1")
+    assert "continue your profile" in out and "Which topics" in out
+    assert "Paused" in await console_bot.send("/press 2")  # ⏸ Later again
     out = await console_bot.send("/profile setup")
     assert "continue your profile" in out and "Which topics" in out
 
