@@ -6,7 +6,7 @@ from core.catalog import service as catalog_service
 from core.context import Context
 from core.errors import BadArguments
 from core.i18n import translate
-from core.recommend import service, sessions
+from core.recommend import intros, service, sessions
 from core.recommend.serving import Explanation
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
@@ -77,23 +77,88 @@ async def peers(ctx: Context, args: str) -> list[AnyReply]:
     for p in found:
         name = p.display_name or f"#{p.member_id}"
         lines.append(ctx.t("recommend.peers_item", name=name, why=_why(ctx, p.explanation)))
+        hi = ctx.t("recommend.btn_say_hi", name=name)
         label = ctx.t("recommend.btn_studied", name=name)
-        buttons.append([ButtonSpec(label, ctx.sign("pses", p.member_id))])
+        buttons.append(
+            [
+                ButtonSpec(hi, ctx.sign("phi", p.member_id)),
+                ButtonSpec(label, ctx.sign("pses", p.member_id)),
+            ]
+        )
     lines.append(ctx.t("recommend.peers_session_hint"))
     return [Reply("\n".join(lines), buttons=buttons)]
 
 
-@button("pses")
-async def studied_together(ctx: Context, parts: list[str]) -> list[AnyReply]:
-    """ "We studied together": the first press asks the partner, the partner's press confirms."""
+async def _partner(ctx: Context, parts: list[str]) -> Member | None:
+    """The other member of a /peers button, while both still take part."""
     partner = await ctx.session.get(Member, int(parts[0])) if parts and parts[0].isdigit() else None
     me = ctx.member
     if (
         partner is None
         or partner.id == me.id
         or partner.forgotten_at is not None
+        or partner.role == "banned"
         or not (me.peer_opt_in and partner.peer_opt_in)
     ):
+        return None
+    return partner
+
+
+def _name(m: Member) -> str:
+    return m.display_name or f"#{m.id}"
+
+
+@button("phi")
+async def say_hi(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """Ask a suggested partner, privately, whether they want to be introduced."""
+    partner = await _partner(ctx, parts)
+    if partner is None:
+        return [Reply(ctx.t("recommend.session_unavailable"))]
+    if not intros.ask(ctx.member, partner.id, ctx.clock.now()):
+        return [Reply(ctx.t("recommend.hi_already", name=_name(partner)))]
+    ask = translate(partner.locale, "recommend.hi_ask", name=_name(ctx.member))
+    yes = translate(partner.locale, "recommend.btn_hi_yes")
+    return [
+        Reply(ctx.t("recommend.hi_sent", name=_name(partner))),
+        Reply(
+            ask, buttons=[[ButtonSpec(yes, ctx.sign("phok", ctx.member.id))]], member_id=partner.id
+        ),
+    ]
+
+
+@button("phok")
+async def hi_accepted(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """The partner agreed: each gets the other's handles (or is told there is none)."""
+    requester = await _partner(ctx, parts)
+    if requester is None or not intros.answerable(requester, ctx.member.id, ctx.clock.now()):
+        return [Reply(ctx.t("recommend.hi_expired"))]
+    theirs = await intros.handles(ctx.session, requester.id)
+    mine = await intros.handles(ctx.session, ctx.member.id)
+    none_me = translate(requester.locale, "recommend.hi_no_handle")
+    told = translate(
+        requester.locale,
+        "recommend.hi_introduced",
+        name=_name(ctx.member),
+        contact=", ".join(mine) or none_me,
+    )
+    return [
+        Reply(
+            ctx.t(
+                "recommend.hi_introduced",
+                name=_name(requester),
+                contact=", ".join(theirs) or ctx.t("recommend.hi_no_handle"),
+            )
+        ),
+        Reply(told, member_id=requester.id),
+    ]
+
+
+@button("pses")
+async def studied_together(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """ "We studied together": the first press asks the partner, the partner's press confirms."""
+    partner = await _partner(ctx, parts)
+    me = ctx.member
+    if partner is None:
         return [Reply(ctx.t("recommend.session_unavailable"))]
     now = ctx.clock.now()
     name, my_name = partner.display_name or f"#{partner.id}", me.display_name or f"#{me.id}"

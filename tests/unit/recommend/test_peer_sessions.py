@@ -68,3 +68,38 @@ async def test_session_counts_once_both_partners_confirm(app, db, clock):
     assert "not available" in (await _press(app, "ann", sign("pses", ben)))[0].text
     assert "not available" in (await _press(app, "ann", sign("pses", ann)))[0].text
     assert len(await _sessions(db)) == 2
+
+
+async def test_say_hi_shares_contacts_only_when_the_partner_agrees(app, db, clock):
+    """Before, /peers named partners with no way to reach them. Now a tap asks the partner
+    privately; only their own "yes" sends each the other's handle, and never more than one
+    request a day goes to the same member."""
+    for who in ("ann", "ben", "cat"):
+        await _say(app, who, "peers", "on")
+    ann, ben, cat = await _id(db, "ann"), await _id(db, "ben"), await _id(db, "cat")
+    sign = app.services.signer.encode
+    out = await _press(app, "ann", sign("phi", ben))
+    assert "I asked Ben whether they want to study together" in out[0].text
+    ask = out[1]
+    assert isinstance(ask, Reply) and ask.member_id == ben and "Ann, who also takes" in ask.text
+    assert "@ann" not in ask.text  # no contact before Ben says yes
+    again = await _press(app, "ann", sign("phi", ben))
+    assert "already asked Ben today" in again[0].text and len(again) == 1
+    out = await _press(app, "ben", ask.buttons[0][0].data)
+    assert out[0].text == "You and Ann are introduced! Reach them at: console @ann."
+    assert out[1].member_id == ann
+    assert out[1].text == "You and Ben are introduced! Reach them at: console @ben."
+    # a forged or stale "yes": cat was never asked by ann, so cat's press shares nothing
+    out = await _press(app, "cat", sign("phok", ann))
+    assert "no longer available" in out[0].text and len(out) == 1
+    # leaving matching ends pending requests; a week-old one has lapsed
+    await _press(app, "ann", sign("phi", cat))
+    await _say(app, "ann", "peers", "off")
+    assert "no longer available" in (await _press(app, "cat", sign("phok", ann)))[0].text
+    await _say(app, "ann", "peers", "on")
+    clock.advance(days=8)
+    assert "no longer available" in (await _press(app, "cat", sign("phok", ann)))[0].text
+    # the /peers list offers both taps for each partner
+    listing = await _say(app, "cat", "peers")
+    labels = [b.label for r in listing if isinstance(r, Reply) for row in r.buttons for b in row]
+    assert any(label.startswith("👋 Say hi to") for label in labels)

@@ -1,0 +1,60 @@
+"""Introductions between suggested study partners, only with both members' consent.
+
+A member taps "Say hi" under /peers; the partner is asked privately and, only if they
+accept, each gets the other's handle. Nobody's handle is shown without their own tap, and
+one member cannot pester another: one request per partner a day, answerable for a week.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.member import Account, Member
+
+ASK_GAP = timedelta(days=1)
+ANSWER_TTL = timedelta(days=7)
+ASKED = "peer_intros"  # key in Member.prefs: {partner id: asked at (ISO)}
+PLATFORMS = {"telegram": "Telegram", "discord": "Discord", "console": "console"}
+
+
+def asked_at(m: Member, partner_id: int) -> datetime | None:
+    raw = (m.prefs or {}).get(ASKED)
+    at = raw.get(str(partner_id)) if isinstance(raw, dict) else None
+    try:
+        return datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        return None
+
+
+def ask(m: Member, partner_id: int, now: datetime) -> bool:
+    """Record a request; False when one went to this partner in the last day."""
+    at = asked_at(m, partner_id)
+    if at is not None and now - at < ASK_GAP:
+        return False
+    raw = (m.prefs or {}).get(ASKED)
+    asked = {
+        k: v
+        for k, v in (raw.items() if isinstance(raw, dict) else [])
+        if (t := asked_at(m, int(k))) is not None and now - t < ANSWER_TTL
+    }
+    asked[str(partner_id)] = now.isoformat()
+    m.prefs = {**(m.prefs or {}), ASKED: asked}  # a new dict, so the JSON column updates
+    return True
+
+
+def answerable(requester: Member, partner_id: int, now: datetime) -> bool:
+    at = asked_at(requester, partner_id)
+    return at is not None and now - at <= ANSWER_TTL
+
+
+async def handles(session: AsyncSession, member_id: int) -> list[str]:
+    """How to reach a member: their public usernames, one per platform."""
+    rows = await session.execute(
+        select(Account.platform, Account.username)
+        .where(Account.member_id == member_id, Account.username.is_not(None))
+        .order_by(Account.platform)
+    )
+    return [f"{PLATFORMS.get(p, p)} @{u}" for p, u in rows if u]
