@@ -103,11 +103,11 @@ async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         m = await ctx.session.get(Member, ref)
         if m is None or m.forgotten_at is not None or not m.peer_opt_in:
             return [Reply(ctx.t("digest.item_gone"))]
-        return [
-            Reply(
-                ctx.t("digest.open_peer", name=m.display_name, tags=", ".join(m.tags or []) or "-")
-            )
-        ]
+        text = ctx.t("digest.open_peer", name=m.display_name, tags=", ".join(m.tags or []) or "-")
+        if not ctx.member.peer_opt_in or m.id == ctx.member.id:
+            return [Reply(text)]
+        hi = ButtonSpec(ctx.t("recommend.btn_say_hi", name=m.display_name), ctx.sign("phi", m.id))
+        return [Reply(text, buttons=[[hi]])]  # the introduction /peers offers
     if item_kind == "event":
         return await _open_event(ctx, ref)
     return [Reply(ctx.t("digest.feedback_digest_click"))]

@@ -99,6 +99,13 @@ async def test_say_hi_shares_contacts_only_when_the_partner_agrees(app, db, cloc
     await _say(app, "ann", "peers", "on")
     clock.advance(days=8)
     assert "no longer available" in (await _press(app, "cat", sign("phok", ann)))[0].text
+    # a partner opened from a digest offers the same introduction
+    from core.digest.compose import KIND_CODES
+
+    opened = await _press(app, "cat", sign("dg", "o", 0, KIND_CODES["peer"], ben))
+    (hi,) = [b for row in opened[0].buttons for b in row]
+    assert hi.label == "👋 Say hi to Ben"
+    assert "I asked Ben" in (await _press(app, "cat", hi.data))[0].text
     # the /peers list offers both taps for each partner
     listing = await _say(app, "cat", "peers")
     labels = [b.label for r in listing if isinstance(r, Reply) for row in r.buttons for b in row]
