@@ -76,6 +76,8 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
     mine = next((r for r in rows if r.member_id == ctx.member.id), None)
     if mine is not None and mine.rank > 10:
         lines.append(ctx.t("engagement.your_rank", rank=mine.rank, points=mine.points))
+    elif mine is None:  # not on it yet: say how to get there
+        lines.append(ctx.t("engagement.not_on_board_" + ("all" if since is None else "week")))
     if not ctx.member.leaderboard_opt_in:
         lines.append(ctx.t("engagement.optin_hint"))
     return [Reply("\n".join(lines))]

@@ -279,6 +279,10 @@ async def test_leaderboard_names_only_members_who_opt_in(console_bot, db, clock)
     await console_bot.send("/leaderboard optin")
     assert "1. Bo — 75" in await console_bot.send("/leaderboard")
     assert "Usage: /leaderboard" in await console_bot.send("/leaderboard yesterday")
+    out = await console_bot.send("/leaderboard", as_member="cy")  # a member with no points
+    assert "You have no points this week yet: finish a lesson (/next)" in out
+    assert "← you" not in out
+    assert "You have no points yet" in await console_bot.send("/leaderboard all")
     out = await console_bot.send("/points", as_member="ann")
     assert "60 points (10 this week) — level 2: Learner" in out and "140 more points" in out
 
