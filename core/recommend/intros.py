@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.recommend.sessions import put_stamps, stamps
 from models.member import Account, Member
 
 ASK_GAP = timedelta(days=1)
@@ -20,33 +21,20 @@ ASKED = "peer_intros"  # key in Member.prefs: {partner id: asked at (ISO)}
 PLATFORMS = {"telegram": "Telegram", "discord": "Discord", "console": "console"}
 
 
-def asked_at(m: Member, partner_id: int) -> datetime | None:
-    raw = (m.prefs or {}).get(ASKED)
-    at = raw.get(str(partner_id)) if isinstance(raw, dict) else None
-    try:
-        return datetime.fromisoformat(at) if isinstance(at, str) else None
-    except ValueError:
-        return None
-
-
 def ask(m: Member, partner_id: int, now: datetime) -> bool:
     """Record a request; False when one went to this partner in the last day."""
-    at = asked_at(m, partner_id)
+    asked = stamps(m, ASKED)
+    at = asked.get(str(partner_id))
     if at is not None and now - at < ASK_GAP:
         return False
-    raw = (m.prefs or {}).get(ASKED)
-    asked = {
-        k: v
-        for k, v in (raw.items() if isinstance(raw, dict) else [])
-        if (t := asked_at(m, int(k))) is not None and now - t < ANSWER_TTL
-    }
-    asked[str(partner_id)] = now.isoformat()
-    m.prefs = {**(m.prefs or {}), ASKED: asked}  # a new dict, so the JSON column updates
+    asked = {k: t for k, t in asked.items() if now - t < ANSWER_TTL}
+    asked[str(partner_id)] = now
+    put_stamps(m, ASKED, asked)
     return True
 
 
 def answerable(requester: Member, partner_id: int, now: datetime) -> bool:
-    at = asked_at(requester, partner_id)
+    at = stamps(requester, ASKED).get(str(partner_id))
     return at is not None and now - at <= ANSWER_TTL
 
 

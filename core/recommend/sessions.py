@@ -23,21 +23,28 @@ confirm button (or on the partner's name) right after is not a new session."""
 CLAIMS = "peer_session_claims"  # key in Member.prefs: {partner id: claimed at (ISO)}
 
 
-def _claims(m: Member) -> dict[str, str]:
-    raw = (m.prefs or {}).get(CLAIMS)
-    return dict(raw) if isinstance(raw, dict) else {}
+def stamps(m: Member, key: str) -> dict[str, datetime]:
+    """A per-partner map of times kept in Member.prefs[key] ({partner id: ISO time}); entries
+    that do not read as a partner id and a time are dropped."""
+    raw = (m.prefs or {}).get(key)
+    out: dict[str, datetime] = {}
+    for k, v in raw.items() if isinstance(raw, dict) else ():
+        try:
+            if str(k).isdigit() and isinstance(v, str):
+                out[str(k)] = datetime.fromisoformat(v)
+        except ValueError:
+            continue
+    return out
 
 
-def _set_claims(m: Member, claims: dict[str, str]) -> None:
-    m.prefs = {**(m.prefs or {}), CLAIMS: claims}  # a new dict, so the JSON column updates
+def put_stamps(m: Member, key: str, times: dict[str, datetime]) -> None:
+    """Store the map back (a new dict, so the JSON column updates)."""
+    m.prefs = {**(m.prefs or {}), key: {k: t.isoformat() for k, t in times.items()}}
 
 
 def claimed_by(partner: Member, member_id: int, now: datetime) -> bool:
-    at = _claims(partner).get(str(member_id))
-    try:
-        return at is not None and now - datetime.fromisoformat(at) <= CLAIM_TTL
-    except ValueError:
-        return False
+    at = stamps(partner, CLAIMS).get(str(member_id))
+    return at is not None and now - at <= CLAIM_TTL
 
 
 async def recorded_lately(
@@ -58,9 +65,9 @@ async def claim_or_confirm(
 ) -> bool:
     """Record my side; True when the partner had already claimed it (the session counts)."""
     if claimed_by(partner, me.id, now):
-        rest = _claims(partner)
+        rest = stamps(partner, CLAIMS)
         rest.pop(str(me.id), None)
-        _set_claims(partner, rest)
+        put_stamps(partner, CLAIMS, rest)
         for a, b in ((me, partner), (partner, me)):
             session.add(
                 Interaction(
@@ -74,7 +81,7 @@ async def claim_or_confirm(
             )
         await session.flush()
         return True
-    claims = {k: v for k, v in _claims(me).items() if k.isdigit() and claimed_by(me, int(k), now)}
-    claims[str(partner.id)] = now.isoformat()
-    _set_claims(me, claims)
+    claims = {k: t for k, t in stamps(me, CLAIMS).items() if now - t <= CLAIM_TTL}
+    claims[str(partner.id)] = now
+    put_stamps(me, CLAIMS, claims)
     return False
