@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog.service import LEVEL_KEYS
 from core.recommend import online
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
@@ -77,7 +78,7 @@ PEER_MIN_CANDIDATES = 200
 BATCH_IN = 500  # ids per IN (...) list when loading many members
 ASKED_IN_TEXT = 5  # a member's latest questions that join their profile text
 ASKED_CHARS = 200  # of each
-LEVELS = {"beginner": 0, "intermediate": 1, "advanced": 2}
+LEVELS = {name: rank for rank, name in enumerate(LEVEL_KEYS)}  # beginner 0 .. advanced 2
 
 
 @dataclass(frozen=True)
