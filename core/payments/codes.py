@@ -110,6 +110,11 @@ async def create(
 LIST_LIMIT = 20
 
 
+def over(code: Code, now: datetime) -> bool:
+    """Nobody can redeem it any more: expired or used up."""
+    return code.uses_left <= 0 or (code.expires_at is not None and code.expires_at <= now)
+
+
 async def recent(session: AsyncSession, plan_id: int | None = None) -> list[tuple[Code, Plan]]:
     """The newest codes with their plans, for /codes."""
     q = select(Code, Plan).join(Plan, Plan.id == Code.plan_id).order_by(Code.id.desc())
@@ -126,7 +131,7 @@ async def switch_off(
     over (expired or used up), so a second press changes nothing."""
     now = services.clock.now()
     code = await session.get(Code, code_id, with_for_update=True)
-    if code is None or code.uses_left <= 0 or (code.expires_at and code.expires_at <= now):
+    if code is None or over(code, now):
         return None
     before = code.expires_at.isoformat() if code.expires_at else None
     code.expires_at = now

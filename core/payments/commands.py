@@ -213,10 +213,9 @@ async def _codes_off(ctx: Context, words: list[str]) -> list[AnyReply]:
     if code_id is None:
         raise MembershipError("usage_codes")
     code = await ctx.session.get(Code, code_id)
-    now = ctx.clock.now()
     if code is None:
         raise MembershipError("codes_unknown", id=code_id)
-    if code.uses_left <= 0 or (code.expires_at is not None and code.expires_at <= now):
+    if codes.over(code, ctx.clock.now()):
         raise MembershipError("codes_already_over", id=code_id)
     summary = ctx.t("membership.codes_off_preview", id=code_id, hint=code.hint or "????")
     return await ask(ctx, "codes_off", {"code_id": code_id}, summary)
