@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
-from core.membership import plans, subscriptions
+from core.membership import grants, plans, subscriptions
 from core.membership.service import dm, remove_if_due, when
-from core.membership.state import Ev, State, due
+from core.membership.state import ACCESS_STATES, Ev, State, due
 from core.replies import AnyReply
 from models.member import Member
 from models.membership import MembershipNotice, Plan, Subscription
@@ -79,7 +79,7 @@ async def advance_one(
                     key = "remind_trial"
                 if sub.state == State.CANCELLED and subscriptions.resumable_renewal(sub):
                     key = "remind_resume"  # one word keeps it going: no new checkout
-                if sub.auto_renew or not await _covering(session, sub, member):
+                if sub.auto_renew or not await _covering(session, sub, plan, member):
                     out.append(
                         dm(
                             member,
@@ -104,21 +104,39 @@ async def advance_one(
         removed = await remove_if_due(session, services, sub, plan, member)
         if sub.state == State.REMOVED:
             out += removed
-            # covered by another plan: nothing was left, and the lapse (or the purchase)
-            # already told the member
+            # another plan still opens every chat: nothing was left, and the lapse (or the
+            # purchase) already told the member; the last plan to end sends the notice
             if await once(
                 session, services, sub, "removed", sub.current_period_end
-            ) and not await _covering(session, sub, member):
+            ) and not await _covers(session, sub, plan, member):
                 out.append(dm(member, "membership.removed", plan=title))
         elif await once(session, services, sub, "ended_exempt", sub.current_period_end):
             out.append(dm(member, "membership.ended_exempt", plan=title))
     return out
 
 
-async def _covering(session: AsyncSession, sub: Subscription, member: Member) -> str | None:
-    """The title of another plan that keeps the member in, if any."""
-    for other, other_plan in await subscriptions.for_member(session, member.id):
-        if other.id != sub.id and other.state in (State.ACTIVE, State.TRIALING, State.CANCELLED):
+async def _covers(
+    session: AsyncSession, sub: Subscription, plan: Plan, member: Member
+) -> list[tuple[Subscription, Plan]]:
+    """The member's other plans that open every place this one opens, in the live states in
+    which `grants.held_elsewhere` keeps a chat (so no Kick comes when this one ends)."""
+    places = set(grants.targets_for(plan))
+    return [
+        (other, other_plan)
+        for other, other_plan in await subscriptions.for_member(session, member.id)
+        if other.id != sub.id
+        and other.state in ACCESS_STATES
+        and places <= set(grants.targets_for(other_plan))
+    ]
+
+
+async def _covering(
+    session: AsyncSession, sub: Subscription, plan: Plan, member: Member
+) -> str | None:
+    """The title of another plan that keeps the member in and is not running out itself (one
+    in its grace days is no promise that "nothing changes")."""
+    for other, other_plan in await _covers(session, sub, plan, member):
+        if other.state != State.PAST_DUE:
             return plans.title(other_plan, member.locale)
     return None
 
@@ -135,7 +153,7 @@ async def _lapsed(
     "could not" happen; a free trial or a one-off period simply ended."""
     title = plans.title(plan, member.locale)
     until = when(sub.grace_until, member)
-    if (other := await _covering(session, sub, member)) is not None:
+    if (other := await _covering(session, sub, plan, member)) is not None:
         return dm(member, "membership.ended_covered", plan=title, other=other)
     if sub.auto_renew:
         return dm(member, "membership.grace", plan=title, when=until)

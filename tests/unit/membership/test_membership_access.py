@@ -303,6 +303,54 @@ async def test_a_plan_running_out_never_removes_what_another_plan_opens(app, db,
     assert [(k.member_id, k.target) for k in kicks] == [(mid, "-1001")]
 
 
+async def test_a_plan_opening_fewer_chats_does_not_cover_one_that_ends(app, db, clock):
+    """Monthly opens two chats, yearly only one of them: the monthly running out is told as
+    ending (reminder, grace, removal) and only the chat the yearly lacks is left."""
+    await set_targets(app, "monthly", telegram=["-1001", "-1002"])
+    await set_targets(app, "yearly", telegram=["-1001"])
+    mid = await member_id(app, "telegram", "61")
+    await _grant(app, mid, "monthly", days=10)
+    await _grant(app, mid, "yearly", days=365)
+    clock.advance(days=9, hours=1)
+    (reminder,) = _dms(await run_all(app.services))
+    assert reminder.startswith("Reminder: your plan “Monthly membership” ends in 1 day")
+    clock.advance(days=1)
+    (lapsed,) = _dms(await run_all(app.services))
+    assert lapsed.startswith("Your plan “Monthly membership” has ended. You keep access until")
+    clock.advance(days=10)
+    out = await run_all(app.services)
+    assert [k.target for k in out if isinstance(k, Kick)] == ["-1002"]
+    assert _dms(out) == [
+        "Your plan “Monthly membership” has ended and your access to the members' chats was "
+        "removed. You can come back any time with /subscribe."
+    ]
+
+
+async def test_a_plan_in_its_grace_days_keeps_the_removal_notice_away(app, db, clock):
+    """Two plans lapsing one after the other: while either still opens the chat nobody is
+    told their access was removed; the notice comes with the Kick, when the last one ends."""
+    await set_targets(app, "monthly", telegram=["-1001"])
+    await set_targets(app, "yearly", telegram=["-1001"])
+    mid = await member_id(app, "telegram", "62")
+    await _grant(app, mid, "yearly", days=5)  # 7 grace days: in until day 12
+    await _grant(app, mid, "monthly", days=10)  # 3 grace days: in until day 13
+    clock.advance(days=5, hours=1)
+    await run_all(app.services)
+    clock.advance(days=5)
+    (lapsed,) = _dms(await run_all(app.services))  # yearly only in grace: does not cover
+    assert lapsed.startswith("Your plan “Monthly membership” has ended. You keep access until")
+    clock.advance(days=2)  # the yearly's grace is over, the monthly's is not
+    out = await run_all(app.services)
+    assert not [r for r in out if isinstance(r, Kick)] and not _dms(out)
+    clock.advance(days=1)
+    out = await run_all(app.services)
+    assert [k.target for k in out if isinstance(k, Kick)] == ["-1001"]
+    assert _dms(out) == [
+        "Your plan “Monthly membership” has ended and your access to the members' chats was "
+        "removed. You can come back any time with /subscribe."
+    ]
+
+
 async def test_a_lapsed_trial_is_replaced_by_the_plan_bought_next(app, db, clock):
     """A trial ends without a card: the member is told it ended (not that a renewal failed),
     and buying another plan replaces it, so /status stops asking to renew it."""
