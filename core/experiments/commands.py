@@ -7,6 +7,7 @@ from sqlalchemy import select
 from core.context import Context, Role
 from core.experiments import service
 from core.experiments.errors import ExperimentUsageError
+from core.localtime import local_time
 from core.replies import AnyReply, Photo, Reply
 from core.router import command
 from models.experiments import Experiment
@@ -29,7 +30,7 @@ async def experiment_cmd(ctx: Context, args: str) -> list[AnyReply]:
             split = ", ".join(f"{v['name']} {v['weight']:g}" for v in e.variants)
             lines.append(f"• {e.name} [{e.status}] {e.metric}: {split}")
         return [Reply("\n".join(lines))]
-    if verb == "create" and len(words) in (4, 5):
+    if verb in ("create", "new") and len(words) in (4, 5):  # "new", as /codes new, /event new
         _, name, metric, spec, *rest = words
         variants = service.parse_variants(spec)
         exp = await service.create(
@@ -43,7 +44,11 @@ async def experiment_cmd(ctx: Context, args: str) -> list[AnyReply]:
         )
         return [Reply(ctx.t("experiments.created", name=exp.name, n=len(variants), metric=metric))]
     if verb == "stop" and len(words) == 2:
+        was = (await service.get(ctx.session, words[1])).stopped_at
         exp = await service.stop(ctx.session, ctx.clock, words[1], ctx.member.id)
+        if was is not None:
+            when = local_time(was, ctx.member.timezone)
+            return [Reply(ctx.t("experiments.already_stopped", name=exp.name, when=when))]
         return [Reply(ctx.t("experiments.stopped", name=exp.name))]
     if verb == "report" and len(words) == 2:
         rep = await service.report(ctx.session, words[1], ctx.clock.now())

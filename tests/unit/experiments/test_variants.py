@@ -236,3 +236,17 @@ async def test_a_parameter_the_target_ignores_is_refused(app, db):
         mod("create ok digest_click a:50,b:50:strategy=popular recommend", "p2")
     )
     assert "is running" in r[0].text
+
+
+async def test_new_creates_like_create_and_a_second_stop_says_so(app, db, clock):
+    """Moderators type /experiment new as they type /codes new; stopping twice does not
+    pretend to stop it again."""
+    r = await app.router.dispatch(mod("new tone digest_click a:50,b:50", "n1"))
+    assert r[0].text == "Experiment tone is running: 2 variants, metric digest_click."
+    r = await app.router.dispatch(mod("stop tone", "n2"))
+    assert r[0].text.startswith("Experiment tone stopped;")
+    clock.advance(days=1)
+    r = await app.router.dispatch(mod("stop tone", "n3"))
+    assert r[0].text == (
+        "Experiment tone was already stopped on 2026-03-02 09:00 UTC; nothing changed."
+    )
