@@ -404,6 +404,13 @@ def message(channel_id: int, uid: int, name: str, content: str) -> dict[str, Any
     }
 
 
+def dm_message(channel_id: int, uid: int, name: str, content: str) -> dict[str, Any]:
+    """MESSAGE_CREATE in a direct message with the bot (no guild)."""
+    data = message(channel_id, uid, name, content)
+    del data["guild_id"], data["member"]
+    return data
+
+
 def member_add(uid: int, name: str) -> dict[str, Any]:
     return {
         "guild_id": str(GUILD_ID),

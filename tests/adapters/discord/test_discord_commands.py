@@ -186,3 +186,28 @@ async def test_questions_in_a_channel_answer_privately_or_say_why_they_cannot(
     await discord_bot.interact(P.slash("questions", uid=611, username="nia"))
     out = texts(discord_bot.since(n))
     assert "refuse direct messages from this server" in out and "sent you the list" not in out
+
+
+async def test_a_question_edited_in_a_dm_is_searched_again(discord_bot, texts):
+    """A member who fixes the question they wrote to the bot in a DM gets the answer to the
+    new wording in that DM; an edit that only unfurls a link (no edited_timestamp) asks
+    nothing again."""
+    mod = P.SEND | P.MANAGE_GUILD
+    for line in ("How long is the zorblax course? | Six weeks.", "Where can I park? | Lot B."):
+        await discord_bot.interact(
+            P.slash("kb", f"add {line}", uid=9000, username="mona", perms=mod)
+        )
+    dm_channel = 7700
+    asked = P.dm_message(dm_channel, 612, "omar", "How long is the zorblax course?")
+    n = len(discord_bot.wire.calls)
+    await discord_bot.feed("message_create", asked)
+    first = discord_bot.since(n)
+    assert "Six weeks" in texts(first)
+    assert all(f"/channels/{dm_channel}/messages" in c.url for c in first if c.method == "POST")
+    n = len(discord_bot.wire.calls)
+    await discord_bot.feed("message_update", {**asked, "content": "Where can I park my car?"})
+    assert texts(discord_bot.since(n)) == ""
+    fixed = {**asked, "content": "Where can I park my car?", "edited_timestamp": P.NOW}
+    await discord_bot.feed("message_update", fixed)
+    out = texts(discord_bot.since(n))
+    assert out.startswith("You changed your question") and "Lot B" in out
