@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.audit import audit
-from core.catalog import hooks, service
+from core.catalog import hooks, service, topics
 from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
@@ -54,11 +54,13 @@ async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     )
     lines = [head + (" " + ctx.t("catalog.page", page=page + 1, pages=pages) if pages > 1 else "")]
     numbered: list[ButtonSpec] = []
+    names = await topics.load(ctx.session)
     for i, c in enumerate(chunk, page * PAGE + 1):
         lock = " 🔒" if c.plan_codes else ""
+        about = " · " + names.names(c.tags, ctx.locale) if c.tags else ""
         lines.append(
             f"{i}. {service.course_title(c, ctx.locale)} [{c.slug}] — {_level(ctx, c.level)}"
-            f"{', ' + ', '.join(c.tags) if c.tags else ''}{lock}"
+            f"{about}{lock}"
         )
         numbered.append(ButtonSpec(str(i), data=ctx.sign("catv", c.id)))
     # numbered buttons, 4 a row: fits Telegram screens and Discord's 5x5 component grid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.catalog import topics
 from core.context import Context
 from core.digest import compose, service
 from core.errors import NotAllowed
@@ -103,7 +104,8 @@ async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         m = await ctx.session.get(Member, ref)
         if m is None or m.forgotten_at is not None or not m.peer_opt_in:
             return [Reply(ctx.t("digest.item_gone"))]
-        text = ctx.t("digest.open_peer", name=m.display_name, tags=", ".join(m.tags or []) or "-")
+        names = (await topics.load(ctx.session)).names(m.tags or [], ctx.locale)
+        text = ctx.t("digest.open_peer", name=m.display_name, tags=names or "-")
         if not ctx.member.peer_opt_in or m.id == ctx.member.id:
             return [Reply(text)]
         hi = ButtonSpec(ctx.t("recommend.btn_say_hi", name=m.display_name), ctx.sign("phi", m.id))

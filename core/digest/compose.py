@@ -18,6 +18,8 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog import topics
+from core.catalog.topics import Topics
 from core.context import Services
 from core.digest import outbox, providers
 from core.digest.providers import Item
@@ -83,12 +85,14 @@ class Prefetch:
     peers: dict[int, list[Item]] | None = None
     # lesson counts and rows of the courses the chunk's members are part-way through
     facts: providers.CourseFacts | None = None
+    names: Topics | None = None  # topic titles, for the reasons the items give
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
         progress = await providers.progress_rows(session, member_ids)
         return cls(
             questions=await providers.recent_open_questions(session),
+            names=await topics.load(session),
             progress=progress,
             facts=await providers.CourseFacts.for_progress(session, progress),
             seen=await providers.seen_courses(session, member_ids),
@@ -159,7 +163,9 @@ async def gather_items(
             items += pre.peers[member.id][:1]
         else:
             items += list(await _safe(rec, "peers_for", session, member, 1, locale, None))[:1]
-    items += await providers.open_questions(session, member, now, locale, rows=pre.questions)
+    items += await providers.open_questions(
+        session, member, now, locale, rows=pre.questions, names=pre.names
+    )
     items += await providers.upcoming_events(session, member, now, locale, rows=pre.events)
     for name, fn in sorted(providers.SECTIONS.items()):
         try:

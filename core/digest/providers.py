@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog import topics
+from core.catalog.topics import Topics
 from core.context import Services
 from core.localtime import zone
 from models.catalog import Course, Lesson
@@ -113,17 +115,18 @@ async def seen_courses(session: AsyncSession, member_ids: list[int]) -> dict[int
     return out
 
 
-def _reason_text(reason: Any, locale: str) -> str:
-    """An explanation as text: a string, an i18n (key, params) object, or a list of them."""
+def _reason_text(reason: Any, locale: str, names: Topics) -> str:
+    """An explanation as text: a string, an i18n (key, params) object, or a list of them;
+    the topics it names read as their titles in ``locale``."""
     from core.i18n import has_key, translate
 
     if reason is None:
         return ""
     if isinstance(reason, (list, tuple)):
-        return "; ".join(filter(None, (_reason_text(r, locale) for r in reason)))
+        return "; ".join(filter(None, (_reason_text(r, locale, names) for r in reason)))
     key = getattr(reason, "key", None)
     if isinstance(key, str):
-        params = dict(getattr(reason, "params", {}) or {})
+        params = names.named(getattr(reason, "params", {}) or {}, locale)
         if has_key(key):
             return translate(locale, key, **params)
         english = getattr(reason, "english", None)
@@ -193,7 +196,7 @@ def _locale(member: Member) -> str:
     return normalize_locale(member.locale)
 
 
-def _course_items(got: Any, locale: str) -> list[Item]:
+def _course_items(got: Any, locale: str, names: Topics) -> list[Item]:
     """The recommender's suggestions (objects or dicts) as digest items in ``locale``."""
     out = []
     for r in got or []:
@@ -205,7 +208,7 @@ def _course_items(got: Any, locale: str) -> list[Item]:
             title = _first_attr(r, "title_zh", default="") or title
         reason = _first_attr(r, "explanation", "explanations", "reason", "why", default="")
         url = _first_attr(r, "url", default="") or ""
-        out.append(Item("course", int(cid), str(title), _reason_text(reason, locale), url))
+        out.append(Item("course", int(cid), str(title), _reason_text(reason, locale, names), url))
     return out
 
 
@@ -224,7 +227,8 @@ class RecommendServiceAdapter:
         if fn is None:
             return await self.fallback.recommend_for(session, member, k, locale)
         got = await _call_service(fn, self.services, session, member.id, k)
-        return await _with_titles(session, _course_items(got, locale), locale)
+        items = _course_items(got, locale, await topics.load(session))
+        return await _with_titles(session, items, locale)
 
     async def recommend_many(
         self, session: AsyncSession, members: Sequence[Member], k: int
@@ -234,7 +238,8 @@ class RecommendServiceAdapter:
         if fn is None:
             return None
         got = await fn(self.services, session, [m.id for m in members], k)
-        items = {m.id: _course_items(got.get(m.id), _locale(m)) for m in members}
+        names = await topics.load(session)
+        items = {m.id: _course_items(got.get(m.id), _locale(m), names) for m in members}
         missing = {i.ref for its in items.values() for i in its if not i.title or not i.url}
         found = await _courses_by_id(session, missing)
         return {m.id: await _with_titles(session, items[m.id], _locale(m), found) for m in members}
@@ -247,7 +252,8 @@ class RecommendServiceAdapter:
         if fn is None:
             return None
         got = await fn(self.services, session, [m.id for m in members], k)
-        return {m.id: _peer_items(got.get(m.id), _locale(m)) for m in members}
+        names = await topics.load(session)
+        return {m.id: _peer_items(got.get(m.id), _locale(m), names) for m in members}
 
     async def peers_for(
         self, session: AsyncSession, member: Member, k: int, locale: str
@@ -256,10 +262,10 @@ class RecommendServiceAdapter:
         if fn is None:
             return await self.fallback.peers_for(session, member, k, locale)
         got = await _call_service(fn, self.services, session, member.id, k)
-        return _peer_items(got, locale)
+        return _peer_items(got, locale, await topics.load(session))
 
 
-def _peer_items(got: Any, locale: str) -> list[Item]:
+def _peer_items(got: Any, locale: str, names: Topics) -> list[Item]:
     """The recommender's study partners (objects or dicts) as digest items in ``locale``."""
     out = []
     for p in got or []:
@@ -268,7 +274,7 @@ def _peer_items(got: Any, locale: str) -> list[Item]:
             continue
         name = _first_attr(p, "display_name", "name", default="") or f"#{pid}"
         reason = _first_attr(p, "explanation", "reason", default="")
-        out.append(Item("peer", int(pid), str(name), _reason_text(reason, locale)))
+        out.append(Item("peer", int(pid), str(name), _reason_text(reason, locale, names)))
     return out
 
 
@@ -282,6 +288,7 @@ class FallbackRecommender:
     popularity: Counter[int] = field(default_factory=Counter)
     courses: dict[int, Course] = field(default_factory=dict)
     peers_by_tag: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    names: Topics = field(default_factory=Topics)
     loaded_at: float | None = None
     ttl_s: float = 600.0
 
@@ -309,6 +316,7 @@ class FallbackRecommender:
             for t in tags or []:
                 peers[t].append((mid, name))
         self.peers_by_tag = dict(peers)
+        self.names = await topics.load(session)
         self.loaded_at = time.monotonic()
 
     async def recommend_for(
@@ -338,9 +346,8 @@ class FallbackRecommender:
         out = []
         for _, _, _, c, tag in scored[:k]:
             title = c.title_zh if locale == "zh-CN" and c.title_zh else c.title
-            out.append(
-                Item("course", c.id, title, translate(locale, "digest.why_tag", tag=tag), c.url)
-            )
+            why = translate(locale, "digest.why_tag", tag=self.names.name(tag, locale))
+            out.append(Item("course", c.id, title, why, c.url))
         return out
 
     async def peers_for(
@@ -366,7 +373,12 @@ class FallbackRecommender:
                 why.setdefault(pid, t)
         best = sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [
-            Item("peer", pid, names[pid], translate(locale, "digest.why_peer", tag=why[pid]))
+            Item(
+                "peer",
+                pid,
+                names[pid],
+                translate(locale, "digest.why_peer", tag=self.names.name(why[pid], locale)),
+            )
             for pid, _ in best
         ]
 
@@ -395,6 +407,7 @@ async def open_questions(
     limit: int = 2,
     *,
     rows: list[Any] | None = None,
+    names: Topics | None = None,
 ) -> list[Item]:
     """Open questions in the member's areas that someone else asked: they could answer."""
     from core.i18n import translate
@@ -404,6 +417,8 @@ async def open_questions(
         return []
     if rows is None:
         rows = await recent_open_questions(session)
+    if names is None:
+        names = await topics.load(session)
     out = []
     for qid, text, tags, asker in rows:
         if asker == member.id:
@@ -411,11 +426,8 @@ async def open_questions(
         shared = sorted(mine & set(tags or []))
         if shared:
             title = text if len(text) <= 90 else text[:87] + "…"
-            out.append(
-                Item(
-                    "question", qid, title, translate(locale, "digest.why_question", tag=shared[0])
-                )
-            )
+            why = translate(locale, "digest.why_question", tag=names.name(shared[0], locale))
+            out.append(Item("question", qid, title, why))
         if len(out) >= limit:
             break
     return out

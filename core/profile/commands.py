@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.catalog import topics
+from core.catalog.topics import Topics
 from core.context import Context
 from core.errors import BadArguments
 from core.profile import service as svc
@@ -37,11 +39,11 @@ def _b(ctx: Context, label: str, *parts: object) -> ButtonSpec:
     return ButtonSpec(label, data=ctx.sign("onb", *parts))
 
 
-def _value_label(ctx: Context, step: str, value: Any) -> str:
+def _value_label(ctx: Context, step: str, value: Any, names: Topics) -> str:
     if value in (None, "", []) or (step == "weekly" and not value):
         return ctx.t("profile.unset")
     if step == "tags":
-        return ", ".join(value)
+        return names.names(value, ctx.locale)
     if step == "level":
         return ctx.t(f"catalog.level_{value}") if value in svc.LEVELS else str(value)
     if step == "weekly":
@@ -55,7 +57,7 @@ def _value_label(ctx: Context, step: str, value: Any) -> str:
     return str(value)
 
 
-def question(ctx: Context, row: Onboarding) -> Reply:
+async def question(ctx: Context, row: Onboarding) -> Reply:
     """The current question with its answer buttons and the skip / later controls."""
     step = row.step
     head = (
@@ -68,8 +70,10 @@ def question(ctx: Context, row: Onboarding) -> Reply:
     if step == "tags":
         offered: list[str] = list(row.answers.get("_offered", []))
         picked = set(row.answers.get("_picked", []))
+        names = await topics.load(ctx.session)
         btns = [
-            _b(ctx, ("✓ " if t in picked else "") + t, "t", step, i) for i, t in enumerate(offered)
+            _b(ctx, ("✓ " if t in picked else "") + names.name(t, ctx.locale), "t", step, i)
+            for i, t in enumerate(offered)
         ]
         rows += [btns[i : i + 3] for i in range(0, len(btns), 3)]
         if offered:
@@ -108,7 +112,7 @@ def question(ctx: Context, row: Onboarding) -> Reply:
     return Reply(text, buttons=rows)
 
 
-def summary(ctx: Context) -> str:
+async def summary(ctx: Context) -> str:
     m = ctx.member
     values = {
         "goals": m.goals,
@@ -122,17 +126,21 @@ def summary(ctx: Context) -> str:
         "experts": not m.expert_opt_out,
     }
     lines = [ctx.t("profile.header")]
+    names = await topics.load(ctx.session)
     for step in svc.FIELDS:
-        lines.append(f"• {ctx.t('profile.label_' + step)}: {_value_label(ctx, step, values[step])}")
+        value = _value_label(ctx, step, values[step], names)
+        lines.append(f"• {ctx.t('profile.label_' + step)}: {value}")
     return "\n".join(lines)
 
 
-def _profile_reply(ctx: Context) -> Reply:
+async def _profile_reply(ctx: Context) -> Reply:
     btns = [_b(ctx, ctx.t("profile.label_" + s), "e", s) for s in svc.FIELDS]
     rows = [btns[i : i + 3] for i in range(0, len(btns), 3)]
     rows.append([_b(ctx, ctx.t("profile.btn_redo"), "r", "goals")])
     # goals, level, time zone: the member's own, not for a whole group to read
-    return Reply(summary(ctx) + "\n" + ctx.t("profile.edit_hint"), buttons=rows, ephemeral=True)
+    return Reply(
+        await summary(ctx) + "\n" + ctx.t("profile.edit_hint"), buttons=rows, ephemeral=True
+    )
 
 
 async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:
@@ -140,17 +148,19 @@ async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:
     await svc.advance(ctx.session, row, ctx.clock.now())
     if row.status == "done":
         if single:
-            return [Reply(ctx.t("profile.saved")), _profile_reply(ctx)]
-        return [Reply(ctx.t("profile.finished") + "\n\n" + summary(ctx))]
-    return [question(ctx, row)]
+            return [Reply(ctx.t("profile.saved")), await _profile_reply(ctx)]
+        return [Reply(ctx.t("profile.finished") + "\n\n" + await summary(ctx))]
+    return [await question(ctx, row)]
 
 
 async def _answer(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
     offered = list(row.answers.get("_offered", []))
     try:
-        value = svc.parse_answer(row.step, text, offered)
+        value = svc.parse_answer(
+            row.step, text, offered, await topics.load(ctx.session), ctx.locale
+        )
     except Refusal as r:
-        return [Reply(ctx.t(f"profile.{r.key}", **r.params)), question(ctx, row)]
+        return [Reply(ctx.t(f"profile.{r.key}", **r.params)), await question(ctx, row)]
     svc.record_answer(row, ctx.member, row.step, value)
     return await _after_answer(ctx, row)
 
@@ -168,9 +178,9 @@ async def onboarding_on_start(ctx: Context, args: str) -> list[AnyReply] | None:
         intro = ctx.t(
             "profile.intro", name=ctx.member.display_name, community=ctx.settings.community_name
         )
-        return [Reply(intro), question(ctx, row)]
+        return [Reply(intro), await question(ctx, row)]
     if row.status == "active":
-        return [Reply(ctx.t("profile.resume")), question(ctx, row)]
+        return [Reply(ctx.t("profile.resume")), await question(ctx, row)]
     if row.status == "paused" and not row.single and row.step in svc.STEPS:
         # paused with "Later": not asked again unprompted, but one tap away
         welcome = ctx.t(
@@ -207,15 +217,15 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
             step=step if action == "e" else "goals",
             single=action == "e",
         )
-        return [question(ctx, fresh)]
+        return [await question(ctx, fresh)]
     row = await svc.state_of(ctx.session, ctx.member.id)
     if action == "c" and row is not None and row.status == "paused" and row.step == step:
         row.status, row.updated_at = "active", now
-        return [Reply(ctx.t("profile.resume")), question(ctx, row)]
+        return [Reply(ctx.t("profile.resume")), await question(ctx, row)]
     if row is None or row.status != "active" or row.step != step:
         out: list[AnyReply] = [Reply(ctx.t("profile.stale"))]
         if row is not None and row.status == "active":
-            out.append(question(ctx, row))
+            out.append(await question(ctx, row))
         return out
     if action == "p":
         single = row.single
@@ -235,12 +245,15 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         if tag in picked:
             picked.remove(tag)
         elif len(picked) >= svc.TAGS_MAX:
-            return [Reply(ctx.t("profile.tags_too_many", limit=svc.TAGS_MAX)), question(ctx, row)]
+            return [
+                Reply(ctx.t("profile.tags_too_many", limit=svc.TAGS_MAX)),
+                await question(ctx, row),
+            ]
         else:
             picked.append(tag)
         row.answers = dict(row.answers, _picked=picked)
         row.updated_at = now
-        return [question(ctx, row)]
+        return [await question(ctx, row)]
     if action == "d":
         picked = list(row.answers.get("_picked", []))
         svc.record_answer(row, ctx.member, "tags", picked)
@@ -259,24 +272,24 @@ async def profile(ctx: Context, args: str) -> list[AnyReply]:
     word = word.lower()
     now = ctx.clock.now()
     if not word:
-        return [_profile_reply(ctx)]
+        return [await _profile_reply(ctx)]
     if word == "setup":
         row = await svc.state_of(ctx.session, ctx.member.id)
         if row is not None and row.status in ("active", "paused") and not row.single:
             row.status, row.updated_at = "active", now
-            return [Reply(ctx.t("profile.resume")), question(ctx, row)]
+            return [Reply(ctx.t("profile.resume")), await question(ctx, row)]
         row = await svc.begin(ctx.session, ctx.member.id, now)
-        return [question(ctx, row)]
+        return [await question(ctx, row)]
     step = ALIASES.get(word)
     if step is None:
         raise BadArguments("errors.usage", usage=ctx.t("usage.profile"))
     if not rest.strip():
         row = await svc.begin(ctx.session, ctx.member.id, now, step=step, single=True)
-        return [question(ctx, row)]
+        return [await question(ctx, row)]
     offered = await svc.offered_tags(ctx.session) if step == "tags" else []
     try:
-        value = svc.parse_answer(step, rest, offered)
+        value = svc.parse_answer(step, rest, offered, await topics.load(ctx.session), ctx.locale)
     except Refusal as r:
         return [Reply(ctx.t(f"profile.{r.key}", **r.params))]
     svc.apply_answer(ctx.member, step, value)
-    return [Reply(ctx.t("profile.saved")), _profile_reply(ctx)]
+    return [Reply(ctx.t("profile.saved")), await _profile_reply(ctx)]

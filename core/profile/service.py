@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog.topics import Topics
 from models.catalog import Course, Tag
 from models.member import Member
 from models.profile import Onboarding
@@ -136,8 +137,37 @@ def parse_timezone(text: str) -> str | None:
     return name
 
 
-def parse_answer(step: str, text: str, offered_tags: list[str]) -> Any:
-    """The value for `step` from a typed answer; raises Refusal saying what is expected."""
+def _topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[str], list[str]]:
+    """(tags meant, words not understood): each comma-separated part is a tag's slug or
+    title ("Machine learning", "机器学习"), else its words are tried one by one."""
+    meant: list[str] = []
+    unknown: list[str] = []
+
+    def known(word: str) -> str | None:
+        tag = word.lower() if word.lower() in offered else topics.slug(word)
+        return tag if tag in offered else None
+
+    for part in filter(None, (p.strip() for p in re.split(r"[,，;、]+", text))):
+        if (tag := known(part)) is not None:
+            meant.append(tag)
+            continue
+        for word in part.split():
+            if (tag := known(word)) is not None:
+                meant.append(tag)
+            else:
+                unknown.append(word.lower())
+    return meant, unknown
+
+
+def parse_answer(
+    step: str,
+    text: str,
+    offered_tags: list[str],
+    topics: Topics | None = None,
+    locale: str | None = None,
+) -> Any:
+    """The value for `step` from a typed answer; raises Refusal saying what is expected.
+    Topics are typed as their slugs or titles (``topics``); refusals list them in ``locale``."""
     text = _clean_text(text)
     if not text:
         raise Refusal("empty_answer")
@@ -149,12 +179,11 @@ def parse_answer(step: str, text: str, offered_tags: list[str]) -> Any:
             raise Refusal("goals_too_short")
         return text
     if step == "tags":
-        words = [w.strip().lower() for w in re.split(r"[,，;、\s]+", text) if w.strip()]
-        unknown = [w for w in words if w not in offered_tags]
+        words, unknown = _topics_typed(text, offered_tags, topics or Topics())
         if unknown or not words:
+            names = (topics or Topics()).names(offered_tags, locale)
             raise Refusal(
-                "tags_unknown",
-                (("unknown", ", ".join(unknown[:5])[:100]), ("options", ", ".join(offered_tags))),
+                "tags_unknown", (("unknown", ", ".join(unknown[:5])[:100]), ("options", names))
             )
         if len(words) > TAGS_MAX:
             raise Refusal("tags_too_many", (("limit", TAGS_MAX),))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from core.catalog import service as catalog_service
+from core.catalog import topics
+from core.catalog.topics import Topics
 from core.context import Context
 from core.errors import BadArguments
 from core.i18n import translate
@@ -15,8 +17,8 @@ from models.member import Member
 MAX_K = 10
 
 
-def _why(ctx: Context, e: Explanation) -> str:
-    return ctx.t(e.key, **dict(e.params))
+def _why(ctx: Context, e: Explanation, names: Topics) -> str:
+    return ctx.t(e.key, **names.named(e.params, ctx.locale))
 
 
 @command("recommend", help_key="help.recommend", usage_key="usage.recommend")
@@ -37,10 +39,12 @@ async def recommend(ctx: Context, args: str) -> list[AnyReply]:
     if not recs:
         return [Reply(ctx.t("recommend.empty"))]
     lines = [ctx.t("recommend.header")]
+    names = await topics.load(ctx.session)
     taps: list[ButtonSpec] = []
     for n, r in enumerate(recs, 1):
         title = r.title_zh if ctx.locale == "zh-CN" and r.title_zh else r.title
-        lines.append(ctx.t("recommend.item", n=n, title=title, why=_why(ctx, r.explanation)))
+        why = _why(ctx, r.explanation, names)
+        lines.append(ctx.t("recommend.item", n=n, title=title, why=why))
         taps.append(ButtonSpec(str(n), data=ctx.sign("catv", r.course_id, "rec")))
     lines.append(ctx.t("recommend.tap_hint"))
     # One impression row per list, courses in meta: without a course_id the row never
@@ -73,10 +77,12 @@ async def peers(ctx: Context, args: str) -> list[AnyReply]:
     if not found:
         return [Reply(ctx.t("recommend.peers_none"))]
     lines = [ctx.t("recommend.peers_header")]
+    names = await topics.load(ctx.session)
     buttons: list[list[ButtonSpec]] = []
     for p in found:
         name = p.display_name or f"#{p.member_id}"
-        lines.append(ctx.t("recommend.peers_item", name=name, why=_why(ctx, p.explanation)))
+        why = _why(ctx, p.explanation, names)
+        lines.append(ctx.t("recommend.peers_item", name=name, why=why))
         hi = ctx.t("recommend.btn_say_hi", name=name)
         label = ctx.t("recommend.btn_studied", name=name)
         buttons.append(

@@ -238,13 +238,15 @@ async def test_enqueue_is_idempotent_on_dedupe_key(services, clock):
 
 
 async def test_progress_nudge_and_open_question_in_member_language(services, clock, fake_telegram):
+    from models.catalog import Tag
     from models.interaction import Interaction
     from models.qa import Question
 
     async with services.session_factory() as s, s.begin():
         c = await add_course(s, "sql-joins", clock.now(), lessons=4)
-        m = await add_member(s, "li", clock.now(), locale="zh-CN")
+        m = await add_member(s, "li", clock.now(), locale="zh-CN", tags=("sql", "databases"))
         other = await add_member(s, "asker", clock.now(), frequency="off")
+        s.add(Tag(slug="databases", title="Databases", title_zh="数据库"))
         lessons = (await s.execute(select(func.min(Interaction.id)))).scalar()  # noqa: F841
         from models.catalog import Lesson
 
@@ -266,7 +268,7 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
             Question(
                 member_id=other.id,
                 text="How do I write a LEFT JOIN?",
-                tags=["sql"],
+                tags=["databases"],
                 status="open",
                 created_at=clock.now(),
             )
@@ -277,6 +279,7 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
     assert target == "c-li"
     assert "还剩 2 课" in payload["text"]
     assert "LEFT JOIN" in payload["text"] and "你可以回答的问题" in payload["text"]
+    assert "LEFT JOIN? — 关于 数据库" in payload["text"]  # the topic's name, not its slug
 
 
 async def test_recommender_failure_falls_back_and_digest_still_goes(services, clock, fake_telegram):

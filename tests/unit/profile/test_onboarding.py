@@ -10,6 +10,7 @@ from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
 from core.events import Actor, Button, Chat, Command, Message
 from core.profile.service import parse_minutes, parse_timezone, profile_features, profile_text
+from models.catalog import Tag
 from models.member import Account, Member
 from models.profile import Onboarding
 
@@ -42,9 +43,10 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     out = await console_bot.send("/start", as_member="nina")
     assert "A few quick questions" in out and "(1/8) What do you want to achieve" in out
     out = await console_bot.send("I want to become a data analyst who writes fast SQL")
-    assert "(2/8) Which topics" in out and "[1] databases  [2] python  [3] sql" in out
+    # topics by their catalogue titles ("databases" has none: its slug)
+    assert "(2/8) Which topics" in out and "[1] databases  [2] Python  [3] SQL" in out
     out = await console_bot.send("/press 3")
-    assert "[3] ✓ sql" in out
+    assert "[3] ✓ SQL" in out
     await console_bot.send("/press 1")
     await console_bot.send("/press 1")  # untick databases again
     out = await console_bot.send("/press 4")  # Done
@@ -58,7 +60,7 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     assert "（7/8）你希望多久收到一次推荐摘要" in out
     await console_bot.send("每天")
     out = await console_bot.send("是")
-    assert "你的资料已完成" in out and "学习伙伴: 愿意" in out
+    assert "你的资料已完成" in out and "学习伙伴: 愿意" in out and "兴趣: SQL" in out
     m = await _member(db, "nina")
     assert (m.goals, m.tags, m.level, m.weekly_minutes, m.timezone, m.locale) == (
         "I want to become a data analyst who writes fast SQL",
@@ -73,6 +75,24 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     assert "欢迎来到" in await console_bot.send("/start")  # no second interview
     assert profile_text(m).startswith("I want to become") and "sql" in profile_text(m)
     assert profile_features(m) == {"tag:sql": 1.0, "level:intermediate": 1.0, "weekly:mid": 1.0}
+
+
+async def test_topics_are_read_and_typed_by_their_names_in_each_language(console_bot, db, clock):
+    """Before, members read and had to type slugs ("machine-learning") in either language."""
+    await _catalog(db, clock)
+    async with db.session() as s, s.begin():
+        s.add(Tag(slug="machine-learning", title="Machine learning", title_zh="机器学习"))
+    out = await console_bot.send("/profile interests machine learning, SQL", as_member="lin")
+    assert "• Interests: Machine learning, SQL" in out
+    assert (await _member(db, "lin")).tags == ["machine-learning", "sql"]
+    await console_bot.send("/language zh")
+    assert "• 兴趣: 机器学习、SQL" in await console_bot.send("/profile")
+    assert "[intro-sql] — 入门 · SQL、databases" in await console_bot.send("/courses")
+    out = await console_bot.send("/profile interests 机器学习，python")
+    assert "• 兴趣: 机器学习、Python" in out
+    out = await console_bot.send("/profile interests 烹饪")
+    assert "烹饪" in out and "机器学习" in out and "machine-learning" not in out
+    assert (await _member(db, "lin")).tags == ["machine-learning", "python"]
 
 
 async def test_interview_resumes_later_and_on_the_other_platform(app, db, clock):

@@ -1,0 +1,56 @@
+"""Topics (catalogue tags) as members read and type them: the tag's title in their language.
+
+A tag is stored and matched by its slug (``machine-learning``); a member sees "Machine
+learning" or "机器学习" (the titles of `catalog_tag`, kept by `/course` imports), and may type
+either title or the slug. A tag with no title reads as its slug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import normalize_locale
+from models.catalog import Tag
+
+TOPIC_PARAMS = frozenset({"topic", "tag"})
+"""Message parameters that hold a topic's slug (explanations, digest reasons)."""
+
+
+@dataclass(frozen=True)
+class Topics:
+    titles: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # slug: (en, zh)
+
+    def name(self, slug: str, locale: str | None) -> str:
+        en, zh = self.titles.get(slug, ("", ""))
+        if zh and normalize_locale(locale) == "zh-CN":
+            return zh
+        return en or slug
+
+    def names(self, slugs: Iterable[str], locale: str | None) -> str:
+        sep = "、" if normalize_locale(locale) == "zh-CN" else ", "
+        return sep.join(self.name(s, locale) for s in slugs)
+
+    def named(self, params: Mapping[str, Any], locale: str | None) -> dict[str, Any]:
+        """Message parameters with the topic slugs they carry (``topic``, ``tag``) as names."""
+        return {
+            k: self.name(v, locale) if k in TOPIC_PARAMS and isinstance(v, str) else v
+            for k, v in params.items()
+        }
+
+    def slug(self, typed: str) -> str | None:
+        """The tag a member means by a slug or by either title, whatever the case."""
+        word = " ".join(typed.split()).casefold()
+        for slug, (en, zh) in self.titles.items():
+            if word in (slug.casefold(), en.casefold(), zh.casefold()) and word:
+                return slug
+        return None
+
+
+async def load(session: AsyncSession) -> Topics:
+    rows = await session.execute(select(Tag.slug, Tag.title, Tag.title_zh))
+    return Topics({slug: (title or "", zh or "") for slug, title, zh in rows})
