@@ -31,6 +31,15 @@ class Topics:
             return zh
         return en or slug
 
+    def in_sentence(self, slug: str, locale: str | None) -> str:
+        """The name inside an English sentence: "learning statistics", not "learning
+        Statistics"; a name whose first word has other capitals ("SQL", "DevOps") stays."""
+        name = self.name(slug, locale)
+        first = name.split(" ", 1)[0]
+        if normalize_locale(locale) == "en" and first[:1].isupper() and first[1:].islower():
+            return name[:1].lower() + name[1:]
+        return name
+
     def names(self, slugs: Iterable[str], locale: str | None) -> str:
         sep = "、" if normalize_locale(locale) == "zh-CN" else ", "
         return sep.join(self.name(s, locale) for s in slugs)
@@ -38,7 +47,7 @@ class Topics:
     def named(self, params: Mapping[str, Any], locale: str | None) -> dict[str, Any]:
         """Message parameters with the topic slugs they carry (``topic``, ``tag``) as names."""
         return {
-            k: self.name(v, locale) if k in TOPIC_PARAMS and isinstance(v, str) else v
+            k: self.in_sentence(v, locale) if k in TOPIC_PARAMS and isinstance(v, str) else v
             for k, v in params.items()
         }
 

@@ -80,7 +80,10 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
             await record(
                 ctx, "event.attended", f"event:{ev.id}", after={"members": [m.id for m in marked]}
             )
-        return [Reply(ctx.t("events.attended", n=len(marked), title=ev.title))]
+        if not marked:
+            return [Reply(ctx.t("events.attended_already", title=ev.title))]
+        names = ", ".join(m.display_name or f"#{m.id}" for m in marked)
+        return [Reply(ctx.t("events.attended", n=len(marked), title=ev.title, names=names))]
     raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
 
 
@@ -199,8 +202,10 @@ async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
     """``/event move ID | WHEN``: a new start (the moderator's zone, or UTC), a new reminder
     before it, and everyone signed up told."""
     ref, bar, when_txt = rest.partition("|")
+    if not bar:  # "/event move 3 2026-03-03 18:00": the id is one word, the rest the time
+        ref, _, when_txt = rest.strip().partition(" ")
     event_id = parse_id(ref)
-    if event_id is None or not bar:
+    if event_id is None or not when_txt.strip():
         raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
     starts = parse_when(when_txt, ctx.timezone)
     ev = await ctx.session.get(CommunityEvent, event_id)

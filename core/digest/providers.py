@@ -346,7 +346,7 @@ class FallbackRecommender:
         out = []
         for _, _, _, c, tag in scored[:k]:
             title = c.title_zh if locale == "zh-CN" and c.title_zh else c.title
-            why = translate(locale, "digest.why_tag", tag=self.names.name(tag, locale))
+            why = translate(locale, "digest.why_tag", tag=self.names.in_sentence(tag, locale))
             out.append(Item("course", c.id, title, why, c.url))
         return out
 
@@ -377,7 +377,7 @@ class FallbackRecommender:
                 "peer",
                 pid,
                 names[pid],
-                translate(locale, "digest.why_peer", tag=self.names.name(why[pid], locale)),
+                translate(locale, "digest.why_peer", tag=self.names.in_sentence(why[pid], locale)),
             )
             for pid, _ in best
         ]
@@ -426,7 +426,7 @@ async def open_questions(
         shared = sorted(mine & set(tags or []))
         if shared:
             title = text if len(text) <= 90 else text[:87] + "…"
-            why = translate(locale, "digest.why_question", tag=names.name(shared[0], locale))
+            why = translate(locale, "digest.why_question", tag=names.in_sentence(shared[0], locale))
             out.append(Item("question", qid, title, why))
         if len(out) >= limit:
             break
