@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
 from core.context import Context, Role
-from core.errors import BadArguments
-from core.i18n import translate
-from core.replies import AnyReply, Reply
-from core.router import COMMANDS, Router, command, unknown_command
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import COMMANDS, Router, button, command, unknown_command
 
 
 @command("start", help_key="help.start")
@@ -45,13 +43,45 @@ async def help_(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join(lines))]
 
 
+LANGUAGES = {"en": "English", "zh-CN": "中文"}
+LANGUAGE_WORDS = {
+    "en": "en",
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
+    "zh": "zh-CN",
+    "zh-cn": "zh-CN",
+    "cn": "zh-CN",
+    "chinese": "zh-CN",
+    "中文": "zh-CN",
+    "简体中文": "zh-CN",
+}
+
+
+def _language_buttons(ctx: Context) -> list[list[ButtonSpec]]:
+    return [[ButtonSpec(label, ctx.sign("lang", code)) for code, label in LANGUAGES.items()]]
+
+
 @command("language", help_key="help.language", usage_key="usage.language")
 async def language(ctx: Context, args: str) -> list[AnyReply]:
+    """Without a word (or with one it does not know) the member taps a language instead."""
     choice = args.strip().lower()
-    mapping = {"en": "en", "english": "en", "zh": "zh-CN", "zh-cn": "zh-CN", "中文": "zh-CN"}
-    if choice not in mapping:
-        raise BadArguments("errors.usage", usage=translate(ctx.locale, "usage.language"))
-    ctx.member.locale = mapping[choice]
+    if not choice:
+        current = LANGUAGES.get(ctx.locale, ctx.locale)
+        return [Reply(ctx.t("common.language_current", language=current), _language_buttons(ctx))]
+    if choice not in LANGUAGE_WORDS:
+        text = ctx.t("common.language_unknown", word=args.strip()[:30])
+        return [Reply(text, _language_buttons(ctx))]
+    ctx.member.locale = LANGUAGE_WORDS[choice]
+    return [Reply(ctx.t("common.language_set"))]
+
+
+@button("lang")
+async def language_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    code = parts[0] if parts else ""
+    if code not in LANGUAGES:
+        return [Reply(ctx.t("errors.button_expired"))]
+    ctx.member.locale = code
     return [Reply(ctx.t("common.language_set"))]
 
 

@@ -64,7 +64,13 @@ async def test_language_switch_changes_replies(console_bot):
     out = await console_bot.send("/help")
     assert "你可以使用以下命令" in out
     out = await console_bot.send("/language klingon")
-    assert "用法" in out
+    assert "我会说英文和中文，不会“klingon”" in out and "[1] English  [2] 中文" in out
+    out = await console_bot.send("/press 1")  # a tap, not a word to remember
+    assert out.startswith("Language set to English.")
+    out = await console_bot.send("/language")
+    assert out.startswith("Your language: English.") and "[2] 中文" in out
+    await console_bot.send("/language chinese")
+    assert "你可以使用以下命令" in await console_bot.send("/help")
 
 
 async def test_moderator_sees_moderator_role(console_bot):
