@@ -12,7 +12,6 @@ from core.payments import checkout
 from core.payments.ledger import in_transaction
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, on_event
-from models.membership import TrialClaim
 
 
 @on_startup
@@ -35,7 +34,14 @@ async def _plans(ctx: Context) -> list[AnyReply]:
     rows = await plans.list_plans(ctx.session)
     if not rows:
         return [Reply(ctx.t("membership.no_plans"))]
-    trial_ok = await ctx.session.get(TrialClaim, ctx.member.id) is None
+    # in a private chat the list is the member's own: no trial or purchase that would be
+    # refused, and where they stand; a group sees the plans as they are
+    private = ctx.event.chat.kind == "private"
+    no_trial, renewing = (
+        await service.not_offered(ctx.session, ctx.member) if private else (set(), set())
+    )
+    if not private and not await service.trial_available(ctx.session, ctx.member.id):
+        no_trial = {p.id for p in rows}
     lines = [ctx.t("membership.plans_header")]
     buttons: list[list[ButtonSpec]] = []
     for p in rows:
@@ -59,7 +65,8 @@ async def _plans(ctx: Context) -> list[AnyReply]:
                 prices=prices,
             )
         )
-        if p.trial_days and trial_ok:
+        trial_ok = bool(p.trial_days) and p.id not in no_trial
+        if trial_ok:
             lines.append("  " + ctx.t("membership.plan_trial", days=p.trial_days))
         row = [
             ButtonSpec(
@@ -67,8 +74,9 @@ async def _plans(ctx: Context) -> list[AnyReply]:
                 data=ctx.sign("msub", p.code),
             )
             for _ in sold[:1]  # only plans that can be bought here get a Buy button
+            if p.id not in renewing  # it renews by itself: not sold twice
         ]
-        if p.trial_days and trial_ok:
+        if trial_ok:
             row.append(
                 ButtonSpec(
                     ctx.t("membership.button_trial", days=p.trial_days),
@@ -78,6 +86,9 @@ async def _plans(ctx: Context) -> list[AnyReply]:
         if row:
             buttons.append(row)
     lines.append(ctx.t("membership.plans_footer"))
+    mine = await service.status_lines(ctx.session, ctx.services, ctx.member) if private else []
+    if mine:
+        lines += ["", ctx.t("membership.status_header"), *mine]
     return [Reply("\n".join(lines), buttons=buttons)]
 
 

@@ -206,6 +206,21 @@ async def trial_available(session: AsyncSession, member_id: int) -> bool:
     return await session.get(TrialClaim, member_id) is None
 
 
+async def not_offered(session: AsyncSession, member: Member) -> tuple[set[int], set[int]]:
+    """(plans whose trial the member cannot start, plans they cannot buy now), by the rules
+    `start_trial` and `before_buying` refuse with: /plans offers only what works."""
+    held = await subscriptions.for_member(session, member.id)
+    no_trial = {plan.id for sub, plan in held if sub.state != State.PENDING}
+    if not await trial_available(session, member.id):
+        no_trial = {p.id for p in await plans.list_plans(session)}
+    renewing = {
+        plan.id
+        for sub, plan in held
+        if sub.auto_renew and sub.state in (State.ACTIVE, State.TRIALING)
+    }
+    return no_trial, renewing
+
+
 async def before_buying(
     session: AsyncSession, services: Services, member: Member, plan: Plan
 ) -> list[AnyReply]:
@@ -737,6 +752,14 @@ async def unban(
             actor_member_id=_mod_id(actor),
         )
         member.role = "member"
+        # good news is told: what they can use again, and the plan that runs again
+        back = [
+            f"“{plans.title(plan, member.locale)}” {active_until(sub.current_period_end, member)}"
+            for sub, plan in await subscriptions.for_member(session, member.id)
+            if sub.state == State.ACTIVE
+        ]
+        key = "membership.unbanned_plan" if back else "membership.unbanned"
+        out.insert(0, dm(member, key, plans="; ".join(back)))
     return out
 
 

@@ -131,7 +131,15 @@ async def test_moderator_api_grant_extend_revoke_ban_unban(app, db, clock):
     assert "suspended" in out[0].text
     async with app.services.session_factory() as s, s.begin():
         m = await s.get_one(Member, mid)
-        await service.unban(s, app.services, m, actor="system")
+        told = await service.unban(s, app.services, m, actor="system")
+    assert [(r.member_id, r.text) for r in told if isinstance(r, Reply)] == [
+        (
+            mid,
+            "A moderator lifted the suspension of your account: you can use the bot and the "
+            "community again. Your membership is back: “Monthly membership” until "
+            "2026-03-17 09:00 UTC.",
+        )
+    ]
     out = await app.router.dispatch(Command(a, c, "st2", name="status"))
     assert "active, ends on 2026-03-17" in out[0].text
     async with app.services.session_factory() as s, s.begin():
@@ -139,6 +147,14 @@ async def test_moderator_api_grant_extend_revoke_ban_unban(app, db, clock):
         out = await service.revoke(s, app.services, m, actor="system", reason="chargeback")
     async with db.session() as s:
         assert (await s.execute(select(Subscription.state))).scalar_one() == "removed"
+    async with app.services.session_factory() as s, s.begin():  # nothing to give back
+        m = await s.get_one(Member, mid)
+        await service.ban(s, app.services, m, actor="system")
+        told = await service.unban(s, app.services, m, actor="system")
+    assert [r.text for r in told if isinstance(r, Reply)] == [
+        "A moderator lifted the suspension of your account: you can use the bot and the "
+        "community again. See /plans to join."
+    ]
 
 
 async def test_status_shows_times_in_the_members_timezone_and_cancel(app, db):
@@ -208,6 +224,37 @@ async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app,
         out = await service.revoke(s, app.services, await s.get_one(Member, mid), actor="system")
     told = [r.text for r in out if isinstance(r, Reply) and r.member_id != mid]
     assert any(f"Member #{mid} lost access" in t and "only they can stop it" in t for t in told)
+
+
+async def test_plans_in_private_offer_only_what_works_and_say_where_the_member_stands(app, db):
+    """Before, a paying member was offered the free trial of their own plan (refused when
+    tapped) and "Buy" for a plan that renews by itself (refused too), with no word of what
+    they already had."""
+    mid = await member_id(app, "telegram", "pia")
+    await _grant(app, mid, "monthly", 10)
+    a = Actor("telegram", "pia", username="pia")
+
+    async def plans_in(chat: Chat) -> tuple[str, list[str]]:
+        (out,) = await app.router.dispatch(Command(a, chat, name="plans"))
+        return out.text, [b.label for row in out.buttons for b in row]
+
+    text, labels = await plans_in(Chat("telegram", "pia"))
+    assert labels == [
+        "Buy Monthly membership",
+        "Buy Yearly membership",
+        "Try free for 7 days",  # the yearly's: the monthly's trial is not for a member of it
+    ]
+    assert text.endswith(
+        "\n\nYour membership:\n• Monthly membership: active, ends on 2026-03-12 09:00 UTC"
+    )
+    async with db.session() as s, s.begin():  # now a provider renews it
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        sub.auto_renew, sub.source = True, "stripe"
+    _, labels = await plans_in(Chat("telegram", "pia"))
+    assert labels == ["Buy Yearly membership", "Try free for 7 days"]
+    group_text, group_labels = await plans_in(Chat("telegram", "-100", "group"))
+    assert "Your membership" not in group_text  # a group sees the plans, not the member
+    assert "Buy Monthly membership" in group_labels
 
 
 async def test_plan_sync_is_idempotent_and_keeps_moderator_edits(app, db):
