@@ -45,6 +45,19 @@ class StreakNudge(Base):
     sent_at: Mapped[datetime]
 
 
+class LevelTold(Base):
+    """The highest level a member was congratulated on: each level is told once, and a
+    level lost to a correction and reached again is not told twice."""
+
+    __tablename__ = "level_told"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(Integer)
+    told_at: Mapped[datetime]
+
+
 class LevelReward(Base):
     """What reaching a level unlocks in this community: a Discord role or Telegram title/chat."""
 

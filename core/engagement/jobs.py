@@ -6,16 +6,37 @@ from datetime import timedelta
 
 from core.context import Services
 from core.engagement import service
-from core.engagement.rules import Scoring
+from core.engagement.rules import Scoring, level_for
 from core.jobs import periodic
 from core.replies import AnyReply
 
 
 @periodic("engagement.sync", timedelta(minutes=10))
 async def sync_points(services: Services) -> list[AnyReply]:
+    """New points, and a word to each member who reached a new level with them."""
+    from core.i18n import translate
+    from core.replies import Reply
+
+    scoring = Scoring.of(services.settings)
     async with services.session_factory() as session, session.begin():
-        await service.sync(session, services.clock, scoring=Scoring.of(services.settings))
-    return []
+        await service.sync(session, services.clock, scoring=scoring)
+        out: list[AnyReply] = []
+        for m, level, points in await service.level_ups(session, services.clock, scoring):
+            text = translate(
+                m.locale,
+                "engagement.level_up",
+                level=level,
+                name=translate(m.locale, f"engagement.level_{level}"),
+                points=points,
+            )
+            _, nxt = level_for(points, scoring)
+            if nxt is not None:
+                missing = nxt - points
+                text += " " + translate(
+                    m.locale, "engagement.next_level", missing=missing, level=level + 1
+                )
+            out.append(Reply(text, member_id=m.id))
+        return out
 
 
 @periodic("engagement.nudge", timedelta(minutes=30))

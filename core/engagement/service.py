@@ -20,12 +20,13 @@ from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
 from core.events import Chat
-from core.localtime import in_quiet, local_day, zone
+from core.localtime import in_quiet, local_day, quiet_now, zone
 from core.replies import AnyReply, Invite, Kick, MemberTag, Reply
 from models.engagement import (
     EngagementSetting,
     LevelGrant,
     LevelReward,
+    LevelTold,
     PointsEntry,
     StreakNudge,
 )
@@ -366,6 +367,47 @@ async def sync_level_rewards(
                 target=f"member:{member_id}",
                 after={"reward": r.id, "level": r.level, "role": r.role, "target": r.target},
             )
+    await session.flush()
+    return out
+
+
+LEVELS_TOLD_KEY = "levels_told_since"
+"""Set on the first run of :func:`level_ups`: levels reached before it are recorded, not told."""
+
+
+async def level_ups(
+    session: AsyncSession, clock: Clock, scoring: rules.Scoring | None = None
+) -> list[tuple[Member, int, int]]:
+    """(member, level, points) for each member who reached a level they were never told
+    of: each level once, the highest when several came at once, none for a level lost to a
+    correction and reached again. A member in quiet hours is told on a later run."""
+    now = clock.now()
+    tot = await totals(session)
+    told = dict((await session.execute(select(LevelTold.member_id, LevelTold.level))).all())
+    up = {
+        m: level
+        for m, points in tot.items()
+        if (level := rules.level_for(points, scoring)[0]) > max(told.get(m, 1), 1)
+    }
+    first = not await get_setting(session, LEVELS_TOLD_KEY)
+    if first:  # a community that had points before this existed: nobody is told old news
+        await set_setting(session, LEVELS_TOLD_KEY, now.isoformat())
+    out: list[tuple[Member, int, int]] = []
+    if not up:
+        return out
+    members = (await session.execute(select(Member).where(Member.id.in_(list(up))))).scalars()
+    for m in members:
+        level = up[m.id]
+        tell = not first and m.forgotten_at is None and m.reachable
+        if tell and quiet_now(now, m.timezone, m.quiet_start, m.quiet_end):
+            continue  # told when the quiet hours end
+        row = await session.get(LevelTold, m.id)
+        if row is None:
+            session.add(LevelTold(member_id=m.id, level=level, told_at=now))
+        else:
+            row.level, row.told_at = level, now
+        if tell:
+            out.append((m, level, tot[m.id]))
     await session.flush()
     return out
 

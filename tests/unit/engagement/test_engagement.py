@@ -351,6 +351,53 @@ async def test_streak_nudge_in_the_members_evening_once_and_respecting_opt_outs(
     assert await job(app.services) == []  # once a day
 
 
+async def test_a_member_is_congratulated_once_on_each_new_level(app, db):
+    """Before, reaching a level went unsaid: the member found out only by sending /points."""
+    from core.clock import FrozenClock
+    from core.jobs import JOBS
+
+    now = datetime(2026, 3, 12, 11, 0, tzinfo=UTC)  # 19:00 in Shanghai
+    app.services.clock = FrozenClock(now)
+    job = JOBS["engagement.sync"].fn
+    async with db.session() as s, s.begin():
+        old = await _member(s, "Old")
+        for i in range(6):  # 60 points before this feature ran: not news
+            _log(s, old, "lesson_complete", now - timedelta(days=i + 1))
+    assert await job(app.services) == []
+    async with db.session() as s, s.begin():
+        bob = await _member(s, "Bob")
+        cy = await _member(s, "Cy", "Asia/Shanghai")
+        cy.quiet_start, cy.quiet_end, cy.locale = 18, 8, "zh-CN"
+        for m in (bob, cy):
+            for i in range(5):
+                _log(s, m, "lesson_complete", now - timedelta(minutes=i))
+        ids = {"bob": bob.id, "cy": cy.id}
+    assert [(r.member_id, r.text) for r in await job(app.services)] == [
+        (
+            ids["bob"],
+            "🎉 You reached level 2: Learner! You have 50 points. "
+            "150 more points to reach level 3.",
+        )
+    ]
+    assert await job(app.services) == []  # once; Cy is in her quiet hours
+    app.services.clock = FrozenClock(now + timedelta(hours=14))  # 09:00 in Shanghai
+    (told,) = await job(app.services)
+    assert told.member_id == ids["cy"] and told.text.startswith("🎉 你升到了 2 级")
+    async with db.session() as s, s.begin():  # a correction below level 2 and back
+        mod, member = await _member(s, "Mo"), await s.get_one(Member, ids["bob"])
+        await service.adjust(s, app.services.clock, mod, member, -20, "double count")
+    assert await job(app.services) == []
+    async with db.session() as s, s.begin():
+        mod, member = await s.get_one(Member, mod.id), await s.get_one(Member, ids["bob"])
+        await service.adjust(s, app.services.clock, mod, member, 20, "recount")
+    assert await job(app.services) == []  # level 2 again: already told
+    async with db.session() as s, s.begin():
+        mod, member = await s.get_one(Member, mod.id), await s.get_one(Member, ids["bob"])
+        await service.adjust(s, app.services.clock, mod, member, 150, "great answers")
+    (up,) = await job(app.services)
+    assert up.member_id == ids["bob"] and up.text.startswith("🎉 You reached level 3: Regular!")
+
+
 async def test_level_reward_granted_once_and_revoked_when_membership_ends(console_bot, app, db):
     from core.clock import FrozenClock
     from core.engagement.service import sync_level_rewards
