@@ -331,6 +331,11 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
         )
         n_q += 1
     await session.flush()
+    # the seeded members' levels are history: only levels reached in the demo are announced
+    from core.engagement import service as engagement
+
+    await engagement.sync(session, clock)
+    await engagement.level_ups(session, clock)
     return {
         "courses": len(courses),
         "members": len(members),
