@@ -10,6 +10,13 @@ class DigestUsageError(DomainError):
         super().__init__("digest.usage")
 
 
+class OnTheHourError(DomainError):
+    """A time with minutes: digests go out on the hour, so the member picks one."""
+
+    def __init__(self, hour: int) -> None:
+        super().__init__("digest.on_the_hour", hour=hour, later=(hour + 1) % 24)
+
+
 class UnknownTimezoneError(DomainError):
     def __init__(self, tz: str) -> None:
         super().__init__("digest.bad_timezone", tz=tz)

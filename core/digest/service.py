@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import audit
 from core.clock import Clock
 from core.digest import outbox
-from core.digest.errors import DigestUsageError, NotYourDigestError, UnknownTimezoneError
+from core.digest.errors import (
+    DigestUsageError,
+    NotYourDigestError,
+    OnTheHourError,
+    UnknownTimezoneError,
+)
 from core.digest.schedule import next_due
 from core.i18n import translate
 from core.localtime import zone
@@ -46,16 +51,27 @@ WEEKDAYS = {
     "周日": 6,
     "周天": 6,
 }
-HOUR_RE = re.compile(r"^(\d{1,2})(?::00)?$")
-QUIET_RE = re.compile(r"^(\d{1,2})(?::00)?\s*-\s*(\d{1,2})(?::00)?$")
+HOUR_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h|点)?$")
+QUIET_RE = re.compile(r"^(.+?)\s*[-–~到]\s*(.+)$")
 ACTION_KINDS = {"o": "digest_click", "u": "thumbs_up", "d": "thumbs_down", "x": "not_interested"}
 
 
 def _hour(text: str) -> int:
-    m = HOUR_RE.match(text.strip())
-    if not m or not 0 <= int(m.group(1)) <= 23:
+    """An hour as members write it: 18, 18:00, 6pm, 18h, 18点; minutes other than :00 are
+    refused with the hours either side (digests go out on the hour)."""
+    m = HOUR_RE.match(text.strip().lower())
+    if not m:
         raise DigestUsageError()
-    return int(m.group(1))
+    hour, minutes, suffix = int(m.group(1)), m.group(2), m.group(3)
+    if suffix in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            raise DigestUsageError()
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if not 0 <= hour <= 23 or (minutes is not None and int(minutes) > 59):
+        raise DigestUsageError()
+    if minutes is not None and int(minutes) != 0:
+        raise OnTheHourError(hour)
+    return hour
 
 
 def _settings_of(m: Member) -> dict[str, Any]:
@@ -77,7 +93,7 @@ def describe(member: Member, now: datetime, locale: str) -> str:
     quiet = (
         t("digest.quiet_none")
         if p.quiet_start is None or p.quiet_end is None
-        else t("digest.quiet_range", start=p.quiet_start, end=p.quiet_end)
+        else t("digest.quiet_range", start=f"{p.quiet_start:02d}", end=f"{p.quiet_end:02d}")
     )
     if p.frequency == "off":
         if p.quiet_start is None or p.quiet_end is None:
@@ -110,6 +126,10 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]
+    if verb in WEEKDAYS:  # "/digest friday 18": weekly, that day
+        verb, rest = "weekly", words
+    elif HOUR_RE.match(verb) and not rest:  # "/digest 18:00": the hour, as it is
+        verb, rest = "hour", words
     before = _settings_of(member)
     if verb in ("daily", "每天"):
         if len(rest) > 1:
@@ -146,8 +166,8 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
             m = QUIET_RE.match(spec)
             if not m:
                 raise DigestUsageError()
-            a, b = int(m.group(1)), int(m.group(2))
-            if not (0 <= a <= 23 and 0 <= b <= 23) or a == b:
+            a, b = _hour(m.group(1)), _hour(m.group(2))
+            if a == b:
                 raise DigestUsageError()
             member.quiet_start, member.quiet_end = a, b
     elif verb in ("tz", "timezone") and len(rest) == 1:

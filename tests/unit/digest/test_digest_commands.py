@@ -39,7 +39,24 @@ async def test_settings_change_and_bad_input_changes_nothing(app, db):
             "Asia/Shanghai",
         )
     r = await app.router.dispatch(cmd("ann", "quiet 22-7", "c4"))
-    assert "Quiet hours: 22:00–7:00" in r[0].text
+    assert "Quiet hours: 22:00–07:00" in r[0].text
+
+
+async def test_times_are_understood_as_members_write_them(app, db):
+    """Before, "18:00", "7pm", "friday 8:30" or "10pm-7am" were all "I didn't understand"."""
+    said = {}
+    for i, args in enumerate(("18:00", "daily 7pm", "friday 6 ", "quiet 10pm-7am", "hour 12am")):
+        said[args] = (await app.router.dispatch(cmd("ann", args, f"t{i}")))[0].text
+    assert "every Monday at 18:00" in said["18:00"]  # the hour only
+    assert "every day at 19:00" in said["daily 7pm"]
+    assert "every Friday at 06:00" in said["friday 6 "]
+    assert "Quiet hours: 22:00–07:00" in said["quiet 10pm-7am"]
+    assert "every Friday at 00:00" in said["hour 12am"]
+    r = await app.router.dispatch(cmd("ann", "weekly mon 8:30", "t9"))
+    assert r[0].text == "Digests go out on the hour: pick 8 or 9, e.g. /digest hour 8."
+    async with db.session() as s:  # the refused line changed nothing, not even the day
+        m = (await s.execute(select(Member))).scalar_one()
+        assert (m.digest_frequency, m.digest_weekday, m.digest_hour) == ("weekly", 4, 0)
 
 
 async def test_with_the_digest_off_the_quiet_hours_still_show(app):
@@ -49,7 +66,7 @@ async def test_with_the_digest_off_the_quiet_hours_still_show(app):
     assert "Your digest is off" in r[-1].text and "Quiet hours" not in r[-1].text
     r = await app.router.dispatch(cmd("ann", "quiet 22-7", "o2"))
     assert "Your digest is off" in r[-1].text
-    assert "Quiet hours: 22:00–7:00 (UTC)" in r[-1].text and "without a sound" in r[-1].text
+    assert "Quiet hours: 22:00–07:00 (UTC)" in r[-1].text and "without a sound" in r[-1].text
 
 
 async def test_digest_on_takes_the_schedule_up_again(app):
