@@ -7,8 +7,10 @@ reads as UTC. Quiet hours are whole local hours and may wrap midnight (22 -> 7).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -16,6 +18,67 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+# Names members use that the tz database does not have (its cities are the zones' own).
+ZONE_WORDS = {
+    "beijing": "Asia/Shanghai",
+    "china": "Asia/Shanghai",
+    "北京": "Asia/Shanghai",
+    "上海": "Asia/Shanghai",
+    "中国": "Asia/Shanghai",
+    "香港": "Asia/Hong_Kong",
+    "台北": "Asia/Taipei",
+    "东京": "Asia/Tokyo",
+    "伦敦": "Europe/London",
+    "纽约": "America/New_York",
+    "san francisco": "America/Los_Angeles",
+    "washington": "America/New_York",
+}
+
+
+def parse_timezone(text: str) -> str | None:
+    """The IANA name a member means: the name (any case), its city alone ("berlin", "new
+    york"), a few common names the database lacks ("Beijing", "北京"), or a UTC offset
+    ("UTC+8", "+05:00") as an Etc/GMT zone."""
+    t = " ".join(text.split())
+    m = re.fullmatch(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?", t, re.I)
+    if m:
+        hours = int(m.group(2))
+        if hours > 14:
+            return None
+        if hours == 0:
+            return "UTC"
+        sign = "-" if m.group(1) == "+" else "+"  # Etc/GMT signs are inverted
+        return f"Etc/GMT{sign}{hours}"
+    if t.upper() in {"UTC", "GMT", "Z"}:
+        return "UTC"
+    if t.lower() in ZONE_WORDS:
+        return ZONE_WORDS[t.lower()]
+    if len(t) > 64 or not re.fullmatch(r"[A-Za-z_ ]+(?:/[A-Za-z0-9_+-]+){0,2}", t):
+        return None
+    key = t.replace(" ", "_").lower()
+    names = _zone_names()
+    name = names.get(key) or names.get(f"*/{key}")
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> dict[str, str]:
+    """Lower-cased IANA names, and "*/city" for each zone's last part (the shortest name
+    wins where two zones share a city, e.g. America/Indianapolis)."""
+    out: dict[str, str] = {}
+    for n in sorted(available_timezones(), key=lambda n: (n.count("/"), n), reverse=True):
+        out[n.lower()] = n
+        if "/" in n and not n.startswith(("Etc/", "SystemV/")):
+            out["*/" + n.rsplit("/", 1)[1].lower()] = n
+    return out
 
 
 def local_time(at: datetime, tz: str | None) -> str:

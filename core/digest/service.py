@@ -22,7 +22,7 @@ from core.digest.errors import (
 )
 from core.digest.schedule import next_due
 from core.i18n import translate
-from core.localtime import zone
+from core.localtime import parse_timezone, zone
 from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -170,10 +170,11 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
             if a == b:
                 raise DigestUsageError()
             member.quiet_start, member.quiet_end = a, b
-    elif verb in ("tz", "timezone") and len(rest) == 1:
-        name = rest[0]
-        if len(name) > 64 or zone(name).key != name:
-            raise UnknownTimezoneError(name[:64])
+    elif verb in ("tz", "timezone") and rest:
+        typed = " ".join(rest)
+        name = parse_timezone(typed)  # as /profile timezone reads it: "berlin", "UTC+8"
+        if name is None:
+            raise UnknownTimezoneError(typed[:64])
         member.timezone = name
     else:
         raise DigestUsageError()

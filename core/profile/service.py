@@ -11,12 +11,12 @@ import unicodedata
 from collections import Counter
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.topics import Topics
+from core.localtime import parse_timezone
 from models.catalog import Course, Tag
 from models.member import Member
 from models.profile import Onboarding
@@ -108,33 +108,6 @@ def parse_minutes(text: str) -> int | None:
         return None
     value = float(m.group(1))
     return round(value * 60) if m.group(2) else round(value)
-
-
-def parse_timezone(text: str) -> str | None:
-    """An IANA name (any case) or a UTC offset like 'UTC+8' / '+05:30' -> IANA name."""
-    t = text.strip()
-    m = re.fullmatch(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?", t, re.I)
-    if m:
-        hours = int(m.group(2))
-        if hours > 14:
-            return None
-        if hours == 0:
-            return "UTC"
-        sign = "-" if m.group(1) == "+" else "+"  # Etc/GMT signs are inverted
-        return f"Etc/GMT{sign}{hours}"
-    if t.upper() in {"UTC", "GMT", "Z"}:
-        return "UTC"
-    if len(t) > 64 or not re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+){0,2}", t):
-        return None
-    names = {n.lower(): n for n in available_timezones()}
-    name = names.get(t.lower())
-    if name is None:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
 
 
 def _topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[str], list[str]]:

@@ -52,6 +52,8 @@ async def test_times_are_understood_as_members_write_them(app, db):
     assert "every Friday at 06:00" in said["friday 6 "]
     assert "Quiet hours: 22:00–07:00" in said["quiet 10pm-7am"]
     assert "every Friday at 00:00" in said["hour 12am"]
+    r = await app.router.dispatch(cmd("ann", "tz new york", "t8"))  # as /profile reads it
+    assert "(America/New_York)" in r[0].text
     r = await app.router.dispatch(cmd("ann", "weekly mon 8:30", "t9"))
     assert r[0].text == "Digests go out on the hour: pick 8 or 9, e.g. /digest hour 8."
     async with db.session() as s:  # the refused line changed nothing, not even the day

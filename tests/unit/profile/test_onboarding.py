@@ -9,7 +9,8 @@ from sqlalchemy import select
 from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
 from core.events import Actor, Button, Chat, Command, Message
-from core.profile.service import parse_minutes, parse_timezone, profile_features, profile_text
+from core.localtime import parse_timezone
+from core.profile.service import parse_minutes, profile_features, profile_text
 from models.catalog import Tag
 from models.member import Account, Member
 from models.profile import Onboarding
@@ -225,3 +226,8 @@ def test_duration_and_timezone_parsing():
     assert parse_timezone("asia/shanghai") == "Asia/Shanghai"
     assert parse_timezone("UTC-5") == "Etc/GMT+5" and parse_timezone("+0") == "UTC"
     assert parse_timezone("UTC+15") is None and parse_timezone("../../etc/passwd") is None
+    # a city alone, as members type it, and names the tz database lacks
+    assert parse_timezone("berlin") == "Europe/Berlin"
+    assert parse_timezone("New  York") == "America/New_York"
+    assert parse_timezone("Beijing") == parse_timezone("北京") == "Asia/Shanghai"
+    assert parse_timezone("Mars") is None
