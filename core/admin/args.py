@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from core.errors import BadArguments
-from core.localtime import zone
+from core.localtime import WEEKDAYS, parse_timezone, zone
 
 MAX_DAYS = 3660  # ten years: anything longer is a typo, not a grant
 
@@ -38,17 +38,104 @@ def parse_days(text: str) -> int:
     return days
 
 
-def parse_when(text: str, tz: str | None = None) -> datetime:
-    """'2026-03-10 18:00' in the zone `tz` (the moderator's own; UTC when unset, or when the
-    text ends in 'UTC' or 'Z') -> aware datetime; anything else is refused."""
-    raw = text.strip()
-    if raw.upper().endswith(("Z", "UTC")):
-        raw, tz = raw[: -1 if raw.upper().endswith("Z") else -3], "UTC"
-    raw = raw.strip().replace("T", " ")
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            local = datetime.strptime(raw.strip(), fmt).replace(tzinfo=zone(tz))
-        except ValueError:
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$|^(\d{1,2})h$")
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for m in names
+}
+
+
+def _clock(word: str) -> tuple[int, int] | None:
+    """18:00, 18, 6pm, 6:30pm, 18h -> (hour, minute)."""
+    m = _CLOCK.match(word.lower())
+    if not m:
+        return None
+    if m.group(4) is not None:
+        hour, minute, half = int(m.group(4)), 0, None
+    else:
+        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)
+    if half is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    return (hour, minute) if hour <= 23 and minute <= 59 else None
+
+
+def _day(words: list[str], today: date | None) -> date | None:
+    """2026-03-10; with `today`: today, tomorrow, a weekday (the next one, today included),
+    10 Mar or Mar 10 (the next such date)."""
+    text = " ".join(words).lower().rstrip(",")
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        pass
+    if today is None:
+        return None
+    if text in ("today", "今天"):
+        return today
+    if text in ("tomorrow", "明天"):
+        return today + timedelta(days=1)
+    if text in WEEKDAYS:
+        return today + timedelta(days=(WEEKDAYS[text] - today.weekday()) % 7)
+    if len(words) == 2:
+        a, b = (w.lower().rstrip(",.") for w in words)
+        month, day = (_MONTHS.get(a), b) if a in _MONTHS else (_MONTHS.get(b), a)
+        if month is not None and day.isdigit():
+            for year in (today.year, today.year + 1):
+                try:
+                    found = date(year, month, int(day))
+                except ValueError:
+                    return None
+                if found >= today:
+                    return found
+    return None
+
+
+def parse_when(text: str, tz: str | None = None, now: datetime | None = None) -> datetime:
+    """A moment as a moderator writes it, in the zone `tz` (theirs; UTC when unset) unless
+    the text names one: '2026-03-10 18:00', '2026-03-10' (midnight), and with `now` also
+    'tomorrow 6pm', 'friday 18:00', '10 Mar 18:00'; a zone may follow ('UTC', 'Z',
+    'Europe/Berlin', 'Berlin', 'UTC+2'). Anything else is refused."""
+    raw = re.sub(r"(\d)T(\d)", r"\1 \2", clean(text).strip())
+    raw = re.sub(r"(?i)(\d)(utc|z)$", r"\1 \2", raw)  # 18:00Z, 18:00UTC
+    words = raw.split()
+    for n in (2, 1):  # "… New York", "… Berlin", "… UTC"
+        if len(words) <= n or _clock(words[-n]) is not None:
             continue
-        return local.astimezone(UTC)
-    raise BadArguments("admin.bad_time", value=text[:40])
+        tail = " ".join(words[-n:])
+        named = "UTC" if tail.upper() in ("Z", "UTC") else parse_timezone(tail)
+        if named is not None:
+            words, tz = words[:-n], named
+            break
+    where = zone(tz)
+    today = now.astimezone(where).date() if now is not None else None
+    at = _clock(words[-1]) if len(words) > 1 else None
+    if at is not None:
+        day = _day(words[:-1], today)
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", " ".join(words)):
+        day, at = _day(words, None), (0, 0)  # a date alone: its midnight
+    else:
+        day = None
+    if day is None or at is None:
+        raise BadArguments("admin.bad_time", value=text[:40])
+    local = datetime(day.year, day.month, day.day, at[0], at[1], tzinfo=where)
+    if now is not None and local <= now and " ".join(words[:-1]).lower() in WEEKDAYS:
+        local += timedelta(days=7)  # "sunday 9am" said on Sunday evening: next Sunday
+    return local.astimezone(UTC)

@@ -48,7 +48,7 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = []
     for word in head.split():
         if word.lower().startswith("at="):
-            send_at = parse_when(word[3:], ctx.timezone)
+            send_at = parse_when(word[3:], ctx.timezone, ctx.clock.now())
             if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
                 raise DomainError("broadcast.bad_time")
         else:

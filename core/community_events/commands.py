@@ -207,7 +207,7 @@ async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
     event_id = parse_id(ref)
     if event_id is None or not when_txt.strip():
         raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
-    starts = parse_when(when_txt, ctx.timezone)
+    starts = parse_when(when_txt, ctx.timezone, now)
     ev = await ctx.session.get(CommunityEvent, event_id)
     if ev is None or ev.cancelled_at is not None:
         raise DomainError("events.unknown")

@@ -34,9 +34,11 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     if len(parts) < 2 or not parts[0] or len(parts) > 4:
         raise BadArguments("events.usage_new")
     try:
-        starts = parse_when(parts[1], tz)
+        starts = parse_when(parts[1], tz, now)
+        if len(parts) > 2 and parts[2].isdigit():  # `Title | time | 20`: no link, a capacity
+            parts, starts = _by_shape(parts, tz, now) or (parts, starts)
     except BadArguments:
-        if (mixed := _by_shape(parts, tz)) is None:
+        if (mixed := _by_shape(parts, tz, now)) is None:
             raise
         parts, starts = mixed
     title = parts[0][:200]
@@ -51,7 +53,7 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     return NewEvent(title, starts, link[:500], int(cap_txt))
 
 
-def _by_shape(parts: list[str], tz: str | None) -> tuple[list[str], datetime] | None:
+def _by_shape(parts: list[str], tz: str | None, now: datetime) -> tuple[list[str], datetime] | None:
     """The fields in another order (`18:00 | Title`, `Title | 20 | 2026-03-10 18:00`), told
     apart by their shape: a link, a number, a time; the one left is the title. None when
     that does not leave exactly one of each."""
@@ -63,7 +65,7 @@ def _by_shape(parts: list[str], tz: str | None) -> tuple[list[str], datetime] | 
             cap.append(p)
         else:
             try:
-                when.append((p, parse_when(p, tz)))
+                when.append((p, parse_when(p, tz, now)))
             except BadArguments:
                 title.append(p)
     if len(title) != 1 or len(when) != 1 or len(link) > 1 or len(cap) > 1:

@@ -22,35 +22,11 @@ from core.digest.errors import (
 )
 from core.digest.schedule import next_due
 from core.i18n import translate
-from core.localtime import parse_timezone, zone
+from core.localtime import WEEKDAYS, parse_timezone, zone
 from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
 
-WEEKDAYS = {
-    "mon": 0,
-    "monday": 0,
-    "tue": 1,
-    "tuesday": 1,
-    "wed": 2,
-    "wednesday": 2,
-    "thu": 3,
-    "thursday": 3,
-    "fri": 4,
-    "friday": 4,
-    "sat": 5,
-    "saturday": 5,
-    "sun": 6,
-    "sunday": 6,
-    "周一": 0,
-    "周二": 1,
-    "周三": 2,
-    "周四": 3,
-    "周五": 4,
-    "周六": 5,
-    "周日": 6,
-    "周天": 6,
-}
 HOUR_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h|点)?$")
 QUIET_RE = re.compile(r"^(.+?)\s*[-–~到]\s*(.+)$")
 ACTION_KINDS = {"o": "digest_click", "u": "thumbs_up", "d": "thumbs_down", "x": "not_interested"}

@@ -113,6 +113,18 @@ async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, cl
     assert sorted(kinds) == sorted(("event_attended", m) for m in going)
 
 
+async def test_event_times_as_moderators_write_them(bot, db):
+    """Before, only "2026-03-10 18:00" was understood: "tomorrow 6pm", "friday 18:00" or a
+    time in another city's zone were refused."""
+    made = await bot.text("mod", "/event new Study night | tomorrow 6pm Berlin | 10")
+    assert "Study night on 2026-03-03 17:00 UTC" in made  # 18:00 in Berlin (CET)
+    made = await bot.text("mod", "/event new Reading club | 10 Mar 9am")
+    assert "Reading club on 2026-03-10 09:00 UTC" in made
+    moved = await bot.text("mod", "/event move 1 friday 18:00")
+    assert "now starts 2026-03-06 18:00 UTC" in moved
+    assert "couldn't read the time" in await bot.text("mod", "/event move 1 someday")
+
+
 async def test_event_fields_in_another_order_are_told_apart_by_their_shape(bot, db):
     """A moderator who types the time first (or the capacity before the time) gets the event
     they meant, not "I couldn't read the time 'SQL office hours'"."""
