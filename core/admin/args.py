@@ -27,12 +27,22 @@ def split_ref(args: str, usage: str) -> tuple[str, str]:
     return head, rest.strip()
 
 
+_LENGTH = re.compile(
+    r"^([+-]?\d{1,9})\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yrs?|years?|天|周|个月|月|年)?$"
+)
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365, "天": 1, "周": 7, "个月": 30, "月": 30, "年": 365}
+
+
 def parse_days(text: str) -> int:
-    """A positive whole number of days, at most MAX_DAYS."""
-    raw = text.strip().split(" ", 1)[0] if text.strip() else ""
-    if not re.fullmatch(r"[+-]?\d{1,9}", raw):
+    """A length as a moderator writes it: 30, 30d, 30 days, 2 weeks, 1 month (30 days),
+    1 year (365 days); at most MAX_DAYS. A word after the number that is not a unit is
+    refused, not ignored ("2 weeks" used to grant 2 days)."""
+    raw = " ".join(text.split())
+    m = _LENGTH.match(raw.lower())
+    if not m:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
-    days = int(raw)
+    unit = m.group(2) or "d"
+    days = int(m.group(1)) * _UNIT_DAYS.get(unit, _UNIT_DAYS.get(unit[0], 1))
     if days <= 0 or days > MAX_DAYS:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     return days

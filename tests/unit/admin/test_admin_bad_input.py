@@ -14,7 +14,9 @@ from models.member import Member
 SKIP = ("inbound_update",)
 
 
-@pytest.mark.parametrize("raw", ["-5", "0", "abc", "", "99999", "1e3", "3661"])
+@pytest.mark.parametrize(
+    "raw", ["-5", "0", "abc", "", "99999", "1e3", "3661", "2 apples", "30 days please", "11 years"]
+)
 def test_parse_days_refuses_negative_zero_and_absurd(raw):
     with pytest.raises(BadArguments):
         parse_days(raw)
@@ -23,6 +25,15 @@ def test_parse_days_refuses_negative_zero_and_absurd(raw):
 def test_parse_days_accepts_the_range():
     assert parse_days("1") == 1
     assert parse_days(f"{MAX_DAYS} days") == MAX_DAYS
+    # lengths as moderators write them ("2 weeks" used to grant 2 days)
+    assert [parse_days(t) for t in ("30d", "2 weeks", "2w", "1 month", "1 year", "3周")] == [
+        30,
+        14,
+        14,
+        30,
+        365,
+        21,
+    ]
 
 
 async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
@@ -40,8 +51,8 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/event cancel 99999999999999999999": "Usage: /event",
         "/event attended 9999999999 @alice": "Usage: /event",
         "/enroll #9999999999": "don't know a course called",
-        "/extend @alice -5": "not a valid number of days",
-        "/extend @alice 99999": "not a valid number of days",
+        "/extend @alice -5": "not a length I can use",
+        "/extend @alice 99999": "not a length I can use",
         "/extend @alice": "Usage: /extend",  # the days are missing, not wrong
         "/extend": "Usage: /extend",
         # nothing to extend or revoke: said before the confirmation, not after it
