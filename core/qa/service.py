@@ -1074,7 +1074,27 @@ async def _replied_member(ctx: Context) -> int | None:
 async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
     """``/pass [QUESTION_ID]``: an invited expert cannot help with this one. The invitation
     stops counting against them, and the next member most likely to answer is asked instead,
-    by private message (the others were named in the thread when it opened)."""
+    by private message (the others were named in the thread when it opened). Sent alone
+    outside a thread, it means the one open invitation, when there is one."""
+    if not args.strip() and await _thread_here(ctx) is None:
+        pending = list(
+            (
+                await ctx.session.execute(
+                    select(Thread.question_id)
+                    .join(QAThreadExpert, QAThreadExpert.thread_id == Thread.id)
+                    .where(
+                        QAThreadExpert.member_id == ctx.member.id,
+                        QAThreadExpert.status == "invited",
+                        Thread.status == "open",
+                    )
+                    .order_by(Thread.question_id)
+                )
+            ).scalars()
+        )
+        if len(pending) > 1:
+            ids = ", ".join(f"#{q}" for q in pending[:10])
+            return [Reply(ctx.t("qa.pass_which", ids=ids, id=pending[0]), ephemeral=True)]
+        args = str(pending[0]) if pending else args
     thread, _ = await _named_thread(ctx, args, "qa.pass_usage", text_after=False)
     invitation = (
         await ctx.session.execute(
