@@ -1269,3 +1269,21 @@ async def test_an_expert_who_cannot_help_passes_and_the_next_is_asked(qa_app, mo
         )
         assert states == {carol: "declined", dave: "declined"}
     assert "Send /pass in the question's thread" in _texts(await send(qa_app, "erin", "/pass"))
+
+
+async def test_a_bare_pass_with_two_invitations_asks_which(qa_app, monkeypatch):
+    await _carol_and_dave_answered_install(qa_app)
+    monkeypatch.setattr(service, "EXPERTS_PER_THREAD", 1)
+    first, _ = await _thread_for(
+        qa_app, "erin", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "75"
+    )
+    second, _ = await _thread_for(
+        qa_app,
+        "erin",
+        "/ask Why does my qiskit simulator crash with a memory error on 30 qubits?",
+        "76",
+    )
+    out = _texts(await send(qa_app, "carol", "/pass"))
+    assert (
+        out == f"You are invited to answer #{first}, #{second}: say which one, e.g. /pass {first}."
+    )
