@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import Message, MessageEdited, ThreadFailed, ThreadOpened
-from core.qa import catalog_sync, curation, service, startup
+from core.qa import catalog_sync, curation, service, smalltalk, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
@@ -116,7 +116,7 @@ async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
     if ctx.event.chat.kind != "private" or not text.strip():
         return None
     looks_like_question = text.rstrip().endswith(("?", "？"))
-    if word_count(text) < 2 and not looks_like_question:
+    if word_count(text) < 2 and not looks_like_question and smalltalk.kind(text) is None:
         return None
     ref = ctx.event.message_ref if isinstance(ctx.event, Message) else None
     return await service.ask(ctx, text, message_ref=ref)

@@ -32,6 +32,7 @@ from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
+from core.qa import smalltalk
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.index import (
     DEFAULT_THRESHOLD,
@@ -292,7 +293,19 @@ def prepare_question(raw: str) -> Prepared | None:
 
 async def ask(ctx: Context, raw: str, message_ref: str | None = None) -> list[AnyReply]:
     """`message_ref`: the message that asked it, when an edit of that message may follow
-    (a plain question in a private chat)."""
+    (a plain question in a private chat). Small talk ("thanks!", "good morning") gets a
+    short reply, not a thread."""
+    if (chat := smalltalk.kind(raw)) is not None:
+        # answered in the language it was written in ("你好" from an English-speaking member)
+        zh = detect_language(raw) == "zh"
+        locale = "zh-CN" if zh else ctx.locale
+        example = ""
+        if chat == "greeting":  # with a question from this community's knowledge base
+            example = await _example_question(ctx, raw if zh else "")
+        text = translate(
+            locale, f"qa.smalltalk_{chat}", name=ctx.member.display_name, example=example
+        )
+        return [Reply(text)]
     prepared = prepare_question(raw)
     if prepared is None:
         return [Reply(ctx.t("qa.need_detail", example=await _example_question(ctx, raw)))]

@@ -1287,3 +1287,20 @@ async def test_a_bare_pass_with_two_invitations_asks_which(qa_app, monkeypatch):
     assert (
         out == f"You are invited to answer #{first}, #{second}: say which one, e.g. /pass {first}."
     )
+
+
+async def test_small_talk_in_a_private_chat_is_answered_not_escalated(qa_app):
+    """Before, "thank you so much!" or "good morning everyone" sent in a private chat opened
+    a discussion thread in the community's forum, and "hi" was "I didn't understand that"."""
+    out = await send(qa_app, "gina", "thank you so much!")
+    assert _texts(out) == "You're welcome! Ask again any time."
+    out = await send(qa_app, "gina", "hi")
+    assert _texts(out).startswith("Hi Gina! 👋 Ask me anything") and "/help" in _texts(out)
+    assert _texts(await send(qa_app, "gina", "ok cool")).startswith("👍 When you have a question")
+    assert _texts(await send(qa_app, "gina", "/ask 大家好呀")).startswith("你好，Gina！")
+    assert not any(isinstance(r, OpenThread) for r in await send(qa_app, "gina", "good morning"))
+    async with qa_app.services.session_factory() as s:
+        assert (await s.execute(select(Question))).scalars().all() == []  # nothing was asked
+    # a greeting in front of a question does not hide it
+    out = await send(qa_app, "gina", "hi, I forgot my password, how can I reset it?")
+    assert "Reset password" in _texts(out)

@@ -1,0 +1,175 @@
+"""Small talk in a private chat ("hi", "thanks!", "ok cool", "你好"): not a question.
+
+Every plain message in a private chat used to be searched as a question, so "thank you so
+much!" or "good morning everyone" opened a discussion thread in the community's forum. A
+message made only of greetings, thanks and acknowledgements (with filler words around
+them) gets a short reply instead; anything with one more word is still a question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal["thanks", "greeting", "ack"]
+
+_PHRASES: dict[Kind, tuple[str, ...]] = {
+    "thanks": (
+        "thank you",
+        "thanks",
+        "thank u",
+        "thx",
+        "tysm",
+        "ty",
+        "cheers",
+        "much appreciated",
+        "appreciated",
+        "谢谢",
+        "多谢",
+        "感谢",
+        "谢啦",
+        "谢了",
+    ),
+    "greeting": (
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "good night",
+        "how are you",
+        "how r u",
+        "how's it going",
+        "hows it going",
+        "what's up",
+        "whats up",
+        "hello",
+        "hiya",
+        "heya",
+        "hey",
+        "hi",
+        "yo",
+        "howdy",
+        "greetings",
+        "morning",
+        "evening",
+        "gm",
+        "sup",
+        "你好吗",
+        "你好",
+        "您好",
+        "大家好",
+        "早上好",
+        "下午好",
+        "晚上好",
+        "哈喽",
+        "嗨",
+        "在吗",
+        "在么",
+        "早",
+    ),
+    "ack": (
+        "sounds good",
+        "got it",
+        "okay",
+        "ok",
+        "kk",
+        "k",
+        "cool",
+        "great",
+        "nice",
+        "awesome",
+        "perfect",
+        "sure",
+        "yes",
+        "yep",
+        "yeah",
+        "no",
+        "nope",
+        "alright",
+        "lol",
+        "haha",
+        "好的",
+        "知道了",
+        "明白了",
+        "明白",
+        "收到",
+        "可以",
+        "哈哈",
+        "好",
+        "嗯",
+        "行",
+    ),
+}
+_FILLER = (
+    "so much",
+    "a lot",
+    "very",
+    "so",
+    "there",
+    "everyone",
+    "everybody",
+    "all",
+    "guys",
+    "folks",
+    "again",
+    "bot",
+    "syllabot",
+    "you",
+    "u",
+    "for",
+    "the",
+    "help",
+    "your",
+    "really",
+    "just",
+    "and",
+    "oh",
+    "ah",
+    "well",
+    "then",
+    "too",
+    "mate",
+    "friend",
+    "大家",
+    "非常",
+    "你",
+    "您",
+    "了",
+    "啊",
+    "呀",
+    "哦",
+    "呢",
+    "吧",
+    "太",
+)
+# longest first, so "thank you" is taken before "thank", "你好吗" before "你好"
+_ALL = sorted(
+    [(p, kind) for kind, ps in _PHRASES.items() for p in ps] + [(f, None) for f in _FILLER],
+    key=lambda pk: -len(pk[0]),
+)
+_ORDER: tuple[Kind, ...] = ("thanks", "greeting", "ack")
+_NOISE = re.compile(r"[^\w\s'’\u4e00-\u9fff]+")
+_MAX_CHARS = 60
+
+
+def kind(text: str) -> Kind | None:
+    """What a message is when it is only small talk (thanks before greeting before ack:
+    "hi, thanks!" is thanks), else None."""
+    rest = " ".join(_NOISE.sub(" ", text.casefold().replace("’", "'")).split())
+    if not rest or len(rest) > _MAX_CHARS:
+        return None
+    found: set[Kind] = set()
+    while rest:
+        for phrase, k in _ALL:
+            if not rest.startswith(phrase):
+                continue
+            after = rest[len(phrase) :]
+            cjk = "\u4e00" <= phrase[-1] <= "\u9fff"
+            if after and not cjk and not after.startswith(" "):
+                continue  # "hi" is not the start of "his"
+            if k is not None:
+                found.add(k)
+            rest = after.lstrip()
+            break
+        else:
+            return None  # a word that is not small talk: a question, or something to search
+    return next((k for k in _ORDER if k in found), None)
