@@ -927,8 +927,8 @@ async def record_thread_message(ctx: Context, text: str) -> list[AnyReply] | Non
     if thread is None or thread.status != "open":
         return None
     question = await ctx.session.get(Question, thread.question_id)
-    if question is None or question.member_id == ctx.member.id or not text.strip():
-        return []
+    if question is None or question.member_id == ctx.member.id or smalltalk.says_nothing(text):
+        return []  # the asker's follow-ups, and "thanks" / "+1" / "same here", are no answers
     now = ctx.clock.now()
     answered = (
         await ctx.session.execute(

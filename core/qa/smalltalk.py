@@ -1,4 +1,4 @@
-"""Small talk in a private chat ("hi", "thanks!", "ok cool", "你好"): not a question.
+"""Small talk ("hi", "thanks!", "ok cool", "+1", "你好"): not a question, not an answer.
 
 Every plain message in a private chat used to be searched as a question, so "thank you so
 much!" or "good morning everyone" opened a discussion thread in the community's forum. A
@@ -67,6 +67,26 @@ _PHRASES: dict[Kind, tuple[str, ...]] = {
         "早",
     ),
     "ack": (
+        "i have the same problem",
+        "i have the same issue",
+        "same problem here",
+        "same issue here",
+        "same problem",
+        "same issue",
+        "same here",
+        "me too",
+        "same",
+        "following",
+        "bump",
+        "subscribed",
+        "plusone",
+        "我也遇到了",
+        "我也一样",
+        "我也是",
+        "同问",
+        "同求",
+        "一样",
+        "顶",
         "sounds good",
         "got it",
         "okay",
@@ -151,10 +171,17 @@ _NOISE = re.compile(r"[^\w\s'’\u4e00-\u9fff]+")
 _MAX_CHARS = 60
 
 
+def says_nothing(text: str) -> bool:
+    """Small talk, "+1" / "same here", or only emoji and punctuation: in a question's
+    thread such a message is not an answer (no points, no "X answered you")."""
+    return kind(text) is not None or not _NOISE.sub("", text).strip()
+
+
 def kind(text: str) -> Kind | None:
     """What a message is when it is only small talk (thanks before greeting before ack:
     "hi, thanks!" is thanks), else None."""
-    rest = " ".join(_NOISE.sub(" ", text.casefold().replace("’", "'")).split())
+    rest = text.casefold().replace("’", "'").replace("+1", " plusone ")
+    rest = " ".join(_NOISE.sub(" ", rest).split())
     if not rest or len(rest) > _MAX_CHARS:
         return None
     found: set[Kind] = set()

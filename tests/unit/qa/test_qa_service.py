@@ -1304,3 +1304,20 @@ async def test_small_talk_in_a_private_chat_is_answered_not_escalated(qa_app):
     # a greeting in front of a question does not hide it
     out = await send(qa_app, "gina", "hi, I forgot my password, how can I reset it?")
     assert "Reset password" in _texts(out)
+
+
+async def test_plus_ones_and_thanks_in_a_thread_are_not_answers(qa_app):
+    """Before, "+1" or "same here" from another member was recorded as an answer: points for
+    answering, "Bob answered your question" sent to the asker, and a "+1" in /solved's list."""
+    qid, forum = await _thread_for(
+        qa_app, "erin", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "81"
+    )
+    for said in ("+1", "same here!", "👍", "同问"):
+        assert await send(qa_app, "bob", said, chat=forum) == []
+    out = await send(
+        qa_app, "bob", "Pin qiskit-terra to 0.24; pulse scheduling hangs in 0.25.", chat=forum
+    )
+    assert [r.member_id for r in out] == [await _member_id(qa_app, "erin")]  # told once, now
+    async with qa_app.services.session_factory() as s:
+        texts = (await s.execute(select(Answer.text).where(Answer.question_id == qid))).scalars()
+        assert list(texts) == ["Pin qiskit-terra to 0.24; pulse scheduling hangs in 0.25."]
