@@ -347,7 +347,7 @@ async def _search_and_reply(
     question or open one; also says whether that thread is the asker's own."""
     lang = as_language(question.lang)
     threshold = await current_threshold(ctx.session, lang)
-    results = await related(ctx, state, question.text, lang)
+    results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
     if results and can_answer(results[0], threshold):
         return await _answer(ctx, question, results[0]), False
     unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
@@ -514,6 +514,30 @@ def _link(ctx: Context, question: Question, thread: Thread, other: Question) -> 
     if where is not None:
         linked.append(Reply(ctx.t("qa.duplicate_posted", question=question.text), to=where))
     return linked
+
+
+async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[SearchResult]:
+    """Without the entries this member marked 👎 (since the entry's last edit): asking again,
+    or rewording, must not bring back the answer they said did not help; their thread, if
+    one opened, is linked instead."""
+    ids = [int(r.id) for r in results if r.id.isdigit()]
+    if not ids:
+        return results
+    disliked = set(
+        (
+            await ctx.session.execute(
+                select(QAFeedback.kb_entry_id)
+                .join(KBEntry, KBEntry.id == QAFeedback.kb_entry_id)
+                .where(
+                    QAFeedback.member_id == ctx.member.id,
+                    QAFeedback.helpful.is_(False),
+                    QAFeedback.kb_entry_id.in_(ids),
+                    QAFeedback.created_at >= KBEntry.updated_at,  # not since a moderator's edit
+                )
+            )
+        ).scalars()
+    )
+    return [r for r in results if not (r.id.isdigit() and int(r.id) in disliked)]
 
 
 async def _active_only(session: AsyncSession, results: list[SearchResult]) -> list[SearchResult]:
