@@ -17,6 +17,7 @@ from core.admin.guard import actor_label, admin_command, record
 from core.admin.members import ASSIGNABLE_ROLES, member_card, who
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
+from core.i18n import has_key
 from core.ids import parse_id
 from core.members import find_member
 from core.replies import AnyReply, Reply
@@ -95,7 +96,7 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             "admin.card_head",
             id=card.id,
             name=card.name,
-            role=card.role,
+            role=ctx.t(f"roles.{card.role}") if has_key(f"roles.{card.role}") else card.role,
             locale=card.locale,
             joined=f"{card.joined:%Y-%m-%d}",
             platforms=", ".join(card.platforms) or "-",
