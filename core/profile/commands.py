@@ -39,6 +39,13 @@ def _b(ctx: Context, label: str, *parts: object) -> ButtonSpec:
     return ButtonSpec(label, data=ctx.sign("onb", *parts))
 
 
+def _duration(ctx: Context, minutes: int) -> str:
+    """90 min, 2 hours, 8 小时: whole hours read as hours."""
+    if minutes >= 60 and minutes % 60 == 0:
+        return ctx.t("profile.hours", n=minutes // 60)
+    return ctx.t("profile.minutes", n=minutes)
+
+
 def _value_label(ctx: Context, step: str, value: Any, names: Topics) -> str:
     if value in (None, "", []) or (step == "weekly" and not value):
         return ctx.t("profile.unset")
@@ -47,7 +54,7 @@ def _value_label(ctx: Context, step: str, value: Any, names: Topics) -> str:
     if step == "level":
         return ctx.t(f"catalog.level_{value}") if value in svc.LEVELS else str(value)
     if step == "weekly":
-        return ctx.t("profile.minutes", n=value)
+        return _duration(ctx, int(value))
     if step == "language":
         return LANG_LABELS.get(value, str(value))
     if step == "digest":
@@ -83,9 +90,7 @@ async def question(ctx: Context, row: Onboarding) -> Reply:
     elif step == "level":
         rows.append([_b(ctx, ctx.t(f"catalog.level_{lv}"), "a", step, lv) for lv in svc.LEVELS])
     elif step == "weekly":
-        rows.append(
-            [_b(ctx, ctx.t("profile.minutes", n=m), "a", step, m) for m in svc.WEEKLY_CHOICES]
-        )
+        rows.append([_b(ctx, _duration(ctx, m), "a", step, m) for m in svc.WEEKLY_CHOICES])
     elif step == "timezone":
         btns = [_b(ctx, tz, "a", step, i) for i, tz in enumerate(svc.TIMEZONES)]
         rows += [btns[i : i + 3] for i in range(0, len(btns), 3)]
