@@ -183,6 +183,7 @@ async def test_profile_shows_and_edits_single_fields(console_bot, db):
     out = await console_bot.send("/profile weekly 3h")
     assert "Saved." in out and "• Weekly time: 3 hours" in out  # was "180 min"
     assert "• Weekly time: 90 min" in await console_bot.send("/profile weekly 90")
+    await console_bot.send("/profile weekly 3h")
     out = await console_bot.send("/profile timezone Atlantis/Lost")
     assert "I don't know the timezone" in out
     out = await console_bot.send("/profile partner")
