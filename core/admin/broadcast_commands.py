@@ -45,14 +45,19 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
         raise DomainError("errors.too_long", limit=broadcasts.MAX_TEXT)
     now = ctx.clock.now()
     send_at = now
-    words = []
+    words: list[str] = []
+    when: list[str] | None = None  # at= takes the words after it up to the next filter
     for word in head.split():
         if word.lower().startswith("at="):
-            send_at = parse_when(word[3:], ctx.timezone, ctx.clock.now())
-            if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
-                raise DomainError("broadcast.bad_time")
+            when = [word[3:]]
+        elif when is not None and "=" not in word:
+            when.append(word)  # at=tomorrow 18:00 Berlin
         else:
             words.append(word)
+    if when is not None:
+        send_at = parse_when(" ".join(when), ctx.timezone, now)
+        if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
+            raise DomainError("broadcast.bad_time")
     seg = segments.parse(" ".join(words))
     ids = await segments.members_in(ctx.session, seg, now)
     if not ids:

@@ -125,6 +125,12 @@ async def test_event_times_as_moderators_write_them(bot, db):
     assert "couldn't read the time" in await bot.text("mod", "/event move 1 someday")
 
 
+async def test_a_broadcast_is_scheduled_with_a_time_as_written(bot, db):
+    """at= took one word: "at=tomorrow 9am Berlin" was refused (its words read as filters)."""
+    preview = await bot.text("mod", "/broadcast lang=en at=tomorrow 9am Berlin | AMA at ten")
+    assert "2026-03-03 08:00 UTC" in preview, preview  # 09:00 in Berlin (CET)
+
+
 async def test_event_fields_in_another_order_are_told_apart_by_their_shape(bot, db):
     """A moderator who types the time first (or the capacity before the time) gets the event
     they meant, not "I couldn't read the time 'SQL office hours'"."""
