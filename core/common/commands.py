@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
 from core.context import Context, Role
+from core.i18n import has_key
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import COMMANDS, Router, button, command, unknown_command
 
@@ -30,7 +31,10 @@ async def help_(ctx: Context, args: str) -> list[AnyReply]:
         spec = COMMANDS.get(args.strip().lstrip("/").lower())
         if spec is None or spec.role > ctx.role or spec.hidden:
             return [unknown_command(ctx, args.strip().lstrip("/"))]
-        usage = ctx.t(spec.usage_key) if spec.usage_key else f"/{spec.name}"
+        key = spec.usage_key
+        if key and ctx.role >= Role.MODERATOR and has_key(f"{key}_mod"):
+            key = f"{key}_mod"  # the moderators' options of a members' command
+        usage = ctx.t(key) if key else f"/{spec.name}"
         return [Reply(f"{usage}\n{ctx.t(spec.help_key)}")]
     lines = [ctx.t("common.help_header")]
     current: Role | None = None

@@ -175,3 +175,9 @@ async def test_failed_update_is_not_remembered_so_a_redelivery_is_applied(app, d
     assert "went wrong" in (await app.router.dispatch(ev))[0].text
     out = await app.router.dispatch(ev)  # the platform redelivers the same update
     assert out and "You are" in out[0].text
+
+
+async def test_help_shows_moderators_the_options_only_they_have(console_bot):
+    member = await console_bot.send("/help digest", as_member="ana")
+    assert "/digest [now" in member and "stats" not in member  # was shown, then refused
+    assert "stats [DAYS]" in await console_bot.send("/help digest", as_member="mod")
