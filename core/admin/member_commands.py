@@ -17,7 +17,7 @@ from core.admin.guard import actor_label, admin_command, record
 from core.admin.members import ASSIGNABLE_ROLES, member_card, who
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
-from core.i18n import has_key
+from core.i18n import LANGUAGE_NAMES, has_key
 from core.ids import parse_id
 from core.members import find_member
 from core.replies import AnyReply, Reply
@@ -97,7 +97,7 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             id=card.id,
             name=card.name,
             role=ctx.t(f"roles.{card.role}") if has_key(f"roles.{card.role}") else card.role,
-            locale=card.locale,
+            locale=LANGUAGE_NAMES.get(card.locale, card.locale),
             joined=f"{card.joined:%Y-%m-%d}",
             platforms=", ".join(card.platforms) or "-",
         )

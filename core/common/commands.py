@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
 from core.context import Context, Role
-from core.i18n import has_key
+from core.i18n import LANGUAGE_NAMES, has_key
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import COMMANDS, Router, button, command, unknown_command
 
@@ -47,7 +47,7 @@ async def help_(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join(lines))]
 
 
-LANGUAGES = {"en": "English", "zh-CN": "中文"}
+LANGUAGES = LANGUAGE_NAMES
 LANGUAGE_WORDS = {
     "en": "en",
     "english": "en",
@@ -98,7 +98,7 @@ async def whoami(ctx: Context, args: str) -> list[AnyReply]:
                 id=ctx.member.id,
                 name=ctx.member.display_name,
                 role=ctx.t(f"roles.{ctx.role.name.lower()}"),
-                locale=ctx.locale,
+                locale=LANGUAGES.get(ctx.locale, ctx.locale),
             )
         )
     ]

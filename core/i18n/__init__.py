@@ -11,6 +11,7 @@ from typing import Any
 
 CATALOGS = Path(__file__).with_name("catalogs")
 LOCALES = ("en", "zh-CN")
+LANGUAGE_NAMES = {"en": "English", "zh-CN": "中文"}  # each language in its own words
 DEFAULT_LOCALE = "en"
 
 

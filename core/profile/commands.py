@@ -8,6 +8,7 @@ from core.catalog import topics
 from core.catalog.topics import Topics
 from core.context import Context
 from core.errors import BadArguments
+from core.i18n import LANGUAGE_NAMES
 from core.profile import service as svc
 from core.profile.service import Refusal
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -32,7 +33,7 @@ ALIASES = {
     "expert": "experts",
     "answering": "experts",
 }
-LANG_LABELS = {"en": "English", "zh-CN": "中文"}
+LANG_LABELS = LANGUAGE_NAMES
 
 
 def _b(ctx: Context, label: str, *parts: object) -> ButtonSpec:
