@@ -127,7 +127,8 @@ async def course_view(ctx: Context, parts: list[str]) -> list[AnyReply]:
         ),
     ]
     if course.tags:
-        lines.append("#" + " #".join(course.tags))
+        about = (await topics.load(ctx.session)).names(course.tags, ctx.locale)
+        lines.append(ctx.t("catalog.topics", topics=about))
     if desc:
         lines.append(desc)
     if course.plan_codes:

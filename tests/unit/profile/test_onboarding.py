@@ -89,6 +89,7 @@ async def test_topics_are_read_and_typed_by_their_names_in_each_language(console
     await console_bot.send("/language zh")
     assert "• 兴趣: 机器学习、SQL" in await console_bot.send("/profile")
     assert "[intro-sql] — 入门 · SQL、databases" in await console_bot.send("/courses")
+    assert "主题：SQL、databases" in await console_bot.send("/press 1")  # its details
     out = await console_bot.send("/profile interests 机器学习，python")
     assert "• 兴趣: 机器学习、Python" in out
     out = await console_bot.send("/profile interests 烹饪")
