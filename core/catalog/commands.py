@@ -40,7 +40,8 @@ def _page_button(ctx: Context, label: str, page: int, query: str) -> ButtonSpec:
 
 async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     query = query.strip()[:100]
-    found = service.search(await service.visible_courses(ctx.session), query)
+    names = await topics.load(ctx.session)
+    found = service.search(await service.visible_courses(ctx.session), query, names)
     if not found:
         key = "catalog.no_match" if query else "catalog.empty"
         return [Reply(ctx.t(key, query=query))]
@@ -54,7 +55,6 @@ async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     )
     lines = [head + (" " + ctx.t("catalog.page", page=page + 1, pages=pages) if pages > 1 else "")]
     numbered: list[ButtonSpec] = []
-    names = await topics.load(ctx.session)
     for i, c in enumerate(chunk, page * PAGE + 1):
         lock = " 🔒" if c.plan_codes else ""
         about = " · " + names.names(c.tags, ctx.locale) if c.tags else ""
@@ -167,7 +167,8 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
     go through the same search as /courses. Each guess is a button, so nothing happens
     until the member picks one.
     """
-    guesses, query = service.did_you_mean(await service.visible_courses(ctx.session), ref)
+    courses = await service.visible_courses(ctx.session)
+    guesses, query = service.did_you_mean(courses, ref, await topics.load(ctx.session))
     if not guesses:
         return None
     lines = [ctx.t("catalog.did_you_mean", ref=ref.strip()[:64])]

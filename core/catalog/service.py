@@ -25,6 +25,7 @@ from core.catalog.importer import (
     CatalogFileError,
     read_file,
 )
+from core.catalog.topics import Topics
 from core.clock import Clock
 from core.engagement.rules import Scoring
 from core.errors import DomainError, NotFound
@@ -134,15 +135,18 @@ async def visible_courses(session: AsyncSession) -> list[Course]:
     )
 
 
-def search(courses: Sequence[Course], query: str) -> list[Course]:
-    """Courses whose slug, titles, tags or description contain every word of the query."""
+def search(courses: Sequence[Course], query: str, names: Topics | None = None) -> list[Course]:
+    """Courses whose slug, titles, topics (by slug or by name in either language, with
+    `names`) or description contain every word of the query."""
     words = [w for w in query.lower().split() if w]
     if not words:
         return list(courses)
-    return [c for c in courses if all(w in _haystack(c) for w in words)]
+    return [c for c in courses if all(w in _haystack(c, names) for w in words)]
 
 
-def did_you_mean(courses: Sequence[Course], ref: str) -> tuple[list[Course], str]:
+def did_you_mean(
+    courses: Sequence[Course], ref: str, names: Topics | None = None
+) -> tuple[list[Course], str]:
     """Likely targets of a course reference that matched no slug or title, and the /courses
     query that lists them all ("" when none does).
 
@@ -153,18 +157,19 @@ def did_you_mean(courses: Sequence[Course], ref: str) -> tuple[list[Course], str
     if ref.isdigit() and len(ref) < 6:
         n = int(ref)
         return ([courses[n - 1]] if 0 < n <= len(courses) else []), ""
-    found = search(courses, ref)
+    found = search(courses, ref, names)
     if found:
         return found, ref
     words = [w for w in ref.lower().split() if len(w) >= 3]
-    hits = [(sum(w in _haystack(c) for w in words), c) for c in courses]
+    hits = [(sum(w in _haystack(c, names) for w in words), c) for c in courses]
     best = max((n for n, _ in hits), default=0)
     return [c for n, c in hits if n and n == best], ""
 
 
-def _haystack(c: Course) -> str:
+def _haystack(c: Course, names: Topics | None = None) -> str:
+    about = names.all_names(c.tags) if names is not None else ""
     return " ".join(
-        [c.slug, c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags)]
+        [c.slug, c.title, c.title_zh, c.description, c.description_zh, " ".join(c.tags), about]
     ).lower()
 
 

@@ -51,6 +51,10 @@ class Topics:
             for k, v in params.items()
         }
 
+    def all_names(self, slugs: Iterable[str]) -> str:
+        """Every name of these topics, in every language: what a search looks through."""
+        return " ".join(" ".join(filter(None, self.titles.get(s, ("", "")))) for s in slugs)
+
     def slug(self, typed: str) -> str | None:
         """The tag a member means by a slug or by either title, whatever the case."""
         word = " ".join(typed.split()).casefold()

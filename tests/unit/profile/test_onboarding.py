@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
@@ -90,6 +90,11 @@ async def test_topics_are_read_and_typed_by_their_names_in_each_language(console
     assert "• 兴趣: 机器学习、SQL" in await console_bot.send("/profile")
     assert "[intro-sql] — 入门 · SQL、databases" in await console_bot.send("/courses")
     assert "主题：SQL、databases" in await console_bot.send("/press 1")  # its details
+    # a topic's name finds its courses, in either language
+    async with db.session() as s, s.begin():  # the tag the catalogue created, now named
+        await s.execute(update(Tag).where(Tag.slug == "databases").values(title_zh="数据库"))
+    found = await console_bot.send("/courses 数据库")
+    assert "[intro-sql]" in found and "[deep-python]" not in found
     out = await console_bot.send("/profile interests 机器学习，python")
     assert "• 兴趣: 机器学习、Python" in out
     out = await console_bot.send("/profile interests 烹饪")
