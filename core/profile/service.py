@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.topics import Topics
+from core.common import smalltalk
 from core.localtime import parse_timezone
 from models.catalog import Course, Tag
 from models.member import Member
@@ -150,6 +151,8 @@ def parse_answer(
             raise Refusal("goals_too_long", (("limit", GOALS_MAX), ("length", len(text))))
         if len(text) < 3:
             raise Refusal("goals_too_short")
+        if smalltalk.kind(text) is not None:  # "hello" / "ok" is not a goal to plan for
+            raise Refusal("goals_smalltalk")
         return text
     if step == "tags":
         words, unknown = _topics_typed(text, offered_tags, topics or Topics())

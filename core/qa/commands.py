@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.common import smalltalk
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import Message, MessageEdited, ThreadFailed, ThreadOpened
-from core.qa import catalog_sync, curation, service, smalltalk, startup
+from core.qa import catalog_sync, curation, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply

@@ -23,6 +23,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.access import can_access, plan_titles
+from core.common import smalltalk
 from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
@@ -32,7 +33,6 @@ from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import moderators
 from core.qa import experts as ex
-from core.qa import smalltalk
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.index import (
     DEFAULT_THRESHOLD,

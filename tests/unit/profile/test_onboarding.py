@@ -43,6 +43,8 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     await _catalog(db, clock)
     out = await console_bot.send("/start", as_member="nina")
     assert "A few quick questions" in out and "(1/8) What do you want to achieve" in out
+    out = await console_bot.send("hello!")  # small talk is not a goal (it used to be saved)
+    assert "what do you want to achieve here?" in out and "(2/8)" not in out
     out = await console_bot.send("I want to become a data analyst who writes fast SQL")
     # topics by their catalogue titles ("databases" has none: its slug)
     assert "(2/8) Which topics" in out and "[1] databases  [2] Python  [3] SQL" in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.qa.smalltalk import kind, says_nothing
+from core.common.smalltalk import kind, says_nothing
 
 
 @pytest.mark.parametrize(
