@@ -15,6 +15,8 @@ from core.common.smalltalk import kind, says_nothing
         ("谢谢你的帮助", "thanks"),
         ("hello there, how are you?", "greeting"),
         ("早上好各位", "greeting"),
+        ("is anyone there?", "greeting"),
+        ("有人吗？", "greeting"),
         ("你好，我想问一下", "greeting"),
         ("ok cool", "ack"),
         ("same here", "ack"),
