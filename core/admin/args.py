@@ -125,6 +125,7 @@ def parse_when(text: str, tz: str | None = None, now: datetime | None = None) ->
     'Europe/Berlin', 'Berlin', 'UTC+2'). Anything else is refused."""
     raw = re.sub(r"(\d)T(\d)", r"\1 \2", clean(text).strip())
     raw = re.sub(r"(?i)(\d)(utc|z)$", r"\1 \2", raw)  # 18:00Z, 18:00UTC
+    raw = re.sub(r"(?i)(\d)\s+(am|pm)\b", r"\1\2", raw)  # 6 pm
     words = raw.split()
     for n in (2, 1):  # "… New York", "… Berlin", "… UTC"
         if len(words) <= n or _clock(words[-n]) is not None:

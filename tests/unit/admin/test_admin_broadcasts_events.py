@@ -118,7 +118,7 @@ async def test_event_times_as_moderators_write_them(bot, db):
     time in another city's zone were refused."""
     made = await bot.text("mod", "/event new Study night | tomorrow 6pm Berlin | 10")
     assert "Study night on 2026-03-03 17:00 UTC" in made  # 18:00 in Berlin (CET)
-    made = await bot.text("mod", "/event new Reading club | 10 Mar 9am")
+    made = await bot.text("mod", "/event new Reading club | 10 Mar 9 am")
     assert "Reading club on 2026-03-10 09:00 UTC" in made
     moved = await bot.text("mod", "/event move 1 friday 18:00")
     assert "now starts 2026-03-06 18:00 UTC" in moved
