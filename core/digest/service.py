@@ -98,7 +98,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
 
     daily [H] | weekly [DAY] [H] | off | on | hour H | quiet A-B | quiet off | tz ZONE
     """
-    words = args.split()
+    words = re.sub(r"(?i)(\d)\s+(am|pm)\b", r"\1\2", args).split()  # "6 pm" is one time
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]

@@ -45,10 +45,10 @@ async def test_settings_change_and_bad_input_changes_nothing(app, db):
 async def test_times_are_understood_as_members_write_them(app, db):
     """Before, "18:00", "7pm", "friday 8:30" or "10pm-7am" were all "I didn't understand"."""
     said = {}
-    for i, args in enumerate(("18:00", "daily 7pm", "friday 6 ", "quiet 10pm-7am", "hour 12am")):
+    for i, args in enumerate(("18:00", "daily 7 pm", "friday 6 ", "quiet 10pm-7am", "hour 12am")):
         said[args] = (await app.router.dispatch(cmd("ann", args, f"t{i}")))[0].text
     assert "every Monday at 18:00" in said["18:00"]  # the hour only
-    assert "every day at 19:00" in said["daily 7pm"]
+    assert "every day at 19:00" in said["daily 7 pm"]
     assert "every Friday at 06:00" in said["friday 6 "]
     assert "Quiet hours: 22:00–07:00" in said["quiet 10pm-7am"]
     assert "every Friday at 00:00" in said["hour 12am"]
