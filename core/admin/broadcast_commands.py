@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -113,20 +113,23 @@ async def broadcasts_cmd(ctx: Context, args: str) -> list[AnyReply]:
     lines = []
     for b in rows:
         counts = await broadcasts.delivery(ctx.session, b.id)
-        lines.append(_report_line(ctx.locale, b, counts))
+        lines.append(_report_line(ctx.locale, b, counts, ctx.clock.now()))
     return [Reply("\n".join(lines))]
 
 
-def _report_line(locale: str, b: Broadcast, counts: Any) -> str:
+def _report_line(locale: str, b: Broadcast, counts: Any, now: datetime) -> str:
+    pending = sum(counts.get(s, 0) for s in ("pending", "sending", "inflight"))
+    # where it stands, as a moderator reads it (the row's own status stays "queued")
+    stage = "done" if not pending else "scheduled" if b.send_at > now else "sending"
     return translate(
         locale,
         "broadcast.report",
         id=b.id,
-        status=b.status,
+        status=translate(locale, f"broadcast.stage_{stage}"),
         segment=segments.from_dict(b.segment).describe(),
         n=b.recipients,
         sent=counts.get("sent", 0),
-        pending=sum(counts.get(s, 0) for s in ("pending", "sending", "inflight")),
+        pending=pending,
         failed=sum(counts.get(s, 0) for s in ("failed", "dead", "unreachable", "cancelled")),
     )
 
@@ -155,5 +158,6 @@ async def report_finished(services: Services) -> list[AnyReply]:
             author = await s.get(Member, b.created_by) if b.created_by else None
             if author is None or author.forgotten_at is not None:
                 continue
-            out.append(Reply(_report_line(author.locale, b, counts), member_id=author.id))
+            line = _report_line(author.locale, b, counts, services.clock.now())
+            out.append(Reply(line, member_id=author.id))
     return out

@@ -47,13 +47,14 @@ async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app
     assert len(reports) == 1
     report = reports[0]
     assert isinstance(report, Reply) and report.member_id == await _member_id(db, "Mod")
-    assert "Broadcast #1" in report.text and "1 sent" in report.text
+    assert "Broadcast #1 [delivered]" in report.text and "1 sent" in report.text
     assert await report_finished(app.services) == []  # reported once
     async with db.session() as s:
         b2 = await s.get_one(Broadcast, 2)
         assert b2.status == "queued" and b2.reported_at is None
     listing = await bot.text("mod", "/broadcasts")
-    assert "#2 [queued]" in listing and "5 pending" in listing
+    assert "#2 [scheduled]" in listing and "5 pending" in listing  # was "[queued]"
+    assert "#1 [delivered]" in listing  # was "[queued]" too, once all was sent
 
 
 async def test_a_broadcast_without_filters_needs_no_bar(bot, db):
