@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin import membership_bridge, privacy
+from core.admin.args import parse_days
 from core.admin.confirm import action, ask
 from core.admin.guard import admin_command, record
 from core.admin.members import who
@@ -138,12 +139,14 @@ async def retention_cmd(ctx: Context, args: str) -> list[AnyReply]:
         if current is None:
             return [Reply(ctx.t("privacy.retention_off"))]
         return [Reply(ctx.t("privacy.retention_is", days=current))]
-    if arg == "off":
-        new: int | None = None
-    elif arg.isdigit() and MIN_RETENTION_DAYS <= int(arg) <= 3660:
-        new = int(arg)
-    else:
-        raise BadArguments("privacy.retention_bad", min=MIN_RETENTION_DAYS)
+    new: int | None = None
+    if arg != "off":
+        try:  # as /grant reads a length: 90, 90 days, 3 months, 1 year
+            new = parse_days(arg)
+        except BadArguments:
+            new = None
+        if new is None or new < MIN_RETENTION_DAYS:
+            raise BadArguments("privacy.retention_bad", min=MIN_RETENTION_DAYS)
     if new == current:
         raise DomainError("admin.nothing_to_change")
     summary = ctx.t("privacy.retention_preview", days=new if new is not None else "off")

@@ -260,7 +260,7 @@ async def test_retention_purges_only_old_interaction_logs(bot, db, clock, app):
                 )
             )
     assert await purge_old_interactions(app.services) == 0  # no retention set: keep all
-    await bot.say("mod", "/retention 90")
+    await bot.say("mod", "/retention 3 months")  # a length as /grant reads it: 90 days
     await bot.confirm("mod")
     assert "90 days" in await bot.text("mod", "/retention")
     assert await purge_old_interactions(app.services) == 2
