@@ -66,7 +66,7 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/event new Party | tomorrow": "couldn't read the time",
         "/event new Party | 2026-04-01 10:00 | ftp://x": "must start with https://",
         "/event new Party | 2026-04-01 10:00 | https://x | -3": "Capacity must be",
-        "/retention 3": "/retention DAYS (at least 30)",
+        "/retention 3": "/retention DAYS (at least 30;",
         "/stats forever": "Usage: /stats",
         "/unban @alice": "is not banned",
         "/refund @alice": "no refundable payment",
