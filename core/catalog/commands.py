@@ -41,7 +41,8 @@ def _page_button(ctx: Context, label: str, page: int, query: str) -> ButtonSpec:
 async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     query = query.strip()[:100]
     names = await topics.load(ctx.session)
-    found = service.search(await service.visible_courses(ctx.session), query, names)
+    listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
+    found = service.search(listed, query, names)
     if not found:
         key = "catalog.no_match" if query else "catalog.empty"
         return [Reply(ctx.t(key, query=query))]
@@ -57,6 +58,8 @@ async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     numbered: list[ButtonSpec] = []
     for i, c in enumerate(chunk, page * PAGE + 1):
         lock = " 🔒" if c.plan_codes else ""
+        if c.hidden:  # only moderators are shown these
+            lock += " " + ctx.t("catalog.hidden_mark")
         about = " · " + names.names(c.tags, ctx.locale) if c.tags else ""
         lines.append(
             f"{i}. {service.course_title(c, ctx.locale)} [{c.slug}] — {_level(ctx, c.level)}"
@@ -167,7 +170,7 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
     go through the same search as /courses. Each guess is a button, so nothing happens
     until the member picks one.
     """
-    courses = await service.visible_courses(ctx.session)
+    courses = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
     guesses, query = service.did_you_mean(courses, ref, await topics.load(ctx.session))
     if not guesses:
         return None

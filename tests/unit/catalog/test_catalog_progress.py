@@ -205,6 +205,9 @@ async def test_moderator_adds_course_accepts_suggested_tags_and_hides_it(
     assert "level isn't valid" in out and "beginner, intermediate or advanced" in out
     assert "Updated level" in await console_bot.send("/course edit window-fn level advanced")
     assert "hidden from members" in await console_bot.send("/course hide window-fn")
+    # the moderator still finds it in /courses, marked, to show it again later
+    assert "[window-fn]" in (listed := await console_bot.send("/courses window"))
+    assert "(hidden from members)" in listed
     assert "window-fn" not in await console_bot.send("/courses", as_member="frank")
     assert "don't know a course" in await console_bot.send("/enroll window-fn")
     async with db.session() as s:
