@@ -23,6 +23,12 @@ from models.admin import CommunityEvent, EventRsvp
 from models.member import Member
 
 
+def _name(m: Member) -> str:
+    """How moderators' event lists name a member: a forgotten one (or one with no name)
+    by number only."""
+    return m.display_name if m.forgotten_at is None and m.display_name else f"#{m.id}"
+
+
 def _when(ev: CommunityEvent, tz: str | None) -> str:
     """The start as the reader reads it: their zone, else the community's."""
     return local_time(ev.starts_at, tz)
@@ -82,7 +88,7 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
             )
         if not marked:
             return [Reply(ctx.t("events.attended_already", title=ev.title))]
-        names = ", ".join(m.display_name or f"#{m.id}" for m in marked)
+        names = ", ".join(_name(m) for m in marked)
         return [Reply(ctx.t("events.attended", n=len(marked), title=ev.title, names=names))]
     raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
 
@@ -182,12 +188,9 @@ async def _who(ctx: Context, rest: str) -> list[AnyReply]:
         )
     ).all()
 
-    def name(m: Member) -> str:
-        return m.display_name if m.forgotten_at is None else f"#{m.id}"
-
-    going = [name(m) for m, r in rows if not r.waitlisted]
-    waiting = [name(m) for m, r in rows if r.waitlisted]
-    came = [name(m) for m, r in rows if r.attended_at is not None]
+    going = [_name(m) for m, r in rows if not r.waitlisted]
+    waiting = [_name(m) for m, r in rows if r.waitlisted]
+    came = [_name(m) for m, r in rows if r.attended_at is not None]
     head = "events.who_cancelled" if ev.cancelled_at is not None else "events.who"
     lines = [ctx.t(head, id=ev.id, title=ev.title, when=_when(ev, ctx.timezone))]
     lines.append(ctx.t("events.who_going", n=len(going), names=", ".join(going) or "—"))

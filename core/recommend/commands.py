@@ -167,7 +167,7 @@ async def studied_together(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if partner is None:
         return [Reply(ctx.t("recommend.session_unavailable"))]
     now = ctx.clock.now()
-    name, my_name = partner.display_name or f"#{partner.id}", me.display_name or f"#{me.id}"
+    name, my_name = _name(partner), _name(me)
     if await sessions.recorded_lately(ctx.session, me.id, partner.id, now):
         return [Reply(ctx.t("recommend.session_recorded", name=name))]
     if sessions.claimed_by(me, partner.id, now):
