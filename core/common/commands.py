@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
 from core.context import Context, Role
-from core.i18n import LANGUAGE_NAMES, has_key
+from core.i18n import LANGUAGE_NAMES, LANGUAGE_WORDS, has_key
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import COMMANDS, Router, button, command, unknown_command
 
@@ -47,23 +47,8 @@ async def help_(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join(lines))]
 
 
-LANGUAGES = LANGUAGE_NAMES
-LANGUAGE_WORDS = {
-    "en": "en",
-    "english": "en",
-    "英文": "en",
-    "英语": "en",
-    "zh": "zh-CN",
-    "zh-cn": "zh-CN",
-    "cn": "zh-CN",
-    "chinese": "zh-CN",
-    "中文": "zh-CN",
-    "简体中文": "zh-CN",
-}
-
-
 def _language_buttons(ctx: Context) -> list[list[ButtonSpec]]:
-    return [[ButtonSpec(label, ctx.sign("lang", code)) for code, label in LANGUAGES.items()]]
+    return [[ButtonSpec(label, ctx.sign("lang", code)) for code, label in LANGUAGE_NAMES.items()]]
 
 
 @command("language", help_key="help.language", usage_key="usage.language")
@@ -71,7 +56,7 @@ async def language(ctx: Context, args: str) -> list[AnyReply]:
     """Without a word (or with one it does not know) the member taps a language instead."""
     choice = args.strip().lower()
     if not choice:
-        current = LANGUAGES.get(ctx.locale, ctx.locale)
+        current = LANGUAGE_NAMES.get(ctx.locale, ctx.locale)
         return [Reply(ctx.t("common.language_current", language=current), _language_buttons(ctx))]
     if choice not in LANGUAGE_WORDS:
         text = ctx.t("common.language_unknown", word=args.strip()[:30])
@@ -83,7 +68,7 @@ async def language(ctx: Context, args: str) -> list[AnyReply]:
 @button("lang")
 async def language_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     code = parts[0] if parts else ""
-    if code not in LANGUAGES:
+    if code not in LANGUAGE_NAMES:
         return [Reply(ctx.t("errors.button_expired"))]
     ctx.member.locale = code
     return [Reply(ctx.t("common.language_set"))]
@@ -98,7 +83,7 @@ async def whoami(ctx: Context, args: str) -> list[AnyReply]:
                 id=ctx.member.id,
                 name=ctx.member.display_name,
                 role=ctx.t(f"roles.{ctx.role.name.lower()}"),
-                locale=LANGUAGES.get(ctx.locale, ctx.locale),
+                locale=LANGUAGE_NAMES.get(ctx.locale, ctx.locale),
             )
         )
     ]

@@ -12,6 +12,18 @@ from typing import Any
 CATALOGS = Path(__file__).with_name("catalogs")
 LOCALES = ("en", "zh-CN")
 LANGUAGE_NAMES = {"en": "English", "zh-CN": "中文"}  # each language in its own words
+LANGUAGE_WORDS = {  # what members type for a language (/language, /profile language)
+    "en": "en",
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
+    "zh": "zh-CN",
+    "zh-cn": "zh-CN",
+    "cn": "zh-CN",
+    "chinese": "zh-CN",
+    "中文": "zh-CN",
+    "简体中文": "zh-CN",
+}
 DEFAULT_LOCALE = "en"
 
 

@@ -33,7 +33,6 @@ ALIASES = {
     "expert": "experts",
     "answering": "experts",
 }
-LANG_LABELS = LANGUAGE_NAMES
 
 
 def _b(ctx: Context, label: str, *parts: object) -> ButtonSpec:
@@ -57,7 +56,7 @@ def _value_label(ctx: Context, step: str, value: Any, names: Topics) -> str:
     if step == "weekly":
         return _duration(ctx, int(value))
     if step == "language":
-        return LANG_LABELS.get(value, str(value))
+        return LANGUAGE_NAMES.get(value, str(value))
     if step == "digest":
         return ctx.t(f"profile.digest_{value}") if value in svc.DIGESTS else str(value)
     if step in svc.YES_NO:
@@ -96,7 +95,7 @@ async def question(ctx: Context, row: Onboarding) -> Reply:
         btns = [_b(ctx, tz, "a", step, i) for i, tz in enumerate(svc.TIMEZONES)]
         rows += [btns[i : i + 3] for i in range(0, len(btns), 3)]
     elif step == "language":
-        rows.append([_b(ctx, label, "a", step, code) for code, label in LANG_LABELS.items()])
+        rows.append([_b(ctx, label, "a", step, code) for code, label in LANGUAGE_NAMES.items()])
     elif step == "digest":
         rows.append([_b(ctx, ctx.t(f"profile.digest_{d}"), "a", step, d) for d in svc.DIGESTS])
     elif step in svc.YES_NO:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.topics import Topics
 from core.common import smalltalk
+from core.i18n import LANGUAGE_WORDS
 from core.localtime import parse_timezone
 from models.catalog import Course, Tag
 from models.member import Member
@@ -60,15 +61,6 @@ _LEVEL_WORDS = {
 }
 _YES = {"yes", "y", "true", "on", "是", "好", "好的", "愿意"}
 _NO = {"no", "n", "false", "off", "否", "不", "不要", "不愿意"}
-_LANG_WORDS = {
-    "en": "en",
-    "english": "en",
-    "英文": "en",
-    "zh": "zh-CN",
-    "zh-cn": "zh-CN",
-    "中文": "zh-CN",
-    "chinese": "zh-CN",
-}
 _DIGEST_WORDS = {
     "daily": "daily",
     "weekly": "weekly",
@@ -182,9 +174,9 @@ def parse_answer(
             raise Refusal("timezone_expected", (("answer", text[:40]),))
         return tz
     if step == "language":
-        if low not in _LANG_WORDS:
+        if low not in LANGUAGE_WORDS:
             raise Refusal("language_expected")
-        return _LANG_WORDS[low]
+        return LANGUAGE_WORDS[low]
     if step == "digest":
         if low not in _DIGEST_WORDS:
             raise Refusal("digest_expected")
