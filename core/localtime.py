@@ -47,6 +47,29 @@ WEEKDAYS = {
 }
 
 
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h|点)?$")
+_MERIDIEM = re.compile(r"(?i)(\d)\s+(am|pm)\b")
+
+
+def parse_clock(word: str) -> tuple[int, int] | None:
+    """A time of day as members write it: 18, 18:00, 6pm, 6:30pm, 18h, 18点 -> (hour,
+    minute); None for anything else."""
+    m = _CLOCK.match(word.strip().lower())
+    if not m:
+        return None
+    hour, minute, suffix = int(m.group(1)), int(m.group(2) or 0), m.group(3)
+    if suffix in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    return (hour, minute) if hour <= 23 and minute <= 59 else None
+
+
+def join_meridiem(text: str) -> str:
+    """ "6 pm" -> "6pm": a time of day is one word."""
+    return _MERIDIEM.sub(r"\1\2", text)
+
+
 # Names members use that the tz database does not have (its cities are the zones' own).
 ZONE_WORDS = {
     "beijing": "Asia/Shanghai",

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from core.errors import BadArguments
-from core.localtime import WEEKDAYS, parse_timezone, zone
+from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zone
 
 MAX_DAYS = 3660  # ten years: anything longer is a typo, not a grant
 
@@ -48,7 +48,6 @@ def parse_days(text: str) -> int:
     return days
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$|^(\d{1,2})h$")
 _MONTHS = {
     m: i
     for i, names in enumerate(
@@ -70,22 +69,6 @@ _MONTHS = {
     )
     for m in names
 }
-
-
-def _clock(word: str) -> tuple[int, int] | None:
-    """18:00, 18, 6pm, 6:30pm, 18h -> (hour, minute)."""
-    m = _CLOCK.match(word.lower())
-    if not m:
-        return None
-    if m.group(4) is not None:
-        hour, minute, half = int(m.group(4)), 0, None
-    else:
-        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)
-    if half is not None:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    return (hour, minute) if hour <= 23 and minute <= 59 else None
 
 
 def _day(words: list[str], today: date | None) -> date | None:
@@ -125,10 +108,10 @@ def parse_when(text: str, tz: str | None = None, now: datetime | None = None) ->
     'Europe/Berlin', 'Berlin', 'UTC+2'). Anything else is refused."""
     raw = re.sub(r"(\d)T(\d)", r"\1 \2", clean(text).strip())
     raw = re.sub(r"(?i)(\d)(utc|z)$", r"\1 \2", raw)  # 18:00Z, 18:00UTC
-    raw = re.sub(r"(?i)(\d)\s+(am|pm)\b", r"\1\2", raw)  # 6 pm
+    raw = join_meridiem(raw)
     words = raw.split()
     for n in (2, 1):  # "… New York", "… Berlin", "… UTC"
-        if len(words) <= n or _clock(words[-n]) is not None:
+        if len(words) <= n or parse_clock(words[-n]) is not None:
             continue
         tail = " ".join(words[-n:])
         named = "UTC" if tail.upper() in ("Z", "UTC") else parse_timezone(tail)
@@ -137,7 +120,7 @@ def parse_when(text: str, tz: str | None = None, now: datetime | None = None) ->
             break
     where = zone(tz)
     today = now.astimezone(where).date() if now is not None else None
-    at = _clock(words[-1]) if len(words) > 1 else None
+    at = parse_clock(words[-1]) if len(words) > 1 else None
     if at is not None:
         day = _day(words[:-1], today)
     elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", " ".join(words)):

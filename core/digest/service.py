@@ -22,30 +22,23 @@ from core.digest.errors import (
 )
 from core.digest.schedule import next_due
 from core.i18n import translate
-from core.localtime import WEEKDAYS, parse_timezone, zone
+from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zone
 from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
 
-HOUR_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h|点)?$")
 QUIET_RE = re.compile(r"^(.+?)\s*[-–~到]\s*(.+)$")
 ACTION_KINDS = {"o": "digest_click", "u": "thumbs_up", "d": "thumbs_down", "x": "not_interested"}
 
 
 def _hour(text: str) -> int:
-    """An hour as members write it: 18, 18:00, 6pm, 18h, 18点; minutes other than :00 are
-    refused with the hours either side (digests go out on the hour)."""
-    m = HOUR_RE.match(text.strip().lower())
-    if not m:
+    """An hour as members write it (`parse_clock`: 18, 18:00, 6pm, 18h, 18点); minutes other
+    than :00 are refused with the hours either side (digests go out on the hour)."""
+    clock = parse_clock(text)
+    if clock is None:
         raise DigestUsageError()
-    hour, minutes, suffix = int(m.group(1)), m.group(2), m.group(3)
-    if suffix in ("am", "pm"):
-        if not 1 <= hour <= 12:
-            raise DigestUsageError()
-        hour = hour % 12 + (12 if suffix == "pm" else 0)
-    if not 0 <= hour <= 23 or (minutes is not None and int(minutes) > 59):
-        raise DigestUsageError()
-    if minutes is not None and int(minutes) != 0:
+    hour, minute = clock
+    if minute:
         raise OnTheHourError(hour)
     return hour
 
@@ -98,13 +91,13 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
 
     daily [H] | weekly [DAY] [H] | off | on | hour H | quiet A-B | quiet off | tz ZONE
     """
-    words = re.sub(r"(?i)(\d)\s+(am|pm)\b", r"\1\2", args).split()  # "6 pm" is one time
+    words = join_meridiem(args).split()  # "6 pm" is one time
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]
     if verb in WEEKDAYS:  # "/digest friday 18": weekly, that day
         verb, rest = "weekly", words
-    elif HOUR_RE.match(verb) and not rest:  # "/digest 18:00": the hour, as it is
+    elif parse_clock(verb) is not None and not rest:  # "/digest 18:00": the hour, as it is
         verb, rest = "hour", words
     before = _settings_of(member)
     if verb in ("daily", "每天"):
