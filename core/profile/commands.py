@@ -160,10 +160,9 @@ async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:
 
 async def _answer(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
     offered = list(row.answers.get("_offered", []))
+    names = await topics.load(ctx.session) if row.step == "tags" else None
     try:
-        value = svc.parse_answer(
-            row.step, text, offered, await topics.load(ctx.session), ctx.locale
-        )
+        value = svc.parse_answer(row.step, text, offered, names, ctx.locale)
     except Refusal as r:
         return [Reply(ctx.t(f"profile.{r.key}", **r.params)), await question(ctx, row)]
     svc.record_answer(row, ctx.member, row.step, value)
@@ -292,8 +291,9 @@ async def profile(ctx: Context, args: str) -> list[AnyReply]:
         row = await svc.begin(ctx.session, ctx.member.id, now, step=step, single=True)
         return [await question(ctx, row)]
     offered = await svc.offered_tags(ctx.session) if step == "tags" else []
+    names = await topics.load(ctx.session) if step == "tags" else None
     try:
-        value = svc.parse_answer(step, rest, offered, await topics.load(ctx.session), ctx.locale)
+        value = svc.parse_answer(step, rest, offered, names, ctx.locale)
     except Refusal as r:
         return [Reply(ctx.t(f"profile.{r.key}", **r.params))]
     svc.apply_answer(ctx.member, step, value)
