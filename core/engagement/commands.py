@@ -26,7 +26,7 @@ async def points(ctx: Context, args: str) -> list[AnyReply]:
             ctx.session, service.week_start(ctx.clock.now(), ctx.settings.timezone)
         )
     ).get(ctx.member.id, 0)
-    level, nxt = rules.level_for(total, scoring)
+    level, _ = rules.level_for(total, scoring)
     lines = [
         ctx.t(
             "engagement.points",
@@ -36,8 +36,8 @@ async def points(ctx: Context, args: str) -> list[AnyReply]:
             name=ctx.t(f"engagement.level_{level}"),
         )
     ]
-    if nxt is not None:
-        lines.append(ctx.t("engagement.next_level", missing=nxt - total, level=level + 1))
+    if more := service.next_level(ctx.locale, total, scoring):
+        lines.append(more)
     st = await service.learning_streak(ctx.session, ctx.clock, ctx.member)
     lines.append(ctx.t("engagement.streak", days=st.days))
     if st.frozen:

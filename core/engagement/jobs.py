@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from core.context import Services
 from core.engagement import service
-from core.engagement.rules import Scoring, level_for
+from core.engagement.rules import Scoring
 from core.jobs import periodic
 from core.replies import AnyReply
 
@@ -29,12 +29,8 @@ async def sync_points(services: Services) -> list[AnyReply]:
                 name=translate(m.locale, f"engagement.level_{level}"),
                 points=points,
             )
-            _, nxt = level_for(points, scoring)
-            if nxt is not None:
-                missing = nxt - points
-                text += " " + translate(
-                    m.locale, "engagement.next_level", missing=missing, level=level + 1
-                )
+            if more := service.next_level(m.locale, points, scoring):
+                text += " " + more
             out.append(Reply(text, member_id=m.id))
         return out
 

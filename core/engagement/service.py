@@ -20,6 +20,7 @@ from core.clock import Clock
 from core.engagement import rules
 from core.errors import DomainError
 from core.events import Chat
+from core.i18n import translate
 from core.localtime import in_quiet, local_day, quiet_now, zone
 from core.replies import AnyReply, Invite, Kick, MemberTag, Reply
 from models.engagement import (
@@ -371,6 +372,14 @@ async def sync_level_rewards(
     return out
 
 
+def next_level(locale: str, points: int, scoring: rules.Scoring | None = None) -> str:
+    """ "N more points to reach level L" ("" at the top level): /points and the level-up."""
+    level, nxt = rules.level_for(points, scoring)
+    if nxt is None:
+        return ""
+    return translate(locale, "engagement.next_level", missing=nxt - points, level=level + 1)
+
+
 LEVELS_TOLD_KEY = "levels_told_since"
 """Set on the first run of :func:`level_ups`: levels reached before it are recorded, not told."""
 
@@ -383,11 +392,11 @@ async def level_ups(
     correction and reached again. A member in quiet hours is told on a later run."""
     now = clock.now()
     tot = await totals(session)
-    told = dict((await session.execute(select(LevelTold.member_id, LevelTold.level))).all())
+    told = {t.member_id: t for t in (await session.execute(select(LevelTold))).scalars()}
     up = {
         m: level
         for m, points in tot.items()
-        if (level := rules.level_for(points, scoring)[0]) > max(told.get(m, 1), 1)
+        if (level := rules.level_for(points, scoring)[0]) > (told[m].level if m in told else 1)
     }
     first = not await get_setting(session, LEVELS_TOLD_KEY)
     if first:  # a community that had points before this existed: nobody is told old news
@@ -401,8 +410,7 @@ async def level_ups(
         tell = not first and m.forgotten_at is None and m.reachable
         if tell and quiet_now(now, m.timezone, m.quiet_start, m.quiet_end):
             continue  # told when the quiet hours end
-        row = await session.get(LevelTold, m.id)
-        if row is None:
+        if (row := told.get(m.id)) is None:
             session.add(LevelTold(member_id=m.id, level=level, told_at=now))
         else:
             row.level, row.told_at = level, now
