@@ -447,8 +447,6 @@ async def weekly_post(
     scoring: rules.Scoring | None = None,
 ) -> list[AnyReply]:
     """Last week's top 10 to the configured channel, once per week (Monday 09:00 local)."""
-    from core.i18n import translate
-
     channel = await get_setting(session, POST_KEY)
     if ":" not in channel:
         return []
