@@ -40,7 +40,7 @@ async def _plans(ctx: Context) -> list[AnyReply]:
     no_trial, renewing = (
         await service.not_offered(ctx.session, ctx.member) if private else (set(), set())
     )
-    if not private and not await service.trial_available(ctx.session, ctx.member.id):
+    if not await service.trial_available(ctx.session, ctx.member.id):
         no_trial = {p.id for p in rows}
     lines = [ctx.t("membership.plans_header")]
     buttons: list[list[ButtonSpec]] = []

@@ -207,12 +207,11 @@ async def trial_available(session: AsyncSession, member_id: int) -> bool:
 
 
 async def not_offered(session: AsyncSession, member: Member) -> tuple[set[int], set[int]]:
-    """(plans whose trial the member cannot start, plans they cannot buy now), by the rules
-    `start_trial` and `before_buying` refuse with: /plans offers only what works."""
+    """(plans already held, whose trial `start_trial` refuses; plans that renew by themselves,
+    which `before_buying` refuses): /plans offers only what works. The one trial a member
+    has across plans is `trial_available`."""
     held = await subscriptions.for_member(session, member.id)
     no_trial = {plan.id for sub, plan in held if sub.state != State.PENDING}
-    if not await trial_available(session, member.id):
-        no_trial = {p.id for p in await plans.list_plans(session)}
     renewing = {
         plan.id
         for sub, plan in held
