@@ -53,7 +53,9 @@ async def mydata(ctx: Context, args: str) -> list[AnyReply]:
 async def forget(ctx: Context, args: str) -> list[AnyReply]:
     """`/forget` erases the caller; `/forget @member` lets a moderator act on an erasure request."""
     ref = args.strip()
-    if not ref:
+    names_someone = ref[:1] in {"@", "#"} or ref.isdigit()
+    if not ref or (ctx.role < Role.MODERATOR and not names_someone):
+        # "/forget yes", "/forget me": a member can only mean themselves, and still confirms
         preview = ctx.t("privacy.forget_preview")
         return await ask(ctx, "forget", {"member_id": ctx.member.id}, preview)
     if ctx.role < Role.MODERATOR:

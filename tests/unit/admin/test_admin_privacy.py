@@ -225,6 +225,10 @@ async def test_moderator_forgets_a_member_on_request_after_confirming(bot, db, c
     before = await _totals(db, clock)
     # members cannot erase someone else, and nothing happens before the moderator confirms
     assert "moderators only" in await bot.text("bob", "/forget @alice")
+    # words after /forget from a member mean themselves: the same confirmation, nothing yet
+    for words in ("yes", "me please"):
+        out = await bot.text("bob", f"/forget {words}")
+        assert "deletes your profile" in out and "Confirm?" in out
     # moderators cannot erase staff; an owner could
     assert "only an owner" in await bot.text("mod", "/forget @owner")
     out = await bot.text("mod", f"/forget #{alice_id}")
