@@ -85,10 +85,33 @@ class _SafeDict(dict[str, Any]):
         return "{" + key + "}"
 
 
+# Chinese templates put a space around a value for Latin words ("学习 SQL 的成员"); a Chinese
+# value sits right against Chinese text ("学习数学的成员", not "学习 数学 的成员").
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+_HAN_TEXT = re.compile(f"[{_HAN}\u3000-\u303f\uff00-\uffef]")
+_HAN_EDGE = re.compile(f"[{_HAN}《》「」“”]")
+_SPACED = re.compile(r"( ?)\{(\w+)\}( ?)")
+
+
+def _close_han_spaces(text: str, params: dict[str, Any]) -> str:
+    def tighten(m: re.Match[str]) -> str:
+        value = str(params.get(m.group(2), ""))
+        if not value:
+            return m.group(0)
+        before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+        pre = "" if before and _HAN_TEXT.match(before) and _HAN_EDGE.match(value[0]) else m[1]
+        post = "" if after and _HAN_TEXT.match(after) and _HAN_EDGE.match(value[-1]) else m[3]
+        return pre + "{" + m.group(2) + "}" + post
+
+    return _SPACED.sub(tighten, text)
+
+
 def translate(locale: str | None, key: str, /, **params: Any) -> str:
     """Text for `key` in `locale`, falling back to English, then to the key itself."""
     loc = normalize_locale(locale)
     text = catalog(loc).get(key) or catalog(DEFAULT_LOCALE).get(key) or key
+    if loc == "zh-CN" and params:
+        text = _close_han_spaces(text, params)
     try:
         return _plurals(text, params).format_map(_SafeDict(params))
     except (ValueError, IndexError):

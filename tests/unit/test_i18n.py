@@ -44,3 +44,17 @@ def test_counts_take_the_right_word_in_english_and_none_in_chinese():
     # a count left out shows its placeholder and the plural, never the form's syntax
     assert translate("en", "qa.mine_open") == "being discussed, {n} answers so far"
     assert translate("zh-CN", "qa.mine_header", n=1) == "你最近的 1 个问题："
+
+
+def test_a_chinese_value_sits_against_chinese_text_and_a_latin_one_keeps_its_spaces():
+    # the templates space a value for Latin words: "学习 SQL 的成员都喜欢"
+    assert translate("zh", "recommend.why_popular_topic", topic="SQL") == "学习 SQL 的成员都喜欢"
+    assert translate("zh", "recommend.why_popular_topic", topic="数学") == "学习数学的成员都喜欢"
+    assert translate("zh", "digest.why_tag", tag="机器学习") == "对机器学习感兴趣的成员都在学"
+    # mixed: each side looks at its own end of the value
+    assert (
+        translate("zh", "recommend.peer_knows", topic="Python 编程") == "熟悉你想学的 Python 编程"
+    )
+    assert translate("zh", "engagement.nudge", days=3).startswith("🔥 你已连续学习 3 天")
+    # English never changes
+    assert translate("en", "recommend.why_popular_topic", topic="数学").endswith("learning 数学")

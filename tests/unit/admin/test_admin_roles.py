@@ -159,7 +159,7 @@ async def test_member_card_shows_plan_payments_and_activity(bot, db, clock):
     preview = await bot.text("mod", "/refund @alice")
     assert "9.00 USD via demo" in preview and "900" not in preview
     await bot.say("mod", "/language zh")  # a Chinese-speaking moderator reads the role too
-    assert "Alice — 角色 成员，语言 English，" in await bot.text("mod", "/member @alice")
+    assert "Alice — 角色：成员，语言：English，" in await bot.text("mod", "/member @alice")
 
 
 async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock):

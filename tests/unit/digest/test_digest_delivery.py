@@ -279,7 +279,7 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
     assert target == "c-li"
     assert "还剩 2 课" in payload["text"]
     assert "LEFT JOIN" in payload["text"] and "你可以回答的问题" in payload["text"]
-    assert "LEFT JOIN? — 关于 数据库" in payload["text"]  # the topic's name, not its slug
+    assert "LEFT JOIN? — 关于数据库" in payload["text"]  # the topic's name, not its slug
 
 
 async def test_recommender_failure_falls_back_and_digest_still_goes(services, clock, fake_telegram):
