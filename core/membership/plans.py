@@ -82,13 +82,37 @@ def shown(text: str) -> str:
 
 
 async def get_plan(session: AsyncSession, code: str, *, active_only: bool = True) -> Plan:
-    code = (code or "").strip().lower()
-    if not CODE_RE.match(code):  # never send junk (NUL bytes...) to the database
-        raise MembershipError("plan_unknown", plan=shown(code))
-    plan = (await session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
+    """The plan a member or moderator named: its code, or its title in either language
+    ("月度会员", "Yearly membership"), or the start of one title ("月度", "year")."""
+    code = (code or "").strip()
+    plan = None
+    if CODE_RE.match(code.lower()):  # never send junk (NUL bytes...) to the database
+        q = select(Plan).where(Plan.code == code.lower())
+        plan = (await session.execute(q)).scalar_one_or_none()
+    if plan is None:
+        plan = await _titled(session, code)
     if plan is None or (active_only and not plan.active):
-        raise MembershipError("plan_unknown", plan=code[:32] or "?")
+        raise MembershipError("plan_unknown", plan=shown(code))
     return plan
+
+
+async def _titled(session: AsyncSession, text: str) -> Plan | None:
+    typed = " ".join(text.split()).casefold()
+    if not typed or len(typed) > 64:
+        return None
+    every = list((await session.execute(select(Plan).order_by(Plan.id))).scalars())
+
+    def titles(p: Plan) -> list[str]:
+        return [t.casefold() for t in (p.title_en, p.title_zh) if t]
+
+    for hit in (
+        [p for p in every if typed in titles(p)],
+        [p for p in every if len(typed) >= 2 and any(t.startswith(typed) for t in titles(p))],
+    ):
+        live = [p for p in hit if p.active] or hit  # a retired plan only when nothing else fits
+        if len(live) == 1:
+            return live[0]
+    return None
 
 
 async def list_plans(session: AsyncSession) -> list[Plan]:

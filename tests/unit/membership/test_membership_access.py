@@ -463,3 +463,32 @@ async def test_cancelling_an_overdue_renewal_says_access_ends_now(app, db, clock
     ]
     kicks = [r for r in await run_all(app.services) if isinstance(r, Kick)]
     assert [(k.member_id, k.target) for k in kicks] == [(mid, "-1001")]
+
+
+async def test_a_plan_is_found_by_its_title_in_either_language(app):
+    """A Chinese member typed the plan as /plans shows it to them ("月度会员") and was told
+    there is no such plan: only the code ("monthly") worked."""
+    mid = await member_id(app, "console", "lin")
+    await _grant(app, mid, "monthly", 30)
+    a, c = Actor("console", "lin"), Chat("console", "lin")
+
+    async def say(name: str, args: str = "") -> str:
+        out = await app.router.dispatch(Command(a, c, name=name, args=args))
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    assert "“Monthly membership” will not renew" in await say("cancel", "月度会员")
+    assert "“Monthly membership” is active again" in await say("resume", "Monthly")
+    async with app.services.session_factory() as s:
+        found = {
+            t: (await plans.get_plan(s, t)).code for t in ("年度", "year", "终身会员", "MONTHLY")
+        }
+        assert found == {
+            "年度": "yearly",
+            "year": "yearly",
+            "终身会员": "lifetime",
+            "MONTHLY": "monthly",
+        }
+        for unclear in ("会员", "m", "membership plan"):  # no title, or not one title only
+            with pytest.raises(DomainError):
+                await plans.get_plan(s, unclear)
+    assert "There is no plan called '白金'" in await say("cancel", "白金")
