@@ -22,6 +22,10 @@ from models.member import Member
 from models.membership import MembershipNotice, Plan, Subscription
 
 DEFAULT_REMINDER_DAYS = (3, 1)
+# A provider renews at the period's end, not before: Stripe attempts the charge about an
+# hour after it creates the renewal invoice, then sends invoice.paid or payment_failed.
+# Until then a renewing plan has not "failed", and the member is not told it could not renew.
+RENEWAL_SETTLE = timedelta(hours=6)
 
 
 def reminder_days(services: Services) -> tuple[int, ...]:
@@ -91,6 +95,8 @@ async def advance_one(
                         )
                     )
     while (ev := due(subscriptions.snapshot(sub), now)) is not None:
+        if ev is Ev.LAPSE and sub.auto_renew and _renewal_due(sub, now):
+            break  # the provider's renewal (or its failure) is on its way
         was = sub.state
         out += await subscriptions.transition(session, services, sub, plan, ev, actor="system")
         if (
@@ -113,6 +119,11 @@ async def advance_one(
         elif await once(session, services, sub, "ended_exempt", sub.current_period_end):
             out.append(dm(member, "membership.ended_exempt", plan=title))
     return out
+
+
+def _renewal_due(sub: Subscription, now: datetime) -> bool:
+    end = sub.current_period_end
+    return end is not None and now < end + RENEWAL_SETTLE
 
 
 async def _covers(

@@ -504,6 +504,8 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
         elif sub.state in (State.ACTIVE, State.TRIALING):
             key = "status_renews" if sub.auto_renew else "status_ends"
             at = sub.current_period_end
+            if sub.auto_renew and at is not None and at <= services.clock.now():
+                key = "status_renewing"  # the provider's charge is on its way
         elif sub.state == State.PAST_DUE:
             # only a provider's renewal is "overdue"; a trial or one-off period just ended
             key = "status_grace" if sub.auto_renew else "status_lapsed"

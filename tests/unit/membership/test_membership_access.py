@@ -492,3 +492,37 @@ async def test_a_plan_is_found_by_its_title_in_either_language(app):
             with pytest.raises(DomainError):
                 await plans.get_plan(s, unclear)
     assert "There is no plan called '白金'" in await say("cancel", "白金")
+
+
+async def test_a_renewal_on_its_way_is_not_called_failed(app, db, clock):
+    """Stripe charges a renewal about an hour after the period ends. Before, the job that
+    ran in that hour told every renewing member "We could not renew your plan", and the
+    "Payment received" came an hour later."""
+    a, c = Actor("telegram", "62", username="t62"), Chat("telegram", "62")
+    mid = await member_id(app, "telegram", "62")
+    await _grant(app, mid, "monthly", days=3)
+    async with db.session() as s, s.begin():
+        sub = (await s.execute(select(Subscription))).scalar_one()
+        sub.auto_renew = True  # as a provider's subscription renews
+    clock.advance(days=3, hours=1)
+    assert _dms(await run_all(app.services)) == []
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
+    status = _dms(await app.router.dispatch(Command(a, c, name="status")))
+    assert "renewing now (due 2026-03-05 09:00 UTC)" in status[0]
+    async with app.services.session_factory() as s, s.begin():  # the charge arrives
+        await service.activate_paid(
+            s,
+            app.services,
+            mid,
+            await plans.get_plan(s, "monthly"),
+            source="stripe",
+            actor="stripe",
+            auto_renew=True,
+        )
+    clock.advance(hours=8)
+    assert _dms(await run_all(app.services)) == []
+    # a renewal that never comes is still told, once the provider has had its hours
+    clock.advance(days=30)
+    (notice,) = _dms(await run_all(app.services))
+    assert "could not renew" in notice
