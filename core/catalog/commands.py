@@ -14,7 +14,7 @@ from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotFound
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
-from models.catalog import Course, Lesson, TagSuggestion
+from models.catalog import Course, Enrollment, Lesson, TagSuggestion
 from models.qa import Question
 
 PAGE = 16
@@ -214,9 +214,10 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
         ctx.session, ctx.member.id, course, ctx.clock.now(), _scoring(ctx)
     )
     if found is None:
-        key = "catalog.course_finished" if course else "catalog.nothing_next"
+        if course is None:
+            return [Reply(ctx.t(await _nothing_next(ctx)))]
         return [
-            Reply(ctx.t(key, course=service.course_title(course, ctx.locale) if course else ""))
+            Reply(ctx.t("catalog.course_finished", course=service.course_title(course, ctx.locale)))
         ]
     c, lesson = found
     await service.check_access(ctx.session, ctx.clock, ctx.member, c, ctx.locale, _scoring(ctx))
@@ -243,6 +244,16 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
         await service.open_lesson(ctx.session, ctx.clock, ctx.member.id, lesson, "chat")
     row.append(ButtonSpec(ctx.t("catalog.btn_done"), data=ctx.sign("catd", lesson.id)))
     return [Reply(text, buttons=[row])]
+
+
+async def _nothing_next(ctx: Context) -> str:
+    """Why there is no next lesson: no course taken yet, every course taken is done, or the
+    ones left are closed to the member now (their plan ran out)."""
+    q = select(Enrollment.completed_at).where(Enrollment.member_id == ctx.member.id)
+    taken = list((await ctx.session.execute(q)).scalars())
+    if not taken:
+        return "catalog.no_progress"
+    return "catalog.all_finished" if all(taken) else "catalog.courses_closed"
 
 
 @command("next", help_key="help.next", usage_key="usage.next")
@@ -303,7 +314,7 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
             ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
         )
         if found is None:
-            raise DomainError("catalog.nothing_next")
+            raise DomainError(await _nothing_next(ctx))
         course, lesson = found
     elif len(words) == 2:
         course = await service.find_course(ctx.session, words[0])

@@ -35,7 +35,10 @@ async def _log(db) -> list[tuple[str, float]]:
 
 async def test_study_a_course_end_to_end(console_bot, db, clock):
     await _load(db, clock)
-    out = await console_bot.send("/enroll intro-sql", as_member="alice")
+    # before: "enroll in a course first, or you've finished them all" (we know which)
+    assert "not taking any course yet" in await console_bot.send("/next", as_member="alice")
+    assert "not taking any course yet" in await console_bot.send("/done")
+    out = await console_bot.send("/enroll intro-sql")
     assert "enrolled in “Intro to SQL”" in out and "lesson 1/3: SELECT and WHERE" in out
     assert "already enrolled" in await console_bot.send("/enroll intro-sql")
     out = await console_bot.send("/done")
@@ -50,6 +53,8 @@ async def test_study_a_course_end_to_end(console_bot, db, clock):
     clock.advance(timedelta(days=1))
     out = await console_bot.send("/done intro-sql 3")
     assert "You completed “Intro to SQL”" in out
+    for cmd in ("/next", "/done"):
+        assert "finished every course you took" in await console_bot.send(cmd)
     out = await console_bot.send("/progress")
     assert "Intro to SQL ✅" in out and "▓▓▓▓▓▓▓▓▓▓ 100% (3/3) 🔥3" in out
     assert "Streak: 3 days" in out
@@ -134,7 +139,7 @@ async def test_plan_only_course_names_the_plan_and_opens_with_a_subscription(
     assert "enrolled in “Deep Python”" in await console_bot.send("/enroll deep-python")
     assert [k for k, _ in await _log(db)] == ["enroll"]
     clock.advance(timedelta(days=60))  # the subscription ran out: /next passes the course over
-    assert "Nothing to do next" in await console_bot.send("/next")
+    assert "closed to you now" in await console_bot.send("/next")
     assert title in await console_bot.send("/next deep-python")
 
 
