@@ -192,6 +192,10 @@ async def test_profile_shows_and_edits_single_fields(console_bot, db):
     assert "Saved." in out and "• Weekly time: 3 hours" in out  # was "180 min"
     assert "• Weekly time: 90 min" in await console_bot.send("/profile weekly 90")
     await console_bot.send("/profile weekly 3h")
+    # levels in a member's own words ("expert" was refused)
+    for typed, level in (("expert", "advanced"), ("新手", "beginner"), ("medium", "intermediate")):
+        assert f"• Level: {level}" in await console_bot.send(f"/profile level {typed}")
+    assert "beginner, intermediate or advanced" in await console_bot.send("/profile level 42")
     out = await console_bot.send("/profile timezone Atlantis/Lost")
     assert "I don't know the timezone" in out
     out = await console_bot.send("/profile partner")
