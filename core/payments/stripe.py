@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe as stripe_lib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit import audit
 from core.context import Services
 from core.i18n import translate
 from core.membership import plans, service, subscriptions
@@ -104,12 +106,23 @@ async def checkout(
         "success_url": f"{base}/stripe/done",
         "cancel_url": f"{base}/stripe/cancelled",
     }
+    description = translate(member.locale, "membership.invoice_description", plan=title)
     if plans.recurring(plan, PROVIDER):
         # Stripe bills every period; invoice.paid renews, customer.subscription.deleted ends it
         price_data["recurring"] = billing_interval(plan.period_days)
         params["mode"] = "subscription"
         del params["payment_intent_data"]
         params["subscription_data"] = {"metadata": {"payload": signed}}
+        if (first := await first_charge_at(session, services, member, plan)) is not None:
+            # days the member already has on this plan (a free trial, a code, a grant) are
+            # not paid for again: Stripe's first charge waits until they end
+            params["subscription_data"]["trial_end"] = int(first.timestamp())
+            description = translate(
+                member.locale,
+                "membership.invoice_first_charge_later",
+                plan=title,
+                when=service.when(first, member),
+            )
     try:
         sess = await client(services).v1.checkout.sessions.create_async(
             params,  # type: ignore[arg-type]
@@ -122,12 +135,70 @@ async def checkout(
     return [
         Invoice(
             title=title,
-            description=translate(member.locale, "membership.invoice_description", plan=title),
+            description=description,
             payload=signed,
             currency=pr[1],
             amount=pr[0],
             provider=PROVIDER,
             url=sess.url,
+        )
+    ]
+
+
+# Checkout refuses a subscription trial that ends within two days; fewer days left are
+# paid for again (at most two).
+MIN_DEFERRAL = timedelta(days=2, minutes=5)
+
+
+async def first_charge_at(
+    session: AsyncSession, services: Services, member: Member, plan: Plan
+) -> datetime | None:
+    """When a new Stripe subscription to `plan` should first charge: the end of the period
+    the member already has on it and nothing renews, or None for at once."""
+    now = services.clock.now()
+    for sub, held in await subscriptions.for_member(session, member.id):
+        end = sub.current_period_end
+        if (
+            held.id == plan.id
+            and sub.state in (State.TRIALING, State.ACTIVE, State.CANCELLED)
+            and not sub.auto_renew
+            and end is not None
+            and end > now + MIN_DEFERRAL
+        ):
+            return end
+    return None
+
+
+async def _first_charge_later(
+    session: AsyncSession, services: Services, signed: str, sub_ref: str
+) -> list[AnyReply]:
+    """The $0 invoice that opens a subscription whose first charge waits for the member's
+    running days: nothing is paid and no day is added, but from now on Stripe renews the
+    plan, so /cancel, /resume and the renewal reminders go through Stripe."""
+    intent, plan = await payload.resolve(session, services, signed)
+    sub = await subscriptions.get_or_create(session, services, intent.member_id, plan, PROVIDER)
+    member = await subscriptions.load_member(session, intent.member_id)
+    if sub.auto_renew and sub.external_ref == sub_ref:
+        return []  # already told
+    sub.external_ref, sub.auto_renew, sub.source = sub_ref, True, PROVIDER
+    await audit(
+        session,
+        services.clock,
+        actor=PROVIDER,
+        action="subscription.renewal_set",
+        target=f"member:{member.id}",
+        after={
+            "plan": plan.code,
+            "subscription": sub_ref,
+            "first_charge": str(sub.current_period_end),
+        },
+    )
+    return [
+        service.dm(
+            member,
+            "membership.renewal_set",
+            plan=plans.title(plan, member.locale),
+            when=service.when(sub.current_period_end, member),
         )
     ]
 
@@ -280,13 +351,13 @@ async def _apply_event(
         signed = _get(obj, "parent", "subscription_details", "metadata", "payload") or _get(
             obj, "subscription_details", "metadata", "payload"
         )
+        if signed and sub_id and not obj.get("amount_paid") and not obj.get("total"):
+            return await _first_charge_later(session, services, str(signed), str(sub_id))
         period_end = _get(obj, "lines", "data")
         paid_until = None
         if isinstance(period_end, list) and period_end:
             ts = _get(period_end[0], "period", "end")
             if isinstance(ts, int):
-                from datetime import UTC, datetime
-
                 paid_until = datetime.fromtimestamp(ts, UTC)
         member_id = plan_code = None
         if not signed:

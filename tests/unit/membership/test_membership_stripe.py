@@ -694,3 +694,83 @@ def test_billing_interval_follows_the_plan_period():
     assert stripe_provider.billing_interval(365) == {"interval": "year", "interval_count": 1}
     assert stripe_provider.billing_interval(14) == {"interval": "week", "interval_count": 2}
     assert stripe_provider.billing_interval(10) == {"interval": "day", "interval_count": 10}
+
+
+async def test_a_subscription_bought_during_a_trial_first_charges_when_the_trial_ends(
+    app, db, clock, fake_stripe_api
+):
+    """Before, a member on day 2 of a 7-day free trial who subscribed through Stripe was
+    charged at once and their paid month started that day: the 5 trial days were lost
+    (a code's or a grant's days the same). Now Stripe's first charge waits for them."""
+    from core.jobs import run_all
+
+    await _make_recurring(db, "stripe")
+    dana, here = Actor("discord", "dana", username="dana"), Chat("discord", "dana")
+    await app.router.dispatch(Command(dana, here, name="subscribe", args=""))  # she is known
+    from core.events import Button
+
+    trial = app.services.signer.encode("mtrial", "monthly")
+    assert "free trial" in (await app.router.dispatch(Button(dana, here, "b1", data=trial)))[0].text
+    clock.advance(timedelta(days=2))
+
+    async def sub_row() -> Subscription:
+        async with db.session() as s:
+            return (await s.execute(select(Subscription))).scalar_one()
+
+    trial_end = (await sub_row()).current_period_end
+    inv, payload = await _checkout(app)
+    assert fake_stripe_api[-1]["subscription_data[trial_end]"] == [str(int(trial_end.timestamp()))]
+    assert "first charges you on 2026-03-09 09:00 UTC" in inv.description
+
+    sent = 0
+
+    async def post(kind: str, **obj: Any) -> list[str]:
+        nonlocal sent
+        sent += 1
+        body = event(kind, f"evt_t{sent}", **obj)
+        res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+        assert res.status == 200, res.body
+        return [r.text for r in res.replies if isinstance(r, Reply)]
+
+    await post(
+        "checkout.session.completed",
+        id="cs_test_1",
+        mode="subscription",
+        payment_status="paid",
+        subscription="sub_T",
+        metadata={"payload": payload},
+    )
+    details = {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": "sub_T", "metadata": {"payload": payload}},
+    }
+    # Stripe opens the subscription with a $0 invoice: set up, nothing paid, no day added
+    told = await post("invoice.paid", id="in_0", parent=details, amount_paid=0, total=0)
+    assert len(told) == 1 and "Nothing is charged until 2026-03-09 09:00 UTC" in told[0]
+    row = await sub_row()
+    assert (row.state, row.auto_renew, row.source) == ("trialing", True, "stripe")
+    assert row.current_period_end == trial_end
+    assert await post("invoice.paid", id="in_0", parent=details, amount_paid=0, total=0) == []
+    async with db.session() as s:
+        assert (await s.execute(select(func.count()).select_from(Payment))).scalar_one() == 0
+    # the trial ends; the hour until Stripe's charge is not a "free trial has ended"
+    clock.advance(trial_end + timedelta(hours=1) - clock.now())
+    assert [r for r in await run_all(app.services) if isinstance(r, Reply)] == []
+    line = {
+        "object": "line_item",
+        "period": {"start": 0, "end": int(trial_end.timestamp()) + 30 * 86400},
+    }
+    await post("invoice.paid", id="in_1", parent=details, lines={"object": "list", "data": [line]})
+    row = await sub_row()
+    assert (row.state, row.current_period_end) == ("active", trial_end + timedelta(days=30))
+    # from the first charge on, /cancel goes through Stripe
+    out = await app.router.dispatch(Command(dana, here, name="cancel"))
+    assert "will not renew" in out[0].text
+    assert fake_stripe_api[-1] == {"subscription": ["sub_T"], "cancel_at_period_end": ["true"]}
+
+
+async def test_a_member_with_no_days_left_is_charged_at_once(app, db, fake_stripe_api):
+    await _make_recurring(db, "stripe")
+    inv, _ = await _checkout(app)
+    assert not [k for k in fake_stripe_api[-1] if "trial_end" in k]
+    assert "first charges" not in inv.description
