@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -243,6 +243,28 @@ async def before_buying(
         ):
             until = when(sub.current_period_end, member)
             notes.append(dm(member, "membership.resume_instead", when=until))
+            continue
+        if (
+            other.id == plan.id
+            and not sub.auto_renew
+            and sub.state in (State.ACTIVE, State.TRIALING, State.CANCELLED)
+            and sub.current_period_end is not None
+            and sub.current_period_end > services.clock.now()
+            and plan.period_days > 0
+            and not any(plans.recurring(plan, p) for p in plan.prices or {})
+        ):
+            # one more period of the plan they have: it starts where theirs ends
+            added = sub.current_period_end + timedelta(days=plan.period_days)
+            notes.append(
+                dm(
+                    member,
+                    "membership.same_plan_adds",
+                    plan=plans.title(plan, member.locale),
+                    when=when(sub.current_period_end, member),
+                    days=plan.period_days,
+                    until=when(added, member),
+                )
+            )
             continue
         if (
             other.id != plan.id

@@ -322,6 +322,12 @@ async def test_a_plan_running_out_never_removes_what_another_plan_opens(app, db,
         "membership” starts as soon as you pay and runs alongside it; the days of the two do "
         "not add up."
     )
+    # the same plan again: one more period, from where theirs ends (was said nowhere)
+    again = _dms(await app.router.dispatch(Command(a, c, name="subscribe", args="monthly")))
+    assert again[0] == (
+        "Note: you already have “Monthly membership” until 2026-03-12 09:00 UTC. Paying now "
+        "adds 30 days to it, until 2026-04-11 09:00 UTC."
+    )
     second = await _grant(app, mid, "yearly", days=365)
     assert not [r for r in second if isinstance(r, Invite)]  # already in: no second link
     clock.advance(days=8)
