@@ -104,16 +104,25 @@ async def redeem_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return _outcome_replies(ctx, res)
 
 
+_CODE_OPTIONS = {"uses", "expires", "count"}
+
+
 def _options(tokens: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Options as moderators type them: `--uses 5`, `--uses=5`, `uses=5`, `uses 5`, and
+    `—uses 5` (phones turn "--" into a dash)."""
     pos: list[str] = []
     opts: dict[str, str] = {}
     it = iter(tokens)
     for tok in it:
-        if tok.startswith("--"):
-            val = next(it, None)
-            if val is None:
-                raise BadArguments("membership.usage_codes_error")
-            opts[tok[2:].lower()] = val
+        name, eq, val = tok.lstrip("-—–").partition("=")
+        dashed = tok[:1] in "-—–" and bool(name)
+        if dashed or name.lower() in _CODE_OPTIONS:
+            if not eq:
+                nxt = next(it, None)
+                if nxt is None:
+                    raise BadArguments("membership.usage_codes_error")
+                val = nxt
+            opts[name.lower()] = val
         else:
             pos.append(tok)
     return pos, opts

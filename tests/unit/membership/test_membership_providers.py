@@ -230,6 +230,10 @@ async def test_deep_link_redeem_and_bad_code_commands(app):
     assert "no plan called 'gold'" in await _say(app, "mod", "codes", "new gold")
     assert "not a date" in await _say(app, "mod", "codes", "new monthly --expires tomorrow")
     assert "Uses must be" in await _say(app, "mod", "codes", "new monthly --uses 0")
+    # options as typed: key=value, a bare key, and the dash a phone makes of "--"
+    for typed in ("uses=5 count=2", "--uses=5 2", "2 uses 5", "—uses 5 —count 2"):
+        out = await _say(app, "mod", "codes", f"new lifetime {typed}")
+        assert "Create 2 codes for Lifetime access, 5 uses each" in out, typed
 
 
 async def test_manual_approval_applies_once_per_reference(app, db):
