@@ -80,6 +80,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         refs = who.split()
         if not refs:
             raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+        if ev.starts_at > now:  # nobody attended what has not begun
+            raise DomainError("events.not_started", title=ev.title, when=_when(ev, ctx.timezone))
         members = [await find_member(ctx.session, r) for r in refs[:50]]
         marked = [m for m in members if await service.mark_attended(ctx.session, ev, m.id, now)]
         if marked:

@@ -93,6 +93,9 @@ async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, cl
     async with db.session() as s:
         going = (await s.execute(select(EventRsvp.member_id))).scalars().all()
     assert sorted(going) == sorted([await _member_id(db, "Alice"), await _member_id(db, "Eve")])
+    # nobody attended what has not begun (before, attendance went in a day early)
+    early = await bot.text("mod", "/event attended 1 @alice")
+    assert "starts on 2026-03-02 12:00 UTC: attendance can be recorded once it has begun" in early
     # reminders: none 3 hours ahead, one per RSVP within the hour, never twice
     assert await send_reminders(app.services) == []
     clock.set(datetime(2026, 3, 2, 11, 10, tzinfo=UTC))
