@@ -112,19 +112,28 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     )
     if not rows:
         return [Reply(ctx.t("events.none"))]
+    return await event_cards(ctx, list(rows))
+
+
+async def event_cards(
+    ctx: Context, events: list[CommunityEvent], *, open_link: bool = False
+) -> list[AnyReply]:
+    """Each event as the member sees it in /events (and from a digest): places taken,
+    where they stand, and the one button that fits (come, can't come, wait, leave the line).
+    A capped event's link comes with a place; `open_link` adds an uncapped one's."""
     mine = {
         row.event_id: row
         for row in (
             await ctx.session.execute(
                 select(EventRsvp).where(
                     EventRsvp.member_id == ctx.member.id,
-                    EventRsvp.event_id.in_([ev.id for ev in rows]),
+                    EventRsvp.event_id.in_([ev.id for ev in events]),
                 )
             )
         ).scalars()
     }
     out: list[AnyReply] = []
-    for ev in rows:
+    for ev in events:
         n, waiting = await service.signed_up(ctx.session, ev.id)
         cap = str(ev.capacity) if ev.capacity else "∞"
         when = _when(ev, ctx.timezone)
@@ -144,7 +153,11 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
             label, data = ctx.t("events.btn_wait"), ctx.sign("ev", "r", ev.id)
         else:
             label, data = ctx.t("events.btn_join"), ctx.sign("ev", "r", ev.id)
-        out.append(Reply(text, buttons=[[ButtonSpec(label, data)]]))
+        buttons = [ButtonSpec(label, data)]
+        going = row is not None and not row.waitlisted
+        if ev.link and (going or (open_link and not ev.capacity)):
+            buttons.append(ButtonSpec(ctx.t("digest.btn_open"), url=ev.link))
+        out.append(Reply(text, buttons=[buttons]))
     return out
 
 

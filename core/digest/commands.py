@@ -123,6 +123,12 @@ async def _open_event(ctx: Context, ref: int) -> list[AnyReply]:
     ev = await ctx.session.get(CommunityEvent, ref)
     if ev is None or ev.cancelled_at is not None:
         return [Reply(ctx.t("digest.item_gone"))]
+    if ev.starts_at > ctx.clock.now():
+        # not begun: the member signs up here as in /events (a capped event's link comes
+        # with a place, so a digest must not hand it to everyone)
+        from core.community_events.commands import event_cards
+
+        return await event_cards(ctx, [ev], open_link=True)
     when = ev.starts_at.astimezone(zone(ctx.member.timezone or "UTC")).strftime("%Y-%m-%d %H:%M")
     btns = [[ButtonSpec(ctx.t("digest.btn_open"), url=ev.link)]] if ev.link else []
     return [Reply(ctx.t("digest.open_event", title=ev.title, when=when), buttons=btns)]

@@ -545,30 +545,47 @@ EVENTS_AHEAD = timedelta(days=7)
 
 
 async def upcoming_event_rows(session: AsyncSession, now: datetime, limit: int = 2) -> list[Any]:
-    """(id, title, starts_at, link) of the next events within a week; [] without the table."""
+    """(id, title, starts_at, link, full, going) of the next events within a week; [] without
+    the table. `full`: a capped event whose places are all taken (only its waiting list is
+    open); `going`: the ids of the members with a place."""
     try:
-        from models.admin import CommunityEvent
+        from models.admin import CommunityEvent, EventRsvp
     except ImportError:  # the admin feature is not installed
         return []
-    return list(
-        (
-            await session.execute(
-                select(
-                    CommunityEvent.id,
-                    CommunityEvent.title,
-                    CommunityEvent.starts_at,
-                    CommunityEvent.link,
-                )
-                .where(
-                    CommunityEvent.cancelled_at.is_(None),
-                    CommunityEvent.starts_at > now,
-                    CommunityEvent.starts_at <= now + EVENTS_AHEAD,
-                )
-                .order_by(CommunityEvent.starts_at, CommunityEvent.id)
-                .limit(limit)
-            )
-        ).all()
+    going = (
+        select(func.count(EventRsvp.id))
+        .where(EventRsvp.event_id == CommunityEvent.id, EventRsvp.waitlisted.is_(False))
+        .scalar_subquery()
     )
+    rows = (
+        await session.execute(
+            select(
+                CommunityEvent.id,
+                CommunityEvent.title,
+                CommunityEvent.starts_at,
+                CommunityEvent.link,
+                CommunityEvent.capacity,
+                going,
+            )
+            .where(
+                CommunityEvent.cancelled_at.is_(None),
+                CommunityEvent.starts_at > now,
+                CommunityEvent.starts_at <= now + EVENTS_AHEAD,
+            )
+            .order_by(CommunityEvent.starts_at, CommunityEvent.id)
+            .limit(limit)
+        )
+    ).all()
+    going_ids: dict[int, set[int]] = {r[0]: set() for r in rows}
+    if going_ids:
+        q = select(EventRsvp.event_id, EventRsvp.member_id).where(
+            EventRsvp.event_id.in_(list(going_ids)), EventRsvp.waitlisted.is_(False)
+        )
+        for event_id, member_id in (await session.execute(q)).all():
+            going_ids[event_id].add(member_id)
+    return [
+        (i, t, at, link, bool(cap) and n >= cap, going_ids[i]) for i, t, at, link, cap, n in rows
+    ]
 
 
 async def upcoming_events(
@@ -591,9 +608,15 @@ async def upcoming_events(
             eid,
             title,
             translate(
-                locale, "digest.event_when", when=starts.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                locale,
+                "digest.event_when_going"
+                if member.id in going
+                else "digest.event_when_full"
+                if full
+                else "digest.event_when",
+                when=starts.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             ),
             link or "",
         )
-        for eid, title, starts, link in rows
+        for eid, title, starts, link, full, going in rows
     ]

@@ -86,6 +86,10 @@ async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, cl
     assert "is full" in (await bot.press("eve", bot.button("eve")))[0].text
     out = await bot.say("alice", "/events")
     assert "(2/2 going)" in out[0].text and "You are going" in out[0].text
+    # the link stays one tap away for those going, and only for them (the event is capped)
+    assert [b.url for b in out[0].buttons[0]] == [None, "https://meet.example/w"]
+    out = await bot.say("eve", "/events")
+    assert "waiting list" in out[0].text and [b.url for b in out[0].buttons[0]] == [None]
     # bob leaves, eve gets the seat
     await bot.say("bob", "/events")
     assert "no longer going" in (await bot.press("bob", bot.button("bob")))[0].text

@@ -149,7 +149,7 @@ async def test_console_demo_shows_a_digest_after_clock_jump(console_bot, db, clo
 async def test_upcoming_event_in_member_timezone_and_open_button(app, db, clock):
     from datetime import timedelta
 
-    from models.admin import CommunityEvent
+    from models.admin import CommunityEvent, EventRsvp
 
     async with db.session() as s, s.begin():
         await add_member(s, "kai", clock.now(), timezone="Asia/Shanghai", hour=17)
@@ -163,19 +163,50 @@ async def test_upcoming_event_in_member_timezone_and_open_button(app, db, clock)
         )
         s.add(
             CommunityEvent(
+                title="Mock interview",  # one place, taken: its waiting list is all that is open
+                starts_at=clock.now() + timedelta(days=3),
+                capacity=1,
+                created_at=clock.now(),
+            )
+        )
+        s.add(
+            CommunityEvent(
                 title="Next month",
                 starts_at=clock.now() + timedelta(days=30),
                 created_at=clock.now(),
             )
         )
+    async with db.session() as s, s.begin():
+        kai = (await s.execute(select(Member).where(Member.display_name == "kai"))).scalar_one()
+        lee = await add_member(s, "lee", clock.now(), frequency="off")
+        ids = dict((await s.execute(select(CommunityEvent.title, CommunityEvent.id))).all())
+        s.add(EventRsvp(event_id=ids["Mock interview"], member_id=lee.id, created_at=clock.now()))
+        s.add(EventRsvp(event_id=ids["SQL office hours"], member_id=kai.id, created_at=clock.now()))
     await compose_due(app.services)
     fake = RecordingDeliverer()
     await drain(app.services, senders={"telegram": fake})
     ((_, payload),) = fake.sent
-    assert "SQL office hours — 2026-03-04 17:00 (your time)" in payload["text"]
-    assert "Next month" not in payload["text"]
-    open_btn = payload["buttons"][-1][0]
-    r = await app.router.dispatch(
-        Button(Actor("telegram", "u-kai"), Chat("telegram", "c-kai"), "e1", data=open_btn["data"])
+    assert "SQL office hours — 2026-03-04 17:00 (your time) · you are going" in payload["text"]
+    assert (
+        "Mock interview — 2026-03-05 17:00 (your time) · full, waiting list open"
+        in (payload["text"])
     )
-    assert "SQL office hours" in r[0].text and r[0].buttons[0][0].url == "https://meet.example/sql"
+    assert "Next month" not in payload["text"]
+    kai_at = Actor("telegram", "u-kai"), Chat("telegram", "c-kai")
+
+    async def open_item(row: int):
+        data = payload["buttons"][row][0]["data"]
+        return (await app.router.dispatch(Button(*kai_at, f"e{row}", data=data)))[0]
+
+    # opened from the digest: the event as /events shows it, in the time zone she reads;
+    # she has a place, so the link is one tap away, beside "I can't come"
+    r = await open_item(-2)
+    assert r.text == "#1 SQL office hours — 2026-03-04 17:00 CST (1/∞ going)\nYou are going."
+    assert [(b.label, b.url) for b in r.buttons[0]] == [
+        ("I can't come", None),
+        ("Open", "https://meet.example/sql"),
+    ]
+    # the full one offers its waiting list (before, "Open" handed out any event's link)
+    r = await open_item(-1)
+    assert r.text == "#2 Mock interview — 2026-03-05 17:00 CST (1/1 going)"
+    assert [b.label for b in r.buttons[0]] == ["Join the waiting list"]
