@@ -15,6 +15,7 @@ from core.ids import parse_id
 from models.member import Account, Member
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from core.context import Services
 
 # Which platform a DM to a member goes to when they have several accounts (digests, jobs).
@@ -59,6 +60,17 @@ async def resolve(
     if chat is not None and chat.kind == "private" and acc.chat_id != chat.chat_id:
         acc.chat_id = chat.chat_id
     return member, acc
+
+
+def configured_role(settings: Settings, member: Member) -> str | None:
+    """ "owner" or "moderator" when the settings name one of the member's accounts
+    (`owner_ids`, `moderator_ids`): that role holds whatever /role stores."""
+    idents = {f"{a.platform}:{a.platform_user_id}" for a in member.accounts}
+    if idents & set(settings.owner_ids):
+        return "owner"
+    if idents & set(settings.moderator_ids):
+        return "moderator"
+    return None
 
 
 async def moderators(session: AsyncSession, services: Services) -> list[Member]:

@@ -19,7 +19,7 @@ from core.context import Context, Role
 from core.errors import BadArguments, DomainError
 from core.i18n import LANGUAGE_NAMES, has_key
 from core.ids import parse_id
-from core.members import find_member
+from core.members import configured_role, find_member
 from core.replies import AnyReply, Reply
 from models.audit import AuditLog
 from models.member import Member
@@ -61,6 +61,9 @@ async def role_cmd(ctx: Context, args: str) -> list[AnyReply]:
         raise BadArguments("errors.usage", usage=_usage(ctx, "role"))
     if target.role == "banned":
         raise DomainError("admin.role_banned", who=who(target))
+    if (held := configured_role(ctx.settings, target)) is not None:
+        # the settings make them staff whatever is stored here: a change would do nothing
+        raise DomainError("admin.role_configured", who=who(target), role=ctx.t(f"roles.{held}"))
     if target.role == new:
         raise DomainError("admin.role_unchanged", who=who(target), role=new)
     summary = ctx.t("admin.role_preview", who=who(target), old=target.role, new=new)
@@ -87,6 +90,10 @@ async def _do_role(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 # ---- member card -------------------------------------------------------------------------
 
 
+def _role_name(ctx: Context, role: str) -> str:
+    return ctx.t(f"roles.{role}") if has_key(f"roles.{role}") else role
+
+
 @admin_command("member", usage_key="usage.member")
 async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, _ = await _target(ctx, "member", args)
@@ -96,7 +103,7 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             "admin.card_head",
             id=card.id,
             name=card.name,
-            role=ctx.t(f"roles.{card.role}") if has_key(f"roles.{card.role}") else card.role,
+            role=_role_name(ctx, configured_role(ctx.settings, target) or card.role),
             locale=LANGUAGE_NAMES.get(card.locale, card.locale),
             joined=f"{card.joined:%Y-%m-%d}",
             platforms=", ".join(card.platforms) or "-",

@@ -74,6 +74,11 @@ async def test_role_is_owner_only(bot, db):
         bob = (await s.execute(select(Member).where(Member.display_name == "Bob"))).scalar_one()
     assert bob.role == "moderator"
     assert "moderator" in await bot.text("bob", "/whoami")
+    # "mod" is a moderator by the settings (moderator_ids): before, /role said "already has
+    # the role member" and would have stored a role that changes nothing
+    out = await bot.text("owner", "/role @mod member")
+    assert "has the role moderator from the bot's settings" in out and "Confirm?" not in out
+    assert "Mod — role moderator," in await bot.text("owner", "/member @mod")
 
 
 async def _seed_payment(db: Any, clock: Any) -> None:
