@@ -17,7 +17,7 @@ from core.audit import audit
 from core.context import Context, Role, Services
 from core.errors import BadArguments, DomainError, NotAllowed
 from core.jobs import periodic
-from core.members import find_member
+from core.members import configured_role, find_member
 from core.replies import AnyReply, Document, Reply
 from core.router import command
 from models.admin import AdminSetting, PendingAction
@@ -72,10 +72,7 @@ async def forget(ctx: Context, args: str) -> list[AnyReply]:
 
 def _is_staff(ctx: Context, m: Member) -> bool:
     """Moderators and owners (by role or by configured id) are only erased by an owner."""
-    if m.role in {"moderator", "owner"}:
-        return True
-    staff = set(ctx.settings.owner_ids) | set(ctx.settings.moderator_ids)
-    return any(f"{a.platform}:{a.platform_user_id}" in staff for a in m.accounts)
+    return m.role in {"moderator", "owner"} or configured_role(ctx.settings, m) is not None
 
 
 @action("forget_member")
