@@ -173,11 +173,17 @@ async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return await ask(ctx, "extend", {"member_id": target.id, "days": days}, summary)
 
 
+def _with_reason(ctx: Context, summary: str, reason: str) -> str:
+    """The preview repeats the reason, as it will be stored (and told, for /revoke)."""
+    reason = reason.strip()[:200]
+    return summary + "\n" + ctx.t("admin.reason", reason=reason) if reason else summary
+
+
 @admin_command("revoke", usage_key="usage.revoke")
 async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
     target, reason = await _target(ctx, "revoke", args)
     await membership_bridge.function("live_subscriptions")(ctx.session, target)  # as /extend
-    summary = ctx.t("admin.revoke_preview", who=who(target))
+    summary = _with_reason(ctx, ctx.t("admin.revoke_preview", who=who(target)), reason)
     return await ask(ctx, "revoke", {"member_id": target.id, "reason": reason[:200]}, summary)
 
 
@@ -189,7 +195,7 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if target.role == "banned":
         raise DomainError("admin.already_banned", who=who(target))
     membership_bridge.service()
-    summary = ctx.t("admin.ban_preview", who=who(target))
+    summary = _with_reason(ctx, ctx.t("admin.ban_preview", who=who(target)), reason)
     return await ask(ctx, "ban", {"member_id": target.id, "reason": reason[:200]}, summary)
 
 

@@ -175,7 +175,7 @@ async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock)
     await bot.say("mod", "/grant @bob monthly 30")
     await bot.confirm("mod")
     preview = await bot.text("mod", "/revoke @alice chargeback opened")
-    assert "They will be told" in preview
+    assert "They will be told" in preview and "\nReason: chargeback opened\n" in preview
     out = await bot.press("mod", bot.button("mod"))
     told = [r for r in out if isinstance(r, Reply) and r.member_id is not None]
     async with db.session() as s:
