@@ -220,3 +220,39 @@ def kind(text: str) -> Kind | None:
         else:
             return None  # a word that is not small talk: a question, or something to search
     return next((k for k in _ORDER if k in found), None)
+
+
+# What makes a private message a question for the community rather than a statement about
+# oneself ("I want to become a data analyst", "每周五小时"): a question mark, a question
+# word, or a problem being described. A statement is not posted in a public thread unasked.
+_QUESTION_STARTS = frozenset(
+    {
+        *("how", "what", "why", "when", "where", "which", "who", "whom", "whose"),
+        *("can", "could", "should", "would", "will", "shall", "is", "are", "am", "was", "were"),
+        *("do", "does", "did", "has", "have", "any", "anyone", "anybody"),
+        *("explain", "recommend", "suggest", "help", "please", "pls", "tips", "advice"),
+    }
+)
+_PROBLEM_WORDS = re.compile(
+    r"\b(how|why|what|which|help|errors?|exceptions?|traceback|problems?|issues?|bugs?|"
+    r"stuck|confus\w*|not working|doesn'?t work|won'?t|can'?t|cannot|unable|fails?|failed|"
+    r"failing|wrong|slow|crash\w*|broken|duplicat\w*|missing|differences?|vs\.?|versus|"
+    r"hang\w*|freez\w*|time[sd]? ?out|throws?|raises?|leak\w*|best way)\b"
+    r"|\w(Error|Exception)\b",
+    re.IGNORECASE,
+)
+_ZH_QUESTION = re.compile(
+    r"[吗呢么嘛]|怎|如何|为什么|为何|什么|哪|谁|几|是否|能否|可否|有没有|是不是|请问|求助|"
+    r"求教|帮忙|帮我|报错|错误|出错|问题|不能|无法|失败|区别|建议|推荐"
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message reads as a question or a problem to solve."""
+    stripped = text.strip()
+    if "?" in stripped or "？" in stripped:
+        return True
+    first = re.split(r"[\s,.:;!'’]+", stripped.lower(), maxsplit=1)[0]
+    if first in _QUESTION_STARTS:
+        return True
+    return bool(_PROBLEM_WORDS.search(stripped) or _ZH_QUESTION.search(stripped))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from core.admin.confirm import action
 from core.common import smalltalk
 from core.context import Context, Role
 from core.errors import BadArguments
@@ -120,7 +122,16 @@ async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
     if word_count(text) < 2 and not looks_like_question and smalltalk.kind(text) is None:
         return None
     ref = ctx.event.message_ref if isinstance(ctx.event, Message) else None
-    return await service.ask(ctx, text, message_ref=ref)
+    # a statement ("I want to become a data analyst") is not posted for the community unasked
+    hold = not smalltalk.asks_something(text)
+    return await service.ask(ctx, text, message_ref=ref, hold_thread=hold)
+
+
+@action("qa_post", role=Role.MEMBER)
+async def _post_confirmed(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
+    """The member said yes: their message goes to the community like /ask."""
+    ref = p.get("message_ref")
+    return await service.ask(ctx, str(p.get("text", "")), message_ref=str(ref) if ref else None)
 
 
 register_privacy()

@@ -291,10 +291,18 @@ def prepare_question(raw: str) -> Prepared | None:
     return Prepared(text, False)
 
 
-async def ask(ctx: Context, raw: str, message_ref: str | None = None) -> list[AnyReply]:
+class ThreadHeld(Exception):
+    """A statement, not a question, that would have opened a public thread (see `ask`)."""
+
+
+async def ask(
+    ctx: Context, raw: str, message_ref: str | None = None, *, hold_thread: bool = False
+) -> list[AnyReply]:
     """`message_ref`: the message that asked it, when an edit of that message may follow
     (a plain question in a private chat). Small talk ("thanks!", "good morning") gets a
-    short reply, not a thread."""
+    short reply, not a thread. `hold_thread`: the text does not read as a question, so
+    rather than post it in a public thread the member is asked first (an answer from the
+    knowledge base, or a link to an open thread on it, still comes at once)."""
     if (chat := smalltalk.kind(raw)) is not None:
         # answered in the language it was written in ("你好" from an English-speaking member)
         zh = detect_language(raw) == "zh"
@@ -330,7 +338,10 @@ async def ask(ctx: Context, raw: str, message_ref: str | None = None) -> list[An
     await ctx.session.flush()
     asked = points_action(ctx.member.id, "question_asked", now, question.id)
     ctx.session.add(asked)
-    found, own = await _search_and_reply(ctx, state, question)
+    try:
+        found, own = await _search_and_reply(ctx, state, question, hold_thread=hold_thread)
+    except ThreadHeld:
+        found, own = await _confirm_post(ctx, text, message_ref), True
     if own:  # asking one's own open question again is not a new question (nor new points)
         for row in (asked, question):
             if row in ctx.session.new:
@@ -340,8 +351,15 @@ async def ask(ctx: Context, raw: str, message_ref: str | None = None) -> list[An
     return replies + found
 
 
+async def _confirm_post(ctx: Context, text: str, message_ref: str | None) -> list[AnyReply]:
+    from core.admin.confirm import ask as confirm
+
+    preview = ctx.t("qa.post_first", question=excerpt(text, 300))
+    return await confirm(ctx, "qa_post", {"text": text, "message_ref": message_ref}, preview)
+
+
 async def _search_and_reply(
-    ctx: Context, state: QAState, question: Question
+    ctx: Context, state: QAState, question: Question, *, hold_thread: bool = False
 ) -> tuple[list[AnyReply], bool]:
     """Answer `question` from the knowledge base, else link it to an open thread on the same
     question or open one; also says whether that thread is the asker's own."""
@@ -350,7 +368,9 @@ async def _search_and_reply(
     results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
     if results and can_answer(results[0], threshold):
         return await _answer(ctx, question, results[0]), False
-    unanswered, own = await _link_or_escalate(ctx, state, question, results, threshold)
+    unanswered, own = await _link_or_escalate(
+        ctx, state, question, results, threshold, hold_thread=hold_thread
+    )
     if own:
         return unanswered, True
 
@@ -473,6 +493,8 @@ async def _link_or_escalate(
     question: Question,
     results: Sequence[SearchResult],
     threshold: float,
+    *,
+    hold_thread: bool = False,
 ) -> tuple[list[AnyReply], bool]:
     """No good answer: link to an open thread on the same question, else open one. Also
     says whether that thread is the asker's own (asked again, not by another member)."""
@@ -480,6 +502,8 @@ async def _link_or_escalate(
         ctx, state, question.text, question.lang, threshold, question.id, results
     )
     if dup is None:
+        if hold_thread:
+            raise ThreadHeld()
         return await escalate(ctx, question, results), False
     question.status = "linked"
     thread, other = dup

@@ -1337,3 +1337,42 @@ async def test_plus_ones_and_thanks_in_a_thread_are_not_answers(qa_app):
     async with qa_app.services.session_factory() as s:
         texts = (await s.execute(select(Answer.text).where(Answer.question_id == qid))).scalars()
         assert list(texts) == ["Pin qiskit-terra to 0.24; pulse scheduling hangs in 0.25."]
+
+
+async def test_a_statement_in_a_private_chat_is_posted_for_the_community_only_if_asked(qa_app):
+    """Before, anything written to the bot in private went to the public forum: "I want to
+    become a data analyst one day" (or an answer meant for the profile interview) opened a
+    discussion thread for everyone to read. A message that does not read as a question now
+    asks first; a question, /ask, and an answer from the knowledge base are unchanged."""
+    said = "I want to become a data analyst one day"
+    out = await send(qa_app, "hana", said)
+    assert not any(isinstance(r, OpenThread) for r in out)
+    assert _texts(out) == (
+        "I have no answer to this in the knowledge base yet. Shall I post it in the "
+        f"community's discussion forum, where members can answer?\n“{said}”\nConfirm?"
+    )
+    async with qa_app.services.session_factory() as s:
+        assert (await s.execute(select(Question))).scalars().all() == []  # nothing asked yet
+    confirm = out[0].buttons[0][0]
+    posted = await qa_app.router.dispatch(
+        Button(_actor("hana"), Chat("console", "hana", "private"), uuid.uuid4().hex, confirm.data)
+    )
+    (thread,) = [r for r in posted if isinstance(r, OpenThread)]
+    async with qa_app.services.session_factory() as s:
+        (q,) = (await s.execute(select(Question))).scalars().all()
+        assert (q.id, q.text) == (thread.question_id, said)
+    # cancelled, nothing is posted
+    out = await send(qa_app, "hana", "Planning my week around the SQL course")
+    cancel = out[0].buttons[0][1]
+    no = await qa_app.router.dispatch(
+        Button(_actor("hana"), Chat("console", "hana", "private"), uuid.uuid4().hex, cancel.data)
+    )
+    assert "Nothing was changed" in _texts(no)
+    # a problem described without a question mark still goes straight to the community
+    out = await send(qa_app, "hana", "My qiskit transpiler job hangs after pulse scheduling")
+    assert any(isinstance(r, OpenThread) for r in out)
+    # /ask says it is a question; the knowledge base answers a statement it knows
+    plain = "/ask Booking a room for the quantum reading group next term"
+    got = await send(qa_app, "ivy", plain)
+    assert any(isinstance(r, OpenThread) for r in got), _texts(got)
+    assert "Reset password" in _texts(await send(qa_app, "hana", "reset my password"))
