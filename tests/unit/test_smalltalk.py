@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.common import smalltalk
 from core.common.smalltalk import kind, says_nothing
 
 
@@ -35,3 +36,35 @@ def test_small_talk_and_questions_told_apart(text, expected):
 def test_emoji_alone_says_nothing_but_an_answer_does():
     assert says_nothing("👍🙏") and says_nothing("同问")
     assert not says_nothing("Pin the version to 0.24.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I join two tables",
+        "hi, how do I reset my password",
+        "my pandas merge gives duplicate rows",
+        "I get a KeyError when merging",
+        "python list vs tuple",
+        "SQL query slow after adding an index",
+        "怎么用 git 撤销上一次提交",
+        "pandas 合并报错",
+        "Is there a recording of the workshop",
+    ],
+)
+def test_questions_and_problems_read_as_asking(text: str) -> None:
+    assert smalltalk.asks_something(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to become a data analyst one day",
+        "我想学习数据分析，找到一份数据分析师的工作",
+        "每周五小时",
+        "I finished the SQL course yesterday",
+        "my goal is to learn SQL",
+    ],
+)
+def test_statements_about_oneself_do_not(text: str) -> None:
+    assert not smalltalk.asks_something(text)
