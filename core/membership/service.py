@@ -304,6 +304,26 @@ async def before_buying(
     return notes
 
 
+async def days_held_until(
+    session: AsyncSession, services: Services, member: Member, plan: Plan
+) -> datetime | None:
+    """The end of the days the member already has on `plan` that nothing renews (a free
+    trial, a code, a grant, a one-off payment), or None. A provider subscription bought now
+    starts its own period: Stripe can wait for these days, a Stars subscription cannot."""
+    now = services.clock.now()
+    for sub, held in await subscriptions.for_member(session, member.id):
+        end = sub.current_period_end
+        if (
+            held.id == plan.id
+            and sub.state in (State.TRIALING, State.ACTIVE, State.CANCELLED)
+            and not sub.auto_renew
+            and end is not None
+            and end > now
+        ):
+            return end
+    return None
+
+
 async def _renewal_failed(
     services: Services, sub: Subscription, plan: Plan, member: Member
 ) -> MembershipError:

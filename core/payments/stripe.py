@@ -155,18 +155,8 @@ async def first_charge_at(
 ) -> datetime | None:
     """When a new Stripe subscription to `plan` should first charge: the end of the period
     the member already has on it and nothing renews, or None for at once."""
-    now = services.clock.now()
-    for sub, held in await subscriptions.for_member(session, member.id):
-        end = sub.current_period_end
-        if (
-            held.id == plan.id
-            and sub.state in (State.TRIALING, State.ACTIVE, State.CANCELLED)
-            and not sub.auto_renew
-            and end is not None
-            and end > now + MIN_DEFERRAL
-        ):
-            return end
-    return None
+    end = await service.days_held_until(session, services, member, plan)
+    return end if end is not None and end > services.clock.now() + MIN_DEFERRAL else None
 
 
 async def _first_charge_later(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
 from core.i18n import translate
-from core.membership import plans
+from core.membership import plans, service
 from core.membership.errors import MembershipError, PaymentRejected
 from core.payments import ledger, payload
 from core.replies import AnswerPreCheckout, AnyReply, Invoice
@@ -39,17 +39,22 @@ async def invoice(
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
     _, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
     loc = member.locale
+    title = plans.title(plan, loc)
+    description = translate(loc, "membership.invoice_description", plan=title)
+    recurring = plans.recurring(plan, PROVIDER)
+    if recurring and (held := await service.days_held_until(session, services, member, plan)):
+        # Telegram bills a Star subscription from the day it starts: say so before paying
+        when = service.when(held, member)
+        description = translate(loc, "membership.invoice_stars_starts_now", plan=title, when=when)
     return [
         Invoice(
-            title=plans.title(plan, loc)[:32],
-            description=translate(
-                loc, "membership.invoice_description", plan=plans.title(plan, loc)
-            )[:255],
+            title=title[:32],
+            description=description[:255],
             payload=signed,
             currency=CURRENCY,
             amount=pr[0],
             provider=PROVIDER,
-            subscription_period=SUBSCRIPTION_PERIOD if plans.recurring(plan, PROVIDER) else None,
+            subscription_period=SUBSCRIPTION_PERIOD if recurring else None,
         )
     ]
 

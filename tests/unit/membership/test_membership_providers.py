@@ -273,6 +273,7 @@ async def test_a_recurring_stars_plan_invoices_a_subscription_that_renews_once_p
         plan.prices = {**plan.prices, "telegram_stars": stars}
     inv = await _stars_invoice(app)
     assert inv.subscription_period == 30 * 24 * 3600  # Telegram renews it every 30 days
+    assert "days you have" not in inv.description
     a, c = tg("501")
     first_end = clock.now() + timedelta(days=30)
 
@@ -303,6 +304,18 @@ async def test_a_recurring_stars_plan_invoices_a_subscription_that_renews_once_p
         assert (sub.state, sub.auto_renew) == ("active", True)
         assert sub.current_period_end == second_end.replace(microsecond=0)
         assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 2
+    # a member in a free trial hears, before paying, that Telegram bills from the day it
+    # starts: the trial's remaining days are not added (Stripe, unlike Stars, can wait)
+    a6, c6 = tg("506")
+    trial = app.services.signer.encode("mtrial", "monthly")
+    await app.router.dispatch(Command(a6, c6, name="plans"))
+    await app.router.dispatch(Button(a6, c6, "t6", data=trial))
+    held = await _stars_invoice(app, "506")
+    assert held.subscription_period == 30 * 24 * 3600
+    assert held.description == (
+        "Monthly membership: a Star subscription starts its 30 days when you pay, and the days "
+        "you have until 2026-04-07 09:00 UTC are not added to them."
+    )
 
 
 async def _stars_paid(app, user: str, inv: Invoice, charge: str, until: Any) -> None:
