@@ -430,9 +430,10 @@ class RecommendService:
             return []
         cand = np.asarray(candidates)
         order = cand[np.argsort(-scores[cand], kind="stable")][: max(4 * k, 20)]
+        order, top = _with_stated_topics(snap, member, history, order, scores[order], cand)
         goals = stated_goals(member)
         goal_vecs = self._embed(goals) if goals else None
-        return self._finish(snap, member, history, order, scores[order], k, goals, goal_vecs)
+        return self._finish(snap, member, history, order, top, k, goals, goal_vecs)
 
     # ------------------------------------------------------------------ batch serving
 
@@ -463,10 +464,16 @@ class RecommendService:
         goal_lists = {m.id: stated_goals(m) for m in want}
         all_goals = sorted({g for gs in goal_lists.values() for g in gs})
         goal_vec = dict(zip(all_goals, self._embed(all_goals), strict=True)) if all_goals else {}
+        allowed = np.asarray(
+            [i for i, c in enumerate(snap.course_ids) if not snap.courses[c].hidden], np.int64
+        )
         for m in want:
             order, scores = cands[m.id]
             if len(order) == 0:
                 continue
+            left = {c for c, kd in histories[m.id] if kd in EXCLUDE_KINDS}
+            visible = np.asarray([i for i in allowed if snap.course_ids[i] not in left], np.int64)
+            order, scores = _with_stated_topics(snap, m, histories[m.id], order, scores, visible)
             goals = goal_lists[m.id]
             gv = np.stack([goal_vec[g] for g in goals]) if goals else None
             out[m.id] = self._finish(snap, m, histories[m.id], order, scores, k, goals, gv)
@@ -600,11 +607,18 @@ class RecommendService:
         finished = [c_pos[c] for c, kd in history if kd == "course_complete" and c in c_pos]
         taking = [c_pos[c] for c, kd in history if kd in ("enroll", "enrol") and c in c_pos]
         hard = _too_hard(snap, member, finished + taking, order)
-        fit = [j for j in range(len(order)) if not hard[j]]
-        stretch = [j for j in range(len(order)) if hard[j]]
-        local = mmr(fit, scores[fit], snap.item_vecs[order[fit]], k)
-        if len(local) < k and stretch:
-            local += mmr(stretch, scores[stretch], snap.item_vecs[order[stretch]], k - len(local))
+        stated = _stated_topics(member, history)
+        on = [bool(stated & set(snap.courses[snap.course_ids[int(i)]].tags or ())) for i in order]
+        # easier courses before ones two levels up; for a newcomer, within each, the
+        # courses on the topics they told us before the rest
+        tiers = [
+            [j for j in range(len(order)) if hard[j] == h and on[j] == o]
+            for h, o in ((False, True), (False, False), (True, True), (True, False))
+        ]
+        local: list[int] = []
+        for tier in tiers:
+            if len(local) < k and tier:
+                local += mmr(tier, scores[tier], snap.item_vecs[order[tier]], k - len(local))
         topics = [
             t
             for t, _ in Counter(
@@ -951,6 +965,44 @@ def _created(courses: Sequence[Course]) -> np.ndarray:
     """Course creation times (unix seconds) for the period part of the blend (UTC
     columns load aware, so ``timestamp()`` needs no zone fix)."""
     return np.array([c.created_at.timestamp() for c in courses], dtype=np.float64)
+
+
+def _stated_topics(member: Member, history: list[tuple[int, str]]) -> set[str]:
+    """The topics a member with nothing studied yet told us (onboarding, /profile): until
+    they enroll or study, those are all we know of them. The model's fold-in reads them
+    too, but from a few other members' habits; a newcomer who asked for SQL is shown SQL
+    courses first, in the model's order. Empty once the member has any history."""
+    if any(KIND_WEIGHTS.get(kd, 1.0) > 0 for _, kd in history):
+        return set()
+    return set(member.tags or ())
+
+
+def _with_stated_topics(
+    snap: Snapshot,
+    member: Member,
+    history: list[tuple[int, str]],
+    order: np.ndarray,
+    scores: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pool with every allowed course on a newcomer's stated topics in it
+    (those the model left out come last in it, in catalogue order)."""
+    stated = _stated_topics(member, history)
+    if not stated:
+        return order, scores
+    have = {int(i) for i in order}
+    more = [
+        int(i)
+        for i in allowed
+        if int(i) not in have and stated & set(snap.courses[snap.course_ids[int(i)]].tags or ())
+    ]
+    if not more:
+        return order, scores
+    low = float(scores.min()) if len(scores) else 0.0
+    return (
+        np.concatenate([order, np.asarray(more, np.int64)]),
+        np.concatenate([scores, np.full(len(more), low)]),
+    )
 
 
 def _too_hard(snap: Snapshot, member: Member, studied: list[int], order: np.ndarray) -> np.ndarray:

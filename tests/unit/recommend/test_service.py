@@ -228,3 +228,38 @@ async def test_a_beginner_gets_advanced_courses_only_after_easier_ones(
     lifted = await ranked("frank")
     await level("")
     assert lifted == await ranked("frank") and lifted[0] in hard
+
+
+async def test_a_newcomer_sees_the_topics_they_asked_for_first(
+    console_bot, app, db, clock, tmp_path, seeder
+):
+    """Before, a new member who said "SQL" in the interview got the community's Python
+    courses first (the model's fold-in of a member with no history follows a few other
+    members' habits): the stated topics now lead until the member studies anything;
+    digests rank the same way."""
+    from sqlalchemy import update
+
+    from models.member import Member
+
+    svc = await _setup(app, seeder, tmp_path)
+    ids = await seeder.opt_in(["alice", "bob", "carol", "dave", "nina"])
+    cs = await seeder.course_ids()
+    python = [(c, "course_complete") for c in ("py-1", "py-2", "ds-1")]
+    await seeder.histories(ids, cs, {u: python for u in ("alice", "bob", "carol", "dave")})
+    async with db.session() as s, s.begin():  # the others also said "SQL", then took Python
+        await s.execute(update(Member).where(Member.id.in_(ids.values())).values(tags=["sql"]))
+    svc.snapshot = None
+
+    async def ranked() -> list[str]:
+        slug = {v: k for k, v in cs.items()}
+        async with db.session() as s:
+            one = await svc.recommend_for(s, ids["nina"], 6, clock.now())
+            many = await svc.recommend_many(s, [ids["nina"]], 6, clock.now())
+        assert [r.course_id for r in one] == [r.course_id for r in many[ids["nina"]]]
+        return [slug[r.course_id] for r in one]
+
+    first = await ranked()
+    assert set(first[:3]) == {"sql-1", "sql-2", "sql-3"} and len(first) == 6
+    # once she has studied something, the model reads her history as for everyone
+    await seeder.log(ids["nina"], cs["py-1"], "course_complete")
+    assert set((await ranked())[:2]) == {"py-2", "ds-1"}
