@@ -74,9 +74,10 @@ async def peers(ctx: Context, args: str) -> list[AnyReply]:
     if not ctx.member.peer_opt_in:
         return [Reply(ctx.t("recommend.peers_not_opted_in"))]
     found = await service.peers_for(ctx.services, ctx.session, ctx.member.id, 3)
-    if not found:
+    known = await _introduced(ctx)
+    if not found and not known:
         return [Reply(ctx.t("recommend.peers_none"))]
-    lines = [ctx.t("recommend.peers_header")]
+    lines = [ctx.t("recommend.peers_header") if found else ctx.t("recommend.peers_none")]
     names = await topics.load(ctx.session)
     buttons: list[list[ButtonSpec]] = []
     for p in found:
@@ -91,8 +92,25 @@ async def peers(ctx: Context, args: str) -> list[AnyReply]:
                 ButtonSpec(label, ctx.sign("pses", p.member_id)),
             ]
         )
+    if known:  # the partners already met: the ones a study session is most likely with
+        lines.append(ctx.t("recommend.peers_introduced", names=", ".join(map(_name, known))))
+        buttons += [
+            [ButtonSpec(ctx.t("recommend.btn_studied", name=_name(m)), ctx.sign("pses", m.id))]
+            for m in known
+        ]
     lines.append(ctx.t("recommend.peers_session_hint"))
     return [Reply("\n".join(lines), buttons=buttons)]
+
+
+async def _introduced(ctx: Context) -> list[Member]:
+    """Up to three partners this member was introduced to who still take part."""
+    out = []
+    for pid in intros.introduced_ids(ctx.member):
+        if (m := await _partner(ctx, [str(pid)])) is not None:
+            out.append(m)
+        if len(out) == 3:
+            break
+    return out
 
 
 async def _partner(ctx: Context, parts: list[str]) -> Member | None:
@@ -120,6 +138,8 @@ async def say_hi(ctx: Context, parts: list[str]) -> list[AnyReply]:
     partner = await _partner(ctx, parts)
     if partner is None:
         return [Reply(ctx.t("recommend.session_unavailable"))]
+    if intros.introduced(ctx.member, partner.id):
+        return [await _already_introduced(ctx, partner)]
     if not intros.ask(ctx.member, partner.id, ctx.clock.now()):
         return [Reply(ctx.t("recommend.hi_already", name=_name(partner)))]
     ask = translate(partner.locale, "recommend.hi_ask", name=_name(ctx.member))
@@ -132,12 +152,26 @@ async def say_hi(ctx: Context, parts: list[str]) -> list[AnyReply]:
     ]
 
 
+async def _already_introduced(ctx: Context, partner: Member) -> Reply:
+    contact = ", ".join(await intros.handles(ctx.session, partner.id))
+    return Reply(
+        ctx.t(
+            "recommend.hi_already_introduced",
+            name=_name(partner),
+            contact=contact or ctx.t("recommend.hi_no_handle"),
+        )
+    )
+
+
 @button("phok")
 async def hi_accepted(ctx: Context, parts: list[str]) -> list[AnyReply]:
     """The partner agreed: each gets the other's handles (or is told there is none)."""
     requester = await _partner(ctx, parts)
+    if requester is not None and intros.introduced(ctx.member, requester.id):
+        return [await _already_introduced(ctx, requester)]  # a second tap: nobody is told twice
     if requester is None or not intros.answerable(requester, ctx.member.id, ctx.clock.now()):
         return [Reply(ctx.t("recommend.hi_expired"))]
+    intros.introduce(requester, ctx.member, ctx.clock.now())
     theirs = await intros.handles(ctx.session, requester.id)
     mine = await intros.handles(ctx.session, ctx.member.id)
     none_me = translate(requester.locale, "recommend.hi_no_handle")

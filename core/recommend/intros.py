@@ -18,6 +18,7 @@ from models.member import Account, Member
 ASK_GAP = timedelta(days=1)
 ANSWER_TTL = timedelta(days=7)
 ASKED = "peer_intros"  # key in Member.prefs: {partner id: asked at (ISO)}
+INTRODUCED = "peer_introduced"  # key in Member.prefs: {partner id: introduced at (ISO)}
 PLATFORMS = {"telegram": "Telegram", "discord": "Discord", "console": "console"}
 
 
@@ -31,6 +32,22 @@ def ask(m: Member, partner_id: int, now: datetime) -> bool:
     asked[str(partner_id)] = now
     put_stamps(m, ASKED, asked)
     return True
+
+
+def introduced(m: Member, partner_id: int) -> bool:
+    return str(partner_id) in stamps(m, INTRODUCED)
+
+
+def introduce(a: Member, b: Member, now: datetime) -> None:
+    """Both said yes: each keeps the other as an introduced partner (for /peers' 📚)."""
+    for m, other in ((a, b), (b, a)):
+        put_stamps(m, INTRODUCED, {**stamps(m, INTRODUCED), str(other.id): now})
+
+
+def introduced_ids(m: Member) -> list[int]:
+    """The partners a member was introduced to, latest first."""
+    done = stamps(m, INTRODUCED)
+    return [int(k) for k, _ in sorted(done.items(), key=lambda kv: kv[1], reverse=True)]
 
 
 def answerable(requester: Member, partner_id: int, now: datetime) -> bool:

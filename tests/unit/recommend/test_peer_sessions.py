@@ -89,6 +89,20 @@ async def test_say_hi_shares_contacts_only_when_the_partner_agrees(app, db, cloc
     assert out[0].text == "You and Ann are introduced! Reach them at: console @ann."
     assert out[1].member_id == ann
     assert out[1].text == "You and Ben are introduced! Reach them at: console @ben."
+    # a second tap on "yes" (before: Ann was introduced again, DM and all) or on "Say hi"
+    out = await _press(app, "ben", ask.buttons[0][0].data)
+    assert [r.text for r in out] == [
+        "You and Ann are already introduced. Reach them at: console @ann."
+    ]
+    out = await _press(app, "ann", sign("phi", ben))
+    assert [r.text for r in out] == [
+        "You and Ben are already introduced. Reach them at: console @ben."
+    ]
+    # /peers keeps those met within reach: their "I studied with" is one tap away
+    listing = await _say(app, "ann", "peers")
+    assert "Introduced to you: Ben." in listing[0].text
+    labels = [b.label for row in listing[0].buttons for b in row]
+    assert labels[-1] == "📚 I studied with Ben"
     # a forged or stale "yes": cat was never asked by ann, so cat's press shares nothing
     out = await _press(app, "cat", sign("phok", ann))
     assert "no longer available" in out[0].text and len(out) == 1
