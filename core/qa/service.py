@@ -1517,7 +1517,7 @@ async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> 
             .where(Answer.question_id == q.id, Answer.member_id != ctx.member.id)
         )
     ).scalar_one()
-    return ctx.t("qa.mine_open", n=answers), answers
+    return ctx.t("qa.mine_open" if answers else "qa.mine_waiting", n=answers), answers
 
 
 # --------------------------------------------------------------------------- stale threads

@@ -966,6 +966,8 @@ async def test_questions_lists_each_of_the_members_questions_with_where_it_stand
     qid, topic = await _thread_for(
         qa_app, "erin", OSCILLOSCOPE, "41", url="https://t.me/qc_learners/41"
     )
+    (waiting,) = await send(qa_app, "erin", "/questions")
+    assert "being discussed, no answer yet" in waiting.text  # was "0 answers so far"
     await send(qa_app, "frank", "Use the scope's USB port and pyvisa.", topic)
     out = await send(qa_app, "gus", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
     assert "already being discussed" in _texts(out)
