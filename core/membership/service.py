@@ -244,12 +244,11 @@ async def before_buying(
             until = when(sub.current_period_end, member)
             notes.append(dm(member, "membership.resume_instead", when=until))
             continue
+        held = _holds_days(sub, services.clock.now())
         if (
-            other.id == plan.id
-            and not sub.auto_renew
-            and sub.state in (State.ACTIVE, State.TRIALING, State.CANCELLED)
+            held
+            and other.id == plan.id
             and sub.current_period_end is not None
-            and sub.current_period_end > services.clock.now()
             and plan.period_days > 0
             and not any(plans.recurring(plan, p) for p in plan.prices or {})
         ):
@@ -266,13 +265,7 @@ async def before_buying(
                 )
             )
             continue
-        if (
-            other.id != plan.id
-            and not sub.auto_renew
-            and sub.state in (State.ACTIVE, State.TRIALING, State.CANCELLED)
-            and sub.current_period_end is not None
-            and sub.current_period_end > services.clock.now()
-        ):
+        if held and other.id != plan.id:
             # two plans run side by side: the member should know the days do not add up
             notes.append(
                 dm(
@@ -312,16 +305,20 @@ async def days_held_until(
     starts its own period: Stripe can wait for these days, a Stars subscription cannot."""
     now = services.clock.now()
     for sub, held in await subscriptions.for_member(session, member.id):
-        end = sub.current_period_end
-        if (
-            held.id == plan.id
-            and sub.state in (State.TRIALING, State.ACTIVE, State.CANCELLED)
-            and not sub.auto_renew
-            and end is not None
-            and end > now
-        ):
-            return end
+        if held.id == plan.id and _holds_days(sub, now):
+            return sub.current_period_end
     return None
+
+
+def _holds_days(sub: Subscription, now: datetime) -> bool:
+    """Days the member has that nothing renews: a trial, a code, a grant, a one-off payment."""
+    end = sub.current_period_end
+    return (
+        not sub.auto_renew
+        and sub.state in (State.ACTIVE, State.TRIALING, State.CANCELLED)
+        and end is not None
+        and end > now
+    )
 
 
 async def _renewal_failed(
