@@ -16,29 +16,40 @@ from core.router import command
 from models.engagement import LevelReward
 
 
-@command("points", help_key="help.points")
+@command("points", help_key="help.points", usage_key="usage.points")
 async def points(ctx: Context, args: str) -> list[AnyReply]:
+    """Your points; a moderator may name a member (`/points @bea`) to see theirs."""
+    who, head = ctx.member, []
+    if args.strip():
+        named = await find_member(ctx.session, args.strip().split()[0].replace("\x00", ""))
+        if named.id != ctx.member.id and ctx.role >= Role.MODERATOR:
+            who = named
+            head.append(ctx.t("engagement.points_of", name=named.display_name or f"#{named.id}"))
+        elif named.id != ctx.member.id:
+            # each member's points are theirs to see; the leaderboard lists those who opted in
+            head.append(ctx.t("engagement.points_private", name=named.display_name))
     scoring = rules.Scoring.of(ctx.settings)
-    await service.sync(ctx.session, ctx.clock, ctx.member.id, scoring=scoring)
-    total = (await service.totals(ctx.session)).get(ctx.member.id, 0)
+    await service.sync(ctx.session, ctx.clock, who.id, scoring=scoring)
+    total = (await service.totals(ctx.session)).get(who.id, 0)
     week = (
         await service.totals(
             ctx.session, service.week_start(ctx.clock.now(), ctx.settings.timezone)
         )
-    ).get(ctx.member.id, 0)
+    ).get(who.id, 0)
     level, _ = rules.level_for(total, scoring)
     lines = [
+        *head,
         ctx.t(
             "engagement.points",
             total=total,
             week=week,
             level=level,
             name=ctx.t(f"engagement.level_{level}"),
-        )
+        ),
     ]
     if more := service.next_level(ctx.locale, total, scoring):
         lines.append(more)
-    st = await service.learning_streak(ctx.session, ctx.clock, ctx.member)
+    st = await service.learning_streak(ctx.session, ctx.clock, who)
     lines.append(ctx.t("engagement.streak", days=st.days))
     if st.frozen:
         lines.append(ctx.t("engagement.frozen", day=st.frozen[0].isoformat()))

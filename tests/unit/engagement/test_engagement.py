@@ -223,6 +223,12 @@ async def test_award_reports_the_same_total_as_points(console_bot, db, clock):
     total = int(out.split("(now ")[1].split(")")[0])
     assert total > 20
     assert f"⭐ {total} points" in await console_bot.send("/points", as_member="dan")
+    # a moderator checks a member's points by name (before, "/points @dan" showed their own)
+    out = await console_bot.send("/points @dan", as_member="mod")
+    assert out.startswith(f"Dan:\n⭐ {total} points")
+    # a member naming someone else is told points are private, and sees their own
+    out = await console_bot.send("/points @mod", as_member="dan")
+    assert "points are theirs to see" in out and f"⭐ {total} points" in out
 
 
 def test_streak_freeze_once_per_week():
