@@ -17,6 +17,13 @@ class OnTheHourError(DomainError):
         super().__init__("digest.on_the_hour", hour=hour, later=(hour + 1) % 24)
 
 
+class HourRangeError(DomainError):
+    """A number that is no hour of the day ("/digest hour 25")."""
+
+    def __init__(self) -> None:
+        super().__init__("digest.hour_range")
+
+
 class UnknownTimezoneError(DomainError):
     def __init__(self, tz: str) -> None:
         super().__init__("digest.bad_timezone", tz=tz)

@@ -16,6 +16,7 @@ from core.clock import Clock
 from core.digest import outbox
 from core.digest.errors import (
     DigestUsageError,
+    HourRangeError,
     NotYourDigestError,
     OnTheHourError,
     UnknownTimezoneError,
@@ -36,6 +37,8 @@ def _hour(text: str) -> int:
     than :00 are refused with the hours either side (digests go out on the hour)."""
     clock = parse_clock(text)
     if clock is None:
+        if text.strip().lstrip("+-").isdigit():
+            raise HourRangeError()
         raise DigestUsageError()
     hour, minute = clock
     if minute:

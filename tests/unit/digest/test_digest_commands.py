@@ -56,6 +56,9 @@ async def test_times_are_understood_as_members_write_them(app, db):
     assert "(America/New_York)" in r[0].text
     r = await app.router.dispatch(cmd("ann", "weekly mon 8:30", "t9"))
     assert r[0].text == "Digests go out on the hour: pick 8 or 9, e.g. /digest hour 8."
+    for i, wrong in enumerate(("hour 25", "hour -1", "daily 24")):  # was "I didn't understand"
+        r = await app.router.dispatch(cmd("ann", wrong, f"r{i}"))
+        assert r[0].text.startswith("An hour of the day is 0 to 23"), wrong
     async with db.session() as s:  # the refused line changed nothing, not even the day
         m = (await s.execute(select(Member))).scalar_one()
         assert (m.digest_frequency, m.digest_weekday, m.digest_hour) == ("weekly", 4, 0)
