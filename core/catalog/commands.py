@@ -431,13 +431,22 @@ async def course_admin(ctx: Context, args: str) -> list[AnyReply]:
     if sub == "add":
         head, _, more = rest.partition("|")
         slug = head.strip().lower()
-        title, _, desc = more.partition("|")
-        title, desc = title.strip(), desc.strip()
+        title, _, tail = more.partition("|")
+        title = title.strip()
         if not slug or not title:
             raise BadArguments("errors.usage", usage=usage)
+        # after the title, in any order: a level word, a link, the description
+        level, url, said = "beginner", "", []
+        for part in (p.strip() for p in tail.split("|")):
+            if part.lower() in service.LEVEL_KEYS:
+                level = part.lower()
+            elif part.lower().startswith(("http://", "https://")):
+                url = str(_validate(ctx, "url", part))
+            elif part:
+                said.append(part)
         slug = str(_validate_slug(ctx, slug))
         title = str(_validate(ctx, "title", title))
-        desc = str(_validate(ctx, "description", desc))
+        desc = str(_validate(ctx, "description", " | ".join(said)))
         if (await ctx.session.execute(select(Course.id).where(Course.slug == slug))).first():
             raise DomainError("catalog.slug_taken", slug=slug)
         course = Course(
@@ -447,10 +456,10 @@ async def course_admin(ctx: Context, args: str) -> list[AnyReply]:
             description=desc,
             description_zh="",
             tags=[],
-            level="beginner",
+            level=level,
             author="",
             duration_minutes=0,
-            url="",
+            url=url,
             plan_codes=[],
             hidden=False,
             created_at=ctx.clock.now(),

@@ -215,6 +215,23 @@ async def test_moderator_adds_course_accepts_suggested_tags_and_hides_it(
     assert "(hidden from members)" in listed
     assert "window-fn" not in await console_bot.send("/courses", as_member="frank")
     assert "don't know a course" in await console_bot.send("/enroll window-fn")
+    # a level and a link after the title are read as such, in any order (before, everything
+    # after the title became the description: "intermediate | Rank rows…", level beginner)
+    out = await console_bot.send(
+        "/course add cte | Common table expressions | intermediate | WITH queries | "
+        "https://learn.example.org/cte",
+        as_member="mod",
+    )
+    assert "Added course cte" in out
+    async with db.session() as s:
+        from models.catalog import Course
+
+        cte = (await s.execute(select(Course).where(Course.slug == "cte"))).scalar_one()
+        assert (cte.level, cte.url, cte.description) == (
+            "intermediate",
+            "https://learn.example.org/cte",
+            "WITH queries",
+        )
     async with db.session() as s:
         actions = (
             (
@@ -232,6 +249,7 @@ async def test_moderator_adds_course_accepts_suggested_tags_and_hides_it(
         "catalog.tags_accept",
         "catalog.course_edit",
         "catalog.course_hide",
+        "catalog.course_add",
     ]
 
 
