@@ -44,7 +44,6 @@ TIMEZONES = (
     "Asia/Shanghai",
     "Asia/Tokyo",
 )
-LANGUAGES = ("en", "zh-CN")
 DIGESTS = ("daily", "weekly", "off")
 
 _LEVEL_WORDS = {
