@@ -20,6 +20,18 @@ from models.catalog import Tag
 TOPIC_PARAMS = frozenset({"topic", "tag"})
 """Message parameters that hold a topic's slug (explanations, digest reasons)."""
 
+PROPER_NAMES = frozenset(
+    {
+        *("python", "java", "javascript", "typescript", "rust", "go", "kotlin", "swift", "ruby"),
+        *("scala", "julia", "r", "linux", "unix", "windows", "docker", "kubernetes", "git"),
+        *("github", "excel", "tableau", "spark", "hadoop", "kafka", "airflow", "django"),
+        *("flask", "react", "pytorch", "tensorflow", "postgres", "postgresql", "mysql"),
+        *("mongodb", "redis", "aws", "azure", "bayesian", "markov", "fourier", "qiskit"),
+    }
+)
+"""Names that keep their capital inside a sentence ("members learning Python"): a plain word
+such as "Statistics" is lowered, a name cannot be told from it by its shape."""
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -33,10 +45,12 @@ class Topics:
 
     def in_sentence(self, slug: str, locale: str | None) -> str:
         """The name inside an English sentence: "learning statistics", not "learning
-        Statistics"; a name whose first word has other capitals ("SQL", "DevOps") stays."""
+        Statistics"; a name whose first word has other capitals ("SQL", "DevOps") or is a
+        proper name ("Python", `PROPER_NAMES`) stays."""
         name = self.name(slug, locale)
         first = name.split(" ", 1)[0]
-        if normalize_locale(locale) == "en" and first[:1].isupper() and first[1:].islower():
+        plain = first[:1].isupper() and first[1:].islower() and first.lower() not in PROPER_NAMES
+        if normalize_locale(locale) == "en" and plain:
             return name[:1].lower() + name[1:]
         return name
 

@@ -10,6 +10,8 @@ T = Topics(
         "sql": ("SQL", ""),
         "devops": ("DevOps", "运维"),
         "web": ("", ""),
+        "python": ("Python", "Python"),
+        "stats": ("Statistics", "统计"),
     }
 )
 
@@ -20,6 +22,10 @@ def test_lists_use_titles_and_sentences_lower_only_plain_words():
     said = T.named({"topic": "deep-learning", "tag": "devops", "title": "Git"}, "en")
     assert said == {"topic": "deep learning", "tag": "DevOps", "title": "Git"}
     assert T.named({"topic": "deep-learning"}, "zh-CN") == {"topic": "深度学习"}
+    # a name keeps its capital: "members learning Python" (was "python"), not "statistics"
+    assert (
+        T.in_sentence("python", "en") == "Python" and T.in_sentence("stats", "en") == "statistics"
+    )
 
 
 def test_a_topic_is_typed_as_its_slug_or_either_title():
