@@ -99,16 +99,49 @@ def _clean_text(text: str) -> str:
     return text
 
 
+_PER_WEEK = re.compile(
+    r"(?:per|a|each|every)\s+week|/\s*(?:week|wk|w)\b|\bweekly\b|\bweek\b|"
+    r"每个?星期|每周|一周|周|about|around|roughly|approx\.?|maybe|~|约|大概|大约|左右"
+)
+_ZH_DIGITS = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+_ZH_DIGITS |= {"七": 7, "八": 8, "九": 9, "十": 10}
+_HOURS = r"(?:h|hr|hrs|hour|hours|小时|个小时|个钟头|钟头)"
+_MINUTES = r"(?:m|min|mins|minute|minutes|分钟|分)"
+_NUM = r"(\d+(?:\.\d+)?)"
+
+
+def _zh_number(text: str) -> str:
+    """ "三小时" -> "3小时", "十二" -> "12", "一个半小时" -> "1.5小时", "半小时" -> "0.5小时"."""
+
+    def tens(m: re.Match[str]) -> str:
+        a, b = m.group(1), m.group(2)
+        return str((_ZH_DIGITS[a] if a else 1) * 10 + (_ZH_DIGITS[b] if b else 0))
+
+    text = re.sub(r"([一二两三四五六七八九])?十([一二三四五六七八九])?", tens, text)
+    text = re.sub("[零一两二三四五六七八九]", lambda m: str(_ZH_DIGITS[m.group(0)]), text)
+    text = re.sub(r"(\d+)个?半", r"\1.5", text)
+    return re.sub(r"(?<![\d.])半", "0.5", text)
+
+
 def parse_minutes(text: str) -> int | None:
-    """'90', '90 min', '2h', '1.5 hours', '2小时' -> minutes; None when not a duration."""
-    t = text.strip().lower().replace(",", ".")
-    m = re.fullmatch(
-        r"(\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours|小时|个小时)?\s*(m|min|mins|minutes|分钟)?", t
-    )
-    if not m or (m.group(2) and m.group(3)):
-        return None
-    value = float(m.group(1))
-    return round(value * 60) if m.group(2) else round(value)
+    """A weekly time as members write it -> minutes, None when it is not one: '90', '90 min',
+    '2h', '1.5 hours', '1h30', '2-3 hours', '3 hours a week', '每周3小时', '三个小时'. A bare
+    number is minutes from 10 on, hours below."""
+    t = _zh_number(text.strip().lower().replace(",", "."))
+    t = " ".join(_PER_WEEK.sub(" ", t).split())
+    if m := re.fullmatch(
+        _NUM + r"\s*[-–~到至]\s*" + _NUM + r"\s*(" + _HOURS + "|" + _MINUTES + ")?", t
+    ):
+        low, high, unit = float(m.group(1)), float(m.group(2)), m.group(3) or ""
+        value = (low + high) / 2
+        return round(value * 60) if re.fullmatch(_HOURS, unit) else round(value)
+    if m := re.fullmatch(_NUM + r"\s*" + _HOURS + r"(?:\s*(\d+)\s*" + _MINUTES + "?)?", t):
+        return round(float(m.group(1)) * 60) + int(m.group(2) or 0)
+    if m := re.fullmatch(_NUM + r"\s*(" + _MINUTES + ")?", t):
+        value = float(m.group(1))
+        # a bare number below 10 is hours ("3"): a weekly time of 3 minutes is never meant
+        return round(value * 60) if not m.group(2) and 0 < value < 10 else round(value)
+    return None
 
 
 def _topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[str], list[str]]:

@@ -237,6 +237,22 @@ def test_duration_and_timezone_parsing():
         120,
         None,
     ]
+    # as members write a weekly time (before, each of these was "please give a weekly time")
+    said = {
+        "每周3小时": 180,
+        "三个小时": 180,
+        "一个半小时": 90,
+        "3 hours a week": 180,
+        "3h/week": 180,
+        "about 4 hours per week": 240,
+        "2-3 hours": 150,
+        "1h30": 90,
+        "2小时30分钟": 150,
+        "3": 180,
+        "45": 45,
+        "h": None,
+    }
+    assert {typed: parse_minutes(typed) for typed in said} == said
     assert parse_timezone("asia/shanghai") == "Asia/Shanghai"
     assert parse_timezone("UTC-5") == "Etc/GMT+5" and parse_timezone("+0") == "UTC"
     assert parse_timezone("UTC+15") is None and parse_timezone("../../etc/passwd") is None
