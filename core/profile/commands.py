@@ -134,7 +134,8 @@ async def summary(ctx: Context) -> str:
     names = await topics.load(ctx.session)
     for step in svc.FIELDS:
         value = _value_label(ctx, step, values[step], names)
-        lines.append(f"• {ctx.t('profile.label_' + step)}: {value}")
+        label = ctx.t("profile.label_" + step)
+        lines.append(ctx.t("profile.field_line", label=label, value=value))
     return "\n".join(lines)
 
 

@@ -63,7 +63,7 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     assert "（7/8）你希望多久收到一次推荐摘要" in out
     await console_bot.send("每天")
     out = await console_bot.send("是")
-    assert "你的资料已完成" in out and "学习伙伴: 愿意" in out and "兴趣: SQL" in out
+    assert "你的资料已完成" in out and "学习伙伴：愿意" in out and "兴趣：SQL" in out
     m = await _member(db, "nina")
     assert (m.goals, m.tags, m.level, m.weekly_minutes, m.timezone, m.locale) == (
         "I want to become a data analyst who writes fast SQL",
@@ -89,7 +89,7 @@ async def test_topics_are_read_and_typed_by_their_names_in_each_language(console
     assert "• Interests: Machine learning, SQL" in out
     assert (await _member(db, "lin")).tags == ["machine-learning", "sql"]
     await console_bot.send("/language zh")
-    assert "• 兴趣: 机器学习、SQL" in await console_bot.send("/profile")
+    assert "• 兴趣：机器学习、SQL" in await console_bot.send("/profile")
     assert "[intro-sql] — 入门 · SQL、databases" in await console_bot.send("/courses")
     assert "主题：SQL、databases" in await console_bot.send("/press 1")  # its details
     # a topic's name finds its courses, in either language
@@ -98,7 +98,7 @@ async def test_topics_are_read_and_typed_by_their_names_in_each_language(console
     found = await console_bot.send("/courses 数据库")
     assert "[intro-sql]" in found and "[deep-python]" not in found
     out = await console_bot.send("/profile interests 机器学习，python")
-    assert "• 兴趣: 机器学习、Python" in out
+    assert "• 兴趣：机器学习、Python" in out
     out = await console_bot.send("/profile interests 烹饪")
     assert "烹饪" in out and "机器学习" in out and "machine-learning" not in out
     assert (await _member(db, "lin")).tags == ["machine-learning", "python"]
