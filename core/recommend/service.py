@@ -625,7 +625,7 @@ class RecommendService:
                 t for c, _ in history if c in snap.courses for t in snap.courses[c].tags or []
             ).most_common()
         ] + list(member.tags or [])
-        info = MemberInfo(finished, taking, goals, goal_vecs, topics)
+        info = MemberInfo(finished, taking, goals, goal_vecs, topics, sorted(stated))
         zh = member.locale == "zh-CN"
         titles = {}
         for i in set(finished) | set(taking):

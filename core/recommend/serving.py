@@ -85,6 +85,7 @@ class Explanation:
             "recommend.why_taking": "because you are taking {title}",
             "recommend.why_goal": "matches your goal {goal}",
             "recommend.why_popular_topic": "popular with members learning {topic}",
+            "recommend.why_interest": "on {topic}, a topic you chose",
             "recommend.why_popular": "popular in the community",
             "recommend.why_new": "new in the catalogue",
         }
@@ -107,6 +108,7 @@ class MemberInfo:
     goals: Sequence[str] = ()
     goal_vecs: np.ndarray | None = None  # aligned with goals, L2-normalised
     topics: Sequence[str] = ()  # tags of what they engage with, most frequent first
+    stated: Sequence[str] = ()  # a newcomer's chosen topics (nothing studied yet)
 
 
 def explain(
@@ -123,7 +125,8 @@ def explain(
 
     1. a finished (then an in-progress) item similar to it -> "because you finished X";
     2. a stated goal similar to it -> "matches your goal Z";
-    3. a topic the member engages with among its tags -> "popular with members learning Y";
+    3. for a newcomer, a topic they chose among its tags -> "on Y, a topic you chose";
+       else a topic the member engages with -> "popular with members learning Y";
     4. otherwise popular, or new when nobody has taken it yet.
     """
     v = item_vecs[item.index]
@@ -143,6 +146,9 @@ def explain(
         if sims[best] >= goal_threshold:
             return Explanation("recommend.why_goal", {"goal": member.goals[best]})
     tags = set(item.tags)
+    for topic in member.stated:  # ranked first for it: say so, not that others liked it
+        if topic in tags:
+            return Explanation("recommend.why_interest", {"topic": topic})
     for topic in member.topics:
         if topic in tags:
             return Explanation("recommend.why_popular_topic", {"topic": topic})
