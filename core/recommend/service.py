@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -430,7 +430,9 @@ class RecommendService:
             return []
         cand = np.asarray(candidates)
         order = cand[np.argsort(-scores[cand], kind="stable")][: max(4 * k, 20)]
-        order, top = _with_stated_topics(snap, member, history, order, scores[order], cand)
+        order, top = _with_stated_topics(
+            snap, member, history, order, scores[order], _by_topic(snap, cand)
+        )
         goals = stated_goals(member)
         goal_vecs = self._embed(goals) if goals else None
         return self._finish(snap, member, history, order, top, k, goals, goal_vecs)
@@ -464,16 +466,14 @@ class RecommendService:
         goal_lists = {m.id: stated_goals(m) for m in want}
         all_goals = sorted({g for gs in goal_lists.values() for g in gs})
         goal_vec = dict(zip(all_goals, self._embed(all_goals), strict=True)) if all_goals else {}
-        allowed = np.asarray(
-            [i for i, c in enumerate(snap.course_ids) if not snap.courses[c].hidden], np.int64
+        topical = _by_topic(
+            snap, [i for i, c in enumerate(snap.course_ids) if not snap.courses[c].hidden]
         )
         for m in want:
             order, scores = cands[m.id]
             if len(order) == 0:
                 continue
-            left = {c for c, kd in histories[m.id] if kd in EXCLUDE_KINDS}
-            visible = np.asarray([i for i in allowed if snap.course_ids[i] not in left], np.int64)
-            order, scores = _with_stated_topics(snap, m, histories[m.id], order, scores, visible)
+            order, scores = _with_stated_topics(snap, m, histories[m.id], order, scores, topical)
             goals = goal_lists[m.id]
             gv = np.stack([goal_vec[g] for g in goals]) if goals else None
             out[m.id] = self._finish(snap, m, histories[m.id], order, scores, k, goals, gv)
@@ -977,13 +977,22 @@ def _stated_topics(member: Member, history: list[tuple[int, str]]) -> set[str]:
     return set(member.tags or ())
 
 
+def _by_topic(snap: Snapshot, allowed: Sequence[int] | np.ndarray) -> dict[str, list[int]]:
+    """Allowed course indices per tag, in catalogue order."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for i in allowed:
+        for tag in snap.courses[snap.course_ids[int(i)]].tags or ():
+            out[tag].append(int(i))
+    return out
+
+
 def _with_stated_topics(
     snap: Snapshot,
     member: Member,
     history: list[tuple[int, str]],
     order: np.ndarray,
     scores: np.ndarray,
-    allowed: np.ndarray,
+    by_topic: Mapping[str, list[int]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The candidate pool with every allowed course on a newcomer's stated topics in it
     (those the model left out come last in it, in catalogue order)."""
@@ -991,11 +1000,15 @@ def _with_stated_topics(
     if not stated:
         return order, scores
     have = {int(i) for i in order}
-    more = [
-        int(i)
-        for i in allowed
-        if int(i) not in have and stated & set(snap.courses[snap.course_ids[int(i)]].tags or ())
-    ]
+    left = {c for c, kd in history if kd in EXCLUDE_KINDS}
+    more = sorted(
+        {
+            i
+            for t in stated
+            for i in by_topic.get(t, ())
+            if i not in have and snap.course_ids[i] not in left
+        }
+    )
     if not more:
         return order, scores
     low = float(scores.min()) if len(scores) else 0.0

@@ -70,9 +70,9 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/stats forever": "Usage: /stats",
         "/unban @alice": "is not banned",
         "/refund @alice": "no refundable payment",
-        "/planedit monthly period_days -1": "Usage: /planedit",
-        "/planedit monthly price stripe 12.999 USD": "/planedit monthly price stripe 12.00 USD",
-        "/planedit monthly price telegram_stars 2.5 XTR": "Usage: /planedit",  # Stars are whole
+        "/planedit monthly period_days -1": "Usage: /plans edit",
+        "/planedit monthly price stripe 12.999 USD": "/plans edit monthly price stripe 12.00 USD",
+        "/planedit monthly price telegram_stars 2.5 XTR": "Usage: /plans edit",  # Stars are whole
     }
     for line, expected in cases.items():
         text = await bot.text("mod", line)

@@ -212,8 +212,8 @@ async def test_plan_edits_in_the_words_moderators_use(bot, db):
     await bot.confirm("mod")
     await bot.say("mod", "/plans edit monthly price 300 XTR")
     await bot.confirm("mod")
-    assert "Usage: /planedit" in await bot.text("mod", "/plans edit monthly price 12 EUR")
-    assert "Usage: /planedit" in await bot.text("mod", "/plans edit monthly colour red")
+    assert "Usage: /plans edit" in await bot.text("mod", "/plans edit monthly price 12 EUR")
+    assert "Usage: /plans edit" in await bot.text("mod", "/plans edit monthly colour red")
     async with db.session() as s:
         plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
         await s.refresh(plan)
