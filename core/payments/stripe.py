@@ -161,15 +161,17 @@ async def first_charge_at(
 
 async def _first_charge_later(
     session: AsyncSession, services: Services, signed: str, sub_ref: str
-) -> list[AnyReply]:
+) -> list[AnyReply] | None:
     """The $0 invoice that opens a subscription whose first charge waits for the member's
     running days: nothing is paid and no day is added, but from now on Stripe renews the
     plan, so /cancel, /resume and the renewal reminders go through Stripe."""
     intent, plan = await payload.resolve(session, services, signed)
-    sub = await subscriptions.get_or_create(session, services, intent.member_id, plan, PROVIDER)
     member = await subscriptions.load_member(session, intent.member_id)
+    sub = await subscriptions.get_or_create(session, services, intent.member_id, plan, PROVIDER)
     if sub.auto_renew and sub.external_ref == sub_ref:
         return []  # already told
+    if await service.days_held_until(session, services, member, plan) is None:
+        return None  # no days of ours to wait for (a coupon at Stripe?): the ledger judges it
     sub.external_ref, sub.auto_renew, sub.source = sub_ref, True, PROVIDER
     await audit(
         session,
@@ -342,7 +344,9 @@ async def _apply_event(
             obj, "subscription_details", "metadata", "payload"
         )
         if signed and sub_id and not obj.get("amount_paid") and not obj.get("total"):
-            return await _first_charge_later(session, services, str(signed), str(sub_id))
+            later = await _first_charge_later(session, services, str(signed), str(sub_id))
+            if later is not None:
+                return later
         period_end = _get(obj, "lines", "data")
         paid_until = None
         if isinstance(period_end, list) and period_end:
