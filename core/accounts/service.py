@@ -79,13 +79,13 @@ async def redeem_code(ctx: Context, text: str) -> list[AnyReply]:
     if await _recent_failures(ctx) >= MAX_FAILED_PER_HOUR:
         return [Reply(ctx.t("accounts.too_many_attempts"), ephemeral=True)]
     canon = codes.normalize(text)
-    row = None
-    if canon is not None:
-        row = (
-            await ctx.session.execute(
-                select(LinkCode).where(LinkCode.code_hash == codes.code_hash(_secret(ctx), canon))
-            )
-        ).scalar_one_or_none()
+    if canon is None:  # "/link help": nothing a code could be, so no guess to count either
+        return [Reply(ctx.t("accounts.code_shape"), ephemeral=True)]
+    row = (
+        await ctx.session.execute(
+            select(LinkCode).where(LinkCode.code_hash == codes.code_hash(_secret(ctx), canon))
+        )
+    ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at <= now:
         # A reply, not a DomainError: the failed attempt must be committed to count.
         await audit(

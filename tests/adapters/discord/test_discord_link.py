@@ -97,8 +97,11 @@ async def test_link_merges_into_the_member_holding_the_subscription(discord_bot,
 async def test_bad_expired_and_same_platform_codes_are_refused_and_change_nothing(
     discord_bot, app, db, clock
 ):
-    out = await _discord(discord_bot, "NOPE-NOPE")
+    out = await _discord(discord_bot, "NQPE-NQPE")
     assert "wrong, expired or already used" in out["content"]
+    # no code could look like that (there is no O): how one looks, not "wrong" (and no guess)
+    out = await _discord(discord_bot, "help")
+    assert "A link code has 8 letters and digits, like ABCD" in out["content"]
     code = CODE.search(await _telegram(app, "/link")).group(1)
     clock.advance(timedelta(minutes=11))
     assert "expired" in (await _discord(discord_bot, code))["content"]
@@ -117,7 +120,10 @@ async def test_bad_expired_and_same_platform_codes_are_refused_and_change_nothin
 
 async def test_guessing_codes_is_throttled(discord_bot, app):
     code = CODE.search(await _telegram(app, "/link")).group(1)
-    for _ in range(5):
+    for _ in range(6):  # what no code can be is not a guess: it does not count
+        await _discord(discord_bot, "please link me")
+    assert "Your link code" not in (await _discord(discord_bot, "AAAA-BBBB"))["content"]
+    for _ in range(4):
         await _discord(discord_bot, "AAAA-BBBB")
     out = await _discord(discord_bot, code)  # even the right code: wait an hour
     assert "Too many wrong link codes" in out["content"]
