@@ -169,6 +169,9 @@ async def redeem(
     norm = normalize(text)
     if not norm:
         raise MembershipError("code_missing")
+    if len(norm) != GROUPS * GROUP_LEN or set(norm) - set(ALPHABET):
+        # no code looks like that (a typo, a word): said as such, and not a guess to count
+        raise MembershipError("code_shape")
     code = (
         await session.execute(
             select(Code)

@@ -212,8 +212,10 @@ async def test_expired_code_is_refused_clearly_and_grants_nothing(app, db, clock
 
 async def test_wrong_guesses_are_rate_limited_per_member(app, clock):
     code = await _code(app, "new", "monthly", "--uses", "3")
-    for i in range(5):
-        assert "not valid" in await _say(app, "hal", "redeem", f"AAAA-BBBB-CC{i}C")
+    for typo in ("AAAA-BBBB", "hello there", "AAAA-BBBB-CC0C"):  # no code looks like these
+        assert "A code has 12 letters and digits" in await _say(app, "hal", "redeem", typo)
+    for i in range(5):  # ... so only guesses a code could be count
+        assert "not valid" in await _say(app, "hal", "redeem", f"AAAA-BBBB-CC{i + 2}C")
     assert "Too many wrong codes" in await _say(app, "hal", "redeem", code)
     assert "Code accepted" in await _say(app, "ida", "redeem", code)  # others are not blocked
     clock.advance(hours=1, minutes=1)
