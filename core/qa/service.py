@@ -1603,4 +1603,10 @@ async def sweep_stale(services: Services) -> list[AnyReply]:
                     for t, q in stale
                 ]
                 out.append(Reply("\n".join(lines), member_id=m.id))
+            for t, q in stale:  # the asker knows their question is not forgotten
+                asker = await s.get(Member, q.member_id) if q.member_id else None
+                if asker is not None and asker.forgotten_at is None:
+                    told = translate(asker.locale, "qa.stale_asker", question=excerpt(q.text, 120))
+                    buttons = _thread_button(asker.locale, t)
+                    out.append(Reply(told, buttons, member_id=asker.id))
     return out

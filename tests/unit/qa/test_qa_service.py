@@ -441,8 +441,12 @@ async def test_stale_threads_bumped_once_then_listed(qa_app, staff_role):
     assert await service.sweep_stale(qa_app.services) == []  # once only
     clock.advance(timedelta(hours=49))
     listed = await service.sweep_stale(qa_app.services)
-    assert [r.member_id for r in listed] == [mod] and f"#{qid}" in listed[0].text
+    erin = await _member_id(qa_app, "erin")
+    assert [r.member_id for r in listed] == [mod, erin] and f"#{qid}" in listed[0].text
     assert "https://t.me/qc_learners/99" in listed[0].text  # moderators can go straight there
+    # the asker hears it is not forgotten (before: silence after the bump), with the thread
+    assert "passed it to the moderators" in listed[1].text
+    assert [b.url for row in listed[1].buttons for b in row] == ["https://t.me/qc_learners/99"]
     async with qa_app.services.session_factory() as s:
         assert (await s.get(Question, qid)).status == "stale"
 
@@ -460,7 +464,10 @@ async def test_stale_threads_wait_for_a_moderator_to_tell(qa_app):
         assert (await s.get(Question, qid)).status == "open"
     await send(qa_app, "mod", "/start")  # console:mod is a moderator by the settings
     listed = await service.sweep_stale(qa_app.services)
-    assert [r.member_id for r in listed] == [await _member_id(qa_app, "mod")]
+    assert [r.member_id for r in listed] == [
+        await _member_id(qa_app, "mod"),
+        await _member_id(qa_app, "erin"),  # and the asker hears it
+    ]
     assert f"#{qid}" in listed[0].text
 
 
