@@ -237,12 +237,13 @@ _PROBLEM_WORDS = re.compile(
     r"\b(how|why|what|which|help|errors?|exceptions?|traceback|problems?|issues?|bugs?|"
     r"stuck|confus\w*|not working|doesn'?t work|won'?t|can'?t|cannot|unable|fails?|failed|"
     r"failing|wrong|slow|crash\w*|broken|duplicat\w*|missing|differences?|vs\.?|versus|"
-    r"hang\w*|freez\w*|time[sd]? ?out|throws?|raises?|leak\w*|best way)\b"
+    r"hang\w*|freez\w*|time[sd]? ?out|throws?|raises?|leak\w*|best way|need|needs|"
+    r"looking for|wonder\w*|want to know|trying to|tried)\b"
     r"|\w(Error|Exception)\b",
     re.IGNORECASE,
 )
 _ZH_QUESTION = re.compile(
-    r"[吗呢么嘛]|怎|如何|为什么|为何|什么|哪|谁|几|是否|能否|可否|有没有|是不是|请问|求助|"
+    r"[吗呢么嘛]|怎|如何|为什么|为何|什么|哪|谁|几|是否|能否|可否|有没有|是不是|请问|求助|想知道|"
     r"求教|帮忙|帮我|报错|错误|出错|问题|不能|无法|失败|区别|建议|推荐"
 )
 

@@ -50,6 +50,9 @@ def test_emoji_alone_says_nothing_but_an_answer_does():
         "怎么用 git 撤销上一次提交",
         "pandas 合并报错",
         "Is there a recording of the workshop",
+        "I need a course on window functions",
+        "I'm trying to install qiskit on windows",
+        "想知道 SQL 和 pandas 哪个先学",
     ],
 )
 def test_questions_and_problems_read_as_asking(text: str) -> None:
