@@ -105,6 +105,16 @@ async def thread_failed(ctx: Context, event: ThreadFailed) -> list[AnyReply]:
     return await service.thread_failed(ctx, event.question_id, event.reason)
 
 
+@message_handler(priority=5)  # before the profile interview: the moderator just asked for it
+async def kb_paste(ctx: Context, text: str) -> list[AnyReply] | None:
+    """The entries a moderator pastes right after a bare /kb import."""
+    if ctx.event.chat.kind != "private" or ctx.role < Role.MODERATOR:
+        return None
+    if not curation.take_paste(ctx.member, ctx.clock.now()):
+        return None
+    return await curation.kb_import(ctx, text)
+
+
 @message_handler(priority=40)
 async def thread_message(ctx: Context, text: str) -> list[AnyReply] | None:
     """Replies inside an open Q&A thread are recorded as answers (for /solved and routing)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -47,6 +47,7 @@ from core.qa.service import (
 from core.qa.tokenize import as_language, detect_language
 from core.replies import AnyReply, Reply
 from models.catalog import Course
+from models.member import Member
 from models.qa import KBEntry, Question, Thread
 from models.qa_extra import QAFeedback
 
@@ -282,6 +283,26 @@ async def import_entries(
     return added, updated
 
 
+PASTE_WAIT_MINUTES = 10
+_PASTE_KEY = "kb_import_wait"  # Member.prefs: when /kb import was sent alone (ISO)
+
+
+def await_paste(member: Member, now: datetime) -> None:
+    member.prefs = {**(member.prefs or {}), _PASTE_KEY: now.isoformat()}
+
+
+def take_paste(member: Member, now: datetime) -> bool:
+    """Whether this moderator's message is the paste a bare /kb import waits for (once)."""
+    at = (member.prefs or {}).get(_PASTE_KEY)
+    if not isinstance(at, str):
+        return False
+    member.prefs = {k: v for k, v in (member.prefs or {}).items() if k != _PASTE_KEY}
+    try:
+        return now - datetime.fromisoformat(at) <= timedelta(minutes=PASTE_WAIT_MINUTES)
+    except ValueError:
+        return False
+
+
 async def kb_import(ctx: Context, args: str) -> list[AnyReply]:
     """``/kb import`` followed by pasted JSONL, CSV (with header) or Markdown, or sent with
     such a file attached (the file wins over any text after the command)."""
@@ -303,6 +324,11 @@ async def kb_import(ctx: Context, args: str) -> list[AnyReply]:
         text = args.strip()
         kind = guess_format(text)
     if not text.strip():
+        if upload is None and ctx.event.chat.kind == "private":
+            # "/kb import", then the paste as the next message: that message is the import,
+            # not a question for the community (it opened a thread with the pasted JSON)
+            await_paste(ctx.member, ctx.clock.now())
+            return [Reply(ctx.t("qa.kb_import_waiting", minutes=PASTE_WAIT_MINUTES))]
         raise BadArguments("qa.kb_import_usage")
     items, errors = parse_kb_text(text, kind)
     replies: list[AnyReply] = []

@@ -1385,3 +1385,26 @@ async def test_a_statement_in_a_private_chat_is_posted_for_the_community_only_if
     got = await send(qa_app, "ivy", plain)
     assert any(isinstance(r, OpenThread) for r in got), _texts(got)
     assert "Reset password" in _texts(await send(qa_app, "hana", "reset my password"))
+
+
+async def test_entries_pasted_right_after_a_bare_kb_import_are_imported(qa_app):
+    """The usage said "paste the entries", so moderators sent /kb import and then the
+    entries as their next message: that message was taken for a question and the pasted
+    CSV was posted in a public discussion thread. It is now the import."""
+    await send(qa_app, "mod", "/start")
+    out = await send(qa_app, "mod", "/kb import")
+    assert "Send the entries as your next message" in _texts(out)
+    pasted = "title,answer\nWhere is the parking?,Behind building B.\nIs there wifi?,Yes: syllabot-guest."
+    out = await send(qa_app, "mod", pasted)
+    assert not any(isinstance(r, OpenThread) for r in out)
+    assert "2 added" in _texts(out)
+    assert "Behind building B" in _texts(await send(qa_app, "bob", "/ask where can I park my car?"))
+    # once: the moderator's next message is theirs again (a question here)
+    out = await send(qa_app, "mod", "How do I connect my Raspberry Pi to the lab oscilloscope?")
+    assert "imported" not in _texts(out).lower()
+    # a member cannot arm it, and it lapses after ten minutes
+    assert "moderators only" in _texts(await send(qa_app, "bob", "/kb import"))
+    await send(qa_app, "mod", "/kb import")
+    qa_app.services.clock.advance(timedelta(minutes=11))
+    out = await send(qa_app, "mod", "title,answer\nLate entry?,Too late.")
+    assert "imported" not in _texts(out).lower()
