@@ -45,6 +45,18 @@ def normalize(code: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", (code or "").upper())
 
 
+_CODE_SHAPE = re.compile(r"[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}")
+_CODE_AS_SHOWN = re.compile(r"[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}")
+
+
+def looks_like_code(text: str, *, as_shown: bool = False) -> bool:
+    """Text that is a code and nothing else: three groups of four from the code alphabet.
+    `as_shown`: with its dashes, as codes are handed out (so "need help asap" is not one)."""
+    t = text.strip()
+    shape = _CODE_AS_SHOWN if as_shown else _CODE_SHAPE
+    return bool(shape.fullmatch(t)) and not set(normalize(t)) - set(ALPHABET)
+
+
 def new_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LEN))
     return "-".join(raw[i : i + GROUP_LEN] for i in range(0, len(raw), GROUP_LEN))

@@ -18,7 +18,7 @@ from core.membership import plans, service
 from core.membership.errors import MembershipError
 from core.payments import codes, demo, discord_entitlements, ledger, telegram_stars
 from core.replies import AnyReply, Reply
-from core.router import button, command, on_event
+from core.router import button, command, message_handler, on_event
 from models.member import Member
 from models.membership import Code, Payment
 
@@ -98,10 +98,24 @@ async def demo_pay(ctx: Context, parts: list[str]) -> list[AnyReply]:
 async def redeem_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
         raise MembershipError("usage_redeem")
-    res = await codes.redeem(ctx.session, ctx.services, ctx.member, args.strip().split()[0])
+    text = args.strip()  # "ABCD EFGH JKLM" is one code; "ABCD-EFGH-JKLM please" is too
+    return await _redeem(ctx, text if codes.looks_like_code(text) else text.split()[0])
+
+
+async def _redeem(ctx: Context, text: str) -> list[AnyReply]:
+    res = await codes.redeem(ctx.session, ctx.services, ctx.member, text)
     if res.status == "rejected" and res.reason == "membership.code_unknown":
         return res.replies
     return _outcome_replies(ctx, res)
+
+
+@message_handler(priority=80)
+async def code_alone(ctx: Context, text: str) -> list[AnyReply] | None:
+    """A code sent on its own in a private chat (pasted from the shop's e-mail, or after a
+    bare /redeem) is redeemed: it was "I didn't understand that"."""
+    if ctx.event.chat.kind != "private" or not codes.looks_like_code(text, as_shown=True):
+        return None
+    return await _redeem(ctx, text.strip())
 
 
 _CODE_OPTIONS = {"uses", "expires", "count"}

@@ -400,3 +400,27 @@ async def test_refunding_an_older_payment_keeps_the_access_a_newer_one_pays_for(
     assert told and "a newer payment" in told[0] and "/revoke" in told[0]
     async with db.session() as s:
         assert (await s.execute(select(Subscription.state))).scalar_one() == "active"
+
+
+async def test_a_code_sent_on_its_own_is_redeemed(app, db):
+    """Members paste the code from the shop's e-mail, or send it after a bare /redeem: it was
+    "I didn't understand that". Words that only look like three groups are not tried."""
+    from core.events import Message
+
+    code = await _code(app, "new", "monthly", "--uses", "3")
+    a, c = Actor("console", "kit", username="kit"), Chat("console", "kit", "private")
+
+    async def dm(text: str) -> str:
+        out = await app.router.dispatch(Message(a, c, f"m-{text}", text=text))
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    assert "Usage: /redeem CODE" in await _say(app, "kit", "redeem")
+    assert "Code accepted" in await dm(f"  {code.lower()} ")
+    assert "Code accepted" in await _say(app, "lou", "redeem", code.replace("-", " "))
+    async with db.session() as s:
+        from models.membership import CodeAttempt
+
+        assert (await s.execute(select(func.count(CodeAttempt.id)))).scalar_one() == 0
+    assert "Code accepted" not in await dm("need help asap")  # no dashes: not a code
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(CodeAttempt.id)))).scalar_one() == 0
