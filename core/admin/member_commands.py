@@ -17,7 +17,7 @@ from core.admin.guard import actor_label, admin_command, record
 from core.admin.members import ASSIGNABLE_ROLES, member_card, who
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
-from core.i18n import LANGUAGE_NAMES, has_key
+from core.i18n import LANGUAGE_NAMES, has_key, translate
 from core.ids import parse_id
 from core.members import configured_role, find_member
 from core.replies import AnyReply, Reply
@@ -84,7 +84,18 @@ async def _do_role(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         before={"role": before},
         after={"role": target.role},
     )
-    return [Reply(ctx.t("admin.role_done", who=who(target), role=target.role))]
+    done = Reply(ctx.t("admin.role_done", who=who(target), role=target.role))
+    if target.id == ctx.member.id:
+        return [done]
+    # they hear it: a new moderator learns where their commands are, the others what changed
+    key = f"admin.role_told_{target.role}" if target.role != "member" else "admin.role_told"
+    told = translate(
+        target.locale,
+        key,
+        role=translate(target.locale, f"roles.{target.role}"),
+        community=ctx.settings.community_name,
+    )
+    return [done, Reply(told, member_id=target.id)]
 
 
 # ---- member card -------------------------------------------------------------------------

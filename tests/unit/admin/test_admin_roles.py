@@ -69,10 +69,14 @@ async def test_members_and_experts_cannot_run_any_moderator_command(bot, db):
 async def test_role_is_owner_only(bot, db):
     assert "only the community's owner" in await bot.text("mod", "/role @bob moderator")
     await bot.say("owner", "/role @bob moderator")
-    assert "bob" in (await bot.confirm("owner")).lower()
+    out = await bot.press("owner", bot.button("owner", 0))
     async with db.session() as s:
         bob = (await s.execute(select(Member).where(Member.display_name == "Bob"))).scalar_one()
     assert bob.role == "moderator"
+    # bob hears it, and where his new commands are (before: not a word)
+    assert "Bob is now moderator" in out[0].text
+    assert out[1].member_id == bob.id and "You are now a moderator" in out[1].text
+    assert "/help" in out[1].text
     assert "moderator" in await bot.text("bob", "/whoami")
     # "mod" is a moderator by the settings (moderator_ids): before, /role said "already has
     # the role member" and would have stored a role that changes nothing
