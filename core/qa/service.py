@@ -1152,10 +1152,12 @@ async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
                 )
             ).scalars()
         )
+        if not pending:  # nothing to pass: say so, not how to name a question
+            return [Reply(ctx.t("qa.pass_nothing"), ephemeral=True)]
         if len(pending) > 1:
             ids = ", ".join(f"#{q}" for q in pending[:10])
             return [Reply(ctx.t("qa.pass_which", ids=ids, id=pending[0]), ephemeral=True)]
-        args = str(pending[0]) if pending else args
+        args = str(pending[0])
     thread, _ = await _named_thread(ctx, args, "qa.pass_usage", text_after=False)
     invitation = (
         await ctx.session.execute(

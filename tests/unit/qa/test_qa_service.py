@@ -1293,7 +1293,10 @@ async def test_an_expert_who_cannot_help_passes_and_the_next_is_asked(qa_app, mo
             (await s.execute(select(QAThreadExpert.member_id, QAThreadExpert.status))).all()
         )
         assert states == {carol: "declined", dave: "declined"}
-    assert "Send /pass in the question's thread" in _texts(await send(qa_app, "erin", "/pass"))
+    # with no invitation, a bare /pass says there is nothing to pass (was "Send /pass in the
+    # question's thread, or /pass QUESTION_ID", as if one were waiting)
+    assert "no open invitation" in _texts(await send(qa_app, "erin", "/pass"))
+    assert "no open invitation" in _texts(await send(qa_app, "carol", "/pass"))  # passed it
 
 
 async def test_a_bare_pass_with_two_invitations_asks_which(qa_app, monkeypatch):
