@@ -1059,6 +1059,24 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
     in several messages). One answerer: theirs is accepted. Several: the asker picks the one
     that worked (buttons), since the latest message is often a footnote to the real answer.
     """
+    if not args.strip() and await _thread_here(ctx) is None:
+        # sent alone in a private chat: the asker's one open question, when there is one
+        mine = list(
+            (
+                await ctx.session.execute(
+                    select(Thread.question_id)
+                    .join(Question, Question.id == Thread.question_id)
+                    .where(Question.member_id == ctx.member.id, Thread.status == "open")
+                    .order_by(Thread.question_id)
+                )
+            ).scalars()
+        )
+        if not mine:
+            return [Reply(ctx.t("qa.solved_nothing"), ephemeral=True)]
+        if len(mine) > 1:
+            ids = ", ".join(f"#{q}" for q in mine[:10])
+            return [Reply(ctx.t("qa.solved_which", ids=ids, id=mine[0]), ephemeral=True)]
+        args = str(mine[0])
     thread, rest = await _named_thread(ctx, args, "qa.solved_usage")
     question = await _may_solve(ctx, thread)
     if rest:

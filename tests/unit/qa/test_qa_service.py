@@ -1411,3 +1411,21 @@ async def test_entries_pasted_right_after_a_bare_kb_import_are_imported(qa_app):
     qa_app.services.clock.advance(timedelta(minutes=11))
     out = await send(qa_app, "mod", "title,answer\nLate entry?,Too late.")
     assert "imported" not in _texts(out).lower()
+
+
+async def test_a_bare_solved_in_private_means_the_askers_one_open_question(qa_app):
+    """Before, /solved alone in a private chat always answered with how to name a question,
+    even when the asker had exactly one open question with an answer waiting."""
+    assert "no open question to mark solved" in _texts(await send(qa_app, "erin", "/solved"))
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "61")
+    await send(qa_app, "frank", "Use the scope's USB port and pyvisa.", forum)
+    out = await send(qa_app, "erin", "/solved")
+    assert f"Question #{qid} is solved" in _texts(out)
+    # two open questions: which one
+    await _thread_for(
+        qa_app, "gina", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "62"
+    )
+    await _thread_for(
+        qa_app, "gina", "/ask How do I book the lab cryostat for a weekend run?", "63"
+    )
+    assert "several open questions" in _texts(await send(qa_app, "gina", "/solved"))
