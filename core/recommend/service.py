@@ -71,6 +71,7 @@ __all__ = [
 SERVICE_KEY = "recommend.service"
 ENCODER_KEY = "recommend.encoder"
 EXCLUDE_KINDS = frozenset({"enroll", "enrol", "course_complete", "not_interested", "thumbs_down"})
+STUDY_KINDS = frozenset({"enroll", "enrol", "lesson_open", "lesson_complete", "course_complete"})
 PEER_WINDOW = timedelta(days=30)
 PEER_CAP = 3
 PEER_CACHE_TTL = timedelta(minutes=10)
@@ -971,8 +972,9 @@ def _stated_topics(member: Member, history: list[tuple[int, str]]) -> set[str]:
     """The topics a member with nothing studied yet told us (onboarding, /profile): until
     they enroll or study, those are all we know of them. The model's fold-in reads them
     too, but from a few other members' habits; a newcomer who asked for SQL is shown SQL
-    courses first, in the model's order. Empty once the member has any history."""
-    if any(KIND_WEIGHTS.get(kd, 1.0) > 0 for _, kd in history):
+    courses first, in the model's order (which their views and clicks still move). Empty
+    once the member enrolls or studies."""
+    if any(kd in STUDY_KINDS for _, kd in history):
         return set()
     return set(member.tags or ())
 

@@ -262,6 +262,9 @@ async def test_a_newcomer_sees_the_topics_they_asked_for_first(
     assert set(first[:3]) == {"sql-1", "sql-2", "sql-3"} and len(first) == 6
     out = await console_bot.send("/recommend 3", as_member="nina")  # and says why, truly
     assert out.count("a topic you chose") == 3 and "popular" not in out
+    # a look at a course card is not studying: her topics still lead
+    await seeder.log(ids["nina"], cs["py-2"], "view")
+    assert set((await ranked())[:3]) == {"sql-1", "sql-2", "sql-3"}
     # once she has studied something, the model reads her history as for everyone
     await seeder.log(ids["nina"], cs["py-1"], "course_complete")
     assert set((await ranked())[:2]) == {"py-2", "ds-1"}
