@@ -1071,11 +1071,8 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
                 )
             ).scalars()
         )
-        if not mine:
-            return [Reply(ctx.t("qa.solved_nothing"), ephemeral=True)]
-        if len(mine) > 1:
-            ids = ", ".join(f"#{q}" for q in mine[:10])
-            return [Reply(ctx.t("qa.solved_which", ids=ids, id=mine[0]), ephemeral=True)]
+        if len(mine) != 1:
+            return [_none_or_which(ctx, mine, "qa.solved_nothing", "qa.solved_which")]
         args = str(mine[0])
     thread, rest = await _named_thread(ctx, args, "qa.solved_usage")
     question = await _may_solve(ctx, thread)
@@ -1114,6 +1111,15 @@ async def _answer_choices(
         lines.append(f"{i}. {who}: {excerpt(' '.join(a.text for a in parts), 120)}")
         buttons.append([ButtonSpec(f"{i}. {who}", services.signer.encode("qasol", thread.id, mid))])
     return lines, buttons
+
+
+def _none_or_which(ctx: Context, ids: Sequence[int], nothing: str, which: str) -> Reply:
+    """A bare /solved or /pass that does not name one question: none is open (say so, not
+    how to name one), or several are (which one)."""
+    if not ids:
+        return Reply(ctx.t(nothing), ephemeral=True)
+    listed = ", ".join(f"#{q}" for q in ids[:10])
+    return Reply(ctx.t(which, ids=listed, id=ids[0]), ephemeral=True)
 
 
 async def _named_thread(
@@ -1170,11 +1176,8 @@ async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
                 )
             ).scalars()
         )
-        if not pending:  # nothing to pass: say so, not how to name a question
-            return [Reply(ctx.t("qa.pass_nothing"), ephemeral=True)]
-        if len(pending) > 1:
-            ids = ", ".join(f"#{q}" for q in pending[:10])
-            return [Reply(ctx.t("qa.pass_which", ids=ids, id=pending[0]), ephemeral=True)]
+        if len(pending) != 1:
+            return [_none_or_which(ctx, pending, "qa.pass_nothing", "qa.pass_which")]
         args = str(pending[0])
     thread, _ = await _named_thread(ctx, args, "qa.pass_usage", text_after=False)
     invitation = (
