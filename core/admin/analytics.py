@@ -6,8 +6,8 @@ Definitions (so numbers mean the same everywhere):
   them with a payment of money (applied or later refunded; codes are not money); churned: a
   subscription that reached an ended state (CHURN_STATES) in the window, for members with no
   paying subscription left.
-- MRR: paying subscriptions (PAYING_STATES) x their plan's price, scaled to 30 days, by
-  currency, in minor units. The price is the member's last applied payment for that plan,
+- MRR: paying subscriptions (PAYING_STATES, not a grant, code or trial) x their plan's
+  price, scaled to 30 days, by currency, in minor units. The price is the member's last applied payment for that plan,
   else the plan's first configured price. Lifetime plans (period 0) add nothing.
 - trial -> paid: trial claims (at least `TRIAL_MIN_AGE` old) followed by an applied payment.
 - cohorts: members grouped by the month they joined; cell k = share active (any interaction)
@@ -36,6 +36,7 @@ from models.qa import Answer, Question, Thread
 from models.qa_extra import QAFeedback
 
 PAYING_STATES = frozenset({"active", "past_due"})  # cancelled ones do not renew
+FREE_SOURCES = frozenset({"grant", "code", "trial"})  # access nobody pays for: not revenue
 CHURN_STATES = frozenset({"expired", "removed", "refunded", "banned"})
 COHORT_WEEKS = 8
 COHORT_MONTHS = 6
@@ -171,14 +172,14 @@ async def _mrr(session: AsyncSession, st: Stats) -> None:
     pays = (
         await session.execute(
             select(Payment.member_id, Payment.plan_id, Payment.amount, Payment.currency)
-            .where(Payment.status == "applied")
+            .where(Payment.status == "applied", Payment.currency != "CODE")
             .order_by(Payment.created_at)
         )
     ).all()
     last_pay = {(m, p): (a, c.upper()) for m, p, a, c in pays}
     mrr: defaultdict[str, float] = defaultdict(float)
     for s in latest.values():
-        if s.state not in PAYING_STATES:
+        if s.state not in PAYING_STATES or s.source in FREE_SOURCES:
             continue
         plan = plans.get(s.plan_id)
         if plan is None or plan.period_days <= 0:

@@ -22,8 +22,9 @@ def _state(ctx: Context, state: str) -> str:
 
 
 def summary(ctx: Context, st: Stats) -> str:
-    states = ", ".join(f"{_state(ctx, k)} {v}" for k, v in st.members_by_state.items()) or "-"
-    mrr = ", ".join(analytics.money(v, c) for c, v in st.mrr.items()) or "-"
+    sep = "，" if ctx.locale == "zh-CN" else ", "  # a Chinese list takes the full-width comma
+    states = sep.join(f"{_state(ctx, k)} {v}" for k, v in st.members_by_state.items()) or "-"
+    mrr = sep.join(analytics.money(v, c) for c, v in st.mrr.items()) or "-"
     hours = "-" if st.median_answer_hours is None else f"{st.median_answer_hours}"
     return "\n".join(
         [

@@ -204,6 +204,40 @@ async def test_stats_numbers_csv_and_png(db, clock):
         ("recommend", "clicks", "1"),  # only alice's second click is inside the window
     ]:
         assert expected in rows, expected
+    # access nobody paid for is not revenue: a moderator's grant and a redeemed code (before,
+    # each counted at the plan's price, and a code added "0 CODE")
+    async with db.session() as s, s.begin():
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        for name, source in (("Gift", "grant"), ("Voucher", "code")):
+            m = Member(display_name=name, created_at=clock.now(), tags=[], prefs={})
+            s.add(m)
+            await s.flush()
+            s.add(
+                Subscription(
+                    member_id=m.id,
+                    plan_id=plan.id,
+                    state="active",
+                    source=source,
+                    started_at=clock.now(),
+                    updated_at=clock.now(),
+                    current_period_end=clock.now() + timedelta(days=30),
+                )
+            )
+            if source == "code":
+                s.add(
+                    Payment(
+                        provider="code",
+                        provider_charge_id=f"code:1:member:{m.id}",
+                        member_id=m.id,
+                        plan_id=plan.id,
+                        amount=0,
+                        currency="CODE",
+                        status="applied",
+                        created_at=clock.now(),
+                    )
+                )
+    async with db.session() as s:
+        assert (await analytics.compute(s, clock.now(), 30)).mrr == {"USD": 900, "XTR": 205}
     cohort = st.cohorts[0]
     assert cohort[0] == "2026-01" and cohort[1] == 2  # alice and bob joined in January
     assert cohort[2][0] == 1.0 and cohort[2][2] == 0.5
@@ -242,6 +276,7 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     assert not missing, missing[0].message
     text = next(r for r in out if isinstance(r, Reply)).text
     assert "月经常性收入" in text and "有效 2" in text and "已过期 1" in text
+    assert "9.00 USD，205 XTR" in text and ", " not in text.splitlines()[1]  # Chinese commas
     photo = next(r for r in out if isinstance(r, Photo))
     assert photo.data.startswith(PNG)
     assert charts.cjk_font() == "Noto Sans CJK TC"  # the bundled font: Chinese labels render
