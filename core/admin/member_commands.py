@@ -154,11 +154,8 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
     code, _, days_txt = rest.partition(" ")
     if not code:
         raise BadArguments("errors.usage", usage=_usage(ctx, "grant"))
-    plan = (
-        await ctx.session.execute(select(Plan).where(Plan.code == code.lower()))
-    ).scalar_one_or_none()
-    if plan is None:
-        raise DomainError("admin.plan_unknown", code=code[:32])
+    # the plan as moderators name it: its code or title ("monthly", "月度会员", "year")
+    plan = await membership_bridge.function("plan_named")(ctx.session, code)
     days = parse_days(days_txt) if days_txt.strip() else None
     membership_bridge.service()  # refuse now, not after the button, when it is missing
     if days:
@@ -167,7 +164,10 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
         length = ctx.t("admin.grant_length_plan", n=plan.period_days)
     else:
         length = ctx.t("admin.grant_length_life")
-    summary = ctx.t("admin.grant_preview", who=who(target), plan=plan.code, length=length)
+    title = (
+        plan.title_zh if ctx.locale == "zh-CN" and plan.title_zh else plan.title_en
+    ) or plan.code
+    summary = ctx.t("admin.grant_preview", who=who(target), plan=title, length=length)
     return await ask(
         ctx, "grant", {"member_id": target.id, "plan": plan.code, "days": days}, summary
     )

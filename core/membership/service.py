@@ -297,6 +297,11 @@ async def before_buying(
     return notes
 
 
+async def plan_named(session: AsyncSession, text: str) -> Plan:
+    """Any plan (even one no longer sold) by its code or title, for moderators' commands."""
+    return await plans.get_plan(session, text, active_only=False)
+
+
 async def days_held_until(
     session: AsyncSession, services: Services, member: Member, plan: Plan
 ) -> datetime | None:

@@ -153,5 +153,9 @@ async def test_a_grant_says_how_long_and_reads_as_a_gift_not_a_payment(bot, db):
     (gift,) = [r for r in bot.last["mod"] if getattr(r, "member_id", None)]
     assert gift.text.startswith("A moderator gave you “Monthly membership”. It is active until")
     assert "1 day." in await bot.text("mod", "/grant @alice yearly 1")
+    # the plan by its title in either language, and named so in the preview (was the code,
+    # and only the code was understood)
+    assert "Grant plan Yearly membership to" in await bot.text("mod", "/grant @alice year 2")
+    assert "Grant plan Yearly membership to" in await bot.text("mod", "/grant @alice 年度会员 2")
     assert "for life" in await bot.text("mod", "/grant @alice lifetime")
     assert "by 1 day." in await bot.text("mod", "/extend @alice 1")
