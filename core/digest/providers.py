@@ -552,11 +552,6 @@ async def upcoming_event_rows(session: AsyncSession, now: datetime, limit: int =
         from models.admin import CommunityEvent, EventRsvp
     except ImportError:  # the admin feature is not installed
         return []
-    going = (
-        select(func.count(EventRsvp.id))
-        .where(EventRsvp.event_id == CommunityEvent.id, EventRsvp.waitlisted.is_(False))
-        .scalar_subquery()
-    )
     rows = (
         await session.execute(
             select(
@@ -565,7 +560,6 @@ async def upcoming_event_rows(session: AsyncSession, now: datetime, limit: int =
                 CommunityEvent.starts_at,
                 CommunityEvent.link,
                 CommunityEvent.capacity,
-                going,
             )
             .where(
                 CommunityEvent.cancelled_at.is_(None),
@@ -584,7 +578,8 @@ async def upcoming_event_rows(session: AsyncSession, now: datetime, limit: int =
         for event_id, member_id in (await session.execute(q)).all():
             going_ids[event_id].add(member_id)
     return [
-        (i, t, at, link, bool(cap) and n >= cap, going_ids[i]) for i, t, at, link, cap, n in rows
+        (i, t, at, link, bool(cap) and len(going_ids[i]) >= cap, going_ids[i])
+        for i, t, at, link, cap in rows
     ]
 
 
