@@ -49,12 +49,17 @@ _CODE_SHAPE = re.compile(r"[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4
 _CODE_AS_SHOWN = re.compile(r"[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}")
 
 
+def could_be_code(norm: str) -> bool:
+    """Whether a normalized text has a code's length and alphabet (a guess worth checking)."""
+    return len(norm) == GROUPS * GROUP_LEN and not set(norm) - set(ALPHABET)
+
+
 def looks_like_code(text: str, *, as_shown: bool = False) -> bool:
     """Text that is a code and nothing else: three groups of four from the code alphabet.
     `as_shown`: with its dashes, as codes are handed out (so "need help asap" is not one)."""
     t = text.strip()
     shape = _CODE_AS_SHOWN if as_shown else _CODE_SHAPE
-    return bool(shape.fullmatch(t)) and not set(normalize(t)) - set(ALPHABET)
+    return bool(shape.fullmatch(t)) and could_be_code(normalize(t))
 
 
 def new_code() -> str:
@@ -181,7 +186,7 @@ async def redeem(
     norm = normalize(text)
     if not norm:
         raise MembershipError("code_missing")
-    if len(norm) != GROUPS * GROUP_LEN or set(norm) - set(ALPHABET):
+    if not could_be_code(norm):
         # no code looks like that (a typo, a word): said as such, and not a guess to count
         raise MembershipError("code_shape")
     code = (

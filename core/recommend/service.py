@@ -431,9 +431,11 @@ class RecommendService:
             return []
         cand = np.asarray(candidates)
         order = cand[np.argsort(-scores[cand], kind="stable")][: max(4 * k, 20)]
-        order, top = _with_stated_topics(
-            snap, member, history, order, scores[order], _by_topic(snap, cand)
-        )
+        top = scores[order]
+        if _stated_topics(member, history):  # a newcomer: their topics join the pool
+            order, top = _with_stated_topics(
+                snap, member, history, order, top, _by_topic(snap, cand)
+            )
         goals = stated_goals(member)
         goal_vecs = self._embed(goals) if goals else None
         return self._finish(snap, member, history, order, top, k, goals, goal_vecs)
