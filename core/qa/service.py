@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.access import can_access, plan_titles
@@ -1061,19 +1061,15 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
     """
     if not args.strip() and await _thread_here(ctx) is None:
         # sent alone in a private chat: the asker's one open question, when there is one
-        mine = list(
-            (
-                await ctx.session.execute(
-                    select(Thread.question_id)
-                    .join(Question, Question.id == Thread.question_id)
-                    .where(Question.member_id == ctx.member.id, Thread.status == "open")
-                    .order_by(Thread.question_id)
-                )
-            ).scalars()
+        mine = (
+            select(Thread.question_id)
+            .join(Question, Question.id == Thread.question_id)
+            .where(Question.member_id == ctx.member.id, Thread.status == "open")
         )
-        if len(mine) != 1:
-            return [_none_or_which(ctx, mine, "qa.solved_nothing", "qa.solved_which")]
-        args = str(mine[0])
+        one = await _the_one(ctx, mine, "qa.solved_nothing", "qa.solved_which")
+        if isinstance(one, Reply):
+            return [one]
+        args = str(one)
     thread, rest = await _named_thread(ctx, args, "qa.solved_usage")
     question = await _may_solve(ctx, thread)
     if rest:
@@ -1113,13 +1109,16 @@ async def _answer_choices(
     return lines, buttons
 
 
-def _none_or_which(ctx: Context, ids: Sequence[int], nothing: str, which: str) -> Reply:
-    """A bare /solved or /pass that does not name one question: none is open (say so, not
-    how to name one), or several are (which one)."""
-    if not ids:
+async def _the_one(ctx: Context, ids: Select[Any], nothing: str, which: str) -> int | Reply:
+    """The question a bare /solved or /pass means: the only one `ids` (a select of question
+    ids) finds; else the reply saying none is open (not how to name one) or asking which."""
+    found = list((await ctx.session.execute(ids.order_by(Thread.question_id))).scalars())
+    if len(found) == 1:
+        return int(found[0])
+    if not found:
         return Reply(ctx.t(nothing), ephemeral=True)
-    listed = ", ".join(f"#{q}" for q in ids[:10])
-    return Reply(ctx.t(which, ids=listed, id=ids[0]), ephemeral=True)
+    listed = ", ".join(f"#{q}" for q in found[:10])
+    return Reply(ctx.t(which, ids=listed, id=found[0]), ephemeral=True)
 
 
 async def _named_thread(
@@ -1162,23 +1161,19 @@ async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
     by private message (the others were named in the thread when it opened). Sent alone
     outside a thread, it means the one open invitation, when there is one."""
     if not args.strip() and await _thread_here(ctx) is None:
-        pending = list(
-            (
-                await ctx.session.execute(
-                    select(Thread.question_id)
-                    .join(QAThreadExpert, QAThreadExpert.thread_id == Thread.id)
-                    .where(
-                        QAThreadExpert.member_id == ctx.member.id,
-                        QAThreadExpert.status == "invited",
-                        Thread.status == "open",
-                    )
-                    .order_by(Thread.question_id)
-                )
-            ).scalars()
+        pending = (
+            select(Thread.question_id)
+            .join(QAThreadExpert, QAThreadExpert.thread_id == Thread.id)
+            .where(
+                QAThreadExpert.member_id == ctx.member.id,
+                QAThreadExpert.status == "invited",
+                Thread.status == "open",
+            )
         )
-        if len(pending) != 1:
-            return [_none_or_which(ctx, pending, "qa.pass_nothing", "qa.pass_which")]
-        args = str(pending[0])
+        one = await _the_one(ctx, pending, "qa.pass_nothing", "qa.pass_which")
+        if isinstance(one, Reply):
+            return [one]
+        args = str(one)
     thread, _ = await _named_thread(ctx, args, "qa.pass_usage", text_after=False)
     invitation = (
         await ctx.session.execute(
