@@ -7,8 +7,9 @@ Definitions (so numbers mean the same everywhere):
   subscription that reached an ended state (CHURN_STATES) in the window, for members with no
   paying subscription left.
 - MRR: paying subscriptions (PAYING_STATES, not a grant, code or trial) x their plan's
-  price, scaled to 30 days, by currency, in minor units. The price is the member's last applied payment for that plan,
-  else the plan's first configured price. Lifetime plans (period 0) add nothing.
+  price, scaled to 30 days, by currency, in minor units. The price is the member's last
+  applied payment for that plan, else the plan's first configured price. Lifetime plans
+  (period 0) add nothing.
 - trial -> paid: trial claims (at least `TRIAL_MIN_AGE` old) followed by an applied payment.
 - cohorts: members grouped by the month they joined; cell k = share active (any interaction)
   in week k after joining.

@@ -164,9 +164,7 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
         length = ctx.t("admin.grant_length_plan", n=plan.period_days)
     else:
         length = ctx.t("admin.grant_length_life")
-    title = (
-        plan.title_zh if ctx.locale == "zh-CN" and plan.title_zh else plan.title_en
-    ) or plan.code
+    title = membership_bridge.function("plan_title")(plan, ctx.locale)
     summary = ctx.t("admin.grant_preview", who=who(target), plan=title, length=length)
     return await ask(
         ctx, "grant", {"member_id": target.id, "plan": plan.code, "days": days}, summary

@@ -302,6 +302,9 @@ async def plan_named(session: AsyncSession, text: str) -> Plan:
     return await plans.get_plan(session, text, active_only=False)
 
 
+plan_title = plans.title  # for features that reach plans only through this service (admin)
+
+
 async def days_held_until(
     session: AsyncSession, services: Services, member: Member, plan: Plan
 ) -> datetime | None:
