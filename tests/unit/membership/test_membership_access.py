@@ -21,6 +21,17 @@ def settings(db):
     return demo_settings(db.url, demo=False)
 
 
+def _console_say(app, user: str):
+    """A command from `user` in their console chat -> the text of the replies."""
+    a, c = Actor("console", user), Chat("console", user)
+
+    async def say(name: str, args: str = "") -> str:
+        out = await app.router.dispatch(Command(a, c, name=name, args=args))
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    return say
+
+
 async def _grant(app, mid: int, code: str = "monthly", days: int = 0) -> list:
     async with app.services.session_factory() as s, s.begin():
         m = await s.get_one(Member, mid)
@@ -174,11 +185,7 @@ async def test_status_shows_times_in_the_members_timezone_and_cancel(app, db):
 async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app, db, clock):
     mid = await member_id(app, "console", "yan")
     await _grant(app, mid, "monthly", 30)
-    a, c = Actor("console", "yan"), Chat("console", "yan")
-
-    async def say(name: str, args: str = "") -> str:
-        out = await app.router.dispatch(Command(a, c, name=name, args=args))
-        return "\n".join(r.text for r in out if isinstance(r, Reply))
+    say = _console_say(app, "yan")
 
     async def state() -> tuple[str, bool]:
         async with db.session() as s:
@@ -476,11 +483,7 @@ async def test_a_plan_is_found_by_its_title_in_either_language(app):
     there is no such plan: only the code ("monthly") worked."""
     mid = await member_id(app, "console", "lin")
     await _grant(app, mid, "monthly", 30)
-    a, c = Actor("console", "lin"), Chat("console", "lin")
-
-    async def say(name: str, args: str = "") -> str:
-        out = await app.router.dispatch(Command(a, c, name=name, args=args))
-        return "\n".join(r.text for r in out if isinstance(r, Reply))
+    say = _console_say(app, "lin")
 
     assert "“Monthly membership” will not renew" in await say("cancel", "月度会员")
     assert "“Monthly membership” is active again" in await say("resume", "Monthly")
