@@ -123,6 +123,20 @@ async def trial_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     )
 
 
+@command("trial", help_key="membership.help_trial", usage_key="membership.usage_trial")
+async def trial_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """`/trial PLAN` is what members type for the plans' "Try free" button; a bare `/trial`
+    shows the plans with their trial buttons, or says the one trial is already used."""
+    if not args.strip():
+        if not await service.trial_available(ctx.session, ctx.member.id):
+            await service.refuse_second_trial(ctx.session, ctx.member)
+        return await _plans(ctx)
+    plan = await plans.get_plan(ctx.session, args)
+    return service.for_self(
+        ctx.member.id, await service.start_trial(ctx.session, ctx.services, ctx.member, plan)
+    )
+
+
 @command("status", help_key="membership.help_status")
 async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
     lines = await service.status_lines(ctx.session, ctx.services, ctx.member)

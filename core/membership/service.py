@@ -179,6 +179,7 @@ async def start_trial(
     """The one free trial per member, across plans and platforms."""
     if plan.trial_days <= 0:
         raise MembershipError("trial_none", plan=plans.title(plan, member.locale))
+    await refuse_second_trial(session, member)
     sub = await subscriptions.get_or_create(session, services, member.id, plan, "trial")
     if sub.state != State.PENDING:
         raise MembershipError("trial_not_now", plan=plans.title(plan, member.locale))
@@ -200,6 +201,20 @@ async def start_trial(
         ),
         *effects,
     ]
+
+
+async def refuse_second_trial(session: AsyncSession, member: Member) -> None:
+    """A member who asks for a second trial hears which plan their one trial was and when,
+    and how to buy (the primary key still refuses a race between two taps)."""
+    claim = await session.get(TrialClaim, member.id)
+    if claim is None:
+        return
+    used = await session.get(Plan, claim.plan_id)
+    raise MembershipError(
+        "trial_used_on",
+        plan=plans.title(used, member.locale) if used else "",
+        date=when(claim.at, member).split(" ")[0],
+    )
 
 
 async def trial_available(session: AsyncSession, member_id: int) -> bool:

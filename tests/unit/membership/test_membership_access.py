@@ -120,9 +120,26 @@ async def test_trial_is_once_per_member_across_plans(app):
     assert "free trial" in out[0].text
     yearly = app.services.signer.encode("mtrial", "yearly")
     out = await app.router.dispatch(Button(a, c, "b2", data=yearly))
-    assert out[0].text == "You have already used your free trial."
+    assert out[0].text.startswith(
+        "You have already used your free trial (Monthly membership, from 2026-03-"
+    )
     out = await app.router.dispatch(Command(a, c, name="plans"))
     assert "Try free" not in " ".join(b.label for row in out[0].buttons for b in row)
+
+
+async def test_trial_command_starts_the_named_plans_trial_once(app, db):
+    say = _console_say(app, "tom")
+    bare = await say("trial")  # no plan named: the plans, with their trial buttons
+    assert "Yearly membership" in bare and "free trial: 7 days" in bare
+    assert await say("trial", "platinum") == "There is no plan called 'platinum'. See /plans."
+    assert "free trial of “Yearly membership” has started" in await say("trial", "Yearly")
+    again = await say("trial", "monthly")
+    assert "already used your free trial (Yearly membership, from 2026-03-" in again
+    assert "/subscribe PLAN" in again
+    assert "already used your free trial (Yearly membership" in await say("trial")
+    async with db.session() as s:
+        states = (await s.execute(select(Subscription.state))).scalars().all()
+    assert states == ["trialing"]  # the refused monthly trial left no subscription behind
 
 
 async def test_moderator_api_grant_extend_revoke_ban_unban(app, db, clock):
