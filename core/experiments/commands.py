@@ -6,7 +6,12 @@ from sqlalchemy import select
 
 from core.context import Context, Role
 from core.experiments import service
-from core.experiments.errors import ExperimentUsageError
+from core.experiments.errors import (
+    ExperimentCreateUsageError,
+    ExperimentUsageError,
+    NoExperimentError,
+    WhichExperimentError,
+)
 from core.localtime import local_time
 from core.replies import AnyReply, Photo, Reply
 from core.router import command
@@ -18,11 +23,11 @@ from models.experiments import Experiment
 )
 async def experiment_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = args.split()
-    verb = words[0].lower() if words else ""
-    if verb in ("", "list"):
-        rows = (
-            (await ctx.session.execute(select(Experiment).order_by(Experiment.id))).scalars().all()
-        )
+    verb = VERBS.get(words[0].lower(), words[0].lower()) if words else ""
+    rows = list(
+        (await ctx.session.execute(select(Experiment).order_by(Experiment.id))).scalars().all()
+    )
+    if verb == "" or verb == "list":
         if not rows:
             return [Reply(ctx.t("experiments.none"))]
         lines = [ctx.t("experiments.list_header")]
@@ -30,7 +35,9 @@ async def experiment_cmd(ctx: Context, args: str) -> list[AnyReply]:
             split = ", ".join(f"{v['name']} {v['weight']:g}" for v in e.variants)
             lines.append(f"• {e.name} [{e.status}] {e.metric}: {split}")
         return [Reply("\n".join(lines))]
-    if verb in ("create", "new") and len(words) in (4, 5):  # "new", as /codes new, /event new
+    if verb == "create":
+        if len(words) not in (4, 5):
+            raise ExperimentCreateUsageError(", ".join(service.METRICS), ", ".join(service.PARAMS))
         _, name, metric, spec, *rest = words
         variants = service.parse_variants(spec)
         exp = await service.create(
@@ -43,26 +50,61 @@ async def experiment_cmd(ctx: Context, args: str) -> list[AnyReply]:
             created_by=ctx.member.id,
         )
         return [Reply(ctx.t("experiments.created", name=exp.name, n=len(variants), metric=metric))]
-    if verb == "stop" and len(words) == 2:
-        was = (await service.get(ctx.session, words[1])).stopped_at
-        exp = await service.stop(ctx.session, ctx.clock, words[1], ctx.member.id)
-        if was is not None:
-            when = local_time(was, ctx.member.timezone)
-            return [Reply(ctx.t("experiments.already_stopped", name=exp.name, when=when))]
-        return [Reply(ctx.t("experiments.stopped", name=exp.name))]
-    if verb == "report" and len(words) == 2:
-        rep = await service.report(ctx.session, words[1], ctx.clock.now())
-        out: list[AnyReply] = [Reply(render_report(rep, ctx.t))]
-        if rep.daily:
-            out.append(
-                Photo(
-                    service.chart_png(rep),
-                    caption=ctx.t("experiments.chart_caption", name=rep.name),
-                    filename=f"experiment-{rep.name}.png",
-                )
-            )
-        return out
+    if verb in ("stop", "report"):
+        name = words[1] if len(words) == 2 else _the_one(rows, verb, words[1:])
+        return await (_stop if verb == "stop" else _report)(ctx, name)
+    if len(words) == 1 and any(e.name == words[0].lower() for e in rows):
+        return await _report(ctx, words[0].lower())  # `/experiment NAME` reads its report
     raise ExperimentUsageError()
+
+
+VERBS = {
+    "new": "create",  # as /codes new, /event new
+    "add": "create",
+    "start": "create",
+    "results": "report",
+    "result": "report",
+    "show": "report",
+    "status": "report",
+    "end": "stop",
+    "off": "stop",
+    "finish": "stop",
+}
+"""The words moderators reach for first, read as the verb they mean."""
+
+
+def _the_one(rows: list[Experiment], verb: str, rest: list[str]) -> str:
+    """A bare `/experiment report|stop` means the one experiment it can apply to: the one
+    running for stop, the only one for report. Otherwise the moderator is asked which."""
+    fits = [e for e in rows if verb == "report" or e.stopped_at is None]
+    if not rest and len(fits) == 1:
+        return fits[0].name
+    if not fits:
+        raise NoExperimentError("none" if verb == "report" else "none_running")
+    raise WhichExperimentError(verb, ", ".join(e.name for e in fits) or "-")
+
+
+async def _stop(ctx: Context, name: str) -> list[AnyReply]:
+    was = (await service.get(ctx.session, name)).stopped_at
+    exp = await service.stop(ctx.session, ctx.clock, name, ctx.member.id)
+    if was is not None:
+        when = local_time(was, ctx.member.timezone)
+        return [Reply(ctx.t("experiments.already_stopped", name=exp.name, when=when))]
+    return [Reply(ctx.t("experiments.stopped", name=exp.name))]
+
+
+async def _report(ctx: Context, name: str) -> list[AnyReply]:
+    rep = await service.report(ctx.session, name, ctx.clock.now())
+    out: list[AnyReply] = [Reply(render_report(rep, ctx.t))]
+    if rep.daily:
+        out.append(
+            Photo(
+                service.chart_png(rep),
+                caption=ctx.t("experiments.chart_caption", name=rep.name),
+                filename=f"experiment-{rep.name}.png",
+            )
+        )
+    return out
 
 
 def render_report(rep: service.Report, t) -> str:  # type: ignore[no-untyped-def]

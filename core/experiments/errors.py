@@ -10,6 +10,23 @@ class ExperimentUsageError(DomainError):
         super().__init__("experiments.usage")
 
 
+class ExperimentCreateUsageError(DomainError):
+    def __init__(self, metrics: str, targets: str) -> None:
+        super().__init__("experiments.usage_create", metrics=metrics, targets=targets)
+
+
+class WhichExperimentError(DomainError):
+    """A bare report or stop that could mean several experiments (or none)."""
+
+    def __init__(self, verb: str, names: str) -> None:
+        super().__init__(f"experiments.which_{verb}", names=names)
+
+
+class NoExperimentError(DomainError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"experiments.{key}")
+
+
 class UnknownExperimentError(DomainError):
     def __init__(self, name: str) -> None:
         super().__init__("experiments.unknown", name=name)

@@ -250,3 +250,29 @@ async def test_offline_replay_ips_on_logged_exposures(db, clock):
     assert res.exposures == 4 and res.logged_value == 0.75 and res.coverage == 0.5
     assert res.estimate.ips == 1.0 and res.estimate.snips == 1.0
     assert not res.deterministic_logging
+
+
+async def test_experiment_verbs_as_moderators_type_them(app, db):
+    """`new`, `results`, `end` and a bare report/stop do what they say; a short create is
+    told the create syntax with the metrics, not the whole command's help."""
+    r = await app.router.dispatch(mod("new digest_time", "v1"))
+    assert r[0].text.startswith("To start one: /experiment create NAME METRIC VARIANTS")
+    assert "Metrics: digest_click, enroll_7d" in r[0].text and "Targets: digest, recommend" in (
+        r[0].text
+    )
+    r = await app.router.dispatch(mod("report", "v2"))
+    assert r[0].text == "No experiments yet."
+    r = await app.router.dispatch(mod("new items digest_click a:50,b:50 digest", "v3"))
+    assert "Experiment items is running" in r[0].text
+    for i, words in enumerate(["results", "results items", "items", "show items"]):
+        r = await app.router.dispatch(mod(words, f"r{i}"))
+        assert r[0].text.startswith("Experiment items — metric digest_click (running)"), words
+    await app.router.dispatch(mod("create other thumbs_up a:50,b:50", "v4"))
+    r = await app.router.dispatch(mod("report", "v5"))
+    assert r[0].text == "Which experiment? /experiment report NAME, one of: items, other."
+    r = await app.router.dispatch(mod("end other", "v6"))
+    assert r[0].text.startswith("Experiment other stopped")
+    r = await app.router.dispatch(mod("stop", "v7"))  # the one still running
+    assert r[0].text.startswith("Experiment items stopped")
+    r = await app.router.dispatch(mod("stop", "v8"))
+    assert r[0].text == "No experiment is running. /experiment list shows them all."
