@@ -70,6 +70,9 @@ class LevelReward(Base):
     target: Mapped[str] = mapped_column(String(64))  # guild / chat id
     role: Mapped[str] = mapped_column(String(64), default="")  # role id / custom title
     created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    """Removed by a moderator: given to nobody new; those who hold it lose it as before
+    (when their membership ends), or at once if the moderator asked."""
 
 
 class LevelGrant(Base):

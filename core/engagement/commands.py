@@ -127,6 +127,14 @@ async def award(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply(done), Reply(told, member_id=member.id)]
 
 
+TAKE_BACK = ("now", "revoke", "takeback", "all")
+"""`/levelreward remove ID now`: those who hold the reward lose it at once."""
+
+
+def _member_of(effect: AnyReply) -> int:
+    return int(getattr(effect, "member_id", 0) or 0)
+
+
 @command(
     "levelreward", role=Role.MODERATOR, help_key="help.levelreward", usage_key="usage.levelreward"
 )
@@ -136,7 +144,13 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
     usage = ctx.t("usage.levelreward")
     if not words or words[0].lower() == "list":
         rows = list(
-            (await ctx.session.execute(select(LevelReward).order_by(LevelReward.level))).scalars()
+            (
+                await ctx.session.execute(
+                    select(LevelReward)
+                    .where(LevelReward.retired_at.is_(None))
+                    .order_by(LevelReward.level)
+                )
+            ).scalars()
         )
         if not rows:
             return [Reply(ctx.t("engagement.no_rewards"))]
@@ -176,16 +190,19 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
                 )
             )
         ).scalar_one_or_none()
-        if exists is not None:
+        if exists is not None and exists.retired_at is None:
             return [Reply(ctx.t("engagement.reward_exists", id=exists.id))]
-        row = LevelReward(
-            level=int(level),
-            platform=platform,
-            target=target,
-            role=role,
-            created_at=ctx.clock.now(),
-        )
-        ctx.session.add(row)
+        if exists is not None:  # added again after a removal: the same reward, live again
+            row, row.retired_at = exists, None
+        else:
+            row = LevelReward(
+                level=int(level),
+                platform=platform,
+                target=target,
+                role=role,
+                created_at=ctx.clock.now(),
+            )
+            ctx.session.add(row)
         await ctx.session.flush()
         await audit(
             ctx.session,
@@ -196,21 +213,33 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
             target=f"level:{level}",
             after={"platform": platform, "target": target, "role": role},
         )
-        return [Reply(ctx.t("engagement.reward_added", id=row.id, level=level))]
-    if sub == "remove" and len(words) == 2 and words[1].lstrip("#").isdigit():
-        found = await ctx.session.get(LevelReward, int(words[1].lstrip("#")[:9]))
-        if found is None:
-            raise BadArguments("errors.usage", usage=usage)
-        row = found
-        await audit(
-            ctx.session,
-            ctx.clock,
-            actor=f"member:{ctx.member.id}",
-            actor_member_id=ctx.member.id,
-            action="engagement.reward_remove",
-            target=f"level:{row.level}",
-            before={"platform": row.platform, "target": row.target, "role": row.role},
+        # members already at the level get it now, not at the next half-hourly sync
+        given = await service.sync_level_rewards(
+            ctx.session, ctx.clock, rules.Scoring.of(ctx.settings), ctx.settings
         )
-        await ctx.session.delete(row)
-        return [Reply(ctx.t("engagement.reward_removed", id=row.id))]
+        mine = [e for e in given if e == service.reward_effects(row, _member_of(e), True)]
+        return [
+            Reply(ctx.t("engagement.reward_added", id=row.id, level=level, n=len(mine))),
+            *given,
+        ]
+    if sub == "remove" and len(words) in (2, 3) and words[1].lstrip("#").isdigit():
+        found = await ctx.session.get(LevelReward, int(words[1].lstrip("#")[:9]))
+        take_back = len(words) == 3 and words[2].lower() in TAKE_BACK
+        if (
+            found is None
+            or (len(words) == 3 and not take_back)
+            or (found.retired_at is not None and not take_back)  # a second remove: say how
+        ):
+            raise BadArguments("errors.usage", usage=usage)
+        effects, holders = await service.retire_reward(
+            ctx.session, ctx.clock, found, ctx.member.id, take_back
+        )
+        key = (
+            "engagement.reward_removed_taken"
+            if take_back
+            else "engagement.reward_removed_kept"
+            if holders
+            else "engagement.reward_removed"
+        )
+        return [Reply(ctx.t(key, id=found.id, n=holders)), *effects]
     raise BadArguments("errors.usage", usage=usage)

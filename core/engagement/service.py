@@ -344,7 +344,7 @@ async def sync_level_rewards(
         for r in rewards:
             g = grants.get((member_id, r.id))
             held = g is not None and g.revoked_at is None
-            should = live and level >= r.level
+            should = live and level >= r.level and r.retired_at is None
             if should and not held:
                 if g is None:
                     g = LevelGrant(member_id=member_id, reward_id=r.id, granted_at=now)
@@ -370,6 +370,50 @@ async def sync_level_rewards(
             )
     await session.flush()
     return out
+
+
+async def retire_reward(
+    session: AsyncSession, clock: Clock, reward: LevelReward, actor_id: int, take_back: bool
+) -> tuple[list[AnyReply], int]:
+    """Stop giving a reward. Those who hold it keep it until their membership ends (the
+    sync still revokes it then), or lose it now with ``take_back``. Returns the platform
+    effects and how many members hold it (held before a take-back)."""
+    now = clock.now()
+    reward.retired_at = now
+    held = list(
+        (
+            await session.execute(
+                select(LevelGrant).where(
+                    LevelGrant.reward_id == reward.id, LevelGrant.revoked_at.is_(None)
+                )
+            )
+        ).scalars()
+    )
+    out: list[AnyReply] = []
+    for g in held if take_back else []:
+        g.revoked_at = now
+        out.append(reward_effects(reward, g.member_id, grant=False))
+        await audit(
+            session,
+            clock,
+            actor=f"member:{actor_id}",
+            actor_member_id=actor_id,
+            action="engagement.reward_revoke",
+            target=f"member:{g.member_id}",
+            after={"reward": reward.id, "level": reward.level, "role": reward.role},
+        )
+    await audit(
+        session,
+        clock,
+        actor=f"member:{actor_id}",
+        actor_member_id=actor_id,
+        action="engagement.reward_remove",
+        target=f"level:{reward.level}",
+        before={"platform": reward.platform, "target": reward.target, "role": reward.role},
+        after={"holders": len(held), "taken_back": take_back},
+    )
+    await session.flush()
+    return out, len(held)
 
 
 def next_level(locale: str, points: int, scoring: rules.Scoring | None = None) -> str:

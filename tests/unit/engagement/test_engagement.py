@@ -612,3 +612,44 @@ async def test_console_shows_member_tags_and_channel_subscription_effects(consol
     assert "@gus" in line and "300 XTR every 30 days" in line
     (line,) = await render([StopStarSubscription("42", "ch_1")])
     assert "renewal stopped" in line
+
+
+async def test_removed_reward_is_kept_until_the_membership_ends_or_taken_back_now(app, db, clock):
+    """A new reward reaches the members already at its level at once; a removed one is given
+    to nobody new, yet still leaves when a holder's membership ends (the grant used to be
+    deleted with the reward, so it was never taken back), or at once with `now`."""
+    from core.engagement.service import sync_level_rewards
+    from core.events import Chat, Command
+    from core.replies import Invite, Kick
+
+    async def mod(args: str) -> list:
+        cmd = Command(
+            Actor("console", "mod"), Chat("console", "mod"), name="levelreward", args=args
+        )
+        return await app.router.dispatch(cmd)
+
+    async with db.session() as s, s.begin():
+        fay, gus = await _member(s, "Fay"), await _member(s, "Gus")
+        for m, days in ((fay, 30), (gus, 60)):
+            await _subscribed(s, m, clock.now(), days)
+            _log(s, m, "course_complete", clock.now())  # 50 points: level 2
+    out = await mod("add 2 discord 555 777")
+    assert out[0].text.endswith("2 already there get it now.")
+    assert set(out[1:]) == {
+        Invite(fay.id, "discord", "555", "777"),
+        Invite(gus.id, "discord", "555", "777"),
+    }
+    out = await mod("remove 1")
+    assert "The 2 members who hold it keep it until their membership ends" in out[0].text
+    assert out[1:] == []
+    assert (await mod("list"))[0].text.startswith("No level rewards yet")
+    clock.advance(days=31)  # Fay's month is over: the removed reward still leaves with it
+    async with db.session() as s, s.begin():
+        assert await sync_level_rewards(s, clock) == [Kick(fay.id, "discord", "555", role="777")]
+    out = await mod("remove 1 now")
+    assert out[0].text == "Reward #1 removed and taken back from the 1 member who held it."
+    assert out[1:] == [Kick(gus.id, "discord", "555", role="777")]
+    out = await mod("add 2 discord 555 777")  # the same reward again: Gus is still a member
+    assert out[0].text.startswith("Reward #1 added") and out[1:] == [
+        Invite(gus.id, "discord", "555", "777")
+    ]
