@@ -89,6 +89,10 @@ def describe(member: Member, now: datetime, locale: str) -> str:
     )
 
 
+FILLER = frozenset({"at", "on", "@", "every", "each"})
+"""Words members put between a schedule's parts: "weekly on friday at 6pm"."""
+
+
 async def change(session: AsyncSession, clock: Clock, member: Member, args: str) -> str:
     """Apply one `/digest ...` change; returns the i18n key of the confirmation.
 
@@ -98,10 +102,16 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]
+    if verb not in ("tz", "timezone", "quiet"):  # "weekly on friday at 6pm"
+        rest = [w for w in rest if w.lower() not in FILLER]
+    if verb in ("every", "each") and rest:  # "every friday", "every day at 8"
+        verb, rest = rest[0].lower(), rest[1:]
+    if verb in ("day", "days", "everyday"):  # "day monday": weekly, that day; "every day"
+        verb = "weekly" if rest and rest[0].lower() in WEEKDAYS else "daily"
     if verb in WEEKDAYS:  # "/digest friday 18": weekly, that day
-        verb, rest = "weekly", words
+        verb, rest = "weekly", [verb, *rest]
     elif parse_clock(verb) is not None and not rest:  # "/digest 18:00": the hour, as it is
-        verb, rest = "hour", words
+        verb, rest = "hour", [verb]
     before = _settings_of(member)
     if verb in ("daily", "每天"):
         if len(rest) > 1:

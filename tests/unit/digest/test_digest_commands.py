@@ -65,6 +65,20 @@ async def test_times_are_understood_as_members_write_them(app, db):
         assert (m.digest_frequency, m.digest_weekday, m.digest_hour) == ("weekly", 4, 0)
 
 
+async def test_schedules_written_as_sentences(app):
+    """ "day monday", "weekly on friday at 6pm", "every day at 8" were "I didn't understand"."""
+    said = {}
+    for i, args in enumerate(
+        ("day monday", "weekly on friday at 6pm", "every day at 8", "every wednesday", "on")
+    ):
+        said[args] = (await app.router.dispatch(cmd("ann", args, f"s{i}")))[0].text
+    assert "every Monday at 09:00" in said["day monday"]
+    assert "every Friday at 18:00" in said["weekly on friday at 6pm"]
+    assert "every day at 08:00" in said["every day at 8"]
+    assert "every Wednesday at 08:00" in said["every wednesday"]
+    assert "every Wednesday at 08:00" in said["on"]  # "on" alone is still "turn it on"
+
+
 async def test_with_the_digest_off_the_quiet_hours_still_show(app):
     """They still hold invitations and hush other messages, so the member sees they were
     saved rather than only "your digest is off"."""
