@@ -77,6 +77,18 @@ class Topics:
                 return slug
         return None
 
+    def found_in(self, text: str, among: Iterable[str]) -> list[str]:
+        """The topics among ``among`` whose slug or title appears in ``text`` (Chinese is
+        written without spaces: "我想学SQL和机器学习"), in the order they appear."""
+        low = text.casefold()
+        at: dict[str, int] = {}
+        for slug in among:
+            en, zh = self.titles.get(slug, ("", ""))
+            spots = [low.find(n.casefold()) for n in (slug, en, zh) if len(n) >= 2]
+            if hits := [i for i in spots if i >= 0]:
+                at[slug] = min(hits)
+        return sorted(at, key=at.__getitem__)
+
 
 async def load(session: AsyncSession) -> Topics:
     rows = await session.execute(select(Tag.slug, Tag.title, Tag.title_zh))

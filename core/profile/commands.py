@@ -19,7 +19,10 @@ ALIASES = {
     "goals": "goals",
     "goal": "goals",
     "interests": "tags",
+    "interest": "tags",
     "tags": "tags",
+    "topics": "tags",
+    "topic": "tags",
     "level": "level",
     "weekly": "weekly",
     "time": "weekly",
@@ -162,12 +165,29 @@ async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:
 async def _answer(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
     offered = list(row.answers.get("_offered", []))
     names = await topics.load(ctx.session) if row.step == "tags" else None
+    if names is not None:
+        offered = _typable(offered, names)
     try:
         value = svc.parse_answer(row.step, text, offered, names, ctx.locale)
     except Refusal as r:
         return [Reply(ctx.t(f"profile.{r.key}", **r.params)), await question(ctx, row)]
+    note: list[AnyReply] = []
+    if row.step == "tags" and names is not None:
+        # typed after tapping some: the taps count too
+        value = list(dict.fromkeys([*row.answers.get("_picked", []), *value]))[: svc.TAGS_MAX]
+        note = _not_known(ctx, text, offered, names)
     svc.record_answer(row, ctx.member, row.step, value)
-    return await _after_answer(ctx, row)
+    return [*note, *await _after_answer(ctx, row)]
+
+
+def _typable(offered: list[str], names: topics.Topics) -> list[str]:
+    """A typed topic may be any of the community's topics, not only the dozen with buttons."""
+    return [*offered, *(t for t in names.titles if t not in offered)]
+
+
+def _not_known(ctx: Context, text: str, offered: list[str], names: topics.Topics) -> list[AnyReply]:
+    said = svc.tags_not_known(text, offered, names, ctx.locale)
+    return [] if said is None else [Reply(ctx.t("profile.tags_not_known", **said))]
 
 
 @start_hook(priority=20)
@@ -293,9 +313,39 @@ async def profile(ctx: Context, args: str) -> list[AnyReply]:
         return [await question(ctx, row)]
     offered = await svc.offered_tags(ctx.session) if step == "tags" else []
     names = await topics.load(ctx.session) if step == "tags" else None
+    if names is not None:
+        offered = _typable(offered, names)
+    how, _, listed = rest.strip().partition(" ")
+    change = TAG_CHANGES.get(how.lower()) if step == "tags" and listed.strip() else None
+    typed = listed if change else rest
     try:
-        value = svc.parse_answer(step, rest, offered, names, ctx.locale)
+        value = svc.parse_answer(step, typed, offered, names, ctx.locale)
     except Refusal as r:
         return [Reply(ctx.t(f"profile.{r.key}", **r.params))]
+    note: list[AnyReply] = []
+    if step == "tags" and names is not None:
+        mine = list(ctx.member.tags or [])
+        if change == "add":
+            value = list(dict.fromkeys([*mine, *value]))
+            if len(value) > svc.TAGS_MAX:
+                return [Reply(ctx.t("profile.tags_too_many", limit=svc.TAGS_MAX))]
+        elif change == "remove":
+            value = [t for t in mine if t not in value]
+        note = _not_known(ctx, typed, offered, names)
     svc.apply_answer(ctx.member, step, value)
-    return [Reply(ctx.t("profile.saved")), await _profile_reply(ctx)]
+    return [Reply(ctx.t("profile.saved")), *note, await _profile_reply(ctx)]
+
+
+TAG_CHANGES = {
+    "add": "add",
+    "+": "add",
+    "加": "add",
+    "添加": "add",
+    "remove": "remove",
+    "delete": "remove",
+    "drop": "remove",
+    "-": "remove",
+    "删除": "remove",
+    "去掉": "remove",
+}
+"""`/profile interests add docker` keeps the topics already chosen (a plain list replaces them)."""

@@ -144,9 +144,54 @@ def parse_minutes(text: str) -> int | None:
     return None
 
 
-def _topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[str], list[str]]:
-    """(tags meant, words not understood): each comma-separated part is a tag's slug or
-    title ("Machine learning", "机器学习"), else its words are tried one by one."""
+_TOPIC_JOINS = re.compile(r"[,，;；、/&+]+|\s+(?:and|or|plus|also)\s+|以及|还有|和|与|及")
+"""Between topics as members list them: "SQL, Python and statistics", "SQL和Python"."""
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_TOPIC_FILLER = frozenset(
+    [
+        "i",
+        "im",
+        "i'm",
+        "am",
+        "like",
+        "love",
+        "want",
+        "to",
+        "learn",
+        "learning",
+        "interested",
+        "in",
+        "into",
+        "about",
+        "some",
+        "a",
+        "an",
+        "the",
+        "of",
+        "bit",
+        "mostly",
+        "mainly",
+        "especially",
+        "maybe",
+        "also",
+        "and",
+        "or",
+        "我",
+        "想",
+        "学",
+        "学习",
+        "喜欢",
+        "对",
+        "感兴趣",
+    ]
+)
+"""Words around the topics in a sentence ("I'm interested in SQL"), passed over."""
+
+
+def topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[str], list[str]]:
+    """(tags meant, words not understood): each part between commas or "and" is a tag's
+    slug or title ("Machine learning", "机器学习"); else its words are read left to right,
+    the longest run of up to three words that names a tag first, filler words skipped."""
     meant: list[str] = []
     unknown: list[str] = []
 
@@ -154,16 +199,39 @@ def _topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[s
         tag = word.lower() if word.lower() in offered else topics.slug(word)
         return tag if tag in offered else None
 
-    for part in filter(None, (p.strip() for p in re.split(r"[,，;、]+", text))):
+    for part in filter(None, (p.strip() for p in _TOPIC_JOINS.split(text))):
         if (tag := known(part)) is not None:
             meant.append(tag)
             continue
-        for word in part.split():
-            if (tag := known(word)) is not None:
-                meant.append(tag)
+        if _HAN.search(part):  # "我想学SQL": no spaces between the words
+            found = topics.found_in(part, offered)
+            meant += found
+            unknown += [] if found else [part.lower()]
+            continue
+        words = part.split()
+        i = 0
+        while i < len(words):
+            for n in (3, 2, 1):
+                if i + n <= len(words) and (tag := known(" ".join(words[i : i + n]))):
+                    meant.append(tag)
+                    i += n
+                    break
             else:
-                unknown.append(word.lower())
-    return meant, unknown
+                if words[i].lower().strip(".!?") not in _TOPIC_FILLER:
+                    unknown.append(words[i].lower())
+                i += 1
+    return list(dict.fromkeys(meant)), unknown
+
+
+def tags_not_known(
+    text: str, offered: list[str], topics: Topics, locale: str | None
+) -> dict[str, str] | None:
+    """The words of a topics answer that named no topic, with the topics there are, for the
+    note under "Saved" (None when every word was understood)."""
+    _, unknown = topics_typed(text, offered, topics)
+    if not unknown:
+        return None
+    return {"unknown": ", ".join(unknown[:5])[:100], "options": topics.names(offered, locale)}
 
 
 def parse_answer(
@@ -188,15 +256,14 @@ def parse_answer(
             raise Refusal("goals_smalltalk")
         return text
     if step == "tags":
-        words, unknown = _topics_typed(text, offered_tags, topics or Topics())
-        if unknown or not words:
+        words, unknown = topics_typed(text, offered_tags, topics or Topics())
+        if not words:  # some understood: saved, and the rest named (`tags_not_known`)
             names = (topics or Topics()).names(offered_tags, locale)
-            raise Refusal(
-                "tags_unknown", (("unknown", ", ".join(unknown[:5])[:100]), ("options", names))
-            )
+            said = ", ".join(unknown[:5]) or text
+            raise Refusal("tags_unknown", (("unknown", said[:100]), ("options", names)))
         if len(words) > TAGS_MAX:
             raise Refusal("tags_too_many", (("limit", TAGS_MAX),))
-        return list(dict.fromkeys(words))
+        return words
     if step == "level":
         if low not in _LEVEL_WORDS:
             raise Refusal("level_expected")

@@ -137,6 +137,31 @@ async def test_interview_resumes_later_and_on_the_other_platform(app, db, clock)
     assert "no longer open" in stale[0].text
 
 
+async def test_topics_typed_as_a_sentence_keep_the_taps_and_name_the_rest(console_bot, db, clock):
+    """ "SQL, Python and statistics" was refused whole for "and" (and the taps were lost);
+    a word that names no topic is now named under the saved answer, and the interview goes
+    on. A typed topic may be one with no button; Chinese is read without spaces."""
+    await _catalog(db, clock)
+    async with db.session() as s, s.begin():
+        s.add(Tag(slug="machine-learning", title="Machine learning", title_zh="机器学习"))
+    await console_bot.send("/start", as_member="pia")
+    await console_bot.send("I want to analyse sales data")
+    out = await console_bot.send("/press 2")  # Python
+    assert "[2] ✓ Python" in out
+    out = await console_bot.send("I'm interested in SQL and machine learning, plus cobol")
+    assert "Not a topic here: cobol" in out and "(3/8) What is your level?" in out
+    assert (await _member(db, "pia")).tags == ["python", "sql", "machine-learning"]
+    out = await console_bot.send("/profile topics remove python")
+    assert "• Interests: SQL, Machine learning" in out
+    out = await console_bot.send("/profile interests add databases")
+    assert "• Interests: SQL, Machine learning, databases" in out and "Not a topic" not in out
+    out = await console_bot.send("/profile interests 我想学SQL和机器学习")
+    assert "• Interests: SQL, Machine learning\n" in out
+    out = await console_bot.send("/profile interests and or the")  # nothing named: refused
+    assert "Not a topic I know" in out
+    assert (await _member(db, "pia")).tags == ["sql", "machine-learning"]
+
+
 async def test_bad_answers_are_explained_and_change_nothing(console_bot, db, clock):
     await console_bot.send("/start", as_member="otto")
     out = await console_bot.send("x" * 600)
