@@ -46,6 +46,7 @@ async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     if not found:
         key = "catalog.no_match" if query else "catalog.empty"
         return [Reply(ctx.t(key, query=query))]
+    service.remember_listed(ctx.member, [c.id for c in found])
     pages = (len(found) + PAGE - 1) // PAGE
     page = min(max(page, 0), pages - 1)
     chunk = found[page * PAGE : (page + 1) * PAGE]
@@ -166,7 +167,8 @@ async def _enroll(ctx: Context, course: Course) -> list[AnyReply]:
 async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] | None:
     """Courses a member probably meant by a reference that names none (None: no guess).
 
-    A bare number is read as the place in /courses (members copy the list's numbers); words
+    A bare number with no list behind it (`_listed`) is read as the place in the whole
+    /courses list; words
     go through the same search as /courses. Each guess is a button, so nothing happens
     until the member picks one.
     """
@@ -190,6 +192,8 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
 async def enroll(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
         raise BadArguments("errors.usage", usage=ctx.t("usage.enroll"))
+    if (listed := await _listed(ctx, args)) is not None:
+        return await _enroll(ctx, listed)
     try:
         course = await service.find_course(ctx.session, args)
     except NotFound:
@@ -197,6 +201,15 @@ async def enroll(ctx: Context, args: str) -> list[AnyReply]:
             return guess
         raise
     return await _enroll(ctx, course)
+
+
+async def _listed(ctx: Context, ref: str) -> Course | None:
+    """ "/enroll 3" right after a list: the third course the member just read."""
+    course_id = service.listed_course_id(ctx.member, ref)
+    if course_id is None:
+        return None
+    course = await ctx.session.get(Course, course_id)
+    return None if course is None or (course.hidden and not ctx.is_mod()) else course
 
 
 @button("cate")
@@ -259,7 +272,11 @@ async def _nothing_next(ctx: Context) -> str:
 @command("next", help_key="help.next", usage_key="usage.next")
 async def next_(ctx: Context, args: str) -> list[AnyReply]:
     try:
-        course = await service.find_course(ctx.session, args) if args.strip() else None
+        course = (
+            (await _listed(ctx, args) or await service.find_course(ctx.session, args))
+            if args.strip()
+            else None
+        )
     except NotFound:
         if (guess := await _did_you_mean(ctx, args, "catv")) is not None:
             return guess

@@ -144,6 +144,28 @@ def search(courses: Sequence[Course], query: str, names: Topics | None = None) -
     return [c for c in courses if all(w in _haystack(c, names) for w in words)]
 
 
+LISTED = "listed_courses"
+"""Member.prefs key: the courses of the last numbered list the member read."""
+
+
+def remember_listed(member: Member, course_ids: Sequence[int]) -> None:
+    """The numbers a member just read (/courses, a search, /recommend), so that "/enroll 3"
+    means the third course of that list and not of the whole catalogue."""
+    member.prefs = {**(member.prefs or {}), LISTED: list(course_ids)[:200]}
+
+
+def listed_course_id(member: Member, ref: str) -> int | None:
+    """The course at place ``ref`` of the member's last numbered list, if it had one; a
+    place past its end is refused with the list's length (not read in the whole catalogue)."""
+    listed = (member.prefs or {}).get(LISTED) or []
+    ref = ref.strip()
+    if not (listed and ref.isdigit() and len(ref) < 6):
+        return None
+    if not 0 < int(ref) <= len(listed):
+        raise NotFound("catalog.not_in_list", ref=ref, n=len(listed))
+    return int(listed[int(ref) - 1])
+
+
 def did_you_mean(
     courses: Sequence[Course], ref: str, names: Topics | None = None
 ) -> tuple[list[Course], str]:

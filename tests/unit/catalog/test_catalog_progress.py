@@ -91,6 +91,26 @@ async def test_a_course_reference_that_names_none_offers_likely_ones(console_bot
     assert await _log(db) == [("enroll", KIND_WEIGHTS["enroll"]), ("view", KIND_WEIGHTS["view"])]
 
 
+async def test_a_number_means_the_place_in_the_list_the_member_just_read(console_bot, db, clock):
+    """After `/courses python` (one course), "/enroll 1" offered Intro to SQL, the first of
+    the whole catalogue; after /recommend, its numbers. Now the number is the place in the
+    last list read, enrolled at once; a place past its end says how long that list was."""
+    await _load(db, clock)
+    out = await console_bot.send("/courses python", "cai")
+    assert "1. Deep Python [deep-python]" in out and "Intro to SQL" not in out
+    out = await console_bot.send("/enroll 2")
+    assert out.startswith("Your last list had 1 course, so there is no number 2 in it")
+    assert await _log(db) == []
+    assert "“Deep Python” is part of a paid plan" in await console_bot.send("/enroll 1")
+    out = await console_bot.send("/courses")  # the whole list: Intro to SQL is its first
+    assert "enrolled in “Intro to SQL”" in await console_bot.send("/enroll 1")
+    assert "lesson 1/3" in await console_bot.send("/next 1")
+    rec = await console_bot.send("/recommend", "dan")
+    first = rec.split("\n")[1].split(". ", 1)[1].split(" — ")[0]
+    out = await console_bot.send("/enroll 1")  # enrolled, or told the plan it needs
+    assert f"“{first}”" in out and "Did you mean" not in out
+
+
 async def test_bad_references_are_explained_and_change_nothing(console_bot, db, clock):
     await _load(db, clock)
     assert "don't know a course called “nope”" in await console_bot.send("/enroll nope", "bob")
