@@ -109,7 +109,7 @@ def parse_when(text: str, tz: str | None = None, now: datetime | None = None) ->
     raw = re.sub(r"(\d)T(\d)", r"\1 \2", clean(text).strip())
     raw = re.sub(r"(?i)(\d)(utc|z)$", r"\1 \2", raw)  # 18:00Z, 18:00UTC
     raw = join_meridiem(raw)
-    words = raw.split()
+    words = [w for w in raw.split() if w.lower() not in ("at", "on", "@")]  # "friday at 6pm"
     for n in (2, 1):  # "… New York", "… Berlin", "… UTC"
         if len(words) <= n or parse_clock(words[-n]) is not None:
             continue

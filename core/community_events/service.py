@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +31,10 @@ class NewEvent:
 def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     """`TITLE | YYYY-MM-DD HH:MM | LINK | CAPACITY` (link and capacity optional; the time in
     the zone `tz`, the moderator's, unless it ends in UTC)."""
-    parts = [p.strip() for p in text.split("|")]
+    if "|" not in text and (said := _in_a_line(text, tz, now)) is not None:
+        parts = said
+    else:
+        parts = [p.strip() for p in text.split("|")]
     if len(parts) < 2 or not parts[0] or len(parts) > 4:
         raise BadArguments("events.usage_new")
     try:
@@ -51,6 +55,46 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     if not cap_txt.isdigit() or int(cap_txt) > MAX_CAPACITY:
         raise DomainError("events.bad_capacity", max=MAX_CAPACITY)
     return NewEvent(title, starts, link[:500], int(cap_txt))
+
+
+_LINK = re.compile(r"https?://\S+")
+_CAPACITY = re.compile(
+    r"(?i)(?:\b(?:cap(?:acity)?|max|for|limit)\s*[:=]?\s*(\d{1,5})"
+    r"(?:\s*(?:seats|places|spots|people|members))?"
+    r"|\b(\d{1,5})\s*(?:seats|places|spots|people|members))\s*$"
+)
+
+
+def _in_a_line(text: str, tz: str | None, now: datetime) -> list[str] | None:
+    """`/event new` written as a sentence, without bars: "Office hours: SQL tomorrow 6pm
+    https://meet.example/abc 20 seats". The link and a capacity ("20", "max 20", "20
+    seats") are taken out; the longest run of words at the end (or, failing that, at the
+    start) that reads as a time is the time, the rest the title. None: no such split."""
+    link = _LINK.search(text)
+    rest = _LINK.sub(" ", text) if link else text
+    rest = " ".join(rest.split())
+    cap = "0"
+    if m := _CAPACITY.search(rest):
+        cap, rest = m.group(1) or m.group(2), rest[: m.start()].strip()
+    words = rest.split()
+    tries = [words]
+    if cap == "0" and len(words) > 2 and words[-1].isdigit():  # "… tomorrow 6pm 20"
+        tries.insert(0, words[:-1])
+    for ws in tries:
+        for i in range(1, len(ws)):  # the title keeps at least one word
+            for title, when in ((ws[:i], ws[i:]), (ws[len(ws) - i :], ws[: len(ws) - i])):
+                try:
+                    parse_when(" ".join(when), tz, now)
+                except BadArguments:
+                    continue
+                number = words[-1] if ws is not words else cap
+                return [
+                    " ".join(title).strip(" :-–,"),
+                    " ".join(when),
+                    link.group(0) if link else "",
+                    number,
+                ]
+    return None
 
 
 def _by_shape(parts: list[str], tz: str | None, now: datetime) -> tuple[list[str], datetime] | None:

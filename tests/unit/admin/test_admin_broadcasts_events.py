@@ -159,6 +159,29 @@ async def test_event_fields_in_another_order_are_told_apart_by_their_shape(bot, 
     ]
 
 
+async def test_an_event_written_as_a_sentence_without_bars(bot, db):
+    """ "/event new Office hours: SQL Q&A tomorrow 6pm https://… 3" was the usage text; the
+    time is the longest run of words at the end (or start) that reads as one."""
+    lines = (
+        "/event new Office hours: SQL Q&A tomorrow 6pm https://meet.example/abc 3",
+        "/event new SQL study night friday at 7pm max 20",
+        "/event new tomorrow 18:00 Python hangout",
+        "/event new Reading club on 10 Mar 9am Berlin 12 seats",
+    )
+    for line in lines:
+        assert "Event #" in await bot.text("mod", line), line
+    assert "Usage: /event new TITLE TIME" in await bot.text("mod", "/event new Hangout soon")
+    async with db.session() as s:
+        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
+        got = [(e.title, e.starts_at.strftime("%m-%d %H:%M"), e.capacity, e.link) for e in rows]
+    assert got == [
+        ("Office hours: SQL Q&A", "03-03 18:00", 3, "https://meet.example/abc"),
+        ("SQL study night", "03-06 19:00", 20, ""),
+        ("Python hangout", "03-03 18:00", 0, ""),
+        ("Reading club", "03-10 08:00", 12, ""),
+    ]
+
+
 async def test_event_and_broadcast_times_are_each_readers_own(bot, db, app, clock):
     """Before, times were typed and shown in UTC only: a moderator in Shanghai and a member
     in Berlin each converted by hand, and a wrong guess meant a missed event."""
