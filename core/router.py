@@ -171,7 +171,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "pay": ("subscribe", "plans"),
     "price": ("plans",),
     "pricing": ("plans",),
-    "trial": ("subscribe",),
     "unsubscribe": ("cancel",),
     "renew": ("resume", "subscribe"),
     "uncancel": ("resume",),
@@ -213,6 +212,16 @@ def unknown_command(ctx: Context, name: str) -> Reply:
 def _refusal(needed: Role) -> str:
     """Why a command or button is refused: owner-only ones say so, not "moderators only"."""
     return "errors.owner_only" if needed >= Role.OWNER else "errors.not_allowed"
+
+
+def _denied(ctx: Context, name: str, needed: Role) -> Reply:
+    """A refused command, with the member's own command it is close to: a member who types
+    /event means /events."""
+    refusal = ctx.t(_refusal(needed))
+    if near := [n for n in suggest_commands(name.lower(), ctx.role) if n != name]:
+        said = ctx.t("errors.or").join(f"/{n}" for n in near)
+        return Reply(refusal + " " + ctx.t("errors.did_you_mean", suggestions=said))
+    return Reply(refusal)
 
 
 def role_for(
@@ -437,7 +446,7 @@ class Router:
                 ctx.event.actor.user_id,
                 ctx.role.name,
             )
-            return [Reply(ctx.t(_refusal(spec.role)))]
+            return [_denied(ctx, name, spec.role)]
         if spec.private_only and ctx.event.chat.kind != "private":
             return [Reply(ctx.t("errors.private_only", name=name))]
         return list(await spec.handler(ctx, args) or [])

@@ -66,6 +66,13 @@ async def test_members_and_experts_cannot_run_any_moderator_command(bot, db):
     assert await bot.counts(SKIP_COUNTS) == before
 
 
+async def test_a_refused_command_points_to_the_members_own_close_one(bot):
+    """A member typing /event (the moderators' command) means /events: the refusal says so."""
+    out = await bot.text("eve", "/event")
+    assert out == "Sorry, that command is for moderators only. Did you mean /events?"
+    assert await bot.text("eve", "/ban @alice") == "Sorry, that command is for moderators only."
+
+
 async def test_role_is_owner_only(bot, db):
     assert "only the community's owner" in await bot.text("mod", "/role @bob moderator")
     await bot.say("owner", "/role @bob moderator")
