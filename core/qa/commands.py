@@ -75,6 +75,11 @@ async def solved_pick(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     return await service.solve_pick(ctx, parts)
 
 
+@button("qans")
+async def not_the_same_question(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    return await service.not_same(ctx, parts)
+
+
 @button("qafb")
 async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     return await service.feedback(ctx, parts)

@@ -527,17 +527,42 @@ def _thread_button(locale: str, thread: Thread) -> list[list[ButtonSpec]]:
 
 
 def _link(ctx: Context, question: Question, thread: Thread, other: Question) -> list[AnyReply]:
-    """Tell the asker which open thread asks the same, and tell the thread."""
+    """Tell the asker which open thread asks the same, and tell the thread. The asker may
+    say it is not the same question (`not_same`): the match is a guess."""
+    buttons = _thread_button(ctx.locale, thread)
+    buttons.append([ButtonSpec(ctx.t("qa.btn_not_same"), data=ctx.sign("qans", question.id))])
     linked: list[AnyReply] = [
         Reply(
             ctx.t("qa.duplicate_thread", question=excerpt(other.text, 200), id=other.id),
-            _thread_button(ctx.locale, thread),
+            buttons,
         )
     ]
     where = _thread_chat(thread)
     if where is not None:
         linked.append(Reply(ctx.t("qa.duplicate_posted", question=question.text), to=where))
     return linked
+
+
+async def not_same(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    """The asker says the thread their question was linked to asks something else: the link
+    is undone and their question gets its own thread, with experts invited, as if no open
+    thread had matched."""
+    question_id = parse_id(parts[0]) if parts else None
+    question = await ctx.session.get(Question, question_id) if question_id else None
+    if question is None or question.member_id != ctx.member.id:
+        raise DomainError("errors.button_expired")
+    if question.status != "linked" or question.duplicate_of is None:
+        return [Reply(ctx.t("qa.not_same_already", id=question.id))]
+    other = question.duplicate_of
+    question.duplicate_of = None
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    results = await _not_disliked(
+        ctx, await related(ctx, state, question.text, as_language(question.lang))
+    )
+    _, opened = await escalate(ctx, question, results)
+    log.info("question %s unlinked from %s by its asker %s", question.id, other, ctx.member.id)
+    return [Reply(ctx.t("qa.not_same", other=other)), opened]
 
 
 async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[SearchResult]:

@@ -216,7 +216,7 @@ async def test_duplicate_of_open_thread_is_linked(qa_app):
     assert not [r for r in out if isinstance(r, OpenThread)]
     assert "already being discussed" in _texts(out)
     told = next(r for r in out if isinstance(r, Reply) and "already" in r.text)
-    assert [b.url for row in told.buttons for b in row] == [link]  # one tap to the thread
+    assert [b.url for b in told.buttons[0]] == [link]  # one tap to the thread
     assert f"#{qid})" in told.text  # the number /solved and the thread use: the question's
     assert any(isinstance(r, Reply) and r.to == forum for r in out)
     async with qa_app.services.session_factory() as s:
@@ -253,6 +253,47 @@ async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app)
     out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
     assert "already being discussed" in _texts(out)
     assert any(isinstance(r, Reply) and r.to == forum for r in out)
+
+
+async def test_a_member_linked_to_a_thread_that_asks_something_else_gets_their_own(qa_app):
+    """The link is a guess: the asker had no way to say "that is not my question" and was
+    left waiting in someone else's discussion."""
+    qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "93")
+    out = await send(qa_app, "frank", "/ask how to connect a Raspberry Pi to the lab oscilloscope")
+    told = next(r for r in out if isinstance(r, Reply) and "already being discussed" in r.text)
+    (button,) = [b for row in told.buttons for b in row if b.data]
+    assert button.label == "🙅 Not my question: open my own thread"
+    frank_q = next(
+        q for q in await _questions(qa_app) if q.text.startswith("how to connect a Raspberry")
+    )
+    other = await qa_app.router.dispatch(
+        Button(_actor("erin"), Chat("console", "erin", "private"), "n0", data=button.data)
+    )
+    assert "expired" in _texts(other)  # only the asker can undo the link
+    out = await qa_app.router.dispatch(
+        Button(_actor("frank"), Chat("console", "frank", "private"), "n1", data=button.data)
+    )
+    assert _texts(out).startswith(f"Understood: your question is not the one in thread #{qid}")
+    (opened,) = [r for r in out if isinstance(r, OpenThread)]
+    assert opened.question_id == frank_q.id
+    again = await qa_app.router.dispatch(
+        Button(_actor("frank"), Chat("console", "frank", "private"), "n2", data=button.data)
+    )
+    assert "no longer linked" in _texts(again) and not [
+        r for r in again if isinstance(r, OpenThread)
+    ]
+    (mine,) = [q for q in await _questions(qa_app) if q.id == frank_q.id]
+    assert (mine.status, mine.duplicate_of) == ("open", None)
+    # erin's thread solved: frank, no longer linked, is not sent its answer
+    await send(qa_app, "gina", "Use pyvisa with the USB-TMC driver.", chat=forum)
+    ok = await send(qa_app, "erin", "/solved", chat=forum)
+    frank = await _member_id(qa_app, "frank")
+    assert not [r for r in ok if isinstance(r, Reply) and r.member_id == frank]
+
+
+async def _questions(app) -> list[Question]:
+    async with app.services.session_factory() as s:
+        return list((await s.execute(select(Question).order_by(Question.id))).scalars())
 
 
 async def test_members_linked_to_a_thread_get_its_answer_when_it_is_solved(qa_app):
