@@ -25,17 +25,50 @@ FILTER_KEYS = frozenset(segments.KEYS) | {"at"}
 
 def _split(ctx: Context, args: str) -> tuple[str, str]:
     """(filters, text). Without a `|` the whole line is the text, to everyone, unless it
-    starts like a filter: then the `|` was forgotten, and guessing where the text begins
-    could send part of the filters to members."""
+    starts with filters (`lang=zh 大家好`): then they run up to the first word that is not
+    one (`at=` takes the longest run of words after it that reads as a time), and the rest
+    is the text. The preview shows both before anything is sent."""
     head, sep, text = args.partition("|")
     if not sep:
         first = args.split(maxsplit=1)[0].lower() if args.strip() else ""
         key = first.partition("=")[0]
         if first and first != "all" and not (first.partition("=")[1] and key in FILTER_KEYS):
             return "", args.strip()
-    if not sep or not text.strip():
+        head, text = _filters_then_text(ctx, args)
+    if not text.strip():
         raise BadArguments("errors.usage", usage=ctx.t("usage.broadcast"))
     return head.strip(), text.strip()
+
+
+def _filters_then_text(ctx: Context, line: str) -> tuple[str, str]:
+    words = line.split()
+    taken: list[str] = []
+    i = 0
+    while i < len(words):
+        key, eq, value = words[i].partition("=")
+        if words[i].lower() == "all" and not taken:
+            i += 1
+            continue
+        if not eq or key.lower() not in FILTER_KEYS:
+            break
+        if key.lower() != "at":
+            taken.append(words[i])
+            i += 1
+            continue
+        # at=tomorrow 9am Berlin: the longest run that reads as a time
+        run = 0
+        for n in range(min(5, len(words) - i - 1), -1, -1):
+            try:
+                parse_when(
+                    " ".join([value, *words[i + 1 : i + 1 + n]]), ctx.timezone, ctx.clock.now()
+                )
+            except BadArguments:
+                continue
+            run = n
+            break
+        taken += words[i : i + 1 + run]
+        i += 1 + run
+    return " ".join(taken), " ".join(words[i:])
 
 
 @admin_command("broadcast", usage_key="usage.broadcast")

@@ -58,16 +58,28 @@ async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app
 
 
 async def test_a_broadcast_without_filters_needs_no_bar(bot, db):
-    """`/broadcast TEXT` goes to everyone; a line that starts with a filter but lacks the `|`
-    is refused whole, so no filter words ever reach members as text."""
+    """`/broadcast TEXT` goes to everyone; filters may come first without the `|` (they were
+    refused whole with the usage): they end at the first word that is not one, `at=` takes
+    the words that read as a time, and no filter word reaches members as text."""
     out = await bot.text("mod", "/broadcast x=5 solves today's puzzle, well done all!")
     assert "to 5 members (all)" in out and "x=5 solves today's puzzle, well done all!" in out
     assert "queued for 5 members" in await bot.confirm("mod")
-    for line in ("/broadcast lang=zh Hello", "/broadcast all Hello", "/broadcast AT=2026-03-03"):
-        assert "Usage: /broadcast TEXT (to everyone)" in await bot.text("mod", line)
+    out = await bot.text("mod", "/broadcast lang=en at=tomorrow 9am Berlin AMA at ten, see you")
+    assert "(lang=en)" in out and "2026-03-03 08:00 UTC" in out
+    assert "———\nAMA at ten, see you\n———" in out
+    assert "queued" in await bot.confirm("mod")
+    out = await bot.text("mod", "/broadcast all Hello")
+    assert "(all)" in out and "———\nHello\n———" in out
+    assert "Usage: /broadcast TEXT (to everyone)" in await bot.text(
+        "mod", "/broadcast AT=2026-03-03"
+    )
     async with db.session() as s:
-        rows = (await s.execute(select(Broadcast))).scalars().all()
-    assert [b.text for b in rows] == ["x=5 solves today's puzzle, well done all!"]
+        rows = (await s.execute(select(Broadcast).order_by(Broadcast.id))).scalars().all()
+    assert [b.text for b in rows] == [
+        "x=5 solves today's puzzle, well done all!",
+        "AMA at ten, see you",
+        "Hello",
+    ]
 
 
 async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, clock):
