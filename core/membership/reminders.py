@@ -115,7 +115,9 @@ async def advance_one(
             if await once(
                 session, services, sub, "removed", sub.current_period_end
             ) and not await _covers(session, sub, plan, member):
-                out.append(dm(member, "membership.removed", plan=title))
+                # a free trial that ran out is told as one (it read as a plan that "ended")
+                key = "trial_removed" if sub.source == "trial" else "removed"
+                out.append(dm(member, f"membership.{key}", plan=title, code=plan.code))
         elif await once(session, services, sub, "ended_exempt", sub.current_period_end):
             out.append(dm(member, "membership.ended_exempt", plan=title))
     return out

@@ -142,6 +142,21 @@ async def test_trial_command_starts_the_named_plans_trial_once(app, db):
     assert states == ["trialing"]  # the refused monthly trial left no subscription behind
 
 
+async def test_a_free_trial_that_runs_out_is_told_as_a_trial(app, clock):
+    """The removal after a trial read "Your plan … has ended": members who never paid took
+    it for a lost subscription. It now says the free trial is over, and which plan to buy."""
+    await set_targets(app, "monthly", telegram=["-1001"])
+    say = _console_say(app, "uma")
+    assert "has started" in await say("trial", "monthly")
+    assert "nothing is charged" in await say("cancel")
+    clock.advance(days=8)
+    out = await run_all(app.services)
+    assert _dms(out) == [
+        "Your free trial of “Monthly membership” is over, and with it your access to the "
+        "members' chats. To come back, subscribe with /subscribe monthly."
+    ]
+
+
 async def test_moderator_api_grant_extend_revoke_ban_unban(app, db, clock):
     mid = await member_id(app, "console", "max")
     await _grant(app, mid, "monthly", 10)
