@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.service import LEVEL_KEYS
-from core.recommend import online
+from core.recommend import intros, online
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
 from core.recommend.encoders import CachedEncoder, EmbeddingCache, TextEncoder
@@ -772,8 +772,17 @@ class RecommendService:
         return self._peers
 
     async def peers_for(
-        self, session: AsyncSession, member_id: int, k: int, now: datetime, record: bool = True
+        self,
+        session: AsyncSession,
+        member_id: int,
+        k: int,
+        now: datetime,
+        record: bool = True,
+        keep_within: timedelta = timedelta(0),
     ) -> list[PeerOut]:
+        """``keep_within``: partners suggested to this member that recently come first again
+        (a member who runs /peers twice in an afternoon sees the same people, not three new
+        ones); the rest of the ``k`` are new, and only those are recorded."""
         me = await session.get(Member, member_id)
         if me is None or not me.peer_opt_in:
             return []
@@ -805,18 +814,30 @@ class RecommendService:
         ]
         zh = me.locale == "zh-CN"
         titles = {cid: (tz if zh and tz else t) for cid, (t, tz) in cache.titles.items()}
-        got: list[PeerSuggestion] = _peers(
+        again: list[PeerSuggestion] = []
+        if keep_within > timedelta(0):
+            kept = await self._recently_suggested(session, me.id, now - keep_within)
+            again = _peers(
+                mine,
+                [cache.profiles[c] for c in sorted(kept) if c in cache.profiles],
+                now=now,
+                k=k,
+                cap=PEER_CAP + 1,  # they are counted in already
+                titles=titles,
+            )
+        fresh: list[PeerSuggestion] = _peers(
             mine,
             candidates,
             now=now,
             history=past,
-            k=k,
+            k=k - len(again),
             window=PEER_WINDOW,
             cap=PEER_CAP,
             titles=titles,
         )
+        got = again + fresh
         if record:
-            for g in got:
+            for g in fresh:
                 session.add(_suggested(g, now))
                 cache.shown[g.peer_id] += 1
             await session.flush()
@@ -824,6 +845,20 @@ class RecommendService:
             PeerOut(g.peer_id, cache.profiles[g.peer_id].display_name, g.score, g.reason, g.reasons)
             for g in got
         ]
+
+    async def _recently_suggested(
+        self, session: AsyncSession, member_id: int, since: datetime
+    ) -> set[int]:
+        """Partners suggested to the member since ``since`` whom they have not met yet (those
+        they were introduced to are listed apart, by /peers)."""
+        me = await session.get(Member, member_id)
+        met = set(intros.introduced_ids(me)) if me is not None else set()
+        rows = await session.execute(
+            select(PeerMatch.member_b_id).where(
+                PeerMatch.member_a_id == member_id, PeerMatch.suggested_at >= since
+            )
+        )
+        return {b for (b,) in rows} - met
 
     async def peers_many(
         self, session: AsyncSession, member_ids: Sequence[int], k: int, now: datetime
@@ -935,9 +970,16 @@ async def recommend_many(
     return await get_service(services).recommend_many(session, member_ids, k, services.clock.now())
 
 
+PEERS_KEPT = timedelta(hours=12)
+"""How long /peers shows the same partners again before suggesting new ones."""
+
+
 async def peers_for(services: Any, session: AsyncSession, member_id: int, k: int) -> list[PeerOut]:
-    """Up to ``k`` opt-in study partners, recorded so the pair is not repeated soon."""
-    return await get_service(services).peers_for(session, member_id, k, services.clock.now())
+    """Up to ``k`` opt-in study partners, recorded so the pair is not repeated soon; those
+    suggested to the member in the last hours are shown again first (``PEERS_KEPT``)."""
+    return await get_service(services).peers_for(
+        session, member_id, k, services.clock.now(), keep_within=PEERS_KEPT
+    )
 
 
 async def peers_many(

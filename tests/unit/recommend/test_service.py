@@ -128,8 +128,13 @@ async def test_peers_are_opt_in_and_not_repeated(console_bot, app, clock, tmp_pa
     assert out.splitlines()[0].startswith("Possible study partners")
     assert "dave" in out.lower() or f"#{ids['dave']}" in out
     assert "carol" not in out.lower()
+    # asked again the same afternoon: the same partner, not "no one" (it was)
     again = await console_bot.send("/peers", as_member="alice")
-    assert "No study partner to suggest" in again
+    assert again.splitlines()[0].startswith("Possible study partners") and (
+        "dave" in again.lower() or f"#{ids['dave']}" in again
+    )
+    clock.advance(timedelta(hours=13))  # the next day: not the same suggestion over and over
+    assert "No study partner to suggest" in await console_bot.send("/peers", as_member="alice")
     clock.advance(timedelta(days=31))
     assert "Possible study partners" in await console_bot.send("/peers", as_member="alice")
 
