@@ -30,16 +30,38 @@ async def recommend(ctx: Context, args: str) -> list[AnyReply]:
     if arg in ("on", "optin", "opt-in"):
         ctx.member.recommend_opt_out = False
         return [Reply(ctx.t("recommend.opted_in"))]
-    if arg and not (arg.isdigit() and 1 <= int(arg) <= MAX_K):
+    if arg and arg.isdigit() and not 1 <= int(arg) <= MAX_K:
         raise BadArguments("errors.usage", usage=ctx.t("usage.recommend"))
     if ctx.member.recommend_opt_out:
         return [Reply(ctx.t("recommend.is_off"))]
+    names = await topics.load(ctx.session)
+    if arg and not arg.isdigit():  # "/recommend sql": the member's own order, on that topic
+        return await _on_topic(ctx, args.strip()[:100], names)
     k = int(arg) if arg else 5
     recs = await service.recommend_for(ctx.services, ctx.session, ctx.member.id, k)
     if not recs:
         return [Reply(ctx.t("recommend.empty"))]
-    lines = [ctx.t("recommend.header")]
-    names = await topics.load(ctx.session)
+    return await _listed(ctx, recs, ctx.t("recommend.header"), names)
+
+
+async def _on_topic(ctx: Context, query: str, names: Topics) -> list[AnyReply]:
+    """Suggestions among the courses a search for ``query`` finds (a topic's name in either
+    language, a word of a title), ranked for this member as /recommend ranks them."""
+    courses = await catalog_service.visible_courses(ctx.session)
+    matching = {c.id for c in catalog_service.search(courses, query, names)}
+    if not matching:
+        return [Reply(ctx.t("recommend.topic_unknown", query=query))]
+    every = await service.recommend_for(ctx.services, ctx.session, ctx.member.id, len(courses))
+    recs = [r for r in every if r.course_id in matching][:5]
+    if not recs:
+        return [Reply(ctx.t("recommend.topic_done", query=query))]
+    return await _listed(ctx, recs, ctx.t("recommend.header_topic", query=query), names)
+
+
+async def _listed(
+    ctx: Context, recs: list[service.Recommendation], header: str, names: Topics
+) -> list[AnyReply]:
+    lines = [header]
     taps: list[ButtonSpec] = []
     for n, r in enumerate(recs, 1):
         title = r.title_zh if ctx.locale == "zh-CN" and r.title_zh else r.title

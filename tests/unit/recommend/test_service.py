@@ -104,6 +104,33 @@ async def test_a_new_course_reaches_members_without_retraining(console_bot, app,
     assert "SQL indexes" not in out  # dismissed stays dismissed
 
 
+async def test_recommend_on_a_topic_ranks_only_its_courses(console_bot, app, tmp_path, seeder):
+    """ "/recommend python" was the usage text; it now gives the member's own suggestions
+    among the courses on that topic, and says so when none is left or none matches."""
+    await _setup(app, seeder, tmp_path)
+    await console_bot.send("/recommend", as_member="alice")
+    ids, cs = await seeder.member_ids(), await seeder.course_ids()
+    for slug in ("sql-1", "py-1"):
+        await seeder.log(ids["alice"], cs[slug], "enroll")
+    out = await console_bot.send("/recommend python", as_member="alice")
+    lines = out.splitlines()
+    assert lines[0] == "Suggested for you on “python”:"
+    assert _titles(out) == ["Python classes"]
+    out = await console_bot.send("/recommend sql", as_member="alice")
+    assert set(_titles(out)) == {
+        "SQL joins",
+        "SQL indexes and query plans",
+    }  # not Intro to SQL: taken
+    await seeder.log(ids["alice"], cs["py-2"], "enroll")
+    assert "you have taken every course on it" in await console_bot.send("/recommend python")
+    assert "No course matches “cooking”" in await console_bot.send("/recommend cooking")
+    assert "Usage:" in await console_bot.send("/recommend 99")
+
+
+def _titles(out: str) -> list[str]:
+    return [x.split(". ", 1)[1].split(" — ")[0] for x in out.splitlines() if x[:1].isdigit()]
+
+
 async def test_opt_out_is_respected(console_bot, app, tmp_path, seeder):
     await _setup(app, seeder, tmp_path)
     assert "turned course suggestions off" not in await console_bot.send(
@@ -111,7 +138,7 @@ async def test_opt_out_is_respected(console_bot, app, tmp_path, seeder):
     )
     await console_bot.send("/recommend off", as_member="zoe")
     assert "turned course suggestions off" in await console_bot.send("/recommend", as_member="zoe")
-    assert "Usage:" in await console_bot.send("/recommend lots", as_member="zoe")
+    assert "Usage:" in await console_bot.send("/recommend 99", as_member="zoe")
 
 
 async def test_peers_are_opt_in_and_not_repeated(console_bot, app, clock, tmp_path, seeder):
