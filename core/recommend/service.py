@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,6 +102,12 @@ class PeerOut:
     reasons: tuple[Explanation, ...] = ()
 
 
+ALSO_TOOK_MIN = 3
+ALSO_TOOK_SHARE = 0.2
+"""The "members who took X often take it too" reason needs this many such members, and
+this share of X's takers: fewer is an accident of a small community, not a pattern."""
+
+
 @dataclass
 class Snapshot:
     """The community as the model sees it (dense indices <-> database ids)."""
@@ -127,6 +134,37 @@ class Snapshot:
 
     def course_pos(self) -> dict[int, int]:
         return {c: i for i, c in enumerate(self.course_ids)}
+
+    @cached_property
+    def takers(self) -> sp.csc_matrix:
+        """Who engaged with each course, by column (binary): the "members who took X often
+        take it too" reason compares two columns."""
+        x = self.data.interactions.copy()
+        x.data = (x.data > 0).astype(np.float32)
+        x.eliminate_zeros()
+        return x.tocsc()
+
+    def also_took(self, item: int, sources: Sequence[int]) -> tuple[int, int] | None:
+        """Of the courses a member took (``sources``), the one whose other takers most often
+        took ``item`` too, and how many did: only when at least ``ALSO_TOOK_MIN`` did and
+        they are at least ``ALSO_TOOK_SHARE`` of that course's takers."""
+        cols = self.takers
+        if item >= cols.shape[1]:
+            return None
+        with_item = cols.indices[cols.indptr[item] : cols.indptr[item + 1]]
+        best: tuple[int, int] | None = None
+        for src in sources:
+            if src >= cols.shape[1] or src == item:
+                continue
+            with_src = cols.indices[cols.indptr[src] : cols.indptr[src + 1]]
+            both = len(np.intersect1d(with_item, with_src, assume_unique=True))
+            if (
+                both >= ALSO_TOOK_MIN
+                and both >= ALSO_TOOK_SHARE * len(with_src)
+                and (best is None or both > best[1])
+            ):
+                best = (src, both)
+        return best
 
     def member_pos(self) -> dict[int, int]:
         return {m: i for i, m in enumerate(self.member_ids)}
@@ -638,12 +676,14 @@ class RecommendService:
         for j in local:
             i = int(order[j])
             c = snap.courses[snap.course_ids[i]]
+            also = snap.also_took(i, finished + taking)
             why = explain(
                 ItemInfo(i, c.title, tuple(c.tags or ())),
                 info,
                 snap.item_vecs,
                 titles,
                 item_popularity=float(snap.popularity[i]),
+                also_took=(titles[also[0]], also[1]) if also else None,
             )
             out.append(Recommendation(c.id, c.title, c.title_zh, c.url, float(scores[j]), why))
         return out

@@ -84,6 +84,7 @@ class Explanation:
             "recommend.why_finished": "because you finished {title}",
             "recommend.why_taking": "because you are taking {title}",
             "recommend.why_goal": "matches your goal {goal}",
+            "recommend.why_also_took": "{n} members who took {title} took it too",
             "recommend.why_popular_topic": "popular with members learning {topic}",
             "recommend.why_interest": "on {topic}, a topic you chose",
             "recommend.why_popular": "popular in the community",
@@ -120,14 +121,17 @@ def explain(
     item_popularity: float = 0.0,
     similar_threshold: float = 0.45,
     goal_threshold: float = 0.35,
+    also_took: tuple[str, int] | None = None,
 ) -> Explanation:
     """Pick the most specific true reason for recommending ``item``.
 
     1. a finished (then an in-progress) item similar to it -> "because you finished X";
     2. a stated goal similar to it -> "matches your goal Z";
-    3. for a newcomer, a topic they chose among its tags -> "on Y, a topic you chose";
+    3. ``also_took`` (a course they took, and how many of its other takers took this one
+       too) -> "N members who took X took it too";
+    4. for a newcomer, a topic they chose among its tags -> "on Y, a topic you chose";
        else a topic the member engages with -> "popular with members learning Y";
-    4. otherwise popular, or new when nobody has taken it yet.
+    5. otherwise popular, or new when nobody has taken it yet.
     """
     v = item_vecs[item.index]
     for key, pool in (
@@ -145,6 +149,9 @@ def explain(
         best = int(np.argmax(sims))
         if sims[best] >= goal_threshold:
             return Explanation("recommend.why_goal", {"goal": member.goals[best]})
+    if also_took is not None:
+        title, n = also_took
+        return Explanation("recommend.why_also_took", {"title": title, "n": str(n)})
     tags = set(item.tags)
     for topic in member.stated:  # ranked first for it: say so, not that others liked it
         if topic in tags:

@@ -127,6 +127,32 @@ async def test_recommend_on_a_topic_ranks_only_its_courses(console_bot, app, tmp
     assert "Usage:" in await console_bot.send("/recommend 99")
 
 
+async def test_a_course_others_took_alongside_says_so(console_bot, app, tmp_path, seeder):
+    """Suggestions nothing in a member's own courses resembles read "popular in the
+    community"; when enough members who took one of theirs took it too, the reason says so."""
+    svc = await _setup(app, seeder, tmp_path)
+    for user in ("alice", "bob", "carol", "dave", "erin"):
+        await console_bot.send("/recommend off", as_member=user)
+        await console_bot.send("/recommend on", as_member=user)
+    ids, cs = await seeder.member_ids(), await seeder.course_ids()
+    await seeder.log(ids["alice"], cs["py-1"], "course_complete")
+    for user in ("bob", "carol", "dave"):
+        for slug in ("py-1", "ds-1"):
+            await seeder.log(ids[user], cs[slug], "course_complete")
+    await seeder.log(ids["erin"], cs["ds-1"], "course_complete")
+    svc.snapshot = None
+    out = await console_bot.send("/recommend 5", as_member="alice")
+    (line,) = [x for x in out.splitlines() if "Colour theory" in x]
+    assert line.endswith("— 3 members who took Python basics took it too")
+    await seeder.log(ids["erin"], cs["sql-1"], "course_complete")  # one, then two: too few
+    await seeder.log(ids["bob"], cs["sql-1"], "course_complete")
+    svc.snapshot = None
+    out = await console_bot.send("/recommend 5", as_member="alice")
+    assert "members who took Python basics took it too" not in next(
+        x for x in out.splitlines() if "Intro to SQL" in x
+    )
+
+
 def _titles(out: str) -> list[str]:
     return [x.split(". ", 1)[1].split(" — ")[0] for x in out.splitlines() if x[:1].isdigit()]
 
