@@ -62,6 +62,18 @@ def _split_title(text: str) -> tuple[str, str]:
     return title[:300], answer[:20_000]
 
 
+def _edited(text: str, title: str, answer: str) -> tuple[str, str]:
+    """The entry after ``/kb edit ID …``: ``TITLE | ANSWER`` both, ``| ANSWER`` or ``answer
+    TEXT`` the answer only, ``TITLE |`` or ``title TEXT`` the title only."""
+    field, _, value = text.strip().partition(" ")
+    if "|" not in text and field.lower() in ("title", "answer") and value.strip():
+        text = f"{value} |" if field.lower() == "title" else f"| {value}"
+    new_title, sep, new_answer = text.partition("|")
+    if not sep or not (new_title.strip() or new_answer.strip()):
+        raise BadArguments("qa.kb_edit_usage")
+    return (new_title.strip() or title)[:300], (new_answer.strip() or answer)[:20_000]
+
+
 async def kb_add(ctx: Context, args: str) -> list[AnyReply]:
     title, answer = _split_title(args)
     now = ctx.clock.now()
@@ -107,7 +119,7 @@ async def _editable(ctx: Context, ref: str, sub: str) -> KBEntry:
 async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
     ref, _, rest = args.strip().partition(" ")
     entry = await _editable(ctx, ref, "edit")
-    title, answer = _split_title(rest)
+    title, answer = _edited(rest, entry.title, entry.answer)
     entry.title, entry.answer = title, answer
     entry.lang = detect_language(f"{title} {answer}")
     entry.updated_at = ctx.clock.now()

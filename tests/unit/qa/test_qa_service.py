@@ -427,6 +427,17 @@ async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
         ).scalar_one()
     await send(qa_app, "mod", f"/kb edit {eid} How long is the zorblax course? | Eight weeks now.")
     assert "Eight weeks" in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
+    # one part at a time: the answer alone keeps the title, and the other way round (both
+    # were answered with /kb add's usage)
+    await send(qa_app, "mod", f"/kb edit {eid} | Nine weeks, with a break.")
+    await send(qa_app, "mod", f"/kb edit {eid} title How long does the zorblax course take?")
+    shown = _texts(await send(qa_app, "mod", f"/kb show {eid}"))
+    assert (
+        "How long does the zorblax course take?" in shown and "Nine weeks, with a break." in shown
+    )
+    await send(qa_app, "mod", f"/kb edit {eid} answer Ten weeks.")
+    assert "Ten weeks." in _texts(await send(qa_app, "mod", f"/kb show {eid}"))
+    assert "keeps the title" in _texts(await send(qa_app, "mod", f"/kb edit {eid} Ten weeks."))
     await send(qa_app, "mod", f"/kb remove {eid}")
     assert "weeks" not in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
     out = await send(
