@@ -1510,9 +1510,10 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
         .scalars()
         .all()
     )
-    if not rows:
+    invited = await _invited_to(ctx)
+    if not rows and not invited:
         return [Reply(ctx.t("qa.mine_none"))]
-    lines = [ctx.t("qa.mine_header", n=len(rows))]
+    lines = [ctx.t("qa.mine_header", n=len(rows))] if rows else [ctx.t("qa.mine_none")]
     buttons: list[list[ButtonSpec]] = []
     for q in rows:
         thread = await latest_thread(ctx.session, q.id)
@@ -1529,6 +1530,13 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
             row.append(ButtonSpec(ctx.t("qa.btn_mine_solved", id=q.id), ctx.sign("qasv", q.id)))
         if row:
             buttons.append(row)
+    if invited:  # an expert's open invitations: where their answer is awaited
+        lines += ["", ctx.t("qa.mine_invited_header", n=len(invited))]
+        for q, thread in invited:
+            lines.append(ctx.t("qa.mine_invited_line", id=q.id, question=excerpt(q.text, 70)))
+            if thread.url:
+                buttons.append([ButtonSpec(f"🧵 #{q.id}", url=thread.url)])
+        lines.append(ctx.t("qa.mine_invited_foot"))
     listing = "\n".join(lines)
     if ctx.event.chat.kind == "private":
         return [Reply(listing, buttons[:5])]
@@ -1541,6 +1549,23 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
             chat_note=ctx.t("qa.mine_sent_privately"),
         )
     ]
+
+
+async def _invited_to(ctx: Context) -> list[tuple[Question, Thread]]:
+    """Open threads this member was invited to answer and has not answered or passed on."""
+    rows = await ctx.session.execute(
+        select(Question, Thread)
+        .join(Thread, Thread.question_id == Question.id)
+        .join(QAThreadExpert, QAThreadExpert.thread_id == Thread.id)
+        .where(
+            QAThreadExpert.member_id == ctx.member.id,
+            QAThreadExpert.status == "invited",
+            Thread.status == "open",
+        )
+        .order_by(QAThreadExpert.invited_at.desc(), Thread.id.desc())
+        .limit(MY_QUESTIONS)
+    )
+    return [(q, t) for q, t in rows.all()]
 
 
 async def _where_it_stands(ctx: Context, q: Question, thread: Thread | None) -> tuple[str, int]:

@@ -1329,8 +1329,15 @@ async def test_an_expert_who_cannot_help_passes_and_the_next_is_asked(qa_app, mo
     qid, forum = await _thread_for(
         qa_app, "erin", "/ask Why does my qiskit transpiler job hang after pulse scheduling?", "75"
     )
+    # /questions shows an expert the questions waiting on them (it listed only their own)
+    listing = (await send(qa_app, "carol", "/questions"))[-1]
+    assert "Invited to answer (1):" in listing.text and f"#{qid} “Why does my qiskit" in (
+        listing.text
+    )
+    assert "/pass ID" in listing.text
     out = await send(qa_app, "carol", "/pass", chat=forum)
     assert out[0].text.startswith(f"OK, you're off question #{qid}; I've asked someone else")
+    assert "Invited to answer" not in _texts(await send(qa_app, "carol", "/questions"))
     assert out[0].ephemeral
     (asked,) = [r for r in out if r.member_id is not None]
     assert asked.member_id == dave and f"/pass {qid}" in asked.text
