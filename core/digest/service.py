@@ -89,6 +89,13 @@ def describe(member: Member, now: datetime, locale: str) -> str:
     )
 
 
+def _spaced_zh(text: str) -> str:
+    """Chinese schedules are written without spaces: "每周五18点" -> "每周 周五 18点"."""
+    text = re.sub(r"(每周|每天|每日)(?=\S)", r"\1 ", text)
+    text = re.sub(r"每周 (?=[一二三四五六日天])", "每周 周", text)
+    return re.sub(r"((?:周|星期|礼拜)[一二三四五六日天])(?=\S)", r"\1 ", text)
+
+
 FILLER = frozenset({"at", "on", "@", "every", "each"})
 """Words members put between a schedule's parts: "weekly on friday at 6pm"."""
 
@@ -98,7 +105,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
 
     daily [H] | weekly [DAY] [H] | off | on | hour H | quiet A-B | quiet off | tz ZONE
     """
-    words = join_meridiem(args).split()  # "6 pm" is one time
+    words = join_meridiem(_spaced_zh(args)).split()  # "6 pm" is one time
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]
@@ -113,7 +120,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     elif parse_clock(verb) is not None and not rest:  # "/digest 18:00": the hour, as it is
         verb, rest = "hour", [verb]
     before = _settings_of(member)
-    if verb in ("daily", "每天"):
+    if verb in ("daily", "每天", "每日"):
         if len(rest) > 1:
             raise DigestUsageError()
         member.digest_frequency = "daily"
