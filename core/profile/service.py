@@ -19,6 +19,7 @@ from core.catalog.topics import Topics
 from core.common import smalltalk
 from core.i18n import LANGUAGE_WORDS
 from core.localtime import parse_timezone
+from core.qa.tokenize import cjk_ratio
 from models.catalog import Course, Tag
 from models.member import Member
 from models.profile import Onboarding
@@ -146,7 +147,6 @@ def parse_minutes(text: str) -> int | None:
 
 _TOPIC_JOINS = re.compile(r"[,，;；、/&+]+|\s+(?:and|or|plus|also)\s+|以及|还有|和|与|及")
 """Between topics as members list them: "SQL, Python and statistics", "SQL和Python"."""
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _TOPIC_FILLER = frozenset(
     [
         "i",
@@ -203,7 +203,7 @@ def topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[st
         if (tag := known(part)) is not None:
             meant.append(tag)
             continue
-        if _HAN.search(part):  # "我想学SQL": no spaces between the words
+        if cjk_ratio(part) > 0:  # "我想学SQL": no spaces between the words
             found = topics.found_in(part, offered)
             meant += found
             unknown += [] if found else [part.lower()]
