@@ -1487,7 +1487,11 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
         results = await related(ctx, state, question.text, lang)
         threshold = await current_threshold(ctx.session, lang)
         escalated, _ = await _link_or_escalate(ctx, state, question, results, threshold)
-        return [Reply(ctx.t("qa.sorry_escalating")), *escalated]
+        # one message, not "Sorry…" then "I'm not sure I know the answer": it was answered
+        not_sure = ctx.t("qa.not_sure")
+        rest = [r for r in escalated if not (isinstance(r, Reply) and r.text == not_sure)]
+        key = "qa.sorry_escalated" if len(rest) < len(escalated) else "qa.sorry_escalating"
+        return [Reply(ctx.t(key)), *rest]
     return [Reply(ctx.t("qa.thanks_feedback"))]
 
 

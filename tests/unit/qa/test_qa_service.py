@@ -566,6 +566,11 @@ async def test_thumbs_down_from_asker_escalates_and_feedback_tunes_threshold(qa_
         Button(_actor("alice"), Chat("console", "alice"), uuid.uuid4().hex, data=down)
     )
     assert any(isinstance(r, OpenThread) for r in out)
+    # one message: not "Sorry…" then "I'm not sure I know the answer" (it had answered)
+    assert [r.text for r in out if isinstance(r, Reply)] == [
+        "Sorry that didn't help. I've asked the community in a discussion thread; "
+        "you'll see replies there."
+    ]
     async with qa_app.services.session_factory() as s, s.begin():
         assert await service.current_threshold(s, "en") == 0.5  # one vote: default kept
         q = (await s.execute(select(Question).limit(1))).scalar_one()
