@@ -44,7 +44,14 @@ from core.qa.index import (
     topic_tags,
 )
 from core.qa.threshold import tune_threshold
-from core.qa.tokenize import LANGUAGES, Language, as_language, detect_language, word_count
+from core.qa.tokenize import (
+    LANGUAGES,
+    Language,
+    as_language,
+    cjk_ratio,
+    detect_language,
+    word_count,
+)
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
@@ -291,6 +298,22 @@ def prepare_question(raw: str) -> Prepared | None:
     return Prepared(text, False)
 
 
+async def _courses_on(ctx: Context, word: str) -> str | None:
+    """For a one-word "question" that names a topic or a course's word: where its courses
+    are (a member typing "/ask sql" may well be looking for them)."""
+    from core.catalog import service as catalog
+    from core.catalog import topics
+
+    word = " ".join(word.split())[:40]
+    if word.startswith("/") or (len(word) < 3 and not cjk_ratio(word)):  # "a" is in every title
+        return None
+    courses = await catalog.visible_courses(ctx.session)
+    found = catalog.search(courses, word, await topics.load(ctx.session))
+    if not found:
+        return None
+    return ctx.t("qa.need_detail_courses", n=len(found), query=word)
+
+
 class ThreadHeld(Exception):
     """A statement, not a question, that would have opened a public thread (see `ask`)."""
 
@@ -316,7 +339,10 @@ async def ask(
         return [Reply(text)]
     prepared = prepare_question(raw)
     if prepared is None:
-        return [Reply(ctx.t("qa.need_detail", example=await _example_question(ctx, raw)))]
+        more = ctx.t("qa.need_detail", example=await _example_question(ctx, raw))
+        if (courses := await _courses_on(ctx, raw)) is not None:  # "/ask sql": a topic
+            more += "\n" + courses
+        return [Reply(more)]
     text = prepared.text
     replies: list[AnyReply] = []
     if prepared.truncated:

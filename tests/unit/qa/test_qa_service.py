@@ -102,6 +102,24 @@ async def test_bad_input(qa_app):
         await send(qa_app, "bob", "/ask password")
     )
     assert "e.g. /ask 如何开具发票？" in _texts(await send(qa_app, "bob", "/ask 发票"))
+    # a word that is a topic: where its courses are, too (a member may be looking for them)
+    from models.catalog import Course
+
+    async with qa_app.services.session_factory() as s, s.begin():
+        s.add(
+            Course(
+                slug="qc-101",
+                title="Qubits for beginners",
+                tags=["qubit"],
+                created_at=qa_app.services.clock.now(),
+            )
+        )
+    out = _texts(await send(qa_app, "bob", "/ask qubits"))
+    assert (
+        "full question" in out
+        and "Looking for courses on it? /courses qubits lists 1 course." in out
+    )
+    assert "Looking for courses" not in _texts(await send(qa_app, "bob", "/ask password"))
     long = "How do I reset my password " + "please " * 400
     out = await send(qa_app, "bob", "/ask " + long)
     assert "first 1000 characters" in _texts(out)
