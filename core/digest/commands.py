@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.catalog import topics
+from core.catalog.service import enrollment_of
 from core.context import Context
 from core.digest import compose, service
 from core.errors import NotAllowed
@@ -93,8 +94,12 @@ async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         title = c.title_zh if zh and c.title_zh else c.title
         desc = c.description_zh if zh and c.description_zh else c.description
         text = f"{title}\n{desc}".strip()
-        btns = [[ButtonSpec(ctx.t("digest.btn_open"), url=c.url)]] if c.url else []
-        return [Reply(text + ("\n" + ctx.t("digest.open_course_hint", slug=c.slug)), buttons=btns)]
+        row = [ButtonSpec(ctx.t("digest.btn_open"), url=c.url)] if c.url else []
+        if await enrollment_of(ctx.session, ctx.member.id, c.id) is not None:
+            return [Reply(text + "\n" + ctx.t("digest.open_course_taking"), buttons=[row])]
+        # one tap to enroll, as under /courses (the plan check is the same)
+        row.append(ButtonSpec(ctx.t("digest.btn_enroll"), data=ctx.sign("cate", c.id)))
+        return [Reply(text + "\n" + ctx.t("digest.open_course_hint", slug=c.slug), [row])]
     if item_kind == "question":
         q = await ctx.session.get(Question, ref)
         if q is None:

@@ -150,6 +150,13 @@ async def test_preview_and_button_click_recorded_as_interaction(app, db, clock):
         ("digest_click", course.id, "digest"),
         ("thumbs_up", course.id, "digest"),
     ]
+    # the course's card enrolls in one tap (it only named the command to type)
+    (enroll,) = [b for row in r[0].buttons for b in row if b.label == "Enroll"]
+    out = await app.router.dispatch(Button(actor, chat, "b5", data=enroll.data))
+    assert "enrolled in “Intro Sql”" in out[0].text
+    r = await app.router.dispatch(Button(actor, chat, "b6", data=open_btn["data"]))
+    assert "You are taking it: /next" in r[0].text
+    assert not [b for row in r[0].buttons for b in row if b.label == "Enroll"]
     # someone else pressing bo's button is refused and records nothing
     r = await app.router.dispatch(
         Button(Actor("telegram", "u-eve"), Chat("telegram", "c-eve"), "b4", data=up_btn["data"])
