@@ -650,12 +650,13 @@ class RecommendService:
         hard = _too_hard(snap, member, finished + taking, order)
         stated = _stated_topics(member, history)
         on = [bool(stated & set(snap.courses[snap.course_ids[int(i)]].tags or ())) for i in order]
+        # a newcomer starts at the level they told us: on their topics, courses at it (or
+        # easier) before the ones a level up
+        up = _above_level(snap, member, order) if stated else np.zeros(len(order), dtype=bool)
         # easier courses before ones two levels up; for a newcomer, within each, the
         # courses on the topics they told us before the rest
-        tiers = [
-            [j for j in range(len(order)) if hard[j] == h and on[j] == o]
-            for h, o in ((False, True), (False, False), (True, True), (True, False))
-        ]
+        rank = [(bool(hard[j]), not on[j], bool(up[j]) and on[j]) for j in range(len(order))]
+        tiers = [[j for j in range(len(order)) if rank[j] == t] for t in sorted(set(rank))]
         local: list[int] = []
         for tier in tiers:
             if len(local) < k and tier:
@@ -1101,6 +1102,17 @@ def _with_stated_topics(
     return (
         np.concatenate([order, np.asarray(more, np.int64)]),
         np.concatenate([scores, np.full(len(more), low)]),
+    )
+
+
+def _above_level(snap: Snapshot, member: Member, order: np.ndarray) -> np.ndarray:
+    """Which candidates sit above the level the member stated (none without one)."""
+    own = LEVELS.get(member.level)
+    if own is None:
+        return np.zeros(len(order), dtype=bool)
+    return np.array(
+        [LEVELS.get(snap.courses[snap.course_ids[int(i)]].level, 0) > own for i in order],
+        dtype=bool,
     )
 
 
