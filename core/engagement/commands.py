@@ -193,7 +193,8 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
         if exists is not None and exists.retired_at is None:
             return [Reply(ctx.t("engagement.reward_exists", id=exists.id))]
         if exists is not None:  # added again after a removal: the same reward, live again
-            row, row.retired_at = exists, None
+            row = exists
+            row.retired_at = None
         else:
             row = LevelReward(
                 level=int(level),

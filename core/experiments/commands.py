@@ -81,7 +81,7 @@ def _the_one(rows: list[Experiment], verb: str, rest: list[str]) -> str:
         return fits[0].name
     if not fits:
         raise NoExperimentError("none" if verb == "report" else "none_running")
-    raise WhichExperimentError(verb, ", ".join(e.name for e in fits) or "-")
+    raise WhichExperimentError(verb, ", ".join(e.name for e in fits))
 
 
 async def _stop(ctx: Context, name: str) -> list[AnyReply]:
