@@ -168,9 +168,8 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
     """Courses a member probably meant by a reference that names none (None: no guess).
 
     A bare number with no list behind it (`_listed`) is read as the place in the whole
-    /courses list; words
-    go through the same search as /courses. Each guess is a button, so nothing happens
-    until the member picks one.
+    /courses list; words go through the same search as /courses. Each guess is a button,
+    so nothing happens until the member picks one.
     """
     courses = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
     guesses, query = service.did_you_mean(courses, ref, await topics.load(ctx.session))
@@ -271,12 +270,10 @@ async def _nothing_next(ctx: Context) -> str:
 
 @command("next", help_key="help.next", usage_key="usage.next")
 async def next_(ctx: Context, args: str) -> list[AnyReply]:
+    if args.strip() and (listed := await _listed(ctx, args)) is not None:
+        return await _next(ctx, listed)
     try:
-        course = (
-            (await _listed(ctx, args) or await service.find_course(ctx.session, args))
-            if args.strip()
-            else None
-        )
+        course = await service.find_course(ctx.session, args) if args.strip() else None
     except NotFound:
         if (guess := await _did_you_mean(ctx, args, "catv")) is not None:
             return guess
