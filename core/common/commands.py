@@ -41,7 +41,8 @@ async def help_(ctx: Context, args: str) -> list[AnyReply]:
     for spec in Router(ctx.services).commands_for(ctx.role):
         if spec.role != current and spec.role >= Role.MODERATOR:
             lines.append("")
-            lines.append(ctx.t("common.help_mod_header"))
+            owner = spec.role >= Role.OWNER
+            lines.append(ctx.t("common.help_owner_header" if owner else "common.help_mod_header"))
         current = spec.role
         lines.append(f"/{spec.name} — {ctx.t(spec.help_key)}")
     return [Reply("\n".join(lines))]

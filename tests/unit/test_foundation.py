@@ -18,6 +18,12 @@ async def test_help_lists_commands_and_unknown_command_points_to_help(console_bo
     assert "/courses" in out and "/help" in out
     out = await console_bot.send("/frobnicate")
     assert "/frobnicate" in out and "/help" in out
+    assert "Moderator commands:" not in await console_bot.send("/help")
+    mods = await console_bot.send("/help", as_member="mod")
+    assert "Moderator commands:\n" in mods and "Owner commands:" not in mods
+    owner = await console_bot.send("/help", as_member="owner")
+    # the owner's own section is called so (it was a second "Moderator commands:")
+    assert owner.count("Moderator commands:") == 1 and "Owner commands:\n/role" in owner
 
 
 async def test_an_unknown_command_suggests_what_the_member_may_have_meant(console_bot):
