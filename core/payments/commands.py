@@ -180,7 +180,11 @@ async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
     expires = _date(opts["expires"]) if "expires" in opts else None
     codes.check_new(uses, count, expires, ctx.clock.now())
     plan = await plans.get_plan(ctx.session, pos[1])
-    expires_text = opts.get("expires", ctx.t("membership.never"))
+    expires_text = (
+        ctx.t("membership.codes_expire_on", date=opts["expires"])
+        if "expires" in opts
+        else ctx.t("membership.codes_no_expiry")
+    )
     summary = ctx.t(
         "membership.codes_preview",
         n=count,
@@ -271,7 +275,7 @@ async def _do_codes_new(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         n=len(made),
         plan=plans.title(plan, ctx.locale),
         uses=int(p["uses"]),
-        expires=str(p.get("expires_text") or ctx.t("membership.never")),
+        expires=str(p.get("expires_text") or ctx.t("membership.codes_no_expiry")),
     )
     return [Reply("\n".join([head, *made]), ephemeral=True)]
 

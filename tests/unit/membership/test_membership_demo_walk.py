@@ -70,7 +70,8 @@ async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
 
 async def test_moderator_code_redeems_once_then_fails_clearly(console_bot):
     out = await console_bot.send("/codes new yearly --uses 1 --expires 2026-12-31", as_member="mod")
-    assert "Create 1 code for" in out and "Confirm?" in out
+    assert "Create 1 code for Yearly membership, 1 use each, valid until 2026-12-31." in out
+    assert "Confirm?" in out
     assert not re.search(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b", out)  # nothing made yet
     out = await console_bot.send("/press 1", as_member="mod")
     code = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", out).group(1)
@@ -89,7 +90,8 @@ async def test_moderators_list_codes_and_end_a_leaked_one(console_bot, db):
     """Before, codes could only be made: a moderator could not see what was left of them,
     and a code posted in public stayed redeemable until it ran out."""
     assert "No codes yet" in await console_bot.send("/codes", as_member="mod")
-    await console_bot.send("/codes new monthly 2 --uses 3", as_member="mod")
+    out = await console_bot.send("/codes new monthly 2 --uses 3", as_member="mod")
+    assert "3 uses each, with no end date." in out  # was "expiring never"
     made = await console_bot.send("/press 1", as_member="mod")
     first, second = re.findall(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", made)
     await console_bot.send("/codes new yearly", as_member="mod")
