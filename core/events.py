@@ -64,6 +64,9 @@ class Message(Event):
     reply_to: str | None = None
     message_ref: str | None = None
     """The message's own id in its chat (what a later edit of it names)."""
+    media: str = ""
+    """What a private message without text held instead ("voice", "photo", "sticker"…):
+    the member is told only text is read, rather than met with silence."""
 
 
 @dataclass(frozen=True)

@@ -418,6 +418,9 @@ class Router:
                 return [Reply(ctx.t(_refusal(role)))]
             return list(await fn(ctx, parts) or [])
         if isinstance(event, Message):
+            if event.media and not event.text.strip():
+                private = event.chat.kind == "private"
+                return [Reply(ctx.t("errors.media_only"))] if private else []
             parsed = parse_command(event.text) if event.text.startswith("/") else None
             if parsed:
                 return await self._command(ctx, *parsed)

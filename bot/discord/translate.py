@@ -126,11 +126,27 @@ def member_left(payload: discord.RawMemberRemoveEvent) -> MemberLeft:
     )
 
 
+def _media(attachments: list[discord.Attachment]) -> str:
+    """ "image", "audio" or "video" for a picture, voice message or clip; "" for files (a
+    document stays unread, as a text-less file on Telegram)."""
+    for a in attachments:
+        kind = (a.content_type or "").split("/")[0]
+        if kind in ("image", "audio", "video"):
+            return kind
+    return ""
+
+
 def message_event(message: discord.Message) -> Message | None:
     """DMs and messages in threads (answers to questions); other channel chatter is not ours."""
-    if message.author.bot or not message.content.strip():
+    if message.author.bot:
         return None
     channel = message.channel
+    if not message.content.strip():  # a voice message, picture or sticker alone in a DM
+        media = "sticker" if message.stickers else _media(message.attachments)
+        if message.guild is None and media:
+            chat = Chat(PLATFORM, str(channel.id), "private")
+            return Message(actor(message.author), chat, f"m:{message.id}", media=media)
+        return None
     if message.guild is None:
         chat = Chat(PLATFORM, str(channel.id), "private")
     elif isinstance(channel, discord.Thread):

@@ -111,6 +111,21 @@ class TelegramAdapter:
                 self.on_update,
             )
         )
+        # a voice note, photo or sticker sent to the bot privately: told only text is read
+        media = (
+            filters.VOICE
+            | filters.AUDIO
+            | filters.VIDEO_NOTE
+            | filters.VIDEO
+            | filters.PHOTO
+            | filters.Sticker.ALL
+            | filters.ANIMATION
+        )
+        a.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & media, self.on_update
+            )
+        )
         a.add_handler(CallbackQueryHandler(self.on_button))
         a.add_handler(PreCheckoutQueryHandler(self.on_pre_checkout))
         a.add_handler(ChatMemberHandler(self.on_update, ChatMemberHandler.CHAT_MEMBER))

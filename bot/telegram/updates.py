@@ -148,6 +148,12 @@ def _provider(currency: str) -> str:
     return "telegram_stars" if currency == "XTR" else "telegram"
 
 
+MEDIA = ("voice", "audio", "video_note", "video", "photo", "sticker", "animation")
+"""Message contents without text (Bot API `Message` fields), the first present named. A
+document is not among them: a file sent without a caption stays unread, as before (a
+moderator's `/kb import` file carries the command as its caption)."""
+
+
 def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event | None:
     if msg.from_user is None:
         return None
@@ -184,8 +190,11 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             currency=rp.currency,
         )
     text = msg.text or msg.caption or ""
-    if not text:
-        return None  # stickers, service messages: nothing for the router
+    if not text:  # a voice note or a sticker sent to the bot is told what it reads
+        media = next((k for k in MEDIA if getattr(msg, k, None)), "")
+        if media and chat.kind == "private":
+            return Message(actor, chat, uid, media=media, message_ref=str(msg.message_id))
+        return None  # service messages, media in groups: nothing for the router
     # A document captioned with a command ("/kb import") is that command with the file;
     # the adapter fetches the file before dispatch (TelegramAdapter.dispatch).
     reply_to = msg.reply_to_message

@@ -211,3 +211,30 @@ async def test_a_question_edited_in_a_dm_is_searched_again(discord_bot, texts):
     await discord_bot.feed("message_update", fixed)
     out = texts(discord_bot.since(n))
     assert out.startswith("You changed your question") and "Lot B" in out
+
+
+async def test_a_voice_message_or_picture_alone_in_a_dm_is_told_only_text_is_read(
+    discord_bot, texts
+):
+    """An attachment or a sticker without words met silence; a file (not a picture, sound or
+    clip) stays unread, as on Telegram."""
+    dm_channel = 7701
+
+    def dm(**extra):
+        return {**P.dm_message(dm_channel, 613, "pia", ""), **extra}
+
+    voice = {
+        "id": "1",
+        "filename": "voice-message.ogg",
+        "size": 9000,
+        "url": "https://cdn.discordapp.com/a/voice-message.ogg",
+        "proxy_url": "https://media.discordapp.net/a/voice-message.ogg",
+        "content_type": "audio/ogg",
+    }
+    n = len(discord_bot.wire.calls)
+    await discord_bot.feed("message_create", dm(attachments=[voice]))
+    assert texts(discord_bot.since(n)).startswith("I can only read text.")
+    n = len(discord_bot.wire.calls)
+    paper = {**voice, "id": "2", "filename": "notes.pdf", "content_type": "application/pdf"}
+    await discord_bot.feed("message_create", dm(attachments=[paper]))
+    assert texts(discord_bot.since(n)) == ""

@@ -166,6 +166,37 @@ async def test_plain_text_in_private_reaches_the_router(tg, wire):
     assert wire.of("sendMessage")  # answered (Q&A or "I didn't understand")
 
 
+async def test_a_voice_note_or_sticker_in_private_is_told_only_text_is_read(tg, wire):
+    """They met silence (a member talking to the bot thinks it is broken); in a group a
+    sticker is nobody's business, and a file without a caption stays unread as before."""
+
+    def media(kind: str, body: dict, chat: dict | None = None) -> dict:
+        upd = message(ALICE, "", chat)
+        del upd["message"]["text"]
+        upd["message"][kind] = body
+        return upd
+
+    voice = {"file_id": "AwADBAAD", "file_unique_id": "v1", "duration": 4}
+    sticker = {
+        "file_id": "CAACAgIA",
+        "file_unique_id": "s1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    for kind, body in (("voice", voice), ("sticker", sticker)):
+        await tg.process(media(kind, body))
+        (call,) = wire.of("sendMessage")
+        assert call["chat_id"] == ALICE["id"] and call["text"].startswith("I can only read text.")
+        wire.clear()
+    await tg.process(media("sticker", sticker, group_chat()))
+    paper = {"file_id": "BQACAgIA", "file_unique_id": "d1", "file_name": "notes.pdf"}
+    await tg.process(media("document", paper))
+    assert wire.of("sendMessage") == []
+
+
 @pytest.fixture
 def toast_button():
     """A button whose answer is a short ephemeral note (core's admin confirmations do this)."""
