@@ -677,14 +677,18 @@ class RecommendService:
         for j in local:
             i = int(order[j])
             c = snap.courses[snap.course_ids[i]]
-            also = snap.also_took(i, finished + taking)
+
+            def also(i: int = i) -> tuple[str, int] | None:
+                found = snap.also_took(i, finished + taking)
+                return (titles[found[0]], found[1]) if found else None
+
             why = explain(
                 ItemInfo(i, c.title, tuple(c.tags or ())),
                 info,
                 snap.item_vecs,
                 titles,
                 item_popularity=float(snap.popularity[i]),
-                also_took=(titles[also[0]], also[1]) if also else None,
+                also_took=also,
             )
             out.append(Recommendation(c.id, c.title, c.title_zh, c.url, float(scores[j]), why))
         return out

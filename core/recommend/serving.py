@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,14 +121,14 @@ def explain(
     item_popularity: float = 0.0,
     similar_threshold: float = 0.45,
     goal_threshold: float = 0.35,
-    also_took: tuple[str, int] | None = None,
+    also_took: Callable[[], tuple[str, int] | None] | None = None,
 ) -> Explanation:
     """Pick the most specific true reason for recommending ``item``.
 
     1. a finished (then an in-progress) item similar to it -> "because you finished X";
     2. a stated goal similar to it -> "matches your goal Z";
-    3. ``also_took`` (a course they took, and how many of its other takers took this one
-       too) -> "N members who took X took it too";
+    3. ``also_took`` (asked only when no reason above holds: a course they took, and how
+       many of its other takers took this one too) -> "N members who took X took it too";
     4. for a newcomer, a topic they chose among its tags -> "on Y, a topic you chose";
        else a topic the member engages with -> "popular with members learning Y";
     5. otherwise popular, or new when nobody has taken it yet.
@@ -149,8 +149,8 @@ def explain(
         best = int(np.argmax(sims))
         if sims[best] >= goal_threshold:
             return Explanation("recommend.why_goal", {"goal": member.goals[best]})
-    if also_took is not None:
-        title, n = also_took
+    if also_took is not None and (co := also_took()) is not None:
+        title, n = co
         return Explanation("recommend.why_also_took", {"title": title, "n": str(n)})
     tags = set(item.tags)
     for topic in member.stated:  # ranked first for it: say so, not that others liked it
