@@ -152,6 +152,7 @@ _TOPIC_FILLER = frozenset(
         "i",
         "im",
         "i'm",
+        "i’m",
         "am",
         "like",
         "love",
