@@ -288,3 +288,26 @@ def test_duration_and_timezone_parsing():
     assert parse_timezone("New  York") == "America/New_York"
     assert parse_timezone("Beijing") == parse_timezone("北京") == "Asia/Shanghai"
     assert parse_timezone("Mars") is None
+
+
+def test_topics_typed_as_members_write_them():
+    """Commas, "and", filler words, multi-word titles, Chinese without spaces."""
+    from core.catalog.topics import Topics
+    from core.profile.service import topics_typed
+
+    names = Topics(
+        {
+            "sql": ("SQL", "SQL"),
+            "python": ("Python", "Python"),
+            "machine-learning": ("Machine learning", "机器学习"),
+        }
+    )
+    offered = list(names.titles)
+    for text, meant, unknown in (
+        ("SQL, Python and machine learning", ["sql", "python", "machine-learning"], []),
+        ("I’m mostly interested in machine learning", ["machine-learning"], []),
+        ("python & cobol", ["python"], ["cobol"]),
+        ("我想学SQL和机器学习", ["sql", "machine-learning"], []),
+        ("烹饪", [], ["烹饪"]),
+    ):
+        assert topics_typed(text, offered, names) == (meant, unknown), text
