@@ -171,6 +171,30 @@ async def test_event_fields_in_another_order_are_told_apart_by_their_shape(bot, 
     ]
 
 
+async def test_event_times_written_in_chinese(bot, db):
+    """明天18点, 周五晚上7点, 3月10日晚上7点半, 下周一 9点, 后天上午10点: all were "I couldn't
+    read the time" (only 明天 18:00 or 周五 18点, with a space, were read)."""
+    lines = (
+        "/event new 答疑 | 明天18点",
+        "/event new 学习会 | 周五晚上7点",
+        "/event new 读书会 | 3月10日晚上7点半",
+        "/event new 周会 | 下周一 9点",
+        "/event new 早读 | 后天上午10点",
+    )
+    for line in lines:
+        assert "Event #" in await bot.text("mod", line), line
+    async with db.session() as s:
+        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
+        got = [(e.title, e.starts_at.strftime("%m-%d %H:%M")) for e in rows]
+    assert got == [  # the clock: Monday 2026-03-02 09:00 UTC, the moderator in UTC
+        ("答疑", "03-03 18:00"),
+        ("学习会", "03-06 19:00"),
+        ("读书会", "03-10 19:30"),
+        ("周会", "03-09 09:00"),
+        ("早读", "03-04 10:00"),
+    ]
+
+
 async def test_an_event_written_as_a_sentence_without_bars(bot, db):
     """ "/event new Office hours: SQL Q&A tomorrow 6pm https://… 3" was the usage text; the
     time is the longest run of words at the end (or start) that reads as one."""
