@@ -68,6 +68,30 @@ def parse_clock(word: str) -> tuple[int, int] | None:
     return (hour, minute) if hour <= 23 and minute <= 59 else None
 
 
+_ZH_PM = re.compile(r"(下午|晚上|傍晚|中午)\s*(\d{1,2})(?:点|:|：)(半|\d{2})?")
+_ZH_AM = re.compile(r"(上午|早上|早晨|凌晨)\s*(\d{1,2})(?:点|:|：)(半|\d{2})?")
+_ZH_HALF = re.compile(r"(\d{1,2})点半")
+_ZH_DAY = re.compile(
+    r"(今天|明天|后天|下?(?:周|星期|礼拜)[一二三四五六日天]|\d{1,2}月\d{1,2}[日号])(?=\S)"
+)
+
+
+def zh_moment(text: str) -> str:
+    """Chinese times as members write them, in the words `parse_clock` and the day parsers read: 晚上7点 ->
+    19:00, 7点半 -> 7:30, 明天18点 -> 明天 18点 (no space between day and time)."""
+
+    def hhmm(hour: int, half: str | None) -> str:
+        minute = 30 if half == "半" else int(half) if half else 0
+        return f" {hour:02d}:{minute:02d}"
+
+    text = _ZH_PM.sub(
+        lambda m: hhmm(int(m[2]) + (12 if int(m[2]) < 12 and m[1] != "中午" else 0), m[3]), text
+    )
+    text = _ZH_AM.sub(lambda m: hhmm(int(m[2]) % 12 if m[1] == "凌晨" else int(m[2]), m[3]), text)
+    text = _ZH_HALF.sub(lambda m: f"{int(m[1]):02d}:30", text)
+    return _ZH_DAY.sub(r"\1 ", text)
+
+
 def join_meridiem(text: str) -> str:
     """ "6 pm" -> "6pm": a time of day is one word."""
     return _MERIDIEM.sub(r"\1\2", text)

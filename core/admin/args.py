@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from core.errors import BadArguments
-from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zone
+from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zh_moment, zone
 
 MAX_DAYS = 3660  # ten years: anything longer is a typo, not a grant
 
@@ -71,30 +71,6 @@ _MONTHS = {
 }
 
 
-_ZH_PM = re.compile(r"(下午|晚上|傍晚|中午)\s*(\d{1,2})(?:点|:|：)(半|\d{2})?")
-_ZH_AM = re.compile(r"(上午|早上|早晨|凌晨)\s*(\d{1,2})(?:点|:|：)(半|\d{2})?")
-_ZH_HALF = re.compile(r"(\d{1,2})点半")
-_ZH_DAY = re.compile(
-    r"(今天|明天|后天|下?(?:周|星期|礼拜)[一二三四五六日天]|\d{1,2}月\d{1,2}[日号])(?=\S)"
-)
-
-
-def _zh_moment(text: str) -> str:
-    """Chinese times as moderators write them, in the words parse_when reads: 晚上7点 ->
-    19:00, 7点半 -> 7:30, 明天18点 -> 明天 18点 (no space between day and time)."""
-
-    def hhmm(hour: int, half: str | None) -> str:
-        minute = 30 if half == "半" else int(half) if half else 0
-        return f" {hour:02d}:{minute:02d}"
-
-    text = _ZH_PM.sub(
-        lambda m: hhmm(int(m[2]) + (12 if int(m[2]) < 12 and m[1] != "中午" else 0), m[3]), text
-    )
-    text = _ZH_AM.sub(lambda m: hhmm(int(m[2]) % 12 if m[1] == "凌晨" else int(m[2]), m[3]), text)
-    text = _ZH_HALF.sub(lambda m: f"{int(m[1]):02d}:30", text)
-    return _ZH_DAY.sub(r"\1 ", text)
-
-
 def _day(words: list[str], today: date | None) -> date | None:
     """2026-03-10; with `today`: today, tomorrow, a weekday (the next one, today included),
     10 Mar or Mar 10 (the next such date)."""
@@ -144,7 +120,7 @@ def parse_when(text: str, tz: str | None = None, now: datetime | None = None) ->
     'Europe/Berlin', 'Berlin', 'UTC+2'). Anything else is refused."""
     raw = re.sub(r"(\d)T(\d)", r"\1 \2", clean(text).strip())
     raw = re.sub(r"(?i)(\d)(utc|z)$", r"\1 \2", raw)  # 18:00Z, 18:00UTC
-    raw = join_meridiem(_zh_moment(raw))
+    raw = join_meridiem(zh_moment(raw))
     words = [w for w in raw.split() if w.lower() not in ("at", "on", "@")]  # "friday at 6pm"
     for n in (2, 1):  # "… New York", "… Berlin", "… UTC"
         if len(words) <= n or parse_clock(words[-n]) is not None:

@@ -23,7 +23,7 @@ from core.digest.errors import (
 )
 from core.digest.schedule import next_due
 from core.i18n import translate
-from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zone
+from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zh_moment, zone
 from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -105,7 +105,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
 
     daily [H] | weekly [DAY] [H] | off | on | hour H | quiet A-B | quiet off | tz ZONE
     """
-    words = join_meridiem(_spaced_zh(args)).split()  # "6 pm" is one time
+    words = join_meridiem(_spaced_zh(zh_moment(args))).split()  # "6 pm" is one time
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]

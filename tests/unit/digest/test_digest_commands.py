@@ -104,12 +104,13 @@ async def test_digest_on_takes_the_schedule_up_again(app):
 async def test_chinese_schedules_written_without_spaces(app):
     """ "每周五 18点" was "I didn't understand"; Chinese writes a schedule without spaces."""
     said = {}
-    for i, args in enumerate(("每周五 18点", "每天8点", "星期三", "每周日20点")):
+    for i, args in enumerate(("每周五 18点", "每天8点", "星期三", "每周日20点", "每天晚上9点")):
         said[args] = (await app.router.dispatch(cmd("ann", args, f"z{i}")))[0].text
     assert "every Friday at 18:00" in said["每周五 18点"]
     assert "every day at 08:00" in said["每天8点"]
     assert "every Wednesday at 08:00" in said["星期三"]
     assert "every Sunday at 20:00" in said["每周日20点"]
+    assert "every day at 21:00" in said["每天晚上9点"]
 
 
 async def test_chinese_member_gets_chinese_settings(app):
