@@ -162,13 +162,17 @@ async def test_event_fields_in_another_order_are_told_apart_by_their_shape(bot, 
     assert "Study night on 2026-03-11 19:00 UTC" in made
     for line in ("/event new Title A | Title B", "/event new Party | 5 | 7"):
         assert "couldn't read the time" in await bot.text("mod", line)  # no way to tell
-    async with db.session() as s:
-        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
-        got = [(e.title, e.starts_at.strftime("%m-%d %H:%M"), e.capacity, e.link) for e in rows]
-    assert got == [
+    assert await _events_made(db) == [
         ("SQL office hours", "03-10 18:00", 3, ""),
         ("Study night", "03-11 19:00", 12, "https://meet.example/s"),
     ]
+
+
+async def _events_made(db) -> list[tuple]:
+    """Every event: title, start (MM-DD HH:MM UTC), capacity and link, in creation order."""
+    async with db.session() as s:
+        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
+        return [(e.title, e.starts_at.strftime("%m-%d %H:%M"), e.capacity, e.link) for e in rows]
 
 
 async def test_event_times_written_in_chinese(bot, db):
@@ -183,10 +187,9 @@ async def test_event_times_written_in_chinese(bot, db):
     )
     for line in lines:
         assert "Event #" in await bot.text("mod", line), line
-    async with db.session() as s:
-        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
-        got = [(e.title, e.starts_at.strftime("%m-%d %H:%M")) for e in rows]
-    assert got == [  # the clock: Monday 2026-03-02 09:00 UTC, the moderator in UTC
+    assert [
+        e[:2] for e in await _events_made(db)
+    ] == [  # the clock: Monday 2026-03-02 09:00 UTC, the moderator in UTC
         ("答疑", "03-03 18:00"),
         ("学习会", "03-06 19:00"),
         ("读书会", "03-10 19:30"),
@@ -207,10 +210,7 @@ async def test_an_event_written_as_a_sentence_without_bars(bot, db):
     for line in lines:
         assert "Event #" in await bot.text("mod", line), line
     assert "Usage: /event new TITLE TIME" in await bot.text("mod", "/event new Hangout soon")
-    async with db.session() as s:
-        rows = (await s.execute(select(CommunityEvent).order_by(CommunityEvent.id))).scalars()
-        got = [(e.title, e.starts_at.strftime("%m-%d %H:%M"), e.capacity, e.link) for e in rows]
-    assert got == [
+    assert await _events_made(db) == [
         ("Office hours: SQL Q&A", "03-03 18:00", 3, "https://meet.example/abc"),
         ("SQL study night", "03-06 19:00", 20, ""),
         ("Python hangout", "03-03 18:00", 0, ""),
