@@ -9,6 +9,7 @@ from core.catalog import hooks, service, topics
 from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
+from core.common.home import home_line
 from core.context import Context, Role
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotFound
@@ -631,3 +632,19 @@ async def accept_tags(ctx: Context, parts: list[str]) -> list[AnyReply]:
             ctx.session, hooks.ContentChanged("updated", (target.course_id,), (target.id,), "chat")
         )
     return [Reply(ctx.t("catalog.tags_accepted", tags=", ".join(target.tags)))]
+
+
+@home_line(20)
+async def lesson_at_home(ctx: Context) -> str | None:
+    """/start for a returning member: the lesson /next would give."""
+    found = await service.next_lesson(
+        ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
+    )
+    if found is None:
+        return None
+    course, lesson = found
+    return ctx.t(
+        "catalog.home_next",
+        course=service.course_title(course, ctx.locale),
+        lesson=service.lesson_title(lesson, ctx.locale),
+    )

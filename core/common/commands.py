@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
+from core.common.home import home
 from core.context import Context, Role
 from core.i18n import LANGUAGE_NAMES, LANGUAGE_WORDS, has_key
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -14,15 +15,13 @@ async def start(ctx: Context, args: str) -> list[AnyReply]:
     routed = await Router(ctx.services).run_start_hooks(ctx, args)
     if routed is not None:
         return routed
-    return [
-        Reply(
-            ctx.t(
-                "common.welcome",
-                name=ctx.member.display_name,
-                community=ctx.settings.community_name,
-            )
-        )
-    ]
+    name, community = ctx.member.display_name, ctx.settings.community_name
+    lines = await home(ctx) if ctx.event.chat.kind == "private" else []
+    if not lines:
+        return [Reply(ctx.t("common.welcome", name=name, community=community))]
+    # a returning member: where they stand, one line per feature with something to say
+    back = ctx.t("common.welcome_back", name=name, community=community)
+    return [Reply("\n".join([back, *(f"• {x}" for x in lines), ctx.t("common.home_help")]))]
 
 
 @command("help", help_key="help.help")

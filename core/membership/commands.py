@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.common.home import home_line
 from core.context import Context, Services
 from core.events import MemberJoined
 from core.hooks import on_startup
@@ -173,3 +174,13 @@ async def resume_cmd(ctx: Context, args: str) -> list[AnyReply]:
 @on_event(MemberJoined)
 async def member_joined(ctx: Context, event: MemberJoined) -> list[AnyReply]:
     return await on_join(ctx, event)
+
+
+@home_line(10)
+async def plan_at_home(ctx: Context) -> str | None:
+    """/start for a returning member: their plan as /status says it, or how to get one."""
+    lines = await service.status_lines(ctx.session, ctx.services, ctx.member)
+    if lines:
+        return lines[0].lstrip("• ")
+    trial = await service.trial_available(ctx.session, ctx.member.id)
+    return ctx.t("membership.home_none_trial" if trial else "membership.home_none")

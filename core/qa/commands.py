@@ -7,6 +7,7 @@ from typing import Any
 
 from core.admin.confirm import action
 from core.common import smalltalk
+from core.common.home import home_line
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import Message, MessageEdited, ThreadFailed, ThreadOpened
@@ -153,3 +154,10 @@ register_privacy()
 
 # Imported for their registrations: catalogue changes -> KB rows, KB preload at start.
 __all__ = ["catalog_sync", "startup"]
+
+
+@home_line(30)
+async def questions_at_home(ctx: Context) -> str | None:
+    """/start for a returning member: answers waiting on their questions, questions waiting
+    on their answer."""
+    return await service.questions_at_home(ctx)

@@ -1581,6 +1581,31 @@ async def my_questions(ctx: Context, args: str) -> list[AnyReply]:
     ]
 
 
+async def questions_at_home(ctx: Context) -> str | None:
+    """How many of the member's open questions have answers from others (to read, and to
+    mark solved), and how many open questions wait on their answer; None when neither."""
+    waiting = (
+        await ctx.session.execute(
+            select(func.count(func.distinct(Question.id)))
+            .join(Answer, Answer.question_id == Question.id)
+            .where(
+                Question.member_id == ctx.member.id,
+                Question.status == "open",
+                Answer.member_id != ctx.member.id,
+            )
+        )
+    ).scalar_one()
+    invited = len(await _invited_to(ctx))
+    if not waiting and not invited:
+        return None
+    parts = []
+    if waiting:
+        parts.append(ctx.t("qa.home_answered", n=waiting))
+    if invited:
+        parts.append(ctx.t("qa.home_invited", n=invited))
+    return ctx.t("qa.home_questions", what="; ".join(parts))
+
+
 async def _invited_to(ctx: Context) -> list[tuple[Question, Thread]]:
     """Open threads this member was invited to answer and has not answered or passed on."""
     rows = await ctx.session.execute(

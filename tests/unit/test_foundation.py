@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +25,25 @@ async def test_help_lists_commands_and_unknown_command_points_to_help(console_bo
     owner = await console_bot.send("/help", as_member="owner")
     # the owner's own section is called so (it was a second "Moderator commands:")
     assert owner.count("Moderator commands:") == 1 and "Owner commands:\n/role" in owner
+
+
+async def test_start_for_a_returning_member_says_where_they_stand(console_bot, app, db):
+    """A returning member's /start said only "Welcome… type /help": now their plan, the
+    lesson /next gives, and answers waiting on their questions, one line each."""
+    from core.catalog.importer import read_file
+    from core.catalog.service import apply_catalog
+
+    data = Path(__file__).parent.parent / "data" / "catalog" / "catalog.yaml"
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, app.services.clock, read_file(data))
+    await console_bot.send("/profile goals Write fast SQL", as_member="ruth")
+    await console_bot.send("/enroll intro-sql")
+    await console_bot.send("/trial monthly")
+    home = await console_bot.send("/start")
+    assert home.startswith("Welcome back to ")
+    assert "• Monthly membership: free trial, ends on " in home
+    assert "• Next lesson: SELECT and WHERE (Intro to SQL), /next" in home
+    assert home.endswith("/help lists everything I can do.")
 
 
 async def test_an_unknown_command_suggests_what_the_member_may_have_meant(console_bot):

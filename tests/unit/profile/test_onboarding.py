@@ -77,7 +77,9 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     )
     assert (m.digest_frequency, m.peer_opt_in) == ("daily", True)
     assert (await _state(db, m.id)).status == "done"
-    assert "欢迎来到" in await console_bot.send("/start")  # no second interview
+    # no second interview: where she stands instead (before: only "welcome")
+    home = await console_bot.send("/start")
+    assert home.startswith("欢迎回到") and "还没有会员：/plans" in home and "免费试用" in home
     assert profile_text(m).startswith("I want to become") and "sql" in profile_text(m)
     assert profile_features(m) == {"tag:sql": 1.0, "level:intermediate": 1.0, "weekly:mid": 1.0}
 

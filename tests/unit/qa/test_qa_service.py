@@ -1326,6 +1326,11 @@ async def test_questions_lists_a_solved_button_for_a_thread_with_answers(qa_app)
     await send(qa_app, "carol", "Its LAN port speaks SCPI too.", chat=forum)
     listing = (await send(qa_app, "erin", "/questions"))[-1]
     assert "2 answers so far" in listing.text
+    # /start says so too (once past the interview), and so for an invited expert
+    await send(qa_app, "erin", "/profile goals Build my own lab tools")
+    assert "• 1 of your questions has answers to read: /questions" in _texts(
+        await send(qa_app, "erin", "/start")
+    )
     (solved,) = [b for row in listing.buttons for b in row if b.label == f"✅ #{qid} solved"]
     out = await qa_app.router.dispatch(
         Button(_actor("erin"), Chat("console", "erin"), uuid.uuid4().hex, data=solved.data)
