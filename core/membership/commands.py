@@ -141,8 +141,10 @@ async def trial_cmd(ctx: Context, args: str) -> list[AnyReply]:
 @command("status", help_key="membership.help_status")
 async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
     lines = await service.status_lines(ctx.session, ctx.services, ctx.member)
-    if not lines:
-        return [Reply(ctx.t("membership.status_none"), ephemeral=True)]
+    if not lines:  # where to start: a free trial, while they still have theirs
+        trial = await _a_trial(ctx)
+        text = ctx.t("membership.status_none_trial", code=trial) if trial else None
+        return [Reply(text or ctx.t("membership.status_none"), ephemeral=True)]
     # their plan and dates are theirs: never posted for a whole group to read
     return [Reply("\n".join([ctx.t("membership.status_header"), *lines]), ephemeral=True)]
 
@@ -176,11 +178,18 @@ async def member_joined(ctx: Context, event: MemberJoined) -> list[AnyReply]:
     return await on_join(ctx, event)
 
 
+async def _a_trial(ctx: Context) -> str | None:
+    """The code of the first plan on sale with a free trial, if the member has theirs."""
+    if not await service.trial_available(ctx.session, ctx.member.id):
+        return None
+    return next((p.code for p in await plans.list_plans(ctx.session) if p.trial_days), None)
+
+
 @home_line(10)
 async def plan_at_home(ctx: Context) -> str | None:
     """/start for a returning member: their plan as /status says it, or how to get one."""
     lines = await service.status_lines(ctx.session, ctx.services, ctx.member)
     if lines:
         return lines[0].lstrip("• ")
-    trial = await service.trial_available(ctx.session, ctx.member.id)
+    trial = await _a_trial(ctx)
     return ctx.t("membership.home_none_trial" if trial else "membership.home_none")

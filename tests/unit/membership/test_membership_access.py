@@ -137,6 +137,8 @@ async def test_trial_command_starts_the_named_plans_trial_once(app, db):
     assert "already used your free trial (Yearly membership, from 2026-03-" in again
     assert "/subscribe PLAN" in again
     assert "already used your free trial (Yearly membership" in await say("trial")
+    # /status of a member with no plan points to a trial only while they have theirs
+    assert (await _console_say(app, "una")("status")).endswith("/trial monthly.")
     async with db.session() as s:
         states = (await s.execute(select(Subscription.state))).scalars().all()
     assert states == ["trialing"]  # the refused monthly trial left no subscription behind
