@@ -361,7 +361,8 @@ async def test_a_plan_running_out_never_removes_what_another_plan_opens(app, db,
     assert offer[0] == (
         "Note: you already have “Monthly membership” until 2026-03-12 09:00 UTC. “Yearly "
         "membership” starts as soon as you pay and runs alongside it; the days of the two do "
-        "not add up."
+        "not add up. To switch without paying twice for the same days, buy it closer to "
+        "2026-03-12 09:00 UTC (I will remind you before then)."
     )
     # the same plan again: one more period, from where theirs ends (was said nowhere)
     again = _dms(await app.router.dispatch(Command(a, c, name="subscribe", args="monthly")))
