@@ -334,6 +334,15 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
     elif len(words) == 2:
         course = await service.find_course(ctx.session, words[0])
         lesson = await service.find_lesson(ctx.session, course, words[1])
+    elif len(words) == 1 and words[0].isdigit() and len(words[0]) < 4:
+        # "/done 3": lesson 3 of the course /next is on (a number is no course's name)
+        found = await service.next_lesson(
+            ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
+        )
+        if found is None:
+            raise DomainError("catalog.done_which_course", n=words[0])
+        course = found[0]
+        lesson = await service.find_lesson(ctx.session, course, words[0])
     elif len(words) == 1:
         course = await service.find_course(ctx.session, words[0])
         found = await service.next_lesson(ctx.session, ctx.member.id, course)

@@ -112,6 +112,17 @@ async def test_a_number_means_the_place_in_the_list_the_member_just_read(console
     assert f"“{first}”" in out and "Did you mean" not in out
 
 
+async def test_done_with_a_number_is_that_lesson_of_the_current_course(console_bot, db, clock):
+    """ "/done 2" was "I don't know a course called 2": it is lesson 2 of the course /next
+    is on; with no course under way it asks which."""
+    await _load(db, clock)
+    out = await console_bot.send("/done 2", "gil")
+    assert out == "Which course? Send /done COURSE 2 (/progress lists yours)."
+    await console_bot.send("/enroll intro-sql")
+    assert "Marked “GROUP BY” as done" in await console_bot.send("/done 2")
+    assert "has no lesson “9”" in await console_bot.send("/done 9")
+
+
 async def test_bad_references_are_explained_and_change_nothing(console_bot, db, clock):
     await _load(db, clock)
     assert "don't know a course called “nope”" in await console_bot.send("/enroll nope", "bob")
