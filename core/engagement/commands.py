@@ -226,11 +226,11 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
     if sub == "remove" and len(words) in (2, 3) and words[1].lstrip("#").isdigit():
         found = await ctx.session.get(LevelReward, int(words[1].lstrip("#")[:9]))
         take_back = len(words) == 3 and words[2].lower() in TAKE_BACK
-        if (
-            found is None
-            or (len(words) == 3 and not take_back)
-            or (found.retired_at is not None and not take_back)  # a second remove: say how
-        ):
+        if found is None:
+            raise DomainError("engagement.reward_unknown", id=words[1].lstrip("#")[:9])
+        if found.retired_at is not None and not take_back:
+            raise DomainError("engagement.reward_already_removed", id=found.id)
+        if len(words) == 3 and not take_back:
             raise BadArguments("errors.usage", usage=usage)
         effects, holders = await service.retire_reward(
             ctx.session, ctx.clock, found, ctx.member.id, take_back

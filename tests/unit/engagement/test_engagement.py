@@ -646,6 +646,10 @@ async def test_removed_reward_is_kept_until_the_membership_ends_or_taken_back_no
     clock.advance(days=31)  # Fay's month is over: the removed reward still leaves with it
     async with db.session() as s, s.begin():
         assert await sync_level_rewards(s, clock) == [Kick(fay.id, "discord", "555", role="777")]
+    assert (await mod("remove 1"))[0].text.startswith("Reward #1 was removed already.")
+    assert (await mod("remove 9"))[
+        0
+    ].text == "There is no level reward #9. /levelreward lists them."
     out = await mod("remove 1 now")
     assert out[0].text == "Reward #1 removed and taken back from the 1 member who held it."
     assert out[1:] == [Kick(gus.id, "discord", "555", role="777")]
