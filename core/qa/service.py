@@ -588,7 +588,12 @@ async def not_same(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     )
     _, opened = await escalate(ctx, question, results)
     log.info("question %s unlinked from %s by its asker %s", question.id, other, ctx.member.id)
-    return [Reply(ctx.t("qa.not_same", other=other)), opened]
+    out: list[AnyReply] = [Reply(ctx.t("qa.not_same", other=other)), opened]
+    # the thread was told "another member asks the same": it hears that was not so
+    thread = await latest_thread(ctx.session, other)
+    if thread is not None and (where := _thread_chat(thread)) is not None:
+        out.append(Reply(ctx.t("qa.duplicate_unlinked", question=question.text), to=where))
+    return out
 
 
 async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[SearchResult]:

@@ -294,6 +294,9 @@ async def test_a_member_linked_to_a_thread_that_asks_something_else_gets_their_o
     assert _texts(out).startswith(f"Understood: your question is not the one in thread #{qid}")
     (opened,) = [r for r in out if isinstance(r, OpenThread)]
     assert opened.question_id == frank_q.id
+    # erin's thread, told "another member asks the same", hears that was not so
+    (note,) = [r for r in out if isinstance(r, Reply) and r.to == forum]
+    assert note.text.startswith("Correction: “how to connect a Raspberry Pi")
     again = await qa_app.router.dispatch(
         Button(_actor("frank"), Chat("console", "frank", "private"), "n2", data=button.data)
     )
