@@ -180,6 +180,12 @@ async def start_trial(
     if plan.trial_days <= 0:
         raise MembershipError("trial_none", plan=plans.title(plan, member.locale))
     await refuse_second_trial(session, member)
+    if (covering := await covered_by(session, member, plan)) is not None:
+        raise MembershipError(
+            "trial_covered",
+            plan=plans.title(plan, member.locale),
+            other=plans.title(covering, member.locale),
+        )
     sub = await subscriptions.get_or_create(session, services, member.id, plan, "trial")
     if sub.state != State.PENDING:
         raise MembershipError("trial_not_now", plan=plans.title(plan, member.locale))
@@ -215,6 +221,28 @@ async def refuse_second_trial(session: AsyncSession, member: Member) -> None:
         plan=plans.title(used, member.locale) if used else "",
         date=when(claim.at, member).split(" ")[0],
     )
+
+
+async def covered_by(session: AsyncSession, member: Member, plan: Plan) -> Plan | None:
+    """Another plan the member holds that already opens everything `plan` would (its chats
+    and its courses): a trial of `plan` would add nothing and spend their one trial."""
+    from models.catalog import Course  # courses name the plans that open them
+
+    places = set(grants.targets_for(plan))
+    gated = [
+        set(codes)
+        for codes in (await session.execute(select(Course.plan_codes))).scalars()
+        if codes and plan.code in codes
+    ]
+    for sub, other in await subscriptions.for_member(session, member.id):
+        if (
+            other.id != plan.id
+            and sub.state in LIVE
+            and places <= set(grants.targets_for(other))
+            and all(other.code in codes for codes in gated)
+        ):
+            return other
+    return None
 
 
 async def trial_available(session: AsyncSession, member_id: int) -> bool:

@@ -144,6 +144,30 @@ async def test_trial_command_starts_the_named_plans_trial_once(app, db):
     assert states == ["trialing"]  # the refused monthly trial left no subscription behind
 
 
+async def test_no_trial_of_a_plan_the_members_own_plan_already_covers(app):
+    """A paying member could start a trial of a plan that opens nothing more than theirs,
+    spending their one trial on nothing; a plan that opens more may still be tried."""
+    await set_targets(app, "monthly", telegram=["-1001"])
+    await set_targets(app, "yearly", telegram=["-1001"])
+    mid = await member_id(app, "console", "vic")
+    await _grant(app, mid, "monthly", days=30)
+    say = _console_say(app, "vic")
+    assert await say("trial", "yearly") == (
+        "Your “Monthly membership” already opens everything “Yearly membership” does, so a "
+        "trial would add nothing; your one free trial stays yours for later."
+    )
+    assert "Try free" not in await _plan_buttons(app, "vic")
+    await set_targets(app, "yearly", telegram=["-1001", "-1002"])  # now it opens more
+    assert "Try free" in await _plan_buttons(app, "vic")
+    assert "free trial of “Yearly membership” has started" in await say("trial", "yearly")
+
+
+async def _plan_buttons(app, user: str) -> str:
+    a, c = Actor("console", user), Chat("console", user)
+    out = await app.router.dispatch(Command(a, c, name="plans"))
+    return " ".join(b.label for row in out[0].buttons for b in row)
+
+
 async def test_a_free_trial_that_runs_out_is_told_as_a_trial(app, clock):
     """The removal after a trial read "Your plan … has ended": members who never paid took
     it for a lost subscription. It now says the free trial is over, and which plan to buy."""
@@ -271,6 +295,7 @@ async def test_plans_in_private_offer_only_what_works_and_say_where_the_member_s
     """Before, a paying member was offered the free trial of their own plan (refused when
     tapped) and "Buy" for a plan that renews by itself (refused too), with no word of what
     they already had."""
+    await set_targets(app, "yearly", telegram=["-1002"])  # the yearly opens more: triable
     mid = await member_id(app, "telegram", "pia")
     await _grant(app, mid, "monthly", 10)
     a = Actor("telegram", "pia", username="pia")
