@@ -408,7 +408,6 @@ async def test_level_reward_granted_once_and_revoked_when_membership_ends(consol
     from core.clock import FrozenClock
     from core.engagement.service import sync_level_rewards
     from core.replies import Invite, Kick
-    from models.membership import Plan, Subscription
 
     out = await console_bot.send("/levelreward add 2 discord 555 777", as_member="mod")
     assert "Reward #1 added for level 2" in out
@@ -418,20 +417,7 @@ async def test_level_reward_granted_once_and_revoked_when_membership_ends(consol
     clock = FrozenClock(now)
     async with db.session() as s, s.begin():
         dee = await _member(s, "Dee")
-        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one_or_none()
-        if plan is None:
-            plan = Plan(code="monthly", title_en="Monthly", prices={}, targets={})
-            s.add(plan)
-            await s.flush()
-        sub = Subscription(
-            member_id=dee.id,
-            plan_id=plan.id,
-            state="active",
-            started_at=now,
-            current_period_end=now + timedelta(days=30),
-            updated_at=now,
-        )
-        s.add(sub)
+        await _subscribed(s, dee, now)
         _log(s, dee, "course_complete", now)  # 50 points: level 2
     async with db.session() as s, s.begin():
         first = await sync_level_rewards(s, clock)
