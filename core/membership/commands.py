@@ -44,9 +44,7 @@ async def _plans(ctx: Context) -> list[AnyReply]:
     if not await service.trial_available(ctx.session, ctx.member.id):
         no_trial = {p.id for p in rows}
     elif private:  # a plan theirs already covers: its trial would add nothing
-        no_trial |= {
-            p.id for p in rows if await service.covered_by(ctx.session, ctx.member, p) is not None
-        }
+        no_trial |= set(await service.covered_by(ctx.session, ctx.member, rows))
     lines = [ctx.t("membership.plans_header")]
     buttons: list[list[ButtonSpec]] = []
     for p in rows:

@@ -180,7 +180,7 @@ async def start_trial(
     if plan.trial_days <= 0:
         raise MembershipError("trial_none", plan=plans.title(plan, member.locale))
     await refuse_second_trial(session, member)
-    if (covering := await covered_by(session, member, plan)) is not None:
+    if (covering := (await covered_by(session, member, [plan])).get(plan.id)) is not None:
         raise MembershipError(
             "trial_covered",
             plan=plans.title(plan, member.locale),
@@ -223,26 +223,32 @@ async def refuse_second_trial(session: AsyncSession, member: Member) -> None:
     )
 
 
-async def covered_by(session: AsyncSession, member: Member, plan: Plan) -> Plan | None:
-    """Another plan the member holds that already opens everything `plan` would (its chats
-    and its courses): a trial of `plan` would add nothing and spend their one trial."""
+async def covered_by(
+    session: AsyncSession, member: Member, candidates: Sequence[Plan]
+) -> dict[int, Plan]:
+    """For each candidate plan, another plan the member holds that already opens everything
+    it would (its chats and its courses): a trial of it would add nothing and spend their
+    one trial. The courses and the member's plans are read once for all candidates."""
     from models.catalog import Course  # courses name the plans that open them
 
-    places = set(grants.targets_for(plan))
-    gated = [
-        set(codes)
-        for codes in (await session.execute(select(Course.plan_codes))).scalars()
-        if codes and plan.code in codes
+    gates = [set(c) for c in (await session.execute(select(Course.plan_codes))).scalars() if c]
+    held = [
+        other
+        for sub, other in await subscriptions.for_member(session, member.id)
+        if sub.state in LIVE
     ]
-    for sub, other in await subscriptions.for_member(session, member.id):
-        if (
-            other.id != plan.id
-            and sub.state in LIVE
-            and places <= set(grants.targets_for(other))
-            and all(other.code in codes for codes in gated)
-        ):
-            return other
-    return None
+    out: dict[int, Plan] = {}
+    for plan in candidates:
+        places = set(grants.targets_for(plan))
+        for other in held:
+            if (
+                other.id != plan.id
+                and places <= set(grants.targets_for(other))
+                and all(other.code in codes for codes in gates if plan.code in codes)
+            ):
+                out[plan.id] = other
+                break
+    return out
 
 
 async def trial_available(session: AsyncSession, member_id: int) -> bool:
