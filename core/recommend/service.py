@@ -861,7 +861,7 @@ class RecommendService:
         titles = {cid: (tz if zh and tz else t) for cid, (t, tz) in cache.titles.items()}
         again: list[PeerSuggestion] = []
         if keep_within > timedelta(0):
-            kept = await self._recently_suggested(session, me.id, now - keep_within)
+            kept = await self._recently_suggested(session, me, now - keep_within)
             again = _peers(
                 mine,
                 [cache.profiles[c] for c in sorted(kept) if c in cache.profiles],
@@ -892,15 +892,14 @@ class RecommendService:
         ]
 
     async def _recently_suggested(
-        self, session: AsyncSession, member_id: int, since: datetime
+        self, session: AsyncSession, me: Member, since: datetime
     ) -> set[int]:
         """Partners suggested to the member since ``since`` whom they have not met yet (those
         they were introduced to are listed apart, by /peers)."""
-        me = await session.get(Member, member_id)
-        met = set(intros.introduced_ids(me)) if me is not None else set()
+        met = set(intros.introduced_ids(me))
         rows = await session.execute(
             select(PeerMatch.member_b_id).where(
-                PeerMatch.member_a_id == member_id, PeerMatch.suggested_at >= since
+                PeerMatch.member_a_id == me.id, PeerMatch.suggested_at >= since
             )
         )
         return {b for (b,) in rows} - met
