@@ -90,10 +90,10 @@ def describe(member: Member, now: datetime, locale: str) -> str:
 
 
 def _spaced_zh(text: str) -> str:
-    """Chinese schedules are written without spaces: "每周五18点" -> "每周 周五 18点"."""
+    """Chinese schedules are written without spaces: "每周五 18点" -> "每周 周五 18点" (a
+    weekday is parted from its time by `zh_moment`, which runs first)."""
     text = re.sub(r"(每周|每天|每日)(?=\S)", r"\1 ", text)
-    text = re.sub(r"每周 (?=[一二三四五六日天])", "每周 周", text)
-    return re.sub(r"((?:周|星期|礼拜)[一二三四五六日天])(?=\S)", r"\1 ", text)
+    return re.sub(r"每周 (?=[一二三四五六日天])", "每周 周", text)
 
 
 FILLER = frozenset({"at", "on", "@", "every", "each"})
