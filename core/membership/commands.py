@@ -131,8 +131,7 @@ async def trial_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """`/trial PLAN` is what members type for the plans' "Try free" button; a bare `/trial`
     shows the plans with their trial buttons, or says the one trial is already used."""
     if not args.strip():
-        if not await service.trial_available(ctx.session, ctx.member.id):
-            await service.refuse_second_trial(ctx.session, ctx.member)
+        await service.refuse_second_trial(ctx.session, ctx.member)  # passes if none used
         return await _plans(ctx)
     plan = await plans.get_plan(ctx.session, args)
     return service.for_self(
