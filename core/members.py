@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import holds
 from core.clock import Clock
 from core.errors import DomainError, NotFound
 from core.events import Actor, Chat
@@ -23,9 +24,10 @@ DM_PLATFORM_PREFERENCE = ("telegram", "discord", "console")
 
 
 async def resolve(
-    session: AsyncSession, clock: Clock, actor: Actor, chat: Chat | None = None
+    session: AsyncSession, clock: Clock, actor: Actor, chat: Chat | None = None, *, secret: str
 ) -> tuple[Member, Account]:
-    """The member behind a platform user, created on first contact."""
+    """The member behind a platform user, created on first contact (with the ban and the
+    used trial an erased member of that account left, `core.accounts.holds`)."""
     acc = (
         await session.execute(
             select(Account).where(
@@ -53,6 +55,7 @@ async def resolve(
         )
         session.add(acc)
         await session.flush()
+        await holds.carry_over(session, clock, secret, member, acc)
     else:
         member = await session.get_one(Member, acc.member_id)
         if actor.username and acc.username != actor.username:

@@ -343,7 +343,13 @@ class Router:
                             "syllabot_events_total", type=type(event).__name__, outcome="duplicate"
                         )
                         return []
-                    member, account = await resolve(session, s.clock, event.actor, event.chat)
+                    member, account = await resolve(
+                        session,
+                        s.clock,
+                        event.actor,
+                        event.chat,
+                        secret=s.settings.secret_key.get_secret_value(),
+                    )
                     role = role_for(
                         s,
                         member.role,
@@ -398,7 +404,12 @@ class Router:
         locale = event.actor.locale
         try:
             async with self.services.session_factory() as session:
-                member, _ = await resolve(session, self.services.clock, event.actor)
+                member, _ = await resolve(
+                    session,
+                    self.services.clock,
+                    event.actor,
+                    secret=self.services.settings.secret_key.get_secret_value(),
+                )
                 locale = member.locale
                 await session.rollback()
         except Exception:  # the database may be the thing that failed

@@ -25,3 +25,20 @@ class LinkCode(Base):
     used_by_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class IdentityHold(Base):
+    """What outlives /forget for one platform account: a ban and the free trial it used.
+    Keyed by an HMAC of "platform:user id" under the server's secret, with no name, member
+    or message, so that erasing oneself resets neither (a banned member could otherwise come
+    back clean, and anyone could start a new free trial after each erasure)."""
+
+    __tablename__ = "identity_hold"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    banned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    trial_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan.id", ondelete="SET NULL"), nullable=True
+    )
+    trial_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    kept_at: Mapped[datetime]

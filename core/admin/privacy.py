@@ -51,6 +51,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import models
+from core.accounts import holds
 from models.admin import CommunityEvent, EventRsvp, PendingAction
 from models.audit import AuditLog
 from models.digest import Outbox
@@ -386,8 +387,10 @@ def export_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode()
 
 
-async def forget_all(session: AsyncSession, member_id: int, now: datetime) -> None:
-    """Every registered feature first (they know their data), then the generic sweep."""
+async def forget_all(session: AsyncSession, member_id: int, now: datetime, *, secret: str) -> None:
+    """Every registered feature first (they know their data), then the generic sweep. A ban
+    and a used trial stay with the member's accounts (`core.accounts.holds`)."""
+    await holds.keep(session, secret, await session.get_one(Member, member_id), now)
     for name, h in sorted(REGISTRY.items()):
         if h.forget is not None and name != "member":
             await h.forget(session, member_id, now)

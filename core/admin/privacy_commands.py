@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import holds
 from core.admin import membership_bridge, privacy
 from core.admin.args import parse_days
 from core.admin.confirm import action, ask
@@ -56,18 +57,25 @@ async def forget(ctx: Context, args: str) -> list[AnyReply]:
     names_someone = ref[:1] in {"@", "#"} or ref.isdigit()
     if not ref or (ctx.role < Role.MODERATOR and not names_someone):
         # "/forget yes", "/forget me": a member can only mean themselves, and still confirms
-        preview = ctx.t("privacy.forget_preview")
-        return await ask(ctx, "forget", {"member_id": ctx.member.id}, preview)
+        return await ask(ctx, "forget", {"member_id": ctx.member.id}, await _preview(ctx))
     if ctx.role < Role.MODERATOR:
         raise NotAllowed()
     target = await find_member(ctx.session, ref)
     if target.id == ctx.member.id:
-        preview = ctx.t("privacy.forget_preview")
-        return await ask(ctx, "forget", {"member_id": ctx.member.id}, preview)
+        return await ask(ctx, "forget", {"member_id": ctx.member.id}, await _preview(ctx))
     if _is_staff(ctx, target) and ctx.role < Role.OWNER:
         raise DomainError("privacy.forget_staff", who=who(target))
     summary = ctx.t("privacy.forget_member_preview", who=who(target))
     return await ask(ctx, "forget_member", {"member_id": target.id}, summary)
+
+
+async def _preview(ctx: Context) -> str:
+    """The erasure preview, saying so when a ban or a used free trial stays with the
+    account: coming back after /forget resets neither."""
+    preview = ctx.t("privacy.forget_preview")
+    if await holds.keeps_anything(ctx.session, ctx.member):
+        preview += "\n" + ctx.t("privacy.forget_kept")
+    return preview
 
 
 def _is_staff(ctx: Context, m: Member) -> bool:
@@ -84,7 +92,9 @@ async def _do_forget_member(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     if _is_staff(ctx, target) and ctx.role < Role.OWNER:  # re-checked at press time
         raise DomainError("privacy.forget_staff", who=who(target))
     effects = await _end_membership(ctx, target, f"member:{ctx.member.id}")
-    await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
+    await privacy.forget_all(
+        ctx.session, member_id, ctx.clock.now(), secret=ctx.settings.secret_key.get_secret_value()
+    )
     await record(ctx, "privacy.forget", f"member:{member_id}", after={"by": "moderator"})
     return [*effects, Reply(ctx.t("privacy.forgotten_member", id=member_id))]
 
@@ -96,7 +106,9 @@ async def _do_forget(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
         return [Reply(ctx.t("errors.button_expired"))]
     locale = ctx.locale
     effects = await _end_membership(ctx, ctx.member, f"member:{member_id}")
-    await privacy.forget_all(ctx.session, member_id, ctx.clock.now())
+    await privacy.forget_all(
+        ctx.session, member_id, ctx.clock.now(), secret=ctx.settings.secret_key.get_secret_value()
+    )
     await audit(
         ctx.session,
         ctx.clock,

@@ -59,9 +59,10 @@ async def _world(app: Any) -> dict[str, int]:
     """Pat pays for Pro and opened the SQL course this week; Lin reads Chinese, no plan."""
     now = app.services.clock.now()
     async with app.services.session_factory() as s, s.begin():
-        pat, _ = await resolve(s, app.services.clock, Actor("discord", "6001", "Pat"))
+        clock, secret = app.services.clock, "test"
+        pat, _ = await resolve(s, clock, Actor("discord", "6001", "Pat"), secret=secret)
         lin, _ = await resolve(
-            s, app.services.clock, Actor("discord", "6002", "Lin", locale="zh-CN")
+            s, clock, Actor("discord", "6002", "Lin", locale="zh-CN"), secret=secret
         )
         sql = Course(
             slug="sql",

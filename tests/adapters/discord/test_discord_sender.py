@@ -49,7 +49,9 @@ def wire() -> Any:
 async def _discord_member(app: Any, uid: int) -> int:
     async with app.services.session_factory() as s, s.begin():
         # a slash-command user: no DM channel known yet, so DMs go to user:<id>
-        member, _ = await resolve(s, app.services.clock, Actor("discord", str(uid), "Dora"))
+        member, _ = await resolve(
+            s, app.services.clock, Actor("discord", str(uid), "Dora"), secret="test"
+        )
         return member.id
 
 

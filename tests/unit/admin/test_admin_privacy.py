@@ -12,6 +12,7 @@ from core.admin import analytics
 from core.admin.privacy import member_fk_columns
 from core.admin.privacy_commands import purge_old_interactions
 from core.replies import Document, Kick, Reply
+from models.accounts import IdentityHold
 from models.admin import CommunityEvent, EventRsvp
 from models.audit import AuditLog
 from models.digest import Digest, Outbox
@@ -305,3 +306,42 @@ async def test_audit_log_is_append_only_in_the_database(bot, db):
     async with db.session() as s:
         kept = await s.get_one(AuditLog, row.id)
         assert kept.actor_member_id is None and kept.action == row.action
+
+
+async def test_forget_resets_neither_a_ban_nor_a_used_trial(bot, db):
+    """Erasing oneself was a way around a ban and to a new free trial each time: the
+    account came back as a stranger. Both now stay with the account, under a keyed hash."""
+    assert "trial" in await bot.text("bob", "/trial monthly")
+    assert "Confirm?" in await bot.text("mod", "/ban @bob spam")
+    assert "banned" in await bot.confirm("mod")
+    preview = await bot.text("bob", "/forget")
+    assert "stay with this account" in preview
+    assert "deleted" in await bot.confirm("bob")
+    async with db.session() as s:
+        keys = (await s.execute(select(IdentityHold.key))).scalars().all()
+    assert len(keys) == 1 and all(sid not in keys[0] for sid in ("bob", "console"))
+    # back on the same account: still banned, and the moderators can see why
+    assert "suspended" in await bot.text("bob", "/start")
+    assert "suspended" in await bot.text("bob", "/trial monthly")
+    async with db.session() as s:
+        row = (
+            await s.execute(select(AuditLog).where(AuditLog.reason == "ban kept after /forget"))
+        ).scalar_one()
+        assert row.action == "member.ban"
+    assert "Confirm?" in await bot.text("mod", "/unban @bob")
+    assert "lifted" in await bot.confirm("mod")
+    # the ban lifted, the trial still spent, however often the account erases itself
+    assert "already used your free trial" in await bot.text("bob", "/trial monthly")
+    assert "stay with this account" in await bot.text("bob", "/forget")
+    await bot.confirm("bob")
+    assert "already used your free trial" in await bot.text("bob", "/trial monthly")
+    assert "suspended" not in await bot.text("bob", "/status")
+
+
+async def test_forget_without_ban_or_trial_keeps_nothing(bot, db):
+    preview = await bot.text("carol", "/forget")
+    assert "deletes your profile" in preview and "stay with this account" not in preview
+    assert "deleted" in await bot.confirm("carol")
+    async with db.session() as s:
+        assert (await s.execute(select(func.count()).select_from(IdentityHold))).scalar_one() == 0
+    assert "started" in await bot.text("carol", "/trial monthly")
