@@ -610,10 +610,12 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
             # resumable while it runs; a cancelled trial just ends (see resume)
             key = "status_ends" if sub.source == "trial" else "status_cancelled"
             at = sub.current_period_end
+        elif sub.state in (State.EXPIRED, State.REMOVED) and plan.active and plan.prices:
+            key = "status_ended"  # the plan is still sold: say how to come back
         else:
             key = "status_over"
         params = {"plan": title, "state": state, "code": plan.code}
-        if key not in ("status_lifetime", "status_over"):
+        if key not in ("status_lifetime", "status_over", "status_ended"):
             params["when"] = when(at, member)
         lines.append(translate(loc, f"membership.{key}", **params))
     return lines
@@ -676,8 +678,12 @@ async def live_subscriptions(
 
 async def extendable(session: AsyncSession, member: Member) -> tuple[Subscription, Plan]:
     """The subscription ``extend`` would push, or the refusal it would give: ``/extend``
-    asks this before its confirmation, so a moderator is not asked to confirm a no-op."""
-    sub, plan = (await live_subscriptions(session, member))[0]
+    asks this before its confirmation, so a moderator is not asked to confirm a no-op. With
+    nothing live to push, the refusal names /grant, which starts one."""
+    try:
+        sub, plan = (await live_subscriptions(session, member))[0]
+    except MembershipError:
+        raise MembershipError("nothing_to_extend", member=member.display_name) from None
     if sub.current_period_end is None:
         raise MembershipError("lifetime_no_extend")
     return sub, plan

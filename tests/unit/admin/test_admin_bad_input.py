@@ -56,7 +56,7 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
         "/extend @alice": "Usage: /extend",  # the days are missing, not wrong
         "/extend": "Usage: /extend",
         # nothing to extend or revoke: said before the confirmation, not after it
-        "/extend @alice 10": "Alice has no live membership",
+        "/extend @alice 10": "Alice has no live membership to extend. To give them one, use /grant",
         "/revoke @alice": "Alice has no live membership",
         "/grant @alice platinum": "no plan called 'platinum'",
         "/broadcast lang=zh | Hello": "No member is in that segment",

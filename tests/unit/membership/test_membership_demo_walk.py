@@ -44,7 +44,8 @@ async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
             kinds.append(line)
     assert kinds == ["remind3", "remind1", "grace", "removed"]
     out = await console_bot.send("/status")
-    assert "Monthly membership: ended" in out
+    # the plan is still sold: the ended line says how to come back
+    assert "Monthly membership: ended — /subscribe monthly to come back" in out
     async with db.session() as s:
         assert (await s.execute(select(func.count(Payment.id)))).scalar_one() == 1
         sub = (await s.execute(select(Subscription))).scalar_one()
