@@ -261,6 +261,16 @@ def sanitize(event: Event) -> Event:
     return replace(event, **changes)
 
 
+def _banned(ctx: Context) -> str:
+    """What a banned member hears, with the end of a ban for a time."""
+    until = ctx.member.banned_until
+    if until is None:
+        return ctx.t("errors.banned")
+    from core.localtime import local_time
+
+    return ctx.t("errors.banned_until", until=local_time(until, ctx.timezone))
+
+
 def _privacy_command(event: Event) -> bool:
     if isinstance(event, Command):
         return event.name.lower() in PRIVACY_COMMANDS
@@ -363,7 +373,7 @@ class Router:
                         and role < Role.MODERATOR
                         and not _privacy_command(event)
                     ):
-                        return [Reply(ctx.t("errors.banned"))]
+                        return [Reply(_banned(ctx))]
                     if len(text) > limit:
                         return [Reply(ctx.t("errors.too_long", limit=limit))]
                     out = await hush(

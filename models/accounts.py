@@ -37,6 +37,7 @@ class IdentityHold(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     banned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    banned_until: Mapped[datetime | None] = mapped_column(nullable=True)  # a ban for a time
     trial_plan_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan.id", ondelete="SET NULL"), nullable=True
     )

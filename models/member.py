@@ -19,6 +19,8 @@ class Member(Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     role: Mapped[str] = mapped_column(String(16), default="member")  # member|expert|moderator|owner
+    # with role "banned": when the ban lifts by itself (a moderator's `/ban @x 7d`); None = until /unban
+    banned_until: Mapped[datetime | None] = mapped_column(nullable=True)
     bio: Mapped[str] = mapped_column(Text, default="")
     goals: Mapped[str] = mapped_column(Text, default="")
     level: Mapped[str] = mapped_column(String(16), default="")

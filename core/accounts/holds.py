@@ -49,6 +49,7 @@ async def keep(session: AsyncSession, secret: str, member: Member, now: datetime
             session.add(hold)
         hold.kept_at = now
         hold.banned_at = (hold.banned_at or now) if banned else None
+        hold.banned_until = member.banned_until if banned else None
         if claim is not None:
             hold.trial_plan_id, hold.trial_at = claim.plan_id, claim.at
     await session.flush()
@@ -63,7 +64,8 @@ async def carry_over(
     )
     if hold is None:
         return
-    if hold.banned_at is not None and member.role != "banned":
+    lifted = hold.banned_until is not None and hold.banned_until <= clock.now()
+    if hold.banned_at is not None and not lifted and member.role != "banned":
         from core.audit import audit
 
         await audit(
@@ -73,10 +75,10 @@ async def carry_over(
             action="member.ban",
             target=f"member:{member.id}",
             before={"role": member.role},
-            after={"role": "banned"},
+            after={"role": "banned", "until": _iso(hold.banned_until)},
             reason="ban kept after /forget",
         )
-        member.role = "banned"
+        member.role, member.banned_until = "banned", hold.banned_until
     if (
         hold.trial_plan_id is not None
         and hold.trial_at is not None
@@ -85,3 +87,7 @@ async def carry_over(
     ):
         session.add(TrialClaim(member_id=member.id, plan_id=hold.trial_plan_id, at=hold.trial_at))
         await session.flush()
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None

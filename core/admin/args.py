@@ -48,6 +48,23 @@ def parse_days(text: str) -> int:
     return days
 
 
+def leading_length(text: str) -> tuple[int | None, str]:
+    """'7d spamming' -> (7, 'spamming'); 'for 2 weeks: spam' -> (14, 'spam'); a text that
+    does not start with a length is all reason: (None, text). The confirmation shows the
+    end date, so a bare leading number read as days is seen before anything happens."""
+    words = text.split()
+    if words[:1] and words[0].lower() == "for":
+        words = words[1:]
+    for n in (2, 1):
+        if len(words) >= n:
+            try:
+                days = parse_days(" ".join(words[:n]).rstrip(",:;"))
+            except BadArguments:
+                continue
+            return days, " ".join(words[n:]).lstrip(",:;- ").strip()
+    return None, text.strip()
+
+
 _MONTHS = {
     m: i
     for i, names in enumerate(

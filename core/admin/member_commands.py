@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from core.admin import membership_bridge
 from core.admin.analytics import ZERO_DECIMAL, money
-from core.admin.args import parse_days, split_ref
+from core.admin.args import leading_length, parse_days, split_ref
 from core.admin.confirm import action, ask
 from core.admin.guard import actor_label, admin_command, record
 from core.admin.members import ASSIGNABLE_ROLES, member_card, who
@@ -19,6 +20,7 @@ from core.context import Context, Role
 from core.errors import BadArguments, DomainError
 from core.i18n import LANGUAGE_NAMES, has_key, translate
 from core.ids import parse_id
+from core.localtime import local_time
 from core.members import configured_role, find_member
 from core.replies import AnyReply, Reply
 from models.audit import AuditLog
@@ -120,11 +122,15 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             platforms=", ".join(card.platforms) or "-",
         )
     ]
+    if target.role == "banned":
+        lines.append(await _ban_line(ctx, target))
     if card.subscriptions:
         for code, state, end in card.subscriptions:
             until = f"{end:%Y-%m-%d}" if end else "-"
             # a plan that still gives access runs "until" its end; an ended one ended "on" it
             key = "admin.card_sub" if state in LIVE_STATES else "admin.card_sub_ended"
+            if state == "banned":  # held by the ban: its end is what /unban gives back
+                key = "admin.card_sub_banned"
             lines.append(ctx.t(key, plan=code, state=state, until=until))
     else:
         lines.append(ctx.t("admin.card_no_sub"))
@@ -143,6 +149,31 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
         ctx.t("admin.card_activity", n=card.interactions_30d, last=last, questions=card.questions)
     )
     return [Reply("\n".join(lines))]
+
+
+async def _ban_line(ctx: Context, target: Member) -> str:
+    """Since when, until when and why a member is banned (the last ban in the audit log)."""
+    row = (
+        await ctx.session.execute(
+            select(AuditLog)
+            .where(AuditLog.action == "member.ban", AuditLog.target == f"member:{target.id}")
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    since = local_time(row.at, ctx.timezone) if row is not None else "-"
+    line = (
+        ctx.t(
+            "admin.card_banned_until",
+            since=since,
+            until=local_time(target.banned_until, ctx.timezone),
+        )
+        if target.banned_until is not None
+        else ctx.t("admin.card_banned", since=since)
+    )
+    if row is not None and row.reason:
+        line += " " + ctx.t("admin.reason", reason=row.reason)
+    return line
 
 
 # ---- money and access: confirm, then call the membership service ------------------------
@@ -198,14 +229,23 @@ async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @admin_command("ban", usage_key="usage.ban")
 async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    target, reason = await _target(ctx, "ban", args)
+    """`/ban @member [LENGTH] [reason]`: with a length (`7d`, `2 weeks`) the ban lifts by
+    itself then."""
+    target, rest = await _target(ctx, "ban", args)
+    days, reason = leading_length(rest)
     if target.id == ctx.member.id:
         raise DomainError("admin.not_yourself")
     if target.role == "banned":
         raise DomainError("admin.already_banned", who=who(target))
     membership_bridge.service()
-    summary = _with_reason(ctx, ctx.t("admin.ban_preview", who=who(target)), reason)
-    return await ask(ctx, "ban", {"member_id": target.id, "reason": reason[:200]}, summary)
+    if days is None:
+        preview = ctx.t("admin.ban_preview", who=who(target))
+    else:
+        until = local_time(ctx.clock.now() + timedelta(days=days), ctx.timezone)
+        preview = ctx.t("admin.ban_preview_until", who=who(target), until=until)
+    summary = _with_reason(ctx, preview, reason)
+    p = {"member_id": target.id, "reason": reason[:200], "days": days}
+    return await ask(ctx, "ban", p, summary)
 
 
 @admin_command("unban", usage_key="usage.unban")
@@ -377,7 +417,10 @@ async def _do_revoke(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 async def _do_ban(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     m = await _member(ctx, p)
     fn = membership_bridge.function("ban")
-    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), str(p.get("reason", "")))
+    days = p.get("days")
+    until = ctx.clock.now() + timedelta(days=int(days)) if days else None
+    reason = str(p.get("reason", ""))
+    effects = await fn(ctx.session, ctx.services, m, actor_label(ctx), reason, until=until)
     from core.community_events.commands import release_places
 
     effects += await release_places(ctx, m.id)  # their event places go to the waiting lists

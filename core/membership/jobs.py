@@ -24,6 +24,13 @@ async def advance(services: Services) -> list[AnyReply]:
     return await in_transaction(services, lambda s: advance_all(s, services))
 
 
+@periodic("membership.lift_ended_bans", every=timedelta(minutes=10))
+async def lift_ended_bans(services: Services) -> list[AnyReply]:
+    from core.membership.service import lift_ended_bans as lift
+
+    return await in_transaction(services, lambda s: lift(s, services))
+
+
 @periodic("membership.reconcile", every=timedelta(hours=6))
 async def reconcile_job(services: Services) -> list[AnyReply]:
     rep = await in_transaction(services, lambda s: reconcile(s, services))

@@ -589,7 +589,9 @@ async def _stars_renewal(session: AsyncSession, sub: Subscription, *, stop: bool
 async def status_lines(session: AsyncSession, services: Services, member: Member) -> list[str]:
     loc = member.locale
     lines: list[str] = []
-    for sub, plan in await subscriptions.for_member(session, member.id):
+    held = await subscriptions.for_member(session, member.id)
+    covered = any(sub.state in LIVE for sub, _ in held)  # another plan gives access now
+    for sub, plan in held:
         if sub.state == State.PENDING:
             continue
         state = translate(loc, f"membership.state_{sub.state}")
@@ -611,7 +613,8 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
             key = "status_ends" if sub.source == "trial" else "status_cancelled"
             at = sub.current_period_end
         elif sub.state in (State.EXPIRED, State.REMOVED) and plan.active and plan.prices:
-            key = "status_ended"  # the plan is still sold: say how to come back
+            # the plan is still sold: say how to come back, unless another plan is on
+            key = "status_over" if covered else "status_ended"
         else:
             key = "status_over"
         params = {"plan": title, "state": state, "code": plan.code}
@@ -785,8 +788,15 @@ async def remove_if_due(
 
 
 async def ban(
-    session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    actor: str,
+    reason: str = "",
+    until: datetime | None = None,
 ) -> list[AnyReply]:
+    """Access ends and commands are refused, until `until` (the `lift_ended_bans` job) or an
+    /unban. The member is told, with the reason and the end when there is one."""
     if (
         await grants.is_exempt(session, member, services.settings)
         and member.role in grants.STAFF_ROLES
@@ -816,17 +826,34 @@ async def ban(
             action="member.ban",
             target=f"member:{member.id}",
             before={"role": member.role},
-            after={"role": "banned"},
+            after={"role": "banned", "until": until.isoformat() if until else None},
             reason=reason,
             actor_member_id=_mod_id(actor),
         )
-        member.role = "banned"
+        member.role, member.banned_until = "banned", until
+        loc = member.locale
+        told = (
+            translate(loc, "membership.suspended_until", until=when(until, member))
+            if until is not None
+            else translate(loc, "membership.suspended")
+        )
+        if reason:
+            told += "\n" + translate(loc, "membership.suspended_reason", reason=reason)
+        out.insert(0, Reply(told, member_id=member.id))
     return out
 
 
 async def unban(
-    session: AsyncSession, services: Services, member: Member, actor: str, reason: str = ""
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    actor: str,
+    reason: str = "",
+    *,
+    ended: bool = False,
 ) -> list[AnyReply]:
+    """A moderator's /unban, or (`ended`) the end of a ban for a time: the member hears
+    which, and the plan that runs again."""
     out: list[AnyReply] = []
     for sub, plan in await subscriptions.for_member(session, member.id):
         if sub.state == State.BANNED:
@@ -854,15 +881,31 @@ async def unban(
             reason=reason,
             actor_member_id=_mod_id(actor),
         )
-        member.role = "member"
+        member.role, member.banned_until = "member", None
         # good news is told: what they can use again, and the plan that runs again
         back = [
             f"“{plans.title(plan, member.locale)}” {active_until(sub.current_period_end, member)}"
             for sub, plan in await subscriptions.for_member(session, member.id)
             if sub.state == State.ACTIVE
         ]
-        key = "membership.unbanned_plan" if back else "membership.unbanned"
+        key = "membership.ban_ended" if ended else "membership.unbanned"
+        key += "_plan" if back else ""
         out.insert(0, dm(member, key, plans="; ".join(back)))
+    return out
+
+
+async def lift_ended_bans(session: AsyncSession, services: Services) -> list[AnyReply]:
+    """Bans for a time whose end has come are lifted, as an /unban would."""
+    due = (
+        await session.execute(
+            select(Member)
+            .where(Member.role == "banned", Member.banned_until <= services.clock.now())
+            .order_by(Member.id)
+        )
+    ).scalars()
+    out: list[AnyReply] = []
+    for member in list(due):
+        out += await unban(session, services, member, "system", reason="ban ended", ended=True)
     return out
 
 

@@ -24,6 +24,7 @@ def upgrade() -> None:
         "identity_hold",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("banned_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("banned_until", models.base.UTCDateTime(), nullable=True),
         sa.Column("trial_plan_id", sa.Integer(), nullable=True),
         sa.Column("trial_at", models.base.UTCDateTime(), nullable=True),
         sa.Column("kept_at", models.base.UTCDateTime(), nullable=False),

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.admin.args import MAX_DAYS, parse_days
+from core.admin.args import MAX_DAYS, leading_length, parse_days
 from core.errors import BadArguments
 from models.member import Member
 
@@ -159,3 +159,19 @@ async def test_a_grant_says_how_long_and_reads_as_a_gift_not_a_payment(bot, db):
     assert "Grant plan Yearly membership to" in await bot.text("mod", "/grant @alice 年度会员 2")
     assert "for life" in await bot.text("mod", "/grant @alice lifetime")
     assert "by 1 day." in await bot.text("mod", "/extend @alice 1")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("7d spamming", (7, "spamming")),
+        ("for 2 weeks: spam", (14, "spam")),
+        ("1 month", (30, "")),
+        ("2 spam", (2, "spam")),
+        ("3rd warning", (None, "3rd warning")),
+        ("spamming links", (None, "spamming links")),
+        ("", (None, "")),
+    ],
+)
+def test_a_ban_reads_a_leading_length_apart_from_its_reason(text, expected):
+    assert leading_length(text) == expected

@@ -345,3 +345,18 @@ async def test_forget_without_ban_or_trial_keeps_nothing(bot, db):
     async with db.session() as s:
         assert (await s.execute(select(func.count()).select_from(IdentityHold))).scalar_one() == 0
     assert "started" in await bot.text("carol", "/trial monthly")
+
+
+async def test_a_ban_for_a_time_comes_back_with_its_end_and_not_after_it(bot, clock):
+    from datetime import timedelta
+
+    await bot.say("mod", "/ban @bob 7d spam")
+    await bot.confirm("mod")
+    end = (clock.now() + timedelta(days=7)).strftime("%Y-%m-%d")
+    await bot.say("bob", "/forget")
+    await bot.confirm("bob")
+    assert f"suspended until {end}" in await bot.text("bob", "/status")  # same end, not forever
+    await bot.say("bob", "/forget")
+    await bot.confirm("bob")
+    clock.advance(timedelta(days=8))
+    assert "suspended" not in await bot.text("bob", "/status")  # over while he was away

@@ -242,3 +242,70 @@ async def test_platform_admins_are_moderators_and_banned_members_keep_their_role
     await bot.say("mod", "/ban @bob")
     await bot.confirm("mod")
     assert "banned" in await bot.text("owner", "/role @bob moderator")
+
+
+async def test_a_ban_for_a_time_is_told_and_lifts_by_itself(bot, db, app, clock):
+    """`/ban @bob 7d spam`: the length was read as part of the reason and the ban lasted
+    until someone remembered to /unban. Now the preview, the member, the card and the
+    refusal all say until when, and the job lifts it then, plan included."""
+    from datetime import timedelta
+
+    from core.jobs import run_all
+
+    await bot.say("mod", "/grant @bob monthly 30")
+    await bot.confirm("mod")
+    preview = await bot.text("mod", "/ban @bob 7d spamming links")
+    end = (clock.now() + timedelta(days=7)).strftime("%Y-%m-%d")
+    assert f"Ban #2 Bob until {end}" in preview and "Reason: spamming links" in preview
+    done = await bot.press("mod", bot.button("mod", 0))
+    told = [r for r in done if isinstance(r, Reply) and r.member_id is not None]
+    assert len(told) == 1 and f"suspended your account until {end}" in told[0].text
+    assert "Reason: spamming links" in told[0].text
+    assert f"suspended until {end}" in await bot.text("bob", "/status")
+    card = await bot.text("mod", "/member @bob")
+    assert f"banned since {clock.now():%Y-%m-%d %H:%M} UTC, until {end} " in card
+    assert "(lifts by itself). Reason: spamming links" in card
+    paid = (clock.now() + timedelta(days=30)).strftime("%Y-%m-%d")
+    assert f"plan monthly: held by the ban, paid until {paid}" in card  # not "banned on"
+    # a day before the end nothing changes; after it, bob is back with his plan
+    clock.advance(timedelta(days=6))
+    assert not [r for r in await run_all(app.services) if "suspension" in getattr(r, "text", "")]
+    clock.advance(timedelta(days=1, minutes=1))
+    back = [r for r in await run_all(app.services) if "suspension" in getattr(r, "text", "")]
+    assert len(back) == 1 and "Your suspension has ended" in back[0].text
+    assert "Monthly membership" in back[0].text
+    assert "active" in await bot.text("bob", "/status")
+    async with db.session() as s:
+        rows = (
+            await s.execute(
+                select(AuditLog.action, AuditLog.actor, AuditLog.reason)
+                .where(AuditLog.action.in_(("member.ban", "member.unban")))
+                .order_by(AuditLog.id)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("member.ban", f"member:{await _id(db, 'Mod')}", "spamming links"),
+        ("member.unban", "system", "ban ended"),
+    ]
+
+
+async def test_a_ban_without_a_length_stays_until_unban(bot, app, clock):
+    from datetime import timedelta
+
+    from core.jobs import run_all
+
+    preview = await bot.text("mod", "/ban @bob 3rd warning, spam")
+    assert "Ban #2 Bob (access removed" in preview and "Reason: 3rd warning, spam" in preview
+    await bot.confirm("mod")
+    clock.advance(timedelta(days=400))
+    await run_all(app.services)
+    assert await bot.text("bob", "/status") == (
+        "Your access to this community has been suspended. "
+        "Contact a moderator if you think this is a mistake."
+    )
+    assert "until /unban. Reason: 3rd warning, spam" in await bot.text("mod", "/member @bob")
+
+
+async def _id(db: Any, name: str) -> int:
+    async with db.session() as s:
+        return (await s.execute(select(Member.id).where(Member.display_name == name))).scalar_one()
