@@ -191,7 +191,7 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
 @command("enroll", help_key="help.enroll", usage_key="usage.enroll")
 async def enroll(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
-        raise BadArguments("errors.usage", usage=ctx.t("usage.enroll"))
+        return await _which_course(ctx)
     if (listed := await _listed(ctx, args)) is not None:
         return await _enroll(ctx, listed)
     try:
@@ -201,6 +201,32 @@ async def enroll(ctx: Context, args: str) -> list[AnyReply]:
             return guess
         raise
     return await _enroll(ctx, course)
+
+
+async def _which_course(ctx: Context) -> list[AnyReply]:
+    """A bare /enroll: the courses of the list the member last read that they are not
+    taking yet, one tap each; with no such list, where to find one."""
+    taken = set(
+        (
+            await ctx.session.execute(
+                select(Enrollment.course_id).where(Enrollment.member_id == ctx.member.id)
+            )
+        ).scalars()
+    )
+    offered: list[Course] = []
+    for course_id in (ctx.member.prefs or {}).get(service.LISTED) or []:
+        course = await ctx.session.get(Course, int(course_id))
+        if course is not None and not course.hidden and course.id not in taken:
+            offered.append(course)
+        if len(offered) == GUESSES:
+            break
+    if not offered:
+        return [Reply(ctx.t("catalog.enroll_which_none"))]
+    buttons = [
+        [ButtonSpec(service.course_title(c, ctx.locale), data=ctx.sign("cate", c.id))]
+        for c in offered
+    ]
+    return [Reply(ctx.t("catalog.enroll_which"), buttons=buttons)]
 
 
 async def _listed(ctx: Context, ref: str) -> Course | None:

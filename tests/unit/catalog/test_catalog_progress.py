@@ -131,8 +131,22 @@ async def test_bad_references_are_explained_and_change_nothing(console_bot, db, 
     out = await console_bot.send("/done intro-sql nine")
     assert "has no lesson “nine”" in out
     assert "Usage: /done" in await console_bot.send("/done a b c d")
-    assert "Usage: /enroll" in await console_bot.send("/enroll")
     assert await _log(db) == [("enroll", 2.0)]
+
+
+async def test_a_bare_enroll_offers_the_list_just_read(console_bot, db, clock):
+    """ "/enroll" alone answered "Usage: /enroll COURSE": it now asks which, with a tap for
+    each course of the last list that the member is not taking yet."""
+    await _load(db, clock)
+    out = await console_bot.send("/enroll", "hal")
+    assert out.startswith("Which course? Send /enroll with its name") and "[1]" not in out
+    await console_bot.send("/courses")
+    await console_bot.send("/enroll intro-sql")
+    out = await console_bot.send("/enroll")
+    assert out.startswith("Which course? Tap one from the list you last read")
+    assert "Intro to SQL" not in out and "[1] " in out  # already taken: not offered
+    first = out.split("[1] ", 1)[1].split("  ", 1)[0].strip()
+    assert f"“{first}”" in await console_bot.send("/press 1")  # enrolled, or its plan named
     async with db.session() as s:
         assert (await s.execute(select(func.count(LessonCompletion.id)))).scalar_one() == 0
 
