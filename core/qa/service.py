@@ -785,13 +785,31 @@ async def route_experts(
     exclude: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
     """Up to ``n`` (the setting) members to invite, best first, never the asker nor
-    ``exclude`` (those already invited)."""
+    ``exclude`` (those already invited). When no member shows a sign of knowing the answer
+    (or all who do are away or busy), one moderator is invited instead: such questions are
+    often about the community itself (plans, progress, the bot) or off topic, and either way
+    someone should see them before the stale sweep does, days later."""
     n = n if n is not None else int(_setting(services, "qa_experts_per_thread", EXPERTS_PER_THREAD))
     cap = int(_setting(services, "qa_expert_load_cap", EXPERT_LOAD_CAP))
+    ranked = await _route_members(session, now, question, results, n, cap, exclude)
+    if ranked or n <= 0:
+        return ranked
+    return await _triage_moderator(session, services, now, question, cap, exclude)
+
+
+async def _route_members(
+    session: AsyncSession,
+    now: datetime,
+    question: Question,
+    results: Sequence[SearchResult],
+    n: int,
+    cap: int,
+    exclude: Sequence[int],
+) -> list[tuple[int, float]]:
     if not question.tags:
         # Nothing the community holds is on the question's topic (:func:`topic_tags`):
         # whoever answered whatever happened to be nearest (in practice the most active
-        # members) has shown no sign of knowing it, so nobody is pinged.
+        # members) has shown no sign of knowing it, so no member is pinged.
         return []
     hits = [(r.id, max(0.0, r.hit.cosine)) for r in results]
     contributions = await _contributions(session, [r for r in results if r.id.isdigit()])
@@ -833,26 +851,7 @@ async def route_experts(
                 question_asker=asker,
             )
         )
-    load = dict(
-        (
-            await session.execute(
-                select(QAThreadExpert.member_id, func.count())
-                .join(Thread, Thread.id == QAThreadExpert.thread_id)
-                .join(Question, Question.id == Thread.question_id)
-                .where(
-                    QAThreadExpert.member_id.in_(ids),
-                    QAThreadExpert.status == "invited",
-                    Thread.status == "open",
-                    # once someone has answered, the invitation no longer waits on them
-                    ~exists().where(
-                        Answer.question_id == Question.id,
-                        Answer.member_id.is_distinct_from(Question.member_id),
-                    ),
-                )
-                .group_by(QAThreadExpert.member_id)
-            )
-        ).all()
-    )
+    load = await _open_invitations(session, ids)
     candidates = []
     for mid, relevance in rel.items():
         m = members.get(mid)
@@ -877,6 +876,60 @@ async def route_experts(
     return ex.rank_experts(
         candidates, n, load_cap=cap, exclude=[question.member_id or -1, *exclude]
     )
+
+
+async def _open_invitations(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
+    """How many open threads each member is invited to and nobody has answered yet (the
+    per-expert load cap counts these)."""
+    rows = await session.execute(
+        select(QAThreadExpert.member_id, func.count())
+        .join(Thread, Thread.id == QAThreadExpert.thread_id)
+        .join(Question, Question.id == Thread.question_id)
+        .where(
+            QAThreadExpert.member_id.in_(ids),
+            QAThreadExpert.status == "invited",
+            Thread.status == "open",
+            # once someone has answered, the invitation no longer waits on them
+            ~exists().where(
+                Answer.question_id == Question.id,
+                Answer.member_id.is_distinct_from(Question.member_id),
+            ),
+        )
+        .group_by(QAThreadExpert.member_id)
+    )
+    return {int(mid): int(n) for mid, n in rows.all()}
+
+
+async def _triage_moderator(
+    session: AsyncSession,
+    services: Services,
+    now: datetime,
+    question: Question,
+    cap: int,
+    exclude: Sequence[int],
+) -> list[tuple[int, float]]:
+    """One moderator for a question on no topic of the community: not the asker, not opted
+    out of invitations nor in quiet hours, under the load cap; one who reads the question's
+    language first, then the least loaded."""
+    skip = {question.member_id, *exclude}
+    staff = [
+        m
+        for m in await moderators(session, services)
+        if m.id not in skip
+        and not m.expert_opt_out
+        and not quiet_now(now, m.timezone, m.quiet_start, m.quiet_end)
+    ]
+    load = await _open_invitations(session, [m.id for m in staff])
+    ready = [m for m in staff if load.get(m.id, 0) < cap]
+    lang = question.lang or ""
+    ready.sort(
+        key=lambda m: (
+            bool(lang) and normalize_locale(m.locale).split("-")[0] != lang,
+            load.get(m.id, 0),
+            m.id,
+        )
+    )
+    return [(m.id, 0.0) for m in ready[:1]]
 
 
 async def _contributions(

@@ -881,6 +881,42 @@ async def test_a_question_nothing_in_the_community_is_about_pings_nobody(qa_app)
     assert opened and opened[0].mention_member_ids == [carol]
 
 
+async def test_a_question_on_no_topic_goes_to_a_moderator(qa_app):
+    """A question on no topic the community holds ("can I get an invoice?", off-topic
+    ones) pinged nobody: it waited, unseen, for the stale sweep days later. One moderator
+    is now invited, unless away (quiet hours), opted out, or already holding the cap;
+    members still are not."""
+    for user in ("carol", "erin", "mod"):
+        await send(qa_app, user, "/start")
+    carol, mod = await _member_id(qa_app, "carol"), await _member_id(qa_app, "mod")
+    async with qa_app.services.session_factory() as s, s.begin():
+        now = qa_app.services.clock.now()
+        await _solved_install_thread(s, now - timedelta(days=2), now, accepted_from=carol)
+
+    async def mentioned(question: str) -> list[int]:
+        out = await send(qa_app, "erin", f"/ask {question}")
+        (opened,) = [r for r in out if isinstance(r, OpenThread)]
+        return list(opened.mention_member_ids)
+
+    assert await mentioned("What's the best way to install laminate flooring?") == [mod]
+    async with qa_app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mod)
+        hour = qa_app.services.clock.now().hour  # the member's zone is UTC
+        m.quiet_start, m.quiet_end = hour, (hour + 2) % 24
+    assert await mentioned("Can I pay for my membership with a bank transfer instead?") == []
+    async with qa_app.services.session_factory() as s, s.begin():
+        m = await s.get_one(Member, mod)
+        m.quiet_start = m.quiet_end = None
+        m.expert_opt_out = True
+    assert await mentioned("Is there a student discount on the yearly membership?") == []
+    # a moderator asking is not invited to their own question
+    async with qa_app.services.session_factory() as s, s.begin():
+        (await s.get_one(Member, mod)).expert_opt_out = False
+    out = await send(qa_app, "mod", "/ask Where do I find the invoices of my payments?")
+    (opened,) = [r for r in out if isinstance(r, OpenThread)]
+    assert opened.mention_member_ids == []
+
+
 async def test_a_chinese_question_invites_members_who_read_chinese_first(qa_app):
     """gus and li answered the same thread; gus (English) has the stronger record, yet a
     Chinese question invites li (Chinese) first, and gus only fills the place left, until
