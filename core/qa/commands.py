@@ -52,6 +52,8 @@ KB_ACTIONS = {
     "show": curation.kb_show,
     "retry": curation.kb_retry,
     "feedback": curation.kb_feedback,
+    "waiting": curation.kb_waiting,
+    "stale": curation.kb_waiting,
 }
 
 

@@ -246,6 +246,72 @@ async def kb_feedback(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join(lines))]
 
 
+WAITING_SHOWN = 15
+
+
+async def kb_waiting(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb waiting``: the moderators' queue, questions whose threads nobody but the asker
+    has answered, oldest first, with how long each has waited, where it stands (bumped, or
+    handed over as stale) and who was invited. The stale list reaches moderators once, as a
+    message; this is where they find it again, and the threads not yet stale."""
+    from sqlalchemy import exists
+
+    from models.qa import Answer
+    from models.qa_extra import QAThreadExpert
+
+    if args.strip():
+        raise BadArguments("qa.kb_usage")
+    unanswered = ~exists().where(
+        Answer.question_id == Question.id,
+        Answer.member_id.is_distinct_from(Question.member_id),
+    )
+    rows = (
+        await ctx.session.execute(
+            select(Thread, Question)
+            .join(Question, Question.id == Thread.question_id)
+            .where(Thread.status.in_(("open", "stale")), unanswered)
+            .order_by(Question.created_at, Question.id)
+        )
+    ).all()
+    if not rows:
+        return [Reply(ctx.t("qa.kb_waiting_none"))]
+    invited = dict(
+        (
+            await ctx.session.execute(
+                select(QAThreadExpert.thread_id, func.count())
+                .where(QAThreadExpert.thread_id.in_([t.id for t, _ in rows]))
+                .group_by(QAThreadExpert.thread_id)
+            )
+        ).all()
+    )
+    now = ctx.clock.now()
+    lines = [ctx.t("qa.kb_waiting_head", n=len(rows))]
+    for thread, question in rows[:WAITING_SHOWN]:
+        hours = int((now - question.created_at).total_seconds() // 3600)
+        if hours >= 48:
+            waited = ctx.t("qa.waited_days", n=hours // 24)
+        else:
+            waited = ctx.t("qa.waited_hours", n=hours) if hours > 0 else ctx.t("qa.waited_now")
+        if thread.status == "stale":
+            state = ctx.t("qa.kb_waiting_stale")
+        elif thread.bumped_at is not None:
+            state = ctx.t("qa.kb_waiting_bumped")
+        else:
+            state = ctx.t("qa.kb_waiting_invited", n=int(invited.get(thread.id, 0)))
+        line = ctx.t(
+            "qa.kb_waiting_line",
+            id=question.id,
+            question=excerpt(question.text, 70),
+            waited=waited,
+            state=state,
+        )
+        lines.append(line + (f" {thread.url}" if thread.url else ""))
+    if len(rows) > WAITING_SHOWN:
+        lines.append(ctx.t("qa.kb_waiting_more", n=len(rows) - WAITING_SHOWN))
+    lines.append(ctx.t("qa.kb_waiting_foot"))
+    return [Reply("\n".join(lines))]
+
+
 async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:
     entry = await _editable(ctx, args.strip(), "remove")
     entry.active = False

@@ -544,6 +544,37 @@ async def test_stale_threads_wait_for_a_moderator_to_tell(qa_app):
     assert f"#{qid}" in listed[0].text
 
 
+async def test_moderators_see_the_questions_still_waiting_for_an_answer(qa_app):
+    """The stale list reached moderators once, as a message, and the threads not yet stale
+    could not be seen at all: `/kb waiting` lists the questions nobody but their asker has
+    answered, oldest first, with how long each has waited and where it stands."""
+    clock = qa_app.services.clock
+    await send(qa_app, "mod", "/start")
+    old, _ = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "98", url="https://t.me/c/1/98")
+    clock.advance(timedelta(hours=3))
+    answered, forum = await _thread_for(
+        qa_app, "frank", "/ask Why does my qiskit transpiler job hang after the pulse pass?", "99"
+    )
+    await send(qa_app, "frank", "Maybe I should add more detail here", forum)  # the asker
+    out = _texts(await send(qa_app, "mod", "/kb waiting"))
+    assert out.startswith("2 questions wait for a first answer, oldest first:")
+    lines = out.splitlines()
+    assert lines[1].startswith(f"#{old} “How do I connect") and "3 hours, " in lines[1]
+    assert lines[1].endswith("https://t.me/c/1/98")
+    assert lines[2].startswith(f"#{answered} ") and "less than an hour" in lines[2]
+    await send(qa_app, "gus", "Use the pulse-free transpile preset and a timeout.", forum)
+    out = _texts(await send(qa_app, "mod", "/kb waiting"))
+    assert out.startswith("1 question waits") and f"#{answered} " not in out
+    clock.advance(timedelta(hours=49))
+    await service.sweep_stale(qa_app.services)
+    assert "reminded in its thread" in _texts(await send(qa_app, "mod", "/kb waiting"))
+    clock.advance(timedelta(hours=49))
+    await service.sweep_stale(qa_app.services)
+    out = _texts(await send(qa_app, "mod", "/kb waiting"))
+    assert f"#{old} “How do I connect" in out and "4 days, stale (handed to moderators)" in out
+    assert "moderators only" in _texts(await send(qa_app, "erin", "/kb waiting"))
+
+
 HOSTILE = [
     "",
     " ",
