@@ -152,16 +152,27 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 
 async def _ban_line(ctx: Context, target: Member) -> str:
-    """Since when, until when and why a member is banned (the last ban in the audit log)."""
-    row = (
-        await ctx.session.execute(
-            select(AuditLog)
-            .where(AuditLog.action == "member.ban", AuditLog.target == f"member:{target.id}")
-            .order_by(AuditLog.id.desc())
-            .limit(1)
+    """Since when (the last ban), until when and why (the latest reason given, a change of
+    its length included) a member is banned, from the audit log."""
+    rows = (
+        (
+            await ctx.session.execute(
+                select(AuditLog)
+                .where(
+                    AuditLog.action.in_(("member.ban", "member.ban_changed")),
+                    AuditLog.target == f"member:{target.id}",
+                )
+                .order_by(AuditLog.id.desc())
+                .limit(20)
+            )
         )
-    ).scalar_one_or_none()
-    since = local_time(row.at, ctx.timezone) if row is not None else "-"
+        .scalars()
+        .all()
+    )
+    began = next((r for r in rows if r.action == "member.ban"), None)
+    current = [r for r in rows if began is None or r.id >= began.id]  # not an earlier ban's
+    why = next((r.reason for r in current if r.reason), "")
+    since = local_time(began.at, ctx.timezone) if began is not None else "-"
     line = (
         ctx.t(
             "admin.card_banned_until",
@@ -171,9 +182,7 @@ async def _ban_line(ctx: Context, target: Member) -> str:
         if target.banned_until is not None
         else ctx.t("admin.card_banned", since=since)
     )
-    if row is not None and row.reason:
-        line += " " + ctx.t("admin.reason", reason=row.reason)
-    return line
+    return line + (" " + ctx.t("admin.reason", reason=why) if why else "")
 
 
 # ---- money and access: confirm, then call the membership service ------------------------
@@ -235,16 +244,25 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     days, reason = leading_length(rest)
     if target.id == ctx.member.id:
         raise DomainError("admin.not_yourself")
-    if target.role == "banned":
+    change = target.role == "banned"  # a new end for the ban they are under
+    if change and days is None and target.banned_until is None:
         raise DomainError("admin.already_banned", who=who(target))
     membership_bridge.service()
+    key = "admin.reban_preview" if change else "admin.ban_preview"
     if days is None:
-        preview = ctx.t("admin.ban_preview", who=who(target))
+        preview = ctx.t(key, who=who(target))
     else:
         until = local_time(ctx.clock.now() + timedelta(days=days), ctx.timezone)
-        preview = ctx.t("admin.ban_preview_until", who=who(target), until=until)
+        preview = ctx.t(f"{key}_until", who=who(target), until=until)
+    if change:
+        was = target.banned_until
+        preview += " " + (
+            ctx.t("admin.reban_was_until", until=local_time(was, ctx.timezone))
+            if was is not None
+            else ctx.t("admin.reban_was")
+        )
     summary = _with_reason(ctx, preview, reason)
-    p = {"member_id": target.id, "reason": reason[:200], "days": days}
+    p = {"member_id": target.id, "reason": reason[:200], "days": days, "change": change}
     return await ask(ctx, "ban", p, summary)
 
 
@@ -424,7 +442,7 @@ async def _do_ban(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     from core.community_events.commands import release_places
 
     effects += await release_places(ctx, m.id)  # their event places go to the waiting lists
-    return await _done(ctx, "ban", f"member:{m.id}", p, effects)
+    return await _done(ctx, "reban" if p.get("change") else "ban", f"member:{m.id}", p, effects)
 
 
 @action("unban")

@@ -816,31 +816,38 @@ async def ban(
                 reason=reason,
                 actor_member_id=_mod_id(actor),
             )
-    if member.role != "banned":
-        from core.audit import audit
+    if member.role == "banned" and member.banned_until == until:
+        return out  # nothing changes
+    from core.audit import audit
 
-        await audit(
-            session,
-            services.clock,
-            actor=actor,
-            action="member.ban",
-            target=f"member:{member.id}",
-            before={"role": member.role},
-            after={"role": "banned", "until": until.isoformat() if until else None},
-            reason=reason,
-            actor_member_id=_mod_id(actor),
-        )
-        member.role, member.banned_until = "banned", until
-        loc = member.locale
-        told = (
-            translate(loc, "membership.suspended_until", until=when(until, member))
-            if until is not None
-            else translate(loc, "membership.suspended")
-        )
-        if reason:
-            told += "\n" + translate(loc, "membership.suspended_reason", reason=reason)
-        out.insert(0, Reply(told, member_id=member.id))
+    changed = member.role == "banned"  # a new end for the ban they are under
+    await audit(
+        session,
+        services.clock,
+        actor=actor,
+        action="member.ban_changed" if changed else "member.ban",
+        target=f"member:{member.id}",
+        before={"role": member.role, "until": _iso(member.banned_until)},
+        after={"role": "banned", "until": _iso(until)},
+        reason=reason,
+        actor_member_id=_mod_id(actor),
+    )
+    member.role, member.banned_until = "banned", until
+    key = "membership.suspension_changed" if changed else "membership.suspended"
+    loc = member.locale
+    told = (
+        translate(loc, f"{key}_until", until=when(until, member))
+        if until is not None
+        else translate(loc, key)
+    )
+    if reason:
+        told += "\n" + translate(loc, "membership.suspended_reason", reason=reason)
+    out.insert(0, Reply(told, member_id=member.id))
     return out
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
 
 
 async def unban(

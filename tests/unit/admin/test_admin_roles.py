@@ -309,3 +309,29 @@ async def test_a_ban_without_a_length_stays_until_unban(bot, app, clock):
 async def _id(db: Any, name: str) -> int:
     async with db.session() as s:
         return (await s.execute(select(Member.id).where(Member.display_name == name))).scalar_one()
+
+
+async def test_a_ban_can_be_lengthened_shortened_or_made_lasting(bot, clock):
+    """A moderator who wanted a 7-day ban to last a month had to /unban (the member was
+    told their suspension was lifted, and got their access back) and /ban again."""
+    from datetime import timedelta
+
+    await bot.say("mod", "/ban @bob 7d spam")
+    await bot.confirm("mod")
+    week = (clock.now() + timedelta(days=7)).strftime("%Y-%m-%d")
+    month = (clock.now() + timedelta(days=30)).strftime("%Y-%m-%d")
+    preview = await bot.text("mod", "/ban @bob 30d spam again")
+    assert f"Change the ban on #2 Bob: it ends on {month}" in preview
+    assert f"(Now: until {week}" in preview
+    done = await bot.press("mod", bot.button("mod", 0))
+    texts = [r.text for r in done if isinstance(r, Reply)]
+    assert texts[0] == "Done: the ban is changed."
+    assert f"changed your suspension: it now ends on {month}" in texts[1]
+    assert "lifted" not in " ".join(texts)
+    card = await bot.text("mod", "/member @bob")
+    assert f"until {month}" in card and "Reason: spam again" in card
+    preview = await bot.text("mod", "/ban @bob")
+    assert "it lasts until /unban" in preview and f"(Now: until {month}" in preview
+    await bot.confirm("mod")
+    assert await bot.text("mod", "/ban @bob") == "#2 Bob is already banned."
+    assert "suspended. Contact" in await bot.text("bob", "/status")
