@@ -145,6 +145,11 @@ def demo(
         moderator_ids=["console:mod"],
         owner_ids=["console:owner"],
     )
+    if s.community_name == Settings.model_fields["community_name"].default:
+        # the demo community has a name of its own, unless one was configured
+        from core.demo.seed import load_demo_data
+
+        s = s.model_copy(update={"community_name": load_demo_data()["name"]})
     check_sqlite_file(url)
     if fresh and db.exists():
         for suffix in ("", "-wal", "-shm"):

@@ -34,9 +34,14 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_script_help_as_alice_courses(demo_dir):
     script = demo_dir / "s.txt"
-    script.write_text("# a comment\n/help\n/as alice\n/courses\n/bogus\n", encoding="utf-8")
+    script.write_text(
+        "# a comment\n/help\n/as alice\n/courses\n/bogus\n/as brandnew\n/start\n",
+        encoding="utf-8",
+    )
     r = run("demo", "--script", str(script), "--db", str(demo_dir / "d.db"), cwd=demo_dir)
     assert r.returncode == 0, r.stderr
+    # the demo community's own name (config/demo/community.yaml), not the default one
+    assert "Welcome to Data Skills Club, Brandnew!" in r.stdout
     assert "/courses" in r.stdout  # /help lists it
     assert "Intro to SQL" in r.stdout and "Building Recommender Systems" in r.stdout
     assert "I don't know the command /bogus" in r.stdout
