@@ -335,3 +335,26 @@ async def test_a_ban_can_be_lengthened_shortened_or_made_lasting(bot, clock):
     await bot.confirm("mod")
     assert await bot.text("mod", "/ban @bob") == "#2 Bob is already banned."
     assert "suspended. Contact" in await bot.text("bob", "/status")
+
+
+async def test_a_moderator_command_sent_as_a_reply_means_the_replied_member(bot, app):
+    """On Telegram a moderator answers spam in the group with `/ban 7d spam` as a reply to
+    it; "7d" was read as the member to ban. The reply's author is the target unless a
+    reference is written out."""
+    from core.events import Chat, Command
+
+    group = Chat("console", "-100", "group")
+
+    async def reply(args: str, name: str = "ban") -> str:
+        out = await app.router.dispatch(
+            Command(bot.actor("mod"), group, name=name, args=args, reply_to_user="bob")
+        )
+        bot.last["mod"] = out
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    out = await reply("7d spam")
+    assert out.startswith("Ban #2 Bob until ") and "Reason: spam" in out
+    assert "banned" in await bot.confirm("mod")
+    assert "#2 Bob — role banned" in await reply("", "member")
+    out = await reply("@alice", "member")  # written out: alice, not the reply's author
+    assert out.startswith("#1 Alice")
