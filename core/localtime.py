@@ -146,6 +146,17 @@ def parse_timezone(text: str) -> str | None:
     return name
 
 
+def zone_label(tz: str | None) -> str:
+    """A zone as members wrote it: "UTC+8" for the Etc/GMT-8 that `parse_timezone` stores
+    (the tz database inverts those signs, so "Etc/GMT-8" read as the opposite of what they
+    typed); other names as they are."""
+    name = tz or "UTC"
+    m = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", name)
+    if m is None:
+        return name
+    return f"UTC{'-' if m.group(1) == '+' else '+'}{int(m.group(2))}"
+
+
 @lru_cache(maxsize=1)
 def _zone_names() -> dict[str, str]:
     """Lower-cased IANA names, and "*/city" for each zone's last part (the shortest name

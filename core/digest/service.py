@@ -23,7 +23,15 @@ from core.digest.errors import (
 )
 from core.digest.schedule import next_due
 from core.i18n import translate
-from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zh_moment, zone
+from core.localtime import (
+    WEEKDAYS,
+    join_meridiem,
+    parse_clock,
+    parse_timezone,
+    zh_moment,
+    zone,
+    zone_label,
+)
 from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -71,7 +79,7 @@ def describe(member: Member, now: datetime, locale: str) -> str:
         if p.quiet_start is None or p.quiet_end is None:
             return t("digest.settings_off")
         # Quiet hours outlive the digest: they hold expert invitations and hush other DMs.
-        return t("digest.settings_off_quiet", quiet=quiet, tz=p.timezone)
+        return t("digest.settings_off_quiet", quiet=quiet, tz=zone_label(p.timezone))
     when = (
         t("digest.freq_daily")
         if p.frequency == "daily"
@@ -83,7 +91,7 @@ def describe(member: Member, now: datetime, locale: str) -> str:
         "digest.settings",
         when=when,
         hour=f"{p.hour:02d}:00",
-        tz=p.timezone,
+        tz=zone_label(p.timezone),
         quiet=quiet,
         next=nxt_s,
     )

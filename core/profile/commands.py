@@ -9,6 +9,7 @@ from core.catalog.topics import Topics
 from core.context import Context
 from core.errors import BadArguments
 from core.i18n import LANGUAGE_NAMES
+from core.localtime import zone_label
 from core.profile import service as svc
 from core.profile.service import Refusal
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -31,7 +32,9 @@ ALIASES = {
     "language": "language",
     "digest": "digest",
     "partner": "peer",
+    "partners": "peer",
     "peer": "peer",
+    "peers": "peer",
     "experts": "experts",
     "expert": "experts",
     "answering": "experts",
@@ -64,6 +67,8 @@ def _value_label(ctx: Context, step: str, value: Any, names: Topics) -> str:
         return ctx.t(f"profile.digest_{value}") if value in svc.DIGESTS else str(value)
     if step in svc.YES_NO:
         return ctx.t("profile.yes" if value else "profile.no")
+    if step == "timezone":
+        return zone_label(str(value))
     return str(value)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
 from core.events import Actor, Button, Chat, Command, Message
-from core.localtime import parse_timezone
+from core.localtime import parse_timezone, zone_label
 from core.profile.service import parse_minutes, profile_features, profile_text
 from models.catalog import Tag
 from models.member import Account, Member
@@ -76,6 +76,7 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
         "zh-CN",
     )
     assert (m.digest_frequency, m.peer_opt_in) == ("daily", True)
+    assert "时区：UTC+8" in out  # as she typed it, not "Etc/GMT-8"
     assert (await _state(db, m.id)).status == "done"
     # no second interview: where she stands instead (before: only "welcome")
     home = await console_bot.send("/start")
@@ -234,6 +235,8 @@ async def test_profile_shows_and_edits_single_fields(console_bot, db):
     m = await _member(db, "rosa")
     assert (m.weekly_minutes, m.timezone, m.peer_opt_in) == (180, "UTC", True)
     assert "Usage: /profile" in await console_bot.send("/profile shoesize 42")
+    # the field by the command's name (/peers) was the usage text
+    assert "• Study partner: no" in await console_bot.send("/profile peers no")
 
 
 async def test_a_member_can_stop_and_resume_invitations_to_answer(console_bot, db):
@@ -285,6 +288,10 @@ def test_duration_and_timezone_parsing():
     assert parse_timezone("asia/shanghai") == "Asia/Shanghai"
     assert parse_timezone("UTC-5") == "Etc/GMT+5" and parse_timezone("+0") == "UTC"
     assert parse_timezone("UTC+15") is None and parse_timezone("../../etc/passwd") is None
+    # shown as typed: the stored Etc/GMT-8 read as the opposite of "UTC+8"
+    assert zone_label(parse_timezone("GMT+8")) == "UTC+8"
+    assert zone_label(parse_timezone("UTC-5")) == "UTC-5"
+    assert zone_label("Asia/Shanghai") == "Asia/Shanghai" and zone_label(None) == "UTC"
     # a city alone, as members type it, and names the tz database lacks
     assert parse_timezone("berlin") == "Europe/Berlin"
     assert parse_timezone("New  York") == "America/New_York"
