@@ -91,8 +91,10 @@ async def get_plan(session: AsyncSession, code: str, *, active_only: bool = True
         plan = (await session.execute(q)).scalar_one_or_none()
     if plan is None:
         plan = await _titled(session, code)
-    if plan is None or (active_only and not plan.active):
+    if plan is None:
         raise MembershipError("plan_unknown", plan=shown(code))
+    if active_only and not plan.active:  # it exists: "no plan called yearly" read as a typo
+        raise MembershipError("plan_retired", plan=shown(code))
     return plan
 
 

@@ -358,3 +358,16 @@ async def test_a_moderator_command_sent_as_a_reply_means_the_replied_member(bot,
     assert "#2 Bob — role banned" in await reply("", "member")
     out = await reply("@alice", "member")  # written out: alice, not the reply's author
     assert out.startswith("#1 Alice")
+
+
+async def test_a_plan_taken_off_sale_is_called_so_not_unknown(bot):
+    """Buying a plan a moderator took off sale answered "There is no plan called
+    'yearly'", which reads as a typo; a code that names nothing still says that."""
+    assert "Confirm?" in await bot.text("mod", "/plans edit yearly active no")
+    await bot.confirm("mod")
+    out = await bot.text("alice", "/subscribe yearly")
+    assert (
+        out == "The plan “yearly” is no longer offered. See /plans for the plans you can join now."
+    )
+    assert "no longer offered" in await bot.text("alice", "/trial yearly")
+    assert "There is no plan called 'platinum'" in await bot.text("alice", "/subscribe platinum")
