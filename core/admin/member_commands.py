@@ -39,6 +39,10 @@ def _amount(ctx: Context, provider: str, amount: int, currency: str, ref: str) -
     """A payment's money, or for one approved by hand (no amount known) its reference."""
     if provider == "manual":
         return ctx.t("admin.manual_payment", ref=ref[:60])
+    if provider == "code":  # a redeemed code moves no money: which code it was
+        return ctx.t(
+            "admin.code_payment", code_id=ref.split(":")[1] if ref.count(":") >= 3 else "?"
+        )
     return money(amount, currency)
 
 
@@ -153,6 +157,8 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             until = f"{end:%Y-%m-%d}" if end else "-"
             # a plan that still gives access runs "until" its end; an ended one ended "on" it
             key = "admin.card_sub" if state in LIVE_STATES else "admin.card_sub_ended"
+            if end is None and state in LIVE_STATES:
+                key = "admin.card_sub_lifetime"
             if state == "banned":  # held by the ban: its end is what /unban gives back
                 key = "admin.card_sub_banned"
             lines.append(ctx.t(key, plan=code, state=state, until=until))
@@ -161,7 +167,7 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
     for pid, provider, amount, currency, status, ref in card.payments:
         lines.append(
             ctx.t(
-                "admin.card_payment",
+                "admin.card_code" if provider == "code" else "admin.card_payment",
                 id=pid,
                 provider=provider,
                 amount=_amount(ctx, provider, amount, currency, ref),

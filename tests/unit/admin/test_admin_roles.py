@@ -178,6 +178,16 @@ async def test_member_card_shows_plan_payments_and_activity(bot, db, clock):
     assert "Alice — 角色：成员，语言：English，" in await bot.text("mod", "/member @alice")
 
 
+async def test_member_card_reads_a_lifetime_code_as_such(bot):
+    """A lifetime plan from a code read "active until -" and "0.00 CODE via code"."""
+    await bot.say("mod", "/codes new lifetime 1")
+    code = (await bot.confirm("mod")).splitlines()[-1].strip()
+    assert "Code accepted" in await bot.text("bob", f"/redeem {code}")
+    card = await bot.text("mod", "/member @bob")
+    assert "• plan lifetime: active, for life" in card
+    assert "code #1 redeemed (applied)" in card and "CODE" not in card
+
+
 async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock):
     """Before, /revoke took a member's paid access without a word to them, and /audit
     could only filter by action, showing "member:12" where a moderator needed a name."""

@@ -422,5 +422,12 @@ async def test_a_code_sent_on_its_own_is_redeemed(app, db):
 
         assert (await s.execute(select(func.count(CodeAttempt.id)))).scalar_one() == 0
     assert "Code accepted" not in await dm("need help asap")  # no dashes: not a code
+    # copied by hand, with spaces or none: a code when it holds a digit, as words do not
+    from core.payments.codes import looks_like_code
+
+    for typed in ("gjkn zdv2 mmnz", "GJKNZDV2MMNZ", "gjkn-zdv2-mmnz"):
+        assert looks_like_code(typed, as_shown=True), typed
+    for typed in ("need help asap", "what does this", "gjkn zdv2 mmnz please"):
+        assert not looks_like_code(typed, as_shown=True), typed
     async with db.session() as s:
         assert (await s.execute(select(func.count(CodeAttempt.id)))).scalar_one() == 0
