@@ -10,6 +10,7 @@ from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
 from core.common.home import home_line
+from core.common.suggest import suggestions
 from core.context import Context, Role
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotFound
@@ -338,13 +339,26 @@ async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
     )
     if res.course_completed:
         text += "\n" + ctx.t("catalog.course_done", course=service.course_title(course, ctx.locale))
-        return [Reply(text)]
+        return await _after_course(ctx, text)
     return [
         Reply(
             text,
             buttons=[[ButtonSpec(ctx.t("catalog.btn_next"), data=ctx.sign("catn", course.id))]],
         )
     ]
+
+
+async def _after_course(ctx: Context, text: str) -> list[AnyReply]:
+    """A finished course points somewhere: the next lesson of another course under way, or,
+    with none, what to take next (it said only "Congratulations!")."""
+    found = await service.next_lesson(
+        ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
+    )
+    if found is not None:
+        other = service.course_title(found[0], ctx.locale)
+        label = ctx.t("catalog.btn_next_in", course=other)
+        return [Reply(text, buttons=[[ButtonSpec(label, data=ctx.sign("catn", found[0].id))]])]
+    return [Reply(text), *await suggestions(ctx)]
 
 
 @command("done", help_key="help.done", usage_key="usage.done")

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.catalog import topics
 from core.catalog.topics import Topics
+from core.common.suggest import suggestions
 from core.context import Context
 from core.errors import BadArguments
 from core.i18n import LANGUAGE_NAMES
@@ -164,20 +165,8 @@ async def _after_answer(ctx: Context, row: Onboarding) -> list[AnyReply]:
         if single:
             return [Reply(ctx.t("profile.saved")), await _profile_reply(ctx)]
         done = Reply(ctx.t("profile.finished") + "\n\n" + await summary(ctx))
-        return [done, *await _first_suggestions(ctx)]
+        return [done, *await suggestions(ctx)]  # the answers put to use at once
     return [await question(ctx, row)]
-
-
-async def _first_suggestions(ctx: Context) -> list[AnyReply]:
-    """The interview's answers put to use at once: /recommend's first three, with their
-    reasons and buttons (nothing when the member turned suggestions off or none exist)."""
-    from core.router import Router
-
-    await ctx.session.flush()
-    if ctx.member.recommend_opt_out:
-        return []
-    out = await Router(ctx.services)._command(ctx, "recommend", "3")
-    return [r for r in out if not (isinstance(r, Reply) and r.text == ctx.t("recommend.empty"))]
 
 
 async def _answer(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:

@@ -53,6 +53,8 @@ async def test_study_a_course_end_to_end(console_bot, db, clock):
     clock.advance(timedelta(days=1))
     out = await console_bot.send("/done intro-sql 3")
     assert "You completed “Intro to SQL”" in out
+    # with no other course under way, what to take next (it said only "Congratulations!")
+    assert "Suggested for you:\n1. " in out and "Intro to SQL —" not in out
     for cmd in ("/next", "/done"):
         assert "finished every course you took" in await console_bot.send(cmd)
     out = await console_bot.send("/progress")
@@ -65,6 +67,7 @@ async def test_study_a_course_end_to_end(console_bot, db, clock):
         ("lesson_complete", 3.0),
         ("lesson_complete", 3.0),
         ("course_complete", 5.0),
+        ("recommend_shown", 0.0),  # what to take next, under the congratulations
     ]
     assert "finished every lesson" in await console_bot.send("/next intro-sql")
 
@@ -132,6 +135,18 @@ async def test_bad_references_are_explained_and_change_nothing(console_bot, db, 
     assert "has no lesson “nine”" in out
     assert "Usage: /done" in await console_bot.send("/done a b c d")
     assert await _log(db) == [("enroll", 2.0)]
+
+
+async def test_a_finished_course_points_to_the_next_lesson_of_another(console_bot, db, clock):
+    free = (DATA / "catalog.yaml").read_text(encoding="utf-8").replace("plan_codes: [yearly]", "")
+    await _load(db, clock, free)
+    await console_bot.send("/enroll intro-sql", "ida")
+    await console_bot.send("/enroll deep-python")
+    for n in (1, 2, 3):
+        out = await console_bot.send(f"/done intro-sql {n}")
+    assert "You completed “Intro to SQL”" in out and "[1] ▶ Next lesson: Deep Python" in out
+    assert "Suggested for you" not in out  # a course under way comes first
+    assert "Deep Python — lesson 1/1: Generators" in await console_bot.send("/press 1")
 
 
 async def test_a_bare_enroll_offers_the_list_just_read(console_bot, db, clock):
