@@ -54,6 +54,11 @@ class Command(Event):
     reply_to_user: str | None = None
     """The platform user id of whoever wrote the message this command replies to (Telegram
     replies): `/solved` sent as a reply to an answer accepts that answerer's answer."""
+    reply_to_ref: str | None = None
+    """That message's id in its chat, and (`reply_to_text`, `reply_to_url`) the start of its
+    text and a link to it where the platform has one: what `/report` hands moderators."""
+    reply_to_text: str = ""
+    reply_to_url: str = ""
     message_ref: str | None = None
     """The command message's own id in its chat, where the platform lets it be edited."""
 

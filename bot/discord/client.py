@@ -68,7 +68,7 @@ class SyllabotDiscord(discord.AutoShardedClient):
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(commands.CatalogTranslator())
-        names = commands.register(self.tree, self.on_core_command, self.on_accept_answer)
+        names = commands.register(self.tree, self.on_core_command, self.on_message_menu)
         self.add_dynamic_items(SignedButton)
         if self.sync_commands:
             await self._sync(names)
@@ -111,13 +111,20 @@ class SyllabotDiscord(discord.AutoShardedClient):
         event = translate.command_event(interaction, name, args)
         await self._serve(interaction, event, quiet, file)
 
-    async def on_accept_answer(
-        self, interaction: discord.Interaction[Any], message: discord.Message
+    async def on_message_menu(
+        self, name: str, interaction: discord.Interaction[Any], message: discord.Message
     ) -> None:
-        """The "Accept as answer" message menu: ``/solved`` pointing at the message's author."""
-        event = translate.command_event(interaction, "solved", "")
-        event = dataclasses.replace(event, reply_to_user=str(message.author.id))
-        await self._serve(interaction, event, False)
+        """A message menu (Apps → Accept as answer, Report to moderators): the router command
+        pointing at that message and its author. A report is answered privately."""
+        event = translate.command_event(interaction, name, "")
+        event = dataclasses.replace(
+            event,
+            reply_to_user=str(message.author.id),
+            reply_to_ref=str(message.id),
+            reply_to_text=(message.content or "")[:1000],
+            reply_to_url=message.jump_url,
+        )
+        await self._serve(interaction, event, name == "report")
 
     async def on_core_button(self, interaction: discord.Interaction[Any], data: str) -> None:
         await self._serve(interaction, translate.button_event(interaction, data), False)

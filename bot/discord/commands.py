@@ -98,22 +98,33 @@ def build_command(
 
 
 ACCEPT_ANSWER_KEY = "discord.accept_answer"
-"""The message menu entry (Apps → …) that accepts a thread message as the answer."""
+"""The message menu entry (Apps → …) that accepts a thread message as the answer: the
+asker (or a moderator) picks it on the answer that worked, which is ``/solved`` for its
+author, no list to pick from (the Telegram gesture is replying ``/solved`` to it)."""
 
-AcceptHandler = Callable[[discord.Interaction[Any], discord.Message], Awaitable[None]]
+REPORT_KEY = "discord.report_message"
+"""The message menu entry that reports a message to the moderators: ``/report`` for it (the
+Telegram gesture is replying ``/report`` to it)."""
+
+MENUS = {"solved": ACCEPT_ANSWER_KEY, "report": REPORT_KEY}
+"""Router commands that point at a message, and the menu entry that carries each."""
+
+MENU_ONLY = frozenset({"report"})
+"""Commands that make sense only on a message: a menu entry on Discord, no slash command."""
+
+MessageHandler = Callable[[str, discord.Interaction[Any], discord.Message], Awaitable[None]]
 
 
-def accept_answer_menu(handler: AcceptHandler) -> app_commands.ContextMenu:
-    """Discord's way to point at a message: the asker (or a moderator) picks "Accept as
-    answer" on the answer that worked, which is ``/solved`` for its author, no list to pick
-    from (the Telegram gesture is replying ``/solved`` to it)."""
+def message_menu(command: str, handler: MessageHandler) -> app_commands.ContextMenu:
+    """Discord's way to point at a message: Apps → the entry runs `command` on it."""
 
-    async def accept(interaction: discord.Interaction[Any], message: discord.Message) -> None:
-        await handler(interaction, message)
+    async def picked(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        await handler(command, interaction, message)
 
+    key = MENUS[command]
     return app_commands.ContextMenu(
-        name=locale_str(translate("en", ACCEPT_ANSWER_KEY), key=ACCEPT_ANSWER_KEY),
-        callback=accept,
+        name=locale_str(translate("en", key), key=key),
+        callback=picked,
         type=discord.AppCommandType.message,
     )
 
@@ -121,20 +132,22 @@ def accept_answer_menu(handler: AcceptHandler) -> app_commands.ContextMenu:
 def register(
     tree: app_commands.CommandTree[Any],
     handler: CommandHandler,
-    accept: AcceptHandler | None = None,
+    on_message: MessageHandler | None = None,
 ) -> list[str]:
-    """Add every visible router command to the tree (and the accept-answer menu when
-    `/solved` exists and a handler is given); returns the names added."""
+    """Add every visible router command to the tree, and the message menus (accept an
+    answer, report a message) when their commands exist and a handler is given; returns
+    the names added."""
     names: list[str] = []
     for spec in sorted(COMMANDS.values(), key=lambda s: s.name):
-        if spec.hidden:
+        if spec.hidden or spec.name in MENU_ONLY:
             continue
         tree.add_command(build_command(spec, handler), override=True)
         names.append(spec.name)
-    if accept is not None and "solved" in COMMANDS:
-        menu = accept_answer_menu(accept)
-        tree.add_command(menu, override=True)
-        names.append(menu.name)
+    for command in MENUS:
+        if on_message is not None and command in COMMANDS:
+            menu = message_menu(command, on_message)
+            tree.add_command(menu, override=True)
+            names.append(menu.name)
     return names
 
 

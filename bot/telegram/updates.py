@@ -10,7 +10,7 @@ from telegram import Chat as TgChat
 from telegram import ChatMember, ChatMemberUpdated, Update, User
 from telegram import Message as TgMessage
 
-from bot.telegram.outgoing import REPLY_THREAD
+from bot.telegram.outgoing import REPLY_THREAD, topic_link
 from core.events import (
     Actor,
     BotStatusChanged,
@@ -216,6 +216,9 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
             name=parsed[0],
             args=parsed[1],
             reply_to_user=str(author.id) if author is not None else None,
+            reply_to_ref=str(reply_to.message_id) if reply_to is not None else None,
+            reply_to_text=(reply_to.text or reply_to.caption or "")[:1000] if reply_to else "",
+            reply_to_url=_message_link(msg.chat, reply_to.message_id) if reply_to else "",
             message_ref=str(msg.message_id),
         )
     return Message(
@@ -226,6 +229,12 @@ def _from_message(msg: TgMessage, uid: str, bot_username: str | None) -> Event |
         reply_to=str(reply_to.message_id) if reply_to else None,
         message_ref=str(msg.message_id),
     )
+
+
+def _message_link(chat: TgChat, message_id: int) -> str:
+    """A link that opens one message of a group: by the group's public name, else the
+    private-group form (the same shapes as a forum topic's link)."""
+    return topic_link(f"@{chat.username}" if chat.username else chat.id, message_id)
 
 
 def _edited(msg: TgMessage, uid: str, bot_username: str | None) -> MessageEdited | None:

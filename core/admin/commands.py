@@ -7,5 +7,6 @@ from core.admin import (  # noqa: F401 - imported for their registrations
     confirm,
     member_commands,
     privacy_commands,
+    report_commands,
     stats_commands,
 )

@@ -333,3 +333,29 @@ async def test_a_thread_whose_first_post_fails_is_still_known_to_core(discord_bo
         thread = (await s.execute(select(Thread))).scalar_one()
     assert thread.status == "open" and thread.thread_ref
     assert not [c for c in calls if c.route == "POST /users/@me/channels"]
+
+
+async def test_report_to_moderators_on_a_message_tells_them_privately(discord_bot, db, texts):
+    """Apps → Report to moderators on a message in a channel: the moderator gets the
+    message, its author and a jump link in a DM; the reporter is thanked privately; the
+    channel hears nothing."""
+    load_features()
+    await _member(discord_bot, db, 9000, "mo")  # discord:9000 is a moderator by the settings
+    await _member(discord_bot, db, 941, "gil")
+    spam = P.message(P.GENERAL_CHANNEL, 942, "spammer", "Free crypto at example.bad")
+    await discord_bot.feed("message_create", spam)
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(
+        P.message_menu(
+            "Report to moderators", spam, uid=941, username="gil", channel_id=P.GENERAL_CHANNEL
+        )
+    )
+    calls = discord_bot.since(n)
+    out = texts(calls)
+    assert "moderators have your report" in out
+    # (Discord markdown escapes the parentheses)
+    assert "reported a message by an account I don't know \\(discord user 942\\)" in out
+    assert "Free crypto at example.bad" in out
+    assert f"/channels/{P.GUILD_ID}/{P.GENERAL_CHANNEL}/{spam['id']}" in out
+    posted = [c for c in calls if c.route == "POST /channels/{channel_id}/messages"]
+    assert posted and all(f"/channels/{P.GENERAL_CHANNEL}/" not in c.url for c in posted)

@@ -258,3 +258,38 @@ async def test_a_document_with_a_plain_caption_is_not_a_command(bot):
     upd = Update.de_json(document(ALICE, "my notes", "BQACn", "notes.csv", 10), bot)
     event = to_event(upd, BOT_USERNAME)
     assert isinstance(event, Message) and event.text == "my notes"
+
+
+async def test_report_as_a_reply_reaches_the_moderators_privately_and_not_the_group(tg, wire):
+    """A member replies `/report spam` to a message in the group: each moderator gets the
+    message, its author, a link to it and what to do; the reporter is thanked privately;
+    the group hears nothing (the author would learn who reported them)."""
+    mod, bob = user(9000, "Mo", username="mo"), user(5151, "Bob", username="bob")
+    await tg.process(message(mod, "/start"))
+    await tg.process(message(ALICE, "/start"))
+    await tg.process(message(bob, "BUY CHEAP FOLLOWERS <here>", group_chat()))
+    wire.clear()
+    upd = message(ALICE, "/report spam", group_chat())
+    upd["message"]["reply_to_message"] = {
+        "message_id": 777,
+        "date": 1,
+        "chat": group_chat(),
+        "from": bob,
+        "text": "BUY CHEAP FOLLOWERS <here>",
+    }
+    await tg.process(upd)
+    sent = {c["chat_id"]: c["text"] for c in wire.of("sendMessage")}
+    assert GROUP_ID not in sent
+    assert "moderators have your report" in sent[4242]
+    told = sent[9000]
+    assert "Alice reported a message by" in told and "Bob" in told
+    assert "BUY CHEAP FOLLOWERS &lt;here&gt;" in told and "Reason: spam" in told
+    assert f"https://t.me/c/{str(GROUP_ID)[4:]}/777" in told and "/ban #" in told
+    wire.clear()
+    await tg.process(dict(upd, update_id=990000))
+    assert [c["chat_id"] for c in wire.of("sendMessage")] == [4242]  # "already reported"
+    assert "already reported" in wire.of("sendMessage")[0]["text"]
+    wire.clear()
+    await tg.process(message(ALICE, "/report", group_chat(), update_id=990001))  # not a reply
+    (how,) = wire.of("sendMessage")
+    assert "as a reply to it" in how["text"]

@@ -1,0 +1,114 @@
+"""/report: a member points moderators to a message in a group, by replying to it.
+
+Moderators cannot read every message; members see the spam, the scam link or the insult
+first. The report reaches each moderator privately with the message, its author and a
+link, and what they can do about it; the reporter is thanked privately, and nothing is
+said in the group (the author would learn who reported them).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from core.audit import audit
+from core.context import Context
+from core.errors import DomainError
+from core.i18n import translate
+from core.members import moderators
+from core.replies import AnyReply, Reply
+from core.router import command
+from models.audit import AuditLog
+from models.member import Account, Member
+
+REPORTS_PER_DAY = 10  # a member's reports in 24 hours: beyond, moderators are not paged
+EXCERPT = 300
+
+
+@command("report", help_key="help.report", usage_key="usage.report")
+async def report(ctx: Context, args: str) -> list[AnyReply]:
+    ev = ctx.event
+    author_ref = getattr(ev, "reply_to_user", None)
+    if ev.chat.kind == "private" or not author_ref:
+        raise DomainError("admin.report_how")
+    author = (
+        await ctx.session.execute(
+            select(Member)
+            .join(Account, Account.member_id == Member.id)
+            .where(
+                Account.platform == ev.chat.platform,
+                Account.platform_user_id == author_ref,
+                Member.forgotten_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if author is not None and author.id == ctx.member.id:
+        raise DomainError("admin.report_self")
+    message = f"message:{ev.chat.platform}:{ev.chat.chat_id}:{getattr(ev, 'reply_to_ref', '')}"
+    now = ctx.clock.now()
+    mine = select(func.count()).where(
+        AuditLog.action == "member.report", AuditLog.actor_member_id == ctx.member.id
+    )
+    if (await ctx.session.execute(mine.where(AuditLog.target == message))).scalar_one():
+        return [_private(ctx, "admin.report_again")]
+    if (
+        await ctx.session.execute(mine.where(AuditLog.at >= now - timedelta(days=1)))
+    ).scalar_one() >= REPORTS_PER_DAY:
+        return [_private(ctx, "admin.report_limit")]
+    reason = " ".join(args.split())[:200]
+    await audit(
+        ctx.session,
+        ctx.clock,
+        actor=f"member:{ctx.member.id}",
+        actor_member_id=ctx.member.id,
+        action="member.report",
+        target=message,
+        after={"author": author.id if author is not None else f"{ev.chat.platform}:{author_ref}"},
+        reason=reason,
+    )
+    recent = await ctx.session.execute(
+        select(AuditLog.after).where(
+            AuditLog.action == "member.report", AuditLog.at >= now - timedelta(days=30)
+        )
+    )
+    key = author.id if author is not None else f"{ev.chat.platform}:{author_ref}"
+    earlier = sum(1 for (after,) in recent if (after or {}).get("author") == key)
+    text = " ".join(str(getattr(ev, "reply_to_text", "") or "").split())
+    url = str(getattr(ev, "reply_to_url", "") or "")
+    out: list[AnyReply] = []
+    for mod in await moderators(ctx.session, ctx.services):
+        if author is not None and mod.id == author.id:
+            continue
+        # someone the bot never met (posted in the group, never wrote to it): their account
+        who = (
+            f"#{author.id} {author.display_name}"
+            if author is not None
+            else translate(
+                mod.locale, "admin.report_unknown", platform=ev.chat.platform, id=author_ref
+            )
+        )
+        lines = [
+            translate(
+                mod.locale,
+                "admin.report_to_mods",
+                reporter=f"#{ctx.member.id} {ctx.member.display_name}",
+                author=who,
+                text=text[:EXCERPT] + ("…" if len(text) > EXCERPT else "") or "—",
+            )
+        ]
+        if reason:
+            lines.append(translate(mod.locale, "admin.reason", reason=reason))
+        if earlier > 1:
+            lines.append(translate(mod.locale, "admin.report_count", n=earlier))
+        if url:
+            lines.append(url)
+        if author is not None:
+            lines.append(translate(mod.locale, "admin.report_actions", id=author.id))
+        out.append(Reply("\n".join(lines), member_id=mod.id))
+    return [_private(ctx, "admin.report_thanks"), *out]
+
+
+def _private(ctx: Context, key: str) -> Reply:
+    """To the reporter alone: a word in the group would tell the author who reported them."""
+    return Reply(ctx.t(key), member_id=ctx.member.id)
