@@ -111,6 +111,15 @@ class CloseThread:
 
 
 @dataclass(frozen=True)
+class DeleteMessage:
+    """Take a message of a group down (where the bot has the right): a member's `/report`,
+    which would tell the reported author who reported them."""
+
+    where: Chat
+    message_ref: str
+
+
+@dataclass(frozen=True)
 class Invoice:
     title: str
     description: str
@@ -168,6 +177,7 @@ AnyReply = (
     | ApproveJoin
     | OpenThread
     | CloseThread
+    | DeleteMessage
     | Invoice
     | AnswerPreCheckout
     | Photo

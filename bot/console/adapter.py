@@ -30,6 +30,7 @@ from core.replies import (
     ApproveJoin,
     ButtonSpec,
     CloseThread,
+    DeleteMessage,
     Document,
     Invite,
     Invoice,
@@ -278,4 +279,6 @@ class ConsoleAdapter:
             elif isinstance(r, StopStarSubscription):
                 verb = "stopped" if r.stop else "resumed"
                 lines.append(f"⏹ Stars subscription renewal {verb} ({r.charge_id})")
+            elif isinstance(r, DeleteMessage):
+                lines.append(f"🗑 message {r.message_ref} deleted in {r.where.chat_id}")
         return lines

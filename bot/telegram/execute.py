@@ -35,6 +35,7 @@ from core.replies import (
     ApproveJoin,
     ButtonSpec,
     CloseThread,
+    DeleteMessage,
     Document,
     Invite,
     Invoice,
@@ -170,6 +171,11 @@ class Executor:
                     int(r.where.thread_id),
                     name=r.title[:TOPIC_NAME_LIMIT],
                 )
+        elif isinstance(r, DeleteMessage):
+            if r.where.platform != PLATFORM:
+                return False
+            # without the right to delete, the message stays (logged by the caller)
+            await self.bot.delete_message(chat_arg(r.where.chat_id), int(r.message_ref))
         elif isinstance(r, RefundStars):
             await self.bot.refund_star_payment(int(r.platform_user_id), r.charge_id)
         elif isinstance(r, StopStarSubscription):

@@ -17,7 +17,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.i18n import translate
 from core.members import moderators
-from core.replies import AnyReply, Reply
+from core.replies import AnyReply, DeleteMessage, Reply
 from core.router import command
 from models.audit import AuditLog
 from models.member import Account, Member
@@ -106,7 +106,10 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
         if author is not None:
             lines.append(translate(mod.locale, "admin.report_actions", id=author.id))
         out.append(Reply("\n".join(lines), member_id=mod.id))
-    return [_private(ctx, "admin.report_thanks"), *out]
+    # the /report message itself would tell the group (and the author) who reported
+    own = getattr(ev, "message_ref", None)
+    gone = [DeleteMessage(ev.chat, own)] if own and str(own).isdigit() else []
+    return [_private(ctx, "admin.report_thanks"), *out, *gone]
 
 
 def _private(ctx: Context, key: str) -> Reply:

@@ -285,6 +285,9 @@ async def test_report_as_a_reply_reaches_the_moderators_privately_and_not_the_gr
     assert "Alice reported a message by" in told and "Bob" in told
     assert "BUY CHEAP FOLLOWERS &lt;here&gt;" in told and "Reason: spam" in told
     assert f"https://t.me/c/{str(GROUP_ID)[4:]}/777" in told and "/ban #" in told
+    # the /report itself is taken down: it would tell the group who reported
+    (gone,) = wire.of("deleteMessage")
+    assert (gone["chat_id"], gone["message_id"]) == (GROUP_ID, upd["message"]["message_id"])
     wire.clear()
     await tg.process(dict(upd, update_id=990000))
     assert [c["chat_id"] for c in wire.of("sendMessage")] == [4242]  # "already reported"
