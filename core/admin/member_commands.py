@@ -16,6 +16,7 @@ from core.admin.args import leading_length, parse_days, split_ref
 from core.admin.confirm import action, ask
 from core.admin.guard import actor_label, admin_command, record
 from core.admin.members import ASSIGNABLE_ROLES, member_card, who
+from core.admin.report_commands import reports_about
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
 from core.i18n import LANGUAGE_NAMES, has_key, translate
@@ -174,6 +175,9 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
                 status=status,
             )
         )
+    month_ago = ctx.clock.now() - timedelta(days=30)
+    if reported := await reports_about(ctx.session, target.id, month_ago):
+        lines.append(ctx.t("admin.card_reported", n=reported))
     last = f"{card.last_active:%Y-%m-%d}" if card.last_active else "-"
     lines.append(
         ctx.t("admin.card_activity", n=card.interactions_30d, last=last, questions=card.questions)

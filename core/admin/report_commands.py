@@ -8,9 +8,10 @@ said in the group (the author would learn who reported them).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import audit
 from core.context import Context
@@ -67,13 +68,8 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
         after={"author": author.id if author is not None else f"{ev.chat.platform}:{author_ref}"},
         reason=reason,
     )
-    recent = await ctx.session.execute(
-        select(AuditLog.after).where(
-            AuditLog.action == "member.report", AuditLog.at >= now - timedelta(days=30)
-        )
-    )
     key = author.id if author is not None else f"{ev.chat.platform}:{author_ref}"
-    earlier = sum(1 for (after,) in recent if (after or {}).get("author") == key)
+    earlier = await reports_about(ctx.session, key, now - timedelta(days=30))
     text = " ".join(str(getattr(ev, "reply_to_text", "") or "").split())
     url = str(getattr(ev, "reply_to_url", "") or "")
     out: list[AnyReply] = []
@@ -110,6 +106,16 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     own = getattr(ev, "message_ref", None)
     gone = [DeleteMessage(ev.chat, own)] if own and str(own).isdigit() else []
     return [_private(ctx, "admin.report_thanks"), *out, *gone]
+
+
+async def reports_about(session: AsyncSession, author: int | str, since: datetime) -> int:
+    """Reports since `since` about a member (their id) or an account the bot never met
+    ("platform:user id"). The audit JSON is not indexed: read in Python, fine at community
+    sizes."""
+    rows = await session.execute(
+        select(AuditLog.after).where(AuditLog.action == "member.report", AuditLog.at >= since)
+    )
+    return sum(1 for (after,) in rows if (after or {}).get("author") == author)
 
 
 def _private(ctx: Context, key: str) -> Reply:

@@ -41,6 +41,9 @@ async def test_reports_reach_moderators_with_a_count_and_stay_private(bot, app):
     assert "Reason: scam link" in told and "/ban #2 7d" in told and "reports about" not in told
     out = await _report(app, bot, "carol", "bob", "2")
     assert "2 reports about them in the last 30 days." in _to(out, mod)[0]
+    card = await bot.text("mod", "/member @bob")
+    assert "• reported by members 2 times in the last 30 days" in card
+    assert "reported" not in await bot.text("mod", "/member @carol")
     # the same message twice: once is enough; one's own message: not a report
     assert "already reported" in _to(await _report(app, bot, "alice", "bob", "1"), alice)[0]
     out = await app.router.dispatch(
