@@ -18,6 +18,7 @@ from core.replies import (
     AnyReply,
     ButtonSpec,
     CloseThread,
+    DeleteMessage,
     Document,
     Invite,
     Invoice,
@@ -127,6 +128,8 @@ class Executor:
             await self._answer(origin, r.caption, "plain", [], files=[file])
         elif isinstance(r, Invoice):
             await self._invoice(r, origin)
+        elif isinstance(r, DeleteMessage):  # needs Manage Messages in that channel
+            await self._channel(r.where).get_partial_message(int(r.message_ref)).delete()
         else:  # e.g. MemberTag: Discord shows roles, not per-member tags
             log.debug("%s has no meaning on Discord", type(r).__name__)
 
@@ -435,7 +438,7 @@ class Executor:
 def _platform_of(r: AnyReply) -> str | None:
     if isinstance(r, (Invite, Kick, MemberTag)):
         return r.platform
-    if isinstance(r, CloseThread):
+    if isinstance(r, (CloseThread, DeleteMessage)):
         return r.where.platform
     if isinstance(r, (Reply, OpenThread)) and r.to is not None:
         return r.to.platform

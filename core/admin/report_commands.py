@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import audit
-from core.context import Context
+from core.context import Context, Role
 from core.errors import DomainError
+from core.events import Chat
 from core.i18n import translate
 from core.members import moderators
-from core.replies import AnyReply, DeleteMessage, Reply
-from core.router import command
+from core.replies import AnyReply, ButtonSpec, DeleteMessage, Reply
+from core.router import button, command
 from models.audit import AuditLog
 from models.member import Account, Member
 
@@ -46,7 +47,8 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     ).scalar_one_or_none()
     if author is not None and author.id == ctx.member.id:
         raise DomainError("admin.report_self")
-    message = f"message:{ev.chat.platform}:{ev.chat.chat_id}:{getattr(ev, 'reply_to_ref', '')}"
+    where = f"{ev.chat.platform}:{ev.chat.chat_id}:{ev.chat.thread_id or ''}"
+    message = f"message:{where}:{getattr(ev, 'reply_to_ref', '') or ''}"
     now = ctx.clock.now()
     mine = select(func.count()).where(
         AuditLog.action == "member.report", AuditLog.actor_member_id == ctx.member.id
@@ -58,7 +60,7 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     ).scalar_one() >= REPORTS_PER_DAY:
         return [_private(ctx, "admin.report_limit")]
     reason = " ".join(args.split())[:200]
-    await audit(
+    row = await audit(
         ctx.session,
         ctx.clock,
         actor=f"member:{ctx.member.id}",
@@ -101,7 +103,10 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
             lines.append(url)
         if author is not None:
             lines.append(translate(mod.locale, "admin.report_actions", id=author.id))
-        out.append(Reply("\n".join(lines), member_id=mod.id))
+        take_down = ButtonSpec(
+            translate(mod.locale, "admin.report_btn_delete"), data=ctx.sign("rpdel", row.id)
+        )
+        out.append(Reply("\n".join(lines), [[take_down]], member_id=mod.id))
     # the /report message itself would tell the group (and the author) who reported
     own = getattr(ev, "message_ref", None)
     gone = [DeleteMessage(ev.chat, own)] if own and str(own).isdigit() else []
@@ -121,3 +126,32 @@ async def reports_about(session: AsyncSession, author: int | str, since: datetim
 def _private(ctx: Context, key: str) -> Reply:
     """To the reporter alone: a word in the group would tell the author who reported them."""
     return Reply(ctx.t(key), member_id=ctx.member.id)
+
+
+@button("rpdel", role=Role.MODERATOR)
+async def delete_reported(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """The report's "Delete the message" button: the reported message comes down (where the
+    bot may delete), once, audited."""
+    ref = parts[0] if parts else ""
+    row = await ctx.session.get(AuditLog, int(ref)) if ref.isdigit() else None
+    if row is None or row.action != "member.report":
+        return [Reply(ctx.t("errors.button_expired"))]
+    _, platform, chat_id, thread_id, message_ref = row.target.split(":", 4)
+    if not message_ref.isdigit():
+        return [Reply(ctx.t("admin.report_cannot_delete"))]
+    done = select(func.count()).where(
+        AuditLog.action == "message.delete", AuditLog.target == row.target
+    )
+    if (await ctx.session.execute(done)).scalar_one():
+        return [Reply(ctx.t("admin.report_deleted_already"))]
+    await audit(
+        ctx.session,
+        ctx.clock,
+        actor=f"member:{ctx.member.id}",
+        actor_member_id=ctx.member.id,
+        action="message.delete",
+        target=row.target,
+        after={"report": row.id},
+    )
+    where = Chat(platform, chat_id, "group", thread_id or None)
+    return [Reply(ctx.t("admin.report_deleted")), DeleteMessage(where, message_ref)]

@@ -359,3 +359,16 @@ async def test_report_to_moderators_on_a_message_tells_them_privately(discord_bo
     assert f"/channels/{P.GUILD_ID}/{P.GENERAL_CHANNEL}/{spam['id']}" in out
     posted = [c for c in calls if c.route == "POST /channels/{channel_id}/messages"]
     assert posted and all(f"/channels/{P.GENERAL_CHANNEL}/" not in c.url for c in posted)
+    # the moderator's "Delete the message" takes it down
+    (custom_id,) = [
+        b["custom_id"]
+        for c in posted
+        for row in (c.body or {}).get("components", [])
+        for b in row["components"]
+        if b.get("label") == "🗑 Delete the message"
+    ]
+    n = len(discord_bot.wire.calls)
+    await discord_bot.interact(P.press(custom_id, uid=9000, username="mo"))
+    (gone,) = discord_bot.wire.find("DELETE /channels/{channel_id}/messages/{message_id}")
+    assert gone.url.endswith(f"/channels/{P.GENERAL_CHANNEL}/messages/{spam['id']}")
+    assert "Deleted" in texts(discord_bot.since(n))

@@ -288,6 +288,13 @@ async def test_report_as_a_reply_reaches_the_moderators_privately_and_not_the_gr
     # the /report itself is taken down: it would tell the group who reported
     (gone,) = wire.of("deleteMessage")
     assert (gone["chat_id"], gone["message_id"]) == (GROUP_ID, upd["message"]["message_id"])
+    # the moderator's "Delete the message" takes the spam down
+    (dm,) = [c for c in wire.of("sendMessage") if c["chat_id"] == 9000]
+    (row,) = dm["reply_markup"]["inline_keyboard"]
+    wire.clear()
+    await tg.process(callback(mod, row[0]["callback_data"]))
+    (spam,) = wire.of("deleteMessage")
+    assert (spam["chat_id"], spam["message_id"]) == (GROUP_ID, 777)
     wire.clear()
     await tg.process(dict(upd, update_id=990000))
     assert [c["chat_id"] for c in wire.of("sendMessage")] == [4242]  # "already reported"

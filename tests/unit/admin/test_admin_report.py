@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.events import Chat, Command
-from core.replies import Reply
+from core.replies import DeleteMessage, Reply
 
 GROUP = Chat("console", "-100", "group")
 
@@ -76,3 +76,20 @@ async def _id(app: Any, who: str) -> int:
         return (
             await s.execute(select(Account.member_id).where(Account.platform_user_id == who))
         ).scalar_one()
+
+
+async def test_a_moderator_takes_the_reported_message_down_with_one_tap(bot, app):
+    await bot.say("mod", "/whoami")
+    out = await _report(app, bot, "alice", "bob", "41", "scam")
+    mod = await _id(app, "mod")
+    (dm,) = [r for r in out if isinstance(r, Reply) and r.member_id == mod]
+    (take_down,) = [b for row in dm.buttons for b in row]
+    assert take_down.label == "🗑 Delete the message"
+    refused = await bot.press("alice", take_down.data or "")  # a member cannot
+    assert not [r for r in refused if isinstance(r, DeleteMessage)]
+    done = await bot.press("mod", take_down.data or "")
+    assert [r.text for r in done if isinstance(r, Reply)][0].startswith("Deleted")
+    (gone,) = [r for r in done if isinstance(r, DeleteMessage)]
+    assert (gone.where.chat_id, gone.message_ref) == ("-100", "41")
+    again = await bot.press("mod", take_down.data or "")
+    assert "already deleted" in again[0].text and len(again) == 1
