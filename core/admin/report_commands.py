@@ -60,6 +60,9 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     ).scalar_one() >= REPORTS_PER_DAY:
         return [_private(ctx, "admin.report_limit")]
     reason = " ".join(args.split())[:200]
+    # a member by id; someone the bot never met (posted in the group, never wrote to it)
+    # by their account, so their reports still add up
+    key = author.id if author is not None else f"{ev.chat.platform}:{author_ref}"
     row = await audit(
         ctx.session,
         ctx.clock,
@@ -67,10 +70,9 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
         actor_member_id=ctx.member.id,
         action="member.report",
         target=message,
-        after={"author": author.id if author is not None else f"{ev.chat.platform}:{author_ref}"},
+        after={"author": key},
         reason=reason,
     )
-    key = author.id if author is not None else f"{ev.chat.platform}:{author_ref}"
     earlier = await reports_about(ctx.session, key, now - timedelta(days=30))
     text = " ".join(str(getattr(ev, "reply_to_text", "") or "").split())
     url = str(getattr(ev, "reply_to_url", "") or "")
@@ -78,7 +80,6 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     for mod in await moderators(ctx.session, ctx.services):
         if author is not None and mod.id == author.id:
             continue
-        # someone the bot never met (posted in the group, never wrote to it): their account
         who = (
             f"#{author.id} {author.display_name}"
             if author is not None
