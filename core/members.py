@@ -65,6 +65,22 @@ async def resolve(
     return member, acc
 
 
+async def by_account(session: AsyncSession, platform: str, user_id: str) -> Member | None:
+    """The member behind one platform account, if the bot knows them (a command sent as a
+    reply names the replied message's author this way); erased members are not."""
+    return (
+        await session.execute(
+            select(Member)
+            .join(Account, Account.member_id == Member.id)
+            .where(
+                Account.platform == platform,
+                Account.platform_user_id == user_id,
+                Member.forgotten_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+
+
 def configured_role(settings: Settings, member: Member) -> str | None:
     """ "owner" or "moderator" when the settings name one of the member's accounts
     (`owner_ids`, `moderator_ids`): that role holds whatever /role stores."""

@@ -22,10 +22,10 @@ from core.errors import BadArguments, DomainError
 from core.i18n import LANGUAGE_NAMES, has_key, translate
 from core.ids import parse_id
 from core.localtime import local_time
-from core.members import configured_role, find_member
+from core.members import by_account, configured_role, find_member
 from core.replies import AnyReply, Reply
 from models.audit import AuditLog
-from models.member import Account, Member
+from models.member import Member
 from models.membership import Payment, Plan
 
 LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
@@ -58,26 +58,11 @@ async def _target(ctx: Context, name: str, args: str) -> tuple[Member, str]:
     replied = getattr(ctx.event, "reply_to_user", None)
     head = args.strip()[:1]
     if replied and head not in {"@", "#"}:
-        author = await _account_owner(ctx, replied)
+        author = await by_account(ctx.session, ctx.event.chat.platform, replied)
         if author is not None:
             return author, args.strip()
     ref, rest = split_ref(args, _usage(ctx, name))
     return await find_member(ctx.session, ref), rest
-
-
-async def _account_owner(ctx: Context, platform_user_id: str) -> Member | None:
-    row = (
-        await ctx.session.execute(
-            select(Member)
-            .join(Account, Account.member_id == Member.id)
-            .where(
-                Account.platform == ctx.event.chat.platform,
-                Account.platform_user_id == platform_user_id,
-                Member.forgotten_at.is_(None),
-            )
-        )
-    ).scalar_one_or_none()
-    return row
 
 
 # ---- roles -------------------------------------------------------------------------------

@@ -18,11 +18,10 @@ from core.context import Context, Role
 from core.errors import DomainError
 from core.events import Chat
 from core.i18n import translate
-from core.members import moderators
+from core.members import by_account, moderators
 from core.replies import AnyReply, ButtonSpec, DeleteMessage, Reply
 from core.router import button, command
 from models.audit import AuditLog
-from models.member import Account, Member
 
 REPORTS_PER_DAY = 10  # a member's reports in 24 hours: beyond, moderators are not paged
 EXCERPT = 300
@@ -34,17 +33,7 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     author_ref = getattr(ev, "reply_to_user", None)
     if ev.chat.kind == "private" or not author_ref:
         raise DomainError("admin.report_how")
-    author = (
-        await ctx.session.execute(
-            select(Member)
-            .join(Account, Account.member_id == Member.id)
-            .where(
-                Account.platform == ev.chat.platform,
-                Account.platform_user_id == author_ref,
-                Member.forgotten_at.is_(None),
-            )
-        )
-    ).scalar_one_or_none()
+    author = await by_account(ctx.session, ev.chat.platform, author_ref)
     if author is not None and author.id == ctx.member.id:
         raise DomainError("admin.report_self")
     where = f"{ev.chat.platform}:{ev.chat.chat_id}:{ev.chat.thread_id or ''}"

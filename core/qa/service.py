@@ -31,7 +31,7 @@ from core.events import THREAD_FAILURES, Chat
 from core.i18n import normalize_locale, translate
 from core.ids import parse_id
 from core.localtime import quiet_now
-from core.members import moderators
+from core.members import by_account, moderators
 from core.qa import experts as ex
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.index import (
@@ -56,7 +56,7 @@ from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
 from models.catalog import Course
 from models.interaction import KIND_WEIGHTS, Interaction
-from models.member import Account, Member
+from models.member import Member
 from models.qa import Answer, KBEntry, Question, Thread
 from models.qa_extra import QAFeedback, QAThreadExpert
 
@@ -1255,13 +1255,8 @@ async def _replied_member(ctx: Context) -> int | None:
     user_id = getattr(ctx.event, "reply_to_user", None)
     if not user_id:
         return None
-    return (
-        await ctx.session.execute(
-            select(Account.member_id).where(
-                Account.platform == ctx.event.chat.platform, Account.platform_user_id == user_id
-            )
-        )
-    ).scalar_one_or_none()
+    author = await by_account(ctx.session, ctx.event.chat.platform, user_id)
+    return author.id if author is not None else None
 
 
 async def pass_invitation(ctx: Context, args: str) -> list[AnyReply]:
