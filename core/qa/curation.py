@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context, Services
@@ -48,8 +48,8 @@ from core.qa.tokenize import as_language, detect_language
 from core.replies import AnyReply, Reply
 from models.catalog import Course
 from models.member import Member
-from models.qa import KBEntry, Question, Thread
-from models.qa_extra import QAFeedback
+from models.qa import Answer, KBEntry, Question, Thread
+from models.qa_extra import QAFeedback, QAThreadExpert
 
 
 def _split_title(text: str) -> tuple[str, str]:
@@ -254,11 +254,6 @@ async def kb_waiting(ctx: Context, args: str) -> list[AnyReply]:
     has answered, oldest first, with how long each has waited, where it stands (bumped, or
     handed over as stale) and who was invited. The stale list reaches moderators once, as a
     message; this is where they find it again, and the threads not yet stale."""
-    from sqlalchemy import exists
-
-    from models.qa import Answer
-    from models.qa_extra import QAThreadExpert
-
     if args.strip():
         raise BadArguments("qa.kb_usage")
     unanswered = ~exists().where(
