@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Services
 from core.jobs import periodic
+from core.membership import service
 from core.membership.reconcile import reconcile
 from core.membership.reminders import advance_all
 from core.payments.ledger import complete_recorded, in_transaction
@@ -26,9 +27,7 @@ async def advance(services: Services) -> list[AnyReply]:
 
 @periodic("membership.lift_ended_bans", every=timedelta(minutes=10))
 async def lift_ended_bans(services: Services) -> list[AnyReply]:
-    from core.membership.service import lift_ended_bans as lift
-
-    return await in_transaction(services, lambda s: lift(s, services))
+    return await in_transaction(services, lambda s: service.lift_ended_bans(s, services))
 
 
 @periodic("membership.reconcile", every=timedelta(hours=6))
