@@ -517,11 +517,17 @@ async def audit_cmd(ctx: Context, args: str) -> list[AnyReply]:
     rows = (await ctx.session.execute(q)).scalars().all()
     if not rows:
         return [Reply(ctx.t("admin.audit_none" if args.strip() else "admin.audit_empty"))]
-    names = await _member_names(ctx, [x for r in rows for x in (r.actor, r.target)])
+    reported = {r.id: (r.after or {}).get("author") for r in rows if r.action == "member.report"}
+    refs = [x for r in rows for x in (r.actor, r.target)]
+    names = await _member_names(ctx, refs + [f"member:{a}" for a in reported.values()])
     lines = [ctx.t("admin.audit_head", n=len(rows))]
     for r in rows:
         actor, target = names.get(r.actor, r.actor), names.get(r.target, r.target or "")
-        lines.append(f"#{r.id} {r.at:%Y-%m-%d %H:%M} {actor} {r.action} {target}".rstrip())
+        if r.id in reported:  # a report names the message: say whose it was
+            about = reported[r.id]
+            target = ctx.t("admin.audit_about", who=names.get(f"member:{about}", str(about)))
+        line = f"#{r.id} {r.at:%Y-%m-%d %H:%M} {actor} {r.action} {target}".rstrip()
+        lines.append(line + (f" — {r.reason}" if r.reason else ""))
     return [Reply("\n".join(lines))]
 
 

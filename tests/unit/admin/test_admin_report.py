@@ -43,6 +43,8 @@ async def test_reports_reach_moderators_with_a_count_and_stay_private(bot, app):
     assert "2 reports about them in the last 30 days." in _to(out, mod)[0]
     card = await bot.text("mod", "/member @bob")
     assert "• reported by members 2 times in the last 30 days" in card
+    listed = await bot.text("mod", "/audit member.report")
+    assert "#1 Alice member.report about #2 Bob — scam link" in listed
     assert "reported" not in await bot.text("mod", "/member @carol")
     # the same message twice: once is enough; one's own message: not a report
     assert "already reported" in _to(await _report(app, bot, "alice", "bob", "1"), alice)[0]
