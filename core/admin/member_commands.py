@@ -292,6 +292,10 @@ async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
         raise DomainError("admin.not_banned", who=who(target))
     membership_bridge.service()
     summary = ctx.t("admin.unban_preview", who=who(target))
+    if target.banned_until is not None:  # a ban for a time: lifting it is only sooner
+        summary += " " + ctx.t(
+            "admin.unban_would_end", until=local_time(target.banned_until, ctx.timezone)
+        )
     return await ask(ctx, "unban", {"member_id": target.id}, summary)
 
 

@@ -272,6 +272,8 @@ async def test_a_ban_for_a_time_is_told_and_lifts_by_itself(bot, db, app, clock)
     assert len(told) == 1 and f"suspended your account until {end}" in told[0].text
     assert "Reason: spamming links" in told[0].text
     assert f"suspended until {end}" in await bot.text("bob", "/status")
+    preview = await bot.text("mod", "/unban @bob")  # not confirmed: only what it would do
+    assert f"Lift the ban on #2 Bob. (It would end by itself on {end} " in preview
     card = await bot.text("mod", "/member @bob")
     assert f"banned since {clock.now():%Y-%m-%d %H:%M} UTC, until {end} " in card
     assert "(lifts by itself). Reason: spamming links" in card
