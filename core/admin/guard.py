@@ -14,6 +14,7 @@ from core.audit import audit
 from core.context import Context, Role
 from core.replies import AnyReply
 from core.router import Handler, command
+from models.audit import AuditLog
 
 ADMIN_COMMANDS: set[str] = set()
 
@@ -30,8 +31,9 @@ async def record(
     before: dict[str, object] | None = None,
     after: dict[str, object] | None = None,
     reason: str = "",
-) -> None:
-    await audit(
+) -> AuditLog:
+    """One audit row for what the caller did (the row: a button may name it later)."""
+    return await audit(
         ctx.session,
         ctx.clock,
         actor=actor_label(ctx),

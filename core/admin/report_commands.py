@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import audit
+from core.admin.guard import record
 from core.context import Context, Role
 from core.errors import DomainError
 from core.events import Chat
@@ -52,16 +52,7 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     # a member by id; someone the bot never met (posted in the group, never wrote to it)
     # by their account, so their reports still add up
     key = author.id if author is not None else f"{ev.chat.platform}:{author_ref}"
-    row = await audit(
-        ctx.session,
-        ctx.clock,
-        actor=f"member:{ctx.member.id}",
-        actor_member_id=ctx.member.id,
-        action="member.report",
-        target=message,
-        after={"author": key},
-        reason=reason,
-    )
+    row = await record(ctx, "member.report", message, after={"author": key}, reason=reason)
     earlier = await reports_about(ctx.session, key, now - timedelta(days=30))
     text = " ".join(str(getattr(ev, "reply_to_text", "") or "").split())
     url = str(getattr(ev, "reply_to_url", "") or "")
@@ -134,14 +125,6 @@ async def delete_reported(ctx: Context, parts: list[str]) -> list[AnyReply]:
     )
     if (await ctx.session.execute(done)).scalar_one():
         return [Reply(ctx.t("admin.report_deleted_already"))]
-    await audit(
-        ctx.session,
-        ctx.clock,
-        actor=f"member:{ctx.member.id}",
-        actor_member_id=ctx.member.id,
-        action="message.delete",
-        target=row.target,
-        after={"report": row.id},
-    )
+    await record(ctx, "message.delete", row.target, after={"report": row.id})
     where = Chat(platform, chat_id, "group", thread_id or None)
     return [Reply(ctx.t("admin.report_deleted")), DeleteMessage(where, message_ref)]
