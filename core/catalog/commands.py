@@ -244,15 +244,21 @@ async def enroll_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     return await _enroll(ctx, await _course_by_id(ctx, parts[0] if parts else ""))
 
 
+async def _next_lesson(ctx: Context, course: Course | None = None) -> tuple[Course, Lesson] | None:
+    """The lesson /next gives: of `course`, or of the course the member is on (passing over
+    courses their plan no longer includes)."""
+    return await service.next_lesson(
+        ctx.session, ctx.member.id, course, ctx.clock.now(), _scoring(ctx)
+    )
+
+
 async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
     if (
         course is not None
         and await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None
     ):
         raise DomainError("catalog.not_enrolled", course=course.slug)
-    found = await service.next_lesson(
-        ctx.session, ctx.member.id, course, ctx.clock.now(), _scoring(ctx)
-    )
+    found = await _next_lesson(ctx, course)
     if found is None:
         if course is None:
             return [Reply(ctx.t(await _nothing_next(ctx)))]
@@ -351,9 +357,7 @@ async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
 async def _after_course(ctx: Context, text: str) -> list[AnyReply]:
     """A finished course points somewhere: the next lesson of another course under way, or,
     with none, what to take next (it said only "Congratulations!")."""
-    found = await service.next_lesson(
-        ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
-    )
+    found = await _next_lesson(ctx)
     if found is not None:
         other = service.course_title(found[0], ctx.locale)
         label = ctx.t("catalog.btn_next_in", course=other)
@@ -365,9 +369,7 @@ async def _after_course(ctx: Context, text: str) -> list[AnyReply]:
 async def done(ctx: Context, args: str) -> list[AnyReply]:
     words = args.replace("/", " ").split()
     if not words:
-        found = await service.next_lesson(
-            ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
-        )
+        found = await _next_lesson(ctx)
         if found is None:
             raise DomainError(await _nothing_next(ctx))
         course, lesson = found
@@ -376,16 +378,14 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
         lesson = await service.find_lesson(ctx.session, course, words[1])
     elif len(words) == 1 and words[0].isdigit() and len(words[0]) < 4:
         # "/done 3": lesson 3 of the course /next is on (a number is no course's name)
-        found = await service.next_lesson(
-            ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
-        )
+        found = await _next_lesson(ctx)
         if found is None:
             raise DomainError("catalog.done_which_course", n=words[0])
         course = found[0]
         lesson = await service.find_lesson(ctx.session, course, words[0])
     elif len(words) == 1:
         course = await service.find_course(ctx.session, words[0])
-        found = await service.next_lesson(ctx.session, ctx.member.id, course)
+        found = await _next_lesson(ctx, course)
         if found is None:
             if await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None:
                 raise DomainError("catalog.not_enrolled", course=course.slug)
@@ -686,9 +686,7 @@ async def accept_tags(ctx: Context, parts: list[str]) -> list[AnyReply]:
 @home_line(20)
 async def lesson_at_home(ctx: Context) -> str | None:
     """/start for a returning member: the lesson /next would give."""
-    found = await service.next_lesson(
-        ctx.session, ctx.member.id, None, ctx.clock.now(), _scoring(ctx)
-    )
+    found = await _next_lesson(ctx)
     if found is None:
         return None
     course, lesson = found
