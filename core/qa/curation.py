@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context, Services
@@ -43,12 +43,13 @@ from core.qa.service import (
     new_thread,
     related,
     state_for,
+    unanswered,
 )
 from core.qa.tokenize import as_language, detect_language
 from core.replies import AnyReply, Reply
 from models.catalog import Course
 from models.member import Member
-from models.qa import Answer, KBEntry, Question, Thread
+from models.qa import KBEntry, Question, Thread
 from models.qa_extra import QAFeedback, QAThreadExpert
 
 
@@ -256,15 +257,11 @@ async def kb_waiting(ctx: Context, args: str) -> list[AnyReply]:
     message; this is where they find it again, and the threads not yet stale."""
     if args.strip():
         raise BadArguments("qa.kb_usage")
-    unanswered = ~exists().where(
-        Answer.question_id == Question.id,
-        Answer.member_id.is_distinct_from(Question.member_id),
-    )
     rows = (
         await ctx.session.execute(
             select(Thread, Question)
             .join(Question, Question.id == Thread.question_id)
-            .where(Thread.status.in_(("open", "stale")), unanswered)
+            .where(Thread.status.in_(("open", "stale")), unanswered())
             .order_by(Question.created_at, Question.id)
         )
     ).all()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.access import can_access, plan_titles
@@ -878,6 +878,15 @@ async def _route_members(
     )
 
 
+def unanswered() -> ColumnElement[bool]:
+    """No answer yet on `Question` from anyone but its asker (their own follow-ups are not
+    answers): an invitation still waits, a question still sits in the moderators' queue."""
+    return ~exists().where(
+        Answer.question_id == Question.id,
+        Answer.member_id.is_distinct_from(Question.member_id),
+    )
+
+
 async def _open_invitations(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
     """How many open threads each member is invited to and nobody has answered yet (the
     per-expert load cap counts these)."""
@@ -889,11 +898,7 @@ async def _open_invitations(session: AsyncSession, ids: Sequence[int]) -> dict[i
             QAThreadExpert.member_id.in_(ids),
             QAThreadExpert.status == "invited",
             Thread.status == "open",
-            # once someone has answered, the invitation no longer waits on them
-            ~exists().where(
-                Answer.question_id == Question.id,
-                Answer.member_id.is_distinct_from(Question.member_id),
-            ),
+            unanswered(),  # once someone has answered, the invitation no longer waits on them
         )
         .group_by(QAThreadExpert.member_id)
     )
