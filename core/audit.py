@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
@@ -47,6 +48,11 @@ async def audit(
 
 _TABLE: Table = AuditLog.__table__  # type: ignore[assignment]
 _INSERT = insert(_TABLE)  # built once: hot paths skip per-call statement building
+
+
+def iso(at: datetime | None) -> str | None:
+    """A moment as audit rows hold it in `before`/`after` (JSON): ISO text, or None."""
+    return at.isoformat() if at is not None else None
 
 
 def entry(

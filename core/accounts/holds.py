@@ -66,7 +66,7 @@ async def carry_over(
         return
     lifted = hold.banned_until is not None and hold.banned_until <= clock.now()
     if hold.banned_at is not None and not lifted and member.role != "banned":
-        from core.audit import audit
+        from core.audit import audit, iso
 
         await audit(
             session,
@@ -75,7 +75,7 @@ async def carry_over(
             action="member.ban",
             target=f"member:{member.id}",
             before={"role": member.role},
-            after={"role": "banned", "until": _iso(hold.banned_until)},
+            after={"role": "banned", "until": iso(hold.banned_until)},
             reason="ban kept after /forget",
         )
         member.role, member.banned_until = "banned", hold.banned_until
@@ -87,7 +87,3 @@ async def carry_over(
     ):
         session.add(TrialClaim(member_id=member.id, plan_id=hold.trial_plan_id, at=hold.trial_at))
         await session.flush()
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None

@@ -818,7 +818,7 @@ async def ban(
             )
     if member.role == "banned" and member.banned_until == until:
         return out  # nothing changes
-    from core.audit import audit
+    from core.audit import audit, iso
 
     changed = member.role == "banned"  # a new end for the ban they are under
     await audit(
@@ -827,8 +827,8 @@ async def ban(
         actor=actor,
         action="member.ban_changed" if changed else "member.ban",
         target=f"member:{member.id}",
-        before={"role": member.role, "until": _iso(member.banned_until)},
-        after={"role": "banned", "until": _iso(until)},
+        before={"role": member.role, "until": iso(member.banned_until)},
+        after={"role": "banned", "until": iso(until)},
         reason=reason,
         actor_member_id=_mod_id(actor),
     )
@@ -844,10 +844,6 @@ async def ban(
         told += "\n" + translate(loc, "membership.suspended_reason", reason=reason)
     out.insert(0, Reply(told, member_id=member.id))
     return out
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
 
 
 async def unban(
