@@ -1108,13 +1108,18 @@ def _with_stated_topics(
     )
 
 
+def _level(snap: Snapshot, i: int) -> int:
+    """Course `i`'s level as a number (beginner 0 …; an unknown level counts as beginner)."""
+    return LEVELS.get(snap.courses[snap.course_ids[i]].level, 0)
+
+
 def _above_level(snap: Snapshot, member: Member, order: np.ndarray) -> np.ndarray:
     """Which candidates sit above the level the member stated (none without one)."""
     own = LEVELS.get(member.level)
     if own is None:
         return np.zeros(len(order), dtype=bool)
     return np.array(
-        [LEVELS.get(snap.courses[snap.course_ids[int(i)]].level, 0) > own for i in order],
+        [_level(snap, int(i)) > own for i in order],
         dtype=bool,
     )
 
@@ -1130,8 +1135,8 @@ def _too_hard(snap: Snapshot, member: Member, studied: list[int], order: np.ndar
     if own is None:
         return np.zeros(len(order), dtype=bool)
     for i in studied:
-        own = max(own, LEVELS.get(snap.courses[snap.course_ids[i]].level, 0))
+        own = max(own, _level(snap, i))
     return np.array(
-        [LEVELS.get(snap.courses[snap.course_ids[int(i)]].level, 0) - own >= 2 for i in order],
+        [_level(snap, int(i)) - own >= 2 for i in order],
         dtype=bool,
     )
