@@ -48,7 +48,7 @@ async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
     if not found:
         key = "catalog.no_match" if query else "catalog.empty"
         return [Reply(ctx.t(key, query=query))]
-    service.remember_listed(ctx.member, [c.id for c in found])
+    service.remember_listed(ctx.member, [c.id for c in found], ctx.clock.now())
     pages = (len(found) + PAGE - 1) // PAGE
     page = min(max(page, 0), pages - 1)
     chunk = found[page * PAGE : (page + 1) * PAGE]
@@ -215,8 +215,10 @@ async def _which_course(ctx: Context) -> list[AnyReply]:
         ).scalars()
     )
     offered: list[Course] = []
-    for course_id in (ctx.member.prefs or {}).get(service.LISTED) or []:
-        course = await ctx.session.get(Course, int(course_id))
+    for course_id in await service.last_list(ctx.session, ctx.member):
+        if course_id is None:
+            continue
+        course = await ctx.session.get(Course, course_id)
         if course is not None and not course.hidden and course.id not in taken:
             offered.append(course)
         if len(offered) == GUESSES:
@@ -232,7 +234,7 @@ async def _which_course(ctx: Context) -> list[AnyReply]:
 
 async def _listed(ctx: Context, ref: str) -> Course | None:
     """ "/enroll 3" right after a list: the third course the member just read."""
-    course_id = service.listed_course_id(ctx.member, ref)
+    course_id = service.listed_course_id(await service.last_list(ctx.session, ctx.member), ref)
     if course_id is None:
         return None
     course = await ctx.session.get(Course, course_id)

@@ -32,6 +32,7 @@ from core.errors import DomainError, NotFound
 from core.ids import parse_id
 from core.localtime import local_day
 from models.catalog import Course, CourseModule, Enrollment, Lesson, LessonCompletion, Tag
+from models.digest import Digest
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
 
@@ -145,25 +146,62 @@ def search(courses: Sequence[Course], query: str, names: Topics | None = None) -
 
 
 LISTED = "listed_courses"
-"""Member.prefs key: the courses of the last numbered list the member read."""
+"""Member.prefs key: the courses of the last numbered list the member read (None at a place
+that is not a course, as a digest's study partner)."""
+LISTED_AT = "listed_at"
+"""Member.prefs key: when that list was read, to tell it from a digest sent later."""
+LISTED_KINDS = ("course", "nudge")
+"""Digest items whose ref is a course (a suggestion, a course under way)."""
 
 
-def remember_listed(member: Member, course_ids: Sequence[int]) -> None:
-    """The numbers a member just read (/courses, a search, /recommend), so that "/enroll 3"
-    means the third course of that list and not of the whole catalogue."""
-    member.prefs = {**(member.prefs or {}), LISTED: list(course_ids)[:200]}
+def remember_listed(member: Member, course_ids: Sequence[int | None], at: datetime) -> None:
+    """The numbers a member just read (/courses, a search, /recommend, /digest now), so that
+    "/enroll 3" means the third course of that list and not of the whole catalogue."""
+    member.prefs = {
+        **(member.prefs or {}),
+        LISTED: list(course_ids)[:200],
+        LISTED_AT: at.isoformat(),
+    }
 
 
-def listed_course_id(member: Member, ref: str) -> int | None:
+async def last_list(session: AsyncSession, member: Member) -> list[int | None]:
+    """The numbered list the member read last: the one they asked for, or the digest sent to
+    them after it (its numbers are the ones they read on their phone)."""
+    prefs = member.prefs or {}
+    listed: list[int | None] = list(prefs.get(LISTED) or [])
+    at = prefs.get(LISTED_AT)
+    if listed and not at:
+        return listed  # read before lists were dated; a digest cannot be placed after it
+    query = select(Digest.content).where(
+        Digest.member_id == member.id, Digest.status == "sent", Digest.sent_at.is_not(None)
+    )
+    if at:
+        query = query.where(Digest.sent_at > datetime.fromisoformat(at))
+    content = (
+        await session.execute(query.order_by(Digest.sent_at.desc()).limit(1))
+    ).scalar_one_or_none()
+    if content is None:
+        return listed
+    return [
+        int(it["ref"]) if it.get("kind") in LISTED_KINDS else None
+        for it in (content or {}).get("items") or []
+    ]
+
+
+def listed_course_id(listed: Sequence[int | None], ref: str) -> int | None:
     """The course at place ``ref`` of the member's last numbered list, if it had one; a
-    place past its end is refused with the list's length (not read in the whole catalogue)."""
-    listed = (member.prefs or {}).get(LISTED) or []
+    place past its end, or one that is not a course, is refused (not read in the whole
+    catalogue)."""
     ref = ref.strip()
     if not (listed and ref.isdigit() and len(ref) < 6):
         return None
     if not 0 < int(ref) <= len(listed):
         raise NotFound("catalog.not_in_list", ref=ref, n=len(listed))
-    return int(listed[int(ref) - 1])
+    course_id = listed[int(ref) - 1]
+    if course_id is None:
+        numbers = ", ".join(str(n) for n, c in enumerate(listed, 1) if c is not None)
+        raise NotFound("catalog.not_a_course_in_list", ref=ref, numbers=numbers or "-")
+    return int(course_id)
 
 
 def did_you_mean(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.catalog import topics
-from core.catalog.service import enrollment_of
+from core.catalog.service import LISTED_KINDS, enrollment_of, remember_listed
 from core.context import Context
 from core.digest import compose, service
 from core.errors import NotAllowed
@@ -28,6 +28,9 @@ async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
         rendered = await compose.build(ctx.session, ctx.services, ctx.member, ctx.clock.now())
         if not rendered.items:
             return [Reply(ctx.t("digest.preview_empty"))]
+        # "/enroll 2" after the preview means its second line, as after a digest
+        listed = [it.ref if it.kind in LISTED_KINDS else None for it in rendered.items]
+        remember_listed(ctx.member, listed, ctx.clock.now())
         return [
             Reply(
                 ctx.t("digest.preview_note") + "\n\n" + rendered.text,

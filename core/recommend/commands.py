@@ -69,7 +69,7 @@ async def _listed(
         lines.append(ctx.t("recommend.item", n=n, title=title, why=why))
         taps.append(ButtonSpec(str(n), data=ctx.sign("catv", r.course_id, "rec")))
     lines.append(ctx.t("recommend.tap_hint"))
-    catalog_service.remember_listed(ctx.member, [r.course_id for r in recs])
+    catalog_service.remember_listed(ctx.member, [r.course_id for r in recs], ctx.clock.now())
     # One impression row per list, courses in meta: without a course_id the row never
     # reaches the recommender's training data, and /stats counts the courses shown.
     await catalog_service.record(

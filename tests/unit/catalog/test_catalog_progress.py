@@ -102,7 +102,7 @@ async def test_a_number_means_the_place_in_the_list_the_member_just_read(console
     out = await console_bot.send("/courses python", "cai")
     assert "1. Deep Python [deep-python]" in out and "Intro to SQL" not in out
     out = await console_bot.send("/enroll 2")
-    assert out.startswith("Your last list had 1 course, so there is no number 2 in it")
+    assert out.startswith("Your last list ended at number 1, so there is no number 2 in it")
     assert "no number 9" in await console_bot.send("/next 9")  # not the 9th of the catalogue
     assert await _log(db) == []
     assert "“Deep Python” is part of a paid plan" in await console_bot.send("/enroll 1")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from digest_helpers import RecordingDeliverer, add_course, add_member
 from sqlalchemy import select
 
+from core.catalog.service import listed_course_id
 from core.digest.compose import compose_due
 from core.digest.delivery import drain
+from core.errors import NotFound
 from core.events import Actor, Button, Chat, Command
 from models.interaction import Interaction
 from models.member import Member
@@ -247,3 +250,35 @@ async def test_upcoming_event_in_member_timezone_and_open_button(app, db, clock)
     r = await open_item(-1)
     assert r.text == "#2 Mock interview — 2026-03-05 17:00 CST (1/1 going)"
     assert [b.label for b in r.buttons[0]] == ["Join the waiting list"]
+
+
+async def test_enroll_reads_the_numbers_of_the_digest_last_read(console_bot, db, clock):
+    """ "/enroll 2" under a digest meant the second course of the whole catalogue (or a
+    guess at a course called "2"): the numbers are those of the digest, unless the member
+    asked for a list after it."""
+    async with db.session() as s, s.begin():
+        for slug in ("intro-sql", "sql-joins", "window-functions", "query-plans"):
+            await add_course(s, slug, clock.now(), lessons=2)
+    out = await console_bot.send("/courses", as_member="cleo")  # read before the digest
+    assert "4. Query Plans" in out
+    async with db.session() as s, s.begin():
+        cleo = (await s.execute(select(Member))).scalar_one()
+        cleo.digest_frequency, cleo.digest_hour, cleo.tags = "daily", 10, ["sql"]
+    out = await console_bot.send("/clock +1h")
+    listed = [line for line in out.splitlines() if line[:1].isdigit()]
+    assert out.count("Your digest, ") == 1 and len(listed) == 3, out
+    second = listed[1].split(". ", 1)[1].split(" — ")[0]
+    assert f"enrolled in “{second}”" in await console_bot.send("/enroll 2")
+    out = await console_bot.send("/enroll 4")  # the catalogue's 4th, but not the digest's
+    assert out.startswith("Your last list ended at number 3, so there is no number 4")
+    out = await console_bot.send("/courses")  # asked for after the digest: its numbers win
+    assert "4. Query Plans" in out
+    assert "enrolled in “Query Plans”" in await console_bot.send("/enroll 4")
+
+
+def test_a_number_on_a_line_that_is_not_a_course_is_refused_by_name():
+    with pytest.raises(NotFound) as e:
+        listed_course_id([11, 12, None], "3")  # a digest's study partner
+    assert e.value.key == "catalog.not_a_course_in_list" and e.value.params["numbers"] == "1, 2"
+    assert listed_course_id([11, 12, None], "2") == 12
+    assert listed_course_id([11, 12, None], "sql") is None
