@@ -8,6 +8,7 @@ said in the group (the author would learn who reported them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.guard import record
 from core.context import Context, Role
+from core.digest.providers import Item, register_section
 from core.errors import DomainError
 from core.events import Chat
 from core.i18n import translate
@@ -22,6 +24,7 @@ from core.members import by_account, moderators
 from core.replies import AnyReply, ButtonSpec, DeleteMessage, Reply
 from core.router import button, command
 from models.audit import AuditLog
+from models.member import Member
 
 REPORTS_PER_DAY = 10  # a member's reports in 24 hours: beyond, moderators are not paged
 EXCERPT = 300
@@ -102,6 +105,31 @@ async def reports_about(session: AsyncSession, author: int | str, since: datetim
         select(AuditLog.after).where(AuditLog.action == "member.report", AuditLog.at >= since)
     )
     return sum(1 for (after,) in rows if (after or {}).get("author") == author)
+
+
+REPORTS_DAYS = 7
+
+
+async def reports_section(
+    session: AsyncSession, member: Member, now: datetime, locale: str
+) -> Sequence[Item]:
+    """Last week's reports as one line of a moderator's digest (each reached them once, as
+    a message, when it was made)."""
+    since = now - timedelta(days=REPORTS_DAYS)
+    n = (
+        await session.execute(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "member.report", AuditLog.at >= since)
+        )
+    ).scalar_one()
+    if not n:
+        return []
+    text = translate(locale, "digest.staff_reports", n=n, days=REPORTS_DAYS)
+    return [Item("staff", 0, text)]
+
+
+register_section("reports", reports_section, staff=True)
 
 
 def _private(ctx: Context, key: str) -> Reply:

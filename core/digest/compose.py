@@ -25,6 +25,7 @@ from core.digest import outbox, providers
 from core.digest.providers import Item
 from core.digest.schedule import Prefs, due_now
 from core.i18n import normalize_locale, translate
+from core.members import moderators
 from models.catalog import Course
 from models.db import conflict_insert
 from models.digest import Digest, Outbox
@@ -37,8 +38,8 @@ MAX_PER_RUN = 2000  # digests composed per periodic run (see compose_due)
 EXPLORE_EPSILON = 0.1  # share of digests whose last suggestion slot explores
 KIND_CODES = {"course": "c", "peer": "p", "question": "q", "event": "e", "nudge": "n"}
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
-SECTION_ORDER = ("streak", "course", "nudge", "peer", "question", "event")
-INFO_ONLY = {"streak"}  # lines without buttons (nothing to open or rate)
+SECTION_ORDER = ("streak", "course", "nudge", "peer", "question", "event", "staff")
+INFO_ONLY = {"streak", "staff"}  # lines without buttons (nothing to open or rate)
 
 
 def prefs_of(m: Member) -> Prefs:
@@ -86,6 +87,7 @@ class Prefetch:
     # lesson counts and rows of the courses the chunk's members are part-way through
     facts: providers.CourseFacts | None = None
     names: Topics | None = None  # topic titles, for the reasons the items give
+    staff: set[int] | None = None  # moderators and owners, read once (see _is_staff)
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
@@ -167,7 +169,10 @@ async def gather_items(
         session, member, now, locale, rows=pre.questions, names=pre.names
     )
     items += await providers.upcoming_events(session, member, now, locale, rows=pre.events)
-    for name, fn in sorted(providers.SECTIONS.items()):
+    sections = sorted(providers.SECTIONS.items())
+    if providers.STAFF_SECTIONS and await _is_staff(session, services, member, pre):
+        sections += sorted(providers.STAFF_SECTIONS.items())
+    for name, fn in sections:
         try:
             async with session.begin_nested():
                 items += list(await fn(session, member, now, locale))[:3]
@@ -175,6 +180,15 @@ async def gather_items(
             log.exception("digest section %s failed for member %s", name, member.id)
     order = {k: i for i, k in enumerate(_section_order(pre.params.get(member.id, {})))}
     return sorted(items, key=lambda it: order.get(it.kind, len(order)))
+
+
+async def _is_staff(
+    session: AsyncSession, services: Services, member: Member, pre: Prefetch
+) -> bool:
+    """Moderators and owners, by role or by the settings, as for moderators' notices."""
+    if pre.staff is None:
+        pre.staff = {m.id for m in await moderators(session, services)}
+    return member.id in pre.staff
 
 
 def explore(

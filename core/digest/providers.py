@@ -66,12 +66,14 @@ class RecommenderPort(Protocol):
 
 SectionFn = Callable[[AsyncSession, Member, datetime, str], Awaitable[Sequence[Item]]]
 SECTIONS: dict[str, SectionFn] = {}
+STAFF_SECTIONS: dict[str, SectionFn] = {}
 PEER_WINDOW = 60
 
 
-def register_section(name: str, fn: SectionFn) -> SectionFn:
-    """Add a digest section (e.g. the admin feature's upcoming events)."""
-    SECTIONS[name] = fn
+def register_section(name: str, fn: SectionFn, *, staff: bool = False) -> SectionFn:
+    """Add a digest section (e.g. the learning streak); `staff`: only moderators' and
+    owners' digests carry it (their queues: questions waiting, reports)."""
+    (STAFF_SECTIONS if staff else SECTIONS)[name] = fn
     return fn
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context, Services
+from core.digest.providers import Item, register_section
 from core.errors import BadArguments, DomainError, NotFound
 from core.events import MAX_UPLOAD_BYTES, Command
 from core.i18n import translate
@@ -302,6 +303,29 @@ async def kb_waiting(ctx: Context, args: str) -> list[AnyReply]:
         lines.append(ctx.t("qa.kb_waiting_more", n=len(rows) - WAITING_SHOWN))
     lines.append(ctx.t("qa.kb_waiting_foot"))
     return [Reply("\n".join(lines))]
+
+
+async def waiting_section(
+    session: AsyncSession, member: Member, now: datetime, locale: str
+) -> Sequence[Item]:
+    """The queue of /kb waiting as one line of a moderator's digest: a question nobody
+    answers is seen before the stale sweep hands it over days later."""
+    n, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Question.created_at))
+            .select_from(Thread)
+            .join(Question, Question.id == Thread.question_id)
+            .where(Thread.status.in_(("open", "stale")), unanswered())
+        )
+    ).one()
+    if not n:
+        return []
+    days = int((now - oldest).total_seconds() // 86400)
+    key = "digest.staff_waiting_old" if days >= 1 else "digest.staff_waiting"
+    return [Item("staff", 0, translate(locale, key, n=n, days=days))]
+
+
+register_section("qa_waiting", waiting_section, staff=True)
 
 
 async def kb_remove(ctx: Context, args: str) -> list[AnyReply]:

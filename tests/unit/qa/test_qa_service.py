@@ -24,6 +24,7 @@ from core.qa import service
 from core.qa.hybrid import Hit
 from core.qa.index import KBItem
 from core.replies import CloseThread, OpenThread, Reply
+from models.audit import AuditLog
 from models.interaction import Interaction
 from models.member import Account, Member
 from models.qa import Answer, KBEntry, Question, Thread
@@ -573,6 +574,35 @@ async def test_moderators_see_the_questions_still_waiting_for_an_answer(qa_app):
     out = _texts(await send(qa_app, "mod", "/kb waiting"))
     assert f"#{old} “How do I connect" in out and "4 days, stale (handed to moderators)" in out
     assert "moderators only" in _texts(await send(qa_app, "erin", "/kb waiting"))
+
+
+async def test_a_moderators_digest_carries_the_queue_and_last_weeks_reports(qa_app):
+    """Questions nobody answers and reports reached moderators once, as messages, or only
+    when they asked (/kb waiting, /audit): a moderator's digest now says how many wait, and
+    members' digests say nothing of it."""
+    clock = qa_app.services.clock
+    await send(qa_app, "mod", "/start")
+    await _thread_for(qa_app, "erin", OSCILLOSCOPE, "98")
+    clock.advance(timedelta(days=2, hours=1))
+    out = _texts(await send(qa_app, "mod", "/digest now"))
+    assert "🛡 For moderators" in out
+    assert "1 question waits for a first answer, the oldest for 2 days: /kb waiting" in out
+    assert "reported" not in out  # no report, no line
+    async with qa_app.services.session_factory() as s, s.begin():
+        erin = await _member_id(qa_app, "erin")
+        for days in (1, 3, 9):  # the one 9 days old is not last week's
+            s.add(
+                AuditLog(
+                    at=clock.now() - timedelta(days=days),
+                    actor="console:bob",
+                    action="member.report",
+                    target=f"message:console:c:0:{days}",
+                    after={"author": erin},
+                )
+            )
+    out = _texts(await send(qa_app, "mod", "/digest now"))
+    assert "2 messages reported in the last 7 days: /audit member.report" in out
+    assert "For moderators" not in _texts(await send(qa_app, "erin", "/digest now"))
 
 
 HOSTILE = [
