@@ -19,6 +19,7 @@ from telegram import (
     Update,
 )
 from telegram import Document as TgDocument
+from telegram import Message as TgMessage
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -36,7 +37,7 @@ from telegram.request import BaseRequest
 from bot.telegram.deliver import TelegramDeliverer
 from bot.telegram.execute import Executor, forum_chat_id
 from bot.telegram.outgoing import chat_arg, send_text, text_for
-from bot.telegram.updates import PLATFORM, to_event
+from bot.telegram.updates import MEDIA, PLATFORM, to_event
 from bot.wiring import App
 from core.context import Role
 from core.errors import Unavailable
@@ -72,6 +73,14 @@ def bot_commands(specs: list[CommandSpec], locale: str) -> list[BotCommand]:
         desc = translate(locale, spec.help_key).strip() or spec.name
         out.append(BotCommand(spec.name, desc[:256]))
     return out[:100]
+
+
+class _HoldsMedia(filters.MessageFilter):
+    """A message holding one of `updates.MEDIA`: that one list says which contents are
+    told "only text is read", here and where the update is translated."""
+
+    def filter(self, message: TgMessage) -> bool:
+        return any(getattr(message, kind, None) for kind in MEDIA)
 
 
 class TelegramAdapter:
@@ -112,18 +121,10 @@ class TelegramAdapter:
             )
         )
         # a voice note, photo or sticker sent to the bot privately: told only text is read
-        media = (
-            filters.VOICE
-            | filters.AUDIO
-            | filters.VIDEO_NOTE
-            | filters.VIDEO
-            | filters.PHOTO
-            | filters.Sticker.ALL
-            | filters.ANIMATION
-        )
         a.add_handler(
             MessageHandler(
-                filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & media, self.on_update
+                filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & _HoldsMedia(),
+                self.on_update,
             )
         )
         a.add_handler(CallbackQueryHandler(self.on_button))
