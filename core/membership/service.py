@@ -590,10 +590,11 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
     loc = member.locale
     lines: list[str] = []
     held = await subscriptions.for_member(session, member.id)
-    covered = any(sub.state in LIVE for sub, _ in held)  # another plan gives access now
+    live = [sub for sub, _ in held if sub.state in LIVE]
     for sub, plan in held:
         if sub.state == State.PENDING:
             continue
+        covered = any(other is not sub for other in live)  # another plan gives access now
         state = translate(loc, f"membership.state_{sub.state}")
         title = plans.title(plan, loc)
         at: datetime | None = None
@@ -608,6 +609,9 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
             # only a provider's renewal is "overdue"; a trial or one-off period just ended
             key = "status_grace" if sub.auto_renew else "status_lapsed"
             at = sub.grace_until
+            if not sub.auto_renew and covered:
+                # its grace days matter to no one while another plan gives access
+                key, at = "status_lapsed_covered", sub.current_period_end
         elif sub.state == State.CANCELLED:
             # resumable while it runs; a cancelled trial just ends (see resume)
             key = "status_ends" if sub.source == "trial" else "status_cancelled"

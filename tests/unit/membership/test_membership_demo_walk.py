@@ -69,6 +69,18 @@ async def test_console_walk_pay_status_reminders_grace_removal(console_bot, db):
         ]
 
 
+async def test_an_ended_plan_beside_a_live_one_asks_nothing_of_the_member(console_bot):
+    """Monthly bought, then yearly: when the monthly ran out, /status said "access kept
+    until … — /subscribe monthly to stay", though the yearly plan keeps the access."""
+    for cmd in ("/subscribe monthly", "/press 1", "/subscribe yearly", "/press 1"):
+        out = await console_bot.send(cmd, as_member="alice")
+    assert "“Yearly membership” is active until 2027-03-02" in out
+    await console_bot.send("/clock +31d")
+    out = await console_bot.send("/status")
+    assert "• Monthly membership: ended on 2026-04-01 09:00 UTC\n" in out + "\n"
+    assert "to stay" not in out and "Yearly membership: active, ends on 2027-03-02" in out
+
+
 async def test_moderator_code_redeems_once_then_fails_clearly(console_bot):
     out = await console_bot.send("/codes new yearly --uses 1 --expires 2026-12-31", as_member="mod")
     assert "Create 1 code for Yearly membership, 1 use each, valid until 2026-12-31." in out
