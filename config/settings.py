@@ -200,6 +200,8 @@ class Settings(BaseSettings):
     public_url: str = ""
 
     max_text_length: int = Field(default=4096, ge=64)
+    # answers about using the bot (/digest off, /language zh, /link…) in the knowledge base
+    qa_help_answers: bool = True
     membership_reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     model_dir: str = "./var/models"
     recommend_retrain_hours: float = Field(default=24.0, ge=0)  # 0: no scheduled retrain

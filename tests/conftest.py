@@ -23,6 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Every test builds the knowledge base it asks about; the built-in answers about using the
+# bot would load both encoders at each app's start-up (tests/unit/qa/test_help_answers.py
+# turns them on and runs that start-up)
+os.environ.setdefault("SYLLABOT_QA_HELP_ANSWERS", "false")
 
 import models  # noqa: E402
 from config.settings import Settings, load_settings  # noqa: E402

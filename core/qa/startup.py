@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.context import Services
 from core.hooks import on_startup
-from core.qa import service
+from core.qa import help_answers, service
 from models.qa import KBEntry
 
 log = logging.getLogger("syllabot.qa")
@@ -23,6 +23,10 @@ log = logging.getLogger("syllabot.qa")
 
 @on_startup
 async def preload_knowledge_index(services: Services) -> None:
+    if services.settings.qa_help_answers:
+        async with services.session_factory() as s, s.begin():
+            if added := await help_answers.ensure(s):
+                log.info("qa: %d answers about using the bot added to the knowledge base", added)
     if not getattr(services.settings, "qa_preload", True):
         return
     async with services.session_factory() as s:

@@ -1,0 +1,120 @@
+"""Questions about using the bot are answered from the first start, in both languages.
+
+"How do I stop getting digests?" opened a community thread, and "how do I change my
+language?" one tagged with programming topics that invited Python experts."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from core.events import Actor, Chat, Command
+from core.qa import help_answers, service
+from core.qa.startup import preload_knowledge_index
+from core.replies import OpenThread, Reply
+from core.router import COMMANDS
+from models.qa import KBEntry
+
+
+async def _ask(app, user: str, text: str) -> tuple[str, bool]:
+    out = await app.router.dispatch(
+        Command(
+            Actor("console", user, display_name=user, username=user),
+            Chat("console", user, "private"),
+            uuid.uuid4().hex,
+            name="ask",
+            args=text,
+        )
+    )
+    said = "\n".join(r.text for r in out if isinstance(r, Reply))
+    return said, any(isinstance(r, OpenThread) for r in out)
+
+
+@pytest.fixture
+async def help_app(app, qa_encoders):
+    """The app started as in production: the setting on, the start-up hook run."""
+    app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
+    app.services.settings.qa_help_answers = True
+    await preload_knowledge_index(app.services)
+    return app
+
+
+async def _refs(app) -> list[tuple[str, bool]]:
+    async with app.services.session_factory() as s:
+        rows = await s.execute(
+            select(KBEntry.source_ref, KBEntry.active)
+            .where(KBEntry.source_ref.like("help:%"))
+            .order_by(KBEntry.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
+    said, thread = await _ask(help_app, "alice", "how do I stop getting digests?")
+    assert "/digest off" in said and "Did this help?" in said and not thread
+    said, thread = await _ask(help_app, "alice", "how do I change my language to Chinese?")
+    assert "/language zh" in said and not thread
+    said, thread = await _ask(help_app, "alice", "how can I find someone to study with?")
+    assert "/peers on" in said and not thread
+    said, thread = await _ask(help_app, "xiaoming", "怎么关掉摘要？")
+    assert "发送 /digest off 关闭摘要" in said and not thread
+
+
+async def test_a_removed_answer_stays_removed_and_a_new_one_still_arrives(help_app):
+    refs = await _refs(help_app)
+    assert len(refs) == len(help_answers.bundled()) and all(active for _, active in refs)
+    async with help_app.services.session_factory() as s, s.begin():
+        digest = (
+            await s.execute(select(KBEntry).where(KBEntry.source_ref == "help:digest:en"))
+        ).scalar_one()
+        language = (
+            await s.execute(select(KBEntry).where(KBEntry.source_ref == "help:language:en"))
+        ).scalar_one()
+        await s.delete(language)  # as if this answer came with a later release
+    out = await help_app.router.dispatch(
+        Command(
+            Actor("console", "mod", display_name="Mod", username="mod"),
+            Chat("console", "mod", "private"),
+            uuid.uuid4().hex,
+            name="kb",
+            args=f"remove {digest.id}",
+        )
+    )
+    assert f"#{digest.id}" in out[0].text
+    await preload_knowledge_index(help_app.services)  # the next start
+    refs = dict(await _refs(help_app))
+    assert refs["help:digest:en"] is False  # the moderator's removal holds
+    assert refs["help:language:en"] is True  # the missing one was added again
+    said, _ = await _ask(help_app, "alice", "how do I stop getting digests?")
+    assert "Send /digest off to stop digests" not in said
+
+
+async def test_two_processes_starting_at_once_leave_one_copy(help_app):
+    async with help_app.services.session_factory() as s, s.begin():
+        row = (
+            await s.execute(select(KBEntry).where(KBEntry.source_ref == "help:redeem:en"))
+        ).scalar_one()
+        twin = KBEntry(
+            **{c: getattr(row, c) for c in ("source", "source_ref", "title", "answer", "lang")},
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        s.add(twin)
+    async with help_app.services.session_factory() as s, s.begin():
+        assert await help_answers.ensure(s) == 0
+    refs = [active for ref, active in await _refs(help_app) if ref == "help:redeem:en"]
+    assert refs == [True, False]
+
+
+def test_every_bundled_answer_has_both_languages_and_names_real_commands():
+    import core.admin.commands  # noqa: F401  (registers every feature's commands)
+    import core.qa.commands  # noqa: F401
+
+    items = help_answers.bundled()
+    keys = {it.id.rsplit(":", 1)[0] for it in items}
+    assert {it.id for it in items} == {f"{k}:{lang}" for k in keys for lang in ("en", "zh")}
+    named = {m for it in items for m in re.findall(r"(?<![\w/])/([a-z]+)\b", it.answer)}
+    assert named and named <= set(COMMANDS), named - set(COMMANDS)
