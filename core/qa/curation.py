@@ -18,6 +18,7 @@ from core.events import MAX_UPLOAD_BYTES, Command
 from core.i18n import translate
 from core.ids import parse_id
 from core.members import moderators
+from core.qa import help_answers
 from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
 from core.qa.index import (
@@ -170,6 +171,8 @@ async def kb_show(ctx: Context, args: str) -> list[AnyReply]:
         tags=", ".join(entry.tags or []) or "-",
         url=entry.url or "-",
     )
+    if entry.source_ref.startswith(help_answers.PREFIX):
+        text += "\n" + ctx.t("qa.kb_show_builtin", id=entry.id)
     votes = await _tallies(ctx.session, QAFeedback.kb_entry_id == entry.id)
     if entry.id in votes:
         up, down = votes[entry.id]

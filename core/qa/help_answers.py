@@ -22,6 +22,8 @@ from core.qa.kbfile import parse_kb
 from models.qa import KBEntry
 
 FILE = Path(__file__).parent / "data" / "help_answers.jsonl"
+PREFIX = "help:"
+"""The `source_ref` of every bundled answer starts so."""
 
 
 def bundled() -> list[KBItem]:

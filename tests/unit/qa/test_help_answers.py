@@ -33,6 +33,19 @@ async def _ask(app, user: str, text: str) -> tuple[str, bool]:
     return said, any(isinstance(r, OpenThread) for r in out)
 
 
+async def _kb(app, args: str) -> str:
+    out = await app.router.dispatch(
+        Command(
+            Actor("console", "mod", display_name="Mod", username="mod"),
+            Chat("console", "mod", "private"),
+            uuid.uuid4().hex,
+            name="kb",
+            args=args,
+        )
+    )
+    return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
 @pytest.fixture
 async def help_app(app, qa_encoders):
     """The app started as in production: the setting on, the start-up hook run."""
@@ -74,16 +87,9 @@ async def test_a_removed_answer_stays_removed_and_a_new_one_still_arrives(help_a
             await s.execute(select(KBEntry).where(KBEntry.source_ref == "help:language:en"))
         ).scalar_one()
         await s.delete(language)  # as if this answer came with a later release
-    out = await help_app.router.dispatch(
-        Command(
-            Actor("console", "mod", display_name="Mod", username="mod"),
-            Chat("console", "mod", "private"),
-            uuid.uuid4().hex,
-            name="kb",
-            args=f"remove {digest.id}",
-        )
-    )
-    assert f"#{digest.id}" in out[0].text
+    shown = await _kb(help_app, f"show {digest.id}")
+    assert "A built-in answer about using the bot" in shown and f"/kb remove {digest.id}" in shown
+    assert f"#{digest.id}" in await _kb(help_app, f"remove {digest.id}")
     await preload_knowledge_index(help_app.services)  # the next start
     refs = dict(await _refs(help_app))
     assert refs["help:digest:en"] is False  # the moderator's removal holds
