@@ -71,8 +71,16 @@ def _filters_then_text(ctx: Context, line: str) -> tuple[str, str]:
     return " ".join(taken), " ".join(words[i:])
 
 
+LISTING_WORDS = {"status", "list", "history", "sent", "report", "状态", "列表", "记录"}
+"""A bare `/broadcast WORD` that asks for the recent broadcasts (/broadcasts), not a
+broadcast of that one word."""
+
+
 @admin_command("broadcast", usage_key="usage.broadcast")
 async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    if args.strip().lower() in LISTING_WORDS:
+        # "/broadcast status" drafted a broadcast saying "status" to everyone
+        return await broadcasts_cmd(ctx, "")
     head, text = _split(ctx, args)
     if len(text) > broadcasts.MAX_TEXT:
         raise DomainError("errors.too_long", limit=broadcasts.MAX_TEXT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.admin.broadcast_commands import report_finished
 from core.community_events.commands import send_reminders
@@ -25,7 +25,7 @@ async def _member_id(db, name: str) -> int:
 async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app):
     await bot.say("bob", "/language zh")
     out = await bot.say("mod", "/broadcast lang=zh | 本周五有直播")
-    assert "to 1 members (lang=zh-CN)" in out[0].text and "本周五有直播" in out[0].text
+    assert "to 1 member (lang=zh-CN)" in out[0].text and "本周五有直播" in out[0].text
     data = bot.button("mod")
     async with db.session() as s:
         assert (await s.execute(select(Outbox))).first() is None  # nothing before confirming
@@ -55,6 +55,11 @@ async def test_broadcast_preview_confirm_dedupe_schedule_and_report(bot, db, app
     listing = await bot.text("mod", "/broadcasts")
     assert "#2 [scheduled]" in listing and "5 pending" in listing  # was "[queued]"
     assert "#1 [delivered]" in listing  # was "[queued]" too, once all was sent
+    # "/broadcast status" drafted a broadcast saying "status" to everyone
+    for word in ("status", "list", "History"):
+        assert await bot.text("mod", f"/broadcast {word}") == listing
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Broadcast.id)))).scalar_one() == 2
 
 
 async def test_a_broadcast_without_filters_needs_no_bar(bot, db):
