@@ -80,7 +80,7 @@ broadcast of that one word."""
 async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if args.strip().lower() in LISTING_WORDS:
         # "/broadcast status" drafted a broadcast saying "status" to everyone
-        return await broadcasts_cmd(ctx, "")
+        return await _recent(ctx)
     head, text = _split(ctx, args)
     if len(text) > broadcasts.MAX_TEXT:
         raise DomainError("errors.too_long", limit=broadcasts.MAX_TEXT)
@@ -143,6 +143,10 @@ async def _do_broadcast(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 
 @admin_command("broadcasts", usage_key="usage.broadcasts")
 async def broadcasts_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    return await _recent(ctx)
+
+
+async def _recent(ctx: Context) -> list[AnyReply]:
     """Recent broadcasts with their delivery counts."""
     rows = (
         (await ctx.session.execute(select(Broadcast).order_by(Broadcast.id.desc()).limit(10)))

@@ -73,6 +73,10 @@ def summary(ctx: Context, st: Stats) -> str:
     )
 
 
+PERIOD_WORDS = {"week": 7, "month": 30, "quarter": 91, "year": 365, "周": 7, "月": 30, "年": 365}
+"""`/stats week` as moderators say it (it was the usage)."""
+
+
 @admin_command("stats", usage_key="usage.stats")
 async def stats_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """`/stats [DAYS] [csv]`: DAYS is the window for flows and rates (default 30, at most 366)."""
@@ -82,6 +86,8 @@ async def stats_cmd(ctx: Context, args: str) -> list[AnyReply]:
             want_csv = True
         elif word.isdigit() and 1 <= int(word) <= 366:
             days = int(word)
+        elif word in PERIOD_WORDS:
+            days = PERIOD_WORDS[word]
         else:
             raise BadArguments("errors.usage", usage=ctx.t("usage.stats"))
     st = await analytics.compute(ctx.session, ctx.clock.now(), days)

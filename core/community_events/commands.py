@@ -59,6 +59,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         )
         when = _when(ev, ctx.timezone)
         return [Reply(ctx.t("events.created", id=ev.id, title=ev.title, when=when))]
+    if sub == "list" or (sub == "who" and not rest.strip()):
+        return await _upcoming(ctx)  # the upcoming events, with their ids
     if sub == "move":
         return await _move(ctx, rest, now)
     if sub == "who":
@@ -97,6 +99,11 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @command("events", help_key="help.events")
 async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    return await _upcoming(ctx)
+
+
+async def _upcoming(ctx: Context) -> list[AnyReply]:
+    """The next ten events as /events shows them (also `/event list` for moderators)."""
     now = ctx.clock.now()
     rows = (
         (

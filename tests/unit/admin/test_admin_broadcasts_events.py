@@ -87,6 +87,18 @@ async def test_a_broadcast_without_filters_needs_no_bar(bot, db):
     ]
 
 
+async def test_moderators_list_events_and_read_stats_by_period_as_they_say_it(bot):
+    """ "/event list", "/event who" without an id and "/stats week" were the usage text."""
+    await bot.text("mod", "/event new SQL workshop | 2026-03-02 12:00 | https://meet.example/w | 2")
+    listing = await bot.text("mod", "/events")
+    assert "#1 SQL workshop" in listing
+    assert await bot.text("mod", "/event list") == listing
+    assert await bot.text("mod", "/event who") == listing
+    week = await bot.text("mod", "/stats week")
+    assert week == await bot.text("mod", "/stats 7") and "Usage" not in week
+    assert "moderators only" in await bot.text("alice", "/event list")
+
+
 async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, clock):
     text = await bot.text(
         "mod", "/event new SQL workshop | 2026-03-02 12:00 | https://meet.example/w | 2"
