@@ -494,6 +494,8 @@ async def course_admin(ctx: Context, args: str) -> list[AnyReply]:
     sub = sub.lower()
     rest = rest.strip()
     usage = ctx.t("usage.course")
+    if sub in ("list", "find", "search"):
+        return await _course_list(ctx, rest, 0)  # /courses, hidden ones included
     if sub == "add":
         head, _, more = rest.partition("|")
         slug = head.strip().lower()

@@ -274,6 +274,7 @@ async def test_moderator_adds_course_accepts_suggested_tags_and_hides_it(
     # the moderator still finds it in /courses, marked, to show it again later
     assert "[window-fn]" in (listed := await console_bot.send("/courses window"))
     assert "(hidden from members)" in listed
+    assert await console_bot.send("/course list window") == listed  # was the usage text
     assert "window-fn" not in await console_bot.send("/courses", as_member="frank")
     assert "don't know a course" in await console_bot.send("/enroll window-fn")
     # a level and a link after the title are read as such, in any order (before, everything
