@@ -107,6 +107,42 @@ def button(prefix: str, *, role: Role = Role.MEMBER) -> Callable[[Handler], Hand
     return deco
 
 
+BARE_WORDS = {
+    **{w: w for w in ("help", "start", "status", "plans", "courses", "next", "progress")},
+    **{w: w for w in ("points", "leaderboard", "events", "questions", "recommend", "peers")},
+    **{w: w for w in ("profile", "digest", "whoami")},
+    "menu": "help",
+    "commands": "help",
+    "settings": "profile",
+    "pricing": "plans",
+    "prices": "plans",
+    "recommendations": "recommend",
+    "帮助": "help",
+    "菜单": "help",
+    "开始": "start",
+    "状态": "status",
+    "会员": "status",
+    "方案": "plans",
+    "价格": "plans",
+    "课程": "courses",
+    "下一课": "next",
+    "进度": "progress",
+    "积分": "points",
+    "排行榜": "leaderboard",
+    "活动": "events",
+    "我的问题": "questions",
+    "推荐": "recommend",
+    "学习伙伴": "peers",
+    "资料": "profile",
+    "设置": "profile",
+    "摘要": "digest",
+}
+"""A word alone in a private chat, as members type it without the slash ("help", "状态"),
+read as the command that only shows something (never one that changes anything)."""
+STOP_WORDS = {"stop", "unsubscribe", "退订", "取消订阅", "停止"}
+"""Alone, these could mean digests or the membership: the reply names both commands."""
+
+
 def message_handler(priority: int = 50) -> Callable[[Handler], Handler]:
     """Plain-text handler; return None to let the next one try."""
 
@@ -450,6 +486,11 @@ class Router:
                 if res is not None:
                     return list(res)
             if event.chat.kind == "private":
+                word = event.text.strip().strip(".!。！").lower()
+                if word in STOP_WORDS:
+                    return [Reply(ctx.t("errors.stop_what"))]
+                if (name := BARE_WORDS.get(word)) in COMMANDS:
+                    return await self._command(ctx, str(name), "")
                 return [Reply(ctx.t("errors.unknown_message"))]
             return []
         handler = EVENT_HANDLERS.get(type(event))

@@ -71,3 +71,17 @@ def test_questions_and_problems_read_as_asking(text: str) -> None:
 )
 def test_statements_about_oneself_do_not(text: str) -> None:
     assert not smalltalk.asks_something(text)
+
+
+async def test_a_command_word_alone_in_a_private_chat_is_that_command(console_bot):
+    """ "help", "status" or "课程" typed without the slash were "I didn't understand that";
+    "stop" could mean digests or the membership: it names both commands and changes nothing."""
+    said = {w: await console_bot.send(w, as_member="alice") for w in ("help", "Status.", "menu")}
+    assert said["help"] == await console_bot.send("/help") == said["menu"]
+    assert said["Status."] == await console_bot.send("/status")
+    assert await console_bot.send("课程") == await console_bot.send("/courses")
+    stop = await console_bot.send("stop")
+    assert "/digest off" in stop and "/cancel" in stop
+    assert "/digest off" in await console_bot.send("退订", as_member="xiaoming")
+    assert "didn't understand" in await console_bot.send("cancel", as_member="alice")
+    assert "didn't understand" in await console_bot.send("done")  # a word that changes things
