@@ -49,6 +49,7 @@ KB_ACTIONS = {
     "import": curation.kb_import,
     "check": curation.kb_check,
     "find": curation.kb_find,
+    "list": curation.kb_list,
     "show": curation.kb_show,
     "retry": curation.kb_retry,
     "feedback": curation.kb_feedback,

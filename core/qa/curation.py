@@ -134,6 +134,44 @@ async def kb_edit(ctx: Context, args: str) -> list[AnyReply]:
 KB_FIND_SHOWN = 8
 
 
+KB_LIST_SHOWN = 15
+
+
+async def kb_list(ctx: Context, args: str) -> list[AnyReply]:
+    """``/kb list [SOURCE]``: what the knowledge base holds, by source, and the entries
+    changed last, with their numbers (it was the usage text; /kb find needs words)."""
+    source = args.strip().lower()
+    counts = dict(
+        (
+            await ctx.session.execute(
+                select(KBEntry.source, func.count())
+                .where(KBEntry.active.is_(True))
+                .group_by(KBEntry.source)
+            )
+        ).all()
+    )
+    if source and source not in counts:
+        raise BadArguments("qa.kb_list_usage", sources=", ".join(sorted(counts)) or "-")
+    query = select(KBEntry).where(KBEntry.active.is_(True))
+    if source:
+        query = query.where(KBEntry.source == source)
+    rows = (
+        (
+            await ctx.session.execute(
+                query.order_by(KBEntry.updated_at.desc(), KBEntry.id.desc()).limit(KB_LIST_SHOWN)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return [Reply(ctx.t("qa.kb_list_empty"))]
+    by_source = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    lines = [ctx.t("qa.kb_list_head", n=sum(counts.values()), sources=by_source)]
+    lines += [f"#{e.id} [{e.source}] {excerpt(e.title, 90)}" for e in rows]
+    return [Reply("\n".join(lines))]
+
+
 async def kb_find(ctx: Context, args: str) -> list[AnyReply]:
     """``/kb find WORDS``: the entries a question with these words would reach, with the
     numbers ``/kb edit``, ``show`` and ``remove`` take."""

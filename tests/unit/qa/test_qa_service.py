@@ -545,6 +545,22 @@ async def test_stale_threads_wait_for_a_moderator_to_tell(qa_app):
     assert f"#{qid}" in listed[0].text
 
 
+async def test_kb_list_shows_what_the_knowledge_base_holds(qa_app):
+    """ "/kb list" was the usage text: moderators saw entries only through /kb find WORDS."""
+    out = _texts(await send(qa_app, "mod", "/kb list"))
+    head, *lines = out.splitlines()
+    async with qa_app.services.session_factory() as s:
+        n = (await s.execute(select(func.count()).where(KBEntry.active.is_(True)))).scalar_one()
+    assert head == f"The knowledge base holds {n} entries (import {n}); changed last:"
+    assert len(lines) == min(n, 15) and all(line.startswith("#") for line in lines)
+    await send(qa_app, "mod", "/kb add Where is the lab? | Room 4.12, second floor.")
+    out = _texts(await send(qa_app, "mod", "/kb list faq"))
+    assert "[faq] Where is the lab?" in out.splitlines()[1]  # changed last, listed first
+    assert "(faq 1, import 8)" in out and "[import]" not in out
+    assert "one of: faq, import" in _texts(await send(qa_app, "mod", "/kb list nonsense"))
+    assert "moderators only" in _texts(await send(qa_app, "bob", "/kb list"))
+
+
 async def test_moderators_see_the_questions_still_waiting_for_an_answer(qa_app):
     """The stale list reached moderators once, as a message, and the threads not yet stale
     could not be seen at all: `/kb waiting` lists the questions nobody but their asker has
