@@ -97,8 +97,13 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
 @command("award", role=Role.MODERATOR, help_key="help.award", usage_key="usage.award")
 async def award(ctx: Context, args: str) -> list[AnyReply]:
     parts = args.split(None, 2)
-    if len(parts) < 3 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 12:
+    if len(parts) >= 2 and parts[0].lstrip("+-").isdigit():
+        parts[0], parts[1] = parts[1], parts[0]  # "/award 10 @ana thanks", as it is said
+    if len(parts) < 2 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 12:
         raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
+    if len(parts) < 3 or not parts[2].strip():
+        # the member reads the reason with the points, and the audit log keeps it
+        raise BadArguments("engagement.award_reason", ref=parts[0], points=parts[1])
     member = await find_member(ctx.session, parts[0].replace("\x00", ""))
     if member.id == ctx.member.id:  # points are the community's to give, not one's own
         raise DomainError("admin.not_yourself")

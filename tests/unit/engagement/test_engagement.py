@@ -183,10 +183,12 @@ async def test_rebuild_gives_the_incremental_totals_and_keeps_adjustments(db, cl
 async def test_adjustments_need_a_reason_are_bounded_and_audited(console_bot, db, clock):
     async with db.session() as s, s.begin():
         await _member(s, "Cleo")
-    assert "Usage: /award" in await console_bot.send("/award @cleo 10", as_member="mod")
+    out = await console_bot.send("/award @cleo 10", as_member="mod")  # was the usage line
+    assert out.startswith("Say why, too") and "/award @cleo 10 answered three" in out
+    assert "Usage: /award" in await console_bot.send("/award @cleo")
     assert "up to 1000" in await console_bot.send("/award @cleo 5000 generous")
     assert "I don't know a member called @nobody" in await console_bot.send("/award @nobody 5 hi")
-    out = await console_bot.send("/award @cleo 20 ran the study night")
+    out = await console_bot.send("/award 20 @cleo ran the study night")  # the number first
     assert "Gave Cleo 20 points (now 20)" in out
     async with db.session() as s:
         row = (
