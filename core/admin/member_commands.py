@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -225,6 +225,9 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
         length = ctx.t("admin.grant_length_life")
     title = membership_bridge.function("plan_title")(plan, ctx.locale)
     summary = ctx.t("admin.grant_preview", who=who(target), plan=title, length=length)
+    if (held := await _held_until(ctx, target, plan.code)) is not None:
+        # the days go on top of what they hold (the moderator read it as a fresh period)
+        summary += "\n" + ctx.t("admin.grant_adds", until=local_time(held, ctx.timezone))
     return await ask(
         ctx, "grant", {"member_id": target.id, "plan": plan.code, "days": days}, summary
     )
@@ -236,8 +239,13 @@ async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not rest:  # "/extend @bob": how many days is the question, not a bad number
         raise BadArguments("errors.usage", usage=_usage(ctx, "extend"))
     days = parse_days(rest)
-    await membership_bridge.function("extendable")(ctx.session, target)  # refuse a no-op now
+    sub, plan = await membership_bridge.function("extendable")(ctx.session, target)  # or refuse
     summary = ctx.t("admin.extend_preview", who=who(target), days=days)
+    summary += "\n" + ctx.t(
+        "admin.extend_from",
+        plan=membership_bridge.function("plan_title")(plan, ctx.locale),
+        until=local_time(sub.current_period_end, ctx.timezone),
+    )
     return await ask(ctx, "extend", {"member_id": target.id, "days": days}, summary)
 
 
@@ -420,11 +428,30 @@ async def _member(ctx: Context, p: dict[str, Any]) -> Member:
 
 
 async def _done(
-    ctx: Context, kind: str, target: str, p: dict[str, Any], effects: list[AnyReply]
+    ctx: Context,
+    kind: str,
+    target: str,
+    p: dict[str, Any],
+    effects: list[AnyReply],
+    until: datetime | None = None,
 ) -> list[AnyReply]:
-    """The confirmer's own audit row (the membership service audits the change itself)."""
+    """The confirmer's own audit row (the membership service audits the change itself);
+    `until`: when the plan now ends, which the moderator reads in the reply."""
     await record(ctx, f"admin.{kind}", target, after=dict(p))
-    return [Reply(ctx.t(f"admin.{kind}_done")), *effects]
+    done = ctx.t(f"admin.{kind}_done")
+    if until is not None:
+        done += " " + ctx.t("admin.now_until", until=local_time(until, ctx.timezone))
+    return [Reply(done), *effects]
+
+
+async def _held_until(ctx: Context, member: Member, plan_code: str) -> datetime | None:
+    """When the member's live subscription to the plan ends (None: none, or for life)."""
+    try:
+        live = await membership_bridge.function("live_subscriptions")(ctx.session, member)
+    except DomainError:
+        return None
+    ends = [sub.current_period_end for sub, plan in live if plan.code == plan_code]
+    return ends[0] if ends else None
 
 
 @action("grant")
@@ -434,7 +461,8 @@ async def _do_grant(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     effects = await fn(
         ctx.session, ctx.services, m, p["plan"], int(p["days"] or 0), actor_label(ctx)
     )
-    return await _done(ctx, "grant", f"member:{m.id}", p, effects)
+    until = await _held_until(ctx, m, p["plan"])
+    return await _done(ctx, "grant", f"member:{m.id}", p, effects, until)
 
 
 @action("extend")
@@ -442,7 +470,8 @@ async def _do_extend(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
     m = await _member(ctx, p)
     fn = membership_bridge.function("extend")
     effects = await fn(ctx.session, ctx.services, m, int(p["days"]), actor_label(ctx))
-    return await _done(ctx, "extend", f"member:{m.id}", p, effects)
+    sub, _ = await membership_bridge.function("extendable")(ctx.session, m)
+    return await _done(ctx, "extend", f"member:{m.id}", p, effects, sub.current_period_end)
 
 
 @action("revoke")

@@ -161,6 +161,23 @@ async def test_a_grant_says_how_long_and_reads_as_a_gift_not_a_payment(bot, db):
     assert "by 1 day." in await bot.text("mod", "/extend @alice 1")
 
 
+async def test_grant_and_extend_say_what_the_member_holds_and_the_new_end(bot, clock):
+    """A second grant of a plan the member holds adds its days after the current end, which
+    the preview did not say; neither reply told the moderator when the plan now ends."""
+    await bot.say("alice", "/start")
+    assert "already have" not in await bot.text("mod", "/grant @alice monthly 10")
+    done = "\n".join(r.text for r in await bot.press("mod", bot.button("mod")))
+    assert "Done: plan granted. It now runs until 2026-03-12 09:00 UTC." in done
+    out = await bot.text("mod", "/grant @alice monthly 5")
+    assert "They already have it until 2026-03-12 09:00 UTC: the days are added from then." in out
+    done = "\n".join(r.text for r in await bot.press("mod", bot.button("mod")))
+    assert "It now runs until 2026-03-17 09:00 UTC." in done
+    out = await bot.text("mod", "/extend @alice 3")
+    assert "Monthly membership, now until 2026-03-17 09:00 UTC" in out
+    done = "\n".join(r.text for r in await bot.press("mod", bot.button("mod")))
+    assert "Done: membership extended. It now runs until 2026-03-20 09:00 UTC." in done
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
