@@ -87,8 +87,9 @@ async def _listed(
 async def peers(ctx: Context, args: str) -> list[AnyReply]:
     arg = args.strip().lower()
     if arg in ("on", "optin", "opt-in", "yes"):
-        ctx.member.peer_opt_in = True
-        return [Reply(ctx.t("recommend.peers_opted_in"))]
+        was_in, ctx.member.peer_opt_in = ctx.member.peer_opt_in, True
+        key = "recommend.peers_already_in" if was_in else "recommend.peers_opted_in"
+        return [Reply(ctx.t(key))]
     if arg in ("off", "optout", "opt-out", "no"):
         ctx.member.peer_opt_in = False
         return [Reply(ctx.t("recommend.peers_opted_out"))]

@@ -171,8 +171,10 @@ async def test_peers_are_opt_in_and_not_repeated(console_bot, app, clock, tmp_pa
     await _setup(app, seeder, tmp_path)
     out = await console_bot.send("/peers", as_member="alice")
     assert "opt-in" in out
-    await console_bot.send("/peers on", as_member="alice")
     await console_bot.send("/peers on", as_member="dave")
+    out = await console_bot.send("/peers on", as_member="alice")
+    assert out.startswith("You are in: I will suggest") and "Send /peers to see them" in out
+    assert "already in" in await console_bot.send("/peers on", as_member="alice")  # was "in"
     await console_bot.send("/peers", as_member="carol")  # never opted in
     ids, cs = await seeder.member_ids(), await seeder.course_ids()
     await seeder.log(ids["alice"], cs["sql-1"], "enroll")
