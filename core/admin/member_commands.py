@@ -555,13 +555,19 @@ async def audit_cmd(ctx: Context, args: str) -> list[AnyReply]:
     names = await _member_names(ctx, refs + [f"member:{a}" for a in reported.values()])
     lines = [ctx.t("admin.audit_head", n=len(rows))]
     for r in rows:
-        actor, target = names.get(r.actor, r.actor), names.get(r.target, r.target or "")
+        actor, target = names.get(r.actor, r.actor), names.get(r.target, _ref(r.target or ""))
         if r.id in reported:  # a report names the message: say whose it was
             about = reported[r.id]
             target = ctx.t("admin.audit_about", who=names.get(f"member:{about}", str(about)))
         line = f"#{r.id} {r.at:%Y-%m-%d %H:%M} {actor} {r.action} {target}".rstrip()
         lines.append(line + (f" — {r.reason}" if r.reason else ""))
     return [Reply("\n".join(lines))]
+
+
+def _ref(target: str) -> str:
+    """ "payment:7" -> "payment #7", as the other commands name such rows."""
+    kind, _, n = target.partition(":")
+    return f"{kind} #{n}" if kind.isalpha() and n.isdigit() else target
 
 
 async def _member_names(ctx: Context, refs: list[str]) -> dict[str, str]:

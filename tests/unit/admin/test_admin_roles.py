@@ -222,6 +222,10 @@ async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock)
     assert [line.split()[-3] for line in only] == ["admin.revoke", "admin.grant"]
     assert await bot.text("mod", "/audit @alice nothing.") == "No admin actions match that."
     assert "Usage: /audit" in await bot.text("mod", "/audit @alice a b")
+    # rows about other things read as the commands name them ("payment:1" before)
+    await bot.text("mod", "/event new Office hours | 2026-03-09 12:00")
+    events = await bot.text("mod", "/audit event.")
+    assert events.splitlines()[1].endswith("event.create event #1"), events
 
 
 async def test_plan_edits_in_the_words_moderators_use(bot, db):
