@@ -559,7 +559,8 @@ async def audit_cmd(ctx: Context, args: str) -> list[AnyReply]:
         if r.id in reported:  # a report names the message: say whose it was
             about = reported[r.id]
             target = ctx.t("admin.audit_about", who=names.get(f"member:{about}", str(about)))
-        line = f"#{r.id} {r.at:%Y-%m-%d %H:%M} {actor} {r.action} {target}".rstrip()
+        at = local_time(r.at, ctx.timezone)  # in the moderator's zone, named
+        line = f"#{r.id} {at} {actor} {r.action} {target}".rstrip()
         lines.append(line + (f" — {r.reason}" if r.reason else ""))
     return [Reply("\n".join(lines))]
 

@@ -226,6 +226,7 @@ async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock)
     await bot.text("mod", "/event new Office hours | 2026-03-09 12:00")
     events = await bot.text("mod", "/audit event.")
     assert events.splitlines()[1].endswith("event.create event #1"), events
+    assert " 2026-03-02 09:00 UTC #" in events  # the moment with its zone (the moderator's)
 
 
 async def test_plan_edits_in_the_words_moderators_use(bot, db):
