@@ -21,6 +21,8 @@ from models.qa import Answer, KBEntry, Question
 DATA = Path(__file__).resolve().parents[2] / "config" / "demo" / "community.yaml"
 LESSONS = DATA.with_name("lessons.yaml")
 
+STAFF = ("mod", "owner")
+"""The console handles the demo names as moderator and owner (see bot.cli.demo)."""
 NAMES = [
     "alice",
     "bob",
@@ -102,8 +104,12 @@ async def is_seeded(session: AsyncSession) -> bool:
     return bool((await session.execute(select(func.count(Course.id)))).scalar_one())
 
 
-async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[str, int]:
-    """Create the demo community once; returns counts. Safe to call on a seeded database."""
+async def seed_demo(
+    session: AsyncSession, clock: Clock, seed: int = 7, *, staff: bool = True
+) -> dict[str, int]:
+    """Create the demo community once; returns counts. Safe to call on a seeded database.
+    `staff`: also the console's moderator and owner (the recommender benchmark leaves them
+    out, so its demo data stays the sample it was recorded on)."""
     if await is_seeded(session):
         return {}
     rng = random.Random(seed)
@@ -330,6 +336,32 @@ async def seed_demo(session: AsyncSession, clock: Clock, seed: int = 7) -> dict[
             )
         )
         n_q += 1
+    # The demo's moderator and owner (`/as mod`, `/as owner`) have met the bot before, as
+    # staff have in a live community: questions nobody on the topic can take reach them, and
+    # their digests carry the moderators' section. They are not members of the sample.
+    for handle in STAFF if staff else ():
+        person = Member(
+            display_name=handle.capitalize(),
+            locale="en",
+            timezone="UTC",
+            tags=[],
+            prefs={},
+            digest_frequency="daily",
+            digest_hour=9,
+            created_at=now - timedelta(days=120),
+        )
+        session.add(person)
+        await session.flush()
+        session.add(
+            Account(
+                member_id=person.id,
+                platform="console",
+                platform_user_id=handle,
+                username=handle,
+                chat_id=handle,
+                created_at=person.created_at,
+            )
+        )
     await session.flush()
     # the seeded members' levels are history: only levels reached in the demo are announced
     from core.engagement import service as engagement

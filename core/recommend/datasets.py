@@ -253,7 +253,7 @@ async def _load_demo(url: str, encoder: TextEncoder | None, now: datetime) -> Da
     try:
         factory = session_factory(engine)
         async with factory() as session, session.begin():
-            await seed_demo(session, FrozenClock(now))
+            await seed_demo(session, FrozenClock(now), staff=False)
         async with factory() as session:
             # the hashing encoder only fills vectors that are replaced by the texts below
             svc = RecommendService(encoder or HashingEncoder(16))

@@ -142,3 +142,7 @@ async def test_a_thread_is_tagged_only_with_topics_the_community_shares(
     ), off
     zh = await console_bot.send("/ask 罗马哪里的披萨最好吃？", "xiaoming")
     assert re.search(r"new thread #\d+: 罗马哪里的披萨最好吃？ #question$", zh, re.M), zh
+    # the demo's moderator has met the bot, so a question on no topic reaches them (no one
+    # was invited: the console's `mod` existed only once `/as mod` was typed)
+    assert "↳ invited @mod" in off
+    assert "↳ invited @owner" in zh  # the staff member with fewer open invitations
