@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.render import split
 from core.clock import FrozenClock
+from core.digest.jobs import WATCHING
 from core.events import (
     MAX_UPLOAD_BYTES,
     Actor,
@@ -134,6 +135,7 @@ class ConsoleAdapter:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", who):
                 return ["(console) usage: /as NAME   e.g. /as alice, /as mod"]
             self.user = who
+            self.router.services.extras[WATCHING] = who  # their digests are printed first
             return [f"(console) you are now @{who}"]
         if name == "in":
             m = _IN_RE.match(args.strip())

@@ -22,6 +22,8 @@ from core.replies import AnyReply, ButtonSpec, Reply
 from models.member import Account
 
 CONSOLE_SHOWN = 3  # the demo prints a few digests in full, then a count
+WATCHING = "console.watching"
+"""services.extras key: the console user (`/as NAME`), whose messages the demo prints first."""
 
 
 @periodic("digest.compose_due", every=timedelta(minutes=5))
@@ -49,6 +51,8 @@ async def purge_job(services: Services) -> list[AnyReply]:
 async def _console_replies(services: Services, console: ConsoleDeliverer) -> list[AnyReply]:
     """What the console "platform" received, as replies the console adapter prints."""
     batch, console.sent[:] = list(console.sent), []
+    watching = services.extras.get(WATCHING)
+    batch.sort(key=lambda sent: sent[0] != watching)  # stable: the rest keep their order
     targets = {t for t, _ in batch}
     async with services.session_factory() as s:
         found = await s.execute(

@@ -282,3 +282,17 @@ def test_a_number_on_a_line_that_is_not_a_course_is_refused_by_name():
     assert e.value.key == "catalog.not_a_course_in_list" and e.value.params["numbers"] == "1, 2"
     assert listed_course_id([11, 12, None], "2") == 12
     assert listed_course_id([11, 12, None], "sql") is None
+
+
+async def test_the_console_prints_the_digest_of_the_member_one_plays_first(console_bot, db, clock):
+    """The demo prints three digests in full and counts the rest: after `/as mod` the
+    moderator's own digest was usually among the uncounted ones."""
+    async with db.session() as s, s.begin():
+        await add_course(s, "intro-sql", clock.now())
+        for name in ("ada", "bo", "cy", "dee", "eve"):
+            await add_member(s, name, clock.now(), platform="console", hour=10)
+    await console_bot.send("/as eve")
+    out = await console_bot.send("/clock +1h")
+    digests = [line for line in out.splitlines() if line.startswith("📨 to @")]
+    assert digests[0] == "📨 to @eve: Your digest, eve" and len(digests) == 3
+    assert "2 more messages delivered" in out
