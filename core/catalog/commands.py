@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from core.audit import audit
@@ -15,7 +17,7 @@ from core.context import Context, Role
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotFound
 from core.replies import AnyReply, ButtonSpec, Reply
-from core.router import button, command
+from core.router import BARE_WORDS, STOP_WORDS, button, command, message_handler
 from models.catalog import Course, Enrollment, Lesson, TagSuggestion
 from models.qa import Question
 
@@ -38,6 +40,32 @@ def _page_button(ctx: Context, label: str, page: int, query: str) -> ButtonSpec:
     while len(q.encode()) > QUERY_BYTES:
         q = q[:-1]
     return ButtonSpec(label, data=ctx.sign("catp", page, q.strip()))
+
+
+@message_handler(priority=95)
+async def topic_word(ctx: Context, text: str) -> list[AnyReply] | None:
+    """A topic or a course's word typed alone in a private chat ("sql", "pandas", "数据") is
+    a search of the catalogue, with how to ask about it (it was "I didn't understand that")."""
+    word = text.strip().strip(".!。！").lower()
+    if (
+        ctx.event.chat.kind != "private"
+        or not word
+        or len(word.split()) > 1
+        or len(word) > 40
+        or word in BARE_WORDS
+        or word in STOP_WORDS
+    ):
+        return None
+    listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
+    if not any(_named_by(c, word) for c in listed):
+        return None  # "test" is not a search for "A/B Testing"; "no" not for "notebooks"
+    return [*await _course_list(ctx, word, 0), Reply(ctx.t("catalog.word_hint", word=word))]
+
+
+def _named_by(course: Course, word: str) -> bool:
+    """Whether a course's title, slug or tags hold the word whole (Chinese: in its title)."""
+    said = f"{course.title} {course.slug} {' '.join(course.tags or [])}".lower()
+    return word in re.findall(r"\w+", said) or (not word.isascii() and word in course.title_zh)
 
 
 async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:

@@ -390,3 +390,18 @@ async def test_level_gates_follow_the_communitys_own_thresholds(console_bot, app
         )
     # enough for level 2 by the default table (see the test above), not by this community's
     assert "It is included in: reaching level 2" in await console_bot.send("/enroll capstone")
+
+
+async def test_a_course_word_alone_in_a_private_chat_searches_the_catalogue(console_bot, db, clock):
+    """ "python" typed alone was "I didn't understand that"; a word no course's title, slug
+    or tags hold whole ("pyth") is not a search."""
+    await _load(db, clock)
+    out = await console_bot.send("Python!", "bob")
+    listing = await console_bot.send("/courses python")
+    assert out.startswith(listing)
+    assert out.endswith(
+        "To ask something about python, write it as a sentence, or send /ask QUESTION."
+    )
+    assert "didn't understand" in await console_bot.send("pyth")
+    enrolled = await console_bot.send("/enroll 1")  # the numbers are the search's
+    assert enrolled.startswith("“Deep Python” is part of a paid plan")
