@@ -74,6 +74,10 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
     assert "/peers on" in said and not thread
     said, thread = await _ask(help_app, "xiaoming", "怎么关掉摘要？")
     assert "发送 /digest off 关闭摘要" in said and not thread
+    said, thread = await _ask(help_app, "alice", "how do I turn off notifications?")
+    assert "/digest off" in said and not thread
+    said, thread = await _ask(help_app, "xiaoming", "怎么修改时区？")
+    assert "/profile timezone" in said and not thread
 
 
 async def test_a_removed_answer_stays_removed_and_a_new_one_still_arrives(help_app):
