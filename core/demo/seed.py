@@ -104,6 +104,18 @@ async def is_seeded(session: AsyncSession) -> bool:
     return bool((await session.execute(select(func.count(Course.id)))).scalar_one())
 
 
+def _console_account(member: Member, handle: str) -> Account:
+    """The console account `/as HANDLE` speaks from."""
+    return Account(
+        member_id=member.id,
+        platform="console",
+        platform_user_id=handle,
+        username=handle,
+        chat_id=handle,
+        created_at=member.created_at,
+    )
+
+
 async def seed_demo(
     session: AsyncSession, clock: Clock, seed: int = 7, *, staff: bool = True
 ) -> dict[str, int]:
@@ -213,16 +225,7 @@ async def seed_demo(
         members.append(member)
     await session.flush()
     for member, name in zip(members, NAMES, strict=True):
-        session.add(
-            Account(
-                member_id=member.id,
-                platform="console",
-                platform_user_id=name,
-                username=name,
-                chat_id=name,
-                created_at=member.created_at,
-            )
-        )
+        session.add(_console_account(member, name))
     n_inter = 0
     for member in members:
         liked = [c for c in courses if set(c.tags) & set(member.tags)]
@@ -352,16 +355,7 @@ async def seed_demo(
         )
         session.add(person)
         await session.flush()
-        session.add(
-            Account(
-                member_id=person.id,
-                platform="console",
-                platform_user_id=handle,
-                username=handle,
-                chat_id=handle,
-                created_at=person.created_at,
-            )
-        )
+        session.add(_console_account(person, handle))
     await session.flush()
     # the seeded members' levels are history: only levels reached in the demo are announced
     from core.engagement import service as engagement
