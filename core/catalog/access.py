@@ -23,18 +23,28 @@ LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
 
 async def member_plan_codes(session: AsyncSession, member_id: int, now: datetime) -> set[str]:
     """Codes of the plans whose subscription is live and whose period (or grace) is not over."""
-    rows = (
-        await session.execute(
-            select(Plan.code, Subscription.current_period_end, Subscription.grace_until)
-            .join(Plan, Plan.id == Subscription.plan_id)
-            .where(Subscription.member_id == member_id, Subscription.state.in_(LIVE_STATES))
+    return (await live_plan_codes(session, [member_id], now))[member_id]
+
+
+async def live_plan_codes(
+    session: AsyncSession, member_ids: list[int], now: datetime
+) -> dict[int, set[str]]:
+    """`member_plan_codes` for many members in one query (a digest chunk)."""
+    rows = await session.execute(
+        select(
+            Subscription.member_id,
+            Plan.code,
+            Subscription.current_period_end,
+            Subscription.grace_until,
         )
-    ).all()
-    codes: set[str] = set()
-    for code, period_end, grace_until in rows:
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.member_id.in_(member_ids), Subscription.state.in_(LIVE_STATES))
+    )
+    codes: dict[int, set[str]] = {m: set() for m in member_ids}
+    for member_id, code, period_end, grace_until in rows:
         ends = [d for d in (period_end, grace_until) if d is not None]
         if not ends or max(ends) > now:  # no end = lifetime
-            codes.add(code)
+            codes.setdefault(member_id, set()).add(code)
     return codes
 
 

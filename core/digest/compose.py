@@ -19,6 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog import topics
+from core.catalog.access import live_plan_codes
 from core.catalog.topics import Topics
 from core.context import Services
 from core.digest import outbox, providers
@@ -88,6 +89,7 @@ class Prefetch:
     facts: providers.CourseFacts | None = None
     names: Topics | None = None  # topic titles, for the reasons the items give
     staff: set[int] | None = None  # moderators and owners, read once (see _is_staff)
+    plans: dict[int, set[str]] | None = None  # member -> live plan codes (for the nudges)
 
     @classmethod
     async def load(cls, session: AsyncSession, member_ids: list[int], now: datetime) -> Prefetch:
@@ -97,6 +99,7 @@ class Prefetch:
             names=await topics.load(session),
             progress=progress,
             facts=await providers.CourseFacts.for_progress(session, progress),
+            plans=await live_plan_codes(session, member_ids, now),
             seen=await providers.seen_courses(session, member_ids),
             events=await providers.upcoming_event_rows(session, now),
             courses=list(
@@ -157,8 +160,9 @@ async def gather_items(
             picks = explore(member.id, now, picks, pre.courses, seen or set(), locale)
         items += picks
     progress = pre.progress.get(member.id, []) if pre.progress is not None else None
+    plans = pre.plans.get(member.id) if pre.plans is not None else None
     items += await providers.progress_nudges(
-        session, member, now, locale, rows=progress, facts=pre.facts
+        session, member, now, locale, rows=progress, facts=pre.facts, plans=plans
     )
     if member.peer_opt_in:
         if pre.peers is not None and member.id in pre.peers:

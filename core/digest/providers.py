@@ -507,10 +507,15 @@ async def progress_nudges(
     *,
     rows: list[Any] | None = None,
     facts: CourseFacts | None = None,
+    plans: set[str] | None = None,
 ) -> list[Item]:
-    """'2 lessons left in X': courses started (lessons completed) but not finished.
+    """'2 lessons left in X': courses started (lessons completed) but not finished. A course
+    the member can no longer open (its plan ended) says so, with where to renew: "keep going"
+    alone led to /next saying it is closed.
 
-    ``rows`` and ``facts``: read once for a whole chunk (else queried here)."""
+    ``rows``, ``facts`` and ``plans`` (the member's live plan codes): read once for a whole
+    chunk (else queried here)."""
+    from core.catalog.access import can_access, member_plan_codes
     from core.i18n import translate
 
     done = rows if rows is not None else (await progress_rows(session, [member.id]))[member.id]
@@ -529,15 +534,13 @@ async def progress_nudges(
         if c is None or left <= 0:
             continue
         title = c.title_zh if locale == "zh-CN" and c.title_zh else c.title
-        out.append(
-            Item(
-                "nudge",
-                cid,
-                title,
-                translate(locale, "digest.lessons_left", n=left),
-                c.url,
-            )
-        )
+        key = "digest.lessons_left"
+        if c.plan_codes:
+            if plans is None:
+                plans = await member_plan_codes(session, member.id, now)
+            if not set(c.plan_codes) & plans and not await can_access(session, member.id, c, now):
+                key = "digest.lessons_left_closed"  # a level-gated course: points decide
+        out.append(Item("nudge", cid, title, translate(locale, key, n=left), c.url))
         if len(out) >= limit:
             break
     return out

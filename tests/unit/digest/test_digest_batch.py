@@ -212,3 +212,61 @@ async def test_nudges_read_once_per_chunk_match_the_per_member_ones(services, cl
         }
     assert nudged == {members[0].id, members[3].id}
     assert len([i for i in digests[members[3].id]["items"] if i["kind"] == "nudge"]) == 2
+
+
+async def test_a_nudge_on_a_course_closed_to_the_member_says_where_to_renew(services, clock):
+    """ "Keep going: 2 lessons left" named a course whose plan had ended, and /next then said
+    it was closed: the line says so and points to /plans, in the batch as one by one."""
+    from core.digest import providers
+    from models.catalog import Lesson
+    from models.membership import Plan, Subscription
+
+    now = clock.now()
+    async with services.session_factory() as s, s.begin():
+        course = await add_course(s, "paid", now, lessons=4)
+        course.plan_codes = ["monthly"]
+        plan = Plan(code="monthly", title_en="Monthly", prices={}, targets={})
+        s.add(plan)
+        pia, lou = await add_member(s, "pia", now), await add_member(s, "lou", now)
+        await s.flush()
+        for member, ends in ((pia, now + timedelta(days=9)), (lou, now - timedelta(days=2))):
+            s.add(
+                Subscription(
+                    member_id=member.id,
+                    plan_id=plan.id,
+                    state="active",
+                    started_at=now - timedelta(days=30),
+                    current_period_end=ends,
+                    updated_at=now,
+                )
+            )
+        lesson_ids = list(
+            (
+                await s.execute(select(Lesson.id).where(Lesson.course_id == course.id).limit(2))
+            ).scalars()
+        )
+        for member in (pia, lou):
+            for lesson_id in lesson_ids:
+                s.add(
+                    Interaction(
+                        member_id=member.id,
+                        course_id=course.id,
+                        lesson_id=lesson_id,
+                        kind="lesson_complete",
+                        weight=1.0,
+                        at=now - timedelta(days=1),
+                        source="chat",
+                        meta={},
+                    )
+                )
+    await compose_due(services)
+    async with services.session_factory() as s:
+        digests = {d.member_id: d.content for d in (await s.execute(select(Digest))).scalars()}
+        reasons = {
+            mid: [i["reason"] for i in content["items"] if i["kind"] == "nudge"]
+            for mid, content in digests.items()
+        }
+        assert reasons[pia.id] == ["2 lessons left"]
+        assert reasons[lou.id] == ["2 lessons left, open again with a plan: /plans"]
+        one = await providers.progress_nudges(s, await s.get(Member, lou.id), now, "en")
+        assert [i.reason for i in one] == reasons[lou.id]
