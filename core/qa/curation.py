@@ -18,7 +18,7 @@ from core.events import MAX_UPLOAD_BYTES, Command
 from core.i18n import translate
 from core.ids import parse_id
 from core.members import moderators
-from core.qa import help_answers
+from core.qa import entries, help_answers
 from core.qa.catalog_sync import course_id_of
 from core.qa.check import CheckRow, run_check
 from core.qa.index import (
@@ -402,15 +402,7 @@ async def import_entries(
             added += 1
         else:
             updated += 1
-        row.title = it.title[:300]
-        row.body = it.body
-        row.answer = it.answer
-        row.lang = it.language()
-        row.url = it.url[:500]
-        row.tags = list(it.tags)
-        row.active = True
-        row.updated_at = now
-        touched.append(row)
+        touched.append(entries.fill(row, it, now))
     await session.flush()
     if state is not None:
         for row in touched:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.qa.catalog_sync import next_stamp
+from core.qa.entries import fill
 from core.qa.index import KBItem
 from core.qa.kbfile import parse_kb
 from models.qa import KBEntry
@@ -58,21 +59,7 @@ async def ensure(session: AsyncSession) -> int:
     for it in items:
         if it.id in held:
             continue
-        session.add(
-            KBEntry(
-                source="faq",
-                source_ref=it.id,
-                title=it.title,
-                body=it.body,
-                answer=it.answer,
-                lang=it.lang or "en",
-                url="",
-                tags=[],
-                active=True,
-                created_at=stamp,
-                updated_at=stamp,
-            )
-        )
+        session.add(fill(KBEntry(source="faq", source_ref=it.id, created_at=stamp), it, stamp))
         added += 1
     await session.flush()
     return added
