@@ -62,12 +62,17 @@ async def can_access(
     course: Course,
     now: datetime,
     scoring: Scoring | None = None,
+    *,
+    codes: set[str] | None = None,
 ) -> bool:
     """Free courses are open; otherwise a live plan listed on the course, or a level code
-    (levels by the community's points table, `scoring`; the default table without one)."""
+    (levels by the community's points table, `scoring`; the default table without one).
+    `codes`: the member's live plan codes when the caller read them already."""
     if not course.plan_codes:
         return True
-    if set(course.plan_codes) & await member_plan_codes(session, member_id, now):
+    if codes is None:
+        codes = await member_plan_codes(session, member_id, now)
+    if set(course.plan_codes) & codes:
         return True
     levels = [n for n in map(_level_code, course.plan_codes) if n is not None]
     if levels:

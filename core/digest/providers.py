@@ -536,10 +536,10 @@ async def progress_nudges(
         title = c.title_zh if locale == "zh-CN" and c.title_zh else c.title
         key = "digest.lessons_left"
         if c.plan_codes:
-            if plans is None:
+            if plans is None:  # read once for the member's nudges
                 plans = await member_plan_codes(session, member.id, now)
-            if not set(c.plan_codes) & plans and not await can_access(session, member.id, c, now):
-                key = "digest.lessons_left_closed"  # a level-gated course: points decide
+            if not await can_access(session, member.id, c, now, codes=plans):
+                key = "digest.lessons_left_closed"
         out.append(Item("nudge", cid, title, translate(locale, key, n=left), c.url))
         if len(out) >= limit:
             break
