@@ -143,6 +143,11 @@ STOP_WORDS = {"stop", "unsubscribe", "退订", "取消订阅", "停止"}
 """Alone, these could mean digests or the membership: the reply names both commands."""
 
 
+def bare_word(text: str) -> str:
+    """A message read as a word alone: trimmed, without a closing "." or "!", lower case."""
+    return text.strip().strip(".!。！").lower()
+
+
 def message_handler(priority: int = 50) -> Callable[[Handler], Handler]:
     """Plain-text handler; return None to let the next one try."""
 
@@ -486,7 +491,7 @@ class Router:
                 if res is not None:
                     return list(res)
             if event.chat.kind == "private":
-                word = event.text.strip().strip(".!。！").lower()
+                word = bare_word(event.text)
                 if word in STOP_WORDS:
                     return [Reply(ctx.t("errors.stop_what"))]
                 if (name := BARE_WORDS.get(word)) in COMMANDS:

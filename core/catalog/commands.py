@@ -17,7 +17,7 @@ from core.context import Context, Role
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotFound
 from core.replies import AnyReply, ButtonSpec, Reply
-from core.router import BARE_WORDS, STOP_WORDS, button, command, message_handler
+from core.router import BARE_WORDS, STOP_WORDS, bare_word, button, command, message_handler
 from models.catalog import Course, Enrollment, Lesson, TagSuggestion
 from models.qa import Question
 
@@ -46,7 +46,7 @@ def _page_button(ctx: Context, label: str, page: int, query: str) -> ButtonSpec:
 async def topic_word(ctx: Context, text: str) -> list[AnyReply] | None:
     """A topic or a course's word typed alone in a private chat ("sql", "pandas", "数据") is
     a search of the catalogue, with how to ask about it (it was "I didn't understand that")."""
-    word = text.strip().strip(".!。！").lower()
+    word = bare_word(text)
     if (
         ctx.event.chat.kind != "private"
         or not word
