@@ -7,7 +7,7 @@ recommender; repeated actions (enrol twice, /done twice) change nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -154,6 +154,12 @@ LISTED_KINDS = ("course", "nudge")
 """Digest items whose ref is a course (a suggestion, a course under way)."""
 
 
+def course_places(lines: Iterable[tuple[str, int]]) -> list[int | None]:
+    """A digest's (kind, ref) lines as the places of a numbered list: the course a line
+    names, None for any other line (a study partner, an event)."""
+    return [int(ref) if kind in LISTED_KINDS else None for kind, ref in lines]
+
+
 def remember_listed(member: Member, course_ids: Sequence[int | None], at: datetime) -> None:
     """The numbers a member just read (/courses, a search, /recommend, /digest now), so that
     "/enroll 3" means the third course of that list and not of the whole catalogue."""
@@ -182,10 +188,7 @@ async def last_list(session: AsyncSession, member: Member) -> list[int | None]:
     ).scalar_one_or_none()
     if content is None:
         return listed
-    return [
-        int(it["ref"]) if it.get("kind") in LISTED_KINDS else None
-        for it in (content or {}).get("items") or []
-    ]
+    return course_places((it.get("kind", ""), it["ref"]) for it in content.get("items") or [])
 
 
 def listed_course_id(listed: Sequence[int | None], ref: str) -> int | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.catalog import topics
-from core.catalog.service import LISTED_KINDS, enrollment_of, remember_listed
+from core.catalog.service import course_places, enrollment_of, remember_listed
 from core.context import Context
 from core.digest import compose, service
 from core.errors import NotAllowed
@@ -29,7 +29,7 @@ async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
         if not rendered.items:
             return [Reply(ctx.t("digest.preview_empty"))]
         # "/enroll 2" after the preview means its second line, as after a digest
-        listed = [it.ref if it.kind in LISTED_KINDS else None for it in rendered.items]
+        listed = course_places((it.kind, it.ref) for it in rendered.items)
         remember_listed(ctx.member, listed, ctx.clock.now())
         return [
             Reply(
