@@ -8,7 +8,10 @@ questions on its topics that no entry answers (``ok`` empty: the right outcome i
 The demo is seeded into a fresh SQLite database exactly as ``syllabot demo`` does and
 searched through the bot's own index. Reported per confidence threshold: how many
 answerable questions get a right answer, a wrong one, or a thread, and how many
-unanswerable ones get a (necessarily wrong) answer. Retrieval alone: Recall@1 / MRR.
+unanswerable ones get a (necessarily wrong) answer, and how many near misses are answered:
+an answerable question searched with the entries that answer it left out, as when the
+community has no material on exactly that (its top hit is then necessarily wrong).
+Retrieval alone: Recall@1 / MRR.
 
 The questions were written by us, after reading the lessons, so they are not a sample of
 real members' wording; treat the numbers as a check of behaviour, not a benchmark to tune on.
@@ -89,12 +92,29 @@ def evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, Any
     return out
 
 
+def _right_ids(index: KnowledgeIndex, ok: list[str]) -> set[str]:
+    return {
+        it.id
+        for it in index.items()
+        if any(
+            (title := LESSON_TITLES.get(it.id, it.title)) == t or title.startswith(f"{t} · ")
+            for t in ok
+        )
+    }
+
+
 def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, Any]:
     per_query = []
     for row in rows:
         q = row["query"]
         lang = detect_language(q)
         results = index.search(q, service.SIMILAR_FOR_ROUTING, lang=lang)
+        near: list[float] = []
+        if row["ok"]:
+            missed = index.search(
+                q, service.SIMILAR_FOR_ROUTING, lang=lang, exclude=_right_ids(index, row["ok"])
+            )
+            near = [t for t in THRESHOLDS if missed and can_answer(missed[0], t)]
         rank = next((i for i, r in enumerate(results, 1) if answers(r, row["ok"])), None)
         top = results[0] if results else None
         per_query.append(
@@ -107,6 +127,7 @@ def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, An
                 "top_right": bool(top and answers(top, row["ok"])),
                 "confidence": round(top.confidence, 3) if top else 0.0,
                 "answered_at": [t for t in THRESHOLDS if top and can_answer(top, t)],
+                "near_miss_answered_at": near,
                 # what a thread at the shipped threshold comes with (service.pointer)
                 "offered": bool(
                     top
@@ -125,6 +146,7 @@ def _evaluate(index: KnowledgeIndex, rows: list[dict[str, Any]]) -> dict[str, An
             "answerable_wrong": sum(not p["top_right"] for p in able if t in p["answered_at"]),
             "answerable_thread": sum(t not in p["answered_at"] for p in able),
             "unanswerable_answered": sum(t in p["answered_at"] for p in unable),
+            "near_miss_answered": sum(t in p["near_miss_answered_at"] for p in able),
             "precision": round(sum(p["top_right"] for p in answered) / len(answered), 3)
             if answered
             else None,

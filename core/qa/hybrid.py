@@ -25,7 +25,7 @@ run; the threshold applied to it is tuned from members' 👍/👎 (``tune_thresh
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -294,6 +294,8 @@ class HybridSearcher(Generic[K]):
         self.lexical: BM25Index[K] = BM25Index(bm25_k1, bm25_b)
         self._groups: dict[K, str] = {}
         """Each key's language: confidence compares a hit with entries of its own language."""
+        self._summaries: set[K] = set()
+        """Keys that summarise other entries (a course's overview): never a rival of theirs."""
         self._spaces: dict[str, _Space[K]] = {}
         for enc in enc_map.values():
             self._spaces.setdefault(enc.name, _Space(enc))
@@ -313,9 +315,15 @@ class HybridSearcher(Generic[K]):
         items: Sequence[tuple[K, str, str]],
         vectors: Mapping[str, npt.ArrayLike] | None = None,
         groups: Mapping[K, str] | None = None,
+        summaries: Collection[K] = (),
     ) -> None:
         """Add ``(key, lexical_text, dense_text)`` items; ``vectors`` may give precomputed
-        embeddings per encoder name (rows in item order); ``groups`` each key's language."""
+        embeddings per encoder name (rows in item order); ``groups`` each key's language;
+        ``summaries`` the keys among them that summarise other entries: a course's overview
+        names what each of its lessons teaches, so it comes as close to a question as the
+        lesson that answers it and would take that lesson's lead and its "first in both
+        lists" away (the confidence model was fitted on forum posts, where no entry
+        summarises others). A summary's own confidence still counts every entry."""
         if not items:
             return
         for key, lexical_text, _ in items:
@@ -323,6 +331,8 @@ class HybridSearcher(Generic[K]):
             self._groups.pop(key, None)
             if groups is not None and key in groups:
                 self._groups[key] = groups[key]
+            self._summaries.discard(key)
+        self._summaries.update(key for key, _, _ in items if key in summaries)
         keys = [key for key, _, _ in items]
         for name, space in self._spaces.items():
             limit = PASSAGE_CHARS_BY_ENCODER.get(name, MAX_PASSAGE_CHARS)
@@ -336,6 +346,7 @@ class HybridSearcher(Generic[K]):
 
     def remove(self, key: K) -> bool:
         self._groups.pop(key, None)
+        self._summaries.discard(key)
         found = self.lexical.remove(key)
         for space in self._spaces.values():
             found = space.index.remove(key) or found
@@ -416,10 +427,18 @@ class HybridSearcher(Generic[K]):
                     vec = space.index.vector(key)
                     cosines[key] = float((qvecs @ vec).max()) if vec is not None else 0.0
         cal = calibration_for(enc_name)
-        rivals = _Rivals(self._groups, [(h.key, h.score) for h in dense_hits], [h.key for h in lex])
+        every = _Rivals(self._groups, [(h.key, h.score) for h in dense_hits], [h.key for h in lex])
+        answers = every
+        if self._summaries:
+            answers = _Rivals(
+                self._groups,
+                [(h.key, h.score) for h in dense_hits if h.key not in self._summaries],
+                [h.key for h in lex if h.key not in self._summaries],
+            )
         out: list[Hit[K]] = []
         for key, score in fused:
             cos = cosines.get(key, 0.0)
+            rivals = every if key in self._summaries else answers
             lead, agree = rivals.lead_and_agree(key, cos)
             feats = (cos, coverage.get(key, 0.0), agree, lead)
             out.append(

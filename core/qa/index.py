@@ -199,6 +199,7 @@ class KnowledgeIndex:
             [(it.id, it.lexical_text(self.include_answer), it.dense_text()) for it in batch],
             vectors,
             groups={it.id: it.language() for it in batch},
+            summaries={it.id for it in batch if it.source == "course"},
         )
 
     def add(self, item: KBItem) -> None:

@@ -260,6 +260,29 @@ def test_a_course_overview_is_never_the_answer_however_close():
     assert not can_answer(lesson, 0.5)  # 0.2: not confident either
 
 
+async def test_a_lesson_answers_though_its_course_overview_comes_as_close(app, qa_encoders):
+    """An overview names what each of its lessons teaches, so it comes about as close to a
+    question as the lesson that answers it. It is never the answer, and it no longer takes
+    the lesson's lead either: these questions got a thread (confidence 11-15%) while the
+    demo's lesson said exactly how."""
+    from core.demo.seed import seed_demo
+    from core.replies import OpenThread
+
+    app.services.extras[service.STATE_KEY] = QAState(qa_encoders)
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    for question, lesson in {
+        "How do I choose the sample size for an A/B test?": "Choosing a sample size",
+        "How do I compute a conditional probability?": "Conditional probability",
+    }.items():
+        out = await send(app, "alice", f"/ask {question}")
+        assert not [r for r in out if isinstance(r, OpenThread)], _texts(out)
+        assert _texts(out).startswith(lesson), _texts(out)
+    # The overview itself is still measured against its lessons: it stays a pointer.
+    out = await send(app, "alice", "/ask How do I design an A/B test?")
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+
+
 @pytest.mark.parametrize(
     ("question", "course"),
     [
