@@ -56,6 +56,11 @@ async def test_an_unknown_command_suggests_what_the_member_may_have_meant(consol
     assert "Did you mean" not in await console_bot.send("/kbb")  # a moderator command
     assert "Did you mean /kb?" in await console_bot.send("/kbb", as_member="mod")
     assert "Did you mean /subscribe or /plans?" in await console_bot.send("/help buy")
+    # Threads: a member's own questions; a moderator's list of those waiting is /kb.
+    assert "Did you mean /questions?" in await console_bot.send("/threads", as_member="alice")
+    assert "Did you mean /questions or /kb?" in await console_bot.send("/threads", as_member="mod")
+    assert "Did you mean /kb or /questions?" in await console_bot.send("/unanswered")
+    assert "Did you mean /courses or /ask?" in await console_bot.send("/search sql")
     await console_bot.send("/language zh", as_member="li")
     assert "你是想用 /courses 吗" in await console_bot.send("/cources")
 
