@@ -74,6 +74,7 @@ class Prefetch:
     """What composing many digests reads once per chunk instead of once per member."""
 
     questions: list[Any] | None = None
+    answered_in: dict[int, set[str]] | None = None  # member -> languages they answered in
     progress: dict[int, list[Any]] | None = None
     seen: dict[int, set[int]] | None = None
     events: list[Any] | None = None
@@ -96,6 +97,7 @@ class Prefetch:
         progress = await providers.progress_rows(session, member_ids)
         return cls(
             questions=await providers.recent_open_questions(session),
+            answered_in=await providers.answered_languages(session, member_ids),
             names=await topics.load(session),
             progress=progress,
             facts=await providers.CourseFacts.for_progress(session, progress),
@@ -169,8 +171,9 @@ async def gather_items(
             items += pre.peers[member.id][:1]
         else:
             items += list(await _safe(rec, "peers_for", session, member, 1, locale, None))[:1]
+    answered_in = None if pre.answered_in is None else pre.answered_in.get(member.id, set())
     items += await providers.open_questions(
-        session, member, now, locale, rows=pre.questions, names=pre.names
+        session, member, now, locale, rows=pre.questions, names=pre.names, answered_in=answered_in
     )
     items += await providers.upcoming_events(session, member, now, locale, rows=pre.events)
     sections = sorted(providers.SECTIONS.items())

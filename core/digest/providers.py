@@ -12,7 +12,7 @@ import importlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,7 +27,7 @@ from core.localtime import zone
 from models.catalog import Course, Lesson
 from models.interaction import Interaction
 from models.member import Member
-from models.qa import Question
+from models.qa import Answer, Question
 
 log = logging.getLogger("syllabot.digest")
 
@@ -392,7 +392,7 @@ async def recent_open_questions(session: AsyncSession) -> list[Any]:
     return list(
         (
             await session.execute(
-                select(Question.id, Question.text, Question.tags, Question.member_id)
+                select(Question.id, Question.text, Question.tags, Question.member_id, Question.lang)
                 .where(Question.status == "open")
                 .order_by(Question.created_at.desc(), Question.id.desc())
                 .limit(200)
@@ -410,9 +410,11 @@ async def open_questions(
     *,
     rows: list[Any] | None = None,
     names: Topics | None = None,
+    answered_in: Collection[str] | None = None,
 ) -> list[Item]:
-    """Open questions in the member's areas that someone else asked: they could answer."""
-    from core.i18n import translate
+    """Open questions in the member's areas that someone else asked, in a language they
+    read (theirs, or one they have answered in): they could answer."""
+    from core.i18n import reads_language, translate
 
     mine = set(member.tags or [])
     if not mine:
@@ -421,9 +423,12 @@ async def open_questions(
         rows = await recent_open_questions(session)
     if names is None:
         names = await topics.load(session)
+    if answered_in is None:
+        mine_answered = await answered_languages(session, [member.id])
+        answered_in = next(iter(mine_answered.values()), set())
     out = []
-    for qid, text, tags, asker in rows:
-        if asker == member.id:
+    for qid, text, tags, asker, lang in rows:
+        if asker == member.id or not reads_language(member.locale, lang, answered_in):
             continue
         shared = sorted(mine & set(tags or []))
         if shared:
@@ -432,6 +437,20 @@ async def open_questions(
             out.append(Item("question", qid, title, why))
         if len(out) >= limit:
             break
+    return out
+
+
+async def answered_languages(session: AsyncSession, member_ids: list[int]) -> dict[int, set[str]]:
+    """The languages of the questions each member has answered."""
+    out: dict[int, set[str]] = defaultdict(set)
+    for mid, lang in await session.execute(
+        select(Answer.member_id, Question.lang)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Answer.member_id.in_(member_ids), Question.lang.is_not(None))
+        .distinct()
+    ):
+        if mid is not None:
+            out[mid].add(lang)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,13 @@ def normalize_locale(hint: str | None) -> str:
     if h.startswith("zh"):
         return "zh-CN"
     return "en"
+
+
+def reads_language(locale: str | None, lang: str | None, answered_in: Collection[str] = ()) -> bool:
+    """Whether a member can be asked to answer a question written in ``lang`` (``en`` /
+    ``zh``, None when unknown): it is their language, or they have answered in it before.
+    Expert invitations rank the others last; digests do not suggest them such questions."""
+    return not lang or normalize_locale(locale).split("-")[0] == lang or lang in answered_in
 
 
 # `{n|lesson|lessons}` is the word for the count `n` (a form may hold `{n}` itself):

@@ -28,7 +28,7 @@ from core.context import Context, Services
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, NotAllowed, NotFound
 from core.events import THREAD_FAILURES, Chat
-from core.i18n import normalize_locale, translate
+from core.i18n import reads_language, translate
 from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import by_account, moderators
@@ -868,9 +868,7 @@ async def _route_members(
                 open_threads=int(load.get(mid, 0)),
                 opted_out=bool(m.expert_opt_out) or m.role == "banned",
                 in_quiet_hours=quiet_now(now, m.timezone, m.quiet_start, m.quiet_end),
-                other_language=bool(question.lang)
-                and normalize_locale(m.locale).split("-")[0] != question.lang
-                and question.lang not in answered_in[mid],
+                other_language=not reads_language(m.locale, question.lang, answered_in[mid]),
             )
         )
     return ex.rank_experts(
@@ -926,10 +924,9 @@ async def _triage_moderator(
     ]
     load = await _open_invitations(session, [m.id for m in staff])
     ready = [m for m in staff if load.get(m.id, 0) < cap]
-    lang = question.lang or ""
     ready.sort(
         key=lambda m: (
-            bool(lang) and normalize_locale(m.locale).split("-")[0] != lang,
+            not reads_language(m.locale, question.lang),
             load.get(m.id, 0),
             m.id,
         )

@@ -267,9 +267,10 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
         s.add(
             Question(
                 member_id=other.id,
-                text="How do I write a LEFT JOIN?",
+                text="怎么写 LEFT JOIN?",
                 tags=["databases"],
                 status="open",
+                lang="zh",
                 created_at=clock.now(),
             )
         )
@@ -280,6 +281,54 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
     assert "还剩 2 课" in payload["text"]
     assert "LEFT JOIN" in payload["text"] and "你可以回答的问题" in payload["text"]
     assert "LEFT JOIN? — 关于数据库" in payload["text"]  # the topic's name, not its slug
+
+
+async def test_a_question_is_suggested_to_members_who_read_its_language(
+    services, clock, fake_telegram
+):
+    """A Chinese question goes in the digests of members who read Chinese (their language,
+    or one they have answered in before), not in an English-only member's; the same rule
+    ranks the experts a thread invites."""
+    from models.qa import Answer, Question
+
+    async with services.session_factory() as s, s.begin():
+        await add_course(s, "sql-joins", clock.now(), lessons=2)
+        await add_member(s, "li", clock.now(), locale="zh-CN")
+        await add_member(s, "ann", clock.now(), locale="en")
+        ben = await add_member(s, "ben", clock.now(), locale="en")
+        asker = await add_member(s, "asker", clock.now(), frequency="off")
+        done = Question(
+            member_id=asker.id,
+            text="索引为什么没有生效？",
+            tags=["sql"],
+            status="solved",
+            lang="zh",
+            created_at=clock.now() - timedelta(days=3),
+        )
+        s.add(done)
+        await s.flush()
+        s.add(
+            Answer(
+                question_id=done.id, member_id=ben.id, text="看执行计划。", created_at=clock.now()
+            )
+        )
+        for text, lang in (("怎么写 LEFT JOIN？", "zh"), ("Why is my GROUP BY slow?", "en")):
+            s.add(
+                Question(
+                    member_id=asker.id,
+                    text=text,
+                    tags=["sql"],
+                    status="open",
+                    lang=lang,
+                    created_at=clock.now(),
+                )
+            )
+    await compose_due(services)
+    await send_all(services, fake_telegram)
+    sent = {target: payload["text"] for target, payload in fake_telegram.sent}
+    assert "LEFT JOIN" in sent["c-li"] and "GROUP BY" not in sent["c-li"]
+    assert "GROUP BY" in sent["c-ann"] and "LEFT JOIN" not in sent["c-ann"]
+    assert "LEFT JOIN" in sent["c-ben"] and "GROUP BY" in sent["c-ben"]
 
 
 async def test_recommender_failure_falls_back_and_digest_still_goes(services, clock, fake_telegram):
