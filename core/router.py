@@ -325,6 +325,8 @@ def _privacy_command(event: Event) -> bool:
     if isinstance(event, Message) and event.text.startswith("/"):
         parsed = parse_command(event.text)
         return parsed is not None and parsed[0] in PRIVACY_COMMANDS
+    if isinstance(event, Message) and event.chat.kind == "private":  # "help" typed alone
+        return BARE_WORDS.get(bare_word(event.text)) in PRIVACY_COMMANDS
     # confirmation buttons (/forget's among them); the handler re-checks who may confirm what
     return isinstance(event, Button) and event.data.split(":", 1)[0] in PRIVACY_BUTTONS
 

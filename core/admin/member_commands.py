@@ -23,13 +23,11 @@ from core.i18n import LANGUAGE_NAMES, has_key, translate
 from core.ids import parse_id
 from core.localtime import local_time
 from core.members import by_account, configured_role, find_member
+from core.membership.state import LIVE_STATES
 from core.replies import AnyReply, Reply
 from models.audit import AuditLog
 from models.member import Member
 from models.membership import Payment, Plan
-
-LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
-
 
 # providers whose refund the bot makes itself (Stripe's API, Telegram's refundStarPayment);
 # any other refund is only recorded, and the moderator returns the money

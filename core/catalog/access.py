@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.membership.state import LIVE_STATES
+
 if TYPE_CHECKING:
     from core.engagement.rules import Scoring
 
 from models.catalog import Course
 from models.membership import Plan, Subscription
-
-LIVE_STATES = ("trialing", "active", "past_due", "cancelled")
 
 
 async def member_plan_codes(session: AsyncSession, member_id: int, now: datetime) -> set[str]:

@@ -46,6 +46,7 @@ class Ev(enum.StrEnum):
 S, E = State, Ev
 LIVE = (S.TRIALING, S.ACTIVE, S.PAST_DUE, S.CANCELLED)
 ACCESS_STATES = frozenset(LIVE)  # these states keep (or get) access to the community
+LIVE_STATES = tuple(s.value for s in LIVE)  # the same, as stored in ``subscription.state``
 
 TRANSITIONS: dict[tuple[State, Ev], State] = {
     (S.PENDING, E.TRIAL): S.TRIALING,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.admin.guard import ADMIN_COMMANDS
 from core.context import Role
+from core.events import Chat, Message
 from core.replies import Reply
 from core.router import COMMANDS, load_features
 from models.audit import AuditLog
@@ -321,6 +322,18 @@ async def test_a_ban_without_a_length_stays_until_unban(bot, app, clock):
         "Contact a moderator if you think this is a mistake."
     )
     assert "until /unban. Reason: 3rd warning, spam" in await bot.text("mod", "/member @bob")
+    # /help, and "help" typed alone in a private chat, stay open (the commands to get or
+    # delete one's data among them); anything else typed is refused.
+    for text in ("/help", "help", "帮助"):
+        out = await app.router.dispatch(
+            Message(bot.actor("bob"), Chat("console", "bob"), text=text)
+        )
+        said = "\n".join(r.text for r in out if isinstance(r, Reply))
+        assert "/mydata" in said and "suspended" not in said, (text, said)
+    out = await app.router.dispatch(
+        Message(bot.actor("bob"), Chat("console", "bob"), text="status")
+    )
+    assert "suspended" in out[0].text
 
 
 async def _id(db: Any, name: str) -> int:
