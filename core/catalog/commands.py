@@ -59,7 +59,10 @@ async def topic_word(ctx: Context, text: str) -> list[AnyReply] | None:
     listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
     if not any(_named_by(c, word) for c in listed):
         return None  # "test" is not a search for "A/B Testing"; "no" not for "notebooks"
-    return [*await _course_list(ctx, word, 0), Reply(ctx.t("catalog.word_hint", word=word))]
+    return [
+        *await _course_list(ctx, word, 0, listed),
+        Reply(ctx.t("catalog.word_hint", word=word)),
+    ]
 
 
 def _named_by(course: Course, word: str) -> bool:
@@ -68,10 +71,14 @@ def _named_by(course: Course, word: str) -> bool:
     return word in re.findall(r"\w+", said) or (not word.isascii() and word in course.title_zh)
 
 
-async def _course_list(ctx: Context, query: str, page: int) -> list[AnyReply]:
+async def _course_list(
+    ctx: Context, query: str, page: int, listed: list[Course] | None = None
+) -> list[AnyReply]:
+    """``listed``: the visible courses when the caller has read them already."""
     query = query.strip()[:100]
     names = await topics.load(ctx.session)
-    listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
+    if listed is None:
+        listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
     found = service.search(listed, query, names)
     if not found:
         key = "catalog.no_match" if query else "catalog.empty"
