@@ -161,6 +161,30 @@ async def _plan_named(ctx: Context, args: str) -> str | None:
 @command("cancel", help_key="membership.help_cancel", usage_key="membership.usage_cancel")
 async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
     code = await _plan_named(ctx, args)
+    if code is None:  # more than one plan would stop: the member picks (all is one tap)
+        rows = await service.cancellable(ctx.session, ctx.member)
+        if len(rows) > 1:
+            buttons = [
+                [
+                    ButtonSpec(
+                        ctx.t("membership.cancel_one", plan=plans.title(plan, ctx.locale)),
+                        data=ctx.sign("mcancel", plan.code),
+                    )
+                ]
+                for _, plan in rows
+            ]
+            buttons.append([ButtonSpec(ctx.t("membership.cancel_all"), data=ctx.sign("mcancel"))])
+            text = ctx.t("membership.cancel_which", n=len(rows))
+            return [Reply(text, buttons=buttons, ephemeral=True)]
+    return service.for_self(
+        ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
+    )
+
+
+@button("mcancel")
+async def cancel_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """One plan of /cancel's choice, or all of them (no code)."""
+    code = parts[0] if parts else None
     return service.for_self(
         ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
     )

@@ -418,21 +418,28 @@ async def _subs_where(
     ]
 
 
-async def cancel(
-    session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
-) -> list[AnyReply]:
-    """Stop renewing: access runs to the period end. The provider is told first, so a
-    failure there changes nothing here."""
-    rows = await _subs_where(
+async def cancellable(
+    session: AsyncSession, member: Member, plan_code: str | None = None
+) -> list[tuple[Subscription, Plan]]:
+    """What /cancel would stop: a lapsed period nothing renews (a trial, a one-off
+    payment) has nothing to stop."""
+    return await _subs_where(
         session,
         member,
         plan_code,
-        # a lapsed period nothing renews (a trial, a one-off payment) has nothing to stop
         lambda s: (
             s.state in (State.ACTIVE, State.TRIALING)
             or (s.state == State.PAST_DUE and s.auto_renew)
         ),
     )
+
+
+async def cancel(
+    session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
+) -> list[AnyReply]:
+    """Stop renewing: access runs to the period end. The provider is told first, so a
+    failure there changes nothing here."""
+    rows = await cancellable(session, member, plan_code)
     if not rows:
         raise MembershipError("nothing_to_cancel")
     out: list[AnyReply] = []

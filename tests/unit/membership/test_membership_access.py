@@ -7,7 +7,7 @@ from membership_helpers import demo_settings, member_id, set_targets
 from sqlalchemy import select
 
 from core.errors import DomainError
-from core.events import Actor, Chat, Command, MemberJoined
+from core.events import Actor, Button, Chat, Command, MemberJoined
 from core.jobs import run_all
 from core.membership import grants, plans, reconcile, service
 from core.replies import ApproveJoin, Invite, Kick, Reply
@@ -238,6 +238,41 @@ async def test_status_shows_times_in_the_members_timezone_and_cancel(app, db):
     assert "will not renew" in out[0].text and "17:00 CST" in out[0].text
     out = await app.router.dispatch(Command(a, c, "s3", name="cancel"))
     assert "no renewing membership" in out[0].text
+
+
+async def test_cancel_with_two_plans_asks_which_one_stops(app, db):
+    """/cancel with two live plans stopped both at once; now the member picks one, or all
+    with one tap, and a second press of a spent choice changes nothing."""
+    mid = await member_id(app, "console", "zoe")
+    await _grant(app, mid, "monthly", 30)
+    await _grant(app, mid, "yearly", 365)
+    a, c = Actor("console", "zoe"), Chat("console", "zoe")
+    (ask,) = await app.router.dispatch(Command(a, c, name="cancel"))
+    assert "Which of your 2 plans should stop?" in ask.text and ask.ephemeral
+    labels = [b.label for row in ask.buttons for b in row]
+    assert labels == ["Stop Monthly membership", "Stop Yearly membership", "Stop all"]
+
+    async def press(i: int) -> str:
+        data = [b.data for row in ask.buttons for b in row][i]
+        out = await app.router.dispatch(Button(a, c, data=data))
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    async def states() -> dict[str, str]:
+        async with db.session() as s:
+            q = (
+                select(Plan.code, Subscription.state)
+                .join(Plan)
+                .where(Subscription.member_id == mid)
+            )
+            return dict((await s.execute(q)).all())
+
+    assert await states() == {"monthly": "active", "yearly": "active"}
+    assert "“Yearly membership” will not renew" in await press(1)
+    assert await states() == {"monthly": "active", "yearly": "cancelled"}
+    assert "no renewing membership" in await press(1)  # already stopped: nothing changes
+    # One plan left to stop: /cancel stops it without asking.
+    assert "“Monthly membership” will not renew" in await _console_say(app, "zoe")("cancel")
+    assert await states() == {"monthly": "cancelled", "yearly": "cancelled"}
 
 
 async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app, db, clock):
