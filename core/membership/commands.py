@@ -13,6 +13,7 @@ from core.payments import checkout
 from core.payments.ledger import in_transaction
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, on_event
+from models.membership import Plan
 
 
 @on_startup
@@ -161,21 +162,8 @@ async def _plan_named(ctx: Context, args: str) -> str | None:
 @command("cancel", help_key="membership.help_cancel", usage_key="membership.usage_cancel")
 async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
     code = await _plan_named(ctx, args)
-    if code is None:  # more than one plan would stop: the member picks (all is one tap)
-        rows = await service.cancellable(ctx.session, ctx.member)
-        if len(rows) > 1:
-            buttons = [
-                [
-                    ButtonSpec(
-                        ctx.t("membership.cancel_one", plan=plans.title(plan, ctx.locale)),
-                        data=ctx.sign("mcancel", plan.code),
-                    )
-                ]
-                for _, plan in rows
-            ]
-            buttons.append([ButtonSpec(ctx.t("membership.cancel_all"), data=ctx.sign("mcancel"))])
-            text = ctx.t("membership.cancel_which", n=len(rows))
-            return [Reply(text, buttons=buttons, ephemeral=True)]
+    if code is None and len(rows := await service.cancellable(ctx.session, ctx.member)) > 1:
+        return _which_plan(ctx, "cancel", [plan for _, plan in rows])
     return service.for_self(
         ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
     )
@@ -184,17 +172,48 @@ async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
 @button("mcancel")
 async def cancel_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     """One plan of /cancel's choice, or all of them (no code)."""
-    code = parts[0] if parts else None
     return service.for_self(
-        ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
+        ctx.member.id,
+        await service.cancel(ctx.session, ctx.services, ctx.member, parts[0] if parts else None),
     )
+
+
+def _which_plan(ctx: Context, verb: str, choices: list[Plan]) -> list[AnyReply]:
+    """/cancel or /resume with no plan named when it would change several: a button per
+    plan, and one for all of them (money and access change only on the member's pick)."""
+    prefix = f"m{verb}"
+    buttons = [
+        [
+            ButtonSpec(
+                ctx.t(f"membership.{verb}_one", plan=plans.title(plan, ctx.locale)),
+                data=ctx.sign(prefix, plan.code),
+            )
+        ]
+        for plan in choices
+    ]
+    buttons.append([ButtonSpec(ctx.t(f"membership.{verb}_all"), data=ctx.sign(prefix))])
+    text = ctx.t(f"membership.{verb}_which", n=len(choices))
+    return [Reply(text, buttons=buttons, ephemeral=True)]
 
 
 @command("resume", help_key="membership.help_resume", usage_key="membership.usage_resume")
 async def resume_cmd(ctx: Context, args: str) -> list[AnyReply]:
     code = await _plan_named(ctx, args)
+    if code is None:  # a free trial is not resumed (it is told so), so it is no choice
+        rows = await service.resumable(ctx.session, ctx.member, ctx.clock.now())
+        if len(paid := [plan for sub, plan in rows if sub.source != "trial"]) > 1:
+            return _which_plan(ctx, "resume", paid)
     return service.for_self(
         ctx.member.id, await service.resume(ctx.session, ctx.services, ctx.member, code)
+    )
+
+
+@button("mresume")
+async def resume_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """One plan of /resume's choice, or all of them (no code)."""
+    return service.for_self(
+        ctx.member.id,
+        await service.resume(ctx.session, ctx.services, ctx.member, parts[0] if parts else None),
     )
 
 

@@ -473,12 +473,11 @@ async def cancel(
     return out
 
 
-async def resume(
-    session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
-) -> list[AnyReply]:
-    """Take a /cancel back while the period runs: the plan renews again as before."""
-    now = services.clock.now()
-    rows = await _subs_where(
+async def resumable(
+    session: AsyncSession, member: Member, now: datetime, plan_code: str | None = None
+) -> list[tuple[Subscription, Plan]]:
+    """What /resume would take back: a cancel whose period still runs."""
+    return await _subs_where(
         session,
         member,
         plan_code,
@@ -487,6 +486,13 @@ async def resume(
             and (s.current_period_end is None or s.current_period_end > now)
         ),
     )
+
+
+async def resume(
+    session: AsyncSession, services: Services, member: Member, plan_code: str | None = None
+) -> list[AnyReply]:
+    """Take a /cancel back while the period runs: the plan renews again as before."""
+    rows = await resumable(session, member, services.clock.now(), plan_code)
     if not rows:
         raise MembershipError("nothing_to_resume")
     out: list[AnyReply] = []

@@ -241,8 +241,9 @@ async def test_status_shows_times_in_the_members_timezone_and_cancel(app, db):
 
 
 async def test_cancel_with_two_plans_asks_which_one_stops(app, db):
-    """/cancel with two live plans stopped both at once; now the member picks one, or all
-    with one tap, and a second press of a spent choice changes nothing."""
+    """/cancel with two live plans stopped both at once (and /resume renewed both); now the
+    member picks one, or all with one tap, and a second press of a spent choice changes
+    nothing."""
     mid = await member_id(app, "console", "zoe")
     await _grant(app, mid, "monthly", 30)
     await _grant(app, mid, "yearly", 365)
@@ -273,6 +274,15 @@ async def test_cancel_with_two_plans_asks_which_one_stops(app, db):
     # One plan left to stop: /cancel stops it without asking.
     assert "“Monthly membership” will not renew" in await _console_say(app, "zoe")("cancel")
     assert await states() == {"monthly": "cancelled", "yearly": "cancelled"}
+    # /resume asks the same way; "Renew all" takes both cancels back.
+    (ask,) = await app.router.dispatch(Command(a, c, name="resume"))
+    assert "Which of your 2 cancelled plans should renew again?" in ask.text
+    labels = [b.label for row in ask.buttons for b in row]
+    assert labels == ["Renew Monthly membership", "Renew Yearly membership", "Renew all"]
+    said = await press(2)
+    assert "“Monthly membership” is active again" in said
+    assert "“Yearly membership” is active again" in said
+    assert await states() == {"monthly": "active", "yearly": "active"}
 
 
 async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app, db, clock):
