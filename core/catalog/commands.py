@@ -523,10 +523,14 @@ async def _audit(
     )
 
 
+COURSE_WORDS = {"new": "add", "create": "add", "update": "edit", "unhide": "show", "ls": "list"}
+"""Other words moderators type for /course's actions."""
+
+
 @command("course", role=Role.MODERATOR, help_key="help.course", usage_key="usage.course")
 async def course_admin(ctx: Context, args: str) -> list[AnyReply]:
     sub, _, rest = args.strip().partition(" ")
-    sub = sub.lower()
+    sub = COURSE_WORDS.get(sub.lower(), sub.lower())
     rest = rest.strip()
     usage = ctx.t("usage.course")
     if sub in ("list", "find", "search"):

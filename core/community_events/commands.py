@@ -34,10 +34,25 @@ def _when(ev: CommunityEvent, tz: str | None) -> str:
     return local_time(ev.starts_at, tz)
 
 
+SUB_WORDS = {
+    "create": "new",
+    "add": "new",
+    "schedule": "new",
+    "reschedule": "move",
+    "postpone": "move",
+    "delete": "cancel",
+    "remove": "cancel",
+    "attendees": "who",
+    "rsvps": "who",
+    "ls": "list",
+}
+"""Other words moderators type for /event's actions ("/event create ..." was the usage)."""
+
+
 @admin_command("event", usage_key="usage.event")
 async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
     sub, _, rest = args.strip().partition(" ")
-    sub = sub.lower()
+    sub = SUB_WORDS.get(sub.lower(), sub.lower())
     now = ctx.clock.now()
     if sub == "new":
         spec = service.parse_new(rest, now, ctx.timezone)

@@ -56,6 +56,19 @@ KB_ACTIONS = {
     "waiting": curation.kb_waiting,
     "stale": curation.kb_waiting,
 }
+# other words moderators type for the same actions ("/kb delete 12" was the usage)
+KB_ACTIONS |= {
+    "new": curation.kb_add,
+    "update": curation.kb_edit,
+    "delete": curation.kb_remove,
+    "del": curation.kb_remove,
+    "rm": curation.kb_remove,
+    "search": curation.kb_find,
+    "view": curation.kb_show,
+    "get": curation.kb_show,
+    "ls": curation.kb_list,
+    "unanswered": curation.kb_waiting,
+}
 
 
 @command("kb", role=Role.MODERATOR, help_key="help.kb", usage_key="usage.kb", uploads=True)

@@ -97,6 +97,12 @@ async def test_moderators_list_events_and_read_stats_by_period_as_they_say_it(bo
     week = await bot.text("mod", "/stats week")
     assert week == await bot.text("mod", "/stats 7") and "Usage" not in week
     assert "moderators only" in await bot.text("alice", "/event list")
+    # the words moderators type for the actions ("create", "delete", ...) are the actions
+    made = await bot.text("mod", "/event create Office hours | 2026-03-03 18:00")
+    assert "Office hours" in made and "Usage" not in made
+    assert "#2 Office hours" in await bot.text("mod", "/event ls")
+    assert "cancelled" in await bot.text("mod", "/event delete 2")
+    assert "Office hours" not in await bot.text("mod", "/event list")
 
 
 async def test_event_rsvp_capacity_reminder_once_and_attendance(bot, db, app, clock):

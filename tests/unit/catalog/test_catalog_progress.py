@@ -89,6 +89,7 @@ async def test_a_course_reference_that_names_none_offers_likely_ones(console_bot
     assert "don't know a course called “7”" in await console_bot.send("/enroll 7")
     assert "don't know a course called “cooking”" in await console_bot.send("/enroll cooking")
     assert "hidden" in await console_bot.send("/course hide deep-python", as_member="mod")
+    assert "Deep Python" in await console_bot.send("/course ls python")  # = list
     out = await console_bot.send("/enroll python generators", as_member="bob")
     assert "don't know a course" in out and "Deep Python" not in out  # hidden is never offered
     assert await _log(db) == [("enroll", KIND_WEIGHTS["enroll"]), ("view", KIND_WEIGHTS["view"])]

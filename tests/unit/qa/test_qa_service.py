@@ -460,7 +460,8 @@ async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
     await send(qa_app, "mod", f"/kb edit {eid} answer Ten weeks.")
     assert "Ten weeks." in _texts(await send(qa_app, "mod", f"/kb show {eid}"))
     assert "keeps the title" in _texts(await send(qa_app, "mod", f"/kb edit {eid} Ten weeks."))
-    await send(qa_app, "mod", f"/kb remove {eid}")
+    assert "zorblax" in _texts(await send(qa_app, "mod", "/kb search zorblax"))  # = find
+    await send(qa_app, "mod", f"/kb delete {eid}")  # = remove
     assert "weeks" not in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
     out = await send(
         qa_app,
