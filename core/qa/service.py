@@ -586,7 +586,10 @@ async def not_same(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     results = await _not_disliked(
         ctx, await related(ctx, state, question.text, as_language(question.lang))
     )
-    _, opened = await escalate(ctx, question, results)
+    # Close enough to be taken for the same question, so on the same topic: the thread it
+    # was linked to lends its topics (and with them the experts) when no entry does.
+    near = await ctx.session.get(Question, other)
+    _, opened = await escalate(ctx, question, results, near.tags or () if near else ())
     log.info("question %s unlinked from %s by its asker %s", question.id, other, ctx.member.id)
     out: list[AnyReply] = [Reply(ctx.t("qa.not_same", other=other)), opened]
     # the thread was told "another member asks the same": it hears that was not so
@@ -734,11 +737,16 @@ async def find_open_duplicate(
 
 
 async def escalate(
-    ctx: Context, question: Question, results: Sequence[SearchResult]
+    ctx: Context,
+    question: Question,
+    results: Sequence[SearchResult],
+    near_tags: Sequence[str] = (),
 ) -> list[AnyReply]:
-    """Not confident: say so and open a thread, tagged by topic, with experts invited."""
+    """Not confident: say so and open a thread, tagged by topic, with experts invited.
+    ``near_tags``: the topics of an open question this one came close to, for when no
+    entry of the knowledge base is on its topic."""
     question.status = "open"
-    question.tags = topic_tags(results, question.text)
+    question.tags = topic_tags(results, question.text) or list(near_tags)
     return [Reply(ctx.t("qa.not_sure")), await new_thread(ctx, question, results)]
 
 

@@ -16,6 +16,7 @@ from core.qa.catalog_sync import chunk_text
 from core.qa.service import QAState
 from core.replies import Reply
 from models.catalog import Course
+from models.member import Member
 from models.qa import KBEntry
 from models.qa_extra import QAFeedback
 
@@ -281,6 +282,42 @@ async def test_a_lesson_answers_though_its_course_overview_comes_as_close(app, q
     # The overview itself is still measured against its lessons: it stays a pointer.
     out = await send(app, "alice", "/ask How do I design an A/B test?")
     assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+
+
+async def test_a_question_unlinked_from_a_thread_keeps_that_thread_s_topics(app, qa_encoders):
+    """A short paraphrase linked to an open thread, then "not my question": its own search
+    found no entry on its topic, so its thread was tagged #question and only a moderator was
+    invited. The thread it was taken for is on its topic: it lends its topics and experts."""
+    from core.demo.seed import seed_demo
+    from core.replies import OpenThread
+    from models.qa import Question
+
+    app.services.extras[service.STATE_KEY] = QAState(qa_encoders)
+    async with app.services.session_factory() as s, s.begin():
+        await seed_demo(s, app.services.clock)
+    first = await send(
+        app,
+        "alice",
+        "/ask How do I convert a string column to datetime in pandas when the format is "
+        "day/month/year?",
+    )
+    (opened,) = [r for r in first if isinstance(r, OpenThread)]
+    assert opened.tags and "question" not in opened.tags
+    out = await send(app, "bob", "/ask pandas string to datetime with dd/mm/yyyy format")
+    told = next(r for r in out if isinstance(r, Reply) and "already being discussed" in r.text)
+    (button,) = [b for row in told.buttons for b in row if b.data]
+    out = await app.router.dispatch(
+        Button(_actor("bob"), Chat("console", "bob", "private"), uuid.uuid4().hex, data=button.data)
+    )
+    (own,) = [r for r in out if isinstance(r, OpenThread)]
+    assert own.tags == opened.tags
+    async with app.services.session_factory() as s:
+        staff = {
+            m.id for m in (await s.execute(select(Member).where(Member.role != "member"))).scalars()
+        }
+        mine = await s.get_one(Question, own.question_id)
+    assert mine.tags == opened.tags
+    assert set(own.mention_member_ids) - staff  # members who know the topic, not only staff
 
 
 @pytest.mark.parametrize(
