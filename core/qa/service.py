@@ -1203,7 +1203,7 @@ async def solve(ctx: Context, args: str) -> list[AnyReply]:
         return await _accept(ctx, thread, question, [answer])
     by_member = await _answers_by_member(ctx.session, question)
     if not by_member:
-        raise DomainError("qa.solved_need_answer")
+        raise DomainError("qa.solved_need_answer", id=question.id)
     if len(by_member) == 1:
         return await _accept(ctx, thread, question, next(iter(by_member.values())))
     if (replied := await _replied_member(ctx)) in by_member:

@@ -1622,6 +1622,9 @@ async def test_a_bare_solved_in_private_means_the_askers_one_open_question(qa_ap
     even when the asker had exactly one open question with an answer waiting."""
     assert "no open question to mark solved" in _texts(await send(qa_app, "erin", "/solved"))
     qid, forum = await _thread_for(qa_app, "erin", OSCILLOSCOPE, "61")
+    # no answer yet: the reply names the question, with the command to close it by hand
+    told = _texts(await send(qa_app, "erin", "/solved"))
+    assert f"thread of question #{qid} yet" in told and f"/solved {qid} the answer" in told
     await send(qa_app, "frank", "Use the scope's USB port and pyvisa.", forum)
     out = await send(qa_app, "erin", "/solved")
     assert f"Question #{qid} is solved" in _texts(out)
