@@ -102,8 +102,10 @@ async def _entry(ctx: Context, ref: str, sub: str) -> KBEntry:
     if entry_id is None:
         raise BadArguments("qa.kb_id_usage", sub=sub)
     entry = await ctx.session.get(KBEntry, entry_id)
-    if entry is None or not entry.active:
+    if entry is None:
         raise NotFound("qa.kb_not_found", id=ref)
+    if not entry.active:  # said apart: a second /kb remove, or one from another moderator
+        raise NotFound("qa.kb_gone", id=entry.id)
     return entry
 
 

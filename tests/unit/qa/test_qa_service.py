@@ -462,6 +462,8 @@ async def test_kb_commands_are_moderator_only_and_visible_at_once(qa_app):
     assert "keeps the title" in _texts(await send(qa_app, "mod", f"/kb edit {eid} Ten weeks."))
     assert "zorblax" in _texts(await send(qa_app, "mod", "/kb search zorblax"))  # = find
     await send(qa_app, "mod", f"/kb delete {eid}")  # = remove
+    again = _texts(await send(qa_app, "mod", f"/kb remove {eid}"))
+    assert f"Entry #{eid} was removed from the knowledge base already" in again
     assert "weeks" not in _texts(await send(qa_app, "bob", "/ask how long is the zorblax course"))
     out = await send(
         qa_app,
