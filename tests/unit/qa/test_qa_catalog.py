@@ -350,6 +350,8 @@ async def test_a_question_closest_to_a_course_overview_gets_a_thread_and_the_cou
     assert "the first is a course overview" in found and "never the overview" in found
     checked = _texts(await send(app, "mod", "/kb check"))
     assert f"with the course “{course}” offered" in checked
+    if question.isascii():  # one question so far: said in the singular
+        assert checked.startswith("The last escalated question against")
 
 
 async def test_who_finished_the_lesson_a_question_is_about_is_invited_to_its_thread(
