@@ -200,6 +200,8 @@ async def test_adjustments_need_a_reason_are_bounded_and_audited(console_bot, db
             "ran the study night",
         )
     assert "moderators only" in await console_bot.send("/award @cleo 20 me", as_member="cleo")
+    await console_bot.send("/award @cleo -19 one point left", as_member="mod")
+    assert "⭐ 1 point (1 this week)" in await console_bot.send("/points", as_member="cleo")
 
 
 async def test_the_member_hears_of_points_given_or_taken_with_the_reason(console_bot, db):
