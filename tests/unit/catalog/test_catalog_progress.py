@@ -406,3 +406,32 @@ async def test_a_course_word_alone_in_a_private_chat_searches_the_catalogue(cons
     assert "didn't understand" in await console_bot.send("pyth")
     enrolled = await console_bot.send("/enroll 1")  # the numbers are the search's
     assert enrolled.startswith("“Deep Python” is part of a paid plan")
+
+
+async def test_a_search_lists_the_courses_it_names_first(console_bot, db, clock):
+    """`/courses 数据` listed 11 demo courses in catalogue order, the SQL ones first because
+    "数据库" holds the word; a course named by the search comes first now, then the courses
+    on it as a topic, then those that only mention it."""
+    await _load(
+        db,
+        clock,
+        """
+courses:
+  - slug: pipelines
+    title: Data pipelines
+    description: Batch jobs that load CSV files with pandas into a warehouse.
+    tags: [data-engineering]
+  - slug: stats
+    title: Statistics
+    description: Means, spreads and tests.
+    tags: [pandas]
+  - slug: pandas-analysis
+    title: Analysis with pandas
+    description: DataFrames, grouping and joins.
+    tags: [data-analysis]
+""",
+    )
+    out = await console_bot.send("/courses pandas", as_member="alice")
+    order = [line.split(". ", 1)[1].split(" [")[0] for line in out.splitlines()[1:4]]
+    assert order == ["Analysis with pandas", "Statistics", "Data pipelines"], out
+    assert "enrolled in “Analysis with pandas”" in await console_bot.send("/enroll 1")
