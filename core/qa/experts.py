@@ -23,7 +23,7 @@ mostly who is around, so the activity share carries most weight. Responsiveness
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -300,6 +300,23 @@ def fit_routing_weights(
     return RoutingWeights(*(round(float(v), 3) for v in raw))
 
 
+def can_invite(
+    member_id: int,
+    *,
+    opted_out: bool,
+    in_quiet_hours: bool,
+    open_threads: int,
+    load_cap: int,
+    skip: Collection[int] = (),
+) -> bool:
+    """Whether a member may be invited to answer now: not the asker nor someone already
+    asked (``skip``), not opted out of invitations, not in their quiet hours, and under the
+    per-expert load cap. Experts and the moderator a question on no topic goes to alike."""
+    return (
+        member_id not in skip and not opted_out and not in_quiet_hours and open_threads < load_cap
+    )
+
+
 def rank_experts(
     candidates: Iterable[ExpertCandidate],
     n: int,
@@ -314,11 +331,15 @@ def rank_experts(
     eligible = [
         c
         for c in candidates
-        if c.member_id not in skip
-        and not c.opted_out
-        and not c.in_quiet_hours
-        and c.open_threads < load_cap
-        and c.relevance > 0
+        if c.relevance > 0
+        and can_invite(
+            c.member_id,
+            opted_out=c.opted_out,
+            in_quiet_hours=c.in_quiet_hours,
+            open_threads=c.open_threads,
+            load_cap=load_cap,
+            skip=skip,
+        )
     ]
     scores = expert_scores(eligible, weights)
     eligible.sort(

@@ -922,16 +922,21 @@ async def _triage_moderator(
     """One moderator for a question on no topic of the community: not the asker, not opted
     out of invitations nor in quiet hours, under the load cap; one who reads the question's
     language first, then the least loaded."""
-    skip = {question.member_id, *exclude}
-    staff = [
-        m
-        for m in await moderators(session, services)
-        if m.id not in skip
-        and not m.expert_opt_out
-        and not quiet_now(now, m.timezone, m.quiet_start, m.quiet_end)
-    ]
+    skip = {question.member_id or -1, *exclude}
+    staff = await moderators(session, services)
     load = await _open_invitations(session, [m.id for m in staff])
-    ready = [m for m in staff if load.get(m.id, 0) < cap]
+    ready = [
+        m
+        for m in staff
+        if ex.can_invite(
+            m.id,
+            opted_out=bool(m.expert_opt_out),
+            in_quiet_hours=quiet_now(now, m.timezone, m.quiet_start, m.quiet_end),
+            open_threads=load.get(m.id, 0),
+            load_cap=cap,
+            skip=skip,
+        )
+    ]
     ready.sort(
         key=lambda m: (
             not reads_language(m.locale, question.lang),
