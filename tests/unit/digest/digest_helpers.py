@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import load_settings
@@ -14,6 +15,7 @@ from core.clock import FrozenClock
 from core.context import Services
 from core.ports import SendOutcome
 from models.catalog import Course, Lesson
+from models.interaction import Interaction
 from models.member import Account, Member
 
 
@@ -69,6 +71,33 @@ async def add_course(
         s.add(Lesson(course_id=c.id, slug=f"l{i}", title=f"Lesson {i}", position=i))
     await s.flush()
     return c
+
+
+async def lessons_done(
+    s: AsyncSession, member: Member, course: Course, n: int, at: datetime, weight: float = 1.0
+) -> None:
+    """The member finished the course's first ``n`` lessons (interaction rows, as /done)."""
+    lesson_ids = (
+        await s.execute(
+            select(Lesson.id)
+            .where(Lesson.course_id == course.id)
+            .order_by(Lesson.position, Lesson.id)
+            .limit(n)
+        )
+    ).scalars()
+    s.add_all(
+        Interaction(
+            member_id=member.id,
+            course_id=course.id,
+            lesson_id=lesson_id,
+            kind="lesson_complete",
+            weight=weight,
+            at=at,
+            source="chat",
+            meta={},
+        )
+        for lesson_id in lesson_ids
+    )
 
 
 @dataclass

@@ -7,7 +7,7 @@ import importlib
 from datetime import timedelta
 from typing import Any
 
-from digest_helpers import add_course, add_member
+from digest_helpers import add_course, add_member, lessons_done
 from sqlalchemy import select
 
 from core.digest.compose import compose_due
@@ -218,7 +218,6 @@ async def test_a_nudge_on_a_course_closed_to_the_member_says_where_to_renew(serv
     """ "Keep going: 2 lessons left" named a course whose plan had ended, and /next then said
     it was closed: the line says so and points to /plans, in the batch as one by one."""
     from core.digest import providers
-    from models.catalog import Lesson
     from models.membership import Plan, Subscription
 
     now = clock.now()
@@ -240,25 +239,8 @@ async def test_a_nudge_on_a_course_closed_to_the_member_says_where_to_renew(serv
                     updated_at=now,
                 )
             )
-        lesson_ids = list(
-            (
-                await s.execute(select(Lesson.id).where(Lesson.course_id == course.id).limit(2))
-            ).scalars()
-        )
         for member in (pia, lou):
-            for lesson_id in lesson_ids:
-                s.add(
-                    Interaction(
-                        member_id=member.id,
-                        course_id=course.id,
-                        lesson_id=lesson_id,
-                        kind="lesson_complete",
-                        weight=1.0,
-                        at=now - timedelta(days=1),
-                        source="chat",
-                        meta={},
-                    )
-                )
+            await lessons_done(s, member, course, 2, now - timedelta(days=1))
     await compose_due(services)
     async with services.session_factory() as s:
         digests = {d.member_id: d.content for d in (await s.execute(select(Digest))).scalars()}

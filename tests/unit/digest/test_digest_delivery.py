@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from digest_helpers import RecordingDeliverer, add_course, add_member, make_services
+from digest_helpers import RecordingDeliverer, add_course, add_member, lessons_done, make_services
 from sqlalchemy import func, select
 
 from core.digest.compose import compose_due
@@ -239,7 +239,6 @@ async def test_enqueue_is_idempotent_on_dedupe_key(services, clock):
 
 async def test_progress_nudge_and_open_question_in_member_language(services, clock, fake_telegram):
     from models.catalog import Tag
-    from models.interaction import Interaction
     from models.qa import Question
 
     async with services.session_factory() as s, s.begin():
@@ -247,23 +246,7 @@ async def test_progress_nudge_and_open_question_in_member_language(services, clo
         m = await add_member(s, "li", clock.now(), locale="zh-CN", tags=("sql", "databases"))
         other = await add_member(s, "asker", clock.now(), frequency="off")
         s.add(Tag(slug="databases", title="Databases", title_zh="数据库"))
-        lessons = (await s.execute(select(func.min(Interaction.id)))).scalar()  # noqa: F841
-        from models.catalog import Lesson
-
-        lids = (await s.execute(select(Lesson.id).order_by(Lesson.id))).scalars().all()
-        for lid in lids[:2]:
-            s.add(
-                Interaction(
-                    member_id=m.id,
-                    course_id=c.id,
-                    lesson_id=lid,
-                    kind="lesson_complete",
-                    weight=3,
-                    at=clock.now(),
-                    source="chat",
-                    meta={},
-                )
-            )
+        await lessons_done(s, m, c, 2, clock.now(), weight=3)
         s.add(
             Question(
                 member_id=other.id,
