@@ -424,8 +424,7 @@ async def open_questions(
     if names is None:
         names = await topics.load(session)
     if answered_in is None:
-        mine_answered = await answered_languages(session, [member.id])
-        answered_in = next(iter(mine_answered.values()), set())
+        answered_in = (await answered_languages(session, [member.id])).get(member.id, set())
     out = []
     for qid, text, tags, asker, lang in rows:
         if asker == member.id or not reads_language(member.locale, lang, answered_in):
