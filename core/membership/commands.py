@@ -96,10 +96,31 @@ async def _plans(ctx: Context) -> list[AnyReply]:
     return [Reply("\n".join(lines), buttons=buttons)]
 
 
+async def _named(ctx: Context, typed: str, action: str) -> Plan | list[AnyReply]:
+    """The plan `/subscribe` or `/trial` names; a near miss ("montly") is answered with a
+    tap on the plan it most likely means, to buy or try it, and nothing changes."""
+    try:
+        return await plans.get_plan(ctx.session, typed)
+    except MembershipError as err:
+        if err.key != "membership.plan_unknown_near":
+            raise
+        near = await plans.get_plan(ctx.session, err.params["near"])
+        text = ctx.t(err.key, **err.params)
+    if action == "mtrial":
+        if not near.trial_days:
+            return [Reply(text)]
+        label = ctx.t("membership.button_trial", days=near.trial_days)
+    else:
+        label = ctx.t("membership.button_subscribe", plan=plans.title(near, ctx.locale))
+    return [Reply(text, buttons=[[ButtonSpec(label, data=ctx.sign(action, near.code))]])]
+
+
 async def _subscribe(ctx: Context, code: str) -> list[AnyReply]:
     if not code.strip():
         raise MembershipError("usage_subscribe")
-    plan = await plans.get_plan(ctx.session, code.split()[0])
+    plan = await _named(ctx, code.split()[0], "msub")
+    if not isinstance(plan, Plan):
+        return plan
     notes = await service.before_buying(ctx.session, ctx.services, ctx.member, plan)
     replies = await checkout.offer(
         ctx.session, ctx.services, ctx.member, ctx.event.actor.platform, plan
@@ -134,7 +155,9 @@ async def trial_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
         await service.refuse_second_trial(ctx.session, ctx.member)  # passes if none used
         return await _plans(ctx)
-    plan = await plans.get_plan(ctx.session, args)
+    plan = await _named(ctx, args, "mtrial")
+    if not isinstance(plan, Plan):
+        return plan
     return service.for_self(
         ctx.member.id, await service.start_trial(ctx.session, ctx.services, ctx.member, plan)
     )

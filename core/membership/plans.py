@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from typing import Any
@@ -92,6 +93,9 @@ async def get_plan(session: AsyncSession, code: str, *, active_only: bool = True
     if plan is None:
         plan = await _titled(session, code)
     if plan is None:
+        near = await _near(session, code)
+        if near is not None:  # "montly": the plan they most likely meant, by its code
+            raise MembershipError("plan_unknown_near", plan=shown(code), near=near.code)
         raise MembershipError("plan_unknown", plan=shown(code))
     if active_only and not plan.active:  # it exists: "no plan called yearly" read as a typo
         raise MembershipError("plan_retired", plan=shown(code))
@@ -115,6 +119,21 @@ async def _titled(session: AsyncSession, text: str) -> Plan | None:
         if len(live) == 1:
             return live[0]
     return None
+
+
+async def _near(session: AsyncSession, typed: str) -> Plan | None:
+    """The one plan on sale whose code or title is a near spelling of what was typed."""
+    typed = " ".join(typed.split()).casefold()
+    if len(typed) < 3 or len(typed) > 64:
+        return None
+    names: dict[str, Plan] = {}
+    for p in await list_plans(session):
+        for name in (p.code, p.title_en, p.title_zh):
+            if name:
+                names.setdefault(name.casefold(), p)
+    close = difflib.get_close_matches(typed, list(names), n=3, cutoff=0.75)
+    found = {names[c].id: names[c] for c in close}
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 async def list_plans(session: AsyncSession) -> list[Plan]:

@@ -144,6 +144,34 @@ async def test_trial_command_starts_the_named_plans_trial_once(app, db):
     assert states == ["trialing"]  # the refused monthly trial left no subscription behind
 
 
+async def test_a_misspelt_plan_is_answered_with_a_tap_on_the_plan_it_most_likely_means(app, db):
+    """A "/subscribe montly" said only that no such plan exists; the member had to read
+    /plans and type it again. The near spelling is named, with its buy or trial button, and
+    nothing starts until it is tapped; a word near no plan, or near two, is still unknown."""
+    a, c = Actor("console", "tina"), Chat("console", "tina")
+
+    async def send(name: str, args: str) -> Reply:
+        out = await app.router.dispatch(Command(a, c, name=name, args=args))
+        assert len(out) == 1 and isinstance(out[0], Reply)
+        return out[0]
+
+    buy = await send("subscribe", "montly")
+    assert buy.text == "There is no plan called 'montly'. Did you mean “monthly”? See /plans."
+    assert [[b.label for b in row] for row in buy.buttons] == [["Buy Monthly membership"]]
+    assert app.services.signer.decode(buy.buttons[0][0].data) == ("msub", ["monthly"])
+    trial = await send("trial", "Yearly membrship")
+    assert "Did you mean “yearly”?" in trial.text
+    assert [b.label for row in trial.buttons for b in row] == ["Try free for 7 days"]
+    assert (await send("trial", "lifetme")).buttons == []  # no trial to offer: named only
+    assert "Did you mean “monthly”?" in (await send("subscribe", "月费会员")).text
+    unknown = await send("subscribe", "platinum")
+    assert unknown.text == "There is no plan called 'platinum'. See /plans." and not unknown.buttons
+    async with db.session() as s:
+        assert (await s.execute(select(Subscription))).first() is None  # nothing started
+    out = await app.router.dispatch(Button(a, c, "b1", data=trial.buttons[0][0].data))
+    assert "free trial of “Yearly membership” has started" in out[0].text
+
+
 async def test_no_trial_of_a_plan_the_members_own_plan_already_covers(app):
     """A paying member could start a trial of a plan that opens nothing more than theirs,
     spending their one trial on nothing; a plan that opens more may still be tried."""
