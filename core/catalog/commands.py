@@ -79,7 +79,7 @@ async def _course_list(
     names = await topics.load(ctx.session)
     if listed is None:
         listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
-    found = service.search(listed, query, names)
+    found, query = service.search_spelled(listed, query, names, ctx.locale)
     if not found:
         key = "catalog.no_match" if query else "catalog.empty"
         return [Reply(ctx.t(key, query=query))]

@@ -155,6 +155,21 @@ def search(courses: Sequence[Course], query: str, names: Topics | None = None) -
     return sorted(found, key=tier)
 
 
+def search_spelled(
+    courses: Sequence[Course], query: str, names: Topics, locale: str | None
+) -> tuple[list[Course], str]:
+    """`search`, and when nothing matches a word that misspells a topic ("statisticks"),
+    the search for that topic by its name; with the query that was searched, to show."""
+    found = search(courses, query, names)
+    if found or len(query.split()) != 1:
+        return found, query
+    tag = names.near(query, names.titles)
+    if tag is None:
+        return found, query
+    meant = names.name(tag, locale)
+    return search(courses, meant, names), meant
+
+
 LISTED = "listed_courses"
 """Member.prefs key: the courses of the last numbered list the member read (None at a place
 that is not a course, as a digest's study partner)."""

@@ -7,6 +7,7 @@ either title or the slug. A tag with no title reads as its slug.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,11 @@ PROPER_NAMES = frozenset(
 )
 """Names that keep their capital inside a sentence ("members learning Python"): a plain word
 such as "Statistics" is lowered, a name cannot be told from it by its shape."""
+
+
+NEAR_MIN, NEAR_CUTOFF = 5, 0.85
+"""A typed word is read as a topic it misspells only from 5 letters and 85 % alike: "statisticks"
+is Statistics, "pools" is not Tools."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,22 @@ class Topics:
                 return slug
         return None
 
+    def near(self, typed: str, among: Iterable[str]) -> str | None:
+        """The one topic among ``among`` that a misspelt word means ("statisticks",
+        "pyhton"): its slug or English title is a close spelling of a word of 5+ letters."""
+        word = typed.casefold().strip(".,!?;:")
+        if len(word) < NEAR_MIN or not word.isascii():
+            return None
+        names: dict[str, set[str]] = {}
+        for slug in among:
+            for name in (slug, self.titles.get(slug, ("", ""))[0]):
+                if name:
+                    names.setdefault(name.casefold(), set()).add(slug)
+        close = difflib.get_close_matches(word, list(names), n=3, cutoff=NEAR_CUTOFF)
+        close += [name for name in names if _swapped(word, name)]  # "pyhton"
+        meant = {slug for name in close for slug in names[name]}
+        return meant.pop() if len(meant) == 1 else None
+
     def found_in(self, text: str, among: Iterable[str]) -> list[str]:
         """The topics among ``among`` whose slug or title appears in ``text`` (Chinese is
         written without spaces: "我想学SQL和机器学习"), in the order they appear."""
@@ -88,6 +110,19 @@ class Topics:
             if hits := [i for i in spots if i >= 0]:
                 at[slug] = min(hits)
         return sorted(at, key=at.__getitem__)
+
+
+def _swapped(word: str, name: str) -> bool:
+    """``word`` is ``name`` with two neighbouring letters typed the other way round."""
+    if len(word) != len(name) or word == name:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(word, name, strict=True)) if a != b]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and word[diff[0]] == name[diff[1]]
+        and (word[diff[1]] == name[diff[0]])
+    )
 
 
 async def load(session: AsyncSession) -> Topics:

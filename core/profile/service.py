@@ -192,7 +192,8 @@ _TOPIC_FILLER = frozenset(
 def topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[str], list[str]]:
     """(tags meant, words not understood): each part between commas or "and" is a tag's
     slug or title ("Machine learning", "机器学习"); else its words are read left to right,
-    the longest run of up to three words that names a tag first, filler words skipped."""
+    the longest run of up to three words that names a tag first, then a word that misspells
+    one ("statisticks", `Topics.near`), filler words skipped."""
     meant: list[str] = []
     unknown: list[str] = []
 
@@ -212,15 +213,20 @@ def topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[st
         words = part.split()
         i = 0
         while i < len(words):
-            for n in (3, 2, 1):
-                if i + n <= len(words) and (tag := known(" ".join(words[i : i + n]))):
-                    meant.append(tag)
-                    i += n
+            runs = [" ".join(words[i : i + n]) for n in (3, 2, 1) if i + n <= len(words)]
+            for run in runs:  # a topic named right, else one misspelt ("machine lerning")
+                if (tag := known(run)) is not None:
                     break
             else:
-                if words[i].lower().strip(".!?") not in _TOPIC_FILLER:
-                    unknown.append(words[i].lower())
-                i += 1
+                run = next((r for r in runs if topics.near(r, offered)), "")
+                tag = topics.near(run, offered) if run else None
+            if tag is not None:
+                meant.append(tag)
+                i += len(run.split())
+                continue
+            if words[i].lower().strip(".!?") not in _TOPIC_FILLER:
+                unknown.append(words[i].lower())
+            i += 1
     return list(dict.fromkeys(meant)), unknown
 
 

@@ -48,7 +48,8 @@ async def _on_topic(ctx: Context, query: str, names: Topics) -> list[AnyReply]:
     """Suggestions among the courses a search for ``query`` finds (a topic's name in either
     language, a word of a title), ranked for this member as /recommend ranks them."""
     courses = await catalog_service.visible_courses(ctx.session)
-    matching = {c.id for c in catalog_service.search(courses, query, names)}
+    found, query = catalog_service.search_spelled(courses, query, names, ctx.locale)
+    matching = {c.id for c in found}
     if not matching:
         return [Reply(ctx.t("recommend.topic_unknown", query=query))]
     every = await service.recommend_for(ctx.services, ctx.session, ctx.member.id, len(courses))

@@ -167,6 +167,24 @@ async def test_topics_typed_as_a_sentence_keep_the_taps_and_name_the_rest(consol
     assert (await _member(db, "pia")).tags == ["sql", "machine-learning"]
 
 
+async def test_a_misspelt_topic_is_read_as_the_topic_it_means(console_bot, db, clock):
+    """ "/profile interests add Statisticks" was refused ("Not a topic I know"), and
+    "/courses pyhton" or "/recommend databse" found nothing: a word of five letters or more
+    that is a near spelling of one topic (or two neighbouring letters swapped) is that
+    topic, shown back by its name; a word near none, or short, is still named as unknown."""
+    await _catalog(db, clock)
+    out = await console_bot.send("/profile interests add Pyhton", as_member="rui")
+    assert "• Interests: Python" in out and "Not a topic" not in out
+    out = await console_bot.send("/profile interests add databse, cobol")
+    assert "• Interests: Python, databases" in out and "Not a topic here: cobol" in out
+    assert (await _member(db, "rui")).tags == ["python", "databases"]
+    found = await console_bot.send("/courses pyhton")
+    assert "“Python”" in found and "[deep-python]" in found and "[intro-sql]" not in found
+    found = await console_bot.send("/recommend databse")
+    assert "Intro to SQL" in found and "Deep Python" not in found
+    assert "No course matches “sqk”" in await console_bot.send("/courses sqk")  # 3 letters
+
+
 async def test_bad_answers_are_explained_and_change_nothing(console_bot, db, clock):
     await console_bot.send("/start", as_member="otto")
     out = await console_bot.send("x" * 600)
@@ -318,5 +336,7 @@ def test_topics_typed_as_members_write_them():
         ("python & cobol", ["python"], ["cobol"]),
         ("我想学SQL和机器学习", ["sql", "machine-learning"], []),
         ("烹饪", [], ["烹饪"]),
+        ("Statisticks and machine lerning", ["machine-learning"], ["statisticks"]),
+        ("ptyhon, pools", ["python"], ["pools"]),
     ):
         assert topics_typed(text, offered, names) == (meant, unknown), text
