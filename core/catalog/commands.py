@@ -15,7 +15,7 @@ from core.common.home import home_line
 from core.common.suggest import suggestions
 from core.context import Context, Role
 from core.engagement.rules import Scoring
-from core.errors import BadArguments, DomainError, NotFound
+from core.errors import BadArguments, DomainError, ExpiredButton, NotFound
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import BARE_WORDS, STOP_WORDS, bare_word, button, command, message_handler
 from models.catalog import Course, Enrollment, Lesson, TagSuggestion
@@ -139,7 +139,7 @@ async def _course_by_id(ctx: Context, raw: str) -> Course:
 async def _lesson_by_id(ctx: Context, raw: str) -> tuple[Course, Lesson]:
     lesson = await ctx.session.get(Lesson, int(raw)) if raw.isdigit() and len(raw) < 12 else None
     if lesson is None:
-        raise NotFound("catalog.unknown_lesson", ref=raw[:20], course="?")
+        raise ExpiredButton()  # the lesson left the catalogue
     return await _course_by_id(ctx, str(lesson.course_id)), lesson
 
 
@@ -410,18 +410,35 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
         if found is None:
             raise DomainError(await _nothing_next(ctx))
         course, lesson = found
-    elif len(words) == 2:
-        course = await service.find_course(ctx.session, words[0])
-        lesson = await service.find_lesson(ctx.session, course, words[1])
+    elif len(words) >= 2:  # "/done sql-joins 3", "/done sql-joins inner joins"
+        try:
+            course = await service.find_course(ctx.session, words[0])
+        except NotFound:  # "/done inner joins": a lesson of the course /next is on
+            if (found := await _next_lesson(ctx)) is None:
+                raise
+            course = found[0]
+            lesson = await service.find_lesson(ctx.session, course, " ".join(words), ctx.locale)
+        else:
+            ref = " ".join(words[1:])
+            lesson = await service.find_lesson(ctx.session, course, ref, ctx.locale)
     elif len(words) == 1 and words[0].isdigit() and len(words[0]) < 4:
         # "/done 3": lesson 3 of the course /next is on (a number is no course's name)
         found = await _next_lesson(ctx)
         if found is None:
             raise DomainError("catalog.done_which_course", n=words[0])
         course = found[0]
-        lesson = await service.find_lesson(ctx.session, course, words[0])
+        lesson = await service.find_lesson(ctx.session, course, words[0], ctx.locale)
     elif len(words) == 1:
-        course = await service.find_course(ctx.session, words[0])
+        try:
+            course = await service.find_course(ctx.session, words[0])
+        except NotFound:  # "/done exercises": a lesson's title, of the course /next is on
+            if (found := await _next_lesson(ctx)) is None:
+                raise
+            try:
+                lesson = await service.find_lesson(ctx.session, found[0], words[0], ctx.locale)
+            except NotFound:
+                raise NotFound("catalog.unknown_course", ref=words[0][:64]) from None
+            return await _done(ctx, found[0], lesson)
         found = await _next_lesson(ctx, course)
         if found is None:
             if await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None:

@@ -116,16 +116,29 @@ async def lessons_of(session: AsyncSession, course_id: int) -> list[Lesson]:
     )
 
 
-async def find_lesson(session: AsyncSession, course: Course, ref: str) -> Lesson:
-    """A lesson of `course` by slug or by its number in the course (1-based)."""
-    ref = ref.strip()
+async def find_lesson(
+    session: AsyncSession, course: Course, ref: str, locale: str | None = None
+) -> Lesson:
+    """A lesson of `course` by slug, by its number in the course (1-based) or by its title
+    in either language ("inner joins"); a refusal names the course by its title and says
+    how many lessons it has ("/done 9" of five)."""
+    ref = " ".join(ref.split())
+    typed = ref.casefold()
     lessons = await lessons_of(session, course.id)
     for lesson in lessons:
-        if lesson.slug == ref.lower():
+        titles = {lesson.title.casefold(), (lesson.title_zh or "").casefold()} - {""}
+        if typed in (lesson.slug, *titles) or typed.replace("-", " ") in titles:
             return lesson
     if ref.isdigit() and 1 <= int(ref) <= len(lessons):
         return lessons[int(ref) - 1]
-    raise NotFound("catalog.unknown_lesson", ref=ref[:64], course=course.slug)
+    shown = [f"{i}. {lesson_title(x, locale or 'en')}" for i, x in enumerate(lessons[:12], 1)]
+    raise NotFound(
+        "catalog.unknown_lesson",
+        ref=ref[:64],
+        course=course_title(course, locale or "en"),
+        n=len(lessons),
+        lessons="\n".join(shown + (["…"] if len(lessons) > len(shown) else [])),
+    )
 
 
 async def visible_courses(session: AsyncSession, include_hidden: bool = False) -> list[Course]:

@@ -134,8 +134,30 @@ async def test_bad_references_are_explained_and_change_nothing(console_bot, db, 
     await console_bot.send("/enroll intro-sql")
     out = await console_bot.send("/done intro-sql nine")
     assert "has no lesson “nine”" in out
-    assert "Usage: /done" in await console_bot.send("/done a b c d")
+    assert "has no lesson “a b c d”" in await console_bot.send("/done a b c d")
     assert await _log(db) == [("enroll", 2.0)]
+
+
+async def test_a_lesson_is_marked_done_by_its_title_and_a_wrong_one_lists_them(
+    console_bot, db, clock
+):
+    """ "/done 9" said "Course intro-sql has no lesson “9”. Use the lesson's slug or its
+    number", and a member sees lessons by their titles, never their slugs; "/done intro-sql
+    group by" was a usage error. A title names the lesson (with the course or of the one
+    /next is on), and a lesson that is not there is answered with the course's lessons."""
+    await _load(db, clock)
+    await console_bot.send("/enroll intro-sql", "hana")
+    out = await console_bot.send("/done 9")
+    assert out == (
+        "“Intro to SQL” has no lesson “9”. Its lessons, by number (send /done with the number"
+        " or the title):\n1. SELECT and WHERE\n2. GROUP BY\n3. Exercises"
+    )
+    assert "Marked “GROUP BY” as done" in await console_bot.send("/done intro-sql group by")
+    assert "Marked “Exercises” as done" in await console_bot.send("/done exercises")
+    await console_bot.send("/language zh")
+    out = await console_bot.send("/done intro-sql 第九课")
+    assert out.startswith("“SQL 入门”没有“第九课”这节课") and "\n1. SELECT and WHERE" in out
+    assert [kind for kind, _ in await _log(db)] == ["enroll", "lesson_complete", "lesson_complete"]
 
 
 async def test_a_finished_course_points_to_the_next_lesson_of_another(console_bot, db, clock):
