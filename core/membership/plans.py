@@ -93,6 +93,8 @@ async def get_plan(session: AsyncSession, code: str, *, active_only: bool = True
     if plan is None:
         plan = await _titled(session, code)
     if plan is None:
+        plan = await _by_period(session, code)
+    if plan is None:
         near = await _near(session, code)
         if near is not None:  # "montly": the plan they most likely meant, by its code
             raise MembershipError("plan_unknown_near", plan=shown(code), near=near.code)
@@ -119,6 +121,26 @@ async def _titled(session: AsyncSession, text: str) -> Plan | None:
         if len(live) == 1:
             return live[0]
     return None
+
+
+PERIOD_WORDS: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("month", "monthly", "月", "月度", "月费", "包月", "按月"), (28, 31)),
+    **dict.fromkeys(
+        ("annual", "annually", "year", "yearly", "年", "年度", "年费", "包年", "按年"), (365, 366)
+    ),
+    **dict.fromkeys(("lifetime", "forever", "终身", "永久", "买断"), (0, 0)),
+}
+"""How members name a plan by its length ("annual", "年费", "包月") when no plan's code or
+title says so: the one plan on sale whose period is in that range of days."""
+
+
+async def _by_period(session: AsyncSession, typed: str) -> Plan | None:
+    days = PERIOD_WORDS.get(" ".join(typed.split()).casefold())
+    if days is None:
+        return None
+    lo, hi = days
+    fits = [p for p in await list_plans(session) if lo <= p.period_days <= hi]
+    return fits[0] if len(fits) == 1 else None
 
 
 async def _near(session: AsyncSession, typed: str) -> Plan | None:

@@ -172,6 +172,23 @@ async def test_a_misspelt_plan_is_answered_with_a_tap_on_the_plan_it_most_likely
     assert "free trial of “Yearly membership” has started" in out[0].text
 
 
+async def test_a_plan_is_named_by_its_length_as_members_say_it(app, db):
+    """ "/subscribe 年费" (annual fee) or "/trial annual" named no plan: no code or title
+    holds the word. A word for a length names the one plan on sale of that length; with two
+    such plans it names neither."""
+    say = _console_say(app, "yan")
+    a, c = Actor("console", "yan"), Chat("console", "yan")
+    offer = await app.router.dispatch(Command(a, c, name="subscribe", args="年费"))
+    assert "Yearly membership" in repr(offer) and "no plan called" not in repr(offer)
+    assert "free trial of “Yearly membership” has started" in await say("trial", "annual")
+    async with db.session() as s, s.begin():
+        s.add(Plan(code="monthly-pro", title_en="Monthly pro", period_days=30, active=True))
+    assert await say("subscribe", "包月") == "There is no plan called '包月'. See /plans."
+    async with db.session() as s:
+        plans_bought = (await s.execute(select(Subscription.plan_id))).scalars().all()
+    assert len(plans_bought) == 1  # the trial; "年费" only offered a checkout
+
+
 async def test_no_trial_of_a_plan_the_members_own_plan_already_covers(app):
     """A paying member could start a trial of a plan that opens nothing more than theirs,
     spending their one trial on nothing; a plan that opens more may still be tried."""
