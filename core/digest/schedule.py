@@ -15,6 +15,12 @@ from zoneinfo import ZoneInfo
 from core.localtime import in_quiet, zone
 
 FREQUENCIES = ("daily", "weekly", "off")
+FREQUENCY_WORDS = {
+    **dict.fromkeys(("daily", "每天", "每日"), "daily"),
+    **dict.fromkeys(("weekly", "每周"), "weekly"),
+    **dict.fromkeys(("off", "never", "none", "stop", "disable", "关闭", "不要", "停止"), "off"),
+}
+"""How members name a frequency, in `/digest` and in the profile (which shows "never")."""
 STALE_AFTER = {"daily": timedelta(hours=12), "weekly": timedelta(days=2)}
 
 

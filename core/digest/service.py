@@ -21,7 +21,7 @@ from core.digest.errors import (
     OnTheHourError,
     UnknownTimezoneError,
 )
-from core.digest.schedule import next_due
+from core.digest.schedule import FREQUENCY_WORDS, next_due
 from core.i18n import translate
 from core.localtime import (
     WEEKDAYS,
@@ -128,13 +128,13 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     elif parse_clock(verb) is not None and not rest:  # "/digest 18:00": the hour, as it is
         verb, rest = "hour", [verb]
     before = _settings_of(member)
-    if verb in ("daily", "每天", "每日"):
+    if FREQUENCY_WORDS.get(verb.lower()) == "daily":
         if len(rest) > 1:
             raise DigestUsageError()
         member.digest_frequency = "daily"
         if rest:
             member.digest_hour = _hour(rest[0])
-    elif verb in ("weekly", "每周"):
+    elif FREQUENCY_WORDS.get(verb.lower()) == "weekly":
         if len(rest) > 2:
             raise DigestUsageError()
         member.digest_frequency = "weekly"
@@ -148,7 +148,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
         # "off" replaced the frequency. The reply shows the schedule, to change if need be.
         if member.digest_frequency == "off":
             member.digest_frequency = "weekly"
-    elif verb in ("off", "stop", "关闭"):
+    elif FREQUENCY_WORDS.get(verb.lower()) == "off":  # "never", as /profile shows it
         if rest:
             raise DigestUsageError()
         member.digest_frequency = "off"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.topics import Topics
 from core.common import smalltalk
+from core.digest.schedule import FREQUENCY_WORDS
 from core.i18n import LANGUAGE_WORDS
 from core.localtime import parse_timezone
 from core.qa.tokenize import cjk_ratio
@@ -70,18 +71,6 @@ _LEVEL_WORDS = {
 }
 _YES = {"yes", "y", "true", "on", "是", "好", "好的", "愿意"}
 _NO = {"no", "n", "false", "off", "否", "不", "不要", "不愿意"}
-_DIGEST_WORDS = {
-    "daily": "daily",
-    "weekly": "weekly",
-    "off": "off",
-    "never": "off",
-    "none": "off",
-    "每天": "daily",
-    "每日": "daily",
-    "每周": "weekly",
-    "关闭": "off",
-    "不要": "off",
-}
 
 
 class Refusal(Exception):
@@ -293,9 +282,9 @@ def parse_answer(
             raise Refusal("language_expected")
         return LANGUAGE_WORDS[low]
     if step == "digest":
-        if low not in _DIGEST_WORDS:
+        if low not in FREQUENCY_WORDS:
             raise Refusal("digest_expected")
-        return _DIGEST_WORDS[low]
+        return FREQUENCY_WORDS[low]
     if step in YES_NO:
         if low in _YES:
             return True

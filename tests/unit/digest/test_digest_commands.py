@@ -104,6 +104,15 @@ async def test_digest_on_takes_the_schedule_up_again(app):
     assert "every day at 07:00" in r[-1].text
 
 
+async def test_digest_never_is_off_as_the_profile_calls_it(app):
+    """/profile shows a digest that is off as "never", yet "/digest never" was "I didn't
+    understand"; the words for off are the profile's, in both places."""
+    for i, word in enumerate(("never", "停止", "disable")):
+        await app.router.dispatch(cmd("ann", "weekly", f"v{i}"))
+        r = await app.router.dispatch(cmd("ann", word, f"w{i}"))
+        assert "Your digest is off" in r[-1].text, word
+
+
 async def test_chinese_schedules_written_without_spaces(app):
     """ "每周五 18点" was "I didn't understand"; Chinese writes a schedule without spaces."""
     said = {}
