@@ -69,8 +69,36 @@ _LEVEL_WORDS = {
     "2": "intermediate",
     "3": "advanced",
 }
+_LEVEL_PHRASES = {
+    **{w: lvl for w, lvl in _LEVEL_WORDS.items() if not w.isdigit()},
+    **dict.fromkeys(("beginners", "newbie", "starter", "starting", "零基础", "小白"), "beginner"),
+    **dict.fromkeys(("初学", "刚开始"), "beginner"),
+    **dict.fromkeys(("有基础", "有点基础", "有一定基础", "有些基础", "一般"), "intermediate"),
+    **dict.fromkeys(("experienced", "精通", "熟练"), "advanced"),
+}
+"""Level words inside an answer: "中级吧", "I'm a complete beginner", "零基础"."""
+
+
+def level_in(text: str) -> str | None:
+    """The level an answer names: the answer itself ("intermediate", "2"), else the one level
+    its words or (Chinese) characters name; None when none, or two ("入门到中级")."""
+    low = text.strip().lower()
+    if low in _LEVEL_WORDS:
+        return _LEVEL_WORDS[low]
+    words = set(re.findall(r"[a-z]+", low))
+    found = {
+        level
+        for phrase, level in _LEVEL_PHRASES.items()
+        if (phrase in words if phrase.isascii() else phrase in low)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 _YES = {"yes", "y", "true", "on", "是", "好", "好的", "愿意"}
+_YES |= {"sure", "ok", "okay", "yeah", "yep", "of course", "可以", "行", "要", "想", "当然", "好啊"}
 _NO = {"no", "n", "false", "off", "否", "不", "不要", "不愿意"}
+_NO |= {"nope", "no thanks", "not now", "不用", "不用了", "不想", "算了", "不需要"}
+"""Yes and no as members type them, the profile's own words among them ("不用了")."""
 
 
 class Refusal(Exception):
@@ -261,9 +289,9 @@ def parse_answer(
             raise Refusal("tags_too_many", (("limit", TAGS_MAX),))
         return words
     if step == "level":
-        if low not in _LEVEL_WORDS:
+        if (level := level_in(text)) is None:
             raise Refusal("level_expected")
-        return _LEVEL_WORDS[low]
+        return level
     if step == "weekly":
         minutes = parse_minutes(low)
         if minutes is None:
@@ -286,6 +314,7 @@ def parse_answer(
             raise Refusal("digest_expected")
         return FREQUENCY_WORDS[low]
     if step in YES_NO:
+        low = low.rstrip("!.。！~ ")
         if low in _YES:
             return True
         if low in _NO:

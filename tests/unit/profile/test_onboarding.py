@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from core.catalog.importer import read_file
@@ -315,6 +316,45 @@ def test_duration_and_timezone_parsing():
     assert parse_timezone("New  York") == "America/New_York"
     assert parse_timezone("Beijing") == parse_timezone("北京") == "Asia/Shanghai"
     assert parse_timezone("Mars") is None
+
+
+async def test_the_level_is_read_from_a_sentence_as_members_answer(console_bot, db, clock):
+    """ "中级吧" ("intermediate, I guess") or "I'm a complete beginner" were refused until
+    the member typed the level word alone; the one level an answer names is taken, and an
+    answer naming two, or none, is still asked again."""
+    from core.profile.service import level_in
+
+    await _catalog(db, clock)
+    await console_bot.send("/start", as_member="zhou")
+    await console_bot.send("/press 1")  # skip the goals
+    out = await console_bot.send("SQL")
+    assert "What is your level?" in out
+    out = await console_bot.send("入门到中级之间")
+    assert "What is your level?" in out and "How much time" not in out
+    out = await console_bot.send("中级吧")
+    assert "How much time" in out
+    assert (await _member(db, "zhou")).level == "intermediate"
+    cases = {
+        "I'm a complete beginner": "beginner",
+        "pretty advanced, I think": "advanced",
+        "我是零基础": "beginner",
+        "有一定基础": "intermediate",
+        "3": "advanced",
+        "not sure": None,
+        "beginner or intermediate": None,
+    }
+    assert {text: level_in(text) for text in cases} == cases
+
+
+def test_yes_and_no_as_members_type_them():
+    """/profile shows "学习伙伴：不用了" ("no need"), yet typing "不用了" back, or "可以"
+    ("sure"), or "ok!" was "Please answer yes or no"."""
+    from core.profile.service import Refusal, parse_answer
+
+    said = {t: parse_answer("peer", t, []) for t in ("不用了", "可以", "ok!", "nope", "Sure.")}
+    assert said == {"不用了": False, "可以": True, "ok!": True, "nope": False, "Sure.": True}
+    with pytest.raises(Refusal):
+        parse_answer("experts", "maybe", [])
 
 
 def test_topics_typed_as_members_write_them():
