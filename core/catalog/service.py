@@ -171,12 +171,13 @@ def search(courses: Sequence[Course], query: str, names: Topics | None = None) -
 def search_spelled(
     courses: Sequence[Course], query: str, names: Topics, locale: str | None
 ) -> tuple[list[Course], str]:
-    """`search`, and when nothing matches a word that misspells a topic ("statisticks"),
-    the search for that topic by its name; with the query that was searched, to show."""
+    """`search`, and when nothing matches a word that misspells a topic ("statisticks") or
+    is its short name ("stats"), the search for that topic by its name; with the query that
+    was searched, to show."""
     found = search(courses, query, names)
     if found or len(query.split()) != 1:
         return found, query
-    tag = names.near(query, names.titles)
+    tag = names.slug(query) or names.near(query, names.titles)  # "stats", "statisticks"
     if tag is None:
         return found, query
     meant = names.name(tag, locale)

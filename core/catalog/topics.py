@@ -34,6 +34,20 @@ PROPER_NAMES = frozenset(
 such as "Statistics" is lowered, a name cannot be told from it by its shape."""
 
 
+SHORT_NAMES = {
+    **dict.fromkeys(("stats", "stat", "statistic"), "statistics"),
+    **dict.fromkeys(("ml",), "machine learning"),
+    **dict.fromkeys(("dl",), "deep learning"),
+    **dict.fromkeys(("db", "dbs", "database"), "databases"),
+    **dict.fromkeys(("viz", "dataviz", "data viz", "data visualization"), "visualization"),
+    **dict.fromkeys(("recsys", "recommenders", "recommendation"), "recommender systems"),
+    **dict.fromkeys(("data eng",), "data engineering"),
+    **dict.fromkeys(("maths",), "math"),
+    **dict.fromkeys(("coding",), "programming"),
+}
+"""Short names members type for common topic titles: a tag whose English title is the
+full name is meant (a catalogue without such a title is unaffected)."""
+
 NEAR_MIN, NEAR_CUTOFF = 5, 0.85
 """A typed word is read as a topic it misspells only from 5 letters and 85 % alike: "statisticks"
 is Statistics, "pools" is not Tools."""
@@ -76,10 +90,15 @@ class Topics:
         return " ".join(" ".join(filter(None, self.titles.get(s, ("", "")))) for s in slugs)
 
     def slug(self, typed: str) -> str | None:
-        """The tag a member means by a slug or by either title, whatever the case."""
+        """The tag a member means by a slug or by either title, whatever the case, or by a
+        common short name of its English title ("stats", "ML", `SHORT_NAMES`)."""
         word = " ".join(typed.split()).casefold()
+        full = SHORT_NAMES.get(word)
         for slug, (en, zh) in self.titles.items():
             if word in (slug.casefold(), en.casefold(), zh.casefold()) and word:
+                return slug
+        for slug, (en, _) in self.titles.items():
+            if full is not None and (en or slug.replace("-", " ")).casefold() == full:
                 return slug
         return None
 

@@ -186,6 +186,36 @@ async def test_a_misspelt_topic_is_read_as_the_topic_it_means(console_bot, db, c
     assert "No course matches “sqk”" in await console_bot.send("/courses sqk")  # 3 letters
 
 
+async def test_short_names_and_sentences_are_read_in_the_interview(console_bot, db, clock):
+    """ "python and stats" saved Python only ("Not a topic here: stats"), and "I live in
+    London" was "I don't know the timezone": a topic's common short name ("stats", "ML")
+    is that topic, and a sentence naming one place is that place's zone."""
+    await _catalog(db, clock)
+    async with db.session() as s, s.begin():
+        s.add(Tag(slug="statistics", title="Statistics", title_zh="统计"))
+    await console_bot.send("/start", as_member="tom")
+    await console_bot.send("Become a data scientist")
+    out = await console_bot.send("python and stats")
+    assert "Not a topic" not in out and "What is your level?" in out
+    assert (await _member(db, "tom")).tags == ["python", "statistics"]
+    await console_bot.send("I'm an intermediate")
+    await console_bot.send("about 5 hours a week")
+    out = await console_bot.send("I live in London")
+    assert "Which language" in out and "don't know the timezone" not in out
+    assert (await _member(db, "tom")).timezone == "Europe/London"
+    found = await console_bot.send("/courses db")  # the topic "databases" (no course says db)
+    assert "[intro-sql]" in found and "[deep-python]" not in found
+    sentences = {
+        "I live in New Jersey": "America/New_York",
+        "my time zone is Tokyo": "Asia/Tokyo",
+        "我住在上海": "Asia/Shanghai",
+        "北京时间": "Asia/Shanghai",
+        "Paris or London": None,  # two places: asked again
+        "English please": None,
+    }
+    assert {text: parse_timezone(text) for text in sentences} == sentences
+
+
 async def test_bad_answers_are_explained_and_change_nothing(console_bot, db, clock):
     await console_bot.send("/start", as_member="otto")
     out = await console_bot.send("x" * 600)
@@ -378,5 +408,6 @@ def test_topics_typed_as_members_write_them():
         ("烹饪", [], ["烹饪"]),
         ("Statisticks and machine lerning", ["machine-learning"], ["statisticks"]),
         ("ptyhon, pools", ["python"], ["pools"]),
+        ("ML and stats", ["machine-learning"], ["stats"]),  # no Statistics topic here
     ):
         assert topics_typed(text, offered, names) == (meant, unknown), text
