@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -79,19 +80,31 @@ _LEVEL_PHRASES = {
 """Level words inside an answer: "中级吧", "I'm a complete beginner", "零基础"."""
 
 
-def level_in(text: str) -> str | None:
-    """The level an answer names: the answer itself ("intermediate", "2"), else the one level
-    its words or (Chinese) characters name; None when none, or two ("入门到中级")."""
-    low = text.strip().lower()
-    if low in _LEVEL_WORDS:
-        return _LEVEL_WORDS[low]
-    words = set(re.findall(r"[a-z]+", low))
+def named_in(text: str, words: Mapping[str, str], phrases: Mapping[str, str] = {}) -> str | None:
+    """The one choice an answer names: the answer itself as one of ``words``, else the
+    one value that its words (English, whole) or characters (Chinese) name among ``words``
+    and ``phrases``; None when none does, or two different ones ("入门到中级")."""
+    low = " ".join(text.lower().split())
+    if low in words:
+        return words[low]
+    english = re.findall(r"[a-z][a-z'-]*", low)
+    said, spaced = set(english), " " + " ".join(english) + " "
     found = {
-        level
-        for phrase, level in _LEVEL_PHRASES.items()
-        if (phrase in words if phrase.isascii() else phrase in low)
+        value
+        for phrase, value in {**words, **phrases}.items()
+        if not phrase.isdigit()
+        and (
+            (phrase in said or (" " in phrase and f" {phrase} " in spaced))
+            if phrase.isascii()
+            else phrase in low
+        )
     }
     return found.pop() if len(found) == 1 else None
+
+
+def level_in(text: str) -> str | None:
+    """The level an answer names ("intermediate", "2", "中级吧", "I'm a complete beginner")."""
+    return named_in(text, _LEVEL_WORDS, _LEVEL_PHRASES)
 
 
 _YES = {"yes", "y", "true", "on", "是", "好", "好的", "愿意"}
@@ -99,6 +112,16 @@ _YES |= {"sure", "ok", "okay", "yeah", "yep", "of course", "可以", "行", "要
 _NO = {"no", "n", "false", "off", "否", "不", "不要", "不愿意"}
 _NO |= {"nope", "no thanks", "not now", "不用", "不用了", "不想", "算了", "不需要"}
 """Yes and no as members type them, the profile's own words among them ("不用了")."""
+_YES_NO_WORDS = {
+    **{w: "yes" for w in _YES if w.isascii() and len(w) > 1},
+    **{w: "no" for w in _NO if w.isascii() and w not in ("n", "off")},
+}
+_DIGEST_PHRASES = {
+    **dict.fromkeys(("day", "days", "一天", "每晚", "每早"), "daily"),
+    **dict.fromkeys(("week", "一周", "每星期", "每个星期"), "weekly"),
+    **dict.fromkeys(("no", "nope", "nothing", "不用", "不需要"), "off"),
+}
+"""Words for a digest frequency inside a sentence: "every day", "once a week", "no thanks"."""
 
 
 class Refusal(Exception):
@@ -305,20 +328,24 @@ def parse_answer(
         if tz is None:
             raise Refusal("timezone_expected", (("answer", text[:40]),))
         return tz
-    if step == "language":
-        if low not in LANGUAGE_WORDS:
+    if step == "language":  # "English please"
+        if (language := named_in(text, LANGUAGE_WORDS)) is None:
             raise Refusal("language_expected")
-        return LANGUAGE_WORDS[low]
-    if step == "digest":
-        if low not in FREQUENCY_WORDS:
+        return language
+    if step == "digest":  # "every day", "weekly is fine", "一周一次"
+        if (frequency := named_in(text, FREQUENCY_WORDS, _DIGEST_PHRASES)) is None:
             raise Refusal("digest_expected")
-        return FREQUENCY_WORDS[low]
+        return frequency
     if step in YES_NO:
         low = low.rstrip("!.。！~ ")
         if low in _YES:
             return True
         if low in _NO:
             return False
+        # "yes please", "no thanks, not now": English words only, since a Chinese "no"
+        # holds a "yes" ("不要" holds "要")
+        if (yes_no := named_in(low, _YES_NO_WORDS)) is not None:
+            return yes_no == "yes"
         raise Refusal("peer_expected")
     raise Refusal("empty_answer")
 

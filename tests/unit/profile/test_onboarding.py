@@ -376,13 +376,28 @@ async def test_the_level_is_read_from_a_sentence_as_members_answer(console_bot, 
     assert {text: level_in(text) for text in cases} == cases
 
 
-def test_yes_and_no_as_members_type_them():
+def test_yes_no_language_and_digest_as_members_type_them():
     """/profile shows "学习伙伴：不用了" ("no need"), yet typing "不用了" back, or "可以"
     ("sure"), or "ok!" was "Please answer yes or no"."""
     from core.profile.service import Refusal, parse_answer
 
     said = {t: parse_answer("peer", t, []) for t in ("不用了", "可以", "ok!", "nope", "Sure.")}
     assert said == {"不用了": False, "可以": True, "ok!": True, "nope": False, "Sure.": True}
+    said = {t: parse_answer("peer", t, []) for t in ("yes please", "no thanks, not now")}
+    assert said == {"yes please": True, "no thanks, not now": False}
+    # the language and the digest inside a sentence, as the interview asks them
+    answers = {
+        ("language", "English please"): "en",
+        ("language", "中文吧"): "zh-CN",
+        ("digest", "every day"): "daily",
+        ("digest", "weekly is fine"): "weekly",
+        ("digest", "一周一次"): "weekly",
+        ("digest", "no thanks"): "off",
+    }
+    assert {k: parse_answer(k[0], k[1], []) for k in answers} == answers
+    for step, text in (("digest", "5 days a week"), ("language", "either"), ("peer", "我不要")):
+        with pytest.raises(Refusal):
+            parse_answer(step, text, [])
     with pytest.raises(Refusal):
         parse_answer("experts", "maybe", [])
 
