@@ -118,18 +118,17 @@ ZONE_WORDS = {
 _ZH_SAID = re.compile(r"^(?:我)?(?:现在)?(?:住)?在|(?:时间|时区)$")
 
 
-def parse_timezone(text: str) -> str | None:
-    """The IANA name a member means: the name (any case), its city alone ("berlin", "new
-    york"), a few common names the database lacks ("Beijing", "北京"), or a UTC offset
-    ("UTC+8", "+05:00") as an Etc/GMT zone; also inside a short sentence ("I live in
-    London", "我在上海") when it names one zone only."""
-    found = _zone_named(text)
+def timezone_in(text: str) -> str | None:
+    """`parse_timezone`, or the zone a short sentence names when it names one only ("I live
+    in London", "我在上海", "北京时间"): for an answer to "which timezone are you in?", never
+    inside a longer command, where a place may be followed by other words."""
+    found = parse_timezone(text)
     if found is not None or len(text) > 80:
         return found
     words = re.findall(r"[A-Za-z_/]+", text)
     if len(words) < 2:  # Chinese: "我住在上海", "北京时间"
         bare = _ZH_SAID.sub("", "".join(text.split()))
-        return _zone_named(bare) if bare and bare != text.strip() else None
+        return parse_timezone(bare) if bare and bare != text.strip() else None
     zones: set[str] = set()
     taken: set[int] = set()
     for n in (3, 2, 1):  # the longest name first: "new jersey" is not Europe/Jersey
@@ -139,7 +138,7 @@ def parse_timezone(text: str) -> str | None:
                 n == 1 and (len(run[0]) < 4 or run[0].lower() in _NOT_PLACES)
             ):
                 continue
-            if (zone := _zone_named(" ".join(run))) is not None:
+            if (zone := parse_timezone(" ".join(run))) is not None:
                 zones.add(zone)
                 taken |= set(range(i, i + n))
     return zones.pop() if len(zones) == 1 else None
@@ -149,7 +148,10 @@ _NOT_PLACES = frozenset({"live", "time", "zone", "from", "near", "here", "there"
 """Words of such a sentence that are also the last part of some zone's name."""
 
 
-def _zone_named(text: str) -> str | None:
+def parse_timezone(text: str) -> str | None:
+    """The IANA name a member means: the name (any case), its city alone ("berlin", "new
+    york"), a few common names the database lacks ("Beijing", "北京"), or a UTC offset
+    ("UTC+8", "+05:00") as an Etc/GMT zone."""
     t = " ".join(text.split())
     m = re.fullmatch(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?", t, re.I)
     if m:

@@ -20,7 +20,7 @@ from core.catalog.topics import Topics
 from core.common import smalltalk
 from core.digest.schedule import FREQUENCY_WORDS
 from core.i18n import LANGUAGE_WORDS
-from core.localtime import parse_timezone
+from core.localtime import timezone_in
 from core.qa.tokenize import cjk_ratio
 from models.catalog import Course, Tag
 from models.member import Member
@@ -324,7 +324,7 @@ def parse_answer(
             raise Refusal("weekly_range", (("min", lo), ("max", hi)))
         return minutes
     if step == "timezone":
-        tz = parse_timezone(text)
+        tz = timezone_in(text)  # "I live in London"
         if tz is None:
             raise Refusal("timezone_expected", (("answer", text[:40]),))
         return tz

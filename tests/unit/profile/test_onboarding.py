@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
 from core.events import Actor, Button, Chat, Command, Message
-from core.localtime import parse_timezone, zone_label
+from core.localtime import parse_timezone, timezone_in, zone_label
 from core.profile.service import parse_minutes, profile_features, profile_text
 from models.catalog import Tag
 from models.member import Account, Member
@@ -213,7 +213,8 @@ async def test_short_names_and_sentences_are_read_in_the_interview(console_bot, 
         "Paris or London": None,  # two places: asked again
         "English please": None,
     }
-    assert {text: parse_timezone(text) for text in sentences} == sentences
+    assert {text: timezone_in(text) for text in sentences} == sentences
+    assert parse_timezone("Berlin AMA") is None  # a command's words after a place: not it
 
 
 async def test_bad_answers_are_explained_and_change_nothing(console_bot, db, clock):
