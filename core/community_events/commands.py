@@ -17,6 +17,7 @@ from core.ids import parse_id
 from core.jobs import periodic
 from core.localtime import local_time
 from core.members import find_member
+from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
 from models.admin import CommunityEvent, EventRsvp
@@ -117,7 +118,13 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return await _upcoming(ctx)
 
 
-async def _upcoming(ctx: Context) -> list[AnyReply]:
+@help_answers.live_view("events")
+async def next_events(ctx: Context) -> list[AnyReply]:
+    """Under the answer to "when is the next event?": the next three, each with its button."""
+    return await _upcoming(ctx, limit=3)
+
+
+async def _upcoming(ctx: Context, limit: int = 10) -> list[AnyReply]:
     """The next ten events as /events shows them (also `/event list` for moderators)."""
     now = ctx.clock.now()
     rows = (
@@ -126,7 +133,7 @@ async def _upcoming(ctx: Context) -> list[AnyReply]:
                 select(CommunityEvent)
                 .where(CommunityEvent.starts_at > now, CommunityEvent.cancelled_at.is_(None))
                 .order_by(CommunityEvent.starts_at)
-                .limit(10)
+                .limit(limit)
             )
         )
         .scalars()

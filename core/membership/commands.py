@@ -11,6 +11,7 @@ from core.membership.errors import MembershipError
 from core.membership.joins import on_join
 from core.payments import checkout
 from core.payments.ledger import in_transaction
+from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, on_event
 from models.membership import Plan
@@ -163,8 +164,21 @@ async def trial_cmd(ctx: Context, args: str) -> list[AnyReply]:
     )
 
 
+@help_answers.live_view("status")
+async def status_now(ctx: Context) -> list[AnyReply]:
+    """Under the answer to "when does my membership end?": their own plans, in a private
+    chat only (a group never reads a member's plan)."""
+    if ctx.event.chat.kind != "private":
+        return []
+    return await _status(ctx)
+
+
 @command("status", help_key="membership.help_status")
 async def status_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    return await _status(ctx)
+
+
+async def _status(ctx: Context) -> list[AnyReply]:
     lines = await service.status_lines(ctx.session, ctx.services, ctx.member)
     if not lines:  # where to start: a free trial, while they still have theirs
         trial = await _a_trial(ctx)

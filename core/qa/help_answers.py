@@ -11,7 +11,9 @@ it as it is (an answer added in a later release still arrives).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +24,34 @@ from core.qa.index import KBItem
 from core.qa.kbfile import parse_kb
 from models.qa import KBEntry
 
+if TYPE_CHECKING:
+    from core.context import Context
+    from core.replies import AnyReply
+
 FILE = Path(__file__).parent / "data" / "help_answers.jsonl"
 PREFIX = "help:"
 """The `source_ref` of every bundled answer starts so."""
+
+LiveView = Callable[["Context"], Awaitable[list["AnyReply"]]]
+LIVE: dict[str, LiveView] = {}
+"""What a bundled answer's command would show now, given under the answer: "when is the
+next office hours?" is told how /events works and which events come next. Features
+register theirs by the answer's key (``help:KEY:LANG``)."""
+
+
+def live_view(key: str) -> Callable[[LiveView], LiveView]:
+    def register(fn: LiveView) -> LiveView:
+        LIVE[key] = fn
+        return fn
+
+    return register
+
+
+def live_key(source_ref: str) -> str | None:
+    """The key of a bundled answer ("help:events:en" -> "events"); None for any other."""
+    if not source_ref.startswith(PREFIX):
+        return None
+    return source_ref.removeprefix(PREFIX).rsplit(":", 1)[0] or None
 
 
 def bundled() -> list[KBItem]:

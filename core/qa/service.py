@@ -33,6 +33,7 @@ from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import by_account, moderators
 from core.qa import experts as ex
+from core.qa import help_answers
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.index import (
     DEFAULT_THRESHOLD,
@@ -660,7 +661,9 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     buttons = [_feedback_row(ctx, question.id, entry.id, hit.confidence)]
     if entry.url:
         buttons.append([ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)])
-    return [Reply(text, buttons)]
+    key = help_answers.live_key(entry.source_ref) if entry.source == "faq" else None
+    view = help_answers.LIVE.get(key) if key is not None else None
+    return [Reply(text, buttons), *(await view(ctx) if view is not None else [])]
 
 
 def _feedback_row(

@@ -80,6 +80,56 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
     assert "/profile timezone" in said and not thread
 
 
+async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_app, clock):
+    """ "When is the next office hours?" opened a thread for the owner, and the answer about
+    events could only say "send /events". It is answered, with the next events and their
+    buttons under it; "when does my membership end?" shows the member's own plans, in a
+    private chat only."""
+    from datetime import timedelta
+
+    from core.membership import service as membership
+    from models.admin import CommunityEvent
+    from models.member import Member
+
+    now = clock.now()
+    async with help_app.services.session_factory() as s, s.begin():
+        s.add(
+            CommunityEvent(
+                title="SQL office hours", starts_at=now + timedelta(days=2), created_at=now
+            )
+        )
+    out = await help_app.router.dispatch(
+        Command(
+            Actor("console", "ivy"),
+            Chat("console", "ivy", "private"),
+            "e1",
+            name="ask",
+            args="when is the next office hours?",
+        )
+    )
+    assert not any(isinstance(r, OpenThread) for r in out)
+    assert "/events" in out[0].text and "Did this help?" in out[0].text
+    assert "SQL office hours" in out[1].text
+    assert [b.label for row in out[1].buttons for b in row] == ["I'll come"]
+    said, _ = await _ask(help_app, "ivy", "when does my membership end?")
+    assert "/status" in said and "You have no membership yet" in said
+    async with help_app.services.session_factory() as s, s.begin():
+        ivy = (await s.execute(select(Member).where(Member.display_name == "ivy"))).scalar_one()
+        await membership.grant(s, help_app.services, ivy, "monthly", 0, actor="system")
+    said, _ = await _ask(help_app, "ivy", "when does my membership end?")
+    assert "Your membership:\n• Monthly membership: active, ends on" in said
+    group = await help_app.router.dispatch(
+        Command(
+            Actor("console", "ivy"),
+            Chat("console", "g1", "group"),
+            "e2",
+            name="ask",
+            args="when does my membership end?",
+        )
+    )
+    assert len(group) == 1 and "Monthly membership" not in group[0].text  # not for a group
+
+
 async def test_a_removed_answer_stays_removed_and_a_new_one_still_arrives(help_app):
     refs = await _refs(help_app)
     assert len(refs) == len(help_answers.bundled()) and all(active for _, active in refs)
