@@ -212,7 +212,9 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
     guesses, query = service.did_you_mean(courses, ref, await topics.load(ctx.session))
     if not guesses:
         return None
-    lines = [ctx.t("catalog.did_you_mean", ref=ref.strip()[:64])]
+    place = ref.strip().isdigit()  # "/next 3" with no list read: the third in /courses
+    key = "catalog.did_you_mean_place" if place else "catalog.did_you_mean"
+    lines = [ctx.t(key, ref=ref.strip()[:64])]
     buttons = []
     for c in guesses[:GUESSES]:
         title = service.course_title(c, ctx.locale)

@@ -6,6 +6,7 @@ recommender; repeated actions (enrol twice, /done twice) change nothing.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -265,7 +266,24 @@ def did_you_mean(
     words = [w for w in ref.lower().split() if len(w) >= 3]
     hits = [(sum(w in _haystack(c, names) for w in words), c) for c in courses]
     best = max((n for n, _ in hits), default=0)
-    return [c for n, c in hits if n and n == best], ""
+    if best:
+        return [c for n, c in hits if n and n == best], ""
+    return _spelled_like(courses, ref), ""
+
+
+def _spelled_like(courses: Sequence[Course], ref: str) -> list[Course]:
+    """Courses whose slug or title is a near spelling of the reference ("pandsa-data-analysis",
+    "Intro to SLQ"), closest first."""
+    typed = " ".join(ref.lower().split())
+    if len(typed) < 4:
+        return []
+    names: dict[str, Course] = {}
+    for c in courses:
+        for name in (c.slug, c.title, c.title_zh):
+            if name:
+                names.setdefault(name.lower(), c)
+    close = difflib.get_close_matches(typed, list(names), n=3, cutoff=0.75)
+    return list({names[n].id: names[n] for n in close}.values())
 
 
 def _haystack(c: Course, names: Topics | None = None) -> str:

@@ -76,8 +76,11 @@ async def test_a_course_reference_that_names_none_offers_likely_ones(console_bot
     """Members copy the numbers of /courses or write a topic; they get buttons, not a dead end."""
     await _load(db, clock)
     out = await console_bot.send("/enroll 2", "bob")  # the second course in /courses
-    assert "Did you mean" in out and "Deep Python [deep-python]" in out
-    assert "Intro to SQL" not in out
+    assert out.startswith("Course 2 of the /courses list is this one. Tap it.")
+    assert "Deep Python [deep-python]" in out and "Intro to SQL" not in out
+    out = await console_bot.send("/enroll intro-slq")  # a misspelt slug: that course
+    assert "Did you mean" in out and "Intro to SQL [intro-sql]" in out and "Deep" not in out
+    assert "Deep Python [deep-python]" in await console_bot.send("/next Deep Pyhton")
     out = await console_bot.send("/enroll learn sql")  # "learn" is in no course: best overlap
     assert "Intro to SQL [intro-sql]" in out and "Deep Python" not in out
     assert await _log(db) == []  # a guess enrolls nobody until it is tapped
