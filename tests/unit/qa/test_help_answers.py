@@ -81,9 +81,8 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
 
 
 async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_app, clock):
-    """ "When is the next office hours?" opened a thread for the owner, and the answer about
-    events could only say "send /events". It is answered, with the next events and their
-    buttons under it; "when does my membership end?" shows the member's own plans, in a
+    """The answer about events could only say "send /events" to a member asking whether a
+    live session is coming: the next events come under it, with their buttons; "when does my membership end?" shows the member's own plans, in a
     private chat only."""
     from datetime import timedelta
 
@@ -104,7 +103,7 @@ async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_
             Chat("console", "ivy", "private"),
             "e1",
             name="ask",
-            args="when is the next office hours?",
+            args="is there a live session soon?",
         )
     )
     assert not any(isinstance(r, OpenThread) for r in out)
