@@ -25,7 +25,11 @@ def summary(ctx: Context, st: Stats) -> str:
     sep = "，" if ctx.locale == "zh-CN" else ", "  # a Chinese list takes the full-width comma
     states = sep.join(f"{_state(ctx, k)} {v}" for k, v in st.members_by_state.items()) or "-"
     mrr = sep.join(analytics.money(v, c) for c, v in st.mrr.items()) or "-"
-    hours = "-" if st.median_answer_hours is None else f"{st.median_answer_hours}"
+    hours = (
+        "-"
+        if st.median_answer_hours is None  # no answer yet: no unit after the dash
+        else ctx.t("stats.hours", hours=st.median_answer_hours)
+    )
     return "\n".join(
         [
             ctx.t("stats.head", since=f"{st.since:%Y-%m-%d}", until=f"{st.until:%Y-%m-%d}"),

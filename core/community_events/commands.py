@@ -94,7 +94,10 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
             ev.cancelled_at = now
             await record(ctx, "event.cancel", f"event:{ev.id}")
             told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "cancel", now)
-            return [Reply(ctx.t("events.cancelled", title=ev.title, n=told)), *direct]
+            return [
+                Reply(ctx.t("events.cancelled", title=ev.title, told=_told(ctx, told))),
+                *direct,
+            ]
         refs = who.split()
         if not refs:
             raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
@@ -275,7 +278,12 @@ async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
     )
     told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "move", now)
     when = _when(ev, ctx.timezone)
-    return [Reply(ctx.t("events.moved", title=ev.title, when=when, n=told)), *direct]
+    return [Reply(ctx.t("events.moved", title=ev.title, when=when, told=_told(ctx, told))), *direct]
+
+
+def _told(ctx: Context, n: int) -> str:
+    """Whom a move or a cancel reached: "Told the 3 members…", or that nobody had signed up."""
+    return ctx.t("events.told_signed_up", n=n) if n else ctx.t("events.told_nobody")
 
 
 async def release_places(ctx: Context, member_id: int) -> list[AnyReply]:

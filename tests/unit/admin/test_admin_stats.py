@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -256,7 +257,8 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     text = next(r for r in out if isinstance(r, Reply)).text
     assert "MRR: 9.00 USD, 205 XTR" in text
     assert "New members with a plan: 3 (2 paying, the rest on a trial or a code)" in text
-    assert "Questions: 2 asked, 1 answered by members" in text
+    assert "Questions: 2 asked, 1 answered by members, median time to the first answer " in text
+    assert re.search(r"first answer \d+(\.\d+)? h\n", text)
     assert (
         "Answers: the bot answered 1 of 2 (50.0%), 👍 1 👎 1; 1 thread opened, 1 solved, "
         "0 stale, 1 could not be opened"
@@ -340,3 +342,10 @@ def test_admin_cli_role_and_audit(tmp_path, monkeypatch):
     assert "cli member.role member:1" in res.output
     res = runner.invoke(app, ["admin", "purge-interactions"])
     assert "deleted 0" in res.output
+
+
+async def test_stats_with_no_answer_yet_show_a_dash_without_a_unit(bot):
+    """ "median time to the first answer - h" read as a typo; a dash alone says "none yet"."""
+    out = await bot.say("mod", "/stats week")
+    text = next(r for r in out if isinstance(r, Reply)).text
+    assert "Questions: 0 asked, 0 answered by members, median time to the first answer -\n" in text
