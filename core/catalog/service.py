@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -282,6 +283,10 @@ def _spelled_like(courses: Sequence[Course], ref: str) -> list[Course]:
         for name in (c.slug, c.title, c.title_zh):
             if name:
                 names.setdefault(name.lower(), c)
+    if " " not in typed:  # one word: also a near spelling of a word of a title ("pandsa")
+        for c in courses:
+            for word in re.findall(r"\w{4,}", f"{c.slug} {c.title}".lower()):
+                names.setdefault(word, c)
     close = difflib.get_close_matches(typed, list(names), n=3, cutoff=0.75)
     return list({names[n].id: names[n] for n in close}.values())
 

@@ -153,6 +153,9 @@ async def _near(session: AsyncSession, typed: str) -> Plan | None:
         for name in (p.code, p.title_en, p.title_zh):
             if name:
                 names.setdefault(name.casefold(), p)
+    for word in PERIOD_WORDS:  # "anual": the plan "annual" names
+        if word not in names and (plan := await _by_period(session, word)) is not None:
+            names[word] = plan
     close = difflib.get_close_matches(typed, list(names), n=3, cutoff=0.75)
     found = {names[c].id: names[c] for c in close}
     return next(iter(found.values())) if len(found) == 1 else None

@@ -81,6 +81,7 @@ async def test_a_course_reference_that_names_none_offers_likely_ones(console_bot
     out = await console_bot.send("/enroll intro-slq")  # a misspelt slug: that course
     assert "Did you mean" in out and "Intro to SQL [intro-sql]" in out and "Deep" not in out
     assert "Deep Python [deep-python]" in await console_bot.send("/next Deep Pyhton")
+    assert "Deep Python [deep-python]" in await console_bot.send("/enroll pythn")  # one word
     out = await console_bot.send("/enroll learn sql")  # "learn" is in no course: best overlap
     assert "Intro to SQL [intro-sql]" in out and "Deep Python" not in out
     assert await _log(db) == []  # a guess enrolls nobody until it is tapped

@@ -163,6 +163,7 @@ async def test_a_misspelt_plan_is_answered_with_a_tap_on_the_plan_it_most_likely
     assert "Did you mean “yearly”?" in trial.text
     assert [b.label for row in trial.buttons for b in row] == ["Try free for 7 days"]
     assert (await send("trial", "lifetme")).buttons == []  # no trial to offer: named only
+    assert "Did you mean “yearly”?" in (await send("trial", "anual")).text  # a length, misspelt
     assert "Did you mean “monthly”?" in (await send("subscribe", "月费会员")).text
     unknown = await send("subscribe", "platinum")
     assert unknown.text == "There is no plan called 'platinum'. See /plans." and not unknown.buttons
