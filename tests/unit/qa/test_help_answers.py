@@ -19,16 +19,21 @@ from core.router import COMMANDS
 from models.qa import KBEntry
 
 
-async def _ask(app, user: str, text: str) -> tuple[str, bool]:
-    out = await app.router.dispatch(
+async def _replies(app, user: str, text: str, chat: Chat | None = None) -> list:
+    """What `/ask TEXT` from ``user`` gets, in their private chat unless ``chat``."""
+    return await app.router.dispatch(
         Command(
             Actor("console", user, display_name=user, username=user),
-            Chat("console", user, "private"),
+            chat or Chat("console", user, "private"),
             uuid.uuid4().hex,
             name="ask",
             args=text,
         )
     )
+
+
+async def _ask(app, user: str, text: str) -> tuple[str, bool]:
+    out = await _replies(app, user, text)
     said = "\n".join(r.text for r in out if isinstance(r, Reply))
     return said, any(isinstance(r, OpenThread) for r in out)
 
@@ -97,15 +102,7 @@ async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_
                 title="SQL office hours", starts_at=now + timedelta(days=2), created_at=now
             )
         )
-    out = await help_app.router.dispatch(
-        Command(
-            Actor("console", "ivy"),
-            Chat("console", "ivy", "private"),
-            "e1",
-            name="ask",
-            args="is there a live session soon?",
-        )
-    )
+    out = await _replies(help_app, "ivy", "is there a live session soon?")
     assert not any(isinstance(r, OpenThread) for r in out)
     assert "/events" in out[0].text and "Did this help?" in out[0].text
     assert "SQL office hours" in out[1].text
@@ -117,14 +114,8 @@ async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_
         await membership.grant(s, help_app.services, ivy, "monthly", 0, actor="system")
     said, _ = await _ask(help_app, "ivy", "when does my membership end?")
     assert "Your membership:\n• Monthly membership: active, ends on" in said
-    group = await help_app.router.dispatch(
-        Command(
-            Actor("console", "ivy"),
-            Chat("console", "g1", "group"),
-            "e2",
-            name="ask",
-            args="when does my membership end?",
-        )
+    group = await _replies(
+        help_app, "ivy", "when does my membership end?", Chat("console", "g1", "group")
     )
     assert len(group) == 1 and "Monthly membership" not in group[0].text  # not for a group
 
