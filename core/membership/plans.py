@@ -135,11 +135,14 @@ title says so: the one plan on sale whose period is in that range of days."""
 
 
 async def _by_period(session: AsyncSession, typed: str) -> Plan | None:
-    days = PERIOD_WORDS.get(" ".join(typed.split()).casefold())
-    if days is None:
-        return None
-    lo, hi = days
-    fits = [p for p in await list_plans(session) if lo <= p.period_days <= hi]
+    word = " ".join(typed.split()).casefold()
+    return _of_length(await list_plans(session), word) if word in PERIOD_WORDS else None
+
+
+def _of_length(on_sale: list[Plan], word: str) -> Plan | None:
+    """The one plan of ``on_sale`` whose period the length word (`PERIOD_WORDS`) names."""
+    lo, hi = PERIOD_WORDS[word]
+    fits = [p for p in on_sale if lo <= p.period_days <= hi]
     return fits[0] if len(fits) == 1 else None
 
 
@@ -148,13 +151,14 @@ async def _near(session: AsyncSession, typed: str) -> Plan | None:
     typed = " ".join(typed.split()).casefold()
     if len(typed) < 3 or len(typed) > 64:
         return None
+    on_sale = await list_plans(session)
     names: dict[str, Plan] = {}
-    for p in await list_plans(session):
+    for p in on_sale:
         for name in (p.code, p.title_en, p.title_zh):
             if name:
                 names.setdefault(name.casefold(), p)
     for word in PERIOD_WORDS:  # "anual": the plan "annual" names
-        if word not in names and (plan := await _by_period(session, word)) is not None:
+        if word not in names and (plan := _of_length(on_sale, word)) is not None:
             names[word] = plan
     close = difflib.get_close_matches(typed, list(names), n=3, cutoff=0.75)
     found = {names[c].id: names[c] for c in close}

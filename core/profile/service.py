@@ -80,7 +80,9 @@ _LEVEL_PHRASES = {
 """Level words inside an answer: "中级吧", "I'm a complete beginner", "零基础"."""
 
 
-def named_in(text: str, words: Mapping[str, str], phrases: Mapping[str, str] = {}) -> str | None:
+def named_in(
+    text: str, words: Mapping[str, str], phrases: Mapping[str, str] | None = None
+) -> str | None:
     """The one choice an answer names: the answer itself as one of ``words``, else the
     one value that its words (English, whole) or characters (Chinese) name among ``words``
     and ``phrases``; None when none does, or two different ones ("入门到中级")."""
@@ -91,7 +93,7 @@ def named_in(text: str, words: Mapping[str, str], phrases: Mapping[str, str] = {
     said, spaced = set(english), " " + " ".join(english) + " "
     found = {
         value
-        for phrase, value in {**words, **phrases}.items()
+        for phrase, value in {**words, **(phrases or {})}.items()
         if not phrase.isdigit()
         and (
             (phrase in said or (" " in phrase and f" {phrase} " in spaced))
