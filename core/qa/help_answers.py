@@ -6,11 +6,18 @@ community needs these answers and nobody had written them yet. At start-up each 
 answer (``data/help_answers.jsonl``, English and Chinese) that the knowledge base has never
 held is added as an FAQ entry with ``source_ref`` "help:KEY:LANG". Once added it is the
 community's entry: moderators may ``/kb edit`` or ``/kb remove`` it, and later starts leave
-it as it is (an answer added in a later release still arrives).
+it as it is (an answer added in a later release still arrives). An answer a later release
+rewrites is rewritten in the knowledge base too, unless a moderator changed it: its text is
+then none that a release shipped (``data/help_answers_released.json`` keeps a fingerprint
+of every text each answer shipped with; ``python -m core.qa.help_answers`` records the
+current ones after a rewrite, and a test fails until it is run).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
     from core.replies import AnyReply
 
 FILE = Path(__file__).parent / "data" / "help_answers.jsonl"
+RELEASED = FILE.with_name("help_answers_released.json")
 PREFIX = "help:"
 """The `source_ref` of every bundled answer starts so."""
 
@@ -61,10 +69,34 @@ def bundled() -> list[KBItem]:
     return items
 
 
+def fingerprint(title: str, body: str, answer: str) -> str:
+    """What identifies a text an answer shipped with (whitespace aside)."""
+    text = "\x1f".join(" ".join(part.split()) for part in (title, body, answer))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def released() -> dict[str, list[str]]:
+    """Each bundled answer's fingerprints, the current release's first."""
+    data: dict[str, list[str]] = json.loads(RELEASED.read_text(encoding="utf-8"))
+    return data
+
+
+def record_release() -> dict[str, list[str]]:
+    """Put the current texts' fingerprints first in `RELEASED` (after rewriting an answer)."""
+    known = released() if RELEASED.exists() else {}
+    for it in bundled():
+        now = fingerprint(it.title, it.body, it.answer)
+        known[it.id] = [now, *(f for f in known.get(it.id, []) if f != now)]
+    RELEASED.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return known
+
+
 async def ensure(session: AsyncSession) -> int:
-    """Add the bundled answers the knowledge base never held; returns how many. Two
-    processes starting at once may both add one: the later copy is switched off here."""
+    """Add the bundled answers the knowledge base never held, and bring those a later
+    release rewrote up to date where no moderator changed them; returns how many changed.
+    Two processes starting at once may both add one: the later copy is switched off here."""
     items = bundled()
+    shipped = released()
     rows = (
         (
             await session.execute(
@@ -78,15 +110,27 @@ async def ensure(session: AsyncSession) -> int:
     )
     stamp = await next_stamp(session)  # one version for the whole start-up change
     held: set[str] = set()
+    by_id = {it.id: it for it in items}
+    changed = 0
     for row in rows:
         if row.source_ref in held and row.active:
             row.active, row.updated_at = False, stamp
+        elif row.active:  # an earlier release's text, untouched: the new one replaces it
+            was = fingerprint(row.title, row.body, row.answer)
+            versions = shipped.get(row.source_ref, [])
+            if was in versions[1:] and versions[0] != was:
+                fill(row, by_id[row.source_ref], stamp)
+                changed += 1
         held.add(row.source_ref)
-    added = 0
     for it in items:
         if it.id in held:
             continue
         session.add(fill(KBEntry(source="faq", source_ref=it.id, created_at=stamp), it, stamp))
-        added += 1
+        changed += 1
     await session.flush()
-    return added
+    return changed
+
+
+if __name__ == "__main__":  # python -m core.qa.help_answers: after rewriting an answer
+    record_release()
+    sys.stdout.write(f"{RELEASED.name}: the current texts recorded\n")

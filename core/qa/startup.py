@@ -25,8 +25,8 @@ log = logging.getLogger("syllabot.qa")
 async def preload_knowledge_index(services: Services) -> None:
     if services.settings.qa_help_answers:
         async with services.session_factory() as s, s.begin():
-            if added := await help_answers.ensure(s):
-                log.info("qa: %d answers about using the bot added to the knowledge base", added)
+            if changed := await help_answers.ensure(s):
+                log.info("qa: %d answers about using the bot added or updated", changed)
     if not getattr(services.settings, "qa_preload", True):
         return
     async with services.session_factory() as s:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -157,6 +158,57 @@ async def test_two_processes_starting_at_once_leave_one_copy(help_app):
         assert await help_answers.ensure(s) == 0
     refs = [active for ref, active in await _refs(help_app) if ref == "help:redeem:en"]
     assert refs == [True, False]
+
+
+async def test_a_later_release_rewrites_an_answer_unless_a_moderator_changed_it(
+    help_app, monkeypatch
+):
+    """A built-in answer rewritten by a release stayed as the first release wrote it in
+    every community that started before. The new text replaces an earlier release's text
+    at the next start; an answer a moderator edited, or removed, is left as it is."""
+    items = help_answers.bundled()
+    old = {it.id: it for it in items}
+    new = [
+        replace(it, answer=it.answer + " (Rewritten.)")
+        if it.id in ("help:digest:en", "help:language:en")
+        else it
+        for it in items
+    ]
+    versions = help_answers.released()
+    for it in new:
+        now = help_answers.fingerprint(it.title, it.body, it.answer)
+        versions[it.id] = [now, *[f for f in versions[it.id] if f != now]]
+    async with help_app.services.session_factory() as s:
+        language = (
+            await s.execute(select(KBEntry).where(KBEntry.source_ref == "help:language:en"))
+        ).scalar_one()
+    edited = await _kb(help_app, f"edit {language.id} | Ask a moderator to switch it for you.")
+    assert "Updated entry" in edited
+    monkeypatch.setattr(help_answers, "bundled", lambda: new)
+    monkeypatch.setattr(help_answers, "released", lambda: versions)
+    async with help_app.services.session_factory() as s, s.begin():
+        assert await help_answers.ensure(s) == 1  # the digest answer only
+    said, _ = await _ask(help_app, "alice", "how do I stop getting digests?")
+    assert "(Rewritten.)" in said
+    async with help_app.services.session_factory() as s:
+        rows = {
+            r.source_ref: r.answer
+            for r in (await s.execute(select(KBEntry))).scalars()
+            if r.source_ref.startswith("help:")
+        }
+    assert rows["help:language:en"] == "Ask a moderator to switch it for you."
+    assert rows["help:points:en"] == old["help:points:en"].answer  # unchanged: untouched
+    async with help_app.services.session_factory() as s, s.begin():
+        assert await help_answers.ensure(s) == 0  # the next start: nothing more to do
+
+
+def test_the_shipped_texts_are_recorded_as_this_release():
+    """A rewritten answer reaches communities only once its new text is recorded: run
+    `python -m core.qa.help_answers` after editing data/help_answers.jsonl."""
+    versions = help_answers.released()
+    for it in help_answers.bundled():
+        now = help_answers.fingerprint(it.title, it.body, it.answer)
+        assert versions.get(it.id, [None])[0] == now, f"{it.id}: run python -m core.qa.help_answers"
 
 
 def test_every_bundled_answer_has_both_languages_and_names_real_commands():
