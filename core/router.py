@@ -30,6 +30,7 @@ from core import metrics
 from core.context import Context, Role, Services
 from core.errors import DomainError, Unavailable
 from core.events import Button, Command, Event, Message
+from core.i18n import sentences
 from core.members import resolve
 from core.quiet_hours import hush
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -268,7 +269,7 @@ def _denied(ctx: Context, name: str, needed: Role) -> Reply:
     refusal = ctx.t(_refusal(needed))
     if near := [n for n in suggest_commands(name.lower(), ctx.role) if n != name]:
         said = ctx.t("errors.or").join(f"/{n}" for n in near)
-        return Reply(refusal + " " + ctx.t("errors.did_you_mean", suggestions=said))
+        return Reply(sentences(refusal, ctx.t("errors.did_you_mean", suggestions=said)))
     return Reply(refusal)
 
 

@@ -19,7 +19,7 @@ from core.admin.members import ASSIGNABLE_ROLES, member_card, who
 from core.admin.report_commands import reports_about
 from core.context import Context, Role
 from core.errors import BadArguments, DomainError
-from core.i18n import LANGUAGE_NAMES, has_key, translate
+from core.i18n import LANGUAGE_NAMES, has_key, sentences, translate
 from core.ids import parse_id
 from core.localtime import local_time
 from core.members import by_account, configured_role, find_member
@@ -299,8 +299,9 @@ async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     membership_bridge.service()
     summary = ctx.t("admin.unban_preview", who=who(target))
     if target.banned_until is not None:  # a ban for a time: lifting it is only sooner
-        summary += " " + ctx.t(
-            "admin.unban_would_end", until=local_time(target.banned_until, ctx.timezone)
+        summary = sentences(
+            summary,
+            ctx.t("admin.unban_would_end", until=local_time(target.banned_until, ctx.timezone)),
         )
     return await ask(ctx, "unban", {"member_id": target.id}, summary)
 
@@ -330,14 +331,14 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
         provider=pay.provider,
     )
     if pay.provider not in MONEY_BACK:
-        summary += " " + ctx.t("admin.refund_by_hand", provider=pay.provider)
+        summary = sentences(summary, ctx.t("admin.refund_by_hand", provider=pay.provider))
     if pay.status == "applied" and pay.subscription_id is not None:
         newer = await membership_bridge.function("newer_payment")(ctx.session, pay)
         # what happens to access, said before the moderator confirms (see after_refund)
         if newer is None:
-            summary += " " + ctx.t("admin.refund_ends_access")
+            summary = sentences(summary, ctx.t("admin.refund_ends_access"))
         else:
-            summary += " " + ctx.t("admin.refund_keeps_access", newer=newer)
+            summary = sentences(summary, ctx.t("admin.refund_keeps_access", newer=newer))
     return await ask(ctx, "refund", {"member_id": target.id, "payment_id": pay.id}, summary)
 
 
@@ -438,7 +439,7 @@ async def _done(
     await record(ctx, f"admin.{kind}", target, after=dict(p))
     done = ctx.t(f"admin.{kind}_done")
     if until is not None:
-        done += " " + ctx.t("admin.now_until", until=local_time(until, ctx.timezone))
+        done = sentences(done, ctx.t("admin.now_until", until=local_time(until, ctx.timezone)))
     return [Reply(done), *effects]
 
 

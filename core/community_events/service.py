@@ -61,21 +61,23 @@ _LINK = re.compile(r"https?://\S+")
 _CAPACITY = re.compile(
     r"(?i)(?:\b(?:cap(?:acity)?|max|for|limit)\s*[:=]?\s*(\d{1,5})"
     r"(?:\s*(?:seats|places|spots|people|members))?"
-    r"|\b(\d{1,5})\s*(?:seats|places|spots|people|members))\s*$"
+    r"|\b(\d{1,5})\s*(?:seats|places|spots|people|members)"
+    r"|(?:最多|限|上限|名额|人数)\s*[:：]?\s*(\d{1,5})\s*(?:人|位|个名额)?"  # "最多 10 人"
+    r"|(?<![\d:])(\d{1,5})\s*(?:人|位|个名额))\s*$"  # "10人"
 )
 
 
 def _in_a_line(text: str, tz: str | None, now: datetime) -> list[str] | None:
     """`/event new` written as a sentence, without bars: "Office hours: SQL tomorrow 6pm
     https://meet.example/abc 20 seats". The link and a capacity ("20", "max 20", "20
-    seats") are taken out; the longest run of words at the end (or, failing that, at the
+    seats", "最多 10 人", "10人") are taken out; the longest run of words at the end (or, failing that, at the
     start) that reads as a time is the time, the rest the title. None: no such split."""
     link = _LINK.search(text)
     rest = _LINK.sub(" ", text) if link else text
     rest = " ".join(rest.split())
     cap = "0"
     if m := _CAPACITY.search(rest):
-        cap, rest = m.group(1) or m.group(2), rest[: m.start()].strip()
+        cap, rest = next(g for g in m.groups() if g), rest[: m.start()].strip()
     words = rest.split()
     tries = [words]
     if cap == "0" and len(words) > 2 and words[-1].isdigit():  # "… tomorrow 6pm 20"

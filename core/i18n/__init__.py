@@ -126,5 +126,19 @@ def translate(locale: str | None, key: str, /, **params: Any) -> str:
         return text
 
 
+_CLOSES_ZH = tuple("。！？）」”：")
+_OPENS_ZH = tuple("（「“")
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after the other: a space between English ones, none after a Chinese
+    full stop ("已开通套餐。 现在有效期至…" read as a typo)."""
+    out = ""
+    for part in filter(None, parts):
+        gap = out and not (out.endswith(_CLOSES_ZH) or part.startswith(_OPENS_ZH))
+        out += (" " if gap else "") + part
+    return out
+
+
 def has_key(key: str) -> bool:
     return key in catalog(DEFAULT_LOCALE)

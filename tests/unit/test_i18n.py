@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.i18n import LOCALES, catalog, normalize_locale, placeholders, translate
+from core.i18n import LOCALES, catalog, normalize_locale, placeholders, sentences, translate
 from core.router import COMMANDS, load_features
 
 
@@ -58,3 +58,15 @@ def test_a_chinese_value_sits_against_chinese_text_and_a_latin_one_keeps_its_spa
     assert translate("zh", "engagement.nudge", days=3).startswith("🔥 你已连续学习 3 天")
     # English never changes
     assert translate("en", "recommend.why_popular_topic", topic="数学").endswith("learning 数学")
+
+
+def test_sentences_follow_each_other_as_each_language_writes_them():
+    """A moderator's Chinese confirmation read "完成：已开通套餐。 现在有效期至…"."""
+    assert sentences("Done: plan granted.", "", "It now runs until May.") == (
+        "Done: plan granted. It now runs until May."
+    )
+    assert (
+        sentences("完成：已开通套餐。", "现在有效期至 5 月。")
+        == "完成：已开通套餐。现在有效期至 5 月。"
+    )
+    assert sentences("解除封禁。", "（它本会自动结束。）") == "解除封禁。（它本会自动结束。）"

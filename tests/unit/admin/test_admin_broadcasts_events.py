@@ -168,6 +168,17 @@ async def test_event_times_as_moderators_write_them(bot, db):
     assert "couldn't read the time" in await bot.text("mod", "/event move 1 someday")
 
 
+async def test_a_chinese_event_line_keeps_its_capacity(bot, db):
+    """ "/event new 数据分析答疑 明天晚上8点 最多 10 人" was the usage: a capacity written
+    in Chinese ("最多 10 人", "10人", "限20人") read as part of the time."""
+    for i, line in enumerate(("明天晚上8点 最多 10 人", "明天晚上8点 10人", "明天晚上8点 限20人")):
+        made = await bot.text("mod", f"/event new 答疑{i} {line}")
+        assert f"答疑{i} on 2026-03-03 20:00 UTC" in made, made
+    async with db.session() as s:
+        caps = await s.execute(select(CommunityEvent.capacity).order_by(CommunityEvent.id))
+        assert list(caps.scalars()) == [10, 10, 20]
+
+
 async def test_a_broadcast_is_scheduled_with_a_time_as_written(bot, db):
     """at= took one word: "at=tomorrow 9am Berlin" was refused (its words read as filters)."""
     preview = await bot.text("mod", "/broadcast lang=en at=tomorrow 9am Berlin | AMA at ten")
