@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy.typing as npt
 
+from core.catalog.topics import PROPER_NAMES
 from core.qa.hybrid import Hit, HybridSearcher, Mode
 from core.qa.tokenize import Language, detect_language, tokenize
 from core.recommend.encoders import TextEncoder
@@ -80,7 +81,9 @@ def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int =
     most common among its five closest entries. Curated FAQ entries are often untagged, so
     the closest five alone can leave a plainly-named topic out. Entries too far from the
     question to share its topic lend it no tags: a question about something the community has
-    no material on gets none, rather than the tags of whatever happened to be nearest."""
+    no material on gets none, rather than the tags of whatever happened to be nearest,
+    unless it names a tool an entry's title names too (`PROPER_NAMES`: "Linux", "PostgreSQL"):
+    that entry's tags (on the demo's course questions, 2 of the 21 left untagged)."""
     words = set(tokenize(question)) if question else set()
     named: dict[str, None] = {}
     for r in results:
@@ -93,6 +96,11 @@ def topic_tags(results: Sequence[SearchResult], question: str = "", limit: int =
         if r.hit.on_topic:
             counts.update(r.item.tags)
     ranked = [*named, *(t for t, _ in counts.most_common() if t not in named)]
+    if not ranked:  # nothing on its topic, yet it names a tool a course is named for
+        names = words & PROPER_NAMES  # "a cron job on Linux": the Linux course's topics
+        for r in results if names else ():
+            if names & set(tokenize(r.item.title)):
+                ranked += [t for t in r.item.tags if t not in ranked]
     return ranked[:limit]
 
 

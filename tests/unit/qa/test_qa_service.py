@@ -878,6 +878,20 @@ def test_entries_off_the_question_s_topic_lend_it_no_tags():
     assert service.topic_tags([*far, _result(3, "physics")], "what is entanglement?") == ["physics"]
 
 
+def test_a_question_naming_a_tool_takes_the_topics_of_the_entry_named_for_it():
+    """ "How do I schedule a cron job on Linux?": no entry is near enough to lend its topics,
+    so only a moderator was invited; the course named for Linux lends its own. A plain word
+    shared with a title ("schedule") lends nothing."""
+    linux = KBItem(id="1", title="Linux Command Line", tags=("tools", "devops"))
+    plans = KBItem(id="2", title="Schedule your study week", tags=("productivity",))
+    far = [
+        service.SearchResult(item, 0.3, 0.01, Hit(item.id, 0.3, 0.2, on_topic=False))
+        for item in (plans, linux)
+    ]
+    assert service.topic_tags(far, "How do I schedule a cron job on Linux?") == ["tools", "devops"]
+    assert service.topic_tags(far, "How do I schedule a cron job?") == []
+
+
 async def _kb_upload(app, user: str, name: str, data: bytes, too_large: str = ""):
     event = Command(
         _actor(user),
