@@ -10,7 +10,7 @@ error rather than "not found"."""
 def parse_id(text: str) -> int | None:
     """A row id typed by a person ("12" or "#12"); None when not a sane positive int."""
     t = text.strip().lstrip("#")
-    if not (t.isascii() and t.isdigit()) or len(t) > MAX_DIGITS:
+    if not (t.isascii() and t.isdecimal()) or len(t) > MAX_DIGITS:
         return None
     value = int(t)
     return value if value > 0 else None

@@ -123,7 +123,7 @@ async def find_member(session: AsyncSession, ref: str) -> Member:
     ref = ref.strip()
     if not ref:
         raise DomainError("errors.member_ref_missing")
-    if ref.startswith("#") and ref[1:].isdigit():
+    if ref.startswith("#") and ref[1:].isdecimal():
         member_id = parse_id(ref)
         m = await session.get(Member, member_id) if member_id is not None else None
         if m is None or m.forgotten_at is not None:

@@ -148,7 +148,7 @@ class ConsoleAdapter:
             return await self._say(m.group(2), Chat(PLATFORM, FORUM, "forum", thread_id=m.group(1)))
         if name == "press":
             btns = self.buttons.get(self.user, [])
-            if not args.strip().isdigit() or not (1 <= int(args) <= len(btns)):
+            if not args.strip().isdecimal() or not (1 <= int(args) <= len(btns)):
                 return [f"(console) usage: /press N  (1..{len(btns)} for the last buttons)"]
             spec = btns[int(args) - 1]
             if spec.url and not spec.data:

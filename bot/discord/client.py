@@ -168,7 +168,7 @@ class SyllabotDiscord(discord.AutoShardedClient):
         if event is None:
             return
         replies = await self.app.router.dispatch(event)
-        dm_to = int(event.actor.user_id) if event.actor.user_id.isdigit() else None
+        dm_to = int(event.actor.user_id) if event.actor.user_id.isdecimal() else None
         await self.executor.run(replies, Origin(actor=event.actor, dm_to=dm_to))
 
     async def on_entitlement_create(self, ent: discord.Entitlement) -> None:

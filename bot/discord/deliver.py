@@ -53,7 +53,7 @@ class DiscordDeliverer:
 
     async def deliver(self, target: str, payload: dict[str, Any]) -> SendOutcome:
         kind, _, ident = target.rpartition(":")
-        if not ident.isdigit() or kind not in ("", "user", "channel"):
+        if not ident.isdecimal() or kind not in ("", "user", "channel"):
             return SendOutcome("failed", error=f"bad discord target {target!r}")
         try:
             if kind == "user":

@@ -66,7 +66,7 @@ def owner_user_ids(settings: Settings, guild: discord.Guild | None) -> list[int]
     ids = [
         int(i.split(":", 1)[1])
         for i in settings.owner_ids
-        if i.startswith("discord:") and i.split(":", 1)[1].isdigit()
+        if i.startswith("discord:") and i.split(":", 1)[1].isdecimal()
     ]
     if not ids and guild is not None and guild.owner_id:
         ids = [guild.owner_id]

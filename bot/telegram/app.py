@@ -282,7 +282,7 @@ class TelegramAdapter:
         s = self.app.settings
         for ident in {*s.moderator_ids, *s.owner_ids}:
             platform, _, uid = ident.partition(":")
-            if platform != PLATFORM or not uid.lstrip("-").isdigit():
+            if platform != PLATFORM or not uid.lstrip("-").isdecimal():
                 continue
             try:  # their private chat with the bot shows the moderator menu too
                 await self.bot.set_my_commands(

@@ -92,7 +92,7 @@ def keyboard(rows: Sequence[Sequence[ButtonSpec | dict[str, Any]]]) -> InlineKey
 def chat_arg(chat_id: str | int) -> str | int:
     """Numeric chat ids go out as Integers; "@channelname" stays a String."""
     text = str(chat_id)
-    return int(text) if text.lstrip("-").isdigit() else text
+    return int(text) if text.lstrip("-").isdecimal() else text
 
 
 def topic_link(chat_id: str | int, thread_id: str | int) -> str:
@@ -102,7 +102,7 @@ def topic_link(chat_id: str | int, thread_id: str | int) -> str:
     text = str(chat_id)
     if text.startswith("@") and len(text) > 1:
         return f"https://t.me/{text[1:]}/{thread_id}"
-    if text.startswith("-100") and text[4:].isdigit():
+    if text.startswith("-100") and text[4:].isdecimal():
         return f"https://t.me/c/{text[4:]}/{thread_id}"
     return ""
 

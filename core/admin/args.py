@@ -113,7 +113,7 @@ def _day(words: list[str], today: date | None) -> date | None:
     if len(words) == 2:
         a, b = (w.lower().rstrip(",.") for w in words)
         month, day = (_MONTHS.get(a), b) if a in _MONTHS else (_MONTHS.get(b), a)
-        if month is not None and day.isdigit():
+        if month is not None and day.isdecimal():
             return _next_date(today, month, day)
     return None
 

@@ -68,7 +68,7 @@ async def ask(ctx: Context, kind: str, params: dict[str, Any], summary: str) -> 
 
 @button("adm", role=Role.MEMBER)  # /forget is a member action: the real role check is below
 async def on_confirm(ctx: Context, parts: list[str]) -> list[AnyReply]:
-    if len(parts) != 2 or parts[0] not in {"y", "n"} or not parts[1].isdigit():
+    if len(parts) != 2 or parts[0] not in {"y", "n"} or not parts[1].isdecimal():
         raise DomainError("errors.button_expired")
     row = await ctx.session.get(PendingAction, int(parts[1]))
     if row is None or row.actor_member_id != ctx.member.id:

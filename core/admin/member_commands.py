@@ -373,7 +373,7 @@ def plan_fields(field: str, value: str) -> dict[str, Any] | None:
     if field in {"title_en", "title_zh"}:
         return {field: value[:128]} if value else None
     if field.endswith("_days"):
-        if not value.isdigit() or int(value) > 3660:
+        if not value.isdecimal() or int(value) > 3660:
             return None
         return {field: int(value)}
     if field == "active":
@@ -567,7 +567,7 @@ async def audit_cmd(ctx: Context, args: str) -> list[AnyReply]:
 def _ref(target: str) -> str:
     """ "payment:7" -> "payment #7", as the other commands name such rows."""
     kind, _, n = target.partition(":")
-    return f"{kind} #{n}" if kind.isalpha() and n.isdigit() else target
+    return f"{kind} #{n}" if kind.isalpha() and n.isdecimal() else target
 
 
 async def _member_names(ctx: Context, refs: list[str]) -> dict[str, str]:

@@ -54,7 +54,7 @@ async def mydata(ctx: Context, args: str) -> list[AnyReply]:
 async def forget(ctx: Context, args: str) -> list[AnyReply]:
     """`/forget` erases the caller; `/forget @member` lets a moderator act on an erasure request."""
     ref = args.strip()
-    names_someone = ref[:1] in {"@", "#"} or ref.isdigit()
+    names_someone = ref[:1] in {"@", "#"} or ref.isdecimal()
     if not ref or (ctx.role < Role.MODERATOR and not names_someone):
         # "/forget yes", "/forget me": a member can only mean themselves, and still confirms
         return await ask(ctx, "forget", {"member_id": ctx.member.id}, await _preview(ctx))

@@ -93,7 +93,7 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
         out.append(Reply("\n".join(lines), [[take_down]], member_id=mod.id))
     # the /report message itself would tell the group (and the author) who reported
     own = getattr(ev, "message_ref", None)
-    gone = [DeleteMessage(ev.chat, own)] if own and str(own).isdigit() else []
+    gone = [DeleteMessage(ev.chat, own)] if own and str(own).isdecimal() else []
     return [_private(ctx, "admin.report_thanks"), *out, *gone]
 
 
@@ -142,11 +142,11 @@ async def delete_reported(ctx: Context, parts: list[str]) -> list[AnyReply]:
     """The report's "Delete the message" button: the reported message comes down (where the
     bot may delete), once, audited."""
     ref = parts[0] if parts else ""
-    row = await ctx.session.get(AuditLog, int(ref)) if ref.isdigit() else None
+    row = await ctx.session.get(AuditLog, int(ref)) if ref.isdecimal() else None
     if row is None or row.action != "member.report":
         return [Reply(ctx.t("errors.button_expired"))]
     _, platform, chat_id, thread_id, message_ref = row.target.split(":", 4)
-    if not message_ref.isdigit():
+    if not message_ref.isdecimal():
         return [Reply(ctx.t("admin.report_cannot_delete"))]
     done = select(func.count()).where(
         AuditLog.action == "message.delete", AuditLog.target == row.target

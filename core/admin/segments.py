@@ -49,7 +49,7 @@ def parse(text: str) -> Segment:
         if not sep or key not in KEYS or not value or key in values:
             raise BadArguments("broadcast.bad_segment", word=word[:40])
         if key in {"active", "inactive"}:
-            if not value.isdigit() or not 1 <= int(value) <= 3660:
+            if not value.isdecimal() or not 1 <= int(value) <= 3660:
                 raise BadArguments("broadcast.bad_segment", word=word[:40])
             values[key] = int(value)
         elif key == "lang":

@@ -88,7 +88,7 @@ async def stats_cmd(ctx: Context, args: str) -> list[AnyReply]:
     for word in args.lower().split():
         if word == "csv":
             want_csv = True
-        elif word.isdigit() and 1 <= int(word) <= 366:
+        elif word.isdecimal() and 1 <= int(word) <= 366:
             days = int(word)
         elif word in PERIOD_WORDS:
             days = PERIOD_WORDS[word]

@@ -53,7 +53,7 @@ LEVEL_PREFIX = "level-"  # a plan code "level-3" opens the course to members at 
 
 def _level_code(code: str) -> int | None:
     tail = code[len(LEVEL_PREFIX) :]
-    return int(tail) if code.startswith(LEVEL_PREFIX) and tail.isdigit() else None
+    return int(tail) if code.startswith(LEVEL_PREFIX) and tail.isdecimal() else None
 
 
 async def can_access(

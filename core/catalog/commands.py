@@ -124,20 +124,20 @@ async def courses(ctx: Context, args: str) -> list[AnyReply]:
 
 @button("catp")
 async def courses_page(ctx: Context, parts: list[str]) -> list[AnyReply]:
-    if not parts or not parts[0].isdigit():
+    if not parts or not parts[0].isdecimal():
         raise DomainError("errors.button_expired")
     return await _course_list(ctx, parts[1] if len(parts) > 1 else "", int(parts[0]))
 
 
 async def _course_by_id(ctx: Context, raw: str) -> Course:
-    course = await ctx.session.get(Course, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    course = await ctx.session.get(Course, int(raw)) if raw.isdecimal() and len(raw) < 12 else None
     if course is None or (course.hidden and not ctx.is_mod()):
         raise NotFound("catalog.unknown_course", ref=raw[:20])
     return course
 
 
 async def _lesson_by_id(ctx: Context, raw: str) -> tuple[Course, Lesson]:
-    lesson = await ctx.session.get(Lesson, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    lesson = await ctx.session.get(Lesson, int(raw)) if raw.isdecimal() and len(raw) < 12 else None
     if lesson is None:
         raise ExpiredButton()  # the lesson left the catalogue
     return await _course_by_id(ctx, str(lesson.course_id)), lesson
@@ -212,7 +212,7 @@ async def _did_you_mean(ctx: Context, ref: str, action: str) -> list[AnyReply] |
     guesses, query = service.did_you_mean(courses, ref, await topics.load(ctx.session))
     if not guesses:
         return None
-    place = ref.strip().isdigit()  # "/next 3" with no list read: the third in /courses
+    place = ref.strip().isdecimal()  # "/next 3" with no list read: the third in /courses
     key = "catalog.did_you_mean_place" if place else "catalog.did_you_mean"
     lines = [ctx.t(key, ref=ref.strip()[:64])]
     buttons = []
@@ -423,7 +423,7 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
         else:
             ref = " ".join(words[1:])
             lesson = await service.find_lesson(ctx.session, course, ref, ctx.locale)
-    elif len(words) == 1 and words[0].isdigit() and len(words[0]) < 4:
+    elif len(words) == 1 and words[0].isdecimal() and len(words[0]) < 4:
         # "/done 3": lesson 3 of the course /next is on (a number is no course's name)
         found = await _next_lesson(ctx)
         if found is None:
@@ -710,7 +710,9 @@ async def _close_suggestions(ctx: Context, kind: str, target_id: int, status: st
 async def accept_tags(ctx: Context, parts: list[str]) -> list[AnyReply]:
     raw = parts[0] if parts else ""
     sug = (
-        await ctx.session.get(TagSuggestion, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        await ctx.session.get(TagSuggestion, int(raw))
+        if raw.isdecimal() and len(raw) < 12
+        else None
     )
     if sug is None:
         raise DomainError("errors.button_expired")

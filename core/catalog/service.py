@@ -91,7 +91,7 @@ async def find_course(session: AsyncSession, ref: str, *, include_hidden: bool =
     if not ref:
         raise DomainError("catalog.course_missing")
     q = select(Course)
-    if ref.startswith("#") and ref[1:].isdigit():
+    if ref.startswith("#") and ref[1:].isdecimal():
         q = q.where(Course.id == (parse_id(ref) or 0))  # 0: no course has it
     else:
         low = ref.lower()[:200]
@@ -131,7 +131,7 @@ async def find_lesson(
         titles = {lesson.title.casefold(), (lesson.title_zh or "").casefold()} - {""}
         if typed in (lesson.slug, *titles) or typed.replace("-", " ") in titles:
             return lesson
-    if ref.isdigit() and 1 <= int(ref) <= len(lessons):
+    if ref.isdecimal() and 1 <= int(ref) <= len(lessons):
         return lessons[int(ref) - 1]
     shown = [f"{i}. {lesson_title(x, locale or 'en')}" for i, x in enumerate(lessons[:12], 1)]
     raise NotFound(
@@ -237,7 +237,7 @@ def listed_course_id(listed: Sequence[int | None], ref: str) -> int | None:
     place past its end, or one that is not a course, is refused (not read in the whole
     catalogue)."""
     ref = ref.strip()
-    if not (listed and ref.isdigit() and len(ref) < 6):
+    if not (listed and ref.isdecimal() and len(ref) < 6):
         return None
     if not 0 < int(ref) <= len(listed):
         raise NotFound("catalog.not_in_list", ref=ref, n=len(listed))
@@ -258,7 +258,7 @@ def did_you_mean(
     every word, else those holding the most of its words of three letters or more.
     """
     ref = ref.strip()
-    if ref.isdigit() and len(ref) < 6:
+    if ref.isdecimal() and len(ref) < 6:
         n = int(ref)
         return ([courses[n - 1]] if 0 < n <= len(courses) else []), ""
     found = search(courses, ref, names)

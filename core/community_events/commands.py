@@ -195,7 +195,7 @@ async def event_cards(
 
 @button("ev")
 async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
-    if len(parts) != 2 or parts[0] not in {"r", "u"} or not parts[1].isdigit():
+    if len(parts) != 2 or parts[0] not in {"r", "u"} or not parts[1].isdecimal():
         raise DomainError("errors.button_expired")
     event_id = int(parts[1])
     now = ctx.clock.now()

@@ -39,7 +39,7 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
         raise BadArguments("events.usage_new")
     try:
         starts = parse_when(parts[1], tz, now)
-        if len(parts) > 2 and parts[2].isdigit():  # `Title | time | 20`: no link, a capacity
+        if len(parts) > 2 and parts[2].isdecimal():  # `Title | time | 20`: no link, a capacity
             parts, starts = _by_shape(parts, tz, now) or (parts, starts)
     except BadArguments:
         if (mixed := _by_shape(parts, tz, now)) is None:
@@ -52,7 +52,7 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     if link and not link.startswith(("https://", "http://")):
         raise DomainError("events.bad_link")
     cap_txt = parts[3] if len(parts) > 3 else "0"
-    if not cap_txt.isdigit() or int(cap_txt) > MAX_CAPACITY:
+    if not cap_txt.isdecimal() or int(cap_txt) > MAX_CAPACITY:
         raise DomainError("events.bad_capacity", max=MAX_CAPACITY)
     return NewEvent(title, starts, link[:500], int(cap_txt))
 
@@ -80,7 +80,7 @@ def _in_a_line(text: str, tz: str | None, now: datetime) -> list[str] | None:
         cap, rest = next(g for g in m.groups() if g), rest[: m.start()].strip()
     words = rest.split()
     tries = [words]
-    if cap == "0" and len(words) > 2 and words[-1].isdigit():  # "… tomorrow 6pm 20"
+    if cap == "0" and len(words) > 2 and words[-1].isdecimal():  # "… tomorrow 6pm 20"
         tries.insert(0, words[:-1])
     for ws in tries:
         for i in range(1, len(ws)):  # the title keeps at least one word
@@ -107,7 +107,7 @@ def _by_shape(parts: list[str], tz: str | None, now: datetime) -> tuple[list[str
     for p in parts:
         if p.startswith(("https://", "http://")):
             link.append(p)
-        elif p.isdigit():
+        elif p.isdecimal():
             cap.append(p)
         else:
             try:

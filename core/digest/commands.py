@@ -42,7 +42,7 @@ async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
             raise NotAllowed()
         days = 7
         if len(words) > 2 or (
-            len(words) == 2 and not (words[1].isdigit() and 1 <= int(words[1]) <= 90)
+            len(words) == 2 and not (words[1].isdecimal() and 1 <= int(words[1]) <= 90)
         ):
             return [Reply(ctx.t("digest.stats_usage"))]
         if len(words) == 2:

@@ -45,7 +45,7 @@ def _hour(text: str) -> int:
     than :00 are refused with the hours either side (digests go out on the hour)."""
     clock = parse_clock(text)
     if clock is None:
-        if text.strip().lstrip("+-").isdigit():
+        if text.strip().lstrip("+-").isdecimal():
             raise HourRangeError()
         raise DigestUsageError()
     hour, minute = clock

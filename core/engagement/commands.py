@@ -97,9 +97,9 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
 @command("award", role=Role.MODERATOR, help_key="help.award", usage_key="usage.award")
 async def award(ctx: Context, args: str) -> list[AnyReply]:
     parts = args.split(None, 2)
-    if len(parts) >= 2 and parts[0].lstrip("+-").isdigit():
+    if len(parts) >= 2 and parts[0].lstrip("+-").isdecimal():
         parts[0], parts[1] = parts[1], parts[0]  # "/award 10 @ana thanks", as it is said
-    if len(parts) < 2 or not parts[1].lstrip("+-").isdigit() or len(parts[1]) > 12:
+    if len(parts) < 2 or not parts[1].lstrip("+-").isdecimal() or len(parts[1]) > 12:
         raise BadArguments("errors.usage", usage=ctx.t("usage.award"))
     if len(parts) < 3 or not parts[2].strip():
         # the member reads the reason with the points, and the audit log keeps it
@@ -174,11 +174,11 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
         role = " ".join(words[4:]) if platform == "telegram" else " ".join(words[4:5])
         levels = rules.Scoring.of(ctx.settings).levels
         if (
-            not level.isdigit()
+            not level.isdecimal()
             or not 2 <= int(level) <= len(levels)
             or platform not in ("telegram", "discord", "console")
             or (platform != "telegram" and len(words) > 5)
-            or (platform == "discord" and not (target.isdigit() and role.isdigit()))
+            or (platform == "discord" and not (target.isdecimal() and role.isdecimal()))
             or len(target) > 64
             or len(role) > 64
         ):
@@ -228,7 +228,7 @@ async def level_reward(ctx: Context, args: str) -> list[AnyReply]:
             Reply(ctx.t("engagement.reward_added", id=row.id, level=level, n=len(mine))),
             *given,
         ]
-    if sub == "remove" and len(words) in (2, 3) and words[1].lstrip("#").isdigit():
+    if sub == "remove" and len(words) in (2, 3) and words[1].lstrip("#").isdecimal():
         found = await ctx.session.get(LevelReward, int(words[1].lstrip("#")[:9]))
         take_back = len(words) == 3 and words[2].lower() in TAKE_BACK
         if found is None:

@@ -60,7 +60,7 @@ def parse_variants(spec: str) -> list[Variant]:
             k, eq, v = kv.partition("=")
             if not eq or not re.fullmatch(r"[a-z_]{1,32}", k) or len(v) > 64:
                 raise BadVariantsError()
-            params[k] = int(v) if v.isdigit() else v
+            params[k] = int(v) if v.isdecimal() else v
         weight = int(m.group(2))
         if not 1 <= weight <= 100:
             raise BadVariantsError()

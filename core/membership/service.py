@@ -646,7 +646,7 @@ async def status_lines(session: AsyncSession, services: Services, member: Member
 
 def _mod_id(actor: str) -> int | None:
     head, _, tail = actor.partition(":")
-    return int(tail) if head == "member" and tail.isdigit() else None
+    return int(tail) if head == "member" and tail.isdecimal() else None
 
 
 async def grant(

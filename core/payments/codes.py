@@ -60,7 +60,7 @@ def looks_like_code(text: str, *, as_shown: bool = False) -> bool:
     or typed with spaces or none when it holds a digit, as words of a sentence do not
     ("gjkn zdv2 mmnz" copied by hand from a printed card)."""
     t = text.strip()
-    shape = _CODE_AS_SHOWN if as_shown and not any(c.isdigit() for c in t) else _CODE_SHAPE
+    shape = _CODE_AS_SHOWN if as_shown and not any(c.isdecimal() for c in t) else _CODE_SHAPE
     return bool(shape.fullmatch(t)) and could_be_code(normalize(t))
 
 

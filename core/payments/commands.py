@@ -167,7 +167,7 @@ async def codes_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if words[0].lower() == "off":
         return await _codes_off(ctx, words[1:])
     pos, opts = _options(words)
-    if len(pos) == 3 and pos[2].isdigit() and "count" not in opts:
+    if len(pos) == 3 and pos[2].isdecimal() and "count" not in opts:
         # "/codes new monthly 5": five codes, as people say it (the preview shows it all)
         opts["count"] = pos.pop()
     if len(pos) != 2 or pos[0].lower() != "new" or set(opts) - {"uses", "expires", "count"}:

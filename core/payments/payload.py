@@ -42,7 +42,7 @@ def sign(secret: str, member_id: int, plan_code: str, nonce: str) -> str:
 def parse(secret: str, payload: str) -> tuple[int, str, str]:
     """(member_id, plan_code, nonce) or PaymentRejected('payload_forged')."""
     parts = (payload or "").split(".")
-    if len(parts) != 4 or not parts[0].isascii() or not parts[0].isdigit() or len(payload) > 128:
+    if len(parts) != 4 or not parts[0].isascii() or not parts[0].isdecimal() or len(payload) > 128:
         raise PaymentRejected("payload_forged")
     body = ".".join(parts[:3])
     if not hmac.compare_digest(parts[3].encode(), _sig(secret, body).encode()):

@@ -267,7 +267,7 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         return [Reply(ctx.t("profile.cancelled" if single else "profile.paused"))]
     if action == "k":
         return await _after_answer(ctx, row)
-    if action == "t" and len(parts) > 2 and parts[2].isdigit():
+    if action == "t" and len(parts) > 2 and parts[2].isdecimal():
         offered = list(row.answers.get("_offered", []))
         i = int(parts[2])
         if i >= len(offered):
@@ -293,7 +293,9 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if action == "a" and len(parts) > 2:
         raw = parts[2]
         if step == "timezone":
-            raw = svc.TIMEZONES[int(raw)] if raw.isdigit() and int(raw) < len(svc.TIMEZONES) else ""
+            raw = (
+                svc.TIMEZONES[int(raw)] if raw.isdecimal() and int(raw) < len(svc.TIMEZONES) else ""
+            )
         return await _answer(ctx, row, raw)
     return [Reply(ctx.t("errors.button_expired"))]
 

@@ -71,7 +71,7 @@ _LEVEL_WORDS = {
     "3": "advanced",
 }
 _LEVEL_PHRASES = {
-    **{w: lvl for w, lvl in _LEVEL_WORDS.items() if not w.isdigit()},
+    **{w: lvl for w, lvl in _LEVEL_WORDS.items() if not w.isdecimal()},
     **dict.fromkeys(("beginners", "newbie", "starter", "starting", "零基础", "小白"), "beginner"),
     **dict.fromkeys(("初学", "刚开始"), "beginner"),
     **dict.fromkeys(("有基础", "有点基础", "有一定基础", "有些基础", "一般"), "intermediate"),
@@ -94,7 +94,7 @@ def named_in(
     found = {
         value
         for phrase, value in {**words, **(phrases or {})}.items()
-        if not phrase.isdigit()
+        if not phrase.isdecimal()
         and (
             (phrase in said or (" " in phrase and f" {phrase} " in spaced))
             if phrase.isascii()

@@ -149,7 +149,7 @@ def course_id_of(source: str, source_ref: str) -> int | None:
     if source not in SOURCES or not source_ref.startswith("c"):
         return None
     head = source_ref[1:].split("/", 1)[0].split(":", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if head.isdecimal() else None
 
 
 ZH_TWIN = ":zh"
@@ -167,7 +167,7 @@ def lesson_id_of(source: str, source_ref: str) -> int | None:
     if source != "lesson" or not source_ref.startswith("c") or "/l" not in source_ref:
         return None
     head = source_ref.split("/l", 1)[1].split("#", 1)[0].split(":", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if head.isdecimal() else None
 
 
 async def next_stamp(session: AsyncSession) -> datetime:

@@ -247,7 +247,7 @@ async def kb_feedback(ctx: Context, args: str) -> list[AnyReply]:
     the last question it failed: the 👎 that tune the threshold also point at answers that
     mislead, and this is where a moderator finds them to edit or remove."""
     arg = args.strip()
-    if arg and not (arg.isdigit() and 1 <= int(arg) <= 365):
+    if arg and not (arg.isdecimal() and 1 <= int(arg) <= 365):
         raise BadArguments("qa.kb_feedback_usage")
     days = int(arg) if arg else FEEDBACK_DAYS
     since = ctx.clock.now() - timedelta(days=days)

@@ -478,7 +478,7 @@ def pointer(
         return [Reply(t("qa.course_pointer", title=top.item.title), buttons)]
     if top.confidence < MAY_HELP.get(lang, MAY_HELP["en"]) or not top.hit.on_topic:
         return []
-    buttons = [vote(top)] if vote is not None and top.id.isdigit() else []
+    buttons = [vote(top)] if vote is not None and top.id.isdecimal() else []
     if top.item.url:
         buttons.append([ButtonSpec(t("qa.btn_source"), url=top.item.url)])
     if top.item.family:
@@ -604,7 +604,7 @@ async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[Searc
     """Without the entries this member marked 👎 (since the entry's last edit): asking again,
     or rewording, must not bring back the answer they said did not help; their thread, if
     one opened, is linked instead."""
-    ids = [int(r.id) for r in results if r.id.isdigit()]
+    ids = [int(r.id) for r in results if r.id.isdecimal()]
     if not ids:
         return results
     disliked = set(
@@ -621,14 +621,14 @@ async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[Searc
             )
         ).scalars()
     )
-    return [r for r in results if not (r.id.isdigit() and int(r.id) in disliked)]
+    return [r for r in results if not (r.id.isdecimal() and int(r.id) in disliked)]
 
 
 async def _active_only(session: AsyncSession, results: list[SearchResult]) -> list[SearchResult]:
     """Drop hits whose row was deactivated or deleted in the meantime (other process)."""
     if not results:
         return results
-    ids = [int(r.id) for r in results if r.id.isdigit()]
+    ids = [int(r.id) for r in results if r.id.isdecimal()]
     active = set(
         (
             await session.execute(
@@ -638,7 +638,7 @@ async def _active_only(session: AsyncSession, results: list[SearchResult]) -> li
         .scalars()
         .all()
     )
-    return [r for r in results if r.id.isdigit() and int(r.id) in active]
+    return [r for r in results if r.id.isdecimal() and int(r.id) in active]
 
 
 async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[AnyReply]:
@@ -823,7 +823,7 @@ async def _route_members(
         # members) has shown no sign of knowing it, so no member is pinged.
         return []
     hits = [(r.id, max(0.0, r.hit.cosine)) for r in results]
-    contributions = await _contributions(session, [r for r in results if r.id.isdigit()])
+    contributions = await _contributions(session, [r for r in results if r.id.isdecimal()])
     rel = ex.relevance_by_member(hits, contributions)
     rel.pop(question.member_id or -1, None)
     if not rel:
@@ -958,13 +958,13 @@ async def _contributions(
     out: dict[str, list[ex.Contribution]] = defaultdict(list)
     by_question: dict[int, str] = {}
     by_lesson: dict[int, str] = {}
-    ids = [int(r.id) for r in results if r.id.isdigit()]
+    ids = [int(r.id) for r in results if r.id.isdecimal()]
     entries = {
         e.id: e
         for e in (await session.execute(select(KBEntry).where(KBEntry.id.in_(ids)))).scalars()
     }
     for r in results:
-        entry = entries.get(int(r.id)) if r.id.isdigit() else None
+        entry = entries.get(int(r.id)) if r.id.isdecimal() else None
         if entry is None:
             continue
         lesson = lesson_id_of(entry.source, entry.source_ref)
@@ -972,7 +972,7 @@ async def _contributions(
             by_lesson[lesson] = r.id
             continue
         kind, _, num = entry.source_ref.rpartition(":")
-        if not (num.isascii() and num.isdigit()) or len(num) > 9:
+        if not (num.isascii() and num.isdecimal()) or len(num) > 9:
             continue
         if entry.source == "thread" and kind in ("", "question"):
             by_question[int(num)] = r.id

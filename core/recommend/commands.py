@@ -30,12 +30,12 @@ async def recommend(ctx: Context, args: str) -> list[AnyReply]:
     if arg in ("on", "optin", "opt-in"):
         ctx.member.recommend_opt_out = False
         return [Reply(ctx.t("recommend.opted_in"))]
-    if arg and arg.isdigit() and not 1 <= int(arg) <= MAX_K:
+    if arg and arg.isdecimal() and not 1 <= int(arg) <= MAX_K:
         raise BadArguments("errors.usage", usage=ctx.t("usage.recommend"))
     if ctx.member.recommend_opt_out:
         return [Reply(ctx.t("recommend.is_off"))]
     names = await topics.load(ctx.session)
-    if arg and not arg.isdigit():  # "/recommend sql": the member's own order, on that topic
+    if arg and not arg.isdecimal():  # "/recommend sql": the member's own order, on that topic
         return await _on_topic(ctx, args.strip()[:100], names)
     k = int(arg) if arg else 5
     recs = await service.recommend_for(ctx.services, ctx.session, ctx.member.id, k)
@@ -140,7 +140,9 @@ async def _introduced(ctx: Context) -> list[Member]:
 
 async def _partner(ctx: Context, parts: list[str]) -> Member | None:
     """The other member of a /peers button, while both still take part."""
-    partner = await ctx.session.get(Member, int(parts[0])) if parts and parts[0].isdigit() else None
+    partner = (
+        await ctx.session.get(Member, int(parts[0])) if parts and parts[0].isdecimal() else None
+    )
     me = ctx.member
     if (
         partner is None

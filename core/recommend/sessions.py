@@ -30,7 +30,7 @@ def stamps(m: Member, key: str) -> dict[str, datetime]:
     out: dict[str, datetime] = {}
     for k, v in raw.items() if isinstance(raw, dict) else ():
         try:
-            if str(k).isdigit() and isinstance(v, str):
+            if str(k).isdecimal() and isinstance(v, str):
                 out[str(k)] = datetime.fromisoformat(v)
         except ValueError:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -59,6 +60,16 @@ async def test_any_command_arguments_get_a_reply_not_a_crash(app, name, who, arg
     ev = Command(Actor("console", who), Chat("console", who), name=name, args=args)
     replies = await app.router.dispatch(ev)
     assert all("Something went wrong" not in getattr(r, "text", "") for r in replies), (name, args)
+
+
+@pytest.mark.parametrize("args", ["²", "1²", "#²", "３", "٣ ²"])
+async def test_digits_that_are_no_number_get_a_reply_not_a_crash(app, args):
+    """ "/enroll ²" crashed: "²" passes str.isdigit(), yet int() refuses it. Numbers are
+    read with str.isdecimal(), which int() always takes ("３", "٣" are numbers)."""
+    for name in ALL_COMMANDS:
+        ev = Command(Actor("console", "mod"), Chat("console", "mod"), name=name, args=args)
+        replies = await app.router.dispatch(ev)
+        assert all("Something went wrong" not in getattr(r, "text", "") for r in replies), name
 
 
 @FUZZ
