@@ -339,7 +339,7 @@ def parse_answer(
             raise Refusal("digest_expected")
         return frequency
     if step in YES_NO:
-        low = low.rstrip("!.。！~ ")
+        low = low.rstrip("!.。！~ ").removeprefix("我")  # "我不要", "我愿意"
         if low in _YES:
             return True
         if low in _NO:

@@ -396,7 +396,8 @@ def test_yes_no_language_and_digest_as_members_type_them():
         ("digest", "no thanks"): "off",
     }
     assert {k: parse_answer(k[0], k[1], []) for k in answers} == answers
-    for step, text in (("digest", "5 days a week"), ("language", "either"), ("peer", "我不要")):
+    assert parse_answer("peer", "我不要", []) is False and parse_answer("peer", "我愿意！", [])
+    for step, text in (("digest", "5 days a week"), ("language", "either"), ("peer", "我觉得吧")):
         with pytest.raises(Refusal):
             parse_answer(step, text, [])
     with pytest.raises(Refusal):
