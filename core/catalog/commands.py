@@ -404,6 +404,15 @@ async def _after_course(ctx: Context, text: str) -> list[AnyReply]:
     return [Reply(text), *await suggestions(ctx)]
 
 
+async def _of_current(ctx: Context, ref: str) -> tuple[Course, Lesson] | None:
+    """Lesson ``ref`` (its number or title) of the course /next is on; None when no course
+    is under way. A lesson the course lacks is refused with the course's lessons."""
+    found = await _next_lesson(ctx)
+    if found is None:
+        return None
+    return found[0], await service.find_lesson(ctx.session, found[0], ref, ctx.locale)
+
+
 @command("done", help_key="help.done", usage_key="usage.done")
 async def done(ctx: Context, args: str) -> list[AnyReply]:
     words = args.replace("/", " ").split()
@@ -412,45 +421,38 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
         if found is None:
             raise DomainError(await _nothing_next(ctx))
         course, lesson = found
-    elif len(words) >= 2:  # "/done sql-joins 3", "/done sql-joins inner joins"
-        try:
-            course = await service.find_course(ctx.session, words[0])
-        except NotFound:  # "/done inner joins": a lesson of the course /next is on
-            if (found := await _next_lesson(ctx)) is None:
-                raise
-            course = found[0]
-            lesson = await service.find_lesson(ctx.session, course, " ".join(words), ctx.locale)
-        else:
-            ref = " ".join(words[1:])
-            lesson = await service.find_lesson(ctx.session, course, ref, ctx.locale)
     elif len(words) == 1 and words[0].isdecimal() and len(words[0]) < 4:
         # "/done 3": lesson 3 of the course /next is on (a number is no course's name)
-        found = await _next_lesson(ctx)
-        if found is None:
+        if (picked := await _of_current(ctx, words[0])) is None:
             raise DomainError("catalog.done_which_course", n=words[0])
-        course = found[0]
-        lesson = await service.find_lesson(ctx.session, course, words[0], ctx.locale)
-    elif len(words) == 1:
+        course, lesson = picked
+    else:
         try:
             course = await service.find_course(ctx.session, words[0])
-        except NotFound:  # "/done exercises": a lesson's title, of the course /next is on
-            if (found := await _next_lesson(ctx)) is None:
-                raise
+        except NotFound as unknown:
+            # "/done inner joins", "/done exercises": a lesson's title, of the course /next
+            # is on; a single word that names no lesson either is an unknown course
             try:
-                lesson = await service.find_lesson(ctx.session, found[0], words[0], ctx.locale)
+                picked = await _of_current(ctx, " ".join(words))
             except NotFound:
-                raise NotFound("catalog.unknown_course", ref=words[0][:64]) from None
-            return await _done(ctx, found[0], lesson)
-        found = await _next_lesson(ctx, course)
-        if found is None:
-            if await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None:
+                if len(words) == 1:
+                    raise unknown from None
+                raise
+            if picked is None:
+                raise unknown from None
+            course, lesson = picked
+        else:
+            if len(words) > 1:  # "/done sql-joins 3", "/done sql-joins inner joins"
+                ref = " ".join(words[1:])
+                lesson = await service.find_lesson(ctx.session, course, ref, ctx.locale)
+            elif (found := await _next_lesson(ctx, course)) is not None:
+                lesson = found[1]
+            elif await service.enrollment_of(ctx.session, ctx.member.id, course.id) is None:
                 raise DomainError("catalog.not_enrolled", course=course.slug)
-            raise DomainError(
-                "catalog.course_finished", course=service.course_title(course, ctx.locale)
-            )
-        lesson = found[1]
-    else:
-        raise BadArguments("errors.usage", usage=ctx.t("usage.done"))
+            else:
+                raise DomainError(
+                    "catalog.course_finished", course=service.course_title(course, ctx.locale)
+                )
     return await _done(ctx, course, lesson)
 
 
