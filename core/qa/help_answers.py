@@ -42,8 +42,8 @@ PREFIX = "help:"
 
 LiveView = Callable[["Context"], Awaitable[list["AnyReply"]]]
 LIVE: dict[str, LiveView] = {}
-"""What a bundled answer's command would show now, given under the answer: "when is the
-next office hours?" is told how /events works and which events come next. Features
+"""What a bundled answer's command would show now, given under the answer: "is there a
+live session soon?" is told how /events works and which events come next. Features
 register theirs by the answer's key (``help:KEY:LANG``)."""
 
 
