@@ -6,6 +6,7 @@ refusal key, `apply_answer` writes it onto the Member; the state row lives in `o
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -256,12 +257,13 @@ def topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[st
         i = 0
         while i < len(words):
             runs = [" ".join(words[i : i + n]) for n in (3, 2, 1) if i + n <= len(words)]
-            for run in runs:  # a topic named right, else one misspelt ("machine lerning")
-                if (tag := known(run)) is not None:
-                    break
-            else:
-                run = next((r for r in runs if topics.near(r, offered)), "")
-                tag = topics.near(run, offered) if run else None
+            # a topic named right, else one misspelt ("machine lerning"), longest run first
+            named = ((run, known(run)) for run in runs)
+            misspelt = ((run, topics.near(run, offered)) for run in runs)
+            run, tag = next(
+                (found for found in itertools.chain(named, misspelt) if found[1] is not None),
+                ("", None),
+            )
             if tag is not None:
                 meant.append(tag)
                 i += len(run.split())
