@@ -160,6 +160,20 @@ def message_handler(priority: int = 50) -> Callable[[Handler], Handler]:
     return deco
 
 
+ASIDES: list[Callable[[str], bool]] = []
+
+
+def aside(fn: Callable[[str], bool]) -> Callable[[str], bool]:
+    """Marks text that its feature takes even while a question waits for an answer (a
+    code pasted from the shop's e-mail in the middle of the onboarding interview)."""
+    ASIDES.append(fn)
+    return fn
+
+
+def is_aside(text: str) -> bool:
+    return any(fn(text) for fn in ASIDES)
+
+
 def start_hook(priority: int = 50) -> Callable[[Handler], Handler]:
     """Runs on a plain /start (e.g. onboarding); return None to pass."""
 
@@ -374,6 +388,45 @@ async def _first_delivery(session: AsyncSession, s: Services, event: Event) -> b
     return (await session.execute(stmt)).first() is not None
 
 
+async def run_command(ctx: Context, name: str, args: str) -> list[AnyReply]:
+    """One command as the member typed it, with its role and private-chat checks."""
+    spec = COMMANDS.get(name)
+    if spec is None:
+        return [unknown_command(ctx, name)]
+    if ctx.role < spec.role:
+        log.warning(
+            "denied /%s to %s:%s (role %s)",
+            name,
+            ctx.event.actor.platform,
+            ctx.event.actor.user_id,
+            ctx.role.name,
+        )
+        return [_denied(ctx, name, spec.role)]
+    if spec.private_only and ctx.event.chat.kind != "private":
+        return [Reply(ctx.t("errors.private_only", name=name))]
+    return list(await spec.handler(ctx, args) or [])
+
+
+async def plain_text(ctx: Context, text: str, after: int | None = None) -> list[AnyReply]:
+    """What a message that is no command gets: the first message handler that takes it
+    (only those after priority `after`, for a handler that found the text was not for it),
+    else in a private chat a command word alone, else "not understood"."""
+    for p in MESSAGE_HANDLERS:
+        if after is not None and p.priority <= after:
+            continue
+        res = await p.handler(ctx, text)
+        if res is not None:
+            return list(res)
+    if ctx.event.chat.kind == "private":
+        word = bare_word(text)
+        if word in STOP_WORDS:
+            return [Reply(ctx.t("errors.stop_what"))]
+        if (name := BARE_WORDS.get(word)) in COMMANDS:
+            return await run_command(ctx, str(name), "")
+        return [Reply(ctx.t("errors.unknown_message"))]
+    return []
+
+
 class Router:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -479,7 +532,7 @@ class Router:
 
     async def _route(self, ctx: Context, event: Event) -> list[AnyReply]:
         if isinstance(event, Command):
-            return await self._command(ctx, event.name.lower(), event.args)
+            return await run_command(ctx, event.name.lower(), event.args)
         if isinstance(event, Button):
             prefix, parts = ctx.services.signer.decode(event.data)
             entry = BUTTONS.get(prefix)
@@ -495,48 +548,20 @@ class Router:
                 return [Reply(ctx.t("errors.media_only"))] if private else []
             parsed = parse_command(event.text) if event.text.startswith("/") else None
             if parsed:
-                return await self._command(ctx, *parsed)
-            for p in MESSAGE_HANDLERS:
-                res = await p.handler(ctx, event.text)
-                if res is not None:
-                    return list(res)
-            if event.chat.kind == "private":
-                word = bare_word(event.text)
-                if word in STOP_WORDS:
-                    return [Reply(ctx.t("errors.stop_what"))]
-                if (name := BARE_WORDS.get(word)) in COMMANDS:
-                    return await self._command(ctx, str(name), "")
-                return [Reply(ctx.t("errors.unknown_message"))]
-            return []
+                return await run_command(ctx, *parsed)
+            return await plain_text(ctx, event.text)
         handler = EVENT_HANDLERS.get(type(event))
         if handler is None:
             log.debug("no handler for %s", type(event).__name__)
             return []
         return list(await handler(ctx, event) or [])
 
-    async def _command(self, ctx: Context, name: str, args: str) -> list[AnyReply]:
-        spec = COMMANDS.get(name)
-        if spec is None:
-            return [unknown_command(ctx, name)]
-        if ctx.role < spec.role:
-            log.warning(
-                "denied /%s to %s:%s (role %s)",
-                name,
-                ctx.event.actor.platform,
-                ctx.event.actor.user_id,
-                ctx.role.name,
-            )
-            return [_denied(ctx, name, spec.role)]
-        if spec.private_only and ctx.event.chat.kind != "private":
-            return [Reply(ctx.t("errors.private_only", name=name))]
-        return list(await spec.handler(ctx, args) or [])
-
     async def run_start_hooks(self, ctx: Context, args: str) -> list[AnyReply] | None:
         if args:
             cmd, _, arg = args.partition("_")
             spec = COMMANDS.get(cmd.lower())
             if spec is not None and spec.deep_link:
-                return await self._command(ctx, spec.name, arg)
+                return await run_command(ctx, spec.name, arg)
         for p in START_HOOKS:
             res = await p.handler(ctx, args)
             if res is not None:

@@ -257,3 +257,45 @@ def asks_something(text: str) -> bool:
     if first in _QUESTION_STARTS:
         return True
     return bool(_PROBLEM_WORDS.search(stripped) or _ZH_QUESTION.search(stripped))
+
+
+# Stricter than `asks_something`, for where an answer was asked for (an interview question):
+# "SQL?" or "maybe weekly?" is an unsure answer, "what does intermediate mean?" is a question.
+_ASKING_FIRST = frozenset(
+    {
+        *("how", "what", "what's", "whats", "why", "when", "where", "which", "who", "whose"),
+        *("can", "could", "should", "would", "will", "is", "are", "do", "does", "did"),
+        *("has", "have", "isn't", "aren't", "don't", "doesn't", "anyone", "anybody"),
+    }
+)
+_ASKING_OPENINGS = frozenset(
+    {
+        *("how do", "how can", "how much", "how many", "how long", "how often", "what is"),
+        *("what are", "what does", "where is", "where can", "where do", "when is", "when are"),
+        *("when does", "is there", "are there", "can i", "can you", "do you", "do i", "does it"),
+        *("why is", "why does", "why do", "who is", "who can", "which course"),
+    }
+)
+_ZH_ASKED = re.compile(
+    r"^(请问|怎么|怎样|如何|为什么|为何|哪里|哪儿|什么时候|有没有|是不是|能不能|可不可以)|[吗呢]$"
+)
+_ZH_ASKING = re.compile(
+    r"[吗呢]|怎|如何|为什么|为何|什么|哪|谁|多少|几点|是否|能否|有没有|是不是|请问"
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether a message is put as a question: a question word first and a question mark
+    ("when is the next event?"), an opening that asks ("how do I pay"), or in Chinese a
+    question word with a question mark or a question particle ("会员多少钱？", "能退款吗")."""
+    stripped = text.strip()
+    marked = stripped.endswith(("?", "？"))
+    body = stripped.casefold().replace("’", "'").rstrip("?？!！。. ")
+    if not body:
+        return False
+    words = re.split(r"[\s,.:;!]+", body)
+    if marked and words[0] in _ASKING_FIRST:
+        return True
+    if " ".join(words[:2]) in _ASKING_OPENINGS:
+        return True
+    return bool(_ZH_ASKED.search(body) or (marked and _ZH_ASKING.search(body)))

@@ -27,9 +27,9 @@ async def sync_plans_at_start(services: Services) -> None:
 async def plans_cmd(ctx: Context, args: str) -> list[AnyReply]:
     sub, _, rest = args.strip().partition(" ")
     if sub.lower() == "edit":  # `/plans edit …` is the moderators' /planedit
-        from core.router import Router
+        from core.router import run_command
 
-        return await Router(ctx.services)._command(ctx, "planedit", rest)
+        return await run_command(ctx, "planedit", rest)
     return await _plans(ctx)
 
 

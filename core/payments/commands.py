@@ -18,7 +18,7 @@ from core.membership import plans, service
 from core.membership.errors import MembershipError
 from core.payments import codes, demo, discord_entitlements, ledger, telegram_stars
 from core.replies import AnyReply, Reply
-from core.router import button, command, message_handler, on_event
+from core.router import aside, button, command, message_handler, on_event
 from models.member import Member
 from models.membership import Code, Payment
 
@@ -109,11 +109,16 @@ async def _redeem(ctx: Context, text: str) -> list[AnyReply]:
     return _outcome_replies(ctx, res)
 
 
+@aside
+def _a_code(text: str) -> bool:
+    return codes.looks_like_code(text, as_shown=True)
+
+
 @message_handler(priority=80)
 async def code_alone(ctx: Context, text: str) -> list[AnyReply] | None:
     """A code sent on its own in a private chat (pasted from the shop's e-mail, or after a
     bare /redeem) is redeemed: it was "I didn't understand that"."""
-    if ctx.event.chat.kind != "private" or not codes.looks_like_code(text, as_shown=True):
+    if ctx.event.chat.kind != "private" or not _a_code(text):
         return None
     return await _redeem(ctx, text.strip())
 

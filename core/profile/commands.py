@@ -6,6 +6,7 @@ from typing import Any
 
 from core.catalog import topics
 from core.catalog.topics import Topics
+from core.common import smalltalk
 from core.common.suggest import suggestions
 from core.context import Context
 from core.errors import BadArguments
@@ -14,7 +15,18 @@ from core.localtime import zone_label
 from core.profile import service as svc
 from core.profile.service import Refusal
 from core.replies import AnyReply, ButtonSpec, Reply
-from core.router import button, command, message_handler, start_hook
+from core.router import (
+    BARE_WORDS,
+    STOP_WORDS,
+    bare_word,
+    button,
+    command,
+    is_aside,
+    message_handler,
+    plain_text,
+    run_command,
+    start_hook,
+)
 from models.profile import Onboarding
 
 ALIASES = {
@@ -224,15 +236,77 @@ async def onboarding_on_start(ctx: Context, args: str) -> list[AnyReply] | None:
     return None
 
 
-@message_handler(priority=10)
+_TEXT_PRIORITY = 10
+SKIP_WORDS = {"skip", "pass", "skip it", "skip this", "skip this one", "next question"}
+SKIP_WORDS |= {"跳过", "略过", "下一个", "下一题"}
+LATER_WORDS = {"later", "not now", "pause", "stop", "quit", "exit", "cancel", "maybe later"}
+LATER_WORDS |= {"稍后", "以后再说", "等会儿", "暂停", "停止", "退出", "取消"}
+"""Typed like the question's own ⏭ Skip and ⏸ Later buttons (Later: Cancel when /profile
+asks for one field)."""
+
+
+@message_handler(priority=_TEXT_PRIORITY)
 async def onboarding_text(ctx: Context, text: str) -> list[AnyReply] | None:
-    """Typed answers while a question is open (private chats only; otherwise pass)."""
+    """Typed answers while a question is open (private chats only; otherwise pass).
+    A question, or a command word alone, is not taken for an answer: it is answered as
+    anywhere else and the open question asked again."""
     if ctx.event.chat.kind != "private":
         return None
     row = await svc.state_of(ctx.session, ctx.member.id)
     if row is None or row.status != "active":
         return None
+    # "what does intermediate mean?" names no level; a pasted code is no goal
+    if smalltalk.is_question(text) or is_aside(text):
+        return await _aside(ctx, row, text)
+    word = bare_word(text)
+    typed_control = word in SKIP_WORDS or word in LATER_WORDS
+    if (typed_control or word in BARE_WORDS or word in STOP_WORDS) and not _accepts(ctx, row, text):
+        if word in SKIP_WORDS:
+            return await _after_answer(ctx, row)
+        if word in LATER_WORDS or word in STOP_WORDS:
+            return [_pause(ctx, row)]
+        return await _aside(ctx, row, text)
     return await _answer(ctx, row, text)
+
+
+def _accepts(ctx: Context, row: Onboarding, text: str) -> bool:
+    """Whether a closed question takes the word as its answer ("stop" for digests)."""
+    if row.step in ("goals", "tags"):
+        return False
+    try:
+        svc.parse_answer(row.step, text, [], None, ctx.locale)
+    except Refusal:
+        return False
+    return True
+
+
+async def _aside(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
+    """Answered as the message would be outside the interview, then the open question
+    again; nothing is recorded. A question typed for the goal can still be kept as it."""
+    if bare_word(text) in ("start", "开始"):  # /start resumes the interview by itself
+        return await run_command(ctx, "start", "")
+    out = await plain_text(ctx, text, after=_TEXT_PRIORITY)
+    now = await svc.state_of(ctx.session, ctx.member.id)  # the aside may have moved it on
+    if now is None or now.status != "active":
+        return out
+    row = now
+    again = await question(ctx, row)
+    buttons = again.buttons
+    asked = smalltalk.is_question(text) and len(text.strip()) <= svc.GOALS_MAX
+    if row.step == "goals" and not row.single and asked:
+        row.answers = dict(row.answers, _asked=text.strip())
+        keep = [_b(ctx, ctx.t("profile.btn_goal_asked"), "g", "goals")]
+        buttons = [keep, *buttons]
+    return [*out, Reply(ctx.t("profile.back") + "\n" + again.text, buttons=buttons)]
+
+
+def _pause(ctx: Context, row: Onboarding) -> Reply:
+    """Later: the interview waits for /profile setup or Continue; a single field is left."""
+    single = row.single
+    row.status = "done" if single else "paused"
+    row.single = False
+    row.updated_at = ctx.clock.now()
+    return Reply(ctx.t("profile.cancelled" if single else "profile.paused"))
 
 
 @button("onb")
@@ -260,13 +334,12 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
             out.append(await question(ctx, row))
         return out
     if action == "p":
-        single = row.single
-        row.status = "done" if single else "paused"
-        row.single = False
-        row.updated_at = now
-        return [Reply(ctx.t("profile.cancelled" if single else "profile.paused"))]
+        return [_pause(ctx, row)]
     if action == "k":
         return await _after_answer(ctx, row)
+    if action == "g":  # the question typed for the goal, kept as the goal
+        asked = str(row.answers.get("_asked", ""))
+        return await _answer(ctx, row, asked) if asked else [Reply(ctx.t("errors.button_expired"))]
     if action == "t" and len(parts) > 2 and parts[2].isdecimal():
         offered = list(row.answers.get("_offered", []))
         i = int(parts[2])

@@ -73,6 +73,32 @@ def test_statements_about_oneself_do_not(text: str) -> None:
     assert not smalltalk.asks_something(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("when is the next office hours?", True),
+        ("what does intermediate mean?", True),
+        ("how do I pay", True),
+        ("Is there a recording of the workshop", True),
+        ("会员多少钱？", True),
+        ("能退款吗", True),
+        ("请问怎么改时区", True),
+        # unsure answers to an interview question, not questions
+        ("SQL?", False),
+        ("maybe weekly?", False),
+        ("Intermediate?", False),
+        ("中级吧？", False),
+        ("什么都行", False),
+        ("how to get a data job", False),
+        ("I need help with SQL", False),
+        ("", False),
+    ],
+)
+def test_a_question_is_told_from_an_unsure_answer(text: str, asked: bool) -> None:
+    """Where an answer was asked for, only a message put as a question is taken for one."""
+    assert smalltalk.is_question(text) is asked
+
+
 async def test_a_command_word_alone_in_a_private_chat_is_that_command(console_bot):
     """ "help", "status" or "课程" typed without the slash were "I didn't understand that";
     "stop" could mean digests or the membership: it names both commands and changes nothing."""
