@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.args import parse_when
 from core.admin.guard import admin_command, record
-from core.community_events import service
+from core.community_events import asked, service
 from core.context import Context, Services
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
@@ -125,6 +125,35 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def next_events(ctx: Context) -> list[AnyReply]:
     """Under the answer to "when is the next event?": the next three, each with its button."""
     return await _upcoming(ctx, limit=3)
+
+
+@help_answers.lookup
+async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "When is the next office hours?" is told when the "SQL office hours" are, with the
+    card to sign up; when none is planned, when the last one was. None for any other."""
+    if not asked.asks_when(question):
+        return None
+    now = ctx.clock.now()
+    recent = now - timedelta(days=PAST_DAYS)
+    rows = (
+        await ctx.session.execute(
+            select(CommunityEvent)
+            .where(CommunityEvent.starts_at > recent, CommunityEvent.cancelled_at.is_(None))
+            .order_by(CommunityEvent.starts_at)
+            .limit(200)
+        )
+    ).scalars()
+    coming, past = asked.named_in(question, list(rows), now)
+    if coming:
+        return [Reply(ctx.t("events.asked_coming")), *await event_cards(ctx, coming)]
+    if past is not None:
+        when = _when(past, ctx.timezone)
+        return [Reply(ctx.t("events.asked_none_planned", title=past.title, when=when))]
+    return None
+
+
+PAST_DAYS = 120
+"""How far back a question about an event that is not planned again finds its last one."""
 
 
 async def _upcoming(ctx: Context, limit: int = 10) -> list[AnyReply]:

@@ -55,6 +55,18 @@ def live_view(key: str) -> Callable[[LiveView], LiveView]:
     return register
 
 
+Lookup = Callable[["Context", str], Awaitable["list[AnyReply] | None"]]
+LOOKUPS: list[Lookup] = []
+"""Questions a feature answers from what it holds now, before the knowledge base is
+searched: "when is the next office hours?" is told when the event called "SQL office hours"
+is (no entry could know). Each returns None for a question it does not answer."""
+
+
+def lookup(fn: Lookup) -> Lookup:
+    LOOKUPS.append(fn)
+    return fn
+
+
 def live_key(source_ref: str) -> str | None:
     """The key of a bundled answer ("help:events:en" -> "events"); None for any other."""
     if not source_ref.startswith(PREFIX):

@@ -348,6 +348,9 @@ async def ask(
     replies: list[AnyReply] = []
     if prepared.truncated:
         replies.append(Reply(ctx.t("qa.truncated", limit=MAX_QUESTION_CHARS)))
+    for look in help_answers.LOOKUPS:  # "when is the next office hours?": the event says
+        if (known := await look(ctx, text)) is not None:
+            return replies + known
     lang = detect_language(text)
     state = state_for(ctx.services)
     await state.sync(ctx.session)

@@ -1,0 +1,59 @@
+"""Questions about when an event is ("when is the next office hours?", "下次SQL答疑是什么
+时候？"), answered with the event itself: no knowledge-base entry knows the schedule, so
+such a question opened a thread for the community to tell the asker the date."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from core.qa.tokenize import tokenize
+from models.admin import CommunityEvent
+
+_ASKS_WHEN = re.compile(
+    r"\b(when|what time|what day|which day|next|schedule[ds]?|soon|today|tonight|tomorrow|"
+    r"this week|next week|upcoming|starts?|starting|date|is there|are there|any)\b"
+    r"|什么时候|几点|哪天|下次|下一次|时间|今天|今晚|明天|这周|本周|下周|开始|有没有",
+    re.IGNORECASE,
+)
+EVENT_WORDS = frozenset(
+    {
+        *("event", "session", "workshop", "meetup", "webinar", "class", "call", "hour"),
+        *("office", "live", "talk", "lecture", "stream", "q&a", "ama"),
+        *("活动", "直播", "讲座", "答疑", "分享", "分享会", "会议", "课"),
+    }
+)
+"""Words that make a question about an event: with one of them, one word of a title is
+enough ("when is the next pandas session?")."""
+MAX_SHOWN = 3
+
+
+def asks_when(text: str) -> bool:
+    return bool(_ASKS_WHEN.search(text))
+
+
+def names_event(question: str, title: str) -> bool:
+    """Whether a question names the event: two words of its title, all of them, or one
+    with a word for an event ("when should I use SQL?" names no "Live session: SQL")."""
+    asked = set(tokenize(question))
+    named = set(tokenize(title))
+    shared = asked & named
+    if len(shared) >= 2 or (shared and shared == named):
+        return True
+    return bool(shared - EVENT_WORDS) and bool(asked & EVENT_WORDS)
+
+
+def named_in(
+    question: str, events: Sequence[CommunityEvent], now: datetime
+) -> tuple[list[CommunityEvent], CommunityEvent | None]:
+    """The coming events the question names (soonest first, at most three) and, when none
+    is coming, the last past one it names. Cancelled events are left out."""
+    if not asks_when(question):
+        return [], None
+    live = [ev for ev in events if ev.cancelled_at is None and names_event(question, ev.title)]
+    coming = sorted((ev for ev in live if ev.starts_at > now), key=lambda ev: ev.starts_at)
+    if coming:
+        return coming[:MAX_SHOWN], None
+    past = max((ev for ev in live), key=lambda ev: ev.starts_at, default=None)
+    return [], past

@@ -1,0 +1,82 @@
+"""A question about when an event is gets the event, not a thread: no entry of the
+knowledge base knows the schedule ("when is the next office hours?" opened a thread)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from core.community_events.asked import named_in, names_event
+from models.admin import CommunityEvent
+from models.qa import Question
+
+
+async def _questions(app: Any) -> int:
+    async with app.services.session_factory() as s:
+        return int((await s.execute(select(func.count(Question.id)))).scalar_one())
+
+
+async def test_when_an_event_is_is_answered_with_the_event(qa_app, console_bot, clock):
+    await console_bot.send("/event new SQL office hours friday 6pm max 20", as_member="mod")
+    await console_bot.send("/event new Pandas workshop: groupby tomorrow 7pm", as_member="mod")
+
+    out = await console_bot.send("when is the next office hours?", as_member="lena")
+    assert "From the events calendar" in out
+    assert "SQL office hours — 2026-03-06 18:00 UTC (0/20 going)" in out
+    assert "[1] I'll come" in out and "Pandas" not in out
+    assert "asked the community" not in out and await _questions(qa_app) == 0
+    out = await console_bot.send("/press 1")  # the card's button signs the member up
+    assert "SQL office hours" in out and "2026-03-06 18:00" in out
+
+    out = await console_bot.send("/ask 下次SQL答疑是什么时候？")
+    assert "SQL office hours" in out and "You are going." in out
+    out = await console_bot.send("is there a pandas session this week?")
+    assert "Pandas workshop: groupby — 2026-03-03 19:00 UTC" in out
+
+    # a question that only shares a word with an event is searched as before
+    out = await console_bot.send("When should I reset my password?")
+    assert "From the events calendar" not in out and "Reset password" in out
+
+    clock.advance(timedelta(days=10))
+    out = await console_bot.send("when is the next office hours?")
+    assert "No “SQL office hours” is planned yet; the last one was on 2026-03-06 18:00 UTC" in out
+    assert await _questions(qa_app) == 1  # the password question only
+
+
+def _event(title: str, day: int, cancelled: bool = False) -> CommunityEvent:
+    at = datetime(2026, 3, day, 18, tzinfo=UTC)
+    return CommunityEvent(
+        title=title, starts_at=at, created_at=at, cancelled_at=at if cancelled else None
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "named"),
+    [
+        ("when is the next office hours?", "SQL office hours", True),
+        ("When does the pandas session start?", "Pandas workshop: groupby", True),
+        ("下次SQL答疑是什么时候？", "SQL 答疑", True),
+        ("数据分析答疑几点开始", "数据分析答疑", True),
+        ("when should I use a SQL join?", "Live session: intro to SQL", False),
+        ("When are two events independent?", "SQL office hours", False),
+        ("is there a SQL course for beginners?", "SQL office hours", False),
+    ],
+)
+def test_a_question_names_an_event_by_its_title(question: str, title: str, named: bool) -> None:
+    assert names_event(question, title) is named
+
+
+def test_coming_events_first_then_the_last_one_cancelled_never() -> None:
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    old, cancelled = _event("SQL office hours", 6), _event("SQL office hours", 12, True)
+    soon, later = _event("SQL office hours", 13), _event("SQL office hours", 20)
+    assert named_in("when is the next office hours?", [later, old, cancelled, soon], now) == (
+        [soon, later],
+        None,
+    )
+    assert named_in("when is the next office hours?", [old, cancelled], now) == ([], old)
+    # not asking when: not an event question at all
+    assert named_in("what are office hours like?", [soon], now) == ([], None)
