@@ -11,7 +11,6 @@ from core.membership.errors import MembershipError
 from core.membership.joins import on_join
 from core.payments import checkout
 from core.payments.ledger import in_transaction
-from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, on_event
 from models.membership import Plan
@@ -162,15 +161,6 @@ async def trial_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return service.for_self(
         ctx.member.id, await service.start_trial(ctx.session, ctx.services, ctx.member, plan)
     )
-
-
-@help_answers.live_view("status")
-async def status_now(ctx: Context) -> list[AnyReply]:
-    """Under the answer to "when does my membership end?": their own plans, in a private
-    chat only (a group never reads a member's plan)."""
-    if ctx.event.chat.kind != "private":
-        return []
-    return await _status(ctx)
 
 
 @command("status", help_key="membership.help_status")

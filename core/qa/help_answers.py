@@ -55,6 +55,22 @@ def live_view(key: str) -> Callable[[LiveView], LiveView]:
     return register
 
 
+SHOWS = {
+    "status": "status",
+    "join": "plans",
+    "digest": "digest",
+    "language": "language",
+    "profile": "profile",
+    "timezone": "profile",
+    "points": "points",
+    "questions": "questions",
+    "courses": "next",
+    "peers": "peers",
+}
+"""The command whose reply is a bundled answer as things stand for the member, shown under
+it in a private chat (a group never reads a member's plan or profile): "how much is a
+membership?" gets the plans to buy, "how do I change my digests?" their schedule."""
+
 Lookup = Callable[["Context", str], Awaitable["list[AnyReply] | None"]]
 LOOKUPS: list[Lookup] = []
 """Questions a feature answers from what it holds now, before the knowledge base is

@@ -55,6 +55,7 @@ from core.qa.tokenize import (
 )
 from core.recommend.encoders import Kind, TextEncoder, pick_encoder, text_key
 from core.replies import AnyReply, ButtonSpec, CloseThread, OpenThread, Reply
+from core.router import COMMANDS, run_command
 from models.catalog import Course
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
@@ -665,8 +666,18 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     if entry.url:
         buttons.append([ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)])
     key = help_answers.live_key(entry.source_ref) if entry.source == "faq" else None
-    view = help_answers.LIVE.get(key) if key is not None else None
-    return [Reply(text, buttons), *(await view(ctx) if view is not None else [])]
+    return [Reply(text, buttons), *(await _as_things_stand(ctx, key) if key else [])]
+
+
+async def _as_things_stand(ctx: Context, key: str) -> list[AnyReply]:
+    """Under a bundled answer, what it is about as it is now: the next events, or in a
+    private chat what the command it names shows this member."""
+    if (view := help_answers.LIVE.get(key)) is not None:
+        return await view(ctx)
+    command = help_answers.SHOWS.get(key)
+    if command is None or command not in COMMANDS or ctx.event.chat.kind != "private":
+        return []
+    return await run_command(ctx, command, "")
 
 
 def _feedback_row(

@@ -121,6 +121,26 @@ async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_
     assert len(group) == 1 and "Monthly membership" not in group[0].text  # not for a group
 
 
+async def test_an_answer_about_a_command_shows_what_it_shows_this_member(help_app):
+    """ "How much is a membership?" was told to send /plans: the plans come under the
+    answer, with their buttons; the digest answer shows the member's own schedule. In a
+    private chat only."""
+    out = await _replies(help_app, "ivy", "how much is a membership?")
+    assert "/plans" in out[0].text and "Did this help?" in out[0].text
+    plans = "\n".join(r.text for r in out[1:] if isinstance(r, Reply))
+    assert "Membership plans:" in plans and "Monthly membership" in plans
+    labels = [b.label for r in out[1:] if isinstance(r, Reply) for row in r.buttons for b in row]
+    assert "Try free for 7 days" in labels  # a tap away (no provider sells here)
+    said, _ = await _ask(help_app, "ivy", "how do I change my digests?")
+    assert "/digest off" in said and "Your digest" in said
+    said, _ = await _ask(help_app, "xiaoming", "会员多少钱？")
+    assert "/plans" in said and "Monthly membership" in said
+    group = await _replies(
+        help_app, "ivy", "how much is a membership?", Chat("console", "g", "group")
+    )
+    assert len(group) == 1 and "Membership plans:" not in group[0].text
+
+
 async def test_a_removed_answer_stays_removed_and_a_new_one_still_arrives(help_app):
     refs = await _refs(help_app)
     assert len(refs) == len(help_answers.bundled()) and all(active for _, active in refs)
