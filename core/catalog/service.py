@@ -180,6 +180,8 @@ def search_spelled(
     if found or len(query.split()) != 1:
         return found, query
     tag = names.slug(query) or names.near(query, names.titles)  # "stats", "statisticks"
+    if tag is None and len(heard := names.sounds_in(query, names.titles)) == 1:
+        tag = heard[0]  # "统记" typed for 统计
     if tag is None:
         return found, query
     meant = names.name(tag, locale)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,6 +130,30 @@ class Topics:
             if hits := [i for i in spots if i >= 0]:
                 at[slug] = min(hits)
         return sorted(at, key=at.__getitem__)
+
+    def sounds_in(self, text: str, among: Iterable[str]) -> list[str]:
+        """The topics among ``among`` whose Chinese title is in ``text`` as a typing
+        method's slip: other characters of the same sound, picked from the candidates the
+        keyboard offered ("统记" for 统计, "机器学系" for 机器学习), in the order they appear."""
+        chars = [c for c in text if is_cjk(c)]
+        if len(chars) < 2:
+            return []
+        sounds = [set(s) for s in pinyin(chars, style=Style.NORMAL, heteronym=True)]
+        at: dict[str, int] = {}
+        for slug in among:
+            zh = self.titles.get(slug, ("", ""))[1]
+            if len(zh) < 2 or not all(is_cjk(c) for c in zh):
+                continue
+            said = lazy_pinyin(zh)
+            for i in range(len(chars) - len(zh) + 1):
+                if all(s in sounds[i + j] for j, s in enumerate(said)):
+                    at[slug] = i
+                    break
+        return sorted(at, key=at.__getitem__)
+
+
+def is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
 
 
 def _swapped(word: str, name: str) -> bool:

@@ -119,6 +119,16 @@ _YES_NO_WORDS = {
     **{w: "yes" for w in _YES if w.isascii() and len(w) > 1},
     **{w: "no" for w in _NO if w.isascii() and w not in ("n", "off")},
 }
+_ZH_NO_IN = (
+    *("不要", "不用", "不想", "不需要", "不愿意", "不太", "不感兴趣", "没兴趣", "算了"),
+    *("不必", "不了", "不行", "不好", "不可以", "别", "拒绝"),
+)
+_ZH_YES_IN = (
+    *("可以", "好的", "好啊", "好呀", "好吧", "愿意", "没问题", "当然", "行啊", "行吧"),
+    *("也行", "想要", "要的", "挺好", "不错", "乐意"),
+)
+"""A Chinese yes or no inside a sentence ("我觉得可以吧", "我不太想"): a no is looked for
+first, since it holds a yes ("不可以" holds "可以")."""
 _DIGEST_PHRASES = {
     **dict.fromkeys(("day", "days", "一天", "每晚", "每早"), "daily"),
     **dict.fromkeys(("week", "一周", "每星期", "每个星期"), "weekly"),
@@ -248,8 +258,8 @@ def topics_typed(text: str, offered: list[str], topics: Topics) -> tuple[list[st
         if (tag := known(part)) is not None:
             meant.append(tag)
             continue
-        if cjk_ratio(part) > 0:  # "我想学SQL": no spaces between the words
-            found = topics.found_in(part, offered)
+        if cjk_ratio(part) > 0:  # "我想学SQL": no spaces between the words; "统记": a slip
+            found = topics.found_in(part, offered) or topics.sounds_in(part, offered)
             meant += found
             unknown += [] if found else [part.lower()]
             continue
@@ -350,6 +360,10 @@ def parse_answer(
         # holds a "yes" ("不要" holds "要")
         if (yes_no := named_in(low, _YES_NO_WORDS)) is not None:
             return yes_no == "yes"
+        if cjk_ratio(low) > 0 and any(w in low for w in _ZH_NO_IN):
+            return False
+        if cjk_ratio(low) > 0 and any(w in low for w in _ZH_YES_IN):
+            return True
         raise Refusal("peer_expected")
     raise Refusal("empty_answer")
 

@@ -184,6 +184,11 @@ async def test_a_misspelt_topic_is_read_as_the_topic_it_means(console_bot, db, c
     found = await console_bot.send("/recommend databse")
     assert "Intro to SQL" in found and "Deep Python" not in found
     assert "No course matches “sqk”" in await console_bot.send("/courses sqk")  # 3 letters
+    # Chinese typed by sound: "数剧库" for 数据库 (databases)
+    async with db.session() as s, s.begin():
+        await s.execute(update(Tag).where(Tag.slug == "databases").values(title_zh="数据库"))
+    found = await console_bot.send("/courses 数剧库")
+    assert "“databases”" in found and "[intro-sql]" in found and "[deep-python]" not in found
 
 
 async def test_short_names_and_sentences_are_read_in_the_interview(console_bot, db, clock):
@@ -397,6 +402,11 @@ def test_yes_no_language_and_digest_as_members_type_them():
     }
     assert {k: parse_answer(k[0], k[1], []) for k in answers} == answers
     assert parse_answer("peer", "我不要", []) is False and parse_answer("peer", "我愿意！", [])
+    # a Chinese yes or no inside a sentence (was "请回答愿意或不用了")
+    said = {
+        t: parse_answer("peer", t, []) for t in ("我觉得可以吧", "我不太想", "不可以", "没问题呀")
+    }
+    assert said == {"我觉得可以吧": True, "我不太想": False, "不可以": False, "没问题呀": True}
     for step, text in (("digest", "5 days a week"), ("language", "either"), ("peer", "我觉得吧")):
         with pytest.raises(Refusal):
             parse_answer(step, text, [])
@@ -428,3 +438,26 @@ def test_topics_typed_as_members_write_them():
         ("ML and stats", ["machine-learning"], ["stats"]),  # no Statistics topic here
     ):
         assert topics_typed(text, offered, names) == (meant, unknown), text
+
+
+def test_a_chinese_topic_typed_with_a_homophone_slip_is_that_topic():
+    """Chinese is typed by sound: "统记" (for 统计, statistics) or "机器学系" were "不是已知的
+    主题". A run of characters that sounds like one topic's Chinese title is that topic."""
+    from core.catalog.topics import Topics
+    from core.profile.service import topics_typed
+
+    names = Topics(
+        {
+            "statistics": ("Statistics", "统计"),
+            "machine-learning": ("Machine learning", "机器学习"),
+            "math": ("Math", "数学"),
+            "data-analysis": ("Data analysis", "数据分析"),
+        }
+    )
+    every = list(names.titles)
+    assert names.sounds_in("我想学统记和机器学系", every) == ["statistics", "machine-learning"]
+    assert names.sounds_in("数剧分析", every) == ["data-analysis"]
+    assert names.sounds_in("我想学数据", every) == []  # 数据 is not 数学 (shu ju, shu xue)
+    assert names.sounds_in("我喜欢画画", every) == [] and names.sounds_in("树", every) == []
+    assert topics_typed("统记, 机器学系", every, names) == (["statistics", "machine-learning"], [])
+    assert topics_typed("统计和数学", every, names) == (["statistics", "math"], [])
