@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -118,8 +119,10 @@ async def moderators(session: AsyncSession, services: Services) -> list[Member]:
     )
 
 
-async def find_member(session: AsyncSession, ref: str) -> Member:
-    """A member by '#id', '@username' or display name; ambiguous or unknown refs are refused."""
+async def find_member(session: AsyncSession, ref: str, *, near: bool = True) -> Member:
+    """A member by '#id', '@username' or display name; ambiguous or unknown refs are refused,
+    an unknown name with the close spellings of members' names when ``near`` (moderators:
+    a member asking about another is not shown who else is here)."""
     ref = ref.strip()
     if not ref:
         raise DomainError("errors.member_ref_missing")
@@ -156,9 +159,40 @@ async def find_member(session: AsyncSession, ref: str) -> Member:
             .all()
         )
     if not found:
+        if near and (names := await _near_names(session, name)):
+            raise NotFound("errors.member_unknown_near", ref=ref, names=names)
         raise NotFound("errors.member_unknown", ref=ref)
     if len(found) > 1:
         raise DomainError(
             "errors.member_ambiguous", ref=ref, ids=", ".join(f"#{m.id}" for m in found)
         )
     return found[0]
+
+
+NEAR_CUTOFF = 0.75
+NEAR_SCAN = 20_000
+
+
+async def _near_names(session: AsyncSession, typed: str) -> str:
+    """The members a moderator probably meant by a name that matches nobody ("alise"):
+    up to three whose username or display name is a close spelling, as "Alice (@alice, #1)"
+    to type back; "" when none is close."""
+    rows = (
+        await session.execute(
+            select(Member.id, Member.display_name, Account.username)
+            .join(Account, Account.member_id == Member.id)
+            .where(Member.forgotten_at.is_(None))
+            .limit(NEAR_SCAN)
+        )
+    ).all()
+    names: dict[str, set[int]] = {}
+    shown: dict[int, str] = {}
+    for member_id, display, username in rows:
+        for name in (display, username):
+            if name:
+                names.setdefault(name.lower(), set()).add(member_id)
+        handle = f"@{username}, " if username else ""
+        shown.setdefault(member_id, f"{display or username or ''} ({handle}#{member_id})")
+    close = difflib.get_close_matches(typed, list(names), n=3, cutoff=NEAR_CUTOFF)
+    meant = list(dict.fromkeys(i for name in close for i in sorted(names[name])))[:3]
+    return ", ".join(shown[i] for i in meant)

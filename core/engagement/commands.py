@@ -21,7 +21,8 @@ async def points(ctx: Context, args: str) -> list[AnyReply]:
     """Your points; a moderator may name a member (`/points @bea`) to see theirs."""
     who, head = ctx.member, []
     if args.strip():
-        named = await find_member(ctx.session, args.strip().split()[0].replace("\x00", ""))
+        typed = args.strip().split()[0].replace("\x00", "")
+        named = await find_member(ctx.session, typed, near=ctx.role >= Role.MODERATOR)
         if named.id != ctx.member.id and ctx.role >= Role.MODERATOR:
             who = named
             head.append(ctx.t("engagement.points_of", name=named.display_name or f"#{named.id}"))

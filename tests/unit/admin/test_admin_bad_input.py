@@ -85,6 +85,17 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
     assert await bot.counts(SKIP) == before
 
 
+async def test_a_misspelt_member_name_names_the_members_meant(bot, db):
+    """"/grant alise monthly" was "I don't know a member called alise": a moderator is
+    shown the close spellings, to type back; a member asking about another is not."""
+    out = await bot.text("mod", "/grant alise monthly")
+    assert "I don't know a member called alise. Did you mean Alice (@alice, #" in out
+    assert "Did you mean" in await bot.text("mod", "/member @ALICCE")
+    assert "Did you mean" not in await bot.text("mod", "/member zzzzz")
+    out = await bot.text("bob", "/points alise")
+    assert "I don't know a member called alise." in out and "Did you mean" not in out
+
+
 async def test_control_characters_are_dropped_not_stored(bot, db):
     assert "Event #1 created: Party on" in await bot.text(
         "mod", "/event new Pa\x00rty | 2026-04-01 10:00"
