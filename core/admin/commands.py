@@ -7,6 +7,7 @@ from core.admin import (  # noqa: F401 - imported for their registrations
     confirm,
     member_commands,
     privacy_commands,
+    refund_requests,
     report_commands,
     stats_commands,
 )

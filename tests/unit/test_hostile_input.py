@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.callbacks import CallbackSigner
 from core.errors import ExpiredButton
 from core.events import Actor, Button, Chat, Command, Message
-from core.router import COMMANDS, load_features, parse_command
+from core.router import COMMANDS, MEMBER_VERSIONS, load_features, parse_command
 from models.member import Member
 
 FUZZ = settings(
@@ -104,5 +104,8 @@ async def test_every_moderator_command_refused_for_members(app):
                 Actor("console", "eve"), Chat("console", "eve"), name=spec.name, args="@alice 30"
             )
         )
+        if spec.name in MEMBER_VERSIONS:  # /refund asks the moderators (no payment here)
+            assert out and "no payment that could be refunded" in out[0].text
+            continue
         whose = "owner" if spec.role >= 4 else "moderators only"
         assert out and whose in out[0].text, f"/{spec.name} was not refused"

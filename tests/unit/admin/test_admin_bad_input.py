@@ -86,7 +86,7 @@ async def test_bad_admin_input_is_explained_and_changes_nothing(bot, db, clock):
 
 
 async def test_a_misspelt_member_name_names_the_members_meant(bot, db):
-    """"/grant alise monthly" was "I don't know a member called alise": a moderator is
+    """ "/grant alise monthly" was "I don't know a member called alise": a moderator is
     shown the close spellings, to type back; a member asking about another is not."""
     out = await bot.text("mod", "/grant alise monthly")
     assert "I don't know a member called alise. Did you mean Alice (@alice, #" in out

@@ -10,7 +10,7 @@ from core.admin.guard import ADMIN_COMMANDS
 from core.context import Role
 from core.events import Chat, Message
 from core.replies import Reply
-from core.router import COMMANDS, load_features
+from core.router import COMMANDS, MEMBER_VERSIONS, load_features
 from models.audit import AuditLog
 from models.member import Member
 from models.membership import Payment, Plan, Subscription
@@ -62,6 +62,9 @@ async def test_members_and_experts_cannot_run_any_moderator_command(bot, db):
         for name in mod_cmds:
             args = EFFECTS.get(name, ("", "@alice 30", None))[1]
             text = await bot.text(who, f"/{name} {args}")
+            if name in MEMBER_VERSIONS:  # /refund: a request (nothing to refund here)
+                assert "no payment that could be refunded" in text, (name, text)
+                continue
             whose = "owner" if COMMANDS[name].role >= Role.OWNER else "moderators only"
             assert whose in text, f"/{name} was not refused for {who}"
     assert await bot.counts(SKIP_COUNTS) == before
@@ -72,6 +75,42 @@ async def test_a_refused_command_points_to_the_members_own_close_one(bot):
     out = await bot.text("eve", "/event")
     assert out == "Sorry, that command is for moderators only. Did you mean /events?"
     assert await bot.text("eve", "/ban @alice") == "Sorry, that command is for moderators only."
+
+
+async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it(bot, db, clock):
+    """A member's /refund was "for moderators only": it now asks the moderators, once per
+    payment, with the member's reason; a moderator's tap opens their own /refund for it,
+    or declines and the member hears so."""
+    await _seed_payment(db, clock)
+    out = await bot.say("alice", "/refund bought the wrong plan")
+    said = "\n".join(r.text for r in out if isinstance(r, Reply) and r.member_id is None)
+    assert "I've asked the moderators to refund your payment for “Monthly membership”" in said
+    assert "9.00 USD" in said
+    to_mods = [r for r in out if isinstance(r, Reply) and r.member_id is not None]
+    assert len(to_mods) == 2  # mod and owner
+    assert "asks for a refund of “Monthly membership”: 9.00 USD via demo" in to_mods[0].text
+    assert "Reason: bought the wrong plan" in to_mods[0].text
+    review, decline = (b.data for b in to_mods[0].buttons[0])
+    again = await bot.text("alice", "/refund")
+    assert "You already asked for a refund of this payment" in again
+    async with db.session() as s:
+        asked = (
+            (await s.execute(select(AuditLog).where(AuditLog.action == "refund.requested")))
+            .scalars()
+            .all()
+        )
+    assert len(asked) == 1 and asked[0].reason == "bought the wrong plan"
+    # the review is the moderators' own /refund: preview, then confirm
+    assert "moderators only" in (await bot.press("eve", review))[0].text
+    preview = "\n".join(r.text for r in await bot.press("mod", review) if isinstance(r, Reply))
+    assert "Refund payment #" in preview and "Confirm?" in preview
+    out = await bot.press("owner", decline)
+    assert "Told #" in out[0].text and "their refund was declined" in out[0].text
+    assert "declined it" in out[1].text and out[1].member_id is not None
+    assert "already answered" in (await bot.press("mod", decline))[0].text
+    async with db.session() as s:
+        pay = (await s.execute(select(Payment))).scalar_one()
+    assert pay.status == "applied"  # declined: nothing changed
 
 
 async def test_role_is_owner_only(bot, db):

@@ -1,0 +1,140 @@
+"""A member's /refund: the moderators are asked to refund their last payment.
+
+/refund was "for moderators only", so a member who wanted their money back was told nothing
+about how to get it. Now it reaches every moderator with the payment, the member's reason
+and a button that opens the moderators' own /refund for that payment (which previews and
+asks to confirm). One request per payment; it is audited as ``refund.requested``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.admin.analytics import money
+from core.admin.args import clean
+from core.admin.guard import record
+from core.context import Context, Role
+from core.errors import DomainError
+from core.i18n import translate
+from core.localtime import local_time
+from core.members import moderators
+from core.membership import plans
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, for_members, run_command
+from models.audit import AuditLog
+from models.member import Member
+from models.membership import Payment, Plan
+
+REASON_MAX = 300
+NO_MONEY = ("code",)
+"""Providers whose payments moved no money (a redeemed code): nothing to give back."""
+
+
+@for_members("refund")
+async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
+    pay = (
+        (
+            await ctx.session.execute(
+                select(Payment)
+                .where(
+                    Payment.member_id == ctx.member.id,
+                    Payment.status == "applied",
+                    Payment.provider.not_in(NO_MONEY),
+                )
+                .order_by(Payment.created_at.desc(), Payment.id.desc())
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if pay is None:
+        raise DomainError("admin.refund_request_nothing")
+    target = f"payment:{pay.id}"
+    asked = (
+        await ctx.session.execute(
+            select(AuditLog.at)
+            .where(AuditLog.action == "refund.requested", AuditLog.target == target)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if asked is not None:
+        when = local_time(asked, ctx.timezone)
+        return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]
+    reason = " ".join(clean(args).split())[:REASON_MAX]
+    await record(ctx, "refund.requested", target, reason=reason)
+    plan = await ctx.session.get(Plan, pay.plan_id) if pay.plan_id is not None else None
+    amount = money(pay.amount, pay.currency)
+    out: list[AnyReply] = [
+        Reply(
+            ctx.t(
+                "admin.refund_requested",
+                plan=plans.title(plan, ctx.locale) if plan else "—",
+                amount=amount,
+                when=local_time(pay.created_at, ctx.timezone),
+            ),
+            ephemeral=True,
+        )
+    ]
+    review = ctx.sign("rfq", ctx.member.id, pay.id)
+    decline = ctx.sign("rfqn", ctx.member.id, pay.id)
+    for mod in await moderators(ctx.session, ctx.services):
+        if mod.id == ctx.member.id:
+            continue
+        lines = [
+            translate(
+                mod.locale,
+                "admin.refund_request_to_mods",
+                who=f"#{ctx.member.id} {ctx.member.display_name}",
+                plan=plans.title(plan, mod.locale) if plan else "—",
+                amount=amount,
+                provider=pay.provider,
+                when=local_time(pay.created_at, mod.timezone or ctx.settings.timezone),
+                id=pay.id,
+            )
+        ]
+        if reason:
+            lines.append(translate(mod.locale, "admin.reason", reason=reason))
+        buttons = [
+            ButtonSpec(translate(mod.locale, "admin.refund_request_btn"), review),
+            ButtonSpec(translate(mod.locale, "admin.refund_request_btn_decline"), decline),
+        ]
+        out.append(Reply("\n".join(lines), [buttons], member_id=mod.id))
+    return out
+
+
+@button("rfq", role=Role.MODERATOR)
+async def review_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """The moderators' /refund for the payment asked about: its preview and confirmation."""
+    if len(parts) != 2 or not all(p.isdecimal() for p in parts):
+        raise DomainError("errors.button_expired")
+    return await run_command(ctx, "refund", f"#{parts[0]} {parts[1]}")
+
+
+@button("rfqn", role=Role.MODERATOR)
+async def decline_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """The member is told no (once, by whichever moderator answers first); the payment and
+    access stay as they are."""
+    if len(parts) != 2 or not all(p.isdecimal() for p in parts):
+        raise DomainError("errors.button_expired")
+    member_id, payment_id = int(parts[0]), int(parts[1])
+    pay = await ctx.session.get(Payment, payment_id)
+    member = await ctx.session.get(Member, member_id)
+    if pay is None or member is None or pay.member_id != member_id:
+        raise DomainError("errors.button_expired")
+    target = f"payment:{payment_id}"
+    answered = (
+        await ctx.session.execute(
+            select(AuditLog.actor)
+            .where(AuditLog.action == "refund.declined", AuditLog.target == target)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if answered is not None or pay.status == "refunded":
+        return [Reply(ctx.t("admin.refund_request_answered", id=payment_id))]
+    await record(ctx, "refund.declined", target)
+    told = Reply(translate(member.locale, "admin.refund_declined"), member_id=member_id)
+    return [
+        Reply(ctx.t("admin.refund_request_declined", who=f"#{member.id} {member.display_name}")),
+        told,
+    ]
