@@ -114,6 +114,18 @@ def for_members(name: str) -> Callable[[Handler], Handler]:
     return deco
 
 
+def spec_for(name: str, role: Role) -> CommandSpec | None:
+    """The command as a member of ``role`` may use it: a moderators' command with a
+    members' version (/refund) is theirs, with its own help and usage (``*_member``)."""
+    spec = COMMANDS.get(name)
+    if spec is None or spec.role <= role:
+        return spec
+    if name not in MEMBER_VERSIONS or spec.role != Role.MODERATOR:
+        return None
+    usage = f"{spec.usage_key}_member" if spec.usage_key else None
+    return replace(spec, role=Role.MEMBER, help_key=f"{spec.help_key}_member", usage_key=usage)
+
+
 def button(prefix: str, *, role: Role = Role.MEMBER) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         BUTTONS[prefix] = (fn, role)
@@ -449,9 +461,9 @@ class Router:
         load_features()
 
     def commands_for(self, role: Role) -> list[CommandSpec]:
+        seen = (spec_for(name, role) for name in COMMANDS)
         return sorted(
-            (c for c in COMMANDS.values() if c.role <= role and not c.hidden),
-            key=lambda c: (c.role, c.name),
+            (c for c in seen if c is not None and not c.hidden), key=lambda c: (c.role, c.name)
         )
 
     async def dispatch(self, event: Event, *, retryable: bool = False) -> list[AnyReply]:

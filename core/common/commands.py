@@ -7,7 +7,7 @@ from core.common.home import home
 from core.context import Context, Role
 from core.i18n import LANGUAGE_NAMES, LANGUAGE_WORDS, has_key
 from core.replies import AnyReply, ButtonSpec, Reply
-from core.router import COMMANDS, Router, button, command, unknown_command
+from core.router import Router, button, command, spec_for, unknown_command
 
 
 @command("start", help_key="help.start")
@@ -27,8 +27,8 @@ async def start(ctx: Context, args: str) -> list[AnyReply]:
 @command("help", help_key="help.help")
 async def help_(ctx: Context, args: str) -> list[AnyReply]:
     if args:
-        spec = COMMANDS.get(args.strip().lstrip("/").lower())
-        if spec is None or spec.role > ctx.role or spec.hidden:
+        spec = spec_for(args.strip().lstrip("/").lower(), ctx.role)
+        if spec is None or spec.hidden:
             return [unknown_command(ctx, args.strip().lstrip("/"))]
         key = spec.usage_key
         if key and ctx.role >= Role.MODERATOR and has_key(f"{key}_mod"):

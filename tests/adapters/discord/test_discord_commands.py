@@ -31,6 +31,9 @@ async def test_every_visible_command_is_synced_with_localized_help(discord_bot):
     # moderator commands are hidden from members in the client ...
     assert synced["accounts"]["default_member_permissions"] == P.MANAGE_GUILD
     assert synced["link"].get("default_member_permissions") is None
+    # ... except one with a members' version: /refund asks the moderators for a refund
+    assert synced["refund"].get("default_member_permissions") is None
+    assert synced["refund"]["description"].startswith("ask the moderators for a refund")
 
 
 async def test_non_moderator_is_refused_server_side_even_if_the_client_shows_the_command(

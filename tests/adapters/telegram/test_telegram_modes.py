@@ -101,6 +101,11 @@ async def test_command_menus_per_language_and_a_moderator_menu_for_admins(tg, wi
     assert "help" in en and set(en) == set(zh) and en["help"] != zh["help"]
     mods = menus[("en", "all_chat_administrators")]["commands"]
     assert set(en) <= {c["command"] for c in mods}
+    # a moderators' command with a members' version is in the members' menu, as theirs
+    assert en["refund"] == "ask the moderators for a refund of your last payment"
+    assert "ban" not in en and {c["command"]: c["description"] for c in mods}["refund"] == (
+        "refund a member's payment"
+    )
     # the configured moderator telegram:9000 gets the moderator menu in their private chat
     (own,) = [
         c for c in wire.of("setMyCommands") if (c.params.get("scope") or {}).get("type") == "chat"

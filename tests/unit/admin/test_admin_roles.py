@@ -82,6 +82,8 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
     payment, with the member's reason; a moderator's tap opens their own /refund for it,
     or declines and the member hears so."""
     await _seed_payment(db, clock)
+    assert "/refund — ask the moderators for a refund" in await bot.text("alice", "/help")
+    assert "/refund [reason]" in await bot.text("alice", "/help refund")
     out = await bot.say("alice", "/refund bought the wrong plan")
     said = "\n".join(r.text for r in out if isinstance(r, Reply) and r.member_id is None)
     assert "I've asked the moderators to refund your payment for “Monthly membership”" in said
