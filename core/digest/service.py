@@ -36,7 +36,15 @@ from models.digest import Digest, Outbox
 from models.interaction import KIND_WEIGHTS, Interaction
 from models.member import Member
 
-QUIET_RE = re.compile(r"^(.+?)\s*[-–~到]\s*(.+)$")
+QUIET_RE = re.compile(r"^(?:from\s+|从)?(.+?)\s*(?:[-–~到至]|\s(?:to|until|till)\s)\s*(.+)$")
+DAY_PARTS = {
+    **dict.fromkeys(("morning", "早上", "上午", "早晨"), "9"),
+    **dict.fromkeys(("noon", "midday", "lunchtime", "中午"), "12"),
+    **dict.fromkeys(("afternoon", "下午"), "14"),
+    **dict.fromkeys(("evening", "傍晚"), "18"),
+    **dict.fromkeys(("night", "tonight", "晚上"), "20"),
+}
+"""A part of the day as a schedule's hour: "/digest every monday morning" is Monday at 9."""
 ACTION_KINDS = {"o": "digest_click", "u": "thumbs_up", "d": "thumbs_down", "x": "not_interested"}
 
 
@@ -104,7 +112,7 @@ def _spaced_zh(text: str) -> str:
     return re.sub(r"每周 (?=[一二三四五六日天])", "每周 周", text)
 
 
-FILLER = frozenset({"at", "on", "@", "every", "each"})
+FILLER = frozenset({"at", "on", "@", "every", "each", "in", "the"})
 """Words members put between a schedule's parts: "weekly on friday at 6pm"."""
 
 
@@ -117,8 +125,8 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     if not words:
         raise DigestUsageError()
     verb, rest = words[0].lower(), words[1:]
-    if verb not in ("tz", "timezone", "quiet"):  # "weekly on friday at 6pm"
-        rest = [w for w in rest if w.lower() not in FILLER]
+    if verb not in ("tz", "timezone", "quiet"):  # "weekly on friday at 6pm", "in the morning"
+        rest = [DAY_PARTS.get(w.lower(), w) for w in rest if w.lower() not in FILLER]
     if verb in ("every", "each") and rest:  # "every friday", "every day at 8"
         verb, rest = rest[0].lower(), rest[1:]
     if verb in ("day", "days", "everyday"):  # "day monday": weekly, that day; "every day"

@@ -82,6 +82,28 @@ async def test_schedules_written_as_sentences(app):
     assert "every Wednesday at 08:00" in said["on"]  # "on" alone is still "turn it on"
 
 
+async def test_parts_of_the_day_and_quiet_hours_as_members_write_them(app):
+    """ "every monday morning" and "quiet 10pm to 7am" were "I didn't understand"."""
+    said = {}
+    for i, args in enumerate(
+        (
+            "every monday morning",
+            "daily in the evening",
+            "weekly friday afternoon",
+            "每周一早上",
+            "quiet 10pm to 7am",
+            "quiet from 11pm until 6am",
+        )
+    ):
+        said[args] = (await app.router.dispatch(cmd("ann", args, f"p{i}")))[0].text
+    assert "every Monday at 09:00" in said["every monday morning"]
+    assert "every day at 18:00" in said["daily in the evening"]
+    assert "every Friday at 14:00" in said["weekly friday afternoon"]
+    assert "every Monday at 09:00" in said["每周一早上"]
+    assert "Quiet hours: 22:00–07:00" in said["quiet 10pm to 7am"]
+    assert "Quiet hours: 23:00–06:00" in said["quiet from 11pm until 6am"]
+
+
 async def test_with_the_digest_off_the_quiet_hours_still_show(app):
     """They still hold invitations and hush other messages, so the member sees they were
     saved rather than only "your digest is off"."""
