@@ -57,9 +57,13 @@ async def points(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join(lines))]
 
 
+WEEK_WORDS = {"", "week", "weekly", "this week", "本周", "周榜"}
+ALL_WORDS = {"all", "all time", "all-time", "alltime", "total", "ever", "总榜", "全部", "总"}
+
+
 @command("leaderboard", help_key="help.leaderboard", usage_key="usage.leaderboard")
 async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
-    arg = args.strip().lower()
+    arg = " ".join(args.lower().split())
     if arg in ("optin", "opt-in", "on"):
         ctx.member.leaderboard_opt_in = True
         return [Reply(ctx.t("engagement.opted_in"))]
@@ -72,12 +76,17 @@ async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
         chat = ctx.event.chat
         await service.set_setting(ctx.session, service.POST_KEY, f"{chat.platform}:{chat.chat_id}")
         return [Reply(ctx.t("engagement.channel_set"))]
-    if arg not in ("", "week", "all"):
+    if arg not in WEEK_WORDS and arg not in ALL_WORDS:
         raise BadArguments("errors.usage", usage=ctx.t("usage.leaderboard"))
     await service.sync(ctx.session, ctx.clock, scoring=rules.Scoring.of(ctx.settings))
-    since = None if arg == "all" else service.week_start(ctx.clock.now(), ctx.settings.timezone)
+    week = service.week_start(ctx.clock.now(), ctx.settings.timezone)
+    since = None if arg in ALL_WORDS else week
     rows = await service.leaderboard(ctx.session, since, limit=0)
     head = ctx.t("engagement.board_all" if since is None else "engagement.board_week")
+    if not rows and since is not None:  # a new week: the all-time board, said as such
+        rows = await service.leaderboard(ctx.session, None, limit=0)
+        since = None if rows else since
+        head = ctx.t("engagement.board_week_empty") if rows else head
     if not rows:
         return [Reply(head + "\n" + ctx.t("engagement.board_empty"))]
     lines = [head]

@@ -295,6 +295,12 @@ async def test_leaderboard_names_only_members_who_opt_in(console_bot, db, clock)
     assert "You have no points yet" in await console_bot.send("/leaderboard all")
     out = await console_bot.send("/points", as_member="ann")
     assert "60 points (10 this week) — level 2: Learner" in out and "140 more points" in out
+    assert "2. Ann — 60 ← you" in await console_bot.send("/leaderboard 总榜")
+    # a new week with no points yet: the all-time board, said as such ("No points yet")
+    clock.advance(timedelta(days=7))
+    out = await console_bot.send("/leaderboard")
+    assert out.startswith("🏆 Nobody has points this week yet. Leaderboard — all time:")
+    assert "1. Bo — 75\n2. Ann — 60 ← you" in out
 
 
 def test_cli_rebuild(db, monkeypatch):
