@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -38,7 +39,7 @@ def parse_days(text: str) -> int:
     1 year (365 days); at most MAX_DAYS. A word after the number that is not a unit is
     refused, not ignored ("2 weeks" used to grant 2 days)."""
     raw = " ".join(text.split())
-    m = _LENGTH.match(raw.lower())
+    m = _LENGTH.match(raw.lower()) or _LENGTH.match(_unit_spelled(raw.lower()))
     if not m:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     unit = m.group(2) or "d"
@@ -46,6 +47,16 @@ def parse_days(text: str) -> int:
     if days <= 0 or days > MAX_DAYS:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     return days
+
+
+_UNIT_WORDS = ("day", "days", "week", "weeks", "month", "months", "year", "years")
+
+
+def _unit_spelled(raw: str) -> str:
+    """ "3 dayz", "2 weks": the number with the unit a misspelt word is close to."""
+    number, _, word = raw.partition(" ")
+    near = difflib.get_close_matches(word, _UNIT_WORDS, n=1, cutoff=0.75) if word else []
+    return f"{number} {near[0]}" if near else raw
 
 
 def leading_length(text: str) -> tuple[int | None, str]:

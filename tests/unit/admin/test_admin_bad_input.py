@@ -24,6 +24,9 @@ def test_parse_days_refuses_negative_zero_and_absurd(raw):
 
 def test_parse_days_accepts_the_range():
     assert parse_days("1") == 1
+    # a misspelt unit is the unit it is close to ("3 dayz" was "not a length I can use")
+    assert [parse_days(t) for t in ("3 dayz", "2 weks", "1 mnth")] == [3, 14, 30]
+    assert leading_length("3 dayz spamming links") == (3, "spamming links")
     assert parse_days(f"{MAX_DAYS} days") == MAX_DAYS
     # lengths as moderators write them ("2 weeks" used to grant 2 days)
     assert [parse_days(t) for t in ("30d", "2 weeks", "2w", "1 month", "1 year", "3周")] == [
