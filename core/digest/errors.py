@@ -32,3 +32,11 @@ class UnknownTimezoneError(DomainError):
 class NotYourDigestError(DomainError):
     def __init__(self) -> None:
         super().__init__("digest.not_yours")
+
+
+class FrequencyUnsupportedError(DomainError):
+    """A frequency digests do not come at ("twice a week", "monthly", "每两周"): the two
+    they do, rather than "I didn't understand"."""
+
+    def __init__(self) -> None:
+        super().__init__("digest.frequency_unsupported")

@@ -16,6 +16,7 @@ from core.clock import Clock
 from core.digest import outbox
 from core.digest.errors import (
     DigestUsageError,
+    FrequencyUnsupportedError,
     HourRangeError,
     NotYourDigestError,
     OnTheHourError,
@@ -112,6 +113,12 @@ def _spaced_zh(text: str) -> str:
     return re.sub(r"每周 (?=[一二三四五六日天])", "每周 周", text)
 
 
+OTHER_FREQUENCY = re.compile(
+    r"\b(twice|two times|three times|\d+ times|every other|biweekly|fortnight\w*|monthly|"
+    r"every month|once a month|hourly)\b|两周|半个月|每月|一个月|每个月|一月一次|一周两次|每周两次|"
+    r"每周[二三四五]次|隔周",
+    re.IGNORECASE,
+)
 FILLER = frozenset({"at", "on", "@", "every", "each", "in", "the"})
 """Words members put between a schedule's parts: "weekly on friday at 6pm"."""
 
@@ -181,6 +188,8 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
         if name is None:
             raise UnknownTimezoneError(typed[:64])
         member.timezone = name
+    elif OTHER_FREQUENCY.search(args):
+        raise FrequencyUnsupportedError()
     else:
         raise DigestUsageError()
     after = _settings_of(member)

@@ -102,6 +102,13 @@ async def test_parts_of_the_day_and_quiet_hours_as_members_write_them(app):
     assert "every Monday at 09:00" in said["每周一早上"]
     assert "Quiet hours: 22:00–07:00" in said["quiet 10pm to 7am"]
     assert "Quiet hours: 23:00–06:00" in said["quiet from 11pm until 6am"]
+    # a frequency digests do not have is told the two they do, and changes nothing
+    for i, args in enumerate(("twice a week", "monthly", "每两周一次")):
+        out = (await app.router.dispatch(cmd("ann", args, f"f{i}")))[0].text
+        assert out.startswith("Digests come every day or once a week"), args
+    async with app.services.session_factory() as s:
+        m = (await s.execute(select(Member))).scalar_one()
+    assert (m.digest_frequency, m.digest_weekday, m.digest_hour) == ("weekly", 0, 9)
 
 
 async def test_with_the_digest_off_the_quiet_hours_still_show(app):
