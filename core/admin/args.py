@@ -109,14 +109,28 @@ def _day(words: list[str], today: date | None) -> date | None:
         pass
     if today is None:
         return None
-    if text in ("today", "今天"):
+    if text in ("today", "tonight", "this evening", "今天", "今晚"):
         return today
     if text in ("tomorrow", "明天"):
         return today + timedelta(days=1)
     if text == "后天":
         return today + timedelta(days=2)
+    if text.startswith("this ") and text[5:] in WEEKDAYS:  # "this friday": the next one
+        text = text[5:]
     if text in WEEKDAYS:
         return today + timedelta(days=(WEEKDAYS[text] - today.weekday()) % 7)
+    if text.startswith("next ") and text[5:] in WEEKDAYS:  # as 下周一: that day of next week
+        return today + timedelta(days=7 - today.weekday() + WEEKDAYS[text[5:]])
+    if m := re.fullmatch(r"(\d{4})/(\d{1,2})/(\d{1,2})", text):  # 2026/12/20
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})", text):  # 12/20 or 20.12: one way only
+        a, b = int(m[1]), int(m[2])
+        if (a > 12) == (b > 12):
+            return None  # 3/4 could be either: refused, with the format to use
+        return _next_date(today, *((b, str(a)) if a > 12 else (a, str(b))))
     if text.startswith("下") and text[1:] in WEEKDAYS:  # 下周一: that day of next week
         return today + timedelta(days=7 - today.weekday() + WEEKDAYS[text[1:]])
     if m := re.fullmatch(r"(\d{1,2})月(\d{1,2})[日号]", text):  # 3月10日
@@ -127,6 +141,22 @@ def _day(words: list[str], today: date | None) -> date | None:
         if month is not None and day.isdecimal():
             return _next_date(today, month, day)
     return None
+
+
+_FROM_NOW = re.compile(
+    r"in (an?|\d{1,3}) (hours?|hrs?|h|minutes?|mins?|days?)|(\d{1,3}) ?(小时|个小时|分钟|天)后"
+)
+_FROM_NOW_UNIT = {"h": 60, "m": 1, "d": 1440, "小": 60, "个": 60, "分": 1, "天": 1440}
+
+
+def _from_now(text: str) -> timedelta | None:
+    """ "in 2 hours", "in an hour", "in 30 minutes", "3天后": that long from now."""
+    m = _FROM_NOW.fullmatch(text.lower())
+    if m is None:
+        return None
+    count, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
+    n = 1 if count in ("a", "an") else int(count)
+    return timedelta(minutes=n * _FROM_NOW_UNIT[unit[0]]) if n > 0 else None
 
 
 def _next_date(today: date, month: int, day: str) -> date | None:
@@ -160,6 +190,8 @@ def parse_when(text: str, tz: str | None = None, now: datetime | None = None) ->
             break
     where = zone(tz)
     today = now.astimezone(where).date() if now is not None else None
+    if now is not None and (later := _from_now(" ".join(words))) is not None:
+        return (now + later).replace(second=0, microsecond=0).astimezone(UTC)
     at = parse_clock(words[-1]) if len(words) > 1 else None
     if at is not None:
         day = _day(words[:-1], today)

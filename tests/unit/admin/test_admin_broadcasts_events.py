@@ -232,6 +232,30 @@ async def test_event_times_written_in_chinese(bot, db):
     ]
 
 
+async def test_event_times_as_moderators_say_them(bot, db):
+    """ "tonight 8pm", "next tuesday 7pm", "in 2 hours", "12/20 18:00" were the usage text
+    (or "next" went into the title); a date that reads both ways (3/4) is still refused."""
+    lines = (
+        "/event new SQL clinic tonight 8pm",
+        "/event new Pandas Q&A next tuesday 7pm",
+        "/event new Stats hour in 2 hours",
+        "/event new Python help 3/20 18:00",
+        "/event new Git help 2026/03/21 10:00",
+        "/event new 答疑 3小时后",
+    )
+    for line in lines:
+        assert "Event #" in await bot.text("mod", line), line
+    assert "Usage: /event new" in await bot.text("mod", "/event new Stats 3/4 18:00")
+    assert [e[:2] for e in await _events_made(db)] == [  # Monday 2026-03-02 09:00 UTC
+        ("SQL clinic", "03-02 20:00"),
+        ("Pandas Q&A", "03-10 19:00"),  # next week's Tuesday, as 下周二
+        ("Stats hour", "03-02 11:00"),
+        ("Python help", "03-20 18:00"),
+        ("Git help", "03-21 10:00"),
+        ("答疑", "03-02 12:00"),
+    ]
+
+
 async def test_an_event_written_as_a_sentence_without_bars(bot, db):
     """ "/event new Office hours: SQL Q&A tomorrow 6pm https://… 3" was the usage text; the
     time is the longest run of words at the end (or start) that reads as one."""
