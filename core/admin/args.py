@@ -127,10 +127,12 @@ def _day(words: list[str], today: date | None) -> date | None:
         except ValueError:
             return None
     if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})", text):  # 12/20 or 20.12: one way only
-        a, b = int(m[1]), int(m[2])
-        if (a > 12) == (b > 12):
+        first, second = int(m[1]), int(m[2])
+        if (first > 12) == (second > 12):
             return None  # 3/4 could be either: refused, with the format to use
-        return _next_date(today, *((b, str(a)) if a > 12 else (a, str(b))))
+        if first > 12:
+            return _next_date(today, second, str(first))
+        return _next_date(today, first, str(second))
     if text.startswith("下") and text[1:] in WEEKDAYS:  # 下周一: that day of next week
         return today + timedelta(days=7 - today.weekday() + WEEKDAYS[text[1:]])
     if m := re.fullmatch(r"(\d{1,2})月(\d{1,2})[日号]", text):  # 3月10日
