@@ -82,6 +82,11 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
     assert "发送 /digest off 关闭摘要" in said and not thread
     said, thread = await _ask(help_app, "alice", "how do I turn off notifications?")
     assert "/digest off" in said and not thread
+    # a member asking where they stand is answered with it, not posted for the community
+    said, thread = await _ask(help_app, "alice", "what's my next lesson?")
+    assert "/next" in said and "Did this help?" in said and not thread
+    said, thread = await _ask(help_app, "xiaoming", "我的下一课是什么？")
+    assert "/next" in said and not thread
     said, thread = await _ask(help_app, "xiaoming", "怎么修改时区？")
     assert "/profile timezone" in said and not thread
 
