@@ -8,6 +8,8 @@ asks to confirm). One request per payment; it is audited as ``refund.requested``
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from core.admin.analytics import money
@@ -51,14 +53,7 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
     if pay is None:
         raise DomainError("admin.refund_request_nothing")
     target = f"payment:{pay.id}"
-    asked = (
-        await ctx.session.execute(
-            select(AuditLog.at)
-            .where(AuditLog.action == "refund.requested", AuditLog.target == target)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if asked is not None:
+    if (asked := await _noted(ctx, "refund.requested", target)) is not None:
         when = local_time(asked, ctx.timezone)
         return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]
     reason = " ".join(clean(args).split())[:REASON_MAX]
@@ -123,14 +118,7 @@ async def decline_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if pay is None or member is None or pay.member_id != member_id:
         raise DomainError("errors.button_expired")
     target = f"payment:{payment_id}"
-    answered = (
-        await ctx.session.execute(
-            select(AuditLog.actor)
-            .where(AuditLog.action == "refund.declined", AuditLog.target == target)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if answered is not None or pay.status == "refunded":
+    if await _noted(ctx, "refund.declined", target) is not None or pay.status == "refunded":
         return [Reply(ctx.t("admin.refund_request_answered", id=payment_id))]
     await record(ctx, "refund.declined", target)
     told = Reply(translate(member.locale, "admin.refund_declined"), member_id=member_id)
@@ -138,3 +126,15 @@ async def decline_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
         Reply(ctx.t("admin.refund_request_declined", who=f"#{member.id} {member.display_name}")),
         told,
     ]
+
+
+async def _noted(ctx: Context, action: str, target: str) -> datetime | None:
+    """When the audit log first noted ``action`` on ``target`` (a request, an answer)."""
+    return (
+        await ctx.session.execute(
+            select(AuditLog.at)
+            .where(AuditLog.action == action, AuditLog.target == target)
+            .order_by(AuditLog.at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
