@@ -163,16 +163,29 @@ BARE_WORDS = {
     "资料": "profile",
     "设置": "profile",
     "摘要": "digest",
+    "my courses": "progress",
+    "我的课程": "progress",
+    "my plan": "status",
+    "my membership": "status",
+    "my subscription": "status",
+    "我的会员": "status",
+    "next lesson": "next",
 }
 """A word alone in a private chat, as members type it without the slash ("help", "状态"),
-read as the command that only shows something (never one that changes anything)."""
+read as the command that only shows something (never one that changes anything); with "my"
+or "我的" before it too ("my progress", "我的积分")."""
 STOP_WORDS = {"stop", "unsubscribe", "退订", "取消订阅", "停止"}
 """Alone, these could mean digests or the membership: the reply names both commands."""
 
 
 def bare_word(text: str) -> str:
-    """A message read as a word alone: trimmed, without a closing "." or "!", lower case."""
-    return text.strip().strip(".!。！").lower()
+    """A message read as a word alone: trimmed, without a closing "." or "!", lower case;
+    "my progress" and "我的积分" as the command words they hold."""
+    word = " ".join(text.strip().strip(".!。！").lower().split())
+    for own in ("my ", "我的"):
+        if word.startswith(own) and word not in BARE_WORDS and word[len(own) :] in BARE_WORDS:
+            return word[len(own) :]
+    return word
 
 
 def message_handler(priority: int = 50) -> Callable[[Handler], Handler]:

@@ -15,7 +15,15 @@ from core.qa import catalog_sync, curation, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
-from core.router import button, command, message_handler, on_event, parse_command
+from core.router import (
+    BARE_WORDS,
+    bare_word,
+    button,
+    command,
+    message_handler,
+    on_event,
+    parse_command,
+)
 
 
 @command("ask", help_key="help.ask", usage_key="usage.ask")
@@ -149,6 +157,8 @@ async def thread_message(ctx: Context, text: str) -> list[AnyReply] | None:
 async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
     """A plain question in a private chat is treated like /ask (when nothing else took it)."""
     if ctx.event.chat.kind != "private" or not text.strip():
+        return None
+    if bare_word(text) in BARE_WORDS:  # "my progress": the command, after the handlers
         return None
     looks_like_question = text.rstrip().endswith(("?", "？"))
     if word_count(text) < 2 and not looks_like_question and smalltalk.kind(text) is None:

@@ -111,3 +111,8 @@ async def test_a_command_word_alone_in_a_private_chat_is_that_command(console_bo
     assert "/digest off" in await console_bot.send("退订", as_member="xiaoming")
     assert "didn't understand" in await console_bot.send("cancel", as_member="alice")
     assert "didn't understand" in await console_bot.send("done")  # a word that changes things
+    # with "my" before it ("my progress" was a question held for the community)
+    assert await console_bot.send("my progress") == await console_bot.send("/progress")
+    assert await console_bot.send("My courses") == await console_bot.send("/progress")
+    assert await console_bot.send("my plan") == await console_bot.send("/status")
+    assert await console_bot.send("我的积分") == await console_bot.send("/points")
