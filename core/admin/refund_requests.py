@@ -57,7 +57,9 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
         when = local_time(asked, ctx.timezone)
         return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]
     reason = " ".join(clean(args).split())[:REASON_MAX]
-    await record(ctx, "refund.requested", target, reason=reason)
+    # the reason goes to the moderators only: the audit log is append-only and outlives
+    # /forget, and a member's own words may say who they are
+    await record(ctx, "refund.requested", target)
     plan = await ctx.session.get(Plan, pay.plan_id) if pay.plan_id is not None else None
     amount = money(pay.amount, pay.currency)
     out: list[AnyReply] = [

@@ -101,7 +101,7 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
             .scalars()
             .all()
         )
-    assert len(asked) == 1 and asked[0].reason == "bought the wrong plan"
+    assert len(asked) == 1 and asked[0].reason == ""  # their words: to the moderators only
     # the review is the moderators' own /refund: preview, then confirm
     assert "moderators only" in (await bot.press("eve", review))[0].text
     preview = "\n".join(r.text for r in await bot.press("mod", review) if isinstance(r, Reply))
