@@ -341,6 +341,67 @@ async def _nothing_next(ctx: Context) -> str:
     return "catalog.all_finished" if all(taken) else "catalog.courses_closed"
 
 
+@command("leave", help_key="help.leave", usage_key="usage.leave")
+async def leave(ctx: Context, args: str) -> list[AnyReply]:
+    """Stop taking a course: it leaves /next, /progress and the digests' "keep going"; the
+    lessons done stay, for a return. There was no way out of a course once enrolled."""
+    taking = await _taking(ctx)
+    if not args.strip():
+        if not taking:
+            return [Reply(ctx.t("catalog.no_progress"))]
+        buttons = [
+            [ButtonSpec(service.course_title(c, ctx.locale), data=ctx.sign("catl", c.id))]
+            for c in taking[:GUESSES]
+        ]
+        return [Reply(ctx.t("catalog.leave_which"), buttons=buttons)]
+    if (listed := await _listed(ctx, args)) is not None:
+        return await _leave(ctx, listed)
+    try:
+        course = await service.find_course(ctx.session, args)
+    except NotFound:
+        guesses, _ = service.did_you_mean(taking, args, await topics.load(ctx.session))
+        if not guesses:
+            return [Reply(ctx.t("catalog.leave_not_taking", course=" ".join(args.split())[:64]))]
+        if len(guesses) == 1:  # "/leave git": the one course under way it names
+            return await _leave(ctx, guesses[0])
+        buttons = [
+            [ButtonSpec(service.course_title(c, ctx.locale), data=ctx.sign("catl", c.id))]
+            for c in guesses[:GUESSES]
+        ]
+        return [Reply(ctx.t("catalog.leave_which"), buttons=buttons)]
+    return await _leave(ctx, course)
+
+
+@button("catl")
+async def leave_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    return await _leave(ctx, await _course_by_id(ctx, parts[0] if parts else ""))
+
+
+async def _taking(ctx: Context) -> list[Course]:
+    """The courses the member is taking and has not finished, oldest enrollment first."""
+    rows = await ctx.session.execute(
+        select(Course)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(Enrollment.member_id == ctx.member.id, Enrollment.completed_at.is_(None))
+        .order_by(Enrollment.enrolled_at, Enrollment.id)
+    )
+    return list(rows.scalars())
+
+
+async def _leave(ctx: Context, course: Course) -> list[AnyReply]:
+    title = service.course_title(course, ctx.locale)
+    row = await service.enrollment_of(ctx.session, ctx.member.id, course.id)
+    if row is None:
+        return [Reply(ctx.t("catalog.leave_not_taking", course=title))]
+    if row.completed_at is not None:  # a finished course stays among their achievements
+        return [Reply(ctx.t("catalog.leave_finished", course=title))]
+    done = len(await service.completed_lesson_ids(ctx.session, ctx.member.id, course.id))
+    await ctx.session.delete(row)
+    again = ButtonSpec(ctx.t("catalog.btn_enroll_again"), data=ctx.sign("cate", course.id))
+    key = "catalog.left" if done else "catalog.left_fresh"
+    return [Reply(ctx.t(key, course=title, n=done, slug=course.slug), [[again]])]
+
+
 @command("next", help_key="help.next", usage_key="usage.next")
 async def next_(ctx: Context, args: str) -> list[AnyReply]:
     if args.strip() and (listed := await _listed(ctx, args)) is not None:

@@ -133,6 +133,16 @@ async def find_lesson(
             return lesson
     if ref.isdecimal() and 1 <= int(ref) <= len(lessons):
         return lessons[int(ref) - 1]
+    # words of one title only ("first select" for "Your first SELECT")
+    words = set(typed.split()) - LESSON_FILLER
+    holding = [
+        x
+        for x in lessons
+        if words
+        and any(words <= set(t.casefold().split()) for t in (x.title, x.title_zh or "") if t)
+    ]
+    if len(holding) == 1:
+        return holding[0]
     shown = [f"{i}. {lesson_title(x, locale or 'en')}" for i, x in enumerate(lessons[:12], 1)]
     raise NotFound(
         "catalog.unknown_lesson",
@@ -250,6 +260,16 @@ def listed_course_id(listed: Sequence[int | None], ref: str) -> int | None:
     return int(course_id)
 
 
+LESSON_FILLER = frozenset(
+    {"and", "or", "the", "a", "an", "of", "to", "in", "with", "for", "lesson"}
+)
+"""Words that alone name no lesson ("/done and" is not "SELECT and WHERE")."""
+REF_FILLER = frozenset(
+    {"me", "in", "into", "to", "the", "a", "an", "course", "class", "please", "for", "课程"}
+)
+"""Words around a course's name as members write it ("/enroll me in the git course")."""
+
+
 def did_you_mean(
     courses: Sequence[Course], ref: str, names: Topics | None = None
 ) -> tuple[list[Course], str]:
@@ -263,6 +283,8 @@ def did_you_mean(
     if ref.isdecimal() and len(ref) < 6:
         n = int(ref)
         return ([courses[n - 1]] if 0 < n <= len(courses) else []), ""
+    said = ref  # "me in pandas", "the git course": the words that name one
+    ref = " ".join(w for w in ref.split() if w.lower() not in REF_FILLER) or ref
     found = search(courses, ref, names)
     if found:
         return found, ref
@@ -271,7 +293,7 @@ def did_you_mean(
     best = max((n for n, _ in hits), default=0)
     if best:
         return [c for n, c in hits if n and n == best], ""
-    return _spelled_like(courses, ref), ""
+    return _spelled_like(courses, said), ""
 
 
 def _spelled_like(courses: Sequence[Course], ref: str) -> list[Course]:

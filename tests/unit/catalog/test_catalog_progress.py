@@ -164,6 +164,45 @@ async def test_a_lesson_is_marked_done_by_its_title_and_a_wrong_one_lists_them(
     assert [kind for kind, _ in await _log(db)] == ["enroll", "lesson_complete", "lesson_complete"]
 
 
+async def test_a_member_leaves_a_course_and_keeps_the_lessons_done(console_bot, db, clock):
+    """There was no way out of a course: it stayed in /next, /progress and the digests.
+    /leave takes it out (a tap per course under way when none is named); the lessons done
+    stay, so enrolling again goes on from there. A finished course is not left."""
+    await _load(db, clock)
+    await console_bot.send("/enroll intro-sql", "ivo")
+    out = await console_bot.send("/done where")  # a word of one lesson's title
+    assert "Marked “SELECT and WHERE” as done" in out
+    out = await console_bot.send("/leave")
+    assert "Which course do you want to stop taking?" in out and "[1] Intro to SQL" in out
+    out = await console_bot.send("/leave sql")  # the one course under way it names
+    assert "You're no longer taking “Intro to SQL”" in out
+    assert "The 1 lesson you finished is kept if you come back: /enroll intro-sql." in out
+    assert "not taking any course yet" in await console_bot.send("/next")
+    assert "not taking any course" in await console_bot.send("/progress")
+    assert "nothing to leave" in await console_bot.send("/leave intro-sql")
+    assert "nothing to leave" in await console_bot.send("/leave cobol")
+    out = await console_bot.send("/press 1")  # ↩ Enroll again
+    assert "enrolled in “Intro to SQL”" in out and "lesson 2/3: GROUP BY" in out
+    await console_bot.send("/done")
+    await console_bot.send("/done")
+    assert "stays in your progress as done" in await console_bot.send("/leave intro-sql")
+    async with db.session() as s:
+        done = (await s.execute(select(func.count(LessonCompletion.id)))).scalar_one()
+    assert done == 3
+
+
+async def test_courses_and_lessons_named_as_members_write_them(console_bot, db, clock):
+    """ "/enroll the python course" offered every course holding "the" or "course";
+    "/done select" was "no lesson select" beside "SELECT and WHERE"."""
+    await _load(db, clock)
+    out = await console_bot.send("/enroll me in the python course", "jo")
+    assert "[1] Deep Python" in out and "Intro to SQL" not in out
+    await console_bot.send("/enroll intro-sql")
+    assert "Marked “SELECT and WHERE” as done" in await console_bot.send("/done select")
+    # a word such as "and" names no lesson ("SELECT and WHERE" holds it)
+    assert "Marked" not in await console_bot.send("/done and")
+
+
 async def test_a_finished_course_points_to_the_next_lesson_of_another(console_bot, db, clock):
     free = (DATA / "catalog.yaml").read_text(encoding="utf-8").replace("plan_codes: [yearly]", "")
     await _load(db, clock, free)
