@@ -259,14 +259,14 @@ async def onboarding_text(ctx: Context, text: str) -> list[AnyReply] | None:
     if smalltalk.is_question(text) or is_aside(text):
         return await _aside(ctx, row, text)
     word = bare_word(text)
-    typed_control = word in SKIP_WORDS or word in LATER_WORDS
-    if (typed_control or word in BARE_WORDS or word in STOP_WORDS) and not _accepts(ctx, row, text):
-        if word in SKIP_WORDS:
-            return await _after_answer(ctx, row)
-        if word in LATER_WORDS or word in STOP_WORDS:
-            return [_pause(ctx, row)]
-        return await _aside(ctx, row, text)
-    return await _answer(ctx, row, text)
+    known = SKIP_WORDS | LATER_WORDS | BARE_WORDS.keys() | STOP_WORDS
+    if word not in known or _accepts(ctx, row, text):
+        return await _answer(ctx, row, text)
+    if word in SKIP_WORDS and not row.single:  # one field of /profile has Cancel, no Skip
+        return await _after_answer(ctx, row)
+    if word in SKIP_WORDS or word in LATER_WORDS:
+        return [_pause(ctx, row)]
+    return await _aside(ctx, row, text)  # "help"; "unsubscribe" is told what it can stop
 
 
 def _accepts(ctx: Context, row: Onboarding, text: str) -> bool:

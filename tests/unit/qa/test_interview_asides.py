@@ -67,6 +67,8 @@ async def test_questions_and_command_words_mid_interview_are_not_taken_for_answe
     member, _ = await _member(qa_app, "uma")
     assert member.goals == "How do I become a data analyst?"
 
+    out = await bot.send("unsubscribe")  # what it can stop, and the question again
+    assert "/digest off" in out and "(2/8) Which topics" in out
     assert "(3/8) What is your level?" in await bot.send("skip")  # typed like ⏭ Skip
     # "intermediate" inside a question was saved as the level
     out = await bot.send("what does intermediate mean?")
@@ -96,4 +98,6 @@ async def test_a_word_the_question_takes_is_its_answer(qa_app, console_bot):
     assert (await _member(qa_app, "vic"))[0].digest_frequency == "off"
     await bot.send("/profile weekly")
     assert "Nothing changed." in await bot.send("cancel")
+    await bot.send("/profile weekly")  # one field asked: "skip" is its Cancel, not Saved
+    assert "Nothing changed." in await bot.send("skip")
     assert (await _member(qa_app, "vic"))[0].weekly_minutes == 0
