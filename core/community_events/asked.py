@@ -55,5 +55,5 @@ def named_in(
     coming = sorted((ev for ev in live if ev.starts_at > now), key=lambda ev: ev.starts_at)
     if coming:
         return coming[:MAX_SHOWN], None
-    past = max((ev for ev in live), key=lambda ev: ev.starts_at, default=None)
+    past = max(live, key=lambda ev: ev.starts_at, default=None)
     return [], past

@@ -127,6 +127,10 @@ async def next_events(ctx: Context) -> list[AnyReply]:
     return await _upcoming(ctx, limit=3)
 
 
+PAST_DAYS = 120
+"""How far back a question about an event that is not planned again finds its last one."""
+
+
 @help_answers.lookup
 async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
     """ "When is the next office hours?" is told when the "SQL office hours" are, with the
@@ -150,10 +154,6 @@ async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
         when = _when(past, ctx.timezone)
         return [Reply(ctx.t("events.asked_none_planned", title=past.title, when=when))]
     return None
-
-
-PAST_DAYS = 120
-"""How far back a question about an event that is not planned again finds its last one."""
 
 
 async def _upcoming(ctx: Context, limit: int = 10) -> list[AnyReply]:
