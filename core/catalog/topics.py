@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,6 +137,8 @@ class Topics:
         chars = [c for c in text if is_cjk(c)]
         if len(chars) < 2:
             return []
+        from pypinyin import Style, lazy_pinyin, pinyin  # 0.2 s of dictionaries: when needed
+
         sounds = [set(s) for s in pinyin(chars, style=Style.NORMAL, heteronym=True)]
         at: dict[str, int] = {}
         for slug in among:
