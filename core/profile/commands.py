@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.catalog import topics
@@ -237,6 +238,7 @@ async def onboarding_on_start(ctx: Context, args: str) -> list[AnyReply] | None:
 
 
 _TEXT_PRIORITY = 10
+_ABOUT_ONESELF = re.compile(r"\b(i|i'm|i’m|i've|me|my)\b|我", re.IGNORECASE)
 SKIP_WORDS = {"skip", "pass", "skip it", "skip this", "skip this one", "next question"}
 SKIP_WORDS |= {"跳过", "略过", "下一个", "下一题"}
 LATER_WORDS = {"later", "not now", "pause", "stop", "quit", "exit", "cancel", "maybe later"}
@@ -292,8 +294,9 @@ async def _aside(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
     row = now
     again = await question(ctx, row)
     buttons = again.buttons
+    # "How do I become a data analyst?" may be the goal; "how much is it?" is not
     asked = smalltalk.is_question(text) and len(text.strip()) <= svc.GOALS_MAX
-    if row.step == "goals" and not row.single and asked:
+    if row.step == "goals" and not row.single and asked and _ABOUT_ONESELF.search(text):
         row.answers = dict(row.answers, _asked=text.strip())
         keep = [_b(ctx, ctx.t("profile.btn_goal_asked"), "g", "goals")]
         buttons = [keep, *buttons]

@@ -56,6 +56,8 @@ async def test_questions_and_command_words_mid_interview_are_not_taken_for_answe
     out = await bot.send("Can I get a refund for my annual plan?")
     assert "within 14 days of payment" in out
     assert out.index("within 14 days") < out.index("(1/8) What do you want to achieve")
+    out = await bot.send("What is Grover's search algorithm?")  # about no one: no goal
+    assert "(1/8) What do you want" in out and "Keep that as my goal" not in out
     member, row = await _member(qa_app, "uma")
     assert (member.goals, row.step) == ("", "goals")
 
