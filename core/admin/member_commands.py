@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.admin import membership_bridge
+from core.admin import membership_bridge, refund_requests
 from core.admin.analytics import ZERO_DECIMAL, money
 from core.admin.args import leading_length, parse_days, split_ref
 from core.admin.confirm import action, ask
@@ -308,6 +308,8 @@ async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @admin_command("refund", usage_key="usage.refund")
 async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    if args.strip().lower() in ("requests", "pending", "list", "申请"):
+        return await refund_requests.pending_list(ctx)
     target, rest = await _target(ctx, "refund", args)
     q = select(Payment).where(Payment.member_id == target.id)
     if rest.strip():

@@ -8,14 +8,17 @@ asks to confirm). One request per payment; it is audited as ``refund.requested``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.analytics import money
 from core.admin.args import clean
 from core.admin.guard import record
 from core.context import Context, Role
+from core.digest.providers import Item, register_section
 from core.errors import DomainError
 from core.i18n import translate
 from core.localtime import local_time
@@ -140,3 +143,69 @@ async def _noted(ctx: Context, action: str, target: str) -> datetime | None:
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+PENDING_SHOWN = 10
+
+
+async def pending(session: AsyncSession) -> list[tuple[Payment, datetime]]:
+    """Refund requests no moderator has answered yet (the payment neither refunded nor
+    declined), oldest first, with when each was asked."""
+    rows = await session.execute(
+        select(AuditLog.target, func.min(AuditLog.at))
+        .where(AuditLog.action.in_(("refund.requested", "refund.declined")))
+        .group_by(AuditLog.target)
+        .having(func.sum(case((AuditLog.action == "refund.declined", 1), else_=0)) == 0)
+        .order_by(func.min(AuditLog.at))
+    )
+    asked = {int(t.split(":", 1)[1]): at for t, at in rows if t.split(":", 1)[1].isdecimal()}
+    if not asked:
+        return []
+    payments = await session.execute(
+        select(Payment).where(Payment.id.in_(asked), Payment.status == "applied")
+    )
+    open_ = {p.id: p for p in payments.scalars()}
+    return [(open_[i], at) for i, at in asked.items() if i in open_]
+
+
+async def pending_list(ctx: Context) -> list[AnyReply]:
+    """`/refund requests`: each unanswered request with its two buttons, as the moderators
+    got it (for one who missed the message, or came later)."""
+    waiting = await pending(ctx.session)
+    if not waiting:
+        return [Reply(ctx.t("admin.refund_requests_none"))]
+    out: list[AnyReply] = [Reply(ctx.t("admin.refund_requests_header", n=len(waiting)))]
+    for pay, at in waiting[:PENDING_SHOWN]:
+        member = await ctx.session.get(Member, pay.member_id) if pay.member_id else None
+        if member is None:
+            continue
+        plan = await ctx.session.get(Plan, pay.plan_id) if pay.plan_id is not None else None
+        text = ctx.t(
+            "admin.refund_requests_line",
+            who=f"#{member.id} {member.display_name}",
+            plan=plans.title(plan, ctx.locale) if plan else "—",
+            amount=money(pay.amount, pay.currency),
+            id=pay.id,
+            when=local_time(at, ctx.timezone),
+        )
+        buttons = [
+            ButtonSpec(ctx.t("admin.refund_request_btn"), ctx.sign("rfq", member.id, pay.id)),
+            ButtonSpec(
+                ctx.t("admin.refund_request_btn_decline"), ctx.sign("rfqn", member.id, pay.id)
+            ),
+        ]
+        out.append(Reply(text, [buttons]))
+    return out
+
+
+async def pending_section(
+    session: AsyncSession, member: Member, now: datetime, locale: str
+) -> Sequence[Item]:
+    """One line of a moderator's digest: refund requests still waiting for an answer."""
+    n = len(await pending(session))
+    if not n:
+        return []
+    return [Item("staff", 0, translate(locale, "digest.staff_refunds", n=n))]
+
+
+register_section("refunds", pending_section, staff=True)

@@ -106,10 +106,26 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
     assert "moderators only" in (await bot.press("eve", review))[0].text
     preview = "\n".join(r.text for r in await bot.press("mod", review) if isinstance(r, Reply))
     assert "Refund payment #" in preview and "Confirm?" in preview
+    # a moderator who missed the message finds it waiting, with the same two buttons
+    listed = await bot.text("mod", "/refund requests")
+    assert (
+        "1 refund request waits for an answer" in listed
+        and "“Monthly membership”, 9.00 USD" in listed
+    )
+    assert [b.label for r in bot.last["mod"] for row in r.buttons for b in row] == [
+        "Review the refund",
+        "Decline",
+    ]
+    from core.admin.refund_requests import pending_section
+
+    async with db.session() as s:
+        (line,) = await pending_section(s, None, clock.now(), "en")
+    assert line.title == "1 refund request waits for an answer: /refund requests"
     out = await bot.press("owner", decline)
     assert "Told #" in out[0].text and "their refund was declined" in out[0].text
     assert "declined it" in out[1].text and out[1].member_id is not None
     assert "already answered" in (await bot.press("mod", decline))[0].text
+    assert "No refund request is waiting" in await bot.text("mod", "/refund requests")
     async with db.session() as s:
         pay = (await s.execute(select(Payment))).scalar_one()
     assert pay.status == "applied"  # declined: nothing changed
