@@ -161,8 +161,10 @@ async def pending(session: AsyncSession) -> list[tuple[Payment, datetime]]:
     asked = {int(t.split(":", 1)[1]): at for t, at in rows if t.split(":", 1)[1].isdecimal()}
     if not asked:
         return []
-    payments = await session.execute(
-        select(Payment).where(Payment.id.in_(asked), Payment.status == "applied")
+    payments = await session.execute(  # a member who has since used /forget: not theirs now
+        select(Payment)
+        .join(Member, Member.id == Payment.member_id)
+        .where(Payment.id.in_(asked), Payment.status == "applied", Member.forgotten_at.is_(None))
     )
     open_ = {p.id: p for p in payments.scalars()}
     return [(open_[i], at) for i, at in asked.items() if i in open_]
