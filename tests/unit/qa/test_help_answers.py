@@ -87,6 +87,8 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
     assert "/next" in said and "Did this help?" in said and not thread
     said, thread = await _ask(help_app, "xiaoming", "我的下一课是什么？")
     assert "/next" in said and not thread
+    said, thread = await _ask(help_app, "alice", "what are my interests?")
+    assert "/profile" in said and "Your profile:" in said and not thread
     said, thread = await _ask(help_app, "xiaoming", "怎么修改时区？")
     assert "/profile timezone" in said and not thread
 
