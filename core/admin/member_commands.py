@@ -148,16 +148,18 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             lines.append(ctx.t(key, plan=code, state=state, until=until))
     else:
         lines.append(ctx.t("admin.card_no_sub"))
+    asked = {pay.id for pay, _ in await refund_requests.pending(ctx.session)}
     for pid, provider, amount, currency, status, ref in card.payments:
-        lines.append(
-            ctx.t(
-                "admin.card_code" if provider == "code" else "admin.card_payment",
-                id=pid,
-                provider=provider,
-                amount=_amount(ctx, provider, amount, currency, ref),
-                status=status,
-            )
+        line = ctx.t(
+            "admin.card_code" if provider == "code" else "admin.card_payment",
+            id=pid,
+            provider=provider,
+            amount=_amount(ctx, provider, amount, currency, ref),
+            status=status,
         )
+        if pid in asked:  # the member asked for it back: /refund requests has the buttons
+            line += " " + ctx.t("admin.card_refund_asked")
+        lines.append(line)
     month_ago = ctx.clock.now() - timedelta(days=30)
     if reported := await reports_about(ctx.session, target.id, month_ago):
         lines.append(ctx.t("admin.card_reported", n=reported))

@@ -106,6 +106,8 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
     assert "moderators only" in (await bot.press("eve", review))[0].text
     preview = "\n".join(r.text for r in await bot.press("mod", review) if isinstance(r, Reply))
     assert "Refund payment #" in preview and "Confirm?" in preview
+    card = await bot.text("mod", "/member @alice")
+    assert "9.00 USD via demo (applied) · refund asked, not answered yet" in card
     # a moderator who missed the message finds it waiting, with the same two buttons
     listed = await bot.text("mod", "/refund requests")
     assert (
