@@ -56,6 +56,9 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
     if pay is None:
         raise DomainError("admin.refund_request_nothing")
     target = f"payment:{pay.id}"
+    if (declined := await _noted(ctx, "refund.declined", target)) is not None:
+        when = local_time(declined, ctx.timezone)
+        return [Reply(ctx.t("admin.refund_request_was_declined", when=when), ephemeral=True)]
     if (asked := await _noted(ctx, "refund.requested", target)) is not None:
         when = local_time(asked, ctx.timezone)
         return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]

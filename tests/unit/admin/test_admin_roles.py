@@ -127,6 +127,7 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
     assert "Told #" in out[0].text and "their refund was declined" in out[0].text
     assert "declined it" in out[1].text and out[1].member_id is not None
     assert "already answered" in (await bot.press("mod", decline))[0].text
+    assert "The moderators declined a refund of this payment" in await bot.text("alice", "/refund")
     assert "No refund request is waiting" in await bot.text("mod", "/refund requests")
     async with db.session() as s:
         pay = (await s.execute(select(Payment))).scalar_one()
