@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.admin import membership_bridge
 from core.admin.analytics import money
 from core.admin.args import clean
 from core.admin.guard import record
@@ -23,7 +24,6 @@ from core.errors import DomainError
 from core.i18n import translate
 from core.localtime import local_time
 from core.members import moderators
-from core.membership import plans
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, for_members, run_command
 from models.audit import AuditLog
@@ -72,7 +72,7 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
         Reply(
             ctx.t(
                 "admin.refund_requested",
-                plan=plans.title(plan, ctx.locale) if plan else "—",
+                plan=_title(plan, ctx.locale),
                 amount=amount,
                 when=local_time(pay.created_at, ctx.timezone),
             ),
@@ -89,7 +89,7 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
                 mod.locale,
                 "admin.refund_request_to_mods",
                 who=f"#{ctx.member.id} {ctx.member.display_name}",
-                plan=plans.title(plan, mod.locale) if plan else "—",
+                plan=_title(plan, mod.locale),
                 amount=amount,
                 provider=pay.provider,
                 when=local_time(pay.created_at, mod.timezone or ctx.settings.timezone),
@@ -188,7 +188,7 @@ async def pending_list(ctx: Context) -> list[AnyReply]:
         text = ctx.t(
             "admin.refund_requests_line",
             who=f"#{member.id} {member.display_name}",
-            plan=plans.title(plan, ctx.locale) if plan else "—",
+            plan=_title(plan, ctx.locale),
             amount=money(pay.amount, pay.currency),
             id=pay.id,
             when=local_time(at, ctx.timezone),
@@ -214,3 +214,8 @@ async def pending_section(
 
 
 register_section("refunds", pending_section, staff=True)
+
+
+def _title(plan: Plan | None, locale: str) -> str:
+    """The plan as the reader names it (through the membership feature, as /grant does)."""
+    return str(membership_bridge.function("plan_title")(plan, locale)) if plan else "—"
