@@ -39,7 +39,8 @@ def parse_days(text: str) -> int:
     1 year (365 days); at most MAX_DAYS. A word after the number that is not a unit is
     refused, not ignored ("2 weeks" used to grant 2 days)."""
     raw = " ".join(text.split())
-    m = _LENGTH.match(raw.lower()) or _LENGTH.match(_unit_spelled(raw.lower()))
+    low = _ZH_NUMBER.sub(lambda n: str(zh_number(n[0])), raw.lower())  # "两周", "十五天"
+    m = _LENGTH.match(low) or _LENGTH.match(_unit_spelled(low))
     if not m:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     unit = m.group(2) or "d"
@@ -47,6 +48,21 @@ def parse_days(text: str) -> int:
     if days <= 0 or days > MAX_DAYS:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     return days
+
+
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_ZH_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_NUMBER = re.compile(r"^[一二两三四五六七八九十]+")
+
+
+def zh_number(text: str) -> int:
+    """A Chinese number up to 99 as written before a unit: 两 2, 十 10, 十五 15, 二十 20."""
+    if "十" not in text:
+        return _ZH_DIGITS.get(text[-1:], 0) if len(text) == 1 else 0
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return 0
+    return _ZH_DIGITS.get(tens, 1 if not tens else 0) * 10 + _ZH_DIGITS.get(ones, 0)
 
 
 _UNIT_WORDS = ("day", "days", "week", "weeks", "month", "months", "year", "years")

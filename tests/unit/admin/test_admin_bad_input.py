@@ -27,6 +27,17 @@ def test_parse_days_accepts_the_range():
     # a misspelt unit is the unit it is close to ("3 dayz" was "not a length I can use")
     assert [parse_days(t) for t in ("3 dayz", "2 weks", "1 mnth")] == [3, 14, 30]
     assert leading_length("3 dayz spamming links") == (3, "spamming links")
+    # Chinese numbers, as moderators write them ("两周" was "not a length I can use")
+    assert [parse_days(t) for t in ("两周", "三天", "十五天", "一个月", "二十天")] == [
+        14,
+        3,
+        15,
+        30,
+        20,
+    ]
+    assert leading_length("三天 刷屏") == (3, "刷屏")
+    with pytest.raises(BadArguments):
+        parse_days("零天")
     assert parse_days(f"{MAX_DAYS} days") == MAX_DAYS
     # lengths as moderators write them ("2 weeks" used to grant 2 days)
     assert [parse_days(t) for t in ("30d", "2 weeks", "2w", "1 month", "1 year", "3周")] == [
