@@ -105,7 +105,8 @@ async def _named(ctx: Context, typed: str, action: str) -> Plan | list[AnyReply]
         if err.key != "membership.plan_unknown_near":
             raise
         near = await plans.get_plan(ctx.session, err.params["near"])
-        text = ctx.t(err.key, **err.params)
+        # named as the member reads it ("月度会员"); moderators' commands keep the code
+        text = ctx.t(err.key, **{**err.params, "near": plans.title(near, ctx.locale)})
     if action == "mtrial":
         if not near.trial_days:
             return [Reply(text)]

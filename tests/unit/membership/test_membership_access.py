@@ -156,15 +156,22 @@ async def test_a_misspelt_plan_is_answered_with_a_tap_on_the_plan_it_most_likely
         return out[0]
 
     buy = await send("subscribe", "montly")
-    assert buy.text == "There is no plan called 'montly'. Did you mean “monthly”? See /plans."
+    assert buy.text == (
+        "There is no plan called 'montly'. Did you mean “Monthly membership”? See /plans."
+    )
     assert [[b.label for b in row] for row in buy.buttons] == [["Buy Monthly membership"]]
     assert app.services.signer.decode(buy.buttons[0][0].data) == ("msub", ["monthly"])
     trial = await send("trial", "Yearly membrship")
-    assert "Did you mean “yearly”?" in trial.text
+    assert "Did you mean “Yearly membership”?" in trial.text
     assert [b.label for row in trial.buttons for b in row] == ["Try free for 7 days"]
     assert (await send("trial", "lifetme")).buttons == []  # no trial to offer: named only
-    assert "Did you mean “yearly”?" in (await send("trial", "anual")).text  # a length, misspelt
-    assert "Did you mean “monthly”?" in (await send("subscribe", "月费会员")).text
+    assert (
+        "Did you mean “Yearly membership”?" in (await send("trial", "anual")).text
+    )  # a length, misspelt
+    assert "Did you mean “Monthly membership”?" in (await send("subscribe", "月费会员")).text
+    await app.router.dispatch(Command(a, c, name="language", args="zh"))
+    assert "您要找的是“月度会员”吗" in (await send("subscribe", "月会员")).text  # by its title
+    await app.router.dispatch(Command(a, c, name="language", args="en"))
     unknown = await send("subscribe", "platinum")
     assert unknown.text == "There is no plan called 'platinum'. See /plans." and not unknown.buttons
     async with db.session() as s:
