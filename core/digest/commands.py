@@ -19,7 +19,7 @@ from models.qa import Question
 async def digest_cmd(ctx: Context, args: str) -> list[AnyReply]:
     await service.mark_reachable(ctx.session, ctx.clock, ctx.member, ctx.event.chat.kind)
     words = args.split()
-    verb = words[0].lower() if words else ""
+    verb = service.VERB_WORDS.get(words[0].lower(), words[0].lower()) if words else ""
     if not verb:
         return [Reply(service.describe(ctx.member, ctx.clock.now(), ctx.locale))]
     if verb in ("now", "preview"):

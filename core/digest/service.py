@@ -119,6 +119,13 @@ OTHER_FREQUENCY = re.compile(
     r"每周[二三四五]次|隔周",
     re.IGNORECASE,
 )
+VERB_WORDS = {
+    **dict.fromkeys(("免打扰", "勿扰", "安静", "静音"), "quiet"),
+    **dict.fromkeys(("时区", "zone"), "tz"),
+    **dict.fromkeys(("预览", "现在"), "now"),
+    "时间": "hour",
+}
+"""/digest's words in Chinese, as the reply's own labels name them ("免打扰：无")."""
 FILLER = frozenset({"at", "on", "@", "every", "each", "in", "the"})
 """Words members put between a schedule's parts: "weekly on friday at 6pm"."""
 
@@ -131,7 +138,9 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
     words = join_meridiem(_spaced_zh(zh_moment(args))).split()  # "6 pm" is one time
     if not words:
         raise DigestUsageError()
-    verb, rest = words[0].lower(), words[1:]
+    verb, rest = VERB_WORDS.get(words[0].lower(), words[0].lower()), words[1:]
+    if verb == "quiet" and rest[:1] and rest[0].lower() in ("hours", "hour", "time"):
+        rest = rest[1:]  # "quiet hours 22-7"
     if verb not in ("tz", "timezone", "quiet"):  # "weekly on friday at 6pm", "in the morning"
         rest = [DAY_PARTS.get(w.lower(), w) for w in rest if w.lower() not in FILLER]
     if verb in ("every", "each") and rest:  # "every friday", "every day at 8"
@@ -172,7 +181,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
         member.digest_hour = _hour(rest[0])
     elif verb == "quiet" and len(rest) >= 1:
         spec = " ".join(rest)
-        if spec.lower() in ("off", "none"):
+        if spec.lower() in ("off", "none", "no", "关闭", "无", "取消", "不要"):
             member.quiet_start = member.quiet_end = None
         else:
             m = QUIET_RE.match(spec)

@@ -102,6 +102,14 @@ async def test_parts_of_the_day_and_quiet_hours_as_members_write_them(app):
     assert "every Monday at 09:00" in said["每周一早上"]
     assert "Quiet hours: 22:00–07:00" in said["quiet 10pm to 7am"]
     assert "Quiet hours: 23:00–06:00" in said["quiet from 11pm until 6am"]
+    # the reply's own Chinese labels as the words to change them, and "quiet hours …"
+    for i, args in enumerate(("免打扰 22-7", "quiet hours 23-6", "时区 上海")):
+        said[args] = (await app.router.dispatch(cmd("ann", args, f"z{i}")))[0].text
+    assert "Quiet hours: 22:00–07:00" in said["免打扰 22-7"]
+    assert "Quiet hours: 23:00–06:00" in said["quiet hours 23-6"]
+    assert "(Asia/Shanghai)" in said["时区 上海"]
+    out = (await app.router.dispatch(cmd("ann", "免打扰 关闭", "z9")))[0].text
+    assert "Quiet hours: none" in out
     # a frequency digests do not have is told the two they do, and changes nothing
     for i, args in enumerate(("twice a week", "monthly", "每两周一次")):
         out = (await app.router.dispatch(cmd("ann", args, f"f{i}")))[0].text
