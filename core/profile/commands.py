@@ -52,6 +52,19 @@ ALIASES = {
     "experts": "experts",
     "expert": "experts",
     "answering": "experts",
+    # the labels /profile shows in Chinese ("• 时区：UTC"), as the fields' names
+    "目标": "goals",
+    "兴趣": "tags",
+    "主题": "tags",
+    "水平": "level",
+    "每周时间": "weekly",
+    "时间": "weekly",
+    "时区": "timezone",
+    "语言": "language",
+    "摘要": "digest",
+    "学习伙伴": "peer",
+    "伙伴": "peer",
+    "回答邀请": "experts",
 }
 
 

@@ -461,3 +461,14 @@ def test_a_chinese_topic_typed_with_a_homophone_slip_is_that_topic():
     assert names.sounds_in("我喜欢画画", every) == [] and names.sounds_in("树", every) == []
     assert topics_typed("统记, 机器学系", every, names) == (["statistics", "machine-learning"], [])
     assert topics_typed("统计和数学", every, names) == (["statistics", "math"], [])
+
+
+async def test_profile_fields_by_the_chinese_labels_it_shows(console_bot, db, clock):
+    """/profile shows "• 时区：UTC"; "/profile 时区 上海" was the usage text."""
+    await _catalog(db, clock)
+    await console_bot.send("/language zh", as_member="lin")
+    assert "• 时区：Asia/Shanghai" in await console_bot.send("/profile 时区 上海")
+    assert "• 水平：中级" in await console_bot.send("/profile 水平 中级")
+    assert "• 每周时间：2 小时" in await console_bot.send("/profile 每周时间 2小时")
+    m = await _member(db, "lin")
+    assert (m.timezone, m.level, m.weekly_minutes) == ("Asia/Shanghai", "intermediate", 120)
