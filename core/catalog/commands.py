@@ -606,7 +606,16 @@ async def _audit(
 
 
 COURSE_WORDS = {"new": "add", "create": "add", "update": "edit", "unhide": "show", "ls": "list"}
-"""Other words moderators type for /course's actions."""
+COURSE_WORDS |= {
+    **dict.fromkeys(("添加", "新建", "新增"), "add"),
+    **dict.fromkeys(("编辑", "修改"), "edit"),
+    **dict.fromkeys(("隐藏", "下架"), "hide"),
+    **dict.fromkeys(("显示", "上架", "恢复"), "show"),
+    **dict.fromkeys(("列表", "查找", "搜索"), "list"),
+    "课时": "lesson",
+    "建议": "suggest",
+}
+"""Other words moderators type for /course's actions, in English and Chinese."""
 
 
 @command("course", role=Role.MODERATOR, help_key="help.course", usage_key="usage.course")

@@ -46,6 +46,12 @@ SUB_WORDS = {
     "attendees": "who",
     "rsvps": "who",
     "ls": "list",
+    **dict.fromkeys(("新建", "创建", "添加", "安排"), "new"),
+    **dict.fromkeys(("改期", "调整", "延期"), "move"),
+    **dict.fromkeys(("取消", "删除"), "cancel"),
+    **dict.fromkeys(("列表", "全部"), "list"),
+    **dict.fromkeys(("名单", "报名"), "who"),
+    **dict.fromkeys(("出席", "签到", "到场"), "attended"),
 }
 """Other words moderators type for /event's actions ("/event create ..." was the usage)."""
 

@@ -77,6 +77,20 @@ KB_ACTIONS |= {
     "ls": curation.kb_list,
     "unanswered": curation.kb_waiting,
 }
+# and in Chinese ("/kb 删除 12")
+KB_ACTIONS |= {
+    **dict.fromkeys(("添加", "新建", "新增"), curation.kb_add),
+    **dict.fromkeys(("编辑", "修改"), curation.kb_edit),
+    **dict.fromkeys(("删除", "移除"), curation.kb_remove),
+    **dict.fromkeys(("搜索", "查找", "查询"), curation.kb_find),
+    **dict.fromkeys(("查看", "显示"), curation.kb_show),
+    "列表": curation.kb_list,
+    "导入": curation.kb_import,
+    "检查": curation.kb_check,
+    "重试": curation.kb_retry,
+    "反馈": curation.kb_feedback,
+    **dict.fromkeys(("待答", "等待", "未回答"), curation.kb_waiting),
+}
 
 
 @command("kb", role=Role.MODERATOR, help_key="help.kb", usage_key="usage.kb", uploads=True)

@@ -256,6 +256,15 @@ async def test_event_times_as_moderators_say_them(bot, db):
     ]
 
 
+async def test_moderators_actions_in_chinese(bot, db):
+    """ "/event 新建 …", "/event 取消 1", "/course 隐藏 …" were the usage text."""
+    assert "Event #1 created: 答疑" in await bot.text("mod", "/event 新建 答疑 明天晚上8点")
+    assert "#1 答疑" in await bot.text("mod", "/event 列表")
+    assert "cancelled" in await bot.text("mod", "/event 取消 1")
+    out = await bot.text("mod", "/course 隐藏 nothing-here")
+    assert "Usage: /course" not in out and "nothing-here" in out
+
+
 async def test_an_event_written_as_a_sentence_without_bars(bot, db):
     """ "/event new Office hours: SQL Q&A tomorrow 6pm https://… 3" was the usage text; the
     time is the longest run of words at the end (or start) that reads as one."""
