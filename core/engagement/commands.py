@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.audit import audit
+from core.common.switch import turned
 from core.context import Context, Role
 from core.engagement import digest_section as _digest_section  # noqa: F401 (registers it)
 from core.engagement import rules, service
@@ -64,10 +65,10 @@ ALL_WORDS = {"all", "all time", "all-time", "alltime", "total", "ever", "总榜"
 @command("leaderboard", help_key="help.leaderboard", usage_key="usage.leaderboard")
 async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
     arg = " ".join(args.lower().split())
-    if arg in ("optin", "opt-in", "on"):
+    if turned(arg):
         ctx.member.leaderboard_opt_in = True
         return [Reply(ctx.t("engagement.opted_in"))]
-    if arg in ("optout", "opt-out", "off"):
+    if turned(arg) is False:
         ctx.member.leaderboard_opt_in = False
         return [Reply(ctx.t("engagement.opted_out"))]
     if arg in ("channel", "post here"):

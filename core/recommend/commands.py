@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.catalog import service as catalog_service
 from core.catalog import topics
 from core.catalog.topics import Topics
+from core.common.switch import turned
 from core.context import Context
 from core.errors import BadArguments
 from core.i18n import translate
@@ -24,10 +25,10 @@ def _why(ctx: Context, e: Explanation, names: Topics) -> str:
 @command("recommend", help_key="help.recommend", usage_key="usage.recommend")
 async def recommend(ctx: Context, args: str) -> list[AnyReply]:
     arg = args.strip().lower()
-    if arg in ("off", "optout", "opt-out", "stop"):
+    if arg == "stop" or turned(arg) is False:
         ctx.member.recommend_opt_out = True
         return [Reply(ctx.t("recommend.opted_out"))]
-    if arg in ("on", "optin", "opt-in"):
+    if turned(arg):
         ctx.member.recommend_opt_out = False
         return [Reply(ctx.t("recommend.opted_in"))]
     if arg and arg.isdecimal() and not 1 <= int(arg) <= MAX_K:
@@ -87,11 +88,11 @@ async def _listed(
 @command("peers", help_key="help.peers", usage_key="usage.peers")
 async def peers(ctx: Context, args: str) -> list[AnyReply]:
     arg = args.strip().lower()
-    if arg in ("on", "optin", "opt-in", "yes"):
+    if turned(arg):
         was_in, ctx.member.peer_opt_in = ctx.member.peer_opt_in, True
         key = "recommend.peers_already_in" if was_in else "recommend.peers_opted_in"
         return [Reply(ctx.t(key))]
-    if arg in ("off", "optout", "opt-out", "no"):
+    if turned(arg) is False:
         ctx.member.peer_opt_in = False
         return [Reply(ctx.t("recommend.peers_opted_out"))]
     if arg:

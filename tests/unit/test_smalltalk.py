@@ -116,3 +116,20 @@ async def test_a_command_word_alone_in_a_private_chat_is_that_command(console_bo
     assert await console_bot.send("My courses") == await console_bot.send("/progress")
     assert await console_bot.send("my plan") == await console_bot.send("/status")
     assert await console_bot.send("我的积分") == await console_bot.send("/points")
+
+
+def test_on_and_off_as_members_type_them() -> None:
+    """ "/peers 开启" and "/leaderboard 加入" were the usage text."""
+    from core.common.switch import turned
+
+    assert [turned(w) for w in ("on", "Opt in", "开启", "加入", "yes")] == [True] * 5
+    assert [turned(w) for w in ("off", "opt-out", "关闭", "退出", "no")] == [False] * 5
+    assert turned("sql") is None and turned("") is None
+
+
+async def test_on_and_off_in_chinese_reach_the_commands(console_bot):
+    out = await console_bot.send("/leaderboard 加入", as_member="lan")
+    assert out == "Your name will be shown on the leaderboard."
+    assert "You are in:" in await console_bot.send("/peers 开启")
+    assert "You are out of study-partner matching" in await console_bot.send("/peers 关闭")
+    assert "shown anonymously" in await console_bot.send("/leaderboard 退出")
