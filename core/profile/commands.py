@@ -396,7 +396,7 @@ async def profile(ctx: Context, args: str) -> list[AnyReply]:
     now = ctx.clock.now()
     if not word:
         return [await _profile_reply(ctx)]
-    if word == "setup":
+    if word in ("setup", "redo", "interview", "重新填写", "填写", "设置"):
         row = await svc.state_of(ctx.session, ctx.member.id)
         if row is not None and row.status in ("active", "paused") and not row.single:
             row.status, row.updated_at = "active", now

@@ -470,5 +470,6 @@ async def test_profile_fields_by_the_chinese_labels_it_shows(console_bot, db, cl
     assert "• 时区：Asia/Shanghai" in await console_bot.send("/profile 时区 上海")
     assert "• 水平：中级" in await console_bot.send("/profile 水平 中级")
     assert "• 每周时间：2 小时" in await console_bot.send("/profile 每周时间 2小时")
+    assert "（1/8）" in await console_bot.send("/profile 重新填写")  # /profile setup
     m = await _member(db, "lin")
     assert (m.timezone, m.level, m.weekly_minutes) == ("Asia/Shanghai", "intermediate", 120)
