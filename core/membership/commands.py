@@ -187,10 +187,19 @@ async def _plan_named(ctx: Context, args: str) -> str | None:
     )
 
 
+EVERY_PLAN = {"all", "both", "everything", "all plans", "全部", "所有", "都"}
+"""Typed after /cancel or /resume: every plan it would change, as its "all" button."""
+
+
 @command("cancel", help_key="membership.help_cancel", usage_key="membership.usage_cancel")
 async def cancel_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    code = await _plan_named(ctx, args)
-    if code is None and len(rows := await service.cancellable(ctx.session, ctx.member)) > 1:
+    every = " ".join(args.lower().split()) in EVERY_PLAN
+    code = None if every else await _plan_named(ctx, args)
+    if (
+        not every
+        and code is None
+        and len(rows := await service.cancellable(ctx.session, ctx.member)) > 1
+    ):
         return _which_plan(ctx, "cancel", [plan for _, plan in rows])
     return service.for_self(
         ctx.member.id, await service.cancel(ctx.session, ctx.services, ctx.member, code)
@@ -226,8 +235,11 @@ def _which_plan(ctx: Context, verb: str, choices: list[Plan]) -> list[AnyReply]:
 
 @command("resume", help_key="membership.help_resume", usage_key="membership.usage_resume")
 async def resume_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    code = await _plan_named(ctx, args)
-    if code is None:  # a free trial is not resumed (it is told so), so it is no choice
+    every = " ".join(args.lower().split()) in EVERY_PLAN
+    code = None if every else await _plan_named(ctx, args)
+    if (
+        code is None and not every
+    ):  # a free trial is not resumed (it is told so), so it is no choice
         rows = await service.resumable(ctx.session, ctx.member, ctx.clock.now())
         if len(paid := [plan for sub, plan in rows if sub.source != "trial"]) > 1:
             return _which_plan(ctx, "resume", paid)

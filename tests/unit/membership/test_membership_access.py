@@ -336,6 +336,12 @@ async def test_cancel_with_two_plans_asks_which_one_stops(app, db):
     assert "“Monthly membership” is active again" in said
     assert "“Yearly membership” is active again" in said
     assert await states() == {"monthly": "active", "yearly": "active"}
+    # "all" typed is the "all" button ("/cancel all" was "no plan called 'all'")
+    said = await _console_say(app, "zoe")("cancel", "全部")
+    assert "“Monthly membership” will not renew" in said and "“Yearly membership”" in said
+    assert await states() == {"monthly": "cancelled", "yearly": "cancelled"}
+    await _console_say(app, "zoe")("resume", "all")
+    assert await states() == {"monthly": "active", "yearly": "active"}
 
 
 async def test_resume_takes_a_cancel_back_but_not_a_trial_or_a_discord_plan(app, db, clock):
