@@ -6,6 +6,7 @@ import difflib
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from core.common.numbers import zh_number
 from core.errors import BadArguments
 from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zh_moment, zone
 
@@ -50,19 +51,7 @@ def parse_days(text: str) -> int:
     return days
 
 
-_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-_ZH_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 _ZH_NUMBER = re.compile(r"^[一二两三四五六七八九十]+")
-
-
-def zh_number(text: str) -> int:
-    """A Chinese number up to 99 as written before a unit: 两 2, 十 10, 十五 15, 二十 20."""
-    if "十" not in text:
-        return _ZH_DIGITS.get(text[-1:], 0) if len(text) == 1 else 0
-    tens, _, ones = text.partition("十")
-    if len(tens) > 1 or len(ones) > 1:
-        return 0
-    return _ZH_DIGITS.get(tens, 1 if not tens else 0) * 10 + _ZH_DIGITS.get(ones, 0)
 
 
 _UNIT_WORDS = ("day", "days", "week", "weeks", "month", "months", "year", "years")

@@ -29,6 +29,7 @@ from core.catalog.importer import (
 )
 from core.catalog.topics import Topics
 from core.clock import Clock
+from core.common.numbers import ordinal
 from core.engagement.rules import Scoring
 from core.errors import DomainError, NotFound
 from core.ids import parse_id
@@ -95,8 +96,12 @@ async def find_course(session: AsyncSession, ref: str, *, include_hidden: bool =
         q = q.where(Course.id == (parse_id(ref) or 0))  # 0: no course has it
     else:
         low = ref.lower()[:200]
+        bare = "".join(ref.split())[:200]  # "SQL入门" for "SQL 入门": Chinese skips spaces
         q = q.where(
-            (Course.slug == low) | (func.lower(Course.title) == low) | (Course.title_zh == ref)
+            (Course.slug == low)
+            | (func.lower(Course.title) == low)
+            | (Course.title_zh == ref)
+            | (func.replace(Course.title_zh, " ", "") == bare)
         )
     course = (await session.execute(q.order_by(Course.id).limit(1))).scalar_one_or_none()
     if course is None or (course.hidden and not include_hidden):
@@ -133,6 +138,8 @@ async def find_lesson(
             return lesson
     if ref.isdecimal() and 1 <= int(ref) <= len(lessons):
         return lessons[int(ref) - 1]
+    if (n := ordinal(ref)) is not None and n <= len(lessons):  # "第一课", "lesson 2"
+        return lessons[n - 1]
     # words of one title only ("first select" for "Your first SELECT")
     words = set(typed.split()) - LESSON_FILLER
     holding = [

@@ -133,3 +133,18 @@ async def test_on_and_off_in_chinese_reach_the_commands(console_bot):
     assert "You are in:" in await console_bot.send("/peers 开启")
     assert "You are out of study-partner matching" in await console_bot.send("/peers 关闭")
     assert "shown anonymously" in await console_bot.send("/leaderboard 退出")
+
+
+def test_numbers_and_places_as_members_write_them() -> None:
+    from core.common.numbers import ordinal, zh_number
+
+    assert [zh_number(t) for t in ("两", "十", "十五", "二十", "九十九", "百")] == [
+        2,
+        10,
+        15,
+        20,
+        99,
+        0,
+    ]
+    said = ("第一课", "第 2 节", "第十二讲", "lesson 3", "#4", "第零课", "first", "3")
+    assert [ordinal(t) for t in said] == [1, 2, 12, 3, 4, None, None, None]

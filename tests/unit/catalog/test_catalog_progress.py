@@ -201,6 +201,11 @@ async def test_courses_and_lessons_named_as_members_write_them(console_bot, db, 
     assert "Marked “SELECT and WHERE” as done" in await console_bot.send("/done select")
     # a word such as "and" names no lesson ("SELECT and WHERE" holds it)
     assert "Marked" not in await console_bot.send("/done and")
+    # a Chinese title without its space, and a lesson by its place as members say it
+    out = await console_bot.send("/enroll SQL入门", "kai")
+    assert "enrolled in “Intro to SQL”" in out
+    assert "Marked “GROUP BY” as done" in await console_bot.send("/done 第二课")
+    assert "Marked “Exercises” as done" in await console_bot.send("/done lesson 3")
 
 
 async def test_a_finished_course_points_to_the_next_lesson_of_another(console_bot, db, clock):
