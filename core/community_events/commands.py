@@ -122,9 +122,27 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
     raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
 
 
-@command("events", help_key="help.events")
+JOIN_WORDS = {"join", "go", "rsvp", "come", "attend", "yes", "报名", "参加", "去"}
+LEAVE_WORDS = {"leave", "cancel", "no", "drop", "取消", "不去", "退出"}
+"""Signing up or off by typing, as the card's buttons do: "/events join 3", "/events 取消 3"."""
+
+
+@command("events", help_key="help.events", usage_key="usage.events")
 async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    return await _upcoming(ctx)
+    words = args.lower().replace("#", " ").split()
+    if not words:
+        return await _upcoming(ctx)
+    number = words[-1]
+    verb = words[0] if len(words) == 2 else ""
+    known = not verb or verb in JOIN_WORDS or verb in LEAVE_WORDS
+    if len(words) > 2 or not known or not number.isdecimal() or len(number) > 9:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.events"))
+    if verb:
+        return await _rsvp(ctx, verb in JOIN_WORDS, int(number))
+    ev = await ctx.session.get(CommunityEvent, int(number))
+    if ev is None or ev.cancelled_at is not None:
+        raise DomainError("events.unknown")
+    return await event_cards(ctx, [ev])  # "/events 3": that one, with its button
 
 
 @help_answers.live_view("events")
@@ -232,9 +250,14 @@ async def event_cards(
 async def rsvp_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if len(parts) != 2 or parts[0] not in {"r", "u"} or not parts[1].isdecimal():
         raise DomainError("errors.button_expired")
-    event_id = int(parts[1])
+    return await _rsvp(ctx, parts[0] == "r", int(parts[1]))
+
+
+async def _rsvp(ctx: Context, coming: bool, event_id: int) -> list[AnyReply]:
+    """Signed up (or on the waiting list), or off it, as the card's buttons and
+    "/events join 3" say."""
     now = ctx.clock.now()
-    if parts[0] == "r":
+    if coming:
         said = await service.rsvp(ctx.session, event_id, ctx.member.id, now)
         ev = await ctx.session.get_one(CommunityEvent, event_id)
         if not said.going:

@@ -265,6 +265,22 @@ async def test_moderators_actions_in_chinese(bot, db):
     assert "Usage: /course" not in out and "nothing-here" in out
 
 
+async def test_members_sign_up_and_off_by_typing(bot, db):
+    """ "/events join 1" listed every event; the card's buttons were the only way."""
+    await bot.text("mod", "/event new Clinic tomorrow 8pm max 1")
+    assert "You're going to Clinic" in await bot.text("alice", "/events join 1")
+    out = await bot.text("bob", "/events 报名 #1")  # full: the waiting list
+    assert "waiting list" in out
+    assert "#1 Clinic" in await bot.text("eve", "/events 1")
+    assert "Usage: /events" in await bot.text("eve", "/events dance 1")
+    assert "don't know that event" in await bot.text("eve", "/events join 99")
+    out = await bot.text("alice", "/events leave 1")
+    assert "Clinic" in out
+    async with db.session() as s:
+        rows = (await s.execute(select(EventRsvp))).scalars().all()
+    assert [r.waitlisted for r in rows] == [False]  # bob moved up from the waiting list
+
+
 async def test_an_event_written_as_a_sentence_without_bars(bot, db):
     """ "/event new Office hours: SQL Q&A tomorrow 6pm https://… 3" was the usage text; the
     time is the longest run of words at the end (or start) that reads as one."""
