@@ -445,6 +445,8 @@ async def run_command(ctx: Context, name: str, args: str) -> list[AnyReply]:
         return [_denied(ctx, name, spec.role)]
     if spec.private_only and ctx.event.chat.kind != "private":
         return [Reply(ctx.t("errors.private_only", name=name))]
+    if spec.role >= Role.MODERATOR:  # a Chinese keyboard types the fields' bar full-width
+        args = args.replace("｜", "|")
     return list(await spec.handler(ctx, args) or [])
 
 

@@ -261,6 +261,8 @@ async def test_moderators_actions_in_chinese(bot, db):
     assert "Event #1 created: 答疑" in await bot.text("mod", "/event 新建 答疑 明天晚上8点")
     assert "#1 答疑" in await bot.text("mod", "/event 列表")
     assert "cancelled" in await bot.text("mod", "/event 取消 1")
+    # the bar a Chinese keyboard types ("｜") separates the fields too
+    assert "Event #2 created: 周会 on " in await bot.text("mod", "/event new 周会 ｜ 下周一 9点")
     out = await bot.text("mod", "/course 隐藏 nothing-here")
     assert "Usage: /course" not in out and "nothing-here" in out
 
