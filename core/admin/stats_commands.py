@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.admin import analytics, charts
 from core.admin.analytics import Stats
+from core.admin.args import parse_days
 from core.admin.guard import admin_command
 from core.context import Context
 from core.errors import BadArguments
@@ -78,21 +79,23 @@ def summary(ctx: Context, st: Stats) -> str:
 
 
 PERIOD_WORDS = {"week": 7, "month": 30, "quarter": 91, "year": 365, "周": 7, "月": 30, "年": 365}
-"""`/stats week` as moderators say it (it was the usage)."""
+PERIOD_WORDS |= {"本周": 7, "这周": 7, "本月": 30, "这个月": 30, "季度": 91, "今年": 365}
+"""`/stats week` as moderators say it (it was the usage); lengths too: "2 weeks", "30天"."""
 
 
 @admin_command("stats", usage_key="usage.stats")
 async def stats_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """`/stats [DAYS] [csv]`: DAYS is the window for flows and rates (default 30, at most 366)."""
-    days, want_csv = 30, False
-    for word in args.lower().split():
-        if word == "csv":
-            want_csv = True
-        elif word.isdecimal() and 1 <= int(word) <= 366:
-            days = int(word)
-        elif word in PERIOD_WORDS:
-            days = PERIOD_WORDS[word]
-        else:
+    words = args.lower().split()
+    want_csv = "csv" in words
+    said = " ".join(w for w in words if w != "csv")
+    days = PERIOD_WORDS.get(said, 30)
+    if said and said not in PERIOD_WORDS:
+        try:
+            days = parse_days(said)
+        except BadArguments:
+            days = 0
+        if not 1 <= days <= 366:
             raise BadArguments("errors.usage", usage=ctx.t("usage.stats"))
     st = await analytics.compute(ctx.session, ctx.clock.now(), days)
     png, fell_back = charts.render(st, ctx.locale)

@@ -96,6 +96,11 @@ async def test_moderators_list_events_and_read_stats_by_period_as_they_say_it(bo
     assert await bot.text("mod", "/event who") == listing
     week = await bot.text("mod", "/stats week")
     assert week == await bot.text("mod", "/stats 7") and "Usage" not in week
+    # lengths and Chinese words for the window ("/stats 本周", "30天" were the usage)
+    assert week == await bot.text("mod", "/stats 本周") == await bot.text("mod", "/stats 1 week")
+    month = await bot.text("mod", "/stats 30天")
+    assert month == await bot.text("mod", "/stats 30") and "Usage" not in month
+    assert "Usage: /stats" in await bot.text("mod", "/stats 2 years")  # past the window
     assert "moderators only" in await bot.text("alice", "/event list")
     # the words moderators type for the actions ("create", "delete", ...) are the actions
     made = await bot.text("mod", "/event create Office hours | 2026-03-03 18:00")
