@@ -356,6 +356,16 @@ FIELD_WORDS = {
     "days": "period_days",
     "trial": "trial_days",
     "grace": "grace_days",
+    # in Chinese, as a moderator writes them
+    "标题": "title_en",
+    "中文标题": "title_zh",
+    "周期": "period_days",
+    "天数": "period_days",
+    "试用": "trial_days",
+    "宽限": "grace_days",
+    "宽限期": "grace_days",
+    "价格": "price",
+    "上架": "active",
 }
 
 

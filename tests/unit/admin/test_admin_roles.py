@@ -301,10 +301,12 @@ async def test_plan_edits_in_the_words_moderators_use(bot, db):
     await bot.confirm("mod")
     assert "Usage: /plans edit" in await bot.text("mod", "/plans edit monthly price 12 EUR")
     assert "Usage: /plans edit" in await bot.text("mod", "/plans edit monthly colour red")
+    await bot.say("mod", "/plans edit monthly 宽限期 5")  # the field's Chinese word
+    await bot.confirm("mod")
     async with db.session() as s:
         plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
         await s.refresh(plan)
-    assert plan.trial_days == 0
+    assert (plan.trial_days, plan.grace_days) == (0, 5)
     got = {k: (v["amount"], v["currency"].upper()) for k, v in plan.prices.items()}
     assert got == {"demo": (1200, "USD"), "stripe": (1200, "USD"), "telegram_stars": (300, "XTR")}
 
