@@ -16,12 +16,15 @@ from core.replies import AnyReply, Reply
 from core.router import command
 from models.engagement import LevelReward
 
+SELF_WORDS = {"me", "my", "mine", "myself", "我", "我的", "自己"}
+"""/points me: the member's own points, as /points alone."""
+
 
 @command("points", help_key="help.points", usage_key="usage.points")
 async def points(ctx: Context, args: str) -> list[AnyReply]:
     """Your points; a moderator may name a member (`/points @bea`) to see theirs."""
     who, head = ctx.member, []
-    if args.strip():
+    if args.strip() and args.strip().lower() not in SELF_WORDS:
         typed = args.strip().split()[0].replace("\x00", "")
         named = await find_member(ctx.session, typed, near=ctx.role >= Role.MODERATOR)
         if named.id != ctx.member.id and ctx.role >= Role.MODERATOR:

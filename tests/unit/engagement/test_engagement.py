@@ -295,6 +295,7 @@ async def test_leaderboard_names_only_members_who_opt_in(console_bot, db, clock)
     assert "You have no points yet" in await console_bot.send("/leaderboard all")
     out = await console_bot.send("/points", as_member="ann")
     assert "60 points (10 this week) — level 2: Learner" in out and "140 more points" in out
+    assert await console_bot.send("/points me") == out == await console_bot.send("/points 我")
     assert "2. Ann — 60 ← you" in await console_bot.send("/leaderboard 总榜")
     # a new week with no points yet: the all-time board, said as such ("No points yet")
     clock.advance(timedelta(days=7))
