@@ -116,14 +116,20 @@ def for_members(name: str) -> Callable[[Handler], Handler]:
 
 def spec_for(name: str, role: Role) -> CommandSpec | None:
     """The command as a member of ``role`` may use it: a moderators' command with a
-    members' version (/refund) is theirs, with its own help and usage (``*_member``)."""
+    members' version (/refund) is theirs, with its handler, help and usage (``*_member``)."""
     spec = COMMANDS.get(name)
     if spec is None or spec.role <= role:
         return spec
     if name not in MEMBER_VERSIONS or spec.role != Role.MODERATOR:
         return None
     usage = f"{spec.usage_key}_member" if spec.usage_key else None
-    return replace(spec, role=Role.MEMBER, help_key=f"{spec.help_key}_member", usage_key=usage)
+    return replace(
+        spec,
+        handler=MEMBER_VERSIONS[name],
+        role=Role.MEMBER,
+        help_key=f"{spec.help_key}_member",
+        usage_key=usage,
+    )
 
 
 def button(prefix: str, *, role: Role = Role.MEMBER) -> Callable[[Handler], Handler]:
@@ -432,8 +438,7 @@ async def run_command(ctx: Context, name: str, args: str) -> list[AnyReply]:
     spec = COMMANDS.get(name)
     if spec is None:
         return [unknown_command(ctx, name)]
-    if ctx.role < spec.role and spec.role == Role.MODERATOR and name in MEMBER_VERSIONS:
-        return list(await MEMBER_VERSIONS[name](ctx, args) or [])
+    spec = spec_for(name, ctx.role) or spec  # /refund from a member: their version
     if ctx.role < spec.role:
         log.warning(
             "denied /%s to %s:%s (role %s)",

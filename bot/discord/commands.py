@@ -15,7 +15,7 @@ from discord.app_commands import locale_str
 
 from core.context import Role
 from core.i18n import catalog, translate
-from core.router import COMMANDS, MEMBER_VERSIONS, CommandSpec
+from core.router import COMMANDS, CommandSpec, spec_for
 
 CommandHandler = Callable[
     [discord.Interaction[Any], str, str, discord.Attachment | None], Awaitable[None]
@@ -84,14 +84,14 @@ def build_command(
     callback = app_commands.describe(**described)(base)
     # one command for everyone: a moderators' command with a members' version (/refund)
     # is not hidden, and described as members use it
-    shared = spec.name in MEMBER_VERSIONS and spec.role == Role.MODERATOR
-    help_key = f"{spec.help_key}_member" if shared else spec.help_key
+    shared = spec_for(spec.name, Role.MEMBER) if spec.role >= Role.MODERATOR else None
+    help_key = shared.help_key if shared is not None else spec.help_key
     cmd: app_commands.Command[Any, Any, Any] = app_commands.Command(
         name=spec.name,
         description=locale_str(_fit(translate("en", help_key)), key=help_key),
         callback=callback,  # type: ignore[arg-type]  # built per command, typed at runtime
     )
-    if spec.role >= Role.MODERATOR and not shared:
+    if spec.role >= Role.MODERATOR and shared is None:
         # Hides the command from non-managers in the client; the router re-checks every call.
         cmd.default_permissions = MODERATOR_PERMISSIONS
     if spec.private_only:
