@@ -79,8 +79,6 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
             ephemeral=True,
         )
     ]
-    review = ctx.sign("rfq", ctx.member.id, pay.id)
-    decline = ctx.sign("rfqn", ctx.member.id, pay.id)
     for mod in await moderators(ctx.session, ctx.services):
         if mod.id == ctx.member.id:
             continue
@@ -98,12 +96,23 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
         ]
         if reason:
             lines.append(translate(mod.locale, "admin.reason", reason=reason))
-        buttons = [
-            ButtonSpec(translate(mod.locale, "admin.refund_request_btn"), review),
-            ButtonSpec(translate(mod.locale, "admin.refund_request_btn_decline"), decline),
-        ]
+        buttons = _answer_buttons(ctx, mod.locale, ctx.member.id, pay.id)
         out.append(Reply("\n".join(lines), [buttons], member_id=mod.id))
     return out
+
+
+def _answer_buttons(ctx: Context, locale: str, member_id: int, payment_id: int) -> list[ButtonSpec]:
+    """A request's two answers, in the reading moderator's language: Review (their own
+    /refund for the payment) and Decline."""
+    return [
+        ButtonSpec(
+            translate(locale, "admin.refund_request_btn"), ctx.sign("rfq", member_id, payment_id)
+        ),
+        ButtonSpec(
+            translate(locale, "admin.refund_request_btn_decline"),
+            ctx.sign("rfqn", member_id, payment_id),
+        ),
+    ]
 
 
 @button("rfq", role=Role.MODERATOR)
@@ -161,7 +170,7 @@ async def pending(session: AsyncSession) -> list[tuple[Payment, datetime]]:
         .having(func.sum(case((AuditLog.action == "refund.declined", 1), else_=0)) == 0)
         .order_by(func.min(AuditLog.at))
     )
-    asked = {int(t.split(":", 1)[1]): at for t, at in rows if t.split(":", 1)[1].isdecimal()}
+    asked = {int(n): at for t, at in rows if (n := t.partition(":")[2]).isdecimal()}
     if not asked:
         return []
     payments = await session.execute(  # a member who has since used /forget: not theirs now
@@ -193,13 +202,7 @@ async def pending_list(ctx: Context) -> list[AnyReply]:
             id=pay.id,
             when=local_time(at, ctx.timezone),
         )
-        buttons = [
-            ButtonSpec(ctx.t("admin.refund_request_btn"), ctx.sign("rfq", member.id, pay.id)),
-            ButtonSpec(
-                ctx.t("admin.refund_request_btn_decline"), ctx.sign("rfqn", member.id, pay.id)
-            ),
-        ]
-        out.append(Reply(text, [buttons]))
+        out.append(Reply(text, [_answer_buttons(ctx, ctx.locale, member.id, pay.id)]))
     return out
 
 

@@ -349,11 +349,7 @@ async def leave(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
         if not taking:
             return [Reply(ctx.t("catalog.no_progress"))]
-        buttons = [
-            [ButtonSpec(service.course_title(c, ctx.locale), data=ctx.sign("catl", c.id))]
-            for c in taking[:GUESSES]
-        ]
-        return [Reply(ctx.t("catalog.leave_which"), buttons=buttons)]
+        return _which_to_leave(ctx, taking)
     if (listed := await _listed(ctx, args)) is not None:
         return await _leave(ctx, listed)
     try:
@@ -364,12 +360,16 @@ async def leave(ctx: Context, args: str) -> list[AnyReply]:
             return [Reply(ctx.t("catalog.leave_not_taking", course=" ".join(args.split())[:64]))]
         if len(guesses) == 1:  # "/leave git": the one course under way it names
             return await _leave(ctx, guesses[0])
-        buttons = [
-            [ButtonSpec(service.course_title(c, ctx.locale), data=ctx.sign("catl", c.id))]
-            for c in guesses[:GUESSES]
-        ]
-        return [Reply(ctx.t("catalog.leave_which"), buttons=buttons)]
+        return _which_to_leave(ctx, guesses)
     return await _leave(ctx, course)
+
+
+def _which_to_leave(ctx: Context, courses: list[Course]) -> list[AnyReply]:
+    buttons = [
+        [ButtonSpec(service.course_title(c, ctx.locale), data=ctx.sign("catl", c.id))]
+        for c in courses[:GUESSES]
+    ]
+    return [Reply(ctx.t("catalog.leave_which"), buttons=buttons)]
 
 
 @button("catl")
