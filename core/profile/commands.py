@@ -258,6 +258,8 @@ LATER_WORDS = {"later", "not now", "pause", "stop", "quit", "exit", "cancel", "m
 LATER_WORDS |= {"稍后", "以后再说", "等会儿", "暂停", "停止", "退出", "取消"}
 """Typed like the question's own ⏭ Skip and ⏸ Later buttons (Later: Cancel when /profile
 asks for one field)."""
+_NOT_ANSWERS = frozenset(SKIP_WORDS | LATER_WORDS | BARE_WORDS.keys() | STOP_WORDS)
+"""Words alone that are no answer unless the question takes them ("stop" for digests)."""
 
 
 @message_handler(priority=_TEXT_PRIORITY)
@@ -271,17 +273,16 @@ async def onboarding_text(ctx: Context, text: str) -> list[AnyReply] | None:
     if row is None or row.status != "active":
         return None
     # "what does intermediate mean?" names no level; a pasted code is no goal
-    if smalltalk.is_question(text) or is_aside(text):
-        return await _aside(ctx, row, text)
+    if (asked := smalltalk.is_question(text)) or is_aside(text):
+        return await _aside(ctx, row, text, asked)
     word = bare_word(text)
-    known = SKIP_WORDS | LATER_WORDS | BARE_WORDS.keys() | STOP_WORDS
-    if word not in known or _accepts(ctx, row, text):
+    if word not in _NOT_ANSWERS or _accepts(ctx, row, text):
         return await _answer(ctx, row, text)
     if word in SKIP_WORDS and not row.single:  # one field of /profile has Cancel, no Skip
         return await _after_answer(ctx, row)
     if word in SKIP_WORDS or word in LATER_WORDS:
         return [_pause(ctx, row)]
-    return await _aside(ctx, row, text)  # "help"; "unsubscribe" is told what it can stop
+    return await _aside(ctx, row, text, False)  # "help"; "unsubscribe": what it can stop
 
 
 def _accepts(ctx: Context, row: Onboarding, text: str) -> bool:
@@ -295,9 +296,10 @@ def _accepts(ctx: Context, row: Onboarding, text: str) -> bool:
     return True
 
 
-async def _aside(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
+async def _aside(ctx: Context, row: Onboarding, text: str, asked: bool) -> list[AnyReply]:
     """Answered as the message would be outside the interview, then the open question
-    again; nothing is recorded. A question typed for the goal can still be kept as it."""
+    again; nothing is recorded. A question (``asked``) typed for the goal can still be
+    kept as it."""
     if bare_word(text) in ("start", "开始"):  # /start resumes the interview by itself
         return await run_command(ctx, "start", "")
     out = await plain_text(ctx, text, after=_TEXT_PRIORITY)
@@ -308,8 +310,8 @@ async def _aside(ctx: Context, row: Onboarding, text: str) -> list[AnyReply]:
     again = await question(ctx, row)
     buttons = again.buttons
     # "How do I become a data analyst?" may be the goal; "how much is it?" is not
-    asked = smalltalk.is_question(text) and len(text.strip()) <= svc.GOALS_MAX
-    if row.step == "goals" and not row.single and asked and _ABOUT_ONESELF.search(text):
+    goal_like = asked and len(text.strip()) <= svc.GOALS_MAX and _ABOUT_ONESELF.search(text)
+    if row.step == "goals" and not row.single and goal_like:
         row.answers = dict(row.answers, _asked=text.strip())
         keep = [_b(ctx, ctx.t("profile.btn_goal_asked"), "g", "goals")]
         buttons = [keep, *buttons]

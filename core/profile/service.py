@@ -360,10 +360,11 @@ def parse_answer(
         # holds a "yes" ("不要" holds "要")
         if (yes_no := named_in(low, _YES_NO_WORDS)) is not None:
             return yes_no == "yes"
-        if cjk_ratio(low) > 0 and any(w in low for w in _ZH_NO_IN):
-            return False
-        if cjk_ratio(low) > 0 and any(w in low for w in _ZH_YES_IN):
-            return True
+        if cjk_ratio(low) > 0:  # a no first: "不可以" holds "可以"
+            if any(w in low for w in _ZH_NO_IN):
+                return False
+            if any(w in low for w in _ZH_YES_IN):
+                return True
         raise Refusal("peer_expected")
     raise Refusal("empty_answer")
 
