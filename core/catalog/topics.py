@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import normalize_locale
+from core.qa.tokenize import cjk_chars
 from models.catalog import Tag
 
 TOPIC_PARAMS = frozenset({"topic", "tag"})
@@ -134,7 +135,7 @@ class Topics:
         """The topics among ``among`` whose Chinese title is in ``text`` as a typing
         method's slip: other characters of the same sound, picked from the candidates the
         keyboard offered ("统记" for 统计, "机器学系" for 机器学习), in the order they appear."""
-        chars = [c for c in text if is_cjk(c)]
+        chars = cjk_chars(text)
         if len(chars) < 2:
             return []
         from pypinyin import Style, lazy_pinyin, pinyin  # 0.2 s of dictionaries: when needed
@@ -143,7 +144,7 @@ class Topics:
         at: dict[str, int] = {}
         for slug in among:
             zh = self.titles.get(slug, ("", ""))[1]
-            if len(zh) < 2 or not all(is_cjk(c) for c in zh):
+            if len(zh) < 2 or len(cjk_chars(zh)) != len(zh):
                 continue
             said = lazy_pinyin(zh)
             for i in range(len(chars) - len(zh) + 1):
@@ -151,10 +152,6 @@ class Topics:
                     at[slug] = i
                     break
         return sorted(at, key=at.__getitem__)
-
-
-def is_cjk(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
 
 
 def _swapped(word: str, name: str) -> bool:

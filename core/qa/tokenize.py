@@ -186,6 +186,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def cjk_chars(text: str) -> list[str]:
+    """The CJK ideographs of ``text``, in order."""
+    return _CJK_CHAR.findall(text)
+
+
 def cjk_ratio(text: str) -> float:
     """Share of letters (not digits, spaces, punctuation) that are CJK ideographs."""
     letters = _LETTER.findall(text)
