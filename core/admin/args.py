@@ -6,7 +6,7 @@ import difflib
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from core.common.numbers import zh_number
+from core.common.numbers import leading_digits
 from core.errors import BadArguments
 from core.localtime import WEEKDAYS, join_meridiem, parse_clock, parse_timezone, zh_moment, zone
 
@@ -40,7 +40,7 @@ def parse_days(text: str) -> int:
     1 year (365 days); at most MAX_DAYS. A word after the number that is not a unit is
     refused, not ignored ("2 weeks" used to grant 2 days)."""
     raw = " ".join(text.split())
-    low = _ZH_NUMBER.sub(lambda n: str(zh_number(n[0])), raw.lower())  # "两周", "十五天"
+    low = leading_digits(raw.lower())  # "两周", "十五天"
     m = _LENGTH.match(low) or _LENGTH.match(_unit_spelled(low))
     if not m:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
@@ -49,9 +49,6 @@ def parse_days(text: str) -> int:
     if days <= 0 or days > MAX_DAYS:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     return days
-
-
-_ZH_NUMBER = re.compile(r"^[一二两三四五六七八九十]+")
 
 
 _UNIT_WORDS = ("day", "days", "week", "weeks", "month", "months", "year", "years")
@@ -124,8 +121,9 @@ def _day(words: list[str], today: date | None) -> date | None:
         text = text[5:]
     if text in WEEKDAYS:
         return today + timedelta(days=(WEEKDAYS[text] - today.weekday()) % 7)
-    if text.startswith("next ") and text[5:] in WEEKDAYS:  # as 下周一: that day of next week
-        return today + timedelta(days=7 - today.weekday() + WEEKDAYS[text[5:]])
+    for prefix in ("next ", "下"):  # "next monday", 下周一: that day of next week
+        if text.startswith(prefix) and (day := text[len(prefix) :]) in WEEKDAYS:
+            return today + timedelta(days=7 - today.weekday() + WEEKDAYS[day])
     if m := re.fullmatch(r"(\d{4})/(\d{1,2})/(\d{1,2})", text):  # 2026/12/20
         try:
             return date(int(m[1]), int(m[2]), int(m[3]))
@@ -138,8 +136,6 @@ def _day(words: list[str], today: date | None) -> date | None:
         if first > 12:
             return _next_date(today, second, str(first))
         return _next_date(today, first, str(second))
-    if text.startswith("下") and text[1:] in WEEKDAYS:  # 下周一: that day of next week
-        return today + timedelta(days=7 - today.weekday() + WEEKDAYS[text[1:]])
     if m := re.fullmatch(r"(\d{1,2})月(\d{1,2})[日号]", text):  # 3月10日
         return _next_date(today, int(m[1]), m[2])
     if len(words) == 2:

@@ -89,14 +89,15 @@ async def stats_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = args.lower().split()
     want_csv = "csv" in words
     said = " ".join(w for w in words if w != "csv")
+    usage = BadArguments("errors.usage", usage=ctx.t("usage.stats"))
     days = PERIOD_WORDS.get(said, 30)
     if said and said not in PERIOD_WORDS:
         try:
-            days = parse_days(said)
+            days = parse_days(said)  # 1 day or more, or refused
         except BadArguments:
-            days = 0
-        if not 1 <= days <= 366:
-            raise BadArguments("errors.usage", usage=ctx.t("usage.stats"))
+            raise usage from None
+        if days > 366:
+            raise usage
     st = await analytics.compute(ctx.session, ctx.clock.now(), days)
     png, fell_back = charts.render(st, ctx.locale)
     caption = ctx.t("stats.chart_caption", days=days)

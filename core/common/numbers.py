@@ -6,9 +6,9 @@ import re
 
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _ZH_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
-_ORDINAL = re.compile(
-    r"^(?:第\s*([0-9]+|[一二两三四五六七八九十]+)\s*[课节讲章]?|(?:lesson|#)\s*([0-9]+))$"
-)
+_NUMERALS = "[一二两三四五六七八九十]+"
+_LEADING = re.compile(f"^{_NUMERALS}")
+_ORDINAL = re.compile(rf"^(?:第\s*([0-9]+|{_NUMERALS})\s*[课节讲章]?|(?:lesson|#)\s*([0-9]+))$")
 
 
 def zh_number(text: str) -> int:
@@ -19,6 +19,11 @@ def zh_number(text: str) -> int:
     if len(tens) > 1 or len(ones) > 1:
         return 0
     return _ZH_DIGITS.get(tens, 1 if not tens else 0) * 10 + _ZH_DIGITS.get(ones, 0)
+
+
+def leading_digits(text: str) -> str:
+    """A Chinese number at the start written in digits: "两周" -> "2周", "十五天" -> "15天"."""
+    return _LEADING.sub(lambda m: str(zh_number(m[0])), text)
 
 
 def ordinal(text: str) -> int | None:
