@@ -57,7 +57,9 @@ def live_view(key: str) -> Callable[[LiveView], LiveView]:
 
 SHOWS = {
     "status": "status",
+    "cancel": "status",
     "join": "plans",
+    "plans": "plans",
     "digest": "digest",
     "language": "language",
     "profile": "profile",

@@ -82,11 +82,11 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
     assert "发送 /digest off 关闭摘要" in said and not thread
     said, thread = await _ask(help_app, "alice", "how do I turn off notifications?")
     assert "/digest off" in said and not thread
-    # a member asking where they stand is answered with it, not posted for the community
-    said, thread = await _ask(help_app, "alice", "what's my next lesson?")
-    assert "/next" in said and "Did this help?" in said and not thread
-    said, thread = await _ask(help_app, "xiaoming", "我的下一课是什么？")
-    assert "/next" in said and not thread
+    # stopping the renewal was a line inside the answer about when a plan ends
+    said, thread = await _ask(help_app, "alice", "how do I stop auto-renew?")
+    assert "Send /cancel" in said and "Did this help?" in said and not thread
+    said, thread = await _ask(help_app, "xiaoming", "我想取消自动续费")
+    assert "发送 /cancel" in said and not thread
     said, thread = await _ask(help_app, "alice", "what are my interests?")
     assert "/profile" in said and "Your profile:" in said and not thread
     said, thread = await _ask(help_app, "xiaoming", "怎么修改时区？")
@@ -95,8 +95,8 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
 
 async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_app, clock):
     """The answer about events could only say "send /events" to a member asking whether a
-    live session is coming: the next events come under it, with their buttons; "when does my membership end?" shows the member's own plans, in a
-    private chat only."""
+    live session is coming: the next events come under it, with their buttons; "how do I check
+    my subscription?" shows the member's own plans, in a private chat only."""
     from datetime import timedelta
 
     from core.membership import service as membership
@@ -115,15 +115,15 @@ async def test_an_answer_about_events_or_a_plan_shows_them_as_they_are_now(help_
     assert "/events" in out[0].text and "Did this help?" in out[0].text
     assert "SQL office hours" in out[1].text
     assert [b.label for row in out[1].buttons for b in row] == ["I'll come"]
-    said, _ = await _ask(help_app, "ivy", "when does my membership end?")
-    assert "/status" in said and "You have no membership yet" in said
+    said, _ = await _ask(help_app, "ivy", "how do I check my subscription?")
+    assert "Send /status" in said and "You have no membership yet" in said
     async with help_app.services.session_factory() as s, s.begin():
         ivy = (await s.execute(select(Member).where(Member.display_name == "ivy"))).scalar_one()
         await membership.grant(s, help_app.services, ivy, "monthly", 0, actor="system")
-    said, _ = await _ask(help_app, "ivy", "when does my membership end?")
+    said, _ = await _ask(help_app, "ivy", "how do I check my subscription?")
     assert "Your membership:\n• Monthly membership: active, ends on" in said
     group = await _replies(
-        help_app, "ivy", "when does my membership end?", Chat("console", "g1", "group")
+        help_app, "ivy", "how do I check my subscription?", Chat("console", "g1", "group")
     )
     assert len(group) == 1 and "Monthly membership" not in group[0].text  # not for a group
 

@@ -1,0 +1,123 @@
+"""Questions about the asker's own membership or place in their courses ("what plan am I
+on?", "where did I stop?", "我学到哪了？"), answered with what /status, /next or /progress shows
+them. The search found the built-in answers on how to look these up, but too weakly to answer
+("plan" is a word MiniLM reads many ways), so such a question opened a community thread that
+nobody but the bot could answer.
+
+Only whole questions of these shapes are taken, so "where did I stop the container?" or
+"which plan should I buy?" still go to the knowledge base."""
+
+from __future__ import annotations
+
+import re
+
+from core.context import Context
+from core.qa import help_answers
+from core.replies import AnyReply, Reply
+from core.router import run_command
+
+_THING = r"(?:plan|membership|member ?ship|subscription|sub|tier|trial|access|package)"
+_LEAD = re.compile(
+    r"^(?:(?:hi|hey|hello|so|um+|ok(?:ay)?|bot|quick question|question)\b[\s,:]*)*"
+    r"(?:(?:can|could|would) you (?:please )?(?:tell|remind|show) me|(?:please )?tell me|"
+    r"(?:i )?(?:want|wanted|would like|'d like|need) to (?:know|check|see)|i (?:was )?wonder(?:ing)?|"
+    r"do you know|any idea)?\s*"
+)
+_TAIL = re.compile(r"(?:\s*\b(?:please|now|right now|currently|at the moment|again|exactly))+$")
+_STATUS_EN = [
+    rf"(?:what|which) (?:kind of |type of )?{_THING} (?:am i on|am i in|am i|i'?m on|i am on|"
+    rf"do i have|have i got|i have|did i (?:buy|get|pay for|choose|pick)|i bought|i'?m paying for)",
+    rf"what(?:'s| is) my (?:current )?{_THING}(?: status)?",
+    rf"(?:what|how) is my {_THING} (?:status|going|looking)",
+    r"am i (?:still )?(?:a (?:paid |paying |premium |full )?member|subscribed|a subscriber|paid up|"
+    r"paying|premium|on (?:a |the )?(?:paid |free )?(?:plan|trial|\w+ plan))(?: still)?",
+    rf"is my {_THING} (?:still )?(?:active|valid|on|running|paid|over|expired|ended|"
+    r"cancell?ed|working|ok)(?: still)?",
+    rf"(?:when|what day) (?:does|will|is|do) my {_THING} (?:end|expire|run out|renew|finish|"
+    r"stop|over|due|up|ending|expiring|renewing)(?: for renewal)?",
+    rf"when (?:does|will) my {_THING} (?:need to be )?renewed",
+    r"when (?:do|will|am|should) i (?:get |be )?(?:charged|billed|pay|renew|lose access)"
+    r"(?: (?:again|next))?",
+    r"when(?:'s| is) (?:my|the) next (?:payment|charge|bill|billing(?: date)?|renewal)",
+    rf"how (?:many days|much time|long) (?:do i have |have i got |is |are )?(?:left|remaining) "
+    rf"(?:on|in|of|for) my {_THING}",
+    rf"how (?:many days|much time|long) (?:until|till|before) my {_THING} "
+    r"(?:ends|expires|runs out|renews|is over)",
+]
+_NEXT_EN = [
+    r"where (?:did|do) i (?:stop|leave off|left off|get to|stop last time|leave it)"
+    r"(?: (?:last time|before|yesterday|in (?:the|my) (?:course|lessons?)))?",
+    r"where (?:was|am) i(?: at)?(?: (?:in (?:the|my) (?:course|lessons?)))?",
+    r"(?:which|what) lesson (?:am|was) i (?:on|at|up to|doing)",
+    r"what was i (?:studying|learning|doing|working on|reading)(?: last time)?",
+    r"what(?:'s| is) my (?:next|current) lesson",
+    r"what (?:lesson )?(?:should|do) i (?:do|study|learn|take) next",
+    r"what(?:'s| is) next for me",
+]
+_PROGRESS_EN = [
+    r"how far (?:am i|have i (?:got|gotten|come)|did i get|along am i)"
+    r"(?: (?:in|with) (?:the|my) (?:course|courses|lessons))?",
+    r"how am i (?:doing|progressing)(?: (?:in|with) (?:the|my) (?:course|courses|lessons))?",
+    r"(?:what|which) (?:course|courses) am i (?:taking|doing|enrolled in|in|on|signed up for)",
+    r"what(?:'s| is| are) my (?:progress|courses|stats)",
+    r"(?:what|which) (?:courses|lessons) (?:have i|did i) (?:finished|completed|done|finish|complete)",
+]
+_ZH_THING = r"(?:会员|方案|套餐|订阅|计划|试用|会籍)"
+_STATUS_ZH = [
+    rf"我(?:现在|目前)?(?:是|用的是|开的是|买的是|订的是|办的是|在用)?(?:什么|哪个|哪种|啥)(?:样的)?{_ZH_THING}",
+    r"我(?:现在|目前)?还?是(?:不是)?(?:付费)?会员",
+    rf"我的{_ZH_THING}(?:现在|目前)?(?:还)?(?:有效|在|生效|能用|过期|到期)(?:了)?(?:吗|没有|不)?",
+    rf"我的{_ZH_THING}(?:什么时候|何时|哪天|几号)(?:到期|过期|结束|续费|扣费|续订)",
+    rf"我的{_ZH_THING}(?:还)?(?:剩|有)(?:几|多少)天",
+    r"(?:我)?(?:下次|下一次)?(?:什么时候|何时|哪天|几号)(?:会)?(?:扣费|续费|扣款|扣钱|付款)",
+    rf"我的{_ZH_THING}(?:状态)?(?:是什么|怎么样|如何)",
+]
+_NEXT_ZH = [
+    r"我(?:上次|之前)?(?:学到|停在|看到|学习到|读到)(?:了)?(?:哪|哪里|哪儿|哪一课|哪节课|第几课|第几节)(?:了)?",
+    r"我(?:的)?下一(?:课|节|节课)(?:是什么|是哪个|是哪一课)?",
+    r"我(?:接下来|下一步)(?:该)?学什么",
+]
+_PROGRESS_ZH = [
+    r"我(?:的)?(?:学习)?进度(?:怎么样|如何|是多少)?",
+    r"我(?:在|正在)?学(?:了)?(?:哪些|什么)课(?:程)?",
+    r"我(?:学|学习)得怎么样",
+]
+_ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
+_ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
+_ASKED: list[tuple[re.Pattern[str], str]] = [
+    *((re.compile(p), "status") for p in _STATUS_EN + _STATUS_ZH),
+    *((re.compile(p), "next") for p in _NEXT_EN + _NEXT_ZH),
+    *((re.compile(p), "progress") for p in _PROGRESS_EN + _PROGRESS_ZH),
+]
+
+
+@help_answers.lookup
+async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
+    """What that command shows the asker now, in a private chat; in a group (where nobody
+    else should read a member's plan) where to ask it. None for any other question."""
+    name = command_for(question)
+    if name is None:
+        return None
+    if ctx.event.chat.kind != "private":
+        return [Reply(ctx.t("qa.about_you_private", command=f"/{name}"))]
+    return [Reply(ctx.t("qa.about_you", command=f"/{name}")), *await run_command(ctx, name, "")]
+
+
+def _plain(text: str) -> str:
+    text = " ".join(text.lower().replace("’", "'").split())
+    text = text.strip(" ?!.。？！~～,，")
+    text = _LEAD.sub("", text, count=1)
+    text = _ZH_LEAD.sub("", text.replace(" ", "") if _has_cjk(text) else text)
+    text = _TAIL.sub("", text)
+    return _ZH_TAIL.sub("", text) if _has_cjk(text) else text
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def command_for(question: str) -> str | None:
+    """The command whose reply answers a question about the asker's own plan or courses
+    ("status", "next" or "progress"); None for any other question."""
+    plain = _plain(question)
+    return next((cmd for pattern, cmd in _ASKED if pattern.fullmatch(plain)), None)

@@ -1,0 +1,127 @@
+"""A question about the asker's own plan or courses is answered with it: "what plan am I
+on?" and "where did I stop?" opened community threads (the built-in answers on how to look
+these up matched too weakly), where nobody but the bot could have answered them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.catalog.importer import read_file
+from core.catalog.service import apply_catalog
+from core.events import Actor, Chat, Command
+from core.qa import service
+from core.qa.about_you import command_for
+from core.qa.startup import preload_knowledge_index
+from core.replies import OpenThread, Reply
+from models.member import Member
+from models.qa import Question
+
+CATALOG = Path(__file__).parents[2] / "data" / "catalog" / "catalog.yaml"
+
+
+@pytest.fixture
+async def help_app(app, qa_encoders):
+    app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
+    app.services.settings.qa_help_answers = True
+    await preload_knowledge_index(app.services)
+    return app
+
+
+async def _send(app, user: str, name: str, args: str, chat: Chat | None = None) -> list:
+    return await app.router.dispatch(
+        Command(
+            Actor("console", user, display_name=user, username=user),
+            chat or Chat("console", user, "private"),
+            uuid.uuid4().hex,
+            name=name,
+            args=args,
+        )
+    )
+
+
+async def _ask(app, user: str, text: str, chat: Chat | None = None) -> str:
+    out = await _send(app, user, "ask", text, chat)
+    assert not any(isinstance(r, OpenThread) for r in out), text
+    return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
+async def _questions(app) -> int:
+    async with app.services.session_factory() as s:
+        return int((await s.execute(select(func.count(Question.id)))).scalar_one())
+
+
+async def test_own_plan_is_answered_with_it_in_private_only(help_app):
+    from core.membership import service as membership
+
+    said = await _ask(help_app, "ivy", "what plan am I on?")
+    assert said.startswith("As things stand (/status shows this any time):")
+    assert "You have no membership yet" in said
+    await _send(help_app, "ivy", "start", "")
+    async with help_app.services.session_factory() as s, s.begin():
+        ivy = (await s.execute(select(Member).where(Member.display_name == "ivy"))).scalar_one()
+        await membership.grant(s, help_app.services, ivy, "monthly", 0, actor="system")
+    for asked in ("am I still a member?", "Hey, when does my subscription expire?"):
+        said = await _ask(help_app, "ivy", asked)
+        assert "Monthly membership: active, ends on" in said, asked
+    said = await _ask(help_app, "ivy", "我的会员什么时候到期？")
+    assert "/status" in said and "Monthly membership" in said
+    # nobody else in a group reads a member's plan: they are told where to ask
+    said = await _ask(help_app, "ivy", "what plan am I on?", Chat("console", "g1", "group"))
+    assert "private chat" in said and "/status" in said and "Monthly" not in said
+    assert await _questions(help_app) == 0  # none of them became a community question
+
+
+async def test_where_one_stopped_is_the_next_lesson(help_app, db, clock):
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, read_file(CATALOG))
+    said = await _ask(help_app, "lena", "where did I stop?")
+    assert "(/next shows this any time)" in said and "not taking any course yet" in said
+    await _send(help_app, "lena", "enroll", "intro-sql")
+    await _send(help_app, "lena", "done", "")
+    for asked in ("where did I stop?", "which lesson am I on?", "我学到哪了？"):
+        said = await _ask(help_app, "lena", asked)
+        assert "Intro to SQL" in said and "lesson 2/3: GROUP BY" in said, asked
+    said = await _ask(help_app, "lena", "how far am I?")
+    assert "Your progress:" in said and "(1/3)" in said
+    assert await _questions(help_app) == 0
+
+
+async def test_other_questions_still_search_the_knowledge_base(help_app):
+    said = await _ask(help_app, "ivy", "which plan should I buy?")  # a thread before
+    assert "As things stand" not in said and "Send /plans" in said
+    assert "Monthly membership" in said  # the plans themselves, under the answer
+    said = await _ask(help_app, "ivy", "how do I check my subscription?")
+    assert "Send /status" in said and "Did this help?" in said
+
+
+@pytest.mark.parametrize(
+    ("question", "command"),
+    [
+        ("what plan am I on?", "status"),
+        ("Which plan do I have?", "status"),
+        ("can you tell me what plan I'm on please", "status"),
+        ("is my subscription still active?", "status"),
+        ("when will I be charged next?", "status"),
+        ("how many days are left on my trial?", "status"),
+        ("我是什么会员？", "status"),
+        ("我的会员还有效吗", "status"),
+        ("请问什么时候扣费？", "status"),
+        ("where did I leave off?", "next"),
+        ("what was I studying last time?", "next"),
+        ("我上次学到哪里了", "next"),
+        ("which courses am I taking?", "progress"),
+        ("我的进度怎么样？", "progress"),
+        ("which plan should I buy?", None),
+        ("where did I stop the docker container?", None),
+        ("when does the SQL course start?", None),
+        ("how far is the moon?", None),
+        ("what is a query plan?", None),
+        ("我应该买什么会员？", None),
+    ],
+)
+def test_which_questions_are_about_the_asker(question: str, command: str | None) -> None:
+    assert command_for(question) == command
