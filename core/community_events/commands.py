@@ -153,6 +153,9 @@ async def next_events(ctx: Context) -> list[AnyReply]:
 
 PAST_DAYS = 120
 """How far back a question about an event that is not planned again finds its last one."""
+LOOKED_AT = 300
+"""Coming events, and past ones, a question about when an event is reads (soonest and
+latest first)."""
 
 
 @help_answers.lookup
@@ -162,16 +165,23 @@ async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
     if not asked.asks_when(question):
         return None
     now = ctx.clock.now()
-    recent = now - timedelta(days=PAST_DAYS)
-    rows = (
-        await ctx.session.execute(
-            select(CommunityEvent)
-            .where(CommunityEvent.starts_at > recent, CommunityEvent.cancelled_at.is_(None))
-            .order_by(CommunityEvent.starts_at)
-            .limit(200)
-        )
-    ).scalars()
-    coming, past = asked.named_in(question, list(rows), now)
+    live = CommunityEvent.cancelled_at.is_(None)
+    # the soonest coming ones and the latest past ones: one window from the oldest missed
+    # the next event behind a busy past
+    soon = select(CommunityEvent).where(live, CommunityEvent.starts_at > now)
+    before = select(CommunityEvent).where(
+        live,
+        CommunityEvent.starts_at <= now,
+        CommunityEvent.starts_at > now - timedelta(days=PAST_DAYS),
+    )
+    coming_rows = await ctx.session.execute(
+        soon.order_by(CommunityEvent.starts_at).limit(LOOKED_AT)
+    )
+    past_rows = await ctx.session.execute(
+        before.order_by(CommunityEvent.starts_at.desc()).limit(LOOKED_AT)
+    )
+    rows = [*coming_rows.scalars(), *past_rows.scalars()]
+    coming, past = asked.named_in(question, rows, now)
     if coming:
         return [Reply(ctx.t("events.asked_coming")), *await event_cards(ctx, coming)]
     if past is not None:

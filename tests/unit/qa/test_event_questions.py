@@ -80,3 +80,24 @@ def test_coming_events_first_then_the_last_one_cancelled_never() -> None:
     assert named_in("when is the next office hours?", [old, cancelled], now) == ([], old)
     # not asking when: not an event question at all
     assert named_in("what are office hours like?", [soon], now) == ([], None)
+
+
+async def test_the_next_event_is_found_behind_a_busy_past(qa_app, console_bot, clock):
+    """The lookup read the 200 oldest events of its window: a community with a daily
+    "Python help desk" for months was told only when the last one was."""
+    from core.community_events import commands
+
+    now = clock.now()
+    async with qa_app.services.session_factory() as s, s.begin():
+        for day in range(1, commands.LOOKED_AT + 20):  # more past ones than it reads
+            at = now - timedelta(hours=day * 6)
+            s.add(CommunityEvent(title=f"Study room {day}", starts_at=at, created_at=at))
+        s.add(
+            CommunityEvent(
+                title="Python help desk",
+                starts_at=now + timedelta(days=1),
+                created_at=now,
+            )
+        )
+    out = await console_bot.send("when is the next python help desk?", as_member="lena")
+    assert "Python help desk — 2026-03-03 09:00" in out and "No “Python help desk”" not in out
