@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.args import parse_when
+from core.admin.confirm import action
+from core.admin.confirm import ask as confirm
 from core.admin.guard import admin_command, record
 from core.community_events import asked, service
 from core.context import Context, Services
@@ -97,13 +100,7 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
             raise DomainError("events.unknown")
         ev = found
         if sub == "cancel":
-            ev.cancelled_at = now
-            await record(ctx, "event.cancel", f"event:{ev.id}")
-            told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "cancel", now)
-            return [
-                Reply(ctx.t("events.cancelled", title=ev.title, told=_told(ctx, told))),
-                *direct,
-            ]
+            return await _ask_cancel(ctx, ev)
         refs = who.split()
         if not refs:
             raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
@@ -120,6 +117,37 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         names = ", ".join(_name(m) for m in marked)
         return [Reply(ctx.t("events.attended", n=len(marked), title=ev.title, names=names))]
     raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+
+
+async def _ask_cancel(ctx: Context, ev: CommunityEvent) -> list[AnyReply]:
+    """Members signed up hear of a cancel at once and it cannot be taken back, so the
+    moderator first sees which event a typed number named; one nobody joined goes at once."""
+    signed_up = (
+        await ctx.session.execute(
+            select(func.count()).select_from(EventRsvp).where(EventRsvp.event_id == ev.id)
+        )
+    ).scalar_one()
+    if not signed_up:
+        return await _cancel(ctx, ev)
+    when = _when(ev, ctx.timezone)
+    summary = ctx.t("events.cancel_first", title=ev.title, when=when, n=signed_up)
+    return await confirm(ctx, "event_cancel", {"event_id": ev.id}, summary)
+
+
+@action("event_cancel")
+async def _cancel_confirmed(ctx: Context, params: dict[str, Any]) -> list[AnyReply]:
+    ev = await ctx.session.get(CommunityEvent, int(params["event_id"]))
+    if ev is None or ev.cancelled_at is not None:  # cancelled meanwhile
+        raise DomainError("events.unknown")
+    return await _cancel(ctx, ev)
+
+
+async def _cancel(ctx: Context, ev: CommunityEvent) -> list[AnyReply]:
+    now = ctx.clock.now()
+    ev.cancelled_at = now
+    await record(ctx, "event.cancel", f"event:{ev.id}")
+    told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "cancel", now)
+    return [Reply(ctx.t("events.cancelled", title=ev.title, told=_told(ctx, told))), *direct]
 
 
 JOIN_WORDS = {"join", "go", "rsvp", "come", "attend", "yes", "报名", "参加", "去"}

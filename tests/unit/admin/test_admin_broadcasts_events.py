@@ -341,7 +341,20 @@ async def test_cancelling_an_event_tells_everyone_going_once(bot, db, app, clock
     for who in ("alice", "bob"):
         await bot.say(who, "/events")
         await bot.press(who, bot.button(who))
-    assert "Told the 2 members who had signed up" in await bot.text("mod", "/event cancel 1")
+    # the moderator sees which event a typed number names before members are told
+    preview = await bot.text("mod", "/event cancel 1")
+    assert preview == (
+        "This cancels SQL workshop on 2026-03-03 12:00 UTC and tells the 2 members signed up"
+        " (going or waiting) that it will not take place.\nConfirm?"
+    )
+    await bot.press("mod", bot.button("mod", 1))  # Cancel: nothing changes
+    assert "SQL workshop" in await bot.text("alice", "/events")
+    await bot.text("mod", "/event cancel 1")
+    confirm = bot.button("mod")
+    out = await bot.press("mod", confirm)
+    assert "Told the 2 members who had signed up" in out[0].text
+    again = (await bot.press("mod", confirm))[0].text  # a second tap does nothing
+    assert again == "This was already confirmed or cancelled; nothing more was done."
     assert "don't know that event" in await bot.text("mod", "/event cancel 1")  # once
     console = ConsoleDeliverer()
     await drain(app.services, budget_s=None, senders={"console": console})
@@ -392,7 +405,11 @@ async def test_a_full_event_keeps_a_waiting_list_and_a_freed_place_goes_to_the_f
     clock.set(datetime(2026, 3, 3, 11, 10, tzinfo=UTC))
     await send_reminders(app.services)
     eve = await _member_id(db, "Eve")
-    assert "Told the 2 members who had signed up" in await bot.text("mod", "/event cancel 1")
+    await bot.say("mod", "/event cancel 1")
+    assert (
+        "Told the 2 members who had signed up"
+        in (await bot.press("mod", bot.button("mod")))[0].text
+    )
     async with db.session() as s:
         keys = sorted((await s.execute(select(Outbox.dedupe_key))).scalars().all())
     start = int(datetime(2026, 3, 3, 12, 0, tzinfo=UTC).timestamp())
