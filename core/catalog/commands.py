@@ -474,9 +474,15 @@ async def _of_current(ctx: Context, ref: str) -> tuple[Course, Lesson] | None:
     return found[0], await service.find_lesson(ctx.session, found[0], ref, ctx.locale)
 
 
+ALL_LESSONS = {"all", "everything", "全部", "所有", "都"}
+"""Typed after /done: a lesson counts when it is studied, so none is marked in bulk."""
+
+
 @command("done", help_key="help.done", usage_key="usage.done")
 async def done(ctx: Context, args: str) -> list[AnyReply]:
     words = args.replace("/", " ").split()
+    if words and words[0].lower() in ALL_LESSONS:  # "/done all": no course is called "all"
+        raise DomainError("catalog.done_one_at_a_time")
     if not words:
         found = await _next_lesson(ctx)
         if found is None:

@@ -41,6 +41,11 @@ async def test_study_a_course_end_to_end(console_bot, db, clock):
     out = await console_bot.send("/enroll intro-sql")
     assert "enrolled in “Intro to SQL”" in out and "lesson 1/3: SELECT and WHERE" in out
     assert "already enrolled" in await console_bot.send("/enroll intro-sql")
+    # "no course called all" before: a lesson is marked as it is studied, never in bulk
+    for typed in ("/done all", "/done 全部"):
+        out = await console_bot.send(typed)
+        assert "marked done one at a time" in out or "逐一标记完成" in out
+    assert "lesson 1/3: SELECT and WHERE" in await console_bot.send("/next")
     out = await console_bot.send("/done")
     assert "Marked “SELECT and WHERE” as done" in out and "(1/3)" in out
     out = await console_bot.send("/done intro-sql select")
