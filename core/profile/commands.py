@@ -166,6 +166,9 @@ async def summary(ctx: Context) -> str:
         "experts": not m.expert_opt_out,
     }
     lines = [ctx.t("profile.header")]
+    lines.append(
+        ctx.t("profile.field_line", label=ctx.t("profile.label_name"), value=m.display_name)
+    )
     names = await topics.load(ctx.session)
     for step in svc.FIELDS:
         value = _value_label(ctx, step, values[step], names)
@@ -405,6 +408,8 @@ async def profile(ctx: Context, args: str) -> list[AnyReply]:
             return [Reply(ctx.t("profile.resume")), await question(ctx, row)]
         row = await svc.begin(ctx.session, ctx.member.id, now)
         return [await question(ctx, row)]
+    if word in NAME_WORDS:
+        return await _rename(ctx, rest)
     step = ALIASES.get(word)
     if step is None:
         raise BadArguments("errors.usage", usage=ctx.t("usage.profile"))
@@ -434,6 +439,18 @@ async def profile(ctx: Context, args: str) -> list[AnyReply]:
         note = _not_known(ctx, typed, offered, names)
     svc.apply_answer(ctx.member, step, value)
     return [Reply(ctx.t("profile.saved")), *note, await _profile_reply(ctx)]
+
+
+NAME_WORDS = {"name", "nickname", "displayname", "display-name", "名字", "昵称", "名称"}
+
+
+async def _rename(ctx: Context, typed: str) -> list[AnyReply]:
+    try:
+        name = svc.check_name(typed)
+    except Refusal as r:
+        return [Reply(ctx.t(f"profile.{r.key}", **r.params))]
+    ctx.member.display_name = name
+    return [Reply(ctx.t("profile.name_saved", name=name)), await _profile_reply(ctx)]
 
 
 TAG_CHANGES = {

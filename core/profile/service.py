@@ -490,3 +490,24 @@ def profile_features(member: Member) -> dict[str, float]:
         )
         feats[f"weekly:{bucket}"] = 1.0
     return feats
+
+
+NAME_MAX = 64
+_LINKISH = re.compile(r"https?://|www\.|t\.me/|discord\.gg/|\.(?:com|net|org|io)\b", re.IGNORECASE)
+
+
+def check_name(typed: str) -> str:
+    """The name a member chose to be shown by (threads, leaderboard, moderators' lists):
+    the platform's name is taken once, at the first message, and a renamed account kept it.
+    Refused: a link (a spam name on the leaderboard), a leading @ or # (the way members are
+    named in commands, so "#1" would read as member 1), digits alone, and over 64 characters."""
+    name = " ".join(typed.split())
+    if not name:
+        raise Refusal("name_missing")
+    if len(name) > NAME_MAX:
+        raise Refusal("name_too_long", (("limit", NAME_MAX),))
+    if _LINKISH.search(name):
+        raise Refusal("name_link")
+    if name[0] in "@#＃" or name.isdecimal():
+        raise Refusal("name_reference")
+    return name

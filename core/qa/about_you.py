@@ -1,6 +1,6 @@
 """Questions about the asker's own membership or place in their courses ("what plan am I
 on?", "where did I stop?", "我学到哪了？"), answered with what /status, /next or /progress shows
-them. The search found the built-in answers on how to look these up, but too weakly to answer
+them, and about what the bot can do ("what can you do?", "你能做什么？"), with /help. The search found the built-in answers on how to look these up, but too weakly to answer
 ("plan" is a word MiniLM reads many ways), so such a question opened a community thread that
 nobody but the bot could answer.
 
@@ -82,12 +82,30 @@ _PROGRESS_ZH = [
     r"我(?:在|正在)?学(?:了)?(?:哪些|什么)课(?:程)?",
     r"我(?:学|学习)得怎么样",
 ]
+_HELP_EN = [
+    r"what (?:else )?(?:can|do|could) you do(?: for me)?",
+    r"what (?:are you|is this bot|is this)(?: for)?",
+    r"who are you",
+    r"what (?:are )?(?:your|the) (?:commands|features|abilities|options)(?: are)?",
+    r"what commands (?:are there|do you (?:have|know|understand|take))",
+    r"how (?:do i|can i|to) use (?:you|this bot|the bot|this)",
+    r"how does (?:this|the) bot work",
+    r"(?:list|show me)(?: the| your| all)?(?: the)? commands",
+]
+_HELP_ZH = [
+    r"你(?:都)?(?:能|会|可以)(?:做|干|帮我做|帮我干)?(?:些)?(?:什么|啥)",
+    r"你是(?:谁|什么)",
+    r"(?:这个)?机器人(?:怎么用|能做什么|有(?:什么|哪些)功能)",
+    r"(?:你)?有(?:哪些|什么)(?:命令|功能|指令)",
+    r"怎么(?:使用|用)(?:你|这个机器人|机器人)",
+]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
 _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "status") for p in _STATUS_EN + _STATUS_ZH),
     *((re.compile(p), "next") for p in _NEXT_EN + _NEXT_ZH),
     *((re.compile(p), "progress") for p in _PROGRESS_EN + _PROGRESS_ZH),
+    *((re.compile(p), "help") for p in _HELP_EN + _HELP_ZH),
 ]
 
 
@@ -98,6 +116,8 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
     name = command_for(question)
     if name is None:
         return None
+    if name == "help":  # the command list says what it is; it is no one's secret
+        return await run_command(ctx, name, "")
     if ctx.event.chat.kind != "private":
         return [Reply(ctx.t("qa.about_you_private", command=f"/{name}"))]
     return [Reply(ctx.t("qa.about_you", command=f"/{name}")), *await run_command(ctx, name, "")]
@@ -118,6 +138,6 @@ def _has_cjk(text: str) -> bool:
 
 def command_for(question: str) -> str | None:
     """The command whose reply answers a question about the asker's own plan or courses
-    ("status", "next" or "progress"); None for any other question."""
+    ("status", "next" or "progress") or about the bot ("help"); None for any other."""
     plain = _plain(question)
     return next((cmd for pattern, cmd in _ASKED if pattern.fullmatch(plain)), None)

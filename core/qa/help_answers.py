@@ -63,6 +63,7 @@ SHOWS = {
     "digest": "digest",
     "language": "language",
     "profile": "profile",
+    "name": "profile",
     "timezone": "profile",
     "points": "points",
     "questions": "questions",

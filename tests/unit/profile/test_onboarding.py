@@ -294,6 +294,33 @@ async def test_profile_shows_and_edits_single_fields(console_bot, db):
     assert "• Study partner: no" in await console_bot.send("/profile peers no")
 
 
+async def test_a_member_chooses_the_name_they_are_shown_by(console_bot, db):
+    """The platform's name was taken at the first message and kept for good: a member who
+    renamed their account, or wanted another name in threads and on the leaderboard, had
+    no way to change it ("how do I change my name?" opened a thread)."""
+    out = await console_bot.send("/profile", as_member="rosa")
+    assert "• Name: Rosa" in out
+    out = await console_bot.send("/profile name  Rosa   M.")
+    assert "you are shown as Rosa M. from now on" in out and "• Name: Rosa M." in out
+    assert (await _member(db, "rosa")).display_name == "Rosa M."
+    # moderators find and see the member by it
+    assert "Rosa M." in await console_bot.send("/member Rosa M.", as_member="mod")
+    await console_bot.send("/profile", as_member="rosa")
+    refused = {
+        "/profile name": "Send /profile name followed by the name",
+        "/profile name #1": "cannot start with @ or #",
+        "/profile name @mod": "cannot start with @ or #",
+        "/profile name 12345": "cannot start with @ or #",
+        "/profile name join t.me/spamchannel": "cannot hold a link",
+        "/profile name " + "x" * 65: "64 characters at most",
+    }
+    for typed, said in refused.items():
+        assert said in await console_bot.send(typed), typed
+    assert (await _member(db, "rosa")).display_name == "Rosa M."  # none of them changed it
+    out = await console_bot.send("/profile 昵称 小罗")
+    assert "• Name: 小罗" in out
+
+
 async def test_a_member_can_stop_and_resume_invitations_to_answer(console_bot, db):
     """Expert routing skips members who opted out; /profile is where they do it (the
     interview does not ask newcomers: invitations are on until a member says no)."""

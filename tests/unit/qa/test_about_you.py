@@ -98,6 +98,16 @@ async def test_other_questions_still_search_the_knowledge_base(help_app):
     assert "Send /status" in said and "Did this help?" in said
 
 
+async def test_what_the_bot_can_do_is_its_command_list(help_app):
+    """ "What can you do?" opened a community thread ("你能做什么？" one tagged #sql)."""
+    for asked in ("what can you do?", "你能做什么？", "how do I use this bot?"):
+        said = await _ask(help_app, "ivy", asked)
+        assert said.startswith("Here is what you can do:") and "/ask — " in said, asked
+    said = await _ask(help_app, "ivy", "what can you do?", Chat("console", "g1", "group"))
+    assert said.startswith("Here is what you can do:")  # no one's secret: said in the group
+    assert await _questions(help_app) == 0
+
+
 @pytest.mark.parametrize(
     ("question", "command"),
     [
@@ -115,6 +125,9 @@ async def test_other_questions_still_search_the_knowledge_base(help_app):
         ("我上次学到哪里了", "next"),
         ("which courses am I taking?", "progress"),
         ("我的进度怎么样？", "progress"),
+        ("what else can you do for me?", "help"),
+        ("机器人有哪些功能", "help"),
+        ("what can you do with pandas?", None),
         ("which plan should I buy?", None),
         ("where did I stop the docker container?", None),
         ("when does the SQL course start?", None),
