@@ -1,4 +1,4 @@
-"""/role, /member, /grant, /extend, /revoke, /ban, /unban, /refund, /planedit, /audit."""
+"""/role, /member, /members, /grant, /extend, /revoke, /ban, /unban, /refund, /planedit, /audit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.admin import membership_bridge, refund_requests
+from core.admin import membership_bridge, refund_requests, segments
 from core.admin.analytics import ZERO_DECIMAL, money
 from core.admin.args import leading_length, parse_days, split_ref
 from core.admin.confirm import action, ask
@@ -117,6 +117,55 @@ async def _do_role(ctx: Context, p: dict[str, Any]) -> list[AnyReply]:
 
 def _role_name(ctx: Context, role: str) -> str:
     return ctx.t(f"roles.{role}") if has_key(f"roles.{role}") else role
+
+
+LIST_MAX = 25
+"""Members /members names; the count says how many more match."""
+
+
+@admin_command("members", usage_key="usage.members")
+async def members_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    """Who is in the community, newest first, narrowed as a broadcast is (`plan=monthly`,
+    `state=grace`, `joined=7`, `inactive=30`): there was no way to see more than one member."""
+    seg = segments.parse(args)
+    now = ctx.clock.now()
+    ids = await segments.members_in(ctx.session, seg, now, everyone=True)
+    described = f" ({seg.describe()})" if seg.as_dict() else ""
+    if not ids:
+        return [Reply(ctx.t("admin.members_none", segment=described))]
+    shown = (
+        (
+            await ctx.session.execute(
+                select(Member)
+                .where(Member.id.in_(ids))
+                .order_by(Member.created_at.desc(), Member.id.desc())
+                .limit(LIST_MAX)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    plans = await segments.latest_plans(ctx.session, [m.id for m in shown])
+    lines = [ctx.t("admin.members_head", n=len(ids), segment=described)]
+    for m in shown:
+        code, state, end = plans.get(m.id, (None, None, None))
+        if code is None:
+            held = ctx.t("admin.members_no_plan")
+        elif end is not None and state in LIVE_STATES:
+            held = ctx.t(
+                "admin.members_plan_until", plan=code, state=state, until=f"{end:%Y-%m-%d}"
+            )
+        else:
+            held = ctx.t("admin.members_plan", plan=code, state=state)
+        if m.role == "banned":
+            held += ctx.t("admin.members_banned")
+        elif not m.reachable:
+            held += ctx.t("admin.members_unreachable")
+        joined = f"{m.created_at:%Y-%m-%d}"
+        lines.append(ctx.t("admin.members_line", who=who(m), held=held, joined=joined))
+    if len(ids) > LIST_MAX:
+        lines.append(ctx.t("admin.members_more", n=len(ids) - LIST_MAX))
+    return [Reply("\n".join(lines), ephemeral=True)]
 
 
 @admin_command("member", usage_key="usage.member")

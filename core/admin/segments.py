@@ -1,7 +1,8 @@
-"""Broadcast segments: `plan=pro state=active lang=zh active=30 inactive=60 course=sql all`.
+"""Broadcast segments: `plan=pro state=active lang=zh active=30 inactive=60 joined=7
+course=sql all` (also what /members lists).
 
-Parsing is pure; `members_in` turns a segment into member ids. Forgotten, banned and
-unreachable members are never in a segment.
+Parsing is pure; `members_in` turns a segment into member ids. Forgotten members are never
+in a segment, banned and unreachable ones only in a moderator's list.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from models.interaction import Interaction
 from models.member import Member
 from models.membership import Plan, Subscription
 
-KEYS = ("plan", "state", "lang", "active", "inactive", "course")
+KEYS = ("plan", "state", "lang", "active", "inactive", "joined", "course")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Segment:
     lang: str | None = None
     active: int | None = None  # interacted in the last N days
     inactive: int | None = None  # no interaction in the last N days
+    joined: int | None = None  # became a member in the last N days
     course: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def parse(text: str) -> Segment:
         key = key.lower()
         if not sep or key not in KEYS or not value or key in values:
             raise BadArguments("broadcast.bad_segment", word=word[:40])
-        if key in {"active", "inactive"}:
+        if key in {"active", "inactive", "joined"}:
             if not value.isdecimal() or not 1 <= int(value) <= 3660:
                 raise BadArguments("broadcast.bad_segment", word=word[:40])
             values[key] = int(value)
@@ -66,14 +68,23 @@ def from_dict(d: dict[str, Any]) -> Segment:
     return Segment(**{k: v for k, v in d.items() if k in KEYS})
 
 
-async def members_in(session: AsyncSession, seg: Segment, now: datetime) -> list[int]:
-    q = select(Member.id).where(
-        Member.forgotten_at.is_(None), Member.role != "banned", Member.reachable.is_(True)
-    )
+async def members_in(
+    session: AsyncSession, seg: Segment, now: datetime, *, everyone: bool = False
+) -> list[int]:
+    """`everyone`: banned and unreachable members too (a moderator's list, not a send)."""
+    q = select(Member.id).where(Member.forgotten_at.is_(None))
+    if not everyone:
+        q = q.where(Member.role != "banned", Member.reachable.is_(True))
     if seg.lang:
         q = q.where(Member.locale == seg.lang)
+    if seg.joined is not None:
+        q = q.where(Member.created_at >= now - timedelta(days=seg.joined))
+    state = seg.state
+    if state == "banned":  # a ban is the member's, whether or not they held a plan
+        q = q.where(Member.role == "banned")
+        state = None
     ids = set((await session.execute(q)).scalars().all())
-    if seg.plan or seg.state:
+    if seg.plan or state:
         subs = (
             await session.execute(
                 select(Subscription.member_id, Subscription.state, Plan.code)
@@ -81,12 +92,12 @@ async def members_in(session: AsyncSession, seg: Segment, now: datetime) -> list
                 .order_by(Subscription.started_at)
             )
         ).all()
-        latest = {m: (state, code) for m, state, code in subs}
+        latest = {m: (st, code) for m, st, code in subs}
         ids = {
             m
             for m in ids
             if (seg.plan is None or (m in latest and latest[m][1] == seg.plan))
-            and (seg.state is None or latest.get(m, ("none", ""))[0] == seg.state)
+            and (state is None or latest.get(m, ("none", ""))[0] == state)
         }
     if seg.active is not None:
         recent = set(
@@ -129,3 +140,19 @@ async def members_in(session: AsyncSession, seg: Segment, now: datetime) -> list
         )
         ids &= took
     return sorted(ids)
+
+
+async def latest_plans(
+    session: AsyncSession, member_ids: list[int]
+) -> dict[int, tuple[str, str, datetime | None]]:
+    """Each member's latest subscription (plan code, state, period end), as `plan=` and
+    `state=` read it."""
+    rows = await session.execute(
+        select(
+            Subscription.member_id, Plan.code, Subscription.state, Subscription.current_period_end
+        )
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.member_id.in_(member_ids))
+        .order_by(Subscription.started_at)
+    )
+    return {m: (code, state, end) for m, code, state, end in rows.all()}

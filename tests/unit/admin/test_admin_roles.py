@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ load_features()
 EFFECTS: dict[str, tuple[str, str, str | None]] = {
     "role": ("owner", "@bob expert", "member.role"),
     "member": ("mod", "@alice", None),
+    "members": ("mod", "plan=monthly", None),
     "grant": ("mod", "@alice monthly", "admin.grant"),
     "extend": ("mod", "@alice 10", "admin.extend"),
     "revoke": ("mod", "@alice", "admin.revoke"),
@@ -237,6 +239,37 @@ async def test_member_card_shows_plan_payments_and_activity(bot, db, clock):
     assert "9.00 USD via demo" in preview and "900" not in preview
     await bot.say("mod", "/language zh")  # a Chinese-speaking moderator reads the role too
     assert "Alice — 角色：成员，语言：English，" in await bot.text("mod", "/member @alice")
+
+
+async def test_members_lists_who_is_in_the_community_narrowed_as_a_broadcast(bot, db, clock):
+    """A moderator could look up one member by name and no more: "who joined this week?",
+    "who is on the monthly plan?" or "who is banned?" had no answer."""
+    await bot.say("mod", "/grant @alice monthly 30")
+    await bot.confirm("mod")
+    await bot.say("mod", "/ban @bob spam")
+    await bot.confirm("mod")
+    everyone = await bot.text("mod", "/members")
+    async with db.session() as s:
+        total = len((await s.execute(select(Member.id))).scalars().all())
+    assert everyone.startswith(f"{total} members, newest first:")
+    assert "Alice — monthly active until 2026-04-01 · joined" in everyone
+    assert "Bob — no plan, banned · joined" in everyone
+    out = await bot.text("mod", "/members plan=monthly")
+    assert out.splitlines()[0] == "1 member (plan=monthly), newest first:"
+    assert "Alice" in out and "Bob" not in out
+    out = await bot.text("mod", "/members state=banned")
+    assert "Bob" in out and "Alice" not in out
+    clock.advance(timedelta(days=400))
+    assert "No member matches (joined=7)." in await bot.text("mod", "/members joined=7")
+    await bot.say("newbie", "/start")
+    out = await bot.text("mod", "/members joined=7")
+    assert out.splitlines()[0] == "1 member (joined=7), newest first:" and "Newbie" in out
+    assert "segment part 'vip'" in await bot.text("mod", "/members vip")
+    # a broadcast reads the new filter too, and still leaves the banned out
+    preview = await bot.text("mod", "/broadcast joined=7 | Welcome aboard!")
+    assert "to 1 member" in preview and "joined=7" in preview, preview
+    said = await bot.text("mod", "/broadcast state=banned | hi")
+    assert said.startswith("No member is in that segment")
 
 
 async def test_member_card_reads_a_lifetime_code_as_such(bot):
