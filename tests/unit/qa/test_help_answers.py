@@ -89,6 +89,8 @@ async def test_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
     assert "发送 /cancel" in said and not thread
     said, thread = await _ask(help_app, "alice", "can I pause my membership?")
     assert "There is no pause" in said and not thread
+    said, thread = await _ask(help_app, "alice", "how do I upgrade to the yearly plan?")
+    assert "To switch or upgrade, /cancel" in said and not thread
     said, thread = await _ask(help_app, "alice", "how do I change my username?")
     assert "/profile name" in said and not thread
     said, thread = await _ask(help_app, "alice", "what are my interests?")
