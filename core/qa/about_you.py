@@ -1,6 +1,8 @@
-"""Questions about the asker's own membership or place in their courses ("what plan am I
-on?", "where did I stop?", "我学到哪了？"), answered with what /status, /next or /progress shows
-them, and about what the bot can do ("what can you do?", "你能做什么？"), with /help. The search found the built-in answers on how to look these up, but too weakly to answer
+"""Questions about the asker's own membership, place in their courses, rank, questions or
+next course ("what plan am I on?", "where did I stop?", "我学到哪了？", "我排第几？", "has anyone
+answered my question?", "有什么课程推荐给我？"), answered with what /status, /next, /progress,
+/leaderboard, /questions or /recommend shows them, and about what the bot can do ("what can
+you do?", "你能做什么？"), with /help. The search found the built-in answers on how to look these up, but too weakly to answer
 ("plan" is a word MiniLM reads many ways), so such a question opened a community thread that
 nobody but the bot could answer.
 
@@ -99,6 +101,44 @@ _HELP_ZH = [
     r"(?:你)?有(?:哪些|什么)(?:命令|功能|指令)",
     r"怎么(?:使用|用)(?:你|这个机器人|机器人)",
 ]
+_RANK_EN = [
+    r"what(?:'s| is) my (?:rank|ranking|place|position)(?: on the leaderboard)?",
+    r"(?:what|which) (?:rank|place|position) am i(?: in| on)?(?: on the leaderboard)?",
+    r"where am i on the leaderboard",
+    r"am i on the leaderboard",
+    r"how do i rank",
+]
+_RANK_ZH = [
+    r"我(?:现在)?(?:排|排在|排名)(?:第几|多少|第几名|多少名|哪)(?:名|位)?",
+    r"我的排名(?:是多少|是第几|怎么样|如何)?",
+    r"我在排行榜上(?:排)?(?:第几|多少|哪)(?:名|位)?",
+]
+_RECOMMEND_EN = [
+    r"(?:can you |could you |please )?recommend (?:me )?(?:a |some |any )?(?:course|courses)"
+    r"(?: for me)?(?: to take)?",
+    r"(?:which|what) (?:course|courses) (?:should i (?:take|do|start|try)|do you recommend|"
+    r"would you recommend|(?:is|are) (?:good|right|best) for me)(?: next)?",
+    r"any (?:course )?recommendations(?: for me)?",
+    r"what (?:course )?should i (?:take|start) next",
+]
+_RECOMMEND_ZH = [
+    r"(?:有)?(?:什么|哪些|哪门)课(?:程)?(?:可以)?(?:推荐|适合)(?:给)?我",
+    r"(?:给我)?推荐(?:一些|几门|一门|一下)?课(?:程)?(?:给我)?",
+    r"我(?:应该|该|可以)(?:学|上|选|报)(?:什么|哪门|哪个|哪些)课(?:程)?",
+]
+_QUESTIONS_EN = [
+    r"(?:has|did|have) (?:anyone|anybody|someone|somebody) (?:answer|answered|replied to|reply to)"
+    r" my (?:question|questions)(?: yet)?",
+    r"(?:are there|is there|any) (?:answers|replies|answer|reply) (?:to|on|for) my "
+    r"(?:question|questions)(?: yet)?",
+    r"where (?:are|is|did) my (?:question|questions)(?: go)?",
+    r"what happened to my (?:question|questions)",
+]
+_QUESTIONS_ZH = [
+    r"(?:我的问题)?有人回答(?:了)?我的问题(?:了)?(?:吗|没有)?",
+    r"我的问题(?:有人回答|有回复|有答案|有人回复|怎么样)(?:了)?(?:吗|没有)?",
+    r"我(?:提|问)的问题(?:呢|在哪|有人回答(?:了)?(?:吗)?)",
+]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
 _ASKED: list[tuple[re.Pattern[str], str]] = [
@@ -106,6 +146,9 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "next") for p in _NEXT_EN + _NEXT_ZH),
     *((re.compile(p), "progress") for p in _PROGRESS_EN + _PROGRESS_ZH),
     *((re.compile(p), "help") for p in _HELP_EN + _HELP_ZH),
+    *((re.compile(p), "leaderboard") for p in _RANK_EN + _RANK_ZH),
+    *((re.compile(p), "recommend") for p in _RECOMMEND_EN + _RECOMMEND_ZH),
+    *((re.compile(p), "questions") for p in _QUESTIONS_EN + _QUESTIONS_ZH),
 ]
 
 
@@ -137,7 +180,7 @@ def _has_cjk(text: str) -> bool:
 
 
 def command_for(question: str) -> str | None:
-    """The command whose reply answers a question about the asker's own plan or courses
-    ("status", "next" or "progress") or about the bot ("help"); None for any other."""
+    """The command whose reply answers a question about the asker's own plan, courses,
+    rank, questions or what to take next, or about the bot ("help"); None for any other."""
     plain = _plain(question)
     return next((cmd for pattern, cmd in _ASKED if pattern.fullmatch(plain)), None)

@@ -98,6 +98,20 @@ async def test_other_questions_still_search_the_knowledge_base(help_app):
     assert "Send /status" in said and "Did this help?" in said
 
 
+async def test_rank_recommendations_and_own_questions_are_shown(help_app):
+    """ "我排第几？", "有什么课程推荐给我？" (the course-start answer and the next lesson) and "has
+    anyone answered my question?" were posted for the community or answered beside the point."""
+    await _ask(help_app, "ivy", "how do I turn off notifications?")  # a question of theirs
+    said = await _ask(help_app, "ivy", "has anyone answered my question yet?")
+    assert said.startswith("As things stand (/questions shows this any time):")
+    assert "how do I turn off notifications?" in said
+    said = await _ask(help_app, "ivy", "我排第几？")
+    assert "(/leaderboard shows this any time)" in said and "Leaderboard" in said
+    said = await _ask(help_app, "ivy", "有什么课程推荐给我？")
+    assert "(/recommend shows this any time)" in said and "No suggestions yet" in said
+    assert await _questions(help_app) == 1  # only the first was a question
+
+
 async def test_what_the_bot_can_do_is_its_command_list(help_app):
     """ "What can you do?" opened a community thread ("你能做什么？" one tagged #sql)."""
     for asked in ("what can you do?", "你能做什么？", "how do I use this bot?"):
@@ -126,6 +140,14 @@ async def test_what_the_bot_can_do_is_its_command_list(help_app):
         ("which courses am I taking?", "progress"),
         ("我的进度怎么样？", "progress"),
         ("what else can you do for me?", "help"),
+        ("我排第几？", "leaderboard"),
+        ("where am I on the leaderboard?", "leaderboard"),
+        ("有什么课程推荐给我？", "recommend"),
+        ("which course should I take next?", "recommend"),
+        ("has anyone answered my question yet?", "questions"),
+        ("我的问题有人回答了吗", "questions"),
+        ("what is the rank of a matrix?", None),
+        ("which course covers joins?", None),
         ("机器人有哪些功能", "help"),
         ("what can you do with pandas?", None),
         ("which plan should I buy?", None),
