@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.qa.tokenize import tokenize
 from models.admin import CommunityEvent
@@ -57,3 +57,51 @@ def named_in(
         return coming[:MAX_SHOWN], None
     past = max(live, key=lambda ev: ev.starts_at, default=None)
     return [], past
+
+
+GENERIC_WORDS = frozenset(
+    {"event", "meetup", "workshop", "webinar", "活动", "讲座", "直播", "聚会", "分享会"}
+)
+"""Words that name events in general ("any events this week?"); a session or a class may
+be a lesson, so those need a title word (see `names_event`)."""
+_FILLER = frozenset(
+    {
+        *("any", "what", "which", "when", "next", "coming", "up", "upcoming", "soon", "week"),
+        *("weekend", "today", "tonight", "tomorrow", "month", "planned", "scheduled", "on"),
+        *("community", "there", "new", "later", "this", "schedule", "calendar"),
+        *("有", "什么", "哪些", "最近", "近期", "接下来", "安排", "社区", "下周", "本周", "这周"),
+        *("今天", "今晚", "明天", "周末", "这个月", "本月", "以后", "之后", "新"),
+    }
+)
+_TODAY = frozenset({"today", "tonight", "今天", "今晚"})
+_TOMORROW = frozenset({"tomorrow", "明天"})
+_WEEKEND = frozenset({"weekend", "周末"})
+_THIS_WEEK = frozenset({"本周", "这周"})
+_NEXT_WEEK = frozenset({"下周"})
+
+
+def asks_about_events(question: str) -> bool:
+    """ "Any events this week?", "下周有什么活动？": events in general, no title named (every
+    word a word for an event or for when)."""
+    words = set(tokenize(question))
+    return bool(words & GENERIC_WORDS) and words <= GENERIC_WORDS | _FILLER
+
+
+def window(question: str, local_now: datetime) -> tuple[datetime, datetime] | None:
+    """The stretch of days a question about events names, in the asker's own time
+    (today, tomorrow, this or next week, the weekend); None for "whenever"."""
+    words = set(tokenize(question))
+    day = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = day - timedelta(days=day.weekday())
+    if words & _TODAY:
+        return local_now, day + timedelta(days=1)
+    if words & _TOMORROW:
+        return day + timedelta(days=1), day + timedelta(days=2)
+    if words & _WEEKEND:
+        saturday = monday + timedelta(days=5)
+        return max(local_now, saturday), monday + timedelta(days=7)
+    if words & _NEXT_WEEK or ("week" in words and "next" in words):
+        return monday + timedelta(days=7), monday + timedelta(days=14)
+    if words & _THIS_WEEK or "week" in words:
+        return local_now, monday + timedelta(days=7)
+    return None

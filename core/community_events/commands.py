@@ -18,7 +18,7 @@ from core.errors import BadArguments, DomainError
 from core.i18n import translate
 from core.ids import parse_id
 from core.jobs import periodic
-from core.localtime import local_time
+from core.localtime import local_time, zone
 from core.members import find_member
 from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -190,7 +190,8 @@ latest first)."""
 async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
     """ "When is the next office hours?" is told when the "SQL office hours" are, with the
     card to sign up; when none is planned, when the last one was. None for any other."""
-    if not asked.asks_when(question):
+    generic = asked.asks_about_events(question)
+    if not generic and not asked.asks_when(question):
         return None
     now = ctx.clock.now()
     live = CommunityEvent.cancelled_at.is_(None)
@@ -208,14 +209,32 @@ async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
     past_rows = await ctx.session.execute(
         before.order_by(CommunityEvent.starts_at.desc()).limit(LOOKED_AT)
     )
-    rows = [*coming_rows.scalars(), *past_rows.scalars()]
-    coming, past = asked.named_in(question, rows, now)
+    upcoming = list(coming_rows.scalars())
+    coming, past = asked.named_in(question, [*upcoming, *past_rows.scalars()], now)
     if coming:
         return [Reply(ctx.t("events.asked_coming")), *await event_cards(ctx, coming)]
     if past is not None:
         when = _when(past, ctx.timezone)
         return [Reply(ctx.t("events.asked_none_planned", title=past.title, when=when))]
+    if generic:  # "any events this week?", "下周有什么活动？": what the calendar holds then
+        return await _events_then(ctx, question, upcoming, now)
     return None
+
+
+async def _events_then(
+    ctx: Context, question: str, upcoming: list[CommunityEvent], now: datetime
+) -> list[AnyReply]:
+    if not upcoming:
+        return [Reply(ctx.t("events.asked_none_at_all"))]
+    span = asked.window(question, now.astimezone(zone(ctx.timezone)))
+    then = [ev for ev in upcoming if span is None or span[0] <= ev.starts_at < span[1]]
+    if then:
+        return [
+            Reply(ctx.t("events.asked_coming")),
+            *await event_cards(ctx, then[: asked.MAX_SHOWN]),
+        ]
+    later = upcoming[: asked.MAX_SHOWN]
+    return [Reply(ctx.t("events.asked_none_then")), *await event_cards(ctx, later)]
 
 
 async def _upcoming(ctx: Context, limit: int = 10) -> list[AnyReply]:

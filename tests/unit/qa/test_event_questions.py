@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.community_events.asked import named_in, names_event
+from core.community_events.asked import asks_about_events, named_in, names_event
 from models.admin import CommunityEvent
 from models.qa import Question
 
@@ -101,3 +101,37 @@ async def test_the_next_event_is_found_behind_a_busy_past(qa_app, console_bot, c
         )
     out = await console_bot.send("when is the next python help desk?", as_member="lena")
     assert "Python help desk — 2026-03-03 09:00" in out and "No “Python help desk”" not in out
+
+
+async def test_events_in_general_are_answered_from_the_calendar(qa_app, console_bot):
+    """ "下周有什么活动？" or "any events this week?" named no event, so it opened a thread."""
+    out = await console_bot.send("any events this week?", as_member="lena")
+    assert out.startswith("No community events are planned right now.")
+    await console_bot.send("/event new SQL office hours friday 6pm", as_member="mod")
+    await console_bot.send("/event new Pandas workshop | 2026-03-10 19:00", as_member="mod")
+    out = await console_bot.send("any events this week?", as_member="lena")
+    assert "From the events calendar" in out
+    assert "SQL office hours — 2026-03-06" in out and "Pandas" not in out
+    out = await console_bot.send("下周有什么活动？")
+    assert "Pandas workshop — 2026-03-10 19:00" in out and "SQL office hours" not in out
+    out = await console_bot.send("is there an event tomorrow?")
+    assert out.startswith("Nothing is planned then; coming up next")
+    assert "SQL office hours" in out and "Pandas workshop" in out
+    assert await _questions(qa_app) == 0
+    out = await console_bot.send("how do I create an event?")  # not about the calendar
+    assert "From the events calendar" not in out and "Nothing is planned" not in out
+
+
+@pytest.mark.parametrize(
+    ("question", "general"),
+    [
+        ("下周有什么活动？", True),
+        ("are there any meetups soon?", True),
+        ("本周有哪些讲座？", True),
+        ("when is the next SQL workshop?", False),  # a title word: named_in's
+        ("what happened at the event?", False),
+        ("when is my next class?", False),  # a class may be a lesson
+    ],
+)
+def test_a_question_about_events_in_general(question: str, general: bool) -> None:
+    assert asks_about_events(question) is general
