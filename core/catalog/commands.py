@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from core.audit import audit
-from core.catalog import hooks, service, topics
+from core.catalog import asked, hooks, service, topics
 from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
@@ -16,6 +16,7 @@ from core.common.suggest import suggestions
 from core.context import Context, Role
 from core.engagement.rules import Scoring
 from core.errors import BadArguments, DomainError, ExpiredButton, NotFound
+from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import BARE_WORDS, STOP_WORDS, bare_word, button, command, message_handler
 from models.catalog import Course, Enrollment, Lesson, TagSuggestion
@@ -120,6 +121,21 @@ async def _course_list(
 @command("courses", help_key="help.courses", usage_key="usage.courses")
 async def courses(ctx: Context, args: str) -> list[AnyReply]:
     return await _course_list(ctx, args, 0)
+
+
+@help_answers.lookup
+async def courses_wanted(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "I want to learn machine learning", "我想学机器学习": the courses on it, to enroll in
+    at once; None when the message says no such thing or no course is on it."""
+    subject = asked.topic_wanted(question)
+    if subject is None:
+        return None
+    listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
+    names = await topics.load(ctx.session)
+    found, searched = service.search_spelled(listed, subject, names, ctx.locale)
+    if not any(service.about(c, searched, names) for c in found):
+        return None
+    return await _course_list(ctx, subject, 0, listed)
 
 
 @button("catp")

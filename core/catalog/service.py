@@ -177,14 +177,21 @@ def search(courses: Sequence[Course], query: str, names: Topics | None = None) -
     if not words:
         return list(courses)
     found = [c for c in courses if all(w in _haystack(c, names) for w in words)]
+    return sorted(found, key=lambda c: _tier(c, words, names))
 
-    def tier(c: Course) -> int:
-        if all(w in f"{c.slug} {c.title} {c.title_zh}".lower() for w in words):
-            return 0
-        topics = " ".join(c.tags) + " " + (names.all_names(c.tags) if names is not None else "")
-        return 1 if all(w in topics.lower() for w in words) else 2
 
-    return sorted(found, key=tier)
+def _tier(c: Course, words: list[str], names: Topics | None) -> int:
+    """0: the query is in the title or slug, 1: in the topics, 2: only in the description."""
+    if all(w in f"{c.slug} {c.title} {c.title_zh}".lower() for w in words):
+        return 0
+    topics = " ".join(c.tags) + " " + (names.all_names(c.tags) if names is not None else "")
+    return 1 if all(w in topics.lower() for w in words) else 2
+
+
+def about(course: Course, query: str, names: Topics | None) -> bool:
+    """Whether the course is on the query by its title, slug or topics, not only by a word
+    of its description ("exam" is in Statistics 101's)."""
+    return _tier(course, [w for w in query.lower().split() if w], names) < 2
 
 
 def search_spelled(
