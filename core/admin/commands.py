@@ -10,4 +10,5 @@ from core.admin import (  # noqa: F401 - imported for their registrations
     refund_requests,
     report_commands,
     stats_commands,
+    support,
 )

@@ -49,7 +49,7 @@ def _usage(ctx: Context, name: str) -> str:
     return ctx.t(f"usage.{name}")
 
 
-async def _target(ctx: Context, name: str, args: str) -> tuple[Member, str]:
+async def named_member(ctx: Context, name: str, args: str) -> tuple[Member, str]:
     """The member a command names first (`@user`, `#id`, a name), or, sent as a reply to
     someone's message in a group (Telegram), its author: `/ban 7d spam` replying to the
     spam. A reference written out wins over the reply."""
@@ -69,7 +69,7 @@ async def _target(ctx: Context, name: str, args: str) -> tuple[Member, str]:
 @admin_command("role", role=Role.OWNER, usage_key="usage.role")
 async def role_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """Owners promote experts and moderators (configured owners are set in config, not here)."""
-    target, rest = await _target(ctx, "role", args)
+    target, rest = await named_member(ctx, "role", args)
     new = rest.strip().lower()
     if new not in ASSIGNABLE_ROLES:
         raise BadArguments("errors.usage", usage=_usage(ctx, "role"))
@@ -170,7 +170,7 @@ async def members_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @admin_command("member", usage_key="usage.member")
 async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    target, _ = await _target(ctx, "member", args)
+    target, _ = await named_member(ctx, "member", args)
     card = await member_card(ctx.session, target, ctx.clock.now())
     lines = [
         ctx.t(
@@ -258,7 +258,7 @@ async def _ban_line(ctx: Context, target: Member) -> str:
 
 @admin_command("grant", usage_key="usage.grant")
 async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    target, rest = await _target(ctx, "grant", args)
+    target, rest = await named_member(ctx, "grant", args)
     code, _, days_txt = rest.partition(" ")
     if not code:
         raise BadArguments("errors.usage", usage=_usage(ctx, "grant"))
@@ -284,7 +284,7 @@ async def grant_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @admin_command("extend", usage_key="usage.extend")
 async def extend_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    target, rest = await _target(ctx, "extend", args)
+    target, rest = await named_member(ctx, "extend", args)
     if not rest:  # "/extend @bob": how many days is the question, not a bad number
         raise BadArguments("errors.usage", usage=_usage(ctx, "extend"))
     days = parse_days(rest)
@@ -306,7 +306,7 @@ def _with_reason(ctx: Context, summary: str, reason: str) -> str:
 
 @admin_command("revoke", usage_key="usage.revoke")
 async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    target, reason = await _target(ctx, "revoke", args)
+    target, reason = await named_member(ctx, "revoke", args)
     await membership_bridge.function("live_subscriptions")(ctx.session, target)  # as /extend
     summary = _with_reason(ctx, ctx.t("admin.revoke_preview", who=who(target)), reason)
     return await ask(ctx, "revoke", {"member_id": target.id, "reason": reason[:200]}, summary)
@@ -316,7 +316,7 @@ async def revoke_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """`/ban @member [LENGTH] [reason]`: with a length (`7d`, `2 weeks`) the ban lifts by
     itself then."""
-    target, rest = await _target(ctx, "ban", args)
+    target, rest = await named_member(ctx, "ban", args)
     days, reason = leading_length(rest)
     if target.id == ctx.member.id:
         raise DomainError("admin.not_yourself")
@@ -344,7 +344,7 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 @admin_command("unban", usage_key="usage.unban")
 async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    target, _ = await _target(ctx, "unban", args)
+    target, _ = await named_member(ctx, "unban", args)
     if target.role != "banned":
         raise DomainError("admin.not_banned", who=who(target))
     membership_bridge.service()
@@ -361,7 +361,7 @@ async def unban_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if args.strip().lower() in ("requests", "pending", "list", "申请"):
         return await refund_requests.pending_list(ctx)
-    target, rest = await _target(ctx, "refund", args)
+    target, rest = await named_member(ctx, "refund", args)
     q = select(Payment).where(Payment.member_id == target.id)
     if rest.strip():
         payment_id = parse_id(rest)

@@ -24,6 +24,7 @@ EFFECTS: dict[str, tuple[str, str, str | None]] = {
     "role": ("owner", "@bob expert", "member.role"),
     "member": ("mod", "@alice", None),
     "members": ("mod", "plan=monthly", None),
+    "reply": ("mod", "@alice Your access is back.", "support.replied"),
     "grant": ("mod", "@alice monthly", "admin.grant"),
     "extend": ("mod", "@alice 10", "admin.extend"),
     "revoke": ("mod", "@alice", "admin.revoke"),
@@ -177,6 +178,8 @@ async def test_each_admin_command_changes_and_audits_after_confirmation(bot, db,
     await _seed_payment(db, clock)
     order = [
         "member",
+        "members",
+        "reply",
         "grant",
         "extend",
         "refund",

@@ -1,0 +1,177 @@
+"""Members write to the moderators privately: /support, and a moderator's /reply.
+
+"I paid but I don't have access", "can I talk to a human?" or "我付了钱但是没有权限" were
+posted for the whole community to read (or offered for its forum), and the ban notice's
+"contact a moderator" named no way to do it. Now /support TEXT reaches every moderator with
+who is writing and what plan they hold; `/reply @member TEXT` answers in the member's
+private chat, and the other moderators hear it was answered. The words themselves go to the
+moderators only: the audit log (``support.requested``, ``support.replied``) is append-only
+and outlives /forget. Such a problem typed as a question is offered to the moderators first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.admin.args import clean
+from core.admin.confirm import action
+from core.admin.confirm import ask as confirm
+from core.admin.guard import admin_command, record
+from core.admin.member_commands import named_member
+from core.admin.members import who
+from core.admin.segments import latest_plans
+from core.context import Context, Role
+from core.errors import BadArguments, DomainError
+from core.i18n import translate
+from core.members import moderators
+from core.qa import help_answers
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command, run_command
+from models.audit import AuditLog
+
+TEXT_MAX = 1000
+PER_DAY = 5
+"""Messages a member may send the moderators in 24 hours (a flood reaches every one)."""
+
+
+@command("support", help_key="help.support", usage_key="usage.support")
+async def support(ctx: Context, args: str) -> list[AnyReply]:
+    text = " ".join(clean(args).split())
+    if not text:
+        return [Reply(ctx.t("admin.support_how"), ephemeral=True)]
+    return await _send(ctx, text)
+
+
+async def _send(ctx: Context, text: str) -> list[AnyReply]:
+    since = ctx.clock.now() - timedelta(days=1)
+    sent = (
+        await ctx.session.execute(
+            select(func.count(AuditLog.id)).where(
+                AuditLog.action == "support.requested",
+                AuditLog.target == f"member:{ctx.member.id}",
+                AuditLog.at >= since,
+            )
+        )
+    ).scalar_one()
+    if sent >= PER_DAY:
+        raise DomainError("admin.support_too_many", n=PER_DAY)
+    cut = len(text) > TEXT_MAX
+    text = text[:TEXT_MAX]
+    await record(ctx, "support.requested", f"member:{ctx.member.id}")
+    plan = await _plan_line(ctx)
+    out: list[AnyReply] = [Reply(ctx.t("admin.support_sent"), ephemeral=True)]
+    if cut:
+        out.append(Reply(ctx.t("admin.support_cut", limit=TEXT_MAX), ephemeral=True))
+    for mod in await moderators(ctx.session, ctx.services):
+        if mod.id == ctx.member.id:
+            continue
+        notice = translate(
+            mod.locale,
+            "admin.support_to_mods",
+            who=who(ctx.member),
+            plan=plan or translate(mod.locale, "admin.members_no_plan"),
+            text=text,
+            id=ctx.member.id,
+        )
+        card = ButtonSpec(
+            translate(mod.locale, "admin.support_btn_card"), ctx.sign("supc", ctx.member.id)
+        )
+        out.append(Reply(notice, [[card]], member_id=mod.id))
+    return out
+
+
+async def _plan_line(ctx: Context) -> str | None:
+    held = (await latest_plans(ctx.session, [ctx.member.id])).get(ctx.member.id)
+    if held is None:
+        return None
+    code, state, end = held
+    return f"{code} {state}" + (f" → {end:%Y-%m-%d}" if end is not None else "")
+
+
+@button("supc", role=Role.MODERATOR)
+async def member_card(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    """The writer's /member card: plan, payments, a ban, at a tap."""
+    if len(parts) != 1 or not parts[0].isdecimal():
+        raise DomainError("errors.button_expired")
+    return await run_command(ctx, "member", f"#{parts[0]}")
+
+
+@admin_command("reply", usage_key="usage.reply")
+async def reply_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    target, rest = await named_member(ctx, "reply", args)
+    text = " ".join(rest.split())[:TEXT_MAX]
+    if not text:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.reply"))
+    if target.forgotten_at is not None:
+        raise DomainError("admin.support_gone")
+    await record(ctx, "support.replied", f"member:{target.id}")
+    out: list[AnyReply] = [
+        Reply(translate(target.locale, "admin.support_answer", text=text), member_id=target.id),
+        Reply(ctx.t("admin.support_replied", who=who(target))),
+    ]
+    for mod in await moderators(ctx.session, ctx.services):
+        if mod.id not in (ctx.member.id, target.id):
+            out.append(
+                Reply(
+                    translate(
+                        mod.locale,
+                        "admin.support_replied_by",
+                        mod=ctx.member.display_name,
+                        who=who(target),
+                    ),
+                    member_id=mod.id,
+                )
+            )
+    return out
+
+
+_PROBLEM = re.compile(
+    r"\b(?:i (?:have )?(?:paid|was charged|got charged|bought|subscribed)|charged twice|"
+    r"double charged|payment (?:failed|went through|didn'?t|did not|is pending)|refund didn'?t|"
+    r"(?:no|don'?t have|do not have|lost|lose|can'?t get|cannot get|without) (?:any )?access|"
+    r"can'?t (?:open|access|see|join|get into) (?:the |my |any )?(?:lessons?|courses?|group|"
+    r"channel|chat|server|content|materials?)|"
+    r"(?:found|there is|there's|report) a bug|is broken|(?:link|video|page|lesson) "
+    r"(?:is )?(?:broken|dead|not working|doesn'?t work|does not work))\b"
+    r"|付了钱|付了款|已付款|已经付款|扣了钱|扣了费|重复扣费|没有权限|没权限|无法访问|进不去|打不开|"
+    r"链接(?:坏了|失效|打不开)|有bug|有个bug|发现(?:了)?(?:一个)?bug",
+    re.IGNORECASE,
+)
+_WANTS_PERSON = re.compile(
+    r"\b(?:talk|speak|chat|write) (?:to|with) (?:a |an |the )?(?:human|person|real person|"
+    r"moderators?|mods?|admins?|administrators?|support|staff|owner|someone)\b|"
+    r"\bcontact (?:a |an |the )?(?:moderators?|mods?|admins?|administrators?|support|staff|"
+    r"owner|team)\b|\b(?:customer )?support team\b"
+    r"|人工客服|联系(?:一下)?(?:管理员|客服|人工|工作人员|群主)|找(?:管理员|客服|人工)",
+    re.IGNORECASE,
+)
+
+
+def problem_kind(text: str) -> str | None:
+    """ "problem": a payment, access or broken-content problem, for the moderators, not the
+    forum; "person": asking how to reach a moderator; None for anything else."""
+    if _WANTS_PERSON.search(text):
+        return "person"
+    if _PROBLEM.search(text):
+        return "problem"
+    return None
+
+
+@help_answers.lookup
+async def for_the_moderators(ctx: Context, question: str) -> list[AnyReply] | None:
+    kind = problem_kind(question)
+    if kind is None or getattr(ctx.event, "name", None) == "ask":  # /ask: for the forum, asked so
+        return None
+    if kind == "person":
+        return [Reply(ctx.t("admin.support_how"))]
+    preview = ctx.t("admin.support_offer", text=question[:300])
+    return await confirm(ctx, "support_send", {"text": question}, preview)
+
+
+@action("support_send", role=Role.MEMBER)
+async def _confirmed(ctx: Context, params: dict[str, Any]) -> list[AnyReply]:
+    return await _send(ctx, " ".join(str(params.get("text", "")).split()))

@@ -1,0 +1,74 @@
+"""Members write to the moderators privately, and a moderator answers in their chat.
+
+"I paid but I don't have access" was posted for the whole community (or offered for its
+forum), and nothing in the bot reached a moderator: the ban notice's "contact a moderator"
+named no way to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.admin.support import PER_DAY, problem_kind
+from core.replies import Reply
+from models.audit import AuditLog
+from models.member import Member
+
+
+async def _id(db, name: str) -> int:
+    async with db.session() as s:
+        return (await s.execute(select(Member.id).where(Member.display_name == name))).scalar_one()
+
+
+def _to(out: list, member_id: int) -> list[str]:
+    return [r.text for r in out if isinstance(r, Reply) and r.member_id == member_id]
+
+
+async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db):
+    alice, mod, owner = await _id(db, "Alice"), await _id(db, "Mod"), await _id(db, "Owner")
+    assert "send /support followed by your message" in await bot.text("alice", "/support")
+    out = await bot.say("alice", "/support   I paid for   monthly but see no lessons")
+    assert out[0].text.startswith("Sent to the moderators; only they read it.")
+    for staff in (mod, owner):
+        (notice,) = _to(out, staff)
+        assert notice.startswith(f"✉️ #{alice} Alice (no plan) writes to the moderators:")
+        assert "«I paid for monthly but see no lessons»" in notice
+        assert f"/reply #{alice} YOUR ANSWER" in notice
+    (notice,) = [r for r in out if isinstance(r, Reply) and r.member_id == mod]
+    card = await bot.press("mod", notice.buttons[0][0].data)  # its Member card button
+    assert card[0].text.startswith(f"#{alice} Alice — role member")
+    # the words go to the moderators only, never into the append-only audit log
+    async with db.session() as s:
+        rows = (
+            await s.execute(select(AuditLog).where(AuditLog.action.like("support.%")))
+        ).scalars()
+        assert [(r.action, r.target) for r in rows] == [("support.requested", f"member:{alice}")]
+    out = await bot.say("mod", "/reply @alice We found it: your payment is applied now.")
+    assert _to(out, alice) == [
+        "✉️ A moderator answers:\nWe found it: your payment is applied now.\n"
+        "(Write back with /support.)"
+    ]
+    assert f"Sent to #{alice} Alice." in [r.text for r in out if r.member_id is None]
+    assert _to(out, owner) == [f"✔ Mod answered #{alice} Alice."]  # nobody answers twice
+    assert "Usage: /reply" in await bot.text("mod", "/reply @alice")
+    assert "for moderators" in (await bot.text("bob", "/reply @alice hi")).lower()
+
+
+async def test_a_flood_is_stopped_after_a_few_messages_a_day(bot, db, clock):
+    from datetime import timedelta
+
+    for i in range(PER_DAY):
+        assert "Sent to the moderators" in await bot.text("eve", f"/support message {i}")
+    out = await bot.say("eve", "/support one more")
+    assert "5 times in the last 24 hours" in out[0].text and len(out) == 1  # no notices
+    clock.advance(timedelta(days=1, minutes=1))
+    assert "Sent to the moderators" in await bot.text("eve", "/support one more")
+
+
+def test_which_messages_are_for_the_moderators() -> None:
+    assert problem_kind("I paid but I don't have access") == "problem"
+    assert problem_kind("我付了钱但是没有权限") == "problem"
+    assert problem_kind("the link in lesson 2 is broken") == "problem"
+    assert problem_kind("how do I contact the moderators?") == "person"
+    assert problem_kind("我想联系管理员") == "person"
+    assert problem_kind("how do I get access to a private repo on GitHub?") is None
+    assert problem_kind("what is a broken pipe error?") is None
