@@ -1,8 +1,9 @@
 """Questions about the asker's own membership, place in their courses, rank, questions or
 next course ("what plan am I on?", "where did I stop?", "我学到哪了？", "我排第几？", "has anyone
 answered my question?", "有什么课程推荐给我？"), answered with what /status, /next, /progress,
-/leaderboard, /questions or /recommend shows them, and about what the bot can do ("what can
-you do?", "你能做什么？"), with /help. The search found the built-in answers on how to look these up, but too weakly to answer
+/leaderboard, /questions or /recommend shows them; about what the bot can do ("what can
+you do?", "你能做什么？"), with /help; and a newcomer's "what should I do first?", "我是新来的",
+with the /start welcome. The search found the built-in answers on how to look these up, but too weakly to answer
 ("plan" is a word MiniLM reads many ways), so such a question opened a community thread that
 nobody but the bot could answer.
 
@@ -139,6 +140,22 @@ _QUESTIONS_ZH = [
     r"我的问题(?:有人回答|有回复|有答案|有人回复|怎么样)(?:了)?(?:吗|没有)?",
     r"我(?:提|问)的问题(?:呢|在哪|有人回答(?:了)?(?:吗)?)",
 ]
+_START_EN = [
+    r"(?:i'?m|i am) new(?: here)?(?:,? (?:what|where) (?:should|do) i (?:do|start|begin)(?: first)?)?",
+    r"i (?:just|have just|'ve just) joined(?:,? (?:what now|now what|what next|what should i do"
+    r"(?: first)?|where do i start))?",
+    r"what (?:should|do) i do first",
+    r"where (?:do|should|can) i (?:start|begin)",
+    r"how do i (?:get started|start|begin)",
+    r"how does (?:this|it|this community|this place)(?: all)? work",
+]
+_START_ZH = [
+    r"我是新(?:来的|人|成员)(?:.{0,12})?",
+    r"我刚(?:刚)?(?:加入|进来|来)(?:.{0,12})?",
+    r"(?:我)?(?:应该)?(?:从哪里|从哪儿|从哪|怎么)开始",
+    r"第一步(?:该)?(?:做什么|是什么|干什么)",
+    r"这(?:个)?(?:怎么用|是怎么运作的|怎么玩)",
+]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
 _ASKED: list[tuple[re.Pattern[str], str]] = [
@@ -146,6 +163,7 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "next") for p in _NEXT_EN + _NEXT_ZH),
     *((re.compile(p), "progress") for p in _PROGRESS_EN + _PROGRESS_ZH),
     *((re.compile(p), "help") for p in _HELP_EN + _HELP_ZH),
+    *((re.compile(p), "start") for p in _START_EN + _START_ZH),
     *((re.compile(p), "leaderboard") for p in _RANK_EN + _RANK_ZH),
     *((re.compile(p), "recommend") for p in _RECOMMEND_EN + _RECOMMEND_ZH),
     *((re.compile(p), "questions") for p in _QUESTIONS_EN + _QUESTIONS_ZH),
@@ -163,6 +181,8 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
         return await run_command(ctx, name, "")
     if ctx.event.chat.kind != "private":
         return [Reply(ctx.t("qa.about_you_private", command=f"/{name}"))]
+    if name == "start":  # the welcome: where they stand and what to do first
+        return await run_command(ctx, name, "")
     return [Reply(ctx.t("qa.about_you", command=f"/{name}")), *await run_command(ctx, name, "")]
 
 

@@ -122,6 +122,15 @@ async def test_what_the_bot_can_do_is_its_command_list(help_app):
     assert await _questions(help_app) == 0
 
 
+async def test_a_newcomer_asking_where_to_begin_gets_the_welcome(help_app):
+    """ "I just joined, what should I do first?" and "how does this work?" opened threads."""
+    said = await _ask(help_app, "ivy", "I just joined, what should I do first?")
+    assert said.startswith("Welcome to") and "(1/8)" in said  # the setup questions begin
+    said = await _ask(help_app, "ivy", "how does this work?")  # again: where they left it
+    assert said.startswith("Welcome back! Let's continue your profile")
+    assert await _questions(help_app) == 0
+
+
 @pytest.mark.parametrize(
     ("question", "command"),
     [
@@ -140,6 +149,10 @@ async def test_what_the_bot_can_do_is_its_command_list(help_app):
         ("which courses am I taking?", "progress"),
         ("我的进度怎么样？", "progress"),
         ("what else can you do for me?", "help"),
+        ("I'm new here, where should I start?", "start"),
+        ("我是新来的，应该做什么？", "start"),
+        ("where do I start with SQL?", None),
+        ("how does a hash map work?", None),
         ("我排第几？", "leaderboard"),
         ("where am I on the leaderboard?", "leaderboard"),
         ("有什么课程推荐给我？", "recommend"),
