@@ -65,3 +65,15 @@ async def qa_app(app: Any, qa_encoders: dict[str, Any], kb_items: list[Any]) -> 
     async with app.services.session_factory() as s, s.begin():
         await curation.import_entries(s, app.services.clock, kb_items, state)
     return app
+
+
+@pytest.fixture
+async def help_app(app: Any, qa_encoders: dict[str, Any]) -> Any:
+    """The app started as in production: the built-in answers on, the start-up hook run."""
+    from core.qa import service
+    from core.qa.startup import preload_knowledge_index
+
+    app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
+    app.services.settings.qa_help_answers = True
+    await preload_knowledge_index(app.services)
+    return app

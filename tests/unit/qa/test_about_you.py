@@ -13,22 +13,12 @@ from sqlalchemy import func, select
 from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
 from core.events import Actor, Chat, Command
-from core.qa import service
 from core.qa.about_you import command_for
-from core.qa.startup import preload_knowledge_index
 from core.replies import OpenThread, Reply
 from models.member import Member
 from models.qa import Question
 
 CATALOG = Path(__file__).parents[2] / "data" / "catalog" / "catalog.yaml"
-
-
-@pytest.fixture
-async def help_app(app, qa_encoders):
-    app.services.extras[service.STATE_KEY] = service.QAState(qa_encoders)
-    app.services.settings.qa_help_answers = True
-    await preload_knowledge_index(app.services)
-    return app
 
 
 async def _send(app, user: str, name: str, args: str, chat: Chat | None = None) -> list:
