@@ -347,7 +347,8 @@ def role_for(
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-PRIVACY_COMMANDS = {"mydata", "forget", "help", "language"}  # open even to banned members
+OPEN_TO_BANNED = {"mydata", "forget", "help", "language", "support"}
+"""Commands a banned member may still use: their data, and writing to the moderators."""
 PRIVACY_BUTTONS = {"adm"}
 
 
@@ -379,14 +380,14 @@ def _banned(ctx: Context) -> str:
     return ctx.t("errors.banned_until", until=local_time(until, ctx.timezone))
 
 
-def _privacy_command(event: Event) -> bool:
+def _open_to_banned(event: Event) -> bool:
     if isinstance(event, Command):
-        return event.name.lower() in PRIVACY_COMMANDS
+        return event.name.lower() in OPEN_TO_BANNED
     if isinstance(event, Message) and event.text.startswith("/"):
         parsed = parse_command(event.text)
-        return parsed is not None and parsed[0] in PRIVACY_COMMANDS
+        return parsed is not None and parsed[0] in OPEN_TO_BANNED
     if isinstance(event, Message) and event.chat.kind == "private":  # "help" typed alone
-        return BARE_WORDS.get(bare_word(event.text)) in PRIVACY_COMMANDS
+        return BARE_WORDS.get(bare_word(event.text)) in OPEN_TO_BANNED
     # confirmation buttons (/forget's among them); the handler re-checks who may confirm what
     return isinstance(event, Button) and event.data.split(":", 1)[0] in PRIVACY_BUTTONS
 
@@ -523,7 +524,7 @@ class Router:
                     if (
                         member.role == "banned"
                         and role < Role.MODERATOR
-                        and not _privacy_command(event)
+                        and not _open_to_banned(event)
                     ):
                         return [Reply(_banned(ctx))]
                     if len(text) > limit:

@@ -305,7 +305,7 @@ async def test_revoke_tells_the_member_and_audit_reads_by_member(bot, db, clock)
             alice,
             "A moderator ended your plan “Monthly membership”, and with it your access to the "
             "members' chats. Reason: chargeback opened. If you think this is a mistake, "
-            "contact a moderator.",
+            "write to the moderators: /support YOUR MESSAGE.",
         )
     ]
     card = await bot.text("mod", "/member @alice")
@@ -417,8 +417,12 @@ async def test_a_ban_without_a_length_stays_until_unban(bot, app, clock):
     await run_all(app.services)
     assert await bot.text("bob", "/status") == (
         "Your access to this community has been suspended. "
-        "Contact a moderator if you think this is a mistake."
+        "If you think this is a mistake, write to the moderators: /support YOUR MESSAGE."
     )
+    # the way it names is open to them ("contact a moderator" named none)
+    appeal = await bot.say("bob", "/support I was not spamming, that was my brother")
+    assert appeal[0].text.startswith("Sent to the moderators")
+    assert any("«I was not spamming, that was my brother»" in r.text for r in appeal[1:])
     assert "until /unban. Reason: 3rd warning, spam" in await bot.text("mod", "/member @bob")
     # /help, and "help" typed alone in a private chat, stay open (the commands to get or
     # delete one's data among them); anything else typed is refused.
@@ -462,7 +466,7 @@ async def test_a_ban_can_be_lengthened_shortened_or_made_lasting(bot, clock):
     assert "it lasts until /unban" in preview and f"(Now: until {month}" in preview
     await bot.confirm("mod")
     assert await bot.text("mod", "/ban @bob") == "#2 Bob is already banned."
-    assert "suspended. Contact" in await bot.text("bob", "/status")
+    assert "suspended. If you think" in await bot.text("bob", "/status")
 
 
 async def test_a_moderator_command_sent_as_a_reply_means_the_replied_member(bot, app):
