@@ -16,6 +16,7 @@ import re
 
 from core.context import Context
 from core.qa import help_answers
+from core.qa.tokenize import cjk_chars
 from core.replies import AnyReply, Reply
 from core.router import run_command
 
@@ -149,9 +150,10 @@ _START_EN = [
     r"how do i (?:get started|start|begin)",
     r"how does (?:this|it|this community|this place)(?: all)? work",
 ]
+_ZH_WHAT_NOW = r"(?:我)?(?:应该|该|要)?(?:做什么|干什么|怎么开始|从哪(?:里|儿)?开始|怎么用|怎么办)"
 _START_ZH = [
-    r"我是新(?:来的|人|成员)(?:.{0,12})?",
-    r"我刚(?:刚)?(?:加入|进来|来)(?:.{0,12})?",
+    rf"我是新(?:来的|人|成员)(?:[，,]?{_ZH_WHAT_NOW})?",
+    rf"我刚(?:刚)?(?:加入|进来|来)(?:[，,]?{_ZH_WHAT_NOW})?",
     r"(?:我)?(?:应该)?(?:从哪里|从哪儿|从哪|怎么)开始",
     r"第一步(?:该)?(?:做什么|是什么|干什么)",
     r"这(?:个)?(?:怎么用|是怎么运作的|怎么玩)",
@@ -190,13 +192,10 @@ def _plain(text: str) -> str:
     text = " ".join(text.lower().replace("’", "'").split())
     text = text.strip(" ?!.。？！~～,，")
     text = _LEAD.sub("", text, count=1)
-    text = _ZH_LEAD.sub("", text.replace(" ", "") if _has_cjk(text) else text)
+    zh = bool(cjk_chars(text))
+    text = _ZH_LEAD.sub("", text.replace(" ", "")) if zh else text
     text = _TAIL.sub("", text)
-    return _ZH_TAIL.sub("", text) if _has_cjk(text) else text
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return _ZH_TAIL.sub("", text) if zh else text
 
 
 def command_for(question: str) -> str | None:

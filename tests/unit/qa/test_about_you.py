@@ -142,6 +142,7 @@ async def test_a_newcomer_asking_where_to_begin_gets_the_welcome(help_app):
         ("I'm new here, where should I start?", "start"),
         ("我是新来的，应该做什么？", "start"),
         ("where do I start with SQL?", None),
+        ("我刚来公司，SQL怎么写", None),
         ("how does a hash map work?", None),
         ("我排第几？", "leaderboard"),
         ("where am I on the leaderboard?", "leaderboard"),
