@@ -2,8 +2,9 @@
 next course ("what plan am I on?", "where did I stop?", "我学到哪了？", "我排第几？", "has anyone
 answered my question?", "有什么课程推荐给我？"), answered with what /status, /next, /progress,
 /leaderboard, /questions or /recommend shows them; about what the bot can do ("what can
-you do?", "你能做什么？"), with /help; and a newcomer's "what should I do first?", "我是新来的",
-with the /start welcome. The search found the built-in answers on how to look these up, but too weakly to answer
+you do?", "你能做什么？"), with /help; a newcomer's "what should I do first?", "我是新来的",
+with the /start welcome; and "stop sending me messages", "别再给我发消息了" with the ways to
+stop things. The search found the built-in answers on how to look these up, but too weakly to answer
 ("plan" is a word MiniLM reads many ways), so such a question opened a community thread that
 nobody but the bot could answer.
 
@@ -22,7 +23,7 @@ from core.router import run_command
 
 _THING = r"(?:plan|membership|member ?ship|subscription|sub|tier|trial|access|package)"
 _LEAD = re.compile(
-    r"^(?:(?:hi|hey|hello|so|um+|ok(?:ay)?|bot|quick question|question)\b[\s,:]*)*"
+    r"^(?:(?:hi|hey|hello|so|um+|ok(?:ay)?|bot|please|quick question|question)\b[\s,:]*)*"
     r"(?:(?:can|could|would) you (?:please )?(?:tell|remind|show) me|(?:please )?tell me|"
     r"(?:i )?(?:want|wanted|would like|'d like|need) to (?:know|check|see)|i (?:was )?wonder(?:ing)?|"
     r"do you know|any idea)?\s*"
@@ -158,14 +159,34 @@ _START_ZH = [
     r"第一步(?:该)?(?:做什么|是什么|干什么)",
     r"这(?:个)?(?:怎么用|是怎么运作的|怎么玩)",
 ]
+_STOP_EN = [
+    r"(?:stop|quit) (?:sending|messaging|texting|spamming|pinging|notifying|bothering)"
+    r"(?: me)?(?: (?:messages|notifications|digests|emails|so many messages))?",
+    r"unsubscribe(?: me)?(?: from (?:everything|all|this|these|the messages|notifications))?",
+    r"i (?:don'?t|do not) want (?:any more |more |these |your |so many )?(?:messages|notifications"
+    r"|digests|emails)(?: anymore| any more)?",
+    r"no more (?:messages|notifications|digests|emails)",
+    r"(?:too many|so many) (?:messages|notifications)",
+    r"leave me alone",
+]
+_STOP_ZH = [
+    r"(?:请)?(?:不要|别)(?:再)?(?:给我)?(?:发|推送)(?:消息|通知|摘要|信息)?",
+    r"我(?:要|想)?退订",
+    r"(?:取消|关闭|关掉)(?:所有)?(?:的)?(?:通知|消息|推送)",
+    r"(?:消息|通知)太多",
+]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
+STOP = "stop"
+"""Not a command: "stop sending me messages" could mean digests, the membership or answer
+invitations, so it gets the reply "stop" alone gets, naming the three."""
 _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "status") for p in _STATUS_EN + _STATUS_ZH),
     *((re.compile(p), "next") for p in _NEXT_EN + _NEXT_ZH),
     *((re.compile(p), "progress") for p in _PROGRESS_EN + _PROGRESS_ZH),
     *((re.compile(p), "help") for p in _HELP_EN + _HELP_ZH),
     *((re.compile(p), "start") for p in _START_EN + _START_ZH),
+    *((re.compile(p), STOP) for p in _STOP_EN + _STOP_ZH),
     *((re.compile(p), "leaderboard") for p in _RANK_EN + _RANK_ZH),
     *((re.compile(p), "recommend") for p in _RECOMMEND_EN + _RECOMMEND_ZH),
     *((re.compile(p), "questions") for p in _QUESTIONS_EN + _QUESTIONS_ZH),
@@ -179,6 +200,8 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
     name = command_for(question)
     if name is None:
         return None
+    if name == STOP:
+        return [Reply(ctx.t("errors.stop_what"))]
     if name == "help":  # the command list says what it is; it is no one's secret
         return await run_command(ctx, name, "")
     if ctx.event.chat.kind != "private":

@@ -121,6 +121,14 @@ async def test_a_newcomer_asking_where_to_begin_gets_the_welcome(help_app):
     assert await _questions(help_app) == 0
 
 
+async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
+    """ "Stop sending me messages" was offered for the community's forum."""
+    for asked in ("stop sending me messages", "please unsubscribe me", "别再给我发消息了"):
+        said = await _ask(help_app, "ivy", asked)
+        assert said.startswith("To stop digests, send /digest off.") and "/cancel" in said, asked
+    assert await _questions(help_app) == 0
+
+
 @pytest.mark.parametrize(
     ("question", "command"),
     [
@@ -143,6 +151,8 @@ async def test_a_newcomer_asking_where_to_begin_gets_the_welcome(help_app):
         ("我是新来的，应该做什么？", "start"),
         ("where do I start with SQL?", None),
         ("我刚来公司，SQL怎么写", None),
+        ("I don't want any more notifications", "stop"),
+        ("how do I stop a running query?", None),
         ("how does a hash map work?", None),
         ("我排第几？", "leaderboard"),
         ("where am I on the leaderboard?", "leaderboard"),
