@@ -160,6 +160,8 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
     words = args.lower().replace("#", " ").split()
     if not words:
         return await _upcoming(ctx)
+    if words[0] in MINE_WORDS and len(words) == 1:
+        return await _upcoming(ctx, mine=True)
     number = words[-1]
     verb = words[0] if len(words) == 2 else ""
     known = not verb or verb in JOIN_WORDS or verb in LEAVE_WORDS
@@ -237,23 +239,28 @@ async def _events_then(
     return [Reply(ctx.t("events.asked_none_then")), *await event_cards(ctx, later)]
 
 
-async def _upcoming(ctx: Context, limit: int = 10) -> list[AnyReply]:
-    """The next ten events as /events shows them (also `/event list` for moderators)."""
+MINE_WORDS = {"mine", "my", "me", "going", "joined", "我的", "已报名"}
+"""After /events: only the coming events the member signed up for (going or waiting)."""
+
+
+async def _upcoming(ctx: Context, limit: int = 10, *, mine: bool = False) -> list[AnyReply]:
+    """The next ten events as /events shows them (also `/event list` for moderators);
+    `mine`: only those the member signed up for, going or waiting."""
     now = ctx.clock.now()
-    rows = (
-        (
-            await ctx.session.execute(
-                select(CommunityEvent)
-                .where(CommunityEvent.starts_at > now, CommunityEvent.cancelled_at.is_(None))
-                .order_by(CommunityEvent.starts_at)
-                .limit(limit)
-            )
+    q = select(CommunityEvent).where(
+        CommunityEvent.starts_at > now, CommunityEvent.cancelled_at.is_(None)
+    )
+    if mine:
+        q = q.join(EventRsvp, EventRsvp.event_id == CommunityEvent.id).where(
+            EventRsvp.member_id == ctx.member.id
         )
+    rows = (
+        (await ctx.session.execute(q.order_by(CommunityEvent.starts_at).limit(limit)))
         .scalars()
         .all()
     )
     if not rows:
-        return [Reply(ctx.t("events.none"))]
+        return [Reply(ctx.t("events.none_mine" if mine else "events.none"))]
     return await event_cards(ctx, list(rows))
 
 

@@ -287,6 +287,13 @@ async def test_members_sign_up_and_off_by_typing(bot, db):
         rows = (await s.execute(select(EventRsvp))).scalars().all()
     assert [r.waitlisted for r in rows] == [False]  # bob moved up from the waiting list
 
+    # "/events mine": only the coming events one signed up for ("mine" was the usage)
+    await bot.text("mod", "/event new Book club | 2026-03-06 19:00")
+    mine = await bot.text("bob", "/events mine")
+    assert "#1 Clinic" in mine and "Book club" not in mine
+    assert "Book club" in await bot.text("bob", "/events")
+    assert "You have not signed up" in await bot.text("eve", "/events 我的")
+
 
 async def test_an_event_written_as_a_sentence_without_bars(bot, db):
     """ "/event new Office hours: SQL Q&A tomorrow 6pm https://… 3" was the usage text; the
