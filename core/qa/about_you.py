@@ -175,6 +175,17 @@ _STOP_ZH = [
     r"(?:取消|关闭|关掉)(?:所有)?(?:的)?(?:通知|消息|推送)",
     r"(?:消息|通知)太多",
 ]
+_MY_EVENTS_EN = [
+    r"(?:what|which) events (?:am i (?:going to|signed up for|registered for|attending)|"
+    r"did i (?:sign up for|join|register for))",
+    r"(?:what|which) events have i (?:signed up for|joined|registered for)",
+    r"my events",
+]
+_MY_EVENTS_ZH = [
+    r"我(?:报名|参加|报)了(?:哪些|什么)活动",
+    r"我(?:要)?参加(?:哪些|什么)活动",
+    r"我的活动",
+]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
 STOP = "stop"
@@ -187,6 +198,7 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "help") for p in _HELP_EN + _HELP_ZH),
     *((re.compile(p), "start") for p in _START_EN + _START_ZH),
     *((re.compile(p), STOP) for p in _STOP_EN + _STOP_ZH),
+    *((re.compile(p), "events mine") for p in _MY_EVENTS_EN + _MY_EVENTS_ZH),
     *((re.compile(p), "leaderboard") for p in _RANK_EN + _RANK_ZH),
     *((re.compile(p), "recommend") for p in _RECOMMEND_EN + _RECOMMEND_ZH),
     *((re.compile(p), "questions") for p in _QUESTIONS_EN + _QUESTIONS_ZH),
@@ -208,7 +220,11 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
         return [Reply(ctx.t("qa.about_you_private", command=f"/{name}"))]
     if name == "start":  # the welcome: where they stand and what to do first
         return await run_command(ctx, name, "")
-    return [Reply(ctx.t("qa.about_you", command=f"/{name}")), *await run_command(ctx, name, "")]
+    command, _, args = name.partition(" ")  # "events mine"
+    return [
+        Reply(ctx.t("qa.about_you", command=f"/{name}")),
+        *await run_command(ctx, command, args),
+    ]
 
 
 def _plain(text: str) -> str:

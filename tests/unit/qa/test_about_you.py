@@ -99,6 +99,8 @@ async def test_rank_recommendations_and_own_questions_are_shown(help_app):
     assert "(/leaderboard shows this any time)" in said and "Leaderboard" in said
     said = await _ask(help_app, "ivy", "有什么课程推荐给我？")
     assert "(/recommend shows this any time)" in said and "No suggestions yet" in said
+    said = await _ask(help_app, "ivy", "which events am I going to?")
+    assert "(/events mine shows this any time)" in said and "not signed up" in said
     assert await _questions(help_app) == 1  # only the first was a question
 
 
@@ -153,6 +155,8 @@ async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
         ("我刚来公司，SQL怎么写", None),
         ("I don't want any more notifications", "stop"),
         ("how do I stop a running query?", None),
+        ("which events am I going to?", "events mine"),
+        ("我报名了哪些活动？", "events mine"),
         ("how does a hash map work?", None),
         ("我排第几？", "leaderboard"),
         ("where am I on the leaderboard?", "leaderboard"),
