@@ -135,10 +135,13 @@ _PROBLEM = re.compile(
     r"(?:no|don'?t have|do not have|lost|lose|can'?t get|cannot get|without) (?:any )?access|"
     r"can'?t (?:open|access|see|join|get into) (?:the |my |any )?(?:lessons?|courses?|group|"
     r"channel|chat|server|content|materials?)|"
+    r"(?:forgot|lost|can'?t find|cannot find) (?:my |the )?(?:code|voucher|coupon|gift code|"
+    r"order code|receipt)|"
     r"(?:found|there is|there's|report) a bug|is broken|(?:link|video|page|lesson) "
     r"(?:is )?(?:broken|dead|not working|doesn'?t work|does not work))\b"
     r"|付了钱|付了款|已付款|已经付款|扣了钱|扣了费|重复扣费|没有权限|没权限|无法访问|进不去|打不开|"
-    r"链接(?:坏了|失效|打不开)|有bug|有个bug|发现(?:了)?(?:一个)?bug",
+    r"链接(?:坏了|失效|打不开)|有bug|有个bug|发现(?:了)?(?:一个)?bug|"
+    r"(?:忘了|忘记了?|丢了|找不到)(?:我的)?(?:兑换码|优惠码|礼品码|订单号)",
     re.IGNORECASE,
 )
 _WANTS_PERSON = re.compile(

@@ -68,6 +68,8 @@ def test_which_messages_are_for_the_moderators() -> None:
     assert problem_kind("I paid but I don't have access") == "problem"
     assert problem_kind("我付了钱但是没有权限") == "problem"
     assert problem_kind("the link in lesson 2 is broken") == "problem"
+    assert problem_kind("I forgot my voucher code") == "problem"  # /redeem's answer, before
+    assert problem_kind("我找不到我的兑换码了") == "problem"
     assert problem_kind("how do I contact the moderators?") == "person"
     assert problem_kind("我想联系管理员") == "person"
     assert problem_kind("how do I get access to a private repo on GitHub?") is None
