@@ -12,10 +12,12 @@ and outlives /forget. Such a problem typed as a question is offered to the moder
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.args import clean
 from core.admin.confirm import action
@@ -25,13 +27,16 @@ from core.admin.member_commands import named_member
 from core.admin.members import who
 from core.admin.segments import latest_plans
 from core.context import Context, Role
+from core.digest.providers import Item, register_section
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
+from core.localtime import local_time
 from core.members import moderators
 from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, run_command
 from models.audit import AuditLog
+from models.member import Member
 
 TEXT_MAX = 1000
 PER_DAY = 5
@@ -41,9 +46,64 @@ PER_DAY = 5
 @command("support", help_key="help.support", usage_key="usage.support")
 async def support(ctx: Context, args: str) -> list[AnyReply]:
     text = " ".join(clean(args).split())
+    if not text and ctx.is_mod():  # a moderator's /support: who is waiting for an answer
+        return await _waiting_list(ctx)
     if not text:
         return [Reply(ctx.t("admin.support_how"), ephemeral=True)]
     return await _send(ctx, text)
+
+
+WAITING_SHOWN = 10
+
+
+async def waiting(session: AsyncSession) -> list[tuple[Member, datetime, int]]:
+    """Members whose /support messages no moderator has answered since, oldest first: the
+    member, when they first wrote since the last answer, and how many messages."""
+    rows = await session.execute(
+        select(AuditLog.target, AuditLog.action, AuditLog.at)
+        .where(AuditLog.action.in_(("support.requested", "support.replied")))
+        .order_by(AuditLog.at, AuditLog.id)
+    )
+    open_: dict[int, tuple[datetime, int]] = {}
+    for target, act, at in rows:
+        if not (ref := target.partition(":")[2]).isdecimal():
+            continue
+        if act == "support.replied":
+            open_.pop(int(ref), None)
+        else:
+            first, n = open_.get(int(ref), (at, 0))
+            open_[int(ref)] = (first, n + 1)
+    if not open_:
+        return []
+    members = await session.execute(
+        select(Member).where(Member.id.in_(open_), Member.forgotten_at.is_(None))
+    )
+    by_id = {m.id: m for m in members.scalars()}
+    return sorted(
+        ((by_id[i], at, n) for i, (at, n) in open_.items() if i in by_id), key=lambda w: w[1]
+    )
+
+
+async def _waiting_list(ctx: Context) -> list[AnyReply]:
+    found = await waiting(ctx.session)
+    if not found:
+        return [Reply(ctx.t("admin.support_waiting_none"))]
+    lines = [ctx.t("admin.support_waiting_header", n=len(found))]
+    for member, at, n in found[:WAITING_SHOWN]:
+        when = local_time(at, ctx.timezone)
+        lines.append(ctx.t("admin.support_waiting_line", who=who(member), when=when, n=n))
+    return [Reply("\n".join(lines), ephemeral=True)]
+
+
+async def waiting_section(
+    session: AsyncSession, member: Member, now: datetime, locale: str
+) -> Sequence[Item]:
+    """One line of a moderator's digest: members waiting for an answer to /support."""
+    n = len(await waiting(session))
+    return [Item("staff", 0, translate(locale, "digest.staff_support", n=n))] if n else []
+
+
+register_section("support", waiting_section, staff=True)
 
 
 async def _send(ctx: Context, text: str) -> list[AnyReply]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.admin.support import PER_DAY, problem_kind
+from core.admin.support import PER_DAY, problem_kind, waiting_section
 from core.replies import Reply
 from models.audit import AuditLog
 from models.member import Member
@@ -23,7 +23,7 @@ def _to(out: list, member_id: int) -> list[str]:
     return [r.text for r in out if isinstance(r, Reply) and r.member_id == member_id]
 
 
-async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db):
+async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db, clock):
     alice, mod, owner = await _id(db, "Alice"), await _id(db, "Mod"), await _id(db, "Owner")
     assert "send /support followed by your message" in await bot.text("alice", "/support")
     out = await bot.say("alice", "/support   I paid for   monthly but see no lessons")
@@ -42,6 +42,15 @@ async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db):
             await s.execute(select(AuditLog).where(AuditLog.action.like("support.%")))
         ).scalars()
         assert [(r.action, r.target) for r in rows] == [("support.requested", f"member:{alice}")]
+    # a moderator's own /support lists who waits, and their digest counts them
+    waiting = await bot.text("mod", "/support")
+    assert waiting.startswith("1 member waits for an answer")
+    assert f"#{alice} Alice — wrote 2026-03-02" in waiting and "(1 message)" in waiting
+    async with db.session() as s:
+        staff = await waiting_section(s, await s.get(Member, mod), clock.now(), "en")
+    assert [i.title for i in staff] == [
+        "1 member waits for an answer to /support: /support lists them."
+    ]
     out = await bot.say("mod", "/reply @alice We found it: your payment is applied now.")
     assert _to(out, alice) == [
         "✉️ A moderator answers:\nWe found it: your payment is applied now.\n"
@@ -49,6 +58,7 @@ async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db):
     ]
     assert f"Sent to #{alice} Alice." in [r.text for r in out if r.member_id is None]
     assert _to(out, owner) == [f"✔ Mod answered #{alice} Alice."]  # nobody answers twice
+    assert "No member is waiting" in await bot.text("mod", "/support")  # answered
     assert "Usage: /reply" in await bot.text("mod", "/reply @alice")
     assert "for moderators" in (await bot.text("bob", "/reply @alice hi")).lower()
 
