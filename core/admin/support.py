@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.args import clean
@@ -59,20 +59,26 @@ WAITING_SHOWN = 10
 async def waiting(session: AsyncSession) -> list[tuple[Member, datetime, int]]:
     """Members whose /support messages no moderator has answered since, oldest first: the
     member, when they first wrote since the last answer, and how many messages."""
-    rows = await session.execute(
-        select(AuditLog.target, AuditLog.action, AuditLog.at)
-        .where(AuditLog.action.in_(("support.requested", "support.replied")))
-        .order_by(AuditLog.at, AuditLog.id)
+    answered = (
+        select(AuditLog.target, func.max(AuditLog.at).label("at"))
+        .where(AuditLog.action == "support.replied")
+        .group_by(AuditLog.target)
+        .subquery()
     )
-    open_: dict[int, tuple[datetime, int]] = {}
-    for target, act, at in rows:
-        if not (ref := target.partition(":")[2]).isdecimal():
-            continue
-        if act == "support.replied":
-            open_.pop(int(ref), None)
-        else:
-            first, n = open_.get(int(ref), (at, 0))
-            open_[int(ref)] = (first, n + 1)
+    rows = await session.execute(
+        select(AuditLog.target, func.min(AuditLog.at), func.count(AuditLog.id))
+        .outerjoin(answered, answered.c.target == AuditLog.target)
+        .where(
+            AuditLog.action == "support.requested",
+            or_(answered.c.at.is_(None), AuditLog.at > answered.c.at),
+        )
+        .group_by(AuditLog.target)
+    )
+    open_ = {
+        int(ref): (first, int(n))
+        for target, first, n in rows
+        if (ref := target.partition(":")[2]).isdecimal()
+    }
     if not open_:
         return []
     members = await session.execute(

@@ -59,6 +59,8 @@ async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db, clock)
     assert f"Sent to #{alice} Alice." in [r.text for r in out if r.member_id is None]
     assert _to(out, owner) == [f"✔ Mod answered #{alice} Alice."]  # nobody answers twice
     assert "No member is waiting" in await bot.text("mod", "/support")  # answered
+    await bot.say("alice", "/support thanks, but the lessons are still locked")
+    assert "(1 message)" in await bot.text("mod", "/support")  # only what came after it
     assert "Usage: /reply" in await bot.text("mod", "/reply @alice")
     assert "for moderators" in (await bot.text("bob", "/reply @alice hi")).lower()
 
