@@ -60,7 +60,7 @@ async def waiting(session: AsyncSession) -> list[tuple[Member, datetime, int]]:
     """Members whose /support messages no moderator has answered since, oldest first: the
     member, when they first wrote since the last answer, and how many messages."""
     answered = (
-        select(AuditLog.target, func.max(AuditLog.at).label("at"))
+        select(AuditLog.target, func.max(AuditLog.id).label("last"))  # ids: same-instant rows
         .where(AuditLog.action == "support.replied")
         .group_by(AuditLog.target)
         .subquery()
@@ -70,7 +70,7 @@ async def waiting(session: AsyncSession) -> list[tuple[Member, datetime, int]]:
         .outerjoin(answered, answered.c.target == AuditLog.target)
         .where(
             AuditLog.action == "support.requested",
-            or_(answered.c.at.is_(None), AuditLog.at > answered.c.at),
+            or_(answered.c.last.is_(None), AuditLog.id > answered.c.last),
         )
         .group_by(AuditLog.target)
     )
