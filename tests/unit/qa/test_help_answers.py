@@ -73,6 +73,9 @@ ANSWERED = [
     ("alice", "can I pause my membership?", "There is no pause"),
     ("alice", "how do I upgrade to the yearly plan?", "To switch or upgrade, /cancel"),
     ("alice", "how do I change my username?", "/profile name"),
+    ("alice", "my membership expired, what now?", "Once a plan has ended, buy it again"),
+    ("xiaoming", "我的会员到期了怎么办", "方案到期后，用 /subscribe"),
+    ("alice", "do you have a discount?", "Discounts, when the community offers them"),
 ]
 
 
