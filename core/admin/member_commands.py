@@ -123,6 +123,18 @@ LIST_MAX = 25
 """Members /members names; the count says how many more match."""
 
 
+def held_text(locale: str, held: tuple[str, str, datetime | None] | None) -> str:
+    """A member's latest plan as moderators read it in a line ("monthly active until
+    2026-04-01", "no plan"): /members and a /support notice."""
+    if held is None:
+        return translate(locale, "admin.members_no_plan")
+    code, state, end = held
+    if end is not None and state in LIVE_STATES:
+        until = f"{end:%Y-%m-%d}"
+        return translate(locale, "admin.members_plan_until", plan=code, state=state, until=until)
+    return translate(locale, "admin.members_plan", plan=code, state=state)
+
+
 @admin_command("members", usage_key="usage.members")
 async def members_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """Who is in the community, newest first, narrowed as a broadcast is (`plan=monthly`,
@@ -148,15 +160,7 @@ async def members_cmd(ctx: Context, args: str) -> list[AnyReply]:
     plans = await segments.latest_plans(ctx.session, [m.id for m in shown])
     lines = [ctx.t("admin.members_head", n=len(ids), segment=described)]
     for m in shown:
-        code, state, end = plans.get(m.id, (None, None, None))
-        if code is None:
-            held = ctx.t("admin.members_no_plan")
-        elif end is not None and state in LIVE_STATES:
-            held = ctx.t(
-                "admin.members_plan_until", plan=code, state=state, until=f"{end:%Y-%m-%d}"
-            )
-        else:
-            held = ctx.t("admin.members_plan", plan=code, state=state)
+        held = held_text(ctx.locale, plans.get(m.id))
         if m.role == "banned":
             held += ctx.t("admin.members_banned")
         elif not m.reachable:

@@ -23,7 +23,7 @@ from core.admin.args import clean
 from core.admin.confirm import action
 from core.admin.confirm import ask as confirm
 from core.admin.guard import admin_command, record
-from core.admin.member_commands import named_member
+from core.admin.member_commands import held_text, named_member
 from core.admin.members import who
 from core.admin.segments import latest_plans
 from core.context import Context, Role
@@ -128,7 +128,7 @@ async def _send(ctx: Context, text: str) -> list[AnyReply]:
     cut = len(text) > TEXT_MAX
     text = text[:TEXT_MAX]
     await record(ctx, "support.requested", f"member:{ctx.member.id}")
-    plan = await _plan_line(ctx)
+    held = (await latest_plans(ctx.session, [ctx.member.id])).get(ctx.member.id)
     out: list[AnyReply] = [Reply(ctx.t("admin.support_sent"), ephemeral=True)]
     if cut:
         out.append(Reply(ctx.t("admin.support_cut", limit=TEXT_MAX), ephemeral=True))
@@ -139,7 +139,7 @@ async def _send(ctx: Context, text: str) -> list[AnyReply]:
             mod.locale,
             "admin.support_to_mods",
             who=who(ctx.member),
-            plan=plan or translate(mod.locale, "admin.members_no_plan"),
+            plan=held_text(mod.locale, held),
             text=text,
             id=ctx.member.id,
         )
@@ -148,14 +148,6 @@ async def _send(ctx: Context, text: str) -> list[AnyReply]:
         )
         out.append(Reply(notice, [[card]], member_id=mod.id))
     return out
-
-
-async def _plan_line(ctx: Context) -> str | None:
-    held = (await latest_plans(ctx.session, [ctx.member.id])).get(ctx.member.id)
-    if held is None:
-        return None
-    code, state, end = held
-    return f"{code} {state}" + (f" → {end:%Y-%m-%d}" if end is not None else "")
 
 
 @button("supc", role=Role.MODERATOR)

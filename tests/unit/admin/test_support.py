@@ -61,6 +61,11 @@ async def test_a_member_writes_to_the_moderators_and_one_answers(bot, db, clock)
     assert "No member is waiting" in await bot.text("mod", "/support")  # answered
     await bot.say("alice", "/support thanks, but the lessons are still locked")
     assert "(1 message)" in await bot.text("mod", "/support")  # only what came after it
+    # the notice reads the writer's plan as /members does
+    await bot.say("mod", "/grant @alice monthly 30")
+    await bot.confirm("mod")
+    out = await bot.say("alice", "/support the lessons open now, thank you")
+    assert _to(out, mod)[0].startswith(f"✉️ #{alice} Alice (monthly active until 2026-04-01)")
     assert "Usage: /reply" in await bot.text("mod", "/reply @alice")
     assert "for moderators" in (await bot.text("bob", "/reply @alice hi")).lower()
 
