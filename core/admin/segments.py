@@ -85,19 +85,12 @@ async def members_in(
         state = None
     ids = set((await session.execute(q)).scalars().all())
     if seg.plan or state:
-        subs = (
-            await session.execute(
-                select(Subscription.member_id, Subscription.state, Plan.code)
-                .join(Plan, Plan.id == Subscription.plan_id)
-                .order_by(Subscription.started_at)
-            )
-        ).all()
-        latest = {m: (st, code) for m, st, code in subs}
+        latest = await latest_plans(session)
         ids = {
             m
             for m in ids
-            if (seg.plan is None or (m in latest and latest[m][1] == seg.plan))
-            and (state is None or latest.get(m, ("none", ""))[0] == state)
+            if (seg.plan is None or (m in latest and latest[m][0] == seg.plan))
+            and (state is None or latest.get(m, ("", "none", None))[1] == state)
         }
     if seg.active is not None:
         recent = set(
@@ -143,16 +136,17 @@ async def members_in(
 
 
 async def latest_plans(
-    session: AsyncSession, member_ids: list[int]
+    session: AsyncSession, member_ids: list[int] | None = None
 ) -> dict[int, tuple[str, str, datetime | None]]:
     """Each member's latest subscription (plan code, state, period end), as `plan=` and
-    `state=` read it."""
-    rows = await session.execute(
+    `state=` read it; every member's when `member_ids` is None."""
+    q = (
         select(
             Subscription.member_id, Plan.code, Subscription.state, Subscription.current_period_end
         )
         .join(Plan, Plan.id == Subscription.plan_id)
-        .where(Subscription.member_id.in_(member_ids))
         .order_by(Subscription.started_at)
     )
-    return {m: (code, state, end) for m, code, state, end in rows.all()}
+    if member_ids is not None:
+        q = q.where(Subscription.member_id.in_(member_ids))
+    return {m: (code, state, end) for m, code, state, end in (await session.execute(q)).all()}
