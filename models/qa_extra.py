@@ -29,6 +29,9 @@ class QAFeedback(Base):
     confidence: Mapped[float] = mapped_column(Float)
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    via: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """None: an answer the search chose by its confidence (these tune the threshold);
+    "asks": a built-in answer recognised from its short asks (core.qa.help_intents)."""
 
 
 class QAThreadExpert(Base):

@@ -124,6 +124,12 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     return await service.feedback(ctx, parts)
 
 
+@button("qafa")
+async def feedback_built_in(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+    """A vote on a built-in answer recognised from its short asks."""
+    return await service.feedback(ctx, parts, via="asks")
+
+
 @on_event(ThreadOpened)
 async def thread_opened(ctx: Context, event: ThreadOpened) -> list[AnyReply]:
     return await service.thread_opened(

@@ -33,7 +33,7 @@ from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import by_account, moderators
 from core.qa import experts as ex
-from core.qa import help_answers
+from core.qa import help_answers, help_intents
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.index import (
     DEFAULT_THRESHOLD,
@@ -228,13 +228,14 @@ async def current_threshold(
     """The answer threshold for questions in `lang`, tuned from the 👍/👎 on answers to
     questions in that language only: each language's confidence comes from its own encoder
     and calibration (MiniLM for English, E5 for Chinese), so a 👍 on a 40% Chinese match
-    says nothing about a 40% English one."""
+    says nothing about a 40% English one. Votes on built-in answers recognised from their
+    short asks are left out: the search's confidence did not choose those."""
     same_language = Question.lang == "zh" if lang == "zh" else Question.lang != "zh"
     rows = (
         await session.execute(
             select(QAFeedback.confidence, QAFeedback.helpful)
             .join(Question, Question.id == QAFeedback.question_id)
-            .where(same_language)
+            .where(same_language, QAFeedback.via.is_(None))
             .order_by(QAFeedback.id.desc())
             .limit(1000)
         )
@@ -399,6 +400,8 @@ async def _search_and_reply(
     results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
     if results and can_answer(results[0], threshold):
         return await _answer(ctx, question, results[0]), False
+    if (built_in := await _built_in(ctx, state, question)) is not None:
+        return built_in, False
     unanswered, own = await _link_or_escalate(
         ctx, state, question, results, threshold, hold_thread=hold_thread
     )
@@ -645,8 +648,48 @@ async def _active_only(session: AsyncSession, results: list[SearchResult]) -> li
     return [r for r in results if r.id.isdecimal() and int(r.id) in active]
 
 
-async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[AnyReply]:
-    entry = await ctx.session.get(KBEntry, int(hit.id))
+async def _built_in(ctx: Context, state: QAState, question: Question) -> list[AnyReply] | None:
+    """A short question about using the bot ("how do I pay?", "改昵称") that the search
+    matched too loosely to answer, recognised from the built-in answers' short asks: that
+    answer, as the community's knowledge base holds it now (a moderator may have edited
+    it; one removed is not given)."""
+    lang = as_language(question.lang)
+    intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
+    if intent is None:
+        return None
+    entry = (
+        await ctx.session.execute(
+            select(KBEntry)
+            .where(
+                KBEntry.source_ref == f"{help_answers.PREFIX}{intent.key}:{lang}",
+                KBEntry.active.is_(True),
+            )
+            .order_by(KBEntry.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if entry is None:
+        return None
+    log.info(
+        "qa.built_in_answer",
+        extra={"member_id": ctx.member.id, "key": intent.key, "cosine": round(intent.cosine, 3)},
+    )
+    return await _answer(ctx, question, entry=entry, asks_cosine=intent.cosine)
+
+
+async def _answer(
+    ctx: Context,
+    question: Question,
+    hit: SearchResult | None = None,
+    *,
+    entry: KBEntry | None = None,
+    asks_cosine: float = 0.0,
+) -> list[AnyReply]:
+    """The answer `hit` found, or a built-in `entry` recognised from its asks (no
+    confidence to show; its votes keep the asks' cosine and do not tune the threshold)."""
+    if entry is None:
+        assert hit is not None
+        entry = await ctx.session.get(KBEntry, int(hit.id))
     assert entry is not None
     question.status = "answered"
     question.tags = list(entry.tags or [])
@@ -659,10 +702,14 @@ async def _answer(ctx: Context, question: Question, hit: SearchResult) -> list[A
     if author is not None and author.forgotten_at is None:  # a member's answer: say whose
         ref = entry.source_ref.removeprefix("question:")
         answer += "\n" + ctx.t("qa.answer_credit", name=author.display_name, id=ref)
-    text = ctx.t(
-        "qa.answer", title=entry.title, answer=answer, confidence=round(hit.confidence * 100)
-    )
-    buttons = [_feedback_row(ctx, question.id, entry.id, hit.confidence)]
+    if hit is not None:
+        text = ctx.t(
+            "qa.answer", title=entry.title, answer=answer, confidence=round(hit.confidence * 100)
+        )
+        buttons = [_feedback_row(ctx, question.id, entry.id, hit.confidence)]
+    else:
+        text = ctx.t("qa.answer_built_in", title=entry.title, answer=answer)
+        buttons = [_feedback_row(ctx, question.id, entry.id, asks_cosine, prefix="qafa")]
     if entry.url:
         buttons.append([ButtonSpec(ctx.t("qa.btn_source"), url=entry.url)])
     key = help_answers.live_key(entry.source_ref) if entry.source == "faq" else None
@@ -681,15 +728,16 @@ async def _as_things_stand(ctx: Context, key: str) -> list[AnyReply]:
 
 
 def _feedback_row(
-    ctx: Context, question_id: int, entry_id: int, confidence: float
+    ctx: Context, question_id: int, entry_id: int, confidence: float, prefix: str = "qafb"
 ) -> list[ButtonSpec]:
     """👍/👎 on an entry shown for a question; the vote keeps the confidence it was shown
-    with, which is what tunes the answer threshold (:func:`current_threshold`)."""
+    with, which is what tunes the answer threshold (:func:`current_threshold`). "qafa": a
+    built-in answer recognised from its asks, whose votes do not tune it."""
     permille = round(confidence * 1000)
     return [
-        ButtonSpec(ctx.t("qa.btn_helpful"), ctx.sign("qafb", question_id, entry_id, 1, permille)),
+        ButtonSpec(ctx.t("qa.btn_helpful"), ctx.sign(prefix, question_id, entry_id, 1, permille)),
         ButtonSpec(
-            ctx.t("qa.btn_not_helpful"), ctx.sign("qafb", question_id, entry_id, 0, permille)
+            ctx.t("qa.btn_not_helpful"), ctx.sign(prefix, question_id, entry_id, 0, permille)
         ),
     ]
 
@@ -1555,7 +1603,7 @@ async def _answer_author(session: AsyncSession, kb_id: int | None) -> int | None
     ).scalar_one_or_none()
 
 
-async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
+async def feedback(ctx: Context, parts: Sequence[str], via: str | None = None) -> list[AnyReply]:
     try:
         qid, kb_id, helpful, permille = (int(p) for p in parts[:4])
     except ValueError:
@@ -1577,6 +1625,7 @@ async def feedback(ctx: Context, parts: Sequence[str]) -> list[AnyReply]:
     row.confidence = max(0.0, min(1.0, permille / 1000.0))
     row.helpful = bool(helpful)
     row.created_at = ctx.clock.now()
+    row.via = via
     if existing is None:
         ctx.session.add(row)
     if helpful:

@@ -1,0 +1,126 @@
+"""Short questions about using the bot, recognised by how members put them.
+
+"how do I pay?", "有优惠吗" or "改昵称" opened a community thread although a built-in answer
+covers each: the knowledge-base search embeds an entry as its title and body together, and
+against that mixture a three-word question is close to several built-in answers at once
+("how do I pay?" sits nearer the refund answer than the one on joining), so its confidence
+stays under the answer threshold. Here each built-in answer also has a handful of short
+asks (``data/help_asks.json``); a short question close enough to one answer's asks, and
+clearly closer to it than to any other answer's, is that answer. Cut-offs per encoder were
+chosen on those asks and course questions only; ``bench/qa_intents.py`` measures them on
+questions written apart from the asks (``bench/data/help_intents_test.jsonl``).
+
+Only the encoders the cut-offs were measured for take part: another encoder (the hashing
+one in tests) matches nothing here, and questions go to the search as before.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from core.qa.tokenize import Language, cjk_chars
+from core.recommend.encoders import TextEncoder
+
+ASKS = Path(__file__).parent / "data" / "help_asks.json"
+
+MAX_WORDS = 10
+"""An English question longer than this is left to the search: a long one says enough
+for the knowledge base, and its words are rarely all about the bot."""
+MAX_CJK = 16
+"""The same for Chinese, in Han characters."""
+
+
+@dataclass(frozen=True)
+class Cut:
+    cosine: float
+    """The closest ask must be at least this close."""
+    lead: float
+    """And the best answer's asks this much closer than any other answer's."""
+
+
+CUTS: dict[str, Cut] = {
+    "minilm-l6-v2": Cut(cosine=0.69, lead=0.0),
+    "multilingual-e5-small-q4": Cut(cosine=0.93, lead=0.02),
+}
+"""By encoder name (bench/qa_intents.py, "Choosing the cut-offs")."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    key: str
+    """The built-in answer's key ("join" for ``help:join:en``)."""
+    cosine: float
+    lead: float
+
+
+@cache
+def asks() -> dict[str, dict[str, tuple[str, ...]]]:
+    """key -> language -> the short asks."""
+    raw: dict[str, dict[str, list[str]]] = json.loads(ASKS.read_text(encoding="utf-8"))
+    return {key: {lang: tuple(texts) for lang, texts in by.items()} for key, by in raw.items()}
+
+
+def is_short(text: str, lang: Language) -> bool:
+    if lang == "zh":
+        return 0 < len(cjk_chars(text)) <= MAX_CJK and len(text) <= 3 * MAX_CJK
+    return 0 < len(text.split()) <= MAX_WORDS
+
+
+_VECTORS: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}
+_LOCK = threading.Lock()
+
+
+def _ask_vectors(encoder: TextEncoder, lang: str) -> tuple[list[str], np.ndarray]:
+    """Each ask's key and vector for one encoder and language, embedded once per process
+    (the asks are fixed; a member's question is embedded as a query, so they are too)."""
+    with _LOCK:
+        if (encoder.name, lang) not in _VECTORS:
+            keys, texts = [], []
+            for key, by in asks().items():
+                for text in by.get(lang, ()):
+                    keys.append(key)
+                    texts.append(text)
+            _VECTORS[encoder.name, lang] = (keys, encoder.encode(texts, "query"))
+        return _VECTORS[encoder.name, lang]
+
+
+def closest(text: str, lang: Language, encoder: TextEncoder) -> list[tuple[str, float]]:
+    """Every answer's closest ask to `text`, closest first."""
+    keys, vectors = _ask_vectors(encoder, lang)
+    if not keys:
+        return []
+    sims = vectors @ encoder.encode([text], "query")[0]
+    best: dict[str, float] = {}
+    for key, sim in zip(keys, sims.tolist(), strict=True):
+        best[key] = max(best.get(key, -1.0), sim)
+    return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def decide(ranked: list[tuple[str, float]], cut: Cut) -> Intent | None:
+    if not ranked:
+        return None
+    key, top = ranked[0]
+    lead = top - (ranked[1][1] if len(ranked) > 1 else -1.0)
+    if top >= cut.cosine and lead >= cut.lead:
+        return Intent(key, top, lead)
+    return None
+
+
+def match(
+    text: str, lang: Language, encoders: Mapping[str, TextEncoder], cuts: Mapping[str, Cut] = CUTS
+) -> Intent | None:
+    """The built-in answer a short question asks for, if one clearly does."""
+    encoder = encoders.get(lang)
+    if encoder is None or not is_short(text, lang):
+        return None
+    cut = cuts.get(encoder.name)
+    if cut is None:
+        return None
+    return decide(closest(text, lang, encoder), cut)

@@ -1,0 +1,132 @@
+"""Short questions about using the bot get its built-in answer.
+
+"how do I pay?", "有优惠吗" and "我想改昵称" opened community threads: the search found the
+right built-in answer, too loosely to answer with it. Each built-in answer now has short
+asks, and a short question clearly closest to one answer's asks gets that answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.events import Actor, Button, Chat, Command
+from core.qa import help_answers, help_intents, service
+from core.recommend.encoders import HashingEncoder
+from core.replies import OpenThread, Reply
+from models.qa import KBEntry
+from models.qa_extra import QAFeedback
+
+
+async def _ask(app, user: str, text: str) -> list:
+    return await app.router.dispatch(
+        Command(
+            Actor("console", user, display_name=user, username=user),
+            Chat("console", user, "private"),
+            uuid.uuid4().hex,
+            name="ask",
+            args=text,
+        )
+    )
+
+
+def _said(out: list) -> str:
+    return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
+# Each under the answer threshold in the search (0.02-0.49 here). Only "有优惠吗" is
+# also one of the asks in core/qa/data/help_asks.json.
+SHORT = [
+    ("alice", "where do I pay", "/subscribe PLAN buys one"),
+    ("alice", "payment methods?", "/subscribe PLAN buys one"),
+    ("alice", "any discounts?", "Discounts, when the community offers them"),
+    ("xiaoming", "怎么付钱", "/subscribe 方案"),
+    ("xiaoming", "怎么改我的昵称", "/profile name"),
+    ("xiaoming", "有优惠吗", "社区有优惠时"),
+]
+
+
+async def test_short_questions_about_the_bot_get_its_answer_not_a_thread(help_app):
+    for user, question, answer in SHORT:
+        out = await _ask(help_app, user, question)
+        said = _said(out)
+        assert answer in said, question
+        assert not any(isinstance(r, OpenThread) for r in out), question
+        # no search confidence to show: the search did not choose it
+        assert "match confidence" not in said and "Did this help?" in said, question
+
+
+async def test_questions_on_course_topics_are_not_taken_for_the_bot(qa_encoders):
+    """The same words about a course's subject, a long question, or an encoder the cut-offs
+    were never measured for: none is taken for a built-in answer."""
+    for text, lang in [
+        ("how do I cancel a git merge?", "en"),
+        ("what is overfitting?", "en"),
+        ("pandas 怎么按两列分组", "zh"),
+        (
+            "How do I pay for a membership when my card keeps getting declined at checkout "
+            "and nobody answers?",
+            "en",
+        ),
+    ]:
+        assert help_intents.match(text, lang, qa_encoders) is None, text
+    assert help_intents.match("how do I pay?", "en", qa_encoders).key == "join"
+    hashing = {"en": HashingEncoder(), "zh": HashingEncoder()}
+    assert help_intents.match("how do I pay?", "en", hashing) is None
+
+
+async def test_a_removed_built_in_answer_is_not_given(help_app):
+    async with help_app.services.session_factory() as s, s.begin():
+        row = (
+            await s.execute(select(KBEntry).where(KBEntry.source_ref == "help:join:en"))
+        ).scalar_one()
+        row.active = False
+        row.updated_at = help_app.services.clock.now() + timedelta(seconds=1)
+    said = _said(await _ask(help_app, "alice", "where do I pay"))
+    assert "/subscribe PLAN buys one" not in said
+
+
+async def test_votes_on_them_are_kept_but_do_not_tune_the_threshold(help_app):
+    """A 👍 on an answer the asks chose says nothing about how good the search is at that
+    confidence: it is recorded, and left out of the threshold's tuning."""
+    out = await _ask(help_app, "alice", "where do I pay")
+    button = next(b for r in out if isinstance(r, Reply) for row in r.buttons for b in row)
+    await help_app.router.dispatch(
+        Button(
+            Actor("console", "alice", display_name="alice", username="alice"),
+            Chat("console", "alice", "private"),
+            uuid.uuid4().hex,
+            data=button.data,
+        )
+    )
+    async with help_app.services.session_factory() as s, s.begin():
+        vote = (await s.execute(select(QAFeedback))).scalar_one()
+        assert vote.helpful and vote.via == "asks" and vote.confidence > 0.69
+        start = await service.current_threshold(s, "en")
+        for _ in range(30):  # many 👍 at a confidence the search would never answer at
+            s.add(
+                QAFeedback(
+                    question_id=vote.question_id,
+                    confidence=0.05,
+                    helpful=True,
+                    created_at=vote.created_at,
+                    via="asks",
+                )
+            )
+        await s.flush()
+        assert await service.current_threshold(s, "en") == start
+        await s.execute(QAFeedback.__table__.update().values(via=None))
+        assert await service.current_threshold(s, "en") < start  # the same votes, searched
+
+
+def test_every_built_in_answer_has_short_asks_in_both_languages():
+    asks = help_intents.asks()
+    keys = {it.id.split(":")[1] for it in help_answers.bundled()}
+    assert set(asks) == keys
+    seen: dict[str, str] = {}
+    for key, by in asks.items():
+        for lang in ("en", "zh"):
+            assert len(by[lang]) >= 5, (key, lang)
+            for text in by[lang]:
+                assert seen.setdefault(text, key) == key, text  # one answer per ask
