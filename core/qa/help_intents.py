@@ -91,6 +91,13 @@ def _ask_vectors(encoder: TextEncoder, lang: str) -> tuple[list[str], np.ndarray
         return _VECTORS[encoder.name, lang]
 
 
+def warm(encoders: Mapping[str, TextEncoder]) -> None:
+    """Embed the asks for the encoders that take part, before the first question."""
+    for lang, encoder in encoders.items():
+        if encoder.name in CUTS:
+            _ask_vectors(encoder, lang)
+
+
 def closest(text: str, lang: Language, encoder: TextEncoder) -> list[tuple[str, float]]:
     """Every answer's closest ask to `text`, closest first."""
     keys, vectors = _ask_vectors(encoder, lang)

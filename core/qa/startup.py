@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.context import Services
 from core.hooks import on_startup
-from core.qa import help_answers, service
+from core.qa import help_answers, help_intents, service
 from models.qa import KBEntry
 
 log = logging.getLogger("syllabot.qa")
@@ -40,6 +40,9 @@ async def preload_knowledge_index(services: Services) -> None:
         t0 = time.perf_counter()
         state = service.state_for(services)
         await state.sync(s)
-    # Warm the query side too (model load, first forward pass), off the event loop.
+    # Warm the query side too (model load, first forward pass), off the event loop, and
+    # the built-in answers' short asks (embedded once per process).
     await asyncio.to_thread(state.index.search, "warm up the question encoder", 1)
+    if services.settings.qa_help_answers:
+        await asyncio.to_thread(help_intents.warm, state.encoders)
     log.info("qa: knowledge index loaded (%d entries) in %.1f s", n, time.perf_counter() - t0)
