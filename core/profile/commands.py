@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import core.profile.said  # noqa: F401  (settings asked for in words)
 from core.catalog import topics
 from core.catalog.topics import Topics
 from core.common import smalltalk

@@ -1,0 +1,147 @@
+"""Settings a member asks for in words: "set my timezone to Asia/Shanghai", "my time zone is
+Berlin", "reply in Chinese please", "用中文回复", "call me Ann", "把我的昵称改成小明".
+
+Each got the built-in answer on how to do it (and the profile to look at), so the member
+had to type the command they had just put in words. The change is made as the command
+would make it (`/profile timezone`, `/language`, `/profile name`, with their checks and
+replies). Only whole messages of these shapes count, and only a value the command takes:
+"set my timezone to something sensible" is left to the knowledge base, and "my name is
+Ann" (an introduction as often as a request) changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.context import Context
+from core.i18n import LANGUAGE_WORDS
+from core.localtime import parse_timezone, timezone_in
+from core.qa import help_answers
+from core.qa.tokenize import cjk_chars
+from core.replies import AnyReply, Reply
+from core.router import run_command
+
+_ZONE = r"(?:time ?zone|tz)"
+_TO_EN = r"(?:please )?(?:set|change|update|switch|put|make) (?:my |the )?{thing} (?:to|as|into) (?P<v>.+)"
+_TIMEZONE_EN = [
+    _TO_EN.format(thing=_ZONE),
+    rf"my {_ZONE} (?:is|should be) (?P<v>.+)",
+    rf"(?:i'?m|i am) (?:in|on) (?P<v>.+?) (?:time|{_ZONE})",
+    rf"use (?P<v>.+?) (?:time|{_ZONE})(?: for me)?",
+]
+_TIMEZONE_ZH = [
+    r"(?:请)?(?:帮我)?(?:把)?我的时区(?:改|设|设置|换|调|切换)(?:成|为|到)(?P<v>.+)",
+    r"(?:请)?(?:帮我)?(?:把)?时区(?:改|设|设置|换|调|切换)(?:成|为|到)(?P<v>.+)",
+    r"我的时区(?:是|应该是)(?P<v>.+)",
+]
+_LANGUAGE_EN = [
+    _TO_EN.format(thing=r"(?:language|lang|bot'?s language|reply language)"),
+    r"(?:please )?(?:can you |could you )?(?:speak|reply|talk|answer|write)(?: to me)? in (?P<v>\w+)",
+    r"(?:please )?switch (?:to|into) (?P<v>\w+)",
+]
+_LANGUAGE_ZH = [
+    r"(?:请|以后|以后请)?(?:用|说)(?P<v>中文|英文|英语)(?:回复|回答|跟我说|和我说|交流|说话)?",
+    r"(?:请)?(?:帮我)?(?:把)?语言(?:改|换|切换|设置|设)(?:成|为|到)(?P<v>中文|英文|英语)",
+    r"(?:请)?切换(?:成|到|为)?(?P<v>中文|英文|英语)",
+]
+_NAME_EN = [
+    r"(?:please )?call me (?P<v>.+)",
+    _TO_EN.format(thing=r"(?:name|display name|nickname|username)"),
+    r"(?:please )?rename me (?:to )?(?P<v>.+)",
+]
+_NAME_ZH = [
+    r"(?:以后|你可以|可以|请)+叫我(?P<v>.+?)(?:就行|就好|就可以)?",
+    r"叫我(?P<v>.+?)(?:就行|就好|就可以)",
+    r"(?:请)?(?:帮我)?(?:把)?我的(?:名字|昵称|显示名)(?:改|换|设|设置)(?:成|为)(?P<v>.+)",
+]
+_NOT_A_NAME = frozenset(
+    [
+        "when",
+        "later",
+        "back",
+        "if",
+        "at",
+        "on",
+        "tomorrow",
+        "tonight",
+        "after",
+        "before",
+        "now",
+        "please",
+        "anytime",
+        "whenever",
+        "a",
+        "an",
+        "the",
+        "in",
+        "by",
+        "soon",
+    ]
+)
+"""First words of "call me …" that make it a request to be called, not a name."""
+_SAID: list[tuple[re.Pattern[str], str]] = [
+    *((re.compile(p, re.I), "timezone") for p in _TIMEZONE_EN + _TIMEZONE_ZH),
+    *((re.compile(p, re.I), "language") for p in _LANGUAGE_EN + _LANGUAGE_ZH),
+    *((re.compile(p, re.I), "name") for p in _NAME_EN + _NAME_ZH),
+]
+_LEAD = re.compile(r"^(?:(?:hi|hey|hello|ok(?:ay)?|bot|please)\b[\s,:]*)+", re.I)
+_ZH_LEAD = re.compile(r"^(?:你好|您好|麻烦你|麻烦|请问)+[，,]?")
+_TAIL = re.compile(r"(?:\s*\b(?:please|thanks|thank you|from now on|now))+$", re.I)
+_ZH_TAIL = re.compile(r"(?:吧|吗|呢|啊|呀|谢谢|好吗|可以吗)+$")
+_ENDS = " ?!.。？！~～,，"
+
+
+def _plain(text: str) -> str:
+    """The message without greetings, "please" and end punctuation; its case is kept (a
+    name keeps its capitals), the patterns ignore it."""
+    kept = " ".join(text.replace("’", "'").split()).strip(_ENDS)
+    zh = bool(cjk_chars(kept))
+    for pattern in (_ZH_LEAD, _ZH_TAIL) if zh else (_LEAD, _TAIL):
+        kept = pattern.sub("", kept, count=1).strip(_ENDS)
+    return kept
+
+
+def setting_for(text: str) -> tuple[str, str] | None:
+    """("timezone" | "language" | "name", the value the command takes) for a message that
+    asks for that change, None for any other."""
+    kept = _plain(text)
+    for pattern, what in _SAID:
+        m = pattern.fullmatch(kept)
+        if m is None:
+            continue
+        said = m.group("v").strip(" \"'“”‘’「」")
+        value = _value(what, said)
+        if value is not None:
+            return what, value
+    return None
+
+
+def _value(what: str, said: str) -> str | None:
+    if not said:
+        return None
+    if what == "timezone":
+        return parse_timezone(said) or timezone_in(said)
+    if what == "language":
+        code = LANGUAGE_WORDS.get(said.lower())
+        return code.split("-")[0] if code else None
+    words = said.split()
+    if cjk_chars(said):
+        return said if len(said) <= 12 and not re.search(r"什么|吗|谁", said) else None
+    if len(words) > 3 or words[0].lower() in _NOT_A_NAME:
+        return None
+    return said  # /profile name checks it and says what it refuses
+
+
+@help_answers.lookup
+async def change(ctx: Context, question: str) -> list[AnyReply] | None:
+    found = setting_for(question)
+    if found is None:
+        return None
+    what, value = found
+    if ctx.event.chat.kind != "private" and what != "language":
+        # the profile card that follows shows goals and interests: not for a group
+        command = f"/profile {what} {value}"
+        return [Reply(ctx.t("qa.about_you_private", command=command))]
+    if what == "language":
+        return await run_command(ctx, "language", value)
+    return await run_command(ctx, "profile", f"{what} {value}")
