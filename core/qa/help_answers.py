@@ -68,6 +68,7 @@ SHOWS = {
     "points": "points",
     "questions": "questions",
     "courses": "next",
+    "reminders": "digest",
     "peers": "peers",
 }
 """The command whose reply is a bundled answer as things stand for the member, shown under

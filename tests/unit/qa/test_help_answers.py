@@ -76,6 +76,9 @@ ANSWERED = [
     ("alice", "my membership expired, what now?", "Once a plan has ended, buy it again"),
     ("xiaoming", "我的会员到期了怎么办", "方案到期后，用 /subscribe"),
     ("alice", "do you have a discount?", "Discounts, when the community offers them"),
+    # a reminder at a time of one's own: what the bot does remind of instead
+    ("alice", "can you remind me tomorrow at 9?", "I don't set reminders for a time you pick"),
+    ("xiaoming", "明天提醒我上课", "我不能在你指定的时间设提醒"),
 ]
 
 
