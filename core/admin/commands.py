@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.admin import (  # noqa: F401 - imported for their registrations
+    asked,
     broadcast_commands,
     confirm,
     member_commands,

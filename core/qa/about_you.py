@@ -227,7 +227,7 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
     ]
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     text = " ".join(text.lower().replace("’", "'").split())
     text = text.strip(" ?!.。？！~～,，")
     text = _LEAD.sub("", text, count=1)
@@ -240,5 +240,5 @@ def _plain(text: str) -> str:
 def command_for(question: str) -> str | None:
     """The command whose reply answers a question about the asker's own plan, courses,
     rank, questions or what to take next, or about the bot ("help"); None for any other."""
-    plain = _plain(question)
-    return next((cmd for pattern, cmd in _ASKED if pattern.fullmatch(plain)), None)
+    plain_text = plain(question)
+    return next((cmd for pattern, cmd in _ASKED if pattern.fullmatch(plain_text)), None)

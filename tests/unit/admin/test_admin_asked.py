@@ -1,0 +1,61 @@
+"""A moderator's question about the community gets what the command shows, not a thread.
+
+"how much money did we make this month?" from a moderator in a private chat opened a thread
+in the community's public forum."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.admin.asked import command_for
+from core.events import Chat, Command
+from core.replies import OpenThread, Reply
+from models.qa import Question
+
+
+async def _questions(db) -> int:
+    async with db.session() as s:
+        return (await s.execute(select(func.count()).select_from(Question))).scalar_one()
+
+
+async def test_a_moderator_s_questions_about_the_community_get_its_numbers(bot, db):
+    asked = {
+        "how many members do we have?": "Community statistics",
+        "How much money did we make this month?": "Community statistics",
+        "这个月收入多少？": "Community statistics",
+        "who is waiting for an answer?": "No member is waiting for an answer to /support",
+        "any unanswered questions?": "No question is waiting for an answer",
+        "who joined this week?": "joined=7",
+    }
+    for question, shown in asked.items():
+        out = await bot.say("mod", f"/ask {question}")
+        said = "\n".join(r.text for r in out if isinstance(r, Reply))
+        assert shown in said and "shows this any time" in said, question
+        assert not any(isinstance(r, OpenThread) for r in out), question
+    assert await _questions(db) == 0  # nothing was asked of the community
+
+
+async def test_a_member_asking_the_same_is_not_shown_them(bot, db):
+    said = await bot.text("alice", "/ask how many members do we have?")
+    assert "Community statistics" not in said
+    assert await _questions(db) == 1  # asked of the community, as any question
+
+
+async def test_in_a_group_the_moderator_is_told_to_ask_in_private(bot, app):
+    out = await app.router.dispatch(
+        Command(
+            bot.actor("mod"), Chat("console", "g1", "group"), name="ask", args="show me the stats"
+        )
+    )
+    said = "\n".join(r.text for r in out if isinstance(r, Reply))
+    assert "private chat" in said and "/stats" in said and "Community statistics" not in said
+
+
+def test_the_window_a_question_names_is_the_command_s():
+    assert command_for("how many members joined this week?") == "stats 7"
+    assert command_for("今年我们赚了多少钱") == "stats 365"
+    assert command_for("show me the stats") == "stats"
+    assert command_for("who is banned?") == "members state=banned"
+    assert command_for("谁在等回复") == "support"
+    assert command_for("how many members does a SQL table have?") is None
+    assert command_for("how much money does a data analyst make?") is None
