@@ -33,6 +33,7 @@ from core.i18n import translate
 from core.localtime import local_time
 from core.members import moderators
 from core.qa import help_answers
+from core.qa.about_you import plain
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command, run_command
 from models.audit import AuditLog
@@ -231,6 +232,31 @@ async def for_the_moderators(ctx: Context, question: str) -> list[AnyReply] | No
         return [Reply(ctx.t("admin.support_how"))]
     preview = ctx.t("admin.support_offer", text=question[:300])
     return await confirm(ctx, "support_send", {"text": question}, preview)
+
+
+_WHO_MODS = re.compile(
+    r"(?:who (?:are|is|'s) (?:the |our |your |this group's |the community's )?(?:moderators?|mods?|"
+    r"admins?|administrators?|owners?|staff|team)(?: here| of this (?:group|community))?|"
+    r"(?:list|show me) (?:the )?(?:moderators|mods|admins|staff))|"
+    r"(?:这里|这个群|社区|群里)?(?:的)?(?:管理员|群主|版主|客服)是谁|谁是(?:这里的|群里的|社区的)?(?:管理员|群主|版主)",
+    re.IGNORECASE,
+)
+
+
+@help_answers.lookup
+async def who_moderates(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "Who are the moderators?", "谁是管理员？": their names, and how to write to them (it
+    opened a thread, or got the answer on reporting a message)."""
+    if not _WHO_MODS.fullmatch(plain(question)):
+        return None
+    names = [
+        m.display_name for m in await moderators(ctx.session, ctx.services) if not m.forgotten_at
+    ]
+    if not names:
+        return [Reply(ctx.t("admin.support_how"))]
+    return [
+        Reply(ctx.t("admin.staff_are", names=", ".join(names)) + "\n" + ctx.t("admin.support_how"))
+    ]
 
 
 @action("support_send", role=Role.MEMBER)

@@ -6,12 +6,13 @@ named no way to."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.admin.support import PER_DAY, problem_kind, waiting_section
 from core.replies import Reply
 from models.audit import AuditLog
 from models.member import Member
+from models.qa import Question
 
 
 async def _id(db, name: str) -> int:
@@ -91,3 +92,17 @@ def test_which_messages_are_for_the_moderators() -> None:
     assert problem_kind("我想联系管理员") == "person"
     assert problem_kind("how do I get access to a private repo on GitHub?") is None
     assert problem_kind("what is a broken pipe error?") is None
+
+
+async def test_who_the_moderators_are_is_answered_with_their_names(bot, db):
+    """ "Who are the moderators?" opened a thread, and "谁是管理员？" got the answer on
+    reporting a message."""
+    for question in ("who are the moderators?", "谁是管理员？", "who is the admin here"):
+        said = await bot.text("alice", f"/ask {question}")
+        assert "The moderators: Mod, Owner." in said, question
+        assert "send /support followed by your message" in said, question
+    async with db.session() as s:
+        asked = (await s.execute(select(func.count()).select_from(Question))).scalar_one()
+    assert asked == 0
+    said = await bot.text("alice", "/ask who are the moderators of a SQL database?")
+    assert "The moderators:" not in said
