@@ -6,7 +6,7 @@ from core.common.home import home_line
 from core.context import Context, Services
 from core.events import MemberJoined
 from core.hooks import on_startup
-from core.membership import plans, service
+from core.membership import invites, plans, service  # noqa: F401  (invites: /invite)
 from core.membership.errors import MembershipError
 from core.membership.joins import on_join
 from core.payments import checkout

@@ -149,6 +149,42 @@ async def activate_for(
     return out
 
 
+async def invite_again(session: AsyncSession, clock: Clock, member: Member) -> list[Invite]:
+    """A fresh way into every place the member's current plans open: a Telegram invite
+    link works once and for a day, so a member who paid and joined late, or lost the link,
+    had no way in. Places they gained an account for since (a linked platform) get their
+    grant now; the rest are invited again under their grant (a new link replaces the one
+    recorded, and a join through the old one is still theirs until it expires)."""
+    subs = (
+        await session.execute(
+            select(Subscription, Plan)
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .where(
+                Subscription.member_id == member.id,
+                Subscription.state.in_([s.value for s in ACCESS_STATES]),
+            )
+            .order_by(Subscription.id)
+        )
+    ).all()
+    out: list[Invite] = []
+    seen: set[tuple[str, str, str | None]] = set()
+    accs = await accounts(session, member.id)
+    now = clock.now()
+    for sub, plan in subs:
+        new = await activate_for(session, clock, sub.id, plan, member)
+        fresh = {(i.platform, i.target, i.role) for i in new}
+        out += [i for i in new if (i.platform, i.target, i.role) not in seen]
+        seen |= fresh
+        for g in await active_grants(session, sub.id):
+            key = (g.platform, g.target, g.role)
+            if key in seen or _account_id(accs, g.platform) is None:
+                continue
+            seen.add(key)
+            ttl = now + INVITE_TTL if g.platform == "telegram" else None
+            out.append(Invite(member.id, g.platform, g.target, g.role, ttl, g.id))
+    return out
+
+
 async def revoke(
     session: AsyncSession, clock: Clock, sub: Subscription, plan: Plan, member: Member, reason: str
 ) -> list[Kick]:

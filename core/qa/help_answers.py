@@ -87,6 +87,14 @@ def lookup(fn: Lookup) -> Lookup:
     return fn
 
 
+def lookup_first(fn: Lookup) -> Lookup:
+    """A lookup asked before those registered with `lookup`: one that can settle a question
+    another would hand on ("I paid but can't get into the group": a fresh invite, not a
+    message to the moderators)."""
+    LOOKUPS.insert(0, fn)
+    return fn
+
+
 def live_key(source_ref: str) -> str | None:
     """The key of a bundled answer ("help:events:en" -> "events"); None for any other."""
     if not source_ref.startswith(PREFIX):
