@@ -12,4 +12,5 @@ from core.admin import (  # noqa: F401 - imported for their registrations
     report_commands,
     stats_commands,
     support,
+    typed,
 )

@@ -8,7 +8,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.admin.asked import command_for
-from core.events import Chat, Command
+from core.admin.typed import staff_command as command_for_typed
+from core.context import Role
+from core.events import Chat, Command, Message
 from core.replies import OpenThread, Reply
 from models.qa import Question
 
@@ -59,3 +61,26 @@ def test_the_window_a_question_names_is_the_command_s():
     assert command_for("谁在等回复") == "support"
     assert command_for("how many members does a SQL table have?") is None
     assert command_for("how much money does a data analyst make?") is None
+
+
+async def test_a_staff_command_typed_without_its_slash_is_offered_as_the_command(bot, app, db):
+    """ "ban bob for spam" from a moderator was offered for the public forum."""
+    out = await app.router.dispatch(
+        Message(bot.actor("mod"), Chat("console", "mod", "private"), "m1", text="ban bob for spam")
+    )
+    said = "\n".join(r.text for r in out if isinstance(r, Reply))
+    assert "run “/ban bob for spam”?" in said and "forum" not in said
+    bot.last["mod"] = out
+    said = await bot.confirm("mod")  # runs it: the ban asks its own confirmation
+    assert "Ban #" in said and "Bob" in said and "Confirm?" in said
+    assert "Reason: for spam" in said
+    assert await _questions(db) == 0
+    # a question about a command, a member's line, or an owner's command for a moderator
+    assert command_for_typed("ban?") is None
+    assert command_for_typed("ban") is None
+    assert command_for_typed("role @bob moderator", Role.MODERATOR) is None
+    assert command_for_typed("role @bob moderator", Role.OWNER) == ("role", "@bob moderator")
+    out = await app.router.dispatch(
+        Message(bot.actor("alice"), Chat("console", "alice", "private"), "m2", text="ban bob")
+    )
+    assert "/ban bob" not in "\n".join(r.text for r in out if isinstance(r, Reply))
