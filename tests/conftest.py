@@ -7,6 +7,7 @@ it once and truncates tables before every test, so parallel runs never see each 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -156,10 +157,31 @@ def settings(db: Db) -> Settings:
 async def app(db: Db, settings: Settings, clock: FrozenClock) -> AsyncIterator[Any]:
     """The whole product (composition root) on the test database with a frozen clock."""
     from bot.wiring import build_app
+    from core.digest.ratelimit import RateLimiter
 
     application = build_app(settings, clock=clock, engine=db.engine)
+    # The send limiter's buckets work as in production, on time that passes only when it
+    # waits: a daily job that sends a member two messages waited a real second per chat.
+    pace = _PacedTime()
+    application.services.extras["digest.rate_limiter"] = RateLimiter(
+        monotonic=pace.monotonic, sleep=pace.sleep
+    )
     await application.startup()
     yield application
+
+
+class _PacedTime:
+    """Monotonic time for the send limiter that moves only by its own waits."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)
+        await asyncio.sleep(0)
 
 
 class ConsoleBot:
