@@ -611,10 +611,15 @@ async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[Searc
     """Without the entries this member marked 👎 (since the entry's last edit): asking again,
     or rewording, must not bring back the answer they said did not help; their thread, if
     one opened, is linked instead."""
-    ids = [int(r.id) for r in results if r.id.isdecimal()]
+    disliked = await _disliked(ctx, [int(r.id) for r in results if r.id.isdecimal()])
+    return [r for r in results if not (r.id.isdecimal() and int(r.id) in disliked)]
+
+
+async def _disliked(ctx: Context, ids: Sequence[int]) -> set[int]:
+    """Which of these entries the member marked 👎 since the entry's last edit."""
     if not ids:
-        return results
-    disliked = set(
+        return set()
+    rows = (
         (
             await ctx.session.execute(
                 select(QAFeedback.kb_entry_id)
@@ -626,9 +631,11 @@ async def _not_disliked(ctx: Context, results: list[SearchResult]) -> list[Searc
                     QAFeedback.created_at >= KBEntry.updated_at,  # not since a moderator's edit
                 )
             )
-        ).scalars()
+        )
+        .scalars()
+        .all()
     )
-    return [r for r in results if not (r.id.isdecimal() and int(r.id) in disliked)]
+    return {i for i in rows if i is not None}
 
 
 async def _active_only(session: AsyncSession, results: list[SearchResult]) -> list[SearchResult]:
@@ -652,7 +659,7 @@ async def _built_in(ctx: Context, state: QAState, question: Question) -> list[An
     """A short question about using the bot ("how do I pay?", "改昵称") that the search
     matched too loosely to answer, recognised from the built-in answers' short asks: that
     answer, as the community's knowledge base holds it now (a moderator may have edited
-    it; one removed is not given)."""
+    it; one removed, or one this member marked 👎, is not given)."""
     lang = as_language(question.lang)
     intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
     if intent is None:
@@ -668,7 +675,7 @@ async def _built_in(ctx: Context, state: QAState, question: Question) -> list[An
             .limit(1)
         )
     ).scalar_one_or_none()
-    if entry is None:
+    if entry is None or entry.id in await _disliked(ctx, [entry.id]):
         return None
     log.info(
         "qa.built_in_answer",

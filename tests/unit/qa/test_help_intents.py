@@ -7,7 +7,7 @@ asks, and a short question clearly closest to one answer's asks gets that answer
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -130,3 +130,23 @@ def test_every_built_in_answer_has_short_asks_in_both_languages():
             assert len(by[lang]) >= 5, (key, lang)
             for text in by[lang]:
                 assert seen.setdefault(text, key) == key, text  # one answer per ask
+
+
+async def test_a_built_in_answer_marked_unhelpful_is_not_given_again(help_app, clock):
+    """The 👎 opens the member's thread, as for any answer; asking again, or rewording,
+    does not bring the same answer back."""
+    # a 👎 counts from the entry's last version, stamped in wall-clock time at start-up
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))
+    out = await _ask(help_app, "alice", "where do I pay")
+    down = [b for r in out if isinstance(r, Reply) for row in r.buttons for b in row][1]
+    assert down.label == "👎 Not helpful"
+    await help_app.router.dispatch(
+        Button(
+            Actor("console", "alice", display_name="alice", username="alice"),
+            Chat("console", "alice", "private"),
+            uuid.uuid4().hex,
+            data=down.data,
+        )
+    )
+    said = _said(await _ask(help_app, "alice", "payment methods?"))
+    assert "/subscribe PLAN buys one" not in said
