@@ -24,7 +24,7 @@ from core.qa.about_you import plain
 from core.replies import AnyReply, Invite, Reply
 from core.router import command, run_command
 from models.audit import AuditLog
-from models.membership import Subscription
+from models.membership import Plan, Subscription
 
 PER_DAY = 3
 ACTION = "access.invite_again"
@@ -49,10 +49,7 @@ async def invite_cmd(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("membership.invite_limit", n=PER_DAY), ephemeral=True)]
     invites = await grants.invite_again(ctx.session, ctx.clock, ctx.member)
     if not invites:
-        key = (
-            "membership.invite_no_chats" if await _has_access(ctx) else "membership.invite_no_plan"
-        )
-        return [Reply(ctx.t(key), ephemeral=True)]
+        return [await _none_to_send(ctx)]
     await audit(
         ctx.session,
         ctx.clock,
@@ -74,15 +71,29 @@ async def invite_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return out
 
 
-async def _has_access(ctx: Context) -> bool:
+async def _none_to_send(ctx: Context) -> Reply:
+    """Why no invite went out: no live plan, a plan that opens no chat, or chats on a
+    platform the member has no account on yet (/link joins one)."""
     live = [s.value for s in ACCESS_STATES]
-    return (
-        await ctx.session.execute(
-            select(Subscription.id)
-            .where(Subscription.member_id == ctx.member.id, Subscription.state.in_(live))
-            .limit(1)
+    plans = (
+        (
+            await ctx.session.execute(
+                select(Plan)
+                .join(Subscription, Subscription.plan_id == Plan.id)
+                .where(Subscription.member_id == ctx.member.id, Subscription.state.in_(live))
+            )
         )
-    ).scalar_one_or_none() is not None
+        .scalars()
+        .all()
+    )
+    if not plans:
+        return Reply(ctx.t("membership.invite_no_plan"), ephemeral=True)
+    have = {a.platform for a in await grants.accounts(ctx.session, ctx.member.id)}
+    elsewhere = sorted({platform for p in plans for platform, _, _ in grants.targets_for(p)} - have)
+    if elsewhere:
+        names = ", ".join(p.capitalize() for p in elsewhere)
+        return Reply(ctx.t("membership.invite_link_first", platforms=names), ephemeral=True)
+    return Reply(ctx.t("membership.invite_no_chats"), ephemeral=True)
 
 
 _ASKED = re.compile(

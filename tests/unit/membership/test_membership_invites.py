@@ -108,3 +108,14 @@ def test_which_questions_ask_for_a_way_in():
     assert asks_for_a_way_in("邀请链接过期了")
     assert not asks_for_a_way_in("where is the group by clause used?")
     assert not asks_for_a_way_in("how do I join two tables?")
+
+
+async def test_chats_on_a_platform_the_member_is_not_on_yet_need_link_first(app):
+    await set_targets(app, "monthly", telegram=["-1001"])
+    mid = await member_id(app, "console", "c45")
+    await _grant(app, mid)
+    out = await app.router.dispatch(
+        Command(Actor("console", "c45"), Chat("console", "c45", "private"), name="invite")
+    )
+    assert not any(isinstance(r, Invite) for r in out)
+    assert "opens chats on Telegram" in _text(out) and "/link" in _text(out)
