@@ -45,6 +45,7 @@ from core.qa.index import KnowledgeIndex, can_answer  # noqa: E402
 from core.qa.tokenize import Language, detect_language  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "help_intents_test.jsonl"
+DEV = ROOT / "bench" / "data" / "help_intents_dev.jsonl"
 COURSE = [
     ROOT / "bench" / "data" / f for f in ("course_questions.jsonl", "course_questions_zh.jsonl")
 ]
@@ -125,10 +126,16 @@ def choose(loo: list[Any], negatives: list[Any]) -> tuple[Cut, list[dict[str, An
     return best_at, grid
 
 
-def ranked_for(encoder: Any, lang: str, texts: list[str]) -> list[list[tuple[str, float]] | None]:
+def ranked_for(
+    encoder: Any, lang: str, texts: list[str], gate: bool = True
+) -> list[list[tuple[str, float]] | None]:
+    """What `help_intents.match` compares, per text; None for one it does not look at (too
+    long, or naming a tool when `gate`)."""
     lng: Language = "zh" if lang == "zh" else "en"
     return [
-        help_intents.closest(t, lng, encoder) if help_intents.is_short(t, lng) else None
+        help_intents.closest(t, lng, encoder)
+        if help_intents.is_short(t, lng) and not (gate and help_intents.names_a_tool(t))
+        else None
         for t in texts
     ]
 
@@ -180,7 +187,7 @@ async def main() -> None:
     negatives = choosing_negatives()
     test = _lines(TEST)
     seen = {t for by in help_intents.asks().values() for ts in by.values() for t in ts}
-    result: dict[str, Any] = {"cuts_shipped": {}, "chosen": {}, "grid": {}, "test": {}}
+    result: dict[str, Any] = {"cuts_shipped": {}, "chosen": {}, "grid": {}, "dev": {}, "test": {}}
     index = None if args.choose_only else await demo_index(encoders)
     for lang in ("en", "zh"):
         enc = encoders[lang]
@@ -193,8 +200,23 @@ async def main() -> None:
         if args.choose_only:
             print(lang, json.dumps(result["chosen"][lang]))
             continue
-        rows = [r for r in test if r["lang"] == lang]
         shipped = help_intents.CUTS[enc.name]
+        dev_rows = [r for r in _lines(DEV) if r["lang"] == lang]
+        result["dev"][lang] = {
+            name: _tally(
+                [
+                    (r["key"], x)
+                    for r, x in zip(
+                        dev_rows,
+                        ranked_for(enc, lang, [r["text"] for r in dev_rows], gate),
+                        strict=True,
+                    )
+                ],
+                shipped,
+            )
+            for name, gate in (("without the tool gate", False), ("with it (shipped)", True))
+        }
+        rows = [r for r in test if r["lang"] == lang]
         ranked = ranked_for(enc, lang, [r["text"] for r in rows])
         asks_route = [
             (g.key if (g := help_intents.decide(r, shipped)) else None) if r else None
@@ -213,7 +235,7 @@ async def main() -> None:
             for r, g in zip(rows, asks_route, strict=True)
             if g is not None and g != r["key"]
         ]
-        print(lang, json.dumps(result["chosen"][lang]), json.dumps(result["test"][lang]))
+        print(lang, json.dumps(result["dev"][lang]), json.dumps(result["test"][lang]))
     if args.choose_only:
         return
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

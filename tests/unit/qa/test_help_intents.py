@@ -150,3 +150,11 @@ async def test_a_built_in_answer_marked_unhelpful_is_not_given_again(help_app, c
     )
     said = _said(await _ask(help_app, "alice", "payment methods?"))
     assert "/subscribe PLAN buys one" not in said
+
+
+async def test_a_question_naming_a_tool_is_about_the_tool(qa_encoders):
+    """ "linux 怎么改系统时区" got the answer on the member's own time zone."""
+    assert help_intents.match("linux 怎么改系统时区", "zh", qa_encoders) is None
+    assert help_intents.match("docker 容器怎么改名", "zh", qa_encoders) is None
+    assert help_intents.match("怎么改时区", "zh", qa_encoders).key == "timezone"
+    assert help_intents.match("where do I go to pay?", "en", qa_encoders).key == "join"
