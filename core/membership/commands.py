@@ -6,7 +6,7 @@ from core.common.home import home_line
 from core.context import Context, Services
 from core.events import MemberJoined
 from core.hooks import on_startup
-from core.membership import invites, plans, service  # noqa: F401  (invites: /invite)
+from core.membership import grants, invites, plans, service  # noqa: F401  (invites: /invite)
 from core.membership.errors import MembershipError
 from core.membership.joins import on_join
 from core.payments import checkout
@@ -175,6 +175,8 @@ async def _status(ctx: Context) -> list[AnyReply]:
         trial = await _a_trial(ctx)
         text = ctx.t("membership.status_none_trial", code=trial) if trial else None
         return [Reply(text or ctx.t("membership.status_none"), ephemeral=True)]
+    if await grants.opens_chats(ctx.session, ctx.member.id):  # a way in, should the link be lost
+        lines.append(ctx.t("membership.status_invite"))
     # their plan and dates are theirs: never posted for a whole group to read
     return [Reply("\n".join([ctx.t("membership.status_header"), *lines]), ephemeral=True)]
 

@@ -149,6 +149,22 @@ async def activate_for(
     return out
 
 
+async def opens_chats(session: AsyncSession, member_id: int) -> bool:
+    """Whether a plan the member holds now has let them into a chat or server."""
+    return (
+        await session.execute(
+            select(AccessGrant.id)
+            .join(Subscription, Subscription.id == AccessGrant.subscription_id)
+            .where(
+                Subscription.member_id == member_id,
+                Subscription.state.in_([s.value for s in ACCESS_STATES]),
+                AccessGrant.revoked_at.is_(None),
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none() is not None
+
+
 async def invite_again(session: AsyncSession, clock: Clock, member: Member) -> list[Invite]:
     """A fresh way into every place the member's current plans open: a Telegram invite
     link works once and for a day, so a member who paid and joined late, or lost the link,

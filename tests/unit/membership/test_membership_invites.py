@@ -42,6 +42,7 @@ async def test_a_paying_member_gets_a_fresh_invite_a_few_times_a_day(app, db, cl
     await set_targets(app, "monthly", telegram=["-1001"])
     mid = await member_id(app, "telegram", "41")
     first = next(r for r in await _grant(app, mid) if isinstance(r, Invite))
+    assert "/invite sends a fresh one" in _text(await _say(app, "41", "status"))
     clock.advance(days=3)  # the first link expired long ago
     out = await _say(app, "41", "invite")
     again = [r for r in out if isinstance(r, Invite)]
@@ -70,6 +71,7 @@ async def test_without_a_plan_or_chats_nothing_is_sent(app, clock):
     out = await _say(app, "42", "invite")
     assert not any(isinstance(r, Invite) for r in out) and "/plans" in _text(out)
     await _grant(app, mid)  # a plan that opens no chat
+    assert "/invite" not in _text(await _say(app, "42", "status"))
     out = await _say(app, "42", "invite")
     assert not any(isinstance(r, Invite) for r in out) and "does not open" in _text(out)
     await set_targets(app, "monthly", telegram=["-1001"])
