@@ -165,6 +165,31 @@ async def opens_chats(session: AsyncSession, member_id: int) -> bool:
     ).scalar_one_or_none() is not None
 
 
+async def roles_on_join(
+    session: AsyncSession, member_id: int, platform: str, target: str
+) -> list[Invite]:
+    """The roles a member's live plans give on the server they just joined: a Discord role
+    granted while they were not on it could not be added then (the adapter logs it and
+    moves on), so it is given now. Nothing for a place without roles (a Telegram chat)."""
+    rows = await session.execute(
+        select(AccessGrant)
+        .join(Subscription, Subscription.id == AccessGrant.subscription_id)
+        .where(
+            Subscription.member_id == member_id,
+            Subscription.state.in_([s.value for s in ACCESS_STATES]),
+            AccessGrant.platform == platform,
+            AccessGrant.target == target,
+            AccessGrant.role.is_not(None),
+            AccessGrant.revoked_at.is_(None),
+        )
+        .order_by(AccessGrant.id)
+    )
+    out: dict[str | None, Invite] = {}
+    for g in rows.scalars():
+        out.setdefault(g.role, Invite(member_id, platform, target, g.role, None, g.id))
+    return list(out.values())
+
+
 async def invite_again(session: AsyncSession, clock: Clock, member: Member) -> list[Invite]:
     """A fresh way into every place the member's current plans open: a Telegram invite
     link works once and for a day, so a member who paid and joined late, or lost the link,

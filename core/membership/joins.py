@@ -85,4 +85,6 @@ async def on_join(ctx: Context, event: MemberJoined) -> list[AnyReply]:
     if not ok:
         out.insert(0, Kick(ctx.member.id, platform, target, platform_user_id=uid))
         out.append(Reply(ctx.t("membership.join_not_member"), member_id=ctx.member.id))
+    else:  # a role granted before they were on the server could not be given then
+        out += await grants.roles_on_join(ctx.session, ctx.member.id, platform, target)
     return out

@@ -121,3 +121,25 @@ async def test_chats_on_a_platform_the_member_is_not_on_yet_need_link_first(app)
     )
     assert not any(isinstance(r, Invite) for r in out)
     assert "opens chats on Telegram" in _text(out) and "/link" in _text(out)
+
+
+async def test_a_discord_role_granted_before_joining_the_server_is_given_on_join(app):
+    """Paid first, joined the server later: the role could not be added while they were not
+    on it, and joining gave nothing (the adapter's "role follows on join" never happened)."""
+    from core.events import MemberJoined
+
+    await set_targets(app, "monthly", discord_guild="777", discord_roles=["55", "56"])
+    mid = await member_id(app, "discord", "46")
+    first = [r for r in await _grant(app, mid) if isinstance(r, Invite)]
+    assert {(i.target, i.role) for i in first} == {("777", "55"), ("777", "56")}
+    joined = MemberJoined(
+        Actor("discord", "46"), Chat("discord", "777", "guild"), "join-46", target="777"
+    )
+    out = await app.router.dispatch(joined)
+    given = sorted((r.member_id, r.target, r.role) for r in out if isinstance(r, Invite))
+    assert given == [(mid, "777", "55"), (mid, "777", "56")]
+    other = await member_id(app, "discord", "47")  # no plan: removed, no role
+    out = await app.router.dispatch(
+        MemberJoined(Actor("discord", "47"), Chat("discord", "777", "guild"), "j47", target="777")
+    )
+    assert not any(isinstance(r, Invite) for r in out) and other
