@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_forum_chat_id: int | None = None  # forum supergroup where question threads open
     discord_help_channel_id: int | None = None  # text or forum channel for question threads
+    # where a single-use invite to the server leads a paying member who is not on it yet
+    # (default: the help channel)
+    discord_invite_channel_id: int | None = None
     discord_token: SecretStr | None = None
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None

@@ -6,6 +6,7 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -28,6 +29,7 @@ from core.replies import (
     Photo,
     Reply,
 )
+from models.member import Member
 
 if TYPE_CHECKING:
     from bot.wiring import App
@@ -39,6 +41,10 @@ SOLVED_TAGS = frozenset({"solved", "resolved", "answered", "✅ solved", "已解
 
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 UNKNOWN_MEMBER = 10007
+INVITE_AGE = timedelta(days=1)
+"""How long a server invite for a paying member who is not on the server works (one use)."""
+INVITE_AGAIN = timedelta(minutes=1)
+"""Within this, a second grant for the same member and server sends no second invite."""
 THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -61,6 +67,7 @@ class Executor:
     def __init__(self, client: discord.Client, app: App) -> None:
         self.client = client
         self.app = app
+        self._server_invites: dict[tuple[int, str], datetime] = {}
 
     @property
     def services(self) -> Any:
@@ -259,7 +266,35 @@ class Executor:
         except discord.NotFound as exc:
             if exc.code != UNKNOWN_MEMBER:
                 raise
-            log.info("member %s not in guild %s yet; role follows on join", uid, r.target)
+            # Not on the server yet: the role is given when they join (core's on_join); a
+            # single-use invite to it is what gets them there.
+            await self._server_invite(uid, r)
+
+    async def _server_invite(self, uid: int, r: Invite) -> None:
+        """DM a paying member who is not on the server a one-use, one-day invite to it (a
+        plan with two roles asks twice in one run: one invite)."""
+        settings = self.services.settings
+        channel = settings.discord_invite_channel_id or settings.discord_help_channel_id
+        if channel is None:
+            log.info("member %s not in guild %s; no invite channel set", uid, r.target)
+            return
+        key = (uid, r.target)
+        now = self.services.clock.now()
+        if (last := self._server_invites.get(key)) is not None and now - last < INVITE_AGAIN:
+            return
+        self._server_invites[key] = now
+        made = await self.client.http.create_invite(
+            channel,
+            reason=f"Syllabot grant {r.grant_id or ''}".strip(),
+            max_age=int(INVITE_AGE.total_seconds()),
+            max_uses=1,
+            unique=True,
+        )
+        async with self.services.session_factory() as session:
+            member = await session.get(Member, r.member_id)
+        locale = member.locale if member is not None else settings.locale
+        url = f"https://discord.gg/{made['code']}"
+        await self.dm_user(uid, translate(locale, "discord.server_invite", url=url))
 
     async def _kick(self, r: Kick) -> None:
         uid = await self._user_of(r.member_id, r.platform_user_id)

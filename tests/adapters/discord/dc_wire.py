@@ -364,6 +364,18 @@ class DiscordWire:
                 for c in body or []
             ]
             return self.commands
+        if (m, t) == ("POST", "/channels/{}/invites"):
+            code = f"inv{len(self.find('POST /channels/{channel_id}/invites')):04d}"
+            return {
+                "type": 0,
+                "code": code,
+                "channel": {"id": ids[0], "type": 0, "name": "welcome"},
+                "max_age": (body or {}).get("max_age"),
+                "max_uses": (body or {}).get("max_uses"),
+                "uses": 0,
+                "temporary": False,
+                "created_at": NOW,
+            }
         if (m, t) == ("POST", "/users/@me/channels"):
             uid = str(body["recipient_id"])
             user = {**BOT_USER, "id": uid, "username": f"user{uid[-4:]}", "bot": False}

@@ -178,3 +178,29 @@ async def test_a_help_channel_that_does_not_exist_is_reported(discord_bot, monke
     # No channel, so no guild of its own: the owner of the plans' guild hears it.
     (dm,) = discord_bot.wire.find("POST /users/@me/channels")
     assert dm.body == {"recipient_id": OWNER_ID}
+
+
+async def test_a_member_not_on_the_server_is_sent_a_one_use_invite_to_it(discord_bot, db, app):
+    """The role could not be added to someone not on the server, and nothing told them how
+    to get there: a one-use, one-day invite to the server comes in a DM (once for a plan's
+    roles), and the roles follow when they join (core's on_join)."""
+    await discord_bot.interact(P.slash("whoami", uid=804, username="dora"))
+    mid = await _member_id(db, 804)
+    ex = discord_bot.client.executor
+    role = str(P.PLAN_ROLE)
+    invite = Invite(mid, "discord", str(P.GUILD_ID), role=role, grant_id=7)
+    discord_bot.wire.fail(ROLE_ROUTE, 404, code=10007, message="Unknown Member")
+    await ex.run([invite])
+    assert not discord_bot.wire.find("POST /channels/{channel_id}/invites")  # no channel set
+    app.services.settings.discord_invite_channel_id = P.HELP_CHANNEL
+    for _ in range(2):  # a plan with two roles: two grants in one run, one invite
+        discord_bot.wire.fail(ROLE_ROUTE, 404, code=10007, message="Unknown Member")
+    await ex.run([invite, invite])
+    (made,) = discord_bot.wire.find("POST /channels/{channel_id}/invites")
+    assert f"/channels/{P.HELP_CHANNEL}/invites" in made.url
+    assert made.body["max_uses"] == 1 and made.body["max_age"] == 86400 and made.body["unique"]
+    dm = discord_bot.wire.find(MESSAGES)[-1]
+    assert (
+        "https://discord.gg/inv" in dm.body["content"] and "one use, 24 hours" in dm.body["content"]
+    )
+    discord_bot.wire.assert_spec_clean()
