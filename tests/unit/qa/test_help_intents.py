@@ -158,3 +158,13 @@ async def test_a_question_naming_a_tool_is_about_the_tool(qa_encoders):
     assert help_intents.match("docker 容器怎么改名", "zh", qa_encoders) is None
     assert help_intents.match("怎么改时区", "zh", qa_encoders).key == "timezone"
     assert help_intents.match("where do I go to pay?", "en", qa_encoders).key == "join"
+
+
+async def test_being_charged_is_the_cancel_answer_not_a_forum_post(help_app):
+    """ "stop charging me" and "不要再扣我的钱了" were offered for the public forum."""
+    for user, question, answer in (
+        ("alice", "stop charging me", "Send /cancel"),
+        ("xiaoming", "不要再扣我的钱了", "发送 /cancel"),
+    ):
+        out = await _ask(help_app, user, question)
+        assert answer in _said(out) and not any(isinstance(r, OpenThread) for r in out), question
