@@ -12,8 +12,10 @@ Ann" (an introduction as often as a request) changes nothing.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from core.context import Context
+from core.admin.confirm import action
+from core.context import Context, Role
 from core.i18n import LANGUAGE_WORDS
 from core.localtime import parse_timezone, timezone_in
 from core.qa import help_answers
@@ -132,11 +134,37 @@ def _value(what: str, said: str) -> str | None:
     return said  # /profile name checks it and says what it refuses
 
 
+_INTRODUCED = [
+    re.compile(r"(?:(?:hi|hello|hey)[\s,!]*)?my name is (?P<v>[^\s,.!]+(?: [^\s,.!]+)?)", re.I),
+    re.compile(r"(?:大家好|你好)?[，,]?我(?:叫|的名字是)(?P<v>[^\s，,。！!]{1,8})"),
+]
+
+
+def introduced_as(text: str) -> str | None:
+    """The name in "my name is Ann" / "我叫小明": an introduction, which may or may not be a
+    wish to be shown by it, so it is offered, not made."""
+    kept = _plain(text)
+    for pattern in _INTRODUCED:
+        m = pattern.fullmatch(kept)
+        if m is not None:
+            name = m.group("v").strip()
+            if name.split()[0].lower() in _NOT_INTRODUCED:
+                return None
+            return _value("name", name)
+    return None
+
+
+_NOT_INTRODUCED = frozenset(
+    ["not", "no", "none", "very", "too", "so", "kind", "what", "secret", "irrelevant", "long"]
+)
+"""First words after "my name is" that describe the name rather than give it."""
+
+
 @help_answers.lookup
 async def change(ctx: Context, question: str) -> list[AnyReply] | None:
     found = setting_for(question)
     if found is None:
-        return None
+        return await _offer_name(ctx, question)
     what, value = found
     if ctx.event.chat.kind != "private" and what != "language":
         # the profile card that follows shows goals and interests: not for a group
@@ -145,3 +173,23 @@ async def change(ctx: Context, question: str) -> list[AnyReply] | None:
     if what == "language":
         return await run_command(ctx, "language", value)
     return await run_command(ctx, "profile", f"{what} {value}")
+
+
+async def _offer_name(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "My name is Ann" was offered for the community's forum: the member is greeted and
+    offered, with one tap, to be shown by it (a private chat only)."""
+    name = introduced_as(question)
+    if name is None or ctx.event.chat.kind != "private":
+        return None
+    if name == ctx.member.display_name:
+        return [Reply(ctx.t("profile.name_known", name=name))]
+    from core.admin.confirm import ask as confirm
+
+    return await confirm(
+        ctx, "profile_name", {"name": name}, ctx.t("profile.name_offer", name=name)
+    )
+
+
+@action("profile_name", role=Role.MEMBER)
+async def _named(ctx: Context, params: dict[str, Any]) -> list[AnyReply]:
+    return await run_command(ctx, "profile", f"name {params.get('name', '')}")

@@ -86,3 +86,17 @@ def test_the_value_is_taken_as_the_command_takes_it():
     assert setting_for("以后叫我阿强吧") == ("name", "阿强")
     assert setting_for("change my name to Ann Lee") == ("name", "Ann Lee")
     assert setting_for("叫我起床") is None  # "wake me up", not a name
+
+
+async def test_an_introduction_offers_the_name_with_one_tap(console_bot, db):
+    """ "My name is Ann" was offered for the community's forum; it may or may not be a wish
+    to be shown by it, so the change is offered, not made."""
+    await console_bot.send("/profile", as_member="wes")
+    out = await console_bot.send("my name is Ann")
+    assert "Nice to meet you, Ann! Shall I show you as Ann" in out and "forum" not in out
+    assert (await _member(db, "wes")).display_name != "Ann"  # not before the tap
+    assert "you are shown as Ann from now on" in await console_bot.send("/press 1")
+    assert "That is the name I show you by already" in await console_bot.send("hi, my name is Ann")
+    assert "小明" in await console_bot.send("我叫小明")
+    out = await console_bot.send("my name is not important")
+    assert "Nice to meet you" not in out
