@@ -255,7 +255,11 @@ async def who_moderates(ctx: Context, question: str) -> list[AnyReply] | None:
     if not names:
         return [Reply(ctx.t("admin.support_how"))]
     return [
-        Reply(ctx.t("admin.staff_are", names=", ".join(names)) + "\n" + ctx.t("admin.support_how"))
+        Reply(
+            ctx.t("admin.staff_are", names=("、" if ctx.locale == "zh-CN" else ", ").join(names))
+            + "\n"
+            + ctx.t("admin.support_how")
+        )
     ]
 
 

@@ -101,6 +101,8 @@ async def test_who_the_moderators_are_is_answered_with_their_names(bot, db):
         said = await bot.text("alice", f"/ask {question}")
         assert "The moderators: Mod, Owner." in said, question
         assert "send /support followed by your message" in said, question
+    await bot.say("bob", "/language zh")
+    assert "管理员：Mod、Owner。" in await bot.text("bob", "/ask 谁是管理员？")  # a Chinese list
     async with db.session() as s:
         asked = (await s.execute(select(func.count()).select_from(Question))).scalar_one()
     assert asked == 0
