@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import Clock
@@ -44,6 +44,24 @@ async def audit(
     if flush:
         await session.flush()
     return row
+
+
+async def count_since(
+    session: AsyncSession,
+    action: str,
+    since: datetime,
+    *,
+    target: str | None = None,
+    actor_member_id: int | None = None,
+) -> int:
+    """How many `action` rows were written since `since` (for one target, or one actor):
+    the per-member limits ("five support messages a day") read the log they write."""
+    stmt = select(func.count(AuditLog.id)).where(AuditLog.action == action, AuditLog.at >= since)
+    if target is not None:
+        stmt = stmt.where(AuditLog.target == target)
+    if actor_member_id is not None:
+        stmt = stmt.where(AuditLog.actor_member_id == actor_member_id)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 _TABLE: Table = AuditLog.__table__  # type: ignore[assignment]

@@ -18,13 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models
 from core.accounts import codes
-from core.audit import audit
+from core.audit import audit, count_since
 from core.clock import Clock
 from core.context import Context
 from core.errors import DomainError
 from core.replies import AnyReply, Reply
 from models.accounts import LinkCode
-from models.audit import AuditLog
 from models.member import Account, Member
 
 log = logging.getLogger("syllabot.accounts")
@@ -263,14 +262,9 @@ def _secret(ctx: Context) -> str:
 
 async def _recent_failures(ctx: Context) -> int:
     since = ctx.clock.now() - timedelta(hours=1)
-    res = await ctx.session.execute(
-        select(func.count(AuditLog.id)).where(
-            AuditLog.action == "accounts.link_failed",
-            AuditLog.actor_member_id == ctx.member.id,
-            AuditLog.at >= since,
-        )
+    return await count_since(
+        ctx.session, "accounts.link_failed", since, actor_member_id=ctx.member.id
     )
-    return int(res.scalar_one())
 
 
 async def _choose_survivor(

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.guard import record
+from core.audit import count_since
 from core.context import Context, Role
 from core.digest.providers import Item, register_section
 from core.errors import DomainError
@@ -47,9 +48,11 @@ async def report(ctx: Context, args: str) -> list[AnyReply]:
     )
     if (await ctx.session.execute(mine.where(AuditLog.target == message))).scalar_one():
         return [_private(ctx, "admin.report_again")]
+    since = now - timedelta(days=1)
     if (
-        await ctx.session.execute(mine.where(AuditLog.at >= now - timedelta(days=1)))
-    ).scalar_one() >= REPORTS_PER_DAY:
+        await count_since(ctx.session, "member.report", since, actor_member_id=ctx.member.id)
+        >= REPORTS_PER_DAY
+    ):
         return [_private(ctx, "admin.report_limit")]
     reason = " ".join(args.split())[:200]
     # a member by id; someone the bot never met (posted in the group, never wrote to it)

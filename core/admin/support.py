@@ -26,6 +26,7 @@ from core.admin.guard import admin_command, record
 from core.admin.member_commands import held_text, named_member
 from core.admin.members import who
 from core.admin.segments import latest_plans
+from core.audit import count_since
 from core.context import Context, Role
 from core.digest.providers import Item, register_section
 from core.errors import BadArguments, DomainError
@@ -115,16 +116,8 @@ register_section("support", waiting_section, staff=True)
 
 async def _send(ctx: Context, text: str) -> list[AnyReply]:
     since = ctx.clock.now() - timedelta(days=1)
-    sent = (
-        await ctx.session.execute(
-            select(func.count(AuditLog.id)).where(
-                AuditLog.action == "support.requested",
-                AuditLog.target == f"member:{ctx.member.id}",
-                AuditLog.at >= since,
-            )
-        )
-    ).scalar_one()
-    if sent >= PER_DAY:
+    target = f"member:{ctx.member.id}"
+    if await count_since(ctx.session, "support.requested", since, target=target) >= PER_DAY:
         raise DomainError("admin.support_too_many", n=PER_DAY)
     cut = len(text) > TEXT_MAX
     text = text[:TEXT_MAX]

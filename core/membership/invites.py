@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from core.audit import audit
+from core.audit import audit, count_since
 from core.context import Context
 from core.membership import grants
 from core.membership.state import ACCESS_STATES
@@ -23,7 +23,6 @@ from core.qa import help_answers
 from core.qa.about_you import plain
 from core.replies import AnyReply, Invite, Reply
 from core.router import command, run_command
-from models.audit import AuditLog
 from models.membership import Plan, Subscription
 
 PER_DAY = 3
@@ -32,20 +31,9 @@ ACTION = "access.invite_again"
 
 @command("invite", help_key="membership.help_invite")
 async def invite_cmd(ctx: Context, args: str) -> list[AnyReply]:
-    now = ctx.clock.now()
     target = f"member:{ctx.member.id}"
-    sent = (
-        await ctx.session.execute(
-            select(func.count())
-            .select_from(AuditLog)
-            .where(
-                AuditLog.action == ACTION,
-                AuditLog.target == target,
-                AuditLog.at >= now - timedelta(days=1),
-            )
-        )
-    ).scalar_one()
-    if sent >= PER_DAY:
+    since = ctx.clock.now() - timedelta(days=1)
+    if await count_since(ctx.session, ACTION, since, target=target) >= PER_DAY:
         return [Reply(ctx.t("membership.invite_limit", n=PER_DAY), ephemeral=True)]
     invites = await grants.invite_again(ctx.session, ctx.clock, ctx.member)
     if not invites:
