@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
@@ -82,16 +82,38 @@ async def held_elsewhere(
     A member may hold two plans that open the same chat (a monthly one running out after a
     yearly one was bought); the chat is only left when the last of them ends."""
     rows = await session.execute(
-        select(AccessGrant.platform, AccessGrant.target, AccessGrant.role)
+        _live_grants(member_id)
+        .with_only_columns(AccessGrant.platform, AccessGrant.target, AccessGrant.role)
+        .where(Subscription.id != sub_id)
+    )
+    return {(p, t, r) for p, t, r in rows}
+
+
+_LIVE = [s.value for s in ACCESS_STATES]
+
+
+def _live_grants(member_id: int) -> Select[AccessGrant]:
+    """The member's unrevoked grants under a subscription that gives access now."""
+    return (
+        select(AccessGrant)
         .join(Subscription, Subscription.id == AccessGrant.subscription_id)
         .where(
             Subscription.member_id == member_id,
-            Subscription.id != sub_id,
-            Subscription.state.in_([s.value for s in ACCESS_STATES]),
+            Subscription.state.in_(_LIVE),
             AccessGrant.revoked_at.is_(None),
         )
     )
-    return {(p, t, r) for p, t, r in rows}
+
+
+async def live_plans(session: AsyncSession, member_id: int) -> list[tuple[Subscription, Plan]]:
+    """The member's subscriptions that give access now, with their plans, oldest first."""
+    rows = await session.execute(
+        select(Subscription, Plan)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.member_id == member_id, Subscription.state.in_(_LIVE))
+        .order_by(Subscription.id)
+    )
+    return [(sub, plan) for sub, plan in rows.all()]
 
 
 async def activate(
@@ -151,18 +173,8 @@ async def activate_for(
 
 async def opens_chats(session: AsyncSession, member_id: int) -> bool:
     """Whether a plan the member holds now has let them into a chat or server."""
-    return (
-        await session.execute(
-            select(AccessGrant.id)
-            .join(Subscription, Subscription.id == AccessGrant.subscription_id)
-            .where(
-                Subscription.member_id == member_id,
-                Subscription.state.in_([s.value for s in ACCESS_STATES]),
-                AccessGrant.revoked_at.is_(None),
-            )
-            .limit(1)
-        )
-    ).scalar_one_or_none() is not None
+    found = await session.execute(_live_grants(member_id).limit(1))
+    return found.scalars().first() is not None
 
 
 async def roles_on_join(
@@ -172,15 +184,11 @@ async def roles_on_join(
     granted while they were not on it could not be added then (the adapter logs it and
     moves on), so it is given now. Nothing for a place without roles (a Telegram chat)."""
     rows = await session.execute(
-        select(AccessGrant)
-        .join(Subscription, Subscription.id == AccessGrant.subscription_id)
+        _live_grants(member_id)
         .where(
-            Subscription.member_id == member_id,
-            Subscription.state.in_([s.value for s in ACCESS_STATES]),
             AccessGrant.platform == platform,
             AccessGrant.target == target,
             AccessGrant.role.is_not(None),
-            AccessGrant.revoked_at.is_(None),
         )
         .order_by(AccessGrant.id)
     )
@@ -196,22 +204,11 @@ async def invite_again(session: AsyncSession, clock: Clock, member: Member) -> l
     had no way in. Places they gained an account for since (a linked platform) get their
     grant now; the rest are invited again under their grant (a new link replaces the one
     recorded, and a join through the old one is still theirs until it expires)."""
-    subs = (
-        await session.execute(
-            select(Subscription, Plan)
-            .join(Plan, Plan.id == Subscription.plan_id)
-            .where(
-                Subscription.member_id == member.id,
-                Subscription.state.in_([s.value for s in ACCESS_STATES]),
-            )
-            .order_by(Subscription.id)
-        )
-    ).all()
     out: list[Invite] = []
     seen: set[tuple[str, str, str | None]] = set()
     accs = await accounts(session, member.id)
     now = clock.now()
-    for sub, plan in subs:
+    for sub, plan in await live_plans(session, member.id):
         new = await activate_for(session, clock, sub.id, plan, member)
         fresh = {(i.platform, i.target, i.role) for i in new}
         out += [i for i in new if (i.platform, i.target, i.role) not in seen]

@@ -13,17 +13,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from core.audit import audit, count_since
 from core.context import Context
 from core.membership import grants
-from core.membership.state import ACCESS_STATES
 from core.qa import help_answers
 from core.qa.about_you import plain
 from core.replies import AnyReply, Invite, Reply
 from core.router import command, run_command
-from models.membership import Plan, Subscription
 
 PER_DAY = 3
 ACTION = "access.invite_again"
@@ -62,18 +58,7 @@ async def invite_cmd(ctx: Context, args: str) -> list[AnyReply]:
 async def _none_to_send(ctx: Context) -> Reply:
     """Why no invite went out: no live plan, a plan that opens no chat, or chats on a
     platform the member has no account on yet (/link joins one)."""
-    live = [s.value for s in ACCESS_STATES]
-    plans = (
-        (
-            await ctx.session.execute(
-                select(Plan)
-                .join(Subscription, Subscription.plan_id == Plan.id)
-                .where(Subscription.member_id == ctx.member.id, Subscription.state.in_(live))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    plans = [plan for _, plan in await grants.live_plans(ctx.session, ctx.member.id)]
     if not plans:
         return Reply(ctx.t("membership.invite_no_plan"), ephemeral=True)
     have = {a.platform for a in await grants.accounts(ctx.session, ctx.member.id)}
