@@ -18,8 +18,8 @@ from core.context import Context
 from core.membership import grants
 from core.qa import help_answers
 from core.qa.about_you import plain
-from core.replies import AnyReply, Invite, Reply
-from core.router import command, run_command
+from core.replies import AnyReply, Reply
+from core.router import command
 
 PER_DAY = 3
 ACTION = "access.invite_again"
@@ -27,13 +27,20 @@ ACTION = "access.invite_again"
 
 @command("invite", help_key="membership.help_invite")
 async def invite_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    replies, _ = await _invite(ctx)
+    return replies
+
+
+async def _invite(ctx: Context) -> tuple[list[AnyReply], bool]:
+    """/invite's replies, and whether they give the member a way in (fresh invites, or the
+    day's limit reached: earlier ones still work)."""
     target = f"member:{ctx.member.id}"
     since = ctx.clock.now() - timedelta(days=1)
     if await count_since(ctx.session, ACTION, since, target=target) >= PER_DAY:
-        return [Reply(ctx.t("membership.invite_limit", n=PER_DAY), ephemeral=True)]
+        return [Reply(ctx.t("membership.invite_limit", n=PER_DAY), ephemeral=True)], True
     invites = await grants.invite_again(ctx.session, ctx.clock, ctx.member)
     if not invites:
-        return [await _none_to_send(ctx)]
+        return [await _none_to_send(ctx)], False
     await audit(
         ctx.session,
         ctx.clock,
@@ -52,7 +59,7 @@ async def invite_cmd(ctx: Context, args: str) -> list[AnyReply]:
         parts.append(ctx.t("membership.invite_sent_discord"))
     out: list[AnyReply] = [Reply("\n".join(parts), ephemeral=True)]
     out += invites
-    return out
+    return out, True
 
 
 async def _none_to_send(ctx: Context) -> Reply:
@@ -102,8 +109,5 @@ async def way_in(ctx: Context, question: str) -> list[AnyReply] | None:
     this is asked before the lookup that offers problems to the moderators."""
     if not asks_for_a_way_in(question) or ctx.event.chat.kind != "private":
         return None
-    out = await run_command(ctx, "invite", "")
-    limited = ctx.t("membership.invite_limit", n=PER_DAY)
-    if any(isinstance(r, Invite) or (isinstance(r, Reply) and r.text == limited) for r in out):
-        return out
-    return None
+    replies, gives_a_way_in = await _invite(ctx)
+    return replies if gives_a_way_in else None
