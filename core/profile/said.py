@@ -5,8 +5,8 @@ Each got the built-in answer on how to do it (and the profile to look at), so th
 had to type the command they had just put in words. The change is made as the command
 would make it (`/profile timezone`, `/language`, `/profile name`, with their checks and
 replies). Only whole messages of these shapes count, and only a value the command takes:
-"set my timezone to something sensible" is left to the knowledge base, and "my name is
-Ann" (an introduction as often as a request) changes nothing.
+"set my timezone to something sensible" is left to the knowledge base. "My name is Ann" is
+an introduction as often as a request, so the name is offered with one tap, not set.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from core.admin.confirm import action
+from core.admin.confirm import ask as confirm
 from core.context import Context, Role
 from core.i18n import LANGUAGE_WORDS
 from core.localtime import parse_timezone, timezone_in
@@ -183,8 +184,6 @@ async def _offer_name(ctx: Context, question: str) -> list[AnyReply] | None:
         return None
     if name == ctx.member.display_name:
         return [Reply(ctx.t("profile.name_known", name=name))]
-    from core.admin.confirm import ask as confirm
-
     return await confirm(
         ctx, "profile_name", {"name": name}, ctx.t("profile.name_offer", name=name)
     )
