@@ -31,6 +31,17 @@ async def _ask(app, user: str, text: str) -> list:
     )
 
 
+async def _press(app, user: str, data: str | None) -> list:
+    return await app.router.dispatch(
+        Button(
+            Actor("console", user, display_name=user, username=user),
+            Chat("console", user, "private"),
+            uuid.uuid4().hex,
+            data=data or "",
+        )
+    )
+
+
 def _said(out: list) -> str:
     return "\n".join(r.text for r in out if isinstance(r, Reply))
 
@@ -92,14 +103,7 @@ async def test_votes_on_them_are_kept_but_do_not_tune_the_threshold(help_app):
     confidence: it is recorded, and left out of the threshold's tuning."""
     out = await _ask(help_app, "alice", "where do I pay")
     button = next(b for r in out if isinstance(r, Reply) for row in r.buttons for b in row)
-    await help_app.router.dispatch(
-        Button(
-            Actor("console", "alice", display_name="alice", username="alice"),
-            Chat("console", "alice", "private"),
-            uuid.uuid4().hex,
-            data=button.data,
-        )
-    )
+    await _press(help_app, "alice", button.data)
     async with help_app.services.session_factory() as s, s.begin():
         vote = (await s.execute(select(QAFeedback))).scalar_one()
         assert vote.helpful and vote.via == "asks" and vote.confidence > 0.69
@@ -140,14 +144,7 @@ async def test_a_built_in_answer_marked_unhelpful_is_not_given_again(help_app, c
     out = await _ask(help_app, "alice", "where do I pay")
     down = [b for r in out if isinstance(r, Reply) for row in r.buttons for b in row][1]
     assert down.label == "👎 Not helpful"
-    await help_app.router.dispatch(
-        Button(
-            Actor("console", "alice", display_name="alice", username="alice"),
-            Chat("console", "alice", "private"),
-            uuid.uuid4().hex,
-            data=down.data,
-        )
-    )
+    await _press(help_app, "alice", down.data)
     said = _said(await _ask(help_app, "alice", "payment methods?"))
     assert "/subscribe PLAN buys one" not in said
 
