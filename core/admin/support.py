@@ -188,12 +188,17 @@ _PROBLEM = re.compile(
     r"can'?t (?:open|access|see|join|get into) (?:the |my |any )?(?:lessons?|courses?|group|"
     r"channel|chat|server|content|materials?)|"
     r"(?:forgot|lost|can'?t find|cannot find) (?:my |the )?(?:code|voucher|coupon|gift code|"
-    r"order code|receipt)|"
+    r"order code|receipt)|(?:card|payment) (?:got |get |gets |was |keeps (?:getting )?|is )?(?:declined|"
+    r"rejected|refused)|payment (?:keeps )?fail(?:s|ed|ing)|can'?t (?:pay|complete (?:the |my )?"
+    r"(?:payment|purchase|checkout))|(?:code|voucher|coupon) (?:says|is|shows|was)(?: as)? "
+    r"(?:invalid|expired|not valid|already used|used)|"
     r"(?:found|there is|there's|report) a bug|is broken|(?:link|video|page|lesson) "
     r"(?:is )?(?:broken|dead|not working|doesn'?t work|does not work))\b"
     r"|付了钱|付了款|已付款|已经付款|扣了钱|扣了费|重复扣费|没有权限|没权限|无法访问|进不去|打不开|"
     r"链接(?:坏了|失效|打不开)|有bug|有个bug|发现(?:了)?(?:一个)?bug|"
-    r"(?:忘了|忘记了?|丢了|找不到)(?:我的)?(?:兑换码|优惠码|礼品码|订单号)",
+    r"(?:忘了|忘记了?|丢了|找不到)(?:我的)?(?:兑换码|优惠码|礼品码|订单号)|"
+    r"(?:银行卡|信用卡|卡)被拒|(?:支付|付款)(?:一直|总是|老是)?(?:失败|不成功|不了)|付不了(?:款|钱)?|"
+    r"(?:兑换码|优惠码|礼品码)(?:显示|提示|说)?(?:已|已经)?(?:过期|无效|失效|被用过|用不了|不能用)",
     re.IGNORECASE,
 )
 _WANTS_PERSON = re.compile(
@@ -201,16 +206,37 @@ _WANTS_PERSON = re.compile(
     r"moderators?|mods?|admins?|administrators?|support|staff|owner|someone)\b|"
     r"\bcontact (?:a |an |the )?(?:moderators?|mods?|admins?|administrators?|support|staff|"
     r"owner|team)\b|\b(?:customer )?support team\b"
-    r"|人工客服|联系(?:一下)?(?:管理员|客服|人工|工作人员|群主)|找(?:管理员|客服|人工)",
+    r"|\b(?:is there|are there) (?:a |an |any )?(?:real )?(?:humans?|person|people)"
+    r"(?: here| around| available| there)?(?= or\b|[,.?!]|$)"
+    r"|\b(?:am i|are we) (?:talking|chatting|speaking) (?:to|with) (?:a |an )?(?:real )?"
+    r"(?:robot|bot|machine|ai|human|person)\b|\bare you (?:a |an )?(?:real )?(?:human|person|"
+    r"robot|machine|ai)\b"
+    r"|人工客服|联系(?:一下)?(?:管理员|客服|人工|工作人员|群主)|找(?:管理员|客服|人工)|"
+    r"(?:有|是)(?:没有)?真人|真人客服|你是(?:不是)?(?:机器人|AI|人工智能)|是不是机器人",
+    re.IGNORECASE,
+)
+_FED_UP = re.compile(
+    r"\b(?:(?:this bot|the bot|this thing|you|this)(?:'re|'s| are| is) (?:so |really |totally |"
+    r"completely |just )?(?:useless|stupid|dumb|worthless|garbage|trash|rubbish|terrible|awful|"
+    r"no help|not helpful|not useful)|(?:useless|stupid|dumb) (?:bot|robot|thing)|"
+    r"you (?:never|don'?t|do not|didn'?t|did not|can'?t|cannot) (?:understand|get it|help me|"
+    r"answer)|that(?:'s| is| was) not what i (?:asked|meant|wanted)|"
+    r"(?:nothing|none of (?:this|that|it)) (?:helped|helps|works|worked))\b"
+    r"|什么都不(?:会|懂)|(?:太|真|好)(?:垃圾|没用|笨|蠢)|听不懂(?:人话|我)|答非所问|没用的机器人|"
+    r"不是我(?:要|想)?问的",
     re.IGNORECASE,
 )
 
 
 def problem_kind(text: str) -> str | None:
     """ "problem": a payment, access or broken-content problem, for the moderators, not the
-    forum; "person": asking how to reach a moderator; None for anything else."""
+    forum; "person": asking how to reach a moderator, or whether a person is there at all;
+    "fed_up": the member says the bot is no help ("this bot is useless", "答非所问"), which
+    opened a public thread with the complaint; None for anything else."""
     if _WANTS_PERSON.search(text):
         return "person"
+    if _FED_UP.search(text):
+        return "fed_up"
     if _PROBLEM.search(text):
         return "problem"
     return None
@@ -223,6 +249,8 @@ async def for_the_moderators(ctx: Context, question: str) -> list[AnyReply] | No
         return None
     if kind == "person":
         return [Reply(ctx.t("admin.support_how"))]
+    if kind == "fed_up":  # said of the bot: a person, and how to be understood
+        return [Reply(ctx.t("admin.support_sorry") + "\n" + ctx.t("admin.support_how"))]
     preview = ctx.t("admin.support_offer", text=question[:300])
     return await confirm(ctx, "support_send", {"text": question}, preview)
 

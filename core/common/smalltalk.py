@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Kind = Literal["thanks", "greeting", "ack"]
+Kind = Literal["thanks", "bye", "greeting", "ack"]
 
 _PHRASES: dict[Kind, tuple[str, ...]] = {
     "thanks": (
@@ -29,6 +29,47 @@ _PHRASES: dict[Kind, tuple[str, ...]] = {
         "感谢",
         "谢啦",
         "谢了",
+        "that helped",
+        "that helps",
+        "it helped",
+        "this helped",
+        "that worked",
+        "it worked",
+        "works now",
+        "it works now",
+        "problem solved",
+        "solved it",
+        "问题解决了",
+        "解决了",
+        "搞定了",
+        "有用",
+        "有帮助",
+    ),
+    "bye": (
+        "goodbye",
+        "good bye",
+        "bye bye",
+        "byebye",
+        "bye",
+        "see you later",
+        "see you next week",
+        "see you tomorrow",
+        "see you soon",
+        "see you",
+        "see ya",
+        "cya",
+        "talk later",
+        "talk to you later",
+        "ttyl",
+        "have a nice day",
+        "have a good day",
+        "have a good one",
+        "拜拜",
+        "再见",
+        "回头见",
+        "下次见",
+        "明天见",
+        "下周见",
     ),
     "greeting": (
         "is anyone there",
@@ -138,6 +179,9 @@ _FILLER = (
     "much",
     "many",
     "a lot",
+    "that",
+    "it",
+    "now",
     "very",
     "so",
     "there",
@@ -180,13 +224,15 @@ _FILLER = (
     "呢",
     "吧",
     "太",
+    "都",
+    "很",
 )
 # longest first, so "thank you" is taken before "thank", "你好吗" before "你好"
 _ALL = sorted(
     [(p, kind) for kind, ps in _PHRASES.items() for p in ps] + [(f, None) for f in _FILLER],
     key=lambda pk: -len(pk[0]),
 )
-_ORDER: tuple[Kind, ...] = ("thanks", "greeting", "ack")
+_ORDER: tuple[Kind, ...] = ("thanks", "bye", "greeting", "ack")
 _NOISE = re.compile(r"[^\w\s'’\u4e00-\u9fff]+")
 _MAX_CHARS = 60
 
@@ -198,8 +244,8 @@ def says_nothing(text: str) -> bool:
 
 
 def kind(text: str) -> Kind | None:
-    """What a message is when it is only small talk (thanks before greeting before ack:
-    "hi, thanks!" is thanks), else None."""
+    """What a message is when it is only small talk (thanks before goodbye before greeting
+    before ack: "hi, thanks!" is thanks, "ok bye" a goodbye), else None."""
     rest = text.casefold().replace("’", "'").replace("+1", " plusone ")
     rest = " ".join(_NOISE.sub(" ", rest).split())
     if not rest or len(rest) > _MAX_CHARS:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from core.common import smalltalk
 from core.context import Context
 from core.qa import help_answers
 from core.qa.tokenize import cjk_chars
@@ -60,8 +61,10 @@ _NEXT_EN = [
     r"what(?:'s| is) next for me",
 ]
 _PROGRESS_EN = [
-    r"how far (?:am i|have i (?:got|gotten|come)|did i get|along am i)"
-    r"(?: (?:in|with) (?:the|my) (?:course|courses|lessons))?",
+    r"how far (?:am i|have i (?:got|gotten|come)|did i get|along am i|along i am|i am|i'?ve got)"
+    r"(?: (?:in|with|through) (?:the |my )?(?:[\w+#-]+ ){0,4}(?:course|courses|lessons|class))?",
+    r"how many (?:courses|lessons) (?:have i|did i|i'?ve|i have) (?:completed|finished|done|"
+    r"complete|finish|taken)(?: so far| already| yet| in total)?",
     r"how am i (?:doing|progressing)(?: (?:in|with) (?:the|my) (?:course|courses|lessons))?",
     r"(?:what|which) (?:course|courses) am i (?:taking|doing|enrolled in|in|on|signed up for)",
     r"what(?:'s| is| are) my (?:progress|courses|stats)",
@@ -86,6 +89,8 @@ _PROGRESS_ZH = [
     r"我(?:的)?(?:学习)?进度(?:怎么样|如何|是多少)?",
     r"我(?:在|正在)?学(?:了)?(?:哪些|什么)课(?:程)?",
     r"我(?:学|学习)得怎么样",
+    r"我的?(?:[\w ]{1,12}?)?(?:课程|课)的?(?:学习)?进度(?:到哪(?:里|儿)?|怎么样|如何|是多少)?",
+    r"我(?:已经|一共|总共)?(?:完成|学完|上完|做完)了?(?:几|多少)(?:门|个|节)?(?:课|课程)",
 ]
 _HELP_EN = [
     r"what (?:else )?(?:can|do|could) you do(?: for me)?",
@@ -123,11 +128,14 @@ _RECOMMEND_EN = [
     r"would you recommend|(?:is|are) (?:good|right|best) for me)(?: next)?",
     r"any (?:course )?recommendations(?: for me)?",
     r"what (?:course )?should i (?:take|start) next",
+    r"(?:which|what) (?:course|courses) (?:should i|do i|to) (?:take|do|start with|begin with|"
+    r"start) first",
 ]
 _RECOMMEND_ZH = [
     r"(?:有)?(?:什么|哪些|哪门)课(?:程)?(?:可以)?(?:推荐|适合)(?:给)?我",
     r"(?:给我)?推荐(?:一些|几门|一门|一下)?课(?:程)?(?:给我)?",
     r"我(?:应该|该|可以)(?:学|上|选|报)(?:什么|哪门|哪个|哪些)课(?:程)?",
+    r"(?:我)?(?:应该|该)?从哪(?:门|个|一门)课(?:程)?(?:开始)(?:比较好|好|学)?",
 ]
 _QUESTIONS_EN = [
     r"(?:has|did|have) (?:anyone|anybody|someone|somebody) (?:answer|answered|replied to|reply to)"
@@ -136,16 +144,24 @@ _QUESTIONS_EN = [
     r"(?:question|questions)(?: yet)?",
     r"where (?:are|is|did) my (?:question|questions)(?: go)?",
     r"what happened to my (?:question|questions)",
+    r"i (?:posted|asked|sent|wrote) (?:a|my) question(?: [\w ]{0,40}?)? (?:and )?(?:nobody|no one|"
+    r"no-one|noone) (?:has )?(?:answered|replied|responded)(?: (?:yet|it|to it))?",
+    r"(?:is )?(?:anyone|anybody|someone) (?:reading|looking at|answering) (?:it|my question)",
 ]
 _QUESTIONS_ZH = [
     r"(?:我的问题)?有人回答(?:了)?我的问题(?:了)?(?:吗|没有)?",
     r"我的问题(?:有人回答|有回复|有答案|有人回复|怎么样)(?:了)?(?:吗|没有)?",
     r"我(?:提|问)的问题(?:呢|在哪|有人回答(?:了)?(?:吗)?)",
+    r"我(?:在论坛|在社区)?(?:上)?(?:提|问|发)的问题(?:一直|还|都)?(?:没人|没有人)(?:回答|回复|理)(?:我)?",
 ]
 _START_EN = [
     r"(?:i'?m|i am) new(?: here)?(?:,? (?:what|where) (?:should|do) i (?:do|start|begin)(?: first)?)?",
-    r"i (?:just|have just|'ve just) joined(?:,? (?:what now|now what|what next|what should i do"
-    r"(?: first)?|where do i start))?",
+    r"i (?:just|have just|'ve just) (?:joined|signed up|subscribed|registered)(?:,? (?:what now|"
+    r"now what|what next|what should i do(?: first)?|where do i start))?",
+    r"(?:i )?(?:have|'ve got) no idea (?:where|how) to (?:start|begin)",
+    r"i (?:just|have just|'ve just) (?:joined|signed up|subscribed|registered) and (?:i )?"
+    r"(?:have no idea|don'?t know|do not know|am not sure|'m not sure) (?:where|how) to "
+    r"(?:start|begin)",
     r"what (?:should|do) i do first",
     r"where (?:do|should|can) i (?:start|begin)",
     r"how do i (?:get started|start|begin)",
@@ -154,7 +170,7 @@ _START_EN = [
 _ZH_WHAT_NOW = r"(?:我)?(?:应该|该|要)?(?:做什么|干什么|怎么开始|从哪(?:里|儿)?开始|怎么用|怎么办)"
 _START_ZH = [
     rf"我是新(?:来的|人|成员)(?:[，,]?{_ZH_WHAT_NOW})?",
-    rf"我刚(?:刚)?(?:加入|进来|来)(?:[，,]?{_ZH_WHAT_NOW})?",
+    rf"我刚(?:刚)?(?:加入|进来|来|注册|报名|付费|开通)(?:了)?(?:[，,]?{_ZH_WHAT_NOW})?",
     r"(?:我)?(?:应该)?(?:从哪里|从哪儿|从哪|怎么)开始",
     r"第一步(?:该)?(?:做什么|是什么|干什么)",
     r"这(?:个)?(?:怎么用|是怎么运作的|怎么玩)",
@@ -209,9 +225,16 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
 async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
     """What that command shows the asker now, in a private chat; in a group (where nobody
     else should read a member's plan) where to ask it. None for any other question."""
-    name = command_for(question)
-    if name is None:
+    names = commands_for(question)
+    if not names:
         return None
+    out: list[AnyReply] = []
+    for name in names:
+        out += await _shown(ctx, name)
+    return out
+
+
+async def _shown(ctx: Context, name: str) -> list[AnyReply]:
     if name == STOP:
         return [Reply(ctx.t("errors.stop_what"))]
     if name == "help":  # the command list says what it is; it is no one's secret
@@ -225,6 +248,33 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
         Reply(ctx.t("qa.about_you", command=f"/{name}")),
         *await run_command(ctx, command, args),
     ]
+
+
+_CLAUSES = re.compile(r"[.?!。？！;；,，]+")
+_AND = re.compile(
+    r"^\s*(?:(?:and|also|plus|then|but|so)\b\s*)+|^(?:还有|另外|以及|那|而且|顺便问一下)+", re.I
+)
+MAX_PARTS = 2
+"""A message asking more than this many such things is left to the search."""
+
+
+def commands_for(question: str) -> list[str]:
+    """The commands a message asks for: one for a question of a known shape; for a message
+    of several parts ("hi, I just signed up and have no idea where to start. which course
+    should I take first?", which opened a thread) one per part, when every part that is not
+    small talk is such a question. Empty for anything else."""
+    if (whole := command_for(question)) is not None:
+        return [whole]
+    parts = [_AND.sub("", p) for p in _CLAUSES.split(question)]
+    parts = [p for p in parts if p.strip() and smalltalk.kind(p) is None]
+    if not parts:
+        return []
+    found = [command_for(p) for p in parts]
+    if None in found:
+        return []
+    names = list(dict.fromkeys(n for n in found if n is not None))
+    names.sort(key=lambda n: n == "start")  # the welcome's first question is asked last
+    return names if len(names) <= MAX_PARTS else []
 
 
 def plain(text: str) -> str:

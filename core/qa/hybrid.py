@@ -82,6 +82,12 @@ class Calibration:
     """Below this cosine an entry is not even on the question's topic (used to tag threads,
     not to answer). Set per encoder from off-topic and on-topic questions against the demo
     community's material (``bench/qa_topics.py``); 0 for encoders without one."""
+    same_question_cosine: float = 0.0
+    """From this cosine two questions may be the same one (an open thread a new question is
+    linked to). About the 99.9th percentile of pairs of the built-in answers' asks that belong
+    to different answers (MiniLM 0.59, max 0.72; E5 0.93): "Is the machine learning course
+    suitable for a Python beginner?" and "how far along am I in the Python basics course?"
+    (0.65) were taken for one question. 0 for encoders without one."""
 
     def probability(self, feats: Sequence[float]) -> float:
         cos, coverage, agree, lead = feats
@@ -100,9 +106,11 @@ class Calibration:
 # E5's cosines sit in a narrow high band, hence a separate fit. Unknown encoders (hashing,
 # tests) use DEFAULT_CALIBRATION.
 CALIBRATIONS: dict[str, Calibration] = {
-    "minilm-l6-v2": Calibration(-5.086, 2.208, 3.11, 1.057, 9.434, related_cosine=0.35),
+    "minilm-l6-v2": Calibration(
+        -5.086, 2.208, 3.11, 1.057, 9.434, related_cosine=0.35, same_question_cosine=0.7
+    ),
     "multilingual-e5-small-q4": Calibration(
-        -2.594, -1.252, 3.179, 1.526, 23.59, related_cosine=0.87
+        -2.594, -1.252, 3.179, 1.526, 23.59, related_cosine=0.87, same_question_cosine=0.93
     ),
 }
 DEFAULT_CALIBRATION = Calibration(-6.0, 7.0, 3.0, 1.5, 6.0)
@@ -208,6 +216,8 @@ class Hit(Generic[K]):
     """(cosine, idf coverage, both retrievers rank it first, cosine lead over the rest)."""
     on_topic: bool = True
     """Close enough to be about the same topic (:attr:`Calibration.related_cosine`)."""
+    same_question: bool = True
+    """Close enough to be the same question (:attr:`Calibration.same_question_cosine`)."""
 
 
 class _Rivals(Generic[K]):
@@ -452,6 +462,7 @@ class HybridSearcher(Generic[K]):
                     coverage=coverage.get(key, 0.0),
                     features=feats,
                     on_topic=cos >= cal.related_cosine,
+                    same_question=cos >= cal.same_question_cosine,
                 )
             )
         return out

@@ -785,7 +785,8 @@ async def find_open_duplicate(
     (the answers it was *not* confident about): the confidence model reads a hit's lead over
     its rivals, and among a handful of open questions alone any of them leads, so an
     unrelated thread could swallow the question. A thread counts only when it beats those
-    entries with the same confidence an answer needs."""
+    entries with the same confidence an answer needs, and is close enough in meaning to be
+    the same question (sharing a course's name is not)."""
     rows = (
         await ctx.session.execute(
             select(Thread, Question)
@@ -803,7 +804,12 @@ async def find_open_duplicate(
     entries += [replace(r.item, id=f"kb:{r.id}") for r in context[:DUPLICATE_CONTEXT]]
     await asyncio.to_thread(temp.add_many, entries)
     hits = temp.search(text, 1, lang=lang)  # type: ignore[arg-type]
-    if hits and hits[0].id in by_id and hits[0].confidence >= threshold:
+    if (
+        hits
+        and hits[0].id in by_id
+        and hits[0].confidence >= threshold
+        and hits[0].hit.same_question
+    ):
         return by_id[hits[0].id]
     return None
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.catalog.importer import read_file
 from core.catalog.service import apply_catalog
 from core.events import Actor, Chat, Command
-from core.qa.about_you import command_for
+from core.qa.about_you import command_for, commands_for
 from core.replies import OpenThread, Reply
 from models.member import Member
 from models.qa import Question
@@ -174,7 +174,55 @@ async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
         ("how far is the moon?", None),
         ("what is a query plan?", None),
         ("我应该买什么会员？", None),
+        ("Can you tell me how far along I am in the Python basics course?", "progress"),
+        ("我的机器学习课程进度到哪了？", "progress"),
+        ("how many courses have i completed so far", "progress"),
+        ("我已经完成几门课了？", "progress"),
+        ("which course should I take first?", "recommend"),
+        ("我在论坛提的问题一直没人回答", "questions"),
+        ("how far along is the SQL course?", None),
+        ("how many lessons does the SQL course have?", None),
     ],
 )
 def test_which_questions_are_about_the_asker(question: str, command: str | None) -> None:
     assert command_for(question) == command
+
+
+@pytest.mark.parametrize(
+    ("message", "commands"),
+    [
+        (
+            "hi, I just signed up and have no idea where to start. which course should I take first?",
+            ["recommend", "start"],
+        ),
+        ("我刚注册，请问从哪门课开始比较好？", ["recommend", "start"]),
+        ("thanks! where did I stop?", ["next"]),
+        ("what plan am I on, and when will I be charged next?", ["status"]),
+        (
+            "I posted a question on the forum three days ago and nobody answered. Is anyone reading it?",
+            ["questions"],
+        ),
+        ("I want to learn window functions in SQL. Where do I start?", []),
+        ("what plan am I on? also how do I join two tables in SQL?", []),
+    ],
+)
+def test_a_message_of_several_parts_is_about_the_asker_only_in_every_part(
+    message: str, commands: list[str]
+) -> None:
+    """Each part a question about the asker (or small talk), each is answered; one part that
+    is a question for the community leaves the whole message to the search."""
+    assert commands_for(message) == commands
+
+
+async def test_a_newcomer_s_two_questions_get_the_welcome_and_suggestions(help_app):
+    """It opened a thread, with the answer on starting a course as "may help"."""
+    said = await _ask(
+        help_app,
+        "ivy",
+        "hi, I just signed up and have no idea where to start. which course should I take first?",
+    )
+    # the suggestions, then the welcome, whose first question the member answers next
+    assert said.startswith("As things stand (/recommend shows this any time)")
+    assert "Welcome to" in said
+    assert said.rstrip().endswith("Reply in a sentence or two.")
+    assert await _questions(help_app) == 0

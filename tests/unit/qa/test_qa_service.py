@@ -274,6 +274,22 @@ async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app)
     assert any(isinstance(r, Reply) and r.to == forum for r in out)
 
 
+async def test_a_question_sharing_a_course_name_with_an_open_one_is_not_the_same(qa_app):
+    """Both name the Python basics course, one asks how far along the member is, the other
+    whether the machine-learning course suits a beginner: the second was answered "You
+    already asked this" with the first's thread, and never reached the community."""
+    await _thread_for(
+        qa_app, "erin", "/ask Can you tell me how far along I am in the Python basics course?", "95"
+    )
+    second = "/ask Is the machine learning course suitable for someone who only knows basic Python?"
+    out = await send(qa_app, "erin", second)
+    assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
+    assert "already" not in _texts(out)
+    # the same question reworded is still the same one
+    out = await send(qa_app, "frank", "/ask how far along am I in the Python basics course?")
+    assert "already being discussed" in _texts(out)
+
+
 async def test_a_member_linked_to_a_thread_that_asks_something_else_gets_their_own(qa_app):
     """The link is a guess: the asker had no way to say "that is not my question" and was
     left waiting in someone else's discussion."""
@@ -1547,6 +1563,12 @@ async def test_small_talk_in_a_private_chat_is_answered_not_escalated(qa_app):
     assert _texts(await send(qa_app, "gina", "ok cool")).startswith("👍 When you have a question")
     assert _texts(await send(qa_app, "gina", "/ask 大家好呀")).startswith("你好，Gina！")
     assert not any(isinstance(r, OpenThread) for r in await send(qa_app, "gina", "good morning"))
+    # a goodbye was offered for the forum ("ok bye, see you next week", "好的，拜拜")
+    out = await send(qa_app, "gina", "ok bye, see you next week")
+    assert _texts(out) == "Bye, Gina! I'm here whenever you need me."
+    assert _texts(await send(qa_app, "gina", "好的，拜拜")) == "再见，Gina！有需要随时找我。"
+    thanked = await send(qa_app, "gina", "thanks, that helped a lot!")
+    assert _texts(thanked) == "You're welcome! Ask again any time."
     async with qa_app.services.session_factory() as s:
         assert (await s.execute(select(Question))).scalars().all() == []  # nothing was asked
     # a greeting in front of a question does not hide it
