@@ -1,7 +1,8 @@
 """A moderator's questions about the community, answered with the command that shows it:
 "how many members do we have?", "how much money did we make this month?", "这个月收入多少？"
 (/stats), "who is waiting for an answer?" (/support), "which questions are unanswered?"
-(/kb waiting), "who joined this week?", "who is banned?" (/members).
+(/kb waiting), "who joined this week?", "who is banned?", "show me the newest members"
+(/members), "any reports?", "谁举报了什么" (/audit member.report).
 
 Asked in a private chat, each of these opened a thread in the community's public forum,
 where members read a moderator asking for the revenue. Only moderators' whole questions of
@@ -23,7 +24,10 @@ _PERIOD_ZH = r"(?P<p>这个月|本月|这周|本周|今年|今天)?"
 _WHO_EN = r"(?:members|people|users|subscribers|paying members|paid members|customers)"
 _STATS_EN = [
     rf"how many {_WHO_EN} (?:do we have|are there|have we got|did we get|joined|signed up|paid|"
-    rf"are paying|are active){_PERIOD_EN}",
+    rf"are paying|are active|cancell?ed|left|churned|quit|unsubscribed|renewed|stayed|"
+    rf"(?:have )?(?:cancell?ed|left|churned)){_PERIOD_EN}",
+    rf"how many (?:cancell?ations|trials|refunds|sign ?-?ups|renewals|new members|payments)"
+    rf"(?: (?:did we (?:have|get)|do we have|have we had|were there|are there))?{_PERIOD_EN}",
     rf"how much (?:money|revenue|income) (?:did we make|have we made|did we earn|came in|"
     rf"do we make|are we making){_PERIOD_EN}",
     rf"what(?:'s| is| was) (?:our|the) (?:revenue|income|mrr|churn|retention){_PERIOD_EN}",
@@ -33,6 +37,7 @@ _STATS_EN = [
 ]
 _STATS_ZH = [
     rf"{_PERIOD_ZH}(?:我们|社区)?(?:现在)?(?:一共)?有多少(?:会员|成员|人|用户|付费会员)",
+    rf"{_PERIOD_ZH}(?:有)?多少(?:人|会员|成员|用户)(?:取消|退订|退出|离开|流失|续费|试用)(?:了)?",
     rf"{_PERIOD_ZH}(?:我们|社区)?(?:赚了|收入|营收|进账)(?:了)?(?:多少|怎么样)(?:钱)?",
     rf"{_PERIOD_ZH}(?:我们|社区)?(?:的)?(?:统计|数据|统计数据)(?:怎么样)?",
     r"(?:看看|查看|给我看)(?:一下)?(?:社区)?(?:的)?(?:统计|数据|统计数据)",
@@ -57,6 +62,22 @@ _WAITING_ZH = [
     r"有(?:没有)?(?:没人回答|没有回答)的(?:问题|帖子)",
 ]
 _JOINED_EN = [r"who (?:joined|signed up|is new)" + _PERIOD_EN, r"(?:any )?new members" + _PERIOD_EN]
+_NEWEST_EN = [
+    r"(?:show me |list |who are |give me )?(?:the |our )?(?:newest|latest|most recent|recent) "
+    r"(?:members|people|sign ?-?ups|joiners)",
+]
+_NEWEST_ZH = [r"(?:看看|查看|给我看)?(?:一下)?最(?:新|近)(?:加入)?的(?:会员|成员)"]
+_REPORTS_EN = [
+    r"who (?:reported|has reported|got reported)(?: (?:messages|something|anything|anyone))?"
+    + _PERIOD_EN,
+    r"(?:are there |were there |any )(?:new )?(?:reports|reported messages)" + _PERIOD_EN,
+    r"what (?:was|has been|got|were) reported" + _PERIOD_EN,
+    r"(?:show me |list )(?:the )?(?:reports|reported messages)",
+]
+_REPORTS_ZH = [
+    _PERIOD_ZH + r"(?:有)?(?:没有)?(?:人|谁)?举报(?:了)?(?:什么|谁|哪些消息)?",
+    r"(?:看看|查看)?(?:最近)?(?:的)?举报(?:记录|列表)?",
+]
 _JOINED_ZH = [
     _PERIOD_ZH + r"(?:有)?(?:谁|哪些人)(?:加入|进来|报名)了?",
     _PERIOD_ZH + r"(?:的)?新(?:会员|成员)",
@@ -74,6 +95,8 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "kb waiting") for p in _WAITING_EN + _WAITING_ZH),
     *((re.compile(p), "members joined") for p in _JOINED_EN + _JOINED_ZH),
     *((re.compile(p), "members state=banned") for p in _BANNED_EN + _BANNED_ZH),
+    *((re.compile(p), "members") for p in _NEWEST_EN + _NEWEST_ZH),
+    *((re.compile(p), "audit member.report") for p in _REPORTS_EN + _REPORTS_ZH),
 ]
 _DAYS = {
     "this week": 7,

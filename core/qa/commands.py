@@ -184,8 +184,10 @@ async def dm_question(ctx: Context, text: str) -> list[AnyReply] | None:
     if word_count(text) < 2 and not looks_like_question and smalltalk.kind(text) is None:
         return None
     ref = ctx.event.message_ref if isinstance(ctx.event, Message) else None
-    # a statement ("I want to become a data analyst") is not posted for the community unasked
-    hold = not smalltalk.asks_something(text)
+    # a statement ("I want to become a data analyst") is not posted for the community unasked,
+    # nor is a moderator's question: in their private chat it is mostly about running the
+    # community ("what did bob do recently?"), which opened a public thread
+    hold = not smalltalk.asks_something(text) or ctx.role >= Role.MODERATOR
     return await service.ask(ctx, text, message_ref=ref, hold_thread=hold)
 
 

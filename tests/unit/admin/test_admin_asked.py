@@ -28,6 +28,10 @@ async def test_a_moderator_s_questions_about_the_community_get_its_numbers(bot, 
         "who is waiting for an answer?": "No member is waiting for an answer to /support",
         "any unanswered questions?": "No question is waiting for an answer",
         "who joined this week?": "joined=7",
+        # these three opened threads too
+        "how many people cancelled this month?": "Community statistics",
+        "show me the newest members": "/members shows this any time",
+        "who reported messages today?": "/audit member.report shows this any time",
     }
     for question, shown in asked.items():
         out = await bot.say("mod", f"/ask {question}")
@@ -35,6 +39,22 @@ async def test_a_moderator_s_questions_about_the_community_get_its_numbers(bot, 
         assert shown in said and "shows this any time" in said, question
         assert not any(isinstance(r, OpenThread) for r in out), question
     assert await _questions(db) == 0  # nothing was asked of the community
+
+
+async def test_a_moderator_s_other_questions_are_posted_only_when_confirmed(bot, app, db):
+    """ "what did bob do recently?" from a moderator's private chat opened a public thread."""
+    out = await app.router.dispatch(
+        Message(bot.actor("mod"), Chat("console", "mod"), text="what did bob do recently?")
+    )
+    said = "\n".join(r.text for r in out if isinstance(r, Reply))
+    assert "Shall I post it in the community's discussion forum" in said
+    assert await _questions(db) == 0
+    bot.last["mod"] = out
+    await bot.confirm("mod")
+    assert await _questions(db) == 1  # confirmed: the community is asked
+    # /ask is asking the community on purpose
+    out = await bot.say("mod", "/ask why does my window function return duplicates?")
+    assert any(isinstance(r, OpenThread) for r in out)
 
 
 async def test_a_member_asking_the_same_is_not_shown_them(bot, db):
@@ -58,6 +78,10 @@ def test_the_window_a_question_names_is_the_command_s():
     assert command_for("今年我们赚了多少钱") == "stats 365"
     assert command_for("show me the stats") == "stats"
     assert command_for("who is banned?") == "members state=banned"
+    assert command_for("这个月有多少人取消了？") == "stats 30"
+    assert command_for("最近加入的会员") == "members"
+    assert command_for("有人举报吗") == "audit member.report"
+    assert command_for("what was reported in the SQL course?") is None
     assert command_for("谁在等回复") == "support"
     assert command_for("how many members does a SQL table have?") is None
     assert command_for("how much money does a data analyst make?") is None
