@@ -10,6 +10,9 @@ clearly closer to it than to any other answer's, is that answer. Cut-offs per en
 chosen on those asks and course questions only; ``bench/qa_intents.py`` measures them on
 questions written apart from the asks (``bench/data/help_intents_test.jsonl``).
 
+A longer message of two or three parts is compared part by part ("I want a refund, the
+course is nothing like what was advertised"): see `parts`.
+
 Only the encoders the cut-offs were measured for take part: another encoder (the hashing
 one in tests) matches nothing here, and questions go to the search as before.
 """
@@ -134,14 +137,44 @@ def decide(ranked: list[tuple[str, float]], cut: Cut) -> Intent | None:
     return None
 
 
+_CLAUSES = re.compile(r"[.?!。？！;；,，]+")
+MAX_PARTS = 3
+"""A longer message is looked at only when it has at most this many parts."""
+
+
+def parts(text: str, lang: Language, *, clauses: bool = True) -> list[str]:
+    """What is compared with the asks: a short question whole; a longer message of a few
+    parts, each short part of at least two words (three Han characters). "I want a refund,
+    the course is nothing like what was advertised", "能开发票吗？公司报销需要" opened threads:
+    one short part asks for a built-in answer, the rest says why."""
+    if is_short(text, lang):
+        return [text]
+    if not clauses:
+        return []
+    pieces = [p.strip() for p in _CLAUSES.split(text) if p.strip()]
+    if len(pieces) > MAX_PARTS:
+        return []
+    least = (lambda p: len(cjk_chars(p)) >= 3) if lang == "zh" else (lambda p: len(p.split()) >= 2)
+    return [p for p in pieces if is_short(p, lang) and least(p)]
+
+
 def match(
-    text: str, lang: Language, encoders: Mapping[str, TextEncoder], cuts: Mapping[str, Cut] = CUTS
+    text: str,
+    lang: Language,
+    encoders: Mapping[str, TextEncoder],
+    cuts: Mapping[str, Cut] = CUTS,
+    *,
+    clauses: bool = True,
 ) -> Intent | None:
-    """The built-in answer a short question asks for, if one clearly does."""
+    """The built-in answer a short question (or one short part of a longer message) asks
+    for, if one clearly does; the first such part decides."""
     encoder = encoders.get(lang)
-    if encoder is None or not is_short(text, lang) or names_a_tool(text):
+    if encoder is None or names_a_tool(text):
         return None
     cut = cuts.get(encoder.name)
     if cut is None:
         return None
-    return decide(closest(text, lang, encoder), cut)
+    for part in parts(text, lang, clauses=clauses):
+        if (found := decide(closest(part, lang, encoder), cut)) is not None:
+            return found
+    return None

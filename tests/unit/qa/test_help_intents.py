@@ -53,7 +53,7 @@ SHORT = [
     ("alice", "payment methods?", "/subscribe PLAN buys one"),
     ("alice", "any discounts?", "Discounts, when the community offers them"),
     ("xiaoming", "怎么付钱", "/subscribe 方案"),
-    ("xiaoming", "怎么改我的昵称", "/profile name"),
+    ("xiaoming", "我想改昵称", "/profile name"),
     ("xiaoming", "有优惠吗", "社区有优惠时"),
 ]
 
@@ -85,6 +85,35 @@ async def test_questions_on_course_topics_are_not_taken_for_the_bot(qa_encoders)
     assert help_intents.match("how do I pay?", "en", qa_encoders).key == "join"
     hashing = {"en": HashingEncoder(), "zh": HashingEncoder()}
     assert help_intents.match("how do I pay?", "en", hashing) is None
+
+
+async def test_one_short_part_of_a_longer_message_is_enough(help_app):
+    """ "I want a refund, the course is nothing like what was advertised" opened a public
+    thread, "我们公司有十个人想一起报名，有团购优惠吗？" too: one part asks for a built-in
+    answer, the rest says why."""
+    for user, message, answer in [
+        ("alice", "I want a refund, the course is nothing like what was advertised.", "/refund"),
+        ("xiaoming", "我们公司有十个人想一起报名，有团购优惠吗？", "兑换码"),
+    ]:
+        out = await _ask(help_app, user, message)
+        assert answer in _said(out) and "Did this help?" in _said(out), message
+        assert not any(isinstance(r, OpenThread) for r in out), message
+
+
+def test_a_longer_message_is_looked_at_in_its_short_parts_only(qa_encoders):
+    assert help_intents.parts("能开发票吗？我们公司财务报销一定需要正式发票", "zh") == [
+        "能开发票吗",
+        "我们公司财务报销一定需要正式发票",
+    ]
+    assert help_intents.parts("I want a refund, the course is bad", "en") == [
+        "I want a refund, the course is bad"
+    ]  # short: whole
+    many = "I want a refund. The course is bad. The videos are old. Nobody answers me."
+    assert help_intents.parts(many, "en") == []  # four parts: left to the search
+    assert help_intents.parts("I want a refund, the course is bad", "en", clauses=False)
+    # a course question in two parts: no part is about the bot
+    text = "My SQL query cancels itself after a minute, is there a timeout setting?"
+    assert help_intents.match(text, "en", qa_encoders) is None
 
 
 async def test_a_removed_built_in_answer_is_not_given(help_app):

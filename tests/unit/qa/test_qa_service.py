@@ -275,18 +275,20 @@ async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app)
 
 
 async def test_a_question_sharing_a_course_name_with_an_open_one_is_not_the_same(qa_app):
-    """Both name the Python basics course, one asks how far along the member is, the other
-    whether the machine-learning course suits a beginner: the second was answered "You
-    already asked this" with the first's thread, and never reached the community."""
+    """Both name the Python basics course, one asks how long it takes, the other whether
+    the machine-learning course suits a beginner: the second was answered "You already
+    asked this" with the first's thread, and never reached the community."""
     await _thread_for(
-        qa_app, "erin", "/ask Can you tell me how far along I am in the Python basics course?", "95"
+        qa_app, "erin", "/ask How long does the Python basics course take to finish?", "95"
     )
     second = "/ask Is the machine learning course suitable for someone who only knows basic Python?"
     out = await send(qa_app, "erin", second)
     assert [r for r in out if isinstance(r, OpenThread)], _texts(out)
     assert "already" not in _texts(out)
     # the same question reworded is still the same one
-    out = await send(qa_app, "frank", "/ask how far along am I in the Python basics course?")
+    out = await send(
+        qa_app, "frank", "/ask how long does it take to finish the Python basics course?"
+    )
     assert "already being discussed" in _texts(out)
 
 
