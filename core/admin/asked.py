@@ -2,7 +2,8 @@
 "how many members do we have?", "how much money did we make this month?", "这个月收入多少？"
 (/stats), "who is waiting for an answer?" (/support), "which questions are unanswered?"
 (/kb waiting), "who joined this week?", "who is banned?", "show me the newest members"
-(/members), "any reports?", "谁举报了什么" (/audit member.report).
+(/members), "any reports?", "谁举报了什么" (/audit member.report), "who are the top
+contributors?" (/leaderboard).
 
 Asked in a private chat, each of these opened a thread in the community's public forum,
 where members read a moderator asking for the revenue. Only moderators' whole questions of
@@ -26,6 +27,7 @@ _STATS_EN = [
     rf"how many {_WHO_EN} (?:do we have|are there|have we got|did we get|joined|signed up|paid|"
     rf"are paying|are active|cancell?ed|left|churned|quit|unsubscribed|renewed|stayed|"
     rf"(?:have )?(?:cancell?ed|left|churned)){_PERIOD_EN}",
+    rf"how many {_WHO_EN} are (?:on|in|using) (?:a |the )?(?:free )?trials?{_PERIOD_EN}",
     rf"how many (?:cancell?ations|trials|refunds|sign ?-?ups|renewals|new members|payments)"
     rf"(?: (?:did we (?:have|get)|do we have|have we had|were there|are there))?{_PERIOD_EN}",
     rf"how much (?:money|revenue|income) (?:did we make|have we made|did we earn|came in|"
@@ -37,7 +39,7 @@ _STATS_EN = [
 ]
 _STATS_ZH = [
     rf"{_PERIOD_ZH}(?:我们|社区)?(?:现在)?(?:一共)?有多少(?:会员|成员|人|用户|付费会员)",
-    rf"{_PERIOD_ZH}(?:有)?多少(?:人|会员|成员|用户)(?:取消|退订|退出|离开|流失|续费|试用)(?:了)?",
+    rf"{_PERIOD_ZH}(?:有)?多少(?:人|会员|成员|用户)(?:在)?(?:取消|退订|退出|离开|流失|续费|试用)(?:了)?",
     rf"{_PERIOD_ZH}(?:我们|社区)?(?:赚了|收入|营收|进账)(?:了)?(?:多少|怎么样)(?:钱)?",
     rf"{_PERIOD_ZH}(?:我们|社区)?(?:的)?(?:统计|数据|统计数据)(?:怎么样)?",
     r"(?:看看|查看|给我看)(?:一下)?(?:社区)?(?:的)?(?:统计|数据|统计数据)",
@@ -88,6 +90,12 @@ _BANNED_EN = [
     r"list (?:the )?banned(?: members)?",
 ]
 _BANNED_ZH = [r"(?:谁|哪些人|哪些会员)被(?:封|封禁|禁言)了?"]
+_TOP_EN = [
+    r"who(?:'s| is| are) (?:the |our )?(?:top|most active|best|biggest) (?:contributors?|members?|"
+    r"answerers?|helpers?|experts?)" + _PERIOD_EN,
+    r"who (?:answers|helps|contributes|posts) (?:the )?most" + _PERIOD_EN,
+]
+_TOP_ZH = [_PERIOD_ZH + r"(?:谁|哪些人|哪些会员)(?:最活跃|回答(?:得)?最多|贡献最(?:多|大))"]
 
 _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "stats") for p in _STATS_EN + _STATS_ZH),
@@ -96,6 +104,7 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "members joined") for p in _JOINED_EN + _JOINED_ZH),
     *((re.compile(p), "members state=banned") for p in _BANNED_EN + _BANNED_ZH),
     *((re.compile(p), "members") for p in _NEWEST_EN + _NEWEST_ZH),
+    *((re.compile(p), "leaderboard") for p in _TOP_EN + _TOP_ZH),
     *((re.compile(p), "audit member.report") for p in _REPORTS_EN + _REPORTS_ZH),
 ]
 _DAYS = {

@@ -10,6 +10,7 @@ from core.admin import (  # noqa: F401 - imported for their registrations
     privacy_commands,
     refund_requests,
     report_commands,
+    staff_words,  # noqa: F401, E402 - asked after typed's exact commands
     stats_commands,
     support,
     typed,

@@ -81,6 +81,10 @@ def test_the_window_a_question_names_is_the_command_s():
     assert command_for("这个月有多少人取消了？") == "stats 30"
     assert command_for("最近加入的会员") == "members"
     assert command_for("有人举报吗") == "audit member.report"
+    assert command_for("how many people are on a trial?") == "stats"
+    assert command_for("有多少人在试用") == "stats"
+    assert command_for("who are the top contributors?") == "leaderboard"
+    assert command_for("谁最活跃") == "leaderboard"
     assert command_for("what was reported in the SQL course?") is None
     assert command_for("谁在等回复") == "support"
     assert command_for("how many members does a SQL table have?") is None

@@ -1,0 +1,118 @@
+"""A moderator's request in words, "give alice a free month", "remove bob from the group",
+"给所有人发通知": the commands that do it, with how to write them.
+
+In a private chat these were held as questions for the public forum ("Shall I post it?"),
+and a moderator who did not remember the command's name had only /help's long list. The
+request is not carried out from its words (who, how long, what text are easy to misread):
+the reply names the command or two that do it, each with its usage, to send as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.context import Context, Role
+from core.qa import help_answers
+from core.replies import AnyReply, Reply
+from core.router import COMMANDS
+
+_SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (
+        re.compile(
+            r"\b(?:remove|kick|throw|boot|ban)\b.{0,40}\b(?:from|out of|out)\b (?:of )?(?:the |our |this )?"
+            r"(?:group|chat|server|community|channel|discord|telegram)\b|"
+            r"\bkick (?:out )?@?\w+|踢(?:出去|掉|出群)|移出(?:群|社区)|赶出去",
+            re.IGNORECASE,
+        ),
+        ("revoke", "ban"),
+    ),
+    (re.compile(r"\bmute\b|\bsilence\b|禁言", re.IGNORECASE), ("ban",)),
+    (
+        re.compile(
+            r"\b(?:free|extra|another|bonus) (?:month|week|year|\d+ days?|days?)\b|"
+            r"\b(?:extend|lengthen|prolong)\b.{0,30}\b(?:membership|plan|subscription|access|trial)|延期|延长|续期|多送|送(?:他|她)?(?:一个月|一周|\d+天)",
+            re.IGNORECASE,
+        ),
+        ("extend", "grant"),
+    ),
+    (
+        re.compile(
+            r"\bmake @?\w+ (?:a |an )?(?:moderator|mod|admin|expert)\b|"
+            r"\b(?:promote|demote)\b|设(?:为|成|置为|置成)(?:管理员|专家)|(?:升|降)为(?:管理员|普通会员)",
+            re.IGNORECASE,
+        ),
+        ("role",),
+    ),
+    (
+        re.compile(
+            r"\b(?:create|make|generate|new|issue)\b.{0,30}\b(?:gift |voucher |promo |discount |"
+            r"redeem )?codes?\b|(?:生成|创建|新建|做)(?:一些|几个|\d+个)?(?:兑换码|礼品码|优惠码)",
+            re.IGNORECASE,
+        ),
+        ("codes",),
+    ),
+    (
+        re.compile(
+            r"\b(?:send|post|announce|message|notify|email)\b(?: (?:a|an|the) (?:message|note|"
+            r"announcement|reminder|notice))?(?: to)? (?:everyone|everybody|all (?:the )?members|"
+            r"all users|the whole community)\b|\bsend (?:everyone|everybody|all members) (?:a|an)\b|"
+            r"\b(?:make|send|post) an announcement\b|"
+            r"给(?:所有人|大家|全体(?:会员)?)发|通知(?:所有人|大家|全体)|群发|发(?:个|一个)?公告",
+            re.IGNORECASE,
+        ),
+        ("broadcast",),
+    ),
+    (re.compile(r"\baudit log\b|\bwho did what\b|操作记录|审计日志", re.IGNORECASE), ("audit",)),
+    (
+        re.compile(
+            r"\b(?:knowledge base|kb|faq)\b.{0,30}\b(?:answer|entry|entries|add|edit|remove|"
+            r"change|import)|\b(?:add|edit|remove|change|import)\b.{0,30}\b(?:knowledge base|faq)\b|"
+            r"知识库",
+            re.IGNORECASE,
+        ),
+        ("kb",),
+    ),
+    (
+        re.compile(
+            r"\b(?:add|create|edit|hide|publish|upload)\b (?:a |the |an )?(?:new )?course\b|"
+            r"(?:添加|新建|创建|上架|下架|隐藏|编辑)(?:一门|一个)?(?:新)?课程",
+            re.IGNORECASE,
+        ),
+        ("course",),
+    ),
+    (
+        re.compile(
+            r"\b(?:create|schedule|add|set up)\b (?:an? |the )?(?:new )?(?:event|session|"
+            r"office hours?|workshop|webinar|meetup|live)\b|(?:创建|新建|安排|组织|发起)(?:一[个场次])?(?:活动|直播|答疑|讲座)",
+            re.IGNORECASE,
+        ),
+        ("event",),
+    ),
+]
+
+
+_USAGE = re.compile(r"^(?:Usage|用法)\s*[:：]\s*")
+
+
+def commands_for(text: str) -> list[str]:
+    """The staff commands a request in words asks for (one only the owner may use says so
+    in its description); empty for anything else."""
+    for pattern, names in _SAID:
+        if pattern.search(text):
+            return [n for n in names if n in COMMANDS]
+    return []
+
+
+@help_answers.lookup
+async def said_in_words(ctx: Context, question: str) -> list[AnyReply] | None:
+    if ctx.role < Role.MODERATOR or ctx.event.chat.kind != "private":
+        return None
+    names = commands_for(question)
+    if not names:
+        return None
+    lines = []
+    for name in names:
+        spec = COMMANDS[name]
+        usage = _USAGE.sub("", ctx.t(spec.usage_key)) if spec.usage_key else f"/{name}"
+        lines.append(f"• {usage} — {ctx.t(spec.help_key)}")
+    return [Reply(ctx.t("admin.staff_words", lines="\n".join(lines)))]

@@ -1,0 +1,73 @@
+"""A moderator's request in words names the command that does it.
+
+"give alice a free month", "remove bob from the group", "给所有人发通知" were held as questions
+for the public forum ("Shall I post it?"): the moderator is now shown the command or two that
+do it, with how to write them; nothing is done from the words alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.admin.staff_words import commands_for
+from core.events import Chat, Message
+from core.replies import OpenThread, Reply
+from core.router import load_features
+
+
+async def _said(app, bot, who: str, text: str, chat: Chat | None = None) -> tuple[str, list]:
+    out = await app.router.dispatch(
+        Message(bot.actor(who), chat or Chat("console", who), text=text)
+    )
+    return "\n".join(r.text for r in out if isinstance(r, Reply)), out
+
+
+async def test_a_request_in_words_gets_the_commands_that_do_it(bot, app, db):
+    before = await bot.counts(skip=("audit_log",))
+    for text, shown in [
+        ("give alice a free month", ["/extend @user DAYS", "/grant @user PLAN"]),
+        ("remove bob from the group", ["/revoke @user", "/ban @user"]),
+        ("给所有人发通知", ["/broadcast TEXT"]),
+        ("create 10 gift codes for the yearly plan", ["/codes new PLAN"]),
+    ]:
+        said, out = await _said(app, bot, "mod", text)
+        assert said.startswith("That is done with a moderator command"), text
+        assert all(s in said for s in shown), (text, said)
+        assert "Usage:" not in said and not any(isinstance(r, OpenThread) for r in out)
+    assert await bot.counts(skip=("audit_log",)) == before  # nothing was done, nor asked
+    # one only the owner may use is named with that said
+    said, _ = await _said(app, bot, "mod", "make carol a moderator")
+    assert "/role @user" in said and "(owner only)" in said
+
+
+async def test_members_and_groups_get_no_staff_commands(bot, app, db):
+    said, _ = await _said(app, bot, "alice", "remove bob from the group")
+    assert "moderator command" not in said
+    said, _ = await _said(
+        app, bot, "mod", "give alice a free month", Chat("console", "g1", "group")
+    )
+    assert "moderator command" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "commands"),
+    [
+        ("kick @bob", ["revoke", "ban"]),
+        ("把bob踢出去", ["revoke", "ban"]),
+        ("mute bob for a day", ["ban"]),
+        ("怎么给会员延期", ["extend", "grant"]),
+        ("send everyone a reminder about friday", ["broadcast"]),
+        ("how do I add a new course?", ["course"]),
+        ("schedule an office hours session on friday", ["event"]),
+        ("how do I edit a knowledge base answer?", ["kb"]),
+        ("show me the audit log", ["audit"]),
+        # a moderator's course questions are not requests
+        ("how do I remove a duplicate row from a dataframe?", []),
+        ("tell me about everyone in the SQL course", []),
+        ("what does the new course cover?", []),
+        ("how do I create a new branch in git?", []),
+        ("extend the deadline of my homework", []),
+    ],
+)
+def test_which_words_name_which_commands(text: str, commands: list[str]) -> None:
+    load_features()
+    assert commands_for(text) == commands
