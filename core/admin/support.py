@@ -216,7 +216,7 @@ _WANTS_PERSON = re.compile(
     re.IGNORECASE,
 )
 _FED_UP = re.compile(
-    r"\b(?:(?:this bot|the bot|this thing|you|this)(?:'re|'s| are| is) (?:so |really |totally |"
+    r"\b(?:(?:this bot|the bot|you)(?:'re|'s| are| is) (?:so |really |totally |"
     r"completely |just )?(?:useless|stupid|dumb|worthless|garbage|trash|rubbish|terrible|awful|"
     r"no help|not helpful|not useful)|(?:useless|stupid|dumb) (?:bot|robot|thing)|"
     r"you (?:never|don'?t|do not|didn'?t|did not|can'?t|cannot) (?:understand|get it|help me|"

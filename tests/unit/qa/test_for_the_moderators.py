@@ -60,4 +60,6 @@ def test_which_words_ask_for_a_person() -> None:
     assert problem_kind("这是人工智能课程吗") is None
     assert problem_kind("我没用过 pandas") is None
     assert problem_kind("that's not what i asked") == "fed_up"
+    assert problem_kind("you are useless") == "fed_up"
+    assert problem_kind("this is useless, my merge still duplicates rows") is None
     assert problem_kind("what payment methods do you accept?") is None
