@@ -275,11 +275,11 @@ async def test_asking_one_s_own_open_question_again_points_to_its_thread(qa_app)
 
 
 async def test_a_question_sharing_a_course_name_with_an_open_one_is_not_the_same(qa_app):
-    """Both name the Python basics course, one asks how long it takes, the other whether
-    the machine-learning course suits a beginner: the second was answered "You already
-    asked this" with the first's thread, and never reached the community."""
+    """Both name the Python basics course, one asks what to know before it, the other
+    whether the machine-learning course suits a beginner: the second was answered "You
+    already asked this" with the first's thread, and never reached the community."""
     await _thread_for(
-        qa_app, "erin", "/ask How long does the Python basics course take to finish?", "95"
+        qa_app, "erin", "/ask What should I know before starting the Python basics course?", "95"
     )
     second = "/ask Is the machine learning course suitable for someone who only knows basic Python?"
     out = await send(qa_app, "erin", second)
@@ -287,7 +287,7 @@ async def test_a_question_sharing_a_course_name_with_an_open_one_is_not_the_same
     assert "already" not in _texts(out)
     # the same question reworded is still the same one
     out = await send(
-        qa_app, "frank", "/ask how long does it take to finish the Python basics course?"
+        qa_app, "frank", "/ask what should I know before I start the Python basics course?"
     )
     assert "already being discussed" in _texts(out)
 
