@@ -8,8 +8,10 @@ asks to confirm). One request per payment; it is audited as ``refund.requested``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.admin import membership_bridge
 from core.admin.analytics import money
 from core.admin.args import clean
+from core.admin.confirm import action
+from core.admin.confirm import ask as confirm
 from core.admin.guard import record
 from core.context import Context, Role
 from core.digest.providers import Item, register_section
@@ -24,6 +28,7 @@ from core.errors import DomainError
 from core.i18n import translate
 from core.localtime import local_time
 from core.members import moderators
+from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, for_members, run_command
 from models.audit import AuditLog
@@ -35,9 +40,9 @@ NO_MONEY = ("code",)
 """Providers whose payments moved no money (a redeemed code): nothing to give back."""
 
 
-@for_members("refund")
-async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
-    pay = (
+async def _last_payment(ctx: Context) -> Payment | None:
+    """The member's last payment that moved money and still stands."""
+    return (
         (
             await ctx.session.execute(
                 select(Payment)
@@ -53,6 +58,11 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
         .scalars()
         .first()
     )
+
+
+@for_members("refund")
+async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
+    pay = await _last_payment(ctx)
     if pay is None:
         raise DomainError("admin.refund_request_nothing")
     target = f"payment:{pay.id}"
@@ -99,6 +109,44 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
         buttons = _answer_buttons(ctx, mod.locale, ctx.member.id, pay.id)
         out.append(Reply("\n".join(lines), [buttons], member_id=mod.id))
     return out
+
+
+_WANTS_REFUND = re.compile(
+    r"\b(?:i (?:want|would like|'d like|need|demand|request|am requesting)|can i (?:get|have)|"
+    r"please (?:give me|issue)|give me) (?:a |my )?(?:full )?(?:refund|money back)\b|"
+    r"\brefund (?:me|please|my (?:payment|money|membership|subscription))\b|"
+    r"\bi want my money back\b|(?:我)?(?:想|要|申请|希望)(?:全额)?退(?:款|钱|费)|(?:给我|请)退(?:款|钱)",
+    re.IGNORECASE,
+)
+
+
+@help_answers.lookup_first
+async def asked_in_words(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "I want a refund, the course is nothing like what was advertised", "我想退款，买了年费会员
+    但没时间学了": a member asking for their money back is offered /refund with their words
+    as its reason (it went to the moderators as a /support message, with no payment named
+    and no Review button, or opened a thread). A member with no payment to give back gets
+    the answer on refunds, as before. Not from moderators (their /refund refunds
+    someone), not with /ask (the community's question, asked so)."""
+    if ctx.role >= Role.MODERATOR or getattr(ctx.event, "name", None) == "ask":
+        return None
+    if ctx.event.chat.kind != "private" or not _WANTS_REFUND.search(question):
+        return None
+    pay = await _last_payment(ctx)
+    if pay is None:  # nothing to give back: the answer on refunds says how
+        return None
+    target = f"payment:{pay.id}"
+    for done in ("refund.declined", "refund.requested"):
+        if await _noted(ctx, done, target) is not None:  # asked before: where it stands
+            return await refund_request(ctx, "")
+    reason = " ".join(question.split())[:REASON_MAX]
+    preview = ctx.t("admin.refund_offer", reason=reason)
+    return await confirm(ctx, "refund_asked", {"reason": reason}, preview)
+
+
+@action("refund_asked", role=Role.MEMBER)
+async def _refund_asked(ctx: Context, params: dict[str, Any]) -> list[AnyReply]:
+    return await run_command(ctx, "refund", str(params.get("reason", "")))
 
 
 def _answer_buttons(ctx: Context, locale: str, member_id: int, payment_id: int) -> list[ButtonSpec]:

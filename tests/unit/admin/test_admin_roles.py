@@ -137,6 +137,33 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
     assert pay.status == "applied"  # declined: nothing changed
 
 
+async def test_a_refund_asked_for_in_words_is_offered_as_the_request(bot, app, db, clock):
+    """ "I want a refund, the course is nothing like what was advertised" opened a public
+    thread (and "…because I bought the wrong plan" went to the moderators as a /support
+    message, with no payment named and no Review button): the member is offered /refund
+    with their words as the reason."""
+    from core.events import Chat, Message
+
+    async def said(text: str) -> str:
+        out = await app.router.dispatch(
+            Message(bot.actor("alice"), Chat("console", "alice"), text=text)
+        )
+        bot.last["alice"] = out
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    # no payment yet: the answer on refunds, not an offer that can only fail
+    assert "Ask the moderators to refund" not in await said("I want a refund, the course is bad")
+    await _seed_payment(db, clock)
+    words = "I want a refund, the course is nothing like what was advertised."
+    offer = await said(words)
+    assert offer.startswith("Ask the moderators to refund your last payment") and words in offer
+    out = await bot.press("alice", bot.button("alice", 0))
+    to_mods = [r for r in out if isinstance(r, Reply) and r.member_id is not None]
+    assert len(to_mods) == 2 and f"Reason: {words}" in to_mods[0].text
+    assert [b.label for b in to_mods[0].buttons[0]] == ["Review the refund", "Decline"]
+    assert "You already asked for a refund" in await said("我想退款，买了年费会员但没时间学了")
+
+
 async def test_role_is_owner_only(bot, db):
     assert "only the community's owner" in await bot.text("mod", "/role @bob moderator")
     await bot.say("owner", "/role @bob moderator")
