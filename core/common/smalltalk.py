@@ -143,6 +143,8 @@ _PHRASES: dict[Kind, tuple[str, ...]] = {
         "一样",
         "顶",
         "sounds good",
+        "all done",
+        "done",
         "got it",
         "okay",
         "ok",

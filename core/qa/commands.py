@@ -11,7 +11,7 @@ from core.common.home import home_line
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import Message, MessageEdited, ThreadFailed, ThreadOpened
-from core.qa import about_you, catalog_sync, curation, service, startup
+from core.qa import about_you, catalog_sync, curation, followup, service, startup
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
@@ -202,7 +202,7 @@ register_privacy()
 
 # Imported for their registrations: catalogue changes -> KB rows, KB preload at start,
 # questions about the asker's own plan or courses answered before the search.
-__all__ = ["about_you", "catalog_sync", "startup"]
+__all__ = ["about_you", "catalog_sync", "followup", "startup"]
 
 
 @home_line(30)

@@ -684,6 +684,44 @@ async def _built_in(ctx: Context, state: QAState, question: Question) -> list[An
     return await _answer(ctx, question, entry=entry, asks_cosine=intent.cosine)
 
 
+async def where_it_is_discussed(ctx: Context, question: Question) -> list[AnyReply] | None:
+    """The asker's own open question, pointed to: the thread it is discussed in (that of
+    the question it was linked to, for a duplicate). None when it has none."""
+    thread = await latest_thread(ctx.session, question.duplicate_of or question.id)
+    if thread is None or question.status not in ("open", "linked"):
+        return None
+    text = ctx.t("qa.own_duplicate", question=excerpt(question.text, 200), id=question.id)
+    return [Reply(text, _thread_button(ctx.locale, thread))]
+
+
+async def answer_given(ctx: Context, question: Question) -> tuple[int, float, str | None] | None:
+    """The entry a question was answered with, as the search gives it again now: (its id,
+    the confidence, "asks" for a built-in answer recognised from its asks, else None). None
+    when the search would not answer it any more (the entry was edited or removed)."""
+    state = state_for(ctx.services)
+    await state.sync(ctx.session)
+    lang = as_language(question.lang)
+    threshold = await current_threshold(ctx.session, lang)
+    results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
+    if results and can_answer(results[0], threshold):
+        return int(results[0].id), results[0].confidence, None
+    intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
+    if intent is None:
+        return None
+    entry = (
+        await ctx.session.execute(
+            select(KBEntry.id)
+            .where(
+                KBEntry.source_ref == f"{help_answers.PREFIX}{intent.key}:{lang}",
+                KBEntry.active.is_(True),
+            )
+            .order_by(KBEntry.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return (entry, intent.cosine, "asks") if entry is not None else None
+
+
 async def _answer(
     ctx: Context,
     question: Question,

@@ -26,6 +26,8 @@ from core.common.smalltalk import kind, says_nothing
         ("that helped me understand joins", None),
         ("有用吗", None),
         ("ok cool", "ack"),
+        ("done, thanks", "thanks"),
+        ("done", "ack"),
         ("same here", "ack"),
         ("+1", "ack"),
         ("hi, how do I reset my password?", None),
