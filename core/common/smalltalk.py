@@ -144,7 +144,6 @@ _PHRASES: dict[Kind, tuple[str, ...]] = {
         "顶",
         "sounds good",
         "all done",
-        "done",
         "got it",
         "okay",
         "ok",
