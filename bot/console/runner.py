@@ -12,7 +12,7 @@ from rich.console import Console
 from bot.console.adapter import ConsoleAdapter
 from bot.wiring import build_app
 from config.settings import Settings
-from core.clock import FrozenClock, SystemClock
+from core.clock import RunningClock
 from core.demo.seed import seed_demo
 from models.db import upgrade
 
@@ -30,7 +30,7 @@ async def run_demo(settings: Settings, lines: list[str] | None) -> int:
     )
     with console.status("Preparing the demo database…", spinner="dots"):
         await asyncio.to_thread(upgrade, settings.database_url)
-    app = build_app(settings, clock=FrozenClock(SystemClock().now().replace(microsecond=0)))
+    app = build_app(settings, clock=RunningClock())
     try:
         await app.startup()
         async with app.services.session_factory() as session, session.begin():
