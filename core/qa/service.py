@@ -660,22 +660,11 @@ async def _built_in(ctx: Context, state: QAState, question: Question) -> list[An
     matched too loosely to answer, recognised from the built-in answers' short asks: that
     answer, as the community's knowledge base holds it now (a moderator may have edited
     it; one removed, or one this member marked 👎, is not given)."""
-    lang = as_language(question.lang)
-    intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
-    if intent is None:
+    found = await _recognised(ctx, state, question)
+    if found is None:
         return None
-    entry = (
-        await ctx.session.execute(
-            select(KBEntry)
-            .where(
-                KBEntry.source_ref == f"{help_answers.PREFIX}{intent.key}:{lang}",
-                KBEntry.active.is_(True),
-            )
-            .order_by(KBEntry.id)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if entry is None or entry.id in await _disliked(ctx, [entry.id]):
+    intent, entry = found
+    if entry.id in await _disliked(ctx, [entry.id]):
         return None
     log.info(
         "qa.built_in_answer",
@@ -705,12 +694,22 @@ async def answer_given(ctx: Context, question: Question) -> tuple[int, float, st
     results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
     if results and can_answer(results[0], threshold):
         return int(results[0].id), results[0].confidence, None
+    found = await _recognised(ctx, state, question)
+    return (found[1].id, found[0].cosine, "asks") if found is not None else None
+
+
+async def _recognised(
+    ctx: Context, state: QAState, question: Question
+) -> tuple[help_intents.Intent, KBEntry] | None:
+    """The built-in answer the question's words ask for (by the asks), as the community's
+    knowledge base holds it now; None for none, or one a moderator removed."""
+    lang = as_language(question.lang)
     intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
     if intent is None:
         return None
     entry = (
         await ctx.session.execute(
-            select(KBEntry.id)
+            select(KBEntry)
             .where(
                 KBEntry.source_ref == f"{help_answers.PREFIX}{intent.key}:{lang}",
                 KBEntry.active.is_(True),
@@ -719,7 +718,7 @@ async def answer_given(ctx: Context, question: Question) -> tuple[int, float, st
             .limit(1)
         )
     ).scalar_one_or_none()
-    return (entry, intent.cosine, "asks") if entry is not None else None
+    return (intent, entry) if entry is not None else None
 
 
 async def _answer(
