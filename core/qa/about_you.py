@@ -115,11 +115,14 @@ _RANK_EN = [
     r"where am i on the leaderboard",
     r"am i on the leaderboard",
     r"how do i rank",
+    r"where (?:can|do|could) i (?:see|find|check) my (?:rank|ranking|position|place|points)"
+    r"(?: (?:this|for the) (?:week|month))?",
 ]
 _RANK_ZH = [
     r"我(?:现在)?(?:排|排在|排名)(?:第几|多少|第几名|多少名|哪)(?:名|位)?",
     r"我的排名(?:是多少|是第几|怎么样|如何)?",
     r"我在排行榜上(?:排)?(?:第几|多少|哪)(?:名|位)?",
+    r"(?:在)?哪(?:里|儿)?(?:可以|能)?(?:看|查)(?:到)?我(?:这个月|本月|这周|本周)?的(?:排名|名次|积分)",
 ]
 _RECOMMEND_EN = [
     r"(?:can you |could you |please )?recommend (?:me )?(?:a |some |any )?(?:course|courses)"

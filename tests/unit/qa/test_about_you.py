@@ -181,6 +181,8 @@ async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
         ("which course should I take first?", "recommend"),
         ("我在论坛提的问题一直没人回答", "questions"),
         ("how far along is the SQL course?", None),
+        ("where can I see my rank this month", "leaderboard"),
+        ("在哪里看我这个月的排名？", "leaderboard"),
         ("how many lessons does the SQL course have?", None),
     ],
 )
