@@ -75,6 +75,7 @@ async def test_questions_on_course_topics_are_not_taken_for_the_bot(qa_encoders)
         ("how do I cancel a git merge?", "en"),
         ("what is overfitting?", "en"),
         ("pandas 怎么按两列分组", "zh"),
+        ("pandas 怎么转换时区", "zh"),  # a library named in lower case: a tool all the same
         (
             "How do I pay for a membership when my card keeps getting declined at checkout "
             "and nobody answers?",
