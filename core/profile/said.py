@@ -46,6 +46,8 @@ _LANGUAGE_ZH = [
     r"(?:请|以后|以后请)?(?:用|说)(?P<v>中文|英文|英语)(?:回复|回答|跟我说|和我说|交流|说话)?",
     r"(?:请)?(?:帮我)?(?:把)?语言(?:改|换|切换|设置|设)(?:成|为|到)(?P<v>中文|英文|英语)",
     r"(?:请)?切换(?:成|到|为)?(?P<v>中文|英文|英语)",
+    r"(?:我)?(?:现在)?(?:想|要|能|可以)?(?:把语言)?(?:改|换|切换|调)(?:回|成|为|到)(?:简体)?(?P<v>中文|英文|英语)"
+    r"(?:回复)?",
 ]
 _NAME_EN = [
     r"(?:please )?call me (?P<v>.+)",
@@ -104,9 +106,25 @@ def _plain(text: str) -> str:
     return kept
 
 
+_PARTS = re.compile(r"[.?!。？！;；,，]+")
+
+
 def setting_for(text: str) -> tuple[str, str] | None:
     """("timezone" | "language" | "name", the value the command takes) for a message that
-    asks for that change, None for any other."""
+    asks for that change, None for any other. A message of two or three parts asks for it
+    when exactly one part does ("注册的时候不小心选了英文，现在想改回简体中文，怎么弄？" opened a
+    thread)."""
+    found = _setting_in(text)
+    if found is not None:
+        return found
+    parts = [p for p in _PARTS.split(text) if p.strip()]
+    if not 2 <= len(parts) <= 3:
+        return None
+    each = [f for p in parts if (f := _setting_in(p)) is not None]
+    return each[0] if len(each) == 1 else None
+
+
+def _setting_in(text: str) -> tuple[str, str] | None:
     kept = _plain(text)
     for pattern, what in _SAID:
         m = pattern.fullmatch(kept)

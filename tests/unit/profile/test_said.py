@@ -86,6 +86,12 @@ def test_the_value_is_taken_as_the_command_takes_it():
     assert setting_for("以后叫我阿强吧") == ("name", "阿强")
     assert setting_for("change my name to Ann Lee") == ("name", "Ann Lee")
     assert setting_for("叫我起床") is None  # "wake me up", not a name
+    # one part of a longer message asks for it
+    said = "注册的时候不小心选了英文，现在想改回简体中文，怎么弄？"
+    assert setting_for(said) == ("language", "zh")
+    assert setting_for("I'm busy today, call me Ann") == ("name", "Ann")
+    assert setting_for("call me Ann, reply in Chinese please") is None  # two changes: neither
+    assert setting_for("call me later, I'm in a meeting") is None
 
 
 async def test_an_introduction_offers_the_name_with_one_tap(console_bot, db):
