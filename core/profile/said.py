@@ -37,17 +37,23 @@ _TIMEZONE_ZH = [
     r"(?:请)?(?:帮我)?(?:把)?时区(?:改|设|设置|换|调|切换)(?:成|为|到)(?P<v>.+)",
     r"我的时区(?:是|应该是)(?P<v>.+)",
 ]
+_ZH_LANGUAGE = r"中文|英文|英语|[\u4e00-\u9fff]{1,3}语"
+OTHER_LANGUAGES = frozenset(
+    {"spanish", "french", "german", "russian", "japanese", "korean", "portuguese", "italian"}
+    | {"arabic", "hindi", "vietnamese", "thai", "turkish", "dutch", "polish", "indonesian"}
+)
+"""Languages members ask for that the bot does not speak: /language says which it does."""
 _LANGUAGE_EN = [
     _TO_EN.format(thing=r"(?:language|lang|bot'?s language|reply language)"),
     r"(?:please )?(?:can you |could you )?(?:speak|reply|talk|answer|write)(?: to me)? in (?P<v>\w+)",
     r"(?:please )?switch (?:to|into) (?P<v>\w+)",
 ]
 _LANGUAGE_ZH = [
-    r"(?:请|以后|以后请)?(?:用|说)(?P<v>中文|英文|英语)(?:回复|回答|跟我说|和我说|交流|说话)?",
-    r"(?:请)?(?:帮我)?(?:把)?语言(?:改|换|切换|设置|设)(?:成|为|到)(?P<v>中文|英文|英语)",
-    r"(?:请)?切换(?:成|到|为)?(?P<v>中文|英文|英语)",
-    r"(?:我)?(?:现在)?(?:想|要|能|可以)?(?:把语言)?(?:改|换|切换|调)(?:回|成|为|到)(?:简体)?(?P<v>中文|英文|英语)"
-    r"(?:回复)?",
+    rf"(?:请|以后|以后请)?(?:用|说)(?P<v>{_ZH_LANGUAGE})(?:回复|回答|跟我说|和我说|交流|说话)?",
+    rf"(?:请)?(?:帮我)?(?:把)?语言(?:改|换|切换|设置|设)(?:成|为|到)(?P<v>{_ZH_LANGUAGE})",
+    rf"(?:请)?切换(?:成|到|为)?(?P<v>{_ZH_LANGUAGE})",
+    r"(?:我)?(?:现在)?(?:想|要|能不能|能|可不可以|可以)?(?:把语言)?(?:改|换|切换|调)(?:回|成|为|到)(?:简体)?"
+    rf"(?P<v>{_ZH_LANGUAGE})(?:回复)?",
 ]
 _NAME_EN = [
     r"(?:please )?call me (?P<v>.+)",
@@ -144,7 +150,11 @@ def _value(what: str, said: str) -> str | None:
         return parse_timezone(said) or timezone_in(said)
     if what == "language":
         code = LANGUAGE_WORDS.get(said.lower())
-        return code.split("-")[0] if code else None
+        if code:
+            return code.split("-")[0]
+        # another language: /language answers which two it speaks ("reply in Spanish", "俄语")
+        other = said.lower() in OTHER_LANGUAGES or re.fullmatch(r"[\u4e00-\u9fff]{1,3}语", said)
+        return said if other else None
     words = said.split()
     if cjk_chars(said):
         return said if len(said) <= 12 and not re.search(r"什么|吗|谁", said) else None

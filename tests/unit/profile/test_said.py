@@ -92,6 +92,14 @@ def test_the_value_is_taken_as_the_command_takes_it():
     assert setting_for("I'm busy today, call me Ann") == ("name", "Ann")
     assert setting_for("call me Ann, reply in Chinese please") is None  # two changes: neither
     assert setting_for("call me later, I'm in a meeting") is None
+    # a language the bot does not speak goes to /language, which says which two it does
+    assert setting_for("Is it possible to get your replies in Spanish?") is None  # a question
+    assert setting_for("can you reply in Spanish?") == ("language", "Spanish")
+    assert setting_for("能不能换成俄语回复？我是俄罗斯人，中文只能看懂一点点") == (
+        "language",
+        "俄语",
+    )
+    assert setting_for("can you write in python?") is None
 
 
 async def test_an_introduction_offers_the_name_with_one_tap(console_bot, db):
