@@ -20,7 +20,7 @@ from core.context import Context, Role
 from core.i18n import LANGUAGE_WORDS
 from core.localtime import parse_timezone, timezone_in
 from core.qa import help_answers
-from core.qa.tokenize import cjk_chars
+from core.qa.tokenize import cjk_chars, split_parts
 from core.replies import AnyReply, Reply
 from core.router import run_command
 
@@ -112,9 +112,6 @@ def _plain(text: str) -> str:
     return kept
 
 
-_PARTS = re.compile(r"[.?!。？！;；,，]+")
-
-
 def setting_for(text: str) -> tuple[str, str] | None:
     """("timezone" | "language" | "name", the value the command takes) for a message that
     asks for that change, None for any other. A message of two or three parts asks for it
@@ -123,7 +120,7 @@ def setting_for(text: str) -> tuple[str, str] | None:
     found = _setting_in(text)
     if found is not None:
         return found
-    parts = [p for p in _PARTS.split(text) if p.strip()]
+    parts = split_parts(text)
     if not 2 <= len(parts) <= 3:
         return None
     each = [f for p in parts if (f := _setting_in(p)) is not None]

@@ -18,7 +18,7 @@ import re
 from core.common import smalltalk
 from core.context import Context
 from core.qa import help_answers
-from core.qa.tokenize import cjk_chars
+from core.qa.tokenize import cjk_chars, split_parts
 from core.replies import AnyReply, Reply
 from core.router import run_command
 
@@ -253,7 +253,6 @@ async def _shown(ctx: Context, name: str) -> list[AnyReply]:
     ]
 
 
-_CLAUSES = re.compile(r"[.?!。？！;；,，]+")
 _AND = re.compile(
     r"^\s*(?:(?:and|also|plus|then|but|so)\b\s*)+|^(?:还有|另外|以及|那|而且|顺便问一下)+", re.I
 )
@@ -268,7 +267,7 @@ def commands_for(question: str) -> list[str]:
     small talk is such a question. Empty for anything else."""
     if (whole := command_for(question)) is not None:
         return [whole]
-    parts = [_AND.sub("", p) for p in _CLAUSES.split(question)]
+    parts = [_AND.sub("", p) for p in split_parts(question)]
     parts = [p for p in parts if p.strip() and smalltalk.kind(p) is None]
     if not parts:
         return []

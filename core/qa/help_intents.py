@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core.catalog.topics import PROPER_NAMES
-from core.qa.tokenize import Language, cjk_chars
+from core.qa.tokenize import Language, cjk_chars, split_parts
 from core.recommend.encoders import TextEncoder
 
 ASKS = Path(__file__).parent / "data" / "help_asks.json"
@@ -144,7 +144,6 @@ def decide(ranked: list[tuple[str, float]], cut: Cut) -> Intent | None:
     return None
 
 
-_CLAUSES = re.compile(r"[.?!。？！;；,，]+")
 MAX_PARTS = 3
 """A longer message is looked at only when it has at most this many parts."""
 
@@ -158,7 +157,7 @@ def parts(text: str, lang: Language, *, clauses: bool = True) -> list[str]:
         return [text]
     if not clauses:
         return []
-    pieces = [p.strip() for p in _CLAUSES.split(text) if p.strip()]
+    pieces = split_parts(text)
     if len(pieces) > MAX_PARTS:
         return []
     least = (lambda p: len(cjk_chars(p)) >= 3) if lang == "zh" else (lambda p: len(p.split()) >= 2)

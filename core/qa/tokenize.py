@@ -258,3 +258,12 @@ def word_count(text: str) -> int:
         jieba = _jieba_module()
         count += sum(1 for w in jieba.cut(run) if w.strip())
     return count
+
+
+_PART_ENDS = re.compile(r"[.?!。？！;；,，]+")
+
+
+def split_parts(text: str) -> list[str]:
+    """A message's parts, split at sentence ends and commas (either script), stripped, empty
+    ones left out: "能开发票吗？公司报销需要" -> ["能开发票吗", "公司报销需要"]."""
+    return [p.strip() for p in _PART_ENDS.split(text) if p.strip()]
