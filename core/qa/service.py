@@ -390,14 +390,23 @@ async def _confirm_post(ctx: Context, text: str, message_ref: str | None) -> lis
     return await confirm(ctx, "qa_post", {"text": text, "message_ref": message_ref}, preview)
 
 
+async def _searched(
+    ctx: Context, state: QAState, question: Question
+) -> tuple[list[SearchResult], float]:
+    """The entries closest to the question (without those the member marked 👎) and the
+    confidence an answer needs in its language."""
+    lang = as_language(question.lang)
+    threshold = await current_threshold(ctx.session, lang)
+    return await _not_disliked(ctx, await related(ctx, state, question.text, lang)), threshold
+
+
 async def _search_and_reply(
     ctx: Context, state: QAState, question: Question, *, hold_thread: bool = False
 ) -> tuple[list[AnyReply], bool]:
     """Answer `question` from the knowledge base, else link it to an open thread on the same
     question or open one; also says whether that thread is the asker's own."""
+    results, threshold = await _searched(ctx, state, question)
     lang = as_language(question.lang)
-    threshold = await current_threshold(ctx.session, lang)
-    results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
     if results and can_answer(results[0], threshold):
         return await _answer(ctx, question, results[0]), False
     if (built_in := await _built_in(ctx, state, question)) is not None:
@@ -542,8 +551,7 @@ async def _link_or_escalate(
     question.status = "linked"
     thread, other = dup
     if other.member_id == ctx.member.id:
-        text = ctx.t("qa.own_duplicate", question=excerpt(other.text, 200), id=other.id)
-        return [Reply(text, _thread_button(ctx.locale, thread))], True
+        return _own_thread(ctx, other, thread), True
     question.duplicate_of = other.id
     return _link(ctx, question, thread, other), False
 
@@ -679,6 +687,11 @@ async def where_it_is_discussed(ctx: Context, question: Question) -> list[AnyRep
     thread = await latest_thread(ctx.session, question.duplicate_of or question.id)
     if thread is None or question.status not in ("open", "linked"):
         return None
+    return _own_thread(ctx, question, thread)
+
+
+def _own_thread(ctx: Context, question: Question, thread: Thread) -> list[AnyReply]:
+    """ "You already asked this": the asker's own open question, with a tap to its thread."""
     text = ctx.t("qa.own_duplicate", question=excerpt(question.text, 200), id=question.id)
     return [Reply(text, _thread_button(ctx.locale, thread))]
 
@@ -689,9 +702,7 @@ async def answer_given(ctx: Context, question: Question) -> tuple[int, float, st
     when the search would not answer it any more (the entry was edited or removed)."""
     state = state_for(ctx.services)
     await state.sync(ctx.session)
-    lang = as_language(question.lang)
-    threshold = await current_threshold(ctx.session, lang)
-    results = await _not_disliked(ctx, await related(ctx, state, question.text, lang))
+    results, threshold = await _searched(ctx, state, question)
     if results and can_answer(results[0], threshold):
         return int(results[0].id), results[0].confidence, None
     found = await _recognised(ctx, state, question)
