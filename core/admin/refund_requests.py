@@ -65,13 +65,9 @@ async def refund_request(ctx: Context, args: str) -> list[AnyReply]:
     pay = await _last_payment(ctx)
     if pay is None:
         raise DomainError("admin.refund_request_nothing")
+    if (before := await _asked_before(ctx, pay)) is not None:
+        return before
     target = f"payment:{pay.id}"
-    if (declined := await _noted(ctx, "refund.declined", target)) is not None:
-        when = local_time(declined, ctx.timezone)
-        return [Reply(ctx.t("admin.refund_request_was_declined", when=when), ephemeral=True)]
-    if (asked := await _noted(ctx, "refund.requested", target)) is not None:
-        when = local_time(asked, ctx.timezone)
-        return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]
     reason = " ".join(clean(args).split())[:REASON_MAX]
     # the reason goes to the moderators only: the audit log is append-only and outlives
     # /forget, and a member's own words may say who they are
@@ -135,10 +131,8 @@ async def asked_in_words(ctx: Context, question: str) -> list[AnyReply] | None:
     pay = await _last_payment(ctx)
     if pay is None:  # nothing to give back: the answer on refunds says how
         return None
-    target = f"payment:{pay.id}"
-    for done in ("refund.declined", "refund.requested"):
-        if await _noted(ctx, done, target) is not None:  # asked before: where it stands
-            return await refund_request(ctx, "")
+    if (before := await _asked_before(ctx, pay)) is not None:  # asked before: where it stands
+        return before
     reason = " ".join(question.split())[:REASON_MAX]
     preview = ctx.t("admin.refund_offer", reason=reason)
     return await confirm(ctx, "refund_asked", {"reason": reason}, preview)
@@ -147,6 +141,19 @@ async def asked_in_words(ctx: Context, question: str) -> list[AnyReply] | None:
 @action("refund_asked", role=Role.MEMBER)
 async def _refund_asked(ctx: Context, params: dict[str, Any]) -> list[AnyReply]:
     return await run_command(ctx, "refund", str(params.get("reason", "")))
+
+
+async def _asked_before(ctx: Context, pay: Payment) -> list[AnyReply] | None:
+    """Where an earlier request for this payment stands (declined, or waiting); None when
+    there was none."""
+    target = f"payment:{pay.id}"
+    if (declined := await _noted(ctx, "refund.declined", target)) is not None:
+        when = local_time(declined, ctx.timezone)
+        return [Reply(ctx.t("admin.refund_request_was_declined", when=when), ephemeral=True)]
+    if (asked := await _noted(ctx, "refund.requested", target)) is not None:
+        when = local_time(asked, ctx.timezone)
+        return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]
+    return None
 
 
 def _answer_buttons(ctx: Context, locale: str, member_id: int, payment_id: int) -> list[ButtonSpec]:
