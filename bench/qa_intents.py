@@ -197,6 +197,7 @@ def long_messages(index: Any, encoder: Any, lang: str, negatives: list[str]) -> 
     search = search_route(index, rows)
     encoders = {lng: encoder}
     out: dict[str, Any] = {}
+    routes: list[str | None] = []
     for name, clauses in (("whole message", False), ("each part (shipped)", True)):
         routes = [
             (
@@ -207,6 +208,7 @@ def long_messages(index: Any, encoder: Any, lang: str, negatives: list[str]) -> 
             for r in rows
         ]
         out[name] = score(rows, search, routes)
+    # `routes` is now the shipped one
     bodies = (
         [row["body"] for row in _lines(SE) if row.get("body")]
         if lang == "en" and SE.exists()
@@ -218,9 +220,9 @@ def long_messages(index: Any, encoder: Any, lang: str, negatives: list[str]) -> 
             claims.append({"text": text[:200], "got": m.key})
     out["negatives"] = {"questions": len(negatives), "bodies": len(bodies), "claimed": len(claims)}
     out["claims"] = claims + [
-        {"text": r["text"], "key": r["key"], "got": m.key}
-        for r in rows
-        if (m := help_intents.match(r["text"], lng, encoders)) is not None and m.key != r["key"]
+        {"text": r["text"], "key": r["key"], "got": got}
+        for r, got in zip(rows, routes, strict=True)
+        if got is not None and got != r["key"]
     ]
     return out
 
