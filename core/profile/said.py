@@ -37,7 +37,8 @@ _TIMEZONE_ZH = [
     r"(?:请)?(?:帮我)?(?:把)?时区(?:改|设|设置|换|调|切换)(?:成|为|到)(?P<v>.+)",
     r"我的时区(?:是|应该是)(?P<v>.+)",
 ]
-_ZH_LANGUAGE = r"中文|英文|英语|[\u4e00-\u9fff]{1,3}语"
+_ZH_OTHER_LANGUAGE = r"[\u4e00-\u9fff]{1,3}语"
+_ZH_LANGUAGE = rf"中文|英文|英语|{_ZH_OTHER_LANGUAGE}"
 OTHER_LANGUAGES = frozenset(
     {"spanish", "french", "german", "russian", "japanese", "korean", "portuguese", "italian"}
     | {"arabic", "hindi", "vietnamese", "thai", "turkish", "dutch", "polish", "indonesian"}
@@ -150,7 +151,7 @@ def _value(what: str, said: str) -> str | None:
         if code:
             return code.split("-")[0]
         # another language: /language answers which two it speaks ("reply in Spanish", "俄语")
-        other = said.lower() in OTHER_LANGUAGES or re.fullmatch(r"[\u4e00-\u9fff]{1,3}语", said)
+        other = said.lower() in OTHER_LANGUAGES or re.fullmatch(_ZH_OTHER_LANGUAGE, said)
         return said if other else None
     words = said.split()
     if cjk_chars(said):
