@@ -20,6 +20,8 @@ class CommunityEvent(Base):
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     link: Mapped[str] = mapped_column(String(500), default="")
+    recording_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    """Where the recording of a past event is, once a moderator posts it; "" for none."""
     capacity: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL"), nullable=True

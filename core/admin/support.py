@@ -192,8 +192,15 @@ _PROBLEM = re.compile(
     r"rejected|refused)|payment (?:keeps )?fail(?:s|ed|ing)|can'?t (?:pay|complete (?:the |my )?"
     r"(?:payment|purchase|checkout))|(?:code|voucher|coupon) (?:says|is|shows|was)(?: as)? "
     r"(?:invalid|expired|not valid|already used|used)|"
+    r"(?:removed|kicked|banned|thrown|locked) (?:me )?(?:from|out of) (?:the |this |my )?(?:group|"
+    r"channel|chat|server|community|discord|telegram)|why (?:was|am|did|have) i (?:been |get |got )?"
+    r"(?:removed|kicked|banned|muted|blocked)|everything is locked|"
+    r"(?:can|could) (?:i|you) (?:get|have|give me|extend (?:it|my (?:trial|membership)) (?:by|for))"
+    r" (?:a few|some|a couple(?: of)?|two|three|\d+) (?:more |extra )?days|extend my (?:trial|"
+    r"membership|subscription|access)|"
     r"(?:found|there is|there's|report) a bug|is broken|(?:link|video|page|lesson) "
     r"(?:is )?(?:broken|dead|not working|doesn'?t work|does not work))\b"
+    r"|被(?:踢|移|请)(?:出|出了)?(?:群|频道|服务器|社区)?了?|被(?:禁言|封号|拉黑)|(?:试用|会员)(?:能不能|可以|能)?(?:延长|延期)"
     r"|付了钱|付了款|已付款|已经付款|扣了钱|扣了费|重复扣费|没有权限|没权限|无法访问|进不去|打不开|"
     r"链接(?:坏了|失效|打不开)|有bug|有个bug|发现(?:了)?(?:一个)?bug|"
     r"(?:忘了|忘记了?|丢了|找不到)(?:我的)?(?:兑换码|优惠码|礼品码|订单号)|"
@@ -221,20 +228,39 @@ _FED_UP = re.compile(
     r"no help|not helpful|not useful)|(?:useless|stupid|dumb) (?:bot|robot|thing)|"
     r"you (?:never|don'?t|do not|didn'?t|did not|can'?t|cannot) (?:understand|get it|help me|"
     r"answer)|that(?:'s| is| was) not what i (?:asked|meant|wanted)|"
-    r"(?:nothing|none of (?:this|that|it)) (?:helped|helps|works|worked))\b"
+    r"(?:nothing|none of (?:this|that|it)) (?:helped|helps|works|worked)|what am i (?:even )?"
+    r"paying for|(?:the )?(?:forum|community|group|chat) is (?:dead|useless|empty)|waste of "
+    r"(?:money|time)|(?:my |half (?:of )?my |none of my |most of my )?questions? (?:never|don'?t|do "
+    r"not|rarely) (?:get|gets) (?:any )?(?:answers?|answered|replies))\b"
     r"|什么都不(?:会|懂)|(?:太|真|好)(?:垃圾|没用|笨|蠢)|听不懂(?:人话|我)|答非所问|没用的机器人|"
-    r"不是我(?:要|想)?问的",
+    r"不是我(?:要|想)?问的|服务太差|(?:问题)?(?:发了|问了)[\w]{0,4}(?:都|也)?没人(?:回|理|回答)|白(?:花|交)(?:了)?钱",
     re.IGNORECASE,
 )
+
+
+_VAGUE = re.compile(
+    r"(?:it|this|that|the bot|the link|the command|the button|the payment|nothing|something)?"
+    r"(?:'s| is)? ?(?:(?:does ?n'?o?t|does not|do ?n'?t|is ?n'?t|is not|not) (?:work|working|"
+    r"load|loading|open|opening)|broken|not working|stopped working)(?: (?:again|anymore|any more|"
+    r"for me|at all))*"
+    r"|i have a problem|(?:there'?s|there is) a problem|"
+    r"something(?:'s| is) wrong|error"
+    r"|(?:这个|它)?(?:不好用|用不了|不能用|不管用|坏了|不工作|没反应|打不开|出错了?|报错了?)|有问题|出问题了"
+)
+"""A problem with nothing to go on ("it doesnt work", "不好用"): asked what, not posted."""
 
 
 def problem_kind(text: str) -> str | None:
     """ "problem": a payment, access or broken-content problem, for the moderators, not the
     forum; "person": asking how to reach a moderator, or whether a person is there at all;
-    "fed_up": the member says the bot is no help ("this bot is useless", "答非所问"), which
-    opened a public thread with the complaint; None for anything else."""
+    "fed_up": the member says the bot is no help ("this bot is useless", "答非所问"), or the
+    forum ("half my questions never get answered, what am i paying for"), which opened a
+    public thread with the complaint; "vague": a problem with nothing said about it ("it
+    doesnt work", "不好用"), which opened a thread; None for anything else."""
     if _WANTS_PERSON.search(text):
         return "person"
+    if _VAGUE.fullmatch(plain(text)):
+        return "vague"
     if _FED_UP.search(text):
         return "fed_up"
     if _PROBLEM.search(text):
@@ -249,6 +275,8 @@ async def for_the_moderators(ctx: Context, question: str) -> list[AnyReply] | No
         return None
     if kind == "person":
         return [Reply(ctx.t("admin.support_how"))]
+    if kind == "vague":
+        return [Reply(ctx.t("admin.support_vague"))]
     if kind == "fed_up":  # said of the bot: a person, and how to be understood
         return [Reply(ctx.t("admin.support_sorry") + "\n" + ctx.t("admin.support_how"))]
     preview = ctx.t("admin.support_offer", text=question[:300])

@@ -60,7 +60,10 @@ def named_in(
 
 
 GENERIC_WORDS = frozenset(
-    {"event", "meetup", "workshop", "webinar", "活动", "讲座", "直播", "聚会", "分享会"}
+    {
+        *("event", "meetup", "workshop", "webinar", "活动", "讲座", "直播", "聚会", "分享会"),
+        *("工作坊", "研讨会"),
+    }
 )
 """Words that name events in general ("any events this week?"); a session or a class may
 be a lesson, so those need a title word (see `names_event`)."""
@@ -105,3 +108,56 @@ def window(question: str, local_now: datetime) -> tuple[datetime, datetime] | No
     if words & _THIS_WEEK or "week" in words:
         return local_now, monday + timedelta(days=7)
     return None
+
+
+_SIGN_UP = re.compile(
+    r"\b(?:sign ?(?:me )?up|register|rsvp|book|enrol+|join|attend|go to|spots?|places?|seats?|"
+    r"full)\b|报名|名额|参加|预约|满了",
+    re.IGNORECASE,
+)
+_NOT_THE_CALENDAR = re.compile(
+    r"\bevents? ?(?:listeners?|loops?|handlers?|driven|emitters?|bus|queues?|logs?|sourcing|"
+    r"stud(?:y|ies)|data|times?|streams?|objects?|types?|probabilit(?:y|ies)|space|rates?)\b|"
+    r"\b(?:independent|dependent|random|exclusive|dom|click|keyboard|mouse|rare|two|disjoint|"
+    r"complementary|pandas|python|javascript|js) events?\b|事件|概率",
+    re.IGNORECASE,
+)
+
+
+_HOW = frozenset(
+    {
+        *("how", "do", "can", "could", "sign", "signup", "up", "register", "rsvp", "book"),
+        *("join", "attend", "go", "where", "time", "date", "day", "is", "are", "the", "an", "a"),
+        *("怎么", "如何", "怎样", "报名", "参加", "预约", "在哪", "哪里", "时间"),
+    }
+)
+
+
+def asks_about_an_event(question: str) -> bool:
+    """ "what time is the data viz workshop on thursday?", "怎么报名周六的工作坊": when an
+    event is, or how to sign up for one, whether or not the calendar holds it (such a
+    question opened a thread when no event's title matched)."""
+    if _NOT_THE_CALENDAR.search(question):
+        return False
+    words = set(tokenize(question))
+    if not words & GENERIC_WORDS or not words - GENERIC_WORDS - _FILLER - _HOW:
+        return False  # "how do I sign up for an event?": the answer on signing up
+    return asks_when(question) or bool(_SIGN_UP.search(question))
+
+
+_RECORDING = re.compile(
+    r"\b(?:record(?:ed|ing|ings)?|replays?|re-?watch|watch (?:\w+ ){0,3}(?:later|again|afterwards))\b"
+    r"|回放|录像|录播|录屏|重播|录下来|录了",
+    re.IGNORECASE,
+)
+_SHOWN_LIVE = frozenset(
+    {*GENERIC_WORDS, "session", "live", "lecture", "stream", "talk", "ama", "office", "课", "分享"}
+)
+
+
+def asks_about_recording(question: str) -> bool:
+    """ "are the live sessions recorded?", "直播有回放吗": whether (and where) an event's
+    recording is; "how do I record audio in python?" is not."""
+    if not _RECORDING.search(question) or _NOT_THE_CALENDAR.search(question):
+        return False
+    return bool(set(tokenize(question)) & _SHOWN_LIVE) or bool(re.search("回放|录播", question))

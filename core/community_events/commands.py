@@ -88,6 +88,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         return await _upcoming(ctx)  # the upcoming events, with their ids
     if sub == "move":
         return await _move(ctx, rest, now)
+    if sub == "recording":
+        return await _recording(ctx, rest, now)
     if sub == "who":
         return await _who(ctx, rest)
     if sub in {"cancel", "attended"}:
@@ -162,6 +164,8 @@ async def events_cmd(ctx: Context, args: str) -> list[AnyReply]:
         return await _upcoming(ctx)
     if words[0] in MINE_WORDS and len(words) == 1:
         return await _upcoming(ctx, mine=True)
+    if words[0] in PAST_WORDS and len(words) == 1:
+        return await past_events(ctx, await _recent(ctx))
     number = words[-1]
     verb = words[0] if len(words) == 2 else ""
     known = not verb or verb in JOIN_WORDS or verb in LEAVE_WORDS
@@ -189,11 +193,47 @@ latest first)."""
 
 
 @help_answers.lookup
+async def recording_of(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "Is there a recording of the SQL office hours?" gets its recording, or that none is
+    posted yet; "are the live sessions recorded?", "直播有回放吗" the recent recordings (they
+    opened threads nobody but a moderator could answer). None for any other question."""
+    if not asked.asks_about_recording(question):
+        return None
+    now = ctx.clock.now()
+    live = CommunityEvent.cancelled_at.is_(None)
+    rows = await ctx.session.execute(
+        select(CommunityEvent)
+        .where(live, CommunityEvent.starts_at > now - timedelta(days=PAST_DAYS))
+        .order_by(CommunityEvent.starts_at.desc())
+        .limit(LOOKED_AT)
+    )
+    named = [ev for ev in rows.scalars() if asked.names_event(question, ev.title)]
+    past = [ev for ev in named if ev.starts_at <= now]
+    if past:  # the latest one of that name
+        ev = past[0]
+        when = _when(ev, ctx.timezone)
+        if not ev.recording_url:
+            return [Reply(ctx.t("events.asked_no_recording_yet", title=ev.title, when=when))]
+        button = ButtonSpec(ctx.t("events.btn_recording"), url=ev.recording_url)
+        text = ctx.t("events.asked_recording", title=ev.title, when=when)
+        return [Reply(f"{text}\n{ev.recording_url}", buttons=[[button]])]
+    if named:  # only coming ones: the soonest
+        ev = named[-1]
+        when = _when(ev, ctx.timezone)
+        return [Reply(ctx.t("events.asked_recording_coming", title=ev.title, when=when))]
+    recorded = [ev for ev in await _recent(ctx, LOOKED_AT) if ev.recording_url]
+    if not recorded:
+        return [Reply(ctx.t("events.asked_no_recordings"))]
+    shown = await past_events(ctx, recorded[: asked.MAX_SHOWN])
+    return [Reply(ctx.t("events.asked_recordings")), *shown[1:]]
+
+
+@help_answers.lookup
 async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
     """ "When is the next office hours?" is told when the "SQL office hours" are, with the
     card to sign up; when none is planned, when the last one was. None for any other."""
     generic = asked.asks_about_events(question)
-    if not generic and not asked.asks_when(question):
+    if not generic and not asked.asks_when(question) and not asked.asks_about_an_event(question):
         return None
     now = ctx.clock.now()
     live = CommunityEvent.cancelled_at.is_(None)
@@ -220,6 +260,11 @@ async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
         return [Reply(ctx.t("events.asked_none_planned", title=past.title, when=when))]
     if generic:  # "any events this week?", "下周有什么活动？": what the calendar holds then
         return await _events_then(ctx, question, upcoming, now)
+    if asked.asks_about_an_event(question):  # one the calendar does not hold
+        if not upcoming:
+            return [Reply(ctx.t("events.asked_none_at_all"))]
+        later = upcoming[: asked.MAX_SHOWN]
+        return [Reply(ctx.t("events.asked_not_found")), *await event_cards(ctx, later)]
     return None
 
 
@@ -237,6 +282,47 @@ async def _events_then(
         ]
     later = upcoming[: asked.MAX_SHOWN]
     return [Reply(ctx.t("events.asked_none_then")), *await event_cards(ctx, later)]
+
+
+PAST_WORDS = {
+    "past",
+    "recordings",
+    "recorded",
+    "replays",
+    "earlier",
+    "过去",
+    "以前",
+    "回放",
+    "录像",
+}
+"""After /events: the recent past events, with their recordings."""
+
+
+async def _recent(ctx: Context, limit: int = 10) -> list[CommunityEvent]:
+    """The past events of the last PAST_DAYS, latest first (cancelled ones left out)."""
+    now = ctx.clock.now()
+    q = select(CommunityEvent).where(
+        CommunityEvent.cancelled_at.is_(None),
+        CommunityEvent.starts_at <= now,
+        CommunityEvent.starts_at > now - timedelta(days=PAST_DAYS),
+    )
+    rows = await ctx.session.execute(q.order_by(CommunityEvent.starts_at.desc()).limit(limit))
+    return list(rows.scalars())
+
+
+async def past_events(ctx: Context, events: list[CommunityEvent]) -> list[AnyReply]:
+    """Each past event with a button to its recording, or a word that there is none."""
+    if not events:
+        return [Reply(ctx.t("events.none_past"))]
+    out: list[AnyReply] = [Reply(ctx.t("events.past_head"))]
+    for ev in events:
+        text = ctx.t("events.past_line", id=ev.id, title=ev.title, when=_when(ev, ctx.timezone))
+        if not ev.recording_url:
+            out.append(Reply(text + " " + ctx.t("events.past_no_recording")))
+            continue
+        button = ButtonSpec(ctx.t("events.btn_recording"), url=ev.recording_url)
+        out.append(Reply(f"{text}\n🎬 {ev.recording_url}", buttons=[[button]]))
+    return out
 
 
 MINE_WORDS = {"mine", "my", "me", "going", "joined", "我的", "已报名"}
@@ -403,6 +489,44 @@ async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
     return [Reply(ctx.t("events.moved", title=ev.title, when=when, told=_told(ctx, told))), *direct]
 
 
+async def _recording(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
+    """``/event recording ID URL``: where a past event's recording is. Those who were going
+    get the link (once per link); /events past and questions about recordings show it.
+    ``/event recording ID off`` takes it down."""
+    ref, _, url = rest.strip().partition(" ")
+    url = url.strip()
+    event_id = parse_id(ref)
+    if event_id is None or not url or " " in url:
+        raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+    ev = await ctx.session.get(CommunityEvent, event_id)
+    if ev is None or ev.cancelled_at is not None:
+        raise DomainError("events.unknown")
+    if ev.starts_at > now:  # nothing is recorded before it begins
+        raise DomainError(
+            "events.recording_not_started", title=ev.title, when=_when(ev, ctx.timezone)
+        )
+    if url.lower() in OFF_WORDS:
+        if not ev.recording_url:
+            return [Reply(ctx.t("events.recording_none", title=ev.title))]
+        before, ev.recording_url = ev.recording_url, ""
+        await record(ctx, "event.recording", f"event:{ev.id}", before={"url": before})
+        return [Reply(ctx.t("events.recording_removed", title=ev.title))]
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        raise DomainError("events.bad_link")
+    if url == ev.recording_url:
+        return [Reply(ctx.t("events.recording_same", title=ev.title))]
+    before, ev.recording_url = ev.recording_url, url
+    await record(
+        ctx, "event.recording", f"event:{ev.id}", before={"url": before}, after={"url": url}
+    )
+    told, direct = await _tell_signed_up(ctx.session, ctx.services, ev, "recording", now)
+    said = ctx.t("events.recording_told", n=told) if told else ctx.t("events.told_nobody")
+    return [Reply(ctx.t("events.recording_set", title=ev.title, told=said)), *direct]
+
+
+OFF_WORDS = {"off", "remove", "none", "delete", "删除", "取消"}
+
+
 def _told(ctx: Context, n: int) -> str:
     """Whom a move or a cancel reached: "Told the 3 members…", or that nobody had signed up."""
     return ctx.t("events.told_signed_up", n=n) if n else ctx.t("events.told_nobody")
@@ -426,7 +550,8 @@ async def _tell_signed_up(
     s: AsyncSession, services: Services, ev: CommunityEvent, what: str, now: datetime
 ) -> tuple[int, list[AnyReply]]:
     """Tell those signed up for `ev` (``what``: "remind", those going, it starts soon;
-    "cancel", the waiting list too, it will not take place; "move", everyone, its new start),
+    "cancel", the waiting list too, it will not take place; "move", everyone, its new start;
+    "recording", those going, where its recording is),
     each in their language and zone, once (the outbox's dedupe key; a reminder and a move
     once per start time).
     Returns how many were told and the replies to send where there is no outbox."""
@@ -442,21 +567,28 @@ async def _tell_signed_up(
                 EventRsvp.event_id == ev.id,
                 Member.forgotten_at.is_(None),
                 Member.role != "banned",
-                # a reminder is for those going; a cancel is news to the waiting list too
-                EventRsvp.waitlisted.is_(False) if what == "remind" else true(),
+                # a reminder (or the recording) is for those going; a cancel is news to the
+                # waiting list too
+                EventRsvp.waitlisted.is_(False) if what in ("remind", "recording") else true(),
             )
         )
     ).all()
     out: list[AnyReply] = []
-    key = {"remind": "events.reminder", "cancel": "events.cancelled_going"}.get(
-        what, "events.moved_going"
-    )
+    key = {
+        "remind": "events.reminder",
+        "cancel": "events.cancelled_going",
+        "recording": "events.recording_going",
+    }.get(what, "events.moved_going")
     # a moved event is reminded of (and moved) again for its new start
     dedupe = f"{what}@{int(ev.starts_at.timestamp())}" if what != "cancel" else what
+    if what == "recording":  # once per recording posted
+        dedupe = f"recording@{ev.recording_url}"
     for member_id, locale, tz in rsvps:
         when = _when(ev, tz or services.settings.timezone)
         text = translate(locale, key, title=ev.title, when=when)
-        if ev.link and what != "cancel":
+        if what == "recording":
+            text += f"\n{ev.recording_url}"
+        elif ev.link and what != "cancel":
             text += f"\n{ev.link}"
         if enqueue is None:
             out.append(Reply(text, member_id=member_id))

@@ -3,7 +3,8 @@ next course ("what plan am I on?", "where did I stop?", "我学到哪了？", "�
 answered my question?", "有什么课程推荐给我？"), answered with what /status, /next, /progress,
 /leaderboard, /questions or /recommend shows them; about what the bot can do ("what can
 you do?", "你能做什么？"), with /help; a newcomer's "what should I do first?", "我是新来的",
-with the /start welcome; and "stop sending me messages", "别再给我发消息了" with the ways to
+with the /start welcome; the prices ("how much is the yearly membership?", "年费会员要多少钱？",
+which opened threads) with /plans; and "stop sending me messages", "别再给我发消息了" with the ways to
 stop things. The search found the built-in answers on how to look these up, but too weakly to answer
 ("plan" is a word MiniLM reads many ways), so such a question opened a community thread that
 nobody but the bot could answer.
@@ -205,8 +206,42 @@ _MY_EVENTS_ZH = [
     r"我(?:要)?参加(?:哪些|什么)活动",
     r"我的活动",
 ]
+_PLAN_WORD = (
+    r"(?:membership|memberships|subscription|subscriptions|plan|plans|access|package|tier|"
+    r"community|trial|month|year)"
+)
+_PRICE_EN = [
+    r"how much (?:is|are|does|do|will|would|for)(?: it| this| the| a| an| your| one| each)?"
+    r"(?: (?:monthly|yearly|annual|lifetime|premium|full|paid|basic|pro))?"
+    rf"(?: {_PLAN_WORD})?(?: (?:cost|costs|be|cost me|charge))?"
+    r"(?: (?:per|a|each|for a|for one|for the|every) (?:month|year|week))?",
+    r"what(?:'s|s| is| are| does)(?: the| your)? (?:price|prices|cost|costs|fee|fees|pricing)"
+    r"(?: (?:of|for))?(?: the| a| your)?(?: (?:monthly|yearly|annual|lifetime|premium|paid))?"
+    rf"(?: {_PLAN_WORD})?",
+    r"how much (?:is|are) (?:the )?(?:membership|subscription|monthly|yearly|annual) "
+    r"(?:fees?|prices?|costs?)",
+    r"how much (?:does it cost |do i (?:have to |need to )?pay |)to (?:join|subscribe|sign up|"
+    r"become a member|get access)",
+    r"(?:what are )?(?:your |the )?(?:prices|pricing|price list)",
+    r"what (?:does|will|would|do) (?:it|this|that|membership|a membership|(?:the|a) (?:\w+ )?"
+    r"(?:membership|plan|subscription)) cost(?: me)?(?: (?:per|a|each|every) (?:month|year))?",
+    rf"(?:is|are) (?:the|your)(?: \w+)? {_PLAN_WORD} (?:expensive|cheap|free)",
+]
+_PRICE_ZH = [
+    r"(?:年费|月费|会员|年度会员|月度会员|终身会员|包年|包月|订阅|会员费|年卡|月卡|会员资格){1,2}"
+    r"(?:要|需要|是|得)?(?:多少钱|多少|几块钱|什么价格?)(?:一个月|一年|每月|每年)?",
+    r"(?:会员|订阅|方案|套餐|会员费)(?:的)?(?:价格|费用|收费|价钱)(?:是多少|怎么样|多少|是什么)?",
+    r"(?:加入|订阅|开通|报名|入会)(?:会员|社区|这个社区)?(?:要|需要|得)?(?:多少钱|花多少钱|交多少钱)",
+    r"(?:会员|订阅|你们|这里|社区)?(?:是)?(?:怎么|如何)收费(?:的)?",
+    r"收费(?:标准)?(?:是)?(?:怎样|怎么样|多少)",
+    r"(?:一个月|一年|每月|每年)(?:要|需要)?多少钱",
+    r"多少钱(?:一个月|一年)",
+    r"(?:价格|价钱|价目表|费用)(?:是多少|多少)?",
+]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")
+PRICES = "plans"
+"""The plans and their prices, with the buttons to buy: in a private chat."""
 STOP = "stop"
 """Not a command: "stop sending me messages" could mean digests, the membership or answer
 invitations, so it gets the reply "stop" alone gets, naming the three."""
@@ -221,6 +256,7 @@ _ASKED: list[tuple[re.Pattern[str], str]] = [
     *((re.compile(p), "leaderboard") for p in _RANK_EN + _RANK_ZH),
     *((re.compile(p), "recommend") for p in _RECOMMEND_EN + _RECOMMEND_ZH),
     *((re.compile(p), "questions") for p in _QUESTIONS_EN + _QUESTIONS_ZH),
+    *((re.compile(p), PRICES) for p in _PRICE_EN + _PRICE_ZH),
 ]
 
 
@@ -229,8 +265,8 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
     """What that command shows the asker now, in a private chat; in a group (where nobody
     else should read a member's plan) where to ask it. None for any other question."""
     names = commands_for(question)
-    if not names:
-        return None
+    if not names or (names == [PRICES] and ctx.event.chat.kind != "private"):
+        return None  # a group gets the answer on joining: the plans' buttons are one's own
     out: list[AnyReply] = []
     for name in names:
         out += await _shown(ctx, name)
@@ -244,6 +280,8 @@ async def _shown(ctx: Context, name: str) -> list[AnyReply]:
         return await run_command(ctx, name, "")
     if ctx.event.chat.kind != "private":
         return [Reply(ctx.t("qa.about_you_private", command=f"/{name}"))]
+    if name == PRICES:
+        return [Reply(ctx.t("qa.prices")), *await run_command(ctx, name, "")]
     if name == "start":  # the welcome: where they stand and what to do first
         return await run_command(ctx, name, "")
     command, _, args = name.partition(" ")  # "events mine"

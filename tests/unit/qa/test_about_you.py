@@ -131,6 +131,18 @@ async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
     assert await _questions(help_app) == 0
 
 
+async def test_a_price_question_is_answered_with_the_plans(help_app):
+    """ "How much is the yearly membership?" and "年费会员要多少钱？" opened community threads."""
+    for asked in ("How much is the yearly membership?", "年费会员要多少钱？"):
+        said = await _ask(help_app, "ivy", asked)
+        assert "/plans" in said.splitlines()[0], asked
+        assert "• Yearly membership [yearly] — 365 days" in said, asked
+    assert await _questions(help_app) == 0
+    # in a group, the answer on joining: the plans' buttons are the tapper's own
+    said = await _ask(help_app, "ivy", "how much is a membership?", Chat("console", "g1", "group"))
+    assert "Send /plans" in said and "Monthly membership" not in said
+
+
 @pytest.mark.parametrize(
     ("question", "command"),
     [
@@ -184,6 +196,15 @@ async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
         ("where can I see my rank this month", "leaderboard"),
         ("在哪里看我这个月的排名？", "leaderboard"),
         ("how many lessons does the SQL course have?", None),
+        ("How much is the yearly membership?", "plans"),
+        ("what does it cost per month?", "plans"),
+        ("whats the price of the monthly plan", "plans"),
+        ("年费会员要多少钱？", "plans"),
+        ("会员怎么收费", "plans"),
+        ("加入社区要多少钱", "plans"),
+        ("how much memory does pandas use?", None),
+        ("what is the cost function in linear regression?", None),
+        ("how much is a year in seconds", None),
     ],
 )
 def test_which_questions_are_about_the_asker(question: str, command: str | None) -> None:

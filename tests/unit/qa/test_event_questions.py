@@ -135,3 +135,41 @@ async def test_events_in_general_are_answered_from_the_calendar(qa_app, console_
 )
 def test_a_question_about_events_in_general(question: str, general: bool) -> None:
     assert asks_about_events(question) is general
+
+
+async def test_an_event_the_calendar_does_not_hold_gets_what_is_coming(qa_app, console_bot):
+    """ "what time is the data viz workshop on thursday in EST?" and "怎么报名周六的数据可视化工作坊
+    名额还有吗" opened threads when no event's title matched: the community could only guess."""
+    out = await console_bot.send(
+        "what time is the data viz workshop on thursday?", as_member="lena"
+    )
+    assert out.startswith("No community events are planned right now.")
+    await console_bot.send("/event new SQL office hours friday 6pm max 20", as_member="mod")
+    out = await console_bot.send(
+        "what time is the data viz workshop on thursday?", as_member="lena"
+    )
+    assert out.startswith("I can't find that one on the events calendar")
+    assert "SQL office hours — 2026-03-06 18:00 UTC (0/20 going)" in out and "I'll come" in out
+    out = await console_bot.send("怎么报名周六的数据可视化工作坊 名额还有吗")
+    assert "I can't find that one" in out and "SQL office hours" in out
+    assert await _questions(qa_app) == 0
+    # how to sign up in general is the answer on signing up; an event listener is code
+    out = await console_bot.send("how do I register an event listener in javascript?")
+    assert "events calendar" not in out
+
+
+@pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("how do i sign up for the kaggle workshop next week", True),
+        ("下次直播是什么时候？北京时间几点", True),
+        ("how do I sign up for an event?", False),
+        ("when are two events independent?", False),
+        ("when does the click event fire?", False),
+        ("事件什么时候触发", False),
+    ],
+)
+def test_a_question_about_one_event_whether_planned_or_not(question: str, about: bool) -> None:
+    from core.community_events.asked import asks_about_an_event
+
+    assert asks_about_an_event(question) is about

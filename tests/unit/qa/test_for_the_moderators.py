@@ -63,3 +63,38 @@ def test_which_words_ask_for_a_person() -> None:
     assert problem_kind("you are useless") == "fed_up"
     assert problem_kind("this is useless, my merge still duplicates rows") is None
     assert problem_kind("what payment methods do you accept?") is None
+
+
+async def test_being_removed_a_locked_trial_or_a_complaint_is_not_posted(console_bot, db):
+    """ "why was i removed from the telegram group", "为什么我被踢出群了？？？", "trial ended
+    yesterday and now everything is locked, can i get a few more days?" and "the forum is
+    dead … what am i paying for" each opened a public thread."""
+    for said in (
+        "why was i removed from the telegram group, i didnt do anything wrong",
+        "为什么我被踢出群了？？？",
+        "trial ended yesterday and now everything is locked, can i get a few more days?",
+    ):
+        out = await console_bot.send(said, as_member="lena")
+        assert "Send it to them?" in out or "要发给管理员吗" in out, said
+    out = await console_bot.send(
+        "honestly the forum is dead half my questions never get answered, what am i paying for",
+        as_member="lena",
+    )
+    assert out.startswith("Sorry I didn't get that right") and "/support" in out
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Question.id)))).scalar_one() == 0
+
+
+async def test_a_problem_with_nothing_said_about_it_is_asked_about(console_bot, db):
+    """ "it doesnt work" opened a thread titled so; "不好用" was offered for the forum."""
+    for said in ("it doesnt work", "不好用", "the button is not working"):
+        out = await console_bot.send(said, as_member="lena")
+        assert out.startswith(("What isn't working?", "哪里不好用？")), (said, out)
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Question.id)))).scalar_one() == 0
+    # a problem with something said about it is a question like any other
+    from core.admin.support import problem_kind
+
+    assert problem_kind("my for loop doesn't work") is None
+    assert problem_kind("how do I fix this error in pandas") is None
+    assert problem_kind("这个函数有问题") is None

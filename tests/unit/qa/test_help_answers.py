@@ -131,7 +131,7 @@ async def test_an_answer_about_a_command_shows_what_it_shows_this_member(help_ap
     """ "How much is a membership?" was told to send /plans: the plans come under the
     answer, with their buttons; the digest answer shows the member's own schedule. In a
     private chat only."""
-    out = await _replies(help_app, "ivy", "how much is a membership?")
+    out = await _replies(help_app, "ivy", "which plan should I buy?")
     assert "/plans" in out[0].text and "Did this help?" in out[0].text
     plans = "\n".join(r.text for r in out[1:] if isinstance(r, Reply))
     assert "Membership plans:" in plans and "Monthly membership" in plans
