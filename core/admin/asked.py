@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 
+from core.admin import staff_words
 from core.context import Context, Role
 from core.qa import help_answers
 from core.qa.about_you import plain
+from core.qa.help_intents import names_a_tool
 from core.replies import AnyReply, Reply
 from core.router import run_command
 
@@ -122,6 +124,77 @@ _DAYS = {
 """The window a question names, in days back from now (as /stats and joined= count)."""
 
 
+_LOOSE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:has ?n'?t|have ?n'?t|did ?n'?t|not) (?:yet )?paid\b|\bpayments? (?:fail|failed|"
+            r"failing|bounced|declined)|\bpast[ -]due\b|\boverdue\b|\bin grace\b|没(?:有)?付款|"
+            r"付款失败|扣款失败|欠费",
+            re.IGNORECASE,
+        ),
+        "members state=past_due",
+    ),
+    (
+        re.compile(
+            r"\b(?:not renewing|won'?t renew|turned off (?:auto-?)?renew\w*)\b|"
+            r"(?:到期|过期)[^。？！?!]{0,10}(?:没|不|未)(?:续费|续订)",
+            re.IGNORECASE,
+        ),
+        "members state=cancelled",
+    ),
+    (
+        re.compile(r"\breports?\b|\breported\b|举报", re.IGNORECASE),
+        "audit member.report",
+    ),
+    (
+        re.compile(
+            r"\bunanswered\b|\bwithout (?:an )?answers?\b|\bno (?:answers?|replies)\b|没人回答|"
+            r"没有(?:人)?回答|未回答|没人回复",
+            re.IGNORECASE,
+        ),
+        "kb waiting",
+    ),
+    (
+        re.compile(r"\bleaderboard\b|\btop \d+ (?:members|contributors)\b|排行榜", re.IGNORECASE),
+        "leaderboard",
+    ),
+    (
+        re.compile(
+            r"\b(?:revenue|income|mrr|earn(?:ed|ings)?|conversion|converted|convert|churn(?:ed)?|"
+            r"cancell?(?:ed|ations?)|active (?:users|members)|new members|sign-?ups)\b|"
+            r"\bhow many (?:new )?(?:members|people|users|subscribers|trials)\b|收入|营收|赚了|"
+            r"转化|活跃(?:用户|会员|成员)|(?:多少|几个)(?:新)?(?:会员|用户|人|成员)|流失|退订",
+            re.IGNORECASE,
+        ),
+        "stats",
+    ),
+]
+"""A moderator's longer question that names what it is about ("who hasn't paid this month or
+had their payment fail", "这个月一共收入多少钱", "any open reports I haven't looked at yet?"):
+the command that lists it. Each was offered for the community's forum."""
+_NAMED_MEMBER = (
+    re.compile(r"(?<![\w@])(@[A-Za-z0-9_.]{2,64})"),
+    re.compile(r"\b(?:member|user|person) (?:called|named) ([\w.\-]{2,64})", re.IGNORECASE),
+    re.compile(r"(?:用户|会员|成员)\s+(\S{1,32}?)\s*(?:的|$)"),
+)
+_LOOKS_UP = re.compile(
+    r"\b(?:look up|lookup|look at|check|find|pull up|show me|tell me about|what about)\b|"
+    r"查一下|查查|查询|看看|看一下|帮我查",
+    re.IGNORECASE,
+)
+
+
+def loose_command_for(question: str) -> str | None:
+    """The command a moderator's question names in words, when it is not of one of the
+    exact shapes: a member looked up by handle or name ("can you look up the member called
+    @dan_k", "帮我查一下用户 小林 的会员状态") with /member, else what it is about (`_LOOSE`)."""
+    if _LOOKS_UP.search(question):
+        for pattern in _NAMED_MEMBER:
+            if (m := pattern.search(question)) is not None:
+                return f"member {m.group(1)}"
+    return next((cmd for pattern, cmd in _LOOSE if pattern.search(question)), None)
+
+
 def command_for(question: str) -> str | None:
     """The command (with its arguments) whose reply answers a moderator's question about
     the community; None for any other."""
@@ -143,10 +216,14 @@ def command_for(question: str) -> str | None:
 async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
     if ctx.role < Role.MODERATOR:
         return None
+    key = "admin.asked"
     found = command_for(question)
+    if found is None and not names_a_tool(question) and not staff_words.commands_for(question):
+        # loosely: not a course question ("churn in pandas"), nor a request to do something
+        found, key = loose_command_for(question), "admin.asked_loose"
     if found is None:
         return None
     if ctx.event.chat.kind != "private":  # the community's numbers are not for a group
         return [Reply(ctx.t("admin.asked_private", command=f"/{found}"))]
     name, _, args = found.partition(" ")
-    return [Reply(ctx.t("admin.asked", command=f"/{found}")), *await run_command(ctx, name, args)]
+    return [Reply(ctx.t(key, command=f"/{found}")), *await run_command(ctx, name, args)]

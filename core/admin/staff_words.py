@@ -30,7 +30,8 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
         re.compile(
             r"\b(?:free|extra|another|bonus) (?:month|week|year|\d+ days?|days?)\b|"
-            r"\b(?:extend|lengthen|prolong)\b.{0,30}\b(?:membership|plan|subscription|access|trial)|延期|延长|续期|多送|送(?:他|她)?(?:一个月|一周|\d+天)",
+            r"\b(?:extend|lengthen|prolong)\b.{0,30}\b(?:membership|plan|subscription|access|trial)|延期|延长|续期|多送|送(?:他|她)?(?:一个月|一周|\d+天)|"
+            r"(?:加|送|给|补)(?:\d+|[一二三四五六七八九十两]+)(?:个)?(?:天|周|个月|月)(?:的)?(?:会员|时长|权限)?",
             re.IGNORECASE,
         ),
         ("extend", "grant"),
@@ -46,7 +47,7 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
         re.compile(
             r"\b(?:create|make|generate|new|issue)\b.{0,30}\b(?:gift |voucher |promo |discount |"
-            r"redeem )?codes?\b|(?:生成|创建|新建|做)(?:一些|几个|\d+个)?(?:兑换码|礼品码|优惠码)",
+            r"redeem )?codes?\b|(?:生成|创建|新建|做)(?:一些|几个|\d+个)?[^，。,]{0,10}?(?:兑换码|礼品码|优惠码)",
             re.IGNORECASE,
         ),
         ("codes",),
@@ -56,7 +57,8 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"\b(?:send|post|announce|message|notify|email)\b(?: (?:a|an|the) (?:message|note|"
             r"announcement|reminder|notice))?(?: to)? (?:everyone|everybody|all (?:the )?members|"
             r"all users|the whole community)\b|\bsend (?:everyone|everybody|all members) (?:a|an)\b|"
-            r"\b(?:make|send|post) an announcement\b|"
+            r"\b(?:make|send|post) an announcement\b|\b(?:need|want|have) to announce\b|"
+            r"\bsend it to (?:everyone|everybody|all (?:the )?members)\b|"
             r"给(?:所有人|大家|全体(?:会员)?)发|通知(?:所有人|大家|全体)|群发|发(?:个|一个)?公告",
             re.IGNORECASE,
         ),

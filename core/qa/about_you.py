@@ -226,6 +226,8 @@ _PRICE_EN = [
     r"what (?:does|will|would|do) (?:it|this|that|membership|a membership|(?:the|a) (?:\w+ )?"
     r"(?:membership|plan|subscription)) cost(?: me)?(?: (?:per|a|each|every) (?:month|year))?",
     rf"(?:is|are) (?:the|your)(?: \w+)? {_PLAN_WORD} (?:expensive|cheap|free)",
+    r"what(?:'s| is) the difference between (?:the )?(?:monthly|yearly|annual|lifetime)"
+    r"(?: plan| membership)? and (?:the )?(?:monthly|yearly|annual|lifetime)(?: plans?| memberships?)?",
 ]
 _PRICE_ZH = [
     r"(?:年费|月费|会员|年度会员|月度会员|终身会员|包年|包月|订阅|会员费|年卡|月卡|会员资格){1,2}"
@@ -237,6 +239,8 @@ _PRICE_ZH = [
     r"(?:一个月|一年|每月|每年)(?:要|需要)?多少钱",
     r"多少钱(?:一个月|一年)",
     r"(?:价格|价钱|价目表|费用)(?:是多少|多少)?",
+    r"(?:年度|月度|年费|月费|终身|包年|包月)?(?:会员|方案)?(?:和|跟|与)(?:年度|月度|年费|月费|终身|包年|包月)"
+    r"(?:会员|方案)?(?:有)?(?:什么|啥)(?:区别|不同)",
 ]
 _ZH_LEAD = re.compile(r"^(?:你好|您好|请问|想问一下|问一下|我想知道|想知道|能告诉我|告诉我)+")
 _ZH_TAIL = re.compile(r"(?:呢|啊|呀|吗|嘛|了)+$")

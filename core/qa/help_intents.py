@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core.catalog.topics import PROPER_NAMES
+from core.qa import help_words
 from core.qa.tokenize import Language, cjk_chars, split_parts
 from core.recommend.encoders import TextEncoder
 
@@ -173,7 +174,8 @@ def match(
     clauses: bool = True,
 ) -> Intent | None:
     """The built-in answer a short question (or one short part of a longer message) asks
-    for, if one clearly does; the first such part decides."""
+    for, if one clearly does; the first such part decides. Else the answer a question about
+    the membership names in so many words (`help_words`)."""
     encoder = encoders.get(lang)
     if encoder is None or names_a_tool(text):
         return None
@@ -183,4 +185,10 @@ def match(
     for part in parts(text, lang, clauses=clauses):
         if (found := decide(closest(part, lang, encoder), cut)) is not None:
             return found
+    if clauses and (key := help_words.key_for(text)) is not None:
+        return Intent(key, BY_WORDS, BY_WORDS)
     return None
+
+
+BY_WORDS = 1.0
+"""The cosine and lead of an answer taken by `help_words`' rules (no ask compared)."""

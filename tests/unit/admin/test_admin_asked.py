@@ -112,3 +112,40 @@ async def test_a_staff_command_typed_without_its_slash_is_offered_as_the_command
         Message(bot.actor("alice"), Chat("console", "alice", "private"), "m2", text="ban bob")
     )
     assert "/ban bob" not in "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
+async def test_a_moderator_s_longer_question_gets_the_command_it_names(bot, app, db):
+    """Each was offered for the community's forum ("Shall I post it?")."""
+    asked = {
+        "who hasn't paid this month or had their payment fail": "/members state=past_due",
+        "what's our revenue this month compared to last month": "/stats",
+        "这个月一共收入多少钱": "/stats",
+        "any open reports I haven't looked at yet?": "/audit member.report",
+        "how many forum questions from this week are still unanswered": "/kb waiting",
+        "can you look up the member called @alice and tell me when her plan expires": "/member @alice",
+    }
+    for question, command in asked.items():
+        out = await app.router.dispatch(
+            Message(bot.actor("mod"), Chat("console", "mod"), text=question)
+        )
+        said = "\n".join(r.text for r in out if isinstance(r, Reply))
+        assert said.startswith(f"I read this as one for {command};"), (question, said)
+        assert "Shall I post" not in said, question
+    out = await app.router.dispatch(
+        Message(bot.actor("mod"), Chat("console", "mod"), text="帮我查一下用户 Alice 的付款记录")
+    )
+    assert "/member Alice" in out[0].text and "Alice" in out[1].text
+    assert await _questions(db) == 0
+    # a request to do something names its commands; a course question is a question
+    out = await app.router.dispatch(
+        Message(
+            bot.actor("mod"),
+            Chat("console", "mod"),
+            text="give alice 7 extra days, her payment failed because of the bank outage",
+        )
+    )
+    assert out[0].text.startswith("That is done with a moderator command")
+    out = await app.router.dispatch(
+        Message(bot.actor("mod"), Chat("console", "mod"), text="how do I compute churn in pandas?")
+    )
+    assert "I read this as one for" not in "\n".join(r.text for r in out if isinstance(r, Reply))

@@ -60,12 +60,16 @@ async def test_members_and_groups_get_no_staff_commands(bot, app, db):
         ("schedule an office hours session on friday", ["event"]),
         ("how do I edit a knowledge base answer?", ["kb"]),
         ("show me the audit log", ["audit"]),
+        ("给王磊加30天会员，他是这次活动的讲师", ["extend", "grant"]),
+        ("生成5个年度会员的礼品码", ["codes"]),
+        ("I need to announce that the workshop moved, please send it to everyone", ["broadcast"]),
         # a moderator's course questions are not requests
         ("how do I remove a duplicate row from a dataframe?", []),
         ("tell me about everyone in the SQL course", []),
         ("what does the new course cover?", []),
         ("how do I create a new branch in git?", []),
         ("extend the deadline of my homework", []),
+        ("我加了一个变量，为什么报错", []),
     ],
 )
 def test_which_words_name_which_commands(text: str, commands: list[str]) -> None:

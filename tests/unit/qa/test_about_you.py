@@ -205,6 +205,8 @@ async def test_a_price_question_is_answered_with_the_plans(help_app):
         ("how much memory does pandas use?", None),
         ("what is the cost function in linear regression?", None),
         ("how much is a year in seconds", None),
+        ("what's the difference between the monthly and yearly plan?", "plans"),
+        ("年度会员和月度会员有什么区别", "plans"),
     ],
 )
 def test_which_questions_are_about_the_asker(question: str, command: str | None) -> None:
@@ -227,6 +229,7 @@ def test_which_questions_are_about_the_asker(question: str, command: str | None)
         ),
         ("I want to learn window functions in SQL. Where do I start?", []),
         ("what plan am I on? also how do I join two tables in SQL?", []),
+        ("年度会员多少钱？和月度会员有什么区别", ["plans"]),
     ],
 )
 def test_a_message_of_several_parts_is_about_the_asker_only_in_every_part(

@@ -1,0 +1,98 @@
+"""Longer questions about the membership that name their topic in so many words ("can i
+pause my membership for 2 months while i travel?", "Can I pay with PayPal instead of
+card?", "从月付升级到年付，差价怎么算"), taken for the built-in answer on it. The asks compare
+short questions only, and the search found these answers too weakly to answer, so each
+opened a community thread that only a moderator could answer.
+
+Each rule wants a word for the membership and a word for what is asked about it, so "how
+do I pause a thread in python?" or "is the refund rate a good feature?" are still searched."""
+
+from __future__ import annotations
+
+import re
+
+_PLAN = (
+    r"(?:membership|subscription|plan|plans|account|access|tier|package|monthly|yearly|annual|"
+    r"trial|sub)"
+)
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "cancel",
+        re.compile(
+            rf"\b(?:pause|freeze|suspend|put (?:\w+ )?on hold|hold) (?:my |the |our )?{_PLAN}\b"
+            r"|(?:暂停|冻结|停一段时间)(?:我的)?(?:会员|订阅|会籍|账号)|(?:会员|订阅)(?:能不能|可以|能)?(?:暂停|冻结)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "join",
+        re.compile(
+            r"\b(?:can|could|may|do|does|will) (?:i|we|you|they) (?:\w+ )?(?:pay|buy|purchase|"
+            r"subscribe|use|take|accept)\b[^.?!]{0,30}\b(?:paypal|alipay|apple pay|google pay|"
+            r"wechat|crypto|bitcoin|bank transfer|wire transfer|debit card|another card)\b"
+            r"|\b(?:paypal|alipay|apple pay|google pay|wechat pay|crypto|bitcoin|bank transfer)\b"
+            r" (?:is )?(?:accepted|possible|an option|ok|okay)\b"
+            r"|\bfree trial\b[^.?!]{0,60}\b(?:charge|charged|billed|card|auto)"
+            r"|(?:能|可以|能不能|可不可以|支持)(?:用)?(?:支付宝|微信|PayPal|paypal|银联|信用卡|借记卡)"
+            r"|(?:免费)?试用[^。？！?!]{0,16}(?:自动)?(?:扣费|扣款|扣钱|收费)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "plans",
+        re.compile(
+            rf"\b(?:upgrade|downgrade|switch|change|move|go)\b[^.?!]{{0,30}}\b{_PLAN}\b"
+            r"[^.?!]{0,30}\b(?:to|from|into|for)\b[^.?!]{0,20}\b(?:monthly|yearly|annual|"
+            r"lifetime|basic|premium|pro|cheaper|smaller|bigger|another|other|different)\b"
+            rf"|\b(?:upgrade|downgrade) (?:my |the |to (?:the |a )?)?(?:\w+ )?{_PLAN}\b"
+            r"|\bswitch (?:from )?(?:monthly|yearly|annual) (?:to|plan)"
+            r"|(?:月付|月度|包月|月费|年付|年度|包年|年费)[^。？！?!]{0,6}(?:升级|换|转|改)(?:成|到|为)?"
+            r"[^。？！?!]{0,4}(?:年付|年度|包年|年费|月付|月度|包月|月费)|(?:升级|降级|更换|切换)(?:会员|方案|套餐|订阅)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "redeem",
+        re.compile(
+            r"\b(?:student|students|education(?:al)?|academic|nonprofit|non-profit|team|group|"
+            r"company|bulk|regional|country|countries) (?:discount|discounts|pricing|price|rate|"
+            r"plan|deal)s?\b|\b(?:discount|discounts|coupon|promo)\b[^.?!]{0,40}\b(?:for|if|as)\b"
+            r"[^.?!]{0,20}\b(?:students?|countries|teams?|groups?|members?)\b"
+            r"|学生(?:优惠|折扣|价)|(?:有没有|有)(?:什么)?(?:优惠|折扣)(?:活动|价)?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "refund",
+        re.compile(
+            rf"\b(?:is|are) (?:the |my |a |an )?(?:\w+ )?{_PLAN} refundable\b"
+            rf"|\brefund(?:s|able)?\b[^.?!]{{0,40}}\b(?:if|after|when) (?:i |you )?(?:change|cancel|"
+            r"don'?t like|do not like|am not happy|quit|stop)"
+            r"|(?:会员|订阅|年费|月费|年度会员|年付)[^。？！?!]{0,8}(?:能|可以)(?:退款|退钱|退)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "digest",
+        re.compile(
+            r"\b(?:change|move|switch|set|get)\b[^.?!]{0,20}\b(?:the |my )?(?:digest|digests|weekly "
+            r"email)\b[^.?!]{0,30}\b(?:to|on|every|instead)\b"
+            r"|(?:摘要|推送|周报)[^。？！?!]{0,8}(?:改到|改成|换到|换成)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "points",
+        re.compile(
+            r"\b(?:points?|xp)\b[^.?!]{0,30}\b(?:calculated|counted|work|earned|computed)\b"
+            r"[^.?!]{0,60}\bleaderboard\b"
+            r"|积分(?:是)?(?:怎么|如何)(?:算|计算|获得|得)",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def key_for(text: str) -> str | None:
+    """The built-in answer a question about the membership names in words, or None."""
+    return next((key for key, rule in _RULES if rule.search(text)), None)
