@@ -5,6 +5,7 @@ knowledge-base entry, and such a statement was offered for the community's forum
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _EN = [
     r"(?:i|we) (?:really )?(?:want|would like|'d like|wanna|hope|plan|am planning|'m planning|need)"
@@ -52,3 +53,122 @@ def topic_wanted(text: str) -> str | None:
         if words and len(words) <= MAX_WORDS and len(subject) <= 40:
             return " ".join(words)
     return None
+
+
+_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "duration",
+        re.compile(
+            r"\bhow (?:long|many (?:hours|weeks|days|months))\b|\bhow much time\b|多久|多长时间|"
+            r"几个小时|几周|几个月|多少(?:小时|时间|天)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "prerequisites",
+        re.compile(
+            r"\b(?:need|have|ought) to know\b|\bprerequisites?\b|\bbefore (?:starting|taking|i start|"
+            r"i take|doing)\b|\bjump (?:straight|right) in\b|\bwhat do i need\b|需要(?:先)?(?:学|会|懂|掌握)|"
+            r"先学|前置|基础要求",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "level",
+        re.compile(
+            r"\b(?:too |very )?(?:hard|difficult|easy|advanced)\b|\bsuitable\b|\bright for me\b|"
+            r"\bfor (?:a |complete |total |absolute )?beginners?\b|\b(?:complete|total|absolute) "
+            r"beginner\b|\bnever (?:coded|programmed)\b|适合|零基础|难不难|难吗|难度|新手|小白",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "content",
+        re.compile(
+            r"\bwhat(?:'s| is) (?:actually |really )?(?:in|inside|covered in)\b|\bwhat (?:does|will) "
+            r"(?:it|the [\w ]{1,40}?(?:course|class)) (?:cover|teach|include|contain)\b|"
+            r"\bwhat(?:'s| is) covered\b|\bwhat (?:will|do) i learn\b|\bsyllabus\b|\boutline\b|"
+            r"讲(?:些|了)?什么|学(?:些)?什么内容|内容(?:是什么|有哪些)|包括(?:什么|哪些)|都讲|大纲",
+            re.IGNORECASE,
+        ),
+    ),
+)
+"""What a question about a course asks of it; the first that fits is answered first."""
+_NAMED_AS_COURSE = re.compile(r"^\s*(?:course|class|(?:入门|基础)?课|这门课|这个课)", re.IGNORECASE)
+_TITLE_LEAD = re.compile(r"^(?:intro(?:duction)? to|building|an? )\s*", re.IGNORECASE)
+_TITLE_TAIL = re.compile(
+    r"\s*(?:\b(?:with|for|in|and)\b.*|\b(?:basics|foundations|essentials|101|in practice|"
+    r"fundamentals)\b)\s*$",
+    re.IGNORECASE,
+)
+_ZH_TITLE = re.compile(r"^(?:用\s*\S+?\s*(?:做|编写)|面向\S+的)|(?:入门|基础|实战|精讲)$")
+
+
+def aspect(question: str) -> str | None:
+    """What a question asks of a course (duration, prerequisites, level, content), if any."""
+    return next((name for name, rule in _ASPECTS if rule.search(question)), None)
+
+
+def _spelling(text: str) -> str:
+    return text.lower().replace("visualis", "visualiz").replace("-", " ")
+
+
+def short_names(title: str, title_zh: str) -> list[str]:
+    """How members name a course: "Statistics 101" as "statistics", "Data Visualization with
+    matplotlib" as "data visualization", "用 matplotlib 做数据可视化" as "数据可视化"."""
+    names = [_spelling(title)]
+    short = _TITLE_TAIL.sub("", _TITLE_LEAD.sub("", _spelling(title))).strip()
+    if short and short not in names:
+        names.append(short)
+    if title_zh:
+        zh = "".join(title_zh.split()).lower()
+        names.append(zh)
+        bare = _ZH_TITLE.sub("", zh)
+        if len(bare) >= 2 and bare != zh:
+            names.append(bare)
+    return names
+
+
+def named_course(question: str, titles: Sequence[tuple[int, str, str]]) -> int | None:
+    """The id of the one course a question names (`titles`: id, title, Chinese title): by
+    its whole title anywhere, or by a short name followed by "course" / "课" ("the statistics
+    course", "Python入门课"; "the python oop course" is not Python Basics). None for none,
+    or for several."""
+    text = _spelling(question)
+    bare = "".join(text.split())
+    found: set[int] = set()
+    for course_id, title, title_zh in titles:
+        for i, name in enumerate(short_names(title, title_zh)):
+            whole = i == 0 or name == "".join(title_zh.split()).lower()
+            if re.search(r"[\u4e00-\u9fff]", name):
+                at = bare.find(name)
+                after = bare[at + len(name) :] if at >= 0 else ""
+            else:
+                m = re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text)
+                at, after = (m.start(), text[m.end() :]) if m else (-1, "")
+            if at >= 0 and (whole or _NAMED_AS_COURSE.match(after)):
+                found.add(course_id)
+                break
+    return next(iter(found)) if len(found) == 1 else None
+
+
+_PACE = (
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:hours?|hrs?|h)\s*(?:a|per|each|every|/)\s*week", re.I), 60),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:minutes?|mins?)\s*(?:a|per|each|every|/)\s*day", re.I), 7),
+    (re.compile(r"(\d+(?:\.\d+)?)\s*(?:hours?|hrs?|h)\s*(?:a|per|each|every|/)\s*day", re.I), 420),
+    (re.compile(r"每周(?:只有|大概|大约)?(\d+(?:\.\d+)?)(?:个)?小时"), 60),
+    (re.compile(r"每天(?:只有|大概|大约)?(\d+(?:\.\d+)?)(?:个)?小时"), 420),
+    (re.compile(r"每天(?:只有|大概|大约)?(\d+)分钟"), 7),
+)
+_HALF_HOUR_A_DAY = re.compile(r"每天(?:只有|大概|大约)?半(?:个)?小时|half an hour a day", re.I)
+
+
+def weekly_minutes(question: str) -> int:
+    """The study time a question states, in minutes a week ("3 hours a week", "每天只有半小
+    时"); 0 when it states none."""
+    if _HALF_HOUR_A_DAY.search(question):
+        return 210
+    for pattern, factor in _PACE:
+        if (m := pattern.search(question)) is not None:
+            return int(float(m.group(1)) * factor)
+    return 0

@@ -168,6 +168,77 @@ async def course_view(ctx: Context, parts: list[str]) -> list[AnyReply]:
         ctx.session, ctx.clock, ctx.member.id, "view", course_id=course.id, source=source
     )
     lessons = await service.lessons_of(ctx.session, course.id)
+    return [await _card(ctx, course, lessons)]
+
+
+@help_answers.lookup
+async def about_a_course(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "how long does the machine learning course take if i do like 3 hours a week", "is the
+    statistics course too hard for me", "数据可视化这门课适合我吗", "Python入门课都讲些什么":
+    the course's card, with what was asked of it answered from the catalogue (each opened
+    a thread, or was offered for the forum). None when no one course is named."""
+    kind = asked.aspect(question)
+    if kind is None:
+        return None
+    listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
+    named = asked.named_course(question, [(c.id, c.title, c.title_zh) for c in listed])
+    course = next((c for c in listed if c.id == named), None)
+    if course is None:
+        return None
+    lessons = await service.lessons_of(ctx.session, course.id)
+    title = service.course_title(course, ctx.locale)
+    if kind == "duration":
+        minutes = course.duration_minutes or sum(ls.duration_minutes for ls in lessons)
+        said = ctx.t(
+            "catalog.asked_duration", course=title, lessons=len(lessons), hours=_hours(minutes)
+        )
+        pace = asked.weekly_minutes(question) or ctx.member.weekly_minutes
+        if minutes and pace:
+            weeks = max(1, -(-minutes // pace))
+            said += " " + ctx.t("catalog.asked_pace", pace=_hours(pace), weeks=weeks)
+    elif kind == "content":
+        said = ctx.t("catalog.asked_content", course=title) + "".join(
+            f"\n{i}. {service.lesson_title(ls, ctx.locale)}"
+            for i, ls in enumerate(lessons[:CONTENT_LESSONS], 1)
+        )
+        if len(lessons) > CONTENT_LESSONS:
+            said += "\n…"
+    else:  # level, or what it needs first: its level says which
+        said = ctx.t(f"catalog.asked_level_{_LEVEL_SAID.get(course.level, 'later')}", course=title)
+        if course.level != "beginner":
+            easier = _easier(listed, course)
+            if easier is not None:
+                said += " " + ctx.t(
+                    "catalog.asked_easier", course=service.course_title(easier, ctx.locale)
+                )
+    return [Reply(said), await _card(ctx, course, lessons)]
+
+
+CONTENT_LESSONS = 12
+_LEVEL_SAID = {"beginner": "beginner", "intermediate": "later", "advanced": "later"}
+
+
+def _hours(minutes: int) -> str:
+    """90 -> "1.5", 120 -> "2"."""
+    return f"{minutes / 60:.1f}".removesuffix(".0")
+
+
+def _easier(listed: list[Course], course: Course) -> Course | None:
+    """A beginner course sharing a topic with `course`, to take first."""
+    tags = set(course.tags or [])
+    return next(
+        (
+            c
+            for c in listed
+            if c.level == "beginner" and c.id != course.id and tags & set(c.tags or [])
+        ),
+        None,
+    )
+
+
+async def _card(ctx: Context, course: Course, lessons: list[Lesson]) -> Reply:
+    """A course as its card shows it: level, author, length, topics, description, the plans
+    that include it, and the button to enroll (or go on)."""
     desc = (
         course.description_zh
         if ctx.locale == "zh-CN" and course.description_zh
@@ -197,7 +268,7 @@ async def course_view(ctx: Context, parts: list[str]) -> list[AnyReply]:
         if enrolled
         else ButtonSpec(ctx.t("catalog.btn_enroll"), data=ctx.sign("cate", course.id))
     )
-    return [Reply("\n".join(lines), buttons=[[btn]])]
+    return Reply("\n".join(lines), buttons=[[btn]])
 
 
 async def _enroll(ctx: Context, course: Course) -> list[AnyReply]:

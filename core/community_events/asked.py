@@ -140,6 +140,8 @@ def asks_about_an_event(question: str) -> bool:
     if _NOT_THE_CALENDAR.search(question):
         return False
     words = set(tokenize(question))
+    if {"office", "hour"} <= words:  # "office hours" are an event, with no title word
+        words |= {"event"}
     if not words & GENERIC_WORDS or not words - GENERIC_WORDS - _FILLER - _HOW:
         return False  # "how do I sign up for an event?": the answer on signing up
     return asks_when(question) or bool(_SIGN_UP.search(question))

@@ -167,7 +167,10 @@ _START_EN = [
     r"(?:have no idea|don'?t know|do not know|am not sure|'m not sure) (?:where|how) to "
     r"(?:start|begin)",
     r"what (?:should|do) i do first",
-    r"where (?:do|should|can) i (?:start|begin)",
+    r"where (?:do|should|can) i (?:even )?(?:start|begin)",
+    r"(?:i )?(?:just|have just|'ve just) (?:joined|signed up|started)(?: (?:the|my|a))?(?: free)?"
+    r"(?: trial| membership| community| course)?(?: (?:yesterday|today|last night|this week))?"
+    r"(?:,? (?:and )?(?:where|what) (?:should|do) i (?:even )?(?:start|begin|do first))?",
     r"how do i (?:get started|start|begin)",
     r"how does (?:this|it|this community|this place)(?: all)? work",
 ]

@@ -125,14 +125,23 @@ def warm(encoders: Mapping[str, TextEncoder]) -> None:
 
 def closest(text: str, lang: Language, encoder: TextEncoder) -> list[tuple[str, float]]:
     """Every answer's closest ask to `text`, closest first."""
+    return closest_each([text], lang, encoder)[0]
+
+
+def closest_each(
+    texts: list[str], lang: Language, encoder: TextEncoder
+) -> list[list[tuple[str, float]]]:
+    """`closest` for each text, embedded in one call (a message's two or three parts)."""
     keys, vectors = _ask_vectors(encoder, lang)
-    if not keys:
-        return []
-    sims = vectors @ encoder.encode([text], "query")[0]
-    best: dict[str, float] = {}
-    for key, sim in zip(keys, sims.tolist(), strict=True):
-        best[key] = max(best.get(key, -1.0), sim)
-    return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    if not keys or not texts:
+        return [[] for _ in texts]
+    out = []
+    for row in (encoder.encode(texts, "query") @ vectors.T).tolist():
+        best: dict[str, float] = {}
+        for key, sim in zip(keys, row, strict=True):
+            best[key] = max(best.get(key, -1.0), sim)
+        out.append(sorted(best.items(), key=lambda kv: kv[1], reverse=True))
+    return out
 
 
 def decide(ranked: list[tuple[str, float]], cut: Cut) -> Intent | None:
@@ -174,19 +183,20 @@ def match(
     clauses: bool = True,
 ) -> Intent | None:
     """The built-in answer a short question (or one short part of a longer message) asks
-    for, if one clearly does; the first such part decides. Else the answer a question about
-    the membership names in so many words (`help_words`)."""
+    for, if one clearly does; the first such part decides. A question about the membership
+    that names its topic in so many words (`help_words`) gets that answer first."""
+    tool = names_a_tool(text)
+    if clauses and (key := help_words.key_for(text, names_a_tool=tool)) is not None:
+        return Intent(key, BY_WORDS, BY_WORDS)  # named in so many words: before any ask
     encoder = encoders.get(lang)
-    if encoder is None or names_a_tool(text):
+    if encoder is None or tool:
         return None
     cut = cuts.get(encoder.name)
     if cut is None:
         return None
-    for part in parts(text, lang, clauses=clauses):
-        if (found := decide(closest(part, lang, encoder), cut)) is not None:
+    for ranked in closest_each(parts(text, lang, clauses=clauses), lang, encoder):
+        if (found := decide(ranked, cut)) is not None:
             return found
-    if clauses and (key := help_words.key_for(text)) is not None:
-        return Intent(key, BY_WORDS, BY_WORDS)
     return None
 
 

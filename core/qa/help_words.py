@@ -32,7 +32,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"wechat|crypto|bitcoin|bank transfer|wire transfer|debit card|another card)\b"
             r"|\b(?:paypal|alipay|apple pay|google pay|wechat pay|crypto|bitcoin|bank transfer)\b"
             r" (?:is )?(?:accepted|possible|an option|ok|okay)\b"
-            r"|\bfree trial\b[^.?!]{0,60}\b(?:charge|charged|billed|card|auto)"
+            r"|\b(?:free )?trial\b[^.?!]{0,60}\b(?:charge|charged|charges|billed|bill me|card|"
+            r"auto(?:matically)?|pay (?:automatically|after))"
             r"|(?:能|可以|能不能|可不可以|支持)(?:用)?(?:支付宝|微信|PayPal|paypal|银联|信用卡|借记卡)"
             r"|(?:免费)?试用[^。？！?!]{0,16}(?:自动)?(?:扣费|扣款|扣钱|收费)",
             re.IGNORECASE,
@@ -93,6 +94,57 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def key_for(text: str) -> str | None:
-    """The built-in answer a question about the membership names in words, or None."""
-    return next((key for key, rule in _RULES if rule.search(text)), None)
+_MORE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "digest",
+        re.compile(
+            r"\bquiet hours?\b(?=.*\b(?:i|me|my|notifications?|messages?|pings?|pinged|digests?)\b)"
+            r"|\b(?:don'?t|do not|stop|no) (?:\w+ )?(?:ping|message|notify|"
+            r"send)\w* (?:me )?(?:\w+ ){0,3}(?:at|after|before|during) (?:night|\d{1,2} ?(?:am|pm)|"
+            r"work|sleep)|免打扰|(?:晚上|夜里|半夜|凌晨)[^。？！?!]{0,10}(?:别|不要)(?:再)?(?:给我)?发",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "status",
+        re.compile(
+            r"\b(?:rejoin|re-?subscribe|come back|resubscribe|subscribe again|renew again)\b"
+            r"[^.?!]{0,50}\b(?:progress|points|history|level|data|lessons)\b"
+            r"|(?:重新订阅|重新加入|再订阅|回来)[^。？！?!]{0,16}(?:进度|积分|记录|等级)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "privacy",
+        re.compile(
+            r"\bwho (?:can|could|will) see (?:my )?(?:\w+ )?(?:profile|posts?|questions?|answers?|"
+            r"progress|points|data|activity|name|messages?|stats)\b|\b(?:is|are) my (?:forum )?"
+            r"(?:profile|posts?|questions?|answers?|progress|points|data|activity|name) (?:visible|"
+            r"public|private)\b|(?:会|能)?被(?:别人|其他人|其他成员|公司|老板)(?:看到|看见)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "courses",
+        re.compile(
+            r"\b(?:finished|completed|did|done with) (?:\w+ ){0,2}lesson\b[^.?!]{0,60}\b(?:shows?|"
+            r"still|not (?:marked|showing|counted)|progress|complete)"
+            r"|(?:做完|学完|完成)(?:了)?第?[\d一二三四五六七八九十]+(?:课|节)[^。？！?!]{0,16}(?:进度|没完成|未完成|显示)",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+_ABOUT_LESSONS = "courses"
+"""The one rule that holds when a tool is named: "I finished lesson 3 of Python Basics but
+it still shows 2/12" names a course, not the tool."""
+
+
+def key_for(text: str, *, names_a_tool: bool = False) -> str | None:
+    """The built-in answer a question about the membership names in words, or None. A
+    question naming a tool ("quiet hours for a cron job") is about the tool, as for the asks."""
+    for key, rule in (*_RULES, *_MORE):
+        if (not names_a_tool or key == _ABOUT_LESSONS) and rule.search(text):
+            return key
+    return None

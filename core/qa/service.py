@@ -33,8 +33,9 @@ from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import by_account, moderators
 from core.qa import experts as ex
-from core.qa import help_answers, help_intents
+from core.qa import help_answers, help_intents, help_words
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
+from core.qa.help_intents import BY_WORDS
 from core.qa.index import (
     DEFAULT_THRESHOLD,
     KBItem,
@@ -408,6 +409,9 @@ async def _search_and_reply(
     results, threshold = await _searched(ctx, state, question)
     lang = as_language(question.lang)
     if results and can_answer(results[0], threshold):
+        named = await _named_instead(ctx, question, results[0])
+        if named is not None:
+            return await _answer(ctx, question, entry=named, asks_cosine=BY_WORDS), False
         return await _answer(ctx, question, results[0]), False
     if (built_in := await _built_in(ctx, state, question)) is not None:
         return built_in, False
@@ -704,6 +708,8 @@ async def answer_given(ctx: Context, question: Question) -> tuple[int, float, st
     await state.sync(ctx.session)
     results, threshold = await _searched(ctx, state, question)
     if results and can_answer(results[0], threshold):
+        if (named := await _named_instead(ctx, question, results[0])) is not None:
+            return named.id, BY_WORDS, "asks"
         return int(results[0].id), results[0].confidence, None
     found = await _recognised(ctx, state, question)
     return (found[1].id, found[0].cosine, "asks") if found is not None else None
@@ -718,18 +724,40 @@ async def _recognised(
     intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
     if intent is None:
         return None
-    entry = (
+    entry = await _built_in_entry(ctx, intent.key, lang)
+    return (intent, entry) if entry is not None else None
+
+
+async def _built_in_entry(ctx: Context, key: str, lang: Language) -> KBEntry | None:
+    """The community's copy of a built-in answer; None when a moderator removed it."""
+    return (
         await ctx.session.execute(
             select(KBEntry)
             .where(
-                KBEntry.source_ref == f"{help_answers.PREFIX}{intent.key}:{lang}",
+                KBEntry.source_ref == f"{help_answers.PREFIX}{key}:{lang}",
                 KBEntry.active.is_(True),
             )
             .order_by(KBEntry.id)
             .limit(1)
         )
     ).scalar_one_or_none()
-    return (intent, entry) if entry is not None else None
+
+
+async def _named_instead(ctx: Context, question: Question, top: SearchResult) -> KBEntry | None:
+    """The built-in answer a question names in words (`help_words`) when the search was
+    confident of another built-in one: "my trial ends on friday, if i don't cancel will it
+    charge me automatically?" got the answer on when a membership ends. A community's own
+    entry is never overruled."""
+    key = help_words.key_for(question.text, names_a_tool=help_intents.names_a_tool(question.text))
+    if key is None:
+        return None
+    top_entry = await ctx.session.get(KBEntry, int(top.id))
+    if top_entry is None or help_answers.live_key(top_entry.source_ref) in (None, key):
+        return None
+    entry = await _built_in_entry(ctx, key, as_language(question.lang))
+    if entry is None or entry.id in await _disliked(ctx, [entry.id]):
+        return None
+    return entry
 
 
 async def _answer(

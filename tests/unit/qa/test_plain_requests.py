@@ -1,0 +1,139 @@
+"""Messages a member wrote to the bot, blind to it, that opened public threads or were
+offered for the forum though the bot itself had the answer (or none was the community's
+to give): off-topic requests, a thank-you, a newcomer on a trial, questions about quiet
+hours, coming back, who sees what, a lesson not marked done, a trial's charge."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core.events import Actor, Chat, Message
+from core.qa.help_words import key_for
+from core.qa.off_topic import is_off_topic
+from core.replies import OpenThread, Reply
+from models.qa import Question
+
+
+async def _said(app, user: str, text: str) -> str:
+    out = await app.router.dispatch(
+        Message(
+            Actor("console", user, display_name=user, username=user),
+            Chat("console", user, "private"),
+            text=text,
+        )
+    )
+    assert not any(isinstance(r, OpenThread) for r in out), text
+    return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
+async def _questions(app) -> int:
+    async with app.services.session_factory() as s:
+        return int((await s.execute(select(func.count(Question.id)))).scalar_one())
+
+
+async def test_off_topic_requests_are_declined_not_posted(help_app):
+    for text in ("what's the weather like in london today", "帮我写一篇毕业论文吧，题目随便"):
+        said = await _said(help_app, "ivy", text)
+        assert said.startswith("That is outside what I can help with"), (text, said)
+    assert "Shall I post" not in await _said(help_app, "ivy", "thanks, that actually helped a lot!")
+    assert await _questions(help_app) == 0
+
+
+async def test_built_in_answers_named_in_longer_words(help_app):
+    cases = {
+        "my trial ends on friday, if i don't cancel will it charge me automatically?": (
+            "A free trial needs no card and charges nothing"
+        ),
+        "how do I set quiet hours so I don't get pinged during work": "/digest quiet 22-7",
+        "my membership lapsed in march, if i rejoin do i get my old progress and points back": (
+            "Your progress, points and questions are kept"
+        ),
+        "who can see my profile and my forum posts? I don't want my employer finding them": (
+            "Who sees what"
+        ),
+        "I finished lesson 3 of Python Basics last night but it still shows 2/12 complete": (
+            "A lesson counts as done once you send /done"
+        ),
+    }
+    for text, expected in cases.items():
+        said = await _said(help_app, "ivy", text)
+        assert expected in said and "Shall I post" not in said, (text, said)
+
+
+async def test_a_newcomer_on_a_trial_asking_where_to_start_gets_the_welcome(help_app):
+    said = await _said(
+        help_app, "ivy", "hi! just joined the trial yesterday, where should i even start"
+    )
+    assert said.startswith("Welcome to")
+
+
+@pytest.mark.parametrize(
+    ("text", "off"),
+    [
+        ("tell me a joke", True),
+        ("今天天气怎么样", True),
+        ("predict the weather with a random forest", False),
+        ("how do I write an essay about SQL injection?", False),
+    ],
+)
+def test_what_is_off_topic(text: str, off: bool) -> None:
+    assert is_off_topic(text) is off
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("stop sending me notifications at 3am. i'm in sydney. seriously", "digest"),
+        ("我的学习记录和积分会被别人看到吗？", "privacy"),
+        ("我昨天明明做完第5课了，进度条还是显示没完成", "courses"),
+        ("who can see my screen when I share it?", None),
+        ("is my variable visible inside the function?", None),
+        ("how do I finish a lesson in the SQL course?", None),
+    ],
+)
+def test_which_longer_questions_name_which_answer(text: str, key: str | None) -> None:
+    assert key_for(text) == key
+
+
+async def test_a_question_about_a_named_course_is_answered_from_the_catalogue(help_app, db, clock):
+    """ "how long does the machine learning course take if i do like 3 hours a week", "is the
+    statistics course too hard for me", "Python入门课都讲些什么" opened threads."""
+    from pathlib import Path
+
+    from core.catalog.importer import read_file
+    from core.catalog.service import apply_catalog
+
+    catalog = Path(__file__).parents[2] / "data" / "catalog" / "catalog.yaml"
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, read_file(catalog))
+    said = await _said(help_app, "ivy", "how long does the SQL course take at 1 hour a week?")
+    assert said.startswith("Intro to SQL: 3 lessons, about 1.5 h in all.")
+    assert "At 1 h a week, that is about 2 weeks." in said and "📘 Intro to SQL" in said
+    said = await _said(help_app, "ivy", "is the deep python course too hard for a beginner?")
+    assert said.startswith("Deep Python is not a first course")
+    said = await _said(help_app, "ivy", "SQL 入门这门课讲些什么")
+    assert "1. SELECT and WHERE\n2. GROUP BY\n3. Exercises" in said
+    assert await _questions(help_app) == 0
+    # a tool, or a course named only in part ("python oop"), is not a course's card
+    from core.catalog.asked import named_course
+
+    titles = [(1, "Docker for Developers", ""), (2, "Python Basics", "Python 基础")]
+    assert named_course("is docker hard to learn?", titles) is None
+    assert named_course("how long is the python oop course?", titles) is None
+    assert named_course("how long is the python course?", titles) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("3 hours a week", 180),
+        ("我每天只有半小时", 210),
+        ("20 minutes a day", 140),
+        ("whenever", 0),
+    ],
+)
+def test_the_study_time_a_question_states(text: str, minutes: int) -> None:
+    from core.catalog.asked import weekly_minutes
+
+    assert weekly_minutes(text) == minutes
