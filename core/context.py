@@ -53,6 +53,9 @@ class Context:
     member: Member
     account: Account
     role: Role
+    reply_locale: str = ""
+    """The language to answer in when it is not the member's own: a Chinese question from a
+    member whose bot speaks English is answered in Chinese."""
 
     @property
     def clock(self) -> Clock:
@@ -64,7 +67,7 @@ class Context:
 
     @property
     def locale(self) -> str:
-        return self.member.locale or self.settings.locale
+        return self.reply_locale or self.member.locale or self.settings.locale
 
     @property
     def timezone(self) -> str:

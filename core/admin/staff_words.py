@@ -85,7 +85,8 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
         re.compile(
             r"\b(?:create|schedule|add|set up)\b (?:an? |the )?(?:new )?(?:event|session|"
-            r"office hours?|workshop|webinar|meetup|live)\b|(?:创建|新建|安排|组织|发起)(?:一[个场次])?(?:活动|直播|答疑|讲座)",
+            r"office hours?|workshop|webinar|meetup|live)\b|(?:创建|新建|安排|组织|发起)(?:一[个场次])?(?:活动|直播|答疑|讲座)|"
+            r"\b(?:post|add|upload|share|attach)\b.{0,30}\brecording\b|(?:上传|发布|添加)[^，。？,?]{0,10}回放",
             re.IGNORECASE,
         ),
         ("event",),

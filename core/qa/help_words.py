@@ -96,6 +96,15 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 _MORE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
+        "peers",
+        re.compile(
+            r"\b(?:find|match|looking for|look for|want|need|get|pair me with|find me)\b[^.?!]{0,20}"
+            r"\bstudy (?:partner|partners|buddy|buddies|mate|group)\b"
+            r"|(?:找|匹配|想要|需要|求)[^。？！?!]{0,8}(?:学习伙伴|学伴|学习搭子|一起学)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "digest",
         re.compile(
             r"\bquiet hours?\b(?=.*\b(?:i|me|my|notifications?|messages?|pings?|pinged|digests?)\b)"

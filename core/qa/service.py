@@ -351,8 +351,11 @@ async def ask(
     replies: list[AnyReply] = []
     if prepared.truncated:
         replies.append(Reply(ctx.t("qa.truncated", limit=MAX_QUESTION_CHARS)))
+    # a Chinese question is answered in Chinese, whatever the member's language ("Python入门
+    # 课都讲些什么" from a member on English got the course's card in English)
+    asked_in = _asked_in(ctx, text)
     for look in help_answers.LOOKUPS:  # "when is the next office hours?": the event says
-        if (known := await look(ctx, text)) is not None:
+        if (known := await look(asked_in, text)) is not None:
             return replies + known
     lang = detect_language(text)
     state = state_for(ctx.services)
@@ -399,6 +402,12 @@ async def _searched(
     lang = as_language(question.lang)
     threshold = await current_threshold(ctx.session, lang)
     return await _not_disliked(ctx, await related(ctx, state, question.text, lang)), threshold
+
+
+def _asked_in(ctx: Context, text: str) -> Context:
+    if ctx.locale == "zh-CN" or detect_language(text) != "zh":
+        return ctx
+    return replace(ctx, reply_locale="zh-CN")
 
 
 async def _search_and_reply(

@@ -24,7 +24,7 @@ async def test_a_moderator_s_questions_about_the_community_get_its_numbers(bot, 
     asked = {
         "how many members do we have?": "Community statistics",
         "How much money did we make this month?": "Community statistics",
-        "这个月收入多少？": "Community statistics",
+        "这个月收入多少？": "社区统计",  # asked in Chinese, answered so
         "who is waiting for an answer?": "No member is waiting for an answer to /support",
         "any unanswered questions?": "No question is waiting for an answer",
         "who joined this week?": "joined=7",
@@ -36,7 +36,7 @@ async def test_a_moderator_s_questions_about_the_community_get_its_numbers(bot, 
     for question, shown in asked.items():
         out = await bot.say("mod", f"/ask {question}")
         said = "\n".join(r.text for r in out if isinstance(r, Reply))
-        assert shown in said and "shows this any time" in said, question
+        assert shown in said and ("shows this any time" in said or "随时发送" in said), question
         assert not any(isinstance(r, OpenThread) for r in out), question
     assert await _questions(db) == 0  # nothing was asked of the community
 
@@ -119,7 +119,7 @@ async def test_a_moderator_s_longer_question_gets_the_command_it_names(bot, app,
     asked = {
         "who hasn't paid this month or had their payment fail": "/members state=past_due",
         "what's our revenue this month compared to last month": "/stats",
-        "这个月一共收入多少钱": "/stats",
+        "what's the trial to paid conversion rate been lately": "/stats",
         "any open reports I haven't looked at yet?": "/audit member.report",
         "how many forum questions from this week are still unanswered": "/kb waiting",
         "can you look up the member called @alice and tell me when her plan expires": "/member @alice",

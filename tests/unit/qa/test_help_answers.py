@@ -140,7 +140,7 @@ async def test_an_answer_about_a_command_shows_what_it_shows_this_member(help_ap
     said, _ = await _ask(help_app, "ivy", "how do I change my digests?")
     assert "/digest off" in said and "Your digest" in said
     said, _ = await _ask(help_app, "xiaoming", "会员多少钱？")
-    assert "/plans" in said and "Monthly membership" in said
+    assert "/plans" in said and "月度会员" in said
     group = await _replies(
         help_app, "ivy", "how much is a membership?", Chat("console", "g", "group")
     )

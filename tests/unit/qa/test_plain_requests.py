@@ -35,7 +35,7 @@ async def _questions(app) -> int:
 async def test_off_topic_requests_are_declined_not_posted(help_app):
     for text in ("what's the weather like in london today", "帮我写一篇毕业论文吧，题目随便"):
         said = await _said(help_app, "ivy", text)
-        assert said.startswith("That is outside what I can help with"), (text, said)
+        assert said.startswith(("That is outside what I can help with", "这超出了")), (text, said)
     assert "Shall I post" not in await _said(help_app, "ivy", "thanks, that actually helped a lot!")
     assert await _questions(help_app) == 0
 
@@ -87,6 +87,8 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("stop sending me notifications at 3am. i'm in sydney. seriously", "digest"),
         ("我的学习记录和积分会被别人看到吗？", "privacy"),
         ("我昨天明明做完第5课了，进度条还是显示没完成", "courses"),
+        ("can you find me a study partner for the ML course? I'm in Berlin", "peers"),
+        ("想找个一起学SQL的学习伙伴，最好也是上班族", "peers"),
         ("who can see my screen when I share it?", None),
         ("is my variable visible inside the function?", None),
         ("how do I finish a lesson in the SQL course?", None),
@@ -137,3 +139,11 @@ def test_the_study_time_a_question_states(text: str, minutes: int) -> None:
     from core.catalog.asked import weekly_minutes
 
     assert weekly_minutes(text) == minutes
+
+
+async def test_a_chinese_question_is_answered_in_chinese(help_app):
+    """ "年费会员要多少钱？" from a member whose bot speaks English got the plans in English."""
+    said = await _said(help_app, "ivy", "年费会员要多少钱？")
+    assert said.startswith("会员方案和价格") and "年度会员" in said
+    said = await _said(help_app, "ivy", "How much is the yearly membership?")
+    assert said.startswith("The plans and their prices")
