@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -581,8 +582,8 @@ async def _tell_signed_up(
     }.get(what, "events.moved_going")
     # a moved event is reminded of (and moved) again for its new start
     dedupe = f"{what}@{int(ev.starts_at.timestamp())}" if what != "cancel" else what
-    if what == "recording":  # once per recording posted
-        dedupe = f"recording@{ev.recording_url}"
+    if what == "recording":  # once per recording posted (a link may be long: its digest)
+        dedupe = "recording@" + hashlib.sha256(ev.recording_url.encode()).hexdigest()[:16]
     for member_id, locale, tz in rsvps:
         when = _when(ev, tz or services.settings.timezone)
         text = translate(locale, key, title=ev.title, when=when)

@@ -62,13 +62,19 @@ async def test_a_recording_goes_to_those_who_were_going_once(bot, db, app, clock
     out = await bot.say("bob", "/events past")
     assert out[1].text.endswith("· no recording") and not out[1].buttons
     assert "Usage: /event" in await bot.text("mod", "/event recording 2")
+    # a new link (a long one) goes to them again
+    long_url = "https://video.example/" + "x" * 400
+    assert "the 1 member" in await bot.text("mod", f"/event recording 2 {long_url}")
+    console.sent.clear()
+    await drain(app.services, budget_s=None, senders={"console": console})
+    assert [p["text"].splitlines()[-1] for _, p in console.sent] == [long_url]
 
 
 @pytest.mark.parametrize(
     ("asked", "said"),
     [
         ("is there a recording of the SQL workshop?", "The recording of SQL workshop"),
-        ("直播有回放吗 我上班时间看不了", "Recordings of recent events"),
+        ("直播有回放吗 我上班时间看不了", "最近活动的回放"),
         ("are the live sessions recorded?", "Recordings of recent events"),
     ],
 )
