@@ -11,7 +11,15 @@ from core.common.home import home_line
 from core.context import Context, Role
 from core.errors import BadArguments
 from core.events import Message, MessageEdited, ThreadFailed, ThreadOpened
-from core.qa import about_you, catalog_sync, curation, followup, service, startup
+from core.qa import (
+    about_you,
+    catalog_sync,
+    curation,
+    followup,
+    off_topic,  # noqa: F401  (registers its lookup)
+    service,
+    startup,
+)
 from core.qa.privacy import register_privacy
 from core.qa.tokenize import word_count
 from core.replies import AnyReply
