@@ -229,6 +229,9 @@ _PRICE_EN = [
     r"what (?:does|will|would|do) (?:it|this|that|membership|a membership|(?:the|a) (?:\w+ )?"
     r"(?:membership|plan|subscription)) cost(?: me)?(?: (?:per|a|each|every) (?:month|year))?",
     rf"(?:is|are) (?:the|your)(?: \w+)? {_PLAN_WORD} (?:expensive|cheap|free)",
+    r"how much (?:is|does) (?:the |a )?(?:monthly |yearly |annual )?(?:plan|membership|"
+    r"subscription)(?: cost)?,? and (?:does|is|will) it (?:include|cover|come with|give me) "
+    r"[\w ]{1,40}",
     r"what(?:'s| is) the difference between (?:the )?(?:monthly|yearly|annual|lifetime)"
     r"(?: plan| membership)? and (?:the )?(?:monthly|yearly|annual|lifetime)(?: plans?| memberships?)?",
 ]

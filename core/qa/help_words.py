@@ -96,6 +96,16 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 _MORE: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
+        "profile",
+        re.compile(
+            r"\b(?:change|edit|update|remove|add|set)\b[^.?!]{0,12}\b(?:my |the )?(?:interests?|"
+            r"topics?) (?:on|in) (?:my )?profile\b|\b(?:change|edit|update) (?:my |the )?interests"
+            r"(?= (?:to|in|on|so|for)\b|\s*[?.!,]|\s*$)"
+            r"|(?:修改|改|更改|编辑)[^。？！?!]{0,6}(?:兴趣|关注的主题)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "peers",
         re.compile(
             r"\b(?:find|match|looking for|look for|want|need|get|pair me with|find me)\b[^.?!]{0,20}"

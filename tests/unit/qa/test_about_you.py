@@ -216,6 +216,7 @@ async def test_a_price_question_is_answered_with_the_plans(help_app):
         ("how much is a year in seconds", None),
         ("what's the difference between the monthly and yearly plan?", "plans"),
         ("年度会员和月度会员有什么区别", "plans"),
+        ("how much is the yearly plan and does it include the live workshops", "plans"),
     ],
 )
 def test_which_questions_are_about_the_asker(question: str, command: str | None) -> None:

@@ -90,6 +90,11 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("我昨天明明做完第5课了，进度条还是显示没完成", "courses"),
         ("can you find me a study partner for the ML course? I'm in Berlin", "peers"),
         ("想找个一起学SQL的学习伙伴，最好也是上班族", "peers"),
+        (
+            "how do i change the interests on my profile so the digest stops sending me SQL",
+            "profile",
+        ),
+        ("怎么修改个人资料里的兴趣标签", "profile"),
         ("who can see my screen when I share it?", None),
         ("is my variable visible inside the function?", None),
         ("how do I finish a lesson in the SQL course?", None),
