@@ -185,11 +185,10 @@ def match(
     """The built-in answer a short question (or one short part of a longer message) asks
     for, if one clearly does; the first such part decides. A question about the membership
     that names its topic in so many words (`help_words`) gets that answer first."""
-    tool = names_a_tool(text)
-    if clauses and (key := help_words.key_for(text, names_a_tool=tool)) is not None:
+    if clauses and (key := named_in_words(text)) is not None:
         return Intent(key, BY_WORDS, BY_WORDS)  # named in so many words: before any ask
     encoder = encoders.get(lang)
-    if encoder is None or tool:
+    if encoder is None or names_a_tool(text):
         return None
     cut = cuts.get(encoder.name)
     if cut is None:
@@ -198,6 +197,12 @@ def match(
         if (found := decide(ranked, cut)) is not None:
             return found
     return None
+
+
+def named_in_words(text: str) -> str | None:
+    """The built-in answer a question about the membership names in so many words
+    (`help_words`), a question naming a tool keeping only the rule on lessons."""
+    return help_words.key_for(text, names_a_tool=names_a_tool(text))
 
 
 BY_WORDS = 1.0

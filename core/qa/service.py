@@ -33,7 +33,7 @@ from core.ids import parse_id
 from core.localtime import quiet_now
 from core.members import by_account, moderators
 from core.qa import experts as ex
-from core.qa import help_answers, help_intents, help_words
+from core.qa import help_answers, help_intents
 from core.qa.catalog_sync import course_id_of, lesson_id_of, passage_of
 from core.qa.help_intents import BY_WORDS
 from core.qa.index import (
@@ -332,14 +332,12 @@ async def ask(
     knowledge base, or a link to an open thread on it, still comes at once)."""
     if (chat := smalltalk.kind(raw)) is not None:
         # answered in the language it was written in ("你好" from an English-speaking member)
-        zh = detect_language(raw) == "zh"
-        locale = "zh-CN" if zh else ctx.locale
+        said_in = _asked_in(ctx, raw)
         example = ""
         if chat == "greeting":  # with a question from this community's knowledge base
+            zh = detect_language(raw) == "zh"
             example = await _example_question(ctx, raw if zh else "")
-        text = translate(
-            locale, f"qa.smalltalk_{chat}", name=ctx.member.display_name, example=example
-        )
+        text = said_in.t(f"qa.smalltalk_{chat}", name=ctx.member.display_name, example=example)
         return [Reply(text)]
     prepared = prepare_question(raw)
     if prepared is None:
@@ -405,6 +403,7 @@ async def _searched(
 
 
 def _asked_in(ctx: Context, text: str) -> Context:
+    """`ctx` answering in Chinese when the text is, whatever the member's language."""
     if ctx.locale == "zh-CN" or detect_language(text) != "zh":
         return ctx
     return replace(ctx, reply_locale="zh-CN")
@@ -757,7 +756,7 @@ async def _named_instead(ctx: Context, question: Question, top: SearchResult) ->
     confident of another built-in one: "my trial ends on friday, if i don't cancel will it
     charge me automatically?" got the answer on when a membership ends. A community's own
     entry is never overruled."""
-    key = help_words.key_for(question.text, names_a_tool=help_intents.names_a_tool(question.text))
+    key = help_intents.named_in_words(question.text)
     if key is None:
         return None
     top_entry = await ctx.session.get(KBEntry, int(top.id))
