@@ -200,29 +200,26 @@ async def recording_of(ctx: Context, question: str) -> list[AnyReply] | None:
     opened threads nobody but a moderator could answer). None for any other question."""
     if not asked.asks_about_recording(question):
         return None
-    now = ctx.clock.now()
-    live = CommunityEvent.cancelled_at.is_(None)
-    rows = await ctx.session.execute(
+    past = await _recent(ctx, LOOKED_AT)
+    named = next((ev for ev in past if asked.names_event(question, ev.title)), None)
+    if named is not None:  # the latest one of that name
+        when = _when(named, ctx.timezone)
+        if not named.recording_url:
+            return [Reply(ctx.t("events.asked_no_recording_yet", title=named.title, when=when))]
+        button = ButtonSpec(ctx.t("events.btn_recording"), url=named.recording_url)
+        text = ctx.t("events.asked_recording", title=named.title, when=when)
+        return [Reply(f"{text}\n{named.recording_url}", buttons=[[button]])]
+    soon = await ctx.session.execute(
         select(CommunityEvent)
-        .where(live, CommunityEvent.starts_at > now - timedelta(days=PAST_DAYS))
-        .order_by(CommunityEvent.starts_at.desc())
+        .where(CommunityEvent.cancelled_at.is_(None), CommunityEvent.starts_at > ctx.clock.now())
+        .order_by(CommunityEvent.starts_at)
         .limit(LOOKED_AT)
     )
-    named = [ev for ev in rows.scalars() if asked.names_event(question, ev.title)]
-    past = [ev for ev in named if ev.starts_at <= now]
-    if past:  # the latest one of that name
-        ev = past[0]
-        when = _when(ev, ctx.timezone)
-        if not ev.recording_url:
-            return [Reply(ctx.t("events.asked_no_recording_yet", title=ev.title, when=when))]
-        button = ButtonSpec(ctx.t("events.btn_recording"), url=ev.recording_url)
-        text = ctx.t("events.asked_recording", title=ev.title, when=when)
-        return [Reply(f"{text}\n{ev.recording_url}", buttons=[[button]])]
-    if named:  # only coming ones: the soonest
-        ev = named[-1]
-        when = _when(ev, ctx.timezone)
-        return [Reply(ctx.t("events.asked_recording_coming", title=ev.title, when=when))]
-    recorded = [ev for ev in await _recent(ctx, LOOKED_AT) if ev.recording_url]
+    coming = next((ev for ev in soon.scalars() if asked.names_event(question, ev.title)), None)
+    if coming is not None:  # only a coming one: the soonest
+        when = _when(coming, ctx.timezone)
+        return [Reply(ctx.t("events.asked_recording_coming", title=coming.title, when=when))]
+    recorded = [ev for ev in past if ev.recording_url]
     if not recorded:
         return [Reply(ctx.t("events.asked_no_recordings"))]
     shown = await past_events(ctx, recorded[: asked.MAX_SHOWN])
@@ -512,7 +509,7 @@ async def _recording(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
         before, ev.recording_url = ev.recording_url, ""
         await record(ctx, "event.recording", f"event:{ev.id}", before={"url": before})
         return [Reply(ctx.t("events.recording_removed", title=ev.title))]
-    if not url.startswith(("https://", "http://")) or len(url) > 500:
+    if not service.is_link(url) or len(url) > 500:
         raise DomainError("events.bad_link")
     if url == ev.recording_url:
         return [Reply(ctx.t("events.recording_same", title=ev.title))]

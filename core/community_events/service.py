@@ -28,6 +28,11 @@ class NewEvent:
     capacity: int
 
 
+def is_link(text: str) -> bool:
+    """An event's link or recording: a web address."""
+    return text.startswith(("https://", "http://"))
+
+
 def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     """`TITLE | YYYY-MM-DD HH:MM | LINK | CAPACITY` (link and capacity optional; the time in
     the zone `tz`, the moderator's, unless it ends in UTC)."""
@@ -49,7 +54,7 @@ def parse_new(text: str, now: datetime, tz: str | None = None) -> NewEvent:
     if starts <= now:
         raise DomainError("events.in_past")
     link = parts[2] if len(parts) > 2 else ""
-    if link and not link.startswith(("https://", "http://")):
+    if link and not is_link(link):
         raise DomainError("events.bad_link")
     cap_txt = parts[3] if len(parts) > 3 else "0"
     if not cap_txt.isdecimal() or int(cap_txt) > MAX_CAPACITY:
@@ -105,7 +110,7 @@ def _by_shape(parts: list[str], tz: str | None, now: datetime) -> tuple[list[str
     that does not leave exactly one of each."""
     title, when, link, cap = [], [], [], []
     for p in parts:
-        if p.startswith(("https://", "http://")):
+        if is_link(p):
             link.append(p)
         elif p.isdecimal():
             cap.append(p)
