@@ -113,19 +113,21 @@ def _spelling(text: str) -> str:
     return text.lower().replace("visualis", "visualiz").replace("-", " ")
 
 
-def short_names(title: str, title_zh: str) -> list[str]:
-    """How members name a course: "Statistics 101" as "statistics", "Data Visualization with
-    matplotlib" as "data visualization", "用 matplotlib 做数据可视化" as "数据可视化"."""
-    names = [_spelling(title)]
-    short = _TITLE_TAIL.sub("", _TITLE_LEAD.sub("", _spelling(title))).strip()
-    if short and short not in names:
-        names.append(short)
+def short_names(title: str, title_zh: str) -> list[tuple[str, bool]]:
+    """How members name a course, each name with whether it is a whole title: "Statistics
+    101" also as "statistics", "Data Visualization with matplotlib" as "data visualization",
+    "用 matplotlib 做数据可视化" as "数据可视化"."""
+    whole = _spelling(title)
+    names = [(whole, True)]
+    short = _TITLE_TAIL.sub("", _TITLE_LEAD.sub("", whole)).strip()
+    if short and short != whole:
+        names.append((short, False))
     if title_zh:
         zh = "".join(title_zh.split()).lower()
-        names.append(zh)
+        names.append((zh, True))
         bare = _ZH_TITLE.sub("", zh)
         if len(bare) >= 2 and bare != zh:
-            names.append(bare)
+            names.append((bare, False))
     return names
 
 
@@ -138,8 +140,7 @@ def named_course(question: str, titles: Sequence[tuple[int, str, str]]) -> int |
     bare = "".join(text.split())
     found: set[int] = set()
     for course_id, title, title_zh in titles:
-        for i, name in enumerate(short_names(title, title_zh)):
-            whole = i == 0 or name == "".join(title_zh.split()).lower()
+        for name, whole in short_names(title, title_zh):
             if re.search(r"[\u4e00-\u9fff]", name):
                 at = bare.find(name)
                 after = bare[at + len(name) :] if at >= 0 else ""
