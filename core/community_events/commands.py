@@ -21,6 +21,7 @@ from core.ids import parse_id
 from core.jobs import periodic
 from core.localtime import local_time, zone
 from core.members import find_member
+from core.notifications import wants
 from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
@@ -559,7 +560,7 @@ async def _tell_signed_up(
         enqueue = None  # type: ignore[assignment]
     rsvps = (
         await s.execute(
-            select(Member.id, Member.locale, Member.timezone)
+            select(Member)
             .join(EventRsvp, EventRsvp.member_id == Member.id)
             .where(
                 EventRsvp.event_id == ev.id,
@@ -570,7 +571,9 @@ async def _tell_signed_up(
                 EventRsvp.waitlisted.is_(False) if what in ("remind", "recording") else true(),
             )
         )
-    ).all()
+    ).scalars()
+    # a reminder or a recording is what /settings can switch off; a move or a cancel is not
+    told = [m for m in rsvps if what not in ("remind", "recording") or wants(m, "events")]
     out: list[AnyReply] = []
     key = {
         "remind": "events.reminder",
@@ -581,9 +584,10 @@ async def _tell_signed_up(
     dedupe = f"{what}@{int(ev.starts_at.timestamp())}" if what != "cancel" else what
     if what == "recording":  # once per recording posted (a link may be long: its digest)
         dedupe = "recording@" + hashlib.sha256(ev.recording_url.encode()).hexdigest()[:16]
-    for member_id, locale, tz in rsvps:
-        when = _when(ev, tz or services.settings.timezone)
-        text = translate(locale, key, title=ev.title, when=when)
+    for m in told:
+        member_id = m.id
+        when = _when(ev, m.timezone or services.settings.timezone)
+        text = translate(m.locale, key, title=ev.title, when=when)
         if what == "recording":
             text += f"\n{ev.recording_url}"
         elif ev.link and what != "cancel":
@@ -599,7 +603,7 @@ async def _tell_signed_up(
             not_before=now,
             now=now,
         )
-    return len(rsvps), out
+    return len(told), out
 
 
 @periodic("events.reminders", every=timedelta(minutes=5))

@@ -8,6 +8,7 @@ from core.context import Services
 from core.engagement import service
 from core.engagement.rules import Scoring
 from core.jobs import periodic
+from core.notifications import wants
 from core.replies import AnyReply
 
 
@@ -22,6 +23,8 @@ async def sync_points(services: Services) -> list[AnyReply]:
         await service.sync(session, services.clock, scoring=scoring)
         out: list[AnyReply] = []
         for m, level, points in await service.level_ups(session, services.clock, scoring):
+            if not wants(m, "levels"):  # reached all the same; not told (/settings)
+                continue
             text = translate(
                 m.locale,
                 "engagement.level_up",

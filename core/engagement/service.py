@@ -22,6 +22,7 @@ from core.errors import DomainError
 from core.events import Chat
 from core.i18n import translate
 from core.localtime import in_quiet, local_day, quiet_now, zone
+from core.notifications import wants
 from core.replies import AnyReply, Invite, Kick, MemberTag, Reply
 from models.engagement import (
     EngagementSetting,
@@ -233,7 +234,8 @@ NUDGE_HOUR = 19  # local evening: late enough to matter, early enough to act on
 
 async def due_nudges(session: AsyncSession, clock: Clock) -> list[tuple[Member, int]]:
     """Members whose streak (2+ days) breaks tonight unless they learn: at most once a day,
-    only in their local evening, never in quiet hours or when they turned digests off."""
+    only in their local evening, never in quiet hours or when they turned them (or the
+    digest) off in /settings."""
     now = clock.now()
     recent = (
         await session.execute(
@@ -251,7 +253,7 @@ async def due_nudges(session: AsyncSession, clock: Clock) -> list[tuple[Member, 
     out: list[tuple[Member, int]] = []
     members = (await session.execute(select(Member).where(Member.id.in_(ids)))).scalars()
     for m in members:
-        if m.forgotten_at is not None or not m.reachable or m.digest_frequency == "off":
+        if m.forgotten_at is not None or not m.reachable or not wants(m, "streak"):
             continue
         local = now.astimezone(zone(m.timezone))
         if local.hour != NUDGE_HOUR or in_quiet(local.hour, m.quiet_start, m.quiet_end):

@@ -72,6 +72,7 @@ SHOWS = {
     "peers": "peers",
     "certificates": "progress",
     "receipts": "status",
+    "settings": "settings",
 }
 """The command whose reply is a bundled answer as things stand for the member, shown under
 it in a private chat (a group never reads a member's plan or profile): "how much is a

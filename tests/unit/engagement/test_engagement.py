@@ -348,8 +348,10 @@ async def test_streak_nudge_in_the_members_evening_once_and_respecting_opt_outs(
             "nodigest": await _member(s, "NoDigest", "Asia/Shanghai"),
             "today": await _member(s, "Today", "Asia/Shanghai"),
             "london": await _member(s, "London", "Europe/London"),
+            "muted": await _member(s, "Muted", "Asia/Shanghai"),
         }
         people["quiet"].quiet_start, people["quiet"].quiet_end = 18, 8
+        people["muted"].prefs = {"muted": ["streak"]}  # /settings streak off
         people["nodigest"].digest_frequency = "off"
         for m in people.values():
             for d in (1, 2, 3):
@@ -385,7 +387,9 @@ async def test_a_member_is_congratulated_once_on_each_new_level(app, db):
         bob = await _member(s, "Bob")
         cy = await _member(s, "Cy", "Asia/Shanghai")
         cy.quiet_start, cy.quiet_end, cy.locale = 18, 8, "zh-CN"
-        for m in (bob, cy):
+        dee = await _member(s, "Dee")
+        dee.prefs = {"muted": ["levels"]}  # /settings levels off: reaches it, is not told
+        for m in (bob, cy, dee):
             for i in range(5):
                 _log(s, m, "lesson_complete", now - timedelta(minutes=i))
         ids = {"bob": bob.id, "cy": cy.id}

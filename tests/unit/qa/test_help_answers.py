@@ -66,7 +66,7 @@ ANSWERED = [
     ("alice", "how do I change my language to Chinese?", "/language zh"),
     ("alice", "how can I find someone to study with?", "/peers on"),
     ("xiaoming", "怎么关掉摘要？", "发送 /digest off 关闭摘要"),
-    ("alice", "how do I turn off notifications?", "/digest off"),
+    ("alice", "which messages will the bot send me?", "Send /settings"),
     # stopping the renewal was a line inside the answer about when a plan ends
     ("alice", "how do I stop auto-renew?", "Send /cancel"),
     ("xiaoming", "我想取消自动续费", "发送 /cancel"),
@@ -76,9 +76,9 @@ ANSWERED = [
     ("alice", "my membership expired, what now?", "Once a plan has ended, buy it again"),
     ("xiaoming", "我的会员到期了怎么办", "方案到期后，用 /subscribe"),
     ("alice", "do you have a discount?", "Discounts, when the community offers them"),
-    # a reminder at a time of one's own: what the bot does remind of instead
-    ("alice", "can you remind me tomorrow at 9?", "I don't set reminders for a time you pick"),
-    ("xiaoming", "明天提醒我上课", "我不能在你指定的时间设提醒"),
+    # a repeating reminder: /remind is once, the digest's schedule is the daily nudge
+    ("alice", "can the bot remind me to study every day?", "/digest daily 8"),
+    ("xiaoming", "能每天提醒我学习吗", "/digest daily 8"),
 ]
 
 
