@@ -173,3 +173,41 @@ def weekly_minutes(question: str) -> int:
         if (m := pattern.search(question)) is not None:
             return int(float(m.group(1)) * factor)
     return 0
+
+
+_PROGRESS = re.compile(
+    r"\bwhich courses (?:i(?:'ve| have)|have i) (?:actually |already )?(?:completed|finished|"
+    r"done)\b|\b(?:check|see|view|show)(?: me)? (?:my |the )?(?:course )?progress\b"
+    r"|\bhow far (?:am i|along am i) (?:in|with)\b"
+    r"|进度(?:是)?(?:多少|百分之|几)|(?:看|查)(?:一下|下)?(?:我)?(?:现在)?的?(?:课程|学习)?进度"
+    r"|(?:完成|学完)了哪些课",
+    re.IGNORECASE,
+)
+_NEW = re.compile(
+    r"\b(?:any|what(?:'s| are)?(?: the)?|are there(?: any)?) new (?:courses?|classes|lessons)\b"
+    r"|\bnew courses? (?:since|lately|recently|this (?:month|year))\b"
+    r"|(?:有|出)(?:什么|没有)?新(?:出|上|开)?(?:的|了)?(?:什么)?课|新出(?:了)?什么课|最近(?:有)?(?:什么)?新课",
+    re.IGNORECASE,
+)
+_BEGINNERS = re.compile(
+    r"\b(?:anything|courses?|something|stuff) for (?:a )?(?:total |complete |absolute )?"
+    r"(?:beginners?|newbies?|noobs?)\b|\bi(?:'ve| have)? never (?:written|coded|programmed)\b"
+    r"|\bi(?:'m| am) (?:a )?(?:total|complete|absolute) (?:beginner|newbie|noob)\b"
+    r"|(?:零基础|完全没(?:有)?基础|从来没(?:写过|学过)(?:代码|编程))[^。？！?!]{0,10}(?:学什么|哪(?:门|个)课|从哪|怎么开始|有(?:没有)?(?:什么)?课)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_progress(text: str) -> bool:
+    """ "how do i check which courses i've actually completed", "看一下我现在的课程进度是多少"."""
+    return bool(_PROGRESS.search(text))
+
+
+def asks_whats_new(text: str) -> bool:
+    """ "这段时间有新出什么课程吗", "any new courses since the summer?"."""
+    return bool(_NEW.search(text))
+
+
+def asks_for_beginners(text: str) -> bool:
+    """ "do you have anything for total beginners? i've never written code"."""
+    return bool(_BEGINNERS.search(text))

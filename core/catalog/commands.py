@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -136,6 +137,44 @@ async def courses_wanted(ctx: Context, question: str) -> list[AnyReply] | None:
     if not any(service.about(c, searched, names) for c in found):
         return None
     return await _course_list(ctx, subject, 0, listed)
+
+
+NEW_DAYS = 60
+"""How recent a course is "new" when a member asks what is."""
+
+
+@help_answers.lookup
+async def courses_for_the_question(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "how do i check which courses i've completed" (their /progress), "这段时间有新出什么课程吗"
+    (the newest courses), "do you have anything for total beginners?" (the beginner ones):
+    each opened a thread. None for any other question, and where the catalogue has none."""
+    if asked.asks_for_progress(question):
+        if ctx.event.chat.kind != "private":
+            return None
+        from core.router import run_command
+
+        return await run_command(ctx, "progress", "")
+    new, first = asked.asks_whats_new(question), asked.asks_for_beginners(question)
+    if not (new or first):
+        return None
+    listed = await service.visible_courses(ctx.session, include_hidden=ctx.is_mod())
+    if new:
+        since = ctx.clock.now() - timedelta(days=NEW_DAYS)
+        picked = sorted(
+            (c for c in listed if c.created_at >= since),
+            key=lambda c: c.created_at,
+            reverse=True,
+        )
+        lead = ctx.t("catalog.asked_new", days=NEW_DAYS) if picked else ""
+        if not picked:  # nothing that recent: the catalogue's latest, said so
+            picked = sorted(listed, key=lambda c: c.created_at, reverse=True)[:3]
+            lead = ctx.t("catalog.asked_new_none", days=NEW_DAYS)
+    else:
+        picked = [c for c in listed if c.level == "beginner"]
+        lead = ctx.t("catalog.asked_beginners")
+    if not picked:
+        return None
+    return [Reply(lead), *await _course_list(ctx, "", 0, picked)]
 
 
 @button("catp")

@@ -155,6 +155,79 @@ _MORE: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+_WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "cancel",
+        re.compile(
+            r"\bcancel (?:at )?any ?time\b|\b(?:am i|are we|will i be|get) locked in(?:to)?\b"
+            r"|\b(?:minimum|lock-?in) (?:term|period|commitment|contract)\b"
+            r"|随时(?:都)?(?:可以|能)?(?:取消|退订|退出)|(?:有没有|有)(?:最低|最短)(?:期限|时长)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "join",
+        re.compile(
+            r"\b(?:start|begin|activate|get) (?:the |a |my |your )?(?:free )?trial\b(?! balance)"
+            r"|(?:怎么|如何|想)(?:开始|开通|申请)?(?:免费)?试用",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "status",
+        re.compile(
+            r"\b(?:progress|points|certificates?|history|record)\b[^.?!]{0,30}\b(?:get |be )?"
+            r"(?:reset|lost|wiped|deleted|gone|erased)\b"
+            r"|\b(?:lose|keep) (?:all )?my (?:progress|points|certificates?|history)\b"
+            r"|(?:账号|账户|帐号)还在|(?:进度|学习记录|积分)还(?:保存着|保存|在|算)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "certificates",
+        re.compile(
+            r"\bfinish(?:ed)?\b[^.?!]{0,50}\b(?:didn'?t|did not|haven'?t|never) (?:get|got|"
+            r"receive|received)\b|\bwhat counts as [\"“']?(?:finishing|finished|completing|completed|"
+            r"done)\b|\bcertificates?\b[^.?!]{0,40}\b(?:grade|score|verif\w*|linkedin|employers?)"
+            r"|(?:证书|结业证)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "redeem",
+        re.compile(
+            r"\b(?:loyalty|returning|existing|old|renewal) (?:member |customer )?(?:discount|deal|"
+            r"price|pricing)s?\b|(?:老会员|老用户|续费)(?:有没有|有)?(?:什么)?(?:优惠|折扣)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "peers",
+        re.compile(
+            r"\b(?:recommend|suggest|find|show) (?:me )?(?:a few |some |other )?(?:people|members|"
+            r"learners|someone) (?:who(?:'re| are)? |that are )?(?:taking|studying|learning|doing)"
+            r" (?:the )?same\b|推荐(?:几个|一些)?(?:现在)?(?:在学|学)同一门课的人"
+            r"|对方会(?:知道|看到)是我|会不会打扰(?:到)?别人",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "plans",
+        re.compile(
+            r"\b(?:switch|upgrade|change|move)\b[^.?!]{0,30}\b(?:lose|lost|keep|get back)\b"
+            r"[^.?!]{0,30}\b(?:days?|time|money|what i paid|already paid)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "profile",
+        re.compile(r"(?:设置|设定|填写)(?:一下)?(?:我的)?(?:兴趣|时区|个人资料)", re.IGNORECASE),
+    ),
+)
+"""From the walk of 2026-12-07 (90 messages by nine members, blind to the bot): each of
+these opened a public thread or was offered for the forum."""
+
+
 _ABOUT_LESSONS = "courses"
 """The one rule that holds when a tool is named: "I finished lesson 3 of Python Basics but
 it still shows 2/12" names a course, not the tool."""
@@ -163,7 +236,7 @@ it still shows 2/12" names a course, not the tool."""
 def key_for(text: str, *, names_a_tool: bool = False) -> str | None:
     """The built-in answer a question about the membership names in words, or None. A
     question naming a tool ("quiet hours for a cron job") is about the tool, as for the asks."""
-    for key, rule in (*_RULES, *_MORE):
+    for key, rule in (*_RULES, *_MORE, *_WALK_2):
         if (not names_a_tool or key == _ABOUT_LESSONS) and rule.search(text):
             return key
     return None

@@ -95,6 +95,28 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
             "profile",
         ),
         ("怎么修改个人资料里的兴趣标签", "profile"),
+        # the walk of 2026-12-07: each opened a thread or was offered for the forum
+        ("can i cancel anytime or am i locked in if i pick yearly 😅", "cancel"),
+        ("ok sounds good, how do i start the trial", "join"),
+        ("my progress won't get reset if the payment lapses for a day right?", "status"),
+        ("好久没来了，大概有半年了吧，我的账号还在吗", "status"),
+        ("if my membership ends do i lose my certificates", "status"),
+        (
+            "i finished the python basics course like 2 weeks ago and didn't get anything",
+            "certificates",
+        ),
+        (
+            'what counts as "finishing", do i need to pass quizzes or just mark lessons done',
+            "certificates",
+        ),
+        ("如果续费的话有没有老会员优惠", "redeem"),
+        ("能不能直接给我推荐几个现在在学同一门课的人", "peers"),
+        ("对方会知道是我找他吗？会不会打扰别人", "peers"),
+        ("if i switch do i lose the days i already paid for this month", "plans"),
+        ("是不是要先在个人资料里设置兴趣和时区？怎么设置", "profile"),
+        ("does git lose my commits if I reset", None),
+        ("how do I cancel a running query at any point?", None),
+        ("how do I start a trial balance in accounting", None),
         ("who can see my screen when I share it?", None),
         ("is my variable visible inside the function?", None),
         ("how do I finish a lesson in the SQL course?", None),
@@ -153,3 +175,35 @@ async def test_a_chinese_question_is_answered_in_chinese(help_app):
     assert said.startswith("会员方案和价格") and "年度会员" in said
     said = await _said(help_app, "ivy", "How much is the yearly membership?")
     assert said.startswith("The plans and their prices")
+
+
+async def test_questions_about_the_catalogue_and_ones_progress_get_the_list(help_app, db, clock):
+    """ "how do i check which courses i've actually completed", "这段时间有新出什么课程吗" and
+    "do you have anything for total beginners? i've never written code" opened threads."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from core.catalog.importer import read_file
+    from core.catalog.service import apply_catalog
+
+    catalog = Path(__file__).parents[2] / "data" / "catalog" / "catalog.yaml"
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, read_file(catalog))
+    said = await _said(help_app, "ivy", "how do i check which courses i've actually completed")
+    assert said == "You're not taking any course yet. Browse /courses and /enroll in one."
+    await _said(help_app, "ivy", "/enroll intro-sql")
+    said = await _said(help_app, "ivy", "顺便看一下我现在的课程进度是多少百分比")
+    assert "SQL 入门" in said and "(0/3)" in said, said  # asked in Chinese: said in Chinese
+    said = await _said(
+        help_app, "ivy", "do you have anything for total beginners? i've never written code"
+    )
+    assert said.startswith("Courses for beginners, no experience needed")
+    assert "Intro to SQL" in said and "Deep Python" not in said
+    said = await _said(help_app, "ivy", "这段时间有新出什么课程吗")
+    assert said.startswith("New in the catalogue in the last 60 days") or said.startswith(
+        "最近 60 天新上线的课程"
+    ), said
+    clock.advance(timedelta(days=90))
+    said = await _said(help_app, "ivy", "any new courses lately?")
+    assert said.startswith("No course was added in the last 60 days. The latest ones:")
+    assert await _questions(help_app) == 0
