@@ -114,3 +114,28 @@ class LessonCompletion(Base):
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     completed_at: Mapped[datetime]
+
+
+class Certificate(Base):
+    """A certificate of completion: issued once per member and course, checked by its code.
+
+    The member's name and the course's titles are kept as they were at issue, so a course
+    renamed or removed later does not change what an employer reads; /forget deletes it."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("member_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course.id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(128))
+    course_title: Mapped[str] = mapped_column(String(200))
+    course_title_zh: Mapped[str] = mapped_column(String(200), default="")
+    lessons: Mapped[int] = mapped_column(Integer, default=0)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+    completed_at: Mapped[datetime]
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)

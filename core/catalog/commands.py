@@ -8,7 +8,14 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.audit import audit
-from core.catalog import asked, hooks, service, topics
+from core.catalog import (
+    asked,
+    certificate_commands,  # noqa: F401  (registers /certificate)
+    certificates,
+    hooks,
+    service,
+    topics,
+)
 from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
 from core.catalog.links import lesson_link
@@ -571,6 +578,8 @@ async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
     )
     if res.course_completed:
         text += "\n" + ctx.t("catalog.course_done", course=service.course_title(course, ctx.locale))
+        cert = await certificates.issue(ctx.session, ctx.clock, ctx.member, course, ctx.clock.now())
+        text += "\n" + ctx.t("catalog.cert_issued", code=cert.code)
         return await _after_course(ctx, text)
     return [
         Reply(

@@ -70,7 +70,7 @@ SHOWS = {
     "courses": "next",
     "reminders": "digest",
     "peers": "peers",
-    "certificates": "progress",
+    "certificates": "certificate",
     "receipts": "status",
     "settings": "settings",
 }

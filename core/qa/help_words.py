@@ -176,9 +176,9 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "status",
         re.compile(
-            r"\b(?:progress|points|certificates?|history|record)\b[^.?!]{0,30}\b(?:get |be )?"
+            r"\b(?:progress|points|history|record)\b[^.?!]{0,30}\b(?:get |be )?"
             r"(?:reset|lost|wiped|deleted|gone|erased)\b"
-            r"|\b(?:lose|keep) (?:all )?my (?:progress|points|certificates?|history)\b"
+            r"|\b(?:lose|keep) (?:all )?my (?:progress|points|history)\b"
             r"|(?:账号|账户|帐号)还在|(?:进度|学习记录|积分)还(?:保存着|保存|在|算)",
             re.IGNORECASE,
         ),
@@ -189,7 +189,8 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bfinish(?:ed)?\b[^.?!]{0,50}\b(?:didn'?t|did not|haven'?t|never) (?:get|got|"
             r"receive|received)\b|\bwhat counts as [\"“']?(?:finishing|finished|completing|completed|"
             r"done)\b|\bcertificates?\b[^.?!]{0,40}\b(?:grade|score|verif\w*|linkedin|employers?)"
-            r"|(?:证书|结业证)",
+            r"|\b(?:lose|keep) (?:all )?my certificates?\b|\bcertificates?\b[^.?!]{0,30}\b(?:expire|"
+            r"still valid|get lost|be lost|gone)|(?:证书|结业证)",
             re.IGNORECASE,
         ),
     ),

@@ -100,7 +100,7 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("ok sounds good, how do i start the trial", "join"),
         ("my progress won't get reset if the payment lapses for a day right?", "status"),
         ("好久没来了，大概有半年了吧，我的账号还在吗", "status"),
-        ("if my membership ends do i lose my certificates", "status"),
+        ("if my membership ends do i lose my certificates", "certificates"),
         (
             "i finished the python basics course like 2 weeks ago and didn't get anything",
             "certificates",
