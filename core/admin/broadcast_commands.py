@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +13,7 @@ from core.admin import broadcasts, segments
 from core.admin.args import parse_when
 from core.admin.confirm import action, ask
 from core.admin.guard import admin_command, record
+from core.catalog import topics
 from core.context import Context, Services
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
@@ -99,7 +102,7 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
         send_at = parse_when(" ".join(when), ctx.timezone, now)
         if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=90):
             raise DomainError("broadcast.bad_time")
-    seg = segments.parse(" ".join(words))
+    seg = await topic_named(ctx, segments.parse(" ".join(words)))
     ids = await segments.members_in(ctx.session, seg, now)
     if not ids:
         raise DomainError("broadcast.empty_segment")
@@ -122,7 +125,49 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
         when=local_time(send_at, ctx.timezone),
         text=text,
     )
+    if not seg.as_dict() and (meant := _addressed(text)) is not None:
+        # "/broadcast only to members interested in machine learning: …" was drafted to
+        # everyone, the audience left in the text: said before the moderator confirms
+        found = (await topics.load(ctx.session)).found_in(meant, await _member_topics(ctx))
+        hint = (
+            ctx.t("broadcast.addressed_topic", n=len(ids), topic=found[0])
+            if found
+            else ctx.t("broadcast.addressed", n=len(ids))
+        )
+        summary = f"{summary}\n{hint}"
     return await ask(ctx, "broadcast", {"broadcast_id": b.id}, summary)
+
+
+_ADDRESSED = re.compile(
+    r"^\s*(?:(?:only|just) )?(?:to|for) (?:the )?(?:members?|people|those|users|everyone|anyone)"
+    r"\b(?P<who>[^:：\n]{0,80})[:：]|^\s*(?:只|仅)(?:发|发送)?给(?P<zh>[^:：，,\n]{1,40})[:：，,]",
+    re.IGNORECASE,
+)
+
+
+def _addressed(text: str) -> str | None:
+    """Who the text says it is for, when it opens by saying so ("only to members interested
+    in machine learning: …", "只发给学机器学习的会员：…"); None otherwise."""
+    m = _ADDRESSED.match(text)
+    return None if m is None else (m["who"] or m["zh"] or "").strip()
+
+
+async def _member_topics(ctx: Context) -> list[str]:
+    return list((await topics.load(ctx.session)).titles)
+
+
+async def topic_named(ctx: Context, seg: segments.Segment) -> segments.Segment:
+    """`topic=` by the topic's slug or either of its names ("ML", "机器学习"); a word that is
+    neither a name nor a slug is refused."""
+    if seg.topic is None:
+        return seg
+    known = await topics.load(ctx.session)
+    slug = known.slug(seg.topic) or known.slug(seg.topic.replace("-", " "))
+    if slug is None and re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", seg.topic):
+        slug = seg.topic  # a tag members have that no topic describes yet
+    if slug is None:
+        raise BadArguments("broadcast.bad_segment", word=f"topic={seg.topic}"[:40])
+    return replace(seg, topic=slug)
 
 
 @action("broadcast")

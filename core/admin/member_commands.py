@@ -139,7 +139,9 @@ def held_text(locale: str, held: tuple[str, str, datetime | None] | None) -> str
 async def members_cmd(ctx: Context, args: str) -> list[AnyReply]:
     """Who is in the community, newest first, narrowed as a broadcast is (`plan=monthly`,
     `state=grace`, `joined=7`, `inactive=30`): there was no way to see more than one member."""
-    seg = segments.parse(args)
+    from core.admin.broadcast_commands import topic_named
+
+    seg = await topic_named(ctx, segments.parse(args))
     now = ctx.clock.now()
     ids = await segments.members_in(ctx.session, seg, now, everyone=True)
     described = f" ({seg.describe()})" if seg.as_dict() else ""
@@ -172,8 +174,16 @@ async def members_cmd(ctx: Context, args: str) -> list[AnyReply]:
     return [Reply("\n".join(lines), ephemeral=True)]
 
 
+LOOKUP_WORDS = frozenset({"find", "lookup", "show", "info", "search", "查", "查找", "查询"})
+"""Words moderators put before the member: "/member find @datadan" was "no member called
+find"."""
+
+
 @admin_command("member", usage_key="usage.member")
 async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    head, _, rest = args.strip().partition(" ")
+    if head.lower() in LOOKUP_WORDS and rest.strip():  # "/member find @datadan"
+        args = rest
     target, _ = await named_member(ctx, "member", args)
     card = await member_card(ctx.session, target, ctx.clock.now())
     lines = [

@@ -1,5 +1,5 @@
 """Broadcast segments: `plan=pro state=active lang=zh active=30 inactive=60 joined=7
-course=sql all` (also what /members lists).
+course=sql topic=machine-learning all` (also what /members lists).
 
 Parsing is pure; `members_in` turns a segment into member ids. Forgotten members are never
 in a segment, banned and unreachable ones only in a moderator's list.
@@ -20,7 +20,7 @@ from models.interaction import Interaction
 from models.member import Member
 from models.membership import Plan, Subscription
 
-KEYS = ("plan", "state", "lang", "active", "inactive", "joined", "course")
+KEYS = ("plan", "state", "lang", "active", "inactive", "joined", "course", "topic")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Segment:
     inactive: int | None = None  # no interaction in the last N days
     joined: int | None = None  # became a member in the last N days
     course: str | None = None
+    topic: str | None = None  # a topic (tag slug) among the member's interests
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -118,6 +119,11 @@ async def members_in(
             .all()
         )
         ids -= recent
+    if seg.topic:
+        tagged = (
+            await session.execute(select(Member.id, Member.tags).where(Member.id.in_(ids)))
+        ).all()
+        ids &= {mid for mid, tags in tagged if seg.topic in (tags or [])}
     if seg.course:
         took = set(
             (

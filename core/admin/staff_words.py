@@ -59,12 +59,55 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"all users|the whole community)\b|\bsend (?:everyone|everybody|all members) (?:a|an)\b|"
             r"\b(?:make|send|post) an announcement\b|\b(?:need|want|have) to announce\b|"
             r"\bsend it to (?:everyone|everybody|all (?:the )?members)\b|"
-            r"给(?:所有人|大家|全体(?:会员)?)发|通知(?:所有人|大家|全体)|群发|发(?:个|一个)?公告",
+            r"给(?:所有人|大家|全体(?:会员)?|(?:所有|全部)(?:的)?(?:会员|成员|用户))发|"
+            r"通知(?:所有人|大家|全体)|群发|发(?:个|一个)?公告",
             re.IGNORECASE,
         ),
         ("broadcast",),
     ),
     (re.compile(r"\baudit log\b|\bwho did what\b|操作记录|审计日志", re.IGNORECASE), ("audit",)),
+    (
+        re.compile(
+            r"\b(?:a/?b|ab|split) tests?\b|\bexperiments?\b|\bvariant [a-d]\b|实验|A/B ?测试",
+            re.IGNORECASE,
+        ),
+        ("experiment",),
+    ),
+    (
+        re.compile(
+            r"\bcancel (?:the |this |tomorrow'?s |today'?s |(?:mon|tues|wednes|thurs|fri|satur|sun)"
+            r"day'?s |next |our )?(?:\w+ ){0,3}(?:event|workshop|session|webinar|meetup|live|office "
+            r"hours?|q&a)\b|(?:取消|推迟|改期)[^，。？,?]{0,10}(?:活动|直播|答疑|讲座|工作坊)",
+            re.IGNORECASE,
+        ),
+        ("event",),
+    ),
+    (re.compile(r"\brefund\b|退款|退钱", re.IGNORECASE), ("refund",)),
+    (
+        re.compile(
+            r"\b(?:unused|unredeemed|used|redeemed)\b[^.?!]{0,20}\bcodes?\b|\bcodes?\b[^.?!]{0,30}"
+            r"\b(?:unused|not (?:yet )?(?:used|redeemed)|redeemed|left)\b|兑换码[^。？！?!]{0,16}"
+            r"(?:没(?:有)?(?:被)?(?:使用|用|兑换)|未(?:使用|兑换)|剩|还有哪些)",
+            re.IGNORECASE,
+        ),
+        ("codes",),
+    ),
+    (
+        re.compile(
+            r"\b(?:questions?|things)\b[^.?!]{0,50}\b(?:couldn'?t|could not|didn'?t|did not|"
+            r"can'?t|cannot|fail(?:ed|s)? to) answer\b|机器人(?:没能|没有|不能|答不上)(?:回答)?",
+            re.IGNORECASE,
+        ),
+        ("kb",),
+    ),
+    (
+        re.compile(
+            r"\b(?:look ?up|find|search for) (?:the |a )?(?:member|user) (?:with|by|whose) (?:the |"
+            r"(?:his|her|their) )?(?:e-?mail|phone|real name|address)\b",
+            re.IGNORECASE,
+        ),
+        ("member", "members"),
+    ),
     (
         re.compile(
             r"\b(?:knowledge base|kb|faq)\b.{0,30}\b(?:answer|entry|entries|add|edit|remove|"

@@ -80,6 +80,7 @@ def summary(ctx: Context, st: Stats) -> str:
 
 PERIOD_WORDS = {"week": 7, "month": 30, "quarter": 91, "year": 365, "周": 7, "月": 30, "年": 365}
 PERIOD_WORDS |= {"本周": 7, "这周": 7, "本月": 30, "这个月": 30, "季度": 91, "今年": 365}
+PERIOD_WORDS |= {"weekly": 7, "monthly": 30, "quarterly": 91, "yearly": 365, "annual": 365}
 """`/stats week` as moderators say it (it was the usage); lengths too: "2 weeks", "30天"."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,9 @@ SUB_WORDS = {
     "attendees": "who",
     "rsvps": "who",
     "ls": "list",
+    "attendance": "report",
+    "stats": "report",
+    **dict.fromkeys(("出勤", "统计", "报告"), "report"),
     **dict.fromkeys(("新建", "创建", "添加", "安排"), "new"),
     **dict.fromkeys(("改期", "调整", "延期"), "move"),
     **dict.fromkeys(("取消", "删除"), "cancel"),
@@ -94,6 +98,8 @@ async def event_cmd(ctx: Context, args: str) -> list[AnyReply]:
         return await _recording(ctx, rest, now)
     if sub == "who":
         return await _who(ctx, rest)
+    if sub == "report":
+        return await attendance_report(ctx, rest, now)
     if sub in {"cancel", "attended"}:
         ref, _, who = rest.strip().partition(" ")
         event_id = parse_id(ref)
@@ -453,6 +459,110 @@ async def _who(ctx: Context, rest: str) -> list[AnyReply]:
     if came:
         lines.append(ctx.t("events.who_came", n=len(came), names=", ".join(came)))
     return [Reply("\n".join(lines))]
+
+
+REPORT_DAYS = 90
+
+
+async def attendance_report(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:
+    """``/event report [DAYS]``: each event that took place in the window (90 days unless
+    said), with how many signed up, waited and came, best attended first ("which events had
+    the best attendance this quarter", "上周的直播有多少人报名，多少人实际参加了")."""
+    days = REPORT_DAYS
+    if rest.strip():
+        from core.admin.args import parse_days
+        from core.admin.stats_commands import PERIOD_WORDS
+
+        said = rest.strip().lower()
+        days = PERIOD_WORDS.get(said) or parse_days(said)
+        if not 1 <= days <= 3660:
+            raise BadArguments("errors.usage", usage=ctx.t("usage.event"))
+    since = now - timedelta(days=days)
+    events = (
+        (
+            await ctx.session.execute(
+                select(CommunityEvent).where(
+                    CommunityEvent.starts_at >= since,
+                    CommunityEvent.starts_at <= now,
+                    CommunityEvent.cancelled_at.is_(None),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not events:
+        return [Reply(ctx.t("events.report_none", days=days))]
+    counts = {
+        (event_id, waitlisted, came): n
+        for event_id, waitlisted, came, n in (
+            await ctx.session.execute(
+                select(
+                    EventRsvp.event_id,
+                    EventRsvp.waitlisted,
+                    EventRsvp.attended_at.is_not(None),
+                    func.count(),
+                )
+                .where(EventRsvp.event_id.in_([e.id for e in events]))
+                .group_by(
+                    EventRsvp.event_id, EventRsvp.waitlisted, EventRsvp.attended_at.is_not(None)
+                )
+            )
+        ).all()
+    }
+
+    def tally(ev: CommunityEvent) -> tuple[int, int, int]:
+        came = sum(n for (e, _, c), n in counts.items() if e == ev.id and c)
+        going = sum(n for (e, w, _), n in counts.items() if e == ev.id and not w)
+        waiting = sum(n for (e, w, c), n in counts.items() if e == ev.id and w and not c)
+        return going, waiting, came
+
+    rows = sorted(events, key=lambda e: (-tally(e)[2], -e.starts_at.timestamp()))
+    lines = [ctx.t("events.report_head", days=days, n=len(rows))]
+    for ev in rows:
+        going, waiting, came = tally(ev)
+        rate = f"{came / going:.0%}" if going else "—"
+        lines.append(
+            ctx.t(
+                "events.report_line",
+                id=ev.id,
+                title=ev.title,
+                when=_when(ev, ctx.timezone),
+                going=going,
+                waiting=waiting,
+                came=came,
+                rate=rate,
+            )
+        )
+    lines.append(ctx.t("events.report_foot"))
+    return [Reply("\n".join(lines))]
+
+
+_ATTENDANCE = re.compile(
+    r"\battendance\b|\bshow(?:ed)? up\b|\bturn(?:ed)? ?out\b|\bhow many (?:people |members )?"
+    r"(?:came|attended|joined (?:the|it))\b|\bwho (?:rsvp'?d|signed up for|registered for|came to)\b"
+    r"|(?:报名|参加|出席|到场)[^。？！?!]{0,16}(?:多少人|几个人|人数)|(?:多少人|几个人)[^。？！?!]{0,10}"
+    r"(?:报名|参加|出席|到场)|出席率|到场率",
+    re.IGNORECASE,
+)
+_PERIOD = (
+    (re.compile(r"\bquarter\b|季度", re.IGNORECASE), 91),
+    (re.compile(r"\bmonth\b|月", re.IGNORECASE), 30),
+    (re.compile(r"\bweek\b|周|星期", re.IGNORECASE), 7),
+    (re.compile(r"\byear\b|年", re.IGNORECASE), 365),
+)
+
+
+@help_answers.lookup_first
+async def attendance_asked(ctx: Context, question: str) -> list[AnyReply] | None:
+    """A moderator asking who came ("who RSVP'd to the data viz workshop and how many
+    actually showed up", "上周的机器学习直播有多少人报名，多少人实际参加了"): the attendance
+    report for the period named (it got the member's "no events planned", or /stats)."""
+    if not ctx.is_mod() or ctx.event.chat.kind != "private" or not _ATTENDANCE.search(question):
+        return None
+    days = next((d for rx, d in _PERIOD if rx.search(question)), REPORT_DAYS)
+    said = ctx.t("admin.asked_loose", command=f"/event report {days}")
+    return [Reply(said), *await attendance_report(ctx, str(days), ctx.clock.now())]
 
 
 async def _move(ctx: Context, rest: str, now: datetime) -> list[AnyReply]:

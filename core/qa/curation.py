@@ -4,6 +4,7 @@ retry, feedback) and bulk imports: every change reaches the in-process index at 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,8 +55,13 @@ from models.member import Member
 from models.qa import KBEntry, Question, Thread
 from models.qa_extra import QAFeedback, QAThreadExpert
 
+_ARROW = re.compile(r"\s(?:->|=>|→)\s")
+"""Moderators also write "/kb add how to change payment card -> go to …"."""
+
 
 def _split_title(text: str) -> tuple[str, str]:
+    if "|" not in text and (arrow := _ARROW.search(text)):
+        text = f"{text[: arrow.start()]} | {text[arrow.end() :]}"
     title, sep, answer = text.partition("|")
     if not sep:
         raise BadArguments("qa.kb_add_usage")

@@ -67,6 +67,15 @@ async def test_members_and_groups_get_no_staff_commands(bot, app, db):
         ("how do I post the recording of yesterday's workshop?", ["event"]),
         ("上传一下周六直播的回放", ["event"]),
         ("I need to announce that the workshop moved, please send it to everyone", ["broadcast"]),
+        # the moderators' walk of 2026-12-07 (each held for the public forum)
+        ("cancel the friday workshop, the host is sick", ["event"]),
+        ("how is the onboarding message A/B test doing? is variant B winning yet", ["experiment"]),
+        ("现在有哪些正在进行的实验？结果怎么样", ["experiment"]),
+        ("给这个用户退款，他说误买了年费：user id 48211930", ["refund"]),
+        ("十二月那批兑换码还有哪些没被使用的？", ["codes"]),
+        ("给所有会员发个通知：本周六服务器维护", ["broadcast"]),
+        ("what questions did the bot fail to answer this week", ["kb"]),
+        ("can you look up the member with email jessica.r@gmail.com?", ["member", "members"]),
         # a moderator's course questions are not requests
         ("how do I remove a duplicate row from a dataframe?", []),
         ("tell me about everyone in the SQL course", []),
@@ -74,6 +83,7 @@ async def test_members_and_groups_get_no_staff_commands(bot, app, db):
         ("how do I create a new branch in git?", []),
         ("extend the deadline of my homework", []),
         ("我加了一个变量，为什么报错", []),
+        ("how do I cancel a running query in postgres?", []),
     ],
 )
 def test_which_words_name_which_commands(text: str, commands: list[str]) -> None:
