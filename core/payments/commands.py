@@ -16,7 +16,14 @@ from core.ids import parse_id
 from core.members import find_member
 from core.membership import plans, service
 from core.membership.errors import MembershipError
-from core.payments import codes, demo, discord_entitlements, ledger, telegram_stars
+from core.payments import (
+    billing,  # noqa: F401  (registers /billing)
+    codes,
+    demo,
+    discord_entitlements,
+    ledger,
+    telegram_stars,
+)
 from core.replies import AnyReply, Reply
 from core.router import aside, button, command, message_handler, on_event
 from models.member import Member

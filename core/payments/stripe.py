@@ -228,6 +228,28 @@ async def open_invoice_url(services: Services, subscription_ref: str) -> str | N
     return None
 
 
+async def billing_portal_url(services: Services, subscription_ref: str) -> str | None:
+    """A Stripe customer-portal session for the subscription's customer, where the member
+    changes the card the renewals use, sees the invoices and downloads receipts; None when
+    Stripe cannot make one (the portal is not set up, or Stripe is down)."""
+    api = client(services)
+    try:
+        sub = await api.v1.subscriptions.retrieve_async(subscription_ref)
+        customer = getattr(sub, "customer", None)
+        if not isinstance(customer, str) or not customer:
+            return None
+        params: dict[str, Any] = {"customer": customer}
+        if services.settings.public_url.startswith("https://"):
+            params["return_url"] = services.settings.public_url.rstrip("/") + "/stripe/done"
+        session = await api.v1.billing_portal.sessions.create_async(
+            params,  # type: ignore[arg-type]
+        )
+    except stripe_lib.StripeError as exc:
+        log.warning("stripe billing portal for %s failed: %s", subscription_ref, exc)
+        return None
+    return _https(getattr(session, "url", None))
+
+
 async def set_renewal(services: Services, subscription_ref: str, *, renew: bool) -> None:
     """A member's /cancel (or /resume): Stripe stops (or goes on) billing at the period end.
     No idempotency key: setting the flag twice is harmless, and a key would replay a stale

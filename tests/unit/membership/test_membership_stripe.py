@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from membership_helpers import demo_settings
 from sqlalchemy import func, select
 
-from core.events import Actor, Chat, Command
+from core.events import Actor, Chat, Command, Message
 from core.payments import stripe as stripe_provider
 from core.replies import Invoice, Reply
 from models.membership import Payment, Subscription, WebhookEvent
@@ -102,7 +102,29 @@ async def fake_stripe_api(app):
             {"object": "list", "data": found, "has_more": False, "url": "/v1/invoices"}
         )
 
+    async def get_subscription(request: web.Request) -> web.Response:
+        sid = request.match_info["sid"]
+        seen.append({"retrieve": [sid]})
+        return web.json_response({"id": sid, "object": "subscription", "customer": f"cus_{sid}"})
+
+    async def portal(request: web.Request) -> web.Response:
+        if seen.down:
+            return web.json_response(
+                {"error": {"type": "api_error", "message": "down"}}, status=500
+            )
+        form = parse_qs(await request.text())
+        seen.append({"portal": [request.path], **form})
+        return web.json_response(
+            {
+                "id": "bps_1",
+                "object": "billing_portal.session",
+                "url": f"https://billing.stripe.com/p/session/{form['customer'][0]}",
+            }
+        )
+
     wapp = web.Application()
+    wapp.router.add_get("/v1/subscriptions/{sid}", get_subscription)
+    wapp.router.add_post("/v1/billing_portal/sessions", portal)
     wapp.router.add_get("/v1/invoices", open_invoices)
     wapp.router.add_post("/v1/checkout/sessions", create)
     wapp.router.add_post("/v1/refunds", refund)
@@ -786,3 +808,74 @@ async def test_a_member_with_no_days_left_is_charged_at_once(app, db, fake_strip
     async with db.session() as s:
         subs = (await s.execute(select(Subscription))).scalars().all()
         assert not [x for x in subs if x.auto_renew or x.state == "active"]
+
+
+async def test_billing_sends_a_renewing_member_to_stripes_page_for_their_card(
+    app, db, fake_stripe_api
+):
+    """ "how do i update my payment method so my membership doesn't lapse", "where do i put
+    the new card" opened public threads: the card is at Stripe, which the bot never sees."""
+
+    async def said(text: str, command: str | None = None) -> list[Reply]:
+        chat = Chat("discord", "dana")
+        actor = Actor("discord", "dana", username="dana")
+        ev = (
+            Command(actor, chat, name=command, args="")
+            if command
+            else Message(actor, chat, text=text)
+        )
+        return [r for r in await app.router.dispatch(ev) if isinstance(r, Reply)]
+
+    (none,) = await said("", "billing")
+    assert none.text.startswith("You have no plan yet, so there is no card on file.")
+    _, payload = await _checkout(app)
+    raw = event(
+        "checkout.session.completed",
+        "evt_b1",
+        id="cs_test_1",
+        mode="subscription",
+        payment_status="paid",
+        subscription="sub_B",
+        metadata={"payload": payload},
+    )
+    assert (await stripe_provider.handle_webhook(app.services, raw, sign(raw))).status == 200
+    body = json.loads(event("invoice.paid", "evt_b2", id="in_b1"))
+    body["data"]["object"]["parent"] = {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": "sub_B", "metadata": {"payload": payload}},
+    }
+    raw = json.dumps(body).encode()
+    assert (await stripe_provider.handle_webhook(app.services, raw, sign(raw))).status == 200
+    (out,) = await said("", "billing")
+    assert out.text.startswith("Your Monthly membership renews by card through Stripe.")
+    assert [b.url for row in out.buttons for b in row] == [
+        "https://billing.stripe.com/p/session/cus_sub_B"
+    ]
+    assert fake_stripe_api[-1] == {
+        "portal": ["/v1/billing_portal/sessions"],
+        "customer": ["cus_sub_B"],
+        "return_url": ["https://bot.example.org/stripe/done"],
+    }
+    # asked in words, in a private chat
+    (out,) = await said("hi my bank sent me a new card, how do i update my payment method?")
+    assert out.buttons and "billing.stripe.com" in (out.buttons[0][0].url or "")
+    fake_stripe_api.down = True
+    (out,) = await said("", "billing")
+    assert out.text.startswith("Stripe's billing page cannot be opened right now.")
+
+
+async def test_billing_for_a_plan_without_a_card_says_there_is_nothing_to_update(app):
+    async def say(name: str, args: str = "") -> str:
+        out = await app.router.dispatch(
+            Command(
+                Actor("discord", "tia", username="tia"),
+                Chat("discord", "tia"),
+                name=name,
+                args=args,
+            )
+        )
+        return "\n".join(r.text for r in out if isinstance(r, Reply))
+
+    await say("trial", "monthly")
+    said = await say("billing")
+    assert said.startswith("Your plan does not renew by card (it came from a trial")
