@@ -93,10 +93,10 @@ async def test_other_questions_still_search_the_knowledge_base(help_app):
 async def test_rank_recommendations_and_own_questions_are_shown(help_app):
     """ "我排第几？", "有什么课程推荐给我？" (the course-start answer and the next lesson) and "has
     anyone answered my question?" were posted for the community or answered beside the point."""
-    await _ask(help_app, "ivy", "how do I turn off notifications?")  # a question of theirs
+    await _ask(help_app, "ivy", "how do I change my language to Chinese?")  # a question of theirs
     said = await _ask(help_app, "ivy", "has anyone answered my question yet?")
     assert said.startswith("As things stand (/questions shows this any time):")
-    assert "how do I turn off notifications?" in said
+    assert "how do I change my language to Chinese?" in said
     said = await _ask(help_app, "ivy", "我排第几？")
     assert "（随时发送 /leaderboard 查看）" in said and "排行榜" in said
     said = await _ask(help_app, "ivy", "有什么课程推荐给我？")
@@ -129,11 +129,14 @@ async def test_a_newcomer_asking_where_to_begin_gets_the_welcome(help_app):
 
 async def test_asking_the_bot_to_stop_names_what_can_be_stopped(help_app):
     """ "Stop sending me messages" was offered for the community's forum."""
-    for asked in ("stop sending me messages", "please unsubscribe me"):
-        said = await _ask(help_app, "ivy", asked)
-        assert said.startswith("To stop digests, send /digest off.") and "/cancel" in said, asked
+    said = await _ask(help_app, "ivy", "please unsubscribe me")
+    assert said.startswith("To stop digests, send /digest off.") and "/cancel" in said
+    assert "/settings lists every message I send" in said
+    # every message the bot sends, each with its switch (/settings), and where renewal stops
+    said = await _ask(help_app, "ivy", "stop sending me messages")
+    assert said.startswith("Here is every message I send you on my own") and "/cancel" in said
     said = await _ask(help_app, "ivy", "别再给我发消息了")
-    assert said.startswith("要停止摘要推送，发送 /digest off。") and "/cancel" in said
+    assert said.startswith("以下是我会主动给你发的所有消息") and "/cancel" in said
     assert await _questions(help_app) == 0
 
 
