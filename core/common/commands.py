@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import core.common.community  # noqa: F401  (registers the lookup on what the community is)
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
 from core.common.home import home
 from core.context import Context, Role

@@ -187,8 +187,42 @@ _NOT_INTRODUCED = frozenset(
 """First words after "my name is" that describe the name rather than give it."""
 
 
+_INTERESTS = [
+    re.compile(
+        r"(?:my interests are|my topics are|(?:please )?add (?P<a>.+?) to my (?:interests|topics))"
+        r"(?P<v>.*)",
+        re.I,
+    ),
+    re.compile(
+        r"我的兴趣(?:是|有)(?P<v>[^。！!？?]+?)(?:[，,。]?(?:帮我|请|麻烦)?(?:加上|加进去|添加|设置一下|记一下).*)?"
+    ),
+    re.compile(
+        r"(?:帮我|请|麻烦)?把(?P<v>.+?)(?:加到|加进|添加到)(?:我的)?(?:兴趣|关注的主题)(?:里|中|列表)?.*"
+    ),
+]
+
+
+def interests_in(text: str) -> str | None:
+    """The topics a member asks to add to their interests in words ("my interests are ML,
+    statistics and Python", "我的兴趣是机器学习、统计、Python，帮我加上"); None otherwise."""
+    kept = _plain(text)
+    for pattern in _INTERESTS:
+        m = pattern.fullmatch(kept)
+        if m is None:
+            continue
+        said = (m.groupdict().get("a") or m.group("v") or "").strip(" ,，:：")
+        if said and len(said) <= 120:
+            return said
+    return None
+
+
 @help_answers.lookup
 async def change(ctx: Context, question: str) -> list[AnyReply] | None:
+    if (topics_said := interests_in(question)) is not None:
+        if ctx.event.chat.kind != "private":
+            command = f"/profile interests add {topics_said}"
+            return [Reply(ctx.t("qa.about_you_private", command=command))]
+        return await run_command(ctx, "profile", f"interests add {topics_said}")
     found = setting_for(question)
     if found is None:
         return await _offer_name(ctx, question)

@@ -114,3 +114,25 @@ async def test_an_introduction_offers_the_name_with_one_tap(console_bot, db):
     assert "小明" in await console_bot.send("我叫小明")
     out = await console_bot.send("my name is not important")
     assert "Nice to meet you" not in out
+
+
+async def test_interests_said_in_words_are_added(console_bot, db):
+    """ "我的兴趣是机器学习、统计、Python，帮我加上" opened a public thread tagged with all three."""
+    from models.catalog import Tag
+
+    async with db.session() as s, s.begin():
+        for slug, en, zh in (
+            ("machine-learning", "Machine learning", "机器学习"),
+            ("statistics", "Statistics", "统计"),
+            ("python", "Python", "Python"),
+            ("sql", "SQL", "SQL"),
+        ):
+            s.add(Tag(slug=slug, title=en, title_zh=zh))
+    await console_bot.send("/profile", as_member="chen")
+    await console_bot.send("我的兴趣是机器学习、统计、Python，帮我加上")
+    assert sorted((await _member(db, "chen")).tags) == ["machine-learning", "python", "statistics"]
+    await console_bot.send("please add SQL to my interests")
+    assert "sql" in (await _member(db, "chen")).tags
+    before = sorted((await _member(db, "chen")).tags)
+    await console_bot.send("what are my interests?")  # a question: nothing added
+    assert sorted((await _member(db, "chen")).tags) == before

@@ -207,3 +207,39 @@ async def test_questions_about_the_catalogue_and_ones_progress_get_the_list(help
     said = await _said(help_app, "ivy", "any new courses lately?")
     assert said.startswith("No course was added in the last 60 days. The latest ones:")
     assert await _questions(help_app) == 0
+
+
+async def test_a_visitor_asking_what_this_is_gets_the_community_in_its_numbers(help_app, db, clock):
+    """ "what exactly is this?", "how is this different from datacamp", "is it self paced",
+    "how many people are actually active here" opened public threads."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from core.catalog.importer import read_file
+    from core.catalog.service import apply_catalog
+
+    catalog = Path(__file__).parents[2] / "data" / "catalog" / "catalog.yaml"
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, read_file(catalog))
+    await _said(help_app, "ivy", "/enroll intro-sql")  # one member active this week
+    for text in (
+        "hi! just found you through a reddit thread, what exactly is this?",
+        "how is this different from datacamp or just doing coursera for free",
+        "is it self paced or are there live classes i have to show up to",
+        "how many people are actually active here lol",
+    ):
+        said = await _said(help_app, "ivy", text)
+        assert said.startswith("Syllabot Community is a paid learning community: 2 courses"), text
+        assert "Everything is self-paced" in said
+        assert "Right now: 1 member, 1 active in the last 7 days" in said, said
+    said = await _said(help_app, "ivy", "这是什么？")
+    assert said.startswith("Syllabot Community 是一个付费学习社区")
+    clock.advance(timedelta(days=8))
+    said = await _said(help_app, "ivy", "is this community active?")
+    assert "0 active in the last 7 days" in said
+    assert await _questions(help_app) == 0
+    # a question about code is not one about the community
+    from core.common.community import _ASKED
+
+    assert not _ASKED.search("what is this error in my code?")
+    assert not _ASKED.search("how is a list different from a tuple")
