@@ -15,6 +15,7 @@ from core.catalog import (
     hooks,
     service,
     topics,
+    week_commands,  # noqa: F401  (registers /week)
 )
 from core.catalog.autotag import propose
 from core.catalog.importer import COURSE_FIELDS, _Validator
