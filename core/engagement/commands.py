@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from core.audit import audit
@@ -67,7 +69,8 @@ ALL_WORDS = {"all", "all time", "all-time", "alltime", "total", "ever", "总榜"
 
 @command("leaderboard", help_key="help.leaderboard", usage_key="usage.leaderboard")
 async def leaderboard(ctx: Context, args: str) -> list[AnyReply]:
-    arg = " ".join(args.lower().split())
+    # "/leaderboard top 10": the board is shown whole; its length is not a choice
+    arg = " ".join(re.sub(r"\b(?:top|前)\s*\d{1,3}\b|\btop\b", " ", args.lower()).split())
     if turned(arg):
         ctx.member.leaderboard_opt_in = True
         return [Reply(ctx.t("engagement.opted_in"))]

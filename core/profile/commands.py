@@ -399,6 +399,10 @@ async def onboarding_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
 async def profile(ctx: Context, args: str) -> list[AnyReply]:
     word, _, rest = args.strip().partition(" ")
     word = word.lower()
+    if word in ("set", "change", "edit", "update") and rest.strip():
+        # "/profile set interests ml, statistics": the field follows
+        word, _, rest = rest.strip().partition(" ")
+        word = word.lower()
     now = ctx.clock.now()
     if not word:
         return [await _profile_reply(ctx)]

@@ -136,3 +136,17 @@ async def test_interests_said_in_words_are_added(console_bot, db):
     before = sorted((await _member(db, "chen")).tags)
     await console_bot.send("what are my interests?")  # a question: nothing added
     assert sorted((await _member(db, "chen")).tags) == before
+
+
+async def test_commands_typed_with_extra_words_do_what_was_meant(console_bot, db):
+    """ "/profile set interests …" and "/leaderboard top 10" were answered with their usage."""
+    from models.catalog import Tag
+
+    async with db.session() as s, s.begin():
+        s.add(Tag(slug="statistics", title="Statistics", title_zh="统计"))
+    out = await console_bot.send("/profile set interests statistics", as_member="raj")
+    assert "• Interests: Statistics" in out
+    for typed in ("/leaderboard top 10", "/leaderboard 前10"):
+        out = await console_bot.send(typed)
+        assert not out.startswith("Usage") and "leaderboard" in out.lower(), (typed, out)
+    assert (await console_bot.send("/profile set")).startswith("Usage: /profile")
