@@ -88,6 +88,7 @@ _ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bwhat(?:'s| is) (?:actually |really )?(?:in|inside|covered in)\b|\bwhat (?:does|will) "
             r"(?:it|the [\w ]{1,40}?(?:course|class)) (?:cover|teach|include|contain)\b|"
             r"\bwhat(?:'s| is) covered\b|\bwhat (?:will|do) i learn\b|\bsyllabus\b|\boutline\b|"
+            r"\bis there an? (?:capstone|final project|project|exam|quiz)\b|\bjust videos\b|"
             r"讲(?:些|了)?什么|学(?:些)?什么内容|内容(?:是什么|有哪些)|包括(?:什么|哪些)|都讲|大纲",
             re.IGNORECASE,
         ),

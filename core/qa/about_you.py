@@ -168,6 +168,8 @@ _START_EN = [
     r"(?:start|begin)",
     r"what (?:should|do) i do first",
     r"where (?:do|should|can) i (?:even )?(?:start|begin)",
+    r"where (?:do|should|can) i (?:even )?(?:re-?start|start again|pick (?:it |things )?(?:back )?up|"
+    r"get back into it)",
     r"(?:i )?(?:just|have just|'ve just) (?:joined|signed up|started)(?: (?:the|my|a))?(?: free)?"
     r"(?: trial| membership| community| course)?(?: (?:yesterday|today|last night|this week))?"
     r"(?:,? (?:and )?(?:where|what) (?:should|do) i (?:even )?(?:start|begin|do first))?",
@@ -179,6 +181,7 @@ _START_ZH = [
     rf"我是新(?:来的|人|成员)(?:[，,]?{_ZH_WHAT_NOW})?",
     rf"我刚(?:刚)?(?:加入|进来|来|注册|报名|付费|开通)(?:了)?(?:[，,]?{_ZH_WHAT_NOW})?",
     r"(?:我)?(?:应该)?(?:从哪里|从哪儿|从哪|怎么)开始",
+    r".{0,16}?(?:有没有建议)?(?:我)?(?:应该)?(?:从哪里|从哪儿|从哪|怎么)重新开始(?:学)?",
     r"第一步(?:该)?(?:做什么|是什么|干什么)",
     r"这(?:个)?(?:怎么用|是怎么运作的|怎么玩)",
 ]

@@ -189,6 +189,7 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bfinish(?:ed)?\b[^.?!]{0,50}\b(?:didn'?t|did not|haven'?t|never) (?:get|got|"
             r"receive|received)\b|\bwhat counts as [\"“']?(?:finishing|finished|completing|completed|"
             r"done)\b|\bcertificates?\b[^.?!]{0,40}\b(?:grade|score|verif\w*|linkedin|employers?)"
+            r"|\b(?:real|actual|proper|official) certificates?\b|\bcertificate or (?:just )?a badge\b"
             r"|\b(?:lose|keep) (?:all )?my certificates?\b|\bcertificates?\b[^.?!]{0,30}\b(?:expire|"
             r"still valid|get lost|be lost|gone)|(?:证书|结业证)",
             re.IGNORECASE,
@@ -229,15 +230,16 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
 these opened a public thread or was offered for the forum."""
 
 
-_ABOUT_LESSONS = "courses"
-"""The one rule that holds when a tool is named: "I finished lesson 3 of Python Basics but
-it still shows 2/12" names a course, not the tool."""
+_ABOUT_LESSONS = frozenset({"courses", "certificates"})
+"""The rules that hold when a tool is named: "I finished lesson 3 of Python Basics but it
+still shows 2/12" and "i finished the python basics course and didn't get anything" name a
+course, not the tool."""
 
 
 def key_for(text: str, *, names_a_tool: bool = False) -> str | None:
     """The built-in answer a question about the membership names in words, or None. A
     question naming a tool ("quiet hours for a cron job") is about the tool, as for the asks."""
     for key, rule in (*_RULES, *_MORE, *_WALK_2):
-        if (not names_a_tool or key == _ABOUT_LESSONS) and rule.search(text):
+        if (not names_a_tool or key in _ABOUT_LESSONS) and rule.search(text):
             return key
     return None

@@ -109,6 +109,7 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
             'what counts as "finishing", do i need to pass quizzes or just mark lessons done',
             "certificates",
         ),
+        ("is it like a real certificate or just a badge in the bot lol", "certificates"),
         ("如果续费的话有没有老会员优惠", "redeem"),
         ("能不能直接给我推荐几个现在在学同一门课的人", "peers"),
         ("对方会知道是我找他吗？会不会打扰别人", "peers"),
@@ -243,3 +244,16 @@ async def test_a_visitor_asking_what_this_is_gets_the_community_in_its_numbers(h
 
     assert not _ASKED.search("what is this error in my code?")
     assert not _ASKED.search("how is a list different from a tuple")
+
+
+def test_a_course_named_by_its_tool_still_asks_about_its_certificate() -> None:
+    text = "i finished the python basics course like 2 weeks ago and didn't get anything"
+    assert key_for(text, names_a_tool=True) == "certificates"
+    assert key_for("how do I reset my python venv", names_a_tool=True) is None
+
+
+async def test_a_member_back_after_months_asking_where_to_restart_gets_the_welcome(help_app):
+    said = await _said(help_app, "ivy", "半年没学全忘了😂 有没有建议从哪里重新开始")
+    assert said.startswith("欢迎来到") or said.startswith("Welcome to"), said
+    said = await _said(help_app, "ivy", "where should i pick things back up?")
+    assert said.startswith("Welcome back") or said.startswith("Welcome"), said
