@@ -68,7 +68,10 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"\baudit log\b|\bwho did what\b|操作记录|审计日志", re.IGNORECASE), ("audit",)),
     (
         re.compile(
-            r"\b(?:a/?b|ab|split) tests?\b|\bexperiments?\b|\bvariant [a-d]\b|实验|A/B ?测试",
+            r"\b(?:the|our|this|that|current|running|ongoing|my)\b[^.?!]{0,30}\b(?:(?:a/?b|ab|split)"
+            r" tests?|experiments?)\b|\bvariant [a-d]\b|\b(?:list|stop|end|create|start) "
+            r"(?:an? )?(?:experiments?|a/?b tests?)\b|(?:正在进行|在跑|现在|当前)[^。？！?!]{0,6}实验"
+            r"|实验(?:结果|怎么样|进展|数据)|(?:停止|结束|创建|新建)(?:一个)?(?:实验|A/B ?测试)",
             re.IGNORECASE,
         ),
         ("experiment",),
@@ -82,7 +85,15 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ),
         ("event",),
     ),
-    (re.compile(r"\brefund\b|退款|退钱", re.IGNORECASE), ("refund",)),
+    (
+        re.compile(
+            r"\brefund (?:@|#|him|her|them|this|that|the|his|their|user|member|[a-z]+'s)|\b(?:give|"
+            r"issue|process|do|send) (?:a |the |him a |her a |them a )?refund\b|给[^，。,]{0,12}退款|"
+            r"退款给|(?:帮|给)(?:他|她|这个用户|这位会员)退(?:个)?(?:款|钱)",
+            re.IGNORECASE,
+        ),
+        ("refund",),
+    ),
     (
         re.compile(
             r"\b(?:unused|unredeemed|used|redeemed)\b[^.?!]{0,20}\bcodes?\b|\bcodes?\b[^.?!]{0,30}"

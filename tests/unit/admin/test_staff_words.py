@@ -71,6 +71,7 @@ async def test_members_and_groups_get_no_staff_commands(bot, app, db):
         ("cancel the friday workshop, the host is sick", ["event"]),
         ("how is the onboarding message A/B test doing? is variant B winning yet", ["experiment"]),
         ("现在有哪些正在进行的实验？结果怎么样", ["experiment"]),
+        ("stop the digest subject line experiment and roll out the better one", ["experiment"]),
         ("给这个用户退款，他说误买了年费：user id 48211930", ["refund"]),
         ("十二月那批兑换码还有哪些没被使用的？", ["codes"]),
         ("给所有会员发个通知：本周六服务器维护", ["broadcast"]),
@@ -84,6 +85,11 @@ async def test_members_and_groups_get_no_staff_commands(bot, app, db):
         ("extend the deadline of my homework", []),
         ("我加了一个变量，为什么报错", []),
         ("how do I cancel a running query in postgres?", []),
+        ("How do I design an A/B test?", []),
+        ("what is a refund in accounting", []),
+        ("会计里的退款怎么记账", []),
+        ("please refund @kevin_b, he paid twice", ["refund"]),
+        ("实验设计中对照组怎么选", []),
     ],
 )
 def test_which_words_name_which_commands(text: str, commands: list[str]) -> None:
