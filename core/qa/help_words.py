@@ -176,11 +176,13 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "status",
         re.compile(
-            r"\b(?:progress|points|history|record)\b[^.?!]{0,30}\b(?:get |be )?"
-            r"(?:reset|lost|wiped|deleted|gone|erased)\b"
-            r"|\b(?:lose|keep) (?:all )?my (?:progress|points|history)\b"
+            r"^(?=.*\b(?:lapse\w*|expire\w*|ends?|ended|cancel\w*|stop paying|membership|plan|"
+            r"subscription|payment|renew\w*|rejoin\w*)\b)"
+            r".*?(?:\b(?:progress|points|history|record)\b[^.?!]{0,30}\b(?:get |be )?"
+            r"(?:reset|lost|wiped|deleted|gone|erased)\b|\b(?:lose|keep) (?:all )?my (?:progress|"
+            r"points|history)\b)"
             r"|(?:账号|账户|帐号)还在|(?:进度|学习记录|积分)还(?:保存着|保存|在|算)",
-            re.IGNORECASE,
+            re.IGNORECASE | re.DOTALL,
         ),
     ),
     (
@@ -191,7 +193,8 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"done)\b|\bcertificates?\b[^.?!]{0,40}\b(?:grade|score|verif\w*|linkedin|employers?)"
             r"|\b(?:real|actual|proper|official) certificates?\b|\bcertificate or (?:just )?a badge\b"
             r"|\b(?:lose|keep) (?:all )?my certificates?\b|\bcertificates?\b[^.?!]{0,30}\b(?:expire|"
-            r"still valid|get lost|be lost|gone)|(?:证书|结业证)",
+            r"still valid|get lost|be lost|gone)|(?:结业|完成|学完|毕业)[^。？！?!]{0,8}证书|结业证"
+            r"|证书[^。？！?!]{0,8}(?:有效|过期|验证|领英|LinkedIn)",
             re.IGNORECASE,
         ),
     ),

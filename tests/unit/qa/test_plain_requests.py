@@ -116,6 +116,8 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("if i switch do i lose the days i already paid for this month", "plans"),
         ("是不是要先在个人资料里设置兴趣和时区？怎么设置", "profile"),
         ("does git lose my commits if I reset", None),
+        ("My points reset to zero overnight, was that a bug?", None),
+        ("用SQL怎么找出未来30天内到期的证书记录？", None),
         ("how do I cancel a running query at any point?", None),
         ("how do I start a trial balance in accounting", None),
         ("who can see my screen when I share it?", None),
