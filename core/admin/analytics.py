@@ -240,17 +240,23 @@ async def _cohorts(session: AsyncSession, st: Stats) -> None:
         st.cohorts.append((month, len(ids), row))
 
 
-async def _questions(session: AsyncSession, st: Stats) -> None:
-    qs = (
-        await session.execute(
-            select(Question.id, Question.created_at).where(
-                Question.created_at >= st.since, Question.created_at <= st.until
+async def first_answers(
+    session: AsyncSession, since: datetime, until: datetime
+) -> tuple[list[tuple[int, datetime]], list[float]]:
+    """The questions asked in the window and, for those answered, the hours to the first
+    answer (also what a member asking "how long until someone answers?" is told)."""
+    qs = [
+        (q, at)
+        for q, at in (
+            await session.execute(
+                select(Question.id, Question.created_at).where(
+                    Question.created_at >= since, Question.created_at <= until
+                )
             )
-        )
-    ).all()
-    st.questions = len(qs)
+        ).all()
+    ]
     if not qs:
-        return
+        return [], []
     first = dict(
         (
             await session.execute(
@@ -260,7 +266,14 @@ async def _questions(session: AsyncSession, st: Stats) -> None:
             )
         ).all()
     )
-    delays = [(first[q] - at).total_seconds() / 3600 for q, at in qs if q in first]
+    return qs, [(first[q] - at).total_seconds() / 3600 for q, at in qs if q in first]
+
+
+async def _questions(session: AsyncSession, st: Stats) -> None:
+    qs, delays = await first_answers(session, st.since, st.until)
+    st.questions = len(qs)
+    if not qs:
+        return
     st.answered = len(delays)
     st.median_answer_hours = round(statistics.median(delays), 1) if delays else None
     ids = [q for q, _ in qs]

@@ -8,6 +8,7 @@ how many are here and active, counted now."""
 from __future__ import annotations
 
 import re
+import statistics
 from datetime import timedelta
 
 from sqlalchemy import distinct, func, select
@@ -86,3 +87,43 @@ async def about_the_community(ctx: Context, question: str) -> list[AnyReply] | N
         ctx.t("common.about_try"),
     ]
     return [Reply("\n".join(lines))]
+
+
+_RESPONSE = re.compile(
+    r"\bhow (?:long|quickly|fast|soon)\b[^.?!]{0,40}\b(?:answer\w*|repl\w*|respon\w*|get help)\b"
+    r"|\bhow long (?:until|till|before) (?:someone|somebody|anyone|people)\b"
+    r"|(?:一般|平均|大概)?多久(?:会|能|才)?有人(?:回|回答|回复|解答)|(?:回复|回答)(?:速度|要多久|一般多久)",
+    re.IGNORECASE,
+)
+RESPONSE_DAYS = 30
+
+
+@help_answers.lookup
+async def how_soon_answered(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "那我在论坛发帖的话一般多久有人回？": the median time to a first answer, counted over
+    the last 30 days, and how many got one (it opened a thread, asking members to guess)."""
+    if not _RESPONSE.search(question):
+        return None
+    from core.admin.analytics import first_answers
+
+    now = ctx.clock.now()
+    asked, delays = await first_answers(ctx.session, now - timedelta(days=RESPONSE_DAYS), now)
+    if not delays:
+        return [Reply(ctx.t("common.response_none", days=RESPONSE_DAYS))]
+    median = statistics.median(delays)
+    time = (
+        ctx.t("common.response_minutes", m=max(1, round(median * 60)))
+        if median < 1
+        else ctx.t("common.response_hours", h=f"{median:.1f}".rstrip("0").rstrip("."))
+    )
+    return [
+        Reply(
+            ctx.t(
+                "common.response",
+                time=time,
+                answered=len(delays),
+                asked=len(asked),
+                days=RESPONSE_DAYS,
+            )
+        )
+    ]

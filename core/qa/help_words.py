@@ -225,6 +225,56 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "privacy",
+        re.compile(
+            r"\b(?:export|download)\b[^.?!]{0,20}\b(?:my|all my) (?:data|notes|posts|progress|"
+            r"history|stuff)\b|\bexport (?:everything|it all)\b|\bis there an export\b|\bdelete (?:my )?(?:account|data|everything)"
+            r"\b|\bgdpr\b|\bright to be forgotten\b|\b(?:forum )?posts?\b[^.?!]{0,20}\b(?:deleted|"
+            r"anonymi[sz]ed)\b|导出(?:我的)?(?:数据|笔记|记录|帖子)|删号|删除(?:我的)?(?:账号|数据)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "link",
+        re.compile(
+            r"\b(?:switch|move|moved|moving|migrate|go)\b[^.?!]{0,30}\bto (?:discord|telegram)\b"
+            r"(?!\.\w|\w)"
+            r"|\b(?:bot|you)\b[^.?!]{0,20}\b(?:doesn'?t|does not|don'?t|do not) (?:know|recogni[sz]e)"
+            r" (?:who i am|me)\b|\bpay again on (?:discord|telegram)\b|\b(?:subscription|membership|"
+            r"progress)\b[^.?!]{0,30}\b(?:carry|come) (?:over|with me)\b"
+            r"|(?:从)?(?:telegram|电报|tg)(?:换|转|搬|切换)到\s*discord|(?:从)?discord(?:换|转|搬|切换)到"
+            r"\s*(?:telegram|电报)|(?:不认识我|认不出我)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "join",
+        re.compile(
+            r"\bwhat(?:'s| is) (?:actually )?free\b|\banything (?:for )?free\b|\bwithout paying\b"
+            r"|不(?:用|花)钱(?:能|可以)|免费(?:的)?(?:内容|部分)?(?:有哪些|能做什么)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "points",
+        re.compile(
+            r"\bpoints?\b[^.?!]{0,40}\b(?:get you|worth|rewards?|discounts?|free month|redeem\w*|"
+            r"exchange|spend)\b|(?:扣|减少|影响)(?:我的)?积分|积分(?:能|可以)(?:换|兑换|抵)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "mentor",
+        re.compile(
+            r"\b(?:become|be) (?:a |an )?(?:mentor|expert|helper|teaching assistant)\b(?! (?:in|at|on|"
+            r"with|of)\b)|\bmentor(?:ship)?"
+            r" program\b|\bexpert program\b|\bhelp (?:others|other members|people)\b[^.?!]{0,20}"
+            r"\banswer|\bhost (?:a |an )?(?:live )?(?:session|event|workshop)\b"
+            r"|(?:做|当|成为)(?:专家|导师|助教)|主持(?:一次|一场)?直播|想(?:帮|帮助)(?:别人|其他人|其他成员)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "profile",
         re.compile(r"(?:设置|设定|填写)(?:一下)?(?:我的)?(?:兴趣|时区|个人资料)", re.IGNORECASE),
     ),

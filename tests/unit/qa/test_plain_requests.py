@@ -115,6 +115,20 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("对方会知道是我找他吗？会不会打扰别人", "peers"),
         ("if i switch do i lose the days i already paid for this month", "plans"),
         ("是不是要先在个人资料里设置兴趣和时区？怎么设置", "profile"),
+        ("is there an export? like all my notes, forum posts, progress, certificates", "privacy"),
+        ("how long until my data is actually gone? GDPR says 30 days right?", "privacy"),
+        ("my study group moved to discord. can I switch?", "link"),
+        ("ok i joined the discord server but the bot there doesnt know who i am", "link"),
+        ("what's actually free here? like can i do anything without paying", "join"),
+        ("do points on the leaderboard get you anything, like discounts or a free month", "points"),
+        ("错过直播会不会扣积分或者影响排行榜", "points"),
+        ("how do I download data from an API", None),
+        ("how do I export a dataframe to csv", None),
+        ("how do I switch to discord.py 2.0 from an older version", None),
+        ("I'd love to help others. Is there a mentor or expert program?", "mentor"),
+        ("做导师的话有报酬吗，还是只是免费会员或者积分", "mentor"),
+        ("还有，我可以主持直播活动吗？比如讲一次 p-value 的常见误区", "mentor"),
+        ("how do I become an expert in statistics", None),
         ("does git lose my commits if I reset", None),
         ("My points reset to zero overnight, was that a bug?", None),
         ("用SQL怎么找出未来30天内到期的证书记录？", None),
@@ -259,3 +273,51 @@ async def test_a_member_back_after_months_asking_where_to_restart_gets_the_welco
     assert said.startswith("欢迎来到") or said.startswith("Welcome to"), said
     said = await _said(help_app, "ivy", "where should i pick things back up?")
     assert said.startswith("Welcome back") or said.startswith("Welcome"), said
+
+
+async def test_how_soon_questions_are_answered_is_counted(help_app, db, clock):
+    """ "那我在论坛发帖的话一般多久有人回？" opened a thread asking members to guess."""
+    from datetime import timedelta
+
+    from models.member import Member
+    from models.qa import Answer, Question
+
+    said = await _said(help_app, "ivy", "how long does it usually take for someone to answer?")
+    assert said.startswith("No question was answered in the last 30 days")
+    now = clock.now()
+    async with db.session() as s, s.begin():
+        m = Member(display_name="Ann", created_at=now)
+        s.add(m)
+        await s.flush()
+        for i, hours in enumerate((1, 3, 10)):
+            q = Question(
+                member_id=m.id,
+                text=f"q{i}",
+                lang="en",
+                tags=[],
+                status="open",
+                created_at=now - timedelta(days=2),
+            )
+            s.add(q)
+            await s.flush()
+            s.add(
+                Answer(
+                    question_id=q.id,
+                    member_id=m.id,
+                    text="a",
+                    created_at=now - timedelta(days=2) + timedelta(hours=hours),
+                )
+            )
+        s.add(
+            Question(
+                member_id=m.id,
+                text="q3",
+                lang="en",
+                tags=[],
+                status="open",
+                created_at=now - timedelta(days=1),
+            )
+        )
+    said = await _said(help_app, "ivy", "那我在论坛发帖的话一般多久有人回？")
+    assert said.startswith("这里的问题一般约 3 小时内会得到第一个回答"), said
+    assert "4 个问题中 3 个得到了回答" in said
