@@ -38,18 +38,21 @@ def normalize(code: str) -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:12]}" if len(raw) == 12 else ""
 
 
+async def _held(session: AsyncSession, member_id: int, course_id: int) -> Certificate | None:
+    return (
+        await session.execute(
+            select(Certificate).where(
+                Certificate.member_id == member_id, Certificate.course_id == course_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
 async def issue(
     session: AsyncSession, clock: Clock, member: Member, course: Course, completed_at: datetime
 ) -> Certificate:
     """The member's certificate for the course, issued now if it has none (idempotent)."""
-    found = (
-        await session.execute(
-            select(Certificate).where(
-                Certificate.member_id == member.id, Certificate.course_id == course.id
-            )
-        )
-    ).scalar_one_or_none()
-    if found is not None:
+    if (found := await _held(session, member.id, course.id)) is not None:
         return found
     lessons = list(
         (
@@ -77,13 +80,9 @@ async def issue(
             session.add(cert)
             await session.flush()
     except IntegrityError:  # issued by a racing request: that one stands
-        return (
-            await session.execute(
-                select(Certificate).where(
-                    Certificate.member_id == member.id, Certificate.course_id == course.id
-                )
-            )
-        ).scalar_one()
+        if (won := await _held(session, member.id, course.id)) is None:
+            raise
+        return won
     await audit(
         session,
         clock,
