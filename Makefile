@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/syllabot demo
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: install
 	$(BIN)/ruff format --check .
