@@ -177,6 +177,11 @@ _NAMED_MEMBER = (
     re.compile(r"\b(?:member|user|person) (?:called|named) ([\w.\-]{2,64})", re.IGNORECASE),
     re.compile(r"(?:用户|会员|成员)\s+(\S{1,32}?)\s*(?:的|$)"),
 )
+_JOINED_IN = re.compile(
+    r"\b(?:joined|signed up|new members?)\b[^.?!]{0,20}\b(?:in )?(?:the )?(?:last|past) (?P<n>\d{1,4}) "
+    r"days?\b|(?:最近|过去)(?P<zn>\d{1,4})天[^。？！?!]{0,8}(?:加入|注册|新)",
+    re.IGNORECASE,
+)
 _LOOKS_UP = re.compile(
     r"\b(?:look up|lookup|look at|check|find|pull up|show me|tell me about|what about)\b|"
     r"查一下|查查|查询|看看|看一下|帮我查",
@@ -188,6 +193,9 @@ def loose_command_for(question: str) -> str | None:
     """The command a moderator's question names in words, when it is not of one of the
     exact shapes: a member looked up by handle or name ("can you look up the member called
     @dan_k", "帮我查一下用户 小林 的会员状态") with /member, else what it is about (`_LOOSE`)."""
+    if (m := _JOINED_IN.search(question)) is not None:  # "everyone who joined in the last 7 days"
+        days = int(m["n"] or m["zn"] or 7)
+        return f"members joined={min(max(days, 1), 3660)}"
     if _LOOKS_UP.search(question):
         for pattern in _NAMED_MEMBER:
             if (m := pattern.search(question)) is not None:

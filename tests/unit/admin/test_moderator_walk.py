@@ -90,3 +90,10 @@ async def test_commands_typed_as_moderators_say_them(bot, db):
             await s.execute(select(KBEntry).where(KBEntry.title == "how to change payment card"))
         ).scalar_one()
     assert entry.answer == "go to the billing link"
+
+
+async def test_who_joined_in_the_last_days_lists_them(bot, db):
+    said = await _said(bot, "mod", "show me everyone who joined in the last 7 days")
+    assert said.startswith("I read this as one for /members joined=7")
+    said = await _said(bot, "mod", "最近30天新加入的会员有哪些")
+    assert "/members joined=30" in said
