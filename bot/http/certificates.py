@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.wiring import App
 from core.catalog.certificates import PATH, by_code
+from core.catalog.service import hours
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -54,11 +55,10 @@ def setup(web_app: web.Application, app: App) -> None:
                 f"{cert.revoked_at.date().isoformat()} and is no longer valid.</p>",
             )
         title = cert.course_title + (f" ({cert.course_title_zh})" if cert.course_title_zh else "")
-        hours = f"{cert.minutes / 60:.1f}".rstrip("0").rstrip(".")
         return _page(
             "Certificate of completion",
             f"<p>✅ <strong>{escape(cert.name)}</strong> completed all {cert.lessons} lessons "
-            f"(about {hours} h) of <strong>{escape(title)}</strong> on "
+            f"(about {hours(cert.minutes)} h) of <strong>{escape(title)}</strong> on "
             f"{cert.completed_at.date().isoformat()} in {escape(community)}.</p>"
             f"<p>Certificate ID: <code>{escape(cert.code)}</code></p>",
         )

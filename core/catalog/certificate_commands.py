@@ -3,7 +3,7 @@ moderators) revoking one."""
 
 from __future__ import annotations
 
-from core.catalog import certificates
+from core.catalog import certificates, service
 from core.context import Context
 from core.errors import NotAllowed
 from core.replies import AnyReply, ButtonSpec, Reply
@@ -12,10 +12,6 @@ from models.catalog import Certificate
 
 CHECK_WORDS = frozenset({"check", "verify", "验证", "查验"})
 REVOKE_WORDS = frozenset({"revoke", "撤销"})
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes / 60:.1f}".rstrip("0").rstrip(".")
 
 
 def _title(ctx: Context, cert: Certificate) -> str:
@@ -35,7 +31,7 @@ def card(ctx: Context, cert: Certificate) -> Reply:
             "catalog.cert_body",
             name=cert.name,
             lessons=cert.lessons,
-            hours=_hours(cert.minutes),
+            hours=service.hours(cert.minutes),
             day=cert.completed_at.date().isoformat(),
             community=ctx.settings.community_name,
         ),

@@ -237,12 +237,15 @@ async def about_a_course(ctx: Context, question: str) -> list[AnyReply] | None:
     if kind == "duration":
         minutes = course.duration_minutes or sum(ls.duration_minutes for ls in lessons)
         said = ctx.t(
-            "catalog.asked_duration", course=title, lessons=len(lessons), hours=_hours(minutes)
+            "catalog.asked_duration",
+            course=title,
+            lessons=len(lessons),
+            hours=service.hours(minutes),
         )
         pace = asked.weekly_minutes(question) or ctx.member.weekly_minutes
         if minutes and pace:
             weeks = max(1, -(-minutes // pace))
-            said += " " + ctx.t("catalog.asked_pace", pace=_hours(pace), weeks=weeks)
+            said += " " + ctx.t("catalog.asked_pace", pace=service.hours(pace), weeks=weeks)
     elif kind == "content":
         said = ctx.t("catalog.asked_content", course=title) + "".join(
             f"\n{i}. {service.lesson_title(ls, ctx.locale)}"
@@ -263,11 +266,6 @@ async def about_a_course(ctx: Context, question: str) -> list[AnyReply] | None:
 
 CONTENT_LESSONS = 12
 _LEVEL_SAID = {"beginner": "beginner", "intermediate": "later", "advanced": "later"}
-
-
-def _hours(minutes: int) -> str:
-    """90 -> "1.5", 120 -> "2"."""
-    return f"{minutes / 60:.1f}".removesuffix(".0")
 
 
 def _easier(listed: list[Course], course: Course) -> Course | None:

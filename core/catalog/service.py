@@ -78,6 +78,11 @@ async def record(
 # --------------------------------------------------------------------------- lookups
 
 
+def hours(minutes: int) -> str:
+    """A study time in hours as said to members: 90 -> "1.5", 120 -> "2"."""
+    return f"{minutes / 60:.1f}".removesuffix(".0")
+
+
 def course_title(course: Course, locale: str) -> str:
     return course.title_zh if locale == "zh-CN" and course.title_zh else course.title
 

@@ -11,13 +11,9 @@ from core.replies import AnyReply, Reply
 from core.router import command
 
 
-def _hours(minutes: int) -> str:
-    return f"{minutes / 60:.1f}".rstrip("0").rstrip(".")
-
-
 def _time(ctx: Context, minutes: int) -> str:
     if minutes % 60 == 0 or minutes > 90:
-        return ctx.t("catalog.week_hours", h=_hours(minutes))
+        return ctx.t("catalog.week_hours", h=service.hours(minutes))
     return ctx.t("catalog.week_minutes", m=minutes)
 
 
