@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin.args import clean, parse_when
+from core.digest.service import DAY_PARTS
 from core.errors import BadArguments, DomainError
 from core.i18n import translate
 from core.localtime import zh_moment
@@ -31,19 +32,12 @@ MAX_AHEAD = timedelta(days=366)
 DEFAULT_HOUR = "9:00"
 """A day without a time ("remind me on saturday") is that day's morning."""
 
-_PARTS_EN = {
-    "morning": "9:00",
-    "noon": "12:00",
-    "midday": "12:00",
-    "lunchtime": "12:00",
-    "afternoon": "14:00",
-    "evening": "18:00",
-    "night": "20:00",
-}
+_PARTS_EN = {w: f"{h}:00" for w, h in DAY_PARTS.items() if w.isascii() and w != "tonight"}
 _PART_EN = re.compile(
     r"\b(?:in the |this )?(" + "|".join(_PARTS_EN) + r")\b|\btonight\b", re.IGNORECASE
 )
-_PARTS_ZH = {"早上": 9, "上午": 9, "早晨": 9, "中午": 12, "下午": 14, "傍晚": 18, "晚上": 20}
+_PARTS_ZH = {w: int(h) for w, h in DAY_PARTS.items() if not w.isascii()}
+"""The digest's parts of the day ("saturday morning" is 9:00); "tonight" is today's night."""
 _PART_ZH = re.compile(r"(今晚)|(" + "|".join(_PARTS_ZH) + r")(?!\s*\d)")
 _WHEN_ZH = re.compile(
     r"^(?:(?:今天|明天|后天|下?(?:周|星期|礼拜)[一二三四五六日天]|\d{1,2}月\d{1,2}[日号])?\s*"

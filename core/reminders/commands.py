@@ -30,21 +30,12 @@ _EVERY = re.compile(
 _TRAIL = re.compile(r"[\s?？!！。.]+$")
 
 
-def _when(ctx: Context, row_at: datetime) -> str:
-    tz = ctx.member.timezone or ctx.services.settings.timezone
-    return local_time(row_at, tz)
-
-
-async def _set(ctx: Context, text: str) -> list[AnyReply]:
-    now = ctx.clock.now()
-    split = split_request(text, ctx.member.timezone or ctx.services.settings.timezone, now)
-    if split is None:
-        return [Reply(ctx.t("reminders.when"))]
-    at, said = split
-    row = await create(ctx.session, ctx.member, at, _TRAIL.sub("", said), now)
+async def _set(ctx: Context, at: datetime, said: str) -> list[AnyReply]:
+    row = await create(ctx.session, ctx.member, at, _TRAIL.sub("", said), ctx.clock.now())
     said = row.payload.get("said") or ctx.t("reminders.nothing_said")
     undo = ButtonSpec(ctx.t("reminders.btn_cancel"), data=ctx.sign("rmx", row.id))
-    return [Reply(ctx.t("reminders.set", when=_when(ctx, at), text=said), buttons=[[undo]])]
+    when = local_time(at, ctx.timezone)
+    return [Reply(ctx.t("reminders.set", when=when, text=said), buttons=[[undo]])]
 
 
 async def _list(ctx: Context) -> list[AnyReply]:
@@ -55,7 +46,7 @@ async def _list(ctx: Context) -> list[AnyReply]:
     buttons = []
     for i, r in enumerate(rows, 1):
         said = r.text or ctx.t("reminders.nothing_said")
-        lines.append(f"{i}. {_when(ctx, r.at)} — {said}")
+        lines.append(f"{i}. {local_time(r.at, ctx.timezone)} — {said}")
         buttons.append(
             [ButtonSpec(ctx.t("reminders.btn_cancel_n", n=i), data=ctx.sign("rmx", r.id))]
         )
@@ -76,7 +67,10 @@ async def remind_cmd(ctx: Context, args: str) -> list[AnyReply]:
             return [Reply(ctx.t("reminders.cancel_which", n=len(rows)))]
         await cancel(ctx.session, ctx.member.id, rows[n - 1].id)
         return [Reply(ctx.t("reminders.cancelled", text=rows[n - 1].text or "⏰"))]
-    return await _set(ctx, text)
+    split = split_request(text, ctx.timezone, ctx.clock.now())
+    if split is None:
+        return [Reply(ctx.t("reminders.when"))]
+    return await _set(ctx, *split)
 
 
 @button("rmx")
@@ -99,10 +93,10 @@ async def asked_to_remind(ctx: Context, question: str) -> list[AnyReply] | None:
         rest = f"{m['before']} {m['rest']}".strip()
     else:
         return None
-    now = ctx.clock.now()
-    if split_request(rest, ctx.member.timezone or ctx.services.settings.timezone, now) is None:
+    split = split_request(rest, ctx.timezone, ctx.clock.now())
+    if split is None:
         return None  # "remind me how joins work": a question, not a time
     try:
-        return await _set(ctx, rest)
+        return await _set(ctx, *split)
     except ReminderError as err:
         return [Reply(ctx.t(err.key, **err.params))]
