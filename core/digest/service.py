@@ -73,6 +73,14 @@ def _settings_of(m: Member) -> dict[str, Any]:
     }
 
 
+def how_often(frequency: str, weekday: int, locale: str) -> str:
+    """ "every day" or "every Monday": a digest's schedule as /digest and /settings say it."""
+    if frequency == "daily":
+        return translate(locale, "digest.freq_daily")
+    day = translate(locale, f"digest.weekday_{weekday % 7}")
+    return translate(locale, "digest.freq_weekly", day=day)
+
+
 def describe(member: Member, now: datetime, locale: str) -> str:
     """The member's digest settings and the next send time, in their own timezone."""
     from core.digest.compose import prefs_of
@@ -89,11 +97,7 @@ def describe(member: Member, now: datetime, locale: str) -> str:
             return t("digest.settings_off")
         # Quiet hours outlive the digest: they hold expert invitations and hush other DMs.
         return t("digest.settings_off_quiet", quiet=quiet, tz=zone_label(p.timezone))
-    when = (
-        t("digest.freq_daily")
-        if p.frequency == "daily"
-        else t("digest.freq_weekly", day=t(f"digest.weekday_{p.weekday % 7}"))
-    )
+    when = how_often(p.frequency, p.weekday, locale)
     nxt = next_due(p, now)
     nxt_s = nxt.astimezone(zone(p.timezone)).strftime("%Y-%m-%d %H:%M") if nxt else "-"
     return t(

@@ -72,11 +72,7 @@ def parse(args: str) -> tuple[tuple[Kind, ...], bool] | None:
 def _state(ctx: Context, kind: Kind) -> str:
     m = ctx.member
     if kind == "digest" and m.digest_frequency != "off":
-        when = (
-            ctx.t("digest.freq_daily")
-            if m.digest_frequency == "daily"
-            else ctx.t("digest.freq_weekly", day=ctx.t(f"digest.weekday_{m.digest_weekday % 7}"))
-        )
+        when = digest.how_often(m.digest_frequency, m.digest_weekday, ctx.locale)
         return ctx.t("notify.digest_on", when=when, hour=f"{m.digest_hour:02d}:00")
     if kind == "streak" and m.digest_frequency == "off":
         return ctx.t("notify.with_digest")

@@ -13,19 +13,17 @@ import re
 
 from core.context import Context
 from core.membership import plans, subscriptions
-from core.membership.state import State
+from core.membership.state import ACCESS_STATES
 from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import command
-
-_LIVE = {State.ACTIVE, State.TRIALING, State.CANCELLED, State.PAST_DUE}
 
 
 async def _billing(ctx: Context) -> list[AnyReply]:
     held = [
         (s, p)
         for s, p in await subscriptions.for_member(ctx.session, ctx.member.id)
-        if s.state in _LIVE
+        if s.state in ACCESS_STATES
     ]
     stripe_subs = [(s, p) for s, p in held if s.source == "stripe" and s.external_ref]
     if stripe_subs:
