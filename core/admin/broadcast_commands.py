@@ -128,7 +128,8 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not seg.as_dict() and (meant := _addressed(text)) is not None:
         # "/broadcast only to members interested in machine learning: …" was drafted to
         # everyone, the audience left in the text: said before the moderator confirms
-        found = (await topics.load(ctx.session)).found_in(meant, await _member_topics(ctx))
+        known = await topics.load(ctx.session)
+        found = known.found_in(meant, list(known.titles))
         hint = (
             ctx.t("broadcast.addressed_topic", n=len(ids), topic=found[0])
             if found
@@ -150,10 +151,6 @@ def _addressed(text: str) -> str | None:
     in machine learning: …", "只发给学机器学习的会员：…"); None otherwise."""
     m = _ADDRESSED.match(text)
     return None if m is None else (m["who"] or m["zh"] or "").strip()
-
-
-async def _member_topics(ctx: Context) -> list[str]:
-    return list((await topics.load(ctx.session)).titles)
 
 
 async def topic_named(ctx: Context, seg: segments.Segment) -> segments.Segment:

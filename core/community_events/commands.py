@@ -493,34 +493,30 @@ async def attendance_report(ctx: Context, rest: str, now: datetime) -> list[AnyR
     )
     if not events:
         return [Reply(ctx.t("events.report_none", days=days))]
-    counts = {
-        (event_id, waitlisted, came): n
-        for event_id, waitlisted, came, n in (
-            await ctx.session.execute(
-                select(
-                    EventRsvp.event_id,
-                    EventRsvp.waitlisted,
-                    EventRsvp.attended_at.is_not(None),
-                    func.count(),
-                )
-                .where(EventRsvp.event_id.in_([e.id for e in events]))
-                .group_by(
-                    EventRsvp.event_id, EventRsvp.waitlisted, EventRsvp.attended_at.is_not(None)
-                )
+    tally = {ev.id: [0, 0, 0] for ev in events}  # going, waiting, came
+    for event_id, waitlisted, attended, n in (
+        await ctx.session.execute(
+            select(
+                EventRsvp.event_id,
+                EventRsvp.waitlisted,
+                EventRsvp.attended_at.is_not(None),
+                func.count(),
             )
-        ).all()
-    }
-
-    def tally(ev: CommunityEvent) -> tuple[int, int, int]:
-        came = sum(n for (e, _, c), n in counts.items() if e == ev.id and c)
-        going = sum(n for (e, w, _), n in counts.items() if e == ev.id and not w)
-        waiting = sum(n for (e, w, c), n in counts.items() if e == ev.id and w and not c)
-        return going, waiting, came
-
-    rows = sorted(events, key=lambda e: (-tally(e)[2], -e.starts_at.timestamp()))
+            .where(EventRsvp.event_id.in_(list(tally)))
+            .group_by(EventRsvp.event_id, EventRsvp.waitlisted, EventRsvp.attended_at.is_not(None))
+        )
+    ).all():
+        counted = tally[event_id]
+        if waitlisted and not attended:
+            counted[1] += n
+        elif not waitlisted:
+            counted[0] += n
+        if attended:
+            counted[2] += n
+    rows = sorted(events, key=lambda e: (-tally[e.id][2], -e.starts_at.timestamp()))
     lines = [ctx.t("events.report_head", days=days, n=len(rows))]
     for ev in rows:
-        going, waiting, came = tally(ev)
+        going, waiting, came = tally[ev.id]
         rate = f"{came / going:.0%}" if going else "—"
         lines.append(
             ctx.t(
