@@ -415,6 +415,26 @@ async def completed_lesson_ids(session: AsyncSession, member_id: int, course_id:
     )
 
 
+async def courses_under_way(session: AsyncSession, member_id: int) -> list[Course]:
+    """The courses the member takes and has not finished, most recently studied first."""
+    return list(
+        (
+            await session.execute(
+                select(Course)
+                .join(Enrollment, Enrollment.course_id == Course.id)
+                .where(
+                    Enrollment.member_id == member_id,
+                    Enrollment.completed_at.is_(None),
+                    Course.hidden.is_(False),
+                )
+                .order_by(Enrollment.last_activity_at.desc(), Enrollment.id.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
 async def next_lesson(
     session: AsyncSession,
     member_id: int,
@@ -427,25 +447,7 @@ async def next_lesson(
     Without a course, courses the member's plan no longer includes are passed over (when
     `now` is given), so /next never points at a lesson they cannot open.
     """
-    if course is not None:
-        courses = [course]
-    else:
-        courses = list(
-            (
-                await session.execute(
-                    select(Course)
-                    .join(Enrollment, Enrollment.course_id == Course.id)
-                    .where(
-                        Enrollment.member_id == member_id,
-                        Enrollment.completed_at.is_(None),
-                        Course.hidden.is_(False),
-                    )
-                    .order_by(Enrollment.last_activity_at.desc(), Enrollment.id.desc())
-                )
-            )
-            .scalars()
-            .all()
-        )
+    courses = [course] if course is not None else await courses_under_way(session, member_id)
     for c in courses:
         if (
             course is None

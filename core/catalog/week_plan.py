@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog import service
+from core.catalog.access import can_access
 from core.localtime import WEEKDAYS, zone
-from models.catalog import Course, Enrollment, Lesson
+from models.catalog import Course, Lesson
 from models.member import Member
 
 PREFS_KEY = "week_minutes"
@@ -129,36 +129,20 @@ class WeekPlan:
 async def _queue(
     session: AsyncSession, member: Member, now: datetime
 ) -> list[tuple[Course, Lesson]]:
-    """Unfinished lessons in order: the course /next is on first, then the others by how
+    """Unfinished lessons in order: the course /next is on first (the most recently studied
+    one the member can open, as `service.next_lesson` picks it), then the others by how
     recently the member studied them."""
-    first = await service.next_lesson(session, member.id, None, now)
-    courses = list(
-        (
-            await session.execute(
-                select(Course)
-                .join(Enrollment, Enrollment.course_id == Course.id)
-                .where(
-                    Enrollment.member_id == member.id,
-                    Enrollment.completed_at.is_(None),
-                    Course.hidden.is_(False),
-                )
-                .order_by(Enrollment.last_activity_at.desc(), Enrollment.id.desc())
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if first is not None:
-        courses.sort(key=lambda c: c.id != first[0].id)
-    out: list[tuple[Course, Lesson]] = []
-    for c in courses:
+    left: list[list[tuple[Course, Lesson]]] = []
+    first = None
+    for c in await service.courses_under_way(session, member.id):
         done = await service.completed_lesson_ids(session, member.id, c.id)
-        out += [
-            (c, lesson)
-            for lesson in await service.lessons_of(session, c.id)
-            if lesson.id not in done
-        ]
-    return out
+        lessons = [(c, ls) for ls in await service.lessons_of(session, c.id) if ls.id not in done]
+        if first is None and lessons and await can_access(session, member.id, c, now, None):
+            first = len(left)
+        left.append(lessons)
+    if first is not None:
+        left.insert(0, left.pop(first))
+    return [pair for lessons in left for pair in lessons]
 
 
 async def plan(session: AsyncSession, member: Member, week: list[int], now: datetime) -> WeekPlan:
