@@ -116,6 +116,10 @@ class Code(Base):
     created_at: Mapped[datetime]
     uses_total: Mapped[int] = mapped_column(Integer, default=1)
     hint: Mapped[str] = mapped_column(String(16), default="")  # last 4 chars, for moderators
+    # A gift: the payment that bought its seats (created_by is the buyer); None: a moderator's.
+    payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class CodeRedemption(Base):
@@ -166,6 +170,8 @@ class PaymentIntent(Base):
     currency: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
     ext_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)  # Stripe session id
+    # 0: the member pays for themselves; N: N seats for others, paid as a gift code with N uses.
+    seats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WebhookEvent(Base):

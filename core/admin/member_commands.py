@@ -399,6 +399,9 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
     )
     if pay.provider not in MONEY_BACK:
         summary = sentences(summary, ctx.t("admin.refund_by_hand", provider=pay.provider))
+    used = await membership_bridge.function("gift_seats_used")(ctx.session, pay)
+    if pay.status == "applied" and used is not None:
+        summary = sentences(summary, ctx.t("admin.refund_ends_gift", n=used))
     if pay.status == "applied" and pay.subscription_id is not None:
         newer = await membership_bridge.function("newer_payment")(ctx.session, pay)
         # what happens to access, said before the moderator confirms (see after_refund)

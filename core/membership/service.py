@@ -971,6 +971,10 @@ async def after_refund(
         uid = (pay.meta or {}).get("telegram_user_id")
         if uid:
             out.append(RefundStars(platform_user_id=str(uid), charge_id=pay.provider_charge_id))
+    if (pay.meta or {}).get("gift_seats"):
+        from core.payments import gifts
+
+        return out + await gifts.after_refund(session, services, pay, actor=actor)
     if pay.subscription_id is None or pay.member_id is None:
         return out
     sub = await session.get(Subscription, pay.subscription_id)
@@ -1000,8 +1004,23 @@ async def after_refund(
         )
     except InvalidTransition:
         return out  # already refunded / banned: the money part above still stands
-    out.append(dm(member, "membership.refunded", plan=plans.title(plan, member.locale)))
+    # a seat from someone's gift: they had the money back, not this member
+    key = (
+        "membership.gift_seat_refunded"
+        if (pay.meta or {}).get("gift_of")
+        else "membership.refunded"
+    )
+    out.append(dm(member, key, plan=plans.title(plan, member.locale)))
     return out
+
+
+async def gift_seats_used(session: AsyncSession, pay: Payment) -> int | None:
+    """How many people joined with a gift payment's code; None when it is no gift."""
+    if not (pay.meta or {}).get("gift_seats"):
+        return None
+    from core.payments import gifts
+
+    return await gifts.seats_used(session, pay.id)
 
 
 def for_self(member_id: int, replies: list[AnyReply]) -> list[AnyReply]:

@@ -25,9 +25,15 @@ def providers_for(services: Services, platform: str) -> list[str]:
 
 
 async def offer(
-    session: AsyncSession, services: Services, member: Member, platform: str, plan: Plan
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    platform: str,
+    plan: Plan,
+    seats: int = 0,
 ) -> list[AnyReply]:
-    """Invoices for every provider that sells this plan here (demo, Stars, Stripe)."""
+    """Invoices for every provider that sells this plan here (demo, Stars, Stripe); with
+    `seats`, for a gift of that many seats (`core.payments.gifts`)."""
     out: list[AnyReply] = []
     down: MembershipError | None = None
     for prov in providers_for(services, platform):
@@ -37,11 +43,11 @@ async def offer(
             # one provider's outage must not withhold the others' invoices
             async with session.begin_nested():
                 if prov == demo.PROVIDER:
-                    out += await demo.invoice(session, services, member, plan)
+                    out += await demo.invoice(session, services, member, plan, seats)
                 elif prov == telegram_stars.PROVIDER:
-                    out += await telegram_stars.invoice(session, services, member, plan)
+                    out += await telegram_stars.invoice(session, services, member, plan, seats)
                 elif prov == stripe.PROVIDER:
-                    out += await stripe.checkout(session, services, member, plan)
+                    out += await stripe.checkout(session, services, member, plan, seats)
         except MembershipError as exc:
             if exc.key != "membership.provider_unavailable":
                 raise

@@ -91,23 +91,10 @@ async def create(
     now = services.clock.now()
     check_new(uses, count, expires_at, now)
     plan = await plans.get_plan(session, plan_code)
-    secret = services.settings.secret_key.get_secret_value()
-    out: list[str] = []
-    for _ in range(count):
-        code = new_code()
-        session.add(
-            Code(
-                code_hash=_hash(secret, code),
-                plan_id=plan.id,
-                uses_left=uses,
-                uses_total=uses,
-                expires_at=expires_at,
-                created_by=actor_member_id,
-                created_at=now,
-                hint=normalize(code)[-4:],
-            )
-        )
-        out.append(code)
+    out = [
+        add(session, services, plan, uses=uses, expires_at=expires_at, by=actor_member_id)[1]
+        for _ in range(count)
+    ]
     await session.flush()
     await audit(
         session,
@@ -124,6 +111,33 @@ async def create(
         actor_member_id=actor_member_id,
     )
     return out
+
+
+def add(
+    session: AsyncSession,
+    services: Services,
+    plan: Plan,
+    *,
+    uses: int,
+    expires_at: datetime | None,
+    by: int | None,
+    payment_id: int | None = None,
+) -> tuple[Code, str]:
+    """One new code row (not flushed) and its plain text, which is never stored."""
+    code = new_code()
+    row = Code(
+        code_hash=_hash(services.settings.secret_key.get_secret_value(), code),
+        plan_id=plan.id,
+        uses_left=uses,
+        uses_total=uses,
+        expires_at=expires_at,
+        created_by=by,
+        created_at=services.clock.now(),
+        hint=normalize(code)[-4:],
+        payment_id=payment_id,
+    )
+    session.add(row)
+    return row, code
 
 
 LIST_LIMIT = 20
@@ -208,6 +222,9 @@ async def redeem(
         return ledger.Outcome("rejected", reason="membership.code_unknown", replies=[Reply(text)])
     if code.expires_at is not None and code.expires_at <= now:
         raise MembershipError("code_expired", when=code.expires_at.strftime("%Y-%m-%d"))
+    if code.payment_id is not None and await _has_seat(session, code.payment_id, member.id):
+        # a gift's replacement code is the same gift: one seat per person
+        raise MembershipError("code_already_yours")
     try:
         async with session.begin_nested():
             session.add(CodeRedemption(code_id=code.id, member_id=member.id, at=now))
@@ -223,7 +240,8 @@ async def redeem(
     if took.rowcount != 1:  # type: ignore[attr-defined]
         raise MembershipError("code_used_up")
     plan = await session.get_one(Plan, code.plan_id)
-    return await ledger.process(
+    gift = {"gift_of": code.payment_id} if code.payment_id is not None else {}
+    res = await ledger.process(
         session,
         services,
         ledger.Charge(
@@ -235,9 +253,25 @@ async def redeem(
             plan_code=plan.code,
             expect_amount=False,
             actor=f"member:{member.id}",
-            meta={"code_hint": code.hint},
+            meta={"code_hint": code.hint, **gift},
         ),
     )
+    if gift and res.status == ledger.APPLIED:
+        from core.payments import gifts
+
+        res.replies += await gifts.seat_taken(session, code, plan, member)
+    return res
+
+
+async def _has_seat(session: AsyncSession, payment_id: int, member_id: int) -> bool:
+    return (
+        await session.scalar(
+            select(CodeRedemption.id)
+            .join(Code, Code.id == CodeRedemption.code_id)
+            .where(Code.payment_id == payment_id, CodeRedemption.member_id == member_id)
+            .limit(1)
+        )
+    ) is not None
 
 
 async def approve(

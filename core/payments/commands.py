@@ -21,6 +21,7 @@ from core.payments import (
     codes,
     demo,
     discord_entitlements,
+    gift_commands,  # noqa: F401  (registers /gift, /gifts)
     ledger,
     telegram_stars,
 )

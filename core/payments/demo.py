@@ -15,7 +15,7 @@ from core.context import Services
 from core.i18n import translate
 from core.membership import plans
 from core.membership.errors import MembershipError
-from core.payments import ledger, payload
+from core.payments import gifts, ledger, payload
 from core.replies import AnyReply, ButtonSpec, Invoice, Reply
 from models.member import Member
 from models.membership import PaymentIntent, Plan
@@ -40,24 +40,25 @@ def require(settings: Settings) -> None:
 
 
 async def invoice(
-    session: AsyncSession, services: Services, member: Member, plan: Plan
+    session: AsyncSession, services: Services, member: Member, plan: Plan, seats: int = 0
 ) -> list[AnyReply]:
     require(services.settings)
     pr = plans.price(plan, PROVIDER)
     if pr is None:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
-    intent, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
+    amount = gifts.total(pr[0], seats)
+    intent, signed = await payload.issue(
+        session, services, member.id, plan, PROVIDER, amount, pr[1], seats
+    )
     loc = member.locale
     data = services.signer.encode(BUTTON, intent.nonce)
     return [
         Invoice(
-            title=plans.title(plan, loc),
-            description=translate(
-                loc, "membership.invoice_description", plan=plans.title(plan, loc)
-            ),
+            title=gifts.invoice_title(plan, loc, seats),
+            description=gifts.invoice_description(plan, loc, seats),
             payload=signed,
             currency=pr[1],
-            amount=pr[0],
+            amount=amount,
             provider=PROVIDER,
         ),
         Reply(
@@ -66,7 +67,9 @@ async def invoice(
                 [
                     ButtonSpec(
                         translate(
-                            loc, "membership.demo_pay_button", price=plans.format_amount(*pr)
+                            loc,
+                            "membership.demo_pay_button",
+                            price=plans.format_amount(amount, pr[1]),
                         ),
                         data=data,
                     )

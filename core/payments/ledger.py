@@ -225,10 +225,11 @@ def _match_price(c: Charge, amount: int, currency: str) -> None:
 
 async def _bind(
     session: AsyncSession, services: Services, c: Charge, prefetched: Prefetched | None = None
-) -> tuple[int, Plan, Member | None]:
-    """(member_id, plan, payer if loaded) this charge pays for, or PaymentRejected with the
-    reason. The payer goes to the grant, which would otherwise load it again. `prefetched`:
-    the payload's lookup, when `_record` already ran it."""
+) -> tuple[int, Plan, Member | None, int]:
+    """(member_id, plan, payer if loaded, seats) this charge pays for, or PaymentRejected
+    with the reason. The payer goes to the grant, which would otherwise load it again.
+    `prefetched`: the payload's lookup, when `_record` already ran it. Seats: 0 when the
+    payer buys for themselves, N for a gift of N seats (the intent says which)."""
     if c.payload is not None:
         if prefetched is not None:
             (member_id, plan_code, _), row = prefetched
@@ -240,7 +241,7 @@ async def _bind(
         except PaymentRejected as err:
             err.params.setdefault("_member_id", intent.member_id)
             raise
-        return intent.member_id, plan, payer
+        return intent.member_id, plan, payer, intent.seats or 0
     if c.member_id is None or not c.plan_code:
         raise PaymentRejected("payload_forged")
     found = (
@@ -254,7 +255,7 @@ async def _bind(
         if want is None:
             raise PaymentRejected("plan_unknown", plan=plan.code)
         _match_price(c, *want)
-    return c.member_id, plan, None
+    return c.member_id, plan, None, 0
 
 
 async def flag(
@@ -453,10 +454,71 @@ async def process(session: AsyncSession, services: Services, c: Charge) -> Outco
         metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
         return Outcome("duplicate", pay_id, reason=status)
     try:
-        member_id, plan, payer = await _bind(session, services, c, prefetched)
+        member_id, plan, payer, seats = await _bind(session, services, c, prefetched)
     except PaymentRejected as err:
         return await _reject(session, services, pay_id, c, err)
+    if seats:
+        return await _apply_gift(session, services, pay_id, c, member_id, plan, seats)
     return await _apply(session, services, pay_id, c, member_id, plan, payer)
+
+
+async def _apply_gift(
+    session: AsyncSession,
+    services: Services,
+    pay_id: int,
+    c: Charge,
+    member_id: int,
+    plan: Plan,
+    seats: int,
+) -> Outcome:
+    """A gift: the payment makes a code with one use per seat (shown to the buyer) instead
+    of a period for the payer. Same savepoint and conditional flip as `_apply`; the payment
+    keeps its seat count (meta), for a refund and for `complete_recorded`."""
+    from core.payments import gifts
+
+    meta = {**_insert_params(services, c)["meta"], "gift_seats": seats}
+    try:
+        async with session.begin_nested():
+            conn = await session.connection()
+            won = await conn.execute(
+                _FLIP,
+                {
+                    "pay_id": pay_id,
+                    "status": APPLIED,
+                    "applied_at": services.clock.now(),
+                    "member_id": member_id,
+                    "plan_id": plan.id,
+                    "meta": meta,
+                },
+            )
+            if won.rowcount != 1:
+                raise _Lost
+            await audit(
+                session,
+                services.clock,
+                actor=c.actor,
+                action="payment.applied",
+                target=f"payment:{pay_id}",
+                after={**_charge_facts(c), "plan": plan.code, "member": member_id, "seats": seats},
+                flush=False,
+            )
+            replies = await gifts.made(session, services, pay_id, member_id, plan, seats)
+    except _Lost:
+        return Outcome("duplicate", pay_id)
+    except (OperationalError, IntegrityError):
+        raise
+    except Exception:
+        log.exception("gift payment %s failed; left recorded for the next run", pay_id)
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == pay_id)
+            .values(member_id=member_id, plan_id=plan.id, meta=meta)
+            .execution_options(synchronize_session=False)
+        )
+        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
+        return Outcome(RECORDED, pay_id)
+    metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
+    return Outcome(APPLIED, pay_id, replies)
 
 
 async def complete_recorded(
@@ -494,8 +556,13 @@ async def complete_recorded(
             paid_until=_paid_until(pay),
             auto_renew=bool((pay.meta or {}).get("auto_renew")),
             actor="job",
+            meta={k: v for k, v in (pay.meta or {}).items() if k != "gift_seats"},
         )
-        res = await _apply(session, services, pay.id, c, pay.member_id, plan)
+        seats = int((pay.meta or {}).get("gift_seats") or 0)
+        if seats:
+            res = await _apply_gift(session, services, pay.id, c, pay.member_id, plan, seats)
+        else:
+            res = await _apply(session, services, pay.id, c, pay.member_id, plan)
         out += res.replies
     return out
 

@@ -64,9 +64,12 @@ async def issue(
     provider: str,
     amount: int,
     currency: str,
+    seats: int = 0,
 ) -> tuple[PaymentIntent, str]:
-    """Record what we ask to be paid and return the signed payload for the invoice."""
+    """Record what we ask to be paid and return the signed payload for the invoice. With
+    `seats`, the payment buys that many seats for others (a gift) at `amount` in all."""
     intent = PaymentIntent(
+        seats=seats,
         nonce=secrets.token_hex(8),
         member_id=member_id,
         plan_id=plan.id,

@@ -24,7 +24,7 @@ from core.i18n import translate
 from core.membership import plans, service, subscriptions
 from core.membership.errors import MembershipError, PaymentRejected
 from core.membership.state import LIVE, Ev, InvalidTransition, State
-from core.payments import ledger, payload
+from core.payments import gifts, ledger, payload
 from core.replies import AnyReply, ButtonSpec, Invoice
 from models.db import conflict_insert
 from models.member import Member
@@ -83,31 +83,35 @@ def billing_interval(days: int) -> dict[str, Any]:
 
 
 async def checkout(
-    session: AsyncSession, services: Services, member: Member, plan: Plan
+    session: AsyncSession, services: Services, member: Member, plan: Plan, seats: int = 0
 ) -> list[AnyReply]:
-    """Create a Checkout session for one plan period; the payload rides in metadata."""
+    """Create a Checkout session for one plan period; the payload rides in metadata. With
+    `seats`: one payment for that many periods as a gift (quantity N, never a subscription)."""
     pr = plans.price(plan, PROVIDER)
     if pr is None:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
-    intent, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
+    amount = gifts.total(pr[0], seats)
+    intent, signed = await payload.issue(
+        session, services, member.id, plan, PROVIDER, amount, pr[1], seats
+    )
     base = (services.settings.public_url or "https://example.invalid").rstrip("/")
     title = plans.title(plan, member.locale)
     price_data: dict[str, Any] = {
         "currency": pr[1].lower(),
         "unit_amount": pr[0],
-        "product_data": {"name": title},
+        "product_data": {"name": gifts.invoice_title(plan, member.locale, seats)},
     }
     params: dict[str, Any] = {
         "mode": "payment",
-        "line_items": [{"quantity": 1, "price_data": price_data}],
+        "line_items": [{"quantity": max(seats, 1), "price_data": price_data}],
         "client_reference_id": str(member.id),
         "metadata": {"payload": signed},
         "payment_intent_data": {"metadata": {"payload": signed}},
         "success_url": f"{base}/stripe/done",
         "cancel_url": f"{base}/stripe/cancelled",
     }
-    description = translate(member.locale, "membership.invoice_description", plan=title)
-    if plans.recurring(plan, PROVIDER):
+    description = gifts.invoice_description(plan, member.locale, seats)
+    if not seats and plans.recurring(plan, PROVIDER):
         # Stripe bills every period; invoice.paid renews, customer.subscription.deleted ends it
         price_data["recurring"] = billing_interval(plan.period_days)
         params["mode"] = "subscription"
@@ -134,11 +138,11 @@ async def checkout(
     intent.ext_ref = sess.id
     return [
         Invoice(
-            title=title,
+            title=gifts.invoice_title(plan, member.locale, seats),
             description=description,
             payload=signed,
             currency=pr[1],
-            amount=pr[0],
+            amount=amount,
             provider=PROVIDER,
             url=sess.url,
         )

@@ -17,7 +17,7 @@ from core.context import Services
 from core.i18n import translate
 from core.membership import plans, service
 from core.membership.errors import MembershipError, PaymentRejected
-from core.payments import ledger, payload
+from core.payments import gifts, ledger, payload
 from core.replies import AnswerPreCheckout, AnyReply, Invoice
 from models.member import Member
 from models.membership import Payment, Plan
@@ -28,20 +28,25 @@ SUBSCRIPTION_PERIOD = 30 * 24 * 3600  # the only period Telegram accepts for Sta
 
 
 async def invoice(
-    session: AsyncSession, services: Services, member: Member, plan: Plan
+    session: AsyncSession, services: Services, member: Member, plan: Plan, seats: int = 0
 ) -> list[AnyReply]:
+    """An invoice for the member's own plan, or with `seats` for a gift of that many (one
+    payment, never a Star subscription: a gift is one period for each person)."""
     from core.channel_subscriptions.service import invite_instead
 
-    if (link := invite_instead(services.settings, member, plan)) is not None:
+    if not seats and (link := invite_instead(services.settings, member, plan)) is not None:
         return link  # a channel sold by Star subscription link, not by invoice
     pr = plans.price(plan, PROVIDER)
     if pr is None or pr[1] != CURRENCY:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
-    _, signed = await payload.issue(session, services, member.id, plan, PROVIDER, *pr)
+    amount = gifts.total(pr[0], seats)
+    _, signed = await payload.issue(
+        session, services, member.id, plan, PROVIDER, amount, CURRENCY, seats
+    )
     loc = member.locale
-    title = plans.title(plan, loc)
-    description = translate(loc, "membership.invoice_description", plan=title)
-    recurring = plans.recurring(plan, PROVIDER)
+    title = gifts.invoice_title(plan, loc, seats)
+    description = gifts.invoice_description(plan, loc, seats)
+    recurring = not seats and plans.recurring(plan, PROVIDER)
     if recurring and (held := await service.days_held_until(session, services, member, plan)):
         # Telegram bills a Star subscription from the day it starts: say so before paying
         when = service.when(held, member)
@@ -52,7 +57,7 @@ async def invoice(
             description=description[:255],
             payload=signed,
             currency=CURRENCY,
-            amount=pr[0],
+            amount=amount,
             provider=PROVIDER,
             subscription_period=SUBSCRIPTION_PERIOD if recurring else None,
         )

@@ -431,3 +431,83 @@ async def test_a_code_sent_on_its_own_is_redeemed(app, db):
         assert not looks_like_code(typed, as_shown=True), typed
     async with db.session() as s:
         assert (await s.execute(select(func.count(CodeAttempt.id)))).scalar_one() == 0
+
+
+async def test_a_stars_gift_is_one_invoice_for_all_seats_and_never_a_subscription(app, db):
+    """A gift of a plan that renews by Star subscription is still one payment: each
+    person gets one period, and nothing renews on the buyer's Telegram balance."""
+    async with db.session() as s, s.begin():
+        from models.membership import Plan
+
+        plan = (await s.execute(select(Plan).where(Plan.code == "monthly"))).scalar_one()
+        plan.prices = {
+            **plan.prices,
+            "telegram_stars": {**plan.prices["telegram_stars"], "recurring": True},
+        }
+    a, c = tg("511")
+    out = await app.router.dispatch(Command(a, c, name="gift", args="monthly 4"))
+    inv = next(r for r in out if isinstance(r, Invoice))
+    assert (inv.currency, inv.amount, inv.subscription_period) == ("XTR", 1000, None)
+    assert inv.title == "🎁 Monthly membership ×4"
+    short = await app.router.dispatch(
+        PreCheckout(a, c, "gp1", query_id="q1", amount=250, currency="XTR", payload=inv.payload)
+    )
+    assert short[0].ok is False and "1000 XTR" in short[0].error  # one seat's price is not enough
+    ok = await app.router.dispatch(
+        PreCheckout(a, c, "gp2", query_id="q2", amount=1000, currency="XTR", payload=inv.payload)
+    )
+    assert ok == [AnswerPreCheckout("q2", True)]
+    paid = PaymentReceived(
+        a,
+        c,
+        "gpay1",
+        provider="telegram_stars",
+        charge_id="stxGIFT1",
+        amount=1000,
+        currency="XTR",
+        payload=inv.payload,
+        extra={},
+    )
+    out = await app.router.dispatch(paid)
+    text = " ".join(r.text for r in out if isinstance(r, Reply))
+    code = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", text).group(1)
+    assert "Your gift of 4 seats of Monthly membership is ready" in text
+    again = await app.router.dispatch(PaymentReceived(**{**paid.__dict__, "update_id": "gpay2"}))
+    assert "already applied" in again[0].text
+    friend_a, friend_c = tg("512")
+    out = await app.router.dispatch(Command(friend_a, friend_c, name="redeem", args=code))
+    assert any(isinstance(r, Reply) and "is active" in r.text for r in out)
+    async with db.session() as s:
+        subs = (await s.execute(select(Subscription))).scalars().all()
+        assert len(subs) == 1 and not subs[0].auto_renew  # the friend's; none for the buyer
+        pays = (await s.execute(select(Payment).order_by(Payment.id))).scalars().all()
+        assert [(p.provider, p.amount, p.status) for p in pays] == [
+            ("telegram_stars", 1000, "applied"),
+            ("code", 0, "applied"),
+        ]
+    # a payment of one seat's price against the gift's invoice is refused and grants nothing
+    a2, c2 = tg("513")
+    out = await app.router.dispatch(Command(a2, c2, name="gift", args="monthly 2"))
+    inv2 = next(r for r in out if isinstance(r, Invoice))
+    out = await app.router.dispatch(
+        PaymentReceived(
+            a2,
+            c2,
+            "gpay3",
+            provider="telegram_stars",
+            charge_id="stxGIFT2",
+            amount=250,
+            currency="XTR",
+            payload=inv2.payload,
+            extra={},
+        )
+    )
+    assert any(isinstance(r, Reply) and "500 XTR" in r.text for r in out)
+    async with db.session() as s:
+        from models.membership import Code
+
+        assert (await s.execute(select(func.count(Code.id)))).scalar_one() == 1
+        status = await s.scalar(
+            select(Payment.status).where(Payment.provider_charge_id == "stxGIFT2")
+        )
+        assert status == "rejected"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -879,3 +880,67 @@ async def test_billing_for_a_plan_without_a_card_says_there_is_nothing_to_update
     await say("trial", "monthly")
     said = await say("billing")
     assert said.startswith("Your plan does not renew by card (it came from a trial")
+
+
+async def test_a_stripe_gift_is_one_payment_for_all_seats_and_its_refund_ends_them(
+    app, db, fake_stripe_api
+):
+    """Even for a plan Stripe renews, a gift checks out as one payment (quantity = seats);
+    the webhook's amount must be the whole; Stripe's refund ends the code and the seats."""
+    await _make_recurring(db, "stripe")
+    buyer = Actor("discord", "gina", username="gina")
+    out = await app.router.dispatch(
+        Command(buyer, Chat("discord", "gina"), name="gift", args="monthly 4")
+    )
+    inv = next(r for r in out if isinstance(r, Invoice))
+    assert inv.amount == 3600 and inv.url == "https://checkout.stripe.com/c/pay/cs_test_1"
+    form = fake_stripe_api[0]
+    assert form["mode"] == ["payment"]
+    assert form["line_items[0][quantity]"] == ["4"]
+    assert form["line_items[0][price_data][unit_amount]"] == ["900"]
+    assert not [k for k in form if "recurring" in k or k.startswith("subscription_data")]
+    one_seat = event(
+        "checkout.session.completed",
+        "evt_g0",
+        id="cs_test_0",
+        payment_intent="pi_other",
+        metadata={"payload": inv.payload},
+    )
+    res = await stripe_provider.handle_webhook(app.services, one_seat, sign(one_seat))
+    assert any("36.00 USD" in r.text for r in res.replies if isinstance(r, Reply))
+    body = event(
+        "checkout.session.completed",
+        "evt_g1",
+        id="cs_test_1",
+        amount_total=3600,
+        metadata={"payload": inv.payload},
+    )
+    res = await stripe_provider.handle_webhook(app.services, body, sign(body))
+    text = " ".join(r.text for r in res.replies if isinstance(r, Reply))
+    assert "Your gift of 4 seats" in text
+    code = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", text).group(1)
+    out = await app.router.dispatch(
+        Command(
+            Actor("discord", "hal", username="hal"),
+            Chat("discord", "hal"),
+            name="redeem",
+            args=code,
+        )
+    )
+    assert any(isinstance(r, Reply) and "is active" in r.text for r in out)
+    refunded = event("charge.refunded", "evt_g2", id="ch_1")
+    res = await stripe_provider.handle_webhook(app.services, refunded, sign(refunded))
+    texts = [r.text for r in res.replies if isinstance(r, Reply)]
+    assert any("Your gift of Monthly membership was refunded" in t for t in texts)
+    assert any("you joined with was refunded" in t for t in texts)
+    async with db.session() as s:
+        rows = (
+            await s.execute(select(Payment.provider, Payment.status).order_by(Payment.id))
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("stripe", "rejected"),
+            ("stripe", "refunded"),
+            ("code", "refunded"),
+        ]
+        assert (await s.execute(select(Subscription.state))).scalar_one() == "refunded"
+    assert not [f for f in fake_stripe_api if "refund" in f]  # Stripe refunded it already

@@ -1,0 +1,98 @@
+"""/gift PLAN [SEATS] buys seats of a plan for others; /gifts lists them and who joined."""
+
+from __future__ import annotations
+
+from core.context import Context
+from core.ids import parse_id
+from core.membership import plans, service
+from core.membership.errors import MembershipError
+from core.payments import checkout, gifts
+from core.replies import AnyReply, ButtonSpec, Reply
+from core.router import button, command
+
+BUTTON = "gnew"
+
+
+@command("gift", help_key="membership.help_gift", usage_key="membership.usage_gift")
+async def gift_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    if not args.strip():
+        return [Reply(ctx.t("membership.gift_intro", max=gifts.MAX_SEATS))]
+    typed, seats = gifts.parse(args)
+    plan = await plans.get_plan(ctx.session, typed)
+    invoices = await checkout.offer(
+        ctx.session, ctx.services, ctx.member, ctx.event.actor.platform, plan, seats
+    )
+    about = Reply(
+        ctx.t(
+            "membership.gift_about",
+            n=seats,
+            plan=plans.title(plan, ctx.locale),
+            period=_period(ctx, plan.period_days),
+        )
+    )
+    return service.for_self(ctx.member.id, [about, *invoices])
+
+
+def _period(ctx: Context, days: int) -> str:
+    if days == 0:
+        return ctx.t("membership.period_lifetime")
+    return ctx.t("membership.period_days", days=days)
+
+
+@command("gifts", help_key="membership.help_gifts")
+async def gifts_cmd(ctx: Context, args: str) -> list[AnyReply]:
+    mine = await gifts.mine(ctx.session, ctx.services, ctx.member)
+    if not mine:
+        return [Reply(ctx.t("membership.gifts_none"), ephemeral=True)]
+    lines = [ctx.t("membership.gifts_head")]
+    buttons: list[list[ButtonSpec]] = []
+    for g in mine:
+        if g.payment.status == "refunded":
+            state = ctx.t("membership.gifts_refunded")
+        elif g.live is not None:
+            state = ctx.t("membership.gifts_live", hint=g.live.hint, until=f"{g.until:%Y-%m-%d}")
+            buttons.append(
+                [
+                    ButtonSpec(
+                        ctx.t("membership.gifts_new_code", hint=g.live.hint),
+                        data=ctx.sign(BUTTON, str(g.live.id)),
+                    )
+                ]
+            )
+        elif len(g.joined) >= g.seats:
+            state = ctx.t("membership.gifts_all_used")
+        else:
+            state = ctx.t("membership.gifts_expired", when=f"{g.until:%Y-%m-%d}")
+        lines.append(
+            ctx.t(
+                "membership.gifts_line",
+                plan=plans.title(g.plan, ctx.locale),
+                n=g.seats,
+                bought=f"{g.payment.created_at:%Y-%m-%d}",
+                used=len(g.joined),
+                names=", ".join(g.joined) or "—",
+                state=state,
+            )
+        )
+    if buttons:
+        lines.append(ctx.t("membership.gifts_new_code_hint"))
+    return [Reply("\n".join(lines), buttons=buttons, ephemeral=True)]
+
+
+@button(BUTTON)
+async def new_code_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
+    code_id = parse_id(parts[0]) if parts else None
+    if code_id is None:
+        raise MembershipError("gift_unknown")
+    row, plain = await gifts.new_code(ctx.session, ctx.services, ctx.member, code_id)
+    return [
+        Reply(
+            ctx.t(
+                "membership.gift_new_code",
+                code=plain,
+                left=row.uses_left,
+                until=f"{row.expires_at:%Y-%m-%d}",
+            ),
+            ephemeral=True,
+        )
+    ]
