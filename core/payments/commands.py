@@ -243,6 +243,8 @@ async def _codes_list(ctx: Context, plan_code: str) -> list[AnyReply]:
                 total=code.uses_total,
                 state=state,
             )
+            # a member bought its seats: refunding that payment ends it (/refund)
+            + (ctx.t("membership.codes_gift", id=code.payment_id) if code.payment_id else "")
         )
     lines.append(ctx.t("membership.codes_off_hint"))
     return [Reply("\n".join(lines), ephemeral=True)]

@@ -53,10 +53,37 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "gift",
+        re.compile(
+            # one who was given a gift asks how to use it: the answer on codes
+            r"^(?![^\n]*\b(?:redeem\w*|got|received|gave me|given|sent me|codes?|voucher)\b"
+            r"|[^\n]*(?:兑换|收到|送了我|送我|给了我))[^\n]*?(?:"
+            r"\b(?:buy|purchase|pay for|get|gift|sponsor|cover)\b[^.?!]{0,30}\b(?:membership|"
+            r"memberships|subscription|subscriptions|plan|access|seats?|a month|a year|licen[cs]es?)"
+            r"\b[^.?!]{0,30}\bfor (?:my |our |a |an |the |some )?(?:\w+ )?(?:friends?|team|"
+            r"teammates|colleagues?|co-?workers|employees|staff|students|class|group|son|daughter|"
+            r"kids?|children|wife|husband|partner|mom|mum|dad|brother|sister|someone|somebody|"
+            r"others|other people|\d+ people|people)\b"
+            r"|\bpay for (?:my |our )?(?:whole |entire )?(?:team|class|colleagues|employees|staff)\b"
+            r"|\b(?:discounts?|pricing|prices?)\b[^.?!]{0,20}\bfor (?:a |the |my |our )?(?:teams?|"
+            r"groups?|companies|company)\b"
+            r"|\b(?:can|could|how (?:do|can|could)) (?:i|we) (?:gift|give)\b[^.?!]{0,20}\b(?:a |an )?"
+            r"(?:membership|subscription|plan|access)\b|\b(?:as a|for a) (?:gift|present)\b"
+            r"|\b(?:team|group|company|corporate|bulk|multi-?user|family) (?:plan|plans|pricing|"
+            r"price|prices|seats?|licen[cs]es?|subscriptions?|memberships?|accounts?|option|deal|"
+            r"discounts?|rate)\b|\bseats? for (?:my |our )?(?:team|class|company|colleagues)\b"
+            r"|(?:给|帮|替|为)(?:我的)?(?:朋友|同事|团队|员工|学生|家人|孩子|别人|他|她|他们|大家)"
+            r"[^。？！?!]{0,6}(?:买|购买|开|开通|订|付)|(?:团队|企业|公司|团体|批量|家庭)(?:会员|套餐|"
+            r"方案|版|价|优惠|购买|席位|账号)|团购|送(?:给)?(?:朋友|别人|同事)?(?:一个|一份)?会员"
+            r"|(?:会员|订阅)(?:可以|能)?(?:送人|赠送|作为礼物))",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "redeem",
         re.compile(
-            r"\b(?:student|students|education(?:al)?|academic|nonprofit|non-profit|team|group|"
-            r"company|bulk|regional|country|countries) (?:discount|discounts|pricing|price|rate|"
+            r"\b(?:student|students|education(?:al)?|academic|nonprofit|non-profit|"
+            r"regional|country|countries) (?:discount|discounts|pricing|price|rate|"
             r"plan|deal)s?\b|\b(?:discount|discounts|coupon|promo)\b[^.?!]{0,40}\b(?:for|if|as)\b"
             r"[^.?!]{0,20}\b(?:students?|countries|teams?|groups?|members?)\b"
             r"|学生(?:优惠|折扣|价)|(?:有没有|有)(?:什么)?(?:优惠|折扣)(?:活动|价)?",

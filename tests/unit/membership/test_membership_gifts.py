@@ -92,6 +92,12 @@ async def test_a_lost_gift_code_is_replaced_for_the_seats_left_and_the_old_one_s
     assert "is active" in await console_bot.send(f"/redeem {new}", as_member="carol")
     out = await console_bot.send("/gifts", as_member="alice")
     assert "2 of 3 used (Bob, Carol)" in out
+    # moderators see which codes members bought
+    out = await console_bot.send("/codes", as_member="mod")
+    assert (
+        "#2 …" in out
+        and "1/2 used, valid until 2027-03-02 — 🎁 a member's gift (payment #1)" in out
+    )
     # nobody else can replace alice's code
     out = await console_bot.send("/gifts", as_member="bob")
     assert "You have not bought a gift yet" in out
@@ -139,6 +145,9 @@ async def test_gift_requests_that_cannot_be_sold_are_refused_clearly(console_bot
     out = await console_bot.send("/gift platinum 2", as_member="alice")
     assert "invoice" not in out and "/plans" in out
     assert "You have not bought a gift yet" in await console_bot.send("/gifts", as_member="alice")
+    # the words people reach for first
+    assert "Did you mean /gift?" in await console_bot.send("/team", as_member="alice")
+    assert "Did you mean /gift or /gifts?" in await console_bot.send("/seats", as_member="alice")
     async with db.session() as s:
         assert (await s.execute(select(Payment))).first() is None
 

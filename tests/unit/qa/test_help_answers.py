@@ -76,6 +76,9 @@ ANSWERED = [
     ("alice", "my membership expired, what now?", "Once a plan has ended, buy it again"),
     ("xiaoming", "我的会员到期了怎么办", "方案到期后，用 /subscribe"),
     ("alice", "do you have a discount?", "Discounts, when the community offers them"),
+    ("alice", "can I buy seats for my team?", "/gift PLAN SEATS, e.g. /gift monthly 5"),
+    ("xiaoming", "能给朋友买会员吗", "/gift 方案 席位数"),
+    ("alice", "I got a gift code from a friend, where do I put it?", "Send /redeem CODE"),
     # a repeating reminder: /remind is once, the digest's schedule is the daily nudge
     ("alice", "can the bot remind me to study every day?", "/digest daily 8"),
     ("xiaoming", "能每天提醒我学习吗", "/digest daily 8"),

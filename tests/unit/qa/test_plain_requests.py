@@ -122,6 +122,14 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("what's actually free here? like can i do anything without paying", "join"),
         ("do points on the leaderboard get you anything, like discounts or a free month", "points"),
         ("错过直播会不会扣积分或者影响排行榜", "points"),
+        # gifts and team seats (/gift): "team pricing" was taken for the answer on codes
+        ("is there a team plan? I'd like to pay for 6 people at my company", "gift"),
+        ("can I buy a membership for my friend as a birthday present?", "gift"),
+        ("do you have a discount for teams?", "gift"),
+        ("我想给团队的五个同事买会员，有团购价吗", "gift"),
+        ("会员可以送人吗", "gift"),
+        ("I got a gift code from a friend, where do I put it", None),  # the asks: /redeem
+        ("is there a student discount", "redeem"),
         ("how do I download data from an API", None),
         ("how do I export a dataframe to csv", None),
         ("how do I switch to discord.py 2.0 from an older version", None),
