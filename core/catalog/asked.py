@@ -123,6 +123,8 @@ def short_names(title: str, title_zh: str) -> list[tuple[str, bool]]:
     short = _TITLE_TAIL.sub("", _TITLE_LEAD.sub("", whole)).strip()
     if short and short != whole:
         names.append((short, False))
+    if (letters := acronym(short or whole)) is not None:
+        names.append((letters, False))  # "the ML course", "the OOP course"
     if title_zh:
         zh = "".join(title_zh.split()).lower()
         names.append((zh, True))
@@ -130,6 +132,15 @@ def short_names(title: str, title_zh: str) -> list[tuple[str, bool]]:
         if len(bare) >= 2 and bare != zh:
             names.append((bare, False))
     return names
+
+
+def acronym(name: str) -> str | None:
+    """The letters members shorten a two-to-four-word name to ("machine learning" -> "ml",
+    "object oriented python" -> "oop"); None for a name of one word or with digits."""
+    words = name.split()
+    if not 2 <= len(words) <= 4 or not all(w.isascii() and w.isalpha() for w in words):
+        return None
+    return "".join(w[0] for w in words)
 
 
 def named_course(question: str, titles: Sequence[tuple[int, str, str]]) -> int | None:
@@ -179,7 +190,8 @@ def weekly_minutes(question: str) -> int:
 _PROGRESS = re.compile(
     r"\bwhich courses (?:i(?:'ve| have)|have i) (?:actually |already )?(?:completed|finished|"
     r"done)\b|\b(?:check|see|view|show)(?: me)? (?:my |the )?(?:course )?progress\b"
-    r"|\bhow far (?:am i|along am i) (?:in|with)\b"
+    r"|\bhow far (?:am i|along am i) (?:in|with|from (?:finishing|completing|the end))\b"
+    r"|\b(?:what(?:'s| is)|show me|check) my (?:current )?streak\b|我的?(?:连续)?(?:打卡|学习)?天数"
     r"|进度(?:是)?(?:多少|百分之|几)|(?:看|查)(?:一下|下)?(?:我)?(?:现在)?的?(?:课程|学习)?进度"
     r"|(?:完成|学完)了哪些课",
     re.IGNORECASE,
@@ -192,8 +204,10 @@ _NEW = re.compile(
 )
 _BEGINNERS = re.compile(
     r"\b(?:anything|courses?|something|stuff) for (?:a )?(?:total |complete |absolute )?"
-    r"(?:beginners?|newbies?|noobs?)\b|\bi(?:'ve| have)? never (?:written|coded|programmed)\b"
+    r"(?:beginn?ers?|newbies?|noobs?)\b|\bi(?:'ve| have)? never (?:written|coded|programmed)\b"
     r"|\bi(?:'m| am) (?:a )?(?:total|complete|absolute) (?:beginner|newbie|noob)\b"
+    r"|\bi (?:don'?t|dont|do not) know any (?:coding|codeing|programming|code)\b"
+    r"|\bwhere(?:'s|s| is) the (?:beginn?ers?|easy|intro|first) (?:one|course)\b"
     r"|(?:零基础|完全没(?:有)?基础|从来没(?:写过|学过)(?:代码|编程))[^。？！?!]{0,10}(?:学什么|哪(?:门|个)课|从哪|怎么开始|有(?:没有)?(?:什么)?课)",
     re.IGNORECASE,
 )

@@ -23,6 +23,8 @@ _MESSAGES = r"(?:messages?|notifications?|notifs?|pings?|reminders?|alerts?|dms?
 _ASKED = re.compile(
     rf"\b(?:so many|too many|lots of|a lot of|constant|all these|all the|\d+) {_MESSAGES}\b"
     rf"|\bnotifications? (?:settings?|preferences?|options)\b|\bmy notifications?\b"
+    r"|\b(?:what|how) (?:do )?my settings (?:look|are)\b|\b(?:show|confirm|check) (?:me )?my "
+    r"settings\b|我的设置"
     rf"|\b(?:turn|switch|shut) (?:\w+ ){{0,4}}off\b[^.?!]{{0,20}}\b{_MESSAGES}"
     rf"|\b(?:turn|switch|shut) off\b[^.?!]{{0,30}}\b(?:{_MESSAGES}|level.?ups?|streak)"
     rf"|\b(?:stop|mute|disable|silence|unsubscribe(?: me)? from)\b[^.?!]{{0,30}}"

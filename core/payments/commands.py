@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -129,6 +130,33 @@ async def code_alone(ctx: Context, text: str) -> list[AnyReply] | None:
     if ctx.event.chat.kind != "private" or not _a_code(text):
         return None
     return await _redeem(ctx, text.strip())
+
+
+_SAID_CODE = re.compile(
+    r"(?:\b(?:code|voucher|coupon)\b|兑换码|礼品码|优惠码)[^\n]{0,40}?"
+    r"(?<![\w-])([A-Z0-9]{3,6}(?:-[A-Z0-9]{3,6}){2})(?![\w-])"
+    r"|(?<![\w-])([A-Z0-9]{3,6}(?:-[A-Z0-9]{3,6}){2})(?![\w-])[^\n]{0,40}?"
+    r"(?:\b(?:code|voucher|coupon)\b|兑换码|礼品码|优惠码)",
+    re.IGNORECASE,
+)
+
+
+def said_code(text: str) -> str | None:
+    """The code a private message names with the word for one ("The code is LEARN-7Q2X-KD94",
+    "my voucher ABCD-EFGH-JKLM doesn't work"): dashed groups in capitals, the way codes are
+    printed. A code sent alone is `code_alone`'s."""
+    m = _SAID_CODE.search(text)
+    token = (m.group(1) or m.group(2)) if m else None
+    return token if token is not None and token == token.upper() else None
+
+
+@message_handler(priority=81)
+async def code_in_a_sentence(ctx: Context, text: str) -> list[AnyReply] | None:
+    """It was offered for the public forum, code and all: tried as the member's code now
+    (one that cannot be a code is told what codes look like, and costs no guess)."""
+    if ctx.event.chat.kind != "private" or (code := said_code(text)) is None:
+        return None
+    return await _redeem(ctx, code)
 
 
 _CODE_OPTIONS = {"uses", "expires", "count"}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from core.context import Context
 from core.ids import parse_id
 from core.membership import plans, service
 from core.membership.errors import MembershipError
 from core.payments import checkout, gifts
+from core.qa import help_answers
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
 
@@ -96,3 +99,32 @@ async def new_code_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
             ephemeral=True,
         )
     ]
+
+
+_LOST = re.compile(
+    r"\b(?:lost|deleted?|can'?t find|cannot find|misplaced|resend|re-send)\b[^.?!]{0,50}"
+    r"\b(?:code|gift)\b|\bsend (?:me )?(?:the |my )?(?:\w+ )?code (?:again|once more)\b"
+    r"|(?:码|兑换码)(?:丢了|找不到了?|删了)|(?:丢了|删了|找不到)[^。？！?!]{0,6}码|(?:再发|重新发|重发)[^。？！?!]{0,4}码",
+    re.IGNORECASE,
+)
+_WHO = re.compile(
+    r"\bwho(?:'s| has| have)? (?:\w+ ){0,3}(?:joined|redeemed|used)\b|\bwhich of my (?:people|team|"
+    r"colleagues|friends|students)\b|\b(?:how many|any) (?:seats|people)\b[^.?!]{0,30}\b(?:used|"
+    r"joined|left)\b|谁(?:已经)?(?:加入|兑换|用了)|(?:用了|剩)(?:几个|多少)(?:席位|名额)",
+    re.IGNORECASE,
+)
+
+
+@help_answers.lookup_first
+async def asked_about_my_gifts(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "I deleted the message with the code, can you resend it?", "which of my people have
+    joined so far?" from a member who bought a gift: their gifts, with the button for a new
+    code (the old one cannot be shown again: only its last four characters are kept). From
+    anyone else it is another question (an invite link, a code someone gave them)."""
+    lost = _LOST.search(question) is not None
+    if not lost and _WHO.search(question) is None:
+        return None
+    if not await gifts.mine(ctx.session, ctx.services, ctx.member):
+        return None
+    head = Reply(ctx.t("membership.gifts_lost" if lost else "membership.gifts_who"))
+    return [head, *(await gifts_cmd(ctx, "") or [])]

@@ -56,11 +56,12 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "gift",
         re.compile(
             # one who was given a gift asks how to use it: the answer on codes
-            r"^(?![^\n]*\b(?:redeem\w*|got|received|gave me|given|sent me|codes?|voucher)\b"
+            r"^(?![^\n]*\b(?:redeem\w*|got|received|(?:gave|given|sent) (?:me|us))\b"
             r"|[^\n]*(?:兑换|收到|送了我|送我|给了我))[^\n]*?(?:"
             r"\b(?:buy|purchase|pay for|get|gift|sponsor|cover)\b[^.?!]{0,30}\b(?:membership|"
             r"memberships|subscription|subscriptions|plan|access|seats?|a month|a year|licen[cs]es?)"
-            r"\b[^.?!]{0,30}\bfor (?:my |our |a |an |the |some )?(?:\w+ )?(?:friends?|team|"
+            r"\b[^.?!]{0,30}\bfor (?:(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a few|"
+            r"several|all) (?:of )?)?(?:my |our |a |an |the |some )?(?:\w+ )?(?:friends?|team|"
             r"teammates|colleagues?|co-?workers|employees|staff|students|class|group|son|daughter|"
             r"kids?|children|wife|husband|partner|mom|mum|dad|brother|sister|someone|somebody|"
             r"others|other people|\d+ people|people)\b"
@@ -68,12 +69,17 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:discounts?|pricing|prices?)\b[^.?!]{0,20}\bfor (?:a |the |my |our )?(?:teams?|"
             r"groups?|companies|company)\b"
             r"|\b(?:can|could|how (?:do|can|could)) (?:i|we) (?:gift|give)\b[^.?!]{0,20}\b(?:a |an )?"
-            r"(?:membership|subscription|plan|access)\b|\b(?:as a|for a) (?:gift|present)\b"
+            r"(?:membership|subscription|plan|access)\b|\b(?:as|for) (?:a |an )?(?:\w+ )?"
+            r"(?:gift|present)\b|\bbuy (?:him|her|them|my \w+) (?:a |an |the )?(?:\w+ )?"
+            r"(?:membership|subscription|plan)\b|\bhow (?:do|can|could|should) i (?:give|gift|send)"
+            r" (?:it|this|one|the membership|a membership) to\b|\bcode\b[^.?!]{0,30}\b(?:birthday |"
+            r"greeting )?card\b|\b(?:extra|more|additional) seats?\b|\bseats?\b[^.?!]{0,40}\b(?:end|"
+            r"expire|last|renew)|\b(?:have|make|let) it start (?:on|from)\b"
             r"|\b(?:team|group|company|corporate|bulk|multi-?user|family) (?:plan|plans|pricing|"
             r"price|prices|seats?|licen[cs]es?|subscriptions?|memberships?|accounts?|option|deal|"
             r"discounts?|rate)\b|\bseats? for (?:my |our )?(?:team|class|company|colleagues)\b"
-            r"|(?:给|帮|替|为)(?:我的)?(?:朋友|同事|团队|员工|学生|家人|孩子|别人|他|她|他们|大家)"
-            r"[^。？！?!]{0,6}(?:买|购买|开|开通|订|付)|(?:团队|企业|公司|团体|批量|家庭)(?:会员|套餐|"
+            r"|(?:给|帮|替|为)[^。？！?!]{0,6}(?:朋友|同事|团队|员工|学生|家人|孩子|儿子|女儿|别人|他|她|"
+            r"他们|大家)[^。？！?!]{0,6}(?:买|购买|开|开通|订|付)|(?:团队|企业|公司|团体|批量|家庭)(?:会员|套餐|"
             r"方案|版|价|优惠|购买|席位|账号)|团购|送(?:给)?(?:朋友|别人|同事)?(?:一个|一份)?会员"
             r"|(?:会员|订阅)(?:可以|能)?(?:送人|赠送|作为礼物))",
             re.IGNORECASE,
@@ -310,6 +316,76 @@ _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
 these opened a public thread or was offered for the forum."""
 
 
+_WALK_3: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "redeem",
+        re.compile(
+            r"\b(?:gave|given|sent) (?:me|us) (?:a |an |the |another )?(?:\w+ )?(?:code|voucher)\b"
+            r"|\b(?:code|voucher)s?\b[^.?!]{0,40}\bstop working\b|\bstack\b[^.?!]{0,30}\b(?:codes?|"
+            r"them|time)\b|\b(?:two|2|both|several|multiple) codes\b"
+            r"|(?:送了我|给了我|发了我|收到了?)(?:一个|一张)?[^。？！?!]{0,6}(?:兑换码|礼品码|优惠码)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "join",
+        re.compile(
+            r"\b(?:send|give|show) (?:me )?(?:the |a )?(?:payment|checkout|pay) (?:link|page)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "status",
+        re.compile(
+            r"\bwhat happens (?:when|if|after) (?:it|my \w+|the \w+) (?:ends|expires|runs out|lapses|"
+            r"is over)\b|\b(?:keep|lose)\b[^.?!]{0,40}\b(?:progress|certificates?|points)\b[^.?!]{0,30}"
+            r"\b(?:if|when|after) (?:i )?(?:don'?t|do not|stop|not|no longer) (?:renew|pay)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "plans",
+        re.compile(
+            r"\b(?:switch|move|change) (?:it |this |that )?to (?:my own|a paid|paying)\b|\bmy own "
+            r"payment\b|(?:改成|换成|升级(?:成|到)?)(?:年付|年度会员|年费|年度)"
+            r"|(?:年付|年度)[^。？！?!]{0,16}(?:退|抵扣|差价|补)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "refund",
+        re.compile(
+            r"\bcharged (?:me )?(?:twice|two times|double)\b|\bdouble(?:-| )charged\b"
+            r"|申请退款|(?:扣|收)了两次|重复扣(?:费|款|钱)|扣了两次",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "link",
+        re.compile(
+            r"(?:绑定|关联)(?:之后|以后|后)[^。？！?!]{0,10}(?:进度|会员|积分)", re.IGNORECASE
+        ),
+    ),
+    (
+        "questions",
+        re.compile(
+            r"\bhow (?:do|can|should) i (?:ask|post) (?:a |my )?question\b|\bjust paste (?:it|my "
+            r"code) here\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "courses",
+        re.compile(
+            r"\bjust joined\b[^.?!]{0,40}\b(?:what (?:do|should) i do|where do i start|lost)\b"
+            r"|\bwhat (?:do|should) i do (?:now|first)\b[^.?!]{0,20}$|刚加入[^。？！?!]{0,10}(?:做什么|从哪开始)",
+            re.IGNORECASE,
+        ),
+    ),
+)
+"""From the walk of 2026-12-07 evening (71 messages by seven members, blind to the bot)."""
+
+
 _ABOUT_LESSONS = frozenset({"courses", "certificates"})
 """The rules that hold when a tool is named: "I finished lesson 3 of Python Basics but it
 still shows 2/12" and "i finished the python basics course and didn't get anything" name a
@@ -319,7 +395,7 @@ course, not the tool."""
 def key_for(text: str, *, names_a_tool: bool = False) -> str | None:
     """The built-in answer a question about the membership names in words, or None. A
     question naming a tool ("quiet hours for a cron job") is about the tool, as for the asks."""
-    for key, rule in (*_RULES, *_MORE, *_WALK_2):
+    for key, rule in (*_RULES, *_MORE, *_WALK_2, *_WALK_3):
         if (not names_a_tool or key in _ABOUT_LESSONS) and rule.search(text):
             return key
     return None

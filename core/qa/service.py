@@ -45,6 +45,7 @@ from core.qa.index import (
     offers_course,
     topic_tags,
 )
+from core.qa.spelling import Speller
 from core.qa.threshold import tune_threshold
 from core.qa.tokenize import (
     LANGUAGES,
@@ -152,10 +153,20 @@ class QAState:
             wrapped = {"en": one, "zh": one}
         self.encoders = wrapped
         self.index = KnowledgeIndex(wrapped)
+        self._speller = Speller(())
+        self._spelled: set[str] = set()
         self._seen: dict[int, datetime] = {}
         self._watermark: datetime | None = None
         self._max_id = 0
         self.lock = asyncio.Lock()
+
+    def mended(self, text: str) -> str:
+        """`text` with its typos mended against the knowledge base's words (`spelling`)."""
+        if len(self._spelled) != len(self.index):
+            new = [it for it in self.index.items() if it.id not in self._spelled]
+            self._speller.learn(t for it in new for t in (it.title, it.body, it.answer))
+            self._spelled.update(it.id for it in new)
+        return self._speller.fix(text)
 
     async def sync(self, session: AsyncSession) -> None:
         """Apply rows changed since the last sync (by anyone, in any process).
@@ -571,7 +582,9 @@ async def _link_or_escalate(
 async def related(ctx: Context, state: QAState, text: str, lang: Language) -> list[SearchResult]:
     """The active entries closest to a question: the answer candidates, and what routing
     and topic tags are drawn from when it goes to the community."""
-    results = await asyncio.to_thread(state.index.search, text, SIMILAR_FOR_ROUTING, lang=lang)
+    results = await asyncio.to_thread(
+        state.index.search, state.mended(text), SIMILAR_FOR_ROUTING, lang=lang
+    )
     return await _active_only(ctx.session, results)
 
 
@@ -729,7 +742,9 @@ async def _recognised(
     """The built-in answer the question's words ask for (by the asks), as the community's
     knowledge base holds it now; None for none, or one a moderator removed."""
     lang = as_language(question.lang)
-    intent = await asyncio.to_thread(help_intents.match, question.text, lang, state.encoders)
+    intent = await asyncio.to_thread(
+        help_intents.match, state.mended(question.text), lang, state.encoders
+    )
     if intent is None:
         return None
     entry = await _built_in_entry(ctx, intent.key, lang)

@@ -199,3 +199,34 @@ def test_a_gift_request_without_a_plan_is_a_usage_error():
     with pytest.raises(MembershipError) as err:
         gifts.parse("5 seats")
     assert err.value.key == "membership.usage_gift"
+
+
+async def test_a_buyer_who_lost_the_code_or_asks_who_joined_gets_their_gifts(console_bot):
+    """Both opened a public thread, or were offered to the moderators as a payment problem."""
+    code = await _buy(console_bot, "marcus")
+    await console_bot.send(f"/redeem {code}", as_member="bob")
+    out = await console_bot.send(
+        "Ugh, I deleted the message with the invite code by accident. Can you resend it?",
+        as_member="marcus",
+    )
+    assert out.startswith("I never keep a gift code itself")
+    assert "1 of 3 used (Bob)" in out and "🔁 New code instead of" in out
+    out = await console_bot.send(
+        "Payment went through I think. Which of my people have actually joined so far?",
+        as_member="marcus",
+    )
+    assert out.startswith("Here is who joined with your gifts so far:") and "(Bob)" in out
+    # one who bought no gift is not shown one
+    out = await console_bot.send("I lost my code, can you resend it?", as_member="carol")
+    assert "Your gifts" not in out
+
+
+async def test_a_code_named_in_a_sentence_is_tried_not_posted(console_bot):
+    code = await _buy(console_bot)
+    out = await console_bot.send("The code is LEARN-7Q2X-KD94", as_member="diego")
+    assert out.startswith("A code has 12 letters and digits in three groups")
+    out = await console_bot.send(f"hi, my voucher {code} from my company", as_member="diego")
+    assert "is active" in out and "gift from Alice" in out
+    # an error code in lower case is no voucher
+    out = await console_bot.send("what does error code ab12-cd34-ef56 mean", as_member="diego")
+    assert "A code has 12 letters" not in out and "is active" not in out

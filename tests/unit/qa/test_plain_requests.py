@@ -130,6 +130,36 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
         ("会员可以送人吗", "gift"),
         ("I got a gift code from a friend, where do I put it", None),  # the asks: /redeem
         ("is there a student discount", "redeem"),
+        # the walk of 2026-12-07 evening, blind: each opened a thread or was offered for it
+        (
+            "Hi, I run a small analytics team and I'd like to get Syllabot memberships for 6 of"
+            " my colleagues. How does that work?",
+            "gift",
+        ),
+        ("I want to buy him a membership as a birthday present.", "gift"),
+        ("Can I buy it now but have it start on his birthday, the 14th?", "gift"),
+        ("How do I give it to him, is there like a code I can put in a birthday card?", "gift"),
+        ("Will the 2 extra seats end at the same date as the original 6?", "gift"),
+        (
+            "您好，我是一所大学的老师，想给我班上的学生开通账号，大概有40个人，请问怎么操作？",
+            "gift",
+        ),
+        ("OK let's go with yearly for all 6. Can you send me the payment link?", "join"),
+        ("hey my company gave me a code for Syllabot, how do I use it?", "redeem"),
+        ("If I stop working at this company does the code stop working?", "redeem"),
+        ("my friend gave me another code last month, can I stack them to get more time?", "redeem"),
+        ("What happens when it ends? Do I lose access to everything right away?", "status"),
+        ("Will I keep my course progress and certificates if I don't renew?", "status"),
+        ("Can I switch it to my own payment later and keep the same account?", "plans"),
+        ("如果改成年付，这个月已经付的钱会退吗还是抵扣？", "plans"),
+        ("算了我先不取消了，帮我改成年付吧", "plans"),
+        ("上个月被扣了两次钱，能帮我查一下吗？我想申请退款。", "refund"),
+        ("绑定之后学习进度会同步吗？", "link"),
+        (
+            "sry one more thing how do i ask a question about my code, just paste it here?",
+            "questions",
+        ),
+        ("hiii just joined, kinda lost lol what do i do now", "courses"),
         ("how do I download data from an API", None),
         ("how do I export a dataframe to csv", None),
         ("how do I switch to discord.py 2.0 from an older version", None),
@@ -177,6 +207,11 @@ async def test_a_question_about_a_named_course_is_answered_from_the_catalogue(he
     assert named_course("is docker hard to learn?", titles) is None
     assert named_course("how long is the python oop course?", titles) is None
     assert named_course("how long is the python course?", titles) == 2
+    # the letters members shorten a title to, followed by "course"
+    titles += [(3, "Machine Learning Foundations", ""), (4, "Object-Oriented Python", "")]
+    assert named_course("how hard is the ML course?", titles) == 3
+    assert named_course("is the python oop course worth it", titles) == 4
+    assert named_course("what is ml used for", titles) is None
 
 
 @pytest.mark.parametrize(
@@ -224,6 +259,12 @@ async def test_questions_about_the_catalogue_and_ones_progress_get_the_list(help
     )
     assert said.startswith("Courses for beginners, no experience needed")
     assert "Intro to SQL" in said and "Deep Python" not in said
+    for typed in (
+        "i wanna get into data stuff but i dont know any codeing, python or sql first??",
+        "ok python. wheres the beginer one",
+    ):
+        said = await _said(help_app, "ivy", typed)
+        assert said.startswith("Courses for beginners, no experience needed"), typed
     said = await _said(help_app, "ivy", "这段时间有新出什么课程吗")
     assert said.startswith("New in the catalogue in the last 60 days") or said.startswith(
         "最近 60 天新上线的课程"
@@ -329,3 +370,43 @@ async def test_how_soon_questions_are_answered_is_counted(help_app, db, clock):
     said = await _said(help_app, "ivy", "那我在论坛发帖的话一般多久有人回？")
     assert said.startswith("这里的问题一般约 3 小时内会得到第一个回答"), said
     assert "4 个问题中 3 个得到了回答" in said
+
+
+def test_typos_are_mended_against_the_knowledge_bases_words_only():
+    """ "when is the next live sesion?", "wheres the beginer one" opened threads: the
+    encoder split the unknown words into pieces that meant nothing."""
+    from core.qa.spelling import Speller
+
+    speller = Speller(
+        ["How do I sign up for a live session?", "Courses for a beginner", "pandas DataFrame"],
+        dictionary=frozenset({"when", "is", "the", "next", "live", "traveling", "session"}),
+    )
+    assert speller.fix("when is the next live sesion?") == "when is the next live session?"
+    assert speller.fix("wheres the beginer one") == "wheres the beginner one"
+    assert speller.fix("pandsa") == "pandas"  # a name the knowledge base holds
+    assert speller.fix("traveling") == "traveling"  # an English word is left as typed
+    assert speller.fix("budy") == "budy"  # nothing near it: no guess
+    assert Speller(["a live session"], dictionary=frozenset()).fix("sesion") == "sesion"
+
+
+async def test_a_question_with_a_typo_gets_the_answer_it_would_get_spelt_right(help_app):
+    said = await _said(help_app, "ivy", "when is the next live sesion?")
+    assert "How do I sign up for a community event?" in said and "/events" in said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("What's my current streak? I think I broke it last weekend", "not taking any course"),
+        ("How far am I from finishing the Machine Learning track?", "not taking any course"),
+        ("Thanks! Can you confirm what my settings look like now?", "Messages I send you"),
+        (
+            "I need an invoice with our company name and our VAT number DE298374615. Can you?",
+            "one for the moderators",
+        ),
+        ("发票抬头：华东理工学院，税号：12310000425012345X", "交给管理员"),
+    ],
+)
+async def test_the_walks_requests_are_answered_from_what_the_bot_holds(help_app, text, said):
+    """Each opened a public thread (a tax number posted for everyone to read)."""
+    assert said in await _said(help_app, "ivy", text)
