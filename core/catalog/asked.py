@@ -45,14 +45,26 @@ def topic_wanted(text: str) -> str | None:
     learning", "机器学习"); None when the message is no such statement or X is long (then it
     is a real question about learning, for the knowledge base)."""
     plain = " ".join(text.lower().replace("’", "'").split()).strip(" ?!.。？！~～,，")
-    for pattern in _PATTERNS:
-        if (m := pattern.fullmatch(plain)) is None:
-            continue
-        subject = _ZH_TAIL.sub("", m.group("x").strip(" ?!.。？！,，"))
-        words = [w for w in subject.split() if w not in _DROP]
-        if words and len(words) <= MAX_WORDS and len(subject) <= 40:
-            return " ".join(words)
+    # the whole message, else its last clause: "I am a retired engineer, 71 years old, and I
+    # would like to learn pandas to analyse my weather station logs" (held for the forum)
+    clauses = [plain, *(c for c in _CLAUSES.split(plain)[1:] if c)]
+    for said in clauses:
+        for pattern in _PATTERNS:
+            if (m := pattern.fullmatch(said)) is None:
+                continue
+            subject = _PURPOSE.split(m.group("x"), maxsplit=1)[0]
+            subject = _ZH_TAIL.sub("", subject.strip(" ?!.。？！,，"))
+            words = [w for w in subject.split() if w not in _DROP]
+            if words and words[0] in _WH:  # "learn how to make my code faster": a question
+                continue
+            if words and len(words) <= MAX_WORDS and len(subject) <= 40:
+                return " ".join(words)
     return None
+
+
+_WH = frozenset({"how", "what", "why", "when", "where", "which", "who", "whether"})
+_CLAUSES = re.compile(r"\s*(?:[.;!?。；！？]|,? and |,? but |,? so )\s*")
+_PURPOSE = re.compile(r"\s+(?:to|so that|so i can|so i could|because|for my|for work)\s+")
 
 
 _ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (

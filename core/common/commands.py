@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import core.common.community  # noqa: F401  (registers the lookup on what the community is)
 import core.common.presence  # noqa: F401  (registers the BotStatusChanged handler)
+import core.common.typed_command  # noqa: F401  (registers the lookup on a command tried)
 from core.common.home import home
 from core.context import Context, Role
 from core.i18n import LANGUAGE_NAMES, LANGUAGE_WORDS, has_key

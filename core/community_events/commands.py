@@ -23,7 +23,7 @@ from core.jobs import periodic
 from core.localtime import local_time, zone
 from core.members import find_member
 from core.notifications import wants
-from core.qa import help_answers
+from core.qa import help_answers, help_words
 from core.replies import AnyReply, ButtonSpec, Reply
 from core.router import button, command
 from models.admin import CommunityEvent, EventRsvp
@@ -200,12 +200,18 @@ LOOKED_AT = 300
 latest first)."""
 
 
+def _about_another(question: str) -> bool:
+    """It names an event but asks about something else in so many words ("上个月的 workshop
+    我参加了，能拿证书吗？" is about certificates; it was told no events are planned)."""
+    return help_words.key_for(question) not in (None, "events")
+
+
 @help_answers.lookup
 async def recording_of(ctx: Context, question: str) -> list[AnyReply] | None:
     """ "Is there a recording of the SQL office hours?" gets its recording, or that none is
     posted yet; "are the live sessions recorded?", "直播有回放吗" the recent recordings (they
     opened threads nobody but a moderator could answer). None for any other question."""
-    if not asked.asks_about_recording(question):
+    if not asked.asks_about_recording(question) or _about_another(question):
         return None
     past = await _recent(ctx, LOOKED_AT)
     named = next((ev for ev in past if asked.names_event(question, ev.title)), None)
@@ -239,6 +245,8 @@ async def when_is_it(ctx: Context, question: str) -> list[AnyReply] | None:
     card to sign up; when none is planned, when the last one was. None for any other."""
     generic = asked.asks_about_events(question)
     if not generic and not asked.asks_when(question) and not asked.asks_about_an_event(question):
+        return None
+    if _about_another(question):
         return None
     now = ctx.clock.now()
     live = CommunityEvent.cancelled_at.is_(None)

@@ -79,7 +79,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"price|prices|seats?|licen[cs]es?|subscriptions?|memberships?|accounts?|option|deal|"
             r"discounts?|rate)\b|\bseats? for (?:my |our )?(?:team|class|company|colleagues)\b"
             r"|(?:给|帮|替|为)[^。？！?!]{0,6}(?:朋友|同事|团队|员工|学生|家人|孩子|儿子|女儿|别人|他|她|"
-            r"他们|大家)[^。？！?!]{0,6}(?:买|购买|开|开通|订|付)|(?:团队|企业|公司|团体|批量|家庭)(?:会员|套餐|"
+            r"他们|大家)[^。？！?!]{0,6}(?:买|购买|开|开通|订|付|试)|(?:团队|企业|公司|团体|批量|家庭)(?:会员|套餐|"
             r"方案|版|价|优惠|购买|席位|账号)|团购|送(?:给)?(?:朋友|别人|同事)?(?:一个|一份)?会员"
             r"|(?:会员|订阅)(?:可以|能)?(?:送人|赠送|作为礼物))",
             re.IGNORECASE,
@@ -189,6 +189,15 @@ _MORE: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 _WALK_2: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (  # before "mentor": "dont want to be an expert anymore" is the opposite
+        "experts",
+        re.compile(
+            r"\b(?:don'?t|dont|do not|no longer|not) (?:want to |wanna )?(?:be|being) (?:an? )?(?:expert|"
+            r"mentor|helper)\b|\bstop (?:being an? (?:expert|mentor)|inviting me)\b"
+            r"|不(?:想|要)(?:再)?(?:当|做)(?:专家|导师)|别再?邀请我",
+            re.IGNORECASE,
+        ),
+    ),
     (
         "cancel",
         re.compile(
@@ -347,7 +356,7 @@ _WALK_3: tuple[tuple[str, re.Pattern[str]], ...] = (
         "plans",
         re.compile(
             r"\b(?:switch|move|change) (?:it |this |that )?to (?:my own|a paid|paying)\b|\bmy own "
-            r"payment\b|(?:改成|换成|升级(?:成|到)?)(?:年付|年度会员|年费|年度)"
+            r"payment\b|(?:改成|换成|升级(?:成|到)?)(?:年付|年度会员|年费|年度)|(?:只买|买)(?:一个)?学期"
             r"|(?:年付|年度)[^。？！?!]{0,16}(?:退|抵扣|差价|补)",
             re.IGNORECASE,
         ),
@@ -367,9 +376,66 @@ _WALK_3: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "privacy",
+        re.compile(
+            r"\bcan (?:i|we|a parent|parents|teachers?|my (?:boss|manager|company|employer|teacher))"
+            r" see (?:his|her|their|my \w+'s|each \w+'s|the \w+'?s'?|how much each) "
+            r"(?:\w+ )?(?:is |are )?(?:progress|activity|data|stats|usage|using)\b"
+            r"|\bor is (?:that|it|this) private\b"
+            r"|(?:能|可以)(?:互相)?看到(?:对方|彼此|别人|其他人|学生|孩子)|(?:老师|家长|公司|老板|经理)(?:能不能|能|可以)"
+            r"看到",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "points",
+        re.compile(
+            r"\b(?:miss|skip|take)\b[^.?!]{0,30}\b(?:days?|a day|week|off)\b[^.?!]{0,40}\b(?:lose|"
+            r"reset|break|keep)\b[^.?!]{0,20}\b(?:streak|points)\b|(?:几天没学|断了几天|漏了几天|休息几天)"
+            r"[^。？！?!]{0,12}(?:积分|连续|打卡)|算不算(?:参加|出席)[^。？！?!]{0,10}积分|积分(?:会)?(?:加|增加)吗",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "cancel",
+        re.compile(
+            r"不想(?:再)?续(?:费|订|了)?[^。？！?!]{0,8}(?:取消|怎么办|怎么弄)", re.IGNORECASE
+        ),
+    ),
+    (
+        "mentor",
+        re.compile(
+            r"\b(?:notif\w*|ping|alert|tell) (?:me )?when (?:someone|anyone|people|a member|members) "
+            r"(?:asks?|posts?)\b|\bhost (?:a |an |my own )?(?:\w+ ){0,2}(?:session|event|workshop|"
+            r"office hours)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "events",
+        re.compile(
+            r"\b(?:workshops?|office hours|events?|live sessions?)\b[^.?!]{0,40}\b(?:zoom|voice "
+            r"channel|google meet|meet link|teams link)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "certificates",
+        re.compile(
+            r"(?:能|可以)(?:拿|获得|得到|领)(?:到)?证书|证书上的名字|\bname on (?:the|my) certificate\b"
+            r"|\b(?:get|earn) a certificate for (?:a |an |the )?(?:workshop|event|webinar)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "link",
+        re.compile(r"\bmain account\b|\bwhich (?:one|account) is the main\b", re.IGNORECASE),
+    ),
+    (
         "questions",
         re.compile(
-            r"\bhow (?:do|can|should) i (?:ask|post) (?:a |my )?question\b|\bjust paste (?:it|my "
+            r"\b(?:bump|push|boost) (?:my|the) (?:thread|question)\b"
+            r"|\bhow (?:do|can|should) i (?:ask|post) (?:a |my )?question\b|\bjust paste (?:it|my "
             r"code) here\b",
             re.IGNORECASE,
         ),

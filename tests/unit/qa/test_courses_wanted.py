@@ -47,6 +47,14 @@ async def test_wanting_to_learn_a_subject_lists_its_courses(qa_app, console_bot,
         ("is there a course on docker?", "docker"),
         ("I want to learn SQL for data analysis", "sql data analysis"),
         ("what is machine learning?", None),
+        # said in the last clause, with what for (held for the forum, the walk of 2026-12-07)
+        (
+            "I am a retired mechanical engineer, 71 years old, and I would like to learn pandas"
+            " to analyse my weather station logs.",
+            "pandas",
+        ),
+        ("hello. I would like to learn SQL for my job", "sql"),
+        ("i want to learn how to make my code faster because my boss said so", None),
         ("I want to learn how to write a recursive CTE that walks a tree in PostgreSQL", None),
     ],
 )

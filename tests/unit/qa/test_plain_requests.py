@@ -160,6 +160,27 @@ def test_what_is_off_topic(text: str, off: bool) -> None:
             "questions",
         ),
         ("hiii just joined, kinda lost lol what do i do now", "courses"),
+        ("Can I see his progress as a parent or is that private?", "privacy"),
+        ("can I see how much each person is using it? My manager wants to know", "privacy"),
+        ("学生之间能互相看到对方吗？我不太希望他们看到彼此的学习记录。", "privacy"),
+        ("我作为老师能不能看到全班学生的学习进度和完成情况？", "privacy"),
+        ("如果学期结束了，学生的账号会怎么样？能只买一个学期吗？", "plans"),
+        ("好的，那我先给10个学生试一下，可以吗？", "gift"),
+        ("can I see the plot in jupyter", None),
+        # the mentor answer took its opposite (the intents test, after it was scored)
+        ("dont want to be an expert anymore", "experts"),
+        ("不想当专家了", "experts"),
+        ("how do I become a mentor", "mentor"),
+        ("ok and if I miss a few days do I lose my streak or points?", "points"),
+        ("如果我错过了直播但看完了录播，算不算参加，积分会加吗", "points"),
+        ("我现在是月付，如果面试后不想续了怎么取消", "cancel"),
+        ("can I get notified when someone asks a question in the git category?", "mentor"),
+        ("would I be able to host an office hours session myself at some point?", "mentor"),
+        ("is the voice channel for workshops on discord or do you need zoom", "events"),
+        ("wait which one is the main account now", "link"),
+        ("can you bump my thread or something so a human looks at it too", "questions"),
+        ("上个月的机器学习 workshop 我参加了，能拿证书吗？", "certificates"),
+        ("how do I notify users when someone posts in django", None),
         ("how do I download data from an API", None),
         ("how do I export a dataframe to csv", None),
         ("how do I switch to discord.py 2.0 from an older version", None),
@@ -405,8 +426,33 @@ async def test_a_question_with_a_typo_gets_the_answer_it_would_get_spelt_right(h
             "one for the moderators",
         ),
         ("发票抬头：华东理工学院，税号：12310000425012345X", "交给管理员"),
+        # it was told no events are planned
+        ("上个月的机器学习 workshop 我参加了，能拿证书吗？还是只有完成整门课才有证书", "结业证书"),
     ],
 )
 async def test_the_walks_requests_are_answered_from_what_the_bot_holds(help_app, text, said):
     """Each opened a public thread (a tax number posted for everyone to read)."""
+    assert said in await _said(help_app, "ivy", text)
+
+
+async def test_a_command_the_member_tried_is_explained_not_posted(help_app):
+    """ "I typed /lessons but nothing happened, did I do it wrong?" opened a thread."""
+    said = await _said(help_app, "ivy", "I typed /lessons but nothing happened, did I do it wrong?")
+    assert said.startswith("I don't know the command /lessons. Did you mean /courses")
+    said = await _said(help_app, "ivy", "I typed /points but nothing happened")
+    assert said.startswith("About /points:") and "/points" in said.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("and lesson 4 of the Docker course, the link to the exercise gives a 404", "moderators"),
+        ("ok so who actually fixes that? do I report it here or somewhere else", "/support"),
+        ("you told me np.std uses n-1 by default. it doesnt, it uses ddof=0", "moderators"),
+        ("I have the Member role but I cant see the #ml-projects channel", "moderators"),
+        ("can a mod look at it? the accepted answer was copied from mine", "moderators"),
+    ],
+)
+async def test_problems_and_complaints_go_to_the_moderators_not_the_forum(help_app, text, said):
+    """Each opened a public thread or was offered for the forum (the walk of 2026-12-07)."""
     assert said in await _said(help_app, "ivy", text)
