@@ -14,6 +14,7 @@ from core.engagement import rules, service
 from core.errors import BadArguments, DomainError, NotAllowed
 from core.i18n import translate
 from core.members import find_member
+from core.qa import help_answers
 from core.replies import AnyReply, Reply
 from core.router import command
 from models.engagement import LevelReward
@@ -60,7 +61,26 @@ async def points(ctx: Context, args: str) -> list[AnyReply]:
     lines.append(ctx.t("engagement.streak", days=st.days))
     if st.frozen:
         lines.append(ctx.t("engagement.frozen", day=st.frozen[0].isoformat()))
+    given, accepted = await service.answers_by(ctx.session, who.id)
+    if given:  # a member who answers asked how many were accepted (it opened a thread)
+        lines.append(ctx.t("engagement.answers", given=given, accepted=accepted))
     return [Reply("\n".join(lines))]
+
+
+_MY_ANSWERS = re.compile(
+    r"\bhow many (?:of )?my answers\b|\bmy answers?\b[^.?!]{0,30}\b(?:accepted|marked|helpful|"
+    r"stats?|count)\b|我的回答[^。？！?!]{0,10}(?:采纳|多少|几个)|(?:采纳|被采纳)了?(?:多少|几个)",
+    re.IGNORECASE,
+)
+
+
+@help_answers.lookup
+async def my_answers_asked(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "how many of my answers have been marked as accepted?": their /points, which counts
+    them. None for any other question, and from a group (points are the member's)."""
+    if ctx.event.chat.kind != "private" or not _MY_ANSWERS.search(question):
+        return None
+    return await points(ctx, "")
 
 
 WEEK_WORDS = {"", "week", "weekly", "this week", "本周", "周榜"}

@@ -34,6 +34,7 @@ from models.engagement import (
 )
 from models.interaction import Interaction
 from models.member import Member
+from models.qa import Answer
 
 BATCH = 2000
 
@@ -168,6 +169,18 @@ async def adjust(
         reason=reason[:500],
     )
     return row
+
+
+async def answers_by(session: AsyncSession, member_id: int) -> tuple[int, int]:
+    """(answers the member gave in threads, how many of them were accepted)."""
+    row = (
+        await session.execute(
+            select(
+                func.count(Answer.id), func.count(Answer.id).filter(Answer.accepted.is_(True))
+            ).where(Answer.member_id == member_id)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 async def learning_streak(session: AsyncSession, clock: Clock, member: Member) -> rules.Streak:

@@ -64,3 +64,33 @@ async def test_questions_and_answers_earn_points_once_each(app, encoder):
     assert tot[ids["erin"]] == 5  # question_asked
     assert tot[ids["gina"]] == 10 + 25 + 5  # answered once, accepted, one 👍
     assert tot[ids["hank"]] == 5  # asked; the bot's answer he liked came from gina
+
+
+async def test_a_member_who_answers_sees_how_many_were_accepted(app, encoder):
+    """ "how many of my answers have been marked as accepted?" opened a thread: /points
+    counts them, and the question in words gets /points."""
+    app.services.extras[qa.STATE_KEY] = qa.QAState(encoder)
+    asked = {
+        "erin": "How do I wire a temperature sensor to the Raspberry Pi GPIO?",
+        "fred": "Which PostgreSQL index type suits JSONB containment queries?",
+    }
+    for n, (asker, question) in enumerate(asked.items()):
+        out = await _send(app, asker, f"/ask {question}")
+        qid = next(r for r in out if isinstance(r, OpenThread)).question_id
+        thread = Chat("console", "forum", "forum", str(90 + n))
+        await app.router.dispatch(
+            ThreadOpened(
+                _actor(asker), thread, uuid.uuid4().hex, question_id=qid, thread_ref=f"t{n}"
+            )
+        )
+        await _send(app, "gina", "Here is how I would do it, step by step.", chat=thread)
+        if asker == "erin":
+            await _send(app, "erin", "/solved", chat=thread)
+    said = "\n".join(r.text for r in await _send(app, "gina", "/points") if isinstance(r, Reply))
+    assert "💬 Answers in the forum: 2, 1 of them accepted." in said
+    out = await _send(app, "gina", "how many of my answers have been marked as accepted?")
+    assert "💬 Answers in the forum: 2, 1 of them accepted." in "\n".join(
+        r.text for r in out if isinstance(r, Reply)
+    )
+    none = "\n".join(r.text for r in await _send(app, "erin", "/points") if isinstance(r, Reply))
+    assert "Answers in the forum" not in none
