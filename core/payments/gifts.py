@@ -242,14 +242,14 @@ async def new_code(
         raise MembershipError("gift_nothing_left")
     payment_id = pay.id
     plan = await session.get_one(Plan, old.plan_id)
-    left = old.uses_left
+    left, until = old.uses_left, old.expires_at
     old.expires_at = now
     row, plain = codes.add(
         session,
         services,
         plan,
         uses=left,
-        expires_at=max(old.created_at + VALID, now + timedelta(days=1)),
+        expires_at=until,  # the gift's year, however often its code is replaced
         by=member.id,
         payment_id=payment_id,
     )

@@ -109,6 +109,15 @@ async def test_a_lost_gift_code_is_replaced_for_the_seats_left_and_the_old_one_s
             await s.execute(select(AuditLog).where(AuditLog.action == "gift.code_replaced"))
         ).scalar_one()
         assert replaced.before["code"] == codes[0].id and replaced.after["uses"] == 2
+    # replacing it again, days later, keeps the gift's year
+    await console_bot.send("/clock +10d", as_member="alice")
+    await console_bot.send("/gifts", as_member="alice")
+    out = await console_bot.send("/press 1", as_member="alice")
+    assert "It has 1 seat left, until 2027-03-02" in out
+    await console_bot.send("/clock +10d", as_member="alice")
+    await console_bot.send("/gifts", as_member="alice")
+    out = await console_bot.send("/press 1", as_member="alice")
+    assert "It has 1 seat left, until 2027-03-02" in out
 
 
 async def test_refunding_a_gift_ends_its_code_and_the_seats_taken_with_it(console_bot, db):
