@@ -172,6 +172,7 @@ class PaymentIntent(Base):
     ext_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)  # Stripe session id
     # 0: the member pays for themselves; N: N seats for others, paid as a gift code with N uses.
     seats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the gift's message
 
 
 class WebhookEvent(Base):

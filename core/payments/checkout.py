@@ -31,9 +31,10 @@ async def offer(
     platform: str,
     plan: Plan,
     seats: int = 0,
+    note: str | None = None,
 ) -> list[AnyReply]:
     """Invoices for every provider that sells this plan here (demo, Stars, Stripe); with
-    `seats`, for a gift of that many seats (`core.payments.gifts`)."""
+    `seats`, for a gift of that many seats (`core.payments.gifts`), with the buyer's `note`."""
     out: list[AnyReply] = []
     down: MembershipError | None = None
     for prov in providers_for(services, platform):
@@ -43,11 +44,13 @@ async def offer(
             # one provider's outage must not withhold the others' invoices
             async with session.begin_nested():
                 if prov == demo.PROVIDER:
-                    out += await demo.invoice(session, services, member, plan, seats)
+                    out += await demo.invoice(session, services, member, plan, seats, note)
                 elif prov == telegram_stars.PROVIDER:
-                    out += await telegram_stars.invoice(session, services, member, plan, seats)
+                    out += await telegram_stars.invoice(
+                        session, services, member, plan, seats, note
+                    )
                 elif prov == stripe.PROVIDER:
-                    out += await stripe.checkout(session, services, member, plan, seats)
+                    out += await stripe.checkout(session, services, member, plan, seats, note)
         except MembershipError as exc:
             if exc.key != "membership.provider_unavailable":
                 raise

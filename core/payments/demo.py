@@ -40,7 +40,12 @@ def require(settings: Settings) -> None:
 
 
 async def invoice(
-    session: AsyncSession, services: Services, member: Member, plan: Plan, seats: int = 0
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    plan: Plan,
+    seats: int = 0,
+    note: str | None = None,
 ) -> list[AnyReply]:
     require(services.settings)
     pr = plans.price(plan, PROVIDER)
@@ -48,7 +53,7 @@ async def invoice(
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
     amount = gifts.total(pr[0], seats)
     intent, signed = await payload.issue(
-        session, services, member.id, plan, PROVIDER, amount, pr[1], seats
+        session, services, member.id, plan, PROVIDER, amount, pr[1], seats, note
     )
     loc = member.locale
     data = services.signer.encode(BUTTON, intent.nonce)

@@ -20,10 +20,10 @@ BUTTON = "gnew"
 async def gift_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if not args.strip():
         return [Reply(ctx.t("membership.gift_intro", max=gifts.MAX_SEATS))]
-    typed, seats = gifts.parse(args)
+    typed, seats, note = gifts.parse(args)
     plan = await plans.get_plan(ctx.session, typed)
     invoices = await checkout.offer(
-        ctx.session, ctx.services, ctx.member, ctx.event.actor.platform, plan, seats
+        ctx.session, ctx.services, ctx.member, ctx.event.actor.platform, plan, seats, note or None
     )
     about = Reply(
         ctx.t(
@@ -32,6 +32,7 @@ async def gift_cmd(ctx: Context, args: str) -> list[AnyReply]:
             plan=plans.title(plan, ctx.locale),
             period=_period(ctx, plan.period_days),
         )
+        + ("\n" + ctx.t("membership.gift_note_goes", note=note) if note else "")
     )
     return service.for_self(ctx.member.id, [about, *invoices])
 

@@ -23,7 +23,7 @@ from core.context import Services
 from core.i18n import translate
 from core.membership import plans
 from core.membership.errors import MembershipError
-from core.payments import codes
+from core.payments import codes, ledger
 from core.replies import AnyReply, Reply
 from models.member import Member
 from models.membership import Code, CodeRedemption, Payment, Plan
@@ -51,12 +51,24 @@ _FILLER = {
 }
 
 
-def parse(args: str) -> tuple[str, int]:
-    """(the plan as typed, seats) from `/gift monthly 5`, `/gift 5 monthly`, `/gift
-    月度会员 5个`; one seat when no number is given."""
+NOTE_MAX = 200
+_QUOTED = re.compile(r"[\"“「『](.+?)[\"”」』]", re.DOTALL)
+
+
+def parse(args: str) -> tuple[str, int, str]:
+    """(the plan as typed, seats, the buyer's message) from `/gift monthly 5`, `/gift 5
+    monthly`, `/gift 月度会员 5个`, `/gift yearly "Happy birthday, Sam!"`, `/gift monthly 3 |
+    Welcome to the team`; one seat when no number is given."""
+    head, bar, tail = args.partition("|")
+    note = tail
+    if not bar and (quoted := _QUOTED.search(args)) is not None:
+        head, note = args[: quoted.start()] + args[quoted.end() :], quoted.group(1)
+    note = " ".join("".join(ch for ch in note if ch.isprintable()).split())
+    if len(note) > NOTE_MAX:
+        raise MembershipError("gift_note_long", max=NOTE_MAX)
     seats: int | None = None
     words: list[str] = []
-    for tok in args.split():
+    for tok in head.split():
         m = _SEATS_RE.fullmatch(tok)
         if m and seats is None:
             seats = int(m.group(1))
@@ -67,7 +79,7 @@ def parse(args: str) -> tuple[str, int]:
     seats = 1 if seats is None else seats
     if not 1 <= seats <= MAX_SEATS:
         raise MembershipError("gift_bad_seats", max=MAX_SEATS)
-    return " ".join(words), seats
+    return " ".join(words), seats, note
 
 
 def total(unit: int, seats: int) -> int:
@@ -95,20 +107,13 @@ async def made(
     pay_id: int,
     buyer_id: int,
     plan: Plan,
-    seats: int,
+    gift: ledger.Gift,
 ) -> list[AnyReply]:
     """The ledger applied a gift payment: its code, with one use per seat, for the buyer."""
-    now = services.clock.now()
-    row, plain = codes.add(
-        session,
-        services,
-        plan,
-        uses=seats,
-        expires_at=now + VALID,
-        by=buyer_id,
-        payment_id=pay_id,
+    seats = gift.seats
+    row, plain = await _code(
+        session, services, plan, seats, services.clock.now() + VALID, buyer_id, pay_id
     )
-    await session.flush()
     await audit(
         session,
         services.clock,
@@ -119,19 +124,34 @@ async def made(
         actor_member_id=buyer_id,
     )
     buyer = await session.get_one(Member, buyer_id)
-    return [
-        Reply(
-            translate(
-                buyer.locale,
-                "membership.gift_ready",
-                n=seats,
-                plan=plans.title(plan, buyer.locale),
-                code=plain,
-                until=f"{row.expires_at:%Y-%m-%d}",
-            ),
-            member_id=buyer_id,
-        )
-    ]
+    text = translate(
+        buyer.locale,
+        "membership.gift_ready",
+        n=seats,
+        plan=plans.title(plan, buyer.locale),
+        code=plain,
+        until=f"{row.expires_at:%Y-%m-%d}",
+    )
+    if gift.note:
+        text += "\n" + translate(buyer.locale, "membership.gift_note_goes", note=gift.note)
+    return [Reply(text, member_id=buyer_id)]
+
+
+async def _code(
+    session: AsyncSession,
+    services: Services,
+    plan: Plan,
+    uses: int,
+    until: datetime | None,
+    buyer_id: int,
+    pay_id: int,
+) -> tuple[Code, str]:
+    """A gift's code (flushed, so it has its id) and its plain text, shown once."""
+    row, plain = codes.add(
+        session, services, plan, uses=uses, expires_at=until, by=buyer_id, payment_id=pay_id
+    )
+    await session.flush()
+    return row, plain
 
 
 async def seat_taken(session: AsyncSession, code: Code, plan: Plan, member: Member) -> list[Reply]:
@@ -142,9 +162,12 @@ async def seat_taken(session: AsyncSession, code: Code, plan: Plan, member: Memb
     buyer = await session.get(Member, code.created_by)
     if buyer is None or buyer.forgotten_at is not None:
         return []
+    pay = await session.get(Payment, code.payment_id) if code.payment_id else None
+    note = str(((pay.meta or {}) if pay is not None else {}).get("gift_note") or "")
+    key = "membership.gift_from_note" if note else "membership.gift_from"
     out = [
         Reply(
-            translate(member.locale, "membership.gift_from", buyer=buyer.display_name),
+            translate(member.locale, key, buyer=buyer.display_name, note=note),
             member_id=member.id,
         )
     ]
@@ -244,16 +267,8 @@ async def new_code(
     plan = await session.get_one(Plan, old.plan_id)
     left, until = old.uses_left, old.expires_at
     old.expires_at = now
-    row, plain = codes.add(
-        session,
-        services,
-        plan,
-        uses=left,
-        expires_at=until,  # the gift's year, however often its code is replaced
-        by=member.id,
-        payment_id=payment_id,
-    )
-    await session.flush()
+    # the gift's year, however often its code is replaced
+    row, plain = await _code(session, services, plan, left, until, member.id, payment_id)
     await audit(
         session,
         services.clock,

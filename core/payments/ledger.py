@@ -223,13 +223,21 @@ def _match_price(c: Charge, amount: int, currency: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Gift:
+    """A payment for others: N seats, and the buyer's message to those who redeem them."""
+
+    seats: int
+    note: str = ""
+
+
 async def _bind(
     session: AsyncSession, services: Services, c: Charge, prefetched: Prefetched | None = None
-) -> tuple[int, Plan, Member | None, int]:
-    """(member_id, plan, payer if loaded, seats) this charge pays for, or PaymentRejected
+) -> tuple[int, Plan, Member | None, Gift | None]:
+    """(member_id, plan, payer if loaded, gift) this charge pays for, or PaymentRejected
     with the reason. The payer goes to the grant, which would otherwise load it again.
-    `prefetched`: the payload's lookup, when `_record` already ran it. Seats: 0 when the
-    payer buys for themselves, N for a gift of N seats (the intent says which)."""
+    `prefetched`: the payload's lookup, when `_record` already ran it. Gift: None when the
+    payer buys for themselves (the intent says which)."""
     if c.payload is not None:
         if prefetched is not None:
             (member_id, plan_code, _), row = prefetched
@@ -241,7 +249,8 @@ async def _bind(
         except PaymentRejected as err:
             err.params.setdefault("_member_id", intent.member_id)
             raise
-        return intent.member_id, plan, payer, intent.seats or 0
+        gift = Gift(intent.seats, intent.note or "") if intent.seats else None
+        return intent.member_id, plan, payer, gift
     if c.member_id is None or not c.plan_code:
         raise PaymentRejected("payload_forged")
     found = (
@@ -255,7 +264,7 @@ async def _bind(
         if want is None:
             raise PaymentRejected("plan_unknown", plan=plan.code)
         _match_price(c, *want)
-    return c.member_id, plan, None, 0
+    return c.member_id, plan, None, None
 
 
 async def flag(
@@ -397,17 +406,22 @@ async def _apply(
         raise  # the whole transaction must retry (lock or race on the subscription row)
     except Exception:
         log.exception("granting payment %s failed; left recorded for the next run", pay_id)
-        # Who and what it pays for, so `complete_recorded` can finish it.
-        await session.execute(
-            update(Payment)
-            .where(Payment.id == pay_id)
-            .values(member_id=member_id, plan_id=plan.id)
-            .execution_options(synchronize_session=False)
-        )
-        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
-        return Outcome(RECORDED, pay_id)
+        return await _left_recorded(session, c, pay_id, member_id=member_id, plan_id=plan.id)
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
     return Outcome(APPLIED, pay_id, replies)
+
+
+async def _left_recorded(session: AsyncSession, c: Charge, pay_id: int, **known: Any) -> Outcome:
+    """A grant failed: the payment stays `recorded` with who and what it pays for (and for a
+    gift its seats), so `complete_recorded` can finish it."""
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == pay_id)
+        .values(**known)
+        .execution_options(synchronize_session=False)
+    )
+    metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
+    return Outcome(RECORDED, pay_id)
 
 
 async def _with_days_given(
@@ -454,11 +468,11 @@ async def process(session: AsyncSession, services: Services, c: Charge) -> Outco
         metrics.inc("syllabot_payments_total", provider=c.provider, outcome="duplicate")
         return Outcome("duplicate", pay_id, reason=status)
     try:
-        member_id, plan, payer, seats = await _bind(session, services, c, prefetched)
+        member_id, plan, payer, gift = await _bind(session, services, c, prefetched)
     except PaymentRejected as err:
         return await _reject(session, services, pay_id, c, err)
-    if seats:
-        return await _apply_gift(session, services, pay_id, c, member_id, plan, seats)
+    if gift is not None:
+        return await _apply_gift(session, services, pay_id, c, member_id, plan, gift)
     return await _apply(session, services, pay_id, c, member_id, plan, payer)
 
 
@@ -469,14 +483,16 @@ async def _apply_gift(
     c: Charge,
     member_id: int,
     plan: Plan,
-    seats: int,
+    gift: Gift,
 ) -> Outcome:
     """A gift: the payment makes a code with one use per seat (shown to the buyer) instead
     of a period for the payer. Same savepoint and conditional flip as `_apply`; the payment
     keeps its seat count (meta), for a refund and for `complete_recorded`."""
     from core.payments import gifts
 
-    meta = {**_insert_params(services, c)["meta"], "gift_seats": seats}
+    meta = {**_insert_params(services, c)["meta"], "gift_seats": gift.seats}
+    if gift.note:
+        meta["gift_note"] = gift.note
     try:
         async with session.begin_nested():
             conn = await session.connection()
@@ -499,24 +515,24 @@ async def _apply_gift(
                 actor=c.actor,
                 action="payment.applied",
                 target=f"payment:{pay_id}",
-                after={**_charge_facts(c), "plan": plan.code, "member": member_id, "seats": seats},
+                after={
+                    **_charge_facts(c),
+                    "plan": plan.code,
+                    "member": member_id,
+                    "seats": gift.seats,
+                },
                 flush=False,
             )
-            replies = await gifts.made(session, services, pay_id, member_id, plan, seats)
+            replies = await gifts.made(session, services, pay_id, member_id, plan, gift)
     except _Lost:
         return Outcome("duplicate", pay_id)
     except (OperationalError, IntegrityError):
         raise
     except Exception:
         log.exception("gift payment %s failed; left recorded for the next run", pay_id)
-        await session.execute(
-            update(Payment)
-            .where(Payment.id == pay_id)
-            .values(member_id=member_id, plan_id=plan.id, meta=meta)
-            .execution_options(synchronize_session=False)
+        return await _left_recorded(
+            session, c, pay_id, member_id=member_id, plan_id=plan.id, meta=meta
         )
-        metrics.inc("syllabot_payments_total", provider=c.provider, outcome="recorded")
-        return Outcome(RECORDED, pay_id)
     metrics.inc("syllabot_payments_total", provider=c.provider, outcome="applied")
     return Outcome(APPLIED, pay_id, replies)
 
@@ -556,15 +572,19 @@ async def complete_recorded(
             paid_until=_paid_until(pay),
             auto_renew=bool((pay.meta or {}).get("auto_renew")),
             actor="job",
-            meta={k: v for k, v in (pay.meta or {}).items() if k != "gift_seats"},
+            meta={k: v for k, v in (pay.meta or {}).items() if k not in _GIFT_META},
         )
         seats = int((pay.meta or {}).get("gift_seats") or 0)
         if seats:
-            res = await _apply_gift(session, services, pay.id, c, pay.member_id, plan, seats)
+            gift = Gift(seats, str((pay.meta or {}).get("gift_note") or ""))
+            res = await _apply_gift(session, services, pay.id, c, pay.member_id, plan, gift)
         else:
             res = await _apply(session, services, pay.id, c, pay.member_id, plan)
         out += res.replies
     return out
+
+
+_GIFT_META = ("gift_seats", "gift_note")
 
 
 def _paid_until(pay: Payment) -> datetime | None:

@@ -65,11 +65,14 @@ async def issue(
     amount: int,
     currency: str,
     seats: int = 0,
+    note: str | None = None,
 ) -> tuple[PaymentIntent, str]:
     """Record what we ask to be paid and return the signed payload for the invoice. With
-    `seats`, the payment buys that many seats for others (a gift) at `amount` in all."""
+    `seats`, the payment buys that many seats for others (a gift) at `amount` in all, with
+    the buyer's `note` for those who redeem it."""
     intent = PaymentIntent(
         seats=seats,
+        note=note,
         nonce=secrets.token_hex(8),
         member_id=member_id,
         plan_id=plan.id,

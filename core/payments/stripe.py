@@ -83,7 +83,12 @@ def billing_interval(days: int) -> dict[str, Any]:
 
 
 async def checkout(
-    session: AsyncSession, services: Services, member: Member, plan: Plan, seats: int = 0
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    plan: Plan,
+    seats: int = 0,
+    note: str | None = None,
 ) -> list[AnyReply]:
     """Create a Checkout session for one plan period; the payload rides in metadata. With
     `seats`: one payment for that many periods as a gift (quantity N, never a subscription)."""
@@ -92,7 +97,7 @@ async def checkout(
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
     amount = gifts.total(pr[0], seats)
     intent, signed = await payload.issue(
-        session, services, member.id, plan, PROVIDER, amount, pr[1], seats
+        session, services, member.id, plan, PROVIDER, amount, pr[1], seats, note
     )
     base = (services.settings.public_url or "https://example.invalid").rstrip("/")
     title = plans.title(plan, member.locale)

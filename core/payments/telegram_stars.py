@@ -28,7 +28,12 @@ SUBSCRIPTION_PERIOD = 30 * 24 * 3600  # the only period Telegram accepts for Sta
 
 
 async def invoice(
-    session: AsyncSession, services: Services, member: Member, plan: Plan, seats: int = 0
+    session: AsyncSession,
+    services: Services,
+    member: Member,
+    plan: Plan,
+    seats: int = 0,
+    note: str | None = None,
 ) -> list[AnyReply]:
     """An invoice for the member's own plan, or with `seats` for a gift of that many (one
     payment, never a Star subscription: a gift is one period for each person)."""
@@ -41,7 +46,7 @@ async def invoice(
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
     amount = gifts.total(pr[0], seats)
     _, signed = await payload.issue(
-        session, services, member.id, plan, PROVIDER, amount, CURRENCY, seats
+        session, services, member.id, plan, PROVIDER, amount, CURRENCY, seats, note
     )
     loc = member.locale
     title = gifts.invoice_title(plan, loc, seats)

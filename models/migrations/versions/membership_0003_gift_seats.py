@@ -1,4 +1,4 @@
-"""Gifts and team seats: an intent for others' seats, and the code its payment made
+"""Gifts and team seats: an intent for others' seats (with the buyer's message), and the code its payment made
 
 Revision ID: membership_0003
 Revises: membership_0002
@@ -19,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("payment_intent", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seats", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("note", sa.String(length=200), nullable=True))
     with op.batch_alter_table("code", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payment_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_code_payment_id"), ["payment_id"], unique=False)
@@ -37,4 +38,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_code_payment_id"))
         batch_op.drop_column("payment_id")
     with op.batch_alter_table("payment_intent", schema=None) as batch_op:
+        batch_op.drop_column("note")
         batch_op.drop_column("seats")

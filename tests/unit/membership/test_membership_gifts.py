@@ -174,7 +174,27 @@ async def test_gift_requests_that_cannot_be_sold_are_refused_clearly(console_bot
     ],
 )
 def test_seats_are_read_as_people_write_them(typed, plan, seats):
-    assert gifts.parse(typed) == (plan, seats)
+    assert gifts.parse(typed) == (plan, seats, "")
+
+
+def test_a_gift_carries_the_buyers_message():
+    assert gifts.parse('yearly "Happy birthday, Sam!"') == ("yearly", 1, "Happy birthday, Sam!")
+    assert gifts.parse("monthly 3 | Welcome to the team") == ("monthly", 3, "Welcome to the team")
+    assert gifts.parse("月度会员 2个 「生日快乐」") == ("月度会员", 2, "生日快乐")
+    with pytest.raises(MembershipError) as err:
+        gifts.parse("monthly | " + "x" * 201)
+    assert err.value.key == "membership.gift_note_long"
+
+
+async def test_the_one_who_redeems_a_gift_reads_its_message(console_bot):
+    """ "can i gift a yearly plan? can I add a message?" (a walk): now one can."""
+    out = await console_bot.send('/gift monthly "Happy birthday, Sam! Learn lots."', "helen")
+    assert "Your message goes with it: “Happy birthday, Sam! Learn lots.”" in out
+    out = await console_bot.send("/press 1", as_member="helen")
+    assert "Your message goes with it" in out
+    code = CODE.search(out).group(1)
+    out = await console_bot.send(f"/redeem {code}", as_member="sam")
+    assert "🎁 This was a gift from Helen: “Happy birthday, Sam! Learn lots.”" in out
 
 
 async def test_a_gift_left_recorded_by_a_failure_is_completed_by_the_job(
