@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.digest import Digest
 from models.interaction import Interaction
 from models.member import Member
-from models.membership import Payment, Plan, Subscription, TrialClaim
+from models.membership import Code, CodeRedemption, Payment, Plan, Subscription, TrialClaim
 from models.qa import Answer, Question, Thread
 from models.qa_extra import QAFeedback
 
@@ -55,6 +55,11 @@ class Stats:
     mrr: dict[str, int] = field(default_factory=dict)  # currency -> minor units per 30 days
     trials: int = 0
     trials_converted: int = 0
+    gifts: int = 0
+    """Gift payments of the window (seats bought for others, `/gift`), with their seats and
+    how many of those seats were redeemed so far."""
+    gift_seats: int = 0
+    gift_seats_used: int = 0
     cohorts: list[tuple[str, int, list[float]]] = field(default_factory=list)
     questions: int = 0
     answered: int = 0
@@ -207,6 +212,30 @@ async def _trials(session: AsyncSession, st: Stats) -> None:
     st.trials_converted = sum(1 for m, at in claims if m in last_paid and last_paid[m] >= at)
 
 
+async def _gifts(session: AsyncSession, st: Stats) -> None:
+    bought = (
+        await session.execute(
+            select(Payment.id, Payment.meta).where(
+                Payment.id.in_(select(Code.payment_id).where(Code.payment_id.is_not(None))),
+                Payment.status == "applied",
+                Payment.created_at >= st.since,
+                Payment.created_at <= st.until,
+            )
+        )
+    ).all()
+    st.gifts = len(bought)
+    st.gift_seats = sum(int((meta or {}).get("gift_seats") or 0) for _, meta in bought)
+    if bought:
+        st.gift_seats_used = int(
+            await session.scalar(
+                select(func.count(CodeRedemption.id))
+                .join(Code, Code.id == CodeRedemption.code_id)
+                .where(Code.payment_id.in_([pid for pid, _ in bought]))
+            )
+            or 0
+        )
+
+
 async def _cohorts(session: AsyncSession, st: Stats) -> None:
     start = st.until - timedelta(days=31 * COHORT_MONTHS)
     members = (
@@ -349,6 +378,7 @@ async def compute(session: AsyncSession, now: datetime, days: int = 30) -> Stats
     await _members_and_flow(session, st)
     await _mrr(session, st)
     await _trials(session, st)
+    await _gifts(session, st)
     await _cohorts(session, st)
     await _questions(session, st)
     await _engagement(session, st)
@@ -374,6 +404,9 @@ def to_rows(st: Stats) -> list[tuple[str, str, str]]:
     rows += [
         ("trial", "claims", str(st.trials)),
         ("trial", "converted", str(st.trials_converted)),
+        ("gifts", "bought", str(st.gifts)),
+        ("gifts", "seats", str(st.gift_seats)),
+        ("gifts", "seats_used", str(st.gift_seats_used)),
         ("trial", "conversion_pct", _pct(st.conversion)),
     ]
     for month, size, cells in st.cohorts:

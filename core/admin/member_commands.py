@@ -212,7 +212,7 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
     else:
         lines.append(ctx.t("admin.card_no_sub"))
     asked = {pay.id for pay, _ in await refund_requests.pending(ctx.session)}
-    for pid, provider, amount, currency, status, ref in card.payments:
+    for pid, provider, amount, currency, status, ref, seats in card.payments:
         line = ctx.t(
             "admin.card_code" if provider == "code" else "admin.card_payment",
             id=pid,
@@ -220,6 +220,8 @@ async def member_cmd(ctx: Context, args: str) -> list[AnyReply]:
             amount=_amount(ctx, provider, amount, currency, ref),
             status=status,
         )
+        if seats:  # bought for others: /gifts is theirs, the code list says which
+            line += " " + ctx.t("admin.card_gift", n=seats)
         if pid in asked:  # the member asked for it back: /refund requests has the buttons
             line += " " + ctx.t("admin.card_refund_asked")
         lines.append(line)

@@ -32,7 +32,8 @@ class MemberCard:
     platforms: list[str]
     subscriptions: list[tuple[str, str, datetime | None]] = field(default_factory=list)
     # (id, provider, amount, currency, status, provider's charge id or manual reference)
-    payments: list[tuple[int, str, int, str, str, str]] = field(default_factory=list)
+    payments: list[tuple[int, str, int, str, str, str, int]] = field(default_factory=list)
+    """(id, provider, amount, currency, status, charge id, gift seats: 0 when none)."""
     interactions_30d: int = 0
     last_active: datetime | None = None
     questions: int = 0
@@ -63,12 +64,15 @@ async def member_card(session: AsyncSession, member: Member, now: datetime) -> M
             Payment.currency,
             Payment.status,
             Payment.provider_charge_id,
+            Payment.meta,
         )
         .where(Payment.member_id == member.id)
         .order_by(Payment.created_at.desc())
         .limit(5)
     )
-    card.payments = [(i, p, a, c, s, r) for i, p, a, c, s, r in pays.all()]
+    card.payments = [
+        (i, p, a, c, s, r, int((m or {}).get("gift_seats") or 0)) for i, p, a, c, s, r, m in pays
+    ]
     card.interactions_30d = (
         await session.execute(
             select(func.count(Interaction.id)).where(

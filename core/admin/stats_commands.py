@@ -49,6 +49,11 @@ def summary(ctx: Context, st: Stats) -> str:
                 converted=st.trials_converted,
                 rate=_pct(st.conversion),
             ),
+            *(
+                [ctx.t("stats.gifts", n=st.gifts, seats=st.gift_seats, used=st.gift_seats_used)]
+                if st.gifts
+                else []
+            ),
             ctx.t("stats.questions", asked=st.questions, answered=st.answered, hours=hours),
             ctx.t(
                 "stats.qa",

@@ -259,3 +259,13 @@ async def test_a_code_named_in_a_sentence_is_tried_not_posted(console_bot):
     # an error code in lower case is no voucher
     out = await console_bot.send("what does error code ab12-cd34-ef56 mean", as_member="diego")
     assert "A code has 12 letters" not in out and "is active" not in out
+
+
+async def test_moderators_see_gifts_on_the_member_card_and_in_stats(console_bot):
+    assert "Gifts" not in await console_bot.send("/stats", as_member="mod")  # none yet: no line
+    code = await _buy(console_bot, "marcus")
+    await console_bot.send(f"/redeem {code}", as_member="bob")
+    out = await console_bot.send("/member @marcus", as_member="mod")
+    assert "27.00 USD via demo (applied) — 🎁 a gift of 3 seats" in out
+    out = await console_bot.send("/stats", as_member="mod")
+    assert "Gifts: 1 bought, 3 seats, 1 redeemed so far" in out
