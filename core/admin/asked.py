@@ -148,7 +148,8 @@ _LOOSE: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r"\bunanswered\b|\bwithout (?:an )?answers?\b|\bno (?:answers?|replies)\b|没人回答|"
+            r"\bunanswered\b|\bwithout (?:an )?answers?\b|\bno (?:answers?|replies)\b|"
+            r"\b(?:nobody|no one|no-one) (?:has )?answered\b|没人回答|"
             r"没有(?:人)?回答|未回答|没人回复",
             re.IGNORECASE,
         ),
@@ -164,6 +165,14 @@ _LOOSE: list[tuple[re.Pattern[str], str]] = [
             r"cancell?(?:ed|ations?)|active (?:users|members)|new members|sign-?ups)\b|"
             r"\bhow many (?:new )?(?:members|people|users|subscribers|trials)\b|收入|营收|赚了|"
             r"转化|活跃(?:用户|会员|成员)|(?:多少|几个)(?:新)?(?:会员|用户|人|成员)|流失|退订",
+            re.IGNORECASE,
+        ),
+        "stats",
+    ),
+    (
+        re.compile(
+            r"\bdigests?\b[^.?!]{0,30}\b(?:open rates?|opens|clicks?|doing|engagement|performing)\b"
+            r"|(?:摘要|周报)[^。？！?!]{0,6}(?:参与度|打开率|点击)|\bgifts? vs\b|\bfrom gifts\b",
             re.IGNORECASE,
         ),
         "stats",
@@ -218,6 +227,63 @@ def command_for(question: str) -> str | None:
             return f"members joined={days or 7}"
         return command
     return None
+
+
+_ENDING = re.compile(
+    r"\b(?:whose|who'?s|whos|which (?:members'?|people'?s?|users'?)?|members? (?:whose|with))\s*"
+    r"(?:plans?|memberships?|subscriptions?)?\s*(?:ends?|expires?|runs? out|lapses?|are ending|"
+    r"is ending|ending)\b[^.?!]{0,20}\b(?:this week|soon|in the next (?P<n>\d{1,3}) days|next "
+    r"(?P<w>week))\b|(?:本周|这周|这个星期|(?P<zn>\d{1,3})天内|近期|快要?)到期的(?:会员|成员|用户)",
+    re.IGNORECASE,
+)
+
+
+_GIFTS = re.compile(
+    r"\b(?:gifts?|team seats?)\b[^.?!]{0,40}\b(?:bought|sold|purchased|redeemed|this month|how many)"
+    r"\b|\bwho (?:bought|purchased|has bought) (?:any )?(?:gifts?|team seats?|seats)\b"
+    r"|(?:团队席位|礼物|团购)[^。？！?!]{0,10}(?:几单|多少|兑换|卖了|买了)",
+    re.IGNORECASE,
+)
+_INVOICE = re.compile(
+    r"\b(?:asking|asks|asked|wants?|needs?|requested|requests?) (?:for )?(?:an? |the )?invoice\b"
+    r"|\binvoice (?:for|with) (?:their|his|her|the|a|our) |要[^。？！?!]{0,10}发票|开(?:一张|个)?发票|发票抬头",
+    re.IGNORECASE,
+)
+"""An invoice a member asked the moderator for (a moderator's own "where are the invoices of
+my payments?" is their question)."""
+_FAQ = re.compile(
+    r"(?:\b(?:add|create|new)\b (?:a |an |this |the )?(?:faq|kb entry|knowledge base entry|"
+    r"answer)|(?:添加|新增|加一个|加个|增加)(?:一[个条])?(?:常见问题|FAQ|faq|问答))[^\n]*?"
+    r"(?:\bQ\b|问|question)\s*[:：]?\s*[\"“「](?P<q>[^\"”」]{3,200})[\"”」][\s,，;；]*"
+    r"(?:\bA\b|答|answer)\s*[:：]?\s*[\"“「](?P<a>[^\"”」]{3,2000})[\"”」]",
+    re.IGNORECASE,
+)
+
+
+@help_answers.lookup_first
+async def asked_first(ctx: Context, question: str) -> list[AnyReply] | None:
+    """Before a member's answer could take them: "who's plan ends this week", "本周到期的会员
+    有哪些" (it got a member's answer about their own plan) are /members ends=N; "who bought
+    gifts or team seats this month?", "这个月团队席位买了几单？" (the members' answer on gifts)
+    are /codes; an invoice a member needs is said how to write (it was held for the forum); which marks each code a member bought and how much of it was used; "add a
+    FAQ: Q "…" A "…"", "添加常见问题：问“…” 答“…”" (one got /stats, read as "how many
+    people") are told the /kb add that adds it, to send as written."""
+    if ctx.role < Role.MODERATOR or ctx.event.chat.kind != "private":
+        return None
+    if _INVOICE.search(question):
+        return [Reply(ctx.t("admin.invoice_said"))]
+    if (faq := _FAQ.search(question)) is not None:
+        command = f"/kb add {faq.group('q').strip()} -> {faq.group('a').strip()}"
+        return [Reply(ctx.t("admin.faq_said", command=command))]
+    if (m := _ENDING.search(question)) is not None:
+        days = int(m.group("n") or m.group("zn") or (14 if m.group("w") else 7))
+        found = f"members ends={days}"
+    elif _GIFTS.search(question):
+        found = "codes"
+    else:
+        return None
+    name, _, args = found.partition(" ")
+    return [Reply(ctx.t("admin.asked", command=f"/{found}")), *await run_command(ctx, name, args)]
 
 
 @help_answers.lookup

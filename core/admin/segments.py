@@ -1,4 +1,4 @@
-"""Broadcast segments: `plan=pro state=active lang=zh active=30 inactive=60 joined=7
+"""Broadcast segments: `plan=pro state=active lang=zh active=30 inactive=60 joined=7 ends=7
 course=sql topic=machine-learning all` (also what /members lists).
 
 Parsing is pure; `members_in` turns a segment into member ids. Forgotten members are never
@@ -20,7 +20,7 @@ from models.interaction import Interaction
 from models.member import Member
 from models.membership import Plan, Subscription
 
-KEYS = ("plan", "state", "lang", "active", "inactive", "joined", "course", "topic")
+KEYS = ("plan", "state", "lang", "active", "inactive", "joined", "ends", "course", "topic")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Segment:
     active: int | None = None  # interacted in the last N days
     inactive: int | None = None  # no interaction in the last N days
     joined: int | None = None  # became a member in the last N days
+    ends: int | None = None  # a live plan whose period ends within the next N days
     course: str | None = None
     topic: str | None = None  # a topic (tag slug) among the member's interests
 
@@ -51,7 +52,7 @@ def parse(text: str) -> Segment:
         key = key.lower()
         if not sep or key not in KEYS or not value or key in values:
             raise BadArguments("broadcast.bad_segment", word=word[:40])
-        if key in {"active", "inactive", "joined"}:
+        if key in {"active", "inactive", "joined", "ends"}:
             if not value.isdecimal() or not 1 <= int(value) <= 3660:
                 raise BadArguments("broadcast.bad_segment", word=word[:40])
             values[key] = int(value)
@@ -85,13 +86,14 @@ async def members_in(
         q = q.where(Member.role == "banned")
         state = None
     ids = set((await session.execute(q)).scalars().all())
-    if seg.plan or state:
+    if seg.plan or state or seg.ends is not None:
         latest = await latest_plans(session)
         ids = {
             m
             for m in ids
             if (seg.plan is None or (m in latest and latest[m][0] == seg.plan))
             and (state is None or latest.get(m, ("", "none", None))[1] == state)
+            and (seg.ends is None or _ends_within(latest.get(m), now, seg.ends))
         }
     if seg.active is not None:
         recent = set(
@@ -139,6 +141,15 @@ async def members_in(
         )
         ids &= took
     return sorted(ids)
+
+
+def _ends_within(latest: tuple[str, str, datetime | None] | None, now: datetime, days: int) -> bool:
+    """A live plan (trial, active, cancelled or in grace) whose period ends in the next days."""
+    if latest is None:
+        return False
+    _, state, end = latest
+    live = state in ("trialing", "active", "cancelled", "past_due")
+    return live and end is not None and now <= end <= now + timedelta(days=days)
 
 
 async def latest_plans(

@@ -47,7 +47,8 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
         re.compile(
             r"\b(?:create|make|generate|new|issue)\b.{0,30}\b(?:gift |voucher |promo |discount |"
-            r"redeem )?codes?\b|(?:生成|创建|新建|做)(?:一些|几个|\d+个)?[^，。,]{0,10}?(?:兑换码|礼品码|优惠码)",
+            r"redeem )?codes?\b|\b(?:need|want) \d+ (?:\w+ )?codes\b|\b\d+ (?:voucher|promo|discount|"
+            r"gift|redeem) codes\b|(?:生成|创建|新建|做)(?:一些|几个|\d+个)?[^，。,]{0,10}?(?:兑换码|礼品码|优惠码)",
             re.IGNORECASE,
         ),
         ("codes",),
@@ -139,7 +140,8 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
         re.compile(
             r"\b(?:create|schedule|add|set up)\b (?:an? |the )?(?:new )?(?:event|session|"
-            r"office hours?|workshop|webinar|meetup|live)\b|(?:创建|新建|安排|组织|发起)(?:一[个场次])?(?:活动|直播|答疑|讲座)|"
+            r"office hours?|workshop|webinar|meetup|live)\b|(?:创建|新建|安排|组织|发起)(?:一[个场次])?"
+            r"[^，。？,?]{0,8}?(?:活动|直播|答疑|讲座|工作坊)|"
             r"\b(?:post|add|upload|share|attach)\b.{0,30}\brecording\b|(?:上传|发布|添加)[^，。？,?]{0,10}回放",
             re.IGNORECASE,
         ),

@@ -240,8 +240,9 @@ _FED_UP = re.compile(
     r"(?:nothing|none of (?:this|that|it)) (?:helped|helps|works|worked)|what am i (?:even )?"
     r"paying for|(?:the )?(?:forum|community|group|chat) is (?:dead|useless|empty)|waste of "
     r"(?:money|time)|(?:my |half (?:of )?my |none of my |most of my )?questions? (?:never|don'?t|do "
-    r"not|rarely) (?:get|gets) (?:any )?(?:answers?|answered|replies)|not (?:a single|one) (?:person|"
-    r"soul|member) (?:answered|replied)|(?:nobody|no one|no-one) (?:has )?(?:answered|replied))\b"
+    r"not|rarely) (?:get|gets) (?:any )?(?:answers?|answered|replies)|(?:my question|i (?:posted|asked)"
+    r"|i put)[^?!\n]{0,80}\b(?:not (?:a single|one) (?:person|soul|member)|nobody|no one|no-one) "
+    r"(?:has )?(?:answered|replied))\b"
     r"|什么都不(?:会|懂)|(?:太|真|好)(?:垃圾|没用|笨|蠢)|听不懂(?:人话|我)|答非所问|没用的机器人|"
     r"不是我(?:要|想)?问的|服务太差|(?:问题)?(?:发了|问了)[\w]{0,4}(?:都|也)?没人(?:回|理|回答)|白(?:花|交)(?:了)?钱",
     re.IGNORECASE,

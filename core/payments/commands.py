@@ -251,6 +251,9 @@ async def _codes_list(ctx: Context, plan_code: str) -> list[AnyReply]:
     if not rows:
         return [Reply(ctx.t("membership.codes_none"))]
     now = ctx.clock.now()
+    bought = {c.created_by for c, _ in rows if c.payment_id and c.created_by}
+    named = select(Member.id, Member.display_name).where(Member.id.in_(bought))
+    buyers = {i: n for i, n in (await ctx.session.execute(named)).all()} if bought else {}
     lines = [ctx.t("membership.codes_head", n=len(rows))]
     for code, p in rows:
         if code.expires_at is not None and code.expires_at <= now:
@@ -272,7 +275,15 @@ async def _codes_list(ctx: Context, plan_code: str) -> list[AnyReply]:
                 state=state,
             )
             # a member bought its seats: refunding that payment ends it (/refund)
-            + (ctx.t("membership.codes_gift", id=code.payment_id) if code.payment_id else "")
+            + (
+                ctx.t(
+                    "membership.codes_gift",
+                    id=code.payment_id,
+                    buyer=buyers.get(code.created_by or 0, "?"),
+                )
+                if code.payment_id
+                else ""
+            )
         )
     lines.append(ctx.t("membership.codes_off_hint"))
     return [Reply("\n".join(lines), ephemeral=True)]

@@ -149,3 +149,46 @@ async def test_a_moderator_s_longer_question_gets_the_command_it_names(bot, app,
         Message(bot.actor("mod"), Chat("console", "mod"), text="how do I compute churn in pandas?")
     )
     assert "I read this as one for" not in "\n".join(r.text for r in out if isinstance(r, Reply))
+
+
+async def test_the_gift_walks_moderator_requests_get_the_command_not_the_forum(bot, app, db):
+    """A blind walk of 37 moderator requests (2026-12-07): these were held for the public
+    forum or got a member's answer."""
+    from core.membership import service
+    from models.member import Account, Member
+
+    said = await bot.text(
+        "mod", '/ask add a FAQ: Q "Can I switch to yearly?" A "Yes, with /plans."'
+    )
+    assert "/kb add Can I switch to yearly? -> Yes, with /plans." in said
+    said = await bot.text(
+        "mod", "/ask 添加常见问题：问“团队码可以给几个人用？” 答“等于购买的席位数。”"
+    )
+    assert "/kb add 团队码可以给几个人用？ -> 等于购买的席位数。" in said
+    assert "社区统计" not in said  # it was read as "how many people"
+    said = await bot.text("mod", "/ask Karen is asking for an invoice for their 10-seat purchase")
+    assert said.startswith("I do not write invoices. /member @user shows each payment")
+    said = await bot.text("mod", "/ask any questions nobody answered?")
+    assert "/kb waiting" in said
+    said = await bot.text("mod", "/ask how's the weekly digest doing? open rate, clicks")
+    assert "Community statistics" in said
+    said = await bot.text("mod", "/ask need 25 voucher codes for our partner, yearly plan")
+    assert "/codes new" in said and "Which membership plan" not in said
+    # whose plan ends this week: /members ends=7 lists them, a later end is left out
+    await bot.text("alice", "/help")
+    await bot.text("bob", "/help")
+    async with app.services.session_factory() as s, s.begin():
+        for who, days in (("alice", 5), ("bob", 20)):
+            member = (
+                await s.execute(
+                    select(Member)
+                    .join(Account, Account.member_id == Member.id)
+                    .where(Account.platform_user_id == who)
+                )
+            ).scalar_one()
+            await service.grant(s, app.services, member, "monthly", days, actor="test")
+    said = await bot.text("mod", "/ask who's plan ends this week")
+    assert "/members ends=7" in said and "Alice" in said and "Bob" not in said
+    said = await bot.text("mod", "/ask 本周到期的会员有哪些")
+    assert "/members ends=7" in said and "Alice" in said
+    assert await _questions(db) == 0

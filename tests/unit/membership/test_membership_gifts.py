@@ -95,8 +95,7 @@ async def test_a_lost_gift_code_is_replaced_for_the_seats_left_and_the_old_one_s
     # moderators see which codes members bought
     out = await console_bot.send("/codes", as_member="mod")
     assert (
-        "#2 …" in out
-        and "1/2 used, valid until 2027-03-02 — 🎁 a member's gift (payment #1)" in out
+        "#2 …" in out and "1/2 used, valid until 2027-03-02 — 🎁 Alice's gift (payment #1)" in out
     )
     # nobody else can replace alice's code
     out = await console_bot.send("/gifts", as_member="bob")
@@ -269,3 +268,8 @@ async def test_moderators_see_gifts_on_the_member_card_and_in_stats(console_bot)
     assert "27.00 USD via demo (applied) — 🎁 a gift of 3 seats" in out
     out = await console_bot.send("/stats", as_member="mod")
     assert "Gifts: 1 bought, 3 seats, 1 redeemed so far" in out
+    # asked in words (it got the members' answer on buying gifts)
+    out = await console_bot.send("who bought gifts or team seats this month?", as_member="mod")
+    assert "/codes shows this any time" in out and "1/3 used" in out and "Marcus's gift" in out
+    out = await console_bot.send("这个月团队席位买了几单？兑换了多少个？", as_member="mod")
+    assert "Marcus 购买的礼物" in out or "Marcus's gift" in out
