@@ -22,6 +22,7 @@ from core.localtime import local_time
 from core.replies import AnyReply, Reply
 from models.admin import Broadcast
 from models.member import Member
+from models.membership import Plan
 
 FILTER_KEYS = frozenset(segments.KEYS) | {"at"}
 
@@ -136,7 +137,17 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
             else ctx.t("broadcast.addressed", n=len(ids))
         )
         summary = f"{summary}\n{hint}"
+    elif not seg.as_dict() and (plan := await _plan_first(ctx, text)) is not None:
+        # "/broadcast yearly 年度会员专属：…" was drafted to everyone, "yearly" in the text
+        summary += "\n" + ctx.t("broadcast.starts_with_plan", plan=plan, n=len(ids))
     return await ask(ctx, "broadcast", {"broadcast_id": b.id}, summary)
+
+
+async def _plan_first(ctx: Context, text: str) -> str | None:
+    """The plan code the text opens with ("yearly …"), as a segment written without plan=."""
+    first = (text.split() or [""])[0].strip(":：,，").lower()
+    codes = set((await ctx.session.execute(select(Plan.code))).scalars())
+    return first if first in codes else None
 
 
 _ADDRESSED = re.compile(

@@ -97,3 +97,14 @@ async def test_who_joined_in_the_last_days_lists_them(bot, db):
     assert said.startswith("I read this as one for /members joined=7")
     said = await _said(bot, "mod", "最近30天新加入的会员有哪些")
     assert "/members joined=30" in said
+
+
+async def test_a_broadcast_that_starts_with_a_plan_code_is_warned(bot):
+    """ "/broadcast yearly 年度会员专属：…" (a blind walk) was drafted to every member."""
+    text = await bot.text("mod", "/broadcast yearly 年度会员专属：下周一起可提前参加结业项目")
+    assert "to 5 members (all)" in text
+    assert "starts with “yearly”, a plan's code, but it goes to all 5 members" in text
+    assert "/broadcast plan=yearly | TEXT" in text
+    await bot.press("mod", bot.button("mod", 1))  # cancel
+    text = await bot.text("mod", "/broadcast New course out today: Docker basics")
+    assert "to 5 members (all)" in text and "⚠️" not in text
