@@ -265,9 +265,10 @@ async def asked_first(ctx: Context, question: str) -> list[AnyReply] | None:
     """Before a member's answer could take them: "who's plan ends this week", "本周到期的会员
     有哪些" (it got a member's answer about their own plan) are /members ends=N; "who bought
     gifts or team seats this month?", "这个月团队席位买了几单？" (the members' answer on gifts)
-    are /codes; an invoice a member needs is said how to write (it was held for the forum); which marks each code a member bought and how much of it was used; "add a
-    FAQ: Q "…" A "…"", "添加常见问题：问“…” 答“…”" (one got /stats, read as "how many
-    people") are told the /kb add that adds it, to send as written."""
+    are /codes, which marks each code a member bought and how much of it was used; an invoice
+    a member needs is said how to write (it was held for the forum); "add a FAQ: Q "…" A "…"",
+    "添加常见问题：问“…” 答“…”" (one got /stats, read as "how many people") are told the /kb add
+    that adds it, to send as written."""
     if ctx.role < Role.MODERATOR or ctx.event.chat.kind != "private":
         return None
     if _INVOICE.search(question):

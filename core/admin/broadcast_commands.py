@@ -145,9 +145,8 @@ async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
 
 async def _plan_first(ctx: Context, text: str) -> str | None:
     """The plan code the text opens with ("yearly …"), as a segment written without plan=."""
-    first = (text.split() or [""])[0].strip(":：,，").lower()
-    codes = set((await ctx.session.execute(select(Plan.code))).scalars())
-    return first if first in codes else None
+    first = (text.split() or [""])[0].strip(":：,，").lower()[:32]
+    return await ctx.session.scalar(select(Plan.code).where(Plan.code == first)) if first else None
 
 
 _ADDRESSED = re.compile(

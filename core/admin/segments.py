@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadArguments
+from core.membership.state import LIVE_STATES
 from models.catalog import Course
 from models.interaction import Interaction
 from models.member import Member
@@ -144,12 +145,11 @@ async def members_in(
 
 
 def _ends_within(latest: tuple[str, str, datetime | None] | None, now: datetime, days: int) -> bool:
-    """A live plan (trial, active, cancelled or in grace) whose period ends in the next days."""
+    """A live plan (trial, active, cancelled or past due) whose period ends in the next days."""
     if latest is None:
         return False
     _, state, end = latest
-    live = state in ("trialing", "active", "cancelled", "past_due")
-    return live and end is not None and now <= end <= now + timedelta(days=days)
+    return state in LIVE_STATES and end is not None and now <= end <= now + timedelta(days=days)
 
 
 async def latest_plans(

@@ -49,11 +49,7 @@ async def _plans(ctx: Context) -> list[AnyReply]:
     lines = [ctx.t("membership.plans_header")]
     buttons: list[list[ButtonSpec]] = []
     for p in rows:
-        period = (
-            ctx.t("membership.period_lifetime")
-            if p.period_days == 0
-            else ctx.t("membership.period_days", days=p.period_days)
-        )
+        period = period_text(ctx, p.period_days)
         sold = [
             pr
             for prov in checkout.providers_for(ctx.services, ctx.event.actor.platform)
@@ -94,6 +90,13 @@ async def _plans(ctx: Context) -> list[AnyReply]:
     if mine:
         lines += ["", ctx.t("membership.status_header"), *mine]
     return [Reply("\n".join(lines), buttons=buttons)]
+
+
+def period_text(ctx: Context, days: int) -> str:
+    """A plan's period as members read it: "30 days", "lifetime" (0)."""
+    if days == 0:
+        return ctx.t("membership.period_lifetime")
+    return ctx.t("membership.period_days", days=days)
 
 
 async def _named(ctx: Context, typed: str, action: str) -> Plan | list[AnyReply]:

@@ -51,10 +51,10 @@ async def invoice(
     pr = plans.price(plan, PROVIDER)
     if pr is None:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
-    amount = gifts.total(pr[0], seats)
     intent, signed = await payload.issue(
-        session, services, member.id, plan, PROVIDER, amount, pr[1], seats, note
+        session, services, member.id, plan, PROVIDER, *pr, seats, note
     )
+    amount = intent.amount
     loc = member.locale
     data = services.signer.encode(BUTTON, intent.nonce)
     return [

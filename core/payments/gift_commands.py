@@ -7,6 +7,7 @@ import re
 from core.context import Context
 from core.ids import parse_id
 from core.membership import plans, service
+from core.membership.commands import period_text
 from core.membership.errors import MembershipError
 from core.payments import checkout, gifts
 from core.qa import help_answers
@@ -30,17 +31,11 @@ async def gift_cmd(ctx: Context, args: str) -> list[AnyReply]:
             "membership.gift_about",
             n=seats,
             plan=plans.title(plan, ctx.locale),
-            period=_period(ctx, plan.period_days),
+            period=period_text(ctx, plan.period_days),
         )
         + ("\n" + ctx.t("membership.gift_note_goes", note=note) if note else "")
     )
     return service.for_self(ctx.member.id, [about, *invoices])
-
-
-def _period(ctx: Context, days: int) -> str:
-    if days == 0:
-        return ctx.t("membership.period_lifetime")
-    return ctx.t("membership.period_days", days=days)
 
 
 @command("gifts", help_key="membership.help_gifts")

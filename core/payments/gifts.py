@@ -82,11 +82,6 @@ def parse(args: str) -> tuple[str, int, str]:
     return " ".join(words), seats, note
 
 
-def total(unit: int, seats: int) -> int:
-    """What an invoice asks: the price, times the seats for a gift."""
-    return unit * max(seats, 1)
-
-
 def invoice_title(plan: Plan, locale: str, seats: int) -> str:
     name = plans.title(plan, locale)
     if not seats:
@@ -288,8 +283,6 @@ async def after_refund(
     """A gift's money went back: its code stops working and those who joined with it lose
     that access (each through the ledger, so each is audited and a seat someone has since
     paid for themselves is left to a moderator)."""
-    from core.payments import ledger
-
     now = services.clock.now()
     made_codes = (
         (await session.execute(select(Code).where(Code.payment_id == pay.id).with_for_update()))
@@ -299,13 +292,14 @@ async def after_refund(
     for code in made_codes:
         if not codes.over(code, now):
             code.expires_at = now
-    charge_ids = [
-        f"code:{code.id}:member:{r.member_id}"
-        for code in made_codes
-        for r in (
-            await session.execute(select(CodeRedemption).where(CodeRedemption.code_id == code.id))
-        ).scalars()
-    ]
+    taken = (
+        await session.execute(
+            select(CodeRedemption.code_id, CodeRedemption.member_id).where(
+                CodeRedemption.code_id.in_([c.id for c in made_codes])
+            )
+        )
+    ).all()
+    charge_ids = [f"code:{code_id}:member:{member_id}" for code_id, member_id in taken]
     seats = (
         (
             await session.execute(

@@ -62,14 +62,14 @@ async def issue(
     member_id: int,
     plan: Plan,
     provider: str,
-    amount: int,
+    price: int,
     currency: str,
     seats: int = 0,
     note: str | None = None,
 ) -> tuple[PaymentIntent, str]:
-    """Record what we ask to be paid and return the signed payload for the invoice. With
-    `seats`, the payment buys that many seats for others (a gift) at `amount` in all, with
-    the buyer's `note` for those who redeem it."""
+    """Record what we ask to be paid (`intent.amount`) and return the signed payload for the
+    invoice. With `seats`, the payment buys that many seats for others (a gift), the price
+    times the seats, with the buyer's `note` for those who redeem it."""
     intent = PaymentIntent(
         seats=seats,
         note=note,
@@ -77,7 +77,7 @@ async def issue(
         member_id=member_id,
         plan_id=plan.id,
         provider=provider,
-        amount=amount,
+        amount=price * max(seats, 1),
         currency=currency.upper(),
         created_at=services.clock.now(),
     )

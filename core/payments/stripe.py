@@ -95,10 +95,10 @@ async def checkout(
     pr = plans.price(plan, PROVIDER)
     if pr is None:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
-    amount = gifts.total(pr[0], seats)
     intent, signed = await payload.issue(
-        session, services, member.id, plan, PROVIDER, amount, pr[1], seats, note
+        session, services, member.id, plan, PROVIDER, *pr, seats, note
     )
+    amount = intent.amount
     base = (services.settings.public_url or "https://example.invalid").rstrip("/")
     title = plans.title(plan, member.locale)
     price_data: dict[str, Any] = {

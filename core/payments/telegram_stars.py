@@ -44,10 +44,10 @@ async def invoice(
     pr = plans.price(plan, PROVIDER)
     if pr is None or pr[1] != CURRENCY:
         raise MembershipError("not_sold_here", plan=plans.title(plan, member.locale))
-    amount = gifts.total(pr[0], seats)
-    _, signed = await payload.issue(
-        session, services, member.id, plan, PROVIDER, amount, CURRENCY, seats, note
+    intent, signed = await payload.issue(
+        session, services, member.id, plan, PROVIDER, *pr, seats, note
     )
+    amount = intent.amount
     loc = member.locale
     title = gifts.invoice_title(plan, loc, seats)
     description = gifts.invoice_description(plan, loc, seats)

@@ -154,7 +154,6 @@ class QAState:
         self.encoders = wrapped
         self.index = KnowledgeIndex(wrapped)
         self._speller = Speller(())
-        self._spelled: set[str] = set()
         self._seen: dict[int, datetime] = {}
         self._watermark: datetime | None = None
         self._max_id = 0
@@ -162,11 +161,11 @@ class QAState:
 
     def mended(self, text: str) -> str:
         """`text` with its typos mended against the knowledge base's words (`spelling`)."""
-        if len(self._spelled) != len(self.index):
-            new = [it for it in self.index.items() if it.id not in self._spelled]
-            self._speller.learn(t for it in new for t in (it.title, it.body, it.answer))
-            self._spelled.update(it.id for it in new)
         return self._speller.fix(text)
+
+    def _learn(self, items: Sequence[KBItem]) -> None:
+        """The words of entries coming into the index (a removed entry's stay: harmless)."""
+        self._speller.learn(t for it in items for t in (it.title, it.body, it.answer))
 
     async def sync(self, session: AsyncSession) -> None:
         """Apply rows changed since the last sync (by anyone, in any process).
@@ -210,13 +209,16 @@ class QAState:
                 self._watermark = datetime.min.replace(tzinfo=UTC) + SYNC_SLACK
             if add:
                 await asyncio.to_thread(self.index.add_many, add)
+                self._learn(add)
 
     def apply(self, row: KBEntry) -> None:
         """Make a change visible to the next query at once."""
         self._seen[row.id] = row.updated_at
         self._max_id = max(self._max_id, row.id)
         if row.active:
-            self.index.add(entry_item(row))
+            item = entry_item(row)
+            self.index.add(item)
+            self._learn([item])
         else:
             self.index.remove(str(row.id))
 
