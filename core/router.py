@@ -371,8 +371,31 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+_WIDE_ALNUM = {
+    **{0xFF10 + i: 0x30 + i for i in range(10)},  # ０-９
+    **{0xFF21 + i: 0x41 + i for i in range(26)},  # Ａ-Ｚ
+    **{0xFF41 + i: 0x61 + i for i in range(26)},  # ａ-ｚ
+}
+_WIDE_COMMAND = {
+    **_WIDE_ALNUM,
+    **{ord(w): ord(n) for w, n in zip("／－：＠＃．＿＝＋", "/-:@#._=+", strict=True)},
+    0x3000: 0x20,  # the ideographic space
+}
+"""A Chinese keyboard in full-width mode types "／courses", "/enroll ＳＱＬ入门", "第２课",
+"/digest 免打扰：22-7": read as their ASCII forms. Outside a command only letters and digits
+change, so the Chinese punctuation sentences are matched by is left as typed."""
+
+
+def _narrow(text: str) -> str:
+    head = text.lstrip()
+    if head[:1] in {"/", "／"}:
+        return head.translate(_WIDE_COMMAND)
+    return text.translate(_WIDE_ALNUM)
+
+
 def sanitize(event: Event) -> Event:
-    """Drop control characters (PostgreSQL refuses NUL; none of them mean anything in chat)."""
+    """Drop control characters (PostgreSQL refuses NUL; none of them mean anything in chat)
+    and read full-width letters and digits as ASCII."""
     a = event.actor
     actor = replace(
         a, display_name=_clean(a.display_name), username=_clean(a.username) if a.username else None
@@ -381,7 +404,8 @@ def sanitize(event: Event) -> Event:
     for field in ("text", "args"):
         value = getattr(event, field, None)
         if isinstance(value, str):
-            changes[field] = _clean(value)
+            value = _clean(value)
+            changes[field] = value.translate(_WIDE_COMMAND) if field == "args" else _narrow(value)
     return replace(event, **changes)
 
 

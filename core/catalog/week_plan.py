@@ -29,7 +29,7 @@ LESSON_DEFAULT = 20
 DAILY_DEFAULT = 30
 
 _AMOUNT = re.compile(
-    r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|half an?|一|两|二|三|半)\s*(?:个)?\s*"
+    r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|half an?|一|两|二|三|半)\s*(?P<half>个半)?(?:个)?\s*"
     r"(?P<u>hours?|hrs?|hr|h|minutes?|mins?|min|m|小时|钟头|分钟)(?![a-z])",
     re.IGNORECASE,
 )
@@ -60,6 +60,7 @@ def _minutes(m: re.Match[str]) -> int:
         n = 0.5
     else:
         n = _WORD_NUMBERS[raw] if raw in _WORD_NUMBERS else float(raw)
+    n += 0.5 if m["half"] else 0  # "1个半小时", "一个半小时": an hour and a half
     hours = unit.startswith("h") or unit in ("小时", "钟头")
     return int(n * 60) if hours else int(n)
 

@@ -130,6 +130,9 @@ VERB_WORDS = {
     "时间": "hour",
 }
 """/digest's words in Chinese, as the reply's own labels name them ("免打扰：无")."""
+_LABELLED = re.compile(
+    r"^(免打扰|勿扰|安静|静音|时区|时间|quiet|tz|timezone|hour|zone)\s*[:：]\s*", re.IGNORECASE
+)
 FILLER = frozenset({"at", "on", "@", "every", "each", "in", "the"})
 """Words members put between a schedule's parts: "weekly on friday at 6pm"."""
 
@@ -139,6 +142,7 @@ async def change(session: AsyncSession, clock: Clock, member: Member, args: str)
 
     daily [H] | weekly [DAY] [H] | off | on | hour H | quiet A-B | quiet off | tz ZONE
     """
+    args = _LABELLED.sub(r"\1 ", args.strip())  # "免打扰：22-7", "quiet: 22-7"
     words = join_meridiem(_spaced_zh(zh_moment(args))).split()  # "6 pm" is one time
     if not words:
         raise DigestUsageError()

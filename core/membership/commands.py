@@ -79,7 +79,11 @@ async def _plans(ctx: Context) -> list[AnyReply]:
         if trial_ok:
             row.append(
                 ButtonSpec(
-                    ctx.t("membership.button_trial", days=p.trial_days),
+                    ctx.t(
+                        "membership.button_trial",
+                        days=p.trial_days,
+                        plan=plans.title(p, ctx.locale),
+                    ),
                     data=ctx.sign("mtrial", p.code),
                 )
             )
@@ -113,7 +117,9 @@ async def _named(ctx: Context, typed: str, action: str) -> Plan | list[AnyReply]
     if action == "mtrial":
         if not near.trial_days:
             return [Reply(text)]
-        label = ctx.t("membership.button_trial", days=near.trial_days)
+        label = ctx.t(
+            "membership.button_trial", days=near.trial_days, plan=plans.title(near, ctx.locale)
+        )
     else:
         label = ctx.t("membership.button_subscribe", plan=plans.title(near, ctx.locale))
     return [Reply(text, buttons=[[ButtonSpec(label, data=ctx.sign(action, near.code))]])]

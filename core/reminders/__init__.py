@@ -1,5 +1,5 @@
 """Reminders a member sets for themself: "/remind sat 9 do module 6", "remind me tomorrow
-at 8 to review joins", "周六早上提醒我做第6单元".
+at 8 to review joins", "周六早上提醒我做第6课".
 
 "thanks!! can you remind me on saturday morning to do module 6" was told the bot sets no
 reminders. A reminder is one outbox row due at the time asked (the outbox already sends

@@ -277,7 +277,7 @@ async def test_stats_command_sends_chart_and_csv_in_both_languages(bot, db, cloc
     missing = [w for w in caught if "missing from" in str(w.message)]  # matplotlib's tofu warning
     assert not missing, missing[0].message
     text = next(r for r in out if isinstance(r, Reply)).text
-    assert "月经常性收入" in text and "有效 2" in text and "已过期 1" in text
+    assert "月度经常性收入（MRR）" in text and "有效 2" in text and "已过期 1" in text
     assert "9.00 USD，205 XTR" in text and ", " not in text.splitlines()[1]  # Chinese commas
     photo = next(r for r in out if isinstance(r, Photo))
     assert photo.data.startswith(PNG)

@@ -94,8 +94,8 @@ async def test_asked_in_words_in_english_and_chinese(bot, db, clock):
     await bot.say("alice", "/profile timezone Asia/Shanghai")
     out = await _said(bot, "alice", "thanks!! can you remind me on saturday morning to do module 6")
     assert out == "⏰ I'll remind you on 2026-12-12 09:00 CST: do module 6"
-    out = await _said(bot, "alice", "周六早上提醒我做第6单元")
-    assert out == "⏰ 我会在 2026-12-12 09:00 CST 提醒你：做第6单元"
+    out = await _said(bot, "alice", "周六早上提醒我做第6课")
+    assert out == "⏰ 我会在 2026-12-12 09:00 CST 提醒你：做第6课"
     out = await _said(bot, "alice", "can you remind me tomorrow at 9?")
     assert out.startswith(
         "⏰ I'll remind you on 2026-12-09 09:00 CST. To have it say what it is for"
@@ -103,7 +103,7 @@ async def test_asked_in_words_in_english_and_chinese(bot, db, clock):
     saturday_9_shanghai = datetime(2026, 12, 12, 1, 0, tzinfo=UTC)
     assert await _reminders(db) == [
         (saturday_9_shanghai, "pending", "⏰ Reminder: do module 6"),
-        (saturday_9_shanghai, "pending", "⏰ Reminder: 做第6单元"),
+        (saturday_9_shanghai, "pending", "⏰ Reminder: 做第6课"),
         (
             datetime(2026, 12, 9, 1, 0, tzinfo=UTC),
             "pending",

@@ -112,8 +112,13 @@ async def test_trial_is_once_per_member_across_plans(app):
     a, c = Actor("console", "tia", username="tia"), Chat("console", "tia")
     out = await app.router.dispatch(Command(a, c, name="plans"))
     labels = [b.label for row in out[0].buttons for b in row]
-    assert "Try free for 7 days" in labels
-    data = next(b.data for row in out[0].buttons for b in row if b.label == "Try free for 7 days")
+    assert "Try Monthly membership free for 7 days" in labels  # the plan named: two trials here
+    data = next(
+        b.data
+        for row in out[0].buttons
+        for b in row
+        if b.label == "Try Monthly membership free for 7 days"
+    )
     from core.events import Button
 
     out = await app.router.dispatch(Button(a, c, "b1", data=data))
@@ -124,7 +129,7 @@ async def test_trial_is_once_per_member_across_plans(app):
         "You have already used your free trial (Monthly membership, from 2026-03-"
     )
     out = await app.router.dispatch(Command(a, c, name="plans"))
-    assert "Try free" not in " ".join(b.label for row in out[0].buttons for b in row)
+    assert "free for 7 days" not in " ".join(b.label for row in out[0].buttons for b in row)
 
 
 async def test_trial_command_starts_the_named_plans_trial_once(app, db):
@@ -163,7 +168,9 @@ async def test_a_misspelt_plan_is_answered_with_a_tap_on_the_plan_it_most_likely
     assert app.services.signer.decode(buy.buttons[0][0].data) == ("msub", ["monthly"])
     trial = await send("trial", "Yearly membrship")
     assert "Did you mean “Yearly membership”?" in trial.text
-    assert [b.label for row in trial.buttons for b in row] == ["Try free for 7 days"]
+    assert [b.label for row in trial.buttons for b in row] == [
+        "Try Yearly membership free for 7 days"
+    ]
     assert (await send("trial", "lifetme")).buttons == []  # no trial to offer: named only
     assert (
         "Did you mean “Yearly membership”?" in (await send("trial", "anual")).text
@@ -209,9 +216,9 @@ async def test_no_trial_of_a_plan_the_members_own_plan_already_covers(app):
         "Your “Monthly membership” already opens everything “Yearly membership” does, so a "
         "trial would add nothing; your one free trial stays yours for later."
     )
-    assert "Try free" not in await _plan_buttons(app, "vic")
+    assert "free for 7 days" not in await _plan_buttons(app, "vic")
     await set_targets(app, "yearly", telegram=["-1001", "-1002"])  # now it opens more
-    assert "Try free" in await _plan_buttons(app, "vic")
+    assert "free for 7 days" in await _plan_buttons(app, "vic")
     assert "free trial of “Yearly membership” has started" in await say("trial", "yearly")
 
 
@@ -409,11 +416,14 @@ async def test_plans_in_private_offer_only_what_works_and_say_where_the_member_s
         return out.text, [b.label for row in out.buttons for b in row]
 
     text, labels = await plans_in(Chat("telegram", "pia"))
-    assert labels == [
-        "Buy Monthly membership",
-        "Buy Yearly membership",
-        "Try free for 7 days",  # the yearly's: the monthly's trial is not for a member of it
-    ]
+    assert (
+        labels
+        == [
+            "Buy Monthly membership",
+            "Buy Yearly membership",
+            "Try Yearly membership free for 7 days",  # the yearly's: the monthly's trial is not for a member of it
+        ]
+    )
     assert text.endswith(
         "\n\nYour membership:\n• Monthly membership: active, ends on 2026-03-12 09:00 UTC"
     )
@@ -421,7 +431,7 @@ async def test_plans_in_private_offer_only_what_works_and_say_where_the_member_s
         sub = (await s.execute(select(Subscription))).scalar_one()
         sub.auto_renew, sub.source = True, "stripe"
     _, labels = await plans_in(Chat("telegram", "pia"))
-    assert labels == ["Buy Yearly membership", "Try free for 7 days"]
+    assert labels == ["Buy Yearly membership", "Try Yearly membership free for 7 days"]
     group_text, group_labels = await plans_in(Chat("telegram", "-100", "group"))
     assert "Your membership" not in group_text  # a group sees the plans, not the member
     assert "Buy Monthly membership" in group_labels

@@ -139,7 +139,7 @@ async def test_an_answer_about_a_command_shows_what_it_shows_this_member(help_ap
     plans = "\n".join(r.text for r in out[1:] if isinstance(r, Reply))
     assert "Membership plans:" in plans and "Monthly membership" in plans
     labels = [b.label for r in out[1:] if isinstance(r, Reply) for row in r.buttons for b in row]
-    assert "Try free for 7 days" in labels  # a tap away (no provider sells here)
+    assert "Try Monthly membership free for 7 days" in labels  # a tap away (no provider sells here)
     said, _ = await _ask(help_app, "ivy", "how do I change my digests?")
     assert "/digest off" in said and "Your digest" in said
     said, _ = await _ask(help_app, "xiaoming", "会员多少钱？")
