@@ -93,6 +93,12 @@ def configured_role(settings: Settings, member: Member) -> str | None:
     return None
 
 
+def staff_role(settings: Settings, member: Member) -> str | None:
+    """ "owner" or "moderator" when the member is staff, by the settings or by /role."""
+    role = configured_role(settings, member) or member.role
+    return role if role in ("moderator", "owner") else None
+
+
 async def moderators(session: AsyncSession, services: Services) -> list[Member]:
     """Who gets moderators' notices: members with a staff role, and the identities the
     settings name as moderators or owners (they may never have been given a role)."""

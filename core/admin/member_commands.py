@@ -22,7 +22,7 @@ from core.errors import BadArguments, DomainError
 from core.i18n import LANGUAGE_NAMES, has_key, sentences, translate
 from core.ids import parse_id
 from core.localtime import local_time
-from core.members import by_account, configured_role, find_member
+from core.members import by_account, configured_role, find_member, staff_role
 from core.membership.state import LIVE_STATES
 from core.replies import AnyReply, Reply
 from models.audit import AuditLog
@@ -336,6 +336,10 @@ async def ban_cmd(ctx: Context, args: str) -> list[AnyReply]:
     days, reason = leading_length(rest)
     if target.id == ctx.member.id:
         raise DomainError("admin.not_yourself")
+    if (staff := staff_role(ctx.settings, target)) is not None:
+        # refused before the Confirm tap; an owner named in the settings was "banned" and
+        # told so, yet kept every right
+        raise DomainError("admin.ban_staff", who=who(target), role=ctx.t(f"roles.{staff}"))
     change = target.role == "banned"  # a new end for the ban they are under
     if change and days is None and target.banned_until is None:
         raise DomainError("admin.already_banned", who=who(target))

@@ -18,7 +18,7 @@ from core.audit import audit
 from core.context import Context, Role, Services
 from core.errors import BadArguments, DomainError, NotAllowed
 from core.jobs import periodic
-from core.members import configured_role, find_member
+from core.members import find_member, staff_role
 from core.replies import AnyReply, Document, Reply
 from core.router import command
 from models.admin import AdminSetting, PendingAction
@@ -80,7 +80,7 @@ async def _preview(ctx: Context) -> str:
 
 def _is_staff(ctx: Context, m: Member) -> bool:
     """Moderators and owners (by role or by configured id) are only erased by an owner."""
-    return m.role in {"moderator", "owner"} or configured_role(ctx.settings, m) is not None
+    return staff_role(ctx.settings, m) is not None
 
 
 @action("forget_member")

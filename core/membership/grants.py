@@ -56,6 +56,12 @@ async def is_exempt(session: AsyncSession, member: Member, settings: Settings) -
     )
 
 
+async def staff_by_settings(session: AsyncSession, member: Member, settings: Settings) -> bool:
+    """Named in `owner_ids` / `moderator_ids`: staff whatever role is stored."""
+    idents = {f"{a.platform}:{a.platform_user_id}" for a in await accounts(session, member.id)}
+    return bool(idents & (set(settings.moderator_ids) | set(settings.owner_ids)))
+
+
 def _account_id(accs: list[Account], platform: str) -> str | None:
     return next((a.platform_user_id for a in accs if a.platform == platform), None)
 

@@ -814,9 +814,8 @@ async def ban(
 ) -> list[AnyReply]:
     """Access ends and commands are refused, until `until` (the `lift_ended_bans` job) or an
     /unban. The member is told, with the reason and the end when there is one."""
-    if (
-        await grants.is_exempt(session, member, services.settings)
-        and member.role in grants.STAFF_ROLES
+    if member.role in grants.STAFF_ROLES or await grants.staff_by_settings(
+        session, member, services.settings
     ):
         raise MembershipError("cannot_ban_staff")
     out: list[AnyReply] = []

@@ -531,3 +531,21 @@ async def test_a_plan_taken_off_sale_is_called_so_not_unknown(bot):
     )
     assert "no longer offered" in await bot.text("alice", "/trial yearly")
     assert "There is no plan called 'platinum'" in await bot.text("alice", "/subscribe platinum")
+
+
+async def test_staff_cannot_be_banned_and_are_told_so_before_any_confirm(bot, db):
+    """A moderator 'banned' the owner (named in owner_ids): told 'Done', the owner was told
+    the bot was closed to them, yet kept every right; a /role moderator was refused only
+    after the Confirm tap."""
+    await bot.say("owner", "/role @alice moderator")
+    await bot.confirm("owner")
+    before = await bot.counts(skip=SKIP_COUNTS)
+    for target, role in (("@owner", "owner"), ("@alice", "moderator")):
+        out = await bot.say("mod", f"/ban {target} spam")
+        text = "\n".join(r.text for r in out if isinstance(r, Reply))
+        assert f"is a {role}: staff can't be banned" in text and "/role" in text
+        assert all(not r.buttons for r in out if isinstance(r, Reply))  # nothing to confirm
+    assert await bot.counts(skip=SKIP_COUNTS) == before
+    async with db.session() as s:
+        roles = dict((await s.execute(select(Member.display_name, Member.role))).all())
+    assert roles["Alice"] == "moderator" and roles["Owner"] != "banned"
