@@ -80,11 +80,37 @@ LISTING_WORDS = {"status", "list", "history", "sent", "report", "状态", "列�
 broadcast of that one word."""
 
 
+_CANCEL = re.compile(r"^(?:cancel|stop|abort|delete|取消|撤回|停止)\s*#?(?P<id>\d+)$", re.I)
+
+
+async def _cancel(ctx: Context, broadcast_id: int) -> list[AnyReply]:
+    """Stops what of a broadcast is not sent yet (a scheduled one, or one still going out);
+    what was sent stays sent. Audited; no Confirm, as it only holds messages back."""
+    b = await ctx.session.get(Broadcast, broadcast_id)
+    if b is None:
+        raise DomainError("broadcast.unknown", id=broadcast_id)
+    if b.status == "cancelled":
+        return [Reply(ctx.t("broadcast.cancel_again", id=b.id))]
+    held = await broadcasts.cancel(ctx.session, b)
+    counts = await broadcasts.delivery(ctx.session, b.id)
+    if not held and b.status != "draft" and counts.get("sent", 0):
+        return [Reply(ctx.t("broadcast.cancel_late", id=b.id, sent=counts["sent"]))]
+    was_draft = b.status == "draft"
+    b.status = "cancelled"
+    await record(ctx, "broadcast.cancel", f"broadcast:{b.id}", after={"held_back": held})
+    if was_draft:
+        return [Reply(ctx.t("broadcast.cancelled_draft", id=b.id))]
+    return [Reply(ctx.t("broadcast.cancelled", id=b.id, n=held, sent=counts.get("sent", 0)))]
+
+
 @admin_command("broadcast", usage_key="usage.broadcast")
 async def broadcast_cmd(ctx: Context, args: str) -> list[AnyReply]:
     if args.strip().lower() in LISTING_WORDS:
         # "/broadcast status" drafted a broadcast saying "status" to everyone
         return await _recent(ctx)
+    if m := _CANCEL.match(args.strip()):
+        # "/broadcast cancel 1" drafted "cancel 1" to everyone, and nothing stopped one
+        return await _cancel(ctx, int(m["id"]))
     head, text = _split(ctx, args)
     if len(text) > broadcasts.MAX_TEXT:
         raise DomainError("errors.too_long", limit=broadcasts.MAX_TEXT)
@@ -218,6 +244,8 @@ def _report_line(locale: str, b: Broadcast, counts: Any, now: datetime) -> str:
     pending = sum(counts.get(s, 0) for s in ("pending", "sending", "inflight"))
     # where it stands, as a moderator reads it (the row's own status stays "queued")
     stage = "done" if not pending else "scheduled" if b.send_at > now else "sending"
+    if b.status in ("draft", "cancelled"):  # a draft never confirmed was shown "delivered"
+        stage = "unconfirmed" if b.status == "draft" else "cancelled"
     return translate(
         locale,
         "broadcast.report",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.admin import segments
@@ -49,6 +49,19 @@ async def queue(session: AsyncSession, b: Broadcast, now: datetime) -> int:
     b.queued_at = now
     b.recipients = queued
     return queued
+
+
+async def cancel(session: AsyncSession, b: Broadcast) -> int:
+    """Holds back the messages of `b` not handed to a platform yet; returns how many."""
+    result = await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.dedupe_key.like(f"broadcast:{b.id}:%", escape="\\"),
+            Outbox.status == "pending",
+        )
+        .values(status="cancelled", last_error="broadcast cancelled by a moderator")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def delivery(session: AsyncSession, broadcast_id: int) -> Counter[str]:

@@ -12,6 +12,7 @@ from core.community_events.commands import send_reminders
 from core.digest.delivery import ConsoleDeliverer, drain
 from core.replies import Reply
 from models.admin import Broadcast, CommunityEvent, EventRsvp
+from models.audit import AuditLog
 from models.digest import Outbox
 from models.interaction import Interaction
 from models.member import Member
@@ -545,3 +546,36 @@ async def test_the_last_place_goes_to_one_member_when_two_press_at_once(bot, db,
     assert "went wrong" not in " ".join(texts)
     assert sum("You're going" in t for t in texts) == 1
     assert sum("number 1 on the waiting list" in t for t in texts) == 1
+
+
+async def test_a_scheduled_broadcast_can_be_cancelled_and_drafts_are_not_shown_delivered(
+    bot, db, app
+):
+    """'/broadcast cancel 1' drafted a broadcast saying "cancel 1" to every member, and no
+    command stopped one scheduled; /broadcasts showed a draft never confirmed "[delivered]"."""
+    await bot.say("mod", "/broadcast all at=2026-03-03T10:00 | Tomorrow: AMA")
+    await bot.confirm("mod")
+    await bot.say("mod", "/broadcast all | a draft left unconfirmed")
+    listing = await bot.text("mod", "/broadcasts")
+    assert "#2 [not confirmed, never sent]" in listing and "#1 [scheduled]" in listing
+    out = await bot.say("mod", "/broadcast cancel 1")
+    assert out[0].text == "Broadcast #1 is cancelled: 5 messages held back (0 already sent)."
+    assert not out[0].buttons
+    assert "already cancelled" in await bot.text("mod", "/broadcast cancel #1")
+    assert "never confirmed" in await bot.text("mod", "/broadcast 取消 2")
+    assert "no broadcast #9" in await bot.text("mod", "/broadcast cancel 9")
+    async with db.session() as s:
+        assert (await s.execute(select(func.count(Broadcast.id)))).scalar_one() == 2
+        statuses = (await s.execute(select(Outbox.status))).scalars().all()
+        audit = (
+            (await s.execute(select(AuditLog.action).where(AuditLog.action == "broadcast.cancel")))
+            .scalars()
+            .all()
+        )
+    assert statuses and set(statuses) == {"cancelled"} and len(audit) == 2
+    console = ConsoleDeliverer()
+    app.services.clock.advance(days=2)
+    await drain(app.services, budget_s=None, senders={"console": console})
+    assert console.sent == []  # nothing goes out at its time
+    assert "#1 [cancelled]" in await bot.text("mod", "/broadcasts")
+    assert await report_finished(app.services) == []
