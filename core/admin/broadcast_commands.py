@@ -86,7 +86,7 @@ _CANCEL = re.compile(r"^(?:cancel|stop|abort|delete|取消|撤回|停止)\s*#?(?
 async def _cancel(ctx: Context, broadcast_id: int) -> list[AnyReply]:
     """Stops what of a broadcast is not sent yet (a scheduled one, or one still going out);
     what was sent stays sent. Audited; no Confirm, as it only holds messages back."""
-    b = await ctx.session.get(Broadcast, broadcast_id)
+    b = await ctx.session.get(Broadcast, broadcast_id) if broadcast_id < 2**31 else None
     if b is None:
         raise DomainError("broadcast.unknown", id=broadcast_id)
     if b.status == "cancelled":
