@@ -14,6 +14,7 @@ from core.errors import DomainError, NotFound
 from core.events import Actor, Chat
 from core.i18n import normalize_locale
 from core.ids import parse_id
+from core.qa.tokenize import detect_language
 from models.member import Account, Member
 
 if TYPE_CHECKING:
@@ -25,10 +26,18 @@ DM_PLATFORM_PREFERENCE = ("telegram", "discord", "console")
 
 
 async def resolve(
-    session: AsyncSession, clock: Clock, actor: Actor, chat: Chat | None = None, *, secret: str
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    chat: Chat | None = None,
+    *,
+    secret: str,
+    said: str = "",
 ) -> tuple[Member, Account]:
     """The member behind a platform user, created on first contact (with the ban and the
-    used trial an erased member of that account left, `core.accounts.holds`)."""
+    used trial an erased member of that account left, `core.accounts.holds`). A platform
+    that gives no language leaves it to the first words: "你好，我想加入这个社区" was
+    answered, and the whole interview asked, in English."""
     acc = (
         await session.execute(
             select(Account).where(
@@ -40,7 +49,9 @@ async def resolve(
     if acc is None:
         member = Member(
             display_name=(actor.display_name or actor.username or actor.user_id)[:128],
-            locale=normalize_locale(actor.locale),
+            locale=normalize_locale(
+                actor.locale or ("zh" if said and detect_language(said) == "zh" else None)
+            ),
             created_at=now,
             tags=[],
             prefs={},

@@ -551,6 +551,7 @@ class Router:
                         event.actor,
                         event.chat,
                         secret=s.settings.secret_key.get_secret_value(),
+                        said=text,
                     )
                     role = role_for(
                         s,

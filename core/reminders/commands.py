@@ -32,12 +32,12 @@ _TRAIL = re.compile(r"[\s?？!！。.]+$")
 
 async def _set(ctx: Context, at: datetime, said: str) -> list[AnyReply]:
     row = await create(ctx.session, ctx.member, at, _TRAIL.sub("", said), ctx.clock.now())
-    said = row.payload.get("said")
+    words = row.payload.get("said")
     undo = ButtonSpec(ctx.t("reminders.btn_cancel"), data=ctx.sign("rmx", row.id))
     when = local_time(at, ctx.timezone)
-    if not said:  # "can you remind me tomorrow at 9?": say how to give it words
+    if not words:  # "can you remind me tomorrow at 9?": say how to give it words
         return [Reply(ctx.t("reminders.set_plain", when=when), buttons=[[undo]])]
-    return [Reply(ctx.t("reminders.set", when=when, text=said), buttons=[[undo]])]
+    return [Reply(ctx.t("reminders.set", when=when, text=words), buttons=[[undo]])]
 
 
 async def _list(ctx: Context) -> list[AnyReply]:

@@ -16,6 +16,7 @@ from core.qa import help_answers
 from core.qa.startup import preload_knowledge_index
 from core.replies import OpenThread, Reply
 from core.router import COMMANDS
+from models.member import Member
 from models.qa import KBEntry
 
 
@@ -249,3 +250,19 @@ def test_every_bundled_answer_has_both_languages_and_names_real_commands():
     assert {it.id for it in items} == {f"{k}:{lang}" for k in keys for lang in ("en", "zh")}
     named = {m for it in items for m in re.findall(r"(?<![\w/])/([a-z]+)\b", it.answer)}
     assert named and named <= set(COMMANDS), named - set(COMMANDS)
+
+
+async def test_a_newcomer_who_writes_chinese_first_is_answered_in_chinese(help_app, db):
+    """'你好，我想加入这个社区' as a first message was offered for the forum in English, and
+    /start then asked every question in English: the platform gave no language."""
+    said, opened = await _ask(help_app, "xiaohong", "你好，我想加入这个社区")
+    assert "怎样加入、付款或开始免费试用" in said and "/plans" in said and not opened
+    start = await help_app.router.dispatch(
+        Command(Actor("console", "xiaohong"), Chat("console", "xiaohong"), name="start")
+    )
+    assert start[0].text.startswith("欢迎来到")
+    said, _ = await _ask(help_app, "dana", "hello, I want to join")  # English stays English
+    assert "How do I join, pay or start a free trial?" in said
+    async with db.session() as s:
+        locales = dict((await s.execute(select(Member.display_name, Member.locale))).all())
+    assert locales["xiaohong"] == "zh-CN" and locales["dana"] == "en"
