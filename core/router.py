@@ -551,7 +551,8 @@ class Router:
                         event.actor,
                         event.chat,
                         secret=s.settings.secret_key.get_secret_value(),
-                        said=text,
+                        # a sentence, not a command's words ("/enroll SQL入门")
+                        said=text if isinstance(event, Message) and text[:1] != "/" else "",
                     )
                     role = role_for(
                         s,

@@ -432,7 +432,7 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
     found = await _next_lesson(ctx, course)
     if found is None:
         if course is None:
-            return [Reply(ctx.t(await _nothing_next(ctx)))]
+            return [Reply(ctx.t(await nothing_next(ctx)))]
         return [
             Reply(ctx.t("catalog.course_finished", course=service.course_title(course, ctx.locale)))
         ]
@@ -463,7 +463,7 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
     return [Reply(text, buttons=[row])]
 
 
-async def _nothing_next(ctx: Context) -> str:
+async def nothing_next(ctx: Context) -> str:
     """Why there is no next lesson: no course taken yet, every course taken is done, or the
     ones left are closed to the member now (their plan ran out)."""
     q = select(Enrollment.completed_at).where(Enrollment.member_id == ctx.member.id)
@@ -564,6 +564,11 @@ async def open_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
 
 
 async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
+    # as /next: a lesson of a course the member cannot open is not marked done (it was,
+    # with points and a streak day, while /next refused the course)
+    await service.check_access(
+        ctx.session, ctx.clock, ctx.member, course, ctx.locale, _scoring(ctx)
+    )
     res = await service.complete_lesson(ctx.session, ctx.clock, ctx.member, course, lesson)
     title = service.lesson_title(lesson, ctx.locale)
     if res.already:
@@ -620,7 +625,7 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
     if not words:
         found = await _next_lesson(ctx)
         if found is None:
-            raise DomainError(await _nothing_next(ctx))
+            raise DomainError(await nothing_next(ctx))
         course, lesson = found
     elif len(words) == 1 and words[0].isdecimal() and len(words[0]) < 4:
         # "/done 3": lesson 3 of the course /next is on (a number is no course's name)

@@ -40,17 +40,17 @@ async def show(ctx: Context, args: str) -> list[AnyReply]:
     if said is not None:
         week_plan.remember(ctx.member, said)
     week = said or week_plan.said_of(ctx.member)
-    assumed = week is None
+    source = "said" if week is not None else "profile" if ctx.member.weekly_minutes else "assumed"
     if week is None:  # the profile's weekly time, or half an hour a day
-        daily = (
-            ctx.member.weekly_minutes // 7 if ctx.member.weekly_minutes else week_plan.DAILY_DEFAULT
-        )
-        week = [max(daily, 10)] * 7
+        weekly = ctx.member.weekly_minutes
+        week = week_plan.from_weekly(weekly) if weekly else [week_plan.DAILY_DEFAULT] * 7
     if not any(week):
         return [Reply(ctx.t("usage.week"))]
     planned = await week_plan.plan(ctx.session, ctx.member, week, ctx.clock.now())
     if not any(d.lessons for d in planned.days) and not planned.left_lessons:
-        return [Reply(ctx.t("catalog.no_progress"))]
+        from core.catalog.commands import nothing_next  # finished, or closed: not "yet"
+
+        return [Reply(ctx.t(await nothing_next(ctx)))]
     total = sum(d.used for d in planned.days)
     n = sum(len(d.lessons) for d in planned.days)
     lines = [ctx.t("catalog.week_head", n=n, time=_time(ctx, total), said=_said(ctx, week))]
@@ -78,7 +78,11 @@ async def show(ctx: Context, args: str) -> list[AnyReply]:
         )
     else:
         lines.append(ctx.t("catalog.week_all_done"))
-    lines.append(ctx.t("catalog.week_assumed" if assumed else "catalog.week_hint"))
+    if source == "profile":
+        weekly = _time(ctx, ctx.member.weekly_minutes or 0)
+        lines.append(ctx.t("catalog.week_from_profile", time=weekly))
+    else:
+        lines.append(ctx.t("catalog.week_assumed" if source == "assumed" else "catalog.week_hint"))
     return [Reply("\n".join(lines))]
 
 

@@ -134,16 +134,33 @@ async def _queue(
     one the member can open, as `service.next_lesson` picks it), then the others by how
     recently the member studied them."""
     left: list[list[tuple[Course, Lesson]]] = []
-    first = None
     for c in await service.courses_under_way(session, member.id):
+        if not await can_access(session, member.id, c, now, None):
+            continue  # a course the member cannot open now is not planned (/next skips it)
         done = await service.completed_lesson_ids(session, member.id, c.id)
-        lessons = [(c, ls) for ls in await service.lessons_of(session, c.id) if ls.id not in done]
-        if first is None and lessons and await can_access(session, member.id, c, now, None):
-            first = len(left)
-        left.append(lessons)
-    if first is not None:
-        left.insert(0, left.pop(first))
+        left.append(
+            [(c, ls) for ls in await service.lessons_of(session, c.id) if ls.id not in done]
+        )
     return [pair for lessons in left for pair in lessons]
+
+
+SESSION_DAYS = {
+    1: [5],
+    2: [2, 5],
+    3: [0, 2, 5],
+    4: [0, 2, 4, 5],
+    5: [0, 1, 2, 3, 4],
+    6: [0, 1, 2, 3, 4, 5],
+}
+"""Days (Monday 0) that a weekly time is studied on, by how many hour-long sittings it makes."""
+
+
+def from_weekly(minutes: int) -> list[int]:
+    """A profile's weekly time as days: sittings of about an hour ("1 hour" a week was
+    planned as 10 minutes a day, and no lesson fits in that)."""
+    sittings = max(1, min(7, minutes // 60))
+    days = SESSION_DAYS.get(sittings, list(range(7)))
+    return [minutes // sittings if d in days else 0 for d in range(7)]
 
 
 async def plan(session: AsyncSession, member: Member, week: list[int], now: datetime) -> WeekPlan:

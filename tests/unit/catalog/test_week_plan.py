@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from core.catalog.importer import parse_text
 from core.catalog.service import apply_catalog
@@ -75,3 +76,69 @@ async def test_the_week_fills_each_day_in_lesson_order(console_bot, db, clock):
     assert "(30 min a day)" in out and "Tuesday 12-08: Intro to SQL · GROUP BY (1 h)" in out
     assert "Some lessons take longer than your time that day" in out
     assert (await console_bot.send("/week soon")).startswith("/week [TIME]")
+
+
+LOCKED = (
+    CATALOG
+    + """
+  - slug: deep
+    title: Deep Learning
+    plan_codes: [yearly]
+    lessons:
+      - {slug: nets, title: Neural nets, duration_minutes: 40}
+"""
+)
+
+
+async def _enrolled_in_locked(db, clock, name: str) -> None:
+    """A lapsed member's course: taken while their plan held it (no /enroll opens it now)."""
+    from models.catalog import Course, Enrollment
+    from models.member import Member
+
+    async with db.session() as s, s.begin():
+        member = (await s.execute(select(Member).where(Member.display_name == name))).scalar_one()
+        course = (await s.execute(select(Course).where(Course.slug == "deep"))).scalar_one()
+        now = clock.now()
+        s.add(
+            Enrollment(
+                member_id=member.id, course_id=course.id, enrolled_at=now, last_activity_at=now
+            )
+        )
+
+
+async def test_the_profiles_weekly_time_makes_sittings_and_closed_courses_are_left_out(
+    console_bot, db, clock
+):
+    """ "1 hour" a week from the interview was planned as "10 min a day" and "I assumed the
+    time above"; a course /next called closed was planned; /done marked its lessons."""
+    clock.set(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))  # a Monday morning
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, parse_text(LOCKED, "yaml"))
+    await console_bot.send("/profile weekly 1h", as_member="pat")
+    await console_bot.send("/enroll intro-sql")
+    await _enrolled_in_locked(db, clock, "Pat")
+    out = await console_bot.send("/week")
+    assert "Saturday 12-12: Intro to SQL · SELECT (30 min); Intro to SQL · WHERE (30 min)" in out
+    assert "Monday 12-07: free" in out and "Deep Learning" not in out
+    assert "That is the 1 h a week in your profile" in out and "I assumed" not in out
+    out = await console_bot.send("/done deep")
+    assert "“Deep Learning” is part of a paid plan" in out and "Marked" not in out
+    assert "part of a paid plan" in await console_bot.send("/done deep nets")
+    from models.catalog import LessonCompletion
+
+    async with db.session() as s:
+        assert (await s.execute(select(LessonCompletion))).first() is None
+    for _ in range(5):
+        await console_bot.send("/done intro-sql")
+    assert "The courses you are taking are closed to you now" in await console_bot.send("/week")
+
+
+async def test_week_after_every_course_is_finished_says_so(console_bot, db, clock):
+    clock.set(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, parse_text(CATALOG, "yaml"))
+    await console_bot.send("/enroll intro-sql", as_member="uma")
+    for _ in range(5):
+        await console_bot.send("/done")
+    out = await console_bot.send("/week")
+    assert "You have finished every course you took" in out and "yet" not in out
