@@ -79,8 +79,8 @@ async def show(ctx: Context, args: str) -> list[AnyReply]:
     else:
         lines.append(ctx.t("catalog.week_all_done"))
     if source == "profile":
-        weekly = _time(ctx, ctx.member.weekly_minutes or 0)
-        lines.append(ctx.t("catalog.week_from_profile", time=weekly))
+        per_week = _time(ctx, ctx.member.weekly_minutes or 0)
+        lines.append(ctx.t("catalog.week_from_profile", time=per_week))
     else:
         lines.append(ctx.t("catalog.week_assumed" if source == "assumed" else "catalog.week_hint"))
     return [Reply("\n".join(lines))]
