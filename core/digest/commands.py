@@ -86,6 +86,10 @@ async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
     kind, course_id, item_kind = await service.record_click(
         ctx.session, ctx.clock, ctx.member, parts
     )
+    if kind == "not_interested" and item_kind == "peer":
+        from core.recommend.service import decline_peer
+
+        await decline_peer(ctx.session, ctx.member.id, int(parts[3]), ctx.clock.now())
     if kind != "digest_click":
         return [Reply(ctx.t(f"digest.feedback_{kind}"))]
     ref = int(parts[3])

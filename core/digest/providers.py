@@ -28,6 +28,7 @@ from models.catalog import Course, Lesson
 from models.interaction import Interaction
 from models.member import Member
 from models.qa import Answer, Question
+from models.recommend import PeerMatch
 
 log = logging.getLogger("syllabot.digest")
 
@@ -361,6 +362,15 @@ class FallbackRecommender:
         score: Counter[int] = Counter()
         names: dict[int, str] = {}
         why: dict[int, str] = {}
+        declined = set(  # the digest's 🚫 on a partner, as the recommender honours it
+            (
+                await session.execute(
+                    select(PeerMatch.member_b_id).where(
+                        PeerMatch.member_a_id == member.id, PeerMatch.state == "declined"
+                    )
+                )
+            ).scalars()
+        )
         for t in sorted(member.tags or []):
             # a window of the tag's opted-in members, placed by member id: O(1) per member
             # and different members see different peers (the recommender does this properly)
@@ -368,7 +378,7 @@ class FallbackRecommender:
             start = (member.id * 7919) % len(pool) if pool else 0
             window = (pool[start:] + pool[:start])[:PEER_WINDOW]
             for pid, name in window:
-                if pid == member.id:
+                if pid == member.id or pid in declined:
                     continue
                 score[pid] += 1
                 names[pid] = name

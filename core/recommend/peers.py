@@ -65,6 +65,7 @@ class PastSuggestion:
     a: int
     b: int
     suggested_at: datetime
+    declined: bool = False  # "a" asked never to be shown "b" again (the digest's 🚫)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,9 @@ def _recent(
     pairs: set[frozenset[int]] = set()
     shown: Counter[int] = Counter()
     for h in history:
-        if now - h.suggested_at < window:
+        if h.declined:
+            pairs.add(frozenset((h.a, h.b)))
+        elif now - h.suggested_at < window:
             pairs.add(frozenset((h.a, h.b)))
             shown[h.b] += 1
     return pairs, shown
@@ -461,7 +464,7 @@ def match_many(
     out: dict[int, list[PeerSuggestion]] = {mid: [] for mid in member_ids}
     pairs: dict[int, set[int]] = {}
     for h in history:
-        if now - h.suggested_at < window:
+        if h.declined or now - h.suggested_at < window:
             pairs.setdefault(h.a, set()).add(h.b)
             pairs.setdefault(h.b, set()).add(h.a)
     n = len(index)

@@ -83,6 +83,35 @@ ASKED_CHARS = 200  # of each
 LEVELS = {name: rank for rank, name in enumerate(LEVEL_KEYS)}  # beginner 0 .. advanced 2
 
 
+DECLINED = "declined"
+"""A PeerMatch the member asked not to see again: the pair is never suggested after it."""
+
+
+async def decline_peer(session: AsyncSession, member_id: int, peer_id: int, now: datetime) -> None:
+    """The digest's 🚫 on a study partner ("I won't suggest that again" showed them again)."""
+    if peer_id in await declined_ids(session, member_id) or peer_id == member_id:
+        return
+    session.add(
+        PeerMatch(
+            member_a_id=member_id,
+            member_b_id=peer_id,
+            state=DECLINED,
+            reason=DECLINED,
+            suggested_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def declined_ids(session: AsyncSession, member_id: int) -> set[int]:
+    rows = await session.execute(
+        select(PeerMatch.member_b_id).where(
+            PeerMatch.member_a_id == member_id, PeerMatch.state == DECLINED
+        )
+    )
+    return {int(b) for (b,) in rows}
+
+
 @dataclass(frozen=True)
 class Recommendation:
     course_id: int
@@ -808,7 +837,7 @@ class RecommendService:
         shown: Counter[int] = Counter()
         for b, n in await session.execute(
             select(PeerMatch.member_b_id, func.count())
-            .where(PeerMatch.suggested_at >= now - PEER_WINDOW)
+            .where(PeerMatch.suggested_at >= now - PEER_WINDOW, PeerMatch.state != DECLINED)
             .group_by(PeerMatch.member_b_id)
         ):
             shown[int(b)] = int(n)
@@ -847,11 +876,12 @@ class RecommendService:
         cand_ids.discard(me.id)
         candidates = [cache.profiles[c] for c in sorted(cand_ids) if cache.shown[c] < PEER_CAP]
         past = [
-            PastSuggestion(p.member_a_id, p.member_b_id, p.suggested_at)
+            PastSuggestion(p.member_a_id, p.member_b_id, p.suggested_at, p.state == DECLINED)
             for p in (
                 await session.execute(
                     select(PeerMatch).where(
-                        PeerMatch.suggested_at >= now - PEER_WINDOW,
+                        (PeerMatch.suggested_at >= now - PEER_WINDOW)
+                        | (PeerMatch.state == DECLINED),
                         (PeerMatch.member_a_id == me.id) | (PeerMatch.member_b_id == me.id),
                     )
                 )
@@ -902,7 +932,8 @@ class RecommendService:
                 PeerMatch.member_a_id == me.id, PeerMatch.suggested_at >= since
             )
         )
-        return {b for (b,) in rows} - met
+        declined = await declined_ids(session, me.id)
+        return {b for (b,) in rows} - met - declined
 
     async def peers_many(
         self, session: AsyncSession, member_ids: Sequence[int], k: int, now: datetime
@@ -929,10 +960,15 @@ class RecommendService:
         if cache.index is None:
             cache.index = PeerIndex(cache.profiles.values())
         past = [
-            PastSuggestion(a, b, at)
-            for a, b, at in await session.execute(
-                select(PeerMatch.member_a_id, PeerMatch.member_b_id, PeerMatch.suggested_at).where(
-                    PeerMatch.suggested_at >= now - PEER_WINDOW,
+            PastSuggestion(a, b, at, state == DECLINED)
+            for a, b, at, state in await session.execute(
+                select(
+                    PeerMatch.member_a_id,
+                    PeerMatch.member_b_id,
+                    PeerMatch.suggested_at,
+                    PeerMatch.state,
+                ).where(
+                    (PeerMatch.suggested_at >= now - PEER_WINDOW) | (PeerMatch.state == DECLINED),
                     PeerMatch.member_a_id.in_(want) | PeerMatch.member_b_id.in_(want),
                 )
             )

@@ -70,6 +70,19 @@ def test_no_repeated_pair_within_the_window():
     assert [g.peer_id for g in peers_for(ANA, [BEN], now=NOW, history=old)] == [2]
 
 
+def test_a_declined_partner_stays_out_after_the_window_and_is_not_counted_as_shown():
+    """The digest's 🚫: "I won't suggest that again" (it came back at once)."""
+    declined = [PastSuggestion(1, 2, NOW - timedelta(days=400), declined=True)]
+    assert peers_for(ANA, [BEN], now=NOW, history=declined) == []
+    assert peers_for(BEN, [ANA], now=NOW, history=declined) == []  # nor the other way
+    got = match_many(PeerIndex([ANA, BEN]), [1, 2], now=NOW, history=declined, k=1)
+    assert got == {1: [], 2: []}
+    star = p(9, goals={"sql"}, knows={"sql"}, finished={10})
+    fan = p(100, goals={"sql"}, taking={10})
+    others = [PastSuggestion(100 + i, 9, NOW, declined=True) for i in range(1, 4)]
+    assert [g.peer_id for g in peers_for(fan, [star], now=NOW, history=others, cap=1)] == [9]
+
+
 def test_popular_member_is_not_flooded():
     star = p(9, goals={"sql"}, knows={"sql"}, finished={10})
     others = [p(100 + i, goals={"sql"}, taking={10}) for i in range(6)]
