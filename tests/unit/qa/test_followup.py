@@ -50,6 +50,18 @@ async def test_saying_an_answer_did_not_help_asks_the_community(qa_app):
     assert not [r for r in again if isinstance(r, OpenThread)]
 
 
+async def test_said_after_a_thread_opened_it_points_to_that_thread(qa_app):
+    """A question the bot could not answer opened a thread; "that didn't help" then opened
+    a second one, titled with the words."""
+    first = await _send(qa_app, "dana", "/ask how do I calibrate a thermocouple amplifier?")
+    assert [r for r in first if isinstance(r, OpenThread)]
+    out = await _send(qa_app, "dana", "that didn't help")
+    assert _said(out).startswith("You already asked this, and it is still open in thread #")
+    assert not [r for r in out if isinstance(r, OpenThread)]
+    async with qa_app.services.session_factory() as s:
+        assert len((await s.execute(select(Question.text))).scalars().all()) == 1
+
+
 async def test_long_after_the_answer_the_words_are_not_a_vote(qa_app):
     await _send(qa_app, "erin", "/ask I forgot my password, how can I reset it?")
     qa_app.services.clock.advance(timedelta(hours=1))
