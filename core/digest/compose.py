@@ -560,6 +560,7 @@ async def compose_due(
             Member.timezone,
             Member.quiet_start,
             Member.quiet_end,
+            Member.created_at,
         ).where(
             Member.digest_frequency != "off",
             Member.reachable.is_(True),
@@ -580,10 +581,13 @@ async def compose_due(
         )
     hours = await _variant_hours(factory, [c[0] for c in candidates], now)
     todo: list[tuple[int, str]] = []
-    for mid, freq, wd, hour, tz, qs, qe in candidates:
+    for mid, freq, wd, hour, tz, qs, qe, joined in candidates:
         hour = hours.get(mid, hour)  # a digest experiment may move the send hour
         due = due_now(Prefs(freq, wd or 0, 9 if hour is None else hour, tz or "UTC", qs, qe), now)
-        if due is None:
+        if due is None or due.due_at < joined:
+            # sent late only to those who were members at its time: a newcomer got last
+            # Monday's digest five minutes after the interview, at midnight, while /digest
+            # said the next one was the coming Monday
             continue
         report.due += 1
         if (mid, due.period_key) in have:

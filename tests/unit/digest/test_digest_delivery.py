@@ -522,3 +522,23 @@ async def test_a_bounded_run_defers_the_rest_to_the_next_run(services, clock, fa
     assert (second.composed, second.deferred, second.skipped) == (2, 0, 3)
     await send_all(services, fake_telegram)
     assert sorted(t for t, _ in fake_telegram.sent) == [f"c-m{i}" for i in range(5)]
+
+
+async def test_a_digest_late_from_downtime_goes_only_to_those_who_were_members_then(
+    services, clock
+):
+    """A newcomer got last Monday's weekly digest five minutes after the interview, at
+    midnight, while /digest had just said the next one was the coming Monday."""
+    (old,) = await seed(services, clock, n=1)  # daily at 09:00; the clock is Monday 09:00
+    clock.advance(hours=3)  # the bot was down at 09:00: the digest is still due, late
+    async with services.session_factory() as s, s.begin():
+        new = (await add_member(s, "newcomer", clock.now())).id
+    report = await compose_due(services)
+    assert report.composed == 1
+    async with services.session_factory() as s:
+        assert (await s.execute(select(Digest.member_id))).scalars().all() == [old]
+    clock.advance(days=1)  # the next period is the newcomer's too
+    assert (await compose_due(services)).composed == 2
+    async with services.session_factory() as s:
+        got = (await s.execute(select(Digest.member_id))).scalars().all()
+    assert sorted(got) == sorted([old, old, new])
