@@ -40,7 +40,7 @@ def parse_days(text: str) -> int:
     1 year (365 days); at most MAX_DAYS. A word after the number that is not a unit is
     refused, not ignored ("2 weeks" used to grant 2 days)."""
     raw = " ".join(text.split())
-    low = leading_digits(raw.lower())  # "两周", "十五天"
+    low = leading_digits(_LINKING.sub("", raw.lower()))  # "两周", "by 2 weeks"
     m = _LENGTH.match(low) or _LENGTH.match(_unit_spelled(low))
     if not m:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
@@ -50,6 +50,12 @@ def parse_days(text: str) -> int:
         raise BadArguments("admin.bad_days", value=raw[:20], max=MAX_DAYS)
     return days
 
+
+_LINKING = re.compile(r"^(?:by|for|another|an extra|extra)\s+")
+"""Before a length in a request in words: "extend alice by 2 weeks" (offered as /extend
+alice by 2 weeks, then refused: "'by 2 weeks' is not a length")."""
+_BECAUSE = re.compile(r"^(?:for|because(?: of)?|reason:?)\s+", re.IGNORECASE)
+"""Before a reason: "ban carol for spam" told Carol "Reason: for spam"."""
 
 _UNIT_WORDS = ("day", "days", "week", "weeks", "month", "months", "year", "years")
 
@@ -74,8 +80,8 @@ def leading_length(text: str) -> tuple[int | None, str]:
                 days = parse_days(" ".join(words[:n]).rstrip(",:;"))
             except BadArguments:
                 continue
-            return days, " ".join(words[n:]).lstrip(",:;- ").strip()
-    return None, text.strip()
+            return days, _BECAUSE.sub("", " ".join(words[n:]).lstrip(",:;- ").strip())
+    return None, _BECAUSE.sub("", text.strip())
 
 
 _MONTHS = {

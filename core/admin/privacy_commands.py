@@ -160,7 +160,10 @@ async def retention_cmd(ctx: Context, args: str) -> list[AnyReply]:
             raise BadArguments("privacy.retention_bad", min=MIN_RETENTION_DAYS)
     if new == current:
         raise DomainError("admin.nothing_to_change")
-    summary = ctx.t("privacy.retention_preview", days=new if new is not None else "off")
+    if new is None:  # "Keep raw activity logs for off days"
+        summary = ctx.t("privacy.retention_preview_off")
+    else:
+        summary = ctx.t("privacy.retention_preview", days=new)
     return await ask(ctx, "retention", {"days": new}, summary)
 
 

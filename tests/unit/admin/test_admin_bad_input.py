@@ -27,6 +27,12 @@ def test_parse_days_accepts_the_range():
     # a misspelt unit is the unit it is close to ("3 dayz" was "not a length I can use")
     assert [parse_days(t) for t in ("3 dayz", "2 weks", "1 mnth")] == [3, 14, 30]
     assert leading_length("3 dayz spamming links") == (3, "spamming links")
+    # words of a request before the length: "extend alice by 2 weeks" was "not a length"
+    assert [parse_days(t) for t in ("by 2 weeks", "another 10 days", "an extra 30 days")] == [
+        14,
+        10,
+        30,
+    ]
     # Chinese numbers, as moderators write them ("两周" was "not a length I can use")
     assert [parse_days(t) for t in ("两周", "三天", "十五天", "一个月", "二十天")] == [
         14,
@@ -212,6 +218,8 @@ async def test_grant_and_extend_say_what_the_member_holds_and_the_new_end(bot, c
         ("2 spam", (2, "spam")),
         ("3rd warning", (None, "3rd warning")),
         ("spamming links", (None, "spamming links")),
+        ("for spam", (None, "spam")),  # "ban carol for spam": "Reason: for spam" before
+        ("7 days because of spam", (7, "spam")),
         ("", (None, "")),
     ],
 )

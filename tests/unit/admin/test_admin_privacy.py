@@ -277,6 +277,11 @@ async def test_retention_purges_only_old_interaction_logs(bot, db, clock, app):
             await s.execute(select(AuditLog).where(AuditLog.action == "privacy.retention_purge"))
         ).scalar_one()
         assert purge.after == {"deleted": 2, "before": (now - timedelta(days=90)).isoformat()}
+    # "off": the preview read "Keep raw activity logs for off days"
+    preview = await bot.text("mod", "/retention off")
+    assert "without a time limit" in preview and "off days" not in preview
+    await bot.confirm("mod")
+    assert "without a time limit" in await bot.text("mod", "/retention")
 
 
 async def test_audit_log_is_append_only_in_the_database(bot, db):
