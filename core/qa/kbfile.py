@@ -105,7 +105,37 @@ def parse_questions(path: Path) -> tuple[list[CheckQuery], list[LineError]]:
     return queries, errors
 
 
+_COLUMNS = {
+    "question": "title",
+    "q": "title",
+    "问题": "title",
+    "标题": "title",
+    "a": "answer",
+    "答案": "answer",
+    "回答": "answer",
+    "tag": "tags",
+    "标签": "tags",
+}
+"""Names moderators give the columns: a FAQ file with a "question,answer" header was
+refused ("the header must name a title column")."""
+
+
+def _column(name: str) -> str:
+    key = (name or "").strip().lower()
+    return _COLUMNS.get(key, key)
+
+
+def _canonical(obj: dict[str, Any]) -> dict[str, Any]:
+    out = {str(k).strip().lower(): v for k, v in obj.items()}
+    for k, v in obj.items():
+        name = _column(str(k))
+        if not out.get(name):  # an explicit "title" beside "question" wins
+            out[name] = v
+    return out
+
+
 def _item(obj: dict[str, Any], fallback_id: str, source: str) -> KBItem:
+    obj = _canonical(obj)
     title = _text(obj.get("title")).strip()
     if not title:
         raise ValueError('missing "title"')
@@ -149,7 +179,7 @@ def guess_format(text: str) -> str:
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if first.startswith("{"):
         return "jsonl"
-    if "," in first and "title" in [c.strip().lower() for c in first.split(",")]:
+    if "," in first and "title" in [_column(c) for c in first.split(",")]:
         return "csv"
     return "md"
 
@@ -203,7 +233,7 @@ def _parse_csv(text: str, source: str) -> tuple[list[KBItem], list[LineError]]:
     items: list[KBItem] = []
     errors: list[LineError] = []
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "title" not in reader.fieldnames:
+    if not reader.fieldnames or "title" not in [_column(f) for f in reader.fieldnames]:
         return [], [LineError(1, 'the header must name a "title" column')]
     for row in reader:
         no = reader.line_num

@@ -156,3 +156,21 @@ def test_check_takes_a_csv_or_markdown_kb_like_import(tmp_path):
         res = _run(str(questions), "--kb", str(kb))
         assert res.exit_code == 0, (kb.name, res.output)
         assert "1 answered" in res.output
+
+
+def test_faq_files_with_question_and_answer_columns_are_read():
+    """A FAQ exported with a "question,answer" header was refused: "the header must name a
+    title column"; JSON lines with "question" likewise, and "问题,答案" in Chinese."""
+    from core.qa.kbfile import guess_format
+
+    text = 'question,answer,tags\n"Is there a student discount?","Yes, 50% off.",pricing\n'
+    assert guess_format(text) == "csv"
+    (item,), errors = parse_kb_text(text, "csv")
+    assert errors == [] and item.title == "Is there a student discount?"
+    assert item.answer == "Yes, 50% off." and item.tags == ("pricing",)
+    (item,), _ = parse_kb_text('{"Question": "Refunds?", "Answer": "Within 14 days."}', "jsonl")
+    assert (item.title, item.answer) == ("Refunds?", "Within 14 days.")
+    (item,), _ = parse_kb_text("问题,答案\n怎么退款？,14天内可以退款。\n", "csv")
+    assert (item.title, item.answer) == ("怎么退款？", "14天内可以退款。")
+    (item,), _ = parse_kb_text("question,title,answer\nQ?,The title,A\n", "csv")
+    assert item.title == "The title"  # an explicit title column wins
