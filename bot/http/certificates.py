@@ -10,7 +10,7 @@ from html import escape
 from aiohttp import web
 
 from bot.wiring import App
-from core.catalog.certificates import PATH, by_code
+from core.catalog.certificates import PATH, by_code, completed_on
 from core.catalog.service import hours
 
 _PAGE = """<!doctype html>
@@ -41,6 +41,7 @@ def setup(web_app: web.Application, app: App) -> None:
         code = request.match_info["code"][:40]
         async with app.services.session_factory() as session:
             cert = await by_code(session, code)
+            day = await completed_on(session, cert) if cert is not None else ""
         if cert is None:
             return _page(
                 "Certificate not found",
@@ -59,7 +60,7 @@ def setup(web_app: web.Application, app: App) -> None:
             "Certificate of completion",
             f"<p>✅ <strong>{escape(cert.name)}</strong> completed all {cert.lessons} lessons "
             f"(about {hours(cert.minutes)} h) of <strong>{escape(title)}</strong> on "
-            f"{cert.completed_at.date().isoformat()} in {escape(community)}.</p>"
+            f"{day} in {escape(community)}.</p>"
             f"<p>Certificate ID: <code>{escape(cert.code)}</code></p>",
         )
 

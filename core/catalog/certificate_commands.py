@@ -32,7 +32,7 @@ def card(ctx: Context, cert: Certificate) -> Reply:
             name=cert.name,
             lessons=cert.lessons,
             hours=service.hours(cert.minutes),
-            day=cert.completed_at.date().isoformat(),
+            day=certificates.day_of(cert, ctx.timezone),
             community=ctx.settings.community_name,
         ),
         ctx.t("catalog.cert_id", code=cert.code),
@@ -60,7 +60,7 @@ async def _check(ctx: Context, code: str) -> list[AnyReply]:
     cert = await certificates.by_code(ctx.session, code)
     if cert is None:
         return [Reply(ctx.t("catalog.cert_unknown", code=code.strip()[:20]))]
-    day = cert.completed_at.date().isoformat()
+    day = await certificates.completed_on(ctx.session, cert)
     if cert.revoked_at is not None:
         return [
             Reply(

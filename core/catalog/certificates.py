@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import audit
 from core.clock import Clock
+from core.localtime import zone
 from models.catalog import Certificate, Course, Enrollment, Lesson
 from models.member import Member
 
@@ -167,3 +168,14 @@ def linkedin_url(cert: Certificate, community: str, public_url: str) -> str:
     if url := check_url(public_url, cert):
         params["certUrl"] = url
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
+
+
+def day_of(cert: Certificate, tz: str | None) -> str:
+    """The day the course was completed, in the holder's time zone (a member in Shanghai who
+    finished at 07:00 there read the day before, the UTC date)."""
+    return cert.completed_at.astimezone(zone(tz)).date().isoformat()
+
+
+async def completed_on(session: AsyncSession, cert: Certificate) -> str:
+    holder = await session.get(Member, cert.member_id)
+    return day_of(cert, holder.timezone if holder is not None else None)

@@ -583,7 +583,9 @@ async def _done(ctx: Context, course: Course, lesson: Lesson) -> list[AnyReply]:
     if res.course_completed:
         text += "\n" + ctx.t("catalog.course_done", course=service.course_title(course, ctx.locale))
         cert = await certificates.issue(ctx.session, ctx.clock, ctx.member, course, ctx.clock.now())
-        text += "\n" + ctx.t("catalog.cert_issued", code=cert.code)
+        # the check link is there only with a public_url (it promised one regardless)
+        key = "catalog.cert_issued" if ctx.settings.public_url else "catalog.cert_issued_bot"
+        text += "\n" + ctx.t(key, code=cert.code)
         return await _after_course(ctx, text)
     return [
         Reply(

@@ -142,3 +142,22 @@ def test_codes_are_read_as_typed() -> None:
     assert certificates.normalize("abcd efgh-jkmn") == "ABCD-EFGH-JKMN"
     assert certificates.normalize("ABCD-EFGH") == ""
     assert CODE.fullmatch(certificates.new_code())
+
+
+async def test_the_day_is_the_holders_own_and_no_link_is_promised_without_a_page(
+    console_bot, app, db, clock
+):
+    """Finished at 02:00 in Shanghai (18:00 UTC the day before): the certificate read the UTC
+    date. Without a public page, the message promised "a link anyone can check"."""
+    clock.set(datetime(2026, 12, 7, 18, 0, tzinfo=UTC))
+    app.services.settings.public_url = ""
+    await console_bot.send("/profile timezone Asia/Shanghai", as_member="mei")
+    out = await _finish_intro_sql(console_bot, db, clock, "mei")
+    assert "a link anyone can check" not in out and "by sending me /certificate" in out
+    code = CODE.search(out.split("certificate of completion:")[1]).group(0)  # type: ignore[union-attr]
+    (_, card) = await _certificate_replies(app, "mei")
+    assert "on 2026-12-08 in" in card.text
+    checked = await console_bot.send(f"/certificate {code}", as_member="bob")
+    assert "on 2026-12-08 in" in checked
+    async with TestClient(TestServer(build_web_app(app), host="127.0.0.1")) as client:
+        assert "on 2026-12-08 in" in await (await client.get(f"/certificates/{code}")).text()
