@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import func, or_, select
+
 from core.admin import staff_words
 from core.context import Context, Role
+from core.errors import DomainError
+from core.members import find_member
 from core.qa import help_answers
 from core.qa.about_you import plain
 from core.qa.help_intents import names_a_tool
 from core.replies import AnyReply, Reply
 from core.router import run_command
+from models.membership import Plan
 
 _PERIOD_EN = r"(?: (?P<p>this week|this month|this year|today|in total|so far|overall))?"
 _PERIOD_ZH = r"(?P<p>这个月|本月|这周|本周|今年|今天)?"
@@ -127,6 +132,15 @@ _DAYS = {
 _LOOSE: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
+            r"\b(?:export|download)\b[^.?!]{0,20}\b(?:stats|statistics|numbers|metrics)\b|"
+            r"\b(?:stats|statistics)\b[^.?!]{0,12}\b(?:as |in |to )?(?:a )?(?:csv|spreadsheet|"
+            r"excel)\b|导出(?:统计|数据)",
+            re.IGNORECASE,
+        ),
+        "stats csv",
+    ),
+    (
+        re.compile(
             r"\b(?:has ?n'?t|have ?n'?t|did ?n'?t|not) (?:yet )?paid\b|\bpayments? (?:fail|failed|"
             r"failing|bounced|declined)|\bpast[ -]due\b|\boverdue\b|\bin grace\b|没(?:有)?付款|"
             r"付款失败|扣款失败|欠费",
@@ -149,6 +163,8 @@ _LOOSE: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\bunanswered\b|\bwithout (?:an )?answers?\b|\bno (?:answers?|replies)\b|"
+            r"\bstale\b[^.?!]{0,12}\b(?:threads?|questions?)\b|\b(?:threads?|questions?) "
+            r"(?:are|is|that are|gone) stale\b|冷帖|没人理的(?:帖子|问题)|"
             r"\b(?:nobody|no one|no-one) (?:has )?answered\b|没人回答|"
             r"没有(?:人)?回答|未回答|没人回复",
             re.IGNORECASE,
@@ -196,6 +212,52 @@ _LOOKS_UP = re.compile(
     r"查一下|查查|查询|看看|看一下|帮我查",
     re.IGNORECASE,
 )
+
+
+_LOOKUP_NAME = re.compile(
+    r"^(?:(?:can|could) you |please )?(?:look up|lookup|show me|pull up|find|check on|tell me "
+    r"about)\s+@?(?P<name>[\w.\-]{2,64})(?:'s (?:account|profile|membership|plan|status|"
+    r"payments?))?(?: please)?\s*[?.!]*$|"
+    r"^(?:帮我)?(?:查一下|查查|看看|看一下|查询)\s*@?(?P<zname>[\w.\-]{2,32}?)\s*(?:的(?:会员|资料|"
+    r"情况|状态|付款记录))?[？?]*$",
+    re.IGNORECASE,
+)
+"""A member named bare ("show me alice", "查一下小林"): /member, when a member has that name
+(it was offered for the public forum)."""
+_ON_PLAN = re.compile(
+    r"^(?:who(?:'s| is| are)|which members are|list (?:the )?members) (?:on|in|subscribed to) "
+    r"(?:the |our )?(?P<plan>[\w-]{2,40}) (?:plan|membership|subscription)s?\s*[?.!]*$|"
+    r"^(?:哪些人|谁|哪些会员)(?:是|在用|买了|开通了)(?P<zplan>\S{1,12}?)(?:的)?[？?]*$",
+    re.IGNORECASE,
+)
+"""Members of one plan ("who is on the monthly plan?" got the members' answer on choosing a
+plan, with Buy buttons): /members plan=CODE, when the word names a plan."""
+
+
+async def _named_in(ctx: Context, question: str) -> str | None:
+    said = question.strip()
+    if (m := _LOOKUP_NAME.match(said)) is not None:
+        name = m["name"] or m["zname"]
+        try:
+            await find_member(ctx.session, name)
+        except DomainError:
+            return None
+        return f"member {name}"
+    if (m := _ON_PLAN.match(said)) is not None:
+        word = (m["plan"] or m["zplan"]).strip().lower()
+        code = (
+            await ctx.session.execute(
+                select(Plan.code).where(
+                    or_(
+                        func.lower(Plan.code) == word,
+                        func.lower(Plan.title_en) == word,
+                        Plan.title_zh == word,
+                    )
+                )
+            )
+        ).scalar_one_or_none()
+        return f"members plan={code}" if code else None
+    return None
 
 
 def loose_command_for(question: str) -> str | None:
@@ -293,6 +355,8 @@ async def answer(ctx: Context, question: str) -> list[AnyReply] | None:
         return None
     key = "admin.asked"
     found = command_for(question)
+    if found is None and ctx.event.chat.kind == "private":
+        found = await _named_in(ctx, question)
     if found is None and not names_a_tool(question) and not staff_words.commands_for(question):
         # loosely: not a course question ("churn in pandas"), nor a request to do something
         found, key = loose_command_for(question), "admin.asked_loose"

@@ -26,12 +26,21 @@ _SAID: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ),
         ("revoke", "ban"),
     ),
+    (
+        re.compile(
+            r"\b(?:unban|un-ban|lift (?:the |his |her |their )?ban)\b|解(?:除)?封|解禁|取消(?:对\S{1,12})?封禁",
+            re.IGNORECASE,
+        ),
+        ("unban",),
+    ),
     (re.compile(r"\bmute\b|\bsilence\b|禁言", re.IGNORECASE), ("ban",)),
     (
         re.compile(
             r"\b(?:free|extra|another|bonus) (?:month|week|year|\d+ days?|days?)\b|"
             r"\b(?:extend|lengthen|prolong)\b.{0,30}\b(?:membership|plan|subscription|access|trial)|延期|延长|续期|多送|送(?:他|她)?(?:一个月|一周|\d+天)|"
-            r"(?:加|送|给|补)(?:\d+|[一二三四五六七八九十两]+)(?:个)?(?:天|周|个月|月)(?:的)?(?:会员|时长|权限)?",
+            r"(?:加|送|给|补)(?:\d+|[一二三四五六七八九十两]+)(?:个)?(?:天|周|个月|月)(?:的)?(?:会员|时长|权限)?|"
+            r"(?:送|给|帮)\s*@?[\w.\-]{1,20}?\s*(?:加|送|开|开通)?\s*(?:\d+|[一二三四五六七八九十两]+)\s*(?:个)?"
+            r"(?:天|周|星期|个月|月|年)(?:的)?(?:会员|时长|权限)",
             re.IGNORECASE,
         ),
         ("extend", "grant"),

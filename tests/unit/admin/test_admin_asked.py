@@ -101,7 +101,7 @@ async def test_a_staff_command_typed_without_its_slash_is_offered_as_the_command
     bot.last["mod"] = out
     said = await bot.confirm("mod")  # runs it: the ban asks its own confirmation
     assert "Ban #" in said and "Bob" in said and "Confirm?" in said
-    assert "Reason: for spam" in said
+    assert "Reason: spam" in said  # "Reason: for spam" before
     assert await _questions(db) == 0
     # a question about a command, a member's line, or an owner's command for a moderator
     assert command_for_typed("ban?") is None
@@ -192,3 +192,28 @@ async def test_the_gift_walks_moderator_requests_get_the_command_not_the_forum(b
     said = await bot.text("mod", "/ask 本周到期的会员有哪些")
     assert "/members ends=7" in said and "Alice" in said
     assert await _questions(db) == 0
+
+
+async def test_a_member_a_plan_stale_threads_and_a_csv_named_in_words(bot, db):
+    """The moderators' QA session of 2026-12-08: each was offered for the public forum, or
+    ("who is on the monthly plan?") got the members' answer on choosing a plan with Buy
+    buttons."""
+    asked = {
+        "show me alice": "/member alice shows this any time",
+        "查一下alice": "/member alice",
+        "who is on the monthly plan?": "/members plan=monthly",
+        "哪些人是月度会员": "/members plan=monthly",
+        "which threads are stale?": "/kb waiting",
+        "export stats as csv": "/stats csv",
+    }
+    for question, shown in asked.items():
+        out = await bot.say("mod", f"/ask {question}")
+        said = "\n".join(r.text for r in out if isinstance(r, Reply))
+        assert shown in said, (question, said)
+        assert not any(isinstance(r, OpenThread) for r in out), question
+    # a name that is no member's, or a word that is no plan's, is not looked up
+    for question in ("show me pandas", "who is on the gold plan?"):
+        said = "\n".join(
+            r.text for r in await bot.say("mod", f"/ask {question}") if isinstance(r, Reply)
+        )
+        assert "/member " not in said and "plan=" not in said, question

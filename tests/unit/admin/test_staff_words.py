@@ -77,6 +77,12 @@ async def test_members_and_groups_get_no_staff_commands(bot, app, db):
         ("给所有会员发个通知：本周六服务器维护", ["broadcast"]),
         ("what questions did the bot fail to answer this week", ["kb"]),
         ("can you look up the member with email jessica.r@gmail.com?", ["member", "members"]),
+        # the moderators' QA session of 2026-12-08 (held for the forum)
+        ("can you unban dave please", ["unban"]),
+        ("把小林解封吧", ["unban"]),
+        ("给alice一个月会员", ["extend", "grant"]),
+        ("送bob 7天会员", ["extend", "grant"]),
+        ("给他讲一个月的课", []),
         # a moderator's course questions are not requests
         ("how do I remove a duplicate row from a dataframe?", []),
         ("tell me about everyone in the SQL course", []),
