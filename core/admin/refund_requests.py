@@ -175,6 +175,12 @@ async def review_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
     """The moderators' /refund for the payment asked about: its preview and confirmation."""
     if len(parts) != 2 or not all(p.isdecimal() for p in parts):
         raise DomainError("errors.button_expired")
+    target = f"payment:{parts[1]}"
+    if (when := await _noted(ctx, "refund.declined", target)) is not None:
+        # declined by another moderator since this card was sent: not a preview to confirm
+        command = f"/refund #{parts[0]} {parts[1]}"
+        at = local_time(when, ctx.timezone)
+        return [Reply(ctx.t("admin.refund_request_declined_since", when=at, command=command))]
     return await run_command(ctx, "refund", f"#{parts[0]} {parts[1]}")
 
 

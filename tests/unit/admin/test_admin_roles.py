@@ -135,6 +135,13 @@ async def test_a_member_asks_for_a_refund_and_a_moderator_reviews_or_declines_it
     async with db.session() as s:
         pay = (await s.execute(select(Payment))).scalar_one()
     assert pay.status == "applied"  # declined: nothing changed
+    # a stale "Review" tap after the decline: told so, with the command, no Confirm
+    # (a moderator refunded a request the owner had declined: "declined", then "refunded")
+    out = await bot.press("mod", review)
+    assert "already declined on" in out[0].text and "/refund #" in out[0].text
+    assert not out[0].buttons
+    preview = await bot.text("mod", f"/refund @alice {pay.id}")
+    assert "a moderator declined this refund request on" in preview and "Confirm?" in preview
 
 
 async def test_a_refund_asked_for_in_words_is_offered_as_the_request(bot, app, db, clock):
