@@ -111,13 +111,9 @@ async def peers(ctx: Context, args: str) -> list[AnyReply]:
         why = _why(ctx, p.explanation, names)
         lines.append(ctx.t("recommend.peers_item", name=name, why=why))
         hi = ctx.t("recommend.btn_say_hi", name=name)
-        label = ctx.t("recommend.btn_studied", name=name)
-        buttons.append(
-            [
-                ButtonSpec(hi, ctx.sign("phi", p.member_id)),
-                ButtonSpec(label, ctx.sign("pses", p.member_id)),
-            ]
-        )
+        # 📚 only for partners met (below): a stranger was sent "Carol says you had a study
+        # session together", one tap from a list of suggestions
+        buttons.append([ButtonSpec(hi, ctx.sign("phi", p.member_id))])
     if known:  # the partners already met: the ones a study session is most likely with
         lines.append(ctx.t("recommend.peers_introduced", names=", ".join(map(_name, known))))
         buttons += [
@@ -234,6 +230,8 @@ async def studied_together(ctx: Context, parts: list[str]) -> list[AnyReply]:
         return [Reply(ctx.t("recommend.session_recorded", name=name))]
     if sessions.claimed_by(me, partner.id, now):
         return [Reply(ctx.t("recommend.session_already_asked", name=name))]
+    if partner.id not in intros.introduced_ids(me) and not sessions.claimed_by(partner, me.id, now):
+        return [Reply(ctx.t("recommend.session_not_introduced", name=name))]
     if await sessions.claim_or_confirm(ctx.session, me, partner, now):
         told = translate(partner.locale, "recommend.session_confirmed", name=my_name)
         return [

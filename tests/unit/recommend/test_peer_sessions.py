@@ -33,11 +33,23 @@ async def _sessions(db) -> list[tuple[int, int]]:
         return sorted((r.member_id, r.meta["with"]) for r in rows.scalars())
 
 
+async def _introduce(app, who: str, other: str, other_id: int) -> None:
+    """``who`` says hi to ``other``, who says yes: the two are introduced."""
+    out = await _press(app, who, app.services.signer.encode("phi", other_id))
+    await _press(app, other, out[1].buttons[0][0].data)
+
+
 async def test_session_counts_once_both_partners_confirm(app, db, clock):
-    for who in ("ann", "ben", "cat"):
+    for who in ("ann", "ben", "cat", "dan"):
         await _say(app, who, "peers", "on")
     ann, ben, cat = await _id(db, "ann"), await _id(db, "ben"), await _id(db, "cat")
     sign = app.services.signer.encode
+    # never introduced: nothing is sent to them (a stranger was told "Ann says you had a
+    # study session together")
+    out = await _press(app, "ann", sign("pses", await _id(db, "dan")))
+    assert "with a partner you were introduced to" in out[0].text and len(out) == 1
+    await _introduce(app, "ann", "ben", ben)
+    await _introduce(app, "cat", "ann", ann)
     out = await _press(app, "ann", sign("pses", ben))
     assert "asked Ben to confirm" in out[0].text
     ask = out[1]
