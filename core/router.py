@@ -393,6 +393,16 @@ def _narrow(text: str) -> str:
     return text.translate(_WIDE_ALNUM)
 
 
+def _sentence(event: Event, text: str) -> str:
+    """What a member wrote in their own words (a message, or /ask's question), not a
+    command's arguments ("/enroll SQL入门" is no sign of the member's language)."""
+    if isinstance(event, Message) and text[:1] not in ("/", ""):
+        return text
+    if isinstance(event, Command) and event.name.lower() == "ask":
+        return text
+    return ""
+
+
 def sanitize(event: Event) -> Event:
     """Drop control characters (PostgreSQL refuses NUL; none of them mean anything in chat)
     and read full-width letters and digits as ASCII."""
@@ -551,8 +561,7 @@ class Router:
                         event.actor,
                         event.chat,
                         secret=s.settings.secret_key.get_secret_value(),
-                        # a sentence, not a command's words ("/enroll SQL入门")
-                        said=text if isinstance(event, Message) and text[:1] != "/" else "",
+                        said=_sentence(event, text),
                     )
                     role = role_for(
                         s,

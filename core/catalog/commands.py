@@ -132,6 +132,46 @@ async def courses(ctx: Context, args: str) -> list[AnyReply]:
     return await _course_list(ctx, args, 0)
 
 
+_ENROLL_SAID = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^(?:(?:can|could|would) you |please )?(?:enrol+|sign) me (?:up )?(?:in(?:to)?|for|on) "
+        r"(?P<x>.+?)(?: please)?[?.!]*$",
+        r"^(?:i(?:'d| would) like|i want|i wanna|i need) to (?:enrol+|sign up|register) "
+        r"(?:in(?:to)?|for|on) (?P<x>.+?)(?: please)?[?.!]*$",
+        r"^how (?:do|can) i (?:enrol+|sign up|register) (?:in(?:to)?|for) (?P<x>.+?)[?.!]*$",
+        r"^(?:请|麻烦)?(?:你)?(?:帮我|给我)(?:报名|报个名|注册|选)(?:一下)?(?P<x>.+?)[吧呢。！？?!]*$",
+        r"^我(?:想|要|打算)(?:报名|报|选|参加)(?:一下)?(?P<x>.+?)[吧呢。！？?!]*$",
+    )
+]
+_NOT_A_COURSE = re.compile(
+    r"\b(?:membership|plan|subscription|trial|community|group|event|workshop)\b|会员|套餐|试用|社区|"
+    r"群|活动|直播|工作坊|答疑",
+    re.IGNORECASE,
+)
+_COURSE_WORD = re.compile(
+    r"(?:这门|这个)?(?:课程|课)$|^(?:the|a|an|your)\s+|\s+(?:course|class)$", re.IGNORECASE
+)
+
+
+@help_answers.lookup
+async def enroll_asked(ctx: Context, question: str) -> list[AnyReply] | None:
+    """ "enroll me in the git course", "帮我报名SQL入门", "我想报名Python基础": /enroll for the
+    course named, or the likely ones to tap (each was posted for the community's forum)."""
+    if ctx.event.chat.kind != "private":
+        return None
+    said = question.strip()
+    m = next((m for p in _ENROLL_SAID if (m := p.match(said)) is not None), None)
+    if m is None or _NOT_A_COURSE.search(m["x"]):
+        return None
+    ref = _COURSE_WORD.sub("", m["x"].strip()).strip() or m["x"]
+    try:
+        course = await service.find_course(ctx.session, ref)
+    except NotFound:
+        return await _did_you_mean(ctx, ref, "cate")
+    return await _enroll(ctx, course)
+
+
 @help_answers.lookup
 async def courses_wanted(ctx: Context, question: str) -> list[AnyReply] | None:
     """ "I want to learn machine learning", "我想学机器学习": the courses on it, to enroll in

@@ -510,3 +510,17 @@ courses:
     order = [line.split(". ", 1)[1].split(" [")[0] for line in out.splitlines()[1:4]]
     assert order == ["Analysis with pandas", "Statistics", "Data pipelines"], out
     assert "enrolled in “Analysis with pandas”" in await console_bot.send("/enroll 1")
+
+
+async def test_enrolling_asked_for_in_words(console_bot, db, clock):
+    """'enroll me in the git course', '帮我报名SQL入门' were posted for the community's
+    forum, three experts invited."""
+    await _load(db, clock)
+    out = await console_bot.send("sign me up for intro to sql", "lin")
+    assert "enrolled in “Intro to SQL”" in out and "new thread" not in out
+    out = await console_bot.send("can you enroll me in the python course?")
+    assert "[1] Deep Python" in out and "new thread" not in out  # the likely one, to tap
+    out = await console_bot.send("帮我报名SQL入门", "kai")  # a newcomer writing Chinese
+    assert "你已报名“SQL 入门”" in out
+    # a plan or an event is not a course
+    assert "enrolled" not in await console_bot.send("sign me up for the monthly membership")

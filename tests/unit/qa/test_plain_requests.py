@@ -252,6 +252,7 @@ def test_the_study_time_a_question_states(text: str, minutes: int) -> None:
 
 async def test_a_chinese_question_is_answered_in_chinese(help_app):
     """ "年费会员要多少钱？" from a member whose bot speaks English got the plans in English."""
+    await _said(help_app, "ivy", "hello")  # a member on English (a first message sets it)
     said = await _said(help_app, "ivy", "年费会员要多少钱？")
     assert said.startswith("会员方案和价格") and "年度会员" in said
     said = await _said(help_app, "ivy", "How much is the yearly membership?")
@@ -339,6 +340,7 @@ def test_a_course_named_by_its_tool_still_asks_about_its_certificate() -> None:
 
 
 async def test_a_member_back_after_months_asking_where_to_restart_gets_the_welcome(help_app):
+    await _said(help_app, "ivy", "hello")  # a member on English (a first message sets it)
     said = await _said(help_app, "ivy", "半年没学全忘了😂 有没有建议从哪里重新开始")
     assert said.startswith("欢迎来到") or said.startswith("Welcome to"), said
     said = await _said(help_app, "ivy", "where should i pick things back up?")
