@@ -409,8 +409,16 @@ async def enroll(ctx: Context, args: str) -> list[AnyReply]:
     except NotFound:
         if (guess := await _did_you_mean(ctx, args, "cate")) is not None:
             return guess
+        await _no_such_number(ctx, args)
         raise
     return await _enroll(ctx, course)
+
+
+async def _no_such_number(ctx: Context, ref: str) -> None:
+    """ "/enroll 99" with no list read: "I don't know a course called “99”" read oddly."""
+    if ref.strip().isdecimal():
+        n = len(await service.visible_courses(ctx.session, include_hidden=ctx.is_mod()))
+        raise DomainError("catalog.no_course_number", n=ref.strip()[:6], total=n)
 
 
 async def _which_course(ctx: Context) -> list[AnyReply]:
@@ -583,6 +591,7 @@ async def next_(ctx: Context, args: str) -> list[AnyReply]:
     except NotFound:
         if (guess := await _did_you_mean(ctx, args, "catv")) is not None:
             return guess
+        await _no_such_number(ctx, args)
         raise
     return await _next(ctx, course)
 

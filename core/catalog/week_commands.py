@@ -100,10 +100,20 @@ _ASKED = re.compile(
 )
 
 
+_ARRANGE = re.compile(
+    r"帮我(?:排|安排|规划|计划)|排一下|安排一下|\b(?:plan|schedule|organi[sz]e) (?:it|them|that|my "
+    r"lessons|my studying) (?:out )?for me\b",
+    re.IGNORECASE,
+)
+"""With a time said: "这周我每天有两个小时，帮我排一下" (it was posted for the forum)."""
+
+
 @help_answers.lookup
 async def week_asked(ctx: Context, question: str) -> list[AnyReply] | None:
     """ "can you help me plan my week? i have maybe 1h on weekdays and 3h saturday"."""
-    if ctx.event.chat.kind != "private" or not _ASKED.search(question):
+    if ctx.event.chat.kind != "private":
         return None
     said = week_plan.availability(question)
+    if not _ASKED.search(question) and not (said is not None and _ARRANGE.search(question)):
+        return None
     return await show(ctx, question if said is not None else "")

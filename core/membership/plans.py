@@ -124,9 +124,24 @@ async def _titled(session: AsyncSession, text: str) -> Plan | None:
 
 
 PERIOD_WORDS: dict[str, tuple[int, int]] = {
-    **dict.fromkeys(("month", "monthly", "月", "月度", "月费", "包月", "按月"), (28, 31)),
     **dict.fromkeys(
-        ("annual", "annually", "year", "yearly", "年", "年度", "年费", "包年", "按年"), (365, 366)
+        ("month", "monthly", "月", "月度", "月费", "包月", "按月", "月付", "按月付"), (28, 31)
+    ),
+    **dict.fromkeys(
+        (
+            "annual",
+            "annually",
+            "year",
+            "yearly",
+            "年",
+            "年度",
+            "年费",
+            "包年",
+            "按年",
+            "年付",
+            "按年付",
+        ),
+        (365, 366),
     ),
     **dict.fromkeys(("lifetime", "forever", "终身", "永久", "买断"), (0, 0)),
 }

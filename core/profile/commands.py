@@ -91,10 +91,12 @@ def _value_label(ctx: Context, step: str, value: Any, names: Topics) -> str:
         return _duration(ctx, int(value))
     if step == "language":
         return LANGUAGE_NAMES.get(value, str(value))
-    if step == "digest":
+    if step == "digest":  # as a setting reads, not as the interview's answer ("不需要")
+        if value == "off":
+            return ctx.t("profile.shown_off")
         return ctx.t(f"profile.digest_{value}") if value in svc.DIGESTS else str(value)
     if step in svc.YES_NO:
-        return ctx.t("profile.yes" if value else "profile.no")
+        return ctx.t("profile.shown_yes" if value else "profile.shown_no")
     if step == "timezone":
         return zone_label(str(value))
     return str(value)

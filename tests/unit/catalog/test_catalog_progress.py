@@ -95,7 +95,7 @@ async def test_a_course_reference_that_names_none_offers_likely_ones(console_bot
     out = await console_bot.send("/next python generators")
     assert "Deep Python [deep-python]" in out
     assert "Deep Python [deep-python]" in await console_bot.send("/press 1")  # its card
-    assert "don't know a course called “7”" in await console_bot.send("/enroll 7")
+    assert "There is no course number 7" in await console_bot.send("/enroll 7")
     assert "don't know a course called “cooking”" in await console_bot.send("/enroll cooking")
     assert "hidden" in await console_bot.send("/course hide deep-python", as_member="mod")
     assert "Deep Python" in await console_bot.send("/course ls python")  # = list
@@ -524,3 +524,10 @@ async def test_enrolling_asked_for_in_words(console_bot, db, clock):
     assert "你已报名“SQL 入门”" in out
     # a plan or an event is not a course
     assert "enrolled" not in await console_bot.send("sign me up for the monthly membership")
+
+
+async def test_a_course_number_past_the_catalogue_is_said_so(console_bot, db, clock):
+    await _load(db, clock)
+    out = await console_bot.send("/enroll 99", "nia")
+    assert out.startswith("There is no course number 99: /courses lists all")
+    assert "There is no course number 99" in await console_bot.send("/next 99")

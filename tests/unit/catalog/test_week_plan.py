@@ -142,3 +142,16 @@ async def test_week_after_every_course_is_finished_says_so(console_bot, db, cloc
         await console_bot.send("/done")
     out = await console_bot.send("/week")
     assert "You have finished every course you took" in out and "yet" not in out
+
+
+async def test_a_time_with_arrange_it_for_me_is_a_week_plan(console_bot, db, clock):
+    """ "这周我每天有两个小时，帮我排一下" was posted for the community's forum."""
+    clock.set(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    async with db.session() as s, s.begin():
+        await apply_catalog(s, clock, parse_text(CATALOG, "yaml"))
+    await console_bot.send("/language zh", as_member="hua")
+    await console_bot.send("/enroll intro-sql")
+    out = await console_bot.send("这周我每天有两个小时，帮我排一下")
+    assert out.startswith("📅") and "每天 2 小时" in out, out
+    out = await console_bot.send("i have 1h a day, can you plan it out for me?")
+    assert out.startswith("📅")

@@ -195,6 +195,8 @@ async def test_a_plan_is_named_by_its_length_as_members_say_it(app, db):
     a, c = Actor("console", "yan"), Chat("console", "yan")
     offer = await app.router.dispatch(Command(a, c, name="subscribe", args="年费"))
     assert "Yearly membership" in repr(offer) and "no plan called" not in repr(offer)
+    offer = await app.router.dispatch(Command(a, c, name="subscribe", args="年付"))  # "pay yearly"
+    assert "Yearly membership" in repr(offer) and "no plan called" not in repr(offer)
     assert "free trial of “Yearly membership” has started" in await say("trial", "annual")
     async with db.session() as s, s.begin():
         s.add(Plan(code="monthly-pro", title_en="Monthly pro", period_days=30, active=True))

@@ -64,7 +64,7 @@ async def test_interview_fills_the_profile_and_switches_language(console_bot, db
     assert "（7/8）你希望多久收到一次推荐摘要" in out
     await console_bot.send("每天")
     out = await console_bot.send("是")
-    assert "你的资料已完成" in out and "学习伙伴：愿意" in out and "兴趣：SQL" in out
+    assert "你的资料已完成" in out and "学习伙伴：是" in out and "兴趣：SQL" in out
     # the answers put to use at once: suggestions with their reasons, a tap to each
     assert "为你推荐：\n1. SQL 入门 —— 符合你的目标“I want to become" in out
     m = await _member(db, "nina")
