@@ -177,14 +177,23 @@ def _zh_number(text: str) -> str:
     return re.sub(r"(?<![\d.])半", "0.5", text)
 
 
+_HEDGE = re.compile(
+    r"^(?:(?:dunno|idk|i don'?t know|not sure|maybe|probably|perhaps|about|around|roughly|"
+    r"approximately|approx\.?|like|i guess|i'd say|say|大概|可能|差不多|大约|估计|也许)[\s,，.…]*)+"
+)
+"""Words before a weekly time that do not change it."""
+
+
 def parse_minutes(text: str) -> int | None:
     """A weekly time as members write it -> minutes, None when it is not one: '90', '90 min',
     '2h', '1.5 hours', '1h30', '2-3 hours', '3 hours a week', '每周3小时', '三个小时'. A bare
     number is minutes from 10 on, hours below."""
-    t = _zh_number(text.strip().lower().replace(",", "."))
+    said = _HEDGE.sub("", text.strip().lower())  # "dunno, maybe 3-4 hours" was refused
+    t = _zh_number(said.replace(",", "."))
     t = " ".join(_PER_WEEK.sub(" ", t).split())
     if m := re.fullmatch(
-        _NUM + r"\s*[-–~到至]\s*" + _NUM + r"\s*(" + _HOURS + "|" + _MINUTES + ")?", t
+        _NUM + r"\s*(?:[-–~到至]|or|或者?)\s*" + _NUM + r"\s*(" + _HOURS + "|" + _MINUTES + ")?",
+        t,
     ):
         low, high, unit = float(m.group(1)), float(m.group(2)), m.group(3) or ""
         value = (low + high) / 2

@@ -365,6 +365,11 @@ def test_duration_and_timezone_parsing():
         "3": 180,
         "45": 45,
         "h": None,
+        # hedged, or a range with "or" (both were "Please give a time per week like 90")
+        "dunno, maybe 3-4 hours": 210,
+        "3 or 4 hours a week": 210,
+        "大概每周3到4小时": 210,
+        "maybe": None,
     }
     assert {typed: parse_minutes(typed) for typed in said} == said
     assert parse_timezone("asia/shanghai") == "Asia/Shanghai"
