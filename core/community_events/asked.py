@@ -140,7 +140,9 @@ def asks_about_an_event(question: str) -> bool:
     if _NOT_THE_CALENDAR.search(question):
         return False
     words = set(tokenize(question))
-    if {"office", "hour"} <= words:  # "office hours" are an event, with no title word
+    if {"office", "hour"} <= words or words & {"答疑", "ama"}:
+        # "office hours", "下次SQL答疑" are events with no title word (the latter opened a
+        # thread with three SQL experts invited when none was planned)
         words |= {"event"}
     if not words & GENERIC_WORDS or not words - GENERIC_WORDS - _FILLER - _HOW:
         return False  # "how do I sign up for an event?": the answer on signing up

@@ -163,6 +163,9 @@ async def test_an_event_the_calendar_does_not_hold_gets_what_is_coming(qa_app, c
     [
         ("how do i sign up for the kaggle workshop next week", True),
         ("下次直播是什么时候？北京时间几点", True),
+        ("下次SQL答疑是什么时候？", True),  # none planned: it opened a thread, experts invited
+        ("when is the next AMA?", True),
+        ("SQL里答疑用的示例数据在哪下载", False),
         ("how do I sign up for an event?", False),
         ("when are two events independent?", False),
         ("when does the click event fire?", False),
