@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts import holds
 from core.clock import Clock
@@ -67,6 +68,10 @@ async def resolve(
         )
         session.add(acc)
         await session.flush()
+        # known as loaded for the rest of the transaction: reading `member.accounts` would
+        # otherwise lazy-load outside the async driver ("can you remind me tomorrow at 9?"
+        # as a first message failed when the outbox picked the account to send to)
+        set_committed_value(member, "accounts", [acc])
         await holds.carry_over(session, clock, secret, member, acc)
     else:
         member = await session.get_one(Member, acc.member_id)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, or_, select
-
-from core.admin import staff_words
+from core.admin import membership_bridge, staff_words
 from core.context import Context, Role
 from core.errors import DomainError
 from core.members import find_member
@@ -25,7 +23,6 @@ from core.qa.about_you import plain
 from core.qa.help_intents import names_a_tool
 from core.replies import AnyReply, Reply
 from core.router import run_command
-from models.membership import Plan
 
 _PERIOD_EN = r"(?: (?P<p>this week|this month|this year|today|in total|so far|overall))?"
 _PERIOD_ZH = r"(?P<p>这个月|本月|这周|本周|今年|今天)?"
@@ -244,19 +241,13 @@ async def _named_in(ctx: Context, question: str) -> str | None:
             return None
         return f"member {name}"
     if (m := _ON_PLAN.match(said)) is not None:
-        word = (m["plan"] or m["zplan"]).strip().lower()
-        code = (
-            await ctx.session.execute(
-                select(Plan.code).where(
-                    or_(
-                        func.lower(Plan.code) == word,
-                        func.lower(Plan.title_en) == word,
-                        Plan.title_zh == word,
-                    )
-                )
+        try:  # named as moderators' commands name a plan (its code or title)
+            plan = await membership_bridge.function("plan_named")(
+                ctx.session, m["plan"] or m["zplan"]
             )
-        ).scalar_one_or_none()
-        return f"members plan={code}" if code else None
+        except DomainError:
+            return None
+        return f"members plan={plan.code}"
     return None
 
 

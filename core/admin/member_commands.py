@@ -415,12 +415,7 @@ async def refund_cmd(ctx: Context, args: str) -> list[AnyReply]:
             summary = sentences(summary, ctx.t("admin.refund_ends_access"))
         else:
             summary = sentences(summary, ctx.t("admin.refund_keeps_access", newer=newer))
-    declined = await ctx.session.execute(
-        select(AuditLog.at)
-        .where(AuditLog.action == "refund.declined", AuditLog.target == f"payment:{pay.id}")
-        .limit(1)
-    )
-    if (when := declined.scalar_one_or_none()) is not None:
+    if when := await refund_requests.noted(ctx, "refund.declined", f"payment:{pay.id}"):
         # a stale "Review" button, or another moderator's decline unseen: said before Confirm
         # (the member heard "declined", then "refunded")
         note = ctx.t("admin.refund_was_declined", when=local_time(when, ctx.timezone))

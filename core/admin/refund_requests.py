@@ -147,10 +147,10 @@ async def _asked_before(ctx: Context, pay: Payment) -> list[AnyReply] | None:
     """Where an earlier request for this payment stands (declined, or waiting); None when
     there was none."""
     target = f"payment:{pay.id}"
-    if (declined := await _noted(ctx, "refund.declined", target)) is not None:
+    if (declined := await noted(ctx, "refund.declined", target)) is not None:
         when = local_time(declined, ctx.timezone)
         return [Reply(ctx.t("admin.refund_request_was_declined", when=when), ephemeral=True)]
-    if (asked := await _noted(ctx, "refund.requested", target)) is not None:
+    if (asked := await noted(ctx, "refund.requested", target)) is not None:
         when = local_time(asked, ctx.timezone)
         return [Reply(ctx.t("admin.refund_request_again", when=when), ephemeral=True)]
     return None
@@ -176,7 +176,7 @@ async def review_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if len(parts) != 2 or not all(p.isdecimal() for p in parts):
         raise DomainError("errors.button_expired")
     target = f"payment:{parts[1]}"
-    if (when := await _noted(ctx, "refund.declined", target)) is not None:
+    if (when := await noted(ctx, "refund.declined", target)) is not None:
         # declined by another moderator since this card was sent: not a preview to confirm
         command = f"/refund #{parts[0]} {parts[1]}"
         at = local_time(when, ctx.timezone)
@@ -196,7 +196,7 @@ async def decline_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
     if pay is None or member is None or pay.member_id != member_id:
         raise DomainError("errors.button_expired")
     target = f"payment:{payment_id}"
-    if await _noted(ctx, "refund.declined", target) is not None or pay.status == "refunded":
+    if await noted(ctx, "refund.declined", target) is not None or pay.status == "refunded":
         return [Reply(ctx.t("admin.refund_request_answered", id=payment_id))]
     await record(ctx, "refund.declined", target)
     told = Reply(translate(member.locale, "admin.refund_declined"), member_id=member_id)
@@ -206,7 +206,7 @@ async def decline_refund(ctx: Context, parts: list[str]) -> list[AnyReply]:
     ]
 
 
-async def _noted(ctx: Context, action: str, target: str) -> datetime | None:
+async def noted(ctx: Context, action: str, target: str) -> datetime | None:
     """When the audit log first noted ``action`` on ``target`` (a request, an answer)."""
     return (
         await ctx.session.execute(

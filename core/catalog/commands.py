@@ -480,7 +480,7 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
     found = await _next_lesson(ctx, course)
     if found is None:
         if course is None:
-            return [Reply(ctx.t(await nothing_next(ctx)))]
+            return [Reply(ctx.t(await service.nothing_next(ctx.session, ctx.member.id)))]
         return [
             Reply(ctx.t("catalog.course_finished", course=service.course_title(course, ctx.locale)))
         ]
@@ -509,16 +509,6 @@ async def _next(ctx: Context, course: Course | None) -> list[AnyReply]:
         await service.open_lesson(ctx.session, ctx.clock, ctx.member.id, lesson, "chat")
     row.append(ButtonSpec(ctx.t("catalog.btn_done"), data=ctx.sign("catd", lesson.id)))
     return [Reply(text, buttons=[row])]
-
-
-async def nothing_next(ctx: Context) -> str:
-    """Why there is no next lesson: no course taken yet, every course taken is done, or the
-    ones left are closed to the member now (their plan ran out)."""
-    q = select(Enrollment.completed_at).where(Enrollment.member_id == ctx.member.id)
-    taken = list((await ctx.session.execute(q)).scalars())
-    if not taken:
-        return "catalog.no_progress"
-    return "catalog.all_finished" if all(taken) else "catalog.courses_closed"
 
 
 @command("leave", help_key="help.leave", usage_key="usage.leave")
@@ -676,7 +666,7 @@ async def done(ctx: Context, args: str) -> list[AnyReply]:
     if not words:
         found = await _next_lesson(ctx)
         if found is None:
-            raise DomainError(await nothing_next(ctx))
+            raise DomainError(await service.nothing_next(ctx.session, ctx.member.id))
         course, lesson = found
     elif len(words) == 1 and words[0].isdecimal() and len(words[0]) < 4:
         # "/done 3": lesson 3 of the course /next is on (a number is no course's name)

@@ -840,3 +840,13 @@ async def export_catalog(session: AsyncSession) -> dict[str, Any]:
         ]
         courses.append(d)
     return {"tags": tags, "courses": courses}
+
+
+async def nothing_next(session: AsyncSession, member_id: int) -> str:
+    """Why there is no next lesson, as an i18n key: no course taken yet, every course taken
+    is done, or the ones left are closed to the member now (their plan ran out)."""
+    q = select(Enrollment.completed_at).where(Enrollment.member_id == member_id)
+    taken = list((await session.execute(q)).scalars())
+    if not taken:
+        return "catalog.no_progress"
+    return "catalog.all_finished" if all(taken) else "catalog.courses_closed"

@@ -48,9 +48,8 @@ async def show(ctx: Context, args: str) -> list[AnyReply]:
         return [Reply(ctx.t("usage.week"))]
     planned = await week_plan.plan(ctx.session, ctx.member, week, ctx.clock.now())
     if not any(d.lessons for d in planned.days) and not planned.left_lessons:
-        from core.catalog.commands import nothing_next  # finished, or closed: not "yet"
-
-        return [Reply(ctx.t(await nothing_next(ctx)))]
+        # finished, or closed: not "not taking any course yet"
+        return [Reply(ctx.t(await service.nothing_next(ctx.session, ctx.member.id)))]
     total = sum(d.used for d in planned.days)
     n = sum(len(d.lessons) for d in planned.days)
     lines = [ctx.t("catalog.week_head", n=n, time=_time(ctx, total), said=_said(ctx, week))]

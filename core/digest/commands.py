@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import peer_declines
 from core.catalog import topics
 from core.catalog.service import course_places, enrollment_of, remember_listed
 from core.context import Context
@@ -87,9 +88,7 @@ async def digest_button(ctx: Context, parts: list[str]) -> list[AnyReply]:
         ctx.session, ctx.clock, ctx.member, parts
     )
     if kind == "not_interested" and item_kind == "peer":
-        from core.recommend.service import decline_peer
-
-        await decline_peer(ctx.session, ctx.member.id, int(parts[3]), ctx.clock.now())
+        await peer_declines.decline(ctx.session, ctx.member.id, int(parts[3]), ctx.clock.now())
     if kind != "digest_click":
         return [Reply(ctx.t(f"digest.feedback_{kind}"))]
     ref = int(parts[3])

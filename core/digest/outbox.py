@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, inspect, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -104,8 +104,6 @@ async def enqueue(
         member = await session.get(Member, member_id)
         if member is None or not member.reachable or member.forgotten_at is not None:
             return None
-        if "accounts" in inspect(member).unloaded:  # a member made in this transaction
-            await session.refresh(member, attribute_names=["accounts"])
         acc = pick_account(member)
         dm = dm_target(acc) if acc is not None else None
         if acc is None or dm is None:

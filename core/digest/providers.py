@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import peer_declines
 from core.catalog import topics
 from core.catalog.topics import Topics
 from core.context import Services
@@ -28,7 +29,6 @@ from models.catalog import Course, Lesson
 from models.interaction import Interaction
 from models.member import Member
 from models.qa import Answer, Question
-from models.recommend import PeerMatch
 
 log = logging.getLogger("syllabot.digest")
 
@@ -362,15 +362,7 @@ class FallbackRecommender:
         score: Counter[int] = Counter()
         names: dict[int, str] = {}
         why: dict[int, str] = {}
-        declined = set(  # the digest's 🚫 on a partner, as the recommender honours it
-            (
-                await session.execute(
-                    select(PeerMatch.member_b_id).where(
-                        PeerMatch.member_a_id == member.id, PeerMatch.state == "declined"
-                    )
-                )
-            ).scalars()
-        )
+        declined = await peer_declines.declined_ids(session, member.id)  # as the recommender
         for t in sorted(member.tags or []):
             # a window of the tag's opted-in members, placed by member id: O(1) per member
             # and different members see different peers (the recommender does this properly)

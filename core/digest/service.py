@@ -131,8 +131,13 @@ VERB_WORDS = {
 }
 """/digest's words in Chinese, as the reply's own labels name them ("免打扰：无")."""
 _LABELLED = re.compile(
-    r"^(免打扰|勿扰|安静|静音|时区|时间|quiet|tz|timezone|hour|zone)\s*[:：]\s*", re.IGNORECASE
+    "^("
+    + "|".join(map(re.escape, [*VERB_WORDS, *sorted(set(VERB_WORDS.values())), "timezone"]))
+    + ")"
+    r"\s*[:：]\s*",
+    re.IGNORECASE,
 )
+"""A verb written as a label, "免打扰：22-7", "quiet: 22-7": read as "免打扰 22-7"."""
 FILLER = frozenset({"at", "on", "@", "every", "each", "in", "the"})
 """Words members put between a schedule's parts: "weekly on friday at 6pm"."""
 

@@ -50,16 +50,19 @@ async def is_exempt(session: AsyncSession, member: Member, settings: Settings) -
     """Staff and exempt members are never removed, whatever their subscription says."""
     if member.exempt or member.role in STAFF_ROLES:
         return True
-    idents = {f"{a.platform}:{a.platform_user_id}" for a in await accounts(session, member.id)}
-    return bool(
-        idents & (set(settings.moderator_ids) | set(settings.owner_ids) | set(settings.exempt_ids))
-    )
+    named = set(settings.moderator_ids) | set(settings.owner_ids) | set(settings.exempt_ids)
+    return bool(await _identities(session, member) & named)
 
 
 async def staff_by_settings(session: AsyncSession, member: Member, settings: Settings) -> bool:
     """Named in `owner_ids` / `moderator_ids`: staff whatever role is stored."""
-    idents = {f"{a.platform}:{a.platform_user_id}" for a in await accounts(session, member.id)}
-    return bool(idents & (set(settings.moderator_ids) | set(settings.owner_ids)))
+    named = set(settings.moderator_ids) | set(settings.owner_ids)
+    return bool(await _identities(session, member) & named)
+
+
+async def _identities(session: AsyncSession, member: Member) -> set[str]:
+    """The member's accounts as the settings name them ("telegram:123")."""
+    return {f"{a.platform}:{a.platform_user_id}" for a in await accounts(session, member.id)}
 
 
 def _account_id(accs: list[Account], platform: str) -> str | None:

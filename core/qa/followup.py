@@ -64,11 +64,9 @@ async def not_helpful(ctx: Context, text: str) -> list[AnyReply] | None:
             )
         )
     ).scalar_one_or_none()
-    if voted is False:  # said again after a 👎: the question is with the community now
-        return await service.where_it_is_discussed(ctx, last)
-    if last.status != "answered":
-        # a thread opened for it: the words are about that, not a question of their own
-        # (it opened a second thread titled "that didn't help")
+    if voted is False or last.status != "answered":
+        # said again after a 👎, or a thread opened for it: the question is with the
+        # community, and the words are about that (not a thread titled "that didn't help")
         return await service.where_it_is_discussed(ctx, last)
     given = await service.answer_given(ctx, last)
     if given is None:

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.service import LEVEL_KEYS
+from core.peer_declines import DECLINED, declined_ids
 from core.recommend import intros, online
 from core.recommend.artifacts import Artifact, ModelStore, train_or_keep
 from core.recommend.data import FeatureIndex, RecData, decayed_weight, feature_matrix
@@ -81,35 +82,6 @@ BATCH_IN = 500  # ids per IN (...) list when loading many members
 ASKED_IN_TEXT = 5  # a member's latest questions that join their profile text
 ASKED_CHARS = 200  # of each
 LEVELS = {name: rank for rank, name in enumerate(LEVEL_KEYS)}  # beginner 0 .. advanced 2
-
-
-DECLINED = "declined"
-"""A PeerMatch the member asked not to see again: the pair is never suggested after it."""
-
-
-async def decline_peer(session: AsyncSession, member_id: int, peer_id: int, now: datetime) -> None:
-    """The digest's 🚫 on a study partner ("I won't suggest that again" showed them again)."""
-    if peer_id in await declined_ids(session, member_id) or peer_id == member_id:
-        return
-    session.add(
-        PeerMatch(
-            member_a_id=member_id,
-            member_b_id=peer_id,
-            state=DECLINED,
-            reason=DECLINED,
-            suggested_at=now,
-        )
-    )
-    await session.flush()
-
-
-async def declined_ids(session: AsyncSession, member_id: int) -> set[int]:
-    rows = await session.execute(
-        select(PeerMatch.member_b_id).where(
-            PeerMatch.member_a_id == member_id, PeerMatch.state == DECLINED
-        )
-    )
-    return {int(b) for (b,) in rows}
 
 
 @dataclass(frozen=True)
